@@ -1,0 +1,189 @@
+//! The closed vocabularies of the registry. Each term has a stable English code (what
+//! the database and the API store), a Chinese label (what ledgers and screens show)
+//! and an English label; parsing accepts any of those plus the synonyms found in real
+//! ledgers, so an import can read "男性", "M" or "male" alike.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{term}' is not a known {vocabulary}; use one of: {known}")]
+pub struct UnknownTerm {
+    pub term: String,
+    pub vocabulary: &'static str,
+    pub known: String,
+}
+
+/// What every vocabulary offers.
+pub trait Vocabulary: Sized + Copy + 'static {
+    const NAME: &'static str;
+    fn all() -> &'static [Self];
+    fn code(self) -> &'static str;
+    fn label_zh(self) -> &'static str;
+    fn label_en(self) -> &'static str;
+    fn synonyms(self) -> &'static [&'static str];
+
+    /// Reads a code, a label in either language or a known synonym.
+    fn parse(input: &str) -> Result<Self, UnknownTerm> {
+        let s = crate::text::normalize(input);
+        let lower = s.to_lowercase();
+        Self::all()
+            .iter()
+            .copied()
+            .find(|t| {
+                t.code() == lower
+                    || t.label_zh() == s
+                    || t.label_en().to_lowercase() == lower
+                    || t.synonyms().iter().any(|syn| syn.to_lowercase() == lower)
+            })
+            .ok_or_else(|| UnknownTerm {
+                term: s,
+                vocabulary: Self::NAME,
+                known: Self::all().iter().map(|t| t.label_zh()).collect::<Vec<_>>().join("、"),
+            })
+    }
+
+    /// Reads a stored code; stored codes were written by us, so a miss is a bug or a
+    /// newer schema, reported rather than guessed.
+    fn from_code(code: &str) -> Option<Self> {
+        Self::all().iter().copied().find(|t| t.code() == code)
+    }
+}
+
+macro_rules! vocabulary {
+    ($(#[$doc:meta])* $name:ident, $title:literal {
+        $($variant:ident = $code:literal, $zh:literal, $en:literal, [$($syn:literal),*];)*
+    }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),* }
+
+        impl Vocabulary for $name {
+            const NAME: &'static str = $title;
+            fn all() -> &'static [Self] { &[$(Self::$variant),*] }
+            fn code(self) -> &'static str { match self { $(Self::$variant => $code),* } }
+            fn label_zh(self) -> &'static str { match self { $(Self::$variant => $zh),* } }
+            fn label_en(self) -> &'static str { match self { $(Self::$variant => $en),* } }
+            fn synonyms(self) -> &'static [&'static str] { match self { $(Self::$variant => &[$($syn),*]),* } }
+        }
+    };
+}
+
+vocabulary!(Gender, "gender" {
+    Male = "male", "男", "Male", ["男性", "m"];
+    Female = "female", "女", "Female", ["女性", "f"];
+});
+
+vocabulary!(
+    /// 人员类型: how a person belongs to the community.
+    ResidenceType, "residence type" {
+    Registered = "registered", "户籍", "Registered", ["户籍人口", "户籍人员", "本地户籍"];
+    Permanent = "permanent", "常住", "Permanent", ["常住人口", "常住人员", "人户分离"];
+    Floating = "floating", "流动", "Floating", ["流动人口", "流动人员", "外来人口", "暂住"];
+    Overseas = "overseas", "境外", "Overseas", ["境外人员", "外籍"];
+    Other = "other", "其他", "Other", [];
+});
+
+vocabulary!(
+    /// 与户主关系
+    Relation, "relation to the household head" {
+    Head = "head", "户主", "Head", ["本人"];
+    Spouse = "spouse", "配偶", "Spouse", ["妻", "夫", "妻子", "丈夫"];
+    Child = "child", "子女", "Child", ["子", "女", "儿子", "女儿", "长子", "长女", "次子", "次女"];
+    Parent = "parent", "父母", "Parent", ["父亲", "母亲", "父", "母"];
+    Grandchild = "grandchild", "孙子女", "Grandchild", ["孙子", "孙女", "外孙", "外孙女"];
+    Grandparent = "grandparent", "祖父母", "Grandparent", ["祖父", "祖母", "外祖父", "外祖母"];
+    Sibling = "sibling", "兄弟姐妹", "Sibling", ["兄", "弟", "姐", "妹"];
+    ChildInLaw = "child_in_law", "儿媳女婿", "Child-in-law", ["儿媳", "女婿"];
+    Tenant = "tenant", "租户", "Tenant", ["租住", "承租人"];
+    Other = "other", "其他", "Other", [];
+});
+
+vocabulary!(
+    /// 政治面貌
+    PoliticalStatus, "political status" {
+    PartyMember = "party_member", "中共党员", "CPC member", ["党员"];
+    ProbationaryMember = "probationary_member", "中共预备党员", "Probationary CPC member", ["预备党员"];
+    LeagueMember = "league_member", "共青团员", "CYL member", ["团员"];
+    OtherParty = "other_party", "民主党派", "Member of another party", [];
+    Masses = "masses", "群众", "None", ["普通群众", "无党派人士", "无"];
+});
+
+vocabulary!(
+    /// 房屋使用情况
+    Occupancy, "occupancy" {
+    OwnerOccupied = "owner_occupied", "自住", "Owner-occupied", ["自有"];
+    Rented = "rented", "出租", "Rented", ["租赁"];
+    Vacant = "vacant", "空置", "Vacant", ["闲置"];
+    Other = "other", "其他", "Other", [];
+});
+
+vocabulary!(BuildingKind, "building kind" {
+    Residential = "residential", "住宅楼", "Residential building", ["楼房", "住宅"];
+    Bungalow = "bungalow", "平房", "Bungalow", [];
+    Shop = "shop", "商铺", "Shop", ["门面房", "沿街商铺"];
+    Office = "office", "办公楼", "Office building", [];
+    Mixed = "mixed", "商住楼", "Mixed use", [];
+    Other = "other", "其他", "Other", [];
+});
+
+vocabulary!(OrganisationKind, "organisation kind" {
+    Enterprise = "enterprise", "企业", "Enterprise", ["驻区企业", "公司"];
+    PropertyCompany = "property_company", "物业公司", "Property company", ["物业"];
+    SocialOrganisation = "social_organisation", "社会组织", "Social organisation", ["社团"];
+    School = "school", "学校", "School", ["幼儿园"];
+    GovernmentUnit = "government_unit", "机关事业单位", "Government unit", ["机关", "事业单位"];
+    Medical = "medical", "医疗机构", "Medical institution", ["卫生室", "诊所"];
+    Other = "other", "其他", "Other", [];
+});
+
+vocabulary!(
+    /// Whether a person is on the community's current roll. Nobody is ever deleted.
+    ResidentStatus, "resident status" {
+    Active = "active", "在册", "Active", ["在住"];
+    MovedOut = "moved_out", "已迁出", "Moved out", ["迁出"];
+    Deceased = "deceased", "已故", "Deceased", ["死亡"];
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_codes_labels_and_synonyms() {
+        assert_eq!(Gender::parse("男性").unwrap(), Gender::Male);
+        assert_eq!(Gender::parse(" F ").unwrap(), Gender::Female);
+        assert_eq!(PoliticalStatus::parse("党员").unwrap(), PoliticalStatus::PartyMember);
+        assert_eq!(PoliticalStatus::parse("party_member").unwrap(), PoliticalStatus::PartyMember);
+        assert_eq!(ResidenceType::parse("流动人口").unwrap(), ResidenceType::Floating);
+        assert_eq!(Relation::parse("女儿").unwrap(), Relation::Child);
+        assert_eq!(Occupancy::from_code("rented"), Some(Occupancy::Rented));
+    }
+
+    #[test]
+    fn unknown_terms_list_what_is_allowed() {
+        let err = Gender::parse("unknown").unwrap_err();
+        assert_eq!(err.vocabulary, "gender");
+        assert!(err.to_string().contains("男、女"), "{err}");
+    }
+
+    #[test]
+    fn every_term_parses_back_from_its_own_labels() {
+        fn check<V: Vocabulary + PartialEq + std::fmt::Debug>() {
+            for &t in V::all() {
+                assert_eq!(V::parse(t.code()).unwrap(), t);
+                assert_eq!(V::parse(t.label_zh()).unwrap(), t);
+                assert_eq!(V::parse(t.label_en()).unwrap(), t);
+            }
+        }
+        check::<Gender>();
+        check::<ResidenceType>();
+        check::<Relation>();
+        check::<PoliticalStatus>();
+        check::<Occupancy>();
+        check::<BuildingKind>();
+        check::<OrganisationKind>();
+        check::<ResidentStatus>();
+    }
+}
