@@ -1,1 +1,48 @@
+//! Storage of Wangge: one code path over SQLite (the default, one file) and
+//! PostgreSQL (many communities, several app servers).
+//!
+//! SQL is written once with `$N` placeholders and run through sqlx's `Any` driver.
+//! Where the engines really differ (DDL types, collations, bulk-load tricks) both
+//! texts sit side by side, chosen by [`Backend`]. Each ledger has its own module with
+//! its SQL next to the function that needs it.
 
+pub mod areas;
+pub mod buildings;
+pub mod bulk;
+mod conditions;
+mod db;
+mod error;
+pub mod households;
+pub mod organisations;
+mod page;
+pub mod residents;
+pub mod stats;
+pub mod tags;
+pub mod testing;
+
+pub use db::{Backend, Db, DbOptions};
+pub use error::{StoreError, StoreResult};
+pub use page::{Page, PageRequest};
+
+/// The `[lo, hi)` range of `path` values that lie at or under `path`: every path in
+/// the subtree starts with `path` (which ends in '/'), and '0' is the character after '/'.
+pub fn subtree_bounds(path: &str) -> (String, String) {
+    debug_assert!(path.ends_with('/'));
+    let mut hi = path[..path.len() - 1].to_owned();
+    hi.push('0');
+    (path.to_owned(), hi)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn subtree_bounds_cover_exactly_the_subtree() {
+        let (lo, hi) = super::subtree_bounds("/3706/370602/");
+        for inside in ["/3706/370602/", "/3706/370602/370602003/", "/3706/370602/zzz/"] {
+            assert!(lo.as_str() <= inside && inside < hi.as_str(), "{inside}");
+        }
+        for outside in ["/3706/3706021/", "/3706/370603/", "/3706/37060/", "/3706/"] {
+            assert!(!(lo.as_str() <= outside && outside < hi.as_str()), "{outside}");
+        }
+    }
+}

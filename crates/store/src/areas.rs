@@ -1,0 +1,286 @@
+//! The administrative hierarchy: city › district › street › community › grid.
+
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use utoipa::ToSchema;
+use wangge_domain::{AreaCode, AreaLevel, new_id, now_millis};
+
+use crate::conditions::Conditions;
+use crate::{Db, Page, PageRequest, StoreError, StoreResult};
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Area {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub parent_id: Option<String>,
+    pub level: AreaLevel,
+    /// Statistical division code (12 digits), or for a grid its community's code and 3 digits.
+    pub code: String,
+    pub name: String,
+    /// Materialised path of ancestor codes, e.g. `/370600000000/370602000000/`.
+    pub path: String,
+    /// GeoJSON geometry of the area (grids), if drawn.
+    pub boundary: Option<serde_json::Value>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct NewArea {
+    /// The parent area; omitted only for a city.
+    #[schema(format = Uuid)]
+    pub parent_id: Option<String>,
+    pub level: AreaLevel,
+    pub code: String,
+    pub name: String,
+    pub boundary: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct AreaUpdate {
+    pub name: Option<String>,
+    /// A GeoJSON geometry; `null` keeps the current one.
+    pub boundary: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AreaFilter {
+    pub level: Option<AreaLevel>,
+    pub parent_id: Option<String>,
+    /// Only areas at or under this path.
+    pub under_path: Option<String>,
+    /// Part of the name, or the start of the code.
+    pub q: Option<String>,
+}
+
+const COLUMNS: &str = "id, parent_id, level, code, name, path, boundary, created_at, updated_at";
+
+fn from_row(row: &AnyRow) -> StoreResult<Area> {
+    let level: String = row.try_get("level")?;
+    let boundary: Option<String> = row.try_get("boundary")?;
+    Ok(Area {
+        id: row.try_get("id")?,
+        parent_id: row.try_get("parent_id")?,
+        level: AreaLevel::parse(&level).ok_or_else(|| StoreError::Invalid(format!("unknown area level {level}")))?,
+        code: row.try_get("code")?,
+        name: row.try_get("name")?,
+        path: row.try_get("path")?,
+        boundary: boundary.and_then(|b| serde_json::from_str(&b).ok()),
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub async fn get(db: &Db, id: &str) -> StoreResult<Area> {
+    let sql = format!("SELECT {COLUMNS} FROM areas WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?;
+    from_row(&row.ok_or_else(|| StoreError::not_found("area", id))?)
+}
+
+pub async fn get_by_code(db: &Db, code: &str) -> StoreResult<Area> {
+    let sql = format!("SELECT {COLUMNS} FROM areas WHERE code = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(code.trim()).fetch_optional(&db.pool).await?;
+    from_row(&row.ok_or_else(|| StoreError::not_found("area with code", code))?)
+}
+
+/// The area with `code`, which must be a community.
+pub async fn community_by_code(db: &Db, code: &str) -> StoreResult<Area> {
+    let area = get_by_code(db, code).await?;
+    if area.level != AreaLevel::Community {
+        return Err(StoreError::Invalid(format!("{code} is a {}, not a community", area.level.as_str())));
+    }
+    Ok(area)
+}
+
+pub async fn create(db: &Db, new: NewArea) -> StoreResult<Area> {
+    let mut conn = db.pool.acquire().await?;
+    create_on(&mut conn, new).await
+}
+
+pub async fn create_on(conn: &mut AnyConnection, new: NewArea) -> StoreResult<Area> {
+    let code = AreaCode::parse(&new.code, new.level).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let name = new.name.trim().to_owned();
+    if name.is_empty() {
+        return Err(StoreError::Invalid("name must not be empty".into()));
+    }
+    let parent_path = match (new.level.parent(), &new.parent_id) {
+        (None, None) => String::from("/"),
+        (None, Some(_)) => return Err(StoreError::Invalid("a city has no parent area".into())),
+        (Some(level), None) => {
+            return Err(StoreError::Invalid(format!("a {} needs a parent {}", new.level.as_str(), level.as_str())));
+        }
+        (Some(parent_level), Some(parent_id)) => {
+            let sql = format!("SELECT {COLUMNS} FROM areas WHERE id = $1");
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(parent_id).fetch_optional(&mut *conn).await?;
+            let parent = from_row(&row.ok_or_else(|| StoreError::not_found("parent area", parent_id))?)?;
+            if parent.level != parent_level {
+                return Err(StoreError::Invalid(format!(
+                    "the parent of a {} must be a {}, but {} is a {}",
+                    new.level.as_str(),
+                    parent_level.as_str(),
+                    parent.code,
+                    parent.level.as_str()
+                )));
+            }
+            let parent_code = AreaCode::parse(&parent.code, parent.level).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            code.check_under(new.level, &parent_code).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            parent.path
+        }
+    };
+    let now = now_millis();
+    let area = Area {
+        id: new_id(),
+        parent_id: new.parent_id,
+        level: new.level,
+        path: format!("{parent_path}{}/", code.as_str()),
+        code: code.as_str().to_owned(),
+        name,
+        boundary: new.boundary,
+        created_at: now,
+        updated_at: now,
+    };
+    sqlx::query(
+        "INSERT INTO areas (id, parent_id, level, code, name, path, boundary, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&area.id)
+    .bind(&area.parent_id)
+    .bind(area.level.as_str())
+    .bind(&area.code)
+    .bind(&area.name)
+    .bind(&area.path)
+    .bind(area.boundary.as_ref().map(|b| b.to_string()))
+    .bind(now)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| StoreError::on_unique(e, || format!("an area with code {} already exists", area.code)))?;
+    Ok(area)
+}
+
+pub async fn update(db: &Db, id: &str, update: AreaUpdate) -> StoreResult<Area> {
+    let mut area = get(db, id).await?;
+    if let Some(name) = update.name {
+        let name = name.trim().to_owned();
+        if name.is_empty() {
+            return Err(StoreError::Invalid("name must not be empty".into()));
+        }
+        area.name = name;
+    }
+    if let Some(boundary) = update.boundary {
+        area.boundary = Some(boundary);
+    }
+    area.updated_at = now_millis();
+    sqlx::query("UPDATE areas SET name = $1, boundary = $2, updated_at = $3 WHERE id = $4")
+        .bind(&area.name)
+        .bind(area.boundary.as_ref().map(|b| b.to_string()))
+        .bind(area.updated_at)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(area)
+}
+
+pub async fn list(db: &Db, filter: &AreaFilter, page: PageRequest) -> StoreResult<Page<Area>> {
+    let mut c = Conditions::default();
+    if let Some(level) = filter.level {
+        let p = c.text(level.as_str());
+        c.push(format!("level = {p}"));
+    }
+    if let Some(parent) = &filter.parent_id {
+        let p = c.text(parent.as_str());
+        c.push(format!("parent_id = {p}"));
+    }
+    if let Some(path) = &filter.under_path {
+        c.under_path("path", path);
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let (name, code) = (c.text(format!("%{q}%")), c.text(format!("{q}%")));
+        c.push(format!("(name LIKE {name} OR code LIKE {code})"));
+    }
+    let where_clause = c.where_clause();
+    let total = c.scalar(format!("SELECT COUNT(*) FROM areas {where_clause}")).fetch_one(&db.pool).await?;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM areas {where_clause} ORDER BY path LIMIT {} OFFSET {}",
+        page.limit(),
+        page.offset()
+    );
+    let rows = c.query(sql).fetch_all(&db.pool).await?;
+    let items = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::new(items, page, total))
+}
+
+/// The direct children of an area, in code order.
+pub async fn children(db: &Db, id: &str) -> StoreResult<Vec<Area>> {
+    let sql = format!("SELECT {COLUMNS} FROM areas WHERE parent_id = $1 ORDER BY code");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_all(&db.pool).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// A post in a grid's "1 + X + N" team.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct GridPost {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub grid_id: String,
+    /// `leader` (the 1), `member` (the X), or one of the N: `party_member`,
+    /// `volunteer`, `building_head`, `property`, `police`, `other`.
+    pub post: String,
+    pub person_name: Option<String>,
+    pub phone: Option<String>,
+}
+
+pub const GRID_POSTS: [&str; 8] =
+    ["leader", "member", "party_member", "volunteer", "building_head", "property", "police", "other"];
+
+pub async fn add_grid_post(
+    conn: &mut AnyConnection,
+    grid_id: &str,
+    post: &str,
+    person_name: Option<&str>,
+    phone: Option<&str>,
+) -> StoreResult<GridPost> {
+    if !GRID_POSTS.contains(&post) {
+        return Err(StoreError::Invalid(format!("unknown grid post '{post}'; use one of {}", GRID_POSTS.join(", "))));
+    }
+    let item = GridPost {
+        id: new_id(),
+        grid_id: grid_id.to_owned(),
+        post: post.to_owned(),
+        person_name: person_name.map(str::to_owned),
+        phone: phone.map(str::to_owned),
+    };
+    sqlx::query(
+        "INSERT INTO grid_posts (id, grid_id, post, person_name, phone, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&item.id)
+    .bind(&item.grid_id)
+    .bind(&item.post)
+    .bind(&item.person_name)
+    .bind(&item.phone)
+    .bind(now_millis())
+    .execute(&mut *conn)
+    .await?;
+    Ok(item)
+}
+
+pub async fn grid_posts(db: &Db, grid_id: &str) -> StoreResult<Vec<GridPost>> {
+    let rows = sqlx::query("SELECT id, grid_id, post, person_name, phone FROM grid_posts WHERE grid_id = $1 ORDER BY post, id")
+        .bind(grid_id)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(GridPost {
+                id: r.try_get("id")?,
+                grid_id: r.try_get("grid_id")?,
+                post: r.try_get("post")?,
+                person_name: r.try_get("person_name")?,
+                phone: r.try_get("phone")?,
+            })
+        })
+        .collect()
+}

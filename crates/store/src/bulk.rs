@@ -1,0 +1,276 @@
+//! Loading many rows at once: the synthetic generator and the importer.
+//!
+//! Rows go in as multi-row `INSERT … VALUES (…), (…), …` statements inside the
+//! caller's transaction. One statement per row would spend most of its time crossing
+//! from async Rust to the database driver; a few hundred rows per statement spends it
+//! in the engine. Statements are sized to stay under SQLite's 32,766 bound parameters
+//! and PostgreSQL's 65,535.
+
+use sqlx::any::{Any, AnyArguments};
+use sqlx::query::Query;
+use sqlx::{AnyConnection, Executor};
+use wangge_domain::{
+    BuildingKind, Gender, IdCardNumber, Occupancy, OrganisationKind, Phone, PoliticalStatus, Relation, ResidenceType,
+    ResidentStatus, Vocabulary, new_id, now_millis,
+};
+
+use crate::{Db, StoreResult};
+
+/// Most parameters one statement binds.
+const MAX_PARAMS: usize = 30_000;
+
+pub struct BuildingRow {
+    pub id: String,
+    pub grid_id: String,
+    pub community_id: String,
+    pub path: String,
+    pub number: String,
+    pub address: Option<String>,
+    pub kind: BuildingKind,
+    pub floors: Option<i64>,
+    pub units: Option<i64>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+}
+
+pub struct HouseholdRow {
+    pub id: String,
+    pub building_id: String,
+    pub path: String,
+    pub unit: String,
+    pub room: String,
+    pub occupancy: Occupancy,
+}
+
+pub struct ResidentRow {
+    pub id: String,
+    pub household_id: Option<String>,
+    pub path: String,
+    pub name: String,
+    pub gender: Gender,
+    /// `YYYY-MM-DD`
+    pub birth_date: String,
+    pub id_card: Option<IdCardNumber>,
+    pub phone: Option<Phone>,
+    pub residence_type: ResidenceType,
+    pub relation: Relation,
+    pub political_status: PoliticalStatus,
+    pub ethnicity: String,
+    pub notes: String,
+    pub status: ResidentStatus,
+    /// Ids of tags from the catalogue.
+    pub tag_ids: Vec<String>,
+    /// When the person was registered here (`YYYY-MM-DD`): the date of the first
+    /// history entry written for them.
+    pub registered_on: String,
+}
+
+pub struct OrganisationRow {
+    pub id: String,
+    pub grid_id: String,
+    pub path: String,
+    pub name: String,
+    pub kind: OrganisationKind,
+    pub address: Option<String>,
+    pub contact_name: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// Writes rows through one connection (normally a transaction).
+pub struct BulkLoader<'c> {
+    conn: &'c mut AnyConnection,
+    now: i64,
+}
+
+impl<'c> BulkLoader<'c> {
+    pub fn new(conn: &'c mut AnyConnection) -> Self {
+        Self { conn, now: now_millis() }
+    }
+
+    pub async fn buildings(&mut self, rows: &[BuildingRow]) -> StoreResult<()> {
+        const COLS: &str = "id, grid_id, community_id, path, number, address, kind, floors, units, lat, lng, created_at, updated_at";
+        let now = self.now;
+        insert_chunked(self.conn, "buildings", COLS, 13, rows, |q, r| {
+            q.bind(&r.id)
+                .bind(&r.grid_id)
+                .bind(&r.community_id)
+                .bind(&r.path)
+                .bind(&r.number)
+                .bind(&r.address)
+                .bind(r.kind.code())
+                .bind(r.floors)
+                .bind(r.units)
+                .bind(r.lat)
+                .bind(r.lng)
+                .bind(now)
+                .bind(now)
+        })
+        .await
+    }
+
+    pub async fn households(&mut self, rows: &[HouseholdRow]) -> StoreResult<()> {
+        const COLS: &str = "id, building_id, path, unit, room, occupancy, created_at, updated_at";
+        let now = self.now;
+        insert_chunked(self.conn, "households", COLS, 8, rows, |q, r| {
+            q.bind(&r.id)
+                .bind(&r.building_id)
+                .bind(&r.path)
+                .bind(&r.unit)
+                .bind(&r.room)
+                .bind(r.occupancy.code())
+                .bind(now)
+                .bind(now)
+        })
+        .await
+    }
+
+    /// Inserts residents, their tags, and one history entry each ("registered").
+    pub async fn residents(&mut self, rows: &[ResidentRow]) -> StoreResult<()> {
+        const COLS: &str = "id, household_id, path, name, gender, birth_date, id_card, id_last4, phone, phone_last4, \
+            residence_type, relation, political_status, ethnicity, notes, status, created_at, updated_at";
+        let now = self.now;
+        insert_chunked(self.conn, "residents", COLS, 18, rows, |q, r| {
+            q.bind(&r.id)
+                .bind(&r.household_id)
+                .bind(&r.path)
+                .bind(&r.name)
+                .bind(r.gender.code())
+                .bind(&r.birth_date)
+                .bind(r.id_card.as_ref().map(|c| c.as_str()))
+                .bind(r.id_card.as_ref().map(|c| c.last4()))
+                .bind(r.phone.as_ref().map(|p| p.as_str()))
+                .bind(r.phone.as_ref().map(|p| p.last4()))
+                .bind(r.residence_type.code())
+                .bind(r.relation.code())
+                .bind(r.political_status.code())
+                .bind(&r.ethnicity)
+                .bind(&r.notes)
+                .bind(r.status.code())
+                .bind(now)
+                .bind(now)
+        })
+        .await?;
+
+        let tags: Vec<(&str, &str)> =
+            rows.iter().flat_map(|r| r.tag_ids.iter().map(move |t| (r.id.as_str(), t.as_str()))).collect();
+        insert_chunked(self.conn, "resident_tags", "resident_id, tag_id", 2, &tags, |q, (r, t)| q.bind(*r).bind(*t))
+            .await?;
+
+        let events: Vec<(String, &ResidentRow)> = rows.iter().map(|r| (new_id(), r)).collect();
+        const EVENT_COLS: &str = "id, resident_id, kind, occurred_on, from_household_id, to_household_id, note, recorded_at";
+        insert_chunked(self.conn, "resident_events", EVENT_COLS, 8, &events, |q, (id, r)| {
+            q.bind(id.as_str())
+                .bind(&r.id)
+                .bind("registered")
+                .bind(&r.registered_on)
+                .bind(None::<String>)
+                .bind(&r.household_id)
+                .bind("")
+                .bind(now)
+        })
+        .await
+    }
+
+    pub async fn organisations(&mut self, rows: &[OrganisationRow]) -> StoreResult<()> {
+        const COLS: &str = "id, grid_id, path, name, kind, address, contact_name, phone, created_at, updated_at";
+        let now = self.now;
+        insert_chunked(self.conn, "organisations", COLS, 10, rows, |q, r| {
+            q.bind(&r.id)
+                .bind(&r.grid_id)
+                .bind(&r.path)
+                .bind(&r.name)
+                .bind(r.kind.code())
+                .bind(&r.address)
+                .bind(&r.contact_name)
+                .bind(&r.phone)
+                .bind(now)
+                .bind(now)
+        })
+        .await
+    }
+}
+
+async fn insert_chunked<'q, T>(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &str,
+    width: usize,
+    rows: &'q [T],
+    bind: impl Fn(Query<'q, Any, AnyArguments>, &'q T) -> Query<'q, Any, AnyArguments>,
+) -> StoreResult<()> {
+    let per_statement = (MAX_PARAMS / width).max(1);
+    for chunk in rows.chunks(per_statement) {
+        let sql = values_sql(table, columns, width, chunk.len());
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in chunk {
+            query = bind(query, row);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// `INSERT INTO t (cols) VALUES ($1, $2), ($3, $4), …`
+fn values_sql(table: &str, columns: &str, width: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(40 + columns.len() + rows * width * 7);
+    sql.push_str("INSERT INTO ");
+    sql.push_str(table);
+    sql.push_str(" (");
+    sql.push_str(columns);
+    sql.push_str(") VALUES ");
+    let mut n = 0;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..width {
+            n += 1;
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&n.to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// The secondary indexes of `residents`, as created by the migrations. A large load
+/// into an empty table is much faster with these dropped and built afterwards.
+const RESIDENT_INDEXES: [(&str, &str); 5] = [
+    ("residents_id_card", "CREATE UNIQUE INDEX residents_id_card ON residents(id_card)"),
+    ("residents_household", "CREATE INDEX residents_household ON residents(household_id)"),
+    ("residents_path_name", "CREATE INDEX residents_path_name ON residents(path, name)"),
+    ("residents_path_phone", "CREATE INDEX residents_path_phone ON residents(path, phone_last4)"),
+    ("residents_path_idcard", "CREATE INDEX residents_path_idcard ON residents(path, id_last4)"),
+];
+
+pub async fn drop_resident_indexes(db: &Db) -> StoreResult<()> {
+    for (name, _) in RESIDENT_INDEXES {
+        db.pool.execute(sqlx::AssertSqlSafe(format!("DROP INDEX IF EXISTS {name}"))).await?;
+    }
+    Ok(())
+}
+
+/// Rebuilds what [`drop_resident_indexes`] dropped. Fails (and leaves the unique
+/// index missing) if the load put the same ID card number in twice: that is a bug in
+/// the loader, not a data error, because loaders check uniqueness first.
+pub async fn create_resident_indexes(db: &Db) -> StoreResult<()> {
+    for (name, create) in RESIDENT_INDEXES {
+        let sql = create.replacen("INDEX ", "INDEX IF NOT EXISTS ", 1);
+        db.pool.execute(sqlx::AssertSqlSafe(sql)).await.map_err(|e| {
+            tracing::error!("rebuilding index {name}: {e}");
+            e
+        })?;
+    }
+    // Fresh statistics, so the planner uses the new indexes for scoped searches.
+    db.pool.execute("ANALYZE").await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_sql_numbers_placeholders_in_order() {
+        assert_eq!(super::values_sql("t", "a, b", 2, 2), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
+    }
+}

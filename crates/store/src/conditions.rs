@@ -1,0 +1,53 @@
+//! A WHERE clause built from optional filters, with its bound values in order. Lists
+//! take many optional filters; this keeps each list's SQL readable and every value
+//! bound, never spliced into the text.
+
+use sqlx::any::{Any, AnyArguments};
+use sqlx::query::{Query, QueryScalar};
+
+use crate::subtree_bounds;
+
+#[derive(Default)]
+pub(crate) struct Conditions {
+    parts: Vec<String>,
+    values: Vec<String>,
+}
+
+impl Conditions {
+    /// Adds a value and returns its placeholder (`$3`).
+    pub fn text(&mut self, value: impl Into<String>) -> String {
+        self.values.push(value.into());
+        format!("${}", self.values.len())
+    }
+
+    pub fn push(&mut self, condition: String) {
+        self.parts.push(condition);
+    }
+
+    /// `column` at or under the area whose path is `path`: a range scan on an index.
+    pub fn under_path(&mut self, column: &str, path: &str) {
+        let (lo, hi) = subtree_bounds(path);
+        let (lo, hi) = (self.text(lo), self.text(hi));
+        self.push(format!("{column} >= {lo} AND {column} < {hi}"));
+    }
+
+    pub fn where_clause(&self) -> String {
+        if self.parts.is_empty() { String::new() } else { format!("WHERE {}", self.parts.join(" AND ")) }
+    }
+
+    pub fn query(&self, sql: String) -> Query<'_, Any, AnyArguments> {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for value in &self.values {
+            query = query.bind(value.as_str());
+        }
+        query
+    }
+
+    pub fn scalar(&self, sql: String) -> QueryScalar<'_, Any, i64, AnyArguments> {
+        let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+        for value in &self.values {
+            query = query.bind(value.as_str());
+        }
+        query
+    }
+}

@@ -1,0 +1,692 @@
+//! Residents: the people of the registry, and their history.
+//!
+//! A person is never deleted. Moving out keeps the record (status `moved_out`, no
+//! household, the last place kept in `path` so the community still finds them);
+//! moving in, out and house each append to `resident_events`.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use time::Date;
+use utoipa::ToSchema;
+use wangge_domain::{
+    Gender, IdCardNumber, Phone, PoliticalStatus, Relation, ResidenceType, ResidentStatus, Vocabulary, format_date,
+    new_id, now_millis, parse_date, text,
+};
+
+use crate::conditions::Conditions;
+use crate::tags::{self, Tag};
+use crate::{Db, Page, PageRequest, StoreError, StoreResult, households};
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Resident {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub household_id: Option<String>,
+    pub building_number: Option<String>,
+    pub unit: Option<String>,
+    pub room: Option<String>,
+    pub path: String,
+    pub name: String,
+    pub gender: Gender,
+    #[schema(format = Date)]
+    pub birth_date: String,
+    pub id_card: Option<String>,
+    pub phone: Option<String>,
+    pub residence_type: ResidenceType,
+    pub relation: Relation,
+    pub political_status: PoliticalStatus,
+    pub ethnicity: String,
+    pub notes: String,
+    pub status: ResidentStatus,
+    /// Codes of the care tags from the catalogue.
+    pub tags: Vec<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A new person in a household. Gender and birth date may be left out when an ID
+/// card number is given: they are read from it (and must agree with it when given).
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct NewResident {
+    #[schema(format = Uuid)]
+    pub household_id: String,
+    pub name: String,
+    pub gender: Option<Gender>,
+    #[schema(format = Date)]
+    pub birth_date: Option<String>,
+    pub id_card: Option<String>,
+    pub phone: Option<String>,
+    pub residence_type: Option<ResidenceType>,
+    pub relation: Option<Relation>,
+    pub political_status: Option<PoliticalStatus>,
+    pub ethnicity: Option<String>,
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// When the person moved in (default: today).
+    #[schema(format = Date)]
+    pub moved_in_on: Option<String>,
+}
+
+/// Changes to a person's facts. Absent fields stay as they are; `tags`, when
+/// given, replaces the whole set. Where someone lives changes only by moving.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct ResidentUpdate {
+    pub name: Option<String>,
+    pub gender: Option<Gender>,
+    #[schema(format = Date)]
+    pub birth_date: Option<String>,
+    pub id_card: Option<String>,
+    pub phone: Option<String>,
+    pub residence_type: Option<ResidenceType>,
+    pub relation: Option<Relation>,
+    pub political_status: Option<PoliticalStatus>,
+    pub ethnicity: Option<String>,
+    pub notes: Option<String>,
+    pub tags: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ResidentEvent {
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// `registered`, `moved_in`, `moved_out`, `moved_house` or `updated`.
+    pub kind: String,
+    #[schema(format = Date)]
+    pub occurred_on: String,
+    pub from_household_id: Option<String>,
+    pub to_household_id: Option<String>,
+    pub note: String,
+    pub recorded_at: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ResidentFilter {
+    pub under_path: Option<String>,
+    pub household_id: Option<String>,
+    /// `None` means every status.
+    pub status: Option<ResidentStatus>,
+    pub tag: Option<String>,
+    /// A name (or part of one), the last digits of a phone or ID card number, or a
+    /// whole ID card number.
+    pub q: Option<String>,
+}
+
+const SELECT: &str = "SELECT r.id, r.household_id, b.number AS building_number, h.unit, h.room, r.path, r.name,
+    r.gender, r.birth_date, r.id_card, r.phone, r.residence_type, r.relation, r.political_status, r.ethnicity,
+    r.notes, r.status, r.created_at, r.updated_at
+    FROM residents r LEFT JOIN households h ON h.id = r.household_id LEFT JOIN buildings b ON b.id = h.building_id";
+
+fn vocab<V: Vocabulary>(row: &AnyRow, column: &str) -> StoreResult<V> {
+    let code: String = row.try_get(column)?;
+    V::from_code(&code).ok_or_else(|| StoreError::Invalid(format!("stored {} '{code}' is unknown", V::NAME)))
+}
+
+fn from_row(row: &AnyRow) -> StoreResult<Resident> {
+    Ok(Resident {
+        id: row.try_get("id")?,
+        household_id: row.try_get("household_id")?,
+        building_number: row.try_get("building_number")?,
+        unit: row.try_get("unit")?,
+        room: row.try_get("room")?,
+        path: row.try_get("path")?,
+        name: row.try_get("name")?,
+        gender: vocab(row, "gender")?,
+        birth_date: row.try_get("birth_date")?,
+        id_card: row.try_get("id_card")?,
+        phone: row.try_get("phone")?,
+        residence_type: vocab(row, "residence_type")?,
+        relation: vocab(row, "relation")?,
+        political_status: vocab(row, "political_status")?,
+        ethnicity: row.try_get("ethnicity")?,
+        notes: row.try_get("notes")?,
+        status: vocab(row, "status")?,
+        tags: Vec::new(),
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Fills `tags` of the given residents with one query.
+async fn attach_tags(db: &Db, residents: &mut [Resident]) -> StoreResult<()> {
+    if residents.is_empty() {
+        return Ok(());
+    }
+    let mut c = Conditions::default();
+    let placeholders: Vec<String> = residents.iter().map(|r| c.text(r.id.as_str())).collect();
+    let sql = format!(
+        "SELECT rt.resident_id, t.code FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id
+         WHERE rt.resident_id IN ({}) ORDER BY t.code",
+        placeholders.join(", ")
+    );
+    let rows = c.query(sql).fetch_all(&db.pool).await?;
+    let mut by_resident: HashMap<String, Vec<String>> = HashMap::new();
+    for row in rows {
+        by_resident.entry(row.try_get("resident_id")?).or_default().push(row.try_get("code")?);
+    }
+    for r in residents {
+        r.tags = by_resident.remove(&r.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+pub async fn get(db: &Db, id: &str) -> StoreResult<Resident> {
+    let sql = format!("{SELECT} WHERE r.id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?;
+    let mut resident = [from_row(&row.ok_or_else(|| StoreError::not_found("resident", id))?)?];
+    attach_tags(db, &mut resident).await?;
+    let [resident] = resident;
+    Ok(resident)
+}
+
+/// The facts of a person after parsing and cross-checking.
+struct Facts {
+    name: String,
+    gender: Gender,
+    birth_date: Date,
+    id_card: Option<IdCardNumber>,
+    phone: Option<Phone>,
+}
+
+fn check_name(name: &str) -> StoreResult<String> {
+    let name = text::normalize(name);
+    match name.chars().count() {
+        0 => Err(StoreError::Invalid("name must not be empty".into())),
+        1..=50 => Ok(name),
+        n => Err(StoreError::Invalid(format!("name is {n} characters long; at most 50 are allowed"))),
+    }
+}
+
+fn parse_id_card(value: Option<&str>) -> StoreResult<Option<IdCardNumber>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => IdCardNumber::parse(v).map(Some).map_err(|e| StoreError::Invalid(format!("ID card number {e}"))),
+    }
+}
+
+fn parse_phone(value: Option<&str>) -> StoreResult<Option<Phone>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => Phone::parse(v).map(Some).map_err(|e| StoreError::Invalid(format!("phone {e}"))),
+    }
+}
+
+fn parse_day(value: &str, what: &str) -> StoreResult<Date> {
+    parse_date(value).ok_or_else(|| StoreError::Invalid(format!("{what} '{value}' is not a date (YYYY-MM-DD)")))
+}
+
+/// Reconciles gender and birth date with the ID card number: taken from it when
+/// absent, refused when they contradict it.
+fn facts(
+    name: &str,
+    gender: Option<Gender>,
+    birth_date: Option<&str>,
+    id_card: Option<IdCardNumber>,
+    phone: Option<Phone>,
+) -> StoreResult<Facts> {
+    let birth = birth_date.map(|d| parse_day(d, "birth date")).transpose()?;
+    let (gender, birth_date) = match &id_card {
+        Some(id) => {
+            if let Some(b) = birth.filter(|b| *b != id.birth_date()) {
+                return Err(StoreError::Invalid(format!(
+                    "birth date {} does not match the ID card number, which says {}",
+                    format_date(b),
+                    format_date(id.birth_date())
+                )));
+            }
+            if let Some(g) = gender.filter(|g| *g != id.gender()) {
+                return Err(StoreError::Invalid(format!(
+                    "gender {} does not match the ID card number, which says {}",
+                    g.label_zh(),
+                    id.gender().label_zh()
+                )));
+            }
+            (id.gender(), id.birth_date())
+        }
+        None => (
+            gender.ok_or_else(|| StoreError::Invalid("gender is needed when there is no ID card number".into()))?,
+            birth.ok_or_else(|| StoreError::Invalid("birth date is needed when there is no ID card number".into()))?,
+        ),
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    if birth_date > today {
+        return Err(StoreError::Invalid(format!("birth date {} is in the future", format_date(birth_date))));
+    }
+    Ok(Facts { name: check_name(name)?, gender, birth_date, id_card, phone })
+}
+
+fn resolve_tags(catalogue: &[Tag], wanted: &[String]) -> StoreResult<Vec<String>> {
+    let mut ids = Vec::new();
+    for term in wanted.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+        let tag = tags::find(catalogue, term).ok_or_else(|| {
+            let known: Vec<&str> = catalogue.iter().map(|t| t.name_zh.as_str()).collect();
+            StoreError::Invalid(format!("unknown tag '{term}'; the catalogue has {}", known.join("、")))
+        })?;
+        if !ids.contains(&tag.id) {
+            ids.push(tag.id.clone());
+        }
+    }
+    Ok(ids)
+}
+
+fn duplicate_id_card(id: &Option<IdCardNumber>) -> impl FnOnce() -> String + '_ {
+    move || {
+        format!(
+            "a resident with ID card number {} is already registered",
+            id.as_ref().map(|i| i.masked()).unwrap_or_default()
+        )
+    }
+}
+
+pub async fn create(db: &Db, new: NewResident) -> StoreResult<Resident> {
+    let household = households::get(db, &new.household_id).await?;
+    let facts = facts(
+        &new.name,
+        new.gender,
+        new.birth_date.as_deref(),
+        parse_id_card(new.id_card.as_deref())?,
+        parse_phone(new.phone.as_deref())?,
+    )?;
+    let tag_ids = resolve_tags(&tags::list(db).await?, &new.tags)?;
+    let moved_in_on = match new.moved_in_on.as_deref() {
+        Some(d) => parse_day(d, "moved-in date")?,
+        None => time::OffsetDateTime::now_utc().date(),
+    };
+    let id = new_id();
+    let now = now_millis();
+    let mut tx = db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO residents (id, household_id, path, name, gender, birth_date, id_card, id_last4, phone, phone_last4,
+         residence_type, relation, political_status, ethnicity, notes, status, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(&id)
+    .bind(&household.id)
+    .bind(&household.path)
+    .bind(&facts.name)
+    .bind(facts.gender.code())
+    .bind(format_date(facts.birth_date))
+    .bind(facts.id_card.as_ref().map(|c| c.as_str()))
+    .bind(facts.id_card.as_ref().map(|c| c.last4()))
+    .bind(facts.phone.as_ref().map(|p| p.as_str()))
+    .bind(facts.phone.as_ref().map(|p| p.last4()))
+    .bind(new.residence_type.unwrap_or(ResidenceType::Registered).code())
+    .bind(new.relation.unwrap_or(Relation::Other).code())
+    .bind(new.political_status.unwrap_or(PoliticalStatus::Masses).code())
+    .bind(new.ethnicity.map(|e| text::normalize(&e)).filter(|e| !e.is_empty()).unwrap_or_else(|| "汉族".into()))
+    .bind(new.notes.map(|n| n.trim().to_owned()).unwrap_or_default())
+    .bind(ResidentStatus::Active.code())
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| StoreError::on_unique(e, duplicate_id_card(&facts.id_card)))?;
+    set_tags(&mut tx, &id, &tag_ids).await?;
+    let event = EventInput { kind: "moved_in", on: moved_in_on, from: None, to: Some(&household.id), note: "" };
+    record_event(&mut tx, &id, event).await?;
+    tx.commit().await?;
+    get(db, &id).await
+}
+
+async fn set_tags(conn: &mut AnyConnection, resident_id: &str, tag_ids: &[String]) -> StoreResult<()> {
+    sqlx::query("DELETE FROM resident_tags WHERE resident_id = $1").bind(resident_id).execute(&mut *conn).await?;
+    for tag_id in tag_ids {
+        sqlx::query("INSERT INTO resident_tags (resident_id, tag_id) VALUES ($1, $2)")
+            .bind(resident_id)
+            .bind(tag_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+struct EventInput<'a> {
+    kind: &'static str,
+    on: Date,
+    from: Option<&'a str>,
+    to: Option<&'a str>,
+    note: &'a str,
+}
+
+async fn record_event(conn: &mut AnyConnection, resident_id: &str, e: EventInput<'_>) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO resident_events (id, resident_id, kind, occurred_on, from_household_id, to_household_id, note, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(new_id())
+    .bind(resident_id)
+    .bind(e.kind)
+    .bind(format_date(e.on))
+    .bind(e.from)
+    .bind(e.to)
+    .bind(e.note)
+    .bind(now_millis())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn update(db: &Db, id: &str, update: ResidentUpdate) -> StoreResult<Resident> {
+    let current = get(db, id).await?;
+    let id_card = match &update.id_card {
+        Some(v) => parse_id_card(Some(v))?,
+        None => parse_id_card(current.id_card.as_deref())?,
+    };
+    let phone = match &update.phone {
+        Some(v) => parse_phone(Some(v))?,
+        None => parse_phone(current.phone.as_deref())?,
+    };
+    // A new ID card number brings its own gender and birth date unless they are given too.
+    let id_changed = update.id_card.is_some();
+    let gender = update.gender.or((!id_changed).then_some(current.gender));
+    let birth = update.birth_date.clone().or_else(|| (!id_changed).then(|| current.birth_date.clone()));
+    let facts = facts(update.name.as_deref().unwrap_or(&current.name), gender, birth.as_deref(), id_card, phone)?;
+    let tag_ids = match &update.tags {
+        Some(wanted) => Some(resolve_tags(&tags::list(db).await?, wanted)?),
+        None => None,
+    };
+    let changed = changed_fields(&update);
+    let mut tx = db.pool.begin().await?;
+    sqlx::query(
+        "UPDATE residents SET name = $1, gender = $2, birth_date = $3, id_card = $4, id_last4 = $5, phone = $6,
+         phone_last4 = $7, residence_type = $8, relation = $9, political_status = $10, ethnicity = $11, notes = $12,
+         updated_at = $13 WHERE id = $14",
+    )
+    .bind(&facts.name)
+    .bind(facts.gender.code())
+    .bind(format_date(facts.birth_date))
+    .bind(facts.id_card.as_ref().map(|c| c.as_str()))
+    .bind(facts.id_card.as_ref().map(|c| c.last4()))
+    .bind(facts.phone.as_ref().map(|p| p.as_str()))
+    .bind(facts.phone.as_ref().map(|p| p.last4()))
+    .bind(update.residence_type.unwrap_or(current.residence_type).code())
+    .bind(update.relation.unwrap_or(current.relation).code())
+    .bind(update.political_status.unwrap_or(current.political_status).code())
+    .bind(update.ethnicity.map(|e| text::normalize(&e)).unwrap_or(current.ethnicity))
+    .bind(update.notes.map(|n| n.trim().to_owned()).unwrap_or(current.notes))
+    .bind(now_millis())
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| StoreError::on_unique(e, duplicate_id_card(&facts.id_card)))?;
+    if let Some(tag_ids) = tag_ids {
+        set_tags(&mut tx, id, &tag_ids).await?;
+    }
+    if !changed.is_empty() {
+        let today = time::OffsetDateTime::now_utc().date();
+        let note = changed.join(", ");
+        let event = EventInput { kind: "updated", on: today, from: None, to: None, note: &note };
+        record_event(&mut tx, id, event).await?;
+    }
+    tx.commit().await?;
+    get(db, id).await
+}
+
+fn changed_fields(u: &ResidentUpdate) -> Vec<&'static str> {
+    [
+        ("name", u.name.is_some()),
+        ("gender", u.gender.is_some()),
+        ("birth_date", u.birth_date.is_some()),
+        ("id_card", u.id_card.is_some()),
+        ("phone", u.phone.is_some()),
+        ("residence_type", u.residence_type.is_some()),
+        ("relation", u.relation.is_some()),
+        ("political_status", u.political_status.is_some()),
+        ("ethnicity", u.ethnicity.is_some()),
+        ("notes", u.notes.is_some()),
+        ("tags", u.tags.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect()
+}
+
+/// Where and when a move happens.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct Move {
+    /// The household moved into (moving in or moving house); absent when moving out.
+    #[schema(format = Uuid)]
+    pub household_id: Option<String>,
+    /// When it happened (default: today).
+    #[schema(format = Date)]
+    pub date: Option<String>,
+    /// Where to, why, or anything worth keeping with the history.
+    #[serde(default)]
+    pub note: String,
+}
+
+fn move_date(m: &Move) -> StoreResult<Date> {
+    match m.date.as_deref() {
+        Some(d) => parse_day(d, "date"),
+        None => Ok(time::OffsetDateTime::now_utc().date()),
+    }
+}
+
+/// Moves a person out of the community's roll. The record stays, with its history.
+pub async fn move_out(db: &Db, id: &str, m: Move) -> StoreResult<Resident> {
+    let current = get(db, id).await?;
+    if current.status != ResidentStatus::Active {
+        return Err(StoreError::Conflict(format!("{} is not living here ({})", current.name, current.status.label_en())));
+    }
+    let on = move_date(&m)?;
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("UPDATE residents SET household_id = NULL, status = $1, updated_at = $2 WHERE id = $3")
+        .bind(ResidentStatus::MovedOut.code())
+        .bind(now_millis())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let from = current.household_id.as_deref();
+    let event = EventInput { kind: "moved_out", on, from, to: None, note: m.note.trim() };
+    record_event(&mut tx, id, event).await?;
+    tx.commit().await?;
+    get(db, id).await
+}
+
+/// Moves a person who had moved out back in, into the given household.
+pub async fn move_in(db: &Db, id: &str, m: Move) -> StoreResult<Resident> {
+    let current = get(db, id).await?;
+    if current.status == ResidentStatus::Active {
+        return Err(StoreError::Conflict(format!("{} already lives here; use move house instead", current.name)));
+    }
+    relocate(db, &current, m, "moved_in").await
+}
+
+/// Moves a person from one household to another, anywhere in the registry.
+pub async fn move_house(db: &Db, id: &str, m: Move) -> StoreResult<Resident> {
+    let current = get(db, id).await?;
+    if current.status != ResidentStatus::Active {
+        return Err(StoreError::Conflict(format!("{} has moved out; move them in instead", current.name)));
+    }
+    if current.household_id.as_deref() == m.household_id.as_deref() {
+        return Err(StoreError::Invalid("the person already lives in that household".into()));
+    }
+    relocate(db, &current, m, "moved_house").await
+}
+
+async fn relocate(db: &Db, current: &Resident, m: Move, kind: &'static str) -> StoreResult<Resident> {
+    let target = m.household_id.as_deref().ok_or_else(|| StoreError::Invalid("household_id is needed".into()))?;
+    let to = households::get(db, target).await?;
+    let on = move_date(&m)?;
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("UPDATE residents SET household_id = $1, path = $2, status = $3, updated_at = $4 WHERE id = $5")
+        .bind(&to.id)
+        .bind(&to.path)
+        .bind(ResidentStatus::Active.code())
+        .bind(now_millis())
+        .bind(&current.id)
+        .execute(&mut *tx)
+        .await?;
+    let from = current.household_id.as_deref();
+    let event = EventInput { kind, on, from, to: Some(&to.id), note: m.note.trim() };
+    record_event(&mut tx, &current.id, event).await?;
+    tx.commit().await?;
+    get(db, &current.id).await
+}
+
+pub async fn history(db: &Db, id: &str) -> StoreResult<Vec<ResidentEvent>> {
+    get(db, id).await?;
+    let rows = sqlx::query(
+        "SELECT id, kind, occurred_on, from_household_id, to_household_id, note, recorded_at
+         FROM resident_events WHERE resident_id = $1 ORDER BY recorded_at, id",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ResidentEvent {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                occurred_on: r.try_get("occurred_on")?,
+                from_household_id: r.try_get("from_household_id")?,
+                to_household_id: r.try_get("to_household_id")?,
+                note: r.try_get("note")?,
+                recorded_at: r.try_get("recorded_at")?,
+            })
+        })
+        .collect()
+}
+
+/// What a search box was given.
+enum Search<'a> {
+    Name(&'a str),
+    /// The last digits of a phone or ID card number (`002X` included).
+    Suffix(String),
+    IdCard(IdCardNumber),
+}
+
+fn classify(q: &str) -> Search<'_> {
+    let folded: String = q.chars().map(text::fold_width).filter(|c| !c.is_whitespace()).collect();
+    if let Ok(id) = IdCardNumber::parse(&folded) {
+        return Search::IdCard(id);
+    }
+    let upper = folded.to_ascii_uppercase();
+    let body = upper.strip_suffix('X').unwrap_or(&upper);
+    if upper.len() >= 4 && !body.is_empty() && body.bytes().all(|b| b.is_ascii_digit()) {
+        return Search::Suffix(upper);
+    }
+    Search::Name(q.trim())
+}
+
+fn push_search(c: &mut Conditions, q: &str) {
+    match classify(q) {
+        Search::Name(name) => {
+            let p = c.text(format!("%{name}%"));
+            c.push(format!("r.name LIKE {p}"));
+        }
+        Search::IdCard(id) => {
+            let p = c.text(id.as_str());
+            c.push(format!("r.id_card = {p}"));
+        }
+        Search::Suffix(digits) => {
+            // The last four digits are indexed; longer suffixes narrow further.
+            let last4 = c.text(&digits[digits.len() - 4..]);
+            let like = c.text(format!("%{digits}"));
+            c.push(format!(
+                "((r.phone_last4 = {last4} AND r.phone LIKE {like}) OR (r.id_last4 = {last4} AND r.id_card LIKE {like}))"
+            ));
+        }
+    }
+}
+
+fn conditions(filter: &ResidentFilter) -> Conditions {
+    let mut c = Conditions::default();
+    if let Some(path) = &filter.under_path {
+        c.under_path("r.path", path);
+    }
+    if let Some(household) = &filter.household_id {
+        let p = c.text(household.as_str());
+        c.push(format!("r.household_id = {p}"));
+    }
+    if let Some(status) = filter.status {
+        let p = c.text(status.code());
+        c.push(format!("r.status = {p}"));
+    }
+    if let Some(tag) = filter.tag.as_deref().filter(|t| !t.trim().is_empty()) {
+        let p = c.text(tag.trim());
+        c.push(format!(
+            "r.id IN (SELECT rt.resident_id FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id
+              WHERE t.code = {p} OR t.name_zh = {p})"
+        ));
+    }
+    if let Some(q) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        push_search(&mut c, q);
+    }
+    c
+}
+
+pub async fn list(db: &Db, filter: &ResidentFilter, page: PageRequest) -> StoreResult<Page<Resident>> {
+    let c = conditions(filter);
+    let where_clause = c.where_clause();
+    let total = c.scalar(format!("SELECT COUNT(*) FROM residents r {where_clause}")).fetch_one(&db.pool).await?;
+    let sql = format!("{SELECT} {where_clause} ORDER BY r.path, r.name, r.id LIMIT {} OFFSET {}", page.limit(), page.offset());
+    let rows = c.query(sql).fetch_all(&db.pool).await?;
+    let mut items = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
+    attach_tags(db, &mut items).await?;
+    Ok(Page::new(items, page, total))
+}
+
+/// Every resident matching `filter`, for exports: ordered by building, unit and room
+/// so the sheet reads like the paper ledger.
+pub async fn all(db: &Db, filter: &ResidentFilter) -> StoreResult<Vec<Resident>> {
+    let c = conditions(filter);
+    let sql = format!(
+        "{SELECT} {} ORDER BY LENGTH(b.number), b.number, h.unit, LENGTH(h.room), h.room, r.relation = 'head' DESC, r.birth_date",
+        c.where_clause()
+    );
+    let rows = c.query(sql).fetch_all(&db.pool).await?;
+    let mut items = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
+    let tag_rows = {
+        let mut tc = Conditions::default();
+        if let Some(path) = &filter.under_path {
+            tc.under_path("r.path", path);
+        }
+        let sql = format!(
+            "SELECT rt.resident_id, t.name_zh FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id
+             JOIN residents r ON r.id = rt.resident_id {} ORDER BY t.code",
+            tc.where_clause()
+        );
+        tc.query(sql).fetch_all(&db.pool).await?
+    };
+    let mut by_resident: HashMap<String, Vec<String>> = HashMap::new();
+    for row in tag_rows {
+        by_resident.entry(row.try_get("resident_id")?).or_default().push(row.try_get("name_zh")?);
+    }
+    for r in &mut items {
+        r.tags = by_resident.remove(&r.id).unwrap_or_default();
+    }
+    Ok(items)
+}
+
+/// Which of these ID card numbers are already registered, with the holder's name.
+pub async fn registered_id_cards(db: &Db, id_cards: &[&str]) -> StoreResult<HashMap<String, String>> {
+    let mut found = HashMap::new();
+    for chunk in id_cards.chunks(500) {
+        let mut c = Conditions::default();
+        let placeholders: Vec<String> = chunk.iter().map(|id| c.text(*id)).collect();
+        let sql = format!("SELECT id_card, name FROM residents WHERE id_card IN ({})", placeholders.join(", "));
+        for row in c.query(sql).fetch_all(&db.pool).await? {
+            found.insert(row.try_get("id_card")?, row.try_get("name")?);
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_terms_are_told_apart() {
+        assert!(matches!(classify("张伟"), Search::Name("张伟")));
+        assert!(matches!(classify("5678"), Search::Suffix(s) if s == "5678"));
+        assert!(matches!(classify("002x"), Search::Suffix(s) if s == "002X"));
+        assert!(matches!(classify("11010519491231002X"), Search::IdCard(_)));
+        assert!(matches!(classify("12"), Search::Name("12")));
+    }
+}

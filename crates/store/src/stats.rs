@@ -1,0 +1,33 @@
+//! Counts of what lies under an area: the first figures of the cockpit.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::conditions::Conditions;
+use crate::{Db, StoreResult};
+
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
+pub struct AreaCounts {
+    pub grids: i64,
+    pub buildings: i64,
+    pub households: i64,
+    /// People currently living here.
+    pub residents: i64,
+    pub organisations: i64,
+}
+
+pub async fn counts_under(db: &Db, path: &str) -> StoreResult<AreaCounts> {
+    let count = |table: &'static str, extra: &'static str| {
+        let mut c = Conditions::default();
+        c.under_path("path", path);
+        let sql = format!("SELECT COUNT(*) FROM {table} {} {extra}", c.where_clause());
+        async move { c.scalar(sql).fetch_one(&db.pool).await }
+    };
+    Ok(AreaCounts {
+        grids: count("areas", "AND level = 'grid'").await?,
+        buildings: count("buildings", "").await?,
+        households: count("households", "").await?,
+        residents: count("residents", "AND status = 'active'").await?,
+        organisations: count("organisations", "").await?,
+    })
+}

@@ -1,0 +1,86 @@
+//! Fresh databases for tests, on every backend this machine offers.
+//!
+//! SQLite always runs (a file in a temporary directory). PostgreSQL runs when
+//! `WANGGE_TEST_POSTGRES` holds the URL of a server where the test may create
+//! databases (`.ci/run` starts one and sets it); each call creates a database of its
+//! own with a random name, so tests run in parallel without seeing each other. Under
+//! CI (`CI=true`) a missing PostgreSQL is an error, not a skip.
+
+use crate::{Backend, Db, DbOptions};
+
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub fn backend(&self) -> Backend {
+        self.db.backend
+    }
+}
+
+/// A migrated, empty SQLite database in its own temporary directory.
+pub async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite:{}", dir.path().join("test.db").display());
+    let db = Db::connect(&url, DbOptions::default()).await.expect("open SQLite");
+    db.migrate().await.expect("migrate SQLite");
+    TestDb { db, url, _dir: Some(dir) }
+}
+
+/// A migrated, empty PostgreSQL database, or `None` (with a note on stderr) when no
+/// server is configured outside CI.
+pub async fn postgres() -> Option<TestDb> {
+    let Ok(admin_url) = std::env::var("WANGGE_TEST_POSTGRES") else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true but WANGGE_TEST_POSTGRES is not set: the PostgreSQL half of the suite must run in CI");
+        }
+        eprintln!("note: PostgreSQL tests skipped: set WANGGE_TEST_POSTGRES=postgres://USER@HOST:PORT/postgres to run them");
+        return None;
+    };
+    let name = format!("wangge_test_{}", uuid::Uuid::now_v7().simple());
+    let admin = Db::connect(&admin_url, DbOptions { max_connections: 1 }).await.expect("connect to PostgreSQL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin.pool)
+        .await
+        .expect("create test database");
+    admin.close().await;
+    let url = replace_database(&admin_url, &name);
+    let db = Db::connect(&url, DbOptions::default()).await.expect("open test database");
+    db.migrate().await.expect("migrate PostgreSQL");
+    Some(TestDb { db, url, _dir: None })
+}
+
+/// Every backend available: SQLite first, then PostgreSQL when configured.
+pub async fn all() -> Vec<TestDb> {
+    let mut dbs = vec![sqlite().await];
+    dbs.extend(postgres().await);
+    dbs
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_name_is_replaced() {
+        assert_eq!(super::replace_database("postgres://u@h:5/postgres", "x"), "postgres://u@h:5/x");
+        assert_eq!(super::replace_database("postgres://u@h:5/postgres?sslmode=disable", "x"), "postgres://u@h:5/x?sslmode=disable");
+        assert_eq!(super::replace_database("postgres://u@h:5", "x"), "postgres://u@h:5/x");
+    }
+}
