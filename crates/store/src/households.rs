@@ -156,3 +156,33 @@ pub async fn list(db: &Db, filter: &HouseholdFilter, page: PageRequest) -> Store
     let items = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::new(items, page, total))
 }
+
+/// What identifies a household within its community, for matching ledger rows.
+#[derive(Clone, Debug)]
+pub struct HouseholdKey {
+    pub id: String,
+    pub building_id: String,
+    pub unit: String,
+    pub room: String,
+    pub occupancy: Occupancy,
+}
+
+/// Every household at or under `path`, without counts: fast enough for a whole city.
+pub async fn keys_under(db: &Db, path: &str) -> StoreResult<Vec<HouseholdKey>> {
+    let mut c = Conditions::default();
+    c.under_path("path", path);
+    let sql = format!("SELECT id, building_id, unit, room, occupancy FROM households {}", c.where_clause());
+    let rows = c.query(sql).fetch_all(&db.pool).await?;
+    rows.iter()
+        .map(|row| {
+            let occupancy: String = row.try_get("occupancy")?;
+            Ok(HouseholdKey {
+                id: row.try_get("id")?,
+                building_id: row.try_get("building_id")?,
+                unit: row.try_get("unit")?,
+                room: row.try_get("room")?,
+                occupancy: Occupancy::from_code(&occupancy).unwrap_or(Occupancy::Other),
+            })
+        })
+        .collect()
+}

@@ -31,3 +31,9 @@ pub async fn counts_under(db: &Db, path: &str) -> StoreResult<AreaCounts> {
         organisations: count("organisations", "").await?,
     })
 }
+
+/// Answers when the database does.
+pub async fn ping(db: &Db) -> StoreResult<()> {
+    sqlx::query("SELECT 1").execute(&db.pool).await?;
+    Ok(())
+}

@@ -1,1 +1,25 @@
+//! Deterministic synthetic communities: the Tashan demo of the seed study, and many
+//! Tashan-shaped communities for benchmarks at city scale.
+//!
+//! Everything is written through the store ([`wangge_store::areas`] for the
+//! hierarchy, [`wangge_store::bulk::BulkLoader`] for the ledgers), one transaction
+//! per community or few communities. The same seed always gives the same people:
+//! names, ID card numbers, phones, ages, households and tags; only record ids (time
+//! ordered UUIDs) and timestamps differ between runs.
+//!
+//! Modules are named after what they make: [`names`] (Chinese names), [`people`]
+//! (ages, ID numbers, phones, tags, political status), [`households`] (who lives
+//! together), [`community`] (one community's rows), [`organisations`], [`areas`]
+//! (the hierarchy), [`demo`] (Tashan) and [`scale`] (many communities).
 
+mod areas;
+mod community;
+mod demo;
+mod households;
+mod names;
+mod organisations;
+mod people;
+mod scale;
+
+pub use demo::{DEMO_COMMUNITY_CODE, DemoSummary, load_demo};
+pub use scale::{GenerateOptions, GenerateSummary, generate};

@@ -1,1 +1,63 @@
+//! The HTTP face of Wangge: the JSON API under `/api/v1`, its OpenAPI document at
+//! `/api/openapi.json`, `/healthz`, and the pages.
+//!
+//! Handlers are thin: they parse the request into domain and store types, call the
+//! store, and turn its answer or error into JSON. Business rules live in the store
+//! and domain crates so that the command line and the importer obey the same ones.
 
+mod api;
+mod error;
+mod openapi;
+mod pages;
+
+use axum::Router;
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use wangge_store::Db;
+
+pub use error::ApiError;
+pub use openapi::openapi_json;
+
+/// What every handler can reach. Cheap to clone: the pool is shared.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+}
+
+/// Request bodies larger than this are refused before they are read (JSON bodies of
+/// this API are small; file uploads get their own limit where they are accepted).
+const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/healthz", get(api::health))
+        .route("/api/openapi.json", get(openapi::serve))
+        .nest("/api/v1", api::routes())
+        .fallback(error::not_found)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Serves until the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,103 @@
+//! The areas above the ledgers: city, district, street, community and its grids,
+//! created through the store and remembered so each is looked up only once.
+
+use std::collections::HashMap;
+
+use sqlx::AnyConnection;
+use wangge_domain::AreaLevel;
+use wangge_store::areas::{self, Area, NewArea};
+use wangge_store::{Db, StoreError};
+
+/// Areas already known to exist, by code.
+#[derive(Default)]
+pub(crate) struct AreaCache {
+    known: HashMap<String, Area>,
+}
+
+impl AreaCache {
+    /// Remembers the area with `code` if the database already holds it. Runs on the
+    /// pool, outside any transaction, so it also works with a one-connection pool.
+    pub(crate) async fn learn(&mut self, db: &Db, code: &str) -> anyhow::Result<Option<&Area>> {
+        if !self.known.contains_key(code) {
+            match areas::get_by_code(db, code).await {
+                Ok(area) => {
+                    self.known.insert(code.to_owned(), area);
+                }
+                Err(StoreError::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(self.known.get(code))
+    }
+
+    /// The area with `code`: the one known, or a new one created on `conn`.
+    pub(crate) async fn ensure(
+        &mut self,
+        conn: &mut AnyConnection,
+        level: AreaLevel,
+        code: &str,
+        name: &str,
+        parent: Option<&Area>,
+    ) -> anyhow::Result<Area> {
+        if let Some(area) = self.known.get(code) {
+            anyhow::ensure!(area.level == level, "area {code} exists but is a {}, not a {}", area.level.as_str(), level.as_str());
+            return Ok(area.clone());
+        }
+        let area = create(conn, level, code, name, parent).await?;
+        self.known.insert(code.to_owned(), area.clone());
+        Ok(area)
+    }
+}
+
+pub(crate) async fn create(
+    conn: &mut AnyConnection,
+    level: AreaLevel,
+    code: &str,
+    name: &str,
+    parent: Option<&Area>,
+) -> anyhow::Result<Area> {
+    let new = NewArea {
+        parent_id: parent.map(|p| p.id.clone()),
+        level,
+        code: code.to_owned(),
+        name: name.to_owned(),
+        boundary: None,
+    };
+    Ok(areas::create_on(conn, new).await?)
+}
+
+/// The grids of a community, coded `<community code>001`… and named 塔山第一网格….
+pub(crate) async fn create_grids(
+    conn: &mut AnyConnection,
+    community: &Area,
+    stem: &str,
+    count: usize,
+) -> anyhow::Result<Vec<Area>> {
+    let mut grids = Vec::with_capacity(count);
+    for n in 1..=count {
+        let code = format!("{}{n:03}", community.code);
+        let name = format!("{stem}第{}网格", chinese_numeral(n));
+        grids.push(create(conn, AreaLevel::Grid, &code, &name, Some(community)).await?);
+    }
+    Ok(grids)
+}
+
+/// 1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 99 → 九十九.
+pub(crate) fn chinese_numeral(n: usize) -> String {
+    const DIGITS: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    match n {
+        0..10 => DIGITS[n].to_owned(),
+        10..20 => format!("十{}", if n == 10 { "" } else { DIGITS[n % 10] }),
+        20..100 => format!("{}十{}", DIGITS[n / 10], if n % 10 == 0 { "" } else { DIGITS[n % 10] }),
+        _ => n.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numerals_read_as_in_grid_names() {
+        let got: Vec<String> = [1, 8, 10, 11, 20, 23].into_iter().map(super::chinese_numeral).collect();
+        assert_eq!(got, ["一", "八", "十", "十一", "二十", "二十三"]);
+    }
+}

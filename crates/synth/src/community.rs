@@ -1,0 +1,450 @@
+//! One community's ledgers as bulk rows — buildings, households, residents,
+//! organisations — and the "1 + X + N" posts of its grids, built in memory first and
+//! then written through the store's [`BulkLoader`] on the caller's transaction.
+
+use fastrand::Rng;
+use sqlx::AnyConnection;
+use wangge_domain::{BuildingKind, Gender, Occupancy, PoliticalStatus, ResidenceType, ResidentStatus, format_date, new_id};
+use wangge_store::areas::{self, Area};
+use wangge_store::bulk::{BuildingRow, BulkLoader, HouseholdRow, OrganisationRow, ResidentRow};
+
+use crate::households::{Family, Household};
+use crate::names::{SURNAMES, full_name};
+use crate::organisations::{Site, organisations};
+use crate::people::{
+    AS_OF, IdBook, IdOwnership, PhoneBook, Tag, TagIds, Tags, chance, ethnicity, has_mobile, individual_tags, political_status,
+};
+
+/// How big a community is and what it is built of.
+#[derive(Clone, Debug)]
+pub(crate) struct Shape {
+    pub grids: usize,
+    /// Six-storey blocks (住宅楼) with two units of two flats a floor: 24 households.
+    pub two_unit_blocks: usize,
+    /// The same with three units: 36 households.
+    pub three_unit_blocks: usize,
+    /// Bungalows (平房) of the old village, one household each.
+    pub bungalows: usize,
+    /// Shops along the street (商铺), where nobody is registered.
+    pub shops: usize,
+    pub residents: usize,
+}
+
+const FLOORS: u8 = 6;
+const FLATS_PER_FLOOR: u8 = 2;
+
+/// Tashan as the seed describes it: 8 grids, 269 buildings, 3,260 residents; an old
+/// village-like community of bungalows around a few blocks of flats, which gives
+/// about 1,100 households.
+pub(crate) const TASHAN: Shape =
+    Shape { grids: 8, two_unit_blocks: 18, three_unit_blocks: 12, bungalows: 221, shops: 18, residents: 3_260 };
+
+impl Shape {
+    pub(crate) fn buildings(&self) -> usize {
+        self.two_unit_blocks + self.three_unit_blocks + self.bungalows + self.shops
+    }
+
+    /// Tashan scaled by 85–115%: a city's communities differ in size more than in kind.
+    pub(crate) fn like_tashan(rng: &mut Rng) -> Shape {
+        let factor = 0.85 + rng.f64() * 0.30;
+        let scale = |n: usize| (n as f64 * factor).round() as usize;
+        Shape {
+            grids: scale(TASHAN.grids),
+            two_unit_blocks: scale(TASHAN.two_unit_blocks),
+            three_unit_blocks: scale(TASHAN.three_unit_blocks),
+            bungalows: scale(TASHAN.bungalows),
+            shops: scale(TASHAN.shops).max(1),
+            residents: scale(TASHAN.residents),
+        }
+    }
+}
+
+/// What the rows need to know about the community they are in.
+pub(crate) struct Place<'a> {
+    pub community: &'a Area,
+    pub grids: &'a [Area],
+    /// Written before building numbers in addresses: 芝罘区岐山街道塔山社区.
+    pub address_prefix: &'a str,
+    /// The name without 社区 (塔山), for the names of organisations.
+    pub stem: &'a str,
+    /// (latitude, longitude) the buildings gather around.
+    pub centre: (f64, f64),
+}
+
+/// Where a community's ID and phone numbers come from, and the tag catalogue.
+pub(crate) struct Books<'a> {
+    pub ids: &'a mut IdBook,
+    pub phones: PhoneBook,
+    pub tag_ids: &'a TagIds,
+}
+
+/// A post of a grid's "1 + X + N" team and who holds it.
+pub(crate) struct Post {
+    pub grid: usize,
+    pub post: &'static str,
+    pub name: String,
+    pub phone: Option<String>,
+}
+
+/// Everything one community writes.
+pub(crate) struct Rows {
+    pub grids: usize,
+    pub buildings: Vec<BuildingRow>,
+    pub households: Vec<HouseholdRow>,
+    pub residents: Vec<ResidentRow>,
+    pub organisations: Vec<OrganisationRow>,
+    pub posts: Vec<Post>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Block {
+    TwoUnits,
+    ThreeUnits,
+    Bungalow,
+    Shop,
+}
+
+/// A flat or bungalow: one household row, occupied or vacant.
+struct Room {
+    building: usize,
+    /// 0 for a bungalow (no units), else 1…
+    unit: u8,
+    floor: u8,
+    flat: u8,
+}
+
+/// Residents of a grid who may hold a post in its team, by index into the rows.
+#[derive(Default)]
+struct Candidates {
+    party_members: Vec<usize>,
+    volunteers: Vec<usize>,
+    /// Settled adults of 45–72: who becomes a building head (楼长).
+    elders: Vec<usize>,
+}
+
+pub(crate) fn build_rows(rng: &mut Rng, shape: &Shape, place: &Place<'_>, books: &mut Books<'_>) -> anyhow::Result<Rows> {
+    anyhow::ensure!(place.grids.len() == shape.grids && shape.grids > 0, "a community needs its grids");
+    let blocks = block_plan(rng, shape);
+    let grid_of: Vec<usize> = (0..blocks.len()).map(|i| i * shape.grids / blocks.len()).collect();
+    let buildings = building_rows(rng, place, &blocks, &grid_of);
+    let rooms = rooms_of(&blocks);
+    let occupants = occupy(rng, rooms.len(), shape.residents)?;
+
+    let mut households = Vec::with_capacity(rooms.len());
+    let mut residents = Vec::with_capacity(shape.residents);
+    let mut candidates: Vec<Candidates> = (0..shape.grids).map(|_| Candidates::default()).collect();
+    for (room, household) in rooms.iter().zip(&occupants) {
+        let grid = grid_of[room.building];
+        let row = household_row(room, &buildings[room.building], household.as_ref());
+        if let Some(household) = household {
+            resident_rows(rng, books, household, &row, &mut residents, &mut candidates[grid]);
+        }
+        households.push(row);
+    }
+
+    let sites = organisation_sites(&blocks, &grid_of, &buildings);
+    let organisations = organisations(rng, place, &sites);
+    let posts = grid_posts(rng, &mut books.phones, &residents, &candidates);
+    Ok(Rows { grids: shape.grids, buildings, households, residents, organisations, posts })
+}
+
+/// Writes one community's rows on `conn` (a transaction the caller commits).
+pub(crate) async fn write_rows(conn: &mut AnyConnection, grids: &[Area], rows: &Rows) -> anyhow::Result<()> {
+    let t = std::time::Instant::now();
+    let mut loader = BulkLoader::new(conn);
+    loader.buildings(&rows.buildings).await?;
+    eprintln!("  buildings {:?}", t.elapsed());
+    loader.households(&rows.households).await?;
+    eprintln!("  households {:?}", t.elapsed());
+    loader.residents(&rows.residents).await?;
+    eprintln!("  residents {:?}", t.elapsed());
+    loader.organisations(&rows.organisations).await?;
+    eprintln!("  orgs {:?}", t.elapsed());
+    for post in &rows.posts {
+        areas::add_grid_post(conn, &grids[post.grid].id, post.post, Some(&post.name), post.phone.as_deref()).await?;
+    }
+    Ok(())
+}
+
+// -- buildings ------------------------------------------------------------------------
+
+/// The kinds of the community's buildings in street order: shuffled, so every grid
+/// gets bungalows, blocks and shops as old neighbourhoods grew.
+fn block_plan(rng: &mut Rng, shape: &Shape) -> Vec<Block> {
+    let mut blocks = Vec::with_capacity(shape.buildings());
+    blocks.extend(std::iter::repeat_n(Block::TwoUnits, shape.two_unit_blocks));
+    blocks.extend(std::iter::repeat_n(Block::ThreeUnits, shape.three_unit_blocks));
+    blocks.extend(std::iter::repeat_n(Block::Bungalow, shape.bungalows));
+    blocks.extend(std::iter::repeat_n(Block::Shop, shape.shops));
+    rng.shuffle(&mut blocks);
+    blocks
+}
+
+fn building_rows(rng: &mut Rng, place: &Place<'_>, blocks: &[Block], grid_of: &[usize]) -> Vec<BuildingRow> {
+    blocks
+        .iter()
+        .enumerate()
+        .map(|(i, block)| {
+            let grid = &place.grids[grid_of[i]];
+            let number = (i + 1).to_string();
+            let (kind, floors, units, suffix) = match block {
+                Block::TwoUnits => (BuildingKind::Residential, Some(i64::from(FLOORS)), Some(2), "号楼"),
+                Block::ThreeUnits => (BuildingKind::Residential, Some(i64::from(FLOORS)), Some(3), "号楼"),
+                Block::Bungalow => (BuildingKind::Bungalow, Some(1), None, "号"),
+                Block::Shop => (BuildingKind::Shop, Some(rng.i64(1..=2)), None, "号商铺"),
+            };
+            let (lat, lng) = building_position(rng, place.centre, grid_of[i]);
+            BuildingRow {
+                id: new_id(),
+                grid_id: grid.id.clone(),
+                community_id: place.community.id.clone(),
+                path: grid.path.clone(),
+                address: Some(format!("{}{number}{suffix}", place.address_prefix)),
+                number,
+                kind,
+                floors,
+                units,
+                lat: Some(lat),
+                lng: Some(lng),
+            }
+        })
+        .collect()
+}
+
+/// Grids lie three to a row around the community's centre, a few hundred metres
+/// apart; buildings scatter within their grid.
+fn building_position(rng: &mut Rng, centre: (f64, f64), grid: usize) -> (f64, f64) {
+    let (row, col) = ((grid / 3) as f64, (grid % 3) as f64);
+    let lat = centre.0 + (row - 1.0) * 0.0030 + (rng.f64() - 0.5) * 0.0025;
+    let lng = centre.1 + (col - 1.0) * 0.0035 + (rng.f64() - 0.5) * 0.0030;
+    let round = |x: f64| (x * 1e6).round() / 1e6;
+    (round(lat), round(lng))
+}
+
+fn rooms_of(blocks: &[Block]) -> Vec<Room> {
+    let mut rooms = Vec::new();
+    for (building, block) in blocks.iter().enumerate() {
+        let units = match block {
+            Block::TwoUnits => 2,
+            Block::ThreeUnits => 3,
+            Block::Bungalow => {
+                rooms.push(Room { building, unit: 0, floor: 1, flat: 1 });
+                continue;
+            }
+            Block::Shop => continue,
+        };
+        for unit in 1..=units {
+            for floor in 1..=FLOORS {
+                for flat in 1..=FLATS_PER_FLOOR {
+                    rooms.push(Room { building, unit, floor, flat });
+                }
+            }
+        }
+    }
+    rooms
+}
+
+/// Organisations stand in the shops, or anywhere if a community has none.
+fn organisation_sites(blocks: &[Block], grid_of: &[usize], buildings: &[BuildingRow]) -> Vec<Site> {
+    let site = |i: usize| Site { grid: grid_of[i], address: buildings[i].address.clone().unwrap_or_default() };
+    let shops: Vec<Site> = (0..blocks.len()).filter(|i| blocks[*i] == Block::Shop).map(site).collect();
+    if shops.is_empty() { (0..blocks.len()).map(site).collect() } else { shops }
+}
+
+// -- households -------------------------------------------------------------------------
+
+/// Who lives in each room, with exactly `target` people in all. Rooms are visited in
+/// random order and filled until the target is reached; the rest stay vacant (a few
+/// are vacant anyway). Then children are added or removed until the count is exact.
+fn occupy(rng: &mut Rng, rooms: usize, target: usize) -> anyhow::Result<Vec<Option<Household>>> {
+    let mut order: Vec<usize> = (0..rooms).collect();
+    rng.shuffle(&mut order);
+    let mut occupants: Vec<Option<Household>> = (0..rooms).map(|_| None).collect();
+    let mut total = 0;
+    for room in order {
+        if total >= target || chance(rng, 30) {
+            continue;
+        }
+        let rented = chance(rng, 110);
+        let household = Household::draw(rng, rented);
+        total += household.len();
+        occupants[room] = Some(household);
+    }
+    // Each step moves the total by one person, or fills a vacant room.
+    for _ in 0..100 * target.max(1) {
+        if total == target {
+            return Ok(occupants);
+        }
+        if total < target {
+            total += grow_one(rng, &mut occupants);
+        } else {
+            total -= shrink_one(rng, &mut occupants);
+        }
+    }
+    anyhow::bail!("could not house exactly {target} people in {rooms} rooms")
+}
+
+/// Adds a child to a random family that has children, or failing that moves a
+/// household into a vacant room. Returns how many people were added.
+fn grow_one(rng: &mut Rng, occupants: &mut [Option<Household>]) -> usize {
+    for _ in 0..200 {
+        if let Some(h) = occupants[rng.usize(0..occupants.len())].as_mut().filter(|h| h.can_grow()) {
+            h.add_child(rng);
+            return 1;
+        }
+    }
+    match occupants.iter().position(Option::is_none) {
+        Some(room) => {
+            let household = Household::draw(rng, false);
+            let added = household.len();
+            occupants[room] = Some(household);
+            added
+        }
+        None => 0,
+    }
+}
+
+/// Takes a child or lodger out of a random household, or failing that empties a
+/// one-person room. Returns how many people were removed.
+fn shrink_one(rng: &mut Rng, occupants: &mut [Option<Household>]) -> usize {
+    for _ in 0..200 {
+        if let Some(h) = occupants[rng.usize(0..occupants.len())].as_mut().filter(|h| h.can_shrink()) {
+            h.remove_last();
+            return 1;
+        }
+    }
+    match occupants.iter().position(|h| h.as_ref().is_some_and(|h| h.len() == 1)) {
+        Some(room) => {
+            occupants[room] = None;
+            1
+        }
+        None => 0,
+    }
+}
+
+fn household_row(room: &Room, building: &BuildingRow, household: Option<&Household>) -> HouseholdRow {
+    let occupancy = match household.map(|h| h.family) {
+        None => Occupancy::Vacant,
+        Some(Family::RentedFamily | Family::RentedShared) => Occupancy::Rented,
+        Some(_) => Occupancy::OwnerOccupied,
+    };
+    let (unit, room_number) = if room.unit == 0 {
+        (String::new(), room.flat.to_string())
+    } else {
+        (room.unit.to_string(), format!("{}0{}", room.floor, room.flat))
+    };
+    HouseholdRow {
+        id: new_id(),
+        building_id: building.id.clone(),
+        path: building.path.clone(),
+        unit,
+        room: room_number,
+        occupancy,
+    }
+}
+
+// -- residents ---------------------------------------------------------------------------
+
+const FIRST_REGISTRATION: i32 = time::macros::date!(1998 - 01 - 01).to_julian_day();
+
+/// The rows of one household's members, with what they share: ethnicity, the low
+/// income allowance (paid per household), where the newcomers came from, and when
+/// the household was entered in the ledger.
+fn resident_rows(
+    rng: &mut Rng,
+    books: &mut Books<'_>,
+    household: &Household,
+    row: &HouseholdRow,
+    out: &mut Vec<ResidentRow>,
+    candidates: &mut Candidates,
+) {
+    let as_of = AS_OF.to_julian_day();
+    let ethnicity = ethnicity(rng);
+    let poor_per_mille = if matches!(household.family, Family::ElderlyAlone | Family::LeftBehind) { 60 } else { 15 };
+    let low_income = chance(rng, poor_per_mille);
+    let origin = 1 + rng.usize(0..IdOwnership::ORIGINS);
+    let since = if row.occupancy == Occupancy::Rented {
+        as_of - rng.i32(7..1_460)
+    } else {
+        rng.i32(FIRST_REGISTRATION..as_of - 30)
+    };
+    for person in &household.members {
+        let age = person.age();
+        let political_status = political_status(rng, age);
+        let mut tags = individual_tags(rng, person, political_status);
+        if low_income {
+            tags = tags.with(Tag::LowIncome);
+        }
+        let owner = if person.residence == ResidenceType::Floating { origin } else { IdOwnership::LOCAL };
+        let (id_card, birth) = books.ids.issue(owner, person.birth, person.gender);
+        let name = full_name(rng, person.surname, birth.year(), person.gender);
+        let phone = has_mobile(rng, age).then(|| books.phones.issue(rng));
+        let registered = since.max(birth.to_julian_day());
+        if phone.is_some() {
+            note_candidate(candidates, out.len(), age, political_status, tags);
+        }
+        out.push(ResidentRow {
+            id: new_id(),
+            household_id: Some(row.id.clone()),
+            path: row.path.clone(),
+            name,
+            gender: person.gender,
+            birth_date: format_date(birth),
+            id_card: Some(id_card),
+            phone,
+            residence_type: person.residence,
+            relation: person.relation,
+            political_status,
+            ethnicity: ethnicity.to_owned(),
+            notes: String::new(),
+            status: ResidentStatus::Active,
+            tag_ids: books.tag_ids.ids_of(tags),
+            registered_on: format_date(time::Date::from_julian_day(registered).expect("a day between birth and now")),
+        });
+    }
+}
+
+/// Residents with a phone who may hold a post in their grid's team.
+fn note_candidate(candidates: &mut Candidates, index: usize, age: i32, political: PoliticalStatus, tags: Tags) {
+    if political == PoliticalStatus::PartyMember && (25..=75).contains(&age) {
+        candidates.party_members.push(index);
+    }
+    if tags.has(Tag::Volunteer) {
+        candidates.volunteers.push(index);
+    }
+    if (45..=72).contains(&age) {
+        candidates.elders.push(index);
+    }
+}
+
+// -- grid teams --------------------------------------------------------------------------
+
+/// The "1 + X + N" team of every grid: a grid leader and one or two grid members
+/// (community staff), and the N from among the residents — a Party member, one or
+/// two volunteers, two or three building heads — plus the property company's man.
+fn grid_posts(rng: &mut Rng, phones: &mut PhoneBook, residents: &[ResidentRow], candidates: &[Candidates]) -> Vec<Post> {
+    let mut posts = Vec::new();
+    for (grid, c) in candidates.iter().enumerate() {
+        posts.push(staff_post(rng, phones, grid, "leader"));
+        for _ in 0..rng.usize(1..=2) {
+            posts.push(staff_post(rng, phones, grid, "member"));
+        }
+        let from_residents = [("party_member", &c.party_members, 1), ("volunteer", &c.volunteers, rng.usize(1..=2)), ("building_head", &c.elders, rng.usize(2..=3))];
+        for (post, pool, count) in from_residents {
+            for i in rng.choose_multiple(pool.iter().copied(), count) {
+                let r = &residents[i];
+                posts.push(Post { grid, post, name: r.name.clone(), phone: r.phone.as_ref().map(|p| p.as_str().to_owned()) });
+            }
+        }
+        posts.push(staff_post(rng, phones, grid, "property"));
+    }
+    posts
+}
+
+fn staff_post(rng: &mut Rng, phones: &mut PhoneBook, grid: usize, post: &'static str) -> Post {
+    let gender = if rng.bool() { Gender::Male } else { Gender::Female };
+    let surname = SURNAMES.pick(rng);
+    let birth_year = rng.i32(1972..=1998);
+    let name = full_name(rng, surname, birth_year, gender);
+    Post { grid, post, name, phone: Some(phones.issue(rng).as_str().to_owned()) }
+}

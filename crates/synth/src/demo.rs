@@ -1,0 +1,81 @@
+//! The Tashan demo: the community of the seed study, 烟台市 › 芝罘区 › 岐山街道 ›
+//! 塔山社区, with its 8 grids, 269 buildings and 3,260 residents.
+
+use fastrand::Rng;
+use wangge_domain::AreaLevel;
+use wangge_store::{Db, tags};
+
+use crate::areas::{AreaCache, create, create_grids};
+use crate::community::{Books, Place, TASHAN, build_rows, write_rows};
+use crate::people::{IdBook, IdOwnership, PhoneBook, TagIds};
+
+pub const DEMO_COMMUNITY_CODE: &str = "370602004011";
+pub(crate) const CITY: (&str, &str) = ("370600000000", "烟台市");
+pub(crate) const DISTRICT: (&str, &str) = ("370602000000", "芝罘区");
+/// The demo's district as the six-digit region of its residents' ID numbers.
+const DISTRICT_REGION: u32 = 370602;
+const STREET: (&str, &str) = ("370602004000", "岐山街道");
+const COMMUNITY_NAME: &str = "塔山社区";
+/// Central Yantai, where Zhifu's old neighbourhoods are.
+const CENTRE: (f64, f64) = (37.530, 121.390);
+const SEED: u64 = 0x7461_7368_616e; // "tashan"
+
+/// What [`load_demo`] wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoSummary {
+    pub community_code: String,
+    pub community_name: String,
+    pub grids: usize,
+    pub buildings: usize,
+    pub households: usize,
+    pub residents: usize,
+    pub organisations: usize,
+}
+
+/// Loads the Tashan demo into an empty database (the caller checks emptiness; an
+/// existing city, district or street of the same code is reused). Deterministic:
+/// every run writes the same names, ID numbers, phones and households (record ids
+/// differ, being time-ordered UUIDs). One transaction: all or nothing.
+pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
+    let t = std::time::Instant::now();
+    let tag_ids = TagIds::from_catalogue(&tags::ensure_standard(db).await?)?;
+    let mut cache = AreaCache::default();
+    for code in [CITY.0, DISTRICT.0, STREET.0] {
+        cache.learn(db, code).await?;
+    }
+    anyhow::ensure!(
+        cache.learn(db, DEMO_COMMUNITY_CODE).await?.is_none(),
+        "the demo community {DEMO_COMMUNITY_CODE} is already loaded"
+    );
+
+    eprintln!("prep {:?}", t.elapsed());
+    let mut tx = db.pool.begin().await?;
+    let city = cache.ensure(&mut tx, AreaLevel::City, CITY.0, CITY.1, None).await?;
+    let district = cache.ensure(&mut tx, AreaLevel::District, DISTRICT.0, DISTRICT.1, Some(&city)).await?;
+    let street = cache.ensure(&mut tx, AreaLevel::Street, STREET.0, STREET.1, Some(&district)).await?;
+    let community = create(&mut tx, AreaLevel::Community, DEMO_COMMUNITY_CODE, COMMUNITY_NAME, Some(&street)).await?;
+    let grids = create_grids(&mut tx, &community, "塔山", TASHAN.grids).await?;
+
+    eprintln!("areas {:?}", t.elapsed());
+    let address_prefix = format!("{}{}{COMMUNITY_NAME}", DISTRICT.1, STREET.1);
+    let place = Place { community: &community, grids: &grids, address_prefix: &address_prefix, stem: "塔山", centre: CENTRE };
+    let mut ids = IdBook::new(IdOwnership::demo(DISTRICT_REGION));
+    // Serial 0 of the phone ranges; generated communities take 1, 2, …
+    let mut books = Books { ids: &mut ids, phones: PhoneBook::for_community(0), tag_ids: &tag_ids };
+    let rows = build_rows(&mut Rng::with_seed(SEED), &TASHAN, &place, &mut books)?;
+    eprintln!("build {:?}", t.elapsed());
+    write_rows(&mut tx, &grids, &rows).await?;
+    eprintln!("write {:?}", t.elapsed());
+    tx.commit().await?;
+    eprintln!("commit {:?}", t.elapsed());
+
+    Ok(DemoSummary {
+        community_code: community.code,
+        community_name: community.name,
+        grids: grids.len(),
+        buildings: rows.buildings.len(),
+        households: rows.households.len(),
+        residents: rows.residents.len(),
+        organisations: rows.organisations.len(),
+    })
+}

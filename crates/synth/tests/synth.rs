@@ -1,0 +1,173 @@
+//! The demo and the generator against a real SQLite database.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use sqlx::Row;
+use wangge_domain::{Gender, IdCardNumber, Phone, Vocabulary};
+use wangge_store::{Db, DbOptions};
+use wangge_synth::{DEMO_COMMUNITY_CODE, GenerateOptions, generate, load_demo};
+
+async fn fresh_db(dir: &tempfile::TempDir) -> anyhow::Result<Db> {
+    let path = dir.path().join("wangge.db");
+    let db = Db::connect(&format!("sqlite:{}", path.display()), DbOptions::default()).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+async fn count(db: &Db, sql: &'static str) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar::<_, i64>(sql).fetch_one(&db.pool).await?)
+}
+
+struct Person {
+    name: String,
+    id_card: String,
+    gender: String,
+    birth_date: String,
+    phone: Option<String>,
+    political_status: String,
+}
+
+async fn people(db: &Db) -> anyhow::Result<Vec<Person>> {
+    let rows = sqlx::query(
+        "SELECT name, id_card, gender, birth_date, phone, political_status FROM residents ORDER BY id_card",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Person {
+                name: r.try_get("name")?,
+                id_card: r.try_get::<Option<String>, _>("id_card")?.unwrap_or_default(),
+                gender: r.try_get("gender")?,
+                birth_date: r.try_get("birth_date")?,
+                phone: r.try_get("phone")?,
+                political_status: r.try_get("political_status")?,
+            })
+        })
+        .collect()
+}
+
+/// Every ID number parses, carries the row's birth date and sex, and appears once;
+/// phones are valid and distinct.
+fn check_identities(people: &[Person]) {
+    let mut ids = HashSet::new();
+    let mut phones = HashSet::new();
+    for p in people {
+        let id = IdCardNumber::parse(&p.id_card).unwrap_or_else(|e| panic!("{} of {}: {e}", p.id_card, p.name));
+        assert_eq!(wangge_domain::format_date(id.birth_date()), p.birth_date, "{}", p.name);
+        assert_eq!(id.gender(), Gender::from_code(&p.gender).unwrap(), "{}", p.name);
+        assert!(ids.insert(p.id_card.clone()), "ID number {} appears twice", p.id_card);
+        if let Some(phone) = &p.phone {
+            assert_eq!(Phone::parse(phone).unwrap().as_str(), phone);
+            assert!(phones.insert(phone.clone()), "phone {phone} appears twice");
+        }
+    }
+}
+
+/// Ages on 1 July 2026, the day the generator's population is "as of".
+fn median_age(people: &[Person]) -> i32 {
+    let mut ages: Vec<i32> = people.iter().map(|p| 2026 - p.birth_date[..4].parse::<i32>().unwrap()).collect();
+    ages.sort_unstable();
+    ages[ages.len() / 2]
+}
+
+#[tokio::test]
+async fn the_demo_is_tashan() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = fresh_db(&dir).await?;
+    let started = Instant::now();
+    let summary = load_demo(&db).await?;
+    println!("demo loaded in {:?}: {summary:?}", started.elapsed());
+
+    assert_eq!(summary.community_code, DEMO_COMMUNITY_CODE);
+    assert_eq!(summary.community_name, "塔山社区");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM areas WHERE level = 'grid'").await?, 8);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM buildings").await?, 269);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM residents").await?, 3_260);
+    let households = count(&db, "SELECT COUNT(*) FROM households").await?;
+    assert!((1_000..=1_200).contains(&households), "{households} households");
+    assert_eq!(summary.households as i64, households);
+    assert!(summary.organisations >= 8);
+    assert!(count(&db, "SELECT COUNT(*) FROM organisations WHERE kind = 'property_company'").await? >= 1);
+    let posts = count(&db, "SELECT COUNT(*) FROM grid_posts WHERE post = 'leader'").await?;
+    assert_eq!(posts, 8, "one leader per grid");
+    let unhoused = count(&db, "SELECT COUNT(*) FROM residents r LEFT JOIN households h ON h.id = r.household_id WHERE h.id IS NULL").await?;
+    assert_eq!(unhoused, 0);
+
+    let people = people(&db).await?;
+    check_identities(&people);
+    let median = median_age(&people);
+    assert!((45..=65).contains(&median), "median age {median}");
+    let party = people.iter().filter(|p| p.political_status == "party_member").count() as f64 / people.len() as f64;
+    assert!((0.05..=0.15).contains(&party), "party members {:.1}%", party * 100.0);
+    let with_phone = people.iter().filter(|p| p.phone.is_some()).count() as f64 / people.len() as f64;
+    for tag in ["elderly_alone", "empty_nest", "disabled", "low_income", "veteran", "left_behind_child"] {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id WHERE t.code = $1",
+        )
+        .bind(tag)
+        .fetch_one(&db.pool)
+        .await?;
+        println!("{tag}: {n}");
+        assert!(n > 0, "nobody tagged {tag}");
+    }
+    println!("median age {median}, party members {:.1}%, with phone {:.1}%", party * 100.0, with_phone * 100.0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_demo_is_the_same_every_time() -> anyhow::Result<()> {
+    let (dir_a, dir_b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let (a, b) = (fresh_db(&dir_a).await?, fresh_db(&dir_b).await?);
+    load_demo(&a).await?;
+    load_demo(&b).await?;
+    let sql = "SELECT r.name || '|' || r.id_card || '|' || COALESCE(r.phone, '') || '|' || b.number || '|' || h.room
+        FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
+        ORDER BY r.id_card";
+    let people_a: Vec<String> = sqlx::query_scalar(sql).fetch_all(&a.pool).await?;
+    let people_b: Vec<String> = sqlx::query_scalar(sql).fetch_all(&b.pool).await?;
+    assert_eq!(people_a.len(), 3_260);
+    assert_eq!(people_a, people_b);
+    assert!(load_demo(&a).await.is_err(), "a second load is refused");
+    Ok(())
+}
+
+#[tokio::test]
+async fn generate_makes_communities_with_unique_numbers_and_restores_indexes() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = fresh_db(&dir).await?;
+    let mut calls = Vec::new();
+    let summary = generate(&db, &GenerateOptions { communities: 3, seed: 7 }, |done, total| calls.push((done, total))).await?;
+    println!("generated {summary:?}");
+
+    assert_eq!(summary.communities, 3);
+    assert_eq!(calls.last(), Some(&(3, 3)));
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM areas WHERE level = 'community'").await?, 3);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM areas WHERE level = 'grid'").await?, summary.grids as i64);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM residents").await?, summary.residents as i64);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM buildings").await?, summary.buildings as i64);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM households").await?, summary.households as i64);
+    assert!(summary.residents > 3 * 2_500, "{} residents", summary.residents);
+    let per_community = count(&db, "SELECT MIN(n) FROM (SELECT COUNT(*) AS n FROM residents GROUP BY substr(path, 1, 55))").await?;
+    assert!(per_community > 2_000, "every community has residents");
+    check_identities(&people(&db).await?);
+    let indexes = count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'residents\\_%' ESCAPE '\\'").await?;
+    assert_eq!(indexes, 5);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'residents_id_card'").await?, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn generated_communities_live_beside_the_demo() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = fresh_db(&dir).await?;
+    load_demo(&db).await?;
+    // Communities 30–39 lie in the demo's own street, 岐山街道.
+    let summary = generate(&db, &GenerateOptions { communities: 32, seed: 1 }, |_, _| {}).await?;
+    assert_eq!(summary.communities, 32);
+    let streets = count(&db, "SELECT COUNT(*) FROM areas WHERE level = 'street' AND name = '岐山街道'").await?;
+    assert_eq!(streets, 1, "the demo's street is reused");
+    check_identities(&people(&db).await?);
+    Ok(())
+}

@@ -1,0 +1,91 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use wangge_domain::AreaLevel;
+use wangge_store::areas::{self, Area, AreaFilter, AreaUpdate, GridPost, NewArea};
+use wangge_store::stats::{self, AreaCounts};
+use wangge_store::{Page, PageRequest, areas as store_areas};
+
+use super::{ApiResult, Id, JsonBody, Params, area_path};
+use crate::error::ErrorBody;
+use crate::{ApiError, AppState};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AreaQuery {
+    /// Only areas of this level.
+    pub level: Option<AreaLevel>,
+    /// Only the children of this area (id).
+    pub parent: Option<String>,
+    /// Only areas at or under this area (id or code).
+    pub area: Option<String>,
+    /// Part of the name, or the start of the code.
+    pub q: Option<String>,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Items per page, 1 to 500 (default 50).
+    pub per_page: Option<u32>,
+}
+
+/// List areas of the hierarchy (city, district, street, community, grid).
+#[utoipa::path(get, path = "/api/v1/areas", tag = "areas", params(AreaQuery), responses(
+    (status = 200, body = Page<Area>), (status = 400, body = ErrorBody)))]
+pub async fn list_areas(State(s): State<AppState>, Params(q): Params<AreaQuery>) -> ApiResult<Page<Area>> {
+    let filter = AreaFilter {
+        level: q.level,
+        parent_id: q.parent,
+        under_path: area_path(&s.db, q.area.as_deref()).await?,
+        q: q.q,
+    };
+    Ok(Json(areas::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?))
+}
+
+/// Create an area under its parent. Its code must nest under the parent's code.
+#[utoipa::path(post, path = "/api/v1/areas", tag = "areas", request_body = NewArea, responses(
+    (status = 201, body = Area), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_area(State(s): State<AppState>, JsonBody(new): JsonBody<NewArea>) -> Result<(StatusCode, Json<Area>), ApiError> {
+    Ok((StatusCode::CREATED, Json(areas::create(&s.db, new).await?)))
+}
+
+/// One area.
+#[utoipa::path(get, path = "/api/v1/areas/{id}", tag = "areas", params(("id" = String, Path, description = "Area id")),
+    responses((status = 200, body = Area), (status = 404, body = ErrorBody)))]
+pub async fn get_area(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Area> {
+    Ok(Json(areas::get(&s.db, &id).await?))
+}
+
+/// Rename an area or set its boundary. Codes never change: every record beneath
+/// carries them in its path.
+#[utoipa::path(patch, path = "/api/v1/areas/{id}", tag = "areas", params(("id" = String, Path, description = "Area id")),
+    request_body = AreaUpdate, responses((status = 200, body = Area), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_area(State(s): State<AppState>, Id(id): Id<String>, JsonBody(u): JsonBody<AreaUpdate>) -> ApiResult<Area> {
+    Ok(Json(areas::update(&s.db, &id, u).await?))
+}
+
+/// The direct children of an area.
+#[utoipa::path(get, path = "/api/v1/areas/{id}/children", tag = "areas", params(("id" = String, Path, description = "Area id")),
+    responses((status = 200, body = Vec<Area>), (status = 404, body = ErrorBody)))]
+pub async fn area_children(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Vec<Area>> {
+    areas::get(&s.db, &id).await?;
+    Ok(Json(areas::children(&s.db, &id).await?))
+}
+
+/// How many grids, buildings, households, residents and organisations lie under an area.
+#[utoipa::path(get, path = "/api/v1/areas/{id}/stats", tag = "areas", params(("id" = String, Path, description = "Area id")),
+    responses((status = 200, body = AreaCounts), (status = 404, body = ErrorBody)))]
+pub async fn area_stats(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<AreaCounts> {
+    let area = areas::get(&s.db, &id).await?;
+    Ok(Json(stats::counts_under(&s.db, &area.path).await?))
+}
+
+/// The "1 + X + N" posts of a grid.
+#[utoipa::path(get, path = "/api/v1/areas/{id}/posts", tag = "areas", params(("id" = String, Path, description = "Grid id")),
+    responses((status = 200, body = Vec<GridPost>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn grid_posts(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Vec<GridPost>> {
+    let grid = store_areas::get(&s.db, &id).await?;
+    if grid.level != AreaLevel::Grid {
+        return Err(ApiError::from(wangge_store::StoreError::Invalid(format!("{} is not a grid", grid.code))));
+    }
+    Ok(Json(areas::grid_posts(&s.db, &id).await?))
+}

@@ -1,0 +1,61 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use wangge_domain::BuildingKind;
+use wangge_store::{Page, PageRequest};
+use wangge_store::buildings::{self, Building, BuildingFilter, BuildingUpdate, NewBuilding};
+
+use super::{ApiResult, Id, JsonBody, Params, area_path};
+use crate::error::ErrorBody;
+use crate::{ApiError, AppState};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct BuildingQuery {
+    /// Only buildings under this area (id or code).
+    pub area: Option<String>,
+    pub kind: Option<BuildingKind>,
+    /// The start of the number, or part of the address.
+    pub q: Option<String>,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Items per page, 1 to 500 (default 50).
+    pub per_page: Option<u32>,
+}
+
+/// List buildings.
+#[utoipa::path(get, path = "/api/v1/buildings", tag = "buildings", params(BuildingQuery),
+    responses((status = 200, body = Page<Building>), (status = 400, body = ErrorBody)))]
+pub async fn list_buildings(State(s): State<AppState>, Params(q): Params<BuildingQuery>) -> ApiResult<Page<Building>> {
+    let filter = BuildingFilter { under_path: area_path(&s.db, q.area.as_deref()).await?, grid_id: None, kind: q.kind, q: q.q };
+    Ok(Json(buildings::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?))
+}
+
+/// Create a building in a grid.
+#[utoipa::path(post, path = "/api/v1/buildings", tag = "buildings", request_body = NewBuilding,
+    responses((status = 201, body = Building), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_building(
+    State(s): State<AppState>,
+    JsonBody(new): JsonBody<NewBuilding>,
+) -> Result<(StatusCode, Json<Building>), ApiError> {
+    Ok((StatusCode::CREATED, Json(buildings::create(&s.db, new).await?)))
+}
+
+/// One building.
+#[utoipa::path(get, path = "/api/v1/buildings/{id}", tag = "buildings", params(("id" = String, Path, description = "Building id")),
+    responses((status = 200, body = Building), (status = 404, body = ErrorBody)))]
+pub async fn get_building(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Building> {
+    Ok(Json(buildings::get(&s.db, &id).await?))
+}
+
+/// Change a building's number, address, kind, size or position.
+#[utoipa::path(patch, path = "/api/v1/buildings/{id}", tag = "buildings", params(("id" = String, Path, description = "Building id")),
+    request_body = BuildingUpdate, responses((status = 200, body = Building), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn update_building(
+    State(s): State<AppState>,
+    Id(id): Id<String>,
+    JsonBody(u): JsonBody<BuildingUpdate>,
+) -> ApiResult<Building> {
+    Ok(Json(buildings::update(&s.db, &id, u).await?))
+}

@@ -1,0 +1,65 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use wangge_domain::Occupancy;
+use wangge_store::{Page, PageRequest};
+use wangge_store::households::{self, Household, HouseholdFilter, HouseholdUpdate, NewHousehold};
+
+use super::{ApiResult, Id, JsonBody, Params, area_path};
+use crate::error::ErrorBody;
+use crate::{ApiError, AppState};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct HouseholdQuery {
+    /// Only households under this area (id or code).
+    pub area: Option<String>,
+    /// Only households of this building (id).
+    pub building: Option<String>,
+    pub occupancy: Option<Occupancy>,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Items per page, 1 to 500 (default 50).
+    pub per_page: Option<u32>,
+}
+
+/// List households.
+#[utoipa::path(get, path = "/api/v1/households", tag = "households", params(HouseholdQuery),
+    responses((status = 200, body = Page<Household>), (status = 400, body = ErrorBody)))]
+pub async fn list_households(State(s): State<AppState>, Params(q): Params<HouseholdQuery>) -> ApiResult<Page<Household>> {
+    let filter = HouseholdFilter {
+        under_path: area_path(&s.db, q.area.as_deref()).await?,
+        building_id: q.building,
+        occupancy: q.occupancy,
+    };
+    Ok(Json(households::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?))
+}
+
+/// Create a household (a unit and room) in a building.
+#[utoipa::path(post, path = "/api/v1/households", tag = "households", request_body = NewHousehold,
+    responses((status = 201, body = Household), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_household(
+    State(s): State<AppState>,
+    JsonBody(new): JsonBody<NewHousehold>,
+) -> Result<(StatusCode, Json<Household>), ApiError> {
+    Ok((StatusCode::CREATED, Json(households::create(&s.db, new).await?)))
+}
+
+/// One household.
+#[utoipa::path(get, path = "/api/v1/households/{id}", tag = "households", params(("id" = String, Path, description = "Household id")),
+    responses((status = 200, body = Household), (status = 404, body = ErrorBody)))]
+pub async fn get_household(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Household> {
+    Ok(Json(households::get(&s.db, &id).await?))
+}
+
+/// Change a household's unit, room or occupancy.
+#[utoipa::path(patch, path = "/api/v1/households/{id}", tag = "households", params(("id" = String, Path, description = "Household id")),
+    request_body = HouseholdUpdate, responses((status = 200, body = Household), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn update_household(
+    State(s): State<AppState>,
+    Id(id): Id<String>,
+    JsonBody(u): JsonBody<HouseholdUpdate>,
+) -> ApiResult<Household> {
+    Ok(Json(households::update(&s.db, &id, u).await?))
+}

@@ -1,0 +1,102 @@
+//! `/api/v1`: the hierarchy and the ledgers as JSON.
+
+mod areas;
+mod buildings;
+mod households;
+mod organisations;
+mod residents;
+mod tags;
+
+use axum::extract::{FromRequest, FromRequestParts, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use utoipa::ToSchema;
+use wangge_store::areas::Area;
+use wangge_store::Db;
+
+use crate::{ApiError, AppState};
+
+pub(crate) use areas::*;
+pub(crate) use buildings::*;
+pub(crate) use households::*;
+pub(crate) use organisations::*;
+pub(crate) use residents::*;
+pub(crate) use tags::*;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/areas", get(list_areas).post(create_area))
+        .route("/areas/{id}", get(get_area).patch(update_area))
+        .route("/areas/{id}/children", get(area_children))
+        .route("/areas/{id}/stats", get(area_stats))
+        .route("/areas/{id}/posts", get(grid_posts))
+        .route("/buildings", get(list_buildings).post(create_building))
+        .route("/buildings/{id}", get(get_building).patch(update_building))
+        .route("/households", get(list_households).post(create_household))
+        .route("/households/{id}", get(get_household).patch(update_household))
+        .route("/residents", get(list_residents).post(create_resident))
+        .route("/residents/{id}", get(get_resident).patch(update_resident))
+        .route("/residents/{id}/history", get(resident_history))
+        .route("/residents/{id}/move-out", post(move_out))
+        .route("/residents/{id}/move-in", post(move_in))
+        .route("/residents/{id}/move-house", post(move_house))
+        .route("/organisations", get(list_organisations).post(create_organisation))
+        .route("/organisations/{id}", get(get_organisation).patch(update_organisation))
+        .route("/tags", get(list_tags).post(create_tag))
+}
+
+/// A JSON body whose parse errors come back as API errors.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct JsonBody<T>(pub T);
+
+/// Query parameters whose parse errors come back as API errors.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Params<T>(pub T);
+
+/// A path parameter whose parse errors come back as API errors.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Id<T>(pub T);
+
+pub type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// Resolves the `area` filter of a list, given as an area id or an area code, to the
+/// path whose subtree the list is limited to.
+pub async fn area_path(db: &Db, area: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(area) = area.map(str::trim).filter(|a| !a.is_empty()) else { return Ok(None) };
+    let found: Area = if area.bytes().all(|b| b.is_ascii_digit()) {
+        wangge_store::areas::get_by_code(db, area).await?
+    } else {
+        wangge_store::areas::get(db, area).await?
+    };
+    Ok(Some(found.path))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` when the database answers.
+    pub status: String,
+    /// `sqlite` or `postgres`.
+    pub database: String,
+}
+
+/// Liveness and database reachability.
+#[utoipa::path(get, path = "/healthz", tag = "system", responses(
+    (status = 200, body = Health),
+    (status = 500, body = crate::error::ErrorBody)
+))]
+pub async fn health(State(state): State<AppState>) -> ApiResult<Health> {
+    sqlx_ping(&state.db).await?;
+    let database = match state.db.backend {
+        wangge_store::Backend::Sqlite => "sqlite",
+        wangge_store::Backend::Postgres => "postgres",
+    };
+    Ok(Json(Health { status: "ok".into(), database: database.into() }))
+}
+
+async fn sqlx_ping(db: &Db) -> Result<(), ApiError> {
+    wangge_store::stats::ping(db).await.map_err(ApiError::from)
+}

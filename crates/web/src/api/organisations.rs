@@ -1,0 +1,64 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use wangge_domain::OrganisationKind;
+use wangge_store::{Page, PageRequest};
+use wangge_store::organisations::{self, NewOrganisation, Organisation, OrganisationFilter, OrganisationUpdate};
+
+use super::{ApiResult, Id, JsonBody, Params, area_path};
+use crate::error::ErrorBody;
+use crate::{ApiError, AppState};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OrganisationQuery {
+    /// Only organisations under this area (id or code).
+    pub area: Option<String>,
+    pub kind: Option<OrganisationKind>,
+    /// Part of the name.
+    pub q: Option<String>,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Items per page, 1 to 500 (default 50).
+    pub per_page: Option<u32>,
+}
+
+/// List organisations located in the area.
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations", params(OrganisationQuery),
+    responses((status = 200, body = Page<Organisation>), (status = 400, body = ErrorBody)))]
+pub async fn list_organisations(
+    State(s): State<AppState>,
+    Params(q): Params<OrganisationQuery>,
+) -> ApiResult<Page<Organisation>> {
+    let filter = OrganisationFilter { under_path: area_path(&s.db, q.area.as_deref()).await?, kind: q.kind, q: q.q };
+    Ok(Json(organisations::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?))
+}
+
+/// Register an organisation in a grid.
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations", request_body = NewOrganisation,
+    responses((status = 201, body = Organisation), (status = 422, body = ErrorBody)))]
+pub async fn create_organisation(
+    State(s): State<AppState>,
+    JsonBody(new): JsonBody<NewOrganisation>,
+) -> Result<(StatusCode, Json<Organisation>), ApiError> {
+    Ok((StatusCode::CREATED, Json(organisations::create(&s.db, new).await?)))
+}
+
+/// One organisation.
+#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "organisations", params(("id" = String, Path, description = "Organisation id")),
+    responses((status = 200, body = Organisation), (status = 404, body = ErrorBody)))]
+pub async fn get_organisation(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Organisation> {
+    Ok(Json(organisations::get(&s.db, &id).await?))
+}
+
+/// Change an organisation, or move it to another grid.
+#[utoipa::path(patch, path = "/api/v1/organisations/{id}", tag = "organisations", params(("id" = String, Path, description = "Organisation id")),
+    request_body = OrganisationUpdate, responses((status = 200, body = Organisation), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_organisation(
+    State(s): State<AppState>,
+    Id(id): Id<String>,
+    JsonBody(u): JsonBody<OrganisationUpdate>,
+) -> ApiResult<Organisation> {
+    Ok(Json(organisations::update(&s.db, &id, u).await?))
+}

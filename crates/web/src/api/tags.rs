@@ -1,0 +1,21 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use wangge_store::tags::{self, NewTag, Tag};
+
+use super::{ApiResult, JsonBody};
+use crate::error::ErrorBody;
+use crate::{ApiError, AppState};
+
+/// The catalogue of care tags.
+#[utoipa::path(get, path = "/api/v1/tags", tag = "tags", responses((status = 200, body = Vec<Tag>)))]
+pub async fn list_tags(State(s): State<AppState>) -> ApiResult<Vec<Tag>> {
+    Ok(Json(tags::list(&s.db).await?))
+}
+
+/// Add a tag to the catalogue.
+#[utoipa::path(post, path = "/api/v1/tags", tag = "tags", request_body = NewTag,
+    responses((status = 201, body = Tag), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_tag(State(s): State<AppState>, JsonBody(new): JsonBody<NewTag>) -> Result<(StatusCode, Json<Tag>), ApiError> {
+    Ok((StatusCode::CREATED, Json(tags::create(&s.db, new).await?)))
+}
