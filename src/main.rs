@@ -1,1 +1,160 @@
-fn main() {}
+//! `wangge`: the one binary. Serves the web interface and API, runs migrations,
+//! imports and exports ledgers, and generates synthetic data.
+
+mod bench;
+mod commands;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Wangge (网格): community grid governance for Chinese urban communities.
+///
+/// One program for a community office on a cheap PC (SQLite, the default) or a whole
+/// city (PostgreSQL). Start with `wangge demo`.
+#[derive(Parser)]
+#[command(name = "wangge", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the system on a demo community: creates (or reuses) an SQLite file in the
+    /// data directory, fills it with the Tashan demo community if it is empty, serves
+    /// on 127.0.0.1:8080 and prints the address.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Directory for the database file (created if missing).
+        #[arg(long, default_value = "wangge-data")]
+        data_dir: PathBuf,
+    },
+    /// Bring the database up to date and serve the web interface and API.
+    Serve {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Bring the database schema up to date, then exit.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Import a ledger from an Excel (.xlsx) or CSV file.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Export a ledger to an Excel (.xlsx) file.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// Fill the database with synthetic communities, for benchmarks and trials.
+    /// Deterministic: the same seed gives the same people.
+    Generate {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// How many Tashan-sized communities (about 3,260 residents each) to make:
+        /// 300 gives about a million residents, 2,150 about Yantai's seven million.
+        #[arg(long)]
+        communities: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Measure the speed of the system on the database given; prints figures.
+    Bench {
+        #[command(subcommand)]
+        what: bench::BenchWhat,
+    },
+    /// Print the OpenAPI document of the JSON API.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// Residents of one community: one row a person. Columns are recognised by
+    /// their usual Chinese or English names (姓名, 身份证号, 联系电话, 楼栋, 单元,
+    /// 房号, 与户主关系, 人员类型, 政治面貌, 民族, 标签, 备注, 网格…); title rows
+    /// above the header are skipped. Every bad row is reported with its row number,
+    /// column and reason, and then nothing is imported.
+    Residents {
+        /// The .xlsx or .csv file (UTF-8 or GBK/GB18030).
+        file: PathBuf,
+        /// Code of the community the ledger belongs to (12 digits).
+        #[arg(long)]
+        community: String,
+        /// Check the file and report what would happen, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Map an unusual header to a field, e.g. --map 户主楼号=building
+        /// (fields: name, gender, birth_date, id_card, phone, building, unit, room,
+        /// relation, residence_type, political_status, ethnicity, tags, notes, grid, occupancy).
+        #[arg(long = "map", value_name = "HEADER=FIELD")]
+        mapping: Vec<String>,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportWhat {
+    /// The current residents of one community, in the shape `import residents` reads.
+    Residents {
+        /// Code of the community (12 digits).
+        #[arg(long)]
+        community: String,
+        /// The .xlsx file to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+}
+
+#[derive(Args, Clone)]
+struct DatabaseArg {
+    /// sqlite:PATH (created if missing) or postgres://USER:PASSWORD@HOST/DB.
+    #[arg(long, env = "WANGGE_DATABASE_URL", default_value = "sqlite:wangge-data/wangge.db")]
+    database_url: String,
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WANGGE_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(run(cli.command))
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Demo { listen, data_dir } => commands::demo(listen, &data_dir).await,
+        Command::Serve { database, listen } => commands::serve(&database.database_url, listen).await,
+        Command::Migrate { database } => commands::migrate(&database.database_url).await,
+        Command::Import { what: ImportWhat::Residents { file, community, dry_run, mapping, database } } => {
+            commands::import_residents(&database.database_url, &file, &community, dry_run, &mapping).await
+        }
+        Command::Export { what: ExportWhat::Residents { community, output, database } } => {
+            commands::export_residents(&database.database_url, &community, &output).await
+        }
+        Command::Generate { database, communities, seed } => {
+            commands::generate(&database.database_url, communities, seed).await
+        }
+        Command::Bench { what } => bench::run(what).await,
+        Command::Openapi => {
+            println!("{}", wangge_web::openapi_json());
+            Ok(())
+        }
+    }
+}

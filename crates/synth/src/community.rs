@@ -37,7 +37,7 @@ const FLATS_PER_FLOOR: u8 = 2;
 /// village-like community of bungalows around a few blocks of flats, which gives
 /// about 1,100 households.
 pub(crate) const TASHAN: Shape =
-    Shape { grids: 8, two_unit_blocks: 18, three_unit_blocks: 12, bungalows: 221, shops: 18, residents: 3_260 };
+    Shape { grids: 8, two_unit_blocks: 20, three_unit_blocks: 13, bungalows: 200, shops: 36, residents: 3_260 };
 
 impl Shape {
     pub(crate) fn buildings(&self) -> usize {
@@ -151,18 +151,24 @@ pub(crate) fn build_rows(rng: &mut Rng, shape: &Shape, place: &Place<'_>, books:
 /// Writes one community's rows on `conn` (a transaction the caller commits).
 pub(crate) async fn write_rows(conn: &mut AnyConnection, grids: &[Area], rows: &Rows) -> anyhow::Result<()> {
     let t = std::time::Instant::now();
-    let mut loader = BulkLoader::new(conn);
-    loader.buildings(&rows.buildings).await?;
+    BulkLoader::new(conn).buildings(&rows.buildings).await?;
     eprintln!("  buildings {:?}", t.elapsed());
-    loader.households(&rows.households).await?;
-    eprintln!("  households {:?}", t.elapsed());
-    loader.residents(&rows.residents).await?;
+    if std::env::var("WANGGE_EXP").is_ok() {
+        crate::experiment::households(conn, &rows.households).await?;
+        eprintln!("  households {:?}", t.elapsed());
+        crate::experiment::residents(conn, &rows.residents).await?;
+    } else {
+        let slice: usize = std::env::var("WANGGE_SLICE").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+        for chunk in rows.households.chunks(slice) { BulkLoader::new(conn).households(chunk).await?; }
+        eprintln!("  households {:?}", t.elapsed());
+        for chunk in rows.residents.chunks(slice) { BulkLoader::new(conn).residents(chunk).await?; }
+    }
     eprintln!("  residents {:?}", t.elapsed());
-    loader.organisations(&rows.organisations).await?;
-    eprintln!("  orgs {:?}", t.elapsed());
+    BulkLoader::new(conn).organisations(&rows.organisations).await?;
     for post in &rows.posts {
         areas::add_grid_post(conn, &grids[post.grid].id, post.post, Some(&post.name), post.phone.as_deref()).await?;
     }
+    eprintln!("  posts {:?}", t.elapsed());
     Ok(())
 }
 
@@ -447,4 +453,24 @@ fn staff_post(rng: &mut Rng, phones: &mut PhoneBook, grid: usize, post: &'static
     let birth_year = rng.i32(1972..=1998);
     let name = full_name(rng, surname, birth_year, gender);
     Post { grid, post, name, phone: Some(phones.issue(rng).as_str().to_owned()) }
+}
+
+#[cfg(test)]
+mod tmp_stats {
+    use super::*;
+    #[test]
+    fn print_age_profile() {
+        let mut rng = Rng::with_seed(0x7461_7368_616e);
+        let occ = occupy(&mut rng, 1148, 3260).unwrap();
+        let mut ages: Vec<i32> = occ.iter().flatten().flat_map(|h| h.members.iter().map(|m| m.age())).collect();
+        ages.sort();
+        let mut hist = [0; 11];
+        for a in &ages { hist[(*a / 10).min(10) as usize] += 1; }
+        let vacant = occ.iter().filter(|o| o.is_none()).count();
+        let party = ages.iter().filter(|a| **a >= 18).count();
+        eprintln!("n={} median={} vacant={vacant} hist={hist:?} adults={party}", ages.len(), ages[ages.len()/2]);
+        let mut kinds = std::collections::BTreeMap::new();
+        for h in occ.iter().flatten() { *kinds.entry(format!("{:?}", h.family)).or_insert(0) += h.len(); }
+        eprintln!("{kinds:?}");
+    }
 }

@@ -17,7 +17,7 @@ pub(crate) enum Family {
     SingleAdult,
     /// A couple of 60 or more whose children have left: 空巢老人.
     EmptyNest,
-    /// A couple in their late 40s and 50s whose children have left.
+    /// A couple in their 50s and early 60s whose children have left.
     MiddleCouple,
     YoungCouple,
     /// Parents and one to three children.
@@ -35,14 +35,14 @@ pub(crate) enum Family {
 }
 
 const OWNER_FAMILIES: [(Family, u32); 9] = cumulative([
-    (Family::ElderlyAlone, 9),
+    (Family::ElderlyAlone, 10),
     (Family::SingleAdult, 4),
-    (Family::EmptyNest, 22),
-    (Family::MiddleCouple, 9),
-    (Family::YoungCouple, 3),
-    (Family::Nuclear, 21),
-    (Family::ThreeGenerations, 20),
-    (Family::WithParents, 9),
+    (Family::EmptyNest, 26),
+    (Family::MiddleCouple, 14),
+    (Family::YoungCouple, 2),
+    (Family::Nuclear, 14),
+    (Family::ThreeGenerations, 12),
+    (Family::WithParents, 10),
     (Family::LeftBehind, 3),
 ]);
 const RENTER_FAMILIES: [(Family, u32); 2] = cumulative([(Family::RentedFamily, 65), (Family::RentedShared, 35)]);
@@ -83,12 +83,12 @@ impl Household {
         match self.family {
             Family::ElderlyAlone => self.elderly_alone(rng),
             Family::SingleAdult => {
-                let (age, gender) = (rng.i32(25..=69), gender_with_male_percent(rng, 50));
+                let (age, gender) = (rng.i32(40..=69), gender_with_male_percent(rng, 50));
                 self.head(rng, age, gender);
             }
             Family::EmptyNest => self.empty_nest(rng),
             Family::MiddleCouple => {
-                let age = rng.i32(45..=59);
+                let age = rng.i32(50..=64);
                 self.couple(rng, age);
             }
             Family::YoungCouple => {
@@ -207,17 +207,17 @@ impl Household {
     }
 
     fn nuclear(&mut self, rng: &mut Rng) {
-        let age = rng.i32(30..=62);
+        let age = rng.i32(42..=62);
         self.couple(rng, age);
         self.children(rng, Relation::Child);
     }
 
     fn three_generations(&mut self, rng: &mut Rng) {
-        let head_age = rng.i32(52..=78);
+        let head_age = rng.i32(58..=80);
         let elder_mother_age = self.couple(rng, head_age);
         let head_surname = self.members[0].surname;
         // The grown child: a son with his wife, or a daughter with her husband.
-        let child_age = (elder_mother_age - rng.i32(22..=34)).max(22);
+        let child_age = (elder_mother_age - rng.i32(22..=34)).max(25);
         let son = rng.u32(0..100) < 70;
         let (child_gender, child_surname) = if son { (Gender::Male, head_surname) } else { (Gender::Female, self.child_surname) };
         self.push(rng, child_age, child_gender, Relation::Child, child_surname);
@@ -230,7 +230,7 @@ impl Household {
     }
 
     fn with_parents(&mut self, rng: &mut Rng) {
-        let head_age = rng.i32(35..=55);
+        let head_age = rng.i32(46..=62);
         self.couple(rng, head_age);
         let child = self.child(rng, Relation::Child);
         self.members.push(child);

@@ -15,6 +15,7 @@
 mod areas;
 mod community;
 mod demo;
+mod experiment;
 mod households;
 mod names;
 mod organisations;

@@ -1,0 +1,167 @@
+//! `wangge bench`: figures for the docs, measured on the machine at hand.
+//!
+//! Benchmarks are commands rather than timed tests: timings depend on the machine,
+//! so they are printed for people to read and record, never asserted.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Subcommand;
+use wangge_domain::{AreaLevel, IdCardNumber};
+use wangge_ledger::import::{ImportOptions, import_residents};
+use wangge_ledger::table::read_table;
+use wangge_ledger::xlsx_out::write_ledger_xlsx;
+use wangge_store::areas::{self, AreaFilter, NewArea};
+use wangge_store::residents::{self, ResidentFilter};
+use wangge_store::{Db, PageRequest};
+
+use crate::commands::open;
+
+#[derive(Subcommand)]
+pub enum BenchWhat {
+    /// Resident search within one community (name, phone suffix, ID suffix), as the
+    /// registry page runs it: first page of 20 and the total count. Run it on a
+    /// database filled by `wangge generate`.
+    Search {
+        #[arg(long, env = "WANGGE_DATABASE_URL", default_value = "sqlite:wangge-data/wangge.db")]
+        database_url: String,
+        /// Searches of each kind.
+        #[arg(long, default_value_t = 300)]
+        queries: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Import of a synthetic ledger of `--rows` residents from CSV and from .xlsx, end
+    /// to end (reading the file, checking every row, writing), each into a fresh
+    /// SQLite database in a temporary directory.
+    Import {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+    },
+}
+
+pub async fn run(what: BenchWhat) -> anyhow::Result<()> {
+    match what {
+        BenchWhat::Search { database_url, queries, seed } => search(&database_url, queries, seed).await,
+        BenchWhat::Import { rows } => import(rows).await,
+    }
+}
+
+async fn search(url: &str, queries: usize, seed: u64) -> anyhow::Result<()> {
+    let db = open(url).await?;
+    let filter = AreaFilter { level: Some(AreaLevel::Community), ..Default::default() };
+    let communities = areas::list(&db, &filter, PageRequest::new(Some(1), Some(500))).await?.items;
+    anyhow::ensure!(!communities.is_empty(), "no communities: fill the database with `wangge generate` first");
+    let total = residents::list(&db, &ResidentFilter::default(), PageRequest::new(Some(1), Some(1))).await?.total;
+    println!("search benchmark: {total} residents, {} communities sampled, {queries} queries per kind", communities.len());
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut samples: [Vec<Duration>; 3] = Default::default();
+    for _ in 0..queries {
+        let community = &communities[rng.usize(..communities.len())];
+        let scope = ResidentFilter { under_path: Some(community.path.clone()), ..Default::default() };
+        let page = rng.u32(1..=20);
+        let someone = residents::list(&db, &scope, PageRequest::new(Some(page), Some(1))).await?.items;
+        let Some(person) = someone.into_iter().next() else { continue };
+        let name_part: String = person.name.chars().skip(1).collect();
+        let phone = person.phone.clone().unwrap_or_else(|| "0000".into());
+        let id = person.id_card.clone().unwrap_or_default();
+        let terms = [name_part, phone[phone.len() - 4..].to_owned(), id[id.len().saturating_sub(4)..].to_owned()];
+        for (kind, term) in terms.into_iter().enumerate() {
+            let filter = ResidentFilter { q: Some(term), ..scope.clone() };
+            let started = Instant::now();
+            residents::list(&db, &filter, PageRequest::new(Some(1), Some(20))).await?;
+            samples[kind].push(started.elapsed());
+        }
+    }
+    for (kind, times) in ["name", "phone suffix", "ID suffix"].iter().zip(samples.iter_mut()) {
+        report(kind, times);
+    }
+    Ok(())
+}
+
+fn report(kind: &str, times: &mut [Duration]) {
+    if times.is_empty() {
+        return;
+    }
+    times.sort();
+    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)].as_secs_f64() * 1000.0;
+    println!(
+        "  {kind:<13} p50 {:6.2} ms   p95 {:6.2} ms   p99 {:6.2} ms   max {:6.2} ms",
+        at(0.50),
+        at(0.95),
+        at(0.99),
+        at(1.0)
+    );
+}
+
+const HEADERS: [&str; 8] = ["姓名", "身份证号", "联系电话", "楼栋", "单元", "房号", "人员类型", "网格"];
+const GRID_CODE: &str = "370602004011001";
+
+/// Rows of a ledger: 40 people to a building, 4 to a household.
+fn ledger_rows(rows: usize) -> impl Iterator<Item = Vec<String>> {
+    let birth = time::Date::from_calendar_date(1960, time::Month::January, 1).unwrap();
+    (0..rows).map(move |i| {
+        let day = birth + time::Duration::days((i / 1000) as i64);
+        let id = IdCardNumber::compose(370602, day, (i % 1000) as u16);
+        vec![
+            format!("居民{i}"),
+            id.as_str().to_owned(),
+            format!("138{:08}", i),
+            format!("{}", i / 40 + 1),
+            format!("{}", (i / 20) % 2 + 1),
+            format!("{}", 100 + (i / 4) % 5),
+            "户籍".into(),
+            GRID_CODE.into(),
+        ]
+    })
+}
+
+async fn fresh_community(dir: &std::path::Path, name: &str) -> anyhow::Result<Db> {
+    let db = open(&format!("sqlite:{}", dir.join(format!("{name}.db")).display())).await?;
+    let mut parent = None;
+    for (level, code) in [
+        (AreaLevel::City, "370600000000"),
+        (AreaLevel::District, "370602000000"),
+        (AreaLevel::Street, "370602004000"),
+        (AreaLevel::Community, "370602004011"),
+        (AreaLevel::Grid, GRID_CODE),
+    ] {
+        let new = NewArea { parent_id: parent, level, code: code.into(), name: code.into(), boundary: None };
+        parent = Some(areas::create(&db, new).await?.id);
+    }
+    Ok(db)
+}
+
+async fn import(rows: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let csv_path = dir.path().join("ledger.csv");
+    let mut csv = String::with_capacity(rows * 80);
+    csv.push_str(&HEADERS.join(","));
+    csv.push('\n');
+    for row in ledger_rows(rows) {
+        csv.push_str(&row.join(","));
+        csv.push('\n');
+    }
+    std::fs::write(&csv_path, csv)?;
+    let xlsx_path = dir.path().join("ledger.xlsx");
+    write_ledger_xlsx(&xlsx_path, "居民", None, &HEADERS, ledger_rows(rows))?;
+    println!("import benchmark: {rows} residents (CSV and .xlsx), into fresh SQLite databases");
+    for (kind, path) in [("CSV", &csv_path), ("xlsx", &xlsx_path)] {
+        let db = fresh_community(dir.path(), kind).await?;
+        let started = Instant::now();
+        let table = read_table(path).with_context(|| format!("reading {}", path.display()))?;
+        let read = started.elapsed();
+        let options = ImportOptions { community_code: "370602004011".into(), ..Default::default() };
+        let report = import_residents(&db, &table, &options, |_| {}).await?;
+        let elapsed = started.elapsed();
+        anyhow::ensure!(report.committed, "the benchmark ledger did not import: {:?}", report.errors.first());
+        println!(
+            "  {kind:<5} {:8.0} residents/s   ({:.2} s in all, of which reading the file {:.2} s)",
+            rows as f64 / elapsed.as_secs_f64(),
+            elapsed.as_secs_f64(),
+            read.as_secs_f64()
+        );
+        db.close().await;
+    }
+    Ok(())
+}

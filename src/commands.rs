@@ -1,0 +1,187 @@
+//! What each subcommand does. Each opens the database itself, so a command that
+//! fails early leaves nothing open.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use wangge_ledger::columns::{Field, parse_mapping};
+use wangge_ledger::import::{ImportOptions, Progress, Stage};
+use wangge_store::{Db, DbOptions};
+
+/// Opens and migrates the database; creates the directory of an SQLite file.
+pub async fn open(url: &str) -> anyhow::Result<Db> {
+    if let Some(path) = url.strip_prefix("sqlite:").map(|p| p.trim_start_matches("//")) {
+        let path = Path::new(path.split('?').next().unwrap_or(path));
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+    }
+    let db = Db::connect(url, DbOptions::default()).await.with_context(|| format!("opening {}", redact(url)))?;
+    db.migrate().await.context("migrating the database")?;
+    Ok(db)
+}
+
+/// Hides the password of a database URL before it is printed.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub async fn demo(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<()> {
+    let file = data_dir.join("wangge.db");
+    let db = open(&format!("sqlite:{}", file.display())).await?;
+    let empty = wangge_store::areas::list(&db, &Default::default(), Default::default()).await?.total == 0;
+    if empty {
+        eprintln!("Creating the demo community (塔山社区) in {} …", file.display());
+        let summary = wangge_synth::load_demo(&db).await?;
+        eprintln!(
+            "  {} grids, {} buildings, {} households, {} residents, {} organisations",
+            summary.grids, summary.buildings, summary.households, summary.residents, summary.organisations
+        );
+    } else {
+        eprintln!("Using the existing demo data in {}", file.display());
+    }
+    let listener = bind(listen).await?;
+    let community = wangge_synth::DEMO_COMMUNITY_CODE;
+    println!();
+    println!("  Wangge 网格 — demo community 塔山社区 ({community})");
+    println!();
+    println!("  Open      http://{listen}/");
+    println!("  API       http://{listen}/api/v1/residents?area={community}");
+    println!("  OpenAPI   http://{listen}/api/openapi.json");
+    println!("  Database  {}", file.display());
+    println!();
+    println!("  Log in:   no login yet: accounts and roles come with the security work (issue #3);");
+    println!("            until then the demo listens on this machine only. Stop with Ctrl-C.");
+    println!();
+    wangge_web::serve(listener, wangge_web::AppState { db }).await?;
+    Ok(())
+}
+
+async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(listen).await.with_context(|| {
+        format!("cannot listen on {listen}: is another program using it? Choose another with --listen")
+    })
+}
+
+pub async fn serve(url: &str, listen: SocketAddr) -> anyhow::Result<()> {
+    let db = open(url).await?;
+    if !listen.ip().is_loopback() {
+        tracing::warn!("listening on {listen}, beyond this machine, and accounts do not exist yet: anyone who reaches it can read the registry");
+    }
+    let listener = bind(listen).await?;
+    println!("Wangge serving on http://{listen}/ ({})", redact(url));
+    wangge_web::serve(listener, wangge_web::AppState { db }).await?;
+    Ok(())
+}
+
+pub async fn migrate(url: &str) -> anyhow::Result<()> {
+    open(url).await?;
+    println!("The database schema is up to date ({}).", redact(url));
+    Ok(())
+}
+
+pub async fn import_residents(
+    url: &str,
+    file: &Path,
+    community: &str,
+    dry_run: bool,
+    mapping: &[String],
+) -> anyhow::Result<()> {
+    let pairs = mapping
+        .iter()
+        .map(|m| {
+            m.split_once('=')
+                .map(|(h, f)| (h.trim().to_owned(), f.trim().to_owned()))
+                .with_context(|| format!("--map {m}: write it as HEADER=FIELD, e.g. 户主楼号=building"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mapping: Vec<(String, Field)> = parse_mapping(&pairs)?;
+    let started = std::time::Instant::now();
+    let table = wangge_ledger::table::read_table(file).with_context(|| format!("reading {}", file.display()))?;
+    let db = open(url).await?;
+    let options = ImportOptions { community_code: community.to_owned(), dry_run, mapping };
+    let report = wangge_ledger::import::import_residents(&db, &table, &options, show_progress).await?;
+    eprintln!();
+    if !report.errors.is_empty() {
+        eprintln!("{} problem(s) in {} — nothing was imported:", report.errors.len(), file.display());
+        for e in &report.errors {
+            eprintln!("  {e}");
+        }
+        bail!("the file has {} problem(s); fix them and import again", report.errors.len());
+    }
+    let verb = if dry_run { "would import" } else { "imported" };
+    println!(
+        "{}: {verb} {} residents (header on row {}, {} blank rows skipped); {} new households, {} new buildings; {:.1} s",
+        file.display(),
+        report.residents,
+        report.header_row,
+        report.blank_rows,
+        report.households_created,
+        report.buildings_created,
+        started.elapsed().as_secs_f64()
+    );
+    if dry_run {
+        println!("Dry run: nothing was written.");
+    }
+    Ok(())
+}
+
+fn show_progress(p: Progress) {
+    let stage = match p.stage {
+        Stage::Checking => "checking",
+        Stage::Writing => "writing",
+    };
+    eprint!("\r{stage} {}/{} rows   ", p.done, p.total);
+    let _ = std::io::stderr().flush();
+}
+
+pub async fn export_residents(url: &str, community: &str, output: &Path) -> anyhow::Result<()> {
+    let db = open(url).await?;
+    let started = std::time::Instant::now();
+    let rows = wangge_ledger::export::export_residents(&db, community, output).await?;
+    println!("{}: exported {rows} residents of {community} in {:.1} s", output.display(), started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+pub async fn generate(url: &str, communities: usize, seed: u64) -> anyhow::Result<()> {
+    let db = open(url).await?;
+    let options = wangge_synth::GenerateOptions { communities, seed };
+    let summary = wangge_synth::generate(&db, &options, |done, total| {
+        eprint!("\rgenerating community {done}/{total}   ");
+        let _ = std::io::stderr().flush();
+    })
+    .await?;
+    eprintln!();
+    let secs = summary.elapsed.as_secs_f64();
+    println!(
+        "Generated {} communities, {} grids, {} buildings, {} households, {} residents in {secs:.1} s ({:.0} residents/s)",
+        summary.communities,
+        summary.grids,
+        summary.buildings,
+        summary.households,
+        summary.residents,
+        summary.residents as f64 / secs
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(super::redact("sqlite:x.db"), "sqlite:x.db");
+    }
+}

@@ -1,0 +1,176 @@
+//! The JSON API over real HTTP, on every backend.
+
+mod common;
+
+use serde_json::{Value, json};
+use wangge_domain::IdCardNumber;
+
+fn id_card(seq: u16) -> String {
+    let birth = time::Date::from_calendar_date(1955, time::Month::October, 1).unwrap();
+    IdCardNumber::compose(370602, birth, seq).as_str().to_owned()
+}
+
+fn created(response: (u16, Value)) -> Value {
+    assert_eq!(response.0, 201, "{}", response.1);
+    response.1
+}
+
+/// Builds city › … › grid › building › household through the API; returns the
+/// community, grid and household.
+fn place(s: &common::Server) -> (Value, Value, Value) {
+    let mut parent = Value::Null;
+    let mut made = Vec::new();
+    for (level, code, name) in [
+        ("city", "370600000000", "烟台市"),
+        ("district", "370602000000", "芝罘区"),
+        ("street", "370602004000", "岐山街道"),
+        ("community", "370602004011", "塔山社区"),
+        ("grid", "370602004011001", "第一网格"),
+    ] {
+        let body = json!({"parent_id": parent, "level": level, "code": code, "name": name});
+        let area = created(s.send("POST", "/api/v1/areas", &body));
+        parent = area["id"].clone();
+        made.push(area);
+    }
+    let grid = made.pop().unwrap();
+    let community = made.pop().unwrap();
+    let building = created(s.send(
+        "POST",
+        "/api/v1/buildings",
+        &json!({"grid_id": grid["id"], "number": "12", "kind": "residential", "floors": 6, "units": 2}),
+    ));
+    let household = created(s.send(
+        "POST",
+        "/api/v1/households",
+        &json!({"building_id": building["id"], "unit": "1", "room": "301", "occupancy": "owner_occupied"}),
+    ));
+    (community, grid, household)
+}
+
+#[test]
+fn health_and_openapi() {
+    for s in common::servers() {
+        let (status, health) = s.get("/healthz");
+        assert_eq!(status, 200);
+        assert_eq!(health["status"], "ok");
+        let want = match s.backend() {
+            wangge_store::Backend::Sqlite => "sqlite",
+            wangge_store::Backend::Postgres => "postgres",
+        };
+        assert_eq!(health["database"], want);
+        let (status, doc) = s.get("/api/openapi.json");
+        assert_eq!(status, 200);
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+        let paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+        for route in [
+            "/healthz",
+            "/api/v1/areas",
+            "/api/v1/areas/{id}",
+            "/api/v1/areas/{id}/children",
+            "/api/v1/areas/{id}/stats",
+            "/api/v1/areas/{id}/posts",
+            "/api/v1/buildings",
+            "/api/v1/buildings/{id}",
+            "/api/v1/households",
+            "/api/v1/households/{id}",
+            "/api/v1/residents",
+            "/api/v1/residents/{id}",
+            "/api/v1/residents/{id}/history",
+            "/api/v1/residents/{id}/move-out",
+            "/api/v1/residents/{id}/move-in",
+            "/api/v1/residents/{id}/move-house",
+            "/api/v1/organisations",
+            "/api/v1/organisations/{id}",
+            "/api/v1/tags",
+        ] {
+            assert!(paths.contains(&route), "{route} missing from the OpenAPI document");
+        }
+        assert_eq!(paths.len(), 19, "a route was added: list it here and check it: {paths:?}");
+    }
+}
+
+#[test]
+fn residents_through_the_api() {
+    for s in common::servers() {
+        s.runtime.block_on(wangge_store::tags::ensure_standard(&s.db.db)).unwrap();
+        let (community, _grid, household) = place(&s);
+        let resident = created(s.send(
+            "POST",
+            "/api/v1/residents",
+            &json!({"household_id": household["id"], "name": "张桂英", "id_card": id_card(4),
+                    "phone": "13805351234", "relation": "head", "tags": ["独居老人"]}),
+        ));
+        assert_eq!(resident["birth_date"], "1955-10-01");
+        assert_eq!(resident["gender"], "female");
+        assert_eq!(resident["building_number"], "12");
+        let rid = resident["id"].as_str().unwrap();
+
+        for q in ["桂英", "1234", &id_card(4)[14..]] {
+            let (status, page) = s.get(&format!("/api/v1/residents?area=370602004011&q={}", urlencode(q)));
+            assert_eq!(status, 200);
+            assert_eq!(page["total"], 1, "search {q}: {page}");
+            assert_eq!(page["items"][0]["tags"], json!(["elderly_alone"]));
+        }
+        let (_, page) = s.get(&format!("/api/v1/residents?area={}&tag=elderly_alone&per_page=1", community["id"].as_str().unwrap()));
+        assert_eq!((page["total"].as_i64(), page["per_page"].as_i64()), (Some(1), Some(1)));
+
+        let (status, updated) = s.send("PATCH", &format!("/api/v1/residents/{rid}"), &json!({"political_status": "party_member"}));
+        assert_eq!(status, 200, "{updated}");
+        assert_eq!(updated["political_status"], "party_member");
+
+        let (status, moved) = s.send("POST", &format!("/api/v1/residents/{rid}/move-out"), &json!({"date": "2026-10-01", "note": "随子女迁往青岛"}));
+        assert_eq!(status, 200, "{moved}");
+        assert_eq!(moved["status"], "moved_out");
+        let (_, active) = s.get("/api/v1/residents?area=370602004011");
+        assert_eq!(active["total"], 0, "moved-out people leave the current roll");
+        let (_, everyone) = s.get("/api/v1/residents?area=370602004011&status=all");
+        assert_eq!(everyone["total"], 1, "but are never deleted");
+        let (_, history) = s.get(&format!("/api/v1/residents/{rid}/history"));
+        let kinds: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["moved_in", "updated", "moved_out"]);
+        assert_eq!(history[2]["occurred_on"], "2026-10-01");
+
+        let (_, stats) = s.get(&format!("/api/v1/areas/{}/stats", community["id"].as_str().unwrap()));
+        assert_eq!((stats["grids"].as_i64(), stats["buildings"].as_i64(), stats["residents"].as_i64()), (Some(1), Some(1), Some(0)));
+    }
+}
+
+#[test]
+fn errors_say_what_was_wrong() {
+    for s in common::servers() {
+        let (_, _, household) = place(&s);
+        let mut bad = id_card(6);
+        bad.replace_range(17.., if bad.ends_with('1') { "2" } else { "1" });
+        let (status, err) = s.send("POST", "/api/v1/residents", &json!({"household_id": household["id"], "name": "甲", "id_card": bad}));
+        assert_eq!(status, 422);
+        assert_eq!(err["error"]["code"], "invalid");
+        assert!(err["error"]["message"].as_str().unwrap().contains("checksum does not match"), "{err}");
+
+        let ok = json!({"household_id": household["id"], "name": "乙", "id_card": id_card(7)});
+        created(s.send("POST", "/api/v1/residents", &ok));
+        let (status, err) = s.send("POST", "/api/v1/residents", &ok);
+        assert_eq!((status, err["error"]["code"].as_str()), (409, Some("conflict")), "{err}");
+
+        let (status, err) = s.get("/api/v1/residents/0190f2a4-7c1e-7b3a-9c4d-2e5f6a7b8c9d");
+        assert_eq!((status, err["error"]["code"].as_str()), (404, Some("not_found")));
+
+        let (status, err) = s.post_raw("/api/v1/residents", "application/json", "{not json");
+        assert_eq!((status, err["error"]["code"].as_str()), (400, Some("bad_request")), "{err}");
+
+        let (status, err) = s.send("POST", "/api/v1/areas", &json!({"level": "district", "code": "370602000000", "name": "x"}));
+        assert_eq!(status, 422);
+        assert!(err["error"]["message"].as_str().unwrap().contains("needs a parent"), "{err}");
+
+        let (status, err) = s.get("/api/v1/residents?page=zero");
+        assert_eq!((status, err["error"]["code"].as_str()), (400, Some("bad_request")));
+
+        let (status, err) = s.get("/no/such/page");
+        assert_eq!((status, err["error"]["code"].as_str()), (404, Some("not_found")));
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
