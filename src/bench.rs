@@ -53,7 +53,10 @@ async fn search(url: &str, queries: usize, seed: u64) -> anyhow::Result<()> {
     let communities = areas::list(&db, &filter, PageRequest::new(Some(1), Some(500))).await?.items;
     anyhow::ensure!(!communities.is_empty(), "no communities: fill the database with `wangge generate` first");
     let total = residents::list(&db, &ResidentFilter::default(), PageRequest::new(Some(1), Some(1))).await?.total;
-    println!("search benchmark: {total} residents, {} communities sampled, {queries} queries per kind", communities.len());
+    println!(
+        "search benchmark: {total} residents, {} communities sampled, {queries} queries per kind",
+        communities.len()
+    );
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut samples: [Vec<Duration>; 3] = Default::default();
     for _ in 0..queries {

@@ -77,7 +77,9 @@ async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
 pub async fn serve(url: &str, listen: SocketAddr) -> anyhow::Result<()> {
     let db = open(url).await?;
     if !listen.ip().is_loopback() {
-        tracing::warn!("listening on {listen}, beyond this machine, and accounts do not exist yet: anyone who reaches it can read the registry");
+        tracing::warn!(
+            "listening on {listen}, beyond this machine, and accounts do not exist yet: anyone who reaches it can read the registry"
+        );
     }
     let listener = bind(listen).await?;
     println!("Wangge serving on http://{listen}/ ({})", redact(url));
@@ -150,7 +152,11 @@ pub async fn export_residents(url: &str, community: &str, output: &Path) -> anyh
     let db = open(url).await?;
     let started = std::time::Instant::now();
     let rows = wangge_ledger::export::export_residents(&db, community, output).await?;
-    println!("{}: exported {rows} residents of {community} in {:.1} s", output.display(), started.elapsed().as_secs_f64());
+    println!(
+        "{}: exported {rows} residents of {community} in {:.1} s",
+        output.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -111,14 +111,20 @@ fn residents_through_the_api() {
             assert_eq!(page["total"], 1, "search {q}: {page}");
             assert_eq!(page["items"][0]["tags"], json!(["elderly_alone"]));
         }
-        let (_, page) = s.get(&format!("/api/v1/residents?area={}&tag=elderly_alone&per_page=1", community["id"].as_str().unwrap()));
+        let (_, page) = s
+            .get(&format!("/api/v1/residents?area={}&tag=elderly_alone&per_page=1", community["id"].as_str().unwrap()));
         assert_eq!((page["total"].as_i64(), page["per_page"].as_i64()), (Some(1), Some(1)));
 
-        let (status, updated) = s.send("PATCH", &format!("/api/v1/residents/{rid}"), &json!({"political_status": "party_member"}));
+        let (status, updated) =
+            s.send("PATCH", &format!("/api/v1/residents/{rid}"), &json!({"political_status": "party_member"}));
         assert_eq!(status, 200, "{updated}");
         assert_eq!(updated["political_status"], "party_member");
 
-        let (status, moved) = s.send("POST", &format!("/api/v1/residents/{rid}/move-out"), &json!({"date": "2026-10-01", "note": "随子女迁往青岛"}));
+        let (status, moved) = s.send(
+            "POST",
+            &format!("/api/v1/residents/{rid}/move-out"),
+            &json!({"date": "2026-10-01", "note": "随子女迁往青岛"}),
+        );
         assert_eq!(status, 200, "{moved}");
         assert_eq!(moved["status"], "moved_out");
         let (_, active) = s.get("/api/v1/residents?area=370602004011");
@@ -131,7 +137,10 @@ fn residents_through_the_api() {
         assert_eq!(history[2]["occurred_on"], "2026-10-01");
 
         let (_, stats) = s.get(&format!("/api/v1/areas/{}/stats", community["id"].as_str().unwrap()));
-        assert_eq!((stats["grids"].as_i64(), stats["buildings"].as_i64(), stats["residents"].as_i64()), (Some(1), Some(1), Some(0)));
+        assert_eq!(
+            (stats["grids"].as_i64(), stats["buildings"].as_i64(), stats["residents"].as_i64()),
+            (Some(1), Some(1), Some(0))
+        );
     }
 }
 
@@ -141,7 +150,11 @@ fn errors_say_what_was_wrong() {
         let (_, _, household) = place(&s);
         let mut bad = id_card(6);
         bad.replace_range(17.., if bad.ends_with('1') { "2" } else { "1" });
-        let (status, err) = s.send("POST", "/api/v1/residents", &json!({"household_id": household["id"], "name": "甲", "id_card": bad}));
+        let (status, err) = s.send(
+            "POST",
+            "/api/v1/residents",
+            &json!({"household_id": household["id"], "name": "甲", "id_card": bad}),
+        );
         assert_eq!(status, 422);
         assert_eq!(err["error"]["code"], "invalid");
         assert!(err["error"]["message"].as_str().unwrap().contains("checksum does not match"), "{err}");
@@ -157,7 +170,8 @@ fn errors_say_what_was_wrong() {
         let (status, err) = s.post_raw("/api/v1/residents", "application/json", "{not json");
         assert_eq!((status, err["error"]["code"].as_str()), (400, Some("bad_request")), "{err}");
 
-        let (status, err) = s.send("POST", "/api/v1/areas", &json!({"level": "district", "code": "370602000000", "name": "x"}));
+        let (status, err) =
+            s.send("POST", "/api/v1/areas", &json!({"level": "district", "code": "370602000000", "name": "x"}));
         assert_eq!(status, 422);
         assert!(err["error"]["message"].as_str().unwrap().contains("needs a parent"), "{err}");
 
@@ -170,7 +184,5 @@ fn errors_say_what_was_wrong() {
 }
 
 fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }

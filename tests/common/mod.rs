@@ -21,7 +21,8 @@ pub fn servers() -> Vec<Server> {
     drop(probe);
     for i in 0..count {
         let rt = runtime();
-        let db = rt.block_on(async { if i == 0 { testing::sqlite().await } else { testing::postgres().await.unwrap() } });
+        let db =
+            rt.block_on(async { if i == 0 { testing::sqlite().await } else { testing::postgres().await.unwrap() } });
         out.push(start(rt, db));
     }
     out
@@ -56,12 +57,8 @@ impl Server {
     }
 
     pub fn post_raw(&self, path: &str, content_type: &str, body: &str) -> (u16, Value) {
-        let mut resp = self
-            .agent
-            .post(&format!("{}{path}", self.base))
-            .header("content-type", content_type)
-            .send(body)
-            .unwrap();
+        let mut resp =
+            self.agent.post(&format!("{}{path}", self.base)).header("content-type", content_type).send(body).unwrap();
         let status = resp.status().as_u16();
         (status, resp.body_mut().read_json().unwrap_or(Value::Null))
     }

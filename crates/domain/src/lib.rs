@@ -8,8 +8,8 @@
 //! never re-validates.
 
 mod codes;
-mod ids;
 mod idcard;
+mod ids;
 mod phone;
 pub mod text;
 mod vocab;
@@ -19,8 +19,8 @@ pub use idcard::{IdCardError, IdCardNumber};
 pub use ids::{AreaId, BuildingId, EventId, HouseholdId, IdParseError, OrganisationId, ResidentId, TagId, new_id};
 pub use phone::{Phone, PhoneError};
 pub use vocab::{
-    BuildingKind, Gender, Occupancy, OrganisationKind, PoliticalStatus, Relation, ResidenceType,
-    ResidentStatus, UnknownTerm, Vocabulary,
+    BuildingKind, Gender, Occupancy, OrganisationKind, PoliticalStatus, Relation, ResidenceType, ResidentStatus,
+    UnknownTerm, Vocabulary,
 };
 
 /// Milliseconds since the Unix epoch: how every timestamp is stored, so that the same

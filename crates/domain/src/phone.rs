@@ -12,7 +12,9 @@ use crate::text::fold_width;
 pub enum PhoneError {
     #[error("is empty")]
     Empty,
-    #[error("'{0}' is neither an 11-digit mobile number (1[3-9]…) nor a landline (7–8 digits, optionally with a 0-prefixed area code)")]
+    #[error(
+        "'{0}' is neither an 11-digit mobile number (1[3-9]…) nor a landline (7–8 digits, optionally with a 0-prefixed area code)"
+    )]
     Invalid(String),
 }
 

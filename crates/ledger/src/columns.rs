@@ -124,16 +124,9 @@ impl Field {
         match self {
             Field::Name => &["姓名", "名字", "居民姓名", "name", "full name"],
             Field::Gender => &["性别", "gender", "sex"],
-            Field::BirthDate => &[
-                "出生日期",
-                "出生年月",
-                "出生年月日",
-                "生日",
-                "birth date",
-                "date of birth",
-                "birthday",
-                "dob",
-            ],
+            Field::BirthDate => {
+                &["出生日期", "出生年月", "出生年月日", "生日", "birth date", "date of birth", "birthday", "dob"]
+            }
             Field::IdCard => &[
                 "身份证号",
                 "身份证号码",
@@ -161,15 +154,7 @@ impl Field {
             ],
             Field::Building => &["楼栋", "楼号", "楼栋号", "楼", "栋", "幢", "building"],
             Field::Unit => &["单元", "单元号", "unit"],
-            Field::Room => &[
-                "房号",
-                "房间号",
-                "门牌号",
-                "室",
-                "户号",
-                "room",
-                "room number",
-            ],
+            Field::Room => &["房号", "房间号", "门牌号", "室", "户号", "room", "room number"],
             Field::Relation => &["与户主关系", "户主关系", "关系", "relation", "relationship"],
             Field::ResidenceType => &["人员类型", "人口类型", "户籍类型", "residence type"],
             Field::PoliticalStatus => &["政治面貌", "political status"],
@@ -191,12 +176,7 @@ impl Field {
 static DEFAULT_NAMES: LazyLock<HashMap<String, Field>> = LazyLock::new(|| {
     Field::ALL
         .iter()
-        .flat_map(|&field| {
-            field
-                .aliases()
-                .iter()
-                .map(move |alias| (normalize_header(alias), field))
-        })
+        .flat_map(|&field| field.aliases().iter().map(move |alias| (normalize_header(alias), field)))
         .collect()
 });
 
@@ -254,10 +234,7 @@ impl HeaderMap {
     /// The field's cell in `row`; `None` when the column is absent or the cell blank.
     pub fn get<'a>(&self, row: &'a TableRow, field: Field) -> Option<&'a str> {
         let index = self.column(field)?.index;
-        row.cells
-            .get(index)
-            .map(String::as_str)
-            .filter(|s| !s.is_empty())
+        row.cells.get(index).map(String::as_str).filter(|s| !s.is_empty())
     }
 
     pub fn column(&self, field: Field) -> Option<&Column> {
@@ -294,11 +271,7 @@ pub enum HeaderError {
         .field.header_zh(),
         .field.header_en()
     )]
-    DuplicateColumn {
-        field: Field,
-        first: String,
-        second: String,
-    },
+    DuplicateColumn { field: Field, first: String, second: String },
     #[error("unknown field '{0}' in the column mapping; known fields: {keys}", keys = known_keys())]
     UnknownMappingField(String),
 }
@@ -312,15 +285,8 @@ fn known_keys() -> String {
 }
 
 fn missing_message(fields: &[Field]) -> String {
-    let names: Vec<String> = fields
-        .iter()
-        .map(|f| format!("{} ({})", f.header_zh(), f.header_en()))
-        .collect();
-    let noun = if names.len() == 1 {
-        "column"
-    } else {
-        "columns"
-    };
+    let names: Vec<String> = fields.iter().map(|f| format!("{} ({})", f.header_zh(), f.header_en())).collect();
+    let noun = if names.len() == 1 { "column" } else { "columns" };
     format!("missing {noun} {}", names.join(", "))
 }
 
@@ -330,8 +296,7 @@ pub fn parse_mapping(pairs: &[(String, String)]) -> Result<Vec<(String, Field)>,
     pairs
         .iter()
         .map(|(header, field)| {
-            let field = Field::parse_name(field)
-                .ok_or_else(|| HeaderError::UnknownMappingField(field.clone()))?;
+            let field = Field::parse_name(field).ok_or_else(|| HeaderError::UnknownMappingField(field.clone()))?;
             Ok((header.clone(), field))
         })
         .collect()
@@ -344,12 +309,7 @@ struct Matcher {
 
 impl Matcher {
     fn new(mapping: &[(String, Field)]) -> Self {
-        Self {
-            user: mapping
-                .iter()
-                .map(|(header, field)| (normalize_header(header), *field))
-                .collect(),
-        }
+        Self { user: mapping.iter().map(|(header, field)| (normalize_header(header), *field)).collect() }
     }
 
     fn field_of(&self, header: &str) -> Option<Field> {
@@ -357,18 +317,11 @@ impl Matcher {
         if name.is_empty() {
             return None;
         }
-        self.user
-            .get(&name)
-            .or_else(|| DEFAULT_NAMES.get(&name))
-            .copied()
+        self.user.get(&name).or_else(|| DEFAULT_NAMES.get(&name)).copied()
     }
 
     fn distinct_fields(&self, row: &TableRow) -> usize {
-        row.cells
-            .iter()
-            .filter_map(|cell| self.field_of(cell))
-            .collect::<HashSet<_>>()
-            .len()
+        row.cells.iter().filter_map(|cell| self.field_of(cell)).collect::<HashSet<_>>().len()
     }
 }
 
@@ -377,24 +330,14 @@ impl Matcher {
 /// over the default names.
 pub fn locate_header(table: &Table, mapping: &[(String, Field)]) -> Result<HeaderMap, HeaderError> {
     let matcher = Matcher::new(mapping);
-    let header_index = best_header_row(table, &matcher).ok_or(HeaderError::NoHeader {
-        scanned: HEADER_SCAN_ROWS,
-    })?;
+    let header_index = best_header_row(table, &matcher).ok_or(HeaderError::NoHeader { scanned: HEADER_SCAN_ROWS })?;
     let row = &table.rows[header_index];
     let (columns, unrecognised) = map_columns(row, &matcher)?;
-    let missing: Vec<Field> = Field::REQUIRED
-        .into_iter()
-        .filter(|f| !columns.iter().any(|c| c.field == *f))
-        .collect();
+    let missing: Vec<Field> = Field::REQUIRED.into_iter().filter(|f| !columns.iter().any(|c| c.field == *f)).collect();
     if !missing.is_empty() {
         return Err(HeaderError::MissingColumns(missing));
     }
-    Ok(HeaderMap {
-        header_row: row.number,
-        header_index,
-        columns,
-        unrecognised,
-    })
+    Ok(HeaderMap { header_row: row.number, header_index, columns, unrecognised })
 }
 
 /// The first of the rows naming the most fields, if any names at least two (one
@@ -410,10 +353,7 @@ fn best_header_row(table: &Table, matcher: &Matcher) -> Option<usize> {
     best.map(|(index, _)| index)
 }
 
-fn map_columns(
-    row: &TableRow,
-    matcher: &Matcher,
-) -> Result<(Vec<Column>, Vec<String>), HeaderError> {
+fn map_columns(row: &TableRow, matcher: &Matcher) -> Result<(Vec<Column>, Vec<String>), HeaderError> {
     let mut columns: Vec<Column> = Vec::new();
     let mut unrecognised = Vec::new();
     for (index, header) in row.cells.iter().enumerate() {
@@ -430,11 +370,7 @@ fn map_columns(
                 second: describe(index, header),
             });
         }
-        columns.push(Column {
-            field,
-            index,
-            header: header.clone(),
-        });
+        columns.push(Column { field, index, header: header.clone() });
     }
     Ok((columns, unrecognised))
 }
@@ -451,10 +387,7 @@ mod tests {
         let rows = rows
             .iter()
             .enumerate()
-            .map(|(i, cells)| TableRow {
-                number: i + 1,
-                cells: cells.iter().map(|c| (*c).to_owned()).collect(),
-            })
+            .map(|(i, cells)| TableRow { number: i + 1, cells: cells.iter().map(|c| (*c).to_owned()).collect() })
             .collect();
         Table { rows }
     }
@@ -463,11 +396,7 @@ mod tests {
     fn no_alias_names_two_fields() {
         let mut seen: HashMap<String, Field> = HashMap::new();
         for field in Field::ALL {
-            for alias in field.aliases().iter().copied().chain([
-                field.header_zh(),
-                field.header_en(),
-                field.key(),
-            ]) {
+            for alias in field.aliases().iter().copied().chain([field.header_zh(), field.header_en(), field.key()]) {
                 let name = normalize_header(alias);
                 if let Some(other) = seen.insert(name.clone(), field) {
                     assert_eq!(other, field, "'{alias}' names {other:?} and {field:?}");
@@ -483,27 +412,16 @@ mod tests {
         assert_eq!(normalize_header("联系电话(手机)[选填]"), "联系电话");
         assert_eq!(normalize_header("ＩＤ　Ｃａｒｄ"), "idcard");
         assert_eq!(normalize_header("备注："), "备注");
-        assert_eq!(
-            normalize_header("(备注)"),
-            "(备注)",
-            "a header that is all note stays"
-        );
+        assert_eq!(normalize_header("(备注)"), "(备注)", "a header that is all note stays");
         assert_eq!(Field::parse_name("Date of Birth"), Some(Field::BirthDate));
-        assert_eq!(
-            Field::parse_name("political_status"),
-            Some(Field::PoliticalStatus)
-        );
+        assert_eq!(Field::parse_name("political_status"), Some(Field::PoliticalStatus));
         assert_eq!(Field::parse_name("年龄"), None);
     }
 
     #[test]
     fn header_below_two_title_rows_is_found() {
         let t = table(&[
-            &[
-                "塔山社区居民信息台账",
-                "塔山社区居民信息台账",
-                "塔山社区居民信息台账",
-            ],
+            &["塔山社区居民信息台账", "塔山社区居民信息台账", "塔山社区居民信息台账"],
             &["制表日期：2024-05-01", "", "楼"],
             &["楼栋", "姓名", "身份证号", "房号", "年龄"],
             &["3号楼", "张三", "110105194912310021", "301", "75"],
@@ -534,14 +452,7 @@ mod tests {
         ]]);
         // "ID Card" duplicates the ID column: reported with both headers.
         let err = locate_header(&t, &[]).unwrap_err();
-        let HeaderError::DuplicateColumn {
-            field,
-            first,
-            second,
-        } = &err
-        else {
-            panic!("{err:?}")
-        };
+        let HeaderError::DuplicateColumn { field, first, second } = &err else { panic!("{err:?}") };
         assert_eq!(*field, Field::IdCard);
         assert_eq!(first, "'*公民身份号码(必填)' (column B)");
         assert_eq!(second, "'ID Card' (column I)");
@@ -552,19 +463,13 @@ mod tests {
         let map = locate_header(&Table { rows: vec![row] }, &[]).unwrap();
         let fields: Vec<Field> = map.columns.iter().map(|c| c.field).collect();
         use Field::*;
-        assert_eq!(
-            fields,
-            [Name, IdCard, Phone, Building, Unit, Room, BirthDate, Tags]
-        );
+        assert_eq!(fields, [Name, IdCard, Phone, Building, Unit, Room, BirthDate, Tags]);
         assert_eq!(map.header_of(IdCard), Some("*公民身份号码(必填)"));
     }
 
     #[test]
     fn user_mapping_adds_and_overrides_names() {
-        let t = table(&[
-            &["户主楼号", "姓名", "身份证号", "室", "门牌"],
-            &["3", "张三", "x", "2单元", "301"],
-        ]);
+        let t = table(&[&["户主楼号", "姓名", "身份证号", "室", "门牌"], &["3", "张三", "x", "2单元", "301"]]);
         let mapping = parse_mapping(&[
             ("户主楼号".to_owned(), "building".to_owned()),
             ("室".to_owned(), "单元".to_owned()),
@@ -573,11 +478,7 @@ mod tests {
         .unwrap();
         let map = locate_header(&t, &mapping).unwrap();
         assert_eq!(map.get(&t.rows[1], Field::Building), Some("3"));
-        assert_eq!(
-            map.get(&t.rows[1], Field::Unit),
-            Some("2单元"),
-            "the mapping wins over 室 → room"
-        );
+        assert_eq!(map.get(&t.rows[1], Field::Unit), Some("2单元"), "the mapping wins over 室 → room");
         assert_eq!(map.get(&t.rows[1], Field::Room), Some("301"));
 
         let err = parse_mapping(&[("x".to_owned(), "shoe_size".to_owned())]).unwrap_err();
@@ -589,14 +490,9 @@ mod tests {
     fn all_missing_required_columns_are_reported_at_once() {
         let t = table(&[&["姓名", "电话", "性别"]]);
         let err = locate_header(&t, &[]).unwrap_err();
-        let HeaderError::MissingColumns(missing) = &err else {
-            panic!("{err:?}")
-        };
+        let HeaderError::MissingColumns(missing) = &err else { panic!("{err:?}") };
         assert_eq!(missing, &[Field::IdCard, Field::Building, Field::Room]);
-        assert_eq!(
-            err.to_string(),
-            "missing columns 身份证号 (id card), 楼栋 (building), 房号 (room)"
-        );
+        assert_eq!(err.to_string(), "missing columns 身份证号 (id card), 楼栋 (building), 房号 (room)");
 
         let one = HeaderError::MissingColumns(vec![Field::Name]);
         assert_eq!(one.to_string(), "missing column 姓名 (name)");
@@ -606,27 +502,16 @@ mod tests {
     fn a_sheet_without_header_says_what_is_expected() {
         let t = table(&[&["塔山社区"], &["张三", "110105194912310021"]]);
         let err = locate_header(&t, &[]).unwrap_err();
-        assert!(matches!(
-            err,
-            HeaderError::NoHeader {
-                scanned: HEADER_SCAN_ROWS
-            }
-        ));
+        assert!(matches!(err, HeaderError::NoHeader { scanned: HEADER_SCAN_ROWS }));
         let message = err.to_string();
-        assert!(
-            message.contains("first 15 rows") && message.contains("身份证号"),
-            "{message}"
-        );
+        assert!(message.contains("first 15 rows") && message.contains("身份证号"), "{message}");
     }
 
     #[test]
     fn header_past_the_scanned_rows_is_not_found() {
         let mut rows: Vec<&[&str]> = vec![&["说明"]; HEADER_SCAN_ROWS];
         rows.push(&["姓名", "身份证号", "楼栋", "房号"]);
-        assert!(matches!(
-            locate_header(&table(&rows), &[]),
-            Err(HeaderError::NoHeader { .. })
-        ));
+        assert!(matches!(locate_header(&table(&rows), &[]), Err(HeaderError::NoHeader { .. })));
     }
 
     #[test]

@@ -52,13 +52,9 @@ pub async fn export_residents(db: &Db, community_code: &str, path: &Path) -> Res
                 Field::Tags => r.tags.join("、"),
                 Field::Notes => r.notes.clone(),
                 Field::Grid => grid_code_of(&r.path).to_owned(),
-                Field::Occupancy => r
-                    .household_id
-                    .as_ref()
-                    .and_then(|h| occupancy.get(h))
-                    .copied()
-                    .unwrap_or_default()
-                    .to_owned(),
+                Field::Occupancy => {
+                    r.household_id.as_ref().and_then(|h| occupancy.get(h)).copied().unwrap_or_default().to_owned()
+                }
             })
             .collect::<Vec<String>>()
     });

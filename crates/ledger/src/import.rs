@@ -174,9 +174,10 @@ fn read_person(header: &HeaderMap, row: &TableRow, catalogue: &[Tag]) -> Result<
     };
     if let (Some(id), Some(raw)) = (&id_card, cell(Field::Gender)) {
         match Gender::parse(&raw) {
-            Ok(g) if g != id.gender() => {
-                fail(Field::Gender, format!("{} does not match the ID card number, which says {}", g.label_zh(), id.gender().label_zh()))
-            }
+            Ok(g) if g != id.gender() => fail(
+                Field::Gender,
+                format!("{} does not match the ID card number, which says {}", g.label_zh(), id.gender().label_zh()),
+            ),
             Ok(_) => {}
             Err(e) => fail(Field::Gender, e.to_string()),
         }
@@ -185,13 +186,18 @@ fn read_person(header: &HeaderMap, row: &TableRow, catalogue: &[Tag]) -> Result<
         match parse_date(&raw) {
             Some(d) if d != id.birth_date() => fail(
                 Field::BirthDate,
-                format!("{} does not match the ID card number, which says {}", format_date(d), format_date(id.birth_date())),
+                format!(
+                    "{} does not match the ID card number, which says {}",
+                    format_date(d),
+                    format_date(id.birth_date())
+                ),
             ),
             Some(_) => {}
             None => fail(Field::BirthDate, format!("'{raw}' is not a date")),
         }
     }
-    let phone = cell(Field::Phone).and_then(|raw| Phone::parse(&raw).map_err(|e| fail(Field::Phone, e.to_string())).ok());
+    let phone =
+        cell(Field::Phone).and_then(|raw| Phone::parse(&raw).map_err(|e| fail(Field::Phone, e.to_string())).ok());
     let building = cell(Field::Building).unwrap_or_else(|| {
         fail(Field::Building, "is empty".into());
         String::new()
@@ -213,27 +219,30 @@ fn read_person(header: &HeaderMap, row: &TableRow, catalogue: &[Tag]) -> Result<
     let tag_ids = tag_ids.map_err(|e| fail(Field::Tags, e)).ok();
 
     match (id_card, relation, residence_type, political_status, occupancy, tag_ids) {
-        (Some(id_card), Some(relation), Some(residence_type), Some(political_status), Some(occupancy), Some(tag_ids))
-            if errors.is_empty() =>
-        {
-            Ok(Person {
-                row: row.number,
-                name,
-                id_card,
-                phone,
-                building: building_key(&building),
-                unit: unit_key(cell(Field::Unit).as_deref().unwrap_or("")),
-                room: room_key(&room),
-                grid: cell(Field::Grid),
-                relation,
-                residence_type,
-                political_status,
-                ethnicity: ethnicity(cell(Field::Ethnicity)),
-                tag_ids,
-                notes: cell(Field::Notes).unwrap_or_default(),
-                occupancy,
-            })
-        }
+        (
+            Some(id_card),
+            Some(relation),
+            Some(residence_type),
+            Some(political_status),
+            Some(occupancy),
+            Some(tag_ids),
+        ) if errors.is_empty() => Ok(Person {
+            row: row.number,
+            name,
+            id_card,
+            phone,
+            building: building_key(&building),
+            unit: unit_key(cell(Field::Unit).as_deref().unwrap_or("")),
+            room: room_key(&room),
+            grid: cell(Field::Grid),
+            relation,
+            residence_type,
+            political_status,
+            ethnicity: ethnicity(cell(Field::Ethnicity)),
+            tag_ids,
+            notes: cell(Field::Notes).unwrap_or_default(),
+            occupancy,
+        }),
         _ => Err(errors),
     }
 }
@@ -313,7 +322,10 @@ async fn check_duplicates_in_database(
         errors.push(RowError {
             row: p.row,
             column: Some(column_label(header, Field::IdCard)),
-            message: format!("already registered (as {}); edit that record instead of importing it again", registered[p.id_card.as_str()]),
+            message: format!(
+                "already registered (as {}); edit that record instead of importing it again",
+                registered[p.id_card.as_str()]
+            ),
         });
     }
     Ok(())
@@ -340,16 +352,19 @@ async fn plan_places(
         .into_iter()
         .map(|b| (building_key(&b.number), (b.id, b.path)))
         .collect();
-    let building_paths: HashMap<String, String> = buildings.values().map(|(id, path)| (id.clone(), path.clone())).collect();
-    let mut homes_by_key: HashMap<(String, String, String), (String, String)> = households::keys_under(db, &community.path)
-        .await?
-        .into_iter()
-        .map(|h| {
-            let path = building_paths.get(&h.building_id).cloned().unwrap_or_default();
-            ((h.building_id, unit_key(&h.unit), room_key(&h.room)), (h.id, path))
-        })
-        .collect();
-    let mut plan = Plan { new_buildings: Vec::new(), new_households: Vec::new(), homes: Vec::with_capacity(people.len()) };
+    let building_paths: HashMap<String, String> =
+        buildings.values().map(|(id, path)| (id.clone(), path.clone())).collect();
+    let mut homes_by_key: HashMap<(String, String, String), (String, String)> =
+        households::keys_under(db, &community.path)
+            .await?
+            .into_iter()
+            .map(|h| {
+                let path = building_paths.get(&h.building_id).cloned().unwrap_or_default();
+                ((h.building_id, unit_key(&h.unit), room_key(&h.room)), (h.id, path))
+            })
+            .collect();
+    let mut plan =
+        Plan { new_buildings: Vec::new(), new_households: Vec::new(), homes: Vec::with_capacity(people.len()) };
     for p in people {
         let building = match buildings.get(&p.building) {
             Some(found) => Some(found.clone()),
@@ -449,7 +464,9 @@ async fn write(db: &Db, plan: Plan, people: Vec<Person>) -> Result<(), StoreErro
     loader.households(&plan.new_households).await?;
     loader.residents(&rows).await.map_err(|e| match e {
         // A concurrent registration between the check and the write.
-        StoreError::Database(err) => StoreError::on_unique(err, || "an ID card number in the file was registered meanwhile".into()),
+        StoreError::Database(err) => {
+            StoreError::on_unique(err, || "an ID card number in the file was registered meanwhile".into())
+        }
         other => other,
     })?;
     tx.commit().await?;

@@ -81,11 +81,7 @@ enum FileFormat {
 
 impl FileFormat {
     fn of(path: &Path) -> Result<Self, ReadError> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("")
-            .to_ascii_lowercase();
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         match ext.as_str() {
             "xlsx" | "xlsm" => Ok(Self::Xlsx),
             "csv" | "tsv" | "txt" => Ok(Self::Csv),
@@ -103,11 +99,7 @@ impl FileFormat {
 }
 
 fn non_empty(table: Table) -> Result<Table, ReadError> {
-    if table.rows.iter().all(TableRow::is_blank) {
-        Err(ReadError::Empty)
-    } else {
-        Ok(table)
-    }
+    if table.rows.iter().all(TableRow::is_blank) { Err(ReadError::Empty) } else { Ok(table) }
 }
 
 /// Spreadsheet column letters for a 0-based index: 0 → `A`, 25 → `Z`, 26 → `AA`.
@@ -139,10 +131,7 @@ pub fn read_xlsx_bytes(bytes: &[u8]) -> Result<Table, ReadError> {
         ));
     }
     let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(xlsx_error)?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or(ReadError::Empty)?
-        .map_err(xlsx_error)?;
+    let range = workbook.worksheet_range_at(0).ok_or(ReadError::Empty)?.map_err(xlsx_error)?;
     let merges = workbook.merge_cells_by_sheet_id(0).map_err(xlsx_error)?;
     non_empty(table_from_range(&range, &merges))
 }
@@ -167,14 +156,8 @@ fn table_from_range(range: &Range<Data>, merges: &[Dimensions]) -> Table {
     for merge in merges {
         fill_merged(&mut grid, start_row as usize, merge);
     }
-    let rows = grid
-        .into_iter()
-        .enumerate()
-        .map(|(i, cells)| TableRow {
-            number: start_row as usize + i + 1,
-            cells,
-        })
-        .collect();
+    let rows =
+        grid.into_iter().enumerate().map(|(i, cells)| TableRow { number: start_row as usize + i + 1, cells }).collect();
     Table { rows }
 }
 
@@ -187,12 +170,7 @@ fn fill_merged(grid: &mut [Vec<String>], start_row: usize, merge: &Dimensions) {
         return;
     };
     let bottom = bottom.saturating_sub(start_row);
-    let Some(value) = grid
-        .get(top)
-        .and_then(|row| row.get(left))
-        .filter(|v| !v.is_empty())
-        .cloned()
-    else {
+    let Some(value) = grid.get(top).and_then(|row| row.get(left)).filter(|v| !v.is_empty()).cloned() else {
         return;
     };
     for row in grid.iter_mut().take(bottom + 1).skip(top) {
@@ -221,11 +199,7 @@ fn cell_to_string(cell: &Data) -> String {
 const EXACT_LIMIT: f64 = 1e15;
 
 fn format_integer(i: i64) -> String {
-    if i.unsigned_abs() < EXACT_LIMIT as u64 {
-        i.to_string()
-    } else {
-        format_scientific(i as f64)
-    }
+    if i.unsigned_abs() < EXACT_LIMIT as u64 { i.to_string() } else { format_scientific(i as f64) }
 }
 
 /// Whole numbers of up to 15 digits print without a decimal point, so a phone stored
@@ -252,11 +226,7 @@ pub(crate) fn format_number(v: f64) -> String {
 fn format_scientific(v: f64) -> String {
     let formatted = format!("{v:.14E}");
     let (mantissa, exponent) = formatted.split_once('E').unwrap_or((&formatted, "0"));
-    let mantissa = if mantissa.contains('.') {
-        mantissa.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        mantissa
-    };
+    let mantissa = if mantissa.contains('.') { mantissa.trim_end_matches('0').trim_end_matches('.') } else { mantissa };
     match exponent.strip_prefix('-') {
         Some(negative) => format!("{mantissa}E-{negative:0>2}"),
         None => format!("{mantissa}E+{exponent:0>2}"),
@@ -308,21 +278,11 @@ fn decode_text(bytes: &[u8]) -> Result<Cow<'_, str>, ReadError> {
 /// Picks the delimiter present on the most of the first lines, then the most frequent;
 /// a comma if none occurs (a one-column file).
 fn detect_delimiter(text: &str) -> u8 {
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(20)
-        .collect();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
     let mut best = (b',', (0, 0));
     for delimiter in [b',', b'\t', b';'] {
-        let counts: Vec<usize> = lines
-            .iter()
-            .map(|line| count_unquoted(line, delimiter))
-            .collect();
-        let score = (
-            counts.iter().filter(|&&n| n > 0).count(),
-            counts.iter().sum::<usize>(),
-        );
+        let counts: Vec<usize> = lines.iter().map(|line| count_unquoted(line, delimiter)).collect();
+        let score = (counts.iter().filter(|&&n| n > 0).count(), counts.iter().sum::<usize>());
         if score > best.1 {
             best = (delimiter, score);
         }
@@ -345,11 +305,8 @@ fn count_unquoted(line: &str, delimiter: u8) -> usize {
 }
 
 fn parse_delimited(text: &str, delimiter: u8) -> Result<Table, ReadError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
     let mut rows: Vec<TableRow> = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut consumed = 0; // byte offset where the previous read ended
@@ -358,26 +315,17 @@ fn parse_delimited(text: &str, delimiter: u8) -> Result<Table, ReadError> {
             Ok(true) => {}
             Ok(false) => break,
             Err(error) => {
-                return Err(ReadError::Csv {
-                    row: rows.len() + 1,
-                    message: error.to_string(),
-                });
+                return Err(ReadError::Csv { row: rows.len() + 1, message: error.to_string() });
             }
         }
         let end = reader.position().byte() as usize;
         // The csv reader skips empty lines, but Excel shows them as rows: put them back.
         for _ in 0..blank_lines_before_record(text, consumed, end) {
-            rows.push(TableRow {
-                number: rows.len() + 1,
-                cells: Vec::new(),
-            });
+            rows.push(TableRow { number: rows.len() + 1, cells: Vec::new() });
         }
         consumed = end;
         let cells = record.iter().map(|cell| cell.trim().to_owned()).collect();
-        rows.push(TableRow {
-            number: rows.len() + 1,
-            cells,
-        });
+        rows.push(TableRow { number: rows.len() + 1, cells });
     }
     Ok(Table { rows })
 }
@@ -388,10 +336,7 @@ fn parse_delimited(text: &str, delimiter: u8) -> Result<Table, ReadError> {
 fn blank_lines_before_record(text: &str, start: usize, end: usize) -> usize {
     let bytes = text.as_bytes();
     let span = bytes.get(start..end).unwrap_or(&[]);
-    let mut leading = &span[..span
-        .iter()
-        .take_while(|&&b| b == b'\r' || b == b'\n')
-        .count()];
+    let mut leading = &span[..span.iter().take_while(|&&b| b == b'\r' || b == b'\n').count()];
     if start > 0 && bytes[start - 1] == b'\r' && leading.first() == Some(&b'\n') {
         leading = &leading[1..];
     }
@@ -400,11 +345,7 @@ fn blank_lines_before_record(text: &str, start: usize, end: usize) -> usize {
 
 /// Line breaks in `bytes`: `\n`, `\r\n` and a lone `\r` each count once.
 fn count_line_breaks(bytes: &[u8]) -> usize {
-    bytes
-        .iter()
-        .enumerate()
-        .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
-        .count()
+    bytes.iter().enumerate().filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))).count()
 }
 
 #[cfg(test)]
@@ -423,26 +364,13 @@ mod tests {
         let mut workbook = Workbook::new();
         let sheet = workbook.add_worksheet();
         let title = Format::new().set_bold();
-        sheet
-            .merge_range(0, 0, 0, 7, "塔山社区居民信息台账", &title)
-            .unwrap();
+        sheet.merge_range(0, 0, 0, 7, "塔山社区居民信息台账", &title).unwrap();
         sheet.write_string(1, 0, "制表日期：2024年5月1日").unwrap();
-        let headers = [
-            "楼栋",
-            "姓名",
-            "身份证号",
-            "联系电话",
-            "单元",
-            "房号",
-            "出生日期",
-            "党员",
-        ];
+        let headers = ["楼栋", "姓名", "身份证号", "联系电话", "单元", "房号", "出生日期", "党员"];
         for (c, h) in headers.iter().enumerate() {
             sheet.write_string(2, c as u16, *h).unwrap();
         }
-        sheet
-            .merge_range(3, 0, 5, 0, "3号楼", &Format::new())
-            .unwrap();
+        sheet.merge_range(3, 0, 5, 0, "3号楼", &Format::new()).unwrap();
         // Row 4: numbers where text belongs.
         sheet.write_string(3, 1, "张三  ").unwrap();
         sheet.write_number(3, 2, 3.70602195803071e17).unwrap();
@@ -450,9 +378,7 @@ mod tests {
         sheet.write_number(3, 4, 2.0).unwrap();
         sheet.write_string(3, 5, "０３０１").unwrap();
         let date = Format::new().set_num_format("yyyy-mm-dd");
-        sheet
-            .write_datetime_with_format(3, 6, XlsxDate::from_ymd(1958, 3, 7).unwrap(), &date)
-            .unwrap();
+        sheet.write_datetime_with_format(3, 6, XlsxDate::from_ymd(1958, 3, 7).unwrap(), &date).unwrap();
         sheet.write_boolean(3, 7, true).unwrap();
         // Row 5: the same as text, with blanks around.
         sheet.write_string(4, 1, " 李四").unwrap();
@@ -475,39 +401,14 @@ mod tests {
 
         let numbers: Vec<usize> = table.rows.iter().map(|r| r.number).collect();
         assert_eq!(numbers, [1, 2, 3, 4, 5, 6, 7, 8]);
-        assert_eq!(
-            table.rows[0].cells,
-            vec!["塔山社区居民信息台账"; 8],
-            "merged title fills its row"
-        );
+        assert_eq!(table.rows[0].cells, vec!["塔山社区居民信息台账"; 8], "merged title fills its row");
         assert_eq!(table.rows[1].cell(0), "制表日期：2024年5月1日");
         assert_eq!(table.rows[2].cell(2), "身份证号");
         assert_eq!(
             cells(&table.rows[3]),
-            [
-                "3号楼",
-                "张三",
-                "3.70602195803071E+17",
-                "13805355678",
-                "2",
-                "０３０１",
-                "1958-03-07",
-                "TRUE"
-            ]
+            ["3号楼", "张三", "3.70602195803071E+17", "13805355678", "2", "０３０１", "1958-03-07", "TRUE"]
         );
-        assert_eq!(
-            cells(&table.rows[4]),
-            [
-                "3号楼",
-                "李四",
-                "37060219580307123X",
-                "",
-                "1.5",
-                "302",
-                "",
-                ""
-            ]
-        );
+        assert_eq!(cells(&table.rows[4]), ["3号楼", "李四", "37060219580307123X", "", "1.5", "302", "", ""]);
         assert_eq!(cells(&table.rows[5]), ["3号楼", "", "", "", "", "", "", ""]);
         assert!(table.rows[6].is_blank());
         assert_eq!(table.rows[7].cell(0), "5号楼");
@@ -524,10 +425,7 @@ mod tests {
         write_messy_workbook(&path);
         let bytes = std::fs::read(&path).unwrap();
         assert_eq!(read_xlsx_bytes(&bytes).unwrap(), read_table(&path).unwrap());
-        assert_eq!(
-            read_table_bytes("upload.XLSX", &bytes).unwrap(),
-            read_table(&path).unwrap()
-        );
+        assert_eq!(read_table_bytes("upload.XLSX", &bytes).unwrap(), read_table(&path).unwrap());
     }
 
     #[test]
@@ -557,10 +455,7 @@ mod tests {
         assert_eq!(format_number(-2.0), "-2");
         assert_eq!(format_number(0.1 + 0.2), "0.3");
         assert_eq!(format_number(1e-20), format!("{}", 1e-20));
-        assert_eq!(
-            format_integer(370_602_195_803_071_234),
-            "3.70602195803071E+17"
-        );
+        assert_eq!(format_integer(370_602_195_803_071_234), "3.70602195803071E+17");
         assert_eq!(format_integer(13805355678), "13805355678");
     }
 
@@ -575,14 +470,10 @@ mod tests {
 
     #[test]
     fn gbk_csv_from_chinese_excel_reads() {
-        let text =
-            "塔山社区居民信息台账,,\r\n姓名,身份证号,楼栋\r\n张三,110105194912310021,３号楼\r\n";
+        let text = "塔山社区居民信息台账,,\r\n姓名,身份证号,楼栋\r\n张三,110105194912310021,３号楼\r\n";
         let (bytes, _, unmappable) = encoding_rs::GBK.encode(text);
         assert!(!unmappable);
-        assert!(
-            std::str::from_utf8(&bytes).is_err(),
-            "the fixture must not be UTF-8"
-        );
+        assert!(std::str::from_utf8(&bytes).is_err(), "the fixture must not be UTF-8");
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gbk.csv");
@@ -591,10 +482,7 @@ mod tests {
         assert_eq!(table.rows.len(), 3);
         assert_eq!(cells(&table.rows[0]), ["塔山社区居民信息台账", "", ""]);
         assert_eq!(cells(&table.rows[1]), ["姓名", "身份证号", "楼栋"]);
-        assert_eq!(
-            cells(&table.rows[2]),
-            ["张三", "110105194912310021", "３号楼"]
-        );
+        assert_eq!(cells(&table.rows[2]), ["张三", "110105194912310021", "３号楼"]);
         assert_eq!(table.rows[2].number, 3);
     }
 
@@ -604,11 +492,7 @@ mod tests {
         let table = read_csv_bytes(bytes).unwrap();
         let numbers: Vec<usize> = table.rows.iter().map(|r| r.number).collect();
         assert_eq!(numbers, [1, 2, 3, 4, 5]);
-        assert_eq!(
-            cells(&table.rows[0]),
-            ["姓名", "备注"],
-            "the BOM is not part of the first header"
-        );
+        assert_eq!(cells(&table.rows[0]), ["姓名", "备注"], "the BOM is not part of the first header");
         assert!(table.rows[1].is_blank());
         assert_eq!(cells(&table.rows[2]), ["张三", "独居,腿脚不便"]);
         assert!(table.rows[3].is_blank());
@@ -624,20 +508,14 @@ mod tests {
             ("a\r\nb\r\n", vec![1, 2]),
         ] {
             let table = read_csv_bytes(text.as_bytes()).unwrap();
-            let filled: Vec<usize> = table
-                .rows
-                .iter()
-                .filter(|r| !r.is_blank())
-                .map(|r| r.number)
-                .collect();
+            let filled: Vec<usize> = table.rows.iter().filter(|r| !r.is_blank()).map(|r| r.number).collect();
             assert_eq!(filled, want, "{text:?}");
         }
     }
 
     #[test]
     fn quoted_line_breaks_count_as_one_row() {
-        let table =
-            read_csv_bytes("姓名,备注\n张三,\"第一行\n第二行\"\n李四,\n".as_bytes()).unwrap();
+        let table = read_csv_bytes("姓名,备注\n张三,\"第一行\n第二行\"\n李四,\n".as_bytes()).unwrap();
         let numbers: Vec<usize> = table.rows.iter().map(|r| r.number).collect();
         assert_eq!(numbers, [1, 2, 3]);
         assert_eq!(table.rows[1].cell(1), "第一行\n第二行");
@@ -656,17 +534,9 @@ mod tests {
     }
 
     fn utf16_with_bom(text: &str, little_endian: bool) -> Vec<u8> {
-        let mut bytes = if little_endian {
-            vec![0xFF, 0xFE]
-        } else {
-            vec![0xFE, 0xFF]
-        };
+        let mut bytes = if little_endian { vec![0xFF, 0xFE] } else { vec![0xFE, 0xFF] };
         for unit in text.encode_utf16() {
-            bytes.extend(if little_endian {
-                unit.to_le_bytes()
-            } else {
-                unit.to_be_bytes()
-            });
+            bytes.extend(if little_endian { unit.to_le_bytes() } else { unit.to_be_bytes() });
         }
         bytes
     }
@@ -680,10 +550,7 @@ mod tests {
             std::fs::write(&path, utf16_with_bom(text, little_endian)).unwrap();
             let table = read_table(&path).unwrap();
             assert_eq!(cells(&table.rows[0]), ["姓名", "身份证号", "备注"]);
-            assert_eq!(
-                cells(&table.rows[1]),
-                ["张三", "11010519491231002X", "独居,腿脚不便"]
-            );
+            assert_eq!(cells(&table.rows[1]), ["张三", "11010519491231002X", "独居,腿脚不便"]);
         }
     }
 
@@ -694,35 +561,20 @@ mod tests {
         let single = read_csv_bytes("姓名\n张三\n".as_bytes()).unwrap();
         assert_eq!(cells(&single.rows[1]), ["张三"]);
         // A title line without delimiters does not mislead the detection.
-        let titled =
-            read_csv_bytes("台账\n姓名\t电话\t备注\n张三\t138\t\"a,b\"\n".as_bytes()).unwrap();
+        let titled = read_csv_bytes("台账\n姓名\t电话\t备注\n张三\t138\t\"a,b\"\n".as_bytes()).unwrap();
         assert_eq!(cells(&titled.rows[2]), ["张三", "138", "a,b"]);
     }
 
     #[test]
     fn unusable_input_is_reported() {
-        assert!(
-            matches!(read_table(Path::new("old.xls")), Err(ReadError::UnsupportedFormat(ext)) if ext == ".xls")
-        );
-        assert!(matches!(
-            read_table(Path::new("noext")),
-            Err(ReadError::UnsupportedFormat(_))
-        ));
-        assert!(matches!(
-            read_table(Path::new("/nonexistent/a.csv")),
-            Err(ReadError::Io(_))
-        ));
+        assert!(matches!(read_table(Path::new("old.xls")), Err(ReadError::UnsupportedFormat(ext)) if ext == ".xls"));
+        assert!(matches!(read_table(Path::new("noext")), Err(ReadError::UnsupportedFormat(_))));
+        assert!(matches!(read_table(Path::new("/nonexistent/a.csv")), Err(ReadError::Io(_))));
         assert!(matches!(read_csv_bytes(b""), Err(ReadError::Empty)));
-        assert!(matches!(
-            read_csv_bytes(b"\n , ,\n\n"),
-            Err(ReadError::Empty)
-        ));
+        assert!(matches!(read_csv_bytes(b"\n , ,\n\n"), Err(ReadError::Empty)));
         let mut ole = OLE_MAGIC.to_vec();
         ole.extend([0; 64]);
         assert!(matches!(read_xlsx_bytes(&ole), Err(ReadError::Xlsx(m)) if m.contains(".xls")));
-        assert!(matches!(
-            read_xlsx_bytes(b"not a zip"),
-            Err(ReadError::Xlsx(_))
-        ));
+        assert!(matches!(read_xlsx_bytes(b"not a zip"), Err(ReadError::Xlsx(_))));
     }
 }

@@ -6,9 +6,7 @@
 
 use std::path::Path;
 
-use rust_xlsxwriter::{
-    ColNum, Color, Format, FormatAlign, FormatBorder, RowNum, Workbook, Worksheet, XlsxError,
-};
+use rust_xlsxwriter::{ColNum, Color, Format, FormatAlign, FormatBorder, RowNum, Workbook, Worksheet, XlsxError};
 
 use crate::columns::Field;
 
@@ -60,8 +58,7 @@ fn build_workbook(
     let written = write_rows(sheet, header_row + 1, rows, &mut widths)?;
     widths.apply(sheet)?;
     sheet.set_freeze_panes(header_row + 1, 0)?;
-    let last_row =
-        header_row + RowNum::try_from(written).map_err(|_| XlsxError::RowColumnLimitError)?;
+    let last_row = header_row + RowNum::try_from(written).map_err(|_| XlsxError::RowColumnLimitError)?;
     sheet.autofilter(header_row, 0, last_row, last_col)?;
     Ok((workbook, written))
 }
@@ -138,10 +135,7 @@ impl ColumnWidths {
     const MAX: usize = 50;
 
     fn new(headers: &[&str]) -> Self {
-        let widths = headers
-            .iter()
-            .map(|h| display_width(h).max(min_width_for(h)))
-            .collect();
+        let widths = headers.iter().map(|h| display_width(h).max(min_width_for(h))).collect();
         Self { widths }
     }
 
@@ -183,21 +177,11 @@ fn display_width(s: &str) -> usize {
 fn safe_sheet_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
-        .map(|c| {
-            if matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\') {
-                '_'
-            } else {
-                c
-            }
-        })
+        .map(|c| if matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\') { '_' } else { c })
         .take(31)
         .collect();
     let cleaned = cleaned.trim().trim_matches('\'');
-    if cleaned.is_empty() {
-        "Sheet1".to_owned()
-    } else {
-        cleaned.to_owned()
-    }
+    if cleaned.is_empty() { "Sheet1".to_owned() } else { cleaned.to_owned() }
 }
 
 #[cfg(test)]
@@ -211,32 +195,17 @@ mod tests {
             ["张三", "11010519491231002X", "3号楼", "0301", "13805355678"],
             ["李四", "110105194912310021", "3号楼", "0302", ""],
         ];
-        rows.iter()
-            .map(|r| r.iter().map(|c| (*c).to_owned()).collect())
-            .collect()
+        rows.iter().map(|r| r.iter().map(|c| (*c).to_owned()).collect()).collect()
     }
 
     #[test]
     fn round_trip_keeps_ids_and_leading_zeros() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("export.xlsx");
-        let headers: Vec<&str> = [
-            Field::Name,
-            Field::IdCard,
-            Field::Building,
-            Field::Room,
-            Field::Phone,
-        ]
-        .map(Field::header_zh)
-        .to_vec();
-        let written = write_ledger_xlsx(
-            &path,
-            "居民台账",
-            Some("塔山社区居民信息台账"),
-            &headers,
-            ledger_rows(),
-        )
-        .unwrap();
+        let headers: Vec<&str> =
+            [Field::Name, Field::IdCard, Field::Building, Field::Room, Field::Phone].map(Field::header_zh).to_vec();
+        let written =
+            write_ledger_xlsx(&path, "居民台账", Some("塔山社区居民信息台账"), &headers, ledger_rows()).unwrap();
         assert_eq!(written, 2);
 
         let table = read_table(&path).unwrap();
@@ -259,17 +228,10 @@ mod tests {
         let (bytes, written) = ledger_xlsx_bytes("a/b:c", None, &headers, ledger_rows()).unwrap();
         assert_eq!(written, 2);
         let table = read_xlsx_bytes(&bytes).unwrap();
-        assert_eq!(
-            table.rows[0].cells,
-            ["姓名", "身份证号", "楼栋", "房号", ""]
-        );
+        assert_eq!(table.rows[0].cells, ["姓名", "身份证号", "楼栋", "房号", ""]);
         assert_eq!(table.rows[1].number, 2);
         assert_eq!(table.rows[1].cell(3), "0301");
-        assert_eq!(
-            table.rows[1].cell(4),
-            "13805355678",
-            "cells beyond the headers are kept"
-        );
+        assert_eq!(table.rows[1].cell(4), "13805355678", "cells beyond the headers are kept");
     }
 
     #[test]

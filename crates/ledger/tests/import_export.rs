@@ -22,7 +22,13 @@ async fn community(db: &Db) -> Area {
         (AreaLevel::Community, COMMUNITY, "塔山社区"),
         (AreaLevel::Grid, "370602004011001", "第一网格"),
     ] {
-        let new = NewArea { parent_id: parent.as_ref().map(|p| p.id.clone()), level, code: code.into(), name: name.into(), boundary: None };
+        let new = NewArea {
+            parent_id: parent.as_ref().map(|p| p.id.clone()),
+            level,
+            code: code.into(),
+            name: name.into(),
+            boundary: None,
+        };
         parent = Some(areas::create(db, new).await.unwrap());
     }
     let grid = parent.unwrap();
@@ -90,9 +96,13 @@ async fn a_good_csv_imports_and_creates_households() {
         assert!(report.committed);
         assert_eq!((report.header_row, report.residents, report.households_created), (2, 3, 2));
         assert_eq!(resident_count(db, &c).await, 3);
-        let filter = ResidentFilter { under_path: Some(c.path.clone()), q: Some("李建国".into()), ..Default::default() };
+        let filter =
+            ResidentFilter { under_path: Some(c.path.clone()), q: Some("李建国".into()), ..Default::default() };
         let li = &residents::list(db, &filter, PageRequest::default()).await.unwrap().items[0];
-        assert_eq!((li.building_number.as_deref(), li.unit.as_deref(), li.room.as_deref()), (Some("2"), Some("2"), Some("502")));
+        assert_eq!(
+            (li.building_number.as_deref(), li.unit.as_deref(), li.room.as_deref()),
+            (Some("2"), Some("2"), Some("502"))
+        );
         assert_eq!(li.tags, vec!["disabled", "veteran"]);
     }
 }
@@ -220,7 +230,15 @@ async fn export_then_import_round_trips() {
                     .map(|r| {
                         format!(
                             "{} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
-                            r.name, r.id_card, r.phone, r.building_number, r.unit, r.room, r.tags, r.relation, r.political_status
+                            r.name,
+                            r.id_card,
+                            r.phone,
+                            r.building_number,
+                            r.unit,
+                            r.room,
+                            r.tags,
+                            r.relation,
+                            r.political_status
                         )
                     })
                     .collect();

@@ -124,7 +124,8 @@ pub async fn create_on(conn: &mut AnyConnection, new: NewArea) -> StoreResult<Ar
                     parent.level.as_str()
                 )));
             }
-            let parent_code = AreaCode::parse(&parent.code, parent.level).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let parent_code =
+                AreaCode::parse(&parent.code, parent.level).map_err(|e| StoreError::Invalid(e.to_string()))?;
             code.check_under(new.level, &parent_code).map_err(|e| StoreError::Invalid(e.to_string()))?;
             parent.path
         }
@@ -268,10 +269,12 @@ pub async fn add_grid_post(
 }
 
 pub async fn grid_posts(db: &Db, grid_id: &str) -> StoreResult<Vec<GridPost>> {
-    let rows = sqlx::query("SELECT id, grid_id, post, person_name, phone FROM grid_posts WHERE grid_id = $1 ORDER BY post, id")
-        .bind(grid_id)
-        .fetch_all(&db.pool)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT id, grid_id, post, person_name, phone FROM grid_posts WHERE grid_id = $1 ORDER BY post, id",
+    )
+    .bind(grid_id)
+    .fetch_all(&db.pool)
+    .await?;
     rows.iter()
         .map(|r| {
             Ok(GridPost {

@@ -118,7 +118,11 @@ fn check_counts(floors: Option<i64>, units: Option<i64>) -> StoreResult<()> {
 pub async fn create(db: &Db, new: NewBuilding) -> StoreResult<Building> {
     let grid = areas::get(db, &new.grid_id).await?;
     if grid.level != AreaLevel::Grid {
-        return Err(StoreError::Invalid(format!("a building belongs to a grid, and {} is a {}", grid.code, grid.level.as_str())));
+        return Err(StoreError::Invalid(format!(
+            "a building belongs to a grid, and {} is a {}",
+            grid.code,
+            grid.level.as_str()
+        )));
     }
     check_counts(new.floors, new.units)?;
     let now = now_millis();
@@ -137,7 +141,8 @@ pub async fn create(db: &Db, new: NewBuilding) -> StoreResult<Building> {
         created_at: now,
         updated_at: now,
     };
-    let sql = format!("INSERT INTO buildings ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
+    let sql =
+        format!("INSERT INTO buildings ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&building.id)
         .bind(&building.grid_id)
@@ -154,7 +159,9 @@ pub async fn create(db: &Db, new: NewBuilding) -> StoreResult<Building> {
         .bind(now)
         .execute(&db.pool)
         .await
-        .map_err(|e| StoreError::on_unique(e, || format!("building {} already exists in this community", building.number)))?;
+        .map_err(|e| {
+            StoreError::on_unique(e, || format!("building {} already exists in this community", building.number))
+        })?;
     Ok(building)
 }
 

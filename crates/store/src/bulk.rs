@@ -88,7 +88,8 @@ impl<'c> BulkLoader<'c> {
     }
 
     pub async fn buildings(&mut self, rows: &[BuildingRow]) -> StoreResult<()> {
-        const COLS: &str = "id, grid_id, community_id, path, number, address, kind, floors, units, lat, lng, created_at, updated_at";
+        const COLS: &str =
+            "id, grid_id, community_id, path, number, address, kind, floors, units, lat, lng, created_at, updated_at";
         let now = self.now;
         insert_chunked(self.conn, "buildings", COLS, 13, rows, |q, r| {
             q.bind(&r.id)
@@ -157,7 +158,8 @@ impl<'c> BulkLoader<'c> {
             .await?;
 
         let events: Vec<(String, &ResidentRow)> = rows.iter().map(|r| (new_id(), r)).collect();
-        const EVENT_COLS: &str = "id, resident_id, kind, occurred_on, from_household_id, to_household_id, note, recorded_at";
+        const EVENT_COLS: &str =
+            "id, resident_id, kind, occurred_on, from_household_id, to_household_id, note, recorded_at";
         insert_chunked(self.conn, "resident_events", EVENT_COLS, 8, &events, |q, (id, r)| {
             q.bind(id.as_str())
                 .bind(&r.id)

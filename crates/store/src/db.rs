@@ -51,9 +51,8 @@ impl Db {
         sqlx::any::install_default_drivers();
         let (backend, url) = normalise_url(url)?;
         let connect = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
-        let pool_options = AnyPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(Duration::from_secs(30));
+        let pool_options =
+            AnyPoolOptions::new().max_connections(options.max_connections).acquire_timeout(Duration::from_secs(30));
         let pool_options = match backend {
             Backend::Sqlite => pool_options.after_connect(|conn, _| {
                 Box::pin(async move {

@@ -105,7 +105,9 @@ pub async fn create(db: &Db, new: NewHousehold) -> StoreResult<Household> {
     .bind(now)
     .execute(&db.pool)
     .await
-    .map_err(|e| StoreError::on_unique(e, || format!("building {} already has unit '{unit}' room {room}", building.number)))?;
+    .map_err(|e| {
+        StoreError::on_unique(e, || format!("building {} already has unit '{unit}' room {room}", building.number))
+    })?;
     get(db, &id).await
 }
 
@@ -143,10 +145,7 @@ pub async fn list(db: &Db, filter: &HouseholdFilter, page: PageRequest) -> Store
         c.push(format!("h.occupancy = {p}"));
     }
     let where_clause = c.where_clause();
-    let total = c
-        .scalar(format!("SELECT COUNT(*) FROM households h {where_clause}"))
-        .fetch_one(&db.pool)
-        .await?;
+    let total = c.scalar(format!("SELECT COUNT(*) FROM households h {where_clause}")).fetch_one(&db.pool).await?;
     let sql = format!(
         "{SELECT} {where_clause} ORDER BY LENGTH(b.number), b.number, h.unit, LENGTH(h.room), h.room LIMIT {} OFFSET {}",
         page.limit(),

@@ -83,7 +83,11 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Organisation> {
 async fn grid_path(db: &Db, grid_id: &str) -> StoreResult<String> {
     let grid = areas::get(db, grid_id).await?;
     if grid.level != AreaLevel::Grid {
-        return Err(StoreError::Invalid(format!("an organisation is located in a grid, and {} is a {}", grid.code, grid.level.as_str())));
+        return Err(StoreError::Invalid(format!(
+            "an organisation is located in a grid, and {} is a {}",
+            grid.code,
+            grid.level.as_str()
+        )));
     }
     Ok(grid.path)
 }
@@ -95,7 +99,9 @@ fn clean(value: Option<String>) -> Option<String> {
 fn check_phone(phone: Option<String>) -> StoreResult<Option<String>> {
     match clean(phone) {
         None => Ok(None),
-        Some(p) => Phone::parse(&p).map(|p| Some(p.as_str().to_owned())).map_err(|e| StoreError::Invalid(format!("phone {e}"))),
+        Some(p) => {
+            Phone::parse(&p).map(|p| Some(p.as_str().to_owned())).map_err(|e| StoreError::Invalid(format!("phone {e}")))
+        }
     }
 }
 

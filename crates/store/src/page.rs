@@ -12,10 +12,7 @@ impl PageRequest {
     pub const MAX_PER_PAGE: u32 = 500;
 
     pub fn new(page: Option<u32>, per_page: Option<u32>) -> Self {
-        Self {
-            page: page.unwrap_or(1).max(1),
-            per_page: per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE),
-        }
+        Self { page: page.unwrap_or(1).max(1), per_page: per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE) }
     }
 
     pub fn limit(&self) -> i64 {

@@ -470,7 +470,11 @@ fn move_date(m: &Move) -> StoreResult<Date> {
 pub async fn move_out(db: &Db, id: &str, m: Move) -> StoreResult<Resident> {
     let current = get(db, id).await?;
     if current.status != ResidentStatus::Active {
-        return Err(StoreError::Conflict(format!("{} is not living here ({})", current.name, current.status.label_en())));
+        return Err(StoreError::Conflict(format!(
+            "{} is not living here ({})",
+            current.name,
+            current.status.label_en()
+        )));
     }
     let on = move_date(&m)?;
     let mut tx = db.pool.begin().await?;
@@ -624,7 +628,11 @@ pub async fn list(db: &Db, filter: &ResidentFilter, page: PageRequest) -> StoreR
     let c = conditions(filter);
     let where_clause = c.where_clause();
     let total = c.scalar(format!("SELECT COUNT(*) FROM residents r {where_clause}")).fetch_one(&db.pool).await?;
-    let sql = format!("{SELECT} {where_clause} ORDER BY r.path, r.name, r.id LIMIT {} OFFSET {}", page.limit(), page.offset());
+    let sql = format!(
+        "{SELECT} {where_clause} ORDER BY r.path, r.name, r.id LIMIT {} OFFSET {}",
+        page.limit(),
+        page.offset()
+    );
     let rows = c.query(sql).fetch_all(&db.pool).await?;
     let mut items = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
     attach_tags(db, &mut items).await?;

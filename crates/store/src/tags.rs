@@ -58,9 +58,8 @@ fn from_row(row: &AnyRow) -> StoreResult<Tag> {
 }
 
 pub async fn list(db: &Db) -> StoreResult<Vec<Tag>> {
-    let rows = sqlx::query("SELECT id, code, name_zh, name_en, sensitive FROM tags ORDER BY code")
-        .fetch_all(&db.pool)
-        .await?;
+    let rows =
+        sqlx::query("SELECT id, code, name_zh, name_en, sensitive FROM tags ORDER BY code").fetch_all(&db.pool).await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -107,7 +106,5 @@ pub async fn ensure_standard(db: &Db) -> StoreResult<Vec<Tag>> {
 /// Finds a tag by its code or either of its names (what ledgers write in 人员类别).
 pub fn find<'a>(catalogue: &'a [Tag], term: &str) -> Option<&'a Tag> {
     let term = term.trim();
-    catalogue
-        .iter()
-        .find(|t| t.code == term || t.name_zh == term || t.name_en.eq_ignore_ascii_case(term))
+    catalogue.iter().find(|t| t.code == term || t.name_zh == term || t.name_en.eq_ignore_ascii_case(term))
 }

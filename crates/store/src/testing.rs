@@ -36,7 +36,9 @@ pub async fn postgres() -> Option<TestDb> {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("CI=true but WANGGE_TEST_POSTGRES is not set: the PostgreSQL half of the suite must run in CI");
         }
-        eprintln!("note: PostgreSQL tests skipped: set WANGGE_TEST_POSTGRES=postgres://USER@HOST:PORT/postgres to run them");
+        eprintln!(
+            "note: PostgreSQL tests skipped: set WANGGE_TEST_POSTGRES=postgres://USER@HOST:PORT/postgres to run them"
+        );
         return None;
     };
     let name = format!("wangge_test_{}", uuid::Uuid::now_v7().simple());
@@ -80,7 +82,10 @@ mod tests {
     #[test]
     fn database_name_is_replaced() {
         assert_eq!(super::replace_database("postgres://u@h:5/postgres", "x"), "postgres://u@h:5/x");
-        assert_eq!(super::replace_database("postgres://u@h:5/postgres?sslmode=disable", "x"), "postgres://u@h:5/x?sslmode=disable");
+        assert_eq!(
+            super::replace_database("postgres://u@h:5/postgres?sslmode=disable", "x"),
+            "postgres://u@h:5/x?sslmode=disable"
+        );
         assert_eq!(super::replace_database("postgres://u@h:5", "x"), "postgres://u@h:5/x");
     }
 }

@@ -53,7 +53,12 @@ async fn household(db: &Db, grid: &Area, number: &str, room: &str) -> String {
         }
         Err(e) => panic!("{e}"),
     };
-    let new = NewHousehold { building_id: building.id, unit: "1".into(), room: room.into(), occupancy: Occupancy::OwnerOccupied };
+    let new = NewHousehold {
+        building_id: building.id,
+        unit: "1".into(),
+        room: room.into(),
+        occupancy: Occupancy::OwnerOccupied,
+    };
     households::create(db, new).await.unwrap().id
 }
 
@@ -125,7 +130,13 @@ async fn residents_are_created_searched_and_moved_with_history() {
         let found = |q: &'static str| {
             let f = in_community(q);
             async move {
-                residents::list(db, &f, PageRequest::default()).await.unwrap().items.into_iter().map(|r| r.name).collect::<Vec<_>>()
+                residents::list(db, &f, PageRequest::default())
+                    .await
+                    .unwrap()
+                    .items
+                    .into_iter()
+                    .map(|r| r.name)
+                    .collect::<Vec<_>>()
             }
         };
         assert_eq!(found("淑兰").await, vec!["王淑兰"]);
@@ -135,9 +146,10 @@ async fn residents_are_created_searched_and_moved_with_history() {
         assert_eq!(found(Box::leak(last4.to_owned().into_boxed_str())).await, vec!["李建国"], "ID suffix");
         assert_eq!(found(Box::leak(id_card(2).into_boxed_str())).await, vec!["王淑兰"], "whole ID");
 
-        let updated = residents::update(db, &r.id, ResidentUpdate { notes: Some("腿脚不便".into()), ..Default::default() })
-            .await
-            .unwrap();
+        let updated =
+            residents::update(db, &r.id, ResidentUpdate { notes: Some("腿脚不便".into()), ..Default::default() })
+                .await
+                .unwrap();
         assert_eq!(updated.notes, "腿脚不便");
         let wrong_birth = ResidentUpdate { birth_date: Some("1960-01-01".into()), ..Default::default() };
         let err = residents::update(db, &r.id, wrong_birth).await.unwrap_err();
@@ -147,7 +159,8 @@ async fn residents_are_created_searched_and_moved_with_history() {
             .await
             .unwrap();
         assert_eq!(moved.household_id.as_deref(), Some(other.as_str()));
-        let gone = residents::move_out(db, &r.id, Move { note: "迁往济南".into(), ..Default::default() }).await.unwrap();
+        let gone =
+            residents::move_out(db, &r.id, Move { note: "迁往济南".into(), ..Default::default() }).await.unwrap();
         assert_eq!(gone.status, ResidentStatus::MovedOut);
         assert_eq!(gone.household_id, None);
         assert!(residents::move_out(db, &r.id, Move::default()).await.is_err(), "cannot move out twice");
@@ -166,7 +179,8 @@ async fn residents_are_created_searched_and_moved_with_history() {
             ..Default::default()
         };
         assert_eq!(residents::list(db, &active, PageRequest::default()).await.unwrap().total, 1);
-        let back = residents::move_in(db, &r.id, Move { household_id: Some(home), ..Default::default() }).await.unwrap();
+        let back =
+            residents::move_in(db, &r.id, Move { household_id: Some(home), ..Default::default() }).await.unwrap();
         assert_eq!(back.status, ResidentStatus::Active);
     }
 }

@@ -40,7 +40,12 @@ impl AreaCache {
         parent: Option<&Area>,
     ) -> anyhow::Result<Area> {
         if let Some(area) = self.known.get(code) {
-            anyhow::ensure!(area.level == level, "area {code} exists but is a {}, not a {}", area.level.as_str(), level.as_str());
+            anyhow::ensure!(
+                area.level == level,
+                "area {code} exists but is a {}, not a {}",
+                area.level.as_str(),
+                level.as_str()
+            );
             return Ok(area.clone());
         }
         let area = create(conn, level, code, name, parent).await?;

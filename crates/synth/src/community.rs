@@ -4,7 +4,9 @@
 
 use fastrand::Rng;
 use sqlx::AnyConnection;
-use wangge_domain::{BuildingKind, Gender, Occupancy, PoliticalStatus, ResidenceType, ResidentStatus, format_date, new_id};
+use wangge_domain::{
+    BuildingKind, Gender, Occupancy, PoliticalStatus, ResidenceType, ResidentStatus, format_date, new_id,
+};
 use wangge_store::areas::{self, Area};
 use wangge_store::bulk::{BuildingRow, BulkLoader, HouseholdRow, OrganisationRow, ResidentRow};
 
@@ -12,7 +14,8 @@ use crate::households::{Family, Household};
 use crate::names::{SURNAMES, full_name};
 use crate::organisations::{Site, organisations};
 use crate::people::{
-    AS_OF, IdBook, IdOwnership, PhoneBook, Tag, TagIds, Tags, chance, ethnicity, has_mobile, individual_tags, political_status,
+    AS_OF, IdBook, IdOwnership, PhoneBook, Tag, TagIds, Tags, chance, ethnicity, has_mobile, individual_tags,
+    political_status,
 };
 
 /// How big a community is and what it is built of.
@@ -122,7 +125,12 @@ struct Candidates {
     elders: Vec<usize>,
 }
 
-pub(crate) fn build_rows(rng: &mut Rng, shape: &Shape, place: &Place<'_>, books: &mut Books<'_>) -> anyhow::Result<Rows> {
+pub(crate) fn build_rows(
+    rng: &mut Rng,
+    shape: &Shape,
+    place: &Place<'_>,
+    books: &mut Books<'_>,
+) -> anyhow::Result<Rows> {
     anyhow::ensure!(place.grids.len() == shape.grids && shape.grids > 0, "a community needs its grids");
     let blocks = block_plan(rng, shape);
     let grid_of: Vec<usize> = (0..blocks.len()).map(|i| i * shape.grids / blocks.len()).collect();
@@ -159,9 +167,13 @@ pub(crate) async fn write_rows(conn: &mut AnyConnection, grids: &[Area], rows: &
         crate::experiment::residents(conn, &rows.residents).await?;
     } else {
         let slice: usize = std::env::var("WANGGE_SLICE").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-        for chunk in rows.households.chunks(slice) { BulkLoader::new(conn).households(chunk).await?; }
+        for chunk in rows.households.chunks(slice) {
+            BulkLoader::new(conn).households(chunk).await?;
+        }
         eprintln!("  households {:?}", t.elapsed());
-        for chunk in rows.residents.chunks(slice) { BulkLoader::new(conn).residents(chunk).await?; }
+        for chunk in rows.residents.chunks(slice) {
+            BulkLoader::new(conn).residents(chunk).await?;
+        }
     }
     eprintln!("  residents {:?}", t.elapsed());
     BulkLoader::new(conn).organisations(&rows.organisations).await?;
@@ -428,18 +440,32 @@ fn note_candidate(candidates: &mut Candidates, index: usize, age: i32, political
 /// The "1 + X + N" team of every grid: a grid leader and one or two grid members
 /// (community staff), and the N from among the residents — a Party member, one or
 /// two volunteers, two or three building heads — plus the property company's man.
-fn grid_posts(rng: &mut Rng, phones: &mut PhoneBook, residents: &[ResidentRow], candidates: &[Candidates]) -> Vec<Post> {
+fn grid_posts(
+    rng: &mut Rng,
+    phones: &mut PhoneBook,
+    residents: &[ResidentRow],
+    candidates: &[Candidates],
+) -> Vec<Post> {
     let mut posts = Vec::new();
     for (grid, c) in candidates.iter().enumerate() {
         posts.push(staff_post(rng, phones, grid, "leader"));
         for _ in 0..rng.usize(1..=2) {
             posts.push(staff_post(rng, phones, grid, "member"));
         }
-        let from_residents = [("party_member", &c.party_members, 1), ("volunteer", &c.volunteers, rng.usize(1..=2)), ("building_head", &c.elders, rng.usize(2..=3))];
+        let from_residents = [
+            ("party_member", &c.party_members, 1),
+            ("volunteer", &c.volunteers, rng.usize(1..=2)),
+            ("building_head", &c.elders, rng.usize(2..=3)),
+        ];
         for (post, pool, count) in from_residents {
             for i in rng.choose_multiple(pool.iter().copied(), count) {
                 let r = &residents[i];
-                posts.push(Post { grid, post, name: r.name.clone(), phone: r.phone.as_ref().map(|p| p.as_str().to_owned()) });
+                posts.push(Post {
+                    grid,
+                    post,
+                    name: r.name.clone(),
+                    phone: r.phone.as_ref().map(|p| p.as_str().to_owned()),
+                });
             }
         }
         posts.push(staff_post(rng, phones, grid, "property"));
@@ -465,12 +491,16 @@ mod tmp_stats {
         let mut ages: Vec<i32> = occ.iter().flatten().flat_map(|h| h.members.iter().map(|m| m.age())).collect();
         ages.sort();
         let mut hist = [0; 11];
-        for a in &ages { hist[(*a / 10).min(10) as usize] += 1; }
+        for a in &ages {
+            hist[(*a / 10).min(10) as usize] += 1;
+        }
         let vacant = occ.iter().filter(|o| o.is_none()).count();
         let party = ages.iter().filter(|a| **a >= 18).count();
-        eprintln!("n={} median={} vacant={vacant} hist={hist:?} adults={party}", ages.len(), ages[ages.len()/2]);
+        eprintln!("n={} median={} vacant={vacant} hist={hist:?} adults={party}", ages.len(), ages[ages.len() / 2]);
         let mut kinds = std::collections::BTreeMap::new();
-        for h in occ.iter().flatten() { *kinds.entry(format!("{:?}", h.family)).or_insert(0) += h.len(); }
+        for h in occ.iter().flatten() {
+            *kinds.entry(format!("{:?}", h.family)).or_insert(0) += h.len();
+        }
         eprintln!("{kinds:?}");
     }
 }

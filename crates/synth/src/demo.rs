@@ -58,7 +58,8 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
 
     eprintln!("areas {:?}", t.elapsed());
     let address_prefix = format!("{}{}{COMMUNITY_NAME}", DISTRICT.1, STREET.1);
-    let place = Place { community: &community, grids: &grids, address_prefix: &address_prefix, stem: "塔山", centre: CENTRE };
+    let place =
+        Place { community: &community, grids: &grids, address_prefix: &address_prefix, stem: "塔山", centre: CENTRE };
     let mut ids = IdBook::new(IdOwnership::demo(DISTRICT_REGION));
     // Serial 0 of the phone ranges; generated communities take 1, 2, …
     let mut books = Books { ids: &mut ids, phones: PhoneBook::for_community(0), tag_ids: &tag_ids };

@@ -60,13 +60,9 @@ pub(crate) struct Household {
 impl Household {
     /// A household of a kind drawn for an owner-occupied (`rented == false`) or rented flat.
     pub(crate) fn draw(rng: &mut Rng, rented: bool) -> Self {
-        let family = if rented {
-            Weighted::new(&RENTER_FAMILIES).pick(rng)
-        } else {
-            Weighted::new(&OWNER_FAMILIES).pick(rng)
-        };
-        let mut household =
-            Household { family, members: Vec::with_capacity(6), mother_age: 0, child_surname: "" };
+        let family =
+            if rented { Weighted::new(&RENTER_FAMILIES).pick(rng) } else { Weighted::new(&OWNER_FAMILIES).pick(rng) };
+        let mut household = Household { family, members: Vec::with_capacity(6), mother_age: 0, child_surname: "" };
         household.fill(rng);
         let residence = residence_of(rng, family);
         for member in &mut household.members {
@@ -219,7 +215,8 @@ impl Household {
         // The grown child: a son with his wife, or a daughter with her husband.
         let child_age = (elder_mother_age - rng.i32(22..=34)).max(25);
         let son = rng.u32(0..100) < 70;
-        let (child_gender, child_surname) = if son { (Gender::Male, head_surname) } else { (Gender::Female, self.child_surname) };
+        let (child_gender, child_surname) =
+            if son { (Gender::Male, head_surname) } else { (Gender::Female, self.child_surname) };
         self.push(rng, child_age, child_gender, Relation::Child, child_surname);
         let in_law_age = if son { child_age - rng.i32(-1..=4) } else { child_age + rng.i32(-1..=4) };
         let in_law_surname = SURNAMES.pick(rng);

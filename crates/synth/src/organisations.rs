@@ -11,7 +11,8 @@ use crate::names::{SURNAMES, full_name};
 
 /// Trade names of small Yantai firms.
 const TRADE_NAMES: [&str; 16] = [
-    "鑫源", "宏达", "福瑞", "海润", "金山", "顺通", "华宇", "德隆", "恒信", "嘉和", "万通", "瑞丰", "同福", "永盛", "胶东", "港城",
+    "鑫源", "宏达", "福瑞", "海润", "金山", "顺通", "华宇", "德隆", "恒信", "嘉和", "万通", "瑞丰", "同福", "永盛",
+    "胶东", "港城",
 ];
 
 /// Kinds of enterprise stationed in an old neighbourhood; `{S}` is the community's
@@ -58,10 +59,18 @@ pub(crate) fn organisations(rng: &mut Rng, place: &Place<'_>, sites: &[Site]) ->
         let trade = TRADE_NAMES[rng.usize(0..TRADE_NAMES.len())];
         list.push((OrganisationKind::Enterprise, pattern.replace("{T}", trade)));
     }
-    list.into_iter().map(|(kind, pattern)| organisation(rng, place, sites, kind, &pattern.replace("{S}", place.stem))).collect()
+    list.into_iter()
+        .map(|(kind, pattern)| organisation(rng, place, sites, kind, &pattern.replace("{S}", place.stem)))
+        .collect()
 }
 
-fn organisation(rng: &mut Rng, place: &Place<'_>, sites: &[Site], kind: OrganisationKind, name: &str) -> OrganisationRow {
+fn organisation(
+    rng: &mut Rng,
+    place: &Place<'_>,
+    sites: &[Site],
+    kind: OrganisationKind,
+    name: &str,
+) -> OrganisationRow {
     let site = &sites[rng.usize(0..sites.len())];
     let gender = if rng.bool() { Gender::Male } else { Gender::Female };
     let surname = SURNAMES.pick(rng);

@@ -29,7 +29,14 @@ pub(crate) struct Person {
 
 impl Person {
     pub(crate) fn new(rng: &mut Rng, age: i32, gender: Gender, relation: Relation, surname: &'static str) -> Self {
-        Self { birth: birth_day_for_age(rng, age), gender, relation, residence: ResidenceType::Registered, surname, tags: Tags::NONE }
+        Self {
+            birth: birth_day_for_age(rng, age),
+            gender,
+            relation,
+            residence: ResidenceType::Registered,
+            surname,
+            tags: Tags::NONE,
+        }
     }
 
     /// Whole years on [`AS_OF`].
@@ -321,7 +328,10 @@ impl IdOwnership {
     pub(crate) fn generated(local_region: u32, index_in_district: usize, index: usize) -> anyhow::Result<Self> {
         let block = |n: usize| -> anyhow::Result<u16> {
             u16::try_from(n + 2).ok().filter(|b| *b <= MAX_BLOCK).ok_or_else(|| {
-                anyhow::anyhow!("too many communities for distinct synthetic ID numbers (at most {})", max_communities())
+                anyhow::anyhow!(
+                    "too many communities for distinct synthetic ID numbers (at most {})",
+                    max_communities()
+                )
             })
         };
         let mut owners = [(local_region, block(index_in_district)?); 4];

@@ -116,7 +116,8 @@ async fn generate_one(
     ids: &mut IdBook,
 ) -> anyhow::Result<Rows> {
     let at = Location::of(index);
-    let district = cache.ensure(conn, AreaLevel::District, &at.district_code(), &at.district_name(), Some(city)).await?;
+    let district =
+        cache.ensure(conn, AreaLevel::District, &at.district_code(), &at.district_name(), Some(city)).await?;
     let street = cache.ensure(conn, AreaLevel::Street, &at.street_code(), &at.street_name(), Some(&district)).await?;
     let mut rng = Rng::with_seed(community_seed(seed, index));
     let shape = Shape::like_tashan(&mut rng);
@@ -126,7 +127,13 @@ async fn generate_one(
     let grids = create_grids(conn, &community, &stem, shape.grids).await?;
 
     let address_prefix = format!("{}{}{name}", district.name, street.name);
-    let place = Place { community: &community, grids: &grids, address_prefix: &address_prefix, stem: &stem, centre: at.centre() };
+    let place = Place {
+        community: &community,
+        grids: &grids,
+        address_prefix: &address_prefix,
+        stem: &stem,
+        centre: at.centre(),
+    };
     ids.reset(IdOwnership::generated(at.district_region(), at.index_in_district(), index)?);
     // Phone serial 0 is the demo's.
     let mut books = Books { ids, phones: PhoneBook::for_community(index as u64 + 1), tag_ids };
@@ -173,18 +180,64 @@ const DISTRICTS: [(u32, &str); 13] = [
     (370687, "海阳市"),
 ];
 /// Past Yantai's real districts: made-up ones, coded 370621 upwards (unused codes).
-const EXTRA_DISTRICT_STEMS: [&str; 12] = ["东城", "西城", "南山", "北海", "滨海", "新城", "港城", "金山", "银湖", "松岭", "昆嵛", "养马岛"];
+const EXTRA_DISTRICT_STEMS: [&str; 12] =
+    ["东城", "西城", "南山", "北海", "滨海", "新城", "港城", "金山", "银湖", "松岭", "昆嵛", "养马岛"];
 const FIRST_EXTRA_DISTRICT: u32 = 370621;
 
 /// Street names; the demo's 岐山 is fourth, as its code 370602004 says.
 const STREET_STEMS: [&str; 48] = [
-    "向阳", "东山", "毓璜顶", "岐山", "通伸", "凤凰台", "奇山", "白石", "芝罘岛", "幸福", "世回尧", "黄务",
-    "清洋", "门楼", "高疃", "福新", "东厅", "回里", "大季家", "古现", "八角", "潮水", "刘家沟", "解宋",
-    "北沟", "北马", "南山", "徐福", "兰高", "新嘉", "东江", "诸由观", "城厢", "文昌", "沙河", "朱桥",
-    "金城", "罗峰", "温泉", "龙港", "梦芝", "泉山", "翠屏", "庄园", "松山", "蛇窝泊", "凤城", "方圆",
+    "向阳",
+    "东山",
+    "毓璜顶",
+    "岐山",
+    "通伸",
+    "凤凰台",
+    "奇山",
+    "白石",
+    "芝罘岛",
+    "幸福",
+    "世回尧",
+    "黄务",
+    "清洋",
+    "门楼",
+    "高疃",
+    "福新",
+    "东厅",
+    "回里",
+    "大季家",
+    "古现",
+    "八角",
+    "潮水",
+    "刘家沟",
+    "解宋",
+    "北沟",
+    "北马",
+    "南山",
+    "徐福",
+    "兰高",
+    "新嘉",
+    "东江",
+    "诸由观",
+    "城厢",
+    "文昌",
+    "沙河",
+    "朱桥",
+    "金城",
+    "罗峰",
+    "温泉",
+    "龙港",
+    "梦芝",
+    "泉山",
+    "翠屏",
+    "庄园",
+    "松山",
+    "蛇窝泊",
+    "凤城",
+    "方圆",
 ];
 const COMMUNITY_FIRST: [&str; 23] = [
-    "东", "西", "南", "北", "新", "福", "安", "康", "和", "华", "金", "青", "松", "柳", "桃", "杏", "槐", "枣", "兴", "裕", "平", "文", "胜",
+    "东", "西", "南", "北", "新", "福", "安", "康", "和", "华", "金", "青", "松", "柳", "桃", "杏", "槐", "枣", "兴",
+    "裕", "平", "文", "胜",
 ];
 const COMMUNITY_SECOND: [&str; 17] =
     ["山", "海", "港", "湾", "河", "泉", "园", "林", "苑", "庄", "村", "城", "岭", "坊", "里", "台", "峰"];
@@ -220,7 +273,11 @@ impl Location {
                 let extra = self.district - DISTRICTS.len();
                 let stem = EXTRA_DISTRICT_STEMS[extra % EXTRA_DISTRICT_STEMS.len()];
                 let round = extra / EXTRA_DISTRICT_STEMS.len();
-                if round == 0 { format!("{stem}区") } else { format!("{stem}{}区", crate::areas::chinese_numeral(round + 1)) }
+                if round == 0 {
+                    format!("{stem}区")
+                } else {
+                    format!("{stem}{}区", crate::areas::chinese_numeral(round + 1))
+                }
             }
         }
     }
@@ -256,8 +313,14 @@ impl Location {
 
     /// Districts spread over the Yantai coast, streets and communities a kilometre or so apart.
     fn centre(&self) -> (f64, f64) {
-        let lat = 37.40 + (self.district % 4) as f64 * 0.06 + (self.street % 4) as f64 * 0.012 + (self.community % 3) as f64 * 0.004;
-        let lng = 121.00 + (self.district / 4) as f64 * 0.10 + (self.street / 4) as f64 * 0.015 + (self.community / 3) as f64 * 0.005;
+        let lat = 37.40
+            + (self.district % 4) as f64 * 0.06
+            + (self.street % 4) as f64 * 0.012
+            + (self.community % 3) as f64 * 0.004;
+        let lng = 121.00
+            + (self.district / 4) as f64 * 0.10
+            + (self.street / 4) as f64 * 0.015
+            + (self.community / 3) as f64 * 0.005;
         (lat, lng)
     }
 }

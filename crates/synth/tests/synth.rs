@@ -92,7 +92,11 @@ async fn the_demo_is_tashan() -> anyhow::Result<()> {
     assert!(count(&db, "SELECT COUNT(*) FROM organisations WHERE kind = 'property_company'").await? >= 1);
     let posts = count(&db, "SELECT COUNT(*) FROM grid_posts WHERE post = 'leader'").await?;
     assert_eq!(posts, 8, "one leader per grid");
-    let unhoused = count(&db, "SELECT COUNT(*) FROM residents r LEFT JOIN households h ON h.id = r.household_id WHERE h.id IS NULL").await?;
+    let unhoused = count(
+        &db,
+        "SELECT COUNT(*) FROM residents r LEFT JOIN households h ON h.id = r.household_id WHERE h.id IS NULL",
+    )
+    .await?;
     assert_eq!(unhoused, 0);
 
     let people = people(&db).await?;
@@ -138,7 +142,8 @@ async fn generate_makes_communities_with_unique_numbers_and_restores_indexes() -
     let dir = tempfile::tempdir()?;
     let db = fresh_db(&dir).await?;
     let mut calls = Vec::new();
-    let summary = generate(&db, &GenerateOptions { communities: 3, seed: 7 }, |done, total| calls.push((done, total))).await?;
+    let summary =
+        generate(&db, &GenerateOptions { communities: 3, seed: 7 }, |done, total| calls.push((done, total))).await?;
     println!("generated {summary:?}");
 
     assert_eq!(summary.communities, 3);
@@ -149,10 +154,13 @@ async fn generate_makes_communities_with_unique_numbers_and_restores_indexes() -
     assert_eq!(count(&db, "SELECT COUNT(*) FROM buildings").await?, summary.buildings as i64);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM households").await?, summary.households as i64);
     assert!(summary.residents > 3 * 2_500, "{} residents", summary.residents);
-    let per_community = count(&db, "SELECT MIN(n) FROM (SELECT COUNT(*) AS n FROM residents GROUP BY substr(path, 1, 55))").await?;
+    let per_community =
+        count(&db, "SELECT MIN(n) FROM (SELECT COUNT(*) AS n FROM residents GROUP BY substr(path, 1, 55))").await?;
     assert!(per_community > 2_000, "every community has residents");
     check_identities(&people(&db).await?);
-    let indexes = count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'residents\\_%' ESCAPE '\\'").await?;
+    let indexes =
+        count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'residents\\_%' ESCAPE '\\'")
+            .await?;
     assert_eq!(indexes, 5);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'residents_id_card'").await?, 1);
     Ok(())

@@ -6,6 +6,11 @@ async fn speed() -> anyhow::Result<()> {
     db.migrate().await?;
     let n: usize = std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
     let s = wangge_synth::generate(&db, &wangge_synth::GenerateOptions { communities: n, seed: 7 }, |_, _| {}).await?;
-    eprintln!("RESULT {} residents in {:?}: {:.0}/s", s.residents, s.elapsed, s.residents as f64 / s.elapsed.as_secs_f64());
+    eprintln!(
+        "RESULT {} residents in {:?}: {:.0}/s",
+        s.residents,
+        s.elapsed,
+        s.residents as f64 / s.elapsed.as_secs_f64()
+    );
     Ok(())
 }

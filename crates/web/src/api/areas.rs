@@ -44,7 +44,10 @@ pub async fn list_areas(State(s): State<AppState>, Params(q): Params<AreaQuery>)
 /// Create an area under its parent. Its code must nest under the parent's code.
 #[utoipa::path(post, path = "/api/v1/areas", tag = "areas", request_body = NewArea, responses(
     (status = 201, body = Area), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_area(State(s): State<AppState>, JsonBody(new): JsonBody<NewArea>) -> Result<(StatusCode, Json<Area>), ApiError> {
+pub async fn create_area(
+    State(s): State<AppState>,
+    JsonBody(new): JsonBody<NewArea>,
+) -> Result<(StatusCode, Json<Area>), ApiError> {
     Ok((StatusCode::CREATED, Json(areas::create(&s.db, new).await?)))
 }
 
@@ -59,7 +62,11 @@ pub async fn get_area(State(s): State<AppState>, Id(id): Id<String>) -> ApiResul
 /// carries them in its path.
 #[utoipa::path(patch, path = "/api/v1/areas/{id}", tag = "areas", params(("id" = String, Path, description = "Area id")),
     request_body = AreaUpdate, responses((status = 200, body = Area), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update_area(State(s): State<AppState>, Id(id): Id<String>, JsonBody(u): JsonBody<AreaUpdate>) -> ApiResult<Area> {
+pub async fn update_area(
+    State(s): State<AppState>,
+    Id(id): Id<String>,
+    JsonBody(u): JsonBody<AreaUpdate>,
+) -> ApiResult<Area> {
     Ok(Json(areas::update(&s.db, &id, u).await?))
 }
 

@@ -4,8 +4,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use wangge_domain::BuildingKind;
-use wangge_store::{Page, PageRequest};
 use wangge_store::buildings::{self, Building, BuildingFilter, BuildingUpdate, NewBuilding};
+use wangge_store::{Page, PageRequest};
 
 use super::{ApiResult, Id, JsonBody, Params, area_path};
 use crate::error::ErrorBody;
@@ -28,7 +28,8 @@ pub struct BuildingQuery {
 #[utoipa::path(get, path = "/api/v1/buildings", tag = "buildings", params(BuildingQuery),
     responses((status = 200, body = Page<Building>), (status = 400, body = ErrorBody)))]
 pub async fn list_buildings(State(s): State<AppState>, Params(q): Params<BuildingQuery>) -> ApiResult<Page<Building>> {
-    let filter = BuildingFilter { under_path: area_path(&s.db, q.area.as_deref()).await?, grid_id: None, kind: q.kind, q: q.q };
+    let filter =
+        BuildingFilter { under_path: area_path(&s.db, q.area.as_deref()).await?, grid_id: None, kind: q.kind, q: q.q };
     Ok(Json(buildings::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?))
 }
 

@@ -4,8 +4,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use wangge_domain::Occupancy;
-use wangge_store::{Page, PageRequest};
 use wangge_store::households::{self, Household, HouseholdFilter, HouseholdUpdate, NewHousehold};
+use wangge_store::{Page, PageRequest};
 
 use super::{ApiResult, Id, JsonBody, Params, area_path};
 use crate::error::ErrorBody;
@@ -27,7 +27,10 @@ pub struct HouseholdQuery {
 /// List households.
 #[utoipa::path(get, path = "/api/v1/households", tag = "households", params(HouseholdQuery),
     responses((status = 200, body = Page<Household>), (status = 400, body = ErrorBody)))]
-pub async fn list_households(State(s): State<AppState>, Params(q): Params<HouseholdQuery>) -> ApiResult<Page<Household>> {
+pub async fn list_households(
+    State(s): State<AppState>,
+    Params(q): Params<HouseholdQuery>,
+) -> ApiResult<Page<Household>> {
     let filter = HouseholdFilter {
         under_path: area_path(&s.db, q.area.as_deref()).await?,
         building_id: q.building,

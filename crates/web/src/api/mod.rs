@@ -12,8 +12,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
-use wangge_store::areas::Area;
 use wangge_store::Db;
+use wangge_store::areas::Area;
 
 use crate::{ApiError, AppState};
 

@@ -4,8 +4,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use wangge_domain::OrganisationKind;
-use wangge_store::{Page, PageRequest};
 use wangge_store::organisations::{self, NewOrganisation, Organisation, OrganisationFilter, OrganisationUpdate};
+use wangge_store::{Page, PageRequest};
 
 use super::{ApiResult, Id, JsonBody, Params, area_path};
 use crate::error::ErrorBody;

@@ -4,8 +4,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use wangge_domain::ResidentStatus;
-use wangge_store::{Page, PageRequest};
 use wangge_store::residents::{self, Move, NewResident, Resident, ResidentEvent, ResidentFilter, ResidentUpdate};
+use wangge_store::{Page, PageRequest};
 
 use super::{ApiResult, Id, JsonBody, Params, area_path};
 use crate::error::ErrorBody;
@@ -91,20 +91,32 @@ pub async fn resident_history(State(s): State<AppState>, Id(id): Id<String>) -> 
 /// Record that a person moved out. The record and its history stay.
 #[utoipa::path(post, path = "/api/v1/residents/{id}/move-out", tag = "residents", params(("id" = String, Path, description = "Resident id")),
     request_body = Move, responses((status = 200, body = Resident), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn move_out(State(s): State<AppState>, Id(id): Id<String>, JsonBody(m): JsonBody<Move>) -> ApiResult<Resident> {
+pub async fn move_out(
+    State(s): State<AppState>,
+    Id(id): Id<String>,
+    JsonBody(m): JsonBody<Move>,
+) -> ApiResult<Resident> {
     Ok(Json(residents::move_out(&s.db, &id, m).await?))
 }
 
 /// Record that a person who had moved out moved back in, into `household_id`.
 #[utoipa::path(post, path = "/api/v1/residents/{id}/move-in", tag = "residents", params(("id" = String, Path, description = "Resident id")),
     request_body = Move, responses((status = 200, body = Resident), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn move_in(State(s): State<AppState>, Id(id): Id<String>, JsonBody(m): JsonBody<Move>) -> ApiResult<Resident> {
+pub async fn move_in(
+    State(s): State<AppState>,
+    Id(id): Id<String>,
+    JsonBody(m): JsonBody<Move>,
+) -> ApiResult<Resident> {
     Ok(Json(residents::move_in(&s.db, &id, m).await?))
 }
 
 /// Record that a person moved to another household (`household_id`).
 #[utoipa::path(post, path = "/api/v1/residents/{id}/move-house", tag = "residents", params(("id" = String, Path, description = "Resident id")),
     request_body = Move, responses((status = 200, body = Resident), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn move_house(State(s): State<AppState>, Id(id): Id<String>, JsonBody(m): JsonBody<Move>) -> ApiResult<Resident> {
+pub async fn move_house(
+    State(s): State<AppState>,
+    Id(id): Id<String>,
+    JsonBody(m): JsonBody<Move>,
+) -> ApiResult<Resident> {
     Ok(Json(residents::move_house(&s.db, &id, m).await?))
 }

@@ -16,6 +16,9 @@ pub async fn list_tags(State(s): State<AppState>) -> ApiResult<Vec<Tag>> {
 /// Add a tag to the catalogue.
 #[utoipa::path(post, path = "/api/v1/tags", tag = "tags", request_body = NewTag,
     responses((status = 201, body = Tag), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_tag(State(s): State<AppState>, JsonBody(new): JsonBody<NewTag>) -> Result<(StatusCode, Json<Tag>), ApiError> {
+pub async fn create_tag(
+    State(s): State<AppState>,
+    JsonBody(new): JsonBody<NewTag>,
+) -> Result<(StatusCode, Json<Tag>), ApiError> {
     Ok((StatusCode::CREATED, Json(tags::create(&s.db, new).await?)))
 }
