@@ -133,7 +133,7 @@ fn residents_through_the_api() {
         assert_eq!(everyone["total"], 1, "but are never deleted");
         let (_, history) = s.get(&format!("/api/v1/residents/{rid}/history"));
         let kinds: Vec<&str> = history.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-        assert_eq!(kinds, ["moved_in", "updated", "moved_out"]);
+        assert_eq!(kinds, ["registered", "updated", "moved_out"]);
         assert_eq!(history[2]["occurred_on"], "2026-10-01");
 
         let (_, stats) = s.get(&format!("/api/v1/areas/{}/stats", community["id"].as_str().unwrap()));

@@ -42,6 +42,9 @@ pub struct Resident {
     pub ethnicity: String,
     pub notes: String,
     pub status: ResidentStatus,
+    /// When the person was registered in the community.
+    #[schema(format = Date)]
+    pub registered_on: String,
     /// Codes of the care tags from the catalogue.
     pub tags: Vec<String>,
     pub created_at: i64,
@@ -67,7 +70,7 @@ pub struct NewResident {
     pub notes: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
-    /// When the person moved in (default: today).
+    /// When the person moved in, their registration date (default: today).
     #[schema(format = Date)]
     pub moved_in_on: Option<String>,
 }
@@ -94,7 +97,7 @@ pub struct ResidentUpdate {
 pub struct ResidentEvent {
     #[schema(format = Uuid)]
     pub id: String,
-    /// `registered`, `moved_in`, `moved_out`, `moved_house` or `updated`.
+    /// `registered` (always first), then `moved_in`, `moved_out`, `moved_house` or `updated`.
     pub kind: String,
     #[schema(format = Date)]
     pub occurred_on: String,
@@ -118,7 +121,7 @@ pub struct ResidentFilter {
 
 const SELECT: &str = "SELECT r.id, r.household_id, b.number AS building_number, h.unit, h.room, r.path, r.name,
     r.gender, r.birth_date, r.id_card, r.phone, r.residence_type, r.relation, r.political_status, r.ethnicity,
-    r.notes, r.status, r.created_at, r.updated_at
+    r.notes, r.status, r.registered_on, r.created_at, r.updated_at
     FROM residents r LEFT JOIN households h ON h.id = r.household_id LEFT JOIN buildings b ON b.id = h.building_id";
 
 fn vocab<V: Vocabulary>(row: &AnyRow, column: &str) -> StoreResult<V> {
@@ -145,6 +148,7 @@ fn from_row(row: &AnyRow) -> StoreResult<Resident> {
         ethnicity: row.try_get("ethnicity")?,
         notes: row.try_get("notes")?,
         status: vocab(row, "status")?,
+        registered_on: row.try_get("registered_on")?,
         tags: Vec::new(),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -301,8 +305,8 @@ pub async fn create(db: &Db, new: NewResident) -> StoreResult<Resident> {
     let mut tx = db.pool.begin().await?;
     sqlx::query(
         "INSERT INTO residents (id, household_id, path, name, gender, birth_date, id_card, id_last4, phone, phone_last4,
-         residence_type, relation, political_status, ethnicity, notes, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+         residence_type, relation, political_status, ethnicity, notes, status, registered_on, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
     .bind(&id)
     .bind(&household.id)
@@ -320,14 +324,13 @@ pub async fn create(db: &Db, new: NewResident) -> StoreResult<Resident> {
     .bind(new.ethnicity.map(|e| text::normalize(&e)).filter(|e| !e.is_empty()).unwrap_or_else(|| "汉族".into()))
     .bind(new.notes.map(|n| n.trim().to_owned()).unwrap_or_default())
     .bind(ResidentStatus::Active.code())
+    .bind(format_date(moved_in_on))
     .bind(now)
     .bind(now)
     .execute(&mut *tx)
     .await
     .map_err(|e| StoreError::on_unique(e, duplicate_id_card(&facts.id_card)))?;
     set_tags(&mut tx, &id, &tag_ids).await?;
-    let event = EventInput { kind: "moved_in", on: moved_in_on, from: None, to: Some(&household.id), note: "" };
-    record_event(&mut tx, &id, event).await?;
     tx.commit().await?;
     get(db, &id).await
 }
@@ -532,8 +535,18 @@ async fn relocate(db: &Db, current: &Resident, m: Move, kind: &'static str) -> S
     get(db, &current.id).await
 }
 
+/// The person's history, oldest first: registration, then every move and correction.
 pub async fn history(db: &Db, id: &str) -> StoreResult<Vec<ResidentEvent>> {
-    get(db, id).await?;
+    let resident = get(db, id).await?;
+    let registered = ResidentEvent {
+        id: resident.id.clone(),
+        kind: "registered".into(),
+        occurred_on: resident.registered_on.clone(),
+        from_household_id: None,
+        to_household_id: None,
+        note: String::new(),
+        recorded_at: resident.created_at,
+    };
     let rows = sqlx::query(
         "SELECT id, kind, occurred_on, from_household_id, to_household_id, note, recorded_at
          FROM resident_events WHERE resident_id = $1 ORDER BY recorded_at, id",
@@ -541,19 +554,18 @@ pub async fn history(db: &Db, id: &str) -> StoreResult<Vec<ResidentEvent>> {
     .bind(id)
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(ResidentEvent {
-                id: r.try_get("id")?,
-                kind: r.try_get("kind")?,
-                occurred_on: r.try_get("occurred_on")?,
-                from_household_id: r.try_get("from_household_id")?,
-                to_household_id: r.try_get("to_household_id")?,
-                note: r.try_get("note")?,
-                recorded_at: r.try_get("recorded_at")?,
-            })
+    let events = rows.iter().map(|r| {
+        Ok(ResidentEvent {
+            id: r.try_get("id")?,
+            kind: r.try_get("kind")?,
+            occurred_on: r.try_get("occurred_on")?,
+            from_household_id: r.try_get("from_household_id")?,
+            to_household_id: r.try_get("to_household_id")?,
+            note: r.try_get("note")?,
+            recorded_at: r.try_get("recorded_at")?,
         })
-        .collect()
+    });
+    std::iter::once(Ok(registered)).chain(events).collect()
 }
 
 /// What a search box was given.

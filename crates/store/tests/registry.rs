@@ -168,7 +168,7 @@ async fn residents_are_created_searched_and_moved_with_history() {
         let still_there = residents::get(db, &r.id).await.unwrap();
         assert_eq!(still_there.name, "王淑兰", "moving out never deletes");
         let kinds: Vec<String> = residents::history(db, &r.id).await.unwrap().into_iter().map(|e| e.kind).collect();
-        assert_eq!(kinds, vec!["moved_in", "updated", "moved_house", "moved_out"]);
+        assert_eq!(kinds, vec!["registered", "updated", "moved_house", "moved_out"]);
         let history = residents::history(db, &r.id).await.unwrap();
         assert_eq!(history[3].note, "迁往济南");
         assert_eq!(history[3].from_household_id.as_deref(), Some(other.as_str()));

@@ -93,7 +93,7 @@ pub(crate) fn chinese_numeral(n: usize) -> String {
     match n {
         0..10 => DIGITS[n].to_owned(),
         10..20 => format!("十{}", if n == 10 { "" } else { DIGITS[n % 10] }),
-        20..100 => format!("{}十{}", DIGITS[n / 10], if n % 10 == 0 { "" } else { DIGITS[n % 10] }),
+        20..100 => format!("{}十{}", DIGITS[n / 10], if n.is_multiple_of(10) { "" } else { DIGITS[n % 10] }),
         _ => n.to_string(),
     }
 }

@@ -37,8 +37,8 @@ const FLOORS: u8 = 6;
 const FLATS_PER_FLOOR: u8 = 2;
 
 /// Tashan as the seed describes it: 8 grids, 269 buildings, 3,260 residents; an old
-/// village-like community of bungalows around a few blocks of flats, which gives
-/// about 1,100 households.
+/// village-like community of bungalows around a few blocks of flats and a row of
+/// shops, which gives about 1,150 households (a few of them vacant).
 pub(crate) const TASHAN: Shape =
     Shape { grids: 8, two_unit_blocks: 20, three_unit_blocks: 13, bungalows: 200, shops: 36, residents: 3_260 };
 
@@ -158,29 +158,14 @@ pub(crate) fn build_rows(
 
 /// Writes one community's rows on `conn` (a transaction the caller commits).
 pub(crate) async fn write_rows(conn: &mut AnyConnection, grids: &[Area], rows: &Rows) -> anyhow::Result<()> {
-    let t = std::time::Instant::now();
-    BulkLoader::new(conn).buildings(&rows.buildings).await?;
-    eprintln!("  buildings {:?}", t.elapsed());
-    if std::env::var("WANGGE_EXP").is_ok() {
-        crate::experiment::households(conn, &rows.households).await?;
-        eprintln!("  households {:?}", t.elapsed());
-        crate::experiment::residents(conn, &rows.residents).await?;
-    } else {
-        let slice: usize = std::env::var("WANGGE_SLICE").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-        for chunk in rows.households.chunks(slice) {
-            BulkLoader::new(conn).households(chunk).await?;
-        }
-        eprintln!("  households {:?}", t.elapsed());
-        for chunk in rows.residents.chunks(slice) {
-            BulkLoader::new(conn).residents(chunk).await?;
-        }
-    }
-    eprintln!("  residents {:?}", t.elapsed());
-    BulkLoader::new(conn).organisations(&rows.organisations).await?;
+    let mut loader = BulkLoader::new(conn);
+    loader.buildings(&rows.buildings).await?;
+    loader.households(&rows.households).await?;
+    loader.residents(&rows.residents).await?;
+    loader.organisations(&rows.organisations).await?;
     for post in &rows.posts {
         areas::add_grid_post(conn, &grids[post.grid].id, post.post, Some(&post.name), post.phone.as_deref()).await?;
     }
-    eprintln!("  posts {:?}", t.elapsed());
     Ok(())
 }
 
@@ -302,24 +287,30 @@ fn occupy(rng: &mut Rng, rooms: usize, target: usize) -> anyhow::Result<Vec<Opti
     anyhow::bail!("could not house exactly {target} people in {rooms} rooms")
 }
 
-/// Adds a child to a random family that has children, or failing that moves a
-/// household into a vacant room. Returns how many people were added.
+/// Adds a child to a random family that has children; failing that moves a
+/// household into a vacant room, or (in an overcrowded community) takes in a lodger.
+/// Returns how many people were added.
 fn grow_one(rng: &mut Rng, occupants: &mut [Option<Household>]) -> usize {
+    if occupants.is_empty() {
+        return 0;
+    }
     for _ in 0..200 {
         if let Some(h) = occupants[rng.usize(0..occupants.len())].as_mut().filter(|h| h.can_grow()) {
             h.add_child(rng);
             return 1;
         }
     }
-    match occupants.iter().position(Option::is_none) {
-        Some(room) => {
-            let household = Household::draw(rng, false);
-            let added = household.len();
-            occupants[room] = Some(household);
-            added
-        }
-        None => 0,
+    if let Some(room) = occupants.iter().position(Option::is_none) {
+        let household = Household::draw(rng, false);
+        let added = household.len();
+        occupants[room] = Some(household);
+        return added;
     }
+    let room = rng.usize(0..occupants.len());
+    occupants[room].as_mut().map_or(0, |h| {
+        h.add_lodger(rng);
+        1
+    })
 }
 
 /// Takes a child or lodger out of a random household, or failing that empties a
@@ -343,7 +334,7 @@ fn shrink_one(rng: &mut Rng, occupants: &mut [Option<Household>]) -> usize {
 fn household_row(room: &Room, building: &BuildingRow, household: Option<&Household>) -> HouseholdRow {
     let occupancy = match household.map(|h| h.family) {
         None => Occupancy::Vacant,
-        Some(Family::RentedFamily | Family::RentedShared) => Occupancy::Rented,
+        Some(Family::Renters | Family::Sharers) => Occupancy::Rented,
         Some(_) => Occupancy::OwnerOccupied,
     };
     let (unit, room_number) = if room.unit == 0 {
@@ -482,25 +473,24 @@ fn staff_post(rng: &mut Rng, phones: &mut PhoneBook, grid: usize, post: &'static
 }
 
 #[cfg(test)]
-mod tmp_stats {
+mod tests {
     use super::*;
+
     #[test]
-    fn print_age_profile() {
-        let mut rng = Rng::with_seed(0x7461_7368_616e);
-        let occ = occupy(&mut rng, 1148, 3260).unwrap();
-        let mut ages: Vec<i32> = occ.iter().flatten().flat_map(|h| h.members.iter().map(|m| m.age())).collect();
-        ages.sort();
-        let mut hist = [0; 11];
-        for a in &ages {
-            hist[(*a / 10).min(10) as usize] += 1;
+    fn rooms_take_exactly_the_people_asked_for() {
+        for (seed, rooms, target) in [(1, 1_148, 3_260), (2, 900, 3_400), (3, 1_300, 2_500), (4, 10, 25)] {
+            let mut rng = Rng::with_seed(seed);
+            let occupants = occupy(&mut rng, rooms, target).unwrap();
+            let housed: usize = occupants.iter().flatten().map(Household::len).sum();
+            assert_eq!(housed, target, "{rooms} rooms");
         }
-        let vacant = occ.iter().filter(|o| o.is_none()).count();
-        let party = ages.iter().filter(|a| **a >= 18).count();
-        eprintln!("n={} median={} vacant={vacant} hist={hist:?} adults={party}", ages.len(), ages[ages.len() / 2]);
-        let mut kinds = std::collections::BTreeMap::new();
-        for h in occ.iter().flatten() {
-            *kinds.entry(format!("{:?}", h.family)).or_insert(0) += h.len();
-        }
-        eprintln!("{kinds:?}");
+    }
+
+    #[test]
+    fn tashan_has_its_buildings_and_about_1100_rooms() {
+        let blocks = block_plan(&mut Rng::with_seed(1), &TASHAN);
+        assert_eq!(blocks.len(), 269);
+        let rooms = rooms_of(&blocks).len();
+        assert!((1_000..=1_200).contains(&rooms), "{rooms} rooms");
     }
 }

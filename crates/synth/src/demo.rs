@@ -37,7 +37,6 @@ pub struct DemoSummary {
 /// every run writes the same names, ID numbers, phones and households (record ids
 /// differ, being time-ordered UUIDs). One transaction: all or nothing.
 pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
-    let t = std::time::Instant::now();
     let tag_ids = TagIds::from_catalogue(&tags::ensure_standard(db).await?)?;
     let mut cache = AreaCache::default();
     for code in [CITY.0, DISTRICT.0, STREET.0] {
@@ -48,7 +47,6 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
         "the demo community {DEMO_COMMUNITY_CODE} is already loaded"
     );
 
-    eprintln!("prep {:?}", t.elapsed());
     let mut tx = db.pool.begin().await?;
     let city = cache.ensure(&mut tx, AreaLevel::City, CITY.0, CITY.1, None).await?;
     let district = cache.ensure(&mut tx, AreaLevel::District, DISTRICT.0, DISTRICT.1, Some(&city)).await?;
@@ -56,7 +54,6 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
     let community = create(&mut tx, AreaLevel::Community, DEMO_COMMUNITY_CODE, COMMUNITY_NAME, Some(&street)).await?;
     let grids = create_grids(&mut tx, &community, "塔山", TASHAN.grids).await?;
 
-    eprintln!("areas {:?}", t.elapsed());
     let address_prefix = format!("{}{}{COMMUNITY_NAME}", DISTRICT.1, STREET.1);
     let place =
         Place { community: &community, grids: &grids, address_prefix: &address_prefix, stem: "塔山", centre: CENTRE };
@@ -64,11 +61,8 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
     // Serial 0 of the phone ranges; generated communities take 1, 2, …
     let mut books = Books { ids: &mut ids, phones: PhoneBook::for_community(0), tag_ids: &tag_ids };
     let rows = build_rows(&mut Rng::with_seed(SEED), &TASHAN, &place, &mut books)?;
-    eprintln!("build {:?}", t.elapsed());
     write_rows(&mut tx, &grids, &rows).await?;
-    eprintln!("write {:?}", t.elapsed());
     tx.commit().await?;
-    eprintln!("commit {:?}", t.elapsed());
 
     Ok(DemoSummary {
         community_code: community.code,

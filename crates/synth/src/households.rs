@@ -29,9 +29,9 @@ pub(crate) enum Family {
     /// Grandparents raising grandchildren whose parents work elsewhere: 留守儿童.
     LeftBehind,
     /// A family from elsewhere renting the flat.
-    RentedFamily,
+    Renters,
     /// Young workers sharing a rented flat.
-    RentedShared,
+    Sharers,
 }
 
 const OWNER_FAMILIES: [(Family, u32); 9] = cumulative([
@@ -45,7 +45,7 @@ const OWNER_FAMILIES: [(Family, u32); 9] = cumulative([
     (Family::WithParents, 10),
     (Family::LeftBehind, 3),
 ]);
-const RENTER_FAMILIES: [(Family, u32); 2] = cumulative([(Family::RentedFamily, 65), (Family::RentedShared, 35)]);
+const RENTER_FAMILIES: [(Family, u32); 2] = cumulative([(Family::Renters, 65), (Family::Sharers, 35)]);
 
 /// One household's members, head first, and what is needed to add a child later.
 pub(crate) struct Household {
@@ -95,8 +95,8 @@ impl Household {
             Family::ThreeGenerations => self.three_generations(rng),
             Family::WithParents => self.with_parents(rng),
             Family::LeftBehind => self.left_behind(rng),
-            Family::RentedFamily => self.rented_family(rng),
-            Family::RentedShared => self.rented_shared(rng),
+            Family::Renters => self.rented_family(rng),
+            Family::Sharers => self.rented_shared(rng),
         }
     }
 
@@ -112,6 +112,18 @@ impl Household {
         let mut child = self.child(rng, relation);
         child.residence = residence;
         self.members.push(child);
+    }
+
+    /// Adds an unrelated lodger of working age, registered as the household is. The
+    /// old people of the household then no longer live alone.
+    pub(crate) fn add_lodger(&mut self, rng: &mut Rng) {
+        for member in &mut self.members {
+            member.tags = member.tags.without(Tag::ElderlyAlone).without(Tag::EmptyNest);
+        }
+        let (age, gender, surname) = (rng.i32(20..=45), gender_with_male_percent(rng, 60), SURNAMES.pick(rng));
+        let mut lodger = Person::new(rng, age, gender, Relation::Tenant, surname);
+        lodger.residence = self.members[0].residence;
+        self.members.push(lodger);
     }
 
     /// Whether the last member may leave without the household losing its shape:
@@ -286,8 +298,8 @@ impl Household {
 fn residence_of(rng: &mut Rng, family: Family) -> ResidenceType {
     let ticket = rng.u32(0..100);
     match family {
-        Family::RentedFamily | Family::RentedShared if ticket < 80 => ResidenceType::Floating,
-        Family::RentedFamily | Family::RentedShared => ResidenceType::Permanent,
+        Family::Renters | Family::Sharers if ticket < 80 => ResidenceType::Floating,
+        Family::Renters | Family::Sharers => ResidenceType::Permanent,
         _ if ticket < 90 => ResidenceType::Registered,
         _ => ResidenceType::Permanent,
     }

@@ -7,15 +7,14 @@
 //! names, ID card numbers, phones, ages, households and tags; only record ids (time
 //! ordered UUIDs) and timestamps differ between runs.
 //!
-//! Modules are named after what they make: [`names`] (Chinese names), [`people`]
-//! (ages, ID numbers, phones, tags, political status), [`households`] (who lives
-//! together), [`community`] (one community's rows), [`organisations`], [`areas`]
-//! (the hierarchy), [`demo`] (Tashan) and [`scale`] (many communities).
+//! Modules are named after what they make: `names` (Chinese names), `people`
+//! (ages, ID numbers, phones, tags, political status), `households` (who lives
+//! together), `community` (one community's rows), `organisations`, `areas`
+//! (the hierarchy), `demo` (Tashan) and `scale` (many communities).
 
 mod areas;
 mod community;
 mod demo;
-mod experiment;
 mod households;
 mod names;
 mod organisations;

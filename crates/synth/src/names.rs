@@ -204,17 +204,13 @@ const CHILD_FEMALE: Pool = Pool {
 };
 
 fn pool(birth_year: i32, gender: Gender) -> &'static Pool {
-    let male = gender == Gender::Male;
-    match birth_year {
-        ..1960 if male => &ELDER_MALE,
-        ..1960 => &ELDER_FEMALE,
-        ..1980 if male => &MIDDLE_MALE,
-        ..1980 => &MIDDLE_FEMALE,
-        ..2000 if male => &YOUNG_MALE,
-        ..2000 => &YOUNG_FEMALE,
-        _ if male => &CHILD_MALE,
-        _ => &CHILD_FEMALE,
-    }
+    let (male, female) = match birth_year {
+        ..1960 => (&ELDER_MALE, &ELDER_FEMALE),
+        1960..1980 => (&MIDDLE_MALE, &MIDDLE_FEMALE),
+        1980..2000 => (&YOUNG_MALE, &YOUNG_FEMALE),
+        _ => (&CHILD_MALE, &CHILD_FEMALE),
+    };
+    if gender == Gender::Male { male } else { female }
 }
 
 fn pick_from<'a>(rng: &mut Rng, chars: &[&'a str]) -> &'a str {
@@ -256,7 +252,7 @@ mod tests {
             let surname = SURNAMES.pick(&mut rng);
             wang += usize::from(surname == "王");
             let gender = if i % 2 == 0 { Gender::Male } else { Gender::Female };
-            let name = full_name(&mut rng, surname, 1930 + (i % 90) as i32, gender);
+            let name = full_name(&mut rng, surname, 1930 + i % 90, gender);
             assert!((2..=4).contains(&name.chars().count()), "{name}");
         }
         assert!((700..1300).contains(&wang), "王 should be about 9% of people, got {wang} in 10,000");

@@ -147,6 +147,10 @@ impl Tags {
         Tags(self.0 | 1 << tag as u16)
     }
 
+    pub(crate) fn without(self, tag: Tag) -> Self {
+        Tags(self.0 & !(1 << tag as u16))
+    }
+
     pub(crate) fn has(self, tag: Tag) -> bool {
         self.0 & (1 << tag as u16) != 0
     }
@@ -233,7 +237,8 @@ pub(crate) fn individual_tags(rng: &mut Rng, person: &Person, political: Politic
 pub(crate) fn political_status(rng: &mut Rng, age: i32) -> PoliticalStatus {
     let party_per_mille = match age {
         ..18 => 0,
-        18..29 => 25,
+        18..23 => 5,
+        23..29 => 30,
         29..36 => 60,
         36..51 => 85,
         51..66 => 120,
@@ -400,9 +405,9 @@ const MOBILE_PREFIXES: [&str; 30] = [
 pub(crate) const PHONES_PER_COMMUNITY: u64 = 10_000;
 const SUFFIXES: u64 = 100_000_000;
 
-/// Hands out distinct mobile numbers. The last eight digits are an invertible
-/// scramble of a serial owned by the community (multiplying by a number coprime to
-/// 10^8 permutes 0..10^8), so numbers look random yet never repeat in a database.
+/// Hands out distinct mobile numbers. The last eight digits are a serial owned by
+/// the community put through a permutation of 0..10^8 ([`scramble`]), so numbers
+/// look random yet never repeat in a database.
 pub(crate) struct PhoneBook {
     next_serial: u64,
     end: u64,
@@ -417,10 +422,29 @@ impl PhoneBook {
 
     pub(crate) fn issue(&mut self, rng: &mut Rng) -> Phone {
         assert!(self.next_serial < self.end, "a community asked for more than {PHONES_PER_COMMUNITY} phone numbers");
-        let suffix = (self.next_serial * 7_919 + 31_415_926) % SUFFIXES;
+        let suffix = scramble(self.next_serial);
         self.next_serial += 1;
         let prefix = MOBILE_PREFIXES[rng.usize(0..MOBILE_PREFIXES.len())];
         Phone::parse(&format!("{prefix}{suffix:08}")).expect("1[3-9] followed by nine digits is a mobile number")
+    }
+}
+
+/// A permutation of 0..10^8 that hides the order of serials. Xor-shifts and odd
+/// multipliers are invertible on 27-bit numbers (2^27 > 10^8); applying them again
+/// while the result is 10^8 or more ("cycle walking") keeps it a permutation of the
+/// smaller range.
+fn scramble(serial: u64) -> u64 {
+    const MASK: u64 = (1 << 27) - 1;
+    let mut x = serial;
+    loop {
+        x ^= x >> 14;
+        x = x.wrapping_mul(0x2c1b_3c6d) & MASK;
+        x ^= x >> 12;
+        x = x.wrapping_mul(0x297a_2d39) & MASK;
+        x ^= x >> 15;
+        if x < SUFFIXES {
+            return x;
+        }
     }
 }
 
@@ -470,6 +494,16 @@ mod tests {
             }
         }
         assert!(IdOwnership::generated(370602, 0, max_communities()).is_err());
+    }
+
+    #[test]
+    fn scramble_is_a_permutation() {
+        // A permutation of 0..10^8 maps a sample of inputs to as many distinct outputs
+        // below 10^8; consecutive serials land far apart.
+        let outputs: HashSet<u64> = (0..200_000).chain(99_900_000..SUFFIXES).map(scramble).collect();
+        assert_eq!(outputs.len(), 300_000);
+        assert!(outputs.iter().all(|x| *x < SUFFIXES));
+        assert!(scramble(1).abs_diff(scramble(2)) > 1_000);
     }
 
     #[test]

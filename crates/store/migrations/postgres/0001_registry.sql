@@ -82,16 +82,21 @@ CREATE TABLE residents (
     ethnicity         TEXT NOT NULL,
     notes             TEXT NOT NULL DEFAULT '',
     status            TEXT NOT NULL,
+    -- When the person was first registered here (YYYY-MM-DD): the first entry of
+    -- their history, kept on the row so bulk loads need not write an event each.
+    registered_on     TEXT NOT NULL,
     created_at        BIGINT NOT NULL,
     updated_at        BIGINT NOT NULL
 );
 -- The secondary indexes of residents are named residents_* so that bulk loads can
--- drop and rebuild them (see store::bulk).
+-- drop and rebuild them (see store::bulk). Suffix search looks up the last four
+-- digits first and the area second: four digits narrow a city to a few hundred rows,
+-- while an area range scanned first would visit the whole community.
 CREATE UNIQUE INDEX residents_id_card ON residents(id_card);
 CREATE INDEX residents_household ON residents(household_id);
 CREATE INDEX residents_path_name ON residents(path, name);
-CREATE INDEX residents_path_phone ON residents(path, phone_last4);
-CREATE INDEX residents_path_idcard ON residents(path, id_last4);
+CREATE INDEX residents_phone_last4 ON residents(phone_last4, path);
+CREATE INDEX residents_id_last4 ON residents(id_last4, path);
 
 -- Care tags (独居老人, 残疾人, …): a catalogue managed by administrators.
 CREATE TABLE tags (
@@ -110,11 +115,12 @@ CREATE TABLE resident_tags (
 );
 CREATE INDEX resident_tags_tag ON resident_tags(tag_id);
 
--- Moving in, moving out and moving house. Append-only: history is never rewritten.
+-- Moving in, moving out, moving house and corrections after registration.
+-- Append-only: history is never rewritten.
 CREATE TABLE resident_events (
     id                 TEXT PRIMARY KEY,
     resident_id        TEXT NOT NULL REFERENCES residents(id),
-    kind               TEXT NOT NULL,     -- registered | moved_in | moved_out | moved_house | updated
+    kind               TEXT NOT NULL,     -- moved_in | moved_out | moved_house | updated
     occurred_on        TEXT NOT NULL,     -- the date it happened (YYYY-MM-DD)
     from_household_id  TEXT,
     to_household_id    TEXT,

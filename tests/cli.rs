@@ -1,0 +1,146 @@
+//! The `wangge` binary as a person runs it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn wangge(args: &[&str], db_url: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_wangge"))
+        .args(args)
+        .env("WANGGE_DATABASE_URL", db_url)
+        .output()
+        .expect("run wangge")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn every_command_explains_itself() {
+    for args in [
+        vec!["--help"],
+        vec!["demo", "--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["import", "residents", "--help"],
+        vec!["export", "residents", "--help"],
+        vec!["generate", "--help"],
+        vec!["bench", "search", "--help"],
+    ] {
+        let out = wangge(&args, "sqlite::memory:");
+        assert!(out.status.success(), "{args:?}");
+        assert!(text(&out.stdout).contains("Usage:"), "{args:?}");
+    }
+}
+
+#[test]
+fn generate_export_and_reimport_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("w.db").display());
+    let out = wangge(&["generate", "--communities", "1", "--seed", "3"], &url);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Generated 1 communities"), "{}", text(&out.stdout));
+
+    let community = {
+        let db = tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let db = wangge_store::Db::connect(&url, Default::default()).await.unwrap();
+            let filter = wangge_store::areas::AreaFilter {
+                level: Some(wangge_domain::AreaLevel::Community),
+                ..Default::default()
+            };
+            wangge_store::areas::list(&db, &filter, Default::default()).await.unwrap().items[0].code.clone()
+        });
+        db
+    };
+    let file = dir.path().join("out.xlsx");
+    let out = wangge(&["export", "residents", "--community", &community, "-o", file.to_str().unwrap()], &url);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(file.metadata().unwrap().len() > 10_000);
+
+    // The same people again: every row is a duplicate, so nothing is imported and
+    // the command fails with the rows named.
+    let out = wangge(&["import", "residents", file.to_str().unwrap(), "--community", &community, "--dry-run"], &url);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("row 3, column 身份证号: already registered"), "{stderr}");
+    assert!(stderr.contains("nothing was imported"), "{stderr}");
+
+    // Into a fresh database with only the same areas, the export imports cleanly:
+    // buildings and households are recreated from the 楼栋 and 网格 columns.
+    let url2 = format!("sqlite:{}", dir.path().join("w2.db").display());
+    assert!(wangge(&["migrate"], &url2).status.success());
+    copy_areas(&url, &url2);
+    let out = wangge(&["import", "residents", file.to_str().unwrap(), "--community", &community], &url2);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("imported") && stdout.contains("new buildings"), "{stdout}");
+    let count = |u: &str| {
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let db = wangge_store::Db::connect(u, Default::default()).await.unwrap();
+            wangge_store::residents::list(&db, &Default::default(), Default::default()).await.unwrap().total
+        })
+    };
+    let filter_active = count(&url2);
+    assert!(filter_active > 3000, "{filter_active}");
+}
+
+/// Recreates the areas (city to grids) of one database in another.
+fn copy_areas(from: &str, to: &str) {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let src = wangge_store::Db::connect(from, Default::default()).await.unwrap();
+        let dst = wangge_store::Db::connect(to, Default::default()).await.unwrap();
+        let all =
+            wangge_store::areas::list(&src, &Default::default(), wangge_store::PageRequest::new(Some(1), Some(500)))
+                .await
+                .unwrap()
+                .items;
+        let mut new_ids: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        for a in all {
+            let new = wangge_store::areas::NewArea {
+                parent_id: a.parent_id.as_ref().map(|p| new_ids[p].clone()),
+                level: a.level,
+                code: a.code.clone(),
+                name: a.name.clone(),
+                boundary: None,
+            };
+            let made = wangge_store::areas::create(&dst, new).await.unwrap();
+            new_ids.insert(a.id, made.id);
+        }
+        wangge_store::tags::ensure_standard(&dst).await.unwrap();
+    });
+}
+
+#[test]
+fn demo_serves_the_demo_community() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wangge"))
+        .args(["demo", "--listen", &listen, "--data-dir", dir.path().to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = Instant::now();
+    while !banner.contains("Log in") && started.elapsed() < Duration::from_secs(120) {
+        match lines.next() {
+            Some(Ok(line)) => banner.push_str(&format!("{line}\n")),
+            _ => break,
+        }
+    }
+    assert!(banner.contains(&format!("http://{listen}/")), "{banner}");
+    assert!(banner.contains("370602004011"), "{banner}");
+    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+    let url = format!("http://{listen}/api/v1/residents?area=370602004011&per_page=1");
+    let mut resp = agent.get(&url).call().unwrap();
+    let page: serde_json::Value = resp.body_mut().read_json().unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(page["total"], 3260, "{page}");
+}
