@@ -42,17 +42,12 @@ fn generate_export_and_reimport_from_the_command_line() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("Generated 1 communities"), "{}", text(&out.stdout));
 
-    let community = {
-        let db = tokio::runtime::Runtime::new().unwrap().block_on(async {
-            let db = wangge_store::Db::connect(&url, Default::default()).await.unwrap();
-            let filter = wangge_store::areas::AreaFilter {
-                level: Some(wangge_domain::AreaLevel::Community),
-                ..Default::default()
-            };
-            wangge_store::areas::list(&db, &filter, Default::default()).await.unwrap().items[0].code.clone()
-        });
-        db
-    };
+    let community = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = wangge_store::Db::connect(&url, Default::default()).await.unwrap();
+        let filter =
+            wangge_store::areas::AreaFilter { level: Some(wangge_domain::AreaLevel::Community), ..Default::default() };
+        wangge_store::areas::list(&db, &filter, Default::default()).await.unwrap().items[0].code.clone()
+    });
     let file = dir.path().join("out.xlsx");
     let out = wangge(&["export", "residents", "--community", &community, "-o", file.to_str().unwrap()], &url);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -81,8 +76,8 @@ fn generate_export_and_reimport_from_the_command_line() {
             wangge_store::residents::list(&db, &Default::default(), Default::default()).await.unwrap().total
         })
     };
-    let filter_active = count(&url2);
-    assert!(filter_active > 3000, "{filter_active}");
+    let imported = count(&url2);
+    assert!(imported > 3000, "{imported}");
 }
 
 /// Recreates the areas (city to grids) of one database in another.
