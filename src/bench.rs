@@ -15,6 +15,7 @@ use wangge_store::areas::{self, AreaFilter, NewArea};
 use wangge_store::residents::{self, ResidentFilter};
 use wangge_store::{Db, PageRequest};
 
+use crate::DatabaseArg;
 use crate::commands::open;
 
 #[derive(Subcommand)]
@@ -23,8 +24,8 @@ pub enum BenchWhat {
     /// registry page runs it: first page of 20 and the total count. Run it on a
     /// database filled by `wangge generate`.
     Search {
-        #[arg(long, env = "WANGGE_DATABASE_URL", default_value = "sqlite:wangge-data/wangge.db")]
-        database_url: String,
+        #[command(flatten)]
+        database: DatabaseArg,
         /// Searches of each kind.
         #[arg(long, default_value_t = 300)]
         queries: usize,
@@ -42,13 +43,13 @@ pub enum BenchWhat {
 
 pub async fn run(what: BenchWhat) -> anyhow::Result<()> {
     match what {
-        BenchWhat::Search { database_url, queries, seed } => search(&database_url, queries, seed).await,
+        BenchWhat::Search { database, queries, seed } => search(&database, queries, seed).await,
         BenchWhat::Import { rows } => import(rows).await,
     }
 }
 
-async fn search(url: &str, queries: usize, seed: u64) -> anyhow::Result<()> {
-    let db = open(url).await?;
+async fn search(database: &DatabaseArg, queries: usize, seed: u64) -> anyhow::Result<()> {
+    let db = open(database).await?;
     let filter = AreaFilter { level: Some(AreaLevel::Community), ..Default::default() };
     let communities = areas::list(&db, &filter, PageRequest::new(Some(1), Some(500))).await?.items;
     anyhow::ensure!(!communities.is_empty(), "no communities: fill the database with `wangge generate` first");
@@ -120,7 +121,8 @@ fn ledger_rows(rows: usize) -> impl Iterator<Item = Vec<String>> {
 }
 
 async fn fresh_community(dir: &std::path::Path, name: &str) -> anyhow::Result<Db> {
-    let db = open(&format!("sqlite:{}", dir.join(format!("{name}.db")).display())).await?;
+    let url = format!("sqlite:{}", dir.join(format!("{name}.db")).display());
+    let db = open(&DatabaseArg { database_url: url, key_file: None }).await?;
     let mut parent = None;
     for (level, code) in [
         (AreaLevel::City, "370600000000"),

@@ -8,18 +8,27 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use wangge_ledger::columns::{Field, parse_mapping};
 use wangge_ledger::import::{ImportOptions, Progress, Stage};
-use wangge_store::{Db, DbOptions};
+use wangge_store::{Db, DbOptions, KeySource};
 
-/// Opens and migrates the database; creates the directory of an SQLite file.
-pub async fn open(url: &str) -> anyhow::Result<Db> {
+use crate::DatabaseArg;
+
+/// Opens and migrates the database; creates the directory of an SQLite file. The key
+/// of the protected fields comes from WANGGE_KEY, else `--key-file`, else the key file
+/// beside an SQLite database (see `KeySource::Auto`); a missing key file is created.
+pub async fn open(database: &DatabaseArg) -> anyhow::Result<Db> {
+    let url = database.database_url.as_str();
     if let Some(path) = url.strip_prefix("sqlite:").map(|p| p.trim_start_matches("//")) {
         let path = Path::new(path.split('?').next().unwrap_or(path));
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
     }
-    let db = Db::connect(url, DbOptions::default()).await.with_context(|| format!("opening {}", redact(url)))?;
+    let key = database.key_file.clone().map_or(KeySource::Auto, KeySource::FromEnvOrFile);
+    let db = Db::connect(url, DbOptions { key, ..DbOptions::default() })
+        .await
+        .with_context(|| format!("opening {}", redact(url)))?;
     db.migrate().await.context("migrating the database")?;
+    tracing::debug!("ID card numbers and phones sealed with key {} from {}", db.vault.key_id(), db.vault.origin());
     Ok(db)
 }
 
@@ -39,7 +48,7 @@ fn redact(url: &str) -> String {
 
 pub async fn demo(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<()> {
     let file = data_dir.join("wangge.db");
-    let db = open(&format!("sqlite:{}", file.display())).await?;
+    let db = open(&DatabaseArg { database_url: format!("sqlite:{}", file.display()), key_file: None }).await?;
     let empty = wangge_store::areas::list(&db, &Default::default(), Default::default()).await?.total == 0;
     if empty {
         eprintln!("Creating the demo community (塔山社区) in {} …", file.display());
@@ -60,6 +69,7 @@ pub async fn demo(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<()> {
     println!("  API       http://{listen}/api/v1/residents?area={community}");
     println!("  OpenAPI   http://{listen}/api/openapi.json");
     println!("  Database  {}", file.display());
+    println!("  Key       {} (encrypts ID numbers and phones: back it up)", db.vault.origin());
     println!();
     println!("  Log in:   no login yet: accounts and roles come with the security work (issue #3);");
     println!("            until then the demo listens on this machine only. Stop with Ctrl-C.");
@@ -74,8 +84,9 @@ async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     })
 }
 
-pub async fn serve(url: &str, listen: SocketAddr) -> anyhow::Result<()> {
-    let db = open(url).await?;
+pub async fn serve(database: &DatabaseArg, listen: SocketAddr) -> anyhow::Result<()> {
+    let url = database.database_url.as_str();
+    let db = open(database).await?;
     if !listen.ip().is_loopback() {
         tracing::warn!(
             "listening on {listen}, beyond this machine, and accounts do not exist yet: anyone who reaches it can read the registry"
@@ -87,14 +98,14 @@ pub async fn serve(url: &str, listen: SocketAddr) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn migrate(url: &str) -> anyhow::Result<()> {
-    open(url).await?;
-    println!("The database schema is up to date ({}).", redact(url));
+pub async fn migrate(database: &DatabaseArg) -> anyhow::Result<()> {
+    open(database).await?;
+    println!("The database schema is up to date ({}).", redact(&database.database_url));
     Ok(())
 }
 
 pub async fn import_residents(
-    url: &str,
+    database: &DatabaseArg,
     file: &Path,
     community: &str,
     dry_run: bool,
@@ -111,7 +122,7 @@ pub async fn import_residents(
     let mapping: Vec<(String, Field)> = parse_mapping(&pairs)?;
     let started = std::time::Instant::now();
     let table = wangge_ledger::table::read_table(file).with_context(|| format!("reading {}", file.display()))?;
-    let db = open(url).await?;
+    let db = open(database).await?;
     let options = ImportOptions { community_code: community.to_owned(), dry_run, mapping };
     let report = wangge_ledger::import::import_residents(&db, &table, &options, show_progress).await?;
     eprintln!();
@@ -148,8 +159,8 @@ fn show_progress(p: Progress) {
     let _ = std::io::stderr().flush();
 }
 
-pub async fn export_residents(url: &str, community: &str, output: &Path) -> anyhow::Result<()> {
-    let db = open(url).await?;
+pub async fn export_residents(database: &DatabaseArg, community: &str, output: &Path) -> anyhow::Result<()> {
+    let db = open(database).await?;
     let started = std::time::Instant::now();
     let rows = wangge_ledger::export::export_residents(&db, community, output).await?;
     println!(
@@ -160,8 +171,8 @@ pub async fn export_residents(url: &str, community: &str, output: &Path) -> anyh
     Ok(())
 }
 
-pub async fn generate(url: &str, communities: usize, seed: u64) -> anyhow::Result<()> {
-    let db = open(url).await?;
+pub async fn generate(database: &DatabaseArg, communities: usize, seed: u64) -> anyhow::Result<()> {
+    let db = open(database).await?;
     let options = wangge_synth::GenerateOptions { communities, seed };
     let summary = wangge_synth::generate(&db, &options, |done, total| {
         eprint!("\rgenerating community {done}/{total}   ");

@@ -123,6 +123,12 @@ struct DatabaseArg {
     /// sqlite:PATH (created if missing) or postgres://USER:PASSWORD@HOST/DB.
     #[arg(long, env = "WANGGE_DATABASE_URL", default_value = "sqlite:wangge-data/wangge.db")]
     database_url: String,
+    /// Key file of the encrypted ID card numbers and phones, created (mode 0600) when
+    /// missing; back it up apart from the database. Default: wangge.key beside an
+    /// SQLite database, wangge-data/wangge.key for PostgreSQL. The environment
+    /// variable WANGGE_KEY (the key itself, base64) wins over any file.
+    #[arg(long, env = "WANGGE_KEY_FILE", value_name = "PATH")]
+    key_file: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -140,16 +146,16 @@ fn main() -> anyhow::Result<()> {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Demo { listen, data_dir } => commands::demo(listen, &data_dir).await,
-        Command::Serve { database, listen } => commands::serve(&database.database_url, listen).await,
-        Command::Migrate { database } => commands::migrate(&database.database_url).await,
+        Command::Serve { database, listen } => commands::serve(&database, listen).await,
+        Command::Migrate { database } => commands::migrate(&database).await,
         Command::Import { what: ImportWhat::Residents { file, community, dry_run, mapping, database } } => {
-            commands::import_residents(&database.database_url, &file, &community, dry_run, &mapping).await
+            commands::import_residents(&database, &file, &community, dry_run, &mapping).await
         }
         Command::Export { what: ExportWhat::Residents { community, output, database } } => {
-            commands::export_residents(&database.database_url, &community, &output).await
+            commands::export_residents(&database, &community, &output).await
         }
         Command::Generate { database, communities, seed } => {
-            commands::generate(&database.database_url, communities, seed).await
+            commands::generate(&database, communities, seed).await
         }
         Command::Bench { what } => bench::run(what).await,
         Command::Openapi => {

@@ -2,17 +2,34 @@
 
 #![allow(dead_code)]
 
+use std::cell::RefCell;
+
 use serde_json::Value;
+use wangge_domain::Role;
+use wangge_store::accounts::{self, NewAccount};
 use wangge_store::testing::{self, TestDb};
+
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+/// How a request authenticates.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    None,
+    Bearer(String),
+    Session { cookie: String, csrf: String },
+}
 
 pub struct Server {
     pub base: String,
     pub db: TestDb,
     pub runtime: tokio::runtime::Runtime,
     agent: ureq::Agent,
+    /// What `get` and `send` use.
+    pub auth: RefCell<Auth>,
 }
 
-/// One server per backend available (SQLite always, PostgreSQL when configured).
+/// One server per backend available (SQLite always, PostgreSQL when configured),
+/// each with a platform administrator `admin` logged in.
 pub fn servers() -> Vec<Server> {
     let runtime = || tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let mut out = Vec::new();
@@ -21,9 +38,12 @@ pub fn servers() -> Vec<Server> {
     drop(probe);
     for i in 0..count {
         let rt = runtime();
-        let db =
-            rt.block_on(async { if i == 0 { testing::sqlite().await } else { testing::postgres().await.unwrap() } });
-        out.push(start(rt, db));
+        let db = rt.block_on(async { if i == 0 { testing::sqlite().await } else { testing::postgres().await.unwrap() } });
+        let server = start(rt, db);
+        server.create_account("admin", Role::PlatformAdmin, &[], ADMIN_PASSWORD);
+        let admin = server.login("admin", ADMIN_PASSWORD).2;
+        server.use_auth(admin);
+        out.push(server);
     }
     out
 }
@@ -34,36 +54,114 @@ pub fn start(runtime: tokio::runtime::Runtime, db: TestDb) -> Server {
     let state = wangge_web::AppState { db: db.db.clone() };
     runtime.spawn(async move { wangge_web::serve(listener, state).await });
     let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
-    Server { base, db, runtime, agent }
+    Server { base, db, runtime, agent, auth: RefCell::new(Auth::None) }
 }
 
 impl Server {
-    pub fn get(&self, path: &str) -> (u16, Value) {
-        let mut resp = self.agent.get(&format!("{}{path}", self.base)).call().unwrap();
+    pub fn use_auth(&self, auth: Auth) {
+        *self.auth.borrow_mut() = auth;
+    }
+
+    /// An account made directly in the store, with no forced password change.
+    pub fn create_account(&self, username: &str, role: Role, scopes: &[&str], password: &str) -> String {
+        self.runtime.block_on(async {
+            let db = &self.db.db;
+            let new = NewAccount {
+                username: username.into(),
+                display_name: username.into(),
+                role,
+                scopes: scopes.iter().map(|s| s.to_string()).collect(),
+                password: password.into(),
+            };
+            let account = accounts::create(db, new).await.unwrap();
+            accounts::set_password(db, &account.id, password, false).await.unwrap();
+            account.id
+        })
+    }
+
+    /// A bearer token made directly in the store.
+    pub fn token(&self, role: Role, scope: &str) -> Auth {
+        self.runtime.block_on(async {
+            let new = accounts::NewApiToken { name: format!("{}", role.as_ref_str()), role, scope: scope.into(), expires_in_days: None };
+            Auth::Bearer(accounts::issue_token(&self.db.db, new, None).await.unwrap().1)
+        })
+    }
+
+    /// Logs in; returns the status, the body and the session (or `Auth::None`).
+    pub fn login(&self, username: &str, password: &str) -> (u16, Value, Auth) {
+        let body = serde_json::json!({"username": username, "password": password});
+        let mut resp = self.agent.post(&format!("{}/api/v1/session", self.base)).send_json(&body).unwrap();
         let status = resp.status().as_u16();
-        (status, resp.body_mut().read_json().unwrap_or(Value::Null))
+        let cookie = resp
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        let value: Value = resp.body_mut().read_json().unwrap_or(Value::Null);
+        let auth = match (cookie, value["csrf_token"].as_str()) {
+            (Some(cookie), Some(csrf)) => Auth::Session { cookie, csrf: csrf.to_owned() },
+            _ => Auth::None,
+        };
+        (status, value, auth)
+    }
+
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        self.call(&self.auth.borrow().clone(), "GET", path, None)
     }
 
     pub fn send(&self, method: &str, path: &str, body: &Value) -> (u16, Value) {
+        self.call(&self.auth.borrow().clone(), method, path, Some(body))
+    }
+
+    /// A request with the given authentication; JSON in, JSON (or null) out.
+    pub fn call(&self, auth: &Auth, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let (status, text) = self.call_text(auth, method, path, body);
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub fn call_text(&self, auth: &Auth, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
         let url = format!("{}{path}", self.base);
-        let mut resp = match method {
-            "POST" => self.agent.post(&url).send_json(body),
-            "PATCH" => self.agent.patch(&url).send_json(body),
-            other => panic!("unsupported method {other}"),
+        let mut request = http::Request::builder().method(method).uri(&url);
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(token) => request = request.header("authorization", format!("Bearer {token}")),
+            Auth::Session { cookie, csrf } => request = request.header("cookie", cookie).header("x-csrf-token", csrf),
         }
-        .unwrap();
+        let result = match body {
+            Some(b) => self.agent.run(request.header("content-type", "application/json").body(b.to_string()).unwrap()),
+            None => self.agent.run(request.body(()).unwrap()),
+        };
+        let mut resp = result.unwrap();
         let status = resp.status().as_u16();
-        (status, resp.body_mut().read_json().unwrap_or(Value::Null))
+        (status, resp.body_mut().read_to_string().unwrap_or_default())
     }
 
     pub fn post_raw(&self, path: &str, content_type: &str, body: &str) -> (u16, Value) {
-        let mut resp =
-            self.agent.post(&format!("{}{path}", self.base)).header("content-type", content_type).send(body).unwrap();
+        let url = format!("{}{path}", self.base);
+        let mut request = http::Request::builder().method("POST").uri(&url).header("content-type", content_type);
+        match &*self.auth.borrow() {
+            Auth::None => {}
+            Auth::Bearer(token) => request = request.header("authorization", format!("Bearer {token}")),
+            Auth::Session { cookie, csrf } => request = request.header("cookie", cookie).header("x-csrf-token", csrf),
+        }
+        let mut resp = self.agent.run(request.body(body.to_owned()).unwrap()).unwrap();
         let status = resp.status().as_u16();
         (status, resp.body_mut().read_json().unwrap_or(Value::Null))
     }
 
     pub fn backend(&self) -> wangge_store::Backend {
         self.db.backend()
+    }
+}
+
+trait RoleName {
+    fn as_ref_str(&self) -> &'static str;
+}
+
+impl RoleName for Role {
+    fn as_ref_str(&self) -> &'static str {
+        use wangge_domain::Vocabulary;
+        self.code()
     }
 }

@@ -7,6 +7,7 @@
 //! [`AreaCode`] always has the shape of a statistical division code. Code further in
 //! never re-validates.
 
+mod access;
 mod codes;
 mod idcard;
 mod ids;
@@ -14,13 +15,14 @@ mod phone;
 pub mod text;
 mod vocab;
 
+pub use access::{Action, matrix_markdown};
 pub use codes::{AreaCode, AreaCodeError, AreaLevel};
 pub use idcard::{IdCardError, IdCardNumber};
 pub use ids::{AreaId, BuildingId, EventId, HouseholdId, IdParseError, OrganisationId, ResidentId, TagId, new_id};
 pub use phone::{Phone, PhoneError};
 pub use vocab::{
     BuildingKind, Gender, Occupancy, OrganisationKind, PoliticalStatus, Relation, ResidenceType, ResidentStatus,
-    UnknownTerm, Vocabulary,
+    Role, UnknownTerm, Vocabulary,
 };
 
 /// Milliseconds since the Unix epoch: how every timestamp is stored, so that the same

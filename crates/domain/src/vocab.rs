@@ -146,6 +146,23 @@ vocabulary!(
     Deceased = "deceased", "已故", "Deceased", ["死亡"];
 });
 
+vocabulary!(
+    /// What a person does in the system; with their scope (a node of the hierarchy)
+    /// it decides what they may see and do. See docs/security.md for the matrix.
+    Role, "role" {
+    PlatformAdmin = "platform_admin", "平台管理员", "Platform administrator", ["管理员", "admin"];
+    CityOfficial = "city_official", "市级工作人员", "City official", ["市"];
+    DistrictOfficial = "district_official", "区级工作人员", "District official", ["区"];
+    StreetOfficial = "street_official", "街道工作人员", "Street official", ["街道"];
+    CommunitySecretary = "community_secretary", "社区书记", "Community secretary", ["书记"];
+    CommunityStaff = "community_staff", "社区工作者", "Community staff", ["社工"];
+    GridLeader = "grid_leader", "网格长", "Grid leader", [];
+    GridMember = "grid_member", "网格员", "Grid member", [];
+    Auxiliary = "auxiliary", "楼长/志愿者/物业", "Building head, volunteer or property staff", ["楼长", "志愿者", "物业"];
+    PartySecretary = "party_secretary", "党组织书记", "Party organisation secretary", [];
+    Resident = "resident", "居民", "Resident", [];
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,7 +27,8 @@ pub async fn export_residents(db: &Db, community_code: &str, path: &Path) -> Res
         status: Some(ResidentStatus::Active),
         ..Default::default()
     };
-    let people = residents::all(db, &filter).await?;
+    // In full: an export must import again. Who may export is the caller's decision.
+    let people = residents::all_for_export(db, &filter).await?;
     let occupancy: HashMap<String, &'static str> = households::keys_under(db, &community.path)
         .await?
         .into_iter()

@@ -459,7 +459,7 @@ async fn write(db: &Db, plan: Plan, people: Vec<Person>) -> Result<(), StoreErro
         })
         .collect();
     let mut tx = db.pool.begin().await?;
-    let mut loader = BulkLoader::new(&mut tx);
+    let mut loader = BulkLoader::new(&mut tx, &db.vault);
     loader.buildings(&plan.new_buildings).await?;
     loader.households(&plan.new_households).await?;
     loader.residents(&rows).await.map_err(|e| match e {

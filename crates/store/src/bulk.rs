@@ -19,6 +19,8 @@ use wangge_domain::{
     ResidentStatus, Vocabulary, now_millis,
 };
 
+use crate::residents::Protected;
+use crate::vault::Vault;
 use crate::{Db, StoreResult};
 
 /// Rows one statement inserts. Full chunks share one SQL text, so the statement is
@@ -59,7 +61,9 @@ pub struct ResidentRow {
     pub gender: Gender,
     /// `YYYY-MM-DD`
     pub birth_date: String,
+    /// In plain text here; the loader seals it and computes its blind indexes.
     pub id_card: Option<IdCardNumber>,
+    /// In plain text here, like `id_card`.
     pub phone: Option<Phone>,
     pub residence_type: ResidenceType,
     pub relation: Relation,
@@ -85,15 +89,17 @@ pub struct OrganisationRow {
     pub phone: Option<String>,
 }
 
-/// Writes rows through one connection (normally a transaction).
+/// Writes rows through one connection (normally a transaction), sealing protected
+/// fields with the database's key (`Db::vault`).
 pub struct BulkLoader<'c> {
     conn: &'c mut AnyConnection,
+    vault: &'c Vault,
     now: i64,
 }
 
 impl<'c> BulkLoader<'c> {
-    pub fn new(conn: &'c mut AnyConnection) -> Self {
-        Self { conn, now: now_millis() }
+    pub fn new(conn: &'c mut AnyConnection, vault: &'c Vault) -> Self {
+        Self { conn, vault, now: now_millis() }
     }
 
     pub async fn buildings(&mut self, rows: &[BuildingRow]) -> StoreResult<()> {
@@ -135,22 +141,30 @@ impl<'c> BulkLoader<'c> {
     }
 
     /// Inserts residents and their tags. Registration is the first entry of a
-    /// person's history and is kept on the row (`registered_on`).
+    /// person's history and is kept on the row (`registered_on`). ID card numbers and
+    /// phones are sealed and blind-indexed here, so no caller can store them in clear.
     pub async fn residents(&mut self, rows: &[ResidentRow]) -> StoreResult<()> {
-        const COLS: &str = "id, household_id, path, name, gender, birth_date, id_card, id_last4, phone, phone_last4, \
-            residence_type, relation, political_status, ethnicity, notes, status, registered_on, created_at, updated_at";
+        const COLS: &str = "id, household_id, path, name, gender, birth_date, id_card_enc, id_card_hash, \
+            id_last4_hash, phone_enc, phone_hash, phone_last4_hash, residence_type, relation, political_status, \
+            ethnicity, notes, status, registered_on, created_at, updated_at";
         let now = self.now;
-        insert_chunked(self.conn, "residents", COLS, 19, rows, |q, r| {
+        let protected: Vec<(&ResidentRow, Protected)> = rows
+            .iter()
+            .map(|r| (r, Protected::new(self.vault, &r.id, r.id_card.as_ref(), r.phone.as_ref())))
+            .collect();
+        insert_chunked(self.conn, "residents", COLS, 21, &protected, |q, (r, p)| {
             q.bind(&r.id)
                 .bind(&r.household_id)
                 .bind(&r.path)
                 .bind(&r.name)
                 .bind(r.gender.code())
                 .bind(&r.birth_date)
-                .bind(r.id_card.as_ref().map(|c| c.as_str()))
-                .bind(r.id_card.as_ref().map(|c| c.last4()))
-                .bind(r.phone.as_ref().map(|p| p.as_str()))
-                .bind(r.phone.as_ref().map(|p| p.last4()))
+                .bind(&p.id_card_enc)
+                .bind(&p.id_card_hash)
+                .bind(&p.id_last4_hash)
+                .bind(&p.phone_enc)
+                .bind(&p.phone_hash)
+                .bind(&p.phone_last4_hash)
                 .bind(r.residence_type.code())
                 .bind(r.relation.code())
                 .bind(r.political_status.code())
@@ -242,12 +256,13 @@ fn values_sql(table: &str, columns: &str, width: usize, rows: usize, numbered: b
 /// The secondary indexes of `residents` and the tables that grow with it, as created
 /// by the migrations. A large load into an empty table is much faster with these
 /// dropped and built afterwards.
-const RESIDENT_INDEXES: [(&str, &str); 6] = [
-    ("residents_id_card", "CREATE UNIQUE INDEX residents_id_card ON residents(id_card)"),
+const RESIDENT_INDEXES: [(&str, &str); 7] = [
+    ("residents_id_card", "CREATE UNIQUE INDEX residents_id_card ON residents(id_card_hash)"),
     ("residents_household", "CREATE INDEX residents_household ON residents(household_id)"),
     ("residents_path_name", "CREATE INDEX residents_path_name ON residents(path, name)"),
-    ("residents_phone_last4", "CREATE INDEX residents_phone_last4 ON residents(phone_last4, path)"),
-    ("residents_id_last4", "CREATE INDEX residents_id_last4 ON residents(id_last4, path)"),
+    ("residents_phone", "CREATE INDEX residents_phone ON residents(phone_hash)"),
+    ("residents_phone_last4", "CREATE INDEX residents_phone_last4 ON residents(phone_last4_hash, path)"),
+    ("residents_id_last4", "CREATE INDEX residents_id_last4 ON residents(id_last4_hash, path)"),
     ("resident_tags_tag", "CREATE INDEX resident_tags_tag ON resident_tags(tag_id)"),
 ];
 

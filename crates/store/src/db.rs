@@ -1,10 +1,13 @@
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
-use crate::StoreResult;
+use crate::vault::{KEY_FILE_NAME, Vault, VaultError};
+use crate::{StoreError, StoreResult};
 
 /// The database engine behind a [`Db`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,19 +20,91 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct DbOptions {
     pub max_connections: u32,
+    /// Where the key of the protected fields (ID card numbers, phones) comes from.
+    pub key: KeySource,
 }
 
 impl Default for DbOptions {
     fn default() -> Self {
-        Self { max_connections: 8 }
+        Self { max_connections: 8, key: KeySource::Auto }
     }
 }
 
-/// A connection pool and the engine it talks to. Cheap to clone.
+/// Where [`Db::connect`] finds the key that seals ID card numbers and phones
+/// ([`Vault`]). Every source but `Ephemeral` and `File` lets `WANGGE_KEY` win.
+#[derive(Clone, Debug, Default)]
+pub enum KeySource {
+    /// What the command line does: `WANGGE_KEY` when set; else, for an SQLite file,
+    /// the key file `wangge.key` next to it; for PostgreSQL the file named by
+    /// `WANGGE_KEY_FILE`, else `wangge-data/wangge.key`. Key files are created when
+    /// missing. An in-memory SQLite database gets an ephemeral key, as it forgets
+    /// its data on close anyway.
+    #[default]
+    Auto,
+    /// `WANGGE_KEY` when set, else this key file (created when missing).
+    FromEnvOrFile(PathBuf),
+    /// This key file (created when missing), whatever the environment says.
+    File(PathBuf),
+    /// A key already loaded: a second pool on the same database, a test.
+    Vault(Arc<Vault>),
+    /// A random key for this process only. For tests: whatever it seals cannot be
+    /// read after a restart.
+    Ephemeral,
+}
+
+/// Where [`KeySource::Auto`] looks for a PostgreSQL database's key file when
+/// `WANGGE_KEY_FILE` is not set (the directory `wangge demo` uses for its data).
+pub const DEFAULT_KEY_FILE: &str = "wangge-data/wangge.key";
+
+impl KeySource {
+    /// The key for the database at `url` (as given to [`Db::connect`]).
+    fn load(&self, backend: Backend, url: &str) -> Result<Arc<Vault>, VaultError> {
+        if let Self::Vault(vault) = self {
+            return Ok(Arc::clone(vault));
+        }
+        let vault = match self {
+            Self::Auto => match backend {
+                Backend::Sqlite => match sqlite_file(url) {
+                    Some(db_file) => Vault::from_env_or_file(&key_file_beside(&db_file)),
+                    None => Ok(Vault::from_env()?.unwrap_or_else(Vault::ephemeral)),
+                },
+                Backend::Postgres => {
+                    let file = std::env::var_os("WANGGE_KEY_FILE").filter(|f| !f.is_empty());
+                    Vault::from_env_or_file(&file.map_or_else(|| PathBuf::from(DEFAULT_KEY_FILE), PathBuf::from))
+                }
+            },
+            Self::FromEnvOrFile(path) => Vault::from_env_or_file(path),
+            Self::File(path) => Vault::from_file(path),
+            Self::Vault(_) => unreachable!("returned above"),
+            Self::Ephemeral => Ok(Vault::ephemeral()),
+        }?;
+        Ok(Arc::new(vault))
+    }
+}
+
+/// The key file that belongs to an SQLite database file: `wangge.key` in its directory.
+pub fn key_file_beside(db_file: &Path) -> PathBuf {
+    db_file.parent().unwrap_or(Path::new("")).join(KEY_FILE_NAME)
+}
+
+/// The file of an `sqlite:PATH` URL, or `None` for an in-memory database.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" || query.contains("mode=memory") {
+        return None;
+    }
+    Some(PathBuf::from(path))
+}
+
+/// A connection pool, the engine it talks to and the key of the protected fields.
+/// Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    pub vault: Arc<Vault>,
 }
 
 /// SQLite settings applied to every connection. WAL lets readers go on while one
@@ -49,7 +124,9 @@ impl Db {
     /// Opens `sqlite:PATH` (created when missing) or `postgres://…`.
     pub async fn connect(url: &str, options: DbOptions) -> StoreResult<Self> {
         sqlx::any::install_default_drivers();
+        let given = url;
         let (backend, url) = normalise_url(url)?;
+        let vault = options.key.load(backend, given)?;
         let connect = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let pool_options =
             AnyPoolOptions::new().max_connections(options.max_connections).acquire_timeout(Duration::from_secs(30));
@@ -63,14 +140,37 @@ impl Db {
             Backend::Postgres => pool_options,
         };
         let pool = pool_options.connect_with(connect).await?;
-        Ok(Self { pool, backend })
+        Ok(Self { pool, backend, vault })
     }
 
-    /// Brings the schema up to date. Safe to run on every start.
+    /// Brings the schema up to date and checks that the key loaded is the one the
+    /// database's protected fields are sealed with. Safe to run on every start.
     pub async fn migrate(&self) -> StoreResult<()> {
         match self.backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await?,
+        }
+        self.check_key().await
+    }
+
+    /// Records the key id on first use and refuses a different key afterwards, so
+    /// that a lost or mixed-up key file stops the start with a clear message instead
+    /// of failing at the first resident shown (or, worse, sealing new data under a
+    /// second key).
+    pub async fn check_key(&self) -> StoreResult<()> {
+        sqlx::query("INSERT INTO vault_key (id, key_id, created_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING")
+            .bind(self.vault.key_id())
+            .bind(wangge_domain::now_millis())
+            .execute(&self.pool)
+            .await?;
+        let stored: String =
+            sqlx::query_scalar("SELECT key_id FROM vault_key WHERE id = 1").fetch_one(&self.pool).await?;
+        if stored != self.vault.key_id() {
+            return Err(StoreError::Key(VaultError::DatabaseKey {
+                expected: stored,
+                loaded: self.vault.key_id().to_owned(),
+                origin: self.vault.origin().to_owned(),
+            }));
         }
         Ok(())
     }

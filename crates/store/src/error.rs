@@ -17,6 +17,10 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The encryption key of the protected fields is missing, unreadable or not the
+    /// one the data was sealed with: an operator's problem, never the user's.
+    #[error("encryption key: {0}")]
+    Key(#[from] crate::vault::VaultError),
 }
 
 impl StoreError {

@@ -6,7 +6,9 @@
 //! texts sit side by side, chosen by [`Backend`]. Each ledger has its own module with
 //! its SQL next to the function that needs it.
 
+pub mod accounts;
 pub mod areas;
+pub mod audit;
 pub mod buildings;
 pub mod bulk;
 mod conditions;
@@ -16,13 +18,16 @@ pub mod households;
 pub mod organisations;
 mod page;
 pub mod residents;
+pub mod sessions;
 pub mod stats;
 pub mod tags;
 pub mod testing;
+pub mod vault;
 
-pub use db::{Backend, Db, DbOptions};
+pub use db::{Backend, Db, DbOptions, KeySource};
 pub use error::{StoreError, StoreResult};
 pub use page::{Page, PageRequest};
+pub use vault::Vault;
 
 /// The `[lo, hi)` range of `path` values that lie at or under `path`: every path in
 /// the subtree starts with `path` (which ends in '/'), and '0' is the character after '/'.

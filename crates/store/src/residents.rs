@@ -3,6 +3,11 @@
 //! A person is never deleted. Moving out keeps the record (status `moved_out`, no
 //! household, the last place kept in `path` so the community still finds them);
 //! moving in, out and house each append to `resident_events`.
+//!
+//! ID card numbers and phones are protected ([`crate::vault`]): stored sealed, found
+//! through blind indexes, and shown masked (`370602********1234`, `138****5678`).
+//! Only [`reveal`] and [`all_for_export`] give them in full, for the caller to
+//! authorise and audit.
 
 use std::collections::HashMap;
 
@@ -18,8 +23,11 @@ use wangge_domain::{
 
 use crate::conditions::Conditions;
 use crate::tags::{self, Tag};
+use crate::vault::Vault;
 use crate::{Db, Page, PageRequest, StoreError, StoreResult, households};
 
+/// A person as the API shows them: `id_card` and `phone` are masked
+/// (`370602********1234`, `138****5678`) unless read through [`all_for_export`].
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Resident {
     #[schema(format = Uuid)]
@@ -34,7 +42,11 @@ pub struct Resident {
     pub gender: Gender,
     #[schema(format = Date)]
     pub birth_date: String,
+    /// Masked: region and last four kept (`370602********1234`).
+    #[schema(example = "370602********1234")]
     pub id_card: Option<String>,
+    /// Masked: `138****5678`; landlines keep their area code and last four.
+    #[schema(example = "138****5678")]
     pub phone: Option<String>,
     pub residence_type: ResidenceType,
     pub relation: Relation,
@@ -120,18 +132,116 @@ pub struct ResidentFilter {
 }
 
 const SELECT: &str = "SELECT r.id, r.household_id, b.number AS building_number, h.unit, h.room, r.path, r.name,
-    r.gender, r.birth_date, r.id_card, r.phone, r.residence_type, r.relation, r.political_status, r.ethnicity,
-    r.notes, r.status, r.registered_on, r.created_at, r.updated_at
+    r.gender, r.birth_date, r.id_card_enc, r.phone_enc, r.residence_type, r.relation, r.political_status,
+    r.ethnicity, r.notes, r.status, r.registered_on, r.created_at, r.updated_at
     FROM residents r LEFT JOIN households h ON h.id = r.household_id LEFT JOIN buildings b ON b.id = h.building_id";
+
+/// Blind index purposes: one per column, so equal digits hash apart in different columns.
+const ID_CARD: &str = "id_card";
+const ID_LAST4: &str = "id_last4";
+const PHONE: &str = "phone";
+const PHONE_LAST4: &str = "phone_last4";
+
+/// The associated data a protected value is sealed with: its column and its row.
+/// Binding the row means a sealed value copied onto another person fails to open
+/// instead of showing that person someone else's number; every writer (create,
+/// update, the bulk loader) knows the id, and moves never touch these columns.
+fn aad(field: &str, resident_id: &str) -> String {
+    format!("residents.{field}:{resident_id}")
+}
+
+/// The stored form of a person's ID card number and phone: sealed values and the
+/// blind indexes of the whole value and of its last four characters.
+pub(crate) struct Protected {
+    pub id_card_enc: Option<String>,
+    pub id_card_hash: Option<String>,
+    pub id_last4_hash: Option<String>,
+    pub phone_enc: Option<String>,
+    pub phone_hash: Option<String>,
+    pub phone_last4_hash: Option<String>,
+}
+
+impl Protected {
+    pub(crate) fn new(vault: &Vault, resident_id: &str, id_card: Option<&IdCardNumber>, phone: Option<&Phone>) -> Self {
+        Self {
+            id_card_enc: id_card.map(|c| vault.seal(c.as_str(), &aad(ID_CARD, resident_id))),
+            id_card_hash: id_card.map(|c| vault.blind(ID_CARD, c.as_str())),
+            id_last4_hash: id_card.map(|c| vault.blind(ID_LAST4, c.last4())),
+            phone_enc: phone.map(|p| vault.seal(p.as_str(), &aad(PHONE, resident_id))),
+            phone_hash: phone.map(|p| vault.blind(PHONE, p.as_str())),
+            phone_last4_hash: phone.map(|p| vault.blind(PHONE_LAST4, p.last4())),
+        }
+    }
+}
+
+/// Which protected field [`reveal`] opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RevealField {
+    IdCard,
+    Phone,
+}
+
+impl RevealField {
+    /// The field's name as the API spells it (`id_card`, `phone`), for audit records.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::IdCard => ID_CARD,
+            Self::Phone => PHONE,
+        }
+    }
+}
 
 fn vocab<V: Vocabulary>(row: &AnyRow, column: &str) -> StoreResult<V> {
     let code: String = row.try_get(column)?;
     V::from_code(&code).ok_or_else(|| StoreError::Invalid(format!("stored {} '{code}' is unknown", V::NAME)))
 }
 
-fn from_row(row: &AnyRow) -> StoreResult<Resident> {
-    Ok(Resident {
-        id: row.try_get("id")?,
+/// `*` for all but the last four characters: for a stored value that no longer
+/// parses, which the store never writes but must not show in full either.
+fn mask_all_but_last4(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    let keep = chars.len().saturating_sub(4);
+    chars.iter().enumerate().map(|(i, c)| if i < keep { '*' } else { *c }).collect()
+}
+
+/// A row read back: the person with the protected fields still in plain text, to be
+/// masked (or not) on the way out.
+struct Decoded {
+    resident: Resident,
+}
+
+impl Decoded {
+    fn masked(mut self) -> Resident {
+        let r = &mut self.resident;
+        r.id_card = r.id_card.as_deref().map(|v| IdCardNumber::parse(v).map_or_else(|_| mask_all_but_last4(v), |i| i.masked()));
+        r.phone = r.phone.as_deref().map(|v| Phone::parse(v).map_or_else(|_| mask_all_but_last4(v), |p| p.masked()));
+        self.resident
+    }
+
+    fn plain(self) -> Resident {
+        self.resident
+    }
+
+    /// Whether the phone (digits only) or the ID card number ends in `digits`.
+    fn ends_with(&self, digits: &str) -> bool {
+        let r = &self.resident;
+        r.id_card.as_deref().is_some_and(|v| v.ends_with(digits))
+            || r.phone.as_deref().is_some_and(|v| v.replace('-', "").ends_with(digits))
+    }
+}
+
+fn open_field(vault: &Vault, row: &AnyRow, field: &str, id: &str) -> StoreResult<Option<String>> {
+    let sealed: Option<String> = row.try_get(format!("{field}_enc").as_str())?;
+    Ok(sealed.map(|s| vault.open(&s, &aad(field, id))).transpose()?)
+}
+
+fn from_row(row: &AnyRow, vault: &Vault) -> StoreResult<Decoded> {
+    let id: String = row.try_get("id")?;
+    let id_card = open_field(vault, row, ID_CARD, &id)?;
+    let phone = open_field(vault, row, PHONE, &id)?;
+    let resident = Resident {
+        id,
         household_id: row.try_get("household_id")?,
         building_number: row.try_get("building_number")?,
         unit: row.try_get("unit")?,
@@ -140,8 +250,8 @@ fn from_row(row: &AnyRow) -> StoreResult<Resident> {
         name: row.try_get("name")?,
         gender: vocab(row, "gender")?,
         birth_date: row.try_get("birth_date")?,
-        id_card: row.try_get("id_card")?,
-        phone: row.try_get("phone")?,
+        id_card,
+        phone,
         residence_type: vocab(row, "residence_type")?,
         relation: vocab(row, "relation")?,
         political_status: vocab(row, "political_status")?,
@@ -152,7 +262,8 @@ fn from_row(row: &AnyRow) -> StoreResult<Resident> {
         tags: Vec::new(),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
-    })
+    };
+    Ok(Decoded { resident })
 }
 
 /// Fills `tags` of the given residents with one query.
@@ -178,13 +289,31 @@ async fn attach_tags(db: &Db, residents: &mut [Resident]) -> StoreResult<()> {
     Ok(())
 }
 
+/// One person, with ID card number and phone masked.
 pub async fn get(db: &Db, id: &str) -> StoreResult<Resident> {
+    Ok(fetch(db, id).await?.masked())
+}
+
+/// One person with tags, protected fields still in plain text.
+async fn fetch(db: &Db, id: &str) -> StoreResult<Decoded> {
     let sql = format!("{SELECT} WHERE r.id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?;
-    let mut resident = [from_row(&row.ok_or_else(|| StoreError::not_found("resident", id))?)?];
-    attach_tags(db, &mut resident).await?;
-    let [resident] = resident;
-    Ok(resident)
+    let mut decoded = from_row(&row.ok_or_else(|| StoreError::not_found("resident", id))?, &db.vault)?;
+    attach_tags(db, std::slice::from_mut(&mut decoded.resident)).await?;
+    Ok(decoded)
+}
+
+/// The full ID card number or phone of a person (`None` when none is recorded).
+/// Everything else shows them masked; the caller decides who may see this and
+/// records that they did.
+pub async fn reveal(db: &Db, id: &str, field: RevealField) -> StoreResult<Option<String>> {
+    let sql = match field {
+        RevealField::IdCard => "SELECT id, id_card_enc FROM residents WHERE id = $1",
+        RevealField::Phone => "SELECT id, phone_enc FROM residents WHERE id = $1",
+    };
+    let row = sqlx::query(sql).bind(id).fetch_optional(&db.pool).await?;
+    let row = row.ok_or_else(|| StoreError::not_found("resident", id))?;
+    open_field(&db.vault, &row, field.name(), id)
 }
 
 /// The facts of a person after parsing and cross-checking.
@@ -302,11 +431,13 @@ pub async fn create(db: &Db, new: NewResident) -> StoreResult<Resident> {
     };
     let id = new_id();
     let now = now_millis();
+    let protected = Protected::new(&db.vault, &id, facts.id_card.as_ref(), facts.phone.as_ref());
     let mut tx = db.pool.begin().await?;
     sqlx::query(
-        "INSERT INTO residents (id, household_id, path, name, gender, birth_date, id_card, id_last4, phone, phone_last4,
-         residence_type, relation, political_status, ethnicity, notes, status, registered_on, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+        "INSERT INTO residents (id, household_id, path, name, gender, birth_date, id_card_enc, id_card_hash,
+         id_last4_hash, phone_enc, phone_hash, phone_last4_hash, residence_type, relation, political_status,
+         ethnicity, notes, status, registered_on, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
     )
     .bind(&id)
     .bind(&household.id)
@@ -314,10 +445,12 @@ pub async fn create(db: &Db, new: NewResident) -> StoreResult<Resident> {
     .bind(&facts.name)
     .bind(facts.gender.code())
     .bind(format_date(facts.birth_date))
-    .bind(facts.id_card.as_ref().map(|c| c.as_str()))
-    .bind(facts.id_card.as_ref().map(|c| c.last4()))
-    .bind(facts.phone.as_ref().map(|p| p.as_str()))
-    .bind(facts.phone.as_ref().map(|p| p.last4()))
+    .bind(&protected.id_card_enc)
+    .bind(&protected.id_card_hash)
+    .bind(&protected.id_last4_hash)
+    .bind(&protected.phone_enc)
+    .bind(&protected.phone_hash)
+    .bind(&protected.phone_last4_hash)
     .bind(new.residence_type.unwrap_or(ResidenceType::Registered).code())
     .bind(new.relation.unwrap_or(Relation::Other).code())
     .bind(new.political_status.unwrap_or(PoliticalStatus::Masses).code())
@@ -374,7 +507,8 @@ async fn record_event(conn: &mut AnyConnection, resident_id: &str, e: EventInput
 }
 
 pub async fn update(db: &Db, id: &str, update: ResidentUpdate) -> StoreResult<Resident> {
-    let current = get(db, id).await?;
+    // In plain text: unchanged numbers are checked against new facts and sealed anew.
+    let current = fetch(db, id).await?.plain();
     let id_card = match &update.id_card {
         Some(v) => parse_id_card(Some(v))?,
         None => parse_id_card(current.id_card.as_deref())?,
@@ -393,19 +527,22 @@ pub async fn update(db: &Db, id: &str, update: ResidentUpdate) -> StoreResult<Re
         None => None,
     };
     let changed = changed_fields(&update);
+    let protected = Protected::new(&db.vault, id, facts.id_card.as_ref(), facts.phone.as_ref());
     let mut tx = db.pool.begin().await?;
     sqlx::query(
-        "UPDATE residents SET name = $1, gender = $2, birth_date = $3, id_card = $4, id_last4 = $5, phone = $6,
-         phone_last4 = $7, residence_type = $8, relation = $9, political_status = $10, ethnicity = $11, notes = $12,
-         updated_at = $13 WHERE id = $14",
+        "UPDATE residents SET name = $1, gender = $2, birth_date = $3, id_card_enc = $4, id_card_hash = $5,
+         id_last4_hash = $6, phone_enc = $7, phone_hash = $8, phone_last4_hash = $9, residence_type = $10,
+         relation = $11, political_status = $12, ethnicity = $13, notes = $14, updated_at = $15 WHERE id = $16",
     )
     .bind(&facts.name)
     .bind(facts.gender.code())
     .bind(format_date(facts.birth_date))
-    .bind(facts.id_card.as_ref().map(|c| c.as_str()))
-    .bind(facts.id_card.as_ref().map(|c| c.last4()))
-    .bind(facts.phone.as_ref().map(|p| p.as_str()))
-    .bind(facts.phone.as_ref().map(|p| p.last4()))
+    .bind(&protected.id_card_enc)
+    .bind(&protected.id_card_hash)
+    .bind(&protected.id_last4_hash)
+    .bind(&protected.phone_enc)
+    .bind(&protected.phone_hash)
+    .bind(&protected.phone_last4_hash)
     .bind(update.residence_type.unwrap_or(current.residence_type).code())
     .bind(update.relation.unwrap_or(current.relation).code())
     .bind(update.political_status.unwrap_or(current.political_status).code())
@@ -571,9 +708,12 @@ pub async fn history(db: &Db, id: &str) -> StoreResult<Vec<ResidentEvent>> {
 /// What a search box was given.
 enum Search<'a> {
     Name(&'a str),
-    /// The last digits of a phone or ID card number (`002X` included).
+    /// The last digits of a phone or ID card number (`002X` included), at least four.
     Suffix(String),
     IdCard(IdCardNumber),
+    /// A whole mobile number. (Eleven trailing characters of an ID card number
+    /// cannot look like one: they would start with the second digit of a birth year.)
+    Mobile(Phone),
 }
 
 fn classify(q: &str) -> Search<'_> {
@@ -581,36 +721,54 @@ fn classify(q: &str) -> Search<'_> {
     if let Ok(id) = IdCardNumber::parse(&folded) {
         return Search::IdCard(id);
     }
-    let upper = folded.to_ascii_uppercase();
+    // Digits as people write phones: `0535-6661234`, `138 0535 1234`.
+    let upper: String = folded.to_ascii_uppercase().chars().filter(|c| *c != '-').collect();
     let body = upper.strip_suffix('X').unwrap_or(&upper);
     if upper.len() >= 4 && !body.is_empty() && body.bytes().all(|b| b.is_ascii_digit()) {
+        if upper.len() == 11
+            && let Ok(phone) = Phone::parse(&upper)
+            && !phone.as_str().contains('-')
+        {
+            return Search::Mobile(phone);
+        }
         return Search::Suffix(upper);
     }
     Search::Name(q.trim())
 }
 
-fn push_search(c: &mut Conditions, q: &str) {
+/// Adds the search to `c`. Blind indexes find whole values and last fours; a longer
+/// suffix comes back as the filter to apply after decrypting the candidates, whose
+/// number the last four keep small (about one person in ten thousand).
+fn push_search(c: &mut Conditions, vault: &Vault, q: &str) -> Option<String> {
     match classify(q) {
         Search::Name(name) => {
             let p = c.text(format!("%{name}%"));
             c.push(format!("r.name LIKE {p}"));
+            None
         }
         Search::IdCard(id) => {
-            let p = c.text(id.as_str());
-            c.push(format!("r.id_card = {p}"));
+            let p = c.text(vault.blind(ID_CARD, id.as_str()));
+            c.push(format!("r.id_card_hash = {p}"));
+            None
+        }
+        Search::Mobile(phone) => {
+            let p = c.text(vault.blind(PHONE, phone.as_str()));
+            c.push(format!("r.phone_hash = {p}"));
+            None
         }
         Search::Suffix(digits) => {
-            // The last four digits are indexed; longer suffixes narrow further.
-            let last4 = c.text(&digits[digits.len() - 4..]);
-            let like = c.text(format!("%{digits}"));
-            c.push(format!(
-                "((r.phone_last4 = {last4} AND r.phone LIKE {like}) OR (r.id_last4 = {last4} AND r.id_card LIKE {like}))"
-            ));
+            let last4 = &digits[digits.len() - 4..];
+            let phone = c.text(vault.blind(PHONE_LAST4, last4));
+            let id = c.text(vault.blind(ID_LAST4, last4));
+            c.push(format!("(r.phone_last4_hash = {phone} OR r.id_last4_hash = {id})"));
+            (digits.len() > 4).then_some(digits)
         }
     }
 }
 
-fn conditions(filter: &ResidentFilter) -> Conditions {
+/// The WHERE clause of `filter`, and the suffix that rows must still end in (checked
+/// in memory, after decrypting) when the search gave more than four digits.
+fn conditions(filter: &ResidentFilter, vault: &Vault) -> (Conditions, Option<String>) {
     let mut c = Conditions::default();
     if let Some(path) = &filter.under_path {
         c.under_path("r.path", path);
@@ -630,37 +788,74 @@ fn conditions(filter: &ResidentFilter) -> Conditions {
               WHERE t.code = {p} OR t.name_zh = {p})"
         ));
     }
-    if let Some(q) = filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
-        push_search(&mut c, q);
-    }
-    c
+    let suffix = match filter.q.as_deref().filter(|q| !q.trim().is_empty()) {
+        Some(q) => push_search(&mut c, vault, q),
+        None => None,
+    };
+    (c, suffix)
 }
 
+/// One page of residents, ID card numbers and phones masked.
 pub async fn list(db: &Db, filter: &ResidentFilter, page: PageRequest) -> StoreResult<Page<Resident>> {
-    let c = conditions(filter);
+    let (c, suffix) = conditions(filter, &db.vault);
     let where_clause = c.where_clause();
-    let total = c.scalar(format!("SELECT COUNT(*) FROM residents r {where_clause}")).fetch_one(&db.pool).await?;
-    let sql = format!(
-        "{SELECT} {where_clause} ORDER BY r.path, r.name, r.id LIMIT {} OFFSET {}",
-        page.limit(),
-        page.offset()
-    );
-    let rows = c.query(sql).fetch_all(&db.pool).await?;
-    let mut items = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
+    let Some(digits) = suffix else {
+        let total = c.scalar(format!("SELECT COUNT(*) FROM residents r {where_clause}")).fetch_one(&db.pool).await?;
+        let sql = format!(
+            "{SELECT} {where_clause} ORDER BY r.path, r.name, r.id LIMIT {} OFFSET {}",
+            page.limit(),
+            page.offset()
+        );
+        let rows = c.query(sql).fetch_all(&db.pool).await?;
+        let mut items =
+            rows.iter().map(|r| Ok(from_row(r, &db.vault)?.masked())).collect::<StoreResult<Vec<_>>>()?;
+        attach_tags(db, &mut items).await?;
+        return Ok(Page::new(items, page, total));
+    };
+    // Every candidate sharing the last four, narrowed by the longer suffix in memory,
+    // then paged here: the total counts only those that really match.
+    let sql = format!("{SELECT} {where_clause} ORDER BY r.path, r.name, r.id");
+    let mut matching = Vec::new();
+    for row in c.query(sql).fetch_all(&db.pool).await? {
+        let decoded = from_row(&row, &db.vault)?;
+        if decoded.ends_with(&digits) {
+            matching.push(decoded);
+        }
+    }
+    let total = matching.len() as i64;
+    let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+    let take = usize::try_from(page.limit()).unwrap_or(usize::MAX);
+    let mut items: Vec<Resident> = matching.into_iter().skip(skip).take(take).map(Decoded::masked).collect();
     attach_tags(db, &mut items).await?;
     Ok(Page::new(items, page, total))
 }
 
-/// Every resident matching `filter`, for exports: ordered by building, unit and room
-/// so the sheet reads like the paper ledger.
+/// Every resident matching `filter`, ID card numbers and phones masked, ordered by
+/// building, unit and room so the sheet reads like the paper ledger.
 pub async fn all(db: &Db, filter: &ResidentFilter) -> StoreResult<Vec<Resident>> {
-    let c = conditions(filter);
+    Ok(all_decoded(db, filter).await?.into_iter().map(Decoded::masked).collect())
+}
+
+/// Like [`all`] but with full ID card numbers and phones, for exports that must be
+/// imported again. The caller decides who may export and records that they did.
+pub async fn all_for_export(db: &Db, filter: &ResidentFilter) -> StoreResult<Vec<Resident>> {
+    Ok(all_decoded(db, filter).await?.into_iter().map(Decoded::plain).collect())
+}
+
+async fn all_decoded(db: &Db, filter: &ResidentFilter) -> StoreResult<Vec<Decoded>> {
+    let (c, suffix) = conditions(filter, &db.vault);
     let sql = format!(
         "{SELECT} {} ORDER BY LENGTH(b.number), b.number, h.unit, LENGTH(h.room), h.room, r.relation = 'head' DESC, r.birth_date",
         c.where_clause()
     );
     let rows = c.query(sql).fetch_all(&db.pool).await?;
-    let mut items = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let decoded = from_row(row, &db.vault)?;
+        if suffix.as_deref().is_none_or(|digits| decoded.ends_with(digits)) {
+            items.push(decoded);
+        }
+    }
     let tag_rows = {
         let mut tc = Conditions::default();
         if let Some(path) = &filter.under_path {
@@ -677,21 +872,32 @@ pub async fn all(db: &Db, filter: &ResidentFilter) -> StoreResult<Vec<Resident>>
     for row in tag_rows {
         by_resident.entry(row.try_get("resident_id")?).or_default().push(row.try_get("name_zh")?);
     }
-    for r in &mut items {
-        r.tags = by_resident.remove(&r.id).unwrap_or_default();
+    for d in &mut items {
+        d.resident.tags = by_resident.remove(&d.resident.id).unwrap_or_default();
     }
     Ok(items)
 }
 
-/// Which of these ID card numbers are already registered, with the holder's name.
+/// Which of these ID card numbers are already registered, with the holder's name;
+/// keyed by the numbers as given. Looked up by blind index, so nothing is decrypted.
 pub async fn registered_id_cards(db: &Db, id_cards: &[&str]) -> StoreResult<HashMap<String, String>> {
     let mut found = HashMap::new();
     for chunk in id_cards.chunks(500) {
         let mut c = Conditions::default();
-        let placeholders: Vec<String> = chunk.iter().map(|id| c.text(*id)).collect();
-        let sql = format!("SELECT id_card, name FROM residents WHERE id_card IN ({})", placeholders.join(", "));
+        let mut given_by_hash: HashMap<String, &str> = HashMap::new();
+        for given in chunk {
+            // The canonical form is what was blinded on the way in (upper-case X, no spaces).
+            let canonical = IdCardNumber::parse(given).map_or_else(|_| (*given).to_owned(), |i| i.as_str().to_owned());
+            given_by_hash.insert(db.vault.blind(ID_CARD, &canonical), given);
+        }
+        let placeholders: Vec<String> = given_by_hash.keys().map(|h| c.text(h.as_str())).collect();
+        let sql =
+            format!("SELECT id_card_hash, name FROM residents WHERE id_card_hash IN ({})", placeholders.join(", "));
         for row in c.query(sql).fetch_all(&db.pool).await? {
-            found.insert(row.try_get("id_card")?, row.try_get("name")?);
+            let hash: String = row.try_get("id_card_hash")?;
+            if let Some(given) = given_by_hash.get(hash.as_str()) {
+                found.insert((*given).to_owned(), row.try_get("name")?);
+            }
         }
     }
     Ok(found)
@@ -708,5 +914,8 @@ mod tests {
         assert!(matches!(classify("002x"), Search::Suffix(s) if s == "002X"));
         assert!(matches!(classify("11010519491231002X"), Search::IdCard(_)));
         assert!(matches!(classify("12"), Search::Name("12")));
+        assert!(matches!(classify("138 0535 1234"), Search::Mobile(p) if p.as_str() == "13805351234"));
+        assert!(matches!(classify("0535-6661234"), Search::Suffix(s) if s == "05356661234"));
+        assert!(matches!(classify("351234"), Search::Suffix(s) if s == "351234"));
     }
 }

@@ -5,8 +5,11 @@
 //! databases (`.ci/run` starts one and sets it); each call creates a database of its
 //! own with a random name, so tests run in parallel without seeing each other. Under
 //! CI (`CI=true`) a missing PostgreSQL is an error, not a skip.
+//!
+//! Every test database gets an ephemeral key for its protected fields; a test that
+//! opens the same database again passes `KeySource::Vault(db.vault.clone())`.
 
-use crate::{Backend, Db, DbOptions};
+use crate::{Backend, Db, DbOptions, KeySource};
 
 pub struct TestDb {
     pub db: Db,
@@ -24,7 +27,7 @@ impl TestDb {
 pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().expect("temporary directory");
     let url = format!("sqlite:{}", dir.path().join("test.db").display());
-    let db = Db::connect(&url, DbOptions::default()).await.expect("open SQLite");
+    let db = Db::connect(&url, ephemeral()).await.expect("open SQLite");
     db.migrate().await.expect("migrate SQLite");
     TestDb { db, url, _dir: Some(dir) }
 }
@@ -42,16 +45,21 @@ pub async fn postgres() -> Option<TestDb> {
         return None;
     };
     let name = format!("wangge_test_{}", uuid::Uuid::now_v7().simple());
-    let admin = Db::connect(&admin_url, DbOptions { max_connections: 1 }).await.expect("connect to PostgreSQL");
+    let options = DbOptions { max_connections: 1, key: KeySource::Ephemeral };
+    let admin = Db::connect(&admin_url, options).await.expect("connect to PostgreSQL");
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&admin.pool)
         .await
         .expect("create test database");
     admin.close().await;
     let url = replace_database(&admin_url, &name);
-    let db = Db::connect(&url, DbOptions::default()).await.expect("open test database");
+    let db = Db::connect(&url, ephemeral()).await.expect("open test database");
     db.migrate().await.expect("migrate PostgreSQL");
     Some(TestDb { db, url, _dir: None })
+}
+
+fn ephemeral() -> DbOptions {
+    DbOptions { key: KeySource::Ephemeral, ..DbOptions::default() }
 }
 
 /// Every backend available: SQLite first, then PostgreSQL when configured.

@@ -8,6 +8,7 @@ use wangge_domain::{
     BuildingKind, Gender, Occupancy, PoliticalStatus, ResidenceType, ResidentStatus, format_date, new_id,
 };
 use wangge_store::areas::{self, Area};
+use wangge_store::Vault;
 use wangge_store::bulk::{BuildingRow, BulkLoader, HouseholdRow, OrganisationRow, ResidentRow};
 
 use crate::households::{Family, Household};
@@ -157,8 +158,13 @@ pub(crate) fn build_rows(
 }
 
 /// Writes one community's rows on `conn` (a transaction the caller commits).
-pub(crate) async fn write_rows(conn: &mut AnyConnection, grids: &[Area], rows: &Rows) -> anyhow::Result<()> {
-    let mut loader = BulkLoader::new(conn);
+pub(crate) async fn write_rows(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    grids: &[Area],
+    rows: &Rows,
+) -> anyhow::Result<()> {
+    let mut loader = BulkLoader::new(conn, vault);
     loader.buildings(&rows.buildings).await?;
     loader.households(&rows.households).await?;
     loader.residents(&rows.residents).await?;

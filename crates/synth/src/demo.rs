@@ -61,7 +61,7 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
     // Serial 0 of the phone ranges; generated communities take 1, 2, …
     let mut books = Books { ids: &mut ids, phones: PhoneBook::for_community(0), tag_ids: &tag_ids };
     let rows = build_rows(&mut Rng::with_seed(SEED), &TASHAN, &place, &mut books)?;
-    write_rows(&mut tx, &grids, &rows).await?;
+    write_rows(&mut tx, &db.vault, &grids, &rows).await?;
     tx.commit().await?;
 
     Ok(DemoSummary {

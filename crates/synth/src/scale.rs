@@ -8,7 +8,7 @@ use fastrand::Rng;
 use sqlx::AnyConnection;
 use wangge_domain::AreaLevel;
 use wangge_store::areas::Area;
-use wangge_store::{Db, bulk, tags};
+use wangge_store::{Db, Vault, bulk, tags};
 
 use crate::areas::{AreaCache, create, create_grids};
 use crate::community::{Books, Place, Rows, Shape, build_rows, write_rows};
@@ -96,8 +96,9 @@ async fn generate_all(
         }
         let mut tx = db.pool.begin().await?;
         let city = cache.ensure(&mut tx, AreaLevel::City, CITY.0, CITY.1, None).await?;
+        let run = Run { city: &city, seed: options.seed, tag_ids, vault: &db.vault };
         for index in batch.clone() {
-            let rows = generate_one(&mut tx, &mut cache, &city, index, options.seed, tag_ids, &mut ids).await?;
+            let rows = generate_one(&mut tx, &mut cache, &run, index, &mut ids).await?;
             summary.add(&rows);
         }
         tx.commit().await?;
@@ -107,15 +108,23 @@ async fn generate_all(
     Ok(())
 }
 
+/// What every community of one batch shares.
+struct Run<'a> {
+    city: &'a Area,
+    seed: u64,
+    tag_ids: &'a TagIds,
+    /// The database's key, which seals ID card numbers and phones.
+    vault: &'a Vault,
+}
+
 async fn generate_one(
     conn: &mut AnyConnection,
     cache: &mut AreaCache,
-    city: &Area,
+    run: &Run<'_>,
     index: usize,
-    seed: u64,
-    tag_ids: &TagIds,
     ids: &mut IdBook,
 ) -> anyhow::Result<Rows> {
+    let Run { city, seed, tag_ids, vault } = *run;
     let at = Location::of(index);
     let district =
         cache.ensure(conn, AreaLevel::District, &at.district_code(), &at.district_name(), Some(city)).await?;
@@ -139,7 +148,7 @@ async fn generate_one(
     // Phone serial 0 is the demo's.
     let mut books = Books { ids, phones: PhoneBook::for_community(index as u64 + 1), tag_ids };
     let rows = build_rows(&mut rng, &shape, &place, &mut books)?;
-    write_rows(conn, &grids, &rows).await?;
+    write_rows(conn, vault, &grids, &rows).await?;
     Ok(rows)
 }
 

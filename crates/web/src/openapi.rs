@@ -3,7 +3,8 @@
 
 use axum::Json;
 use axum::response::IntoResponse;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 use crate::api;
 
@@ -17,14 +18,20 @@ use crate::api;
     ),
     paths(
         api::health,
+        api::login, api::logout, api::me, api::change_password,
+        api::list_accounts, api::create_account, api::disable_account, api::enable_account, api::reset_password,
+        api::list_tokens, api::issue_token, api::revoke_token,
+        api::search_audit, api::export_audit,
         api::list_areas, api::create_area, api::get_area, api::update_area, api::area_children, api::area_stats, api::grid_posts,
         api::list_buildings, api::create_building, api::get_building, api::update_building,
         api::list_households, api::create_household, api::get_household, api::update_household,
         api::list_residents, api::create_resident, api::get_resident, api::update_resident, api::resident_history,
-        api::move_out, api::move_in, api::move_house,
+        api::move_out, api::move_in, api::move_house, api::reveal,
         api::list_organisations, api::create_organisation, api::get_organisation, api::update_organisation,
         api::list_tags, api::create_tag,
     ),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = [])),
     tags(
         (name = "areas", description = "The administrative hierarchy and grids"),
         (name = "buildings", description = "Buildings (楼栋)"),
@@ -32,10 +39,25 @@ use crate::api;
         (name = "residents", description = "Residents (居民), their moves and history"),
         (name = "organisations", description = "Organisations in the area"),
         (name = "tags", description = "The catalogue of care tags"),
+        (name = "session", description = "Logging in and out"),
+        (name = "accounts", description = "Accounts and API tokens (administrators)"),
+        (name = "audit", description = "The audit log"),
         (name = "system", description = "Health"),
     )
 )]
 struct ApiDoc;
+
+/// Declares the two ways to authenticate: a bearer token, or the session cookie
+/// set by `POST /api/v1/session` (with `X-CSRF-Token` on changes).
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("wangge_session"))));
+    }
+}
 
 /// The document as JSON text (also written by `wangge openapi`).
 pub fn openapi_json() -> String {

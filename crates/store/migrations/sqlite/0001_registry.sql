@@ -72,10 +72,15 @@ CREATE TABLE residents (
     name              TEXT NOT NULL,
     gender            TEXT NOT NULL,
     birth_date        TEXT NOT NULL,
-    id_card           TEXT,
-    id_last4          TEXT,
-    phone             TEXT,
-    phone_last4       TEXT,
+    -- ID card number and phone are protected (store::vault, docs/security.md):
+    -- *_enc holds the value sealed with AES-256-GCM, *_hash blind indexes (keyed
+    -- HMAC) of the whole value and of its last four characters, for search.
+    id_card_enc       TEXT,
+    id_card_hash      TEXT,
+    id_last4_hash     TEXT,
+    phone_enc         TEXT,
+    phone_hash        TEXT,
+    phone_last4_hash  TEXT,
     residence_type    TEXT NOT NULL,
     relation          TEXT NOT NULL,
     political_status  TEXT NOT NULL,
@@ -92,11 +97,12 @@ CREATE TABLE residents (
 -- drop and rebuild them (see store::bulk). Suffix search looks up the last four
 -- digits first and the area second: four digits narrow a city to a few hundred rows,
 -- while an area range scanned first would visit the whole community.
-CREATE UNIQUE INDEX residents_id_card ON residents(id_card);
+CREATE UNIQUE INDEX residents_id_card ON residents(id_card_hash);
 CREATE INDEX residents_household ON residents(household_id);
 CREATE INDEX residents_path_name ON residents(path, name);
-CREATE INDEX residents_phone_last4 ON residents(phone_last4, path);
-CREATE INDEX residents_id_last4 ON residents(id_last4, path);
+CREATE INDEX residents_phone ON residents(phone_hash);
+CREATE INDEX residents_phone_last4 ON residents(phone_last4_hash, path);
+CREATE INDEX residents_id_last4 ON residents(id_last4_hash, path);
 
 -- Care tags (独居老人, 残疾人, …): a catalogue managed by administrators.
 CREATE TABLE tags (
@@ -142,3 +148,12 @@ CREATE TABLE organisations (
     updated_at    BIGINT NOT NULL
 );
 CREATE INDEX organisations_path ON organisations(path, name);
+
+-- The id of the key that seals the protected fields of residents (store::vault), so
+-- that opening the database with another key fails at start (Db::check_key) rather
+-- than at the first person shown. One row: one key at a time.
+CREATE TABLE vault_key (
+    id          SMALLINT PRIMARY KEY CHECK (id = 1),
+    key_id      TEXT NOT NULL,
+    created_at  BIGINT NOT NULL
+);

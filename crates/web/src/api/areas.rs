@@ -8,7 +8,9 @@ use wangge_store::areas::{self, Area, AreaFilter, AreaUpdate, GridPost, NewArea}
 use wangge_store::stats::{self, AreaCounts};
 use wangge_store::{Page, PageRequest, areas as store_areas};
 
-use super::{ApiResult, Id, JsonBody, Params, area_path};
+use super::{ApiResult, Id, JsonBody, Params};
+use crate::audit;
+use crate::auth::{ClientAddress, Principal};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -31,11 +33,11 @@ pub struct AreaQuery {
 /// List areas of the hierarchy (city, district, street, community, grid).
 #[utoipa::path(get, path = "/api/v1/areas", tag = "areas", params(AreaQuery), responses(
     (status = 200, body = Page<Area>), (status = 400, body = ErrorBody)))]
-pub async fn list_areas(State(s): State<AppState>, Params(q): Params<AreaQuery>) -> ApiResult<Page<Area>> {
+pub async fn list_areas(State(s): State<AppState>, p: Principal, Params(q): Params<AreaQuery>) -> ApiResult<Page<Area>> {
     let filter = AreaFilter {
         level: q.level,
         parent_id: q.parent,
-        under_path: area_path(&s.db, q.area.as_deref()).await?,
+        under_path: p.list_path(&s.db, q.area.as_deref()).await?,
         q: q.q,
     };
     Ok(Json(areas::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?))
@@ -46,16 +48,29 @@ pub async fn list_areas(State(s): State<AppState>, Params(q): Params<AreaQuery>)
     (status = 201, body = Area), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_area(
     State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
     JsonBody(new): JsonBody<NewArea>,
 ) -> Result<(StatusCode, Json<Area>), ApiError> {
-    Ok((StatusCode::CREATED, Json(areas::create(&s.db, new).await?)))
+    let area = areas::create(&s.db, new).await?;
+    audit::change(&s.db, &p, &address, "area.create", "area", None, &area, &area.id, &area.path).await?;
+    Ok((StatusCode::CREATED, Json(area)))
+}
+
+/// An area the caller may look at: in scope, or above it (their own street's name).
+async fn visible_area(s: &AppState, p: &Principal, id: &str) -> Result<Area, ApiError> {
+    let area = areas::get(&s.db, id).await?;
+    if !p.is_above_scope(&area.path) {
+        p.check(&area.path)?;
+    }
+    Ok(area)
 }
 
 /// One area.
 #[utoipa::path(get, path = "/api/v1/areas/{id}", tag = "areas", params(("id" = String, Path, description = "Area id")),
     responses((status = 200, body = Area), (status = 404, body = ErrorBody)))]
-pub async fn get_area(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Area> {
-    Ok(Json(areas::get(&s.db, &id).await?))
+pub async fn get_area(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Area> {
+    Ok(Json(visible_area(&s, &p, &id).await?))
 }
 
 /// Rename an area or set its boundary. Codes never change: every record beneath
@@ -73,24 +88,27 @@ pub async fn update_area(
 /// The direct children of an area.
 #[utoipa::path(get, path = "/api/v1/areas/{id}/children", tag = "areas", params(("id" = String, Path, description = "Area id")),
     responses((status = 200, body = Vec<Area>), (status = 404, body = ErrorBody)))]
-pub async fn area_children(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Vec<Area>> {
-    areas::get(&s.db, &id).await?;
-    Ok(Json(areas::children(&s.db, &id).await?))
+pub async fn area_children(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Vec<Area>> {
+    visible_area(&s, &p, &id).await?;
+    let children = areas::children(&s.db, &id).await?;
+    Ok(Json(children.into_iter().filter(|c| p.can_see(&c.path) || p.is_above_scope(&c.path)).collect()))
 }
 
 /// How many grids, buildings, households, residents and organisations lie under an area.
 #[utoipa::path(get, path = "/api/v1/areas/{id}/stats", tag = "areas", params(("id" = String, Path, description = "Area id")),
     responses((status = 200, body = AreaCounts), (status = 404, body = ErrorBody)))]
-pub async fn area_stats(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<AreaCounts> {
+pub async fn area_stats(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<AreaCounts> {
     let area = areas::get(&s.db, &id).await?;
+    p.check(&area.path)?;
     Ok(Json(stats::counts_under(&s.db, &area.path).await?))
 }
 
 /// The "1 + X + N" posts of a grid.
 #[utoipa::path(get, path = "/api/v1/areas/{id}/posts", tag = "areas", params(("id" = String, Path, description = "Grid id")),
     responses((status = 200, body = Vec<GridPost>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn grid_posts(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Vec<GridPost>> {
+pub async fn grid_posts(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Vec<GridPost>> {
     let grid = store_areas::get(&s.db, &id).await?;
+    p.check(&grid.path)?;
     if grid.level != AreaLevel::Grid {
         return Err(ApiError::from(wangge_store::StoreError::Invalid(format!("{} is not a grid", grid.code))));
     }

@@ -7,7 +7,9 @@ use wangge_domain::BuildingKind;
 use wangge_store::buildings::{self, Building, BuildingFilter, BuildingUpdate, NewBuilding};
 use wangge_store::{Page, PageRequest};
 
-use super::{ApiResult, Id, JsonBody, Params, area_path};
+use super::{ApiResult, Id, JsonBody, Params};
+use crate::audit;
+use crate::auth::{ClientAddress, Principal};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -27,9 +29,13 @@ pub struct BuildingQuery {
 /// List buildings.
 #[utoipa::path(get, path = "/api/v1/buildings", tag = "buildings", params(BuildingQuery),
     responses((status = 200, body = Page<Building>), (status = 400, body = ErrorBody)))]
-pub async fn list_buildings(State(s): State<AppState>, Params(q): Params<BuildingQuery>) -> ApiResult<Page<Building>> {
-    let filter =
-        BuildingFilter { under_path: area_path(&s.db, q.area.as_deref()).await?, grid_id: None, kind: q.kind, q: q.q };
+pub async fn list_buildings(
+    State(s): State<AppState>,
+    p: Principal,
+    Params(q): Params<BuildingQuery>,
+) -> ApiResult<Page<Building>> {
+    let under_path = p.list_path(&s.db, q.area.as_deref()).await?;
+    let filter = BuildingFilter { under_path, grid_id: None, kind: q.kind, q: q.q };
     Ok(Json(buildings::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?))
 }
 
@@ -38,16 +44,23 @@ pub async fn list_buildings(State(s): State<AppState>, Params(q): Params<Buildin
     responses((status = 201, body = Building), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_building(
     State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
     JsonBody(new): JsonBody<NewBuilding>,
 ) -> Result<(StatusCode, Json<Building>), ApiError> {
-    Ok((StatusCode::CREATED, Json(buildings::create(&s.db, new).await?)))
+    p.check(&wangge_store::areas::get(&s.db, &new.grid_id).await?.path)?;
+    let b = buildings::create(&s.db, new).await?;
+    audit::change(&s.db, &p, &address, "building.create", "building", None, &b, &b.id, &b.path).await?;
+    Ok((StatusCode::CREATED, Json(b)))
 }
 
 /// One building.
 #[utoipa::path(get, path = "/api/v1/buildings/{id}", tag = "buildings", params(("id" = String, Path, description = "Building id")),
     responses((status = 200, body = Building), (status = 404, body = ErrorBody)))]
-pub async fn get_building(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Building> {
-    Ok(Json(buildings::get(&s.db, &id).await?))
+pub async fn get_building(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Building> {
+    let b = buildings::get(&s.db, &id).await?;
+    p.check(&b.path)?;
+    Ok(Json(b))
 }
 
 /// Change a building's number, address, kind, size or position.
@@ -55,8 +68,14 @@ pub async fn get_building(State(s): State<AppState>, Id(id): Id<String>) -> ApiR
     request_body = BuildingUpdate, responses((status = 200, body = Building), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn update_building(
     State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
     Id(id): Id<String>,
     JsonBody(u): JsonBody<BuildingUpdate>,
 ) -> ApiResult<Building> {
-    Ok(Json(buildings::update(&s.db, &id, u).await?))
+    let before = buildings::get(&s.db, &id).await?;
+    p.check(&before.path)?;
+    let after = buildings::update(&s.db, &id, u).await?;
+    audit::change(&s.db, &p, &address, "building.update", "building", Some(&before), &after, &id, &after.path).await?;
+    Ok(Json(after))
 }

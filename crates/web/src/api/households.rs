@@ -7,7 +7,9 @@ use wangge_domain::Occupancy;
 use wangge_store::households::{self, Household, HouseholdFilter, HouseholdUpdate, NewHousehold};
 use wangge_store::{Page, PageRequest};
 
-use super::{ApiResult, Id, JsonBody, Params, area_path};
+use super::{ApiResult, Id, JsonBody, Params};
+use crate::audit;
+use crate::auth::{ClientAddress, Principal};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -29,10 +31,11 @@ pub struct HouseholdQuery {
     responses((status = 200, body = Page<Household>), (status = 400, body = ErrorBody)))]
 pub async fn list_households(
     State(s): State<AppState>,
+    p: Principal,
     Params(q): Params<HouseholdQuery>,
 ) -> ApiResult<Page<Household>> {
     let filter = HouseholdFilter {
-        under_path: area_path(&s.db, q.area.as_deref()).await?,
+        under_path: p.list_path(&s.db, q.area.as_deref()).await?,
         building_id: q.building,
         occupancy: q.occupancy,
     };
@@ -44,16 +47,23 @@ pub async fn list_households(
     responses((status = 201, body = Household), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_household(
     State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
     JsonBody(new): JsonBody<NewHousehold>,
 ) -> Result<(StatusCode, Json<Household>), ApiError> {
-    Ok((StatusCode::CREATED, Json(households::create(&s.db, new).await?)))
+    p.check(&wangge_store::buildings::get(&s.db, &new.building_id).await?.path)?;
+    let h = households::create(&s.db, new).await?;
+    audit::change(&s.db, &p, &address, "household.create", "household", None, &h, &h.id, &h.path).await?;
+    Ok((StatusCode::CREATED, Json(h)))
 }
 
 /// One household.
 #[utoipa::path(get, path = "/api/v1/households/{id}", tag = "households", params(("id" = String, Path, description = "Household id")),
     responses((status = 200, body = Household), (status = 404, body = ErrorBody)))]
-pub async fn get_household(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Household> {
-    Ok(Json(households::get(&s.db, &id).await?))
+pub async fn get_household(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Household> {
+    let h = households::get(&s.db, &id).await?;
+    p.check(&h.path)?;
+    Ok(Json(h))
 }
 
 /// Change a household's unit, room or occupancy.
@@ -61,8 +71,14 @@ pub async fn get_household(State(s): State<AppState>, Id(id): Id<String>) -> Api
     request_body = HouseholdUpdate, responses((status = 200, body = Household), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn update_household(
     State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
     Id(id): Id<String>,
     JsonBody(u): JsonBody<HouseholdUpdate>,
 ) -> ApiResult<Household> {
-    Ok(Json(households::update(&s.db, &id, u).await?))
+    let before = households::get(&s.db, &id).await?;
+    p.check(&before.path)?;
+    let after = households::update(&s.db, &id, u).await?;
+    audit::change(&s.db, &p, &address, "household.update", "household", Some(&before), &after, &id, &after.path).await?;
+    Ok(Json(after))
 }

@@ -1,14 +1,17 @@
 //! `/api/v1`: the hierarchy and the ledgers as JSON.
 
+mod accounts;
 mod areas;
+mod audit_log;
 mod buildings;
 mod households;
 mod organisations;
 mod residents;
+mod session;
 mod tags;
 
 use axum::extract::{FromRequest, FromRequestParts, State};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -17,15 +20,29 @@ use wangge_store::areas::Area;
 
 use crate::{ApiError, AppState};
 
+pub(crate) use accounts::*;
 pub(crate) use areas::*;
+pub(crate) use audit_log::*;
 pub(crate) use buildings::*;
 pub(crate) use households::*;
 pub(crate) use organisations::*;
 pub(crate) use residents::*;
+pub(crate) use session::*;
 pub(crate) use tags::*;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/session", post(login).delete(logout))
+        .route("/me", get(me))
+        .route("/me/password", post(change_password))
+        .route("/accounts", get(list_accounts).post(create_account))
+        .route("/accounts/{id}/disable", post(disable_account))
+        .route("/accounts/{id}/enable", post(enable_account))
+        .route("/accounts/{id}/reset-password", post(reset_password))
+        .route("/tokens", get(list_tokens).post(issue_token))
+        .route("/tokens/{id}", delete(revoke_token))
+        .route("/audit", get(search_audit))
+        .route("/audit/export", get(export_audit))
         .route("/areas", get(list_areas).post(create_area))
         .route("/areas/{id}", get(get_area).patch(update_area))
         .route("/areas/{id}/children", get(area_children))
@@ -41,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/residents/{id}/move-out", post(move_out))
         .route("/residents/{id}/move-in", post(move_in))
         .route("/residents/{id}/move-house", post(move_house))
+        .route("/residents/{id}/reveal", post(reveal))
         .route("/organisations", get(list_organisations).post(create_organisation))
         .route("/organisations/{id}", get(get_organisation).patch(update_organisation))
         .route("/tags", get(list_tags).post(create_tag))

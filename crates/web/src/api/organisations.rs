@@ -7,7 +7,9 @@ use wangge_domain::OrganisationKind;
 use wangge_store::organisations::{self, NewOrganisation, Organisation, OrganisationFilter, OrganisationUpdate};
 use wangge_store::{Page, PageRequest};
 
-use super::{ApiResult, Id, JsonBody, Params, area_path};
+use super::{ApiResult, Id, JsonBody, Params};
+use crate::audit;
+use crate::auth::{ClientAddress, Principal};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -29,9 +31,10 @@ pub struct OrganisationQuery {
     responses((status = 200, body = Page<Organisation>), (status = 400, body = ErrorBody)))]
 pub async fn list_organisations(
     State(s): State<AppState>,
+    p: Principal,
     Params(q): Params<OrganisationQuery>,
 ) -> ApiResult<Page<Organisation>> {
-    let filter = OrganisationFilter { under_path: area_path(&s.db, q.area.as_deref()).await?, kind: q.kind, q: q.q };
+    let filter = OrganisationFilter { under_path: p.list_path(&s.db, q.area.as_deref()).await?, kind: q.kind, q: q.q };
     Ok(Json(organisations::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?))
 }
 
@@ -40,16 +43,23 @@ pub async fn list_organisations(
     responses((status = 201, body = Organisation), (status = 422, body = ErrorBody)))]
 pub async fn create_organisation(
     State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
     JsonBody(new): JsonBody<NewOrganisation>,
 ) -> Result<(StatusCode, Json<Organisation>), ApiError> {
-    Ok((StatusCode::CREATED, Json(organisations::create(&s.db, new).await?)))
+    p.check(&wangge_store::areas::get(&s.db, &new.grid_id).await?.path)?;
+    let o = organisations::create(&s.db, new).await?;
+    audit::change(&s.db, &p, &address, "organisation.create", "organisation", None, &o, &o.id, &o.path).await?;
+    Ok((StatusCode::CREATED, Json(o)))
 }
 
 /// One organisation.
 #[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "organisations", params(("id" = String, Path, description = "Organisation id")),
     responses((status = 200, body = Organisation), (status = 404, body = ErrorBody)))]
-pub async fn get_organisation(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Organisation> {
-    Ok(Json(organisations::get(&s.db, &id).await?))
+pub async fn get_organisation(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Organisation> {
+    let o = organisations::get(&s.db, &id).await?;
+    p.check(&o.path)?;
+    Ok(Json(o))
 }
 
 /// Change an organisation, or move it to another grid.
@@ -57,8 +67,18 @@ pub async fn get_organisation(State(s): State<AppState>, Id(id): Id<String>) -> 
     request_body = OrganisationUpdate, responses((status = 200, body = Organisation), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_organisation(
     State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
     Id(id): Id<String>,
     JsonBody(u): JsonBody<OrganisationUpdate>,
 ) -> ApiResult<Organisation> {
-    Ok(Json(organisations::update(&s.db, &id, u).await?))
+    let before = organisations::get(&s.db, &id).await?;
+    p.check(&before.path)?;
+    if let Some(grid_id) = &u.grid_id {
+        p.check(&wangge_store::areas::get(&s.db, grid_id).await?.path)?;
+    }
+    let after = organisations::update(&s.db, &id, u).await?;
+    audit::change(&s.db, &p, &address, "organisation.update", "organisation", Some(&before), &after, &id, &after.path)
+        .await?;
+    Ok(Json(after))
 }

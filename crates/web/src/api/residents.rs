@@ -4,10 +4,16 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use wangge_domain::ResidentStatus;
-use wangge_store::residents::{self, Move, NewResident, Resident, ResidentEvent, ResidentFilter, ResidentUpdate};
+use serde::Serialize;
+use utoipa::ToSchema;
+use wangge_store::residents::{
+    self, Move, NewResident, Resident, ResidentEvent, ResidentFilter, ResidentUpdate, RevealField,
+};
 use wangge_store::{Page, PageRequest};
 
-use super::{ApiResult, Id, JsonBody, Params, area_path};
+use super::{ApiResult, Id, JsonBody, Params};
+use crate::audit::{self, Event};
+use crate::auth::{ClientAddress, Principal};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -41,9 +47,13 @@ fn status_filter(status: Option<&str>) -> Result<Option<ResidentStatus>, ApiErro
 /// List and search residents.
 #[utoipa::path(get, path = "/api/v1/residents", tag = "residents", params(ResidentQuery),
     responses((status = 200, body = Page<Resident>), (status = 400, body = ErrorBody)))]
-pub async fn list_residents(State(s): State<AppState>, Params(q): Params<ResidentQuery>) -> ApiResult<Page<Resident>> {
+pub async fn list_residents(
+    State(s): State<AppState>,
+    p: Principal,
+    Params(q): Params<ResidentQuery>,
+) -> ApiResult<Page<Resident>> {
     let filter = ResidentFilter {
-        under_path: area_path(&s.db, q.area.as_deref()).await?,
+        under_path: p.list_path(&s.db, q.area.as_deref()).await?,
         household_id: q.household,
         status: status_filter(q.status.as_deref())?,
         tag: q.tag,
@@ -57,16 +67,28 @@ pub async fn list_residents(State(s): State<AppState>, Params(q): Params<Residen
     responses((status = 201, body = Resident), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_resident(
     State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
     JsonBody(new): JsonBody<NewResident>,
 ) -> Result<(StatusCode, Json<Resident>), ApiError> {
-    Ok((StatusCode::CREATED, Json(residents::create(&s.db, new).await?)))
+    p.check(&wangge_store::households::get(&s.db, &new.household_id).await?.path)?;
+    let r = residents::create(&s.db, new).await?;
+    audit::change(&s.db, &p, &address, "resident.create", "resident", None, &r, &r.id, &r.path).await?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
+/// The resident, if the caller's scope covers where they live (or last lived).
+async fn in_scope(s: &AppState, p: &Principal, id: &str) -> Result<Resident, ApiError> {
+    let r = residents::get(&s.db, id).await?;
+    p.check(&r.path)?;
+    Ok(r)
 }
 
 /// One resident, whatever their status.
 #[utoipa::path(get, path = "/api/v1/residents/{id}", tag = "residents", params(("id" = String, Path, description = "Resident id")),
     responses((status = 200, body = Resident), (status = 404, body = ErrorBody)))]
-pub async fn get_resident(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Resident> {
-    Ok(Json(residents::get(&s.db, &id).await?))
+pub async fn get_resident(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Resident> {
+    Ok(Json(in_scope(&s, &p, &id).await?))
 }
 
 /// Correct or complete a person's facts.
@@ -75,17 +97,39 @@ pub async fn get_resident(State(s): State<AppState>, Id(id): Id<String>) -> ApiR
     responses((status = 200, body = Resident), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_resident(
     State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
     Id(id): Id<String>,
     JsonBody(u): JsonBody<ResidentUpdate>,
 ) -> ApiResult<Resident> {
-    Ok(Json(residents::update(&s.db, &id, u).await?))
+    let before = in_scope(&s, &p, &id).await?;
+    let after = residents::update(&s.db, &id, u).await?;
+    audit::change(&s.db, &p, &address, "resident.update", "resident", Some(&before), &after, &id, &after.path).await?;
+    Ok(Json(after))
 }
 
 /// Moves in, moves out, moves of house and corrections, oldest first.
 #[utoipa::path(get, path = "/api/v1/residents/{id}/history", tag = "residents", params(("id" = String, Path, description = "Resident id")),
     responses((status = 200, body = Vec<ResidentEvent>), (status = 404, body = ErrorBody)))]
-pub async fn resident_history(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Vec<ResidentEvent>> {
+pub async fn resident_history(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Vec<ResidentEvent>> {
+    in_scope(&s, &p, &id).await?;
     Ok(Json(residents::history(&s.db, &id).await?))
+}
+
+/// Checks scope on both ends of a move, runs it, and audits it.
+async fn relocate(s: &AppState, p: &Principal, address: &ClientAddress, id: &str, m: Move, kind: &str) -> ApiResult<Resident> {
+    let before = in_scope(s, p, id).await?;
+    if let Some(target) = &m.household_id {
+        p.check(&wangge_store::households::get(&s.db, target).await?.path)?;
+    }
+    let after = match kind {
+        "move_out" => residents::move_out(&s.db, id, m).await?,
+        "move_in" => residents::move_in(&s.db, id, m).await?,
+        _ => residents::move_house(&s.db, id, m).await?,
+    };
+    let action = format!("resident.{kind}");
+    audit::change(&s.db, p, address, &action, "resident", Some(&before), &after, id, &before.path).await?;
+    Ok(Json(after))
 }
 
 /// Record that a person moved out. The record and its history stay.
@@ -93,10 +137,12 @@ pub async fn resident_history(State(s): State<AppState>, Id(id): Id<String>) -> 
     request_body = Move, responses((status = 200, body = Resident), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn move_out(
     State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
     Id(id): Id<String>,
     JsonBody(m): JsonBody<Move>,
 ) -> ApiResult<Resident> {
-    Ok(Json(residents::move_out(&s.db, &id, m).await?))
+    relocate(&s, &p, &address, &id, m, "move_out").await
 }
 
 /// Record that a person who had moved out moved back in, into `household_id`.
@@ -104,10 +150,12 @@ pub async fn move_out(
     request_body = Move, responses((status = 200, body = Resident), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn move_in(
     State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
     Id(id): Id<String>,
     JsonBody(m): JsonBody<Move>,
 ) -> ApiResult<Resident> {
-    Ok(Json(residents::move_in(&s.db, &id, m).await?))
+    relocate(&s, &p, &address, &id, m, "move_in").await
 }
 
 /// Record that a person moved to another household (`household_id`).
@@ -115,8 +163,52 @@ pub async fn move_in(
     request_body = Move, responses((status = 200, body = Resident), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn move_house(
     State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
     Id(id): Id<String>,
     JsonBody(m): JsonBody<Move>,
 ) -> ApiResult<Resident> {
-    Ok(Json(residents::move_house(&s.db, &id, m).await?))
+    relocate(&s, &p, &address, &id, m, "move_house").await
+}
+
+#[derive(Debug, serde::Deserialize, ToSchema)]
+pub struct RevealRequest {
+    /// `id_card` or `phone`.
+    pub field: String,
+    /// Why the full value is needed (kept in the audit log), e.g. "回访核实身份".
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Revealed {
+    pub field: String,
+    /// The full value, or null when none is recorded.
+    pub value: Option<String>,
+}
+
+/// Show one protected value in full, for a stated reason. Every reveal is audited.
+#[utoipa::path(post, path = "/api/v1/residents/{id}/reveal", tag = "residents", params(("id" = String, Path, description = "Resident id")),
+    request_body = RevealRequest, responses((status = 200, body = Revealed), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reveal(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Id(id): Id<String>,
+    JsonBody(req): JsonBody<RevealRequest>,
+) -> ApiResult<Revealed> {
+    let field = match req.field.as_str() {
+        "id_card" => RevealField::IdCard,
+        "phone" => RevealField::Phone,
+        other => return Err(ApiError::bad_request(format!("field must be id_card or phone, not '{other}'"))),
+    };
+    let reason = req.reason.trim();
+    if reason.chars().count() < 2 {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "say why you need the full value (reason)"));
+    }
+    let r = in_scope(&s, &p, &id).await?;
+    let value = residents::reveal(&s.db, &id, field).await?;
+    let action = format!("reveal.{}", req.field);
+    let event = Event { action: &action, target_kind: Some("resident"), target_id: Some(&id), path: Some(&r.path), reason: Some(reason), ..Default::default() };
+    audit::log(&s.db, Some(&p), None, &address, event).await?;
+    Ok(Json(Revealed { field: req.field, value }))
 }

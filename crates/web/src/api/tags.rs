@@ -4,6 +4,8 @@ use axum::http::StatusCode;
 use wangge_store::tags::{self, NewTag, Tag};
 
 use super::{ApiResult, JsonBody};
+use crate::audit::{self, Event};
+use crate::auth::{ClientAddress, Principal};
 use crate::error::ErrorBody;
 use crate::{ApiError, AppState};
 
@@ -18,7 +20,13 @@ pub async fn list_tags(State(s): State<AppState>) -> ApiResult<Vec<Tag>> {
     responses((status = 201, body = Tag), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_tag(
     State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
     JsonBody(new): JsonBody<NewTag>,
 ) -> Result<(StatusCode, Json<Tag>), ApiError> {
-    Ok((StatusCode::CREATED, Json(tags::create(&s.db, new).await?)))
+    let tag = tags::create(&s.db, new).await?;
+    let after = audit::json(&tag);
+    let event = Event { action: "tag.create", target_kind: Some("tag"), target_id: Some(&tag.id), after, ..Default::default() };
+    audit::log(&s.db, Some(&p), None, &address, event).await?;
+    Ok((StatusCode::CREATED, Json(tag)))
 }

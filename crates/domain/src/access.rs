@@ -1,0 +1,155 @@
+//! The permission matrix: which role may do what. Scope (where) is checked apart
+//! from this, against the hierarchy path of the record; this table says only what.
+//!
+//! It is the one place the rules live: the web layer maps every route to an
+//! [`Action`] and asks [`Role::may`]; docs/security.md shows the same table, and a
+//! test keeps the two equal.
+
+use crate::Role;
+
+/// Everything a route can do, named by what it touches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// The hierarchy: areas, grids and their posts.
+    ViewAreas,
+    ManageAreas,
+    /// Figures (counts) of an area: what officials above the community see.
+    ViewFigures,
+    ViewBuildings,
+    EditBuildings,
+    /// Residents by name, households, organisations, history.
+    ViewRegistry,
+    EditRegistry,
+    /// Show one ID card number or phone in full, with a stated reason.
+    RevealPersonal,
+    /// Care tags that reveal health, disability, income or legal status.
+    ViewSensitiveTags,
+    ImportExport,
+    ManageTags,
+    ManageAccounts,
+    ViewAudit,
+}
+
+impl Action {
+    pub const ALL: [Action; 13] = [
+        Action::ViewAreas,
+        Action::ManageAreas,
+        Action::ViewFigures,
+        Action::ViewBuildings,
+        Action::EditBuildings,
+        Action::ViewRegistry,
+        Action::EditRegistry,
+        Action::RevealPersonal,
+        Action::ViewSensitiveTags,
+        Action::ImportExport,
+        Action::ManageTags,
+        Action::ManageAccounts,
+        Action::ViewAudit,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::ViewAreas => "view_areas",
+            Action::ManageAreas => "manage_areas",
+            Action::ViewFigures => "view_figures",
+            Action::ViewBuildings => "view_buildings",
+            Action::EditBuildings => "edit_buildings",
+            Action::ViewRegistry => "view_registry",
+            Action::EditRegistry => "edit_registry",
+            Action::RevealPersonal => "reveal_personal",
+            Action::ViewSensitiveTags => "view_sensitive_tags",
+            Action::ImportExport => "import_export",
+            Action::ManageTags => "manage_tags",
+            Action::ManageAccounts => "manage_accounts",
+            Action::ViewAudit => "view_audit",
+        }
+    }
+}
+
+impl Role {
+    /// Whether this role may take `action` at all (within its scope).
+    pub fn may(self, action: Action) -> bool {
+        use Action::*;
+        use Role::*;
+        match self {
+            // Administers the platform; reads no one's personal data.
+            PlatformAdmin => matches!(
+                action,
+                ViewAreas | ManageAreas | ViewFigures | ViewBuildings | ManageTags | ManageAccounts | ViewAudit
+            ),
+            // Above the community: figures, not names.
+            CityOfficial | DistrictOfficial | StreetOfficial | PartySecretary => {
+                matches!(action, ViewAreas | ViewFigures)
+            }
+            CommunitySecretary => !matches!(action, ManageAreas | ManageTags | ManageAccounts),
+            CommunityStaff => !matches!(action, ManageAreas | ManageTags | ManageAccounts | ViewAudit),
+            GridLeader | GridMember => matches!(
+                action,
+                ViewAreas
+                    | ViewFigures
+                    | ViewBuildings
+                    | EditBuildings
+                    | ViewRegistry
+                    | EditRegistry
+                    | RevealPersonal
+                    | ViewSensitiveTags
+            ),
+            // The auxiliary network reports problems; it knows its buildings, not the roll.
+            Auxiliary => matches!(action, ViewAreas | ViewBuildings),
+            // Residents reach only their own household, through the portal.
+            Resident => false,
+        }
+    }
+
+    /// Roles that work inside one grid or community, as opposed to officials.
+    pub fn is_staff(self) -> bool {
+        !matches!(self, Role::Resident)
+    }
+}
+
+/// The matrix as a Markdown table, for docs/security.md.
+pub fn matrix_markdown() -> String {
+    use crate::Vocabulary;
+    let mut out = String::from("| role |");
+    for action in Action::ALL {
+        out.push_str(&format!(" {} |", action.as_str()));
+    }
+    out.push_str("\n| --- |");
+    out.push_str(&" :-: |".repeat(Action::ALL.len()));
+    out.push('\n');
+    for &role in Role::all() {
+        out.push_str(&format!("| {} ({}) |", role.code(), role.label_zh()));
+        for action in Action::ALL {
+            out.push_str(if role.may(action) { " ✓ |" } else { " |" });
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn officials_see_figures_not_names() {
+        for role in [Role::CityOfficial, Role::DistrictOfficial, Role::StreetOfficial] {
+            assert!(role.may(Action::ViewFigures));
+            assert!(!role.may(Action::ViewRegistry));
+            assert!(!role.may(Action::RevealPersonal));
+        }
+        assert!(!Role::PlatformAdmin.may(Action::ViewRegistry), "administrators do not read the roll");
+        assert!(Role::GridMember.may(Action::RevealPersonal));
+        assert!(!Role::Resident.may(Action::ViewAreas));
+    }
+
+    #[test]
+    fn the_documented_matrix_is_the_enforced_one() {
+        let doc = include_str!("../../../docs/security.md");
+        assert!(
+            doc.contains(&matrix_markdown()),
+            "docs/security.md must contain the permission matrix exactly as `wangge_domain::matrix_markdown()` prints it:\n{}",
+            matrix_markdown()
+        );
+    }
+}

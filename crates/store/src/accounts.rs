@@ -1,0 +1,357 @@
+//! Accounts (people who log in), their scopes, and API tokens.
+//!
+//! Passwords are hashed with Argon2id; tokens and session secrets are random and
+//! stored only as SHA-256 hashes, so a leaked database opens nothing.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use utoipa::ToSchema;
+use wangge_domain::{Role, Vocabulary, new_id, now_millis};
+
+use crate::areas::{self, Area};
+use crate::{Db, StoreError, StoreResult};
+
+/// A scope: a node of the hierarchy whose subtree an account may see.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Scope {
+    #[schema(format = Uuid)]
+    pub area_id: String,
+    pub code: String,
+    pub name: String,
+    pub path: String,
+}
+
+impl From<Area> for Scope {
+    fn from(a: Area) -> Self {
+        Self { area_id: a.id, code: a.code, name: a.name, path: a.path }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Account {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub must_change_password: bool,
+    pub disabled: bool,
+    pub household_id: Option<String>,
+    pub scopes: Vec<Scope>,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Area ids or codes the account may see (its subtrees).
+    pub scopes: Vec<String>,
+    /// The first password; the person must change it at first login.
+    pub password: String,
+}
+
+/// Passwords must be at least this long; length beats composition rules.
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+pub fn check_password_strength(password: &str) -> StoreResult<()> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(StoreError::Invalid(format!("a password needs at least {MIN_PASSWORD_LEN} characters")));
+    }
+    Ok(())
+}
+
+pub fn hash_password(password: &str) -> StoreResult<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    let salt = SaltString::encode_b64(&bytes).map_err(|e| StoreError::Invalid(format!("salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Invalid(format!("cannot hash password: {e}")))
+}
+
+/// Checks a password against a stored hash in constant time for equal lengths.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// A hash to verify against when the account does not exist, so that a wrong user
+/// name costs the same time as a wrong password and timing reveals nothing.
+pub fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("not-a-real-password").expect("hashing works"))
+}
+
+/// 32 random bytes as hex: session secrets and API tokens.
+pub fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What is stored for a secret: its SHA-256, hex.
+pub fn secret_hash(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn role_of(row: &AnyRow) -> StoreResult<Role> {
+    let code: String = row.try_get("role")?;
+    Role::from_code(&code).ok_or_else(|| StoreError::Invalid(format!("unknown role {code}")))
+}
+
+async fn account_from_row(db: &Db, row: &AnyRow) -> StoreResult<Account> {
+    let id: String = row.try_get("id")?;
+    Ok(Account {
+        scopes: scopes_of(db, &id).await?,
+        id,
+        username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        role: role_of(row)?,
+        must_change_password: row.try_get::<i16, _>("must_change_password")? != 0,
+        disabled: row.try_get::<i16, _>("disabled")? != 0,
+        household_id: row.try_get("household_id")?,
+    })
+}
+
+const COLUMNS: &str = "id, username, display_name, role, must_change_password, disabled, household_id";
+
+pub async fn scopes_of(db: &Db, account_id: &str) -> StoreResult<Vec<Scope>> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.code, a.name, a.path FROM account_scopes s JOIN areas a ON a.id = s.area_id
+         WHERE s.account_id = $1 ORDER BY a.path",
+    )
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Scope { area_id: r.try_get("id")?, code: r.try_get("code")?, name: r.try_get("name")?, path: r.try_get("path")? })
+        })
+        .collect()
+}
+
+pub async fn get(db: &Db, id: &str) -> StoreResult<Account> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?;
+    account_from_row(db, &row.ok_or_else(|| StoreError::not_found("account", id))?).await
+}
+
+pub async fn get_by_username(db: &Db, username: &str) -> StoreResult<Account> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE username = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(username.trim()).fetch_optional(&db.pool).await?;
+    account_from_row(db, &row.ok_or_else(|| StoreError::not_found("account", username))?).await
+}
+
+pub async fn list(db: &Db) -> StoreResult<Vec<Account>> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts ORDER BY username");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&db.pool).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(account_from_row(db, row).await?);
+    }
+    Ok(out)
+}
+
+/// Resolves area ids or codes to areas.
+pub async fn resolve_areas(db: &Db, refs: &[String]) -> StoreResult<Vec<Area>> {
+    let mut out = Vec::new();
+    for r in refs.iter().map(|r| r.trim()).filter(|r| !r.is_empty()) {
+        let area = if r.bytes().all(|b| b.is_ascii_digit()) { areas::get_by_code(db, r).await? } else { areas::get(db, r).await? };
+        out.push(area);
+    }
+    Ok(out)
+}
+
+fn check_username(username: &str) -> StoreResult<String> {
+    let name = username.trim().to_lowercase();
+    let ok = (3..=40).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.'));
+    if !ok {
+        return Err(StoreError::Invalid(format!(
+            "user name '{username}' must be 3–40 lower-case letters, digits, '.', '_' or '-'"
+        )));
+    }
+    Ok(name)
+}
+
+pub async fn create(db: &Db, new: NewAccount) -> StoreResult<Account> {
+    let username = check_username(&new.username)?;
+    check_password_strength(&new.password)?;
+    let scopes = resolve_areas(db, &new.scopes).await?;
+    // Administrators work across the deployment; everyone else sees only their subtrees.
+    if scopes.is_empty() && !matches!(new.role, Role::Resident | Role::PlatformAdmin) {
+        return Err(StoreError::Invalid("a staff account needs at least one scope (an area id or code)".into()));
+    }
+    let id = new_id();
+    let now = now_millis();
+    let mut tx = db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO accounts (id, username, display_name, password_hash, role, must_change_password, disabled,
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, 0, $6, $7)",
+    )
+    .bind(&id)
+    .bind(&username)
+    .bind(new.display_name.trim())
+    .bind(hash_password(&new.password)?)
+    .bind(new.role.code())
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| StoreError::on_unique(e, || format!("the user name {username} is taken")))?;
+    for area in &scopes {
+        sqlx::query("INSERT INTO account_scopes (account_id, area_id) VALUES ($1, $2)")
+            .bind(&id)
+            .bind(&area.id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    get(db, &id).await
+}
+
+/// The stored hash of an active account, for login.
+pub async fn credentials(db: &Db, username: &str) -> StoreResult<Option<(String, String)>> {
+    let row = sqlx::query("SELECT id, password_hash FROM accounts WHERE username = $1 AND disabled = 0")
+        .bind(username.trim().to_lowercase())
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("password_hash")?))).transpose()
+}
+
+pub async fn set_password(db: &Db, id: &str, password: &str, must_change: bool) -> StoreResult<()> {
+    check_password_strength(password)?;
+    let done = sqlx::query("UPDATE accounts SET password_hash = $1, must_change_password = $2, updated_at = $3 WHERE id = $4")
+        .bind(hash_password(password)?)
+        .bind(i16::from(must_change))
+        .bind(now_millis())
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::not_found("account", id));
+    }
+    Ok(())
+}
+
+pub async fn set_disabled(db: &Db, id: &str, disabled: bool) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE accounts SET disabled = $1, updated_at = $2 WHERE id = $3")
+        .bind(i16::from(disabled))
+        .bind(now_millis())
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::not_found("account", id));
+    }
+    if disabled {
+        crate::sessions::revoke_all(db, id).await?;
+    }
+    Ok(())
+}
+
+// ---- API tokens -------------------------------------------------------------------
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ApiToken {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub scope: Scope,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct NewApiToken {
+    pub name: String,
+    pub role: Role,
+    /// Area id or code.
+    pub scope: String,
+    /// Days until it expires; none for no expiry.
+    pub expires_in_days: Option<u32>,
+}
+
+/// Issues a token; the secret is returned once and stored only as a hash.
+pub async fn issue_token(db: &Db, new: NewApiToken, created_by: Option<&str>) -> StoreResult<(ApiToken, String)> {
+    if new.role == Role::Resident {
+        return Err(StoreError::Invalid("API tokens are for staff roles".into()));
+    }
+    let area = resolve_areas(db, std::slice::from_ref(&new.scope)).await?.pop().ok_or_else(|| {
+        StoreError::Invalid("a token needs a scope (an area id or code)".into())
+    })?;
+    let secret = format!("wgt_{}", random_secret());
+    let now = now_millis();
+    let expires_at = new.expires_in_days.map(|d| now + i64::from(d) * 86_400_000);
+    let token = ApiToken {
+        id: new_id(),
+        name: new.name.trim().to_owned(),
+        role: new.role,
+        scope: area.clone().into(),
+        created_at: now,
+        expires_at,
+        revoked_at: None,
+    };
+    sqlx::query(
+        "INSERT INTO api_tokens (id, token_hash, name, role, area_id, created_by, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&token.id)
+    .bind(secret_hash(&secret))
+    .bind(&token.name)
+    .bind(token.role.code())
+    .bind(&area.id)
+    .bind(created_by)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&db.pool)
+    .await?;
+    Ok((token, secret))
+}
+
+pub async fn revoke_token(db: &Db, id: &str) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now_millis())
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::not_found("active API token", id));
+    }
+    Ok(())
+}
+
+const TOKEN_SELECT: &str = "SELECT t.id, t.name, t.role, t.created_at, t.expires_at, t.revoked_at,
+    a.id AS area_id, a.code, a.name AS area_name, a.path FROM api_tokens t JOIN areas a ON a.id = t.area_id";
+
+fn token_from_row(r: &AnyRow) -> StoreResult<ApiToken> {
+    Ok(ApiToken {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        role: role_of(r)?,
+        scope: Scope { area_id: r.try_get("area_id")?, code: r.try_get("code")?, name: r.try_get("area_name")?, path: r.try_get("path")? },
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+    })
+}
+
+pub async fn list_tokens(db: &Db) -> StoreResult<Vec<ApiToken>> {
+    let sql = format!("{TOKEN_SELECT} ORDER BY t.created_at DESC");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&db.pool).await?;
+    rows.iter().map(token_from_row).collect()
+}
+
+/// The live token with this secret, if any.
+pub async fn token_by_secret(db: &Db, secret: &str) -> StoreResult<Option<ApiToken>> {
+    let sql = format!("{TOKEN_SELECT} WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(secret_hash(secret)).bind(now_millis()).fetch_optional(&db.pool).await?;
+    row.as_ref().map(token_from_row).transpose()
+}

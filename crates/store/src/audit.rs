@@ -1,0 +1,126 @@
+//! The audit log: who did what, when, from where, to which record, and why.
+//! Append-only: nothing in the application updates or deletes an entry.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use utoipa::ToSchema;
+use wangge_domain::{new_id, now_millis};
+
+use crate::conditions::Conditions;
+use crate::{Db, Page, PageRequest, StoreResult};
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct Entry {
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Unix milliseconds.
+    pub at: i64,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    pub address: Option<String>,
+    /// e.g. `login`, `login_failed`, `reveal`, `export`, `import`, `resident.update`, `account.create`.
+    pub action: String,
+    pub target_kind: Option<String>,
+    pub target_id: Option<String>,
+    /// The hierarchy path of the target: the log is scoped like the data.
+    pub path: Option<String>,
+    pub reason: Option<String>,
+    /// JSON of the record before and after a change.
+    pub before: Option<String>,
+    pub after: Option<String>,
+    /// `ok`, `denied` or `failed`.
+    pub outcome: String,
+}
+
+pub async fn record(db: &Db, mut e: Entry) -> StoreResult<()> {
+    e.id = new_id();
+    e.at = now_millis();
+    if e.outcome.is_empty() {
+        e.outcome = "ok".into();
+    }
+    sqlx::query(
+        "INSERT INTO audit_log (id, at, actor_id, actor_name, address, action, target_kind, target_id, path, reason,
+         before, after, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(&e.id)
+    .bind(e.at)
+    .bind(&e.actor_id)
+    .bind(&e.actor_name)
+    .bind(&e.address)
+    .bind(&e.action)
+    .bind(&e.target_kind)
+    .bind(&e.target_id)
+    .bind(&e.path)
+    .bind(&e.reason)
+    .bind(&e.before)
+    .bind(&e.after)
+    .bind(&e.outcome)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// Entries about records under these paths (any of them), plus the entries
+    /// of `actor_ids`. `None` means the whole log (platform administrators).
+    pub under_paths: Option<Vec<String>>,
+    pub action: Option<String>,
+    pub actor_name: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+fn from_row(r: &AnyRow) -> StoreResult<Entry> {
+    Ok(Entry {
+        id: r.try_get("id")?,
+        at: r.try_get("at")?,
+        actor_id: r.try_get("actor_id")?,
+        actor_name: r.try_get("actor_name")?,
+        address: r.try_get("address")?,
+        action: r.try_get("action")?,
+        target_kind: r.try_get("target_kind")?,
+        target_id: r.try_get("target_id")?,
+        path: r.try_get("path")?,
+        reason: r.try_get("reason")?,
+        before: r.try_get("before")?,
+        after: r.try_get("after")?,
+        outcome: r.try_get("outcome")?,
+    })
+}
+
+pub async fn search(db: &Db, filter: &AuditFilter, page: PageRequest) -> StoreResult<Page<Entry>> {
+    let mut c = Conditions::default();
+    if let Some(paths) = &filter.under_paths {
+        let mut any = Vec::new();
+        for p in paths {
+            let (lo, hi) = crate::subtree_bounds(p);
+            let (lo, hi) = (c.text(lo), c.text(hi));
+            any.push(format!("(path >= {lo} AND path < {hi})"));
+        }
+        c.push(if any.is_empty() { "1 = 0".into() } else { format!("({})", any.join(" OR ")) });
+    }
+    if let Some(action) = filter.action.as_deref().filter(|a| !a.is_empty()) {
+        let p = c.text(action);
+        c.push(format!("action = {p}"));
+    }
+    if let Some(actor) = filter.actor_name.as_deref().filter(|a| !a.is_empty()) {
+        let p = c.text(actor);
+        c.push(format!("actor_name = {p}"));
+    }
+    if let Some(since) = filter.since {
+        let p = c.text(since.to_string());
+        c.push(format!("at >= CAST({p} AS BIGINT)"));
+    }
+    if let Some(until) = filter.until {
+        let p = c.text(until.to_string());
+        c.push(format!("at < CAST({p} AS BIGINT)"));
+    }
+    let w = c.where_clause();
+    let total = c.scalar(format!("SELECT COUNT(*) FROM audit_log {w}")).fetch_one(&db.pool).await?;
+    let sql = format!("SELECT * FROM audit_log {w} ORDER BY at DESC, id DESC LIMIT {} OFFSET {}", page.limit(), page.offset());
+    let rows = c.query(sql).fetch_all(&db.pool).await?;
+    let items = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::new(items, page, total))
+}

@@ -1,0 +1,134 @@
+//! Login sessions and login throttling, in the database so that any app server
+//! behind the same database can serve any request.
+
+use sqlx::Row;
+use wangge_domain::now_millis;
+
+use crate::accounts::{random_secret, secret_hash};
+use crate::{Db, StoreResult};
+
+/// A session ends after this long without a request…
+pub const IDLE_TIMEOUT_MS: i64 = 30 * 60 * 1000;
+/// …and after this long in any case.
+pub const ABSOLUTE_TIMEOUT_MS: i64 = 12 * 60 * 60 * 1000;
+
+/// Failed logins allowed per account name within the window, then it is locked…
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+/// …and per address, across all names (a password-spraying client).
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+pub struct NewSession {
+    /// Goes into the cookie; never stored.
+    pub secret: String,
+    pub csrf_token: String,
+}
+
+pub async fn create(db: &Db, account_id: &str, address: Option<&str>) -> StoreResult<NewSession> {
+    let secret = random_secret();
+    let csrf_token = random_secret();
+    let now = now_millis();
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, account_id, csrf_token, created_at, last_seen_at, expires_at, revoked, address)
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
+    )
+    .bind(secret_hash(&secret))
+    .bind(account_id)
+    .bind(&csrf_token)
+    .bind(now)
+    .bind(now)
+    .bind(now + ABSOLUTE_TIMEOUT_MS)
+    .bind(address)
+    .execute(&db.pool)
+    .await?;
+    Ok(NewSession { secret, csrf_token })
+}
+
+/// A live session found by its cookie secret.
+pub struct Live {
+    pub account_id: String,
+    pub csrf_token: String,
+}
+
+/// Looks the session up and extends its idle timer; `None` when it is unknown,
+/// revoked, idle too long or past its absolute end.
+pub async fn touch(db: &Db, secret: &str) -> StoreResult<Option<Live>> {
+    let now = now_millis();
+    let hash = secret_hash(secret);
+    let row = sqlx::query(
+        "SELECT s.account_id, s.csrf_token FROM sessions s JOIN accounts a ON a.id = s.account_id
+         WHERE s.id_hash = $1 AND s.revoked = 0 AND s.expires_at > $2 AND s.last_seen_at > $3 AND a.disabled = 0",
+    )
+    .bind(&hash)
+    .bind(now)
+    .bind(now - IDLE_TIMEOUT_MS)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2").bind(now).bind(&hash).execute(&db.pool).await?;
+    Ok(Some(Live { account_id: row.try_get("account_id")?, csrf_token: row.try_get("csrf_token")? }))
+}
+
+pub async fn revoke(db: &Db, secret: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE sessions SET revoked = 1 WHERE id_hash = $1").bind(secret_hash(secret)).execute(&db.pool).await?;
+    Ok(())
+}
+
+pub async fn revoke_all(db: &Db, account_id: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE sessions SET revoked = 1 WHERE account_id = $1").bind(account_id).execute(&db.pool).await?;
+    Ok(())
+}
+
+/// Moves a session's clock back, for tests of expiry.
+pub async fn age(db: &Db, secret: &str, by_ms: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - $1, created_at = created_at - $1 WHERE id_hash = $2")
+        .bind(by_ms)
+        .bind(secret_hash(secret))
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+fn account_key(username: &str) -> String {
+    format!("account:{}", username.trim().to_lowercase())
+}
+
+fn address_key(address: &str) -> String {
+    format!("address:{address}")
+}
+
+/// Whether logins for this name or from this address are throttled now; if so, for
+/// how many more minutes.
+pub async fn throttled(db: &Db, username: &str, address: &str) -> StoreResult<Option<i64>> {
+    let now = now_millis();
+    for (key, limit) in [(account_key(username), MAX_FAILURES_PER_ACCOUNT), (address_key(address), MAX_FAILURES_PER_ADDRESS)] {
+        let row = sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS first FROM login_failures WHERE key = $1 AND at > $2")
+            .bind(&key)
+            .bind(now - FAILURE_WINDOW_MS)
+            .fetch_one(&db.pool)
+            .await?;
+        let n: i64 = row.try_get("n")?;
+        if n >= limit {
+            let first: Option<i64> = row.try_get("first")?;
+            let until = first.unwrap_or(now) + FAILURE_WINDOW_MS;
+            return Ok(Some(((until - now) / 60_000).max(1)));
+        }
+    }
+    Ok(None)
+}
+
+pub async fn record_failure(db: &Db, username: &str, address: &str) -> StoreResult<()> {
+    let now = now_millis();
+    for key in [account_key(username), address_key(address)] {
+        sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)").bind(key).bind(now).execute(&db.pool).await?;
+    }
+    // Old failures no longer count; keep the table small.
+    sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(now - FAILURE_WINDOW_MS).execute(&db.pool).await?;
+    Ok(())
+}
+
+/// A successful login clears the account's failures (not the address's).
+pub async fn clear_failures(db: &Db, username: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(account_key(username)).execute(&db.pool).await?;
+    Ok(())
+}

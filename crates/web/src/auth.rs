@@ -1,0 +1,298 @@
+//! Who is asking, and whether they may: authentication (session cookie or bearer
+//! token), the route policy table, CSRF, and scope checks.
+//!
+//! Every route is listed in [`POLICY`] with what it needs. The `guard` middleware
+//! looks the matched route up and refuses before any handler runs; a route missing
+//! from the table is refused with 500, so forgetting an entry fails closed (and the
+//! authorization test, which walks the table, fails too). Scope — *where* — is
+//! checked against the hierarchy path of the record through [`Principal`]'s methods,
+//! the same few for every handler.
+
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use wangge_domain::{Action, Role};
+use wangge_store::accounts::{self, Scope};
+use wangge_store::{Db, sessions};
+
+use crate::{ApiError, AppState};
+
+pub const SESSION_COOKIE: &str = "wangge_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// What a route needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, logged in or not.
+    Public,
+    /// Any logged-in person or token, whatever the role.
+    Authenticated,
+    /// A role that may take this action.
+    Role(Action),
+}
+
+/// Every route of the router: method, path pattern, what it needs.
+pub const POLICY: &[(&str, &str, Access)] = {
+    use Access::*;
+    use Action::*;
+    &[
+        ("GET", "/", Public),
+        ("GET", "/healthz", Public),
+        ("GET", "/api/openapi.json", Public),
+        ("POST", "/api/v1/session", Public),
+        ("DELETE", "/api/v1/session", Authenticated),
+        ("GET", "/api/v1/me", Authenticated),
+        ("POST", "/api/v1/me/password", Authenticated),
+        ("GET", "/api/v1/areas", Role(ViewAreas)),
+        ("POST", "/api/v1/areas", Role(ManageAreas)),
+        ("GET", "/api/v1/areas/{id}", Role(ViewAreas)),
+        ("PATCH", "/api/v1/areas/{id}", Role(ManageAreas)),
+        ("GET", "/api/v1/areas/{id}/children", Role(ViewAreas)),
+        ("GET", "/api/v1/areas/{id}/stats", Role(ViewFigures)),
+        ("GET", "/api/v1/areas/{id}/posts", Role(ViewAreas)),
+        ("GET", "/api/v1/buildings", Role(ViewBuildings)),
+        ("POST", "/api/v1/buildings", Role(EditBuildings)),
+        ("GET", "/api/v1/buildings/{id}", Role(ViewBuildings)),
+        ("PATCH", "/api/v1/buildings/{id}", Role(EditBuildings)),
+        ("GET", "/api/v1/households", Role(ViewRegistry)),
+        ("POST", "/api/v1/households", Role(EditRegistry)),
+        ("GET", "/api/v1/households/{id}", Role(ViewRegistry)),
+        ("PATCH", "/api/v1/households/{id}", Role(EditRegistry)),
+        ("GET", "/api/v1/residents", Role(ViewRegistry)),
+        ("POST", "/api/v1/residents", Role(EditRegistry)),
+        ("GET", "/api/v1/residents/{id}", Role(ViewRegistry)),
+        ("PATCH", "/api/v1/residents/{id}", Role(EditRegistry)),
+        ("GET", "/api/v1/residents/{id}/history", Role(ViewRegistry)),
+        ("POST", "/api/v1/residents/{id}/move-out", Role(EditRegistry)),
+        ("POST", "/api/v1/residents/{id}/move-in", Role(EditRegistry)),
+        ("POST", "/api/v1/residents/{id}/move-house", Role(EditRegistry)),
+        ("POST", "/api/v1/residents/{id}/reveal", Role(RevealPersonal)),
+        ("GET", "/api/v1/organisations", Role(ViewRegistry)),
+        ("POST", "/api/v1/organisations", Role(EditRegistry)),
+        ("GET", "/api/v1/organisations/{id}", Role(ViewRegistry)),
+        ("PATCH", "/api/v1/organisations/{id}", Role(EditRegistry)),
+        ("GET", "/api/v1/tags", Role(ViewAreas)),
+        ("POST", "/api/v1/tags", Role(ManageTags)),
+        ("GET", "/api/v1/accounts", Role(ManageAccounts)),
+        ("POST", "/api/v1/accounts", Role(ManageAccounts)),
+        ("POST", "/api/v1/accounts/{id}/disable", Role(ManageAccounts)),
+        ("POST", "/api/v1/accounts/{id}/enable", Role(ManageAccounts)),
+        ("POST", "/api/v1/accounts/{id}/reset-password", Role(ManageAccounts)),
+        ("GET", "/api/v1/tokens", Role(ManageAccounts)),
+        ("POST", "/api/v1/tokens", Role(ManageAccounts)),
+        ("DELETE", "/api/v1/tokens/{id}", Role(ManageAccounts)),
+        ("GET", "/api/v1/audit", Role(ViewAudit)),
+        ("GET", "/api/v1/audit/export", Role(ViewAudit)),
+    ]
+};
+
+/// Routes a person who must change their password may still use.
+const ALLOWED_BEFORE_PASSWORD_CHANGE: [&str; 3] = ["/api/v1/session", "/api/v1/me", "/api/v1/me/password"];
+
+#[derive(Clone, Debug)]
+pub enum Actor {
+    Account { id: String, username: String, must_change_password: bool },
+    Token { id: String, name: String },
+}
+
+/// The authenticated caller of a request.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub actor: Actor,
+    pub role: Role,
+    pub scopes: Vec<Scope>,
+    /// Set for cookie sessions: state-changing requests must echo it.
+    pub csrf_token: Option<String>,
+}
+
+/// The caller's address, for throttling and the audit log.
+#[derive(Clone, Debug)]
+pub struct ClientAddress(pub String);
+
+impl Principal {
+    pub fn actor_id(&self) -> &str {
+        match &self.actor {
+            Actor::Account { id, .. } | Actor::Token { id, .. } => id,
+        }
+    }
+
+    pub fn actor_name(&self) -> String {
+        match &self.actor {
+            Actor::Account { username, .. } => username.clone(),
+            Actor::Token { name, .. } => format!("token:{name}"),
+        }
+    }
+
+    /// Platform administrators work across the whole deployment.
+    fn unrestricted(&self) -> bool {
+        self.role == Role::PlatformAdmin
+    }
+
+    /// Whether a record at `path` lies in one of the caller's subtrees.
+    pub fn can_see(&self, path: &str) -> bool {
+        self.unrestricted() || self.scopes.iter().any(|s| path.starts_with(&s.path))
+    }
+
+    /// Whether `path` is an ancestor of one of the caller's scopes (a parent area
+    /// they may name, but not list beneath).
+    pub fn is_above_scope(&self, path: &str) -> bool {
+        self.scopes.iter().any(|s| s.path.starts_with(path))
+    }
+
+    /// Refuses a record outside the caller's scope as if it did not exist, so that
+    /// ids cannot be probed.
+    pub fn check(&self, path: &str) -> Result<(), ApiError> {
+        if self.can_see(path) { Ok(()) } else { Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such record in your area")) }
+    }
+
+    /// The subtree a list is limited to: the `area` asked for (id or code), which must
+    /// lie in scope, or else the caller's single scope. `None` only for
+    /// administrators asking for everything.
+    pub async fn list_path(&self, db: &Db, area: Option<&str>) -> Result<Option<String>, ApiError> {
+        if let Some(path) = crate::api::area_path(db, area).await? {
+            if !self.can_see(&path) {
+                return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "that area is outside your scope"));
+            }
+            return Ok(Some(path));
+        }
+        if self.unrestricted() {
+            return Ok(None);
+        }
+        match self.scopes.as_slice() {
+            [one] => Ok(Some(one.path.clone())),
+            [] => Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your account has no scope")),
+            _ => Err(ApiError::bad_request("you have several scopes: choose one with area=<id or code>")),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Principal>().cloned().ok_or_else(unauthenticated)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<ClientAddress>().cloned().unwrap_or(ClientAddress("unknown".into())))
+    }
+}
+
+fn unauthenticated() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "log in first (POST /api/v1/session) or send a bearer token")
+}
+
+pub fn policy_for(method: &Method, path: &str) -> Option<Access> {
+    POLICY.iter().find(|(m, p, _)| *m == method.as_str() && *p == path).map(|(_, _, a)| *a)
+}
+
+/// Reads the session cookie's secret from the request headers.
+pub fn session_secret(headers: &HeaderMap) -> Option<String> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        (name == SESSION_COOKIE && !value.is_empty()).then(|| value.to_owned())
+    })
+}
+
+async fn identify(db: &Db, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
+    if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let secret = auth.strip_prefix("Bearer ").ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "use 'Authorization: Bearer <token>'"))?;
+        let token = accounts::token_by_secret(db, secret.trim())
+            .await?
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "the token is unknown, expired or revoked"))?;
+        return Ok(Some(Principal {
+            actor: Actor::Token { id: token.id, name: token.name },
+            role: token.role,
+            scopes: vec![token.scope],
+            csrf_token: None,
+        }));
+    }
+    let Some(secret) = session_secret(headers) else { return Ok(None) };
+    let Some(live) = sessions::touch(db, &secret).await? else { return Ok(None) };
+    let account = accounts::get(db, &live.account_id).await?;
+    Ok(Some(Principal {
+        actor: Actor::Account { id: account.id, username: account.username, must_change_password: account.must_change_password },
+        role: account.role,
+        scopes: account.scopes,
+        csrf_token: Some(live.csrf_token),
+    }))
+}
+
+/// Authenticates, then applies the route's policy, the forced password change and
+/// CSRF, before the handler runs.
+pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    match admit(&state, &mut request).await {
+        Ok(()) => next.run(request).await,
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn admit(state: &AppState, request: &mut Request) -> Result<(), ApiError> {
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    request.extensions_mut().insert(ClientAddress(address));
+    let Some(route) = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()) else {
+        return Ok(()); // no route matched: the fallback answers 404
+    };
+    let access = policy_for(request.method(), &route).ok_or_else(|| {
+        tracing::error!("route {} {route} has no entry in auth::POLICY; refused", request.method());
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "this route has no access rule")
+    })?;
+    let principal = identify(&state.db, request.headers()).await?;
+    if access == Access::Public {
+        if let Some(p) = principal {
+            request.extensions_mut().insert(p);
+        }
+        return Ok(());
+    }
+    let principal = principal.ok_or_else(unauthenticated)?;
+    if let Access::Role(action) = access
+        && !principal.role.may(action)
+    {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("your role may not {}", action.as_str())));
+    }
+    if let Actor::Account { must_change_password: true, .. } = principal.actor
+        && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&route.as_str())
+    {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "password_change_required", "change your password first (POST /api/v1/me/password)"));
+    }
+    let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if let (true, Some(expected)) = (changes_state, &principal.csrf_token) {
+        let sent = request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        if sent != Some(expected.as_str()) {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf", "missing or wrong X-CSRF-Token header"));
+        }
+    }
+    request.extensions_mut().insert(principal);
+    Ok(())
+}
+
+/// Security headers on every answer: no framing, no sniffing, no referrer leaks,
+/// and a CSP that allows no inline script.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    let set = |h: &mut HeaderMap, name: &'static str, value: &'static str| {
+        h.insert(name, header::HeaderValue::from_static(value));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "referrer-policy", "no-referrer");
+    set(h, "cross-origin-opener-policy", "same-origin");
+    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=(self)");
+    response
+}
