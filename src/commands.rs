@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use wangge_ledger::columns::{Field, parse_mapping};
 use wangge_ledger::import::{ImportOptions, Progress, Stage};
-use wangge_store::{Db, DbOptions, KeySource};
+use wangge_store::{Db, DbOptions, KeySource, Vault};
 
 use crate::DatabaseArg;
 
@@ -191,6 +191,68 @@ pub async fn generate(database: &DatabaseArg, communities: usize, seed: u64) -> 
         summary.residents as f64 / secs
     );
     Ok(())
+}
+
+/// `wangge keys rotate`: a new key, every protected field sealed again, the key files swapped.
+pub async fn rotate_key(database: &DatabaseArg, new_key_file: Option<&Path>) -> anyhow::Result<()> {
+    let db = open(database).await?;
+    let old_id = db.vault.key_id().to_owned();
+    // With no path given, the new key goes beside the current file and replaces it
+    // once the database has switched; a key from WANGGE_KEY has no file to replace.
+    let (new_path, replaces) = match (new_key_file, db.vault.key_file()) {
+        (Some(path), _) => (path.to_owned(), None),
+        (None, Some(current)) => (append_to_name(current, ".new"), Some(current.to_owned())),
+        (None, None) => {
+            bail!("the key comes from {}: name the file for the new key with --new-key-file", db.vault.origin())
+        }
+    };
+    let new = Vault::create_key_file(&new_path)
+        .with_context(|| format!("creating the new key file {} (it must not exist yet)", new_path.display()))?;
+    let started = std::time::Instant::now();
+    let count = match wangge_store::residents::rekey(&db, &new).await {
+        Ok(count) => count,
+        Err(e) => {
+            // Nothing was sealed with the new key: it is of no use to anyone.
+            let _ = std::fs::remove_file(&new_path);
+            return Err(e).context("re-encrypting with the new key; the database still uses the old one");
+        }
+    };
+    db.close().await;
+    println!(
+        "Re-encrypted the ID card numbers and phones of {count} residents with key {} (was {old_id}) in {:.1} s.",
+        new.key_id(),
+        started.elapsed().as_secs_f64()
+    );
+    match replaces {
+        Some(current) => {
+            let old_path = append_to_name(&current, &format!(".{old_id}.old"));
+            let swapped = std::fs::rename(&current, &old_path).and_then(|()| std::fs::rename(&new_path, &current));
+            swapped.with_context(|| {
+                format!(
+                    "the database now needs the key in {}; move it to {} by hand",
+                    new_path.display(),
+                    current.display()
+                )
+            })?;
+            println!("The new key is in {}; the old one was moved to {}.", current.display(), old_path.display());
+            println!("Back up the new key now. Keep the old one while backups made before today are kept.");
+        }
+        None => {
+            println!("The database now opens only with the key in {}.", new_path.display());
+            println!(
+                "Point --key-file (WANGGE_KEY_FILE) at it, or put the text after 'wangge-key-v1 ' into WANGGE_KEY. \
+                 Back it up now."
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `wangge.key` + `.new` → `wangge.key.new`.
+fn append_to_name(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
 }
 
 #[cfg(test)]

@@ -68,6 +68,11 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Manage the key that encrypts ID card numbers and phones (see docs/security.md).
+    Keys {
+        #[command(subcommand)]
+        what: KeysWhat,
+    },
     /// Measure the speed of the system on the database given; prints figures.
     Bench {
         #[command(subcommand)]
@@ -75,6 +80,23 @@ enum Command {
     },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum KeysWhat {
+    /// Replace the key: make a new one, re-encrypt every ID card number and phone
+    /// with it in one transaction, then put the new key file in the old one's place
+    /// (the old is kept beside it as wangge.key.<old id>.old). Stop every server of
+    /// this database first, and keep the old key as long as backups made before the
+    /// rotation are kept: they open only with it.
+    Rotate {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// Where to write the new key instead (needed when the key comes from
+        /// WANGGE_KEY); the current key file is then left as it is.
+        #[arg(long, value_name = "PATH")]
+        new_key_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -154,8 +176,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Export { what: ExportWhat::Residents { community, output, database } } => {
             commands::export_residents(&database, &community, &output).await
         }
-        Command::Generate { database, communities, seed } => {
-            commands::generate(&database, communities, seed).await
+        Command::Generate { database, communities, seed } => commands::generate(&database, communities, seed).await,
+        Command::Keys { what: KeysWhat::Rotate { database, new_key_file } } => {
+            commands::rotate_key(&database, new_key_file.as_deref()).await
         }
         Command::Bench { what } => bench::run(what).await,
         Command::Openapi => {

@@ -26,6 +26,7 @@ fn every_command_explains_itself() {
         vec!["import", "residents", "--help"],
         vec!["export", "residents", "--help"],
         vec!["generate", "--help"],
+        vec!["keys", "rotate", "--help"],
         vec!["bench", "search", "--help"],
     ] {
         let out = wangge(&args, "sqlite::memory:");
@@ -138,4 +139,50 @@ fn demo_serves_the_demo_community() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(page["total"], 3260, "{page}");
+}
+
+#[test]
+fn keys_rotate_reencrypts_and_swaps_the_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("w.db").display());
+    let out = wangge(&["generate", "--communities", "1", "--seed", "5"], &url);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let key_file = dir.path().join("wangge.key");
+    let old_key = std::fs::read_to_string(&key_file).expect("the key file is made beside the database");
+    let everyone = || {
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let db = wangge_store::Db::connect(&url, Default::default()).await.unwrap();
+            db.migrate().await.unwrap();
+            let mut people: Vec<String> = wangge_store::residents::all_for_export(&db, &Default::default())
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| format!("{} {:?} {:?}", r.name, r.id_card, r.phone))
+                .collect();
+            people.sort();
+            (db.vault.key_id().to_owned(), people)
+        })
+    };
+    let (old_id, before) = everyone();
+    assert!(before.len() > 3000);
+
+    let out = wangge(&["keys", "rotate"], &url);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains(&format!("{} residents", before.len())), "{stdout}");
+    let old_copy = dir.path().join(format!("wangge.key.{old_id}.old"));
+    assert_eq!(std::fs::read_to_string(&old_copy).unwrap(), old_key, "the old key is kept beside the new");
+    assert_ne!(std::fs::read_to_string(&key_file).unwrap(), old_key);
+    let (new_id, after) = everyone();
+    assert_ne!(new_id, old_id);
+    assert_eq!(after, before, "the same people, now under the new key");
+
+    // The old key no longer opens the database, and says which key it needs.
+    let out = Command::new(env!("CARGO_BIN_EXE_wangge"))
+        .args(["migrate", "--key-file", old_copy.to_str().unwrap()])
+        .env("WANGGE_DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains(&new_id), "{}", text(&out.stderr));
 }

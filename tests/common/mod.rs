@@ -53,7 +53,14 @@ pub fn start(runtime: tokio::runtime::Runtime, db: TestDb) -> Server {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = wangge_web::AppState { db: db.db.clone() };
     runtime.spawn(async move { wangge_web::serve(listener, state).await });
-    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+    // No connection reuse: the server may close a connection whose request body it
+    // refused unread, and a reused one would then fail on the next request.
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_idle_connections(0)
+        .max_idle_connections_per_host(0)
+        .build()
+        .new_agent();
     Server { base, db, runtime, agent, auth: RefCell::new(Auth::None) }
 }
 
@@ -132,7 +139,7 @@ impl Server {
             Some(b) => self.agent.run(request.header("content-type", "application/json").body(b.to_string()).unwrap()),
             None => self.agent.run(request.body(()).unwrap()),
         };
-        let mut resp = result.unwrap();
+        let mut resp = result.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         let status = resp.status().as_u16();
         (status, resp.body_mut().read_to_string().unwrap_or_default())
     }

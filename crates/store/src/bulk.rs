@@ -148,10 +148,8 @@ impl<'c> BulkLoader<'c> {
             id_last4_hash, phone_enc, phone_hash, phone_last4_hash, residence_type, relation, political_status, \
             ethnicity, notes, status, registered_on, created_at, updated_at";
         let now = self.now;
-        let protected: Vec<(&ResidentRow, Protected)> = rows
-            .iter()
-            .map(|r| (r, Protected::new(self.vault, &r.id, r.id_card.as_ref(), r.phone.as_ref())))
-            .collect();
+        let protected: Vec<(&ResidentRow, Protected)> =
+            rows.iter().map(|r| (r, Protected::new(self.vault, &r.id, r.id_card.as_ref(), r.phone.as_ref()))).collect();
         insert_chunked(self.conn, "residents", COLS, 21, &protected, |q, (r, p)| {
             q.bind(&r.id)
                 .bind(&r.household_id)

@@ -169,7 +169,7 @@ impl Db {
             return Err(StoreError::Key(VaultError::DatabaseKey {
                 expected: stored,
                 loaded: self.vault.key_id().to_owned(),
-                origin: self.vault.origin().to_owned(),
+                origin: self.vault.origin().to_string(),
             }));
         }
         Ok(())

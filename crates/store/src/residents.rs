@@ -214,7 +214,8 @@ struct Decoded {
 impl Decoded {
     fn masked(mut self) -> Resident {
         let r = &mut self.resident;
-        r.id_card = r.id_card.as_deref().map(|v| IdCardNumber::parse(v).map_or_else(|_| mask_all_but_last4(v), |i| i.masked()));
+        r.id_card =
+            r.id_card.as_deref().map(|v| IdCardNumber::parse(v).map_or_else(|_| mask_all_but_last4(v), |i| i.masked()));
         r.phone = r.phone.as_deref().map(|v| Phone::parse(v).map_or_else(|_| mask_all_but_last4(v), |p| p.masked()));
         self.resident
     }
@@ -807,8 +808,7 @@ pub async fn list(db: &Db, filter: &ResidentFilter, page: PageRequest) -> StoreR
             page.offset()
         );
         let rows = c.query(sql).fetch_all(&db.pool).await?;
-        let mut items =
-            rows.iter().map(|r| Ok(from_row(r, &db.vault)?.masked())).collect::<StoreResult<Vec<_>>>()?;
+        let mut items = rows.iter().map(|r| Ok(from_row(r, &db.vault)?.masked())).collect::<StoreResult<Vec<_>>>()?;
         attach_tags(db, &mut items).await?;
         return Ok(Page::new(items, page, total));
     };
@@ -901,6 +901,66 @@ pub async fn registered_id_cards(db: &Db, id_cards: &[&str]) -> StoreResult<Hash
         }
     }
     Ok(found)
+}
+
+/// Seals every ID card number and phone again under `new` and recomputes their blind
+/// indexes, in one transaction, and records `new` as the database's key: after the
+/// commit the database opens only with `new`. Stop every server first, as one still
+/// running would go on sealing with the old key. Returns the number of residents.
+pub async fn rekey(db: &Db, new: &Vault) -> StoreResult<usize> {
+    const BATCH: i64 = 5_000;
+    let old = &db.vault;
+    let mut tx = db.pool.begin().await?;
+    let switched = sqlx::query("UPDATE vault_key SET key_id = $1, created_at = $2 WHERE id = 1 AND key_id = $3")
+        .bind(new.key_id())
+        .bind(now_millis())
+        .bind(old.key_id())
+        .execute(&mut *tx)
+        .await?;
+    if switched.rows_affected() != 1 {
+        return Err(StoreError::Conflict(format!(
+            "the database is not sealed with the key loaded ({}); run migrate first to check the key",
+            old.key_id()
+        )));
+    }
+    let mut done = 0;
+    let mut after = String::new();
+    loop {
+        // Keyset pages in id order, so memory stays flat however large the registry.
+        let rows = sqlx::query("SELECT id, id_card_enc, phone_enc FROM residents WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(&after)
+            .bind(BATCH)
+            .fetch_all(&mut *tx)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.try_get("id")?;
+        for row in &rows {
+            let id: String = row.try_get("id")?;
+            let id_card = open_field(old, row, ID_CARD, &id)?
+                .map(|v| IdCardNumber::parse(&v).map_err(|e| StoreError::Invalid(format!("stored ID card number {e}"))))
+                .transpose()?;
+            let phone = open_field(old, row, PHONE, &id)?
+                .map(|v| Phone::parse(&v).map_err(|e| StoreError::Invalid(format!("stored phone {e}"))))
+                .transpose()?;
+            let p = Protected::new(new, &id, id_card.as_ref(), phone.as_ref());
+            sqlx::query(
+                "UPDATE residents SET id_card_enc = $1, id_card_hash = $2, id_last4_hash = $3, phone_enc = $4,
+                 phone_hash = $5, phone_last4_hash = $6 WHERE id = $7",
+            )
+            .bind(&p.id_card_enc)
+            .bind(&p.id_card_hash)
+            .bind(&p.id_last4_hash)
+            .bind(&p.phone_enc)
+            .bind(&p.phone_hash)
+            .bind(&p.phone_last4_hash)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        done += rows.len();
+    }
+    tx.commit().await?;
+    Ok(done)
 }
 
 #[cfg(test)]

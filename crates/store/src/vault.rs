@@ -62,9 +62,28 @@ pub struct Vault {
     cipher: Aes256Gcm,
     mac: Hmac<Sha256>,
     key_id: String,
-    /// Where the key came from, for messages: "environment WANGGE_KEY", a file path,
-    /// or "ephemeral".
-    origin: String,
+    origin: KeyOrigin,
+}
+
+/// Where a [`Vault`]'s key came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyOrigin {
+    /// The environment variable `WANGGE_KEY`.
+    Env,
+    /// A key file.
+    File(PathBuf),
+    /// Made up for this process ([`Vault::ephemeral`]), or given as bytes.
+    Ephemeral,
+}
+
+impl fmt::Display for KeyOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Env => write!(f, "environment variable {KEY_ENV}"),
+            Self::File(path) => write!(f, "{}", path.display()),
+            Self::Ephemeral => f.write_str("an ephemeral key"),
+        }
+    }
 }
 
 impl fmt::Debug for Vault {
@@ -80,13 +99,13 @@ fn random(buf: &mut [u8]) -> Result<(), VaultError> {
 
 impl Vault {
     /// A vault over 64 bytes of key: the first 32 for AES-256-GCM, the last 32 for HMAC.
-    pub fn from_bytes(key: &[u8], origin: impl Into<String>) -> Result<Self, VaultError> {
+    pub fn from_bytes(key: &[u8], origin: KeyOrigin) -> Result<Self, VaultError> {
         if key.len() != KEY_LEN {
             return Err(VaultError::BadKey(format!("a key must be {KEY_LEN} bytes, found {}", key.len())));
         }
         let cipher = Aes256Gcm::new_from_slice(&key[..32]).expect("32-byte AES key");
         let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key[32..]).expect("HMAC takes any key length");
-        let mut vault = Self { cipher, mac, key_id: String::new(), origin: origin.into() };
+        let mut vault = Self { cipher, mac, key_id: String::new(), origin };
         // Derived through the MAC so that the id tells keys apart without telling
         // anything about them.
         vault.key_id = vault.mac("key id", "")[..4].iter().map(|b| format!("{b:02x}")).collect();
@@ -98,7 +117,7 @@ impl Vault {
     pub fn ephemeral() -> Self {
         let mut key = [0u8; KEY_LEN];
         random(&mut key).expect("random key");
-        Self::from_bytes(&key, "ephemeral").expect("64-byte key")
+        Self::from_bytes(&key, KeyOrigin::Ephemeral).expect("64-byte key")
     }
 
     /// The key from `WANGGE_KEY` when set, else from the key file at `path`, which is
@@ -115,7 +134,7 @@ impl Vault {
         match std::env::var(KEY_ENV) {
             Ok(text) if !text.trim().is_empty() => {
                 let key = decode_key(&text).map_err(|e| VaultError::BadKey(format!("{KEY_ENV}: {e}")))?;
-                Self::from_bytes(&key, format!("environment variable {KEY_ENV}")).map(Some)
+                Self::from_bytes(&key, KeyOrigin::Env).map(Some)
             }
             _ => Ok(None),
         }
@@ -128,7 +147,7 @@ impl Vault {
             Ok(text) => {
                 warn_if_readable_by_others(path);
                 let key = parse_key_file(&text).map_err(|e| VaultError::BadKey(format!("{}: {e}", path.display())))?;
-                Self::from_bytes(&key, path.display().to_string())
+                Self::from_bytes(&key, KeyOrigin::File(path.to_owned()))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => match Self::create_key_file(path) {
                 // Another process made it a moment ago: use theirs.
@@ -170,7 +189,7 @@ impl Vault {
              database backups; without it the protected fields cannot be read (see docs/security.md)",
             path.display()
         );
-        Self::from_bytes(&key, path.display().to_string())
+        Self::from_bytes(&key, KeyOrigin::File(path.to_owned()))
     }
 
     /// A short name of the key (8 characters), stored with every sealed value.
@@ -178,9 +197,17 @@ impl Vault {
         &self.key_id
     }
 
-    /// Where the key came from: a file path, the environment variable, or "ephemeral".
-    pub fn origin(&self) -> &str {
+    /// Where the key came from.
+    pub fn origin(&self) -> &KeyOrigin {
         &self.origin
+    }
+
+    /// The key file the key was read from (or created in), if it came from one.
+    pub fn key_file(&self) -> Option<&Path> {
+        match &self.origin {
+            KeyOrigin::File(path) => Some(path),
+            _ => None,
+        }
     }
 
     /// Encrypts `plaintext` with a fresh random nonce. `aad` (associated data) is
@@ -258,9 +285,7 @@ fn parse_key_file(text: &str) -> Result<Vec<u8>, String> {
     if lines.next().is_some() {
         return Err("the file holds more than one key line".into());
     }
-    let key = line
-        .strip_prefix(KEY_FILE_TAG)
-        .ok_or_else(|| format!("the key line must start with {KEY_FILE_TAG}"))?;
+    let key = line.strip_prefix(KEY_FILE_TAG).ok_or_else(|| format!("the key line must start with {KEY_FILE_TAG}"))?;
     decode_key(key)
 }
 

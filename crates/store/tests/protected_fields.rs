@@ -64,7 +64,12 @@ async fn place(db: &Db) -> Place {
     )
     .await
     .unwrap();
-    let new = NewHousehold { building_id: building.id, unit: "1".into(), room: "301".into(), occupancy: Occupancy::OwnerOccupied };
+    let new = NewHousehold {
+        building_id: building.id,
+        unit: "1".into(),
+        room: "301".into(),
+        occupancy: Occupancy::OwnerOccupied,
+    };
     let household = households::create(db, new).await.unwrap().id;
     Place { community, household }
 }
@@ -104,7 +109,8 @@ fn secrets(id: &IdCardNumber) -> Vec<String> {
 async fn assert_no_plain_text_in_rows(t: &TestDb, id: &IdCardNumber) {
     let db = &t.db;
     for table in ["residents", "resident_events"] {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}"))).fetch_all(&db.pool).await.unwrap();
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}"))).fetch_all(&db.pool).await.unwrap();
         assert!(!rows.is_empty() || table == "resident_events", "{table} is empty");
         for row in &rows {
             for value in row_texts(row) {
@@ -148,7 +154,10 @@ async fn assert_no_plain_text_in_sqlite_files(t: &TestDb, id: &IdCardNumber) {
         let name = "张桂英".as_bytes();
         names_seen |= bytes.windows(name.len()).any(|w| w == name);
         for secret in secrets(id) {
-            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{path} holds {secret} in plain text");
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{path} holds {secret} in plain text"
+            );
         }
     }
     assert!(names_seen, "the scan reads the rows (names are not protected)");
@@ -193,7 +202,8 @@ async fn id_cards_and_phones_are_encrypted_searchable_and_masked() {
             .unwrap();
         tx.commit().await.unwrap();
         // A correction writes history; the history names fields, never values.
-        let phone_update = ResidentUpdate { phone: Some(PHONE.into()), notes: Some("核实".into()), ..Default::default() };
+        let phone_update =
+            ResidentUpdate { phone: Some(PHONE.into()), notes: Some("核实".into()), ..Default::default() };
         residents::update(db, &created.id, phone_update).await.unwrap();
 
         // Shown masked everywhere by default.
@@ -209,7 +219,10 @@ async fn id_cards_and_phones_are_encrypted_searchable_and_masked() {
         assert!(all.iter().any(|r| r.phone.as_deref() == Some("0535-***1234")), "landline masked: {all:?}");
 
         // In full only on purpose.
-        assert_eq!(residents::reveal(db, &created.id, RevealField::IdCard).await.unwrap().as_deref(), Some(id.as_str()));
+        assert_eq!(
+            residents::reveal(db, &created.id, RevealField::IdCard).await.unwrap().as_deref(),
+            Some(id.as_str())
+        );
         assert_eq!(residents::reveal(db, &created.id, RevealField::Phone).await.unwrap().as_deref(), Some(PHONE));
         let missing = residents::reveal(db, "no-such-person", RevealField::Phone).await.unwrap_err();
         assert!(matches!(missing, StoreError::NotFound { .. }), "{missing}");
@@ -274,7 +287,8 @@ async fn id_cards_and_phones_are_encrypted_searchable_and_masked() {
         }
 
         // Another key opens nothing: an error, never garbage.
-        let stranger = Db::connect(&t.url, DbOptions { key: KeySource::Ephemeral, ..Default::default() }).await.unwrap();
+        let stranger =
+            Db::connect(&t.url, DbOptions { key: KeySource::Ephemeral, ..Default::default() }).await.unwrap();
         let err = stranger.migrate().await.unwrap_err();
         assert!(matches!(err, StoreError::Key(_)), "{err}");
         assert!(err.to_string().contains(db.vault.key_id()), "names the key the data needs: {err}");
@@ -328,9 +342,8 @@ async fn the_key_file_sits_beside_the_database_private_and_reused() {
     db.close().await;
 
     // The file named explicitly is the same key.
-    let explicit = Db::connect(&url, DbOptions { key: KeySource::File(key_file.clone()), ..Default::default() })
-        .await
-        .unwrap();
+    let explicit =
+        Db::connect(&url, DbOptions { key: KeySource::File(key_file.clone()), ..Default::default() }).await.unwrap();
     assert_eq!(explicit.vault.key_id(), key_id);
     explicit.close().await;
 
@@ -360,4 +373,45 @@ async fn the_key_file_sits_beside_the_database_private_and_reused() {
         Vault::from_file(&key_file).unwrap().open(&sealed, &format!("residents.id_card:{}", r.id)).unwrap(),
         id.as_str()
     );
+}
+
+#[tokio::test]
+async fn a_new_key_reseals_everything_and_the_old_one_stops_working() {
+    for t in testing::all().await {
+        let db = &t.db;
+        let p = place(db).await;
+        let id = id_card(4);
+        let a = residents::create(db, person(&p.household, "张桂英", &id, Some(PHONE))).await.unwrap();
+        let b = residents::create(db, person(&p.household, "李秀兰", &id_card(6), None)).await.unwrap();
+        let before: Vec<String> =
+            sqlx::query_scalar("SELECT id_card_hash FROM residents ORDER BY id").fetch_all(&db.pool).await.unwrap();
+
+        let new = std::sync::Arc::new(Vault::ephemeral());
+        assert_eq!(residents::rekey(db, &new).await.unwrap(), 2, "{:?}", t.backend());
+        let after: Vec<String> =
+            sqlx::query_scalar("SELECT id_card_hash FROM residents ORDER BY id").fetch_all(&db.pool).await.unwrap();
+        assert!(before.iter().all(|h| !after.contains(h)), "blind indexes are recomputed");
+
+        // The old key no longer opens the database, nor its values.
+        assert!(matches!(db.check_key().await, Err(StoreError::Key(_))));
+        assert!(matches!(residents::reveal(db, &a.id, RevealField::IdCard).await, Err(StoreError::Key(_))));
+        assert!(matches!(residents::rekey(db, &Vault::ephemeral()).await, Err(StoreError::Conflict(_))));
+
+        let rekeyed =
+            Db::connect(&t.url, DbOptions { key: KeySource::Vault(new), ..Default::default() }).await.unwrap();
+        rekeyed.migrate().await.unwrap();
+        assert_eq!(
+            residents::reveal(&rekeyed, &a.id, RevealField::IdCard).await.unwrap().as_deref(),
+            Some(id.as_str())
+        );
+        assert_eq!(residents::reveal(&rekeyed, &a.id, RevealField::Phone).await.unwrap().as_deref(), Some(PHONE));
+        assert_eq!(residents::reveal(&rekeyed, &b.id, RevealField::Phone).await.unwrap(), None);
+        for q in [id.as_str(), id.last4(), "351234", PHONE] {
+            let filter = ResidentFilter { q: Some(q.into()), ..Default::default() };
+            let page = residents::list(&rekeyed, &filter, PageRequest::default()).await.unwrap();
+            assert_eq!(page.total, 1, "search {q} after the new key");
+            assert_eq!(page.items[0].id, a.id);
+        }
+        rekeyed.close().await;
+    }
 }

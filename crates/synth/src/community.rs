@@ -7,8 +7,8 @@ use sqlx::AnyConnection;
 use wangge_domain::{
     BuildingKind, Gender, Occupancy, PoliticalStatus, ResidenceType, ResidentStatus, format_date, new_id,
 };
-use wangge_store::areas::{self, Area};
 use wangge_store::Vault;
+use wangge_store::areas::{self, Area};
 use wangge_store::bulk::{BuildingRow, BulkLoader, HouseholdRow, OrganisationRow, ResidentRow};
 
 use crate::households::{Family, Household};

@@ -1,0 +1,264 @@
+//! Every route, every role, in scope and out of scope.
+//!
+//! Walks `wangge_web::auth::POLICY` — the table the server enforces — and for each
+//! route and role sends a real request about a record inside the caller's scope
+//! and one about a record in another city. It asserts that the role matrix
+//! (`Role::may`) is what the server does, and that scope refuses what lies outside.
+//! A route added to the router without an entry in POLICY is refused by the server
+//! and missing from the OpenAPI check in tests/api.rs, so it cannot slip through.
+
+mod common;
+
+use common::{Auth, Server};
+use serde_json::{Value, json};
+use wangge_domain::{AreaLevel, BuildingKind, IdCardNumber, Occupancy, Role, Vocabulary};
+use wangge_store::areas::{self, Area, NewArea};
+use wangge_store::buildings::{self, NewBuilding};
+use wangge_store::households::{self, NewHousehold};
+use wangge_store::organisations::{self, NewOrganisation};
+use wangge_store::residents::{self, NewResident};
+use wangge_web::auth::{Access, POLICY};
+
+/// The records of one city's chain, city down to resident.
+struct Chain {
+    city: Area,
+    district: Area,
+    street: Area,
+    community: Area,
+    grid: Area,
+    building: String,
+    household: String,
+    resident: String,
+    organisation: String,
+}
+
+fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
+    s.runtime.block_on(async {
+        let db = &s.db.db;
+        let mut parent: Option<Area> = None;
+        let mut made = Vec::new();
+        let prefix = &city_code[..4];
+        for (level, code) in [
+            (AreaLevel::City, format!("{prefix}00000000")),
+            (AreaLevel::District, format!("{prefix}02000000")),
+            (AreaLevel::Street, format!("{prefix}02004000")),
+            (AreaLevel::Community, format!("{prefix}02004011")),
+            (AreaLevel::Grid, format!("{prefix}02004011001")),
+        ] {
+            let new = NewArea { parent_id: parent.as_ref().map(|p| p.id.clone()), level, code: code.clone(), name: code, boundary: None };
+            let area = areas::create(db, new).await.unwrap();
+            parent = Some(area.clone());
+            made.push(area);
+        }
+        let grid = made[4].clone();
+        let building = buildings::create(
+            db,
+            NewBuilding { grid_id: grid.id.clone(), number: "1".into(), address: None, kind: BuildingKind::Residential, floors: None, units: None, lat: None, lng: None },
+        )
+        .await
+        .unwrap()
+        .id;
+        let household = households::create(db, NewHousehold { building_id: building.clone(), unit: "1".into(), room: "101".into(), occupancy: Occupancy::Rented })
+            .await
+            .unwrap()
+            .id;
+        let birth = time::Date::from_calendar_date(1950, time::Month::June, 1).unwrap();
+        let resident = residents::create(
+            db,
+            NewResident {
+                household_id: household.clone(),
+                name: "测试".into(),
+                id_card: Some(IdCardNumber::compose(370602, birth, seq).as_str().into()),
+                phone: Some(format!("1380000{seq:04}")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        let organisation = organisations::create(
+            db,
+            NewOrganisation { grid_id: grid.id.clone(), name: "物业".into(), kind: wangge_domain::OrganisationKind::PropertyCompany, address: None, contact_name: None, phone: None },
+        )
+        .await
+        .unwrap()
+        .id;
+        let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
+        Chain { city, district, street, community, grid, building, household, resident, organisation }
+    })
+}
+
+/// The node a role's account is scoped to, in its natural place.
+fn scope_of(role: Role, c: &Chain) -> &Area {
+    match role {
+        Role::PlatformAdmin | Role::CityOfficial => &c.city,
+        Role::DistrictOfficial => &c.district,
+        Role::StreetOfficial => &c.street,
+        Role::CommunitySecretary | Role::CommunityStaff | Role::PartySecretary | Role::Resident => &c.community,
+        Role::GridLeader | Role::GridMember | Role::Auxiliary => &c.grid,
+    }
+}
+
+/// The path with `{id}` filled for the record the route is about, and a body.
+fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: &Spare) -> (String, Option<Value>) {
+    let id = |kind: &str| -> String {
+        match kind {
+            "areas" => c.grid.id.clone(),
+            "buildings" => c.building.clone(),
+            "households" => c.household.clone(),
+            "residents" => c.resident.clone(),
+            "organisations" => c.organisation.clone(),
+            "accounts" => spare.account.clone(),
+            "tokens" => spare.token.clone(),
+            _ => String::new(),
+        }
+    };
+    let kind = pattern.trim_start_matches("/api/v1/").split('/').next().unwrap_or("");
+    let mut path = pattern.replace("{id}", &id(kind));
+    let list_of_scoped = matches!(kind, "areas" | "buildings" | "households" | "residents" | "organisations");
+    if method == "GET" && !pattern.contains("{id}") && list_of_scoped {
+        path.push_str(&format!("?area={}", list_area.code));
+    }
+    let birth = time::Date::from_calendar_date(1980, time::Month::May, 5).unwrap();
+    let body = match (method, pattern) {
+        ("POST", "/api/v1/session") => Some(json!({"username": "nobody", "password": "wrong-password"})),
+        ("POST", "/api/v1/me/password") => Some(json!({"current_password": "x", "new_password": "y"})),
+        ("POST", "/api/v1/areas") => Some(json!({"parent_id": c.community.id, "level": "grid", "code": format!("{}009", c.community.code), "name": "新网格"})),
+        ("PATCH", "/api/v1/areas/{id}") => Some(json!({"name": "改名"})),
+        ("POST", "/api/v1/buildings") => Some(json!({"grid_id": c.grid.id, "number": format!("B{}", spare.counter()), "kind": "bungalow"})),
+        ("PATCH", "/api/v1/buildings/{id}") => Some(json!({"floors": 7})),
+        ("POST", "/api/v1/households") => Some(json!({"building_id": c.building, "room": format!("{}", spare.counter()), "occupancy": "vacant"})),
+        ("PATCH", "/api/v1/households/{id}") => Some(json!({"occupancy": "rented"})),
+        ("POST", "/api/v1/residents") => Some(json!({"household_id": c.household, "name": "新人",
+            "id_card": IdCardNumber::compose(370602, birth, spare.counter() as u16).as_str()})),
+        ("PATCH", "/api/v1/residents/{id}") => Some(json!({"notes": "改"})),
+        ("POST", "/api/v1/residents/{id}/move-out") => Some(json!({})),
+        ("POST", "/api/v1/residents/{id}/move-in") | ("POST", "/api/v1/residents/{id}/move-house") => {
+            Some(json!({"household_id": c.household}))
+        }
+        ("POST", "/api/v1/residents/{id}/reveal") => Some(json!({"field": "phone", "reason": "电话回访"})),
+        ("POST", "/api/v1/organisations") => Some(json!({"grid_id": c.grid.id, "name": "新组织", "kind": "enterprise"})),
+        ("PATCH", "/api/v1/organisations/{id}") => Some(json!({"name": "改名"})),
+        ("POST", "/api/v1/tags") => Some(json!({"code": format!("t{}", spare.counter()), "name_zh": "标签", "name_en": "tag"})),
+        ("POST", "/api/v1/accounts") => Some(json!({"username": format!("u{}", spare.counter()), "display_name": "x",
+            "role": "grid_member", "scopes": [c.grid.code], "password": "long-enough-pw"})),
+        ("POST", "/api/v1/accounts/{id}/reset-password") => Some(json!({"password": "another-long-pw"})),
+        ("POST", "/api/v1/tokens") => Some(json!({"name": "t", "role": "grid_member", "scope": c.grid.code})),
+        ("POST" | "PATCH", _) => Some(json!({})),
+        _ => None,
+    };
+    (path, body)
+}
+
+struct Spare {
+    account: String,
+    token: String,
+    n: std::cell::Cell<u32>,
+}
+
+impl Spare {
+    fn counter(&self) -> u32 {
+        self.n.set(self.n.get() + 1);
+        self.n.get() + 100
+    }
+}
+
+fn credential(s: &Server, role: Role, scope: &Area) -> Auth {
+    if role == Role::Resident {
+        let name = format!("resident{}", &scope.code[..4]);
+        s.create_account(&name, role, &[&scope.code], "resident-password");
+        return s.login(&name, "resident-password").2;
+    }
+    s.token(role, &scope.code)
+}
+
+/// The same request about a record in the other chain.
+fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
+    let mut p = path.to_owned();
+    for (mine, theirs) in [
+        (&c.grid.id, &other.grid.id),
+        (&c.building, &other.building),
+        (&c.household, &other.household),
+        (&c.resident, &other.resident),
+        (&c.organisation, &other.organisation),
+        (&c.grid.code, &other.grid.code),
+        (&c.community.code, &other.community.code),
+        (&c.street.code, &other.street.code),
+        (&c.district.code, &other.district.code),
+        (&c.city.code, &other.city.code),
+        (&c.community.id, &other.community.id),
+    ] {
+        p = p.replace(mine.as_str(), theirs.as_str());
+    }
+    p
+}
+
+/// A token to revoke, so that revoking one does not disturb the walk.
+fn spare_token(s: &Server, scope: &Area) -> String {
+    s.runtime.block_on(async {
+        let new = wangge_store::accounts::NewApiToken { name: "spare".into(), role: Role::GridMember, scope: scope.code.clone(), expires_in_days: None };
+        wangge_store::accounts::issue_token(&s.db.db, new, None).await.unwrap().0.id
+    })
+}
+
+/// Refused by authentication or authorization (not by validation or by a missing record).
+fn refused(status: u16, answer: &Value) -> bool {
+    status == 403 || (status == 401 && answer["error"]["code"] == "unauthenticated")
+}
+
+/// Routes whose records belong to a place, so that scope applies.
+fn is_scoped(pattern: &str) -> bool {
+    ["/api/v1/areas", "/api/v1/buildings", "/api/v1/households", "/api/v1/residents", "/api/v1/organisations"]
+        .iter()
+        .any(|p| pattern.starts_with(p))
+}
+
+#[test]
+fn every_route_every_role_in_and_out_of_scope() {
+    for s in common::servers() {
+        s.runtime.block_on(wangge_store::tags::ensure_standard(&s.db.db)).unwrap();
+        let a = chain(&s, "370600000000", 11);
+        let b = chain(&s, "370700000000", 13);
+        let account = s.create_account("spare", Role::GridMember, &[&a.grid.code], "spare-password");
+        let spare = Spare { account, token: String::new(), n: std::cell::Cell::new(0) };
+        let mut failures = Vec::new();
+        let mut checked = 0;
+        for &role in Role::all() {
+            let who = credential(&s, role, scope_of(role, &a));
+            for (method, pattern, access) in POLICY {
+                if pattern.ends_with("/session") && *method == "DELETE" {
+                    continue; // logging out would end the resident's session for the rest of the walk
+                }
+                let spare = Spare {
+                    token: if pattern.starts_with("/api/v1/tokens/") { spare_token(&s, &a.grid) } else { String::new() },
+                    account: spare.account.clone(),
+                    n: std::cell::Cell::new(spare.n.get() + 1000 * (checked + 1)),
+                };
+                let (path, body) = request_for(method, pattern, &a, scope_of(role, &a), &spare);
+                let allowed = match access {
+                    Access::Public | Access::Authenticated => true,
+                    Access::Role(action) => role.may(*action),
+                };
+                let (status, answer) = s.call(&who, method, &path, body.as_ref());
+                checked += 1;
+                if allowed == refused(status, &answer) {
+                    let want = if allowed { "allowed" } else { "refused" };
+                    failures.push(format!("{} {method} {path}: expected {want}, got {status} {answer}", role.code()));
+                }
+                // The same request about the other city's records must be refused,
+                // except for administrators, who work across the deployment.
+                if is_scoped(pattern) && allowed && role != Role::PlatformAdmin {
+                    let outside = out_of_scope(&path, &a, &b);
+                    let body = body.map(|v| serde_json::from_str::<Value>(&out_of_scope(&v.to_string(), &a, &b)).unwrap());
+                    let (status, answer) = s.call(&who, method, &outside, body.as_ref());
+                    checked += 1;
+                    if !(status == 403 || status == 404) {
+                        failures.push(format!("{} {method} {outside} (other city): expected 403/404, got {status} {answer}", role.code()));
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{} of {checked} checks failed:\n{}", failures.len(), failures.join("\n"));
+        assert!(checked as usize > POLICY.len() * Role::all().len(), "the walk covered every route for every role");
+    }
+}

@@ -1,0 +1,211 @@
+//! Logins, sessions, tokens, CSRF, headers and the audit trail, over real HTTP.
+
+mod common;
+
+use common::{Auth, Server};
+use serde_json::{Value, json};
+use wangge_domain::{IdCardNumber, Role};
+
+fn community(s: &Server) -> (Value, Value) {
+    let mut parent = Value::Null;
+    let mut made = Vec::new();
+    for (level, code) in [
+        ("city", "370600000000"),
+        ("district", "370602000000"),
+        ("street", "370602004000"),
+        ("community", "370602004011"),
+        ("grid", "370602004011001"),
+    ] {
+        let (status, area) = s.send("POST", "/api/v1/areas", &json!({"parent_id": parent, "level": level, "code": code, "name": code}));
+        assert_eq!(status, 201, "{area}");
+        parent = area["id"].clone();
+        made.push(area);
+    }
+    let grid = made.pop().unwrap();
+    (made.pop().unwrap(), grid)
+}
+
+fn audit_actions(s: &Server) -> Vec<String> {
+    let (status, page) = s.call(&admin(s), "GET", "/api/v1/audit?per_page=500", None);
+    assert_eq!(status, 200, "{page}");
+    page["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_owned()).collect()
+}
+
+fn admin(s: &Server) -> Auth {
+    s.login("admin", common::ADMIN_PASSWORD).2
+}
+
+#[test]
+fn repeated_failures_lock_the_account_without_saying_whether_it_exists() {
+    for s in common::servers() {
+        let (status, body, _) = s.login("admin", "wrong password");
+        assert_eq!((status, body["error"]["code"].as_str()), (401, Some("invalid_credentials")));
+        let (status_unknown, unknown, _) = s.login("nobody-here", "wrong password");
+        assert_eq!(status_unknown, 401);
+        assert_eq!(unknown["error"]["message"], body["error"]["message"], "same words for unknown names");
+        for _ in 0..4 {
+            s.login("admin", "wrong password");
+        }
+        let (status, body, _) = s.login("admin", common::ADMIN_PASSWORD);
+        assert_eq!((status, body["error"]["code"].as_str()), (429, Some("too_many_attempts")), "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("try again in"));
+        let actions = s.runtime.block_on(async {
+            let filter = wangge_store::audit::AuditFilter::default();
+            wangge_store::audit::search(&s.db.db, &filter, Default::default()).await.unwrap().items
+        });
+        assert!(actions.iter().filter(|e| e.action == "login_failed").count() >= 6);
+        assert!(actions.iter().any(|e| e.action == "login_throttled" && e.outcome == "denied"));
+    }
+}
+
+#[test]
+fn sessions_expire_and_end_at_logout() {
+    for s in common::servers() {
+        let session = admin(&s);
+        assert_eq!(s.call(&session, "GET", "/api/v1/me", None).0, 200);
+        let Auth::Session { cookie, .. } = &session else { panic!("a session") };
+        let secret = cookie.split_once('=').unwrap().1.to_owned();
+        let idle = wangge_store::sessions::IDLE_TIMEOUT_MS + 1000;
+        s.runtime.block_on(wangge_store::sessions::age(&s.db.db, &secret, idle)).unwrap();
+        let (status, body) = s.call(&session, "GET", "/api/v1/me", None);
+        assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthenticated")), "an idle session expires");
+
+        let fresh = admin(&s);
+        assert_eq!(s.call(&fresh, "DELETE", "/api/v1/session", None).0, 204);
+        assert_eq!(s.call(&fresh, "GET", "/api/v1/me", None).0, 401, "logged out");
+    }
+}
+
+#[test]
+fn state_changes_through_a_session_need_the_csrf_token() {
+    for s in common::servers() {
+        let Auth::Session { cookie, .. } = admin(&s) else { panic!() };
+        let forged = Auth::Session { cookie, csrf: "not-the-token".into() };
+        let body = json!({"code": "x1", "name_zh": "测试", "name_en": "test"});
+        let (status, answer) = s.call(&forged, "POST", "/api/v1/tags", Some(&body));
+        assert_eq!((status, answer["error"]["code"].as_str()), (403, Some("csrf")));
+        let (status, _) = s.call(&admin(&s), "POST", "/api/v1/tags", Some(&body));
+        assert_eq!(status, 201, "with the token it works");
+    }
+}
+
+#[test]
+fn revoked_tokens_stop_working_at_once() {
+    for s in common::servers() {
+        let (community, _) = community(&s);
+        let (status, issued) = s.send("POST", "/api/v1/tokens", &json!({"name": "整合平台", "role": "street_official", "scope": community["code"]}));
+        assert_eq!(status, 201, "{issued}");
+        let token = Auth::Bearer(issued["secret"].as_str().unwrap().to_owned());
+        let stats = format!("/api/v1/areas/{}/stats", community["id"].as_str().unwrap());
+        assert_eq!(s.call(&token, "GET", &stats, None).0, 200);
+        assert_eq!(s.call(&token, "GET", "/api/v1/residents", None).0, 403, "officials see figures, not names");
+        let id = issued["token"]["id"].as_str().unwrap();
+        assert_eq!(s.send("DELETE", &format!("/api/v1/tokens/{id}"), &Value::Null).0, 204);
+        let (status, body) = s.call(&token, "GET", &stats, None);
+        assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthenticated")));
+    }
+}
+
+#[test]
+fn new_accounts_must_change_their_password_first() {
+    for s in common::servers() {
+        let (_, grid) = community(&s);
+        let body = json!({"username": "wangli", "display_name": "王丽", "role": "grid_member",
+                          "scopes": [grid["code"]], "password": "first-password-1"});
+        let (status, account) = s.send("POST", "/api/v1/accounts", &body);
+        assert_eq!(status, 201, "{account}");
+        assert_eq!(account["must_change_password"], true);
+        let (status, _, session) = s.login("wangli", "first-password-1");
+        assert_eq!(status, 200);
+        let (status, body) = s.call(&session, "GET", "/api/v1/residents", None);
+        assert_eq!((status, body["error"]["code"].as_str()), (403, Some("password_change_required")));
+        let change = json!({"current_password": "first-password-1", "new_password": "short"});
+        assert_eq!(s.call(&session, "POST", "/api/v1/me/password", Some(&change)).0, 422, "too short");
+        let change = json!({"current_password": "first-password-1", "new_password": "my-own-password-2"});
+        assert_eq!(s.call(&session, "POST", "/api/v1/me/password", Some(&change)).0, 204);
+        let (status, page) = s.call(&session, "GET", "/api/v1/residents", None);
+        assert_eq!(status, 200, "{page}");
+        let (_, me) = s.call(&session, "GET", "/api/v1/me", None);
+        assert_eq!(me["role"], "grid_member");
+        assert_eq!(me["scopes"][0]["code"], "370602004011001");
+
+        let id = account["id"].as_str().unwrap();
+        assert_eq!(s.send("POST", &format!("/api/v1/accounts/{id}/disable"), &json!({})).0, 200);
+        assert_eq!(s.call(&session, "GET", "/api/v1/me", None).0, 401, "disabling ends sessions");
+        assert_eq!(s.login("wangli", "my-own-password-2").0, 401);
+    }
+}
+
+#[test]
+fn every_answer_carries_the_security_headers() {
+    for s in common::servers() {
+        let resp = ureq::get(&format!("{}/healthz", s.base)).call().unwrap();
+        let h = resp.headers();
+        let csp = h.get("content-security-policy").unwrap().to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
+        assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+        assert_eq!(h.get("referrer-policy").unwrap(), "no-referrer");
+        // A body announced over the limit is refused before it is read.
+        use std::io::{Read, Write};
+        let mut conn = std::net::TcpStream::connect(s.base.trim_start_matches("http://")).unwrap();
+        let head = "POST /api/v1/tags HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 3145728\r\n\r\n{";
+        conn.write_all(head.as_bytes()).unwrap();
+        let mut answer = [0u8; 64];
+        let n = conn.read(&mut answer).unwrap();
+        let status_line = String::from_utf8_lossy(&answer[..n]);
+        assert!(status_line.starts_with("HTTP/1.1 413"), "{status_line}");
+    }
+}
+
+#[test]
+fn audited_actions_leave_entries_with_before_and_after() {
+    for s in common::servers() {
+        s.runtime.block_on(wangge_store::tags::ensure_standard(&s.db.db)).unwrap();
+        let (community, grid) = community(&s);
+        let staff = s.token(Role::CommunityStaff, community["code"].as_str().unwrap());
+        let b = s.call(&staff, "POST", "/api/v1/buildings", Some(&json!({"grid_id": grid["id"], "number": "3", "kind": "residential"}))).1;
+        let h = s.call(&staff, "POST", "/api/v1/households", Some(&json!({"building_id": b["id"], "room": "201", "occupancy": "owner_occupied"}))).1;
+        let birth = time::Date::from_calendar_date(1949, time::Month::October, 1).unwrap();
+        let id_card = IdCardNumber::compose(370602, birth, 21);
+        let (status, r) = s.call(&staff, "POST", "/api/v1/residents", Some(&json!({"household_id": h["id"], "name": "赵大爷", "id_card": id_card.as_str(), "phone": "13905350000"})));
+        assert_eq!(status, 201, "{r}");
+        let rid = r["id"].as_str().unwrap();
+        s.call(&staff, "PATCH", &format!("/api/v1/residents/{rid}"), Some(&json!({"notes": "独居"})));
+        let (status, revealed) = s.call(&staff, "POST", &format!("/api/v1/residents/{rid}/reveal"), Some(&json!({"field": "id_card", "reason": "办理低保核对身份"})));
+        assert_eq!(status, 200, "{revealed}");
+        assert_eq!(revealed["value"], id_card.as_str());
+        let (status, _) = s.call(&staff, "POST", &format!("/api/v1/residents/{rid}/reveal"), Some(&json!({"field": "phone", "reason": ""})));
+        assert_eq!(status, 422, "a reveal needs a reason");
+        s.call(&staff, "POST", &format!("/api/v1/residents/{rid}/move-out"), Some(&json!({"note": "迁出"})));
+        let (status, csv) = s.call_text(&admin(&s), "GET", "/api/v1/audit/export", None);
+        assert_eq!(status, 200);
+        assert!(csv.starts_with("at,actor,address,action"));
+
+        let actions = audit_actions(&s);
+        for want in ["login", "area.create", "building.create", "household.create", "resident.create", "resident.update", "reveal.id_card", "resident.move_out", "audit.export"] {
+            assert!(actions.iter().any(|a| a == want), "no audit entry for {want}: {actions:?}");
+        }
+        let entries = s.runtime.block_on(async {
+            let filter = wangge_store::audit::AuditFilter { action: Some("resident.update".into()), ..Default::default() };
+            wangge_store::audit::search(&s.db.db, &filter, Default::default()).await.unwrap().items
+        });
+        let update = &entries[0];
+        assert!(update.before.as_deref().unwrap().contains("\"notes\":\"\""), "{update:?}");
+        assert!(update.after.as_deref().unwrap().contains("独居"));
+        assert!(!update.after.as_deref().unwrap().contains(id_card.as_str()), "no plaintext ID in the log");
+        let reveal = s.runtime.block_on(async {
+            let filter = wangge_store::audit::AuditFilter { action: Some("reveal.id_card".into()), ..Default::default() };
+            wangge_store::audit::search(&s.db.db, &filter, Default::default()).await.unwrap().items
+        });
+        assert_eq!(reveal[0].reason.as_deref(), Some("办理低保核对身份"));
+        assert_eq!(reveal[0].actor_name, "token:community_staff");
+
+        // A grid member's log view is limited to their scope: the community-wide
+        // account entries are not theirs to read.
+        let secretary = s.token(Role::CommunitySecretary, community["code"].as_str().unwrap());
+        let (status, page) = s.call(&secretary, "GET", "/api/v1/audit?per_page=500", None);
+        assert_eq!(status, 200);
+        let seen: Vec<&str> = page["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert!(seen.contains(&"resident.update") && !seen.contains(&"login"), "{seen:?}");
+    }
+}
