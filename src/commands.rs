@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use wangge_domain::{Role, Vocabulary};
 use wangge_ledger::columns::{Field, parse_mapping};
 use wangge_ledger::import::{ImportOptions, Progress, Stage};
 use wangge_store::{Db, DbOptions, KeySource, Vault};
@@ -60,6 +61,7 @@ pub async fn demo(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<()> {
     } else {
         eprintln!("Using the existing demo data in {}", file.display());
     }
+    let logins = demo_logins(&db).await?;
     let listener = bind(listen).await?;
     let community = wangge_synth::DEMO_COMMUNITY_CODE;
     println!();
@@ -71,11 +73,66 @@ pub async fn demo(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<()> {
     println!("  Database  {}", file.display());
     println!("  Key       {} (encrypts ID numbers and phones: back it up)", db.vault.origin());
     println!();
-    println!("  Log in:   no login yet: accounts and roles come with the security work (issue #3);");
-    println!("            until then the demo listens on this machine only. Stop with Ctrl-C.");
+    println!("  Log in    (every demo account's password: {DEMO_PASSWORD})");
+    for (username, role, scope) in &logins {
+        println!("    {username:<12} {role:<34} {scope}");
+    }
+    println!();
+    println!("  For example:");
+    println!("    curl -c jar -H 'content-type: application/json' \\");
+    println!(
+        "         -d '{{\"username\":\"gridmember\",\"password\":\"{DEMO_PASSWORD}\"}}' http://{listen}/api/v1/session"
+    );
+    println!("    curl -b jar 'http://{listen}/api/v1/residents?q=5678'");
+    println!();
+    println!("  The demo listens on this machine only. Stop with Ctrl-C.");
     println!();
     wangge_web::serve(listener, wangge_web::AppState { db }).await?;
     Ok(())
+}
+
+/// The password of every demo account: the demo holds synthetic people only.
+pub const DEMO_PASSWORD: &str = "tashan-demo";
+
+/// One account per role, each scoped where that role works in the demo community.
+const DEMO_ACCOUNTS: [(&str, Role, &str); 11] = [
+    ("admin", Role::PlatformAdmin, ""),
+    ("city", Role::CityOfficial, "370600000000"),
+    ("district", Role::DistrictOfficial, "370602000000"),
+    ("street", Role::StreetOfficial, "370602004000"),
+    ("secretary", Role::CommunitySecretary, "370602004011"),
+    ("staff", Role::CommunityStaff, "370602004011"),
+    ("gridleader", Role::GridLeader, "370602004011001"),
+    ("gridmember", Role::GridMember, "370602004011001"),
+    ("buildinghead", Role::Auxiliary, "370602004011001"),
+    ("party", Role::PartySecretary, "370602004011"),
+    ("resident", Role::Resident, "370602004011"),
+];
+
+/// Creates the demo accounts that are missing (no forced password change: these
+/// are for trying the system); returns (user name, role, scope) for the banner.
+async fn demo_logins(db: &Db) -> anyhow::Result<Vec<(String, String, String)>> {
+    let mut out = Vec::new();
+    for (username, role, scope) in DEMO_ACCOUNTS {
+        if wangge_store::accounts::get_by_username(db, username).await.is_err() {
+            let new = wangge_store::accounts::NewAccount {
+                username: username.into(),
+                display_name: format!("演示{}", role.label_zh()),
+                role,
+                scopes: if scope.is_empty() { vec![] } else { vec![scope.into()] },
+                password: DEMO_PASSWORD.into(),
+            };
+            let account = wangge_store::accounts::create(db, new).await?;
+            wangge_store::accounts::set_password(db, &account.id, DEMO_PASSWORD, false).await?;
+        }
+        let role_text = format!("{} {}", role.label_zh(), role.label_en());
+        out.push((
+            username.to_owned(),
+            role_text,
+            if scope.is_empty() { "everything".into() } else { scope.to_owned() },
+        ));
+    }
+    Ok(out)
 }
 
 async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
@@ -146,7 +203,28 @@ pub async fn import_residents(
     );
     if dry_run {
         println!("Dry run: nothing was written.");
+    } else {
+        let detail = format!("{} residents from {}", report.residents, file.display());
+        audit_cli(&db, "import.residents", community, &detail).await?;
     }
+    Ok(())
+}
+
+/// Records an import or export run from the command line in the audit log, with the
+/// community it touched, so that it is scoped like the data.
+async fn audit_cli(db: &Db, action: &str, community_code: &str, detail: &str) -> anyhow::Result<()> {
+    let community = wangge_store::areas::get_by_code(db, community_code).await?;
+    let entry = wangge_store::audit::Entry {
+        actor_name: format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())),
+        address: Some("command line".into()),
+        action: action.into(),
+        target_kind: Some("area".into()),
+        target_id: Some(community.id),
+        path: Some(community.path),
+        reason: Some(detail.into()),
+        ..Default::default()
+    };
+    wangge_store::audit::record(db, entry).await?;
     Ok(())
 }
 
@@ -163,6 +241,7 @@ pub async fn export_residents(database: &DatabaseArg, community: &str, output: &
     let db = open(database).await?;
     let started = std::time::Instant::now();
     let rows = wangge_ledger::export::export_residents(&db, community, output).await?;
+    audit_cli(&db, "export.residents", community, &format!("{rows} residents to {}", output.display())).await?;
     println!(
         "{}: exported {rows} residents of {community} in {:.1} s",
         output.display(),

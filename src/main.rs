@@ -3,6 +3,7 @@
 
 mod bench;
 mod commands;
+mod users;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -73,6 +74,16 @@ enum Command {
         #[command(subcommand)]
         what: KeysWhat,
     },
+    /// Manage staff accounts: add, disable, reset a password, list.
+    User {
+        #[command(subcommand)]
+        what: users::UserWhat,
+    },
+    /// Issue and revoke bearer tokens for the API.
+    Token {
+        #[command(subcommand)]
+        what: users::TokenWhat,
+    },
     /// Measure the speed of the system on the database given; prints figures.
     Bench {
         #[command(subcommand)]
@@ -141,16 +152,16 @@ enum ExportWhat {
 }
 
 #[derive(Args, Clone)]
-struct DatabaseArg {
+pub struct DatabaseArg {
     /// sqlite:PATH (created if missing) or postgres://USER:PASSWORD@HOST/DB.
     #[arg(long, env = "WANGGE_DATABASE_URL", default_value = "sqlite:wangge-data/wangge.db")]
-    database_url: String,
+    pub database_url: String,
     /// Key file of the encrypted ID card numbers and phones, created (mode 0600) when
     /// missing; back it up apart from the database. Default: wangge.key beside an
     /// SQLite database, wangge-data/wangge.key for PostgreSQL. The environment
     /// variable WANGGE_KEY (the key itself, base64) wins over any file.
     #[arg(long, env = "WANGGE_KEY_FILE", value_name = "PATH")]
-    key_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -180,6 +191,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Keys { what: KeysWhat::Rotate { database, new_key_file } } => {
             commands::rotate_key(&database, new_key_file.as_deref()).await
         }
+        Command::User { what } => users::user(what).await,
+        Command::Token { what } => users::token(what).await,
         Command::Bench { what } => bench::run(what).await,
         Command::Openapi => {
             println!("{}", wangge_web::openapi_json());

@@ -93,8 +93,12 @@ fn health_and_openapi() {
             assert!(paths.contains(&route), "{route} missing from the OpenAPI document");
         }
         let operations: usize = doc["paths"].as_object().unwrap().values().map(|v| v.as_object().unwrap().len()).sum();
-        let api_routes = wangge_web::auth::POLICY.iter().filter(|(_, p, _)| p.starts_with("/api/v1") || *p == "/healthz").count();
-        assert_eq!(operations, api_routes, "every API route is documented, and every documented one has an access rule");
+        let api_routes =
+            wangge_web::auth::POLICY.iter().filter(|(_, p, _)| p.starts_with("/api/v1") || *p == "/healthz").count();
+        assert_eq!(
+            operations, api_routes,
+            "every API route is documented, and every documented one has an access rule"
+        );
     }
 }
 

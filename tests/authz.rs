@@ -45,7 +45,13 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             (AreaLevel::Community, format!("{prefix}02004011")),
             (AreaLevel::Grid, format!("{prefix}02004011001")),
         ] {
-            let new = NewArea { parent_id: parent.as_ref().map(|p| p.id.clone()), level, code: code.clone(), name: code, boundary: None };
+            let new = NewArea {
+                parent_id: parent.as_ref().map(|p| p.id.clone()),
+                level,
+                code: code.clone(),
+                name: code,
+                boundary: None,
+            };
             let area = areas::create(db, new).await.unwrap();
             parent = Some(area.clone());
             made.push(area);
@@ -53,15 +59,32 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
         let grid = made[4].clone();
         let building = buildings::create(
             db,
-            NewBuilding { grid_id: grid.id.clone(), number: "1".into(), address: None, kind: BuildingKind::Residential, floors: None, units: None, lat: None, lng: None },
+            NewBuilding {
+                grid_id: grid.id.clone(),
+                number: "1".into(),
+                address: None,
+                kind: BuildingKind::Residential,
+                floors: None,
+                units: None,
+                lat: None,
+                lng: None,
+            },
         )
         .await
         .unwrap()
         .id;
-        let household = households::create(db, NewHousehold { building_id: building.clone(), unit: "1".into(), room: "101".into(), occupancy: Occupancy::Rented })
-            .await
-            .unwrap()
-            .id;
+        let household = households::create(
+            db,
+            NewHousehold {
+                building_id: building.clone(),
+                unit: "1".into(),
+                room: "101".into(),
+                occupancy: Occupancy::Rented,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
         let birth = time::Date::from_calendar_date(1950, time::Month::June, 1).unwrap();
         let resident = residents::create(
             db,
@@ -78,7 +101,14 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
         .id;
         let organisation = organisations::create(
             db,
-            NewOrganisation { grid_id: grid.id.clone(), name: "物业".into(), kind: wangge_domain::OrganisationKind::PropertyCompany, address: None, contact_name: None, phone: None },
+            NewOrganisation {
+                grid_id: grid.id.clone(),
+                name: "物业".into(),
+                kind: wangge_domain::OrganisationKind::PropertyCompany,
+                address: None,
+                contact_name: None,
+                phone: None,
+            },
         )
         .await
         .unwrap()
@@ -123,11 +153,17 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
     let body = match (method, pattern) {
         ("POST", "/api/v1/session") => Some(json!({"username": "nobody", "password": "wrong-password"})),
         ("POST", "/api/v1/me/password") => Some(json!({"current_password": "x", "new_password": "y"})),
-        ("POST", "/api/v1/areas") => Some(json!({"parent_id": c.community.id, "level": "grid", "code": format!("{}009", c.community.code), "name": "新网格"})),
+        ("POST", "/api/v1/areas") => Some(
+            json!({"parent_id": c.community.id, "level": "grid", "code": format!("{}009", c.community.code), "name": "新网格"}),
+        ),
         ("PATCH", "/api/v1/areas/{id}") => Some(json!({"name": "改名"})),
-        ("POST", "/api/v1/buildings") => Some(json!({"grid_id": c.grid.id, "number": format!("B{}", spare.counter()), "kind": "bungalow"})),
+        ("POST", "/api/v1/buildings") => {
+            Some(json!({"grid_id": c.grid.id, "number": format!("B{}", spare.counter()), "kind": "bungalow"}))
+        }
         ("PATCH", "/api/v1/buildings/{id}") => Some(json!({"floors": 7})),
-        ("POST", "/api/v1/households") => Some(json!({"building_id": c.building, "room": format!("{}", spare.counter()), "occupancy": "vacant"})),
+        ("POST", "/api/v1/households") => {
+            Some(json!({"building_id": c.building, "room": format!("{}", spare.counter()), "occupancy": "vacant"}))
+        }
         ("PATCH", "/api/v1/households/{id}") => Some(json!({"occupancy": "rented"})),
         ("POST", "/api/v1/residents") => Some(json!({"household_id": c.household, "name": "新人",
             "id_card": IdCardNumber::compose(370602, birth, spare.counter() as u16).as_str()})),
@@ -137,9 +173,13 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             Some(json!({"household_id": c.household}))
         }
         ("POST", "/api/v1/residents/{id}/reveal") => Some(json!({"field": "phone", "reason": "电话回访"})),
-        ("POST", "/api/v1/organisations") => Some(json!({"grid_id": c.grid.id, "name": "新组织", "kind": "enterprise"})),
+        ("POST", "/api/v1/organisations") => {
+            Some(json!({"grid_id": c.grid.id, "name": "新组织", "kind": "enterprise"}))
+        }
         ("PATCH", "/api/v1/organisations/{id}") => Some(json!({"name": "改名"})),
-        ("POST", "/api/v1/tags") => Some(json!({"code": format!("t{}", spare.counter()), "name_zh": "标签", "name_en": "tag"})),
+        ("POST", "/api/v1/tags") => {
+            Some(json!({"code": format!("t{}", spare.counter()), "name_zh": "标签", "name_en": "tag"}))
+        }
         ("POST", "/api/v1/accounts") => Some(json!({"username": format!("u{}", spare.counter()), "display_name": "x",
             "role": "grid_member", "scopes": [c.grid.code], "password": "long-enough-pw"})),
         ("POST", "/api/v1/accounts/{id}/reset-password") => Some(json!({"password": "another-long-pw"})),
@@ -196,7 +236,12 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
 /// A token to revoke, so that revoking one does not disturb the walk.
 fn spare_token(s: &Server, scope: &Area) -> String {
     s.runtime.block_on(async {
-        let new = wangge_store::accounts::NewApiToken { name: "spare".into(), role: Role::GridMember, scope: scope.code.clone(), expires_in_days: None };
+        let new = wangge_store::accounts::NewApiToken {
+            name: "spare".into(),
+            role: Role::GridMember,
+            scope: scope.code.clone(),
+            expires_in_days: None,
+        };
         wangge_store::accounts::issue_token(&s.db.db, new, None).await.unwrap().0.id
     })
 }
@@ -230,7 +275,11 @@ fn every_route_every_role_in_and_out_of_scope() {
                     continue; // logging out would end the resident's session for the rest of the walk
                 }
                 let spare = Spare {
-                    token: if pattern.starts_with("/api/v1/tokens/") { spare_token(&s, &a.grid) } else { String::new() },
+                    token: if pattern.starts_with("/api/v1/tokens/") {
+                        spare_token(&s, &a.grid)
+                    } else {
+                        String::new()
+                    },
                     account: spare.account.clone(),
                     n: std::cell::Cell::new(spare.n.get() + 1000 * (checked + 1)),
                 };
@@ -249,11 +298,15 @@ fn every_route_every_role_in_and_out_of_scope() {
                 // except for administrators, who work across the deployment.
                 if is_scoped(pattern) && allowed && role != Role::PlatformAdmin {
                     let outside = out_of_scope(&path, &a, &b);
-                    let body = body.map(|v| serde_json::from_str::<Value>(&out_of_scope(&v.to_string(), &a, &b)).unwrap());
+                    let body =
+                        body.map(|v| serde_json::from_str::<Value>(&out_of_scope(&v.to_string(), &a, &b)).unwrap());
                     let (status, answer) = s.call(&who, method, &outside, body.as_ref());
                     checked += 1;
                     if !(status == 403 || status == 404) {
-                        failures.push(format!("{} {method} {outside} (other city): expected 403/404, got {status} {answer}", role.code()));
+                        failures.push(format!(
+                            "{} {method} {outside} (other city): expected 403/404, got {status} {answer}",
+                            role.code()
+                        ));
                     }
                 }
             }

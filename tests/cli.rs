@@ -124,7 +124,7 @@ fn demo_serves_the_demo_community() {
     let mut banner = String::new();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let started = Instant::now();
-    while !banner.contains("Log in") && started.elapsed() < Duration::from_secs(120) {
+    while !banner.contains("Stop with Ctrl-C") && started.elapsed() < Duration::from_secs(120) {
         match lines.next() {
             Some(Ok(line)) => banner.push_str(&format!("{line}\n")),
             _ => break,
@@ -132,13 +132,61 @@ fn demo_serves_the_demo_community() {
     }
     assert!(banner.contains(&format!("http://{listen}/")), "{banner}");
     assert!(banner.contains("370602004011"), "{banner}");
-    let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
-    let url = format!("http://{listen}/api/v1/residents?area=370602004011&per_page=1");
-    let mut resp = agent.get(&url).call().unwrap();
-    let page: serde_json::Value = resp.body_mut().read_json().unwrap();
+    for username in ["admin", "city", "street", "secretary", "gridmember", "buildinghead", "resident"] {
+        assert!(banner.contains(username), "a demo login for every role: {banner}");
+    }
+    let agent = ureq::Agent::config_builder().http_status_as_error(false).max_idle_connections(0).build().new_agent();
+    let login = |username: &str| -> String {
+        let body = serde_json::json!({"username": username, "password": "tashan-demo"});
+        let resp = agent.post(&format!("http://{listen}/api/v1/session")).send_json(&body).unwrap();
+        assert_eq!(resp.status(), 200, "{username} logs in");
+        resp.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_owned()
+    };
+    let residents = |cookie: &str| -> (u16, serde_json::Value) {
+        let url = format!("http://{listen}/api/v1/residents?per_page=1");
+        let mut resp = agent.get(&url).header("cookie", cookie).call().unwrap();
+        (resp.status().as_u16(), resp.body_mut().read_json().unwrap())
+    };
+    let (status, page) = residents(&login("secretary"));
+    let (grid_status, grid_page) = residents(&login("gridmember"));
+    let (city_status, _) = residents(&login("city"));
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(page["total"], 3260, "{page}");
+    assert_eq!((status, page["total"].as_i64()), (200, Some(3260)), "the secretary sees the whole community");
+    assert_eq!(grid_status, 200);
+    let in_grid = grid_page["total"].as_i64().unwrap();
+    assert!(in_grid > 100 && in_grid < 3260, "a grid member sees one grid: {in_grid}");
+    assert_eq!(city_status, 403, "a city official sees figures, not names");
+}
+
+#[test]
+fn accounts_and_tokens_from_the_command_line_are_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("w.db").display());
+    assert!(wangge(&["generate", "--communities", "1"], &url).status.success());
+    let out = wangge(
+        &["user", "add", "wangli", "--role", "网格员", "--scope", "370602001001001", "--password", "first-password-1"],
+        &url,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("must be changed at first login"));
+    let out = wangge(&["user", "add", "x", "--role", "grid_member", "--password", "short"], &url);
+    assert!(!out.status.success(), "short passwords and missing scopes are refused");
+    let out =
+        wangge(&["token", "issue", "--name", "整合平台", "--role", "street_official", "--scope", "370602001000"], &url);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).trim().starts_with("wgt_"));
+    assert!(wangge(&["user", "disable", "wangli"], &url).status.success());
+    let listed = text(&wangge(&["user", "list"], &url).stdout);
+    assert!(listed.contains("wangli") && listed.contains("(disabled)"), "{listed}");
+    let actions = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = wangge_store::Db::connect(&url, Default::default()).await.unwrap();
+        let page = wangge_store::audit::search(&db, &Default::default(), Default::default()).await.unwrap();
+        page.items.into_iter().map(|e| (e.action, e.actor_name)).collect::<Vec<_>>()
+    });
+    for want in ["account.create", "token.issue", "account.disable"] {
+        assert!(actions.iter().any(|(a, who)| a == want && who.starts_with("cli:")), "{want}: {actions:?}");
+    }
 }
 
 #[test]

@@ -16,7 +16,8 @@ fn community(s: &Server) -> (Value, Value) {
         ("community", "370602004011"),
         ("grid", "370602004011001"),
     ] {
-        let (status, area) = s.send("POST", "/api/v1/areas", &json!({"parent_id": parent, "level": level, "code": code, "name": code}));
+        let (status, area) =
+            s.send("POST", "/api/v1/areas", &json!({"parent_id": parent, "level": level, "code": code, "name": code}));
         assert_eq!(status, 201, "{area}");
         parent = area["id"].clone();
         made.push(area);
@@ -93,7 +94,11 @@ fn state_changes_through_a_session_need_the_csrf_token() {
 fn revoked_tokens_stop_working_at_once() {
     for s in common::servers() {
         let (community, _) = community(&s);
-        let (status, issued) = s.send("POST", "/api/v1/tokens", &json!({"name": "整合平台", "role": "street_official", "scope": community["code"]}));
+        let (status, issued) = s.send(
+            "POST",
+            "/api/v1/tokens",
+            &json!({"name": "整合平台", "role": "street_official", "scope": community["code"]}),
+        );
         assert_eq!(status, 201, "{issued}");
         let token = Auth::Bearer(issued["secret"].as_str().unwrap().to_owned());
         let stats = format!("/api/v1/areas/{}/stats", community["id"].as_str().unwrap());
@@ -142,7 +147,11 @@ fn every_answer_carries_the_security_headers() {
         let resp = ureq::get(&format!("{}/healthz", s.base)).call().unwrap();
         let h = resp.headers();
         let csp = h.get("content-security-policy").unwrap().to_str().unwrap();
-        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
+        assert!(
+            csp.contains("frame-ancestors 'none'")
+                && csp.contains("script-src 'self'")
+                && !csp.contains("unsafe-inline")
+        );
         assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
         assert_eq!(h.get("referrer-policy").unwrap(), "no-referrer");
         // A body announced over the limit is refused before it is read.
@@ -163,18 +172,42 @@ fn audited_actions_leave_entries_with_before_and_after() {
         s.runtime.block_on(wangge_store::tags::ensure_standard(&s.db.db)).unwrap();
         let (community, grid) = community(&s);
         let staff = s.token(Role::CommunityStaff, community["code"].as_str().unwrap());
-        let b = s.call(&staff, "POST", "/api/v1/buildings", Some(&json!({"grid_id": grid["id"], "number": "3", "kind": "residential"}))).1;
-        let h = s.call(&staff, "POST", "/api/v1/households", Some(&json!({"building_id": b["id"], "room": "201", "occupancy": "owner_occupied"}))).1;
+        let b = s
+            .call(
+                &staff,
+                "POST",
+                "/api/v1/buildings",
+                Some(&json!({"grid_id": grid["id"], "number": "3", "kind": "residential"})),
+            )
+            .1;
+        let h = s
+            .call(
+                &staff,
+                "POST",
+                "/api/v1/households",
+                Some(&json!({"building_id": b["id"], "room": "201", "occupancy": "owner_occupied"})),
+            )
+            .1;
         let birth = time::Date::from_calendar_date(1949, time::Month::October, 1).unwrap();
         let id_card = IdCardNumber::compose(370602, birth, 21);
         let (status, r) = s.call(&staff, "POST", "/api/v1/residents", Some(&json!({"household_id": h["id"], "name": "赵大爷", "id_card": id_card.as_str(), "phone": "13905350000"})));
         assert_eq!(status, 201, "{r}");
         let rid = r["id"].as_str().unwrap();
         s.call(&staff, "PATCH", &format!("/api/v1/residents/{rid}"), Some(&json!({"notes": "独居"})));
-        let (status, revealed) = s.call(&staff, "POST", &format!("/api/v1/residents/{rid}/reveal"), Some(&json!({"field": "id_card", "reason": "办理低保核对身份"})));
+        let (status, revealed) = s.call(
+            &staff,
+            "POST",
+            &format!("/api/v1/residents/{rid}/reveal"),
+            Some(&json!({"field": "id_card", "reason": "办理低保核对身份"})),
+        );
         assert_eq!(status, 200, "{revealed}");
         assert_eq!(revealed["value"], id_card.as_str());
-        let (status, _) = s.call(&staff, "POST", &format!("/api/v1/residents/{rid}/reveal"), Some(&json!({"field": "phone", "reason": ""})));
+        let (status, _) = s.call(
+            &staff,
+            "POST",
+            &format!("/api/v1/residents/{rid}/reveal"),
+            Some(&json!({"field": "phone", "reason": ""})),
+        );
         assert_eq!(status, 422, "a reveal needs a reason");
         s.call(&staff, "POST", &format!("/api/v1/residents/{rid}/move-out"), Some(&json!({"note": "迁出"})));
         let (status, csv) = s.call_text(&admin(&s), "GET", "/api/v1/audit/export", None);
@@ -182,11 +215,22 @@ fn audited_actions_leave_entries_with_before_and_after() {
         assert!(csv.starts_with("at,actor,address,action"));
 
         let actions = audit_actions(&s);
-        for want in ["login", "area.create", "building.create", "household.create", "resident.create", "resident.update", "reveal.id_card", "resident.move_out", "audit.export"] {
+        for want in [
+            "login",
+            "area.create",
+            "building.create",
+            "household.create",
+            "resident.create",
+            "resident.update",
+            "reveal.id_card",
+            "resident.move_out",
+            "audit.export",
+        ] {
             assert!(actions.iter().any(|a| a == want), "no audit entry for {want}: {actions:?}");
         }
         let entries = s.runtime.block_on(async {
-            let filter = wangge_store::audit::AuditFilter { action: Some("resident.update".into()), ..Default::default() };
+            let filter =
+                wangge_store::audit::AuditFilter { action: Some("resident.update".into()), ..Default::default() };
             wangge_store::audit::search(&s.db.db, &filter, Default::default()).await.unwrap().items
         });
         let update = &entries[0];
@@ -194,7 +238,8 @@ fn audited_actions_leave_entries_with_before_and_after() {
         assert!(update.after.as_deref().unwrap().contains("独居"));
         assert!(!update.after.as_deref().unwrap().contains(id_card.as_str()), "no plaintext ID in the log");
         let reveal = s.runtime.block_on(async {
-            let filter = wangge_store::audit::AuditFilter { action: Some("reveal.id_card".into()), ..Default::default() };
+            let filter =
+                wangge_store::audit::AuditFilter { action: Some("reveal.id_card".into()), ..Default::default() };
             wangge_store::audit::search(&s.db.db, &filter, Default::default()).await.unwrap().items
         });
         assert_eq!(reveal[0].reason.as_deref(), Some("办理低保核对身份"));

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use serde_json::Value;
-use wangge_domain::Role;
+use wangge_domain::{Role, Vocabulary};
 use wangge_store::accounts::{self, NewAccount};
 use wangge_store::testing::{self, TestDb};
 
@@ -38,7 +38,8 @@ pub fn servers() -> Vec<Server> {
     drop(probe);
     for i in 0..count {
         let rt = runtime();
-        let db = rt.block_on(async { if i == 0 { testing::sqlite().await } else { testing::postgres().await.unwrap() } });
+        let db =
+            rt.block_on(async { if i == 0 { testing::sqlite().await } else { testing::postgres().await.unwrap() } });
         let server = start(rt, db);
         server.create_account("admin", Role::PlatformAdmin, &[], ADMIN_PASSWORD);
         let admin = server.login("admin", ADMIN_PASSWORD).2;
@@ -89,7 +90,12 @@ impl Server {
     /// A bearer token made directly in the store.
     pub fn token(&self, role: Role, scope: &str) -> Auth {
         self.runtime.block_on(async {
-            let new = accounts::NewApiToken { name: format!("{}", role.as_ref_str()), role, scope: scope.into(), expires_in_days: None };
+            let new = accounts::NewApiToken {
+                name: role.code().to_owned(),
+                role,
+                scope: scope.into(),
+                expires_in_days: None,
+            };
             Auth::Bearer(accounts::issue_token(&self.db.db, new, None).await.unwrap().1)
         })
     }
@@ -159,16 +165,5 @@ impl Server {
 
     pub fn backend(&self) -> wangge_store::Backend {
         self.db.backend()
-    }
-}
-
-trait RoleName {
-    fn as_ref_str(&self) -> &'static str;
-}
-
-impl RoleName for Role {
-    fn as_ref_str(&self) -> &'static str {
-        use wangge_domain::Vocabulary;
-        self.code()
     }
 }

@@ -22,16 +22,13 @@ pub enum Action {
     EditRegistry,
     /// Show one ID card number or phone in full, with a stated reason.
     RevealPersonal,
-    /// Care tags that reveal health, disability, income or legal status.
-    ViewSensitiveTags,
-    ImportExport,
     ManageTags,
     ManageAccounts,
     ViewAudit,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 11] = [
         Action::ViewAreas,
         Action::ManageAreas,
         Action::ViewFigures,
@@ -40,8 +37,6 @@ impl Action {
         Action::ViewRegistry,
         Action::EditRegistry,
         Action::RevealPersonal,
-        Action::ViewSensitiveTags,
-        Action::ImportExport,
         Action::ManageTags,
         Action::ManageAccounts,
         Action::ViewAudit,
@@ -57,8 +52,6 @@ impl Action {
             Action::ViewRegistry => "view_registry",
             Action::EditRegistry => "edit_registry",
             Action::RevealPersonal => "reveal_personal",
-            Action::ViewSensitiveTags => "view_sensitive_tags",
-            Action::ImportExport => "import_export",
             Action::ManageTags => "manage_tags",
             Action::ManageAccounts => "manage_accounts",
             Action::ViewAudit => "view_audit",
@@ -85,14 +78,7 @@ impl Role {
             CommunityStaff => !matches!(action, ManageAreas | ManageTags | ManageAccounts | ViewAudit),
             GridLeader | GridMember => matches!(
                 action,
-                ViewAreas
-                    | ViewFigures
-                    | ViewBuildings
-                    | EditBuildings
-                    | ViewRegistry
-                    | EditRegistry
-                    | RevealPersonal
-                    | ViewSensitiveTags
+                ViewAreas | ViewFigures | ViewBuildings | EditBuildings | ViewRegistry | EditRegistry | RevealPersonal
             ),
             // The auxiliary network reports problems; it knows its buildings, not the roll.
             Auxiliary => matches!(action, ViewAreas | ViewBuildings),

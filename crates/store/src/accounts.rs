@@ -3,8 +3,8 @@
 //! Passwords are hashed with Argon2id; tokens and session secrets are random and
 //! stored only as SHA-256 hashes, so a leaked database opens nothing.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -130,7 +130,12 @@ pub async fn scopes_of(db: &Db, account_id: &str) -> StoreResult<Vec<Scope>> {
     .await?;
     rows.iter()
         .map(|r| {
-            Ok(Scope { area_id: r.try_get("id")?, code: r.try_get("code")?, name: r.try_get("name")?, path: r.try_get("path")? })
+            Ok(Scope {
+                area_id: r.try_get("id")?,
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+                path: r.try_get("path")?,
+            })
         })
         .collect()
 }
@@ -161,7 +166,11 @@ pub async fn list(db: &Db) -> StoreResult<Vec<Account>> {
 pub async fn resolve_areas(db: &Db, refs: &[String]) -> StoreResult<Vec<Area>> {
     let mut out = Vec::new();
     for r in refs.iter().map(|r| r.trim()).filter(|r| !r.is_empty()) {
-        let area = if r.bytes().all(|b| b.is_ascii_digit()) { areas::get_by_code(db, r).await? } else { areas::get(db, r).await? };
+        let area = if r.bytes().all(|b| b.is_ascii_digit()) {
+            areas::get_by_code(db, r).await?
+        } else {
+            areas::get(db, r).await?
+        };
         out.push(area);
     }
     Ok(out)
@@ -226,13 +235,14 @@ pub async fn credentials(db: &Db, username: &str) -> StoreResult<Option<(String,
 
 pub async fn set_password(db: &Db, id: &str, password: &str, must_change: bool) -> StoreResult<()> {
     check_password_strength(password)?;
-    let done = sqlx::query("UPDATE accounts SET password_hash = $1, must_change_password = $2, updated_at = $3 WHERE id = $4")
-        .bind(hash_password(password)?)
-        .bind(i16::from(must_change))
-        .bind(now_millis())
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
+    let done =
+        sqlx::query("UPDATE accounts SET password_hash = $1, must_change_password = $2, updated_at = $3 WHERE id = $4")
+            .bind(hash_password(password)?)
+            .bind(i16::from(must_change))
+            .bind(now_millis())
+            .bind(id)
+            .execute(&db.pool)
+            .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::not_found("account", id));
     }
@@ -284,9 +294,10 @@ pub async fn issue_token(db: &Db, new: NewApiToken, created_by: Option<&str>) ->
     if new.role == Role::Resident {
         return Err(StoreError::Invalid("API tokens are for staff roles".into()));
     }
-    let area = resolve_areas(db, std::slice::from_ref(&new.scope)).await?.pop().ok_or_else(|| {
-        StoreError::Invalid("a token needs a scope (an area id or code)".into())
-    })?;
+    let area = resolve_areas(db, std::slice::from_ref(&new.scope))
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::Invalid("a token needs a scope (an area id or code)".into()))?;
     let secret = format!("wgt_{}", random_secret());
     let now = now_millis();
     let expires_at = new.expires_in_days.map(|d| now + i64::from(d) * 86_400_000);
@@ -336,7 +347,12 @@ fn token_from_row(r: &AnyRow) -> StoreResult<ApiToken> {
         id: r.try_get("id")?,
         name: r.try_get("name")?,
         role: role_of(r)?,
-        scope: Scope { area_id: r.try_get("area_id")?, code: r.try_get("code")?, name: r.try_get("area_name")?, path: r.try_get("path")? },
+        scope: Scope {
+            area_id: r.try_get("area_id")?,
+            code: r.try_get("code")?,
+            name: r.try_get("area_name")?,
+            path: r.try_get("path")?,
+        },
         created_at: r.try_get("created_at")?,
         expires_at: r.try_get("expires_at")?,
         revoked_at: r.try_get("revoked_at")?,
@@ -351,7 +367,13 @@ pub async fn list_tokens(db: &Db) -> StoreResult<Vec<ApiToken>> {
 
 /// The live token with this secret, if any.
 pub async fn token_by_secret(db: &Db, secret: &str) -> StoreResult<Option<ApiToken>> {
-    let sql = format!("{TOKEN_SELECT} WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(secret_hash(secret)).bind(now_millis()).fetch_optional(&db.pool).await?;
+    let sql = format!(
+        "{TOKEN_SELECT} WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(secret_hash(secret))
+        .bind(now_millis())
+        .fetch_optional(&db.pool)
+        .await?;
     row.as_ref().map(token_from_row).transpose()
 }

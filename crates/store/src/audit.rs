@@ -119,7 +119,11 @@ pub async fn search(db: &Db, filter: &AuditFilter, page: PageRequest) -> StoreRe
     }
     let w = c.where_clause();
     let total = c.scalar(format!("SELECT COUNT(*) FROM audit_log {w}")).fetch_one(&db.pool).await?;
-    let sql = format!("SELECT * FROM audit_log {w} ORDER BY at DESC, id DESC LIMIT {} OFFSET {}", page.limit(), page.offset());
+    let sql = format!(
+        "SELECT * FROM audit_log {w} ORDER BY at DESC, id DESC LIMIT {} OFFSET {}",
+        page.limit(),
+        page.offset()
+    );
     let rows = c.query(sql).fetch_all(&db.pool).await?;
     let items = rows.iter().map(from_row).collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::new(items, page, total))

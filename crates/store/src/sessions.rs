@@ -65,12 +65,19 @@ pub async fn touch(db: &Db, secret: &str) -> StoreResult<Option<Live>> {
     .fetch_optional(&db.pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2").bind(now).bind(&hash).execute(&db.pool).await?;
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+        .bind(now)
+        .bind(&hash)
+        .execute(&db.pool)
+        .await?;
     Ok(Some(Live { account_id: row.try_get("account_id")?, csrf_token: row.try_get("csrf_token")? }))
 }
 
 pub async fn revoke(db: &Db, secret: &str) -> StoreResult<()> {
-    sqlx::query("UPDATE sessions SET revoked = 1 WHERE id_hash = $1").bind(secret_hash(secret)).execute(&db.pool).await?;
+    sqlx::query("UPDATE sessions SET revoked = 1 WHERE id_hash = $1")
+        .bind(secret_hash(secret))
+        .execute(&db.pool)
+        .await?;
     Ok(())
 }
 
@@ -81,11 +88,13 @@ pub async fn revoke_all(db: &Db, account_id: &str) -> StoreResult<()> {
 
 /// Moves a session's clock back, for tests of expiry.
 pub async fn age(db: &Db, secret: &str, by_ms: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - $1, created_at = created_at - $1 WHERE id_hash = $2")
-        .bind(by_ms)
-        .bind(secret_hash(secret))
-        .execute(&db.pool)
-        .await?;
+    sqlx::query(
+        "UPDATE sessions SET last_seen_at = last_seen_at - $1, created_at = created_at - $1 WHERE id_hash = $2",
+    )
+    .bind(by_ms)
+    .bind(secret_hash(secret))
+    .execute(&db.pool)
+    .await?;
     Ok(())
 }
 
@@ -101,7 +110,9 @@ fn address_key(address: &str) -> String {
 /// how many more minutes.
 pub async fn throttled(db: &Db, username: &str, address: &str) -> StoreResult<Option<i64>> {
     let now = now_millis();
-    for (key, limit) in [(account_key(username), MAX_FAILURES_PER_ACCOUNT), (address_key(address), MAX_FAILURES_PER_ADDRESS)] {
+    for (key, limit) in
+        [(account_key(username), MAX_FAILURES_PER_ACCOUNT), (address_key(address), MAX_FAILURES_PER_ADDRESS)]
+    {
         let row = sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS first FROM login_failures WHERE key = $1 AND at > $2")
             .bind(&key)
             .bind(now - FAILURE_WINDOW_MS)
@@ -120,7 +131,11 @@ pub async fn throttled(db: &Db, username: &str, address: &str) -> StoreResult<Op
 pub async fn record_failure(db: &Db, username: &str, address: &str) -> StoreResult<()> {
     let now = now_millis();
     for key in [account_key(username), address_key(address)] {
-        sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)").bind(key).bind(now).execute(&db.pool).await?;
+        sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
+            .bind(key)
+            .bind(now)
+            .execute(&db.pool)
+            .await?;
     }
     // Old failures no longer count; keep the table small.
     sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(now - FAILURE_WINDOW_MS).execute(&db.pool).await?;

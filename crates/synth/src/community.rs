@@ -457,12 +457,9 @@ fn grid_posts(
         for (post, pool, count) in from_residents {
             for i in rng.choose_multiple(pool.iter().copied(), count) {
                 let r = &residents[i];
-                posts.push(Post {
-                    grid,
-                    post,
-                    name: r.name.clone(),
-                    phone: r.phone.as_ref().map(|p| p.as_str().to_owned()),
-                });
+                // No phone on the post: a resident's phone is protected in the
+                // registry, and copying it here would store it in plain text.
+                posts.push(Post { grid, post, name: r.name.clone(), phone: None });
             }
         }
         posts.push(staff_post(rng, phones, grid, "property"));

@@ -24,10 +24,19 @@ pub fn json(value: &impl Serialize) -> Option<String> {
 }
 
 /// Records `event` as done by `who` (or by an anonymous caller naming itself).
-pub async fn log(db: &Db, who: Option<&Principal>, actor_name: Option<&str>, address: &ClientAddress, event: Event<'_>) -> StoreResult<()> {
+pub async fn log(
+    db: &Db,
+    who: Option<&Principal>,
+    actor_name: Option<&str>,
+    address: &ClientAddress,
+    event: Event<'_>,
+) -> StoreResult<()> {
     let entry = Entry {
         actor_id: who.map(|p| p.actor_id().to_owned()),
-        actor_name: who.map(Principal::actor_name).or(actor_name.map(str::to_owned)).unwrap_or_else(|| "anonymous".into()),
+        actor_name: who
+            .map(Principal::actor_name)
+            .or(actor_name.map(str::to_owned))
+            .unwrap_or_else(|| "anonymous".into()),
         address: Some(address.0.clone()),
         action: event.action.to_owned(),
         target_kind: event.target_kind.map(str::to_owned),
@@ -42,17 +51,17 @@ pub async fn log(db: &Db, who: Option<&Principal>, actor_name: Option<&str>, add
     audit::record(db, entry).await
 }
 
+/// The record a change is about: its kind, id, and where it lies.
+pub struct Target<'a>(pub &'a str, pub &'a str, pub &'a str);
+
 /// Records a change to a registry record with its state before and after.
 pub async fn change<T: Serialize>(
     db: &Db,
-    who: &Principal,
-    address: &ClientAddress,
+    (who, address): (&Principal, &ClientAddress),
     action: &str,
-    kind: &str,
+    Target(kind, id, path): Target<'_>,
     before: Option<&T>,
     after: &T,
-    id: &str,
-    path: &str,
 ) -> StoreResult<()> {
     let event = Event {
         action,

@@ -144,7 +144,11 @@ impl Principal {
     /// Refuses a record outside the caller's scope as if it did not exist, so that
     /// ids cannot be probed.
     pub fn check(&self, path: &str) -> Result<(), ApiError> {
-        if self.can_see(path) { Ok(()) } else { Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such record in your area")) }
+        if self.can_see(path) {
+            Ok(())
+        } else {
+            Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such record in your area"))
+        }
     }
 
     /// The subtree a list is limited to: the `area` asked for (id or code), which must
@@ -185,7 +189,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
 }
 
 fn unauthenticated() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "log in first (POST /api/v1/session) or send a bearer token")
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        "log in first (POST /api/v1/session) or send a bearer token",
+    )
 }
 
 pub fn policy_for(method: &Method, path: &str) -> Option<Access> {
@@ -202,10 +210,12 @@ pub fn session_secret(headers: &HeaderMap) -> Option<String> {
 
 async fn identify(db: &Db, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
     if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        let secret = auth.strip_prefix("Bearer ").ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "use 'Authorization: Bearer <token>'"))?;
-        let token = accounts::token_by_secret(db, secret.trim())
-            .await?
-            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "the token is unknown, expired or revoked"))?;
+        let secret = auth.strip_prefix("Bearer ").ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "use 'Authorization: Bearer <token>'")
+        })?;
+        let token = accounts::token_by_secret(db, secret.trim()).await?.ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "the token is unknown, expired or revoked")
+        })?;
         return Ok(Some(Principal {
             actor: Actor::Token { id: token.id, name: token.name },
             role: token.role,
@@ -217,7 +227,11 @@ async fn identify(db: &Db, headers: &HeaderMap) -> Result<Option<Principal>, Api
     let Some(live) = sessions::touch(db, &secret).await? else { return Ok(None) };
     let account = accounts::get(db, &live.account_id).await?;
     Ok(Some(Principal {
-        actor: Actor::Account { id: account.id, username: account.username, must_change_password: account.must_change_password },
+        actor: Actor::Account {
+            id: account.id,
+            username: account.username,
+            must_change_password: account.must_change_password,
+        },
         role: account.role,
         scopes: account.scopes,
         csrf_token: Some(live.csrf_token),
@@ -258,12 +272,20 @@ async fn admit(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
     if let Access::Role(action) = access
         && !principal.role.may(action)
     {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("your role may not {}", action.as_str())));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("your role may not {}", action.as_str()),
+        ));
     }
     if let Actor::Account { must_change_password: true, .. } = principal.actor
         && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&route.as_str())
     {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "password_change_required", "change your password first (POST /api/v1/me/password)"));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "password_change_required",
+            "change your password first (POST /api/v1/me/password)",
+        ));
     }
     let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if let (true, Some(expected)) = (changes_state, &principal.csrf_token) {

@@ -30,12 +30,24 @@ pub async fn create_account(
 ) -> Result<(StatusCode, Json<Account>), ApiError> {
     let account = accounts::create(&s.db, new).await?;
     let after = audit::json(&account);
-    let event = Event { action: "account.create", target_kind: Some("account"), target_id: Some(&account.id), after, ..Default::default() };
+    let event = Event {
+        action: "account.create",
+        target_kind: Some("account"),
+        target_id: Some(&account.id),
+        after,
+        ..Default::default()
+    };
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     Ok((StatusCode::CREATED, Json(account)))
 }
 
-async fn set_disabled(s: &AppState, p: &Principal, address: &ClientAddress, id: &str, disabled: bool) -> ApiResult<Account> {
+async fn set_disabled(
+    s: &AppState,
+    p: &Principal,
+    address: &ClientAddress,
+    id: &str,
+    disabled: bool,
+) -> ApiResult<Account> {
     let before = accounts::get(&s.db, id).await?;
     accounts::set_disabled(&s.db, id, disabled).await?;
     let after = accounts::get(&s.db, id).await?;
@@ -55,14 +67,24 @@ async fn set_disabled(s: &AppState, p: &Principal, address: &ClientAddress, id: 
 /// Disable an account: it can no longer log in, and its sessions end.
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/disable", tag = "accounts", params(("id" = String, Path, description = "Account id")),
     responses((status = 200, body = Account), (status = 404, body = ErrorBody)))]
-pub async fn disable_account(State(s): State<AppState>, p: Principal, address: ClientAddress, Id(id): Id<String>) -> ApiResult<Account> {
+pub async fn disable_account(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Id(id): Id<String>,
+) -> ApiResult<Account> {
     set_disabled(&s, &p, &address, &id, true).await
 }
 
 /// Enable a disabled account.
 #[utoipa::path(post, path = "/api/v1/accounts/{id}/enable", tag = "accounts", params(("id" = String, Path, description = "Account id")),
     responses((status = 200, body = Account), (status = 404, body = ErrorBody)))]
-pub async fn enable_account(State(s): State<AppState>, p: Principal, address: ClientAddress, Id(id): Id<String>) -> ApiResult<Account> {
+pub async fn enable_account(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Id(id): Id<String>,
+) -> ApiResult<Account> {
     set_disabled(&s, &p, &address, &id, false).await
 }
 
@@ -84,7 +106,12 @@ pub async fn reset_password(
 ) -> Result<StatusCode, ApiError> {
     accounts::set_password(&s.db, &id, &reset.password, true).await?;
     wangge_store::sessions::revoke_all(&s.db, &id).await?;
-    let event = Event { action: "account.reset_password", target_kind: Some("account"), target_id: Some(&id), ..Default::default() };
+    let event = Event {
+        action: "account.reset_password",
+        target_kind: Some("account"),
+        target_id: Some(&id),
+        ..Default::default()
+    };
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -126,9 +153,15 @@ pub async fn issue_token(
 /// Revoke a token: it stops working at once.
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "accounts", params(("id" = String, Path, description = "Token id")),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn revoke_token(State(s): State<AppState>, p: Principal, address: ClientAddress, Id(id): Id<String>) -> Result<StatusCode, ApiError> {
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Id(id): Id<String>,
+) -> Result<StatusCode, ApiError> {
     accounts::revoke_token(&s.db, &id).await?;
-    let event = Event { action: "token.revoke", target_kind: Some("api_token"), target_id: Some(&id), ..Default::default() };
+    let event =
+        Event { action: "token.revoke", target_kind: Some("api_token"), target_id: Some(&id), ..Default::default() };
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -33,7 +33,11 @@ pub struct AreaQuery {
 /// List areas of the hierarchy (city, district, street, community, grid).
 #[utoipa::path(get, path = "/api/v1/areas", tag = "areas", params(AreaQuery), responses(
     (status = 200, body = Page<Area>), (status = 400, body = ErrorBody)))]
-pub async fn list_areas(State(s): State<AppState>, p: Principal, Params(q): Params<AreaQuery>) -> ApiResult<Page<Area>> {
+pub async fn list_areas(
+    State(s): State<AppState>,
+    p: Principal,
+    Params(q): Params<AreaQuery>,
+) -> ApiResult<Page<Area>> {
     let filter = AreaFilter {
         level: q.level,
         parent_id: q.parent,
@@ -53,7 +57,8 @@ pub async fn create_area(
     JsonBody(new): JsonBody<NewArea>,
 ) -> Result<(StatusCode, Json<Area>), ApiError> {
     let area = areas::create(&s.db, new).await?;
-    audit::change(&s.db, &p, &address, "area.create", "area", None, &area, &area.id, &area.path).await?;
+    audit::change(&s.db, (&p, &address), "area.create", audit::Target("area", &area.id, &area.path), None, &area)
+        .await?;
     Ok((StatusCode::CREATED, Json(area)))
 }
 
@@ -79,10 +84,17 @@ pub async fn get_area(State(s): State<AppState>, p: Principal, Id(id): Id<String
     request_body = AreaUpdate, responses((status = 200, body = Area), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_area(
     State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
     Id(id): Id<String>,
     JsonBody(u): JsonBody<AreaUpdate>,
 ) -> ApiResult<Area> {
-    Ok(Json(areas::update(&s.db, &id, u).await?))
+    let before = areas::get(&s.db, &id).await?;
+    p.check(&before.path)?;
+    let after = areas::update(&s.db, &id, u).await?;
+    let target = audit::Target("area", &id, &after.path);
+    audit::change(&s.db, (&p, &address), "area.update", target, Some(&before), &after).await?;
+    Ok(Json(after))
 }
 
 /// The direct children of an area.

@@ -44,12 +44,20 @@ fn filter_for(p: &Principal, q: &AuditQuery) -> AuditFilter {
 /// Search the audit log.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = Page<Entry>), (status = 403, body = ErrorBody)))]
-pub async fn search_audit(State(s): State<AppState>, p: Principal, Params(q): Params<AuditQuery>) -> ApiResult<Page<Entry>> {
+pub async fn search_audit(
+    State(s): State<AppState>,
+    p: Principal,
+    Params(q): Params<AuditQuery>,
+) -> ApiResult<Page<Entry>> {
     Ok(Json(audit::search(&s.db, &filter_for(&p, &q), PageRequest::new(q.page, q.per_page)).await?))
 }
 
 fn csv_field(value: &str) -> String {
-    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value.to_owned() }
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
 }
 
 /// Export the matching entries (up to 100,000) as CSV. The export is itself audited.
@@ -66,7 +74,8 @@ pub async fn export_audit(
     let mut page = 1;
     let mut rows = 0;
     loop {
-        let batch = audit::search(&s.db, &filter, PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE))).await?;
+        let batch =
+            audit::search(&s.db, &filter, PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE))).await?;
         for e in &batch.items {
             let fields = [
                 e.at.to_string(),
@@ -90,7 +99,12 @@ pub async fn export_audit(
         }
         page += 1;
     }
-    let event = Event { action: "audit.export", target_kind: Some("audit_log"), reason: Some(&format!("{rows} entries")), ..Default::default() };
+    let event = Event {
+        action: "audit.export",
+        target_kind: Some("audit_log"),
+        reason: Some(&format!("{rows} entries")),
+        ..Default::default()
+    };
     crate::audit::log(&s.db, Some(&p), None, &address, event).await?;
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));

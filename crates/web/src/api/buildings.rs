@@ -50,7 +50,8 @@ pub async fn create_building(
 ) -> Result<(StatusCode, Json<Building>), ApiError> {
     p.check(&wangge_store::areas::get(&s.db, &new.grid_id).await?.path)?;
     let b = buildings::create(&s.db, new).await?;
-    audit::change(&s.db, &p, &address, "building.create", "building", None, &b, &b.id, &b.path).await?;
+    audit::change(&s.db, (&p, &address), "building.create", audit::Target("building", &b.id, &b.path), None, &b)
+        .await?;
     Ok((StatusCode::CREATED, Json(b)))
 }
 
@@ -76,6 +77,14 @@ pub async fn update_building(
     let before = buildings::get(&s.db, &id).await?;
     p.check(&before.path)?;
     let after = buildings::update(&s.db, &id, u).await?;
-    audit::change(&s.db, &p, &address, "building.update", "building", Some(&before), &after, &id, &after.path).await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        "building.update",
+        audit::Target("building", &id, &after.path),
+        Some(&before),
+        &after,
+    )
+    .await?;
     Ok(Json(after))
 }

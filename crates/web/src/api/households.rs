@@ -53,7 +53,8 @@ pub async fn create_household(
 ) -> Result<(StatusCode, Json<Household>), ApiError> {
     p.check(&wangge_store::buildings::get(&s.db, &new.building_id).await?.path)?;
     let h = households::create(&s.db, new).await?;
-    audit::change(&s.db, &p, &address, "household.create", "household", None, &h, &h.id, &h.path).await?;
+    audit::change(&s.db, (&p, &address), "household.create", audit::Target("household", &h.id, &h.path), None, &h)
+        .await?;
     Ok((StatusCode::CREATED, Json(h)))
 }
 
@@ -79,6 +80,14 @@ pub async fn update_household(
     let before = households::get(&s.db, &id).await?;
     p.check(&before.path)?;
     let after = households::update(&s.db, &id, u).await?;
-    audit::change(&s.db, &p, &address, "household.update", "household", Some(&before), &after, &id, &after.path).await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        "household.update",
+        audit::Target("household", &id, &after.path),
+        Some(&before),
+        &after,
+    )
+    .await?;
     Ok(Json(after))
 }

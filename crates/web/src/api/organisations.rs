@@ -49,7 +49,15 @@ pub async fn create_organisation(
 ) -> Result<(StatusCode, Json<Organisation>), ApiError> {
     p.check(&wangge_store::areas::get(&s.db, &new.grid_id).await?.path)?;
     let o = organisations::create(&s.db, new).await?;
-    audit::change(&s.db, &p, &address, "organisation.create", "organisation", None, &o, &o.id, &o.path).await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        "organisation.create",
+        audit::Target("organisation", &o.id, &o.path),
+        None,
+        &o,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(o)))
 }
 
@@ -78,7 +86,14 @@ pub async fn update_organisation(
         p.check(&wangge_store::areas::get(&s.db, grid_id).await?.path)?;
     }
     let after = organisations::update(&s.db, &id, u).await?;
-    audit::change(&s.db, &p, &address, "organisation.update", "organisation", Some(&before), &after, &id, &after.path)
-        .await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        "organisation.update",
+        audit::Target("organisation", &id, &after.path),
+        Some(&before),
+        &after,
+    )
+    .await?;
     Ok(Json(after))
 }

@@ -2,10 +2,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use utoipa::IntoParams;
-use wangge_domain::ResidentStatus;
 use serde::Serialize;
+use utoipa::IntoParams;
 use utoipa::ToSchema;
+use wangge_domain::ResidentStatus;
 use wangge_store::residents::{
     self, Move, NewResident, Resident, ResidentEvent, ResidentFilter, ResidentUpdate, RevealField,
 };
@@ -73,7 +73,8 @@ pub async fn create_resident(
 ) -> Result<(StatusCode, Json<Resident>), ApiError> {
     p.check(&wangge_store::households::get(&s.db, &new.household_id).await?.path)?;
     let r = residents::create(&s.db, new).await?;
-    audit::change(&s.db, &p, &address, "resident.create", "resident", None, &r, &r.id, &r.path).await?;
+    audit::change(&s.db, (&p, &address), "resident.create", audit::Target("resident", &r.id, &r.path), None, &r)
+        .await?;
     Ok((StatusCode::CREATED, Json(r)))
 }
 
@@ -104,20 +105,39 @@ pub async fn update_resident(
 ) -> ApiResult<Resident> {
     let before = in_scope(&s, &p, &id).await?;
     let after = residents::update(&s.db, &id, u).await?;
-    audit::change(&s.db, &p, &address, "resident.update", "resident", Some(&before), &after, &id, &after.path).await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        "resident.update",
+        audit::Target("resident", &id, &after.path),
+        Some(&before),
+        &after,
+    )
+    .await?;
     Ok(Json(after))
 }
 
 /// Moves in, moves out, moves of house and corrections, oldest first.
 #[utoipa::path(get, path = "/api/v1/residents/{id}/history", tag = "residents", params(("id" = String, Path, description = "Resident id")),
     responses((status = 200, body = Vec<ResidentEvent>), (status = 404, body = ErrorBody)))]
-pub async fn resident_history(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Vec<ResidentEvent>> {
+pub async fn resident_history(
+    State(s): State<AppState>,
+    p: Principal,
+    Id(id): Id<String>,
+) -> ApiResult<Vec<ResidentEvent>> {
     in_scope(&s, &p, &id).await?;
     Ok(Json(residents::history(&s.db, &id).await?))
 }
 
 /// Checks scope on both ends of a move, runs it, and audits it.
-async fn relocate(s: &AppState, p: &Principal, address: &ClientAddress, id: &str, m: Move, kind: &str) -> ApiResult<Resident> {
+async fn relocate(
+    s: &AppState,
+    p: &Principal,
+    address: &ClientAddress,
+    id: &str,
+    m: Move,
+    kind: &str,
+) -> ApiResult<Resident> {
     let before = in_scope(s, p, id).await?;
     if let Some(target) = &m.household_id {
         p.check(&wangge_store::households::get(&s.db, target).await?.path)?;
@@ -128,7 +148,8 @@ async fn relocate(s: &AppState, p: &Principal, address: &ClientAddress, id: &str
         _ => residents::move_house(&s.db, id, m).await?,
     };
     let action = format!("resident.{kind}");
-    audit::change(&s.db, p, address, &action, "resident", Some(&before), &after, id, &before.path).await?;
+    audit::change(&s.db, (p, address), &action, audit::Target("resident", id, &before.path), Some(&before), &after)
+        .await?;
     Ok(Json(after))
 }
 
@@ -203,12 +224,23 @@ pub async fn reveal(
     };
     let reason = req.reason.trim();
     if reason.chars().count() < 2 {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "say why you need the full value (reason)"));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "say why you need the full value (reason)",
+        ));
     }
     let r = in_scope(&s, &p, &id).await?;
     let value = residents::reveal(&s.db, &id, field).await?;
     let action = format!("reveal.{}", req.field);
-    let event = Event { action: &action, target_kind: Some("resident"), target_id: Some(&id), path: Some(&r.path), reason: Some(reason), ..Default::default() };
+    let event = Event {
+        action: &action,
+        target_kind: Some("resident"),
+        target_id: Some(&id),
+        path: Some(&r.path),
+        reason: Some(reason),
+        ..Default::default()
+    };
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     Ok(Json(Revealed { field: req.field, value }))
 }

@@ -42,7 +42,11 @@ fn invalid() -> ApiError {
 /// Log in with a user name and password; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = Login, responses(
     (status = 200, body = LoggedIn), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn login(State(s): State<AppState>, address: ClientAddress, JsonBody(login): JsonBody<Login>) -> Result<Response, ApiError> {
+pub async fn login(
+    State(s): State<AppState>,
+    address: ClientAddress,
+    JsonBody(login): JsonBody<Login>,
+) -> Result<Response, ApiError> {
     let name = login.username.trim().to_lowercase();
     if let Some(minutes) = sessions::throttled(&s.db, &name, &address.0).await? {
         let event = Event { action: "login_throttled", outcome: "denied", ..Default::default() };
@@ -65,7 +69,8 @@ pub async fn login(State(s): State<AppState>, address: ClientAddress, JsonBody(l
     sessions::clear_failures(&s.db, &name).await?;
     let session = sessions::create(&s.db, &account_id, Some(&address.0)).await?;
     let account = accounts::get(&s.db, &account_id).await?;
-    let event = Event { action: "login", target_kind: Some("account"), target_id: Some(&account.id), ..Default::default() };
+    let event =
+        Event { action: "login", target_kind: Some("account"), target_id: Some(&account.id), ..Default::default() };
     audit::log(&s.db, None, Some(&name), &address, event).await?;
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, cookie(&session.secret, sessions::ABSOLUTE_TIMEOUT_MS / 1000));
@@ -74,7 +79,12 @@ pub async fn login(State(s): State<AppState>, address: ClientAddress, JsonBody(l
 
 /// Log out: ends this session.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204), (status = 401, body = ErrorBody)))]
-pub async fn logout(State(s): State<AppState>, p: Principal, address: ClientAddress, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn logout(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if let Some(secret) = session_secret(&headers) {
         sessions::revoke(&s.db, &secret).await?;
     }
@@ -122,10 +132,15 @@ pub async fn change_password(
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "the current password is wrong"));
     }
     if change.new_password == change.current_password {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "choose a password different from the current one"));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "choose a password different from the current one",
+        ));
     }
     accounts::set_password(&s.db, id, &change.new_password, false).await?;
-    let event = Event { action: "password_change", target_kind: Some("account"), target_id: Some(id), ..Default::default() };
+    let event =
+        Event { action: "password_change", target_kind: Some("account"), target_id: Some(id), ..Default::default() };
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -26,7 +26,8 @@ pub async fn create_tag(
 ) -> Result<(StatusCode, Json<Tag>), ApiError> {
     let tag = tags::create(&s.db, new).await?;
     let after = audit::json(&tag);
-    let event = Event { action: "tag.create", target_kind: Some("tag"), target_id: Some(&tag.id), after, ..Default::default() };
+    let event =
+        Event { action: "tag.create", target_kind: Some("tag"), target_id: Some(&tag.id), after, ..Default::default() };
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     Ok((StatusCode::CREATED, Json(tag)))
 }
