@@ -183,6 +183,9 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         ("POST", "/api/v1/accounts") => Some(json!({"username": format!("u{}", spare.counter()), "display_name": "x",
             "role": "grid_member", "scopes": [c.grid.code], "password": "long-enough-pw"})),
         ("POST", "/api/v1/accounts/{id}/reset-password") => Some(json!({"password": "another-long-pw"})),
+        ("POST", "/api/v1/access-grants") => {
+            Some(json!({"area": list_area.code, "reason": "核实信访件当事人", "hours": 1}))
+        }
         ("POST", "/api/v1/tokens") => Some(json!({"name": "t", "role": "grid_member", "scope": c.grid.code})),
         ("POST" | "PATCH", _) => Some(json!({})),
         _ => None,
@@ -253,9 +256,16 @@ fn refused(status: u16, answer: &Value) -> bool {
 
 /// Routes whose records belong to a place, so that scope applies.
 fn is_scoped(pattern: &str) -> bool {
-    ["/api/v1/areas", "/api/v1/buildings", "/api/v1/households", "/api/v1/residents", "/api/v1/organisations"]
-        .iter()
-        .any(|p| pattern.starts_with(p))
+    [
+        "/api/v1/areas",
+        "/api/v1/buildings",
+        "/api/v1/households",
+        "/api/v1/residents",
+        "/api/v1/organisations",
+        "/api/v1/access-grants",
+    ]
+    .iter()
+    .any(|p| pattern.starts_with(p))
 }
 
 #[test]

@@ -103,7 +103,11 @@ fn revoked_tokens_stop_working_at_once() {
         let token = Auth::Bearer(issued["secret"].as_str().unwrap().to_owned());
         let stats = format!("/api/v1/areas/{}/stats", community["id"].as_str().unwrap());
         assert_eq!(s.call(&token, "GET", &stats, None).0, 200);
-        assert_eq!(s.call(&token, "GET", "/api/v1/residents", None).0, 403, "officials see figures, not names");
+        assert_eq!(
+            s.call(&token, "GET", "/api/v1/organisations", None).0,
+            403,
+            "officials see figures, not the registry"
+        );
         let id = issued["token"]["id"].as_str().unwrap();
         assert_eq!(s.send("DELETE", &format!("/api/v1/tokens/{id}"), &Value::Null).0, 204);
         let (status, body) = s.call(&token, "GET", &stats, None);
@@ -252,5 +256,76 @@ fn audited_actions_leave_entries_with_before_and_after() {
         assert_eq!(status, 200);
         let seen: Vec<&str> = page["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
         assert!(seen.contains(&"resident.update") && !seen.contains(&"login"), "{seen:?}");
+    }
+}
+
+#[test]
+fn officials_see_pseudonyms_until_they_break_the_glass() {
+    for s in common::servers() {
+        s.runtime.block_on(wangge_store::tags::ensure_standard(&s.db.db)).unwrap();
+        let (community, grid) = community(&s);
+        let staff = s.token(Role::CommunityStaff, community["code"].as_str().unwrap());
+        let b = s
+            .call(
+                &staff,
+                "POST",
+                "/api/v1/buildings",
+                Some(&json!({"grid_id": grid["id"], "number": "7", "kind": "bungalow"})),
+            )
+            .1;
+        let h = s
+            .call(
+                &staff,
+                "POST",
+                "/api/v1/households",
+                Some(&json!({"building_id": b["id"], "room": "1", "occupancy": "owner_occupied"})),
+            )
+            .1;
+        let birth = time::Date::from_calendar_date(1940, time::Month::March, 3).unwrap();
+        let body = json!({"household_id": h["id"], "name": "孙奶奶", "id_card": IdCardNumber::compose(370602, birth, 31).as_str(),
+                          "phone": "13905351111", "tags": ["独居老人", "残疾人"], "notes": "听力差"});
+        let (status, r) = s.call(&staff, "POST", "/api/v1/residents", Some(&body));
+        assert_eq!(status, 201, "{r}");
+
+        let street = s.token(Role::StreetOfficial, "370602004000");
+        let (status, page) = s.call(&street, "GET", "/api/v1/residents", None);
+        assert_eq!(status, 200, "{page}");
+        let seen = &page["items"][0];
+        assert_ne!(seen["name"], "孙奶奶");
+        assert!(seen["name"].as_str().unwrap().starts_with("居民"));
+        assert_eq!((seen["id_card"].is_null(), seen["phone"].is_null(), seen["room"].is_null()), (true, true, true));
+        assert_eq!(seen["birth_date"], "1940");
+        assert_eq!(seen["notes"], "");
+        assert_eq!(seen["tags"], json!(["elderly_alone"]), "sensitive tags (disability) are hidden");
+        let (status, _) = s.call(&street, "GET", "/api/v1/residents?q=孙", None);
+        assert_eq!(status, 403, "no searching by name without access");
+        let (status, _) = s.call(
+            &street,
+            "PATCH",
+            &format!("/api/v1/residents/{}", r["id"].as_str().unwrap()),
+            Some(&json!({"notes": "x"})),
+        );
+        assert_eq!(status, 403, "a grant never allows changes");
+
+        let (status, _) =
+            s.call(&street, "POST", "/api/v1/access-grants", Some(&json!({"area": community["code"], "reason": "x"})));
+        assert_eq!(status, 422, "a grant needs a real reason");
+        let (status, grant) = s.call(
+            &street,
+            "POST",
+            "/api/v1/access-grants",
+            Some(&json!({"area": community["code"], "reason": "信访件2026-113核实当事人", "hours": 1})),
+        );
+        assert_eq!(status, 201, "{grant}");
+        let in_community = format!("/api/v1/residents?area={}&q=孙", community["code"].as_str().unwrap());
+        let (_, page) = s.call(&street, "GET", &in_community, None);
+        assert_eq!(page["items"][0]["name"], "孙奶奶", "names are shown while the grant lasts: {page}");
+        assert_eq!(page["items"][0]["phone"], "139****1111", "still masked: revealing is another right");
+
+        s.runtime.block_on(wangge_store::grants::expire(&s.db.db, grant["id"].as_str().unwrap())).unwrap();
+        let (_, page) = s.call(&street, "GET", "/api/v1/residents", None);
+        assert_ne!(page["items"][0]["name"], "孙奶奶", "and hidden again when it lapses");
+        let actions = audit_actions(&s);
+        assert!(actions.iter().any(|a| a == "access.grant"), "{actions:?}");
     }
 }

@@ -18,6 +18,12 @@ pub enum Action {
     ViewBuildings,
     EditBuildings,
     /// Residents by name, households, organisations, history.
+    /// Residents and households with names and room numbers hidden: what officials
+    /// above the community may see of the roll without a grant.
+    ViewPseudonymised,
+    /// Take time-limited access to names under an area, for a stated reason
+    /// ("break the glass"); the grant turns the pseudonymised view into the real one.
+    RequestAccess,
     ViewRegistry,
     EditRegistry,
     /// Show one ID card number or phone in full, with a stated reason.
@@ -28,12 +34,14 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 13] = [
         Action::ViewAreas,
         Action::ManageAreas,
         Action::ViewFigures,
         Action::ViewBuildings,
         Action::EditBuildings,
+        Action::ViewPseudonymised,
+        Action::RequestAccess,
         Action::ViewRegistry,
         Action::EditRegistry,
         Action::RevealPersonal,
@@ -49,6 +57,8 @@ impl Action {
             Action::ViewFigures => "view_figures",
             Action::ViewBuildings => "view_buildings",
             Action::EditBuildings => "edit_buildings",
+            Action::ViewPseudonymised => "view_pseudonymised",
+            Action::RequestAccess => "request_access",
             Action::ViewRegistry => "view_registry",
             Action::EditRegistry => "edit_registry",
             Action::RevealPersonal => "reveal_personal",
@@ -64,18 +74,23 @@ impl Role {
     pub fn may(self, action: Action) -> bool {
         use Action::*;
         use Role::*;
+        // Whoever may see names may see the pseudonymised view too.
+        if action == ViewPseudonymised && self.may(ViewRegistry) {
+            return true;
+        }
         match self {
             // Administers the platform; reads no one's personal data.
             PlatformAdmin => matches!(
                 action,
                 ViewAreas | ManageAreas | ViewFigures | ViewBuildings | ManageTags | ManageAccounts | ViewAudit
             ),
-            // Above the community: figures, not names.
-            CityOfficial | DistrictOfficial | StreetOfficial | PartySecretary => {
-                matches!(action, ViewAreas | ViewFigures)
+            // Above the community: figures, not names — unless they break the glass.
+            CityOfficial | DistrictOfficial | StreetOfficial => {
+                matches!(action, ViewAreas | ViewFigures | ViewPseudonymised | RequestAccess)
             }
-            CommunitySecretary => !matches!(action, ManageAreas | ManageTags | ManageAccounts),
-            CommunityStaff => !matches!(action, ManageAreas | ManageTags | ManageAccounts | ViewAudit),
+            PartySecretary => matches!(action, ViewAreas | ViewFigures),
+            CommunitySecretary => !matches!(action, ManageAreas | ManageTags | ManageAccounts | RequestAccess),
+            CommunityStaff => !matches!(action, ManageAreas | ManageTags | ManageAccounts | ViewAudit | RequestAccess),
             GridLeader | GridMember => matches!(
                 action,
                 ViewAreas | ViewFigures | ViewBuildings | EditBuildings | ViewRegistry | EditRegistry | RevealPersonal
@@ -85,11 +100,6 @@ impl Role {
             // Residents reach only their own household, through the portal.
             Resident => false,
         }
-    }
-
-    /// Roles that work inside one grid or community, as opposed to officials.
-    pub fn is_staff(self) -> bool {
-        !matches!(self, Role::Resident)
     }
 }
 
@@ -126,6 +136,8 @@ mod tests {
         }
         assert!(!Role::PlatformAdmin.may(Action::ViewRegistry), "administrators do not read the roll");
         assert!(Role::GridMember.may(Action::RevealPersonal));
+        assert!(Role::StreetOfficial.may(Action::ViewPseudonymised) && Role::StreetOfficial.may(Action::RequestAccess));
+        assert!(Role::GridMember.may(Action::ViewPseudonymised), "names imply the pseudonymised view");
         assert!(!Role::Resident.may(Action::ViewAreas));
     }
 

@@ -15,7 +15,7 @@ use wangge_domain::{
     ResidentStatus, Vocabulary, format_date, new_id, parse_date, text,
 };
 use wangge_store::areas::{self, Area};
-use wangge_store::bulk::{BuildingRow, BulkLoader, HouseholdRow, ResidentRow};
+use wangge_store::bulk::{self, BuildingRow, BulkLoader, HouseholdRow, ResidentRow};
 use wangge_store::tags::{self, Tag};
 use wangge_store::{Db, StoreError, buildings, households, residents};
 
@@ -87,6 +87,10 @@ pub struct Progress {
     pub done: usize,
     pub total: usize,
 }
+
+/// Imports of at least this many people into an empty registry rebuild the
+/// residents' indexes after loading instead of keeping them up to date row by row.
+const REBUILD_INDEXES_FROM: usize = 10_000;
 
 /// How many rows between two progress reports.
 const PROGRESS_EVERY: usize = 5_000;
@@ -459,6 +463,14 @@ async fn write(db: &Db, plan: Plan, people: Vec<Person>) -> Result<(), StoreErro
         })
         .collect();
     let mut tx = db.pool.begin().await?;
+    // The first big ledger of a new registry loads faster into a table without
+    // indexes, built once afterwards. Inside the transaction, so no other writer
+    // ever sees the table without its unique index; uniqueness was checked above.
+    let rebuild = rows.len() >= REBUILD_INDEXES_FROM
+        && sqlx::query("SELECT 1 FROM residents LIMIT 1").fetch_optional(&mut *tx).await?.is_none();
+    if rebuild {
+        bulk::drop_resident_indexes_on(&mut tx).await?;
+    }
     let mut loader = BulkLoader::new(&mut tx, &db.vault);
     loader.buildings(&plan.new_buildings).await?;
     loader.households(&plan.new_households).await?;
@@ -469,6 +481,9 @@ async fn write(db: &Db, plan: Plan, people: Vec<Person>) -> Result<(), StoreErro
         }
         other => other,
     })?;
+    if rebuild {
+        bulk::create_resident_indexes_on(&mut tx).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -287,3 +287,9 @@ pub async fn grid_posts(db: &Db, grid_id: &str) -> StoreResult<Vec<GridPost>> {
         })
         .collect()
 }
+
+pub async fn get_by_path(db: &Db, path: &str) -> StoreResult<Area> {
+    let sql = format!("SELECT {COLUMNS} FROM areas WHERE path = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(path).fetch_optional(&db.pool).await?;
+    from_row(&row.ok_or_else(|| StoreError::not_found("area", path))?)
+}

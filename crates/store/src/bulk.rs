@@ -265,8 +265,14 @@ const RESIDENT_INDEXES: [(&str, &str); 7] = [
 ];
 
 pub async fn drop_resident_indexes(db: &Db) -> StoreResult<()> {
+    drop_resident_indexes_on(&mut *db.pool.acquire().await?).await
+}
+
+/// [`drop_resident_indexes`] on one connection, e.g. inside the load's transaction,
+/// so that no other writer ever sees the table without its unique index.
+pub async fn drop_resident_indexes_on(conn: &mut AnyConnection) -> StoreResult<()> {
     for (name, _) in RESIDENT_INDEXES {
-        db.pool.execute(sqlx::AssertSqlSafe(format!("DROP INDEX IF EXISTS {name}"))).await?;
+        conn.execute(sqlx::AssertSqlSafe(format!("DROP INDEX IF EXISTS {name}"))).await?;
     }
     Ok(())
 }
@@ -275,15 +281,20 @@ pub async fn drop_resident_indexes(db: &Db) -> StoreResult<()> {
 /// index missing) if the load put the same ID card number in twice: that is a bug in
 /// the loader, not a data error, because loaders check uniqueness first.
 pub async fn create_resident_indexes(db: &Db) -> StoreResult<()> {
+    create_resident_indexes_on(&mut *db.pool.acquire().await?).await
+}
+
+/// [`create_resident_indexes`] on one connection.
+pub async fn create_resident_indexes_on(conn: &mut AnyConnection) -> StoreResult<()> {
     for (name, create) in RESIDENT_INDEXES {
         let sql = create.replacen("INDEX ", "INDEX IF NOT EXISTS ", 1);
-        db.pool.execute(sqlx::AssertSqlSafe(sql)).await.map_err(|e| {
+        conn.execute(sqlx::AssertSqlSafe(sql)).await.map_err(|e| {
             tracing::error!("rebuilding index {name}: {e}");
             e
         })?;
     }
     // Fresh statistics, so the planner uses the new indexes for scoped searches.
-    db.pool.execute("ANALYZE").await?;
+    conn.execute("ANALYZE").await?;
     Ok(())
 }
 

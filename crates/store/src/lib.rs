@@ -14,6 +14,7 @@ pub mod bulk;
 mod conditions;
 mod db;
 mod error;
+pub mod grants;
 pub mod households;
 pub mod organisations;
 mod page;

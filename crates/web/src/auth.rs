@@ -56,15 +56,16 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("POST", "/api/v1/buildings", Role(EditBuildings)),
         ("GET", "/api/v1/buildings/{id}", Role(ViewBuildings)),
         ("PATCH", "/api/v1/buildings/{id}", Role(EditBuildings)),
-        ("GET", "/api/v1/households", Role(ViewRegistry)),
+        ("POST", "/api/v1/access-grants", Role(RequestAccess)),
+        ("GET", "/api/v1/households", Role(ViewPseudonymised)),
         ("POST", "/api/v1/households", Role(EditRegistry)),
-        ("GET", "/api/v1/households/{id}", Role(ViewRegistry)),
+        ("GET", "/api/v1/households/{id}", Role(ViewPseudonymised)),
         ("PATCH", "/api/v1/households/{id}", Role(EditRegistry)),
-        ("GET", "/api/v1/residents", Role(ViewRegistry)),
+        ("GET", "/api/v1/residents", Role(ViewPseudonymised)),
         ("POST", "/api/v1/residents", Role(EditRegistry)),
-        ("GET", "/api/v1/residents/{id}", Role(ViewRegistry)),
+        ("GET", "/api/v1/residents/{id}", Role(ViewPseudonymised)),
         ("PATCH", "/api/v1/residents/{id}", Role(EditRegistry)),
-        ("GET", "/api/v1/residents/{id}/history", Role(ViewRegistry)),
+        ("GET", "/api/v1/residents/{id}/history", Role(ViewPseudonymised)),
         ("POST", "/api/v1/residents/{id}/move-out", Role(EditRegistry)),
         ("POST", "/api/v1/residents/{id}/move-in", Role(EditRegistry)),
         ("POST", "/api/v1/residents/{id}/move-house", Role(EditRegistry)),
@@ -105,6 +106,8 @@ pub struct Principal {
     pub scopes: Vec<Scope>,
     /// Set for cookie sessions: state-changing requests must echo it.
     pub csrf_token: Option<String>,
+    /// Paths under which a live "break the glass" grant shows names.
+    pub grants: Vec<String>,
 }
 
 /// The caller's address, for throttling and the audit log.
@@ -139,6 +142,13 @@ impl Principal {
     /// they may name, but not list beneath).
     pub fn is_above_scope(&self, path: &str) -> bool {
         self.scopes.iter().any(|s| s.path.starts_with(path))
+    }
+
+    /// Whether names (and room numbers, notes, sensitive tags) of records at `path`
+    /// are shown to the caller: by role, or through a live grant; otherwise the
+    /// registry is shown pseudonymised.
+    pub fn sees_names(&self, path: &str) -> bool {
+        self.role.may(Action::ViewRegistry) || self.grants.iter().any(|g| path.starts_with(g.as_str()))
     }
 
     /// Refuses a record outside the caller's scope as if it did not exist, so that
@@ -216,17 +226,21 @@ async fn identify(db: &Db, headers: &HeaderMap) -> Result<Option<Principal>, Api
         let token = accounts::token_by_secret(db, secret.trim()).await?.ok_or_else(|| {
             ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "the token is unknown, expired or revoked")
         })?;
+        let grants = wangge_store::grants::active_paths(db, &token.id).await?;
         return Ok(Some(Principal {
             actor: Actor::Token { id: token.id, name: token.name },
             role: token.role,
             scopes: vec![token.scope],
             csrf_token: None,
+            grants,
         }));
     }
     let Some(secret) = session_secret(headers) else { return Ok(None) };
     let Some(live) = sessions::touch(db, &secret).await? else { return Ok(None) };
     let account = accounts::get(db, &live.account_id).await?;
+    let grants = wangge_store::grants::active_paths(db, &account.id).await?;
     Ok(Some(Principal {
+        grants,
         actor: Actor::Account {
             id: account.id,
             username: account.username,

@@ -26,7 +26,7 @@ use crate::api;
         api::list_buildings, api::create_building, api::get_building, api::update_building,
         api::list_households, api::create_household, api::get_household, api::update_household,
         api::list_residents, api::create_resident, api::get_resident, api::update_resident, api::resident_history,
-        api::move_out, api::move_in, api::move_house, api::reveal,
+        api::move_out, api::move_in, api::move_house, api::reveal, api::request_access,
         api::list_organisations, api::create_organisation, api::get_organisation, api::update_organisation,
         api::list_tags, api::create_tag,
     ),

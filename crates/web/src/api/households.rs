@@ -26,6 +26,14 @@ pub struct HouseholdQuery {
     pub per_page: Option<u32>,
 }
 
+/// Without access to names the room is hidden: with the building it names a family.
+fn as_seen_by(p: &Principal, mut h: Household) -> Household {
+    if !p.sees_names(&h.path) {
+        h.room = "***".into();
+    }
+    h
+}
+
 /// List households.
 #[utoipa::path(get, path = "/api/v1/households", tag = "households", params(HouseholdQuery),
     responses((status = 200, body = Page<Household>), (status = 400, body = ErrorBody)))]
@@ -39,7 +47,9 @@ pub async fn list_households(
         building_id: q.building,
         occupancy: q.occupancy,
     };
-    Ok(Json(households::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?))
+    let mut page = households::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?;
+    page.items = page.items.into_iter().map(|h| as_seen_by(&p, h)).collect();
+    Ok(Json(page))
 }
 
 /// Create a household (a unit and room) in a building.
@@ -64,7 +74,7 @@ pub async fn create_household(
 pub async fn get_household(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Household> {
     let h = households::get(&s.db, &id).await?;
     p.check(&h.path)?;
-    Ok(Json(h))
+    Ok(Json(as_seen_by(&p, h)))
 }
 
 /// Change a household's unit, room or occupancy.

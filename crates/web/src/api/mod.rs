@@ -4,6 +4,7 @@ mod accounts;
 mod areas;
 mod audit_log;
 mod buildings;
+mod grants;
 mod households;
 mod organisations;
 mod residents;
@@ -24,6 +25,7 @@ pub(crate) use accounts::*;
 pub(crate) use areas::*;
 pub(crate) use audit_log::*;
 pub(crate) use buildings::*;
+pub(crate) use grants::*;
 pub(crate) use households::*;
 pub(crate) use organisations::*;
 pub(crate) use residents::*;
@@ -43,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tokens/{id}", delete(revoke_token))
         .route("/audit", get(search_audit))
         .route("/audit/export", get(export_audit))
+        .route("/access-grants", post(request_access))
         .route("/areas", get(list_areas).post(create_area))
         .route("/areas/{id}", get(get_area).patch(update_area))
         .route("/areas/{id}/children", get(area_children))

@@ -44,6 +44,32 @@ fn status_filter(status: Option<&str>) -> Result<Option<ResidentStatus>, ApiErro
     }
 }
 
+/// What a caller without names sees of a person: no name (a stable pseudonym), no
+/// ID or phone, no room, no notes, the birth year only, and no sensitive care tags.
+fn pseudonymised(mut r: Resident, sensitive: &[String]) -> Resident {
+    r.name = format!("居民{}", &r.id[r.id.len() - 4..]);
+    r.id_card = None;
+    r.phone = None;
+    r.unit = None;
+    r.room = None;
+    r.notes = String::new();
+    r.birth_date.truncate(4);
+    r.tags.retain(|t| !sensitive.contains(t));
+    r
+}
+
+/// Shows the resident as the caller may see them.
+async fn as_seen_by(s: &AppState, p: &Principal, r: Resident) -> Result<Resident, ApiError> {
+    if p.sees_names(&r.path) {
+        return Ok(r);
+    }
+    Ok(pseudonymised(r, &sensitive_tags(s).await?))
+}
+
+async fn sensitive_tags(s: &AppState) -> Result<Vec<String>, ApiError> {
+    Ok(wangge_store::tags::list(&s.db).await?.into_iter().filter(|t| t.sensitive).map(|t| t.code).collect())
+}
+
 /// List and search residents.
 #[utoipa::path(get, path = "/api/v1/residents", tag = "residents", params(ResidentQuery),
     responses((status = 200, body = Page<Resident>), (status = 400, body = ErrorBody)))]
@@ -52,14 +78,33 @@ pub async fn list_residents(
     p: Principal,
     Params(q): Params<ResidentQuery>,
 ) -> ApiResult<Page<Resident>> {
+    let under_path = p.list_path(&s.db, q.area.as_deref()).await?;
+    let names = under_path.as_deref().is_none_or(|path| p.sees_names(path));
+    if !names && q.q.as_deref().is_some_and(|q| !q.trim().is_empty()) {
+        // A search by name or number would tell who lives here.
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "searching people needs access to names: request it with a reason (POST /api/v1/access-grants)",
+        ));
+    }
     let filter = ResidentFilter {
-        under_path: p.list_path(&s.db, q.area.as_deref()).await?,
+        under_path,
         household_id: q.household,
         status: status_filter(q.status.as_deref())?,
         tag: q.tag,
         q: q.q,
     };
-    Ok(Json(residents::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?))
+    let mut page = residents::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?;
+    if page.items.iter().any(|r| !p.sees_names(&r.path)) {
+        let sensitive = sensitive_tags(&s).await?;
+        page.items = page
+            .items
+            .into_iter()
+            .map(|r| if p.sees_names(&r.path) { r } else { pseudonymised(r, &sensitive) })
+            .collect();
+    }
+    Ok(Json(page))
 }
 
 /// Register a person in a household (recorded as moving in).
@@ -89,7 +134,8 @@ async fn in_scope(s: &AppState, p: &Principal, id: &str) -> Result<Resident, Api
 #[utoipa::path(get, path = "/api/v1/residents/{id}", tag = "residents", params(("id" = String, Path, description = "Resident id")),
     responses((status = 200, body = Resident), (status = 404, body = ErrorBody)))]
 pub async fn get_resident(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Resident> {
-    Ok(Json(in_scope(&s, &p, &id).await?))
+    let r = in_scope(&s, &p, &id).await?;
+    Ok(Json(as_seen_by(&s, &p, r).await?))
 }
 
 /// Correct or complete a person's facts.
@@ -125,8 +171,13 @@ pub async fn resident_history(
     p: Principal,
     Id(id): Id<String>,
 ) -> ApiResult<Vec<ResidentEvent>> {
-    in_scope(&s, &p, &id).await?;
-    Ok(Json(residents::history(&s.db, &id).await?))
+    let r = in_scope(&s, &p, &id).await?;
+    let mut events = residents::history(&s.db, &id).await?;
+    if !p.sees_names(&r.path) {
+        // Notes on moves may say where to and why: not for a pseudonymised view.
+        events.iter_mut().for_each(|e| e.note.clear());
+    }
+    Ok(Json(events))
 }
 
 /// Checks scope on both ends of a move, runs it, and audits it.

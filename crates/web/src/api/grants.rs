@@ -1,0 +1,50 @@
+//! Break the glass: time-limited access to names, for a stated reason.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use wangge_store::grants::{self, Grant};
+
+use super::JsonBody;
+use crate::audit::{self, Event};
+use crate::auth::{ClientAddress, Principal};
+use crate::error::ErrorBody;
+use crate::{ApiError, AppState};
+
+#[derive(Deserialize, ToSchema)]
+pub struct AccessRequest {
+    /// The area (id or code) whose residents' names are needed; within your scope.
+    pub area: String,
+    /// Why, in words that will stand in the audit log (e.g. "信访件 2026-113 核实当事人").
+    pub reason: String,
+    /// How long, 1 to 8 hours (default 2).
+    pub hours: Option<u32>,
+}
+
+/// Take access to names under an area for a limited time. Granted at once and
+/// recorded with its reason in the audit log; lapses by itself.
+#[utoipa::path(post, path = "/api/v1/access-grants", tag = "residents", request_body = AccessRequest,
+    responses((status = 201, body = Grant), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn request_access(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    JsonBody(req): JsonBody<AccessRequest>,
+) -> Result<(StatusCode, Json<Grant>), ApiError> {
+    let path = p.list_path(&s.db, Some(&req.area)).await?.unwrap_or_default();
+    let area = wangge_store::areas::get_by_path(&s.db, &path).await?;
+    let grant = grants::create(&s.db, p.actor_id(), &area, &req.reason, req.hours.unwrap_or(2)).await?;
+    let event = Event {
+        action: "access.grant",
+        target_kind: Some("area"),
+        target_id: Some(&area.id),
+        path: Some(&area.path),
+        reason: Some(&grant.reason),
+        after: audit::json(&grant),
+        ..Default::default()
+    };
+    audit::log(&s.db, Some(&p), None, &address, event).await?;
+    Ok((StatusCode::CREATED, Json(grant)))
+}
