@@ -183,6 +183,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         ("POST", "/api/v1/accounts") => Some(json!({"username": format!("u{}", spare.counter()), "display_name": "x",
             "role": "grid_member", "scopes": [c.grid.code], "password": "long-enough-pw"})),
         ("POST", "/api/v1/accounts/{id}/reset-password") => Some(json!({"password": "another-long-pw"})),
+        ("POST", "/api/v1/households/{id}/bind-account") => Some(json!({"username": "spare"})),
         ("POST", "/api/v1/access-grants") => {
             Some(json!({"area": list_area.code, "reason": "核实信访件当事人", "hours": 1}))
         }

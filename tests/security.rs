@@ -329,3 +329,47 @@ fn officials_see_pseudonyms_until_they_break_the_glass() {
         assert!(actions.iter().any(|a| a == "access.grant"), "{actions:?}");
     }
 }
+
+#[test]
+fn residents_reach_their_own_household_once_a_grid_member_confirms_them() {
+    for s in common::servers() {
+        s.runtime.block_on(wangge_store::tags::ensure_standard(&s.db.db)).unwrap();
+        let (community, grid) = community(&s);
+        let member = s.token(Role::GridMember, grid["code"].as_str().unwrap());
+        let b = s
+            .call(
+                &member,
+                "POST",
+                "/api/v1/buildings",
+                Some(&json!({"grid_id": grid["id"], "number": "9", "kind": "bungalow"})),
+            )
+            .1;
+        let h = s
+            .call(
+                &member,
+                "POST",
+                "/api/v1/households",
+                Some(&json!({"building_id": b["id"], "room": "1", "occupancy": "owner_occupied"})),
+            )
+            .1;
+        let birth = time::Date::from_calendar_date(1956, time::Month::July, 7).unwrap();
+        let body = json!({"household_id": h["id"], "name": "周阿姨", "id_card": IdCardNumber::compose(370602, birth, 42).as_str(), "relation": "head"});
+        assert_eq!(s.call(&member, "POST", "/api/v1/residents", Some(&body)).0, 201);
+
+        s.create_account("zhouayi", Role::Resident, &[community["code"].as_str().unwrap()], "resident-pass-1");
+        let (_, _, resident) = s.login("zhouayi", "resident-pass-1");
+        let (status, _) = s.call(&resident, "GET", "/api/v1/me/household", None);
+        assert_eq!(status, 404, "not bound yet");
+        assert_eq!(s.call(&resident, "GET", "/api/v1/residents", None).0, 403, "residents do not browse the roll");
+
+        let path = format!("/api/v1/households/{}/bind-account", h["id"].as_str().unwrap());
+        let (status, bound) = s.call(&member, "POST", &path, Some(&json!({"username": "zhouayi"})));
+        assert_eq!(status, 200, "{bound}");
+        assert_eq!(bound["household_id"], h["id"]);
+        let (status, mine) = s.call(&resident, "GET", "/api/v1/me/household", None);
+        assert_eq!(status, 200, "{mine}");
+        assert_eq!(mine["members"][0]["name"], "周阿姨");
+        assert_eq!(mine["household"]["building_number"], "9");
+        assert!(audit_actions(&s).iter().any(|a| a == "account.bind_household"));
+    }
+}

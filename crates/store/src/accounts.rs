@@ -377,3 +377,19 @@ pub async fn token_by_secret(db: &Db, secret: &str) -> StoreResult<Option<ApiTok
         .await?;
     row.as_ref().map(token_from_row).transpose()
 }
+
+/// Binds a resident's account to their household, once a grid member has confirmed
+/// who they are. Only resident accounts are bound; binding again moves the binding.
+pub async fn bind_household(db: &Db, account_id: &str, household_id: &str) -> StoreResult<Account> {
+    let account = get(db, account_id).await?;
+    if account.role != Role::Resident {
+        return Err(StoreError::Invalid(format!("{} is not a resident's account", account.username)));
+    }
+    sqlx::query("UPDATE accounts SET household_id = $1, updated_at = $2 WHERE id = $3")
+        .bind(household_id)
+        .bind(now_millis())
+        .bind(account_id)
+        .execute(&db.pool)
+        .await?;
+    get(db, account_id).await
+}

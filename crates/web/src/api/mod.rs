@@ -7,6 +7,7 @@ mod buildings;
 mod grants;
 mod households;
 mod organisations;
+mod portal;
 mod residents;
 mod session;
 mod tags;
@@ -28,6 +29,7 @@ pub(crate) use buildings::*;
 pub(crate) use grants::*;
 pub(crate) use households::*;
 pub(crate) use organisations::*;
+pub(crate) use portal::*;
 pub(crate) use residents::*;
 pub(crate) use session::*;
 pub(crate) use tags::*;
@@ -37,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/session", post(login).delete(logout))
         .route("/me", get(me))
         .route("/me/password", post(change_password))
+        .route("/me/household", get(my_household))
         .route("/accounts", get(list_accounts).post(create_account))
         .route("/accounts/{id}/disable", post(disable_account))
         .route("/accounts/{id}/enable", post(enable_account))
@@ -55,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/buildings/{id}", get(get_building).patch(update_building))
         .route("/households", get(list_households).post(create_household))
         .route("/households/{id}", get(get_household).patch(update_household))
+        .route("/households/{id}/bind-account", post(bind_account))
         .route("/residents", get(list_residents).post(create_resident))
         .route("/residents/{id}", get(get_resident).patch(update_resident))
         .route("/residents/{id}/history", get(resident_history))
