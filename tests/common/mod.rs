@@ -150,6 +150,35 @@ impl Server {
         (status, resp.body_mut().read_to_string().unwrap_or_default())
     }
 
+    /// An HTML form post (the CSRF token of a session goes in the form, as a page sends it).
+    /// Redirects are not followed: the answer's own status is what is checked.
+    pub fn call_form(&self, auth: &Auth, path: &str, body: &str) -> (u16, Value) {
+        let url = format!("{}{path}", self.base);
+        let mut request = http::Request::builder()
+            .method("POST")
+            .uri(&url)
+            .header("content-type", "application/x-www-form-urlencoded");
+        let mut body = body.to_owned();
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(token) => request = request.header("authorization", format!("Bearer {token}")),
+            Auth::Session { cookie, csrf } => {
+                request = request.header("cookie", cookie);
+                body.push_str(&format!("&csrf_token={csrf}"));
+            }
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_idle_connections(0)
+            .build()
+            .into();
+        let mut resp = agent.run(request.body(body).unwrap()).unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
     pub fn post_raw(&self, path: &str, content_type: &str, body: &str) -> (u16, Value) {
         let url = format!("{}{path}", self.base);
         let mut request = http::Request::builder().method("POST").uri(&url).header("content-type", content_type);

@@ -39,6 +39,15 @@ pub const POLICY: &[(&str, &str, Access)] = {
     use Action::*;
     &[
         ("GET", "/", Public),
+        ("GET", "/static/app.css", Public),
+        ("GET", "/login", Public),
+        ("POST", "/login", Public),
+        ("POST", "/logout", Authenticated),
+        ("GET", "/registry", Role(ViewRegistry)),
+        ("GET", "/registry/residents", Role(ViewRegistry)),
+        ("GET", "/registry/residents/{id}", Role(ViewRegistry)),
+        ("POST", "/registry/residents/{id}", Role(EditRegistry)),
+        ("POST", "/registry/residents/{id}/move-out", Role(EditRegistry)),
         ("GET", "/healthz", Public),
         ("GET", "/api/openapi.json", Public),
         ("POST", "/api/v1/session", Public),
@@ -192,6 +201,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     }
 }
 
+impl<S: Send + Sync> axum::extract::OptionalFromRequestParts<S> for Principal {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<Principal>().cloned())
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     type Rejection = ApiError;
 
@@ -255,15 +272,63 @@ async fn identify(db: &Db, headers: &HeaderMap) -> Result<Option<Principal>, Api
 }
 
 /// Authenticates, then applies the route's policy, the forced password change and
-/// CSRF, before the handler runs.
-pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    match admit(&state, &mut request).await {
-        Ok(()) => next.run(request).await,
+/// CSRF, before the handler runs. Pages answer a refusal with a page (or, when nobody
+/// is logged in, with the login page); the API with JSON.
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let page = request.extensions().get::<MatchedPath>().is_some_and(|m| crate::pages::is_page(m.as_str()));
+    let lang = crate::pages::Lang::from_headers(request.uri().query(), request.headers());
+    match admit(&state, request).await {
+        Ok(request) => next.run(request).await,
+        Err(err) if page && err.status == StatusCode::UNAUTHORIZED => {
+            axum::response::Redirect::to("/login").into_response()
+        }
+        Err(err) if page => {
+            let message = match err.code {
+                "forbidden" | "csrf" | "password_change_required" => crate::pages::tr("error.forbidden", lang.code),
+                _ => err.message,
+            };
+            crate::pages::error_page(lang, err.status, &message)
+        }
         Err(err) => err.into_response(),
     }
 }
 
-async fn admit(state: &AppState, request: &mut Request) -> Result<(), ApiError> {
+/// Most a form body may hold; forms carry a few fields.
+const FORM_LIMIT: usize = 64 * 1024;
+
+/// The CSRF token a request carries: the header, or for an HTML form the
+/// `csrf_token` field (the body is read and put back for the handler).
+async fn csrf_sent(request: Request) -> Result<(Request, Option<String>), ApiError> {
+    if let Some(header) = request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+        let token = header.to_owned();
+        return Ok((request, Some(token)));
+    }
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok((request, None));
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, FORM_LIMIT)
+        .await
+        .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the form is too large"))?;
+    let token = form_urlencoded_field(&bytes, "csrf_token");
+    Ok((Request::from_parts(parts, axum::body::Body::from(bytes)), token))
+}
+
+fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    text.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        // Tokens are hex, so they need no percent-decoding.
+        (k == name).then(|| v.to_owned())
+    })
+}
+
+async fn admit(state: &AppState, mut request: Request) -> Result<Request, ApiError> {
     let address = request
         .extensions()
         .get::<ConnectInfo<std::net::SocketAddr>>()
@@ -271,7 +336,7 @@ async fn admit(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
         .unwrap_or_else(|| "unknown".into());
     request.extensions_mut().insert(ClientAddress(address));
     let Some(route) = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()) else {
-        return Ok(()); // no route matched: the fallback answers 404
+        return Ok(request); // no route matched: the fallback answers 404
     };
     let access = policy_for(request.method(), &route).ok_or_else(|| {
         tracing::error!("route {} {route} has no entry in auth::POLICY; refused", request.method());
@@ -282,7 +347,7 @@ async fn admit(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
         if let Some(p) = principal {
             request.extensions_mut().insert(p);
         }
-        return Ok(());
+        return Ok(request);
     }
     let principal = principal.ok_or_else(unauthenticated)?;
     if let Access::Role(action) = access
@@ -305,13 +370,18 @@ async fn admit(state: &AppState, request: &mut Request) -> Result<(), ApiError> 
     }
     let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if let (true, Some(expected)) = (changes_state, &principal.csrf_token) {
-        let sent = request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-        if sent != Some(expected.as_str()) {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf", "missing or wrong X-CSRF-Token header"));
+        let (back, sent) = csrf_sent(request).await?;
+        request = back;
+        if sent.as_deref() != Some(expected.as_str()) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "missing or wrong X-CSRF-Token header or csrf_token field",
+            ));
         }
     }
     request.extensions_mut().insert(principal);
-    Ok(())
+    Ok(request)
 }
 
 /// Security headers on every answer: no framing, no sniffing, no referrer leaks,

@@ -5,12 +5,15 @@
 //! store, and turn its answer or error into JSON. Business rules live in the store
 //! and domain crates so that the command line and the importer obey the same ones.
 
+// The zh-CN / English catalogue of the pages (locales/app.yml), compiled in.
+rust_i18n::i18n!("locales", fallback = "zh-CN");
+
 mod api;
 mod audit;
 pub mod auth;
 mod error;
 mod openapi;
-mod pages;
+pub mod pages;
 
 use axum::Router;
 use axum::routing::get;
@@ -32,10 +35,10 @@ const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(pages::home))
         .route("/healthz", get(api::health))
         .route("/api/openapi.json", get(openapi::serve))
         .nest("/api/v1", api::routes())
+        .merge(pages::routes())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

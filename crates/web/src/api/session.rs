@@ -39,6 +39,63 @@ fn invalid() -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong user name or password")
 }
 
+/// What a login attempt came to.
+pub enum LoginOutcome {
+    LoggedIn {
+        account: Account,
+        session: sessions::NewSession,
+    },
+    /// Throttled for this many more minutes.
+    Throttled(i64),
+    Invalid,
+}
+
+/// Checks a user name and password with throttling and auditing, and opens a
+/// session; shared by the API and the login page.
+pub async fn authenticate(
+    s: &AppState,
+    username: &str,
+    password: &str,
+    address: &ClientAddress,
+) -> Result<LoginOutcome, ApiError> {
+    let name = username.trim().to_lowercase();
+    if let Some(minutes) = sessions::throttled(&s.db, &name, &address.0).await? {
+        let event = Event { action: "login_throttled", outcome: "denied", ..Default::default() };
+        audit::log(&s.db, None, Some(&name), address, event).await?;
+        return Ok(LoginOutcome::Throttled(minutes));
+    }
+    let found = accounts::credentials(&s.db, &name).await?;
+    let hash = found.as_ref().map_or(accounts::dummy_hash(), |(_, h)| h.as_str());
+    let verified = accounts::verify_password(password, hash);
+    let Some((account_id, _)) = found.filter(|_| verified) else {
+        sessions::record_failure(&s.db, &name, &address.0).await?;
+        let event = Event { action: "login_failed", outcome: "denied", ..Default::default() };
+        audit::log(&s.db, None, Some(&name), address, event).await?;
+        return Ok(LoginOutcome::Invalid);
+    };
+    sessions::clear_failures(&s.db, &name).await?;
+    let session = sessions::create(&s.db, &account_id, Some(&address.0)).await?;
+    let account = accounts::get(&s.db, &account_id).await?;
+    let event =
+        Event { action: "login", target_kind: Some("account"), target_id: Some(&account.id), ..Default::default() };
+    audit::log(&s.db, None, Some(&name), address, event).await?;
+    Ok(LoginOutcome::LoggedIn { account, session })
+}
+
+/// The Set-Cookie header of a new session.
+pub fn session_cookie(session: &sessions::NewSession) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::SET_COOKIE, cookie(&session.secret, sessions::ABSOLUTE_TIMEOUT_MS / 1000));
+    headers
+}
+
+/// The Set-Cookie header that ends a session in the browser.
+pub fn cleared_cookie() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::SET_COOKIE, cookie("", 0));
+    headers
+}
+
 /// Log in with a user name and password; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = Login, responses(
     (status = 200, body = LoggedIn), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
@@ -47,34 +104,18 @@ pub async fn login(
     address: ClientAddress,
     JsonBody(login): JsonBody<Login>,
 ) -> Result<Response, ApiError> {
-    let name = login.username.trim().to_lowercase();
-    if let Some(minutes) = sessions::throttled(&s.db, &name, &address.0).await? {
-        let event = Event { action: "login_throttled", outcome: "denied", ..Default::default() };
-        audit::log(&s.db, None, Some(&name), &address, event).await?;
-        return Err(ApiError::new(
+    match authenticate(&s, &login.username, &login.password, &address).await? {
+        LoginOutcome::LoggedIn { account, session } => {
+            let headers = session_cookie(&session);
+            Ok((headers, Json(LoggedIn { account, csrf_token: session.csrf_token })).into_response())
+        }
+        LoginOutcome::Throttled(minutes) => Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
             format!("too many failed logins; try again in {minutes} minutes"),
-        ));
+        )),
+        LoginOutcome::Invalid => Err(invalid()),
     }
-    let found = accounts::credentials(&s.db, &name).await?;
-    let hash = found.as_ref().map_or(accounts::dummy_hash(), |(_, h)| h.as_str());
-    let verified = accounts::verify_password(&login.password, hash);
-    let Some((account_id, _)) = found.filter(|_| verified) else {
-        sessions::record_failure(&s.db, &name, &address.0).await?;
-        let event = Event { action: "login_failed", outcome: "denied", ..Default::default() };
-        audit::log(&s.db, None, Some(&name), &address, event).await?;
-        return Err(invalid());
-    };
-    sessions::clear_failures(&s.db, &name).await?;
-    let session = sessions::create(&s.db, &account_id, Some(&address.0)).await?;
-    let account = accounts::get(&s.db, &account_id).await?;
-    let event =
-        Event { action: "login", target_kind: Some("account"), target_id: Some(&account.id), ..Default::default() };
-    audit::log(&s.db, None, Some(&name), &address, event).await?;
-    let mut headers = HeaderMap::new();
-    headers.insert(header::SET_COOKIE, cookie(&session.secret, sessions::ABSOLUTE_TIMEOUT_MS / 1000));
-    Ok((headers, Json(LoggedIn { account, csrf_token: session.csrf_token })).into_response())
 }
 
 /// Log out: ends this session.
@@ -89,9 +130,7 @@ pub async fn logout(
         sessions::revoke(&s.db, &secret).await?;
     }
     audit::log(&s.db, Some(&p), None, &address, Event { action: "logout", ..Default::default() }).await?;
-    let mut out = HeaderMap::new();
-    out.insert(header::SET_COOKIE, cookie("", 0));
-    Ok((StatusCode::NO_CONTENT, out).into_response())
+    Ok((StatusCode::NO_CONTENT, cleared_cookie()).into_response())
 }
 
 #[derive(Serialize, ToSchema)]

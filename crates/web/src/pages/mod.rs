@@ -1,0 +1,205 @@
+//! Server-rendered pages. They work without JavaScript; every visible string comes
+//! from the catalogue in `locales/app.yml` (zh-CN first, English second), chosen by
+//! `?lang=`, then the `lang` cookie, then the browser's Accept-Language.
+
+mod login;
+mod registry;
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::{Environment, State, Value};
+
+use crate::AppState;
+
+pub use login::{login_form, login_submit, logout};
+pub use registry::{edit_resident, home as registry_home, move_out_resident, resident_page, residents_page};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/registry") }))
+        .route("/static/app.css", get(stylesheet))
+        .route("/login", get(login_form).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/registry", get(registry_home))
+        .route("/registry/residents", get(residents_page))
+        .route("/registry/residents/{id}", get(resident_page).post(edit_resident))
+        .route("/registry/residents/{id}/move-out", post(move_out_resident))
+}
+
+/// The languages of the interface: zh-CN first.
+pub const LANGUAGES: [&str; 2] = ["zh-CN", "en"];
+
+/// One string of the catalogue in a language.
+pub fn tr(key: &str, lang: &str) -> String {
+    rust_i18n::t!(key, locale = lang).into_owned()
+}
+
+static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    for (name, source) in [
+        ("base.html", include_str!("../../templates/base.html")),
+        ("search.html", include_str!("../../templates/search.html")),
+        ("login.html", include_str!("../../templates/login.html")),
+        ("registry.html", include_str!("../../templates/registry.html")),
+        ("residents.html", include_str!("../../templates/residents.html")),
+        ("resident.html", include_str!("../../templates/resident.html")),
+        ("error.html", include_str!("../../templates/error.html")),
+    ] {
+        env.add_template(name, source).expect("templates parse");
+    }
+    env.add_function("t", |state: &State, key: &str| {
+        let lang = state.lookup("lang").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| "zh-CN".into());
+        tr(key, &lang)
+    });
+    env
+});
+
+/// The language of a request, and whether it was chosen just now (then remembered).
+#[derive(Clone, Copy, Debug)]
+pub struct Lang {
+    pub code: &'static str,
+    chosen: bool,
+}
+
+impl Lang {
+    pub fn from_headers(query: Option<&str>, headers: &HeaderMap) -> Self {
+        let asked = query.and_then(|q| {
+            q.split('&').find_map(|pair| pair.strip_prefix("lang=")).and_then(|v| LANGUAGES.iter().find(|l| **l == v))
+        });
+        if let Some(code) = asked {
+            return Self { code, chosen: true };
+        }
+        let cookie = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .find_map(|p| p.trim().strip_prefix("lang=").map(str::to_owned));
+        if let Some(code) = cookie.and_then(|c| LANGUAGES.iter().find(|l| **l == c)) {
+            return Self { code, chosen: false };
+        }
+        let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let english_first = accept.trim_start().to_ascii_lowercase().starts_with("en");
+        Self { code: if english_first { "en" } else { "zh-CN" }, chosen: false }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_headers(parts.uri.query(), &parts.headers))
+    }
+}
+
+/// Renders a page; remembers a language chosen with `?lang=` in a cookie.
+pub fn render(lang: Lang, status: StatusCode, template: &str, ctx: Value) -> Response {
+    let page = TEMPLATES.get_template(template).and_then(|t| t.render(ctx));
+    match page {
+        Ok(html) => {
+            let mut response = (status, Html(html)).into_response();
+            if lang.chosen {
+                let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code);
+                response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ASCII"));
+            }
+            response
+        }
+        Err(err) => {
+            tracing::error!("rendering {template}: {err:#}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// The error page for a refused or failed page request.
+pub fn error_page(lang: Lang, status: StatusCode, message: &str) -> Response {
+    render(lang, status, "error.html", minijinja::context! { lang => lang.code, message => message })
+}
+
+async fn stylesheet() -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    (headers, include_str!("../../static/app.css")).into_response()
+}
+
+/// Whether a route is a page (HTML) rather than the API.
+pub fn is_page(route: &str) -> bool {
+    !(route.starts_with("/api/") || route == "/healthz")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key of the catalogue has a text in every language. Read from the file
+    /// itself: through `t!` a missing English text would quietly fall back to Chinese.
+    #[test]
+    fn every_key_exists_in_both_languages() {
+        let catalogue = include_str!("../../locales/app.yml");
+        let mut entries: Vec<(&str, Vec<&str>)> = Vec::new();
+        for line in catalogue.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('_')) {
+            if let Some(lang_line) = line.strip_prefix("  ") {
+                let lang = lang_line.split(':').next().unwrap_or("");
+                entries.last_mut().expect("a key comes first").1.push(lang);
+            } else {
+                entries.push((line.trim_end_matches(':'), Vec::new()));
+            }
+        }
+        assert!(entries.len() > 50, "the catalogue was read: {} keys", entries.len());
+        let missing: Vec<String> = entries
+            .iter()
+            .filter(|(_, langs)| LANGUAGES.iter().any(|l| !langs.contains(l)) || langs.len() != LANGUAGES.len())
+            .map(|(key, langs)| format!("{key} has {langs:?}"))
+            .collect();
+        assert!(missing.is_empty(), "every key needs exactly zh-CN and en: {missing:?}");
+        for (key, _) in &entries {
+            for lang in LANGUAGES {
+                assert!(!tr(key, lang).is_empty() && tr(key, lang) != *key, "{lang}: {key} has no text");
+            }
+        }
+        assert_ne!(tr("login.title", "zh-CN"), tr("login.title", "en"));
+    }
+
+    /// Every key the templates use is in the catalogue.
+    #[test]
+    fn templates_use_only_known_keys() {
+        let catalogue = include_str!("../../locales/app.yml");
+        let sources = [
+            include_str!("../../templates/base.html"),
+            include_str!("../../templates/search.html"),
+            include_str!("../../templates/login.html"),
+            include_str!("../../templates/registry.html"),
+            include_str!("../../templates/residents.html"),
+            include_str!("../../templates/resident.html"),
+            include_str!("../../templates/error.html"),
+        ];
+        for source in sources {
+            for part in source.split("t(").skip(1) {
+                let quote = part.chars().next().unwrap();
+                if quote != '"' && quote != '\'' {
+                    continue;
+                }
+                let key = &part[1..part[1..].find(quote).unwrap() + 1];
+                assert!(catalogue.contains(&format!("\n{key}:")), "template key {key} is not in locales/app.yml");
+            }
+        }
+    }
+
+    #[test]
+    fn language_comes_from_query_cookie_then_browser() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(Lang::from_headers(None, &headers).code, "zh-CN");
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("en-GB,en;q=0.9"));
+        assert_eq!(Lang::from_headers(None, &headers).code, "en");
+        headers.insert(header::COOKIE, HeaderValue::from_static("lang=zh-CN"));
+        assert_eq!(Lang::from_headers(None, &headers).code, "zh-CN");
+        assert_eq!(Lang::from_headers(Some("q=1&lang=en"), &headers).code, "en");
+    }
+}

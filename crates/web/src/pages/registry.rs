@@ -1,0 +1,270 @@
+//! The registry in the browser: the caller's area, search, a resident's page with
+//! editing and moving out.
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use serde::{Deserialize, Serialize};
+use wangge_domain::{ResidentStatus, Vocabulary};
+use wangge_store::residents::{self, Move, Resident, ResidentFilter, ResidentUpdate};
+use wangge_store::{PageRequest, StoreError, areas, stats};
+
+use super::{Lang, error_page, render, tr};
+use crate::audit::{self, Target};
+use crate::auth::{ClientAddress, Principal};
+use crate::{ApiError, AppState};
+
+fn label<V: Vocabulary>(v: V, lang: Lang) -> &'static str {
+    if lang.code == "en" { v.label_en() } else { v.label_zh() }
+}
+
+fn address(r: &Resident, lang: Lang) -> String {
+    match (&r.building_number, &r.room) {
+        (Some(building), Some(room)) => tr("address.format", lang.code)
+            .replace("%{building}", building)
+            .replace("%{unit}", r.unit.as_deref().filter(|u| !u.is_empty()).unwrap_or("-"))
+            .replace("%{room}", room),
+        _ => String::new(),
+    }
+}
+
+/// Turns store errors into the error page, in the caller's language.
+fn page_error(lang: Lang, err: ApiError) -> Response {
+    let message = match err.status {
+        StatusCode::NOT_FOUND => tr("error.not_found", lang.code),
+        StatusCode::FORBIDDEN => tr("error.forbidden", lang.code),
+        _ => err.message,
+    };
+    error_page(lang, err.status, &message)
+}
+
+fn csrf(p: &Principal) -> String {
+    p.csrf_token.clone().unwrap_or_default()
+}
+
+pub async fn home(State(s): State<AppState>, lang: Lang, p: Principal) -> Response {
+    let result: Result<Response, ApiError> = async {
+        let path = p.list_path(&s.db, None).await?.unwrap_or_else(|| "/".into());
+        let area = areas::get_by_path(&s.db, &path).await?;
+        let counts = stats::counts_under(&s.db, &area.path).await?;
+        let grids = areas::children(&s.db, &area.id).await?;
+        let ctx = context! {
+            lang => lang.code, user => p.actor_name(), csrf => csrf(&p),
+            area => Value::from(Serde(&area)), counts => Value::from(Serde(&counts)),
+            grids => Value::from(Serde(&grids)), q => "",
+        };
+        Ok(render(lang, StatusCode::OK, "registry.html", ctx))
+    }
+    .await;
+    result.unwrap_or_else(|e| page_error(lang, e))
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+    area: Option<String>,
+    page: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Row {
+    id: String,
+    name: String,
+    gender_label: &'static str,
+    birth_date: String,
+    address: String,
+    phone: Option<String>,
+}
+
+pub async fn residents_page(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Query(q): Query<SearchQuery>,
+) -> Response {
+    let result: Result<Response, ApiError> = async {
+        let under_path = p.list_path(&s.db, q.area.as_deref()).await?;
+        let request = PageRequest::new(q.page, Some(20));
+        let filter = ResidentFilter {
+            under_path,
+            status: Some(ResidentStatus::Active),
+            q: q.q.clone().filter(|v| !v.trim().is_empty()),
+            ..Default::default()
+        };
+        let page = residents::list(&s.db, &filter, request).await?;
+        let items: Vec<Row> = page
+            .items
+            .iter()
+            .map(|r| Row {
+                id: r.id.clone(),
+                name: r.name.clone(),
+                gender_label: label(r.gender, lang),
+                birth_date: r.birth_date.clone(),
+                address: address(r, lang),
+                phone: r.phone.clone(),
+            })
+            .collect();
+        let link = |n: u32| {
+            let mut url = format!("/registry/residents?page={n}");
+            for (k, v) in [("q", &q.q), ("area", &q.area)] {
+                if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                    url.push_str(&format!("&{k}={}", urlencode(v)));
+                }
+            }
+            url
+        };
+        let last = ((page.total.max(1) - 1) / i64::from(request.per_page) + 1) as u32;
+        let found = tr("residents.found", lang.code).replace("%{count}", &page.total.to_string());
+        let ctx = context! {
+            lang => lang.code, user => p.actor_name(), csrf => csrf(&p), q => q.q.clone().unwrap_or_default(),
+            page => context! { items => Value::from(Serde(&items)) }, found => found,
+            prev_url => (request.page > 1).then(|| link(request.page - 1)),
+            next_url => (request.page < last).then(|| link(request.page + 1)),
+        };
+        Ok(render(lang, StatusCode::OK, "residents.html", ctx))
+    }
+    .await;
+    result.unwrap_or_else(|e| page_error(lang, e))
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+pub struct Notice {
+    saved: Option<u8>,
+    moved: Option<u8>,
+}
+
+#[derive(Serialize)]
+struct HistoryLine {
+    occurred_on: String,
+    label: String,
+    note: String,
+}
+
+async fn resident_in_scope(s: &AppState, p: &Principal, id: &str) -> Result<Resident, ApiError> {
+    let r = residents::get(&s.db, id).await?;
+    p.check(&r.path)?;
+    Ok(r)
+}
+
+async fn show_resident(
+    s: &AppState,
+    lang: Lang,
+    p: &Principal,
+    id: &str,
+    notice: Notice,
+    error: Option<String>,
+) -> Result<Response, ApiError> {
+    let r = resident_in_scope(s, p, id).await?;
+    let catalogue = wangge_store::tags::list(&s.db).await?;
+    let tags: Vec<String> = r
+        .tags
+        .iter()
+        .filter_map(|code| catalogue.iter().find(|t| &t.code == code))
+        .map(|t| if lang.code == "en" { t.name_en.clone() } else { t.name_zh.clone() })
+        .collect();
+    let history: Vec<HistoryLine> = residents::history(&s.db, id)
+        .await?
+        .into_iter()
+        .map(|e| HistoryLine {
+            label: tr(&format!("event.{}", e.kind), lang.code),
+            occurred_on: e.occurred_on,
+            note: e.note,
+        })
+        .collect();
+    let ctx = context! {
+        lang => lang.code, user => p.actor_name(), csrf => csrf(p),
+        gender_label => label(r.gender, lang), status_label => label(r.status, lang),
+        relation_label => label(r.relation, lang), residence_label => label(r.residence_type, lang),
+        political_label => label(r.political_status, lang), address => address(&r, lang),
+        tags => tags, history => Value::from(Serde(&history)), can_edit => p.role.may(wangge_domain::Action::EditRegistry),
+        saved => notice.saved.is_some(), moved => notice.moved.is_some(), error => error, r => Value::from(Serde(&r)),
+    };
+    let status = if error_status(&ctx) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok(render(lang, status, "resident.html", ctx))
+}
+
+fn error_status(ctx: &Value) -> bool {
+    ctx.get_attr("error").is_ok_and(|v| !v.is_none() && !v.is_undefined())
+}
+
+pub async fn resident_page(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(notice): Query<Notice>,
+) -> Response {
+    show_resident(&s, lang, &p, &id, notice, None).await.unwrap_or_else(|e| page_error(lang, e))
+}
+
+#[derive(Deserialize)]
+pub struct EditForm {
+    notes: String,
+}
+
+pub async fn edit_resident(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    Path(id): Path<String>,
+    Form(form): Form<EditForm>,
+) -> Response {
+    let result: Result<Response, ApiError> = async {
+        let before = resident_in_scope(&s, &p, &id).await?;
+        let update = ResidentUpdate { notes: Some(form.notes), ..Default::default() };
+        match residents::update(&s.db, &id, update).await {
+            Ok(after) => {
+                let target = Target("resident", &id, &after.path);
+                audit::change(&s.db, (&p, &address), "resident.update", target, Some(&before), &after).await?;
+                Ok(Redirect::to(&format!("/registry/residents/{id}?saved=1")).into_response())
+            }
+            Err(StoreError::Invalid(message)) => {
+                show_resident(&s, lang, &p, &id, Notice::default(), Some(message)).await
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+    .await;
+    result.unwrap_or_else(|e| page_error(lang, e))
+}
+
+#[derive(Deserialize)]
+pub struct MoveOutForm {
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn move_out_resident(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    Path(id): Path<String>,
+    Form(form): Form<MoveOutForm>,
+) -> Response {
+    let result: Result<Response, ApiError> = async {
+        let before = resident_in_scope(&s, &p, &id).await?;
+        let after = residents::move_out(&s.db, &id, Move { note: form.note, ..Default::default() }).await?;
+        let target = Target("resident", &id, &before.path);
+        audit::change(&s.db, (&p, &address), "resident.move_out", target, Some(&before), &after).await?;
+        Ok(Redirect::to(&format!("/registry/residents/{id}?moved=1")).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|e| page_error(lang, e))
+}

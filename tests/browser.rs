@@ -1,0 +1,277 @@
+//! End-to-end tests of the pages in real headless Chromium (chromedriver + fantoccini),
+//! at phone (360×800) and desktop (1280×900) width, each with its own server, demo
+//! database and browser. `tests/browser_support` holds the harness; `.ci/run`
+//! installs Chromium, chromedriver, the CJK fonts and axe-core. Screenshots go to
+//! `test-artifacts/screenshots/`, and what a failing test last saw to
+//! `test-artifacts/failures/`.
+
+mod browser_support;
+mod common;
+
+use anyhow::{Context as _, bail, ensure};
+use browser_support::{DESKTOP, Lang, PASSWORD, PHONE, Session, USERNAME, Viewport, run};
+use wangge_domain::ResidentStatus;
+use wangge_store::residents::{self, ResidentFilter};
+use wangge_store::{PageRequest, StoreResult};
+
+/// The commonest surname, certain to be in the demo.
+const SURNAME: &str = "王";
+
+// ---- logging in ----
+
+async fn login(s: &Session) -> anyhow::Result<()> {
+    s.goto("/login").await?;
+    s.find("form#login").await?;
+    s.expect_lang(Lang::Zh).await?;
+
+    s.fill("form#login input#username", USERNAME).await?;
+    s.fill("form#login input#password", "not-the-password").await?;
+    s.click_and_load("form#login button#login-submit").await?;
+    s.wait_for(".alert-error").await.context("after a wrong password")?;
+    s.find("form#login").await.context("the login form shown again after a wrong password")?;
+
+    s.fill("form#login input#username", USERNAME).await?;
+    s.fill("form#login input#password", PASSWORD).await?;
+    s.click_and_load("form#login button#login-submit").await?;
+    s.expect_path("/registry").await.context("after the right password")?;
+    s.find("h1").await?;
+    ensure!(s.find_all(".alert-error").await?.is_empty(), "an error shown after logging in");
+
+    s.click_and_load("button#logout").await?;
+    s.goto("/registry").await?;
+    s.find("form#login").await.context("after logging out, /registry should ask for a login")?;
+    Ok(())
+}
+
+#[test]
+fn login_phone() {
+    run("login", PHONE, login);
+}
+
+#[test]
+fn login_desktop() {
+    run("login", DESKTOP, login);
+}
+
+// ---- finding a resident and editing their notes ----
+
+async fn search_and_edit_notes(s: &Session) -> anyhow::Result<()> {
+    s.login(Lang::Zh).await?;
+    s.find("h1").await?;
+    s.fill("form#search input#q", SURNAME).await?;
+    s.click_and_load("form#search button#search-submit").await?;
+    s.expect_path("/registry/residents").await?;
+    let location = s.location().await?;
+    ensure!(location.contains(&format!("q={SURNAME}")), "the search went to {location}, without q={SURNAME}");
+
+    s.find("table#residents").await?;
+    let rows = s.find_all("table#residents tr.resident").await?;
+    ensure!(!rows.is_empty(), "searching for {SURNAME} found nobody (no `table#residents tr.resident`)");
+    for row in &rows {
+        let text = row.text().await?;
+        ensure!(text.contains(SURNAME), "a row found by searching {SURNAME} does not show it: {text:?}");
+    }
+
+    let name = s.text("table#residents tr.resident a.resident-link").await?;
+    s.click_and_load("table#residents tr.resident a.resident-link").await?;
+    let path = s.client.current_url().await?.path().to_owned();
+    let id = path.strip_prefix("/registry/residents/").filter(|id| !id.is_empty() && !id.contains('/'));
+    let Some(id) = id.map(str::to_owned) else {
+        bail!("`a.resident-link` led to {path}, not /registry/residents/{{id}}")
+    };
+    let heading = s.text("h1").await?;
+    let resident = residents::get(&s.db, &id).await?;
+    ensure!(heading.contains(&resident.name), "the heading {heading:?} does not name {}", resident.name);
+    ensure!(
+        name.contains(&resident.name) || !name.contains(SURNAME),
+        "the link said {name:?} but led to {}",
+        resident.name
+    );
+
+    let notes = format!("独居老人，每周二上门探望（{}）", s.viewport.name);
+    s.fill("form#edit textarea#notes", &notes).await?;
+    s.click_and_load("form#edit button#save").await?;
+    s.wait_for(".alert-success").await.context("after saving")?;
+    expect_notes_shown(s, &notes).await.context("after saving")?;
+
+    s.goto(&path).await?;
+    expect_notes_shown(s, &notes).await.context("opening the page again")?;
+    let stored = residents::get(&s.db, &id).await?.notes;
+    ensure!(stored == notes, "the database holds the notes {stored:?}, wanted {notes:?}");
+    Ok(())
+}
+
+/// The notes are in the form's field, or else shown on the page.
+async fn expect_notes_shown(s: &Session, notes: &str) -> anyhow::Result<()> {
+    let field = match s.find_all("textarea#notes").await?.first() {
+        Some(field) => field.prop("value").await?.unwrap_or_default(),
+        None => String::new(),
+    };
+    let body = s.text("body").await?;
+    ensure!(
+        field.trim() == notes || body.contains(notes),
+        "the page shows neither in `textarea#notes` ({field:?}) nor elsewhere the notes {notes:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn search_and_edit_notes_phone() {
+    run("search_and_edit_notes", PHONE, search_and_edit_notes);
+}
+
+#[test]
+fn search_and_edit_notes_desktop() {
+    run("search_and_edit_notes", DESKTOP, search_and_edit_notes);
+}
+
+// ---- moving a resident out ----
+
+/// The first person of the demo still living there.
+async fn an_active_resident(s: &Session) -> StoreResult<residents::Resident> {
+    let filter = ResidentFilter { status: Some(ResidentStatus::Active), ..ResidentFilter::default() };
+    let page = residents::list(&s.db, &filter, PageRequest::new(Some(1), Some(1))).await?;
+    Ok(page.items.into_iter().next().expect("the demo has residents"))
+}
+
+async fn move_out(s: &Session) -> anyhow::Result<()> {
+    let resident = an_active_resident(s).await?;
+    s.login(Lang::Zh).await?;
+    s.goto(&format!("/registry/residents/{}", resident.id)).await?;
+    let heading = s.text("h1").await?;
+    ensure!(heading.contains(&resident.name), "the heading {heading:?} does not name {}", resident.name);
+    ensure!(s.find_all(".status-moved_out").await?.is_empty(), "`.status-moved_out` shown before moving out");
+
+    let note = "随子女迁往福山区";
+    s.fill("form#move-out input#move-out-note", note).await?;
+    s.click_and_load("form#move-out button#move-out-submit").await?;
+    s.wait_for(".status-moved_out").await.context("after moving out")?;
+
+    let stored = residents::get(&s.db, &resident.id).await?;
+    ensure!(stored.status == ResidentStatus::MovedOut, "the database says {:?}", stored.status);
+    let history = residents::history(&s.db, &resident.id).await?;
+    let event = history.iter().rev().find(|e| e.kind == "moved_out").context("no moved_out event recorded")?;
+    ensure!(event.note == note, "the move was recorded with the note {:?}, wanted {note:?}", event.note);
+    Ok(())
+}
+
+#[test]
+fn move_out_phone() {
+    run("move_out", PHONE, move_out);
+}
+
+#[test]
+fn move_out_desktop() {
+    run("move_out", DESKTOP, move_out);
+}
+
+// ---- switching the language ----
+
+async fn switch_language(s: &Session) -> anyhow::Result<()> {
+    s.login(Lang::Zh).await?;
+    s.expect_lang(Lang::Zh).await?;
+    let zh_heading = s.text("h1").await?;
+
+    s.click_and_load("a#lang-en").await?;
+    s.expect_lang(Lang::En).await.context("after clicking `a#lang-en`")?;
+    let en_heading = s.text("h1").await?;
+    ensure!(en_heading != zh_heading, "the heading stayed {zh_heading:?} in English");
+    s.expect_path("/registry").await.context("switching the language should stay on the page")?;
+
+    // Remembered: a page opened without ?lang= is still in English.
+    s.goto(&format!("/registry/residents?q={SURNAME}")).await?;
+    s.expect_lang(Lang::En).await.context("the next page after choosing English")?;
+    s.goto("/registry").await?;
+    s.expect_lang(Lang::En).await.context("the next page after choosing English")?;
+
+    s.click_and_load("a#lang-zh").await?;
+    s.expect_lang(Lang::Zh).await.context("after clicking `a#lang-zh`")?;
+    let heading = s.text("h1").await?;
+    ensure!(heading == zh_heading, "back in Chinese the heading is {heading:?}, was {zh_heading:?}");
+    s.goto("/registry").await?;
+    s.expect_lang(Lang::Zh).await.context("the next page after choosing Chinese")?;
+    Ok(())
+}
+
+#[test]
+fn switch_language_phone() {
+    run("switch_language", PHONE, switch_language);
+}
+
+#[test]
+fn switch_language_desktop() {
+    run("switch_language", DESKTOP, switch_language);
+}
+
+// ---- accessibility audit and screenshots of the main pages ----
+
+/// Opens each main page in `lang`, saves a screenshot, runs axe-core, and on a phone
+/// checks that nothing makes the page scroll sideways. Fails at the end, listing
+/// everything found, when a page has a serious or critical violation.
+async fn audit_and_screenshots(s: &Session, lang: Lang) -> anyhow::Result<()> {
+    let resident = an_active_resident(s).await?;
+    let pages = [
+        ("login", "/login".to_owned(), "form#login"),
+        ("registry", "/registry".to_owned(), "form#search"),
+        ("residents", format!("/registry/residents?q={SURNAME}"), "table#residents"),
+        ("resident", format!("/registry/residents/{}", resident.id), "form#edit"),
+    ];
+    let mut problems = Vec::new();
+    let mut notes = Vec::new();
+    for (name, path, marker) in pages {
+        if name == "registry" {
+            s.login(lang).await?;
+        }
+        s.goto(&lang.path(&path)).await?;
+        s.find(marker).await?;
+        s.expect_lang(lang).await?;
+        let shot = s.screenshot(name, lang).await?;
+        eprintln!("screenshot: {}", shot.display());
+        if s.viewport.mobile
+            && let Err(e) = s.expect_no_sideways_scroll().await
+        {
+            problems.push(format!("{e:#}"));
+        }
+        for violation in s.axe().await? {
+            let line = format!("{name} ({}, {}): {violation}", lang.code(), s.viewport.name);
+            if violation.fails() { problems.push(line) } else { notes.push(line) }
+        }
+    }
+    for note in &notes {
+        eprintln!("axe (not failing): {note}");
+    }
+    ensure!(
+        problems.is_empty(),
+        "{} problem(s):\n  {}\nalso found (moderate/minor):\n  {}",
+        problems.len(),
+        problems.join("\n  "),
+        if notes.is_empty() { "none".to_owned() } else { notes.join("\n  ") }
+    );
+    Ok(())
+}
+
+fn audit(viewport: Viewport, lang: Lang) {
+    run(&format!("audit_and_screenshots_{}", lang.code()), viewport, async |s: &Session| {
+        audit_and_screenshots(s, lang).await
+    });
+}
+
+#[test]
+fn audit_and_screenshots_zh_phone() {
+    audit(PHONE, Lang::Zh);
+}
+
+#[test]
+fn audit_and_screenshots_zh_desktop() {
+    audit(DESKTOP, Lang::Zh);
+}
+
+#[test]
+fn audit_and_screenshots_en_phone() {
+    audit(PHONE, Lang::En);
+}
+
+#[test]
+fn audit_and_screenshots_en_desktop() {
+    audit(DESKTOP, Lang::En);
+}
