@@ -67,7 +67,7 @@ pub async fn demo(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<()> {
     println!();
     println!("  Wangge 网格 — demo community 塔山社区 ({community})");
     println!();
-    println!("  Open      http://{listen}/");
+    println!("  Open      http://{listen}/   (log in with an account below)");
     println!("  API       http://{listen}/api/v1/residents?area={community}");
     println!("  OpenAPI   http://{listen}/api/openapi.json");
     println!("  Database  {}", file.display());
