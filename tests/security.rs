@@ -373,3 +373,61 @@ fn residents_reach_their_own_household_once_a_grid_member_confirms_them() {
         assert!(audit_actions(&s).iter().any(|a| a == "account.bind_household"));
     }
 }
+
+#[test]
+fn the_web_login_sends_a_new_account_to_change_its_password_and_the_audit_page_shows_it() {
+    for s in common::servers() {
+        let (_, grid) = community(&s);
+        let body = json!({"username": "liming", "display_name": "李明", "role": "community_secretary",
+                          "scopes": ["370602004011"], "password": "first-password-1"});
+        assert_eq!(s.send("POST", "/api/v1/accounts", &body).0, 201);
+        let _ = grid;
+        let agent: ureq::Agent =
+            ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+        let form = |path: &str, cookie: Option<&str>, body: String| {
+            let mut req =
+                agent.post(&format!("{}{path}", s.base)).header("content-type", "application/x-www-form-urlencoded");
+            if let Some(c) = cookie {
+                req = req.header("cookie", c);
+            }
+            req.send(body).unwrap()
+        };
+        let resp = form("/login", None, "username=liming&password=first-password-1".into());
+        assert_eq!(resp.status(), 303);
+        assert_eq!(resp.headers().get("location").unwrap(), "/password", "a new account changes its password first");
+        let cookie = resp.headers().get("set-cookie").unwrap().to_str().unwrap().split(';').next().unwrap().to_owned();
+        let page = |path: &str| {
+            let mut r = agent.get(&format!("{}{path}", s.base)).header("cookie", &cookie).call().unwrap();
+            (
+                r.status().as_u16(),
+                r.headers().get("location").map(|v| v.to_str().unwrap().to_owned()),
+                r.body_mut().read_to_string().unwrap(),
+            )
+        };
+        let (status, location, _) = page("/registry");
+        assert_eq!((status, location.as_deref()), (303, Some("/password")), "nothing else before the change");
+        let (status, _, html) = page("/password");
+        assert_eq!(status, 200);
+        let csrf = html.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let resp = form(
+            "/password",
+            Some(&cookie),
+            "current_password=first-password-1&new_password=short".to_owned() + &format!("&csrf_token={csrf}"),
+        );
+        assert_eq!(resp.status(), 422, "too short");
+        let resp = form(
+            "/password",
+            Some(&cookie),
+            format!("current_password=first-password-1&new_password=second-password-2&csrf_token={csrf}"),
+        );
+        assert_eq!(
+            (resp.status().as_u16(), resp.headers().get("location").unwrap().to_str().unwrap()),
+            (303, "/registry")
+        );
+        let resp = form("/password", Some(&cookie), "current_password=x&new_password=y".into());
+        assert_eq!(resp.status(), 403, "a form without the CSRF token is refused");
+        let (status, _, html) = page("/audit?action=password_change");
+        assert_eq!(status, 200);
+        assert!(html.contains("password_change") && html.contains("liming"), "the secretary's audit page lists it");
+    }
+}

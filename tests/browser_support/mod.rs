@@ -118,16 +118,16 @@ pub fn run<F>(test: &str, viewport: Viewport, scenario: F)
 where
     F: AsyncFnOnce(&Session) -> anyhow::Result<()>,
 {
+    let name = format!("{test}-{}", viewport.name);
     if let Some(why) = missing() {
         if required() {
-            panic!("{test}: {why} (WANGGE_BROWSER_TESTS=1 or CI=true: the browser tests must run)");
+            panic!("{name}: {why} (WANGGE_BROWSER_TESTS=1 or CI=true: the browser tests must run)");
         }
         // Straight to stderr, past the test harness's capture, so that a skip is seen.
-        let _ = writeln!(std::io::stderr(), "{test}: skipped: {why}");
+        let _ = writeln!(std::io::stderr(), "{name}: skipped: {why}");
         return;
     }
     let server = demo_server();
-    let name = format!("{test}-{}", viewport.name);
     let outcome = server.runtime.block_on(async {
         let session = Session::start(&server, viewport, &name).await?;
         let outcome = scenario(&session).await;
@@ -307,11 +307,25 @@ impl Session {
             name: name.into(),
             driver,
         };
-        let size = session.client.execute("return [window.innerWidth, window.innerHeight];", vec![]).await?;
-        eprintln!("{name}: viewport {size}");
+        // A page that asks for the device's width, as ours do.
+        let probe = "data:text/html,<meta name=viewport content='width=device-width, initial-scale=1'>";
+        session.client.goto(probe).await?;
+        const SIZE: &str = "return [window.innerWidth, window.innerHeight, window.outerWidth, window.outerHeight];";
+        let size = session.client.execute(SIZE, vec![]).await?;
+        let px = |i: usize| size[i].as_i64().unwrap_or_default();
+        if !viewport.mobile && (px(0), px(1)) != (i64::from(viewport.width), i64::from(viewport.height)) {
+            // --window-size is the window's size, and headless Chromium leaves room for
+            // a toolbar: grow the window until the page itself has the size asked for.
+            let width = px(2) + i64::from(viewport.width) - px(0);
+            let height = px(3) + i64::from(viewport.height) - px(1);
+            session.client.set_window_size(width.try_into()?, height.try_into()?).await?;
+        }
+        let size = session.client.execute(SIZE, vec![]).await?;
         ensure!(
-            size[0] == json!(viewport.width),
-            "the viewport is {size}, wanted {}x{}",
+            size[0] == json!(viewport.width) && size[1] == json!(viewport.height),
+            "the viewport is {}x{}, wanted {}x{}",
+            size[0],
+            size[1],
             viewport.width,
             viewport.height
         );

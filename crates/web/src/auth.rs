@@ -43,6 +43,9 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("GET", "/login", Public),
         ("POST", "/login", Public),
         ("POST", "/logout", Authenticated),
+        ("GET", "/password", Authenticated),
+        ("POST", "/password", Authenticated),
+        ("GET", "/audit", Role(ViewAudit)),
         ("GET", "/registry", Role(ViewRegistry)),
         ("GET", "/registry/residents", Role(ViewRegistry)),
         ("GET", "/registry/residents/{id}", Role(ViewRegistry)),
@@ -101,7 +104,8 @@ pub const POLICY: &[(&str, &str, Access)] = {
 };
 
 /// Routes a person who must change their password may still use.
-const ALLOWED_BEFORE_PASSWORD_CHANGE: [&str; 3] = ["/api/v1/session", "/api/v1/me", "/api/v1/me/password"];
+const ALLOWED_BEFORE_PASSWORD_CHANGE: [&str; 5] =
+    ["/api/v1/session", "/api/v1/me", "/api/v1/me/password", "/password", "/logout"];
 
 #[derive(Clone, Debug)]
 pub enum Actor {
@@ -282,9 +286,12 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         Err(err) if page && err.status == StatusCode::UNAUTHORIZED => {
             axum::response::Redirect::to("/login").into_response()
         }
+        Err(err) if page && err.code == "password_change_required" => {
+            axum::response::Redirect::to("/password").into_response()
+        }
         Err(err) if page => {
             let message = match err.code {
-                "forbidden" | "csrf" | "password_change_required" => crate::pages::tr("error.forbidden", lang.code),
+                "forbidden" | "csrf" => crate::pages::tr("error.forbidden", lang.code),
                 _ => err.message,
             };
             crate::pages::error_page(lang, err.status, &message)

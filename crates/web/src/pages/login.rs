@@ -38,10 +38,7 @@ pub async fn login_submit(
     };
     match authenticate(&s, &form.username, &form.password, &address).await? {
         LoginOutcome::LoggedIn { account, session } if account.must_change_password => {
-            // Until the password page exists, the change is made through the API;
-            // no session is left open meanwhile.
-            sessions::revoke(&s.db, &session.secret).await?;
-            again(StatusCode::FORBIDDEN, "login.password_change")
+            Ok((session_cookie(&session), Redirect::to("/password")).into_response())
         }
         LoginOutcome::LoggedIn { session, .. } => {
             Ok((session_cookie(&session), Redirect::to("/registry")).into_response())

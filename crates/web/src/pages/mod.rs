@@ -2,6 +2,7 @@
 //! from the catalogue in `locales/app.yml` (zh-CN first, English second), chosen by
 //! `?lang=`, then the `lang` cookie, then the browser's Accept-Language.
 
+mod account;
 mod login;
 mod registry;
 
@@ -17,6 +18,7 @@ use minijinja::{Environment, State, Value};
 
 use crate::AppState;
 
+pub use account::{audit_page, password_form, password_submit};
 pub use login::{login_form, login_submit, logout};
 pub use registry::{edit_resident, home as registry_home, move_out_resident, resident_page, residents_page};
 
@@ -26,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.css", get(stylesheet))
         .route("/login", get(login_form).post(login_submit))
         .route("/logout", post(logout))
+        .route("/password", get(password_form).post(password_submit))
+        .route("/audit", get(audit_page))
         .route("/registry", get(registry_home))
         .route("/registry/residents", get(residents_page))
         .route("/registry/residents/{id}", get(resident_page).post(edit_resident))
@@ -50,6 +54,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("residents.html", include_str!("../../templates/residents.html")),
         ("resident.html", include_str!("../../templates/resident.html")),
         ("error.html", include_str!("../../templates/error.html")),
+        ("password.html", include_str!("../../templates/password.html")),
+        ("audit.html", include_str!("../../templates/audit.html")),
     ] {
         env.add_template(name, source).expect("templates parse");
     }
@@ -179,6 +185,8 @@ mod tests {
             include_str!("../../templates/residents.html"),
             include_str!("../../templates/resident.html"),
             include_str!("../../templates/error.html"),
+            include_str!("../../templates/password.html"),
+            include_str!("../../templates/audit.html"),
         ];
         for source in sources {
             for part in source.split("t(").skip(1) {

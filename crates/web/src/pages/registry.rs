@@ -52,7 +52,7 @@ pub async fn home(State(s): State<AppState>, lang: Lang, p: Principal) -> Respon
         let counts = stats::counts_under(&s.db, &area.path).await?;
         let grids = areas::children(&s.db, &area.id).await?;
         let ctx = context! {
-            lang => lang.code, user => p.actor_name(), csrf => csrf(&p),
+            lang => lang.code, user => p.actor_name(), csrf => csrf(&p), can_audit => p.role.may(wangge_domain::Action::ViewAudit),
             area => Value::from(Serde(&area)), counts => Value::from(Serde(&counts)),
             grids => Value::from(Serde(&grids)), q => "",
         };
@@ -119,7 +119,7 @@ pub async fn residents_page(
         let last = ((page.total.max(1) - 1) / i64::from(request.per_page) + 1) as u32;
         let found = tr("residents.found", lang.code).replace("%{count}", &page.total.to_string());
         let ctx = context! {
-            lang => lang.code, user => p.actor_name(), csrf => csrf(&p), q => q.q.clone().unwrap_or_default(),
+            lang => lang.code, user => p.actor_name(), csrf => csrf(&p), can_audit => p.role.may(wangge_domain::Action::ViewAudit), q => q.q.clone().unwrap_or_default(),
             page => context! { items => Value::from(Serde(&items)) }, found => found,
             prev_url => (request.page > 1).then(|| link(request.page - 1)),
             next_url => (request.page < last).then(|| link(request.page + 1)),
@@ -187,7 +187,7 @@ async fn show_resident(
         })
         .collect();
     let ctx = context! {
-        lang => lang.code, user => p.actor_name(), csrf => csrf(p),
+        lang => lang.code, user => p.actor_name(), csrf => csrf(p), can_audit => p.role.may(wangge_domain::Action::ViewAudit),
         gender_label => label(r.gender, lang), status_label => label(r.status, lang),
         relation_label => label(r.relation, lang), residence_label => label(r.residence_type, lang),
         political_label => label(r.political_status, lang), address => address(&r, lang),
