@@ -26,6 +26,17 @@ fn community(s: &Server) -> (Value, Value) {
     (made.pop().unwrap(), grid)
 }
 
+/// A bungalow with one household in the grid, made by `who`; returns the household.
+fn household(s: &Server, who: &Auth, grid: &Value, number: &str) -> Value {
+    let body = json!({"grid_id": grid["id"], "number": number, "kind": "bungalow"});
+    let (status, b) = s.call(who, "POST", "/api/v1/buildings", Some(&body));
+    assert_eq!(status, 201, "{b}");
+    let body = json!({"building_id": b["id"], "room": "1", "occupancy": "owner_occupied"});
+    let (status, h) = s.call(who, "POST", "/api/v1/households", Some(&body));
+    assert_eq!(status, 201, "{h}");
+    h
+}
+
 fn audit_actions(s: &Server) -> Vec<String> {
     let (status, page) = s.call(&admin(s), "GET", "/api/v1/audit?per_page=500", None);
     assert_eq!(status, 200, "{page}");
@@ -265,22 +276,7 @@ fn officials_see_pseudonyms_until_they_break_the_glass() {
         s.runtime.block_on(wangge_store::tags::ensure_standard(&s.db.db)).unwrap();
         let (community, grid) = community(&s);
         let staff = s.token(Role::CommunityStaff, community["code"].as_str().unwrap());
-        let b = s
-            .call(
-                &staff,
-                "POST",
-                "/api/v1/buildings",
-                Some(&json!({"grid_id": grid["id"], "number": "7", "kind": "bungalow"})),
-            )
-            .1;
-        let h = s
-            .call(
-                &staff,
-                "POST",
-                "/api/v1/households",
-                Some(&json!({"building_id": b["id"], "room": "1", "occupancy": "owner_occupied"})),
-            )
-            .1;
+        let h = household(&s, &staff, &grid, "7");
         let birth = time::Date::from_calendar_date(1940, time::Month::March, 3).unwrap();
         let body = json!({"household_id": h["id"], "name": "孙奶奶", "id_card": IdCardNumber::compose(370602, birth, 31).as_str(),
                           "phone": "13905351111", "tags": ["独居老人", "残疾人"], "notes": "听力差"});
@@ -336,22 +332,7 @@ fn residents_reach_their_own_household_once_a_grid_member_confirms_them() {
         s.runtime.block_on(wangge_store::tags::ensure_standard(&s.db.db)).unwrap();
         let (community, grid) = community(&s);
         let member = s.token(Role::GridMember, grid["code"].as_str().unwrap());
-        let b = s
-            .call(
-                &member,
-                "POST",
-                "/api/v1/buildings",
-                Some(&json!({"grid_id": grid["id"], "number": "9", "kind": "bungalow"})),
-            )
-            .1;
-        let h = s
-            .call(
-                &member,
-                "POST",
-                "/api/v1/households",
-                Some(&json!({"building_id": b["id"], "room": "1", "occupancy": "owner_occupied"})),
-            )
-            .1;
+        let h = household(&s, &member, &grid, "9");
         let birth = time::Date::from_calendar_date(1956, time::Month::July, 7).unwrap();
         let body = json!({"household_id": h["id"], "name": "周阿姨", "id_card": IdCardNumber::compose(370602, birth, 42).as_str(), "relation": "head"});
         assert_eq!(s.call(&member, "POST", "/api/v1/residents", Some(&body)).0, 201);
