@@ -149,7 +149,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
     };
     let mut path = pattern.replace("{id}", &id(kind));
     let list_of_scoped = matches!(kind, "areas" | "buildings" | "households" | "residents" | "organisations");
-    let list_of_scoped = list_of_scoped && pattern != "/registry";
+    let list_of_scoped = list_of_scoped && (pattern == "/registry/residents" || !pattern.starts_with("/registry"));
     if method == "GET" && !pattern.contains("{id}") && list_of_scoped {
         path.push_str(&format!("?area={}", list_area.code));
     }

@@ -17,6 +17,51 @@ use wangge_store::{PageRequest, StoreResult};
 /// The commonest surname, certain to be in the demo.
 const SURNAME: &str = "王";
 
+/// A grid of the demo and its first building with people in it.
+async fn a_grid_and_building(s: &Session) -> anyhow::Result<(String, String)> {
+    let db = &s.db;
+    let filter = wangge_store::areas::AreaFilter { level: Some(wangge_domain::AreaLevel::Grid), ..Default::default() };
+    let grid = wangge_store::areas::list(db, &filter, PageRequest::default()).await?.items.remove(0);
+    let resident = residents::list(
+        db,
+        &ResidentFilter { under_path: Some(grid.path.clone()), ..Default::default() },
+        PageRequest::default(),
+    )
+    .await?
+    .items
+    .remove(0);
+    let household = wangge_store::households::get(db, resident.household_id.as_deref().context("a household")?).await?;
+    Ok((grid.id, household.building_id))
+}
+
+// ---- a household in two taps from the grid page ----
+
+async fn grid_to_household(s: &Session) -> anyhow::Result<()> {
+    let (grid, building) = a_grid_and_building(s).await?;
+    s.login(Lang::Zh).await?;
+    s.click_and_load(&format!("a.grid-link[href='/registry/areas/{grid}']"))
+        .await
+        .context("a grid on the registry page")?;
+    s.find("h1").await?;
+    // Some buildings are shops with nobody registered: take one where people live.
+    let link = format!("a.building-link[href='/registry/buildings/{building}']");
+    s.click_and_load(&link).await.context("tap 1: a building of the grid")?;
+    s.find("section.household").await.context("the building's households")?;
+    s.click_and_load("section.household a.resident-link").await.context("tap 2: a person of a household")?;
+    s.find("form#edit").await.context("the person's page")?;
+    Ok(())
+}
+
+#[test]
+fn grid_to_household_phone() {
+    run("grid-to-household", PHONE, grid_to_household);
+}
+
+#[test]
+fn grid_to_household_desktop() {
+    run("grid-to-household", DESKTOP, grid_to_household);
+}
+
 // ---- logging in ----
 
 async fn login(s: &Session) -> anyhow::Result<()> {
@@ -206,9 +251,12 @@ fn switch_language_desktop() {
 /// everything found, when a page has a serious or critical violation.
 async fn audit_and_screenshots(s: &Session, lang: Lang) -> anyhow::Result<()> {
     let resident = an_active_resident(s).await?;
+    let (grid, building) = a_grid_and_building(s).await?;
     let pages = [
         ("login", "/login".to_owned(), "form#login"),
         ("registry", "/registry".to_owned(), "form#search"),
+        ("grid", format!("/registry/areas/{grid}"), "a.building-link"),
+        ("building", format!("/registry/buildings/{building}"), "a.resident-link"),
         ("residents", format!("/registry/residents?q={SURNAME}"), "table#residents"),
         ("resident", format!("/registry/residents/{}", resident.id), "form#edit"),
     ];

@@ -47,6 +47,8 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("POST", "/password", Authenticated),
         ("GET", "/audit", Role(ViewAudit)),
         ("GET", "/registry", Role(ViewRegistry)),
+        ("GET", "/registry/areas/{id}", Role(ViewRegistry)),
+        ("GET", "/registry/buildings/{id}", Role(ViewRegistry)),
         ("GET", "/registry/residents", Role(ViewRegistry)),
         ("GET", "/registry/residents/{id}", Role(ViewRegistry)),
         ("POST", "/registry/residents/{id}", Role(EditRegistry)),

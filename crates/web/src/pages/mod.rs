@@ -4,6 +4,7 @@
 
 mod account;
 mod login;
+mod places;
 mod registry;
 
 use std::sync::LazyLock;
@@ -20,6 +21,7 @@ use crate::AppState;
 
 pub use account::{audit_page, password_form, password_submit};
 pub use login::{login_form, login_submit, logout};
+pub use places::{area_page, building_page};
 pub use registry::{edit_resident, home as registry_home, move_out_resident, resident_page, residents_page};
 
 pub fn routes() -> Router<AppState> {
@@ -31,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route("/password", get(password_form).post(password_submit))
         .route("/audit", get(audit_page))
         .route("/registry", get(registry_home))
+        .route("/registry/areas/{id}", get(area_page))
+        .route("/registry/buildings/{id}", get(building_page))
         .route("/registry/residents", get(residents_page))
         .route("/registry/residents/{id}", get(resident_page).post(edit_resident))
         .route("/registry/residents/{id}/move-out", post(move_out_resident))
@@ -56,6 +60,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("error.html", include_str!("../../templates/error.html")),
         ("password.html", include_str!("../../templates/password.html")),
         ("audit.html", include_str!("../../templates/audit.html")),
+        ("area.html", include_str!("../../templates/area.html")),
+        ("building.html", include_str!("../../templates/building.html")),
     ] {
         env.add_template(name, source).expect("templates parse");
     }
@@ -187,6 +193,8 @@ mod tests {
             include_str!("../../templates/error.html"),
             include_str!("../../templates/password.html"),
             include_str!("../../templates/audit.html"),
+            include_str!("../../templates/area.html"),
+            include_str!("../../templates/building.html"),
         ];
         for source in sources {
             for part in source.split("t(").skip(1) {

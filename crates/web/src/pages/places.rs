@@ -1,0 +1,122 @@
+//! Browsing the places of the registry: an area (community, grid…) with what lies
+//! beneath it, and a building with its households and their people — so that a grid
+//! member reaches a household in two taps from the grid page.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use serde::Serialize;
+use wangge_domain::{Action, AreaLevel, ResidentStatus, Vocabulary};
+use wangge_store::buildings::{self, BuildingFilter};
+use wangge_store::households::{self, HouseholdFilter};
+use wangge_store::residents::{self, ResidentFilter};
+use wangge_store::{PageRequest, areas};
+
+use super::{Lang, render, tr};
+use crate::auth::Principal;
+use crate::{ApiError, AppState};
+
+fn label<V: Vocabulary>(v: V, lang: Lang) -> &'static str {
+    if lang.code == "en" { v.label_en() } else { v.label_zh() }
+}
+
+#[derive(Serialize)]
+struct BuildingTile {
+    id: String,
+    label: String,
+    kind_label: &'static str,
+}
+
+pub async fn area_page(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let area = areas::get(&s.db, &id).await?;
+    p.check(&area.path)?;
+    let children = areas::children(&s.db, &area.id).await?;
+    let (buildings, buildings_total) = if area.level == AreaLevel::Grid {
+        let filter = BuildingFilter { grid_id: Some(area.id.clone()), ..Default::default() };
+        let page = buildings::list(&s.db, &filter, PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE))).await?;
+        let tiles: Vec<BuildingTile> = page
+            .items
+            .into_iter()
+            .map(|b| BuildingTile {
+                label: tr("building.number", lang.code).replace("%{number}", &b.number),
+                kind_label: label(b.kind, lang),
+                id: b.id,
+            })
+            .collect();
+        (tiles, page.total)
+    } else {
+        (Vec::new(), 0)
+    };
+    let ctx = context! {
+        lang => lang.code, user => p.actor_name(), csrf => p.csrf_token.clone(), can_audit => p.role.may(Action::ViewAudit),
+        area => Value::from(Serde(&area)), children => Value::from(Serde(&children)),
+        buildings => Value::from(Serde(&buildings)), buildings_total => buildings_total, q => "",
+    };
+    Ok(render(lang, StatusCode::OK, "area.html", ctx))
+}
+
+#[derive(Serialize)]
+struct Member {
+    id: String,
+    name: String,
+    relation_label: &'static str,
+    birth_year: String,
+}
+
+#[derive(Serialize)]
+struct HouseholdCard {
+    label: String,
+    occupancy_label: &'static str,
+    members: Vec<Member>,
+}
+
+pub async fn building_page(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let building = buildings::get(&s.db, &id).await?;
+    p.check(&building.path)?;
+    let grid = areas::get(&s.db, &building.grid_id).await?;
+    let all = PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE));
+    let homes =
+        households::list(&s.db, &HouseholdFilter { building_id: Some(id.clone()), ..Default::default() }, all).await?;
+    let mut cards = Vec::with_capacity(homes.items.len());
+    for h in homes.items {
+        let filter = ResidentFilter {
+            household_id: Some(h.id.clone()),
+            status: Some(ResidentStatus::Active),
+            ..Default::default()
+        };
+        let people = residents::list(&s.db, &filter, PageRequest::new(Some(1), Some(50))).await?.items;
+        let key = if h.unit.is_empty() { "household.label_no_unit" } else { "household.label" };
+        cards.push(HouseholdCard {
+            label: tr(key, lang.code).replace("%{unit}", &h.unit).replace("%{room}", &h.room),
+            occupancy_label: label(h.occupancy, lang),
+            members: people
+                .into_iter()
+                .map(|r| Member {
+                    relation_label: label(r.relation, lang),
+                    birth_year: r.birth_date.chars().take(4).collect(),
+                    id: r.id,
+                    name: r.name,
+                })
+                .collect(),
+        });
+    }
+    let ctx = context! {
+        lang => lang.code, user => p.actor_name(), csrf => p.csrf_token.clone(), can_audit => p.role.may(Action::ViewAudit),
+        title => tr("building.number", lang.code).replace("%{number}", &building.number),
+        kind_label => label(building.kind, lang), grid => Value::from(Serde(&grid)),
+        building => Value::from(Serde(&building)), households => Value::from(Serde(&cards)),
+    };
+    Ok(render(lang, StatusCode::OK, "building.html", ctx))
+}
