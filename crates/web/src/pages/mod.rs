@@ -43,6 +43,11 @@ pub fn routes() -> Router<AppState> {
 /// The languages of the interface: zh-CN first.
 pub const LANGUAGES: [&str; 2] = ["zh-CN", "en"];
 
+/// A term of a vocabulary (gender, relation…) in the page's language.
+pub fn label<V: wangge_domain::Vocabulary>(v: V, lang: Lang) -> &'static str {
+    if lang.code == "en" { v.label_en() } else { v.label_zh() }
+}
+
 /// One string of the catalogue in a language.
 pub fn tr(key: &str, lang: &str) -> String {
     rust_i18n::t!(key, locale = lang).into_owned()

@@ -8,19 +8,15 @@ use axum::response::Response;
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::Serialize;
-use wangge_domain::{Action, AreaLevel, ResidentStatus, Vocabulary};
+use wangge_domain::{Action, AreaLevel, ResidentStatus};
 use wangge_store::buildings::{self, BuildingFilter};
 use wangge_store::households::{self, HouseholdFilter};
 use wangge_store::residents::{self, ResidentFilter};
 use wangge_store::{PageRequest, areas};
 
-use super::{Lang, render, tr};
+use super::{Lang, label, render, tr};
 use crate::auth::Principal;
 use crate::{ApiError, AppState};
-
-fn label<V: Vocabulary>(v: V, lang: Lang) -> &'static str {
-    if lang.code == "en" { v.label_en() } else { v.label_zh() }
-}
 
 #[derive(Serialize)]
 struct BuildingTile {

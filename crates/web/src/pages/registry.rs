@@ -8,18 +8,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
-use wangge_domain::{ResidentStatus, Vocabulary};
+use wangge_domain::ResidentStatus;
 use wangge_store::residents::{self, Move, Resident, ResidentFilter, ResidentUpdate};
 use wangge_store::{PageRequest, StoreError, areas, stats};
 
-use super::{Lang, error_page, render, tr};
+use super::{Lang, error_page, label, render, tr};
 use crate::audit::{self, Target};
 use crate::auth::{ClientAddress, Principal};
 use crate::{ApiError, AppState};
-
-fn label<V: Vocabulary>(v: V, lang: Lang) -> &'static str {
-    if lang.code == "en" { v.label_en() } else { v.label_zh() }
-}
 
 fn address(r: &Resident, lang: Lang) -> String {
     match (&r.building_number, &r.room) {
