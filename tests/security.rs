@@ -412,3 +412,30 @@ fn the_web_login_sends_a_new_account_to_change_its_password_and_the_audit_page_s
         assert!(html.contains("password_change") && html.contains("liming"), "the secretary's audit page lists it");
     }
 }
+
+#[test]
+fn a_grid_members_home_is_their_grid() {
+    for s in common::servers() {
+        let (_, grid) = community(&s);
+        let member = s.token(Role::GridMember, grid["code"].as_str().unwrap());
+        household(&s, &member, &grid, "5");
+        let agent: ureq::Agent =
+            ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+        let Auth::Bearer(token) = member else { unreachable!() };
+        let resp = agent
+            .get(&format!("{}/registry", s.base))
+            .header("authorization", format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        assert_eq!(resp.status(), 303);
+        let location = resp.headers().get("location").unwrap().to_str().unwrap().to_owned();
+        assert_eq!(location, format!("/registry/areas/{}", grid["id"].as_str().unwrap()));
+        let mut page = agent
+            .get(&format!("{}{location}", s.base))
+            .header("authorization", format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        let html = page.body_mut().read_to_string().unwrap();
+        assert!(html.contains("building-link") && html.contains("5号楼"), "the grid page lists its buildings");
+    }
+}

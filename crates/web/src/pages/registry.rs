@@ -45,6 +45,10 @@ pub async fn home(State(s): State<AppState>, lang: Lang, p: Principal) -> Respon
     let result: Result<Response, ApiError> = async {
         let path = p.list_path(&s.db, None).await?.unwrap_or_else(|| "/".into());
         let area = areas::get_by_path(&s.db, &path).await?;
+        if area.level == wangge_domain::AreaLevel::Grid {
+            // A grid member's home is their grid: its buildings, a tap from each household.
+            return Ok(Redirect::to(&format!("/registry/areas/{}", area.id)).into_response());
+        }
         let counts = stats::counts_under(&s.db, &area.path).await?;
         let grids = areas::children(&s.db, &area.id).await?;
         let ctx = context! {
