@@ -196,6 +196,51 @@ async fn move_out(s: &Session) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Moves the person of one household into another, then out, then back in.
+async fn move_house_and_back_in(s: &Session) -> anyhow::Result<()> {
+    let resident = an_active_resident(s).await?;
+    let here = resident.household_id.clone().context("a household")?;
+    let community: String = resident.path.split_inclusive('/').take(5).collect();
+    let homes = wangge_store::households::list(
+        &s.db,
+        &wangge_store::households::HouseholdFilter { under_path: Some(community), ..Default::default() },
+        PageRequest::new(Some(1), Some(50)),
+    )
+    .await?;
+    let there = homes.items.into_iter().find(|h| h.id != here).context("another household")?;
+    s.login(Lang::Zh).await?;
+    s.goto(&format!("/registry/residents/{}", resident.id)).await?;
+    s.fill("form#move-house input#place-building", "9999").await?;
+    s.fill("form#move-house input#place-room", "1").await?;
+    s.click_and_load("form#move-house button#move-house-submit").await?;
+    s.wait_for(".alert-error").await.context("a household that does not exist is refused with a message")?;
+
+    s.fill("form#move-house input#place-building", &there.building_number).await?;
+    s.fill("form#move-house input#place-unit", &there.unit).await?;
+    s.fill("form#move-house input#place-room", &there.room).await?;
+    s.click_and_load("form#move-house button#move-house-submit").await?;
+    s.wait_for(".alert-success").await.context("after moving house")?;
+    let stored = residents::get(&s.db, &resident.id).await?;
+    ensure!(stored.household_id.as_deref() == Some(there.id.as_str()), "the person lives in {:?}", stored.household_id);
+
+    s.fill("form#move-out input#move-out-note", "暂住外地").await?;
+    s.click_and_load("form#move-out button#move-out-submit").await?;
+    s.wait_for(".status-moved_out").await?;
+    s.fill("form#move-in input#place-building", &there.building_number).await?;
+    s.fill("form#move-in input#place-unit", &there.unit).await?;
+    s.fill("form#move-in input#place-room", &there.room).await?;
+    s.click_and_load("form#move-in button#move-in-submit").await?;
+    s.wait_for(".status-active").await.context("after moving back in")?;
+    let kinds: Vec<String> = residents::history(&s.db, &resident.id).await?.into_iter().map(|e| e.kind).collect();
+    ensure!(kinds.ends_with(&["moved_house".into(), "moved_out".into(), "moved_in".into()]), "history {kinds:?}");
+    Ok(())
+}
+
+#[test]
+fn move_house_and_back_in_desktop() {
+    run("move_house", DESKTOP, move_house_and_back_in);
+}
+
 #[test]
 fn move_out_phone() {
     run("move_out", PHONE, move_out);

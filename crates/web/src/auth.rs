@@ -53,6 +53,8 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("GET", "/registry/residents/{id}", Role(ViewRegistry)),
         ("POST", "/registry/residents/{id}", Role(EditRegistry)),
         ("POST", "/registry/residents/{id}/move-out", Role(EditRegistry)),
+        ("POST", "/registry/residents/{id}/move-house", Role(EditRegistry)),
+        ("POST", "/registry/residents/{id}/move-in", Role(EditRegistry)),
         ("GET", "/healthz", Public),
         ("GET", "/api/openapi.json", Public),
         ("POST", "/api/v1/session", Public),

@@ -22,7 +22,10 @@ use crate::AppState;
 pub use account::{audit_page, password_form, password_submit};
 pub use login::{login_form, login_submit, logout};
 pub use places::{area_page, building_page};
-pub use registry::{edit_resident, home as registry_home, move_out_resident, resident_page, residents_page};
+pub use registry::{
+    edit_resident, home as registry_home, move_house_resident, move_in_resident, move_out_resident, resident_page,
+    residents_page,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -38,6 +41,8 @@ pub fn routes() -> Router<AppState> {
         .route("/registry/residents", get(residents_page))
         .route("/registry/residents/{id}", get(resident_page).post(edit_resident))
         .route("/registry/residents/{id}/move-out", post(move_out_resident))
+        .route("/registry/residents/{id}/move-house", post(move_house_resident))
+        .route("/registry/residents/{id}/move-in", post(move_in_resident))
 }
 
 /// The languages of the interface: zh-CN first.
@@ -58,6 +63,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     for (name, source) in [
         ("base.html", include_str!("../../templates/base.html")),
         ("search.html", include_str!("../../templates/search.html")),
+        ("place_fields.html", include_str!("../../templates/place_fields.html")),
         ("login.html", include_str!("../../templates/login.html")),
         ("registry.html", include_str!("../../templates/registry.html")),
         ("residents.html", include_str!("../../templates/residents.html")),
@@ -191,6 +197,7 @@ mod tests {
         let sources = [
             include_str!("../../templates/base.html"),
             include_str!("../../templates/search.html"),
+            include_str!("../../templates/place_fields.html"),
             include_str!("../../templates/login.html"),
             include_str!("../../templates/registry.html"),
             include_str!("../../templates/residents.html"),

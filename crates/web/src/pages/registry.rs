@@ -146,6 +146,7 @@ fn urlencode(s: &str) -> String {
 pub struct Notice {
     saved: Option<u8>,
     moved: Option<u8>,
+    relocated: Option<u8>,
 }
 
 #[derive(Serialize)]
@@ -192,7 +193,8 @@ async fn show_resident(
         relation_label => label(r.relation, lang), residence_label => label(r.residence_type, lang),
         political_label => label(r.political_status, lang), address => address(&r, lang),
         tags => tags, history => Value::from(Serde(&history)), can_edit => p.role.may(wangge_domain::Action::EditRegistry),
-        saved => notice.saved.is_some(), moved => notice.moved.is_some(), error => error, r => Value::from(Serde(&r)),
+        saved => notice.saved.is_some(), moved => notice.moved.is_some(), relocated => notice.relocated.is_some(),
+        error => error, r => Value::from(Serde(&r)),
     };
     let status = if error_status(&ctx) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok(render(lang, status, "resident.html", ctx))
@@ -267,4 +269,107 @@ pub async fn move_out_resident(
     }
     .await;
     result.unwrap_or_else(|e| page_error(lang, e))
+}
+
+/// Where a person moves to, as typed on the form. Every field may be left out so
+/// that the scope is checked before the form is judged.
+#[derive(Deserialize, Default)]
+pub struct PlaceForm {
+    #[serde(default)]
+    building: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    room: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// The household at a building number, unit and room of the person's community,
+/// within the caller's scope.
+async fn household_at(
+    s: &AppState,
+    p: &Principal,
+    resident: &Resident,
+    form: &PlaceForm,
+    lang: Lang,
+) -> Result<Result<String, String>, ApiError> {
+    let community_path: String = resident.path.split_inclusive('/').take(5).collect();
+    let community = areas::get_by_path(&s.db, &community_path).await?;
+    let (building, unit, room) = (form.building.trim(), form.unit.trim(), form.room.trim());
+    let found =
+        wangge_store::buildings::of_community(&s.db, &community.id).await?.into_iter().find(|b| b.number == building);
+    let home = match found {
+        Some(b) => wangge_store::households::keys_under(&s.db, &b.path)
+            .await?
+            .into_iter()
+            .find(|h| h.building_id == b.id && h.unit == unit && h.room == room)
+            .map(|h| (h.id, b.path)),
+        None => None,
+    };
+    match home {
+        Some((id, path)) if p.can_see(&path) => Ok(Ok(id)),
+        _ => Ok(Err(tr("place.not_found", lang.code)
+            .replace("%{building}", building)
+            .replace("%{unit}", if unit.is_empty() { "-" } else { unit })
+            .replace("%{room}", room))),
+    }
+}
+
+async fn relocate(
+    s: AppState,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    id: String,
+    form: PlaceForm,
+    kind: &str,
+) -> Response {
+    let result: Result<Response, ApiError> = async {
+        let before = resident_in_scope(&s, &p, &id).await?;
+        let household_id = match household_at(&s, &p, &before, &form, lang).await? {
+            Ok(h) => h,
+            Err(message) => return show_resident(&s, lang, &p, &id, Notice::default(), Some(message)).await,
+        };
+        let m = Move { household_id: Some(household_id), note: form.note.clone(), ..Default::default() };
+        let moved = if kind == "move_in" {
+            residents::move_in(&s.db, &id, m).await
+        } else {
+            residents::move_house(&s.db, &id, m).await
+        };
+        let after = match moved {
+            Ok(after) => after,
+            Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
+                return show_resident(&s, lang, &p, &id, Notice::default(), Some(message)).await;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let target = Target("resident", &id, &before.path);
+        audit::change(&s.db, (&p, &address), &format!("resident.{kind}"), target, Some(&before), &after).await?;
+        Ok(Redirect::to(&format!("/registry/residents/{id}?relocated=1")).into_response())
+    }
+    .await;
+    result.unwrap_or_else(|e| page_error(lang, e))
+}
+
+pub async fn move_house_resident(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    Path(id): Path<String>,
+    Form(form): Form<PlaceForm>,
+) -> Response {
+    relocate(s, lang, p, address, id, form, "move_house").await
+}
+
+pub async fn move_in_resident(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    Path(id): Path<String>,
+    Form(form): Form<PlaceForm>,
+) -> Response {
+    relocate(s, lang, p, address, id, form, "move_in").await
 }
