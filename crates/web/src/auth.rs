@@ -152,6 +152,12 @@ impl Principal {
         self.role == Role::PlatformAdmin
     }
 
+    /// The subtrees whose audit entries the caller reads: `None` (the whole log) for
+    /// administrators, their scopes for everyone else.
+    pub fn audit_paths(&self) -> Option<Vec<String>> {
+        (!self.unrestricted()).then(|| self.scopes.iter().map(|s| s.path.clone()).collect())
+    }
+
     /// Whether a record at `path` lies in one of the caller's subtrees.
     pub fn can_see(&self, path: &str) -> bool {
         self.unrestricted() || self.scopes.iter().any(|s| path.starts_with(&s.path))

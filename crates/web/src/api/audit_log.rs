@@ -6,7 +6,6 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
-use wangge_domain::Role;
 use wangge_store::audit::{self, AuditFilter, Entry};
 use wangge_store::{Page, PageRequest};
 
@@ -33,7 +32,7 @@ pub struct AuditQuery {
 /// Administrators see the whole log; others the entries about records in their scope.
 fn filter_for(p: &Principal, q: &AuditQuery) -> AuditFilter {
     AuditFilter {
-        under_paths: (p.role != Role::PlatformAdmin).then(|| p.scopes.iter().map(|s| s.path.clone()).collect()),
+        under_paths: p.audit_paths(),
         action: q.action.clone(),
         actor_name: q.actor.clone(),
         since: q.since,

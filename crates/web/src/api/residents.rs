@@ -124,7 +124,7 @@ pub async fn create_resident(
 }
 
 /// The resident, if the caller's scope covers where they live (or last lived).
-async fn in_scope(s: &AppState, p: &Principal, id: &str) -> Result<Resident, ApiError> {
+pub(crate) async fn in_scope(s: &AppState, p: &Principal, id: &str) -> Result<Resident, ApiError> {
     let r = residents::get(&s.db, id).await?;
     p.check(&r.path)?;
     Ok(r)

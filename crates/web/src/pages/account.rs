@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
-use wangge_domain::{Action, Role};
+use wangge_domain::Action;
 use wangge_store::audit::{self, AuditFilter};
 use wangge_store::{PageRequest, accounts};
 
@@ -108,7 +108,7 @@ pub async fn audit_page(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
     let filter = AuditFilter {
-        under_paths: (p.role != Role::PlatformAdmin).then(|| p.scopes.iter().map(|s| s.path.clone()).collect()),
+        under_paths: p.audit_paths(),
         action: q.action.clone().filter(|a| !a.trim().is_empty()),
         actor_name: q.actor.clone().filter(|a| !a.trim().is_empty()),
         ..Default::default()

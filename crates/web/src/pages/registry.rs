@@ -13,6 +13,7 @@ use wangge_store::residents::{self, Move, Resident, ResidentFilter, ResidentUpda
 use wangge_store::{PageRequest, StoreError, areas, stats};
 
 use super::{Lang, error_page, label, render, tr};
+use crate::api::in_scope;
 use crate::audit::{self, Target};
 use crate::auth::{ClientAddress, Principal};
 use crate::{ApiError, AppState};
@@ -156,12 +157,6 @@ struct HistoryLine {
     note: String,
 }
 
-async fn resident_in_scope(s: &AppState, p: &Principal, id: &str) -> Result<Resident, ApiError> {
-    let r = residents::get(&s.db, id).await?;
-    p.check(&r.path)?;
-    Ok(r)
-}
-
 async fn show_resident(
     s: &AppState,
     lang: Lang,
@@ -170,7 +165,7 @@ async fn show_resident(
     notice: Notice,
     error: Option<String>,
 ) -> Result<Response, ApiError> {
-    let r = resident_in_scope(s, p, id).await?;
+    let r = in_scope(s, p, id).await?;
     let catalogue = wangge_store::tags::list(&s.db).await?;
     let tags: Vec<String> = r
         .tags
@@ -187,6 +182,7 @@ async fn show_resident(
             note: e.note,
         })
         .collect();
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let ctx = context! {
         lang => lang.code, user => p.actor_name(), csrf => csrf(p), can_audit => p.role.may(wangge_domain::Action::ViewAudit),
         gender_label => label(r.gender, lang), status_label => label(r.status, lang),
@@ -196,12 +192,7 @@ async fn show_resident(
         saved => notice.saved.is_some(), moved => notice.moved.is_some(), relocated => notice.relocated.is_some(),
         error => error, r => Value::from(Serde(&r)),
     };
-    let status = if error_status(&ctx) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok(render(lang, status, "resident.html", ctx))
-}
-
-fn error_status(ctx: &Value) -> bool {
-    ctx.get_attr("error").is_ok_and(|v| !v.is_none() && !v.is_undefined())
 }
 
 pub async fn resident_page(
@@ -228,7 +219,7 @@ pub async fn edit_resident(
     Form(form): Form<EditForm>,
 ) -> Response {
     let result: Result<Response, ApiError> = async {
-        let before = resident_in_scope(&s, &p, &id).await?;
+        let before = in_scope(&s, &p, &id).await?;
         let update = ResidentUpdate { notes: Some(form.notes), ..Default::default() };
         match residents::update(&s.db, &id, update).await {
             Ok(after) => {
@@ -261,7 +252,7 @@ pub async fn move_out_resident(
     Form(form): Form<MoveOutForm>,
 ) -> Response {
     let result: Result<Response, ApiError> = async {
-        let before = resident_in_scope(&s, &p, &id).await?;
+        let before = in_scope(&s, &p, &id).await?;
         let after = residents::move_out(&s.db, &id, Move { note: form.note, ..Default::default() }).await?;
         let target = Target("resident", &id, &before.path);
         audit::change(&s.db, (&p, &address), "resident.move_out", target, Some(&before), &after).await?;
@@ -326,7 +317,7 @@ async fn relocate(
     kind: &str,
 ) -> Response {
     let result: Result<Response, ApiError> = async {
-        let before = resident_in_scope(&s, &p, &id).await?;
+        let before = in_scope(&s, &p, &id).await?;
         let household_id = match household_at(&s, &p, &before, &form, lang).await? {
             Ok(h) => h,
             Err(message) => return show_resident(&s, lang, &p, &id, Notice::default(), Some(message)).await,
