@@ -30,6 +30,8 @@ struct Chain {
     household: String,
     resident: String,
     organisation: String,
+    /// A resident's sign-up waiting for the grid member.
+    signup: String,
 }
 
 fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
@@ -113,8 +115,18 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
         .await
         .unwrap()
         .id;
+        let request = wangge_store::signups::SignupRequest {
+            name: "测试".into(),
+            id_card: IdCardNumber::compose(370602, birth, seq),
+            username: format!("signup{seq}"),
+            password: "signup-password".into(),
+        };
+        let signup = match wangge_store::signups::request(db, request).await.unwrap() {
+            wangge_store::signups::SignupOutcome::Queued(id) => id,
+            other => panic!("the sign-up should wait for the grid member: {other:?}"),
+        };
         let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
-        Chain { city, district, street, community, grid, building, household, resident, organisation }
+        Chain { city, district, street, community, grid, building, household, resident, organisation, signup }
     })
 }
 
@@ -140,13 +152,12 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "organisations" => c.organisation.clone(),
             "accounts" => spare.account.clone(),
             "tokens" => spare.token.clone(),
+            "signups" => c.signup.clone(),
             _ => String::new(),
         }
     };
-    let kind = match pattern.strip_prefix("/registry/") {
-        Some(rest) => rest.split('/').next().unwrap_or(""),
-        None => pattern.trim_start_matches("/api/v1/").split('/').next().unwrap_or(""),
-    };
+    let rest = ["/registry/", "/admin/", "/api/v1/"].iter().find_map(|prefix| pattern.strip_prefix(prefix));
+    let kind = rest.unwrap_or("").split('/').next().unwrap_or("");
     let mut path = pattern.replace("{id}", &id(kind));
     let list_of_scoped = matches!(kind, "areas" | "buildings" | "households" | "residents" | "organisations");
     let list_of_scoped = list_of_scoped && (pattern == "/registry/residents" || !pattern.starts_with("/registry"));
@@ -192,6 +203,16 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             Some(json!({"area": list_area.code, "reason": "核实信访件当事人", "hours": 1}))
         }
         ("POST", "/api/v1/tokens") => Some(json!({"name": "t", "role": "grid_member", "scope": c.grid.code})),
+        // Pages: sent as HTML forms.
+        ("POST", "/registry/access") => Some(json!({"area": list_area.code, "reason": "核实信访件当事人", "hours": 1})),
+        ("POST", "/admin/accounts") => Some(json!({"username": format!("p{}", spare.counter()), "display_name": "x",
+            "role": "grid_member", "scopes": c.grid.code, "password": "long-enough-pw"})),
+        ("POST", "/admin/accounts/{id}/reset-password") => Some(json!({"password": "another-long-pw"})),
+        ("POST", "/admin/tokens") => Some(json!({"name": "t", "role": "grid_member", "scope": c.grid.code})),
+        ("POST", "/portal/signup") => {
+            Some(json!({"name": "某人", "id_card": "1", "username": "someone", "password": "x"}))
+        }
+        ("POST", _) if is_page(pattern) => Some(json!({"notes": "walk", "note": "walk"})),
         ("POST" | "PATCH", _) => Some(json!({})),
         _ => None,
     };
@@ -235,10 +256,32 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.district.code, &other.district.code),
         (&c.city.code, &other.city.code),
         (&c.community.id, &other.community.id),
+        (&c.signup, &other.signup),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
     p
+}
+
+fn is_page(pattern: &str) -> bool {
+    !pattern.starts_with("/api/")
+}
+
+/// A JSON object as an HTML form body.
+fn form_body(body: Option<&Value>) -> String {
+    let Some(Value::Object(fields)) = body else { return String::new() };
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            let encoded: String = text
+                .bytes()
+                .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+                .collect();
+            format!("{k}={encoded}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// A token to revoke, so that revoking one does not disturb the walk.
@@ -268,6 +311,11 @@ fn is_scoped(pattern: &str) -> bool {
         "/api/v1/residents",
         "/api/v1/organisations",
         "/api/v1/access-grants",
+        "/registry/areas",
+        "/registry/buildings",
+        "/registry/residents",
+        "/registry/signups/",
+        "/registry/access",
     ]
     .iter()
     .any(|p| pattern.starts_with(p))
@@ -303,9 +351,9 @@ fn every_route_every_role_in_and_out_of_scope() {
                     Access::Public | Access::Authenticated => true,
                     Access::Role(action) => role.may(*action),
                 };
-                let form = pattern.starts_with("/registry/") && *method == "POST";
+                let form = is_page(pattern) && *method == "POST";
                 let (status, answer) = if form {
-                    s.call_form(&who, &path, "notes=walk&note=walk")
+                    s.call_form(&who, &path, &form_body(body.as_ref()))
                 } else {
                     s.call(&who, method, &path, body.as_ref())
                 };
@@ -320,7 +368,11 @@ fn every_route_every_role_in_and_out_of_scope() {
                     let outside = out_of_scope(&path, &a, &b);
                     let body =
                         body.map(|v| serde_json::from_str::<Value>(&out_of_scope(&v.to_string(), &a, &b)).unwrap());
-                    let (status, answer) = s.call(&who, method, &outside, body.as_ref());
+                    let (status, answer) = if form {
+                        s.call_form(&who, &outside, &form_body(body.as_ref()))
+                    } else {
+                        s.call(&who, method, &outside, body.as_ref())
+                    };
                     checked += 1;
                     if !(status == 403 || status == 404) {
                         failures.push(format!(

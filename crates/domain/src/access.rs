@@ -89,7 +89,8 @@ impl Role {
                 matches!(action, ViewAreas | ViewFigures | ViewPseudonymised | RequestAccess)
             }
             PartySecretary => matches!(action, ViewAreas | ViewFigures),
-            CommunitySecretary => !matches!(action, ManageAreas | ManageTags | ManageAccounts | RequestAccess),
+            // Secretaries may break the glass for a family in the next community.
+            CommunitySecretary => !matches!(action, ManageAreas | ManageTags | ManageAccounts),
             CommunityStaff => !matches!(action, ManageAreas | ManageTags | ManageAccounts | ViewAudit | RequestAccess),
             GridLeader | GridMember => matches!(
                 action,

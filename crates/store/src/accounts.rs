@@ -176,7 +176,7 @@ pub async fn resolve_areas(db: &Db, refs: &[String]) -> StoreResult<Vec<Area>> {
     Ok(out)
 }
 
-fn check_username(username: &str) -> StoreResult<String> {
+pub(crate) fn check_username(username: &str) -> StoreResult<String> {
     let name = username.trim().to_lowercase();
     let ok = (3..=40).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.'));

@@ -878,6 +878,19 @@ async fn all_decoded(db: &Db, filter: &ResidentFilter) -> StoreResult<Vec<Decode
     Ok(items)
 }
 
+/// The person living here under this ID card number, if any; looked up by blind index.
+pub async fn find_active_by_id_card(db: &Db, id_card: &IdCardNumber) -> StoreResult<Option<Resident>> {
+    let row = sqlx::query("SELECT id FROM residents WHERE id_card_hash = $1 AND status = $2")
+        .bind(db.vault.blind(ID_CARD, id_card.as_str()))
+        .bind(ResidentStatus::Active.code())
+        .fetch_optional(&db.pool)
+        .await?;
+    match row {
+        Some(row) => Ok(Some(get(db, &row.try_get::<String, _>("id")?).await?)),
+        None => Ok(None),
+    }
+}
+
 /// Which of these ID card numbers are already registered, with the holder's name;
 /// keyed by the numbers as given. Looked up by blind index, so nothing is decrypted.
 pub async fn registered_id_cards(db: &Db, id_cards: &[&str]) -> StoreResult<HashMap<String, String>> {

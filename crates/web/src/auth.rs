@@ -46,15 +46,31 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("GET", "/password", Authenticated),
         ("POST", "/password", Authenticated),
         ("GET", "/audit", Role(ViewAudit)),
-        ("GET", "/registry", Role(ViewRegistry)),
-        ("GET", "/registry/areas/{id}", Role(ViewRegistry)),
+        ("GET", "/registry", Role(ViewFigures)),
+        ("GET", "/registry/areas/{id}", Role(ViewFigures)),
+        ("POST", "/registry/access", Role(RequestAccess)),
         ("GET", "/registry/buildings/{id}", Role(ViewRegistry)),
-        ("GET", "/registry/residents", Role(ViewRegistry)),
-        ("GET", "/registry/residents/{id}", Role(ViewRegistry)),
+        ("GET", "/registry/residents", Role(ViewPseudonymised)),
+        ("GET", "/registry/residents/{id}", Role(ViewPseudonymised)),
         ("POST", "/registry/residents/{id}", Role(EditRegistry)),
         ("POST", "/registry/residents/{id}/move-out", Role(EditRegistry)),
         ("POST", "/registry/residents/{id}/move-house", Role(EditRegistry)),
         ("POST", "/registry/residents/{id}/move-in", Role(EditRegistry)),
+        ("GET", "/registry/signups", Role(EditRegistry)),
+        ("POST", "/registry/signups/{id}/confirm", Role(EditRegistry)),
+        ("POST", "/registry/signups/{id}/reject", Role(EditRegistry)),
+        ("GET", "/admin/accounts", Role(ManageAccounts)),
+        ("POST", "/admin/accounts", Role(ManageAccounts)),
+        ("POST", "/admin/accounts/{id}/disable", Role(ManageAccounts)),
+        ("POST", "/admin/accounts/{id}/enable", Role(ManageAccounts)),
+        ("POST", "/admin/accounts/{id}/reset-password", Role(ManageAccounts)),
+        ("GET", "/admin/tokens", Role(ManageAccounts)),
+        ("POST", "/admin/tokens", Role(ManageAccounts)),
+        ("POST", "/admin/tokens/{id}/revoke", Role(ManageAccounts)),
+        ("GET", "/portal", Authenticated),
+        ("GET", "/portal/household", Authenticated),
+        ("GET", "/portal/signup", Public),
+        ("POST", "/portal/signup", Public),
         ("GET", "/healthz", Public),
         ("GET", "/api/openapi.json", Public),
         ("POST", "/api/v1/session", Public),
@@ -127,6 +143,9 @@ pub struct Principal {
     pub csrf_token: Option<String>,
     /// Paths under which a live "break the glass" grant shows names.
     pub grants: Vec<String>,
+    /// Whether the request only reads: grants open records to reading, never to
+    /// changing them.
+    pub reading: bool,
 }
 
 /// The caller's address, for throttling and the audit log.
@@ -158,9 +177,32 @@ impl Principal {
         (!self.unrestricted()).then(|| self.scopes.iter().map(|s| s.path.clone()).collect())
     }
 
-    /// Whether a record at `path` lies in one of the caller's subtrees.
+    /// Whether a record at `path` lies in one of the caller's subtrees — or, for a
+    /// request that only reads, under a live grant (which may reach a neighbouring
+    /// area, see [`Principal::may_reach`]).
     pub fn can_see(&self, path: &str) -> bool {
+        self.unrestricted()
+            || self.scopes.iter().any(|s| path.starts_with(&s.path))
+            || (self.reading && self.grants.iter().any(|g| path.starts_with(g.as_str())))
+    }
+
+    /// Whether the caller may change a record at `path`: in their own subtrees only,
+    /// never through a grant.
+    pub fn can_change(&self, path: &str) -> bool {
         self.unrestricted() || self.scopes.iter().any(|s| path.starts_with(&s.path))
+    }
+
+    /// Whether the caller may take a grant ("break the glass") on the area at `path`:
+    /// within their own subtrees, or beside them — under the parent of one of their
+    /// scopes (a street official looking at one case in the next street, a
+    /// secretary at a family that moved from the next community). Never across a
+    /// whole city: the root is nobody's parent here.
+    pub fn may_reach(&self, path: &str) -> bool {
+        self.can_see(path)
+            || self.scopes.iter().any(|s| {
+                let parent = parent_path(&s.path);
+                parent != "/" && path.starts_with(parent)
+            })
     }
 
     /// Whether `path` is an ancestor of one of the caller's scopes (a parent area
@@ -231,6 +273,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     }
 }
 
+/// The materialised path of the parent of the node at `path` (`/a/b/` → `/a/`).
+fn parent_path(path: &str) -> &str {
+    let trimmed = path.trim_end_matches('/');
+    trimmed.rfind('/').map_or("/", |i| &path[..=i])
+}
+
 fn unauthenticated() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
@@ -266,6 +314,7 @@ async fn identify(db: &Db, headers: &HeaderMap) -> Result<Option<Principal>, Api
             scopes: vec![token.scope],
             csrf_token: None,
             grants,
+            reading: true,
         }));
     }
     let Some(secret) = session_secret(headers) else { return Ok(None) };
@@ -282,6 +331,7 @@ async fn identify(db: &Db, headers: &HeaderMap) -> Result<Option<Principal>, Api
         role: account.role,
         scopes: account.scopes,
         csrf_token: Some(live.csrf_token),
+        reading: true,
     }))
 }
 
@@ -359,7 +409,8 @@ async fn admit(state: &AppState, mut request: Request) -> Result<Request, ApiErr
         tracing::error!("route {} {route} has no entry in auth::POLICY; refused", request.method());
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "this route has no access rule")
     })?;
-    let principal = identify(&state.db, request.headers()).await?;
+    let reading = matches!(*request.method(), Method::GET | Method::HEAD);
+    let principal = identify(&state.db, request.headers()).await?.map(|p| Principal { reading, ..p });
     if access == Access::Public {
         if let Some(p) = principal {
             request.extensions_mut().insert(p);
@@ -420,4 +471,36 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     set(h, "cross-origin-opener-policy", "same-origin");
     set(h, "permissions-policy", "camera=(), microphone=(), geolocation=(self)");
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn official(scope_path: &str, grants: &[&str], reading: bool) -> Principal {
+        Principal {
+            actor: Actor::Token { id: "t".into(), name: "t".into() },
+            role: Role::StreetOfficial,
+            scopes: vec![Scope { area_id: "a".into(), code: "c".into(), name: "n".into(), path: scope_path.into() }],
+            csrf_token: None,
+            grants: grants.iter().map(|g| (*g).to_owned()).collect(),
+            reading,
+        }
+    }
+
+    #[test]
+    fn grants_reach_the_neighbours_and_open_records_to_reading_only() {
+        let p = official("/37/3706/370602/370602004/", &[], true);
+        assert!(p.may_reach("/37/3706/370602/370602004/370602004011/"), "own subtree");
+        assert!(p.may_reach("/37/3706/370602/370602005/"), "the next street in the district");
+        assert!(!p.may_reach("/37/3706/370613/"), "another district is beyond reach");
+        assert_eq!(parent_path("/37/"), "/");
+        assert!(!official("/37/", &[], true).may_reach("/44/"), "the root is nobody's parent");
+
+        let granted = official("/37/3706/370602/370602004/", &["/37/3706/370602/370602005/"], true);
+        assert!(granted.can_see("/37/3706/370602/370602005/x/"));
+        let writing = Principal { reading: false, ..granted };
+        assert!(!writing.can_see("/37/3706/370602/370602005/x/"), "a grant never opens a record to change");
+        assert!(writing.can_see("/37/3706/370602/370602004/x/"));
+    }
 }

@@ -28,6 +28,16 @@ pub async fn create_account(
     address: ClientAddress,
     JsonBody(new): JsonBody<NewAccount>,
 ) -> Result<(StatusCode, Json<Account>), ApiError> {
+    Ok((StatusCode::CREATED, Json(create(&s, &p, &address, new).await?)))
+}
+
+/// Creates an account and records it in the audit log (the API and the page).
+pub(crate) async fn create(
+    s: &AppState,
+    p: &Principal,
+    address: &ClientAddress,
+    new: NewAccount,
+) -> Result<Account, ApiError> {
     let account = accounts::create(&s.db, new).await?;
     let after = audit::json(&account);
     let event = Event {
@@ -37,17 +47,17 @@ pub async fn create_account(
         after,
         ..Default::default()
     };
-    audit::log(&s.db, Some(&p), None, &address, event).await?;
-    Ok((StatusCode::CREATED, Json(account)))
+    audit::log(&s.db, Some(p), None, address, event).await?;
+    Ok(account)
 }
 
-async fn set_disabled(
+pub(crate) async fn set_disabled(
     s: &AppState,
     p: &Principal,
     address: &ClientAddress,
     id: &str,
     disabled: bool,
-) -> ApiResult<Account> {
+) -> Result<Account, ApiError> {
     let before = accounts::get(&s.db, id).await?;
     accounts::set_disabled(&s.db, id, disabled).await?;
     let after = accounts::get(&s.db, id).await?;
@@ -61,7 +71,7 @@ async fn set_disabled(
         ..Default::default()
     };
     audit::log(&s.db, Some(p), None, address, event).await?;
-    Ok(Json(after))
+    Ok(after)
 }
 
 /// Disable an account: it can no longer log in, and its sessions end.
@@ -73,7 +83,7 @@ pub async fn disable_account(
     address: ClientAddress,
     Id(id): Id<String>,
 ) -> ApiResult<Account> {
-    set_disabled(&s, &p, &address, &id, true).await
+    Ok(Json(set_disabled(&s, &p, &address, &id, true).await?))
 }
 
 /// Enable a disabled account.
@@ -85,7 +95,7 @@ pub async fn enable_account(
     address: ClientAddress,
     Id(id): Id<String>,
 ) -> ApiResult<Account> {
-    set_disabled(&s, &p, &address, &id, false).await
+    Ok(Json(set_disabled(&s, &p, &address, &id, false).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -104,16 +114,28 @@ pub async fn reset_password(
     Id(id): Id<String>,
     JsonBody(reset): JsonBody<PasswordReset>,
 ) -> Result<StatusCode, ApiError> {
-    accounts::set_password(&s.db, &id, &reset.password, true).await?;
-    wangge_store::sessions::revoke_all(&s.db, &id).await?;
+    reset_to(&s, &p, &address, &id, &reset.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets a temporary password, ends the person's sessions, records it.
+pub(crate) async fn reset_to(
+    s: &AppState,
+    p: &Principal,
+    address: &ClientAddress,
+    id: &str,
+    password: &str,
+) -> Result<(), ApiError> {
+    accounts::set_password(&s.db, id, password, true).await?;
+    wangge_store::sessions::revoke_all(&s.db, id).await?;
     let event = Event {
         action: "account.reset_password",
         target_kind: Some("account"),
-        target_id: Some(&id),
+        target_id: Some(id),
         ..Default::default()
     };
-    audit::log(&s.db, Some(&p), None, &address, event).await?;
-    Ok(StatusCode::NO_CONTENT)
+    audit::log(&s.db, Some(p), None, address, event).await?;
+    Ok(())
 }
 
 /// API tokens (without their secrets).
@@ -138,6 +160,16 @@ pub async fn issue_token(
     address: ClientAddress,
     JsonBody(new): JsonBody<NewApiToken>,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
+    Ok((StatusCode::CREATED, Json(issue(&s, &p, &address, new).await?)))
+}
+
+/// Issues a token and records it (never its secret) in the audit log.
+pub(crate) async fn issue(
+    s: &AppState,
+    p: &Principal,
+    address: &ClientAddress,
+    new: NewApiToken,
+) -> Result<IssuedToken, ApiError> {
     let (token, secret) = accounts::issue_token(&s.db, new, Some(p.actor_id())).await?;
     let event = Event {
         action: "token.issue",
@@ -146,8 +178,8 @@ pub async fn issue_token(
         after: audit::json(&token),
         ..Default::default()
     };
-    audit::log(&s.db, Some(&p), None, &address, event).await?;
-    Ok((StatusCode::CREATED, Json(IssuedToken { token, secret })))
+    audit::log(&s.db, Some(p), None, address, event).await?;
+    Ok(IssuedToken { token, secret })
 }
 
 /// Revoke a token: it stops working at once.
@@ -159,9 +191,14 @@ pub async fn revoke_token(
     address: ClientAddress,
     Id(id): Id<String>,
 ) -> Result<StatusCode, ApiError> {
-    accounts::revoke_token(&s.db, &id).await?;
-    let event =
-        Event { action: "token.revoke", target_kind: Some("api_token"), target_id: Some(&id), ..Default::default() };
-    audit::log(&s.db, Some(&p), None, &address, event).await?;
+    revoke(&s, &p, &address, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn revoke(s: &AppState, p: &Principal, address: &ClientAddress, id: &str) -> Result<(), ApiError> {
+    accounts::revoke_token(&s.db, id).await?;
+    let event =
+        Event { action: "token.revoke", target_kind: Some("api_token"), target_id: Some(id), ..Default::default() };
+    audit::log(&s.db, Some(p), None, address, event).await?;
+    Ok(())
 }

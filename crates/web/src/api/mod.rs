@@ -1,10 +1,10 @@
 //! `/api/v1`: the hierarchy and the ledgers as JSON.
 
-mod accounts;
+pub(crate) mod accounts;
 mod areas;
 mod audit_log;
 mod buildings;
-mod grants;
+pub(crate) mod grants;
 mod households;
 mod organisations;
 mod portal;

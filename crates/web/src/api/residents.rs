@@ -59,7 +59,7 @@ fn pseudonymised(mut r: Resident, sensitive: &[String]) -> Resident {
 }
 
 /// Shows the resident as the caller may see them.
-async fn as_seen_by(s: &AppState, p: &Principal, r: Resident) -> Result<Resident, ApiError> {
+pub(crate) async fn as_seen_by(s: &AppState, p: &Principal, r: Resident) -> Result<Resident, ApiError> {
     if p.sees_names(&r.path) {
         return Ok(r);
     }

@@ -7,11 +7,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
-use wangge_domain::Action;
 use wangge_store::audit::{self, AuditFilter};
 use wangge_store::{PageRequest, accounts};
 
-use super::{Lang, error_page, render, tr};
+use super::{Lang, error_page, frame, local_time, render, tr};
 use crate::audit::Event;
 use crate::auth::{Actor, ClientAddress, Principal};
 use crate::{ApiError, AppState};
@@ -85,22 +84,6 @@ struct Line {
     outcome: String,
 }
 
-/// China Standard Time, as people read it.
-fn local_time(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .to_offset(time::UtcOffset::from_hms(8, 0, 0).expect("a valid offset"));
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 pub async fn audit_page(
     State(s): State<AppState>,
     lang: Lang,
@@ -138,12 +121,12 @@ pub async fn audit_page(
     };
     let last = ((page.total.max(1) - 1) / i64::from(request.per_page) + 1) as u32;
     let ctx = context! {
-        lang => lang.code, user => p.actor_name(), csrf => p.csrf_token.clone(), can_audit => p.role.may(Action::ViewAudit),
         action => q.action.clone().unwrap_or_default(), actor => q.actor.clone().unwrap_or_default(),
         found => tr("audit.found", lang.code).replace("%{count}", &page.total.to_string()),
         entries => Value::from(Serde(&entries)),
         prev_url => (request.page > 1).then(|| link(request.page - 1)),
         next_url => (request.page < last).then(|| link(request.page + 1)),
+        ..frame(&p, lang, "/audit"),
     };
     Ok(render(lang, StatusCode::OK, "audit.html", ctx))
 }

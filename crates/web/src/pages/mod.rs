@@ -3,9 +3,13 @@
 //! `?lang=`, then the `lang` cookie, then the browser's Accept-Language.
 
 mod account;
+mod admin;
+mod frame;
 mod login;
 mod places;
+mod portal;
 mod registry;
+mod signups;
 
 use std::sync::LazyLock;
 
@@ -20,6 +24,7 @@ use minijinja::{Environment, State, Value};
 use crate::AppState;
 
 pub use account::{audit_page, password_form, password_submit};
+pub use frame::frame;
 pub use login::{login_form, login_submit, logout};
 pub use places::{area_page, building_page};
 pub use registry::{
@@ -29,7 +34,7 @@ pub use registry::{
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/registry") }))
+        .route("/", get(front_door))
         .route("/static/app.css", get(stylesheet))
         .route("/login", get(login_form).post(login_submit))
         .route("/logout", post(logout))
@@ -43,6 +48,51 @@ pub fn routes() -> Router<AppState> {
         .route("/registry/residents/{id}/move-out", post(move_out_resident))
         .route("/registry/residents/{id}/move-house", post(move_house_resident))
         .route("/registry/residents/{id}/move-in", post(move_in_resident))
+        .route("/registry/access", post(registry::take_access))
+        .route("/registry/signups", get(signups::signups_page))
+        .route("/registry/signups/{id}/confirm", post(signups::confirm_signup))
+        .route("/registry/signups/{id}/reject", post(signups::reject_signup))
+        .route("/admin/accounts", get(admin::accounts_page).post(admin::create_account))
+        .route("/admin/accounts/{id}/disable", post(admin::disable_account))
+        .route("/admin/accounts/{id}/enable", post(admin::enable_account))
+        .route("/admin/accounts/{id}/reset-password", post(admin::reset_password))
+        .route("/admin/tokens", get(admin::tokens_page).post(admin::issue_token))
+        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/portal", get(portal::home))
+        .route("/portal/household", get(portal::household))
+        .route("/portal/signup", get(portal::signup_form).post(portal::signup_submit))
+        .layer(axum::middleware::from_fn(html_errors))
+}
+
+/// Residents go to their portal, staff to their registry, strangers to the login.
+async fn front_door(p: Option<crate::auth::Principal>) -> Redirect {
+    match p {
+        Some(p) if p.role == wangge_domain::Role::Resident => Redirect::to("/portal"),
+        Some(_) => Redirect::to("/registry"),
+        None => Redirect::to("/login"),
+    }
+}
+
+/// A page handler that fails with the API's JSON error answers with the error page
+/// instead, in the reader's language: people never see JSON.
+async fn html_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let lang = Lang::from_headers(request.uri().query(), request.headers());
+    let response = next.run(request).await;
+    let is_json =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !is_json || !(response.status().is_client_error() || response.status().is_server_error()) {
+        return response;
+    }
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
+    let detail: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let message = match (status, detail["error"]["code"].as_str()) {
+        (StatusCode::NOT_FOUND, _) => tr("error.not_found", lang.code),
+        (StatusCode::FORBIDDEN, Some("forbidden" | "csrf")) => tr("error.forbidden", lang.code),
+        (_, Some("internal")) | (_, None) => tr("error.internal", lang.code),
+        _ => detail["error"]["message"].as_str().unwrap_or_default().to_owned(),
+    };
+    error_page(lang, status, &message)
 }
 
 /// The languages of the interface: zh-CN first.
@@ -58,22 +108,34 @@ pub fn tr(key: &str, lang: &str) -> String {
     rust_i18n::t!(key, locale = lang).into_owned()
 }
 
+/// Every template, compiled into the binary.
+const TEMPLATE_SOURCES: &[(&str, &str)] = &[
+    ("accounts.html", include_str!("../../templates/accounts.html")),
+    ("area.html", include_str!("../../templates/area.html")),
+    ("audit.html", include_str!("../../templates/audit.html")),
+    ("base.html", include_str!("../../templates/base.html")),
+    ("building.html", include_str!("../../templates/building.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+    ("grant_form.html", include_str!("../../templates/grant_form.html")),
+    ("login.html", include_str!("../../templates/login.html")),
+    ("password.html", include_str!("../../templates/password.html")),
+    ("place_fields.html", include_str!("../../templates/place_fields.html")),
+    ("portal_base.html", include_str!("../../templates/portal_base.html")),
+    ("portal_home.html", include_str!("../../templates/portal_home.html")),
+    ("portal_household.html", include_str!("../../templates/portal_household.html")),
+    ("portal_signup.html", include_str!("../../templates/portal_signup.html")),
+    ("portal_signup_sent.html", include_str!("../../templates/portal_signup_sent.html")),
+    ("registry.html", include_str!("../../templates/registry.html")),
+    ("resident.html", include_str!("../../templates/resident.html")),
+    ("residents.html", include_str!("../../templates/residents.html")),
+    ("search.html", include_str!("../../templates/search.html")),
+    ("signups.html", include_str!("../../templates/signups.html")),
+    ("tokens.html", include_str!("../../templates/tokens.html")),
+];
+
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    for (name, source) in [
-        ("base.html", include_str!("../../templates/base.html")),
-        ("search.html", include_str!("../../templates/search.html")),
-        ("place_fields.html", include_str!("../../templates/place_fields.html")),
-        ("login.html", include_str!("../../templates/login.html")),
-        ("registry.html", include_str!("../../templates/registry.html")),
-        ("residents.html", include_str!("../../templates/residents.html")),
-        ("resident.html", include_str!("../../templates/resident.html")),
-        ("error.html", include_str!("../../templates/error.html")),
-        ("password.html", include_str!("../../templates/password.html")),
-        ("audit.html", include_str!("../../templates/audit.html")),
-        ("area.html", include_str!("../../templates/area.html")),
-        ("building.html", include_str!("../../templates/building.html")),
-    ] {
+    for (name, source) in TEMPLATE_SOURCES {
         env.add_template(name, source).expect("templates parse");
     }
     env.add_function("t", |state: &State, key: &str| {
@@ -152,6 +214,35 @@ async fn stylesheet() -> Response {
     (headers, include_str!("../../static/app.css")).into_response()
 }
 
+/// Percent-encodes a value for a query string.
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// China Standard Time, as people read it.
+pub fn local_time(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(time::UtcOffset::from_hms(8, 0, 0).expect("a valid offset"));
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 /// Whether a route is a page (HTML) rather than the API.
 pub fn is_page(route: &str) -> bool {
     !(route.starts_with("/api/") || route == "/healthz")
@@ -194,20 +285,7 @@ mod tests {
     #[test]
     fn templates_use_only_known_keys() {
         let catalogue = include_str!("../../locales/app.yml");
-        let sources = [
-            include_str!("../../templates/base.html"),
-            include_str!("../../templates/search.html"),
-            include_str!("../../templates/place_fields.html"),
-            include_str!("../../templates/login.html"),
-            include_str!("../../templates/registry.html"),
-            include_str!("../../templates/residents.html"),
-            include_str!("../../templates/resident.html"),
-            include_str!("../../templates/error.html"),
-            include_str!("../../templates/password.html"),
-            include_str!("../../templates/audit.html"),
-            include_str!("../../templates/area.html"),
-            include_str!("../../templates/building.html"),
-        ];
+        let sources = TEMPLATE_SOURCES.iter().map(|(_, source)| *source);
         for source in sources {
             for part in source.split("t(").skip(1) {
                 let quote = part.chars().next().unwrap();
@@ -216,6 +294,23 @@ mod tests {
                 }
                 let key = &part[1..part[1..].find(quote).unwrap() + 1];
                 assert!(catalogue.contains(&format!("\n{key}:")), "template key {key} is not in locales/app.yml");
+            }
+        }
+    }
+
+    /// Every template renders (a syntax or filter error shows here, not on a user's screen).
+    #[test]
+    fn every_template_renders() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        for file in std::fs::read_dir(dir).unwrap() {
+            let name = file.unwrap().file_name().into_string().unwrap();
+            assert!(TEMPLATE_SOURCES.iter().any(|(n, _)| *n == name), "{name} is not in TEMPLATE_SOURCES");
+        }
+        for (name, _) in TEMPLATES.templates() {
+            let ctx = minijinja::context! { lang => "en", user => "u", csrf => "c", q => "" };
+            // Missing page data is expected here; anything else is a broken template.
+            if let Err(e) = TEMPLATES.get_template(name).unwrap().render(ctx) {
+                assert_eq!(e.kind(), minijinja::ErrorKind::UndefinedError, "{name}: {e:#}");
             }
         }
     }

@@ -2,19 +2,19 @@
 //! beneath it, and a building with its households and their people — so that a grid
 //! member reaches a household in two taps from the grid page.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::value::Serde;
 use minijinja::{Value, context};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wangge_domain::{Action, AreaLevel, ResidentStatus};
 use wangge_store::buildings::{self, BuildingFilter};
 use wangge_store::households::{self, HouseholdFilter};
 use wangge_store::residents::{self, ResidentFilter};
-use wangge_store::{PageRequest, areas};
+use wangge_store::{PageRequest, areas, stats};
 
-use super::{Lang, label, render, tr};
+use super::{Lang, frame, label, render, tr};
 use crate::auth::Principal;
 use crate::{ApiError, AppState};
 
@@ -25,16 +25,28 @@ struct BuildingTile {
     kind_label: &'static str,
 }
 
+#[derive(Deserialize)]
+pub struct AreaQuery {
+    granted: Option<u8>,
+}
+
+/// An area: its figures, the areas beneath it, a grid's buildings (for those who
+/// work with buildings), and for officials who see figures only, the way to take
+/// access to names for a reason.
 pub async fn area_page(
     State(s): State<AppState>,
     lang: Lang,
     p: Principal,
     Path(id): Path<String>,
+    Query(q): Query<AreaQuery>,
 ) -> Result<Response, ApiError> {
     let area = areas::get(&s.db, &id).await?;
     p.check(&area.path)?;
     let children = areas::children(&s.db, &area.id).await?;
-    let (buildings, buildings_total) = if area.level == AreaLevel::Grid {
+    let counts = stats::counts_under(&s.db, &area.path).await?;
+    let can_browse = p.role.may(Action::ViewBuildings);
+    let names = p.sees_names(&area.path);
+    let (buildings, buildings_total) = if area.level == AreaLevel::Grid && can_browse {
         let filter = BuildingFilter { grid_id: Some(area.id.clone()), ..Default::default() };
         let page = buildings::list(&s.db, &filter, PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE))).await?;
         let tiles: Vec<BuildingTile> = page
@@ -51,9 +63,12 @@ pub async fn area_page(
         (Vec::new(), 0)
     };
     let ctx = context! {
-        lang => lang.code, user => p.actor_name(), csrf => p.csrf_token.clone(), can_audit => p.role.may(Action::ViewAudit),
         area => Value::from(Serde(&area)), children => Value::from(Serde(&children)),
         buildings => Value::from(Serde(&buildings)), buildings_total => buildings_total, q => "",
+        counts => Value::from(Serde(&counts)), names => names, can_browse => can_browse,
+        may_grant => p.role.may(Action::RequestAccess) && !names, grant_area => area.id.clone(),
+        granted => q.granted.is_some(), search_area => area.code.clone(),
+        ..frame(&p, lang, "/registry"),
     };
     Ok(render(lang, StatusCode::OK, "area.html", ctx))
 }
@@ -109,10 +124,10 @@ pub async fn building_page(
         });
     }
     let ctx = context! {
-        lang => lang.code, user => p.actor_name(), csrf => p.csrf_token.clone(), can_audit => p.role.may(Action::ViewAudit),
         title => tr("building.number", lang.code).replace("%{number}", &building.number),
         kind_label => label(building.kind, lang), grid => Value::from(Serde(&grid)),
         building => Value::from(Serde(&building)), households => Value::from(Serde(&cards)),
+        ..frame(&p, lang, "/registry"),
     };
     Ok(render(lang, StatusCode::OK, "building.html", ctx))
 }

@@ -12,7 +12,7 @@ use wangge_domain::ResidentStatus;
 use wangge_store::residents::{self, Move, Resident, ResidentFilter, ResidentUpdate};
 use wangge_store::{PageRequest, StoreError, areas, stats};
 
-use super::{Lang, error_page, label, render, tr};
+use super::{Lang, error_page, frame, label, render, tr, urlencode};
 use crate::api::in_scope;
 use crate::audit::{self, Target};
 use crate::auth::{ClientAddress, Principal};
@@ -31,15 +31,12 @@ fn address(r: &Resident, lang: Lang) -> String {
 /// Turns store errors into the error page, in the caller's language.
 fn page_error(lang: Lang, err: ApiError) -> Response {
     let message = match err.status {
+        _ if err.code == "grant_needed" => err.message,
         StatusCode::NOT_FOUND => tr("error.not_found", lang.code),
         StatusCode::FORBIDDEN => tr("error.forbidden", lang.code),
         _ => err.message,
     };
     error_page(lang, err.status, &message)
-}
-
-fn csrf(p: &Principal) -> String {
-    p.csrf_token.clone().unwrap_or_default()
 }
 
 pub async fn home(State(s): State<AppState>, lang: Lang, p: Principal) -> Response {
@@ -53,9 +50,9 @@ pub async fn home(State(s): State<AppState>, lang: Lang, p: Principal) -> Respon
         let counts = stats::counts_under(&s.db, &area.path).await?;
         let grids = areas::children(&s.db, &area.id).await?;
         let ctx = context! {
-            lang => lang.code, user => p.actor_name(), csrf => csrf(&p), can_audit => p.role.may(wangge_domain::Action::ViewAudit),
             area => Value::from(Serde(&area)), counts => Value::from(Serde(&counts)),
             grids => Value::from(Serde(&grids)), q => "",
+            ..frame(&p, lang, "/registry"),
         };
         Ok(render(lang, StatusCode::OK, "registry.html", ctx))
     }
@@ -88,6 +85,12 @@ pub async fn residents_page(
 ) -> Response {
     let result: Result<Response, ApiError> = async {
         let under_path = p.list_path(&s.db, q.area.as_deref()).await?;
+        if let Some(path) = under_path.as_deref().filter(|path| !p.sees_names(path)) {
+            // Figures-only officials see the roll once they take access for a reason.
+            let area = areas::get_by_path(&s.db, path).await?;
+            let ctx = context! { grant_area => area.id, ..frame(&p, lang, "/registry/residents") };
+            return Ok(render(lang, StatusCode::OK, "residents.html", ctx));
+        }
         let request = PageRequest::new(q.page, Some(20));
         let filter = ResidentFilter {
             under_path,
@@ -120,27 +123,16 @@ pub async fn residents_page(
         let last = ((page.total.max(1) - 1) / i64::from(request.per_page) + 1) as u32;
         let found = tr("residents.found", lang.code).replace("%{count}", &page.total.to_string());
         let ctx = context! {
-            lang => lang.code, user => p.actor_name(), csrf => csrf(&p), can_audit => p.role.may(wangge_domain::Action::ViewAudit), q => q.q.clone().unwrap_or_default(),
+            q => q.q.clone().unwrap_or_default(),
             page => context! { items => Value::from(Serde(&items)) }, found => found,
             prev_url => (request.page > 1).then(|| link(request.page - 1)),
             next_url => (request.page < last).then(|| link(request.page + 1)),
+            ..frame(&p, lang, "/registry/residents"),
         };
         Ok(render(lang, StatusCode::OK, "residents.html", ctx))
     }
     .await;
     result.unwrap_or_else(|e| page_error(lang, e))
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -166,6 +158,10 @@ async fn show_resident(
     error: Option<String>,
 ) -> Result<Response, ApiError> {
     let r = in_scope(s, p, id).await?;
+    // Figures-only officials see the person pseudonymised, with the way to take access.
+    let names = p.sees_names(&r.path);
+    let grant_area = if names { None } else { areas::get_by_path(&s.db, &r.path).await.ok().map(|a| a.id) };
+    let r = crate::api::as_seen_by(s, p, r).await?;
     let catalogue = wangge_store::tags::list(&s.db).await?;
     let tags: Vec<String> = r
         .tags
@@ -173,8 +169,7 @@ async fn show_resident(
         .filter_map(|code| catalogue.iter().find(|t| &t.code == code))
         .map(|t| if lang.code == "en" { t.name_en.clone() } else { t.name_zh.clone() })
         .collect();
-    let history: Vec<HistoryLine> = residents::history(&s.db, id)
-        .await?
+    let history: Vec<HistoryLine> = if names { residents::history(&s.db, id).await? } else { Vec::new() }
         .into_iter()
         .map(|e| HistoryLine {
             label: tr(&format!("event.{}", e.kind), lang.code),
@@ -184,13 +179,13 @@ async fn show_resident(
         .collect();
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let ctx = context! {
-        lang => lang.code, user => p.actor_name(), csrf => csrf(p), can_audit => p.role.may(wangge_domain::Action::ViewAudit),
         gender_label => label(r.gender, lang), status_label => label(r.status, lang),
         relation_label => label(r.relation, lang), residence_label => label(r.residence_type, lang),
         political_label => label(r.political_status, lang), address => address(&r, lang),
-        tags => tags, history => Value::from(Serde(&history)), can_edit => p.role.may(wangge_domain::Action::EditRegistry),
+        tags => tags, history => Value::from(Serde(&history)), can_edit => names && p.role.may(wangge_domain::Action::EditRegistry) && p.can_change(&r.path),
         saved => notice.saved.is_some(), moved => notice.moved.is_some(), relocated => notice.relocated.is_some(),
-        error => error, r => Value::from(Serde(&r)),
+        error => error, r => Value::from(Serde(&r)), grant_area => grant_area,
+        ..frame(p, lang, "/registry/residents"),
     };
     Ok(render(lang, status, "resident.html", ctx))
 }
@@ -363,4 +358,27 @@ pub async fn move_in_resident(
     Form(form): Form<PlaceForm>,
 ) -> Response {
     relocate(s, lang, p, address, id, form, "move_in").await
+}
+
+#[derive(Deserialize)]
+pub struct GrantForm {
+    area: String,
+    reason: String,
+    hours: Option<u32>,
+}
+
+/// Breaks the glass from the browser: takes a time-limited grant on an area for the
+/// stated reason (checked and audited like the API's), then shows the area.
+pub async fn take_access(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    Form(form): Form<GrantForm>,
+) -> Response {
+    let request = crate::api::grants::AccessRequest { area: form.area.clone(), reason: form.reason, hours: form.hours };
+    match crate::api::grants::take_grant(&s, &p, &address, &request).await {
+        Ok(grant) => Redirect::to(&format!("/registry/areas/{}?granted=1", grant.area_id)).into_response(),
+        Err(e) => page_error(lang, e),
+    }
 }

@@ -1,0 +1,271 @@
+//! The browser side of accounts, sign-ups and break-the-glass, over real HTTP with
+//! HTML forms as a browser sends them: administrators managing accounts and tokens,
+//! residents signing up and their grid member confirming, and officials taking
+//! read-only access to the next street for a reason.
+
+mod common;
+
+use common::{Auth, Server};
+use serde_json::{Value, json};
+use wangge_domain::{IdCardNumber, Role};
+
+/// City › district › two streets › a community in each › a grid in each; returns
+/// the grid of each street.
+fn two_streets(s: &Server) -> (Value, Value) {
+    let admin = s.login("admin", common::ADMIN_PASSWORD).2;
+    let make = |parent: &Value, level: &str, code: &str| {
+        let body = json!({"parent_id": parent, "level": level, "code": code, "name": format!("{level}{code}")});
+        let (status, area) = s.call(&admin, "POST", "/api/v1/areas", Some(&body));
+        assert_eq!(status, 201, "{area}");
+        area
+    };
+    let city = make(&Value::Null, "city", "370600000000");
+    let district = make(&city["id"], "district", "370602000000");
+    let mut grids = Vec::new();
+    for street_code in ["370602004000", "370602005000"] {
+        let street = make(&district["id"], "street", street_code);
+        let community = make(&street["id"], "community", &format!("{}011", &street_code[..9]));
+        grids.push(make(&community["id"], "grid", &format!("{}011001", &street_code[..9])));
+    }
+    let second = grids.pop().unwrap();
+    (grids.pop().unwrap(), second)
+}
+
+/// A bungalow, its household and one resident in `grid`; returns (household, resident).
+fn family(s: &Server, grid: &Value, name: &str, id_card: &IdCardNumber) -> (Value, Value) {
+    let staff = s.token(Role::GridMember, grid["code"].as_str().unwrap());
+    let body = json!({"grid_id": grid["id"], "number": "5", "kind": "bungalow"});
+    let (_, b) = s.call(&staff, "POST", "/api/v1/buildings", Some(&body));
+    let body = json!({"building_id": b["id"], "room": "1", "occupancy": "owner_occupied"});
+    let (_, h) = s.call(&staff, "POST", "/api/v1/households", Some(&body));
+    let body = json!({"household_id": h["id"], "name": name, "id_card": id_card.as_str(), "relation": "head"});
+    let (status, r) = s.call(&staff, "POST", "/api/v1/residents", Some(&body));
+    assert_eq!(status, 201, "{r}");
+    (h, r)
+}
+
+fn page(s: &Server, who: &Auth, path: &str) -> (u16, String) {
+    s.call_text(who, "GET", path, None)
+}
+
+fn text(answer: &Value) -> String {
+    answer.as_str().map_or_else(|| answer.to_string(), str::to_owned)
+}
+
+fn id_card(seq: u16) -> IdCardNumber {
+    IdCardNumber::compose(370602, time::Date::from_calendar_date(1952, time::Month::May, 9).unwrap(), seq)
+}
+
+#[test]
+fn a_resident_signs_up_and_logs_in_once_their_grid_member_confirms() {
+    for s in common::servers() {
+        let (grid, other_grid) = two_streets(&s);
+        let (household, _) = family(&s, &grid, "王秀英", &id_card(21));
+
+        // The form says the same whether or not the person is on the roll.
+        let form = format!(
+            "name=%E7%8E%8B%E7%A7%80%E8%8B%B1&id_card={}&username=wangxy&password=my-own-password",
+            id_card(21).as_str()
+        );
+        let (status, matched) = s.call_form(&Auth::None, "/portal/signup", &form);
+        assert_eq!(status, 200, "{matched}");
+        let stranger =
+            format!("name=%E6%9D%8E&id_card={}&username=lisi&password=my-own-password", id_card(22).as_str());
+        let (status, unmatched) = s.call_form(&Auth::None, "/portal/signup", &stranger);
+        assert_eq!(status, 200);
+        assert_eq!(text(&matched), text(&unmatched), "the answer must not tell who lives here");
+        let (status, bad) = s.call_form(
+            &Auth::None,
+            "/portal/signup",
+            "name=x&id_card=370602195205090212&username=x1x&password=long-password",
+        );
+        assert_eq!(status, 422, "a wrong checksum is said plainly");
+        assert!(text(&bad).contains("身份证号"), "and names the field: {bad}");
+        let (status, taken) = s.call_form(&Auth::None, "/portal/signup", &form);
+        assert_eq!(status, 422, "the user name is taken now: {taken}");
+
+        // Not before the grid member confirms.
+        assert_eq!(s.login("wangxy", "my-own-password").0, 401);
+
+        // Another street's grid member does not see it; the own one does.
+        let outsider_id =
+            s.create_account("outsider", Role::GridMember, &[other_grid["code"].as_str().unwrap()], "outsider-pass");
+        assert!(!outsider_id.is_empty());
+        let outsider = s.login("outsider", "outsider-pass").2;
+        let (status, html) = page(&s, &outsider, "/registry/signups");
+        assert_eq!(status, 200);
+        assert!(!html.contains("王秀英"), "outside the grid member's scope");
+        s.create_account("member", Role::GridMember, &[grid["code"].as_str().unwrap()], "member-password");
+        let member = s.login("member", "member-password").2;
+        let (status, html) = page(&s, &member, "/registry/signups");
+        assert_eq!(status, 200);
+        assert!(html.contains("王秀英") && html.contains("wangxy"), "{html}");
+        assert!(!html.contains("lisi"), "an unmatched sign-up reaches nobody's queue");
+        let signup_id = html.split("/registry/signups/").nth(1).unwrap().split('/').next().unwrap().to_owned();
+
+        let confirm = format!("/registry/signups/{signup_id}/confirm");
+        assert_eq!(s.call_form(&outsider, &confirm, "").0, 404, "outside the scope: as if it did not exist");
+        assert_eq!(s.call_form(&member, &confirm, "").0, 303);
+        assert_eq!(s.call_form(&member, &confirm, "").0, 409, "deciding twice is refused");
+
+        let (status, _, resident) = s.login("wangxy", "my-own-password");
+        assert_eq!(status, 200, "confirmed residents log in with their own password, no forced change");
+        let (status, mine) = s.call(&resident, "GET", "/api/v1/me/household", None);
+        assert_eq!(status, 200);
+        assert_eq!(mine["household"]["id"], household["id"]);
+        let (status, html) = page(&s, &resident, "/portal/household");
+        assert_eq!(status, 200);
+        assert!(html.contains("王秀英") && html.contains("class=\"portal\""), "the portal shows the household");
+        assert_eq!(page(&s, &resident, "/registry").0, 403, "residents stay out of the staff side");
+
+        let admin = s.login("admin", common::ADMIN_PASSWORD).2;
+        let (_, log) = s.call(&admin, "GET", "/api/v1/audit?per_page=200", None);
+        let actions: Vec<&str> = log["items"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+        for action in ["signup.request", "signup.unmatched", "signup.confirm"] {
+            assert!(actions.contains(&action), "{action} is audited: {actions:?}");
+        }
+    }
+}
+
+#[test]
+fn administrators_manage_accounts_and_tokens_in_the_browser() {
+    for s in common::servers() {
+        let (grid, _) = two_streets(&s);
+        let admin = s.login("admin", common::ADMIN_PASSWORD).2;
+        let form = format!(
+            "username=li.wei&display_name=%E6%9D%8E%E4%BC%9F&role=grid_member&scopes={}&password=first-password",
+            grid["code"].as_str().unwrap()
+        );
+        assert_eq!(s.call_form(&admin, "/admin/accounts", &form).0, 303);
+        let (status, again) = s.call_form(&admin, "/admin/accounts", &form);
+        assert_eq!(status, 422, "a taken user name is said on the page");
+        assert!(text(&again).contains("li.wei"), "{again}");
+        let (status, html) = page(&s, &admin, "/admin/accounts?q=li.wei");
+        assert_eq!(status, 200);
+        assert!(html.contains("李伟"));
+
+        let (_, login, _) = s.login("li.wei", "first-password");
+        assert_eq!(login["account"]["must_change_password"], true, "{login}");
+        let id = s.runtime.block_on(wangge_store::accounts::get_by_username(&s.db.db, "li.wei")).unwrap().id;
+        assert_eq!(s.call_form(&admin, &format!("/admin/accounts/{id}/disable"), "").0, 303);
+        assert_eq!(s.login("li.wei", "first-password").0, 401, "disabled accounts cannot log in");
+        assert_eq!(s.call_form(&admin, &format!("/admin/accounts/{id}/enable"), "").0, 303);
+        let reset = format!("/admin/accounts/{id}/reset-password");
+        assert_eq!(s.call_form(&admin, &reset, "password=short").0, 422, "weak passwords are refused");
+        assert_eq!(s.call_form(&admin, &reset, "password=temporary-password").0, 303);
+        assert_eq!(s.login("li.wei", "temporary-password").0, 200);
+
+        let form =
+            format!("name=gis-sync&role=grid_member&scope={}&expires_in_days=30", grid["code"].as_str().unwrap());
+        let (status, issued) = s.call_form(&admin, "/admin/tokens", &form);
+        assert_eq!(status, 201);
+        let html = text(&issued);
+        let secret = html.split("id=\"token-secret\" class=\"secret\">").nth(1).unwrap().split('<').next().unwrap();
+        let token = Auth::Bearer(secret.to_owned());
+        assert_eq!(s.call(&token, "GET", "/api/v1/buildings", None).0, 200, "the shown secret works");
+        let (_, html) = page(&s, &admin, "/admin/tokens");
+        assert!(!html.contains(secret), "and is never shown again");
+        let token_id = html.split("/admin/tokens/").nth(1).unwrap().split('/').next().unwrap().to_owned();
+        assert_eq!(s.call_form(&admin, &format!("/admin/tokens/{token_id}/revoke"), "").0, 303);
+        assert_eq!(s.call(&token, "GET", "/api/v1/buildings", None).0, 401, "revoked at once");
+
+        let (_, log) = s.call(&admin, "GET", "/api/v1/audit?per_page=200", None);
+        let actions: Vec<&str> = log["items"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+        for action in [
+            "account.create",
+            "account.disable",
+            "account.enable",
+            "account.reset_password",
+            "token.issue",
+            "token.revoke",
+        ] {
+            assert!(actions.contains(&action), "{action} is audited: {actions:?}");
+        }
+    }
+}
+
+#[test]
+fn an_official_breaks_the_glass_for_the_next_street_read_only_and_audited() {
+    for s in common::servers() {
+        let (grid, next_grid) = two_streets(&s);
+        let (_, resident) = family(&s, &next_grid, "赵大爷", &id_card(31));
+        let _ = grid;
+        s.create_account("street4", Role::StreetOfficial, &["370602004000"], "street-password");
+        let official = s.login("street4", "street-password").2;
+        let rid = resident["id"].as_str().unwrap();
+
+        assert_eq!(page(&s, &official, &format!("/registry/residents/{rid}")).0, 404, "the next street is outside");
+        let (status, _) = s.call(&official, "GET", "/api/v1/residents?area=370602005011", None);
+        assert_eq!(status, 403);
+
+        let next_community = "370602005011";
+        let (status, _) =
+            s.call_form(&official, "/registry/access", &format!("area={next_community}&reason=x&hours=1"));
+        assert_eq!(status, 422, "a grant needs a real reason");
+        let reason = "area=370602005011&reason=%E4%BF%A1%E8%AE%BF%E4%BB%B6%E6%A0%B8%E5%AE%9E&hours=1";
+        assert_eq!(s.call_form(&official, "/registry/access", reason).0, 303);
+        let (status, html) = page(&s, &official, &format!("/registry/residents/{rid}"));
+        assert_eq!(status, 200);
+        assert!(html.contains("赵大爷"), "names are shown while the grant lasts");
+        assert!(!html.contains("id=\"edit\""), "no editing through a grant");
+        let (status, _) = s.call(&official, "PATCH", &format!("/api/v1/residents/{rid}"), Some(&json!({"notes": "x"})));
+        assert_eq!(status, 403, "the official's role never edits");
+
+        // A district further away is beyond reach.
+        let (status, _) = s.call(
+            &official,
+            "POST",
+            "/api/v1/access-grants",
+            Some(&json!({"area": "370600000000", "reason": "看看全市"})),
+        );
+        assert_eq!(status, 403);
+
+        let admin = s.login("admin", common::ADMIN_PASSWORD).2;
+        let (_, log) = s.call(&admin, "GET", "/api/v1/audit?action=access.grant", None);
+        assert_eq!(log["items"][0]["reason"], "信访件核实", "{log}");
+    }
+}
+
+#[test]
+fn a_grant_never_opens_a_record_to_changes_even_for_an_editing_role() {
+    for s in common::servers() {
+        let (grid, next_grid) = two_streets(&s);
+        let (_, resident) = family(&s, &next_grid, "钱阿姨", &id_card(41));
+        s.create_account("secretary4", Role::CommunitySecretary, &["370602004011"], "secretary-password");
+        let secretary = s.login("secretary4", "secretary-password").2;
+        let _ = grid;
+        // The next community lies in the next street here, beyond a secretary's reach.
+        let (status, _) = s.call(
+            &secretary,
+            "POST",
+            "/api/v1/access-grants",
+            Some(&json!({"area": "370602005011", "reason": "家人搬迁核实"})),
+        );
+        assert_eq!(status, 403, "beyond the secretary's street");
+        // Within the street, a neighbouring community is reachable, read-only.
+        let admin = s.login("admin", common::ADMIN_PASSWORD).2;
+        let street4 = s.runtime.block_on(wangge_store::areas::get_by_code(&s.db.db, "370602004000")).unwrap();
+        let body = json!({"parent_id": street4.id, "level": "community", "code": "370602004012", "name": "邻社区"});
+        let (_, next_door) = s.call(&admin, "POST", "/api/v1/areas", Some(&body));
+        let body = json!({"parent_id": next_door["id"], "level": "grid", "code": "370602004012001", "name": "邻网格"});
+        let (_, next_door_grid) = s.call(&admin, "POST", "/api/v1/areas", Some(&body));
+        let (_, neighbour) = family(&s, &next_door_grid, "孙叔叔", &id_card(42));
+        let (status, grant) = s.call(
+            &secretary,
+            "POST",
+            "/api/v1/access-grants",
+            Some(&json!({"area": "370602004012", "reason": "家人搬迁核实"})),
+        );
+        assert_eq!(status, 201, "{grant}");
+        let nid = neighbour["id"].as_str().unwrap();
+        let (status, seen) = s.call(&secretary, "GET", &format!("/api/v1/residents/{nid}"), None);
+        assert_eq!((status, seen["name"].as_str()), (200, Some("孙叔叔")));
+        let (status, _) =
+            s.call(&secretary, "PATCH", &format!("/api/v1/residents/{nid}"), Some(&json!({"notes": "改"})));
+        assert_eq!(status, 404, "a grant opens reading only");
+        assert_eq!(
+            s.call(&secretary, "GET", &format!("/api/v1/residents/{}", resident["id"].as_str().unwrap()), None).0,
+            404
+        );
+    }
+}
