@@ -32,6 +32,8 @@ struct Chain {
     organisation: String,
     /// A resident's sign-up waiting for the grid member.
     signup: String,
+    /// A checked import of the community's ledger, waiting for confirmation.
+    import: String,
 }
 
 fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
@@ -125,8 +127,20 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             wangge_store::signups::SignupOutcome::Queued(id) => id,
             other => panic!("the sign-up should wait for the grid member: {other:?}"),
         };
+        let csv = format!(
+            "姓名,身份证号,楼栋,房号\n新邻居,{},1,102\n",
+            IdCardNumber::compose(370602, birth, seq + 500).as_str()
+        );
+        let new = wangge_store::import_jobs::NewJob {
+            account_id: "walk",
+            community_id: &made[3].id,
+            path: &made[3].path,
+            file_name: "ledger.csv",
+            content: csv.as_bytes(),
+        };
+        let import = wangge_store::import_jobs::create(db, new).await.unwrap().id;
         let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
-        Chain { city, district, street, community, grid, building, household, resident, organisation, signup }
+        Chain { city, district, street, community, grid, building, household, resident, organisation, signup, import }
     })
 }
 
@@ -153,6 +167,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "accounts" => spare.account.clone(),
             "tokens" => spare.token.clone(),
             "signups" => c.signup.clone(),
+            "import" => c.import.clone(),
             _ => String::new(),
         }
     };
@@ -163,6 +178,9 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
     let list_of_scoped = list_of_scoped && (pattern == "/registry/residents" || !pattern.starts_with("/registry"));
     if method == "GET" && !pattern.contains("{id}") && list_of_scoped {
         path.push_str(&format!("?area={}", list_area.code));
+    }
+    if pattern == "/registry/export" {
+        path.push_str(&format!("?community={}", c.community.id));
     }
     let birth = time::Date::from_calendar_date(1980, time::Month::May, 5).unwrap();
     let body = match (method, pattern) {
@@ -257,6 +275,7 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.city.code, &other.city.code),
         (&c.community.id, &other.community.id),
         (&c.signup, &other.signup),
+        (&c.import, &other.import),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
@@ -316,6 +335,8 @@ fn is_scoped(pattern: &str) -> bool {
         "/registry/residents",
         "/registry/signups/",
         "/registry/access",
+        "/registry/import/",
+        "/registry/export",
     ]
     .iter()
     .any(|p| pattern.starts_with(p))

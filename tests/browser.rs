@@ -289,6 +289,124 @@ fn switch_language_desktop() {
     run("switch_language", DESKTOP, switch_language);
 }
 
+// ---- importing a ledger: a file with a bad row, then a good one ----
+
+/// A CSV ledger of two new people in an existing building of the demo; with
+/// `bad_row` the second person's ID card number has a wrong check digit.
+async fn ledger_file(s: &Session, dir: &std::path::Path, bad_row: bool) -> anyhow::Result<std::path::PathBuf> {
+    let resident = an_active_resident(s).await?;
+    let building = resident.building_number.context("a building number")?;
+    let birth = time::Date::from_calendar_date(1931, time::Month::January, 2)?;
+    let first = wangge_domain::IdCardNumber::compose(370602, birth, 901);
+    let second = wangge_domain::IdCardNumber::compose(370602, birth, 903).as_str().to_owned();
+    let second = if bad_row {
+        let last = if second.ends_with('0') { '1' } else { '0' };
+        format!("{}{last}", &second[..17])
+    } else {
+        second
+    };
+    let csv = format!(
+        "姓名,身份证号,楼栋,单元,房号\n新住户甲,{},{building},1,9901\n新住户乙,{second},{building},1,9901\n",
+        first.as_str()
+    );
+    let path = dir.join(if bad_row { "ledger-bad.csv" } else { "ledger-good.csv" });
+    std::fs::write(&path, csv)?;
+    Ok(path)
+}
+
+async fn upload(s: &Session, file: &std::path::Path) -> anyhow::Result<()> {
+    s.goto("/registry/import").await?;
+    let input = s.find("form#import-upload input#import-file").await?;
+    input.send_keys(&file.display().to_string()).await.context("choose the file")?;
+    s.click_and_load("form#import-upload button#import-submit").await
+}
+
+async fn import_bad_then_good(s: &Session) -> anyhow::Result<()> {
+    s.login(Lang::Zh).await?;
+    s.click_and_load("a#nav-import").await.context("the import module in the navigation")?;
+    let dir = tempfile::tempdir()?;
+    upload(s, &ledger_file(s, dir.path(), true).await?).await?;
+    let error = s.text("table#import-errors tr.import-error").await.context("the row error")?;
+    ensure!(error.contains('3') && error.contains("身份证号"), "the error names row 3 and its column: {error}");
+    ensure!(s.find_all("#import-ready").await?.is_empty(), "a file with errors cannot be confirmed");
+    s.screenshot("import-errors", Lang::Zh).await?;
+
+    upload(s, &ledger_file(s, dir.path(), false).await?).await?;
+    let ready = s.text("#ready-residents").await.context("the checked file is ready")?;
+    ensure!(ready == "2", "two people to import, not {ready}");
+    s.click_and_load("button#import-confirm-submit").await?;
+    let done = s.wait_for("#import-done").await.context("the import finishes")?;
+    ensure!(done.text().await?.contains('2'), "two imported");
+    s.screenshot("import-done", Lang::Zh).await?;
+    let found = residents::list(
+        &s.db,
+        &ResidentFilter { q: Some("新住户乙".into()), ..Default::default() },
+        PageRequest::default(),
+    )
+    .await?;
+    ensure!(found.total == 1, "the good file was written");
+    Ok(())
+}
+
+#[test]
+fn import_bad_then_good_desktop() {
+    run("import-bad-then-good", DESKTOP, import_bad_then_good);
+}
+
+// ---- the residents' portal and the administrator's pages ----
+
+async fn portal_and_admin(s: &Session) -> anyhow::Result<()> {
+    let resident = an_active_resident(s).await?;
+    let household = resident.household_id.clone().context("a household")?;
+    let id = s.account("jumin", wangge_domain::Role::Resident, &[]).await?;
+    wangge_store::accounts::bind_household(&s.db, &id, &household).await?;
+    s.account("guanliyuan", wangge_domain::Role::PlatformAdmin, &[]).await?;
+    let mut problems = Vec::new();
+    for lang in [Lang::Zh, Lang::En] {
+        s.login_as("jumin", browser_support::PASSWORD, lang, "/portal").await?;
+        s.click_and_load("a#task-household").await.context("my household, one tap from the portal")?;
+        ensure!(s.text("#my-members").await?.contains(&resident.name), "the household lists its people");
+        for (name, path, marker) in
+            [("portal", "/portal", "a#task-household"), ("portal-household", "/portal/household", "#my-members")]
+        {
+            s.goto(&lang.path(path)).await?;
+            s.find(marker).await?;
+            let size: f64 = s
+                .client
+                .execute("return parseFloat(getComputedStyle(document.body).fontSize);", vec![])
+                .await?
+                .as_f64()
+                .unwrap_or(0.0);
+            ensure!(size >= 18.0, "{name}: body text at least 18 px, not {size}");
+            s.screenshot(name, lang).await?;
+            problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("{name}: {v}")));
+        }
+        s.click_and_load("button#logout").await?;
+        s.goto(&lang.path("/portal/signup")).await?;
+        s.find("form#signup").await?;
+        s.screenshot("portal-signup", lang).await?;
+        problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("signup: {v}")));
+
+        s.login_as("guanliyuan", browser_support::PASSWORD, lang, "/registry").await?;
+        for (name, path, marker) in
+            [("accounts", "/admin/accounts", "form#new-account"), ("tokens", "/admin/tokens", "form#new-token")]
+        {
+            s.goto(&lang.path(path)).await?;
+            s.find(marker).await?;
+            s.screenshot(name, lang).await?;
+            problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("{name}: {v}")));
+        }
+        s.click_and_load("button#logout").await?;
+    }
+    ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn portal_and_admin_pages_phone() {
+    run("portal-and-admin", PHONE, portal_and_admin);
+}
+
 // ---- accessibility audit and screenshots of the main pages ----
 
 /// Opens each main page in `lang`, saves a screenshot, runs axe-core, and on a phone
@@ -304,6 +422,8 @@ async fn audit_and_screenshots(s: &Session, lang: Lang) -> anyhow::Result<()> {
         ("building", format!("/registry/buildings/{building}"), "a.resident-link"),
         ("residents", format!("/registry/residents?q={SURNAME}"), "table#residents"),
         ("resident", format!("/registry/residents/{}", resident.id), "form#edit"),
+        ("import", "/registry/import".to_owned(), "form#import-upload"),
+        ("signups", "/registry/signups".to_owned(), "#no-signups"),
     ];
     let mut problems = Vec::new();
     let mut notes = Vec::new();

@@ -269,3 +269,37 @@ fn a_grant_never_opens_a_record_to_changes_even_for_an_editing_role() {
         );
     }
 }
+
+#[test]
+fn the_community_ledger_downloads_for_the_office_only_and_is_audited() {
+    for s in common::servers() {
+        let (grid, other_grid) = two_streets(&s);
+        family(&s, &grid, "周奶奶", &id_card(51));
+        let community = s.runtime.block_on(wangge_store::areas::get_by_code(&s.db.db, "370602004011")).unwrap();
+        let other = s.runtime.block_on(wangge_store::areas::get_by_code(&s.db.db, "370602005011")).unwrap();
+        s.create_account("office", Role::CommunityStaff, &[&community.code], "office-password");
+        let office = s.login("office", "office-password").2;
+        let url = format!("{}/registry/export?community={}", s.base, community.id);
+        let Auth::Session { cookie, .. } = &office else { panic!("a session") };
+        let mut resp = s.agent.get(&url).header("cookie", cookie).call().unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        assert!(resp.headers().get("content-disposition").unwrap().to_str().unwrap().contains(".xlsx"));
+        let bytes = resp.body_mut().read_to_vec().unwrap();
+        assert!(bytes.starts_with(b"PK"), "an .xlsx file (a zip)");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("export.xlsx");
+        std::fs::write(&path, &bytes).unwrap();
+        let table = wangge_ledger::table::read_table(&path).unwrap();
+        let cells: Vec<&str> = table.rows.iter().flat_map(|r| r.cells.iter().map(String::as_str)).collect();
+        assert!(cells.contains(&"周奶奶") && cells.contains(&id_card(51).as_str()), "the person, in full");
+
+        let other_url = format!("/registry/export?community={}", other.id);
+        assert_eq!(page(&s, &office, &other_url).0, 404, "another community's ledger is not found");
+        let member = s.token(Role::GridMember, grid["code"].as_str().unwrap());
+        assert_eq!(page(&s, &member, &format!("/registry/export?community={}", community.id)).0, 403);
+        let _ = other_grid;
+        let admin = s.login("admin", common::ADMIN_PASSWORD).2;
+        let (_, log) = s.call(&admin, "GET", "/api/v1/audit?action=export.residents", None);
+        assert_eq!(log["total"], 1, "{log}");
+    }
+}

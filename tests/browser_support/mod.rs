@@ -487,11 +487,30 @@ impl Session {
 
     /// Logs in through the form and checks that it lands on `/registry`.
     pub async fn login(&self, lang: Lang) -> anyhow::Result<()> {
+        self.login_as(USERNAME, PASSWORD, lang, "/registry").await
+    }
+
+    /// Logs in as someone else and checks where they land.
+    pub async fn login_as(&self, username: &str, password: &str, lang: Lang, lands_on: &str) -> anyhow::Result<()> {
         self.goto(&lang.path("/login")).await?;
-        self.fill("form#login input#username", USERNAME).await?;
-        self.fill("form#login input#password", PASSWORD).await?;
+        self.fill("form#login input#username", username).await?;
+        self.fill("form#login input#password", password).await?;
         self.click_and_load("form#login button#login-submit").await?;
-        self.expect_path("/registry").await.context("after logging in")
+        self.expect_path(lands_on).await.context("after logging in")
+    }
+
+    /// An account made directly in the store, with its password already its own.
+    pub async fn account(&self, username: &str, role: wangge_domain::Role, scopes: &[&str]) -> anyhow::Result<String> {
+        let new = wangge_store::accounts::NewAccount {
+            username: username.into(),
+            display_name: username.into(),
+            role,
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            password: PASSWORD.into(),
+        };
+        let account = wangge_store::accounts::create(&self.db, new).await?;
+        wangge_store::accounts::set_password(&self.db, &account.id, PASSWORD, false).await?;
+        Ok(account.id)
     }
 
     /// Writes a PNG of the viewport to `test-artifacts/screenshots/{page}-{phone|desktop}-{lang}.png`.

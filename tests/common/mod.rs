@@ -23,7 +23,7 @@ pub struct Server {
     pub base: String,
     pub db: TestDb,
     pub runtime: tokio::runtime::Runtime,
-    agent: ureq::Agent,
+    pub agent: ureq::Agent,
     /// What `get` and `send` use.
     pub auth: RefCell<Auth>,
 }

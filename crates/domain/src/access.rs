@@ -28,13 +28,15 @@ pub enum Action {
     EditRegistry,
     /// Show one ID card number or phone in full, with a stated reason.
     RevealPersonal,
+    /// Download a community's whole ledger with full ID numbers and phones (audited).
+    ExportRegistry,
     ManageTags,
     ManageAccounts,
     ViewAudit,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::ViewAreas,
         Action::ManageAreas,
         Action::ViewFigures,
@@ -45,6 +47,7 @@ impl Action {
         Action::ViewRegistry,
         Action::EditRegistry,
         Action::RevealPersonal,
+        Action::ExportRegistry,
         Action::ManageTags,
         Action::ManageAccounts,
         Action::ViewAudit,
@@ -62,6 +65,7 @@ impl Action {
             Action::ViewRegistry => "view_registry",
             Action::EditRegistry => "edit_registry",
             Action::RevealPersonal => "reveal_personal",
+            Action::ExportRegistry => "export_registry",
             Action::ManageTags => "manage_tags",
             Action::ManageAccounts => "manage_accounts",
             Action::ViewAudit => "view_audit",
@@ -92,6 +96,7 @@ impl Role {
             // Secretaries may break the glass for a family in the next community.
             CommunitySecretary => !matches!(action, ManageAreas | ManageTags | ManageAccounts),
             CommunityStaff => !matches!(action, ManageAreas | ManageTags | ManageAccounts | ViewAudit | RequestAccess),
+            // The whole ledger leaves the building only from the community office.
             GridLeader | GridMember => matches!(
                 action,
                 ViewAreas | ViewFigures | ViewBuildings | EditBuildings | ViewRegistry | EditRegistry | RevealPersonal

@@ -9,7 +9,7 @@ use wangge_store::residents::{self, ResidentFilter};
 use wangge_store::{Db, StoreError, areas, households};
 
 use crate::columns::Field;
-use crate::xlsx_out::write_ledger_xlsx;
+use crate::xlsx_out::ledger_xlsx_bytes;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -21,6 +21,14 @@ pub enum ExportError {
 
 /// Writes every current resident of the community to `path`; returns how many.
 pub async fn export_residents(db: &Db, community_code: &str, path: &Path) -> Result<usize, ExportError> {
+    let (bytes, written) = export_residents_bytes(db, community_code).await?;
+    std::fs::write(path, bytes).map_err(|e| ExportError::Xlsx(rust_xlsxwriter::XlsxError::IoError(e)))?;
+    Ok(written)
+}
+
+/// The community's ledger as the bytes of an `.xlsx` file (for a download), and how
+/// many residents it holds.
+pub async fn export_residents_bytes(db: &Db, community_code: &str) -> Result<(Vec<u8>, usize), ExportError> {
     let community = areas::community_by_code(db, community_code).await?;
     let filter = ResidentFilter {
         under_path: Some(community.path.clone()),
@@ -62,8 +70,7 @@ pub async fn export_residents(db: &Db, community_code: &str, path: &Path) -> Res
     let headers: Vec<&str> = Field::ALL.iter().map(|f| f.header_zh()).collect();
     let today = format_date(time::OffsetDateTime::now_utc().date());
     let title = format!("{}居民信息台账（{} 导出）", community.name, today);
-    let written = write_ledger_xlsx(path, &community.name, Some(&title), &headers, rows)?;
-    Ok(written)
+    Ok(ledger_xlsx_bytes(&community.name, Some(&title), &headers, rows)?)
 }
 
 /// The last segment of a ledger path is the code of the grid the record lies in.

@@ -33,7 +33,7 @@ pub struct ImportOptions {
 }
 
 /// One problem with one cell (or row) of the file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RowError {
     /// The row number as the spreadsheet shows it.
     pub row: usize,
@@ -52,7 +52,7 @@ impl fmt::Display for RowError {
 }
 
 /// What an import did, or would do on a dry run, or found wrong.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ImportReport {
     pub header_row: usize,
     pub rows_read: usize,

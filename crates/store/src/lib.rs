@@ -17,6 +17,7 @@ mod db;
 mod error;
 pub mod grants;
 pub mod households;
+pub mod import_jobs;
 pub mod organisations;
 mod page;
 pub mod residents;

@@ -56,6 +56,12 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("POST", "/registry/residents/{id}/move-out", Role(EditRegistry)),
         ("POST", "/registry/residents/{id}/move-house", Role(EditRegistry)),
         ("POST", "/registry/residents/{id}/move-in", Role(EditRegistry)),
+        ("GET", "/registry/import", Role(EditRegistry)),
+        ("POST", "/registry/import", Role(EditRegistry)),
+        ("GET", "/registry/import/{id}", Role(EditRegistry)),
+        ("POST", "/registry/import/{id}/mapping", Role(EditRegistry)),
+        ("POST", "/registry/import/{id}/confirm", Role(EditRegistry)),
+        ("GET", "/registry/export", Role(ExportRegistry)),
         ("GET", "/registry/signups", Role(EditRegistry)),
         ("POST", "/registry/signups/{id}/confirm", Role(EditRegistry)),
         ("POST", "/registry/signups/{id}/reject", Role(EditRegistry)),
@@ -370,12 +376,15 @@ async fn csrf_sent(request: Request) -> Result<(Request, Option<String>), ApiErr
         let token = header.to_owned();
         return Ok((request, Some(token)));
     }
-    let is_form = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    let content_type =
+        request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    if content_type.starts_with("multipart/form-data") {
+        // A file upload is not read here (it may be large): its form carries the
+        // token in the action's query string instead.
+        let token = request.uri().query().and_then(|q| form_urlencoded_field(q.as_bytes(), "csrf_token"));
+        return Ok((request, token));
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Ok((request, None));
     }
     let (parts, body) = request.into_parts();

@@ -33,17 +33,48 @@ pub struct AppState {
 /// this API are small; file uploads get their own limit where they are accepted).
 const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
+/// An uploaded ledger file with the rest of its form.
+pub(crate) const UPLOAD_LIMIT: usize = wangge_store::import_jobs::MAX_FILE_BYTES + 64 * 1024;
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(api::health))
         .route("/api/openapi.json", get(openapi::serve))
         .nest("/api/v1", api::routes())
         .merge(pages::routes())
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // Ledger uploads are the one place a large body is expected.
+        .merge(pages::upload_routes().layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT)))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(refuse_announced_oversize))
         .layer(axum::middleware::from_fn(auth::security_headers))
         .with_state(state)
+}
+
+/// Refuses a body whose announced length is over the route's limit before anything
+/// else (authentication included) looks at the request; bodies without a length are
+/// cut off by the limit layers as they are read.
+async fn refuse_announced_oversize(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let limit = if request.uri().path() == "/registry/import" { UPLOAD_LIMIT } else { BODY_LIMIT };
+    let announced = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if announced.is_some_and(|n| n > limit) {
+        let error = ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the request body is larger than {} MB", limit >> 20),
+        );
+        return error.into_response();
+    }
+    next.run(request).await
 }
 
 /// Serves until the process is asked to stop (Ctrl-C or SIGTERM).

@@ -40,8 +40,9 @@ pub async fn login_submit(
         LoginOutcome::LoggedIn { account, session } if account.must_change_password => {
             Ok((session_cookie(&session), Redirect::to("/password")).into_response())
         }
-        LoginOutcome::LoggedIn { session, .. } => {
-            Ok((session_cookie(&session), Redirect::to("/registry")).into_response())
+        LoginOutcome::LoggedIn { account, session } => {
+            let home = if account.role == wangge_domain::Role::Resident { "/portal" } else { "/registry" };
+            Ok((session_cookie(&session), Redirect::to(home)).into_response())
         }
         LoginOutcome::Throttled(_) => again(StatusCode::TOO_MANY_REQUESTS, "login.throttled"),
         LoginOutcome::Invalid => again(StatusCode::UNAUTHORIZED, "login.failed"),

@@ -5,6 +5,7 @@
 mod account;
 mod admin;
 mod frame;
+mod imports;
 mod login;
 mod places;
 mod portal;
@@ -58,9 +59,23 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/accounts/{id}/reset-password", post(admin::reset_password))
         .route("/admin/tokens", get(admin::tokens_page).post(admin::issue_token))
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/registry/import", get(imports::import_form))
+        .route("/registry/import/{id}", get(imports::job_page))
+        .route("/registry/import/{id}/mapping", post(imports::set_mapping))
+        .route("/registry/import/{id}/confirm", post(imports::confirm))
+        .route("/registry/export", get(imports::export))
         .route("/portal", get(portal::home))
         .route("/portal/household", get(portal::household))
         .route("/portal/signup", get(portal::signup_form).post(portal::signup_submit))
+        .layer(axum::middleware::from_fn(html_errors))
+}
+
+/// Routes that accept large bodies (ledger uploads), under their own size limit.
+pub fn upload_routes() -> Router<AppState> {
+    // axum's own 2 MB default for extractors, raised to the upload limit.
+    let limit = axum::extract::DefaultBodyLimit::max(crate::UPLOAD_LIMIT);
+    Router::new()
+        .route("/registry/import", post(imports::upload).layer(limit))
         .layer(axum::middleware::from_fn(html_errors))
 }
 
@@ -117,6 +132,8 @@ const TEMPLATE_SOURCES: &[(&str, &str)] = &[
     ("building.html", include_str!("../../templates/building.html")),
     ("error.html", include_str!("../../templates/error.html")),
     ("grant_form.html", include_str!("../../templates/grant_form.html")),
+    ("import.html", include_str!("../../templates/import.html")),
+    ("import_job.html", include_str!("../../templates/import_job.html")),
     ("login.html", include_str!("../../templates/login.html")),
     ("password.html", include_str!("../../templates/password.html")),
     ("place_fields.html", include_str!("../../templates/place_fields.html")),

@@ -68,6 +68,7 @@ pub async fn area_page(
         counts => Value::from(Serde(&counts)), names => names, can_browse => can_browse,
         may_grant => p.role.may(Action::RequestAccess) && !names, grant_area => area.id.clone(),
         granted => q.granted.is_some(), search_area => area.code.clone(),
+        can_export => area.level == AreaLevel::Community && p.role.may(Action::ExportRegistry) && p.can_change(&area.path),
         ..frame(&p, lang, "/registry"),
     };
     Ok(render(lang, StatusCode::OK, "area.html", ctx))

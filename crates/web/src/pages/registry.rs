@@ -52,6 +52,8 @@ pub async fn home(State(s): State<AppState>, lang: Lang, p: Principal) -> Respon
         let ctx = context! {
             area => Value::from(Serde(&area)), counts => Value::from(Serde(&counts)),
             grids => Value::from(Serde(&grids)), q => "",
+            can_export => area.level == wangge_domain::AreaLevel::Community
+                && p.role.may(wangge_domain::Action::ExportRegistry) && p.can_change(&area.path),
             ..frame(&p, lang, "/registry"),
         };
         Ok(render(lang, StatusCode::OK, "registry.html", ctx))
