@@ -336,6 +336,7 @@ fn is_scoped(pattern: &str) -> bool {
         "/registry/signups/",
         "/registry/access",
         "/registry/import/",
+        "/registry/households/",
         "/registry/export",
     ]
     .iter()

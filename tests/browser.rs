@@ -289,6 +289,51 @@ fn switch_language_desktop() {
     run("switch_language", DESKTOP, switch_language);
 }
 
+// ---- adding a person to a household, then correcting their facts ----
+
+async fn add_and_correct_a_person(s: &Session) -> anyhow::Result<()> {
+    let (_, building) = a_grid_and_building(s).await?;
+    s.login(Lang::Zh).await?;
+    s.goto(&format!("/registry/buildings/{building}")).await?;
+    s.click_and_load("section.household a.add-person").await.context("add a person to the first household")?;
+    s.fill("form#new-resident input#p-name", "林小满").await?;
+    let birth = time::Date::from_calendar_date(2019, time::Month::March, 8)?;
+    let id_card = wangge_domain::IdCardNumber::compose(370602, birth, 777);
+    s.fill("form#new-resident input#p-id-card", id_card.as_str()).await?;
+    s.find("form#new-resident select#p-relation option[value='child']").await?.click().await?;
+    s.find("form#new-resident input[name='tags'][value='left_behind_child']").await?.click().await?;
+    s.click_and_load("form#new-resident button#new-resident-submit").await?;
+    s.wait_for(".alert-success").await.context("the new person's page")?;
+    let found = residents::list(
+        &s.db,
+        &ResidentFilter { q: Some("林小满".into()), ..Default::default() },
+        PageRequest::default(),
+    )
+    .await?;
+    ensure!(found.total == 1, "registered once");
+    let person = &found.items[0];
+    ensure!(person.tags == ["left_behind_child"], "the tag was kept: {:?}", person.tags);
+    ensure!(person.birth_date == "2019-03-08", "the birth date comes from the ID number");
+
+    // Correct the phone, the political status and the tags in one go.
+    s.fill("form#edit input#p-phone", "13905356677").await?;
+    s.find("form#edit input[name='tags'][value='left_behind_child']").await?.click().await?;
+    s.find("form#edit input[name='tags'][value='disabled']").await?.click().await?;
+    s.click_and_load("form#edit button#save").await?;
+    s.wait_for(".alert-success").await.context("after saving")?;
+    let after = residents::get(&s.db, &person.id).await?;
+    ensure!(after.phone.as_deref() == Some("139****6677"), "the phone was replaced (shown masked): {:?}", after.phone);
+    ensure!(after.tags == ["disabled"], "the tags were replaced: {:?}", after.tags);
+    ensure!(after.id_card == person.id_card, "an empty ID field keeps the number");
+    s.screenshot("resident-edit", Lang::Zh).await?;
+    Ok(())
+}
+
+#[test]
+fn add_and_correct_a_person_phone() {
+    run("add-and-correct-a-person", PHONE, add_and_correct_a_person);
+}
+
 // ---- importing a ledger: a file with a bad row, then a good one ----
 
 /// A CSV ledger of two new people in an existing building of the demo; with

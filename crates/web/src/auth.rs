@@ -49,6 +49,8 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("GET", "/registry", Role(ViewFigures)),
         ("GET", "/registry/areas/{id}", Role(ViewFigures)),
         ("POST", "/registry/access", Role(RequestAccess)),
+        ("GET", "/registry/households/{id}/new-resident", Role(EditRegistry)),
+        ("POST", "/registry/households/{id}/new-resident", Role(EditRegistry)),
         ("GET", "/registry/buildings/{id}", Role(ViewRegistry)),
         ("GET", "/registry/residents", Role(ViewPseudonymised)),
         ("GET", "/registry/residents/{id}", Role(ViewPseudonymised)),

@@ -7,6 +7,7 @@ mod admin;
 mod frame;
 mod imports;
 mod login;
+mod people;
 mod places;
 mod portal;
 mod registry;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/registry/residents/{id}/move-house", post(move_house_resident))
         .route("/registry/residents/{id}/move-in", post(move_in_resident))
         .route("/registry/access", post(registry::take_access))
+        .route("/registry/households/{id}/new-resident", get(people::new_resident_form).post(people::create_resident))
         .route("/registry/signups", get(signups::signups_page))
         .route("/registry/signups/{id}/confirm", post(signups::confirm_signup))
         .route("/registry/signups/{id}/reject", post(signups::reject_signup))
@@ -133,6 +135,8 @@ const TEMPLATE_SOURCES: &[(&str, &str)] = &[
     ("error.html", include_str!("../../templates/error.html")),
     ("grant_form.html", include_str!("../../templates/grant_form.html")),
     ("import.html", include_str!("../../templates/import.html")),
+    ("person_fields.html", include_str!("../../templates/person_fields.html")),
+    ("resident_new.html", include_str!("../../templates/resident_new.html")),
     ("import_job.html", include_str!("../../templates/import_job.html")),
     ("login.html", include_str!("../../templates/login.html")),
     ("password.html", include_str!("../../templates/password.html")),

@@ -84,6 +84,7 @@ struct Member {
 
 #[derive(Serialize)]
 struct HouseholdCard {
+    id: String,
     label: String,
     occupancy_label: &'static str,
     members: Vec<Member>,
@@ -111,6 +112,7 @@ pub async fn building_page(
         let people = residents::list(&s.db, &filter, PageRequest::new(Some(1), Some(50))).await?.items;
         let key = if h.unit.is_empty() { "household.label_no_unit" } else { "household.label" };
         cards.push(HouseholdCard {
+            id: h.id.clone(),
             label: tr(key, lang.code).replace("%{unit}", &h.unit).replace("%{room}", &h.room),
             occupancy_label: label(h.occupancy, lang),
             members: people
@@ -128,6 +130,7 @@ pub async fn building_page(
         title => tr("building.number", lang.code).replace("%{number}", &building.number),
         kind_label => label(building.kind, lang), grid => Value::from(Serde(&grid)),
         building => Value::from(Serde(&building)), households => Value::from(Serde(&cards)),
+        can_add => p.role.may(Action::EditRegistry) && p.can_change(&building.path),
         ..frame(&p, lang, "/registry"),
     };
     Ok(render(lang, StatusCode::OK, "building.html", ctx))

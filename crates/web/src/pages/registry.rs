@@ -9,7 +9,7 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::ResidentStatus;
-use wangge_store::residents::{self, Move, Resident, ResidentFilter, ResidentUpdate};
+use wangge_store::residents::{self, Move, Resident, ResidentFilter};
 use wangge_store::{PageRequest, StoreError, areas, stats};
 
 use super::{Lang, error_page, frame, label, render, tr, urlencode};
@@ -187,6 +187,7 @@ async fn show_resident(
         tags => tags, history => Value::from(Serde(&history)), can_edit => names && p.role.may(wangge_domain::Action::EditRegistry) && p.can_change(&r.path),
         saved => notice.saved.is_some(), moved => notice.moved.is_some(), relocated => notice.relocated.is_some(),
         error => error, r => Value::from(Serde(&r)), grant_area => grant_area,
+        options => super::people::person_options(s, lang).await?,
         ..frame(p, lang, "/registry/residents"),
     };
     Ok(render(lang, status, "resident.html", ctx))
@@ -202,29 +203,30 @@ pub async fn resident_page(
     show_resident(&s, lang, &p, &id, notice, None).await.unwrap_or_else(|e| page_error(lang, e))
 }
 
-#[derive(Deserialize)]
-pub struct EditForm {
-    notes: String,
-}
-
 pub async fn edit_resident(
     State(s): State<AppState>,
     lang: Lang,
     p: Principal,
     address: ClientAddress,
     Path(id): Path<String>,
-    Form(form): Form<EditForm>,
+    Form(form): Form<super::people::PersonForm>,
 ) -> Response {
     let result: Result<Response, ApiError> = async {
         let before = in_scope(&s, &p, &id).await?;
-        let update = ResidentUpdate { notes: Some(form.notes), ..Default::default() };
+        if !p.can_change(&before.path) {
+            return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such record in your area"));
+        }
+        let update = match super::people::update_from(&form) {
+            Ok(update) => update,
+            Err(message) => return show_resident(&s, lang, &p, &id, Notice::default(), Some(message)).await,
+        };
         match residents::update(&s.db, &id, update).await {
             Ok(after) => {
                 let target = Target("resident", &id, &after.path);
                 audit::change(&s.db, (&p, &address), "resident.update", target, Some(&before), &after).await?;
                 Ok(Redirect::to(&format!("/registry/residents/{id}?saved=1")).into_response())
             }
-            Err(StoreError::Invalid(message)) => {
+            Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
                 show_resident(&s, lang, &p, &id, Notice::default(), Some(message)).await
             }
             Err(e) => Err(e.into()),
