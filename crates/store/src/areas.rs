@@ -100,6 +100,25 @@ pub async fn create(db: &Db, new: NewArea) -> StoreResult<Area> {
 }
 
 pub async fn create_on(conn: &mut AnyConnection, new: NewArea) -> StoreResult<Area> {
+    // A city's parent is refused by `plan`, not looked up.
+    let parent = match (new.level.parent(), &new.parent_id) {
+        (Some(_), Some(parent_id)) => {
+            let sql = format!("SELECT {COLUMNS} FROM areas WHERE id = $1");
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(parent_id).fetch_optional(&mut *conn).await?;
+            Some(from_row(&row.ok_or_else(|| StoreError::not_found("parent area", parent_id))?)?)
+        }
+        _ => None,
+    };
+    let area = plan(new, parent.as_ref())?;
+    insert_on(conn, &area).await?;
+    Ok(area)
+}
+
+/// The area `new` would be under `parent` (its id, path and timestamps), checked as
+/// [`create_on`] checks it, without writing anything: bulk loaders plan a whole
+/// community's areas in memory and insert them with its ledgers. `new.parent_id`
+/// must be `parent`'s id.
+pub fn plan(new: NewArea, parent: Option<&Area>) -> StoreResult<Area> {
     let code = AreaCode::parse(&new.code, new.level).map_err(|e| StoreError::Invalid(e.to_string()))?;
     let name = new.name.trim().to_owned();
     if name.is_empty() {
@@ -112,9 +131,9 @@ pub async fn create_on(conn: &mut AnyConnection, new: NewArea) -> StoreResult<Ar
             return Err(StoreError::Invalid(format!("a {} needs a parent {}", new.level.as_str(), level.as_str())));
         }
         (Some(parent_level), Some(parent_id)) => {
-            let sql = format!("SELECT {COLUMNS} FROM areas WHERE id = $1");
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(parent_id).fetch_optional(&mut *conn).await?;
-            let parent = from_row(&row.ok_or_else(|| StoreError::not_found("parent area", parent_id))?)?;
+            let parent = parent
+                .filter(|p| &p.id == parent_id)
+                .ok_or_else(|| StoreError::Invalid(format!("parent area {parent_id} was not given")))?;
             if parent.level != parent_level {
                 return Err(StoreError::Invalid(format!(
                     "the parent of a {} must be a {}, but {} is a {}",
@@ -127,11 +146,11 @@ pub async fn create_on(conn: &mut AnyConnection, new: NewArea) -> StoreResult<Ar
             let parent_code =
                 AreaCode::parse(&parent.code, parent.level).map_err(|e| StoreError::Invalid(e.to_string()))?;
             code.check_under(new.level, &parent_code).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            parent.path
+            parent.path.clone()
         }
     };
     let now = now_millis();
-    let area = Area {
+    Ok(Area {
         id: new_id(),
         parent_id: new.parent_id,
         level: new.level,
@@ -141,7 +160,11 @@ pub async fn create_on(conn: &mut AnyConnection, new: NewArea) -> StoreResult<Ar
         boundary: new.boundary,
         created_at: now,
         updated_at: now,
-    };
+    })
+}
+
+/// Inserts an area made by [`plan`].
+pub async fn insert_on(conn: &mut AnyConnection, area: &Area) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO areas (id, parent_id, level, code, name, path, boundary, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -153,12 +176,17 @@ pub async fn create_on(conn: &mut AnyConnection, new: NewArea) -> StoreResult<Ar
     .bind(&area.name)
     .bind(&area.path)
     .bind(area.boundary.as_ref().map(|b| b.to_string()))
-    .bind(now)
-    .bind(now)
+    .bind(area.created_at)
+    .bind(area.updated_at)
     .execute(&mut *conn)
     .await
-    .map_err(|e| StoreError::on_unique(e, || format!("an area with code {} already exists", area.code)))?;
-    Ok(area)
+    .map_err(|e| StoreError::on_unique(e, || already_exists(&area.code)))?;
+    Ok(())
+}
+
+/// The message of a second area with a code already taken.
+pub(crate) fn already_exists(code: &str) -> String {
+    format!("an area with code {code} already exists")
 }
 
 pub async fn update(db: &Db, id: &str, update: AreaUpdate) -> StoreResult<Area> {

@@ -10,18 +10,22 @@
 //! numbered parameters) looks each `$N` up by scanning the ones before it, which
 //! makes a statement with thousands of them quadratic — 3,260 residents took 8 s with
 //! `$N` and 65 ms with `?`.
+//!
+//! On an SQLite file, `generate` writes through [`crate::bulk_sqlite`] instead: the
+//! same rows, bound straight into prepared statements without sqlx's `Any` layer.
 
 use sqlx::any::{Any, AnyArguments};
 use sqlx::query::Query;
 use sqlx::{AnyConnection, Executor};
 use wangge_domain::{
     BuildingKind, Gender, IdCardNumber, Occupancy, OrganisationKind, Phone, PoliticalStatus, Relation, ResidenceType,
-    ResidentStatus, Vocabulary, now_millis,
+    ResidentStatus, Vocabulary, new_id, now_millis,
 };
 
+use crate::areas::{self, Area, GRID_POSTS};
 use crate::residents::Protected;
-use crate::vault::Vault;
-use crate::{Db, StoreResult};
+use crate::vault::{Nonces, Vault};
+use crate::{Db, StoreError, StoreResult};
 
 /// Rows one statement inserts. Full chunks share one SQL text, so the statement is
 /// prepared once and reused from the connection's cache; a few hundred rows amortise
@@ -78,6 +82,49 @@ pub struct ResidentRow {
     pub registered_on: String,
 }
 
+/// A post of a grid's "1 + X + N" team (`areas::GRID_POSTS`).
+pub struct GridPostRow {
+    pub grid_id: String,
+    pub post: &'static str,
+    pub person_name: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl GridPostRow {
+    pub(crate) fn check(&self) -> StoreResult<()> {
+        if GRID_POSTS.contains(&self.post) {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid(format!("unknown grid post '{}'; use one of {}", self.post, GRID_POSTS.join(", "))))
+        }
+    }
+}
+
+/// The protected fields of one [`ResidentRow`], sealed and blind-indexed by
+/// [`seal_residents`]: the only form in which a loader takes them, so no caller can
+/// store an ID card number or phone in clear. Made apart from the insert so that a
+/// loader can seal on one thread while another writes.
+pub struct SealedResident(pub(crate) Protected);
+
+/// Seals the ID card numbers and phones of `rows`, in order.
+pub fn seal_residents(vault: &Vault, rows: &[ResidentRow]) -> Vec<SealedResident> {
+    let mut nonces = Nonces::new();
+    rows.iter()
+        .map(|r| {
+            SealedResident(Protected::sealed_from(vault, &mut nonces, &r.id, r.id_card.as_ref(), r.phone.as_ref()))
+        })
+        .collect()
+}
+
+/// Refuses sealed fields that do not belong one to one to the rows.
+pub(crate) fn check_sealed(rows: &[ResidentRow], sealed: &[SealedResident]) -> StoreResult<()> {
+    if rows.len() == sealed.len() {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!("{} residents but {} sealed records", rows.len(), sealed.len())))
+    }
+}
+
 pub struct OrganisationRow {
     pub id: String,
     pub grid_id: String,
@@ -100,6 +147,26 @@ pub struct BulkLoader<'c> {
 impl<'c> BulkLoader<'c> {
     pub fn new(conn: &'c mut AnyConnection, vault: &'c Vault) -> Self {
         Self { conn, vault, now: now_millis() }
+    }
+
+    /// Inserts areas made by [`areas::plan`], parents first.
+    pub async fn areas(&mut self, rows: &[Area]) -> StoreResult<()> {
+        for area in rows {
+            areas::insert_on(self.conn, area).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn grid_posts(&mut self, rows: &[GridPostRow]) -> StoreResult<()> {
+        rows.iter().try_for_each(GridPostRow::check)?;
+        const COLS: &str = "id, grid_id, post, person_name, phone, created_at";
+        let now = self.now;
+        let ids: Vec<String> = rows.iter().map(|_| new_id()).collect();
+        let rows: Vec<(&String, &GridPostRow)> = ids.iter().zip(rows).collect();
+        insert_chunked(self.conn, "grid_posts", COLS, 6, &rows, |q, (id, r)| {
+            q.bind(*id).bind(&r.grid_id).bind(r.post).bind(&r.person_name).bind(&r.phone).bind(now)
+        })
+        .await
     }
 
     pub async fn buildings(&mut self, rows: &[BuildingRow]) -> StoreResult<()> {
@@ -144,12 +211,18 @@ impl<'c> BulkLoader<'c> {
     /// person's history and is kept on the row (`registered_on`). ID card numbers and
     /// phones are sealed and blind-indexed here, so no caller can store them in clear.
     pub async fn residents(&mut self, rows: &[ResidentRow]) -> StoreResult<()> {
+        let sealed = seal_residents(self.vault, rows);
+        self.sealed_residents(rows, &sealed).await
+    }
+
+    /// [`BulkLoader::residents`] with the protected fields sealed beforehand.
+    pub async fn sealed_residents(&mut self, rows: &[ResidentRow], sealed: &[SealedResident]) -> StoreResult<()> {
+        check_sealed(rows, sealed)?;
         const COLS: &str = "id, household_id, path, name, gender, birth_date, id_card_enc, id_card_hash, \
             id_last4_hash, phone_enc, phone_hash, phone_last4_hash, residence_type, relation, political_status, \
             ethnicity, notes, status, registered_on, created_at, updated_at";
         let now = self.now;
-        let protected: Vec<(&ResidentRow, Protected)> =
-            rows.iter().map(|r| (r, Protected::new(self.vault, &r.id, r.id_card.as_ref(), r.phone.as_ref()))).collect();
+        let protected: Vec<(&ResidentRow, &Protected)> = rows.iter().zip(sealed.iter().map(|s| &s.0)).collect();
         insert_chunked(self.conn, "residents", COLS, 21, &protected, |q, (r, p)| {
             q.bind(&r.id)
                 .bind(&r.household_id)
@@ -254,7 +327,7 @@ fn values_sql(table: &str, columns: &str, width: usize, rows: usize, numbered: b
 /// The secondary indexes of `residents` and the tables that grow with it, as created
 /// by the migrations. A large load into an empty table is much faster with these
 /// dropped and built afterwards.
-const RESIDENT_INDEXES: [(&str, &str); 7] = [
+pub(crate) const RESIDENT_INDEXES: [(&str, &str); 7] = [
     ("residents_id_card", "CREATE UNIQUE INDEX residents_id_card ON residents(id_card_hash)"),
     ("residents_household", "CREATE INDEX residents_household ON residents(household_id)"),
     ("residents_path_name", "CREATE INDEX residents_path_name ON residents(path, name)"),

@@ -23,7 +23,7 @@ use wangge_domain::{
 
 use crate::conditions::Conditions;
 use crate::tags::{self, Tag};
-use crate::vault::Vault;
+use crate::vault::{Nonces, Vault};
 use crate::{Db, Page, PageRequest, StoreError, StoreResult, households};
 
 /// A person as the API shows them: `id_card` and `phone` are masked
@@ -163,11 +163,32 @@ pub(crate) struct Protected {
 
 impl Protected {
     pub(crate) fn new(vault: &Vault, resident_id: &str, id_card: Option<&IdCardNumber>, phone: Option<&Phone>) -> Self {
+        Self::sealed_by(vault, |text, aad| vault.seal(text, aad), resident_id, id_card, phone)
+    }
+
+    /// [`Protected::new`] with nonces from `nonces`, for many residents in a row.
+    pub(crate) fn sealed_from(
+        vault: &Vault,
+        nonces: &mut Nonces,
+        resident_id: &str,
+        id_card: Option<&IdCardNumber>,
+        phone: Option<&Phone>,
+    ) -> Self {
+        Self::sealed_by(vault, |text, aad| vault.seal_from(nonces, text, aad), resident_id, id_card, phone)
+    }
+
+    fn sealed_by(
+        vault: &Vault,
+        mut seal: impl FnMut(&str, &str) -> String,
+        resident_id: &str,
+        id_card: Option<&IdCardNumber>,
+        phone: Option<&Phone>,
+    ) -> Self {
         Self {
-            id_card_enc: id_card.map(|c| vault.seal(c.as_str(), &aad(ID_CARD, resident_id))),
+            id_card_enc: id_card.map(|c| seal(c.as_str(), &aad(ID_CARD, resident_id))),
             id_card_hash: id_card.map(|c| vault.blind(ID_CARD, c.as_str())),
             id_last4_hash: id_card.map(|c| vault.blind(ID_LAST4, c.last4())),
-            phone_enc: phone.map(|p| vault.seal(p.as_str(), &aad(PHONE, resident_id))),
+            phone_enc: phone.map(|p| seal(p.as_str(), &aad(PHONE, resident_id))),
             phone_hash: phone.map(|p| vault.blind(PHONE, p.as_str())),
             phone_last4_hash: phone.map(|p| vault.blind(PHONE_LAST4, p.last4())),
         }

@@ -216,6 +216,16 @@ impl Vault {
     pub fn seal(&self, plaintext: &str, aad: &str) -> String {
         let mut nonce = [0u8; NONCE_LEN];
         random(&mut nonce).expect("random nonce");
+        self.seal_with_nonce(nonce, plaintext, aad)
+    }
+
+    /// [`Vault::seal`] with the nonce taken from `nonces`, for sealing many values in a row.
+    pub(crate) fn seal_from(&self, nonces: &mut Nonces, plaintext: &str, aad: &str) -> String {
+        self.seal_with_nonce(nonces.take(), plaintext, aad)
+    }
+
+    /// `nonce` must be random and never used again with this key.
+    fn seal_with_nonce(&self, nonce: [u8; NONCE_LEN], plaintext: &str, aad: &str) -> String {
         let sealed = self
             .cipher
             .encrypt(&Nonce::from(nonce), Payload { msg: plaintext.as_bytes(), aad: aad.as_bytes() })
@@ -223,7 +233,12 @@ impl Vault {
         let mut bytes = Vec::with_capacity(NONCE_LEN + sealed.len());
         bytes.extend_from_slice(&nonce);
         bytes.extend_from_slice(&sealed);
-        format!("v1:{}:{}", self.key_id, STANDARD.encode(bytes))
+        let mut text = String::with_capacity(4 + self.key_id.len() + bytes.len().div_ceil(3) * 4);
+        text.push_str("v1:");
+        text.push_str(&self.key_id);
+        text.push(':');
+        STANDARD.encode_string(bytes, &mut text);
+        text
     }
 
     /// Decrypts what [`Vault::seal`] made with the same `aad`. Fails, never returns
@@ -263,6 +278,32 @@ impl Vault {
         mac.update(&[0]);
         mac.update(value.as_bytes());
         mac.finalize().into_bytes().into()
+    }
+}
+
+/// Random nonces for sealing many values in a row, read from the operating system
+/// a block at a time: one system call per 341 nonces rather than one each, which
+/// showed in the profile of bulk loads. Every nonce is still fresh randomness from
+/// the operating system, and each is handed out once.
+pub(crate) struct Nonces {
+    block: [u8; NONCE_LEN * 341],
+    next: usize,
+}
+
+impl Nonces {
+    pub(crate) fn new() -> Self {
+        let block = [0u8; NONCE_LEN * 341];
+        Self { next: block.len(), block }
+    }
+
+    fn take(&mut self) -> [u8; NONCE_LEN] {
+        if self.next == self.block.len() {
+            random(&mut self.block).expect("random nonces");
+            self.next = 0;
+        }
+        let nonce = self.block[self.next..self.next + NONCE_LEN].try_into().expect("a nonce's length");
+        self.next += NONCE_LEN;
+        nonce
     }
 }
 
@@ -332,6 +373,11 @@ mod tests {
         assert!(!sealed.contains("370602"));
         assert_eq!(vault.open(&sealed, "residents.id_card:1").unwrap(), "370602195510010044");
         assert_ne!(sealed, vault.seal("370602195510010044", "residents.id_card:1"), "a fresh nonce each time");
+        let mut nonces = Nonces::new();
+        let from_block: Vec<String> = (0..700).map(|_| vault.seal_from(&mut nonces, "13805351234", "x")).collect();
+        assert!(from_block.iter().all(|s| vault.open(s, "x").unwrap() == "13805351234"));
+        let distinct: std::collections::HashSet<&String> = from_block.iter().collect();
+        assert_eq!(distinct.len(), 700, "a fresh nonce each time, across blocks too");
         assert!(matches!(vault.open(&sealed, "residents.id_card:2"), Err(VaultError::Inauthentic(_))));
         assert!(matches!(vault.open(&sealed, "residents.phone:1"), Err(VaultError::Inauthentic(_))));
 

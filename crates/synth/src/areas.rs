@@ -1,9 +1,9 @@
 //! The areas above the ledgers: city, district, street, community and its grids,
-//! created through the store and remembered so each is looked up only once.
+//! planned through the store (`areas::plan`, which checks codes and parents),
+//! written with the community's ledgers, and remembered so each is looked up once.
 
 use std::collections::HashMap;
 
-use sqlx::AnyConnection;
 use wangge_domain::AreaLevel;
 use wangge_store::areas::{self, Area, NewArea};
 use wangge_store::{Db, StoreError};
@@ -30,14 +30,15 @@ impl AreaCache {
         Ok(self.known.get(code))
     }
 
-    /// The area with `code`: the one known, or a new one created on `conn`.
-    pub(crate) async fn ensure(
+    /// The area with `code`: the one known, or a new one planned and pushed to `new`
+    /// for the caller to insert.
+    pub(crate) fn ensure(
         &mut self,
-        conn: &mut AnyConnection,
         level: AreaLevel,
         code: &str,
         name: &str,
         parent: Option<&Area>,
+        new: &mut Vec<Area>,
     ) -> anyhow::Result<Area> {
         if let Some(area) = self.known.get(code) {
             anyhow::ensure!(
@@ -48,19 +49,16 @@ impl AreaCache {
             );
             return Ok(area.clone());
         }
-        let area = create(conn, level, code, name, parent).await?;
+        let area = plan(level, code, name, parent)?;
         self.known.insert(code.to_owned(), area.clone());
+        new.push(area.clone());
         Ok(area)
     }
 }
 
-pub(crate) async fn create(
-    conn: &mut AnyConnection,
-    level: AreaLevel,
-    code: &str,
-    name: &str,
-    parent: Option<&Area>,
-) -> anyhow::Result<Area> {
+/// A new area under `parent`, checked but not yet written: communities are written
+/// with their ledgers, in one go.
+pub(crate) fn plan(level: AreaLevel, code: &str, name: &str, parent: Option<&Area>) -> anyhow::Result<Area> {
     let new = NewArea {
         parent_id: parent.map(|p| p.id.clone()),
         level,
@@ -68,23 +66,18 @@ pub(crate) async fn create(
         name: name.to_owned(),
         boundary: None,
     };
-    Ok(areas::create_on(conn, new).await?)
+    Ok(areas::plan(new, parent)?)
 }
 
 /// The grids of a community, coded `<community code>001`… and named 塔山第一网格….
-pub(crate) async fn create_grids(
-    conn: &mut AnyConnection,
-    community: &Area,
-    stem: &str,
-    count: usize,
-) -> anyhow::Result<Vec<Area>> {
-    let mut grids = Vec::with_capacity(count);
-    for n in 1..=count {
-        let code = format!("{}{n:03}", community.code);
-        let name = format!("{stem}第{}网格", chinese_numeral(n));
-        grids.push(create(conn, AreaLevel::Grid, &code, &name, Some(community)).await?);
-    }
-    Ok(grids)
+pub(crate) fn plan_grids(community: &Area, stem: &str, count: usize) -> anyhow::Result<Vec<Area>> {
+    (1..=count)
+        .map(|n| {
+            let code = format!("{}{n:03}", community.code);
+            let name = format!("{stem}第{}网格", chinese_numeral(n));
+            plan(AreaLevel::Grid, &code, &name, Some(community))
+        })
+        .collect()
 }
 
 /// 1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 99 → 九十九.

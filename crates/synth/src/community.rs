@@ -1,15 +1,19 @@
 //! One community's ledgers as bulk rows — buildings, households, residents,
 //! organisations — and the "1 + X + N" posts of its grids, built in memory first and
-//! then written through the store's [`BulkLoader`] on the caller's transaction.
+//! then written through the store: [`BulkLoader`] on the caller's transaction, or
+//! [`SqliteBulkTx`] on a file's loading connection.
 
 use fastrand::Rng;
 use sqlx::AnyConnection;
 use wangge_domain::{
     BuildingKind, Gender, Occupancy, PoliticalStatus, ResidenceType, ResidentStatus, format_date, new_id,
 };
-use wangge_store::Vault;
-use wangge_store::areas::{self, Area};
-use wangge_store::bulk::{BuildingRow, BulkLoader, HouseholdRow, OrganisationRow, ResidentRow};
+use wangge_store::areas::Area;
+use wangge_store::bulk::{
+    BuildingRow, BulkLoader, GridPostRow, HouseholdRow, OrganisationRow, ResidentRow, SealedResident, seal_residents,
+};
+use wangge_store::bulk_sqlite::SqliteBulkTx;
+use wangge_store::{StoreResult, Vault};
 
 use crate::households::{Family, Household};
 use crate::names::{SURNAMES, full_name};
@@ -82,14 +86,6 @@ pub(crate) struct Books<'a> {
     pub tag_ids: &'a TagIds,
 }
 
-/// A post of a grid's "1 + X + N" team and who holds it.
-pub(crate) struct Post {
-    pub grid: usize,
-    pub post: &'static str,
-    pub name: String,
-    pub phone: Option<String>,
-}
-
 /// Everything one community writes.
 pub(crate) struct Rows {
     pub grids: usize,
@@ -97,7 +93,23 @@ pub(crate) struct Rows {
     pub households: Vec<HouseholdRow>,
     pub residents: Vec<ResidentRow>,
     pub organisations: Vec<OrganisationRow>,
-    pub posts: Vec<Post>,
+    pub posts: Vec<GridPostRow>,
+}
+
+/// A community ready to write: the areas it adds (parents first: a new district or
+/// street, the community, its grids), its rows, and its residents' ID card numbers
+/// and phones already sealed — the costly part, done before the writer sees them.
+pub(crate) struct Ready {
+    pub areas: Vec<Area>,
+    pub rows: Rows,
+    pub sealed: Vec<SealedResident>,
+}
+
+impl Ready {
+    pub(crate) fn new(vault: &Vault, areas: Vec<Area>, rows: Rows) -> Self {
+        let sealed = seal_residents(vault, &rows.residents);
+        Self { areas, rows, sealed }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -153,25 +165,32 @@ pub(crate) fn build_rows(
 
     let sites = organisation_sites(&blocks, &grid_of, &buildings);
     let organisations = organisations(rng, place, &sites);
-    let posts = grid_posts(rng, &mut books.phones, &residents, &candidates);
+    let posts = grid_posts(rng, &mut books.phones, place.grids, &residents, &candidates);
     Ok(Rows { grids: shape.grids, buildings, households, residents, organisations, posts })
 }
 
-/// Writes one community's rows on `conn` (a transaction the caller commits).
-pub(crate) async fn write_rows(
-    conn: &mut AnyConnection,
-    vault: &Vault,
-    grids: &[Area],
-    rows: &Rows,
-) -> anyhow::Result<()> {
+/// Writes one community on `conn` (a transaction the caller commits).
+pub(crate) async fn write_rows(conn: &mut AnyConnection, vault: &Vault, ready: &Ready) -> anyhow::Result<()> {
+    let Ready { areas, rows, sealed } = ready;
     let mut loader = BulkLoader::new(conn, vault);
+    loader.areas(areas).await?;
     loader.buildings(&rows.buildings).await?;
     loader.households(&rows.households).await?;
-    loader.residents(&rows.residents).await?;
+    loader.sealed_residents(&rows.residents, sealed).await?;
     loader.organisations(&rows.organisations).await?;
-    for post in &rows.posts {
-        areas::add_grid_post(conn, &grids[post.grid].id, post.post, Some(&post.name), post.phone.as_deref()).await?;
-    }
+    loader.grid_posts(&rows.posts).await?;
+    Ok(())
+}
+
+/// [`write_rows`] through an SQLite file's loading connection.
+pub(crate) fn write_rows_sqlite(tx: &SqliteBulkTx<'_>, ready: &Ready) -> StoreResult<()> {
+    let Ready { areas, rows, sealed } = ready;
+    tx.areas(areas)?;
+    tx.buildings(&rows.buildings)?;
+    tx.households(&rows.households)?;
+    tx.residents(&rows.residents, sealed)?;
+    tx.organisations(&rows.organisations)?;
+    tx.grid_posts(&rows.posts)?;
     Ok(())
 }
 
@@ -440,11 +459,12 @@ fn note_candidate(candidates: &mut Candidates, index: usize, age: i32, political
 fn grid_posts(
     rng: &mut Rng,
     phones: &mut PhoneBook,
+    grids: &[Area],
     residents: &[ResidentRow],
     candidates: &[Candidates],
-) -> Vec<Post> {
+) -> Vec<GridPostRow> {
     let mut posts = Vec::new();
-    for (grid, c) in candidates.iter().enumerate() {
+    for (c, grid) in candidates.iter().zip(grids) {
         posts.push(staff_post(rng, phones, grid, "leader"));
         for _ in 0..rng.usize(1..=2) {
             posts.push(staff_post(rng, phones, grid, "member"));
@@ -459,7 +479,8 @@ fn grid_posts(
                 let r = &residents[i];
                 // No phone on the post: a resident's phone is protected in the
                 // registry, and copying it here would store it in plain text.
-                posts.push(Post { grid, post, name: r.name.clone(), phone: None });
+                let (grid_id, person_name) = (grid.id.clone(), Some(r.name.clone()));
+                posts.push(GridPostRow { grid_id, post, person_name, phone: None });
             }
         }
         posts.push(staff_post(rng, phones, grid, "property"));
@@ -467,12 +488,13 @@ fn grid_posts(
     posts
 }
 
-fn staff_post(rng: &mut Rng, phones: &mut PhoneBook, grid: usize, post: &'static str) -> Post {
+fn staff_post(rng: &mut Rng, phones: &mut PhoneBook, grid: &Area, post: &'static str) -> GridPostRow {
     let gender = if rng.bool() { Gender::Male } else { Gender::Female };
     let surname = SURNAMES.pick(rng);
     let birth_year = rng.i32(1972..=1998);
     let name = full_name(rng, surname, birth_year, gender);
-    Post { grid, post, name, phone: Some(phones.issue(rng).as_str().to_owned()) }
+    let phone = Some(phones.issue(rng).as_str().to_owned());
+    GridPostRow { grid_id: grid.id.clone(), post, person_name: Some(name), phone }
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@ use fastrand::Rng;
 use wangge_domain::AreaLevel;
 use wangge_store::{Db, tags};
 
-use crate::areas::{AreaCache, create, create_grids};
-use crate::community::{Books, Place, TASHAN, build_rows, write_rows};
+use crate::areas::{AreaCache, plan, plan_grids};
+use crate::community::{Books, Place, Ready, TASHAN, build_rows, write_rows};
 use crate::people::{IdBook, IdOwnership, PhoneBook, TagIds};
 
 pub const DEMO_COMMUNITY_CODE: &str = "370602004011";
@@ -47,12 +47,12 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
         "the demo community {DEMO_COMMUNITY_CODE} is already loaded"
     );
 
-    let mut tx = db.pool.begin().await?;
-    let city = cache.ensure(&mut tx, AreaLevel::City, CITY.0, CITY.1, None).await?;
-    let district = cache.ensure(&mut tx, AreaLevel::District, DISTRICT.0, DISTRICT.1, Some(&city)).await?;
-    let street = cache.ensure(&mut tx, AreaLevel::Street, STREET.0, STREET.1, Some(&district)).await?;
-    let community = create(&mut tx, AreaLevel::Community, DEMO_COMMUNITY_CODE, COMMUNITY_NAME, Some(&street)).await?;
-    let grids = create_grids(&mut tx, &community, "塔山", TASHAN.grids).await?;
+    let mut areas = Vec::new();
+    let city = cache.ensure(AreaLevel::City, CITY.0, CITY.1, None, &mut areas)?;
+    let district = cache.ensure(AreaLevel::District, DISTRICT.0, DISTRICT.1, Some(&city), &mut areas)?;
+    let street = cache.ensure(AreaLevel::Street, STREET.0, STREET.1, Some(&district), &mut areas)?;
+    let community = plan(AreaLevel::Community, DEMO_COMMUNITY_CODE, COMMUNITY_NAME, Some(&street))?;
+    let grids = plan_grids(&community, "塔山", TASHAN.grids)?;
 
     let address_prefix = format!("{}{}{COMMUNITY_NAME}", DISTRICT.1, STREET.1);
     let place =
@@ -61,16 +61,20 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
     // Serial 0 of the phone ranges; generated communities take 1, 2, …
     let mut books = Books { ids: &mut ids, phones: PhoneBook::for_community(0), tag_ids: &tag_ids };
     let rows = build_rows(&mut Rng::with_seed(SEED), &TASHAN, &place, &mut books)?;
-    write_rows(&mut tx, &db.vault, &grids, &rows).await?;
-    tx.commit().await?;
-
-    Ok(DemoSummary {
-        community_code: community.code,
-        community_name: community.name,
+    let summary = DemoSummary {
+        community_code: community.code.clone(),
+        community_name: community.name.clone(),
         grids: grids.len(),
         buildings: rows.buildings.len(),
         households: rows.households.len(),
         residents: rows.residents.len(),
         organisations: rows.organisations.len(),
-    })
+    };
+    areas.push(community);
+    areas.extend(grids);
+    let ready = Ready::new(&db.vault, areas, rows);
+    let mut tx = db.pool.begin().await?;
+    write_rows(&mut tx, &db.vault, &ready).await?;
+    tx.commit().await?;
+    Ok(summary)
 }

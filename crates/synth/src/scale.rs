@@ -1,17 +1,25 @@
 //! Many Tashan-shaped communities under one city, for benchmarks and load tests:
 //! Yantai's districts (and made-up ones past them), about 12 streets a district and
 //! 10 communities a street, as the 7 million people of a real city would need.
+//!
+//! Into an SQLite file the work is split over two threads: this one draws each
+//! community and seals its residents' ID card numbers and phones, while a writer
+//! thread inserts the previous one through the store's SQLite loading connection
+//! ([`SqliteBulkWriter`]). Elsewhere (PostgreSQL, in-memory SQLite) communities are
+//! written in turn through the pool's [`BulkLoader`](wangge_store::bulk::BulkLoader).
 
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, channel, sync_channel};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use fastrand::Rng;
-use sqlx::AnyConnection;
+use sqlx::{Any, Transaction};
 use wangge_domain::AreaLevel;
-use wangge_store::areas::Area;
-use wangge_store::{Db, Vault, bulk, tags};
+use wangge_store::bulk_sqlite::SqliteBulkWriter;
+use wangge_store::{Db, StoreResult, Vault, bulk, tags};
 
-use crate::areas::{AreaCache, create, create_grids};
-use crate::community::{Books, Place, Rows, Shape, build_rows, write_rows};
+use crate::areas::{AreaCache, plan, plan_grids};
+use crate::community::{Books, Place, Ready, Rows, Shape, build_rows, write_rows, write_rows_sqlite};
 use crate::demo::CITY;
 use crate::people::{IdBook, IdOwnership, PhoneBook, TagIds, max_communities};
 
@@ -29,7 +37,11 @@ pub struct GenerateSummary {
     pub buildings: usize,
     pub households: usize,
     pub residents: usize,
+    /// All of it, from the first query to the last index built.
     pub elapsed: Duration,
+    /// Of which rebuilding the residents' indexes at the end (zero when the registry
+    /// was not empty and they were kept up to date instead).
+    pub indexing: Duration,
 }
 
 const STREETS_PER_DISTRICT: usize = 12;
@@ -38,6 +50,9 @@ const COMMUNITIES_PER_DISTRICT: usize = STREETS_PER_DISTRICT * COMMUNITIES_PER_S
 /// Communities written per transaction: each commit waits for the disk (about 50 ms
 /// here), so 16 communities (about 50,000 residents) share one.
 const COMMUNITIES_PER_COMMIT: usize = 16;
+/// Communities drawn ahead of the SQLite writer: enough to keep it busy when one
+/// community takes longer to draw, few enough to bound memory (about 10 MB each).
+const COMMUNITIES_QUEUED: usize = 4;
 
 /// Generates `communities` Tashan-shaped communities under 烟台市, calling
 /// `progress(done, total)` after every commit. Each community is drawn from its own
@@ -66,9 +81,32 @@ pub async fn generate(
         bulk::drop_resident_indexes(db).await?;
     }
     let mut summary = GenerateSummary::default();
-    let outcome = generate_all(db, options, &tag_ids, &mut summary, &mut progress).await;
-    let rebuilt = if fresh { bulk::create_resident_indexes(db).await.map_err(anyhow::Error::from) } else { Ok(()) };
-    outcome.and(rebuilt)?;
+    let (outcome, mut writer) = match SqliteBulkWriter::open(db).await {
+        Ok(Some(writer)) => {
+            let mut sink = SqliteSink::start(writer);
+            let drawn = generate_all(db, options, &tag_ids, &mut sink, &mut summary, &mut progress).await;
+            let (writer, written) = sink.finish();
+            // The writer's error first: when it stops, drawing fails only because
+            // nobody takes the next community.
+            (written.and(drawn), writer)
+        }
+        Ok(None) => {
+            let mut sink = PoolSink { db, tx: None, in_tx: 0, committed: 0 };
+            (generate_all(db, options, &tag_ids, &mut sink, &mut summary, &mut progress).await, None)
+        }
+        Err(e) => (Err(e.into()), None),
+    };
+    let mut rebuilt = Ok(());
+    if fresh {
+        let indexing = Instant::now();
+        rebuilt = match writer.as_mut() {
+            Some(writer) => writer.create_resident_indexes(),
+            None => bulk::create_resident_indexes(db).await,
+        };
+        summary.indexing = indexing.elapsed();
+    }
+    let finished = writer.map_or(Ok(()), SqliteBulkWriter::finish);
+    outcome.and(rebuilt.and(finished).map_err(anyhow::Error::from))?;
     summary.elapsed = started.elapsed();
     Ok(summary)
 }
@@ -77,16 +115,25 @@ async fn generate_all(
     db: &Db,
     options: &GenerateOptions,
     tag_ids: &TagIds,
+    sink: &mut impl Sink,
     summary: &mut GenerateSummary,
     progress: &mut impl FnMut(usize, usize),
 ) -> anyhow::Result<()> {
     let total = options.communities;
     let mut cache = AreaCache::default();
     let mut ids = IdBook::new(IdOwnership::demo(0));
+    let mut reported = 0;
+    let mut report = |sink: &mut _| {
+        let committed = Sink::committed(sink);
+        if committed > reported {
+            reported = committed;
+            progress(committed, total);
+        }
+    };
     let mut done = 0;
     while done < total {
         let batch = done..(done + COMMUNITIES_PER_COMMIT).min(total);
-        // Areas made by earlier runs (or the demo) are looked up before the
+        // Areas made by earlier runs (or the demo) are looked up before the batch's
         // transaction opens, so a one-connection pool does not wait on itself.
         cache.learn(db, CITY.0).await?;
         for index in batch.clone() {
@@ -94,47 +141,43 @@ async fn generate_all(
             cache.learn(db, &at.district_code()).await?;
             cache.learn(db, &at.street_code()).await?;
         }
-        let mut tx = db.pool.begin().await?;
-        let city = cache.ensure(&mut tx, AreaLevel::City, CITY.0, CITY.1, None).await?;
-        let run = Run { city: &city, seed: options.seed, tag_ids, vault: &db.vault };
+        let run = Run { seed: options.seed, tag_ids, vault: &db.vault };
         for index in batch.clone() {
-            let rows = generate_one(&mut tx, &mut cache, &run, index, &mut ids).await?;
-            summary.add(&rows);
+            let ready = draw_one(&mut cache, &run, index, &mut ids)?;
+            summary.add(&ready.rows);
+            sink.write(ready, index + 1 == batch.end).await?;
+            report(&mut *sink);
         }
-        tx.commit().await?;
         done = batch.end;
-        progress(done, total);
     }
+    sink.flush();
+    report(sink);
     Ok(())
 }
 
-/// What every community of one batch shares.
+/// What every community shares.
 struct Run<'a> {
-    city: &'a Area,
     seed: u64,
     tag_ids: &'a TagIds,
     /// The database's key, which seals ID card numbers and phones.
     vault: &'a Vault,
 }
 
-async fn generate_one(
-    conn: &mut AnyConnection,
-    cache: &mut AreaCache,
-    run: &Run<'_>,
-    index: usize,
-    ids: &mut IdBook,
-) -> anyhow::Result<Rows> {
-    let Run { city, seed, tag_ids, vault } = *run;
+/// Draws community `index` and seals its residents' protected fields.
+fn draw_one(cache: &mut AreaCache, run: &Run<'_>, index: usize, ids: &mut IdBook) -> anyhow::Result<Ready> {
+    let Run { seed, tag_ids, vault } = *run;
     let at = Location::of(index);
+    let mut areas = Vec::new();
+    let city = cache.ensure(AreaLevel::City, CITY.0, CITY.1, None, &mut areas)?;
     let district =
-        cache.ensure(conn, AreaLevel::District, &at.district_code(), &at.district_name(), Some(city)).await?;
-    let street = cache.ensure(conn, AreaLevel::Street, &at.street_code(), &at.street_name(), Some(&district)).await?;
+        cache.ensure(AreaLevel::District, &at.district_code(), &at.district_name(), Some(&city), &mut areas)?;
+    let street = cache.ensure(AreaLevel::Street, &at.street_code(), &at.street_name(), Some(&district), &mut areas)?;
     let mut rng = Rng::with_seed(community_seed(seed, index));
     let shape = Shape::like_tashan(&mut rng);
     let stem = at.community_stem();
     let name = format!("{stem}社区");
-    let community = create(conn, AreaLevel::Community, &at.community_code(), &name, Some(&street)).await?;
-    let grids = create_grids(conn, &community, &stem, shape.grids).await?;
+    let community = plan(AreaLevel::Community, &at.community_code(), &name, Some(&street))?;
+    let grids = plan_grids(&community, &stem, shape.grids)?;
 
     let address_prefix = format!("{}{}{name}", district.name, street.name);
     let place = Place {
@@ -148,8 +191,9 @@ async fn generate_one(
     // Phone serial 0 is the demo's.
     let mut books = Books { ids, phones: PhoneBook::for_community(index as u64 + 1), tag_ids };
     let rows = build_rows(&mut rng, &shape, &place, &mut books)?;
-    write_rows(conn, vault, &grids, &rows).await?;
-    Ok(rows)
+    areas.push(community);
+    areas.extend(grids);
+    Ok(Ready::new(vault, areas, rows))
 }
 
 impl GenerateSummary {
@@ -160,6 +204,146 @@ impl GenerateSummary {
         self.households += rows.households.len();
         self.residents += rows.residents.len();
     }
+}
+
+// -- where drawn communities are written ------------------------------------------------------
+
+/// Takes the communities as they are drawn and writes them, committing after those
+/// marked so.
+trait Sink {
+    async fn write(&mut self, community: Ready, commit: bool) -> anyhow::Result<()>;
+    /// Waits until everything handed over is written (or the writing failed, which
+    /// the caller learns from the sink afterwards).
+    fn flush(&mut self);
+    /// How many communities are committed so far.
+    fn committed(&mut self) -> usize;
+}
+
+/// Writes through the pool, one transaction per batch.
+struct PoolSink<'a> {
+    db: &'a Db,
+    tx: Option<Transaction<'static, Any>>,
+    in_tx: usize,
+    committed: usize,
+}
+
+impl Sink for PoolSink<'_> {
+    async fn write(&mut self, community: Ready, commit: bool) -> anyhow::Result<()> {
+        let tx = match &mut self.tx {
+            Some(tx) => tx,
+            None => self.tx.insert(self.db.pool.begin().await?),
+        };
+        write_rows(tx, &self.db.vault, &community).await?;
+        self.in_tx += 1;
+        if commit && let Some(tx) = self.tx.take() {
+            tx.commit().await?;
+            self.committed += std::mem::take(&mut self.in_tx);
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) {}
+
+    fn committed(&mut self) -> usize {
+        self.committed
+    }
+}
+
+/// Hands communities to a writer thread that inserts them through an SQLite file's
+/// loading connection, so that drawing and sealing (this thread) and inserting (the
+/// writer) use both cores.
+///
+/// `write` blocks this thread while the queue is full. That is meant: `generate` is a
+/// batch job, and the writer thread needs no async runtime to make room.
+struct SqliteSink {
+    jobs: Option<SyncSender<(Ready, bool)>>,
+    /// Communities committed, as the writer reports after each commit.
+    acks: Receiver<usize>,
+    writer: Option<JoinHandle<(SqliteBulkWriter, StoreResult<()>)>>,
+    committed: usize,
+}
+
+impl SqliteSink {
+    fn start(mut writer: SqliteBulkWriter) -> Self {
+        let (jobs, inbox) = sync_channel(COMMUNITIES_QUEUED);
+        let (ack, acks) = channel();
+        let thread = std::thread::Builder::new()
+            .name("generate-writer".into())
+            .spawn(move || {
+                let written = write_all(&mut writer, inbox, ack);
+                (writer, written)
+            })
+            .expect("starting the writer thread");
+        Self { jobs: Some(jobs), acks, writer: Some(thread), committed: 0 }
+    }
+
+    /// Closes the queue and waits for the writer: it writes what is queued, rolls
+    /// back a batch left uncommitted, and gives back its connection (`None` if it
+    /// panicked) and how the writing went.
+    fn finish(mut self) -> (Option<SqliteBulkWriter>, anyhow::Result<()>) {
+        self.jobs = None;
+        match self.writer.take().map(JoinHandle::join) {
+            Some(Ok((writer, written))) => (Some(writer), written.map_err(anyhow::Error::from)),
+            Some(Err(_)) => (None, Err(anyhow::anyhow!("the writer thread of generate panicked"))),
+            None => (None, Ok(())),
+        }
+    }
+}
+
+impl Sink for SqliteSink {
+    async fn write(&mut self, community: Ready, commit: bool) -> anyhow::Result<()> {
+        let jobs = self.jobs.as_ref().expect("the queue is open until flushed");
+        // Fails only when the writer has stopped on an error, which `finish` reports.
+        jobs.send((community, commit)).map_err(|_| anyhow::anyhow!("the writer of generate stopped"))
+    }
+
+    fn flush(&mut self) {
+        // Closing the queue ends the writer's loop; its reports end when it does.
+        self.jobs = None;
+        while let Ok(n) = self.acks.recv() {
+            self.committed = n;
+        }
+    }
+
+    fn committed(&mut self) -> usize {
+        loop {
+            match self.acks.try_recv() {
+                Ok(n) => self.committed = n,
+                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return self.committed,
+            }
+        }
+    }
+}
+
+/// The writer thread: inserts the communities it is given, each batch in one
+/// transaction, and reports the communities committed after every commit.
+fn write_all(
+    writer: &mut SqliteBulkWriter,
+    inbox: Receiver<(Ready, bool)>,
+    ack: std::sync::mpsc::Sender<usize>,
+) -> StoreResult<()> {
+    let mut written = 0;
+    // Each turn of the outer loop is one transaction; the queue closing before a
+    // community marked for commit (drawing failed) drops it, which rolls it back.
+    while let Ok(mut job) = inbox.recv() {
+        let tx = writer.begin()?;
+        loop {
+            let (community, commit) = job;
+            write_rows_sqlite(&tx, &community)?;
+            written += 1;
+            if commit {
+                break;
+            }
+            match inbox.recv() {
+                Ok(next) => job = next,
+                Err(_) => return Ok(()),
+            }
+        }
+        tx.commit()?;
+        // The drawing side may have stopped listening; the count is only for progress.
+        let _ = ack.send(written);
+    }
+    Ok(())
 }
 
 /// A seed per community from the run's seed and the community's index (SplitMix64's

@@ -171,6 +171,13 @@ async fn generate_makes_communities_with_unique_numbers_and_restores_indexes() -
             .await?;
     assert_eq!(indexes, 6);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'residents_id_card'").await?, 1);
+    // The SQLite file was written through the store's own loading connection: it
+    // must leave a sound file whose every reference points at a row.
+    let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&db.pool).await?;
+    assert_eq!(integrity, "ok");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM pragma_foreign_key_check").await?, 0);
+    let posts = count(&db, "SELECT COUNT(*) FROM grid_posts WHERE post = 'leader'").await?;
+    assert_eq!(posts, summary.grids as i64, "one leader per grid");
     Ok(())
 }
 
@@ -184,6 +191,25 @@ async fn generated_communities_live_beside_the_demo() -> anyhow::Result<()> {
     assert_eq!(summary.communities, 32);
     let streets = count(&db, "SELECT COUNT(*) FROM areas WHERE level = 'street' AND name = '岐山街道'").await?;
     assert_eq!(streets, 1, "the demo's street is reused");
+    check_identities(&people(&db).await?);
+    Ok(())
+}
+
+/// On PostgreSQL (when a test server is configured, see `wangge_store::testing`)
+/// communities go through the pool's bulk loader instead of SQLite's own connection.
+#[tokio::test]
+async fn generate_writes_through_the_pool_on_postgres() -> anyhow::Result<()> {
+    let Some(test) = wangge_store::testing::postgres().await else {
+        return Ok(());
+    };
+    let db = test.db;
+    assert!(wangge_store::bulk_sqlite::SqliteBulkWriter::open(&db).await?.is_none());
+    let mut calls = Vec::new();
+    let summary =
+        generate(&db, &GenerateOptions { communities: 2, seed: 7 }, |done, total| calls.push((done, total))).await?;
+    assert_eq!(calls.last(), Some(&(2, 2)));
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM residents").await?, summary.residents as i64);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM grid_posts WHERE post = 'leader'").await?, summary.grids as i64);
     check_identities(&people(&db).await?);
     Ok(())
 }
