@@ -303,3 +303,55 @@ fn the_community_ledger_downloads_for_the_office_only_and_is_audited() {
         assert_eq!(log["total"], 1, "{log}");
     }
 }
+
+#[test]
+fn lists_sort_by_column_and_filter_by_care_tag() {
+    for s in common::servers() {
+        s.runtime.block_on(wangge_store::tags::ensure_standard(&s.db.db)).unwrap();
+        let (grid, _) = two_streets(&s);
+        let (household, _) = family(&s, &grid, "乙", &id_card(61));
+        let staff = s.token(Role::GridMember, grid["code"].as_str().unwrap());
+        for (name, year, seq, tags) in [("甲", 1990, 62, json!([])), ("丙", 1940, 63, json!(["elderly_alone"]))] {
+            let birth = time::Date::from_calendar_date(year, time::Month::July, 1).unwrap();
+            let body = json!({"household_id": household["id"], "name": name,
+                "id_card": IdCardNumber::compose(370602, birth, seq).as_str(), "tags": tags});
+            assert_eq!(s.call(&staff, "POST", "/api/v1/residents", Some(&body)).0, 201);
+        }
+        let names = |query: &str| -> Vec<String> {
+            let (status, page) = s.call(&staff, "GET", &format!("/api/v1/residents?{query}"), None);
+            assert_eq!(status, 200, "{page}");
+            page["items"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_owned()).collect()
+        };
+        assert_eq!(names("sort=birth_date"), ["丙", "乙", "甲"], "oldest first (乙 was born in 1952)");
+        assert_eq!(names("sort=-birth_date"), ["甲", "乙", "丙"]);
+        assert_eq!(names("tag=elderly_alone"), ["丙"]);
+        assert_eq!(s.call(&staff, "GET", "/api/v1/residents?sort=age", None).0, 400, "an unknown order is refused");
+
+        let (status, html) = page(&s, &staff, "/registry/residents?sort=-birth_date");
+        assert_eq!(status, 200);
+        assert!(html.contains("aria-sort=\"descending\""), "the sorted column says so");
+        let first = html.find("甲").unwrap();
+        assert!(first < html.find("丙").unwrap(), "youngest first on the page too");
+        let (_, html) = page(&s, &staff, "/registry/residents?tag=elderly_alone");
+        assert!(html.contains("丙") && !html.contains(">甲<"), "the tag filter keeps only the tagged");
+    }
+}
+
+#[test]
+fn people_with_several_areas_choose_one_and_switch() {
+    for s in common::servers() {
+        let (grid, other_grid) = two_streets(&s);
+        let scopes = [grid["code"].as_str().unwrap(), other_grid["code"].as_str().unwrap()];
+        s.create_account("twogrids", Role::GridLeader, &scopes, "two-grids-pass");
+        let leader = s.login("twogrids", "two-grids-pass").2;
+        let (status, html) = page(&s, &leader, "/registry");
+        assert_eq!(status, 200, "{html}");
+        for g in [&grid, &other_grid] {
+            let link = format!("/registry/areas/{}", g["id"].as_str().unwrap());
+            assert!(html.contains(&link), "the chooser offers {link}");
+            assert_eq!(page(&s, &leader, &link).0, 200);
+        }
+        let (_, html) = page(&s, &leader, &format!("/registry/areas/{}", grid["id"].as_str().unwrap()));
+        assert!(html.contains("id=\"scope-switcher\""), "the switcher is on every page");
+    }
+}

@@ -129,6 +129,54 @@ pub struct ResidentFilter {
     /// A name (or part of one), the last digits of a phone or ID card number, or a
     /// whole ID card number.
     pub q: Option<String>,
+    pub sort: ResidentSort,
+}
+
+/// The orders a list of residents can be read in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ResidentSort {
+    /// By grid, then name: the order of the (path, name) index, so the first page of
+    /// a large community comes without sorting it whole.
+    #[default]
+    Place,
+    Name,
+    /// Oldest first (the elderly a grid member visits).
+    BirthDate,
+    /// Youngest first.
+    BirthDateDesc,
+    /// The most recently registered first.
+    Registered,
+}
+
+impl ResidentSort {
+    pub const ALL: [ResidentSort; 5] =
+        [Self::Place, Self::Name, Self::BirthDate, Self::BirthDateDesc, Self::Registered];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Place => "place",
+            Self::Name => "name",
+            Self::BirthDate => "birth_date",
+            Self::BirthDateDesc => "-birth_date",
+            Self::Registered => "-registered",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    /// The ORDER BY list: constant text, never anything a caller sent. The id last
+    /// keeps pages stable when the other keys tie.
+    fn order_by(self) -> &'static str {
+        match self {
+            Self::Place => "r.path, r.name, r.id",
+            Self::Name => "r.name, r.id",
+            Self::BirthDate => "r.birth_date, r.id",
+            Self::BirthDateDesc => "r.birth_date DESC, r.id",
+            Self::Registered => "r.registered_on DESC, r.id DESC",
+        }
+    }
 }
 
 const SELECT: &str = "SELECT r.id, r.household_id, b.number AS building_number, h.unit, h.room, r.path, r.name,
@@ -824,7 +872,8 @@ pub async fn list(db: &Db, filter: &ResidentFilter, page: PageRequest) -> StoreR
     let Some(digits) = suffix else {
         let total = c.scalar(format!("SELECT COUNT(*) FROM residents r {where_clause}")).fetch_one(&db.pool).await?;
         let sql = format!(
-            "{SELECT} {where_clause} ORDER BY r.path, r.name, r.id LIMIT {} OFFSET {}",
+            "{SELECT} {where_clause} ORDER BY {} LIMIT {} OFFSET {}",
+            filter.sort.order_by(),
             page.limit(),
             page.offset()
         );
@@ -835,7 +884,7 @@ pub async fn list(db: &Db, filter: &ResidentFilter, page: PageRequest) -> StoreR
     };
     // Every candidate sharing the last four, narrowed by the longer suffix in memory,
     // then paged here: the total counts only those that really match.
-    let sql = format!("{SELECT} {where_clause} ORDER BY r.path, r.name, r.id");
+    let sql = format!("{SELECT} {where_clause} ORDER BY {}", filter.sort.order_by());
     let mut matching = Vec::new();
     for row in c.query(sql).fetch_all(&db.pool).await? {
         let decoded = from_row(&row, &db.vault)?;

@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 use utoipa::ToSchema;
 use wangge_domain::ResidentStatus;
 use wangge_store::residents::{
-    self, Move, NewResident, Resident, ResidentEvent, ResidentFilter, ResidentUpdate, RevealField,
+    self, Move, NewResident, Resident, ResidentEvent, ResidentFilter, ResidentSort, ResidentUpdate, RevealField,
 };
 use wangge_store::{Page, PageRequest};
 
@@ -29,6 +29,9 @@ pub struct ResidentQuery {
     pub tag: Option<String>,
     /// A name or part of it, the last 4+ digits of a phone or ID card number, or a whole ID card number.
     pub q: Option<String>,
+    /// `place` (default: by grid, then name), `name`, `birth_date` (oldest first),
+    /// `-birth_date` (youngest first) or `-registered` (newest first).
+    pub sort: Option<String>,
     /// Page number, from 1.
     pub page: Option<u32>,
     /// Items per page, 1 to 500 (default 50).
@@ -94,6 +97,14 @@ pub async fn list_residents(
         status: status_filter(q.status.as_deref())?,
         tag: q.tag,
         q: q.q,
+        sort: match q.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => ResidentSort::default(),
+            Some(key) => ResidentSort::parse(key).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "unknown sort {key}: use place, name, birth_date, -birth_date or -registered"
+                ))
+            })?,
+        },
     };
     let mut page = residents::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?;
     if page.items.iter().any(|r| !p.sees_names(&r.path)) {

@@ -149,6 +149,7 @@ const TEMPLATE_SOURCES: &[(&str, &str)] = &[
     ("registry.html", include_str!("../../templates/registry.html")),
     ("resident.html", include_str!("../../templates/resident.html")),
     ("residents.html", include_str!("../../templates/residents.html")),
+    ("scopes.html", include_str!("../../templates/scopes.html")),
     ("search.html", include_str!("../../templates/search.html")),
     ("signups.html", include_str!("../../templates/signups.html")),
     ("tokens.html", include_str!("../../templates/tokens.html")),

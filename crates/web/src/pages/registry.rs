@@ -9,7 +9,7 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::ResidentStatus;
-use wangge_store::residents::{self, Move, Resident, ResidentFilter};
+use wangge_store::residents::{self, Move, Resident, ResidentFilter, ResidentSort};
 use wangge_store::{PageRequest, StoreError, areas, stats};
 
 use super::{Lang, error_page, frame, label, render, tr, urlencode};
@@ -41,6 +41,11 @@ fn page_error(lang: Lang, err: ApiError) -> Response {
 
 pub async fn home(State(s): State<AppState>, lang: Lang, p: Principal) -> Response {
     let result: Result<Response, ApiError> = async {
+        if p.scopes.len() > 1 {
+            // Several areas: choose one (the header's switcher does the same later).
+            let ctx = context! { areas => Value::from(Serde(&p.scopes)), ..frame(&p, lang, "/registry") };
+            return Ok(render(lang, StatusCode::OK, "scopes.html", ctx));
+        }
         let path = p.list_path(&s.db, None).await?.unwrap_or_else(|| "/".into());
         let area = areas::get_by_path(&s.db, &path).await?;
         if area.level == wangge_domain::AreaLevel::Grid {
@@ -67,6 +72,17 @@ pub struct SearchQuery {
     q: Option<String>,
     area: Option<String>,
     page: Option<u32>,
+    /// A key of `ResidentSort` (`name`, `birth_date`, `-birth_date`…).
+    sort: Option<String>,
+    /// A care tag's code: only people with it (独居老人, 留守儿童…).
+    tag: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SortLink {
+    href: String,
+    /// `ascending`/`descending` on the column the list is sorted by.
+    aria_sort: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -94,10 +110,14 @@ pub async fn residents_page(
             return Ok(render(lang, StatusCode::OK, "residents.html", ctx));
         }
         let request = PageRequest::new(q.page, Some(20));
+        let sort = q.sort.as_deref().and_then(ResidentSort::parse).unwrap_or_default();
+        let tag = q.tag.clone().filter(|t| !t.is_empty());
         let filter = ResidentFilter {
             under_path,
             status: Some(ResidentStatus::Active),
             q: q.q.clone().filter(|v| !v.trim().is_empty()),
+            tag: tag.clone(),
+            sort,
             ..Default::default()
         };
         let page = residents::list(&s.db, &filter, request).await?;
@@ -113,19 +133,42 @@ pub async fn residents_page(
                 phone: r.phone.clone(),
             })
             .collect();
-        let link = |n: u32| {
-            let mut url = format!("/registry/residents?page={n}");
-            for (k, v) in [("q", &q.q), ("area", &q.area)] {
+        let link_to = |n: u32, sort: ResidentSort| {
+            let mut url = format!("/registry/residents?page={n}&sort={}", urlencode(sort.key()));
+            for (k, v) in [("q", &q.q), ("area", &q.area), ("tag", &tag)] {
                 if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
                     url.push_str(&format!("&{k}={}", urlencode(v)));
                 }
             }
             url
         };
+        let link = |n: u32| link_to(n, sort);
+        // A column's header sorts by it; on the sorted column it turns the order round.
+        let sort_link = |asc: ResidentSort, desc: Option<ResidentSort>| {
+            let (next, aria) = match (sort, desc) {
+                (s, Some(d)) if s == asc => (d, Some("ascending")),
+                (s, Some(d)) if s == d => (asc, Some("descending")),
+                (s, None) if s == asc => (asc, Some("ascending")),
+                _ => (asc, None),
+            };
+            SortLink { href: link_to(1, next), aria_sort: aria }
+        };
+        let sorts = context! {
+            place => Value::from(Serde(&sort_link(ResidentSort::Place, None))),
+            name => Value::from(Serde(&sort_link(ResidentSort::Name, None))),
+            birth => Value::from(Serde(&sort_link(ResidentSort::BirthDate, Some(ResidentSort::BirthDateDesc)))),
+        };
+        let tag_choices: Vec<(String, String)> = wangge_store::tags::list(&s.db)
+            .await?
+            .into_iter()
+            .map(|t| (t.code, if lang.code == "en" { t.name_en } else { t.name_zh }))
+            .collect();
         let last = ((page.total.max(1) - 1) / i64::from(request.per_page) + 1) as u32;
         let found = tr("residents.found", lang.code).replace("%{count}", &page.total.to_string());
         let ctx = context! {
-            q => q.q.clone().unwrap_or_default(),
+            q => q.q.clone().unwrap_or_default(), sorts => sorts, sort => sort.key(),
+            tag => tag.clone().unwrap_or_default(), tag_choices => Value::from(Serde(&tag_choices)),
+            search_area => q.area.clone(),
             page => context! { items => Value::from(Serde(&items)) }, found => found,
             prev_url => (request.page > 1).then(|| link(request.page - 1)),
             next_url => (request.page < last).then(|| link(request.page + 1)),
