@@ -225,6 +225,9 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         ("POST", "/registry/access") => Some(json!({"area": list_area.code, "reason": "核实信访件当事人", "hours": 1})),
         ("POST", "/admin/accounts") => Some(json!({"username": format!("p{}", spare.counter()), "display_name": "x",
             "role": "grid_member", "scopes": c.grid.code, "password": "long-enough-pw"})),
+        ("POST", "/registry/buildings/{id}/households") => {
+            Some(json!({"unit": "2", "room": format!("{}", spare.counter()), "occupancy": "vacant"}))
+        }
         ("POST", "/admin/accounts/{id}/reset-password") => Some(json!({"password": "another-long-pw"})),
         ("POST", "/admin/tokens") => Some(json!({"name": "t", "role": "grid_member", "scope": c.grid.code})),
         ("POST", "/portal/signup") => {

@@ -295,7 +295,10 @@ async fn add_and_correct_a_person(s: &Session) -> anyhow::Result<()> {
     let (_, building) = a_grid_and_building(s).await?;
     s.login(Lang::Zh).await?;
     s.goto(&format!("/registry/buildings/{building}")).await?;
-    s.click_and_load("section.household a.add-person").await.context("add a person to the first household")?;
+    s.fill("form#new-household input#nh-unit", "9").await?;
+    s.fill("form#new-household input#nh-room", "9909").await?;
+    s.click_and_load("form#new-household button#new-household-submit").await.context("add a household")?;
+    s.find("form#new-resident").await.context("then its first person")?;
     s.fill("form#new-resident input#p-name", "林小满").await?;
     let birth = time::Date::from_calendar_date(2019, time::Month::March, 8)?;
     let id_card = wangge_domain::IdCardNumber::compose(370602, birth, 777);
@@ -314,6 +317,7 @@ async fn add_and_correct_a_person(s: &Session) -> anyhow::Result<()> {
     let person = &found.items[0];
     ensure!(person.tags == ["left_behind_child"], "the tag was kept: {:?}", person.tags);
     ensure!(person.birth_date == "2019-03-08", "the birth date comes from the ID number");
+    ensure!(person.room.as_deref() == Some("9909"), "in the new household: {:?}", person.room);
 
     // Correct the phone, the political status and the tags in one go.
     s.fill("form#edit input#p-phone", "13905356677").await?;

@@ -49,6 +49,7 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("GET", "/registry", Role(ViewFigures)),
         ("GET", "/registry/areas/{id}", Role(ViewFigures)),
         ("POST", "/registry/access", Role(RequestAccess)),
+        ("POST", "/registry/buildings/{id}/households", Role(EditRegistry)),
         ("GET", "/registry/households/{id}/new-resident", Role(EditRegistry)),
         ("POST", "/registry/households/{id}/new-resident", Role(EditRegistry)),
         ("GET", "/registry/buildings/{id}", Role(ViewRegistry)),

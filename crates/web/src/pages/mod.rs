@@ -51,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .route("/registry/residents/{id}/move-house", post(move_house_resident))
         .route("/registry/residents/{id}/move-in", post(move_in_resident))
         .route("/registry/access", post(registry::take_access))
+        .route("/registry/buildings/{id}/households", post(people::create_household))
         .route("/registry/households/{id}/new-resident", get(people::new_resident_form).post(people::create_resident))
         .route("/registry/signups", get(signups::signups_page))
         .route("/registry/signups/{id}/confirm", post(signups::confirm_signup))

@@ -169,3 +169,43 @@ pub async fn create_resident(
         Err(e) => Err(e.into()),
     }
 }
+
+#[derive(serde::Deserialize)]
+pub struct HouseholdForm {
+    #[serde(default)]
+    unit: String,
+    room: String,
+    occupancy: String,
+}
+
+/// Adds a household (a unit and room) to a building, then opens the form for its
+/// first person.
+pub async fn create_household(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    Path(building_id): Path<String>,
+    Form(form): Form<HouseholdForm>,
+) -> Result<Response, ApiError> {
+    let building = wangge_store::buildings::get(&s.db, &building_id).await?;
+    if !p.can_change(&building.path) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such building in your area"));
+    }
+    let occupancy = wangge_domain::Occupancy::parse(&form.occupancy)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()))?;
+    let new =
+        households::NewHousehold { building_id: building.id.clone(), unit: form.unit, room: form.room, occupancy };
+    match households::create(&s.db, new).await {
+        Ok(created) => {
+            let target = Target("household", &created.id, &created.path);
+            audit::change(&s.db, (&p, &address), "household.create", target, None, &created).await?;
+            Ok(Redirect::to(&format!("/registry/households/{}/new-resident", created.id)).into_response())
+        }
+        Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
+            let message = format!("{} {message}", tr("error.invalid", lang.code));
+            Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -8,7 +8,7 @@ use axum::response::Response;
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
-use wangge_domain::{Action, AreaLevel, ResidentStatus};
+use wangge_domain::{Action, AreaLevel, ResidentStatus, Vocabulary};
 use wangge_store::buildings::{self, BuildingFilter};
 use wangge_store::households::{self, HouseholdFilter};
 use wangge_store::residents::{self, ResidentFilter};
@@ -131,6 +131,7 @@ pub async fn building_page(
         kind_label => label(building.kind, lang), grid => Value::from(Serde(&grid)),
         building => Value::from(Serde(&building)), households => Value::from(Serde(&cards)),
         can_add => p.role.may(Action::EditRegistry) && p.can_change(&building.path),
+        occupancies => wangge_domain::Occupancy::all().iter().map(|&o| (o.code(), label(o, lang))).collect::<Vec<_>>(),
         ..frame(&p, lang, "/registry"),
     };
     Ok(render(lang, StatusCode::OK, "building.html", ctx))
