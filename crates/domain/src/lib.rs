@@ -9,6 +9,7 @@
 
 mod access;
 mod codes;
+pub mod demands;
 mod idcard;
 mod ids;
 mod phone;
@@ -16,6 +17,10 @@ pub mod text;
 mod vocab;
 
 pub use access::{Action, matrix_markdown};
+pub use demands::{
+    BusinessCalendar, Channel, DemandKind, DemandStatus, HandlerKind, ItemState, Level, Next, Step, TransitionError,
+    transition,
+};
 pub use codes::{AreaCode, AreaCodeError, AreaLevel};
 pub use idcard::{IdCardError, IdCardNumber};
 pub use ids::{AreaId, BuildingId, EventId, HouseholdId, IdParseError, OrganisationId, ResidentId, TagId, new_id};
