@@ -125,7 +125,10 @@ impl Role {
             // Instructions come from every level; items escalated to a street or a
             // district are worked there (their reporters stay hidden, see the API).
             CityOfficial => {
-                matches!(action, ViewAreas | ViewFigures | ViewPseudonymised | RequestAccess | SubmitDemand | ViewDemands)
+                matches!(
+                    action,
+                    ViewAreas | ViewFigures | ViewPseudonymised | RequestAccess | SubmitDemand | ViewDemands
+                )
             }
             DistrictOfficial | StreetOfficial => matches!(
                 action,
@@ -145,7 +148,13 @@ impl Role {
             }
             CommunityStaff => !matches!(
                 action,
-                ManageAreas | ManageTags | ManageAccounts | ViewAudit | RequestAccess | ManageCategories | ManageWebhooks
+                ManageAreas
+                    | ManageTags
+                    | ManageAccounts
+                    | ViewAudit
+                    | RequestAccess
+                    | ManageCategories
+                    | ManageWebhooks
             ),
             // Grid leaders dispatch within their grid ("small matters stay in the grid").
             GridLeader => matches!(

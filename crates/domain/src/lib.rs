@@ -17,11 +17,11 @@ pub mod text;
 mod vocab;
 
 pub use access::{Action, matrix_markdown};
+pub use codes::{AreaCode, AreaCodeError, AreaLevel};
 pub use demands::{
     BusinessCalendar, Channel, DemandKind, DemandStatus, HandlerKind, ItemState, Level, Next, Step, TransitionError,
     transition,
 };
-pub use codes::{AreaCode, AreaCodeError, AreaLevel};
 pub use idcard::{IdCardError, IdCardNumber};
 pub use ids::{AreaId, BuildingId, EventId, HouseholdId, IdParseError, OrganisationId, ResidentId, TagId, new_id};
 pub use phone::{Phone, PhoneError};

@@ -12,8 +12,10 @@ mod api;
 mod audit;
 pub mod auth;
 mod error;
+mod open311;
 mod openapi;
 pub mod pages;
+pub mod webhooks;
 
 use axum::Router;
 use axum::routing::get;
@@ -39,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi::serve))
         .nest("/api/v1", api::routes())
         .merge(pages::routes())
+        .merge(open311::routes())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

@@ -52,7 +52,13 @@ fn every_legal_and_illegal_step_of_an_ordinary_item() {
                 None if step == Step::Answer && matches!(from, Submitted | Accepted) => {
                     assert_eq!(got, Err(TransitionError::NotConsultation));
                 }
-                None => assert_eq!(got, Err(TransitionError::IllegalFrom(step, from)), "{} from {}", step.code(), from.code()),
+                None => assert_eq!(
+                    got,
+                    Err(TransitionError::IllegalFrom(step, from)),
+                    "{} from {}",
+                    step.code(),
+                    from.code()
+                ),
             }
         }
     }
@@ -136,7 +142,13 @@ fn every_roles_rights_on_every_step() {
             if allowed.contains(&role) {
                 assert!(got.is_ok(), "{} should {}: {got:?}", role.code(), step.code());
             } else {
-                assert_eq!(got, Err(TransitionError::Forbidden(role, step)), "{} must not {}", role.code(), step.code());
+                assert_eq!(
+                    got,
+                    Err(TransitionError::Forbidden(role, step)),
+                    "{} must not {}",
+                    role.code(),
+                    step.code()
+                );
             }
         }
     }

@@ -60,9 +60,13 @@ pub async fn category(db: &Db, code: &str) -> StoreResult<Category> {
 }
 
 fn check_category(c: &Category) -> StoreResult<()> {
-    let code_ok = !c.code.is_empty() && c.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    let code_ok =
+        !c.code.is_empty() && c.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if !code_ok {
-        return Err(StoreError::Invalid(format!("category code '{}' must be lower-case letters, digits and '_'", c.code)));
+        return Err(StoreError::Invalid(format!(
+            "category code '{}' must be lower-case letters, digits and '_'",
+            c.code
+        )));
     }
     if c.name_zh.trim().is_empty() {
         return Err(StoreError::Invalid("a category needs a Chinese name".into()));

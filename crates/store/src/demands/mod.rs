@@ -235,8 +235,10 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Demand> {
 
 /// The full call-back phone of an item's reporter, for the caller to authorise and audit.
 pub async fn reveal_phone(db: &Db, id: &str) -> StoreResult<Option<String>> {
-    let row = sqlx::query("SELECT reporter_phone_enc FROM demands WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
-    let sealed: Option<String> = row.ok_or_else(|| StoreError::not_found("demand", id))?.try_get("reporter_phone_enc")?;
+    let row =
+        sqlx::query("SELECT reporter_phone_enc FROM demands WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
+    let sealed: Option<String> =
+        row.ok_or_else(|| StoreError::not_found("demand", id))?.try_get("reporter_phone_enc")?;
     Ok(sealed.map(|s| db.vault.open(&s, &aad(id))).transpose()?)
 }
 
@@ -307,7 +309,8 @@ pub async fn create(db: &Db, new: NewDemand, by: &Actor, reporter_account_id: Op
     let phone = optional(new.reporter_phone.as_deref())
         .map(|p| Phone::parse(&p).map_err(|e| StoreError::Invalid(format!("reporter phone {e}"))))
         .transpose()?;
-    let kind = new.kind.unwrap_or(if category.code == "policy" { DemandKind::Consultation } else { DemandKind::Report });
+    let kind =
+        new.kind.unwrap_or(if category.code == "policy" { DemandKind::Consultation } else { DemandKind::Report });
     let now = now_millis();
     let cal = calendar(db).await?;
     let accept_due = cal.deadline_millis(now, category.accept_days as u32);
@@ -483,7 +486,13 @@ pub async fn take_step(db: &Db, id: &str, step: Step, by: &Actor, input: StepInp
     {
         let target = get(db, into).await?;
         let note = format!("合并了重复的反映 {id}");
-        let e = NewEvent { step: "merged_in", from: Some(target.status), to: target.status, level: target.level, note: &note };
+        let e = NewEvent {
+            step: "merged_in",
+            from: Some(target.status),
+            to: target.status,
+            level: target.level,
+            note: &note,
+        };
         record_event(&mut tx, into, by, e, now).await?;
     }
     tx.commit().await?;
@@ -570,7 +579,10 @@ async fn check_merge_target(db: &Db, current: &Demand, into: &str) -> StoreResul
     }
     let target = get(db, into).await?;
     if !target.status.is_open() {
-        return Err(StoreError::Conflict(format!("item {into} is {}; merge into an open item", target.status.label_en())));
+        return Err(StoreError::Conflict(format!(
+            "item {into} is {}; merge into an open item",
+            target.status.label_en()
+        )));
     }
     if target.merged_into.is_some() || target.status == DemandStatus::Merged {
         return Err(StoreError::Conflict(format!("item {into} is itself merged")));
@@ -621,8 +633,11 @@ fn conditions(f: &DemandFilter, now: i64) -> Conditions {
     if f.overdue {
         // Past the deadline that matters in each state: accepting while submitted,
         // resolving while being worked on.
-        let open: Vec<String> =
-            DemandStatus::open().into_iter().filter(|s| *s != DemandStatus::Submitted).map(|s| c.text(s.code())).collect();
+        let open: Vec<String> = DemandStatus::open()
+            .into_iter()
+            .filter(|s| *s != DemandStatus::Submitted)
+            .map(|s| c.text(s.code()))
+            .collect();
         let (submitted, now_a, now_b) = (c.text(DemandStatus::Submitted.code()), c.int(now), c.int(now));
         c.push(format!(
             "((status = {submitted} AND accept_due < {now_a}) OR (status IN ({}) AND resolve_due < {now_b}))",

@@ -146,19 +146,21 @@ async fn illegal_steps_stale_updates_and_missing_reasons_are_refused() {
         let member = Actor { id: None, name: "网格员".into(), role: Role::GridMember };
         let err = take_step(db, id, Step::Reject, &member, note("不归我们管")).await.unwrap_err();
         assert!(matches!(err, StoreError::Forbidden(_)), "a grid member does not reject: {err}");
-        let err = step(db, id, Step::Merge, StepInput { into: Some(id.into()), ..Default::default() }).await.unwrap_err();
+        let err =
+            step(db, id, Step::Merge, StepInput { into: Some(id.into()), ..Default::default() }).await.unwrap_err();
         assert!(matches!(err, StoreError::Invalid(_)), "not into itself: {err}");
 
         // Two handlers read the item, one accepts: the other's step must not land.
         let before = get(db, id).await.unwrap();
         step(db, id, Step::Accept, StepInput::default()).await.unwrap();
-        let stale = sqlx::query("UPDATE demands SET status = 'rejected' WHERE id = $1 AND status = $2 AND updated_at = $3")
-            .bind(id)
-            .bind(before.status.code())
-            .bind(before.updated_at)
-            .execute(&db.pool)
-            .await
-            .unwrap();
+        let stale =
+            sqlx::query("UPDATE demands SET status = 'rejected' WHERE id = $1 AND status = $2 AND updated_at = $3")
+                .bind(id)
+                .bind(before.status.code())
+                .bind(before.updated_at)
+                .execute(&db.pool)
+                .await
+                .unwrap();
         assert_eq!(stale.rows_affected(), 0, "the guard of take_step's update sees the change");
 
         // A duplicate merged into the first keeps both timelines informed.
@@ -276,7 +278,8 @@ async fn the_ledger_filters_and_pages() {
         assert_eq!(count(DemandFilter { channel: Some(Channel::Phone), ..under(&p.community) }).await, 1);
         assert_eq!(count(DemandFilter { status: vec![DemandStatus::Accepted], ..under(&p.grid) }).await, 1);
         assert_eq!(count(DemandFilter { building_id: Some(p.building.clone()), ..Default::default() }).await, 3);
-        let overdue = list(db, &DemandFilter { overdue: true, ..under(&p.community) }, PageRequest::default()).await.unwrap();
+        let overdue =
+            list(db, &DemandFilter { overdue: true, ..under(&p.community) }, PageRequest::default()).await.unwrap();
         assert_eq!(overdue.items.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), [ids[2].as_str()]);
         assert!(overdue.items[0].overdue);
         let future = now_millis() + 60_000;
@@ -301,7 +304,9 @@ async fn catalogue_holidays_and_webhook_secrets() {
         assert!(matches!(save_category(db, c).await, Err(StoreError::Invalid(m)) if m.contains("resolve_days")));
         let h = Holiday { day: "2025-10-01".into(), kind: "holiday".into(), name: "国庆节".into() };
         set_holiday(db, h).await.unwrap();
-        set_holiday(db, Holiday { day: "2025-09-28".into(), kind: "workday".into(), name: String::new() }).await.unwrap();
+        set_holiday(db, Holiday { day: "2025-09-28".into(), kind: "workday".into(), name: String::new() })
+            .await
+            .unwrap();
         let cal = calendar(db).await.unwrap();
         assert!(cal.holidays.len() == 1 && cal.workdays.len() == 1);
         let bad = Holiday { day: "2025-13-01".into(), kind: "holiday".into(), name: String::new() };

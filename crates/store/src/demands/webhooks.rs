@@ -97,17 +97,20 @@ pub async fn create(db: &Db, new: NewWebhook, path: &str) -> StoreResult<Webhook
 }
 
 pub async fn get(db: &Db, id: &str) -> StoreResult<Webhook> {
-    let row = sqlx::query("SELECT id, name, url, format, secret_enc, path, active, created_at FROM webhooks WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
+    let row =
+        sqlx::query("SELECT id, name, url, format, secret_enc, path, active, created_at FROM webhooks WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?;
     from_row(&row.ok_or_else(|| StoreError::not_found("webhook", id))?)
 }
 
 pub async fn list(db: &Db) -> StoreResult<Vec<Webhook>> {
-    let rows = sqlx::query("SELECT id, name, url, format, secret_enc, path, active, created_at FROM webhooks ORDER BY created_at")
-        .fetch_all(&db.pool)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT id, name, url, format, secret_enc, path, active, created_at FROM webhooks ORDER BY created_at",
+    )
+    .fetch_all(&db.pool)
+    .await?;
     rows.iter().map(from_row).collect()
 }
 
