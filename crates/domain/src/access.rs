@@ -33,10 +33,25 @@ pub enum Action {
     ManageTags,
     ManageAccounts,
     ViewAudit,
+    /// Bring a demand in (a resident's report, a call taken, an instruction from above).
+    SubmitDemand,
+    /// The demand ledger and each item's timeline.
+    ViewDemands,
+    /// Work on an item: accept, start, note progress, report done, verify, escalate,
+    /// answer a consultation.
+    HandleDemand,
+    /// Decide what happens to an item: dispatch, reject, merge, hand back, close.
+    DispatchDemand,
+    /// Rate a closed item: the resident, or staff recording a call-back (回访).
+    RateDemand,
+    /// The catalogue of demand categories and the holiday calendar.
+    ManageCategories,
+    /// Outgoing webhooks and their delivery log.
+    ManageWebhooks,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 21] = [
         Action::ViewAreas,
         Action::ManageAreas,
         Action::ViewFigures,
@@ -51,6 +66,13 @@ impl Action {
         Action::ManageTags,
         Action::ManageAccounts,
         Action::ViewAudit,
+        Action::SubmitDemand,
+        Action::ViewDemands,
+        Action::HandleDemand,
+        Action::DispatchDemand,
+        Action::RateDemand,
+        Action::ManageCategories,
+        Action::ManageWebhooks,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +91,13 @@ impl Action {
             Action::ManageTags => "manage_tags",
             Action::ManageAccounts => "manage_accounts",
             Action::ViewAudit => "view_audit",
+            Action::SubmitDemand => "submit_demand",
+            Action::ViewDemands => "view_demands",
+            Action::HandleDemand => "handle_demand",
+            Action::DispatchDemand => "dispatch_demand",
+            Action::RateDemand => "rate_demand",
+            Action::ManageCategories => "manage_categories",
+            Action::ManageWebhooks => "manage_webhooks",
         }
     }
 }
@@ -86,25 +115,85 @@ impl Role {
             // Administers the platform; reads no one's personal data.
             PlatformAdmin => matches!(
                 action,
-                ViewAreas | ManageAreas | ViewFigures | ViewBuildings | ManageTags | ManageAccounts | ViewAudit
+                ViewAreas
+                    | ManageAreas
+                    | ViewFigures
+                    | ViewBuildings
+                    | ManageTags
+                    | ManageAccounts
+                    | ViewAudit
+                    | ManageCategories
+                    | ManageWebhooks
             ),
             // Above the community: figures, not names — unless they break the glass.
-            CityOfficial | DistrictOfficial | StreetOfficial => {
-                matches!(action, ViewAreas | ViewFigures | ViewPseudonymised | RequestAccess)
+            // Instructions come from every level; items escalated to a street or a
+            // district are worked there (their reporters stay hidden, see the API).
+            CityOfficial => {
+                matches!(
+                    action,
+                    ViewAreas | ViewFigures | ViewPseudonymised | RequestAccess | SubmitDemand | ViewDemands
+                )
             }
+            DistrictOfficial | StreetOfficial => matches!(
+                action,
+                ViewAreas
+                    | ViewFigures
+                    | ViewPseudonymised
+                    | RequestAccess
+                    | SubmitDemand
+                    | ViewDemands
+                    | HandleDemand
+                    | DispatchDemand
+            ),
             PartySecretary => matches!(action, ViewAreas | ViewFigures),
             // Secretaries may break the glass for a family in the next community.
-            CommunitySecretary => !matches!(action, ManageAreas | ManageTags | ManageAccounts),
-            CommunityStaff => !matches!(action, ManageAreas | ManageTags | ManageAccounts | ViewAudit | RequestAccess),
-            // The whole ledger leaves the building only from the community office.
-            GridLeader | GridMember => matches!(
+            CommunitySecretary => {
+                !matches!(action, ManageAreas | ManageTags | ManageAccounts | ManageCategories | ManageWebhooks)
+            }
+            CommunityStaff => !matches!(
                 action,
-                ViewAreas | ViewFigures | ViewBuildings | EditBuildings | ViewRegistry | EditRegistry | RevealPersonal
+                ManageAreas
+                    | ManageTags
+                    | ManageAccounts
+                    | ViewAudit
+                    | RequestAccess
+                    | ManageCategories
+                    | ManageWebhooks
+            ),
+            // Grid leaders dispatch within their grid ("small matters stay in the grid").
+            GridLeader => matches!(
+                action,
+                ViewAreas
+                    | ViewFigures
+                    | ViewBuildings
+                    | EditBuildings
+                    | ViewRegistry
+                    | EditRegistry
+                    | RevealPersonal
+                    | SubmitDemand
+                    | ViewDemands
+                    | HandleDemand
+                    | DispatchDemand
+                    | RateDemand
+            ),
+            GridMember => matches!(
+                action,
+                ViewAreas
+                    | ViewFigures
+                    | ViewBuildings
+                    | EditBuildings
+                    | ViewRegistry
+                    | EditRegistry
+                    | RevealPersonal
+                    | SubmitDemand
+                    | ViewDemands
+                    | HandleDemand
+                    | RateDemand
             ),
             // The auxiliary network reports problems; it knows its buildings, not the roll.
-            Auxiliary => matches!(action, ViewAreas | ViewBuildings),
-            // Residents reach only their own household, through the portal.
-            Resident => false,
+            Auxiliary => matches!(action, ViewAreas | ViewBuildings | SubmitDemand),
+            // Residents reach only their own household and their own demands, through the portal.
+            Resident => matches!(action, SubmitDemand | RateDemand),
         }
     }
 }

@@ -9,6 +9,7 @@
 
 mod access;
 mod codes;
+pub mod demands;
 mod idcard;
 mod ids;
 mod phone;
@@ -17,6 +18,10 @@ mod vocab;
 
 pub use access::{Action, matrix_markdown};
 pub use codes::{AreaCode, AreaCodeError, AreaLevel};
+pub use demands::{
+    BusinessCalendar, Channel, DemandKind, DemandStatus, HandlerKind, ItemState, Level, Next, Step, TransitionError,
+    transition,
+};
 pub use idcard::{IdCardError, IdCardNumber};
 pub use ids::{AreaId, BuildingId, EventId, HouseholdId, IdParseError, OrganisationId, ResidentId, TagId, new_id};
 pub use phone::{Phone, PhoneError};

@@ -70,6 +70,8 @@ macro_rules! vocabulary {
     };
 }
 
+pub(crate) use vocabulary;
+
 vocabulary!(Gender, "gender" {
     Male = "male", "男", "Male", ["男性", "m"];
     Female = "female", "女", "Female", ["女性", "f"];

@@ -10,13 +10,26 @@ use crate::subtree_bounds;
 #[derive(Default)]
 pub(crate) struct Conditions {
     parts: Vec<String>,
-    values: Vec<String>,
+    values: Vec<Value>,
+}
+
+/// A bound value: text, or an integer for the BIGINT columns (timestamps), which
+/// PostgreSQL will not compare with text.
+enum Value {
+    Text(String),
+    Int(i64),
 }
 
 impl Conditions {
     /// Adds a value and returns its placeholder (`$3`).
     pub fn text(&mut self, value: impl Into<String>) -> String {
-        self.values.push(value.into());
+        self.values.push(Value::Text(value.into()));
+        format!("${}", self.values.len())
+    }
+
+    /// Adds an integer value and returns its placeholder.
+    pub fn int(&mut self, value: i64) -> String {
+        self.values.push(Value::Int(value));
         format!("${}", self.values.len())
     }
 
@@ -38,7 +51,10 @@ impl Conditions {
     pub fn query(&self, sql: String) -> Query<'_, Any, AnyArguments> {
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for value in &self.values {
-            query = query.bind(value.as_str());
+            query = match value {
+                Value::Text(t) => query.bind(t.as_str()),
+                Value::Int(i) => query.bind(*i),
+            };
         }
         query
     }
@@ -46,7 +62,10 @@ impl Conditions {
     pub fn scalar(&self, sql: String) -> QueryScalar<'_, Any, i64, AnyArguments> {
         let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
         for value in &self.values {
-            query = query.bind(value.as_str());
+            query = match value {
+                Value::Text(t) => query.bind(t.as_str()),
+                Value::Int(i) => query.bind(*i),
+            };
         }
         query
     }

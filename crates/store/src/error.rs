@@ -13,6 +13,10 @@ pub enum StoreError {
     /// where a community was needed, a code that does not nest under its parent…).
     #[error("{0}")]
     Invalid(String),
+    /// The caller's role may not do this to this record (a rule only the record's
+    /// state can decide, such as who may take a step of a demand).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]

@@ -14,6 +14,7 @@ pub mod bulk;
 pub mod bulk_sqlite;
 mod conditions;
 mod db;
+pub mod demands;
 mod error;
 pub mod grants;
 pub mod households;

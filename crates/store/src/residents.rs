@@ -1042,6 +1042,8 @@ pub async fn rekey(db: &Db, new: &Vault) -> StoreResult<usize> {
         }
         done += rows.len();
     }
+    // The other sealed fields (demand reporters' phones, webhook secrets) in the same transaction.
+    crate::demands::rekey(&mut tx, old, new).await?;
     tx.commit().await?;
     Ok(done)
 }

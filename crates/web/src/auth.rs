@@ -129,6 +129,46 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("DELETE", "/api/v1/tokens/{id}", Role(ManageAccounts)),
         ("GET", "/api/v1/audit", Role(ViewAudit)),
         ("GET", "/api/v1/audit/export", Role(ViewAudit)),
+        ("GET", "/api/v1/me/demands", Authenticated),
+        ("GET", "/api/v1/me/demands/{id}", Authenticated),
+        ("GET", "/api/v1/me/notifications", Authenticated),
+        ("POST", "/api/v1/me/notifications/read", Authenticated),
+        ("GET", "/api/v1/demands", Role(ViewDemands)),
+        ("POST", "/api/v1/demands", Role(SubmitDemand)),
+        ("GET", "/api/v1/demands/rates", Role(ViewFigures)),
+        ("GET", "/api/v1/demands/{id}", Role(ViewDemands)),
+        // Each step needs what `Step::needs` says (a test keeps the two equal).
+        ("POST", "/api/v1/demands/{id}/accept", Role(HandleDemand)),
+        ("POST", "/api/v1/demands/{id}/reject", Role(DispatchDemand)),
+        ("POST", "/api/v1/demands/{id}/merge", Role(DispatchDemand)),
+        ("POST", "/api/v1/demands/{id}/dispatch", Role(DispatchDemand)),
+        ("POST", "/api/v1/demands/{id}/start", Role(HandleDemand)),
+        ("POST", "/api/v1/demands/{id}/progress", Role(HandleDemand)),
+        ("POST", "/api/v1/demands/{id}/report-done", Role(HandleDemand)),
+        ("POST", "/api/v1/demands/{id}/verify", Role(HandleDemand)),
+        ("POST", "/api/v1/demands/{id}/send-back", Role(HandleDemand)),
+        ("POST", "/api/v1/demands/{id}/close", Role(DispatchDemand)),
+        ("POST", "/api/v1/demands/{id}/answer", Role(HandleDemand)),
+        ("POST", "/api/v1/demands/{id}/rate", Role(RateDemand)),
+        ("POST", "/api/v1/demands/{id}/escalate", Role(HandleDemand)),
+        ("POST", "/api/v1/demands/{id}/hand-back", Role(DispatchDemand)),
+        ("GET", "/api/v1/demand-categories", Authenticated),
+        ("POST", "/api/v1/demand-categories", Role(ManageCategories)),
+        ("GET", "/api/v1/holidays", Authenticated),
+        ("POST", "/api/v1/holidays", Role(ManageCategories)),
+        ("GET", "/api/v1/webhooks", Role(ManageWebhooks)),
+        ("POST", "/api/v1/webhooks", Role(ManageWebhooks)),
+        ("POST", "/api/v1/webhooks/{id}/deactivate", Role(ManageWebhooks)),
+        ("GET", "/api/v1/webhooks/{id}/deliveries", Role(ManageWebhooks)),
+        // Open311 authenticates with `api_key` in the request itself (crate::open311).
+        ("GET", "/open311/v2/services.json", Public),
+        ("GET", "/open311/v2/services.xml", Public),
+        ("GET", "/open311/v2/services/{id}", Public),
+        ("GET", "/open311/v2/requests.json", Public),
+        ("POST", "/open311/v2/requests.json", Public),
+        ("GET", "/open311/v2/requests.xml", Public),
+        ("POST", "/open311/v2/requests.xml", Public),
+        ("GET", "/open311/v2/requests/{id}", Public),
     ]
 };
 
@@ -488,6 +528,14 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_demand_step_route_needs_what_the_state_machine_says() {
+        for step in wangge_domain::Step::ALL {
+            let path = format!("/api/v1/demands/{{id}}/{}", step.code().replace('_', "-"));
+            assert_eq!(policy_for(&Method::POST, &path), Some(Access::Role(step.needs())), "{path}");
+        }
+    }
 
     fn official(scope_path: &str, grants: &[&str], reading: bool) -> Principal {
         Principal {

@@ -55,6 +55,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { .. } => Self::new(StatusCode::NOT_FOUND, "not_found", err.to_string()),
             StoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             StoreError::Invalid(m) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
+            StoreError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
             StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Key(_) => {
                 // The detail may name tables or values: log it, do not send it.
                 tracing::error!("{err}");

@@ -12,8 +12,10 @@ mod api;
 mod audit;
 pub mod auth;
 mod error;
+mod open311;
 mod openapi;
 pub mod pages;
+pub mod webhooks;
 
 use axum::Router;
 use axum::routing::get;
@@ -42,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi::serve))
         .nest("/api/v1", api::routes())
         .merge(pages::routes())
+        .merge(open311::routes())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // Ledger uploads are the one place a large body is expected.
         .merge(pages::upload_routes().layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT)))

@@ -4,6 +4,7 @@ pub(crate) mod accounts;
 mod areas;
 mod audit_log;
 mod buildings;
+mod demands;
 pub(crate) mod grants;
 mod households;
 mod organisations;
@@ -26,6 +27,7 @@ pub(crate) use accounts::*;
 pub(crate) use areas::*;
 pub(crate) use audit_log::*;
 pub(crate) use buildings::*;
+pub(crate) use demands::*;
 pub(crate) use grants::*;
 pub(crate) use households::*;
 pub(crate) use organisations::*;
@@ -69,6 +71,32 @@ pub fn routes() -> Router<AppState> {
         .route("/organisations", get(list_organisations).post(create_organisation))
         .route("/organisations/{id}", get(get_organisation).patch(update_organisation))
         .route("/tags", get(list_tags).post(create_tag))
+        .route("/me/demands", get(my_demands))
+        .route("/me/demands/{id}", get(my_demand))
+        .route("/me/notifications", get(my_notifications))
+        .route("/me/notifications/read", post(read_notifications))
+        .route("/demands", get(list_demands).post(create_demand))
+        .route("/demands/rates", get(demand_rates))
+        .route("/demands/{id}", get(get_demand))
+        .route("/demands/{id}/accept", post(accept_demand))
+        .route("/demands/{id}/reject", post(reject_demand))
+        .route("/demands/{id}/merge", post(merge_demand))
+        .route("/demands/{id}/dispatch", post(dispatch_demand))
+        .route("/demands/{id}/start", post(start_demand))
+        .route("/demands/{id}/progress", post(progress_demand))
+        .route("/demands/{id}/report-done", post(report_demand_done))
+        .route("/demands/{id}/verify", post(verify_demand))
+        .route("/demands/{id}/send-back", post(send_back_demand))
+        .route("/demands/{id}/close", post(close_demand))
+        .route("/demands/{id}/answer", post(answer_demand))
+        .route("/demands/{id}/rate", post(rate_demand))
+        .route("/demands/{id}/escalate", post(escalate_demand))
+        .route("/demands/{id}/hand-back", post(hand_back_demand))
+        .route("/demand-categories", get(list_categories).post(save_category))
+        .route("/holidays", get(list_holidays).post(set_holiday))
+        .route("/webhooks", get(list_webhooks).post(create_webhook))
+        .route("/webhooks/{id}/deactivate", post(deactivate_webhook))
+        .route("/webhooks/{id}/deliveries", get(webhook_deliveries))
 }
 
 /// A JSON body whose parse errors come back as API errors.

@@ -1,0 +1,366 @@
+//! Residents' demands and events (民情诉求): their vocabularies, the closed loop as an
+//! explicit state machine, and business-day deadlines.
+//!
+//! The loop: submitted → accepted (受理), or rejected / merged → dispatched (派遣) →
+//! in hand (处置) → reported done → verified (核查) → closed (结案) → rated (评价). An
+//! unsatisfied rating (1–3) reopens the item once for redoing. Consultations (政策咨询)
+//! are answered, never dispatched. Escalation (上报) moves an item one level up (grid →
+//! community → street → district) and back down; either way it waits to be dispatched
+//! again at its new level.
+//!
+//! [`transition`] is the one place these rules live: who may take which step from which
+//! state. Who may is said through the permission matrix ([`Action`]), so the route
+//! policy and the state machine cannot disagree.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use time::{Date, Duration, OffsetDateTime, UtcOffset, Weekday};
+use utoipa::ToSchema;
+
+use crate::vocab::vocabulary;
+use crate::{Action, Role, Vocabulary};
+
+vocabulary!(
+    /// What a resident brings.
+    DemandKind, "demand kind" {
+    HelpRequest = "help_request", "求助", "Request for help", ["求助请求"];
+    Complaint = "complaint", "投诉", "Complaint", [];
+    Report = "report", "问题反映", "Report of a hazard or problem", ["隐患", "反映", "隐患报告"];
+    Suggestion = "suggestion", "建议", "Suggestion", ["意见建议"];
+    Consultation = "consultation", "咨询", "Consultation", ["政策咨询"];
+});
+
+vocabulary!(
+    /// How the item came in.
+    Channel, "channel" {
+    Portal = "portal", "居民端", "Resident portal", ["网上服务大厅"];
+    BuildingQr = "building_qr", "楼栋二维码", "Building QR code", ["扫码"];
+    GridMember = "grid_member", "网格员上报", "Grid member in the field", ["网格员"];
+    Phone = "phone", "电话", "Phone call", ["来电"];
+    Visit = "visit", "走访", "Home visit", ["入户走访"];
+    Instruction = "instruction", "上级交办", "Instruction from above", ["交办"];
+    Api = "api", "接口", "JSON API", [];
+    Open311 = "open311", "Open311", "Open311", [];
+});
+
+vocabulary!(
+    /// Where an item stands in the loop.
+    DemandStatus, "demand status" {
+    Submitted = "submitted", "待受理", "Submitted", [];
+    Accepted = "accepted", "已受理", "Accepted", [];
+    Rejected = "rejected", "不予受理", "Rejected", [];
+    Merged = "merged", "已合并", "Merged as duplicate", [];
+    Dispatched = "dispatched", "已派遣", "Dispatched", [];
+    InHand = "in_hand", "处置中", "In hand", [];
+    ReportedDone = "reported_done", "待核查", "Reported done", [];
+    Verified = "verified", "已核查", "Verified", [];
+    Closed = "closed", "已结案", "Closed", [];
+    Rated = "rated", "已评价", "Rated", [];
+    Reopened = "reopened", "重新办理", "Reopened", [];
+});
+
+vocabulary!(
+    /// Who an item is dispatched to.
+    HandlerKind, "handler kind" {
+    GridMember = "grid_member", "网格员", "Grid member", [];
+    CommunityDepartment = "community_department", "社区部门", "Community department", ["社区"];
+    PropertyCompany = "property_company", "物业公司", "Property company", ["物业"];
+    Organisation = "organisation", "驻区单位", "Organisation", ["单位"];
+    StreetDepartment = "street_department", "街道部门", "Street department", ["街道"];
+});
+
+vocabulary!(
+    /// The level that holds an item: small matters stay in the grid, big ones go up.
+    Level, "handling level" {
+    Grid = "grid", "网格", "Grid", [];
+    Community = "community", "社区", "Community", [];
+    Street = "street", "街道", "Street", [];
+    District = "district", "区", "District", ["区级"];
+});
+
+impl Level {
+    pub fn up(self) -> Option<Level> {
+        match self {
+            Level::Grid => Some(Level::Community),
+            Level::Community => Some(Level::Street),
+            Level::Street => Some(Level::District),
+            Level::District => None,
+        }
+    }
+
+    pub fn down(self) -> Option<Level> {
+        match self {
+            Level::Grid => None,
+            Level::Community => Some(Level::Grid),
+            Level::Street => Some(Level::Community),
+            Level::District => Some(Level::Street),
+        }
+    }
+}
+
+impl DemandStatus {
+    /// Still being worked on: counts towards overdue and work lists.
+    pub fn is_open(self) -> bool {
+        !matches!(self, Self::Rejected | Self::Merged | Self::Closed | Self::Rated)
+    }
+
+    /// The open statuses, for queries.
+    pub fn open() -> Vec<DemandStatus> {
+        Self::all().iter().copied().filter(|s| s.is_open()).collect()
+    }
+
+    /// What a resident reads on their timeline, in plain words.
+    pub fn plain_zh(self) -> &'static str {
+        match self {
+            Self::Submitted => "已收到您的反映，等待受理",
+            Self::Accepted => "社区已受理",
+            Self::Rejected => "不予受理（原因见说明）",
+            Self::Merged => "与其他居民反映的同一问题合并办理",
+            Self::Dispatched => "已交给负责人办理",
+            Self::InHand => "正在办理",
+            Self::ReportedDone => "已办完，等待网格员核查",
+            Self::Verified => "网格员已核查",
+            Self::Closed => "已办结，请您评价",
+            Self::Rated => "感谢您的评价",
+            Self::Reopened => "您不满意，已重新办理",
+        }
+    }
+}
+
+/// A step of the loop, as a handler or the resident takes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Accept,
+    /// Refuse with a reason (not ours to handle, not a real matter…).
+    Reject,
+    /// A duplicate of another open item: handled there.
+    Merge,
+    Dispatch,
+    Start,
+    /// A progress note: the state stays.
+    Progress,
+    ReportDone,
+    Verify,
+    /// The verification found the work not done: back to the handler.
+    SendBack,
+    Close,
+    /// A consultation answered: closed without dispatch.
+    Answer,
+    Rate,
+    Escalate,
+    HandBack,
+}
+
+impl Step {
+    pub const ALL: [Step; 14] = [
+        Step::Accept,
+        Step::Reject,
+        Step::Merge,
+        Step::Dispatch,
+        Step::Start,
+        Step::Progress,
+        Step::ReportDone,
+        Step::Verify,
+        Step::SendBack,
+        Step::Close,
+        Step::Answer,
+        Step::Rate,
+        Step::Escalate,
+        Step::HandBack,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Step::Accept => "accept",
+            Step::Reject => "reject",
+            Step::Merge => "merge",
+            Step::Dispatch => "dispatch",
+            Step::Start => "start",
+            Step::Progress => "progress",
+            Step::ReportDone => "report_done",
+            Step::Verify => "verify",
+            Step::SendBack => "send_back",
+            Step::Close => "close",
+            Step::Answer => "answer",
+            Step::Rate => "rate",
+            Step::Escalate => "escalate",
+            Step::HandBack => "hand_back",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Step::Accept => "受理",
+            Step::Reject => "不予受理",
+            Step::Merge => "合并",
+            Step::Dispatch => "派遣",
+            Step::Start => "开始处置",
+            Step::Progress => "进展",
+            Step::ReportDone => "办结反馈",
+            Step::Verify => "核查",
+            Step::SendBack => "核查不通过",
+            Step::Close => "结案",
+            Step::Answer => "答复",
+            Step::Rate => "评价",
+            Step::Escalate => "上报",
+            Step::HandBack => "下派",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Step> {
+        Step::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// What a role needs to take this step (the route policy says the same).
+    /// Deciding what happens to an item (refusing, merging, dispatching, sending it
+    /// down, closing) is for those who dispatch; the work on it for those who handle.
+    pub fn needs(self) -> Action {
+        match self {
+            Step::Reject | Step::Merge | Step::Dispatch | Step::Close | Step::HandBack => Action::DispatchDemand,
+            Step::Rate => Action::RateDemand,
+            _ => Action::HandleDemand,
+        }
+    }
+}
+
+/// What the state machine needs to know of an item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ItemState {
+    pub status: DemandStatus,
+    pub kind: DemandKind,
+    pub level: Level,
+    /// Whether an unsatisfied rating already reopened it (it reopens once).
+    pub reopened: bool,
+}
+
+/// Where a legal step leads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Next {
+    pub status: DemandStatus,
+    pub level: Level,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("a {role} may not {step} an item (it needs {needs})", role = .0.label_en(), step = .1.code(), needs = .1.needs().as_str())]
+    Forbidden(Role, Step),
+    #[error("cannot {step} an item that is {status}", step = .0.code(), status = .1.label_en())]
+    IllegalFrom(Step, DemandStatus),
+    #[error("a consultation is answered, not {}", .0.code())]
+    Consultation(Step),
+    #[error("only a consultation can be answered; this item must be dispatched and handled")]
+    NotConsultation,
+    #[error("cannot escalate above the district")]
+    TopLevel,
+    #[error("cannot hand back below the grid")]
+    BottomLevel,
+    #[error("a rating is a whole number from 1 to 5, not {0}")]
+    BadScore(u8),
+}
+
+/// The next state of an item when `role` takes `step` (with `score` for a rating).
+pub fn transition(item: ItemState, step: Step, role: Role, score: Option<u8>) -> Result<Next, TransitionError> {
+    use DemandStatus::*;
+    if !role.may(step.needs()) {
+        return Err(TransitionError::Forbidden(role, step));
+    }
+    let consultation = item.kind == DemandKind::Consultation;
+    if consultation && matches!(step, Step::Dispatch | Step::Start | Step::ReportDone | Step::Verify) {
+        return Err(TransitionError::Consultation(step));
+    }
+    let stay = |status| Ok(Next { status, level: item.level });
+    let illegal = Err(TransitionError::IllegalFrom(step, item.status));
+    match (step, item.status) {
+        (Step::Accept, Submitted) => stay(Accepted),
+        (Step::Reject, Submitted | Accepted) => stay(Rejected),
+        (Step::Merge, Submitted | Accepted | Dispatched) => stay(Merged),
+        (Step::Dispatch, Accepted | Dispatched | Reopened) => stay(Dispatched),
+        (Step::Start, Accepted | Dispatched | Reopened) => stay(InHand),
+        (Step::Progress, Accepted | Dispatched | InHand | Reopened) => stay(item.status),
+        (Step::ReportDone, InHand) => stay(ReportedDone),
+        (Step::Verify, ReportedDone) => stay(Verified),
+        (Step::SendBack, ReportedDone) => stay(InHand),
+        (Step::Close, Verified) => stay(Closed),
+        (Step::Answer, Submitted | Accepted) if consultation => stay(Closed),
+        (Step::Answer, Submitted | Accepted) => Err(TransitionError::NotConsultation),
+        (Step::Rate, Closed) => rate(item, score),
+        (Step::Escalate, Accepted | Dispatched | InHand | Reopened) => {
+            let level = item.level.up().ok_or(TransitionError::TopLevel)?;
+            Ok(Next { status: Accepted, level })
+        }
+        (Step::HandBack, Accepted | Dispatched | InHand | Reopened) => {
+            let level = item.level.down().ok_or(TransitionError::BottomLevel)?;
+            Ok(Next { status: Accepted, level })
+        }
+        _ => illegal,
+    }
+}
+
+/// A rating closes the loop, unless the resident is unsatisfied (1–3) and the item
+/// has not been redone yet: then it reopens, once.
+fn rate(item: ItemState, score: Option<u8>) -> Result<Next, TransitionError> {
+    let score = score.unwrap_or(0);
+    if !(1..=5).contains(&score) {
+        return Err(TransitionError::BadScore(score));
+    }
+    let status = if score <= 3 && !item.reopened { DemandStatus::Reopened } else { DemandStatus::Rated };
+    Ok(Next { status, level: item.level })
+}
+
+/// Whether a rating counts as satisfied in the satisfaction rate.
+pub fn satisfied(score: u8) -> bool {
+    score >= 4
+}
+
+/// Working days: Monday to Friday, minus public holidays, plus the weekend days made
+/// working days in exchange (调休).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BusinessCalendar {
+    pub holidays: BTreeSet<Date>,
+    pub workdays: BTreeSet<Date>,
+}
+
+/// Deadlines are counted in China Standard Time, whatever the server's zone.
+pub const CHINA: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
+    Ok(o) => o,
+    Err(_) => panic!("UTC+8 is a valid offset"),
+};
+
+impl BusinessCalendar {
+    pub fn is_business_day(&self, day: Date) -> bool {
+        if self.workdays.contains(&day) {
+            return true;
+        }
+        !self.holidays.contains(&day) && !matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday)
+    }
+
+    /// The `n`th business day after `day` (the day itself does not count: an item
+    /// that comes in at 5 p.m. does not lose its first day). `n = 0` is `day`.
+    pub fn add_business_days(&self, day: Date, n: u32) -> Date {
+        let mut current = day;
+        let mut left = n;
+        while left > 0 {
+            current = current.next_day().expect("dates within the calendar's range");
+            if self.is_business_day(current) {
+                left -= 1;
+            }
+        }
+        current
+    }
+
+    /// The deadline, in Unix milliseconds, of something with `days` business days from
+    /// `start_millis`: the end (midnight, China time) of the last business day.
+    pub fn deadline_millis(&self, start_millis: i64, days: u32) -> i64 {
+        let start = OffsetDateTime::from_unix_timestamp_nanos(i128::from(start_millis) * 1_000_000)
+            .expect("timestamps within range")
+            .to_offset(CHINA);
+        let last = self.add_business_days(start.date(), days);
+        let end = last.midnight().assume_offset(CHINA) + Duration::days(1);
+        (end.unix_timestamp_nanos() / 1_000_000) as i64
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,170 @@
+//! The category catalogue and the holiday calendar: what decides an item's handling
+//! level and its deadlines.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use utoipa::ToSchema;
+use wangge_domain::{BusinessCalendar, Level, Vocabulary, now_millis, parse_date};
+
+use super::vocab;
+use crate::{Db, StoreError, StoreResult};
+
+/// A category of demand with its default handling level and time limits.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Category {
+    /// Stable key, e.g. `environment`.
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// Where an item of this category is handled first.
+    pub level: Level,
+    /// Business days to accept (受理) an item.
+    pub accept_days: i64,
+    /// Business days to resolve (办结) an item.
+    pub resolve_days: i64,
+    /// Offered for new items; retired categories keep their old items.
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn category_from_row(row: &AnyRow) -> StoreResult<Category> {
+    Ok(Category {
+        code: row.try_get("code")?,
+        name_zh: row.try_get("name_zh")?,
+        name_en: row.try_get("name_en")?,
+        level: vocab(row, "level")?,
+        accept_days: row.try_get("accept_days")?,
+        resolve_days: row.try_get("resolve_days")?,
+        active: row.try_get::<i16, _>("active")? != 0,
+    })
+}
+
+const CATEGORY_COLUMNS: &str = "code, name_zh, name_en, level, accept_days, resolve_days, active";
+
+/// The catalogue (the migration seeds the standard one), by code.
+pub async fn categories(db: &Db) -> StoreResult<Vec<Category>> {
+    let sql = format!("SELECT {CATEGORY_COLUMNS} FROM demand_categories ORDER BY code");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&db.pool).await?;
+    rows.iter().map(category_from_row).collect()
+}
+
+pub async fn category(db: &Db, code: &str) -> StoreResult<Category> {
+    let sql = format!("SELECT {CATEGORY_COLUMNS} FROM demand_categories WHERE code = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(code).fetch_optional(&db.pool).await?;
+    category_from_row(&row.ok_or_else(|| StoreError::not_found("demand category", code))?)
+}
+
+fn check_category(c: &Category) -> StoreResult<()> {
+    let code_ok =
+        !c.code.is_empty() && c.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !code_ok {
+        return Err(StoreError::Invalid(format!(
+            "category code '{}' must be lower-case letters, digits and '_'",
+            c.code
+        )));
+    }
+    if c.name_zh.trim().is_empty() {
+        return Err(StoreError::Invalid("a category needs a Chinese name".into()));
+    }
+    for (what, days) in [("accept_days", c.accept_days), ("resolve_days", c.resolve_days)] {
+        if !(0..=365).contains(&days) {
+            return Err(StoreError::Invalid(format!("{what} is {days}; give 0 to 365 business days")));
+        }
+    }
+    Ok(())
+}
+
+/// Adds a category, or replaces the one with the same code.
+pub async fn save_category(db: &Db, c: Category) -> StoreResult<Category> {
+    check_category(&c)?;
+    // Update, then insert when there was nothing to update: the same text on both
+    // engines, where an upsert would need two dialects. Items refer to the code.
+    let updated = sqlx::query(
+        "UPDATE demand_categories SET name_zh = $1, name_en = $2, level = $3, accept_days = $4, resolve_days = $5,
+         active = $6, updated_at = $7 WHERE code = $8",
+    )
+    .bind(c.name_zh.trim())
+    .bind(c.name_en.trim())
+    .bind(c.level.code())
+    .bind(c.accept_days)
+    .bind(c.resolve_days)
+    .bind(i16::from(c.active))
+    .bind(now_millis())
+    .bind(&c.code)
+    .execute(&db.pool)
+    .await?;
+    if updated.rows_affected() == 0 {
+        sqlx::query(
+            "INSERT INTO demand_categories (code, name_zh, name_en, level, accept_days, resolve_days, active, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&c.code)
+        .bind(c.name_zh.trim())
+        .bind(c.name_en.trim())
+        .bind(c.level.code())
+        .bind(c.accept_days)
+        .bind(c.resolve_days)
+        .bind(i16::from(c.active))
+        .bind(now_millis())
+        .execute(&db.pool)
+        .await
+        .map_err(|e| StoreError::on_unique(e, || format!("category {} was added meanwhile", c.code)))?;
+    }
+    category(db, &c.code).await
+}
+
+/// A day off, or a weekend day worked in exchange (调休).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Holiday {
+    #[schema(format = Date)]
+    pub day: String,
+    /// `holiday` (a weekday off) or `workday` (a weekend day worked).
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+pub async fn holidays(db: &Db) -> StoreResult<Vec<Holiday>> {
+    let rows = sqlx::query("SELECT day, kind, name FROM holidays ORDER BY day").fetch_all(&db.pool).await?;
+    rows.iter()
+        .map(|r| Ok(Holiday { day: r.try_get("day")?, kind: r.try_get("kind")?, name: r.try_get("name")? }))
+        .collect()
+}
+
+/// Records a holiday or make-up working day (replacing what that day was).
+pub async fn set_holiday(db: &Db, h: Holiday) -> StoreResult<Holiday> {
+    let day = parse_date(&h.day).ok_or_else(|| StoreError::Invalid(format!("day '{}' is not a date", h.day)))?;
+    if !matches!(h.kind.as_str(), "holiday" | "workday") {
+        return Err(StoreError::Invalid(format!("kind '{}' must be holiday or workday", h.kind)));
+    }
+    let day = wangge_domain::format_date(day);
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("DELETE FROM holidays WHERE day = $1").bind(&day).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO holidays (day, kind, name) VALUES ($1, $2, $3)")
+        .bind(&day)
+        .bind(&h.kind)
+        .bind(h.name.trim())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Holiday { day, kind: h.kind, name: h.name.trim().to_owned() })
+}
+
+/// The working calendar deadlines are counted in.
+pub async fn calendar(db: &Db) -> StoreResult<BusinessCalendar> {
+    let mut cal = BusinessCalendar::default();
+    for h in holidays(db).await? {
+        let Some(day) = parse_date(&h.day) else { continue };
+        if h.kind == "workday" {
+            cal.workdays.insert(day);
+        } else {
+            cal.holidays.insert(day);
+        }
+    }
+    Ok(cal)
+}

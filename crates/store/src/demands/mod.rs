@@ -1,0 +1,724 @@
+//! Residents' demands and events (民情诉求): intake, the steps of the closed loop,
+//! the timeline, the ledger and its three rates.
+//!
+//! What may happen to an item is decided by `wangge_domain::demands::transition`;
+//! this module loads the item, asks it, and writes the new state and a timeline
+//! event in one transaction. An update only lands if the item is still in the state
+//! it was read in, so two handlers acting at once cannot both win.
+//!
+//! The reporter's call-back phone is protected like residents' phones
+//! ([`crate::vault`]): sealed, bound to its row, shown masked.
+
+mod catalogue;
+pub mod notifications;
+mod rates;
+pub mod webhooks;
+
+pub use catalogue::{Category, Holiday, calendar, categories, category, holidays, save_category, set_holiday};
+pub use rates::{Rates, rates};
+
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use utoipa::ToSchema;
+use wangge_domain::{
+    Channel, DemandKind, DemandStatus, HandlerKind, ItemState, Level, Phone, Role, Step, Vocabulary, new_id,
+    now_millis, transition,
+};
+
+use crate::conditions::Conditions;
+use crate::vault::Vault;
+use crate::{Db, Page, PageRequest, StoreError, StoreResult, areas, buildings, households};
+
+pub(crate) fn vocab<V: Vocabulary>(row: &AnyRow, column: &str) -> StoreResult<V> {
+    let code: String = row.try_get(column)?;
+    V::from_code(&code).ok_or_else(|| StoreError::Invalid(format!("stored {} '{code}' is unknown", V::NAME)))
+}
+
+/// An item of the ledger as the API shows it; the reporter's phone masked.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Demand {
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// The place's hierarchy path (its grid's, or the area's when no building is known).
+    pub path: String,
+    #[schema(format = Uuid)]
+    pub area_id: String,
+    #[schema(format = Uuid)]
+    pub building_id: Option<String>,
+    #[schema(format = Uuid)]
+    pub household_id: Option<String>,
+    #[schema(format = Uuid)]
+    pub resident_id: Option<String>,
+    pub category: String,
+    pub kind: DemandKind,
+    pub channel: Channel,
+    pub title: String,
+    pub description: String,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub reporter_name: Option<String>,
+    /// Masked: `138****5678`.
+    #[schema(example = "138****5678")]
+    pub reporter_phone: Option<String>,
+    #[schema(format = Uuid)]
+    pub reporter_account_id: Option<String>,
+    pub status: DemandStatus,
+    pub level: Level,
+    pub handler_kind: Option<HandlerKind>,
+    pub handler_id: Option<String>,
+    pub handler_name: Option<String>,
+    #[schema(format = Uuid)]
+    pub merged_into: Option<String>,
+    /// Whether an unsatisfied rating reopened it (it reopens once).
+    pub reopened: bool,
+    /// Accept by (Unix ms): the end of the last business day allowed.
+    pub accept_due: i64,
+    /// Resolve by (Unix ms).
+    pub resolve_due: i64,
+    /// The deadline that matters now: accepting while submitted, resolving after.
+    pub due: i64,
+    /// Open and past `due`.
+    pub overdue: bool,
+    /// Open and due within a day.
+    pub due_soon: bool,
+    pub responded_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    /// 1–5, from the resident.
+    pub rating: Option<i64>,
+    pub rating_comment: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A new item. The place is a building, or else an area (a grid, or any area in
+/// scope for an instruction from above); `household_id` and `resident_id` when the
+/// matter is a family's.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct NewDemand {
+    #[schema(format = Uuid)]
+    pub building_id: Option<String>,
+    /// Area id or code, when no building is given.
+    pub area: Option<String>,
+    #[schema(format = Uuid)]
+    pub household_id: Option<String>,
+    #[schema(format = Uuid)]
+    pub resident_id: Option<String>,
+    /// A category code from the catalogue.
+    pub category: String,
+    /// Default: consultation for the `policy` category, a report otherwise.
+    pub kind: Option<DemandKind>,
+    /// Default: `api`.
+    pub channel: Option<Channel>,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub address: Option<String>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub reporter_name: Option<String>,
+    /// For a call-back; stored encrypted, shown masked.
+    pub reporter_phone: Option<String>,
+}
+
+/// Who takes a step: for the state machine (role) and the timeline (id, name).
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub id: Option<String>,
+    pub name: String,
+    pub role: Role,
+}
+
+/// One entry of an item's timeline.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DemandEvent {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub demand_id: String,
+    /// `submit`, or the step taken (`accept`, `dispatch`, …).
+    pub step: String,
+    pub from_status: Option<DemandStatus>,
+    pub to_status: DemandStatus,
+    pub level: Level,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    pub note: String,
+    pub at: i64,
+}
+
+/// What a step carries besides its name. Which fields a step needs is checked in
+/// [`take_step`]: a reason to reject, escalate or hand back; a handler to dispatch;
+/// the item to merge into; a score to rate; an answer for a consultation.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct StepInput {
+    #[serde(default)]
+    pub note: String,
+    pub handler_kind: Option<HandlerKind>,
+    pub handler_id: Option<String>,
+    pub handler_name: Option<String>,
+    /// The item a duplicate is merged into.
+    #[schema(format = Uuid)]
+    pub into: Option<String>,
+    /// 1–5.
+    pub score: Option<u8>,
+}
+
+const SELECT: &str = "SELECT id, path, area_id, building_id, household_id, resident_id, category, kind, channel,
+    title, description, address, lat, lng, reporter_name, reporter_phone_enc, reporter_account_id, status, level,
+    handler_kind, handler_id, handler_name, merged_into, reopened, accept_due, resolve_due, responded_at, closed_at,
+    rating, rating_comment, created_at, updated_at FROM demands";
+
+const PHONE_PURPOSE: &str = "demand_phone";
+
+fn aad(id: &str) -> String {
+    format!("demands.reporter_phone:{id}")
+}
+
+/// Within this many milliseconds of its deadline an item is "due soon".
+const DUE_SOON_MS: i64 = 24 * 3600 * 1000;
+
+fn from_row(row: &AnyRow, vault: &Vault, now: i64) -> StoreResult<Demand> {
+    let id: String = row.try_get("id")?;
+    let sealed: Option<String> = row.try_get("reporter_phone_enc")?;
+    let phone = sealed.map(|s| vault.open(&s, &aad(&id))).transpose()?;
+    let status: DemandStatus = vocab(row, "status")?;
+    let accept_due: i64 = row.try_get("accept_due")?;
+    let resolve_due: i64 = row.try_get("resolve_due")?;
+    let due = if status == DemandStatus::Submitted { accept_due } else { resolve_due };
+    let handler_kind: Option<String> = row.try_get("handler_kind")?;
+    Ok(Demand {
+        path: row.try_get("path")?,
+        area_id: row.try_get("area_id")?,
+        building_id: row.try_get("building_id")?,
+        household_id: row.try_get("household_id")?,
+        resident_id: row.try_get("resident_id")?,
+        category: row.try_get("category")?,
+        kind: vocab(row, "kind")?,
+        channel: vocab(row, "channel")?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        address: row.try_get("address")?,
+        lat: row.try_get("lat")?,
+        lng: row.try_get("lng")?,
+        reporter_name: row.try_get("reporter_name")?,
+        reporter_phone: phone.map(|p| Phone::parse(&p).map_or_else(|_| "****".into(), |p| p.masked())),
+        reporter_account_id: row.try_get("reporter_account_id")?,
+        status,
+        level: vocab(row, "level")?,
+        handler_kind: handler_kind.and_then(|k| HandlerKind::from_code(&k)),
+        handler_id: row.try_get("handler_id")?,
+        handler_name: row.try_get("handler_name")?,
+        merged_into: row.try_get("merged_into")?,
+        reopened: row.try_get::<i16, _>("reopened")? != 0,
+        accept_due,
+        resolve_due,
+        due,
+        overdue: status.is_open() && now > due,
+        due_soon: status.is_open() && now <= due && due - now < DUE_SOON_MS,
+        responded_at: row.try_get("responded_at")?,
+        closed_at: row.try_get("closed_at")?,
+        rating: row.try_get::<Option<i16>, _>("rating")?.map(i64::from),
+        rating_comment: row.try_get("rating_comment")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        id,
+    })
+}
+
+pub async fn get(db: &Db, id: &str) -> StoreResult<Demand> {
+    let sql = format!("{SELECT} WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?;
+    from_row(&row.ok_or_else(|| StoreError::not_found("demand", id))?, &db.vault, now_millis())
+}
+
+/// The full call-back phone of an item's reporter, for the caller to authorise and audit.
+pub async fn reveal_phone(db: &Db, id: &str) -> StoreResult<Option<String>> {
+    let row =
+        sqlx::query("SELECT reporter_phone_enc FROM demands WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
+    let sealed: Option<String> =
+        row.ok_or_else(|| StoreError::not_found("demand", id))?.try_get("reporter_phone_enc")?;
+    Ok(sealed.map(|s| db.vault.open(&s, &aad(id))).transpose()?)
+}
+
+/// Where an item lies: its building's grid, or the area named.
+struct Place {
+    path: String,
+    area_id: String,
+    building_id: Option<String>,
+    household_id: Option<String>,
+}
+
+/// The place of a new item, from the most precise of household, building or area.
+pub async fn place_path(db: &Db, new: &NewDemand) -> StoreResult<String> {
+    Ok(place(db, new).await?.path)
+}
+
+async fn place(db: &Db, new: &NewDemand) -> StoreResult<Place> {
+    let building_id = match (&new.household_id, &new.building_id) {
+        (Some(h), _) => Some(households::get(db, h).await?.building_id),
+        (None, b) => b.clone(),
+    };
+    if let Some(b) = building_id {
+        let building = buildings::get(db, &b).await?;
+        return Ok(Place {
+            path: building.path,
+            area_id: building.grid_id,
+            building_id: Some(building.id),
+            household_id: new.household_id.clone(),
+        });
+    }
+    let area = new.area.as_deref().map(str::trim).filter(|a| !a.is_empty()).ok_or_else(|| {
+        StoreError::Invalid("say where: building_id, household_id or area (an area id or code)".into())
+    })?;
+    let area = if area.bytes().all(|b| b.is_ascii_digit()) {
+        areas::get_by_code(db, area).await?
+    } else {
+        areas::get(db, area).await?
+    };
+    Ok(Place { path: area.path, area_id: area.id, building_id: None, household_id: None })
+}
+
+fn text(value: &str, what: &str, max: usize) -> StoreResult<String> {
+    let v = wangge_domain::text::normalize(value);
+    match v.chars().count() {
+        0 => Err(StoreError::Invalid(format!("{what} must not be empty"))),
+        n if n > max => Err(StoreError::Invalid(format!("{what} is {n} characters long; at most {max} are allowed"))),
+        _ => Ok(v),
+    }
+}
+
+fn optional(value: Option<&str>) -> Option<String> {
+    value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+/// Takes an item in: checks it, computes its deadlines from the catalogue and the
+/// calendar, and records it with the first entry of its timeline.
+pub async fn create(db: &Db, new: NewDemand, by: &Actor, reporter_account_id: Option<&str>) -> StoreResult<Demand> {
+    let category = category(db, new.category.trim()).await?;
+    if !category.active {
+        return Err(StoreError::Invalid(format!("category {} is retired", category.code)));
+    }
+    let place = place(db, &new).await?;
+    let title = text(&new.title, "title", 100)?;
+    let description = new.description.trim().to_owned();
+    if description.chars().count() > 5000 {
+        return Err(StoreError::Invalid("description is longer than 5,000 characters".into()));
+    }
+    let phone = optional(new.reporter_phone.as_deref())
+        .map(|p| Phone::parse(&p).map_err(|e| StoreError::Invalid(format!("reporter phone {e}"))))
+        .transpose()?;
+    let kind =
+        new.kind.unwrap_or(if category.code == "policy" { DemandKind::Consultation } else { DemandKind::Report });
+    let now = now_millis();
+    let cal = calendar(db).await?;
+    let accept_due = cal.deadline_millis(now, category.accept_days as u32);
+    let resolve_due = cal.deadline_millis(now, category.resolve_days as u32);
+    let id = new_id();
+    let mut tx = db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO demands (id, path, area_id, building_id, household_id, resident_id, category, kind, channel,
+         title, description, address, lat, lng, reporter_name, reporter_phone_enc, reporter_phone_hash,
+         reporter_account_id, status, level, accept_due, resolve_due, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
+    )
+    .bind(&id)
+    .bind(&place.path)
+    .bind(&place.area_id)
+    .bind(&place.building_id)
+    .bind(&place.household_id)
+    .bind(optional(new.resident_id.as_deref()))
+    .bind(&category.code)
+    .bind(kind.code())
+    .bind(new.channel.unwrap_or(Channel::Api).code())
+    .bind(&title)
+    .bind(&description)
+    .bind(optional(new.address.as_deref()))
+    .bind(new.lat)
+    .bind(new.lng)
+    .bind(optional(new.reporter_name.as_deref()))
+    .bind(phone.as_ref().map(|p| db.vault.seal(p.as_str(), &aad(&id))))
+    .bind(phone.as_ref().map(|p| db.vault.blind(PHONE_PURPOSE, p.as_str())))
+    .bind(reporter_account_id)
+    .bind(DemandStatus::Submitted.code())
+    .bind(category.level.code())
+    .bind(accept_due)
+    .bind(resolve_due)
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let event = NewEvent { step: "submit", from: None, to: DemandStatus::Submitted, level: category.level, note: "" };
+    record_event(&mut tx, &id, by, event, now).await?;
+    tx.commit().await?;
+    get(db, &id).await
+}
+
+struct NewEvent<'a> {
+    step: &'a str,
+    from: Option<DemandStatus>,
+    to: DemandStatus,
+    level: Level,
+    note: &'a str,
+}
+
+async fn record_event(
+    conn: &mut AnyConnection,
+    demand_id: &str,
+    by: &Actor,
+    e: NewEvent<'_>,
+    at: i64,
+) -> StoreResult<DemandEvent> {
+    let event = DemandEvent {
+        id: new_id(),
+        demand_id: demand_id.to_owned(),
+        step: e.step.to_owned(),
+        from_status: e.from,
+        to_status: e.to,
+        level: e.level,
+        actor_id: by.id.clone(),
+        actor_name: by.name.clone(),
+        note: e.note.trim().to_owned(),
+        at,
+    };
+    sqlx::query(
+        "INSERT INTO demand_events (id, demand_id, step, from_status, to_status, level, actor_id, actor_name, note, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&event.id)
+    .bind(demand_id)
+    .bind(&event.step)
+    .bind(event.from_status.map(|s| s.code()))
+    .bind(event.to_status.code())
+    .bind(event.level.code())
+    .bind(&event.actor_id)
+    .bind(&event.actor_name)
+    .bind(&event.note)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(event)
+}
+
+/// The item's timeline, oldest first.
+pub async fn timeline(db: &Db, id: &str) -> StoreResult<Vec<DemandEvent>> {
+    let rows = sqlx::query(
+        "SELECT id, demand_id, step, from_status, to_status, level, actor_id, actor_name, note, at
+         FROM demand_events WHERE demand_id = $1 ORDER BY at, id",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let from: Option<String> = r.try_get("from_status")?;
+            Ok(DemandEvent {
+                id: r.try_get("id")?,
+                demand_id: r.try_get("demand_id")?,
+                step: r.try_get("step")?,
+                from_status: from.and_then(|f| DemandStatus::from_code(&f)),
+                to_status: vocab(r, "to_status")?,
+                level: vocab(r, "level")?,
+                actor_id: r.try_get("actor_id")?,
+                actor_name: r.try_get("actor_name")?,
+                note: r.try_get("note")?,
+                at: r.try_get("at")?,
+            })
+        })
+        .collect()
+}
+
+/// What changed: the item after the step and the timeline entry it made.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct StepTaken {
+    pub demand: Demand,
+    pub event: DemandEvent,
+}
+
+fn needs_note(step: Step, input: &StepInput) -> StoreResult<()> {
+    let why = match step {
+        Step::Reject => "a reason for not accepting",
+        Step::Escalate => "a reason for escalating",
+        Step::HandBack => "a reason for handing back",
+        Step::Answer => "the answer",
+        Step::SendBack => "what is still to be done",
+        Step::Progress => "the progress note",
+        _ => return Ok(()),
+    };
+    if input.note.trim().is_empty() {
+        return Err(StoreError::Invalid(format!("{} needs {why} (note)", step.code())));
+    }
+    Ok(())
+}
+
+/// Takes `step` on item `id`: asks the state machine, then writes the new state and
+/// the timeline entry in one transaction, if the item has not changed meanwhile.
+pub async fn take_step(db: &Db, id: &str, step: Step, by: &Actor, input: StepInput) -> StoreResult<StepTaken> {
+    let current = get(db, id).await?;
+    needs_note(step, &input)?;
+    let state =
+        ItemState { status: current.status, kind: current.kind, level: current.level, reopened: current.reopened };
+    let next = transition(state, step, by.role, input.score).map_err(|e| match e {
+        wangge_domain::TransitionError::Forbidden(..) => StoreError::Forbidden(e.to_string()),
+        wangge_domain::TransitionError::BadScore(_) => StoreError::Invalid(e.to_string()),
+        _ => StoreError::Conflict(e.to_string()),
+    })?;
+    let now = now_millis();
+    let mut sets = Conditions::default();
+    let assignments = assignments(db, &current, step, next, &input, now, &mut sets).await?;
+    let mut tx = db.pool.begin().await?;
+    let sql = format!(
+        "UPDATE demands SET {assignments} WHERE id = {} AND status = {} AND updated_at = {}",
+        sets.text(id),
+        sets.text(current.status.code()),
+        sets.int(current.updated_at)
+    );
+    let updated = sets.query(sql).execute(&mut *tx).await?;
+    if updated.rows_affected() != 1 {
+        return Err(StoreError::Conflict("the item changed meanwhile; reload it and try again".into()));
+    }
+    let note = step_note(step, &input);
+    let e = NewEvent { step: step.code(), from: Some(current.status), to: next.status, level: next.level, note: &note };
+    let event = record_event(&mut tx, id, by, e, now).await?;
+    if step == Step::Merge
+        && let Some(into) = &input.into
+    {
+        let target = get(db, into).await?;
+        let note = format!("合并了重复的反映 {id}");
+        let e = NewEvent {
+            step: "merged_in",
+            from: Some(target.status),
+            to: target.status,
+            level: target.level,
+            note: &note,
+        };
+        record_event(&mut tx, into, by, e, now).await?;
+    }
+    tx.commit().await?;
+    Ok(StepTaken { demand: get(db, id).await?, event })
+}
+
+/// The timeline note of a step: what was typed, with the handler or score added.
+fn step_note(step: Step, input: &StepInput) -> String {
+    let typed = input.note.trim();
+    let extra = match step {
+        Step::Dispatch => input.handler_name.clone().or(input.handler_id.clone()).map(|h| format!("派遣给 {h}")),
+        Step::Rate => input.score.map(|s| format!("{s} 分")),
+        Step::Merge => input.into.as_ref().map(|i| format!("并入 {i}")),
+        _ => None,
+    };
+    match extra {
+        Some(x) if typed.is_empty() => x,
+        Some(x) => format!("{x}：{typed}"),
+        None => typed.to_owned(),
+    }
+}
+
+/// The `SET` list of a step's update, its values bound in `sets`.
+async fn assignments(
+    db: &Db,
+    current: &Demand,
+    step: Step,
+    next: wangge_domain::Next,
+    input: &StepInput,
+    now: i64,
+    sets: &mut Conditions,
+) -> StoreResult<String> {
+    let mut out = vec![
+        format!("status = {}", sets.text(next.status.code())),
+        format!("level = {}", sets.text(next.level.code())),
+        format!("updated_at = {}", sets.int(now)),
+    ];
+    match step {
+        Step::Accept | Step::Reject => out.push(format!("responded_at = {}", sets.int(now))),
+        Step::Answer => {
+            out.push(format!("responded_at = COALESCE(responded_at, {})", sets.int(now)));
+            out.push(format!("closed_at = {}", sets.int(now)));
+        }
+        Step::Close => out.push(format!("closed_at = {}", sets.int(now))),
+        Step::Dispatch => {
+            let kind = input.handler_kind.ok_or_else(|| StoreError::Invalid("dispatch needs handler_kind".into()))?;
+            let name = optional(input.handler_name.as_deref()).or(optional(input.handler_id.as_deref()));
+            let name = name.ok_or_else(|| StoreError::Invalid("dispatch needs handler_name or handler_id".into()))?;
+            out.push(format!("handler_kind = {}", sets.text(kind.code())));
+            out.push(format!("handler_name = {}", sets.text(name)));
+            match optional(input.handler_id.as_deref()) {
+                Some(h) => out.push(format!("handler_id = {}", sets.text(h))),
+                None => out.push("handler_id = NULL".into()),
+            }
+        }
+        // A new level dispatches afresh.
+        Step::Escalate | Step::HandBack => {
+            out.push("handler_kind = NULL, handler_id = NULL, handler_name = NULL".into());
+        }
+        Step::Merge => {
+            let into = optional(input.into.as_deref()).ok_or_else(|| StoreError::Invalid("merge needs into".into()))?;
+            check_merge_target(db, current, &into).await?;
+            out.push(format!("merged_into = {}", sets.text(into)));
+        }
+        Step::Rate => {
+            let score = i64::from(input.score.unwrap_or_default());
+            out.push(format!("rating = {}", sets.int(score)));
+            out.push(format!("rating_comment = {}", sets.text(input.note.trim())));
+            if next.status == DemandStatus::Reopened {
+                // Redone from scratch: a fresh time limit to resolve, and not closed.
+                let days = category(db, &current.category).await?.resolve_days;
+                let due = calendar(db).await?.deadline_millis(now, days as u32);
+                out.push(format!("reopened = 1, closed_at = NULL, resolve_due = {}", sets.int(due)));
+            }
+        }
+        _ => {}
+    }
+    Ok(out.join(", "))
+}
+
+async fn check_merge_target(db: &Db, current: &Demand, into: &str) -> StoreResult<()> {
+    if into == current.id {
+        return Err(StoreError::Invalid("an item cannot be merged into itself".into()));
+    }
+    let target = get(db, into).await?;
+    if !target.status.is_open() {
+        return Err(StoreError::Conflict(format!(
+            "item {into} is {}; merge into an open item",
+            target.status.label_en()
+        )));
+    }
+    if target.merged_into.is_some() || target.status == DemandStatus::Merged {
+        return Err(StoreError::Conflict(format!("item {into} is itself merged")));
+    }
+    Ok(())
+}
+
+/// The filters of the ledger.
+#[derive(Clone, Debug, Default)]
+pub struct DemandFilter {
+    pub under_path: Option<String>,
+    pub status: Vec<DemandStatus>,
+    pub category: Option<String>,
+    pub channel: Option<Channel>,
+    pub kind: Option<DemandKind>,
+    pub building_id: Option<String>,
+    pub handler_id: Option<String>,
+    pub reporter_account_id: Option<String>,
+    pub overdue: bool,
+    /// Created at or after (Unix ms).
+    pub from: Option<i64>,
+    /// Created before (Unix ms).
+    pub to: Option<i64>,
+}
+
+fn conditions(f: &DemandFilter, now: i64) -> Conditions {
+    let mut c = Conditions::default();
+    if let Some(path) = &f.under_path {
+        c.under_path("path", path);
+    }
+    if !f.status.is_empty() {
+        let list: Vec<String> = f.status.iter().map(|s| c.text(s.code())).collect();
+        c.push(format!("status IN ({})", list.join(", ")));
+    }
+    for (column, value) in [
+        ("category", f.category.clone()),
+        ("channel", f.channel.map(|v| v.code().to_owned())),
+        ("kind", f.kind.map(|v| v.code().to_owned())),
+        ("building_id", f.building_id.clone()),
+        ("handler_id", f.handler_id.clone()),
+        ("reporter_account_id", f.reporter_account_id.clone()),
+    ] {
+        if let Some(v) = value {
+            let p = c.text(v);
+            c.push(format!("{column} = {p}"));
+        }
+    }
+    if f.overdue {
+        // Past the deadline that matters in each state: accepting while submitted,
+        // resolving while being worked on.
+        let open: Vec<String> = DemandStatus::open()
+            .into_iter()
+            .filter(|s| *s != DemandStatus::Submitted)
+            .map(|s| c.text(s.code()))
+            .collect();
+        let (submitted, now_a, now_b) = (c.text(DemandStatus::Submitted.code()), c.int(now), c.int(now));
+        c.push(format!(
+            "((status = {submitted} AND accept_due < {now_a}) OR (status IN ({}) AND resolve_due < {now_b}))",
+            open.join(", ")
+        ));
+    }
+    if let Some(from) = f.from {
+        let p = c.int(from);
+        c.push(format!("created_at >= {p}"));
+    }
+    if let Some(to) = f.to {
+        let p = c.int(to);
+        c.push(format!("created_at < {p}"));
+    }
+    c
+}
+
+/// The ledger, newest first.
+pub async fn list(db: &Db, f: &DemandFilter, page: PageRequest) -> StoreResult<Page<Demand>> {
+    let now = now_millis();
+    let c = conditions(f, now);
+    let total = c.scalar(format!("SELECT COUNT(*) FROM demands {}", c.where_clause())).fetch_one(&db.pool).await?;
+    let sql = format!(
+        "{SELECT} {} ORDER BY created_at DESC, id DESC LIMIT {} OFFSET {}",
+        c.where_clause(),
+        page.limit(),
+        page.offset()
+    );
+    let rows = c.query(sql).fetch_all(&db.pool).await?;
+    let items = rows.iter().map(|r| from_row(r, &db.vault, now)).collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::new(items, page, total))
+}
+
+/// Items whose `created_at` is in `[from, to)` under a path, oldest first, at most
+/// `limit`: what Open311 lists.
+pub async fn between(db: &Db, f: &DemandFilter, limit: i64) -> StoreResult<Vec<Demand>> {
+    let now = now_millis();
+    let c = conditions(f, now);
+    let sql = format!("{SELECT} {} ORDER BY created_at DESC, id DESC LIMIT {limit}", c.where_clause());
+    let rows = c.query(sql).fetch_all(&db.pool).await?;
+    rows.iter().map(|r| from_row(r, &db.vault, now)).collect()
+}
+
+/// The latest non-empty timeline note of each item: Open311's `status_notes`.
+pub async fn latest_notes(db: &Db, ids: &[&str]) -> StoreResult<std::collections::HashMap<String, String>> {
+    let mut notes = std::collections::HashMap::new();
+    // In slices, to stay under SQLite's limit on bound values per statement.
+    for chunk in ids.chunks(500) {
+        let mut c = Conditions::default();
+        let list: Vec<String> = chunk.iter().map(|id| c.text(*id)).collect();
+        let sql = format!(
+            "SELECT demand_id, note FROM demand_events WHERE demand_id IN ({}) AND note <> '' ORDER BY at, id",
+            list.join(", ")
+        );
+        for row in c.query(sql).fetch_all(&db.pool).await? {
+            notes.insert(row.try_get("demand_id")?, row.try_get("note")?);
+        }
+    }
+    Ok(notes)
+}
+
+/// Seals every reporter phone again under `new`, inside the key rotation's
+/// transaction (see `residents::rekey`).
+pub(crate) async fn rekey(conn: &mut AnyConnection, old: &Vault, new: &Vault) -> StoreResult<usize> {
+    let rows = sqlx::query("SELECT id, reporter_phone_enc FROM demands WHERE reporter_phone_enc IS NOT NULL")
+        .fetch_all(&mut *conn)
+        .await?;
+    for row in &rows {
+        let id: String = row.try_get("id")?;
+        let sealed: String = row.try_get("reporter_phone_enc")?;
+        let phone = old.open(&sealed, &aad(&id))?;
+        sqlx::query("UPDATE demands SET reporter_phone_enc = $1, reporter_phone_hash = $2 WHERE id = $3")
+            .bind(new.seal(&phone, &aad(&id)))
+            .bind(new.blind(PHONE_PURPOSE, &phone))
+            .bind(&id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    webhooks::rekey(conn, old, new).await?;
+    Ok(rows.len())
+}
+
+#[cfg(test)]
+mod tests;

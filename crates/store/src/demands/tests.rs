@@ -1,0 +1,332 @@
+use wangge_domain::{AreaLevel, BuildingKind};
+
+use super::*;
+use crate::areas::NewArea;
+use crate::buildings::NewBuilding;
+use crate::testing;
+
+struct Place {
+    community: String,
+    grid: String,
+    other_grid: String,
+    building: String,
+}
+
+async fn place(db: &Db) -> Place {
+    let mut parent: Option<String> = None;
+    let mut made = Vec::new();
+    for (level, code) in [
+        (AreaLevel::City, "370600000000"),
+        (AreaLevel::District, "370602000000"),
+        (AreaLevel::Street, "370602004000"),
+        (AreaLevel::Community, "370602004011"),
+        (AreaLevel::Grid, "370602004011001"),
+    ] {
+        let new = NewArea { parent_id: parent.clone(), level, code: code.into(), name: code.into(), boundary: None };
+        let area = areas::create(db, new).await.unwrap();
+        parent = Some(area.id.clone());
+        made.push(area);
+    }
+    let community = made[3].clone();
+    let new = NewArea {
+        parent_id: Some(community.id.clone()),
+        level: AreaLevel::Grid,
+        code: "370602004011002".into(),
+        name: "第二网格".into(),
+        boundary: None,
+    };
+    let other_grid = areas::create(db, new).await.unwrap();
+    let building = buildings::create(
+        db,
+        NewBuilding {
+            grid_id: made[4].id.clone(),
+            number: "3".into(),
+            address: None,
+            kind: BuildingKind::Residential,
+            floors: None,
+            units: None,
+            lat: None,
+            lng: None,
+        },
+    )
+    .await
+    .unwrap();
+    Place { community: community.path, grid: made[4].path.clone(), other_grid: other_grid.code, building: building.id }
+}
+
+fn staff() -> Actor {
+    Actor { id: None, name: "社区王姐".into(), role: Role::CommunitySecretary }
+}
+
+fn report(building: &str, category: &str) -> NewDemand {
+    NewDemand {
+        building_id: Some(building.into()),
+        category: category.into(),
+        channel: Some(Channel::BuildingQr),
+        title: "3号楼楼道灯不亮".into(),
+        description: "二单元三楼的灯坏了一周".into(),
+        reporter_name: Some("李大爷".into()),
+        reporter_phone: Some("13805351234".into()),
+        ..Default::default()
+    }
+}
+
+async fn step(db: &Db, id: &str, step: Step, input: StepInput) -> StoreResult<StepTaken> {
+    take_step(db, id, step, &staff(), input).await
+}
+
+fn note(text: &str) -> StepInput {
+    StepInput { note: text.into(), ..Default::default() }
+}
+
+#[tokio::test]
+async fn an_item_goes_round_the_loop_and_its_timeline_says_so() {
+    for t in testing::all().await {
+        let db = &t.db;
+        let p = place(db).await;
+        let item = create(db, report(&p.building, "public_facilities"), &staff(), None).await.unwrap();
+        assert_eq!(item.status, DemandStatus::Submitted);
+        assert_eq!(item.level, Level::Community, "the category's default level");
+        assert_eq!(item.path, p.grid, "the building's grid");
+        assert_eq!(item.reporter_phone.as_deref(), Some("138****1234"), "masked");
+        assert!(item.accept_due > item.created_at && item.resolve_due > item.accept_due);
+        let stored: String = sqlx::query_scalar("SELECT reporter_phone_enc FROM demands WHERE id = $1")
+            .bind(&item.id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert!(!stored.contains("13805351234"), "the phone is sealed at rest: {stored}");
+        assert_eq!(reveal_phone(db, &item.id).await.unwrap().as_deref(), Some("13805351234"));
+
+        let id = item.id.as_str();
+        step(db, id, Step::Accept, StepInput::default()).await.unwrap();
+        let dispatch = StepInput {
+            handler_kind: Some(HandlerKind::PropertyCompany),
+            handler_name: Some("塔山物业".into()),
+            ..Default::default()
+        };
+        let dispatched = step(db, id, Step::Dispatch, dispatch).await.unwrap().demand;
+        assert_eq!(dispatched.handler_name.as_deref(), Some("塔山物业"));
+        step(db, id, Step::Start, StepInput::default()).await.unwrap();
+        step(db, id, Step::Progress, note("已买灯泡")).await.unwrap();
+        step(db, id, Step::ReportDone, note("已更换")).await.unwrap();
+        step(db, id, Step::Verify, note("现场看过，亮了")).await.unwrap();
+        let closed = step(db, id, Step::Close, StepInput::default()).await.unwrap().demand;
+        assert!(closed.closed_at.is_some() && closed.responded_at.is_some());
+        let rated = StepInput { score: Some(2), note: "修得太慢".into(), ..Default::default() };
+        let reopened = step(db, id, Step::Rate, rated).await.unwrap().demand;
+        assert_eq!(reopened.status, DemandStatus::Reopened, "unsatisfied: redone once");
+        assert!(reopened.reopened && reopened.closed_at.is_none());
+        assert_eq!(reopened.rating, Some(2));
+
+        let events = timeline(db, id).await.unwrap();
+        let steps: Vec<&str> = events.iter().map(|e| e.step.as_str()).collect();
+        assert_eq!(
+            steps,
+            ["submit", "accept", "dispatch", "start", "progress", "report_done", "verify", "close", "rate"]
+        );
+        assert_eq!(events[2].note, "派遣给 塔山物业");
+        assert_eq!(events[8].note, "2 分：修得太慢");
+        assert_eq!(events[8].to_status, DemandStatus::Reopened);
+        assert_eq!(events[1].actor_name, "社区王姐");
+    }
+}
+
+#[tokio::test]
+async fn illegal_steps_stale_updates_and_missing_reasons_are_refused() {
+    for t in testing::all().await {
+        let db = &t.db;
+        let p = place(db).await;
+        let item = create(db, report(&p.building, "environment"), &staff(), None).await.unwrap();
+        let id = item.id.as_str();
+        let err = step(db, id, Step::Close, StepInput::default()).await.unwrap_err();
+        assert!(matches!(&err, StoreError::Conflict(m) if m == "cannot close an item that is Submitted"), "{err}");
+        let err = step(db, id, Step::Reject, StepInput::default()).await.unwrap_err();
+        assert!(matches!(&err, StoreError::Invalid(m) if m.contains("reason")), "{err}");
+        let member = Actor { id: None, name: "网格员".into(), role: Role::GridMember };
+        let err = take_step(db, id, Step::Reject, &member, note("不归我们管")).await.unwrap_err();
+        assert!(matches!(err, StoreError::Forbidden(_)), "a grid member does not reject: {err}");
+        let err =
+            step(db, id, Step::Merge, StepInput { into: Some(id.into()), ..Default::default() }).await.unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "not into itself: {err}");
+
+        // Two handlers read the item, one accepts: the other's step must not land.
+        let before = get(db, id).await.unwrap();
+        step(db, id, Step::Accept, StepInput::default()).await.unwrap();
+        let stale =
+            sqlx::query("UPDATE demands SET status = 'rejected' WHERE id = $1 AND status = $2 AND updated_at = $3")
+                .bind(id)
+                .bind(before.status.code())
+                .bind(before.updated_at)
+                .execute(&db.pool)
+                .await
+                .unwrap();
+        assert_eq!(stale.rows_affected(), 0, "the guard of take_step's update sees the change");
+
+        // A duplicate merged into the first keeps both timelines informed.
+        let dup = create(db, report(&p.building, "environment"), &staff(), None).await.unwrap();
+        let merged = step(db, &dup.id, Step::Merge, StepInput { into: Some(id.into()), ..Default::default() })
+            .await
+            .unwrap()
+            .demand;
+        assert_eq!((merged.status, merged.merged_into.as_deref()), (DemandStatus::Merged, Some(id)));
+        let target = timeline(db, id).await.unwrap();
+        assert!(target.iter().any(|e| e.step == "merged_in" && e.note.contains(&dup.id)), "{target:?}");
+    }
+}
+
+/// Sets a column of an item directly, to place it in time for the rates and overdue tests.
+async fn set(db: &Db, id: &str, column: &str, value: i64) {
+    let sql = format!("UPDATE demands SET {column} = $1 WHERE id = $2");
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(value).bind(id).execute(&db.pool).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_three_rates_match_hand_computed_figures() {
+    for t in testing::all().await {
+        let db = &t.db;
+        let p = place(db).await;
+        let me = staff();
+        let new = || create(db, report(&p.building, "environment"), &me, None);
+        let loop_to_close = async |id: &str| {
+            for s in [Step::Dispatch, Step::Start, Step::ReportDone, Step::Verify, Step::Close] {
+                let input = StepInput {
+                    handler_kind: Some(HandlerKind::GridMember),
+                    handler_name: Some("张网格".into()),
+                    ..Default::default()
+                };
+                step(db, id, s, input).await.unwrap();
+            }
+        };
+        let rate = async |id: &str, score: u8| {
+            step(db, id, Step::Rate, StepInput { score: Some(score), ..Default::default() }).await.unwrap();
+        };
+        // A: accepted in time, closed, rated 5.
+        let a = new().await.unwrap().id;
+        step(db, &a, Step::Accept, StepInput::default()).await.unwrap();
+        loop_to_close(&a).await;
+        rate(&a, 5).await;
+        // B: accepted late, closed, rated 2 (reopened: not resolved any more).
+        let b = new().await.unwrap().id;
+        step(db, &b, Step::Accept, StepInput::default()).await.unwrap();
+        loop_to_close(&b).await;
+        rate(&b, 2).await;
+        let due: i64 = get(db, &b).await.unwrap().accept_due;
+        set(db, &b, "responded_at", due + 1).await;
+        // C: rejected in time.
+        let c = new().await.unwrap().id;
+        step(db, &c, Step::Reject, note("非本社区事务")).await.unwrap();
+        // D: never answered.
+        new().await.unwrap();
+        // E: merged into A: left out.
+        let e = new().await.unwrap().id;
+        step(db, &e, Step::Merge, StepInput { into: Some(b.clone()), ..Default::default() }).await.unwrap();
+        // F: a consultation answered in time, rated 4.
+        let mut ask = report(&p.building, "policy");
+        ask.title = "高龄补贴怎么申请".into();
+        let f = create(db, ask, &staff(), None).await.unwrap();
+        assert_eq!(f.kind, DemandKind::Consultation);
+        step(db, &f.id, Step::Answer, note("带户口本到社区办理")).await.unwrap();
+        rate(&f.id, 4).await;
+        // G: before the period.
+        let g = new().await.unwrap().id;
+        step(db, &g, Step::Accept, StepInput::default()).await.unwrap();
+        set(db, &g, "created_at", 1_000).await;
+        // H: in the other grid.
+        let mut there = report(&p.building, "environment");
+        there.building_id = None;
+        there.area = Some(p.other_grid.clone());
+        create(db, there, &staff(), None).await.unwrap();
+
+        let now = now_millis();
+        let r = rates(db, Some(&p.grid), now - 3_600_000, now + 1).await.unwrap();
+        // Counted: A, B, C, D, F. In time: A, C, F. To resolve: all but C; resolved: A, F.
+        // Rated: A 5, B 2, F 4; satisfied: A, F.
+        assert_eq!((r.items, r.responded_in_time, r.to_resolve, r.resolved, r.rated, r.satisfied), (5, 3, 4, 2, 3, 2));
+        assert_eq!(r.response_rate, Some(0.6));
+        assert_eq!(r.resolution_rate, Some(0.5));
+        assert_eq!(r.satisfaction_rate, Some(2.0 / 3.0));
+        let community = rates(db, Some(&p.community), now - 3_600_000, now + 1).await.unwrap();
+        assert_eq!(community.items, 6, "the community adds the other grid's item");
+        let empty = rates(db, Some(&p.grid), 0, 10).await.unwrap();
+        assert_eq!((empty.items, empty.response_rate), (0, None));
+    }
+}
+
+#[tokio::test]
+async fn the_ledger_filters_and_pages() {
+    for t in testing::all().await {
+        let db = &t.db;
+        let p = place(db).await;
+        let mut ids = Vec::new();
+        for category in ["environment", "property", "environment"] {
+            ids.push(create(db, report(&p.building, category), &staff(), None).await.unwrap().id);
+        }
+        let mut phone = report(&p.building, "safety_hazard");
+        phone.channel = Some(Channel::Phone);
+        phone.building_id = None;
+        phone.area = Some(p.other_grid.clone());
+        create(db, phone, &staff(), None).await.unwrap();
+        step(db, &ids[0], Step::Accept, StepInput::default()).await.unwrap();
+        set(db, &ids[2], "accept_due", 5).await;
+
+        let count = async |f: DemandFilter| list(db, &f, PageRequest::default()).await.unwrap().total;
+        let under = |path: &str| DemandFilter { under_path: Some(path.into()), ..Default::default() };
+        assert_eq!(count(under(&p.grid)).await, 3);
+        assert_eq!(count(under(&p.community)).await, 4);
+        assert_eq!(count(DemandFilter { category: Some("environment".into()), ..under(&p.grid) }).await, 2);
+        assert_eq!(count(DemandFilter { channel: Some(Channel::Phone), ..under(&p.community) }).await, 1);
+        assert_eq!(count(DemandFilter { status: vec![DemandStatus::Accepted], ..under(&p.grid) }).await, 1);
+        assert_eq!(count(DemandFilter { building_id: Some(p.building.clone()), ..Default::default() }).await, 3);
+        let overdue =
+            list(db, &DemandFilter { overdue: true, ..under(&p.community) }, PageRequest::default()).await.unwrap();
+        assert_eq!(overdue.items.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), [ids[2].as_str()]);
+        assert!(overdue.items[0].overdue);
+        let future = now_millis() + 60_000;
+        assert_eq!(count(DemandFilter { from: Some(future), ..under(&p.grid) }).await, 0);
+        assert_eq!(count(DemandFilter { to: Some(future), ..under(&p.grid) }).await, 3);
+        let page = list(db, &under(&p.grid), PageRequest::new(Some(2), Some(2))).await.unwrap();
+        assert_eq!((page.items.len(), page.total), (1, 3));
+        assert_eq!(page.items[0].id, ids[0], "newest first: the oldest is last");
+    }
+}
+
+#[tokio::test]
+async fn catalogue_holidays_and_webhook_secrets() {
+    for t in testing::all().await {
+        let db = &t.db;
+        let all = categories(db).await.unwrap();
+        assert!(all.len() >= 8 && all.iter().any(|c| c.code == "policy" && c.name_zh == "政策咨询"), "seeded");
+        let mut c = category(db, "environment").await.unwrap();
+        c.resolve_days = 4;
+        assert_eq!(save_category(db, c.clone()).await.unwrap().resolve_days, 4);
+        c.resolve_days = 400;
+        assert!(matches!(save_category(db, c).await, Err(StoreError::Invalid(m)) if m.contains("resolve_days")));
+        let h = Holiday { day: "2025-10-01".into(), kind: "holiday".into(), name: "国庆节".into() };
+        set_holiday(db, h).await.unwrap();
+        set_holiday(db, Holiday { day: "2025-09-28".into(), kind: "workday".into(), name: String::new() })
+            .await
+            .unwrap();
+        let cal = calendar(db).await.unwrap();
+        assert!(cal.holidays.len() == 1 && cal.workdays.len() == 1);
+        let bad = Holiday { day: "2025-13-01".into(), kind: "holiday".into(), name: String::new() };
+        assert!(set_holiday(db, bad).await.is_err());
+
+        let new = webhooks::NewWebhook {
+            name: "群".into(),
+            url: "http://127.0.0.1:9/hook".into(),
+            format: Some("dingtalk".into()),
+            secret: Some("SEC123".into()),
+            area: None,
+        };
+        let hook = webhooks::create(db, new, "/370600000000/").await.unwrap();
+        assert!(hook.signed);
+        assert_eq!(webhooks::targets_for(db, "/370600000000/x/").await.unwrap()[0].secret.as_deref(), Some("SEC123"));
+        assert!(webhooks::targets_for(db, "/370700000000/").await.unwrap().is_empty(), "another city");
+        let new = crate::Vault::ephemeral();
+        let mut conn = db.pool.acquire().await.unwrap();
+        rekey(&mut conn, &db.vault, &new).await.unwrap();
+        let sealed: String = sqlx::query_scalar("SELECT secret_enc FROM webhooks").fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(new.open(&sealed, &format!("webhooks.secret:{}", hook.id)).unwrap(), "SEC123");
+    }
+}

@@ -1,0 +1,242 @@
+//! Outgoing webhooks on demand state changes, and the log of every delivery attempt.
+//! The web layer sends them; the store keeps who to send to and what happened.
+
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use utoipa::ToSchema;
+use wangge_domain::{new_id, now_millis};
+
+use crate::vault::Vault;
+use crate::{Db, StoreError, StoreResult};
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Webhook {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    /// `json` (signed, `X-Wangge-Signature: sha256=<hex>`), `wecom` or `dingtalk`
+    /// (group-robot markdown messages).
+    pub format: String,
+    /// Items under this area only.
+    pub path: String,
+    /// Whether a secret is set (the secret itself is never shown again).
+    pub signed: bool,
+    pub active: bool,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct NewWebhook {
+    pub name: String,
+    pub url: String,
+    /// `json` (default), `wecom` or `dingtalk`.
+    pub format: Option<String>,
+    /// The HMAC key of `json` webhooks, or the signing secret of a DingTalk robot.
+    pub secret: Option<String>,
+    /// Area id or code; default: everything.
+    pub area: Option<String>,
+}
+
+/// Where and how to send, with the secret opened.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub id: String,
+    pub url: String,
+    pub format: String,
+    pub secret: Option<String>,
+}
+
+fn aad(id: &str) -> String {
+    format!("webhooks.secret:{id}")
+}
+
+fn from_row(row: &AnyRow) -> StoreResult<Webhook> {
+    Ok(Webhook {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        url: row.try_get("url")?,
+        format: row.try_get("format")?,
+        path: row.try_get("path")?,
+        signed: row.try_get::<Option<String>, _>("secret_enc")?.is_some(),
+        active: row.try_get::<i16, _>("active")? != 0,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Registers a webhook for items under `path` ("/" for everything).
+pub async fn create(db: &Db, new: NewWebhook, path: &str) -> StoreResult<Webhook> {
+    let format = new.format.as_deref().unwrap_or("json").trim().to_owned();
+    if !matches!(format.as_str(), "json" | "wecom" | "dingtalk") {
+        return Err(StoreError::Invalid(format!("format '{format}' must be json, wecom or dingtalk")));
+    }
+    let url = new.url.trim();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(StoreError::Invalid(format!("url '{url}' must start with http:// or https://")));
+    }
+    if new.name.trim().is_empty() {
+        return Err(StoreError::Invalid("a webhook needs a name".into()));
+    }
+    let id = new_id();
+    let secret = new.secret.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    sqlx::query(
+        "INSERT INTO webhooks (id, name, url, format, secret_enc, path, active, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
+    )
+    .bind(&id)
+    .bind(new.name.trim())
+    .bind(url)
+    .bind(&format)
+    .bind(secret.map(|s| db.vault.seal(s, &aad(&id))))
+    .bind(path)
+    .bind(now_millis())
+    .execute(&db.pool)
+    .await?;
+    get(db, &id).await
+}
+
+pub async fn get(db: &Db, id: &str) -> StoreResult<Webhook> {
+    let row =
+        sqlx::query("SELECT id, name, url, format, secret_enc, path, active, created_at FROM webhooks WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?;
+    from_row(&row.ok_or_else(|| StoreError::not_found("webhook", id))?)
+}
+
+pub async fn list(db: &Db) -> StoreResult<Vec<Webhook>> {
+    let rows = sqlx::query(
+        "SELECT id, name, url, format, secret_enc, path, active, created_at FROM webhooks ORDER BY created_at",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Stops a webhook; its delivery log stays.
+pub async fn deactivate(db: &Db, id: &str) -> StoreResult<Webhook> {
+    let done = sqlx::query("UPDATE webhooks SET active = 0 WHERE id = $1").bind(id).execute(&db.pool).await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::not_found("webhook", id));
+    }
+    get(db, id).await
+}
+
+/// The active webhooks that cover an item at `path`.
+pub async fn targets_for(db: &Db, path: &str) -> StoreResult<Vec<Target>> {
+    // Few webhooks exist: read them all and match the prefix here, rather than
+    // asking the engine for "stored path is a prefix of this one".
+    let rows = sqlx::query("SELECT id, url, format, secret_enc, path FROM webhooks WHERE active = 1")
+        .fetch_all(&db.pool)
+        .await?;
+    let mut out = Vec::new();
+    for row in rows {
+        let under: String = row.try_get("path")?;
+        if !path.starts_with(&under) {
+            continue;
+        }
+        let id: String = row.try_get("id")?;
+        let sealed: Option<String> = row.try_get("secret_enc")?;
+        let secret = sealed.map(|s| db.vault.open(&s, &aad(&id))).transpose()?;
+        out.push(Target { url: row.try_get("url")?, format: row.try_get("format")?, secret, id });
+    }
+    Ok(out)
+}
+
+/// One attempt to deliver an event.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Delivery {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub webhook_id: String,
+    #[schema(format = Uuid)]
+    pub demand_id: String,
+    #[schema(format = Uuid)]
+    pub event_id: String,
+    /// 1 for the first try.
+    pub attempt: i64,
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub delivered: bool,
+    pub at: i64,
+}
+
+pub async fn record_delivery(db: &Db, d: &Delivery) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (id, webhook_id, demand_id, event_id, attempt, status_code, error, delivered, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&d.id)
+    .bind(&d.webhook_id)
+    .bind(&d.demand_id)
+    .bind(&d.event_id)
+    .bind(d.attempt)
+    .bind(d.status_code)
+    .bind(&d.error)
+    .bind(i16::from(d.delivered))
+    .bind(d.at)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// The webhook's delivery log, newest first.
+pub async fn deliveries(db: &Db, webhook_id: &str, limit: i64) -> StoreResult<Vec<Delivery>> {
+    let rows = sqlx::query(
+        "SELECT id, webhook_id, demand_id, event_id, attempt, status_code, error, delivered, at
+         FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+    )
+    .bind(webhook_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Delivery {
+                id: r.try_get("id")?,
+                webhook_id: r.try_get("webhook_id")?,
+                demand_id: r.try_get("demand_id")?,
+                event_id: r.try_get("event_id")?,
+                attempt: r.try_get("attempt")?,
+                status_code: r.try_get("status_code")?,
+                error: r.try_get("error")?,
+                delivered: r.try_get::<i16, _>("delivered")? != 0,
+                at: r.try_get("at")?,
+            })
+        })
+        .collect()
+}
+
+/// Seals the webhook secrets again under `new` (key rotation).
+pub(crate) async fn rekey(conn: &mut AnyConnection, old: &Vault, new: &Vault) -> StoreResult<()> {
+    let rows =
+        sqlx::query("SELECT id, secret_enc FROM webhooks WHERE secret_enc IS NOT NULL").fetch_all(&mut *conn).await?;
+    for row in &rows {
+        let id: String = row.try_get("id")?;
+        let sealed: String = row.try_get("secret_enc")?;
+        let secret = old.open(&sealed, &aad(&id))?;
+        sqlx::query("UPDATE webhooks SET secret_enc = $1 WHERE id = $2")
+            .bind(new.seal(&secret, &aad(&id)))
+            .bind(&id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A fresh delivery record for `attempt` of `event_id`.
+pub fn attempt(target: &Target, demand_id: &str, event_id: &str, attempt: i64) -> Delivery {
+    Delivery {
+        id: new_id(),
+        webhook_id: target.id.clone(),
+        demand_id: demand_id.to_owned(),
+        event_id: event_id.to_owned(),
+        attempt,
+        status_code: None,
+        error: None,
+        delivered: false,
+        at: now_millis(),
+    }
+}

@@ -1,0 +1,456 @@
+//! Residents' demands and events: intake, the ledger, each step of the loop, the
+//! three rates, the catalogue, notifications and webhooks.
+//!
+//! Scope as everywhere: an item lies at its place's path. Who may take a step is the
+//! route's `Action` (auth::POLICY) and, for the state it is in, the domain's state
+//! machine. Residents see and rate only their own items. Reporters' names and phones
+//! are shown only to roles that see names.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+use utoipa::{IntoParams, ToSchema};
+use wangge_domain::demands::CHINA;
+use wangge_domain::{Channel, DemandStatus, Role, Step, Vocabulary, parse_date};
+use wangge_store::demands::notifications::{self, Notification};
+use wangge_store::demands::webhooks::{self, Delivery, NewWebhook, Webhook};
+use wangge_store::demands::{
+    self, Actor, Category, Demand, DemandEvent, DemandFilter, Holiday, NewDemand, Rates, StepInput, StepTaken,
+};
+use wangge_store::{Page, PageRequest};
+
+use super::{ApiResult, Id, JsonBody, Params};
+use crate::audit;
+use crate::auth::{ClientAddress, Principal};
+use crate::error::ErrorBody;
+use crate::{ApiError, AppState};
+
+/// The caller as the timeline and the state machine know them.
+pub(crate) fn actor(p: &Principal) -> Actor {
+    Actor { id: Some(p.actor_id().to_owned()), name: p.actor_name(), role: p.role }
+}
+
+/// Hides the reporter from callers who do not see names at the item's place.
+fn as_seen_by(p: &Principal, mut d: Demand) -> Demand {
+    let own = d.reporter_account_id.as_deref() == Some(p.actor_id());
+    if !own && !p.sees_names(&d.path) {
+        d.reporter_name = d.reporter_name.map(|_| "***".into());
+        d.reporter_phone = None;
+    }
+    d
+}
+
+/// The item, if the caller may see it: in scope, and for a resident their own.
+async fn visible(s: &AppState, p: &Principal, id: &str) -> Result<Demand, ApiError> {
+    let d = demands::get(&s.db, id).await?;
+    p.check(&d.path)?;
+    if p.role == Role::Resident && d.reporter_account_id.as_deref() != Some(p.actor_id()) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such item among your reports"));
+    }
+    Ok(d)
+}
+
+/// Take in a demand from any channel.
+#[utoipa::path(post, path = "/api/v1/demands", tag = "demands", request_body = NewDemand,
+    responses((status = 201, body = Demand), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_demand(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    JsonBody(mut new): JsonBody<NewDemand>,
+) -> Result<(StatusCode, Json<Demand>), ApiError> {
+    p.check(&demands::place_path(&s.db, &new).await?)?;
+    let resident = p.role == Role::Resident;
+    if resident {
+        new.channel = Some(Channel::Portal);
+    }
+    let reporter = resident.then(|| p.actor_id().to_owned());
+    let d = demands::create(&s.db, new, &actor(&p), reporter.as_deref()).await?;
+    audit::change(&s.db, (&p, &address), "demand.create", audit::Target("demand", &d.id, &d.path), None, &d).await?;
+    Ok((StatusCode::CREATED, Json(as_seen_by(&p, d))))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DemandQuery {
+    /// Only items under this area (id or code).
+    pub area: Option<String>,
+    /// Comma-separated statuses, or `open` for every open one.
+    pub status: Option<String>,
+    pub category: Option<String>,
+    pub channel: Option<String>,
+    pub kind: Option<String>,
+    /// Building id.
+    pub building: Option<String>,
+    /// `true`: only items past their deadline.
+    pub overdue: Option<bool>,
+    /// Created on or after this day (YYYY-MM-DD, China time).
+    pub from: Option<String>,
+    /// Created on or before this day.
+    pub to: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+fn statuses(value: Option<&str>) -> Result<Vec<DemandStatus>, ApiError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(Vec::new()),
+        Some("open") => Ok(DemandStatus::open()),
+        Some(list) => {
+            list.split(',').map(|s| DemandStatus::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))).collect()
+        }
+    }
+}
+
+fn parsed<V: Vocabulary>(value: Option<&str>) -> Result<Option<V>, ApiError> {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| V::parse(v).map_err(|e| ApiError::bad_request(e.to_string())))
+        .transpose()
+}
+
+/// The start of a day in China time, in Unix ms; `end` gives the start of the next day.
+fn day_millis(value: &str, what: &str, end: bool) -> Result<i64, ApiError> {
+    let day = parse_date(value)
+        .ok_or_else(|| ApiError::bad_request(format!("{what} '{value}' is not a date (YYYY-MM-DD)")))?;
+    let start = day.midnight().assume_offset(CHINA) + if end { Duration::days(1) } else { Duration::ZERO };
+    Ok((start.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+/// The demand ledger of an area, newest first, with filters.
+#[utoipa::path(get, path = "/api/v1/demands", tag = "demands", params(DemandQuery),
+    responses((status = 200, body = Page<Demand>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_demands(
+    State(s): State<AppState>,
+    p: Principal,
+    Params(q): Params<DemandQuery>,
+) -> ApiResult<Page<Demand>> {
+    let filter = DemandFilter {
+        under_path: p.list_path(&s.db, q.area.as_deref()).await?,
+        status: statuses(q.status.as_deref())?,
+        category: q.category.filter(|c| !c.trim().is_empty()),
+        channel: parsed(q.channel.as_deref())?,
+        kind: parsed(q.kind.as_deref())?,
+        building_id: q.building.filter(|b| !b.trim().is_empty()),
+        overdue: q.overdue.unwrap_or(false),
+        from: q.from.as_deref().map(|d| day_millis(d, "from", false)).transpose()?,
+        to: q.to.as_deref().map(|d| day_millis(d, "to", true)).transpose()?,
+        ..Default::default()
+    };
+    let mut page = demands::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?;
+    page.items = page.items.into_iter().map(|d| as_seen_by(&p, d)).collect();
+    Ok(Json(page))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MineQuery {
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+/// "My items": a resident's own reports, or the items dispatched to the caller.
+#[utoipa::path(get, path = "/api/v1/me/demands", tag = "demands", params(MineQuery),
+    responses((status = 200, body = Page<Demand>)))]
+pub async fn my_demands(
+    State(s): State<AppState>,
+    p: Principal,
+    Params(q): Params<MineQuery>,
+) -> ApiResult<Page<Demand>> {
+    let me = Some(p.actor_id().to_owned());
+    let filter = if p.role == Role::Resident {
+        DemandFilter { reporter_account_id: me, ..Default::default() }
+    } else {
+        DemandFilter { handler_id: me, status: DemandStatus::open(), ..Default::default() }
+    };
+    let mut page = demands::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?;
+    page.items = page.items.into_iter().map(|d| as_seen_by(&p, d)).collect();
+    Ok(Json(page))
+}
+
+/// A timeline entry as the resident reads it: the state in plain words.
+#[derive(Serialize, ToSchema)]
+pub struct TimelineEntry {
+    #[serde(flatten)]
+    pub event: DemandEvent,
+    /// What this means for the resident, in plain Chinese.
+    pub plain: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DemandDetail {
+    pub demand: Demand,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// One item with its timeline.
+#[utoipa::path(get, path = "/api/v1/demands/{id}", tag = "demands", params(("id" = String, Path, description = "Demand id")),
+    responses((status = 200, body = DemandDetail), (status = 404, body = ErrorBody)))]
+pub async fn get_demand(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<DemandDetail> {
+    let d = visible(&s, &p, &id).await?;
+    detail(&s, &p, d).await
+}
+
+/// One of the caller's own reports with its timeline in plain words: what the
+/// portal shows a resident.
+#[utoipa::path(get, path = "/api/v1/me/demands/{id}", tag = "demands", params(("id" = String, Path, description = "Demand id")),
+    responses((status = 200, body = DemandDetail), (status = 404, body = ErrorBody)))]
+pub async fn my_demand(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<DemandDetail> {
+    let d = demands::get(&s.db, &id).await?;
+    if d.reporter_account_id.as_deref() != Some(p.actor_id()) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such item among your reports"));
+    }
+    detail(&s, &p, d).await
+}
+
+async fn detail(s: &AppState, p: &Principal, d: Demand) -> ApiResult<DemandDetail> {
+    let timeline = demands::timeline(&s.db, &d.id)
+        .await?
+        .into_iter()
+        .map(|event| TimelineEntry { plain: event.to_status.plain_zh().to_owned(), event })
+        .collect();
+    Ok(Json(DemandDetail { demand: as_seen_by(p, d), timeline }))
+}
+
+/// Runs one step: scope, the state machine, the audit log, notifications, webhooks.
+async fn take(
+    s: &AppState,
+    p: &Principal,
+    address: &ClientAddress,
+    id: &str,
+    step: Step,
+    input: StepInput,
+) -> ApiResult<StepTaken> {
+    let before = visible(s, p, id).await?;
+    if let Some(into) = input.into.as_deref() {
+        p.check(&demands::get(&s.db, into).await?.path)?;
+    }
+    let mut taken = demands::take_step(&s.db, id, step, &actor(p), input).await?;
+    let action = format!("demand.{}", step.code());
+    let target = audit::Target("demand", id, &before.path);
+    audit::change(&s.db, (p, address), &action, target, Some(&before), &taken.demand).await?;
+    notify(s, &taken).await?;
+    crate::webhooks::fire(s.db.clone(), taken.demand.clone(), taken.event.clone());
+    taken.demand = as_seen_by(p, taken.demand);
+    Ok(Json(taken))
+}
+
+/// Tells the reporter (when they have an account) and a newly dispatched handler.
+async fn notify(s: &AppState, t: &StepTaken) -> Result<(), ApiError> {
+    let d = &t.demand;
+    if let Some(reporter) = &d.reporter_account_id {
+        let message = format!("您反映的「{}」：{}", d.title, d.status.plain_zh());
+        notifications::notify(&s.db, reporter, Some(&d.id), &message).await?;
+    }
+    if t.event.step == Step::Dispatch.code()
+        && let Some(handler) = &d.handler_id
+    {
+        let message = format!("新派遣：「{}」，请在期限内办理", d.title);
+        notifications::notify(&s.db, handler, Some(&d.id), &message).await?;
+    }
+    Ok(())
+}
+
+macro_rules! step_route {
+    ($name:ident, $step:expr, $path:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "demands", params(("id" = String, Path, description = "Demand id")),
+            request_body = StepInput,
+            responses((status = 200, body = StepTaken), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+                (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        pub async fn $name(
+            State(s): State<AppState>,
+            p: Principal,
+            address: ClientAddress,
+            Id(id): Id<String>,
+            JsonBody(input): JsonBody<StepInput>,
+        ) -> ApiResult<StepTaken> {
+            take(&s, &p, &address, &id, $step, input).await
+        }
+    };
+}
+
+step_route!(accept_demand, Step::Accept, "/api/v1/demands/{id}/accept", "Accept (受理) a submitted item.");
+step_route!(reject_demand, Step::Reject, "/api/v1/demands/{id}/reject", "Refuse an item; `note` says why.");
+step_route!(merge_demand, Step::Merge, "/api/v1/demands/{id}/merge", "Merge a duplicate `into` another open item.");
+step_route!(
+    dispatch_demand,
+    Step::Dispatch,
+    "/api/v1/demands/{id}/dispatch",
+    "Dispatch (派遣) to `handler_kind` / `handler_name` (`handler_id`: an account, notified)."
+);
+step_route!(start_demand, Step::Start, "/api/v1/demands/{id}/start", "Start handling (处置).");
+step_route!(progress_demand, Step::Progress, "/api/v1/demands/{id}/progress", "Add a progress note; the state stays.");
+step_route!(report_demand_done, Step::ReportDone, "/api/v1/demands/{id}/report-done", "Report the work done.");
+step_route!(verify_demand, Step::Verify, "/api/v1/demands/{id}/verify", "Verify (核查) the work on the spot.");
+step_route!(
+    send_back_demand,
+    Step::SendBack,
+    "/api/v1/demands/{id}/send-back",
+    "Verification failed: back to the handler; `note` says what is left."
+);
+step_route!(close_demand, Step::Close, "/api/v1/demands/{id}/close", "Close (结案) a verified item.");
+step_route!(
+    answer_demand,
+    Step::Answer,
+    "/api/v1/demands/{id}/answer",
+    "Answer a consultation (`note`); it is closed."
+);
+step_route!(
+    rate_demand,
+    Step::Rate,
+    "/api/v1/demands/{id}/rate",
+    "Rate (评价) a closed item: `score` 1–5, `note` a comment. 1–3 reopens it once."
+);
+step_route!(
+    escalate_demand,
+    Step::Escalate,
+    "/api/v1/demands/{id}/escalate",
+    "Escalate (上报) one level up; `note` says why."
+);
+step_route!(
+    hand_back_demand,
+    Step::HandBack,
+    "/api/v1/demands/{id}/hand-back",
+    "Hand back one level down; `note` says why."
+);
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RatesQuery {
+    /// The area (id or code).
+    pub area: Option<String>,
+    /// First day of the period (YYYY-MM-DD, China time); default a year ago.
+    pub from: Option<String>,
+    /// Last day of the period; default today.
+    pub to: Option<String>,
+}
+
+/// The three rates of an area and period, and the counts they are made of (how
+/// each is computed: docs/demands.md).
+#[utoipa::path(get, path = "/api/v1/demands/rates", tag = "demands", params(RatesQuery),
+    responses((status = 200, body = Rates), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn demand_rates(State(s): State<AppState>, p: Principal, Params(q): Params<RatesQuery>) -> ApiResult<Rates> {
+    let path = p.list_path(&s.db, q.area.as_deref()).await?;
+    let now = OffsetDateTime::now_utc();
+    let from = match q.from.as_deref() {
+        Some(d) => day_millis(d, "from", false)?,
+        None => ((now - Duration::days(365)).unix_timestamp_nanos() / 1_000_000) as i64,
+    };
+    let to = match q.to.as_deref() {
+        Some(d) => day_millis(d, "to", true)?,
+        None => (now.unix_timestamp_nanos() / 1_000_000) as i64 + 1,
+    };
+    Ok(Json(demands::rates(&s.db, path.as_deref(), from, to).await?))
+}
+
+/// The category catalogue.
+#[utoipa::path(get, path = "/api/v1/demand-categories", tag = "demands", responses((status = 200, body = Vec<Category>)))]
+pub async fn list_categories(State(s): State<AppState>) -> ApiResult<Vec<Category>> {
+    Ok(Json(demands::categories(&s.db).await?))
+}
+
+/// Add a category, or change the one with the same code.
+#[utoipa::path(post, path = "/api/v1/demand-categories", tag = "demands", request_body = Category,
+    responses((status = 200, body = Category), (status = 422, body = ErrorBody)))]
+pub async fn save_category(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    JsonBody(c): JsonBody<Category>,
+) -> ApiResult<Category> {
+    let saved = demands::save_category(&s.db, c).await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        "demand_category.save",
+        audit::Target("demand_category", &saved.code, "/"),
+        None,
+        &saved,
+    )
+    .await?;
+    Ok(Json(saved))
+}
+
+/// Holidays and make-up working days (调休) that deadlines count with.
+#[utoipa::path(get, path = "/api/v1/holidays", tag = "demands", responses((status = 200, body = Vec<Holiday>)))]
+pub async fn list_holidays(State(s): State<AppState>) -> ApiResult<Vec<Holiday>> {
+    Ok(Json(demands::holidays(&s.db).await?))
+}
+
+/// Record a holiday or a make-up working day.
+#[utoipa::path(post, path = "/api/v1/holidays", tag = "demands", request_body = Holiday,
+    responses((status = 200, body = Holiday), (status = 422, body = ErrorBody)))]
+pub async fn set_holiday(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    JsonBody(h): JsonBody<Holiday>,
+) -> ApiResult<Holiday> {
+    let saved = demands::set_holiday(&s.db, h).await?;
+    audit::change(&s.db, (&p, &address), "holiday.set", audit::Target("holiday", &saved.day, "/"), None, &saved)
+        .await?;
+    Ok(Json(saved))
+}
+
+/// The caller's latest notifications (at most 100), newest first.
+#[utoipa::path(get, path = "/api/v1/me/notifications", tag = "demands", responses((status = 200, body = Vec<Notification>)))]
+pub async fn my_notifications(State(s): State<AppState>, p: Principal) -> ApiResult<Vec<Notification>> {
+    Ok(Json(notifications::mine(&s.db, p.actor_id(), 100).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MarkedRead {
+    pub marked: u64,
+}
+
+/// Mark all of the caller's notifications read.
+#[utoipa::path(post, path = "/api/v1/me/notifications/read", tag = "demands", responses((status = 200, body = MarkedRead)))]
+pub async fn read_notifications(State(s): State<AppState>, p: Principal) -> ApiResult<MarkedRead> {
+    Ok(Json(MarkedRead { marked: notifications::mark_read(&s.db, p.actor_id()).await? }))
+}
+
+/// The outgoing webhooks.
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "demands", responses((status = 200, body = Vec<Webhook>)))]
+pub async fn list_webhooks(State(s): State<AppState>) -> ApiResult<Vec<Webhook>> {
+    Ok(Json(webhooks::list(&s.db).await?))
+}
+
+/// Register a webhook for state changes of items under an area.
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "demands", request_body = NewWebhook,
+    responses((status = 201, body = Webhook), (status = 422, body = ErrorBody)))]
+pub async fn create_webhook(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    JsonBody(new): JsonBody<NewWebhook>,
+) -> Result<(StatusCode, Json<Webhook>), ApiError> {
+    let path = p.list_path(&s.db, new.area.as_deref()).await?.unwrap_or_else(|| "/".into());
+    let hook = webhooks::create(&s.db, new, &path).await?;
+    audit::change(&s.db, (&p, &address), "webhook.create", audit::Target("webhook", &hook.id, &path), None, &hook)
+        .await?;
+    Ok((StatusCode::CREATED, Json(hook)))
+}
+
+/// Stop a webhook (its delivery log stays).
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/deactivate", tag = "demands", params(("id" = String, Path, description = "Webhook id")),
+    responses((status = 200, body = Webhook), (status = 404, body = ErrorBody)))]
+pub async fn deactivate_webhook(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Id(id): Id<String>,
+) -> ApiResult<Webhook> {
+    let hook = webhooks::deactivate(&s.db, &id).await?;
+    audit::change(&s.db, (&p, &address), "webhook.deactivate", audit::Target("webhook", &id, &hook.path), None, &hook)
+        .await?;
+    Ok(Json(hook))
+}
+
+/// The webhook's latest delivery attempts (at most 200), newest first.
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "demands", params(("id" = String, Path, description = "Webhook id")),
+    responses((status = 200, body = Vec<Delivery>), (status = 404, body = ErrorBody)))]
+pub async fn webhook_deliveries(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Vec<Delivery>> {
+    webhooks::get(&s.db, &id).await?;
+    Ok(Json(webhooks::deliveries(&s.db, &id, 200).await?))
+}

@@ -1,0 +1,280 @@
+//! Residents' demands over real HTTP on every backend: the loop from a resident's
+//! report to their rating, escalation to the street and back, scope, the rates,
+//! notifications, and webhooks delivered to a real receiver.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::{Auth, Server};
+use serde_json::{Value, json};
+use wangge_domain::Role;
+
+/// City › … › two grids, a building in the first; returns (street, community, grid, other grid, building).
+fn place(s: &Server) -> (Value, Value, Value, Value, Value) {
+    let mut parent = Value::Null;
+    let mut made = Vec::new();
+    for (level, code) in [
+        ("city", "370600000000"),
+        ("district", "370602000000"),
+        ("street", "370602004000"),
+        ("community", "370602004011"),
+        ("grid", "370602004011001"),
+    ] {
+        let (status, area) =
+            s.send("POST", "/api/v1/areas", &json!({"parent_id": parent, "level": level, "code": code, "name": code}));
+        assert_eq!(status, 201, "{area}");
+        parent = area["id"].clone();
+        made.push(area);
+    }
+    let body = json!({"parent_id": made[3]["id"], "level": "grid", "code": "370602004011002", "name": "第二网格"});
+    let (status, other) = s.send("POST", "/api/v1/areas", &body);
+    assert_eq!(status, 201, "{other}");
+    let secretary = s.token(Role::CommunitySecretary, "370602004011");
+    let body = json!({"grid_id": made[4]["id"], "number": "3", "kind": "residential"});
+    let (status, building) = s.call(&secretary, "POST", "/api/v1/buildings", Some(&body));
+    assert_eq!(status, 201, "{building}");
+    (made[2].clone(), made[3].clone(), made[4].clone(), other, building)
+}
+
+fn person(s: &Server, name: &str, role: Role, scope: &str) -> (String, Auth) {
+    let id = s.create_account(name, role, &[scope], "long-enough-password");
+    (id, s.login(name, "long-enough-password").2)
+}
+
+fn ok(response: (u16, Value)) -> Value {
+    assert!(response.0 == 200 || response.0 == 201, "{} {}", response.0, response.1);
+    response.1
+}
+
+fn step(s: &Server, who: &Auth, id: &str, step: &str, body: Value) -> (u16, Value) {
+    s.call(who, "POST", &format!("/api/v1/demands/{id}/{step}"), Some(&body))
+}
+
+#[test]
+fn a_residents_report_goes_round_the_loop() {
+    for s in common::servers() {
+        let (_street, _community, _grid, _other, building) = place(&s);
+        let (_, resident) = person(&s, "liuyi", Role::Resident, "370602004011");
+        let (member_id, member) = person(&s, "zhangwangge", Role::GridMember, "370602004011001");
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+
+        let body = json!({"building_id": building["id"], "category": "public_facilities", "title": "3号楼楼道灯不亮",
+            "description": "二单元三楼", "reporter_name": "刘一", "reporter_phone": "13805351234"});
+        let item = ok(s.call(&resident, "POST", "/api/v1/demands", Some(&body)));
+        let id = item["id"].as_str().unwrap().to_owned();
+        assert_eq!((item["status"].as_str(), item["channel"].as_str()), (Some("submitted"), Some("portal")));
+        assert_eq!(item["reporter_phone"], "138****1234");
+
+        ok(step(&s, &member, &id, "accept", json!({})));
+        let (status, refused) = step(&s, &member, &id, "dispatch", json!({"handler_kind": "grid_member"}));
+        assert_eq!(status, 403, "grid members do not dispatch: {refused}");
+        let dispatch = json!({"handler_kind": "grid_member", "handler_id": member_id, "handler_name": "张网格"});
+        ok(step(&s, &secretary, &id, "dispatch", dispatch));
+        let mine = ok(s.call(&member, "GET", "/api/v1/me/demands", None));
+        assert_eq!(mine["items"][0]["id"], id.as_str(), "in the handler's work list");
+        ok(step(&s, &member, &id, "start", json!({})));
+        ok(step(&s, &member, &id, "progress", json!({"note": "灯泡已买"})));
+        let (status, e) = step(&s, &member, &id, "close", json!({}));
+        assert_eq!(status, 403, "{e}");
+        let (status, e) = step(&s, &secretary, &id, "close", json!({}));
+        assert_eq!((status, e["error"]["code"].as_str()), (409, Some("conflict")), "not verified yet: {e}");
+        ok(step(&s, &member, &id, "report-done", json!({"note": "已更换"})));
+        ok(step(&s, &member, &id, "verify", json!({})));
+        ok(step(&s, &secretary, &id, "close", json!({})));
+        let (status, e) = step(&s, &resident, &id, "rate", json!({"score": 9}));
+        assert_eq!(status, 422, "{e}");
+        let rated = ok(step(&s, &resident, &id, "rate", json!({"score": 5, "note": "很及时"})));
+        assert_eq!(rated["demand"]["status"], "rated");
+
+        let detail = ok(s.call(&resident, "GET", &format!("/api/v1/me/demands/{id}"), None));
+        let (status, _) = s.call(&resident, "GET", &format!("/api/v1/demands/{id}"), None);
+        assert_eq!(status, 403, "residents read the ledger only through their own reports");
+        let steps: Vec<&str> =
+            detail["timeline"].as_array().unwrap().iter().map(|e| e["step"].as_str().unwrap()).collect();
+        assert_eq!(
+            steps,
+            ["submit", "accept", "dispatch", "start", "progress", "report_done", "verify", "close", "rate"]
+        );
+        assert_eq!(detail["timeline"][7]["plain"], "已办结，请您评价");
+        let notes = ok(s.call(&resident, "GET", "/api/v1/me/notifications", None));
+        assert!(notes.as_array().unwrap().len() >= 8, "one per step: {notes}");
+        let handler_notes = ok(s.call(&member, "GET", "/api/v1/me/notifications", None));
+        assert!(handler_notes[0]["message"].as_str().unwrap().starts_with("新派遣"), "{handler_notes}");
+        let (_, other_resident) = person(&s, "wanger", Role::Resident, "370602004011");
+        let (status, _) = s.call(&other_resident, "GET", &format!("/api/v1/me/demands/{id}"), None);
+        assert_eq!(status, 404, "residents see their own reports only");
+        let (status, _) = step(&s, &other_resident, &id, "rate", json!({"score": 1}));
+        assert_eq!(status, 404);
+    }
+}
+
+#[test]
+fn escalation_to_the_street_and_back_with_scope() {
+    for s in common::servers() {
+        let (street, _community, _grid, other, building) = place(&s);
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        let official = s.token(Role::StreetOfficial, street["code"].as_str().unwrap());
+        let other_member = s.token(Role::GridMember, other["code"].as_str().unwrap());
+        let body = json!({"building_id": building["id"], "category": "neighbour_dispute", "title": "楼上漏水",
+            "reporter_name": "赵六", "reporter_phone": "13900001111", "channel": "phone"});
+        let id = ok(s.call(&secretary, "POST", "/api/v1/demands", Some(&body)))["id"].as_str().unwrap().to_owned();
+        ok(step(&s, &secretary, &id, "accept", json!({})));
+        let (status, e) = step(&s, &secretary, &id, "escalate", json!({}));
+        assert_eq!(status, 422, "a reason is needed: {e}");
+        let up = ok(step(&s, &secretary, &id, "escalate", json!({"note": "涉及公共管道，需街道协调"})));
+        assert_eq!(
+            (up["demand"]["level"].as_str(), up["demand"]["status"].as_str()),
+            (Some("community"), Some("accepted"))
+        );
+        let up = ok(step(&s, &official, &id, "escalate", json!({"note": "上报街道"})));
+        assert_eq!(up["demand"]["level"], "street");
+        let seen = ok(s.call(&official, "GET", &format!("/api/v1/demands/{id}"), None));
+        assert_eq!(seen["demand"]["reporter_name"], "***", "the street sees the matter, not who reported it");
+        assert_eq!(seen["demand"]["reporter_phone"], Value::Null);
+        let back = ok(step(&s, &official, &id, "hand-back", json!({"note": "已协调物业，交社区办理"})));
+        assert_eq!(back["demand"]["level"], "community");
+        let seen = ok(s.call(&secretary, "GET", &format!("/api/v1/demands/{id}"), None));
+        assert_eq!(
+            (seen["demand"]["reporter_name"].as_str(), seen["demand"]["reporter_phone"].as_str()),
+            (Some("赵六"), Some("139****1111"))
+        );
+
+        let (status, _) = s.call(&other_member, "GET", &format!("/api/v1/demands/{id}"), None);
+        assert_eq!(status, 404, "another grid's member does not see it");
+        let (status, _) = step(&s, &other_member, &id, "progress", json!({"note": "x"}));
+        assert_eq!(status, 404);
+        let list = ok(s.call(&other_member, "GET", "/api/v1/demands", None));
+        assert_eq!(list["total"], 0);
+        let list = ok(s.call(&secretary, "GET", "/api/v1/demands?channel=phone&status=accepted", None));
+        assert_eq!(list["total"], 1);
+        let (status, e) = s.call(&secretary, "GET", "/api/v1/demands?status=lost", None);
+        assert_eq!(status, 400, "{e}");
+
+        let rates = ok(s.call(&secretary, "GET", "/api/v1/demands/rates", None));
+        assert_eq!((rates["items"].as_i64(), rates["responded_in_time"].as_i64()), (Some(1), Some(1)));
+        assert_eq!(rates["response_rate"], 1.0);
+        assert_eq!(rates["satisfaction_rate"], Value::Null, "nothing rated yet");
+        let actions: Vec<String> = s.runtime.block_on(async {
+            let rows: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log WHERE target_id = $1 ORDER BY at")
+                .bind(&id)
+                .fetch_all(&s.db.db.pool)
+                .await
+                .unwrap();
+            rows
+        });
+        assert_eq!(
+            actions,
+            ["demand.create", "demand.accept", "demand.escalate", "demand.escalate", "demand.hand_back"]
+        );
+    }
+}
+
+/// What the receiver saw: headers of interest and the body.
+#[derive(Clone, Debug)]
+struct Received {
+    signature: Option<String>,
+    event: Option<String>,
+    body: String,
+}
+
+/// A webhook receiver on a free port that refuses the first request with 500 and
+/// takes the rest; answers as a robot (errcode 0) so one receiver serves every format.
+fn receiver(s: &Server) -> (String, Arc<Mutex<Vec<Received>>>) {
+    use axum::http::HeaderMap;
+    let seen: Arc<Mutex<Vec<Received>>> = Arc::default();
+    let store = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let store = store.clone();
+            async move {
+                let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let mut all = store.lock().unwrap();
+                all.push(Received { signature: header("x-wangge-signature"), event: header("x-wangge-event"), body });
+                let status = if all.len() == 1 { 500 } else { 200 };
+                (axum::http::StatusCode::from_u16(status).unwrap(), r#"{"errcode":0,"errmsg":"ok"}"#)
+            }
+        }),
+    );
+    let listener = s.runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    s.runtime.spawn(async move { axum::serve(listener, app).await });
+    (url, seen)
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn webhooks_are_signed_retried_and_logged() {
+    for s in common::servers() {
+        let (_street, community, _grid, _other, building) = place(&s);
+        let (url, seen) = receiver(&s);
+        let body = json!({"name": "社区值班群", "url": url, "secret": "s3cret", "area": community["code"]});
+        let hook = ok(s.send("POST", "/api/v1/webhooks", &body));
+        assert_eq!((hook["signed"].as_bool(), hook["format"].as_str()), (Some(true), Some("json")));
+        let (status, e) = s.send("POST", "/api/v1/webhooks", &json!({"name": "x", "url": "ftp://x", "format": "json"}));
+        assert_eq!(status, 422, "{e}");
+
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        let body = json!({"building_id": building["id"], "category": "safety_hazard", "title": "消防通道堵塞",
+            "reporter_name": "钱七", "reporter_phone": "13700001234"});
+        let id = ok(s.call(&secretary, "POST", "/api/v1/demands", Some(&body)))["id"].as_str().unwrap().to_owned();
+        ok(step(&s, &secretary, &id, "accept", json!({})));
+        // The first try gets 500; the retry a second later gets 200.
+        wait_for("the retried delivery", || seen.lock().unwrap().len() >= 2);
+        let got = seen.lock().unwrap().clone();
+        assert_eq!(got[0].body, got[1].body, "the retry sends the same event");
+        let want = format!("sha256={}", wangge_web::webhooks::sign_hex("s3cret", got[1].body.as_bytes()));
+        assert_eq!(got[1].signature.as_deref(), Some(want.as_str()));
+        assert_eq!(got[1].event.as_deref(), Some("demand.accept"));
+        let payload: Value = serde_json::from_str(&got[1].body).unwrap();
+        assert_eq!(
+            (payload["demand"]["id"].as_str(), payload["step"]["to_status"].as_str()),
+            (Some(id.as_str()), Some("accepted"))
+        );
+        assert!(!got[1].body.contains("钱七") && !got[1].body.contains("13700001234"), "no reporter in webhooks");
+
+        let path = format!("/api/v1/webhooks/{}/deliveries", hook["id"].as_str().unwrap());
+        wait_for("the delivery log", || s.get(&path).1.as_array().is_some_and(|a| a.len() >= 2));
+        let log = s.get(&path).1;
+        let attempts: Vec<(i64, i64, bool)> = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (d["attempt"].as_i64().unwrap(), d["status_code"].as_i64().unwrap(), d["delivered"].as_bool().unwrap())
+            })
+            .collect();
+        assert_eq!(attempts, [(2, 200, true), (1, 500, false)], "newest first");
+
+        // The robots' formats.
+        let off =
+            ok(s.send("POST", &format!("/api/v1/webhooks/{}/deactivate", hook["id"].as_str().unwrap()), &json!({})));
+        assert_eq!(off["active"], false);
+        ok(s.send("POST", "/api/v1/webhooks", &json!({"name": "企业微信群", "url": url, "format": "wecom"})));
+        ok(step(
+            &s,
+            &secretary,
+            &id,
+            "dispatch",
+            json!({"handler_kind": "property_company", "handler_name": "塔山物业"}),
+        ));
+        wait_for("the WeCom message", || seen.lock().unwrap().len() >= 3);
+        let wecom: Value = serde_json::from_str(&seen.lock().unwrap()[2].body).unwrap();
+        assert_eq!(wecom["msgtype"], "markdown");
+        let content = wecom["markdown"]["content"].as_str().unwrap();
+        assert!(
+            content.contains("已派遣") && content.contains("消防通道堵塞") && content.contains("派遣给 塔山物业"),
+            "{content}"
+        );
+    }
+}

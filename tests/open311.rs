@@ -1,0 +1,154 @@
+//! Open311 GeoReport v2 against the running server, on every backend, with the
+//! spec's field names.
+
+mod common;
+
+use common::{Auth, Server};
+use serde_json::{Value, json};
+use wangge_domain::Role;
+
+/// City › … › grid and a building; returns the building id.
+fn place(s: &Server) -> String {
+    let mut parent = Value::Null;
+    let mut grid = Value::Null;
+    for (level, code) in [
+        ("city", "370600000000"),
+        ("district", "370602000000"),
+        ("street", "370602004000"),
+        ("community", "370602004011"),
+        ("grid", "370602004011001"),
+    ] {
+        let (status, area) =
+            s.send("POST", "/api/v1/areas", &json!({"parent_id": parent, "level": level, "code": code, "name": code}));
+        assert_eq!(status, 201, "{area}");
+        parent = area["id"].clone();
+        grid = area;
+    }
+    let secretary = s.token(Role::CommunitySecretary, "370602004011");
+    let body = json!({"grid_id": grid["id"], "number": "7", "kind": "residential"});
+    let (status, building) = s.call(&secretary, "POST", "/api/v1/buildings", Some(&body));
+    assert_eq!(status, 201, "{building}");
+    building["id"].as_str().unwrap().to_owned()
+}
+
+fn key(auth: &Auth) -> String {
+    match auth {
+        Auth::Bearer(secret) => secret.clone(),
+        _ => unreachable!("tokens are bearer secrets"),
+    }
+}
+
+fn form(s: &Server, path: &str, body: &str) -> (u16, Value) {
+    s.call_form(&Auth::None, path, body)
+}
+
+fn get(s: &Server, path: &str) -> (u16, Value) {
+    s.call(&Auth::None, "GET", path, None)
+}
+
+#[test]
+fn services_requests_and_errors_follow_the_spec() {
+    for s in common::servers() {
+        let building = place(&s);
+        let (status, services) = get(&s, "/open311/v2/services.json");
+        assert_eq!(status, 200);
+        let env = services.as_array().unwrap().iter().find(|v| v["service_code"] == "environment").unwrap().clone();
+        assert_eq!(env["service_name"], "环境卫生");
+        for field in ["description", "metadata", "type", "keywords", "group"] {
+            assert!(env.get(field).is_some(), "service field {field}");
+        }
+        let (status, xml) = s.call_text(&Auth::None, "GET", "/open311/v2/services.xml", None);
+        assert_eq!(status, 200);
+        assert!(xml.starts_with("<?xml") && xml.contains("<services><service><"), "{xml}");
+        assert!(xml.contains("<service_code>environment</service_code><service_name>环境卫生</service_name>"), "{xml}");
+        let (status, def) = get(&s, "/open311/v2/services/environment.json");
+        assert_eq!(status, 200);
+        assert_eq!(def["attributes"][0]["code"], "kind");
+        assert_eq!(def["attributes"][0]["datatype"], "singlevaluelist");
+        let (status, errors) = get(&s, "/open311/v2/services/nothing.json");
+        assert_eq!(status, 404);
+        assert_eq!(errors[0]["code"], 404, "{errors}");
+
+        let member = key(&s.token(Role::GridMember, "370602004011001"));
+        let post = format!(
+            "api_key={member}&service_code=environment&address_id={building}&lat=37.53&long=121.39\
+             &description=%E5%9E%83%E5%9C%BE%E6%BB%A1%E4%BA%86&first_name=%E4%B8%89&last_name=%E5%BC%A0&phone=13805350000"
+        );
+        let (status, created) = form(&s, "/open311/v2/requests.json", &post);
+        assert_eq!(status, 200, "{created}");
+        let id = created[0]["service_request_id"].as_str().unwrap().to_owned();
+        assert!(created[0].get("service_notice").is_some() && created[0].get("account_id").is_some());
+
+        let (status, errors) = form(&s, "/open311/v2/requests.json", "service_code=environment&lat=1&long=2");
+        assert_eq!(status, 403, "no api_key: {errors}");
+        assert_eq!(errors[0]["code"], 403);
+        assert!(errors[0]["description"].as_str().unwrap().contains("api_key"));
+        let (status, _) = form(&s, "/open311/v2/requests.json", "api_key=wrong&service_code=environment&lat=1&long=2");
+        assert_eq!(status, 403);
+        let (status, errors) = form(&s, "/open311/v2/requests.json", &format!("api_key={member}&lat=1&long=2"));
+        assert_eq!(status, 400, "no service_code: {errors}");
+        let (status, errors) =
+            form(&s, "/open311/v2/requests.json", &format!("api_key={member}&service_code=environment"));
+        assert_eq!(status, 400, "no location: {errors}");
+        let (status, _) =
+            form(&s, "/open311/v2/requests.json", &format!("api_key={member}&service_code=none&lat=1&long=2"));
+        assert_eq!(status, 404);
+
+        let (status, one) = get(&s, &format!("/open311/v2/requests/{id}.json?api_key={member}"));
+        assert_eq!(status, 200, "{one}");
+        let r = &one[0];
+        assert_eq!((r["service_request_id"].as_str(), r["status"].as_str()), (Some(id.as_str()), Some("open")));
+        assert_eq!((r["service_code"].as_str(), r["service_name"].as_str()), (Some("environment"), Some("环境卫生")));
+        assert_eq!(r["description"], "垃圾满了");
+        assert_eq!((r["lat"].as_f64(), r["long"].as_f64()), (Some(37.53), Some(121.39)));
+        assert_eq!(r["agency_responsible"], "网格", "the grid holds it until dispatched");
+        for field in
+            ["status_notes", "requested_datetime", "updated_datetime", "expected_datetime", "address", "media_url"]
+        {
+            assert!(r.get(field).is_some(), "request field {field}");
+        }
+        assert!(r["expected_datetime"].as_str().unwrap().ends_with("+08:00"), "{r}");
+        assert!(r.get("phone").is_none() && !one.to_string().contains("13805350000"), "no reporter in Open311");
+        let (status, _) = get(&s, &format!("/open311/v2/requests/{id}.json"));
+        assert_eq!(status, 403, "reading needs an api_key here");
+        let other = key(&s.token(Role::GridMember, "370602004011"));
+        let (status, _) = get(&s, &format!("/open311/v2/requests/{}.json?api_key={other}", wangge_domain::new_id()));
+        assert_eq!(status, 404);
+
+        // Closing it through the API shows as closed with the last note.
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        for (step, body) in [
+            ("accept", json!({})),
+            ("dispatch", json!({"handler_kind": "property_company", "handler_name": "塔山物业"})),
+            ("start", json!({})),
+            ("report-done", json!({"note": "已清运"})),
+            ("verify", json!({})),
+            ("close", json!({})),
+        ] {
+            let (status, e) = s.call(&secretary, "POST", &format!("/api/v1/demands/{id}/{step}"), Some(&body));
+            assert_eq!(status, 200, "{step}: {e}");
+        }
+        let (_, list) =
+            get(&s, &format!("/open311/v2/requests.json?api_key={member}&status=closed&service_code=environment"));
+        assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+        assert_eq!((list[0]["status"].as_str(), list[0]["status_notes"].as_str()), (Some("closed"), Some("已清运")));
+        assert_eq!(list[0]["agency_responsible"], "塔山物业");
+        let (_, open) = get(&s, &format!("/open311/v2/requests.json?api_key={member}&status=open"));
+        assert_eq!(open.as_array().unwrap().len(), 0);
+        let (_, old) = get(&s, &format!("/open311/v2/requests.json?api_key={member}&end_date=2020-01-01T00:00:00Z"));
+        assert_eq!(old.as_array().unwrap().len(), 0, "the 90 days before end_date hold nothing");
+        let (status, errors) = get(&s, &format!("/open311/v2/requests.json?api_key={member}&start_date=yesterday"));
+        assert_eq!(status, 400, "{errors}");
+        let (_, by_id) = get(&s, &format!("/open311/v2/requests.json?api_key={member}&service_request_id={id}"));
+        assert_eq!(by_id[0]["service_request_id"], id.as_str());
+        let (status, xml) =
+            s.call_text(&Auth::None, "GET", &format!("/open311/v2/requests.xml?api_key={member}"), None);
+        assert_eq!(status, 200);
+        assert!(xml.contains("<service_requests><request><"), "{xml}");
+        assert!(xml.contains(&format!("<service_request_id>{id}</service_request_id>")), "{xml}");
+        assert!(xml.contains("<status>closed</status>") && xml.contains("<zipcode/>"), "{xml}");
+        let (status, xml) = s.call_text(&Auth::None, "GET", "/open311/v2/requests.xml", None);
+        assert_eq!(status, 403);
+        assert!(xml.contains("<errors><error><code>403</code><description>"), "{xml}");
+    }
+}
