@@ -202,14 +202,15 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "tokens" => spare.token.clone(),
             "signups" => c.signup.clone(),
             "import" => c.import.clone(),
+            "report" => c.building.clone(),
             "demands" | "me" => c.demand.clone(),
             "webhooks" => c.webhook.clone(),
             _ => String::new(),
         }
     };
-    let rest = ["/registry/", "/admin/", "/api/v1/"].iter().find_map(|prefix| pattern.strip_prefix(prefix));
+    let rest = ["/registry/", "/admin/", "/api/v1/", "/"].iter().find_map(|prefix| pattern.strip_prefix(prefix));
     let kind = rest.unwrap_or("").split('/').next().unwrap_or("");
-    let mut path = pattern.replace("{id}", &id(kind));
+    let mut path = pattern.replace("{id}", &id(kind)).replace("{step}", "progress");
     let list_of_scoped =
         matches!(kind, "areas" | "buildings" | "households" | "residents" | "organisations" | "demands");
     let list_of_scoped = list_of_scoped && (pattern == "/registry/residents" || !pattern.starts_with("/registry"));
@@ -387,6 +388,7 @@ fn is_scoped(pattern: &str) -> bool {
         "/registry/access",
         "/registry/import/",
         "/registry/households/",
+        "/demands/{id}",
         "/registry/export",
     ]
     .iter()

@@ -76,6 +76,16 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("GET", "/admin/tokens", Role(ManageAccounts)),
         ("POST", "/admin/tokens", Role(ManageAccounts)),
         ("POST", "/admin/tokens/{id}/revoke", Role(ManageAccounts)),
+        ("GET", "/demands", Role(ViewDemands)),
+        ("POST", "/demands", Role(SubmitDemand)),
+        ("GET", "/demands/new", Role(SubmitDemand)),
+        ("GET", "/demands/{id}", Role(ViewDemands)),
+        // The step's own action is checked by the state machine (Step::needs).
+        ("POST", "/demands/{id}/steps/{step}", Role(ViewDemands)),
+        ("GET", "/registry/buildings/{id}/poster", Role(ViewBuildings)),
+        // The poster's key in the link stands in for an account (pages::demands).
+        ("GET", "/report/{id}", Public),
+        ("POST", "/report/{id}", Public),
         ("GET", "/portal", Authenticated),
         ("GET", "/portal/household", Authenticated),
         ("GET", "/portal/signup", Public),

@@ -33,7 +33,7 @@ pub(crate) fn actor(p: &Principal) -> Actor {
 }
 
 /// Hides the reporter from callers who do not see names at the item's place.
-fn as_seen_by(p: &Principal, mut d: Demand) -> Demand {
+pub(crate) fn demand_as_seen_by(p: &Principal, mut d: Demand) -> Demand {
     let own = d.reporter_account_id.as_deref() == Some(p.actor_id());
     if !own && !p.sees_names(&d.path) {
         d.reporter_name = d.reporter_name.map(|_| "***".into());
@@ -43,7 +43,7 @@ fn as_seen_by(p: &Principal, mut d: Demand) -> Demand {
 }
 
 /// The item, if the caller may see it: in scope, and for a resident their own.
-async fn visible(s: &AppState, p: &Principal, id: &str) -> Result<Demand, ApiError> {
+pub(crate) async fn visible(s: &AppState, p: &Principal, id: &str) -> Result<Demand, ApiError> {
     let d = demands::get(&s.db, id).await?;
     p.check(&d.path)?;
     if p.role == Role::Resident && d.reporter_account_id.as_deref() != Some(p.actor_id()) {
@@ -69,7 +69,7 @@ pub async fn create_demand(
     let reporter = resident.then(|| p.actor_id().to_owned());
     let d = demands::create(&s.db, new, &actor(&p), reporter.as_deref()).await?;
     audit::change(&s.db, (&p, &address), "demand.create", audit::Target("demand", &d.id, &d.path), None, &d).await?;
-    Ok((StatusCode::CREATED, Json(as_seen_by(&p, d))))
+    Ok((StatusCode::CREATED, Json(demand_as_seen_by(&p, d))))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -140,7 +140,7 @@ pub async fn list_demands(
         ..Default::default()
     };
     let mut page = demands::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?;
-    page.items = page.items.into_iter().map(|d| as_seen_by(&p, d)).collect();
+    page.items = page.items.into_iter().map(|d| demand_as_seen_by(&p, d)).collect();
     Ok(Json(page))
 }
 
@@ -165,7 +165,7 @@ pub async fn my_demands(
         DemandFilter { handler_id: me, status: DemandStatus::open(), ..Default::default() }
     };
     let mut page = demands::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?;
-    page.items = page.items.into_iter().map(|d| as_seen_by(&p, d)).collect();
+    page.items = page.items.into_iter().map(|d| demand_as_seen_by(&p, d)).collect();
     Ok(Json(page))
 }
 
@@ -210,11 +210,11 @@ async fn detail(s: &AppState, p: &Principal, d: Demand) -> ApiResult<DemandDetai
         .into_iter()
         .map(|event| TimelineEntry { plain: event.to_status.plain_zh().to_owned(), event })
         .collect();
-    Ok(Json(DemandDetail { demand: as_seen_by(p, d), timeline }))
+    Ok(Json(DemandDetail { demand: demand_as_seen_by(p, d), timeline }))
 }
 
 /// Runs one step: scope, the state machine, the audit log, notifications, webhooks.
-async fn take(
+pub(crate) async fn take(
     s: &AppState,
     p: &Principal,
     address: &ClientAddress,
@@ -232,7 +232,7 @@ async fn take(
     audit::change(&s.db, (p, address), &action, target, Some(&before), &taken.demand).await?;
     notify(s, &taken).await?;
     crate::webhooks::fire(s.db.clone(), taken.demand.clone(), taken.event.clone());
-    taken.demand = as_seen_by(p, taken.demand);
+    taken.demand = demand_as_seen_by(p, taken.demand);
     Ok(Json(taken))
 }
 

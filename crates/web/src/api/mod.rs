@@ -4,7 +4,7 @@ pub(crate) mod accounts;
 mod areas;
 mod audit_log;
 mod buildings;
-mod demands;
+pub(crate) mod demands;
 pub(crate) mod grants;
 mod households;
 mod organisations;

@@ -25,8 +25,9 @@ struct ScopeLink {
 }
 
 /// The modules of the staff side, each with the action that opens it.
-const MODULES: [(&str, &str, &str, Action); 6] = [
+const MODULES: [(&str, &str, &str, Action); 7] = [
     ("nav-registry", "/registry", "nav.registry", Action::ViewFigures),
+    ("nav-demands", "/demands", "nav.demands", Action::ViewDemands),
     ("nav-residents", "/registry/residents", "nav.residents", Action::ViewRegistry),
     ("nav-import", "/registry/import", "nav.import", Action::EditRegistry),
     ("nav-signups", "/registry/signups", "nav.signups", Action::EditRegistry),

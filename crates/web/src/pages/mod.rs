@@ -4,6 +4,7 @@
 
 mod account;
 mod admin;
+mod demands;
 mod frame;
 mod imports;
 mod login;
@@ -67,6 +68,12 @@ pub fn routes() -> Router<AppState> {
         .route("/registry/import/{id}/mapping", post(imports::set_mapping))
         .route("/registry/import/{id}/confirm", post(imports::confirm))
         .route("/registry/export", get(imports::export))
+        .route("/demands", get(demands::ledger).post(demands::create_demand))
+        .route("/demands/new", get(demands::new_demand_form))
+        .route("/demands/{id}", get(demands::item))
+        .route("/demands/{id}/steps/{step}", post(demands::take_step))
+        .route("/registry/buildings/{id}/poster", get(demands::poster))
+        .route("/report/{id}", get(demands::report_form).post(demands::report_submit))
         .route("/portal", get(portal::home))
         .route("/portal/household", get(portal::household))
         .route("/portal/signup", get(portal::signup_form).post(portal::signup_submit))
@@ -135,6 +142,11 @@ const TEMPLATE_SOURCES: &[(&str, &str)] = &[
     ("building.html", include_str!("../../templates/building.html")),
     ("error.html", include_str!("../../templates/error.html")),
     ("grant_form.html", include_str!("../../templates/grant_form.html")),
+    ("report.html", include_str!("../../templates/report.html")),
+    ("poster.html", include_str!("../../templates/poster.html")),
+    ("demand.html", include_str!("../../templates/demand.html")),
+    ("demand_new.html", include_str!("../../templates/demand_new.html")),
+    ("demands.html", include_str!("../../templates/demands.html")),
     ("import.html", include_str!("../../templates/import.html")),
     ("person_fields.html", include_str!("../../templates/person_fields.html")),
     ("resident_new.html", include_str!("../../templates/resident_new.html")),
