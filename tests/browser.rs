@@ -338,6 +338,119 @@ fn add_and_correct_a_person_phone() {
     run("add-and-correct-a-person", PHONE, add_and_correct_a_person);
 }
 
+// ---- a demand worked to closure, and one escalated to the street and back ----
+
+/// Takes a step on the item page shown; `fields` are (selector, text) to fill first.
+async fn step(s: &Session, code: &str, fields: &[(&str, &str)]) -> anyhow::Result<()> {
+    for (css, text) in fields {
+        s.fill(&format!("form#step-{code} {css}"), text).await?;
+    }
+    s.click_and_load(&format!("form#step-{code} button.step-submit")).await.with_context(|| format!("step {code}"))?;
+    if let Ok(error) = s.text("#step-error").await {
+        bail!("step {code} was refused: {error}");
+    }
+    Ok(())
+}
+
+async fn status_is(s: &Session, id: &str) -> anyhow::Result<wangge_domain::DemandStatus> {
+    Ok(wangge_store::demands::get(&s.db, id).await?.status)
+}
+
+async fn demand_loop(s: &Session) -> anyhow::Result<()> {
+    use wangge_domain::{DemandStatus, Role};
+    let (grid, building) = a_grid_and_building(s).await?;
+    let grid_code = wangge_store::areas::get(&s.db, &grid).await?.code;
+    s.account("wangwangge", Role::GridMember, &[&grid_code]).await?;
+    s.account("jiedao", Role::StreetOfficial, &["370602004000"]).await?;
+
+    // A resident scans the poster in the stairwell and reports, without an account.
+    s.login(Lang::Zh).await?;
+    s.goto(&format!("/registry/buildings/{building}")).await?;
+    s.click_and_load("a#poster-link").await?;
+    s.find("#poster svg").await.context("the QR code")?;
+    s.screenshot("poster", Lang::Zh).await?;
+    let url = s.text(".poster-url").await?;
+    s.click_and_load("button#logout").await?;
+    s.client.goto(&url).await?;
+    s.fill("form#report textarea#r-description", "3单元楼道灯坏了一个星期，晚上很黑").await?;
+    s.fill("form#report input#r-phone", "13805351234").await?;
+    s.screenshot("report", Lang::Zh).await?;
+    s.click_and_load("form#report button#report-submit").await?;
+    s.find("#report-sent").await.context("the receipt")?;
+    let mut problems: Vec<String> = s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| v.to_string()).collect();
+    let open = wangge_store::demands::list(
+        &s.db,
+        &wangge_store::demands::DemandFilter {
+            channel: Some(wangge_domain::Channel::BuildingQr),
+            ..Default::default()
+        },
+        PageRequest::default(),
+    )
+    .await?;
+    let item = open.items.iter().find(|d| d.description.contains("楼道灯")).context("the report is stored")?.id.clone();
+
+    // The community office accepts it and dispatches it to the grid member.
+    s.login(Lang::Zh).await?;
+    s.click_and_load("a#nav-demands").await?;
+    s.find("table#demands").await?;
+    s.screenshot("demands", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("ledger: {v}")));
+    s.click_and_load(&format!("a.demand-link[href='/demands/{item}']")).await?;
+    step(s, "accept", &[]).await?;
+    step(s, "dispatch", &[("input[name='handler_name']", "wangwangge")]).await?;
+    ensure!(status_is(s, &item).await? == DemandStatus::Dispatched);
+    s.click_and_load("button#logout").await?;
+
+    // The grid member handles it and reports it done; then verifies on the spot.
+    // A grid member's home is their grid.
+    s.login_as("wangwangge", browser_support::PASSWORD, Lang::Zh, &format!("/registry/areas/{grid}")).await?;
+    s.goto(&format!("/demands/{item}")).await?;
+    step(s, "start", &[]).await?;
+    step(s, "progress", &[("textarea", "已联系物业，明天换灯")]).await?;
+    step(s, "report_done", &[("textarea", "灯已更换")]).await?;
+    step(s, "verify", &[]).await?;
+    ensure!(status_is(s, &item).await? == DemandStatus::Verified);
+    s.screenshot("demand", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("item: {v}")));
+    s.click_and_load("button#logout").await?;
+
+    // The office closes it and records the resident's rating from the call-back.
+    s.login(Lang::Zh).await?;
+    s.goto(&format!("/demands/{item}")).await?;
+    step(s, "close", &[]).await?;
+    s.find("form#step-rate select[name='score'] option[value='5']").await?.click().await?;
+    step(s, "rate", &[("textarea", "回访：很满意")]).await?;
+    ensure!(status_is(s, &item).await? == DemandStatus::Rated, "rated and closed for good");
+    let timeline = s.text("#timeline").await?;
+    for word in ["受理", "派遣", "开始处置", "报告办结", "核查通过", "结案", "记录评价"] {
+        ensure!(timeline.contains(word), "the timeline shows {word}: {timeline}");
+    }
+
+    // A second matter goes up to the street and comes back down.
+    s.goto("/demands/new").await?;
+    s.fill("form#demand-intake input#d-title", "小区围墙倒塌需街道协调").await?;
+    s.click_and_load("form#demand-intake button#demand-intake-submit").await?;
+    let second = s.location().await?.trim_start_matches("/demands/").to_owned();
+    step(s, "accept", &[]).await?;
+    while wangge_store::demands::get(&s.db, &second).await?.level != wangge_domain::Level::Street {
+        step(s, "escalate", &[("textarea", "涉及多个社区，需街道协调")]).await?;
+    }
+    s.click_and_load("button#logout").await?;
+    s.login_as("jiedao", browser_support::PASSWORD, Lang::Zh, "/registry").await?;
+    s.goto(&format!("/demands/{second}")).await?;
+    step(s, "hand_back", &[("textarea", "已协调住建部门，请社区跟进")]).await?;
+    let back = wangge_store::demands::get(&s.db, &second).await?;
+    ensure!(back.level == wangge_domain::Level::Community, "handed back to the community, not {:?}", back.level);
+    ensure!(back.status == DemandStatus::Accepted);
+    ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn demand_loop_desktop() {
+    run("demand-loop", DESKTOP, demand_loop);
+}
+
 // ---- importing a ledger: a file with a bad row, then a good one ----
 
 /// A CSV ledger of two new people in an existing building of the demo; with
