@@ -528,9 +528,13 @@ async fn portal_and_admin(s: &Session) -> anyhow::Result<()> {
         s.login_as("jumin", browser_support::PASSWORD, lang, "/portal").await?;
         s.click_and_load("a#task-household").await.context("my household, one tap from the portal")?;
         ensure!(s.text("#my-members").await?.contains(&resident.name), "the household lists its people");
-        for (name, path, marker) in
-            [("portal", "/portal", "a#task-household"), ("portal-household", "/portal/household", "#my-members")]
-        {
+        let portal_pages = [
+            ("portal", "/portal", "a#task-household"),
+            ("portal-household", "/portal/household", "#my-members"),
+            ("portal-requests", "/portal/requests", "a#new-request"),
+            ("portal-request-new", "/portal/requests/new", "form#request"),
+        ];
+        for (name, path, marker) in portal_pages {
             s.goto(&lang.path(path)).await?;
             s.find(marker).await?;
             let size: f64 = s

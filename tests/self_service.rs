@@ -355,3 +355,59 @@ fn people_with_several_areas_choose_one_and_switch() {
         assert!(html.contains("id=\"scope-switcher\""), "the switcher is on every page");
     }
 }
+
+#[test]
+fn a_resident_reports_from_the_portal_follows_it_and_rates_it() {
+    for s in common::servers() {
+        let (grid, _) = two_streets(&s);
+        let (household, _) = family(&s, &grid, "吴阿姨", &id_card(71));
+        let account = s.create_account("wuayi", Role::Resident, &[], "wu-ayi-password");
+        s.runtime
+            .block_on(wangge_store::accounts::bind_household(&s.db.db, &account, household["id"].as_str().unwrap()))
+            .unwrap();
+        let resident = s.login("wuayi", "wu-ayi-password").2;
+        let form =
+            "category=public_facilities&description=%E6%A5%BC%E4%B8%8B%E8%B7%AF%E7%81%AF%E4%B8%8D%E4%BA%AE%E4%BA%86";
+        let (status, _) = s.call_form(&resident, "/portal/requests", form);
+        assert_eq!(status, 303, "the report is taken");
+        let (_, mine) = s.call(&resident, "GET", "/api/v1/me/demands", None);
+        let id = mine["items"][0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(mine["items"][0]["channel"], "portal");
+
+        let staff = s.token(Role::GridLeader, grid["code"].as_str().unwrap());
+        for (step, body) in [
+            ("accept", json!({})),
+            ("start", json!({})),
+            ("report-done", json!({"note": "已换灯"})),
+            ("verify", json!({})),
+            ("close", json!({})),
+        ] {
+            let (status, answer) = s.call(&staff, "POST", &format!("/api/v1/demands/{id}/{step}"), Some(&body));
+            assert_eq!(status, 200, "{step}: {answer}");
+        }
+        let (status, html) = page(&s, &resident, &format!("/portal/requests/{id}"));
+        assert_eq!(status, 200);
+        assert!(html.contains("已办结，请您评价") && html.contains("id=\"rate\""), "plain words and the rating form");
+        assert!(html.contains("已换灯"), "the handler's note reaches the resident");
+
+        let other = s.create_account("other", Role::Resident, &[], "other-password");
+        assert!(!other.is_empty());
+        let stranger = s.login("other", "other-password").2;
+        assert_eq!(page(&s, &stranger, &format!("/portal/requests/{id}")).0, 404, "only one's own reports");
+        assert_eq!(s.call_form(&stranger, &format!("/portal/requests/{id}/rate"), "score=5").0, 404);
+
+        assert_eq!(
+            s.call_form(
+                &resident,
+                &format!("/portal/requests/{id}/rate"),
+                "score=2&comment=%E8%BF%98%E6%98%AF%E4%B8%8D%E4%BA%AE"
+            )
+            .0,
+            303
+        );
+        let d = s.runtime.block_on(wangge_store::demands::get(&s.db.db, &id)).unwrap();
+        assert_eq!(d.status, wangge_domain::DemandStatus::Reopened, "an unsatisfied rating reopens it once");
+        let (_, html) = page(&s, &resident, &format!("/portal/requests/{id}"));
+        assert!(html.contains("您不满意，正在重新办理"));
+    }
+}

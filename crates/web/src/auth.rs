@@ -88,6 +88,12 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("POST", "/report/{id}", Public),
         ("GET", "/portal", Authenticated),
         ("GET", "/portal/household", Authenticated),
+        // A resident's own reports: the handlers check the reporter is the caller.
+        ("GET", "/portal/requests", Authenticated),
+        ("POST", "/portal/requests", Role(SubmitDemand)),
+        ("GET", "/portal/requests/new", Authenticated),
+        ("GET", "/portal/requests/{id}", Authenticated),
+        ("POST", "/portal/requests/{id}/rate", Role(RateDemand)),
         ("GET", "/portal/signup", Public),
         ("POST", "/portal/signup", Public),
         ("GET", "/healthz", Public),

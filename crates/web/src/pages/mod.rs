@@ -76,6 +76,10 @@ pub fn routes() -> Router<AppState> {
         .route("/report/{id}", get(demands::report_form).post(demands::report_submit))
         .route("/portal", get(portal::home))
         .route("/portal/household", get(portal::household))
+        .route("/portal/requests", get(portal::requests).post(portal::submit_request))
+        .route("/portal/requests/new", get(portal::new_request))
+        .route("/portal/requests/{id}", get(portal::request_page))
+        .route("/portal/requests/{id}/rate", post(portal::rate_request))
         .route("/portal/signup", get(portal::signup_form).post(portal::signup_submit))
         .layer(axum::middleware::from_fn(html_errors))
 }
@@ -157,6 +161,9 @@ const TEMPLATE_SOURCES: &[(&str, &str)] = &[
     ("portal_base.html", include_str!("../../templates/portal_base.html")),
     ("portal_home.html", include_str!("../../templates/portal_home.html")),
     ("portal_household.html", include_str!("../../templates/portal_household.html")),
+    ("portal_request.html", include_str!("../../templates/portal_request.html")),
+    ("portal_request_new.html", include_str!("../../templates/portal_request_new.html")),
+    ("portal_requests.html", include_str!("../../templates/portal_requests.html")),
     ("portal_signup.html", include_str!("../../templates/portal_signup.html")),
     ("portal_signup_sent.html", include_str!("../../templates/portal_signup_sent.html")),
     ("registry.html", include_str!("../../templates/registry.html")),

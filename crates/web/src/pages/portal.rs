@@ -8,13 +8,14 @@
 //! modules are built.
 
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
-use wangge_domain::{IdCardNumber, ResidentStatus, Role};
+use wangge_domain::{DemandStatus, IdCardNumber, ResidentStatus, Role, Step, Vocabulary};
+use wangge_store::demands::{self, DemandFilter, NewDemand, StepInput};
 use wangge_store::residents::{self, ResidentFilter};
 use wangge_store::signups::{self, SignupOutcome, SignupRequest};
 use wangge_store::{PageRequest, accounts, households};
@@ -28,7 +29,7 @@ use crate::{ApiError, AppState};
 /// built). Unbuilt ones stay hidden until their module lands.
 const PORTAL_TASKS: [(&str, &str, &str, bool); 5] = [
     ("task-household", "/portal/household", "portal.household", true),
-    ("task-requests", "/portal/requests", "portal.requests", false),
+    ("task-requests", "/portal/requests", "portal.requests", true),
     ("task-notices", "/portal/notices", "portal.notices", false),
     ("task-surveys", "/portal/surveys", "portal.surveys", false),
     ("task-activities", "/portal/activities", "portal.activities", false),
@@ -161,4 +162,185 @@ pub async fn signup_submit(
     let event = Event { action, target_kind: target.map(|_| "signup"), target_id: target, ..Default::default() };
     audit::log(&s.db, None, Some(form.username.trim()), &address, event).await?;
     Ok(render(lang, StatusCode::OK, "portal_signup_sent.html", context! { lang => lang.code }))
+}
+
+// ---- my requests: report a problem, follow it, rate it ----
+
+#[derive(Serialize)]
+struct MyItem {
+    id: String,
+    title: String,
+    status: String,
+    date: String,
+}
+
+pub async fn requests(State(s): State<AppState>, lang: Lang, p: Principal) -> Result<Response, ApiError> {
+    if staff(&p) {
+        return Ok(Redirect::to("/demands").into_response());
+    }
+    let filter = DemandFilter { reporter_account_id: Some(p.actor_id().to_owned()), ..Default::default() };
+    let items: Vec<MyItem> = demands::list(&s.db, &filter, PageRequest::new(Some(1), Some(50)))
+        .await?
+        .items
+        .into_iter()
+        .map(|d| MyItem {
+            status: plain_status(d.status, lang),
+            date: super::local_time(d.created_at).chars().take(10).collect(),
+            id: d.id,
+            title: d.title,
+        })
+        .collect();
+    let ctx = context! { items => Value::from(Serde(&items)), ..portal_ctx(&p, lang) };
+    Ok(render(lang, StatusCode::OK, "portal_requests.html", ctx))
+}
+
+/// A state in the words a resident uses.
+fn plain_status(status: DemandStatus, lang: Lang) -> String {
+    tr(&format!("plain.{}", status.code()), lang.code)
+}
+
+/// The building of the resident's household: where their reports are put.
+async fn my_building(s: &AppState, p: &Principal) -> Result<Option<String>, ApiError> {
+    let Actor::Account { id, .. } = &p.actor else { return Ok(None) };
+    let account = accounts::get(&s.db, id).await?;
+    Ok(match account.household_id {
+        Some(h) => Some(households::get(&s.db, &h).await?.building_id),
+        None => None,
+    })
+}
+
+async fn new_request_page(
+    s: &AppState,
+    p: &Principal,
+    lang: Lang,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, ApiError> {
+    let bound = my_building(s, p).await?.is_some();
+    let categories = super::demands::category_choices(s, lang).await?;
+    let ctx = context! {
+        bound => bound, categories => Value::from(Serde(&categories)), error => error, ..portal_ctx(p, lang)
+    };
+    Ok(render(lang, status, "portal_request_new.html", ctx))
+}
+
+pub async fn new_request(State(s): State<AppState>, lang: Lang, p: Principal) -> Result<Response, ApiError> {
+    if staff(&p) {
+        return Ok(Redirect::to("/demands/new").into_response());
+    }
+    new_request_page(&s, &p, lang, StatusCode::OK, None).await
+}
+
+#[derive(Deserialize)]
+pub struct RequestForm {
+    category: String,
+    #[serde(default)]
+    description: String,
+}
+
+pub async fn submit_request(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    Form(form): Form<RequestForm>,
+) -> Result<Response, ApiError> {
+    let Some(building) = my_building(&s, &p).await?.filter(|_| !staff(&p)) else {
+        return new_request_page(
+            &s,
+            &p,
+            lang,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(tr("portal.not_confirmed", lang.code)),
+        )
+        .await;
+    };
+    let description = form.description.trim().to_owned();
+    if description.chars().count() < 4 {
+        let error = Some(tr("report.too_short", lang.code));
+        return new_request_page(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, error).await;
+    }
+    let new = NewDemand {
+        building_id: Some(building),
+        category: form.category,
+        channel: Some(wangge_domain::Channel::Portal),
+        title: description.chars().take(30).collect(),
+        description,
+        reporter_name: Some(p.actor_name()),
+        ..Default::default()
+    };
+    let d = match demands::create(&s.db, new, &crate::api::demands::actor(&p), Some(p.actor_id())).await {
+        Ok(d) => d,
+        Err(wangge_store::StoreError::Invalid(m)) => {
+            return new_request_page(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, Some(m)).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    audit::change(&s.db, (&p, &address), "demand.create", audit::Target("demand", &d.id, &d.path), None, &d).await?;
+    Ok(Redirect::to(&format!("/portal/requests/{}", d.id)).into_response())
+}
+
+/// One of my reports, if it is mine.
+async fn mine(s: &AppState, p: &Principal, id: &str) -> Result<wangge_store::demands::Demand, ApiError> {
+    let d = demands::get(&s.db, id).await?;
+    if d.reporter_account_id.as_deref() != Some(p.actor_id()) {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such item among your reports"));
+    }
+    Ok(d)
+}
+
+#[derive(Serialize)]
+struct PlainEvent {
+    date: String,
+    what: String,
+    note: String,
+}
+
+pub async fn request_page(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let d = mine(&s, &p, &id).await?;
+    let timeline: Vec<PlainEvent> = demands::timeline(&s.db, &id)
+        .await?
+        .into_iter()
+        .map(|e| PlainEvent {
+            date: super::local_time(e.at).chars().take(16).collect(),
+            what: plain_status(e.to_status, lang),
+            // Handlers' notes are for the resident too, except reasons for escalation.
+            note: if e.step == "escalate" || e.step == "hand_back" { String::new() } else { e.note },
+        })
+        .collect();
+    let ctx = context! {
+        d => Value::from(Serde(&d)), status => plain_status(d.status, lang),
+        timeline => Value::from(Serde(&timeline)), can_rate => d.status == DemandStatus::Closed,
+        ..portal_ctx(&p, lang)
+    };
+    Ok(render(lang, StatusCode::OK, "portal_request.html", ctx))
+}
+
+#[derive(Deserialize)]
+pub struct RateForm {
+    score: u8,
+    #[serde(default)]
+    comment: String,
+}
+
+/// The resident rates their closed report; 1–3 reopens it once for redoing.
+pub async fn rate_request(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Path(id): Path<String>,
+    Form(form): Form<RateForm>,
+) -> Result<Response, ApiError> {
+    let before = mine(&s, &p, &id).await?;
+    let input = StepInput { note: form.comment.trim().to_owned(), score: Some(form.score), ..Default::default() };
+    let taken = demands::take_step(&s.db, &id, Step::Rate, &crate::api::demands::actor(&p), input).await?;
+    let target = audit::Target("demand", &id, &before.path);
+    audit::change(&s.db, (&p, &address), "demand.rate", target, Some(&before), &taken.demand).await?;
+    crate::webhooks::fire(s.db.clone(), taken.demand.clone(), taken.event.clone());
+    Ok(Redirect::to(&format!("/portal/requests/{id}")).into_response())
 }
