@@ -124,6 +124,9 @@ async fn demo_logins(db: &Db) -> anyhow::Result<Vec<(String, String, String)>> {
             };
             let account = wangge_store::accounts::create(db, new).await?;
             wangge_store::accounts::set_password(db, &account.id, DEMO_PASSWORD, false).await?;
+            if role == Role::Resident {
+                bind_to_a_household(db, &account.id).await?;
+            }
         }
         let role_text = format!("{} {}", role.label_zh(), role.label_en());
         out.push((
@@ -133,6 +136,18 @@ async fn demo_logins(db: &Db) -> anyhow::Result<Vec<(String, String, String)>> {
         ));
     }
     Ok(out)
+}
+
+/// The demo resident lives in the first household of grid 001, as if their grid
+/// member had confirmed them, so that the portal shows a household and takes reports.
+async fn bind_to_a_household(db: &Db, account_id: &str) -> anyhow::Result<()> {
+    let grid = wangge_store::areas::get_by_code(db, "370602004011001").await?;
+    let filter = wangge_store::households::HouseholdFilter { under_path: Some(grid.path), ..Default::default() };
+    let homes = wangge_store::households::list(db, &filter, wangge_store::PageRequest::new(Some(1), Some(1))).await?;
+    if let Some(home) = homes.items.first() {
+        wangge_store::accounts::bind_household(db, account_id, &home.id).await?;
+    }
+    Ok(())
 }
 
 async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
