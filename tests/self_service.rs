@@ -411,3 +411,24 @@ fn a_resident_reports_from_the_portal_follows_it_and_rates_it() {
         assert!(html.contains("您不满意，正在重新办理"));
     }
 }
+
+#[test]
+fn every_role_lands_on_a_page_it_may_use() {
+    for s in common::servers() {
+        let (grid, _) = two_streets(&s);
+        let admin = s.login("admin", common::ADMIN_PASSWORD).2;
+        let (status, html) = page(&s, &admin, "/registry");
+        assert_eq!(status, 200, "administrators start from the cities");
+        assert!(html.contains("370600000000"), "{html}");
+        s.create_account("louzhang", Role::Auxiliary, &[grid["code"].as_str().unwrap()], "louzhang-pass");
+        let (status, answer) = s.call_form(&Auth::None, "/login", "username=louzhang&password=louzhang-pass");
+        assert_eq!(status, 303, "{answer}");
+        let head = s.login("louzhang", "louzhang-pass").2;
+        let (status, html) = page(&s, &head, "/demands/new");
+        assert_eq!(status, 200, "building heads report problems");
+        assert!(html.contains("id=\"nav-report\""), "and find it in the navigation");
+        assert_eq!(wangge_web::pages::home_of(Role::Auxiliary), "/demands/new");
+        assert_eq!(wangge_web::pages::home_of(Role::Resident), "/portal");
+        assert_eq!(wangge_web::pages::home_of(Role::StreetOfficial), "/registry");
+    }
+}

@@ -207,12 +207,19 @@ async fn building_choices(s: &AppState, p: &Principal, lang: Lang) -> Result<Vec
         .collect())
 }
 
+/// What the intake form says above itself.
+struct Notice {
+    error: Option<String>,
+    /// The last report was taken (for reporters who do not see the ledger).
+    sent: bool,
+}
+
 async fn new_form(
     s: &AppState,
     p: &Principal,
     lang: Lang,
     status: StatusCode,
-    error: Option<String>,
+    notice: Notice,
 ) -> Result<Response, ApiError> {
     let channels = [Channel::Phone, Channel::Visit, Channel::GridMember, Channel::Instruction];
     let ctx = context! {
@@ -221,18 +228,28 @@ async fn new_form(
         channels => Value::from(Serde(&vocab_choices::<Channel>(lang, &channels))),
         buildings => Value::from(Serde(&building_choices(s, p, lang).await?)),
         default_channel => if matches!(p.role, Role::GridMember | Role::GridLeader) { "grid_member" } else { "phone" },
-        error => error,
+        error => notice.error, sent => notice.sent, can_view => p.role.may(Action::ViewDemands),
         ..frame(p, lang, "/demands"),
     };
     Ok(render(lang, status, "demand_new.html", ctx))
 }
 
-pub async fn new_demand_form(State(s): State<AppState>, lang: Lang, p: Principal) -> Result<Response, ApiError> {
+#[derive(Deserialize)]
+pub struct SentQuery {
+    sent: Option<u8>,
+}
+
+pub async fn new_demand_form(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Query(q): Query<SentQuery>,
+) -> Result<Response, ApiError> {
     if p.role == Role::Resident {
         // Residents report from their portal, in plainer words.
         return Ok(Redirect::to("/portal").into_response());
     }
-    new_form(&s, &p, lang, StatusCode::OK, None).await
+    new_form(&s, &p, lang, StatusCode::OK, Notice { error: None, sent: q.sent.is_some() }).await
 }
 
 #[derive(Deserialize)]
@@ -279,17 +296,24 @@ pub async fn create_demand(
     };
     let place = match demands::place_path(&s.db, &new).await {
         Ok(place) => place,
-        Err(e) => return new_form(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, Some(e.to_string())).await,
+        Err(e) => {
+            let notice = Notice { error: Some(e.to_string()), sent: false };
+            return new_form(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, notice).await;
+        }
     };
     p.check(&place)?;
     match demands::create(&s.db, new, &api::actor(&p), None).await {
         Ok(d) => {
             let target = audit::Target("demand", &d.id, &d.path);
             audit::change(&s.db, (&p, &address), "demand.create", target, None, &d).await?;
+            if !p.role.may(Action::ViewDemands) {
+                // Reporters who do not work items (building heads…) report the next one.
+                return Ok(Redirect::to("/demands/new?sent=1").into_response());
+            }
             Ok(Redirect::to(&format!("/demands/{}", d.id)).into_response())
         }
         Err(wangge_store::StoreError::Invalid(m)) => {
-            new_form(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, Some(m)).await
+            new_form(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, Notice { error: Some(m), sent: false }).await
         }
         Err(e) => Err(e.into()),
     }

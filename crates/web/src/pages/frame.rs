@@ -38,7 +38,7 @@ const MODULES: [(&str, &str, &str, Action); 7] = [
 /// The shared part of a page's context; `current` is the href of the module the
 /// page belongs to. Merge it with `context! { ..frame(&p, lang, "/registry"), … }`.
 pub fn frame(p: &Principal, lang: Lang, current: &str) -> Value {
-    let nav: Vec<NavItem> = if p.role == Role::Resident {
+    let mut nav: Vec<NavItem> = if p.role == Role::Resident {
         Vec::new()
     } else {
         MODULES
@@ -47,6 +47,11 @@ pub fn frame(p: &Principal, lang: Lang, current: &str) -> Value {
             .map(|&(id, href, key, _)| NavItem { id, href, label: tr(key, lang.code), current: href == current })
             .collect()
     };
+    if nav.is_empty() && p.role.may(Action::SubmitDemand) && p.role != Role::Resident {
+        // Building heads and volunteers report problems, nothing else.
+        let label = tr("demands.new", lang.code);
+        nav.push(NavItem { id: "nav-report", href: "/demands/new", label, current: current == "/demands" });
+    }
     let scopes: Vec<ScopeLink> = if p.scopes.len() > 1 {
         p.scopes
             .iter()

@@ -41,7 +41,7 @@ pub async fn login_submit(
             Ok((session_cookie(&session), Redirect::to("/password")).into_response())
         }
         LoginOutcome::LoggedIn { account, session } => {
-            let home = if account.role == wangge_domain::Role::Resident { "/portal" } else { "/registry" };
+            let home = super::home_of(account.role);
             Ok((session_cookie(&session), Redirect::to(home)).into_response())
         }
         LoginOutcome::Throttled(_) => again(StatusCode::TOO_MANY_REQUESTS, "login.throttled"),

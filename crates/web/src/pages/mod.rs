@@ -93,13 +93,21 @@ pub fn upload_routes() -> Router<AppState> {
         .layer(axum::middleware::from_fn(html_errors))
 }
 
-/// Residents go to their portal, staff to their registry, strangers to the login.
-async fn front_door(p: Option<crate::auth::Principal>) -> Redirect {
-    match p {
-        Some(p) if p.role == wangge_domain::Role::Resident => Redirect::to("/portal"),
-        Some(_) => Redirect::to("/registry"),
-        None => Redirect::to("/login"),
+/// Where a role starts: residents in their portal, the auxiliary network (building
+/// heads, volunteers, property staff) at reporting a problem, everyone else in the
+/// registry of their area.
+pub fn home_of(role: wangge_domain::Role) -> &'static str {
+    use wangge_domain::{Action, Role};
+    match role {
+        Role::Resident => "/portal",
+        r if !r.may(Action::ViewFigures) && r.may(Action::SubmitDemand) => "/demands/new",
+        _ => "/registry",
     }
+}
+
+/// Each to their own start page; strangers to the login.
+async fn front_door(p: Option<crate::auth::Principal>) -> Redirect {
+    Redirect::to(p.map_or("/login", |p| home_of(p.role)))
 }
 
 /// A page handler that fails with the API's JSON error answers with the error page

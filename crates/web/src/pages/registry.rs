@@ -46,7 +46,14 @@ pub async fn home(State(s): State<AppState>, lang: Lang, p: Principal) -> Respon
             let ctx = context! { areas => Value::from(Serde(&p.scopes)), ..frame(&p, lang, "/registry") };
             return Ok(render(lang, StatusCode::OK, "scopes.html", ctx));
         }
-        let path = p.list_path(&s.db, None).await?.unwrap_or_else(|| "/".into());
+        let Some(path) = p.list_path(&s.db, None).await? else {
+            // Administrators start from the cities of the deployment.
+            let filter = areas::AreaFilter { level: Some(wangge_domain::AreaLevel::City), ..Default::default() };
+            let cities = areas::list(&s.db, &filter, PageRequest::new(Some(1), Some(200))).await?.items;
+            let tiles: Vec<wangge_store::accounts::Scope> = cities.into_iter().map(Into::into).collect();
+            let ctx = context! { areas => Value::from(Serde(&tiles)), ..frame(&p, lang, "/registry") };
+            return Ok(render(lang, StatusCode::OK, "scopes.html", ctx));
+        };
         let area = areas::get_by_path(&s.db, &path).await?;
         if area.level == wangge_domain::AreaLevel::Grid {
             // A grid member's home is their grid: its buildings, a tap from each household.
