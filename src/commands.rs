@@ -55,8 +55,13 @@ pub async fn demo(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<()> {
         eprintln!("Creating the demo community (塔山社区) in {} …", file.display());
         let summary = wangge_synth::load_demo(&db).await?;
         eprintln!(
-            "  {} grids, {} buildings, {} households, {} residents, {} organisations",
-            summary.grids, summary.buildings, summary.households, summary.residents, summary.organisations
+            "  {} grids, {} buildings, {} households, {} residents, {} organisations, {} demands (a year)",
+            summary.grids,
+            summary.buildings,
+            summary.households,
+            summary.residents,
+            summary.organisations,
+            summary.demands
         );
     } else {
         eprintln!("Using the existing demo data in {}", file.display());

@@ -10,6 +10,7 @@
 //! ([`crate::vault`]): sealed, bound to its row, shown masked.
 
 mod catalogue;
+pub mod history;
 pub mod notifications;
 mod rates;
 pub mod webhooks;
