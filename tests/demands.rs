@@ -278,3 +278,101 @@ fn webhooks_are_signed_retried_and_logged() {
         );
     }
 }
+
+/// Sends `body` as it is, with the given content type; JSON (or null) back.
+fn send_bytes(s: &Server, who: &Auth, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    let mut request =
+        http::Request::builder().method("POST").uri(format!("{}{path}", s.base)).header("content-type", content_type);
+    match who {
+        Auth::None => {}
+        Auth::Bearer(token) => request = request.header("authorization", format!("Bearer {token}")),
+        Auth::Session { cookie, csrf } => request = request.header("cookie", cookie).header("x-csrf-token", csrf),
+    }
+    let mut resp = s.agent.run(request.body(body).unwrap()).unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.body_mut().read_json().unwrap_or(Value::Null))
+}
+
+fn multipart(name: &str, data: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----wangge-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n楼道照片\r\n--{boundary}\r\n\
+         Content-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: image/jpeg\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(data);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1, 2, 3, 0xFF, 0xD9];
+
+#[test]
+fn photos_and_files_are_checked_scoped_and_audited() {
+    for s in common::servers() {
+        let (_street, _community, _grid, other, building) = place(&s);
+        let (_, resident) = person(&s, "liuyi", Role::Resident, "370602004011");
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        let other_member = s.token(Role::GridMember, other["code"].as_str().unwrap());
+        let body = json!({"building_id": building["id"], "category": "environment", "title": "楼道堆物"});
+        let id = ok(s.call(&resident, "POST", "/api/v1/demands", Some(&body)))["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/demands/{id}/attachments");
+
+        let (content_type, form) = multipart("楼道.jpg", JPEG);
+        let photo = ok(send_bytes(&s, &resident, &path, &content_type, form));
+        assert_eq!((photo["content_type"].as_str(), photo["size"].as_i64()), (Some("image/jpeg"), Some(16)));
+        assert_eq!(photo["name"], "楼道.jpg");
+        // The raw body with ?name=: a PDF, told by its content.
+        let pdf = b"%PDF-1.4\n%fake but well begun\n".to_vec();
+        let doc = ok(send_bytes(&s, &secretary, &format!("{path}?name=notice.pdf"), "application/pdf", pdf.clone()));
+        assert_eq!(doc["content_type"], "application/pdf");
+
+        // Refusals: not a photo (whatever the name says), too big, outside scope.
+        let (ct, form) = multipart("virus.jpg", b"MZ\x90\x00 this is no picture");
+        let (status, e) = send_bytes(&s, &resident, &path, &ct, form);
+        assert_eq!((status, e["error"]["code"].as_str()), (422, Some("invalid")), "{e}");
+        let mut big = JPEG.to_vec();
+        big.resize(5 * 1024 * 1024 + 1, 0);
+        let (ct, form) = multipart("big.jpg", &big);
+        let (status, e) = send_bytes(&s, &resident, &path, &ct, form);
+        assert_eq!(status, 413, "{e}");
+        let (ct, form) = multipart("x.jpg", JPEG);
+        let (status, _) = send_bytes(&s, &other_member, &path, &ct, form);
+        assert_eq!(status, 404, "another grid's member cannot attach");
+        let (_, stranger) = person(&s, "wanger", Role::Resident, "370602004011");
+        let (ct, form) = multipart("x.jpg", JPEG);
+        assert_eq!(send_bytes(&s, &stranger, &path, &ct, form).0, 404, "nor another resident");
+        for n in 0..3 {
+            let (ct, form) = multipart(&format!("{n}.jpg"), JPEG);
+            ok(send_bytes(&s, &secretary, &path, &ct, form));
+        }
+        let (ct, form) = multipart("6.jpg", JPEG);
+        let (status, e) = send_bytes(&s, &secretary, &path, &ct, form);
+        assert_eq!((status, e["error"]["code"].as_str()), (409, Some("conflict")), "five at most: {e}");
+
+        let list = ok(s.call(&resident, "GET", &path, None));
+        assert_eq!(list.as_array().unwrap().len(), 5);
+        assert_eq!(s.call(&other_member, "GET", &path, None).0, 404);
+        let download = format!("/api/v1/demand-attachments/{}", photo["id"].as_str().unwrap());
+        let mut request = http::Request::builder().method("GET").uri(format!("{}{download}", s.base));
+        if let Auth::Bearer(token) = &secretary {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let mut resp = s.agent.run(request.body(()).unwrap()).unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        assert_eq!(resp.headers().get("content-type").unwrap(), "image/jpeg");
+        assert!(resp.headers().get("content-disposition").unwrap().to_str().unwrap().contains("UTF-8''"));
+        assert_eq!(resp.body_mut().read_to_vec().unwrap(), JPEG);
+        assert_eq!(s.call(&other_member, "GET", &download, None).0, 404);
+        assert_eq!(s.call(&stranger, "GET", &download, None).0, 404);
+
+        let actions: Vec<String> = s.runtime.block_on(async {
+            sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE 'demand.att%' ORDER BY at")
+                .fetch_all(&s.db.db.pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(actions.iter().filter(|a| *a == "demand.attach").count(), 5);
+        assert_eq!(actions.iter().filter(|a| *a == "demand.attachment.download").count(), 1);
+    }
+}

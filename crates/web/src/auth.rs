@@ -152,6 +152,11 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("POST", "/api/v1/demands/{id}/rate", Role(RateDemand)),
         ("POST", "/api/v1/demands/{id}/escalate", Role(HandleDemand)),
         ("POST", "/api/v1/demands/{id}/hand-back", Role(DispatchDemand)),
+        // Photos and files: whoever may report may attach and see them, within the
+        // item's scope (residents: their own reports).
+        ("GET", "/api/v1/demands/{id}/attachments", Role(SubmitDemand)),
+        ("POST", "/api/v1/demands/{id}/attachments", Role(SubmitDemand)),
+        ("GET", "/api/v1/demand-attachments/{id}", Role(SubmitDemand)),
         ("GET", "/api/v1/demand-categories", Authenticated),
         ("POST", "/api/v1/demand-categories", Role(ManageCategories)),
         ("GET", "/api/v1/holidays", Authenticated),

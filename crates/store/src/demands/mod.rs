@@ -9,6 +9,7 @@
 //! The reporter's call-back phone is protected like residents' phones
 //! ([`crate::vault`]): sealed, bound to its row, shown masked.
 
+pub mod attachments;
 mod catalogue;
 pub mod history;
 pub mod notifications;

@@ -14,6 +14,7 @@ use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 use wangge_domain::demands::CHINA;
 use wangge_domain::{Channel, DemandStatus, Role, Step, Vocabulary, parse_date};
+use wangge_store::demands::attachments::{self, Attachment};
 use wangge_store::demands::notifications::{self, Notification};
 use wangge_store::demands::webhooks::{self, Delivery, NewWebhook, Webhook};
 use wangge_store::demands::{
@@ -453,4 +454,126 @@ pub async fn deactivate_webhook(
 pub async fn webhook_deliveries(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Vec<Delivery>> {
     webhooks::get(&s.db, &id).await?;
     Ok(Json(webhooks::deliveries(&s.db, &id, 200).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AttachQuery {
+    /// The file's name, when the body is the file itself rather than a multipart form.
+    pub name: Option<String>,
+}
+
+/// Attach a photo or file to an item: a `multipart/form-data` body whose first file
+/// field is taken, or the file itself as the body with `?name=`. JPEG, PNG, WebP or
+/// PDF (told by the content, not the name), at most 5 MB, at most 5 per item.
+/// Residents attach to their own reports.
+#[utoipa::path(post, path = "/api/v1/demands/{id}/attachments", tag = "demands",
+    params(("id" = String, Path, description = "Demand id"), AttachQuery),
+    request_body(content = Vec<u8>, description = "multipart/form-data with a file field, or the file's bytes",
+        content_type = "multipart/form-data"),
+    responses((status = 201, body = Attachment), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn attach_to_demand(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Id(id): Id<String>,
+    Params(q): Params<AttachQuery>,
+    request: axum::extract::Request,
+) -> Result<(StatusCode, Json<Attachment>), ApiError> {
+    // Scope first: a caller outside it learns nothing from how the body is parsed.
+    let d = visible(&s, &p, &id).await?;
+    let multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let too_large =
+        |_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the file is larger than 5 MB");
+    let (name, data) = if multipart {
+        use axum::extract::FromRequest;
+        let mut form = axum::extract::Multipart::from_request(request, &())
+            .await
+            .map_err(|e| ApiError::bad_request(format!("not a multipart form: {e}")))?;
+        let mut found = None;
+        while let Some(field) = form.next_field().await.map_err(|e| ApiError::bad_request(e.to_string()))? {
+            if let Some(file_name) = field.file_name().map(str::to_owned) {
+                let bytes = field.bytes().await.map_err(|e| {
+                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        too_large(())
+                    } else {
+                        ApiError::bad_request(e.to_string())
+                    }
+                })?;
+                found = Some((file_name, bytes));
+                break;
+            }
+        }
+        found.ok_or_else(|| ApiError::bad_request("the form has no file field"))?
+    } else {
+        let bytes =
+            axum::body::to_bytes(request.into_body(), ATTACHMENT_BODY_LIMIT).await.map_err(|_| too_large(()))?;
+        (q.name.unwrap_or_default(), bytes)
+    };
+    let a = attachments::add(&s.db, &d.id, &name, &data).await?;
+    audit::change(&s.db, (&p, &address), "demand.attach", audit::Target("demand", &d.id, &d.path), None, &a).await?;
+    Ok((StatusCode::CREATED, Json(a)))
+}
+
+/// The largest body the attachment route reads: a 5 MB file and its form around it.
+pub(crate) const ATTACHMENT_BODY_LIMIT: usize = attachments::MAX_BYTES + 64 * 1024;
+
+/// An item's photos and files.
+#[utoipa::path(get, path = "/api/v1/demands/{id}/attachments", tag = "demands",
+    params(("id" = String, Path, description = "Demand id")),
+    responses((status = 200, body = Vec<Attachment>), (status = 404, body = ErrorBody)))]
+pub async fn demand_attachments(
+    State(s): State<AppState>,
+    p: Principal,
+    Id(id): Id<String>,
+) -> ApiResult<Vec<Attachment>> {
+    let d = visible(&s, &p, &id).await?;
+    Ok(Json(attachments::list(&s.db, &d.id).await?))
+}
+
+/// Download one photo or file, with its type; audited.
+#[utoipa::path(get, path = "/api/v1/demand-attachments/{id}", tag = "demands",
+    params(("id" = String, Path, description = "Attachment id")),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 404, body = ErrorBody)))]
+pub async fn download_attachment(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Id(id): Id<String>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let a = attachments::get(&s.db, &id).await?;
+    let d = visible(&s, &p, &a.demand_id).await?;
+    let data = attachments::content(&s.db, &a.id).await?;
+    let event = audit::Event {
+        action: "demand.attachment.download",
+        target_kind: Some("demand_attachment"),
+        target_id: Some(&a.id),
+        path: Some(&d.path),
+        ..Default::default()
+    };
+    audit::log(&s.db, Some(&p), None, &address, event).await?;
+    // The name in both forms of RFC 6266: ASCII fallback and UTF-8.
+    let ascii: String = a.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' }).collect();
+    let encoded: String = a
+        .name
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b == b'.' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect();
+    let disposition = format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    Ok((
+        [
+            (header::CONTENT_TYPE, a.content_type.clone()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        data,
+    )
+        .into_response())
 }

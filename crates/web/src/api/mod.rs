@@ -97,6 +97,13 @@ pub fn routes() -> Router<AppState> {
         .route("/webhooks", get(list_webhooks).post(create_webhook))
         .route("/webhooks/{id}/deactivate", post(deactivate_webhook))
         .route("/webhooks/{id}/deliveries", get(webhook_deliveries))
+        .route("/demand-attachments/{id}", get(download_attachment))
+}
+
+/// Routes that accept a body larger than JSON needs: a demand's photo or file.
+pub fn attachment_routes() -> Router<AppState> {
+    let limit = axum::extract::DefaultBodyLimit::max(ATTACHMENT_BODY_LIMIT);
+    Router::new().route("/demands/{id}/attachments", get(demand_attachments).post(attach_to_demand).layer(limit))
 }
 
 /// A JSON body whose parse errors come back as API errors.
