@@ -376,3 +376,54 @@ fn photos_and_files_are_checked_scoped_and_audited() {
         assert_eq!(actions.iter().filter(|a| *a == "demand.attachment.download").count(), 1);
     }
 }
+
+#[test]
+fn duplicates_are_offered_and_every_reporter_follows_the_merge() {
+    for s in common::servers() {
+        let (_street, _community, _grid, other, building) = place(&s);
+        let (_, first) = person(&s, "liuyi", Role::Resident, "370602004011");
+        let (_, second) = person(&s, "wanger", Role::Resident, "370602004011");
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        let body = json!({"building_id": building["id"], "category": "environment", "title": "3号楼垃圾桶满了",
+            "reporter_name": "刘一", "reporter_phone": "13805351234"});
+        let a = ok(s.call(&first, "POST", "/api/v1/demands", Some(&body)))["id"].as_str().unwrap().to_owned();
+        let body = json!({"building_id": building["id"], "category": "property", "title": "电梯坏了"});
+        ok(s.call(&first, "POST", "/api/v1/demands", Some(&body)));
+
+        let query =
+            format!("/api/v1/demands/similar?category=environment&building={}", building["id"].as_str().unwrap());
+        let offered = ok(s.call(&second, "GET", &query, None));
+        let offered = offered.as_array().unwrap();
+        assert_eq!(offered.len(), 1, "the same category only: {offered:?}");
+        assert_eq!((offered[0]["id"].as_str(), offered[0]["same_building"].as_bool()), (Some(a.as_str()), Some(true)));
+        assert_eq!(offered[0]["plain"], "已收到您的反映，等待受理");
+        assert!(offered[0].get("reporter_name").is_none() && offered[0].get("description").is_none());
+        let (status, e) = s.call(&second, "GET", &query.replace("category=environment&", ""), None);
+        assert_eq!(status, 400, "{e}");
+        let other_member = s.token(Role::GridMember, other["code"].as_str().unwrap());
+        let (status, _) = s.call(&other_member, "GET", &query, None);
+        assert!(status == 403 || status == 404, "another grid's building is out of scope: {status}");
+        let by_area =
+            ok(s.call(&secretary, "GET", "/api/v1/demands/similar?category=environment&area=370602004011", None));
+        assert_eq!(by_area.as_array().unwrap().len(), 1);
+
+        // The second resident reports it anyway; staff merge it into the first.
+        let body = json!({"building_id": building["id"], "category": "environment", "title": "垃圾满溢"});
+        let b = ok(s.call(&second, "POST", "/api/v1/demands", Some(&body)))["id"].as_str().unwrap().to_owned();
+        ok(step(&s, &secretary, &b, "merge", json!({"into": a})));
+        ok(step(&s, &secretary, &a, "accept", json!({})));
+        let notes = ok(s.call(&second, "GET", "/api/v1/me/notifications", None));
+        let messages: Vec<&str> = notes.as_array().unwrap().iter().map(|n| n["message"].as_str().unwrap()).collect();
+        assert!(messages.iter().any(|m| m.contains("合并办理")), "told of the merge: {messages:?}");
+        assert!(
+            messages.iter().any(|m| m.contains("已与「3号楼垃圾桶满了」合并办理") && m.contains("社区已受理")),
+            "told of the merged item's progress: {messages:?}"
+        );
+        let first_notes = ok(s.call(&first, "GET", "/api/v1/me/notifications", None));
+        assert!(first_notes.as_array().unwrap().iter().any(|n| n["message"].as_str().unwrap().contains("社区已受理")));
+        let mine = ok(s.call(&second, "GET", &format!("/api/v1/me/demands/{b}"), None));
+        let plain: Vec<&str> =
+            mine["timeline"].as_array().unwrap().iter().map(|e| e["plain"].as_str().unwrap()).collect();
+        assert_eq!(plain, ["已收到您的反映，等待受理", "与其他居民反映的同一问题合并办理", "（合并办理）社区已受理"]);
+    }
+}

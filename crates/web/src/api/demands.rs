@@ -18,7 +18,8 @@ use wangge_store::demands::attachments::{self, Attachment};
 use wangge_store::demands::notifications::{self, Notification};
 use wangge_store::demands::webhooks::{self, Delivery, NewWebhook, Webhook};
 use wangge_store::demands::{
-    self, Actor, Category, Demand, DemandEvent, DemandFilter, Holiday, NewDemand, Rates, StepInput, StepTaken,
+    self, Actor, Category, Demand, DemandEvent, DemandFilter, Holiday, NewDemand, Rates, SimilarItem, StepInput,
+    StepTaken,
 };
 use wangge_store::{Page, PageRequest};
 
@@ -206,11 +207,22 @@ pub async fn my_demand(State(s): State<AppState>, p: Principal, Id(id): Id<Strin
 }
 
 async fn detail(s: &AppState, p: &Principal, d: Demand) -> ApiResult<DemandDetail> {
-    let timeline = demands::timeline(&s.db, &d.id)
+    let mut timeline: Vec<TimelineEntry> = demands::timeline(&s.db, &d.id)
         .await?
         .into_iter()
         .map(|event| TimelineEntry { plain: event.to_status.plain_zh().to_owned(), event })
         .collect();
+    // A merged duplicate goes on in the item it was merged into: its reporter reads
+    // that item's steps from the merge on, as part of their own timeline.
+    if let Some(into) = &d.merged_into {
+        let merged_at = timeline.last().map_or(0, |e| e.event.at);
+        for event in demands::timeline(&s.db, into).await? {
+            if event.at >= merged_at && event.step != "merged_in" {
+                let plain = format!("（合并办理）{}", event.to_status.plain_zh());
+                timeline.push(TimelineEntry { plain, event });
+            }
+        }
+    }
     Ok(Json(DemandDetail { demand: as_seen_by(p, d), timeline }))
 }
 
@@ -243,6 +255,13 @@ async fn notify(s: &AppState, t: &StepTaken) -> Result<(), ApiError> {
     if let Some(reporter) = &d.reporter_account_id {
         let message = format!("您反映的「{}」：{}", d.title, d.status.plain_zh());
         notifications::notify(&s.db, reporter, Some(&d.id), &message).await?;
+    }
+    // Reporters of duplicates merged into this item follow it as their own.
+    for (merged, reporter) in demands::merged_reporters(&s.db, &d.id).await? {
+        if Some(&reporter) != d.reporter_account_id.as_ref() {
+            let message = format!("您反映的问题已与「{}」合并办理：{}", d.title, d.status.plain_zh());
+            notifications::notify(&s.db, &reporter, Some(&merged), &message).await?;
+        }
     }
     if t.event.step == Step::Dispatch.code()
         && let Some(handler) = &d.handler_id
@@ -576,4 +595,43 @@ pub async fn download_attachment(
         data,
     )
         .into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SimilarQuery {
+    /// The category of the report about to be submitted.
+    pub category: Option<String>,
+    /// The building it is about; its grid is searched.
+    pub building: Option<String>,
+    /// Without a building: the area (id or code) to search.
+    pub area: Option<String>,
+}
+
+/// Open items of the same category in the same building, then in the same grid:
+/// offered before a report is submitted ("is it one of these?"). Shows what the
+/// item is and where it stands, never who reported it.
+#[utoipa::path(get, path = "/api/v1/demands/similar", tag = "demands", params(SimilarQuery),
+    responses((status = 200, body = Vec<SimilarItem>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn similar_demands(
+    State(s): State<AppState>,
+    p: Principal,
+    Params(q): Params<SimilarQuery>,
+) -> ApiResult<Vec<SimilarItem>> {
+    let building = q.building.as_deref().map(str::trim).filter(|b| !b.is_empty());
+    // Scope first, then the rest of the question.
+    let path = match building {
+        Some(b) => {
+            let building = wangge_store::buildings::get(&s.db, b).await?;
+            p.check(&building.path)?;
+            building.path
+        }
+        None => p
+            .list_path(&s.db, q.area.as_deref())
+            .await?
+            .ok_or_else(|| ApiError::bad_request("say where: building or area"))?,
+    };
+    let category = q.category.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let category = category.ok_or_else(|| ApiError::bad_request("category is required"))?;
+    Ok(Json(demands::similar(&s.db, category, building, &path, 10).await?))
 }

@@ -77,6 +77,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me/notifications/read", post(read_notifications))
         .route("/demands", get(list_demands).post(create_demand))
         .route("/demands/rates", get(demand_rates))
+        .route("/demands/similar", get(similar_demands))
         .route("/demands/{id}", get(get_demand))
         .route("/demands/{id}/accept", post(accept_demand))
         .route("/demands/{id}/reject", post(reject_demand))
