@@ -427,3 +427,61 @@ fn duplicates_are_offered_and_every_reporter_follows_the_merge() {
         assert_eq!(plain, ["已收到您的反映，等待受理", "与其他居民反映的同一问题合并办理", "（合并办理）社区已受理"]);
     }
 }
+
+fn get_bytes(s: &Server, who: &Auth, path: &str) -> (u16, String, Vec<u8>) {
+    let mut request = http::Request::builder().method("GET").uri(format!("{}{path}", s.base));
+    if let Auth::Bearer(token) = who {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let mut resp = s.agent.run(request.body(()).unwrap()).unwrap();
+    let kind = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    (resp.status().as_u16(), kind, resp.body_mut().with_config().limit(50 << 20).read_to_vec().unwrap())
+}
+
+#[test]
+fn the_ledger_exports_to_xlsx_masked_and_audited() {
+    for s in common::servers() {
+        let (_street, _community, _grid, other, building) = place(&s);
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        for (category, title, phone) in
+            [("environment", "楼道堆物", "13805351234"), ("property", "电梯坏了", "13900001111")]
+        {
+            let body = json!({"building_id": building["id"], "category": category, "title": title,
+                "reporter_name": "刘一", "reporter_phone": phone, "channel": "phone"});
+            ok(s.call(&secretary, "POST", "/api/v1/demands", Some(&body)));
+        }
+        let (status, kind, bytes) = get_bytes(&s, &secretary, "/api/v1/demands/export?category=environment");
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+        assert!(kind.starts_with("application/vnd.openxmlformats"), "{kind}");
+        let table = wangge_ledger::table::read_table_bytes("demands.xlsx", &bytes).unwrap();
+        let header = table.rows.iter().position(|r| r.cells.iter().any(|c| c == "联系电话")).expect("a header row");
+        let columns = &table.rows[header].cells;
+        let col = |name: &str| columns.iter().position(|c| c == name).unwrap();
+        let data: Vec<_> = table.rows[header + 1..].iter().filter(|r| r.cells.iter().any(|c| !c.is_empty())).collect();
+        assert_eq!(data.len(), 1, "the filter applies: {data:?}");
+        assert_eq!(data[0].cells[col("标题")], "楼道堆物");
+        assert_eq!(data[0].cells[col("类别")], "环境卫生");
+        assert_eq!(data[0].cells[col("联系电话")], "138****1234", "phones masked");
+        assert_eq!(data[0].cells[col("状态")], "待受理");
+        assert!(!bytes.windows(11).any(|w| w == b"13805351234"), "no full phone anywhere in the file");
+
+        let (status, _, bytes) = get_bytes(&s, &secretary, "/api/v1/demands/export");
+        assert_eq!(status, 200);
+        let table = wangge_ledger::table::read_table_bytes("demands.xlsx", &bytes).unwrap();
+        assert!(table.rows.iter().any(|r| r.cells.iter().any(|c| c == "电梯坏了")));
+        let other_member = s.token(Role::GridMember, other["code"].as_str().unwrap());
+        let (status, _, bytes) = get_bytes(&s, &other_member, "/api/v1/demands/export");
+        assert_eq!(status, 200);
+        let table = wangge_ledger::table::read_table_bytes("demands.xlsx", &bytes).unwrap();
+        assert!(!table.rows.iter().any(|r| r.cells.iter().any(|c| c == "楼道堆物")), "another grid sees none");
+        let (status, _, _) = get_bytes(&s, &other_member, "/api/v1/demands/export?area=370602004011001");
+        assert_eq!(status, 403);
+        let audited: i64 = s.runtime.block_on(async {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'export.demands'")
+                .fetch_one(&s.db.db.pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(audited, 3);
+    }
+}
