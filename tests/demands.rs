@@ -485,3 +485,64 @@ fn the_ledger_exports_to_xlsx_masked_and_audited() {
         assert_eq!(audited, 3);
     }
 }
+
+#[test]
+fn the_digest_counts_overdue_and_due_soon_per_grid_and_community() {
+    for s in common::servers() {
+        let (_street, community, grid, other, building) = place(&s);
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        let mut ids = Vec::new();
+        for title in ["路灯不亮", "井盖松动", "垃圾满溢"] {
+            let body = json!({"building_id": building["id"], "category": "environment", "title": title});
+            ids.push(ok(s.call(&secretary, "POST", "/api/v1/demands", Some(&body)))["id"].as_str().unwrap().to_owned());
+        }
+        let now = wangge_domain::now_millis();
+        // The first two past their deadline (the older first), the third due within the hour.
+        s.runtime.block_on(async {
+            for (id, due) in [(&ids[0], now - 7_200_000), (&ids[1], now - 3_600_000), (&ids[2], now + 3_600_000)] {
+                sqlx::query("UPDATE demands SET accept_due = $1 WHERE id = $2")
+                    .bind(due)
+                    .bind(id)
+                    .execute(&s.db.db.pool)
+                    .await
+                    .unwrap();
+            }
+        });
+        let digest = ok(s.call(&secretary, "GET", "/api/v1/demands/digest?area=370602004011", None));
+        assert_eq!((digest["overdue"].as_i64(), digest["due_soon"].as_i64()), (Some(2), Some(1)), "{digest}");
+        let groups = digest["groups"].as_array().unwrap();
+        let levels: Vec<(&str, &str)> =
+            groups.iter().map(|g| (g["area_code"].as_str().unwrap(), g["level"].as_str().unwrap())).collect();
+        assert_eq!(levels, [("370602004011", "community"), ("370602004011001", "grid")]);
+        assert_eq!((groups[1]["overdue"].as_i64(), groups[1]["due_soon"].as_i64()), (Some(2), Some(1)));
+        assert_eq!(groups[1]["oldest"][0]["id"], ids[0].as_str(), "the most overdue first");
+        assert_eq!(groups[0]["area_name"], community["name"]);
+        assert_eq!(groups[1]["area_name"], grid["name"]);
+        let other_member = s.token(Role::GridMember, other["code"].as_str().unwrap());
+        let theirs = ok(s.call(&other_member, "GET", "/api/v1/demands/digest", None));
+        assert_eq!((theirs["overdue"].as_i64(), theirs["groups"].as_array().unwrap().len()), (Some(0), 0));
+        let (status, _) = s.call(&other_member, "GET", "/api/v1/demands/digest?area=370602004011", None);
+        assert_eq!(status, 403);
+
+        // Posted through the webhooks covering the community (the receiver refuses its first request).
+        let (url, seen) = receiver(&s);
+        let body = json!({"name": "值班群", "url": url, "format": "wecom", "area": community["code"]});
+        ok(s.send("POST", "/api/v1/webhooks", &body));
+        let digest = s.runtime.block_on(async {
+            let db = &s.db.db;
+            let path = community["path"].as_str().unwrap();
+            let digest =
+                wangge_store::demands::digest::digest(db, Some(path), wangge_domain::now_millis()).await.unwrap();
+            let first = wangge_web::webhooks::send_digest(db, path, &digest).await.unwrap();
+            assert!(first[0].1.is_err(), "the receiver refused the first");
+            let second = wangge_web::webhooks::send_digest(db, path, &digest).await.unwrap();
+            assert_eq!(second[0].1, Ok(200));
+            digest
+        });
+        let got = seen.lock().unwrap().clone();
+        let message: Value = serde_json::from_str(&got[1].body).unwrap();
+        let content = message["markdown"]["content"].as_str().unwrap();
+        assert!(content.contains("超期 2") && content.contains("路灯不亮"), "{content}");
+        assert_eq!(content, digest.markdown());
+    }
+}

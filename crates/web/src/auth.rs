@@ -139,6 +139,7 @@ pub const POLICY: &[(&str, &str, Access)] = {
         // "Is it one of these?" before submitting: titles and states, no reporters.
         ("GET", "/api/v1/demands/similar", Role(SubmitDemand)),
         ("GET", "/api/v1/demands/export", Role(ViewDemands)),
+        ("GET", "/api/v1/demands/digest", Role(ViewDemands)),
         ("GET", "/api/v1/demands/{id}", Role(ViewDemands)),
         // Each step needs what `Step::needs` says (a test keeps the two equal).
         ("POST", "/api/v1/demands/{id}/accept", Role(HandleDemand)),

@@ -11,6 +11,7 @@
 
 pub mod attachments;
 mod catalogue;
+pub mod digest;
 pub mod history;
 pub mod notifications;
 mod rates;

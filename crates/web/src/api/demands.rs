@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use wangge_domain::demands::CHINA;
 use wangge_domain::{Channel, DemandStatus, Role, Step, Vocabulary, parse_date};
 use wangge_store::demands::attachments::{self, Attachment};
+use wangge_store::demands::digest::{self, Digest};
 use wangge_store::demands::notifications::{self, Notification};
 use wangge_store::demands::webhooks::{self, Delivery, NewWebhook, Webhook};
 use wangge_store::demands::{
@@ -741,4 +742,23 @@ pub async fn similar_demands(
     let category = q.category.as_deref().map(str::trim).filter(|c| !c.is_empty());
     let category = category.ok_or_else(|| ApiError::bad_request("category is required"))?;
     Ok(Json(demands::similar(&s.db, category, building, &path, 10).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DigestQuery {
+    /// The area (id or code); default the caller's scope.
+    pub area: Option<String>,
+}
+
+/// Items past or within a day of their deadline, per community and grid under the
+/// area, with the most overdue few of each: the daily digest.
+#[utoipa::path(get, path = "/api/v1/demands/digest", tag = "demands", params(DigestQuery),
+    responses((status = 200, body = Digest), (status = 403, body = ErrorBody)))]
+pub async fn demand_digest(
+    State(s): State<AppState>,
+    p: Principal,
+    Params(q): Params<DigestQuery>,
+) -> ApiResult<Digest> {
+    let path = p.list_path(&s.db, q.area.as_deref()).await?;
+    Ok(Json(digest::digest(&s.db, path.as_deref(), wangge_domain::now_millis()).await?))
 }

@@ -79,6 +79,7 @@ pub fn routes() -> Router<AppState> {
         .route("/demands/rates", get(demand_rates))
         .route("/demands/similar", get(similar_demands))
         .route("/demands/export", get(export_demands))
+        .route("/demands/digest", get(demand_digest))
         .route("/demands/{id}", get(get_demand))
         .route("/demands/{id}/accept", post(accept_demand))
         .route("/demands/{id}/reject", post(reject_demand))
