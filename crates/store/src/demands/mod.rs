@@ -299,6 +299,18 @@ fn optional(value: Option<&str>) -> Option<String> {
 /// Takes an item in: checks it, computes its deadlines from the catalogue and the
 /// calendar, and records it with the first entry of its timeline.
 pub async fn create(db: &Db, new: NewDemand, by: &Actor, reporter_account_id: Option<&str>) -> StoreResult<Demand> {
+    create_audited(db, new, by, reporter_account_id, |_| None).await
+}
+
+/// [`create`], with the audit entry `audit` makes of the new item written in the
+/// same transaction: one commit per item instead of two.
+pub async fn create_audited(
+    db: &Db,
+    new: NewDemand,
+    by: &Actor,
+    reporter_account_id: Option<&str>,
+    audit: impl FnOnce(&Demand) -> Option<crate::audit::Entry>,
+) -> StoreResult<Demand> {
     let category = category(db, new.category.trim()).await?;
     if !category.active {
         return Err(StoreError::Invalid(format!("category {} is retired", category.code)));
@@ -354,8 +366,14 @@ pub async fn create(db: &Db, new: NewDemand, by: &Actor, reporter_account_id: Op
     .await?;
     let event = NewEvent { step: "submit", from: None, to: DemandStatus::Submitted, level: category.level, note: "" };
     record_event(&mut tx, &id, by, event, now).await?;
+    let sql = format!("{SELECT} WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&id).fetch_one(&mut *tx).await?;
+    let demand = from_row(&row, &db.vault, now)?;
+    if let Some(entry) = audit(&demand) {
+        crate::audit::record_on(&mut tx, entry).await?;
+    }
     tx.commit().await?;
-    get(db, &id).await
+    Ok(demand)
 }
 
 struct NewEvent<'a> {

@@ -70,8 +70,19 @@ pub async fn create_demand(
         new.channel = Some(Channel::Portal);
     }
     let reporter = resident.then(|| p.actor_id().to_owned());
-    let d = demands::create(&s.db, new, &actor(&p), reporter.as_deref()).await?;
-    audit::change(&s.db, (&p, &address), "demand.create", audit::Target("demand", &d.id, &d.path), None, &d).await?;
+    // The audit entry commits with the item: one durable write per report.
+    let entry = |d: &Demand| {
+        let event = audit::Event {
+            action: "demand.create",
+            target_kind: Some("demand"),
+            target_id: Some(&d.id),
+            path: Some(&d.path),
+            after: audit::json(d),
+            ..Default::default()
+        };
+        Some(audit::entry(Some(&p), None, &address, event))
+    };
+    let d = demands::create_audited(&s.db, new, &actor(&p), reporter.as_deref(), entry).await?;
     Ok((StatusCode::CREATED, Json(as_seen_by(&p, d))))
 }
 
