@@ -39,12 +39,35 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 100_000)]
         rows: usize,
     },
+    /// Demands: intake through the JSON API over real HTTP (sustained items/s with
+    /// `--clients` concurrent clients, then latency at a fixed `--rate`), and the
+    /// ledger of one community with `--items` more items (list and filter), each on
+    /// a fresh SQLite database holding the Tashan demo in a temporary directory.
+    Demands {
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Length of each intake run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Requests per second of the fixed-rate run.
+        #[arg(long, default_value_t = 500)]
+        rate: u64,
+        #[arg(long, default_value_t = 100_000)]
+        items: usize,
+        #[arg(long)]
+        intake_only: bool,
+        #[arg(long)]
+        ledger_only: bool,
+    },
 }
 
 pub async fn run(what: BenchWhat) -> anyhow::Result<()> {
     match what {
         BenchWhat::Search { database, queries, seed } => search(&database, queries, seed).await,
         BenchWhat::Import { rows } => import(rows).await,
+        BenchWhat::Demands { clients, seconds, rate, items, intake_only, ledger_only } => {
+            crate::bench_demands::run(clients, seconds, rate, items, intake_only, ledger_only).await
+        }
     }
 }
 
@@ -83,7 +106,7 @@ async fn search(database: &DatabaseArg, queries: usize, seed: u64) -> anyhow::Re
     Ok(())
 }
 
-fn report(kind: &str, times: &mut [Duration]) {
+pub(crate) fn report(kind: &str, times: &mut [Duration]) {
     if times.is_empty() {
         return;
     }

@@ -55,8 +55,13 @@ pub async fn demo(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<()> {
         eprintln!("Creating the demo community (塔山社区) in {} …", file.display());
         let summary = wangge_synth::load_demo(&db).await?;
         eprintln!(
-            "  {} grids, {} buildings, {} households, {} residents, {} organisations",
-            summary.grids, summary.buildings, summary.households, summary.residents, summary.organisations
+            "  {} grids, {} buildings, {} households, {} residents, {} organisations, {} demands (a year)",
+            summary.grids,
+            summary.buildings,
+            summary.households,
+            summary.residents,
+            summary.organisations,
+            summary.demands
         );
     } else {
         eprintln!("Using the existing demo data in {}", file.display());
@@ -349,6 +354,32 @@ fn append_to_name(path: &Path, suffix: &str) -> std::path::PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(suffix);
     path.with_file_name(name)
+}
+
+/// `wangge digest`: the overdue digest of an area, printed, and posted on request.
+pub async fn digest(database: &DatabaseArg, area: Option<&str>, send_webhooks: bool) -> anyhow::Result<()> {
+    let db = open(database).await?;
+    let path = match area.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) if a.bytes().all(|b| b.is_ascii_digit()) => Some(wangge_store::areas::get_by_code(&db, a).await?.path),
+        Some(a) => Some(wangge_store::areas::get(&db, a).await?.path),
+        None => None,
+    };
+    let digest = wangge_store::demands::digest::digest(&db, path.as_deref(), wangge_domain::now_millis()).await?;
+    println!("{}", digest.markdown());
+    if send_webhooks {
+        let sent = wangge_web::webhooks::send_digest(&db, path.as_deref().unwrap_or("/"), &digest).await?;
+        if sent.is_empty() {
+            eprintln!("no active webhook covers this area");
+        }
+        for (hook, outcome) in sent {
+            match outcome {
+                Ok(status) => eprintln!("webhook {hook}: delivered ({status})"),
+                Err(e) => eprintln!("webhook {hook}: not delivered: {e}"),
+            }
+        }
+    }
+    db.close().await;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! imports and exports ledgers, and generates synthetic data.
 
 mod bench;
+mod bench_demands;
 mod commands;
 mod users;
 
@@ -88,6 +89,19 @@ enum Command {
     Bench {
         #[command(subcommand)]
         what: bench::BenchWhat,
+    },
+    /// Print the daily digest of demands past or within a day of their deadline,
+    /// per community and grid, with the most overdue few of each; optionally post it
+    /// to the webhooks covering the area (JSON, WeCom or DingTalk robot format).
+    Digest {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// The area (code or id); default everything.
+        #[arg(long)]
+        area: Option<String>,
+        /// Also post the digest through the webhooks covering the area.
+        #[arg(long)]
+        send_webhooks: bool,
     },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
@@ -194,6 +208,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::User { what } => users::user(what).await,
         Command::Token { what } => users::token(what).await,
         Command::Bench { what } => bench::run(what).await,
+        Command::Digest { database, area, send_webhooks } => {
+            commands::digest(&database, area.as_deref(), send_webhooks).await
+        }
         Command::Openapi => {
             println!("{}", wangge_web::openapi_json());
             Ok(())

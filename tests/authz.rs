@@ -38,6 +38,8 @@ struct Chain {
     demand: String,
     /// A webhook (not scoped: administrators manage them for the deployment).
     webhook: String,
+    /// A photo attached to the demand.
+    attachment: String,
 }
 
 fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
@@ -151,6 +153,8 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
         };
         let by = wangge_store::demands::Actor { id: None, name: "test".into(), role: Role::GridMember };
         let demand = wangge_store::demands::create(db, new, &by, None).await.unwrap().id;
+        let photo = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0];
+        let attachment = wangge_store::demands::attachments::add(db, &demand, "photo.jpg", &photo).await.unwrap().id;
         let hook = wangge_store::demands::webhooks::NewWebhook {
             name: "w".into(),
             url: "http://127.0.0.1:9/unreachable".into(),
@@ -174,6 +178,7 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             import,
             demand,
             webhook,
+            attachment,
         }
     })
 }
@@ -206,6 +211,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "portal" => c.demand.clone(),
             "demands" | "me" => c.demand.clone(),
             "webhooks" => c.webhook.clone(),
+            "demand-attachments" => c.attachment.clone(),
             _ => String::new(),
         }
     };
@@ -327,6 +333,7 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.signup, &other.signup),
         (&c.import, &other.import),
         (&c.demand, &other.demand),
+        (&c.attachment, &other.attachment),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
@@ -382,6 +389,7 @@ fn is_scoped(pattern: &str) -> bool {
         "/api/v1/organisations",
         "/api/v1/access-grants",
         "/api/v1/demands",
+        "/api/v1/demand-attachments",
         "/registry/areas",
         "/registry/buildings",
         "/registry/residents",

@@ -278,3 +278,271 @@ fn webhooks_are_signed_retried_and_logged() {
         );
     }
 }
+
+/// Sends `body` as it is, with the given content type; JSON (or null) back.
+fn send_bytes(s: &Server, who: &Auth, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
+    let mut request =
+        http::Request::builder().method("POST").uri(format!("{}{path}", s.base)).header("content-type", content_type);
+    match who {
+        Auth::None => {}
+        Auth::Bearer(token) => request = request.header("authorization", format!("Bearer {token}")),
+        Auth::Session { cookie, csrf } => request = request.header("cookie", cookie).header("x-csrf-token", csrf),
+    }
+    let mut resp = s.agent.run(request.body(body).unwrap()).unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.body_mut().read_json().unwrap_or(Value::Null))
+}
+
+fn multipart(name: &str, data: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----wangge-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n楼道照片\r\n--{boundary}\r\n\
+         Content-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: image/jpeg\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(data);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0, 1, 2, 3, 0xFF, 0xD9];
+
+#[test]
+fn photos_and_files_are_checked_scoped_and_audited() {
+    for s in common::servers() {
+        let (_street, _community, _grid, other, building) = place(&s);
+        let (_, resident) = person(&s, "liuyi", Role::Resident, "370602004011");
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        let other_member = s.token(Role::GridMember, other["code"].as_str().unwrap());
+        let body = json!({"building_id": building["id"], "category": "environment", "title": "楼道堆物"});
+        let id = ok(s.call(&resident, "POST", "/api/v1/demands", Some(&body)))["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/demands/{id}/attachments");
+
+        let (content_type, form) = multipart("楼道.jpg", JPEG);
+        let photo = ok(send_bytes(&s, &resident, &path, &content_type, form));
+        assert_eq!((photo["content_type"].as_str(), photo["size"].as_i64()), (Some("image/jpeg"), Some(16)));
+        assert_eq!(photo["name"], "楼道.jpg");
+        // The raw body with ?name=: a PDF, told by its content.
+        let pdf = b"%PDF-1.4\n%fake but well begun\n".to_vec();
+        let doc = ok(send_bytes(&s, &secretary, &format!("{path}?name=notice.pdf"), "application/pdf", pdf.clone()));
+        assert_eq!(doc["content_type"], "application/pdf");
+
+        // Refusals: not a photo (whatever the name says), too big, outside scope.
+        let (ct, form) = multipart("virus.jpg", b"MZ\x90\x00 this is no picture");
+        let (status, e) = send_bytes(&s, &resident, &path, &ct, form);
+        assert_eq!((status, e["error"]["code"].as_str()), (422, Some("invalid")), "{e}");
+        let mut big = JPEG.to_vec();
+        big.resize(5 * 1024 * 1024 + 1, 0);
+        let (ct, form) = multipart("big.jpg", &big);
+        let (status, e) = send_bytes(&s, &resident, &path, &ct, form);
+        assert_eq!(status, 413, "{e}");
+        let (ct, form) = multipart("x.jpg", JPEG);
+        let (status, _) = send_bytes(&s, &other_member, &path, &ct, form);
+        assert_eq!(status, 404, "another grid's member cannot attach");
+        let (_, stranger) = person(&s, "wanger", Role::Resident, "370602004011");
+        let (ct, form) = multipart("x.jpg", JPEG);
+        assert_eq!(send_bytes(&s, &stranger, &path, &ct, form).0, 404, "nor another resident");
+        for n in 0..3 {
+            let (ct, form) = multipart(&format!("{n}.jpg"), JPEG);
+            ok(send_bytes(&s, &secretary, &path, &ct, form));
+        }
+        let (ct, form) = multipart("6.jpg", JPEG);
+        let (status, e) = send_bytes(&s, &secretary, &path, &ct, form);
+        assert_eq!((status, e["error"]["code"].as_str()), (409, Some("conflict")), "five at most: {e}");
+
+        let list = ok(s.call(&resident, "GET", &path, None));
+        assert_eq!(list.as_array().unwrap().len(), 5);
+        assert_eq!(s.call(&other_member, "GET", &path, None).0, 404);
+        let download = format!("/api/v1/demand-attachments/{}", photo["id"].as_str().unwrap());
+        let mut request = http::Request::builder().method("GET").uri(format!("{}{download}", s.base));
+        if let Auth::Bearer(token) = &secretary {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let mut resp = s.agent.run(request.body(()).unwrap()).unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        assert_eq!(resp.headers().get("content-type").unwrap(), "image/jpeg");
+        assert!(resp.headers().get("content-disposition").unwrap().to_str().unwrap().contains("UTF-8''"));
+        assert_eq!(resp.body_mut().read_to_vec().unwrap(), JPEG);
+        assert_eq!(s.call(&other_member, "GET", &download, None).0, 404);
+        assert_eq!(s.call(&stranger, "GET", &download, None).0, 404);
+
+        let actions: Vec<String> = s.runtime.block_on(async {
+            sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE 'demand.att%' ORDER BY at")
+                .fetch_all(&s.db.db.pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(actions.iter().filter(|a| *a == "demand.attach").count(), 5);
+        assert_eq!(actions.iter().filter(|a| *a == "demand.attachment.download").count(), 1);
+    }
+}
+
+#[test]
+fn duplicates_are_offered_and_every_reporter_follows_the_merge() {
+    for s in common::servers() {
+        let (_street, _community, _grid, other, building) = place(&s);
+        let (_, first) = person(&s, "liuyi", Role::Resident, "370602004011");
+        let (_, second) = person(&s, "wanger", Role::Resident, "370602004011");
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        let body = json!({"building_id": building["id"], "category": "environment", "title": "3号楼垃圾桶满了",
+            "reporter_name": "刘一", "reporter_phone": "13805351234"});
+        let a = ok(s.call(&first, "POST", "/api/v1/demands", Some(&body)))["id"].as_str().unwrap().to_owned();
+        let body = json!({"building_id": building["id"], "category": "property", "title": "电梯坏了"});
+        ok(s.call(&first, "POST", "/api/v1/demands", Some(&body)));
+
+        let query =
+            format!("/api/v1/demands/similar?category=environment&building={}", building["id"].as_str().unwrap());
+        let offered = ok(s.call(&second, "GET", &query, None));
+        let offered = offered.as_array().unwrap();
+        assert_eq!(offered.len(), 1, "the same category only: {offered:?}");
+        assert_eq!((offered[0]["id"].as_str(), offered[0]["same_building"].as_bool()), (Some(a.as_str()), Some(true)));
+        assert_eq!(offered[0]["plain"], "已收到您的反映，等待受理");
+        assert!(offered[0].get("reporter_name").is_none() && offered[0].get("description").is_none());
+        let (status, e) = s.call(&second, "GET", &query.replace("category=environment&", ""), None);
+        assert_eq!(status, 400, "{e}");
+        let other_member = s.token(Role::GridMember, other["code"].as_str().unwrap());
+        let (status, _) = s.call(&other_member, "GET", &query, None);
+        assert!(status == 403 || status == 404, "another grid's building is out of scope: {status}");
+        let by_area =
+            ok(s.call(&secretary, "GET", "/api/v1/demands/similar?category=environment&area=370602004011", None));
+        assert_eq!(by_area.as_array().unwrap().len(), 1);
+
+        // The second resident reports it anyway; staff merge it into the first.
+        let body = json!({"building_id": building["id"], "category": "environment", "title": "垃圾满溢"});
+        let b = ok(s.call(&second, "POST", "/api/v1/demands", Some(&body)))["id"].as_str().unwrap().to_owned();
+        ok(step(&s, &secretary, &b, "merge", json!({"into": a})));
+        ok(step(&s, &secretary, &a, "accept", json!({})));
+        let notes = ok(s.call(&second, "GET", "/api/v1/me/notifications", None));
+        let messages: Vec<&str> = notes.as_array().unwrap().iter().map(|n| n["message"].as_str().unwrap()).collect();
+        assert!(messages.iter().any(|m| m.contains("合并办理")), "told of the merge: {messages:?}");
+        assert!(
+            messages.iter().any(|m| m.contains("已与「3号楼垃圾桶满了」合并办理") && m.contains("社区已受理")),
+            "told of the merged item's progress: {messages:?}"
+        );
+        let first_notes = ok(s.call(&first, "GET", "/api/v1/me/notifications", None));
+        assert!(first_notes.as_array().unwrap().iter().any(|n| n["message"].as_str().unwrap().contains("社区已受理")));
+        let mine = ok(s.call(&second, "GET", &format!("/api/v1/me/demands/{b}"), None));
+        let plain: Vec<&str> =
+            mine["timeline"].as_array().unwrap().iter().map(|e| e["plain"].as_str().unwrap()).collect();
+        assert_eq!(plain, ["已收到您的反映，等待受理", "与其他居民反映的同一问题合并办理", "（合并办理）社区已受理"]);
+    }
+}
+
+fn get_bytes(s: &Server, who: &Auth, path: &str) -> (u16, String, Vec<u8>) {
+    let mut request = http::Request::builder().method("GET").uri(format!("{}{path}", s.base));
+    if let Auth::Bearer(token) = who {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let mut resp = s.agent.run(request.body(()).unwrap()).unwrap();
+    let kind = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    (resp.status().as_u16(), kind, resp.body_mut().with_config().limit(50 << 20).read_to_vec().unwrap())
+}
+
+#[test]
+fn the_ledger_exports_to_xlsx_masked_and_audited() {
+    for s in common::servers() {
+        let (_street, _community, _grid, other, building) = place(&s);
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        for (category, title, phone) in
+            [("environment", "楼道堆物", "13805351234"), ("property", "电梯坏了", "13900001111")]
+        {
+            let body = json!({"building_id": building["id"], "category": category, "title": title,
+                "reporter_name": "刘一", "reporter_phone": phone, "channel": "phone"});
+            ok(s.call(&secretary, "POST", "/api/v1/demands", Some(&body)));
+        }
+        let (status, kind, bytes) = get_bytes(&s, &secretary, "/api/v1/demands/export?category=environment");
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+        assert!(kind.starts_with("application/vnd.openxmlformats"), "{kind}");
+        let table = wangge_ledger::table::read_table_bytes("demands.xlsx", &bytes).unwrap();
+        let header = table.rows.iter().position(|r| r.cells.iter().any(|c| c == "联系电话")).expect("a header row");
+        let columns = &table.rows[header].cells;
+        let col = |name: &str| columns.iter().position(|c| c == name).unwrap();
+        let data: Vec<_> = table.rows[header + 1..].iter().filter(|r| r.cells.iter().any(|c| !c.is_empty())).collect();
+        assert_eq!(data.len(), 1, "the filter applies: {data:?}");
+        assert_eq!(data[0].cells[col("标题")], "楼道堆物");
+        assert_eq!(data[0].cells[col("类别")], "环境卫生");
+        assert_eq!(data[0].cells[col("联系电话")], "138****1234", "phones masked");
+        assert_eq!(data[0].cells[col("状态")], "待受理");
+        assert!(!bytes.windows(11).any(|w| w == b"13805351234"), "no full phone anywhere in the file");
+
+        let (status, _, bytes) = get_bytes(&s, &secretary, "/api/v1/demands/export");
+        assert_eq!(status, 200);
+        let table = wangge_ledger::table::read_table_bytes("demands.xlsx", &bytes).unwrap();
+        assert!(table.rows.iter().any(|r| r.cells.iter().any(|c| c == "电梯坏了")));
+        let other_member = s.token(Role::GridMember, other["code"].as_str().unwrap());
+        let (status, _, bytes) = get_bytes(&s, &other_member, "/api/v1/demands/export");
+        assert_eq!(status, 200);
+        let table = wangge_ledger::table::read_table_bytes("demands.xlsx", &bytes).unwrap();
+        assert!(!table.rows.iter().any(|r| r.cells.iter().any(|c| c == "楼道堆物")), "another grid sees none");
+        let (status, _, _) = get_bytes(&s, &other_member, "/api/v1/demands/export?area=370602004011001");
+        assert_eq!(status, 403);
+        let audited: i64 = s.runtime.block_on(async {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'export.demands'")
+                .fetch_one(&s.db.db.pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(audited, 3);
+    }
+}
+
+#[test]
+fn the_digest_counts_overdue_and_due_soon_per_grid_and_community() {
+    for s in common::servers() {
+        let (_street, community, grid, other, building) = place(&s);
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        let mut ids = Vec::new();
+        for title in ["路灯不亮", "井盖松动", "垃圾满溢"] {
+            let body = json!({"building_id": building["id"], "category": "environment", "title": title});
+            ids.push(ok(s.call(&secretary, "POST", "/api/v1/demands", Some(&body)))["id"].as_str().unwrap().to_owned());
+        }
+        let now = wangge_domain::now_millis();
+        // The first two past their deadline (the older first), the third due within the hour.
+        s.runtime.block_on(async {
+            for (id, due) in [(&ids[0], now - 7_200_000), (&ids[1], now - 3_600_000), (&ids[2], now + 3_600_000)] {
+                sqlx::query("UPDATE demands SET accept_due = $1 WHERE id = $2")
+                    .bind(due)
+                    .bind(id)
+                    .execute(&s.db.db.pool)
+                    .await
+                    .unwrap();
+            }
+        });
+        let digest = ok(s.call(&secretary, "GET", "/api/v1/demands/digest?area=370602004011", None));
+        assert_eq!((digest["overdue"].as_i64(), digest["due_soon"].as_i64()), (Some(2), Some(1)), "{digest}");
+        let groups = digest["groups"].as_array().unwrap();
+        let levels: Vec<(&str, &str)> =
+            groups.iter().map(|g| (g["area_code"].as_str().unwrap(), g["level"].as_str().unwrap())).collect();
+        assert_eq!(levels, [("370602004011", "community"), ("370602004011001", "grid")]);
+        assert_eq!((groups[1]["overdue"].as_i64(), groups[1]["due_soon"].as_i64()), (Some(2), Some(1)));
+        assert_eq!(groups[1]["oldest"][0]["id"], ids[0].as_str(), "the most overdue first");
+        assert_eq!(groups[0]["area_name"], community["name"]);
+        assert_eq!(groups[1]["area_name"], grid["name"]);
+        let other_member = s.token(Role::GridMember, other["code"].as_str().unwrap());
+        let theirs = ok(s.call(&other_member, "GET", "/api/v1/demands/digest", None));
+        assert_eq!((theirs["overdue"].as_i64(), theirs["groups"].as_array().unwrap().len()), (Some(0), 0));
+        let (status, _) = s.call(&other_member, "GET", "/api/v1/demands/digest?area=370602004011", None);
+        assert_eq!(status, 403);
+
+        // Posted through the webhooks covering the community (the receiver refuses its first request).
+        let (url, seen) = receiver(&s);
+        let body = json!({"name": "值班群", "url": url, "format": "wecom", "area": community["code"]});
+        ok(s.send("POST", "/api/v1/webhooks", &body));
+        let digest = s.runtime.block_on(async {
+            let db = &s.db.db;
+            let path = community["path"].as_str().unwrap();
+            let digest =
+                wangge_store::demands::digest::digest(db, Some(path), wangge_domain::now_millis()).await.unwrap();
+            let first = wangge_web::webhooks::send_digest(db, path, &digest).await.unwrap();
+            assert!(first[0].1.is_err(), "the receiver refused the first");
+            let second = wangge_web::webhooks::send_digest(db, path, &digest).await.unwrap();
+            assert_eq!(second[0].1, Ok(200));
+            digest
+        });
+        let got = seen.lock().unwrap().clone();
+        let message: Value = serde_json::from_str(&got[1].body).unwrap();
+        let content = message["markdown"]["content"].as_str().unwrap();
+        assert!(content.contains("超期 2") && content.contains("路灯不亮"), "{content}");
+        assert_eq!(content, digest.markdown());
+    }
+}

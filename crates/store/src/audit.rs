@@ -33,7 +33,14 @@ pub struct Entry {
     pub outcome: String,
 }
 
-pub async fn record(db: &Db, mut e: Entry) -> StoreResult<()> {
+pub async fn record(db: &Db, e: Entry) -> StoreResult<()> {
+    let mut conn = db.pool.acquire().await?;
+    record_on(&mut conn, e).await
+}
+
+/// [`record`] on a connection or in a transaction: the entry commits (or not) with
+/// the change it describes.
+pub async fn record_on(conn: &mut sqlx::AnyConnection, mut e: Entry) -> StoreResult<()> {
     e.id = new_id();
     e.at = now_millis();
     if e.outcome.is_empty() {
@@ -56,7 +63,7 @@ pub async fn record(db: &Db, mut e: Entry) -> StoreResult<()> {
     .bind(&e.before)
     .bind(&e.after)
     .bind(&e.outcome)
-    .execute(&db.pool)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }

@@ -273,7 +273,7 @@ impl<'c> BulkLoader<'c> {
     }
 }
 
-async fn insert_chunked<'q, T>(
+pub(crate) async fn insert_chunked<'q, T>(
     conn: &mut AnyConnection,
     table: &str,
     columns: &str,

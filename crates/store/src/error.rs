@@ -17,6 +17,9 @@ pub enum StoreError {
     /// state can decide, such as who may take a step of a demand).
     #[error("{0}")]
     Forbidden(String),
+    /// Larger than the store accepts (an attachment over its limit).
+    #[error("{0}")]
+    TooLarge(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]

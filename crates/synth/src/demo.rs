@@ -1,12 +1,15 @@
 //! The Tashan demo: the community of the seed study, 烟台市 › 芝罘区 › 岐山街道 ›
-//! 塔山社区, with its 8 grids, 269 buildings and 3,260 residents.
+//! 塔山社区, with its 8 grids, 269 buildings and 3,260 residents, and a year of its
+//! demand ledger (about 200 solved affairs and 800 answered consultations).
 
 use fastrand::Rng;
 use wangge_domain::AreaLevel;
-use wangge_store::{Db, tags};
+use wangge_domain::now_millis;
+use wangge_store::{Db, demands, tags};
 
 use crate::areas::{AreaCache, plan, plan_grids};
 use crate::community::{Books, Place, Ready, TASHAN, build_rows, write_rows};
+use crate::demands::{Setting, history};
 use crate::people::{IdBook, IdOwnership, PhoneBook, TagIds};
 
 pub const DEMO_COMMUNITY_CODE: &str = "370602004011";
@@ -30,6 +33,8 @@ pub struct DemoSummary {
     pub households: usize,
     pub residents: usize,
     pub organisations: usize,
+    /// Items of the demand ledger: a year of history and the open ones.
+    pub demands: usize,
 }
 
 /// Loads the Tashan demo into an empty database (the caller checks emptiness; an
@@ -60,7 +65,18 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
     let mut ids = IdBook::new(IdOwnership::demo(DISTRICT_REGION));
     // Serial 0 of the phone ranges; generated communities take 1, 2, …
     let mut books = Books { ids: &mut ids, phones: PhoneBook::for_community(0), tag_ids: &tag_ids };
-    let rows = build_rows(&mut Rng::with_seed(SEED), &TASHAN, &place, &mut books)?;
+    let mut rng = Rng::with_seed(SEED);
+    let rows = build_rows(&mut rng, &TASHAN, &place, &mut books)?;
+    let setting = Setting {
+        grids: &grids,
+        buildings: &rows.buildings,
+        households: &rows.households,
+        residents: &rows.residents,
+        organisations: &rows.organisations,
+        posts: &rows.posts,
+    };
+    let past = history(&mut rng, &setting, now_millis());
+    let (categories, calendar) = (demands::categories(db).await?, demands::calendar(db).await?);
     let summary = DemoSummary {
         community_code: community.code.clone(),
         community_name: community.name.clone(),
@@ -69,12 +85,14 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
         households: rows.households.len(),
         residents: rows.residents.len(),
         organisations: rows.organisations.len(),
+        demands: past.len(),
     };
     areas.push(community);
     areas.extend(grids);
     let ready = Ready::new(&db.vault, areas, rows);
     let mut tx = db.pool.begin().await?;
     write_rows(&mut tx, &db.vault, &ready).await?;
+    demands::history::record_history(&mut tx, &db.vault, &categories, &calendar, &past).await?;
     tx.commit().await?;
     Ok(summary)
 }

@@ -14,6 +14,7 @@
 
 mod areas;
 mod community;
+mod demands;
 mod demo;
 mod households;
 mod names;

@@ -213,3 +213,66 @@ async fn generate_writes_through_the_pool_on_postgres() -> anyhow::Result<()> {
     check_identities(&people(&db).await?);
     Ok(())
 }
+
+/// The demo's year of demands, on every backend: the seed's ~200 solved affairs and
+/// ~800 answered consultations, open items in every state, some overdue, and the
+/// three rates in the range a working community shows.
+#[tokio::test]
+async fn the_demo_has_a_year_of_demands() -> anyhow::Result<()> {
+    use wangge_domain::DemandStatus;
+    use wangge_store::demands::{self, DemandFilter};
+    use wangge_store::{PageRequest, areas};
+    for test in wangge_store::testing::all().await {
+        let db = test.db.clone();
+        let started = Instant::now();
+        let summary = load_demo(&db).await?;
+        println!("{:?}: demo loaded in {:?}", db.backend, started.elapsed());
+        assert!(summary.demands >= 1_000, "{} items", summary.demands);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM demands").await?, summary.demands as i64);
+        let consultations = count(&db, "SELECT COUNT(*) FROM demands WHERE kind = 'consultation'").await?;
+        let solved =
+            count(&db, "SELECT COUNT(*) FROM demands WHERE kind <> 'consultation' AND status IN ('closed', 'rated')")
+                .await?;
+        assert!((750..=850).contains(&consultations), "{consultations} consultations");
+        assert!((180..=240).contains(&solved), "{solved} solved affairs");
+        for status in DemandStatus::open() {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM demands WHERE status = $1")
+                .bind(status.code())
+                .fetch_one(&db.pool)
+                .await?;
+            assert!(n > 0, "no item is {}", status.code());
+        }
+        let escalated =
+            count(&db, "SELECT COUNT(DISTINCT demand_id) FROM demand_events WHERE step = 'hand_back'").await?;
+        assert!(escalated >= 3, "{escalated} handed back from the street");
+        let channels = count(&db, "SELECT COUNT(DISTINCT channel) FROM demands").await?;
+        assert!(channels >= 7, "{channels} channels");
+        let community = areas::get_by_code(&db, DEMO_COMMUNITY_CODE).await?;
+        let overdue = DemandFilter { under_path: Some(community.path.clone()), overdue: true, ..Default::default() };
+        let overdue = demands::list(&db, &overdue, PageRequest::default()).await?;
+        let overdue = overdue.total;
+        assert!((3..=40).contains(&overdue), "{overdue} overdue");
+        let now = wangge_domain::now_millis();
+        let rates = demands::rates(&db, Some(&community.path), now - 365 * 86_400_000, now + 1).await?;
+        println!("{rates:?}, {overdue} overdue");
+        let (response, resolution, satisfaction) =
+            (rates.response_rate.unwrap(), rates.resolution_rate.unwrap(), rates.satisfaction_rate.unwrap());
+        assert!((0.90..=0.99).contains(&response), "response {response}");
+        assert!((0.85..=0.98).contains(&resolution), "resolution {resolution}");
+        assert!((0.85..=0.97).contains(&satisfaction), "satisfaction {satisfaction}");
+        // A timeline as the API shows it: submitted first, in order.
+        let one = demands::list(
+            &db,
+            &DemandFilter { status: vec![DemandStatus::Rated], ..Default::default() },
+            PageRequest::default(),
+        )
+        .await?
+        .items
+        .remove(0);
+        let timeline = demands::timeline(&db, &one.id).await?;
+        assert_eq!(timeline[0].step, "submit");
+        assert_eq!(timeline.last().unwrap().step, "rate");
+        assert!(timeline.windows(2).all(|w| w[0].at <= w[1].at));
+    }
+    Ok(())
+}

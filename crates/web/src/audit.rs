@@ -31,7 +31,13 @@ pub async fn log(
     address: &ClientAddress,
     event: Event<'_>,
 ) -> StoreResult<()> {
-    let entry = Entry {
+    audit::record(db, entry(who, actor_name, address, event)).await
+}
+
+/// The entry [`log`] writes, for a store function that writes it in its own
+/// transaction.
+pub fn entry(who: Option<&Principal>, actor_name: Option<&str>, address: &ClientAddress, event: Event<'_>) -> Entry {
+    Entry {
         actor_id: who.map(|p| p.actor_id().to_owned()),
         actor_name: who
             .map(Principal::actor_name)
@@ -47,8 +53,7 @@ pub async fn log(
         after: event.after,
         outcome: if event.outcome.is_empty() { "ok".into() } else { event.outcome.to_owned() },
         ..Default::default()
-    };
-    audit::record(db, entry).await
+    }
 }
 
 /// The record a change is about: its kind, id, and where it lies.

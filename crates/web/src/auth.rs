@@ -152,6 +152,10 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("GET", "/api/v1/demands", Role(ViewDemands)),
         ("POST", "/api/v1/demands", Role(SubmitDemand)),
         ("GET", "/api/v1/demands/rates", Role(ViewFigures)),
+        // "Is it one of these?" before submitting: titles and states, no reporters.
+        ("GET", "/api/v1/demands/similar", Role(SubmitDemand)),
+        ("GET", "/api/v1/demands/export", Role(ViewDemands)),
+        ("GET", "/api/v1/demands/digest", Role(ViewDemands)),
         ("GET", "/api/v1/demands/{id}", Role(ViewDemands)),
         // Each step needs what `Step::needs` says (a test keeps the two equal).
         ("POST", "/api/v1/demands/{id}/accept", Role(HandleDemand)),
@@ -168,6 +172,11 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("POST", "/api/v1/demands/{id}/rate", Role(RateDemand)),
         ("POST", "/api/v1/demands/{id}/escalate", Role(HandleDemand)),
         ("POST", "/api/v1/demands/{id}/hand-back", Role(DispatchDemand)),
+        // Photos and files: whoever may report may attach and see them, within the
+        // item's scope (residents: their own reports).
+        ("GET", "/api/v1/demands/{id}/attachments", Role(SubmitDemand)),
+        ("POST", "/api/v1/demands/{id}/attachments", Role(SubmitDemand)),
+        ("GET", "/api/v1/demand-attachments/{id}", Role(SubmitDemand)),
         ("GET", "/api/v1/demand-categories", Authenticated),
         ("POST", "/api/v1/demand-categories", Role(ManageCategories)),
         ("GET", "/api/v1/holidays", Authenticated),

@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // Ledger uploads are the one place a large body is expected.
         .merge(pages::upload_routes().layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT)))
+        .nest("/api/v1", api::attachment_routes().layer(RequestBodyLimitLayer::new(api::ATTACHMENT_BODY_LIMIT)))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
         .layer(axum::middleware::from_fn(refuse_announced_oversize))
@@ -63,7 +64,14 @@ async fn refuse_announced_oversize(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let limit = if request.uri().path() == "/registry/import" { UPLOAD_LIMIT } else { BODY_LIMIT };
+    let path = request.uri().path();
+    let limit = if path == "/registry/import" {
+        UPLOAD_LIMIT
+    } else if path.starts_with("/api/v1/demands/") && path.ends_with("/attachments") {
+        api::ATTACHMENT_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    };
     let announced = request
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)

@@ -33,6 +33,8 @@ use crate::api;
         api::accept_demand, api::reject_demand, api::merge_demand, api::dispatch_demand, api::start_demand,
         api::progress_demand, api::report_demand_done, api::verify_demand, api::send_back_demand, api::close_demand,
         api::answer_demand, api::rate_demand, api::escalate_demand, api::hand_back_demand,
+        api::attach_to_demand, api::demand_attachments, api::download_attachment, api::similar_demands,
+        api::export_demands, api::demand_digest,
         api::list_categories, api::save_category, api::list_holidays, api::set_holiday,
         api::my_notifications, api::read_notifications,
         api::list_webhooks, api::create_webhook, api::deactivate_webhook, api::webhook_deliveries,

@@ -113,6 +113,52 @@ fn dingtalk_url(url: &str, secret: &str) -> String {
 
 /// One POST; the status when the receiver took it, else the status (if any) and why not.
 async fn send(target: &Target, event: &DemandEvent, body: String) -> Result<u16, (Option<u16>, String)> {
+    post(target, format!("demand.{}", event.step), event.id.clone(), body).await
+}
+
+/// Posts the overdue digest once to every active webhook covering `path`, each try
+/// logged in the deliveries (with `demand_id` "digest"); returns (webhook id, status
+/// or error) for each.
+pub async fn send_digest(
+    db: &Db,
+    path: &str,
+    digest: &wangge_store::demands::digest::Digest,
+) -> wangge_store::StoreResult<Vec<(String, Result<u16, String>)>> {
+    let event_id = wangge_domain::new_id();
+    let text = digest.markdown();
+    let mut out = Vec::new();
+    for target in webhooks::targets_for(db, path).await? {
+        let body = match target.format.as_str() {
+            "wecom" => json!({"msgtype": "markdown", "markdown": {"content": text}}),
+            "dingtalk" => json!({"msgtype": "markdown", "markdown": {"title": "超期预警", "text": text}}),
+            _ => json!({"event": "demands.digest", "event_id": event_id, "at": digest.at, "digest": digest}),
+        };
+        let outcome = post(&target, "demands.digest".into(), event_id.clone(), body.to_string()).await;
+        let mut record = webhooks::attempt(&target, "digest", &event_id, 1);
+        match &outcome {
+            Ok(status) => {
+                record.status_code = Some(i64::from(*status));
+                record.delivered = true;
+            }
+            Err((status, error)) => {
+                record.status_code = status.map(i64::from);
+                record.error = Some(error.clone());
+            }
+        }
+        webhooks::record_delivery(db, &record).await?;
+        out.push((target.id.clone(), outcome.map_err(|(_, e)| e)));
+    }
+    Ok(out)
+}
+
+/// One POST of `body`; the status when the receiver took it, else the status (if
+/// any) and why not.
+async fn post(
+    target: &Target,
+    event_name: String,
+    event_id: String,
+    body: String,
+) -> Result<u16, (Option<u16>, String)> {
     let url = match (target.format.as_str(), &target.secret) {
         ("dingtalk", Some(secret)) => dingtalk_url(&target.url, secret),
         _ => target.url.clone(),
@@ -121,8 +167,6 @@ async fn send(target: &Target, event: &DemandEvent, body: String) -> Result<u16,
         ("json", Some(secret)) => Some(format!("sha256={}", sign_hex(secret, body.as_bytes()))),
         _ => None,
     };
-    let event_name = format!("demand.{}", event.step);
-    let event_id = event.id.clone();
     let robot = target.format != "json";
     // ureq blocks: run it off the async workers.
     let outcome = tokio::task::spawn_blocking(move || {

@@ -9,7 +9,10 @@
 //! The reporter's call-back phone is protected like residents' phones
 //! ([`crate::vault`]): sealed, bound to its row, shown masked.
 
+pub mod attachments;
 mod catalogue;
+pub mod digest;
+pub mod history;
 pub mod notifications;
 mod rates;
 pub mod webhooks;
@@ -296,6 +299,18 @@ fn optional(value: Option<&str>) -> Option<String> {
 /// Takes an item in: checks it, computes its deadlines from the catalogue and the
 /// calendar, and records it with the first entry of its timeline.
 pub async fn create(db: &Db, new: NewDemand, by: &Actor, reporter_account_id: Option<&str>) -> StoreResult<Demand> {
+    create_audited(db, new, by, reporter_account_id, |_| None).await
+}
+
+/// [`create`], with the audit entry `audit` makes of the new item written in the
+/// same transaction: one commit per item instead of two.
+pub async fn create_audited(
+    db: &Db,
+    new: NewDemand,
+    by: &Actor,
+    reporter_account_id: Option<&str>,
+    audit: impl FnOnce(&Demand) -> Option<crate::audit::Entry>,
+) -> StoreResult<Demand> {
     let category = category(db, new.category.trim()).await?;
     if !category.active {
         return Err(StoreError::Invalid(format!("category {} is retired", category.code)));
@@ -351,8 +366,14 @@ pub async fn create(db: &Db, new: NewDemand, by: &Actor, reporter_account_id: Op
     .await?;
     let event = NewEvent { step: "submit", from: None, to: DemandStatus::Submitted, level: category.level, note: "" };
     record_event(&mut tx, &id, by, event, now).await?;
+    let sql = format!("{SELECT} WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&id).fetch_one(&mut *tx).await?;
+    let demand = from_row(&row, &db.vault, now)?;
+    if let Some(entry) = audit(&demand) {
+        crate::audit::record_on(&mut tx, entry).await?;
+    }
     tx.commit().await?;
-    get(db, &id).await
+    Ok(demand)
 }
 
 struct NewEvent<'a> {
@@ -697,6 +718,77 @@ pub async fn latest_notes(db: &Db, ids: &[&str]) -> StoreResult<std::collections
         }
     }
     Ok(notes)
+}
+
+/// An open item that may be what a new report is about.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct SimilarItem {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub title: String,
+    pub category: String,
+    pub status: DemandStatus,
+    /// Where the item stands, in plain words.
+    pub plain: String,
+    #[schema(format = Uuid)]
+    pub building_id: Option<String>,
+    /// In the same building as the new report (else in the same grid).
+    pub same_building: bool,
+    pub created_at: i64,
+}
+
+/// Open items of `category` in the same building first, then elsewhere under
+/// `under_path` (the building's grid), newest first, at most `limit`: the "is it one
+/// of these?" step before a report is submitted. Merged items are left out.
+pub async fn similar(
+    db: &Db,
+    category: &str,
+    building_id: Option<&str>,
+    under_path: &str,
+    limit: i64,
+) -> StoreResult<Vec<SimilarItem>> {
+    let mut c = Conditions::default();
+    c.under_path("path", under_path);
+    let cat = c.text(category);
+    c.push(format!("category = {cat}"));
+    let open: Vec<String> = DemandStatus::open().into_iter().map(|s| c.text(s.code())).collect();
+    c.push(format!("status IN ({})", open.join(", ")));
+    let same = match building_id {
+        Some(b) => format!("CAST(CASE WHEN building_id = {} THEN 1 ELSE 0 END AS BIGINT)", c.text(b)),
+        None => "CAST(0 AS BIGINT)".into(),
+    };
+    let sql = format!(
+        "SELECT id, title, category, status, building_id, created_at, {same} AS same_building FROM demands {}
+         ORDER BY same_building DESC, created_at DESC LIMIT {limit}",
+        c.where_clause()
+    );
+    let rows = c.query(sql).fetch_all(&db.pool).await?;
+    rows.iter()
+        .map(|r| {
+            let status: DemandStatus = vocab(r, "status")?;
+            Ok(SimilarItem {
+                id: r.try_get("id")?,
+                title: r.try_get("title")?,
+                category: r.try_get("category")?,
+                plain: status.plain_zh().to_owned(),
+                status,
+                building_id: r.try_get("building_id")?,
+                same_building: r.try_get::<i64, _>("same_building")? != 0,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// The accounts that reported the items merged into `id`: they hear of its progress.
+pub async fn merged_reporters(db: &Db, id: &str) -> StoreResult<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT id, reporter_account_id FROM demands WHERE merged_into = $1 AND reporter_account_id IS NOT NULL",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("reporter_account_id")?))).collect()
 }
 
 /// Seals every reporter phone again under `new`, inside the key rotation's

@@ -14,10 +14,13 @@ use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 use wangge_domain::demands::CHINA;
 use wangge_domain::{Channel, DemandStatus, Role, Step, Vocabulary, parse_date};
+use wangge_store::demands::attachments::{self, Attachment};
+use wangge_store::demands::digest::{self, Digest};
 use wangge_store::demands::notifications::{self, Notification};
 use wangge_store::demands::webhooks::{self, Delivery, NewWebhook, Webhook};
 use wangge_store::demands::{
-    self, Actor, Category, Demand, DemandEvent, DemandFilter, Holiday, NewDemand, Rates, StepInput, StepTaken,
+    self, Actor, Category, Demand, DemandEvent, DemandFilter, Holiday, NewDemand, Rates, SimilarItem, StepInput,
+    StepTaken,
 };
 use wangge_store::{Page, PageRequest};
 
@@ -67,8 +70,19 @@ pub async fn create_demand(
         new.channel = Some(Channel::Portal);
     }
     let reporter = resident.then(|| p.actor_id().to_owned());
-    let d = demands::create(&s.db, new, &actor(&p), reporter.as_deref()).await?;
-    audit::change(&s.db, (&p, &address), "demand.create", audit::Target("demand", &d.id, &d.path), None, &d).await?;
+    // The audit entry commits with the item: one durable write per report.
+    let entry = |d: &Demand| {
+        let event = audit::Event {
+            action: "demand.create",
+            target_kind: Some("demand"),
+            target_id: Some(&d.id),
+            path: Some(&d.path),
+            after: audit::json(d),
+            ..Default::default()
+        };
+        Some(audit::entry(Some(&p), None, &address, event))
+    };
+    let d = demands::create_audited(&s.db, new, &actor(&p), reporter.as_deref(), entry).await?;
     Ok((StatusCode::CREATED, Json(demand_as_seen_by(&p, d))))
 }
 
@@ -127,21 +141,128 @@ pub async fn list_demands(
     p: Principal,
     Params(q): Params<DemandQuery>,
 ) -> ApiResult<Page<Demand>> {
-    let filter = DemandFilter {
+    let filter = ledger_filter(&s, &p, &q).await?;
+    let mut page = demands::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?;
+    page.items = page.items.into_iter().map(|d| demand_as_seen_by(&p, d)).collect();
+    Ok(Json(page))
+}
+
+/// The ledger's filters from the query, limited to the caller's scope.
+async fn ledger_filter(s: &AppState, p: &Principal, q: &DemandQuery) -> Result<DemandFilter, ApiError> {
+    Ok(DemandFilter {
         under_path: p.list_path(&s.db, q.area.as_deref()).await?,
         status: statuses(q.status.as_deref())?,
-        category: q.category.filter(|c| !c.trim().is_empty()),
+        category: q.category.clone().filter(|c| !c.trim().is_empty()),
         channel: parsed(q.channel.as_deref())?,
         kind: parsed(q.kind.as_deref())?,
-        building_id: q.building.filter(|b| !b.trim().is_empty()),
+        building_id: q.building.clone().filter(|b| !b.trim().is_empty()),
         overdue: q.overdue.unwrap_or(false),
         from: q.from.as_deref().map(|d| day_millis(d, "from", false)).transpose()?,
         to: q.to.as_deref().map(|d| day_millis(d, "to", true)).transpose()?,
         ..Default::default()
+    })
+}
+
+/// Most rows one export writes.
+const EXPORT_LIMIT: i64 = 100_000;
+
+/// China time, to the minute, for people reading the ledger.
+fn when(millis: i64) -> String {
+    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).map(|t| t.to_offset(CHINA)).ok();
+    at.map(|t| format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute()))
+        .unwrap_or_default()
+}
+
+const EXPORT_HEADERS: [&str; 20] = [
+    "编号",
+    "登记时间",
+    "类别",
+    "类型",
+    "渠道",
+    "标题",
+    "内容",
+    "地址",
+    "反映人",
+    "联系电话",
+    "状态",
+    "办理层级",
+    "承办",
+    "受理期限",
+    "办结期限",
+    "是否超期",
+    "结案时间",
+    "评价",
+    "评价意见",
+    "是否重办",
+];
+
+/// The demand ledger as an Excel file, with the list's filters (at most 100,000
+/// items, newest first); reporters' phones masked. Audited as `export.demands`.
+#[utoipa::path(get, path = "/api/v1/demands/export", tag = "demands", params(DemandQuery),
+    responses((status = 200, description = "The ledger (.xlsx)",
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn export_demands(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Params(q): Params<DemandQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let filter = ledger_filter(&s, &p, &q).await?;
+    let items = demands::between(&s.db, &filter, EXPORT_LIMIT).await?;
+    let names: std::collections::HashMap<String, String> =
+        demands::categories(&s.db).await?.into_iter().map(|c| (c.code, c.name_zh)).collect();
+    let rows = items.into_iter().map(|d| demand_as_seen_by(&p, d)).map(|d| {
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        vec![
+            d.id.clone(),
+            when(d.created_at),
+            names.get(&d.category).cloned().unwrap_or(d.category.clone()),
+            d.kind.label_zh().to_owned(),
+            d.channel.label_zh().to_owned(),
+            d.title,
+            d.description,
+            opt(d.address),
+            opt(d.reporter_name),
+            opt(d.reporter_phone),
+            d.status.label_zh().to_owned(),
+            d.level.label_zh().to_owned(),
+            opt(d.handler_name),
+            when(d.accept_due),
+            when(d.resolve_due),
+            if d.overdue { "超期".into() } else { String::new() },
+            d.closed_at.map(when).unwrap_or_default(),
+            d.rating.map(|r| r.to_string()).unwrap_or_default(),
+            opt(d.rating_comment),
+            if d.reopened { "是".into() } else { String::new() },
+        ]
+    });
+    let (bytes, written) =
+        wangge_ledger::xlsx_out::ledger_xlsx_bytes("民情诉求台账", Some("民情诉求台账"), &EXPORT_HEADERS, rows)
+            .map_err(|e| {
+                tracing::error!("writing the demand ledger: {e}");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the ledger could not be written")
+            })?;
+    let path = filter.under_path.clone().unwrap_or_else(|| "/".into());
+    let event = audit::Event {
+        action: "export.demands",
+        target_kind: Some("demand"),
+        path: Some(&path),
+        reason: Some(&format!("{written} items")),
+        ..Default::default()
     };
-    let mut page = demands::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?;
-    page.items = page.items.into_iter().map(|d| demand_as_seen_by(&p, d)).collect();
-    Ok(Json(page))
+    audit::log(&s.db, Some(&p), None, &address, event).await?;
+    let disposition = "attachment; filename=\"demands.xlsx\"; filename*=UTF-8''%E6%B0%91%E6%83%85%E8%AF%89%E6%B1%82%E5%8F%B0%E8%B4%A6.xlsx";
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -205,11 +326,22 @@ pub async fn my_demand(State(s): State<AppState>, p: Principal, Id(id): Id<Strin
 }
 
 async fn detail(s: &AppState, p: &Principal, d: Demand) -> ApiResult<DemandDetail> {
-    let timeline = demands::timeline(&s.db, &d.id)
+    let mut timeline: Vec<TimelineEntry> = demands::timeline(&s.db, &d.id)
         .await?
         .into_iter()
         .map(|event| TimelineEntry { plain: event.to_status.plain_zh().to_owned(), event })
         .collect();
+    // A merged duplicate goes on in the item it was merged into: its reporter reads
+    // that item's steps from the merge on, as part of their own timeline.
+    if let Some(into) = &d.merged_into {
+        let merged_at = timeline.last().map_or(0, |e| e.event.at);
+        for event in demands::timeline(&s.db, into).await? {
+            if event.at >= merged_at && event.step != "merged_in" {
+                let plain = format!("（合并办理）{}", event.to_status.plain_zh());
+                timeline.push(TimelineEntry { plain, event });
+            }
+        }
+    }
     Ok(Json(DemandDetail { demand: demand_as_seen_by(p, d), timeline }))
 }
 
@@ -242,6 +374,13 @@ async fn notify(s: &AppState, t: &StepTaken) -> Result<(), ApiError> {
     if let Some(reporter) = &d.reporter_account_id {
         let message = format!("您反映的「{}」：{}", d.title, d.status.plain_zh());
         notifications::notify(&s.db, reporter, Some(&d.id), &message).await?;
+    }
+    // Reporters of duplicates merged into this item follow it as their own.
+    for (merged, reporter) in demands::merged_reporters(&s.db, &d.id).await? {
+        if Some(&reporter) != d.reporter_account_id.as_ref() {
+            let message = format!("您反映的问题已与「{}」合并办理：{}", d.title, d.status.plain_zh());
+            notifications::notify(&s.db, &reporter, Some(&merged), &message).await?;
+        }
     }
     if t.event.step == Step::Dispatch.code()
         && let Some(handler) = &d.handler_id
@@ -453,4 +592,184 @@ pub async fn deactivate_webhook(
 pub async fn webhook_deliveries(State(s): State<AppState>, Id(id): Id<String>) -> ApiResult<Vec<Delivery>> {
     webhooks::get(&s.db, &id).await?;
     Ok(Json(webhooks::deliveries(&s.db, &id, 200).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AttachQuery {
+    /// The file's name, when the body is the file itself rather than a multipart form.
+    pub name: Option<String>,
+}
+
+/// Attach a photo or file to an item: a `multipart/form-data` body whose first file
+/// field is taken, or the file itself as the body with `?name=`. JPEG, PNG, WebP or
+/// PDF (told by the content, not the name), at most 5 MB, at most 5 per item.
+/// Residents attach to their own reports.
+#[utoipa::path(post, path = "/api/v1/demands/{id}/attachments", tag = "demands",
+    params(("id" = String, Path, description = "Demand id"), AttachQuery),
+    request_body(content = Vec<u8>, description = "multipart/form-data with a file field, or the file's bytes",
+        content_type = "multipart/form-data"),
+    responses((status = 201, body = Attachment), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn attach_to_demand(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Id(id): Id<String>,
+    Params(q): Params<AttachQuery>,
+    request: axum::extract::Request,
+) -> Result<(StatusCode, Json<Attachment>), ApiError> {
+    // Scope first: a caller outside it learns nothing from how the body is parsed.
+    let d = visible(&s, &p, &id).await?;
+    let multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let too_large =
+        |_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the file is larger than 5 MB");
+    let (name, data) = if multipart {
+        use axum::extract::FromRequest;
+        let mut form = axum::extract::Multipart::from_request(request, &())
+            .await
+            .map_err(|e| ApiError::bad_request(format!("not a multipart form: {e}")))?;
+        let mut found = None;
+        while let Some(field) = form.next_field().await.map_err(|e| ApiError::bad_request(e.to_string()))? {
+            if let Some(file_name) = field.file_name().map(str::to_owned) {
+                let bytes = field.bytes().await.map_err(|e| {
+                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        too_large(())
+                    } else {
+                        ApiError::bad_request(e.to_string())
+                    }
+                })?;
+                found = Some((file_name, bytes));
+                break;
+            }
+        }
+        found.ok_or_else(|| ApiError::bad_request("the form has no file field"))?
+    } else {
+        let bytes =
+            axum::body::to_bytes(request.into_body(), ATTACHMENT_BODY_LIMIT).await.map_err(|_| too_large(()))?;
+        (q.name.unwrap_or_default(), bytes)
+    };
+    let a = attachments::add(&s.db, &d.id, &name, &data).await?;
+    audit::change(&s.db, (&p, &address), "demand.attach", audit::Target("demand", &d.id, &d.path), None, &a).await?;
+    Ok((StatusCode::CREATED, Json(a)))
+}
+
+/// The largest body the attachment route reads: a 5 MB file and its form around it.
+pub(crate) const ATTACHMENT_BODY_LIMIT: usize = attachments::MAX_BYTES + 64 * 1024;
+
+/// An item's photos and files.
+#[utoipa::path(get, path = "/api/v1/demands/{id}/attachments", tag = "demands",
+    params(("id" = String, Path, description = "Demand id")),
+    responses((status = 200, body = Vec<Attachment>), (status = 404, body = ErrorBody)))]
+pub async fn demand_attachments(
+    State(s): State<AppState>,
+    p: Principal,
+    Id(id): Id<String>,
+) -> ApiResult<Vec<Attachment>> {
+    let d = visible(&s, &p, &id).await?;
+    Ok(Json(attachments::list(&s.db, &d.id).await?))
+}
+
+/// Download one photo or file, with its type; audited.
+#[utoipa::path(get, path = "/api/v1/demand-attachments/{id}", tag = "demands",
+    params(("id" = String, Path, description = "Attachment id")),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 404, body = ErrorBody)))]
+pub async fn download_attachment(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Id(id): Id<String>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let a = attachments::get(&s.db, &id).await?;
+    let d = visible(&s, &p, &a.demand_id).await?;
+    let data = attachments::content(&s.db, &a.id).await?;
+    let event = audit::Event {
+        action: "demand.attachment.download",
+        target_kind: Some("demand_attachment"),
+        target_id: Some(&a.id),
+        path: Some(&d.path),
+        ..Default::default()
+    };
+    audit::log(&s.db, Some(&p), None, &address, event).await?;
+    // The name in both forms of RFC 6266: ASCII fallback and UTF-8.
+    let ascii: String = a.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' }).collect();
+    let encoded: String = a
+        .name
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b == b'.' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect();
+    let disposition = format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    Ok((
+        [
+            (header::CONTENT_TYPE, a.content_type.clone()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        data,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct SimilarQuery {
+    /// The category of the report about to be submitted.
+    pub category: Option<String>,
+    /// The building it is about; its grid is searched.
+    pub building: Option<String>,
+    /// Without a building: the area (id or code) to search.
+    pub area: Option<String>,
+}
+
+/// Open items of the same category in the same building, then in the same grid:
+/// offered before a report is submitted ("is it one of these?"). Shows what the
+/// item is and where it stands, never who reported it.
+#[utoipa::path(get, path = "/api/v1/demands/similar", tag = "demands", params(SimilarQuery),
+    responses((status = 200, body = Vec<SimilarItem>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn similar_demands(
+    State(s): State<AppState>,
+    p: Principal,
+    Params(q): Params<SimilarQuery>,
+) -> ApiResult<Vec<SimilarItem>> {
+    let building = q.building.as_deref().map(str::trim).filter(|b| !b.is_empty());
+    // Scope first, then the rest of the question.
+    let path = match building {
+        Some(b) => {
+            let building = wangge_store::buildings::get(&s.db, b).await?;
+            p.check(&building.path)?;
+            building.path
+        }
+        None => p
+            .list_path(&s.db, q.area.as_deref())
+            .await?
+            .ok_or_else(|| ApiError::bad_request("say where: building or area"))?,
+    };
+    let category = q.category.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let category = category.ok_or_else(|| ApiError::bad_request("category is required"))?;
+    Ok(Json(demands::similar(&s.db, category, building, &path, 10).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DigestQuery {
+    /// The area (id or code); default the caller's scope.
+    pub area: Option<String>,
+}
+
+/// Items past or within a day of their deadline, per community and grid under the
+/// area, with the most overdue few of each: the daily digest.
+#[utoipa::path(get, path = "/api/v1/demands/digest", tag = "demands", params(DigestQuery),
+    responses((status = 200, body = Digest), (status = 403, body = ErrorBody)))]
+pub async fn demand_digest(
+    State(s): State<AppState>,
+    p: Principal,
+    Params(q): Params<DigestQuery>,
+) -> ApiResult<Digest> {
+    let path = p.list_path(&s.db, q.area.as_deref()).await?;
+    Ok(Json(digest::digest(&s.db, path.as_deref(), wangge_domain::now_millis()).await?))
 }

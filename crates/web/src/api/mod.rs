@@ -77,6 +77,9 @@ pub fn routes() -> Router<AppState> {
         .route("/me/notifications/read", post(read_notifications))
         .route("/demands", get(list_demands).post(create_demand))
         .route("/demands/rates", get(demand_rates))
+        .route("/demands/similar", get(similar_demands))
+        .route("/demands/export", get(export_demands))
+        .route("/demands/digest", get(demand_digest))
         .route("/demands/{id}", get(get_demand))
         .route("/demands/{id}/accept", post(accept_demand))
         .route("/demands/{id}/reject", post(reject_demand))
@@ -97,6 +100,13 @@ pub fn routes() -> Router<AppState> {
         .route("/webhooks", get(list_webhooks).post(create_webhook))
         .route("/webhooks/{id}/deactivate", post(deactivate_webhook))
         .route("/webhooks/{id}/deliveries", get(webhook_deliveries))
+        .route("/demand-attachments/{id}", get(download_attachment))
+}
+
+/// Routes that accept a body larger than JSON needs: a demand's photo or file.
+pub fn attachment_routes() -> Router<AppState> {
+    let limit = axum::extract::DefaultBodyLimit::max(ATTACHMENT_BODY_LIMIT);
+    Router::new().route("/demands/{id}/attachments", get(demand_attachments).post(attach_to_demand).layer(limit))
 }
 
 /// A JSON body whose parse errors come back as API errors.

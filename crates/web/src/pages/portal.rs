@@ -316,6 +316,7 @@ pub async fn request_page(
     let ctx = context! {
         d => Value::from(Serde(&d)), status => plain_status(d.status, lang),
         timeline => Value::from(Serde(&timeline)), can_rate => d.status == DemandStatus::Closed,
+        scores => (1..=5).rev().map(|n| (n, tr(&format!("portal.score_{n}"), lang.code))).collect::<Vec<_>>(),
         ..portal_ctx(&p, lang)
     };
     Ok(render(lang, StatusCode::OK, "portal_request.html", ctx))

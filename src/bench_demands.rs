@@ -1,0 +1,293 @@
+//! `wangge bench demands`: intake through the JSON API over real HTTP, and the
+//! ledger of one community holding 100,000 items.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use wangge_domain::{Channel, DemandKind, DemandStatus, HandlerKind, Role, Step, new_id, now_millis};
+use wangge_store::accounts::{self, NewApiToken};
+use wangge_store::buildings::{self, BuildingFilter};
+use wangge_store::demands::history::{PastDemand, PastStep, record_history};
+use wangge_store::demands::{self, Actor, DemandFilter, StepInput};
+use wangge_store::{Db, PageRequest, areas};
+
+use crate::DatabaseArg;
+use crate::bench::report;
+use crate::commands::open;
+
+const CATEGORIES: [&str; 8] = [
+    "environment",
+    "public_facilities",
+    "neighbour_dispute",
+    "property",
+    "safety_hazard",
+    "elderly_disabled",
+    "social_security",
+    "other",
+];
+
+/// A fresh SQLite database in `dir` holding the Tashan demo.
+async fn demo_db(dir: &std::path::Path, name: &str) -> anyhow::Result<Db> {
+    let url = format!("sqlite:{}", dir.join(format!("{name}.db")).display());
+    let db = open(&DatabaseArg { database_url: url, key_file: None }).await?;
+    let started = Instant::now();
+    let summary = wangge_synth::load_demo(&db).await?;
+    println!("  (the demo, with {} demands, loaded in {:.2} s)", summary.demands, started.elapsed().as_secs_f64());
+    Ok(db)
+}
+
+async fn building_places(db: &Db) -> anyhow::Result<Vec<(String, String, String)>> {
+    let page = PageRequest::new(Some(1), Some(500));
+    let found = buildings::list(db, &BuildingFilter::default(), page).await?.items;
+    Ok(found.into_iter().map(|b| (b.id, b.grid_id, b.path)).collect())
+}
+
+pub async fn run(
+    clients: usize,
+    seconds: u64,
+    rate: u64,
+    items: usize,
+    intake_only: bool,
+    ledger_only: bool,
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    if !ledger_only {
+        intake(dir.path(), clients, seconds, rate).await?;
+    }
+    if !intake_only {
+        ledger(dir.path(), items).await?;
+    }
+    Ok(())
+}
+
+/// One intake request body.
+fn body(rng: &mut fastrand::Rng, buildings: &[(String, String, String)]) -> String {
+    let building = &buildings[rng.usize(..buildings.len())].0;
+    let category = CATEGORIES[rng.usize(..CATEGORIES.len())];
+    serde_json::json!({
+        "building_id": building, "category": category, "channel": "phone",
+        "title": "楼道灯不亮", "description": "二单元三楼，晚上看不见", "reporter_name": "刘一",
+        "reporter_phone": format!("138{:08}", rng.u32(0..100_000_000)),
+    })
+    .to_string()
+}
+
+fn post(agent: &ureq::Agent, url: &str, token: &str, body: String) -> anyhow::Result<()> {
+    let response = agent
+        .post(url)
+        .header("authorization", &format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .send(body)?;
+    anyhow::ensure!(response.status().as_u16() == 201, "intake answered {}", response.status());
+    Ok(())
+}
+
+async fn intake(dir: &std::path::Path, clients: usize, seconds: u64, rate: u64) -> anyhow::Result<()> {
+    println!("demand intake: POST /api/v1/demands over HTTP on 127.0.0.1, SQLite, the Tashan demo");
+    let db = demo_db(dir, "intake").await?;
+    let places = Arc::new(building_places(&db).await?);
+    let new = NewApiToken {
+        name: "bench".into(),
+        role: Role::CommunitySecretary,
+        scope: wangge_synth::DEMO_COMMUNITY_CODE.into(),
+        expires_in_days: None,
+    };
+    let token = Arc::new(accounts::issue_token(&db, new, None).await?.1);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = Arc::new(format!("http://{}/api/v1/demands", listener.local_addr()?));
+    tokio::spawn(wangge_web::serve(listener, wangge_web::AppState { db: db.clone() }));
+    let agent = || ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+
+    // Sustained: every client sends its next item as soon as the last is answered.
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|c| {
+            let (done, stop, places, token, url) =
+                (done.clone(), stop.clone(), places.clone(), token.clone(), url.clone());
+            std::thread::spawn(move || -> anyhow::Result<()> {
+                let (agent, mut rng) = (agent(), fastrand::Rng::with_seed(c as u64));
+                while !stop.load(Ordering::Relaxed) {
+                    post(&agent, &url, &token, body(&mut rng, &places))?;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().map_err(|_| anyhow::anyhow!("a client panicked"))??;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let n = done.load(Ordering::Relaxed);
+    println!("  sustained, {clients} clients: {n} items in {elapsed:.1} s = {:.0} items/s", n as f64 / elapsed);
+
+    // A fixed rate: each request has its appointed time, and its latency counts from
+    // then, so a server falling behind shows in the figures (no coordinated omission).
+    let total = rate * seconds;
+    let senders = clients.max(16);
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    let origin = Instant::now() + Duration::from_millis(100);
+    let threads: Vec<_> = (0..senders)
+        .map(|c| {
+            let (places, token, url) = (places.clone(), token.clone(), url.clone());
+            std::thread::spawn(move || -> anyhow::Result<Vec<Duration>> {
+                let (agent, mut rng) = (agent(), fastrand::Rng::with_seed(1000 + c as u64));
+                let mut times = Vec::new();
+                let mut i = c as u64;
+                while i < total {
+                    let due = origin + interval * i as u32;
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    post(&agent, &url, &token, body(&mut rng, &places))?;
+                    times.push(due.elapsed());
+                    i += senders as u64;
+                }
+                Ok(times)
+            })
+        })
+        .collect();
+    let mut times = Vec::new();
+    for t in threads {
+        times.extend(t.join().map_err(|_| anyhow::anyhow!("a client panicked"))??);
+    }
+    let elapsed = origin.elapsed().as_secs_f64();
+    println!("  at {rate}/s for {seconds} s ({} items in {elapsed:.1} s):", times.len());
+    report("latency", &mut times);
+    db.close().await;
+    Ok(())
+}
+
+fn actor(name: &str, role: Role) -> Actor {
+    Actor { id: None, name: name.into(), role }
+}
+
+/// `count` past items in the demo community: 30 % consultations answered, the rest
+/// worked to closure and mostly rated, one in ten still open (some overdue).
+fn past_items(rng: &mut fastrand::Rng, places: &[(String, String, String)], count: usize) -> Vec<PastDemand> {
+    const HOUR: i64 = 3_600_000;
+    let now = now_millis();
+    let (member, secretary) = (actor("网格员", Role::GridMember), actor("书记", Role::CommunitySecretary));
+    (0..count)
+        .map(|i| {
+            let (building, grid, path) = &places[rng.usize(..places.len())];
+            let created = now - rng.i64(HOUR..365 * 24 * HOUR);
+            let mut at = created;
+            let mut next = |rng: &mut fastrand::Rng, hours: i64| {
+                at = (at + rng.i64(HOUR / 6..hours * HOUR)).min(now - 1000);
+                at
+            };
+            let mut steps = Vec::new();
+            let mut push = |step, at, by: &Actor, input| steps.push(PastStep { step, at, by: by.clone(), input });
+            let consultation = i % 10 < 3;
+            let open = i % 10 == 9;
+            let category = if consultation { "policy" } else { CATEGORIES[rng.usize(..CATEGORIES.len())] };
+            let note = |t: &str| StepInput { note: t.into(), ..Default::default() };
+            if consultation {
+                push(Step::Answer, next(rng, 8), &secretary, note("已电话答复"));
+            } else {
+                let stop = if open { rng.usize(0..5) } else { 7 };
+                let plan = [
+                    (Step::Accept, &member, StepInput::default()),
+                    (
+                        Step::Dispatch,
+                        &secretary,
+                        StepInput {
+                            handler_kind: Some(HandlerKind::GridMember),
+                            handler_name: Some("网格员".into()),
+                            ..Default::default()
+                        },
+                    ),
+                    (Step::Start, &member, StepInput::default()),
+                    (Step::ReportDone, &member, note("已处理")),
+                    (Step::Verify, &member, StepInput::default()),
+                    (Step::Close, &secretary, StepInput::default()),
+                ];
+                for (step, by, input) in plan.into_iter().take(stop) {
+                    push(step, next(rng, 30), by, input);
+                }
+                if !open && rng.u32(0..10) < 6 {
+                    let score = StepInput { score: Some(rng.u8(4..=5)), ..Default::default() };
+                    push(Step::Rate, next(rng, 48), &actor("居民", Role::Resident), score);
+                }
+            }
+            PastDemand {
+                id: new_id(),
+                path: path.clone(),
+                area_id: grid.clone(),
+                building_id: Some(building.clone()),
+                household_id: None,
+                resident_id: None,
+                category: category.into(),
+                kind: if consultation { DemandKind::Consultation } else { DemandKind::Report },
+                channel: Channel::Phone,
+                title: "楼道灯不亮".into(),
+                description: "二单元三楼".into(),
+                address: None,
+                reporter_name: Some("刘一".into()),
+                reporter_phone: Some(format!("138{:08}", i)),
+                created_at: created,
+                submitted_by: secretary.clone(),
+                steps,
+            }
+        })
+        .collect()
+}
+
+/// Draws the filter of one query.
+type MakeFilter<'a> = dyn Fn(&mut fastrand::Rng) -> DemandFilter + 'a;
+
+async fn ledger(dir: &std::path::Path, count: usize) -> anyhow::Result<()> {
+    println!("demand ledger: one community with {count} more items, first page of 20 and the total, through the store");
+    let db = demo_db(dir, "ledger").await?;
+    let places = building_places(&db).await?;
+    let mut rng = fastrand::Rng::with_seed(5);
+    let items = past_items(&mut rng, &places, count);
+    let (categories, calendar) = (demands::categories(&db).await?, demands::calendar(&db).await?);
+    let started = Instant::now();
+    let mut tx = db.pool.begin().await?;
+    record_history(&mut tx, &db.vault, &categories, &calendar, &items).await?;
+    tx.commit().await?;
+    println!("  (written in {:.1} s)", started.elapsed().as_secs_f64());
+    drop(items);
+    let community = areas::get_by_code(&db, wangge_synth::DEMO_COMMUNITY_CODE).await?;
+    let scope = DemandFilter { under_path: Some(community.path.clone()), ..Default::default() };
+    let total = demands::list(&db, &scope, PageRequest::new(Some(1), Some(1))).await?.total;
+    println!("  {total} items in the community's ledger");
+    let now = now_millis();
+    let day = 86_400_000;
+    let kinds: [(&str, &MakeFilter); 7] = [
+        ("everything", &|_| scope.clone()),
+        ("status=open", &|_| DemandFilter { status: DemandStatus::open(), ..scope.clone() }),
+        ("category", &|r| DemandFilter { category: Some(CATEGORIES[r.usize(..8)].into()), ..scope.clone() }),
+        ("overdue", &|_| DemandFilter { overdue: true, ..scope.clone() }),
+        ("30-day range", &|r| {
+            let from = now - r.i64(30..365) * day;
+            DemandFilter { from: Some(from), to: Some(from + 30 * day), ..scope.clone() }
+        }),
+        ("status+category", &|r| DemandFilter {
+            status: vec![DemandStatus::Rated],
+            category: Some(CATEGORIES[r.usize(..8)].into()),
+            ..scope.clone()
+        }),
+        ("grid", &|r| DemandFilter { under_path: Some(places[r.usize(..places.len())].2.clone()), ..scope.clone() }),
+    ];
+    for (name, filter) in kinds {
+        let mut times = Vec::new();
+        for _ in 0..200 {
+            let f = filter(&mut rng);
+            let page = rng.u32(1..=5);
+            let started = Instant::now();
+            demands::list(&db, &f, PageRequest::new(Some(page), Some(20))).await?;
+            times.push(started.elapsed());
+        }
+        report(name, &mut times);
+    }
+    db.close().await;
+    Ok(())
+}
