@@ -5,10 +5,11 @@
 //! Into an SQLite file the work is split over two threads: this one draws each
 //! community and seals its residents' ID card numbers and phones, while a writer
 //! thread inserts the previous one through the store's SQLite loading connection
-//! ([`SqliteBulkWriter`]). Elsewhere (PostgreSQL, in-memory SQLite) communities are
-//! written in turn through the pool's [`BulkLoader`](wangge_store::bulk::BulkLoader).
+//! ([`SqliteBulkWriter`]); into an empty registry (a fresh file) that connection
+//! has the file to itself until the load ends. Elsewhere (PostgreSQL) communities
+//! are written in turn through the pool's [`BulkLoader`](wangge_store::bulk::BulkLoader).
 
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, channel, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -64,6 +65,9 @@ const COMMUNITIES_QUEUED: usize = 4;
 /// When the residents table starts empty its indexes are dropped for the load and
 /// rebuilt afterwards (also after a failure): building an index once over sorted
 /// keys is far cheaper than keeping the unique ID card index up to date row by row.
+/// When the whole registry starts empty, an SQLite file is loaded with the file to
+/// itself ([`SqliteBulkWriter::take_file`]): the pool is not used until the end, and
+/// a crash meanwhile can leave the file damaged, to be generated again.
 pub async fn generate(
     db: &Db,
     options: &GenerateOptions,
@@ -77,14 +81,22 @@ pub async fn generate(
     );
     let tag_ids = TagIds::from_catalogue(&tags::ensure_standard(db).await?)?;
     let fresh = sqlx::query("SELECT 1 FROM residents LIMIT 1").fetch_optional(&db.pool).await?.is_none();
+    let empty = fresh && sqlx::query("SELECT 1 FROM areas LIMIT 1").fetch_optional(&db.pool).await?.is_none();
     if fresh {
         bulk::drop_resident_indexes(db).await?;
     }
     let mut summary = GenerateSummary::default();
     let (outcome, mut writer) = match SqliteBulkWriter::open(db).await {
-        Ok(Some(writer)) => {
+        Ok(Some(mut writer)) => {
+            // An empty registry (a fresh file) is loaded with the file to itself. The
+            // pool may not touch the file until the load ends, and need not: there
+            // are no areas to look up.
+            let taken = if empty { writer.take_file(db).await } else { Ok(false) };
             let mut sink = SqliteSink::start(writer);
-            let drawn = generate_all(db, options, &tag_ids, &mut sink, &mut summary, &mut progress).await;
+            let drawn = match taken {
+                Ok(taken) => generate_all(db, options, &tag_ids, !taken, &mut sink, &mut summary, &mut progress).await,
+                Err(e) => Err(e.into()),
+            };
             let (writer, written) = sink.finish();
             // The writer's error first: when it stops, drawing fails only because
             // nobody takes the next community.
@@ -92,7 +104,7 @@ pub async fn generate(
         }
         Ok(None) => {
             let mut sink = PoolSink { db, tx: None, in_tx: 0, committed: 0 };
-            (generate_all(db, options, &tag_ids, &mut sink, &mut summary, &mut progress).await, None)
+            (generate_all(db, options, &tag_ids, true, &mut sink, &mut summary, &mut progress).await, None)
         }
         Err(e) => (Err(e.into()), None),
     };
@@ -111,10 +123,13 @@ pub async fn generate(
     Ok(summary)
 }
 
+/// Draws every community and hands it to `sink`. With `learn`, areas that earlier
+/// runs (or the demo) made are looked up in the database first and reused.
 async fn generate_all(
     db: &Db,
     options: &GenerateOptions,
     tag_ids: &TagIds,
+    learn: bool,
     sink: &mut impl Sink,
     summary: &mut GenerateSummary,
     progress: &mut impl FnMut(usize, usize),
@@ -135,11 +150,13 @@ async fn generate_all(
         let batch = done..(done + COMMUNITIES_PER_COMMIT).min(total);
         // Areas made by earlier runs (or the demo) are looked up before the batch's
         // transaction opens, so a one-connection pool does not wait on itself.
-        cache.learn(db, CITY.0).await?;
-        for index in batch.clone() {
-            let at = Location::of(index);
-            cache.learn(db, &at.district_code()).await?;
-            cache.learn(db, &at.street_code()).await?;
+        if learn {
+            cache.learn(db, CITY.0).await?;
+            for index in batch.clone() {
+                let at = Location::of(index);
+                cache.learn(db, &at.district_code()).await?;
+                cache.learn(db, &at.street_code()).await?;
+            }
         }
         let run = Run { seed: options.seed, tag_ids, vault: &db.vault };
         for index in batch.clone() {
@@ -257,8 +274,7 @@ impl Sink for PoolSink<'_> {
 /// batch job, and the writer thread needs no async runtime to make room.
 struct SqliteSink {
     jobs: Option<SyncSender<(Ready, bool)>>,
-    /// Communities committed, as the writer reports after each commit.
-    acks: Receiver<usize>,
+    reports: Receiver<Report>,
     writer: Option<JoinHandle<(SqliteBulkWriter, StoreResult<()>)>>,
     committed: usize,
 }
@@ -266,15 +282,15 @@ struct SqliteSink {
 impl SqliteSink {
     fn start(mut writer: SqliteBulkWriter) -> Self {
         let (jobs, inbox) = sync_channel(COMMUNITIES_QUEUED);
-        let (ack, acks) = channel();
+        let (report, reports) = channel();
         let thread = std::thread::Builder::new()
             .name("generate-writer".into())
             .spawn(move || {
-                let written = write_all(&mut writer, inbox, ack);
+                let written = write_all(&mut writer, inbox, report);
                 (writer, written)
             })
             .expect("starting the writer thread");
-        Self { jobs: Some(jobs), acks, writer: Some(thread), committed: 0 }
+        Self { jobs: Some(jobs), reports, writer: Some(thread), committed: 0 }
     }
 
     /// Closes the queue and waits for the writer: it writes what is queued, rolls
@@ -290,6 +306,26 @@ impl SqliteSink {
     }
 }
 
+impl SqliteSink {
+    fn take(&mut self, report: Report) {
+        match report {
+            // Freed here: this thread has time to spare while the writer works, and
+            // freeing a community's hundred thousand strings took a tenth of the
+            // writer's time.
+            Report::Written(community) => drop(community),
+            Report::Committed(n) => self.committed = n,
+        }
+    }
+}
+
+/// What the writer thread sends back.
+enum Report {
+    /// A community inserted, for the drawing thread to free.
+    Written(Ready),
+    /// How many communities are committed so far, after each commit.
+    Committed(usize),
+}
+
 impl Sink for SqliteSink {
     async fn write(&mut self, community: Ready, commit: bool) -> anyhow::Result<()> {
         let jobs = self.jobs.as_ref().expect("the queue is open until flushed");
@@ -300,27 +336,25 @@ impl Sink for SqliteSink {
     fn flush(&mut self) {
         // Closing the queue ends the writer's loop; its reports end when it does.
         self.jobs = None;
-        while let Ok(n) = self.acks.recv() {
-            self.committed = n;
+        while let Ok(report) = self.reports.recv() {
+            self.take(report);
         }
     }
 
     fn committed(&mut self) -> usize {
-        loop {
-            match self.acks.try_recv() {
-                Ok(n) => self.committed = n,
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return self.committed,
-            }
+        while let Ok(report) = self.reports.try_recv() {
+            self.take(report);
         }
+        self.committed
     }
 }
 
 /// The writer thread: inserts the communities it is given, each batch in one
-/// transaction, and reports the communities committed after every commit.
+/// transaction, and reports back (to nobody, harmlessly, once drawing has failed).
 fn write_all(
     writer: &mut SqliteBulkWriter,
     inbox: Receiver<(Ready, bool)>,
-    ack: std::sync::mpsc::Sender<usize>,
+    report: std::sync::mpsc::Sender<Report>,
 ) -> StoreResult<()> {
     let mut written = 0;
     // Each turn of the outer loop is one transaction; the queue closing before a
@@ -330,6 +364,7 @@ fn write_all(
         loop {
             let (community, commit) = job;
             write_rows_sqlite(&tx, &community)?;
+            let _ = report.send(Report::Written(community));
             written += 1;
             if commit {
                 break;
@@ -340,8 +375,7 @@ fn write_all(
             }
         }
         tx.commit()?;
-        // The drawing side may have stopped listening; the count is only for progress.
-        let _ = ack.send(written);
+        let _ = report.send(Report::Committed(written));
     }
     Ok(())
 }

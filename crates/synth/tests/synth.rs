@@ -175,6 +175,9 @@ async fn generate_makes_communities_with_unique_numbers_and_restores_indexes() -
     // must leave a sound file whose every reference points at a row.
     let integrity: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&db.pool).await?;
     assert_eq!(integrity, "ok");
+    // It had the file to itself with a rollback journal; it gave it back in WAL mode.
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&db.pool).await?;
+    assert_eq!(mode, "wal");
     assert_eq!(count(&db, "SELECT COUNT(*) FROM pragma_foreign_key_check").await?, 0);
     let posts = count(&db, "SELECT COUNT(*) FROM grid_posts WHERE post = 'leader'").await?;
     assert_eq!(posts, summary.grids as i64, "one leader per grid");
@@ -191,6 +194,28 @@ async fn generated_communities_live_beside_the_demo() -> anyhow::Result<()> {
     assert_eq!(summary.communities, 32);
     let streets = count(&db, "SELECT COUNT(*) FROM areas WHERE level = 'street' AND name = '岐山街道'").await?;
     assert_eq!(streets, 1, "the demo's street is reused");
+    check_identities(&people(&db).await?);
+    Ok(())
+}
+
+/// With the file open elsewhere (as a running server would have it), generating into
+/// an empty registry cannot take the file for itself and loads beside the other
+/// connection in WAL mode instead.
+#[tokio::test]
+async fn generate_shares_a_file_open_elsewhere() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = fresh_db(&dir).await?;
+    let url = format!("sqlite:{}", dir.path().join("wangge.db").display());
+    let options = DbOptions { key: wangge_store::KeySource::Vault(db.vault.clone()), ..DbOptions::default() };
+    let other = Db::connect(&url, options).await?;
+    let mut held = other.pool.acquire().await?;
+    sqlx::query("SELECT 1").execute(&mut *held).await?;
+    let summary = generate(&db, &GenerateOptions { communities: 2, seed: 3 }, |_, _| {}).await?;
+    let seen: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM residents").fetch_one(&mut *held).await?;
+    assert_eq!(seen, summary.residents as i64);
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *held).await?;
+    assert_eq!(mode, "wal");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM pragma_foreign_key_check").await?, 0);
     check_identities(&people(&db).await?);
     Ok(())
 }
