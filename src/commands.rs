@@ -118,6 +118,7 @@ const DEMO_ACCOUNTS: [(&str, Role, &str); 11] = [
 /// are for trying the system); returns (user name, role, scope) for the banner.
 async fn demo_logins(db: &Db) -> anyhow::Result<Vec<(String, String, String)>> {
     let mut out = Vec::new();
+    let mut resident_created = false;
     for (username, role, scope) in DEMO_ACCOUNTS {
         if wangge_store::accounts::get_by_username(db, username).await.is_err() {
             let new = wangge_store::accounts::NewAccount {
@@ -131,6 +132,7 @@ async fn demo_logins(db: &Db) -> anyhow::Result<Vec<(String, String, String)>> {
             wangge_store::accounts::set_password(db, &account.id, DEMO_PASSWORD, false).await?;
             if role == Role::Resident {
                 bind_to_a_household(db, &account.id).await?;
+                resident_created = true;
             }
         }
         let role_text = format!("{} {}", role.label_zh(), role.label_en());
@@ -140,7 +142,25 @@ async fn demo_logins(db: &Db) -> anyhow::Result<Vec<(String, String, String)>> {
             if scope.is_empty() { "everything".into() } else { scope.to_owned() },
         ));
     }
+    if resident_created {
+        hand_items_to_demo_logins(db).await?;
+    }
     Ok(out)
+}
+
+/// The demo's year of demands was written before its accounts existed: hand grid
+/// 001's items to `gridmember` and a few of them to `resident` as their own reports,
+/// so that "my items" and the portal's requests are not empty on first start.
+async fn hand_items_to_demo_logins(db: &Db) -> anyhow::Result<()> {
+    use wangge_store::demands::history::{Adopter, adopt};
+    let member = wangge_store::accounts::get_by_username(db, "gridmember").await?;
+    let resident = wangge_store::accounts::get_by_username(db, "resident").await?;
+    let Some(home) = resident.household_id.as_deref() else { return Ok(()) };
+    let grid = wangge_store::areas::get_by_code(db, "370602004011001").await?;
+    let member = Adopter { account_id: &member.id, name: &member.display_name };
+    let reporter = Adopter { account_id: &resident.id, name: &resident.display_name };
+    adopt(db, &grid.path, member, reporter, home).await?;
+    Ok(())
 }
 
 /// The demo resident lives in the first household of grid 001, as if their grid

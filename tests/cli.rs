@@ -150,6 +150,12 @@ fn demo_serves_the_demo_community() {
     let (status, page) = residents(&login("secretary"));
     let (grid_status, grid_page) = residents(&login("gridmember"));
     let (city_status, city_page) = residents(&login("city"));
+    let mine = |cookie: &str| -> serde_json::Value {
+        let url = format!("http://{listen}/api/v1/me/demands?per_page=50");
+        agent.get(&url).header("cookie", cookie).call().unwrap().body_mut().read_json().unwrap()
+    };
+    let member_items = mine(&login("gridmember"));
+    let resident_items = mine(&login("resident"));
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!((status, page["total"].as_i64()), (200, Some(3260)), "the secretary sees the whole community");
@@ -159,6 +165,13 @@ fn demo_serves_the_demo_community() {
     assert_eq!(city_status, 200);
     let pseudonym = city_page["items"][0]["name"].as_str().unwrap();
     assert!(pseudonym.starts_with("居民"), "a city official sees pseudonyms, not names: {pseudonym}");
+    // The demo's year of demands is handed to its logins: the grid member has open
+    // items to work, the resident reports in several states, one waiting for a rating.
+    assert!(member_items["total"].as_i64().unwrap() > 0, "the grid member's open items: {member_items}");
+    let statuses: Vec<&str> =
+        resident_items["items"].as_array().unwrap().iter().map(|d| d["status"].as_str().unwrap()).collect();
+    assert!(statuses.len() >= 4, "the resident's own reports: {statuses:?}");
+    assert!(statuses.contains(&"closed") && statuses.contains(&"rated"), "{statuses:?}");
 }
 
 #[test]

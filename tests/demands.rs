@@ -110,6 +110,32 @@ fn a_residents_report_goes_round_the_loop() {
 }
 
 #[test]
+fn a_consultation_reopened_by_a_low_rating_is_answered_again() {
+    for s in common::servers() {
+        let (_street, _community, _grid, _other, building) = place(&s);
+        let (_, resident) = person(&s, "zhaosi", Role::Resident, "370602004011");
+        let (_, member) = person(&s, "liwangge", Role::GridMember, "370602004011001");
+        let body = json!({"building_id": building["id"], "category": "policy", "title": "高龄补贴怎么申请"});
+        let item = ok(s.call(&resident, "POST", "/api/v1/demands", Some(&body)));
+        let id = item["id"].as_str().unwrap().to_owned();
+        assert_eq!(item["kind"], "consultation");
+        ok(step(&s, &member, &id, "answer", json!({"note": "到社区办理"})));
+        let reopened = ok(step(&s, &resident, &id, "rate", json!({"score": 2, "note": "没说清要带什么"})));
+        assert_eq!(reopened["demand"]["status"], "reopened");
+        let (status, e) = step(&s, &member, &id, "dispatch", json!({"handler_kind": "grid_member"}));
+        assert_eq!(status, 403, "a consultation is still answered, not dispatched: {e}");
+        let again = ok(step(&s, &member, &id, "answer", json!({"note": "携带身份证、户口本到社区服务大厅"})));
+        assert_eq!(again["demand"]["status"], "closed", "answered again");
+        let rated = ok(step(&s, &resident, &id, "rate", json!({"score": 3})));
+        assert_eq!(rated["demand"]["status"], "rated", "it reopens only once");
+        let detail = ok(s.call(&resident, "GET", &format!("/api/v1/me/demands/{id}"), None));
+        let steps: Vec<&str> =
+            detail["timeline"].as_array().unwrap().iter().map(|e| e["step"].as_str().unwrap()).collect();
+        assert_eq!(steps, ["submit", "answer", "rate", "answer", "rate"]);
+    }
+}
+
+#[test]
 fn escalation_to_the_street_and_back_with_scope() {
     for s in common::servers() {
         let (street, _community, _grid, other, building) = place(&s);
@@ -211,6 +237,32 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn webhook_sends_wait_in_the_database_and_survive_a_restart() {
+    use wangge_store::demands::webhooks;
+    for s in common::servers() {
+        let (_street, community, _grid, _other, _building) = place(&s);
+        let (url, seen) = receiver(&s);
+        let hook =
+            ok(s.send("POST", "/api/v1/webhooks", &json!({"name": "值班群", "url": url, "area": community["code"]})));
+        let hook_id = hook["id"].as_str().unwrap().to_owned();
+        // A send left in the outbox by a server that stopped before its retry: this
+        // server's sweep finds it, tries it (500), and tries again (200).
+        let db = s.db.db.clone();
+        s.runtime
+            .block_on(webhooks::enqueue(&db, &hook_id, "an-item", "an-event", "demand.accept", r#"{"left":"over"}"#))
+            .unwrap();
+        wait_for("the left-over send, retried", || seen.lock().unwrap().len() >= 2);
+        let got = seen.lock().unwrap().clone();
+        assert_eq!((got[1].body.as_str(), got[1].event.as_deref()), (r#"{"left":"over"}"#, Some("demand.accept")));
+        wait_for("the outbox to empty", || s.runtime.block_on(webhooks::pending_count(&db)).unwrap() == 0);
+        let log = s.runtime.block_on(webhooks::deliveries(&db, &hook_id, 10)).unwrap();
+        let attempts: Vec<(i64, bool)> = log.iter().map(|d| (d.attempt, d.delivered)).collect();
+        assert_eq!(attempts, [(2, true), (1, false)]);
+        assert_eq!(seen.lock().unwrap().len(), 2, "delivered once, not again by another sweep");
+    }
 }
 
 #[test]

@@ -283,8 +283,9 @@ pub fn transition(item: ItemState, step: Step, role: Role, score: Option<u8>) ->
         (Step::Verify, ReportedDone) => stay(Verified),
         (Step::SendBack, ReportedDone) => stay(InHand),
         (Step::Close, Verified) => stay(Closed),
-        (Step::Answer, Submitted | Accepted) if consultation => stay(Closed),
-        (Step::Answer, Submitted | Accepted) => Err(TransitionError::NotConsultation),
+        // A consultation reopened by an unsatisfied rating is answered again.
+        (Step::Answer, Submitted | Accepted | Reopened) if consultation => stay(Closed),
+        (Step::Answer, Submitted | Accepted | Reopened) => Err(TransitionError::NotConsultation),
         (Step::Rate, Closed) => rate(item, score),
         (Step::Escalate, Accepted | Dispatched | InHand | Reopened) => {
             let level = item.level.up().ok_or(TransitionError::TopLevel)?;

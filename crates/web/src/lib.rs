@@ -90,8 +90,12 @@ async fn refuse_announced_oversize(
 
 /// Serves until the process is asked to stop (Ctrl-C or SIGTERM).
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    // Webhook retries live in the database; this server takes its share of them.
+    let outbox = tokio::spawn(webhooks::run_outbox(state.db.clone()));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    outbox.abort();
+    served
 }
 
 async fn shutdown_signal() {

@@ -4,7 +4,10 @@
 //! `X-Wangge-Signature: sha256=<hex>` when a secret is set), and the group-robot
 //! markdown messages of WeCom (企业微信) and DingTalk (钉钉; with a secret, the URL
 //! carries DingTalk's `timestamp` and `sign`). Each attempt is logged in
-//! `webhook_deliveries`; a failed one is retried after 1, 2, 4 and 8 seconds.
+//! `webhook_deliveries`; a failed one is retried after 1, 2, 4 and 8 seconds. Sends
+//! wait in the database (`webhook_outbox`) between tries, so a restart does not
+//! lose them: every server sweeps the outbox each second, and a send is taken by
+//! one server at a time (a lease of a minute, so a dead server's sends come back).
 //! Bodies carry no reporter's name or phone.
 
 use std::time::Duration;
@@ -15,13 +18,21 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use wangge_domain::{Vocabulary, now_millis};
 use wangge_store::Db;
-use wangge_store::demands::webhooks::{self, Target};
+use wangge_store::demands::webhooks::{self, Pending, Target};
 use wangge_store::demands::{Demand, DemandEvent};
 
 /// Tries per event and webhook, the first included.
 pub const ATTEMPTS: i64 = 5;
 
-/// Sends the event to every active webhook covering the item, without waiting.
+/// How long a server holds a send it is trying (longer than one POST may take).
+const LEASE_MS: i64 = 60_000;
+
+/// How often each server looks for sends due again.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// Puts the event in the outbox for every active webhook covering the item and
+/// tries each at once, without waiting. What fails is tried again by [`run_outbox`]
+/// after 1, 2, 4 and 8 seconds, in this server or (after a restart) the next.
 pub fn fire(db: Db, demand: Demand, event: DemandEvent) {
     tokio::spawn(async move {
         let targets = match webhooks::targets_for(&db, &demand.path).await {
@@ -29,34 +40,76 @@ pub fn fire(db: Db, demand: Demand, event: DemandEvent) {
             Err(e) => return tracing::error!("webhooks for demand {}: {e}", demand.id),
         };
         for target in targets {
-            tokio::spawn(deliver(db.clone(), target, demand.clone(), event.clone()));
+            let body = body(&target.format, &demand, &event).to_string();
+            let name = format!("demand.{}", event.step);
+            match webhooks::enqueue(&db, &target.id, &demand.id, &event.id, &name, &body).await {
+                Ok(id) => {
+                    tokio::spawn(try_send(db.clone(), id));
+                }
+                Err(e) => tracing::error!("queueing webhook {} for demand {}: {e}", target.id, demand.id),
+            }
         }
     });
 }
 
-async fn deliver(db: Db, target: Target, demand: Demand, event: DemandEvent) {
-    let body = body(&target.format, &demand, &event).to_string();
-    for attempt in 1..=ATTEMPTS {
-        let mut record = webhooks::attempt(&target, &demand.id, &event.id, attempt);
-        match send(&target, &event, body.clone()).await {
-            Ok(status) => {
-                record.status_code = Some(i64::from(status));
-                record.delivered = true;
-            }
-            Err((status, error)) => {
-                record.status_code = status.map(i64::from);
-                record.error = Some(error);
-            }
+/// Tries the outbox's due sends every second, for as long as the server runs.
+pub async fn run_outbox(db: Db) {
+    loop {
+        if let Err(e) = sweep(&db).await {
+            tracing::error!("webhook outbox: {e}");
         }
-        if let Err(e) = webhooks::record_delivery(&db, &record).await {
-            tracing::error!("logging webhook delivery {}: {e}", record.id);
+        tokio::time::sleep(SWEEP_EVERY).await;
+    }
+}
+
+/// Tries every send due now; returns how many were tried (by this call).
+pub async fn sweep(db: &Db) -> wangge_store::StoreResult<usize> {
+    let due = webhooks::due(db, now_millis(), 100).await?;
+    let mut tried = 0;
+    for id in due {
+        tried += usize::from(try_send(db.clone(), id).await);
+    }
+    Ok(tried)
+}
+
+/// One try of the send `id`, if this server can take it; whether it did.
+async fn try_send(db: Db, id: String) -> bool {
+    let pending = match webhooks::take(&db, &id, now_millis(), LEASE_MS).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return false,
+        Err(e) => {
+            tracing::error!("taking webhook send {id}: {e}");
+            return false;
         }
-        if record.delivered {
-            return;
+    };
+    if let Err(e) = deliver(&db, &pending).await {
+        tracing::error!("webhook send {id}: {e}");
+    }
+    true
+}
+
+async fn deliver(db: &Db, p: &Pending) -> wangge_store::StoreResult<()> {
+    // A webhook deactivated meanwhile gets nothing more.
+    let Some(target) = webhooks::target(db, &p.webhook_id).await? else {
+        return webhooks::finish(db, &p.id).await;
+    };
+    let mut record = webhooks::attempt(&target, &p.demand_id, &p.event_id, p.attempt);
+    match post(&target, p.event_name.clone(), p.event_id.clone(), p.body.clone()).await {
+        Ok(status) => {
+            record.status_code = Some(i64::from(status));
+            record.delivered = true;
         }
-        if attempt < ATTEMPTS {
-            tokio::time::sleep(Duration::from_secs(1 << (attempt - 1))).await;
+        Err((status, error)) => {
+            record.status_code = status.map(i64::from);
+            record.error = Some(error);
         }
+    }
+    webhooks::record_delivery(db, &record).await?;
+    if record.delivered || p.attempt >= ATTEMPTS {
+        webhooks::finish(db, &p.id).await
+    } else {
+        let wait = 1_000i64 << (p.attempt - 1);
+        webhooks::retry_at(db, &p.id, p.attempt + 1, now_millis() + wait).await
     }
 }
 
@@ -109,11 +162,6 @@ fn dingtalk_url(url: &str, secret: &str) -> String {
         .collect();
     let joiner = if url.contains('?') { '&' } else { '?' };
     format!("{url}{joiner}timestamp={timestamp}&sign={encoded}")
-}
-
-/// One POST; the status when the receiver took it, else the status (if any) and why not.
-async fn send(target: &Target, event: &DemandEvent, body: String) -> Result<u16, (Option<u16>, String)> {
-    post(target, format!("demand.{}", event.step), event.id.clone(), body).await
 }
 
 /// Posts the overdue digest once to every active webhook covering `path`, each try

@@ -49,7 +49,7 @@ fn every_legal_and_illegal_step_of_an_ordinary_item() {
                     legal += 1;
                     assert_eq!(got.as_ref().map(|n| n.status), Ok(*to), "{} from {}", step.code(), from.code());
                 }
-                None if step == Step::Answer && matches!(from, Submitted | Accepted) => {
+                None if step == Step::Answer && matches!(from, Submitted | Accepted | Reopened) => {
                     assert_eq!(got, Err(TransitionError::NotConsultation));
                 }
                 None => assert_eq!(
@@ -80,6 +80,17 @@ fn consultations_are_answered_not_dispatched() {
     }
     let rated = transition(consultation(Closed), Step::Rate, Role::Resident, Some(5)).unwrap();
     assert_eq!(rated.status, Rated, "an answer can be rated too");
+}
+
+#[test]
+fn an_unsatisfying_answer_is_answered_again_once() {
+    let consultation = |status, reopened| ItemState { kind: DemandKind::Consultation, reopened, ..item(status) };
+    let reopened = transition(consultation(Closed, false), Step::Rate, Role::Resident, Some(2)).unwrap();
+    assert_eq!(reopened.status, Reopened);
+    let again = transition(consultation(Reopened, true), Step::Answer, Role::GridMember, None).unwrap();
+    assert_eq!(again.status, Closed, "the reopened consultation is answered again");
+    let last = transition(consultation(Closed, true), Step::Rate, Role::Resident, Some(2)).unwrap();
+    assert_eq!(last.status, Rated, "and reopens only once");
 }
 
 #[test]

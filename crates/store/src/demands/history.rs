@@ -244,3 +244,92 @@ pub async fn record_history(
     .await?;
     Ok(events.len())
 }
+
+/// An account that past items are handed to by [`adopt`].
+#[derive(Clone, Copy, Debug)]
+pub struct Adopter<'a> {
+    pub account_id: &'a str,
+    pub name: &'a str,
+}
+
+/// What [`adopt`] handed over.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Adopted {
+    /// Items of the grid dispatched to a grid member, now `member`'s.
+    pub handled: u64,
+    /// Items of the grid that became `resident`'s own reports.
+    pub reported: usize,
+}
+
+/// The states a resident meets in their own list, one item of each where the grid
+/// has one: waiting to be taken in, being worked on, done and waiting for their
+/// rating, rated, and an answered consultation.
+const RESIDENT_PICKS: &[&str] = &[
+    "status = 'submitted'",
+    "status IN ('dispatched', 'in_hand')",
+    "status = 'closed' AND rating IS NULL AND kind <> 'consultation'",
+    "status = 'rated'",
+    "status = 'closed' AND kind = 'consultation'",
+];
+
+/// Hands past items of one grid to real accounts: the items dispatched to a grid
+/// member become `member`'s (their "my items"), and a few (see [`RESIDENT_PICKS`])
+/// become `resident`'s own reports from `household_id`, with the timeline's report
+/// and rating theirs. The demo does this for its `gridmember` and `resident` logins,
+/// so that their lists are filled on first start as the community's are.
+pub async fn adopt(
+    db: &crate::Db,
+    grid_path: &str,
+    member: Adopter<'_>,
+    resident: Adopter<'_>,
+    household_id: &str,
+) -> StoreResult<Adopted> {
+    let (lo, hi) = crate::subtree_bounds(grid_path);
+    let home = crate::households::get(db, household_id).await?;
+    let building = crate::buildings::get(db, &home.building_id).await?;
+    let mut tx = db.pool.begin().await?;
+    let handled = sqlx::query(
+        "UPDATE demands SET handler_id = $1 WHERE path >= $2 AND path < $3 AND handler_kind = 'grid_member'",
+    )
+    .bind(member.account_id)
+    .bind(&lo)
+    .bind(&hi)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let mut picked: Vec<String> = Vec::new();
+    for condition in RESIDENT_PICKS {
+        let sql = format!(
+            "SELECT id FROM demands WHERE path >= $1 AND path < $2 AND reporter_account_id IS NULL AND {condition}
+             ORDER BY created_at DESC LIMIT 1"
+        );
+        let id: Option<String> =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(&lo).bind(&hi).fetch_optional(&mut *tx).await?;
+        picked.extend(id);
+    }
+    for id in &picked {
+        sqlx::query(
+            "UPDATE demands SET reporter_account_id = $1, reporter_name = $2, channel = 'portal', household_id = $3,
+             building_id = $4, path = $5, area_id = $6 WHERE id = $7",
+        )
+        .bind(resident.account_id)
+        .bind(resident.name)
+        .bind(household_id)
+        .bind(&building.id)
+        .bind(&building.path)
+        .bind(&building.grid_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE demand_events SET actor_id = $1, actor_name = $2 WHERE demand_id = $3 AND step IN ('submit', 'rate')",
+        )
+        .bind(resident.account_id)
+        .bind(resident.name)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Adopted { handled, reported: picked.len() })
+}

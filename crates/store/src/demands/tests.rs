@@ -330,3 +330,37 @@ async fn catalogue_holidays_and_webhook_secrets() {
         assert_eq!(new.open(&sealed, &format!("webhooks.secret:{}", hook.id)).unwrap(), "SEC123");
     }
 }
+
+#[tokio::test]
+async fn the_webhook_outbox_lends_a_send_to_one_taker_at_a_time() {
+    use super::webhooks::{self, NewWebhook};
+    for t in testing::all().await {
+        let db = &t.db;
+        let new = NewWebhook {
+            name: "值班群".into(),
+            url: "http://127.0.0.1:9/hook".into(),
+            format: None,
+            secret: Some("s".into()),
+            area: None,
+        };
+        let hook = webhooks::create(db, new, "/").await.unwrap();
+        let id = webhooks::enqueue(db, &hook.id, "d", "e", "demand.accept", "{}").await.unwrap();
+        let now = now_millis();
+        assert_eq!(webhooks::due(db, now, 10).await.unwrap(), vec![id.clone()]);
+        let taken = webhooks::take(db, &id, now, 60_000).await.unwrap().expect("due, so taken");
+        assert_eq!((taken.attempt, taken.event_name.as_str()), (1, "demand.accept"));
+        assert!(webhooks::take(db, &id, now, 60_000).await.unwrap().is_none(), "one taker at a time");
+        assert!(webhooks::due(db, now + 1_000, 10).await.unwrap().is_empty(), "leased");
+        let later = now + 60_001;
+        assert!(webhooks::take(db, &id, later, 60_000).await.unwrap().is_some(), "a dead taker's lease ends");
+        webhooks::retry_at(db, &id, 2, later + 2_000).await.unwrap();
+        assert!(webhooks::due(db, later + 1_999, 10).await.unwrap().is_empty());
+        let again = webhooks::take(db, &id, later + 2_000, 60_000).await.unwrap().unwrap();
+        assert_eq!(again.attempt, 2);
+        webhooks::finish(db, &id).await.unwrap();
+        assert_eq!(webhooks::pending_count(db).await.unwrap(), 0);
+        assert_eq!(webhooks::target(db, &hook.id).await.unwrap().unwrap().secret.as_deref(), Some("s"));
+        webhooks::deactivate(db, &hook.id).await.unwrap();
+        assert!(webhooks::target(db, &hook.id).await.unwrap().is_none(), "no sends to a stopped webhook");
+    }
+}

@@ -240,3 +240,122 @@ pub fn attempt(target: &Target, demand_id: &str, event_id: &str, attempt: i64) -
         at: now_millis(),
     }
 }
+
+/// A send waiting in the outbox (`webhook_outbox`), taken by one server at a time.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub id: String,
+    pub webhook_id: String,
+    pub demand_id: String,
+    pub event_id: String,
+    pub event_name: String,
+    pub body: String,
+    /// The number of this try, 1 for the first.
+    pub attempt: i64,
+}
+
+/// Puts a send in the outbox, due now; returns its id. Written before the first
+/// try, so that a restart between tries does not lose it.
+pub async fn enqueue(
+    db: &Db,
+    webhook_id: &str,
+    demand_id: &str,
+    event_id: &str,
+    event_name: &str,
+    body: &str,
+) -> StoreResult<String> {
+    let id = new_id();
+    let now = now_millis();
+    sqlx::query(
+        "INSERT INTO webhook_outbox (id, webhook_id, demand_id, event_id, event_name, body, attempt, next_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8)",
+    )
+    .bind(&id)
+    .bind(webhook_id)
+    .bind(demand_id)
+    .bind(event_id)
+    .bind(event_name)
+    .bind(body)
+    .bind(now)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+/// The sends due at `now`, oldest first, at most `limit`.
+pub async fn due(db: &Db, now: i64, limit: i64) -> StoreResult<Vec<String>> {
+    let ids = sqlx::query_scalar("SELECT id FROM webhook_outbox WHERE next_at <= $1 ORDER BY next_at, id LIMIT $2")
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(ids)
+}
+
+/// Takes a due send for `lease_ms`: moves its time forward so that no other server
+/// (nor this one's sweep) tries it meanwhile. `None` when it is not due or another
+/// has taken it. If the taker dies, the send is due again when the lease ends.
+pub async fn take(db: &Db, id: &str, now: i64, lease_ms: i64) -> StoreResult<Option<Pending>> {
+    let taken = sqlx::query("UPDATE webhook_outbox SET next_at = $1 WHERE id = $2 AND next_at <= $3")
+        .bind(now + lease_ms)
+        .bind(id)
+        .bind(now)
+        .execute(&db.pool)
+        .await?;
+    if taken.rows_affected() != 1 {
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "SELECT id, webhook_id, demand_id, event_id, event_name, body, attempt FROM webhook_outbox WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|r| {
+        Ok(Pending {
+            id: r.try_get("id")?,
+            webhook_id: r.try_get("webhook_id")?,
+            demand_id: r.try_get("demand_id")?,
+            event_id: r.try_get("event_id")?,
+            event_name: r.try_get("event_name")?,
+            body: r.try_get("body")?,
+            attempt: r.try_get("attempt")?,
+        })
+    })
+    .transpose()
+}
+
+/// After a failed try: the next one, numbered `attempt`, at `next_at`.
+pub async fn retry_at(db: &Db, id: &str, attempt: i64, next_at: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE webhook_outbox SET attempt = $1, next_at = $2 WHERE id = $3")
+        .bind(attempt)
+        .bind(next_at)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Delivered, or given up: out of the outbox (the tries stay in the log).
+pub async fn finish(db: &Db, id: &str) -> StoreResult<()> {
+    sqlx::query("DELETE FROM webhook_outbox WHERE id = $1").bind(id).execute(&db.pool).await?;
+    Ok(())
+}
+
+/// How many sends wait in the outbox.
+pub async fn pending_count(db: &Db) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM webhook_outbox").fetch_one(&db.pool).await?)
+}
+
+/// The active webhook `id`, with its secret opened; `None` once deactivated.
+pub async fn target(db: &Db, id: &str) -> StoreResult<Option<Target>> {
+    let row = sqlx::query("SELECT id, url, format, secret_enc FROM webhooks WHERE id = $1 AND active = 1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let sealed: Option<String> = row.try_get("secret_enc")?;
+    let secret = sealed.map(|s| db.vault.open(&s, &aad(id))).transpose()?;
+    Ok(Some(Target { id: id.to_owned(), url: row.try_get("url")?, format: row.try_get("format")?, secret }))
+}
