@@ -115,6 +115,27 @@ fn services_requests_and_errors_follow_the_spec() {
         let (status, _) = get(&s, &format!("/open311/v2/requests/{}.json?api_key={other}", wangge_domain::new_id()));
         assert_eq!(status, 404);
 
+        // A photo on the item appears as media_url: a keyed link that works without
+        // an api_key (as the spec's media_url must) and with nothing else.
+        assert_eq!(r["media_url"], Value::Null, "no photo yet");
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+        s.runtime.block_on(wangge_store::demands::attachments::add(&s.db.db, &id, "垃圾.png", png)).unwrap();
+        let (_, one) = get(&s, &format!("/open311/v2/requests/{id}.json?api_key={member}"));
+        let media = one[0]["media_url"].as_str().expect("a media_url").to_owned();
+        assert!(media.starts_with(&s.base) && media.contains("/open311/v2/media/"), "{media}");
+        let mut photo = s.agent.get(&media).call().unwrap();
+        assert_eq!(photo.status(), 200);
+        assert_eq!(photo.headers().get("content-type").unwrap(), "image/png");
+        assert_eq!(photo.body_mut().read_to_vec().unwrap(), png);
+        let tampered = format!("{}0", &media[..media.len() - 1]);
+        let tampered = if tampered == media { format!("{}1", &media[..media.len() - 1]) } else { tampered };
+        assert_eq!(s.agent.get(&tampered).call().unwrap().status(), 404, "a wrong key opens nothing");
+        let keyless = media.split('?').next().unwrap();
+        assert_eq!(s.agent.get(keyless).call().unwrap().status(), 404);
+        let (_, xml) =
+            s.call_text(&Auth::None, "GET", &format!("/open311/v2/requests/{id}.xml?api_key={member}"), None);
+        assert!(xml.contains("<media_url>http"), "{xml}");
+
         // Closing it through the API shows as closed with the last note.
         let secretary = s.token(Role::CommunitySecretary, "370602004011");
         for (step, body) in [

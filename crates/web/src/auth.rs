@@ -193,6 +193,8 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("POST", "/open311/v2/requests.json", Public),
         ("GET", "/open311/v2/requests.xml", Public),
         ("POST", "/open311/v2/requests.xml", Public),
+        // The photo behind a request's media_url: the link's key is the permission.
+        ("GET", "/open311/v2/media/{id}", Public),
         ("GET", "/open311/v2/requests/{id}", Public),
     ]
 };

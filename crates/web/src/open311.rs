@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
@@ -21,7 +21,7 @@ use time::format_description::well_known::Rfc3339;
 use wangge_domain::demands::CHINA;
 use wangge_domain::{Action, Channel, DemandKind, DemandStatus, Vocabulary};
 use wangge_store::accounts::{self, ApiToken};
-use wangge_store::demands::{self, Actor, Category, Demand, DemandFilter, NewDemand};
+use wangge_store::demands::{self, Actor, Category, Demand, DemandFilter, NewDemand, attachments};
 
 use crate::AppState;
 
@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/open311/v2/requests.json", get(requests_json).post(post_json))
         .route("/open311/v2/requests.xml", get(requests_xml).post(post_xml))
         .route("/open311/v2/requests/{id}", get(one_request))
+        .route("/open311/v2/media/{id}", get(media))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -286,7 +287,7 @@ fn parse_datetime(value: &str, name: &str, format: Format) -> Result<i64, Open31
 }
 
 /// The request as the spec names its fields, filled from our own state.
-fn request(d: &Demand, service_name: &str, notes: &str) -> Value {
+fn request(d: &Demand, service_name: &str, notes: &str, media_url: Option<String>) -> Value {
     json!({
         "service_request_id": d.id,
         "status": if d.status.is_open() { "open" } else { "closed" },
@@ -304,32 +305,84 @@ fn request(d: &Demand, service_name: &str, notes: &str) -> Value {
         "zipcode": null,
         "lat": d.lat,
         "long": d.lng,
-        "media_url": null,
+        "media_url": media_url,
     })
 }
 
-async fn requests_as_spec(s: &AppState, items: &[Demand], format: Format) -> Result<Value, Open311Error> {
+/// The key of a photo's link: links are given only to api_key holders who may see
+/// the item, and work without one (as the spec's `media_url` must), so the link
+/// itself is the permission — 128 bits of HMAC under the server's key.
+fn media_key(s: &AppState, attachment_id: &str) -> String {
+    s.db.vault.blind("open311_media", attachment_id).chars().take(32).collect()
+}
+
+async fn requests_as_spec(
+    s: &AppState,
+    headers: &HeaderMap,
+    items: &[Demand],
+    format: Format,
+) -> Result<Value, Open311Error> {
     let store = |e| Open311Error::from_store(e, format);
     let names: HashMap<String, String> =
         demands::categories(&s.db).await.map_err(store)?.into_iter().map(|c| (c.code, c.name_zh)).collect();
     let ids: Vec<&str> = items.iter().map(|d| d.id.as_str()).collect();
-    let notes = demands::latest_notes(&s.db, &ids).await.map_err(|e| Open311Error::from_store(e, format))?;
+    let notes = demands::latest_notes(&s.db, &ids).await.map_err(store)?;
+    let photos = attachments::first_photos(&s.db, &ids).await.map_err(store)?;
+    let base = crate::pages::demands::public_base(headers);
     let list = items
         .iter()
         .map(|d| {
             let name = names.get(&d.category).map_or("", String::as_str);
-            request(d, name, notes.get(&d.id).map_or("", String::as_str))
+            let media = photos.get(&d.id).map(|a| format!("{base}/open311/v2/media/{a}?k={}", media_key(s, a)));
+            request(d, name, notes.get(&d.id).map_or("", String::as_str), media)
         })
         .collect();
     Ok(Value::Array(list))
 }
 
-async fn requests_json(State(s): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Answer {
-    list(&s, q, Format::Json).await
+#[derive(serde::Deserialize)]
+struct MediaQuery {
+    k: Option<String>,
 }
 
-async fn requests_xml(State(s): State<AppState>, Query(q): Query<HashMap<String, String>>) -> Answer {
-    list(&s, q, Format::Xml).await
+/// A request's photo, behind the keyed link its `media_url` gives.
+async fn media(State(s): State<AppState>, Path(id): Path<String>, Query(q): Query<MediaQuery>) -> Response {
+    let given = q.k.unwrap_or_default();
+    let want = media_key(&s, &id);
+    // Compared in constant time: the key is the only guard.
+    let same = given.len() == want.len() && given.bytes().zip(want.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    let not_found = || (StatusCode::NOT_FOUND, "no such media").into_response();
+    if !same {
+        return not_found();
+    }
+    let (Ok(file), Ok(bytes)) = (attachments::get(&s.db, &id).await, attachments::content(&s.db, &id).await) else {
+        return not_found();
+    };
+    if !file.content_type.starts_with("image/") {
+        return not_found();
+    }
+    let headers = [
+        (header::CONTENT_TYPE, file.content_type),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
+    ];
+    (headers, bytes).into_response()
+}
+
+async fn requests_json(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Answer {
+    list(&s, &headers, q, Format::Json).await
+}
+
+async fn requests_xml(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Answer {
+    list(&s, &headers, q, Format::Xml).await
 }
 
 /// Most requests one GET returns, and the window it covers by default (the spec's).
@@ -338,7 +391,7 @@ const DEFAULT_DAYS: i64 = 90;
 
 /// GET requests: by ids, or by service, status and period (default: the last 90
 /// days), newest first, at most 1,000.
-async fn list(s: &AppState, q: HashMap<String, String>, format: Format) -> Answer {
+async fn list(s: &AppState, headers: &HeaderMap, q: HashMap<String, String>, format: Format) -> Answer {
     let token = authorised(s, q.get("api_key"), Action::ViewDemands, format).await?;
     let field = |name: &str| q.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let store = |e| Open311Error::from_store(e, format);
@@ -351,7 +404,8 @@ async fn list(s: &AppState, q: HashMap<String, String>, format: Format) -> Answe
                 Err(e) => return Err(store(e)),
             }
         }
-        return Ok(answer(format, "service_requests", "request", &requests_as_spec(s, &found, format).await?));
+        let list = requests_as_spec(s, headers, &found, format).await?;
+        return Ok(answer(format, "service_requests", "request", &list));
     }
     let now = wangge_domain::now_millis();
     let end = field("end_date").map(|v| parse_datetime(&v, "end_date", format)).transpose()?;
@@ -377,12 +431,13 @@ async fn list(s: &AppState, q: HashMap<String, String>, format: Format) -> Answe
         ..Default::default()
     };
     let items = demands::between(&s.db, &filter, MAX_REQUESTS).await.map_err(store)?;
-    Ok(answer(format, "service_requests", "request", &requests_as_spec(s, &items, format).await?))
+    Ok(answer(format, "service_requests", "request", &requests_as_spec(s, headers, &items, format).await?))
 }
 
 /// GET one request (an array of one, as the spec has it).
 async fn one_request(
     State(s): State<AppState>,
+    headers: HeaderMap,
     Path(name): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Answer {
@@ -392,7 +447,7 @@ async fn one_request(
     if !d.path.starts_with(&token.scope.path) {
         return Err(Open311Error::new(404, format!("service request {id} was not found"), format));
     }
-    let one = requests_as_spec(&s, std::slice::from_ref(&d), format).await?;
+    let one = requests_as_spec(&s, &headers, std::slice::from_ref(&d), format).await?;
     Ok(answer(format, "service_requests", "request", &one))
 }
 

@@ -133,6 +133,26 @@ pub async fn list(db: &Db, demand_id: &str) -> StoreResult<Vec<Attachment>> {
     rows.iter().map(from_row).collect()
 }
 
+/// The first photo of each of `demand_ids` that has one: item id → attachment id.
+pub async fn first_photos(db: &Db, demand_ids: &[&str]) -> StoreResult<std::collections::HashMap<String, String>> {
+    let mut first = std::collections::HashMap::new();
+    // In slices, to stay under SQLite's limit on bound values per statement.
+    for chunk in demand_ids.chunks(500) {
+        let mut c = crate::conditions::Conditions::default();
+        let list: Vec<String> = chunk.iter().map(|id| c.text(*id)).collect();
+        let sql = format!(
+            "SELECT demand_id, id FROM demand_attachments WHERE demand_id IN ({}) AND content_type LIKE 'image/%'
+             ORDER BY created_at DESC, id DESC",
+            list.join(", ")
+        );
+        // Newest first, so the oldest photo of each item is the one left standing.
+        for row in c.query(sql).fetch_all(&db.pool).await? {
+            first.insert(row.try_get("demand_id")?, row.try_get("id")?);
+        }
+    }
+    Ok(first)
+}
+
 /// One file's description.
 pub async fn get(db: &Db, id: &str) -> StoreResult<Attachment> {
     let row =

@@ -448,7 +448,7 @@ fn poster_key(s: &AppState, building_id: &str) -> String {
 }
 
 /// The address people reach this server at, from the request.
-fn public_base(headers: &HeaderMap) -> String {
+pub(crate) fn public_base(headers: &HeaderMap) -> String {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
     let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
     format!("{scheme}://{host}")

@@ -4,7 +4,7 @@
 
 mod account;
 mod admin;
-mod demands;
+pub(crate) mod demands;
 mod frame;
 mod imports;
 mod login;
