@@ -249,3 +249,63 @@ fn keys_rotate_reencrypts_and_swaps_the_key_file() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains(&new_id), "{}", text(&out.stderr));
 }
+
+#[test]
+fn digest_prints_the_overdue_and_posts_it_to_the_webhooks() {
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("w.db").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let received: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (want_overdue, hook_url) = runtime.block_on(async {
+        let db = wangge_store::Db::connect(&url, Default::default()).await.unwrap();
+        db.migrate().await.unwrap();
+        wangge_synth::load_demo(&db).await.unwrap();
+        let community = wangge_store::areas::get_by_code(&db, "370602004011").await.unwrap();
+        let now = wangge_domain::now_millis();
+        let digest = wangge_store::demands::digest::digest(&db, Some(&community.path), now).await.unwrap();
+        // A webhook receiver answering as a group robot does.
+        let store = received.clone();
+        let app = axum::Router::new().route(
+            "/robot",
+            axum::routing::post(move |body: String| {
+                store.lock().unwrap().push(body);
+                async { r#"{"errcode":0,"errmsg":"ok"}"# }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let hook_url = format!("http://{}/robot", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let new = wangge_store::demands::webhooks::NewWebhook {
+            name: "社区值班群".into(),
+            url: hook_url.clone(),
+            format: Some("wecom".into()),
+            secret: None,
+            area: None,
+        };
+        wangge_store::demands::webhooks::create(&db, new, &community.path).await.unwrap();
+        (digest.overdue, hook_url)
+    });
+    assert!(want_overdue > 0, "the demo keeps some items overdue");
+
+    let out = wangge(&["digest", "--area", "370602004011"], &url);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    assert!(printed.starts_with(&format!("**超期预警**：超期 {want_overdue} 件")), "{printed}");
+    assert!(printed.contains("塔山社区"), "per community and grid: {printed}");
+    assert!(received.lock().unwrap().is_empty(), "posted only when asked");
+
+    let out = wangge(&["digest", "--area", "370602004011", "--send-webhooks"], &url);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("delivered (200)"), "{}", text(&out.stderr));
+    let bodies = received.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 1, "{hook_url}");
+    let body: serde_json::Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(body["msgtype"], "markdown");
+    assert!(body["markdown"]["content"].as_str().unwrap().starts_with("**超期预警**"), "{body}");
+
+    let out = wangge(&["digest", "--area", "999999999999"], &url);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("999999999999"), "says which area: {}", text(&out.stderr));
+    drop(runtime);
+}
