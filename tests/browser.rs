@@ -490,6 +490,7 @@ async fn import_bad_then_good(s: &Session) -> anyhow::Result<()> {
     upload(s, &ledger_file(s, dir.path(), true).await?).await?;
     let error = s.text("table#import-errors tr.import-error").await.context("the row error")?;
     ensure!(error.contains('3') && error.contains("身份证号"), "the error names row 3 and its column: {error}");
+    ensure!(error.contains("校验位不符"), "the reason in the page's language: {error}");
     ensure!(s.find_all("#import-ready").await?.is_empty(), "a file with errors cannot be confirmed");
     s.screenshot("import-errors", Lang::Zh).await?;
 

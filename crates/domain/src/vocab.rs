@@ -14,6 +14,34 @@ pub struct UnknownTerm {
     pub known: String,
 }
 
+impl UnknownTerm {
+    /// The same, in Chinese, for the screens (the `Display` text is English).
+    pub fn message_zh(&self) -> String {
+        format!("“{}”不是有效的{}；可填：{}", self.term, vocabulary_zh(self.vocabulary), self.known)
+    }
+}
+
+/// The Chinese name of a vocabulary, from its English one (`Vocabulary::NAME`).
+fn vocabulary_zh(name: &str) -> &str {
+    match name {
+        "gender" => "性别",
+        "residence type" => "人员类型",
+        "relation to the household head" => "与户主关系",
+        "political status" => "政治面貌",
+        "occupancy" => "居住情况",
+        "building kind" => "建筑类型",
+        "organisation kind" => "单位类型",
+        "resident status" => "人员状态",
+        "role" => "角色",
+        "demand kind" => "诉求类型",
+        "channel" => "来源渠道",
+        "demand status" => "办理状态",
+        "handler kind" => "承办方类型",
+        "handling level" => "办理层级",
+        other => other,
+    }
+}
+
 /// What every vocabulary offers.
 pub trait Vocabulary: Sized + Copy + 'static {
     const NAME: &'static str;
@@ -185,6 +213,31 @@ mod tests {
         let err = Gender::parse("unknown").unwrap_err();
         assert_eq!(err.vocabulary, "gender");
         assert!(err.to_string().contains("男、女"), "{err}");
+        assert_eq!(err.message_zh(), "“unknown”不是有效的性别；可填：男、女");
+    }
+
+    #[test]
+    fn every_vocabulary_has_a_chinese_name() {
+        use crate::demands::{Channel, DemandKind, DemandStatus, HandlerKind, Level};
+        let names = [
+            Gender::NAME,
+            ResidenceType::NAME,
+            Relation::NAME,
+            PoliticalStatus::NAME,
+            Occupancy::NAME,
+            BuildingKind::NAME,
+            OrganisationKind::NAME,
+            ResidentStatus::NAME,
+            crate::Role::NAME,
+            DemandKind::NAME,
+            Channel::NAME,
+            DemandStatus::NAME,
+            HandlerKind::NAME,
+            Level::NAME,
+        ];
+        for name in names {
+            assert!(!super::vocabulary_zh(name).is_ascii(), "{name} needs a Chinese name");
+        }
     }
 
     #[test]

@@ -276,6 +276,25 @@ pub enum HeaderError {
     UnknownMappingField(String),
 }
 
+impl HeaderError {
+    /// The same, in Chinese, for the screens (the `Display` text is English).
+    pub fn message_zh(&self) -> String {
+        match self {
+            Self::NoHeader { scanned } => {
+                format!("前 {scanned} 行里找不到表头：表头至少要有下列列名中的两个：{}", known_columns())
+            }
+            Self::MissingColumns(fields) => {
+                let names: Vec<&str> = fields.iter().map(|f| f.header_zh()).collect();
+                format!("缺少“{}”列", names.join("”“"))
+            }
+            Self::DuplicateColumn { field, first, second } => {
+                format!("{first} 和 {second} 两列都表示“{}”；请删除或改名其中一列", field.header_zh())
+            }
+            Self::UnknownMappingField(f) => format!("列对应里的字段“{f}”不存在；可用的字段：{}", known_keys()),
+        }
+    }
+}
+
 fn known_columns() -> String {
     Field::ALL.map(Field::header_zh).join(", ")
 }

@@ -40,6 +40,15 @@ pub struct RowError {
     /// The column's header as written in the file, when the problem is in one cell.
     pub column: Option<String>,
     pub message: String,
+    /// The same in Chinese, for the screens (empty in reports stored before it existed).
+    #[serde(default)]
+    pub message_zh: String,
+}
+
+impl RowError {
+    fn new(row: usize, column: Option<String>, message: String, message_zh: String) -> Self {
+        Self { row, column, message, message_zh }
+    }
 }
 
 impl fmt::Display for RowError {
@@ -72,6 +81,16 @@ pub enum ImportError {
     Header(#[from] HeaderError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl ImportError {
+    /// The same, in Chinese, for the screens (the `Display` text is English).
+    pub fn message_zh(&self) -> String {
+        match self {
+            Self::Header(e) => e.message_zh(),
+            Self::Store(e) => format!("保存时出错：{e}"),
+        }
+    }
 }
 
 /// Where a long import is.
@@ -160,54 +179,64 @@ pub async fn import_residents(
 /// Reads one row; every bad cell of the row is reported, not only the first.
 fn read_person(header: &HeaderMap, row: &TableRow, catalogue: &[Tag]) -> Result<Person, Vec<RowError>> {
     let mut errors = Vec::new();
-    let mut fail = |field: Field, message: String| {
-        errors.push(RowError { row: row.number, column: Some(column_label(header, field)), message });
+    let mut fail = |field: Field, (message, message_zh): (String, String)| {
+        errors.push(RowError::new(row.number, Some(column_label(header, field)), message, message_zh));
     };
+    let empty = || ("is empty".to_owned(), "未填写".to_owned());
     let cell = |field: Field| header.get(row, field).map(text::normalize).filter(|s| !s.is_empty());
 
     let name = cell(Field::Name).unwrap_or_else(|| {
-        fail(Field::Name, "is empty".into());
+        fail(Field::Name, empty());
         String::new()
     });
     let id_card = match header.get(row, Field::IdCard) {
         None => {
-            fail(Field::IdCard, "is empty".into());
+            fail(Field::IdCard, empty());
             None
         }
-        Some(raw) => IdCardNumber::parse(raw).map_err(|e| fail(Field::IdCard, e.to_string())).ok(),
+        Some(raw) => IdCardNumber::parse(raw).map_err(|e| fail(Field::IdCard, (e.to_string(), e.message_zh()))).ok(),
     };
     if let (Some(id), Some(raw)) = (&id_card, cell(Field::Gender)) {
         match Gender::parse(&raw) {
             Ok(g) if g != id.gender() => fail(
                 Field::Gender,
-                format!("{} does not match the ID card number, which says {}", g.label_zh(), id.gender().label_zh()),
+                (
+                    format!(
+                        "{} does not match the ID card number, which says {}",
+                        g.label_zh(),
+                        id.gender().label_zh()
+                    ),
+                    format!("“{}”与身份证号不符，身份证号显示为“{}”", g.label_zh(), id.gender().label_zh()),
+                ),
             ),
             Ok(_) => {}
-            Err(e) => fail(Field::Gender, e.to_string()),
+            Err(e) => fail(Field::Gender, (e.to_string(), e.message_zh())),
         }
     }
     if let (Some(id), Some(raw)) = (&id_card, cell(Field::BirthDate)) {
         match parse_date(&raw) {
-            Some(d) if d != id.birth_date() => fail(
-                Field::BirthDate,
-                format!(
-                    "{} does not match the ID card number, which says {}",
-                    format_date(d),
-                    format_date(id.birth_date())
-                ),
-            ),
+            Some(d) if d != id.birth_date() => {
+                let (given, says) = (format_date(d), format_date(id.birth_date()));
+                fail(
+                    Field::BirthDate,
+                    (
+                        format!("{given} does not match the ID card number, which says {says}"),
+                        format!("{given} 与身份证号不符，身份证号显示为 {says}"),
+                    ),
+                )
+            }
             Some(_) => {}
-            None => fail(Field::BirthDate, format!("'{raw}' is not a date")),
+            None => fail(Field::BirthDate, (format!("'{raw}' is not a date"), format!("“{raw}”不是日期"))),
         }
     }
-    let phone =
-        cell(Field::Phone).and_then(|raw| Phone::parse(&raw).map_err(|e| fail(Field::Phone, e.to_string())).ok());
+    let phone = cell(Field::Phone)
+        .and_then(|raw| Phone::parse(&raw).map_err(|e| fail(Field::Phone, (e.to_string(), e.message_zh()))).ok());
     let building = cell(Field::Building).unwrap_or_else(|| {
-        fail(Field::Building, "is empty".into());
+        fail(Field::Building, empty());
         String::new()
     });
     let room = cell(Field::Room).unwrap_or_else(|| {
-        fail(Field::Room, "is empty".into());
+        fail(Field::Room, empty());
         String::new()
     });
     let relation = vocab(cell(Field::Relation), Relation::Other).map_err(|e| fail(Field::Relation, e)).ok();
@@ -217,7 +246,9 @@ fn read_person(header: &HeaderMap, row: &TableRow, catalogue: &[Tag]) -> Result<
         vocab(cell(Field::PoliticalStatus), PoliticalStatus::Masses).map_err(|e| fail(Field::PoliticalStatus, e)).ok();
     let occupancy = match cell(Field::Occupancy) {
         None => Some(None),
-        Some(raw) => Occupancy::parse(&raw).map(Some).map_err(|e| fail(Field::Occupancy, e.to_string())).ok(),
+        Some(raw) => {
+            Occupancy::parse(&raw).map(Some).map_err(|e| fail(Field::Occupancy, (e.to_string(), e.message_zh()))).ok()
+        }
     };
     let tag_ids = cell(Field::Tags).map_or(Ok(Vec::new()), |raw| tag_ids(&raw, catalogue));
     let tag_ids = tag_ids.map_err(|e| fail(Field::Tags, e)).ok();
@@ -255,8 +286,8 @@ fn column_label(header: &HeaderMap, field: Field) -> String {
     header.header_of(field).unwrap_or(field.header_zh()).to_owned()
 }
 
-fn vocab<V: Vocabulary>(value: Option<String>, default: V) -> Result<V, String> {
-    value.map_or(Ok(default), |v| V::parse(&v).map_err(|e| e.to_string()))
+fn vocab<V: Vocabulary>(value: Option<String>, default: V) -> Result<V, (String, String)> {
+    value.map_or(Ok(default), |v| V::parse(&v).map_err(|e| (e.to_string(), e.message_zh())))
 }
 
 /// "汉" and "汉族" are the same answer.
@@ -269,12 +300,15 @@ fn ethnicity(value: Option<String>) -> String {
 }
 
 /// Tags are listed in one cell, separated by 、，,；; or spaces.
-fn tag_ids(raw: &str, catalogue: &[Tag]) -> Result<Vec<String>, String> {
+fn tag_ids(raw: &str, catalogue: &[Tag]) -> Result<Vec<String>, (String, String)> {
     let mut ids = Vec::new();
     for term in raw.split(['、', '，', ',', '；', ';', ' ', '/']).filter(|t| !t.is_empty()) {
         let tag = tags::find(catalogue, term).ok_or_else(|| {
-            let known: Vec<&str> = catalogue.iter().map(|t| t.name_zh.as_str()).collect();
-            format!("unknown tag '{term}'; the catalogue has {}", known.join("、"))
+            let known = catalogue.iter().map(|t| t.name_zh.as_str()).collect::<Vec<_>>().join("、");
+            (
+                format!("unknown tag '{term}'; the catalogue has {known}"),
+                format!("没有“{term}”这个标签；可用的标签：{known}"),
+            )
         })?;
         if !ids.contains(&tag.id) {
             ids.push(tag.id.clone());
@@ -304,11 +338,12 @@ fn check_duplicates_in_file(header: &HeaderMap, people: &[Person], errors: &mut 
     let mut first_row: HashMap<&str, usize> = HashMap::with_capacity(people.len());
     for p in people {
         if let Some(first) = first_row.insert(p.id_card.as_str(), p.row) {
-            errors.push(RowError {
-                row: p.row,
-                column: Some(column_label(header, Field::IdCard)),
-                message: format!("the same ID card number as row {first}"),
-            });
+            errors.push(RowError::new(
+                p.row,
+                Some(column_label(header, Field::IdCard)),
+                format!("the same ID card number as row {first}"),
+                format!("与第 {first} 行的身份证号重复"),
+            ));
             first_row.insert(p.id_card.as_str(), first);
         }
     }
@@ -323,14 +358,13 @@ async fn check_duplicates_in_database(
     let ids: Vec<&str> = people.iter().map(|p| p.id_card.as_str()).collect();
     let registered = residents::registered_id_cards(db, &ids).await?;
     for p in people.iter().filter(|p| registered.contains_key(p.id_card.as_str())) {
-        errors.push(RowError {
-            row: p.row,
-            column: Some(column_label(header, Field::IdCard)),
-            message: format!(
-                "already registered (as {}); edit that record instead of importing it again",
-                registered[p.id_card.as_str()]
-            ),
-        });
+        let who = &registered[p.id_card.as_str()];
+        errors.push(RowError::new(
+            p.row,
+            Some(column_label(header, Field::IdCard)),
+            format!("already registered (as {who}); edit that record instead of importing it again"),
+            format!("已登记（{who}）；请修改那条记录，不要重复导入"),
+        ));
     }
     Ok(())
 }
@@ -379,9 +413,9 @@ async fn plan_places(
                     plan.new_buildings.push(row);
                     Some(found)
                 }
-                Err(message) => {
+                Err((message, message_zh)) => {
                     let column = if p.grid.is_some() { Field::Grid } else { Field::Building };
-                    errors.push(RowError { row: p.row, column: Some(column_label(header, column)), message });
+                    errors.push(RowError::new(p.row, Some(column_label(header, column)), message, message_zh));
                     None
                 }
             },
@@ -412,17 +446,28 @@ async fn plan_places(
 /// A building missing from the registry can be created only when the row says which
 /// grid it stands in; otherwise it is most likely a typo, and guessing would put
 /// people in a house that does not exist.
-fn new_building(community: &Area, grids: &[Area], p: &Person) -> Result<BuildingRow, String> {
+fn new_building(community: &Area, grids: &[Area], p: &Person) -> Result<BuildingRow, (String, String)> {
     let Some(grid_ref) = &p.grid else {
-        return Err(format!(
-            "building {} is not in the registry of {}; add it first, or give its grid in a 网格 column so it can be created",
-            p.building, community.name
+        return Err((
+            format!(
+                "building {} is not in the registry of {}; add it first, or give its grid in a 网格 column so it can be created",
+                p.building, community.name
+            ),
+            format!(
+                "{}没有 {} 号楼；请先添加这栋楼，或在“网格”列写明它所在的网格，以便自动创建",
+                community.name, p.building
+            ),
         ));
     };
     let grid = grids
         .iter()
         .find(|g| g.level == AreaLevel::Grid && (&g.code == grid_ref || &g.name == grid_ref))
-        .ok_or_else(|| format!("grid '{grid_ref}' is not a grid of {}", community.name))?;
+        .ok_or_else(|| {
+            (
+                format!("grid '{grid_ref}' is not a grid of {}", community.name),
+                format!("“{grid_ref}”不是{}的网格", community.name),
+            )
+        })?;
     Ok(BuildingRow {
         id: new_id(),
         grid_id: grid.id.clone(),

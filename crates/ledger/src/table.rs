@@ -61,6 +61,24 @@ pub enum ReadError {
     Empty,
 }
 
+impl ReadError {
+    /// The same, in Chinese, for the screens (the `Display` text is English).
+    pub fn message_zh(&self) -> String {
+        match self {
+            Self::Io(e) => format!("无法读取文件：{e}"),
+            Self::UnsupportedFormat(ext) => format!(
+                "不支持的文件类型 {ext}：请使用 Excel 工作簿（.xlsx、.xlsm）或文本表格（.csv、.tsv、.txt）；.xls 和 WPS 的 .et 文件请先另存为 .xlsx"
+            ),
+            Self::Encoding => {
+                "文件既不是 UTF-8 也不是 GB18030/GBK 文本；请在 Excel 或 WPS 中另存为“CSV UTF-8”或 Excel 工作簿（.xlsx）".into()
+            }
+            Self::Xlsx(e) => format!("无法读取这个工作簿：{e}"),
+            Self::Csv { row, message } => format!("第 {row} 行：{message}"),
+            Self::Empty => "文件里没有数据".into(),
+        }
+    }
+}
+
 /// Reads the first worksheet of a workbook or a CSV/TSV file, chosen by extension.
 pub fn read_table(path: &Path) -> Result<Table, ReadError> {
     // Check the extension before reading a possibly large file we cannot use.

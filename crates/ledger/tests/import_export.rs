@@ -155,6 +155,18 @@ async fn every_bad_row_is_reported_and_nothing_is_written() {
             );
         }
         assert_eq!(errors.len(), expect.len(), "{errors:#?}");
+        // Every reason is said in Chinese too, for the screens.
+        let zh: Vec<(usize, &str)> = report.errors.iter().map(|e| (e.row, e.message_zh.as_str())).collect();
+        for (row, text) in [
+            (6, "校验位不符"),
+            (7, "科学计数法"),
+            (8, "没有 99 号楼"),
+            (9, "与第 3 行的身份证号重复"),
+            (10, "既不是 11 位手机号"),
+            (10, "没有“不存在的标签”这个标签"),
+        ] {
+            assert!(zh.iter().any(|(r, m)| *r == row && m.contains(text)), "row {row}: {text} in {zh:#?}");
+        }
         assert_eq!(resident_count(db, &c).await, 0, "all or nothing");
     }
 }

@@ -37,6 +37,9 @@ const ERRORS_SHOWN: usize = 200;
 struct Check {
     /// The file as a whole could not be used (no header, a missing column…).
     problem: Option<String>,
+    /// The same in Chinese (missing in checks stored before it existed).
+    #[serde(default)]
+    problem_zh: Option<String>,
     header_row: usize,
     /// Header text → field key, for the columns recognised.
     columns: Vec<(String, String)>,
@@ -107,11 +110,16 @@ async fn check(s: &AppState, job: &ImportJob, table: &Table, community_code: &st
                 ImportOptions { community_code: community_code.to_owned(), dry_run: true, mapping: mapping.clone() };
             match import_residents(&s.db, table, &options, |_| {}).await {
                 Ok(report) => found.report = Some(report),
-                Err(e) => found.problem = Some(e.to_string()),
+                Err(e) => {
+                    found.problem = Some(e.to_string());
+                    found.problem_zh = Some(e.message_zh());
+                    found.problem_zh = Some(e.message_zh());
+                }
             }
         }
         Err(e) => {
             found.problem = Some(e.to_string());
+            found.problem_zh = Some(e.message_zh());
             // Offer every text of the first non-blank rows for mapping.
             found.unrecognised = table
                 .rows
@@ -160,7 +168,10 @@ pub async fn upload(
     };
     let table = match read_table_bytes(&file_name, &bytes) {
         Ok(table) => table,
-        Err(e) => return form_page(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, Some(e.to_string())).await,
+        Err(e) => {
+            let message = if lang.zh() { e.message_zh() } else { e.to_string() };
+            return form_page(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await;
+        }
     };
     let new = NewJob {
         account_id: p.actor_id(),
@@ -218,7 +229,11 @@ pub async fn job_page(
         .errors
         .iter()
         .take(ERRORS_SHOWN)
-        .map(|e| ErrorView { row: e.row, column: e.column.clone().unwrap_or_default(), message: e.message.clone() })
+        .map(|e| ErrorView {
+            row: e.row,
+            column: e.column.clone().unwrap_or_default(),
+            message: lang.pick(&e.message, &e.message_zh).to_owned(),
+        })
         .collect();
     let mapped: Vec<(String, String)> = job.mapping.clone();
     let unrecognised: Vec<(String, String)> = found
@@ -230,7 +245,7 @@ pub async fn job_page(
     let ctx = context! {
         job_id => job.id.clone(), file_name => job.file_name.clone(), status => job.status.as_str(),
         community => Value::from(Serde(&community)),
-        problem => found.problem.clone(), header_row => found.header_row, columns => Value::from(Serde(&columns)),
+        problem => found.problem.as_deref().map(|en| lang.pick(en, found.problem_zh.as_deref().unwrap_or(""))), header_row => found.header_row, columns => Value::from(Serde(&columns)),
         unrecognised => Value::from(Serde(&unrecognised)), fields => Value::from(Serde(&field_options(lang))),
         report => Value::from(Serde(&report)), errors => Value::from(Serde(&errors)),
         more_errors => report.errors.len().saturating_sub(ERRORS_SHOWN), ready => ready,
@@ -313,7 +328,10 @@ async fn write(s: AppState, p: Principal, address: ClientAddress, job: ImportJob
     let (status, found) = match result {
         Ok(report) if report.committed => (JobStatus::Done, Check { report: Some(report), ..Default::default() }),
         Ok(report) => (JobStatus::Failed, Check { report: Some(report), ..Default::default() }),
-        Err(e) => (JobStatus::Failed, Check { problem: Some(e.to_string()), ..Default::default() }),
+        Err(e) => (
+            JobStatus::Failed,
+            Check { problem: Some(e.to_string()), problem_zh: Some(e.message_zh()), ..Default::default() },
+        ),
     };
     let json = serde_json::to_string(&found).unwrap_or_default();
     if let Err(e) = import_jobs::finish(&s.db, &job.id, status, &json).await {

@@ -203,6 +203,17 @@ pub struct Lang {
 }
 
 impl Lang {
+    /// Whether the page speaks Chinese.
+    pub fn zh(self) -> bool {
+        self.code == "zh-CN"
+    }
+
+    /// Of a message kept in English and Chinese, the one this page speaks (English
+    /// when the Chinese is missing).
+    pub fn pick<'a>(self, en: &'a str, zh: &'a str) -> &'a str {
+        if self.zh() && !zh.is_empty() { zh } else { en }
+    }
+
     pub fn from_headers(query: Option<&str>, headers: &HeaderMap) -> Self {
         let asked = query.and_then(|q| {
             q.split('&').find_map(|pair| pair.strip_prefix("lang=")).and_then(|v| LANGUAGES.iter().find(|l| **l == v))
