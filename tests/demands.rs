@@ -598,3 +598,42 @@ fn the_digest_counts_overdue_and_due_soon_per_grid_and_community() {
         assert_eq!(content, digest.markdown());
     }
 }
+
+#[test]
+fn the_ledger_page_has_my_items_and_filters_by_grid_and_building() {
+    for s in common::servers() {
+        let (_street, _community, _grid, other, building) = place(&s);
+        let (member_id, member) = person(&s, "zhouwangge", Role::GridMember, "370602004011001");
+        let (_, secretary) = person(&s, "wushuji", Role::CommunitySecretary, "370602004011");
+        let report = |title: &str, at: Value| {
+            let body = json!({"category": "environment", "title": title, "building_id": at.get("building_id"),
+                              "area": at.get("area")});
+            ok(s.call(&secretary, "POST", "/api/v1/demands", Some(&body)))["id"].as_str().unwrap().to_owned()
+        };
+        let mine = report("楼道堆物甲", json!({"building_id": building["id"]}));
+        report("楼道堆物乙", json!({"building_id": building["id"]}));
+        report("路灯不亮丙", json!({"area": other["code"]}));
+        ok(step(&s, &secretary, &mine, "accept", json!({})));
+        let dispatch = json!({"handler_kind": "grid_member", "handler_id": member_id, "handler_name": "周网格"});
+        ok(step(&s, &secretary, &mine, "dispatch", dispatch));
+
+        let (status, html) = s.call_text(&member, "GET", "/demands?mine=1", None);
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("id=\"my-items\"") && html.contains("<span class=\"count\">1</span>"), "{html}");
+        assert!(html.contains("楼道堆物甲") && !html.contains("楼道堆物乙"), "only the member's own items");
+        let (_, html) = s.call_text(&secretary, "GET", "/demands", None);
+        assert!(!html.contains("id=\"my-items\"") || html.contains("<span class=\"count\">0</span>"), "{html}");
+        assert!(html.contains("id=\"f-grid\"") && html.contains(other["code"].as_str().unwrap()), "grids to pick");
+        assert!(html.contains("路灯不亮丙") && html.contains("楼道堆物乙"));
+        let (_, html) =
+            s.call_text(&secretary, "GET", &format!("/demands?area={}", other["code"].as_str().unwrap()), None);
+        assert!(html.contains("路灯不亮丙") && !html.contains("楼道堆物乙"), "one grid");
+        let building_id = building["id"].as_str().unwrap();
+        let (_, html) = s.call_text(&secretary, "GET", &format!("/demands?building={building_id}"), None);
+        assert!(html.contains("楼道堆物乙") && !html.contains("路灯不亮丙"), "one building");
+        assert!(html.contains(&format!("value=\"{building_id}\" selected")), "the building stays chosen");
+        let other_grid = format!("/demands?area={}", other["code"].as_str().unwrap());
+        let (status, _) = s.call_text(&member, "GET", &other_grid, None);
+        assert_eq!(status, 403, "a grid member cannot list another grid");
+    }
+}

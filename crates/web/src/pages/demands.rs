@@ -14,9 +14,9 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::demands::{CHINA, ItemState, transition};
-use wangge_domain::{Action, Channel, DemandKind, DemandStatus, HandlerKind, Role, Step, Vocabulary};
+use wangge_domain::{Action, AreaLevel, Channel, DemandKind, DemandStatus, HandlerKind, Role, Step, Vocabulary};
 use wangge_store::demands::{self, Category, Demand, DemandFilter, NewDemand, StepInput};
-use wangge_store::{PageRequest, buildings};
+use wangge_store::{PageRequest, areas, buildings};
 
 use super::{Lang, frame, label, local_time, render, tr, urlencode};
 use crate::api::demands as api;
@@ -77,6 +77,9 @@ fn percent(rate: Option<f64>) -> String {
 #[derive(Deserialize, Default)]
 pub struct LedgerQuery {
     area: Option<String>,
+    building: Option<String>,
+    /// `1`: only the open items dispatched to the caller ("my items").
+    mine: Option<String>,
     status: Option<String>,
     category: Option<String>,
     channel: Option<String>,
@@ -118,11 +121,14 @@ pub async fn ledger(
         .unwrap_or_else(|| wangge_domain::format_date(today() - time::Duration::days(365)));
     let to_day = q.to.clone().filter(|d| !d.is_empty()).unwrap_or_else(|| wangge_domain::format_date(today()));
     let (from, to) = (day_ms(&from_day, false), day_ms(&to_day, true));
+    let mine = q.mine.as_deref() == Some("1");
     let filter = DemandFilter {
         under_path: under_path.clone(),
         status,
         category: q.category.clone().filter(|c| !c.is_empty()),
         channel: q.channel.as_deref().and_then(Channel::from_code),
+        building_id: q.building.clone().filter(|b| !b.is_empty()),
+        handler_id: mine.then(|| p.actor_id().to_owned()),
         overdue: q.overdue.as_deref() == Some("1"),
         from,
         to,
@@ -154,6 +160,8 @@ pub async fn ledger(
         let mut url = format!("/demands?page={n}");
         for (k, v) in [
             ("area", &q.area),
+            ("building", &q.building),
+            ("mine", &q.mine),
             ("status", &q.status),
             ("category", &q.category),
             ("channel", &q.channel),
@@ -181,11 +189,62 @@ pub async fn ledger(
         channel => q.channel.clone().unwrap_or_default(), overdue => q.overdue.as_deref() == Some("1"),
         from => from_day, to => to_day, area => q.area.clone().unwrap_or_default(),
         can_submit => p.role.may(Action::SubmitDemand),
+        mine, building => q.building.clone().unwrap_or_default(),
+        my_open => my_open_count(&s, &p).await?,
+        grids => Value::from(Serde(&grid_choices(&s, &p).await?)),
+        buildings => Value::from(Serde(&ledger_buildings(&s, under_path.as_deref(), lang).await?)),
         prev_url => (request.page > 1).then(|| link(request.page - 1)),
         next_url => (request.page < last).then(|| link(request.page + 1)),
         ..frame(&p, lang, "/demands"),
     };
     Ok(render(lang, StatusCode::OK, "demands.html", ctx))
+}
+
+/// How many open items are dispatched to the caller, for the "my items" link of
+/// those who handle items; `None` for the others.
+async fn my_open_count(s: &AppState, p: &Principal) -> Result<Option<i64>, ApiError> {
+    if !p.role.may(Action::HandleDemand) {
+        return Ok(None);
+    }
+    let filter =
+        DemandFilter { handler_id: Some(p.actor_id().to_owned()), status: DemandStatus::open(), ..Default::default() };
+    Ok(Some(demands::list(&s.db, &filter, PageRequest::new(Some(1), Some(1))).await?.total))
+}
+
+/// Most grids or buildings a ledger filter offers as a list; above it (a city's
+/// thousands) the area is chosen with the scope switcher instead.
+const CHOICES_AT_MOST: i64 = 300;
+
+#[derive(Serialize)]
+struct AreaChoice {
+    code: String,
+    name: String,
+}
+
+/// The grids of the caller's own area, for the ledger's grid filter.
+async fn grid_choices(s: &AppState, p: &Principal) -> Result<Vec<AreaChoice>, ApiError> {
+    let under = p.list_path(&s.db, None).await.ok().flatten();
+    let filter = areas::AreaFilter { level: Some(AreaLevel::Grid), under_path: under, ..Default::default() };
+    let page = areas::list(&s.db, &filter, PageRequest::new(Some(1), Some(CHOICES_AT_MOST as u32))).await?;
+    if page.total > CHOICES_AT_MOST || page.items.len() < 2 {
+        return Ok(Vec::new());
+    }
+    Ok(page.items.into_iter().map(|a| AreaChoice { code: a.code, name: a.name }).collect())
+}
+
+/// The buildings under the ledger's area, for its building filter, when few enough.
+async fn ledger_buildings(s: &AppState, under: Option<&str>, lang: Lang) -> Result<Vec<BuildingChoice>, ApiError> {
+    let Some(under) = under else { return Ok(Vec::new()) };
+    let filter = buildings::BuildingFilter { under_path: Some(under.to_owned()), ..Default::default() };
+    let page = buildings::list(&s.db, &filter, PageRequest::new(Some(1), Some(CHOICES_AT_MOST as u32))).await?;
+    if page.total > CHOICES_AT_MOST {
+        return Ok(Vec::new());
+    }
+    Ok(page
+        .items
+        .into_iter()
+        .map(|b| BuildingChoice { label: tr("building.number", lang.code).replace("%{number}", &b.number), id: b.id })
+        .collect())
 }
 
 #[derive(Serialize)]
