@@ -432,3 +432,26 @@ fn every_role_lands_on_a_page_it_may_use() {
         assert_eq!(wangge_web::pages::home_of(Role::StreetOfficial), "/registry");
     }
 }
+
+#[test]
+fn the_person_form_says_what_is_wrong_in_the_pages_language() {
+    for s in common::servers() {
+        let (grid, _) = two_streets(&s);
+        let (household, _) = family(&s, &grid, "孙大爷", &id_card(31));
+        s.create_account("zhaowangge", Role::GridMember, &[grid["code"].as_str().unwrap()], "zhao-password-1");
+        let member = s.login("zhaowangge", "zhao-password-1").2;
+        let good = id_card(33).as_str().to_owned();
+        let bad = format!("{}{}", &good[..17], if good.ends_with('0') { '1' } else { '0' });
+        let path = format!("/registry/households/{}/new-resident", household["id"].as_str().unwrap());
+        let form = format!("name=%E5%AD%99%E5%B0%8F&id_card={bad}&relation=child");
+        let (status, zh) = s.call_form(&member, &path, &form);
+        assert_eq!(status, 422, "{zh}");
+        assert!(text(&zh).contains("身份证号校验位不符"), "{zh}");
+        let (status, en) = s.call_form(&member, &format!("{path}?lang=en"), &form);
+        assert_eq!(status, 422);
+        assert!(text(&en).contains("ID card number checksum does not match"), "{en}");
+        let phone = format!("name=%E5%AD%99%E5%B0%8F&id_card={good}&phone=12345&relation=child");
+        let (_, zh) = s.call_form(&member, &path, &phone);
+        assert!(text(&zh).contains("联系电话“12345”既不是 11 位手机号"), "{zh}");
+    }
+}

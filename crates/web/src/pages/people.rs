@@ -63,27 +63,43 @@ fn field<'a>(form: &'a PersonForm, name: &str) -> Option<&'a str> {
     form.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim())
 }
 
-fn term<V: Vocabulary>(form: &PersonForm, name: &str) -> Result<Option<V>, String> {
+fn term<V: Vocabulary>(form: &PersonForm, name: &str, lang: Lang) -> Result<Option<V>, String> {
     match field(form, name).filter(|v| !v.is_empty()) {
-        Some(v) => V::parse(v).map(Some).map_err(|e| e.to_string()),
+        Some(v) => V::parse(v).map(Some).map_err(|e| lang.pick(&e.to_string(), &e.message_zh()).to_owned()),
         None => Ok(None),
     }
 }
 
+/// The ID card number and phone are checked here too, so that what is wrong with
+/// them is said in the page's language (the store says it in English).
+fn check_id_and_phone(form: &PersonForm, lang: Lang) -> Result<(), String> {
+    let filled = |name: &str| field(form, name).map(str::trim).filter(|v| !v.is_empty());
+    if let Some(Err(e)) = filled("id_card").map(wangge_domain::IdCardNumber::parse) {
+        let (en, zh) = (format!("ID card number {e}"), format!("身份证号{}", e.message_zh()));
+        return Err(lang.pick(&en, &zh).to_owned());
+    }
+    if let Some(Err(e)) = filled("phone").map(wangge_domain::Phone::parse) {
+        let (en, zh) = (format!("phone {e}"), format!("联系电话{}", e.message_zh()));
+        return Err(lang.pick(&en, &zh).to_owned());
+    }
+    Ok(())
+}
+
 /// The changes a form asks for. Fields absent or left empty stay as they are (the
 /// notes field clears when sent empty); tags are replaced when the form carried them.
-pub(super) fn update_from(form: &PersonForm) -> Result<ResidentUpdate, String> {
+pub(super) fn update_from(form: &PersonForm, lang: Lang) -> Result<ResidentUpdate, String> {
+    check_id_and_phone(form, lang)?;
     let text = |name: &str| field(form, name).filter(|v| !v.is_empty()).map(str::to_owned);
     let tags_sent = field(form, "tags_sent").is_some();
     Ok(ResidentUpdate {
         name: text("name"),
-        gender: term(form, "gender")?,
+        gender: term(form, "gender", lang)?,
         birth_date: text("birth_date"),
         id_card: text("id_card"),
         phone: text("phone"),
-        residence_type: term(form, "residence_type")?,
-        relation: term(form, "relation")?,
-        political_status: term(form, "political_status")?,
+        residence_type: term(form, "residence_type", lang)?,
+        relation: term(form, "relation", lang)?,
+        political_status: term(form, "political_status", lang)?,
         ethnicity: text("ethnicity"),
         notes: field(form, "notes").map(str::to_owned),
         tags: tags_sent.then(|| form.iter().filter(|(k, _)| k == "tags").map(|(_, v)| v.clone()).collect()),
@@ -140,7 +156,7 @@ pub async fn create_resident(
         return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such household in your area"));
     }
     let again = |message: String| new_form(&s, &p, lang, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(message));
-    let facts = match update_from(&form) {
+    let facts = match update_from(&form, lang) {
         Ok(facts) => facts,
         Err(message) => return again(message).await,
     };

@@ -266,7 +266,7 @@ pub async fn edit_resident(
         if !p.can_change(&before.path) {
             return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such record in your area"));
         }
-        let update = match super::people::update_from(&form) {
+        let update = match super::people::update_from(&form, lang) {
             Ok(update) => update,
             Err(message) => return show_resident(&s, lang, &p, &id, Notice::default(), Some(message)).await,
         };
