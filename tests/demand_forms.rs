@@ -29,8 +29,9 @@ fn place(s: &Server) -> (Value, Value, Value) {
     let body = json!({"parent_id": made[3]["id"], "level": "grid", "code": "370602004011002", "name": "第二网格"});
     let (status, other) = s.send("POST", "/api/v1/areas", &body);
     assert_eq!(status, 201, "{other}");
+    let secretary = s.token(Role::CommunitySecretary, "370602004011");
     let body = json!({"grid_id": made[4]["id"], "number": "3", "kind": "residential"});
-    let (status, building) = s.send("POST", "/api/v1/buildings", &body);
+    let (status, building) = s.call(&secretary, "POST", "/api/v1/buildings", Some(&body));
     assert_eq!(status, 201, "{building}");
     (made[4].clone(), other, building)
 }
@@ -269,7 +270,8 @@ fn the_poster_form_offers_open_items_and_keeps_the_photos_across_the_answer() {
 
         // Another building's poster cannot finish it, nor can a made-up item be chosen.
         let body = json!({"grid_id": grid["id"], "number": "4", "kind": "residential"});
-        let other_b = s.send("POST", "/api/v1/buildings", &body).1["id"].as_str().unwrap().to_owned();
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        let other_b = s.call(&secretary, "POST", "/api/v1/buildings", Some(&body)).1["id"].as_str().unwrap().to_owned();
         let other_key: String = s.db.db.vault.blind("building_poster", &other_b).chars().take(16).collect();
         let (status, _, _) = answer(&s, &Auth::None, &format!("/report/{other_b}?k={other_key}"), &draft, &first_id);
         assert_eq!(status, 409, "a pending report belongs to its poster");

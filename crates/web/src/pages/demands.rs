@@ -430,7 +430,7 @@ pub async fn item(
             note: e.note,
         })
         .collect();
-    let photos = photo_forms::photo_links(&s, &id, &format!("/demands/{id}"), lang).await?;
+    let photos = photo_forms::photo_links(&s, &id, lang).await?;
     let merged_into = match &d.merged_into {
         Some(into) => Some(demands::get(&s.db, into).await?).filter(|t| p.can_see(&t.path)),
         None => None,

@@ -280,24 +280,25 @@ pub async fn chosen(
     Ok(open.into_iter().find(|d| d.id == into).map(|d| d.id))
 }
 
-/// A photo of an item, as a thumbnail or full size: an image the page links to.
+/// A photo or file of an item, for its page: the page links it under its own address
+/// (`/demands/{id}/photos/{photo}`, `/portal/requests/{id}/photos/{photo}`).
 #[derive(Serialize)]
 pub struct PhotoLink {
-    pub href: String,
+    pub id: String,
     pub name: String,
     pub image: bool,
     pub alt: String,
 }
 
-/// An item's photos and files as links under `base` (the item page's address).
-pub async fn photo_links(s: &AppState, id: &str, base: &str, lang: Lang) -> Result<Vec<PhotoLink>, ApiError> {
+/// An item's photos and files, oldest first.
+pub async fn photo_links(s: &AppState, id: &str, lang: Lang) -> Result<Vec<PhotoLink>, ApiError> {
     Ok(attachments::list(&s.db, id)
         .await?
         .into_iter()
         .map(|a| PhotoLink {
-            href: format!("{base}/photos/{}", a.id),
             alt: tr("photos.alt", lang.code).replace("%{name}", &a.name),
             image: a.content_type.starts_with("image/"),
+            id: a.id,
             name: a.name,
         })
         .collect())

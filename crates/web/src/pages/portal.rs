@@ -350,7 +350,7 @@ pub async fn request_page(
     Query(q): Query<RequestQuery>,
 ) -> Result<Response, ApiError> {
     let d = mine(&s, &p, &id).await?;
-    let photos = photo_forms::photo_links(&s, &id, &format!("/portal/requests/{id}"), lang).await?;
+    let photos = photo_forms::photo_links(&s, &id, lang).await?;
     // Handled together with another item: where that one stands, in plain words.
     let merged_with = match &d.merged_into {
         Some(into) => {
