@@ -357,9 +357,10 @@ async fn an_item_with_photos_lands_whole_or_not_at_all() {
         assert_eq!((files[0].content_type.as_str(), files[0].name.as_str()), ("image/png", "楼道.png"));
 
         // A pending report: its fields sealed, its photos kept, finished once only.
-        let draft = drafts::save(db, "acct-1", Some(&p.building), r#"{"phone":"13805351234"}"#, &[photo.clone()])
-            .await
-            .unwrap();
+        let draft =
+            drafts::save(db, "acct-1", Some(&p.building), r#"{"phone":"13805351234"}"#, std::slice::from_ref(&photo))
+                .await
+                .unwrap();
         let stored: String = sqlx::query_scalar("SELECT fields_enc FROM demand_drafts WHERE id = $1")
             .bind(&draft)
             .fetch_one(&db.pool)
