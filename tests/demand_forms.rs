@@ -309,6 +309,12 @@ fn the_poster_form_offers_open_items_and_keeps_the_photos_across_the_answer() {
         assert!(html.contains("作为新的一件登记"), "told plainly: {html}");
         let open = count(&s, "SELECT COUNT(*) FROM demands WHERE status = 'submitted'");
         assert_eq!(open, 3);
+
+        // Without an account, the poster shows its own building's items, not the grid's.
+        let next_door = [("category", "environment"), ("description", "隔壁楼道也堆了纸箱")];
+        let (status, _, html) =
+            post_form(&s, &Auth::None, &format!("/report/{other_b}?k={other_key}"), &next_door, &[]);
+        assert_eq!(status, 201, "nothing offered from the building next door: {html}");
     }
 }
 

@@ -321,10 +321,11 @@ pub async fn create_demand(
     };
     p.check(&place)?;
     let building = new.building_id.clone();
+    let around = photo_forms::Around { building: building.as_deref(), under_path: &place, building_only: false };
     let duplicate_of = match &posted.answer {
-        Some((_, answer)) => photo_forms::chosen(&s, answer, &new.category, building.as_deref(), &place).await?,
+        Some((_, answer)) => photo_forms::chosen(&s, answer, &new.category, around).await?,
         None => {
-            let offers = photo_forms::offers(&s, &new.category, building.as_deref(), &place, lang).await?;
+            let offers = photo_forms::offers(&s, &new.category, around, lang).await?;
             if !offers.is_empty() {
                 let Some(draft) = photo_forms::keep(&s, &owner, building.as_deref(), form).await? else {
                     return again(tr("offer.busy", lang.code)).await;
@@ -667,10 +668,11 @@ pub async fn report_submit(
         Err(e @ wangge_store::StoreError::NotFound { .. }) => return again(e.to_string()).await,
         Err(e) => return Err(e.into()),
     };
+    let around = photo_forms::Around { building: Some(&id), under_path: &place, building_only: true };
     let duplicate_of = match &posted.answer {
-        Some((_, answer)) => photo_forms::chosen(&s, answer, &new.category, Some(&id), &place).await?,
+        Some((_, answer)) => photo_forms::chosen(&s, answer, &new.category, around).await?,
         None => {
-            let offers = photo_forms::offers(&s, &new.category, Some(&id), &place, lang).await?;
+            let offers = photo_forms::offers(&s, &new.category, around, lang).await?;
             if !offers.is_empty() {
                 let Some(draft) = photo_forms::keep(&s, &owner, Some(&id), form).await? else {
                     return again(tr("offer.busy", lang.code)).await;

@@ -208,15 +208,25 @@ pub struct Offer {
     pub same_building: bool,
 }
 
-/// Open items of `category` in the building, then elsewhere under `under_path`.
-pub async fn offers(
-    s: &AppState,
-    category: &str,
-    building: Option<&str>,
-    under_path: &str,
-    lang: Lang,
-) -> Result<Vec<Offer>, ApiError> {
-    Ok(demands::similar(&s.db, category, building, under_path, 5)
+/// Where similar items are looked for.
+#[derive(Clone, Copy)]
+pub struct Around<'a> {
+    pub building: Option<&'a str>,
+    /// The building's grid (or the caller's area without a building).
+    pub under_path: &'a str,
+    /// Only the same building: the poster's form, which has no account, shows
+    /// nothing of the rest of the grid to whoever stands in the stairwell.
+    pub building_only: bool,
+}
+
+async fn similar(s: &AppState, category: &str, around: Around<'_>) -> Result<Vec<demands::SimilarItem>, ApiError> {
+    let found = demands::similar(&s.db, category, around.building, around.under_path, 5).await?;
+    Ok(found.into_iter().filter(|d| !around.building_only || d.same_building).collect())
+}
+
+/// Open items of `category` in the building, then elsewhere under the path.
+pub async fn offers(s: &AppState, category: &str, around: Around<'_>, lang: Lang) -> Result<Vec<Offer>, ApiError> {
+    Ok(similar(s, category, around)
         .await?
         .into_iter()
         .map(|d| Offer {
@@ -272,11 +282,10 @@ pub async fn chosen(
     s: &AppState,
     form: &PhotoForm,
     category: &str,
-    building: Option<&str>,
-    under_path: &str,
+    around: Around<'_>,
 ) -> Result<Option<String>, ApiError> {
     let Some(into) = form.opt("into").filter(|i| i != "new") else { return Ok(None) };
-    let open = demands::similar(&s.db, category, building, under_path, 5).await?;
+    let open = similar(s, category, around).await?;
     Ok(open.into_iter().find(|d| d.id == into).map(|d| d.id))
 }
 

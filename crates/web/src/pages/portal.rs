@@ -283,10 +283,11 @@ pub async fn submit_request(
         Err(e @ wangge_store::StoreError::NotFound { .. }) => return again(e.to_string()).await,
         Err(e) => return Err(e.into()),
     };
+    let around = photo_forms::Around { building: Some(&building), under_path: &place, building_only: false };
     let duplicate_of = match &posted.answer {
-        Some((_, answer)) => photo_forms::chosen(&s, answer, &new.category, Some(&building), &place).await?,
+        Some((_, answer)) => photo_forms::chosen(&s, answer, &new.category, around).await?,
         None => {
-            let offers = photo_forms::offers(&s, &new.category, Some(&building), &place, lang).await?;
+            let offers = photo_forms::offers(&s, &new.category, around, lang).await?;
             if !offers.is_empty() {
                 let Some(draft) = photo_forms::keep(&s, &owner, Some(&building), form).await? else {
                     return again(tr("offer.busy", lang.code)).await;
