@@ -346,7 +346,10 @@ fn residents_see_the_offer_in_the_portal_and_follow_the_item_they_chose() {
         let fields = [("category", "public_facilities"), ("description", "路灯坏了好几天")];
         let (status, _, html) = post_form(&s, &residents[1], "/portal/requests", &fields, &[("mine.png", PNG)]);
         assert_eq!(status, 200, "{html}");
-        assert!(html.contains("楼下路灯不亮了") && html.contains("已收到，等待受理"), "title and plain state: {html}");
+        assert!(
+            html.contains("楼下路灯不亮了") && html.contains("待受理") && !html.contains("已收到，等待受理"),
+            "title and state, not in the reporter's own words: {html}"
+        );
         let draft = draft_of(&html);
         let first_id = location.rsplit('/').next().unwrap();
         assert_eq!(answer(&s, &residents[0], "/portal/requests", &draft, first_id).0, 409, "not their draft");

@@ -700,7 +700,7 @@ pub async fn report_submit(
             let merged = match &d.merged_into {
                 Some(into) => {
                     let target = demands::get(&s.db, into).await?;
-                    Some((target.title, tr(&format!("plain.{}", target.status.code()), lang.code)))
+                    Some((target.title, label(target.status, lang).to_owned()))
                 }
                 None => None,
             };

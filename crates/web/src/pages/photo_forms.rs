@@ -27,7 +27,6 @@ use axum::response::{IntoResponse, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::Serialize;
-use wangge_domain::Vocabulary;
 use wangge_store::demands::attachments::{self, Attachment};
 use wangge_store::demands::{self, Demand, NewFile};
 
@@ -230,7 +229,9 @@ pub async fn offers(s: &AppState, category: &str, around: Around<'_>, lang: Lang
         .await?
         .into_iter()
         .map(|d| Offer {
-            status: tr(&format!("plain.{}", d.status.code()), lang.code),
+            // The state's own name: the plain words of the portal speak to the
+            // item's reporter ("您不满意…"), and this is somebody else's item.
+            status: super::label(d.status, lang).to_owned(),
             date: local_time(d.created_at).chars().take(10).collect(),
             id: d.id,
             title: d.title,

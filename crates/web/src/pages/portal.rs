@@ -359,7 +359,7 @@ pub async fn request_page(
             Some(
                 tr("portal.merged_with", lang.code)
                     .replace("%{title}", &target.title)
-                    .replace("%{status}", &plain_status(target.status, lang)),
+                    .replace("%{status}", label(target.status, lang)),
             )
         }
         None => None,
