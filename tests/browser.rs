@@ -14,6 +14,15 @@ use wangge_domain::ResidentStatus;
 use wangge_store::residents::{self, ResidentFilter};
 use wangge_store::{PageRequest, StoreResult};
 
+/// A real PNG: a 24×24 red square.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x18, 0x00, 0x00, 0x00, 0x18, 0x08, 0x02, 0x00, 0x00, 0x00, 0x6F, 0x15, 0xAA, 0xAF, 0x00, 0x00, 0x00, 0x1F, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0xDA, 0x63, 0x38, 0x61, 0xA3, 0x41, 0x15, 0xC4, 0x30, 0x6A, 0xD0, 0xA8, 0x41, 0xA3, 0x06,
+    0x8D, 0x1A, 0x34, 0x6A, 0xD0, 0xA8, 0x41, 0x03, 0x6F, 0x10, 0x00, 0xBA, 0x41, 0xA3, 0x1F, 0xAA, 0xA2, 0x30, 0x22,
+    0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
 /// The commonest surname, certain to be in the demo.
 const SURNAME: &str = "王";
 
@@ -374,8 +383,17 @@ async fn demand_loop(s: &Session) -> anyhow::Result<()> {
     s.client.goto(&url).await?;
     s.fill("form#report textarea#r-description", "3单元楼道灯坏了一个星期，晚上很黑").await?;
     s.fill("form#report input#r-phone", "13805351234").await?;
+    // With a photo from the album, a real PNG file chosen as a phone would.
+    let dir = tempfile::tempdir()?;
+    let photo = dir.path().join("stairwell.png");
+    std::fs::write(&photo, PNG)?;
+    s.find("form#report input#photo-album").await?.send_keys(&photo.display().to_string()).await?;
     s.screenshot("report", Lang::Zh).await?;
     s.click_and_load("form#report button#report-submit").await?;
+    if !s.find_all("#offers").await?.is_empty() {
+        // The demo may hold open items of the kind: this one is different.
+        s.click_and_load("button#offer-no").await?;
+    }
     s.find("#report-sent").await.context("the receipt")?;
     let mut problems: Vec<String> = s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| v.to_string()).collect();
     let open = wangge_store::demands::list(
@@ -388,6 +406,22 @@ async fn demand_loop(s: &Session) -> anyhow::Result<()> {
     )
     .await?;
     let item = open.items.iter().find(|d| d.description.contains("楼道灯")).context("the report is stored")?.id.clone();
+    let photos = wangge_store::demands::attachments::list(&s.db, &item).await?;
+    ensure!(photos.len() == 1 && photos[0].content_type == "image/png", "the photo came with it: {photos:?}");
+
+    // A neighbour scans the same poster about the same thing: "is it one of these?"
+    s.client.goto(&url).await?;
+    s.fill("form#report textarea#r-description", "晚上楼里黑乎乎的，灯一直不亮").await?;
+    s.click_and_load("form#report button#report-submit").await?;
+    s.find("#offers").await.context("the open item is offered")?;
+    ensure!(s.text("#offers").await?.contains("3单元楼道灯坏了"), "the first report is among those offered");
+    s.screenshot("report-offer", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("offer: {v}")));
+    s.click_and_load(&format!("form:has(input[name='into'][value='{item}']) button")).await?;
+    let receipt = s.text("#report-sent").await.context("the receipt of a merged report")?;
+    ensure!(receipt.contains("并入"), "told plainly it was added to the open item: {receipt}");
+    ensure!(wangge_store::demands::merged_items(&s.db, &item).await?.len() == 1, "recorded and merged");
+    s.screenshot("report-merged", Lang::Zh).await?;
 
     // The community office accepts it and dispatches it to the grid member.
     s.login(Lang::Zh).await?;
@@ -396,6 +430,10 @@ async fn demand_loop(s: &Session) -> anyhow::Result<()> {
     s.screenshot("demands", Lang::Zh).await?;
     problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("ledger: {v}")));
     s.click_and_load(&format!("a.demand-link[href='/demands/{item}']")).await?;
+    // The photo is shown, served through the item's own page route.
+    let width = s.client.execute("return document.querySelector('#photos img').naturalWidth;", vec![]).await?;
+    ensure!(width == 24, "the thumbnail loaded: naturalWidth {width}");
+    ensure!(!s.find_all("#duplicates li").await?.is_empty(), "the merged duplicate is listed");
     step(s, "accept", &[]).await?;
     step(s, "dispatch", &[("input[name='handler_name']", "wangwangge")]).await?;
     ensure!(status_is(s, &item).await? == DemandStatus::Dispatched);
@@ -430,6 +468,9 @@ async fn demand_loop(s: &Session) -> anyhow::Result<()> {
     s.goto("/demands/new").await?;
     s.fill("form#demand-intake input#d-title", "小区围墙倒塌需街道协调").await?;
     s.click_and_load("form#demand-intake button#demand-intake-submit").await?;
+    if !s.find_all("#offers").await?.is_empty() {
+        s.click_and_load("button#offer-no").await?;
+    }
     let second = s.location().await?.trim_start_matches("/demands/").to_owned();
     step(s, "accept", &[]).await?;
     while wangge_store::demands::get(&s.db, &second).await?.level != wangge_domain::Level::Street {

@@ -80,6 +80,8 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("POST", "/demands", Role(SubmitDemand)),
         ("GET", "/demands/new", Role(SubmitDemand)),
         ("GET", "/demands/{id}", Role(ViewDemands)),
+        // An item's photo: the item page's check (scope; residents their own items).
+        ("GET", "/demands/{id}/photos/{photo}", Role(ViewDemands)),
         // The step's own action is checked by the state machine (Step::needs).
         ("POST", "/demands/{id}/steps/{step}", Role(ViewDemands)),
         ("GET", "/registry/buildings/{id}/poster", Role(ViewBuildings)),
@@ -93,6 +95,7 @@ pub const POLICY: &[(&str, &str, Access)] = {
         ("POST", "/portal/requests", Role(SubmitDemand)),
         ("GET", "/portal/requests/new", Authenticated),
         ("GET", "/portal/requests/{id}", Authenticated),
+        ("GET", "/portal/requests/{id}/photos/{photo}", Authenticated),
         ("POST", "/portal/requests/{id}/rate", Role(RateDemand)),
         ("GET", "/portal/signup", Public),
         ("POST", "/portal/signup", Public),

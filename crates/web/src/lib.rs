@@ -48,6 +48,8 @@ pub fn router(state: AppState) -> Router {
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         // Ledger uploads are the one place a large body is expected.
         .merge(pages::upload_routes().layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT)))
+        // The report forms carry up to five photos.
+        .merge(pages::photo_form_routes().layer(RequestBodyLimitLayer::new(pages::PHOTO_FORM_LIMIT)))
         .nest("/api/v1", api::attachment_routes().layer(RequestBodyLimitLayer::new(api::ATTACHMENT_BODY_LIMIT)))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
@@ -65,8 +67,11 @@ async fn refuse_announced_oversize(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let path = request.uri().path();
+    let photo_form = request.method() == axum::http::Method::POST && pages::is_photo_form(path);
     let limit = if path == "/registry/import" {
         UPLOAD_LIMIT
+    } else if photo_form {
+        pages::PHOTO_FORM_LIMIT
     } else if path.starts_with("/api/v1/demands/") && path.ends_with("/attachments") {
         api::ATTACHMENT_BODY_LIMIT
     } else {
@@ -78,6 +83,12 @@ async fn refuse_announced_oversize(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if announced.is_some_and(|n| n > limit) {
+        if photo_form {
+            // A person on a phone: a page in their language, not JSON.
+            let lang = pages::Lang::from_headers(request.uri().query(), request.headers());
+            let message = pages::tr("photos.too_large_all", lang.code);
+            return pages::error_page(lang, axum::http::StatusCode::PAYLOAD_TOO_LARGE, &message);
+        }
         let error = ApiError::new(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",

@@ -62,9 +62,9 @@ fn clean_name(name: &str, content_type: &str) -> String {
     }
 }
 
-/// Attaches a file to item `demand_id` (which the caller has checked exists and may
-/// be changed by them).
-pub async fn add(db: &Db, demand_id: &str, name: &str, data: &[u8]) -> StoreResult<Attachment> {
+/// Whether `data` may be attached: not empty, at most [`MAX_BYTES`], and of a type
+/// we accept (by its first bytes). Answers that type.
+pub fn check(data: &[u8]) -> StoreResult<&'static str> {
     if data.is_empty() {
         return Err(StoreError::Invalid("the file is empty".into()));
     }
@@ -75,8 +75,13 @@ pub async fn add(db: &Db, demand_id: &str, name: &str, data: &[u8]) -> StoreResu
             MAX_BYTES >> 20
         )));
     }
-    let content_type = sniff(data)
-        .ok_or_else(|| StoreError::Invalid("only photos (JPEG, PNG, WebP) and PDF files can be attached".into()))?;
+    sniff(data).ok_or_else(|| StoreError::Invalid("only photos (JPEG, PNG, WebP) and PDF files can be attached".into()))
+}
+
+/// Attaches a file to item `demand_id` (which the caller has checked exists and may
+/// be changed by them).
+pub async fn add(db: &Db, demand_id: &str, name: &str, data: &[u8]) -> StoreResult<Attachment> {
+    let content_type = check(data)?;
     let mut tx = db.pool.begin().await?;
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM demand_attachments WHERE demand_id = $1")
         .bind(demand_id)
@@ -85,6 +90,19 @@ pub async fn add(db: &Db, demand_id: &str, name: &str, data: &[u8]) -> StoreResu
     if count >= MAX_PER_ITEM {
         return Err(StoreError::Conflict(format!("the item already has {MAX_PER_ITEM} files, the most allowed")));
     }
+    let a = insert_on(&mut tx, demand_id, name, content_type, data).await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
+/// Writes one checked file of `content_type` on `conn` (inside the caller's transaction).
+pub(crate) async fn insert_on(
+    conn: &mut sqlx::AnyConnection,
+    demand_id: &str,
+    name: &str,
+    content_type: &'static str,
+    data: &[u8],
+) -> StoreResult<Attachment> {
     let a = Attachment {
         id: new_id(),
         demand_id: demand_id.to_owned(),
@@ -104,9 +122,8 @@ pub async fn add(db: &Db, demand_id: &str, name: &str, data: &[u8]) -> StoreResu
     .bind(a.size)
     .bind(data)
     .bind(a.created_at)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    tx.commit().await?;
     Ok(a)
 }
 

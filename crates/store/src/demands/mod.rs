@@ -12,6 +12,7 @@
 pub mod attachments;
 mod catalogue;
 pub mod digest;
+pub mod drafts;
 pub mod history;
 pub mod notifications;
 mod rates;
@@ -311,11 +312,24 @@ pub async fn create_audited(
     reporter_account_id: Option<&str>,
     audit: impl FnOnce(&Demand) -> Option<crate::audit::Entry>,
 ) -> StoreResult<Demand> {
+    create_with(db, new, by, reporter_account_id, Extras::default(), audit).await
+}
+
+/// A new item's fields, checked.
+struct Checked {
+    category: Category,
+    place: Place,
+    title: String,
+    description: String,
+    phone: Option<Phone>,
+}
+
+async fn checked(db: &Db, new: &NewDemand) -> StoreResult<Checked> {
     let category = category(db, new.category.trim()).await?;
     if !category.active {
         return Err(StoreError::Invalid(format!("category {} is retired", category.code)));
     }
-    let place = place(db, &new).await?;
+    let place = place(db, new).await?;
     let title = text(&new.title, "title", 100)?;
     let description = new.description.trim().to_owned();
     if description.chars().count() > 5000 {
@@ -324,6 +338,56 @@ pub async fn create_audited(
     let phone = optional(new.reporter_phone.as_deref())
         .map(|p| Phone::parse(&p).map_err(|e| StoreError::Invalid(format!("reporter phone {e}"))))
         .transpose()?;
+    Ok(Checked { category, place, title, description, phone })
+}
+
+/// Checks a new item as [`create`] would, without recording it; answers its place's
+/// path (for the caller's scope check). A form asks this before it keeps a pending
+/// report, so that a refusal comes while the reporter is still on the form.
+pub async fn check_new(db: &Db, new: &NewDemand) -> StoreResult<String> {
+    Ok(checked(db, new).await?.place.path)
+}
+
+/// A photo or file that comes with a new item.
+#[derive(Clone, Debug)]
+pub struct NewFile {
+    pub name: String,
+    pub data: Vec<u8>,
+}
+
+/// What may come with a new item besides its fields, written in the same
+/// transaction: all of it lands, or none of it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Extras<'a> {
+    /// Photos and files (checked like [`attachments::add`]; at most
+    /// [`attachments::MAX_PER_ITEM`]).
+    pub files: &'a [NewFile],
+    /// The reporter says it is this open item: the new one is recorded, then merged
+    /// into it at once, so its reporter follows that item (see [`merged_reporters`]).
+    pub duplicate_of: Option<&'a str>,
+    /// The pending report ([`drafts`]) this item finishes: removed in the same
+    /// transaction, so that a second tap on the button cannot record it twice.
+    pub draft: Option<&'a str>,
+}
+
+/// [`create_audited`] with photos, a merge into an existing item, or a finished draft.
+pub async fn create_with(
+    db: &Db,
+    new: NewDemand,
+    by: &Actor,
+    reporter_account_id: Option<&str>,
+    extras: Extras<'_>,
+    audit: impl FnOnce(&Demand) -> Option<crate::audit::Entry>,
+) -> StoreResult<Demand> {
+    if extras.files.len() as i64 > attachments::MAX_PER_ITEM {
+        return Err(StoreError::Invalid(format!("at most {} files per item", attachments::MAX_PER_ITEM)));
+    }
+    let types = extras.files.iter().map(|f| attachments::check(&f.data)).collect::<StoreResult<Vec<_>>>()?;
+    let target = match extras.duplicate_of {
+        Some(into) => Some(merge_target(db, "", into).await?),
+        None => None,
+    };
+    let Checked { category, place, title, description, phone } = checked(db, &new).await?;
     let kind =
         new.kind.unwrap_or(if category.code == "policy" { DemandKind::Consultation } else { DemandKind::Report });
     let now = now_millis();
@@ -366,6 +430,38 @@ pub async fn create_audited(
     .await?;
     let event = NewEvent { step: "submit", from: None, to: DemandStatus::Submitted, level: category.level, note: "" };
     record_event(&mut tx, &id, by, event, now).await?;
+    for (file, content_type) in extras.files.iter().zip(types) {
+        attachments::insert_on(&mut tx, &id, &file.name, content_type, &file.data).await?;
+    }
+    if let Some(target) = &target {
+        sqlx::query("UPDATE demands SET status = $1, merged_into = $2 WHERE id = $3")
+            .bind(DemandStatus::Merged.code())
+            .bind(&target.id)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        let note = format!("并入 {}：反映人确认是同一件事", target.id);
+        let e = NewEvent {
+            step: Step::Merge.code(),
+            from: Some(DemandStatus::Submitted),
+            to: DemandStatus::Merged,
+            level: category.level,
+            note: &note,
+        };
+        record_event(&mut tx, &id, by, e, now).await?;
+        let note = format!("合并了重复的反映 {id}");
+        let e = NewEvent {
+            step: "merged_in",
+            from: Some(target.status),
+            to: target.status,
+            level: target.level,
+            note: &note,
+        };
+        record_event(&mut tx, &target.id, by, e, now).await?;
+    }
+    if let Some(draft) = extras.draft {
+        drafts::remove_on(&mut tx, draft).await?;
+    }
     let sql = format!("{SELECT} WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&id).fetch_one(&mut *tx).await?;
     let demand = from_row(&row, &db.vault, now)?;
@@ -575,7 +671,7 @@ async fn assignments(
         }
         Step::Merge => {
             let into = optional(input.into.as_deref()).ok_or_else(|| StoreError::Invalid("merge needs into".into()))?;
-            check_merge_target(db, current, &into).await?;
+            merge_target(db, &current.id, &into).await?;
             out.push(format!("merged_into = {}", sets.text(into)));
         }
         Step::Rate => {
@@ -594,8 +690,9 @@ async fn assignments(
     Ok(out.join(", "))
 }
 
-async fn check_merge_target(db: &Db, current: &Demand, into: &str) -> StoreResult<()> {
-    if into == current.id {
+/// The open, unmerged item `into` that item `current_id` may be merged into.
+async fn merge_target(db: &Db, current_id: &str, into: &str) -> StoreResult<Demand> {
+    if into == current_id {
         return Err(StoreError::Invalid("an item cannot be merged into itself".into()));
     }
     let target = get(db, into).await?;
@@ -608,7 +705,7 @@ async fn check_merge_target(db: &Db, current: &Demand, into: &str) -> StoreResul
     if target.merged_into.is_some() || target.status == DemandStatus::Merged {
         return Err(StoreError::Conflict(format!("item {into} is itself merged")));
     }
-    Ok(())
+    Ok(target)
 }
 
 /// The filters of the ledger.
@@ -794,6 +891,14 @@ pub async fn merged_reporters(db: &Db, id: &str) -> StoreResult<Vec<(String, Str
     rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("reporter_account_id")?))).collect()
 }
 
+/// The items merged into `id`, oldest first: their reporters are followed up with it.
+pub async fn merged_items(db: &Db, id: &str) -> StoreResult<Vec<Demand>> {
+    let sql = format!("{SELECT} WHERE merged_into = $1 ORDER BY created_at, id");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_all(&db.pool).await?;
+    let now = now_millis();
+    rows.iter().map(|r| from_row(r, &db.vault, now)).collect()
+}
+
 /// Seals every reporter phone again under `new`, inside the key rotation's
 /// transaction (see `residents::rekey`).
 pub(crate) async fn rekey(conn: &mut AnyConnection, old: &Vault, new: &Vault) -> StoreResult<usize> {
@@ -812,6 +917,8 @@ pub(crate) async fn rekey(conn: &mut AnyConnection, old: &Vault, new: &Vault) ->
             .await?;
     }
     webhooks::rekey(conn, old, new).await?;
+    // Pending reports live an hour; rather than re-seal them, they are let go.
+    drafts::clear_on(conn).await?;
     Ok(rows.len())
 }
 

@@ -364,3 +364,62 @@ async fn the_webhook_outbox_lends_a_send_to_one_taker_at_a_time() {
         assert!(webhooks::target(db, &hook.id).await.unwrap().is_none(), "no sends to a stopped webhook");
     }
 }
+
+const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D];
+
+#[tokio::test]
+async fn an_item_with_photos_lands_whole_or_not_at_all() {
+    for t in testing::all().await {
+        let db = &t.db;
+        let p = place(db).await;
+        let photo = NewFile { name: "楼道.png".into(), data: PNG.to_vec() };
+        let bad = NewFile { name: "x.jpg".into(), data: b"MZ not a picture".to_vec() };
+        let extras = Extras { files: &[photo.clone(), bad], ..Default::default() };
+        let refused = create_with(db, report(&p.building, "environment"), &staff(), None, extras, |_| None).await;
+        assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
+        let none = list(db, &DemandFilter::default(), PageRequest::new(None, None)).await.unwrap();
+        assert_eq!(none.total, 0, "no item without its photos");
+        let six = vec![photo.clone(); 6];
+        let extras = Extras { files: &six, ..Default::default() };
+        assert!(create_with(db, report(&p.building, "environment"), &staff(), None, extras, |_| None).await.is_err());
+
+        let extras = Extras { files: &[photo.clone(), photo.clone()], ..Default::default() };
+        let first =
+            create_with(db, report(&p.building, "environment"), &staff(), None, extras, |_| None).await.unwrap();
+        let files = attachments::list(db, &first.id).await.unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!((files[0].content_type.as_str(), files[0].name.as_str()), ("image/png", "楼道.png"));
+
+        // A pending report: its fields sealed, its photos kept, finished once only.
+        let draft =
+            drafts::save(db, "acct-1", Some(&p.building), r#"{"phone":"13805351234"}"#, std::slice::from_ref(&photo))
+                .await
+                .unwrap();
+        let stored: String = sqlx::query_scalar("SELECT fields_enc FROM demand_drafts WHERE id = $1")
+            .bind(&draft)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert!(!stored.contains("13805351234"), "sealed at rest");
+        assert!(drafts::get(db, &draft, "acct-2").await.unwrap().is_none(), "only its owner finishes it");
+        let d = drafts::get(db, &draft, "acct-1").await.unwrap().unwrap();
+        assert_eq!((d.files.len(), d.fields.contains("13805351234")), (1, true));
+        let extras = Extras { files: &d.files, duplicate_of: Some(&first.id), draft: Some(&d.id) };
+        let second =
+            create_with(db, report(&p.building, "environment"), &staff(), None, extras, |_| None).await.unwrap();
+        assert_eq!((second.status, second.merged_into.as_deref()), (DemandStatus::Merged, Some(first.id.as_str())));
+        assert_eq!(attachments::list(db, &second.id).await.unwrap().len(), 1);
+        let steps: Vec<String> = timeline(db, &first.id).await.unwrap().into_iter().map(|e| e.step).collect();
+        assert_eq!(steps, ["submit", "merged_in"]);
+        let extras = Extras { files: &d.files, duplicate_of: None, draft: Some(&d.id) };
+        let again = create_with(db, report(&p.building, "environment"), &staff(), None, extras, |_| None).await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "a second tap records nothing: {again:?}");
+        assert!(drafts::get(db, &draft, "acct-1").await.unwrap().is_none());
+        let total = list(db, &DemandFilter::default(), PageRequest::new(None, None)).await.unwrap().total;
+        assert_eq!(total, 2);
+        // A closed or merged item is no target.
+        let extras = Extras { duplicate_of: Some(&second.id), ..Default::default() };
+        let refused = create_with(db, report(&p.building, "environment"), &staff(), None, extras, |_| None).await;
+        assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+    }
+}

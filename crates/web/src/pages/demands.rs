@@ -6,8 +6,10 @@
 //! Every step goes through `api::demands::take` (scope, state machine, audit log,
 //! notifications, webhooks): the pages and the API cannot disagree.
 
+use std::collections::HashMap;
+
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
@@ -15,9 +17,10 @@ use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::demands::{CHINA, ItemState, transition};
 use wangge_domain::{Action, AreaLevel, Channel, DemandKind, DemandStatus, HandlerKind, Role, Step, Vocabulary};
-use wangge_store::demands::{self, Category, Demand, DemandFilter, NewDemand, StepInput};
+use wangge_store::demands::{self, Category, Demand, DemandFilter, Extras, NewDemand, StepInput};
 use wangge_store::{PageRequest, areas, buildings};
 
+use super::photo_forms::{self, PhotoForm};
 use super::{Lang, frame, label, local_time, render, tr, urlencode};
 use crate::api::demands as api;
 use crate::audit;
@@ -269,8 +272,9 @@ async fn building_choices(s: &AppState, p: &Principal, lang: Lang) -> Result<Vec
 /// What the intake form says above itself.
 struct Notice {
     error: Option<String>,
-    /// The last report was taken (for reporters who do not see the ledger).
-    sent: bool,
+    /// The last report was taken (1), or added to an item already open (2) (for
+    /// reporters who do not see the ledger).
+    sent: Option<u8>,
 }
 
 async fn new_form(
@@ -279,15 +283,19 @@ async fn new_form(
     lang: Lang,
     status: StatusCode,
     notice: Notice,
+    values: &HashMap<String, String>,
 ) -> Result<Response, ApiError> {
     let channels = [Channel::Phone, Channel::Visit, Channel::GridMember, Channel::Instruction];
+    let default_channel = if matches!(p.role, Role::GridMember | Role::GridLeader) { "grid_member" } else { "phone" };
     let ctx = context! {
         categories => Value::from(Serde(&category_choices(s, lang).await?)),
         kinds => Value::from(Serde(&vocab_choices::<DemandKind>(lang, &[]))),
         channels => Value::from(Serde(&vocab_choices::<Channel>(lang, &channels))),
         buildings => Value::from(Serde(&building_choices(s, p, lang).await?)),
-        default_channel => if matches!(p.role, Role::GridMember | Role::GridLeader) { "grid_member" } else { "phone" },
-        error => notice.error, sent => notice.sent, can_view => p.role.may(Action::ViewDemands),
+        default_channel => values.get("channel").map_or(default_channel, String::as_str),
+        values => values, max_photos => demands::attachments::MAX_PER_ITEM,
+        error => notice.error, sent => notice.sent == Some(1), sent_merged => notice.sent == Some(2),
+        can_view => p.role.may(Action::ViewDemands),
         ..frame(p, lang, "/demands"),
     };
     Ok(render(lang, status, "demand_new.html", ctx))
@@ -308,71 +316,103 @@ pub async fn new_demand_form(
         // Residents report from their portal, in plainer words.
         return Ok(Redirect::to("/portal").into_response());
     }
-    new_form(&s, &p, lang, StatusCode::OK, Notice { error: None, sent: q.sent.is_some() }).await
-}
-
-#[derive(Deserialize)]
-pub struct IntakeForm {
-    category: String,
-    kind: Option<String>,
-    channel: Option<String>,
-    building: Option<String>,
-    title: String,
-    #[serde(default)]
-    description: String,
-    reporter_name: Option<String>,
-    reporter_phone: Option<String>,
+    new_form(&s, &p, lang, StatusCode::OK, Notice { error: None, sent: q.sent }, &HashMap::new()).await
 }
 
 fn non_empty(v: Option<String>) -> Option<String> {
     v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// Staff take in an item: a phone call, a visit, something seen in the field.
-pub async fn create_demand(
-    State(s): State<AppState>,
-    lang: Lang,
-    p: Principal,
-    address: ClientAddress,
-    Form(form): Form<IntakeForm>,
-) -> Result<Response, ApiError> {
-    let building_id = non_empty(form.building);
-    let new = NewDemand {
+/// The field form's report as a new item: at the building picked, else at the
+/// caller's own area.
+async fn staff_report(s: &AppState, p: &Principal, form: &PhotoForm) -> NewDemand {
+    let building_id = form.opt("building");
+    NewDemand {
         area: if building_id.is_none() {
             p.list_path(&s.db, None).await.ok().flatten().and_then(code_of)
         } else {
             None
         },
         building_id,
-        category: form.category,
-        kind: form.kind.as_deref().and_then(DemandKind::from_code),
-        channel: form.channel.as_deref().and_then(Channel::from_code),
-        title: form.title.trim().to_owned(),
-        description: form.description,
-        reporter_name: non_empty(form.reporter_name),
-        reporter_phone: non_empty(form.reporter_phone),
+        category: form.get("category").to_owned(),
+        kind: DemandKind::from_code(form.get("kind")),
+        channel: Channel::from_code(form.get("channel")),
+        title: form.get("title").to_owned(),
+        description: form.get("description").to_owned(),
+        reporter_name: form.opt("reporter_name"),
+        reporter_phone: form.opt("reporter_phone"),
         ..Default::default()
+    }
+}
+
+/// Staff take in an item: a phone call, a visit, something seen in the field, with
+/// photos; "is it one of these?" first when the same matter is already open nearby.
+pub async fn create_demand(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    posted: PhotoForm,
+) -> Result<Response, ApiError> {
+    let owner = p.actor_id().to_owned();
+    let Some(posted) = photo_forms::split(&s, &owner, posted).await? else {
+        let notice = Notice { error: Some(tr("offer.expired", lang.code)), sent: None };
+        return new_form(&s, &p, lang, StatusCode::CONFLICT, notice, &HashMap::new()).await;
     };
-    let place = match demands::place_path(&s.db, &new).await {
-        Ok(place) => place,
-        Err(e) => {
-            let notice = Notice { error: Some(e.to_string()), sent: false };
-            return new_form(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, notice).await;
+    let form = &posted.form;
+    let again = |error: String| {
+        let values = form.fields().clone();
+        let (s, p) = (s.clone(), p.clone());
+        async move {
+            let notice = Notice { error: Some(error), sent: None };
+            new_form(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, notice, &values).await
         }
     };
+    if let Some(refusal) = &form.refused {
+        return again(refusal.message(lang)).await;
+    }
+    let new = staff_report(&s, &p, form).await;
+    let place = match demands::check_new(&s.db, &new).await {
+        Ok(place) => place,
+        Err(wangge_store::StoreError::Invalid(m)) => return again(m).await,
+        Err(e @ wangge_store::StoreError::NotFound { .. }) => return again(e.to_string()).await,
+        Err(e) => return Err(e.into()),
+    };
     p.check(&place)?;
-    match demands::create(&s.db, new, &api::actor(&p), None).await {
+    let building = new.building_id.clone();
+    let around = photo_forms::Around { building: building.as_deref(), under_path: &place, building_only: false };
+    let duplicate_of = match &posted.answer {
+        Some((_, answer)) => photo_forms::chosen(&s, answer, &new.category, around).await?,
+        None => {
+            let offers = photo_forms::offers(&s, &new.category, around, lang).await?;
+            if !offers.is_empty() {
+                let Some(draft) = photo_forms::keep(&s, &owner, building.as_deref(), form).await? else {
+                    return again(tr("offer.busy", lang.code)).await;
+                };
+                let ctx = frame(&p, lang, "/demands");
+                return Ok(photo_forms::offer_page(lang, true, "/demands", &draft, &offers, form.files.len(), ctx));
+            }
+            None
+        }
+    };
+    let extras = Extras { files: &form.files, duplicate_of: duplicate_of.as_deref(), draft: posted.draft() };
+    match demands::create_with(&s.db, new, &api::actor(&p), None, extras, |_| None).await {
         Ok(d) => {
             let target = audit::Target("demand", &d.id, &d.path);
             audit::change(&s.db, (&p, &address), "demand.create", target, None, &d).await?;
-            if !p.role.may(Action::ViewDemands) {
+            let may_view = p.role.may(Action::ViewDemands);
+            Ok(match (&d.merged_into, may_view) {
+                (Some(into), true) => Redirect::to(&format!("/demands/{into}")),
+                (None, true) => Redirect::to(&format!("/demands/{}", d.id)),
                 // Reporters who do not work items (building heads…) report the next one.
-                return Ok(Redirect::to("/demands/new?sent=1").into_response());
+                (Some(_), false) => Redirect::to("/demands/new?sent=2"),
+                (None, false) => Redirect::to("/demands/new?sent=1"),
             }
-            Ok(Redirect::to(&format!("/demands/{}", d.id)).into_response())
+            .into_response())
         }
-        Err(wangge_store::StoreError::Invalid(m)) => {
-            new_form(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, Notice { error: Some(m), sent: false }).await
+        Err(wangge_store::StoreError::Invalid(m) | wangge_store::StoreError::TooLarge(m)) => again(m).await,
+        Err(wangge_store::StoreError::Conflict(_)) if posted.answer.is_some() => {
+            again(tr("offer.expired", lang.code)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -450,8 +490,27 @@ pub async fn item(
             note: e.note,
         })
         .collect();
+    let photos = photo_forms::photo_links(&s, &id, lang).await?;
+    let merged_into = match &d.merged_into {
+        Some(into) => Some(demands::get(&s.db, into).await?).filter(|t| p.can_see(&t.path)),
+        None => None,
+    };
+    let duplicates: Vec<Duplicate> = demands::merged_items(&s.db, &id)
+        .await?
+        .into_iter()
+        .map(|m| api::demand_as_seen_by(&p, m))
+        .map(|m| Duplicate {
+            created: local_time(m.created_at).chars().take(16).collect(),
+            reporter: [m.reporter_name.unwrap_or_default(), m.reporter_phone.unwrap_or_default()].join(" "),
+            channel: label(m.channel, lang).to_owned(),
+            id: m.id,
+            title: m.title,
+        })
+        .collect();
     let ctx = context! {
         d => Value::from(Serde(&d)),
+        photos => Value::from(Serde(&photos)), duplicates => Value::from(Serde(&duplicates)),
+        merged_into => merged_into.map(|t| context! { id => t.id, title => t.title }),
         category => category_name(&categories, &d.category, lang),
         kind => label(d.kind, lang), channel => label(d.channel, lang), status => label(d.status, lang),
         level => label(d.level, lang), created => local_time(d.created_at),
@@ -462,6 +521,27 @@ pub async fn item(
         ..frame(&p, lang, "/demands"),
     };
     Ok(render(lang, StatusCode::OK, "demand.html", ctx))
+}
+
+/// A duplicate merged into the item: its reporter is to be told too.
+#[derive(Serialize)]
+struct Duplicate {
+    id: String,
+    title: String,
+    created: String,
+    channel: String,
+    reporter: String,
+}
+
+/// A photo of an item, for those who may see the item (the same check as its page).
+pub async fn item_photo(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Path((id, photo)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let d = api::visible(&s, &p, &id).await?;
+    photo_forms::serve_photo(&s, &p, &address, &d, &photo).await
 }
 
 #[derive(Deserialize)]
@@ -540,21 +620,39 @@ pub struct KeyQuery {
     k: Option<String>,
 }
 
+/// What the poster's form shows above itself, besides the form.
+#[derive(Default)]
+struct ReportNotice {
+    error: Option<String>,
+    /// The report was recorded (its short number), …
+    sent: Option<Demand>,
+    /// … and added to this open item (its title and state in plain words).
+    merged: Option<(String, String)>,
+    /// The item chosen was finished meanwhile: the report was recorded as a new one.
+    gone: bool,
+}
+
 async fn report_page(
     s: &AppState,
     lang: Lang,
     building_id: &str,
     key: &str,
     status: StatusCode,
-    extra: (Option<String>, Option<Demand>),
+    notice: ReportNotice,
+    values: &HashMap<String, String>,
 ) -> Result<Response, ApiError> {
     let building = buildings::get(&s.db, building_id).await?;
-    let (error, sent) = extra;
+    let callback = notice.sent.as_ref().is_some_and(|d| d.reporter_phone.is_some());
+    let merged = notice
+        .merged
+        .map(|(title, state)| tr("report.merged", lang.code).replace("%{title}", &title).replace("%{status}", &state));
     let ctx = context! {
         lang => lang.code, building => Value::from(Serde(&building)), key => key,
         title => tr("building.number", lang.code).replace("%{number}", &building.number),
         categories => Value::from(Serde(&category_choices(s, lang).await?)),
-        error => error, sent => sent.map(|d| d.id.chars().rev().take(6).collect::<String>().chars().rev().collect::<String>()),
+        values => values, max_photos => demands::attachments::MAX_PER_ITEM,
+        error => notice.error, merged => merged, callback => callback, gone => notice.gone,
+        sent => notice.sent.map(|d| d.id.chars().rev().take(6).collect::<String>().chars().rev().collect::<String>()),
     };
     Ok(render(lang, status, "report.html", ctx))
 }
@@ -574,47 +672,81 @@ pub async fn report_form(
     Query(q): Query<KeyQuery>,
 ) -> Result<Response, ApiError> {
     let key = check_key(&s, &id, q.k.as_deref())?;
-    report_page(&s, lang, &id, &key, StatusCode::OK, (None, None)).await
+    report_page(&s, lang, &id, &key, StatusCode::OK, ReportNotice::default(), &HashMap::new()).await
 }
 
-#[derive(Deserialize)]
-pub struct ReportForm {
-    category: String,
-    #[serde(default)]
-    description: String,
-    name: Option<String>,
-    phone: Option<String>,
-}
-
-/// A report from the building's poster, without an account: the description, a
-/// call-back number, a name if given.
+/// A report from the building's poster, without an account: what is wrong, photos,
+/// a call-back number, a name if given. The key is checked before the body is read,
+/// so that nobody without the poster can make the server read photos; pending
+/// reports belong to the building's poster (`building-qr:<id>`), at most
+/// `drafts::MAX_PENDING` of them at a time.
 pub async fn report_submit(
     State(s): State<AppState>,
     lang: Lang,
     address: ClientAddress,
     Path(id): Path<String>,
     Query(q): Query<KeyQuery>,
-    Form(form): Form<ReportForm>,
+    request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     let key = check_key(&s, &id, q.k.as_deref())?;
-    let description = form.description.trim().to_owned();
+    let posted = PhotoForm::from_request(request, &s).await?;
+    let owner = format!("building-qr:{id}");
+    let Some(posted) = photo_forms::split(&s, &owner, posted).await? else {
+        let notice = ReportNotice { error: Some(tr("offer.expired", lang.code)), ..Default::default() };
+        return report_page(&s, lang, &id, &key, StatusCode::CONFLICT, notice, &HashMap::new()).await;
+    };
+    let form = &posted.form;
+    let again = |error: String| {
+        let values = form.fields().clone();
+        let (s, id, key) = (s.clone(), id.clone(), key.clone());
+        async move {
+            let notice = ReportNotice { error: Some(error), ..Default::default() };
+            report_page(&s, lang, &id, &key, StatusCode::UNPROCESSABLE_ENTITY, notice, &values).await
+        }
+    };
+    let description = form.get("description").to_owned();
     if description.chars().count() < 4 {
-        let error = Some(tr("report.too_short", lang.code));
-        return report_page(&s, lang, &id, &key, StatusCode::UNPROCESSABLE_ENTITY, (error, None)).await;
+        return again(tr("report.too_short", lang.code)).await;
     }
-    let title: String = description.chars().take(30).collect();
+    if let Some(refusal) = &form.refused {
+        return again(refusal.message(lang)).await;
+    }
     let new = NewDemand {
         building_id: Some(id.clone()),
-        category: form.category,
+        category: form.get("category").to_owned(),
         channel: Some(Channel::BuildingQr),
-        title,
+        title: description.chars().take(30).collect(),
         description,
-        reporter_name: non_empty(form.name),
-        reporter_phone: non_empty(form.phone),
+        reporter_name: form.opt("name"),
+        reporter_phone: form.opt("phone"),
         ..Default::default()
     };
+    let place = match demands::check_new(&s.db, &new).await {
+        Ok(place) => place,
+        Err(wangge_store::StoreError::Invalid(m)) => return again(m).await,
+        Err(e @ wangge_store::StoreError::NotFound { .. }) => return again(e.to_string()).await,
+        Err(e) => return Err(e.into()),
+    };
+    let around = photo_forms::Around { building: Some(&id), under_path: &place, building_only: true };
+    let duplicate_of = match &posted.answer {
+        Some((_, answer)) => photo_forms::chosen(&s, answer, &new.category, around).await?,
+        None => {
+            let offers = photo_forms::offers(&s, &new.category, around, lang).await?;
+            if !offers.is_empty() {
+                let Some(draft) = photo_forms::keep(&s, &owner, Some(&id), form).await? else {
+                    return again(tr("offer.busy", lang.code)).await;
+                };
+                let action = format!("/report/{id}?k={key}");
+                let ctx = context! { lang => lang.code };
+                return Ok(photo_forms::offer_page(lang, false, &action, &draft, &offers, form.files.len(), ctx));
+            }
+            None
+        }
+    };
+    let gone = posted.chose_gone(duplicate_of.as_ref());
+    let extras = Extras { files: &form.files, duplicate_of: duplicate_of.as_deref(), draft: posted.draft() };
     let by = demands::Actor { id: None, name: "building-qr".into(), role: Role::Resident };
-    match demands::create(&s.db, new, &by, None).await {
+    match demands::create_with(&s.db, new, &by, None, extras, |_| None).await {
         Ok(d) => {
             let event = audit::Event {
                 action: "demand.create",
@@ -624,10 +756,19 @@ pub async fn report_submit(
                 ..Default::default()
             };
             audit::log(&s.db, None, Some("building-qr"), &address, event).await?;
-            report_page(&s, lang, &id, &key, StatusCode::CREATED, (None, Some(d))).await
+            let merged = match &d.merged_into {
+                Some(into) => {
+                    let target = demands::get(&s.db, into).await?;
+                    Some((target.title, label(target.status, lang).to_owned()))
+                }
+                None => None,
+            };
+            let notice = ReportNotice { sent: Some(d), merged, gone, ..Default::default() };
+            report_page(&s, lang, &id, &key, StatusCode::CREATED, notice, &HashMap::new()).await
         }
-        Err(wangge_store::StoreError::Invalid(m)) => {
-            report_page(&s, lang, &id, &key, StatusCode::UNPROCESSABLE_ENTITY, (Some(m), None)).await
+        Err(wangge_store::StoreError::Invalid(m) | wangge_store::StoreError::TooLarge(m)) => again(m).await,
+        Err(wangge_store::StoreError::Conflict(_)) if posted.answer.is_some() => {
+            again(tr("offer.expired", lang.code)).await
         }
         Err(e) => Err(e.into()),
     }

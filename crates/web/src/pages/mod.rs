@@ -9,6 +9,7 @@ mod frame;
 mod imports;
 mod login;
 mod people;
+mod photo_forms;
 mod places;
 mod portal;
 mod registry;
@@ -68,17 +69,19 @@ pub fn routes() -> Router<AppState> {
         .route("/registry/import/{id}/mapping", post(imports::set_mapping))
         .route("/registry/import/{id}/confirm", post(imports::confirm))
         .route("/registry/export", get(imports::export))
-        .route("/demands", get(demands::ledger).post(demands::create_demand))
+        .route("/demands", get(demands::ledger))
         .route("/demands/new", get(demands::new_demand_form))
         .route("/demands/{id}", get(demands::item))
+        .route("/demands/{id}/photos/{photo}", get(demands::item_photo))
         .route("/demands/{id}/steps/{step}", post(demands::take_step))
         .route("/registry/buildings/{id}/poster", get(demands::poster))
-        .route("/report/{id}", get(demands::report_form).post(demands::report_submit))
+        .route("/report/{id}", get(demands::report_form))
         .route("/portal", get(portal::home))
         .route("/portal/household", get(portal::household))
-        .route("/portal/requests", get(portal::requests).post(portal::submit_request))
+        .route("/portal/requests", get(portal::requests))
         .route("/portal/requests/new", get(portal::new_request))
         .route("/portal/requests/{id}", get(portal::request_page))
+        .route("/portal/requests/{id}/photos/{photo}", get(portal::request_photo))
         .route("/portal/requests/{id}/rate", post(portal::rate_request))
         .route("/portal/signup", get(portal::signup_form).post(portal::signup_submit))
         .layer(axum::middleware::from_fn(html_errors))
@@ -91,6 +94,23 @@ pub fn upload_routes() -> Router<AppState> {
     Router::new()
         .route("/registry/import", post(imports::upload).layer(limit))
         .layer(axum::middleware::from_fn(html_errors))
+}
+
+/// The three report forms, which carry photos: under their own size limit.
+pub fn photo_form_routes() -> Router<AppState> {
+    let limit = axum::extract::DefaultBodyLimit::max(PHOTO_FORM_LIMIT);
+    Router::new()
+        .route("/demands", post(demands::create_demand).layer(limit))
+        .route("/report/{id}", post(demands::report_submit).layer(limit))
+        .route("/portal/requests", post(portal::submit_request).layer(limit))
+        .layer(axum::middleware::from_fn(html_errors))
+}
+
+pub use photo_forms::PHOTO_FORM_LIMIT;
+
+/// Whether `path` is where a report form with photos is posted.
+pub fn is_photo_form(path: &str) -> bool {
+    path == "/demands" || path == "/portal/requests" || path.starts_with("/report/")
 }
 
 /// Where a role starts: residents in their portal, the auxiliary network (building
@@ -158,9 +178,12 @@ const TEMPLATE_SOURCES: &[(&str, &str)] = &[
     ("poster.html", include_str!("../../templates/poster.html")),
     ("demand.html", include_str!("../../templates/demand.html")),
     ("demand_new.html", include_str!("../../templates/demand_new.html")),
+    ("demand_offer.html", include_str!("../../templates/demand_offer.html")),
     ("demands.html", include_str!("../../templates/demands.html")),
     ("import.html", include_str!("../../templates/import.html")),
     ("person_fields.html", include_str!("../../templates/person_fields.html")),
+    ("photo_fields.html", include_str!("../../templates/photo_fields.html")),
+    ("photo_list.html", include_str!("../../templates/photo_list.html")),
     ("resident_new.html", include_str!("../../templates/resident_new.html")),
     ("import_job.html", include_str!("../../templates/import_job.html")),
     ("login.html", include_str!("../../templates/login.html")),

@@ -7,19 +7,22 @@
 //! surveys and activities are designed (see `PORTAL_TASKS`) and appear as their
 //! modules are built.
 
+use std::collections::HashMap;
+
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::{DemandStatus, IdCardNumber, ResidentStatus, Role, Step, Vocabulary};
-use wangge_store::demands::{self, DemandFilter, NewDemand, StepInput};
+use wangge_store::demands::{self, DemandFilter, Extras, NewDemand, StepInput};
 use wangge_store::residents::{self, ResidentFilter};
 use wangge_store::signups::{self, SignupOutcome, SignupRequest};
 use wangge_store::{PageRequest, accounts, households};
 
+use super::photo_forms::{self, PhotoForm};
 use super::{Lang, label, render, tr};
 use crate::audit::{self, Event};
 use crate::auth::{Actor, ClientAddress, Principal};
@@ -215,11 +218,14 @@ async fn new_request_page(
     lang: Lang,
     status: StatusCode,
     error: Option<String>,
+    values: &HashMap<String, String>,
 ) -> Result<Response, ApiError> {
     let bound = my_building(s, p).await?.is_some();
     let categories = super::demands::category_choices(s, lang).await?;
     let ctx = context! {
-        bound => bound, categories => Value::from(Serde(&categories)), error => error, ..portal_ctx(p, lang)
+        bound => bound, categories => Value::from(Serde(&categories)), error => error,
+        values => values, max_photos => demands::attachments::MAX_PER_ITEM,
+        ..portal_ctx(p, lang)
     };
     Ok(render(lang, status, "portal_request_new.html", ctx))
 }
@@ -228,56 +234,92 @@ pub async fn new_request(State(s): State<AppState>, lang: Lang, p: Principal) ->
     if staff(&p) {
         return Ok(Redirect::to("/demands/new").into_response());
     }
-    new_request_page(&s, &p, lang, StatusCode::OK, None).await
+    new_request_page(&s, &p, lang, StatusCode::OK, None, &HashMap::new()).await
 }
 
-#[derive(Deserialize)]
-pub struct RequestForm {
-    category: String,
-    #[serde(default)]
-    description: String,
-}
-
+/// A resident reports from the portal: what is wrong and photos, at their
+/// household's building; "is it one of these?" first when the same matter is
+/// already open there or nearby (see `photo_forms`).
 pub async fn submit_request(
     State(s): State<AppState>,
     lang: Lang,
     p: Principal,
     address: ClientAddress,
-    Form(form): Form<RequestForm>,
+    posted: PhotoForm,
 ) -> Result<Response, ApiError> {
-    let Some(building) = my_building(&s, &p).await?.filter(|_| !staff(&p)) else {
-        return new_request_page(
-            &s,
-            &p,
-            lang,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(tr("portal.not_confirmed", lang.code)),
-        )
-        .await;
+    let owner = p.actor_id().to_owned();
+    let Some(posted) = photo_forms::split(&s, &owner, posted).await? else {
+        let error = Some(tr("offer.expired", lang.code));
+        return new_request_page(&s, &p, lang, StatusCode::CONFLICT, error, &HashMap::new()).await;
     };
-    let description = form.description.trim().to_owned();
+    let form = &posted.form;
+    let again = |error: String| {
+        let values = form.fields().clone();
+        let (s, p) = (s.clone(), p.clone());
+        async move { new_request_page(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, Some(error), &values).await }
+    };
+    let Some(building) = my_building(&s, &p).await?.filter(|_| !staff(&p)) else {
+        return again(tr("portal.not_confirmed", lang.code)).await;
+    };
+    let description = form.get("description").to_owned();
     if description.chars().count() < 4 {
-        let error = Some(tr("report.too_short", lang.code));
-        return new_request_page(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, error).await;
+        return again(tr("report.too_short", lang.code)).await;
+    }
+    if let Some(refusal) = &form.refused {
+        return again(refusal.message(lang)).await;
     }
     let new = NewDemand {
-        building_id: Some(building),
-        category: form.category,
+        building_id: Some(building.clone()),
+        category: form.get("category").to_owned(),
         channel: Some(wangge_domain::Channel::Portal),
         title: description.chars().take(30).collect(),
         description,
         reporter_name: Some(p.actor_name()),
         ..Default::default()
     };
-    let d = match demands::create(&s.db, new, &crate::api::demands::actor(&p), Some(p.actor_id())).await {
+    let place = match demands::check_new(&s.db, &new).await {
+        Ok(place) => place,
+        Err(wangge_store::StoreError::Invalid(m)) => return again(m).await,
+        Err(e @ wangge_store::StoreError::NotFound { .. }) => return again(e.to_string()).await,
+        Err(e) => return Err(e.into()),
+    };
+    let around = photo_forms::Around { building: Some(&building), under_path: &place, building_only: false };
+    let duplicate_of = match &posted.answer {
+        Some((_, answer)) => photo_forms::chosen(&s, answer, &new.category, around).await?,
+        None => {
+            let offers = photo_forms::offers(&s, &new.category, around, lang).await?;
+            if !offers.is_empty() {
+                let Some(draft) = photo_forms::keep(&s, &owner, Some(&building), form).await? else {
+                    return again(tr("offer.busy", lang.code)).await;
+                };
+                let ctx = portal_ctx(&p, lang);
+                return Ok(photo_forms::offer_page(
+                    lang,
+                    false,
+                    "/portal/requests",
+                    &draft,
+                    &offers,
+                    form.files.len(),
+                    ctx,
+                ));
+            }
+            None
+        }
+    };
+    let gone = posted.chose_gone(duplicate_of.as_ref());
+    let extras = Extras { files: &form.files, duplicate_of: duplicate_of.as_deref(), draft: posted.draft() };
+    let actor = crate::api::demands::actor(&p);
+    let d = match demands::create_with(&s.db, new, &actor, Some(p.actor_id()), extras, |_| None).await {
         Ok(d) => d,
-        Err(wangge_store::StoreError::Invalid(m)) => {
-            return new_request_page(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, Some(m)).await;
+        Err(wangge_store::StoreError::Invalid(m) | wangge_store::StoreError::TooLarge(m)) => return again(m).await,
+        Err(wangge_store::StoreError::Conflict(_)) if posted.answer.is_some() => {
+            return again(tr("offer.expired", lang.code)).await;
         }
         Err(e) => return Err(e.into()),
     };
     audit::change(&s.db, (&p, &address), "demand.create", audit::Target("demand", &d.id, &d.path), None, &d).await?;
-    Ok(Redirect::to(&format!("/portal/requests/{}", d.id)).into_response())
+    let suffix = if gone { "?gone=1" } else { "" };
+    Ok(Redirect::to(&format!("/portal/requests/{}{suffix}", d.id)).into_response())
 }
 
 /// One of my reports, if it is mine.
@@ -296,13 +338,32 @@ struct PlainEvent {
     note: String,
 }
 
+#[derive(Deserialize)]
+pub struct RequestQuery {
+    gone: Option<u8>,
+}
+
 pub async fn request_page(
     State(s): State<AppState>,
     lang: Lang,
     p: Principal,
     Path(id): Path<String>,
+    Query(q): Query<RequestQuery>,
 ) -> Result<Response, ApiError> {
     let d = mine(&s, &p, &id).await?;
+    let photos = photo_forms::photo_links(&s, &id, lang).await?;
+    // Handled together with another item: where that one stands, in plain words.
+    let merged_with = match &d.merged_into {
+        Some(into) => {
+            let target = demands::get(&s.db, into).await?;
+            Some(
+                tr("portal.merged_with", lang.code)
+                    .replace("%{title}", &target.title)
+                    .replace("%{status}", label(target.status, lang)),
+            )
+        }
+        None => None,
+    };
     let timeline: Vec<PlainEvent> = demands::timeline(&s.db, &id)
         .await?
         .into_iter()
@@ -316,10 +377,22 @@ pub async fn request_page(
     let ctx = context! {
         d => Value::from(Serde(&d)), status => plain_status(d.status, lang),
         timeline => Value::from(Serde(&timeline)), can_rate => d.status == DemandStatus::Closed,
+        photos => Value::from(Serde(&photos)), merged_with => merged_with, gone => q.gone.is_some(),
         scores => (1..=5).rev().map(|n| (n, tr(&format!("portal.score_{n}"), lang.code))).collect::<Vec<_>>(),
         ..portal_ctx(&p, lang)
     };
     Ok(render(lang, StatusCode::OK, "portal_request.html", ctx))
+}
+
+/// A photo of one of my reports.
+pub async fn request_photo(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Path((id, photo)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let d = mine(&s, &p, &id).await?;
+    photo_forms::serve_photo(&s, &p, &address, &d, &photo).await
 }
 
 #[derive(Deserialize)]
