@@ -99,12 +99,16 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
 }
 
 /// A connection pool, the engine it talks to and the key of the protected fields.
-/// Cheap to clone.
+/// Cheap to clone; clones share the caches and the intake writer.
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
     pub vault: Arc<Vault>,
+    /// The catalogue, the calendar and verified tokens ([`crate::cache`]).
+    pub(crate) caches: Arc<crate::cache::Caches>,
+    /// The group commit of new demands ([`crate::demands::intake`]).
+    pub(crate) intake: Arc<crate::demands::intake::Writer>,
 }
 
 /// SQLite settings applied to every connection. WAL lets readers go on while one
@@ -140,7 +144,13 @@ impl Db {
             Backend::Postgres => pool_options,
         };
         let pool = pool_options.connect_with(connect).await?;
-        Ok(Self { pool, backend, vault })
+        Ok(Self {
+            pool,
+            backend,
+            vault,
+            caches: Arc::new(crate::cache::Caches::new()),
+            intake: Arc::new(crate::demands::intake::Writer::default()),
+        })
     }
 
     /// Brings the schema up to date and checks that the key loaded is the one the

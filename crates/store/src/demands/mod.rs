@@ -13,11 +13,13 @@ pub mod attachments;
 mod catalogue;
 pub mod digest;
 pub mod history;
+pub(crate) mod intake;
 pub mod notifications;
 mod rates;
 pub mod webhooks;
 
 pub use catalogue::{Category, Holiday, calendar, categories, category, holidays, save_category, set_holiday};
+pub use intake::stats as intake_stats;
 pub use rates::{Rates, rates};
 
 use serde::{Deserialize, Serialize};
@@ -245,20 +247,18 @@ pub async fn reveal_phone(db: &Db, id: &str) -> StoreResult<Option<String>> {
     Ok(sealed.map(|s| db.vault.open(&s, &aad(id))).transpose()?)
 }
 
-/// Where an item lies: its building's grid, or the area named.
-struct Place {
-    path: String,
-    area_id: String,
-    building_id: Option<String>,
-    household_id: Option<String>,
+/// Where an item lies: its building's grid, or the area named. See [`locate`].
+#[derive(Clone, Debug)]
+pub struct Place {
+    pub path: String,
+    pub area_id: String,
+    pub building_id: Option<String>,
+    pub household_id: Option<String>,
 }
 
-/// The place of a new item, from the most precise of household, building or area.
-pub async fn place_path(db: &Db, new: &NewDemand) -> StoreResult<String> {
-    Ok(place(db, new).await?.path)
-}
-
-async fn place(db: &Db, new: &NewDemand) -> StoreResult<Place> {
+/// The place of a new item, from the most precise of household, building or area:
+/// what the caller's scope is checked against before [`prepare`].
+pub async fn locate(db: &Db, new: &NewDemand) -> StoreResult<Place> {
     let building_id = match (&new.household_id, &new.building_id) {
         (Some(h), _) => Some(households::get(db, h).await?.building_id),
         (None, b) => b.clone(),
@@ -311,11 +311,37 @@ pub async fn create_audited(
     reporter_account_id: Option<&str>,
     audit: impl FnOnce(&Demand) -> Option<crate::audit::Entry>,
 ) -> StoreResult<Demand> {
+    let place = locate(db, &new).await?;
+    let intake = prepare(db, new, place, by, reporter_account_id).await?;
+    submit(db, intake, audit).await
+}
+
+/// A new item checked and built, not yet written: [`prepare`], then [`submit`].
+#[derive(Debug)]
+pub struct Intake(intake::Prepared);
+
+impl Intake {
+    /// The item as it will be stored and shown once submitted.
+    pub fn demand(&self) -> &Demand {
+        &self.0.demand
+    }
+}
+
+/// Checks a new item at `place` (from [`locate`]) and builds it with its deadlines
+/// (from the catalogue and the calendar, both kept in memory) and the first entry of
+/// its timeline. Nothing is written yet; everything an item can be refused for on
+/// its own is checked here, before it joins a batch ([`intake`]).
+pub async fn prepare(
+    db: &Db,
+    new: NewDemand,
+    place: Place,
+    by: &Actor,
+    reporter_account_id: Option<&str>,
+) -> StoreResult<Intake> {
     let category = category(db, new.category.trim()).await?;
     if !category.active {
         return Err(StoreError::Invalid(format!("category {} is retired", category.code)));
     }
-    let place = place(db, &new).await?;
     let title = text(&new.title, "title", 100)?;
     let description = new.description.trim().to_owned();
     if description.chars().count() > 5000 {
@@ -331,48 +357,85 @@ pub async fn create_audited(
     let accept_due = cal.deadline_millis(now, category.accept_days as u32);
     let resolve_due = cal.deadline_millis(now, category.resolve_days as u32);
     let id = new_id();
-    let mut tx = db.pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO demands (id, path, area_id, building_id, household_id, resident_id, category, kind, channel,
-         title, description, address, lat, lng, reporter_name, reporter_phone_enc, reporter_phone_hash,
-         reporter_account_id, status, level, accept_due, resolve_due, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
-    )
-    .bind(&id)
-    .bind(&place.path)
-    .bind(&place.area_id)
-    .bind(&place.building_id)
-    .bind(&place.household_id)
-    .bind(optional(new.resident_id.as_deref()))
-    .bind(&category.code)
-    .bind(kind.code())
-    .bind(new.channel.unwrap_or(Channel::Api).code())
-    .bind(&title)
-    .bind(&description)
-    .bind(optional(new.address.as_deref()))
-    .bind(new.lat)
-    .bind(new.lng)
-    .bind(optional(new.reporter_name.as_deref()))
-    .bind(phone.as_ref().map(|p| db.vault.seal(p.as_str(), &aad(&id))))
-    .bind(phone.as_ref().map(|p| db.vault.blind(PHONE_PURPOSE, p.as_str())))
-    .bind(reporter_account_id)
-    .bind(DemandStatus::Submitted.code())
-    .bind(category.level.code())
-    .bind(accept_due)
-    .bind(resolve_due)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let event = NewEvent { step: "submit", from: None, to: DemandStatus::Submitted, level: category.level, note: "" };
-    record_event(&mut tx, &id, by, event, now).await?;
-    let sql = format!("{SELECT} WHERE id = $1");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&id).fetch_one(&mut *tx).await?;
-    let demand = from_row(&row, &db.vault, now)?;
-    if let Some(entry) = audit(&demand) {
-        crate::audit::record_on(&mut tx, entry).await?;
-    }
-    tx.commit().await?;
+    let status = DemandStatus::Submitted;
+    // What `get` would read back once written (`tests::the_item_answered_is_the_item_stored`).
+    let demand = Demand {
+        path: place.path,
+        area_id: place.area_id,
+        building_id: place.building_id,
+        household_id: place.household_id,
+        resident_id: optional(new.resident_id.as_deref()),
+        category: category.code.clone(),
+        kind,
+        channel: new.channel.unwrap_or(Channel::Api),
+        title,
+        description,
+        address: optional(new.address.as_deref()),
+        lat: new.lat,
+        lng: new.lng,
+        reporter_name: optional(new.reporter_name.as_deref()),
+        reporter_phone: phone.as_ref().map(Phone::masked),
+        reporter_account_id: reporter_account_id.map(str::to_owned),
+        status,
+        level: category.level,
+        handler_kind: None,
+        handler_id: None,
+        handler_name: None,
+        merged_into: None,
+        reopened: false,
+        accept_due,
+        resolve_due,
+        due: accept_due,
+        overdue: now > accept_due,
+        due_soon: now <= accept_due && accept_due - now < DUE_SOON_MS,
+        responded_at: None,
+        closed_at: None,
+        rating: None,
+        rating_comment: None,
+        created_at: now,
+        updated_at: now,
+        id,
+    };
+    let event = DemandEvent {
+        id: new_id(),
+        demand_id: demand.id.clone(),
+        step: "submit".into(),
+        from_status: None,
+        to_status: status,
+        level: category.level,
+        actor_id: by.id.clone(),
+        actor_name: by.name.clone(),
+        note: String::new(),
+        at: now,
+    };
+    Ok(Intake(intake::Prepared {
+        phone_enc: phone.as_ref().map(|p| db.vault.seal(p.as_str(), &aad(&demand.id))),
+        phone_hash: phone.as_ref().map(|p| db.vault.blind(PHONE_PURPOSE, p.as_str())),
+        demand,
+        event,
+        audit: None,
+    }))
+}
+
+/// Writes a prepared item, its first timeline entry and the audit entry `audit`
+/// makes of it, together with whatever other items arrived meanwhile, in one
+/// durable commit ([`intake`]). Returns once the item is committed.
+pub async fn submit(
+    db: &Db,
+    Intake(mut item): Intake,
+    audit: impl FnOnce(&Demand) -> Option<crate::audit::Entry>,
+) -> StoreResult<Demand> {
+    item.audit = audit(&item.demand).map(|mut e| {
+        // As `audit::record_on` fills them.
+        e.id = new_id();
+        e.at = item.demand.created_at;
+        if e.outcome.is_empty() {
+            e.outcome = "ok".into();
+        }
+        e
+    });
+    let demand = item.demand.clone();
+    intake::submit(db, item).await?;
     Ok(demand)
 }
 

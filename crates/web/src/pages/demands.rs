@@ -294,15 +294,19 @@ pub async fn create_demand(
         reporter_phone: non_empty(form.reporter_phone),
         ..Default::default()
     };
-    let place = match demands::place_path(&s.db, &new).await {
+    let place = match demands::locate(&s.db, &new).await {
         Ok(place) => place,
         Err(e) => {
             let notice = Notice { error: Some(e.to_string()), sent: false };
             return new_form(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, notice).await;
         }
     };
-    p.check(&place)?;
-    match demands::create(&s.db, new, &api::actor(&p), None).await {
+    p.check(&place.path)?;
+    let created = match demands::prepare(&s.db, new, place, &api::actor(&p), None).await {
+        Ok(intake) => demands::submit(&s.db, intake, |_| None).await,
+        Err(e) => Err(e),
+    };
+    match created {
         Ok(d) => {
             let target = audit::Target("demand", &d.id, &d.path);
             audit::change(&s.db, (&p, &address), "demand.create", target, None, &d).await?;
