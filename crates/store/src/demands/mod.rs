@@ -692,14 +692,29 @@ pub struct DemandFilter {
     pub to: Option<i64>,
 }
 
+/// Statuses as SQL literals (`'submitted', 'accepted'`), written into the text rather
+/// than bound: they are codes of a closed vocabulary (lower-case letters and `_`, no
+/// user text), and only a literal list lets the engines see that a query lies within
+/// the partial index `demands_open` (migration 0008), whose condition is
+/// `status IN (<the open statuses in this order>)`.
+fn status_list(statuses: &[DemandStatus]) -> String {
+    let codes: Vec<String> = statuses
+        .iter()
+        .map(|s| {
+            debug_assert!(s.code().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            format!("'{}'", s.code())
+        })
+        .collect();
+    codes.join(", ")
+}
+
 fn conditions(f: &DemandFilter, now: i64) -> Conditions {
     let mut c = Conditions::default();
     if let Some(path) = &f.under_path {
         c.under_path("path", path);
     }
     if !f.status.is_empty() {
-        let list: Vec<String> = f.status.iter().map(|s| c.text(s.code())).collect();
-        c.push(format!("status IN ({})", list.join(", ")));
+        c.push(format!("status IN ({})", status_list(&f.status)));
     }
     for (column, value) in [
         ("category", f.category.clone()),
@@ -715,17 +730,18 @@ fn conditions(f: &DemandFilter, now: i64) -> Conditions {
         }
     }
     if f.overdue {
-        // Past the deadline that matters in each state: accepting while submitted,
-        // resolving while being worked on.
-        let open: Vec<String> = DemandStatus::open()
-            .into_iter()
-            .filter(|s| *s != DemandStatus::Submitted)
-            .map(|s| c.text(s.code()))
-            .collect();
-        let (submitted, now_a, now_b) = (c.text(DemandStatus::Submitted.code()), c.int(now), c.int(now));
+        // Open (the condition of the partial index `demands_open`, written the same
+        // way, so that both engines count and page on that index alone), and past the
+        // deadline that matters in each state: accepting while submitted, resolving
+        // while being worked on.
+        let open = DemandStatus::open();
+        let working: Vec<DemandStatus> = open.iter().copied().filter(|s| *s != DemandStatus::Submitted).collect();
+        c.push(format!("status IN ({})", status_list(&open)));
+        let (now_a, now_b) = (c.int(now), c.int(now));
         c.push(format!(
-            "((status = {submitted} AND accept_due < {now_a}) OR (status IN ({}) AND resolve_due < {now_b}))",
-            open.join(", ")
+            "((status = '{}' AND accept_due < {now_a}) OR (status IN ({}) AND resolve_due < {now_b}))",
+            DemandStatus::Submitted.code(),
+            status_list(&working)
         ));
     }
     if let Some(from) = f.from {

@@ -466,3 +466,14 @@ async fn catalogue_and_calendar_changes_apply_at_once() {
         assert_eq!(calendar(db).await.unwrap().holidays.len(), before.holidays.len() + 1);
     }
 }
+
+#[test]
+fn the_open_index_lists_the_open_statuses_as_the_ledger_writes_them() {
+    let condition = format!("WHERE status IN ({})", status_list(&DemandStatus::open()));
+    for sql in [
+        include_str!("../../migrations/sqlite/0008_demand_open_index.sql"),
+        include_str!("../../migrations/postgres/0008_demand_open_index.sql"),
+    ] {
+        assert!(sql.contains(&condition), "migration 0008 must say {condition}");
+    }
+}
