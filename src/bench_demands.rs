@@ -74,12 +74,15 @@ fn body(rng: &mut fastrand::Rng, buildings: &[(String, String, String)]) -> Stri
 }
 
 fn post(agent: &ureq::Agent, url: &str, token: &str, body: String) -> anyhow::Result<()> {
-    let response = agent
+    let mut response = agent
         .post(url)
         .header("authorization", &format!("Bearer {token}"))
         .header("content-type", "application/json")
         .send(body)?;
     anyhow::ensure!(response.status().as_u16() == 201, "intake answered {}", response.status());
+    // Read the answer (the new item), as a client does: a connection whose answer
+    // was left unread is closed instead of being kept for the next request.
+    response.body_mut().read_to_string()?;
     Ok(())
 }
 

@@ -135,7 +135,10 @@ impl Db {
         let pool_options =
             AnyPoolOptions::new().max_connections(options.max_connections).acquire_timeout(Duration::from_secs(30));
         let pool_options = match backend {
-            Backend::Sqlite => pool_options.after_connect(|conn, _| {
+            // A connection to a local file does not go stale: no ping (a round trip
+            // to the connection's worker thread) before every use. PostgreSQL keeps
+            // the ping, as a server may drop idle connections.
+            Backend::Sqlite => pool_options.test_before_acquire(false).after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute(SQLITE_PRAGMAS).await?;
                     Ok(())

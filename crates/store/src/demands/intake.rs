@@ -26,9 +26,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use sqlx::AnyConnection;
 use sqlx::any::{Any, AnyArguments};
 use sqlx::query::Query;
+use sqlx::{AnyConnection, Connection};
 use tokio::sync::oneshot;
 use wangge_domain::Vocabulary;
 
@@ -113,6 +113,8 @@ impl Drop for Running {
 
 async fn run(db: Db) {
     let mut running = Running { writer: Arc::clone(&db.intake), finished: false };
+    // One connection for the whole run, not one acquired per batch.
+    let mut conn = None;
     loop {
         let batch: Vec<(Prepared, Reply)> = {
             let mut queue = db.intake.lock();
@@ -125,7 +127,18 @@ async fn run(db: Db) {
             queue.waiting.drain(..n).collect()
         };
         let (items, replies): (Vec<Prepared>, Vec<Reply>) = batch.into_iter().unzip();
-        match write(&db, &items).await {
+        if conn.is_none() {
+            conn = db.pool.acquire().await.ok();
+        }
+        let first = match conn.as_mut() {
+            Some(c) => write(&db, c, &items).await,
+            None => Err(StoreError::Database(sqlx::Error::PoolTimedOut)),
+        };
+        if first.is_err() {
+            // Perhaps the connection itself: the retries take a fresh one.
+            conn = None;
+        }
+        match first {
             Ok(()) => {
                 for reply in replies {
                     let _ = reply.send(Ok(()));
@@ -137,7 +150,7 @@ async fn run(db: Db) {
             Err(e) => {
                 tracing::warn!("a batch of {} new items failed ({e}); writing them one by one", items.len());
                 for (item, reply) in items.iter().zip(replies) {
-                    let one = write(&db, std::slice::from_ref(item)).await;
+                    let one = write_alone(&db, item).await;
                     let _ = reply.send(one.map_err(|e| explained(e, item)));
                 }
             }
@@ -145,9 +158,15 @@ async fn run(db: Db) {
     }
 }
 
+/// Writes one item in a transaction of its own, on a fresh connection.
+async fn write_alone(db: &Db, item: &Prepared) -> StoreResult<()> {
+    let mut conn = db.pool.acquire().await?;
+    write(db, &mut conn, std::slice::from_ref(item)).await
+}
+
 /// Writes `items` with their timeline and audit entries in one transaction.
-async fn write(db: &Db, items: &[Prepared]) -> StoreResult<()> {
-    let mut tx = db.pool.begin().await?;
+async fn write(db: &Db, conn: &mut AnyConnection, items: &[Prepared]) -> StoreResult<()> {
+    let mut tx = conn.begin().await?;
     const DEMAND_COLUMNS: &str = "id, path, area_id, building_id, household_id, resident_id, category, kind, channel,
         title, description, address, lat, lng, reporter_name, reporter_phone_enc, reporter_phone_hash,
         reporter_account_id, status, level, accept_due, resolve_due, created_at, updated_at";
