@@ -74,12 +74,15 @@ fn body(rng: &mut fastrand::Rng, buildings: &[(String, String, String)]) -> Stri
 }
 
 fn post(agent: &ureq::Agent, url: &str, token: &str, body: String) -> anyhow::Result<()> {
-    let response = agent
+    let mut response = agent
         .post(url)
         .header("authorization", &format!("Bearer {token}"))
         .header("content-type", "application/json")
         .send(body)?;
     anyhow::ensure!(response.status().as_u16() == 201, "intake answered {}", response.status());
+    // Read the answer (the new item), as a client does: a connection whose answer
+    // was left unread is closed instead of being kept for the next request.
+    response.body_mut().read_to_string()?;
     Ok(())
 }
 
@@ -100,6 +103,7 @@ async fn intake(dir: &std::path::Path, clients: usize, seconds: u64, rate: u64) 
     let agent = || ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
 
     // Sustained: every client sends its next item as soon as the last is answered.
+    let before = demands::intake_stats(&db);
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
@@ -125,6 +129,13 @@ async fn intake(dir: &std::path::Path, clients: usize, seconds: u64, rate: u64) 
     let elapsed = started.elapsed().as_secs_f64();
     let n = done.load(Ordering::Relaxed);
     println!("  sustained, {clients} clients: {n} items in {elapsed:.1} s = {:.0} items/s", n as f64 / elapsed);
+    let batches = |since: (u64, u64)| {
+        let (commits, items) = demands::intake_stats(&db);
+        let (commits, items) = (commits - since.0, items - since.1);
+        println!("    ({commits} commits, {:.1} items per commit)", items as f64 / commits.max(1) as f64);
+        demands::intake_stats(&db)
+    };
+    let since = batches(before);
 
     // A fixed rate: each request has its appointed time, and its latency counts from
     // then, so a server falling behind shows in the figures (no coordinated omission).
@@ -159,6 +170,7 @@ async fn intake(dir: &std::path::Path, clients: usize, seconds: u64, rate: u64) 
     let elapsed = origin.elapsed().as_secs_f64();
     println!("  at {rate}/s for {seconds} s ({} items in {elapsed:.1} s):", times.len());
     report("latency", &mut times);
+    batches(since);
     db.close().await;
     Ok(())
 }

@@ -637,3 +637,78 @@ fn the_ledger_page_has_my_items_and_filters_by_grid_and_building() {
         assert_eq!(status, 403, "a grid member cannot list another grid");
     }
 }
+
+#[test]
+fn concurrent_intake_commits_every_item_with_its_timeline_and_audit_entry() {
+    for s in common::servers() {
+        let (_street, _community, _grid, _other, building) = place(&s);
+        let Auth::Bearer(token) = s.token(Role::CommunitySecretary, "370602004011") else { unreachable!() };
+        let url = format!("{}/api/v1/demands", s.base);
+        // 50 good reports and, among them, one naming a resident who does not exist:
+        // it passes every check made before the batch and fails only in the database.
+        const GOOD: usize = 50;
+        const BAD: usize = 23;
+        let barrier = std::sync::Barrier::new(GOOD + 1);
+        let answers: Vec<(usize, u16, Value)> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..=GOOD)
+                .map(|i| {
+                    let (url, token, barrier, building) = (&url, &token, &barrier, &building);
+                    scope.spawn(move || {
+                        let mut body = json!({"building_id": building["id"], "category": "environment",
+                            "title": format!("并发第{i}件"), "reporter_phone": "13805351234"});
+                        if i == BAD {
+                            body["resident_id"] = json!("0190f2a4-7c1e-7b3a-9c4d-2e5f6a7b8c9d");
+                        }
+                        let agent: ureq::Agent =
+                            ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+                        barrier.wait();
+                        let mut resp = agent
+                            .post(url)
+                            .header("authorization", &format!("Bearer {token}"))
+                            .send_json(&body)
+                            .unwrap();
+                        let status = resp.status().as_u16();
+                        (i, status, resp.body_mut().read_json::<Value>().unwrap_or(Value::Null))
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        let mut created = Vec::new();
+        for (i, status, body) in answers {
+            if i == BAD {
+                assert_eq!((status, body["error"]["code"].as_str()), (422, Some("invalid")), "{body}");
+                let message = body["error"]["message"].as_str().unwrap();
+                assert!(message.contains("resident_id"), "its own, clear error: {message}");
+            } else {
+                assert_eq!(status, 201, "item {i}: {body}");
+                assert_eq!(body["title"], format!("并发第{i}件"));
+                assert_eq!(body["reporter_phone"], "138****1234");
+                created.push(body);
+            }
+        }
+        assert_eq!(created.len(), GOOD);
+        let secretary = Auth::Bearer(token.clone());
+        let ledger = ok(s.call(&secretary, "GET", "/api/v1/demands?per_page=500", None));
+        assert_eq!(ledger["total"], GOOD, "exactly the good items, once each");
+        for item in &created {
+            let id = item["id"].as_str().unwrap();
+            let detail = ok(s.call(&secretary, "GET", &format!("/api/v1/demands/{id}"), None));
+            assert_eq!(detail["demand"], *item, "the answer was the item as stored");
+            let steps: Vec<&str> =
+                detail["timeline"].as_array().unwrap().iter().map(|e| e["step"].as_str().unwrap()).collect();
+            assert_eq!(steps, ["submit"]);
+        }
+        let audited: Vec<String> = s.runtime.block_on(async {
+            sqlx::query_scalar("SELECT target_id FROM audit_log WHERE action = 'demand.create'")
+                .fetch_all(&s.db.db.pool)
+                .await
+                .unwrap()
+        });
+        let mut audited_sorted = audited.clone();
+        audited_sorted.sort();
+        audited_sorted.dedup();
+        assert_eq!((audited.len(), audited_sorted.len()), (GOOD, GOOD), "one audit entry per item");
+        assert!(created.iter().all(|d| audited_sorted.binary_search(&d["id"].as_str().unwrap().to_owned()).is_ok()));
+    }
+}

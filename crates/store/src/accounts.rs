@@ -333,6 +333,7 @@ pub async fn revoke_token(db: &Db, id: &str) -> StoreResult<()> {
         .bind(id)
         .execute(&db.pool)
         .await?;
+    db.caches.forget_tokens();
     if done.rows_affected() == 0 {
         return Err(StoreError::not_found("active API token", id));
     }
@@ -367,15 +368,41 @@ pub async fn list_tokens(db: &Db) -> StoreResult<Vec<ApiToken>> {
 
 /// The live token with this secret, if any.
 pub async fn token_by_secret(db: &Db, secret: &str) -> StoreResult<Option<ApiToken>> {
+    token_by_hash(db, &secret_hash(secret)).await
+}
+
+async fn token_by_hash(db: &Db, hash: &str) -> StoreResult<Option<ApiToken>> {
     let sql = format!(
         "{TOKEN_SELECT} WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(secret_hash(secret))
-        .bind(now_millis())
-        .fetch_optional(&db.pool)
-        .await?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(hash).bind(now_millis()).fetch_optional(&db.pool).await?;
     row.as_ref().map(token_from_row).transpose()
+}
+
+/// [`token_by_secret`] with the paths of the token's live grants, remembered for a
+/// moment so that a busy integration does not cost two lookups per request
+/// ([`crate::cache`]). Revoking a token, or giving or ending a grant, in this process
+/// takes effect at once; done by another process on the same database, within
+/// [`crate::cache::TOKEN_TTL`] (2 s). Expiry times are checked on every call.
+pub async fn verified_token(db: &Db, secret: &str) -> StoreResult<Option<(ApiToken, Vec<String>)>> {
+    let hash = secret_hash(secret);
+    let entry = match db.caches.token(&hash) {
+        Ok(entry) => entry,
+        Err(generation) => {
+            let read_at = std::time::Instant::now();
+            let Some(token) = token_by_hash(db, &hash).await? else { return Ok(None) };
+            let grants = crate::grants::active(db, &token.id).await?;
+            let entry = crate::cache::TokenEntry { token, grants };
+            db.caches.put_token(generation, read_at, hash, entry.clone());
+            entry
+        }
+    };
+    let now = now_millis();
+    if entry.token.expires_at.is_some_and(|at| at <= now) {
+        return Ok(None);
+    }
+    let grants = entry.grants.into_iter().filter(|(_, until)| *until > now).map(|(path, _)| path).collect();
+    Ok(Some((entry.token, grants)))
 }
 
 /// Binds a resident's account to their household, once a grid member has confirmed

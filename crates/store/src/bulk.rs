@@ -297,7 +297,7 @@ pub(crate) async fn insert_chunked<'q, T>(
 }
 
 /// `INSERT INTO t (cols) VALUES ($1, $2), ($3, $4), …`, or with `?` when not `numbered`.
-fn values_sql(table: &str, columns: &str, width: usize, rows: usize, numbered: bool) -> String {
+pub(crate) fn values_sql(table: &str, columns: &str, width: usize, rows: usize, numbered: bool) -> String {
     let mut sql = String::with_capacity(40 + columns.len() + rows * width * 7);
     sql.push_str("INSERT INTO ");
     sql.push_str(table);

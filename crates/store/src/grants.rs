@@ -55,17 +55,24 @@ pub async fn create(db: &Db, actor_id: &str, area: &Area, reason: &str, hours: u
     .bind(grant.expires_at)
     .execute(&db.pool)
     .await?;
+    // Tokens are remembered with their grants (crate::cache).
+    db.caches.forget_tokens();
     Ok(grant)
 }
 
 /// The paths under which `actor_id` may see names right now.
 pub async fn active_paths(db: &Db, actor_id: &str) -> StoreResult<Vec<String>> {
-    let rows = sqlx::query("SELECT path FROM access_grants WHERE actor_id = $1 AND expires_at > $2")
+    Ok(active(db, actor_id).await?.into_iter().map(|(path, _)| path).collect())
+}
+
+/// The live grants of `actor_id`: each path with its expiry (Unix ms).
+pub(crate) async fn active(db: &Db, actor_id: &str) -> StoreResult<Vec<(String, i64)>> {
+    let rows = sqlx::query("SELECT path, expires_at FROM access_grants WHERE actor_id = $1 AND expires_at > $2")
         .bind(actor_id)
         .bind(now_millis())
         .fetch_all(&db.pool)
         .await?;
-    rows.iter().map(|r| Ok(r.try_get("path")?)).collect()
+    rows.iter().map(|r| Ok((r.try_get("path")?, r.try_get("expires_at")?))).collect()
 }
 
 /// Ends a grant early (or, in tests, makes it lapse).
@@ -75,5 +82,6 @@ pub async fn expire(db: &Db, id: &str) -> StoreResult<()> {
         .bind(id)
         .execute(&db.pool)
         .await?;
+    db.caches.forget_tokens();
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod buildings;
 pub mod bulk;
 pub mod bulk_sqlite;
+mod cache;
 mod conditions;
 mod db;
 pub mod demands;

@@ -383,10 +383,10 @@ async fn identify(db: &Db, headers: &HeaderMap) -> Result<Option<Principal>, Api
         let secret = auth.strip_prefix("Bearer ").ok_or_else(|| {
             ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "use 'Authorization: Bearer <token>'")
         })?;
-        let token = accounts::token_by_secret(db, secret.trim()).await?.ok_or_else(|| {
+        // Remembered for up to 2 s; revocation here is immediate (store::cache).
+        let (token, grants) = accounts::verified_token(db, secret.trim()).await?.ok_or_else(|| {
             ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "the token is unknown, expired or revoked")
         })?;
-        let grants = wangge_store::grants::active_paths(db, &token.id).await?;
         return Ok(Some(Principal {
             actor: Actor::Token { id: token.id, name: token.name },
             role: token.role,

@@ -197,7 +197,9 @@ async fn authorised(
 ) -> Result<ApiToken, Open311Error> {
     let key = key.map(|k| k.trim()).filter(|k| !k.is_empty());
     let key = key.ok_or_else(|| Open311Error::new(403, "api_key is required", format))?;
-    let token = accounts::token_by_secret(&s.db, key).await.map_err(|e| Open311Error::from_store(e, format))?;
+    // Remembered for up to 2 s, like bearer tokens (store::cache).
+    let token = accounts::verified_token(&s.db, key).await.map_err(|e| Open311Error::from_store(e, format))?;
+    let token = token.map(|(token, _grants)| token);
     let token = token.ok_or_else(|| Open311Error::new(403, "api_key is unknown, expired or revoked", format))?;
     if !token.role.may(action) {
         return Err(Open311Error::new(403, format!("this api_key may not {}", action.as_str()), format));
@@ -261,12 +263,14 @@ async fn post(s: &AppState, f: HashMap<String, String>, format: Format) -> Answe
         reporter_phone: field("phone"),
         ..Default::default()
     };
-    let path = demands::place_path(&s.db, &new).await.map_err(|e| Open311Error::from_store(e, format))?;
-    if !path.starts_with(&token.scope.path) {
+    let place = demands::locate(&s.db, &new).await.map_err(|e| Open311Error::from_store(e, format))?;
+    if !place.path.starts_with(&token.scope.path) {
         return Err(Open311Error::new(403, "that place is outside this api_key's area", format));
     }
     let by = Actor { id: Some(token.id.clone()), name: format!("token:{}", token.name), role: token.role };
-    let d = demands::create(&s.db, new, &by, None).await.map_err(|e| Open311Error::from_store(e, format))?;
+    let store = |e| Open311Error::from_store(e, format);
+    let intake = demands::prepare(&s.db, new, place, &by, None).await.map_err(store)?;
+    let d = demands::submit(&s.db, intake, |_| None).await.map_err(store)?;
     let notice = format!("已收到，{}前受理", datetime(d.accept_due));
     let body = json!([{"service_request_id": d.id, "service_notice": notice, "account_id": null}]);
     Ok(answer(format, "service_requests", "request", &body))

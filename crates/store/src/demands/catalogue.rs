@@ -1,6 +1,10 @@
 //! The category catalogue and the holiday calendar: what decides an item's handling
 //! level and its deadlines.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -53,10 +57,36 @@ pub async fn categories(db: &Db) -> StoreResult<Vec<Category>> {
     rows.iter().map(category_from_row).collect()
 }
 
+/// The category with this code, from the catalogue kept in memory ([`crate::cache`]:
+/// emptied by [`save_category`], read again after 10 s for changes made by other
+/// processes). A code the cached catalogue lacks is looked up in the database, so a
+/// category just added elsewhere is found at once.
 pub async fn category(db: &Db, code: &str) -> StoreResult<Category> {
+    if let Some(c) = catalogue(db).await?.get(code) {
+        return Ok(c.clone());
+    }
+    let found = category_from_db(db, code).await?;
+    db.caches.forget_categories();
+    Ok(found)
+}
+
+async fn category_from_db(db: &Db, code: &str) -> StoreResult<Category> {
     let sql = format!("SELECT {CATEGORY_COLUMNS} FROM demand_categories WHERE code = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(code).fetch_optional(&db.pool).await?;
     category_from_row(&row.ok_or_else(|| StoreError::not_found("demand category", code))?)
+}
+
+/// The whole catalogue by code, from memory when fresh.
+async fn catalogue(db: &Db) -> StoreResult<Arc<HashMap<String, Category>>> {
+    let generation = match db.caches.categories() {
+        Ok(cached) => return Ok(cached),
+        Err(generation) => generation,
+    };
+    let read_at = Instant::now();
+    let all: HashMap<String, Category> = categories(db).await?.into_iter().map(|c| (c.code.clone(), c)).collect();
+    let all = Arc::new(all);
+    db.caches.put_categories(generation, read_at, Arc::clone(&all));
+    Ok(all)
 }
 
 fn check_category(c: &Category) -> StoreResult<()> {
@@ -115,7 +145,8 @@ pub async fn save_category(db: &Db, c: Category) -> StoreResult<Category> {
         .await
         .map_err(|e| StoreError::on_unique(e, || format!("category {} was added meanwhile", c.code)))?;
     }
-    category(db, &c.code).await
+    db.caches.forget_categories();
+    category_from_db(db, &c.code).await
 }
 
 /// A day off, or a weekend day worked in exchange (调休).
@@ -152,11 +183,25 @@ pub async fn set_holiday(db: &Db, h: Holiday) -> StoreResult<Holiday> {
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    db.caches.forget_calendar();
     Ok(Holiday { day, kind: h.kind, name: h.name.trim().to_owned() })
 }
 
-/// The working calendar deadlines are counted in.
-pub async fn calendar(db: &Db) -> StoreResult<BusinessCalendar> {
+/// The working calendar deadlines are counted in, from memory when fresh
+/// ([`crate::cache`]: emptied by [`set_holiday`], read again after 10 s for changes
+/// made by other processes).
+pub async fn calendar(db: &Db) -> StoreResult<Arc<BusinessCalendar>> {
+    let generation = match db.caches.calendar() {
+        Ok(cached) => return Ok(cached),
+        Err(generation) => generation,
+    };
+    let read_at = Instant::now();
+    let cal = Arc::new(calendar_from_db(db).await?);
+    db.caches.put_calendar(generation, read_at, Arc::clone(&cal));
+    Ok(cal)
+}
+
+async fn calendar_from_db(db: &Db) -> StoreResult<BusinessCalendar> {
     let mut cal = BusinessCalendar::default();
     for h in holidays(db).await? {
         let Some(day) = parse_date(&h.day) else { continue };

@@ -14,11 +14,13 @@ mod catalogue;
 pub mod digest;
 pub mod drafts;
 pub mod history;
+pub(crate) mod intake;
 pub mod notifications;
 mod rates;
 pub mod webhooks;
 
 pub use catalogue::{Category, Holiday, calendar, categories, category, holidays, save_category, set_holiday};
+pub use intake::stats as intake_stats;
 pub use rates::{Rates, rates};
 
 use serde::{Deserialize, Serialize};
@@ -246,20 +248,18 @@ pub async fn reveal_phone(db: &Db, id: &str) -> StoreResult<Option<String>> {
     Ok(sealed.map(|s| db.vault.open(&s, &aad(id))).transpose()?)
 }
 
-/// Where an item lies: its building's grid, or the area named.
-struct Place {
-    path: String,
-    area_id: String,
-    building_id: Option<String>,
-    household_id: Option<String>,
+/// Where an item lies: its building's grid, or the area named. See [`locate`].
+#[derive(Clone, Debug)]
+pub struct Place {
+    pub path: String,
+    pub area_id: String,
+    pub building_id: Option<String>,
+    pub household_id: Option<String>,
 }
 
-/// The place of a new item, from the most precise of household, building or area.
-pub async fn place_path(db: &Db, new: &NewDemand) -> StoreResult<String> {
-    Ok(place(db, new).await?.path)
-}
-
-async fn place(db: &Db, new: &NewDemand) -> StoreResult<Place> {
+/// The place of a new item, from the most precise of household, building or area:
+/// what the caller's scope is checked against before [`prepare`].
+pub async fn locate(db: &Db, new: &NewDemand) -> StoreResult<Place> {
     let building_id = match (&new.household_id, &new.building_id) {
         (Some(h), _) => Some(households::get(db, h).await?.building_id),
         (None, b) => b.clone(),
@@ -312,7 +312,132 @@ pub async fn create_audited(
     reporter_account_id: Option<&str>,
     audit: impl FnOnce(&Demand) -> Option<crate::audit::Entry>,
 ) -> StoreResult<Demand> {
-    create_with(db, new, by, reporter_account_id, Extras::default(), audit).await
+    let place = locate(db, &new).await?;
+    let intake = prepare(db, new, place, by, reporter_account_id).await?;
+    submit(db, intake, audit).await
+}
+
+/// A new item checked and built, not yet written: [`prepare`], then [`submit`].
+#[derive(Debug)]
+pub struct Intake(intake::Prepared);
+
+impl Intake {
+    /// The item as it will be stored and shown once submitted.
+    pub fn demand(&self) -> &Demand {
+        &self.0.demand
+    }
+}
+
+/// Checks a new item at `place` (from [`locate`]) and builds it with its deadlines
+/// (from the catalogue and the calendar, both kept in memory) and the first entry of
+/// its timeline. Nothing is written yet; everything an item can be refused for on
+/// its own is checked here, before it joins a batch ([`intake`]).
+pub async fn prepare(
+    db: &Db,
+    new: NewDemand,
+    place: Place,
+    by: &Actor,
+    reporter_account_id: Option<&str>,
+) -> StoreResult<Intake> {
+    let category = category(db, new.category.trim()).await?;
+    if !category.active {
+        return Err(StoreError::Invalid(format!("category {} is retired", category.code)));
+    }
+    let title = text(&new.title, "title", 100)?;
+    let description = new.description.trim().to_owned();
+    if description.chars().count() > 5000 {
+        return Err(StoreError::Invalid("description is longer than 5,000 characters".into()));
+    }
+    let phone = optional(new.reporter_phone.as_deref())
+        .map(|p| Phone::parse(&p).map_err(|e| StoreError::Invalid(format!("reporter phone {e}"))))
+        .transpose()?;
+    let kind =
+        new.kind.unwrap_or(if category.code == "policy" { DemandKind::Consultation } else { DemandKind::Report });
+    let now = now_millis();
+    let cal = calendar(db).await?;
+    let accept_due = cal.deadline_millis(now, category.accept_days as u32);
+    let resolve_due = cal.deadline_millis(now, category.resolve_days as u32);
+    let id = new_id();
+    let status = DemandStatus::Submitted;
+    // What `get` would read back once written (`tests::the_item_answered_is_the_item_stored`).
+    let demand = Demand {
+        path: place.path,
+        area_id: place.area_id,
+        building_id: place.building_id,
+        household_id: place.household_id,
+        resident_id: optional(new.resident_id.as_deref()),
+        category: category.code.clone(),
+        kind,
+        channel: new.channel.unwrap_or(Channel::Api),
+        title,
+        description,
+        address: optional(new.address.as_deref()),
+        lat: new.lat,
+        lng: new.lng,
+        reporter_name: optional(new.reporter_name.as_deref()),
+        reporter_phone: phone.as_ref().map(Phone::masked),
+        reporter_account_id: reporter_account_id.map(str::to_owned),
+        status,
+        level: category.level,
+        handler_kind: None,
+        handler_id: None,
+        handler_name: None,
+        merged_into: None,
+        reopened: false,
+        accept_due,
+        resolve_due,
+        due: accept_due,
+        overdue: now > accept_due,
+        due_soon: now <= accept_due && accept_due - now < DUE_SOON_MS,
+        responded_at: None,
+        closed_at: None,
+        rating: None,
+        rating_comment: None,
+        created_at: now,
+        updated_at: now,
+        id,
+    };
+    let event = DemandEvent {
+        id: new_id(),
+        demand_id: demand.id.clone(),
+        step: "submit".into(),
+        from_status: None,
+        to_status: status,
+        level: category.level,
+        actor_id: by.id.clone(),
+        actor_name: by.name.clone(),
+        note: String::new(),
+        at: now,
+    };
+    Ok(Intake(intake::Prepared {
+        phone_enc: phone.as_ref().map(|p| db.vault.seal(p.as_str(), &aad(&demand.id))),
+        phone_hash: phone.as_ref().map(|p| db.vault.blind(PHONE_PURPOSE, p.as_str())),
+        demand,
+        event,
+        audit: None,
+    }))
+}
+
+/// Writes a prepared item, its first timeline entry and the audit entry `audit`
+/// makes of it, together with whatever other items arrived meanwhile, in one
+/// durable commit ([`intake`]). Returns once the item is committed.
+pub async fn submit(
+    db: &Db,
+    Intake(mut item): Intake,
+    audit: impl FnOnce(&Demand) -> Option<crate::audit::Entry>,
+) -> StoreResult<Demand> {
+    item.audit = audit(&item.demand).map(|mut e| {
+        // As `audit::record_on` fills them.
+        e.id = new_id();
+        e.at = item.demand.created_at;
+        if e.outcome.is_empty() {
+            e.outcome = "ok".into();
+        }
+        e
+    });
+    let demand = item.demand.clone();
+    intake::submit(db, item).await?;
+    Ok(demand)
 }
 
 /// A new item's fields, checked.
@@ -329,7 +454,7 @@ async fn checked(db: &Db, new: &NewDemand) -> StoreResult<Checked> {
     if !category.active {
         return Err(StoreError::Invalid(format!("category {} is retired", category.code)));
     }
-    let place = place(db, new).await?;
+    let place = locate(db, new).await?;
     let title = text(&new.title, "title", 100)?;
     let description = new.description.trim().to_owned();
     if description.chars().count() > 5000 {
@@ -370,7 +495,9 @@ pub struct Extras<'a> {
     pub draft: Option<&'a str>,
 }
 
-/// [`create_audited`] with photos, a merge into an existing item, or a finished draft.
+/// [`create_audited`] with photos, a merge into an existing item, or a finished draft,
+/// all in one transaction of its own (not group-committed: the forms that send
+/// photos are few and slow beside the API's intake).
 pub async fn create_with(
     db: &Db,
     new: NewDemand,
@@ -726,14 +853,29 @@ pub struct DemandFilter {
     pub to: Option<i64>,
 }
 
+/// Statuses as SQL literals (`'submitted', 'accepted'`), written into the text rather
+/// than bound: they are codes of a closed vocabulary (lower-case letters and `_`, no
+/// user text), and only a literal list lets the engines see that a query lies within
+/// the partial index `demands_open` (migration 0010), whose condition is
+/// `status IN (<the open statuses in this order>)`.
+fn status_list(statuses: &[DemandStatus]) -> String {
+    let codes: Vec<String> = statuses
+        .iter()
+        .map(|s| {
+            debug_assert!(s.code().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+            format!("'{}'", s.code())
+        })
+        .collect();
+    codes.join(", ")
+}
+
 fn conditions(f: &DemandFilter, now: i64) -> Conditions {
     let mut c = Conditions::default();
     if let Some(path) = &f.under_path {
         c.under_path("path", path);
     }
     if !f.status.is_empty() {
-        let list: Vec<String> = f.status.iter().map(|s| c.text(s.code())).collect();
-        c.push(format!("status IN ({})", list.join(", ")));
+        c.push(format!("status IN ({})", status_list(&f.status)));
     }
     for (column, value) in [
         ("category", f.category.clone()),
@@ -749,17 +891,18 @@ fn conditions(f: &DemandFilter, now: i64) -> Conditions {
         }
     }
     if f.overdue {
-        // Past the deadline that matters in each state: accepting while submitted,
-        // resolving while being worked on.
-        let open: Vec<String> = DemandStatus::open()
-            .into_iter()
-            .filter(|s| *s != DemandStatus::Submitted)
-            .map(|s| c.text(s.code()))
-            .collect();
-        let (submitted, now_a, now_b) = (c.text(DemandStatus::Submitted.code()), c.int(now), c.int(now));
+        // Open (the condition of the partial index `demands_open`, written the same
+        // way, so that both engines count and page on that index alone), and past the
+        // deadline that matters in each state: accepting while submitted, resolving
+        // while being worked on.
+        let open = DemandStatus::open();
+        let working: Vec<DemandStatus> = open.iter().copied().filter(|s| *s != DemandStatus::Submitted).collect();
+        c.push(format!("status IN ({})", status_list(&open)));
+        let (now_a, now_b) = (c.int(now), c.int(now));
         c.push(format!(
-            "((status = {submitted} AND accept_due < {now_a}) OR (status IN ({}) AND resolve_due < {now_b}))",
-            open.join(", ")
+            "((status = '{}' AND accept_due < {now_a}) OR (status IN ({}) AND resolve_due < {now_b}))",
+            DemandStatus::Submitted.code(),
+            status_list(&working)
         ));
     }
     if let Some(from) = f.from {

@@ -423,3 +423,150 @@ async fn an_item_with_photos_lands_whole_or_not_at_all() {
         assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
     }
 }
+
+#[tokio::test]
+async fn the_item_answered_is_the_item_stored() {
+    for t in testing::all().await {
+        let db = &t.db;
+        let p = place(db).await;
+        let new = NewDemand {
+            address: Some(" 3号楼二单元 ".into()),
+            lat: Some(37.5312),
+            lng: Some(121.4011),
+            resident_id: Some(String::new()),
+            ..report(&p.building, "policy")
+        };
+        let answered = create(db, new, &staff(), Some("account-1")).await.unwrap();
+        let stored = get(db, &answered.id).await.unwrap();
+        assert_eq!(serde_json::to_value(&answered).unwrap(), serde_json::to_value(&stored).unwrap());
+        assert_eq!(answered.kind, DemandKind::Consultation);
+        let events = timeline(db, &answered.id).await.unwrap();
+        assert_eq!((events.len(), events[0].step.as_str(), events[0].at), (1, "submit", answered.created_at));
+    }
+}
+
+/// `count` items prepared concurrently, then submitted at once (all join the queue
+/// before the writer runs); item `bad`, if any, names a resident that does not exist.
+async fn submit_together(
+    db: &Db,
+    building: &str,
+    round: usize,
+    count: usize,
+    bad: Option<usize>,
+) -> Vec<StoreResult<Demand>> {
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(count));
+    let tasks: Vec<_> = (0..count)
+        .map(|i| {
+            let (db, building, barrier) = (db.clone(), building.to_owned(), barrier.clone());
+            tokio::spawn(async move {
+                let mut new = report(&building, "environment");
+                new.title = format!("第{round}轮第{i}件");
+                if Some(i) == bad {
+                    // Passes every check before the batch; only the database knows.
+                    new.resident_id = Some("0190f2a4-7c1e-7b3a-9c4d-2e5f6a7b8c9d".into());
+                }
+                let prepared = async {
+                    let place = locate(&db, &new).await?;
+                    prepare(&db, new, place, &staff(), None).await
+                };
+                let prepared = prepared.await;
+                barrier.wait().await;
+                submit(&db, prepared?, |d| {
+                    let entry = crate::audit::Entry {
+                        action: "demand.create".into(),
+                        target_id: Some(d.id.clone()),
+                        path: Some(d.path.clone()),
+                        ..Default::default()
+                    };
+                    Some(entry)
+                })
+                .await
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn concurrent_items_share_commits_and_a_bad_one_fails_alone() {
+    for t in testing::all().await {
+        let db = &t.db;
+        let p = place(db).await;
+        let (commits_before, items_before) = intake_stats(db);
+        for result in submit_together(db, &p.building, 1, 40, None).await {
+            result.unwrap();
+        }
+        let (commits, items) = intake_stats(db);
+        assert_eq!(items - items_before, 40);
+        assert!(commits - commits_before < 40, "items shared commits: {} for 40", commits - commits_before);
+
+        let mut created = Vec::new();
+        for (i, result) in submit_together(db, &p.building, 2, 40, Some(17)).await.into_iter().enumerate() {
+            match result {
+                Ok(d) => created.push(d.id),
+                Err(StoreError::Invalid(m)) if i == 17 => assert!(m.contains("resident_id"), "{m}"),
+                Err(e) => panic!("item {i}: {e}"),
+            }
+        }
+        assert_eq!(created.len(), 39, "every other item is kept");
+        let count =
+            |sql: &'static str| async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&db.pool).await.unwrap() };
+        assert_eq!(count("SELECT COUNT(*) FROM demands WHERE title LIKE '第2轮%'").await, 39);
+        assert_eq!(count("SELECT COUNT(*) FROM demands WHERE resident_id IS NOT NULL").await, 0);
+        let events = "SELECT COUNT(*) FROM demand_events e JOIN demands d ON d.id = e.demand_id
+            WHERE e.step = 'submit' AND d.title LIKE '第2轮%'";
+        assert_eq!(count(events).await, 39, "one timeline entry each");
+        let audited = "SELECT COUNT(*) FROM audit_log a JOIN demands d ON d.id = a.target_id
+            WHERE a.action = 'demand.create' AND d.title LIKE '第2轮%'";
+        assert_eq!(count(audited).await, 39, "one audit entry each");
+        assert_eq!(count("SELECT COUNT(*) FROM audit_log").await, 79, "and none for the refused item");
+        for id in &created {
+            assert_eq!(timeline(db, id).await.unwrap().len(), 1);
+        }
+    }
+}
+
+#[tokio::test]
+async fn catalogue_and_calendar_changes_apply_at_once() {
+    for t in testing::all().await {
+        let db = &t.db;
+        let p = place(db).await;
+        create(db, report(&p.building, "environment"), &staff(), None).await.unwrap();
+        let mut c = category(db, "environment").await.unwrap();
+        c.active = false;
+        save_category(db, c).await.unwrap();
+        let refused = create(db, report(&p.building, "environment"), &staff(), None).await;
+        assert!(matches!(refused, Err(StoreError::Invalid(m)) if m.contains("retired")), "the cache was emptied");
+        let new = Category {
+            code: "parking".into(),
+            name_zh: "停车".into(),
+            name_en: "Parking".into(),
+            level: Level::Grid,
+            accept_days: 1,
+            resolve_days: 2,
+            active: true,
+        };
+        save_category(db, new).await.unwrap();
+        assert_eq!(create(db, report(&p.building, "parking"), &staff(), None).await.unwrap().level, Level::Grid);
+        let before = calendar(db).await.unwrap();
+        set_holiday(db, Holiday { day: "2031-01-02".into(), kind: "holiday".into(), name: String::new() })
+            .await
+            .unwrap();
+        assert_eq!(calendar(db).await.unwrap().holidays.len(), before.holidays.len() + 1);
+    }
+}
+
+#[test]
+fn the_open_index_lists_the_open_statuses_as_the_ledger_writes_them() {
+    let condition = format!("WHERE status IN ({})", status_list(&DemandStatus::open()));
+    for sql in [
+        include_str!("../../migrations/sqlite/0010_demand_open_index.sql"),
+        include_str!("../../migrations/postgres/0010_demand_open_index.sql"),
+    ] {
+        assert!(sql.contains(&condition), "migration 0010 must say {condition}");
+    }
+}

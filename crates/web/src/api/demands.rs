@@ -64,7 +64,9 @@ pub async fn create_demand(
     address: ClientAddress,
     JsonBody(mut new): JsonBody<NewDemand>,
 ) -> Result<(StatusCode, Json<Demand>), ApiError> {
-    p.check(&demands::place_path(&s.db, &new).await?)?;
+    // The place is resolved once: checked against the caller's scope, then used.
+    let place = demands::locate(&s.db, &new).await?;
+    p.check(&place.path)?;
     let resident = p.role == Role::Resident;
     if resident {
         new.channel = Some(Channel::Portal);
@@ -82,7 +84,9 @@ pub async fn create_demand(
         };
         Some(audit::entry(Some(&p), None, &address, event))
     };
-    let d = demands::create_audited(&s.db, new, &actor(&p), reporter.as_deref(), entry).await?;
+    let intake = demands::prepare(&s.db, new, place, &actor(&p), reporter.as_deref()).await?;
+    // Committed (durably, with its timeline and audit entries) when this returns.
+    let d = demands::submit(&s.db, intake, entry).await?;
     Ok((StatusCode::CREATED, Json(demand_as_seen_by(&p, d))))
 }
 

@@ -1,0 +1,286 @@
+//! Group commit of new items: one writer, many reporters.
+//!
+//! Every acknowledged item must survive a power cut, so every commit is durable
+//! (`synchronous=FULL` on SQLite: an fsync of the write-ahead log, about a
+//! millisecond on the development machine; a WAL flush on PostgreSQL). One commit per
+//! item would cap intake at about a thousand items a second whatever else is done.
+//! So items are checked, priced and built in the request's own task
+//! ([`super::prepare`]), then handed to the writer of their [`Db`]: a task that takes
+//! every item waiting, writes them — the items, their first timeline entries and
+//! their audit entries — in one transaction, commits once, and only then answers each
+//! request through its own oneshot. Items that arrive while a batch commits form
+//! the next batch; nobody waits for a timer, so a lone item is written at once.
+//!
+//! **Failures stay with their item.** Everything that depends on the request alone
+//! is checked before an item joins a batch. If a batch still fails (a constraint
+//! broken meanwhile, a lost connection), it is rolled back and each of its items is
+//! written again in a transaction of its own, so the others are kept and each gets
+//! its own error. Ids are made before the first attempt, so an item whose commit
+//! was in doubt cannot be written twice.
+//!
+//! The writer task exists only while items are waiting: the first item of a quiet
+//! moment spawns it on the current runtime, and it ends when the queue is empty.
+//! Several processes on one database (PostgreSQL) each have their own writer; the
+//! engine orders their commits as before.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use sqlx::any::{Any, AnyArguments};
+use sqlx::query::Query;
+use sqlx::{AnyConnection, Connection};
+use tokio::sync::oneshot;
+use wangge_domain::Vocabulary;
+
+use super::{Demand, DemandEvent};
+use crate::{Db, StoreError, StoreResult, audit};
+
+/// An item ready to be written: the row, its sealed phone, its first timeline entry
+/// and its audit entry (ids and times already given).
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub demand: Demand,
+    pub phone_enc: Option<String>,
+    pub phone_hash: Option<String>,
+    pub event: DemandEvent,
+    pub audit: Option<audit::Entry>,
+}
+
+type Reply = oneshot::Sender<StoreResult<()>>;
+
+/// The queue of one database's writer.
+#[derive(Debug, Default)]
+pub(crate) struct Writer {
+    queue: Mutex<Queue>,
+    /// Transactions committed and items they held (for `wangge bench`).
+    commits: AtomicU64,
+    items: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    waiting: Vec<(Prepared, Reply)>,
+    /// Whether a writer task is running (it empties `waiting` before it ends).
+    running: bool,
+}
+
+impl Writer {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Most items one transaction writes; more wait for the next.
+const MAX_BATCH: usize = 512;
+/// Most rows one INSERT statement carries. Statements carry a power of two of rows
+/// (a batch of 37 is 32 + 4 + 1), so a few statement texts serve every batch size
+/// and stay prepared in each connection's cache.
+const MAX_ROWS_PER_STATEMENT: usize = 64;
+
+/// Writes `item` with the next batch; returns once it is durably committed (or has
+/// failed on its own).
+pub(crate) async fn submit(db: &Db, item: Prepared) -> StoreResult<()> {
+    let (reply, answer) = oneshot::channel();
+    let start = {
+        let mut queue = db.intake.lock();
+        queue.waiting.push((item, reply));
+        !std::mem::replace(&mut queue.running, true)
+    };
+    if start {
+        tokio::spawn(run(db.clone()));
+    }
+    // The sender is only dropped unanswered when the writer task died (a panic, or
+    // its runtime shutting down).
+    answer.await.unwrap_or(Err(StoreError::Database(sqlx::Error::WorkerCrashed)))
+}
+
+/// Marks the writer stopped if its task ends abnormally (panic, cancellation), and
+/// drops what was waiting so that those requests fail instead of hanging.
+struct Running {
+    writer: Arc<Writer>,
+    finished: bool,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if !self.finished {
+            let mut queue = self.writer.lock();
+            queue.running = false;
+            queue.waiting.clear();
+        }
+    }
+}
+
+async fn run(db: Db) {
+    let mut running = Running { writer: Arc::clone(&db.intake), finished: false };
+    // One connection for the whole run, not one acquired per batch.
+    let mut conn = None;
+    loop {
+        let batch: Vec<(Prepared, Reply)> = {
+            let mut queue = db.intake.lock();
+            if queue.waiting.is_empty() {
+                queue.running = false;
+                running.finished = true;
+                return;
+            }
+            let n = queue.waiting.len().min(MAX_BATCH);
+            queue.waiting.drain(..n).collect()
+        };
+        let (items, replies): (Vec<Prepared>, Vec<Reply>) = batch.into_iter().unzip();
+        if conn.is_none() {
+            conn = db.pool.acquire().await.ok();
+        }
+        let first = match conn.as_mut() {
+            Some(c) => write(&db, c, &items).await,
+            None => Err(StoreError::Database(sqlx::Error::PoolTimedOut)),
+        };
+        if first.is_err() {
+            // Perhaps the connection itself: the retries take a fresh one.
+            conn = None;
+        }
+        match first {
+            Ok(()) => {
+                for reply in replies {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+            Err(e) if items.len() == 1 => {
+                let _ = replies.into_iter().next().map(|r| r.send(Err(explained(e, &items[0]))));
+            }
+            Err(e) => {
+                tracing::warn!("a batch of {} new items failed ({e}); writing them one by one", items.len());
+                for (item, reply) in items.iter().zip(replies) {
+                    let one = write_alone(&db, item).await;
+                    let _ = reply.send(one.map_err(|e| explained(e, item)));
+                }
+            }
+        }
+    }
+}
+
+/// Writes one item in a transaction of its own, on a fresh connection.
+async fn write_alone(db: &Db, item: &Prepared) -> StoreResult<()> {
+    let mut conn = db.pool.acquire().await?;
+    write(db, &mut conn, std::slice::from_ref(item)).await
+}
+
+/// Writes `items` with their timeline and audit entries in one transaction.
+async fn write(db: &Db, conn: &mut AnyConnection, items: &[Prepared]) -> StoreResult<()> {
+    let mut tx = conn.begin().await?;
+    const DEMAND_COLUMNS: &str = "id, path, area_id, building_id, household_id, resident_id, category, kind, channel,
+        title, description, address, lat, lng, reporter_name, reporter_phone_enc, reporter_phone_hash,
+        reporter_account_id, status, level, accept_due, resolve_due, created_at, updated_at";
+    insert_rows(&mut tx, "demands", DEMAND_COLUMNS, 24, items, |q, p| {
+        let d = &p.demand;
+        q.bind(&d.id)
+            .bind(&d.path)
+            .bind(&d.area_id)
+            .bind(&d.building_id)
+            .bind(&d.household_id)
+            .bind(&d.resident_id)
+            .bind(&d.category)
+            .bind(d.kind.code())
+            .bind(d.channel.code())
+            .bind(&d.title)
+            .bind(&d.description)
+            .bind(&d.address)
+            .bind(d.lat)
+            .bind(d.lng)
+            .bind(&d.reporter_name)
+            .bind(&p.phone_enc)
+            .bind(&p.phone_hash)
+            .bind(&d.reporter_account_id)
+            .bind(d.status.code())
+            .bind(d.level.code())
+            .bind(d.accept_due)
+            .bind(d.resolve_due)
+            .bind(d.created_at)
+            .bind(d.updated_at)
+    })
+    .await?;
+    const EVENT_COLUMNS: &str = "id, demand_id, step, from_status, to_status, level, actor_id, actor_name, note, at";
+    insert_rows(&mut tx, "demand_events", EVENT_COLUMNS, 10, items, |q, p| {
+        let e = &p.event;
+        q.bind(&e.id)
+            .bind(&e.demand_id)
+            .bind(&e.step)
+            .bind(e.from_status.map(|s| s.code()))
+            .bind(e.to_status.code())
+            .bind(e.level.code())
+            .bind(&e.actor_id)
+            .bind(&e.actor_name)
+            .bind(&e.note)
+            .bind(e.at)
+    })
+    .await?;
+    let entries: Vec<&audit::Entry> = items.iter().filter_map(|p| p.audit.as_ref()).collect();
+    const AUDIT_COLUMNS: &str = "id, at, actor_id, actor_name, address, action, target_kind, target_id, path, reason,
+        before, after, outcome";
+    insert_rows(&mut tx, "audit_log", AUDIT_COLUMNS, 13, &entries, |q, e| {
+        q.bind(&e.id)
+            .bind(e.at)
+            .bind(&e.actor_id)
+            .bind(&e.actor_name)
+            .bind(&e.address)
+            .bind(&e.action)
+            .bind(&e.target_kind)
+            .bind(&e.target_id)
+            .bind(&e.path)
+            .bind(&e.reason)
+            .bind(&e.before)
+            .bind(&e.after)
+            .bind(&e.outcome)
+    })
+    .await?;
+    tx.commit().await?;
+    db.intake.commits.fetch_add(1, Ordering::Relaxed);
+    db.intake.items.fetch_add(items.len() as u64, Ordering::Relaxed);
+    Ok(())
+}
+
+/// An item's own failure in words: the place and category were checked before, so a
+/// reference that does not hold is the resident named (or a record removed meanwhile).
+fn explained(err: StoreError, item: &Prepared) -> StoreError {
+    match &err {
+        StoreError::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
+            StoreError::Invalid(match &item.demand.resident_id {
+                Some(r) => format!("resident_id '{r}' names no resident on record"),
+                None => "the item's building, household or area no longer exists".into(),
+            })
+        }
+        _ => err,
+    }
+}
+
+/// How many transactions the intake writer of `db` has committed, and how many items
+/// they held (for benchmarks: the average batch).
+pub fn stats(db: &Db) -> (u64, u64) {
+    (db.intake.commits.load(Ordering::Relaxed), db.intake.items.load(Ordering::Relaxed))
+}
+
+/// Inserts `rows` with multi-row statements of a power of two of rows each.
+async fn insert_rows<'q, T>(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &str,
+    width: usize,
+    rows: &'q [T],
+    bind: impl Fn(Query<'q, Any, AnyArguments>, &'q T) -> Query<'q, Any, AnyArguments>,
+) -> StoreResult<()> {
+    // `?` on SQLite: numbered placeholders are looked up by scanning (store::bulk).
+    let numbered = conn.backend_name() != "SQLite";
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let n = rest.len().min(MAX_ROWS_PER_STATEMENT);
+        let n = 1 << n.ilog2();
+        let (chunk, tail) = rest.split_at(n);
+        let sql = crate::bulk::values_sql(table, columns, width, n, numbered);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in chunk {
+            query = bind(query, row);
+        }
+        query.execute(&mut *conn).await?;
+        rest = tail;
+    }
+    Ok(())
+}
