@@ -372,3 +372,57 @@ fn residents_see_the_offer_in_the_portal_and_follow_the_item_they_chose() {
         assert!(notes.to_string().contains("合并办理"), "{notes}");
     }
 }
+
+#[test]
+fn the_field_form_picks_the_household_in_two_taps() {
+    for s in common::servers() {
+        let (grid, other, building) = place(&s);
+        let grid_code = grid["code"].as_str().unwrap();
+        let (_, member) = person(&s, "liwangge", Role::GridMember, &[grid_code]);
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        let b = building["id"].as_str().unwrap();
+        let body = json!({"building_id": b, "unit": "2", "room": "301", "occupancy": "owner_occupied"});
+        let (status, home) = s.call(&secretary, "POST", "/api/v1/households", Some(&body));
+        assert_eq!(status, 201, "{home}");
+        let home_id = home["id"].as_str().unwrap();
+
+        // Tap one: the building, then "pick the household" (a GET of the form itself,
+        // carrying what was typed); tap two: the household.
+        let (status, html) =
+            s.call_text(&member, "GET", &format!("/demands/new?building={b}&title=%E6%BC%8F%E6%B0%B4"), None);
+        assert_eq!(status, 200);
+        assert!(html.contains("id=\"pick-household\""), "{html}");
+        assert!(html.contains(&format!("<option value=\"{home_id}\">2单元 301室</option>")), "{html}");
+        assert!(html.contains("value=\"漏水\""), "what was typed comes back");
+
+        let fields = [
+            ("channel", "grid_member"),
+            ("category", "property"),
+            ("building", b),
+            ("household", home_id),
+            ("title", "漏水"),
+        ];
+        let (status, location, body) = post_form(&s, &member, "/demands", &fields, &[]);
+        assert_eq!(status, 303, "{body}");
+        let id = location.strip_prefix("/demands/").unwrap();
+        let item = s.runtime.block_on(wangge_store::demands::get(&s.db.db, id)).unwrap();
+        assert_eq!(item.household_id.as_deref(), Some(home_id), "at the household picked");
+        assert_eq!(item.building_id.as_deref(), Some(b));
+
+        // Another grid's building offers no households, and its household is refused.
+        let other_building = {
+            let body = json!({"grid_id": other["id"], "number": "8", "kind": "residential"});
+            s.call(&secretary, "POST", "/api/v1/buildings", Some(&body)).1
+        };
+        let ob = other_building["id"].as_str().unwrap();
+        let body = json!({"building_id": ob, "unit": "1", "room": "101", "occupancy": "rented"});
+        let other_home = s.call(&secretary, "POST", "/api/v1/households", Some(&body)).1;
+        let (_, html) = s.call_text(&member, "GET", &format!("/demands/new?building={ob}"), None);
+        assert!(!html.contains("id=\"d-household\""), "nothing of another grid");
+        let fields = [("category", "property"), ("household", other_home["id"].as_str().unwrap()), ("title", "漏水")];
+        let items = count(&s, "SELECT COUNT(*) FROM demands");
+        let (status, _, _) = post_form(&s, &member, "/demands", &fields, &[]);
+        assert!(matches!(status, 403 | 404), "a household outside the grid is refused: {status}");
+        assert_eq!(count(&s, "SELECT COUNT(*) FROM demands"), items, "and nothing recorded");
+    }
+}

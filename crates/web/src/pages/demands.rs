@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use wangge_domain::demands::{CHINA, ItemState, transition};
 use wangge_domain::{Action, AreaLevel, Channel, DemandKind, DemandStatus, HandlerKind, Role, Step, Vocabulary};
 use wangge_store::demands::{self, Category, Demand, DemandFilter, Extras, NewDemand, StepInput};
-use wangge_store::{PageRequest, areas, buildings};
+use wangge_store::{PageRequest, areas, buildings, households};
 
 use super::photo_forms::{self, PhotoForm};
 use super::{Lang, frame, label, local_time, render, tr, urlencode};
@@ -292,6 +292,7 @@ async fn new_form(
         kinds => Value::from(Serde(&vocab_choices::<DemandKind>(lang, &[]))),
         channels => Value::from(Serde(&vocab_choices::<Channel>(lang, &channels))),
         buildings => Value::from(Serde(&building_choices(s, p, lang).await?)),
+        households => Value::from(Serde(&household_choices(s, p, values.get("building"), lang).await?)),
         default_channel => values.get("channel").map_or(default_channel, String::as_str),
         values => values, max_photos => demands::attachments::MAX_PER_ITEM,
         error => notice.error, sent => notice.sent == Some(1), sent_merged => notice.sent == Some(2),
@@ -301,22 +302,48 @@ async fn new_form(
     Ok(render(lang, status, "demand_new.html", ctx))
 }
 
-#[derive(Deserialize)]
-pub struct SentQuery {
-    sent: Option<u8>,
+/// The households of the building picked, for the field form's second tap; none
+/// when no building is picked or it lies outside the caller's area.
+async fn household_choices(
+    s: &AppState,
+    p: &Principal,
+    building: Option<&String>,
+    lang: Lang,
+) -> Result<Vec<BuildingChoice>, ApiError> {
+    let Some(building) = building.map(|b| b.trim()).filter(|b| !b.is_empty()) else { return Ok(Vec::new()) };
+    let Ok(found) = buildings::get(&s.db, building).await else { return Ok(Vec::new()) };
+    if !p.can_see(&found.path) {
+        return Ok(Vec::new());
+    }
+    let filter = households::HouseholdFilter { building_id: Some(found.id), ..Default::default() };
+    let page = households::list(&s.db, &filter, PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE))).await?;
+    Ok(page
+        .items
+        .into_iter()
+        .map(|h| {
+            let key = if h.unit.is_empty() { "household.label_no_unit" } else { "household.label" };
+            let label = tr(key, lang.code).replace("%{unit}", &h.unit).replace("%{room}", &h.room);
+            BuildingChoice { id: h.id, label }
+        })
+        .collect())
 }
 
+/// The field form. Its "pick the household" button submits the form back here by
+/// GET (no JavaScript), so what was typed comes back in the query and the chosen
+/// building's households are offered: the household in two taps.
 pub async fn new_demand_form(
     State(s): State<AppState>,
     lang: Lang,
     p: Principal,
-    Query(q): Query<SentQuery>,
+    Query(mut values): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     if p.role == Role::Resident {
         // Residents report from their portal, in plainer words.
         return Ok(Redirect::to("/portal").into_response());
     }
-    new_form(&s, &p, lang, StatusCode::OK, Notice { error: None, sent: q.sent }, &HashMap::new()).await
+    let sent = values.remove("sent").and_then(|v| v.parse().ok());
+    values.remove("lang");
+    new_form(&s, &p, lang, StatusCode::OK, Notice { error: None, sent }, &values).await
 }
 
 fn non_empty(v: Option<String>) -> Option<String> {
@@ -328,6 +355,8 @@ fn non_empty(v: Option<String>) -> Option<String> {
 async fn staff_report(s: &AppState, p: &Principal, form: &PhotoForm) -> NewDemand {
     let building_id = form.opt("building");
     NewDemand {
+        // The household, when picked, places the item (and its building) itself.
+        household_id: form.opt("household"),
         area: if building_id.is_none() {
             p.list_path(&s.db, None).await.ok().flatten().and_then(code_of)
         } else {
