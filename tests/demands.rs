@@ -712,3 +712,28 @@ fn concurrent_intake_commits_every_item_with_its_timeline_and_audit_entry() {
         assert!(created.iter().all(|d| audited_sorted.binary_search(&d["id"].as_str().unwrap().to_owned()).is_ok()));
     }
 }
+
+#[test]
+fn a_grid_prints_every_buildings_poster_at_once() {
+    for s in common::servers() {
+        let (_street, _community, grid, other, building) = place(&s);
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        let body = json!({"grid_id": grid["id"], "number": "4", "kind": "residential"});
+        let (status, second) = s.call(&secretary, "POST", "/api/v1/buildings", Some(&body));
+        assert_eq!(status, 201, "{second}");
+        let (_, member) = person(&s, "qianwangge", Role::GridMember, "370602004011001");
+        let grid_id = grid["id"].as_str().unwrap();
+        let (status, html) = s.call_text(&member, "GET", &format!("/registry/areas/{grid_id}/posters"), None);
+        assert_eq!(status, 200, "{html}");
+        assert_eq!(html.matches("class=\"poster poster-page\"").count(), 2, "one poster per building");
+        for b in [&building, &second] {
+            assert!(html.contains(&format!("{}?k=", b["id"].as_str().unwrap())), "each with its keyed link");
+        }
+        assert_eq!(html.matches("<svg").count(), 2, "and its QR code");
+        let (_, area_page) = s.call_text(&member, "GET", &format!("/registry/areas/{grid_id}"), None);
+        assert!(area_page.contains("id=\"posters-link\""), "found from the grid's page");
+        let other_id = other["id"].as_str().unwrap();
+        let (status, _) = s.call_text(&member, "GET", &format!("/registry/areas/{other_id}/posters"), None);
+        assert!(matches!(status, 403 | 404), "not another grid's: {status}");
+    }
+}

@@ -85,6 +85,7 @@ pub const POLICY: &[(&str, &str, Access)] = {
         // The step's own action is checked by the state machine (Step::needs).
         ("POST", "/demands/{id}/steps/{step}", Role(ViewDemands)),
         ("GET", "/registry/buildings/{id}/poster", Role(ViewBuildings)),
+        ("GET", "/registry/areas/{id}/posters", Role(ViewBuildings)),
         // The poster's key in the link stands in for an account (pages::demands).
         ("GET", "/report/{id}", Public),
         ("POST", "/report/{id}", Public),

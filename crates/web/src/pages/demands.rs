@@ -644,6 +644,50 @@ pub async fn poster(
     Ok(render(lang, StatusCode::OK, "poster.html", ctx))
 }
 
+/// Most posters one page prints: a grid's buildings (a community's would be a
+/// stack of paper better printed grid by grid).
+const POSTERS_AT_MOST: i64 = 300;
+
+#[derive(Serialize)]
+struct PosterView {
+    title: String,
+    address: Option<String>,
+    url: String,
+    svg: String,
+}
+
+/// Every building's poster of a grid, one to a printed page.
+pub async fn grid_posters(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let area = areas::get(&s.db, &id).await?;
+    p.check(&area.path)?;
+    let filter = buildings::BuildingFilter { under_path: Some(area.path.clone()), ..Default::default() };
+    let page = buildings::list(&s.db, &filter, PageRequest::new(Some(1), Some(POSTERS_AT_MOST as u32))).await?;
+    if page.total > POSTERS_AT_MOST {
+        let why = format!("{} has {} buildings; print the posters grid by grid", area.name, page.total);
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "too_many", why));
+    }
+    let base = public_base(&headers);
+    let mut posters = Vec::with_capacity(page.items.len());
+    for b in page.items {
+        let url = format!("{base}/report/{}?k={}", b.id, poster_key(&s, &b.id));
+        let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(280, 280).quiet_zone(true).build();
+        let title = tr("building.number", lang.code).replace("%{number}", &b.number);
+        posters.push(PosterView { title, address: b.address, url, svg });
+    }
+    let ctx = context! {
+        area => Value::from(Serde(&area)), posters => Value::from(Serde(&posters)),
+        ..frame(&p, lang, "/registry"),
+    };
+    Ok(render(lang, StatusCode::OK, "posters.html", ctx))
+}
+
 #[derive(Deserialize)]
 pub struct KeyQuery {
     k: Option<String>,

@@ -75,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         .route("/demands/{id}/photos/{photo}", get(demands::item_photo))
         .route("/demands/{id}/steps/{step}", post(demands::take_step))
         .route("/registry/buildings/{id}/poster", get(demands::poster))
+        .route("/registry/areas/{id}/posters", get(demands::grid_posters))
         .route("/report/{id}", get(demands::report_form))
         .route("/portal", get(portal::home))
         .route("/portal/household", get(portal::household))
@@ -176,6 +177,7 @@ const TEMPLATE_SOURCES: &[(&str, &str)] = &[
     ("grant_form.html", include_str!("../../templates/grant_form.html")),
     ("report.html", include_str!("../../templates/report.html")),
     ("poster.html", include_str!("../../templates/poster.html")),
+    ("posters.html", include_str!("../../templates/posters.html")),
     ("demand.html", include_str!("../../templates/demand.html")),
     ("demand_new.html", include_str!("../../templates/demand_new.html")),
     ("demand_offer.html", include_str!("../../templates/demand_offer.html")),
