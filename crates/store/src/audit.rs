@@ -40,32 +40,49 @@ pub async fn record(db: &Db, e: Entry) -> StoreResult<()> {
 
 /// [`record`] on a connection or in a transaction: the entry commits (or not) with
 /// the change it describes.
-pub async fn record_on(conn: &mut sqlx::AnyConnection, mut e: Entry) -> StoreResult<()> {
-    e.id = new_id();
-    e.at = now_millis();
-    if e.outcome.is_empty() {
-        e.outcome = "ok".into();
-    }
-    sqlx::query(
-        "INSERT INTO audit_log (id, at, actor_id, actor_name, address, action, target_kind, target_id, path, reason,
-         before, after, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    )
-    .bind(&e.id)
-    .bind(e.at)
-    .bind(&e.actor_id)
-    .bind(&e.actor_name)
-    .bind(&e.address)
-    .bind(&e.action)
-    .bind(&e.target_kind)
-    .bind(&e.target_id)
-    .bind(&e.path)
-    .bind(&e.reason)
-    .bind(&e.before)
-    .bind(&e.after)
-    .bind(&e.outcome)
-    .execute(&mut *conn)
-    .await?;
+pub async fn record_on(conn: &mut sqlx::AnyConnection, e: Entry) -> StoreResult<()> {
+    let e = e.stamped(now_millis());
+    let sql =
+        format!("INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
+    bind(sqlx::query(sqlx::AssertSqlSafe(sql)), &e).execute(&mut *conn).await?;
     Ok(())
+}
+
+/// The columns an entry is written in, in [`bind`]'s order.
+pub(crate) const COLUMNS: &str =
+    "id, at, actor_id, actor_name, address, action, target_kind, target_id, path, reason, before, after, outcome";
+
+impl Entry {
+    /// The entry as it is written: a fresh id, the time `at`, and `ok` unless an
+    /// outcome is said.
+    pub(crate) fn stamped(mut self, at: i64) -> Self {
+        self.id = new_id();
+        self.at = at;
+        if self.outcome.is_empty() {
+            self.outcome = "ok".into();
+        }
+        self
+    }
+}
+
+/// Binds an entry's values in [`COLUMNS`] order (one row of an insert).
+pub(crate) fn bind<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    e: &'q Entry,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    q.bind(&e.id)
+        .bind(e.at)
+        .bind(&e.actor_id)
+        .bind(&e.actor_name)
+        .bind(&e.address)
+        .bind(&e.action)
+        .bind(&e.target_kind)
+        .bind(&e.target_id)
+        .bind(&e.path)
+        .bind(&e.reason)
+        .bind(&e.before)
+        .bind(&e.after)
+        .bind(&e.outcome)
 }
 
 #[derive(Clone, Debug, Default)]

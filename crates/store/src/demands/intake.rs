@@ -214,24 +214,7 @@ async fn write(db: &Db, conn: &mut AnyConnection, items: &[Prepared]) -> StoreRe
     })
     .await?;
     let entries: Vec<&audit::Entry> = items.iter().filter_map(|p| p.audit.as_ref()).collect();
-    const AUDIT_COLUMNS: &str = "id, at, actor_id, actor_name, address, action, target_kind, target_id, path, reason,
-        before, after, outcome";
-    insert_rows(&mut tx, "audit_log", AUDIT_COLUMNS, 13, &entries, |q, e| {
-        q.bind(&e.id)
-            .bind(e.at)
-            .bind(&e.actor_id)
-            .bind(&e.actor_name)
-            .bind(&e.address)
-            .bind(&e.action)
-            .bind(&e.target_kind)
-            .bind(&e.target_id)
-            .bind(&e.path)
-            .bind(&e.reason)
-            .bind(&e.before)
-            .bind(&e.after)
-            .bind(&e.outcome)
-    })
-    .await?;
+    insert_rows(&mut tx, "audit_log", audit::COLUMNS, 13, &entries, |q, e| audit::bind(q, e)).await?;
     tx.commit().await?;
     db.intake.commits.fetch_add(1, Ordering::Relaxed);
     db.intake.items.fetch_add(items.len() as u64, Ordering::Relaxed);

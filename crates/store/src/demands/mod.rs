@@ -426,15 +426,7 @@ pub async fn submit(
     Intake(mut item): Intake,
     audit: impl FnOnce(&Demand) -> Option<crate::audit::Entry>,
 ) -> StoreResult<Demand> {
-    item.audit = audit(&item.demand).map(|mut e| {
-        // As `audit::record_on` fills them.
-        e.id = new_id();
-        e.at = item.demand.created_at;
-        if e.outcome.is_empty() {
-            e.outcome = "ok".into();
-        }
-        e
-    });
+    item.audit = audit(&item.demand).map(|e| e.stamped(item.demand.created_at));
     let demand = item.demand.clone();
     intake::submit(db, item).await?;
     Ok(demand)
