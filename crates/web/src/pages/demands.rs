@@ -20,7 +20,7 @@ use wangge_domain::{Action, AreaLevel, Channel, DemandKind, DemandStatus, Handle
 use wangge_store::demands::{self, Category, Demand, DemandFilter, Extras, NewDemand, StepInput};
 use wangge_store::{PageRequest, areas, buildings, households};
 
-use super::photo_forms::{self, PhotoForm};
+use super::photo_forms::{self, Next, PhotoForm};
 use super::{Lang, frame, label, local_time, render, tr, urlencode};
 use crate::api::demands as api;
 use crate::audit;
@@ -401,27 +401,19 @@ pub async fn create_demand(
         return again(refusal.message(lang)).await;
     }
     let new = staff_report(&s, &p, form).await;
-    let place = match demands::check_new(&s.db, &new).await {
+    let place = match photo_forms::place_of(&s, &new).await? {
         Ok(place) => place,
-        Err(wangge_store::StoreError::Invalid(m)) => return again(m).await,
-        Err(e @ wangge_store::StoreError::NotFound { .. }) => return again(e.to_string()).await,
-        Err(e) => return Err(e.into()),
+        Err(refusal) => return again(refusal).await,
     };
     p.check(&place)?;
     let building = new.building_id.clone();
     let around = photo_forms::Around { building: building.as_deref(), under_path: &place, building_only: false };
-    let duplicate_of = match &posted.answer {
-        Some((_, answer)) => photo_forms::chosen(&s, answer, &new.category, around).await?,
-        None => {
-            let offers = photo_forms::offers(&s, &new.category, around, lang).await?;
-            if !offers.is_empty() {
-                let Some(draft) = photo_forms::keep(&s, &owner, building.as_deref(), form).await? else {
-                    return again(tr("offer.busy", lang.code)).await;
-                };
-                let ctx = frame(&p, lang, "/demands");
-                return Ok(photo_forms::offer_page(lang, true, "/demands", &draft, &offers, form.files.len(), ctx));
-            }
-            None
+    let duplicate_of = match photo_forms::next(&s, &posted, &new.category, around, &owner, lang).await? {
+        Next::Record(into) => into,
+        Next::Busy => return again(tr("offer.busy", lang.code)).await,
+        Next::Offer { draft, offers } => {
+            let ctx = frame(&p, lang, "/demands");
+            return Ok(photo_forms::offer_page(lang, true, "/demands", &draft, &offers, form.files.len(), ctx));
         }
     };
     let extras = Extras { files: &form.files, duplicate_of: duplicate_of.as_deref(), draft: posted.draft() };
@@ -794,26 +786,18 @@ pub async fn report_submit(
         reporter_phone: form.opt("phone"),
         ..Default::default()
     };
-    let place = match demands::check_new(&s.db, &new).await {
+    let place = match photo_forms::place_of(&s, &new).await? {
         Ok(place) => place,
-        Err(wangge_store::StoreError::Invalid(m)) => return again(m).await,
-        Err(e @ wangge_store::StoreError::NotFound { .. }) => return again(e.to_string()).await,
-        Err(e) => return Err(e.into()),
+        Err(refusal) => return again(refusal).await,
     };
     let around = photo_forms::Around { building: Some(&id), under_path: &place, building_only: true };
-    let duplicate_of = match &posted.answer {
-        Some((_, answer)) => photo_forms::chosen(&s, answer, &new.category, around).await?,
-        None => {
-            let offers = photo_forms::offers(&s, &new.category, around, lang).await?;
-            if !offers.is_empty() {
-                let Some(draft) = photo_forms::keep(&s, &owner, Some(&id), form).await? else {
-                    return again(tr("offer.busy", lang.code)).await;
-                };
-                let action = format!("/report/{id}?k={key}");
-                let ctx = context! { lang => lang.code };
-                return Ok(photo_forms::offer_page(lang, false, &action, &draft, &offers, form.files.len(), ctx));
-            }
-            None
+    let duplicate_of = match photo_forms::next(&s, &posted, &new.category, around, &owner, lang).await? {
+        Next::Record(into) => into,
+        Next::Busy => return again(tr("offer.busy", lang.code)).await,
+        Next::Offer { draft, offers } => {
+            let action = format!("/report/{id}?k={key}");
+            let ctx = context! { lang => lang.code };
+            return Ok(photo_forms::offer_page(lang, false, &action, &draft, &offers, form.files.len(), ctx));
         }
     };
     let gone = posted.chose_gone(duplicate_of.as_ref());

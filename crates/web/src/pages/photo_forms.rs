@@ -290,6 +290,49 @@ pub async fn chosen(
     Ok(open.into_iter().find(|d| d.id == into).map(|d| d.id))
 }
 
+/// Checks a new report as the store will record it: its place's path, or (inner
+/// `Err`) what to say on the form — a field refused or a place that does not exist.
+pub async fn place_of(s: &AppState, new: &demands::NewDemand) -> Result<Result<String, String>, ApiError> {
+    match demands::check_new(&s.db, new).await {
+        Ok(place) => Ok(Ok(place)),
+        Err(wangge_store::StoreError::Invalid(m)) => Ok(Err(m)),
+        Err(e @ wangge_store::StoreError::NotFound { .. }) => Ok(Err(e.to_string())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What a checked report leads to.
+pub enum Next {
+    /// Record it; merged at once into this item when the reporter chose one.
+    Record(Option<String>),
+    /// Ask "is it one of these?": the pending report kept, and what is offered.
+    Offer { draft: String, offers: Vec<Offer> },
+    /// Too many of the reporter's pending reports wait already.
+    Busy,
+}
+
+/// The reporter's answer to an offer, or an offer to make, or nothing to ask.
+pub async fn next(
+    s: &AppState,
+    posted: &Posted,
+    category: &str,
+    around: Around<'_>,
+    owner: &str,
+    lang: Lang,
+) -> Result<Next, ApiError> {
+    if let Some((_, answer)) = &posted.answer {
+        return Ok(Next::Record(chosen(s, answer, category, around).await?));
+    }
+    let offers = offers(s, category, around, lang).await?;
+    if offers.is_empty() {
+        return Ok(Next::Record(None));
+    }
+    Ok(match keep(s, owner, around.building, &posted.form).await? {
+        Some(draft) => Next::Offer { draft, offers },
+        None => Next::Busy,
+    })
+}
+
 /// A photo or file of an item, for its page: the page links it under its own address
 /// (`/demands/{id}/photos/{photo}`, `/portal/requests/{id}/photos/{photo}`).
 #[derive(Serialize)]

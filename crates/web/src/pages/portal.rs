@@ -277,33 +277,18 @@ pub async fn submit_request(
         reporter_name: Some(p.actor_name()),
         ..Default::default()
     };
-    let place = match demands::check_new(&s.db, &new).await {
+    let place = match photo_forms::place_of(&s, &new).await? {
         Ok(place) => place,
-        Err(wangge_store::StoreError::Invalid(m)) => return again(m).await,
-        Err(e @ wangge_store::StoreError::NotFound { .. }) => return again(e.to_string()).await,
-        Err(e) => return Err(e.into()),
+        Err(refusal) => return again(refusal).await,
     };
     let around = photo_forms::Around { building: Some(&building), under_path: &place, building_only: false };
-    let duplicate_of = match &posted.answer {
-        Some((_, answer)) => photo_forms::chosen(&s, answer, &new.category, around).await?,
-        None => {
-            let offers = photo_forms::offers(&s, &new.category, around, lang).await?;
-            if !offers.is_empty() {
-                let Some(draft) = photo_forms::keep(&s, &owner, Some(&building), form).await? else {
-                    return again(tr("offer.busy", lang.code)).await;
-                };
-                let ctx = portal_ctx(&p, lang);
-                return Ok(photo_forms::offer_page(
-                    lang,
-                    false,
-                    "/portal/requests",
-                    &draft,
-                    &offers,
-                    form.files.len(),
-                    ctx,
-                ));
-            }
-            None
+    let duplicate_of = match photo_forms::next(&s, &posted, &new.category, around, &owner, lang).await? {
+        photo_forms::Next::Record(into) => into,
+        photo_forms::Next::Busy => return again(tr("offer.busy", lang.code)).await,
+        photo_forms::Next::Offer { draft, offers } => {
+            let ctx = portal_ctx(&p, lang);
+            let files = form.files.len();
+            return Ok(photo_forms::offer_page(lang, false, "/portal/requests", &draft, &offers, files, ctx));
         }
     };
     let gone = posted.chose_gone(duplicate_of.as_ref());
