@@ -1,11 +1,12 @@
 //! Every route, every role, in scope and out of scope.
 //!
-//! Walks `wangge_web::auth::POLICY` — the table the server enforces — and for each
-//! route and role sends a real request about a record inside the caller's scope
-//! and one about a record in another city. It asserts that the role matrix
-//! (`Role::may`) is what the server does, and that scope refuses what lies outside.
-//! A route added to the router without an entry in POLICY is refused by the server
-//! and missing from the OpenAPI check in tests/api.rs, so it cannot slip through.
+//! Walks `wangge_web::route_table()` — the table the server enforces, built from the
+//! same declarations as the router — and for each route and role sends a real
+//! request about a record inside the caller's scope and one about a record in
+//! another city. It asserts that the role matrix (`Role::may`) is what the server
+//! does, and that scope refuses what lies outside. A route can only be declared with
+//! an access rule; one added to axum by hand is refused by the server (a unit test of
+//! `wangge_web::routes` shows it).
 
 mod common;
 
@@ -17,7 +18,7 @@ use wangge_store::buildings::{self, NewBuilding};
 use wangge_store::households::{self, NewHousehold};
 use wangge_store::organisations::{self, NewOrganisation};
 use wangge_store::residents::{self, NewResident};
-use wangge_web::auth::{Access, POLICY};
+use wangge_web::auth::Access;
 
 /// The records of one city's chain, city down to resident.
 struct Chain {
@@ -414,10 +415,12 @@ fn every_route_every_role_in_and_out_of_scope() {
         let spare = Spare { account, token: String::new(), n: std::cell::Cell::new(0) };
         let mut failures = Vec::new();
         let mut checked = 0;
+        let table = wangge_web::route_table();
         for &role in Role::all() {
             let who = credential(&s, role, scope_of(role, &a));
-            for (method, pattern, access) in POLICY {
-                if (pattern.ends_with("/session") && *method == "DELETE") || *pattern == "/logout" {
+            for route in table.routes() {
+                let (method, pattern, access) = (route.method.as_str(), route.path.as_str(), &route.access);
+                if (pattern.ends_with("/session") && method == "DELETE") || pattern == "/logout" {
                     continue; // logging out would end the resident's session for the rest of the walk
                 }
                 if pattern.starts_with("/open311/") {
@@ -437,7 +440,7 @@ fn every_route_every_role_in_and_out_of_scope() {
                     Access::Public | Access::Authenticated => true,
                     Access::Role(action) => role.may(*action),
                 };
-                let form = is_page(pattern) && *method == "POST";
+                let form = is_page(pattern) && method == "POST";
                 let (status, answer) = if form {
                     s.call_form(&who, &path, &form_body(body.as_ref()))
                 } else {
@@ -470,6 +473,9 @@ fn every_route_every_role_in_and_out_of_scope() {
             }
         }
         assert!(failures.is_empty(), "{} of {checked} checks failed:\n{}", failures.len(), failures.join("\n"));
-        assert!(checked as usize > POLICY.len() * Role::all().len(), "the walk covered every route for every role");
+        assert!(
+            checked as usize > table.routes().len() * Role::all().len(),
+            "the walk covered every route for every role"
+        );
     }
 }

@@ -244,7 +244,7 @@ pub struct Next {
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
-    #[error("a {role} may not {step} an item (it needs {needs})", role = .0.label_en(), step = .1.code(), needs = .1.needs().as_str())]
+    #[error("a {role} may not {step} an item (it needs {needs})", role = .0.label_en(), step = .1.code(), needs = .1.needs().code())]
     Forbidden(Role, Step),
     #[error("cannot {step} an item that is {status}", step = .0.code(), status = .1.label_en())]
     IllegalFrom(Step, DemandStatus),

@@ -33,6 +33,7 @@ fn vocabulary_zh(name: &str) -> &str {
         "organisation kind" => "单位类型",
         "resident status" => "人员状态",
         "role" => "角色",
+        "action" => "权限",
         "demand kind" => "诉求类型",
         "channel" => "来源渠道",
         "demand status" => "办理状态",
@@ -80,12 +81,12 @@ pub trait Vocabulary: Sized + Copy + 'static {
 
 macro_rules! vocabulary {
     ($(#[$doc:meta])* $name:ident, $title:literal {
-        $($variant:ident = $code:literal, $zh:literal, $en:literal, [$($syn:literal),*];)*
+        $($(#[$vdoc:meta])* $variant:ident = $code:literal, $zh:literal, $en:literal, [$($syn:literal),*];)*
     }) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
         #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),* }
+        pub enum $name { $($(#[$vdoc])* $variant),* }
 
         impl Vocabulary for $name {
             const NAME: &'static str = $title;

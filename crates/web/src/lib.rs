@@ -15,15 +15,18 @@ mod error;
 mod open311;
 mod openapi;
 pub mod pages;
+pub mod routes;
 pub mod webhooks;
 
+use std::sync::Arc;
+
 use axum::Router;
-use axum::routing::get;
-use tower_http::limit::RequestBodyLimitLayer;
+use axum::extract::{MatchedPath, State};
 use wangge_store::Db;
 
 pub use error::ApiError;
 pub use openapi::openapi_json;
+use routes::{Face, Limit, RouteTable, Routes};
 
 /// What every handler can reach. Cheap to clone: the pool is shared.
 #[derive(Clone)]
@@ -31,68 +34,54 @@ pub struct AppState {
     pub db: Db,
 }
 
-/// Request bodies larger than this are refused before they are read (JSON bodies of
-/// this API are small; file uploads get their own limit where they are accepted).
-const BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Every route of the server: the one place the modules' slices are joined.
+pub(crate) fn routes() -> Routes {
+    Routes::new().merge(api::routes()).merge(openapi::routes()).merge(pages::routes()).merge(open311::routes())
+}
 
-/// An uploaded ledger file with the rest of its form.
-pub(crate) const UPLOAD_LIMIT: usize = wangge_store::import_jobs::MAX_FILE_BYTES + 64 * 1024;
+/// The route table the server enforces (for tests and docs/security.md).
+pub fn route_table() -> RouteTable {
+    routes().split().2
+}
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(api::health))
-        .route("/api/openapi.json", get(openapi::serve))
-        .nest("/api/v1", api::routes())
-        .merge(pages::routes())
-        .merge(open311::routes())
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        // Ledger uploads are the one place a large body is expected.
-        .merge(pages::upload_routes().layer(RequestBodyLimitLayer::new(UPLOAD_LIMIT)))
-        // The report forms carry up to five photos.
-        .merge(pages::photo_form_routes().layer(RequestBodyLimitLayer::new(pages::PHOTO_FORM_LIMIT)))
-        .nest("/api/v1", api::attachment_routes().layer(RequestBodyLimitLayer::new(api::ATTACHMENT_BODY_LIMIT)))
+    let (router, _, table) = routes().split();
+    let table = Arc::new(table);
+    router
         .fallback(error::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
-        .layer(axum::middleware::from_fn(refuse_announced_oversize))
+        .layer(axum::middleware::from_fn_with_state((state.clone(), table.clone()), auth::guard))
+        .layer(axum::middleware::from_fn_with_state(table, refuse_announced_oversize))
         .layer(axum::middleware::from_fn(auth::security_headers))
         .with_state(state)
 }
 
 /// Refuses a body whose announced length is over the route's limit before anything
 /// else (authentication included) looks at the request; bodies without a length are
-/// cut off by the limit layers as they are read.
+/// cut off by the route's own limit as they are read.
 async fn refuse_announced_oversize(
+    State(table): State<Arc<RouteTable>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let path = request.uri().path();
-    let photo_form = request.method() == axum::http::Method::POST && pages::is_photo_form(path);
-    let limit = if path == "/registry/import" {
-        UPLOAD_LIMIT
-    } else if photo_form {
-        pages::PHOTO_FORM_LIMIT
-    } else if path.starts_with("/api/v1/demands/") && path.ends_with("/attachments") {
-        api::ATTACHMENT_BODY_LIMIT
-    } else {
-        BODY_LIMIT
-    };
+    let route = request.extensions().get::<MatchedPath>().and_then(|m| table.get(request.method(), m.as_str()));
+    let limit = route.map_or(Limit::Small, |r| r.limit);
     let announced = request
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if announced.is_some_and(|n| n > limit) {
-        if photo_form {
+    if announced.is_some_and(|n| n > limit.bytes()) {
+        if route.is_some_and(|r| r.face == Face::Page) {
             // A person on a phone: a page in their language, not JSON.
             let lang = pages::Lang::from_headers(request.uri().query(), request.headers());
-            let message = pages::tr("photos.too_large_all", lang.code);
-            return pages::error_page(lang, axum::http::StatusCode::PAYLOAD_TOO_LARGE, &message);
+            let key = if limit == Limit::Photos { "photos.too_large_all" } else { "error.too_large" };
+            return pages::error_page(lang, axum::http::StatusCode::PAYLOAD_TOO_LARGE, &pages::tr(key, lang.code));
         }
         let error = ApiError::new(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("the request body is larger than {} MB", limit >> 20),
+            format!("the request body is larger than {} MB", limit.bytes() >> 20),
         );
         return error.into_response();
     }

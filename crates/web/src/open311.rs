@@ -10,11 +10,9 @@
 
 use std::collections::HashMap;
 
-use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -25,15 +23,23 @@ use wangge_store::demands::{self, Actor, Category, Demand, DemandFilter, NewDema
 
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/open311/v2/services.json", get(services_json))
-        .route("/open311/v2/services.xml", get(services_xml))
-        .route("/open311/v2/services/{id}", get(service_definition))
-        .route("/open311/v2/requests.json", get(requests_json).post(post_json))
-        .route("/open311/v2/requests.xml", get(requests_xml).post(post_xml))
-        .route("/open311/v2/requests/{id}", get(one_request))
-        .route("/open311/v2/media/{id}", get(media))
+/// Open311 authenticates with `api_key` in the request itself (see above), so its
+/// routes are public to the guard; reads and writes check the key here.
+pub(crate) fn routes() -> crate::routes::Routes {
+    use axum::http::Method;
+
+    use crate::auth::Access::Public;
+    crate::routes::Routes::new()
+        .machine(Method::GET, "/open311/v2/services.json", Public, services_json)
+        .machine(Method::GET, "/open311/v2/services.xml", Public, services_xml)
+        .machine(Method::GET, "/open311/v2/services/{id}", Public, service_definition)
+        .machine(Method::GET, "/open311/v2/requests.json", Public, requests_json)
+        .machine(Method::POST, "/open311/v2/requests.json", Public, post_json)
+        .machine(Method::GET, "/open311/v2/requests.xml", Public, requests_xml)
+        .machine(Method::POST, "/open311/v2/requests.xml", Public, post_xml)
+        .machine(Method::GET, "/open311/v2/requests/{id}", Public, one_request)
+        // The photo behind a request's media_url: the link's key is the permission.
+        .machine(Method::GET, "/open311/v2/media/{id}", Public, media)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -202,7 +208,7 @@ async fn authorised(
     let token = token.map(|(token, _grants)| token);
     let token = token.ok_or_else(|| Open311Error::new(403, "api_key is unknown, expired or revoked", format))?;
     if !token.role.may(action) {
-        return Err(Open311Error::new(403, format!("this api_key may not {}", action.as_str()), format));
+        return Err(Open311Error::new(403, format!("this api_key may not {}", action.code()), format));
     }
     Ok(token)
 }

@@ -1,12 +1,12 @@
 //! The OpenAPI document of the JSON API, generated from the handlers' annotations so
-//! that it cannot drift from the code.
+//! that it cannot drift from the code: this file holds the document's frame (title,
+//! tags, the two ways to authenticate); the operations come from the route table
+//! (`crate::routes`), where each is declared once with its access rule.
 
 use axum::Json;
 use axum::response::IntoResponse;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-
-use crate::api;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,29 +15,6 @@ use crate::api;
         description = "Community grid governance: the hierarchy (city › district › street › community › grid) and the \
             ledgers of buildings, households, residents and organisations. Errors are JSON \
             `{\"error\": {\"code\", \"message\"}}` with a stable code.",
-    ),
-    paths(
-        api::health,
-        api::login, api::logout, api::me, api::change_password, api::my_household,
-        api::list_accounts, api::create_account, api::disable_account, api::enable_account, api::reset_password,
-        api::list_tokens, api::issue_token, api::revoke_token,
-        api::search_audit, api::export_audit,
-        api::list_areas, api::create_area, api::get_area, api::update_area, api::area_children, api::area_stats, api::grid_posts,
-        api::list_buildings, api::create_building, api::get_building, api::update_building,
-        api::list_households, api::create_household, api::get_household, api::update_household, api::bind_account,
-        api::list_residents, api::create_resident, api::get_resident, api::update_resident, api::resident_history,
-        api::move_out, api::move_in, api::move_house, api::reveal, api::request_access,
-        api::list_organisations, api::create_organisation, api::get_organisation, api::update_organisation,
-        api::list_tags, api::create_tag,
-        api::create_demand, api::list_demands, api::my_demands, api::my_demand, api::get_demand, api::demand_rates,
-        api::accept_demand, api::reject_demand, api::merge_demand, api::dispatch_demand, api::start_demand,
-        api::progress_demand, api::report_demand_done, api::verify_demand, api::send_back_demand, api::close_demand,
-        api::answer_demand, api::rate_demand, api::escalate_demand, api::hand_back_demand,
-        api::attach_to_demand, api::demand_attachments, api::download_attachment, api::similar_demands,
-        api::export_demands, api::demand_digest,
-        api::list_categories, api::save_category, api::list_holidays, api::set_holiday,
-        api::my_notifications, api::read_notifications,
-        api::list_webhooks, api::create_webhook, api::deactivate_webhook, api::webhook_deliveries,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),
@@ -73,11 +50,31 @@ impl Modify for Security {
     }
 }
 
-/// The document as JSON text (also written by `wangge openapi`).
-pub fn openapi_json() -> String {
-    ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serialises")
+/// The whole document: the frame above with every operation the routes declare.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, operations, _) = crate::routes().split();
+    let mut doc = ApiDoc::openapi();
+    doc.merge(operations);
+    doc
 }
 
-pub async fn serve() -> impl IntoResponse {
-    Json(ApiDoc::openapi())
+/// The document as JSON text (also written by `wangge openapi`).
+pub fn openapi_json() -> String {
+    document().to_pretty_json().expect("the OpenAPI document serialises")
+}
+
+/// Built once per process: the routes do not change while it runs.
+static DOCUMENT: std::sync::LazyLock<utoipa::openapi::OpenApi> = std::sync::LazyLock::new(document);
+
+async fn serve() -> impl IntoResponse {
+    Json(&*DOCUMENT)
+}
+
+pub(crate) fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new().machine(
+        axum::http::Method::GET,
+        "/api/openapi.json",
+        crate::auth::Access::Public,
+        serve,
+    )
 }

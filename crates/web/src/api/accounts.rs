@@ -202,3 +202,19 @@ pub(crate) async fn revoke(s: &AppState, p: &Principal, address: &ClientAddress,
     audit::log(&s.db, Some(p), None, address, event).await?;
     Ok(())
 }
+
+/// This module's routes, each with who may call it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use utoipa_axum::routes;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new()
+        .api(Role(ManageAccounts), routes!(list_accounts))
+        .api(Role(ManageAccounts), routes!(create_account))
+        .api(Role(ManageAccounts), routes!(disable_account))
+        .api(Role(ManageAccounts), routes!(enable_account))
+        .api(Role(ManageAccounts), routes!(reset_password))
+        .api(Role(ManageAccounts), routes!(list_tokens))
+        .api(Role(ManageAccounts), routes!(issue_token))
+        .api(Role(ManageAccounts), routes!(revoke_token))
+}

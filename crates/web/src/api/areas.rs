@@ -126,3 +126,18 @@ pub async fn grid_posts(State(s): State<AppState>, p: Principal, Id(id): Id<Stri
     }
     Ok(Json(areas::grid_posts(&s.db, &id).await?))
 }
+
+/// This module's routes, each with who may call it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use utoipa_axum::routes;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new()
+        .api(Role(ViewAreas), routes!(list_areas))
+        .api(Role(ManageAreas), routes!(create_area))
+        .api(Role(ViewAreas), routes!(get_area))
+        .api(Role(ManageAreas), routes!(update_area))
+        .api(Role(ViewAreas), routes!(area_children))
+        .api(Role(ViewFigures), routes!(area_stats))
+        .api(Role(ViewAreas), routes!(grid_posts))
+}

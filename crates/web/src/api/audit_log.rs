@@ -110,3 +110,11 @@ pub async fn export_audit(
     headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"audit-log.csv\""));
     Ok((headers, csv).into_response())
 }
+
+/// This module's routes, each with who may call it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use utoipa_axum::routes;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new().api(Role(ViewAudit), routes!(search_audit)).api(Role(ViewAudit), routes!(export_audit))
+}

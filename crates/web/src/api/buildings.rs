@@ -88,3 +88,15 @@ pub async fn update_building(
     .await?;
     Ok(Json(after))
 }
+
+/// This module's routes, each with who may call it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use utoipa_axum::routes;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new()
+        .api(Role(ViewBuildings), routes!(list_buildings))
+        .api(Role(EditBuildings), routes!(create_building))
+        .api(Role(ViewBuildings), routes!(get_building))
+        .api(Role(EditBuildings), routes!(update_building))
+}

@@ -777,3 +777,53 @@ pub async fn demand_digest(
     let path = p.list_path(&s.db, q.area.as_deref()).await?;
     Ok(Json(digest::digest(&s.db, path.as_deref(), wangge_domain::now_millis()).await?))
 }
+
+/// This module's routes, each with who may call it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use utoipa_axum::routes;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new()
+        .api(Role(SubmitDemand), routes!(create_demand))
+        .api(Role(ViewDemands), routes!(list_demands))
+        .api(Role(ViewDemands), routes!(export_demands))
+        // A person's own reports: the handlers check the reporter is the caller.
+        .api(Authenticated, routes!(my_demands))
+        .api(Role(ViewDemands), routes!(get_demand))
+        .api(Authenticated, routes!(my_demand))
+        // Each step needs what the state machine says (`Step::needs`); the state
+        // machine checks the same again for the item's state.
+        .api(Role(Step::Accept.needs()), routes!(accept_demand))
+        .api(Role(Step::Reject.needs()), routes!(reject_demand))
+        .api(Role(Step::Merge.needs()), routes!(merge_demand))
+        .api(Role(Step::Dispatch.needs()), routes!(dispatch_demand))
+        .api(Role(Step::Start.needs()), routes!(start_demand))
+        .api(Role(Step::Progress.needs()), routes!(progress_demand))
+        .api(Role(Step::ReportDone.needs()), routes!(report_demand_done))
+        .api(Role(Step::Verify.needs()), routes!(verify_demand))
+        .api(Role(Step::SendBack.needs()), routes!(send_back_demand))
+        .api(Role(Step::Close.needs()), routes!(close_demand))
+        .api(Role(Step::Answer.needs()), routes!(answer_demand))
+        .api(Role(Step::Rate.needs()), routes!(rate_demand))
+        .api(Role(Step::Escalate.needs()), routes!(escalate_demand))
+        .api(Role(Step::HandBack.needs()), routes!(hand_back_demand))
+        .api(Role(ViewFigures), routes!(demand_rates))
+        .api(Authenticated, routes!(list_categories))
+        .api(Role(ManageCategories), routes!(save_category))
+        .api(Authenticated, routes!(list_holidays))
+        .api(Role(ManageCategories), routes!(set_holiday))
+        .api(Authenticated, routes!(my_notifications))
+        .api(Authenticated, routes!(read_notifications))
+        .api(Role(ManageWebhooks), routes!(list_webhooks))
+        .api(Role(ManageWebhooks), routes!(create_webhook))
+        .api(Role(ManageWebhooks), routes!(deactivate_webhook))
+        .api(Role(ManageWebhooks), routes!(webhook_deliveries))
+        // Photos and files: whoever may report may attach and see them, within the
+        // item's scope (residents: their own reports).
+        .api_limited(Role(SubmitDemand), crate::routes::Limit::Attachment, routes!(attach_to_demand))
+        .api(Role(SubmitDemand), routes!(demand_attachments))
+        .api(Role(SubmitDemand), routes!(download_attachment))
+        // "Is it one of these?" before submitting: titles and states, no reporters.
+        .api(Role(SubmitDemand), routes!(similar_demands))
+        .api(Role(ViewDemands), routes!(demand_digest))
+}

@@ -69,3 +69,11 @@ pub(crate) async fn take_grant(
     audit::log(&s.db, Some(p), None, address, event).await?;
     Ok(grant)
 }
+
+/// This module's routes, each with who may call it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use utoipa_axum::routes;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new().api(Role(RequestAccess), routes!(request_access))
+}

@@ -101,3 +101,15 @@ pub async fn update_household(
     .await?;
     Ok(Json(after))
 }
+
+/// This module's routes, each with who may call it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use utoipa_axum::routes;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new()
+        .api(Role(ViewPseudonymised), routes!(list_households))
+        .api(Role(EditRegistry), routes!(create_household))
+        .api(Role(ViewPseudonymised), routes!(get_household))
+        .api(Role(EditRegistry), routes!(update_household))
+}

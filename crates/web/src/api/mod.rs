@@ -13,9 +13,8 @@ mod residents;
 mod session;
 mod tags;
 
+use axum::Json;
 use axum::extract::{FromRequest, FromRequestParts, State};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 use wangge_store::Db;
@@ -23,90 +22,26 @@ use wangge_store::areas::Area;
 
 use crate::{ApiError, AppState};
 
-pub(crate) use accounts::*;
-pub(crate) use areas::*;
-pub(crate) use audit_log::*;
-pub(crate) use buildings::*;
 pub(crate) use demands::*;
-pub(crate) use grants::*;
-pub(crate) use households::*;
-pub(crate) use organisations::*;
-pub(crate) use portal::*;
 pub(crate) use residents::*;
 pub(crate) use session::*;
-pub(crate) use tags::*;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/session", post(login).delete(logout))
-        .route("/me", get(me))
-        .route("/me/password", post(change_password))
-        .route("/me/household", get(my_household))
-        .route("/accounts", get(list_accounts).post(create_account))
-        .route("/accounts/{id}/disable", post(disable_account))
-        .route("/accounts/{id}/enable", post(enable_account))
-        .route("/accounts/{id}/reset-password", post(reset_password))
-        .route("/tokens", get(list_tokens).post(issue_token))
-        .route("/tokens/{id}", delete(revoke_token))
-        .route("/audit", get(search_audit))
-        .route("/audit/export", get(export_audit))
-        .route("/access-grants", post(request_access))
-        .route("/areas", get(list_areas).post(create_area))
-        .route("/areas/{id}", get(get_area).patch(update_area))
-        .route("/areas/{id}/children", get(area_children))
-        .route("/areas/{id}/stats", get(area_stats))
-        .route("/areas/{id}/posts", get(grid_posts))
-        .route("/buildings", get(list_buildings).post(create_building))
-        .route("/buildings/{id}", get(get_building).patch(update_building))
-        .route("/households", get(list_households).post(create_household))
-        .route("/households/{id}", get(get_household).patch(update_household))
-        .route("/households/{id}/bind-account", post(bind_account))
-        .route("/residents", get(list_residents).post(create_resident))
-        .route("/residents/{id}", get(get_resident).patch(update_resident))
-        .route("/residents/{id}/history", get(resident_history))
-        .route("/residents/{id}/move-out", post(move_out))
-        .route("/residents/{id}/move-in", post(move_in))
-        .route("/residents/{id}/move-house", post(move_house))
-        .route("/residents/{id}/reveal", post(reveal))
-        .route("/organisations", get(list_organisations).post(create_organisation))
-        .route("/organisations/{id}", get(get_organisation).patch(update_organisation))
-        .route("/tags", get(list_tags).post(create_tag))
-        .route("/me/demands", get(my_demands))
-        .route("/me/demands/{id}", get(my_demand))
-        .route("/me/notifications", get(my_notifications))
-        .route("/me/notifications/read", post(read_notifications))
-        .route("/demands", get(list_demands).post(create_demand))
-        .route("/demands/rates", get(demand_rates))
-        .route("/demands/similar", get(similar_demands))
-        .route("/demands/export", get(export_demands))
-        .route("/demands/digest", get(demand_digest))
-        .route("/demands/{id}", get(get_demand))
-        .route("/demands/{id}/accept", post(accept_demand))
-        .route("/demands/{id}/reject", post(reject_demand))
-        .route("/demands/{id}/merge", post(merge_demand))
-        .route("/demands/{id}/dispatch", post(dispatch_demand))
-        .route("/demands/{id}/start", post(start_demand))
-        .route("/demands/{id}/progress", post(progress_demand))
-        .route("/demands/{id}/report-done", post(report_demand_done))
-        .route("/demands/{id}/verify", post(verify_demand))
-        .route("/demands/{id}/send-back", post(send_back_demand))
-        .route("/demands/{id}/close", post(close_demand))
-        .route("/demands/{id}/answer", post(answer_demand))
-        .route("/demands/{id}/rate", post(rate_demand))
-        .route("/demands/{id}/escalate", post(escalate_demand))
-        .route("/demands/{id}/hand-back", post(hand_back_demand))
-        .route("/demand-categories", get(list_categories).post(save_category))
-        .route("/holidays", get(list_holidays).post(set_holiday))
-        .route("/webhooks", get(list_webhooks).post(create_webhook))
-        .route("/webhooks/{id}/deactivate", post(deactivate_webhook))
-        .route("/webhooks/{id}/deliveries", get(webhook_deliveries))
-        .route("/demand-attachments/{id}", get(download_attachment))
-}
-
-/// Routes that accept a body larger than JSON needs: a demand's photo or file.
-pub fn attachment_routes() -> Router<AppState> {
-    let limit = axum::extract::DefaultBodyLimit::max(ATTACHMENT_BODY_LIMIT);
-    Router::new().route("/demands/{id}/attachments", get(demand_attachments).post(attach_to_demand).layer(limit))
+/// The JSON API: every module's slice, and the health check.
+pub(crate) fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::new()
+        .api(crate::auth::Access::Public, utoipa_axum::routes!(health))
+        .merge(session::routes())
+        .merge(accounts::routes())
+        .merge(audit_log::routes())
+        .merge(grants::routes())
+        .merge(areas::routes())
+        .merge(buildings::routes())
+        .merge(households::routes())
+        .merge(portal::routes())
+        .merge(residents::routes())
+        .merge(organisations::routes())
+        .merge(tags::routes())
+        .merge(demands::routes())
 }
 
 /// A JSON body whose parse errors come back as API errors.

@@ -97,3 +97,15 @@ pub async fn update_organisation(
     .await?;
     Ok(Json(after))
 }
+
+/// This module's routes, each with who may call it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use utoipa_axum::routes;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new()
+        .api(Role(ViewRegistry), routes!(list_organisations))
+        .api(Role(EditRegistry), routes!(create_organisation))
+        .api(Role(ViewRegistry), routes!(get_organisation))
+        .api(Role(EditRegistry), routes!(update_organisation))
+}

@@ -76,3 +76,13 @@ pub async fn my_household(State(s): State<AppState>, p: Principal) -> ApiResult<
     let members = residents::list(&s.db, &filter, PageRequest::new(Some(1), Some(100))).await?.items;
     Ok(Json(MyHousehold { household, members }))
 }
+
+/// This module's routes, each with who may call it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use utoipa_axum::routes;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new()
+        .api(Role(EditRegistry), routes!(bind_account))
+        .api(Authenticated, routes!(my_household))
+}

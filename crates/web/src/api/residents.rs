@@ -306,3 +306,20 @@ pub async fn reveal(
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     Ok(Json(Revealed { field: req.field, value }))
 }
+
+/// This module's routes, each with who may call it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use utoipa_axum::routes;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new()
+        .api(Role(ViewPseudonymised), routes!(list_residents))
+        .api(Role(EditRegistry), routes!(create_resident))
+        .api(Role(ViewPseudonymised), routes!(get_resident))
+        .api(Role(EditRegistry), routes!(update_resident))
+        .api(Role(ViewPseudonymised), routes!(resident_history))
+        .api(Role(EditRegistry), routes!(move_out))
+        .api(Role(EditRegistry), routes!(move_in))
+        .api(Role(EditRegistry), routes!(move_house))
+        .api(Role(RevealPersonal), routes!(reveal))
+}

@@ -183,3 +183,14 @@ pub async fn change_password(
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// This module's routes, each with who may call it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use utoipa_axum::routes;
+    crate::routes::Routes::new()
+        .api(Public, routes!(login))
+        .api(Authenticated, routes!(logout))
+        .api(Authenticated, routes!(me))
+        .api(Authenticated, routes!(change_password))
+}

@@ -31,3 +31,11 @@ pub async fn create_tag(
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     Ok((StatusCode::CREATED, Json(tag)))
 }
+
+/// This module's routes, each with who may call it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use utoipa_axum::routes;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new().api(Role(ViewAreas), routes!(list_tags)).api(Role(ManageTags), routes!(create_tag))
+}

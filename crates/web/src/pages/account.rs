@@ -130,3 +130,13 @@ pub async fn audit_page(
     };
     Ok(render(lang, StatusCode::OK, "audit.html", ctx))
 }
+
+/// This module's pages, each with who may open it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new()
+        .get("/password", Authenticated, password_form)
+        .post("/password", Authenticated, password_submit)
+        .get("/audit", Role(ViewAudit), audit_page)
+}

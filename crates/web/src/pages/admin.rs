@@ -319,3 +319,18 @@ pub async fn revoke_token(
     ops::revoke(&s, &p, &address, &id).await?;
     Ok(Redirect::to("/admin/tokens?done=revoked").into_response())
 }
+
+/// This module's pages, each with who may open it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new()
+        .get("/admin/accounts", Role(ManageAccounts), accounts_page)
+        .post("/admin/accounts", Role(ManageAccounts), create_account)
+        .post("/admin/accounts/{id}/disable", Role(ManageAccounts), disable_account)
+        .post("/admin/accounts/{id}/enable", Role(ManageAccounts), enable_account)
+        .post("/admin/accounts/{id}/reset-password", Role(ManageAccounts), reset_password)
+        .get("/admin/tokens", Role(ManageAccounts), tokens_page)
+        .post("/admin/tokens", Role(ManageAccounts), issue_token)
+        .post("/admin/tokens/{id}/revoke", Role(ManageAccounts), revoke_token)
+}

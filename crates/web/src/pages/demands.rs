@@ -830,3 +830,24 @@ pub async fn report_submit(
         Err(e) => Err(e.into()),
     }
 }
+
+/// This module's pages, each with who may open it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use crate::routes::Limit;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new()
+        .get("/demands", Role(ViewDemands), ledger)
+        .get("/demands/new", Role(SubmitDemand), new_demand_form)
+        .get("/demands/{id}", Role(ViewDemands), item)
+        // An item's photo: the item page's check (scope; residents their own items).
+        .get("/demands/{id}/photos/{photo}", Role(ViewDemands), item_photo)
+        // The step's own action is checked by the state machine (Step::needs).
+        .post("/demands/{id}/steps/{step}", Role(ViewDemands), take_step)
+        .get("/registry/buildings/{id}/poster", Role(ViewBuildings), poster)
+        .get("/registry/areas/{id}/posters", Role(ViewBuildings), grid_posters)
+        // The poster's key in the link stands in for an account.
+        .get("/report/{id}", Public, report_form)
+        .post_limited("/demands", Role(SubmitDemand), Limit::Photos, create_demand)
+        .post_limited("/report/{id}", Public, Limit::Photos, report_submit)
+}

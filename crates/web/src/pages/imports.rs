@@ -396,3 +396,17 @@ pub async fn export(
     ];
     Ok((headers, bytes).into_response())
 }
+
+/// This module's pages, each with who may open it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use crate::routes::Limit;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new()
+        .get("/registry/import", Role(EditRegistry), import_form)
+        .get("/registry/import/{id}", Role(EditRegistry), job_page)
+        .post("/registry/import/{id}/mapping", Role(EditRegistry), set_mapping)
+        .post("/registry/import/{id}/confirm", Role(EditRegistry), confirm)
+        .get("/registry/export", Role(ExportRegistry), export)
+        .post_limited("/registry/import", Role(EditRegistry), Limit::Upload, upload)
+}

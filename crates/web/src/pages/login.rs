@@ -55,3 +55,13 @@ pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Result<Res
     }
     Ok((cleared_cookie(), Redirect::to("/login")).into_response())
 }
+
+/// This module's pages, each with who may open it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    crate::routes::Routes::new().get("/login", Public, login_form).post("/login", Public, login_submit).post(
+        "/logout",
+        Authenticated,
+        logout,
+    )
+}

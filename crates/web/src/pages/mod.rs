@@ -17,15 +17,11 @@ mod signups;
 
 use std::sync::LazyLock;
 
-use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use minijinja::{Environment, State, Value};
-
-use crate::AppState;
 
 pub use account::{audit_page, password_form, password_submit};
 pub use frame::frame;
@@ -36,83 +32,25 @@ pub use registry::{
     residents_page,
 };
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(front_door))
-        .route("/static/app.css", get(stylesheet))
-        .route("/login", get(login_form).post(login_submit))
-        .route("/logout", post(logout))
-        .route("/password", get(password_form).post(password_submit))
-        .route("/audit", get(audit_page))
-        .route("/registry", get(registry_home))
-        .route("/registry/areas/{id}", get(area_page))
-        .route("/registry/buildings/{id}", get(building_page))
-        .route("/registry/residents", get(residents_page))
-        .route("/registry/residents/{id}", get(resident_page).post(edit_resident))
-        .route("/registry/residents/{id}/move-out", post(move_out_resident))
-        .route("/registry/residents/{id}/move-house", post(move_house_resident))
-        .route("/registry/residents/{id}/move-in", post(move_in_resident))
-        .route("/registry/access", post(registry::take_access))
-        .route("/registry/buildings/{id}/households", post(people::create_household))
-        .route("/registry/households/{id}/new-resident", get(people::new_resident_form).post(people::create_resident))
-        .route("/registry/signups", get(signups::signups_page))
-        .route("/registry/signups/{id}/confirm", post(signups::confirm_signup))
-        .route("/registry/signups/{id}/reject", post(signups::reject_signup))
-        .route("/admin/accounts", get(admin::accounts_page).post(admin::create_account))
-        .route("/admin/accounts/{id}/disable", post(admin::disable_account))
-        .route("/admin/accounts/{id}/enable", post(admin::enable_account))
-        .route("/admin/accounts/{id}/reset-password", post(admin::reset_password))
-        .route("/admin/tokens", get(admin::tokens_page).post(admin::issue_token))
-        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
-        .route("/registry/import", get(imports::import_form))
-        .route("/registry/import/{id}", get(imports::job_page))
-        .route("/registry/import/{id}/mapping", post(imports::set_mapping))
-        .route("/registry/import/{id}/confirm", post(imports::confirm))
-        .route("/registry/export", get(imports::export))
-        .route("/demands", get(demands::ledger))
-        .route("/demands/new", get(demands::new_demand_form))
-        .route("/demands/{id}", get(demands::item))
-        .route("/demands/{id}/photos/{photo}", get(demands::item_photo))
-        .route("/demands/{id}/steps/{step}", post(demands::take_step))
-        .route("/registry/buildings/{id}/poster", get(demands::poster))
-        .route("/registry/areas/{id}/posters", get(demands::grid_posters))
-        .route("/report/{id}", get(demands::report_form))
-        .route("/portal", get(portal::home))
-        .route("/portal/household", get(portal::household))
-        .route("/portal/requests", get(portal::requests))
-        .route("/portal/requests/new", get(portal::new_request))
-        .route("/portal/requests/{id}", get(portal::request_page))
-        .route("/portal/requests/{id}/photos/{photo}", get(portal::request_photo))
-        .route("/portal/requests/{id}/rate", post(portal::rate_request))
-        .route("/portal/signup", get(portal::signup_form).post(portal::signup_submit))
-        .layer(axum::middleware::from_fn(html_errors))
-}
-
-/// Routes that accept large bodies (ledger uploads), under their own size limit.
-pub fn upload_routes() -> Router<AppState> {
-    // axum's own 2 MB default for extractors, raised to the upload limit.
-    let limit = axum::extract::DefaultBodyLimit::max(crate::UPLOAD_LIMIT);
-    Router::new()
-        .route("/registry/import", post(imports::upload).layer(limit))
-        .layer(axum::middleware::from_fn(html_errors))
-}
-
-/// The three report forms, which carry photos: under their own size limit.
-pub fn photo_form_routes() -> Router<AppState> {
-    let limit = axum::extract::DefaultBodyLimit::max(PHOTO_FORM_LIMIT);
-    Router::new()
-        .route("/demands", post(demands::create_demand).layer(limit))
-        .route("/report/{id}", post(demands::report_submit).layer(limit))
-        .route("/portal/requests", post(portal::submit_request).layer(limit))
-        .layer(axum::middleware::from_fn(html_errors))
+/// Every page: each module's slice, the front door and the stylesheet.
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::Public;
+    crate::routes::Routes::new()
+        .get("/", Public, front_door)
+        .get("/static/app.css", Public, stylesheet)
+        .merge(login::routes())
+        .merge(account::routes())
+        .merge(registry::routes())
+        .merge(places::routes())
+        .merge(people::routes())
+        .merge(signups::routes())
+        .merge(imports::routes())
+        .merge(admin::routes())
+        .merge(demands::routes())
+        .merge(portal::routes())
 }
 
 pub use photo_forms::PHOTO_FORM_LIMIT;
-
-/// Whether `path` is where a report form with photos is posted.
-pub fn is_photo_form(path: &str) -> bool {
-    path == "/demands" || path == "/portal/requests" || path.starts_with("/report/")
-}
 
 /// Where a role starts: residents in their portal, the auxiliary network (building
 /// heads, volunteers, property staff) at reporting a problem, everyone else in the
@@ -133,7 +71,7 @@ async fn front_door(p: Option<crate::auth::Principal>) -> Redirect {
 
 /// A page handler that fails with the API's JSON error answers with the error page
 /// instead, in the reader's language: people never see JSON.
-async fn html_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub(crate) async fn html_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let lang = Lang::from_headers(request.uri().query(), request.headers());
     let response = next.run(request).await;
     let is_json =
@@ -327,11 +265,6 @@ pub fn local_time(ms: i64) -> String {
         t.minute(),
         t.second()
     )
-}
-
-/// Whether a route is a page (HTML) rather than the API.
-pub fn is_page(route: &str) -> bool {
-    !(route.starts_with("/api/") || route == "/healthz")
 }
 
 #[cfg(test)]

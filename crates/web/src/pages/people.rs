@@ -225,3 +225,13 @@ pub async fn create_household(
         Err(e) => Err(e.into()),
     }
 }
+
+/// This module's pages, each with who may open it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new()
+        .post("/registry/buildings/{id}/households", Role(EditRegistry), create_household)
+        .get("/registry/households/{id}/new-resident", Role(EditRegistry), new_resident_form)
+        .post("/registry/households/{id}/new-resident", Role(EditRegistry), create_resident)
+}

@@ -136,3 +136,14 @@ pub async fn building_page(
     };
     Ok(render(lang, StatusCode::OK, "building.html", ctx))
 }
+
+/// This module's pages, each with who may open it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new().get("/registry/areas/{id}", Role(ViewFigures), area_page).get(
+        "/registry/buildings/{id}",
+        Role(ViewRegistry),
+        building_page,
+    )
+}

@@ -403,3 +403,22 @@ pub async fn rate_request(
     crate::webhooks::fire(s.db.clone(), taken.demand.clone(), taken.event.clone());
     Ok(Redirect::to(&format!("/portal/requests/{id}")).into_response())
 }
+
+/// This module's pages, each with who may open it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use crate::routes::Limit;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new()
+        .get("/portal", Authenticated, home)
+        .get("/portal/household", Authenticated, household)
+        // A resident's own reports: the handlers check the reporter is the caller.
+        .get("/portal/requests", Authenticated, requests)
+        .get("/portal/requests/new", Authenticated, new_request)
+        .get("/portal/requests/{id}", Authenticated, request_page)
+        .get("/portal/requests/{id}/photos/{photo}", Authenticated, request_photo)
+        .post("/portal/requests/{id}/rate", Role(RateDemand), rate_request)
+        .get("/portal/signup", Public, signup_form)
+        .post("/portal/signup", Public, signup_submit)
+        .post_limited("/portal/requests", Role(SubmitDemand), Limit::Photos, submit_request)
+}

@@ -436,3 +436,18 @@ pub async fn take_access(
         Err(e) => page_error(lang, e),
     }
 }
+
+/// This module's pages, each with who may open it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new()
+        .get("/registry", Role(ViewFigures), home)
+        .get("/registry/residents", Role(ViewPseudonymised), residents_page)
+        .get("/registry/residents/{id}", Role(ViewPseudonymised), resident_page)
+        .post("/registry/residents/{id}", Role(EditRegistry), edit_resident)
+        .post("/registry/residents/{id}/move-out", Role(EditRegistry), move_out_resident)
+        .post("/registry/residents/{id}/move-house", Role(EditRegistry), move_house_resident)
+        .post("/registry/residents/{id}/move-in", Role(EditRegistry), move_in_resident)
+        .post("/registry/access", Role(RequestAccess), take_access)
+}

@@ -99,3 +99,13 @@ pub async fn reject_signup(
 ) -> Result<Response, ApiError> {
     decide(&s, &p, &address, &id, false).await
 }
+
+/// This module's pages, each with who may open it (`crate::routes`).
+pub(crate) fn routes() -> crate::routes::Routes {
+    use crate::auth::Access::*;
+    use wangge_domain::Action::*;
+    crate::routes::Routes::new()
+        .get("/registry/signups", Role(EditRegistry), signups_page)
+        .post("/registry/signups/{id}/confirm", Role(EditRegistry), confirm_signup)
+        .post("/registry/signups/{id}/reject", Role(EditRegistry), reject_signup)
+}
