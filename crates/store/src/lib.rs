@@ -17,9 +17,12 @@ mod conditions;
 mod db;
 pub mod demands;
 mod error;
+#[cfg(test)]
+mod migration_trees;
 pub mod grants;
 pub mod households;
 pub mod import_jobs;
+pub mod notifications;
 pub mod organisations;
 mod page;
 pub mod residents;
@@ -27,8 +30,10 @@ pub mod sessions;
 pub mod signups;
 pub mod stats;
 pub mod tags;
+pub mod units;
 pub mod testing;
 pub mod vault;
+pub mod webhooks;
 
 pub use db::{Backend, Db, DbOptions, KeySource};
 pub use error::{StoreError, StoreResult};

@@ -39,6 +39,19 @@ pub(crate) fn routes() -> Routes {
     Routes::new().merge(api::routes()).merge(openapi::routes()).merge(pages::routes()).merge(open311::routes())
 }
 
+/// Leaves `notice` in the in-app list of everyone in `to`, and sends it through the
+/// webhooks that carry its module (demand steps send their own, richer event from
+/// `api::demands`). Answers how many accounts it reached.
+pub(crate) async fn notify(
+    db: &Db,
+    to: &wangge_store::notifications::Audience,
+    notice: wangge_store::notifications::Notice,
+) -> wangge_store::StoreResult<u64> {
+    let reached = wangge_store::notifications::notify(db, to, &notice).await?;
+    webhooks::fire_notice(db.clone(), notice);
+    Ok(reached)
+}
+
 /// The route table the server enforces (for tests and docs/security.md).
 pub fn route_table() -> RouteTable {
     routes().split().2

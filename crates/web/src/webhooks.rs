@@ -16,10 +16,11 @@ use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use wangge_domain::{Vocabulary, now_millis};
+use wangge_domain::{Module, Vocabulary, now_millis};
 use wangge_store::Db;
-use wangge_store::demands::webhooks::{self, Pending, Target};
+use wangge_store::webhooks::{self, Pending, Target};
 use wangge_store::demands::{Demand, DemandEvent};
+use wangge_store::notifications::Notice;
 
 /// Tries per event and webhook, the first included.
 pub const ATTEMPTS: i64 = 5;
@@ -35,7 +36,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// after 1, 2, 4 and 8 seconds, in this server or (after a restart) the next.
 pub fn fire(db: Db, demand: Demand, event: DemandEvent) {
     tokio::spawn(async move {
-        let targets = match webhooks::targets_for(&db, &demand.path).await {
+        let targets = match webhooks::targets_for(&db, Module::Demands, &demand.path).await {
             Ok(t) => t,
             Err(e) => return tracing::error!("webhooks for demand {}: {e}", demand.id),
         };
@@ -50,6 +51,47 @@ pub fn fire(db: Db, demand: Demand, event: DemandEvent) {
             }
         }
     });
+}
+
+/// Puts a notice of any module in the outbox of every active webhook that carries
+/// its module and covers its place, and tries each at once, as [`fire`] does. The
+/// body names the module, the subject and the message (no personal data: notices
+/// say what happened, not who).
+pub fn fire_notice(db: Db, notice: Notice) {
+    tokio::spawn(async move {
+        let targets = match webhooks::targets_for(&db, notice.module, &notice.path).await {
+            Ok(t) => t,
+            Err(e) => return tracing::error!("webhooks for a {} notice: {e}", notice.module.code()),
+        };
+        let event_id = wangge_domain::new_id();
+        let name = format!("{}.notice", notice.module.code());
+        let subject = notice.subject_id.clone().unwrap_or_default();
+        for target in targets {
+            let body = notice_body(&target.format, &notice, &event_id).to_string();
+            match webhooks::enqueue(&db, &target.id, &subject, &event_id, &name, &body).await {
+                Ok(id) => {
+                    tokio::spawn(try_send(db.clone(), id));
+                }
+                Err(e) => tracing::error!("queueing webhook {} for a notice: {e}", target.id),
+            }
+        }
+    });
+}
+
+/// The body a webhook of `format` receives for a notice.
+pub fn notice_body(format: &str, n: &Notice, event_id: &str) -> Value {
+    let title = format!("{}：{}", n.module.label_zh(), n.message);
+    match format {
+        "wecom" => json!({"msgtype": "markdown", "markdown": {"content": format!("**{title}**")}}),
+        "dingtalk" => json!({"msgtype": "markdown", "markdown": {"title": title, "text": format!("**{title}**")}}),
+        _ => json!({
+            "event": format!("{}.notice", n.module.code()),
+            "event_id": event_id,
+            "at": now_millis(),
+            "notice": {"module": n.module, "subject_id": n.subject_id, "path": n.path, "link": n.link,
+                       "message": n.message},
+        }),
+    }
 }
 
 /// Tries the outbox's due sends every second, for as long as the server runs.
@@ -175,7 +217,7 @@ pub async fn send_digest(
     let event_id = wangge_domain::new_id();
     let text = digest.markdown();
     let mut out = Vec::new();
-    for target in webhooks::targets_for(db, path).await? {
+    for target in webhooks::targets_for(db, Module::Demands, path).await? {
         let body = match target.format.as_str() {
             "wecom" => json!({"msgtype": "markdown", "markdown": {"content": text}}),
             "dingtalk" => json!({"msgtype": "markdown", "markdown": {"title": "超期预警", "text": text}}),

@@ -13,11 +13,11 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 use wangge_domain::demands::CHINA;
-use wangge_domain::{Channel, DemandStatus, Role, Step, Vocabulary, parse_date};
+use wangge_domain::{Channel, DemandStatus, Module, Role, Step, Vocabulary, parse_date};
 use wangge_store::demands::attachments::{self, Attachment};
 use wangge_store::demands::digest::{self, Digest};
-use wangge_store::demands::notifications::{self, Notification};
-use wangge_store::demands::webhooks::{self, Delivery, NewWebhook, Webhook};
+use wangge_store::notifications::{self, Audience, Notice, Notification};
+use wangge_store::webhooks::{self, Delivery, NewWebhook, Webhook};
 use wangge_store::demands::{
     self, Actor, Category, Demand, DemandEvent, DemandFilter, Holiday, NewDemand, Rates, SimilarItem, StepInput,
     StepTaken,
@@ -372,25 +372,37 @@ pub(crate) async fn take(
     Ok(Json(taken))
 }
 
-/// Tells the reporter (when they have an account) and a newly dispatched handler.
+/// Tells the reporter (when they have an account) and a newly dispatched handler:
+/// an account, or every member of a unit ([`wangge_store::units`]) with one.
 async fn notify(s: &AppState, t: &StepTaken) -> Result<(), ApiError> {
     let d = &t.demand;
+    let notice = |id: &str, link: String, message: String| Notice {
+        module: Module::Demands,
+        subject_id: Some(id.to_owned()),
+        path: d.path.clone(),
+        link: Some(link),
+        message,
+    };
     if let Some(reporter) = &d.reporter_account_id {
         let message = format!("您反映的「{}」：{}", d.title, d.status.plain_zh());
-        notifications::notify(&s.db, reporter, Some(&d.id), &message).await?;
+        let n = notice(&d.id, format!("/portal/requests/{}", d.id), message);
+        notifications::notify(&s.db, &Audience::Account(reporter.clone()), &n).await?;
     }
     // Reporters of duplicates merged into this item follow it as their own.
     for (merged, reporter) in demands::merged_reporters(&s.db, &d.id).await? {
         if Some(&reporter) != d.reporter_account_id.as_ref() {
             let message = format!("您反映的问题已与「{}」合并办理：{}", d.title, d.status.plain_zh());
-            notifications::notify(&s.db, &reporter, Some(&merged), &message).await?;
+            let n = notice(&merged, format!("/portal/requests/{merged}"), message);
+            notifications::notify(&s.db, &Audience::Account(reporter), &n).await?;
         }
     }
     if t.event.step == Step::Dispatch.code()
         && let Some(handler) = &d.handler_id
     {
-        let message = format!("新派遣：「{}」，请在期限内办理", d.title);
-        notifications::notify(&s.db, handler, Some(&d.id), &message).await?;
+        let n = notice(&d.id, format!("/demands/{}", d.id), format!("新派遣：「{}」，请在期限内办理", d.title));
+        // A handler id names an account or a unit; the other audience is empty.
+        notifications::notify(&s.db, &Audience::Account(handler.clone()), &n).await?;
+        notifications::notify(&s.db, &Audience::Unit(handler.clone()), &n).await?;
     }
     Ok(())
 }

@@ -16,9 +16,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
-use wangge_domain::{DemandStatus, IdCardNumber, ResidentStatus, Role, Step, Vocabulary};
+use wangge_domain::{DemandStatus, IdCardNumber, Module, ResidentStatus, Role, Step, Vocabulary};
 use wangge_store::demands::{self, DemandFilter, Extras, NewDemand, StepInput};
 use wangge_store::residents::{self, ResidentFilter};
+use wangge_store::notifications::{Audience, Notice};
 use wangge_store::signups::{self, SignupOutcome, SignupRequest};
 use wangge_store::{PageRequest, accounts, households};
 
@@ -156,6 +157,22 @@ pub async fn signup_submit(
     };
     if outcome == SignupOutcome::UsernameTaken {
         return again(tr("signup.taken", lang.code));
+    }
+    // The grid members over the household hear of it: they confirm sign-ups.
+    if let SignupOutcome::Queued(id) = &outcome {
+        let signup = signups::get(&s.db, id).await?;
+        let notice = Notice {
+            module: Module::Registry,
+            subject_id: Some(id.clone()),
+            path: signup.path.clone(),
+            link: Some("/signups".into()),
+            message: format!(
+                "新的住户登记申请：{}号楼{}单元{}室 {}，请核对",
+                signup.building_number, signup.unit, signup.room, signup.resident_name
+            ),
+        };
+        crate::notify(&s.db, &Audience::Role { role: Role::GridMember, path: signup.path }, notice)
+            .await?;
     }
     // Recorded without the number: the log says a sign-up came, and whether it matched.
     let (action, target) = match &outcome {

@@ -1,11 +1,13 @@
-//! Outgoing webhooks on demand state changes, and the log of every delivery attempt.
-//! The web layer sends them; the store keeps who to send to and what happened.
+//! Outgoing webhooks, and the log of every delivery attempt: a demand's state
+//! changes, and the notices of any module ([`crate::notifications`]) a webhook
+//! carries (its `modules`). The web layer sends them; the store keeps who to send
+//! to and what happened.
 
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
-use wangge_domain::{new_id, now_millis};
+use wangge_domain::{Module, Vocabulary, new_id, now_millis};
 
 use crate::vault::Vault;
 use crate::{Db, StoreError, StoreResult};
@@ -21,6 +23,8 @@ pub struct Webhook {
     pub format: String,
     /// Items under this area only.
     pub path: String,
+    /// The modules whose events it carries.
+    pub modules: Vec<Module>,
     /// Whether a secret is set (the secret itself is never shown again).
     pub signed: bool,
     pub active: bool,
@@ -37,6 +41,19 @@ pub struct NewWebhook {
     pub secret: Option<String>,
     /// Area id or code; default: everything.
     pub area: Option<String>,
+    /// The modules whose events it carries; default: demands.
+    #[serde(default)]
+    pub modules: Vec<Module>,
+}
+
+/// The stored list of module codes.
+fn modules_text(modules: &[Module]) -> String {
+    let list = if modules.is_empty() { &[Module::Demands][..] } else { modules };
+    list.iter().map(|m| m.code()).collect::<Vec<_>>().join(",")
+}
+
+fn modules_of(text: &str) -> Vec<Module> {
+    text.split(',').filter_map(|c| Module::from_code(c.trim())).collect()
 }
 
 /// Where and how to send, with the secret opened.
@@ -59,6 +76,7 @@ fn from_row(row: &AnyRow) -> StoreResult<Webhook> {
         url: row.try_get("url")?,
         format: row.try_get("format")?,
         path: row.try_get("path")?,
+        modules: modules_of(&row.try_get::<String, _>("modules")?),
         signed: row.try_get::<Option<String>, _>("secret_enc")?.is_some(),
         active: row.try_get::<i16, _>("active")? != 0,
         created_at: row.try_get("created_at")?,
@@ -81,8 +99,8 @@ pub async fn create(db: &Db, new: NewWebhook, path: &str) -> StoreResult<Webhook
     let id = new_id();
     let secret = new.secret.as_deref().map(str::trim).filter(|s| !s.is_empty());
     sqlx::query(
-        "INSERT INTO webhooks (id, name, url, format, secret_enc, path, active, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 1, $7)",
+        "INSERT INTO webhooks (id, name, url, format, secret_enc, path, modules, active, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
     )
     .bind(&id)
     .bind(new.name.trim())
@@ -90,6 +108,7 @@ pub async fn create(db: &Db, new: NewWebhook, path: &str) -> StoreResult<Webhook
     .bind(&format)
     .bind(secret.map(|s| db.vault.seal(s, &aad(&id))))
     .bind(path)
+    .bind(modules_text(&new.modules))
     .bind(now_millis())
     .execute(&db.pool)
     .await?;
@@ -98,7 +117,7 @@ pub async fn create(db: &Db, new: NewWebhook, path: &str) -> StoreResult<Webhook
 
 pub async fn get(db: &Db, id: &str) -> StoreResult<Webhook> {
     let row =
-        sqlx::query("SELECT id, name, url, format, secret_enc, path, active, created_at FROM webhooks WHERE id = $1")
+        sqlx::query("SELECT id, name, url, format, secret_enc, path, modules, active, created_at FROM webhooks WHERE id = $1")
             .bind(id)
             .fetch_optional(&db.pool)
             .await?;
@@ -107,7 +126,7 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Webhook> {
 
 pub async fn list(db: &Db) -> StoreResult<Vec<Webhook>> {
     let rows = sqlx::query(
-        "SELECT id, name, url, format, secret_enc, path, active, created_at FROM webhooks ORDER BY created_at",
+        "SELECT id, name, url, format, secret_enc, path, modules, active, created_at FROM webhooks ORDER BY created_at",
     )
     .fetch_all(&db.pool)
     .await?;
@@ -123,17 +142,17 @@ pub async fn deactivate(db: &Db, id: &str) -> StoreResult<Webhook> {
     get(db, id).await
 }
 
-/// The active webhooks that cover an item at `path`.
-pub async fn targets_for(db: &Db, path: &str) -> StoreResult<Vec<Target>> {
+/// The active webhooks that carry `module`'s events and cover a subject at `path`.
+pub async fn targets_for(db: &Db, module: Module, path: &str) -> StoreResult<Vec<Target>> {
     // Few webhooks exist: read them all and match the prefix here, rather than
     // asking the engine for "stored path is a prefix of this one".
-    let rows = sqlx::query("SELECT id, url, format, secret_enc, path FROM webhooks WHERE active = 1")
+    let rows = sqlx::query("SELECT id, url, format, secret_enc, path, modules FROM webhooks WHERE active = 1")
         .fetch_all(&db.pool)
         .await?;
     let mut out = Vec::new();
     for row in rows {
         let under: String = row.try_get("path")?;
-        if !path.starts_with(&under) {
+        if !path.starts_with(&under) || !modules_of(&row.try_get::<String, _>("modules")?).contains(&module) {
             continue;
         }
         let id: String = row.try_get("id")?;
