@@ -250,8 +250,7 @@ impl<'c> BulkLoader<'c> {
 
         let tags: Vec<(&str, &str)> =
             rows.iter().flat_map(|r| r.tag_ids.iter().map(move |t| (r.id.as_str(), t.as_str()))).collect();
-        insert_chunked(self.conn, "resident_tags", "resident_id, tag_id", &tags, |q, (r, t)| q.bind(*r).bind(*t))
-            .await
+        insert_chunked(self.conn, "resident_tags", "resident_id, tag_id", &tags, |q, (r, t)| q.bind(*r).bind(*t)).await
     }
 
     pub async fn organisations(&mut self, rows: &[OrganisationRow]) -> StoreResult<()> {

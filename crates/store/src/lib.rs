@@ -17,11 +17,11 @@ mod conditions;
 mod db;
 pub mod demands;
 mod error;
-#[cfg(test)]
-mod migration_trees;
 pub mod grants;
 pub mod households;
 pub mod import_jobs;
+#[cfg(test)]
+mod migration_trees;
 pub mod notifications;
 pub mod organisations;
 mod page;
@@ -30,8 +30,8 @@ pub mod sessions;
 pub mod signups;
 pub mod stats;
 pub mod tags;
-pub mod units;
 pub mod testing;
+pub mod units;
 pub mod vault;
 pub mod webhooks;
 

@@ -136,7 +136,8 @@ pub async fn hierarchy(db: &Db) -> Hierarchy {
         boundary: None,
     };
     let city = areas::create(db, area(None, AreaLevel::City, CITY, "烟台市")).await.expect("city");
-    let district = areas::create(db, area(Some(&city), AreaLevel::District, DISTRICT, "芝罘区")).await.expect("district");
+    let district =
+        areas::create(db, area(Some(&city), AreaLevel::District, DISTRICT, "芝罘区")).await.expect("district");
     let street = areas::create(db, area(Some(&district), AreaLevel::Street, STREET, "岐山街道")).await.expect("street");
     let community =
         areas::create(db, area(Some(&street), AreaLevel::Community, COMMUNITY, "塔山社区")).await.expect("community");

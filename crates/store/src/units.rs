@@ -97,12 +97,11 @@ pub async fn release(db: &Db, organisation_id: &str, role: UnitRole) -> StoreRes
 
 /// The roles the unit holds.
 pub async fn roles(db: &Db, organisation_id: &str) -> StoreResult<Vec<Held>> {
-    let rows = sqlx::query(
-        "SELECT role, area_id, path, created_at FROM unit_roles WHERE organisation_id = $1 ORDER BY role",
-    )
-    .bind(organisation_id)
-    .fetch_all(&db.pool)
-    .await?;
+    let rows =
+        sqlx::query("SELECT role, area_id, path, created_at FROM unit_roles WHERE organisation_id = $1 ORDER BY role")
+            .bind(organisation_id)
+            .fetch_all(&db.pool)
+            .await?;
     rows.iter()
         .map(|r| {
             Ok(Held {
@@ -210,8 +209,9 @@ pub async fn leave(db: &Db, member_id: &str) -> StoreResult<Member> {
 
 /// The unit's current members, by name.
 pub async fn members(db: &Db, organisation_id: &str) -> StoreResult<Vec<Member>> {
-    let sql =
-        format!("SELECT {MEMBER_COLUMNS} FROM unit_members WHERE organisation_id = $1 AND left_at IS NULL ORDER BY name");
+    let sql = format!(
+        "SELECT {MEMBER_COLUMNS} FROM unit_members WHERE organisation_id = $1 AND left_at IS NULL ORDER BY name"
+    );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(organisation_id).fetch_all(&db.pool).await?;
     rows.iter().map(member_from).collect()
 }
@@ -290,10 +290,16 @@ mod tests {
             assert!(serving(db, UnitRole::HandlerDepartment, &h.street.path).await.unwrap().is_empty());
 
             let fitter = account(db, "fitter", Role::Auxiliary, &h.community.id).await;
-            let joined = join(db, &unit.id, NewMember { account_id: Some(fitter.clone()), name: "李师傅".into(), duty: "维修工".into() })
+            let joined = join(
+                db,
+                &unit.id,
+                NewMember { account_id: Some(fitter.clone()), name: "李师傅".into(), duty: "维修工".into() },
+            )
+            .await
+            .unwrap();
+            join(db, &unit.id, NewMember { account_id: None, name: "张主任".into(), duty: "负责人".into() })
                 .await
                 .unwrap();
-            join(db, &unit.id, NewMember { account_id: None, name: "张主任".into(), duty: "负责人".into() }).await.unwrap();
             assert_eq!(members(db, &unit.id).await.unwrap().len(), 2);
             assert_eq!(serving(db, UnitRole::HandlerDepartment, &h.building.path).await.unwrap()[0].reachable, 1);
             assert_eq!(of_account(db, &fitter).await.unwrap()[0].id, unit.id);

@@ -116,11 +116,12 @@ pub async fn create(db: &Db, new: NewWebhook, path: &str) -> StoreResult<Webhook
 }
 
 pub async fn get(db: &Db, id: &str) -> StoreResult<Webhook> {
-    let row =
-        sqlx::query("SELECT id, name, url, format, secret_enc, path, modules, active, created_at FROM webhooks WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&db.pool)
-            .await?;
+    let row = sqlx::query(
+        "SELECT id, name, url, format, secret_enc, path, modules, active, created_at FROM webhooks WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
     from_row(&row.ok_or_else(|| StoreError::not_found("webhook", id))?)
 }
 

@@ -4,10 +4,7 @@
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use wangge_domain::{
-    Gender, IdCardNumber, Phone, PoliticalStatus, Relation, ResidenceType,
-    ResidentStatus,
-};
+use wangge_domain::{Gender, IdCardNumber, Phone, PoliticalStatus, Relation, ResidenceType, ResidentStatus};
 use wangge_store::areas::Area;
 use wangge_store::bulk::{BulkLoader, ResidentRow};
 use wangge_store::residents::{self, NewResident, ResidentFilter, ResidentUpdate, RevealField};

@@ -18,7 +18,13 @@ struct Place {
 
 async fn hierarchy(db: &Db) -> Place {
     let h = testing::hierarchy(db).await;
-    Place { street: h.street, community: h.community, grid: h.grid, other_grid: h.other_grid, household: h.household.id }
+    Place {
+        street: h.street,
+        community: h.community,
+        grid: h.grid,
+        other_grid: h.other_grid,
+        household: h.household.id,
+    }
 }
 
 async fn household(db: &Db, grid: &Area, number: &str, room: &str) -> String {

@@ -165,15 +165,14 @@ mod tests {
         use sqlx::Row as _;
         let t = crate::testing::sqlite().await;
         for (table, list) in [("demands", COLUMNS), ("demand_events", EVENT_COLUMNS)] {
-            let stored: std::collections::BTreeSet<String> =
-                sqlx::query("SELECT name FROM pragma_table_info($1)")
-                    .bind(table)
-                    .fetch_all(&t.db.pool)
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|r| r.get::<String, _>("name"))
-                    .collect();
+            let stored: std::collections::BTreeSet<String> = sqlx::query("SELECT name FROM pragma_table_info($1)")
+                .bind(table)
+                .fetch_all(&t.db.pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<String, _>("name"))
+                .collect();
             let listed: std::collections::BTreeSet<String> = list.split(',').map(|c| c.trim().to_owned()).collect();
             assert_eq!(listed, stored, "{table}");
         }

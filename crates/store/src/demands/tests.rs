@@ -285,7 +285,10 @@ async fn catalogue_holidays_and_webhook_secrets() {
         };
         let hook = webhooks::create(db, new, "/370600000000/").await.unwrap();
         assert!(hook.signed);
-        assert_eq!(webhooks::targets_for(db, Module::Demands, "/370600000000/x/").await.unwrap()[0].secret.as_deref(), Some("SEC123"));
+        assert_eq!(
+            webhooks::targets_for(db, Module::Demands, "/370600000000/x/").await.unwrap()[0].secret.as_deref(),
+            Some("SEC123")
+        );
         assert!(webhooks::targets_for(db, Module::Demands, "/370700000000/").await.unwrap().is_empty(), "another city");
         assert!(
             webhooks::targets_for(db, Module::Registry, "/370600000000/x/").await.unwrap().is_empty(),
