@@ -11,8 +11,8 @@ use wangge_domain::{AreaLevel, IdCardNumber};
 use wangge_ledger::import::{ImportOptions, import_residents};
 use wangge_ledger::table::read_table;
 use wangge_ledger::xlsx_out::write_ledger_xlsx;
-use wangge_store::areas::{self, AreaFilter, NewArea};
-use wangge_store::residents::{self, ResidentFilter};
+use wangge_store::registry::areas::{self, AreaFilter, NewArea};
+use wangge_store::registry::residents::{self, ResidentFilter};
 use wangge_store::{Db, PageRequest};
 
 use crate::DatabaseArg;

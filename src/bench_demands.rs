@@ -6,11 +6,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use wangge_domain::{Channel, DemandKind, DemandStatus, HandlerKind, Role, Step, new_id, now_millis};
-use wangge_store::accounts::{self, NewApiToken};
-use wangge_store::buildings::{self, BuildingFilter};
 use wangge_store::demands::history::{PastDemand, PastStep, record_history};
 use wangge_store::demands::{self, Actor, DemandFilter, StepInput};
-use wangge_store::{Db, PageRequest, areas};
+use wangge_store::registry::areas;
+use wangge_store::registry::buildings::{self, BuildingFilter};
+use wangge_store::security::accounts::{self, NewApiToken};
+use wangge_store::{Db, PageRequest};
 
 use crate::DatabaseArg;
 use crate::bench::report;

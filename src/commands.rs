@@ -50,7 +50,7 @@ fn redact(url: &str) -> String {
 pub async fn demo(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<()> {
     let file = data_dir.join("wangge.db");
     let db = open(&DatabaseArg { database_url: format!("sqlite:{}", file.display()), key_file: None }).await?;
-    let empty = wangge_store::areas::list(&db, &Default::default(), Default::default()).await?.total == 0;
+    let empty = wangge_store::registry::areas::list(&db, &Default::default(), Default::default()).await?.total == 0;
     if empty {
         eprintln!("Creating the demo community (塔山社区) in {} …", file.display());
         let summary = wangge_synth::load_demo(&db).await?;
@@ -120,16 +120,16 @@ async fn demo_logins(db: &Db) -> anyhow::Result<Vec<(String, String, String)>> {
     let mut out = Vec::new();
     let mut resident_created = false;
     for (username, role, scope) in DEMO_ACCOUNTS {
-        if wangge_store::accounts::get_by_username(db, username).await.is_err() {
-            let new = wangge_store::accounts::NewAccount {
+        if wangge_store::security::accounts::get_by_username(db, username).await.is_err() {
+            let new = wangge_store::security::accounts::NewAccount {
                 username: username.into(),
                 display_name: format!("演示{}", role.label_zh()),
                 role,
                 scopes: if scope.is_empty() { vec![] } else { vec![scope.into()] },
                 password: DEMO_PASSWORD.into(),
             };
-            let account = wangge_store::accounts::create(db, new).await?;
-            wangge_store::accounts::set_password(db, &account.id, DEMO_PASSWORD, false).await?;
+            let account = wangge_store::security::accounts::create(db, new).await?;
+            wangge_store::security::accounts::set_password(db, &account.id, DEMO_PASSWORD, false).await?;
             if role == Role::Resident {
                 bind_to_a_household(db, &account.id).await?;
                 resident_created = true;
@@ -153,10 +153,10 @@ async fn demo_logins(db: &Db) -> anyhow::Result<Vec<(String, String, String)>> {
 /// so that "my items" and the portal's requests are not empty on first start.
 async fn hand_items_to_demo_logins(db: &Db) -> anyhow::Result<()> {
     use wangge_store::demands::history::{Adopter, adopt};
-    let member = wangge_store::accounts::get_by_username(db, "gridmember").await?;
-    let resident = wangge_store::accounts::get_by_username(db, "resident").await?;
+    let member = wangge_store::security::accounts::get_by_username(db, "gridmember").await?;
+    let resident = wangge_store::security::accounts::get_by_username(db, "resident").await?;
     let Some(home) = resident.household_id.as_deref() else { return Ok(()) };
-    let grid = wangge_store::areas::get_by_code(db, "370602004011001").await?;
+    let grid = wangge_store::registry::areas::get_by_code(db, "370602004011001").await?;
     let member = Adopter { account_id: &member.id, name: &member.display_name };
     let reporter = Adopter { account_id: &resident.id, name: &resident.display_name };
     adopt(db, &grid.path, member, reporter, home).await?;
@@ -166,11 +166,13 @@ async fn hand_items_to_demo_logins(db: &Db) -> anyhow::Result<()> {
 /// The demo resident lives in the first household of grid 001, as if their grid
 /// member had confirmed them, so that the portal shows a household and takes reports.
 async fn bind_to_a_household(db: &Db, account_id: &str) -> anyhow::Result<()> {
-    let grid = wangge_store::areas::get_by_code(db, "370602004011001").await?;
-    let filter = wangge_store::households::HouseholdFilter { under_path: Some(grid.path), ..Default::default() };
-    let homes = wangge_store::households::list(db, &filter, wangge_store::PageRequest::new(Some(1), Some(1))).await?;
+    let grid = wangge_store::registry::areas::get_by_code(db, "370602004011001").await?;
+    let filter =
+        wangge_store::registry::households::HouseholdFilter { under_path: Some(grid.path), ..Default::default() };
+    let homes =
+        wangge_store::registry::households::list(db, &filter, wangge_store::PageRequest::new(Some(1), Some(1))).await?;
     if let Some(home) = homes.items.first() {
-        wangge_store::accounts::bind_household(db, account_id, &home.id).await?;
+        wangge_store::security::accounts::bind_household(db, account_id, &home.id).await?;
     }
     Ok(())
 }
@@ -253,7 +255,7 @@ pub async fn import_residents(
 /// Records an import or export run from the command line in the audit log, with the
 /// community it touched, so that it is scoped like the data.
 async fn audit_cli(db: &Db, action: &str, community_code: &str, detail: &str) -> anyhow::Result<()> {
-    let community = wangge_store::areas::get_by_code(db, community_code).await?;
+    let community = wangge_store::registry::areas::get_by_code(db, community_code).await?;
     let entry = wangge_store::audit::Entry {
         actor_name: format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())),
         address: Some("command line".into()),
@@ -330,7 +332,7 @@ pub async fn rotate_key(database: &DatabaseArg, new_key_file: Option<&Path>) -> 
     let new = Vault::create_key_file(&new_path)
         .with_context(|| format!("creating the new key file {} (it must not exist yet)", new_path.display()))?;
     let started = std::time::Instant::now();
-    let count = match wangge_store::residents::rekey(&db, &new).await {
+    let count = match wangge_store::registry::residents::rekey(&db, &new).await {
         Ok(count) => count,
         Err(e) => {
             // Nothing was sealed with the new key: it is of no use to anyone.
@@ -380,8 +382,10 @@ fn append_to_name(path: &Path, suffix: &str) -> std::path::PathBuf {
 pub async fn digest(database: &DatabaseArg, area: Option<&str>, send_webhooks: bool) -> anyhow::Result<()> {
     let db = open(database).await?;
     let path = match area.map(str::trim).filter(|a| !a.is_empty()) {
-        Some(a) if a.bytes().all(|b| b.is_ascii_digit()) => Some(wangge_store::areas::get_by_code(&db, a).await?.path),
-        Some(a) => Some(wangge_store::areas::get(&db, a).await?.path),
+        Some(a) if a.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(wangge_store::registry::areas::get_by_code(&db, a).await?.path)
+        }
+        Some(a) => Some(wangge_store::registry::areas::get(&db, a).await?.path),
         None => None,
     };
     let digest = wangge_store::demands::digest::digest(&db, path.as_deref(), wangge_domain::now_millis()).await?;

@@ -5,9 +5,10 @@
 use anyhow::Context;
 use clap::Subcommand;
 use wangge_domain::{Role, Vocabulary};
-use wangge_store::accounts::{self, NewAccount, NewApiToken};
+use wangge_store::Db;
 use wangge_store::audit::{self, Entry};
-use wangge_store::{Db, sessions};
+use wangge_store::security::accounts::{self, NewAccount, NewApiToken};
+use wangge_store::security::sessions;
 
 use crate::DatabaseArg;
 use crate::commands::open;

@@ -118,7 +118,7 @@ fn health_and_openapi() {
 #[test]
 fn residents_through_the_api() {
     for s in common::servers() {
-        s.runtime.block_on(wangge_store::tags::ensure_standard(&s.db.db)).unwrap();
+        s.runtime.block_on(wangge_store::registry::tags::ensure_standard(&s.db.db)).unwrap();
         let (community, _grid, household) = place(&s);
         let resident = created(s.send(
             "POST",

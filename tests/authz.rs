@@ -13,11 +13,11 @@ mod common;
 use common::{Auth, Server};
 use serde_json::{Value, json};
 use wangge_domain::{AreaLevel, BuildingKind, IdCardNumber, Occupancy, Role, Vocabulary};
-use wangge_store::areas::{self, Area, NewArea};
-use wangge_store::buildings::{self, NewBuilding};
-use wangge_store::households::{self, NewHousehold};
-use wangge_store::organisations::{self, NewOrganisation};
-use wangge_store::residents::{self, NewResident};
+use wangge_store::registry::areas::{self, Area, NewArea};
+use wangge_store::registry::buildings::{self, NewBuilding};
+use wangge_store::registry::households::{self, NewHousehold};
+use wangge_store::registry::organisations::{self, NewOrganisation};
+use wangge_store::registry::residents::{self, NewResident};
 use wangge_web::auth::Access;
 
 /// The records of one city's chain, city down to resident.
@@ -124,28 +124,28 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
         .await
         .unwrap()
         .id;
-        let request = wangge_store::signups::SignupRequest {
+        let request = wangge_store::security::signups::SignupRequest {
             name: "测试".into(),
             id_card: IdCardNumber::compose(370602, birth, seq),
             username: format!("signup{seq}"),
             password: "signup-password".into(),
         };
-        let signup = match wangge_store::signups::request(db, request).await.unwrap() {
-            wangge_store::signups::SignupOutcome::Queued(id) => id,
+        let signup = match wangge_store::security::signups::request(db, request).await.unwrap() {
+            wangge_store::security::signups::SignupOutcome::Queued(id) => id,
             other => panic!("the sign-up should wait for the grid member: {other:?}"),
         };
         let csv = format!(
             "姓名,身份证号,楼栋,房号\n新邻居,{},1,102\n",
             IdCardNumber::compose(370602, birth, seq + 500).as_str()
         );
-        let new = wangge_store::import_jobs::NewJob {
+        let new = wangge_store::registry::import_jobs::NewJob {
             account_id: "walk",
             community_id: &made[3].id,
             path: &made[3].path,
             file_name: "ledger.csv",
             content: csv.as_bytes(),
         };
-        let import = wangge_store::import_jobs::create(db, new).await.unwrap().id;
+        let import = wangge_store::registry::import_jobs::create(db, new).await.unwrap().id;
         let new = wangge_store::demands::NewDemand {
             building_id: Some(building.clone()),
             category: "environment".into(),
@@ -366,13 +366,13 @@ fn form_body(body: Option<&Value>) -> String {
 /// A token to revoke, so that revoking one does not disturb the walk.
 fn spare_token(s: &Server, scope: &Area) -> String {
     s.runtime.block_on(async {
-        let new = wangge_store::accounts::NewApiToken {
+        let new = wangge_store::security::accounts::NewApiToken {
             name: "spare".into(),
             role: Role::GridMember,
             scope: scope.code.clone(),
             expires_in_days: None,
         };
-        wangge_store::accounts::issue_token(&s.db.db, new, None).await.unwrap().0.id
+        wangge_store::security::accounts::issue_token(&s.db.db, new, None).await.unwrap().0.id
     })
 }
 
@@ -409,7 +409,7 @@ fn is_scoped(pattern: &str) -> bool {
 #[test]
 fn every_route_every_role_in_and_out_of_scope() {
     for s in common::servers() {
-        s.runtime.block_on(wangge_store::tags::ensure_standard(&s.db.db)).unwrap();
+        s.runtime.block_on(wangge_store::registry::tags::ensure_standard(&s.db.db)).unwrap();
         let a = chain(&s, "370600000000", 11);
         let b = chain(&s, "370700000000", 13);
         let account = s.create_account("spare", Role::GridMember, &[&a.grid.code], "spare-password");

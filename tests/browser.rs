@@ -11,7 +11,7 @@ mod common;
 use anyhow::{Context as _, bail, ensure};
 use browser_support::{DESKTOP, Lang, PASSWORD, PHONE, Session, USERNAME, Viewport, run};
 use wangge_domain::ResidentStatus;
-use wangge_store::residents::{self, ResidentFilter};
+use wangge_store::registry::residents::{self, ResidentFilter};
 use wangge_store::{PageRequest, StoreResult};
 
 /// A real PNG: a 24×24 red square.
@@ -29,8 +29,9 @@ const SURNAME: &str = "王";
 /// A grid of the demo and its first building with people in it.
 async fn a_grid_and_building(s: &Session) -> anyhow::Result<(String, String)> {
     let db = &s.db;
-    let filter = wangge_store::areas::AreaFilter { level: Some(wangge_domain::AreaLevel::Grid), ..Default::default() };
-    let grid = wangge_store::areas::list(db, &filter, PageRequest::default()).await?.items.remove(0);
+    let filter =
+        wangge_store::registry::areas::AreaFilter { level: Some(wangge_domain::AreaLevel::Grid), ..Default::default() };
+    let grid = wangge_store::registry::areas::list(db, &filter, PageRequest::default()).await?.items.remove(0);
     let resident = residents::list(
         db,
         &ResidentFilter { under_path: Some(grid.path.clone()), ..Default::default() },
@@ -39,7 +40,8 @@ async fn a_grid_and_building(s: &Session) -> anyhow::Result<(String, String)> {
     .await?
     .items
     .remove(0);
-    let household = wangge_store::households::get(db, resident.household_id.as_deref().context("a household")?).await?;
+    let household =
+        wangge_store::registry::households::get(db, resident.household_id.as_deref().context("a household")?).await?;
     Ok((grid.id, household.building_id))
 }
 
@@ -210,9 +212,9 @@ async fn move_house_and_back_in(s: &Session) -> anyhow::Result<()> {
     let resident = an_active_resident(s).await?;
     let here = resident.household_id.clone().context("a household")?;
     let community: String = resident.path.split_inclusive('/').take(5).collect();
-    let homes = wangge_store::households::list(
+    let homes = wangge_store::registry::households::list(
         &s.db,
-        &wangge_store::households::HouseholdFilter { under_path: Some(community), ..Default::default() },
+        &wangge_store::registry::households::HouseholdFilter { under_path: Some(community), ..Default::default() },
         PageRequest::new(Some(1), Some(50)),
     )
     .await?;
@@ -368,7 +370,7 @@ async fn status_is(s: &Session, id: &str) -> anyhow::Result<wangge_domain::Deman
 async fn demand_loop(s: &Session) -> anyhow::Result<()> {
     use wangge_domain::{DemandStatus, Role};
     let (grid, building) = a_grid_and_building(s).await?;
-    let grid_code = wangge_store::areas::get(&s.db, &grid).await?.code;
+    let grid_code = wangge_store::registry::areas::get(&s.db, &grid).await?.code;
     s.account("wangwangge", Role::GridMember, &[&grid_code]).await?;
     s.account("jiedao", Role::StreetOfficial, &["370602004000"]).await?;
 
@@ -563,7 +565,7 @@ async fn portal_and_admin(s: &Session) -> anyhow::Result<()> {
     let resident = an_active_resident(s).await?;
     let household = resident.household_id.clone().context("a household")?;
     let id = s.account("jumin", wangge_domain::Role::Resident, &[]).await?;
-    wangge_store::accounts::bind_household(&s.db, &id, &household).await?;
+    wangge_store::security::accounts::bind_household(&s.db, &id, &household).await?;
     s.account("guanliyuan", wangge_domain::Role::PlatformAdmin, &[]).await?;
     let mut problems = Vec::new();
     for lang in [Lang::Zh, Lang::En] {

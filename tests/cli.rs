@@ -45,9 +45,11 @@ fn generate_export_and_reimport_from_the_command_line() {
 
     let community = tokio::runtime::Runtime::new().unwrap().block_on(async {
         let db = wangge_store::Db::connect(&url, Default::default()).await.unwrap();
-        let filter =
-            wangge_store::areas::AreaFilter { level: Some(wangge_domain::AreaLevel::Community), ..Default::default() };
-        wangge_store::areas::list(&db, &filter, Default::default()).await.unwrap().items[0].code.clone()
+        let filter = wangge_store::registry::areas::AreaFilter {
+            level: Some(wangge_domain::AreaLevel::Community),
+            ..Default::default()
+        };
+        wangge_store::registry::areas::list(&db, &filter, Default::default()).await.unwrap().items[0].code.clone()
     });
     let file = dir.path().join("out.xlsx");
     let out = wangge(&["export", "residents", "--community", &community, "-o", file.to_str().unwrap()], &url);
@@ -74,7 +76,7 @@ fn generate_export_and_reimport_from_the_command_line() {
     let count = |u: &str| {
         tokio::runtime::Runtime::new().unwrap().block_on(async {
             let db = wangge_store::Db::connect(u, Default::default()).await.unwrap();
-            wangge_store::residents::list(&db, &Default::default(), Default::default()).await.unwrap().total
+            wangge_store::registry::residents::list(&db, &Default::default(), Default::default()).await.unwrap().total
         })
     };
     let imported = count(&url2);
@@ -86,24 +88,27 @@ fn copy_areas(from: &str, to: &str) {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let src = wangge_store::Db::connect(from, Default::default()).await.unwrap();
         let dst = wangge_store::Db::connect(to, Default::default()).await.unwrap();
-        let all =
-            wangge_store::areas::list(&src, &Default::default(), wangge_store::PageRequest::new(Some(1), Some(500)))
-                .await
-                .unwrap()
-                .items;
+        let all = wangge_store::registry::areas::list(
+            &src,
+            &Default::default(),
+            wangge_store::PageRequest::new(Some(1), Some(500)),
+        )
+        .await
+        .unwrap()
+        .items;
         let mut new_ids: std::collections::HashMap<String, String> = std::collections::HashMap::new();
         for a in all {
-            let new = wangge_store::areas::NewArea {
+            let new = wangge_store::registry::areas::NewArea {
                 parent_id: a.parent_id.as_ref().map(|p| new_ids[p].clone()),
                 level: a.level,
                 code: a.code.clone(),
                 name: a.name.clone(),
                 boundary: None,
             };
-            let made = wangge_store::areas::create(&dst, new).await.unwrap();
+            let made = wangge_store::registry::areas::create(&dst, new).await.unwrap();
             new_ids.insert(a.id, made.id);
         }
-        wangge_store::tags::ensure_standard(&dst).await.unwrap();
+        wangge_store::registry::tags::ensure_standard(&dst).await.unwrap();
     });
 }
 
@@ -216,7 +221,7 @@ fn keys_rotate_reencrypts_and_swaps_the_key_file() {
         tokio::runtime::Runtime::new().unwrap().block_on(async {
             let db = wangge_store::Db::connect(&url, Default::default()).await.unwrap();
             db.migrate().await.unwrap();
-            let mut people: Vec<String> = wangge_store::residents::all_for_export(&db, &Default::default())
+            let mut people: Vec<String> = wangge_store::registry::residents::all_for_export(&db, &Default::default())
                 .await
                 .unwrap()
                 .into_iter()
@@ -261,7 +266,7 @@ fn digest_prints_the_overdue_and_posts_it_to_the_webhooks() {
         let db = wangge_store::Db::connect(&url, Default::default()).await.unwrap();
         db.migrate().await.unwrap();
         wangge_synth::load_demo(&db).await.unwrap();
-        let community = wangge_store::areas::get_by_code(&db, "370602004011").await.unwrap();
+        let community = wangge_store::registry::areas::get_by_code(&db, "370602004011").await.unwrap();
         let now = wangge_domain::now_millis();
         let digest = wangge_store::demands::digest::digest(&db, Some(&community.path), now).await.unwrap();
         // A webhook receiver answering as a group robot does.

@@ -331,7 +331,11 @@ fn residents_see_the_offer_in_the_portal_and_follow_the_item_they_chose() {
             assert_eq!(status, 201, "{h}");
             let account = s.create_account(name, Role::Resident, &[], "resident-password");
             s.runtime
-                .block_on(wangge_store::accounts::bind_household(&s.db.db, &account, h["id"].as_str().unwrap()))
+                .block_on(wangge_store::security::accounts::bind_household(
+                    &s.db.db,
+                    &account,
+                    h["id"].as_str().unwrap(),
+                ))
                 .unwrap();
             residents.push(s.login(name, "resident-password").2);
         }

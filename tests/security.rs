@@ -77,8 +77,8 @@ fn sessions_expire_and_end_at_logout() {
         assert_eq!(s.call(&session, "GET", "/api/v1/me", None).0, 200);
         let Auth::Session { cookie, .. } = &session else { panic!("a session") };
         let secret = cookie.split_once('=').unwrap().1.to_owned();
-        let idle = wangge_store::sessions::IDLE_TIMEOUT_MS + 1000;
-        s.runtime.block_on(wangge_store::sessions::age(&s.db.db, &secret, idle)).unwrap();
+        let idle = wangge_store::security::sessions::IDLE_TIMEOUT_MS + 1000;
+        s.runtime.block_on(wangge_store::security::sessions::age(&s.db.db, &secret, idle)).unwrap();
         let (status, body) = s.call(&session, "GET", "/api/v1/me", None);
         assert_eq!((status, body["error"]["code"].as_str()), (401, Some("unauthenticated")), "an idle session expires");
 
@@ -184,7 +184,7 @@ fn every_answer_carries_the_security_headers() {
 #[test]
 fn audited_actions_leave_entries_with_before_and_after() {
     for s in common::servers() {
-        s.runtime.block_on(wangge_store::tags::ensure_standard(&s.db.db)).unwrap();
+        s.runtime.block_on(wangge_store::registry::tags::ensure_standard(&s.db.db)).unwrap();
         let (community, grid) = community(&s);
         let staff = s.token(Role::CommunityStaff, community["code"].as_str().unwrap());
         let b = s
@@ -273,7 +273,7 @@ fn audited_actions_leave_entries_with_before_and_after() {
 #[test]
 fn officials_see_pseudonyms_until_they_break_the_glass() {
     for s in common::servers() {
-        s.runtime.block_on(wangge_store::tags::ensure_standard(&s.db.db)).unwrap();
+        s.runtime.block_on(wangge_store::registry::tags::ensure_standard(&s.db.db)).unwrap();
         let (community, grid) = community(&s);
         let staff = s.token(Role::CommunityStaff, community["code"].as_str().unwrap());
         let h = household(&s, &staff, &grid, "7");
@@ -318,7 +318,7 @@ fn officials_see_pseudonyms_until_they_break_the_glass() {
         assert_eq!(page["items"][0]["name"], "孙奶奶", "names are shown while the grant lasts: {page}");
         assert_eq!(page["items"][0]["phone"], "139****1111", "still masked: revealing is another right");
 
-        s.runtime.block_on(wangge_store::grants::expire(&s.db.db, grant["id"].as_str().unwrap())).unwrap();
+        s.runtime.block_on(wangge_store::security::grants::expire(&s.db.db, grant["id"].as_str().unwrap())).unwrap();
         let (_, page) = s.call(&street, "GET", "/api/v1/residents", None);
         assert_ne!(page["items"][0]["name"], "孙奶奶", "and hidden again when it lapses");
         let actions = audit_actions(&s);
@@ -329,7 +329,7 @@ fn officials_see_pseudonyms_until_they_break_the_glass() {
 #[test]
 fn residents_reach_their_own_household_once_a_grid_member_confirms_them() {
     for s in common::servers() {
-        s.runtime.block_on(wangge_store::tags::ensure_standard(&s.db.db)).unwrap();
+        s.runtime.block_on(wangge_store::registry::tags::ensure_standard(&s.db.db)).unwrap();
         let (community, grid) = community(&s);
         let member = s.token(Role::GridMember, grid["code"].as_str().unwrap());
         let h = household(&s, &member, &grid, "9");

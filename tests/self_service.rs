@@ -156,7 +156,7 @@ fn administrators_manage_accounts_and_tokens_in_the_browser() {
 
         let (_, login, _) = s.login("li.wei", "first-password");
         assert_eq!(login["account"]["must_change_password"], true, "{login}");
-        let id = s.runtime.block_on(wangge_store::accounts::get_by_username(&s.db.db, "li.wei")).unwrap().id;
+        let id = s.runtime.block_on(wangge_store::security::accounts::get_by_username(&s.db.db, "li.wei")).unwrap().id;
         assert_eq!(s.call_form(&admin, &format!("/admin/accounts/{id}/disable"), "").0, 303);
         assert_eq!(s.login("li.wei", "first-password").0, 401, "disabled accounts cannot log in");
         assert_eq!(s.call_form(&admin, &format!("/admin/accounts/{id}/enable"), "").0, 303);
@@ -254,7 +254,7 @@ fn a_grant_never_opens_a_record_to_changes_even_for_an_editing_role() {
         assert_eq!(status, 403, "beyond the secretary's street");
         // Within the street, a neighbouring community is reachable, read-only.
         let admin = s.login("admin", common::ADMIN_PASSWORD).2;
-        let street4 = s.runtime.block_on(wangge_store::areas::get_by_code(&s.db.db, "370602004000")).unwrap();
+        let street4 = s.runtime.block_on(wangge_store::registry::areas::get_by_code(&s.db.db, "370602004000")).unwrap();
         let body = json!({"parent_id": street4.id, "level": "community", "code": "370602004012", "name": "邻社区"});
         let (_, next_door) = s.call(&admin, "POST", "/api/v1/areas", Some(&body));
         let body = json!({"parent_id": next_door["id"], "level": "grid", "code": "370602004012001", "name": "邻网格"});
@@ -285,8 +285,9 @@ fn the_community_ledger_downloads_for_the_office_only_and_is_audited() {
     for s in common::servers() {
         let (grid, other_grid) = two_streets(&s);
         family(&s, &grid, "周奶奶", &id_card(51));
-        let community = s.runtime.block_on(wangge_store::areas::get_by_code(&s.db.db, "370602004011")).unwrap();
-        let other = s.runtime.block_on(wangge_store::areas::get_by_code(&s.db.db, "370602005011")).unwrap();
+        let community =
+            s.runtime.block_on(wangge_store::registry::areas::get_by_code(&s.db.db, "370602004011")).unwrap();
+        let other = s.runtime.block_on(wangge_store::registry::areas::get_by_code(&s.db.db, "370602005011")).unwrap();
         s.create_account("office", Role::CommunityStaff, &[&community.code], "office-password");
         let office = s.login("office", "office-password").2;
         let url = format!("{}/registry/export?community={}", s.base, community.id);
@@ -317,7 +318,7 @@ fn the_community_ledger_downloads_for_the_office_only_and_is_audited() {
 #[test]
 fn lists_sort_by_column_and_filter_by_care_tag() {
     for s in common::servers() {
-        s.runtime.block_on(wangge_store::tags::ensure_standard(&s.db.db)).unwrap();
+        s.runtime.block_on(wangge_store::registry::tags::ensure_standard(&s.db.db)).unwrap();
         let (grid, _) = two_streets(&s);
         let (household, _) = family(&s, &grid, "乙", &id_card(61));
         let staff = s.token(Role::GridMember, grid["code"].as_str().unwrap());
@@ -373,7 +374,11 @@ fn a_resident_reports_from_the_portal_follows_it_and_rates_it() {
         let (household, _) = family(&s, &grid, "吴阿姨", &id_card(71));
         let account = s.create_account("wuayi", Role::Resident, &[], "wu-ayi-password");
         s.runtime
-            .block_on(wangge_store::accounts::bind_household(&s.db.db, &account, household["id"].as_str().unwrap()))
+            .block_on(wangge_store::security::accounts::bind_household(
+                &s.db.db,
+                &account,
+                household["id"].as_str().unwrap(),
+            ))
             .unwrap();
         let resident = s.login("wuayi", "wu-ayi-password").2;
         let form =

@@ -501,15 +501,15 @@ impl Session {
 
     /// An account made directly in the store, with its password already its own.
     pub async fn account(&self, username: &str, role: wangge_domain::Role, scopes: &[&str]) -> anyhow::Result<String> {
-        let new = wangge_store::accounts::NewAccount {
+        let new = wangge_store::security::accounts::NewAccount {
             username: username.into(),
             display_name: username.into(),
             role,
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             password: PASSWORD.into(),
         };
-        let account = wangge_store::accounts::create(&self.db, new).await?;
-        wangge_store::accounts::set_password(&self.db, &account.id, PASSWORD, false).await?;
+        let account = wangge_store::security::accounts::create(&self.db, new).await?;
+        wangge_store::security::accounts::set_password(&self.db, &account.id, PASSWORD, false).await?;
         Ok(account.id)
     }
 

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 
 use serde_json::Value;
 use wangge_domain::{Role, Vocabulary};
-use wangge_store::accounts::{self, NewAccount};
+use wangge_store::security::accounts::{self, NewAccount};
 use wangge_store::testing::{self, TestDb};
 
 pub const ADMIN_PASSWORD: &str = "admin-password-1";

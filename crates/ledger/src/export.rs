@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use wangge_domain::{ResidentStatus, Vocabulary, format_date};
-use wangge_store::residents::{self, ResidentFilter};
-use wangge_store::{Db, StoreError, areas, households};
+use wangge_store::registry::residents::{self, ResidentFilter};
+use wangge_store::registry::{areas, households};
+use wangge_store::{Db, StoreError};
 
 use crate::columns::Field;
 use crate::xlsx_out::ledger_xlsx_bytes;

@@ -14,10 +14,11 @@ use wangge_domain::{
     AreaLevel, BuildingKind, Gender, IdCardNumber, Occupancy, Phone, PoliticalStatus, Relation, ResidenceType,
     ResidentStatus, Vocabulary, format_date, new_id, parse_date, text,
 };
-use wangge_store::areas::{self, Area};
 use wangge_store::bulk::{self, BuildingRow, BulkLoader, HouseholdRow, ResidentRow};
-use wangge_store::tags::{self, Tag};
-use wangge_store::{Db, StoreError, buildings, households, residents};
+use wangge_store::registry::areas::{self, Area};
+use wangge_store::registry::tags::{self, Tag};
+use wangge_store::registry::{buildings, households, residents};
+use wangge_store::{Db, StoreError};
 
 use crate::columns::{Field, HeaderError, HeaderMap, locate_header};
 use crate::table::{Table, TableRow};

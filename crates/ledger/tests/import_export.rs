@@ -5,10 +5,11 @@ use wangge_ledger::columns::HeaderError;
 use wangge_ledger::export::export_residents;
 use wangge_ledger::import::{ImportError, ImportOptions, ImportReport, import_residents};
 use wangge_ledger::table::{ReadError, Table, read_csv_bytes, read_table};
-use wangge_store::areas::{self, Area};
-use wangge_store::buildings::{self, NewBuilding};
-use wangge_store::residents::{self, ResidentFilter};
-use wangge_store::{Db, PageRequest, tags, testing};
+use wangge_store::registry::areas::{self, Area};
+use wangge_store::registry::buildings::{self, NewBuilding};
+use wangge_store::registry::residents::{self, ResidentFilter};
+use wangge_store::registry::tags;
+use wangge_store::{Db, PageRequest, testing};
 
 const COMMUNITY: &str = "370602004011";
 

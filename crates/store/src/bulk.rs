@@ -22,8 +22,8 @@ use wangge_domain::{
     ResidentStatus, Vocabulary, new_id, now_millis,
 };
 
-use crate::areas::{self, Area, GRID_POSTS};
-use crate::residents::Protected;
+use crate::registry::areas::{self, Area, GRID_POSTS};
+use crate::registry::residents::Protected;
 use crate::vault::{Nonces, Vault};
 use crate::{Db, StoreError, StoreResult};
 

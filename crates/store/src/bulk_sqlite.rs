@@ -36,11 +36,11 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior, ffi};
 use sqlx::error::{DatabaseError, ErrorKind};
 use wangge_domain::{Vocabulary, new_id, now_millis};
 
-use crate::areas::{self, Area};
 use crate::bulk::{
     BuildingRow, GridPostRow, HouseholdRow, OrganisationRow, RESIDENT_INDEXES, ResidentRow, SealedResident,
     check_sealed,
 };
+use crate::registry::areas::{self, Area};
 use crate::{Backend, Db, StoreError, StoreResult};
 
 /// Settings of the loading connection (per connection; nothing here outlives it).

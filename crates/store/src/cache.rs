@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 
 use wangge_domain::BusinessCalendar;
 
-use crate::accounts::ApiToken;
 use crate::demands::Category;
+use crate::security::accounts::ApiToken;
 
 /// How long the catalogue and calendar are trusted without reading them again.
 pub const CATALOGUE_TTL: Duration = Duration::from_secs(10);

@@ -6,10 +6,7 @@
 //! texts sit side by side, chosen by [`Backend`]. Each ledger has its own module with
 //! its SQL next to the function that needs it.
 
-pub mod accounts;
-pub mod areas;
 pub mod audit;
-pub mod buildings;
 pub mod bulk;
 pub mod bulk_sqlite;
 mod cache;
@@ -17,19 +14,13 @@ mod conditions;
 mod db;
 pub mod demands;
 mod error;
-pub mod grants;
-pub mod households;
-pub mod import_jobs;
 #[cfg(test)]
 mod migration_trees;
 pub mod notifications;
-pub mod organisations;
 mod page;
-pub mod residents;
-pub mod sessions;
-pub mod signups;
+pub mod registry;
+pub mod security;
 pub mod stats;
-pub mod tags;
 pub mod testing;
 pub mod units;
 pub mod vault;

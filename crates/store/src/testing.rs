@@ -104,16 +104,16 @@ mod tests {
 /// made in one place.
 #[derive(Clone, Debug)]
 pub struct Hierarchy {
-    pub city: crate::areas::Area,
-    pub district: crate::areas::Area,
-    pub street: crate::areas::Area,
-    pub community: crate::areas::Area,
+    pub city: crate::registry::areas::Area,
+    pub district: crate::registry::areas::Area,
+    pub street: crate::registry::areas::Area,
+    pub community: crate::registry::areas::Area,
     /// 第一网格, holding `building`.
-    pub grid: crate::areas::Area,
+    pub grid: crate::registry::areas::Area,
     /// 第二网格, empty: the grid next door, for scope tests.
-    pub other_grid: crate::areas::Area,
-    pub building: crate::buildings::Building,
-    pub household: crate::households::Household,
+    pub other_grid: crate::registry::areas::Area,
+    pub building: crate::registry::buildings::Building,
+    pub household: crate::registry::households::Household,
 }
 
 /// Codes of [`Hierarchy`]'s areas.
@@ -126,9 +126,9 @@ pub const OTHER_GRID: &str = "370602004011002";
 
 /// Creates [`Hierarchy`] in `db`.
 pub async fn hierarchy(db: &Db) -> Hierarchy {
-    use crate::areas::{self, NewArea};
+    use crate::registry::areas::{self, NewArea};
     use wangge_domain::{AreaLevel, BuildingKind, Occupancy};
-    let area = |parent: Option<&crate::areas::Area>, level, code: &str, name: &str| NewArea {
+    let area = |parent: Option<&crate::registry::areas::Area>, level, code: &str, name: &str| NewArea {
         parent_id: parent.map(|p| p.id.clone()),
         level,
         code: code.into(),
@@ -144,9 +144,9 @@ pub async fn hierarchy(db: &Db) -> Hierarchy {
     let grid = areas::create(db, area(Some(&community), AreaLevel::Grid, GRID, "第一网格")).await.expect("grid");
     let other_grid =
         areas::create(db, area(Some(&community), AreaLevel::Grid, OTHER_GRID, "第二网格")).await.expect("grid 2");
-    let building = crate::buildings::create(
+    let building = crate::registry::buildings::create(
         db,
-        crate::buildings::NewBuilding {
+        crate::registry::buildings::NewBuilding {
             grid_id: grid.id.clone(),
             number: "3".into(),
             address: None,
@@ -159,9 +159,9 @@ pub async fn hierarchy(db: &Db) -> Hierarchy {
     )
     .await
     .expect("building");
-    let household = crate::households::create(
+    let household = crate::registry::households::create(
         db,
-        crate::households::NewHousehold {
+        crate::registry::households::NewHousehold {
             building_id: building.id.clone(),
             unit: "1".into(),
             room: "301".into(),

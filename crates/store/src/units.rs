@@ -1,4 +1,4 @@
-//! Units (单位): organisations of the registry ([`crate::organisations`]) in the roles
+//! Units (单位): organisations of the registry ([`crate::registry::organisations`]) in the roles
 //! the modules give them — the department a demand is dispatched to, the property
 //! company, the units stationed in the area, those registered for Party work, the
 //! social organisations that apply for projects. One organisation is one row
@@ -15,8 +15,9 @@ use utoipa::ToSchema;
 use wangge_domain::{UnitRole, Vocabulary, new_id, now_millis, text};
 
 use crate::demands::vocab;
-use crate::organisations::{self, Organisation};
-use crate::{Db, StoreError, StoreResult, areas};
+use crate::registry::areas;
+use crate::registry::organisations::{self, Organisation};
+use crate::{Db, StoreError, StoreResult};
 
 /// A role a unit holds, over the area it serves.
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -165,7 +166,7 @@ pub async fn join(db: &Db, organisation_id: &str, new: NewMember) -> StoreResult
     }
     let account_id = new.account_id.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty());
     if let Some(a) = &account_id {
-        crate::accounts::get(db, a).await?;
+        crate::security::accounts::get(db, a).await?;
     }
     let member = Member {
         id: new_id(),
@@ -237,9 +238,9 @@ mod tests {
     use wangge_domain::{Module, OrganisationKind, Role, UnitRole};
 
     use super::*;
-    use crate::accounts::{self, NewAccount};
     use crate::notifications::{self, Audience, Notice};
-    use crate::organisations::NewOrganisation;
+    use crate::registry::organisations::NewOrganisation;
+    use crate::security::accounts::{self, NewAccount};
     use crate::testing::{self, TestDb};
 
     async fn account(db: &Db, name: &str, role: Role, scope: &str) -> String {

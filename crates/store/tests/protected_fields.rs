@@ -5,9 +5,9 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use wangge_domain::{Gender, IdCardNumber, Phone, PoliticalStatus, Relation, ResidenceType, ResidentStatus};
-use wangge_store::areas::Area;
 use wangge_store::bulk::{BulkLoader, ResidentRow};
-use wangge_store::residents::{self, NewResident, ResidentFilter, ResidentUpdate, RevealField};
+use wangge_store::registry::areas::Area;
+use wangge_store::registry::residents::{self, NewResident, ResidentFilter, ResidentUpdate, RevealField};
 use wangge_store::testing::{self, TestDb};
 use wangge_store::{Backend, Db, DbOptions, KeySource, PageRequest, StoreError, Vault};
 

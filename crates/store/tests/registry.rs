@@ -1,11 +1,12 @@
 //! The registry on every backend: hierarchy, ledgers, moves and history, search.
 
 use wangge_domain::{AreaLevel, BuildingKind, IdCardNumber, Occupancy, Relation, ResidentStatus};
-use wangge_store::areas::{self, Area, NewArea};
-use wangge_store::buildings::{self, NewBuilding};
-use wangge_store::households::{self, NewHousehold};
-use wangge_store::residents::{self, Move, NewResident, ResidentFilter, ResidentUpdate};
-use wangge_store::{Db, PageRequest, StoreError, tags, testing};
+use wangge_store::registry::areas::{self, Area, NewArea};
+use wangge_store::registry::buildings::{self, NewBuilding};
+use wangge_store::registry::households::{self, NewHousehold};
+use wangge_store::registry::residents::{self, Move, NewResident, ResidentFilter, ResidentUpdate};
+use wangge_store::registry::tags;
+use wangge_store::{Db, PageRequest, StoreError, testing};
 
 struct Place {
     street: Area,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use wangge_domain::AreaLevel;
-use wangge_store::areas::{self, Area, NewArea};
+use wangge_store::registry::areas::{self, Area, NewArea};
 use wangge_store::{Db, StoreError};
 
 /// Areas already known to exist, by code.

@@ -8,11 +8,11 @@ use sqlx::AnyConnection;
 use wangge_domain::{
     BuildingKind, Gender, Occupancy, PoliticalStatus, ResidenceType, ResidentStatus, format_date, new_id,
 };
-use wangge_store::areas::Area;
 use wangge_store::bulk::{
     BuildingRow, BulkLoader, GridPostRow, HouseholdRow, OrganisationRow, ResidentRow, SealedResident, seal_residents,
 };
 use wangge_store::bulk_sqlite::SqliteBulkTx;
+use wangge_store::registry::areas::Area;
 use wangge_store::{StoreResult, Vault};
 
 use crate::households::{Family, Household};

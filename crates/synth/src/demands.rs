@@ -9,10 +9,10 @@
 
 use fastrand::Rng;
 use wangge_domain::{Channel, DemandKind, HandlerKind, OrganisationKind, Role, Step, new_id};
-use wangge_store::areas::Area;
 use wangge_store::bulk::{BuildingRow, GridPostRow, HouseholdRow, OrganisationRow, ResidentRow};
 use wangge_store::demands::history::{PastDemand, PastStep};
 use wangge_store::demands::{Actor, StepInput};
+use wangge_store::registry::areas::Area;
 
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;

@@ -5,7 +5,8 @@
 use fastrand::Rng;
 use wangge_domain::AreaLevel;
 use wangge_domain::now_millis;
-use wangge_store::{Db, demands, tags};
+use wangge_store::registry::tags;
+use wangge_store::{Db, demands};
 
 use crate::areas::{AreaCache, plan, plan_grids};
 use crate::community::{Books, Place, Ready, TASHAN, build_rows, write_rows};

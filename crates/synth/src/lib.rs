@@ -1,7 +1,7 @@
 //! Deterministic synthetic communities: the Tashan demo of the seed study, and many
 //! Tashan-shaped communities for benchmarks at city scale.
 //!
-//! Everything is written through the store ([`wangge_store::areas`] for the
+//! Everything is written through the store ([`wangge_store::registry::areas`] for the
 //! hierarchy, [`wangge_store::bulk::BulkLoader`] for the ledgers), one transaction
 //! per community or few communities. The same seed always gives the same people:
 //! names, ID card numbers, phones, ages, households and tags; only record ids (time

@@ -4,7 +4,7 @@
 use fastrand::Rng;
 use time::Date;
 use wangge_domain::{Gender, IdCardNumber, Phone, PoliticalStatus, Relation, ResidenceType};
-use wangge_store::tags::Tag as CatalogueTag;
+use wangge_store::registry::tags::Tag as CatalogueTag;
 
 /// The day the synthetic population is "as of". Fixed rather than today, so a seed
 /// gives the same people (and the same ages) whenever it is run.
@@ -85,7 +85,7 @@ pub(crate) fn chance(rng: &mut Rng, per_mille: u32) -> bool {
 // ---------------------------------------------------------------------------------
 // Care tags
 
-/// The care tags of the standard catalogue (see `wangge_store::tags::STANDARD_TAGS`).
+/// The care tags of the standard catalogue (see `wangge_store::registry::tags::STANDARD_TAGS`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tag {
     ElderlyAlone,

@@ -17,7 +17,8 @@ use fastrand::Rng;
 use sqlx::{Any, Transaction};
 use wangge_domain::AreaLevel;
 use wangge_store::bulk_sqlite::SqliteBulkWriter;
-use wangge_store::{Db, StoreResult, Vault, bulk, tags};
+use wangge_store::registry::tags;
+use wangge_store::{Db, StoreResult, Vault, bulk};
 
 use crate::areas::{AreaCache, plan, plan_grids};
 use crate::community::{Books, Place, Ready, Rows, Shape, build_rows, write_rows, write_rows_sqlite};

@@ -4,7 +4,8 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 use wangge_domain::{Gender, IdCardNumber, Phone, Vocabulary};
-use wangge_store::{Db, DbOptions, residents};
+use wangge_store::registry::residents;
+use wangge_store::{Db, DbOptions};
 use wangge_synth::{DEMO_COMMUNITY_CODE, GenerateOptions, generate, load_demo};
 
 async fn fresh_db(dir: &tempfile::TempDir) -> anyhow::Result<Db> {
@@ -245,8 +246,9 @@ async fn generate_writes_through_the_pool_on_postgres() -> anyhow::Result<()> {
 #[tokio::test]
 async fn the_demo_has_a_year_of_demands() -> anyhow::Result<()> {
     use wangge_domain::DemandStatus;
+    use wangge_store::PageRequest;
     use wangge_store::demands::{self, DemandFilter};
-    use wangge_store::{PageRequest, areas};
+    use wangge_store::registry::areas;
     for test in wangge_store::testing::all().await {
         let db = test.db.clone();
         let started = Instant::now();

@@ -9,7 +9,8 @@ use wangge_domain::{DemandStatus, Vocabulary};
 
 use super::{DUE_SOON_MS, vocab};
 use crate::conditions::Conditions;
-use crate::{Db, StoreResult, areas};
+use crate::registry::areas;
+use crate::{Db, StoreResult};
 
 /// How many of the most overdue items each group lists.
 pub const OLDEST: usize = 3;

@@ -229,8 +229,8 @@ pub async fn adopt(
     household_id: &str,
 ) -> StoreResult<Adopted> {
     let (lo, hi) = crate::subtree_bounds(grid_path);
-    let home = crate::households::get(db, household_id).await?;
-    let building = crate::buildings::get(db, &home.building_id).await?;
+    let home = crate::registry::households::get(db, household_id).await?;
+    let building = crate::registry::buildings::get(db, &home.building_id).await?;
     let mut tx = db.pool.begin().await?;
     let handled = sqlx::query(
         "UPDATE demands SET handler_id = $1 WHERE path >= $2 AND path < $3 AND handler_kind = 'grid_member'",

@@ -32,8 +32,9 @@ use wangge_domain::{
 };
 
 use crate::conditions::Conditions;
+use crate::registry::{areas, buildings, households};
 use crate::vault::Vault;
-use crate::{Db, Page, PageRequest, StoreError, StoreResult, areas, buildings, households};
+use crate::{Db, Page, PageRequest, StoreError, StoreResult};
 
 pub(crate) fn vocab<V: Vocabulary>(row: &AnyRow, column: &str) -> StoreResult<V> {
     let code: String = row.try_get(column)?;

@@ -757,7 +757,7 @@ pub async fn similar_demands(
     // Scope first, then the rest of the question.
     let path = match building {
         Some(b) => {
-            let building = wangge_store::buildings::get(&s.db, b).await?;
+            let building = wangge_store::registry::buildings::get(&s.db, b).await?;
             p.check(&building.path)?;
             building.path
         }

@@ -18,8 +18,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use wangge_domain::demands::CHINA;
 use wangge_domain::{Action, Channel, DemandKind, DemandStatus, Vocabulary};
-use wangge_store::accounts::{self, ApiToken};
 use wangge_store::demands::{self, Actor, Category, Demand, DemandFilter, NewDemand, attachments};
+use wangge_store::security::accounts::{self, ApiToken};
 
 use crate::AppState;
 

@@ -6,9 +6,9 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wangge_domain::ResidentStatus;
-use wangge_store::accounts::{self, Account};
-use wangge_store::households::{self, Household};
-use wangge_store::residents::{self, Resident, ResidentFilter};
+use wangge_store::registry::households::{self, Household};
+use wangge_store::registry::residents::{self, Resident, ResidentFilter};
+use wangge_store::security::accounts::{self, Account};
 use wangge_store::{PageRequest, StoreError};
 
 use crate::shared::api::{ApiResult, Id, JsonBody};

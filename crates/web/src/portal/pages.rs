@@ -17,11 +17,13 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::{DemandStatus, IdCardNumber, Module, ResidentStatus, Role, Step, Vocabulary};
+use wangge_store::PageRequest;
 use wangge_store::demands::{self, DemandFilter, Extras, NewDemand, StepInput};
 use wangge_store::notifications::{Audience, Notice};
-use wangge_store::residents::{self, ResidentFilter};
-use wangge_store::signups::{self, SignupOutcome, SignupRequest};
-use wangge_store::{PageRequest, accounts, households};
+use wangge_store::registry::households;
+use wangge_store::registry::residents::{self, ResidentFilter};
+use wangge_store::security::accounts;
+use wangge_store::security::signups::{self, SignupOutcome, SignupRequest};
 
 use crate::demands::pages::photo_forms::{self, PhotoForm};
 use crate::shared::audit::{self, Event};

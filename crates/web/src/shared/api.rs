@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, FromRequestParts, State};
 use serde::Serialize;
 use utoipa::ToSchema;
 use wangge_store::Db;
-use wangge_store::areas::Area;
+use wangge_store::registry::areas::Area;
 
 use crate::{ApiError, AppState};
 
@@ -37,9 +37,9 @@ pub type ApiResult<T> = Result<Json<T>, ApiError>;
 pub async fn area_path(db: &Db, area: Option<&str>) -> Result<Option<String>, ApiError> {
     let Some(area) = area.map(str::trim).filter(|a| !a.is_empty()) else { return Ok(None) };
     let found: Area = if area.bytes().all(|b| b.is_ascii_digit()) {
-        wangge_store::areas::get_by_code(db, area).await?
+        wangge_store::registry::areas::get_by_code(db, area).await?
     } else {
-        wangge_store::areas::get(db, area).await?
+        wangge_store::registry::areas::get(db, area).await?
     };
     Ok(Some(found.path))
 }

@@ -16,8 +16,9 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use wangge_domain::{Action, Role, Vocabulary};
-use wangge_store::accounts::{self, Scope};
-use wangge_store::{Db, sessions};
+use wangge_store::Db;
+use wangge_store::security::accounts::{self, Scope};
+use wangge_store::security::sessions;
 
 use std::sync::Arc;
 
@@ -231,7 +232,7 @@ async fn identify(db: &Db, headers: &HeaderMap) -> Result<Option<Principal>, Api
     let Some(secret) = session_secret(headers) else { return Ok(None) };
     let Some(live) = sessions::touch(db, &secret).await? else { return Ok(None) };
     let account = accounts::get(db, &live.account_id).await?;
-    let grants = wangge_store::grants::active_paths(db, &account.id).await?;
+    let grants = wangge_store::security::grants::active_paths(db, &account.id).await?;
     Ok(Some(Principal {
         grants,
         actor: Actor::Account {

@@ -48,7 +48,7 @@ impl Limit {
     pub fn bytes(self) -> usize {
         match self {
             Limit::Small => 2 * 1024 * 1024,
-            Limit::Upload => wangge_store::import_jobs::MAX_FILE_BYTES + 64 * 1024,
+            Limit::Upload => wangge_store::registry::import_jobs::MAX_FILE_BYTES + 64 * 1024,
             Limit::Photos => crate::demands::pages::photo_forms::PHOTO_FORM_LIMIT,
             Limit::Attachment => crate::demands::api::ATTACHMENT_BODY_LIMIT,
         }

@@ -4,9 +4,10 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use wangge_domain::AreaLevel;
-use wangge_store::areas::{self, Area, AreaFilter, AreaUpdate, GridPost, NewArea};
+use wangge_store::registry::areas as store_areas;
+use wangge_store::registry::areas::{self, Area, AreaFilter, AreaUpdate, GridPost, NewArea};
 use wangge_store::stats::{self, AreaCounts};
-use wangge_store::{Page, PageRequest, areas as store_areas};
+use wangge_store::{Page, PageRequest};
 
 use crate::shared::api::{ApiResult, Id, JsonBody, Params};
 use crate::shared::audit;

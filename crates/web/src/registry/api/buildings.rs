@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use wangge_domain::BuildingKind;
-use wangge_store::buildings::{self, Building, BuildingFilter, BuildingUpdate, NewBuilding};
+use wangge_store::registry::buildings::{self, Building, BuildingFilter, BuildingUpdate, NewBuilding};
 use wangge_store::{Page, PageRequest};
 
 use crate::shared::api::{ApiResult, Id, JsonBody, Params};
@@ -48,7 +48,7 @@ pub async fn create_building(
     address: ClientAddress,
     JsonBody(new): JsonBody<NewBuilding>,
 ) -> Result<(StatusCode, Json<Building>), ApiError> {
-    p.check(&wangge_store::areas::get(&s.db, &new.grid_id).await?.path)?;
+    p.check(&wangge_store::registry::areas::get(&s.db, &new.grid_id).await?.path)?;
     let b = buildings::create(&s.db, new).await?;
     audit::change(&s.db, (&p, &address), "building.create", audit::Target("building", &b.id, &b.path), None, &b)
         .await?;

@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use wangge_domain::Occupancy;
-use wangge_store::households::{self, Household, HouseholdFilter, HouseholdUpdate, NewHousehold};
+use wangge_store::registry::households::{self, Household, HouseholdFilter, HouseholdUpdate, NewHousehold};
 use wangge_store::{Page, PageRequest};
 
 use crate::shared::api::{ApiResult, Id, JsonBody, Params};
@@ -61,7 +61,7 @@ pub async fn create_household(
     address: ClientAddress,
     JsonBody(new): JsonBody<NewHousehold>,
 ) -> Result<(StatusCode, Json<Household>), ApiError> {
-    p.check(&wangge_store::buildings::get(&s.db, &new.building_id).await?.path)?;
+    p.check(&wangge_store::registry::buildings::get(&s.db, &new.building_id).await?.path)?;
     let h = households::create(&s.db, new).await?;
     audit::change(&s.db, (&p, &address), "household.create", audit::Target("household", &h.id, &h.path), None, &h)
         .await?;

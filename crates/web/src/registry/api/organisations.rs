@@ -4,7 +4,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use wangge_domain::OrganisationKind;
-use wangge_store::organisations::{self, NewOrganisation, Organisation, OrganisationFilter, OrganisationUpdate};
+use wangge_store::registry::organisations::{
+    self, NewOrganisation, Organisation, OrganisationFilter, OrganisationUpdate,
+};
 use wangge_store::{Page, PageRequest};
 
 use crate::shared::api::{ApiResult, Id, JsonBody, Params};
@@ -47,7 +49,7 @@ pub async fn create_organisation(
     address: ClientAddress,
     JsonBody(new): JsonBody<NewOrganisation>,
 ) -> Result<(StatusCode, Json<Organisation>), ApiError> {
-    p.check(&wangge_store::areas::get(&s.db, &new.grid_id).await?.path)?;
+    p.check(&wangge_store::registry::areas::get(&s.db, &new.grid_id).await?.path)?;
     let o = organisations::create(&s.db, new).await?;
     audit::change(
         &s.db,
@@ -83,7 +85,7 @@ pub async fn update_organisation(
     let before = organisations::get(&s.db, &id).await?;
     p.check(&before.path)?;
     if let Some(grid_id) = &u.grid_id {
-        p.check(&wangge_store::areas::get(&s.db, grid_id).await?.path)?;
+        p.check(&wangge_store::registry::areas::get(&s.db, grid_id).await?.path)?;
     }
     let after = organisations::update(&s.db, &id, u).await?;
     audit::change(

@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::IntoParams;
 use utoipa::ToSchema;
 use wangge_domain::ResidentStatus;
-use wangge_store::residents::{
+use wangge_store::registry::residents::{
     self, Move, NewResident, Resident, ResidentEvent, ResidentFilter, ResidentSort, ResidentUpdate, RevealField,
 };
 use wangge_store::{Page, PageRequest};
@@ -70,7 +70,7 @@ pub(crate) async fn as_seen_by(s: &AppState, p: &Principal, r: Resident) -> Resu
 }
 
 async fn sensitive_tags(s: &AppState) -> Result<Vec<String>, ApiError> {
-    Ok(wangge_store::tags::list(&s.db).await?.into_iter().filter(|t| t.sensitive).map(|t| t.code).collect())
+    Ok(wangge_store::registry::tags::list(&s.db).await?.into_iter().filter(|t| t.sensitive).map(|t| t.code).collect())
 }
 
 /// List and search residents.
@@ -127,7 +127,7 @@ pub async fn create_resident(
     address: ClientAddress,
     JsonBody(new): JsonBody<NewResident>,
 ) -> Result<(StatusCode, Json<Resident>), ApiError> {
-    p.check(&wangge_store::households::get(&s.db, &new.household_id).await?.path)?;
+    p.check(&wangge_store::registry::households::get(&s.db, &new.household_id).await?.path)?;
     let r = residents::create(&s.db, new).await?;
     audit::change(&s.db, (&p, &address), "resident.create", audit::Target("resident", &r.id, &r.path), None, &r)
         .await?;
@@ -202,7 +202,7 @@ async fn relocate(
 ) -> ApiResult<Resident> {
     let before = in_scope(s, p, id).await?;
     if let Some(target) = &m.household_id {
-        p.check(&wangge_store::households::get(&s.db, target).await?.path)?;
+        p.check(&wangge_store::registry::households::get(&s.db, target).await?.path)?;
     }
     let after = match kind {
         "move_out" => residents::move_out(&s.db, id, m).await?,

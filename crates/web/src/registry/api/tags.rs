@@ -1,7 +1,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use wangge_store::tags::{self, NewTag, Tag};
+use wangge_store::registry::tags::{self, NewTag, Tag};
 
 use crate::shared::api::{ApiResult, JsonBody};
 use crate::shared::audit::{self, Event};

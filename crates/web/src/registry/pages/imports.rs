@@ -21,8 +21,8 @@ use wangge_domain::{Action, AreaLevel};
 use wangge_ledger::columns::{Field, locate_header};
 use wangge_ledger::import::{ImportOptions, ImportReport, import_residents};
 use wangge_ledger::table::{Table, read_table_bytes};
-use wangge_store::areas::{self, Area};
-use wangge_store::import_jobs::{self, ImportJob, JobStatus, NewJob};
+use wangge_store::registry::areas::{self, Area};
+use wangge_store::registry::import_jobs::{self, ImportJob, JobStatus, NewJob};
 
 use crate::shared::audit::{self, Event};
 use crate::shared::auth::{ClientAddress, Principal};

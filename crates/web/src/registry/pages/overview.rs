@@ -9,8 +9,9 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::ResidentStatus;
-use wangge_store::residents::{self, Move, Resident, ResidentFilter, ResidentSort};
-use wangge_store::{PageRequest, StoreError, areas, stats};
+use wangge_store::registry::areas;
+use wangge_store::registry::residents::{self, Move, Resident, ResidentFilter, ResidentSort};
+use wangge_store::{PageRequest, StoreError, stats};
 
 use crate::registry::api::residents::in_scope;
 use crate::shared::audit::{self, Target};
@@ -50,7 +51,7 @@ pub async fn home(State(s): State<AppState>, lang: Lang, p: Principal) -> Respon
             // Administrators start from the cities of the deployment.
             let filter = areas::AreaFilter { level: Some(wangge_domain::AreaLevel::City), ..Default::default() };
             let cities = areas::list(&s.db, &filter, PageRequest::new(Some(1), Some(200))).await?.items;
-            let tiles: Vec<wangge_store::accounts::Scope> = cities.into_iter().map(Into::into).collect();
+            let tiles: Vec<wangge_store::security::accounts::Scope> = cities.into_iter().map(Into::into).collect();
             let ctx = context! { areas => Value::from(Serde(&tiles)), ..frame(&p, lang, "/registry") };
             return Ok(render(lang, StatusCode::OK, "security/scopes.html", ctx));
         };
@@ -165,7 +166,7 @@ pub async fn residents_page(
             name => Value::from(Serde(&sort_link(ResidentSort::Name, None))),
             birth => Value::from(Serde(&sort_link(ResidentSort::BirthDate, Some(ResidentSort::BirthDateDesc)))),
         };
-        let tag_choices: Vec<(String, String)> = wangge_store::tags::list(&s.db)
+        let tag_choices: Vec<(String, String)> = wangge_store::registry::tags::list(&s.db)
             .await?
             .into_iter()
             .map(|t| (t.code, if lang.code == "en" { t.name_en } else { t.name_zh }))
@@ -214,7 +215,7 @@ async fn show_resident(
     let names = p.sees_names(&r.path);
     let grant_area = if names { None } else { areas::get_by_path(&s.db, &r.path).await.ok().map(|a| a.id) };
     let r = crate::registry::api::residents::as_seen_by(s, p, r).await?;
-    let catalogue = wangge_store::tags::list(&s.db).await?;
+    let catalogue = wangge_store::registry::tags::list(&s.db).await?;
     let tags: Vec<String> = r
         .tags
         .iter()
@@ -337,10 +338,12 @@ async fn household_at(
     let community_path: String = resident.path.split_inclusive('/').take(5).collect();
     let community = areas::get_by_path(&s.db, &community_path).await?;
     let (building, unit, room) = (form.building.trim(), form.unit.trim(), form.room.trim());
-    let found =
-        wangge_store::buildings::of_community(&s.db, &community.id).await?.into_iter().find(|b| b.number == building);
+    let found = wangge_store::registry::buildings::of_community(&s.db, &community.id)
+        .await?
+        .into_iter()
+        .find(|b| b.number == building);
     let home = match found {
-        Some(b) => wangge_store::households::keys_under(&s.db, &b.path)
+        Some(b) => wangge_store::registry::households::keys_under(&s.db, &b.path)
             .await?
             .into_iter()
             .find(|h| h.building_id == b.id && h.unit == unit && h.room == room)

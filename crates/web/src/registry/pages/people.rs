@@ -14,8 +14,9 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::Serialize;
 use wangge_domain::{Gender, PoliticalStatus, Relation, ResidenceType, Vocabulary};
-use wangge_store::residents::{self, NewResident, ResidentUpdate};
-use wangge_store::{StoreError, households, tags};
+use wangge_store::StoreError;
+use wangge_store::registry::residents::{self, NewResident, ResidentUpdate};
+use wangge_store::registry::{households, tags};
 
 use crate::shared::audit::{self, Target};
 use crate::shared::auth::{ClientAddress, Principal};
@@ -204,7 +205,7 @@ pub async fn create_household(
     Path(building_id): Path<String>,
     Form(form): Form<HouseholdForm>,
 ) -> Result<Response, ApiError> {
-    let building = wangge_store::buildings::get(&s.db, &building_id).await?;
+    let building = wangge_store::registry::buildings::get(&s.db, &building_id).await?;
     if !p.can_change(&building.path) {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such building in your area"));
     }

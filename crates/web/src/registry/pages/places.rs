@@ -9,10 +9,11 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::{Action, AreaLevel, ResidentStatus, Vocabulary};
-use wangge_store::buildings::{self, BuildingFilter};
-use wangge_store::households::{self, HouseholdFilter};
-use wangge_store::residents::{self, ResidentFilter};
-use wangge_store::{PageRequest, areas, stats};
+use wangge_store::registry::areas;
+use wangge_store::registry::buildings::{self, BuildingFilter};
+use wangge_store::registry::households::{self, HouseholdFilter};
+use wangge_store::registry::residents::{self, ResidentFilter};
+use wangge_store::{PageRequest, stats};
 
 use crate::shared::auth::Principal;
 use crate::shared::render::{Lang, frame, label, render, tr};

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wangge_store::accounts::{self, Account, ApiToken, NewAccount, NewApiToken};
+use wangge_store::security::accounts::{self, Account, ApiToken, NewAccount, NewApiToken};
 
 use crate::shared::api::{ApiResult, Id, JsonBody};
 use crate::shared::audit::{self, Event};
@@ -127,7 +127,7 @@ pub(crate) async fn reset_to(
     password: &str,
 ) -> Result<(), ApiError> {
     accounts::set_password(&s.db, id, password, true).await?;
-    wangge_store::sessions::revoke_all(&s.db, id).await?;
+    wangge_store::security::sessions::revoke_all(&s.db, id).await?;
     let event = Event {
         action: "account.reset_password",
         target_kind: Some("account"),

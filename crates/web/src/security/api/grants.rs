@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
-use wangge_store::grants::{self, Grant};
+use wangge_store::security::grants::{self, Grant};
 
 use crate::shared::api::JsonBody;
 use crate::shared::audit::{self, Event};
@@ -55,7 +55,7 @@ pub(crate) async fn take_grant(
             "that area is beyond your reach: grants reach your own area and the areas beside it",
         ));
     }
-    let area = wangge_store::areas::get_by_path(&s.db, &path).await?;
+    let area = wangge_store::registry::areas::get_by_path(&s.db, &path).await?;
     let grant = grants::create(&s.db, p.actor_id(), &area, &req.reason, req.hours.unwrap_or(2)).await?;
     let event = Event {
         action: "access.grant",

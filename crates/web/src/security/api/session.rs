@@ -6,8 +6,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wangge_store::accounts::{self, Account};
-use wangge_store::sessions;
+use wangge_store::security::accounts::{self, Account};
+use wangge_store::security::sessions;
 
 use crate::shared::api::{ApiResult, JsonBody};
 use crate::shared::audit::{self, Event};
@@ -137,7 +137,7 @@ pub async fn logout(
 pub struct Me {
     pub name: String,
     pub role: wangge_domain::Role,
-    pub scopes: Vec<wangge_store::accounts::Scope>,
+    pub scopes: Vec<wangge_store::security::accounts::Scope>,
     pub must_change_password: bool,
 }
 

@@ -7,8 +7,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
+use wangge_store::PageRequest;
 use wangge_store::audit::{self, AuditFilter};
-use wangge_store::{PageRequest, accounts};
+use wangge_store::security::accounts;
 
 use crate::shared::audit::Event;
 use crate::shared::auth::{Actor, ClientAddress, Principal};

@@ -10,7 +10,7 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::{Role, Vocabulary};
-use wangge_store::accounts::{self, NewAccount, NewApiToken};
+use wangge_store::security::accounts::{self, NewAccount, NewApiToken};
 
 use crate::security::api::accounts as ops;
 use crate::shared::auth::{ClientAddress, Principal};

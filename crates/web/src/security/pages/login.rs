@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
 use serde::Deserialize;
-use wangge_store::sessions;
+use wangge_store::security::sessions;
 
 use crate::security::api::session::{LoginOutcome, authenticate, cleared_cookie, session_cookie};
 use crate::shared::auth::{ClientAddress, Principal, session_secret};

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
-use wangge_store::signups;
+use wangge_store::security::signups;
 
 use crate::shared::audit::{self, Event};
 use crate::shared::auth::{ClientAddress, Principal};

@@ -12,7 +12,7 @@ use sqlx::any::AnyRow;
 use utoipa::ToSchema;
 use wangge_domain::{Role, Vocabulary, new_id, now_millis};
 
-use crate::areas::{self, Area};
+use crate::registry::areas::{self, Area};
 use crate::{Db, StoreError, StoreResult};
 
 /// A scope: a node of the hierarchy whose subtree an account may see.
@@ -260,7 +260,7 @@ pub async fn set_disabled(db: &Db, id: &str, disabled: bool) -> StoreResult<()> 
         return Err(StoreError::not_found("account", id));
     }
     if disabled {
-        crate::sessions::revoke_all(db, id).await?;
+        crate::security::sessions::revoke_all(db, id).await?;
     }
     Ok(())
 }
@@ -391,7 +391,7 @@ pub async fn verified_token(db: &Db, secret: &str) -> StoreResult<Option<(ApiTok
         Err(generation) => {
             let read_at = std::time::Instant::now();
             let Some(token) = token_by_hash(db, &hash).await? else { return Ok(None) };
-            let grants = crate::grants::active(db, &token.id).await?;
+            let grants = crate::security::grants::active(db, &token.id).await?;
             let entry = crate::cache::TokenEntry { token, grants };
             db.caches.put_token(generation, read_at, hash, entry.clone());
             entry

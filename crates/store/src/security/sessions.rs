@@ -4,7 +4,7 @@
 use sqlx::Row;
 use wangge_domain::now_millis;
 
-use crate::accounts::{random_secret, secret_hash};
+use crate::security::accounts::{random_secret, secret_hash};
 use crate::{Db, StoreResult};
 
 /// A session ends after this long without a request…

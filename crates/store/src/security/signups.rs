@@ -12,8 +12,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use wangge_domain::{IdCardNumber, Role, Vocabulary, new_id, now_millis, text};
 
-use crate::accounts::{self, check_password_strength, check_username, hash_password};
-use crate::{Db, StoreError, StoreResult, residents};
+use crate::registry::residents;
+use crate::security::accounts::{self, check_password_strength, check_username, hash_password};
+use crate::{Db, StoreError, StoreResult};
 
 /// What a person fills in to sign up.
 pub struct SignupRequest {

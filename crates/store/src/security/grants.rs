@@ -7,7 +7,7 @@ use sqlx::Row;
 use utoipa::ToSchema;
 use wangge_domain::{new_id, now_millis};
 
-use crate::areas::Area;
+use crate::registry::areas::Area;
 use crate::{Db, StoreError, StoreResult};
 
 /// The longest a grant may last.

@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 use wangge_domain::{AreaLevel, BuildingKind, Vocabulary, new_id, now_millis, text};
 
 use crate::conditions::Conditions;
-use crate::{Db, Page, PageRequest, StoreError, StoreResult, areas};
+use crate::registry::areas;
+use crate::{Db, Page, PageRequest, StoreError, StoreResult};
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Building {

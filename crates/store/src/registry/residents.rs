@@ -22,9 +22,10 @@ use wangge_domain::{
 };
 
 use crate::conditions::Conditions;
-use crate::tags::{self, Tag};
+use crate::registry::households;
+use crate::registry::tags::{self, Tag};
 use crate::vault::{Nonces, Vault};
-use crate::{Db, Page, PageRequest, StoreError, StoreResult, households};
+use crate::{Db, Page, PageRequest, StoreError, StoreResult};
 
 /// A person as the API shows them: `id_card` and `phone` are masked
 /// (`370602********1234`, `138****5678`) unless read through [`all_for_export`].

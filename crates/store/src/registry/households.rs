@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 use wangge_domain::{Occupancy, Vocabulary, new_id, now_millis, text};
 
 use crate::conditions::Conditions;
-use crate::{Db, Page, PageRequest, StoreError, StoreResult, buildings};
+use crate::registry::buildings;
+use crate::{Db, Page, PageRequest, StoreError, StoreResult};
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Household {
