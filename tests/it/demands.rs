@@ -2,11 +2,10 @@
 //! report to their rating, escalation to the street and back, scope, the rates,
 //! notifications, and webhooks delivered to a real receiver.
 
-mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{Auth, Server};
+use crate::common::{Auth, Server};
 use serde_json::{Value, json};
 use wangge_domain::Role;
 
@@ -53,7 +52,7 @@ fn step(s: &Server, who: &Auth, id: &str, step: &str, body: Value) -> (u16, Valu
 
 #[test]
 fn a_residents_report_goes_round_the_loop() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (_street, _community, _grid, _other, building) = place(&s);
         let (_, resident) = person(&s, "liuyi", Role::Resident, "370602004011");
         let (member_id, member) = person(&s, "zhangwangge", Role::GridMember, "370602004011001");
@@ -111,7 +110,7 @@ fn a_residents_report_goes_round_the_loop() {
 
 #[test]
 fn a_consultation_reopened_by_a_low_rating_is_answered_again() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (_street, _community, _grid, _other, building) = place(&s);
         let (_, resident) = person(&s, "zhaosi", Role::Resident, "370602004011");
         let (_, member) = person(&s, "liwangge", Role::GridMember, "370602004011001");
@@ -137,7 +136,7 @@ fn a_consultation_reopened_by_a_low_rating_is_answered_again() {
 
 #[test]
 fn escalation_to_the_street_and_back_with_scope() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (street, _community, _grid, other, building) = place(&s);
         let secretary = s.token(Role::CommunitySecretary, "370602004011");
         let official = s.token(Role::StreetOfficial, street["code"].as_str().unwrap());
@@ -242,7 +241,7 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 #[test]
 fn webhook_sends_wait_in_the_database_and_survive_a_restart() {
     use wangge_store::webhooks;
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (_street, community, _grid, _other, _building) = place(&s);
         let (url, seen) = receiver(&s);
         let hook =
@@ -267,7 +266,7 @@ fn webhook_sends_wait_in_the_database_and_survive_a_restart() {
 
 #[test]
 fn webhooks_are_signed_retried_and_logged() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (_street, community, _grid, _other, building) = place(&s);
         let (url, seen) = receiver(&s);
         let body = json!({"name": "社区值班群", "url": url, "secret": "s3cret", "area": community["code"]});
@@ -361,7 +360,7 @@ const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F', 0
 
 #[test]
 fn photos_and_files_are_checked_scoped_and_audited() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (_street, _community, _grid, other, building) = place(&s);
         let (_, resident) = person(&s, "liuyi", Role::Resident, "370602004011");
         let secretary = s.token(Role::CommunitySecretary, "370602004011");
@@ -431,7 +430,7 @@ fn photos_and_files_are_checked_scoped_and_audited() {
 
 #[test]
 fn duplicates_are_offered_and_every_reporter_follows_the_merge() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (_street, _community, _grid, other, building) = place(&s);
         let (_, first) = person(&s, "liuyi", Role::Resident, "370602004011");
         let (_, second) = person(&s, "wanger", Role::Resident, "370602004011");
@@ -492,7 +491,7 @@ fn get_bytes(s: &Server, who: &Auth, path: &str) -> (u16, String, Vec<u8>) {
 
 #[test]
 fn the_ledger_exports_to_xlsx_masked_and_audited() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (_street, _community, _grid, other, building) = place(&s);
         let secretary = s.token(Role::CommunitySecretary, "370602004011");
         for (category, title, phone) in
@@ -540,7 +539,7 @@ fn the_ledger_exports_to_xlsx_masked_and_audited() {
 
 #[test]
 fn the_digest_counts_overdue_and_due_soon_per_grid_and_community() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (_street, community, grid, other, building) = place(&s);
         let secretary = s.token(Role::CommunitySecretary, "370602004011");
         let mut ids = Vec::new();
@@ -601,7 +600,7 @@ fn the_digest_counts_overdue_and_due_soon_per_grid_and_community() {
 
 #[test]
 fn the_ledger_page_has_my_items_and_filters_by_grid_and_building() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (_street, _community, _grid, other, building) = place(&s);
         let (member_id, member) = person(&s, "zhouwangge", Role::GridMember, "370602004011001");
         let (_, secretary) = person(&s, "wushuji", Role::CommunitySecretary, "370602004011");
@@ -640,7 +639,7 @@ fn the_ledger_page_has_my_items_and_filters_by_grid_and_building() {
 
 #[test]
 fn concurrent_intake_commits_every_item_with_its_timeline_and_audit_entry() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (_street, _community, _grid, _other, building) = place(&s);
         let Auth::Bearer(token) = s.token(Role::CommunitySecretary, "370602004011") else { unreachable!() };
         let url = format!("{}/api/v1/demands", s.base);
@@ -715,7 +714,7 @@ fn concurrent_intake_commits_every_item_with_its_timeline_and_audit_entry() {
 
 #[test]
 fn a_grid_prints_every_buildings_poster_at_once() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (_street, _community, grid, other, building) = place(&s);
         let secretary = s.token(Role::CommunitySecretary, "370602004011");
         let body = json!({"grid_id": grid["id"], "number": "4", "kind": "residential"});

@@ -3,16 +3,15 @@
 //! residents signing up and their grid member confirming, and officials taking
 //! read-only access to the next street for a reason.
 
-mod common;
 
-use common::{Auth, Server};
+use crate::common::{Auth, Server};
 use serde_json::{Value, json};
 use wangge_domain::{IdCardNumber, Role};
 
 /// City › district › two streets › a community in each › a grid in each; returns
 /// the grid of each street.
 fn two_streets(s: &Server) -> (Value, Value) {
-    let admin = s.login("admin", common::ADMIN_PASSWORD).2;
+    let admin = s.login("admin", crate::common::ADMIN_PASSWORD).2;
     let make = |parent: &Value, level: &str, code: &str| {
         let body = json!({"parent_id": parent, "level": level, "code": code, "name": format!("{level}{code}")});
         let (status, area) = s.call(&admin, "POST", "/api/v1/areas", Some(&body));
@@ -58,7 +57,7 @@ fn id_card(seq: u16) -> IdCardNumber {
 
 #[test]
 fn a_resident_signs_up_and_logs_in_once_their_grid_member_confirms() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (grid, other_grid) = two_streets(&s);
         let (household, _) = family(&s, &grid, "王秀英", &id_card(21));
         let outsider_id =
@@ -128,7 +127,7 @@ fn a_resident_signs_up_and_logs_in_once_their_grid_member_confirms() {
         assert!(html.contains("王秀英") && html.contains("class=\"portal\""), "the portal shows the household");
         assert_eq!(page(&s, &resident, "/registry").0, 403, "residents stay out of the staff side");
 
-        let admin = s.login("admin", common::ADMIN_PASSWORD).2;
+        let admin = s.login("admin", crate::common::ADMIN_PASSWORD).2;
         let (_, log) = s.call(&admin, "GET", "/api/v1/audit?per_page=200", None);
         let actions: Vec<&str> = log["items"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
         for action in ["signup.request", "signup.unmatched", "signup.confirm"] {
@@ -139,9 +138,9 @@ fn a_resident_signs_up_and_logs_in_once_their_grid_member_confirms() {
 
 #[test]
 fn administrators_manage_accounts_and_tokens_in_the_browser() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (grid, _) = two_streets(&s);
-        let admin = s.login("admin", common::ADMIN_PASSWORD).2;
+        let admin = s.login("admin", crate::common::ADMIN_PASSWORD).2;
         let form = format!(
             "username=li.wei&display_name=%E6%9D%8E%E4%BC%9F&role=grid_member&scopes={}&password=first-password",
             grid["code"].as_str().unwrap()
@@ -196,7 +195,7 @@ fn administrators_manage_accounts_and_tokens_in_the_browser() {
 
 #[test]
 fn an_official_breaks_the_glass_for_the_next_street_read_only_and_audited() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (grid, next_grid) = two_streets(&s);
         let (_, resident) = family(&s, &next_grid, "赵大爷", &id_card(31));
         let _ = grid;
@@ -230,7 +229,7 @@ fn an_official_breaks_the_glass_for_the_next_street_read_only_and_audited() {
         );
         assert_eq!(status, 403);
 
-        let admin = s.login("admin", common::ADMIN_PASSWORD).2;
+        let admin = s.login("admin", crate::common::ADMIN_PASSWORD).2;
         let (_, log) = s.call(&admin, "GET", "/api/v1/audit?action=access.grant", None);
         assert_eq!(log["items"][0]["reason"], "信访件核实", "{log}");
     }
@@ -238,7 +237,7 @@ fn an_official_breaks_the_glass_for_the_next_street_read_only_and_audited() {
 
 #[test]
 fn a_grant_never_opens_a_record_to_changes_even_for_an_editing_role() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (grid, next_grid) = two_streets(&s);
         let (_, resident) = family(&s, &next_grid, "钱阿姨", &id_card(41));
         s.create_account("secretary4", Role::CommunitySecretary, &["370602004011"], "secretary-password");
@@ -253,7 +252,7 @@ fn a_grant_never_opens_a_record_to_changes_even_for_an_editing_role() {
         );
         assert_eq!(status, 403, "beyond the secretary's street");
         // Within the street, a neighbouring community is reachable, read-only.
-        let admin = s.login("admin", common::ADMIN_PASSWORD).2;
+        let admin = s.login("admin", crate::common::ADMIN_PASSWORD).2;
         let street4 = s.runtime.block_on(wangge_store::registry::areas::get_by_code(&s.db.db, "370602004000")).unwrap();
         let body = json!({"parent_id": street4.id, "level": "community", "code": "370602004012", "name": "邻社区"});
         let (_, next_door) = s.call(&admin, "POST", "/api/v1/areas", Some(&body));
@@ -282,7 +281,7 @@ fn a_grant_never_opens_a_record_to_changes_even_for_an_editing_role() {
 
 #[test]
 fn the_community_ledger_downloads_for_the_office_only_and_is_audited() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (grid, other_grid) = two_streets(&s);
         family(&s, &grid, "周奶奶", &id_card(51));
         let community =
@@ -309,7 +308,7 @@ fn the_community_ledger_downloads_for_the_office_only_and_is_audited() {
         let member = s.token(Role::GridMember, grid["code"].as_str().unwrap());
         assert_eq!(page(&s, &member, &format!("/registry/export?community={}", community.id)).0, 403);
         let _ = other_grid;
-        let admin = s.login("admin", common::ADMIN_PASSWORD).2;
+        let admin = s.login("admin", crate::common::ADMIN_PASSWORD).2;
         let (_, log) = s.call(&admin, "GET", "/api/v1/audit?action=export.residents", None);
         assert_eq!(log["total"], 1, "{log}");
     }
@@ -317,7 +316,7 @@ fn the_community_ledger_downloads_for_the_office_only_and_is_audited() {
 
 #[test]
 fn lists_sort_by_column_and_filter_by_care_tag() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         s.runtime.block_on(wangge_store::registry::tags::ensure_standard(&s.db.db)).unwrap();
         let (grid, _) = two_streets(&s);
         let (household, _) = family(&s, &grid, "乙", &id_card(61));
@@ -350,7 +349,7 @@ fn lists_sort_by_column_and_filter_by_care_tag() {
 
 #[test]
 fn people_with_several_areas_choose_one_and_switch() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (grid, other_grid) = two_streets(&s);
         let scopes = [grid["code"].as_str().unwrap(), other_grid["code"].as_str().unwrap()];
         s.create_account("twogrids", Role::GridLeader, &scopes, "two-grids-pass");
@@ -369,7 +368,7 @@ fn people_with_several_areas_choose_one_and_switch() {
 
 #[test]
 fn a_resident_reports_from_the_portal_follows_it_and_rates_it() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (grid, _) = two_streets(&s);
         let (household, _) = family(&s, &grid, "吴阿姨", &id_card(71));
         let account = s.create_account("wuayi", Role::Resident, &[], "wu-ayi-password");
@@ -429,9 +428,9 @@ fn a_resident_reports_from_the_portal_follows_it_and_rates_it() {
 
 #[test]
 fn every_role_lands_on_a_page_it_may_use() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (grid, _) = two_streets(&s);
-        let admin = s.login("admin", common::ADMIN_PASSWORD).2;
+        let admin = s.login("admin", crate::common::ADMIN_PASSWORD).2;
         let (status, html) = page(&s, &admin, "/registry");
         assert_eq!(status, 200, "administrators start from the cities");
         assert!(html.contains("370600000000"), "{html}");
@@ -450,7 +449,7 @@ fn every_role_lands_on_a_page_it_may_use() {
 
 #[test]
 fn the_person_form_says_what_is_wrong_in_the_pages_language() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (grid, _) = two_streets(&s);
         let (household, _) = family(&s, &grid, "孙大爷", &id_card(31));
         s.create_account("zhaowangge", Role::GridMember, &[grid["code"].as_str().unwrap()], "zhao-password-1");

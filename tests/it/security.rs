@@ -1,8 +1,7 @@
 //! Logins, sessions, tokens, CSRF, headers and the audit trail, over real HTTP.
 
-mod common;
 
-use common::{Auth, Server};
+use crate::common::{Auth, Server};
 use serde_json::{Value, json};
 use wangge_domain::{IdCardNumber, Role};
 
@@ -44,12 +43,12 @@ fn audit_actions(s: &Server) -> Vec<String> {
 }
 
 fn admin(s: &Server) -> Auth {
-    s.login("admin", common::ADMIN_PASSWORD).2
+    s.login("admin", crate::common::ADMIN_PASSWORD).2
 }
 
 #[test]
 fn repeated_failures_lock_the_account_without_saying_whether_it_exists() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (status, body, _) = s.login("admin", "wrong password");
         assert_eq!((status, body["error"]["code"].as_str()), (401, Some("invalid_credentials")));
         let (status_unknown, unknown, _) = s.login("nobody-here", "wrong password");
@@ -58,7 +57,7 @@ fn repeated_failures_lock_the_account_without_saying_whether_it_exists() {
         for _ in 0..4 {
             s.login("admin", "wrong password");
         }
-        let (status, body, _) = s.login("admin", common::ADMIN_PASSWORD);
+        let (status, body, _) = s.login("admin", crate::common::ADMIN_PASSWORD);
         assert_eq!((status, body["error"]["code"].as_str()), (429, Some("too_many_attempts")), "{body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("try again in"));
         let actions = s.runtime.block_on(async {
@@ -72,7 +71,7 @@ fn repeated_failures_lock_the_account_without_saying_whether_it_exists() {
 
 #[test]
 fn sessions_expire_and_end_at_logout() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let session = admin(&s);
         assert_eq!(s.call(&session, "GET", "/api/v1/me", None).0, 200);
         let Auth::Session { cookie, .. } = &session else { panic!("a session") };
@@ -90,7 +89,7 @@ fn sessions_expire_and_end_at_logout() {
 
 #[test]
 fn state_changes_through_a_session_need_the_csrf_token() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let Auth::Session { cookie, .. } = admin(&s) else { panic!() };
         let forged = Auth::Session { cookie, csrf: "not-the-token".into() };
         let body = json!({"code": "x1", "name_zh": "测试", "name_en": "test"});
@@ -103,7 +102,7 @@ fn state_changes_through_a_session_need_the_csrf_token() {
 
 #[test]
 fn revoked_tokens_stop_working_at_once() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (community, _) = community(&s);
         let (status, issued) = s.send(
             "POST",
@@ -128,7 +127,7 @@ fn revoked_tokens_stop_working_at_once() {
 
 #[test]
 fn new_accounts_must_change_their_password_first() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (_, grid) = community(&s);
         let body = json!({"username": "wangli", "display_name": "王丽", "role": "grid_member",
                           "scopes": [grid["code"]], "password": "first-password-1"});
@@ -158,7 +157,7 @@ fn new_accounts_must_change_their_password_first() {
 
 #[test]
 fn every_answer_carries_the_security_headers() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let resp = ureq::get(&format!("{}/healthz", s.base)).call().unwrap();
         let h = resp.headers();
         let csp = h.get("content-security-policy").unwrap().to_str().unwrap();
@@ -183,7 +182,7 @@ fn every_answer_carries_the_security_headers() {
 
 #[test]
 fn audited_actions_leave_entries_with_before_and_after() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         s.runtime.block_on(wangge_store::registry::tags::ensure_standard(&s.db.db)).unwrap();
         let (community, grid) = community(&s);
         let staff = s.token(Role::CommunityStaff, community["code"].as_str().unwrap());
@@ -272,7 +271,7 @@ fn audited_actions_leave_entries_with_before_and_after() {
 
 #[test]
 fn officials_see_pseudonyms_until_they_break_the_glass() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         s.runtime.block_on(wangge_store::registry::tags::ensure_standard(&s.db.db)).unwrap();
         let (community, grid) = community(&s);
         let staff = s.token(Role::CommunityStaff, community["code"].as_str().unwrap());
@@ -328,7 +327,7 @@ fn officials_see_pseudonyms_until_they_break_the_glass() {
 
 #[test]
 fn residents_reach_their_own_household_once_a_grid_member_confirms_them() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         s.runtime.block_on(wangge_store::registry::tags::ensure_standard(&s.db.db)).unwrap();
         let (community, grid) = community(&s);
         let member = s.token(Role::GridMember, grid["code"].as_str().unwrap());
@@ -357,7 +356,7 @@ fn residents_reach_their_own_household_once_a_grid_member_confirms_them() {
 
 #[test]
 fn the_web_login_sends_a_new_account_to_change_its_password_and_the_audit_page_shows_it() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (_, grid) = community(&s);
         let body = json!({"username": "liming", "display_name": "李明", "role": "community_secretary",
                           "scopes": ["370602004011"], "password": "first-password-1"});
@@ -415,7 +414,7 @@ fn the_web_login_sends_a_new_account_to_change_its_password_and_the_audit_page_s
 
 #[test]
 fn a_grid_members_home_is_their_grid() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (_, grid) = community(&s);
         let member = s.token(Role::GridMember, grid["code"].as_str().unwrap());
         household(&s, &member, &grid, "5");

@@ -8,9 +8,8 @@
 //! an access rule; one added to axum by hand is refused by the server (a unit test of
 //! `wangge_web::routes` shows it).
 
-mod common;
 
-use common::{Auth, Server};
+use crate::common::{Auth, Server};
 use serde_json::{Value, json};
 use wangge_domain::{AreaLevel, BuildingKind, IdCardNumber, Occupancy, Role, Vocabulary};
 use wangge_store::registry::areas::{self, Area, NewArea};
@@ -408,7 +407,7 @@ fn is_scoped(pattern: &str) -> bool {
 
 #[test]
 fn every_route_every_role_in_and_out_of_scope() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         s.runtime.block_on(wangge_store::registry::tags::ensure_standard(&s.db.db)).unwrap();
         let a = chain(&s, "370600000000", 11);
         let b = chain(&s, "370700000000", 13);
@@ -425,7 +424,7 @@ fn every_route_every_role_in_and_out_of_scope() {
                     continue; // logging out would end the resident's session for the rest of the walk
                 }
                 if pattern.starts_with("/open311/") {
-                    continue; // Open311 authenticates by the api_key in the request: tests/open311.rs
+                    continue; // Open311 authenticates by the api_key in the request: tests/it/open311.rs
                 }
                 let spare = Spare {
                     token: if pattern.starts_with("/api/v1/tokens/") {

@@ -1,9 +1,8 @@
 //! Open311 GeoReport v2 against the running server, on every backend, with the
 //! spec's field names.
 
-mod common;
 
-use common::{Auth, Server};
+use crate::common::{Auth, Server};
 use serde_json::{Value, json};
 use wangge_domain::Role;
 
@@ -48,7 +47,7 @@ fn get(s: &Server, path: &str) -> (u16, Value) {
 
 #[test]
 fn services_requests_and_errors_follow_the_spec() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let building = place(&s);
         let (status, services) = get(&s, "/open311/v2/services.json");
         assert_eq!(status, 200);

@@ -1,6 +1,5 @@
 //! The JSON API over real HTTP, on every backend.
 
-mod common;
 
 use serde_json::{Value, json};
 use wangge_domain::IdCardNumber;
@@ -17,7 +16,7 @@ fn created(response: (u16, Value)) -> Value {
 
 /// Builds city › … › grid › building › household through the API; returns the
 /// community, grid and household.
-fn place(s: &common::Server) -> (Value, Value, Value) {
+fn place(s: &crate::common::Server) -> (Value, Value, Value) {
     let mut parent = Value::Null;
     let mut made = Vec::new();
     for (level, code, name) in [
@@ -40,7 +39,7 @@ fn place(s: &common::Server) -> (Value, Value, Value) {
         "/api/v1/tokens",
         &json!({"name": "test", "role": "community_secretary", "scope": community["code"]}),
     ));
-    s.use_auth(common::Auth::Bearer(issued["secret"].as_str().unwrap().to_owned()));
+    s.use_auth(crate::common::Auth::Bearer(issued["secret"].as_str().unwrap().to_owned()));
     let building = created(s.send(
         "POST",
         "/api/v1/buildings",
@@ -56,7 +55,7 @@ fn place(s: &common::Server) -> (Value, Value, Value) {
 
 #[test]
 fn health_and_openapi() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (status, health) = s.get("/healthz");
         assert_eq!(status, 200);
         assert_eq!(health["status"], "ok");
@@ -117,7 +116,7 @@ fn health_and_openapi() {
 
 #[test]
 fn residents_through_the_api() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         s.runtime.block_on(wangge_store::registry::tags::ensure_standard(&s.db.db)).unwrap();
         let (community, _grid, household) = place(&s);
         let resident = created(s.send(
@@ -174,7 +173,7 @@ fn residents_through_the_api() {
 
 #[test]
 fn errors_say_what_was_wrong() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let admin = s.auth.borrow().clone();
         let (_, _, household) = place(&s);
         let mut bad = id_card(6);
@@ -217,7 +216,7 @@ fn urlencode(s: &str) -> String {
 }
 
 /// Sends `method` to `path` without following redirects; the status and the `Allow` header.
-fn raw(s: &common::Server, auth: &common::Auth, method: &str, path: &str) -> (u16, Option<String>) {
+fn raw(s: &crate::common::Server, auth: &crate::common::Auth, method: &str, path: &str) -> (u16, Option<String>) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -226,9 +225,9 @@ fn raw(s: &common::Server, auth: &common::Auth, method: &str, path: &str) -> (u1
         .into();
     let mut request = http::Request::builder().method(method).uri(format!("{}{path}", s.base));
     match auth {
-        common::Auth::None => {}
-        common::Auth::Bearer(token) => request = request.header("authorization", format!("Bearer {token}")),
-        common::Auth::Session { cookie, csrf } => {
+        crate::common::Auth::None => {}
+        crate::common::Auth::Bearer(token) => request = request.header("authorization", format!("Bearer {token}")),
+        crate::common::Auth::Session { cookie, csrf } => {
             request = request.header("cookie", cookie).header("x-csrf-token", csrf)
         }
     }
@@ -242,7 +241,7 @@ fn raw(s: &common::Server, auth: &common::Auth, method: &str, path: &str) -> (u1
 /// `Allow`; nothing answers 500.
 #[test]
 fn every_method_is_answered_on_every_route() {
-    let s = common::servers().remove(0);
+    let s = crate::common::servers().remove(0);
     let admin = s.auth.borrow().clone();
     let table = wangge_web::route_table();
     let mut wrong = Vec::new();
@@ -255,7 +254,7 @@ fn every_method_is_answered_on_every_route() {
         }
         let declared: Vec<&str> =
             table.routes().iter().filter(|r| r.path == route.path).map(|r| r.method.as_str()).collect();
-        let (status, allow) = raw(&s, &common::Auth::None, "OPTIONS", &path);
+        let (status, allow) = raw(&s, &crate::common::Auth::None, "OPTIONS", &path);
         let allow = allow.unwrap_or_default();
         if status != 204 || allow != table.allow(&route.path) {
             wrong.push(format!("OPTIONS {path}: {status}, Allow {allow:?}"));
@@ -269,7 +268,7 @@ fn every_method_is_answered_on_every_route() {
             if !allow.contains("HEAD") {
                 wrong.push(format!("OPTIONS {path}: Allow {allow:?} misses HEAD"));
             }
-            for auth in [&common::Auth::None, &admin] {
+            for auth in [&crate::common::Auth::None, &admin] {
                 let get = raw(&s, auth, "GET", &path).0;
                 let head = raw(&s, auth, "HEAD", &path).0;
                 if head != get || head >= 500 {

@@ -3,9 +3,8 @@
 //! with the typed text kept, nothing half-written), the photos on the item pages
 //! behind the item's own scope check, and "is it one of these?" with its answers.
 
-mod common;
 
-use common::{Auth, Server};
+use crate::common::{Auth, Server};
 use serde_json::{Value, json};
 use wangge_domain::Role;
 
@@ -153,7 +152,7 @@ fn photo_of(html: &str, base: &str) -> String {
 
 #[test]
 fn the_field_form_takes_photos_and_refuses_bad_ones_keeping_the_text() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (grid, other, building) = place(&s);
         let grid_code = grid["code"].as_str().unwrap();
         let (_, member) = person(&s, "zhangwangge", Role::GridMember, &[grid_code]);
@@ -227,7 +226,7 @@ fn the_field_form_takes_photos_and_refuses_bad_ones_keeping_the_text() {
 
 #[test]
 fn the_poster_form_offers_open_items_and_keeps_the_photos_across_the_answer() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (grid, _other, building) = place(&s);
         let b = building["id"].as_str().unwrap();
         let key: String = s.db.db.vault.blind("building_poster", b).chars().take(16).collect();
@@ -320,7 +319,7 @@ fn the_poster_form_offers_open_items_and_keeps_the_photos_across_the_answer() {
 
 #[test]
 fn residents_see_the_offer_in_the_portal_and_follow_the_item_they_chose() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (grid, _other, building) = place(&s);
         let b = building["id"].as_str().unwrap();
         let staff = s.token(Role::GridMember, grid["code"].as_str().unwrap());
@@ -379,7 +378,7 @@ fn residents_see_the_offer_in_the_portal_and_follow_the_item_they_chose() {
 
 #[test]
 fn the_field_form_picks_the_household_in_two_taps() {
-    for s in common::servers() {
+    for s in crate::common::servers() {
         let (grid, other, building) = place(&s);
         let grid_code = grid["code"].as_str().unwrap();
         let (_, member) = person(&s, "liwangge", Role::GridMember, &[grid_code]);

@@ -1,0 +1,17 @@
+//! The integration tests: a real server (SQLite, and PostgreSQL when
+//! `WANGGE_TEST_POSTGRES` names one) driven over HTTP, and the command line, in one
+//! binary with a module per area, so that the workspace links one test program
+//! instead of one per file. The browser tests are the other binary
+//! (`tests/browser.rs`).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod api;
+mod authz;
+mod cli;
+mod demand_forms;
+mod demands;
+mod open311;
+mod security;
+mod self_service;
