@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod areas;
 pub mod audit;
+pub mod backup;
 pub mod buildings;
 pub mod bulk;
 pub mod bulk_sqlite;
@@ -30,7 +31,7 @@ pub mod tags;
 pub mod testing;
 pub mod vault;
 
-pub use db::{Backend, Db, DbOptions, KeySource};
+pub use db::{Backend, Db, DbOptions, KeySource, key_file_beside, sqlite_file};
 pub use error::{StoreError, StoreResult};
 pub use page::{Page, PageRequest};
 pub use vault::Vault;

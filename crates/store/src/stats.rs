@@ -37,3 +37,10 @@ pub async fn ping(db: &Db) -> StoreResult<()> {
     sqlx::query("SELECT 1").execute(&db.pool).await?;
     Ok(())
 }
+
+/// A tiny write that changes nothing (the key record's creation time set to
+/// itself): fails with [`crate::StoreError::DiskFull`] when the database's disk is full.
+pub async fn write_probe(db: &Db) -> StoreResult<()> {
+    sqlx::query("UPDATE vault_key SET created_at = created_at WHERE id = 1").execute(&db.pool).await?;
+    Ok(())
+}

@@ -276,6 +276,7 @@ pub async fn guard(
         Err(err) if page => {
             let message = match err.code {
                 "forbidden" | "csrf" => crate::pages::tr("error.forbidden", lang.code),
+                crate::error::DISK_FULL => crate::pages::tr("error.disk_full", lang.code),
                 _ => err.message,
             };
             crate::pages::error_page(lang, err.status, &message)
