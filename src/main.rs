@@ -61,13 +61,14 @@ enum Command {
     Backup {
         #[command(flatten)]
         database: DatabaseArg,
-        /// A directory (default: `backups` beside the database) or a file name.
+        /// A directory (created when missing; default: `backups` beside the database),
+        /// or a file name ending in .db for a single copy.
         #[arg(long, value_name = "FILE|DIR")]
         to: Option<PathBuf>,
         /// How many dated backups to keep in the directory.
         #[arg(long, value_name = "N", default_value_t = wangge_store::backup::DEFAULT_KEEP)]
         keep: usize,
-        /// Also copy the key file here (a directory or a file name), mode 0600:
+        /// Also copy the key file here (a directory, or a file name ending in .key), mode 0600:
         /// somewhere other than the backups, such as a USB stick kept in the office safe.
         #[arg(long, value_name = "DIR|FILE")]
         key_to: Option<PathBuf>,

@@ -73,12 +73,12 @@ impl From<rusqlite::Error> for BackupError {
 /// Where a backup goes and what else to do.
 #[derive(Clone, Debug, Default)]
 pub struct BackupOptions {
-    /// A directory (backups named by date, the newest `keep` kept) or a file name;
-    /// default: the directory `backups` beside the database.
+    /// A directory (backups named by date, the newest `keep` kept) or a file name
+    /// ending in `.db`; default: the directory `backups` beside the database.
     pub to: Option<PathBuf>,
     /// How many backups to keep in the directory (at least 1).
     pub keep: Option<usize>,
-    /// Also copy the key file here (a directory, or a file name), mode 0600.
+    /// Also copy the key file here (a directory, or a file name ending in `.key`), mode 0600.
     pub key_to: Option<PathBuf>,
 }
 
@@ -147,7 +147,9 @@ pub async fn backup(db: &Db, db_file: &Path, options: &BackupOptions) -> Result<
         move |source| BackupError::Io { what, path, source, key }
     };
     let target = options.to.clone().unwrap_or_else(|| db_file.with_file_name("backups"));
-    let into_dir = target.is_dir() || target.as_os_str().to_string_lossy().ends_with('/') || options.to.is_none();
+    // A name ending in .db (or an existing file) is the backup itself; anything else a directory.
+    let named_file = target.extension().is_some_and(|e| e == "db" || e == "sqlite" || e == "sqlite3");
+    let into_dir = target.is_dir() || !(named_file || target.is_file());
     let (dir, final_name) = if into_dir {
         (target.clone(), None)
     } else {
@@ -298,10 +300,11 @@ fn copy_key(vault: &Vault, to: &Path, key: &str) -> Result<PathBuf, BackupError>
              (the backup itself was made)"
         )));
     };
-    let target = if to.is_dir() || to.as_os_str().to_string_lossy().ends_with('/') {
-        to.join(crate::vault::KEY_FILE_NAME)
-    } else {
+    // A name ending in .key (or an existing file) is the copy itself; anything else a directory.
+    let target = if to.is_file() || to.extension().is_some_and(|e| e == "key") {
         to.to_owned()
+    } else {
+        to.join(crate::vault::KEY_FILE_NAME)
     };
     let io = |what, path: &Path| {
         let path = path.to_owned();
