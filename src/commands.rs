@@ -535,6 +535,18 @@ pub async fn digest(database: &DatabaseArg, area: Option<&str>, send_webhooks: b
 #[cfg(test)]
 mod tests {
     #[test]
+    fn intervals_read_as_people_write_them() {
+        use std::time::Duration;
+        assert_eq!(super::parse_interval("1d"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(super::parse_interval("12h"), Ok(Duration::from_secs(43_200)));
+        assert_eq!(super::parse_interval("30m"), Ok(Duration::from_secs(1_800)));
+        assert_eq!(super::parse_interval("45"), Ok(Duration::from_secs(45)));
+        for bad in ["", "0d", "d", "1w", "1.5h", "-1h"] {
+            assert!(super::parse_interval(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn passwords_are_redacted() {
         assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");

@@ -19,6 +19,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -328,21 +329,11 @@ fn copy_key(vault: &Vault, to: &Path, key: &str) -> Result<PathBuf, BackupError>
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode_0600()
+        .mode(0o600)
         .open(&target)
         .map_err(io("creating the key copy", &target))?;
     file.write_all(text.as_bytes()).and_then(|()| file.sync_all()).map_err(io("writing the key copy", &target))?;
     Ok(target)
-}
-
-trait Mode0600 {
-    fn mode_0600(&mut self) -> &mut Self;
-}
-
-impl Mode0600 for OpenOptions {
-    fn mode_0600(&mut self) -> &mut Self {
-        std::os::unix::fs::OpenOptionsExt::mode(self, 0o600)
-    }
 }
 
 fn sync_dir(dir: &Path) {
@@ -365,7 +356,7 @@ impl ServeLock {
     pub fn acquire(db_file: &Path) -> std::io::Result<Result<Self, String>> {
         let path = lock_file(db_file);
         let mut file =
-            OpenOptions::new().read(true).write(true).create(true).truncate(false).mode_0600().open(&path)?;
+            OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(&path)?;
         match file.try_lock() {
             Ok(()) => {
                 // Who holds it, for the message of whoever is refused.
