@@ -204,7 +204,15 @@ fn new_tag(base: &str, session: &Session, code: &str) -> (u16, Option<String>, S
     call(base, "POST", "/api/v1/tags", Some(session), Some(("application/json", body)), "zh-CN")
 }
 
-/// Eight writers adding tags until stopped; each tag answered 201 is acknowledged.
+fn new_account(base: &str, session: &Session, username: &str) -> (u16, Option<String>, String) {
+    let body = serde_json::json!({
+        "username": username, "display_name": username, "role": "resident", "scopes": [], "password": PASSWORD
+    })
+    .to_string();
+    call(base, "POST", "/api/v1/accounts", Some(session), Some(("application/json", body)), "zh-CN")
+}
+
+/// Eight writers adding tags and accounts until stopped; each tag answered 201 is acknowledged.
 struct Writers {
     stop: Arc<AtomicBool>,
     acknowledged: Arc<Mutex<Vec<String>>>,
@@ -229,7 +237,14 @@ impl Writers {
                     while !stop.load(Ordering::Relaxed) {
                         n += 1;
                         let code = format!("{prefix}_{w}_{n}");
-                        match new_tag(&base, &session, &code) {
+                        // Every fourth write an account: a transaction of two tables
+                        // (tags are single statements).
+                        let answer = if n % 4 == 0 {
+                            new_account(&base, &session, &code)
+                        } else {
+                            new_tag(&base, &session, &code)
+                        };
+                        match answer {
                             (201, _, _) => acknowledged.lock().unwrap().push(code),
                             (503, retry, body) if body.contains("\"disk_full\"") => {
                                 assert_eq!(retry.as_deref(), Some("30"), "503 disk_full carries Retry-After");
@@ -299,9 +314,10 @@ fn table_sums(file: &Path) -> BTreeMap<String, (usize, u64)> {
     out
 }
 
+/// The tag codes and user names in an SQLite file: what the writers wrote.
 fn tag_codes(file: &Path) -> BTreeSet<String> {
     let conn = rusqlite::Connection::open(file).unwrap();
-    let mut statement = conn.prepare("SELECT code FROM tags").unwrap();
+    let mut statement = conn.prepare("SELECT code FROM tags UNION ALL SELECT username FROM accounts").unwrap();
     statement.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
 }
 
@@ -390,7 +406,7 @@ fn a_backup_under_write_load_restores_every_row() {
     let (source, copy) = (table_sums(&file), table_sums(&backup));
     assert_eq!(source.keys().collect::<Vec<_>>(), copy.keys().collect::<Vec<_>>());
     for (table, sums) in &source {
-        if ["tags", "audit_log", "sessions"].contains(&table.as_str()) {
+        if ["tags", "accounts", "audit_log", "sessions"].contains(&table.as_str()) {
             assert!(copy[table].0 <= sums.0, "{table}");
         } else {
             assert_eq!(&copy[table], sums, "table {table} differs in the backup");
