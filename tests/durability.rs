@@ -662,6 +662,11 @@ fn a_full_disk_refuses_changes_keeps_reads_and_recovers() {
     let (status, _, body) = get(&base, "/healthz", None);
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("\"disk_full\""), "{body}");
+    // A backup onto the full disk is refused before anything is written, naming the key.
+    let out = wangge(&["backup", "--database-url", &url]);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(stderr.contains("not enough free space") && stderr.contains("wangge.key"), "{stderr}");
     let (status, retry, body, _) = login(&base, "zh-CN");
     assert_eq!((status, retry.as_deref()), (503, Some("30")), "login on a full disk: {body}");
     assert!(body.contains("disk_full"), "{body}");

@@ -179,6 +179,11 @@ pub async fn backup(db: &Db, db_file: &Path, options: &BackupOptions) -> Result<
     let copied = sqlx::query("VACUUM INTO $1").bind(temp_path.to_string_lossy().into_owned()).execute(&db.pool).await;
     if let Err(e) = copied {
         let e = crate::StoreError::from(e);
+        if e.is_disk_full() {
+            // The copy's disk filled up meanwhile (the temporary file goes with `temp`).
+            let free = rustix::fs::statvfs(&dir).map_or(0, |s| s.f_bavail.saturating_mul(s.f_frsize));
+            return Err(BackupError::NoSpace { dir, free, needed, key });
+        }
         return Err(BackupError::Sqlite(format!(
             "copying the database into {} failed: {e}; the database itself was not changed. The key of this \
              database is {key}",
