@@ -156,14 +156,15 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
         let demand = wangge_store::demands::create(db, new, &by, None).await.unwrap().id;
         let photo = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0];
         let attachment = wangge_store::demands::attachments::add(db, &demand, "photo.jpg", &photo).await.unwrap().id;
-        let hook = wangge_store::demands::webhooks::NewWebhook {
+        let hook = wangge_store::webhooks::NewWebhook {
             name: "w".into(),
             url: "http://127.0.0.1:9/unreachable".into(),
             format: None,
             secret: None,
             area: None,
+            modules: vec![],
         };
-        let webhook = wangge_store::demands::webhooks::create(db, hook, &made[0].path).await.unwrap().id;
+        let webhook = wangge_store::webhooks::create(db, hook, &made[0].path).await.unwrap().id;
         let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
         Chain {
             city,

@@ -278,14 +278,15 @@ fn digest_prints_the_overdue_and_posts_it_to_the_webhooks() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let hook_url = format!("http://{}/robot", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
-        let new = wangge_store::demands::webhooks::NewWebhook {
+        let new = wangge_store::webhooks::NewWebhook {
             name: "社区值班群".into(),
             url: hook_url.clone(),
             format: Some("wecom".into()),
             secret: None,
             area: None,
+            modules: vec![],
         };
-        wangge_store::demands::webhooks::create(&db, new, &community.path).await.unwrap();
+        wangge_store::webhooks::create(&db, new, &community.path).await.unwrap();
         (digest.overdue, hook_url)
     });
     assert!(want_overdue > 0, "the demo keeps some items overdue");

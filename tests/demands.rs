@@ -241,7 +241,7 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 #[test]
 fn webhook_sends_wait_in_the_database_and_survive_a_restart() {
-    use wangge_store::demands::webhooks;
+    use wangge_store::webhooks;
     for s in common::servers() {
         let (_street, community, _grid, _other, _building) = place(&s);
         let (url, seen) = receiver(&s);

@@ -61,6 +61,10 @@ fn a_resident_signs_up_and_logs_in_once_their_grid_member_confirms() {
     for s in common::servers() {
         let (grid, other_grid) = two_streets(&s);
         let (household, _) = family(&s, &grid, "王秀英", &id_card(21));
+        let outsider_id =
+            s.create_account("outsider", Role::GridMember, &[other_grid["code"].as_str().unwrap()], "outsider-pass");
+        assert!(!outsider_id.is_empty());
+        s.create_account("member", Role::GridMember, &[grid["code"].as_str().unwrap()], "member-password");
 
         // The form says the same whether or not the person is on the roll.
         let form = format!(
@@ -88,20 +92,26 @@ fn a_resident_signs_up_and_logs_in_once_their_grid_member_confirms() {
         assert_eq!(s.login("wangxy", "my-own-password").0, 401);
 
         // Another street's grid member does not see it; the own one does.
-        let outsider_id =
-            s.create_account("outsider", Role::GridMember, &[other_grid["code"].as_str().unwrap()], "outsider-pass");
-        assert!(!outsider_id.is_empty());
         let outsider = s.login("outsider", "outsider-pass").2;
         let (status, html) = page(&s, &outsider, "/registry/signups");
         assert_eq!(status, 200);
         assert!(!html.contains("王秀英"), "outside the grid member's scope");
-        s.create_account("member", Role::GridMember, &[grid["code"].as_str().unwrap()], "member-password");
         let member = s.login("member", "member-password").2;
         let (status, html) = page(&s, &member, "/registry/signups");
         assert_eq!(status, 200);
         assert!(html.contains("王秀英") && html.contains("wangxy"), "{html}");
         assert!(!html.contains("lisi"), "an unmatched sign-up reaches nobody's queue");
         let signup_id = html.split("/registry/signups/").nth(1).unwrap().split('/').next().unwrap().to_owned();
+        // The grid member over the household was told, in the app; the one next door was not.
+        let (status, told) = s.call(&member, "GET", "/api/v1/me/notifications", None);
+        assert_eq!(status, 200, "{told}");
+        assert_eq!(told.as_array().unwrap().len(), 1, "{told}");
+        assert_eq!(told[0]["module"], "registry");
+        assert_eq!(told[0]["subject_id"], signup_id.as_str());
+        assert_eq!(told[0]["link"], "/registry/signups");
+        assert!(told[0]["message"].as_str().unwrap().contains("王秀英"), "{told}");
+        let (_, nothing) = s.call(&outsider, "GET", "/api/v1/me/notifications", None);
+        assert_eq!(nothing.as_array().unwrap().len(), 0, "{nothing}");
 
         let confirm = format!("/registry/signups/{signup_id}/confirm");
         assert_eq!(s.call_form(&outsider, &confirm, "").0, 404, "outside the scope: as if it did not exist");
@@ -427,9 +437,9 @@ fn every_role_lands_on_a_page_it_may_use() {
         let (status, html) = page(&s, &head, "/demands/new");
         assert_eq!(status, 200, "building heads report problems");
         assert!(html.contains("id=\"nav-report\""), "and find it in the navigation");
-        assert_eq!(wangge_web::pages::home_of(Role::Auxiliary), "/demands/new");
-        assert_eq!(wangge_web::pages::home_of(Role::Resident), "/portal");
-        assert_eq!(wangge_web::pages::home_of(Role::StreetOfficial), "/registry");
+        assert_eq!(wangge_web::home_of(Role::Auxiliary), "/demands/new");
+        assert_eq!(wangge_web::home_of(Role::Resident), "/portal");
+        assert_eq!(wangge_web::home_of(Role::StreetOfficial), "/registry");
     }
 }
 

@@ -26,8 +26,8 @@ pub use idcard::{IdCardError, IdCardNumber};
 pub use ids::{AreaId, BuildingId, EventId, HouseholdId, IdParseError, OrganisationId, ResidentId, TagId, new_id};
 pub use phone::{Phone, PhoneError};
 pub use vocab::{
-    BuildingKind, Gender, Occupancy, OrganisationKind, PoliticalStatus, Relation, ResidenceType, ResidentStatus, Role,
-    UnknownTerm, Vocabulary,
+    BuildingKind, Gender, Module, Occupancy, OrganisationKind, PoliticalStatus, Relation, ResidenceType,
+    ResidentStatus, Role, UnitRole, UnknownTerm, Vocabulary,
 };
 
 /// Milliseconds since the Unix epoch: how every timestamp is stored, so that the same

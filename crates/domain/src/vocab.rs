@@ -39,6 +39,8 @@ fn vocabulary_zh(name: &str) -> &str {
         "demand status" => "办理状态",
         "handler kind" => "承办方类型",
         "handling level" => "办理层级",
+        "module" => "业务模块",
+        "unit role" => "单位角色",
         other => other,
     }
 }
@@ -194,6 +196,31 @@ vocabulary!(
     Resident = "resident", "居民", "Resident", [];
 });
 
+vocabulary!(
+    /// The product modules: where a notification, an audit entry or a figure comes
+    /// from. A module that is not built yet has no code here.
+    Module, "module" {
+    Registry = "registry", "基础台账", "Registry", ["台账"];
+    Demands = "demands", "民情诉求", "Demands", ["诉求"];
+    Security = "security", "账号安全", "Accounts and security", ["账号"];
+});
+
+vocabulary!(
+    /// What a unit (单位: an organisation on the registry) is to the modules. One
+    /// organisation can hold several roles, each over an area it serves.
+    UnitRole, "unit role" {
+    /// Takes dispatched demands (a community or street department, a utility).
+    HandlerDepartment = "handler_department", "承办部门", "Handling department", ["承办单位", "职能部门"];
+    /// Manages estates; takes property matters.
+    PropertyCompany = "property_company", "物业服务企业", "Property company", ["物业"];
+    /// Stationed in the area (驻区单位), taking part in joint building.
+    Stationed = "stationed", "驻区单位", "Stationed organisation", ["共建单位"];
+    /// Registered with the community for Party work (双报到 of organisations).
+    PartyRegistered = "party_registered", "报到单位", "Party-registered unit", ["双报到单位"];
+    /// A social organisation that may apply for community projects.
+    SocialOrganisation = "social_organisation", "社会组织", "Social organisation", ["社团"];
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +262,8 @@ mod tests {
             DemandStatus::NAME,
             HandlerKind::NAME,
             Level::NAME,
+            Module::NAME,
+            UnitRole::NAME,
         ];
         for name in names {
             assert!(!super::vocabulary_zh(name).is_ascii(), "{name} needs a Chinese name");

@@ -1,11 +1,11 @@
 //! Import and export against a real database on every backend, with real files.
 
-use wangge_domain::{AreaLevel, BuildingKind, IdCardNumber};
+use wangge_domain::{BuildingKind, IdCardNumber};
 use wangge_ledger::columns::HeaderError;
 use wangge_ledger::export::export_residents;
 use wangge_ledger::import::{ImportError, ImportOptions, ImportReport, import_residents};
 use wangge_ledger::table::{ReadError, Table, read_csv_bytes, read_table};
-use wangge_store::areas::{self, Area, NewArea};
+use wangge_store::areas::{self, Area};
 use wangge_store::buildings::{self, NewBuilding};
 use wangge_store::residents::{self, ResidentFilter};
 use wangge_store::{Db, PageRequest, tags, testing};
@@ -14,25 +14,9 @@ const COMMUNITY: &str = "370602004011";
 
 async fn community(db: &Db) -> Area {
     tags::ensure_standard(db).await.unwrap();
-    let mut parent: Option<Area> = None;
-    for (level, code, name) in [
-        (AreaLevel::City, "370600000000", "烟台市"),
-        (AreaLevel::District, "370602000000", "芝罘区"),
-        (AreaLevel::Street, "370602004000", "岐山街道"),
-        (AreaLevel::Community, COMMUNITY, "塔山社区"),
-        (AreaLevel::Grid, "370602004011001", "第一网格"),
-    ] {
-        let new = NewArea {
-            parent_id: parent.as_ref().map(|p| p.id.clone()),
-            level,
-            code: code.into(),
-            name: name.into(),
-            boundary: None,
-        };
-        parent = Some(areas::create(db, new).await.unwrap());
-    }
-    let grid = parent.unwrap();
-    for number in ["1", "2", "3"] {
+    let grid = testing::hierarchy(db).await.grid;
+    // Building 3 comes with the hierarchy.
+    for number in ["1", "2"] {
         let new = NewBuilding {
             grid_id: grid.id.clone(),
             number: number.into(),

@@ -163,7 +163,7 @@ impl<'c> BulkLoader<'c> {
         let now = self.now;
         let ids: Vec<String> = rows.iter().map(|_| new_id()).collect();
         let rows: Vec<(&String, &GridPostRow)> = ids.iter().zip(rows).collect();
-        insert_chunked(self.conn, "grid_posts", COLS, 6, &rows, |q, (id, r)| {
+        insert_chunked(self.conn, "grid_posts", COLS, &rows, |q, (id, r)| {
             q.bind(*id).bind(&r.grid_id).bind(r.post).bind(&r.person_name).bind(&r.phone).bind(now)
         })
         .await
@@ -173,7 +173,7 @@ impl<'c> BulkLoader<'c> {
         const COLS: &str =
             "id, grid_id, community_id, path, number, address, kind, floors, units, lat, lng, created_at, updated_at";
         let now = self.now;
-        insert_chunked(self.conn, "buildings", COLS, 13, rows, |q, r| {
+        insert_chunked(self.conn, "buildings", COLS, rows, |q, r| {
             q.bind(&r.id)
                 .bind(&r.grid_id)
                 .bind(&r.community_id)
@@ -194,7 +194,7 @@ impl<'c> BulkLoader<'c> {
     pub async fn households(&mut self, rows: &[HouseholdRow]) -> StoreResult<()> {
         const COLS: &str = "id, building_id, path, unit, room, occupancy, created_at, updated_at";
         let now = self.now;
-        insert_chunked(self.conn, "households", COLS, 8, rows, |q, r| {
+        insert_chunked(self.conn, "households", COLS, rows, |q, r| {
             q.bind(&r.id)
                 .bind(&r.building_id)
                 .bind(&r.path)
@@ -223,7 +223,7 @@ impl<'c> BulkLoader<'c> {
             ethnicity, notes, status, registered_on, created_at, updated_at";
         let now = self.now;
         let protected: Vec<(&ResidentRow, &Protected)> = rows.iter().zip(sealed.iter().map(|s| &s.0)).collect();
-        insert_chunked(self.conn, "residents", COLS, 21, &protected, |q, (r, p)| {
+        insert_chunked(self.conn, "residents", COLS, &protected, |q, (r, p)| {
             q.bind(&r.id)
                 .bind(&r.household_id)
                 .bind(&r.path)
@@ -250,14 +250,13 @@ impl<'c> BulkLoader<'c> {
 
         let tags: Vec<(&str, &str)> =
             rows.iter().flat_map(|r| r.tag_ids.iter().map(move |t| (r.id.as_str(), t.as_str()))).collect();
-        insert_chunked(self.conn, "resident_tags", "resident_id, tag_id", 2, &tags, |q, (r, t)| q.bind(*r).bind(*t))
-            .await
+        insert_chunked(self.conn, "resident_tags", "resident_id, tag_id", &tags, |q, (r, t)| q.bind(*r).bind(*t)).await
     }
 
     pub async fn organisations(&mut self, rows: &[OrganisationRow]) -> StoreResult<()> {
         const COLS: &str = "id, grid_id, path, name, kind, address, contact_name, phone, created_at, updated_at";
         let now = self.now;
-        insert_chunked(self.conn, "organisations", COLS, 10, rows, |q, r| {
+        insert_chunked(self.conn, "organisations", COLS, rows, |q, r| {
             q.bind(&r.id)
                 .bind(&r.grid_id)
                 .bind(&r.path)
@@ -277,14 +276,13 @@ pub(crate) async fn insert_chunked<'q, T>(
     conn: &mut AnyConnection,
     table: &str,
     columns: &str,
-    width: usize,
     rows: &'q [T],
     bind: impl Fn(Query<'q, Any, AnyArguments>, &'q T) -> Query<'q, Any, AnyArguments>,
 ) -> StoreResult<()> {
-    let per_statement = (MAX_PARAMS / width).clamp(1, ROWS_PER_STATEMENT);
+    let per_statement = (MAX_PARAMS / width(columns)).clamp(1, ROWS_PER_STATEMENT);
     let numbered = conn.backend_name() != "SQLite";
     for chunk in rows.chunks(per_statement) {
-        let sql = values_sql(table, columns, width, chunk.len(), numbered);
+        let sql = values_sql(table, columns, chunk.len(), numbered);
         // Only full chunks repeat; caching the one-off remainder would push useful
         // statements out of the cache.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(chunk.len() == per_statement);
@@ -296,8 +294,23 @@ pub(crate) async fn insert_chunked<'q, T>(
     Ok(())
 }
 
+/// How many values a row of `columns` (a comma-separated list) takes: every insert
+/// takes its width from its column list, so the two cannot disagree.
+pub(crate) const fn width(columns: &str) -> usize {
+    let bytes = columns.as_bytes();
+    let (mut i, mut commas) = (0, 0);
+    while i < bytes.len() {
+        if bytes[i] == b',' {
+            commas += 1;
+        }
+        i += 1;
+    }
+    commas + 1
+}
+
 /// `INSERT INTO t (cols) VALUES ($1, $2), ($3, $4), …`, or with `?` when not `numbered`.
-pub(crate) fn values_sql(table: &str, columns: &str, width: usize, rows: usize, numbered: bool) -> String {
+pub(crate) fn values_sql(table: &str, columns: &str, rows: usize, numbered: bool) -> String {
+    let width = width(columns);
     let mut sql = String::with_capacity(40 + columns.len() + rows * width * 7);
     sql.push_str("INSERT INTO ");
     sql.push_str(table);
@@ -375,7 +388,7 @@ pub async fn create_resident_indexes_on(conn: &mut AnyConnection) -> StoreResult
 mod tests {
     #[test]
     fn values_sql_numbers_placeholders_in_order() {
-        assert_eq!(super::values_sql("t", "a, b", 2, 2, true), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
-        assert_eq!(super::values_sql("t", "a, b", 2, 2, false), "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)");
+        assert_eq!(super::values_sql("t", "a, b", 2, true), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
+        assert_eq!(super::values_sql("t", "a, b", 2, false), "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)");
     }
 }

@@ -21,6 +21,9 @@ mod error;
 pub mod grants;
 pub mod households;
 pub mod import_jobs;
+#[cfg(test)]
+mod migration_trees;
+pub mod notifications;
 pub mod organisations;
 mod page;
 pub mod residents;
@@ -29,7 +32,9 @@ pub mod signups;
 pub mod stats;
 pub mod tags;
 pub mod testing;
+pub mod units;
 pub mod vault;
+pub mod webhooks;
 
 pub use db::{Backend, Db, DbOptions, KeySource, key_file_beside, sqlite_file};
 pub use error::{StoreError, StoreResult};

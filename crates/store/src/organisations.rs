@@ -58,7 +58,7 @@ pub struct OrganisationFilter {
 
 const COLUMNS: &str = "id, grid_id, path, name, kind, address, contact_name, phone, created_at, updated_at";
 
-fn from_row(row: &AnyRow) -> StoreResult<Organisation> {
+pub(crate) fn from_row(row: &AnyRow) -> StoreResult<Organisation> {
     let kind: String = row.try_get("kind")?;
     Ok(Organisation {
         id: row.try_get("id")?,

@@ -97,3 +97,90 @@ mod tests {
         assert_eq!(super::replace_database("postgres://u@h:5", "x"), "postgres://u@h:5/x");
     }
 }
+
+/// The hierarchy most tests stand on, shaped like Tashan: 烟台市 › 芝罘区 › 岐山街道 ›
+/// 塔山社区 with two grids, and building 3 of the first grid with household 1-301.
+/// One fixture for every crate's tests, so that a change of the registry's rules is
+/// made in one place.
+#[derive(Clone, Debug)]
+pub struct Hierarchy {
+    pub city: crate::areas::Area,
+    pub district: crate::areas::Area,
+    pub street: crate::areas::Area,
+    pub community: crate::areas::Area,
+    /// 第一网格, holding `building`.
+    pub grid: crate::areas::Area,
+    /// 第二网格, empty: the grid next door, for scope tests.
+    pub other_grid: crate::areas::Area,
+    pub building: crate::buildings::Building,
+    pub household: crate::households::Household,
+}
+
+/// Codes of [`Hierarchy`]'s areas.
+pub const CITY: &str = "370600000000";
+pub const DISTRICT: &str = "370602000000";
+pub const STREET: &str = "370602004000";
+pub const COMMUNITY: &str = "370602004011";
+pub const GRID: &str = "370602004011001";
+pub const OTHER_GRID: &str = "370602004011002";
+
+/// Creates [`Hierarchy`] in `db`.
+pub async fn hierarchy(db: &Db) -> Hierarchy {
+    use crate::areas::{self, NewArea};
+    use wangge_domain::{AreaLevel, BuildingKind, Occupancy};
+    let area = |parent: Option<&crate::areas::Area>, level, code: &str, name: &str| NewArea {
+        parent_id: parent.map(|p| p.id.clone()),
+        level,
+        code: code.into(),
+        name: name.into(),
+        boundary: None,
+    };
+    let city = areas::create(db, area(None, AreaLevel::City, CITY, "烟台市")).await.expect("city");
+    let district =
+        areas::create(db, area(Some(&city), AreaLevel::District, DISTRICT, "芝罘区")).await.expect("district");
+    let street = areas::create(db, area(Some(&district), AreaLevel::Street, STREET, "岐山街道")).await.expect("street");
+    let community =
+        areas::create(db, area(Some(&street), AreaLevel::Community, COMMUNITY, "塔山社区")).await.expect("community");
+    let grid = areas::create(db, area(Some(&community), AreaLevel::Grid, GRID, "第一网格")).await.expect("grid");
+    let other_grid =
+        areas::create(db, area(Some(&community), AreaLevel::Grid, OTHER_GRID, "第二网格")).await.expect("grid 2");
+    let building = crate::buildings::create(
+        db,
+        crate::buildings::NewBuilding {
+            grid_id: grid.id.clone(),
+            number: "3".into(),
+            address: None,
+            kind: BuildingKind::Residential,
+            floors: Some(6),
+            units: Some(2),
+            lat: None,
+            lng: None,
+        },
+    )
+    .await
+    .expect("building");
+    let household = crate::households::create(
+        db,
+        crate::households::NewHousehold {
+            building_id: building.id.clone(),
+            unit: "1".into(),
+            room: "301".into(),
+            occupancy: Occupancy::OwnerOccupied,
+        },
+    )
+    .await
+    .expect("household");
+    Hierarchy { city, district, street, community, grid, other_grid, building, household }
+}
+
+/// Runs `test` on a fresh SQLite database and, when one is configured, a fresh
+/// PostgreSQL database: the same assertions on both engines. The databases live
+/// until `test` has finished (a closure capturing only `t.db` would otherwise drop
+/// the SQLite file's directory under it).
+pub async fn all_at(test: impl AsyncFn(&TestDb)) {
+    let lite = sqlite().await;
+    test(&lite).await;
+    if let Some(pg) = postgres().await {
+        test(&pg).await;
+    }
+}

@@ -4,14 +4,9 @@
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use wangge_domain::{
-    AreaLevel, BuildingKind, Gender, IdCardNumber, Occupancy, Phone, PoliticalStatus, Relation, ResidenceType,
-    ResidentStatus,
-};
-use wangge_store::areas::{self, Area, NewArea};
-use wangge_store::buildings::{self, NewBuilding};
+use wangge_domain::{Gender, IdCardNumber, Phone, PoliticalStatus, Relation, ResidenceType, ResidentStatus};
+use wangge_store::areas::Area;
 use wangge_store::bulk::{BulkLoader, ResidentRow};
-use wangge_store::households::{self, NewHousehold};
 use wangge_store::residents::{self, NewResident, ResidentFilter, ResidentUpdate, RevealField};
 use wangge_store::testing::{self, TestDb};
 use wangge_store::{Backend, Db, DbOptions, KeySource, PageRequest, StoreError, Vault};
@@ -30,48 +25,8 @@ struct Place {
 }
 
 async fn place(db: &Db) -> Place {
-    let mut parent: Option<Area> = None;
-    for (level, code) in [
-        (AreaLevel::City, "370600000000"),
-        (AreaLevel::District, "370602000000"),
-        (AreaLevel::Street, "370602004000"),
-        (AreaLevel::Community, "370602004011"),
-        (AreaLevel::Grid, "370602004011001"),
-    ] {
-        let new = NewArea {
-            parent_id: parent.as_ref().map(|p| p.id.clone()),
-            level,
-            code: code.into(),
-            name: code.into(),
-            boundary: None,
-        };
-        parent = Some(areas::create(db, new).await.unwrap());
-    }
-    let grid = parent.unwrap();
-    let community = areas::get(db, grid.parent_id.as_deref().unwrap()).await.unwrap();
-    let building = buildings::create(
-        db,
-        NewBuilding {
-            grid_id: grid.id.clone(),
-            number: "12".into(),
-            address: None,
-            kind: BuildingKind::Residential,
-            floors: Some(6),
-            units: Some(2),
-            lat: None,
-            lng: None,
-        },
-    )
-    .await
-    .unwrap();
-    let new = NewHousehold {
-        building_id: building.id,
-        unit: "1".into(),
-        room: "301".into(),
-        occupancy: Occupancy::OwnerOccupied,
-    };
-    let household = households::create(db, new).await.unwrap().id;
-    Place { community, household }
+    let h = testing::hierarchy(db).await;
+    Place { community: h.community, household: h.household.id }
 }
 
 fn person(household: &str, name: &str, id: &IdCardNumber, phone: Option<&str>) -> NewResident {

@@ -11,23 +11,20 @@ struct Place {
     street: Area,
     community: Area,
     grid: Area,
+    other_grid: Area,
+    /// 3号楼 1-301.
+    household: String,
 }
 
 async fn hierarchy(db: &Db) -> Place {
-    let area = |parent: Option<&Area>, level, code: &str, name: &str| NewArea {
-        parent_id: parent.map(|p| p.id.clone()),
-        level,
-        code: code.into(),
-        name: name.into(),
-        boundary: None,
-    };
-    let city = areas::create(db, area(None, AreaLevel::City, "370600000000", "烟台市")).await.unwrap();
-    let district = areas::create(db, area(Some(&city), AreaLevel::District, "370602000000", "芝罘区")).await.unwrap();
-    let street = areas::create(db, area(Some(&district), AreaLevel::Street, "370602004000", "岐山街道")).await.unwrap();
-    let community =
-        areas::create(db, area(Some(&street), AreaLevel::Community, "370602004011", "塔山社区")).await.unwrap();
-    let grid = areas::create(db, area(Some(&community), AreaLevel::Grid, "370602004011001", "第一网格")).await.unwrap();
-    Place { street, community, grid }
+    let h = testing::hierarchy(db).await;
+    Place {
+        street: h.street,
+        community: h.community,
+        grid: h.grid,
+        other_grid: h.other_grid,
+        household: h.household.id,
+    }
 }
 
 async fn household(db: &Db, grid: &Area, number: &str, room: &str) -> String {
@@ -101,7 +98,7 @@ async fn hierarchy_paths_nest_and_codes_are_checked() {
         assert!(err.to_string().contains("does not lie under"), "{err}");
         let under = areas::AreaFilter { under_path: Some(place.street.path.clone()), ..Default::default() };
         let page = areas::list(db, &under, PageRequest::default()).await.unwrap();
-        assert_eq!(page.total, 3, "street, community, grid");
+        assert_eq!(page.total, 4, "street, community, two grids");
     }
 }
 
@@ -111,7 +108,7 @@ async fn residents_are_created_searched_and_moved_with_history() {
         let db = &t.db;
         tags::ensure_standard(db).await.unwrap();
         let place = hierarchy(db).await;
-        let home = household(db, &place.grid, "3", "301").await;
+        let home = place.household.clone();
         let other = household(db, &place.grid, "5", "102").await;
         let r = residents::create(db, person(&home, "王淑兰", 2, "13805355678")).await.unwrap();
         assert_eq!(r.birth_date, "1958-03-07", "birth date read from the ID card");
@@ -191,18 +188,7 @@ async fn a_subtree_filter_sees_nothing_outside_it() {
         let db = &t.db;
         tags::ensure_standard(db).await.unwrap();
         let place = hierarchy(db).await;
-        let grid2 = areas::create(
-            db,
-            NewArea {
-                parent_id: Some(place.community.id.clone()),
-                level: AreaLevel::Grid,
-                code: "370602004011002".into(),
-                name: "第二网格".into(),
-                boundary: None,
-            },
-        )
-        .await
-        .unwrap();
+        let grid2 = place.other_grid.clone();
         let h1 = household(db, &place.grid, "1", "101").await;
         let h2 = household(db, &grid2, "2", "101").await;
         residents::create(db, person(&h1, "甲", 5, "13800000001")).await.unwrap();
@@ -213,6 +199,7 @@ async fn a_subtree_filter_sees_nothing_outside_it() {
         let all = residents::list(db, &in_grid(&place.community), PageRequest::default()).await.unwrap();
         assert_eq!(all.total, 2);
         let counts = wangge_store::stats::counts_under(db, &place.community.path).await.unwrap();
-        assert_eq!((counts.grids, counts.buildings, counts.households, counts.residents), (2, 2, 2, 2));
+        // Building 3 with its empty household 1-301 comes with the hierarchy.
+        assert_eq!((counts.grids, counts.buildings, counts.households, counts.residents), (2, 3, 3, 2));
     }
 }

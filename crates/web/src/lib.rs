@@ -5,18 +5,19 @@
 //! store, and turn its answer or error into JSON. Business rules live in the store
 //! and domain crates so that the command line and the importer obey the same ones.
 
-// The zh-CN / English catalogue of the pages (locales/app.yml), compiled in.
+// The zh-CN / English catalogue of the pages (locales/<module>.yml), compiled in.
 rust_i18n::i18n!("locales", fallback = "zh-CN");
 
-mod api;
-mod audit;
-pub mod auth;
-mod error;
-mod open311;
-mod openapi;
-pub mod pages;
-pub mod routes;
-pub mod webhooks;
+// The shared core, then one folder per product module (ARCHITECTURE.md, "Code map").
+mod shared;
+
+mod demands;
+mod portal;
+mod registry;
+mod security;
+
+pub use shared::render::home_of;
+pub use shared::{auth, routes, webhooks};
 
 use std::sync::Arc;
 
@@ -24,9 +25,9 @@ use axum::Router;
 use axum::extract::{MatchedPath, State};
 use wangge_store::Db;
 
-pub use error::ApiError;
-pub use openapi::openapi_json;
 use routes::{Face, Limit, RouteTable, Routes};
+pub use shared::error::ApiError;
+pub use shared::openapi::openapi_json;
 
 /// What every handler can reach. Cheap to clone: the pool is shared.
 #[derive(Clone)]
@@ -36,7 +37,25 @@ pub struct AppState {
 
 /// Every route of the server: the one place the modules' slices are joined.
 pub(crate) fn routes() -> Routes {
-    Routes::new().merge(api::routes()).merge(openapi::routes()).merge(pages::routes()).merge(open311::routes())
+    Routes::new()
+        .merge(shared::own_routes())
+        .merge(security::routes())
+        .merge(registry::routes())
+        .merge(portal::routes())
+        .merge(demands::routes())
+}
+
+/// Leaves `notice` in the in-app list of everyone in `to`, and sends it through the
+/// webhooks that carry its module (demand steps send their own, richer event from
+/// `api::demands`). Answers how many accounts it reached.
+pub(crate) async fn notify(
+    db: &Db,
+    to: &wangge_store::notifications::Audience,
+    notice: wangge_store::notifications::Notice,
+) -> wangge_store::StoreResult<u64> {
+    let reached = wangge_store::notifications::notify(db, to, &notice).await?;
+    webhooks::fire_notice(db.clone(), notice);
+    Ok(reached)
 }
 
 /// The route table the server enforces (for tests and docs/security.md).
@@ -48,11 +67,11 @@ pub fn router(state: AppState) -> Router {
     let (router, _, table) = routes().split();
     let table = Arc::new(table);
     router
-        .fallback(error::not_found)
+        .fallback(shared::error::not_found)
         .layer(axum::middleware::from_fn_with_state((state.clone(), table.clone()), auth::guard))
         .layer(axum::middleware::from_fn_with_state(table, refuse_announced_oversize))
         .layer(axum::middleware::from_fn(auth::security_headers))
-        .layer(axum::middleware::from_fn(error::localise_disk_full))
+        .layer(axum::middleware::from_fn(shared::error::localise_disk_full))
         .with_state(state)
 }
 
@@ -75,9 +94,13 @@ async fn refuse_announced_oversize(
     if announced.is_some_and(|n| n > limit.bytes()) {
         if route.is_some_and(|r| r.face == Face::Page) {
             // A person on a phone: a page in their language, not JSON.
-            let lang = pages::Lang::from_headers(request.uri().query(), request.headers());
+            let lang = shared::render::Lang::from_headers(request.uri().query(), request.headers());
             let key = if limit == Limit::Photos { "photos.too_large_all" } else { "error.too_large" };
-            return pages::error_page(lang, axum::http::StatusCode::PAYLOAD_TOO_LARGE, &pages::tr(key, lang.code));
+            return shared::render::error_page(
+                lang,
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                &shared::render::tr(key, lang.code),
+            );
         }
         let error = ApiError::new(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,

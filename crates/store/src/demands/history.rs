@@ -11,11 +11,11 @@ use std::collections::HashMap;
 
 use sqlx::AnyConnection;
 use wangge_domain::{
-    BusinessCalendar, Channel, DemandKind, DemandStatus, HandlerKind, ItemState, Level, Phone, Step, Vocabulary,
-    new_id, now_millis, transition,
+    BusinessCalendar, Channel, DemandKind, DemandStatus, ItemState, Step, new_id, now_millis, transition,
 };
 
-use super::{Actor, Category, PHONE_PURPOSE, StepInput, aad, needs_note, step_note};
+use super::builder::{self, Row, Texts, deadline};
+use super::{Actor, Category, Demand, DemandEvent, StepInput, needs_note, step_note};
 use crate::bulk::insert_chunked;
 use crate::vault::Vault;
 use crate::{StoreError, StoreResult};
@@ -52,123 +52,116 @@ pub struct PastDemand {
     pub steps: Vec<PastStep>,
 }
 
-/// The row of one item after its steps, and its timeline.
-struct Replayed<'a> {
-    item: &'a PastDemand,
-    phone_enc: Option<String>,
-    phone_hash: Option<String>,
-    status: DemandStatus,
-    level: Level,
-    handler: (Option<HandlerKind>, Option<String>, Option<String>),
-    reopened: bool,
-    accept_due: i64,
-    resolve_due: i64,
-    responded_at: Option<i64>,
-    closed_at: Option<i64>,
-    rating: Option<i64>,
-    rating_comment: Option<String>,
-    updated_at: i64,
-}
-
-struct EventRow {
-    id: String,
-    demand_id: String,
-    step: String,
-    from: Option<DemandStatus>,
-    to: DemandStatus,
-    level: Level,
-    actor_id: Option<String>,
-    actor_name: String,
-    note: String,
-    at: i64,
-}
-
-fn replay<'a>(
-    item: &'a PastDemand,
+/// Replays `item`'s steps; answers its row as it stands after them, and adds its
+/// timeline to `events`.
+fn replay(
+    item: &PastDemand,
     category: &Category,
     cal: &BusinessCalendar,
     vault: &Vault,
     now: i64,
-    events: &mut Vec<EventRow>,
-) -> StoreResult<Replayed<'a>> {
+    events: &mut Vec<DemandEvent>,
+) -> StoreResult<Row> {
     let bad = |why: String| StoreError::Invalid(format!("past item {}: {why}", item.id));
     if item.created_at > now {
         return Err(bad("created in the future".into()));
     }
-    let phone = item
-        .reporter_phone
-        .as_deref()
-        .map(|p| Phone::parse(p).map_err(|e| bad(format!("reporter phone {e}"))))
-        .transpose()?;
-    let mut r = Replayed {
-        item,
-        phone_enc: phone.as_ref().map(|p| vault.seal(p.as_str(), &aad(&item.id))),
-        phone_hash: phone.as_ref().map(|p| vault.blind(PHONE_PURPOSE, p.as_str())),
+    let texts = Texts::check(&item.title, &item.description, item.reporter_phone.as_deref()).map_err(|e| match e {
+        StoreError::Invalid(why) => bad(why),
+        other => other,
+    })?;
+    let accept_due = cal.deadline_millis(item.created_at, category.accept_days as u32);
+    let mut d = Demand {
+        id: item.id.clone(),
+        path: item.path.clone(),
+        area_id: item.area_id.clone(),
+        building_id: item.building_id.clone(),
+        household_id: item.household_id.clone(),
+        resident_id: item.resident_id.clone(),
+        category: item.category.clone(),
+        kind: item.kind,
+        channel: item.channel,
+        title: texts.title,
+        description: texts.description,
+        address: item.address.clone(),
+        lat: None,
+        lng: None,
+        reporter_name: item.reporter_name.clone(),
+        reporter_phone: None,
+        reporter_account_id: None,
         status: DemandStatus::Submitted,
         level: category.level,
-        handler: (None, None, None),
+        handler_kind: None,
+        handler_id: None,
+        handler_name: None,
+        merged_into: None,
         reopened: false,
-        accept_due: cal.deadline_millis(item.created_at, category.accept_days as u32),
+        accept_due,
         resolve_due: cal.deadline_millis(item.created_at, category.resolve_days as u32),
+        due: accept_due,
+        overdue: false,
+        due_soon: false,
         responded_at: None,
         closed_at: None,
         rating: None,
         rating_comment: None,
+        created_at: item.created_at,
         updated_at: item.created_at,
     };
-    let event = |step: &str, from, to, level, by: &Actor, note: String, at| EventRow {
+    let event = |step: &str, from, to, level, by: &Actor, note: String, at| DemandEvent {
         id: new_id(),
         demand_id: item.id.clone(),
         step: step.to_owned(),
-        from,
-        to,
+        from_status: from,
+        to_status: to,
         level,
         actor_id: by.id.clone(),
         actor_name: by.name.clone(),
         note,
         at,
     };
-    events.push(event("submit", None, r.status, r.level, &item.submitted_by, String::new(), item.created_at));
+    events.push(event("submit", None, d.status, d.level, &item.submitted_by, String::new(), item.created_at));
     for s in &item.steps {
-        if s.at < r.updated_at || s.at > now {
+        if s.at < d.updated_at || s.at > now {
             return Err(bad(format!("step {} at {} is out of order", s.step.code(), s.at)));
         }
         needs_note(s.step, &s.input)?;
-        let state = ItemState { status: r.status, kind: item.kind, level: r.level, reopened: r.reopened };
+        let state = ItemState { status: d.status, kind: item.kind, level: d.level, reopened: d.reopened };
         let next = transition(state, s.step, s.by.role, s.input.score).map_err(|e| bad(e.to_string()))?;
         match s.step {
-            Step::Accept | Step::Reject => r.responded_at = Some(s.at),
+            Step::Accept | Step::Reject => d.responded_at = Some(s.at),
             Step::Answer => {
-                r.responded_at = r.responded_at.or(Some(s.at));
-                r.closed_at = Some(s.at);
+                d.responded_at = d.responded_at.or(Some(s.at));
+                d.closed_at = Some(s.at);
             }
-            Step::Close => r.closed_at = Some(s.at),
+            Step::Close => d.closed_at = Some(s.at),
             Step::Dispatch => {
                 let kind = s.input.handler_kind.ok_or_else(|| bad("dispatch needs handler_kind".into()))?;
                 let name = s.input.handler_name.clone().or(s.input.handler_id.clone());
                 let name = name.ok_or_else(|| bad("dispatch needs handler_name or handler_id".into()))?;
-                r.handler = (Some(kind), s.input.handler_id.clone(), Some(name));
+                (d.handler_kind, d.handler_id, d.handler_name) = (Some(kind), s.input.handler_id.clone(), Some(name));
             }
-            Step::Escalate | Step::HandBack => r.handler = (None, None, None),
+            Step::Escalate | Step::HandBack => (d.handler_kind, d.handler_id, d.handler_name) = (None, None, None),
             Step::Merge => return Err(bad("merging is not replayed; merge the live items".into())),
             Step::Rate => {
-                r.rating = s.input.score.map(i64::from);
-                r.rating_comment = Some(s.input.note.trim().to_owned());
+                d.rating = s.input.score.map(i64::from);
+                d.rating_comment = Some(s.input.note.trim().to_owned());
                 if next.status == DemandStatus::Reopened {
-                    r.reopened = true;
-                    r.closed_at = None;
-                    r.resolve_due = cal.deadline_millis(s.at, category.resolve_days as u32);
+                    d.reopened = true;
+                    d.closed_at = None;
+                    d.resolve_due = cal.deadline_millis(s.at, category.resolve_days as u32);
                 }
             }
             _ => {}
         }
         let note = step_note(s.step, &s.input);
-        events.push(event(s.step.code(), Some(r.status), next.status, next.level, &s.by, note, s.at));
-        r.status = next.status;
-        r.level = next.level;
-        r.updated_at = s.at;
+        events.push(event(s.step.code(), Some(d.status), next.status, next.level, &s.by, note, s.at));
+        d.status = next.status;
+        d.level = next.level;
+        d.updated_at = s.at;
     }
-    Ok(r)
+    (d.due, d.overdue, d.due_soon) = deadline(d.status, d.accept_due, d.resolve_due, now);
+    Ok(Row::new(d, texts.phone.as_ref(), vault))
 }
 
 /// Replays and writes `items` on `conn` (a transaction the caller commits), with the
@@ -191,57 +184,8 @@ pub async fn record_history(
             .ok_or_else(|| StoreError::not_found("demand category", &item.category))?;
         rows.push(replay(item, category, cal, vault, now, &mut events)?);
     }
-    const COLS: &str = "id, path, area_id, building_id, household_id, resident_id, category, kind, channel, title, \
-        description, address, reporter_name, reporter_phone_enc, reporter_phone_hash, status, level, handler_kind, \
-        handler_id, handler_name, reopened, accept_due, resolve_due, responded_at, closed_at, rating, rating_comment, \
-        created_at, updated_at";
-    insert_chunked(conn, "demands", COLS, 29, &rows, |q, r| {
-        let d = r.item;
-        q.bind(&d.id)
-            .bind(&d.path)
-            .bind(&d.area_id)
-            .bind(&d.building_id)
-            .bind(&d.household_id)
-            .bind(&d.resident_id)
-            .bind(&d.category)
-            .bind(d.kind.code())
-            .bind(d.channel.code())
-            .bind(&d.title)
-            .bind(&d.description)
-            .bind(&d.address)
-            .bind(&d.reporter_name)
-            .bind(&r.phone_enc)
-            .bind(&r.phone_hash)
-            .bind(r.status.code())
-            .bind(r.level.code())
-            .bind(r.handler.0.map(|k| k.code()))
-            .bind(&r.handler.1)
-            .bind(&r.handler.2)
-            .bind(i16::from(r.reopened))
-            .bind(r.accept_due)
-            .bind(r.resolve_due)
-            .bind(r.responded_at)
-            .bind(r.closed_at)
-            .bind(r.rating.map(|v| v as i16))
-            .bind(&r.rating_comment)
-            .bind(d.created_at)
-            .bind(r.updated_at)
-    })
-    .await?;
-    const EVENT_COLS: &str = "id, demand_id, step, from_status, to_status, level, actor_id, actor_name, note, at";
-    insert_chunked(conn, "demand_events", EVENT_COLS, 10, &events, |q, e| {
-        q.bind(&e.id)
-            .bind(&e.demand_id)
-            .bind(&e.step)
-            .bind(e.from.map(|s| s.code()))
-            .bind(e.to.code())
-            .bind(e.level.code())
-            .bind(&e.actor_id)
-            .bind(&e.actor_name)
-            .bind(&e.note)
-            .bind(e.at)
-    })
-    .await?;
+    insert_chunked(conn, "demands", builder::COLUMNS, &rows, builder::bind).await?;
+    insert_chunked(conn, "demand_events", builder::EVENT_COLUMNS, &events, builder::bind_event).await?;
     Ok(events.len())
 }
 

@@ -30,18 +30,16 @@ use sqlx::any::{Any, AnyArguments};
 use sqlx::query::Query;
 use sqlx::{AnyConnection, Connection};
 use tokio::sync::oneshot;
-use wangge_domain::Vocabulary;
 
-use super::{Demand, DemandEvent};
+use super::DemandEvent;
+use super::builder::{self, Row};
 use crate::{Db, StoreError, StoreResult, audit};
 
 /// An item ready to be written: the row, its sealed phone, its first timeline entry
 /// and its audit entry (ids and times already given).
 #[derive(Debug)]
 pub(crate) struct Prepared {
-    pub demand: Demand,
-    pub phone_enc: Option<String>,
-    pub phone_hash: Option<String>,
+    pub row: Row,
     pub event: DemandEvent,
     pub audit: Option<audit::Entry>,
 }
@@ -167,54 +165,12 @@ async fn write_alone(db: &Db, item: &Prepared) -> StoreResult<()> {
 /// Writes `items` with their timeline and audit entries in one transaction.
 async fn write(db: &Db, conn: &mut AnyConnection, items: &[Prepared]) -> StoreResult<()> {
     let mut tx = conn.begin().await?;
-    const DEMAND_COLUMNS: &str = "id, path, area_id, building_id, household_id, resident_id, category, kind, channel,
-        title, description, address, lat, lng, reporter_name, reporter_phone_enc, reporter_phone_hash,
-        reporter_account_id, status, level, accept_due, resolve_due, created_at, updated_at";
-    insert_rows(&mut tx, "demands", DEMAND_COLUMNS, 24, items, |q, p| {
-        let d = &p.demand;
-        q.bind(&d.id)
-            .bind(&d.path)
-            .bind(&d.area_id)
-            .bind(&d.building_id)
-            .bind(&d.household_id)
-            .bind(&d.resident_id)
-            .bind(&d.category)
-            .bind(d.kind.code())
-            .bind(d.channel.code())
-            .bind(&d.title)
-            .bind(&d.description)
-            .bind(&d.address)
-            .bind(d.lat)
-            .bind(d.lng)
-            .bind(&d.reporter_name)
-            .bind(&p.phone_enc)
-            .bind(&p.phone_hash)
-            .bind(&d.reporter_account_id)
-            .bind(d.status.code())
-            .bind(d.level.code())
-            .bind(d.accept_due)
-            .bind(d.resolve_due)
-            .bind(d.created_at)
-            .bind(d.updated_at)
-    })
-    .await?;
-    const EVENT_COLUMNS: &str = "id, demand_id, step, from_status, to_status, level, actor_id, actor_name, note, at";
-    insert_rows(&mut tx, "demand_events", EVENT_COLUMNS, 10, items, |q, p| {
-        let e = &p.event;
-        q.bind(&e.id)
-            .bind(&e.demand_id)
-            .bind(&e.step)
-            .bind(e.from_status.map(|s| s.code()))
-            .bind(e.to_status.code())
-            .bind(e.level.code())
-            .bind(&e.actor_id)
-            .bind(&e.actor_name)
-            .bind(&e.note)
-            .bind(e.at)
-    })
-    .await?;
+    let rows: Vec<&Row> = items.iter().map(|p| &p.row).collect();
+    insert_rows(&mut tx, "demands", builder::COLUMNS, &rows, |q, r| builder::bind(q, r)).await?;
+    let events: Vec<&DemandEvent> = items.iter().map(|p| &p.event).collect();
+    insert_rows(&mut tx, "demand_events", builder::EVENT_COLUMNS, &events, |q, e| builder::bind_event(q, e)).await?;
     let entries: Vec<&audit::Entry> = items.iter().filter_map(|p| p.audit.as_ref()).collect();
-    insert_rows(&mut tx, "audit_log", audit::COLUMNS, 13, &entries, |q, e| audit::bind(q, e)).await?;
+    insert_rows(&mut tx, "audit_log", audit::COLUMNS, &entries, |q, e| audit::bind(q, e)).await?;
     tx.commit().await?;
     db.intake.commits.fetch_add(1, Ordering::Relaxed);
     db.intake.items.fetch_add(items.len() as u64, Ordering::Relaxed);
@@ -226,7 +182,7 @@ async fn write(db: &Db, conn: &mut AnyConnection, items: &[Prepared]) -> StoreRe
 fn explained(err: StoreError, item: &Prepared) -> StoreError {
     match &err {
         StoreError::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-            StoreError::Invalid(match &item.demand.resident_id {
+            StoreError::Invalid(match &item.row.demand.resident_id {
                 Some(r) => format!("resident_id '{r}' names no resident on record"),
                 None => "the item's building, household or area no longer exists".into(),
             })
@@ -246,7 +202,6 @@ async fn insert_rows<'q, T>(
     conn: &mut AnyConnection,
     table: &str,
     columns: &str,
-    width: usize,
     rows: &'q [T],
     bind: impl Fn(Query<'q, Any, AnyArguments>, &'q T) -> Query<'q, Any, AnyArguments>,
 ) -> StoreResult<()> {
@@ -257,7 +212,7 @@ async fn insert_rows<'q, T>(
         let n = rest.len().min(MAX_ROWS_PER_STATEMENT);
         let n = 1 << n.ilog2();
         let (chunk, tail) = rest.split_at(n);
-        let sql = crate::bulk::values_sql(table, columns, width, n, numbered);
+        let sql = crate::bulk::values_sql(table, columns, n, numbered);
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for row in chunk {
             query = bind(query, row);

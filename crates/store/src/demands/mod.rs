@@ -10,14 +10,13 @@
 //! ([`crate::vault`]): sealed, bound to its row, shown masked.
 
 pub mod attachments;
+mod builder;
 mod catalogue;
 pub mod digest;
 pub mod drafts;
 pub mod history;
 pub(crate) mod intake;
-pub mod notifications;
 mod rates;
-pub mod webhooks;
 
 pub use catalogue::{Category, Holiday, calendar, categories, category, holidays, save_category, set_holiday};
 pub use intake::stats as intake_stats;
@@ -192,7 +191,7 @@ fn from_row(row: &AnyRow, vault: &Vault, now: i64) -> StoreResult<Demand> {
     let status: DemandStatus = vocab(row, "status")?;
     let accept_due: i64 = row.try_get("accept_due")?;
     let resolve_due: i64 = row.try_get("resolve_due")?;
-    let due = if status == DemandStatus::Submitted { accept_due } else { resolve_due };
+    let (due, overdue, due_soon) = builder::deadline(status, accept_due, resolve_due, now);
     let handler_kind: Option<String> = row.try_get("handler_kind")?;
     Ok(Demand {
         path: row.try_get("path")?,
@@ -221,8 +220,8 @@ fn from_row(row: &AnyRow, vault: &Vault, now: i64) -> StoreResult<Demand> {
         accept_due,
         resolve_due,
         due,
-        overdue: status.is_open() && now > due,
-        due_soon: status.is_open() && now <= due && due - now < DUE_SOON_MS,
+        overdue,
+        due_soon,
         responded_at: row.try_get("responded_at")?,
         closed_at: row.try_get("closed_at")?,
         rating: row.try_get::<Option<i16>, _>("rating")?.map(i64::from),
@@ -284,15 +283,6 @@ pub async fn locate(db: &Db, new: &NewDemand) -> StoreResult<Place> {
     Ok(Place { path: area.path, area_id: area.id, building_id: None, household_id: None })
 }
 
-fn text(value: &str, what: &str, max: usize) -> StoreResult<String> {
-    let v = wangge_domain::text::normalize(value);
-    match v.chars().count() {
-        0 => Err(StoreError::Invalid(format!("{what} must not be empty"))),
-        n if n > max => Err(StoreError::Invalid(format!("{what} is {n} characters long; at most {max} are allowed"))),
-        _ => Ok(v),
-    }
-}
-
 fn optional(value: Option<&str>) -> Option<String> {
     value.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
 }
@@ -324,7 +314,7 @@ pub struct Intake(intake::Prepared);
 impl Intake {
     /// The item as it will be stored and shown once submitted.
     pub fn demand(&self) -> &Demand {
-        &self.0.demand
+        &self.0.row.demand
     }
 }
 
@@ -339,18 +329,7 @@ pub async fn prepare(
     by: &Actor,
     reporter_account_id: Option<&str>,
 ) -> StoreResult<Intake> {
-    let category = category(db, new.category.trim()).await?;
-    if !category.active {
-        return Err(StoreError::Invalid(format!("category {} is retired", category.code)));
-    }
-    let title = text(&new.title, "title", 100)?;
-    let description = new.description.trim().to_owned();
-    if description.chars().count() > 5000 {
-        return Err(StoreError::Invalid("description is longer than 5,000 characters".into()));
-    }
-    let phone = optional(new.reporter_phone.as_deref())
-        .map(|p| Phone::parse(&p).map_err(|e| StoreError::Invalid(format!("reporter phone {e}"))))
-        .transpose()?;
+    let (category, texts) = check(db, &new).await?;
     let kind =
         new.kind.unwrap_or(if category.code == "policy" { DemandKind::Consultation } else { DemandKind::Report });
     let now = now_millis();
@@ -359,6 +338,7 @@ pub async fn prepare(
     let resolve_due = cal.deadline_millis(now, category.resolve_days as u32);
     let id = new_id();
     let status = DemandStatus::Submitted;
+    let (due, overdue, due_soon) = builder::deadline(status, accept_due, resolve_due, now);
     // What `get` would read back once written (`tests::the_item_answered_is_the_item_stored`).
     let demand = Demand {
         path: place.path,
@@ -369,13 +349,14 @@ pub async fn prepare(
         category: category.code.clone(),
         kind,
         channel: new.channel.unwrap_or(Channel::Api),
-        title,
-        description,
+        title: texts.title,
+        description: texts.description,
         address: optional(new.address.as_deref()),
         lat: new.lat,
         lng: new.lng,
         reporter_name: optional(new.reporter_name.as_deref()),
-        reporter_phone: phone.as_ref().map(Phone::masked),
+        // Masked by `Row::new`.
+        reporter_phone: None,
         reporter_account_id: reporter_account_id.map(str::to_owned),
         status,
         level: category.level,
@@ -386,9 +367,9 @@ pub async fn prepare(
         reopened: false,
         accept_due,
         resolve_due,
-        due: accept_due,
-        overdue: now > accept_due,
-        due_soon: now <= accept_due && accept_due - now < DUE_SOON_MS,
+        due,
+        overdue,
+        due_soon,
         responded_at: None,
         closed_at: None,
         rating: None,
@@ -409,13 +390,7 @@ pub async fn prepare(
         note: String::new(),
         at: now,
     };
-    Ok(Intake(intake::Prepared {
-        phone_enc: phone.as_ref().map(|p| db.vault.seal(p.as_str(), &aad(&demand.id))),
-        phone_hash: phone.as_ref().map(|p| db.vault.blind(PHONE_PURPOSE, p.as_str())),
-        demand,
-        event,
-        audit: None,
-    }))
+    Ok(Intake(intake::Prepared { row: builder::Row::new(demand, texts.phone.as_ref(), &db.vault), event, audit: None }))
 }
 
 /// Writes a prepared item, its first timeline entry and the audit entry `audit`
@@ -426,43 +401,30 @@ pub async fn submit(
     Intake(mut item): Intake,
     audit: impl FnOnce(&Demand) -> Option<crate::audit::Entry>,
 ) -> StoreResult<Demand> {
-    item.audit = audit(&item.demand).map(|e| e.stamped(item.demand.created_at));
-    let demand = item.demand.clone();
+    item.audit = audit(&item.row.demand).map(|e| e.stamped(item.row.demand.created_at));
+    let demand = item.row.demand.clone();
     intake::submit(db, item).await?;
     Ok(demand)
 }
 
-/// A new item's fields, checked.
-struct Checked {
-    category: Category,
-    place: Place,
-    title: String,
-    description: String,
-    phone: Option<Phone>,
-}
-
-async fn checked(db: &Db, new: &NewDemand) -> StoreResult<Checked> {
+/// Everything a new item can be refused for besides its place: its category (known
+/// and in use) and what the person wrote ([`builder::Texts`]).
+async fn check(db: &Db, new: &NewDemand) -> StoreResult<(Category, builder::Texts)> {
     let category = category(db, new.category.trim()).await?;
     if !category.active {
         return Err(StoreError::Invalid(format!("category {} is retired", category.code)));
     }
-    let place = locate(db, new).await?;
-    let title = text(&new.title, "title", 100)?;
-    let description = new.description.trim().to_owned();
-    if description.chars().count() > 5000 {
-        return Err(StoreError::Invalid("description is longer than 5,000 characters".into()));
-    }
-    let phone = optional(new.reporter_phone.as_deref())
-        .map(|p| Phone::parse(&p).map_err(|e| StoreError::Invalid(format!("reporter phone {e}"))))
-        .transpose()?;
-    Ok(Checked { category, place, title, description, phone })
+    let texts = builder::Texts::check(&new.title, &new.description, new.reporter_phone.as_deref())?;
+    Ok((category, texts))
 }
 
 /// Checks a new item as [`create`] would, without recording it; answers its place's
 /// path (for the caller's scope check). A form asks this before it keeps a pending
 /// report, so that a refusal comes while the reporter is still on the form.
 pub async fn check_new(db: &Db, new: &NewDemand) -> StoreResult<String> {
-    Ok(checked(db, new).await?.place.path)
+    let place = locate(db, new).await?;
+    check(db, new).await?;
+    Ok(place.path)
 }
 
 /// A photo or file that comes with a new item.
@@ -506,49 +468,14 @@ pub async fn create_with(
         Some(into) => Some(merge_target(db, "", into).await?),
         None => None,
     };
-    let Checked { category, place, title, description, phone } = checked(db, &new).await?;
-    let kind =
-        new.kind.unwrap_or(if category.code == "policy" { DemandKind::Consultation } else { DemandKind::Report });
-    let now = now_millis();
-    let cal = calendar(db).await?;
-    let accept_due = cal.deadline_millis(now, category.accept_days as u32);
-    let resolve_due = cal.deadline_millis(now, category.resolve_days as u32);
-    let id = new_id();
+    let place = locate(db, &new).await?;
+    let Intake(item) = prepare(db, new, place, by, reporter_account_id).await?;
+    let (id, now, level) = (item.row.demand.id.clone(), item.row.demand.created_at, item.row.demand.level);
     let mut tx = db.pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO demands (id, path, area_id, building_id, household_id, resident_id, category, kind, channel,
-         title, description, address, lat, lng, reporter_name, reporter_phone_enc, reporter_phone_hash,
-         reporter_account_id, status, level, accept_due, resolve_due, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
-    )
-    .bind(&id)
-    .bind(&place.path)
-    .bind(&place.area_id)
-    .bind(&place.building_id)
-    .bind(&place.household_id)
-    .bind(optional(new.resident_id.as_deref()))
-    .bind(&category.code)
-    .bind(kind.code())
-    .bind(new.channel.unwrap_or(Channel::Api).code())
-    .bind(&title)
-    .bind(&description)
-    .bind(optional(new.address.as_deref()))
-    .bind(new.lat)
-    .bind(new.lng)
-    .bind(optional(new.reporter_name.as_deref()))
-    .bind(phone.as_ref().map(|p| db.vault.seal(p.as_str(), &aad(&id))))
-    .bind(phone.as_ref().map(|p| db.vault.blind(PHONE_PURPOSE, p.as_str())))
-    .bind(reporter_account_id)
-    .bind(DemandStatus::Submitted.code())
-    .bind(category.level.code())
-    .bind(accept_due)
-    .bind(resolve_due)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let event = NewEvent { step: "submit", from: None, to: DemandStatus::Submitted, level: category.level, note: "" };
-    record_event(&mut tx, &id, by, event, now).await?;
+    crate::bulk::insert_chunked(&mut tx, "demands", builder::COLUMNS, std::slice::from_ref(&item.row), builder::bind)
+        .await?;
+    let event = std::slice::from_ref(&item.event);
+    crate::bulk::insert_chunked(&mut tx, "demand_events", builder::EVENT_COLUMNS, event, builder::bind_event).await?;
     for (file, content_type) in extras.files.iter().zip(types) {
         attachments::insert_on(&mut tx, &id, &file.name, content_type, &file.data).await?;
     }
@@ -564,7 +491,7 @@ pub async fn create_with(
             step: Step::Merge.code(),
             from: Some(DemandStatus::Submitted),
             to: DemandStatus::Merged,
-            level: category.level,
+            level,
             note: &note,
         };
         record_event(&mut tx, &id, by, e, now).await?;
@@ -618,22 +545,8 @@ async fn record_event(
         note: e.note.trim().to_owned(),
         at,
     };
-    sqlx::query(
-        "INSERT INTO demand_events (id, demand_id, step, from_status, to_status, level, actor_id, actor_name, note, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&event.id)
-    .bind(demand_id)
-    .bind(&event.step)
-    .bind(event.from_status.map(|s| s.code()))
-    .bind(event.to_status.code())
-    .bind(event.level.code())
-    .bind(&event.actor_id)
-    .bind(&event.actor_name)
-    .bind(&event.note)
-    .bind(at)
-    .execute(&mut *conn)
-    .await?;
+    let one = std::slice::from_ref(&event);
+    crate::bulk::insert_chunked(conn, "demand_events", builder::EVENT_COLUMNS, one, builder::bind_event).await?;
     Ok(event)
 }
 
@@ -1051,7 +964,7 @@ pub(crate) async fn rekey(conn: &mut AnyConnection, old: &Vault, new: &Vault) ->
             .execute(&mut *conn)
             .await?;
     }
-    webhooks::rekey(conn, old, new).await?;
+    crate::webhooks::rekey(conn, old, new).await?;
     // Pending reports live an hour; rather than re-seal them, they are let go.
     drafts::clear_on(conn).await?;
     Ok(rows.len())

@@ -1,8 +1,8 @@
-use wangge_domain::{AreaLevel, BuildingKind};
+use wangge_domain::Module;
+
+use crate::webhooks;
 
 use super::*;
-use crate::areas::NewArea;
-use crate::buildings::NewBuilding;
 use crate::testing;
 
 struct Place {
@@ -13,45 +13,8 @@ struct Place {
 }
 
 async fn place(db: &Db) -> Place {
-    let mut parent: Option<String> = None;
-    let mut made = Vec::new();
-    for (level, code) in [
-        (AreaLevel::City, "370600000000"),
-        (AreaLevel::District, "370602000000"),
-        (AreaLevel::Street, "370602004000"),
-        (AreaLevel::Community, "370602004011"),
-        (AreaLevel::Grid, "370602004011001"),
-    ] {
-        let new = NewArea { parent_id: parent.clone(), level, code: code.into(), name: code.into(), boundary: None };
-        let area = areas::create(db, new).await.unwrap();
-        parent = Some(area.id.clone());
-        made.push(area);
-    }
-    let community = made[3].clone();
-    let new = NewArea {
-        parent_id: Some(community.id.clone()),
-        level: AreaLevel::Grid,
-        code: "370602004011002".into(),
-        name: "第二网格".into(),
-        boundary: None,
-    };
-    let other_grid = areas::create(db, new).await.unwrap();
-    let building = buildings::create(
-        db,
-        NewBuilding {
-            grid_id: made[4].id.clone(),
-            number: "3".into(),
-            address: None,
-            kind: BuildingKind::Residential,
-            floors: None,
-            units: None,
-            lat: None,
-            lng: None,
-        },
-    )
-    .await
-    .unwrap();
-    Place { community: community.path, grid: made[4].path.clone(), other_grid: other_grid.code, building: building.id }
+    let h = testing::hierarchy(db).await;
+    Place { community: h.community.path, grid: h.grid.path, other_grid: h.other_grid.code, building: h.building.id }
 }
 
 fn staff() -> Actor {
@@ -318,11 +281,19 @@ async fn catalogue_holidays_and_webhook_secrets() {
             format: Some("dingtalk".into()),
             secret: Some("SEC123".into()),
             area: None,
+            modules: vec![],
         };
         let hook = webhooks::create(db, new, "/370600000000/").await.unwrap();
         assert!(hook.signed);
-        assert_eq!(webhooks::targets_for(db, "/370600000000/x/").await.unwrap()[0].secret.as_deref(), Some("SEC123"));
-        assert!(webhooks::targets_for(db, "/370700000000/").await.unwrap().is_empty(), "another city");
+        assert_eq!(
+            webhooks::targets_for(db, Module::Demands, "/370600000000/x/").await.unwrap()[0].secret.as_deref(),
+            Some("SEC123")
+        );
+        assert!(webhooks::targets_for(db, Module::Demands, "/370700000000/").await.unwrap().is_empty(), "another city");
+        assert!(
+            webhooks::targets_for(db, Module::Registry, "/370600000000/x/").await.unwrap().is_empty(),
+            "a webhook carries demands only unless told"
+        );
         let new = crate::Vault::ephemeral();
         let mut conn = db.pool.acquire().await.unwrap();
         rekey(&mut conn, &db.vault, &new).await.unwrap();
@@ -333,7 +304,7 @@ async fn catalogue_holidays_and_webhook_secrets() {
 
 #[tokio::test]
 async fn the_webhook_outbox_lends_a_send_to_one_taker_at_a_time() {
-    use super::webhooks::{self, NewWebhook};
+    use crate::webhooks::{self, NewWebhook};
     for t in testing::all().await {
         let db = &t.db;
         let new = NewWebhook {
@@ -342,6 +313,7 @@ async fn the_webhook_outbox_lends_a_send_to_one_taker_at_a_time() {
             format: None,
             secret: Some("s".into()),
             area: None,
+            modules: vec![],
         };
         let hook = webhooks::create(db, new, "/").await.unwrap();
         let id = webhooks::enqueue(db, &hook.id, "d", "e", "demand.accept", "{}").await.unwrap();

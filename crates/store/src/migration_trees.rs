@@ -1,0 +1,150 @@
+//! The two migration trees (`migrations/sqlite`, `migrations/postgres`) must build the
+//! same schema: the same tables, columns (type, nullability) and indexes, once the
+//! differences the engines force are normalised. Both are migrated for real and read
+//! back from the engines' own catalogues, so a column or index added to one file of
+//! a migration and forgotten in the other fails here.
+
+use std::collections::BTreeSet;
+
+use sqlx::Row;
+
+use crate::testing;
+use crate::{Backend, Db};
+
+/// One fact of a schema, comparable across engines.
+type Fact = String;
+
+/// The type a column is declared with, in one vocabulary for both engines. The known
+/// differences: SQLite's `REAL` is PostgreSQL's `DOUBLE PRECISION`; `VARCHAR` and
+/// `TEXT` are both text.
+fn type_class(declared: &str) -> String {
+    let t = declared.trim().to_ascii_uppercase();
+    let t = t.split('(').next().unwrap_or("").trim().to_owned();
+    match t.as_str() {
+        "BIGINT" | "INT8" => "bigint",
+        "SMALLINT" | "INT2" => "smallint",
+        "INTEGER" | "INT" | "INT4" => "integer",
+        "TEXT" | "VARCHAR" | "CHARACTER VARYING" => "text",
+        "REAL" | "DOUBLE PRECISION" | "FLOAT8" => "double",
+        "BLOB" | "BYTEA" => "bytes",
+        other => return other.to_ascii_lowercase(),
+    }
+    .to_owned()
+}
+
+async fn sqlite_schema(db: &Db) -> BTreeSet<Fact> {
+    let mut facts = BTreeSet::new();
+    let tables: Vec<String> = sqlx::query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get::<String, _>("name"))
+    .collect();
+    for table in tables {
+        facts.insert(format!("table {table}"));
+        let columns = sqlx::query("SELECT name, type, \"notnull\", pk FROM pragma_table_info($1)")
+            .bind(&table)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+        for c in columns {
+            let not_null = c.get::<i64, _>("notnull") == 1 || c.get::<i64, _>("pk") > 0;
+            let name: String = c.get("name");
+            let null = if not_null { "not null" } else { "null" };
+            facts.insert(format!("column {table}.{name} {} {null}", type_class(&c.get::<String, _>("type"))));
+        }
+        // Indexes created by CREATE INDEX (those behind UNIQUE and PRIMARY KEY
+        // constraints have no SQL of their own; PostgreSQL's are left out alike).
+        let indexes = sqlx::query(
+            "SELECT l.name, l.\"unique\" FROM pragma_index_list($1) l JOIN sqlite_master m ON m.name = l.name
+             WHERE m.sql IS NOT NULL",
+        )
+        .bind(&table)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        for i in indexes {
+            let name: String = i.get("name");
+            let columns: Vec<String> = sqlx::query("SELECT name FROM pragma_index_info($1) ORDER BY seqno")
+                .bind(&name)
+                .fetch_all(&db.pool)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.try_get::<String, _>("name").unwrap_or_else(|_| "(expression)".into()))
+                .collect();
+            let unique = if i.get::<i64, _>("unique") == 1 { "unique " } else { "" };
+            facts.insert(format!("{unique}index {name} on {table}({})", columns.join(", ")));
+        }
+    }
+    facts
+}
+
+async fn postgres_schema(db: &Db) -> BTreeSet<Fact> {
+    let mut facts = BTreeSet::new();
+    let tables = sqlx::query(
+        "SELECT table_name::text AS name FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT LIKE '\\_sqlx%'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    for t in tables {
+        facts.insert(format!("table {}", t.get::<String, _>("name")));
+    }
+    let columns = sqlx::query(
+        "SELECT table_name::text AS t, column_name::text AS c, data_type::text AS ty, is_nullable::text AS n
+         FROM information_schema.columns WHERE table_schema = 'public' AND table_name NOT LIKE '\\_sqlx%'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    for c in columns {
+        let null = if c.get::<String, _>("n") == "NO" { "not null" } else { "null" };
+        let (t, name): (String, String) = (c.get("t"), c.get("c"));
+        facts.insert(format!("column {t}.{name} {} {null}", type_class(&c.get::<String, _>("ty"))));
+    }
+    let indexes = sqlx::query(
+        "SELECT ic.relname::text AS name, tc.relname::text AS t, CASE WHEN x.indisunique THEN 1 ELSE 0 END AS u,
+                COALESCE((SELECT string_agg(COALESCE(a.attname::text, '(expression)'), ', ' ORDER BY k.ord)
+                  FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+                  LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum), '') AS cols
+         FROM pg_index x
+         JOIN pg_class ic ON ic.oid = x.indexrelid
+         JOIN pg_class tc ON tc.oid = x.indrelid
+         JOIN pg_namespace n ON n.oid = tc.relnamespace
+         WHERE n.nspname = 'public' AND tc.relname NOT LIKE '\\_sqlx%'
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    for i in indexes {
+        let (name, t, cols): (String, String, String) = (i.get("name"), i.get("t"), i.get("cols"));
+        let unique = if i.get::<i32, _>("u") == 1 { "unique " } else { "" };
+        facts.insert(format!("{unique}index {name} on {t}({cols})"));
+    }
+    facts
+}
+
+#[tokio::test]
+async fn both_migration_trees_build_the_same_schema() {
+    let sqlite = testing::sqlite().await;
+    let lite = sqlite_schema(&sqlite.db).await;
+    assert!(lite.contains("table residents") && lite.len() > 100, "the SQLite schema was read: {} facts", lite.len());
+    assert!(lite.iter().any(|f| f.starts_with("column residents.id_card_enc text")), "{lite:?}");
+    let Some(pg) = testing::postgres().await else { return };
+    assert_eq!(pg.backend(), Backend::Postgres);
+    let post = postgres_schema(&pg.db).await;
+    let only_sqlite: Vec<_> = lite.difference(&post).collect();
+    let only_postgres: Vec<_> = post.difference(&lite).collect();
+    assert!(
+        only_sqlite.is_empty() && only_postgres.is_empty(),
+        "the migration trees differ.\nonly in migrations/sqlite:\n  {}\nonly in migrations/postgres:\n  {}",
+        only_sqlite.iter().map(|f| f.as_str()).collect::<Vec<_>>().join("\n  "),
+        only_postgres.iter().map(|f| f.as_str()).collect::<Vec<_>>().join("\n  ")
+    );
+}

@@ -1,0 +1,165 @@
+//! One item: its timeline, its photos and a form for every step the caller may take
+//! from where it stands. Every step goes through `demands::api::take` (scope, state
+//! machine, audit log, notifications, webhooks): the pages and the API cannot disagree.
+
+use super::*;
+
+/// The area code at the end of a path (`/…/370602004011/` → `370602004011`).
+pub(super) fn code_of(path: String) -> Option<String> {
+    path.trim_end_matches('/').rsplit('/').next().map(str::to_owned).filter(|c| !c.is_empty())
+}
+
+#[derive(Serialize)]
+pub(super) struct StepForm {
+    code: &'static str,
+    label: String,
+    note: bool,
+    note_required: bool,
+    dispatch: bool,
+    merge: bool,
+    score: bool,
+}
+
+/// The steps `role` may take on `d` now, each with the fields it needs.
+pub(super) fn steps_for(d: &Demand, role: Role, lang: Lang) -> Vec<StepForm> {
+    let item = ItemState { status: d.status, kind: d.kind, level: d.level, reopened: d.reopened };
+    Step::ALL
+        .into_iter()
+        .filter(|&step| transition(item, step, role, Some(5)).is_ok())
+        .map(|step| StepForm {
+            code: step.code(),
+            label: tr(&format!("step.{}", step.code()), lang.code),
+            note: !matches!(step, Step::Accept | Step::Start | Step::Verify | Step::Close),
+            note_required: matches!(
+                step,
+                Step::Reject | Step::Escalate | Step::HandBack | Step::SendBack | Step::Progress | Step::Answer
+            ),
+            dispatch: step == Step::Dispatch,
+            merge: step == Step::Merge,
+            score: step == Step::Rate,
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+pub(super) struct Event {
+    at: String,
+    step: String,
+    status: String,
+    actor: String,
+    note: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ItemQuery {
+    error: Option<String>,
+}
+
+pub async fn item(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<ItemQuery>,
+) -> Result<Response, ApiError> {
+    let d = api::visible(&s, &p, &id).await?;
+    let d = api::demand_as_seen_by(&p, d);
+    let categories = demands::categories(&s.db).await?;
+    let timeline: Vec<Event> = demands::timeline(&s.db, &id)
+        .await?
+        .into_iter()
+        .map(|e| Event {
+            at: local_time(e.at).chars().take(16).collect(),
+            step: tr(&format!("step.{}", e.step), lang.code),
+            status: label(e.to_status, lang).to_owned(),
+            actor: e.actor_name,
+            note: e.note,
+        })
+        .collect();
+    let photos = photo_forms::photo_links(&s, &id, lang).await?;
+    let merged_into = match &d.merged_into {
+        Some(into) => Some(demands::get(&s.db, into).await?).filter(|t| p.can_see(&t.path)),
+        None => None,
+    };
+    let duplicates: Vec<Duplicate> = demands::merged_items(&s.db, &id)
+        .await?
+        .into_iter()
+        .map(|m| api::demand_as_seen_by(&p, m))
+        .map(|m| Duplicate {
+            created: local_time(m.created_at).chars().take(16).collect(),
+            reporter: [m.reporter_name.unwrap_or_default(), m.reporter_phone.unwrap_or_default()].join(" "),
+            channel: label(m.channel, lang).to_owned(),
+            id: m.id,
+            title: m.title,
+        })
+        .collect();
+    let ctx = context! {
+        d => Value::from(Serde(&d)),
+        photos => Value::from(Serde(&photos)), duplicates => Value::from(Serde(&duplicates)),
+        merged_into => merged_into.map(|t| context! { id => t.id, title => t.title }),
+        category => category_name(&categories, &d.category, lang),
+        kind => label(d.kind, lang), channel => label(d.channel, lang), status => label(d.status, lang),
+        level => label(d.level, lang), created => local_time(d.created_at),
+        due => local_time(d.due), timeline => Value::from(Serde(&timeline)),
+        steps => Value::from(Serde(&steps_for(&d, p.role, lang))),
+        handler_kinds => Value::from(Serde(&vocab_choices::<HandlerKind>(lang, &[]))),
+        error => q.error,
+        ..frame(&p, lang, "/demands"),
+    };
+    Ok(render(lang, StatusCode::OK, "demands/demand.html", ctx))
+}
+
+/// A duplicate merged into the item: its reporter is to be told too.
+#[derive(Serialize)]
+pub(super) struct Duplicate {
+    id: String,
+    title: String,
+    created: String,
+    channel: String,
+    reporter: String,
+}
+
+/// A photo of an item, for those who may see the item (the same check as its page).
+pub async fn item_photo(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Path((id, photo)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let d = api::visible(&s, &p, &id).await?;
+    photo_forms::serve_photo(&s, &p, &address, &d, &photo).await
+}
+
+#[derive(Deserialize)]
+pub struct StepFormInput {
+    #[serde(default)]
+    note: String,
+    handler_kind: Option<String>,
+    handler_name: Option<String>,
+    into: Option<String>,
+    score: Option<u8>,
+}
+
+/// Takes one step from the item page; a refusal comes back to the page as a message.
+pub async fn take_step(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Path((id, step)): Path<(String, String)>,
+    Form(form): Form<StepFormInput>,
+) -> Result<Response, ApiError> {
+    let step = Step::from_code(&step).ok_or_else(|| ApiError::bad_request(format!("unknown step {step}")))?;
+    let input = StepInput {
+        note: form.note.trim().to_owned(),
+        handler_kind: form.handler_kind.as_deref().and_then(HandlerKind::from_code),
+        handler_name: non_empty(form.handler_name),
+        into: non_empty(form.into),
+        score: form.score,
+        ..Default::default()
+    };
+    match api::take(&s, &p, &address, &id, step, input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/demands/{id}")).into_response()),
+        Err(e) if e.status == StatusCode::NOT_FOUND => Err(e),
+        Err(e) => Ok(Redirect::to(&format!("/demands/{id}?error={}", urlencode(&e.message))).into_response()),
+    }
+}

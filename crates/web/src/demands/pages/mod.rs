@@ -1,0 +1,101 @@
+//! Residents' demands in the browser: the ledger of an area with the three rates,
+//! taking in an item (a phone call, a visit, the field), one item with its timeline
+//! and a form for every step the caller may take from where it stands, the building
+//! posters with their QR code, and the public report form the code opens.
+//!
+//! Every step goes through `demands::api::take` (scope, state machine, audit log,
+//! notifications, webhooks): the pages and the API cannot disagree.
+
+mod item;
+mod ledger;
+mod new_item;
+pub(crate) mod photo_forms;
+mod posters;
+mod report;
+
+pub(crate) use posters::public_base;
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::{FromRequest, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use serde::{Deserialize, Serialize};
+use wangge_domain::demands::{CHINA, ItemState, transition};
+use wangge_domain::{Action, AreaLevel, Channel, DemandKind, DemandStatus, HandlerKind, Role, Step, Vocabulary};
+use wangge_store::demands::{self, Category, Demand, DemandFilter, Extras, NewDemand, StepInput};
+use wangge_store::{PageRequest, areas, buildings, households};
+
+use crate::demands::api;
+use crate::shared::audit;
+use crate::shared::auth::{ClientAddress, Principal};
+use crate::shared::render::{Lang, frame, label, local_time, render, tr, urlencode};
+use crate::{ApiError, AppState};
+use photo_forms::{Next, PhotoForm};
+
+// The split files see each other's pub(super) items through `use super::*`.
+#[allow(unused_imports)]
+use item::*;
+#[allow(unused_imports)]
+use ledger::*;
+#[allow(unused_imports)]
+use new_item::*;
+#[allow(unused_imports)]
+use posters::*;
+#[allow(unused_imports)]
+use report::*;
+
+#[derive(Serialize)]
+pub(crate) struct Choice {
+    code: String,
+    label: String,
+}
+
+pub(crate) async fn category_choices(s: &AppState, lang: Lang) -> Result<Vec<Choice>, ApiError> {
+    Ok(demands::categories(&s.db)
+        .await?
+        .into_iter()
+        .filter(|c| c.active)
+        .map(|c| Choice { label: if lang.code == "en" { c.name_en } else { c.name_zh }, code: c.code })
+        .collect())
+}
+
+pub(super) fn vocab_choices<V: Vocabulary + PartialEq>(lang: Lang, only: &[V]) -> Vec<Choice> {
+    V::all()
+        .iter()
+        .filter(|v| only.is_empty() || only.contains(v))
+        .map(|&v| Choice { code: v.code().to_owned(), label: label(v, lang).to_owned() })
+        .collect()
+}
+
+pub(super) fn category_name(categories: &[Category], code: &str, lang: Lang) -> String {
+    categories
+        .iter()
+        .find(|c| c.code == code)
+        .map(|c| if lang.code == "en" { c.name_en.clone() } else { c.name_zh.clone() })
+        .unwrap_or_else(|| code.to_owned())
+}
+
+/// This module's pages, each with who may open it (`crate::shared::routes`).
+pub(crate) fn routes() -> crate::shared::routes::Routes {
+    use crate::shared::auth::Access::*;
+    use crate::shared::routes::Limit;
+    use wangge_domain::Action::*;
+    crate::shared::routes::Routes::new()
+        .get("/demands", Role(ViewDemands), ledger)
+        .get("/demands/new", Role(SubmitDemand), new_demand_form)
+        .get("/demands/{id}", Role(ViewDemands), item)
+        // An item's photo: the item page's check (scope; residents their own items).
+        .get("/demands/{id}/photos/{photo}", Role(ViewDemands), item_photo)
+        // The step's own action is checked by the state machine (Step::needs).
+        .post("/demands/{id}/steps/{step}", Role(ViewDemands), take_step)
+        .get("/registry/buildings/{id}/poster", Role(ViewBuildings), poster)
+        .get("/registry/areas/{id}/posters", Role(ViewBuildings), grid_posters)
+        // The poster's key in the link stands in for an account.
+        .get("/report/{id}", Public, report_form)
+        .post_limited("/demands", Role(SubmitDemand), Limit::Photos, create_demand)
+        .post_limited("/report/{id}", Public, Limit::Photos, report_submit)
+}

@@ -1,0 +1,149 @@
+//! Browsing the places of the registry: an area (community, grid…) with what lies
+//! beneath it, and a building with its households and their people — so that a grid
+//! member reaches a household in two taps from the grid page.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use serde::{Deserialize, Serialize};
+use wangge_domain::{Action, AreaLevel, ResidentStatus, Vocabulary};
+use wangge_store::buildings::{self, BuildingFilter};
+use wangge_store::households::{self, HouseholdFilter};
+use wangge_store::residents::{self, ResidentFilter};
+use wangge_store::{PageRequest, areas, stats};
+
+use crate::shared::auth::Principal;
+use crate::shared::render::{Lang, frame, label, render, tr};
+use crate::{ApiError, AppState};
+
+#[derive(Serialize)]
+struct BuildingTile {
+    id: String,
+    label: String,
+    kind_label: &'static str,
+}
+
+#[derive(Deserialize)]
+pub struct AreaQuery {
+    granted: Option<u8>,
+}
+
+/// An area: its figures, the areas beneath it, a grid's buildings (for those who
+/// work with buildings), and for officials who see figures only, the way to take
+/// access to names for a reason.
+pub async fn area_page(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Path(id): Path<String>,
+    Query(q): Query<AreaQuery>,
+) -> Result<Response, ApiError> {
+    let area = areas::get(&s.db, &id).await?;
+    p.check(&area.path)?;
+    let children = areas::children(&s.db, &area.id).await?;
+    let counts = stats::counts_under(&s.db, &area.path).await?;
+    let can_browse = p.role.may(Action::ViewBuildings);
+    let names = p.sees_names(&area.path);
+    let (buildings, buildings_total) = if area.level == AreaLevel::Grid && can_browse {
+        let filter = BuildingFilter { grid_id: Some(area.id.clone()), ..Default::default() };
+        let page = buildings::list(&s.db, &filter, PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE))).await?;
+        let tiles: Vec<BuildingTile> = page
+            .items
+            .into_iter()
+            .map(|b| BuildingTile {
+                label: tr("building.number", lang.code).replace("%{number}", &b.number),
+                kind_label: label(b.kind, lang),
+                id: b.id,
+            })
+            .collect();
+        (tiles, page.total)
+    } else {
+        (Vec::new(), 0)
+    };
+    let ctx = context! {
+        area => Value::from(Serde(&area)), children => Value::from(Serde(&children)),
+        buildings => Value::from(Serde(&buildings)), buildings_total => buildings_total, q => "",
+        counts => Value::from(Serde(&counts)), names => names, can_browse => can_browse,
+        may_grant => p.role.may(Action::RequestAccess) && !names, grant_area => area.id.clone(),
+        granted => q.granted.is_some(), search_area => area.code.clone(),
+        can_export => area.level == AreaLevel::Community && p.role.may(Action::ExportRegistry) && p.can_change(&area.path),
+        ..frame(&p, lang, "/registry"),
+    };
+    Ok(render(lang, StatusCode::OK, "registry/area.html", ctx))
+}
+
+#[derive(Serialize)]
+struct Member {
+    id: String,
+    name: String,
+    relation_label: &'static str,
+    birth_year: String,
+}
+
+#[derive(Serialize)]
+struct HouseholdCard {
+    id: String,
+    label: String,
+    occupancy_label: &'static str,
+    members: Vec<Member>,
+}
+
+pub async fn building_page(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let building = buildings::get(&s.db, &id).await?;
+    p.check(&building.path)?;
+    let grid = areas::get(&s.db, &building.grid_id).await?;
+    let all = PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE));
+    let homes =
+        households::list(&s.db, &HouseholdFilter { building_id: Some(id.clone()), ..Default::default() }, all).await?;
+    let mut cards = Vec::with_capacity(homes.items.len());
+    for h in homes.items {
+        let filter = ResidentFilter {
+            household_id: Some(h.id.clone()),
+            status: Some(ResidentStatus::Active),
+            ..Default::default()
+        };
+        let people = residents::list(&s.db, &filter, PageRequest::new(Some(1), Some(50))).await?.items;
+        let key = if h.unit.is_empty() { "household.label_no_unit" } else { "household.label" };
+        cards.push(HouseholdCard {
+            id: h.id.clone(),
+            label: tr(key, lang.code).replace("%{unit}", &h.unit).replace("%{room}", &h.room),
+            occupancy_label: label(h.occupancy, lang),
+            members: people
+                .into_iter()
+                .map(|r| Member {
+                    relation_label: label(r.relation, lang),
+                    birth_year: r.birth_date.chars().take(4).collect(),
+                    id: r.id,
+                    name: r.name,
+                })
+                .collect(),
+        });
+    }
+    let ctx = context! {
+        title => tr("building.number", lang.code).replace("%{number}", &building.number),
+        kind_label => label(building.kind, lang), grid => Value::from(Serde(&grid)),
+        building => Value::from(Serde(&building)), households => Value::from(Serde(&cards)),
+        can_add => p.role.may(Action::EditRegistry) && p.can_change(&building.path),
+        occupancies => wangge_domain::Occupancy::all().iter().map(|&o| (o.code(), label(o, lang))).collect::<Vec<_>>(),
+        ..frame(&p, lang, "/registry"),
+    };
+    Ok(render(lang, StatusCode::OK, "registry/building.html", ctx))
+}
+
+/// This module's pages, each with who may open it (`crate::shared::routes`).
+pub(crate) fn routes() -> crate::shared::routes::Routes {
+    use crate::shared::auth::Access::*;
+    use wangge_domain::Action::*;
+    crate::shared::routes::Routes::new().get("/registry/areas/{id}", Role(ViewFigures), area_page).get(
+        "/registry/buildings/{id}",
+        Role(ViewRegistry),
+        building_page,
+    )
+}

@@ -1,0 +1,196 @@
+//! Logging in and out, who am I, changing one's password.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use wangge_store::accounts::{self, Account};
+use wangge_store::sessions;
+
+use crate::shared::api::{ApiResult, JsonBody};
+use crate::shared::audit::{self, Event};
+use crate::shared::auth::{Actor, ClientAddress, Principal, SESSION_COOKIE, session_secret};
+use crate::shared::error::ErrorBody;
+use crate::{ApiError, AppState};
+
+#[derive(Deserialize, ToSchema)]
+pub struct Login {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoggedIn {
+    pub account: Account,
+    /// Send it back in the `X-CSRF-Token` header of every request that changes something.
+    pub csrf_token: String,
+}
+
+fn cookie(value: &str, max_age_secs: i64) -> HeaderValue {
+    // Secure: browsers keep Secure cookies on https and on http://localhost / 127.0.0.1.
+    let text = format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={max_age_secs}");
+    HeaderValue::from_str(&text).expect("cookie text is ASCII")
+}
+
+fn invalid() -> ApiError {
+    // The same answer whether the name is unknown, the password wrong or the account disabled.
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong user name or password")
+}
+
+/// What a login attempt came to.
+pub enum LoginOutcome {
+    LoggedIn {
+        account: Account,
+        session: sessions::NewSession,
+    },
+    /// Throttled for this many more minutes.
+    Throttled(i64),
+    Invalid,
+}
+
+/// Checks a user name and password with throttling and auditing, and opens a
+/// session; shared by the API and the login page.
+pub async fn authenticate(
+    s: &AppState,
+    username: &str,
+    password: &str,
+    address: &ClientAddress,
+) -> Result<LoginOutcome, ApiError> {
+    let name = username.trim().to_lowercase();
+    if let Some(minutes) = sessions::throttled(&s.db, &name, &address.0).await? {
+        let event = Event { action: "login_throttled", outcome: "denied", ..Default::default() };
+        audit::log(&s.db, None, Some(&name), address, event).await?;
+        return Ok(LoginOutcome::Throttled(minutes));
+    }
+    let found = accounts::credentials(&s.db, &name).await?;
+    let hash = found.as_ref().map_or(accounts::dummy_hash(), |(_, h)| h.as_str());
+    let verified = accounts::verify_password(password, hash);
+    let Some((account_id, _)) = found.filter(|_| verified) else {
+        sessions::record_failure(&s.db, &name, &address.0).await?;
+        let event = Event { action: "login_failed", outcome: "denied", ..Default::default() };
+        audit::log(&s.db, None, Some(&name), address, event).await?;
+        return Ok(LoginOutcome::Invalid);
+    };
+    sessions::clear_failures(&s.db, &name).await?;
+    let session = sessions::create(&s.db, &account_id, Some(&address.0)).await?;
+    let account = accounts::get(&s.db, &account_id).await?;
+    let event =
+        Event { action: "login", target_kind: Some("account"), target_id: Some(&account.id), ..Default::default() };
+    audit::log(&s.db, None, Some(&name), address, event).await?;
+    Ok(LoginOutcome::LoggedIn { account, session })
+}
+
+/// The Set-Cookie header of a new session.
+pub fn session_cookie(session: &sessions::NewSession) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::SET_COOKIE, cookie(&session.secret, sessions::ABSOLUTE_TIMEOUT_MS / 1000));
+    headers
+}
+
+/// The Set-Cookie header that ends a session in the browser.
+pub fn cleared_cookie() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::SET_COOKIE, cookie("", 0));
+    headers
+}
+
+/// Log in with a user name and password; sets the session cookie.
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = Login, responses(
+    (status = 200, body = LoggedIn), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(s): State<AppState>,
+    address: ClientAddress,
+    JsonBody(login): JsonBody<Login>,
+) -> Result<Response, ApiError> {
+    match authenticate(&s, &login.username, &login.password, &address).await? {
+        LoginOutcome::LoggedIn { account, session } => {
+            let headers = session_cookie(&session);
+            Ok((headers, Json(LoggedIn { account, csrf_token: session.csrf_token })).into_response())
+        }
+        LoginOutcome::Throttled(minutes) => Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!("too many failed logins; try again in {minutes} minutes"),
+        )),
+        LoginOutcome::Invalid => Err(invalid()),
+    }
+}
+
+/// Log out: ends this session.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(secret) = session_secret(&headers) {
+        sessions::revoke(&s.db, &secret).await?;
+    }
+    audit::log(&s.db, Some(&p), None, &address, Event { action: "logout", ..Default::default() }).await?;
+    Ok((StatusCode::NO_CONTENT, cleared_cookie()).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub name: String,
+    pub role: wangge_domain::Role,
+    pub scopes: Vec<wangge_store::accounts::Scope>,
+    pub must_change_password: bool,
+}
+
+/// Who the caller is, with their role and scopes.
+#[utoipa::path(get, path = "/api/v1/me", tag = "session", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+pub async fn me(p: Principal) -> ApiResult<Me> {
+    let must_change_password = matches!(p.actor, Actor::Account { must_change_password: true, .. });
+    Ok(Json(Me { name: p.actor_name(), role: p.role, scopes: p.scopes, must_change_password }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Change one's own password (required before anything else after the first login).
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "session", request_body = PasswordChange,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn change_password(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    JsonBody(change): JsonBody<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    let Actor::Account { id, username, .. } = &p.actor else {
+        return Err(ApiError::bad_request("API tokens have no password"));
+    };
+    let (_, hash) = accounts::credentials(&s.db, username).await?.ok_or_else(invalid)?;
+    if !accounts::verify_password(&change.current_password, &hash) {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "the current password is wrong"));
+    }
+    if change.new_password == change.current_password {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "choose a password different from the current one",
+        ));
+    }
+    accounts::set_password(&s.db, id, &change.new_password, false).await?;
+    let event =
+        Event { action: "password_change", target_kind: Some("account"), target_id: Some(id), ..Default::default() };
+    audit::log(&s.db, Some(&p), None, &address, event).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// This module's routes, each with who may call it (`crate::shared::routes`).
+pub(crate) fn routes() -> crate::shared::routes::Routes {
+    use crate::shared::auth::Access::*;
+    use utoipa_axum::routes;
+    crate::shared::routes::Routes::new()
+        .api(Public, routes!(login))
+        .api(Authenticated, routes!(logout))
+        .api(Authenticated, routes!(me))
+        .api(Authenticated, routes!(change_password))
+}

@@ -1,0 +1,142 @@
+//! One's own password, and the audit log page.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use serde::{Deserialize, Serialize};
+use wangge_store::audit::{self, AuditFilter};
+use wangge_store::{PageRequest, accounts};
+
+use crate::shared::audit::Event;
+use crate::shared::auth::{Actor, ClientAddress, Principal};
+use crate::shared::render::{Lang, error_page, frame, local_time, render, tr};
+use crate::{ApiError, AppState};
+
+fn must_change(p: &Principal) -> bool {
+    matches!(p.actor, Actor::Account { must_change_password: true, .. })
+}
+
+pub async fn password_form(lang: Lang, p: Principal) -> Response {
+    let ctx =
+        context! { lang => lang.code, user => p.actor_name(), csrf => p.csrf_token.clone(), must => must_change(&p) };
+    render(lang, StatusCode::OK, "security/password.html", ctx)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+pub async fn password_submit(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, ApiError> {
+    let again = |error: String| {
+        let ctx = context! {
+            lang => lang.code, user => p.actor_name(), csrf => p.csrf_token.clone(), must => must_change(&p), error => error,
+        };
+        Ok(render(lang, StatusCode::UNPROCESSABLE_ENTITY, "security/password.html", ctx))
+    };
+    let Actor::Account { id, username, .. } = &p.actor else {
+        return Ok(error_page(lang, StatusCode::BAD_REQUEST, &tr("error.forbidden", lang.code)));
+    };
+    let Some((_, hash)) = accounts::credentials(&s.db, username).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    if !accounts::verify_password(&form.current_password, &hash) {
+        return again(tr("password.wrong", lang.code));
+    }
+    if form.new_password == form.current_password {
+        return again(tr("password.same", lang.code));
+    }
+    if let Err(e) = accounts::set_password(&s.db, id, &form.new_password, false).await {
+        return again(e.to_string());
+    }
+    let event =
+        Event { action: "password_change", target_kind: Some("account"), target_id: Some(id), ..Default::default() };
+    crate::shared::audit::log(&s.db, Some(&p), None, &address, event).await?;
+    Ok(Redirect::to("/registry").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    action: Option<String>,
+    actor: Option<String>,
+    page: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Line {
+    when: String,
+    actor_name: String,
+    address: Option<String>,
+    action: String,
+    target_kind: Option<String>,
+    target_id: Option<String>,
+    reason: Option<String>,
+    outcome: String,
+}
+
+pub async fn audit_page(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, ApiError> {
+    let filter = AuditFilter {
+        under_paths: p.audit_paths(),
+        action: q.action.clone().filter(|a| !a.trim().is_empty()),
+        actor_name: q.actor.clone().filter(|a| !a.trim().is_empty()),
+        ..Default::default()
+    };
+    let request = PageRequest::new(q.page, Some(50));
+    let page = audit::search(&s.db, &filter, request).await?;
+    let entries: Vec<Line> = page
+        .items
+        .into_iter()
+        .map(|e| Line {
+            when: local_time(e.at),
+            actor_name: e.actor_name,
+            address: e.address,
+            action: e.action,
+            target_kind: e.target_kind,
+            target_id: e.target_id,
+            reason: e.reason,
+            outcome: e.outcome,
+        })
+        .collect();
+    let link = |n: u32| {
+        format!(
+            "/audit?page={n}&action={}&actor={}",
+            q.action.clone().unwrap_or_default(),
+            q.actor.clone().unwrap_or_default()
+        )
+    };
+    let last = ((page.total.max(1) - 1) / i64::from(request.per_page) + 1) as u32;
+    let ctx = context! {
+        action => q.action.clone().unwrap_or_default(), actor => q.actor.clone().unwrap_or_default(),
+        found => tr("audit.found", lang.code).replace("%{count}", &page.total.to_string()),
+        entries => Value::from(Serde(&entries)),
+        prev_url => (request.page > 1).then(|| link(request.page - 1)),
+        next_url => (request.page < last).then(|| link(request.page + 1)),
+        ..frame(&p, lang, "/audit"),
+    };
+    Ok(render(lang, StatusCode::OK, "security/audit.html", ctx))
+}
+
+/// This module's pages, each with who may open it (`crate::shared::routes`).
+pub(crate) fn routes() -> crate::shared::routes::Routes {
+    use crate::shared::auth::Access::*;
+    use wangge_domain::Action::*;
+    crate::shared::routes::Routes::new()
+        .get("/password", Authenticated, password_form)
+        .post("/password", Authenticated, password_submit)
+        .get("/audit", Role(ViewAudit), audit_page)
+}

@@ -1,0 +1,67 @@
+//! The login page and logging out.
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::Deserialize;
+use wangge_store::sessions;
+
+use crate::security::api::session::{LoginOutcome, authenticate, cleared_cookie, session_cookie};
+use crate::shared::auth::{ClientAddress, Principal, session_secret};
+use crate::shared::render::{Lang, render};
+use crate::{ApiError, AppState};
+
+pub async fn login_form(lang: Lang, principal: Option<Principal>) -> Response {
+    if principal.is_some() {
+        return Redirect::to("/registry").into_response();
+    }
+    render(lang, StatusCode::OK, "security/login.html", context! { lang => lang.code, username => "" })
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+}
+
+pub async fn login_submit(
+    State(s): State<AppState>,
+    lang: Lang,
+    address: ClientAddress,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    let again = |status, error: &str| {
+        let ctx = context! { lang => lang.code, username => form.username.trim(), error => error };
+        Ok(render(lang, status, "security/login.html", ctx))
+    };
+    match authenticate(&s, &form.username, &form.password, &address).await? {
+        LoginOutcome::LoggedIn { account, session } if account.must_change_password => {
+            Ok((session_cookie(&session), Redirect::to("/password")).into_response())
+        }
+        LoginOutcome::LoggedIn { account, session } => {
+            let home = crate::shared::render::home_of(account.role);
+            Ok((session_cookie(&session), Redirect::to(home)).into_response())
+        }
+        LoginOutcome::Throttled(_) => again(StatusCode::TOO_MANY_REQUESTS, "login.throttled"),
+        LoginOutcome::Invalid => again(StatusCode::UNAUTHORIZED, "login.failed"),
+    }
+}
+
+pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(secret) = session_secret(&headers) {
+        sessions::revoke(&s.db, &secret).await?;
+    }
+    Ok((cleared_cookie(), Redirect::to("/login")).into_response())
+}
+
+/// This module's pages, each with who may open it (`crate::shared::routes`).
+pub(crate) fn routes() -> crate::shared::routes::Routes {
+    use crate::shared::auth::Access::*;
+    crate::shared::routes::Routes::new().get("/login", Public, login_form).post("/login", Public, login_submit).post(
+        "/logout",
+        Authenticated,
+        logout,
+    )
+}

@@ -1,0 +1,23 @@
+//! What every module of the HTTP face shares, kept once: authentication and the
+//! guard (`auth`), the route table (`routes`), errors (`error`), the audit log
+//! (`audit`), the JSON extractors and `/healthz` (`api`), page rendering, languages
+//! and the catalogue (`render`), the staff frame (`frame`), the OpenAPI document
+//! (`openapi`) and outgoing webhooks (`webhooks`). A product module (`registry`,
+//! `demands`, …) uses these and never another module's internals, except through
+//! the few `pub(crate)` items named in ARCHITECTURE.md.
+
+pub(crate) mod api;
+pub(crate) mod audit;
+pub mod auth;
+pub(crate) mod error;
+pub(crate) mod frame;
+pub(crate) mod openapi;
+pub(crate) mod render;
+pub mod routes;
+pub mod webhooks;
+
+/// What the shared core serves itself: `/healthz`, the OpenAPI document, the front
+/// door and the stylesheet.
+pub(crate) fn own_routes() -> routes::Routes {
+    routes::Routes::new().merge(api::routes()).merge(openapi::routes()).merge(render::routes())
+}
