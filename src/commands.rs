@@ -3,7 +3,8 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use wangge_domain::{Role, Vocabulary};
@@ -49,6 +50,8 @@ fn redact(url: &str) -> String {
 
 pub async fn demo(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<()> {
     let file = data_dir.join("wangge.db");
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    let _lock = lock_database(&format!("sqlite:{}", file.display()))?;
     let db = open(&DatabaseArg { database_url: format!("sqlite:{}", file.display()), key_file: None }).await?;
     let empty = wangge_store::registry::areas::list(&db, &Default::default(), Default::default()).await?.total == 0;
     if empty {
@@ -183,9 +186,136 @@ async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     })
 }
 
-pub async fn serve(database: &DatabaseArg, listen: SocketAddr) -> anyhow::Result<()> {
+/// Backups made by `serve` itself (`--backup-every`).
+pub struct BackupSchedule {
+    pub every: Duration,
+    pub keep: usize,
+    pub to: Option<PathBuf>,
+}
+
+/// `1d`, `12h`, `30m`, `45s` (or a bare number of seconds).
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: u64 = number.parse().map_err(|_| format!("'{text}': write an interval as 1d, 12h, 30m or 45s"))?;
+    let seconds = match unit {
+        "d" => n * 86_400,
+        "h" => n * 3_600,
+        "m" => n * 60,
+        "s" | "" => n,
+        _ => return Err(format!("'{text}': the unit is d, h, m or s (1d, 12h, 30m, 45s)")),
+    };
+    if seconds == 0 {
+        return Err("the interval must be longer than zero".into());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+/// Holds the lock beside an SQLite database for as long as the server runs, so that
+/// `wangge restore` cannot replace the file under it; refuses to start when another
+/// server holds it. `None` for PostgreSQL and in-memory databases.
+fn lock_database(url: &str) -> anyhow::Result<Option<wangge_store::backup::ServeLock>> {
+    let Some(file) = wangge_store::sqlite_file(url) else { return Ok(None) };
+    match wangge_store::backup::ServeLock::acquire(&file) {
+        Ok(Ok(lock)) => Ok(Some(lock)),
+        Ok(Err(holder)) => bail!(
+            "another server is already using {} (it holds {}{holder}): stop it first, or serve another database",
+            file.display(),
+            wangge_store::backup::lock_file(&file).display()
+        ),
+        Err(e) => Err(e).with_context(|| format!("opening {}", wangge_store::backup::lock_file(&file).display())),
+    }
+}
+
+/// Backs up on a schedule for as long as the server runs; failures are logged and
+/// tried again at the next turn.
+fn schedule_backups(db: &Db, url: &str, schedule: BackupSchedule) -> anyhow::Result<()> {
+    let Some(file) = wangge_store::sqlite_file(url) else {
+        bail!(
+            "--backup-every copies SQLite databases only: back PostgreSQL up with pg_dump (docs/security.md); the              key is {}",
+            wangge_store::backup::key_location(&db.vault)
+        );
+    };
+    let db = db.clone();
+    let options =
+        wangge_store::backup::BackupOptions { to: schedule.to, keep: Some(schedule.keep), ..Default::default() };
+    tracing::info!(
+        "backing up every {} s into {}, keeping {}",
+        schedule.every.as_secs(),
+        options.to.clone().unwrap_or_else(|| file.with_file_name("backups")).display(),
+        schedule.keep
+    );
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + schedule.every, schedule.every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match wangge_store::backup::backup(&db, &file, &options).await {
+                Ok(report) => tracing::info!("scheduled backup: {report}"),
+                Err(e) => tracing::error!("scheduled backup failed: {e}"),
+            }
+        }
+    });
+    Ok(())
+}
+
+/// `wangge backup`.
+pub async fn backup(database: &DatabaseArg, options: &wangge_store::backup::BackupOptions) -> anyhow::Result<()> {
     let url = database.database_url.as_str();
+    if let Some(file) = wangge_store::sqlite_file(url)
+        && !file.is_file()
+    {
+        bail!("there is no database at {}: nothing to back up", file.display());
+    }
     let db = open(database).await?;
+    let Some(file) = wangge_store::sqlite_file(url) else {
+        let error = wangge_store::backup::backup(&db, Path::new(""), options).await.err();
+        bail!("{}", error.map(|e| e.to_string()).unwrap_or_else(|| "an in-memory database cannot be backed up".into()));
+    };
+    let report = wangge_store::backup::backup(&db, &file, options).await;
+    db.close().await;
+    let report = report?;
+    println!("{}: {report}", file.display());
+    for old in &report.removed {
+        println!("  removed {}", old.display());
+    }
+    Ok(())
+}
+
+/// `wangge restore FILE`.
+pub fn restore(database: &DatabaseArg, from: &Path) -> anyhow::Result<()> {
+    let url = database.database_url.as_str();
+    let Some(file) = wangge_store::sqlite_file(url) else {
+        bail!("wangge restore replaces SQLite databases only: restore PostgreSQL with pg_restore (docs/security.md)");
+    };
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let vault = wangge_store::backup::key_for_restore(&file, database.key_file.as_deref())?;
+    let report = wangge_store::backup::restore(&file, from, &vault)?;
+    println!(
+        "Restored {} from {} (integrity ok, key {} at {}).",
+        file.display(),
+        from.display(),
+        vault.key_id(),
+        report.key
+    );
+    match &report.replaced {
+        Some(aside) => println!("The database it replaced is kept as {}.", aside.display()),
+        None => println!("There was no database there before."),
+    }
+    let counts: Vec<String> = report.counts.iter().map(|(table, n)| format!("{table} {n}")).collect();
+    println!("It holds: {}.", counts.join(", "));
+    Ok(())
+}
+
+pub async fn serve(database: &DatabaseArg, listen: SocketAddr, backups: Option<BackupSchedule>) -> anyhow::Result<()> {
+    let url = database.database_url.as_str();
+    let _lock = lock_database(url)?;
+    let db = open(database).await?;
+    if let Some(schedule) = backups {
+        schedule_backups(&db, url, schedule)?;
+    }
     if !listen.ip().is_loopback() {
         tracing::warn!(
             "listening on {listen}, beyond this machine, and accounts do not exist yet: anyone who reaches it can read the registry"
@@ -408,6 +538,18 @@ pub async fn digest(database: &DatabaseArg, area: Option<&str>, send_webhooks: b
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn intervals_read_as_people_write_them() {
+        use std::time::Duration;
+        assert_eq!(super::parse_interval("1d"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(super::parse_interval("12h"), Ok(Duration::from_secs(43_200)));
+        assert_eq!(super::parse_interval("30m"), Ok(Duration::from_secs(1_800)));
+        assert_eq!(super::parse_interval("45"), Ok(Duration::from_secs(45)));
+        for bad in ["", "0d", "d", "1w", "1.5h", "-1h"] {
+            assert!(super::parse_interval(bad).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");

@@ -42,6 +42,47 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Back the SQLite database up this often while serving, as `wangge backup`
+        /// does: e.g. 1d, 12h, 30m. Off unless given.
+        #[arg(long, value_name = "INTERVAL", value_parser = commands::parse_interval)]
+        backup_every: Option<std::time::Duration>,
+        /// How many scheduled backups to keep.
+        #[arg(long, value_name = "N", default_value_t = wangge_store::backup::DEFAULT_KEEP)]
+        backup_keep: usize,
+        /// Directory of the scheduled backups (default: `backups` beside the database).
+        #[arg(long, value_name = "DIR")]
+        backup_to: Option<PathBuf>,
+    },
+    /// Copy the SQLite database while it serves: a consistent copy (VACUUM INTO),
+    /// checked with integrity_check, named wangge-YYYYMMDD-HHMMSS.db (UTC), mode
+    /// 0600; the newest N are kept. ID card numbers and phones in it open only with
+    /// the key file (wangge.key): keep a copy of the key apart from the backups
+    /// (--key-to). For PostgreSQL use pg_dump / pg_restore (docs/security.md).
+    Backup {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// A directory (created when missing; default: `backups` beside the database),
+        /// or a file name ending in .db for a single copy.
+        #[arg(long, value_name = "FILE|DIR")]
+        to: Option<PathBuf>,
+        /// How many dated backups to keep in the directory.
+        #[arg(long, value_name = "N", default_value_t = wangge_store::backup::DEFAULT_KEEP)]
+        keep: usize,
+        /// Also copy the key file here (a directory, or a file name ending in .key), mode 0600:
+        /// somewhere other than the backups, such as a USB stick kept in the office safe.
+        #[arg(long, value_name = "DIR|FILE")]
+        key_to: Option<PathBuf>,
+    },
+    /// Replace the SQLite database with a backup. Refused while a server uses the
+    /// database (stop it first), when the backup fails its integrity check, or when
+    /// the key (WANGGE_KEY, --key-file or wangge.key beside the database) is not the
+    /// one the backup was sealed with. The replaced file is kept beside it as
+    /// wangge.db.replaced-YYYYMMDD-HHMMSS.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArg,
     },
     /// Bring the database schema up to date, then exit.
     Migrate {
@@ -193,7 +234,16 @@ fn main() -> anyhow::Result<()> {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Demo { listen, data_dir } => commands::demo(listen, &data_dir).await,
-        Command::Serve { database, listen } => commands::serve(&database, listen).await,
+        Command::Serve { database, listen, backup_every, backup_keep, backup_to } => {
+            let schedule =
+                backup_every.map(|every| commands::BackupSchedule { every, keep: backup_keep, to: backup_to });
+            commands::serve(&database, listen, schedule).await
+        }
+        Command::Backup { database, to, keep, key_to } => {
+            let options = wangge_store::backup::BackupOptions { to, keep: Some(keep), key_to };
+            commands::backup(&database, &options).await
+        }
+        Command::Restore { file, database } => commands::restore(&database, &file),
         Command::Migrate { database } => commands::migrate(&database).await,
         Command::Import { what: ImportWhat::Residents { file, community, dry_run, mapping, database } } => {
             commands::import_residents(&database, &file, &community, dry_run, &mapping).await

@@ -1,6 +1,5 @@
 //! The JSON API over real HTTP, on every backend.
 
-
 use serde_json::{Value, json};
 use wangge_domain::IdCardNumber;
 

@@ -8,7 +8,6 @@
 //! an access rule; one added to axum by hand is refused by the server (a unit test of
 //! `wangge_web::routes` shows it).
 
-
 use crate::common::{Auth, Server};
 use serde_json::{Value, json};
 use wangge_domain::{AreaLevel, BuildingKind, IdCardNumber, Occupancy, Role, Vocabulary};

@@ -27,6 +27,8 @@ fn every_command_explains_itself() {
         vec!["export", "residents", "--help"],
         vec!["generate", "--help"],
         vec!["keys", "rotate", "--help"],
+        vec!["backup", "--help"],
+        vec!["restore", "--help"],
         vec!["bench", "search", "--help"],
     ] {
         let out = wangge(&args, "sqlite::memory:");

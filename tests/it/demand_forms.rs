@@ -3,7 +3,6 @@
 //! with the typed text kept, nothing half-written), the photos on the item pages
 //! behind the item's own scope check, and "is it one of these?" with its answers.
 
-
 use crate::common::{Auth, Server};
 use serde_json::{Value, json};
 use wangge_domain::Role;

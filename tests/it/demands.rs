@@ -2,7 +2,6 @@
 //! report to their rating, escalation to the street and back, scope, the rates,
 //! notifications, and webhooks delivered to a real receiver.
 
-
 use std::sync::{Arc, Mutex};
 
 use crate::common::{Auth, Server};

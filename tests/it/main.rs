@@ -12,6 +12,7 @@ mod authz;
 mod cli;
 mod demand_forms;
 mod demands;
+mod durability;
 mod open311;
 mod security;
 mod self_service;

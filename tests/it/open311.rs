@@ -1,7 +1,6 @@
 //! Open311 GeoReport v2 against the running server, on every backend, with the
 //! spec's field names.
 
-
 use crate::common::{Auth, Server};
 use serde_json::{Value, json};
 use wangge_domain::Role;

@@ -1,6 +1,5 @@
 //! Logins, sessions, tokens, CSRF, headers and the audit trail, over real HTTP.
 
-
 use crate::common::{Auth, Server};
 use serde_json::{Value, json};
 use wangge_domain::{IdCardNumber, Role};

@@ -3,7 +3,6 @@
 //! residents signing up and their grid member confirming, and officials taking
 //! read-only access to the next street for a reason.
 
-
 use crate::common::{Auth, Server};
 use serde_json::{Value, json};
 use wangge_domain::{IdCardNumber, Role};

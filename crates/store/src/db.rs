@@ -88,7 +88,7 @@ pub fn key_file_beside(db_file: &Path) -> PathBuf {
 }
 
 /// The file of an `sqlite:PATH` URL, or `None` for an in-memory database.
-fn sqlite_file(url: &str) -> Option<PathBuf> {
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
     let rest = url.strip_prefix("sqlite:")?;
     let rest = rest.strip_prefix("//").unwrap_or(rest);
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
@@ -143,12 +143,30 @@ impl Db {
             // A connection to a local file does not go stale: no ping (a round trip
             // to the connection's worker thread) before every use. PostgreSQL keeps
             // the ping, as a server may drop idle connections.
-            Backend::Sqlite => pool_options.test_before_acquire(false).after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute(SQLITE_PRAGMAS).await?;
-                    Ok(())
+            Backend::Sqlite => pool_options
+                .test_before_acquire(false)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute(SQLITE_PRAGMAS).await?;
+                        Ok(())
+                    })
                 })
-            }),
+                // A connection back in the pool is never inside a transaction. After a
+                // full disk (SQLITE_FULL) SQLite may have rolled a transaction back by
+                // itself; sqlx's ROLLBACK then fails and its count of open transactions
+                // stays at one, so every later `begin` on that connection became a
+                // SAVEPOINT inside a deferred transaction and writers saw "database is
+                // locked" long after space was freed. Such a connection is closed and
+                // replaced (an atomic read, no round trip, on every acquire).
+                .before_acquire(|conn, _| {
+                    Box::pin(async move {
+                        if sqlx::Connection::is_in_transaction(conn) {
+                            tracing::warn!("closing a database connection left inside a transaction");
+                            return Ok(false);
+                        }
+                        Ok(true)
+                    })
+                }),
             Backend::Postgres => pool_options,
         };
         let pool = pool_options.connect_with(connect).await?;

@@ -20,8 +20,13 @@ pub enum StoreError {
     /// Larger than the store accepts (an attachment over its limit).
     #[error("{0}")]
     TooLarge(String),
+    /// The disk holding the database is full (SQLite's `SQLITE_FULL`, PostgreSQL's
+    /// SQLSTATE 53100): nothing was written; the same request succeeds once space is
+    /// freed. Reads go on working.
+    #[error("the disk of the database is full: {0}")]
+    DiskFull(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The encryption key of the protected fields is missing, unreadable or not the
@@ -35,13 +40,55 @@ impl StoreError {
         Self::NotFound { what, key: key.to_string() }
     }
 
+    /// Whether this is [`StoreError::DiskFull`].
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, Self::DiskFull(_))
+    }
+
     /// Turns a unique-constraint violation into a [`StoreError::Conflict`] with the
     /// message given; other errors pass through.
     pub fn on_unique(err: sqlx::Error, message: impl FnOnce() -> String) -> Self {
         match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict(message()),
-            _ => Self::Database(err),
+            _ => Self::from(err),
         }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// Database errors, with a full disk told apart so that callers can answer
+    /// "try again later" instead of "internal error".
+    fn from(err: sqlx::Error) -> Self {
+        if is_disk_full(&err) {
+            return Self::DiskFull(err.to_string());
+        }
+        Self::Database(err)
+    }
+}
+
+/// SQLite's `SQLITE_FULL` (13, also as the low byte of an extended code) or
+/// PostgreSQL's `disk_full` (SQLSTATE 53100), or an I/O error saying the device has
+/// no space left.
+pub fn is_disk_full(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            let code = db.code();
+            let code = code.as_deref().unwrap_or("");
+            if code == "53100" {
+                return true;
+            }
+            // SQLite's codes are numbers below 10,000; SQLSTATEs have five characters.
+            if code.len() < 5
+                && let Ok(n) = code.parse::<i32>()
+                && n & 0xff == 13
+            {
+                return true;
+            }
+            let message = db.message();
+            message.contains("database or disk is full") || message.contains("No space left on device")
+        }
+        sqlx::Error::Io(e) => e.raw_os_error() == Some(28), // ENOSPC
+        _ => false,
     }
 }
 

@@ -7,6 +7,7 @@
 //! its SQL next to the function that needs it.
 
 pub mod audit;
+pub mod backup;
 pub mod bulk;
 pub mod bulk_sqlite;
 mod cache;
@@ -26,7 +27,7 @@ pub mod units;
 pub mod vault;
 pub mod webhooks;
 
-pub use db::{Backend, Db, DbOptions, KeySource};
+pub use db::{Backend, Db, DbOptions, KeySource, key_file_beside, sqlite_file};
 pub use error::{StoreError, StoreResult};
 pub use page::{Page, PageRequest};
 pub use vault::Vault;

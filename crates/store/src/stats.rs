@@ -37,3 +37,33 @@ pub async fn ping(db: &Db) -> StoreResult<()> {
     sqlx::query("SELECT 1").execute(&db.pool).await?;
     Ok(())
 }
+
+/// A tiny write that changes nothing (the key record's creation time set to
+/// itself): fails with [`crate::StoreError::DiskFull`] when the database's disk is
+/// full. On SQLite a change may still fit in room the WAL file already has, so 16 KiB
+/// are also written to an unnamed temporary file beside the database (never kept).
+pub async fn write_probe(db: &Db) -> StoreResult<()> {
+    if db.backend == crate::Backend::Sqlite {
+        let file: Option<String> = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+            .fetch_optional(&db.pool)
+            .await?;
+        if let Some(file) = file.filter(|f| !f.is_empty()) {
+            let dir = std::path::Path::new(&file).parent().map(std::path::Path::to_owned).unwrap_or_default();
+            let written = tokio::task::spawn_blocking(move || {
+                use std::io::Write;
+                let mut probe = tempfile::tempfile_in(&dir)?;
+                probe.write_all(&[0u8; 16 * 1024])?;
+                probe.sync_data()
+            })
+            .await
+            .map_err(|e| crate::StoreError::Invalid(format!("the write probe failed: {e}")))?;
+            match written {
+                Err(e) if e.raw_os_error() == Some(28) => return Err(crate::StoreError::DiskFull(e.to_string())),
+                Err(e) => tracing::warn!("health check: writing beside the database: {e}"),
+                Ok(()) => {}
+            }
+        }
+    }
+    sqlx::query("UPDATE vault_key SET created_at = created_at WHERE id = 1").execute(&db.pool).await?;
+    Ok(())
+}

@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state((state.clone(), table.clone()), auth::guard))
         .layer(axum::middleware::from_fn_with_state(table, refuse_announced_oversize))
         .layer(axum::middleware::from_fn(auth::security_headers))
+        .layer(axum::middleware::from_fn(shared::error::localise_disk_full))
         .with_state(state)
 }
 

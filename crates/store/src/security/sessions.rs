@@ -12,6 +12,10 @@ pub const IDLE_TIMEOUT_MS: i64 = 30 * 60 * 1000;
 /// …and after this long in any case.
 pub const ABSOLUTE_TIMEOUT_MS: i64 = 12 * 60 * 60 * 1000;
 
+/// A session's last request is written down at most this often: every
+/// authenticated request would otherwise be a write.
+pub const TOUCH_EVERY_MS: i64 = 60 * 1000;
+
 /// Failed logins allowed per account name within the window, then it is locked…
 pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 /// …and per address, across all names (a password-spraying client).
@@ -50,13 +54,14 @@ pub struct Live {
     pub csrf_token: String,
 }
 
-/// Looks the session up and extends its idle timer; `None` when it is unknown,
-/// revoked, idle too long or past its absolute end.
+/// Looks the session up and extends its idle timer (written when the last write is
+/// older than [`TOUCH_EVERY_MS`], and best effort: a failed write is logged); `None`
+/// when it is unknown, revoked, idle too long or past its absolute end.
 pub async fn touch(db: &Db, secret: &str) -> StoreResult<Option<Live>> {
     let now = now_millis();
     let hash = secret_hash(secret);
     let row = sqlx::query(
-        "SELECT s.account_id, s.csrf_token FROM sessions s JOIN accounts a ON a.id = s.account_id
+        "SELECT s.account_id, s.csrf_token, s.last_seen_at FROM sessions s JOIN accounts a ON a.id = s.account_id
          WHERE s.id_hash = $1 AND s.revoked = 0 AND s.expires_at > $2 AND s.last_seen_at > $3 AND a.disabled = 0",
     )
     .bind(&hash)
@@ -65,11 +70,22 @@ pub async fn touch(db: &Db, secret: &str) -> StoreResult<Option<Live>> {
     .fetch_optional(&db.pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
-        .bind(now)
-        .bind(&hash)
-        .execute(&db.pool)
-        .await?;
+    let last_seen: i64 = row.try_get("last_seen_at")?;
+    if now - last_seen >= TOUCH_EVERY_MS {
+        // Best effort: a session seen a minute ago is as good as one seen now, and a
+        // request that only reads must not fail because this write did (a full disk).
+        let touched = sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+            .bind(now)
+            .bind(&hash)
+            .execute(&db.pool)
+            .await;
+        if let Err(e) = touched {
+            tracing::warn!(
+                "could not record a session's last request (it stays valid): {}",
+                crate::StoreError::from(e)
+            );
+        }
+    }
     Ok(Some(Live { account_id: row.try_get("account_id")?, csrf_token: row.try_get("csrf_token")? }))
 }
 

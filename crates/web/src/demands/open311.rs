@@ -77,6 +77,10 @@ impl Open311Error {
             NotFound { .. } => Self::new(404, e.to_string(), format),
             Invalid(m) | Conflict(m) => Self::new(400, m, format),
             Forbidden(m) => Self::new(403, m, format),
+            DiskFull(_) => {
+                tracing::error!("open311: {e}");
+                Self::new(503, crate::shared::render::tr("error.disk_full", "en"), format)
+            }
             other => {
                 tracing::error!("open311: {other}");
                 Self::new(500, "the server could not complete the request", format)

@@ -46,26 +46,32 @@ pub async fn area_path(db: &Db, area: Option<&str>) -> Result<Option<String>, Ap
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
-    /// `ok` when the database answers.
+    /// `ok` when the database answers and takes a write; `disk_full` (with status
+    /// 503) when its disk is full: pages and lists still read, changes are refused.
     pub status: String,
     /// `sqlite` or `postgres`.
     pub database: String,
 }
 
-/// Liveness and database reachability.
+/// Liveness, database reachability and room to write.
 #[utoipa::path(get, path = "/healthz", tag = "system", responses(
     (status = 200, body = Health),
+    (status = 503, description = "The database's disk is full", body = Health),
     (status = 500, body = crate::shared::error::ErrorBody)
 ))]
-pub async fn health(State(state): State<AppState>) -> ApiResult<Health> {
-    sqlx_ping(&state.db).await?;
+pub async fn health(State(state): State<AppState>) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     let database = match state.db.backend {
         wangge_store::Backend::Sqlite => "sqlite",
         wangge_store::Backend::Postgres => "postgres",
     };
-    Ok(Json(Health { status: "ok".into(), database: database.into() }))
-}
-
-async fn sqlx_ping(db: &Db) -> Result<(), ApiError> {
-    wangge_store::stats::ping(db).await.map_err(ApiError::from)
+    match wangge_store::stats::write_probe(&state.db).await {
+        Ok(()) => Ok(Json(Health { status: "ok".into(), database: database.into() }).into_response()),
+        Err(e) if e.is_disk_full() => {
+            tracing::error!("health check: {e}");
+            let health = Health { status: crate::shared::error::DISK_FULL.into(), database: database.into() };
+            Ok((axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(health)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

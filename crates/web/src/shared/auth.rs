@@ -277,6 +277,7 @@ pub async fn guard(
         Err(err) if page => {
             let message = match err.code {
                 "forbidden" | "csrf" => crate::shared::render::tr("error.forbidden", lang.code),
+                crate::shared::error::DISK_FULL => crate::shared::render::tr("error.disk_full", lang.code),
                 _ => err.message,
             };
             crate::shared::render::error_page(lang, err.status, &message)

@@ -44,15 +44,21 @@ pub(crate) async fn html_errors(request: axum::extract::Request, next: axum::mid
         return response;
     }
     let status = response.status();
+    let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
     let body = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
     let detail: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let message = match (status, detail["error"]["code"].as_str()) {
+        (_, Some(crate::shared::error::DISK_FULL)) => tr("error.disk_full", lang.code),
         (StatusCode::NOT_FOUND, _) => tr("error.not_found", lang.code),
         (StatusCode::FORBIDDEN, Some("forbidden" | "csrf")) => tr("error.forbidden", lang.code),
         (_, Some("internal")) | (_, None) => tr("error.internal", lang.code),
         _ => detail["error"]["message"].as_str().unwrap_or_default().to_owned(),
     };
-    error_page(lang, status, &message)
+    let mut page = error_page(lang, status, &message);
+    if let Some(value) = retry_after {
+        page.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    page
 }
 
 /// The languages of the interface: zh-CN first.
