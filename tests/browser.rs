@@ -10,7 +10,7 @@ mod common;
 
 use anyhow::{Context as _, bail, ensure};
 use browser_support::{DESKTOP, Lang, PASSWORD, PHONE, Session, USERNAME, Viewport, run};
-use wangge_domain::ResidentStatus;
+use wangge_domain::{ResidentEventKind, ResidentStatus};
 use wangge_store::registry::residents::{self, ResidentFilter};
 use wangge_store::{PageRequest, StoreResult};
 
@@ -202,7 +202,8 @@ async fn move_out(s: &Session) -> anyhow::Result<()> {
     let stored = residents::get(&s.db, &resident.id).await?;
     ensure!(stored.status == ResidentStatus::MovedOut, "the database says {:?}", stored.status);
     let history = residents::history(&s.db, &resident.id).await?;
-    let event = history.iter().rev().find(|e| e.kind == "moved_out").context("no moved_out event recorded")?;
+    let event =
+        history.iter().rev().find(|e| e.kind == ResidentEventKind::MovedOut).context("no moved_out event recorded")?;
     ensure!(event.note == note, "the move was recorded with the note {:?}, wanted {note:?}", event.note);
     Ok(())
 }
@@ -242,8 +243,10 @@ async fn move_house_and_back_in(s: &Session) -> anyhow::Result<()> {
     s.fill("form#move-in input#place-room", &there.room).await?;
     s.click_and_load("form#move-in button#move-in-submit").await?;
     s.wait_for(".status-active").await.context("after moving back in")?;
-    let kinds: Vec<String> = residents::history(&s.db, &resident.id).await?.into_iter().map(|e| e.kind).collect();
-    ensure!(kinds.ends_with(&["moved_house".into(), "moved_out".into(), "moved_in".into()]), "history {kinds:?}");
+    let kinds: Vec<ResidentEventKind> =
+        residents::history(&s.db, &resident.id).await?.into_iter().map(|e| e.kind).collect();
+    use ResidentEventKind::{MovedHouse, MovedIn, MovedOut};
+    ensure!(kinds.ends_with(&[MovedHouse, MovedOut, MovedIn]), "history {kinds:?}");
     Ok(())
 }
 

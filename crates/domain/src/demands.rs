@@ -128,91 +128,31 @@ impl DemandStatus {
     }
 }
 
-/// A step of the loop, as a handler or the resident takes it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Step {
-    Accept,
+vocabulary!(
+    /// A step of the loop, as a handler or the resident takes it.
+    Step, "step" {
+    Accept = "accept", "受理", "Accept", [];
     /// Refuse with a reason (not ours to handle, not a real matter…).
-    Reject,
+    Reject = "reject", "不予受理", "Reject", [];
     /// A duplicate of another open item: handled there.
-    Merge,
-    Dispatch,
-    Start,
+    Merge = "merge", "合并", "Merge", [];
+    Dispatch = "dispatch", "派遣", "Dispatch", [];
+    Start = "start", "开始处置", "Start", [];
     /// A progress note: the state stays.
-    Progress,
-    ReportDone,
-    Verify,
+    Progress = "progress", "进展", "Progress note", [];
+    ReportDone = "report_done", "办结反馈", "Report done", [];
+    Verify = "verify", "核查", "Verify", [];
     /// The verification found the work not done: back to the handler.
-    SendBack,
-    Close,
+    SendBack = "send_back", "核查不通过", "Send back", [];
+    Close = "close", "结案", "Close", [];
     /// A consultation answered: closed without dispatch.
-    Answer,
-    Rate,
-    Escalate,
-    HandBack,
-}
+    Answer = "answer", "答复", "Answer", [];
+    Rate = "rate", "评价", "Rate", [];
+    Escalate = "escalate", "上报", "Escalate", [];
+    HandBack = "hand_back", "下派", "Hand back", [];
+});
 
 impl Step {
-    pub const ALL: [Step; 14] = [
-        Step::Accept,
-        Step::Reject,
-        Step::Merge,
-        Step::Dispatch,
-        Step::Start,
-        Step::Progress,
-        Step::ReportDone,
-        Step::Verify,
-        Step::SendBack,
-        Step::Close,
-        Step::Answer,
-        Step::Rate,
-        Step::Escalate,
-        Step::HandBack,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Step::Accept => "accept",
-            Step::Reject => "reject",
-            Step::Merge => "merge",
-            Step::Dispatch => "dispatch",
-            Step::Start => "start",
-            Step::Progress => "progress",
-            Step::ReportDone => "report_done",
-            Step::Verify => "verify",
-            Step::SendBack => "send_back",
-            Step::Close => "close",
-            Step::Answer => "answer",
-            Step::Rate => "rate",
-            Step::Escalate => "escalate",
-            Step::HandBack => "hand_back",
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Step::Accept => "受理",
-            Step::Reject => "不予受理",
-            Step::Merge => "合并",
-            Step::Dispatch => "派遣",
-            Step::Start => "开始处置",
-            Step::Progress => "进展",
-            Step::ReportDone => "办结反馈",
-            Step::Verify => "核查",
-            Step::SendBack => "核查不通过",
-            Step::Close => "结案",
-            Step::Answer => "答复",
-            Step::Rate => "评价",
-            Step::Escalate => "上报",
-            Step::HandBack => "下派",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<Step> {
-        Step::ALL.into_iter().find(|s| s.code() == code)
-    }
-
     /// What a role needs to take this step (the route policy says the same).
     /// Deciding what happens to an item (refusing, merging, dispatching, sending it
     /// down, closing) is for those who dispatch; the work on it for those who handle.

@@ -27,7 +27,7 @@ pub use ids::{AreaId, BuildingId, EventId, HouseholdId, IdParseError, Organisati
 pub use phone::{Phone, PhoneError};
 pub use vocab::{
     BuildingKind, Gender, Module, Occupancy, OrganisationKind, PoliticalStatus, Relation, ResidenceType,
-    ResidentStatus, Role, UnitRole, UnknownTerm, Vocabulary,
+    ResidentEventKind, ResidentStatus, Role, UnitRole, UnknownTerm, Vocabulary,
 };
 
 /// Milliseconds since the Unix epoch: how every timestamp is stored, so that the same

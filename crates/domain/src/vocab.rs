@@ -40,6 +40,8 @@ fn vocabulary_zh(name: &str) -> &str {
         "handler kind" => "承办方类型",
         "handling level" => "办理层级",
         "module" => "业务模块",
+        "step" => "办理步骤",
+        "resident event" => "人员变动",
         "unit role" => "单位角色",
         other => other,
     }
@@ -197,6 +199,17 @@ vocabulary!(
 });
 
 vocabulary!(
+    /// What happened to a person on the roll: the entries of their history.
+    ResidentEventKind, "resident event" {
+    Registered = "registered", "登记", "Registered", [];
+    MovedIn = "moved_in", "迁入", "Moved in", [];
+    MovedOut = "moved_out", "迁出", "Moved out", [];
+    MovedHouse = "moved_house", "搬家", "Moved house", ["户内迁移"];
+    /// A correction of their record.
+    Updated = "updated", "信息更正", "Record corrected", ["更正"];
+});
+
+vocabulary!(
     /// The product modules: where a notification, an audit entry or a figure comes
     /// from. A module that is not built yet has no code here.
     Module, "module" {
@@ -264,6 +277,8 @@ mod tests {
             Level::NAME,
             Module::NAME,
             UnitRole::NAME,
+            crate::demands::Step::NAME,
+            ResidentEventKind::NAME,
         ];
         for name in names {
             assert!(!super::vocabulary_zh(name).is_ascii(), "{name} needs a Chinese name");

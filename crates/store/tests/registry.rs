@@ -1,6 +1,6 @@
 //! The registry on every backend: hierarchy, ledgers, moves and history, search.
 
-use wangge_domain::{AreaLevel, BuildingKind, IdCardNumber, Occupancy, Relation, ResidentStatus};
+use wangge_domain::{AreaLevel, BuildingKind, IdCardNumber, Occupancy, Relation, ResidentStatus, Vocabulary};
 use wangge_store::registry::areas::{self, Area, NewArea};
 use wangge_store::registry::buildings::{self, NewBuilding};
 use wangge_store::registry::households::{self, NewHousehold};
@@ -165,7 +165,8 @@ async fn residents_are_created_searched_and_moved_with_history() {
 
         let still_there = residents::get(db, &r.id).await.unwrap();
         assert_eq!(still_there.name, "王淑兰", "moving out never deletes");
-        let kinds: Vec<String> = residents::history(db, &r.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+        let kinds: Vec<&str> =
+            residents::history(db, &r.id).await.unwrap().into_iter().map(|e| e.kind.code()).collect();
         assert_eq!(kinds, vec!["registered", "updated", "moved_house", "moved_out"]);
         let history = residents::history(db, &r.id).await.unwrap();
         assert_eq!(history[3].note, "迁往济南");

@@ -42,7 +42,7 @@ const LEGAL: &[(DemandStatus, Step, DemandStatus)] = &[
 fn every_legal_and_illegal_step_of_an_ordinary_item() {
     let mut legal = 0;
     for &from in DemandStatus::all() {
-        for step in Step::ALL {
+        for step in Step::all().iter().copied() {
             let got = transition(item(from), step, Role::CommunitySecretary, Some(5));
             match LEGAL.iter().find(|(f, s, _)| *f == from && *s == step) {
                 Some((_, _, to)) => {
@@ -132,7 +132,7 @@ fn every_roles_rights_on_every_step() {
     let handlers = [DistrictOfficial, StreetOfficial, CommunitySecretary, CommunityStaff, GridLeader, GridMember];
     let dispatchers = [DistrictOfficial, StreetOfficial, CommunitySecretary, CommunityStaff, GridLeader];
     let raters = [CommunitySecretary, CommunityStaff, GridLeader, GridMember, Resident];
-    for step in Step::ALL {
+    for step in Step::all().iter().copied() {
         let allowed: &[Role] = match step {
             Step::Reject | Step::Merge | Step::Dispatch | Step::Close | Step::HandBack => &dispatchers,
             Step::Rate => &raters,
@@ -226,7 +226,7 @@ fn vocabularies_parse_codes_and_chinese() {
     assert_eq!(HandlerKind::parse("物业"), Ok(HandlerKind::PropertyCompany));
     assert_eq!(Level::parse("街道"), Ok(Level::Street));
     assert!(DemandStatus::open().contains(&Reopened) && !DemandStatus::open().contains(&Rated));
-    for step in Step::ALL {
+    for step in Step::all().iter().copied() {
         assert_eq!(Step::from_code(step.code()), Some(step));
     }
 }

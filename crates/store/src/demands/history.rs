@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use sqlx::AnyConnection;
 use wangge_domain::{
-    BusinessCalendar, Channel, DemandKind, DemandStatus, ItemState, Step, new_id, now_millis, transition,
+    BusinessCalendar, Channel, DemandKind, DemandStatus, ItemState, Step, Vocabulary, new_id, now_millis, transition,
 };
 
 use super::builder::{self, Row, Texts, deadline};

@@ -17,8 +17,8 @@ use sqlx::{AnyConnection, Row};
 use time::Date;
 use utoipa::ToSchema;
 use wangge_domain::{
-    Gender, IdCardNumber, Phone, PoliticalStatus, Relation, ResidenceType, ResidentStatus, Vocabulary, format_date,
-    new_id, now_millis, parse_date, text,
+    Gender, IdCardNumber, Phone, PoliticalStatus, Relation, ResidenceType, ResidentEventKind, ResidentStatus,
+    Vocabulary, format_date, new_id, now_millis, parse_date, text,
 };
 
 use crate::conditions::Conditions;
@@ -111,7 +111,7 @@ pub struct ResidentEvent {
     #[schema(format = Uuid)]
     pub id: String,
     /// `registered` (always first), then `moved_in`, `moved_out`, `moved_house` or `updated`.
-    pub kind: String,
+    pub kind: ResidentEventKind,
     #[schema(format = Date)]
     pub occurred_on: String,
     pub from_household_id: Option<String>,
@@ -552,7 +552,7 @@ async fn set_tags(conn: &mut AnyConnection, resident_id: &str, tag_ids: &[String
 }
 
 struct EventInput<'a> {
-    kind: &'static str,
+    kind: ResidentEventKind,
     on: Date,
     from: Option<&'a str>,
     to: Option<&'a str>,
@@ -566,7 +566,7 @@ async fn record_event(conn: &mut AnyConnection, resident_id: &str, e: EventInput
     )
     .bind(new_id())
     .bind(resident_id)
-    .bind(e.kind)
+    .bind(e.kind.code())
     .bind(format_date(e.on))
     .bind(e.from)
     .bind(e.to)
@@ -630,7 +630,7 @@ pub async fn update(db: &Db, id: &str, update: ResidentUpdate) -> StoreResult<Re
     if !changed.is_empty() {
         let today = time::OffsetDateTime::now_utc().date();
         let note = changed.join(", ");
-        let event = EventInput { kind: "updated", on: today, from: None, to: None, note: &note };
+        let event = EventInput { kind: ResidentEventKind::Updated, on: today, from: None, to: None, note: &note };
         record_event(&mut tx, id, event).await?;
     }
     tx.commit().await?;
@@ -696,7 +696,7 @@ pub async fn move_out(db: &Db, id: &str, m: Move) -> StoreResult<Resident> {
         .execute(&mut *tx)
         .await?;
     let from = current.household_id.as_deref();
-    let event = EventInput { kind: "moved_out", on, from, to: None, note: m.note.trim() };
+    let event = EventInput { kind: ResidentEventKind::MovedOut, on, from, to: None, note: m.note.trim() };
     record_event(&mut tx, id, event).await?;
     tx.commit().await?;
     get(db, id).await
@@ -708,7 +708,7 @@ pub async fn move_in(db: &Db, id: &str, m: Move) -> StoreResult<Resident> {
     if current.status == ResidentStatus::Active {
         return Err(StoreError::Conflict(format!("{} already lives here; use move house instead", current.name)));
     }
-    relocate(db, &current, m, "moved_in").await
+    move_into(db, &current, m, ResidentEventKind::MovedIn).await
 }
 
 /// Moves a person from one household to another, anywhere in the registry.
@@ -720,10 +720,48 @@ pub async fn move_house(db: &Db, id: &str, m: Move) -> StoreResult<Resident> {
     if current.household_id.as_deref() == m.household_id.as_deref() {
         return Err(StoreError::Invalid("the person already lives in that household".into()));
     }
-    relocate(db, &current, m, "moved_house").await
+    move_into(db, &current, m, ResidentEventKind::MovedHouse).await
 }
 
-async fn relocate(db: &Db, current: &Resident, m: Move, kind: &'static str) -> StoreResult<Resident> {
+/// The three moves of a person between households, each with its rule
+/// ([`move_out`], [`move_in`], [`move_house`]), its history entry and its audit action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relocation {
+    MoveOut,
+    MoveIn,
+    MoveHouse,
+}
+
+impl Relocation {
+    /// The entry it leaves in the person's history.
+    pub fn event(self) -> ResidentEventKind {
+        match self {
+            Relocation::MoveOut => ResidentEventKind::MovedOut,
+            Relocation::MoveIn => ResidentEventKind::MovedIn,
+            Relocation::MoveHouse => ResidentEventKind::MovedHouse,
+        }
+    }
+
+    /// The audit log's action.
+    pub fn action(self) -> &'static str {
+        match self {
+            Relocation::MoveOut => "resident.move_out",
+            Relocation::MoveIn => "resident.move_in",
+            Relocation::MoveHouse => "resident.move_house",
+        }
+    }
+}
+
+/// Runs `how` on the person `id`.
+pub async fn relocate(db: &Db, id: &str, how: Relocation, m: Move) -> StoreResult<Resident> {
+    match how {
+        Relocation::MoveOut => move_out(db, id, m).await,
+        Relocation::MoveIn => move_in(db, id, m).await,
+        Relocation::MoveHouse => move_house(db, id, m).await,
+    }
+}
+
+async fn move_into(db: &Db, current: &Resident, m: Move, kind: ResidentEventKind) -> StoreResult<Resident> {
     let target = m.household_id.as_deref().ok_or_else(|| StoreError::Invalid("household_id is needed".into()))?;
     let to = households::get(db, target).await?;
     let on = move_date(&m)?;
@@ -748,7 +786,7 @@ pub async fn history(db: &Db, id: &str) -> StoreResult<Vec<ResidentEvent>> {
     let resident = get(db, id).await?;
     let registered = ResidentEvent {
         id: resident.id.clone(),
-        kind: "registered".into(),
+        kind: ResidentEventKind::Registered,
         occurred_on: resident.registered_on.clone(),
         from_household_id: None,
         to_household_id: None,
@@ -765,7 +803,7 @@ pub async fn history(db: &Db, id: &str) -> StoreResult<Vec<ResidentEvent>> {
     let events = rows.iter().map(|r| {
         Ok(ResidentEvent {
             id: r.try_get("id")?,
-            kind: r.try_get("kind")?,
+            kind: crate::demands::vocab(r, "kind")?,
             occurred_on: r.try_get("occurred_on")?,
             from_household_id: r.try_get("from_household_id")?,
             to_household_id: r.try_get("to_household_id")?,

@@ -422,7 +422,7 @@ mod tests {
     #[test]
     fn every_demand_step_route_needs_what_the_state_machine_says() {
         let table = crate::route_table();
-        for step in wangge_domain::Step::ALL {
+        for step in wangge_domain::Step::all().iter().copied() {
             let path = format!("/api/v1/demands/{{id}}/{}", step.code().replace('_', "-"));
             let route = table.get(&Method::POST, &path).unwrap_or_else(|| panic!("{path} is declared"));
             assert_eq!(route.access, Access::Role(step.needs()), "{path}");

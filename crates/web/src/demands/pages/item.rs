@@ -23,8 +23,9 @@ pub(super) struct StepForm {
 /// The steps `role` may take on `d` now, each with the fields it needs.
 pub(super) fn steps_for(d: &Demand, role: Role, lang: Lang) -> Vec<StepForm> {
     let item = ItemState { status: d.status, kind: d.kind, level: d.level, reopened: d.reopened };
-    Step::ALL
-        .into_iter()
+    Step::all()
+        .iter()
+        .copied()
         .filter(|&step| transition(item, step, role, Some(5)).is_ok())
         .map(|step| StepForm {
             code: step.code(),

@@ -7,7 +7,8 @@ use utoipa::IntoParams;
 use utoipa::ToSchema;
 use wangge_domain::ResidentStatus;
 use wangge_store::registry::residents::{
-    self, Move, NewResident, Resident, ResidentEvent, ResidentFilter, ResidentSort, ResidentUpdate, RevealField,
+    self, Move, NewResident, Relocation, Resident, ResidentEvent, ResidentFilter, ResidentSort, ResidentUpdate,
+    RevealField,
 };
 use wangge_store::{Page, PageRequest};
 
@@ -198,20 +199,15 @@ async fn relocate(
     address: &ClientAddress,
     id: &str,
     m: Move,
-    kind: &str,
+    how: Relocation,
 ) -> ApiResult<Resident> {
     let before = in_scope(s, p, id).await?;
     if let Some(target) = &m.household_id {
         p.check(&wangge_store::registry::households::get(&s.db, target).await?.path)?;
     }
-    let after = match kind {
-        "move_out" => residents::move_out(&s.db, id, m).await?,
-        "move_in" => residents::move_in(&s.db, id, m).await?,
-        _ => residents::move_house(&s.db, id, m).await?,
-    };
-    let action = format!("resident.{kind}");
-    audit::change(&s.db, (p, address), &action, audit::Target("resident", id, &before.path), Some(&before), &after)
-        .await?;
+    let after = residents::relocate(&s.db, id, how, m).await?;
+    let target = audit::Target("resident", id, &before.path);
+    audit::change(&s.db, (p, address), how.action(), target, Some(&before), &after).await?;
     Ok(Json(after))
 }
 
@@ -225,7 +221,7 @@ pub async fn move_out(
     Id(id): Id<String>,
     JsonBody(m): JsonBody<Move>,
 ) -> ApiResult<Resident> {
-    relocate(&s, &p, &address, &id, m, "move_out").await
+    relocate(&s, &p, &address, &id, m, Relocation::MoveOut).await
 }
 
 /// Record that a person who had moved out moved back in, into `household_id`.
@@ -238,7 +234,7 @@ pub async fn move_in(
     Id(id): Id<String>,
     JsonBody(m): JsonBody<Move>,
 ) -> ApiResult<Resident> {
-    relocate(&s, &p, &address, &id, m, "move_in").await
+    relocate(&s, &p, &address, &id, m, Relocation::MoveIn).await
 }
 
 /// Record that a person moved to another household (`household_id`).
@@ -251,7 +247,7 @@ pub async fn move_house(
     Id(id): Id<String>,
     JsonBody(m): JsonBody<Move>,
 ) -> ApiResult<Resident> {
-    relocate(&s, &p, &address, &id, m, "move_house").await
+    relocate(&s, &p, &address, &id, m, Relocation::MoveHouse).await
 }
 
 #[derive(Debug, serde::Deserialize, ToSchema)]

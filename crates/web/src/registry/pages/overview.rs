@@ -10,7 +10,7 @@ use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::ResidentStatus;
 use wangge_store::registry::areas;
-use wangge_store::registry::residents::{self, Move, Resident, ResidentFilter, ResidentSort};
+use wangge_store::registry::residents::{self, Move, Relocation, Resident, ResidentFilter, ResidentSort};
 use wangge_store::{PageRequest, StoreError, stats};
 
 use crate::registry::api::residents::in_scope;
@@ -225,7 +225,7 @@ async fn show_resident(
     let history: Vec<HistoryLine> = if names { residents::history(&s.db, id).await? } else { Vec::new() }
         .into_iter()
         .map(|e| HistoryLine {
-            label: tr(&format!("event.{}", e.kind), lang.code),
+            label: tr(&format!("event.{}", wangge_domain::Vocabulary::code(e.kind)), lang.code),
             occurred_on: e.occurred_on,
             note: e.note,
         })
@@ -366,7 +366,7 @@ async fn relocate(
     address: ClientAddress,
     id: String,
     form: PlaceForm,
-    kind: &str,
+    how: Relocation,
 ) -> Response {
     let result: Result<Response, ApiError> = async {
         let before = in_scope(&s, &p, &id).await?;
@@ -375,11 +375,7 @@ async fn relocate(
             Err(message) => return show_resident(&s, lang, &p, &id, Notice::default(), Some(message)).await,
         };
         let m = Move { household_id: Some(household_id), note: form.note.clone(), ..Default::default() };
-        let moved = if kind == "move_in" {
-            residents::move_in(&s.db, &id, m).await
-        } else {
-            residents::move_house(&s.db, &id, m).await
-        };
+        let moved = residents::relocate(&s.db, &id, how, m).await;
         let after = match moved {
             Ok(after) => after,
             Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
@@ -388,7 +384,7 @@ async fn relocate(
             Err(e) => return Err(e.into()),
         };
         let target = Target("resident", &id, &before.path);
-        audit::change(&s.db, (&p, &address), &format!("resident.{kind}"), target, Some(&before), &after).await?;
+        audit::change(&s.db, (&p, &address), how.action(), target, Some(&before), &after).await?;
         Ok(Redirect::to(&format!("/registry/residents/{id}?relocated=1")).into_response())
     }
     .await;
@@ -403,7 +399,7 @@ pub async fn move_house_resident(
     Path(id): Path<String>,
     Form(form): Form<PlaceForm>,
 ) -> Response {
-    relocate(s, lang, p, address, id, form, "move_house").await
+    relocate(s, lang, p, address, id, form, Relocation::MoveHouse).await
 }
 
 pub async fn move_in_resident(
@@ -414,7 +410,7 @@ pub async fn move_in_resident(
     Path(id): Path<String>,
     Form(form): Form<PlaceForm>,
 ) -> Response {
-    relocate(s, lang, p, address, id, form, "move_in").await
+    relocate(s, lang, p, address, id, form, Relocation::MoveIn).await
 }
 
 #[derive(Deserialize)]
