@@ -23,7 +23,7 @@ pub use demands::{
     transition,
 };
 pub use idcard::{IdCardError, IdCardNumber};
-pub use ids::{AreaId, BuildingId, EventId, HouseholdId, IdParseError, OrganisationId, ResidentId, TagId, new_id};
+pub use ids::new_id;
 pub use phone::{Phone, PhoneError};
 pub use vocab::{
     BuildingKind, Gender, Module, Occupancy, OrganisationKind, PoliticalStatus, Relation, ResidenceType,
