@@ -147,6 +147,7 @@ async fn demo_logins(db: &Db) -> anyhow::Result<Vec<(String, String, String)>> {
     }
     if resident_created {
         hand_items_to_demo_logins(db).await?;
+        give_demo_units(db).await?;
     }
     Ok(out)
 }
@@ -163,6 +164,49 @@ async fn hand_items_to_demo_logins(db: &Db) -> anyhow::Result<()> {
     let member = Adopter { account_id: &member.id, name: &member.display_name };
     let reporter = Adopter { account_id: &resident.id, name: &resident.display_name };
     adopt(db, &grid.path, member, reporter, home).await?;
+    Ok(())
+}
+
+/// The demo community's organisations in the roles the modules give them (units,
+/// `store::units`), each over the community, with its contact person as a member,
+/// and `buildinghead` (property staff) a member of the property company with an
+/// account, so that a dispatch to it reaches someone on first start.
+async fn give_demo_units(db: &Db) -> anyhow::Result<()> {
+    use wangge_domain::{OrganisationKind as Kind, UnitRole};
+    use wangge_store::units::{self, NewMember};
+    let community = wangge_store::registry::areas::get_by_code(db, wangge_synth::DEMO_COMMUNITY_CODE).await?;
+    let filter = wangge_store::registry::organisations::OrganisationFilter {
+        under_path: Some(community.path.clone()),
+        ..Default::default()
+    };
+    let page = wangge_store::PageRequest { page: 1, per_page: 500 };
+    let organisations = wangge_store::registry::organisations::list(db, &filter, page).await?.items;
+    let staff = wangge_store::security::accounts::get_by_username(db, "buildinghead").await?;
+    let mut staff_placed = false;
+    for (i, org) in organisations.iter().enumerate() {
+        let roles: &[UnitRole] = match org.kind {
+            Kind::PropertyCompany => &[UnitRole::PropertyCompany],
+            Kind::SocialOrganisation => &[UnitRole::SocialOrganisation],
+            Kind::GovernmentUnit => &[UnitRole::HandlerDepartment, UnitRole::Stationed, UnitRole::PartyRegistered],
+            _ if i % 2 == 0 => &[UnitRole::Stationed, UnitRole::PartyRegistered],
+            _ => &[UnitRole::Stationed],
+        };
+        for role in roles {
+            units::hold(db, &org.id, *role, &community.id).await?;
+        }
+        if let Some(contact) = org.contact_name.clone() {
+            units::join(db, &org.id, NewMember { account_id: None, name: contact, duty: "联络员".into() }).await?;
+        }
+        if org.kind == Kind::PropertyCompany && !staff_placed {
+            let me = NewMember {
+                account_id: Some(staff.id.clone()),
+                name: staff.display_name.clone(),
+                duty: "物业服务".into(),
+            };
+            units::join(db, &org.id, me).await?;
+            staff_placed = true;
+        }
+    }
     Ok(())
 }
 

@@ -165,6 +165,15 @@ fn demo_serves_the_demo_community() {
     let resident_items = mine(&login("resident"));
     child.kill().unwrap();
     child.wait().unwrap();
+    // The demo's organisations are units in their roles, with members; the property
+    // company's include the buildinghead login, so a dispatch to it reaches someone.
+    let file = rusqlite::Connection::open(dir.path().join("wangge.db")).unwrap();
+    let count = |sql: &str| -> i64 { file.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert!(count("SELECT COUNT(DISTINCT role) FROM unit_roles") >= 4, "the demo's units in several roles");
+    assert!(count("SELECT COUNT(*) FROM unit_members") >= 10, "units have their contact people");
+    let reachable = "SELECT COUNT(*) FROM unit_members m JOIN unit_roles r ON r.organisation_id = m.organisation_id
+                     JOIN accounts a ON a.id = m.account_id WHERE r.role = 'property_company' AND a.username = 'buildinghead'";
+    assert_eq!(count(reachable), 1);
     assert_eq!((status, page["total"].as_i64()), (200, Some(3260)), "the secretary sees the whole community");
     assert_eq!(grid_status, 200);
     let in_grid = grid_page["total"].as_i64().unwrap();

@@ -294,6 +294,39 @@ pub(crate) async fn insert_chunked<'q, T>(
     Ok(())
 }
 
+/// Most rows one statement of [`insert_pow2`] carries.
+const POW2_MAX_ROWS: usize = 64;
+
+/// Inserts `rows` with multi-row statements of a power of two of rows each (a batch
+/// of 37 is 32 + 4 + 1, at most [`POW2_MAX_ROWS`] a statement), so that a few
+/// statement texts serve every batch size and stay prepared in each connection's
+/// cache: for small batches written often (`demands::intake`), where
+/// [`insert_chunked`]'s one-off remainders would each be a new statement.
+pub(crate) async fn insert_pow2<'q, T>(
+    conn: &mut AnyConnection,
+    table: &str,
+    columns: &str,
+    rows: &'q [T],
+    bind: impl Fn(Query<'q, Any, AnyArguments>, &'q T) -> Query<'q, Any, AnyArguments>,
+) -> StoreResult<()> {
+    // `?` on SQLite: numbered placeholders are looked up by scanning (store::bulk).
+    let numbered = conn.backend_name() != "SQLite";
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let n = rest.len().min(POW2_MAX_ROWS);
+        let n = 1 << n.ilog2();
+        let (chunk, tail) = rest.split_at(n);
+        let sql = values_sql(table, columns, n, numbered);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in chunk {
+            query = bind(query, row);
+        }
+        query.execute(&mut *conn).await?;
+        rest = tail;
+    }
+    Ok(())
+}
+
 /// How many values a row of `columns` (a comma-separated list) takes: every insert
 /// takes its width from its column list, so the two cannot disagree.
 pub(crate) const fn width(columns: &str) -> usize {

@@ -217,20 +217,18 @@ pub async fn members(db: &Db, organisation_id: &str) -> StoreResult<Vec<Member>>
     rows.iter().map(member_from).collect()
 }
 
-/// The units an account currently belongs to.
+/// The units an account currently belongs to, by name.
 pub async fn of_account(db: &Db, account_id: &str) -> StoreResult<Vec<Organisation>> {
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT organisation_id FROM unit_members WHERE account_id = $1 AND left_at IS NULL",
+    let rows = sqlx::query(
+        "SELECT o.id, o.grid_id, o.path, o.name, o.kind, o.address, o.contact_name, o.phone, o.created_at, o.updated_at
+         FROM organisations o
+         WHERE o.id IN (SELECT organisation_id FROM unit_members WHERE account_id = $1 AND left_at IS NULL)
+         ORDER BY o.name",
     )
     .bind(account_id)
     .fetch_all(&db.pool)
     .await?;
-    let mut units = Vec::with_capacity(ids.len());
-    for id in ids {
-        units.push(organisations::get(db, &id).await?);
-    }
-    units.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(units)
+    rows.iter().map(organisations::from_row).collect()
 }
 
 #[cfg(test)]

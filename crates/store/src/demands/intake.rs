@@ -26,13 +26,12 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use sqlx::any::{Any, AnyArguments};
-use sqlx::query::Query;
 use sqlx::{AnyConnection, Connection};
 use tokio::sync::oneshot;
 
 use super::DemandEvent;
 use super::builder::{self, Row};
+use crate::bulk::insert_pow2;
 use crate::{Db, StoreError, StoreResult, audit};
 
 /// An item ready to be written: the row, its sealed phone, its first timeline entry
@@ -70,10 +69,6 @@ impl Writer {
 
 /// Most items one transaction writes; more wait for the next.
 const MAX_BATCH: usize = 512;
-/// Most rows one INSERT statement carries. Statements carry a power of two of rows
-/// (a batch of 37 is 32 + 4 + 1), so a few statement texts serve every batch size
-/// and stay prepared in each connection's cache.
-const MAX_ROWS_PER_STATEMENT: usize = 64;
 
 /// Writes `item` with the next batch; returns once it is durably committed (or has
 /// failed on its own).
@@ -166,11 +161,11 @@ async fn write_alone(db: &Db, item: &Prepared) -> StoreResult<()> {
 async fn write(db: &Db, conn: &mut AnyConnection, items: &[Prepared]) -> StoreResult<()> {
     let mut tx = conn.begin().await?;
     let rows: Vec<&Row> = items.iter().map(|p| &p.row).collect();
-    insert_rows(&mut tx, "demands", builder::COLUMNS, &rows, |q, r| builder::bind(q, r)).await?;
+    insert_pow2(&mut tx, "demands", builder::COLUMNS, &rows, |q, r| builder::bind(q, r)).await?;
     let events: Vec<&DemandEvent> = items.iter().map(|p| &p.event).collect();
-    insert_rows(&mut tx, "demand_events", builder::EVENT_COLUMNS, &events, |q, e| builder::bind_event(q, e)).await?;
+    insert_pow2(&mut tx, "demand_events", builder::EVENT_COLUMNS, &events, |q, e| builder::bind_event(q, e)).await?;
     let entries: Vec<&audit::Entry> = items.iter().filter_map(|p| p.audit.as_ref()).collect();
-    insert_rows(&mut tx, "audit_log", audit::COLUMNS, &entries, |q, e| audit::bind(q, e)).await?;
+    insert_pow2(&mut tx, "audit_log", audit::COLUMNS, &entries, |q, e| audit::bind(q, e)).await?;
     tx.commit().await?;
     db.intake.commits.fetch_add(1, Ordering::Relaxed);
     db.intake.items.fetch_add(items.len() as u64, Ordering::Relaxed);
@@ -195,30 +190,4 @@ fn explained(err: StoreError, item: &Prepared) -> StoreError {
 /// they held (for benchmarks: the average batch).
 pub fn stats(db: &Db) -> (u64, u64) {
     (db.intake.commits.load(Ordering::Relaxed), db.intake.items.load(Ordering::Relaxed))
-}
-
-/// Inserts `rows` with multi-row statements of a power of two of rows each.
-async fn insert_rows<'q, T>(
-    conn: &mut AnyConnection,
-    table: &str,
-    columns: &str,
-    rows: &'q [T],
-    bind: impl Fn(Query<'q, Any, AnyArguments>, &'q T) -> Query<'q, Any, AnyArguments>,
-) -> StoreResult<()> {
-    // `?` on SQLite: numbered placeholders are looked up by scanning (store::bulk).
-    let numbered = conn.backend_name() != "SQLite";
-    let mut rest = rows;
-    while !rest.is_empty() {
-        let n = rest.len().min(MAX_ROWS_PER_STATEMENT);
-        let n = 1 << n.ilog2();
-        let (chunk, tail) = rest.split_at(n);
-        let sql = crate::bulk::values_sql(table, columns, n, numbered);
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for row in chunk {
-            query = bind(query, row);
-        }
-        query.execute(&mut *conn).await?;
-        rest = tail;
-    }
-    Ok(())
 }
