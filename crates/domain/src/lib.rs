@@ -12,6 +12,7 @@ mod codes;
 pub mod demands;
 mod idcard;
 mod ids;
+mod message;
 mod phone;
 pub mod text;
 mod vocab;
@@ -24,6 +25,7 @@ pub use demands::{
 };
 pub use idcard::{IdCardError, IdCardNumber};
 pub use ids::new_id;
+pub use message::{Arg, Explain, Message};
 pub use phone::{Phone, PhoneError};
 pub use vocab::{
     BuildingKind, Gender, Module, Occupancy, OrganisationKind, PoliticalStatus, Relation, ResidenceType,

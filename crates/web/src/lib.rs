@@ -16,7 +16,7 @@ mod portal;
 mod registry;
 mod security;
 
-pub use shared::render::home_of;
+pub use shared::render::{home_of, say};
 pub use shared::{auth, routes, webhooks};
 
 use std::sync::Arc;

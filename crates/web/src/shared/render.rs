@@ -74,6 +74,24 @@ pub fn tr(key: &str, lang: &str) -> String {
     rust_i18n::t!(key, locale = lang).into_owned()
 }
 
+/// A [`Message`](wangge_domain::Message) in a language: its text from the catalogue
+/// with each `%{name}` replaced by its argument (keys and nested messages translated
+/// in the same language). The one place a message becomes prose, for pages, the
+/// API and the command line alike.
+pub fn say(message: &wangge_domain::Message, lang: &str) -> String {
+    use wangge_domain::Arg;
+    let mut text = tr(message.key, lang);
+    for (name, arg) in &message.args {
+        let value = match arg {
+            Arg::Text(t) => t.clone(),
+            Arg::Key(k) => tr(k, lang),
+            Arg::Message(m) => say(m, lang),
+        };
+        text = text.replace(&format!("%{{{name}}}"), &value);
+    }
+    text
+}
+
 /// The templates of `templates/`, named by their path there (`registry/resident.html`).
 /// Debug builds read them from disk when a page is rendered, so that a template edit
 /// shows on the next request without rebuilding; release builds carry them inside

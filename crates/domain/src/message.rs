@@ -1,0 +1,139 @@
+//! Sentences for people, not yet in a language.
+//!
+//! Code below the web layer never writes prose: an error or a notice is a
+//! [`Message`] — a key of the catalogue (`crates/web/locales/<module>.yml`) and the
+//! arguments its text names (`%{row}`, `%{column}`, `%{value}`). The web layer and
+//! the command line put it into the reader's language once
+//! (`wangge_web::say(&message, lang)`), so a clerk reads Chinese and an English
+//! page reads English, from the same value. An argument can itself be a key (the
+//! name of a column) or a whole message (why an ID number is wrong, inside "row 17,
+//! 身份证号: …"), translated in the same language.
+//!
+//! `Display` shows the key and its arguments: what logs and test failures need.
+
+use std::fmt;
+
+/// A catalogue key with its arguments, and the form field it is about, if any.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// The catalogue key, such as `registry.error.household_elsewhere`.
+    pub key: &'static str,
+    /// The values the text names as `%{name}`.
+    pub args: Vec<(&'static str, Arg)>,
+    /// The field of a form or a JSON body the message is about (`id_card`, `phone`),
+    /// reported by the API beside its stable code.
+    pub field: Option<&'static str>,
+}
+
+/// One argument of a [`Message`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Arg {
+    /// Shown as it is: a number, a name, what the user typed.
+    Text(String),
+    /// A catalogue key, shown in the reader's language (a column's name, a term).
+    Key(&'static str),
+    /// A whole sentence, shown in the reader's language.
+    Message(Box<Message>),
+}
+
+impl Message {
+    /// A message with no arguments.
+    pub const fn new(key: &'static str) -> Self {
+        Self { key, args: Vec::new(), field: None }
+    }
+
+    /// Adds an argument shown as it is.
+    pub fn arg(mut self, name: &'static str, value: impl fmt::Display) -> Self {
+        self.args.push((name, Arg::Text(value.to_string())));
+        self
+    }
+
+    /// Adds an argument that is itself a catalogue key.
+    pub fn key_arg(mut self, name: &'static str, key: &'static str) -> Self {
+        self.args.push((name, Arg::Key(key)));
+        self
+    }
+
+    /// Adds an argument that is a whole sentence.
+    pub fn nested(mut self, name: &'static str, message: Message) -> Self {
+        self.args.push((name, Arg::Message(Box::new(message))));
+        self
+    }
+
+    /// Says which field the message is about.
+    pub fn field(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
+    }
+
+    /// The text argument `name`, if there is one (for tests and logs).
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.args.iter().find_map(|(n, a)| match a {
+            Arg::Text(t) if *n == name => Some(t.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Every key this message uses, its own first, then those of its arguments.
+    pub fn keys(&self) -> Vec<&'static str> {
+        let mut keys = vec![self.key];
+        for (_, arg) in &self.args {
+            match arg {
+                Arg::Key(k) => keys.push(k),
+                Arg::Message(m) => keys.extend(m.keys()),
+                Arg::Text(_) => {}
+            }
+        }
+        keys
+    }
+}
+
+/// Builds a [`Message`]: `msg!("registry.error.row", row = 17, column = "身份证号")`.
+/// Arguments are shown as they are; use [`Message::key_arg`] and [`Message::nested`]
+/// for translated ones.
+#[macro_export]
+macro_rules! msg {
+    ($key:expr $(, $name:ident = $value:expr)* $(,)?) => {
+        $crate::Message::new($key)$(.arg(stringify!($name), $value))*
+    };
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key)?;
+        if self.args.is_empty() {
+            return Ok(());
+        }
+        f.write_str(" (")?;
+        for (i, (name, arg)) in self.args.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            match arg {
+                Arg::Text(t) => write!(f, "{name}: {t:?}")?,
+                Arg::Key(k) => write!(f, "{name}: {k}")?,
+                Arg::Message(m) => write!(f, "{name}: {m}")?,
+            }
+        }
+        f.write_str(")")
+    }
+}
+
+/// Something that can say what went wrong as a [`Message`] (the domain's parse errors).
+pub trait Explain {
+    fn message(&self) -> Message;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_and_shows_a_message() {
+        let m = msg!("registry.error.row", row = 17).key_arg("column", "column.id_card").field("id_card");
+        assert_eq!(m.text("row"), Some("17"));
+        assert_eq!(m.field, Some("id_card"));
+        assert_eq!(m.keys(), ["registry.error.row", "column.id_card"]);
+        assert_eq!(m.to_string(), "registry.error.row (row: \"17\", column: column.id_card)");
+    }
+}
