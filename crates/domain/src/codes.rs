@@ -83,6 +83,35 @@ pub enum AreaCodeError {
     NotUnderParent { child: String, parent: String, prefix: String },
 }
 
+impl crate::Explain for AreaCodeError {
+    fn message(&self) -> crate::Message {
+        use crate::msg;
+        match self {
+            Self::Shape { code, level, reason } => msg!("areacode.shape", code = code)
+                .lang_arg("level", level_of(level).label_zh(), *level)
+                .key_arg("reason", reason_key(reason)),
+            Self::NotUnderParent { child, parent, prefix } => {
+                msg!("areacode.not_under_parent", child = child, parent = parent, prefix = prefix)
+            }
+        }
+        .field("code")
+    }
+}
+
+fn level_of(name: &str) -> AreaLevel {
+    AreaLevel::ALL.into_iter().find(|l| l.as_str() == name).unwrap_or(AreaLevel::Grid)
+}
+
+fn reason_key(reason: &str) -> &'static str {
+    match reason {
+        "only digits are allowed" => "areacode.reason.digits",
+        "a grid code has 15 digits: its community's 12 and 3 of its own" => "areacode.reason.grid_length",
+        "a division code has 12 digits" => "areacode.reason.length",
+        "digits below this level must be zero" => "areacode.reason.below_zero",
+        _ => "areacode.reason.own_zero",
+    }
+}
+
 /// A code of a city, district, street, community (12 digits) or grid (15 digits).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]

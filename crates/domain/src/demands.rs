@@ -200,6 +200,23 @@ pub enum TransitionError {
     BadScore(u8),
 }
 
+impl crate::Explain for TransitionError {
+    fn message(&self) -> crate::Message {
+        use crate::msg;
+        match self {
+            Self::Forbidden(role, step) => msg!("demands.transition.forbidden").term("role", *role).term("step", *step),
+            Self::IllegalFrom(step, status) => {
+                msg!("demands.transition.illegal").term("step", *step).term("status", *status)
+            }
+            Self::Consultation(step) => msg!("demands.transition.consultation").term("step", *step),
+            Self::NotConsultation => msg!("demands.transition.not_consultation"),
+            Self::TopLevel => msg!("demands.transition.top_level"),
+            Self::BottomLevel => msg!("demands.transition.bottom_level"),
+            Self::BadScore(n) => msg!("demands.transition.bad_score", score = n).field("score"),
+        }
+    }
+}
+
 /// The next state of an item when `role` takes `step` (with `score` for a rating).
 pub fn transition(item: ItemState, step: Step, role: Role, score: Option<u8>) -> Result<Next, TransitionError> {
     use DemandStatus::*;

@@ -50,6 +50,21 @@ impl IdCardError {
     }
 }
 
+impl crate::Explain for IdCardError {
+    fn message(&self) -> crate::Message {
+        use crate::msg;
+        match self {
+            Self::Empty => msg!("idcard.empty"),
+            Self::LostDigits(v) => msg!("idcard.lost_digits", value = v),
+            Self::WrongLength(n) => msg!("idcard.wrong_length", found = n),
+            Self::NotDigits => msg!("idcard.not_digits"),
+            Self::BadBirthDate(d) => msg!("idcard.bad_birth_date", date = d),
+            Self::Checksum { expected, found } => msg!("idcard.checksum", expected = expected, found = found),
+        }
+        .field("id_card")
+    }
+}
+
 /// A checksum-valid ID card number with a real birth date. Stored upper-case.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct IdCardNumber(String);

@@ -34,6 +34,8 @@ pub enum Arg {
     Key(&'static str),
     /// A whole sentence, shown in the reader's language.
     Message(Box<Message>),
+    /// A text given in each language (a term of a vocabulary, a list of terms).
+    Lang { zh: String, en: String },
 }
 
 impl Message {
@@ -60,6 +62,17 @@ impl Message {
         self
     }
 
+    /// Adds a term of a vocabulary, shown by its label in the reader's language.
+    pub fn term<V: crate::Vocabulary>(self, name: &'static str, term: V) -> Self {
+        self.lang_arg(name, term.label_zh(), term.label_en())
+    }
+
+    /// Adds an argument given in each language.
+    pub fn lang_arg(mut self, name: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        self.args.push((name, Arg::Lang { zh: zh.into(), en: en.into() }));
+        self
+    }
+
     /// Says which field the message is about.
     pub fn field(mut self, field: &'static str) -> Self {
         self.field = Some(field);
@@ -81,14 +94,14 @@ impl Message {
             match arg {
                 Arg::Key(k) => keys.push(k),
                 Arg::Message(m) => keys.extend(m.keys()),
-                Arg::Text(_) => {}
+                Arg::Text(_) | Arg::Lang { .. } => {}
             }
         }
         keys
     }
 }
 
-/// Builds a [`Message`]: `msg!("registry.error.row", row = 17, column = "身份证号")`.
+/// Builds a [`Message`]: `msg!("idcard.wrong_length", found = 17)`.
 /// Arguments are shown as they are; use [`Message::key_arg`] and [`Message::nested`]
 /// for translated ones.
 #[macro_export]
@@ -113,6 +126,7 @@ impl fmt::Display for Message {
                 Arg::Text(t) => write!(f, "{name}: {t:?}")?,
                 Arg::Key(k) => write!(f, "{name}: {k}")?,
                 Arg::Message(m) => write!(f, "{name}: {m}")?,
+                Arg::Lang { en, .. } => write!(f, "{name}: {en:?}")?,
             }
         }
         f.write_str(")")
@@ -130,10 +144,10 @@ mod tests {
 
     #[test]
     fn builds_and_shows_a_message() {
-        let m = msg!("registry.error.row", row = 17).key_arg("column", "column.id_card").field("id_card");
-        assert_eq!(m.text("row"), Some("17"));
+        let m = msg!("idcard.wrong_length", found = 17).key_arg("column", "count.residents").field("id_card");
+        assert_eq!(m.text("found"), Some("17"));
         assert_eq!(m.field, Some("id_card"));
-        assert_eq!(m.keys(), ["registry.error.row", "column.id_card"]);
-        assert_eq!(m.to_string(), "registry.error.row (row: \"17\", column: column.id_card)");
+        assert_eq!(m.keys(), ["idcard.wrong_length", "count.residents"]);
+        assert_eq!(m.to_string(), "idcard.wrong_length (found: \"17\", column: count.residents)");
     }
 }

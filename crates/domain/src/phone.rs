@@ -30,6 +30,16 @@ impl PhoneError {
     }
 }
 
+impl crate::Explain for PhoneError {
+    fn message(&self) -> crate::Message {
+        match self {
+            Self::Empty => crate::msg!("phone.empty"),
+            Self::Invalid(v) => crate::msg!("phone.invalid", value = v),
+        }
+        .field("phone")
+    }
+}
+
 /// A phone number, stored as digits only (a landline keeps its area code and a dash).
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Phone(String);

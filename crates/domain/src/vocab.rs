@@ -12,12 +12,22 @@ pub struct UnknownTerm {
     pub term: String,
     pub vocabulary: &'static str,
     pub known: String,
+    /// The terms in English, for English readers.
+    pub known_en: String,
 }
 
 impl UnknownTerm {
     /// The same, in Chinese, for the screens (the `Display` text is English).
     pub fn message_zh(&self) -> String {
         format!("“{}”不是有效的{}；可填：{}", self.term, vocabulary_zh(self.vocabulary), self.known)
+    }
+}
+
+impl crate::Explain for UnknownTerm {
+    fn message(&self) -> crate::Message {
+        crate::msg!("vocab.unknown", term = &self.term)
+            .lang_arg("vocabulary", vocabulary_zh(self.vocabulary), self.vocabulary)
+            .lang_arg("known", &self.known, &self.known_en)
     }
 }
 
@@ -73,6 +83,7 @@ pub trait Vocabulary: Sized + Copy + 'static {
                 term: s,
                 vocabulary: Self::NAME,
                 known: Self::all().iter().map(|t| t.label_zh()).collect::<Vec<_>>().join("、"),
+                known_en: Self::all().iter().map(|t| t.label_en()).collect::<Vec<_>>().join(", "),
             })
     }
 

@@ -86,6 +86,13 @@ pub fn say(message: &wangge_domain::Message, lang: &str) -> String {
             Arg::Text(t) => t.clone(),
             Arg::Key(k) => tr(k, lang),
             Arg::Message(m) => say(m, lang),
+            Arg::Lang { zh, en } => {
+                if lang == "en" {
+                    en.clone()
+                } else {
+                    zh.clone()
+                }
+            }
         };
         text = text.replace(&format!("%{{{name}}}"), &value);
     }
@@ -303,6 +310,70 @@ mod tests {
             }
         }
         assert_ne!(tr("login.title", "zh-CN"), tr("login.title", "en"));
+    }
+
+    /// A message is said in the reader's language, its arguments too: a term by its
+    /// label, a nested message in the same language.
+    #[test]
+    fn say_translates_arguments() {
+        use wangge_domain::{Explain, Gender, IdCardNumber, Vocabulary};
+        let wrong = IdCardNumber::parse("11010519491231002").unwrap_err().message();
+        assert_eq!(say(&wrong, "zh-CN"), "身份证号应为 18 位，实为 17 位");
+        assert_eq!(say(&wrong, "en"), "an ID card number has 18 characters, this one has 17");
+        let unknown = Gender::parse("unknown").unwrap_err().message();
+        assert_eq!(say(&unknown, "zh-CN"), "“unknown”不是有效的性别；可填：男、女");
+        assert_eq!(say(&unknown, "en"), "'unknown' is not a known gender; use one of: Male, Female");
+        let nested =
+            wangge_domain::msg!("vocab.unknown", term = "x").nested("vocabulary", wrong).lang_arg("known", "甲", "A");
+        assert_eq!(
+            say(&nested, "en"),
+            "'x' is not a known an ID card number has 18 characters, this one has 17; use one of: A"
+        );
+    }
+
+    /// Every catalogue key the code names in a message (`msg!("…"`,
+    /// `Message::new("…"`, `.key_arg(…, "…"`) is in the catalogue: a message whose key
+    /// is missing would reach a person as the bare key.
+    #[test]
+    fn messages_use_only_known_keys() {
+        let catalogue: String = catalogue().into_iter().map(|(_, text)| format!("\n{text}")).collect();
+        fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+                }
+            }
+        }
+        let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+        let mut sources = Vec::new();
+        for dir in ["crates/domain/src", "crates/store/src", "crates/ledger/src", "crates/web/src", "src"] {
+            walk(&root.join(dir), &mut sources);
+        }
+        let mut used = 0;
+        for (file, source) in sources {
+            for opener in ["msg!(\"", "Message::new(\"", "key_arg("] {
+                for part in source.split(opener).skip(1) {
+                    let part = if opener == "key_arg(" {
+                        match part.split_once(", \"") {
+                            Some((_, rest)) => rest,
+                            None => continue,
+                        }
+                    } else {
+                        part
+                    };
+                    let key = &part[..part.find('"').unwrap()];
+                    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_') {
+                        continue;
+                    }
+                    used += 1;
+                    assert!(catalogue.contains(&format!("\n{key}:")), "{file}: key {key} is not in locales/");
+                }
+            }
+        }
+        assert!(used > 20, "the sources were read: {used} keys");
     }
 
     /// Every key the templates use is in the catalogue.
