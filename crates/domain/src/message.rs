@@ -140,7 +140,6 @@ pub trait Explain {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
 
     #[test]
     fn builds_and_shows_a_message() {
