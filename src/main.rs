@@ -219,7 +219,7 @@ pub struct DatabaseArg {
     pub key_file: Option<PathBuf>,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WANGGE_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
@@ -227,8 +227,43 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(run(cli.command))
+    let done = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| runtime.block_on(run(cli.command)));
+    match done {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", explain(&e, lang()));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The language of the command line's messages: `WANGGE_LANG`, else the locale
+/// (`LC_ALL`, `LC_MESSAGES`, `LANG`): English when it starts with `en`, Chinese
+/// otherwise.
+pub fn lang() -> &'static str {
+    let locale = ["WANGGE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_default();
+    if locale.to_ascii_lowercase().starts_with("en") { "en" } else { "zh-CN" }
+}
+
+/// An error as a person reads it: each cause in turn, a store error's message said
+/// from the catalogue in `lang`.
+pub fn explain(error: &anyhow::Error, lang: &str) -> String {
+    let causes: Vec<String> = error
+        .chain()
+        .map(|cause| match cause.downcast_ref::<wangge_store::StoreError>().and_then(|e| e.message()) {
+            Some(message) => wangge_web::say(message, lang),
+            None => cause.to_string(),
+        })
+        .collect();
+    let lead = if lang == "en" { "error" } else { "错误" };
+    format!("{lead}: {}", causes.join(": "))
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {

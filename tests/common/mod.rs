@@ -26,6 +26,8 @@ pub struct Server {
     pub agent: ureq::Agent,
     /// What `get` and `send` use.
     pub auth: RefCell<Auth>,
+    /// The `Accept-Language` of the JSON calls (none by default: the server's zh-CN).
+    pub accept_language: RefCell<Option<String>>,
 }
 
 /// One server per backend available (SQLite always, PostgreSQL when configured),
@@ -62,7 +64,7 @@ pub fn start(runtime: tokio::runtime::Runtime, db: TestDb) -> Server {
         .max_idle_connections_per_host(0)
         .build()
         .new_agent();
-    Server { base, db, runtime, agent, auth: RefCell::new(Auth::None) }
+    Server { base, db, runtime, agent, auth: RefCell::new(Auth::None), accept_language: RefCell::new(None) }
 }
 
 impl Server {
@@ -140,6 +142,9 @@ impl Server {
             Auth::None => {}
             Auth::Bearer(token) => request = request.header("authorization", format!("Bearer {token}")),
             Auth::Session { cookie, csrf } => request = request.header("cookie", cookie).header("x-csrf-token", csrf),
+        }
+        if let Some(lang) = &*self.accept_language.borrow() {
+            request = request.header("accept-language", lang);
         }
         let result = match body {
             Some(b) => self.agent.run(request.header("content-type", "application/json").body(b.to_string()).unwrap()),

@@ -184,7 +184,22 @@ fn errors_say_what_was_wrong() {
         );
         assert_eq!(status, 422);
         assert_eq!(err["error"]["code"], "invalid");
+        assert_eq!(err["error"]["field"], "id_card", "{err}");
+        // zh-CN unless the client asks otherwise; the same code and field either way.
+        assert!(err["error"]["message"].as_str().unwrap().starts_with("身份证号校验位不符"), "{err}");
+        s.accept_language.replace(Some("en-GB,en;q=0.9".into()));
+        let (status, err) = s.send(
+            "POST",
+            "/api/v1/residents",
+            &json!({"household_id": household["id"], "name": "甲", "id_card": bad, "phone": "12345"}),
+        );
+        assert_eq!((status, err["error"]["field"].as_str()), (422, Some("id_card")), "{err}");
         assert!(err["error"]["message"].as_str().unwrap().contains("checksum does not match"), "{err}");
+        let (status, err) = s.get("/api/v1/residents/0190f2a4-7c1e-7b3a-9c4d-2e5f6a7b8c9d");
+        assert_eq!((status, err["error"]["message"].as_str()), (404, Some("no such resident in your area")), "{err}");
+        s.accept_language.replace(None);
+        let (_, err) = s.get("/api/v1/residents/0190f2a4-7c1e-7b3a-9c4d-2e5f6a7b8c9d");
+        assert_eq!(err["error"]["message"], "在您的范围内找不到这个居民", "{err}");
 
         let ok = json!({"household_id": household["id"], "name": "乙", "id_card": id_card(7)});
         created(s.send("POST", "/api/v1/residents", &ok));
@@ -200,7 +215,8 @@ fn errors_say_what_was_wrong() {
         let body = json!({"level": "district", "code": "370602000000", "name": "x"});
         let (status, err) = s.call(&admin, "POST", "/api/v1/areas", Some(&body));
         assert_eq!(status, 422);
-        assert!(err["error"]["message"].as_str().unwrap().contains("needs a parent"), "{err}");
+        assert_eq!(err["error"]["message"], "区须有上级市", "{err}");
+        assert_eq!(err["error"]["field"], "parent_id", "{err}");
 
         let (status, err) = s.get("/api/v1/residents?page=zero");
         assert_eq!((status, err["error"]["code"].as_str()), (400, Some("bad_request")));

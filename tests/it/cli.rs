@@ -326,3 +326,26 @@ fn digest_prints_the_overdue_and_posts_it_to_the_webhooks() {
     assert!(text(&out.stderr).contains("999999999999"), "says which area: {}", text(&out.stderr));
     drop(runtime);
 }
+
+/// A refusal is said from the catalogue in the language of the command line
+/// (`WANGGE_LANG`, else the locale), with a non-zero exit.
+#[test]
+fn refusals_are_said_in_the_operators_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("w.db").display());
+    assert!(wangge(&["migrate"], &url).status.success());
+    let add = |lang: &str| {
+        Command::new(env!("CARGO_BIN_EXE_wangge"))
+            .args(["user", "add", "li.min", "--role", "platform_admin", "--password", "short"])
+            .env("WANGGE_DATABASE_URL", &url)
+            .env("WANGGE_LANG", lang)
+            .output()
+            .expect("run wangge")
+    };
+    let zh = add("zh-CN");
+    assert!(!zh.status.success());
+    assert!(text(&zh.stderr).contains("错误: 密码至少 10 位"), "{}", text(&zh.stderr));
+    let en = add("en_US.UTF-8");
+    assert!(!en.status.success());
+    assert!(text(&en.stderr).contains("error: a password needs at least 10 characters"), "{}", text(&en.stderr));
+}

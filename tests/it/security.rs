@@ -58,7 +58,7 @@ fn repeated_failures_lock_the_account_without_saying_whether_it_exists() {
         }
         let (status, body, _) = s.login("admin", crate::common::ADMIN_PASSWORD);
         assert_eq!((status, body["error"]["code"].as_str()), (429, Some("too_many_attempts")), "{body}");
-        assert!(body["error"]["message"].as_str().unwrap().contains("try again in"));
+        assert!(body["error"]["message"].as_str().unwrap().contains("分钟后再试"), "{body}");
         let actions = s.runtime.block_on(async {
             let filter = wangge_store::audit::AuditFilter::default();
             wangge_store::audit::search(&s.db.db, &filter, Default::default()).await.unwrap().items

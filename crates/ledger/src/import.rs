@@ -523,7 +523,7 @@ async fn write(db: &Db, plan: Plan, people: Vec<Person>) -> Result<(), StoreErro
     loader.residents(&rows).await.map_err(|e| match e {
         // A concurrent registration between the check and the write.
         StoreError::Database(err) => {
-            StoreError::on_unique(err, || "an ID card number in the file was registered meanwhile".into())
+            StoreError::on_unique(err, || wangge_domain::msg!("registry.error.id_card_meanwhile"))
         }
         other => other,
     })?;

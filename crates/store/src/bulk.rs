@@ -95,7 +95,8 @@ impl GridPostRow {
         if GRID_POSTS.contains(&self.post) {
             Ok(())
         } else {
-            Err(StoreError::Invalid(format!("unknown grid post '{}'; use one of {}", self.post, GRID_POSTS.join(", "))))
+            let known = GRID_POSTS.join(", ");
+            Err(StoreError::Invalid(wangge_domain::msg!("registry.error.grid_post", post = &self.post, known = known)))
         }
     }
 }
@@ -121,7 +122,8 @@ pub(crate) fn check_sealed(rows: &[ResidentRow], sealed: &[SealedResident]) -> S
     if rows.len() == sealed.len() {
         Ok(())
     } else {
-        Err(StoreError::Invalid(format!("{} residents but {} sealed records", rows.len(), sealed.len())))
+        let detail = format!("{} residents but {} sealed records", rows.len(), sealed.len());
+        Err(StoreError::Invalid(crate::error::operator(detail)))
     }
 }
 

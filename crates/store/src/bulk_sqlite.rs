@@ -36,6 +36,8 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior, ffi};
 use sqlx::error::{DatabaseError, ErrorKind};
 use wangge_domain::{Vocabulary, new_id, now_millis};
 
+use crate::error::operator;
+
 use crate::bulk::{
     BuildingRow, GridPostRow, HouseholdRow, OrganisationRow, RESIDENT_INDEXES, ResidentRow, SealedResident,
     check_sealed,
@@ -168,7 +170,9 @@ impl SqliteBulkWriter {
             let mode: String =
                 self.conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(db_error)?;
             if mode != "wal" {
-                return Err(StoreError::Invalid(format!("the database stayed in journal mode {mode}, not WAL")));
+                return Err(StoreError::Invalid(operator(format!(
+                    "the database stayed in journal mode {mode}, not WAL"
+                ))));
             }
             // Dropping the connection below releases the exclusive lock.
             return Ok(());
@@ -275,7 +279,7 @@ impl Checkpointer {
                     }
                 }
             })
-            .map_err(|e| StoreError::Invalid(format!("starting the checkpoint thread: {e}")))?;
+            .map_err(|e| StoreError::Invalid(operator(format!("starting the checkpoint thread: {e}"))))?;
         Ok(Self { stop, thread })
     }
 
@@ -625,7 +629,7 @@ fn db_error(err: rusqlite::Error) -> StoreError {
 }
 
 /// [`StoreError::on_unique`] for the loading connection.
-fn on_unique(err: rusqlite::Error, message: impl FnOnce() -> String) -> StoreError {
+fn on_unique(err: rusqlite::Error, message: impl FnOnce() -> wangge_domain::Message) -> StoreError {
     match db_error(err) {
         StoreError::Database(e) => StoreError::on_unique(e, message),
         other => other,

@@ -230,7 +230,5 @@ fn normalise_url(url: &str) -> StoreResult<(Backend, String)> {
         }
         return Ok((Backend::Sqlite, url));
     }
-    Err(crate::StoreError::Invalid(format!(
-        "unsupported database URL '{url}': use sqlite:PATH or postgres://USER@HOST/DB"
-    )))
+    Err(crate::StoreError::Invalid(wangge_domain::msg!("error.database_url", url = url)))
 }

@@ -1,6 +1,9 @@
 use thiserror::Error;
+pub use wangge_domain::Message;
 
-/// What can go wrong in the store, in words a caller can pass on to a person.
+/// What can go wrong in the store. What a person should read is a [`Message`] (a
+/// catalogue key and its arguments), put into their language by the web layer or
+/// the command line; the store writes no prose.
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("{what} {key} was not found")]
@@ -8,18 +11,18 @@ pub enum StoreError {
     /// A uniqueness or state rule would be broken (duplicate ID card, a building
     /// number taken, moving out someone who already left…).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Message),
     /// The request itself is wrong in a way only the store can see (a grid given
     /// where a community was needed, a code that does not nest under its parent…).
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Message),
     /// The caller's role may not do this to this record (a rule only the record's
     /// state can decide, such as who may take a step of a demand).
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Message),
     /// Larger than the store accepts (an attachment over its limit).
     #[error("{0}")]
-    TooLarge(String),
+    TooLarge(Message),
     /// The disk holding the database is full (SQLite's `SQLITE_FULL`, PostgreSQL's
     /// SQLSTATE 53100): nothing was written; the same request succeeds once space is
     /// freed. Reads go on working.
@@ -36,6 +39,15 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The message for a person, if this error has one (not found and the operator's
+    /// errors have none).
+    pub fn message(&self) -> Option<&Message> {
+        match self {
+            Self::Conflict(m) | Self::Invalid(m) | Self::Forbidden(m) | Self::TooLarge(m) => Some(m),
+            _ => None,
+        }
+    }
+
     pub fn not_found(what: &'static str, key: impl ToString) -> Self {
         Self::NotFound { what, key: key.to_string() }
     }
@@ -47,12 +59,18 @@ impl StoreError {
 
     /// Turns a unique-constraint violation into a [`StoreError::Conflict`] with the
     /// message given; other errors pass through.
-    pub fn on_unique(err: sqlx::Error, message: impl FnOnce() -> String) -> Self {
+    pub fn on_unique(err: sqlx::Error, message: impl FnOnce() -> Message) -> Self {
         match &err {
             sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict(message()),
             _ => Self::from(err),
         }
     }
+}
+
+/// A message for the operator (a server's misconfiguration, a failed thread), not a
+/// user's mistake: its detail stays in English, under one translated sentence.
+pub fn operator(detail: impl std::fmt::Display) -> Message {
+    wangge_domain::msg!("error.operator", detail = detail)
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -56,7 +56,7 @@ pub async fn write_probe(db: &Db) -> StoreResult<()> {
                 probe.sync_data()
             })
             .await
-            .map_err(|e| crate::StoreError::Invalid(format!("the write probe failed: {e}")))?;
+            .map_err(|e| crate::StoreError::Invalid(crate::error::operator(format!("the write probe failed: {e}"))))?;
             match written {
                 Err(e) if e.raw_os_error() == Some(28) => return Err(crate::StoreError::DiskFull(e.to_string())),
                 Err(e) => tracing::warn!("health check: writing beside the database: {e}"),

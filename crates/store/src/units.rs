@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa::ToSchema;
-use wangge_domain::{UnitRole, Vocabulary, new_id, now_millis, text};
+use wangge_domain::{UnitRole, Vocabulary, msg, new_id, now_millis, text};
 
 use crate::demands::vocab;
 use crate::registry::areas;
@@ -162,7 +162,7 @@ pub async fn join(db: &Db, organisation_id: &str, new: NewMember) -> StoreResult
     organisations::get(db, organisation_id).await?;
     let name = text::normalize(&new.name);
     if name.is_empty() {
-        return Err(StoreError::Invalid("name must not be empty".into()));
+        return Err(StoreError::Invalid(msg!("registry.error.name_empty").field("name")));
     }
     let account_id = new.account_id.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty());
     if let Some(a) = &account_id {

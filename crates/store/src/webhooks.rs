@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
-use wangge_domain::{Module, Vocabulary, new_id, now_millis};
+use wangge_domain::{Module, Vocabulary, msg, new_id, now_millis};
 
 use crate::vault::Vault;
 use crate::{Db, StoreError, StoreResult};
@@ -87,14 +87,14 @@ fn from_row(row: &AnyRow) -> StoreResult<Webhook> {
 pub async fn create(db: &Db, new: NewWebhook, path: &str) -> StoreResult<Webhook> {
     let format = new.format.as_deref().unwrap_or("json").trim().to_owned();
     if !matches!(format.as_str(), "json" | "wecom" | "dingtalk") {
-        return Err(StoreError::Invalid(format!("format '{format}' must be json, wecom or dingtalk")));
+        return Err(StoreError::Invalid(msg!("security.error.webhook_format", format = &format).field("format")));
     }
     let url = new.url.trim();
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(StoreError::Invalid(format!("url '{url}' must start with http:// or https://")));
+        return Err(StoreError::Invalid(msg!("security.error.webhook_url", url = url).field("url")));
     }
     if new.name.trim().is_empty() {
-        return Err(StoreError::Invalid("a webhook needs a name".into()));
+        return Err(StoreError::Invalid(msg!("security.error.webhook_name").field("name")));
     }
     let id = new_id();
     let secret = new.secret.as_deref().map(str::trim).filter(|s| !s.is_empty());

@@ -71,7 +71,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state((state.clone(), table.clone()), auth::guard))
         .layer(axum::middleware::from_fn_with_state(table, refuse_announced_oversize))
         .layer(axum::middleware::from_fn(auth::security_headers))
-        .layer(axum::middleware::from_fn(shared::error::localise_disk_full))
+        .layer(axum::middleware::from_fn(shared::error::localise))
         .with_state(state)
 }
 
@@ -105,7 +105,7 @@ async fn refuse_announced_oversize(
         let error = ApiError::new(
             axum::http::StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("the request body is larger than {} MB", limit.bytes() >> 20),
+            wangge_domain::msg!("error.body_too_large", mb = limit.bytes() >> 20),
         );
         return error.into_response();
     }

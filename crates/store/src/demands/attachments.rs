@@ -8,7 +8,7 @@
 use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
-use wangge_domain::{new_id, now_millis};
+use wangge_domain::{msg, new_id, now_millis};
 
 use crate::{Db, StoreError, StoreResult};
 
@@ -66,16 +66,15 @@ fn clean_name(name: &str, content_type: &str) -> String {
 /// we accept (by its first bytes). Answers that type.
 pub fn check(data: &[u8]) -> StoreResult<&'static str> {
     if data.is_empty() {
-        return Err(StoreError::Invalid("the file is empty".into()));
+        return Err(StoreError::Invalid(msg!("demands.error.file_empty").field("file")));
     }
     if data.len() > MAX_BYTES {
-        return Err(StoreError::TooLarge(format!(
-            "the file is {:.1} MB; at most {} MB is accepted",
-            data.len() as f64 / 1_048_576.0,
-            MAX_BYTES >> 20
-        )));
+        let size = format!("{:.1}", data.len() as f64 / 1_048_576.0);
+        return Err(StoreError::TooLarge(
+            msg!("demands.error.file_large", size = size, most = MAX_BYTES >> 20).field("file"),
+        ));
     }
-    sniff(data).ok_or_else(|| StoreError::Invalid("only photos (JPEG, PNG, WebP) and PDF files can be attached".into()))
+    sniff(data).ok_or_else(|| StoreError::Invalid(msg!("demands.error.file_type").field("file")))
 }
 
 /// Attaches a file to item `demand_id` (which the caller has checked exists and may
@@ -88,7 +87,7 @@ pub async fn add(db: &Db, demand_id: &str, name: &str, data: &[u8]) -> StoreResu
         .fetch_one(&mut *tx)
         .await?;
     if count >= MAX_PER_ITEM {
-        return Err(StoreError::Conflict(format!("the item already has {MAX_PER_ITEM} files, the most allowed")));
+        return Err(StoreError::Conflict(msg!("demands.error.files_full", most = MAX_PER_ITEM)));
     }
     let a = insert_on(&mut tx, demand_id, name, content_type, data).await?;
     tx.commit().await?;

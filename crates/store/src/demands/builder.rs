@@ -8,7 +8,7 @@
 
 use sqlx::any::{Any, AnyArguments};
 use sqlx::query::Query;
-use wangge_domain::{DemandStatus, Phone, Vocabulary};
+use wangge_domain::{DemandStatus, Explain, Phone, Vocabulary, msg};
 
 use super::{DUE_SOON_MS, Demand, DemandEvent, PHONE_PURPOSE, aad};
 use crate::vault::Vault;
@@ -41,22 +41,24 @@ impl Texts {
     pub(crate) fn check(title: &str, description: &str, phone: Option<&str>) -> StoreResult<Texts> {
         let title = wangge_domain::text::normalize(title);
         match title.chars().count() {
-            0 => return Err(StoreError::Invalid("title must not be empty".into())),
+            0 => return Err(StoreError::Invalid(msg!("demands.error.title_empty").field("title"))),
             n if n > TITLE_MAX => {
-                return Err(StoreError::Invalid(format!(
-                    "title is {n} characters long; at most {TITLE_MAX} are allowed"
-                )));
+                return Err(StoreError::Invalid(
+                    msg!("demands.error.title_long", length = n, most = TITLE_MAX).field("title"),
+                ));
             }
             _ => {}
         }
         let description = description.trim().to_owned();
         if description.chars().count() > DESCRIPTION_MAX {
-            return Err(StoreError::Invalid("description is longer than 5,000 characters".into()));
+            return Err(StoreError::Invalid(
+                msg!("demands.error.description_long", most = DESCRIPTION_MAX).field("description"),
+            ));
         }
         let phone = phone
             .map(str::trim)
             .filter(|p| !p.is_empty())
-            .map(|p| Phone::parse(p).map_err(|e| StoreError::Invalid(format!("reporter phone {e}"))))
+            .map(|p| Phone::parse(p).map_err(|e| StoreError::Invalid(e.message().field("reporter_phone"))))
             .transpose()?;
         Ok(Texts { title, description, phone })
     }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa::ToSchema;
-use wangge_domain::{BusinessCalendar, Level, Vocabulary, now_millis, parse_date};
+use wangge_domain::{BusinessCalendar, Level, Vocabulary, msg, now_millis, parse_date};
 
 use super::vocab;
 use crate::{Db, StoreError, StoreResult};
@@ -93,17 +93,14 @@ fn check_category(c: &Category) -> StoreResult<()> {
     let code_ok =
         !c.code.is_empty() && c.code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if !code_ok {
-        return Err(StoreError::Invalid(format!(
-            "category code '{}' must be lower-case letters, digits and '_'",
-            c.code
-        )));
+        return Err(StoreError::Invalid(msg!("demands.error.category_code", code = &c.code).field("code")));
     }
     if c.name_zh.trim().is_empty() {
-        return Err(StoreError::Invalid("a category needs a Chinese name".into()));
+        return Err(StoreError::Invalid(msg!("demands.error.category_name").field("name_zh")));
     }
-    for (what, days) in [("accept_days", c.accept_days), ("resolve_days", c.resolve_days)] {
+    for (field, days) in [("accept_days", c.accept_days), ("resolve_days", c.resolve_days)] {
         if !(0..=365).contains(&days) {
-            return Err(StoreError::Invalid(format!("{what} is {days}; give 0 to 365 business days")));
+            return Err(StoreError::Invalid(msg!("demands.error.days_range", days = days).field(field)));
         }
     }
     Ok(())
@@ -143,7 +140,7 @@ pub async fn save_category(db: &Db, c: Category) -> StoreResult<Category> {
         .bind(now_millis())
         .execute(&db.pool)
         .await
-        .map_err(|e| StoreError::on_unique(e, || format!("category {} was added meanwhile", c.code)))?;
+        .map_err(|e| StoreError::on_unique(e, || msg!("demands.error.category_exists", code = &c.code).field("code")))?;
     }
     db.caches.forget_categories();
     category_from_db(db, &c.code).await
@@ -169,9 +166,10 @@ pub async fn holidays(db: &Db) -> StoreResult<Vec<Holiday>> {
 
 /// Records a holiday or make-up working day (replacing what that day was).
 pub async fn set_holiday(db: &Db, h: Holiday) -> StoreResult<Holiday> {
-    let day = parse_date(&h.day).ok_or_else(|| StoreError::Invalid(format!("day '{}' is not a date", h.day)))?;
+    let day =
+        parse_date(&h.day).ok_or_else(|| StoreError::Invalid(msg!("error.not_a_date", value = &h.day).field("day")))?;
     if !matches!(h.kind.as_str(), "holiday" | "workday") {
-        return Err(StoreError::Invalid(format!("kind '{}' must be holiday or workday", h.kind)));
+        return Err(StoreError::Invalid(msg!("demands.error.holiday_kind", kind = &h.kind).field("kind")));
     }
     let day = wangge_domain::format_date(day);
     let mut tx = db.pool.begin().await?;

@@ -6,7 +6,7 @@
 //! records the item.
 
 use sqlx::{AnyConnection, Row};
-use wangge_domain::{new_id, now_millis};
+use wangge_domain::{msg, new_id, now_millis};
 
 use super::NewFile;
 use super::attachments;
@@ -58,7 +58,9 @@ pub async fn save(
     files: &[NewFile],
 ) -> StoreResult<String> {
     if files.len() as i64 > attachments::MAX_PER_ITEM {
-        return Err(StoreError::Invalid(format!("at most {} files per item", attachments::MAX_PER_ITEM)));
+        return Err(StoreError::Invalid(
+            msg!("demands.error.too_many_files", most = attachments::MAX_PER_ITEM).field("files"),
+        ));
     }
     for f in files {
         attachments::check(&f.data)?;
@@ -70,7 +72,7 @@ pub async fn save(
         .fetch_one(&db.pool)
         .await?;
     if pending >= MAX_PENDING {
-        return Err(StoreError::Conflict("too many reports are waiting for an answer; try again later".into()));
+        return Err(StoreError::Conflict(msg!("demands.error.drafts_full")));
     }
     let id = new_id();
     let mut tx = db.pool.begin().await?;
@@ -136,7 +138,7 @@ pub(crate) async fn remove_on(conn: &mut AnyConnection, id: &str) -> StoreResult
     sqlx::query("DELETE FROM demand_draft_files WHERE draft_id = $1").bind(id).execute(&mut *conn).await?;
     let removed = sqlx::query("DELETE FROM demand_drafts WHERE id = $1").bind(id).execute(&mut *conn).await?;
     if removed.rows_affected() != 1 {
-        return Err(StoreError::Conflict("this report was already sent".into()));
+        return Err(StoreError::Conflict(msg!("demands.error.draft_sent")));
     }
     Ok(())
 }

@@ -11,7 +11,8 @@ use std::collections::HashMap;
 
 use sqlx::AnyConnection;
 use wangge_domain::{
-    BusinessCalendar, Channel, DemandKind, DemandStatus, ItemState, Step, Vocabulary, new_id, now_millis, transition,
+    BusinessCalendar, Channel, DemandKind, DemandStatus, Explain, ItemState, Message, Step, Vocabulary, msg, new_id,
+    now_millis, transition,
 };
 
 use super::builder::{self, Row, Texts, deadline};
@@ -62,9 +63,9 @@ fn replay(
     now: i64,
     events: &mut Vec<DemandEvent>,
 ) -> StoreResult<Row> {
-    let bad = |why: String| StoreError::Invalid(format!("past item {}: {why}", item.id));
+    let bad = |why: Message| StoreError::Invalid(msg!("demands.error.past_item", id = &item.id).nested("why", why));
     if item.created_at > now {
-        return Err(bad("created in the future".into()));
+        return Err(bad(msg!("demands.error.past_future")));
     }
     let texts = Texts::check(&item.title, &item.description, item.reporter_phone.as_deref()).map_err(|e| match e {
         StoreError::Invalid(why) => bad(why),
@@ -123,11 +124,11 @@ fn replay(
     events.push(event("submit", None, d.status, d.level, &item.submitted_by, String::new(), item.created_at));
     for s in &item.steps {
         if s.at < d.updated_at || s.at > now {
-            return Err(bad(format!("step {} at {} is out of order", s.step.code(), s.at)));
+            return Err(bad(msg!("demands.error.past_order", at = s.at).term("step", s.step)));
         }
         needs_note(s.step, &s.input)?;
         let state = ItemState { status: d.status, kind: item.kind, level: d.level, reopened: d.reopened };
-        let next = transition(state, s.step, s.by.role, s.input.score).map_err(|e| bad(e.to_string()))?;
+        let next = transition(state, s.step, s.by.role, s.input.score).map_err(|e| bad(e.message()))?;
         match s.step {
             Step::Accept | Step::Reject => d.responded_at = Some(s.at),
             Step::Answer => {
@@ -136,13 +137,13 @@ fn replay(
             }
             Step::Close => d.closed_at = Some(s.at),
             Step::Dispatch => {
-                let kind = s.input.handler_kind.ok_or_else(|| bad("dispatch needs handler_kind".into()))?;
+                let kind = s.input.handler_kind.ok_or_else(|| bad(msg!("demands.error.handler_kind_needed")))?;
                 let name = s.input.handler_name.clone().or(s.input.handler_id.clone());
-                let name = name.ok_or_else(|| bad("dispatch needs handler_name or handler_id".into()))?;
+                let name = name.ok_or_else(|| bad(msg!("demands.error.handler_needed")))?;
                 (d.handler_kind, d.handler_id, d.handler_name) = (Some(kind), s.input.handler_id.clone(), Some(name));
             }
             Step::Escalate | Step::HandBack => (d.handler_kind, d.handler_id, d.handler_name) = (None, None, None),
-            Step::Merge => return Err(bad("merging is not replayed; merge the live items".into())),
+            Step::Merge => return Err(bad(msg!("demands.error.past_merge"))),
             Step::Rate => {
                 d.rating = s.input.score.map(i64::from);
                 d.rating_comment = Some(s.input.note.trim().to_owned());

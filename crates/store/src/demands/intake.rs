@@ -178,8 +178,8 @@ fn explained(err: StoreError, item: &Prepared) -> StoreError {
     match &err {
         StoreError::Database(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
             StoreError::Invalid(match &item.row.demand.resident_id {
-                Some(r) => format!("resident_id '{r}' names no resident on record"),
-                None => "the item's building, household or area no longer exists".into(),
+                Some(r) => wangge_domain::msg!("demands.error.no_resident", id = r).field("resident_id"),
+                None => wangge_domain::msg!("demands.error.place_gone"),
             })
         }
         _ => err,

@@ -27,8 +27,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 use wangge_domain::{
-    Channel, DemandKind, DemandStatus, HandlerKind, ItemState, Level, Phone, Role, Step, Vocabulary, new_id,
-    now_millis, transition,
+    Channel, DemandKind, DemandStatus, Explain, HandlerKind, ItemState, Level, Message, Phone, Role, Step, Vocabulary,
+    msg, new_id, now_millis, transition,
 };
 
 use crate::conditions::Conditions;
@@ -38,7 +38,7 @@ use crate::{Db, Page, PageRequest, StoreError, StoreResult};
 
 pub(crate) fn vocab<V: Vocabulary>(row: &AnyRow, column: &str) -> StoreResult<V> {
     let code: String = row.try_get(column)?;
-    V::from_code(&code).ok_or_else(|| StoreError::Invalid(format!("stored {} '{code}' is unknown", V::NAME)))
+    V::from_code(&code).ok_or_else(|| StoreError::Invalid(msg!("error.stored_value", what = V::NAME, value = &code)))
 }
 
 /// An item of the ledger as the API shows it; the reporter's phone masked.
@@ -273,9 +273,12 @@ pub async fn locate(db: &Db, new: &NewDemand) -> StoreResult<Place> {
             household_id: new.household_id.clone(),
         });
     }
-    let area = new.area.as_deref().map(str::trim).filter(|a| !a.is_empty()).ok_or_else(|| {
-        StoreError::Invalid("say where: building_id, household_id or area (an area id or code)".into())
-    })?;
+    let area = new
+        .area
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| StoreError::Invalid(msg!("demands.error.say_where").field("area")))?;
     let area = if area.bytes().all(|b| b.is_ascii_digit()) {
         areas::get_by_code(db, area).await?
     } else {
@@ -413,7 +416,9 @@ pub async fn submit(
 async fn check(db: &Db, new: &NewDemand) -> StoreResult<(Category, builder::Texts)> {
     let category = category(db, new.category.trim()).await?;
     if !category.active {
-        return Err(StoreError::Invalid(format!("category {} is retired", category.code)));
+        return Err(StoreError::Invalid(
+            msg!("demands.error.category_retired", code = &category.code).field("category"),
+        ));
     }
     let texts = builder::Texts::check(&new.title, &new.description, new.reporter_phone.as_deref())?;
     Ok((category, texts))
@@ -462,7 +467,9 @@ pub async fn create_with(
     audit: impl FnOnce(&Demand) -> Option<crate::audit::Entry>,
 ) -> StoreResult<Demand> {
     if extras.files.len() as i64 > attachments::MAX_PER_ITEM {
-        return Err(StoreError::Invalid(format!("at most {} files per item", attachments::MAX_PER_ITEM)));
+        return Err(StoreError::Invalid(
+            msg!("demands.error.too_many_files", most = attachments::MAX_PER_ITEM).field("files"),
+        ));
     }
     let types = extras.files.iter().map(|f| attachments::check(&f.data)).collect::<StoreResult<Vec<_>>>()?;
     let target = match extras.duplicate_of {
@@ -588,16 +595,16 @@ pub struct StepTaken {
 
 fn needs_note(step: Step, input: &StepInput) -> StoreResult<()> {
     let why = match step {
-        Step::Reject => "a reason for not accepting",
-        Step::Escalate => "a reason for escalating",
-        Step::HandBack => "a reason for handing back",
-        Step::Answer => "the answer",
-        Step::SendBack => "what is still to be done",
-        Step::Progress => "the progress note",
+        Step::Reject => "demands.note_needed.reject",
+        Step::Escalate => "demands.note_needed.escalate",
+        Step::HandBack => "demands.note_needed.hand_back",
+        Step::Answer => "demands.note_needed.answer",
+        Step::SendBack => "demands.note_needed.send_back",
+        Step::Progress => "demands.note_needed.progress",
         _ => return Ok(()),
     };
     if input.note.trim().is_empty() {
-        return Err(StoreError::Invalid(format!("{} needs {why} (note)", step.code())));
+        return Err(StoreError::Invalid(Message::new(why).field("note")));
     }
     Ok(())
 }
@@ -610,9 +617,9 @@ pub async fn take_step(db: &Db, id: &str, step: Step, by: &Actor, input: StepInp
     let state =
         ItemState { status: current.status, kind: current.kind, level: current.level, reopened: current.reopened };
     let next = transition(state, step, by.role, input.score).map_err(|e| match e {
-        wangge_domain::TransitionError::Forbidden(..) => StoreError::Forbidden(e.to_string()),
-        wangge_domain::TransitionError::BadScore(_) => StoreError::Invalid(e.to_string()),
-        _ => StoreError::Conflict(e.to_string()),
+        wangge_domain::TransitionError::Forbidden(..) => StoreError::Forbidden(e.message()),
+        wangge_domain::TransitionError::BadScore(_) => StoreError::Invalid(e.message()),
+        _ => StoreError::Conflict(e.message()),
     })?;
     let now = now_millis();
     let mut sets = Conditions::default();
@@ -626,7 +633,7 @@ pub async fn take_step(db: &Db, id: &str, step: Step, by: &Actor, input: StepInp
     );
     let updated = sets.query(sql).execute(&mut *tx).await?;
     if updated.rows_affected() != 1 {
-        return Err(StoreError::Conflict("the item changed meanwhile; reload it and try again".into()));
+        return Err(StoreError::Conflict(msg!("demands.error.changed_meanwhile")));
     }
     let note = step_note(step, &input);
     let e = NewEvent { step: step.code(), from: Some(current.status), to: next.status, level: next.level, note: &note };
@@ -688,9 +695,12 @@ async fn assignments(
         }
         Step::Close => out.push(format!("closed_at = {}", sets.int(now))),
         Step::Dispatch => {
-            let kind = input.handler_kind.ok_or_else(|| StoreError::Invalid("dispatch needs handler_kind".into()))?;
+            let kind = input
+                .handler_kind
+                .ok_or_else(|| StoreError::Invalid(msg!("demands.error.handler_kind_needed").field("handler_kind")))?;
             let name = optional(input.handler_name.as_deref()).or(optional(input.handler_id.as_deref()));
-            let name = name.ok_or_else(|| StoreError::Invalid("dispatch needs handler_name or handler_id".into()))?;
+            let name =
+                name.ok_or_else(|| StoreError::Invalid(msg!("demands.error.handler_needed").field("handler_name")))?;
             out.push(format!("handler_kind = {}", sets.text(kind.code())));
             out.push(format!("handler_name = {}", sets.text(name)));
             match optional(input.handler_id.as_deref()) {
@@ -703,7 +713,8 @@ async fn assignments(
             out.push("handler_kind = NULL, handler_id = NULL, handler_name = NULL".into());
         }
         Step::Merge => {
-            let into = optional(input.into.as_deref()).ok_or_else(|| StoreError::Invalid("merge needs into".into()))?;
+            let into = optional(input.into.as_deref())
+                .ok_or_else(|| StoreError::Invalid(msg!("demands.error.merge_into_needed").field("into")))?;
             merge_target(db, &current.id, &into).await?;
             out.push(format!("merged_into = {}", sets.text(into)));
         }
@@ -726,17 +737,14 @@ async fn assignments(
 /// The open, unmerged item `into` that item `current_id` may be merged into.
 async fn merge_target(db: &Db, current_id: &str, into: &str) -> StoreResult<Demand> {
     if into == current_id {
-        return Err(StoreError::Invalid("an item cannot be merged into itself".into()));
+        return Err(StoreError::Invalid(msg!("demands.error.merge_itself").field("into")));
     }
     let target = get(db, into).await?;
     if !target.status.is_open() {
-        return Err(StoreError::Conflict(format!(
-            "item {into} is {}; merge into an open item",
-            target.status.label_en()
-        )));
+        return Err(StoreError::Conflict(msg!("demands.error.merge_closed", id = into).term("status", target.status)));
     }
     if target.merged_into.is_some() || target.status == DemandStatus::Merged {
-        return Err(StoreError::Conflict(format!("item {into} is itself merged")));
+        return Err(StoreError::Conflict(msg!("demands.error.merge_merged", id = into)));
     }
     Ok(target)
 }

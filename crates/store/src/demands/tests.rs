@@ -103,9 +103,12 @@ async fn illegal_steps_stale_updates_and_missing_reasons_are_refused() {
         let item = create(db, report(&p.building, "environment"), &staff(), None).await.unwrap();
         let id = item.id.as_str();
         let err = step(db, id, Step::Close, StepInput::default()).await.unwrap_err();
-        assert!(matches!(&err, StoreError::Conflict(m) if m == "cannot close an item that is Submitted"), "{err}");
+        assert!(matches!(&err, StoreError::Conflict(m) if m.key == "demands.transition.illegal"), "{err}");
         let err = step(db, id, Step::Reject, StepInput::default()).await.unwrap_err();
-        assert!(matches!(&err, StoreError::Invalid(m) if m.contains("reason")), "{err}");
+        assert!(
+            matches!(&err, StoreError::Invalid(m) if m.key == "demands.note_needed.reject" && m.field == Some("note")),
+            "{err}"
+        );
         let member = Actor { id: None, name: "网格员".into(), role: Role::GridMember };
         let err = take_step(db, id, Step::Reject, &member, note("不归我们管")).await.unwrap_err();
         assert!(matches!(err, StoreError::Forbidden(_)), "a grid member does not reject: {err}");
@@ -264,7 +267,7 @@ async fn catalogue_holidays_and_webhook_secrets() {
         c.resolve_days = 4;
         assert_eq!(save_category(db, c.clone()).await.unwrap().resolve_days, 4);
         c.resolve_days = 400;
-        assert!(matches!(save_category(db, c).await, Err(StoreError::Invalid(m)) if m.contains("resolve_days")));
+        assert!(matches!(save_category(db, c).await, Err(StoreError::Invalid(m)) if m.field == Some("resolve_days")));
         let h = Holiday { day: "2025-10-01".into(), kind: "holiday".into(), name: "国庆节".into() };
         set_holiday(db, h).await.unwrap();
         set_holiday(db, Holiday { day: "2025-09-28".into(), kind: "workday".into(), name: String::new() })
@@ -480,7 +483,7 @@ async fn concurrent_items_share_commits_and_a_bad_one_fails_alone() {
         for (i, result) in submit_together(db, &p.building, 2, 40, Some(17)).await.into_iter().enumerate() {
             match result {
                 Ok(d) => created.push(d.id),
-                Err(StoreError::Invalid(m)) if i == 17 => assert!(m.contains("resident_id"), "{m}"),
+                Err(StoreError::Invalid(m)) if i == 17 => assert_eq!(m.field, Some("resident_id"), "{m}"),
                 Err(e) => panic!("item {i}: {e}"),
             }
         }
@@ -512,7 +515,8 @@ async fn catalogue_and_calendar_changes_apply_at_once() {
         c.active = false;
         save_category(db, c).await.unwrap();
         let refused = create(db, report(&p.building, "environment"), &staff(), None).await;
-        assert!(matches!(refused, Err(StoreError::Invalid(m)) if m.contains("retired")), "the cache was emptied");
+        let retired = |m: &wangge_domain::Message| m.key == "demands.error.category_retired";
+        assert!(matches!(refused, Err(StoreError::Invalid(m)) if retired(&m)), "the cache was emptied");
         let new = Category {
             code: "parking".into(),
             name_zh: "停车".into(),

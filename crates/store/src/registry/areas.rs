@@ -4,7 +4,12 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
-use wangge_domain::{AreaCode, AreaLevel, new_id, now_millis};
+use wangge_domain::{AreaCode, AreaLevel, Explain, Message, msg, new_id, now_millis};
+
+/// A level of the hierarchy as an argument of a message, in the reader's language.
+fn level(m: Message, name: &'static str, level: AreaLevel) -> Message {
+    m.lang_arg(name, level.label_zh(), level.as_str())
+}
 
 use crate::conditions::Conditions;
 use crate::{Db, Page, PageRequest, StoreError, StoreResult};
@@ -63,7 +68,8 @@ fn from_row(row: &AnyRow) -> StoreResult<Area> {
     Ok(Area {
         id: row.try_get("id")?,
         parent_id: row.try_get("parent_id")?,
-        level: AreaLevel::parse(&level).ok_or_else(|| StoreError::Invalid(format!("unknown area level {level}")))?,
+        level: AreaLevel::parse(&level)
+            .ok_or_else(|| StoreError::Invalid(msg!("error.stored_value", what = "area level", value = &level)))?,
         code: row.try_get("code")?,
         name: row.try_get("name")?,
         path: row.try_get("path")?,
@@ -89,7 +95,11 @@ pub async fn get_by_code(db: &Db, code: &str) -> StoreResult<Area> {
 pub async fn community_by_code(db: &Db, code: &str) -> StoreResult<Area> {
     let area = get_by_code(db, code).await?;
     if area.level != AreaLevel::Community {
-        return Err(StoreError::Invalid(format!("{code} is a {}, not a community", area.level.as_str())));
+        return Err(StoreError::Invalid(level(
+            msg!("registry.error.not_a_community", code = code),
+            "level",
+            area.level,
+        )));
     }
     Ok(area)
 }
@@ -119,33 +129,31 @@ pub async fn create_on(conn: &mut AnyConnection, new: NewArea) -> StoreResult<Ar
 /// community's areas in memory and insert them with its ledgers. `new.parent_id`
 /// must be `parent`'s id.
 pub fn plan(new: NewArea, parent: Option<&Area>) -> StoreResult<Area> {
-    let code = AreaCode::parse(&new.code, new.level).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let code = AreaCode::parse(&new.code, new.level).map_err(|e| StoreError::Invalid(e.message()))?;
     let name = new.name.trim().to_owned();
     if name.is_empty() {
-        return Err(StoreError::Invalid("name must not be empty".into()));
+        return Err(StoreError::Invalid(msg!("registry.error.name_empty").field("name")));
     }
     let parent_path = match (new.level.parent(), &new.parent_id) {
         (None, None) => String::from("/"),
-        (None, Some(_)) => return Err(StoreError::Invalid("a city has no parent area".into())),
-        (Some(level), None) => {
-            return Err(StoreError::Invalid(format!("a {} needs a parent {}", new.level.as_str(), level.as_str())));
+        (None, Some(_)) => return Err(StoreError::Invalid(msg!("registry.error.city_parent").field("parent_id"))),
+        (Some(parent_level), None) => {
+            let m =
+                level(level(msg!("registry.error.parent_needed"), "level", new.level), "parent_level", parent_level);
+            return Err(StoreError::Invalid(m.field("parent_id")));
         }
         (Some(parent_level), Some(parent_id)) => {
-            let parent = parent
-                .filter(|p| &p.id == parent_id)
-                .ok_or_else(|| StoreError::Invalid(format!("parent area {parent_id} was not given")))?;
+            let parent = parent.filter(|p| &p.id == parent_id).ok_or_else(|| {
+                StoreError::Invalid(msg!("registry.error.parent_missing", id = parent_id).field("parent_id"))
+            })?;
             if parent.level != parent_level {
-                return Err(StoreError::Invalid(format!(
-                    "the parent of a {} must be a {}, but {} is a {}",
-                    new.level.as_str(),
-                    parent_level.as_str(),
-                    parent.code,
-                    parent.level.as_str()
-                )));
+                let m = level(msg!("registry.error.parent_level", code = &parent.code), "level", new.level);
+                let m = level(level(m, "parent_level", parent_level), "actual", parent.level);
+                return Err(StoreError::Invalid(m.field("parent_id")));
             }
             let parent_code =
-                AreaCode::parse(&parent.code, parent.level).map_err(|e| StoreError::Invalid(e.to_string()))?;
-            code.check_under(new.level, &parent_code).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                AreaCode::parse(&parent.code, parent.level).map_err(|e| StoreError::Invalid(e.message()))?;
+            code.check_under(new.level, &parent_code).map_err(|e| StoreError::Invalid(e.message()))?;
             parent.path.clone()
         }
     };
@@ -185,8 +193,8 @@ pub async fn insert_on(conn: &mut AnyConnection, area: &Area) -> StoreResult<()>
 }
 
 /// The message of a second area with a code already taken.
-pub(crate) fn already_exists(code: &str) -> String {
-    format!("an area with code {code} already exists")
+pub(crate) fn already_exists(code: &str) -> Message {
+    msg!("registry.error.area_exists", code = code).field("code")
 }
 
 pub async fn update(db: &Db, id: &str, update: AreaUpdate) -> StoreResult<Area> {
@@ -194,7 +202,7 @@ pub async fn update(db: &Db, id: &str, update: AreaUpdate) -> StoreResult<Area> 
     if let Some(name) = update.name {
         let name = name.trim().to_owned();
         if name.is_empty() {
-            return Err(StoreError::Invalid("name must not be empty".into()));
+            return Err(StoreError::Invalid(msg!("registry.error.name_empty").field("name")));
         }
         area.name = name;
     }
@@ -273,7 +281,9 @@ pub async fn add_grid_post(
     phone: Option<&str>,
 ) -> StoreResult<GridPost> {
     if !GRID_POSTS.contains(&post) {
-        return Err(StoreError::Invalid(format!("unknown grid post '{post}'; use one of {}", GRID_POSTS.join(", "))));
+        return Err(StoreError::Invalid(
+            msg!("registry.error.grid_post", post = post, known = GRID_POSTS.join(", ")).field("post"),
+        ));
     }
     let item = GridPost {
         id: new_id(),

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa::ToSchema;
-use wangge_domain::{AreaLevel, BuildingKind, Vocabulary, new_id, now_millis, text};
+use wangge_domain::{AreaLevel, BuildingKind, Vocabulary, msg, new_id, now_millis, text};
 
 use crate::conditions::Conditions;
 use crate::registry::areas;
@@ -102,15 +102,15 @@ pub async fn of_community(db: &Db, community_id: &str) -> StoreResult<Vec<Buildi
 fn check_number(number: &str) -> StoreResult<String> {
     let number = text::normalize(number);
     if number.is_empty() {
-        return Err(StoreError::Invalid("building number must not be empty".into()));
+        return Err(StoreError::Invalid(msg!("registry.error.building_number_empty").field("number")));
     }
     Ok(number)
 }
 
 fn check_counts(floors: Option<i64>, units: Option<i64>) -> StoreResult<()> {
-    for (what, value) in [("floors", floors), ("units", units)] {
+    for (field, value) in [("floors", floors), ("units", units)] {
         if let Some(v) = value.filter(|v| !(1..=200).contains(v)) {
-            return Err(StoreError::Invalid(format!("{what} must be between 1 and 200, not {v}")));
+            return Err(StoreError::Invalid(msg!("registry.error.count_range", value = v).field(field)));
         }
     }
     Ok(())
@@ -119,11 +119,10 @@ fn check_counts(floors: Option<i64>, units: Option<i64>) -> StoreResult<()> {
 pub async fn create(db: &Db, new: NewBuilding) -> StoreResult<Building> {
     let grid = areas::get(db, &new.grid_id).await?;
     if grid.level != AreaLevel::Grid {
-        return Err(StoreError::Invalid(format!(
-            "a building belongs to a grid, and {} is a {}",
-            grid.code,
-            grid.level.as_str()
-        )));
+        let m = msg!("registry.error.building_in_grid", code = &grid.code);
+        return Err(StoreError::Invalid(
+            m.lang_arg("level", grid.level.label_zh(), grid.level.as_str()).field("grid_id"),
+        ));
     }
     check_counts(new.floors, new.units)?;
     let now = now_millis();
@@ -161,7 +160,9 @@ pub async fn create(db: &Db, new: NewBuilding) -> StoreResult<Building> {
         .execute(&db.pool)
         .await
         .map_err(|e| {
-            StoreError::on_unique(e, || format!("building {} already exists in this community", building.number))
+            StoreError::on_unique(e, || {
+                msg!("registry.error.building_exists", number = &building.number).field("number")
+            })
         })?;
     Ok(building)
 }
@@ -196,7 +197,9 @@ pub async fn update(db: &Db, id: &str, update: BuildingUpdate) -> StoreResult<Bu
     .bind(id)
     .execute(&db.pool)
     .await
-    .map_err(|e| StoreError::on_unique(e, || format!("building {} already exists in this community", b.number)))?;
+    .map_err(|e| {
+        StoreError::on_unique(e, || msg!("registry.error.building_exists", number = &b.number).field("number"))
+    })?;
     Ok(b)
 }
 

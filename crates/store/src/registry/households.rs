@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa::ToSchema;
-use wangge_domain::{Occupancy, Vocabulary, new_id, now_millis, text};
+use wangge_domain::{Occupancy, Vocabulary, msg, new_id, now_millis, text};
 
 use crate::conditions::Conditions;
 use crate::registry::buildings;
@@ -82,7 +82,7 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Household> {
 fn check_room(room: &str) -> StoreResult<String> {
     let room = text::normalize(room);
     if room.is_empty() {
-        return Err(StoreError::Invalid("room must not be empty".into()));
+        return Err(StoreError::Invalid(msg!("registry.error.room_empty").field("room")));
     }
     Ok(room)
 }
@@ -107,7 +107,9 @@ pub async fn create(db: &Db, new: NewHousehold) -> StoreResult<Household> {
     .execute(&db.pool)
     .await
     .map_err(|e| {
-        StoreError::on_unique(e, || format!("building {} already has unit '{unit}' room {room}", building.number))
+        StoreError::on_unique(e, || {
+            msg!("registry.error.room_exists", building = &building.number, unit = &unit, room = &room).field("room")
+        })
     })?;
     get(db, &id).await
 }
@@ -128,7 +130,11 @@ pub async fn update(db: &Db, id: &str, update: HouseholdUpdate) -> StoreResult<H
         .bind(id)
         .execute(&db.pool)
         .await
-        .map_err(|e| StoreError::on_unique(e, || format!("this building already has unit '{unit}' room {room}")))?;
+        .map_err(|e| {
+            StoreError::on_unique(e, || {
+                msg!("registry.error.room_exists", building = "", unit = &unit, room = &room).field("room")
+            })
+        })?;
     get(db, id).await
 }
 

@@ -6,7 +6,7 @@
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use wangge_domain::{new_id, now_millis};
+use wangge_domain::{msg, new_id, now_millis};
 
 use crate::{Db, StoreError, StoreResult};
 
@@ -38,7 +38,9 @@ impl JobStatus {
             "running" => Self::Running,
             "done" => Self::Done,
             "failed" => Self::Failed,
-            other => return Err(StoreError::Invalid(format!("unknown import status {other}"))),
+            other => {
+                return Err(StoreError::Invalid(msg!("error.stored_value", what = "import status", value = other)));
+            }
         })
     }
 }
@@ -92,7 +94,7 @@ pub struct NewJob<'a> {
 
 pub async fn create(db: &Db, new: NewJob<'_>) -> StoreResult<ImportJob> {
     if new.content.len() > MAX_FILE_BYTES {
-        return Err(StoreError::Invalid(format!("the file is larger than {} MB", MAX_FILE_BYTES >> 20)));
+        return Err(StoreError::TooLarge(msg!("error.file_too_large", mb = MAX_FILE_BYTES >> 20)));
     }
     let (id, now) = (new_id(), now_millis());
     sqlx::query(

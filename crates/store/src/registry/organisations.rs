@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa::ToSchema;
-use wangge_domain::{AreaLevel, OrganisationKind, Phone, Vocabulary, new_id, now_millis, text};
+use wangge_domain::{AreaLevel, Explain, OrganisationKind, Phone, Vocabulary, msg, new_id, now_millis, text};
 
 use crate::conditions::Conditions;
 use crate::registry::areas;
@@ -84,11 +84,10 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Organisation> {
 async fn grid_path(db: &Db, grid_id: &str) -> StoreResult<String> {
     let grid = areas::get(db, grid_id).await?;
     if grid.level != AreaLevel::Grid {
-        return Err(StoreError::Invalid(format!(
-            "an organisation is located in a grid, and {} is a {}",
-            grid.code,
-            grid.level.as_str()
-        )));
+        let m = msg!("registry.error.organisation_in_grid", code = &grid.code);
+        return Err(StoreError::Invalid(
+            m.lang_arg("level", grid.level.label_zh(), grid.level.as_str()).field("grid_id"),
+        ));
     }
     Ok(grid.path)
 }
@@ -100,16 +99,14 @@ fn clean(value: Option<String>) -> Option<String> {
 fn check_phone(phone: Option<String>) -> StoreResult<Option<String>> {
     match clean(phone) {
         None => Ok(None),
-        Some(p) => {
-            Phone::parse(&p).map(|p| Some(p.as_str().to_owned())).map_err(|e| StoreError::Invalid(format!("phone {e}")))
-        }
+        Some(p) => Phone::parse(&p).map(|p| Some(p.as_str().to_owned())).map_err(|e| StoreError::Invalid(e.message())),
     }
 }
 
 fn check_name(name: &str) -> StoreResult<String> {
     let name = text::normalize(name);
     if name.is_empty() {
-        return Err(StoreError::Invalid("name must not be empty".into()));
+        return Err(StoreError::Invalid(msg!("registry.error.name_empty").field("name")));
     }
     Ok(name)
 }

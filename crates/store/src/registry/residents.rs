@@ -17,8 +17,8 @@ use sqlx::{AnyConnection, Row};
 use time::Date;
 use utoipa::ToSchema;
 use wangge_domain::{
-    Gender, IdCardNumber, Phone, PoliticalStatus, Relation, ResidenceType, ResidentEventKind, ResidentStatus,
-    Vocabulary, format_date, new_id, now_millis, parse_date, text,
+    Explain, Gender, IdCardNumber, Message, Phone, PoliticalStatus, Relation, ResidenceType, ResidentEventKind,
+    ResidentStatus, Vocabulary, format_date, msg, new_id, now_millis, parse_date, text,
 };
 
 use crate::conditions::Conditions;
@@ -264,7 +264,7 @@ impl RevealField {
 
 fn vocab<V: Vocabulary>(row: &AnyRow, column: &str) -> StoreResult<V> {
     let code: String = row.try_get(column)?;
-    V::from_code(&code).ok_or_else(|| StoreError::Invalid(format!("stored {} '{code}' is unknown", V::NAME)))
+    V::from_code(&code).ok_or_else(|| StoreError::Invalid(msg!("error.stored_value", what = V::NAME, value = &code)))
 }
 
 /// `*` for all but the last four characters: for a stored value that no longer
@@ -399,28 +399,28 @@ struct Facts {
 fn check_name(name: &str) -> StoreResult<String> {
     let name = text::normalize(name);
     match name.chars().count() {
-        0 => Err(StoreError::Invalid("name must not be empty".into())),
+        0 => Err(StoreError::Invalid(msg!("registry.error.name_empty").field("name"))),
         1..=50 => Ok(name),
-        n => Err(StoreError::Invalid(format!("name is {n} characters long; at most 50 are allowed"))),
+        n => Err(StoreError::Invalid(msg!("registry.error.name_long", length = n).field("name"))),
     }
 }
 
 fn parse_id_card(value: Option<&str>) -> StoreResult<Option<IdCardNumber>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => IdCardNumber::parse(v).map(Some).map_err(|e| StoreError::Invalid(format!("ID card number {e}"))),
+        Some(v) => IdCardNumber::parse(v).map(Some).map_err(|e| StoreError::Invalid(e.message())),
     }
 }
 
 fn parse_phone(value: Option<&str>) -> StoreResult<Option<Phone>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => Phone::parse(v).map(Some).map_err(|e| StoreError::Invalid(format!("phone {e}"))),
+        Some(v) => Phone::parse(v).map(Some).map_err(|e| StoreError::Invalid(e.message())),
     }
 }
 
-fn parse_day(value: &str, what: &str) -> StoreResult<Date> {
-    parse_date(value).ok_or_else(|| StoreError::Invalid(format!("{what} '{value}' is not a date (YYYY-MM-DD)")))
+fn parse_day(value: &str, field: &'static str) -> StoreResult<Date> {
+    parse_date(value).ok_or_else(|| StoreError::Invalid(msg!("error.not_a_date", value = value).field(field)))
 }
 
 /// Reconciles gender and birth date with the ID card number: taken from it when
@@ -432,33 +432,32 @@ fn facts(
     id_card: Option<IdCardNumber>,
     phone: Option<Phone>,
 ) -> StoreResult<Facts> {
-    let birth = birth_date.map(|d| parse_day(d, "birth date")).transpose()?;
+    let birth = birth_date.map(|d| parse_day(d, "birth_date")).transpose()?;
     let (gender, birth_date) = match &id_card {
         Some(id) => {
             if let Some(b) = birth.filter(|b| *b != id.birth_date()) {
-                return Err(StoreError::Invalid(format!(
-                    "birth date {} does not match the ID card number, which says {}",
-                    format_date(b),
-                    format_date(id.birth_date())
-                )));
+                return Err(StoreError::Invalid(
+                    msg!("registry.error.birth_vs_id", given = format_date(b), id_says = format_date(id.birth_date()))
+                        .field("birth_date"),
+                ));
             }
             if let Some(g) = gender.filter(|g| *g != id.gender()) {
-                return Err(StoreError::Invalid(format!(
-                    "gender {} does not match the ID card number, which says {}",
-                    g.label_zh(),
-                    id.gender().label_zh()
-                )));
+                return Err(StoreError::Invalid(
+                    msg!("registry.error.gender_vs_id").term("given", g).term("id_says", id.gender()).field("gender"),
+                ));
             }
             (id.gender(), id.birth_date())
         }
         None => (
-            gender.ok_or_else(|| StoreError::Invalid("gender is needed when there is no ID card number".into()))?,
-            birth.ok_or_else(|| StoreError::Invalid("birth date is needed when there is no ID card number".into()))?,
+            gender.ok_or_else(|| StoreError::Invalid(msg!("registry.error.gender_needed").field("gender")))?,
+            birth.ok_or_else(|| StoreError::Invalid(msg!("registry.error.birth_needed").field("birth_date")))?,
         ),
     };
     let today = time::OffsetDateTime::now_utc().date();
     if birth_date > today {
-        return Err(StoreError::Invalid(format!("birth date {} is in the future", format_date(birth_date))));
+        return Err(StoreError::Invalid(
+            msg!("registry.error.birth_future", date = format_date(birth_date)).field("birth_date"),
+        ));
     }
     Ok(Facts { name: check_name(name)?, gender, birth_date, id_card, phone })
 }
@@ -468,7 +467,7 @@ fn resolve_tags(catalogue: &[Tag], wanted: &[String]) -> StoreResult<Vec<String>
     for term in wanted.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
         let tag = tags::find(catalogue, term).ok_or_else(|| {
             let known: Vec<&str> = catalogue.iter().map(|t| t.name_zh.as_str()).collect();
-            StoreError::Invalid(format!("unknown tag '{term}'; the catalogue has {}", known.join("、")))
+            StoreError::Invalid(msg!("registry.error.unknown_tag", tag = term, known = known.join("、")).field("tags"))
         })?;
         if !ids.contains(&tag.id) {
             ids.push(tag.id.clone());
@@ -477,12 +476,10 @@ fn resolve_tags(catalogue: &[Tag], wanted: &[String]) -> StoreResult<Vec<String>
     Ok(ids)
 }
 
-fn duplicate_id_card(id: &Option<IdCardNumber>) -> impl FnOnce() -> String + '_ {
+fn duplicate_id_card(id: &Option<IdCardNumber>) -> impl FnOnce() -> Message + '_ {
     move || {
-        format!(
-            "a resident with ID card number {} is already registered",
-            id.as_ref().map(|i| i.masked()).unwrap_or_default()
-        )
+        let masked = id.as_ref().map(|i| i.masked()).unwrap_or_default();
+        msg!("registry.error.id_card_taken", id_card = masked).field("id_card")
     }
 }
 
@@ -681,11 +678,9 @@ fn move_date(m: &Move) -> StoreResult<Date> {
 pub async fn move_out(db: &Db, id: &str, m: Move) -> StoreResult<Resident> {
     let current = get(db, id).await?;
     if current.status != ResidentStatus::Active {
-        return Err(StoreError::Conflict(format!(
-            "{} is not living here ({})",
-            current.name,
-            current.status.label_en()
-        )));
+        return Err(StoreError::Conflict(
+            msg!("registry.error.not_living_here", name = &current.name).term("status", current.status),
+        ));
     }
     let on = move_date(&m)?;
     let mut tx = db.pool.begin().await?;
@@ -706,7 +701,7 @@ pub async fn move_out(db: &Db, id: &str, m: Move) -> StoreResult<Resident> {
 pub async fn move_in(db: &Db, id: &str, m: Move) -> StoreResult<Resident> {
     let current = get(db, id).await?;
     if current.status == ResidentStatus::Active {
-        return Err(StoreError::Conflict(format!("{} already lives here; use move house instead", current.name)));
+        return Err(StoreError::Conflict(msg!("registry.error.already_here", name = &current.name)));
     }
     move_into(db, &current, m, ResidentEventKind::MovedIn).await
 }
@@ -715,10 +710,10 @@ pub async fn move_in(db: &Db, id: &str, m: Move) -> StoreResult<Resident> {
 pub async fn move_house(db: &Db, id: &str, m: Move) -> StoreResult<Resident> {
     let current = get(db, id).await?;
     if current.status != ResidentStatus::Active {
-        return Err(StoreError::Conflict(format!("{} has moved out; move them in instead", current.name)));
+        return Err(StoreError::Conflict(msg!("registry.error.moved_out", name = &current.name)));
     }
     if current.household_id.as_deref() == m.household_id.as_deref() {
-        return Err(StoreError::Invalid("the person already lives in that household".into()));
+        return Err(StoreError::Invalid(msg!("registry.error.same_household").field("household_id")));
     }
     move_into(db, &current, m, ResidentEventKind::MovedHouse).await
 }
@@ -762,7 +757,10 @@ pub async fn relocate(db: &Db, id: &str, how: Relocation, m: Move) -> StoreResul
 }
 
 async fn move_into(db: &Db, current: &Resident, m: Move, kind: ResidentEventKind) -> StoreResult<Resident> {
-    let target = m.household_id.as_deref().ok_or_else(|| StoreError::Invalid("household_id is needed".into()))?;
+    let target = m
+        .household_id
+        .as_deref()
+        .ok_or_else(|| StoreError::Invalid(msg!("registry.error.household_needed").field("household_id")))?;
     let to = households::get(db, target).await?;
     let on = move_date(&m)?;
     let mut tx = db.pool.begin().await?;
@@ -1040,10 +1038,7 @@ pub async fn rekey(db: &Db, new: &Vault) -> StoreResult<usize> {
         .execute(&mut *tx)
         .await?;
     if switched.rows_affected() != 1 {
-        return Err(StoreError::Conflict(format!(
-            "the database is not sealed with the key loaded ({}); run migrate first to check the key",
-            old.key_id()
-        )));
+        return Err(StoreError::Conflict(msg!("error.wrong_key", key = old.key_id())));
     }
     let mut done = 0;
     let mut after = String::new();
@@ -1059,10 +1054,17 @@ pub async fn rekey(db: &Db, new: &Vault) -> StoreResult<usize> {
         for row in &rows {
             let id: String = row.try_get("id")?;
             let id_card = open_field(old, row, ID_CARD, &id)?
-                .map(|v| IdCardNumber::parse(&v).map_err(|e| StoreError::Invalid(format!("stored ID card number {e}"))))
+                .map(|v| {
+                    IdCardNumber::parse(&v).map_err(|e| {
+                        StoreError::Invalid(msg!("error.stored_value", what = "ID card number", value = e))
+                    })
+                })
                 .transpose()?;
             let phone = open_field(old, row, PHONE, &id)?
-                .map(|v| Phone::parse(&v).map_err(|e| StoreError::Invalid(format!("stored phone {e}"))))
+                .map(|v| {
+                    Phone::parse(&v)
+                        .map_err(|e| StoreError::Invalid(msg!("error.stored_value", what = "phone", value = e)))
+                })
                 .transpose()?;
             let p = Protected::new(new, &id, id_card.as_ref(), phone.as_ref());
             sqlx::query(

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa::ToSchema;
-use wangge_domain::{new_id, now_millis};
+use wangge_domain::{msg, new_id, now_millis};
 
 use crate::{Db, StoreError, StoreResult};
 
@@ -66,10 +66,10 @@ pub async fn list(db: &Db) -> StoreResult<Vec<Tag>> {
 pub async fn create(db: &Db, new: NewTag) -> StoreResult<Tag> {
     let code = new.code.trim().to_lowercase();
     if code.is_empty() || !code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-        return Err(StoreError::Invalid(format!("tag code '{code}' must be lower-case letters, digits and '_'")));
+        return Err(StoreError::Invalid(msg!("registry.error.tag_code", code = &code).field("code")));
     }
     if new.name_zh.trim().is_empty() {
-        return Err(StoreError::Invalid("a tag needs a Chinese name".into()));
+        return Err(StoreError::Invalid(msg!("registry.error.tag_name").field("name_zh")));
     }
     let tag = Tag {
         id: new_id(),
@@ -87,7 +87,7 @@ pub async fn create(db: &Db, new: NewTag) -> StoreResult<Tag> {
         .bind(now_millis())
         .execute(&db.pool)
         .await
-        .map_err(|e| StoreError::on_unique(e, || format!("a tag with code {} already exists", tag.code)))?;
+        .map_err(|e| StoreError::on_unique(e, || msg!("registry.error.tag_exists", code = &tag.code).field("code")))?;
     Ok(tag)
 }
 

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa::ToSchema;
-use wangge_domain::{Role, Vocabulary, new_id, now_millis};
+use wangge_domain::{Role, Vocabulary, msg, new_id, now_millis};
 
 use crate::registry::areas::{self, Area};
 use crate::{Db, StoreError, StoreResult};
@@ -60,7 +60,9 @@ pub const MIN_PASSWORD_LEN: usize = 10;
 
 pub fn check_password_strength(password: &str) -> StoreResult<()> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(StoreError::Invalid(format!("a password needs at least {MIN_PASSWORD_LEN} characters")));
+        return Err(StoreError::Invalid(
+            msg!("security.error.password_short", least = MIN_PASSWORD_LEN).field("password"),
+        ));
     }
     Ok(())
 }
@@ -68,11 +70,12 @@ pub fn check_password_strength(password: &str) -> StoreResult<()> {
 pub fn hash_password(password: &str) -> StoreResult<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).expect("the operating system provides randomness");
-    let salt = SaltString::encode_b64(&bytes).map_err(|e| StoreError::Invalid(format!("salt: {e}")))?;
+    let salt = SaltString::encode_b64(&bytes)
+        .map_err(|e| StoreError::Invalid(crate::error::operator(format!("salt: {e}"))))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| StoreError::Invalid(format!("cannot hash password: {e}")))
+        .map_err(|e| StoreError::Invalid(crate::error::operator(format!("cannot hash password: {e}"))))
 }
 
 /// Checks a password against a stored hash in constant time for equal lengths.
@@ -101,7 +104,7 @@ pub fn secret_hash(secret: &str) -> String {
 
 fn role_of(row: &AnyRow) -> StoreResult<Role> {
     let code: String = row.try_get("role")?;
-    Role::from_code(&code).ok_or_else(|| StoreError::Invalid(format!("unknown role {code}")))
+    Role::from_code(&code).ok_or_else(|| StoreError::Invalid(msg!("error.stored_value", what = "role", value = &code)))
 }
 
 async fn account_from_row(db: &Db, row: &AnyRow) -> StoreResult<Account> {
@@ -181,9 +184,7 @@ pub(crate) fn check_username(username: &str) -> StoreResult<String> {
     let ok = (3..=40).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.'));
     if !ok {
-        return Err(StoreError::Invalid(format!(
-            "user name '{username}' must be 3–40 lower-case letters, digits, '.', '_' or '-'"
-        )));
+        return Err(StoreError::Invalid(msg!("security.error.username", username = username).field("username")));
     }
     Ok(name)
 }
@@ -194,7 +195,7 @@ pub async fn create(db: &Db, new: NewAccount) -> StoreResult<Account> {
     let scopes = resolve_areas(db, &new.scopes).await?;
     // Administrators work across the deployment; everyone else sees only their subtrees.
     if scopes.is_empty() && !matches!(new.role, Role::Resident | Role::PlatformAdmin) {
-        return Err(StoreError::Invalid("a staff account needs at least one scope (an area id or code)".into()));
+        return Err(StoreError::Invalid(msg!("security.error.scope_needed").field("scopes")));
     }
     let id = new_id();
     let now = now_millis();
@@ -212,7 +213,9 @@ pub async fn create(db: &Db, new: NewAccount) -> StoreResult<Account> {
     .bind(now)
     .execute(&mut *tx)
     .await
-    .map_err(|e| StoreError::on_unique(e, || format!("the user name {username} is taken")))?;
+    .map_err(|e| {
+        StoreError::on_unique(e, || msg!("security.error.username_taken", username = &username).field("username"))
+    })?;
     for area in &scopes {
         sqlx::query("INSERT INTO account_scopes (account_id, area_id) VALUES ($1, $2)")
             .bind(&id)
@@ -292,12 +295,12 @@ pub struct NewApiToken {
 /// Issues a token; the secret is returned once and stored only as a hash.
 pub async fn issue_token(db: &Db, new: NewApiToken, created_by: Option<&str>) -> StoreResult<(ApiToken, String)> {
     if new.role == Role::Resident {
-        return Err(StoreError::Invalid("API tokens are for staff roles".into()));
+        return Err(StoreError::Invalid(msg!("security.error.token_staff").field("role")));
     }
     let area = resolve_areas(db, std::slice::from_ref(&new.scope))
         .await?
         .pop()
-        .ok_or_else(|| StoreError::Invalid("a token needs a scope (an area id or code)".into()))?;
+        .ok_or_else(|| StoreError::Invalid(msg!("security.error.token_scope").field("scope")))?;
     let secret = format!("wgt_{}", random_secret());
     let now = now_millis();
     let expires_at = new.expires_in_days.map(|d| now + i64::from(d) * 86_400_000);
@@ -410,7 +413,7 @@ pub async fn verified_token(db: &Db, secret: &str) -> StoreResult<Option<(ApiTok
 pub async fn bind_household(db: &Db, account_id: &str, household_id: &str) -> StoreResult<Account> {
     let account = get(db, account_id).await?;
     if account.role != Role::Resident {
-        return Err(StoreError::Invalid(format!("{} is not a resident's account", account.username)));
+        return Err(StoreError::Invalid(msg!("security.error.not_resident", username = &account.username)));
     }
     sqlx::query("UPDATE accounts SET household_id = $1, updated_at = $2 WHERE id = $3")
         .bind(household_id)

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
-use wangge_domain::{new_id, now_millis};
+use wangge_domain::{msg, new_id, now_millis};
 
 use crate::registry::areas::Area;
 use crate::{Db, StoreError, StoreResult};
@@ -28,10 +28,10 @@ pub struct Grant {
 pub async fn create(db: &Db, actor_id: &str, area: &Area, reason: &str, hours: u32) -> StoreResult<Grant> {
     let reason = reason.trim();
     if reason.chars().count() < 4 {
-        return Err(StoreError::Invalid("say why access is needed (at least a few words)".into()));
+        return Err(StoreError::Invalid(msg!("security.error.grant_reason").field("reason")));
     }
     if !(1..=MAX_HOURS).contains(&hours) {
-        return Err(StoreError::Invalid(format!("access lasts 1 to {MAX_HOURS} hours")));
+        return Err(StoreError::Invalid(msg!("security.error.grant_hours", most = MAX_HOURS).field("hours")));
     }
     let now = now_millis();
     let grant = Grant {

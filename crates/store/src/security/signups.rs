@@ -10,7 +10,7 @@
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use wangge_domain::{IdCardNumber, Role, Vocabulary, new_id, now_millis, text};
+use wangge_domain::{IdCardNumber, Role, Vocabulary, msg, new_id, now_millis, text};
 
 use crate::registry::residents;
 use crate::security::accounts::{self, check_password_strength, check_username, hash_password};
@@ -90,7 +90,9 @@ pub async fn request(db: &Db, req: SignupRequest) -> StoreResult<SignupOutcome> 
     .bind(now)
     .execute(&mut *tx)
     .await
-    .map_err(|e| StoreError::on_unique(e, || format!("the user name {username} is taken")))?;
+    .map_err(|e| {
+        StoreError::on_unique(e, || msg!("security.error.username_taken", username = &username).field("username"))
+    })?;
     sqlx::query(
         "INSERT INTO signups (id, account_id, resident_id, household_id, path, status, requested_at)
          VALUES ($1, $2, $3, $4, $5, 'pending', $6)",
@@ -171,7 +173,7 @@ pub async fn decide(db: &Db, id: &str, confirm: bool, decided_by: &str) -> Store
     if done.rows_affected() == 0 {
         tx.rollback().await?;
         get(db, id).await?; // not found, or…
-        return Err(StoreError::Conflict("this sign-up was already decided".into()));
+        return Err(StoreError::Conflict(msg!("security.error.signup_decided")));
     }
     if confirm {
         sqlx::query(

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 use wangge_domain::demands::CHINA;
-use wangge_domain::{Channel, DemandStatus, Module, Role, Step, Vocabulary, parse_date};
+use wangge_domain::{Channel, DemandStatus, Explain, Module, Role, Step, Vocabulary, msg, parse_date};
 use wangge_store::demands::attachments::{self, Attachment};
 use wangge_store::demands::digest::{self, Digest};
 use wangge_store::demands::{
@@ -50,7 +50,7 @@ pub(crate) async fn visible(s: &AppState, p: &Principal, id: &str) -> Result<Dem
     let d = demands::get(&s.db, id).await?;
     p.check(&d.path)?;
     if p.role == Role::Resident && d.reporter_account_id.as_deref() != Some(p.actor_id()) {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such item among your reports"));
+        return Err(ApiError::not_found(msg!("demands.error.not_yours")));
     }
     Ok(d)
 }
@@ -115,9 +115,10 @@ fn statuses(value: Option<&str>) -> Result<Vec<DemandStatus>, ApiError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(Vec::new()),
         Some("open") => Ok(DemandStatus::open()),
-        Some(list) => {
-            list.split(',').map(|s| DemandStatus::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))).collect()
-        }
+        Some(list) => list
+            .split(',')
+            .map(|s| DemandStatus::parse(s).map_err(|e| ApiError::bad_request(e.message().field("status"))))
+            .collect(),
     }
 }
 
@@ -125,14 +126,14 @@ fn parsed<V: Vocabulary>(value: Option<&str>) -> Result<Option<V>, ApiError> {
     value
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .map(|v| V::parse(v).map_err(|e| ApiError::bad_request(e.to_string())))
+        .map(|v| V::parse(v).map_err(|e| ApiError::bad_request(e.message())))
         .transpose()
 }
 
 /// The start of a day in China time, in Unix ms; `end` gives the start of the next day.
-fn day_millis(value: &str, what: &str, end: bool) -> Result<i64, ApiError> {
-    let day = parse_date(value)
-        .ok_or_else(|| ApiError::bad_request(format!("{what} '{value}' is not a date (YYYY-MM-DD)")))?;
+fn day_millis(value: &str, field: &'static str, end: bool) -> Result<i64, ApiError> {
+    let day =
+        parse_date(value).ok_or_else(|| ApiError::bad_request(msg!("error.not_a_date", value = value).field(field)))?;
     let start = day.midnight().assume_offset(CHINA) + if end { Duration::days(1) } else { Duration::ZERO };
     Ok((start.unix_timestamp_nanos() / 1_000_000) as i64)
 }
@@ -245,10 +246,7 @@ pub async fn export_demands(
     });
     let (bytes, written) =
         wangge_ledger::xlsx_out::ledger_xlsx_bytes("民情诉求台账", Some("民情诉求台账"), &EXPORT_HEADERS, rows)
-            .map_err(|e| {
-                tracing::error!("writing the demand ledger: {e}");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the ledger could not be written")
-            })?;
+            .map_err(|e| ApiError::internal(format!("writing the demand ledger: {e}")))?;
     let path = filter.under_path.clone().unwrap_or_else(|| "/".into());
     let event = audit::Event {
         action: "export.demands",
@@ -324,7 +322,7 @@ pub async fn get_demand(State(s): State<AppState>, p: Principal, Id(id): Id<Stri
 pub async fn my_demand(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<DemandDetail> {
     let d = demands::get(&s.db, &id).await?;
     if d.reporter_account_id.as_deref() != Some(p.actor_id()) {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such item among your reports"));
+        return Err(ApiError::not_found(msg!("demands.error.not_yours")));
     }
     detail(&s, &p, d).await
 }
@@ -642,27 +640,29 @@ pub async fn attach_to_demand(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let too_large =
-        |_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the file is larger than 5 MB");
+        |_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", msg!("error.file_too_large", mb = 5));
     let (name, data) = if multipart {
         use axum::extract::FromRequest;
         let mut form = axum::extract::Multipart::from_request(request, &())
             .await
-            .map_err(|e| ApiError::bad_request(format!("not a multipart form: {e}")))?;
+            .map_err(|e| ApiError::bad_request(msg!("error.not_multipart", detail = e)))?;
         let mut found = None;
-        while let Some(field) = form.next_field().await.map_err(|e| ApiError::bad_request(e.to_string()))? {
+        while let Some(field) =
+            form.next_field().await.map_err(|e| ApiError::bad_request(msg!("error.not_multipart", detail = e)))?
+        {
             if let Some(file_name) = field.file_name().map(str::to_owned) {
                 let bytes = field.bytes().await.map_err(|e| {
                     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                         too_large(())
                     } else {
-                        ApiError::bad_request(e.to_string())
+                        ApiError::bad_request(msg!("error.not_multipart", detail = e))
                     }
                 })?;
                 found = Some((file_name, bytes));
                 break;
             }
         }
-        found.ok_or_else(|| ApiError::bad_request("the form has no file field"))?
+        found.ok_or_else(|| ApiError::bad_request(msg!("error.no_file").field("file")))?
     } else {
         let bytes =
             axum::body::to_bytes(request.into_body(), ATTACHMENT_BODY_LIMIT).await.map_err(|_| too_large(()))?;
@@ -764,10 +764,11 @@ pub async fn similar_demands(
         None => p
             .list_path(&s.db, q.area.as_deref())
             .await?
-            .ok_or_else(|| ApiError::bad_request("say where: building or area"))?,
+            .ok_or_else(|| ApiError::bad_request(msg!("demands.error.say_where").field("area")))?,
     };
     let category = q.category.as_deref().map(str::trim).filter(|c| !c.is_empty());
-    let category = category.ok_or_else(|| ApiError::bad_request("category is required"))?;
+    let category =
+        category.ok_or_else(|| ApiError::bad_request(msg!("demands.error.category_needed").field("category")))?;
     Ok(Json(demands::similar(&s.db, category, building, &path, 10).await?))
 }
 

@@ -74,9 +74,10 @@ impl Open311Error {
     fn from_store(e: wangge_store::StoreError, format: Format) -> Self {
         use wangge_store::StoreError::*;
         match e {
-            NotFound { .. } => Self::new(404, e.to_string(), format),
-            Invalid(m) | Conflict(m) => Self::new(400, m, format),
-            Forbidden(m) => Self::new(403, m, format),
+            // GeoReport clients are generic tools: their descriptions are in English.
+            NotFound { .. } => Self::new(404, crate::shared::render::tr("error.not_found", "en"), format),
+            Invalid(m) | Conflict(m) => Self::new(400, crate::say(&m, "en"), format),
+            Forbidden(m) => Self::new(403, crate::say(&m, "en"), format),
             DiskFull(_) => {
                 tracing::error!("open311: {e}");
                 Self::new(503, crate::shared::render::tr("error.disk_full", "en"), format)

@@ -28,7 +28,7 @@ use wangge_store::security::signups::{self, SignupOutcome, SignupRequest};
 use crate::demands::pages::photo_forms::{self, PhotoForm};
 use crate::shared::audit::{self, Event};
 use crate::shared::auth::{Actor, ClientAddress, Principal};
-use crate::shared::render::{Lang, label, render, tr};
+use crate::shared::render::{Lang, label, render, say, tr};
 use crate::{ApiError, AppState};
 
 /// The portal's tasks in the order residents see them: (id, href, catalogue key,
@@ -154,7 +154,7 @@ pub async fn signup_submit(
     };
     let outcome = match signups::request(&s.db, request).await {
         Ok(outcome) => outcome,
-        Err(wangge_store::StoreError::Invalid(message)) => return again(message),
+        Err(wangge_store::StoreError::Invalid(message)) => return again(say(&message, lang.code)),
         Err(e) => return Err(e.into()),
     };
     if outcome == SignupOutcome::UsernameTaken {
@@ -295,7 +295,7 @@ pub async fn submit_request(
         reporter_name: Some(p.actor_name()),
         ..Default::default()
     };
-    let place = match photo_forms::place_of(&s, &new).await? {
+    let place = match photo_forms::place_of(&s, &new, lang).await? {
         Ok(place) => place,
         Err(refusal) => return again(refusal).await,
     };
@@ -314,7 +314,9 @@ pub async fn submit_request(
     let actor = crate::demands::api::actor(&p);
     let d = match demands::create_with(&s.db, new, &actor, Some(p.actor_id()), extras, |_| None).await {
         Ok(d) => d,
-        Err(wangge_store::StoreError::Invalid(m) | wangge_store::StoreError::TooLarge(m)) => return again(m).await,
+        Err(wangge_store::StoreError::Invalid(m) | wangge_store::StoreError::TooLarge(m)) => {
+            return again(say(&m, lang.code)).await;
+        }
         Err(wangge_store::StoreError::Conflict(_)) if posted.answer.is_some() => {
             return again(tr("offer.expired", lang.code)).await;
         }
@@ -329,7 +331,7 @@ pub async fn submit_request(
 async fn mine(s: &AppState, p: &Principal, id: &str) -> Result<wangge_store::demands::Demand, ApiError> {
     let d = demands::get(&s.db, id).await?;
     if d.reporter_account_id.as_deref() != Some(p.actor_id()) {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such item among your reports"));
+        return Err(ApiError::not_found(wangge_domain::msg!("demands.error.not_yours")));
     }
     Ok(d)
 }

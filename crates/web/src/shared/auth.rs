@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use wangge_domain::{Action, Role, Vocabulary};
+use wangge_domain::{Action, Role};
 use wangge_store::Db;
 use wangge_store::security::accounts::{self, Scope};
 use wangge_store::security::sessions;
@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 use crate::shared::routes::{Face, Route, RouteTable};
 use crate::{ApiError, AppState};
+use wangge_domain::msg;
 
 pub const SESSION_COOKIE: &str = "wangge_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -137,11 +138,7 @@ impl Principal {
     /// Refuses a record outside the caller's scope as if it did not exist, so that
     /// ids cannot be probed.
     pub fn check(&self, path: &str) -> Result<(), ApiError> {
-        if self.can_see(path) {
-            Ok(())
-        } else {
-            Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such record in your area"))
-        }
+        if self.can_see(path) { Ok(()) } else { Err(ApiError::not_found(msg!("error.not_in_area"))) }
     }
 
     /// The subtree a list is limited to: the `area` asked for (id or code), which must
@@ -150,7 +147,7 @@ impl Principal {
     pub async fn list_path(&self, db: &Db, area: Option<&str>) -> Result<Option<String>, ApiError> {
         if let Some(path) = crate::shared::api::area_path(db, area).await? {
             if !self.can_see(&path) {
-                return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "that area is outside your scope"));
+                return Err(ApiError::forbidden(msg!("error.area_outside").field("area")));
             }
             return Ok(Some(path));
         }
@@ -159,8 +156,8 @@ impl Principal {
         }
         match self.scopes.as_slice() {
             [one] => Ok(Some(one.path.clone())),
-            [] => Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "your account has no scope")),
-            _ => Err(ApiError::bad_request("you have several scopes: choose one with area=<id or code>")),
+            [] => Err(ApiError::forbidden(msg!("error.no_scope"))),
+            _ => Err(ApiError::bad_request(msg!("error.several_scopes").field("area"))),
         }
     }
 }
@@ -196,11 +193,7 @@ fn parent_path(path: &str) -> &str {
 }
 
 fn unauthenticated() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "unauthenticated",
-        "log in first (POST /api/v1/session) or send a bearer token",
-    )
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", msg!("error.log_in_first"))
 }
 
 /// Reads the session cookie's secret from the request headers.
@@ -213,13 +206,13 @@ pub fn session_secret(headers: &HeaderMap) -> Option<String> {
 
 async fn identify(db: &Db, headers: &HeaderMap) -> Result<Option<Principal>, ApiError> {
     if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        let secret = auth.strip_prefix("Bearer ").ok_or_else(|| {
-            ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "use 'Authorization: Bearer <token>'")
-        })?;
+        let secret = auth
+            .strip_prefix("Bearer ")
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", msg!("error.bearer_form")))?;
         // Remembered for up to 2 s; revocation here is immediate (store::cache).
-        let (token, grants) = accounts::verified_token(db, secret.trim()).await?.ok_or_else(|| {
-            ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "the token is unknown, expired or revoked")
-        })?;
+        let (token, grants) = accounts::verified_token(db, secret.trim())
+            .await?
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", msg!("error.token_unknown")))?;
         return Ok(Some(Principal {
             actor: Actor::Token { id: token.id, name: token.name },
             role: token.role,
@@ -278,7 +271,7 @@ pub async fn guard(
             let message = match err.code {
                 "forbidden" | "csrf" => crate::shared::render::tr("error.forbidden", lang.code),
                 crate::shared::error::DISK_FULL => crate::shared::render::tr("error.disk_full", lang.code),
-                _ => err.message,
+                _ => err.said(lang.code),
             };
             crate::shared::render::error_page(lang, err.status, &message)
         }
@@ -310,7 +303,7 @@ async fn csrf_sent(request: Request) -> Result<(Request, Option<String>), ApiErr
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, FORM_LIMIT)
         .await
-        .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the form is too large"))?;
+        .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", msg!("error.too_large")))?;
     let token = form_urlencoded_field(&bytes, "csrf_token");
     Ok((Request::from_parts(parts, axum::body::Body::from(bytes)), token))
 }
@@ -329,8 +322,7 @@ fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
 /// but the table does not know was added without an access rule: refused (500).
 fn unrouted(table: &RouteTable, method: &Method, path: &str, lang: crate::shared::render::Lang) -> Response {
     if !table.knows(path) {
-        tracing::error!("route {method} {path} was added to the router without an access rule; refused");
-        let error = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "this route has no access rule");
+        let error = ApiError::internal(format!("route {method} {path} was added without an access rule; refused"));
         return error.into_response();
     }
     let allow = header::HeaderValue::from_str(&table.allow(path)).expect("method names are header-safe");
@@ -340,7 +332,7 @@ fn unrouted(table: &RouteTable, method: &Method, path: &str, lang: crate::shared
         let message = crate::shared::render::tr("error.method_not_allowed", lang.code);
         crate::shared::render::error_page(lang, StatusCode::METHOD_NOT_ALLOWED, &message)
     } else {
-        let message = format!("{path} answers {}", table.allow(path));
+        let message = msg!("error.method_not_allowed_api", path = path, allow = table.allow(path));
         ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message).into_response()
     };
     response.headers_mut().insert(header::ALLOW, allow);
@@ -367,7 +359,7 @@ async fn admit(state: &AppState, route: &Route, mut request: Request) -> Result<
     if let Access::Role(action) = access
         && !principal.role.may(action)
     {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", format!("your role may not {}", action.code())));
+        return Err(ApiError::forbidden(msg!("error.role_may_not").term("action", action)));
     }
     if let Actor::Account { must_change_password: true, .. } = principal.actor
         && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&route.path.as_str())
@@ -375,7 +367,7 @@ async fn admit(state: &AppState, route: &Route, mut request: Request) -> Result<
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "password_change_required",
-            "change your password first (POST /api/v1/me/password)",
+            msg!("error.change_password_first"),
         ));
     }
     let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -383,11 +375,7 @@ async fn admit(state: &AppState, route: &Route, mut request: Request) -> Result<
         let (back, sent) = csrf_sent(request).await?;
         request = back;
         if sent.as_deref() != Some(expected.as_str()) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf",
-                "missing or wrong X-CSRF-Token header or csrf_token field",
-            ));
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf", msg!("error.csrf")));
         }
     }
     request.extensions_mut().insert(principal);
@@ -418,6 +406,7 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wangge_domain::Vocabulary;
 
     #[test]
     fn every_demand_step_route_needs_what_the_state_machine_says() {

@@ -45,14 +45,14 @@ pub(crate) async fn html_errors(request: axum::extract::Request, next: axum::mid
     }
     let status = response.status();
     let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
-    let body = axum::body::to_bytes(response.into_body(), 64 * 1024).await.unwrap_or_default();
-    let detail: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    let message = match (status, detail["error"]["code"].as_str()) {
-        (_, Some(crate::shared::error::DISK_FULL)) => tr("error.disk_full", lang.code),
-        (StatusCode::NOT_FOUND, _) => tr("error.not_found", lang.code),
-        (StatusCode::FORBIDDEN, Some("forbidden" | "csrf")) => tr("error.forbidden", lang.code),
-        (_, Some("internal")) | (_, None) => tr("error.internal", lang.code),
-        _ => detail["error"]["message"].as_str().unwrap_or_default().to_owned(),
+    let said = response.extensions().get::<crate::shared::error::Said>().cloned();
+    let message = match said {
+        // Whatever went wrong inside stays in the log.
+        Some(said) if said.code == "internal" => tr("error.internal", lang.code),
+        _ if status == StatusCode::NOT_FOUND => tr("error.not_found", lang.code),
+        Some(said) if matches!(said.code, "forbidden" | "csrf") => tr("error.forbidden", lang.code),
+        Some(said) => say(&said.message, lang.code),
+        None => tr("error.internal", lang.code),
     };
     let mut page = error_page(lang, status, &message);
     if let Some(value) = retry_after {
@@ -357,9 +357,10 @@ mod tests {
             for opener in ["msg!(\"", "Message::new(\"", "key_arg("] {
                 for part in source.split(opener).skip(1) {
                     let part = if opener == "key_arg(" {
+                        // Only a literal second argument of this very call.
                         match part.split_once(", \"") {
-                            Some((_, rest)) => rest,
-                            None => continue,
+                            Some((first, rest)) if !first.contains(')') => rest,
+                            _ => continue,
                         }
                     } else {
                         part

@@ -145,11 +145,12 @@ pub struct StepFormInput {
 pub async fn take_step(
     State(s): State<AppState>,
     p: Principal,
+    lang: Lang,
     address: ClientAddress,
     Path((id, step)): Path<(String, String)>,
     Form(form): Form<StepFormInput>,
 ) -> Result<Response, ApiError> {
-    let step = Step::from_code(&step).ok_or_else(|| ApiError::bad_request(format!("unknown step {step}")))?;
+    let step = Step::parse(&step).map_err(|e| ApiError::bad_request(wangge_domain::Explain::message(&e)))?;
     let input = StepInput {
         note: form.note.trim().to_owned(),
         handler_kind: form.handler_kind.as_deref().and_then(HandlerKind::from_code),
@@ -161,6 +162,6 @@ pub async fn take_step(
     match api::take(&s, &p, &address, &id, step, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/demands/{id}")).into_response()),
         Err(e) if e.status == StatusCode::NOT_FOUND => Err(e),
-        Err(e) => Ok(Redirect::to(&format!("/demands/{id}?error={}", urlencode(&e.message))).into_response()),
+        Err(e) => Ok(Redirect::to(&format!("/demands/{id}?error={}", urlencode(&e.said(lang.code)))).into_response()),
     }
 }

@@ -33,7 +33,7 @@ use wangge_store::registry::{areas, buildings, households};
 use crate::demands::api;
 use crate::shared::audit;
 use crate::shared::auth::{ClientAddress, Principal};
-use crate::shared::render::{Lang, frame, label, local_time, render, tr, urlencode};
+use crate::shared::render::{Lang, frame, label, local_time, render, say, tr, urlencode};
 use crate::{ApiError, AppState};
 use photo_forms::{Next, PhotoForm};
 

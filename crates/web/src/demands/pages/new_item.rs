@@ -135,7 +135,7 @@ pub async fn create_demand(
         return again(refusal.message(lang)).await;
     }
     let new = staff_report(&s, &p, form).await;
-    let place = match photo_forms::place_of(&s, &new).await? {
+    let place = match photo_forms::place_of(&s, &new, lang).await? {
         Ok(place) => place,
         Err(refusal) => return again(refusal).await,
     };
@@ -165,7 +165,9 @@ pub async fn create_demand(
             }
             .into_response())
         }
-        Err(wangge_store::StoreError::Invalid(m) | wangge_store::StoreError::TooLarge(m)) => again(m).await,
+        Err(wangge_store::StoreError::Invalid(m) | wangge_store::StoreError::TooLarge(m)) => {
+            again(say(&m, lang.code)).await
+        }
         Err(wangge_store::StoreError::Conflict(_)) if posted.answer.is_some() => {
             again(tr("offer.expired", lang.code)).await
         }

@@ -93,34 +93,33 @@ impl PhotoForm {
     }
 }
 
-fn too_large(lang: Lang) -> ApiError {
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", tr("photos.too_large_all", lang.code))
+fn too_large() -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", wangge_domain::msg!("photos.too_large_all"))
 }
 
 impl<S: Send + Sync> FromRequest<S> for PhotoForm {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let lang = Lang::from_headers(request.uri().query(), request.headers());
         let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
         if !content_type.starts_with("multipart/form-data") {
             let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(request, state)
                 .await
-                .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.body_text()))?;
+                .map_err(|e| ApiError::invalid(wangge_domain::msg!("error.bad_json", detail = e.body_text())))?;
             return Ok(Self { fields: pairs.into_iter().collect(), files: Vec::new(), refused: None });
         }
         let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_large(lang)
+                too_large()
             } else {
-                ApiError::bad_request(e.body_text())
+                ApiError::bad_request(wangge_domain::msg!("error.not_multipart", detail = e.body_text()))
             }
         })?;
         let read_error = |e: axum::extract::multipart::MultipartError| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_large(lang)
+                too_large()
             } else {
-                ApiError::bad_request(e.body_text())
+                ApiError::bad_request(wangge_domain::msg!("error.not_multipart", detail = e.body_text()))
             }
         };
         let (mut fields, mut files, mut refused) = (HashMap::new(), Vec::new(), None);
@@ -292,11 +291,11 @@ pub async fn chosen(
 
 /// Checks a new report as the store will record it: its place's path, or (inner
 /// `Err`) what to say on the form — a field refused or a place that does not exist.
-pub async fn place_of(s: &AppState, new: &demands::NewDemand) -> Result<Result<String, String>, ApiError> {
+pub async fn place_of(s: &AppState, new: &demands::NewDemand, lang: Lang) -> Result<Result<String, String>, ApiError> {
     match demands::check_new(&s.db, new).await {
         Ok(place) => Ok(Ok(place)),
-        Err(wangge_store::StoreError::Invalid(m)) => Ok(Err(m)),
-        Err(e @ wangge_store::StoreError::NotFound { .. }) => Ok(Err(e.to_string())),
+        Err(wangge_store::StoreError::Invalid(m)) => Ok(Err(crate::say(&m, lang.code))),
+        Err(e @ wangge_store::StoreError::NotFound { .. }) => Ok(Err(ApiError::from(e).said(lang.code))),
         Err(e) => Err(e.into()),
     }
 }
@@ -368,7 +367,7 @@ pub async fn serve_photo(
 ) -> Result<Response, ApiError> {
     let a: Attachment = attachments::get(&s.db, photo).await?;
     if a.demand_id != d.id {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such photo on this item"));
+        return Err(ApiError::not_found(wangge_domain::msg!("demands.error.no_photo")));
     }
     let data = attachments::content(&s.db, &a.id).await?;
     let event = audit::Event {

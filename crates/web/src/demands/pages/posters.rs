@@ -27,7 +27,7 @@ pub async fn poster(
     let building = buildings::get(&s.db, &id).await?;
     p.check(&building.path)?;
     let url = format!("{}/report/{}?k={}", public_base(&headers), building.id, poster_key(&s, &building.id));
-    let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::internal(format!("QR code of {url}: {e}")))?;
     let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(280, 280).quiet_zone(true).build();
     let ctx = context! {
         building => Value::from(Serde(&building)), url => url, svg => Value::from_safe_string(svg),
@@ -62,14 +62,15 @@ pub async fn grid_posters(
     let filter = buildings::BuildingFilter { under_path: Some(area.path.clone()), ..Default::default() };
     let page = buildings::list(&s.db, &filter, PageRequest::new(Some(1), Some(POSTERS_AT_MOST as u32))).await?;
     if page.total > POSTERS_AT_MOST {
-        let why = format!("{} has {} buildings; print the posters grid by grid", area.name, page.total);
+        let why = wangge_domain::msg!("demands.error.posters_many", area = &area.name, count = page.total);
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "too_many", why));
     }
     let base = public_base(&headers);
     let mut posters = Vec::with_capacity(page.items.len());
     for b in page.items {
         let url = format!("{base}/report/{}?k={}", b.id, poster_key(&s, &b.id));
-        let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        let code =
+            qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::internal(format!("QR code of {url}: {e}")))?;
         let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(280, 280).quiet_zone(true).build();
         let title = tr("building.number", lang.code).replace("%{number}", &b.number);
         posters.push(PosterView { title, address: b.address, url, svg });

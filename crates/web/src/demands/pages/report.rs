@@ -48,7 +48,7 @@ pub(super) async fn report_page(
 pub(super) fn check_key(s: &AppState, building_id: &str, key: Option<&str>) -> Result<String, ApiError> {
     let key = key.unwrap_or_default();
     if key != poster_key(s, building_id) {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "this code is not valid; scan the poster again"));
+        return Err(ApiError::not_found(wangge_domain::msg!("demands.error.poster_code")));
     }
     Ok(key.to_owned())
 }
@@ -109,7 +109,7 @@ pub async fn report_submit(
         reporter_phone: form.opt("phone"),
         ..Default::default()
     };
-    let place = match photo_forms::place_of(&s, &new).await? {
+    let place = match photo_forms::place_of(&s, &new, lang).await? {
         Ok(place) => place,
         Err(refusal) => return again(refusal).await,
     };
@@ -146,7 +146,9 @@ pub async fn report_submit(
             let notice = ReportNotice { sent: Some(d), merged, gone, ..Default::default() };
             report_page(&s, lang, &id, &key, StatusCode::CREATED, notice, &HashMap::new()).await
         }
-        Err(wangge_store::StoreError::Invalid(m) | wangge_store::StoreError::TooLarge(m)) => again(m).await,
+        Err(wangge_store::StoreError::Invalid(m) | wangge_store::StoreError::TooLarge(m)) => {
+            again(say(&m, lang.code)).await
+        }
         Err(wangge_store::StoreError::Conflict(_)) if posted.answer.is_some() => {
             again(tr("offer.expired", lang.code)).await
         }

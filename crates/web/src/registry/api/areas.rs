@@ -123,7 +123,7 @@ pub async fn grid_posts(State(s): State<AppState>, p: Principal, Id(id): Id<Stri
     let grid = store_areas::get(&s.db, &id).await?;
     p.check(&grid.path)?;
     if grid.level != AreaLevel::Grid {
-        return Err(ApiError::from(wangge_store::StoreError::Invalid(format!("{} is not a grid", grid.code))));
+        return Err(ApiError::invalid(wangge_domain::msg!("registry.error.not_a_grid", code = &grid.code)));
     }
     Ok(Json(areas::grid_posts(&s.db, &id).await?))
 }

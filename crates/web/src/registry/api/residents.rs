@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde::Serialize;
 use utoipa::IntoParams;
 use utoipa::ToSchema;
-use wangge_domain::ResidentStatus;
+use wangge_domain::{Explain, ResidentStatus, msg};
 use wangge_store::registry::residents::{
     self, Move, NewResident, Relocation, Resident, ResidentEvent, ResidentFilter, ResidentSort, ResidentUpdate,
     RevealField,
@@ -44,7 +44,7 @@ fn status_filter(status: Option<&str>) -> Result<Option<ResidentStatus>, ApiErro
     match status.map(str::trim) {
         None | Some("") => Ok(Some(ResidentStatus::Active)),
         Some("all") => Ok(None),
-        Some(s) => ResidentStatus::parse(s).map(Some).map_err(|e| ApiError::bad_request(e.to_string())),
+        Some(s) => ResidentStatus::parse(s).map(Some).map_err(|e| ApiError::bad_request(e.message().field("status"))),
     }
 }
 
@@ -86,11 +86,7 @@ pub async fn list_residents(
     let names = under_path.as_deref().is_none_or(|path| p.sees_names(path));
     if !names && q.q.as_deref().is_some_and(|q| !q.trim().is_empty()) {
         // A search by name or number would tell who lives here.
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "searching people needs access to names: request it with a reason (POST /api/v1/access-grants)",
-        ));
+        return Err(ApiError::forbidden(msg!("registry.error.search_needs_names")));
     }
     let filter = ResidentFilter {
         under_path,
@@ -100,11 +96,8 @@ pub async fn list_residents(
         q: q.q,
         sort: match q.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => ResidentSort::default(),
-            Some(key) => ResidentSort::parse(key).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "unknown sort {key}: use place, name, birth_date, -birth_date or -registered"
-                ))
-            })?,
+            Some(key) => ResidentSort::parse(key)
+                .ok_or_else(|| ApiError::bad_request(msg!("registry.error.sort", key = key).field("sort")))?,
         },
     };
     let mut page = residents::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?;
@@ -278,15 +271,11 @@ pub async fn reveal(
     let field = match req.field.as_str() {
         "id_card" => RevealField::IdCard,
         "phone" => RevealField::Phone,
-        other => return Err(ApiError::bad_request(format!("field must be id_card or phone, not '{other}'"))),
+        other => return Err(ApiError::bad_request(msg!("registry.error.reveal_field", field = other).field("field"))),
     };
     let reason = req.reason.trim();
     if reason.chars().count() < 2 {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            "say why you need the full value (reason)",
-        ));
+        return Err(ApiError::invalid(msg!("registry.error.reveal_reason").field("reason")));
     }
     let r = in_scope(&s, &p, &id).await?;
     let value = residents::reveal(&s.db, &id, field).await?;

@@ -145,14 +145,22 @@ pub async fn upload(
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let (mut community_id, mut file) = (None, None);
-    while let Some(field) = multipart.next_field().await.map_err(|e| ApiError::bad_request(e.body_text()))? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(wangge_domain::msg!("error.not_multipart", detail = e.body_text())))?
+    {
         match field.name() {
             Some("community") => {
-                community_id = Some(field.text().await.map_err(|e| ApiError::bad_request(e.body_text()))?)
+                community_id = Some(field.text().await.map_err(|e| {
+                    ApiError::bad_request(wangge_domain::msg!("error.not_multipart", detail = e.body_text()))
+                })?)
             }
             Some("file") => {
                 let name = field.file_name().unwrap_or("").to_owned();
-                let bytes: Bytes = field.bytes().await.map_err(|e| ApiError::bad_request(e.body_text()))?;
+                let bytes: Bytes = field.bytes().await.map_err(|e| {
+                    ApiError::bad_request(wangge_domain::msg!("error.not_multipart", detail = e.body_text()))
+                })?;
                 file = Some((name, bytes));
             }
             _ => {}
@@ -189,7 +197,7 @@ pub async fn upload(
 async fn job_in_scope(s: &AppState, p: &Principal, id: &str) -> Result<ImportJob, ApiError> {
     let job = import_jobs::get(&s.db, id).await?;
     if !p.can_change(&job.path) {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such import in your area"));
+        return Err(ApiError::not_found(wangge_domain::msg!("error.not_found_what").key_arg("what", "what.import")));
     }
     Ok(job)
 }
@@ -270,7 +278,7 @@ pub async fn set_mapping(
 ) -> Result<Response, ApiError> {
     let mut job = job_in_scope(&s, &p, &id).await?;
     if job.status != JobStatus::Checked {
-        return Err(ApiError::new(StatusCode::CONFLICT, "conflict", "this import has already started"));
+        return Err(ApiError::new(StatusCode::CONFLICT, "conflict", wangge_domain::msg!("import.error.started")));
     }
     // The form sends pairs h0/f0, h1/f1…: a header text and the field it holds.
     job.mapping = (0..form.len())
@@ -279,7 +287,8 @@ pub async fn set_mapping(
         .collect();
     let community = areas::get(&s.db, &job.community_id).await?;
     let content = import_jobs::content(&s.db, &job.id).await?;
-    let table = read_table_bytes(&job.file_name, &content).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let table = read_table_bytes(&job.file_name, &content)
+        .map_err(|e| ApiError::bad_request(wangge_domain::msg!("import.error.file", detail = e)))?;
     check(&s, &job, &table, &community.code).await?;
     Ok(Redirect::to(&format!("/registry/import/{}", job.id)).into_response())
 }
@@ -294,9 +303,10 @@ pub async fn confirm(
     let job = job_in_scope(&s, &p, &id).await?;
     let community = areas::get(&s.db, &job.community_id).await?;
     let content = import_jobs::content(&s.db, &job.id).await?;
-    let table = read_table_bytes(&job.file_name, &content).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let table = read_table_bytes(&job.file_name, &content)
+        .map_err(|e| ApiError::bad_request(wangge_domain::msg!("import.error.file", detail = e)))?;
     if !import_jobs::start(&s.db, &job.id, table.rows.len() as i64).await? {
-        return Err(ApiError::new(StatusCode::CONFLICT, "conflict", "this import has already started"));
+        return Err(ApiError::new(StatusCode::CONFLICT, "conflict", wangge_domain::msg!("import.error.started")));
     }
     tokio::spawn(write(s.clone(), p, address, job.clone(), community, table));
     Ok(Redirect::to(&format!("/registry/import/{}", job.id)).into_response())
@@ -372,11 +382,10 @@ pub async fn export(
     let community = areas::get(&s.db, &q.community).await?;
     if community.level != AreaLevel::Community || !p.can_change(&community.path) || !p.role.may(Action::ExportRegistry)
     {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such community in your area"));
+        return Err(ApiError::not_found(wangge_domain::msg!("error.not_in_area")));
     }
-    let (bytes, count) = wangge_ledger::export::export_residents_bytes(&s.db, &community.code)
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let (bytes, count) =
+        wangge_ledger::export::export_residents_bytes(&s.db, &community.code).await.map_err(ApiError::internal)?;
     let detail = serde_json::json!({ "residents": count, "format": "xlsx" });
     let event = Event {
         action: "export.residents",

@@ -16,7 +16,7 @@ use wangge_store::{PageRequest, StoreError, stats};
 use crate::registry::api::residents::in_scope;
 use crate::shared::audit::{self, Target};
 use crate::shared::auth::{ClientAddress, Principal};
-use crate::shared::render::{Lang, error_page, frame, label, render, tr, urlencode};
+use crate::shared::render::{Lang, error_page, frame, label, render, say, tr, urlencode};
 use crate::{ApiError, AppState};
 
 fn address(r: &Resident, lang: Lang) -> String {
@@ -32,10 +32,9 @@ fn address(r: &Resident, lang: Lang) -> String {
 /// Turns store errors into the error page, in the caller's language.
 fn page_error(lang: Lang, err: ApiError) -> Response {
     let message = match err.status {
-        _ if err.code == "grant_needed" => err.message,
         StatusCode::NOT_FOUND => tr("error.not_found", lang.code),
         StatusCode::FORBIDDEN => tr("error.forbidden", lang.code),
-        _ => err.message,
+        _ => err.said(lang.code),
     };
     error_page(lang, err.status, &message)
 }
@@ -265,7 +264,7 @@ pub async fn edit_resident(
     let result: Result<Response, ApiError> = async {
         let before = in_scope(&s, &p, &id).await?;
         if !p.can_change(&before.path) {
-            return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such record in your area"));
+            return Err(ApiError::not_found(wangge_domain::msg!("error.not_in_area")));
         }
         let update = match crate::registry::pages::people::update_from(&form, lang) {
             Ok(update) => update,
@@ -278,7 +277,7 @@ pub async fn edit_resident(
                 Ok(Redirect::to(&format!("/registry/residents/{id}?saved=1")).into_response())
             }
             Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
-                show_resident(&s, lang, &p, &id, Notice::default(), Some(message)).await
+                show_resident(&s, lang, &p, &id, Notice::default(), Some(say(&message, lang.code))).await
             }
             Err(e) => Err(e.into()),
         }
@@ -379,7 +378,7 @@ async fn relocate(
         let after = match moved {
             Ok(after) => after,
             Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
-                return show_resident(&s, lang, &p, &id, Notice::default(), Some(message)).await;
+                return show_resident(&s, lang, &p, &id, Notice::default(), Some(say(&message, lang.code))).await;
             }
             Err(e) => return Err(e.into()),
         };

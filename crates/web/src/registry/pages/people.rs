@@ -20,7 +20,7 @@ use wangge_store::registry::{households, tags};
 
 use crate::shared::audit::{self, Target};
 use crate::shared::auth::{ClientAddress, Principal};
-use crate::shared::render::{Lang, frame, label, render, tr};
+use crate::shared::render::{Lang, frame, label, render, say, tr};
 use crate::{ApiError, AppState};
 
 #[derive(Serialize)]
@@ -66,30 +66,14 @@ fn field<'a>(form: &'a PersonForm, name: &str) -> Option<&'a str> {
 
 fn term<V: Vocabulary>(form: &PersonForm, name: &str, lang: Lang) -> Result<Option<V>, String> {
     match field(form, name).filter(|v| !v.is_empty()) {
-        Some(v) => V::parse(v).map(Some).map_err(|e| lang.pick(&e.to_string(), &e.message_zh()).to_owned()),
+        Some(v) => V::parse(v).map(Some).map_err(|e| say(&wangge_domain::Explain::message(&e), lang.code)),
         None => Ok(None),
     }
-}
-
-/// The ID card number and phone are checked here too, so that what is wrong with
-/// them is said in the page's language (the store says it in English).
-fn check_id_and_phone(form: &PersonForm, lang: Lang) -> Result<(), String> {
-    let filled = |name: &str| field(form, name).map(str::trim).filter(|v| !v.is_empty());
-    if let Some(Err(e)) = filled("id_card").map(wangge_domain::IdCardNumber::parse) {
-        let (en, zh) = (format!("ID card number {e}"), format!("身份证号{}", e.message_zh()));
-        return Err(lang.pick(&en, &zh).to_owned());
-    }
-    if let Some(Err(e)) = filled("phone").map(wangge_domain::Phone::parse) {
-        let (en, zh) = (format!("phone {e}"), format!("联系电话{}", e.message_zh()));
-        return Err(lang.pick(&en, &zh).to_owned());
-    }
-    Ok(())
 }
 
 /// The changes a form asks for. Fields absent or left empty stay as they are (the
 /// notes field clears when sent empty); tags are replaced when the form carried them.
 pub(super) fn update_from(form: &PersonForm, lang: Lang) -> Result<ResidentUpdate, String> {
-    check_id_and_phone(form, lang)?;
     let text = |name: &str| field(form, name).filter(|v| !v.is_empty()).map(str::to_owned);
     let tags_sent = field(form, "tags_sent").is_some();
     Ok(ResidentUpdate {
@@ -117,7 +101,7 @@ async fn new_form(
 ) -> Result<Response, ApiError> {
     let household = households::get(&s.db, household_id).await?;
     if !p.can_change(&household.path) {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such household in your area"));
+        return Err(ApiError::not_found(wangge_domain::msg!("error.not_found_what").key_arg("what", "what.household")));
     }
     let key = if household.unit.is_empty() { "household.label_no_unit" } else { "household.label" };
     let place = format!(
@@ -154,7 +138,7 @@ pub async fn create_resident(
 ) -> Result<Response, ApiError> {
     let household = households::get(&s.db, &id).await?;
     if !p.can_change(&household.path) {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such household in your area"));
+        return Err(ApiError::not_found(wangge_domain::msg!("error.not_found_what").key_arg("what", "what.household")));
     }
     let again = |message: String| new_form(&s, &p, lang, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(message));
     let facts = match update_from(&form, lang) {
@@ -182,7 +166,7 @@ pub async fn create_resident(
             audit::change(&s.db, (&p, &address), "resident.create", target, None, &created).await?;
             Ok(Redirect::to(&format!("/registry/residents/{}?saved=1", created.id)).into_response())
         }
-        Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => again(message).await,
+        Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => again(say(&message, lang.code)).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -199,7 +183,6 @@ pub struct HouseholdForm {
 /// first person.
 pub async fn create_household(
     State(s): State<AppState>,
-    lang: Lang,
     p: Principal,
     address: ClientAddress,
     Path(building_id): Path<String>,
@@ -207,10 +190,10 @@ pub async fn create_household(
 ) -> Result<Response, ApiError> {
     let building = wangge_store::registry::buildings::get(&s.db, &building_id).await?;
     if !p.can_change(&building.path) {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such building in your area"));
+        return Err(ApiError::not_found(wangge_domain::msg!("error.not_found_what").key_arg("what", "what.building")));
     }
     let occupancy = wangge_domain::Occupancy::parse(&form.occupancy)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string()))?;
+        .map_err(|e| ApiError::invalid(wangge_domain::Explain::message(&e).field("occupancy")))?;
     let new =
         households::NewHousehold { building_id: building.id.clone(), unit: form.unit, room: form.room, occupancy };
     match households::create(&s.db, new).await {
@@ -219,10 +202,7 @@ pub async fn create_household(
             audit::change(&s.db, (&p, &address), "household.create", target, None, &created).await?;
             Ok(Redirect::to(&format!("/registry/households/{}/new-resident", created.id)).into_response())
         }
-        Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
-            let message = format!("{} {message}", tr("error.invalid", lang.code));
-            Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message))
-        }
+        Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => Err(ApiError::invalid(message)),
         Err(e) => Err(e.into()),
     }
 }

@@ -49,11 +49,7 @@ pub(crate) async fn take_grant(
 ) -> Result<Grant, ApiError> {
     let path = crate::shared::api::area_path(&s.db, Some(&req.area)).await?.unwrap_or_default();
     if !p.may_reach(&path) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "that area is beyond your reach: grants reach your own area and the areas beside it",
-        ));
+        return Err(ApiError::forbidden(wangge_domain::msg!("security.error.grant_reach").field("area")));
     }
     let area = wangge_store::registry::areas::get_by_path(&s.db, &path).await?;
     let grant = grants::create(&s.db, p.actor_id(), &area, &req.reason, req.hours.unwrap_or(2)).await?;

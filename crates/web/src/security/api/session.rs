@@ -36,7 +36,7 @@ fn cookie(value: &str, max_age_secs: i64) -> HeaderValue {
 
 fn invalid() -> ApiError {
     // The same answer whether the name is unknown, the password wrong or the account disabled.
-    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong user name or password")
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", wangge_domain::msg!("security.error.login"))
 }
 
 /// What a login attempt came to.
@@ -112,7 +112,7 @@ pub async fn login(
         LoginOutcome::Throttled(minutes) => Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
-            format!("too many failed logins; try again in {minutes} minutes"),
+            wangge_domain::msg!("security.error.throttled", minutes = minutes),
         )),
         LoginOutcome::Invalid => Err(invalid()),
     }
@@ -164,18 +164,15 @@ pub async fn change_password(
     JsonBody(change): JsonBody<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
     let Actor::Account { id, username, .. } = &p.actor else {
-        return Err(ApiError::bad_request("API tokens have no password"));
+        return Err(ApiError::bad_request(wangge_domain::msg!("security.error.token_password")));
     };
     let (_, hash) = accounts::credentials(&s.db, username).await?.ok_or_else(invalid)?;
     if !accounts::verify_password(&change.current_password, &hash) {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "the current password is wrong"));
+        let wrong = wangge_domain::msg!("security.error.current_password").field("current_password");
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", wrong));
     }
     if change.new_password == change.current_password {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            "choose a password different from the current one",
-        ));
+        return Err(ApiError::invalid(wangge_domain::msg!("security.error.same_password").field("new_password")));
     }
     accounts::set_password(&s.db, id, &change.new_password, false).await?;
     let event =

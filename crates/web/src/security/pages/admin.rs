@@ -149,8 +149,15 @@ pub async fn create_account(
     match ops::create(&s, &p, &address, new).await {
         Ok(_) => Ok(Redirect::to("/admin/accounts?done=created").into_response()),
         Err(e) if e.status.is_client_error() => {
-            accounts_view(&s, &p, lang, &AccountsQuery::default(), StatusCode::UNPROCESSABLE_ENTITY, Some(e.message))
-                .await
+            accounts_view(
+                &s,
+                &p,
+                lang,
+                &AccountsQuery::default(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(e.said(lang.code)),
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -192,7 +199,7 @@ pub async fn reset_password(
     match ops::reset_to(&s, &p, &address, &id, &form.password).await {
         Ok(()) => Ok(Redirect::to("/admin/accounts?done=reset").into_response()),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY || e.status == StatusCode::BAD_REQUEST => {
-            accounts_view(&s, &p, lang, &AccountsQuery::default(), e.status, Some(e.message)).await
+            accounts_view(&s, &p, lang, &AccountsQuery::default(), e.status, Some(e.said(lang.code))).await
         }
         Err(e) => Err(e),
     }
@@ -304,7 +311,7 @@ pub async fn issue_token(
             tokens_view(&s, &p, lang, StatusCode::CREATED, extra).await
         }
         Err(e) if e.status.is_client_error() => {
-            tokens_view(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, invalid(e.message)).await
+            tokens_view(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, invalid(e.said(lang.code))).await
         }
         Err(e) => Err(e),
     }
