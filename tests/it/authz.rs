@@ -446,6 +446,11 @@ fn every_route_every_role_in_and_out_of_scope() {
                     s.call(&who, method, &path, body.as_ref())
                 };
                 checked += 1;
+                // A page whose template names a variable its handler did not pass
+                // fails here (debug builds render with undefined variables refused).
+                if status >= 500 {
+                    failures.push(format!("{} {method} {path}: failed with {status} {answer}", role.code()));
+                }
                 if allowed == refused(status, &answer) {
                     let want = if allowed { "allowed" } else { "refused" };
                     failures.push(format!("{} {method} {path}: expected {want}, got {status} {answer}", role.code()));
