@@ -260,18 +260,27 @@ impl HeaderMap {
 #[derive(Debug, thiserror::Error)]
 #[error("{}", self.message())]
 pub enum HeaderError {
-    NoHeader { scanned: usize },
+    NoHeader {
+        scanned: usize,
+    },
     MissingColumns(Vec<Field>),
     /// Two columns mean the same field: their header texts and column letters.
-    DuplicateColumn { field: Field, first: (String, String), second: (String, String) },
+    DuplicateColumn {
+        field: Field,
+        first: (String, String),
+        second: (String, String),
+    },
     UnknownMappingField(String),
 }
 
 impl Explain for HeaderError {
     fn message(&self) -> Message {
         match self {
-            Self::NoHeader { scanned } => msg!("import.header.none", scanned = scanned)
-                .lang_arg("known", Field::ALL.map(Field::header_zh).join("、"), known_columns_en()),
+            Self::NoHeader { scanned } => msg!("import.header.none", scanned = scanned).lang_arg(
+                "known",
+                Field::ALL.map(Field::header_zh).join("、"),
+                known_columns_en(),
+            ),
             Self::MissingColumns(fields) => {
                 let zh: Vec<&str> = fields.iter().map(|f| f.header_zh()).collect();
                 let en: Vec<String> = fields.iter().map(|f| format!("{} ({})", f.header_zh(), f.header_en())).collect();

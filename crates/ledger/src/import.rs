@@ -139,7 +139,9 @@ pub struct ImportReport {
 pub enum ImportError {
     Header(#[from] HeaderError),
     /// A header and not one person below it.
-    NoRows { header_row: usize },
+    NoRows {
+        header_row: usize,
+    },
     Store(#[from] StoreError),
 }
 
@@ -499,8 +501,11 @@ impl Place {
         let floors_zh = self.floors.map(|f| format!("，{f} 层")).unwrap_or_default();
         let floors_en = self.floors.map(|f| format!(", {f} floors")).unwrap_or_default();
         let address = self.address.as_deref().unwrap_or("");
-        let (address_zh, address_en) =
-            if address.is_empty() { (String::new(), String::new()) } else { (format!("，{address}"), format!(", {address}")) };
+        let (address_zh, address_en) = if address.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (format!("，{address}"), format!(", {address}"))
+        };
         (
             format!("{}（{}{floors_zh}{address_zh}）", self.number, self.kind.label_zh()),
             format!("{} ({}{floors_en}{address_en})", self.number, self.kind.label_en()),
@@ -560,7 +565,8 @@ async fn plan_places(
             },
             Some(several) if !several.is_empty() => {
                 let (zh, en) = candidates(several);
-                let reason = msg!("import.row.building_ambiguous", given = &p.building_text).lang_arg("candidates", zh, en);
+                let reason =
+                    msg!("import.row.building_ambiguous", given = &p.building_text).lang_arg("candidates", zh, en);
                 errors.push(RowError::new(p.row, Some(column_label(header, Field::Building)), reason));
                 None
             }
@@ -630,8 +636,8 @@ fn check_place(p: &Person, place: &Place) -> Result<(), (Field, Message)> {
     if let (Some(floor), Some(floors)) = (floor_of(&p.room), place.floors)
         && floor > floors
     {
-        let reason =
-            msg!("import.row.above_floors", room = &p.room, floor = floor, floors = floors).lang_arg("building", zh, en);
+        let reason = msg!("import.row.above_floors", room = &p.room, floor = floor, floors = floors)
+            .lang_arg("building", zh, en);
         return Err((Field::Room, reason));
     }
     Ok(())
@@ -677,7 +683,8 @@ fn compare(
     let codes: HashMap<&str, &str> = catalogue.iter().map(|t| (t.id.as_str(), t.code.as_str())).collect();
     let names: HashMap<&str, &str> = catalogue.iter().map(|t| (t.code.as_str(), t.name_zh.as_str())).collect();
     let by_name: HashMap<&str, &str> = catalogue.iter().map(|t| (t.name_zh.as_str(), t.code.as_str())).collect();
-    let tag_text = |codes: &[&str]| codes.iter().map(|c| names.get(c).copied().unwrap_or(c)).collect::<Vec<_>>().join("、");
+    let tag_text =
+        |codes: &[&str]| codes.iter().map(|c| names.get(c).copied().unwrap_or(c)).collect::<Vec<_>>().join("、");
     let mut updates = Vec::new();
     for (p, (household_id, path)) in people.iter().zip(&plan.homes) {
         let Some(r) = registered.get(p.id_card.as_str()) else { continue };
@@ -693,7 +700,11 @@ fn compare(
         let has = |field: Field| header.has(field);
         note(Field::Name, r.name.clone(), p.name.clone());
         if has(Field::Phone) {
-            note(Field::Phone, r.phone.clone().unwrap_or_default(), p.phone.as_ref().map(|x| x.as_str().to_owned()).unwrap_or_default());
+            note(
+                Field::Phone,
+                r.phone.clone().unwrap_or_default(),
+                p.phone.as_ref().map(|x| x.as_str().to_owned()).unwrap_or_default(),
+            );
         }
         let moved = r.household_id.as_deref() != Some(household_id.as_str());
         if moved {
@@ -705,7 +716,8 @@ fn compare(
             );
             note(Field::Room, before, format!("{}-{}-{}", p.building, p.unit, p.room));
         }
-        let written = |relation: Relation, term: &Option<String>| term.clone().unwrap_or_else(|| relation.label_zh().to_owned());
+        let written =
+            |relation: Relation, term: &Option<String>| term.clone().unwrap_or_else(|| relation.label_zh().to_owned());
         if has(Field::Relation) {
             note(Field::Relation, written(r.relation, &r.relation_term), written(p.relation, &p.relation_term));
         }
@@ -742,7 +754,11 @@ fn compare(
             id: r.id.clone(),
             name: p.name.clone(),
             id_card: p.id_card.clone(),
-            phone: if keep(Field::Phone) { r.phone.as_deref().and_then(|v| Phone::parse(v).ok()) } else { p.phone.clone() },
+            phone: if keep(Field::Phone) {
+                r.phone.as_deref().and_then(|v| Phone::parse(v).ok())
+            } else {
+                p.phone.clone()
+            },
             household_id: household_id.clone(),
             path: path.clone(),
             residence_type: if keep(Field::ResidenceType) { r.residence_type } else { p.residence_type },
@@ -778,7 +794,12 @@ fn missing_people(others: Vec<Resident>, people: &[Person]) -> Vec<Missing> {
         .into_iter()
         .filter(|r| r.id_card.as_deref().is_none_or(|id| !in_file.contains(id)))
         .map(|r| Missing {
-            id_card: r.id_card.as_deref().and_then(|v| IdCardNumber::parse(v).ok()).map(|i| i.masked()).unwrap_or_default(),
+            id_card: r
+                .id_card
+                .as_deref()
+                .and_then(|v| IdCardNumber::parse(v).ok())
+                .map(|i| i.masked())
+                .unwrap_or_default(),
             home: format!(
                 "{}-{}-{}",
                 r.building_number.as_deref().unwrap_or(""),

@@ -59,7 +59,10 @@ pub enum ReadError {
     Damaged(String),
     /// A workbook with an opening password: its content is encrypted.
     Password,
-    Csv { row: usize, detail: String },
+    Csv {
+        row: usize,
+        detail: String,
+    },
     /// Zero bytes.
     Empty,
     /// Bytes, but not one filled cell.
@@ -164,7 +167,8 @@ pub fn read_xlsx_bytes(bytes: &[u8]) -> Result<Table, ReadError> {
         return read_xls_bytes(bytes);
     }
     let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(|e| ReadError::Damaged(e.to_string()))?;
-    let range = workbook.worksheet_range_at(0).ok_or(ReadError::NoData)?.map_err(|e| ReadError::Damaged(e.to_string()))?;
+    let range =
+        workbook.worksheet_range_at(0).ok_or(ReadError::NoData)?.map_err(|e| ReadError::Damaged(e.to_string()))?;
     let merges = workbook.merge_cells_by_sheet_id(0).map_err(|e| ReadError::Damaged(e.to_string()))?;
     non_empty(table_from_range(&range, &merges))
 }

@@ -43,20 +43,44 @@ fn example() -> Vec<String> {
 fn note(field: Field) -> (&'static str, &'static str) {
     match field {
         Field::Name => ("居民姓名", "the resident's name"),
-        Field::Gender => ("男/女；可不填，以身份证号为准", "男/女 or male/female; may be left out: the ID card number says it"),
-        Field::BirthDate => ("如 1958-03-07；可不填，须与身份证号一致", "e.g. 1958-03-07; may be left out, must match the ID card number"),
-        Field::IdCard => ("18 位，末位可为 X；请把这一列设为“文本”，以免丢失末几位", "18 characters, the last may be X; keep the column as text so Excel does not drop digits"),
-        Field::Phone => ("11 位手机号，或带区号的座机（0535-6661234）", "an 11-digit mobile number, or a landline with its area code (0535-6661234)"),
-        Field::Building => ("楼号：12、12号、12号楼、12栋均可；须是登记中的楼，或在“网格”列写明网格", "building: 12, 12号, 12号楼 or 12栋; one in the registry, or give its grid in 网格"),
+        Field::Gender => {
+            ("男/女；可不填，以身份证号为准", "男/女 or male/female; may be left out: the ID card number says it")
+        }
+        Field::BirthDate => (
+            "如 1958-03-07；可不填，须与身份证号一致",
+            "e.g. 1958-03-07; may be left out, must match the ID card number",
+        ),
+        Field::IdCard => (
+            "18 位，末位可为 X；请把这一列设为“文本”，以免丢失末几位",
+            "18 characters, the last may be X; keep the column as text so Excel does not drop digits",
+        ),
+        Field::Phone => (
+            "11 位手机号，或带区号的座机（0535-6661234）",
+            "an 11-digit mobile number, or a landline with its area code (0535-6661234)",
+        ),
+        Field::Building => (
+            "楼号：12、12号、12号楼、12栋均可；须是登记中的楼，或在“网格”列写明网格",
+            "building: 12, 12号, 12号楼 or 12栋; one in the registry, or give its grid in 网格",
+        ),
         Field::Unit => ("单元：2 或 2单元；平房不填", "unit: 2 or 2单元; empty for bungalows"),
         Field::Room => ("房号：301 或 301室", "room: 301 or 301室"),
-        Field::Relation => ("户主、配偶、子、女、儿媳、孙女……原样保留", "户主, 配偶, 子, 女, 儿媳, 孙女…: kept as written"),
-        Field::ResidenceType => ("户籍、常住、流动、境外、其他；不填为户籍", "户籍, 常住, 流动, 境外, 其他; empty means 户籍"),
-        Field::PoliticalStatus => ("中共党员、预备党员、共青团员、民主党派、群众；不填为群众", "中共党员, 预备党员, 共青团员, 民主党派, 群众; empty means 群众"),
+        Field::Relation => {
+            ("户主、配偶、子、女、儿媳、孙女……原样保留", "户主, 配偶, 子, 女, 儿媳, 孙女…: kept as written")
+        }
+        Field::ResidenceType => {
+            ("户籍、常住、流动、境外、其他；不填为户籍", "户籍, 常住, 流动, 境外, 其他; empty means 户籍")
+        }
+        Field::PoliticalStatus => (
+            "中共党员、预备党员、共青团员、民主党派、群众；不填为群众",
+            "中共党员, 预备党员, 共青团员, 民主党派, 群众; empty means 群众",
+        ),
         Field::Ethnicity => ("汉 或 汉族 均可；不填为汉族", "汉 or 汉族; empty means 汉族"),
         Field::Tags => ("独居老人、残疾人……多个用顿号分隔", "care tags such as 独居老人、残疾人, separated by 、"),
         Field::Notes => ("备注", "notes"),
-        Field::Grid => ("网格编码或名称；只在新建楼栋时需要", "the grid's code or name; needed only for a building new to the registry"),
+        Field::Grid => (
+            "网格编码或名称；只在新建楼栋时需要",
+            "the grid's code or name; needed only for a building new to the registry",
+        ),
         Field::Occupancy => ("自住、出租、空置、其他", "自住, 出租, 空置, 其他"),
     }
 }

@@ -179,7 +179,9 @@ async fn next_months_ledger_updates_the_registry() {
         let changes: Vec<(&str, &str, &str, &str)> = dry
             .changed
             .iter()
-            .flat_map(|c| c.changes.iter().map(move |f| (c.name.as_str(), f.field.key(), f.before.as_str(), f.after.as_str())))
+            .flat_map(|c| {
+                c.changes.iter().map(move |f| (c.name.as_str(), f.field.key(), f.before.as_str(), f.after.as_str()))
+            })
             .collect();
         assert_eq!(
             changes,
@@ -202,10 +204,11 @@ async fn next_months_ledger_updates_the_registry() {
         assert_eq!(by_name(&all, "王小雨").status, wangge_domain::ResidentStatus::Active);
 
         // One audit entry per changed person, with before and after.
-        let rows = sqlx::query("SELECT before, after FROM audit_log WHERE action = 'import.update_resident' ORDER BY after")
-            .fetch_all(&db.pool)
-            .await
-            .unwrap();
+        let rows =
+            sqlx::query("SELECT before, after FROM audit_log WHERE action = 'import.update_resident' ORDER BY after")
+                .fetch_all(&db.pool)
+                .await
+                .unwrap();
         assert_eq!(rows.len(), 3);
         let pairs: Vec<(String, String)> =
             rows.iter().map(|r| (r.get::<String, _>("before"), r.get::<String, _>("after"))).collect();

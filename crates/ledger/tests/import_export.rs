@@ -125,11 +125,8 @@ async fn every_bad_row_is_reported_and_nothing_is_written() {
         assert!(!report.committed);
         // Each error names its row, the column as the file heads it, and a reason
         // that the screens and the command line put into the reader's language.
-        let errors: Vec<(usize, &str, &str)> = report
-            .errors
-            .iter()
-            .map(|e| (e.row, e.column.as_deref().unwrap_or(""), e.reason.key))
-            .collect();
+        let errors: Vec<(usize, &str, &str)> =
+            report.errors.iter().map(|e| (e.row, e.column.as_deref().unwrap_or(""), e.reason.key)).collect();
         let expect = [
             (6, "身份证号", "idcard.checksum"),
             (7, "身份证号", "idcard.lost_digits"),
@@ -145,7 +142,10 @@ async fn every_bad_row_is_reported_and_nothing_is_written() {
         let duplicate = report.errors.iter().find(|e| e.row == 9).unwrap();
         assert_eq!(duplicate.reason.text("first"), Some("3"));
         let whole = duplicate.message();
-        assert_eq!((whole.key, whole.text("row"), whole.text("column")), ("import.row.in_cell", Some("9"), Some("身份证号")));
+        assert_eq!(
+            (whole.key, whole.text("row"), whole.text("column")),
+            ("import.row.in_cell", Some("9"), Some("身份证号"))
+        );
         assert_eq!(resident_count(db, &c).await, 0, "all or nothing");
     }
 }

@@ -398,11 +398,8 @@ pub async fn confirm(
 async fn write(s: AppState, p: Principal, address: ClientAddress, job: ImportJob, community: Area, table: Table) {
     let mapping = job.mapping.iter().filter_map(|(h, f)| Field::parse_name(f).map(|f| (h.clone(), f))).collect();
     let update = checked(&job).update;
-    let actor = Actor {
-        actor_id: Some(p.actor_id().to_owned()),
-        actor_name: p.actor_name(),
-        address: Some(address.0.clone()),
-    };
+    let actor =
+        Actor { actor_id: Some(p.actor_id().to_owned()), actor_name: p.actor_name(), address: Some(address.0.clone()) };
     let options =
         ImportOptions { community_code: community.code.clone(), dry_run: false, mapping, update, actor: Some(actor) };
     let (done, total) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(table.rows.len())));
