@@ -39,6 +39,17 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 100_000)]
         rows: usize,
     },
+    /// Update import against a fresh import of the same ledger: `--rows` residents
+    /// imported into a fresh SQLite database (timed: the fresh import), then the
+    /// ledger again with `--changed` percent of its people given a new phone,
+    /// imported with `update` into a second database already holding the first
+    /// version (timed: the update). From .xlsx and from CSV.
+    Update {
+        #[arg(long, default_value_t = 30_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 10)]
+        changed: usize,
+    },
     /// Demands: intake through the JSON API over real HTTP (sustained items/s with
     /// `--clients` concurrent clients, then latency at a fixed `--rate`), and the
     /// ledger of one community with `--items` more items (list and filter), each on
@@ -65,6 +76,7 @@ pub async fn run(what: BenchWhat) -> anyhow::Result<()> {
     match what {
         BenchWhat::Search { database, queries, seed } => search(&database, queries, seed).await,
         BenchWhat::Import { rows } => import(rows).await,
+        BenchWhat::Update { rows, changed } => update(rows, changed).await,
         BenchWhat::Demands { clients, seconds, rate, items, intake_only, ledger_only } => {
             crate::bench_demands::run(clients, seconds, rate, items, intake_only, ledger_only).await
         }
@@ -190,6 +202,68 @@ async fn import(rows: usize) -> anyhow::Result<()> {
             read.as_secs_f64()
         );
         db.close().await;
+    }
+    Ok(())
+}
+
+/// The ledger of [`ledger_rows`] with every `(100 / percent)`-th person's phone changed.
+fn changed_rows(rows: usize, percent: usize) -> impl Iterator<Item = Vec<String>> {
+    let every = (100 / percent.clamp(1, 100)).max(1);
+    ledger_rows(rows).enumerate().map(move |(i, mut row)| {
+        if i % every == 0 {
+            row[2] = format!("139{:08}", i);
+        }
+        row
+    })
+}
+
+fn write_csv(path: &std::path::Path, rows: impl Iterator<Item = Vec<String>>) -> anyhow::Result<()> {
+    let mut csv = HEADERS.join(",");
+    csv.push('\n');
+    for row in rows {
+        csv.push_str(&row.join(","));
+        csv.push('\n');
+    }
+    Ok(std::fs::write(path, csv)?)
+}
+
+async fn update(rows: usize, percent: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let first_csv = dir.path().join("first.csv");
+    let next_csv = dir.path().join("next.csv");
+    write_csv(&first_csv, ledger_rows(rows))?;
+    write_csv(&next_csv, changed_rows(rows, percent))?;
+    let first_xlsx = dir.path().join("first.xlsx");
+    let next_xlsx = dir.path().join("next.xlsx");
+    write_ledger_xlsx(&first_xlsx, "居民", None, &HEADERS, ledger_rows(rows))?;
+    write_ledger_xlsx(&next_xlsx, "居民", None, &HEADERS, changed_rows(rows, percent))?;
+    println!("update benchmark: {rows} residents, {percent}% changed, against a fresh import of the same file");
+    let timed = |db: Db, path: std::path::PathBuf, update: bool| async move {
+        let started = Instant::now();
+        let table = read_table(&path)?;
+        let options = ImportOptions { community_code: "370602004011".into(), update, ..Default::default() };
+        let report = import_residents(&db, &table, &options, |_| {}).await?;
+        let elapsed = started.elapsed();
+        anyhow::ensure!(report.committed, "the benchmark ledger did not import: {:?}", report.errors.first());
+        db.close().await;
+        Ok::<_, anyhow::Error>((elapsed, report))
+    };
+    for (kind, first, next) in [("xlsx", &first_xlsx, &next_xlsx), ("CSV", &first_csv, &next_csv)] {
+        let fresh_db = fresh_community(dir.path(), &format!("{kind}-fresh")).await?;
+        let (fresh, _) = timed(fresh_db, next.clone(), false).await?;
+        let db = fresh_community(dir.path(), &format!("{kind}-update")).await?;
+        let table = read_table(first)?;
+        let options = ImportOptions { community_code: "370602004011".into(), ..Default::default() };
+        import_residents(&db, &table, &options, |_| {}).await?;
+        let (updated, report) = timed(db, next.clone(), true).await?;
+        println!(
+            "  {kind:<5} fresh {:.2} s   update {:.2} s ({} changed, {} unchanged)   update/fresh {:.2}",
+            fresh.as_secs_f64(),
+            updated.as_secs_f64(),
+            report.changed.len(),
+            report.unchanged,
+            updated.as_secs_f64() / fresh.as_secs_f64()
+        );
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use wangge_domain::{Role, Vocabulary};
 use wangge_ledger::columns::{Field, parse_mapping};
-use wangge_ledger::import::{ImportOptions, Progress, Stage};
+use wangge_ledger::import::{Actor, ImportOptions, Progress, Stage};
 use wangge_store::{Db, DbOptions, KeySource, Vault};
 
 use crate::DatabaseArg;
@@ -377,13 +377,28 @@ pub async fn migrate(database: &DatabaseArg) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How `import residents` runs: check only, and/or update the registered.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ImportHow {
+    pub dry_run: bool,
+    pub update: bool,
+}
+
+/// An error said in the language of the command line (`LANG`/`LC_ALL`).
+fn said(message: &wangge_domain::Message) -> anyhow::Error {
+    anyhow::anyhow!(wangge_web::say(message, wangge_web::cli_lang()))
+}
+
 pub async fn import_residents(
     database: &DatabaseArg,
     file: &Path,
     community: &str,
-    dry_run: bool,
+    how: ImportHow,
     mapping: &[String],
 ) -> anyhow::Result<()> {
+    use wangge_domain::{Explain, msg};
+    let lang = wangge_web::cli_lang();
+    let say = |m: wangge_domain::Message| wangge_web::say(&m, lang);
     let pairs = mapping
         .iter()
         .map(|m| {
@@ -392,38 +407,103 @@ pub async fn import_residents(
                 .with_context(|| format!("--map {m}: write it as HEADER=FIELD, e.g. 户主楼号=building"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mapping: Vec<(String, Field)> = parse_mapping(&pairs)?;
+    let mapping: Vec<(String, Field)> = parse_mapping(&pairs).map_err(|e| said(&e.message()))?;
     let started = std::time::Instant::now();
-    let table = wangge_ledger::table::read_table(file).with_context(|| format!("reading {}", file.display()))?;
+    let table = wangge_ledger::table::read_table(file)
+        .map_err(|e| said(&e.message()))
+        .with_context(|| file.display().to_string())?;
     let db = open(database).await?;
-    let options = ImportOptions { community_code: community.to_owned(), dry_run, mapping };
-    let report = wangge_ledger::import::import_residents(&db, &table, &options, show_progress).await?;
+    let actor = Actor { actor_id: None, actor_name: cli_actor(), address: Some("command line".into()) };
+    let options = ImportOptions {
+        community_code: community.to_owned(),
+        dry_run: how.dry_run,
+        mapping,
+        update: how.update,
+        actor: Some(actor),
+    };
+    let report = wangge_ledger::import::import_residents(&db, &table, &options, show_progress)
+        .await
+        .map_err(|e| said(&e.message()))
+        .with_context(|| file.display().to_string())?;
     eprintln!();
     if !report.errors.is_empty() {
-        eprintln!("{} problem(s) in {} — nothing was imported:", report.errors.len(), file.display());
+        let count = report.errors.len();
+        eprintln!("{}", say(msg!("import.cli.problems", count = count, file = file.display())));
         for e in &report.errors {
-            eprintln!("  {e}");
+            eprintln!("  {}", say(e.message()));
         }
-        bail!("the file has {} problem(s); fix them and import again", report.errors.len());
+        bail!(say(msg!("import.cli.fix", count = count)));
     }
-    let verb = if dry_run { "would import" } else { "imported" };
+    let key = match (how.dry_run, how.update) {
+        (false, false) => "import.cli.imported",
+        (true, false) => "import.cli.would_import",
+        (false, true) => "import.cli.updated",
+        (true, true) => "import.cli.would_update",
+    };
     println!(
-        "{}: {verb} {} residents (header on row {}, {} blank rows skipped); {} new households, {} new buildings; {:.1} s",
-        file.display(),
-        report.residents,
-        report.header_row,
-        report.blank_rows,
-        report.households_created,
-        report.buildings_created,
-        started.elapsed().as_secs_f64()
+        "{}",
+        say(msg!(
+            key,
+            file = file.display(),
+            residents = report.residents,
+            row = report.header_row,
+            blank = report.blank_rows,
+            households = report.households_created,
+            buildings = report.buildings_created,
+            changed = report.changed.len(),
+            unchanged = report.unchanged,
+            missing = report.missing.len(),
+            seconds = format!("{:.1}", started.elapsed().as_secs_f64()),
+        ))
     );
-    if dry_run {
-        println!("Dry run: nothing was written.");
+    for c in &report.changed {
+        for f in &c.changes {
+            let field = if lang == "en" { f.field.header_en() } else { f.field.header_zh() };
+            let line = msg!(
+                "import.cli.change",
+                row = c.row,
+                name = &c.name,
+                field = field,
+                before = &f.before,
+                after = &f.after
+            );
+            println!("  {}", say(line));
+        }
+    }
+    for m in &report.missing {
+        println!("  {}", say(msg!("import.cli.missing", name = &m.name, id_card = &m.id_card, home = &m.home)));
+    }
+    if how.dry_run {
+        println!("{}", say(msg!("import.cli.dry_run")));
     } else {
-        let detail = format!("{} residents from {}", report.residents, file.display());
+        let detail = if how.update {
+            format!(
+                "update from {}: {} new, {} changed, {} unchanged, {} missing from the ledger",
+                file.display(),
+                report.residents,
+                report.changed.len(),
+                report.unchanged,
+                report.missing.len()
+            )
+        } else {
+            format!("{} residents from {}", report.residents, file.display())
+        };
         audit_cli(&db, "import.residents", community, &detail).await?;
     }
     Ok(())
+}
+
+/// `wangge import template`: the ledger template, to fill in.
+pub fn import_template(output: &Path) -> anyhow::Result<()> {
+    let bytes = wangge_ledger::template::template_xlsx_bytes()?;
+    std::fs::write(output, bytes).with_context(|| format!("writing {}", output.display()))?;
+    println!("{}", output.display());
+    Ok(())
+}
+
+/// Who runs a command, as the audit log names them.
+fn cli_actor() -> String {
+    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
 }
 
 /// Records an import or export run from the command line in the audit log, with the
@@ -431,7 +511,7 @@ pub async fn import_residents(
 async fn audit_cli(db: &Db, action: &str, community_code: &str, detail: &str) -> anyhow::Result<()> {
     let community = wangge_store::registry::areas::get_by_code(db, community_code).await?;
     let entry = wangge_store::audit::Entry {
-        actor_name: format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())),
+        actor_name: cli_actor(),
         address: Some("command line".into()),
         action: action.into(),
         target_kind: Some("area".into()),

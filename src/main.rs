@@ -171,9 +171,21 @@ enum ImportWhat {
     /// their usual Chinese or English names (姓名, 身份证号, 联系电话, 楼栋, 单元,
     /// 房号, 与户主关系, 人员类型, 政治面貌, 民族, 标签, 备注, 网格…); title rows
     /// above the header are skipped. Every bad row is reported with its row number,
-    /// column and reason, and then nothing is imported.
+    /// column and reason, and then nothing is imported. A file that cannot be used
+    /// (empty, not a workbook, password-protected, a header without rows, text in an
+    /// unknown encoding) is explained and nothing is written. Messages are in
+    /// Chinese, or in English when LANG (or LC_ALL) starts with "en". The exit status
+    /// is not 0 whenever nothing was imported.
+    ///
+    /// A community's newer ledger (sent again every month): add --update. People
+    /// registered in the community are compared, not refused: the run lists the new,
+    /// the changed (field by field), the unchanged and the registered people the
+    /// ledger leaves out; it writes the new and the changes in one transaction, each
+    /// change in the audit log with before and after. Nobody is deleted. Try it with
+    /// --dry-run first.
     Residents {
-        /// The .xlsx or .csv file (UTF-8 or GBK/GB18030).
+        /// The ledger: .xlsx, .xls (old Excel), or .csv/.txt (UTF-8, GBK/GB18030 or
+        /// UTF-16).
         file: PathBuf,
         /// Code of the community the ledger belongs to (12 digits).
         #[arg(long)]
@@ -181,6 +193,10 @@ enum ImportWhat {
         /// Check the file and report what would happen, without writing anything.
         #[arg(long)]
         dry_run: bool,
+        /// The file is a newer version of the community's ledger: update the people
+        /// already registered there instead of refusing them.
+        #[arg(long)]
+        update: bool,
         /// Map an unusual header to a field, e.g. --map 户主楼号=building
         /// (fields: name, gender, birth_date, id_card, phone, building, unit, room,
         /// relation, residence_type, political_status, ethnicity, tags, notes, grid, occupancy).
@@ -188,6 +204,13 @@ enum ImportWhat {
         mapping: Vec<String>,
         #[command(flatten)]
         database: DatabaseArg,
+    },
+    /// Write the ledger template: every column we recognise (required ones marked
+    /// *), one example row, and a sheet of notes in Chinese and English.
+    Template {
+        /// The .xlsx file to write.
+        #[arg(short, long)]
+        output: PathBuf,
     },
 }
 
@@ -235,21 +258,10 @@ fn main() -> std::process::ExitCode {
     match done {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{}", explain(&e, lang()));
+            eprintln!("{}", explain(&e, wangge_web::cli_lang()));
             std::process::ExitCode::FAILURE
         }
     }
-}
-
-/// The language of the command line's messages: `WANGGE_LANG`, else the locale
-/// (`LC_ALL`, `LC_MESSAGES`, `LANG`): English when it starts with `en`, Chinese
-/// otherwise.
-pub fn lang() -> &'static str {
-    let locale = ["WANGGE_LANG", "LC_ALL", "LC_MESSAGES", "LANG"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_default();
-    if locale.to_ascii_lowercase().starts_with("en") { "en" } else { "zh-CN" }
 }
 
 /// An error as a person reads it: each cause in turn, a store error's message said
@@ -280,9 +292,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Restore { file, database } => commands::restore(&database, &file),
         Command::Migrate { database } => commands::migrate(&database).await,
-        Command::Import { what: ImportWhat::Residents { file, community, dry_run, mapping, database } } => {
-            commands::import_residents(&database, &file, &community, dry_run, &mapping).await
+        Command::Import { what: ImportWhat::Residents { file, community, dry_run, update, mapping, database } } => {
+            let how = commands::ImportHow { dry_run, update };
+            commands::import_residents(&database, &file, &community, how, &mapping).await
         }
+        Command::Import { what: ImportWhat::Template { output } } => commands::import_template(&output),
         Command::Export { what: ExportWhat::Residents { community, output, database } } => {
             commands::export_residents(&database, &community, &output).await
         }

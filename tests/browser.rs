@@ -514,7 +514,7 @@ async fn ledger_file(s: &Session, dir: &std::path::Path, bad_row: bool) -> anyho
         second
     };
     let csv = format!(
-        "姓名,身份证号,楼栋,单元,房号\n新住户甲,{},{building},1,9901\n新住户乙,{second},{building},1,9901\n",
+        "姓名,身份证号,楼栋,单元,房号\n新住户甲,{},{building},1,0109\n新住户乙,{second},{building},1,0109\n",
         first.as_str()
     );
     let path = dir.join(if bad_row { "ledger-bad.csv" } else { "ledger-good.csv" });
@@ -532,6 +532,16 @@ async fn upload(s: &Session, file: &std::path::Path) -> anyhow::Result<()> {
 async fn import_bad_then_good(s: &Session) -> anyhow::Result<()> {
     s.login(Lang::Zh).await?;
     s.click_and_load("a#nav-import").await.context("the import module in the navigation")?;
+    // Files that cannot be used are said in a sentence of the page's language.
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/ledger/tests/fixtures");
+    for (file, said) in
+        [("empty.xlsx", "文件是空的"), ("password.xlsx", "设有打开密码"), ("renamed_text.xlsx", "不是 Excel 工作簿")]
+    {
+        upload(s, &fixtures.join(file)).await?;
+        let error =
+            s.text("#import-error").await.with_context(|| format!("the page says what is wrong with {file}"))?;
+        ensure!(error.contains(said), "{file}: {error}");
+    }
     let dir = tempfile::tempdir()?;
     upload(s, &ledger_file(s, dir.path(), true).await?).await?;
     let error = s.text("table#import-errors tr.import-error").await.context("the row error")?;
@@ -560,6 +570,60 @@ async fn import_bad_then_good(s: &Session) -> anyhow::Result<()> {
 #[test]
 fn import_bad_then_good_desktop() {
     run("import-bad-then-good", DESKTOP, import_bad_then_good);
+}
+
+/// Next month's ledger in update mode: a registered resident with a new phone and
+/// one new person. The check lists the change field by field and the registered
+/// people the file leaves out; confirming writes both, nobody is deleted.
+async fn import_update(s: &Session) -> anyhow::Result<()> {
+    let resident = an_active_resident(s).await?;
+    let filter = ResidentFilter { q: Some(resident.name.clone()), ..Default::default() };
+    let full = residents::all_for_export(&s.db, &filter).await?;
+    let full = full.iter().find(|r| r.id == resident.id).context("the resident in full")?;
+    let id_card = full.id_card.clone().context("an ID card number")?;
+    let birth = time::Date::from_calendar_date(1931, time::Month::January, 2)?;
+    let newcomer = wangge_domain::IdCardNumber::compose(370602, birth, 905);
+    let (building, unit, room) = (
+        resident.building_number.clone().unwrap_or_default(),
+        resident.unit.clone().unwrap_or_default(),
+        resident.room.clone().unwrap_or_default(),
+    );
+    let csv = format!(
+        "姓名,身份证号,联系电话,楼栋,单元,房号\n{},{id_card},13912345678,{building},{unit},{room}\n新住户丙,{},,{building},{unit},{room}\n",
+        resident.name,
+        newcomer.as_str()
+    );
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("next-month.csv");
+    std::fs::write(&file, csv)?;
+    let before = residents::list(&s.db, &ResidentFilter::default(), PageRequest::default()).await?.total;
+
+    s.login(Lang::Zh).await?;
+    s.goto("/registry/import").await?;
+    s.find("form#import-upload input#import-file").await?.send_keys(&file.display().to_string()).await?;
+    s.find("form#import-upload input#import-update").await?.click().await?;
+    s.click_and_load("form#import-upload button#import-submit").await?;
+    let changed = s.text("#ready-changed").await.context("the update's check")?;
+    ensure!(changed == "1", "one changed, not {changed}");
+    ensure!(s.text("#ready-residents").await? == "1", "one new");
+    let change = s.text("table#import-changes tr.import-change").await?;
+    ensure!(change.contains("联系电话") && change.contains("139****5678"), "the change field by field: {change}");
+    ensure!(!s.find_all("table#import-missing tr.import-missing").await?.is_empty(), "the missing are listed");
+    s.screenshot("import-update-check", Lang::Zh).await?;
+    s.click_and_load("button#import-confirm-submit").await?;
+    s.wait_for("#import-done").await.context("the update finishes")?;
+    ensure!(s.text("#import-updated").await? == "1", "one updated");
+    let after = residents::list(&s.db, &ResidentFilter::default(), PageRequest::default()).await?.total;
+    ensure!(after == before + 1, "one added and nobody deleted: {before} → {after}");
+    let now = residents::all_for_export(&s.db, &filter).await?;
+    let now = now.iter().find(|r| r.id == resident.id).context("still there")?;
+    ensure!(now.phone.as_deref() == Some("13912345678"), "the phone was updated: {:?}", now.phone);
+    Ok(())
+}
+
+#[test]
+fn import_update_phone() {
+    run("import-update", PHONE, import_update);
 }
 
 // ---- the residents' portal and the administrator's pages ----

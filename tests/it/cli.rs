@@ -4,12 +4,130 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Runs the binary in English (`LANG=en_US.UTF-8`).
 fn wangge(args: &[&str], db_url: &str) -> std::process::Output {
+    wangge_in("en_US.UTF-8", args, db_url)
+}
+
+/// Runs the binary with `LANG` set to `lang` (and no `LC_ALL` to override it).
+fn wangge_in(lang: &str, args: &[&str], db_url: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_wangge"))
         .args(args)
         .env("WANGGE_DATABASE_URL", db_url)
+        .env("LANG", lang)
+        .env_remove("LC_ALL")
         .output()
         .expect("run wangge")
+}
+
+/// A ledger file written by a third-party program (crates/ledger/tests/fixtures).
+fn fixture(name: &str) -> String {
+    format!("{}/crates/ledger/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A database with the shared hierarchy and residential buildings 1 and 2, as the
+/// ledger fixtures expect; returns its URL.
+fn ledger_database(dir: &std::path::Path) -> String {
+    let url = format!("sqlite:{}", dir.join("w.db").display());
+    assert!(wangge(&["migrate"], &url).status.success());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = wangge_store::Db::connect(&url, Default::default()).await.unwrap();
+        wangge_store::registry::tags::ensure_standard(&db).await.unwrap();
+        let grid = wangge_store::testing::hierarchy(&db).await.grid;
+        for number in ["1", "2"] {
+            let new = wangge_store::registry::buildings::NewBuilding {
+                grid_id: grid.id.clone(),
+                number: number.into(),
+                address: None,
+                kind: wangge_domain::BuildingKind::Residential,
+                floors: Some(6),
+                units: Some(2),
+                lat: None,
+                lng: None,
+            };
+            wangge_store::registry::buildings::create(&db, new).await.unwrap();
+        }
+    });
+    url
+}
+
+fn audited_imports(url: &str) -> i64 {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = wangge_store::Db::connect(url, Default::default()).await.unwrap();
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_log WHERE action LIKE 'import.%'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        sqlx::Row::get::<i64, _>(&row, "n")
+    })
+}
+
+#[test]
+fn bad_files_are_said_in_the_users_language_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = ledger_database(dir.path());
+    let community = "370602004011";
+    for (file, zh, en) in [
+        ("empty.xlsx", "文件是空的", "the file is empty"),
+        ("renamed_text.xlsx", "不是 Excel 工作簿", "is not an Excel workbook"),
+        ("password.xlsx", "设有打开密码", "protected by a password"),
+        ("utf16_no_bom.csv", "无法识别这个文本文件的编码", "an encoding we cannot tell"),
+        ("header_only.xlsx", "第 3 行是表头，但下面没有任何居民", "the header is on row 3 but no residents follow it"),
+    ] {
+        let path = fixture(file);
+        for (lang, want) in [("zh_CN.UTF-8", zh), ("en_US.UTF-8", en)] {
+            let out = wangge_in(lang, &["import", "residents", &path, "--community", community], &url);
+            assert!(!out.status.success(), "{file} in {lang}");
+            let stderr = text(&out.stderr);
+            assert!(stderr.contains(want), "{file} in {lang}: {stderr}");
+            assert!(!stderr.contains("Zip error"), "{stderr}");
+        }
+    }
+    // LANG unset: Chinese, as on a clerk's machine.
+    let out = Command::new(env!("CARGO_BIN_EXE_wangge"))
+        .args(["import", "residents", &fixture("empty.xlsx"), "--community", community])
+        .env("WANGGE_DATABASE_URL", &url)
+        .env_remove("LANG")
+        .env_remove("LC_ALL")
+        .output()
+        .unwrap();
+    assert!(text(&out.stderr).contains("文件是空的"), "{}", text(&out.stderr));
+    assert_eq!(audited_imports(&url), 0, "nothing imported, nothing audited");
+}
+
+#[test]
+fn an_xls_ledger_then_next_months_update_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = ledger_database(dir.path());
+    let community = "370602004011";
+    let out =
+        wangge_in("zh_CN.UTF-8", &["import", "residents", &fixture("ledger.xls"), "--community", community], &url);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("已导入 8 名居民"), "{}", text(&out.stdout));
+
+    let next = fixture("ledger_next_month.xlsx");
+    let out = wangge(&["import", "residents", &next, "--community", community], &url);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("import it as an update"), "{}", text(&out.stderr));
+
+    let out = wangge(&["import", "residents", &next, "--community", community, "--update", "--dry-run"], &url);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("would update. 2 new, 3 changed, 4 unchanged, 1 missing from the ledger"), "{stdout}");
+    assert!(stdout.contains("王磊: phone '139****6789' → '139****0000'"), "{stdout}");
+    assert!(stdout.contains("missing from the ledger: 王小雨"), "{stdout}");
+    assert!(stdout.contains("Dry run: nothing was written."), "{stdout}");
+
+    let out = wangge(&["import", "residents", &next, "--community", community, "--update"], &url);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("updated. 2 new, 3 changed"), "{}", text(&out.stdout));
+    // The first import, the update's own entry, and one per changed person.
+    assert_eq!(audited_imports(&url), 1 + 1 + 3);
+
+    let template = dir.path().join("template.xlsx");
+    let out = wangge(&["import", "template", "-o", template.to_str().unwrap()], &url);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(wangge_ledger::table::read_table(&template).is_ok());
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -24,6 +142,7 @@ fn every_command_explains_itself() {
         vec!["serve", "--help"],
         vec!["migrate", "--help"],
         vec!["import", "residents", "--help"],
+        vec!["import", "template", "--help"],
         vec!["export", "residents", "--help"],
         vec!["generate", "--help"],
         vec!["keys", "rotate", "--help"],

@@ -34,22 +34,6 @@ pub enum IdCardError {
     Checksum { expected: char, found: char },
 }
 
-impl IdCardError {
-    /// The same, in Chinese, for the screens (the `Display` text is English).
-    pub fn message_zh(&self) -> String {
-        match self {
-            Self::Empty => "未填写".into(),
-            Self::LostDigits(v) => {
-                format!("“{v}”被存成了科学计数法的数字，末几位已经丢失；请在 Excel 中把这一列设为“文本”后重新导出")
-            }
-            Self::WrongLength(n) => format!("应为 18 位，实为 {n} 位"),
-            Self::NotDigits => "前 17 位须为数字，最后一位为数字或 X".into(),
-            Self::BadBirthDate(d) => format!("其中的出生日期无效（{d}）"),
-            Self::Checksum { expected, found } => format!("校验位不符：最后一位应为 {expected}，不是 {found}"),
-        }
-    }
-}
-
 impl crate::Explain for IdCardError {
     fn message(&self) -> crate::Message {
         use crate::msg;

@@ -18,18 +18,6 @@ pub enum PhoneError {
     Invalid(String),
 }
 
-impl PhoneError {
-    /// The same, in Chinese, for the screens (the `Display` text is English).
-    pub fn message_zh(&self) -> String {
-        match self {
-            Self::Empty => "未填写".into(),
-            Self::Invalid(v) => {
-                format!("“{v}”既不是 11 位手机号（1[3-9]…），也不是固定电话（7–8 位，可带 0 开头的区号）")
-            }
-        }
-    }
-}
-
 impl crate::Explain for PhoneError {
     fn message(&self) -> crate::Message {
         match self {

@@ -16,13 +16,6 @@ pub struct UnknownTerm {
     pub known_en: String,
 }
 
-impl UnknownTerm {
-    /// The same, in Chinese, for the screens (the `Display` text is English).
-    pub fn message_zh(&self) -> String {
-        format!("“{}”不是有效的{}；可填：{}", self.term, vocabulary_zh(self.vocabulary), self.known)
-    }
-}
-
 impl crate::Explain for UnknownTerm {
     fn message(&self) -> crate::Message {
         crate::msg!("vocab.unknown", term = &self.term)
@@ -265,7 +258,7 @@ mod tests {
         let err = Gender::parse("unknown").unwrap_err();
         assert_eq!(err.vocabulary, "gender");
         assert!(err.to_string().contains("男、女"), "{err}");
-        assert_eq!(err.message_zh(), "“unknown”不是有效的性别；可填：男、女");
+        assert_eq!(err.known_en, "Male, Female");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
-use wangge_domain::text;
+use wangge_domain::{Explain, Message, msg, text};
 
 use crate::table::{Table, TableRow, column_name};
 
@@ -256,57 +256,55 @@ impl HeaderMap {
     }
 }
 
+/// Why the columns of a file cannot be used, found before any row is read.
 #[derive(Debug, thiserror::Error)]
+#[error("{}", self.message())]
 pub enum HeaderError {
-    #[error(
-        "no header row among the first {scanned} rows: the header must name at least two of these columns: {known}",
-        known = known_columns()
-    )]
-    NoHeader { scanned: usize },
-    #[error("{}", missing_message(.0))]
+    NoHeader {
+        scanned: usize,
+    },
     MissingColumns(Vec<Field>),
-    /// `first` and `second` are the header texts with their column letters.
-    #[error(
-        "columns {first} and {second} both mean {} ({}); delete or rename one of them",
-        .field.header_zh(),
-        .field.header_en()
-    )]
-    DuplicateColumn { field: Field, first: String, second: String },
-    #[error("unknown field '{0}' in the column mapping; known fields: {keys}", keys = known_keys())]
+    /// Two columns mean the same field: their header texts and column letters.
+    DuplicateColumn {
+        field: Field,
+        first: (String, String),
+        second: (String, String),
+    },
     UnknownMappingField(String),
 }
 
-impl HeaderError {
-    /// The same, in Chinese, for the screens (the `Display` text is English).
-    pub fn message_zh(&self) -> String {
+impl Explain for HeaderError {
+    fn message(&self) -> Message {
         match self {
-            Self::NoHeader { scanned } => {
-                format!("前 {scanned} 行里找不到表头：表头至少要有下列列名中的两个：{}", known_columns())
-            }
+            Self::NoHeader { scanned } => msg!("import.header.none", scanned = scanned).lang_arg(
+                "known",
+                Field::ALL.map(Field::header_zh).join("、"),
+                known_columns_en(),
+            ),
             Self::MissingColumns(fields) => {
-                let names: Vec<&str> = fields.iter().map(|f| f.header_zh()).collect();
-                format!("缺少“{}”列", names.join("”“"))
+                let zh: Vec<&str> = fields.iter().map(|f| f.header_zh()).collect();
+                let en: Vec<String> = fields.iter().map(|f| format!("{} ({})", f.header_zh(), f.header_en())).collect();
+                msg!("import.header.missing").lang_arg("columns", zh.join("”“"), en.join(", "))
             }
-            Self::DuplicateColumn { field, first, second } => {
-                format!("{first} 和 {second} 两列都表示“{}”；请删除或改名其中一列", field.header_zh())
-            }
-            Self::UnknownMappingField(f) => format!("列对应里的字段“{f}”不存在；可用的字段：{}", known_keys()),
+            Self::DuplicateColumn { field, first, second } => msg!(
+                "import.header.duplicate",
+                first = &first.0,
+                first_letter = &first.1,
+                second = &second.0,
+                second_letter = &second.1
+            )
+            .lang_arg("field", field.header_zh(), format!("{} ({})", field.header_zh(), field.header_en())),
+            Self::UnknownMappingField(f) => msg!("import.header.unknown_field", field = f, known = known_keys()),
         }
     }
 }
 
-fn known_columns() -> String {
+fn known_columns_en() -> String {
     Field::ALL.map(Field::header_zh).join(", ")
 }
 
 fn known_keys() -> String {
     Field::ALL.map(Field::key).join(", ")
-}
-
-fn missing_message(fields: &[Field]) -> String {
-    let names: Vec<String> = fields.iter().map(|f| format!("{} ({})", f.header_zh(), f.header_en())).collect();
-    let noun = if names.len() == 1 { "column" } else { "columns" };
-    format!("missing {noun} {}", names.join(", "))
 }
 
 /// Turns a user's mapping of header texts to field names (`"户主楼号" → "building"` or
@@ -385,17 +383,13 @@ fn map_columns(row: &TableRow, matcher: &Matcher) -> Result<(Vec<Column>, Vec<St
         if let Some(first) = columns.iter().find(|c| c.field == field) {
             return Err(HeaderError::DuplicateColumn {
                 field,
-                first: describe(first.index, &first.header),
-                second: describe(index, header),
+                first: (first.header.clone(), column_name(first.index)),
+                second: (header.clone(), column_name(index)),
             });
         }
         columns.push(Column { field, index, header: header.clone() });
     }
     Ok((columns, unrecognised))
-}
-
-fn describe(index: usize, header: &str) -> String {
-    format!("'{header}' (column {})", column_name(index))
 }
 
 #[cfg(test)]
@@ -473,9 +467,9 @@ mod tests {
         let err = locate_header(&t, &[]).unwrap_err();
         let HeaderError::DuplicateColumn { field, first, second } = &err else { panic!("{err:?}") };
         assert_eq!(*field, Field::IdCard);
-        assert_eq!(first, "'*公民身份号码(必填)' (column B)");
-        assert_eq!(second, "'ID Card' (column I)");
-        assert!(err.to_string().contains("身份证号 (id card)"), "{err}");
+        assert_eq!(first, &("*公民身份号码(必填)".to_owned(), "B".to_owned()));
+        assert_eq!(second, &("ID Card".to_owned(), "I".to_owned()));
+        assert_eq!(err.message().key, "import.header.duplicate");
 
         let mut row = t.rows[0].clone();
         row.cells.pop();
@@ -502,7 +496,7 @@ mod tests {
 
         let err = parse_mapping(&[("x".to_owned(), "shoe_size".to_owned())]).unwrap_err();
         assert!(matches!(&err, HeaderError::UnknownMappingField(f) if f == "shoe_size"));
-        assert!(err.to_string().contains("id_card"), "{err}");
+        assert!(err.message().text("known").unwrap().contains("id_card"), "{err}");
     }
 
     #[test]
@@ -511,10 +505,11 @@ mod tests {
         let err = locate_header(&t, &[]).unwrap_err();
         let HeaderError::MissingColumns(missing) = &err else { panic!("{err:?}") };
         assert_eq!(missing, &[Field::IdCard, Field::Building, Field::Room]);
-        assert_eq!(err.to_string(), "missing columns 身份证号 (id card), 楼栋 (building), 房号 (room)");
-
-        let one = HeaderError::MissingColumns(vec![Field::Name]);
-        assert_eq!(one.to_string(), "missing column 姓名 (name)");
+        let message = err.message();
+        assert_eq!(message.key, "import.header.missing");
+        let wangge_domain::Arg::Lang { zh, en } = &message.args[0].1 else { panic!("{message}") };
+        assert_eq!(zh, "身份证号”“楼栋”“房号");
+        assert_eq!(en, "身份证号 (id card), 楼栋 (building), 房号 (room)");
     }
 
     #[test]
@@ -522,8 +517,8 @@ mod tests {
         let t = table(&[&["塔山社区"], &["张三", "110105194912310021"]]);
         let err = locate_header(&t, &[]).unwrap_err();
         assert!(matches!(err, HeaderError::NoHeader { scanned: HEADER_SCAN_ROWS }));
-        let message = err.to_string();
-        assert!(message.contains("first 15 rows") && message.contains("身份证号"), "{message}");
+        let message = err.message();
+        assert_eq!((message.key, message.text("scanned")), ("import.header.none", Some("15")));
     }
 
     #[test]

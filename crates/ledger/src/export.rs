@@ -55,7 +55,8 @@ pub async fn export_residents_bytes(db: &Db, community_code: &str) -> Result<(Ve
                 Field::Building => r.building_number.clone().unwrap_or_default(),
                 Field::Unit => r.unit.clone().unwrap_or_default(),
                 Field::Room => r.room.clone().unwrap_or_default(),
-                Field::Relation => r.relation.label_zh().to_owned(),
+                // The ledger's own word (子, 儿媳) when it had one.
+                Field::Relation => r.relation_term.clone().unwrap_or_else(|| r.relation.label_zh().to_owned()),
                 Field::ResidenceType => r.residence_type.label_zh().to_owned(),
                 Field::PoliticalStatus => r.political_status.label_zh().to_owned(),
                 Field::Ethnicity => r.ethnicity.clone(),

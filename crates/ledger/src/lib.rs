@@ -11,4 +11,5 @@ pub mod columns;
 pub mod export;
 pub mod import;
 pub mod table;
+pub mod template;
 pub mod xlsx_out;

@@ -10,8 +10,9 @@ use std::borrow::Cow;
 use std::io::Cursor;
 use std::path::Path;
 
-use calamine::{Data, Dimensions, ExcelDateTime, Range, Reader, Xlsx};
+use calamine::{Data, Dimensions, ExcelDateTime, Range, Reader, Xls, XlsError, Xlsx};
 use encoding_rs::{Encoding, GB18030};
+use wangge_domain::{Explain, Message, msg};
 
 /// A sheet as rows of trimmed strings. Blank rows are kept so that row numbers stay
 /// right; the importer skips them.
@@ -41,45 +42,51 @@ impl TableRow {
     }
 }
 
+/// Why a file cannot be read as a table. Each says what to do about it, in the
+/// reader's language, through [`Explain::message`].
 #[derive(Debug, thiserror::Error)]
+#[error("{}", self.message())]
 pub enum ReadError {
-    #[error("cannot read the file: {0}")]
     Io(#[from] std::io::Error),
-    #[error(
-        "unsupported file type {0}: use an Excel workbook (.xlsx, .xlsm) or a text table (.csv, .tsv, .txt); save .xls and WPS .et files as .xlsx first"
-    )]
+    /// The extension is none of the kinds we read (`.docx`, `.pdf`, none).
     UnsupportedFormat(String),
-    #[error(
-        "the file is neither UTF-8 nor GB18030/GBK text; save it from Excel or WPS as \"CSV UTF-8\" or as an Excel workbook (.xlsx)"
-    )]
+    /// Text in none of the encodings we can tell apart.
     Encoding,
-    #[error("cannot read the workbook: {0}")]
-    Xlsx(String),
-    #[error("row {row}: {message}")]
-    Csv { row: usize, message: String },
-    #[error("the file holds no data")]
+    /// Named like a workbook (`.xlsx`, `.xls`) but holding something else, most
+    /// often a text file renamed; the extension as given.
+    NotAWorkbook(String),
+    /// A workbook that the reader gave up on; the reader's detail, for the log.
+    Damaged(String),
+    /// A workbook with an opening password: its content is encrypted.
+    Password,
+    Csv {
+        row: usize,
+        detail: String,
+    },
+    /// Zero bytes.
     Empty,
+    /// Bytes, but not one filled cell.
+    NoData,
 }
 
-impl ReadError {
-    /// The same, in Chinese, for the screens (the `Display` text is English).
-    pub fn message_zh(&self) -> String {
+impl Explain for ReadError {
+    fn message(&self) -> Message {
         match self {
-            Self::Io(e) => format!("无法读取文件：{e}"),
-            Self::UnsupportedFormat(ext) => format!(
-                "不支持的文件类型 {ext}：请使用 Excel 工作簿（.xlsx、.xlsm）或文本表格（.csv、.tsv、.txt）；.xls 和 WPS 的 .et 文件请先另存为 .xlsx"
-            ),
-            Self::Encoding => {
-                "文件既不是 UTF-8 也不是 GB18030/GBK 文本；请在 Excel 或 WPS 中另存为“CSV UTF-8”或 Excel 工作簿（.xlsx）".into()
-            }
-            Self::Xlsx(e) => format!("无法读取这个工作簿：{e}"),
-            Self::Csv { row, message } => format!("第 {row} 行：{message}"),
-            Self::Empty => "文件里没有数据".into(),
+            Self::Io(e) => msg!("import.file.io", detail = e),
+            Self::UnsupportedFormat(ext) => msg!("import.file.unsupported", ext = ext),
+            Self::Encoding => msg!("import.file.encoding"),
+            Self::NotAWorkbook(ext) => msg!("import.file.not_workbook", ext = ext),
+            Self::Damaged(_) => msg!("import.file.damaged"),
+            Self::Password => msg!("import.file.password"),
+            Self::Csv { row, detail } => msg!("import.file.csv", row = row, detail = detail),
+            Self::Empty => msg!("import.file.empty"),
+            Self::NoData => msg!("import.file.no_data"),
         }
     }
 }
 
-/// Reads the first worksheet of a workbook or a CSV/TSV file, chosen by extension.
+/// Reads the first worksheet of a workbook or a CSV/TSV file. The extension says
+/// whether the file should be a workbook or text; the bytes say which workbook.
 pub fn read_table(path: &Path) -> Result<Table, ReadError> {
     // Check the extension before reading a possibly large file we cannot use.
     let format = FileFormat::of(path)?;
@@ -92,8 +99,9 @@ pub fn read_table_bytes(file_name: &str, bytes: &[u8]) -> Result<Table, ReadErro
     FileFormat::of(Path::new(file_name))?.read(bytes)
 }
 
+/// What the name promises.
 enum FileFormat {
-    Xlsx,
+    Workbook(String),
     Csv,
 }
 
@@ -101,7 +109,7 @@ impl FileFormat {
     fn of(path: &Path) -> Result<Self, ReadError> {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         match ext.as_str() {
-            "xlsx" | "xlsm" => Ok(Self::Xlsx),
+            "xlsx" | "xlsm" | "xls" => Ok(Self::Workbook(format!(".{ext}"))),
             "csv" | "tsv" | "txt" => Ok(Self::Csv),
             "" => Err(ReadError::UnsupportedFormat("(no extension)".to_owned())),
             other => Err(ReadError::UnsupportedFormat(format!(".{other}"))),
@@ -109,15 +117,26 @@ impl FileFormat {
     }
 
     fn read(&self, bytes: &[u8]) -> Result<Table, ReadError> {
+        if bytes.is_empty() {
+            return Err(ReadError::Empty);
+        }
+        // The content decides between .xlsx and .xls: a community's "xls" is often
+        // an .xlsx renamed, and the other way round.
+        if bytes.starts_with(&ZIP_MAGIC) {
+            return read_xlsx_bytes(bytes);
+        }
+        if bytes.starts_with(&OLE_MAGIC) {
+            return read_xls_bytes(bytes);
+        }
         match self {
-            Self::Xlsx => read_xlsx_bytes(bytes),
+            Self::Workbook(ext) => Err(ReadError::NotAWorkbook(ext.clone())),
             Self::Csv => read_csv_bytes(bytes),
         }
     }
 }
 
 fn non_empty(table: Table) -> Result<Table, ReadError> {
-    if table.rows.iter().all(TableRow::is_blank) { Err(ReadError::Empty) } else { Ok(table) }
+    if table.rows.iter().all(TableRow::is_blank) { Err(ReadError::NoData) } else { Ok(table) }
 }
 
 /// Spreadsheet column letters for a 0-based index: 0 → `A`, 25 → `Z`, 26 → `AA`.
@@ -136,26 +155,45 @@ pub fn column_name(index: usize) -> String {
 // ---------------------------------------------------------------------------------
 // Workbooks
 
+/// Start of a zip archive: an `.xlsx`/`.xlsm` workbook.
+const ZIP_MAGIC: [u8; 4] = [0x50, 0x4B, 0x03, 0x04];
+
 /// Start of an OLE compound file: an old `.xls` workbook, or an encrypted `.xlsx`.
 const OLE_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 
 /// Reads the first worksheet of an `.xlsx`/`.xlsm` workbook held in memory.
 pub fn read_xlsx_bytes(bytes: &[u8]) -> Result<Table, ReadError> {
     if bytes.starts_with(&OLE_MAGIC) {
-        // Renamed .xls files and password-protected workbooks both land here; calamine
-        // would only report a broken zip archive.
-        return Err(ReadError::Xlsx(
-            "this is an old-format .xls workbook or a password-protected file; open it in Excel or WPS, remove any password and save it as .xlsx".to_owned(),
-        ));
+        return read_xls_bytes(bytes);
     }
-    let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(xlsx_error)?;
-    let range = workbook.worksheet_range_at(0).ok_or(ReadError::Empty)?.map_err(xlsx_error)?;
-    let merges = workbook.merge_cells_by_sheet_id(0).map_err(xlsx_error)?;
+    let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(|e| ReadError::Damaged(e.to_string()))?;
+    let range =
+        workbook.worksheet_range_at(0).ok_or(ReadError::NoData)?.map_err(|e| ReadError::Damaged(e.to_string()))?;
+    let merges = workbook.merge_cells_by_sheet_id(0).map_err(|e| ReadError::Damaged(e.to_string()))?;
     non_empty(table_from_range(&range, &merges))
 }
 
-fn xlsx_error(error: calamine::XlsxError) -> ReadError {
-    ReadError::Xlsx(error.to_string())
+/// Reads the first worksheet of an old `.xls` (BIFF8) workbook held in memory, with
+/// the same merged cells, numbers and dates as an `.xlsx`.
+pub fn read_xls_bytes(bytes: &[u8]) -> Result<Table, ReadError> {
+    // A password-protected .xlsx is an OLE file holding the encrypted package.
+    if contains_utf16(bytes, "EncryptedPackage") {
+        return Err(ReadError::Password);
+    }
+    let xls_error = |e: XlsError| match e {
+        XlsError::Password => ReadError::Password,
+        other => ReadError::Damaged(other.to_string()),
+    };
+    let mut workbook = Xls::new(Cursor::new(bytes)).map_err(xls_error)?;
+    let range = workbook.worksheet_range_at(0).ok_or(ReadError::NoData)?.map_err(xls_error)?;
+    let merges = workbook.merge_cells_by_sheet_id(0).map_err(xls_error)?;
+    non_empty(table_from_range(&range, &merges))
+}
+
+/// Whether `bytes` hold `name` in UTF-16LE, as OLE directory entries name streams.
+fn contains_utf16(bytes: &[u8], name: &str) -> bool {
+    let needle: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    bytes.windows(needle.len()).any(|w| w == needle)
 }
 
 fn table_from_range(range: &Range<Data>, merges: &[Dimensions]) -> Table {
@@ -333,7 +371,7 @@ fn parse_delimited(text: &str, delimiter: u8) -> Result<Table, ReadError> {
             Ok(true) => {}
             Ok(false) => break,
             Err(error) => {
-                return Err(ReadError::Csv { row: rows.len() + 1, message: error.to_string() });
+                return Err(ReadError::Csv { row: rows.len() + 1, detail: error.to_string() });
             }
         }
         let end = reader.position().byte() as usize;
@@ -545,7 +583,7 @@ mod tests {
         // 0xFF starts no character in GB18030 and no character in UTF-8.
         let err = read_csv_bytes(b"name,id\n\xff\xff,1\n").unwrap_err();
         assert!(matches!(err, ReadError::Encoding), "{err:?}");
-        assert!(err.to_string().contains("UTF-8"));
+        assert_eq!(err.message().key, "import.file.encoding");
         // UTF-16 without a BOM shows up as NUL bytes.
         let utf16: Vec<u8> = "a,b\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
         assert!(matches!(read_csv_bytes(&utf16), Err(ReadError::Encoding)));
@@ -585,14 +623,17 @@ mod tests {
 
     #[test]
     fn unusable_input_is_reported() {
-        assert!(matches!(read_table(Path::new("old.xls")), Err(ReadError::UnsupportedFormat(ext)) if ext == ".xls"));
+        assert!(matches!(read_table(Path::new("old.et")), Err(ReadError::UnsupportedFormat(ext)) if ext == ".et"));
         assert!(matches!(read_table(Path::new("noext")), Err(ReadError::UnsupportedFormat(_))));
         assert!(matches!(read_table(Path::new("/nonexistent/a.csv")), Err(ReadError::Io(_))));
-        assert!(matches!(read_csv_bytes(b""), Err(ReadError::Empty)));
-        assert!(matches!(read_csv_bytes(b"\n , ,\n\n"), Err(ReadError::Empty)));
+        assert!(matches!(read_table_bytes("a.xlsx", b""), Err(ReadError::Empty)));
+        assert!(matches!(read_table_bytes("a.csv", b""), Err(ReadError::Empty)));
+        assert!(matches!(read_csv_bytes(b"\n , ,\n\n"), Err(ReadError::NoData)));
         let mut ole = OLE_MAGIC.to_vec();
         ole.extend([0; 64]);
-        assert!(matches!(read_xlsx_bytes(&ole), Err(ReadError::Xlsx(m)) if m.contains(".xls")));
-        assert!(matches!(read_xlsx_bytes(b"not a zip"), Err(ReadError::Xlsx(_))));
+        assert!(matches!(read_table_bytes("a.xlsx", &ole), Err(ReadError::Damaged(_))));
+        assert!(matches!(read_xlsx_bytes(b"not a zip"), Err(ReadError::Damaged(_))));
+        assert!(matches!(read_table_bytes("a.xls", b"not a zip"), Err(ReadError::NotAWorkbook(e)) if e == ".xls"));
+        assert_eq!(ReadError::Password.message().key, "import.file.password");
     }
 }

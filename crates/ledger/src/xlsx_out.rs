@@ -36,7 +36,7 @@ pub fn ledger_xlsx_bytes(
     Ok((workbook.save_to_buffer()?, written))
 }
 
-fn build_workbook(
+pub(crate) fn build_workbook(
     sheet_name: &str,
     title: Option<&str>,
     headers: &[&str],

@@ -71,6 +71,8 @@ pub struct ResidentRow {
     pub phone: Option<Phone>,
     pub residence_type: ResidenceType,
     pub relation: Relation,
+    /// The ledger's own word for the relation when it is not the code's label (子, 儿媳).
+    pub relation_term: Option<String>,
     pub political_status: PoliticalStatus,
     pub ethnicity: String,
     pub notes: String,
@@ -221,8 +223,8 @@ impl<'c> BulkLoader<'c> {
     pub async fn sealed_residents(&mut self, rows: &[ResidentRow], sealed: &[SealedResident]) -> StoreResult<()> {
         check_sealed(rows, sealed)?;
         const COLS: &str = "id, household_id, path, name, gender, birth_date, id_card_enc, id_card_hash, \
-            id_last4_hash, phone_enc, phone_hash, phone_last4_hash, residence_type, relation, political_status, \
-            ethnicity, notes, status, registered_on, created_at, updated_at";
+            id_last4_hash, phone_enc, phone_hash, phone_last4_hash, residence_type, relation, relation_term, \
+            political_status, ethnicity, notes, status, registered_on, created_at, updated_at";
         let now = self.now;
         let protected: Vec<(&ResidentRow, &Protected)> = rows.iter().zip(sealed.iter().map(|s| &s.0)).collect();
         insert_chunked(self.conn, "residents", COLS, &protected, |q, (r, p)| {
@@ -240,6 +242,7 @@ impl<'c> BulkLoader<'c> {
                 .bind(&p.phone_last4_hash)
                 .bind(r.residence_type.code())
                 .bind(r.relation.code())
+                .bind(&r.relation_term)
                 .bind(r.political_status.code())
                 .bind(&r.ethnicity)
                 .bind(&r.notes)

@@ -387,9 +387,9 @@ impl SqliteBulkTx<'_> {
         check_sealed(rows, sealed)?;
         let mut stmt = self.insert(
             "INSERT INTO residents (id, household_id, path, name, gender, birth_date, id_card_enc, id_card_hash, \
-             id_last4_hash, phone_enc, phone_hash, phone_last4_hash, residence_type, relation, political_status, \
-             ethnicity, notes, status, registered_on, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             id_last4_hash, phone_enc, phone_hash, phone_last4_hash, residence_type, relation, relation_term, \
+             political_status, ethnicity, notes, status, registered_on, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )?;
         for (r, SealedResident(p)) in rows.iter().zip(sealed) {
             stmt.row(&values![
@@ -407,6 +407,7 @@ impl SqliteBulkTx<'_> {
                 p.phone_last4_hash,
                 r.residence_type.code(),
                 r.relation.code(),
+                r.relation_term,
                 r.political_status.code(),
                 r.ethnicity,
                 r.notes,

@@ -146,6 +146,7 @@ async fn id_cards_and_phones_are_encrypted_searchable_and_masked() {
                 phone: Some(Phone::parse("0535-6661234").unwrap()),
                 residence_type: ResidenceType::Registered,
                 relation: Relation::Other,
+                relation_term: None,
                 political_status: PoliticalStatus::Masses,
                 ethnicity: "汉族".into(),
                 notes: String::new(),

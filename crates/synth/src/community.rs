@@ -428,6 +428,7 @@ fn resident_rows(
             phone,
             residence_type: person.residence,
             relation: person.relation,
+            relation_term: None,
             political_status,
             ethnicity: ethnicity.to_owned(),
             notes: String::new(),

@@ -16,7 +16,7 @@ mod portal;
 mod registry;
 mod security;
 
-pub use shared::render::{home_of, say};
+pub use shared::render::{cli_lang, home_of, lang_of_locale, say};
 pub use shared::{auth, routes, webhooks};
 
 use std::sync::Arc;

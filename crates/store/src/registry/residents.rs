@@ -51,6 +51,9 @@ pub struct Resident {
     pub phone: Option<String>,
     pub residence_type: ResidenceType,
     pub relation: Relation,
+    /// The word the community's ledger used for the relation (子, 儿媳, 孙女) when it is
+    /// not the label of `relation`; written back on export.
+    pub relation_term: Option<String>,
     pub political_status: PoliticalStatus,
     pub ethnicity: String,
     pub notes: String,
@@ -181,8 +184,8 @@ impl ResidentSort {
 }
 
 const SELECT: &str = "SELECT r.id, r.household_id, b.number AS building_number, h.unit, h.room, r.path, r.name,
-    r.gender, r.birth_date, r.id_card_enc, r.phone_enc, r.residence_type, r.relation, r.political_status,
-    r.ethnicity, r.notes, r.status, r.registered_on, r.created_at, r.updated_at
+    r.gender, r.birth_date, r.id_card_enc, r.phone_enc, r.residence_type, r.relation, r.relation_term,
+    r.political_status, r.ethnicity, r.notes, r.status, r.registered_on, r.created_at, r.updated_at
     FROM residents r LEFT JOIN households h ON h.id = r.household_id LEFT JOIN buildings b ON b.id = h.building_id";
 
 /// Blind index purposes: one per column, so equal digits hash apart in different columns.
@@ -325,6 +328,7 @@ fn from_row(row: &AnyRow, vault: &Vault) -> StoreResult<Decoded> {
         phone,
         residence_type: vocab(row, "residence_type")?,
         relation: vocab(row, "relation")?,
+        relation_term: row.try_get("relation_term")?,
         political_status: vocab(row, "political_status")?,
         ethnicity: row.try_get("ethnicity")?,
         notes: row.try_get("notes")?,
@@ -600,7 +604,8 @@ pub async fn update(db: &Db, id: &str, update: ResidentUpdate) -> StoreResult<Re
     sqlx::query(
         "UPDATE residents SET name = $1, gender = $2, birth_date = $3, id_card_enc = $4, id_card_hash = $5,
          id_last4_hash = $6, phone_enc = $7, phone_hash = $8, phone_last4_hash = $9, residence_type = $10,
-         relation = $11, political_status = $12, ethnicity = $13, notes = $14, updated_at = $15 WHERE id = $16",
+         relation = $11, political_status = $12, ethnicity = $13, notes = $14, updated_at = $15,
+         relation_term = $17 WHERE id = $16",
     )
     .bind(&facts.name)
     .bind(facts.gender.code())
@@ -618,6 +623,8 @@ pub async fn update(db: &Db, id: &str, update: ResidentUpdate) -> StoreResult<Re
     .bind(update.notes.map(|n| n.trim().to_owned()).unwrap_or(current.notes))
     .bind(now_millis())
     .bind(id)
+    // A relation chosen by hand replaces the ledger's word for the old one.
+    .bind(if update.relation.is_some() { None } else { current.relation_term })
     .execute(&mut *tx)
     .await
     .map_err(|e| StoreError::on_unique(e, duplicate_id_card(&facts.id_card)))?;
@@ -632,6 +639,80 @@ pub async fn update(db: &Db, id: &str, update: ResidentUpdate) -> StoreResult<Re
     }
     tx.commit().await?;
     get(db, id).await
+}
+
+/// A person's facts as a re-sent ledger gives them, for an update import
+/// (`wangge_ledger::import` with `update`): the ID card number is the person's key
+/// and stays; everything the ledger holds is written as given.
+#[derive(Clone, Debug)]
+pub struct LedgerUpdate {
+    pub id: String,
+    pub name: String,
+    pub id_card: IdCardNumber,
+    pub phone: Option<Phone>,
+    /// The household the ledger places them in; a change is recorded as a move.
+    pub household_id: String,
+    pub path: String,
+    pub residence_type: ResidenceType,
+    pub relation: Relation,
+    pub relation_term: Option<String>,
+    pub political_status: PoliticalStatus,
+    pub ethnicity: String,
+    pub notes: String,
+    /// The whole set of tags, when the ledger has a tags column.
+    pub tag_ids: Option<Vec<String>>,
+    /// The household they lived in, when the ledger moves them.
+    pub moved_from: Option<String>,
+    /// Keys of the fields that changed, for the person's history.
+    pub changed: Vec<&'static str>,
+}
+
+/// Writes one [`LedgerUpdate`] on a connection inside the import's transaction, with
+/// an entry in the person's history (moved, or updated with the changed fields).
+pub async fn apply_ledger_update(conn: &mut AnyConnection, vault: &Vault, u: &LedgerUpdate) -> StoreResult<()> {
+    let protected = Protected::new(vault, &u.id, Some(&u.id_card), u.phone.as_ref());
+    sqlx::query(
+        "UPDATE residents SET name = $1, phone_enc = $2, phone_hash = $3, phone_last4_hash = $4, household_id = $5,
+         path = $6, residence_type = $7, relation = $8, relation_term = $9, political_status = $10, ethnicity = $11,
+         notes = $12, updated_at = $13 WHERE id = $14",
+    )
+    .bind(&u.name)
+    .bind(&protected.phone_enc)
+    .bind(&protected.phone_hash)
+    .bind(&protected.phone_last4_hash)
+    .bind(&u.household_id)
+    .bind(&u.path)
+    .bind(u.residence_type.code())
+    .bind(u.relation.code())
+    .bind(&u.relation_term)
+    .bind(u.political_status.code())
+    .bind(&u.ethnicity)
+    .bind(&u.notes)
+    .bind(now_millis())
+    .bind(&u.id)
+    .execute(&mut *conn)
+    .await?;
+    if let Some(tag_ids) = &u.tag_ids {
+        set_tags(conn, &u.id, tag_ids).await?;
+    }
+    let today = time::OffsetDateTime::now_utc().date();
+    if let Some(from) = &u.moved_from {
+        let event = EventInput {
+            kind: ResidentEventKind::MovedHouse,
+            on: today,
+            from: Some(from),
+            to: Some(&u.household_id),
+            note: "ledger import",
+        };
+        record_event(conn, &u.id, event).await?;
+    }
+    let others: Vec<&str> = u.changed.iter().copied().filter(|f| *f != "home").collect();
+    if !others.is_empty() {
+        let note = others.join(", ");
+        let event = EventInput { kind: ResidentEventKind::Updated, on: today, from: None, to: None, note: &note };
+        record_event(conn, &u.id, event).await?;
+    }
+    Ok(())
 }
 
 fn changed_fields(u: &ResidentUpdate) -> Vec<&'static str> {

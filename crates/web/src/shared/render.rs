@@ -99,6 +99,22 @@ pub fn say(message: &wangge_domain::Message, lang: &str) -> String {
     text
 }
 
+/// The language of the command line: `WANGGE_LANG` if set, else `LC_ALL`, then
+/// `LANG`, as the C library reads them; `en…` speaks English, anything else (a
+/// clerk's machine, none set) Chinese.
+pub fn cli_lang() -> &'static str {
+    let get = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    lang_of_locale(get("WANGGE_LANG").or_else(|| get("LC_ALL")).or_else(|| get("LANG")).as_deref())
+}
+
+/// [`cli_lang`] for a given locale name (`en_US.UTF-8`, `zh_CN.UTF-8`, none).
+pub fn lang_of_locale(locale: Option<&str>) -> &'static str {
+    match locale {
+        Some(l) if l.starts_with("en") => "en",
+        _ => "zh-CN",
+    }
+}
+
 /// The templates of `templates/`, named by their path there (`registry/resident.html`).
 /// Debug builds read them from disk when a page is rendered, so that a template edit
 /// shows on the next request without rebuilding; release builds carry them inside
@@ -320,6 +336,15 @@ mod tests {
 
     /// A message is said in the reader's language, its arguments too: a term by its
     /// label, a nested message in the same language.
+    #[test]
+    fn the_command_line_speaks_its_locale() {
+        assert_eq!(lang_of_locale(Some("en_US.UTF-8")), "en");
+        assert_eq!(lang_of_locale(Some("en")), "en");
+        assert_eq!(lang_of_locale(Some("zh_CN.UTF-8")), "zh-CN");
+        assert_eq!(lang_of_locale(Some("C.UTF-8")), "zh-CN");
+        assert_eq!(lang_of_locale(None), "zh-CN");
+    }
+
     #[test]
     fn say_translates_arguments() {
         use wangge_domain::{Explain, Gender, IdCardNumber, Vocabulary};

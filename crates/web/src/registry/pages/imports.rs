@@ -6,6 +6,13 @@
 //! (`store::import_jobs`) between these steps; checking and writing are
 //! `wangge_ledger::import`, the same code as `wangge import residents`, so the page
 //! and the command line cannot disagree. Writing is all-or-nothing.
+//!
+//! A newer version of a ledger already imported (communities send theirs every
+//! month) is checked in update mode: the check lists the new, the changed (field by
+//! field), the unchanged and the missing people; confirming writes the new and the
+//! changes in one transaction, each change in the audit log with before and after.
+//! Nobody is deleted. Errors are [`Message`]s, put into both languages once, when
+//! the check is stored, and shown in the page's.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,16 +24,16 @@ use axum::{Form, body::Bytes};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
-use wangge_domain::{Action, AreaLevel};
+use wangge_domain::{Action, AreaLevel, Explain, Message};
 use wangge_ledger::columns::{Field, locate_header};
-use wangge_ledger::import::{ImportOptions, ImportReport, import_residents};
+use wangge_ledger::import::{Actor, ImportOptions, ImportReport, import_residents};
 use wangge_ledger::table::{Table, read_table_bytes};
 use wangge_store::registry::areas::{self, Area};
 use wangge_store::registry::import_jobs::{self, ImportJob, JobStatus, NewJob};
 
 use crate::shared::audit::{self, Event};
 use crate::shared::auth::{ClientAddress, Principal};
-use crate::shared::render::{Lang, frame, render, tr};
+use crate::shared::render::{Lang, frame, render, say, tr};
 use crate::{ApiError, AppState};
 
 /// Row errors shown on the page; the count says how many more there are.
@@ -35,17 +42,60 @@ const ERRORS_SHOWN: usize = 200;
 /// What a check found, kept with the job as JSON.
 #[derive(Serialize, Deserialize, Default)]
 struct Check {
-    /// The file as a whole could not be used (no header, a missing column…).
+    /// The file as a whole could not be used (no header, a missing column…), in
+    /// English and in Chinese.
     problem: Option<String>,
-    /// The same in Chinese (missing in checks stored before it existed).
     #[serde(default)]
     problem_zh: Option<String>,
+    /// Every row error, in both languages.
+    #[serde(default)]
+    errors: Vec<ErrorText>,
+    /// Checked (and to be written) as an update of the registered people.
+    #[serde(default)]
+    update: bool,
     header_row: usize,
     /// Header text → field key, for the columns recognised.
     columns: Vec<(String, String)>,
     /// Header texts that match no field (ignored unless mapped).
     unrecognised: Vec<String>,
     report: Option<ImportReport>,
+}
+
+/// A row error in both languages.
+#[derive(Serialize, Deserialize, Clone)]
+struct ErrorText {
+    row: usize,
+    column: Option<String>,
+    message: String,
+    message_zh: String,
+}
+
+impl Check {
+    fn problem(message: &Message) -> Self {
+        let mut found = Self::default();
+        found.set_problem(message);
+        found
+    }
+
+    fn set_problem(&mut self, message: &Message) {
+        self.problem = Some(say(message, "en"));
+        self.problem_zh = Some(say(message, "zh-CN"));
+    }
+
+    /// Keeps the report, its errors said in both languages.
+    fn set_report(&mut self, report: ImportReport) {
+        self.errors = report
+            .errors
+            .iter()
+            .map(|e| ErrorText {
+                row: e.row,
+                column: e.column.clone(),
+                message: say(&e.reason, "en"),
+                message_zh: say(&e.reason, "zh-CN"),
+            })
+            .collect();
+        self.report = Some(report);
+    }
 }
 
 /// The communities whose ledger the caller may import or download: their own
@@ -97,29 +147,35 @@ pub async fn import_form(State(s): State<AppState>, lang: Lang, p: Principal) ->
 }
 
 /// Runs the importer as a dry run with the job's mapping and records what it found.
-async fn check(s: &AppState, job: &ImportJob, table: &Table, community_code: &str) -> Result<(), ApiError> {
+async fn check(
+    s: &AppState,
+    job: &ImportJob,
+    table: &Table,
+    community_code: &str,
+    update: bool,
+) -> Result<(), ApiError> {
     let mapping: Vec<(String, Field)> =
         job.mapping.iter().filter_map(|(h, f)| Field::parse_name(f).map(|f| (h.clone(), f))).collect();
-    let mut found = Check::default();
+    let mut found = Check { update, ..Default::default() };
     match locate_header(table, &mapping) {
         Ok(header) => {
             found.header_row = header.header_row;
             found.columns = header.columns.iter().map(|c| (c.header.clone(), c.field.key().to_owned())).collect();
             found.unrecognised = header.unrecognised.clone();
-            let options =
-                ImportOptions { community_code: community_code.to_owned(), dry_run: true, mapping: mapping.clone() };
+            let options = ImportOptions {
+                community_code: community_code.to_owned(),
+                dry_run: true,
+                mapping: mapping.clone(),
+                update,
+                actor: None,
+            };
             match import_residents(&s.db, table, &options, |_| {}).await {
-                Ok(report) => found.report = Some(report),
-                Err(e) => {
-                    found.problem = Some(e.to_string());
-                    found.problem_zh = Some(e.message_zh());
-                    found.problem_zh = Some(e.message_zh());
-                }
+                Ok(report) => found.set_report(report),
+                Err(e) => found.set_problem(&e.message()),
             }
         }
         Err(e) => {
-            found.problem = Some(e.to_string());
-            found.problem_zh = Some(e.message_zh());
+            found.set_problem(&e.message());
             // Offer every text of the first non-blank rows for mapping.
             found.unrecognised = table
                 .rows
@@ -144,7 +200,7 @@ pub async fn upload(
     p: Principal,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
-    let (mut community_id, mut file) = (None, None);
+    let (mut community_id, mut file, mut update) = (None, None, false);
     while let Some(field) = multipart
         .next_field()
         .await
@@ -156,6 +212,7 @@ pub async fn upload(
                     ApiError::bad_request(wangge_domain::msg!("error.not_multipart", detail = e.body_text()))
                 })?)
             }
+            Some("update") => update = field.text().await.is_ok_and(|v| v == "1"),
             Some("file") => {
                 let name = field.file_name().unwrap_or("").to_owned();
                 let bytes: Bytes = field.bytes().await.map_err(|e| {
@@ -171,13 +228,14 @@ pub async fn upload(
         return form_page(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, Some(tr("import.no_community", lang.code)))
             .await;
     };
-    let Some((file_name, bytes)) = file.filter(|(name, bytes)| !name.is_empty() && !bytes.is_empty()) else {
+    // An empty file is said as such by the reader below, not as "no file chosen".
+    let Some((file_name, bytes)) = file.filter(|(name, _)| !name.is_empty()) else {
         return form_page(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, Some(tr("import.no_file", lang.code))).await;
     };
     let table = match read_table_bytes(&file_name, &bytes) {
         Ok(table) => table,
         Err(e) => {
-            let message = if lang.zh() { e.message_zh() } else { e.to_string() };
+            let message = say(&e.message(), lang.code);
             return form_page(&s, &p, lang, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await;
         }
     };
@@ -189,7 +247,7 @@ pub async fn upload(
         content: &bytes,
     };
     let job = import_jobs::create(&s.db, new).await?;
-    check(&s, &job, &table, &community.code).await?;
+    check(&s, &job, &table, &community.code, update).await?;
     Ok(Redirect::to(&format!("/registry/import/{}", job.id)).into_response())
 }
 
@@ -208,6 +266,16 @@ struct ColumnView {
     field: String,
 }
 
+/// One changed field of one person, for the table of an update's check.
+#[derive(Serialize)]
+struct ChangeView {
+    row: usize,
+    name: String,
+    field: String,
+    before: String,
+    after: String,
+}
+
 #[derive(Serialize)]
 struct ErrorView {
     row: usize,
@@ -223,7 +291,7 @@ pub async fn job_page(
 ) -> Result<Response, ApiError> {
     let job = job_in_scope(&s, &p, &id).await?;
     let community = areas::get(&s.db, &job.community_id).await?;
-    let found: Check = job.report.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default();
+    let found = checked(&job);
     let report = found.report.clone().unwrap_or_default();
     let columns: Vec<ColumnView> = found
         .columns
@@ -233,7 +301,7 @@ pub async fn job_page(
             field: Field::parse_name(key).map(|f| field_label(f, lang)).unwrap_or_default(),
         })
         .collect();
-    let errors: Vec<ErrorView> = report
+    let errors: Vec<ErrorView> = found
         .errors
         .iter()
         .take(ERRORS_SHOWN)
@@ -243,20 +311,39 @@ pub async fn job_page(
             message: lang.pick(&e.message, &e.message_zh).to_owned(),
         })
         .collect();
+    let changes: Vec<ChangeView> = report
+        .changed
+        .iter()
+        .take(ERRORS_SHOWN)
+        .flat_map(|c| {
+            c.changes.iter().map(move |f| ChangeView {
+                row: c.row,
+                name: c.name.clone(),
+                field: field_label(f.field, lang),
+                before: f.before.clone(),
+                after: f.after.clone(),
+            })
+        })
+        .collect();
     let mapped: Vec<(String, String)> = job.mapping.clone();
     let unrecognised: Vec<(String, String)> = found
         .unrecognised
         .iter()
         .map(|h| (h.clone(), mapped.iter().find(|(m, _)| m == h).map(|(_, f)| f.clone()).unwrap_or_default()))
         .collect();
-    let ready = job.status == JobStatus::Checked && found.problem.is_none() && report.errors.is_empty();
+    let ready = job.status == JobStatus::Checked && found.problem.is_none() && found.errors.is_empty();
     let ctx = context! {
         job_id => job.id.clone(), file_name => job.file_name.clone(), status => job.status.as_str(),
         community => Value::from(Serde(&community)),
         problem => found.problem.as_deref().map(|en| lang.pick(en, found.problem_zh.as_deref().unwrap_or(""))), header_row => found.header_row, columns => Value::from(Serde(&columns)),
         unrecognised => Value::from(Serde(&unrecognised)), fields => Value::from(Serde(&field_options(lang))),
         report => Value::from(Serde(&report)), errors => Value::from(Serde(&errors)),
-        more_errors => report.errors.len().saturating_sub(ERRORS_SHOWN), ready => ready,
+        error_count => found.errors.len(), update => found.update,
+        changes => Value::from(Serde(&changes)), changed_count => report.changed.len(),
+        more_changed => report.changed.len().saturating_sub(ERRORS_SHOWN),
+        missing => Value::from(Serde(&report.missing.iter().take(ERRORS_SHOWN).collect::<Vec<_>>())),
+        more_missing => report.missing.len().saturating_sub(ERRORS_SHOWN),
+        more_errors => found.errors.len().saturating_sub(ERRORS_SHOWN), ready => ready,
         done => job.done, total => job.total,
         percent => if job.total > 0 { job.done * 100 / job.total } else { 0 },
         ..frame(&p, lang, "/registry/import"),
@@ -267,6 +354,11 @@ pub async fn job_page(
         response.headers_mut().insert("refresh", HeaderValue::from_static("1"));
     }
     Ok(response)
+}
+
+/// What the last check of a job found.
+fn checked(job: &ImportJob) -> Check {
+    job.report.as_deref().and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default()
 }
 
 /// Re-checks the job's file with the user's mapping of header texts to fields.
@@ -288,8 +380,8 @@ pub async fn set_mapping(
     let community = areas::get(&s.db, &job.community_id).await?;
     let content = import_jobs::content(&s.db, &job.id).await?;
     let table = read_table_bytes(&job.file_name, &content)
-        .map_err(|e| ApiError::bad_request(wangge_domain::msg!("import.error.file", detail = e)))?;
-    check(&s, &job, &table, &community.code).await?;
+        .map_err(|e| ApiError::bad_request(wangge_domain::Explain::message(&e)))?;
+    check(&s, &job, &table, &community.code, checked(&job).update).await?;
     Ok(Redirect::to(&format!("/registry/import/{}", job.id)).into_response())
 }
 
@@ -304,7 +396,7 @@ pub async fn confirm(
     let community = areas::get(&s.db, &job.community_id).await?;
     let content = import_jobs::content(&s.db, &job.id).await?;
     let table = read_table_bytes(&job.file_name, &content)
-        .map_err(|e| ApiError::bad_request(wangge_domain::msg!("import.error.file", detail = e)))?;
+        .map_err(|e| ApiError::bad_request(wangge_domain::Explain::message(&e)))?;
     if !import_jobs::start(&s.db, &job.id, table.rows.len() as i64).await? {
         return Err(ApiError::new(StatusCode::CONFLICT, "conflict", wangge_domain::msg!("import.error.started")));
     }
@@ -315,7 +407,11 @@ pub async fn confirm(
 /// The writing itself, with progress saved twice a second for any server to show.
 async fn write(s: AppState, p: Principal, address: ClientAddress, job: ImportJob, community: Area, table: Table) {
     let mapping = job.mapping.iter().filter_map(|(h, f)| Field::parse_name(f).map(|f| (h.clone(), f))).collect();
-    let options = ImportOptions { community_code: community.code.clone(), dry_run: false, mapping };
+    let update = checked(&job).update;
+    let actor =
+        Actor { actor_id: Some(p.actor_id().to_owned()), actor_name: p.actor_name(), address: Some(address.0.clone()) };
+    let options =
+        ImportOptions { community_code: community.code.clone(), dry_run: false, mapping, update, actor: Some(actor) };
     let (done, total) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(table.rows.len())));
     let ticker = {
         let (s, id, done, total) = (s.clone(), job.id.clone(), done.clone(), total.clone());
@@ -335,14 +431,16 @@ async fn write(s: AppState, p: Principal, address: ClientAddress, job: ImportJob
     })
     .await;
     ticker.abort();
-    let (status, found) = match result {
-        Ok(report) if report.committed => (JobStatus::Done, Check { report: Some(report), ..Default::default() }),
-        Ok(report) => (JobStatus::Failed, Check { report: Some(report), ..Default::default() }),
-        Err(e) => (
-            JobStatus::Failed,
-            Check { problem: Some(e.to_string()), problem_zh: Some(e.message_zh()), ..Default::default() },
-        ),
+    let (status, mut found) = match result {
+        Ok(report) => {
+            let status = if report.committed { JobStatus::Done } else { JobStatus::Failed };
+            let mut found = Check::default();
+            found.set_report(report);
+            (status, found)
+        }
+        Err(e) => (JobStatus::Failed, Check::problem(&e.message())),
     };
+    found.update = update;
     let json = serde_json::to_string(&found).unwrap_or_default();
     if let Err(e) = import_jobs::finish(&s.db, &job.id, status, &json).await {
         tracing::error!("import {}: {e}", job.id);
@@ -351,6 +449,8 @@ async fn write(s: AppState, p: Principal, address: ClientAddress, job: ImportJob
         let detail = serde_json::json!({
             "file": job.file_name, "residents": report.residents,
             "households_created": report.households_created, "buildings_created": report.buildings_created,
+            "update": update, "changed": report.changed.len(), "unchanged": report.unchanged,
+            "missing": report.missing.len(),
         });
         let event = Event {
             action: "import.residents",
@@ -364,6 +464,18 @@ async fn write(s: AppState, p: Principal, address: ClientAddress, job: ImportJob
             tracing::error!("auditing import {}: {e}", job.id);
         }
     }
+}
+
+/// The ledger template: every column we recognise, an example row, notes in both
+/// languages (`wangge_ledger::template`). Holds nobody's data: not audited.
+pub async fn template() -> Result<Response, ApiError> {
+    let bytes = wangge_ledger::template::template_xlsx_bytes()
+        .map_err(ApiError::internal)?;
+    let headers = [
+        (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
+        (header::CONTENT_DISPOSITION, "attachment; filename=\"wangge-ledger-template.xlsx\"".to_owned()),
+    ];
+    Ok((headers, bytes).into_response())
 }
 
 #[derive(Deserialize)]
@@ -413,6 +525,7 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
     use wangge_domain::Action::*;
     crate::shared::routes::Routes::new()
         .get("/registry/import", Role(EditRegistry), import_form)
+        .get("/registry/import/template", Role(EditRegistry), template)
         .get("/registry/import/{id}", Role(EditRegistry), job_page)
         .post("/registry/import/{id}/mapping", Role(EditRegistry), set_mapping)
         .post("/registry/import/{id}/confirm", Role(EditRegistry), confirm)
