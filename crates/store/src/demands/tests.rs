@@ -438,7 +438,7 @@ async fn submit_together(
                     new.resident_id = Some("0190f2a4-7c1e-7b3a-9c4d-2e5f6a7b8c9d".into());
                 }
                 let prepared = async {
-                    let place = locate(&db, &new).await?;
+                    let place = locate(&db, &new, |_| true).await?;
                     prepare(&db, new, place, &staff(), None).await
                 };
                 let prepared = prepared.await;
@@ -521,8 +521,18 @@ async fn catalogue_and_calendar_changes_apply_at_once() {
             accept_days: 1,
             resolve_days: 2,
             active: true,
+            public: false,
+            public_since: None,
         };
-        save_category(db, new).await.unwrap();
+        save_category(db, new.clone()).await.unwrap();
+        // Public from the moment it is made so; saved again it stays public since then.
+        let made_public = save_category(db, Category { public: true, ..new.clone() }).await.unwrap();
+        let since = made_public.public_since.expect("public since now");
+        let again = save_category(db, Category { public: true, name_zh: "停车管理".into(), ..new.clone() }).await.unwrap();
+        assert_eq!(again.public_since, Some(since));
+        assert_eq!(save_category(db, new.clone()).await.unwrap().public_since, None, "private again");
+        assert!(category(db, "environment").await.unwrap().public, "sanitation is public by default");
+        assert!(!category(db, "elderly_disabled").await.unwrap().public, "care of the elderly is not");
         assert_eq!(create(db, report(&p.building, "parking"), &staff(), None).await.unwrap().level, Level::Grid);
         let before = calendar(db).await.unwrap();
         set_holiday(db, Holiday { day: "2031-01-02".into(), kind: "holiday".into(), name: String::new() })

@@ -189,7 +189,7 @@ pub async fn upload(
 async fn job_in_scope(s: &AppState, p: &Principal, id: &str) -> Result<ImportJob, ApiError> {
     let job = import_jobs::get(&s.db, id).await?;
     if !p.can_change(&job.path) {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such import in your area"));
+        return Err(crate::shared::auth::unknown("import", id));
     }
     Ok(job)
 }

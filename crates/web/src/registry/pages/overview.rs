@@ -265,7 +265,7 @@ pub async fn edit_resident(
     let result: Result<Response, ApiError> = async {
         let before = in_scope(&s, &p, &id).await?;
         if !p.can_change(&before.path) {
-            return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such record in your area"));
+            return Err(crate::shared::auth::unknown("resident", &id));
         }
         let update = match crate::registry::pages::people::update_from(&form, lang) {
             Ok(update) => update,
