@@ -317,14 +317,7 @@ impl Session {
             .await
             .context("open a WebDriver session in Chromium")?;
         driver.session = client.session_id().await?;
-        let session = Session {
-            client,
-            base,
-            db: server.db.db.clone(),
-            viewport,
-            name: name.into(),
-            driver,
-        };
+        let session = Session { client, base, db: server.db.db.clone(), viewport, name: name.into(), driver };
         // A page that asks for the device's width, as ours do.
         let probe = "data:text/html,<meta name=viewport content='width=device-width, initial-scale=1'>";
         session.client.goto(probe).await?;

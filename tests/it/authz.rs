@@ -293,7 +293,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         ("POST", "/portal/signup") => {
             Some(json!({"name": "某人", "id_card": "1", "username": "someone", "password": "x"}))
         }
-        ("POST", _) if is_page(pattern) => Some(json!({"notes": "walk", "note": "walk"})),
+        ("POST", _) if is_page(pattern) => Some(json!({"notes": "walk", "note": "walk", "score": 4})),
         ("POST" | "PATCH", _) => Some(json!({})),
         _ => None,
     };
@@ -484,8 +484,9 @@ fn every_route_every_role_in_and_out_of_scope() {
                 // except for administrators, who work across the deployment.
                 if is_scoped(pattern) && allowed && role != Role::PlatformAdmin {
                     let outside = out_of_scope(&path, &a, &b);
-                    let body =
-                        body.as_ref().map(|v| serde_json::from_str::<Value>(&out_of_scope(&v.to_string(), &a, &b)).unwrap());
+                    let body = body
+                        .as_ref()
+                        .map(|v| serde_json::from_str::<Value>(&out_of_scope(&v.to_string(), &a, &b)).unwrap());
                     let (status, answer) = if form {
                         s.call_form(&who, &outside, &form_body(body.as_ref()))
                     } else {
@@ -523,9 +524,9 @@ fn every_route_every_role_in_and_out_of_scope() {
                         let unknown = wangge_domain::new_id();
                         let answers = [&theirs, &unknown].map(|id| {
                             let at = outside.replace(&theirs, id);
-                            let body = changed.as_ref().map(|v| {
-                                serde_json::from_str::<Value>(&v.to_string().replace(&theirs, id)).unwrap()
-                            });
+                            let body = changed
+                                .as_ref()
+                                .map(|v| serde_json::from_str::<Value>(&v.to_string().replace(&theirs, id)).unwrap());
                             let (status, answer) = if form {
                                 s.call_form(&who, &at, &form_body(body.as_ref()))
                             } else {

@@ -99,7 +99,11 @@ impl KeySource {
 /// The key id the database's protected fields are sealed with, if it has any (a
 /// new database has no `vault_key` table yet, or an empty one).
 async fn recorded_key_id(pool: &AnyPool) -> Option<String> {
-    sqlx::query_scalar::<_, String>("SELECT key_id FROM vault_key WHERE id = 1").fetch_optional(pool).await.ok().flatten()
+    sqlx::query_scalar::<_, String>("SELECT key_id FROM vault_key WHERE id = 1")
+        .fetch_optional(pool)
+        .await
+        .ok()
+        .flatten()
 }
 
 /// The key file that belongs to an SQLite database file: `wangge.key` in its directory.
@@ -115,9 +119,13 @@ fn owner_only(file: &Path) -> StoreResult<()> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let io = |e: std::io::Error| crate::StoreError::Invalid(format!("database file {}: {e}", file.display()));
     if !file.exists() && file.parent().is_none_or(|dir| dir.as_os_str().is_empty() || dir.is_dir()) {
-        std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(file).map(drop).or_else(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists { Ok(()) } else { Err(io(e)) }
-        })?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(file)
+            .map(drop)
+            .or_else(|e| if e.kind() == std::io::ErrorKind::AlreadyExists { Ok(()) } else { Err(io(e)) })?;
     }
     for suffix in ["", "-wal", "-shm"] {
         let path = PathBuf::from(format!("{}{suffix}", file.display()));

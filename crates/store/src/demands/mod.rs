@@ -271,13 +271,14 @@ pub async fn locate(db: &Db, new: &NewDemand, sees: impl Fn(&str) -> bool) -> St
         if sees(path) { Ok(()) } else { Err(StoreError::not_found(what, id)) }
     };
     let household_id = optional(new.household_id.as_deref());
-    let building_id = match (&household_id, optional(new.building_id.as_deref())) {
+    let given_building = optional(new.building_id.as_deref());
+    let building_id = match (&household_id, &given_building) {
         (Some(h), _) => {
             let household = households::get(db, h).await?;
             seen("household", h, &household.path)?;
             Some(household.building_id)
         }
-        (None, b) => b,
+        (None, b) => b.clone(),
     };
     let resident_household = match optional(new.resident_id.as_deref()) {
         Some(r) => {
@@ -287,6 +288,18 @@ pub async fn locate(db: &Db, new: &NewDemand, sees: impl Fn(&str) -> bool) -> St
         }
         None => None,
     };
+    // A building given beside a household is checked like any record named, and
+    // must be the household's.
+    if let (Some(given), Some(of_household)) = (&given_building, &building_id)
+        && given != of_household
+    {
+        let building = buildings::get(db, given).await?;
+        seen("building", given, &building.path)?;
+        return Err(StoreError::Invalid(format!(
+            "household {} is not in building {given}",
+            household_id.as_deref().unwrap_or_default()
+        )));
+    }
     if let Some(b) = building_id {
         let building = buildings::get(db, &b).await?;
         seen("building", &b, &building.path)?;
@@ -363,7 +376,10 @@ pub async fn prepare(
         (new.resident_id.as_deref(), &place.household_id, &place.resident_household)
         && lives_in.as_ref() != Some(household)
     {
-        return Err(StoreError::Invalid(format!("resident {} does not live in household {household}", resident.trim())));
+        return Err(StoreError::Invalid(format!(
+            "resident {} does not live in household {household}",
+            resident.trim()
+        )));
     }
     let (category, texts) = check(db, &new).await?;
     let kind =
@@ -892,8 +908,7 @@ pub async fn between(db: &Db, f: &DemandFilter, limit: i64) -> StoreResult<Vec<D
 pub async fn between_from(db: &Db, f: &DemandFilter, limit: i64, offset: i64) -> StoreResult<Vec<Demand>> {
     let now = now_millis();
     let c = conditions(f, now);
-    let sql =
-        format!("{SELECT} {} ORDER BY created_at DESC, id DESC LIMIT {limit} OFFSET {offset}", c.where_clause());
+    let sql = format!("{SELECT} {} ORDER BY created_at DESC, id DESC LIMIT {limit} OFFSET {offset}", c.where_clause());
     let rows = c.query(sql).fetch_all(&db.pool).await?;
     rows.iter().map(|r| from_row(r, &db.vault, now)).collect()
 }

@@ -530,7 +530,8 @@ async fn catalogue_and_calendar_changes_apply_at_once() {
         // Public from the moment it is made so; saved again it stays public since then.
         let made_public = save_category(db, Category { public: true, ..new.clone() }).await.unwrap();
         let since = made_public.public_since.expect("public since now");
-        let again = save_category(db, Category { public: true, name_zh: "停车管理".into(), ..new.clone() }).await.unwrap();
+        let again =
+            save_category(db, Category { public: true, name_zh: "停车管理".into(), ..new.clone() }).await.unwrap();
         assert_eq!(again.public_since, Some(since));
         assert_eq!(save_category(db, new.clone()).await.unwrap().public_since, None, "private again");
         assert!(category(db, "environment").await.unwrap().public, "sanitation is public by default");
@@ -599,7 +600,8 @@ async fn a_new_item_names_only_records_in_scope_and_a_resident_of_its_household(
 
         // Out of the caller's sight: the same error as an id that does not exist,
         // and the resident is looked at before the building.
-        let only = |resident: &str| NewDemand { resident_id: Some(resident.into()), ..report(&h.building.id, "environment") };
+        let only =
+            |resident: &str| NewDemand { resident_id: Some(resident.into()), ..report(&h.building.id, "environment") };
         let out_of_sight = locate(db, &only(&resident.id), |_| false).await.map(|_| ()).unwrap_err();
         let unknown = new_id();
         let not_found = locate(db, &only(&unknown), |_| true).await.map(|_| ()).unwrap_err();

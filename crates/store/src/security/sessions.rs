@@ -194,7 +194,10 @@ mod tests {
             }
             assert!(throttled(db, "zhaoqiang", "203.0.113.66").await.unwrap().is_some(), "a spraying address is");
             clear_failures(db, "wangli", "192.168.1.20").await.unwrap();
-            assert!(throttled(db, "wangli", "203.0.113.66").await.unwrap().is_some(), "a login elsewhere clears nothing here");
+            assert!(
+                throttled(db, "wangli", "203.0.113.66").await.unwrap().is_some(),
+                "a login elsewhere clears nothing here"
+            );
         })
         .await;
     }

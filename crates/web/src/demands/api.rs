@@ -735,7 +735,9 @@ pub async fn download_attachment(
     use axum::http::header;
     use axum::response::IntoResponse;
     // An attachment of an item out of sight is answered as an unknown attachment.
-    let hidden = |e: ApiError| if e.status == StatusCode::NOT_FOUND { crate::shared::auth::unknown("attachment", &id) } else { e };
+    let hidden = |e: ApiError| {
+        if e.status == StatusCode::NOT_FOUND { crate::shared::auth::unknown("attachment", &id) } else { e }
+    };
     let a = attachments::get(&s.db, &id).await.map_err(|e| hidden(e.into()))?;
     let d = visible(&s, &p, &a.demand_id).await.map_err(hidden)?;
     let data = attachments::content(&s.db, &a.id).await?;

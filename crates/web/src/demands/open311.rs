@@ -381,7 +381,12 @@ impl KeylessReads {
     }
 }
 
-async fn reader(s: &AppState, q: &HashMap<String, String>, address: &str, format: Format) -> Result<Reader, Open311Error> {
+async fn reader(
+    s: &AppState,
+    q: &HashMap<String, String>,
+    address: &str,
+    format: Format,
+) -> Result<Reader, Open311Error> {
     if q.get("api_key").is_some_and(|k| !k.trim().is_empty()) {
         return authorised(s, q.get("api_key"), Action::ViewDemands, format).await.map(Reader::Key);
     }
@@ -415,7 +420,8 @@ fn public_request(
     media_url: Option<String>,
 ) -> Value {
     let told = d.created_at >= since;
-    let address = building.map(|b| b.address.clone().unwrap_or_else(|| format!("{}号楼", b.number.trim_end_matches("号楼"))));
+    let address =
+        building.map(|b| b.address.clone().unwrap_or_else(|| format!("{}号楼", b.number.trim_end_matches("号楼"))));
     json!({
         "service_request_id": d.id,
         "status": if d.status.is_open() { "open" } else { "closed" },
@@ -515,11 +521,7 @@ async fn requests_json(
     list(&s, &reached, q, Format::Json).await
 }
 
-async fn requests_xml(
-    State(s): State<AppState>,
-    reached: Reached,
-    Query(q): Query<HashMap<String, String>>,
-) -> Answer {
+async fn requests_xml(State(s): State<AppState>, reached: Reached, Query(q): Query<HashMap<String, String>>) -> Answer {
     list(&s, &reached, q, Format::Xml).await
 }
 

@@ -173,7 +173,13 @@ pub async fn signup_submit(
                 signup.building_number, signup.unit, signup.room, signup.resident_name
             ),
         };
-        crate::notify(&s.db, s.site.public_url(), &Audience::Role { role: Role::GridMember, path: signup.path }, notice).await?;
+        crate::notify(
+            &s.db,
+            s.site.public_url(),
+            &Audience::Role { role: Role::GridMember, path: signup.path },
+            notice,
+        )
+        .await?;
     }
     // Recorded without the number: the log says a sign-up came, and whether it matched.
     let (action, target) = match &outcome {

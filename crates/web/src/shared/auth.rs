@@ -16,9 +16,9 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use wangge_domain::{Action, Role, Vocabulary};
-use wangge_store::{Db, StoreError};
 use wangge_store::security::accounts::{self, Scope};
 use wangge_store::security::sessions;
+use wangge_store::{Db, StoreError};
 
 use std::sync::Arc;
 

@@ -86,7 +86,9 @@ impl Site {
                     .ok_or_else(|| format!("the public URL '{url}' must start with https:// or http://"))?;
                 let host = rest.split('/').next().unwrap_or("");
                 if host.is_empty() || rest.contains(['?', '#', ' ']) {
-                    return Err(format!("the public URL '{url}' must be a plain address such as https://wangge.example.cn"));
+                    return Err(format!(
+                        "the public URL '{url}' must be a plain address such as https://wangge.example.cn"
+                    ));
                 }
                 Some(url.trim_end_matches('/').to_owned())
             }
@@ -113,9 +115,8 @@ impl Site {
     /// address to write into links, and whether the browser's connection is https.
     pub fn reached(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Reached {
         let trusted = peer.is_some_and(|p| self.trusts(p));
-        let forwarded = |name: &str| {
-            trusted.then(|| headers.get(name).and_then(|v| v.to_str().ok())).flatten().map(str::trim)
-        };
+        let forwarded =
+            |name: &str| trusted.then(|| headers.get(name).and_then(|v| v.to_str().ok())).flatten().map(str::trim);
         // The rightmost address a trusted proxy did not add is the browser's.
         let client = match (peer, forwarded("x-forwarded-for")) {
             (Some(peer), Some(chain)) => chain
@@ -125,29 +126,26 @@ impl Site {
                 .unwrap_or(peer),
             (Some(peer), None) => peer,
             (None, _) => {
-                let base = self.base_from(headers, None);
+                let base = self.base_from(headers, None, false);
                 return Reached { client: "unknown".into(), secure: base.starts_with("https://"), base };
             }
         };
         let proto = forwarded("x-forwarded-proto").map(|p| p.split(',').next().unwrap_or("").trim().to_lowercase());
         let host = forwarded("x-forwarded-host").map(|h| h.split(',').next().unwrap_or("").trim().to_owned());
         let https = proto.as_deref() == Some("https");
-        let base = match &self.public_url {
-            Some(url) => url.clone(),
-            None => self.base_from(headers, host.filter(|h| host_is_plain(h)).map(|h| (h, https))),
-        };
+        let base = self.base_from(headers, host.filter(|h| host_is_plain(h)), https);
         Reached { client: client.to_string(), secure: base.starts_with("https://"), base }
     }
 
     /// `scheme://host` from the request: a trusted proxy's host and scheme, or the
     /// `Host` header over plain http (this server does not speak TLS itself).
-    fn base_from(&self, headers: &HeaderMap, forwarded: Option<(String, bool)>) -> String {
+    fn base_from(&self, headers: &HeaderMap, forwarded_host: Option<String>, https: bool) -> String {
         if let Some(url) = &self.public_url {
             return url.clone();
         }
-        let (host, https) = forwarded.unwrap_or_else(|| {
+        let host = forwarded_host.unwrap_or_else(|| {
             let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(|h| host_is_plain(h));
-            (host.unwrap_or("127.0.0.1:8080").to_owned(), false)
+            host.unwrap_or("127.0.0.1:8080").to_owned()
         });
         format!("{}://{host}", if https { "https" } else { "http" })
     }

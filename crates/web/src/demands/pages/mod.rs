@@ -13,7 +13,6 @@ pub(crate) mod photo_forms;
 mod posters;
 mod report;
 
-
 use std::collections::HashMap;
 
 use axum::Form;

@@ -61,7 +61,12 @@ pub async fn create_household(
     address: ClientAddress,
     JsonBody(new): JsonBody<NewHousehold>,
 ) -> Result<(StatusCode, Json<Household>), ApiError> {
-    p.refer(wangge_store::registry::buildings::get(&s.db, &new.building_id).await, "building", &new.building_id, |r| &r.path)?;
+    p.refer(
+        wangge_store::registry::buildings::get(&s.db, &new.building_id).await,
+        "building",
+        &new.building_id,
+        |r| &r.path,
+    )?;
     let h = households::create(&s.db, new).await?;
     audit::change(&s.db, (&p, &address), "household.create", audit::Target("household", &h.id, &h.path), None, &h)
         .await?;

@@ -128,7 +128,12 @@ pub async fn create_resident(
     address: ClientAddress,
     JsonBody(new): JsonBody<NewResident>,
 ) -> Result<(StatusCode, Json<Resident>), ApiError> {
-    p.refer(wangge_store::registry::households::get(&s.db, &new.household_id).await, "household", &new.household_id, |r| &r.path)?;
+    p.refer(
+        wangge_store::registry::households::get(&s.db, &new.household_id).await,
+        "household",
+        &new.household_id,
+        |r| &r.path,
+    )?;
     let r = residents::create(&s.db, new).await?;
     audit::change(&s.db, (&p, &address), "resident.create", audit::Target("resident", &r.id, &r.path), None, &r)
         .await?;

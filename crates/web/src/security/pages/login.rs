@@ -8,10 +8,10 @@ use minijinja::context;
 use serde::Deserialize;
 use wangge_store::security::sessions;
 
-use crate::shared::site::Reached;
 use crate::security::api::session::{LoginOutcome, authenticate, cleared_cookie, session_cookie};
 use crate::shared::auth::{ClientAddress, Principal, session_secret};
 use crate::shared::render::{Lang, render};
+use crate::shared::site::Reached;
 use crate::{ApiError, AppState};
 
 pub async fn login_form(lang: Lang, principal: Option<Principal>) -> Response {
