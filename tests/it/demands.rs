@@ -675,9 +675,11 @@ fn concurrent_intake_commits_every_item_with_its_timeline_and_audit_entry() {
         let mut created = Vec::new();
         for (i, status, body) in answers {
             if i == BAD {
-                assert_eq!((status, body["error"]["code"].as_str()), (422, Some("invalid")), "{body}");
+                // An unknown resident is refused before the batch, as an id outside
+                // the caller's scope would be (issue 13): 404, its own clear error.
+                assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")), "{body}");
                 let message = body["error"]["message"].as_str().unwrap();
-                assert!(message.contains("resident_id"), "its own, clear error: {message}");
+                assert!(message.contains("resident 0190f2a4"), "its own, clear error: {message}");
             } else {
                 assert_eq!(status, 201, "item {i}: {body}");
                 assert_eq!(body["title"], format!("并发第{i}件"));
