@@ -100,7 +100,7 @@ async fn intake(dir: &std::path::Path, clients: usize, seconds: u64, rate: u64) 
     let token = Arc::new(accounts::issue_token(&db, new, None).await?.1);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = Arc::new(format!("http://{}/api/v1/demands", listener.local_addr()?));
-    tokio::spawn(wangge_web::serve(listener, wangge_web::AppState { db: db.clone() }));
+    tokio::spawn(wangge_web::serve(listener, wangge_web::AppState::new(db.clone())));
     let agent = || ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
 
     // Sustained: every client sends its next item as soon as the last is answered.

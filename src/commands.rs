@@ -95,7 +95,7 @@ pub async fn demo(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<()> {
     println!();
     println!("  The demo listens on this machine only. Stop with Ctrl-C.");
     println!();
-    wangge_web::serve(listener, wangge_web::AppState { db }).await?;
+    wangge_web::serve(listener, wangge_web::AppState::new(db)).await?;
     Ok(())
 }
 
@@ -353,7 +353,12 @@ pub fn restore(database: &DatabaseArg, from: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn serve(database: &DatabaseArg, listen: SocketAddr, backups: Option<BackupSchedule>) -> anyhow::Result<()> {
+pub async fn serve(
+    database: &DatabaseArg,
+    listen: SocketAddr,
+    backups: Option<BackupSchedule>,
+    site: wangge_web::Site,
+) -> anyhow::Result<()> {
     let url = database.database_url.as_str();
     let _lock = lock_database(url)?;
     let db = open(database).await?;
@@ -366,8 +371,11 @@ pub async fn serve(database: &DatabaseArg, listen: SocketAddr, backups: Option<B
         );
     }
     let listener = bind(listen).await?;
-    println!("Wangge serving on http://{listen}/ ({})", redact(url));
-    wangge_web::serve(listener, wangge_web::AppState { db }).await?;
+    match site.public_url() {
+        Some(public) => println!("Wangge serving on http://{listen}/, reached at {public}/ ({})", redact(url)),
+        None => println!("Wangge serving on http://{listen}/ ({})", redact(url)),
+    }
+    wangge_web::serve(listener, wangge_web::AppState::new(db).with_site(site)).await?;
     Ok(())
 }
 

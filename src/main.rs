@@ -52,6 +52,17 @@ enum Command {
         /// Directory of the scheduled backups (default: `backups` beside the database).
         #[arg(long, value_name = "DIR")]
         backup_to: Option<PathBuf>,
+        /// The address people reach the server at, e.g. https://wangge.example.cn:
+        /// QR posters, Open311 photo links and links in webhooks start with it, and
+        /// the session cookie is Secure when it is https. Without it links use the
+        /// address each request came in on (fine on one PC or an office LAN).
+        #[arg(long, env = "WANGGE_PUBLIC_URL", value_name = "URL")]
+        public_url: Option<String>,
+        /// A reverse proxy (nginx, Caddy) whose X-Forwarded-For, -Proto and -Host are
+        /// believed: an address or CIDR range; repeat or separate with commas. Other
+        /// clients' forwarded headers are ignored.
+        #[arg(long, env = "WANGGE_TRUSTED_PROXY", value_name = "ADDR|CIDR", value_delimiter = ',')]
+        trusted_proxy: Vec<String>,
     },
     /// Copy the SQLite database while it serves: a consistent copy (VACUUM INTO),
     /// checked with integrity_check, named wangge-YYYYMMDD-HHMMSS.db (UTC), mode
@@ -257,6 +268,13 @@ fn main() -> std::process::ExitCode {
         .and_then(|runtime| runtime.block_on(run(cli.command)));
     match done {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // A missing or wrong key is the operator's to fix: one sentence that says
+        // how, not a chain of causes and a backtrace.
+        Err(e) if e.chain().any(|cause| cause.downcast_ref::<wangge_store::vault::VaultError>().is_some()) => {
+            let key = e.chain().find_map(|cause| cause.downcast_ref::<wangge_store::vault::VaultError>());
+            eprintln!("wangge: {}", key.expect("just found"));
+            std::process::ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("{}", explain(&e, wangge_web::cli_lang()));
             std::process::ExitCode::FAILURE
@@ -281,10 +299,11 @@ pub fn explain(error: &anyhow::Error, lang: &str) -> String {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Demo { listen, data_dir } => commands::demo(listen, &data_dir).await,
-        Command::Serve { database, listen, backup_every, backup_keep, backup_to } => {
+        Command::Serve { database, listen, backup_every, backup_keep, backup_to, public_url, trusted_proxy } => {
             let schedule =
                 backup_every.map(|every| commands::BackupSchedule { every, keep: backup_keep, to: backup_to });
-            commands::serve(&database, listen, schedule).await
+            let site = wangge_web::Site::new(public_url.as_deref(), &trusted_proxy).map_err(anyhow::Error::msg)?;
+            commands::serve(&database, listen, schedule, site).await
         }
         Command::Backup { database, to, keep, key_to } => {
             let options = wangge_store::backup::BackupOptions { to, keep: Some(keep), key_to };

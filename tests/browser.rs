@@ -9,7 +9,7 @@ mod browser_support;
 mod common;
 
 use anyhow::{Context as _, bail, ensure};
-use browser_support::{DESKTOP, Lang, PASSWORD, PHONE, Session, USERNAME, Viewport, run};
+use browser_support::{DESKTOP, Lang, PASSWORD, PHONE, Session, USERNAME, Viewport, run, run_at};
 use wangge_domain::{ResidentEventKind, ResidentStatus};
 use wangge_store::registry::residents::{self, ResidentFilter};
 use wangge_store::{PageRequest, StoreResult};
@@ -102,6 +102,26 @@ async fn login(s: &Session) -> anyhow::Result<()> {
 #[test]
 fn login_phone() {
     run("login", PHONE, login);
+}
+
+/// From another PC of the office, over plain http (http://192.168.1.10:8080 on a
+/// real LAN): a `Secure` session cookie would be dropped by the browser and the
+/// login would lead back to the login form.
+async fn login_from_another_pc(s: &Session) -> anyhow::Result<()> {
+    ensure!(s.base.starts_with("http://wangge-office.test:"), "the browser reaches {} by name", s.base);
+    s.login(Lang::Zh).await.context("logging in over plain http from a LAN address")?;
+    s.goto("/registry").await?;
+    s.expect_path("/registry").await.context("the session cookie was kept")?;
+    ensure!(s.find_all("form#login").await?.is_empty(), "asked to log in again: the cookie was dropped");
+    s.click_and_load("button#logout").await?;
+    s.goto("/registry").await?;
+    s.find("form#login").await.context("after logging out, /registry should ask for a login")?;
+    Ok(())
+}
+
+#[test]
+fn login_from_another_pc_desktop() {
+    run_at("login-lan", DESKTOP, Some("wangge-office.test"), login_from_another_pc);
 }
 
 #[test]

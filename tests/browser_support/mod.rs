@@ -118,6 +118,17 @@ pub fn run<F>(test: &str, viewport: Viewport, scenario: F)
 where
     F: AsyncFnOnce(&Session) -> anyhow::Result<()>,
 {
+    run_at(test, viewport, None, scenario)
+}
+
+/// [`run`], with the browser reaching the server by the host name `host` (mapped to
+/// 127.0.0.1 with `--host-resolver-rules`) instead of `127.0.0.1`: a PC elsewhere in
+/// the office. Chromium treats 127.0.0.1 and localhost as secure origins and other
+/// names over plain http as not, so cookies behave there as on a LAN.
+pub fn run_at<F>(test: &str, viewport: Viewport, host: Option<&str>, scenario: F)
+where
+    F: AsyncFnOnce(&Session) -> anyhow::Result<()>,
+{
     let name = format!("{test}-{}", viewport.name);
     if let Some(why) = missing() {
         if required() {
@@ -129,7 +140,7 @@ where
     }
     let server = demo_server();
     let outcome = server.runtime.block_on(async {
-        let session = Session::start(&server, viewport, &name).await?;
+        let session = Session::start(&server, viewport, &name, host).await?;
         let outcome = scenario(&session).await;
         let outcome = match outcome {
             Ok(()) => Ok(()),
@@ -252,9 +263,9 @@ pub struct Session {
 }
 
 impl Session {
-    async fn start(server: &Server, viewport: Viewport, name: &str) -> anyhow::Result<Session> {
+    async fn start(server: &Server, viewport: Viewport, name: &str, host: Option<&str>) -> anyhow::Result<Session> {
         let mut driver = Driver::start()?;
-        let args = [
+        let mut args = vec![
             "--headless".to_owned(),
             "--no-sandbox".to_owned(),
             "--disable-gpu".to_owned(),
@@ -268,6 +279,13 @@ impl Session {
             // The people this is for run Chinese browsers.
             "--lang=zh-CN".to_owned(),
         ];
+        if let Some(host) = host {
+            args.push(format!("--host-resolver-rules=MAP {host} 127.0.0.1"));
+        }
+        let base = match host {
+            Some(host) => server.base.replace("127.0.0.1", host),
+            None => server.base.clone(),
+        };
         let mut chrome = json!({
             "binary": CHROMIUM,
             "args": args,
@@ -299,14 +317,7 @@ impl Session {
             .await
             .context("open a WebDriver session in Chromium")?;
         driver.session = client.session_id().await?;
-        let session = Session {
-            client,
-            base: server.base.clone(),
-            db: server.db.db.clone(),
-            viewport,
-            name: name.into(),
-            driver,
-        };
+        let session = Session { client, base, db: server.db.db.clone(), viewport, name: name.into(), driver };
         // A page that asks for the device's width, as ours do.
         let probe = "data:text/html,<meta name=viewport content='width=device-width, initial-scale=1'>";
         session.client.goto(probe).await?;

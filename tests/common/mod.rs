@@ -33,6 +33,11 @@ pub struct Server {
 /// One server per backend available (SQLite always, PostgreSQL when configured),
 /// each with a platform administrator `admin` logged in.
 pub fn servers() -> Vec<Server> {
+    servers_at(&wangge_web::Site::default())
+}
+
+/// [`servers`], reached as `site` says (a public URL, trusted proxies).
+pub fn servers_at(site: &wangge_web::Site) -> Vec<Server> {
     let runtime = || tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let mut out = Vec::new();
     let probe = runtime();
@@ -42,7 +47,7 @@ pub fn servers() -> Vec<Server> {
         let rt = runtime();
         let db =
             rt.block_on(async { if i == 0 { testing::sqlite().await } else { testing::postgres().await.unwrap() } });
-        let server = start(rt, db);
+        let server = start_at(rt, db, site.clone());
         server.create_account("admin", Role::PlatformAdmin, &[], ADMIN_PASSWORD);
         let admin = server.login("admin", ADMIN_PASSWORD).2;
         server.use_auth(admin);
@@ -52,9 +57,14 @@ pub fn servers() -> Vec<Server> {
 }
 
 pub fn start(runtime: tokio::runtime::Runtime, db: TestDb) -> Server {
+    start_at(runtime, db, wangge_web::Site::default())
+}
+
+/// [`start`], reached as `site` says.
+pub fn start_at(runtime: tokio::runtime::Runtime, db: TestDb, site: wangge_web::Site) -> Server {
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = wangge_web::AppState { db: db.db.clone() };
+    let state = wangge_web::AppState::new(db.db.clone()).with_site(site);
     runtime.spawn(async move { wangge_web::serve(listener, state).await });
     // No connection reuse: the server may close a connection whose request body it
     // refused unread, and a reused one would then fail on the next request.

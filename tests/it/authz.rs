@@ -35,6 +35,8 @@ struct Chain {
     import: String,
     /// A demand reported at the building.
     demand: String,
+    /// Another open demand there: what a duplicate is merged into.
+    demand2: String,
     /// A webhook (not scoped: administrators manage them for the deployment).
     webhook: String,
     /// A photo attached to the demand.
@@ -151,7 +153,8 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             ..Default::default()
         };
         let by = wangge_store::demands::Actor { id: None, name: "test".into(), role: Role::GridMember };
-        let demand = wangge_store::demands::create(db, new, &by, None).await.unwrap().id;
+        let demand = wangge_store::demands::create(db, new.clone(), &by, None).await.unwrap().id;
+        let demand2 = wangge_store::demands::create(db, new, &by, None).await.unwrap().id;
         let photo = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0];
         let attachment = wangge_store::demands::attachments::add(db, &demand, "photo.jpg", &photo).await.unwrap().id;
         let hook = wangge_store::webhooks::NewWebhook {
@@ -177,6 +180,7 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             signup,
             import,
             demand,
+            demand2,
             webhook,
             attachment,
         }
@@ -266,8 +270,11 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             Some(json!({"area": list_area.code, "reason": "核实信访件当事人", "hours": 1}))
         }
         ("POST", "/api/v1/tokens") => Some(json!({"name": "t", "role": "grid_member", "scope": c.grid.code})),
-        ("POST", "/api/v1/demands") => {
-            Some(json!({"building_id": c.building, "category": "environment", "title": "路灯不亮"}))
+        ("POST", "/api/v1/demands") => Some(json!({"building_id": c.building, "household_id": c.household,
+            "resident_id": c.resident, "category": "environment", "title": "路灯不亮"})),
+        ("POST", "/api/v1/demands/{id}/merge") => Some(json!({"note": "重复", "into": c.demand2})),
+        ("POST", "/api/v1/demands/{id}/dispatch") => {
+            Some(json!({"handler_kind": "property_company", "handler_id": c.organisation, "handler_name": "物业"}))
         }
         ("POST", "/api/v1/demand-categories") => Some(json!({"code": "walk", "name_zh": "测试", "name_en": "Test",
             "level": "grid", "accept_days": 1, "resolve_days": 2})),
@@ -286,7 +293,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         ("POST", "/portal/signup") => {
             Some(json!({"name": "某人", "id_card": "1", "username": "someone", "password": "x"}))
         }
-        ("POST", _) if is_page(pattern) => Some(json!({"notes": "walk", "note": "walk"})),
+        ("POST", _) if is_page(pattern) => Some(json!({"notes": "walk", "note": "walk", "score": 4})),
         ("POST" | "PATCH", _) => Some(json!({})),
         _ => None,
     };
@@ -333,6 +340,7 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.signup, &other.signup),
         (&c.import, &other.import),
         (&c.demand, &other.demand),
+        (&c.demand2, &other.demand2),
         (&c.attachment, &other.attachment),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
@@ -372,6 +380,27 @@ fn spare_token(s: &Server, scope: &Area) -> String {
         };
         wangge_store::security::accounts::issue_token(&s.db.db, new, None).await.unwrap().0.id
     })
+}
+
+/// The other chain's record of the same kind as `id`, when `id` is one of this
+/// chain's records (not a code: area codes are public statistical codes).
+fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
+    [
+        (&c.grid.id, &other.grid.id),
+        (&c.community.id, &other.community.id),
+        (&c.building, &other.building),
+        (&c.household, &other.household),
+        (&c.resident, &other.resident),
+        (&c.organisation, &other.organisation),
+        (&c.signup, &other.signup),
+        (&c.import, &other.import),
+        (&c.demand, &other.demand),
+        (&c.demand2, &other.demand2),
+        (&c.attachment, &other.attachment),
+    ]
+    .into_iter()
+    .find(|(mine, _)| mine.as_str() == id)
+    .map(|(_, theirs)| theirs.clone())
 }
 
 /// Refused by authentication or authorization (not by validation or by a missing record).
@@ -414,6 +443,7 @@ fn every_route_every_role_in_and_out_of_scope() {
         let spare = Spare { account, token: String::new(), n: std::cell::Cell::new(0) };
         let mut failures = Vec::new();
         let mut checked = 0;
+        let mut references = std::collections::BTreeSet::new();
         let table = wangge_web::route_table();
         for &role in Role::all() {
             let who = credential(&s, role, scope_of(role, &a));
@@ -459,8 +489,9 @@ fn every_route_every_role_in_and_out_of_scope() {
                 // except for administrators, who work across the deployment.
                 if is_scoped(pattern) && allowed && role != Role::PlatformAdmin {
                     let outside = out_of_scope(&path, &a, &b);
-                    let body =
-                        body.map(|v| serde_json::from_str::<Value>(&out_of_scope(&v.to_string(), &a, &b)).unwrap());
+                    let body = body
+                        .as_ref()
+                        .map(|v| serde_json::from_str::<Value>(&out_of_scope(&v.to_string(), &a, &b)).unwrap());
                     let (status, answer) = if form {
                         s.call_form(&who, &outside, &form_body(body.as_ref()))
                     } else {
@@ -474,9 +505,70 @@ fn every_route_every_role_in_and_out_of_scope() {
                         ));
                     }
                 }
+                // Each id the request names — in its path or in its body — one at a
+                // time: another city's record must be answered exactly as an id that
+                // does not exist (404, the same words), so no request can probe ids.
+                if allowed && role != Role::PlatformAdmin && pattern != "/api/v1/households/{id}/bind-account" {
+                    let mut variants: Vec<(String, String, Option<Value>, String)> = Vec::new();
+                    for segment in path.split(['/', '?', '&', '=']) {
+                        if let Some(theirs) = counterpart(segment, &a, &b) {
+                            let swap = |id: &str| path.replace(segment, id);
+                            variants.push(("path".into(), swap(&theirs), body.clone(), theirs));
+                        }
+                    }
+                    if let Some(Value::Object(fields)) = &body {
+                        for (field, value) in fields {
+                            if let Some(theirs) = value.as_str().and_then(|v| counterpart(v, &a, &b)) {
+                                let mut changed = fields.clone();
+                                changed.insert(field.clone(), json!(theirs));
+                                variants.push((field.clone(), path.clone(), Some(Value::Object(changed)), theirs));
+                            }
+                        }
+                    }
+                    for (field, outside, changed, theirs) in variants {
+                        let unknown = wangge_domain::new_id();
+                        let answers = [&theirs, &unknown].map(|id| {
+                            let at = outside.replace(&theirs, id);
+                            let body = changed
+                                .as_ref()
+                                .map(|v| serde_json::from_str::<Value>(&v.to_string().replace(&theirs, id)).unwrap());
+                            let (status, answer) = if form {
+                                s.call_form(&who, &at, &form_body(body.as_ref()))
+                            } else {
+                                s.call(&who, method, &at, body.as_ref())
+                            };
+                            (status, answer.to_string().replace(id, "<id>"))
+                        });
+                        checked += 2;
+                        references.insert(format!("{method} {pattern} {field}"));
+                        if answers[0].0 != 404 || answers[0] != answers[1] {
+                            failures.push(format!(
+                                "{} {method} {pattern} with another city's {field}: {:?}; with an unknown id: {:?}",
+                                role.code(),
+                                answers[0],
+                                answers[1]
+                            ));
+                        }
+                    }
+                }
             }
         }
         assert!(failures.is_empty(), "{} of {checked} checks failed:\n{}", failures.len(), failures.join("\n"));
+        for reference in [
+            "POST /api/v1/demands resident_id",
+            "POST /api/v1/demands household_id",
+            "POST /api/v1/demands building_id",
+            "POST /api/v1/demands/{id}/merge into",
+            "POST /api/v1/demands/{id}/dispatch handler_id",
+            "POST /api/v1/residents household_id",
+            "POST /api/v1/residents/{id}/move-in household_id",
+            "POST /api/v1/households building_id",
+            "POST /api/v1/buildings grid_id",
+            "POST /api/v1/organisations grid_id",
+            "GET /api/v1/demand-attachments/{id} path",
+        ] {
+            assert!(references.contains(reference), "the walk tried {reference} out of scope: {references:?}");
+        }
         assert!(
             checked as usize > table.routes().len() * Role::all().len(),
             "the walk covered every route for every role"

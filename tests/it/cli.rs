@@ -468,3 +468,52 @@ fn refusals_are_said_in_the_operators_language() {
     assert!(!en.status.success());
     assert!(text(&en.stderr).contains("error: a password needs at least 10 characters"), "{}", text(&en.stderr));
 }
+
+/// Starting with a lost or wrong key: one sentence saying what to do, no chain of
+/// causes, no backtrace, and no new key file left behind.
+#[test]
+fn a_missing_or_wrong_key_stops_the_start_with_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("w.db").display());
+    let out = wangge(&["migrate"], &url);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let key = dir.path().join("wangge.key");
+    let original = std::fs::read(&key).unwrap();
+
+    std::fs::remove_file(&key).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_wangge"))
+        .args(["migrate"])
+        .env("WANGGE_DATABASE_URL", &url)
+        .env("RUST_BACKTRACE", "1")
+        .env("WANGGE_LOG", "off")
+        .output()
+        .unwrap();
+    let said = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(said.starts_with("wangge: the key file") && said.contains("restore"), "{said}");
+    assert_eq!(said.trim_end().lines().count(), 1, "one sentence: {said}");
+    assert!(!key.exists(), "no new, useless key was made");
+
+    // Another key than the database's.
+    std::fs::write(&key, &original).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let other_url = format!("sqlite:{}", elsewhere.path().join("o.db").display());
+    assert!(wangge(&["migrate"], &other_url).status.success());
+    let other_key = elsewhere.path().join("wangge.key");
+    let out = Command::new(env!("CARGO_BIN_EXE_wangge"))
+        .args(["migrate", "--key-file", other_key.to_str().unwrap()])
+        .env("WANGGE_DATABASE_URL", &url)
+        .env("RUST_BACKTRACE", "1")
+        .env("WANGGE_LOG", "off")
+        .output()
+        .unwrap();
+    let said = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(said.starts_with("wangge: this database's ID card numbers"), "{said}");
+    assert_eq!(said.trim_end().lines().count(), 1, "one sentence: {said}");
+
+    // A public URL that is not one is refused before anything starts.
+    let out = wangge(&["serve", "--public-url", "wangge.example.cn"], &url);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("must start with https:// or http://"), "{}", text(&out.stderr));
+}

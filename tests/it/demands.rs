@@ -675,8 +675,9 @@ fn concurrent_intake_commits_every_item_with_its_timeline_and_audit_entry() {
         let mut created = Vec::new();
         for (i, status, body) in answers {
             if i == BAD {
-                assert_eq!((status, body["error"]["code"].as_str()), (422, Some("invalid")), "{body}");
-                assert_eq!(body["error"]["field"], "resident_id", "its own, clear error: {body}");
+                // An unknown resident is refused before the batch, as an id outside
+                // the caller's scope would be (issue 13): 404, its own clear error.
+                assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")), "{body}");
             } else {
                 assert_eq!(status, 201, "item {i}: {body}");
                 assert_eq!(body["title"], format!("并发第{i}件"));

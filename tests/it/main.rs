@@ -14,5 +14,6 @@ mod demand_forms;
 mod demands;
 mod durability;
 mod open311;
+mod reach;
 mod security;
 mod self_service;

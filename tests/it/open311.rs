@@ -107,8 +107,9 @@ fn services_requests_and_errors_follow_the_spec() {
         }
         assert!(r["expected_datetime"].as_str().unwrap().ends_with("+08:00"), "{r}");
         assert!(r.get("phone").is_none() && !one.to_string().contains("13805350000"), "no reporter in Open311");
-        let (status, _) = get(&s, &format!("/open311/v2/requests/{id}.json"));
-        assert_eq!(status, 403, "reading needs an api_key here");
+        let (status, keyless) = get(&s, &format!("/open311/v2/requests/{id}.json"));
+        assert_eq!(status, 200, "sanitation is public: read without an api_key: {keyless}");
+        assert!(!keyless.to_string().contains("13805350000") && !keyless.to_string().contains("张"), "{keyless}");
         let other = key(&s.token(Role::GridMember, "370602004011"));
         let (status, _) = get(&s, &format!("/open311/v2/requests/{}.json?api_key={other}", wangge_domain::new_id()));
         assert_eq!(status, 404);
@@ -167,7 +168,104 @@ fn services_requests_and_errors_follow_the_spec() {
         assert!(xml.contains(&format!("<service_request_id>{id}</service_request_id>")), "{xml}");
         assert!(xml.contains("<status>closed</status>") && xml.contains("<zipcode/>"), "{xml}");
         let (status, xml) = s.call_text(&Auth::None, "GET", "/open311/v2/requests.xml", None);
-        assert_eq!(status, 403);
+        assert_eq!(status, 200, "reading needs no api_key: {xml}");
+        assert!(xml.contains(&format!("<service_request_id>{id}</service_request_id>")), "{xml}");
+        let (status, xml) = s.call_text(&Auth::None, "GET", "/open311/v2/requests.xml?api_key=wrong", None);
+        assert_eq!(status, 403, "a wrong api_key is still refused");
         assert!(xml.contains("<errors><error><code>403</code><description>"), "{xml}");
     }
+}
+
+/// What anyone may read without a key: items of public categories only, with
+/// category, status, dates and building; description and photo only for items
+/// reported after their category became public; never the reporter; unknown and
+/// private ids alike 404; pages of 100; at most 60 reads a minute per address.
+#[test]
+fn keyless_reads_show_public_categories_only() {
+    for s in crate::common::servers() {
+        let building = place(&s);
+        let member = s.token(Role::GridMember, "370602004011001");
+        let report = |category: &str, description: &str| {
+            let body = json!({"building_id": building, "category": category, "title": description,
+                "description": description, "reporter_name": "李四", "reporter_phone": "13905351111",
+                "address": "7号楼2单元301室"});
+            let (status, item) = s.call(&member, "POST", "/api/v1/demands", Some(&body));
+            assert_eq!(status, 201, "{item}");
+            item["id"].as_str().unwrap().to_owned()
+        };
+        let street = report("urban_management", "路灯不亮了");
+        let elderly = report("elderly_disabled", "独居老人需要送餐");
+        let before = report("property", "电梯坏了");
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+        for id in [&street, &before] {
+            s.runtime.block_on(wangge_store::demands::attachments::add(&s.db.db, id, "p.png", png)).unwrap();
+        }
+        // An administrator makes property public now: what was reported before keeps
+        // its words and photo to itself.
+        let (_, categories) = s.get("/api/v1/demand-categories");
+        let mut property = categories.as_array().unwrap().iter().find(|c| c["code"] == "property").unwrap().clone();
+        assert_eq!(property["public"], false, "property is private by default");
+        property["public"] = json!(true);
+        let (status, saved) = s.send("POST", "/api/v1/demand-categories", &property);
+        assert_eq!(status, 200, "{saved}");
+        assert_eq!(saved["public"], true);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let after = report("property", "楼道灯坏了");
+
+        let (status, list) = get(&s, "/open311/v2/requests.json");
+        assert_eq!(status, 200, "{list}");
+        let items = list.as_array().unwrap();
+        let ids: Vec<&str> = items.iter().map(|r| r["service_request_id"].as_str().unwrap()).collect();
+        assert!(ids.contains(&street.as_str()) && ids.contains(&before.as_str()) && ids.contains(&after.as_str()));
+        assert!(!ids.contains(&elderly.as_str()), "care of the elderly is never listed without a key");
+        let text = list.to_string();
+        for private in ["李四", "13905351111", "351111", "2单元301室", "独居老人"] {
+            assert!(!text.contains(private), "{private} shown without a key: {text}");
+        }
+        let one = |id: &str| items.iter().find(|r| r["service_request_id"] == id).unwrap().clone();
+        let street_item = one(&street);
+        assert_eq!(street_item["description"], "路灯不亮了");
+        assert_eq!(street_item["address"], "7号楼", "an address at building level");
+        assert!(street_item["media_url"].as_str().is_some_and(|m| m.contains("/open311/v2/media/")));
+        for field in ["status", "service_code", "requested_datetime", "updated_datetime", "address_id"] {
+            assert!(street_item.get(field).is_some(), "{field}");
+        }
+        let before_item = one(&before);
+        assert_eq!((&before_item["description"], &before_item["media_url"]), (&Value::Null, &Value::Null));
+        assert_eq!(one(&after)["description"], "楼道灯坏了", "reported after it became public");
+
+        // One at a time: a private item and an unknown id are answered alike.
+        assert_eq!(get(&s, &format!("/open311/v2/requests/{street}.json")).0, 200);
+        let (status, private) = get(&s, &format!("/open311/v2/requests/{elderly}.json"));
+        let unknown_id = wangge_domain::new_id();
+        let (status_unknown, unknown) = get(&s, &format!("/open311/v2/requests/{unknown_id}.json"));
+        assert_eq!((status, status_unknown), (404, 404), "{private} {unknown}");
+        assert_eq!(
+            private[0]["description"].as_str().unwrap().replace(&elderly, "<id>"),
+            unknown[0]["description"].as_str().unwrap().replace(&unknown_id, "<id>")
+        );
+        let (_, by_ids) = get(&s, &format!("/open311/v2/requests.json?service_request_id={street},{elderly}"));
+        assert_eq!(by_ids.as_array().unwrap().len(), 1, "{by_ids}");
+        let (_, private_service) = get(&s, "/open311/v2/requests.json?service_code=elderly_disabled");
+        assert_eq!(private_service, json!([]));
+        // With a key, everything in its area as before.
+        let key = key(&member);
+        let (status, full) = get(&s, &format!("/open311/v2/requests/{elderly}.json?api_key={key}"));
+        assert_eq!((status, full[0]["description"].as_str()), (200, Some("独居老人需要送餐")));
+
+        // Paged, and throttled per address.
+        assert_eq!(get(&s, "/open311/v2/requests.json?page=2").1, json!([]));
+        assert_eq!(get(&s, "/open311/v2/requests.json?page=x").0, 400);
+        let mut statuses = Vec::new();
+        for _ in 0..wangge_web_open311_limit() {
+            statuses.push(get(&s, "/open311/v2/requests.json").0);
+        }
+        assert_eq!(statuses.last(), Some(&429), "keyless reads are throttled: {statuses:?}");
+        assert_eq!(get(&s, &format!("/open311/v2/requests.json?api_key={key}")).0, 200, "reads with a key are not");
+    }
+}
+
+/// More keyless reads than one address may make in a minute.
+fn wangge_web_open311_limit() -> usize {
+    61
 }

@@ -56,35 +56,89 @@ pub enum KeySource {
 /// `WANGGE_KEY_FILE` is not set (the directory `wangge demo` uses for its data).
 pub const DEFAULT_KEY_FILE: &str = "wangge-data/wangge.key";
 
+/// A key found, or the key file that would have to be made.
+enum Resolved {
+    Loaded(Arc<Vault>),
+    /// No key file here and no `WANGGE_KEY`: a new key is made only for a database
+    /// that has sealed nothing yet ([`Db::connect`]).
+    Missing(PathBuf),
+}
+
 impl KeySource {
-    /// The key for the database at `url` (as given to [`Db::connect`]).
-    fn load(&self, backend: Backend, url: &str) -> Result<Arc<Vault>, VaultError> {
-        if let Self::Vault(vault) = self {
-            return Ok(Arc::clone(vault));
-        }
-        let vault = match self {
+    /// The key for the database at `url` (as given to [`Db::connect`]), or the key
+    /// file that is missing.
+    fn resolve(&self, backend: Backend, url: &str) -> Result<Resolved, VaultError> {
+        let file_or_env = |path: PathBuf, env: bool| -> Result<Resolved, VaultError> {
+            if env && let Some(vault) = Vault::from_env()? {
+                return Ok(Resolved::Loaded(Arc::new(vault)));
+            }
+            if path.exists() {
+                return Ok(Resolved::Loaded(Arc::new(Vault::from_file(&path)?)));
+            }
+            Ok(Resolved::Missing(path))
+        };
+        match self {
+            Self::Vault(vault) => Ok(Resolved::Loaded(Arc::clone(vault))),
             Self::Auto => match backend {
                 Backend::Sqlite => match sqlite_file(url) {
-                    Some(db_file) => Vault::from_env_or_file(&key_file_beside(&db_file)),
-                    None => Ok(Vault::from_env()?.unwrap_or_else(Vault::ephemeral)),
+                    Some(db_file) => file_or_env(key_file_beside(&db_file), true),
+                    None => Ok(Resolved::Loaded(Arc::new(Vault::from_env()?.unwrap_or_else(Vault::ephemeral)))),
                 },
                 Backend::Postgres => {
                     let file = std::env::var_os("WANGGE_KEY_FILE").filter(|f| !f.is_empty());
-                    Vault::from_env_or_file(&file.map_or_else(|| PathBuf::from(DEFAULT_KEY_FILE), PathBuf::from))
+                    file_or_env(file.map_or_else(|| PathBuf::from(DEFAULT_KEY_FILE), PathBuf::from), true)
                 }
             },
-            Self::FromEnvOrFile(path) => Vault::from_env_or_file(path),
-            Self::File(path) => Vault::from_file(path),
-            Self::Vault(_) => unreachable!("returned above"),
-            Self::Ephemeral => Ok(Vault::ephemeral()),
-        }?;
-        Ok(Arc::new(vault))
+            Self::FromEnvOrFile(path) => file_or_env(path.clone(), true),
+            Self::File(path) => file_or_env(path.clone(), false),
+            Self::Ephemeral => Ok(Resolved::Loaded(Arc::new(Vault::ephemeral()))),
+        }
     }
+}
+
+/// The key id the database's protected fields are sealed with, if it has any (a
+/// new database has no `vault_key` table yet, or an empty one).
+async fn recorded_key_id(pool: &AnyPool) -> Option<String> {
+    sqlx::query_scalar::<_, String>("SELECT key_id FROM vault_key WHERE id = 1")
+        .fetch_optional(pool)
+        .await
+        .ok()
+        .flatten()
 }
 
 /// The key file that belongs to an SQLite database file: `wangge.key` in its directory.
 pub fn key_file_beside(db_file: &Path) -> PathBuf {
     db_file.parent().unwrap_or(Path::new("")).join(KEY_FILE_NAME)
+}
+
+/// Makes the database file (created empty when missing, as SQLite would) and its
+/// `-wal` and `-shm` companions readable by their owner only: they hold the
+/// registry. SQLite gives the companions it creates the database file's mode, so a
+/// database made here stays 0600 in all three; an older file made 0644 is tightened.
+fn owner_only(file: &Path) -> StoreResult<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io = |e: std::io::Error| {
+        crate::StoreError::Invalid(crate::error::operator(format!("database file {}: {e}", file.display())))
+    };
+    if !file.exists() && file.parent().is_none_or(|dir| dir.as_os_str().is_empty() || dir.is_dir()) {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(file)
+            .map(drop)
+            .or_else(|e| if e.kind() == std::io::ErrorKind::AlreadyExists { Ok(()) } else { Err(io(e)) })?;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let path = PathBuf::from(format!("{}{suffix}", file.display()));
+        if let Ok(meta) = std::fs::metadata(&path)
+            && meta.is_file()
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        }
+    }
+    Ok(())
 }
 
 /// The file of an `sqlite:PATH` URL, or `None` for an in-memory database.
@@ -135,7 +189,10 @@ impl Db {
         sqlx::any::install_default_drivers();
         let given = url;
         let (backend, url) = normalise_url(url)?;
-        let vault = options.key.load(backend, given)?;
+        let key = options.key.resolve(backend, given)?;
+        if let Some(file) = sqlite_file(given).filter(|_| backend == Backend::Sqlite) {
+            owner_only(&file)?;
+        }
         let connect = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let pool_options =
             AnyPoolOptions::new().max_connections(options.max_connections).acquire_timeout(Duration::from_secs(30));
@@ -170,6 +227,18 @@ impl Db {
             Backend::Postgres => pool_options,
         };
         let pool = pool_options.connect_with(connect).await?;
+        let vault = match key {
+            Resolved::Loaded(vault) => vault,
+            // A lost key file must not be replaced by a new, useless key: only a
+            // database that has sealed nothing yet gets one.
+            Resolved::Missing(path) => match recorded_key_id(&pool).await {
+                Some(key_id) => {
+                    pool.close().await;
+                    return Err(StoreError::Key(VaultError::MissingKey { path, key_id }));
+                }
+                None => Arc::new(Vault::from_file(&path)?),
+            },
+        };
         Ok(Self {
             pool,
             backend,
@@ -231,4 +300,57 @@ fn normalise_url(url: &str) -> StoreResult<(Backend, String)> {
         return Ok((Backend::Sqlite, url));
     }
     Err(crate::StoreError::Invalid(wangge_domain::msg!("error.database_url", url = url)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[tokio::test]
+    async fn the_database_and_its_wal_are_the_owners_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("wangge.db");
+        let url = format!("sqlite:{}", file.display());
+        let db = Db::connect(&url, DbOptions::default()).await.unwrap();
+        db.migrate().await.unwrap();
+        let wal = dir.path().join("wangge.db-wal");
+        assert!(wal.exists(), "WAL mode makes a -wal file");
+        for path in [&file, &wal, &dir.path().join("wangge.db-shm"), &key_file_beside(&file)] {
+            assert_eq!(mode(path), 0o600, "{}", path.display());
+        }
+        db.pool.close().await;
+
+        // A database made 0644 by an older version is tightened when opened.
+        std::fs::remove_file(&wal).ok();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let db = Db::connect(&url, DbOptions::default()).await.unwrap();
+        db.migrate().await.unwrap();
+        assert_eq!((mode(&file), mode(&wal)), (0o600, 0o600));
+        db.pool.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_lost_key_file_is_not_replaced_by_a_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("wangge.db");
+        let url = format!("sqlite:{}", file.display());
+        let db = Db::connect(&url, DbOptions::default()).await.unwrap();
+        db.migrate().await.unwrap();
+        let key_id = db.vault.key_id().to_owned();
+        db.pool.close().await;
+        let key = key_file_beside(&file);
+        std::fs::remove_file(&key).unwrap();
+
+        let refused = Db::connect(&url, DbOptions::default()).await.unwrap_err();
+        let said = refused.to_string();
+        assert!(matches!(refused, StoreError::Key(VaultError::MissingKey { .. })), "{said}");
+        assert!(said.contains(&key.display().to_string()) && said.contains(&key_id), "{said}");
+        assert!(!key.exists(), "no new, useless key file was made");
+    }
 }

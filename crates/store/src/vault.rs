@@ -50,6 +50,12 @@ pub enum VaultError {
          {origin} is {loaded}: point WANGGE_KEY or --key-file at the right key, or restore it from its backup"
     )]
     DatabaseKey { expected: String, loaded: String, origin: String },
+    #[error(
+        "the key file {path} is missing, but this database's ID card numbers and phones are sealed with key \
+         {key_id}: restore that key file from its backup (or give it with --key-file or WANGGE_KEY); no new key \
+         was made"
+    )]
+    MissingKey { path: PathBuf, key_id: String },
     #[error("a protected value does not open with key {0}: the key is wrong or the value was altered")]
     Inauthentic(String),
     #[error("no random numbers from the operating system: {0}")]

@@ -17,6 +17,7 @@ mod registry;
 mod security;
 
 pub use shared::render::{cli_lang, home_of, lang_of_locale, say};
+pub use shared::site::{Reached, Site};
 pub use shared::{auth, routes, webhooks};
 
 use std::sync::Arc;
@@ -33,6 +34,23 @@ pub use shared::openapi::openapi_json;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// The public address and the trusted proxies (`shared::site`).
+    pub site: Arc<Site>,
+    /// Open311 reads without a key, counted per address for throttling.
+    pub(crate) keyless: Arc<demands::open311::KeylessReads>,
+}
+
+impl AppState {
+    /// A state with no public URL and no trusted proxy: links from the request's
+    /// `Host`, as on the machine itself or a LAN.
+    pub fn new(db: Db) -> AppState {
+        AppState { db, site: Arc::default(), keyless: Arc::default() }
+    }
+
+    /// The same, reached at `site`'s public URL and through its proxies.
+    pub fn with_site(self, site: Site) -> AppState {
+        AppState { site: Arc::new(site), ..self }
+    }
 }
 
 /// Every route of the server: the one place the modules' slices are joined.
@@ -50,11 +68,12 @@ pub(crate) fn routes() -> Routes {
 /// `api::demands`). Answers how many accounts it reached.
 pub(crate) async fn notify(
     db: &Db,
+    public_url: Option<&str>,
     to: &wangge_store::notifications::Audience,
     notice: wangge_store::notifications::Notice,
 ) -> wangge_store::StoreResult<u64> {
     let reached = wangge_store::notifications::notify(db, to, &notice).await?;
-    webhooks::fire_notice(db.clone(), notice);
+    webhooks::fire_notice(db.clone(), public_url, notice);
     Ok(reached)
 }
 

@@ -30,6 +30,14 @@ pub struct Category {
     /// Offered for new items; retired categories keep their old items.
     #[serde(default = "yes")]
     pub active: bool,
+    /// Items of a public category are listed to anyone by Open311 without a key
+    /// (category, status, dates, building); those reported after it became public
+    /// also with their description and photo. Never the reporter.
+    #[serde(default)]
+    pub public: bool,
+    /// When it became public (Unix ms), set by the store.
+    #[serde(default, skip_deserializing)]
+    pub public_since: Option<i64>,
 }
 
 fn yes() -> bool {
@@ -37,6 +45,7 @@ fn yes() -> bool {
 }
 
 fn category_from_row(row: &AnyRow) -> StoreResult<Category> {
+    let public_since: Option<i64> = row.try_get("public_since")?;
     Ok(Category {
         code: row.try_get("code")?,
         name_zh: row.try_get("name_zh")?,
@@ -45,10 +54,12 @@ fn category_from_row(row: &AnyRow) -> StoreResult<Category> {
         accept_days: row.try_get("accept_days")?,
         resolve_days: row.try_get("resolve_days")?,
         active: row.try_get::<i16, _>("active")? != 0,
+        public: public_since.is_some(),
+        public_since,
     })
 }
 
-const CATEGORY_COLUMNS: &str = "code, name_zh, name_en, level, accept_days, resolve_days, active";
+const CATEGORY_COLUMNS: &str = "code, name_zh, name_en, level, accept_days, resolve_days, active, public_since";
 
 /// The catalogue (the migration seeds the standard one), by code.
 pub async fn categories(db: &Db) -> StoreResult<Vec<Category>> {
@@ -106,14 +117,23 @@ fn check_category(c: &Category) -> StoreResult<()> {
     Ok(())
 }
 
-/// Adds a category, or replaces the one with the same code.
+/// Adds a category, or replaces the one with the same code. Made public, it is
+/// public from now on (items reported before keep their words to themselves);
+/// already public, it stays so since when it became so.
 pub async fn save_category(db: &Db, c: Category) -> StoreResult<Category> {
     check_category(&c)?;
+    let before = match category_from_db(db, &c.code).await {
+        Ok(before) => before.public_since,
+        Err(StoreError::NotFound { .. }) => None,
+        Err(e) => return Err(e),
+    };
+    let now = now_millis();
+    let public_since = if c.public { Some(before.unwrap_or(now)) } else { None };
     // Update, then insert when there was nothing to update: the same text on both
     // engines, where an upsert would need two dialects. Items refer to the code.
     let updated = sqlx::query(
         "UPDATE demand_categories SET name_zh = $1, name_en = $2, level = $3, accept_days = $4, resolve_days = $5,
-         active = $6, updated_at = $7 WHERE code = $8",
+         active = $6, updated_at = $7, public_since = $9 WHERE code = $8",
     )
     .bind(c.name_zh.trim())
     .bind(c.name_en.trim())
@@ -121,14 +141,15 @@ pub async fn save_category(db: &Db, c: Category) -> StoreResult<Category> {
     .bind(c.accept_days)
     .bind(c.resolve_days)
     .bind(i16::from(c.active))
-    .bind(now_millis())
+    .bind(now)
     .bind(&c.code)
+    .bind(public_since)
     .execute(&db.pool)
     .await?;
     if updated.rows_affected() == 0 {
         sqlx::query(
-            "INSERT INTO demand_categories (code, name_zh, name_en, level, accept_days, resolve_days, active, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO demand_categories (code, name_zh, name_en, level, accept_days, resolve_days, active, updated_at,
+             public_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&c.code)
         .bind(c.name_zh.trim())
@@ -137,7 +158,8 @@ pub async fn save_category(db: &Db, c: Category) -> StoreResult<Category> {
         .bind(c.accept_days)
         .bind(c.resolve_days)
         .bind(i16::from(c.active))
-        .bind(now_millis())
+        .bind(now)
+        .bind(public_since)
         .execute(&db.pool)
         .await
         .map_err(|e| StoreError::on_unique(e, || msg!("demands.error.category_exists", code = &c.code).field("code")))?;

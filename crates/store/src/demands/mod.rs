@@ -32,7 +32,7 @@ use wangge_domain::{
 };
 
 use crate::conditions::Conditions;
-use crate::registry::{areas, buildings, households};
+use crate::registry::{areas, buildings, households, residents};
 use crate::vault::Vault;
 use crate::{Db, Page, PageRequest, StoreError, StoreResult};
 
@@ -255,22 +255,61 @@ pub struct Place {
     pub area_id: String,
     pub building_id: Option<String>,
     pub household_id: Option<String>,
+    /// The household the named resident lives in (`Some(None)`: moved out), checked
+    /// by [`prepare`] against the household named.
+    resident_household: Option<Option<String>>,
 }
 
-/// The place of a new item, from the most precise of household, building or area:
-/// what the caller's scope is checked against before [`prepare`].
-pub async fn locate(db: &Db, new: &NewDemand) -> StoreResult<Place> {
-    let building_id = match (&new.household_id, &new.building_id) {
-        (Some(h), _) => Some(households::get(db, h).await?.building_id),
+/// The place of a new item, from the most precise of household, building or area.
+/// Every record the item names (household, resident, building, area) must lie
+/// where `sees` (the caller's scope) says yes: one that does not is answered
+/// [`StoreError::NotFound`], as an unknown id is, and in the same order, so that a
+/// request cannot tell which ids exist outside its scope. Callers without a scope
+/// pass `|_| true`.
+pub async fn locate(db: &Db, new: &NewDemand, sees: impl Fn(&str) -> bool) -> StoreResult<Place> {
+    let seen = |what: &'static str, id: &str, path: &str| {
+        if sees(path) { Ok(()) } else { Err(StoreError::not_found(what, id)) }
+    };
+    let household_id = optional(new.household_id.as_deref());
+    let given_building = optional(new.building_id.as_deref());
+    let building_id = match (&household_id, &given_building) {
+        (Some(h), _) => {
+            let household = households::get(db, h).await?;
+            seen("household", h, &household.path)?;
+            Some(household.building_id)
+        }
         (None, b) => b.clone(),
     };
+    let resident_household = match optional(new.resident_id.as_deref()) {
+        Some(r) => {
+            let resident = residents::get(db, &r).await?;
+            seen("resident", &r, &resident.path)?;
+            Some(resident.household_id)
+        }
+        None => None,
+    };
+    // A building given beside a household is checked like any record named, and
+    // must be the household's.
+    if let (Some(given), Some(of_household)) = (&given_building, &building_id)
+        && given != of_household
+    {
+        let building = buildings::get(db, given).await?;
+        seen("building", given, &building.path)?;
+        let household = household_id.as_deref().unwrap_or_default();
+        return Err(StoreError::Invalid(
+            msg!("demands.error.household_not_in_building", household = household, building = given)
+                .field("building_id"),
+        ));
+    }
     if let Some(b) = building_id {
         let building = buildings::get(db, &b).await?;
+        seen("building", &b, &building.path)?;
         return Ok(Place {
             path: building.path,
             area_id: building.grid_id,
             building_id: Some(building.id),
-            household_id: new.household_id.clone(),
+            household_id,
+            resident_household,
         });
     }
     let area = new
@@ -279,12 +318,16 @@ pub async fn locate(db: &Db, new: &NewDemand) -> StoreResult<Place> {
         .map(str::trim)
         .filter(|a| !a.is_empty())
         .ok_or_else(|| StoreError::Invalid(msg!("demands.error.say_where").field("area")))?;
-    let area = if area.bytes().all(|b| b.is_ascii_digit()) {
-        areas::get_by_code(db, area).await?
+    let found = if area.bytes().all(|b| b.is_ascii_digit()) {
+        let found = areas::get_by_code(db, area).await?;
+        seen("area with code", area, &found.path)?;
+        found
     } else {
-        areas::get(db, area).await?
+        let found = areas::get(db, area).await?;
+        seen("area", area, &found.path)?;
+        found
     };
-    Ok(Place { path: area.path, area_id: area.id, building_id: None, household_id: None })
+    Ok(Place { path: found.path, area_id: found.id, building_id: None, household_id: None, resident_household })
 }
 
 fn optional(value: Option<&str>) -> Option<String> {
@@ -306,7 +349,7 @@ pub async fn create_audited(
     reporter_account_id: Option<&str>,
     audit: impl FnOnce(&Demand) -> Option<crate::audit::Entry>,
 ) -> StoreResult<Demand> {
-    let place = locate(db, &new).await?;
+    let place = locate(db, &new, |_| true).await?;
     let intake = prepare(db, new, place, by, reporter_account_id).await?;
     submit(db, intake, audit).await
 }
@@ -333,6 +376,15 @@ pub async fn prepare(
     by: &Actor,
     reporter_account_id: Option<&str>,
 ) -> StoreResult<Intake> {
+    if let (Some(resident), Some(household), Some(lives_in)) =
+        (new.resident_id.as_deref(), &place.household_id, &place.resident_household)
+        && lives_in.as_ref() != Some(household)
+    {
+        return Err(StoreError::Invalid(
+            msg!("demands.error.resident_not_in_household", resident = resident.trim(), household = household)
+                .field("resident_id"),
+        ));
+    }
     let (category, texts) = check(db, &new).await?;
     let kind =
         new.kind.unwrap_or(if category.code == "policy" { DemandKind::Consultation } else { DemandKind::Report });
@@ -427,8 +479,8 @@ async fn check(db: &Db, new: &NewDemand) -> StoreResult<(Category, builder::Text
 /// Checks a new item as [`create`] would, without recording it; answers its place's
 /// path (for the caller's scope check). A form asks this before it keeps a pending
 /// report, so that a refusal comes while the reporter is still on the form.
-pub async fn check_new(db: &Db, new: &NewDemand) -> StoreResult<String> {
-    let place = locate(db, new).await?;
+pub async fn check_new(db: &Db, new: &NewDemand, sees: impl Fn(&str) -> bool) -> StoreResult<String> {
+    let place = locate(db, new, sees).await?;
     check(db, new).await?;
     Ok(place.path)
 }
@@ -476,7 +528,7 @@ pub async fn create_with(
         Some(into) => Some(merge_target(db, "", into).await?),
         None => None,
     };
-    let place = locate(db, &new).await?;
+    let place = locate(db, &new, |_| true).await?;
     let Intake(item) = prepare(db, new, place, by, reporter_account_id).await?;
     let (id, now, level) = (item.row.demand.id.clone(), item.row.demand.created_at, item.row.demand.level);
     let mut tx = db.pool.begin().await?;
@@ -755,6 +807,8 @@ pub struct DemandFilter {
     pub under_path: Option<String>,
     pub status: Vec<DemandStatus>,
     pub category: Option<String>,
+    /// Only items of these categories (none: any).
+    pub categories: Vec<String>,
     pub channel: Option<Channel>,
     pub kind: Option<DemandKind>,
     pub building_id: Option<String>,
@@ -790,6 +844,10 @@ fn conditions(f: &DemandFilter, now: i64) -> Conditions {
     }
     if !f.status.is_empty() {
         c.push(format!("status IN ({})", status_list(&f.status)));
+    }
+    if !f.categories.is_empty() {
+        let list: Vec<String> = f.categories.iter().map(|code| c.text(code.clone())).collect();
+        c.push(format!("category IN ({})", list.join(", ")));
     }
     for (column, value) in [
         ("category", f.category.clone()),
@@ -852,9 +910,14 @@ pub async fn list(db: &Db, f: &DemandFilter, page: PageRequest) -> StoreResult<P
 /// Items whose `created_at` is in `[from, to)` under a path, oldest first, at most
 /// `limit`: what Open311 lists.
 pub async fn between(db: &Db, f: &DemandFilter, limit: i64) -> StoreResult<Vec<Demand>> {
+    between_from(db, f, limit, 0).await
+}
+
+/// [`between`], skipping the first `offset` items (a page of them).
+pub async fn between_from(db: &Db, f: &DemandFilter, limit: i64, offset: i64) -> StoreResult<Vec<Demand>> {
     let now = now_millis();
     let c = conditions(f, now);
-    let sql = format!("{SELECT} {} ORDER BY created_at DESC, id DESC LIMIT {limit}", c.where_clause());
+    let sql = format!("{SELECT} {} ORDER BY created_at DESC, id DESC LIMIT {limit} OFFSET {offset}", c.where_clause());
     let rows = c.query(sql).fetch_all(&db.pool).await?;
     rows.iter().map(|r| from_row(r, &db.vault, now)).collect()
 }

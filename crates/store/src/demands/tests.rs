@@ -436,13 +436,15 @@ async fn submit_together(
             tokio::spawn(async move {
                 let mut new = report(&building, "environment");
                 new.title = format!("第{round}轮第{i}件");
-                if Some(i) == bad {
-                    // Passes every check before the batch; only the database knows.
-                    new.resident_id = Some("0190f2a4-7c1e-7b3a-9c4d-2e5f6a7b8c9d".into());
-                }
                 let prepared = async {
-                    let place = locate(&db, &new).await?;
-                    prepare(&db, new, place, &staff(), None).await
+                    let place = locate(&db, &new, |_| true).await?;
+                    let mut prepared = prepare(&db, new, place, &staff(), None).await?;
+                    if Some(i) == bad {
+                        // A resident that does not exist, set after every check
+                        // (`locate` refuses one): only the database knows.
+                        prepared.0.row.demand.resident_id = Some("0190f2a4-7c1e-7b3a-9c4d-2e5f6a7b8c9d".into());
+                    }
+                    Ok::<_, StoreError>(prepared)
                 };
                 let prepared = prepared.await;
                 barrier.wait().await;
@@ -525,8 +527,19 @@ async fn catalogue_and_calendar_changes_apply_at_once() {
             accept_days: 1,
             resolve_days: 2,
             active: true,
+            public: false,
+            public_since: None,
         };
-        save_category(db, new).await.unwrap();
+        save_category(db, new.clone()).await.unwrap();
+        // Public from the moment it is made so; saved again it stays public since then.
+        let made_public = save_category(db, Category { public: true, ..new.clone() }).await.unwrap();
+        let since = made_public.public_since.expect("public since now");
+        let again =
+            save_category(db, Category { public: true, name_zh: "停车管理".into(), ..new.clone() }).await.unwrap();
+        assert_eq!(again.public_since, Some(since));
+        assert_eq!(save_category(db, new.clone()).await.unwrap().public_since, None, "private again");
+        assert!(category(db, "environment").await.unwrap().public, "sanitation is public by default");
+        assert!(!category(db, "elderly_disabled").await.unwrap().public, "care of the elderly is not");
         assert_eq!(create(db, report(&p.building, "parking"), &staff(), None).await.unwrap().level, Level::Grid);
         let before = calendar(db).await.unwrap();
         set_holiday(db, Holiday { day: "2031-01-02".into(), kind: "holiday".into(), name: String::new() })
@@ -545,4 +558,62 @@ fn the_open_index_lists_the_open_statuses_as_the_ledger_writes_them() {
     ] {
         assert!(sql.contains(&condition), "migration 0010 must say {condition}");
     }
+}
+
+/// Every record a new item names is found, within the caller's scope (else it is
+/// "not found", as an unknown id), and a resident given with a household lives in it.
+#[tokio::test]
+async fn a_new_item_names_only_records_in_scope_and_a_resident_of_its_household() {
+    use crate::registry::{households, residents};
+    testing::all_at(async |t: &testing::TestDb| {
+        let db = &t.db;
+        let h = testing::hierarchy(db).await;
+        let resident = residents::create(
+            db,
+            residents::NewResident {
+                household_id: h.household.id.clone(),
+                name: "张三".into(),
+                gender: Some(wangge_domain::Gender::Male),
+                birth_date: Some("1950-06-01".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let next_door = households::NewHousehold {
+            building_id: h.building.id.clone(),
+            unit: "1".into(),
+            room: "102".into(),
+            occupancy: wangge_domain::Occupancy::Rented,
+        };
+        let next_door = households::create(db, next_door).await.unwrap();
+        let with = |household: &str, resident: &str| NewDemand {
+            household_id: Some(household.into()),
+            resident_id: Some(resident.into()),
+            ..report(&h.building.id, "environment")
+        };
+        let own = with(&h.household.id, &resident.id);
+        let place = locate(db, &own, |_| true).await.unwrap();
+        assert_eq!(place.household_id.as_deref(), Some(h.household.id.as_str()));
+        assert!(prepare(db, own, place, &staff(), None).await.is_ok());
+
+        let elsewhere = with(&next_door.id, &resident.id);
+        let place = locate(db, &elsewhere, |_| true).await.unwrap();
+        let refused = prepare(db, elsewhere, place, &staff(), None).await.unwrap_err();
+        assert!(matches!(&refused, StoreError::Invalid(m) if m.contains("does not live in")), "{refused}");
+
+        // Out of the caller's sight: the same error as an id that does not exist,
+        // and the resident is looked at before the building.
+        let only =
+            |resident: &str| NewDemand { resident_id: Some(resident.into()), ..report(&h.building.id, "environment") };
+        let out_of_sight = locate(db, &only(&resident.id), |_| false).await.map(|_| ()).unwrap_err();
+        let unknown = new_id();
+        let not_found = locate(db, &only(&unknown), |_| true).await.map(|_| ()).unwrap_err();
+        assert!(matches!(out_of_sight, StoreError::NotFound { what: "resident", .. }), "{out_of_sight}");
+        assert_eq!(
+            out_of_sight.to_string().replace(&resident.id, "<id>"),
+            not_found.to_string().replace(&unknown, "<id>")
+        );
+    })
+    .await;
 }

@@ -16,7 +16,9 @@ pub const ABSOLUTE_TIMEOUT_MS: i64 = 12 * 60 * 60 * 1000;
 /// authenticated request would otherwise be a write.
 pub const TOUCH_EVERY_MS: i64 = 60 * 1000;
 
-/// Failed logins allowed per account name within the window, then it is locked…
+/// Failed logins allowed per account name from one address within the window, then
+/// that name is locked from that address — only there: someone guessing elsewhere
+/// cannot lock the real user out at their usual desk…
 pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 /// …and per address, across all names (a password-spraying client).
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
@@ -114,20 +116,22 @@ pub async fn age(db: &Db, secret: &str, by_ms: i64) -> StoreResult<()> {
     Ok(())
 }
 
-fn account_key(username: &str) -> String {
-    format!("account:{}", username.trim().to_lowercase())
+/// The failures of one account name from one address.
+fn account_key(username: &str, address: &str) -> String {
+    format!("account:{}@{address}", username.trim().to_lowercase())
 }
 
 fn address_key(address: &str) -> String {
     format!("address:{address}")
 }
 
-/// Whether logins for this name or from this address are throttled now; if so, for
-/// how many more minutes.
+/// Whether logins for this name from this address, or from this address at all,
+/// are throttled now; if so, for how many more minutes. A name is never locked
+/// everywhere at once.
 pub async fn throttled(db: &Db, username: &str, address: &str) -> StoreResult<Option<i64>> {
     let now = now_millis();
     for (key, limit) in
-        [(account_key(username), MAX_FAILURES_PER_ACCOUNT), (address_key(address), MAX_FAILURES_PER_ADDRESS)]
+        [(account_key(username, address), MAX_FAILURES_PER_ACCOUNT), (address_key(address), MAX_FAILURES_PER_ADDRESS)]
     {
         let row = sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS first FROM login_failures WHERE key = $1 AND at > $2")
             .bind(&key)
@@ -146,7 +150,7 @@ pub async fn throttled(db: &Db, username: &str, address: &str) -> StoreResult<Op
 
 pub async fn record_failure(db: &Db, username: &str, address: &str) -> StoreResult<()> {
     let now = now_millis();
-    for key in [account_key(username), address_key(address)] {
+    for key in [account_key(username, address), address_key(address)] {
         sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
             .bind(key)
             .bind(now)
@@ -158,8 +162,43 @@ pub async fn record_failure(db: &Db, username: &str, address: &str) -> StoreResu
     Ok(())
 }
 
-/// A successful login clears the account's failures (not the address's).
-pub async fn clear_failures(db: &Db, username: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(account_key(username)).execute(&db.pool).await?;
+/// A successful login clears the account's failures from that address (not the
+/// address's own count).
+pub async fn clear_failures(db: &Db, username: &str, address: &str) -> StoreResult<()> {
+    let key = account_key(username, address);
+    sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(&db.pool).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{self, TestDb};
+
+    #[tokio::test]
+    async fn a_name_is_locked_from_the_guessing_address_only() {
+        testing::all_at(async |t: &TestDb| {
+            let db = &t.db;
+            for _ in 0..MAX_FAILURES_PER_ACCOUNT {
+                record_failure(db, "Wangli", "203.0.113.66").await.unwrap();
+            }
+            assert!(throttled(db, "wangli", "203.0.113.66").await.unwrap().is_some(), "the guesser is stopped");
+            assert_eq!(
+                throttled(db, "wangli", "192.168.1.20").await.unwrap(),
+                None,
+                "the real user at their usual desk is not locked out"
+            );
+            assert_eq!(throttled(db, "zhaoqiang", "203.0.113.66").await.unwrap(), None, "5 failures < 20 per address");
+            for _ in MAX_FAILURES_PER_ACCOUNT..MAX_FAILURES_PER_ADDRESS {
+                record_failure(db, "someone-else", "203.0.113.66").await.unwrap();
+            }
+            assert!(throttled(db, "zhaoqiang", "203.0.113.66").await.unwrap().is_some(), "a spraying address is");
+            clear_failures(db, "wangli", "192.168.1.20").await.unwrap();
+            assert!(
+                throttled(db, "wangli", "203.0.113.66").await.unwrap().is_some(),
+                "a login elsewhere clears nothing here"
+            );
+        })
+        .await;
+    }
 }

@@ -13,7 +13,7 @@ use sqlx::any::AnyRow;
 use wangge_domain::{IdCardNumber, Role, Vocabulary, msg, new_id, now_millis, text};
 
 use crate::registry::residents;
-use crate::security::accounts::{self, check_password_strength, check_username, hash_password};
+use crate::security::accounts::{self, check_password_strength, check_username, hash_password_async};
 use crate::{Db, StoreError, StoreResult};
 
 /// What a person fills in to sign up.
@@ -84,7 +84,7 @@ pub async fn request(db: &Db, req: SignupRequest) -> StoreResult<SignupOutcome> 
     .bind(&account_id)
     .bind(&username)
     .bind(&resident.name)
-    .bind(hash_password(&req.password)?)
+    .bind(hash_password_async(&req.password).await?)
     .bind(Role::Resident.code())
     .bind(now)
     .bind(now)

@@ -47,10 +47,9 @@ pub(crate) fn demand_as_seen_by(p: &Principal, mut d: Demand) -> Demand {
 
 /// The item, if the caller may see it: in scope, and for a resident their own.
 pub(crate) async fn visible(s: &AppState, p: &Principal, id: &str) -> Result<Demand, ApiError> {
-    let d = demands::get(&s.db, id).await?;
-    p.check(&d.path)?;
+    let d = p.refer(demands::get(&s.db, id).await, "demand", id, |d| &d.path)?;
     if p.role == Role::Resident && d.reporter_account_id.as_deref() != Some(p.actor_id()) {
-        return Err(ApiError::not_found(msg!("demands.error.not_yours")));
+        return Err(crate::shared::auth::unknown("demand", id));
     }
     Ok(d)
 }
@@ -64,8 +63,10 @@ pub async fn create_demand(
     address: ClientAddress,
     JsonBody(mut new): JsonBody<NewDemand>,
 ) -> Result<(StatusCode, Json<Demand>), ApiError> {
-    // The place is resolved once: checked against the caller's scope, then used.
-    let place = demands::locate(&s.db, &new).await?;
+    // The place is resolved once: it and every record the item names (household,
+    // resident, building, area) checked against the caller's scope, then used. One
+    // outside the scope is answered as an unknown id.
+    let place = demands::locate(&s.db, &new, |path| p.can_see(path)).await?;
     p.check(&place.path)?;
     let resident = p.role == Role::Resident;
     if resident {
@@ -322,7 +323,7 @@ pub async fn get_demand(State(s): State<AppState>, p: Principal, Id(id): Id<Stri
 pub async fn my_demand(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<DemandDetail> {
     let d = demands::get(&s.db, &id).await?;
     if d.reporter_account_id.as_deref() != Some(p.actor_id()) {
-        return Err(ApiError::not_found(msg!("demands.error.not_yours")));
+        return Err(crate::shared::auth::unknown("demand", &id));
     }
     detail(&s, &p, d).await
 }
@@ -357,17 +358,48 @@ pub(crate) async fn take(
     input: StepInput,
 ) -> ApiResult<StepTaken> {
     let before = visible(s, p, id).await?;
-    if let Some(into) = input.into.as_deref() {
-        p.check(&demands::get(&s.db, into).await?.path)?;
+    if let Some(into) = input.into.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
+        p.refer(demands::get(&s.db, into).await, "demand", into, |d| &d.path)?;
+    }
+    if step == Step::Dispatch
+        && let Some(handler) = input.handler_id.as_deref().map(str::trim).filter(|h| !h.is_empty())
+    {
+        handler_in_reach(s, p, &before, handler).await?;
     }
     let mut taken = demands::take_step(&s.db, id, step, &actor(p), input).await?;
     let action = format!("demand.{}", step.code());
     let target = audit::Target("demand", id, &before.path);
     audit::change(&s.db, (p, address), &action, target, Some(&before), &taken.demand).await?;
     notify(s, &taken).await?;
-    crate::shared::webhooks::fire(s.db.clone(), taken.demand.clone(), taken.event.clone());
+    crate::shared::webhooks::fire(s.db.clone(), s.site.public_url(), taken.demand.clone(), taken.event.clone());
     taken.demand = demand_as_seen_by(p, taken.demand);
     Ok(Json(taken))
+}
+
+/// A handler an item is dispatched to is an account or a unit ([`wangge_store::units`])
+/// that works where the caller may see, or that serves the item's place (an
+/// account scoped to an area above it, a unit holding a role over such an area).
+/// Anything else — another city's grid member, an id that does not exist — is
+/// answered alike: "handler <id> was not found".
+async fn handler_in_reach(s: &AppState, p: &Principal, item: &Demand, handler: &str) -> Result<(), ApiError> {
+    let serves = |path: &str| p.can_see(path) || item.path.starts_with(path);
+    match wangge_store::security::accounts::get(&s.db, handler).await {
+        Ok(account) if account.scopes.iter().any(|scope| serves(&scope.path)) => return Ok(()),
+        Ok(_) | Err(wangge_store::StoreError::NotFound { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    match wangge_store::registry::organisations::get(&s.db, handler).await {
+        Ok(unit) if p.can_see(&unit.path) => return Ok(()),
+        Ok(_) => {
+            let held = wangge_store::units::roles(&s.db, handler).await?;
+            if held.iter().any(|h| item.path.starts_with(&h.path)) {
+                return Ok(());
+            }
+        }
+        Err(wangge_store::StoreError::NotFound { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Err(crate::shared::auth::unknown("handler", handler))
 }
 
 /// Tells the reporter (when they have an account) and a newly dispatched handler:
@@ -702,8 +734,12 @@ pub async fn download_attachment(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::http::header;
     use axum::response::IntoResponse;
-    let a = attachments::get(&s.db, &id).await?;
-    let d = visible(&s, &p, &a.demand_id).await?;
+    // An attachment of an item out of sight is answered as an unknown attachment.
+    let hidden = |e: ApiError| {
+        if e.status == StatusCode::NOT_FOUND { crate::shared::auth::unknown("attachment", &id) } else { e }
+    };
+    let a = attachments::get(&s.db, &id).await.map_err(|e| hidden(e.into()))?;
+    let d = visible(&s, &p, &a.demand_id).await.map_err(hidden)?;
     let data = attachments::content(&s.db, &a.id).await?;
     let event = audit::Event {
         action: "demand.attachment.download",
@@ -756,11 +792,7 @@ pub async fn similar_demands(
     let building = q.building.as_deref().map(str::trim).filter(|b| !b.is_empty());
     // Scope first, then the rest of the question.
     let path = match building {
-        Some(b) => {
-            let building = wangge_store::registry::buildings::get(&s.db, b).await?;
-            p.check(&building.path)?;
-            building.path
-        }
+        Some(b) => p.refer(wangge_store::registry::buildings::get(&s.db, b).await, "building", b, |b| &b.path)?.path,
         None => p
             .list_path(&s.db, q.area.as_deref())
             .await?

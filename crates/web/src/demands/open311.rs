@@ -3,15 +3,20 @@
 //! JSON or XML by the path's suffix. Field names and error bodies follow the spec
 //! (<https://wiki.open311.org/GeoReport_v2/>).
 //!
-//! `api_key` is an API token's secret. Posting needs a role that may submit demands;
-//! reading requests needs one that may view them, and shows only the token's area:
-//! residents' words are not published to the world (the spec leaves reading open,
-//! we do not). Services are public.
+//! `api_key` is an API token's secret. Posting needs a role that may submit demands.
+//! Reading needs no key, as the spec has it, and then shows only items of the
+//! catalogue's public categories (streets, lights, sanitation by default; never care
+//! of the elderly, disputes or the epidemic): their category, status, dates and
+//! building, and — only for items reported after their category became public —
+//! their description and photo. Never the reporter, never staff's notes or names.
+//! Keyless reads are paged (100 a page, `page=`) and throttled per address. Reading
+//! with a key needs a role that may view demands and shows the key's area in full,
+//! as before. Services are public.
 
 use std::collections::HashMap;
 
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -22,6 +27,7 @@ use wangge_store::demands::{self, Actor, Category, Demand, DemandFilter, NewDema
 use wangge_store::security::accounts::{self, ApiToken};
 
 use crate::AppState;
+use crate::shared::site::Reached;
 
 /// Open311 authenticates with `api_key` in the request itself (see above), so its
 /// routes are public to the guard; reads and writes check the key here.
@@ -64,11 +70,13 @@ struct Open311Error {
     status: u16,
     description: String,
     format: Format,
+    /// Ask the client to wait (a throttled keyless read).
+    retry_after: bool,
 }
 
 impl Open311Error {
     fn new(status: u16, description: impl Into<String>, format: Format) -> Self {
-        Self { status, description: description.into(), format }
+        Self { status, description: description.into(), format, retry_after: false }
     }
 
     fn from_store(e: wangge_store::StoreError, format: Format) -> Self {
@@ -94,7 +102,11 @@ impl IntoResponse for Open311Error {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let errors = json!([{"code": self.status, "description": self.description}]);
-        (status, answer(self.format, "errors", "error", &errors)).into_response()
+        let mut response = (status, answer(self.format, "errors", "error", &errors)).into_response();
+        if self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+        }
+        response
     }
 }
 
@@ -274,10 +286,9 @@ async fn post(s: &AppState, f: HashMap<String, String>, format: Format) -> Answe
         reporter_phone: field("phone"),
         ..Default::default()
     };
-    let place = demands::locate(&s.db, &new).await.map_err(|e| Open311Error::from_store(e, format))?;
-    if !place.path.starts_with(&token.scope.path) {
-        return Err(Open311Error::new(403, "that place is outside this api_key's area", format));
-    }
+    // A building (address_id) outside the key's area is answered as an unknown one.
+    let sees = |path: &str| path.starts_with(&token.scope.path);
+    let place = demands::locate(&s.db, &new, sees).await.map_err(|e| Open311Error::from_store(e, format))?;
     let by = Actor { id: Some(token.id.clone()), name: format!("token:{}", token.name), role: token.role };
     let store = |e| Open311Error::from_store(e, format);
     let intake = demands::prepare(&s.db, new, place, &by, None).await.map_err(store)?;
@@ -331,9 +342,112 @@ fn media_key(s: &AppState, attachment_id: &str) -> String {
     s.db.vault.blind("open311_media", attachment_id).chars().take(32).collect()
 }
 
+/// Who reads: an api_key's holder (its area, everything in it), or anyone (public
+/// categories only, see the module's notes).
+enum Reader {
+    Key(ApiToken),
+    Public(PublicCategories),
+}
+
+/// The public categories by code, with when each became public.
+type PublicCategories = HashMap<String, i64>;
+
+/// Most items a keyless read returns (a page; `page=` for the next).
+const PUBLIC_PAGE: i64 = 100;
+
+/// Keyless reads one address may make per minute.
+pub(crate) const PUBLIC_READS_PER_MINUTE: u32 = 60;
+
+/// Counts keyless reads per address in a minute from its first (in memory: each
+/// server counts its own share).
+#[derive(Debug, Default)]
+pub struct KeylessReads {
+    counts: std::sync::Mutex<HashMap<String, (i64, u32)>>,
+}
+
+impl KeylessReads {
+    /// Counts one read from `address`; false when it is over the limit.
+    fn admit(&self, address: &str, now_ms: i64) -> bool {
+        let fresh = |started: i64| now_ms - started < 60_000;
+        let mut counts = self.counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if counts.len() > 10_000 {
+            counts.retain(|_, (started, _)| fresh(*started));
+        }
+        let entry = counts.entry(address.to_owned()).or_insert((now_ms, 0));
+        if !fresh(entry.0) {
+            *entry = (now_ms, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= PUBLIC_READS_PER_MINUTE
+    }
+}
+
+async fn reader(
+    s: &AppState,
+    q: &HashMap<String, String>,
+    address: &str,
+    format: Format,
+) -> Result<Reader, Open311Error> {
+    if q.get("api_key").is_some_and(|k| !k.trim().is_empty()) {
+        return authorised(s, q.get("api_key"), Action::ViewDemands, format).await.map(Reader::Key);
+    }
+    if !s.keyless.admit(address, wangge_domain::now_millis()) {
+        let mut refused = Open311Error::new(429, "too many requests without an api_key; wait a minute", format);
+        refused.retry_after = true;
+        return Err(refused);
+    }
+    let all = demands::categories(&s.db).await.map_err(|e| Open311Error::from_store(e, format))?;
+    Ok(Reader::Public(all.into_iter().filter_map(|c| Some((c.code, c.public_since?))).collect()))
+}
+
+impl Reader {
+    /// Whether this reader may see the item at all.
+    fn sees(&self, d: &Demand) -> bool {
+        match self {
+            Reader::Key(token) => d.path.starts_with(&token.scope.path),
+            Reader::Public(public) => public.contains_key(&d.category),
+        }
+    }
+}
+
+/// The item as anyone may read it: no reporter, no notes, no handler's name, the
+/// building's address and position rather than the reporter's; the description and
+/// photo only when its category was public when it was reported.
+fn public_request(
+    d: &Demand,
+    service_name: &str,
+    since: i64,
+    building: Option<&wangge_store::registry::buildings::Building>,
+    media_url: Option<String>,
+) -> Value {
+    let told = d.created_at >= since;
+    let address =
+        building.map(|b| b.address.clone().unwrap_or_else(|| format!("{}号楼", b.number.trim_end_matches("号楼"))));
+    json!({
+        "service_request_id": d.id,
+        "status": if d.status.is_open() { "open" } else { "closed" },
+        "status_notes": d.status.label_zh(),
+        "service_name": service_name,
+        "service_code": d.category,
+        "description": if told { Value::from(d.description.clone()) } else { Value::Null },
+        "agency_responsible": d.level.label_zh(),
+        "service_notice": "",
+        "requested_datetime": datetime(d.created_at),
+        "updated_datetime": datetime(d.updated_at),
+        "expected_datetime": datetime(d.due),
+        "address": address,
+        "address_id": d.building_id,
+        "zipcode": null,
+        "lat": building.and_then(|b| b.lat),
+        "long": building.and_then(|b| b.lng),
+        "media_url": if told { media_url } else { None },
+    })
+}
+
 async fn requests_as_spec(
     s: &AppState,
-    headers: &HeaderMap,
+    reached: &Reached,
+    reader: &Reader,
     items: &[Demand],
     format: Format,
 ) -> Result<Value, Open311Error> {
@@ -341,17 +455,33 @@ async fn requests_as_spec(
     let names: HashMap<String, String> =
         demands::categories(&s.db).await.map_err(store)?.into_iter().map(|c| (c.code, c.name_zh)).collect();
     let ids: Vec<&str> = items.iter().map(|d| d.id.as_str()).collect();
-    let notes = demands::latest_notes(&s.db, &ids).await.map_err(store)?;
     let photos = attachments::first_photos(&s.db, &ids).await.map_err(store)?;
-    let base = crate::demands::pages::public_base(headers);
-    let list = items
-        .iter()
-        .map(|d| {
-            let name = names.get(&d.category).map_or("", String::as_str);
-            let media = photos.get(&d.id).map(|a| format!("{base}/open311/v2/media/{a}?k={}", media_key(s, a)));
-            request(d, name, notes.get(&d.id).map_or("", String::as_str), media)
-        })
-        .collect();
+    let base = &reached.base;
+    let media = |d: &Demand| photos.get(&d.id).map(|a| format!("{base}/open311/v2/media/{a}?k={}", media_key(s, a)));
+    let name = |d: &Demand| names.get(&d.category).map_or("", String::as_str).to_owned();
+    let list = match reader {
+        Reader::Key(_) => {
+            let notes = demands::latest_notes(&s.db, &ids).await.map_err(store)?;
+            items.iter().map(|d| request(d, &name(d), notes.get(&d.id).map_or("", String::as_str), media(d))).collect()
+        }
+        Reader::Public(public) => {
+            let mut buildings = HashMap::new();
+            for id in items.iter().filter_map(|d| d.building_id.as_deref()) {
+                if !buildings.contains_key(id) {
+                    let b = wangge_store::registry::buildings::get(&s.db, id).await.map_err(store)?;
+                    buildings.insert(id.to_owned(), b);
+                }
+            }
+            items
+                .iter()
+                .map(|d| {
+                    let since = public.get(&d.category).copied().unwrap_or(i64::MAX);
+                    let building = d.building_id.as_deref().and_then(|b| buildings.get(b));
+                    public_request(d, &name(d), since, building, media(d))
+                })
+                .collect()
+        }
+    };
     Ok(Value::Array(list))
 }
 
@@ -386,40 +516,37 @@ async fn media(State(s): State<AppState>, Path(id): Path<String>, Query(q): Quer
 
 async fn requests_json(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    reached: Reached,
     Query(q): Query<HashMap<String, String>>,
 ) -> Answer {
-    list(&s, &headers, q, Format::Json).await
+    list(&s, &reached, q, Format::Json).await
 }
 
-async fn requests_xml(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Answer {
-    list(&s, &headers, q, Format::Xml).await
+async fn requests_xml(State(s): State<AppState>, reached: Reached, Query(q): Query<HashMap<String, String>>) -> Answer {
+    list(&s, &reached, q, Format::Xml).await
 }
 
-/// Most requests one GET returns, and the window it covers by default (the spec's).
+/// Most requests one GET with a key returns, and the window it covers by default
+/// (the spec's).
 const MAX_REQUESTS: i64 = 1000;
 const DEFAULT_DAYS: i64 = 90;
 
 /// GET requests: by ids, or by service, status and period (default: the last 90
-/// days), newest first, at most 1,000.
-async fn list(s: &AppState, headers: &HeaderMap, q: HashMap<String, String>, format: Format) -> Answer {
-    let token = authorised(s, q.get("api_key"), Action::ViewDemands, format).await?;
+/// days), newest first; at most 1,000 with a key, a page of 100 without.
+async fn list(s: &AppState, reached: &Reached, q: HashMap<String, String>, format: Format) -> Answer {
+    let reader = reader(s, &q, &reached.client, format).await?;
     let field = |name: &str| q.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
     let store = |e| Open311Error::from_store(e, format);
     if let Some(ids) = field("service_request_id") {
         let mut found = Vec::new();
-        for id in ids.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        for id in ids.split(',').map(str::trim).filter(|i| !i.is_empty()).take(PUBLIC_PAGE as usize) {
             match demands::get(&s.db, id).await {
-                Ok(d) if d.path.starts_with(&token.scope.path) => found.push(d),
+                Ok(d) if reader.sees(&d) => found.push(d),
                 Ok(_) | Err(wangge_store::StoreError::NotFound { .. }) => {}
                 Err(e) => return Err(store(e)),
             }
         }
-        let list = requests_as_spec(s, headers, &found, format).await?;
+        let list = requests_as_spec(s, reached, &reader, &found, format).await?;
         return Ok(answer(format, "service_requests", "request", &list));
     }
     let now = wangge_domain::now_millis();
@@ -437,32 +564,54 @@ async fn list(s: &AppState, headers: &HeaderMap, q: HashMap<String, String>, for
         Some("closed") => DemandStatus::all().iter().copied().filter(|s| !s.is_open()).collect(),
         Some(other) => return Err(Open311Error::new(400, format!("status '{other}' must be open or closed"), format)),
     };
-    let filter = DemandFilter {
-        under_path: Some(token.scope.path.clone()),
+    let mut filter = DemandFilter {
         category: field("service_code"),
         status,
         from: Some(start),
         to: Some(end),
         ..Default::default()
     };
-    let items = demands::between(&s.db, &filter, MAX_REQUESTS).await.map_err(store)?;
-    Ok(answer(format, "service_requests", "request", &requests_as_spec(s, headers, &items, format).await?))
+    let items = match &reader {
+        Reader::Key(token) => {
+            filter.under_path = Some(token.scope.path.clone());
+            demands::between(&s.db, &filter, MAX_REQUESTS).await.map_err(store)?
+        }
+        Reader::Public(public) => {
+            filter.categories = public.keys().cloned().collect();
+            let page = match field("page") {
+                None => 1,
+                Some(p) => p.parse::<i64>().ok().filter(|p| (1..=10_000).contains(p)).ok_or_else(|| {
+                    Open311Error::new(400, format!("page '{p}' must be a number from 1 to 10000"), format)
+                })?,
+            };
+            if filter.categories.is_empty() {
+                Vec::new()
+            } else {
+                demands::between_from(&s.db, &filter, PUBLIC_PAGE, (page - 1) * PUBLIC_PAGE).await.map_err(store)?
+            }
+        }
+    };
+    let list = requests_as_spec(s, reached, &reader, &items, format).await?;
+    Ok(answer(format, "service_requests", "request", &list))
 }
 
-/// GET one request (an array of one, as the spec has it).
+/// GET one request (an array of one, as the spec has it). An id the reader may not
+/// see is answered as one that does not exist.
 async fn one_request(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    reached: Reached,
     Path(name): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Answer {
     let (id, format) = suffixed(&name)?;
-    let token = authorised(&s, q.get("api_key"), Action::ViewDemands, format).await?;
-    let d = demands::get(&s.db, id).await.map_err(|e| Open311Error::from_store(e, format))?;
-    if !d.path.starts_with(&token.scope.path) {
-        return Err(Open311Error::new(404, format!("service request {id} was not found"), format));
-    }
-    let one = requests_as_spec(&s, &headers, std::slice::from_ref(&d), format).await?;
+    let reader = reader(&s, &q, &reached.client, format).await?;
+    let unknown = || Open311Error::new(404, format!("service request {id} was not found"), format);
+    let d = match demands::get(&s.db, id).await {
+        Ok(d) if reader.sees(&d) => d,
+        Ok(_) | Err(wangge_store::StoreError::NotFound { .. }) => return Err(unknown()),
+        Err(e) => return Err(Open311Error::from_store(e, format)),
+    };
+    let one = requests_as_spec(&s, &reached, &reader, std::slice::from_ref(&d), format).await?;
     Ok(answer(format, "service_requests", "request", &one))
 }
 

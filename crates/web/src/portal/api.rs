@@ -35,9 +35,16 @@ pub async fn bind_account(
     Id(id): Id<String>,
     JsonBody(req): JsonBody<BindAccount>,
 ) -> ApiResult<Account> {
-    let household = households::get(&s.db, &id).await?;
-    p.check(&household.path)?;
-    let account = accounts::get_by_username(&s.db, &req.username).await?;
+    let household = p.refer(households::get(&s.db, &id).await, "household", &id, |r| &r.path)?;
+    // The account must belong where the household is or where the caller works:
+    // another community's resident is answered as an unknown name is.
+    let account = match accounts::get_by_username(&s.db, &req.username).await {
+        Ok(a) if a.scopes.iter().any(|sc| household.path.starts_with(&sc.path) || p.can_see(&sc.path)) => a,
+        Ok(_) | Err(wangge_store::StoreError::NotFound { .. }) => {
+            return Err(crate::shared::auth::unknown("account", &req.username));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let bound = accounts::bind_household(&s.db, &account.id, &household.id).await?;
     let event = Event {
         action: "account.bind_household",

@@ -173,7 +173,13 @@ pub async fn signup_submit(
                 signup.building_number, signup.unit, signup.room, signup.resident_name
             ),
         };
-        crate::notify(&s.db, &Audience::Role { role: Role::GridMember, path: signup.path }, notice).await?;
+        crate::notify(
+            &s.db,
+            s.site.public_url(),
+            &Audience::Role { role: Role::GridMember, path: signup.path },
+            notice,
+        )
+        .await?;
     }
     // Recorded without the number: the log says a sign-up came, and whether it matched.
     let (action, target) = match &outcome {
@@ -295,7 +301,7 @@ pub async fn submit_request(
         reporter_name: Some(p.actor_name()),
         ..Default::default()
     };
-    let place = match photo_forms::place_of(&s, &new, lang).await? {
+    let place = match photo_forms::place_of(&s, &new, lang, |_| true).await? {
         Ok(place) => place,
         Err(refusal) => return again(refusal).await,
     };
@@ -331,7 +337,7 @@ pub async fn submit_request(
 async fn mine(s: &AppState, p: &Principal, id: &str) -> Result<wangge_store::demands::Demand, ApiError> {
     let d = demands::get(&s.db, id).await?;
     if d.reporter_account_id.as_deref() != Some(p.actor_id()) {
-        return Err(ApiError::not_found(wangge_domain::msg!("demands.error.not_yours")));
+        return Err(crate::shared::auth::unknown("demand", id));
     }
     Ok(d)
 }
@@ -420,7 +426,7 @@ pub async fn rate_request(
     let taken = demands::take_step(&s.db, &id, Step::Rate, &crate::demands::api::actor(&p), input).await?;
     let target = audit::Target("demand", &id, &before.path);
     audit::change(&s.db, (&p, &address), "demand.rate", target, Some(&before), &taken.demand).await?;
-    crate::shared::webhooks::fire(s.db.clone(), taken.demand.clone(), taken.event.clone());
+    crate::shared::webhooks::fire(s.db.clone(), s.site.public_url(), taken.demand.clone(), taken.event.clone());
     Ok(Redirect::to(&format!("/portal/requests/{id}")).into_response())
 }
 

@@ -16,9 +16,9 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use wangge_domain::{Action, Role};
-use wangge_store::Db;
 use wangge_store::security::accounts::{self, Scope};
 use wangge_store::security::sessions;
+use wangge_store::{Db, StoreError};
 
 use std::sync::Arc;
 
@@ -141,6 +141,29 @@ impl Principal {
         if self.can_see(path) { Ok(()) } else { Err(ApiError::not_found(msg!("error.not_in_area"))) }
     }
 
+    /// A record a request names — in its path or in its body (a resident on a new
+    /// item, the item to merge into, a household to move into) — as the store found
+    /// it: one outside the caller's scope answers exactly as an unknown id does (404,
+    /// "<what> <id> was not found"), so that a body cannot probe which ids exist.
+    pub fn refer<T>(
+        &self,
+        found: Result<T, StoreError>,
+        what: &'static str,
+        id: &str,
+        path: impl FnOnce(&T) -> &str,
+    ) -> Result<T, ApiError> {
+        match found {
+            Ok(record) if self.can_see(path(&record)) => Ok(record),
+            Ok(_) | Err(StoreError::NotFound { .. }) => Err(unknown(what, id)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// [`Principal::refer`] for a record whose path is already known.
+    pub fn refer_path(&self, what: &'static str, id: &str, path: &str) -> Result<(), ApiError> {
+        if self.can_see(path) { Ok(()) } else { Err(unknown(what, id)) }
+    }
+
     /// The subtree a list is limited to: the `area` asked for (id or code), which must
     /// lie in scope, or else the caller's single scope. `None` only for
     /// administrators asking for everything.
@@ -184,6 +207,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(parts.extensions.get::<ClientAddress>().cloned().unwrap_or(ClientAddress("unknown".into())))
     }
+}
+
+/// The answer for an unknown id: the store's own words, so that an id outside the
+/// caller's scope cannot be told from one that does not exist.
+pub fn unknown(what: &'static str, id: &str) -> ApiError {
+    StoreError::not_found(what, id).into()
 }
 
 /// The materialised path of the parent of the node at `path` (`/a/b/` → `/a/`).
@@ -340,12 +369,12 @@ fn unrouted(table: &RouteTable, method: &Method, path: &str, lang: crate::shared
 }
 
 async fn admit(state: &AppState, route: &Route, mut request: Request) -> Result<Request, ApiError> {
-    let address = request
-        .extensions()
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
-    request.extensions_mut().insert(ClientAddress(address));
+    // The browser's address and how it reached us: forwarded headers count only
+    // from the trusted proxies (`shared::site`).
+    let peer = request.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let reached = state.site.reached(peer, request.headers());
+    request.extensions_mut().insert(ClientAddress(reached.client.clone()));
+    request.extensions_mut().insert(reached);
     let access = route.access;
     let reading = matches!(*request.method(), Method::GET | Method::HEAD);
     let principal = identify(&state.db, request.headers()).await?.map(|p| Principal { reading, ..p });
@@ -383,7 +412,8 @@ async fn admit(state: &AppState, route: &Route, mut request: Request) -> Result<
 }
 
 /// Security headers on every answer: no framing, no sniffing, no referrer leaks,
-/// and a CSP that allows no inline script.
+/// a CSP that allows no inline script, and `Cache-Control: no-store` unless the
+/// answer set its own.
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
@@ -400,6 +430,11 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     set(h, "referrer-policy", "no-referrer");
     set(h, "cross-origin-opener-policy", "same-origin");
     set(h, "permissions-policy", "camera=(), microphone=(), geolocation=(self)");
+    // Pages and API answers carry personal data: no browser or proxy keeps them. An
+    // answer that says otherwise for itself (the stylesheet, a photo) keeps its own.
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, "cache-control", "no-store");
+    }
     response
 }
 

@@ -2,7 +2,8 @@
 //! guard (`auth`), the route table (`routes`), errors (`error`), the audit log
 //! (`audit`), the JSON extractors and `/healthz` (`api`), page rendering, languages
 //! and the catalogue (`render`), the staff frame (`frame`), the OpenAPI document
-//! (`openapi`) and outgoing webhooks (`webhooks`). A product module (`registry`,
+//! (`openapi`), how people reach the server — its public address and trusted
+//! proxies (`site`) — and outgoing webhooks (`webhooks`). A product module (`registry`,
 //! `demands`, …) uses these and never another module's internals, except through
 //! the few `pub(crate)` items named in ARCHITECTURE.md.
 
@@ -14,6 +15,7 @@ pub(crate) mod frame;
 pub(crate) mod openapi;
 pub(crate) mod render;
 pub mod routes;
+pub mod site;
 pub mod webhooks;
 
 /// What the shared core serves itself: `/healthz`, the OpenAPI document, the front

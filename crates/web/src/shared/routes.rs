@@ -316,7 +316,7 @@ mod tests {
     #[tokio::test]
     async fn a_route_without_an_access_rule_is_refused() {
         let db = wangge_store::testing::sqlite().await;
-        let state = AppState { db: db.db.clone() };
+        let state = AppState::new(db.db.clone());
         let (router, _, table) = Routes::new().get("/declared", Access::Public, || async { "declared" }).split();
         let router = router
             .route("/undeclared", axum::routing::get(|| async { "secret" }))

@@ -34,14 +34,16 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// Puts the event in the outbox for every active webhook covering the item and
 /// tries each at once, without waiting. What fails is tried again by [`run_outbox`]
 /// after 1, 2, 4 and 8 seconds, in this server or (after a restart) the next.
-pub fn fire(db: Db, demand: Demand, event: DemandEvent) {
+/// `public_url` (`shared::site`), when the server has one, makes the item's link.
+pub fn fire(db: Db, public_url: Option<&str>, demand: Demand, event: DemandEvent) {
+    let link = public_url.map(|base| format!("{base}/demands/{}", demand.id));
     tokio::spawn(async move {
         let targets = match webhooks::targets_for(&db, Module::Demands, &demand.path).await {
             Ok(t) => t,
             Err(e) => return tracing::error!("webhooks for demand {}: {e}", demand.id),
         };
         for target in targets {
-            let body = body(&target.format, &demand, &event).to_string();
+            let body = body(&target.format, &demand, &event, link.as_deref()).to_string();
             let name = format!("demand.{}", event.step);
             match webhooks::enqueue(&db, &target.id, &demand.id, &event.id, &name, &body).await {
                 Ok(id) => {
@@ -56,8 +58,13 @@ pub fn fire(db: Db, demand: Demand, event: DemandEvent) {
 /// Puts a notice of any module in the outbox of every active webhook that carries
 /// its module and covers its place, and tries each at once, as [`fire`] does. The
 /// body names the module, the subject and the message (no personal data: notices
-/// say what happened, not who).
-pub fn fire_notice(db: Db, notice: Notice) {
+/// say what happened, not who). With a `public_url` the notice's link is whole.
+pub fn fire_notice(db: Db, public_url: Option<&str>, mut notice: Notice) {
+    if let (Some(base), Some(link)) = (public_url, &notice.link)
+        && link.starts_with('/')
+    {
+        notice.link = Some(format!("{base}{link}"));
+    }
     tokio::spawn(async move {
         let targets = match webhooks::targets_for(&db, notice.module, &notice.path).await {
             Ok(t) => t,
@@ -81,9 +88,14 @@ pub fn fire_notice(db: Db, notice: Notice) {
 /// The body a webhook of `format` receives for a notice.
 pub fn notice_body(format: &str, n: &Notice, event_id: &str) -> Value {
     let title = format!("{}：{}", n.module.label_zh(), n.message);
+    // A chat message links only to a whole address (with a public URL).
+    let text = match n.link.as_deref().filter(|l| l.starts_with("http")) {
+        Some(link) => format!("**{title}**\n\n[查看]({link})"),
+        None => format!("**{title}**"),
+    };
     match format {
-        "wecom" => json!({"msgtype": "markdown", "markdown": {"content": format!("**{title}**")}}),
-        "dingtalk" => json!({"msgtype": "markdown", "markdown": {"title": title, "text": format!("**{title}**")}}),
+        "wecom" => json!({"msgtype": "markdown", "markdown": {"content": text}}),
+        "dingtalk" => json!({"msgtype": "markdown", "markdown": {"title": title, "text": text}}),
         _ => json!({
             "event": format!("{}.notice", n.module.code()),
             "event_id": event_id,
@@ -94,14 +106,20 @@ pub fn notice_body(format: &str, n: &Notice, event_id: &str) -> Value {
     }
 }
 
-/// Tries the outbox's due sends every second, for as long as the server runs.
+/// Tries the outbox's due sends every second, for as long as the server runs and
+/// its database is open: a closed pool (a benchmark's server done, a shut-down
+/// server) ends the sweep instead of logging an error every second.
 pub async fn run_outbox(db: Db) {
-    loop {
+    while !db.pool.is_closed() {
         if let Err(e) = sweep(&db).await {
+            if db.pool.is_closed() {
+                break;
+            }
             tracing::error!("webhook outbox: {e}");
         }
         tokio::time::sleep(SWEEP_EVERY).await;
     }
+    tracing::debug!("webhook outbox: the database is closed; the sweep ends");
 }
 
 /// Tries every send due now; returns how many were tried (by this call).
@@ -155,8 +173,9 @@ async fn deliver(db: &Db, p: &Pending) -> wangge_store::StoreResult<()> {
     }
 }
 
-/// The body a webhook of `format` receives.
-pub fn body(format: &str, d: &Demand, e: &DemandEvent) -> Value {
+/// The body a webhook of `format` receives; `link` is the item's page at the
+/// server's public URL, when it has one.
+pub fn body(format: &str, d: &Demand, e: &DemandEvent, link: Option<&str>) -> Value {
     let title = format!("民情诉求 {}：{}", e.to_status.label_zh(), d.title);
     let text = format!(
         "**{title}**\n\n> 步骤：{}\n> 分类：{}\n> 层级：{}\n> 状态：{}\n> 说明：{}\n> 编号：{}",
@@ -167,6 +186,10 @@ pub fn body(format: &str, d: &Demand, e: &DemandEvent) -> Value {
         if e.note.is_empty() { "—" } else { &e.note },
         d.id
     );
+    let text = match link {
+        Some(link) => format!("{text}\n\n[查看]({link})"),
+        None => text,
+    };
     match format {
         "wecom" => json!({"msgtype": "markdown", "markdown": {"content": text}}),
         "dingtalk" => json!({"msgtype": "markdown", "markdown": {"title": title, "text": text}}),
@@ -179,7 +202,7 @@ pub fn body(format: &str, d: &Demand, e: &DemandEvent) -> Value {
             "demand": {"id": d.id, "path": d.path, "category": d.category, "kind": d.kind, "channel": d.channel,
                        "title": d.title, "status": d.status, "level": d.level, "handler_kind": d.handler_kind,
                        "handler_name": d.handler_name, "due": d.due, "overdue": d.overdue,
-                       "created_at": d.created_at, "updated_at": d.updated_at},
+                       "created_at": d.created_at, "updated_at": d.updated_at, "link": link},
         }),
     }
 }
@@ -297,6 +320,16 @@ async fn post(
 
 #[cfg(test)]
 mod tests {
+    #[tokio::test]
+    async fn the_outbox_sweep_ends_when_its_database_closes() {
+        let t = wangge_store::testing::sqlite().await;
+        let sweep = tokio::spawn(super::run_outbox(t.db.clone()));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!sweep.is_finished(), "it sweeps while the database is open");
+        t.db.pool.close().await;
+        tokio::time::timeout(std::time::Duration::from_secs(10), sweep).await.expect("the sweep ended").unwrap();
+    }
+
     #[test]
     fn signatures_are_hmac_sha256() {
         // RFC 4231, test case 2.

@@ -13,13 +13,11 @@ pub(crate) mod photo_forms;
 mod posters;
 mod report;
 
-pub(crate) use posters::public_base;
-
 use std::collections::HashMap;
 
 use axum::Form;
 use axum::extract::{FromRequest, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};

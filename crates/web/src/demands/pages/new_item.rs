@@ -135,7 +135,7 @@ pub async fn create_demand(
         return again(refusal.message(lang)).await;
     }
     let new = staff_report(&s, &p, form).await;
-    let place = match photo_forms::place_of(&s, &new, lang).await? {
+    let place = match photo_forms::place_of(&s, &new, lang, |path| p.can_see(path)).await? {
         Ok(place) => place,
         Err(refusal) => return again(refusal).await,
     };

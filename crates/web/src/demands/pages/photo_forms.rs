@@ -291,8 +291,15 @@ pub async fn chosen(
 
 /// Checks a new report as the store will record it: its place's path, or (inner
 /// `Err`) what to say on the form — a field refused or a place that does not exist.
-pub async fn place_of(s: &AppState, new: &demands::NewDemand, lang: Lang) -> Result<Result<String, String>, ApiError> {
-    match demands::check_new(&s.db, new).await {
+/// A place (or a record the report names) where `sees` says no is one that does not
+/// exist ([`demands::locate`]).
+pub async fn place_of(
+    s: &AppState,
+    new: &demands::NewDemand,
+    lang: Lang,
+    sees: impl Fn(&str) -> bool,
+) -> Result<Result<String, String>, ApiError> {
+    match demands::check_new(&s.db, new, sees).await {
         Ok(place) => Ok(Ok(place)),
         Err(wangge_store::StoreError::Invalid(m)) => Ok(Err(crate::say(&m, lang.code))),
         Err(e @ wangge_store::StoreError::NotFound { .. }) => Ok(Err(ApiError::from(e).said(lang.code))),
@@ -384,7 +391,8 @@ pub async fn serve_photo(
             (header::CONTENT_TYPE, a.content_type.clone()),
             (header::CONTENT_DISPOSITION, disposition.to_owned()),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+            // A photo of a report may show a person or their home.
+            (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
         data,
     )

@@ -8,25 +8,17 @@ pub(super) fn poster_key(s: &AppState, building_id: &str) -> String {
     s.db.vault.blind("building_poster", building_id).chars().take(16).collect()
 }
 
-/// The address people reach this server at, from the request.
-pub(crate) fn public_base(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
-    let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
-    format!("{scheme}://{host}")
-}
-
 /// A printable A4 poster for a building's stairwell: what to report and a QR code
 /// that opens the report form for this building, no account needed.
 pub async fn poster(
     State(s): State<AppState>,
     lang: Lang,
     p: Principal,
-    headers: HeaderMap,
+    reached: crate::shared::site::Reached,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let building = buildings::get(&s.db, &id).await?;
-    p.check(&building.path)?;
-    let url = format!("{}/report/{}?k={}", public_base(&headers), building.id, poster_key(&s, &building.id));
+    let building = p.refer(buildings::get(&s.db, &id).await, "building", &id, |r| &r.path)?;
+    let url = format!("{}/report/{}?k={}", reached.base, building.id, poster_key(&s, &building.id));
     let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::internal(format!("QR code of {url}: {e}")))?;
     let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(280, 280).quiet_zone(true).build();
     let ctx = context! {
@@ -54,18 +46,17 @@ pub async fn grid_posters(
     State(s): State<AppState>,
     lang: Lang,
     p: Principal,
-    headers: HeaderMap,
+    reached: crate::shared::site::Reached,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let area = areas::get(&s.db, &id).await?;
-    p.check(&area.path)?;
+    let area = p.refer(areas::get(&s.db, &id).await, "area", &id, |r| &r.path)?;
     let filter = buildings::BuildingFilter { under_path: Some(area.path.clone()), ..Default::default() };
     let page = buildings::list(&s.db, &filter, PageRequest::new(Some(1), Some(POSTERS_AT_MOST as u32))).await?;
     if page.total > POSTERS_AT_MOST {
         let why = wangge_domain::msg!("demands.error.posters_many", area = &area.name, count = page.total);
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "too_many", why));
     }
-    let base = public_base(&headers);
+    let base = &reached.base;
     let mut posters = Vec::with_capacity(page.items.len());
     for b in page.items {
         let url = format!("{base}/report/{}?k={}", b.id, poster_key(&s, &b.id));

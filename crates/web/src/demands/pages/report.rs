@@ -109,7 +109,7 @@ pub async fn report_submit(
         reporter_phone: form.opt("phone"),
         ..Default::default()
     };
-    let place = match photo_forms::place_of(&s, &new, lang).await? {
+    let place = match photo_forms::place_of(&s, &new, lang, |_| true).await? {
         Ok(place) => place,
         Err(refusal) => return again(refusal).await,
     };

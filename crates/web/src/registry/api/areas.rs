@@ -67,7 +67,7 @@ pub async fn create_area(
 async fn visible_area(s: &AppState, p: &Principal, id: &str) -> Result<Area, ApiError> {
     let area = areas::get(&s.db, id).await?;
     if !p.is_above_scope(&area.path) {
-        p.check(&area.path)?;
+        p.refer_path("area", id, &area.path)?;
     }
     Ok(area)
 }
@@ -90,8 +90,7 @@ pub async fn update_area(
     Id(id): Id<String>,
     JsonBody(u): JsonBody<AreaUpdate>,
 ) -> ApiResult<Area> {
-    let before = areas::get(&s.db, &id).await?;
-    p.check(&before.path)?;
+    let before = p.refer(areas::get(&s.db, &id).await, "area", &id, |r| &r.path)?;
     let after = areas::update(&s.db, &id, u).await?;
     let target = audit::Target("area", &id, &after.path);
     audit::change(&s.db, (&p, &address), "area.update", target, Some(&before), &after).await?;
@@ -111,8 +110,7 @@ pub async fn area_children(State(s): State<AppState>, p: Principal, Id(id): Id<S
 #[utoipa::path(get, path = "/api/v1/areas/{id}/stats", tag = "areas", params(("id" = String, Path, description = "Area id")),
     responses((status = 200, body = AreaCounts), (status = 404, body = ErrorBody)))]
 pub async fn area_stats(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<AreaCounts> {
-    let area = areas::get(&s.db, &id).await?;
-    p.check(&area.path)?;
+    let area = p.refer(areas::get(&s.db, &id).await, "area", &id, |r| &r.path)?;
     Ok(Json(stats::counts_under(&s.db, &area.path).await?))
 }
 
@@ -120,8 +118,7 @@ pub async fn area_stats(State(s): State<AppState>, p: Principal, Id(id): Id<Stri
 #[utoipa::path(get, path = "/api/v1/areas/{id}/posts", tag = "areas", params(("id" = String, Path, description = "Grid id")),
     responses((status = 200, body = Vec<GridPost>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn grid_posts(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Vec<GridPost>> {
-    let grid = store_areas::get(&s.db, &id).await?;
-    p.check(&grid.path)?;
+    let grid = p.refer(store_areas::get(&s.db, &id).await, "area", &id, |r| &r.path)?;
     if grid.level != AreaLevel::Grid {
         return Err(ApiError::invalid(wangge_domain::msg!("registry.error.not_a_grid", code = &grid.code)));
     }

@@ -48,7 +48,7 @@ pub async fn create_building(
     address: ClientAddress,
     JsonBody(new): JsonBody<NewBuilding>,
 ) -> Result<(StatusCode, Json<Building>), ApiError> {
-    p.check(&wangge_store::registry::areas::get(&s.db, &new.grid_id).await?.path)?;
+    p.refer(wangge_store::registry::areas::get(&s.db, &new.grid_id).await, "area", &new.grid_id, |r| &r.path)?;
     let b = buildings::create(&s.db, new).await?;
     audit::change(&s.db, (&p, &address), "building.create", audit::Target("building", &b.id, &b.path), None, &b)
         .await?;
@@ -59,8 +59,7 @@ pub async fn create_building(
 #[utoipa::path(get, path = "/api/v1/buildings/{id}", tag = "buildings", params(("id" = String, Path, description = "Building id")),
     responses((status = 200, body = Building), (status = 404, body = ErrorBody)))]
 pub async fn get_building(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Building> {
-    let b = buildings::get(&s.db, &id).await?;
-    p.check(&b.path)?;
+    let b = p.refer(buildings::get(&s.db, &id).await, "building", &id, |r| &r.path)?;
     Ok(Json(b))
 }
 
@@ -74,8 +73,7 @@ pub async fn update_building(
     Id(id): Id<String>,
     JsonBody(u): JsonBody<BuildingUpdate>,
 ) -> ApiResult<Building> {
-    let before = buildings::get(&s.db, &id).await?;
-    p.check(&before.path)?;
+    let before = p.refer(buildings::get(&s.db, &id).await, "building", &id, |r| &r.path)?;
     let after = buildings::update(&s.db, &id, u).await?;
     audit::change(
         &s.db,

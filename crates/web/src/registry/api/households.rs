@@ -61,7 +61,12 @@ pub async fn create_household(
     address: ClientAddress,
     JsonBody(new): JsonBody<NewHousehold>,
 ) -> Result<(StatusCode, Json<Household>), ApiError> {
-    p.check(&wangge_store::registry::buildings::get(&s.db, &new.building_id).await?.path)?;
+    p.refer(
+        wangge_store::registry::buildings::get(&s.db, &new.building_id).await,
+        "building",
+        &new.building_id,
+        |r| &r.path,
+    )?;
     let h = households::create(&s.db, new).await?;
     audit::change(&s.db, (&p, &address), "household.create", audit::Target("household", &h.id, &h.path), None, &h)
         .await?;
@@ -72,8 +77,7 @@ pub async fn create_household(
 #[utoipa::path(get, path = "/api/v1/households/{id}", tag = "households", params(("id" = String, Path, description = "Household id")),
     responses((status = 200, body = Household), (status = 404, body = ErrorBody)))]
 pub async fn get_household(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Household> {
-    let h = households::get(&s.db, &id).await?;
-    p.check(&h.path)?;
+    let h = p.refer(households::get(&s.db, &id).await, "household", &id, |r| &r.path)?;
     Ok(Json(as_seen_by(&p, h)))
 }
 
@@ -87,8 +91,7 @@ pub async fn update_household(
     Id(id): Id<String>,
     JsonBody(u): JsonBody<HouseholdUpdate>,
 ) -> ApiResult<Household> {
-    let before = households::get(&s.db, &id).await?;
-    p.check(&before.path)?;
+    let before = p.refer(households::get(&s.db, &id).await, "household", &id, |r| &r.path)?;
     let after = households::update(&s.db, &id, u).await?;
     audit::change(
         &s.db,

@@ -49,7 +49,7 @@ pub async fn create_organisation(
     address: ClientAddress,
     JsonBody(new): JsonBody<NewOrganisation>,
 ) -> Result<(StatusCode, Json<Organisation>), ApiError> {
-    p.check(&wangge_store::registry::areas::get(&s.db, &new.grid_id).await?.path)?;
+    p.refer(wangge_store::registry::areas::get(&s.db, &new.grid_id).await, "area", &new.grid_id, |r| &r.path)?;
     let o = organisations::create(&s.db, new).await?;
     audit::change(
         &s.db,
@@ -67,8 +67,7 @@ pub async fn create_organisation(
 #[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "organisations", params(("id" = String, Path, description = "Organisation id")),
     responses((status = 200, body = Organisation), (status = 404, body = ErrorBody)))]
 pub async fn get_organisation(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Organisation> {
-    let o = organisations::get(&s.db, &id).await?;
-    p.check(&o.path)?;
+    let o = p.refer(organisations::get(&s.db, &id).await, "organisation", &id, |r| &r.path)?;
     Ok(Json(o))
 }
 
@@ -82,10 +81,9 @@ pub async fn update_organisation(
     Id(id): Id<String>,
     JsonBody(u): JsonBody<OrganisationUpdate>,
 ) -> ApiResult<Organisation> {
-    let before = organisations::get(&s.db, &id).await?;
-    p.check(&before.path)?;
+    let before = p.refer(organisations::get(&s.db, &id).await, "organisation", &id, |r| &r.path)?;
     if let Some(grid_id) = &u.grid_id {
-        p.check(&wangge_store::registry::areas::get(&s.db, grid_id).await?.path)?;
+        p.refer(wangge_store::registry::areas::get(&s.db, grid_id).await, "area", grid_id, |r| &r.path)?;
     }
     let after = organisations::update(&s.db, &id, u).await?;
     audit::change(

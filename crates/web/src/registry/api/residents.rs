@@ -121,7 +121,12 @@ pub async fn create_resident(
     address: ClientAddress,
     JsonBody(new): JsonBody<NewResident>,
 ) -> Result<(StatusCode, Json<Resident>), ApiError> {
-    p.check(&wangge_store::registry::households::get(&s.db, &new.household_id).await?.path)?;
+    p.refer(
+        wangge_store::registry::households::get(&s.db, &new.household_id).await,
+        "household",
+        &new.household_id,
+        |r| &r.path,
+    )?;
     let r = residents::create(&s.db, new).await?;
     audit::change(&s.db, (&p, &address), "resident.create", audit::Target("resident", &r.id, &r.path), None, &r)
         .await?;
@@ -130,8 +135,7 @@ pub async fn create_resident(
 
 /// The resident, if the caller's scope covers where they live (or last lived).
 pub(crate) async fn in_scope(s: &AppState, p: &Principal, id: &str) -> Result<Resident, ApiError> {
-    let r = residents::get(&s.db, id).await?;
-    p.check(&r.path)?;
+    let r = p.refer(residents::get(&s.db, id).await, "resident", id, |r| &r.path)?;
     Ok(r)
 }
 
@@ -196,7 +200,7 @@ async fn relocate(
 ) -> ApiResult<Resident> {
     let before = in_scope(s, p, id).await?;
     if let Some(target) = &m.household_id {
-        p.check(&wangge_store::registry::households::get(&s.db, target).await?.path)?;
+        p.refer(wangge_store::registry::households::get(&s.db, target).await, "household", target, |r| &r.path)?;
     }
     let after = residents::relocate(&s.db, id, how, m).await?;
     let target = audit::Target("resident", id, &before.path);

@@ -255,7 +255,7 @@ pub async fn upload(
 async fn job_in_scope(s: &AppState, p: &Principal, id: &str) -> Result<ImportJob, ApiError> {
     let job = import_jobs::get(&s.db, id).await?;
     if !p.can_change(&job.path) {
-        return Err(ApiError::not_found(wangge_domain::msg!("error.not_found_what").key_arg("what", "what.import")));
+        return Err(crate::shared::auth::unknown("import", id));
     }
     Ok(job)
 }
@@ -469,8 +469,7 @@ async fn write(s: AppState, p: Principal, address: ClientAddress, job: ImportJob
 /// The ledger template: every column we recognise, an example row, notes in both
 /// languages (`wangge_ledger::template`). Holds nobody's data: not audited.
 pub async fn template() -> Result<Response, ApiError> {
-    let bytes = wangge_ledger::template::template_xlsx_bytes()
-        .map_err(ApiError::internal)?;
+    let bytes = wangge_ledger::template::template_xlsx_bytes().map_err(ApiError::internal)?;
     let headers = [
         (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
         (header::CONTENT_DISPOSITION, "attachment; filename=\"wangge-ledger-template.xlsx\"".to_owned()),

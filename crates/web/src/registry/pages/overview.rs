@@ -264,7 +264,7 @@ pub async fn edit_resident(
     let result: Result<Response, ApiError> = async {
         let before = in_scope(&s, &p, &id).await?;
         if !p.can_change(&before.path) {
-            return Err(ApiError::not_found(wangge_domain::msg!("error.not_in_area")));
+            return Err(crate::shared::auth::unknown("resident", &id));
         }
         let update = match crate::registry::pages::people::update_from(&form, lang) {
             Ok(update) => update,

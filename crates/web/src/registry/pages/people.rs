@@ -101,7 +101,7 @@ async fn new_form(
 ) -> Result<Response, ApiError> {
     let household = households::get(&s.db, household_id).await?;
     if !p.can_change(&household.path) {
-        return Err(ApiError::not_found(wangge_domain::msg!("error.not_found_what").key_arg("what", "what.household")));
+        return Err(crate::shared::auth::unknown("household", household_id));
     }
     let key = if household.unit.is_empty() { "household.label_no_unit" } else { "household.label" };
     let place = format!(
@@ -138,7 +138,7 @@ pub async fn create_resident(
 ) -> Result<Response, ApiError> {
     let household = households::get(&s.db, &id).await?;
     if !p.can_change(&household.path) {
-        return Err(ApiError::not_found(wangge_domain::msg!("error.not_found_what").key_arg("what", "what.household")));
+        return Err(crate::shared::auth::unknown("household", &id));
     }
     let again = |message: String| new_form(&s, &p, lang, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(message));
     let facts = match update_from(&form, lang) {
@@ -188,10 +188,8 @@ pub async fn create_household(
     Path(building_id): Path<String>,
     Form(form): Form<HouseholdForm>,
 ) -> Result<Response, ApiError> {
-    let building = wangge_store::registry::buildings::get(&s.db, &building_id).await?;
-    if !p.can_change(&building.path) {
-        return Err(ApiError::not_found(wangge_domain::msg!("error.not_found_what").key_arg("what", "what.building")));
-    }
+    let building = wangge_store::registry::buildings::get(&s.db, &building_id).await;
+    let building = p.refer(building, "building", &building_id, |b| &b.path)?;
     let occupancy = wangge_domain::Occupancy::parse(&form.occupancy)
         .map_err(|e| ApiError::invalid(wangge_domain::Explain::message(&e).field("occupancy")))?;
     let new =

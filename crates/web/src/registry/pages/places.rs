@@ -41,8 +41,7 @@ pub async fn area_page(
     Path(id): Path<String>,
     Query(q): Query<AreaQuery>,
 ) -> Result<Response, ApiError> {
-    let area = areas::get(&s.db, &id).await?;
-    p.check(&area.path)?;
+    let area = p.refer(areas::get(&s.db, &id).await, "area", &id, |r| &r.path)?;
     let children = areas::children(&s.db, &area.id).await?;
     let counts = stats::counts_under(&s.db, &area.path).await?;
     let can_browse = p.role.may(Action::ViewBuildings);
@@ -97,8 +96,7 @@ pub async fn building_page(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let building = buildings::get(&s.db, &id).await?;
-    p.check(&building.path)?;
+    let building = p.refer(buildings::get(&s.db, &id).await, "building", &id, |r| &r.path)?;
     let grid = areas::get(&s.db, &building.grid_id).await?;
     let all = PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE));
     let homes =

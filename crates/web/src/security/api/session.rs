@@ -13,6 +13,7 @@ use crate::shared::api::{ApiResult, JsonBody};
 use crate::shared::audit::{self, Event};
 use crate::shared::auth::{Actor, ClientAddress, Principal, SESSION_COOKIE, session_secret};
 use crate::shared::error::ErrorBody;
+use crate::shared::site::Reached;
 use crate::{ApiError, AppState};
 
 #[derive(Deserialize, ToSchema)]
@@ -28,9 +29,12 @@ pub struct LoggedIn {
     pub csrf_token: String,
 }
 
-fn cookie(value: &str, max_age_secs: i64) -> HeaderValue {
-    // Secure: browsers keep Secure cookies on https and on http://localhost / 127.0.0.1.
-    let text = format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={max_age_secs}");
+/// The session cookie. `Secure` when the browser's connection is https (the public
+/// URL is, or a trusted proxy says so: `shared::site`): over plain http from another
+/// PC of the office a browser would drop a `Secure` cookie, and nobody could log in.
+fn cookie(value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { " Secure;" } else { "" };
+    let text = format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly;{secure} SameSite=Lax; Max-Age={max_age_secs}");
     HeaderValue::from_str(&text).expect("cookie text is ASCII")
 }
 
@@ -65,15 +69,14 @@ pub async fn authenticate(
         return Ok(LoginOutcome::Throttled(minutes));
     }
     let found = accounts::credentials(&s.db, &name).await?;
-    let hash = found.as_ref().map_or(accounts::dummy_hash(), |(_, h)| h.as_str());
-    let verified = accounts::verify_password(password, hash);
+    let verified = accounts::verify_password_async(password, found.as_ref().map(|(_, h)| h.as_str())).await?;
     let Some((account_id, _)) = found.filter(|_| verified) else {
         sessions::record_failure(&s.db, &name, &address.0).await?;
         let event = Event { action: "login_failed", outcome: "denied", ..Default::default() };
         audit::log(&s.db, None, Some(&name), address, event).await?;
         return Ok(LoginOutcome::Invalid);
     };
-    sessions::clear_failures(&s.db, &name).await?;
+    sessions::clear_failures(&s.db, &name, &address.0).await?;
     let session = sessions::create(&s.db, &account_id, Some(&address.0)).await?;
     let account = accounts::get(&s.db, &account_id).await?;
     let event =
@@ -83,16 +86,17 @@ pub async fn authenticate(
 }
 
 /// The Set-Cookie header of a new session.
-pub fn session_cookie(session: &sessions::NewSession) -> HeaderMap {
+pub fn session_cookie(session: &sessions::NewSession, reached: &Reached) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    headers.insert(header::SET_COOKIE, cookie(&session.secret, sessions::ABSOLUTE_TIMEOUT_MS / 1000));
+    let max_age = sessions::ABSOLUTE_TIMEOUT_MS / 1000;
+    headers.insert(header::SET_COOKIE, cookie(&session.secret, max_age, reached.secure));
     headers
 }
 
 /// The Set-Cookie header that ends a session in the browser.
-pub fn cleared_cookie() -> HeaderMap {
+pub fn cleared_cookie(reached: &Reached) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    headers.insert(header::SET_COOKIE, cookie("", 0));
+    headers.insert(header::SET_COOKIE, cookie("", 0, reached.secure));
     headers
 }
 
@@ -102,11 +106,12 @@ pub fn cleared_cookie() -> HeaderMap {
 pub async fn login(
     State(s): State<AppState>,
     address: ClientAddress,
+    reached: Reached,
     JsonBody(login): JsonBody<Login>,
 ) -> Result<Response, ApiError> {
     match authenticate(&s, &login.username, &login.password, &address).await? {
         LoginOutcome::LoggedIn { account, session } => {
-            let headers = session_cookie(&session);
+            let headers = session_cookie(&session, &reached);
             Ok((headers, Json(LoggedIn { account, csrf_token: session.csrf_token })).into_response())
         }
         LoginOutcome::Throttled(minutes) => Err(ApiError::new(
@@ -124,13 +129,14 @@ pub async fn logout(
     State(s): State<AppState>,
     p: Principal,
     address: ClientAddress,
+    reached: Reached,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Some(secret) = session_secret(&headers) {
         sessions::revoke(&s.db, &secret).await?;
     }
     audit::log(&s.db, Some(&p), None, &address, Event { action: "logout", ..Default::default() }).await?;
-    Ok((StatusCode::NO_CONTENT, cleared_cookie()).into_response())
+    Ok((StatusCode::NO_CONTENT, cleared_cookie(&reached)).into_response())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -167,7 +173,7 @@ pub async fn change_password(
         return Err(ApiError::bad_request(wangge_domain::msg!("security.error.token_password")));
     };
     let (_, hash) = accounts::credentials(&s.db, username).await?.ok_or_else(invalid)?;
-    if !accounts::verify_password(&change.current_password, &hash) {
+    if !accounts::verify_password_async(&change.current_password, Some(&hash)).await? {
         let wrong = wangge_domain::msg!("security.error.current_password").field("current_password");
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", wrong));
     }

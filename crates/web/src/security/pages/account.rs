@@ -51,7 +51,7 @@ pub async fn password_submit(
     let Some((_, hash)) = accounts::credentials(&s.db, username).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
-    if !accounts::verify_password(&form.current_password, &hash) {
+    if !accounts::verify_password_async(&form.current_password, Some(&hash)).await? {
         return again(tr("password.wrong", lang.code));
     }
     if form.new_password == form.current_password {

@@ -11,6 +11,7 @@ use wangge_store::security::sessions;
 use crate::security::api::session::{LoginOutcome, authenticate, cleared_cookie, session_cookie};
 use crate::shared::auth::{ClientAddress, Principal, session_secret};
 use crate::shared::render::{Lang, render};
+use crate::shared::site::Reached;
 use crate::{ApiError, AppState};
 
 pub async fn login_form(lang: Lang, principal: Option<Principal>) -> Response {
@@ -30,6 +31,7 @@ pub async fn login_submit(
     State(s): State<AppState>,
     lang: Lang,
     address: ClientAddress,
+    reached: Reached,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
     let again = |status, error: &str| {
@@ -38,22 +40,22 @@ pub async fn login_submit(
     };
     match authenticate(&s, &form.username, &form.password, &address).await? {
         LoginOutcome::LoggedIn { account, session } if account.must_change_password => {
-            Ok((session_cookie(&session), Redirect::to("/password")).into_response())
+            Ok((session_cookie(&session, &reached), Redirect::to("/password")).into_response())
         }
         LoginOutcome::LoggedIn { account, session } => {
             let home = crate::shared::render::home_of(account.role);
-            Ok((session_cookie(&session), Redirect::to(home)).into_response())
+            Ok((session_cookie(&session, &reached), Redirect::to(home)).into_response())
         }
         LoginOutcome::Throttled(_) => again(StatusCode::TOO_MANY_REQUESTS, "login.throttled"),
         LoginOutcome::Invalid => again(StatusCode::UNAUTHORIZED, "login.failed"),
     }
 }
 
-pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn logout(State(s): State<AppState>, reached: Reached, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(secret) = session_secret(&headers) {
         sessions::revoke(&s.db, &secret).await?;
     }
-    Ok((cleared_cookie(), Redirect::to("/login")).into_response())
+    Ok((cleared_cookie(&reached), Redirect::to("/login")).into_response())
 }
 
 /// This module's pages, each with who may open it (`crate::shared::routes`).

@@ -66,8 +66,7 @@ async fn decide(
     id: &str,
     confirm: bool,
 ) -> Result<Response, ApiError> {
-    let signup = signups::get(&s.db, id).await?;
-    p.check(&signup.path)?;
+    p.refer(signups::get(&s.db, id).await, "sign-up", id, |r| &r.path)?;
     let decided = signups::decide(&s.db, id, confirm, p.actor_id()).await?;
     let event = Event {
         action: if confirm { "signup.confirm" } else { "signup.reject" },
