@@ -600,7 +600,10 @@ async fn a_new_item_names_only_records_in_scope_and_a_resident_of_its_household(
         let elsewhere = with(&next_door.id, &resident.id);
         let place = locate(db, &elsewhere, |_| true).await.unwrap();
         let refused = prepare(db, elsewhere, place, &staff(), None).await.unwrap_err();
-        assert!(matches!(&refused, StoreError::Invalid(m) if m.contains("does not live in")), "{refused}");
+        assert!(
+            matches!(&refused, StoreError::Invalid(m) if m.key == "demands.error.resident_not_in_household"),
+            "{refused}"
+        );
 
         // Out of the caller's sight: the same error as an id that does not exist,
         // and the resident is looked at before the building.
