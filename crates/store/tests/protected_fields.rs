@@ -306,7 +306,7 @@ async fn the_key_file_sits_beside_the_database_private_and_reused() {
     // A lost key file: the start stops with a clear message naming the key the data
     // needs, and no new, useless key file is made (issue 13).
     std::fs::rename(&key_file, dir.path().join("backup.key")).unwrap();
-    let err = Db::connect(&url, DbOptions::default()).await.err().expect("refused");
+    let err = Db::connect(&url, DbOptions::default()).await.expect_err("refused");
     assert!(err.to_string().contains(&key_id), "{err}");
     assert!(!key_file.exists(), "no new key was made");
     // Restored from the backup, all is well again.
