@@ -85,11 +85,37 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 
 /// Most Argon2 hashes computed at once in this process. Each takes 19 MiB and a
 /// core for tens of milliseconds; a burst of logins waits its turn instead of
-/// stalling every request (they run off the async workers, on blocking threads) and
+/// stalling every request (they run off the async workers, on their own threads) and
 /// swelling memory (six at once took a server from 44 MB to 103 MB).
 pub const HASHES_AT_ONCE: usize = 2;
 
-static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HASHES_AT_ONCE);
+type HashJob = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads: [`HASHES_AT_ONCE`] of them, for the life of the process.
+/// Not tokio's blocking pool: the allocator keeps each thread's freed 19 MiB for
+/// that thread's next use, so hashes spread over many blocking threads left a
+/// server at 335 MB after eighteen logins (measured in docs/benchmarks.md); two
+/// threads keep two such blocks at most.
+static HASHERS: std::sync::LazyLock<std::sync::mpsc::Sender<HashJob>> = std::sync::LazyLock::new(|| {
+    let (jobs, queue) = std::sync::mpsc::channel::<HashJob>();
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+    for n in 0..HASHES_AT_ONCE {
+        let queue = queue.clone();
+        let worker = move || loop {
+            let next = {
+                let queue = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                queue.recv()
+            };
+            match next {
+                Ok(job) => job(),
+                Err(_) => return,
+            }
+        };
+        std::thread::Builder::new().name(format!("argon2-{n}")).spawn(worker).expect("a hashing thread starts");
+    }
+    jobs
+});
+
 static HASHING_NOW: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 static HASHING_PEAK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -98,22 +124,24 @@ pub fn hashing_peak() -> usize {
     HASHING_PEAK.load(std::sync::atomic::Ordering::SeqCst)
 }
 
-/// Runs `work` (an Argon2 hash) on a blocking thread once one of the
-/// [`HASHES_AT_ONCE`] turns is free. The turn goes with the work, so a request
-/// given up meanwhile does not let a third hash start beside two still running.
+/// Runs `work` (an Argon2 hash) on one of the [`HASHES_AT_ONCE`] hashing threads,
+/// in turn. A request given up meanwhile leaves its hash to finish on its thread, so
+/// a third hash never starts beside two still running.
 async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> StoreResult<T> {
     use std::sync::atomic::Ordering::SeqCst;
-    let turn = HASHING.acquire().await.expect("the hashing semaphore is never closed");
-    tokio::task::spawn_blocking(move || {
-        let _turn = turn;
+    let stopped = |e: &dyn std::fmt::Display| {
+        StoreError::Invalid(crate::error::operator(format!("password hashing stopped: {e}")))
+    };
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job: HashJob = Box::new(move || {
         let now = HASHING_NOW.fetch_add(1, SeqCst) + 1;
         HASHING_PEAK.fetch_max(now, SeqCst);
         let out = work();
         HASHING_NOW.fetch_sub(1, SeqCst);
-        out
-    })
-    .await
-    .map_err(|e| StoreError::Invalid(crate::error::operator(format!("password hashing stopped: {e}"))))
+        let _ = reply.send(out);
+    });
+    HASHERS.send(job).map_err(|e| stopped(&e))?;
+    answer.await.map_err(|e| stopped(&e))
 }
 
 /// [`hash_password`] off the async workers, at most [`HASHES_AT_ONCE`] at a time.
