@@ -270,12 +270,11 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         // A missing or wrong key is the operator's to fix: one sentence that says
         // how, not a chain of causes and a backtrace.
-        Err(e) if e.chain().any(|cause| cause.downcast_ref::<wangge_store::vault::VaultError>().is_some()) => {
-            let key = e.chain().find_map(|cause| cause.downcast_ref::<wangge_store::vault::VaultError>());
-            eprintln!("wangge: {}", key.expect("just found"));
-            std::process::ExitCode::FAILURE
-        }
         Err(e) => {
+            if let Some(key) = e.chain().find_map(|cause| cause.downcast_ref::<wangge_store::vault::VaultError>()) {
+                eprintln!("wangge: {key}");
+                return std::process::ExitCode::FAILURE;
+            }
             eprintln!("{}", explain(&e, wangge_web::cli_lang()));
             std::process::ExitCode::FAILURE
         }

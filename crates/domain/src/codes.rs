@@ -88,7 +88,7 @@ impl crate::Explain for AreaCodeError {
         use crate::msg;
         match self {
             Self::Shape { code, level, reason } => msg!("areacode.shape", code = code)
-                .lang_arg("level", level_of(level).label_zh(), *level)
+                .level("level", level_of(level))
                 .key_arg("reason", reason_key(reason)),
             Self::NotUnderParent { child, parent, prefix } => {
                 msg!("areacode.not_under_parent", child = child, parent = parent, prefix = prefix)

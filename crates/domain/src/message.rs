@@ -67,6 +67,11 @@ impl Message {
         self.lang_arg(name, term.label_zh(), term.label_en())
     }
 
+    /// Adds a level of the hierarchy (市, 区, 街道…), in the reader's language.
+    pub fn level(self, name: &'static str, level: crate::AreaLevel) -> Self {
+        self.lang_arg(name, level.label_zh(), level.as_str())
+    }
+
     /// Adds an argument given in each language.
     pub fn lang_arg(mut self, name: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
         self.args.push((name, Arg::Lang { zh: zh.into(), en: en.into() }));

@@ -6,11 +6,6 @@ use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 use wangge_domain::{AreaCode, AreaLevel, Explain, Message, msg, new_id, now_millis};
 
-/// A level of the hierarchy as an argument of a message, in the reader's language.
-fn level(m: Message, name: &'static str, level: AreaLevel) -> Message {
-    m.lang_arg(name, level.label_zh(), level.as_str())
-}
-
 use crate::conditions::Conditions;
 use crate::{Db, Page, PageRequest, StoreError, StoreResult};
 
@@ -95,11 +90,9 @@ pub async fn get_by_code(db: &Db, code: &str) -> StoreResult<Area> {
 pub async fn community_by_code(db: &Db, code: &str) -> StoreResult<Area> {
     let area = get_by_code(db, code).await?;
     if area.level != AreaLevel::Community {
-        return Err(StoreError::Invalid(level(
-            msg!("registry.error.not_a_community", code = code),
-            "level",
-            area.level,
-        )));
+        return Err(StoreError::Invalid(
+            msg!("registry.error.not_a_community", code = code).level("level", area.level),
+        ));
     }
     Ok(area)
 }
@@ -138,8 +131,7 @@ pub fn plan(new: NewArea, parent: Option<&Area>) -> StoreResult<Area> {
         (None, None) => String::from("/"),
         (None, Some(_)) => return Err(StoreError::Invalid(msg!("registry.error.city_parent").field("parent_id"))),
         (Some(parent_level), None) => {
-            let m =
-                level(level(msg!("registry.error.parent_needed"), "level", new.level), "parent_level", parent_level);
+            let m = msg!("registry.error.parent_needed").level("level", new.level).level("parent_level", parent_level);
             return Err(StoreError::Invalid(m.field("parent_id")));
         }
         (Some(parent_level), Some(parent_id)) => {
@@ -147,8 +139,10 @@ pub fn plan(new: NewArea, parent: Option<&Area>) -> StoreResult<Area> {
                 StoreError::Invalid(msg!("registry.error.parent_missing", id = parent_id).field("parent_id"))
             })?;
             if parent.level != parent_level {
-                let m = level(msg!("registry.error.parent_level", code = &parent.code), "level", new.level);
-                let m = level(level(m, "parent_level", parent_level), "actual", parent.level);
+                let m = msg!("registry.error.parent_level", code = &parent.code)
+                    .level("level", new.level)
+                    .level("parent_level", parent_level)
+                    .level("actual", parent.level);
                 return Err(StoreError::Invalid(m.field("parent_id")));
             }
             let parent_code =

@@ -120,9 +120,7 @@ pub async fn create(db: &Db, new: NewBuilding) -> StoreResult<Building> {
     let grid = areas::get(db, &new.grid_id).await?;
     if grid.level != AreaLevel::Grid {
         let m = msg!("registry.error.building_in_grid", code = &grid.code);
-        return Err(StoreError::Invalid(
-            m.lang_arg("level", grid.level.label_zh(), grid.level.as_str()).field("grid_id"),
-        ));
+        return Err(StoreError::Invalid(m.level("level", grid.level).field("grid_id")));
     }
     check_counts(new.floors, new.units)?;
     let now = now_millis();

@@ -85,9 +85,7 @@ async fn grid_path(db: &Db, grid_id: &str) -> StoreResult<String> {
     let grid = areas::get(db, grid_id).await?;
     if grid.level != AreaLevel::Grid {
         let m = msg!("registry.error.organisation_in_grid", code = &grid.code);
-        return Err(StoreError::Invalid(
-            m.lang_arg("level", grid.level.label_zh(), grid.level.as_str()).field("grid_id"),
-        ));
+        return Err(StoreError::Invalid(m.level("level", grid.level).field("grid_id")));
     }
     Ok(grid.path)
 }
