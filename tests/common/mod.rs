@@ -207,6 +207,28 @@ impl Server {
         (status, resp.body_mut().read_json().unwrap_or(Value::Null))
     }
 
+    /// City 370600 › district › street › community 370602004011 › grid
+    /// 370602004011001, made through the API as the current caller; returns the five
+    /// areas, city first.
+    pub fn areas_down_to_grid(&self) -> Vec<Value> {
+        let mut parent = Value::Null;
+        let mut made = Vec::new();
+        for (level, code) in [
+            ("city", "370600000000"),
+            ("district", "370602000000"),
+            ("street", "370602004000"),
+            ("community", "370602004011"),
+            ("grid", "370602004011001"),
+        ] {
+            let body = serde_json::json!({"parent_id": parent, "level": level, "code": code, "name": code});
+            let (status, area) = self.send("POST", "/api/v1/areas", &body);
+            assert_eq!(status, 201, "{area}");
+            parent = area["id"].clone();
+            made.push(area);
+        }
+        made
+    }
+
     pub fn backend(&self) -> wangge_store::Backend {
         self.db.backend()
     }

@@ -9,21 +9,7 @@ use wangge_domain::Role;
 
 /// A grid with one building, and another grid; returns (grid, other grid, building).
 fn place(s: &Server) -> (Value, Value, Value) {
-    let mut parent = Value::Null;
-    let mut made = Vec::new();
-    for (level, code) in [
-        ("city", "370600000000"),
-        ("district", "370602000000"),
-        ("street", "370602004000"),
-        ("community", "370602004011"),
-        ("grid", "370602004011001"),
-    ] {
-        let (status, area) =
-            s.send("POST", "/api/v1/areas", &json!({"parent_id": parent, "level": level, "code": code, "name": code}));
-        assert_eq!(status, 201, "{area}");
-        parent = area["id"].clone();
-        made.push(area);
-    }
+    let made = s.areas_down_to_grid();
     let body = json!({"parent_id": made[3]["id"], "level": "grid", "code": "370602004011002", "name": "第二网格"});
     let (status, other) = s.send("POST", "/api/v1/areas", &body);
     assert_eq!(status, 201, "{other}");

@@ -7,21 +7,7 @@ use wangge_domain::Role;
 
 /// City › … › grid and a building; returns the building id.
 fn place(s: &Server) -> String {
-    let mut parent = Value::Null;
-    let mut grid = Value::Null;
-    for (level, code) in [
-        ("city", "370600000000"),
-        ("district", "370602000000"),
-        ("street", "370602004000"),
-        ("community", "370602004011"),
-        ("grid", "370602004011001"),
-    ] {
-        let (status, area) =
-            s.send("POST", "/api/v1/areas", &json!({"parent_id": parent, "level": level, "code": code, "name": code}));
-        assert_eq!(status, 201, "{area}");
-        parent = area["id"].clone();
-        grid = area;
-    }
+    let grid = s.areas_down_to_grid().pop().unwrap();
     let secretary = s.token(Role::CommunitySecretary, "370602004011");
     let body = json!({"grid_id": grid["id"], "number": "7", "kind": "residential"});
     let (status, building) = s.call(&secretary, "POST", "/api/v1/buildings", Some(&body));

@@ -5,21 +5,7 @@ use serde_json::{Value, json};
 use wangge_domain::{IdCardNumber, Role};
 
 fn community(s: &Server) -> (Value, Value) {
-    let mut parent = Value::Null;
-    let mut made = Vec::new();
-    for (level, code) in [
-        ("city", "370600000000"),
-        ("district", "370602000000"),
-        ("street", "370602004000"),
-        ("community", "370602004011"),
-        ("grid", "370602004011001"),
-    ] {
-        let (status, area) =
-            s.send("POST", "/api/v1/areas", &json!({"parent_id": parent, "level": level, "code": code, "name": code}));
-        assert_eq!(status, 201, "{area}");
-        parent = area["id"].clone();
-        made.push(area);
-    }
+    let mut made = s.areas_down_to_grid();
     let grid = made.pop().unwrap();
     (made.pop().unwrap(), grid)
 }
