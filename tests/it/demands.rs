@@ -432,7 +432,8 @@ fn duplicates_are_offered_and_every_reporter_follows_the_merge() {
         let offered = offered.as_array().unwrap();
         assert_eq!(offered.len(), 1, "the same category only: {offered:?}");
         assert_eq!((offered[0]["id"].as_str(), offered[0]["same_building"].as_bool()), (Some(a.as_str()), Some(true)));
-        assert_eq!(offered[0]["plain"], "已收到您的反映，等待受理");
+        // The state's name: this is somebody else's item, not "your report…".
+        assert_eq!(offered[0]["plain"], "待受理");
         assert!(offered[0].get("reporter_name").is_none() && offered[0].get("description").is_none());
         let (status, e) = s.call(&second, "GET", &query.replace("category=environment&", ""), None);
         assert_eq!(status, 400, "{e}");
@@ -460,7 +461,12 @@ fn duplicates_are_offered_and_every_reporter_follows_the_merge() {
         let mine = ok(s.call(&second, "GET", &format!("/api/v1/me/demands/{b}"), None));
         let plain: Vec<&str> =
             mine["timeline"].as_array().unwrap().iter().map(|e| e["plain"].as_str().unwrap()).collect();
-        assert_eq!(plain, ["已收到您的反映，等待受理", "与其他居民反映的同一问题合并办理", "（合并办理）社区已受理"]);
+        // The portal's plain words, from the catalogue, in the request's language.
+        assert_eq!(plain, ["已收到，等待受理", "与他人反映的同一问题合并办理", "（合并办理）社区已受理"]);
+        *s.accept_language.borrow_mut() = Some("en".into());
+        let mine = ok(s.call(&second, "GET", &format!("/api/v1/me/demands/{b}"), None));
+        *s.accept_language.borrow_mut() = None;
+        assert_eq!(mine["timeline"][2]["plain"], "(handled together) Taken on by the community");
     }
 }
 

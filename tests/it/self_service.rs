@@ -108,6 +108,19 @@ fn a_resident_signs_up_and_logs_in_once_their_grid_member_confirms() {
         assert_eq!(told[0]["subject_id"], signup_id.as_str());
         assert_eq!(told[0]["link"], "/registry/signups");
         assert!(told[0]["message"].as_str().unwrap().contains("王秀英"), "{told}");
+        // The notice is kept as a message, not as Chinese text: each reader reads it in
+        // their own language, on the page and through the API.
+        let (_, html) = page(&s, &member, "/notifications");
+        assert!(html.contains("新的住户登记申请") && html.contains("王秀英") && html.contains("1 条未读"), "{html}");
+        let (_, html) = page(&s, &member, "/notifications?lang=en");
+        assert!(html.contains("New sign-up to check") && html.contains("1 unread"), "{html}");
+        *s.accept_language.borrow_mut() = Some("en".into());
+        let (_, told_en) = s.call(&member, "GET", "/api/v1/me/notifications", None);
+        *s.accept_language.borrow_mut() = None;
+        assert!(told_en[0]["message"].as_str().unwrap().starts_with("New sign-up to check"), "{told_en}");
+        assert_eq!(s.call_form(&member, "/notifications/read", "").0, 303);
+        let (_, html) = page(&s, &member, "/notifications");
+        assert!(!html.contains("条未读") && html.contains("王秀英"), "read, and still listed");
         let (_, nothing) = s.call(&outsider, "GET", "/api/v1/me/notifications", None);
         assert_eq!(nothing.as_array().unwrap().len(), 0, "{nothing}");
 

@@ -110,20 +110,21 @@ impl DemandStatus {
         Self::all().iter().copied().filter(|s| s.is_open()).collect()
     }
 
-    /// What a resident reads on their timeline, in plain words.
-    pub fn plain_zh(self) -> &'static str {
+    /// The catalogue key of what a resident reads on their timeline, in plain
+    /// words (`plain.<code>` in `locales/demands.yml`).
+    pub fn plain_key(self) -> &'static str {
         match self {
-            Self::Submitted => "已收到您的反映，等待受理",
-            Self::Accepted => "社区已受理",
-            Self::Rejected => "不予受理（原因见说明）",
-            Self::Merged => "与其他居民反映的同一问题合并办理",
-            Self::Dispatched => "已交给负责人办理",
-            Self::InHand => "正在办理",
-            Self::ReportedDone => "已办完，等待网格员核查",
-            Self::Verified => "网格员已核查",
-            Self::Closed => "已办结，请您评价",
-            Self::Rated => "感谢您的评价",
-            Self::Reopened => "您不满意，已重新办理",
+            Self::Submitted => "plain.submitted",
+            Self::Accepted => "plain.accepted",
+            Self::Rejected => "plain.rejected",
+            Self::Merged => "plain.merged",
+            Self::Dispatched => "plain.dispatched",
+            Self::InHand => "plain.in_hand",
+            Self::ReportedDone => "plain.reported_done",
+            Self::Verified => "plain.verified",
+            Self::Closed => "plain.closed",
+            Self::Rated => "plain.rated",
+            Self::Reopened => "plain.reopened",
         }
     }
 }

@@ -138,6 +138,104 @@ impl fmt::Display for Message {
     }
 }
 
+/// A message is stored as JSON (a notification waiting to be read, in whatever
+/// language its reader will open it): `{"key": …, "args": [[name, {"text": …}]],
+/// "field": …}`. Keys read back are interned: they are the catalogue's keys, a
+/// small fixed set, so each is leaked once and the type keeps its `&'static str`.
+mod stored {
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Serialize, Deserialize)]
+    pub(super) struct Stored {
+        key: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        args: Vec<(String, StoredArg)>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        field: Option<String>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum StoredArg {
+        Text(String),
+        Key(String),
+        Message(Box<Stored>),
+        Lang { zh: String, en: String },
+    }
+
+    impl From<&super::Message> for Stored {
+        fn from(m: &super::Message) -> Self {
+            use super::Arg;
+            Stored {
+                key: m.key.to_owned(),
+                args: m
+                    .args
+                    .iter()
+                    .map(|(name, arg)| {
+                        let arg = match arg {
+                            Arg::Text(t) => StoredArg::Text(t.clone()),
+                            Arg::Key(k) => StoredArg::Key((*k).to_owned()),
+                            Arg::Message(m) => StoredArg::Message(Box::new(Stored::from(&**m))),
+                            Arg::Lang { zh, en } => StoredArg::Lang { zh: zh.clone(), en: en.clone() },
+                        };
+                        ((*name).to_owned(), arg)
+                    })
+                    .collect(),
+                field: m.field.map(str::to_owned),
+            }
+        }
+    }
+
+    impl From<Stored> for super::Message {
+        fn from(s: Stored) -> Self {
+            use super::Arg;
+            super::Message {
+                key: intern(s.key),
+                args: s
+                    .args
+                    .into_iter()
+                    .map(|(name, arg)| {
+                        let arg = match arg {
+                            StoredArg::Text(t) => Arg::Text(t),
+                            StoredArg::Key(k) => Arg::Key(intern(k)),
+                            StoredArg::Message(m) => Arg::Message(Box::new((*m).into())),
+                            StoredArg::Lang { zh, en } => Arg::Lang { zh, en },
+                        };
+                        (intern(name), arg)
+                    })
+                    .collect(),
+                field: s.field.map(intern),
+            }
+        }
+    }
+
+    /// The one `&'static str` for a key, leaked the first time it is read.
+    fn intern(s: String) -> &'static str {
+        use std::collections::HashSet;
+        use std::sync::{Mutex, OnceLock};
+        static KEYS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+        let mut keys = KEYS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = keys.get(s.as_str()) {
+            return k;
+        }
+        let k: &'static str = Box::leak(s.into_boxed_str());
+        keys.insert(k);
+        k
+    }
+}
+
+impl serde::Serialize for Message {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        stored::Stored::from(self).serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Message {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        stored::Stored::deserialize(deserializer).map(Into::into)
+    }
+}
+
 /// Something that can say what went wrong as a [`Message`] (the domain's parse errors).
 pub trait Explain {
     fn message(&self) -> Message;
@@ -153,5 +251,16 @@ mod tests {
         assert_eq!(m.field, Some("id_card"));
         assert_eq!(m.keys(), ["idcard.wrong_length", "count.residents"]);
         assert_eq!(m.to_string(), "idcard.wrong_length (found: \"17\", column: count.residents)");
+    }
+
+    #[test]
+    fn a_message_survives_being_stored() {
+        let inner = msg!("idcard.not_digits").lang_arg("term", "男", "male");
+        let m = msg!("import.row", row = 17).key_arg("column", "idcard.empty").nested("why", inner).field("id_card");
+        let json = serde_json::to_string(&m).unwrap();
+        let back: super::Message = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+        let again: super::Message = serde_json::from_str(&json).unwrap();
+        assert!(std::ptr::eq(back.key, again.key), "a key read twice is interned once");
     }
 }

@@ -8,10 +8,8 @@
 //! The web layer also sends each notice through the webhooks that carry its module
 //! (`wangge_web::webhooks::fire_notice`).
 
-use serde::Serialize;
 use sqlx::{AnyConnection, Row};
-use utoipa::ToSchema;
-use wangge_domain::{Module, Role, Vocabulary, new_id, now_millis};
+use wangge_domain::{Message, Module, Role, Vocabulary, msg, new_id, now_millis};
 
 use crate::{Db, StoreResult};
 
@@ -38,23 +36,24 @@ pub struct Notice {
     pub path: String,
     /// The page to open, relative to the site (`/demands/…`).
     pub link: Option<String>,
-    pub message: String,
+    /// What it says, in no language yet: each reader reads it in theirs, and the
+    /// webhooks in Chinese. Stored as JSON (`Message`'s stored form).
+    pub message: Message,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+/// A notification as its reader's list holds it.
+#[derive(Clone, Debug)]
 pub struct Notification {
-    #[schema(format = Uuid)]
     pub id: String,
     pub module: Module,
     /// The record it is about, in its module.
     pub subject_id: Option<String>,
     /// The item, for notifications of the demands module (kept for older clients:
     /// the same as `subject_id` there).
-    #[schema(format = Uuid)]
     pub demand_id: Option<String>,
     /// The page to open, relative to the site.
     pub link: Option<String>,
-    pub message: String,
+    pub message: Message,
     pub created_at: i64,
     pub read_at: Option<i64>,
 }
@@ -97,6 +96,8 @@ pub async fn notify_on(conn: &mut AnyConnection, to: &Audience, notice: &Notice)
     };
     let now = now_millis();
     let demand_id = (notice.module == Module::Demands).then_some(notice.subject_id.as_deref()).flatten();
+    // Strings and lists only: serialising cannot fail.
+    let message = serde_json::to_string(&notice.message).expect("a message serialises");
     let rows: Vec<(String, &String)> = accounts.iter().map(|a| (new_id(), a)).collect();
     const COLUMNS: &str = "id, account_id, module, subject_id, demand_id, link, message, created_at";
     crate::bulk::insert_chunked(conn, "notifications", COLUMNS, &rows, |q, (id, account)| {
@@ -106,7 +107,7 @@ pub async fn notify_on(conn: &mut AnyConnection, to: &Audience, notice: &Notice)
             .bind(&notice.subject_id)
             .bind(demand_id)
             .bind(&notice.link)
-            .bind(&notice.message)
+            .bind(&message)
             .bind(now)
     })
     .await?;
@@ -131,12 +132,18 @@ pub async fn mine(db: &Db, account_id: &str, limit: i64) -> StoreResult<Vec<Noti
                 subject_id: r.try_get("subject_id")?,
                 demand_id: r.try_get("demand_id")?,
                 link: r.try_get("link")?,
-                message: r.try_get("message")?,
+                message: stored_message(r.try_get("message")?),
                 created_at: r.try_get("created_at")?,
                 read_at: r.try_get("read_at")?,
             })
         })
         .collect()
+}
+
+/// A stored message; a row written before messages were stored as JSON holds its
+/// Chinese text, shown as it is.
+fn stored_message(text: String) -> Message {
+    serde_json::from_str(&text).unwrap_or_else(|_| msg!("notice.text", text = text))
 }
 
 /// How many of the account's notifications are unread.

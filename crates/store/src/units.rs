@@ -252,13 +252,13 @@ mod tests {
         accounts::create(db, new).await.unwrap().id
     }
 
-    fn notice(module: Module, subject: &str, path: &str, message: &str) -> Notice {
+    fn notice(module: Module, subject: &str, path: &str, message: wangge_domain::Message) -> Notice {
         Notice {
             module,
             subject_id: Some(subject.into()),
             path: path.into(),
             link: Some(format!("/signups/{subject}")),
-            message: message.into(),
+            message,
         }
     }
 
@@ -304,7 +304,12 @@ mod tests {
             assert_eq!(of_account(db, &fitter).await.unwrap()[0].id, unit.id);
 
             let to = Audience::Unit(unit.id.clone());
-            let n = notice(Module::Registry, "o1", &h.building.path, "请核对本单位驻区信息");
+            let n = notice(
+                Module::Registry,
+                "o1",
+                &h.building.path,
+                wangge_domain::msg!("notice.text", text = "请核对本单位驻区信息"),
+            );
             assert_eq!(notifications::notify(db, &to, &n).await.unwrap(), 1);
             leave(db, &joined.id).await.unwrap();
             assert_eq!(notifications::notify(db, &to, &n).await.unwrap(), 0, "a member who left hears nothing more");
@@ -330,7 +335,8 @@ mod tests {
             let away = account(db, "member3", Role::GridMember, &h.grid.id).await;
             accounts::set_disabled(db, &away, true).await.unwrap();
 
-            let n = notice(Module::Registry, "s1", &h.household.path, "新的住户登记申请：3号楼1单元301");
+            let said = wangge_domain::msg!("notice.signup", building = 3, unit = 1, room = 301, name = "王芳");
+            let n = notice(Module::Registry, "s1", &h.household.path, said.clone());
             let to = Audience::Role { role: Role::GridMember, path: h.household.path.clone() };
             assert_eq!(notifications::notify(db, &to, &n).await.unwrap(), 1);
             let got = notifications::mine(db, &mine_grid, 10).await.unwrap();
@@ -338,6 +344,7 @@ mod tests {
             assert_eq!(got[0].module, Module::Registry);
             assert_eq!((got[0].subject_id.as_deref(), got[0].demand_id.as_deref()), (Some("s1"), None));
             assert_eq!(got[0].link.as_deref(), Some("/signups/s1"));
+            assert_eq!(got[0].message, said, "stored as a message, said in each reader's language when read");
             assert!(notifications::mine(db, &next_grid, 10).await.unwrap().is_empty(), "the grid next door");
             assert!(notifications::mine(db, &away, 10).await.unwrap().is_empty(), "a disabled account");
             assert!(notifications::mine(db, &secretary, 10).await.unwrap().is_empty(), "another role");

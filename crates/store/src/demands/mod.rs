@@ -948,8 +948,6 @@ pub struct SimilarItem {
     pub title: String,
     pub category: String,
     pub status: DemandStatus,
-    /// Where the item stands, in plain words.
-    pub plain: String,
     #[schema(format = Uuid)]
     pub building_id: Option<String>,
     /// In the same building as the new report (else in the same grid).
@@ -990,7 +988,6 @@ pub async fn similar(
                 id: r.try_get("id")?,
                 title: r.try_get("title")?,
                 category: r.try_get("category")?,
-                plain: status.plain_zh().to_owned(),
                 status,
                 building_id: r.try_get("building_id")?,
                 same_building: r.try_get::<i64, _>("same_building")? != 0,

@@ -13,14 +13,14 @@ use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 use wangge_domain::demands::CHINA;
-use wangge_domain::{Channel, DemandStatus, Explain, Module, Role, Step, Vocabulary, msg, parse_date};
+use wangge_domain::{Channel, DemandStatus, Explain, Message, Module, Role, Step, Vocabulary, msg, parse_date};
 use wangge_store::demands::attachments::{self, Attachment};
 use wangge_store::demands::digest::{self, Digest};
 use wangge_store::demands::{
     self, Actor, Category, Demand, DemandEvent, DemandFilter, Holiday, NewDemand, Rates, SimilarItem, StepInput,
     StepTaken,
 };
-use wangge_store::notifications::{self, Audience, Notice, Notification};
+use wangge_store::notifications::{self, Audience, Notice};
 use wangge_store::webhooks::{self, Delivery, NewWebhook, Webhook};
 use wangge_store::{Page, PageRequest};
 
@@ -28,6 +28,7 @@ use crate::shared::api::{ApiResult, Id, JsonBody, Params};
 use crate::shared::audit;
 use crate::shared::auth::{ClientAddress, Principal};
 use crate::shared::error::ErrorBody;
+use crate::shared::render::{Lang, say, tr};
 use crate::{ApiError, AppState};
 
 /// The caller as the timeline and the state machine know them.
@@ -298,7 +299,7 @@ pub async fn my_demands(
 pub struct TimelineEntry {
     #[serde(flatten)]
     pub event: DemandEvent,
-    /// What this means for the resident, in plain Chinese.
+    /// What this means for the resident, in plain words in the request's language.
     pub plain: String,
 }
 
@@ -311,28 +312,38 @@ pub struct DemandDetail {
 /// One item with its timeline.
 #[utoipa::path(get, path = "/api/v1/demands/{id}", tag = "demands", params(("id" = String, Path, description = "Demand id")),
     responses((status = 200, body = DemandDetail), (status = 404, body = ErrorBody)))]
-pub async fn get_demand(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<DemandDetail> {
+pub async fn get_demand(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Id(id): Id<String>,
+) -> ApiResult<DemandDetail> {
     let d = visible(&s, &p, &id).await?;
-    detail(&s, &p, d).await
+    detail(&s, &p, d, lang).await
 }
 
 /// One of the caller's own reports with its timeline in plain words: what the
 /// portal shows a resident.
 #[utoipa::path(get, path = "/api/v1/me/demands/{id}", tag = "demands", params(("id" = String, Path, description = "Demand id")),
     responses((status = 200, body = DemandDetail), (status = 404, body = ErrorBody)))]
-pub async fn my_demand(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<DemandDetail> {
+pub async fn my_demand(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Id(id): Id<String>,
+) -> ApiResult<DemandDetail> {
     let d = demands::get(&s.db, &id).await?;
     if d.reporter_account_id.as_deref() != Some(p.actor_id()) {
         return Err(crate::shared::auth::unknown("demand", &id));
     }
-    detail(&s, &p, d).await
+    detail(&s, &p, d, lang).await
 }
 
-async fn detail(s: &AppState, p: &Principal, d: Demand) -> ApiResult<DemandDetail> {
+async fn detail(s: &AppState, p: &Principal, d: Demand, lang: Lang) -> ApiResult<DemandDetail> {
     let mut timeline: Vec<TimelineEntry> = demands::timeline(&s.db, &d.id)
         .await?
         .into_iter()
-        .map(|event| TimelineEntry { plain: event.to_status.plain_zh().to_owned(), event })
+        .map(|event| TimelineEntry { plain: tr(event.to_status.plain_key(), lang.code), event })
         .collect();
     // A merged duplicate goes on in the item it was merged into: its reporter reads
     // that item's steps from the merge on, as part of their own timeline.
@@ -340,7 +351,7 @@ async fn detail(s: &AppState, p: &Principal, d: Demand) -> ApiResult<DemandDetai
         let merged_at = timeline.last().map_or(0, |e| e.event.at);
         for event in demands::timeline(&s.db, into).await? {
             if event.at >= merged_at && event.step != "merged_in" {
-                let plain = format!("（合并办理）{}", event.to_status.plain_zh());
+                let plain = say(&msg!("timeline.merged").key_arg("status", event.to_status.plain_key()), lang.code);
                 timeline.push(TimelineEntry { plain, event });
             }
         }
@@ -406,7 +417,7 @@ async fn handler_in_reach(s: &AppState, p: &Principal, item: &Demand, handler: &
 /// an account, or every member of a unit ([`wangge_store::units`]) with one.
 async fn notify(s: &AppState, t: &StepTaken) -> Result<(), ApiError> {
     let d = &t.demand;
-    let notice = |id: &str, link: String, message: String| Notice {
+    let notice = |id: &str, link: String, message: Message| Notice {
         module: Module::Demands,
         subject_id: Some(id.to_owned()),
         path: d.path.clone(),
@@ -414,14 +425,14 @@ async fn notify(s: &AppState, t: &StepTaken) -> Result<(), ApiError> {
         message,
     };
     if let Some(reporter) = &d.reporter_account_id {
-        let message = format!("您反映的「{}」：{}", d.title, d.status.plain_zh());
+        let message = msg!("notice.demand_status", title = &d.title).key_arg("status", d.status.plain_key());
         let n = notice(&d.id, format!("/portal/requests/{}", d.id), message);
         notifications::notify(&s.db, &Audience::Account(reporter.clone()), &n).await?;
     }
     // Reporters of duplicates merged into this item follow it as their own.
     for (merged, reporter) in demands::merged_reporters(&s.db, &d.id).await? {
         if Some(&reporter) != d.reporter_account_id.as_ref() {
-            let message = format!("您反映的问题已与「{}」合并办理：{}", d.title, d.status.plain_zh());
+            let message = msg!("notice.demand_merged", title = &d.title).key_arg("status", d.status.plain_key());
             let n = notice(&merged, format!("/portal/requests/{merged}"), message);
             notifications::notify(&s.db, &Audience::Account(reporter), &n).await?;
         }
@@ -429,7 +440,7 @@ async fn notify(s: &AppState, t: &StepTaken) -> Result<(), ApiError> {
     if t.event.step == Step::Dispatch.code()
         && let Some(handler) = &d.handler_id
     {
-        let n = notice(&d.id, format!("/demands/{}", d.id), format!("新派遣：「{}」，请在期限内办理", d.title));
+        let n = notice(&d.id, format!("/demands/{}", d.id), msg!("notice.dispatched", title = &d.title));
         // A handler id names an account or a unit; the other audience is empty.
         notifications::notify(&s.db, &Audience::Account(handler.clone()), &n).await?;
         notifications::notify(&s.db, &Audience::Unit(handler.clone()), &n).await?;
@@ -576,23 +587,6 @@ pub async fn set_holiday(
     audit::change(&s.db, (&p, &address), "holiday.set", audit::Target("holiday", &saved.day, "/"), None, &saved)
         .await?;
     Ok(Json(saved))
-}
-
-/// The caller's latest notifications (at most 100), newest first.
-#[utoipa::path(get, path = "/api/v1/me/notifications", tag = "demands", responses((status = 200, body = Vec<Notification>)))]
-pub async fn my_notifications(State(s): State<AppState>, p: Principal) -> ApiResult<Vec<Notification>> {
-    Ok(Json(notifications::mine(&s.db, p.actor_id(), 100).await?))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MarkedRead {
-    pub marked: u64,
-}
-
-/// Mark all of the caller's notifications read.
-#[utoipa::path(post, path = "/api/v1/me/notifications/read", tag = "demands", responses((status = 200, body = MarkedRead)))]
-pub async fn read_notifications(State(s): State<AppState>, p: Principal) -> ApiResult<MarkedRead> {
-    Ok(Json(MarkedRead { marked: notifications::mark_read(&s.db, p.actor_id()).await? }))
 }
 
 /// The outgoing webhooks.
@@ -782,13 +776,14 @@ pub struct SimilarQuery {
 /// offered before a report is submitted ("is it one of these?"). Shows what the
 /// item is and where it stands, never who reported it.
 #[utoipa::path(get, path = "/api/v1/demands/similar", tag = "demands", params(SimilarQuery),
-    responses((status = 200, body = Vec<SimilarItem>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 200, body = Vec<Similar>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 pub async fn similar_demands(
     State(s): State<AppState>,
+    lang: Lang,
     p: Principal,
     Params(q): Params<SimilarQuery>,
-) -> ApiResult<Vec<SimilarItem>> {
+) -> ApiResult<Vec<Similar>> {
     let building = q.building.as_deref().map(str::trim).filter(|b| !b.is_empty());
     // Scope first, then the rest of the question.
     let path = match building {
@@ -801,7 +796,19 @@ pub async fn similar_demands(
     let category = q.category.as_deref().map(str::trim).filter(|c| !c.is_empty());
     let category =
         category.ok_or_else(|| ApiError::bad_request(msg!("demands.error.category_needed").field("category")))?;
-    Ok(Json(demands::similar(&s.db, category, building, &path, 10).await?))
+    let found = demands::similar(&s.db, category, building, &path, 10).await?;
+    let said = |item: SimilarItem| Similar { plain: crate::shared::render::label(item.status, lang).to_owned(), item };
+    Ok(Json(found.into_iter().map(said).collect()))
+}
+
+/// An open item like the one being reported.
+#[derive(Serialize, ToSchema)]
+pub struct Similar {
+    #[serde(flatten)]
+    pub item: SimilarItem,
+    /// Where it stands, in the request's language (the state's name: this is
+    /// somebody else's item, so not the reporter's plain words).
+    pub plain: String,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -857,8 +864,6 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .api(Role(ManageCategories), routes!(save_category))
         .api(Authenticated, routes!(list_holidays))
         .api(Role(ManageCategories), routes!(set_holiday))
-        .api(Authenticated, routes!(my_notifications))
-        .api(Authenticated, routes!(read_notifications))
         .api(Role(ManageWebhooks), routes!(list_webhooks))
         .api(Role(ManageWebhooks), routes!(create_webhook))
         .api(Role(ManageWebhooks), routes!(deactivate_webhook))

@@ -33,9 +33,10 @@ use crate::{ApiError, AppState};
 
 /// The portal's tasks in the order residents see them: (id, href, catalogue key,
 /// built). Unbuilt ones stay hidden until their module lands.
-const PORTAL_TASKS: [(&str, &str, &str, bool); 5] = [
+const PORTAL_TASKS: [(&str, &str, &str, bool); 6] = [
     ("task-household", "/portal/household", "portal.household", true),
     ("task-requests", "/portal/requests", "portal.requests", true),
+    ("task-messages", "/notifications", "notices.title", true),
     ("task-notices", "/portal/notices", "portal.notices", false),
     ("task-surveys", "/portal/surveys", "portal.surveys", false),
     ("task-activities", "/portal/activities", "portal.activities", false),
@@ -57,21 +58,30 @@ fn staff(p: &Principal) -> bool {
     p.role != Role::Resident
 }
 
-pub async fn home(lang: Lang, p: Principal) -> Response {
+pub async fn home(State(s): State<AppState>, lang: Lang, p: Principal) -> Result<Response, ApiError> {
     if staff(&p) {
-        return Redirect::to("/registry").into_response();
+        return Ok(Redirect::to("/registry").into_response());
     }
+    let unread = wangge_store::notifications::unread(&s.db, p.actor_id()).await?;
     let tasks: Vec<Task> = PORTAL_TASKS
         .iter()
         .filter(|t| t.3)
-        .map(|&(id, href, key, _)| Task { id, href, label: tr(key, lang.code) })
+        .map(|&(id, href, key, _)| {
+            let mut label = tr(key, lang.code);
+            // What is new is said on the task itself: one look, no extra page.
+            if id == "task-messages" && unread > 0 {
+                label =
+                    format!("{label}（{}）", say(&wangge_domain::msg!("notices.unread", count = unread), lang.code));
+            }
+            Task { id, href, label }
+        })
         .collect();
-    render(
+    Ok(render(
         lang,
         StatusCode::OK,
         "portal/home.html",
         context! { tasks => Value::from(Serde(&tasks)), ..portal_ctx(&p, lang) },
-    )
+    ))
 }
 
 #[derive(Serialize)]
@@ -168,9 +178,12 @@ pub async fn signup_submit(
             subject_id: Some(id.clone()),
             path: signup.path.clone(),
             link: Some("/registry/signups".into()),
-            message: format!(
-                "新的住户登记申请：{}号楼{}单元{}室 {}，请核对",
-                signup.building_number, signup.unit, signup.room, signup.resident_name
+            message: wangge_domain::msg!(
+                "notice.signup",
+                building = &signup.building_number,
+                unit = &signup.unit,
+                room = &signup.room,
+                name = &signup.resident_name
             ),
         };
         crate::notify(

@@ -63,6 +63,7 @@ pub fn frame(p: &Principal, lang: Lang, current: &str) -> Value {
     context! {
         lang => lang.code,
         user => p.actor_name(),
+        notices_current => current == "/notifications",
         csrf => p.csrf_token.clone().unwrap_or_default(),
         nav => Value::from(Serde(&nav)),
         scopes => Value::from(Serde(&scopes)),

@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         (name = "organisations", description = "Organisations in the area"),
         (name = "tags", description = "The catalogue of care tags"),
         (name = "demands", description = "Residents' demands and events (民情诉求), worked to closure"),
+        (name = "notifications", description = "The caller's notifications from every module, in the request's language"),
         (name = "session", description = "Logging in and out"),
         (name = "accounts", description = "Accounts and API tokens (administrators)"),
         (name = "audit", description = "The audit log"),

@@ -87,7 +87,10 @@ pub fn fire_notice(db: Db, public_url: Option<&str>, mut notice: Notice) {
 
 /// The body a webhook of `format` receives for a notice.
 pub fn notice_body(format: &str, n: &Notice, event_id: &str) -> Value {
-    let title = format!("{}：{}", n.module.label_zh(), n.message);
+    // Chat groups of Chinese offices read Chinese; the JSON body carries the
+    // message in both languages for other receivers.
+    let zh = crate::shared::render::say(&n.message, "zh-CN");
+    let title = format!("{}：{zh}", n.module.label_zh());
     // A chat message links only to a whole address (with a public URL).
     let text = match n.link.as_deref().filter(|l| l.starts_with("http")) {
         Some(link) => format!("**{title}**\n\n[查看]({link})"),
@@ -101,7 +104,7 @@ pub fn notice_body(format: &str, n: &Notice, event_id: &str) -> Value {
             "event_id": event_id,
             "at": now_millis(),
             "notice": {"module": n.module, "subject_id": n.subject_id, "path": n.path, "link": n.link,
-                       "message": n.message},
+                       "message": zh, "message_en": crate::shared::render::say(&n.message, "en")},
         }),
     }
 }
