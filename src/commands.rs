@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use wangge_domain::{Role, Vocabulary};
+use wangge_domain::{AuditAction, Role, Vocabulary};
 use wangge_ledger::columns::{Field, parse_mapping};
 use wangge_ledger::import::{Actor, ImportOptions, Progress, Stage};
 use wangge_store::{Db, DbOptions, KeySource, Vault};
@@ -496,7 +496,7 @@ pub async fn import_residents(
         } else {
             format!("{} residents from {}", report.residents, file.display())
         };
-        audit_cli(&db, "import.residents", community, &detail).await?;
+        audit_cli(&db, AuditAction::ImportResidents, community, &detail).await?;
     }
     Ok(())
 }
@@ -516,12 +516,12 @@ fn cli_actor() -> String {
 
 /// Records an import or export run from the command line in the audit log, with the
 /// community it touched, so that it is scoped like the data.
-async fn audit_cli(db: &Db, action: &str, community_code: &str, detail: &str) -> anyhow::Result<()> {
+async fn audit_cli(db: &Db, action: AuditAction, community_code: &str, detail: &str) -> anyhow::Result<()> {
     let community = wangge_store::registry::areas::get_by_code(db, community_code).await?;
     let entry = wangge_store::audit::Entry {
         actor_name: cli_actor(),
         address: Some("command line".into()),
-        action: action.into(),
+        action: action.code().into(),
         target_kind: Some("area".into()),
         target_id: Some(community.id),
         path: Some(community.path),
@@ -545,7 +545,8 @@ pub async fn export_residents(database: &DatabaseArg, community: &str, output: &
     let db = open(database).await?;
     let started = std::time::Instant::now();
     let rows = wangge_ledger::export::export_residents(&db, community, output).await?;
-    audit_cli(&db, "export.residents", community, &format!("{rows} residents to {}", output.display())).await?;
+    audit_cli(&db, AuditAction::ExportResidents, community, &format!("{rows} residents to {}", output.display()))
+        .await?;
     println!(
         "{}: exported {rows} residents of {community} in {:.1} s",
         output.display(),

@@ -4,7 +4,7 @@
 
 use anyhow::Context;
 use clap::Subcommand;
-use wangge_domain::{Role, Vocabulary};
+use wangge_domain::{AuditAction, Role, Vocabulary};
 use wangge_store::Db;
 use wangge_store::audit::{self, Entry};
 use wangge_store::security::accounts::{self, NewAccount, NewApiToken};
@@ -93,11 +93,11 @@ fn operator() -> String {
     format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
 }
 
-async fn audited(db: &Db, action: &str, kind: &str, id: &str, after: Option<String>) -> anyhow::Result<()> {
+async fn audited(db: &Db, action: AuditAction, kind: &str, id: &str, after: Option<String>) -> anyhow::Result<()> {
     let entry = Entry {
         actor_name: operator(),
         address: Some("command line".into()),
-        action: action.into(),
+        action: action.code().into(),
         target_kind: Some(kind.into()),
         target_id: Some(id.into()),
         after,
@@ -114,7 +114,8 @@ pub async fn user(what: UserWhat) -> anyhow::Result<()> {
             let new =
                 NewAccount { display_name: name.unwrap_or_else(|| username.clone()), username, role, scopes, password };
             let account = accounts::create(&db, new).await?;
-            audited(&db, "account.create", "account", &account.id, serde_json::to_string(&account).ok()).await?;
+            audited(&db, AuditAction::AccountCreate, "account", &account.id, serde_json::to_string(&account).ok())
+                .await?;
             let scopes: Vec<&str> = account.scopes.iter().map(|s| s.code.as_str()).collect();
             println!(
                 "Created {} ({}) with scope {}; the password must be changed at first login.",
@@ -127,7 +128,7 @@ pub async fn user(what: UserWhat) -> anyhow::Result<()> {
             let db = open(&database).await?;
             let account = accounts::get_by_username(&db, &username).await?;
             accounts::set_disabled(&db, &account.id, true).await?;
-            audited(&db, "account.disable", "account", &account.id, None).await?;
+            audited(&db, AuditAction::AccountDisable, "account", &account.id, None).await?;
             println!("Disabled {username}; their sessions have ended.");
         }
         UserWhat::ResetPassword { username, password, database } => {
@@ -135,7 +136,7 @@ pub async fn user(what: UserWhat) -> anyhow::Result<()> {
             let account = accounts::get_by_username(&db, &username).await?;
             accounts::set_password(&db, &account.id, &password, true).await?;
             sessions::revoke_all(&db, &account.id).await?;
-            audited(&db, "account.reset_password", "account", &account.id, None).await?;
+            audited(&db, AuditAction::AccountResetPassword, "account", &account.id, None).await?;
             println!("Set a temporary password for {username}; it must be changed at the next login.");
         }
         UserWhat::List { database } => {
@@ -156,14 +157,14 @@ pub async fn token(what: TokenWhat) -> anyhow::Result<()> {
             let db = open(&database).await?;
             let new = NewApiToken { name, role: parse_role(&role)?, scope, expires_in_days };
             let (token, secret) = accounts::issue_token(&db, new, None).await?;
-            audited(&db, "token.issue", "api_token", &token.id, serde_json::to_string(&token).ok()).await?;
+            audited(&db, AuditAction::TokenIssue, "api_token", &token.id, serde_json::to_string(&token).ok()).await?;
             eprintln!("Token {} ({} in {}); it is shown only now:", token.id, token.role.code(), token.scope.code);
             println!("{secret}");
         }
         TokenWhat::Revoke { id, database } => {
             let db = open(&database).await?;
             accounts::revoke_token(&db, &id).await?;
-            audited(&db, "token.revoke", "api_token", &id, None).await?;
+            audited(&db, AuditAction::TokenRevoke, "api_token", &id, None).await?;
             println!("Revoked token {id}.");
         }
     }

@@ -394,6 +394,9 @@ fn the_web_login_sends_a_new_account_to_change_its_password_and_the_audit_page_s
         let (status, _, html) = page("/audit?action=password_change");
         assert_eq!(status, 200);
         assert!(html.contains("password_change") && html.contains("liming"), "the secretary's audit page lists it");
+        // Named in the page's language, and the filter offers every kind by name.
+        assert!(html.contains("<td>修改密码<br>"), "{html}");
+        assert!(html.contains(r#"<option value="password_change" selected>修改密码</option>"#), "{html}");
     }
 }
 

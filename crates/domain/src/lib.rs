@@ -8,6 +8,7 @@
 //! never re-validates.
 
 mod access;
+mod audit;
 mod codes;
 pub mod demands;
 mod idcard;
@@ -18,6 +19,7 @@ pub mod text;
 mod vocab;
 
 pub use access::{Action, matrix_markdown};
+pub use audit::AuditAction;
 pub use codes::{AreaCode, AreaCodeError, AreaLevel};
 pub use demands::{
     BusinessCalendar, Channel, DemandKind, DemandStatus, HandlerKind, ItemState, Level, Next, Step, TransitionError,

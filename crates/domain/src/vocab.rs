@@ -46,6 +46,7 @@ fn vocabulary_zh(name: &str) -> &str {
         "step" => "办理步骤",
         "resident event" => "人员变动",
         "unit role" => "单位角色",
+        "audited event" => "审计事件",
         other => other,
     }
 }
@@ -283,6 +284,7 @@ mod tests {
             UnitRole::NAME,
             crate::demands::Step::NAME,
             ResidentEventKind::NAME,
+            crate::AuditAction::NAME,
         ];
         for name in names {
             assert!(!super::vocabulary_zh(name).is_ascii(), "{name} needs a Chinese name");

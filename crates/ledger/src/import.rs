@@ -882,7 +882,7 @@ async fn write(
             actor_id: actor.actor_id.clone(),
             actor_name: actor.actor_name.clone(),
             address: actor.address.clone(),
-            action: "import.update_resident".into(),
+            action: wangge_domain::Vocabulary::code(wangge_domain::AuditAction::ImportUpdateResident).into(),
             target_kind: Some("resident".into()),
             target_id: Some(update.id.clone()),
             path: Some(update.path.clone()),

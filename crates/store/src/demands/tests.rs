@@ -450,7 +450,7 @@ async fn submit_together(
                 barrier.wait().await;
                 submit(&db, prepared?, |d| {
                     let entry = crate::audit::Entry {
-                        action: "demand.create".into(),
+                        action: wangge_domain::Vocabulary::code(wangge_domain::AuditAction::DemandCreate).into(),
                         target_id: Some(d.id.clone()),
                         path: Some(d.path.clone()),
                         ..Default::default()

@@ -819,11 +819,12 @@ impl Relocation {
     }
 
     /// The audit log's action.
-    pub fn action(self) -> &'static str {
+    pub fn action(self) -> wangge_domain::AuditAction {
+        use wangge_domain::AuditAction;
         match self {
-            Relocation::MoveOut => "resident.move_out",
-            Relocation::MoveIn => "resident.move_in",
-            Relocation::MoveHouse => "resident.move_house",
+            Relocation::MoveOut => AuditAction::ResidentMoveOut,
+            Relocation::MoveIn => AuditAction::ResidentMoveIn,
+            Relocation::MoveHouse => AuditAction::ResidentMoveHouse,
         }
     }
 }

@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
+use wangge_domain::AuditAction;
 use wangge_domain::demands::CHINA;
 use wangge_domain::{Channel, DemandStatus, Explain, Message, Module, Role, Step, Vocabulary, msg, parse_date};
 use wangge_store::demands::attachments::{self, Attachment};
@@ -77,12 +78,11 @@ pub async fn create_demand(
     // The audit entry commits with the item: one durable write per report.
     let entry = |d: &Demand| {
         let event = audit::Event {
-            action: "demand.create",
             target_kind: Some("demand"),
             target_id: Some(&d.id),
             path: Some(&d.path),
             after: audit::json(d),
-            ..Default::default()
+            ..audit::Event::of(AuditAction::DemandCreate)
         };
         Some(audit::entry(Some(&p), None, &address, event))
     };
@@ -251,11 +251,10 @@ pub async fn export_demands(
             .map_err(|e| ApiError::internal(format!("writing the demand ledger: {e}")))?;
     let path = filter.under_path.clone().unwrap_or_else(|| "/".into());
     let event = audit::Event {
-        action: "export.demands",
         target_kind: Some("demand"),
         path: Some(&path),
         reason: Some(&format!("{written} items")),
-        ..Default::default()
+        ..audit::Event::of(AuditAction::ExportDemands)
     };
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     let disposition = "attachment; filename=\"demands.xlsx\"; filename*=UTF-8''%E6%B0%91%E6%83%85%E8%AF%89%E6%B1%82%E5%8F%B0%E8%B4%A6.xlsx";
@@ -378,9 +377,8 @@ pub(crate) async fn take(
         handler_in_reach(s, p, &before, handler).await?;
     }
     let mut taken = demands::take_step(&s.db, id, step, &actor(p), input).await?;
-    let action = format!("demand.{}", step.code());
     let target = audit::Target("demand", id, &before.path);
-    audit::change(&s.db, (p, address), &action, target, Some(&before), &taken.demand).await?;
+    audit::change(&s.db, (p, address), AuditAction::of_step(step), target, Some(&before), &taken.demand).await?;
     notify(s, &taken).await?;
     crate::shared::webhooks::fire(s.db.clone(), s.site.public_url(), taken.demand.clone(), taken.event.clone());
     taken.demand = demand_as_seen_by(p, taken.demand);
@@ -559,7 +557,7 @@ pub async fn save_category(
     audit::change(
         &s.db,
         (&p, &address),
-        "demand_category.save",
+        AuditAction::DemandCategorySave,
         audit::Target("demand_category", &saved.code, "/"),
         None,
         &saved,
@@ -584,8 +582,15 @@ pub async fn set_holiday(
     JsonBody(h): JsonBody<Holiday>,
 ) -> ApiResult<Holiday> {
     let saved = demands::set_holiday(&s.db, h).await?;
-    audit::change(&s.db, (&p, &address), "holiday.set", audit::Target("holiday", &saved.day, "/"), None, &saved)
-        .await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        AuditAction::HolidaySet,
+        audit::Target("holiday", &saved.day, "/"),
+        None,
+        &saved,
+    )
+    .await?;
     Ok(Json(saved))
 }
 
@@ -606,8 +611,15 @@ pub async fn create_webhook(
 ) -> Result<(StatusCode, Json<Webhook>), ApiError> {
     let path = p.list_path(&s.db, new.area.as_deref()).await?.unwrap_or_else(|| "/".into());
     let hook = webhooks::create(&s.db, new, &path).await?;
-    audit::change(&s.db, (&p, &address), "webhook.create", audit::Target("webhook", &hook.id, &path), None, &hook)
-        .await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        AuditAction::WebhookCreate,
+        audit::Target("webhook", &hook.id, &path),
+        None,
+        &hook,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(hook)))
 }
 
@@ -621,8 +633,15 @@ pub async fn deactivate_webhook(
     Id(id): Id<String>,
 ) -> ApiResult<Webhook> {
     let hook = webhooks::deactivate(&s.db, &id).await?;
-    audit::change(&s.db, (&p, &address), "webhook.deactivate", audit::Target("webhook", &id, &hook.path), None, &hook)
-        .await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        AuditAction::WebhookDeactivate,
+        audit::Target("webhook", &id, &hook.path),
+        None,
+        &hook,
+    )
+    .await?;
     Ok(Json(hook))
 }
 
@@ -695,7 +714,8 @@ pub async fn attach_to_demand(
         (q.name.unwrap_or_default(), bytes)
     };
     let a = attachments::add(&s.db, &d.id, &name, &data).await?;
-    audit::change(&s.db, (&p, &address), "demand.attach", audit::Target("demand", &d.id, &d.path), None, &a).await?;
+    audit::change(&s.db, (&p, &address), AuditAction::DemandAttach, audit::Target("demand", &d.id, &d.path), None, &a)
+        .await?;
     Ok((StatusCode::CREATED, Json(a)))
 }
 
@@ -736,11 +756,10 @@ pub async fn download_attachment(
     let d = visible(&s, &p, &a.demand_id).await.map_err(hidden)?;
     let data = attachments::content(&s.db, &a.id).await?;
     let event = audit::Event {
-        action: "demand.attachment.download",
         target_kind: Some("demand_attachment"),
         target_id: Some(&a.id),
         path: Some(&d.path),
-        ..Default::default()
+        ..audit::Event::of(AuditAction::DemandAttachmentDownload)
     };
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     // The name in both forms of RFC 6266: ASCII fallback and UTF-8.

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use wangge_domain::AuditAction;
 use wangge_domain::ResidentStatus;
 use wangge_store::registry::households::{self, Household};
 use wangge_store::registry::residents::{self, Resident, ResidentFilter};
@@ -47,13 +48,12 @@ pub async fn bind_account(
     };
     let bound = accounts::bind_household(&s.db, &account.id, &household.id).await?;
     let event = Event {
-        action: "account.bind_household",
         target_kind: Some("account"),
         target_id: Some(&account.id),
         path: Some(&household.path),
         before: audit::json(&account),
         after: audit::json(&bound),
-        ..Default::default()
+        ..Event::of(AuditAction::AccountBindHousehold)
     };
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     Ok(Json(bound))

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
-use wangge_domain::{DemandStatus, IdCardNumber, Module, ResidentStatus, Role, Step, Vocabulary};
+use wangge_domain::{AuditAction, DemandStatus, Explain, IdCardNumber, Module, ResidentStatus, Role, Step, Vocabulary};
 use wangge_store::PageRequest;
 use wangge_store::demands::{self, DemandFilter, Extras, NewDemand, StepInput};
 use wangge_store::notifications::{Audience, Notice};
@@ -154,7 +154,7 @@ pub async fn signup_submit(
     };
     let id_card = match IdCardNumber::parse(&form.id_card) {
         Ok(id) => id,
-        Err(e) => return again(format!("{}: {e}", tr("signup.id_card", lang.code))),
+        Err(e) => return again(format!("{}: {}", tr("signup.id_card", lang.code), say(&e.message(), lang.code))),
     };
     let request = SignupRequest {
         name: form.name.clone(),
@@ -196,10 +196,10 @@ pub async fn signup_submit(
     }
     // Recorded without the number: the log says a sign-up came, and whether it matched.
     let (action, target) = match &outcome {
-        SignupOutcome::Queued(id) => ("signup.request", Some(id.as_str())),
-        _ => ("signup.unmatched", None),
+        SignupOutcome::Queued(id) => (AuditAction::SignupRequest, Some(id.as_str())),
+        _ => (AuditAction::SignupUnmatched, None),
     };
-    let event = Event { action, target_kind: target.map(|_| "signup"), target_id: target, ..Default::default() };
+    let event = Event { target_kind: target.map(|_| "signup"), target_id: target, ..Event::of(action) };
     audit::log(&s.db, None, Some(form.username.trim()), &address, event).await?;
     Ok(render(lang, StatusCode::OK, "portal/signup_sent.html", context! { lang => lang.code }))
 }
@@ -341,7 +341,8 @@ pub async fn submit_request(
         }
         Err(e) => return Err(e.into()),
     };
-    audit::change(&s.db, (&p, &address), "demand.create", audit::Target("demand", &d.id, &d.path), None, &d).await?;
+    audit::change(&s.db, (&p, &address), AuditAction::DemandCreate, audit::Target("demand", &d.id, &d.path), None, &d)
+        .await?;
     let suffix = if gone { "?gone=1" } else { "" };
     Ok(Redirect::to(&format!("/portal/requests/{}{suffix}", d.id)).into_response())
 }
@@ -438,7 +439,7 @@ pub async fn rate_request(
     let input = StepInput { note: form.comment.trim().to_owned(), score: Some(form.score), ..Default::default() };
     let taken = demands::take_step(&s.db, &id, Step::Rate, &crate::demands::api::actor(&p), input).await?;
     let target = audit::Target("demand", &id, &before.path);
-    audit::change(&s.db, (&p, &address), "demand.rate", target, Some(&before), &taken.demand).await?;
+    audit::change(&s.db, (&p, &address), AuditAction::DemandRate, target, Some(&before), &taken.demand).await?;
     crate::shared::webhooks::fire(s.db.clone(), s.site.public_url(), taken.demand.clone(), taken.event.clone());
     Ok(Redirect::to(&format!("/portal/requests/{id}")).into_response())
 }

@@ -1,15 +1,16 @@
 //! Writing the audit log from handlers.
 
 use serde::Serialize;
+use wangge_domain::{AuditAction, Vocabulary};
 use wangge_store::audit::{self, Entry};
 use wangge_store::{Db, StoreResult};
 
 use crate::shared::auth::{ClientAddress, Principal};
 
-/// One audited event, filled in by the handler that caused it.
-#[derive(Default)]
+/// One audited event, filled in by the handler that caused it:
+/// `Event { target_id: Some(id), ..Event::of(AuditAction::TokenRevoke) }`.
 pub struct Event<'a> {
-    pub action: &'a str,
+    pub action: AuditAction,
     pub target_kind: Option<&'a str>,
     pub target_id: Option<&'a str>,
     pub path: Option<&'a str>,
@@ -17,6 +18,22 @@ pub struct Event<'a> {
     pub before: Option<String>,
     pub after: Option<String>,
     pub outcome: &'a str,
+}
+
+impl Event<'_> {
+    /// An event of kind `action`, about nothing in particular yet, done (`ok`).
+    pub fn of(action: AuditAction) -> Self {
+        Event {
+            action,
+            target_kind: None,
+            target_id: None,
+            path: None,
+            reason: None,
+            before: None,
+            after: None,
+            outcome: "",
+        }
+    }
 }
 
 pub fn json(value: &impl Serialize) -> Option<String> {
@@ -44,7 +61,7 @@ pub fn entry(who: Option<&Principal>, actor_name: Option<&str>, address: &Client
             .or(actor_name.map(str::to_owned))
             .unwrap_or_else(|| "anonymous".into()),
         address: Some(address.0.clone()),
-        action: event.action.to_owned(),
+        action: event.action.code().to_owned(),
         target_kind: event.target_kind.map(str::to_owned),
         target_id: event.target_id.map(str::to_owned),
         path: event.path.map(str::to_owned),
@@ -63,19 +80,18 @@ pub struct Target<'a>(pub &'a str, pub &'a str, pub &'a str);
 pub async fn change<T: Serialize>(
     db: &Db,
     (who, address): (&Principal, &ClientAddress),
-    action: &str,
+    action: AuditAction,
     Target(kind, id, path): Target<'_>,
     before: Option<&T>,
     after: &T,
 ) -> StoreResult<()> {
     let event = Event {
-        action,
         target_kind: Some(kind),
         target_id: Some(id),
         path: Some(path),
         before: before.and_then(json),
         after: json(after),
-        ..Default::default()
+        ..Event::of(action)
     };
     log(db, Some(who), None, address, event).await
 }

@@ -23,7 +23,9 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::demands::{CHINA, ItemState, transition};
-use wangge_domain::{Action, AreaLevel, Channel, DemandKind, DemandStatus, HandlerKind, Role, Step, Vocabulary};
+use wangge_domain::{
+    Action, AreaLevel, AuditAction, Channel, DemandKind, DemandStatus, HandlerKind, Role, Step, Vocabulary,
+};
 use wangge_store::PageRequest;
 use wangge_store::demands::{self, Category, Demand, DemandFilter, Extras, NewDemand, StepInput};
 use wangge_store::registry::{areas, buildings, households};

@@ -154,7 +154,7 @@ pub async fn create_demand(
     match demands::create_with(&s.db, new, &api::actor(&p), None, extras, |_| None).await {
         Ok(d) => {
             let target = audit::Target("demand", &d.id, &d.path);
-            audit::change(&s.db, (&p, &address), "demand.create", target, None, &d).await?;
+            audit::change(&s.db, (&p, &address), AuditAction::DemandCreate, target, None, &d).await?;
             let may_view = p.role.may(Action::ViewDemands);
             Ok(match (&d.merged_into, may_view) {
                 (Some(into), true) => Redirect::to(&format!("/demands/{into}")),

@@ -27,6 +27,7 @@ use axum::response::{IntoResponse, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::Serialize;
+use wangge_domain::AuditAction;
 use wangge_store::demands::attachments::{self, Attachment};
 use wangge_store::demands::{self, Demand, NewFile};
 
@@ -378,11 +379,10 @@ pub async fn serve_photo(
     }
     let data = attachments::content(&s.db, &a.id).await?;
     let event = audit::Event {
-        action: "demand.attachment.view",
         target_kind: Some("demand_attachment"),
         target_id: Some(&a.id),
         path: Some(&d.path),
-        ..Default::default()
+        ..audit::Event::of(AuditAction::DemandAttachmentView)
     };
     audit::log(&s.db, Some(p), None, address, event).await?;
     let disposition = if a.content_type.starts_with("image/") { "inline" } else { "attachment" };

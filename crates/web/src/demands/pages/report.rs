@@ -129,11 +129,10 @@ pub async fn report_submit(
     match demands::create_with(&s.db, new, &by, None, extras, |_| None).await {
         Ok(d) => {
             let event = audit::Event {
-                action: "demand.create",
                 target_kind: Some("demand"),
                 target_id: Some(&d.id),
                 path: Some(&d.path),
-                ..Default::default()
+                ..audit::Event::of(AuditAction::DemandCreate)
             };
             audit::log(&s.db, None, Some("building-qr"), &address, event).await?;
             let merged = match &d.merged_into {

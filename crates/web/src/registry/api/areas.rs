@@ -4,6 +4,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use wangge_domain::AreaLevel;
+use wangge_domain::AuditAction;
 use wangge_store::registry::areas as store_areas;
 use wangge_store::registry::areas::{self, Area, AreaFilter, AreaUpdate, GridPost, NewArea};
 use wangge_store::stats::{self, AreaCounts};
@@ -58,8 +59,15 @@ pub async fn create_area(
     JsonBody(new): JsonBody<NewArea>,
 ) -> Result<(StatusCode, Json<Area>), ApiError> {
     let area = areas::create(&s.db, new).await?;
-    audit::change(&s.db, (&p, &address), "area.create", audit::Target("area", &area.id, &area.path), None, &area)
-        .await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        AuditAction::AreaCreate,
+        audit::Target("area", &area.id, &area.path),
+        None,
+        &area,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(area)))
 }
 
@@ -93,7 +101,7 @@ pub async fn update_area(
     let before = p.refer(areas::get(&s.db, &id).await, "area", &id, |r| &r.path)?;
     let after = areas::update(&s.db, &id, u).await?;
     let target = audit::Target("area", &id, &after.path);
-    audit::change(&s.db, (&p, &address), "area.update", target, Some(&before), &after).await?;
+    audit::change(&s.db, (&p, &address), AuditAction::AreaUpdate, target, Some(&before), &after).await?;
     Ok(Json(after))
 }
 

@@ -3,6 +3,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use wangge_domain::AuditAction;
 use wangge_domain::BuildingKind;
 use wangge_store::registry::buildings::{self, Building, BuildingFilter, BuildingUpdate, NewBuilding};
 use wangge_store::{Page, PageRequest};
@@ -50,8 +51,15 @@ pub async fn create_building(
 ) -> Result<(StatusCode, Json<Building>), ApiError> {
     p.refer(wangge_store::registry::areas::get(&s.db, &new.grid_id).await, "area", &new.grid_id, |r| &r.path)?;
     let b = buildings::create(&s.db, new).await?;
-    audit::change(&s.db, (&p, &address), "building.create", audit::Target("building", &b.id, &b.path), None, &b)
-        .await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        AuditAction::BuildingCreate,
+        audit::Target("building", &b.id, &b.path),
+        None,
+        &b,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(b)))
 }
 
@@ -78,7 +86,7 @@ pub async fn update_building(
     audit::change(
         &s.db,
         (&p, &address),
-        "building.update",
+        AuditAction::BuildingUpdate,
         audit::Target("building", &id, &after.path),
         Some(&before),
         &after,

@@ -3,6 +3,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use wangge_domain::AuditAction;
 use wangge_domain::Occupancy;
 use wangge_store::registry::households::{self, Household, HouseholdFilter, HouseholdUpdate, NewHousehold};
 use wangge_store::{Page, PageRequest};
@@ -68,8 +69,15 @@ pub async fn create_household(
         |r| &r.path,
     )?;
     let h = households::create(&s.db, new).await?;
-    audit::change(&s.db, (&p, &address), "household.create", audit::Target("household", &h.id, &h.path), None, &h)
-        .await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        AuditAction::HouseholdCreate,
+        audit::Target("household", &h.id, &h.path),
+        None,
+        &h,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(h)))
 }
 
@@ -96,7 +104,7 @@ pub async fn update_household(
     audit::change(
         &s.db,
         (&p, &address),
-        "household.update",
+        AuditAction::HouseholdUpdate,
         audit::Target("household", &id, &after.path),
         Some(&before),
         &after,

@@ -3,6 +3,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use wangge_domain::AuditAction;
 use wangge_domain::OrganisationKind;
 use wangge_store::registry::organisations::{
     self, NewOrganisation, Organisation, OrganisationFilter, OrganisationUpdate,
@@ -54,7 +55,7 @@ pub async fn create_organisation(
     audit::change(
         &s.db,
         (&p, &address),
-        "organisation.create",
+        AuditAction::OrganisationCreate,
         audit::Target("organisation", &o.id, &o.path),
         None,
         &o,
@@ -89,7 +90,7 @@ pub async fn update_organisation(
     audit::change(
         &s.db,
         (&p, &address),
-        "organisation.update",
+        AuditAction::OrganisationUpdate,
         audit::Target("organisation", &id, &after.path),
         Some(&before),
         &after,

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde::Serialize;
 use utoipa::IntoParams;
 use utoipa::ToSchema;
+use wangge_domain::AuditAction;
 use wangge_domain::{Explain, ResidentStatus, msg};
 use wangge_store::registry::residents::{
     self, Move, NewResident, Relocation, Resident, ResidentEvent, ResidentFilter, ResidentSort, ResidentUpdate,
@@ -128,8 +129,15 @@ pub async fn create_resident(
         |r| &r.path,
     )?;
     let r = residents::create(&s.db, new).await?;
-    audit::change(&s.db, (&p, &address), "resident.create", audit::Target("resident", &r.id, &r.path), None, &r)
-        .await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        AuditAction::ResidentCreate,
+        audit::Target("resident", &r.id, &r.path),
+        None,
+        &r,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(r)))
 }
 
@@ -163,7 +171,7 @@ pub async fn update_resident(
     audit::change(
         &s.db,
         (&p, &address),
-        "resident.update",
+        AuditAction::ResidentUpdate,
         audit::Target("resident", &id, &after.path),
         Some(&before),
         &after,
@@ -272,9 +280,9 @@ pub async fn reveal(
     Id(id): Id<String>,
     JsonBody(req): JsonBody<RevealRequest>,
 ) -> ApiResult<Revealed> {
-    let field = match req.field.as_str() {
-        "id_card" => RevealField::IdCard,
-        "phone" => RevealField::Phone,
+    let (field, action) = match req.field.as_str() {
+        "id_card" => (RevealField::IdCard, AuditAction::RevealIdCard),
+        "phone" => (RevealField::Phone, AuditAction::RevealPhone),
         other => return Err(ApiError::bad_request(msg!("registry.error.reveal_field", field = other).field("field"))),
     };
     let reason = req.reason.trim();
@@ -283,14 +291,12 @@ pub async fn reveal(
     }
     let r = in_scope(&s, &p, &id).await?;
     let value = residents::reveal(&s.db, &id, field).await?;
-    let action = format!("reveal.{}", req.field);
     let event = Event {
-        action: &action,
         target_kind: Some("resident"),
         target_id: Some(&id),
         path: Some(&r.path),
         reason: Some(reason),
-        ..Default::default()
+        ..Event::of(action)
     };
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     Ok(Json(Revealed { field: req.field, value }))

@@ -1,6 +1,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use wangge_domain::AuditAction;
 use wangge_store::registry::tags::{self, NewTag, Tag};
 
 use crate::shared::api::{ApiResult, JsonBody};
@@ -27,7 +28,7 @@ pub async fn create_tag(
     let tag = tags::create(&s.db, new).await?;
     let after = audit::json(&tag);
     let event =
-        Event { action: "tag.create", target_kind: Some("tag"), target_id: Some(&tag.id), after, ..Default::default() };
+        Event { target_kind: Some("tag"), target_id: Some(&tag.id), after, ..Event::of(AuditAction::TagCreate) };
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     Ok((StatusCode::CREATED, Json(tag)))
 }

@@ -24,6 +24,7 @@ use axum::{Form, body::Bytes};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
+use wangge_domain::AuditAction;
 use wangge_domain::{Action, AreaLevel, Explain, Message};
 use wangge_ledger::columns::{Field, locate_header};
 use wangge_ledger::import::{Actor, ImportOptions, ImportReport, import_residents};
@@ -453,12 +454,11 @@ async fn write(s: AppState, p: Principal, address: ClientAddress, job: ImportJob
             "missing": report.missing.len(),
         });
         let event = Event {
-            action: "import.residents",
             target_kind: Some("area"),
             target_id: Some(&community.id),
             path: Some(&community.path),
             after: Some(detail.to_string()),
-            ..Default::default()
+            ..Event::of(AuditAction::ImportResidents)
         };
         if let Err(e) = audit::log(&s.db, Some(&p), None, &address, event).await {
             tracing::error!("auditing import {}: {e}", job.id);
@@ -499,12 +499,11 @@ pub async fn export(
         wangge_ledger::export::export_residents_bytes(&s.db, &community.code).await.map_err(ApiError::internal)?;
     let detail = serde_json::json!({ "residents": count, "format": "xlsx" });
     let event = Event {
-        action: "export.residents",
         target_kind: Some("area"),
         target_id: Some(&community.id),
         path: Some(&community.path),
         after: Some(detail.to_string()),
-        ..Default::default()
+        ..Event::of(AuditAction::ExportResidents)
     };
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     let today = wangge_domain::format_date(time::OffsetDateTime::now_utc().date());

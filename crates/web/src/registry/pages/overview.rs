@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
+use wangge_domain::AuditAction;
 use wangge_domain::ResidentStatus;
 use wangge_store::registry::areas;
 use wangge_store::registry::residents::{self, Move, Relocation, Resident, ResidentFilter, ResidentSort};
@@ -273,7 +274,8 @@ pub async fn edit_resident(
         match residents::update(&s.db, &id, update).await {
             Ok(after) => {
                 let target = Target("resident", &id, &after.path);
-                audit::change(&s.db, (&p, &address), "resident.update", target, Some(&before), &after).await?;
+                audit::change(&s.db, (&p, &address), AuditAction::ResidentUpdate, target, Some(&before), &after)
+                    .await?;
                 Ok(Redirect::to(&format!("/registry/residents/{id}?saved=1")).into_response())
             }
             Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
@@ -304,7 +306,7 @@ pub async fn move_out_resident(
         let before = in_scope(&s, &p, &id).await?;
         let after = residents::move_out(&s.db, &id, Move { note: form.note, ..Default::default() }).await?;
         let target = Target("resident", &id, &before.path);
-        audit::change(&s.db, (&p, &address), "resident.move_out", target, Some(&before), &after).await?;
+        audit::change(&s.db, (&p, &address), AuditAction::ResidentMoveOut, target, Some(&before), &after).await?;
         Ok(Redirect::to(&format!("/registry/residents/{id}?moved=1")).into_response())
     }
     .await;

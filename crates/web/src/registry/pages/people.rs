@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::Serialize;
+use wangge_domain::AuditAction;
 use wangge_domain::{Gender, PoliticalStatus, Relation, ResidenceType, Vocabulary};
 use wangge_store::StoreError;
 use wangge_store::registry::residents::{self, NewResident, ResidentUpdate};
@@ -163,7 +164,7 @@ pub async fn create_resident(
     match residents::create(&s.db, new).await {
         Ok(created) => {
             let target = Target("resident", &created.id, &created.path);
-            audit::change(&s.db, (&p, &address), "resident.create", target, None, &created).await?;
+            audit::change(&s.db, (&p, &address), AuditAction::ResidentCreate, target, None, &created).await?;
             Ok(Redirect::to(&format!("/registry/residents/{}?saved=1", created.id)).into_response())
         }
         Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => again(say(&message, lang.code)).await,
@@ -197,7 +198,7 @@ pub async fn create_household(
     match households::create(&s.db, new).await {
         Ok(created) => {
             let target = Target("household", &created.id, &created.path);
-            audit::change(&s.db, (&p, &address), "household.create", target, None, &created).await?;
+            audit::change(&s.db, (&p, &address), AuditAction::HouseholdCreate, target, None, &created).await?;
             Ok(Redirect::to(&format!("/registry/households/{}/new-resident", created.id)).into_response())
         }
         Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => Err(ApiError::invalid(message)),

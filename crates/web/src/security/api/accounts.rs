@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use wangge_domain::AuditAction;
 use wangge_store::security::accounts::{self, Account, ApiToken, NewAccount, NewApiToken};
 
 use crate::shared::api::{ApiResult, Id, JsonBody};
@@ -41,11 +42,10 @@ pub(crate) async fn create(
     let account = accounts::create(&s.db, new).await?;
     let after = audit::json(&account);
     let event = Event {
-        action: "account.create",
         target_kind: Some("account"),
         target_id: Some(&account.id),
         after,
-        ..Default::default()
+        ..Event::of(AuditAction::AccountCreate)
     };
     audit::log(&s.db, Some(p), None, address, event).await?;
     Ok(account)
@@ -61,14 +61,13 @@ pub(crate) async fn set_disabled(
     let before = accounts::get(&s.db, id).await?;
     accounts::set_disabled(&s.db, id, disabled).await?;
     let after = accounts::get(&s.db, id).await?;
-    let action = if disabled { "account.disable" } else { "account.enable" };
+    let action = if disabled { AuditAction::AccountDisable } else { AuditAction::AccountEnable };
     let event = Event {
-        action,
         target_kind: Some("account"),
         target_id: Some(id),
         before: audit::json(&before),
         after: audit::json(&after),
-        ..Default::default()
+        ..Event::of(action)
     };
     audit::log(&s.db, Some(p), None, address, event).await?;
     Ok(after)
@@ -128,12 +127,8 @@ pub(crate) async fn reset_to(
 ) -> Result<(), ApiError> {
     accounts::set_password(&s.db, id, password, true).await?;
     wangge_store::security::sessions::revoke_all(&s.db, id).await?;
-    let event = Event {
-        action: "account.reset_password",
-        target_kind: Some("account"),
-        target_id: Some(id),
-        ..Default::default()
-    };
+    let event =
+        Event { target_kind: Some("account"), target_id: Some(id), ..Event::of(AuditAction::AccountResetPassword) };
     audit::log(&s.db, Some(p), None, address, event).await?;
     Ok(())
 }
@@ -172,11 +167,10 @@ pub(crate) async fn issue(
 ) -> Result<IssuedToken, ApiError> {
     let (token, secret) = accounts::issue_token(&s.db, new, Some(p.actor_id())).await?;
     let event = Event {
-        action: "token.issue",
         target_kind: Some("api_token"),
         target_id: Some(&token.id),
         after: audit::json(&token),
-        ..Default::default()
+        ..Event::of(AuditAction::TokenIssue)
     };
     audit::log(&s.db, Some(p), None, address, event).await?;
     Ok(IssuedToken { token, secret })
@@ -197,8 +191,7 @@ pub async fn revoke_token(
 
 pub(crate) async fn revoke(s: &AppState, p: &Principal, address: &ClientAddress, id: &str) -> Result<(), ApiError> {
     accounts::revoke_token(&s.db, id).await?;
-    let event =
-        Event { action: "token.revoke", target_kind: Some("api_token"), target_id: Some(id), ..Default::default() };
+    let event = Event { target_kind: Some("api_token"), target_id: Some(id), ..Event::of(AuditAction::TokenRevoke) };
     audit::log(&s.db, Some(p), None, address, event).await?;
     Ok(())
 }

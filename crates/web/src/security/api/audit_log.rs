@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use wangge_domain::AuditAction;
 use wangge_store::audit::{self, AuditFilter, Entry};
 use wangge_store::{Page, PageRequest};
 
@@ -99,10 +100,9 @@ pub async fn export_audit(
         page += 1;
     }
     let event = Event {
-        action: "audit.export",
         target_kind: Some("audit_log"),
         reason: Some(&format!("{rows} entries")),
-        ..Default::default()
+        ..Event::of(AuditAction::AuditExport)
     };
     crate::shared::audit::log(&s.db, Some(&p), None, &address, event).await?;
     let mut headers = HeaderMap::new();

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
+use wangge_domain::AuditAction;
 use wangge_store::security::grants::{self, Grant};
 
 use crate::shared::api::JsonBody;
@@ -54,13 +55,12 @@ pub(crate) async fn take_grant(
     let area = wangge_store::registry::areas::get_by_path(&s.db, &path).await?;
     let grant = grants::create(&s.db, p.actor_id(), &area, &req.reason, req.hours.unwrap_or(2)).await?;
     let event = Event {
-        action: "access.grant",
         target_kind: Some("area"),
         target_id: Some(&area.id),
         path: Some(&area.path),
         reason: Some(&grant.reason),
         after: audit::json(&grant),
-        ..Default::default()
+        ..Event::of(AuditAction::AccessGrant)
     };
     audit::log(&s.db, Some(p), None, address, event).await?;
     Ok(grant)

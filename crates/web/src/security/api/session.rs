@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use wangge_domain::AuditAction;
 use wangge_store::security::accounts::{self, Account};
 use wangge_store::security::sessions;
 
@@ -64,7 +65,7 @@ pub async fn authenticate(
 ) -> Result<LoginOutcome, ApiError> {
     let name = username.trim().to_lowercase();
     if let Some(minutes) = sessions::throttled(&s.db, &name, &address.0).await? {
-        let event = Event { action: "login_throttled", outcome: "denied", ..Default::default() };
+        let event = Event { outcome: "denied", ..Event::of(AuditAction::LoginThrottled) };
         audit::log(&s.db, None, Some(&name), address, event).await?;
         return Ok(LoginOutcome::Throttled(minutes));
     }
@@ -72,15 +73,14 @@ pub async fn authenticate(
     let verified = accounts::verify_password_async(password, found.as_ref().map(|(_, h)| h.as_str())).await?;
     let Some((account_id, _)) = found.filter(|_| verified) else {
         sessions::record_failure(&s.db, &name, &address.0).await?;
-        let event = Event { action: "login_failed", outcome: "denied", ..Default::default() };
+        let event = Event { outcome: "denied", ..Event::of(AuditAction::LoginFailed) };
         audit::log(&s.db, None, Some(&name), address, event).await?;
         return Ok(LoginOutcome::Invalid);
     };
     sessions::clear_failures(&s.db, &name, &address.0).await?;
     let session = sessions::create(&s.db, &account_id, Some(&address.0)).await?;
     let account = accounts::get(&s.db, &account_id).await?;
-    let event =
-        Event { action: "login", target_kind: Some("account"), target_id: Some(&account.id), ..Default::default() };
+    let event = Event { target_kind: Some("account"), target_id: Some(&account.id), ..Event::of(AuditAction::Login) };
     audit::log(&s.db, None, Some(&name), address, event).await?;
     Ok(LoginOutcome::LoggedIn { account, session })
 }
@@ -135,7 +135,7 @@ pub async fn logout(
     if let Some(secret) = session_secret(&headers) {
         sessions::revoke(&s.db, &secret).await?;
     }
-    audit::log(&s.db, Some(&p), None, &address, Event { action: "logout", ..Default::default() }).await?;
+    audit::log(&s.db, Some(&p), None, &address, Event { ..Event::of(AuditAction::Logout) }).await?;
     Ok((StatusCode::NO_CONTENT, cleared_cookie(&reached)).into_response())
 }
 
@@ -181,8 +181,10 @@ pub async fn change_password(
         return Err(ApiError::invalid(wangge_domain::msg!("security.error.same_password").field("new_password")));
     }
     accounts::set_password(&s.db, id, &change.new_password, false).await?;
+    // Logged where the account works, so the audit log of its scope shows it.
+    let path = p.scopes.first().map(|scope| scope.path.as_str());
     let event =
-        Event { action: "password_change", target_kind: Some("account"), target_id: Some(id), ..Default::default() };
+        Event { target_kind: Some("account"), target_id: Some(id), path, ..Event::of(AuditAction::PasswordChange) };
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,13 +7,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
+use wangge_domain::{AuditAction, Vocabulary};
 use wangge_store::PageRequest;
 use wangge_store::audit::{self, AuditFilter};
 use wangge_store::security::accounts;
 
 use crate::shared::audit::Event;
 use crate::shared::auth::{Actor, ClientAddress, Principal};
-use crate::shared::render::{Lang, error_page, frame, local_time, render, tr};
+use crate::shared::render::{Lang, error_page, frame, label, local_time, render, tr, urlencode};
 use crate::{ApiError, AppState};
 
 fn must_change(p: &Principal) -> bool {
@@ -58,10 +59,12 @@ pub async fn password_submit(
         return again(tr("password.same", lang.code));
     }
     if let Err(e) = accounts::set_password(&s.db, id, &form.new_password, false).await {
-        return again(e.to_string());
+        return again(ApiError::from(e).said(lang.code));
     }
+    // Logged where the account works, so the audit log of its scope shows it.
+    let path = p.scopes.first().map(|scope| scope.path.as_str());
     let event =
-        Event { action: "password_change", target_kind: Some("account"), target_id: Some(id), ..Default::default() };
+        Event { target_kind: Some("account"), target_id: Some(id), path, ..Event::of(AuditAction::PasswordChange) };
     crate::shared::audit::log(&s.db, Some(&p), None, &address, event).await?;
     Ok(Redirect::to("/registry").into_response())
 }
@@ -79,6 +82,8 @@ struct Line {
     actor_name: String,
     address: Option<String>,
     action: String,
+    /// The kind in the page's language (the code when the log holds one no longer known).
+    action_label: String,
     target_kind: Option<String>,
     target_id: Option<String>,
     reason: Option<String>,
@@ -106,6 +111,7 @@ pub async fn audit_page(
             when: local_time(e.at),
             actor_name: e.actor_name,
             address: e.address,
+            action_label: AuditAction::from_code(&e.action).map_or_else(|| e.action.clone(), |a| label(a, lang).into()),
             action: e.action,
             target_kind: e.target_kind,
             target_id: e.target_id,
@@ -116,13 +122,20 @@ pub async fn audit_page(
     let link = |n: u32| {
         format!(
             "/audit?page={n}&action={}&actor={}",
-            q.action.clone().unwrap_or_default(),
-            q.actor.clone().unwrap_or_default()
+            urlencode(q.action.as_deref().unwrap_or_default()),
+            urlencode(q.actor.as_deref().unwrap_or_default())
         )
     };
     let last = ((page.total.max(1) - 1) / i64::from(request.per_page) + 1) as u32;
+    #[derive(Serialize)]
+    struct Kind {
+        code: &'static str,
+        label: &'static str,
+    }
+    let kinds: Vec<Kind> = AuditAction::all().iter().map(|&a| Kind { code: a.code(), label: label(a, lang) }).collect();
     let ctx = context! {
         action => q.action.clone().unwrap_or_default(), actor => q.actor.clone().unwrap_or_default(),
+        kinds => Value::from(Serde(&kinds)),
         found => tr("audit.found", lang.code).replace("%{count}", &page.total.to_string()),
         entries => Value::from(Serde(&entries)),
         prev_url => (request.page > 1).then(|| link(request.page - 1)),

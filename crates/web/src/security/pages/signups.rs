@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
+use wangge_domain::AuditAction;
 use wangge_store::security::signups;
 
 use crate::shared::audit::{self, Event};
@@ -69,12 +70,11 @@ async fn decide(
     p.refer(signups::get(&s.db, id).await, "sign-up", id, |r| &r.path)?;
     let decided = signups::decide(&s.db, id, confirm, p.actor_id()).await?;
     let event = Event {
-        action: if confirm { "signup.confirm" } else { "signup.reject" },
         target_kind: Some("account"),
         target_id: Some(&decided.account_id),
         path: Some(&decided.path),
         after: audit::json(&decided),
-        ..Default::default()
+        ..Event::of(if confirm { AuditAction::SignupConfirm } else { AuditAction::SignupReject })
     };
     audit::log(&s.db, Some(p), None, address, event).await?;
     let done = if confirm { "confirmed" } else { "rejected" };
