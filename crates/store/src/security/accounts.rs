@@ -3,8 +3,8 @@
 //! Passwords are hashed with Argon2id; tokens and session secrets are random and
 //! stored only as SHA-256 hashes, so a leaked database opens nothing.
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -68,19 +68,60 @@ pub fn check_password_strength(password: &str) -> StoreResult<()> {
 }
 
 pub fn hash_password(password: &str) -> StoreResult<String> {
+    let failed =
+        |e: &dyn std::fmt::Display| StoreError::Invalid(crate::error::operator(format!("cannot hash password: {e}")));
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).expect("the operating system provides randomness");
-    let salt = SaltString::encode_b64(&bytes)
-        .map_err(|e| StoreError::Invalid(crate::error::operator(format!("salt: {e}"))))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| StoreError::Invalid(crate::error::operator(format!("cannot hash password: {e}"))))
+    let salt = SaltString::encode_b64(&bytes).map_err(|e| failed(&e))?;
+    let argon = Argon2::default();
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon_into(&argon, password, &bytes, &mut out).map_err(|e| failed(&e))?;
+    let hash = PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::default().into()),
+        params: ParamsString::try_from(argon.params()).map_err(|e| failed(&e))?,
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| failed(&e))?),
+    };
+    Ok(hash.to_string())
 }
 
-/// Checks a password against a stored hash in constant time for equal lengths.
+/// Checks a password against a stored hash (any Argon2 variant, version and
+/// parameters the hash names) in constant time for equal lengths.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    // Anything unreadable in the stored hash verifies nothing.
+    let check = || -> Option<bool> {
+        let parsed = PasswordHash::new(hash).ok()?;
+        let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+        let version = parsed.version.map(Version::try_from).transpose().ok()?.unwrap_or_default();
+        let params = Params::try_from(&parsed).ok()?;
+        let (expected, salt) = (parsed.hash?, parsed.salt?);
+        let mut salt_bytes = [0u8; 64];
+        let salt_bytes = salt.decode_b64(&mut salt_bytes).ok()?;
+        let mut out = vec![0u8; expected.len()];
+        argon_into(&Argon2::new(algorithm, version, params), password, salt_bytes, &mut out).ok()?;
+        // `Output`'s equality is constant-time.
+        Some(Output::new(&out).ok()? == expected)
+    };
+    check().unwrap_or(false)
+}
+
+/// Hashes into `out` with this thread's working memory, kept from one hash to the
+/// next. Argon2 needs 19 MiB for each hash; allocated and freed every time, the
+/// allocator kept the freed blocks and a server grew by 19 MiB with each of its
+/// first logins (to 100 MB after six, docs/benchmarks.md). Hashes run on the
+/// [`HASHES_AT_ONCE`] hashing threads, so a server holds that many blocks, once.
+fn argon_into(argon: &Argon2<'_>, password: &str, salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
+    thread_local! {
+        static MEMORY: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    MEMORY.with_borrow_mut(|memory| {
+        let needed = argon.params().block_count();
+        if memory.len() < needed {
+            memory.resize(needed, Block::default());
+        }
+        argon.hash_password_into_with_memory(password.as_bytes(), salt, out, &mut memory[..needed])
+    })
 }
 
 /// Most Argon2 hashes computed at once in this process. Each takes 19 MiB and a
@@ -92,10 +133,10 @@ pub const HASHES_AT_ONCE: usize = 2;
 type HashJob = Box<dyn FnOnce() + Send>;
 
 /// The hashing threads: [`HASHES_AT_ONCE`] of them, for the life of the process.
-/// Not tokio's blocking pool: the allocator keeps each thread's freed 19 MiB for
-/// that thread's next use, so hashes spread over many blocking threads left a
-/// server at 335 MB after eighteen logins (measured in docs/benchmarks.md); two
-/// threads keep two such blocks at most.
+/// Not tokio's blocking pool: each hashing thread keeps its 19 MiB of working
+/// memory ([`argon_into`]), so the threads must be few and long-lived — two
+/// threads, two blocks, for the life of the server (64 MB after 24 logins where
+/// hashes on the blocking pool left 336 MB; docs/benchmarks.md).
 static HASHERS: std::sync::LazyLock<std::sync::mpsc::Sender<HashJob>> = std::sync::LazyLock::new(|| {
     let (jobs, queue) = std::sync::mpsc::channel::<HashJob>();
     let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
@@ -523,5 +564,26 @@ mod tests {
         assert!(!verify_password_async("anything", None).await.unwrap(), "an unknown name verifies nothing");
         let peak = hashing_peak();
         assert!((1..=HASHES_AT_ONCE).contains(&peak), "at most {HASHES_AT_ONCE} hashes at once, saw {peak}");
+    }
+
+    /// Hashing with our kept working memory writes and reads the standard PHC
+    /// strings: hashes stored before it (and by other Argon2 tools) still verify,
+    /// with whatever parameters they name.
+    #[test]
+    fn hashes_are_standard_argon2() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
+        let ours = hash_password("long-enough-password").unwrap();
+        assert!(ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{ours}");
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default().verify_password(b"long-enough-password", &parsed).is_ok());
+        assert!(Argon2::default().verify_password(b"long-enough-passwore", &parsed).is_err());
+
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let small = Argon2::new(Algorithm::Argon2i, Version::V0x10, Params::new(1024, 3, 1, Some(24)).unwrap());
+        let theirs = small.hash_password(b"another-password", &salt).unwrap().to_string();
+        assert!(verify_password("another-password", &theirs), "{theirs}");
+        assert!(!verify_password("another-passwore", &theirs));
+        assert!(verify_password("long-enough-password", &ours), "after a smaller hash on the same thread");
+        assert!(!verify_password("x", "not a hash"));
     }
 }
