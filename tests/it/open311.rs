@@ -255,3 +255,41 @@ fn keyless_reads_show_public_categories_only() {
 fn wangge_web_open311_limit() -> usize {
     61
 }
+
+/// The administrator decides which categories are public on a page: one form per
+/// category, the same rules as the API, a wrong value refused beside the category
+/// it is about, and only platform administrators may.
+#[test]
+fn the_category_page_makes_a_category_public() {
+    for s in crate::common::servers() {
+        s.areas_down_to_grid();
+        let admin = s.auth.borrow().clone();
+        let (status, html) = s.call_text(&admin, "GET", "/demands/categories", None);
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains(r#"id="category-property""#) && html.contains("公开（Open311 免密钥可查）"), "{html}");
+        let property = |s: &Server| {
+            let (_, all) = s.get("/api/v1/demand-categories");
+            all.as_array().unwrap().iter().find(|c| c["code"] == "property").unwrap().clone()
+        };
+        assert_eq!(property(&s)["public"], false);
+
+        let form =
+            "code=property&name_zh=物业服务&name_en=Property&level=community&accept_days=1&resolve_days=5&active=1";
+        let (status, refused) =
+            s.call_form(&admin, "/demands/categories", &form.replace("resolve_days=5", "resolve_days=400"));
+        assert_eq!(status, 422, "{refused}");
+        assert!(refused.as_str().unwrap().contains("办结时限（工作日）：是 400 天"), "{refused}");
+        assert_eq!(property(&s)["public"], false, "nothing saved");
+
+        assert_eq!(s.call_form(&admin, "/demands/categories", &format!("{form}&public=1")).0, 303);
+        let saved = property(&s);
+        assert_eq!((&saved["public"], &saved["name_zh"]), (&json!(true), &json!("物业服务")));
+        assert!(saved["public_since"].as_i64().is_some());
+        let (_, html) = s.call_text(&admin, "GET", "/demands/categories", None);
+        assert!(html.contains("公开自"), "the page says since when");
+
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        assert_eq!(s.call_text(&secretary, "GET", "/demands/categories", None).0, 403);
+        assert_eq!(s.call_form(&secretary, "/demands/categories", form).0, 403);
+    }
+}

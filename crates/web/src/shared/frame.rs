@@ -25,13 +25,14 @@ struct ScopeLink {
 }
 
 /// The modules of the staff side, each with the action that opens it.
-const MODULES: [(&str, &str, &str, Action); 7] = [
+const MODULES: [(&str, &str, &str, Action); 8] = [
     ("nav-registry", "/registry", "nav.registry", Action::ViewFigures),
     ("nav-demands", "/demands", "nav.demands", Action::ViewDemands),
     ("nav-residents", "/registry/residents", "nav.residents", Action::ViewRegistry),
     ("nav-import", "/registry/import", "nav.import", Action::EditRegistry),
     ("nav-signups", "/registry/signups", "nav.signups", Action::EditRegistry),
     ("nav-accounts", "/admin/accounts", "nav.accounts", Action::ManageAccounts),
+    ("nav-categories", "/demands/categories", "nav.categories", Action::ManageCategories),
     ("nav-audit", "/audit", "nav.audit", Action::ViewAudit),
 ];
 

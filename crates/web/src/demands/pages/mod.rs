@@ -6,6 +6,7 @@
 //! Every step goes through `demands::api::take` (scope, state machine, audit log,
 //! notifications, webhooks): the pages and the API cannot disagree.
 
+mod categories;
 mod item;
 mod ledger;
 mod new_item;
@@ -38,6 +39,8 @@ use crate::{ApiError, AppState};
 use photo_forms::{Next, PhotoForm};
 
 // The split files see each other's pub(super) items through `use super::*`.
+#[allow(unused_imports)]
+use categories::*;
 #[allow(unused_imports)]
 use item::*;
 #[allow(unused_imports)]
@@ -87,6 +90,8 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
     use wangge_domain::Action::*;
     crate::shared::routes::Routes::new()
         .get("/demands", Role(ViewDemands), ledger)
+        .get("/demands/categories", Role(ManageCategories), categories_page)
+        .post("/demands/categories", Role(ManageCategories), save_category)
         .get("/demands/new", Role(SubmitDemand), new_demand_form)
         .get("/demands/{id}", Role(ViewDemands), item)
         // An item's photo: the item page's check (scope; residents their own items).
