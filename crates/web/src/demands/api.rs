@@ -108,6 +108,12 @@ pub struct DemandQuery {
     pub from: Option<String>,
     /// Created on or before this day.
     pub to: Option<String>,
+    /// Search: an 8-digit tracking number, the reporter's phone or its last four
+    /// digits (for those who may see reporters' names), or words of the title or
+    /// the address.
+    pub q: Option<String>,
+    /// Household id.
+    pub household: Option<String>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,
 }
@@ -155,7 +161,7 @@ pub async fn list_demands(
 
 /// The ledger's filters from the query, limited to the caller's scope.
 async fn ledger_filter(s: &AppState, p: &Principal, q: &DemandQuery) -> Result<DemandFilter, ApiError> {
-    Ok(DemandFilter {
+    let mut filter = DemandFilter {
         under_path: p.list_path(&s.db, q.area.as_deref()).await?,
         status: statuses(q.status.as_deref())?,
         category: q.category.clone().filter(|c| !c.trim().is_empty()),
@@ -165,8 +171,27 @@ async fn ledger_filter(s: &AppState, p: &Principal, q: &DemandQuery) -> Result<D
         overdue: q.overdue.unwrap_or(false),
         from: q.from.as_deref().map(|d| day_millis(d, "from", false)).transpose()?,
         to: q.to.as_deref().map(|d| day_millis(d, "to", true)).transpose()?,
+        household_id: q.household.clone().filter(|h| !h.trim().is_empty()),
         ..Default::default()
-    })
+    };
+    search(s, p, q.q.as_deref(), &mut filter);
+    Ok(filter)
+}
+
+/// Narrows `filter` (already limited to the caller's scope) to what was typed in the
+/// search box. A phone, whole or its last four digits, finds items only for those
+/// who see reporters' names there: the others see no phones, and a search must not
+/// tell them whose report an item is.
+pub(crate) fn search(s: &AppState, p: &Principal, typed: Option<&str>, filter: &mut DemandFilter) {
+    use demands::search::Query;
+    let Some(query) = typed.and_then(Query::read) else { return };
+    let phone = matches!(query, Query::Phone(_) | Query::PhoneSuffix(_));
+    if phone && !p.sees_names(filter.under_path.as_deref().unwrap_or("/")) {
+        // No blind index is ever this value: nothing is found.
+        filter.phone_last4_hash = Some(String::new());
+        return;
+    }
+    query.apply(&s.db, filter);
 }
 
 /// Most rows one export writes.
