@@ -481,7 +481,7 @@ async fn demand_loop(s: &Session) -> anyhow::Result<()> {
     s.login(Lang::Zh).await?;
     s.goto(&format!("/demands/{item}")).await?;
     step(s, "close", &[]).await?;
-    s.find("form#step-rate select[name='score'] option[value='5']").await?.click().await?;
+    s.find("form#step-rate input[name='score'][value='5']").await?.click().await?;
     step(s, "rate", &[("textarea", "回访：很满意")]).await?;
     ensure!(status_is(s, &item).await? == DemandStatus::Rated, "rated and closed for good");
     let timeline = s.text("#timeline").await?;

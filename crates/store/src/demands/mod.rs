@@ -906,7 +906,9 @@ async fn assignments(
             if source == RatingSource::Staff {
                 let called_by = optional(input.called_by.as_deref()).unwrap_or_else(|| by.name.clone());
                 let called_at = input.called_at.unwrap_or(now);
-                if called_at > now || current.closed_at.is_some_and(|c| called_at < c) {
+                // Forms give the call-back time to the minute: a call within the
+                // minute the item was closed is after it.
+                if called_at > now || current.closed_at.is_some_and(|c| called_at < c - 60_000) {
                     return Err(StoreError::Invalid(msg!("demands.error.called_at").field("called_at")));
                 }
                 out.push(format!("rating_called_by = {}", sets.text(called_by)));

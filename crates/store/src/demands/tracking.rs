@@ -127,3 +127,11 @@ pub async fn throttled(db: &Db, number: &str, address: &str) -> StoreResult<Opti
 pub async fn record_failure(db: &Db, number: &str, address: &str) -> StoreResult<()> {
     record_failures(db, "tracking_failures", &[number_key(number), address_key(address)], FAILURE_WINDOW_MS).await
 }
+
+/// Up to `limit` tracking numbers of stored items, for benchmarks and tests.
+pub async fn some_numbers(db: &Db, limit: i64) -> StoreResult<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT tracking_no FROM demands WHERE tracking_no IS NOT NULL ORDER BY id LIMIT $1")
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?)
+}

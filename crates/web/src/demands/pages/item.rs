@@ -56,6 +56,9 @@ pub(super) struct Event {
 #[derive(Deserialize, Default)]
 pub struct ItemQuery {
     error: Option<String>,
+    /// The tracking number of an item just taken in (this one, or one merged into
+    /// it), to be read to the caller.
+    reported: Option<String>,
 }
 
 /// Who gave the rating, in the staff's words: the resident, or who called them
@@ -145,6 +148,7 @@ pub async fn item(
         number => number, link => link, rating_source => rating_words(&d, lang),
         handler_kinds => Value::from(Serde(&vocab_choices::<HandlerKind>(lang, &[]))),
         error => q.error,
+        reported => q.reported.as_deref().and_then(|n| wangge_domain::TrackingNumber::parse(n).ok()).map(|n| n.spaced()),
         ..frame(&p, lang, "/demands"),
     };
     Ok(render(lang, StatusCode::OK, "demands/demand.html", ctx))
