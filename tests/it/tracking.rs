@@ -48,8 +48,7 @@ fn location(s: &Server, path: &str, form: &str) -> (u16, Option<String>, String)
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form.to_owned())
         .unwrap();
-    let agent: ureq::Agent =
-        ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
     let mut resp = agent.run(request).unwrap();
     let to = resp.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
     (resp.status().as_u16(), to, resp.body_mut().read_to_string().unwrap_or_default())
@@ -197,7 +196,10 @@ fn no_rating_form_has_a_score_chosen_and_staff_record_a_call_back_apart() {
         let form = form_html(&html, "rate").expect("the portal rating form");
         assert_eq!(form.matches("type=\"radio\" name=\"score\"").count(), 5);
         assert!(!form.contains("checked") && !form.contains("selected"), "{form}");
-        assert!(html.contains("id=\"request-number\"") && html.contains("id=\"request-link\""), "number and link on the portal");
+        assert!(
+            html.contains("id=\"request-number\"") && html.contains("id=\"request-link\""),
+            "number and link on the portal"
+        );
 
         // The ledger: the rates' method says who rated, and what "not rated" means.
         let (status, html) = page(&s, &staff, "/demands?status=all");

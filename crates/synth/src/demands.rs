@@ -232,8 +232,7 @@ pub(crate) fn history(rng: &mut Rng, s: &Setting<'_>, now: i64) -> Vec<PastDeman
             // reporters get its link; a quarter of the others follow theirs too), else
             // the office records the rating from its call-back (who called and when
             // default to the recording staff member and the time of the rating).
-            let by_resident =
-                matches!(channel, Channel::Portal | Channel::BuildingQr) || rng.u32(0..100) < 25;
+            let by_resident = matches!(channel, Channel::Portal | Channel::BuildingQr) || rng.u32(0..100) < 25;
             let rater = match channel {
                 Channel::Portal => submitted_by.clone(),
                 _ if by_resident => actor(reporter.map_or("居民", |r| r.name.as_str()), Role::Resident),
