@@ -7,14 +7,15 @@ use crate::common::{Auth, Server};
 use serde_json::{Value, json};
 use wangge_domain::Role;
 
-/// The Tashan chain to a grid, with one building; returns the building.
-fn place(s: &Server) -> Value {
+/// The Tashan chain to a grid, with one building; returns the building and the
+/// community's id.
+fn place(s: &Server) -> (Value, String) {
     let made = s.areas_down_to_grid();
     let secretary = s.token(Role::CommunitySecretary, "370602004011");
     let body = json!({"grid_id": made[4]["id"], "number": "3", "kind": "residential"});
     let (status, building) = s.call(&secretary, "POST", "/api/v1/buildings", Some(&body));
     assert_eq!(status, 201, "{building}");
-    building
+    (building, made[3]["id"].as_str().unwrap().to_owned())
 }
 
 fn ok(response: (u16, Value)) -> Value {
@@ -65,7 +66,7 @@ fn form_html<'a>(html: &'a str, id: &str) -> Option<&'a str> {
 #[test]
 fn a_report_is_followed_by_number_and_phone_digits_and_rated_there() {
     for s in crate::common::servers() {
-        let building = place(&s);
+        let (building, _) = place(&s);
         let secretary = s.token(Role::CommunitySecretary, "370602004011");
         let body = json!({"building_id": building["id"], "category": "environment", "title": "楼道灯不亮",
             "channel": "phone", "reporter_name": "刘一", "reporter_phone": "13805351234"});
@@ -136,7 +137,7 @@ fn a_report_is_followed_by_number_and_phone_digits_and_rated_there() {
 #[test]
 fn no_rating_form_has_a_score_chosen_and_staff_record_a_call_back_apart() {
     for s in crate::common::servers() {
-        let building = place(&s);
+        let (building, community) = place(&s);
         let secretary_id = s.create_account("wangjie", Role::CommunitySecretary, &["370602004011"], "long-enough-pw");
         let _ = secretary_id;
         let staff = s.login("wangjie", "long-enough-pw").2;
@@ -144,7 +145,14 @@ fn no_rating_form_has_a_score_chosen_and_staff_record_a_call_back_apart() {
             "reporter_phone": "13900005678"});
         let item = ok(s.call(&staff, "POST", "/api/v1/demands", Some(&body)));
         let id = item["id"].as_str().unwrap().to_owned();
+        // The community gives 10 days to rate, from the next closing on.
+        let days = |body: Value| s.call(&staff, "POST", &format!("/api/v1/areas/{community}/rating-days"), Some(&body));
+        assert_eq!(days(json!({"days": 0})).0, 422);
+        assert_eq!(ok(days(json!({"days": 10})))["days"], 10);
         close(&s, &staff, &id);
+        let closed = ok(s.call(&staff, "GET", &format!("/api/v1/demands/{id}"), None))["demand"].clone();
+        let window = closed["rating_due"].as_i64().unwrap() - closed["closed_at"].as_i64().unwrap();
+        assert_eq!(window, 10 * 86_400_000, "the community's days to rate");
 
         // The staff item page: the call-back rating, no score chosen.
         let (status, html) = page(&s, &staff, &format!("/demands/{id}"));

@@ -554,6 +554,41 @@ pub async fn demand_rates(State(s): State<AppState>, p: Principal, Params(q): Pa
     Ok(Json(demands::rates(&s.db, path.as_deref(), from, to).await?))
 }
 
+/// A community's days to rate a closed item in.
+#[derive(Deserialize, ToSchema)]
+pub struct RatingDays {
+    /// 1–90; null: back to the default (7). Applies to items closed from now on.
+    pub days: Option<i64>,
+}
+
+/// The days to rate in force for a community.
+#[derive(Serialize, ToSchema)]
+pub struct RatingDaysSet {
+    #[schema(format = Uuid)]
+    pub area_id: String,
+    pub days: i64,
+}
+
+/// Set how many days after closing an item of the community may be rated; not rated
+/// by then, it counts as "not rated", never as satisfied.
+#[utoipa::path(post, path = "/api/v1/areas/{id}/rating-days", tag = "demands", request_body = RatingDays,
+    params(("id" = String, Path, description = "The community's id")),
+    responses((status = 200, body = RatingDaysSet), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_rating_days(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Id(id): Id<String>,
+    JsonBody(body): JsonBody<RatingDays>,
+) -> ApiResult<RatingDaysSet> {
+    let area = p.refer(wangge_store::registry::areas::get(&s.db, &id).await, "area", &id, |a| &a.path)?;
+    demands::set_rating_days(&s.db, &area.id, body.days).await?;
+    let set = RatingDaysSet { days: demands::rating_days(&s.db, &area.path).await?, area_id: area.id.clone() };
+    let target = audit::Target("area", &area.id, &area.path);
+    audit::change(&s.db, (&p, &address), "demand.rating_days", target, None, &set).await?;
+    Ok(Json(set))
+}
+
 /// The category catalogue.
 #[utoipa::path(get, path = "/api/v1/demand-categories", tag = "demands", responses((status = 200, body = Vec<Category>)))]
 pub async fn list_categories(State(s): State<AppState>) -> ApiResult<Vec<Category>> {
@@ -878,6 +913,8 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .api(Role(Step::Escalate.needs()), routes!(escalate_demand))
         .api(Role(Step::HandBack.needs()), routes!(hand_back_demand))
         .api(Role(ViewFigures), routes!(demand_rates))
+        // A community's days to rate: those who decide what happens to its items.
+        .api(Role(DispatchDemand), routes!(set_rating_days))
         .api(Authenticated, routes!(list_categories))
         .api(Role(ManageCategories), routes!(save_category))
         .api(Authenticated, routes!(list_holidays))
