@@ -496,7 +496,10 @@ async fn demand_loop(s: &Session) -> anyhow::Result<()> {
     if !s.find_all("#offers").await?.is_empty() {
         s.click_and_load("button#offer-no").await?;
     }
-    let second = s.location().await?.trim_start_matches("/demands/").to_owned();
+    // The new item's page, with its tracking number to read to the caller.
+    let landed = s.location().await?;
+    s.find("#demand-reported").await.context("the tracking number to read to the caller")?;
+    let second = landed.split('?').next().unwrap_or_default().trim_start_matches("/demands/").to_owned();
     step(s, "accept", &[]).await?;
     while wangge_store::demands::get(&s.db, &second).await?.level != wangge_domain::Level::Street {
         step(s, "escalate", &[("textarea", "涉及多个社区，需街道协调")]).await?;
