@@ -256,7 +256,10 @@ fn past_items(rng: &mut fastrand::Rng, places: &[(String, String, String)], coun
 type MakeFilter<'a> = dyn Fn(&mut fastrand::Rng) -> DemandFilter + 'a;
 
 async fn ledger(dir: &std::path::Path, count: usize) -> anyhow::Result<()> {
-    println!("demand ledger: one community with {count} more items, first page of 20 and the total, through the store");
+    println!(
+        "demand ledger: one community with {count} more items, first page of 20 and the total, through the store \
+         (searches included)"
+    );
     let db = demo_db(dir, "ledger").await?;
     let places = building_places(&db).await?;
     let mut rng = fastrand::Rng::with_seed(5);
@@ -274,7 +277,18 @@ async fn ledger(dir: &std::path::Path, count: usize) -> anyhow::Result<()> {
     println!("  {total} items in the community's ledger");
     let now = now_millis();
     let day = 86_400_000;
-    let kinds: [(&str, &MakeFilter); 7] = [
+    // Search (issue 16): numbers of stored items, and the last four digits of the
+    // phones the items were given (`138` + the item's index).
+    let numbers = demands::tracking::some_numbers(&db, 2000).await?;
+    anyhow::ensure!(!numbers.is_empty(), "the items have tracking numbers");
+    let searched = |typed: String| {
+        let mut f = scope.clone();
+        demands::search::Query::read(&typed).expect("something typed").apply(&db, &mut f);
+        f
+    };
+    let kinds: [(&str, &MakeFilter); 9] = [
+        ("search: tracking number", &|r| searched(numbers[r.usize(..numbers.len())].clone())),
+        ("search: phone suffix", &|r| searched(format!("{:04}", r.usize(..count.clamp(1, 10_000))))),
         ("everything", &|_| scope.clone()),
         ("status=open", &|_| DemandFilter { status: DemandStatus::open(), ..scope.clone() }),
         ("category", &|r| DemandFilter { category: Some(CATEGORIES[r.usize(..8)].into()), ..scope.clone() }),

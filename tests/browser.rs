@@ -481,7 +481,7 @@ async fn demand_loop(s: &Session) -> anyhow::Result<()> {
     s.login(Lang::Zh).await?;
     s.goto(&format!("/demands/{item}")).await?;
     step(s, "close", &[]).await?;
-    s.find("form#step-rate select[name='score'] option[value='5']").await?.click().await?;
+    s.find("form#step-rate input[name='score'][value='5']").await?.click().await?;
     step(s, "rate", &[("textarea", "回访：很满意")]).await?;
     ensure!(status_is(s, &item).await? == DemandStatus::Rated, "rated and closed for good");
     let timeline = s.text("#timeline").await?;
@@ -496,7 +496,10 @@ async fn demand_loop(s: &Session) -> anyhow::Result<()> {
     if !s.find_all("#offers").await?.is_empty() {
         s.click_and_load("button#offer-no").await?;
     }
-    let second = s.location().await?.trim_start_matches("/demands/").to_owned();
+    // The new item's page, with its tracking number to read to the caller.
+    let landed = s.location().await?;
+    s.find("#demand-reported").await.context("the tracking number to read to the caller")?;
+    let second = landed.split('?').next().unwrap_or_default().trim_start_matches("/demands/").to_owned();
     step(s, "accept", &[]).await?;
     while wangge_store::demands::get(&s.db, &second).await?.level != wangge_domain::Level::Street {
         step(s, "escalate", &[("textarea", "涉及多个社区，需街道协调")]).await?;
@@ -515,6 +518,96 @@ async fn demand_loop(s: &Session) -> anyhow::Result<()> {
 #[test]
 fn demand_loop_desktop() {
     run("demand-loop", DESKTOP, demand_loop);
+}
+
+// ---- following a QR report without an account, and rating it there (issue 16) ----
+
+async fn track_and_rate(s: &Session) -> anyhow::Result<()> {
+    use wangge_domain::{DemandStatus, HandlerKind, Role, Step};
+    use wangge_store::demands::{self, Actor, RatingSource, StepInput};
+    let (_grid, building) = a_grid_and_building(s).await?;
+    // The poster's link, as its QR code holds it.
+    let key: String = s.db.vault.blind("building_poster", &building).chars().take(16).collect();
+    s.goto(&format!("/report/{building}?k={key}")).await?;
+    s.fill("form#report textarea#r-description", "2号楼门口的井盖松了，走过去会响，怕有人踩空").await?;
+    s.fill("form#report input#r-phone", "13805354321").await?;
+    s.click_and_load("form#report button#report-submit").await?;
+    if !s.find_all("#offers").await?.is_empty() {
+        s.click_and_load("button#offer-no").await?;
+    }
+    let number = s.text("#report-number").await.context("the tracking number on the receipt")?;
+    ensure!(number.replace(' ', "").len() == 8, "8 digits: {number}");
+    s.find("a#report-link").await.context("the private link on the receipt")?;
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("report-tracking", Lang::Zh).await?;
+
+    // Later, on the tracking page: the number and the phone's last four digits.
+    s.goto("/track").await?;
+    s.fill("input#track-number", &number).await?;
+    s.fill("input#track-phone", "4321").await?;
+    s.expect_no_sideways_scroll().await?;
+    let mut problems: Vec<String> =
+        s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("track form: {v}")).collect();
+    s.click_and_load("button#track-submit").await?;
+    let status = s.text("#track-status").await.context("where the report stands")?;
+    ensure!(status.contains("已收到"), "in plain words: {status}");
+    let page = s.text("main").await?;
+    ensure!(!page.contains("13805354321") && !page.contains("4321"), "no phone on the public page: {page}");
+    let item = demands::tracking::find(&s.db, &wangge_domain::TrackingNumber::parse(&number)?)
+        .await?
+        .context("the item of the number")?;
+    ensure!(item.description.contains("井盖"), "the number is this report's");
+
+    // The office works it to closed; the page asks for the rating, no score chosen.
+    let office = Actor { id: None, name: "社区王姐".into(), role: Role::CommunitySecretary };
+    for step in [Step::Accept, Step::Dispatch, Step::Start, Step::ReportDone, Step::Verify, Step::Close] {
+        let input = StepInput {
+            handler_kind: Some(HandlerKind::GridMember),
+            handler_name: Some("张网格".into()),
+            ..Default::default()
+        };
+        demands::take_step(&s.db, &item.id, step, &office, input).await?;
+    }
+    let here = s.location().await?;
+    s.client.goto(&here).await?;
+    s.find("form#rate").await.context("the rating request")?;
+    let chosen = s
+        .client
+        .execute("return [...document.querySelectorAll('form#rate input, form#rate option')].some(e => e.checked || e.selected);", vec![])
+        .await?;
+    ensure!(chosen == serde_json::Value::Bool(false), "no score chosen beforehand");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("track", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("track page: {v}")));
+    s.find("form#rate input[name='score'][value='4']").await?.click().await?;
+    s.click_and_load("form#rate button#rate-submit").await?;
+    s.find("#track-rated").await.context("thanked for the rating")?;
+    let rated = demands::get(&s.db, &item.id).await?;
+    ensure!(rated.status == DemandStatus::Rated && rated.rating == Some(4), "rated 4: {rated:?}");
+    ensure!(rated.rating_source == Some(RatingSource::Resident), "the resident's own rating");
+
+    // Someone guessing the last four digits: ten wrong tries, then the page waits.
+    for n in 0..10 {
+        s.goto("/track").await?;
+        s.fill("input#track-number", &number).await?;
+        s.fill("input#track-phone", &format!("{:04}", 1000 + n)).await?;
+        s.click_and_load("button#track-submit").await?;
+        ensure!(s.find_all("#track-status").await?.is_empty(), "a wrong suffix opens nothing");
+    }
+    let error = s.text("#track-error").await?;
+    ensure!(error.contains("尝试次数太多"), "throttled after ten wrong tries: {error}");
+    s.goto("/track").await?;
+    s.fill("input#track-number", &number).await?;
+    s.fill("input#track-phone", "4321").await?;
+    s.click_and_load("button#track-submit").await?;
+    ensure!(s.text("#track-error").await?.contains("尝试次数太多"), "even the right digits wait now");
+    ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn track_and_rate_phone() {
+    run("track-and-rate", PHONE, track_and_rate);
 }
 
 // ---- importing a ledger: a file with a bad row, then a good one ----

@@ -153,6 +153,9 @@ fn the_field_form_takes_photos_and_refuses_bad_ones_keeping_the_text() {
         let (status, location, body) =
             post_form(&s, &member, "/demands", &fields, &[("楼道.png", PNG), ("", b""), ("2.png", PNG)]);
         assert_eq!(status, 303, "{body}");
+        // The new item's page, with its tracking number to read to the caller.
+        assert!(location.contains("?reported="), "{location}");
+        let location = location.split('?').next().unwrap().to_owned();
         let id = location.strip_prefix("/demands/").expect("to the new item").to_owned();
         let (status, html) = s.call_text(&member, "GET", &location, None);
         assert_eq!(status, 200);
@@ -392,7 +395,7 @@ fn the_field_form_picks_the_household_in_two_taps() {
         ];
         let (status, location, body) = post_form(&s, &member, "/demands", &fields, &[]);
         assert_eq!(status, 303, "{body}");
-        let id = location.strip_prefix("/demands/").unwrap();
+        let id = location.split('?').next().unwrap().strip_prefix("/demands/").unwrap();
         let item = s.runtime.block_on(wangge_store::demands::get(&s.db.db, id)).unwrap();
         assert_eq!(item.household_id.as_deref(), Some(home_id), "at the household picked");
         assert_eq!(item.building_id.as_deref(), Some(b));

@@ -72,6 +72,7 @@ vocabulary!(
     DemandEscalate = "demand.escalate", "上报", "Escalate", [];
     DemandHandBack = "demand.hand_back", "下派", "Hand back", [];
     DemandCategorySave = "demand_category.save", "保存诉求分类", "Save a demand category", [];
+    RatingDaysSet = "demand.rating_days", "设置评价期限", "Set the days to rate", [];
     HolidaySet = "holiday.set", "设置节假日", "Set a holiday", [];
     WebhookCreate = "webhook.create", "新建推送", "Create a webhook", [];
     WebhookDeactivate = "webhook.deactivate", "停用推送", "Deactivate a webhook", [];

@@ -16,6 +16,7 @@ mod ids;
 mod message;
 mod phone;
 pub mod text;
+mod tracking;
 mod vocab;
 
 pub use access::{Action, matrix_markdown};
@@ -29,6 +30,7 @@ pub use idcard::{IdCardError, IdCardNumber};
 pub use ids::new_id;
 pub use message::{Arg, Explain, Message};
 pub use phone::{Phone, PhoneError};
+pub use tracking::{TrackingNumber, TrackingNumberError};
 pub use vocab::{
     BuildingKind, Gender, Module, Occupancy, OrganisationKind, PoliticalStatus, Relation, ResidenceType,
     ResidentEventKind, ResidentStatus, Role, UnitRole, UnknownTerm, Vocabulary,

@@ -228,7 +228,16 @@ pub(crate) fn history(rng: &mut Rng, s: &Setting<'_>, now: i64) -> Vec<PastDeman
             // About one in twenty is taken in late.
             let late = rng.u32(0..100) < 5;
             let accept_after = if late { (2 * DAY, 5 * DAY) } else { (10 * MINUTE, 6 * HOUR) };
-            let rater = if channel == Channel::Portal { submitted_by.clone() } else { staff.clone() };
+            // Who rates: reporters on the portal or the tracking page (the poster's
+            // reporters get its link; a quarter of the others follow theirs too), else
+            // the office records the rating from its call-back (who called and when
+            // default to the recording staff member and the time of the rating).
+            let by_resident = matches!(channel, Channel::Portal | Channel::BuildingQr) || rng.u32(0..100) < 25;
+            let rater = match channel {
+                Channel::Portal => submitted_by.clone(),
+                _ if by_resident => actor(reporter.map_or("居民", |r| r.name.as_str()), Role::Resident),
+                _ => staff.clone(),
+            };
             match kind {
                 Kind::Consultation => {
                     let at = clock.after(rng, accept_after.0, accept_after.1);

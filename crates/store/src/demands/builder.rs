@@ -10,7 +10,7 @@ use sqlx::any::{Any, AnyArguments};
 use sqlx::query::Query;
 use wangge_domain::{DemandStatus, Explain, Phone, Vocabulary, msg};
 
-use super::{DUE_SOON_MS, Demand, DemandEvent, PHONE_PURPOSE, aad};
+use super::{DUE_SOON_MS, Demand, DemandEvent, PHONE_LAST4_PURPOSE, PHONE_PURPOSE, aad};
 use crate::vault::Vault;
 use crate::{StoreError, StoreResult};
 
@@ -18,7 +18,8 @@ use crate::{StoreError, StoreResult};
 pub(crate) const COLUMNS: &str = "id, path, area_id, building_id, household_id, resident_id, category, kind, \
     channel, title, description, address, lat, lng, reporter_name, reporter_phone_enc, reporter_phone_hash, \
     reporter_account_id, status, level, handler_kind, handler_id, handler_name, merged_into, reopened, accept_due, \
-    resolve_due, responded_at, closed_at, rating, rating_comment, created_at, updated_at";
+    resolve_due, responded_at, closed_at, rating, rating_comment, created_at, updated_at, tracking_no, \
+    reporter_phone_last4_hash, rating_source, rated_at, rating_called_by, rating_called_at, rating_due";
 
 /// Every column of `demand_events`, in the order [`bind_event`] binds them.
 pub(crate) const EVENT_COLUMNS: &str =
@@ -79,6 +80,9 @@ pub(crate) struct Row {
     pub demand: Demand,
     pub phone_enc: Option<String>,
     pub phone_hash: Option<String>,
+    /// The blind index of the phone's last four digits: the tracking page's check
+    /// and the ledger's search by phone suffix.
+    pub phone_last4_hash: Option<String>,
 }
 
 impl Row {
@@ -88,6 +92,7 @@ impl Row {
         Row {
             phone_enc: phone.map(|p| vault.seal(p.as_str(), &aad(&demand.id))),
             phone_hash: phone.map(|p| vault.blind(PHONE_PURPOSE, p.as_str())),
+            phone_last4_hash: phone.map(|p| vault.blind(PHONE_LAST4_PURPOSE, p.last4())),
             demand,
         }
     }
@@ -129,6 +134,13 @@ pub(crate) fn bind<'q>(q: Query<'q, Any, AnyArguments>, r: &'q Row) -> Query<'q,
         .bind(&d.rating_comment)
         .bind(d.created_at)
         .bind(d.updated_at)
+        .bind(&d.tracking_no)
+        .bind(&r.phone_last4_hash)
+        .bind(d.rating_source.map(|s| s.code()))
+        .bind(d.rated_at)
+        .bind(&d.rating_called_by)
+        .bind(d.rating_called_at)
+        .bind(d.rating_due)
 }
 
 /// Binds one timeline entry's [`EVENT_COLUMNS`].
@@ -158,7 +170,7 @@ mod tests {
             assert_eq!(unique.len(), names.len(), "a column twice in {list}");
             assert_eq!(width(list), names.len());
         }
-        assert_eq!(width(COLUMNS), 33);
+        assert_eq!(width(COLUMNS), 40);
     }
 
     /// A column added to a migration and forgotten here (or the reverse) fails.

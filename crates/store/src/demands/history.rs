@@ -16,7 +16,10 @@ use wangge_domain::{
 };
 
 use super::builder::{self, Row, Texts, deadline};
-use super::{Actor, Category, Demand, DemandEvent, StepInput, needs_note, step_note};
+use super::{
+    Actor, Category, DAY_MS, Demand, DemandEvent, RATING_DAYS_DEFAULT, RatingSource, StepInput, needs_note,
+    rating_due_of, rating_source_of, step_note,
+};
 use crate::bulk::insert_chunked;
 use crate::vault::Vault;
 use crate::{StoreError, StoreResult};
@@ -57,6 +60,7 @@ pub struct PastDemand {
 /// timeline to `events`.
 fn replay(
     item: &PastDemand,
+    tracking_no: String,
     category: &Category,
     cal: &BusinessCalendar,
     vault: &Vault,
@@ -108,6 +112,12 @@ fn replay(
         rating_comment: None,
         created_at: item.created_at,
         updated_at: item.created_at,
+        tracking_no: Some(tracking_no),
+        rating_source: None,
+        rated_at: None,
+        rating_called_by: None,
+        rating_called_at: None,
+        rating_due: None,
     };
     let event = |step: &str, from, to, level, by: &Actor, note: String, at| DemandEvent {
         id: new_id(),
@@ -131,11 +141,15 @@ fn replay(
         let next = transition(state, s.step, s.by.role, s.input.score).map_err(|e| bad(e.message()))?;
         match s.step {
             Step::Accept | Step::Reject => d.responded_at = Some(s.at),
-            Step::Answer => {
-                d.responded_at = d.responded_at.or(Some(s.at));
+            // A past item's community keeps the default days to rate in: the
+            // settings of today do not rewrite what was counted then.
+            Step::Answer | Step::Close => {
+                if s.step == Step::Answer {
+                    d.responded_at = d.responded_at.or(Some(s.at));
+                }
                 d.closed_at = Some(s.at);
+                d.rating_due = Some(s.at + RATING_DAYS_DEFAULT * DAY_MS);
             }
-            Step::Close => d.closed_at = Some(s.at),
             Step::Dispatch => {
                 let kind = s.input.handler_kind.ok_or_else(|| bad(msg!("demands.error.handler_kind_needed")))?;
                 let name = s.input.handler_name.clone().or(s.input.handler_id.clone());
@@ -145,10 +159,20 @@ fn replay(
             Step::Escalate | Step::HandBack => (d.handler_kind, d.handler_id, d.handler_name) = (None, None, None),
             Step::Merge => return Err(bad(msg!("demands.error.past_merge"))),
             Step::Rate => {
+                if rating_due_of(&d) < s.at {
+                    return Err(bad(msg!("demands.error.rating_closed")));
+                }
                 d.rating = s.input.score.map(i64::from);
                 d.rating_comment = Some(s.input.note.trim().to_owned());
+                let source = rating_source_of(&s.by);
+                (d.rating_source, d.rated_at) = (Some(source), Some(s.at));
+                if source == RatingSource::Staff {
+                    d.rating_called_by = Some(s.input.called_by.clone().unwrap_or_else(|| s.by.name.clone()));
+                    d.rating_called_at = Some(s.input.called_at.unwrap_or(s.at));
+                }
                 if next.status == DemandStatus::Reopened {
                     d.reopened = true;
+                    d.rating_due = None;
                     d.closed_at = None;
                     d.resolve_due = cal.deadline_millis(s.at, category.resolve_days as u32);
                 }
@@ -179,11 +203,12 @@ pub async fn record_history(
     let now = now_millis();
     let mut events = Vec::with_capacity(items.len() * 6);
     let mut rows = Vec::with_capacity(items.len());
-    for item in items {
+    let numbers = super::tracking::allocate(conn, items.len()).await?;
+    for (item, number) in items.iter().zip(numbers) {
         let category = by_code
             .get(item.category.as_str())
             .ok_or_else(|| StoreError::not_found("demand category", &item.category))?;
-        rows.push(replay(item, category, cal, vault, now, &mut events)?);
+        rows.push(replay(item, number, category, cal, vault, now, &mut events)?);
     }
     insert_chunked(conn, "demands", builder::COLUMNS, &rows, builder::bind).await?;
     insert_chunked(conn, "demand_events", builder::EVENT_COLUMNS, &events, builder::bind_event).await?;

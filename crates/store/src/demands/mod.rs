@@ -17,10 +17,12 @@ pub mod drafts;
 pub mod history;
 pub(crate) mod intake;
 mod rates;
+pub mod search;
+pub mod tracking;
 
 pub use catalogue::{Category, Holiday, calendar, categories, category, holidays, save_category, set_holiday};
 pub use intake::stats as intake_stats;
-pub use rates::{Rates, rates};
+pub use rates::{RATING_DAYS_DEFAULT, Rates, rates, rates_at};
 
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -91,11 +93,53 @@ pub struct Demand {
     pub due_soon: bool,
     pub responded_at: Option<i64>,
     pub closed_at: Option<i64>,
-    /// 1–5, from the resident.
+    /// 1–5: from the resident, or recorded by staff after a call-back (`rating_source`).
     pub rating: Option<i64>,
     pub rating_comment: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The 8-digit tracking number (a Damm check digit last); null only for items
+    /// recorded before tracking numbers existed.
+    #[schema(example = "12345674")]
+    pub tracking_no: Option<String>,
+    /// Who gave the rating.
+    pub rating_source: Option<RatingSource>,
+    /// When the rating was recorded (Unix ms).
+    pub rated_at: Option<i64>,
+    /// A rating recorded by staff: who made the call-back…
+    pub rating_called_by: Option<String>,
+    /// …and when (Unix ms).
+    pub rating_called_at: Option<i64>,
+    /// A closed item may be rated until then (Unix ms); not rated by then, it counts
+    /// as "not rated" in the rates, never as satisfied.
+    pub rating_due: Option<i64>,
+}
+
+/// Who gave a rating: the resident (the portal, the tracking page), or staff who
+/// called the reporter back and wrote down what they said. The satisfaction rate
+/// counts both and its method shows them apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RatingSource {
+    Resident,
+    Staff,
+}
+
+impl RatingSource {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Resident => "resident",
+            Self::Staff => "staff",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<RatingSource> {
+        match code {
+            "resident" => Some(Self::Resident),
+            "staff" => Some(Self::Staff),
+            _ => None,
+        }
+    }
 }
 
 /// A new item. The place is a building, or else an area (a grid, or any area in
@@ -169,14 +213,22 @@ pub struct StepInput {
     pub into: Option<String>,
     /// 1–5.
     pub score: Option<u8>,
+    /// A rating recorded by staff after a call-back: who called (default: the
+    /// person recording it)…
+    pub called_by: Option<String>,
+    /// …and when (Unix ms; default: now).
+    pub called_at: Option<i64>,
 }
 
 const SELECT: &str = "SELECT id, path, area_id, building_id, household_id, resident_id, category, kind, channel,
     title, description, address, lat, lng, reporter_name, reporter_phone_enc, reporter_account_id, status, level,
     handler_kind, handler_id, handler_name, merged_into, reopened, accept_due, resolve_due, responded_at, closed_at,
-    rating, rating_comment, created_at, updated_at FROM demands";
+    rating, rating_comment, created_at, updated_at, tracking_no, rating_source, rated_at, rating_called_by,
+    rating_called_at, rating_due FROM demands";
 
 const PHONE_PURPOSE: &str = "demand_phone";
+/// The blind index of the last four digits of the reporter's phone.
+const PHONE_LAST4_PURPOSE: &str = "demand_phone_last4";
 
 fn aad(id: &str) -> String {
     format!("demands.reporter_phone:{id}")
@@ -229,6 +281,12 @@ fn from_row(row: &AnyRow, vault: &Vault, now: i64) -> StoreResult<Demand> {
         rating_comment: row.try_get("rating_comment")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        tracking_no: row.try_get("tracking_no")?,
+        rating_source: row.try_get::<Option<String>, _>("rating_source")?.and_then(|s| RatingSource::from_code(&s)),
+        rated_at: row.try_get("rated_at")?,
+        rating_called_by: row.try_get("rating_called_by")?,
+        rating_called_at: row.try_get("rating_called_at")?,
+        rating_due: row.try_get("rating_due")?,
         id,
     })
 }
@@ -393,6 +451,7 @@ pub async fn prepare(
     let accept_due = cal.deadline_millis(now, category.accept_days as u32);
     let resolve_due = cal.deadline_millis(now, category.resolve_days as u32);
     let id = new_id();
+    let tracking_no = tracking::fresh(db).await?;
     let status = DemandStatus::Submitted;
     let (due, overdue, due_soon) = builder::deadline(status, accept_due, resolve_due, now);
     // What `get` would read back once written (`tests::the_item_answered_is_the_item_stored`).
@@ -432,6 +491,12 @@ pub async fn prepare(
         rating_comment: None,
         created_at: now,
         updated_at: now,
+        tracking_no: Some(tracking_no),
+        rating_source: None,
+        rated_at: None,
+        rating_called_by: None,
+        rating_called_at: None,
+        rating_due: None,
         id,
     };
     let event = DemandEvent {
@@ -666,6 +731,10 @@ fn needs_note(step: Step, input: &StepInput) -> StoreResult<()> {
 pub async fn take_step(db: &Db, id: &str, step: Step, by: &Actor, input: StepInput) -> StoreResult<StepTaken> {
     let current = get(db, id).await?;
     needs_note(step, &input)?;
+    let now = now_millis();
+    if step == Step::Rate {
+        check_rating_window(&current, now)?;
+    }
     let state =
         ItemState { status: current.status, kind: current.kind, level: current.level, reopened: current.reopened };
     let next = transition(state, step, by.role, input.score).map_err(|e| match e {
@@ -673,9 +742,8 @@ pub async fn take_step(db: &Db, id: &str, step: Step, by: &Actor, input: StepInp
         wangge_domain::TransitionError::BadScore(_) => StoreError::Invalid(e.message()),
         _ => StoreError::Conflict(e.message()),
     })?;
-    let now = now_millis();
     let mut sets = Conditions::default();
-    let assignments = assignments(db, &current, step, next, &input, now, &mut sets).await?;
+    let assignments = assignments(db, &current, step, next, &input, by, now, &mut sets).await?;
     let mut tx = db.pool.begin().await?;
     let sql = format!(
         "UPDATE demands SET {assignments} WHERE id = {} AND status = {} AND updated_at = {}",
@@ -724,13 +792,68 @@ fn step_note(step: Step, input: &StepInput) -> String {
     }
 }
 
+/// A closed item may be rated until its `rating_due`: later, it stays "not rated".
+fn check_rating_window(current: &Demand, now: i64) -> StoreResult<()> {
+    if current.status == DemandStatus::Closed && rating_due_of(current) < now {
+        return Err(StoreError::Conflict(msg!("demands.error.rating_closed")));
+    }
+    Ok(())
+}
+
+/// When a closed item's time to rate ends: its `rating_due`, or for an item closed
+/// before rating windows existed, the default number of days after closing.
+pub fn rating_due_of(d: &Demand) -> i64 {
+    d.rating_due.unwrap_or_else(|| d.closed_at.unwrap_or(d.updated_at) + RATING_DAYS_DEFAULT * DAY_MS)
+}
+
+/// Who gave a rating taken as `by`: a resident's own, or staff's record of a call-back.
+pub(crate) fn rating_source_of(by: &Actor) -> RatingSource {
+    if by.role == Role::Resident { RatingSource::Resident } else { RatingSource::Staff }
+}
+
+pub(crate) const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// The days a closed item of the community over `path` may be rated in: the
+/// community's `rating_days`, else [`RATING_DAYS_DEFAULT`].
+pub async fn rating_days(db: &Db, path: &str) -> StoreResult<i64> {
+    // The community is the fourth code of the path (city, district, street, community).
+    let Some(code) = path.split('/').filter(|c| !c.is_empty()).nth(3) else {
+        return Ok(RATING_DAYS_DEFAULT);
+    };
+    let days: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT rating_days FROM areas WHERE code = $1").bind(code).fetch_optional(&db.pool).await?;
+    Ok(days.flatten().filter(|d| *d > 0).unwrap_or(RATING_DAYS_DEFAULT))
+}
+
+/// Sets a community's days to rate in (`None`: back to the default). Applies to
+/// items closed from now on.
+pub async fn set_rating_days(db: &Db, community_id: &str, days: Option<i64>) -> StoreResult<()> {
+    if let Some(d) = days
+        && !(1..=90).contains(&d)
+    {
+        return Err(StoreError::Invalid(msg!("demands.error.rating_days", days = d).field("rating_days")));
+    }
+    let area = areas::get(db, community_id).await?;
+    if area.level != wangge_domain::AreaLevel::Community {
+        return Err(StoreError::Invalid(msg!("demands.error.rating_days_community").field("area")));
+    }
+    sqlx::query("UPDATE areas SET rating_days = $1 WHERE id = $2")
+        .bind(days)
+        .bind(community_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
 /// The `SET` list of a step's update, its values bound in `sets`.
+#[allow(clippy::too_many_arguments)]
 async fn assignments(
     db: &Db,
     current: &Demand,
     step: Step,
     next: wangge_domain::Next,
     input: &StepInput,
+    by: &Actor,
     now: i64,
     sets: &mut Conditions,
 ) -> StoreResult<String> {
@@ -741,11 +864,14 @@ async fn assignments(
     ];
     match step {
         Step::Accept | Step::Reject => out.push(format!("responded_at = {}", sets.int(now))),
-        Step::Answer => {
-            out.push(format!("responded_at = COALESCE(responded_at, {})", sets.int(now)));
+        Step::Answer | Step::Close => {
+            if step == Step::Answer {
+                out.push(format!("responded_at = COALESCE(responded_at, {})", sets.int(now)));
+            }
             out.push(format!("closed_at = {}", sets.int(now)));
+            let days = rating_days(db, &current.path).await?;
+            out.push(format!("rating_due = {}", sets.int(now + days * DAY_MS)));
         }
-        Step::Close => out.push(format!("closed_at = {}", sets.int(now))),
         Step::Dispatch => {
             let kind = input
                 .handler_kind
@@ -774,11 +900,25 @@ async fn assignments(
             let score = i64::from(input.score.unwrap_or_default());
             out.push(format!("rating = {}", sets.int(score)));
             out.push(format!("rating_comment = {}", sets.text(input.note.trim())));
+            let source = rating_source_of(by);
+            out.push(format!("rating_source = {}", sets.text(source.code())));
+            out.push(format!("rated_at = {}", sets.int(now)));
+            if source == RatingSource::Staff {
+                let called_by = optional(input.called_by.as_deref()).unwrap_or_else(|| by.name.clone());
+                let called_at = input.called_at.unwrap_or(now);
+                // Forms give the call-back time to the minute: a call within the
+                // minute the item was closed is after it.
+                if called_at > now || current.closed_at.is_some_and(|c| called_at < c - 60_000) {
+                    return Err(StoreError::Invalid(msg!("demands.error.called_at").field("called_at")));
+                }
+                out.push(format!("rating_called_by = {}", sets.text(called_by)));
+                out.push(format!("rating_called_at = {}", sets.int(called_at)));
+            }
             if next.status == DemandStatus::Reopened {
                 // Redone from scratch: a fresh time limit to resolve, and not closed.
                 let days = category(db, &current.category).await?.resolve_days;
                 let due = calendar(db).await?.deadline_millis(now, days as u32);
-                out.push(format!("reopened = 1, closed_at = NULL, resolve_due = {}", sets.int(due)));
+                out.push(format!("reopened = 1, closed_at = NULL, rating_due = NULL, resolve_due = {}", sets.int(due)));
             }
         }
         _ => {}
@@ -819,6 +959,15 @@ pub struct DemandFilter {
     pub from: Option<i64>,
     /// Created before (Unix ms).
     pub to: Option<i64>,
+    pub household_id: Option<String>,
+    /// The item with this tracking number ([`search`]).
+    pub tracking_no: Option<String>,
+    /// Blind index of the reporter's whole phone ([`search`]).
+    pub phone_hash: Option<String>,
+    /// Blind index of the last four digits of the reporter's phone ([`search`]).
+    pub phone_last4_hash: Option<String>,
+    /// Each word in the title or the address ([`search`]).
+    pub words: Vec<String>,
 }
 
 /// Statuses as SQL literals (`'submitted', 'accepted'`), written into the text rather
@@ -856,11 +1005,21 @@ fn conditions(f: &DemandFilter, now: i64) -> Conditions {
         ("building_id", f.building_id.clone()),
         ("handler_id", f.handler_id.clone()),
         ("reporter_account_id", f.reporter_account_id.clone()),
+        ("household_id", f.household_id.clone()),
+        ("tracking_no", f.tracking_no.clone()),
+        ("reporter_phone_hash", f.phone_hash.clone()),
+        ("reporter_phone_last4_hash", f.phone_last4_hash.clone()),
     ] {
         if let Some(v) = value {
             let p = c.text(v);
             c.push(format!("{column} = {p}"));
         }
+    }
+    for word in &f.words {
+        // The word is bound, its LIKE wildcards escaped: it matches as typed.
+        let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let (a, b) = (c.text(format!("%{escaped}%")), c.text(format!("%{escaped}%")));
+        c.push(format!("(title LIKE {a} ESCAPE '\\' OR COALESCE(address, '') LIKE {b} ESCAPE '\\')"));
     }
     if f.overdue {
         // Open (the condition of the partial index `demands_open`, written the same
@@ -1026,12 +1185,17 @@ pub(crate) async fn rekey(conn: &mut AnyConnection, old: &Vault, new: &Vault) ->
         let id: String = row.try_get("id")?;
         let sealed: String = row.try_get("reporter_phone_enc")?;
         let phone = old.open(&sealed, &aad(&id))?;
-        sqlx::query("UPDATE demands SET reporter_phone_enc = $1, reporter_phone_hash = $2 WHERE id = $3")
-            .bind(new.seal(&phone, &aad(&id)))
-            .bind(new.blind(PHONE_PURPOSE, &phone))
-            .bind(&id)
-            .execute(&mut *conn)
-            .await?;
+        let last4 = Phone::parse(&phone).map(|p| new.blind(PHONE_LAST4_PURPOSE, p.last4())).ok();
+        sqlx::query(
+            "UPDATE demands SET reporter_phone_enc = $1, reporter_phone_hash = $2, reporter_phone_last4_hash = $3
+             WHERE id = $4",
+        )
+        .bind(new.seal(&phone, &aad(&id)))
+        .bind(new.blind(PHONE_PURPOSE, &phone))
+        .bind(last4)
+        .bind(&id)
+        .execute(&mut *conn)
+        .await?;
     }
     crate::webhooks::rekey(conn, old, new).await?;
     // Pending reports live an hour; rather than re-seal them, they are let go.

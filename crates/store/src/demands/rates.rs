@@ -6,14 +6,22 @@
 //!   over all items;
 //! - resolution rate: items closed (and then rated or not), over all items not
 //!   rejected;
-//! - satisfaction rate: items rated 4 or 5, over all items rated.
+//! - satisfaction rate: items rated 4 or 5, over all items rated — by the resident
+//!   themselves or recorded by staff after a call-back (both counted, shown apart).
+//!   A closed item not rated within its community's days to rate (`rating_days`,
+//!   default [`RATING_DAYS_DEFAULT`]) is "not rated": it is in neither part of the
+//!   fraction, and is never taken as satisfied.
 
 use serde::Serialize;
 use utoipa::ToSchema;
-use wangge_domain::{DemandStatus, Vocabulary};
+use wangge_domain::{DemandStatus, Vocabulary, now_millis};
 
+use super::DAY_MS;
 use crate::conditions::Conditions;
 use crate::{Db, StoreResult};
+
+/// Days a closed item may be rated in when its community has not said otherwise.
+pub const RATING_DAYS_DEFAULT: i64 = 7;
 
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct Rates {
@@ -25,15 +33,28 @@ pub struct Rates {
     pub to_resolve: i64,
     /// Closed (rated or not).
     pub resolved: i64,
+    /// Rated, by the resident or recorded by staff: `rated_by_resident + rated_by_staff`.
     pub rated: i64,
+    /// Rated by the resident (the portal, the tracking page).
+    pub rated_by_resident: i64,
+    /// Recorded by staff after a call-back (who called and when are on the item).
+    pub rated_by_staff: i64,
     /// Rated 4 or 5.
     pub satisfied: i64,
+    /// Rated 4 or 5 by the resident.
+    pub satisfied_by_resident: i64,
+    /// Closed, not rated, and the time to rate is over: not rated, never satisfied.
+    pub not_rated: i64,
+    /// Closed, not rated yet, still within the time to rate.
+    pub awaiting_rating: i64,
     /// `responded_in_time / items`; null when there are no items.
     pub response_rate: Option<f64>,
     /// `resolved / to_resolve`.
     pub resolution_rate: Option<f64>,
     /// `satisfied / rated`.
     pub satisfaction_rate: Option<f64>,
+    /// `satisfied_by_resident / rated_by_resident`: the residents' own word alone.
+    pub resident_satisfaction_rate: Option<f64>,
 }
 
 fn ratio(part: i64, whole: i64) -> Option<f64> {
@@ -42,6 +63,11 @@ fn ratio(part: i64, whole: i64) -> Option<f64> {
 
 /// The rates under `under_path` (everything when `None`) for items created in `[from, to)`.
 pub async fn rates(db: &Db, under_path: Option<&str>, from: i64, to: i64) -> StoreResult<Rates> {
+    rates_at(db, under_path, from, to, now_millis()).await
+}
+
+/// [`rates`] as they stood at `now` (which closed items' time to rate is over).
+pub async fn rates_at(db: &Db, under_path: Option<&str>, from: i64, to: i64, now: i64) -> StoreResult<Rates> {
     let mut c = Conditions::default();
     if let Some(path) = under_path {
         c.under_path("path", path);
@@ -52,6 +78,13 @@ pub async fn rates(db: &Db, under_path: Option<&str>, from: i64, to: i64) -> Sto
     c.push(format!("status <> {merged}"));
     let rejected = c.text(DemandStatus::Rejected.code());
     let (closed, rated) = (c.text(DemandStatus::Closed.code()), c.text(DemandStatus::Rated.code()));
+    let closed_again = c.text(DemandStatus::Closed.code());
+    // An item closed before rating windows existed has no `rating_due`: the default.
+    let default_window = c.int(RATING_DAYS_DEFAULT * DAY_MS);
+    let due = format!("COALESCE(rating_due, closed_at + {default_window})");
+    let (now_a, now_b) = (c.int(now), c.int(now));
+    // Ratings written before their source was (all by the resident then) count as the resident's.
+    let by_staff = "rating_source = 'staff'";
     // One pass over the range: each figure is a sum of 0/1 cases, so the engine reads
     // the rows once whatever the number of figures.
     let sql = format!(
@@ -59,8 +92,16 @@ pub async fn rates(db: &Db, under_path: Option<&str>, from: i64, to: i64) -> Sto
             SUM(CASE WHEN responded_at IS NOT NULL AND responded_at <= accept_due THEN 1 ELSE 0 END) AS responded,
             SUM(CASE WHEN status <> {rejected} THEN 1 ELSE 0 END) AS to_resolve,
             SUM(CASE WHEN status IN ({closed}, {rated}) THEN 1 ELSE 0 END) AS resolved,
-            SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END) AS rated,
-            SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END) AS satisfied
+            SUM(CASE WHEN rating IS NOT NULL AND {by_staff} THEN 1 ELSE 0 END) AS rated_staff,
+            SUM(CASE WHEN rating IS NOT NULL AND NOT ({by_staff}) THEN 1 ELSE 0 END) AS rated_resident,
+            SUM(CASE WHEN rating IS NOT NULL AND rating_source IS NULL THEN 1 ELSE 0 END) AS rated_unknown,
+            SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END) AS satisfied,
+            SUM(CASE WHEN rating >= 4 AND (rating_source IS NULL OR NOT ({by_staff})) THEN 1 ELSE 0 END)
+                AS satisfied_resident,
+            SUM(CASE WHEN status = {closed_again} AND rating IS NULL AND {due} < {now_a} THEN 1 ELSE 0 END)
+                AS not_rated,
+            SUM(CASE WHEN status = {closed_again} AND rating IS NULL AND {due} >= {now_b} THEN 1 ELSE 0 END)
+                AS awaiting
          FROM demands {}",
         c.where_clause()
     );
@@ -69,16 +110,27 @@ pub async fn rates(db: &Db, under_path: Option<&str>, from: i64, to: i64) -> Sto
     // SUM over no rows is NULL, not 0.
     let get = |name: &str| -> StoreResult<i64> { Ok(row.try_get::<Option<i64>, _>(name)?.unwrap_or(0)) };
     let (items, responded, to_resolve) = (get("items")?, get("responded")?, get("to_resolve")?);
-    let (resolved, rated, satisfied) = (get("resolved")?, get("rated")?, get("satisfied")?);
+    let (resolved, satisfied) = (get("resolved")?, get("satisfied")?);
+    // `NOT (rating_source = 'staff')` is NULL, not true, for a NULL source.
+    let rated_by_resident = get("rated_resident")? + get("rated_unknown")?;
+    let rated_by_staff = get("rated_staff")?;
+    let satisfied_by_resident = get("satisfied_resident")?;
+    let rated = rated_by_resident + rated_by_staff;
     Ok(Rates {
         items,
         responded_in_time: responded,
         to_resolve,
         resolved,
         rated,
+        rated_by_resident,
+        rated_by_staff,
         satisfied,
+        satisfied_by_resident,
+        not_rated: get("not_rated")?,
+        awaiting_rating: get("awaiting")?,
         response_rate: ratio(responded, items),
         resolution_rate: ratio(resolved, to_resolve),
         satisfaction_rate: ratio(satisfied, rated),
+        resident_satisfaction_rate: ratio(satisfied_by_resident, rated_by_resident),
     })
 }

@@ -620,3 +620,145 @@ async fn a_new_item_names_only_records_in_scope_and_a_resident_of_its_household(
     })
     .await;
 }
+
+/// Issue 16: ratings that tell the truth. Resident ratings and staff records of a
+/// call-back both count, apart; a closed item not rated in time is "not rated",
+/// never satisfied; a rating after the time to rate is refused.
+#[tokio::test]
+async fn the_satisfaction_rate_counts_resident_and_staff_ratings_apart_and_never_the_unrated() {
+    for t in testing::all().await {
+        let db = &t.db;
+        let h = testing::hierarchy(db).await;
+        let p = Place {
+            community: h.community.path.clone(),
+            grid: h.grid.path.clone(),
+            other_grid: h.other_grid.code.clone(),
+            building: h.building.id.clone(),
+        };
+        // The community gives three days to rate.
+        set_rating_days(db, &h.community.id, Some(3)).await.unwrap();
+        assert!(set_rating_days(db, &h.grid.id, Some(3)).await.is_err(), "a grid has no setting of its own");
+        assert!(set_rating_days(db, &h.community.id, Some(0)).await.is_err());
+        let resident = Actor { id: None, name: "李大爷".into(), role: Role::Resident };
+        let closed = async || {
+            let id = create(db, report(&p.building, "environment"), &staff(), None).await.unwrap().id;
+            step(db, &id, Step::Accept, StepInput::default()).await.unwrap();
+            for s in [Step::Dispatch, Step::Start, Step::ReportDone, Step::Verify, Step::Close] {
+                let input = StepInput {
+                    handler_kind: Some(HandlerKind::GridMember),
+                    handler_name: Some("张网格".into()),
+                    ..Default::default()
+                };
+                step(db, &id, s, input).await.unwrap();
+            }
+            id
+        };
+        let by_resident = async |id: &str, score: u8| {
+            take_step(db, id, Step::Rate, &resident, StepInput { score: Some(score), ..Default::default() })
+                .await
+                .unwrap()
+        };
+        let by_staff = async |id: &str, score: u8| {
+            let input = StepInput {
+                score: Some(score),
+                called_by: Some("网格员小刘".into()),
+                called_at: Some(now_millis() - 1),
+                ..Default::default()
+            };
+            step(db, id, Step::Rate, input).await.unwrap()
+        };
+        // Resident: A 5, B 2 (reopened), H 4. Staff after a call-back: C 4, D 1 (reopened).
+        let a = closed().await;
+        let closed_a = get(db, &a).await.unwrap();
+        let window = closed_a.rating_due.unwrap() - closed_a.closed_at.unwrap();
+        assert_eq!(window, 3 * DAY_MS, "the community's days to rate");
+        let rated_a = by_resident(&a, 5).await.demand;
+        assert_eq!(rated_a.rating_source, Some(RatingSource::Resident));
+        assert_eq!(rated_a.rating_called_by, None);
+        let b = closed().await;
+        by_resident(&b, 2).await;
+        let h_ = closed().await;
+        by_resident(&h_, 4).await;
+        let c = closed().await;
+        let rated_c = by_staff(&c, 4).await.demand;
+        assert_eq!(rated_c.rating_source, Some(RatingSource::Staff));
+        assert_eq!(rated_c.rating_called_by.as_deref(), Some("网格员小刘"));
+        assert!(rated_c.rating_called_at.is_some());
+        let d = closed().await;
+        by_staff(&d, 1).await;
+        // E, G: closed and the time to rate is over. F: closed, still within it.
+        let e = closed().await;
+        let g = closed().await;
+        let f = closed().await;
+        let past = now_millis() - 1;
+        set(db, &e, "rating_due", past).await;
+        set(db, &g, "rating_due", past).await;
+        let late = take_step(db, &g, Step::Rate, &resident, StepInput { score: Some(5), ..Default::default() }).await;
+        assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
+        assert_eq!(get(db, &f).await.unwrap().rating, None);
+
+        let now = now_millis();
+        let r = rates(db, Some(&p.grid), now - 3_600_000, now + 1).await.unwrap();
+        // Hand-computed: rated 5 (resident A, B, H; staff C, D); satisfied A, H, C = 3
+        // (resident A, H = 2); not rated E, G; awaiting F.
+        assert_eq!(
+            (r.items, r.rated, r.rated_by_resident, r.rated_by_staff, r.satisfied, r.satisfied_by_resident),
+            (8, 5, 3, 2, 3, 2)
+        );
+        assert_eq!((r.not_rated, r.awaiting_rating), (2, 1));
+        assert_eq!(r.satisfaction_rate, Some(3.0 / 5.0));
+        assert_eq!(r.resident_satisfaction_rate, Some(2.0 / 3.0));
+        // Resolved: A, H, C (rated) and E, G, F (closed); B and D reopened.
+        assert_eq!((r.to_resolve, r.resolved), (8, 6));
+        // Eight days on, F's time to rate is over too: still not satisfied, "not rated".
+        let later = rates_at(db, Some(&p.grid), now - 3_600_000, now + 1, now + 8 * DAY_MS).await.unwrap();
+        assert_eq!((later.not_rated, later.awaiting_rating, later.satisfaction_rate), (3, 0, Some(3.0 / 5.0)));
+    }
+}
+
+#[tokio::test]
+async fn items_are_found_by_tracking_number_phone_suffix_and_words() {
+    for t in testing::all().await {
+        let db = &t.db;
+        let h = testing::hierarchy(db).await;
+        let p = Place {
+            community: h.community.path.clone(),
+            grid: h.grid.path.clone(),
+            other_grid: h.other_grid.code.clone(),
+            building: h.building.id.clone(),
+        };
+        let a = create(db, report(&p.building, "environment"), &staff(), None).await.unwrap();
+        let mut other = report(&p.building, "property");
+        other.title = "电梯停运".into();
+        other.reporter_phone = Some("13900005678".into());
+        other.address = Some("3号楼2单元".into());
+        let b = create(db, other, &staff(), None).await.unwrap();
+        let number = wangge_domain::TrackingNumber::parse(a.tracking_no.as_deref().unwrap()).unwrap();
+        assert_ne!(a.tracking_no, b.tracking_no);
+        // The tracking page's check: the number and the phone's last four digits.
+        assert_eq!(tracking::check(db, &number, "1234").await.unwrap().map(|d| d.id), Some(a.id.clone()));
+        assert!(tracking::check(db, &number, "5678").await.unwrap().is_none());
+        assert!(tracking::check(db, &number, "12").await.unwrap().is_none());
+        // The ledger's search box, within the caller's scope.
+        let found = async |typed: &str, under: &str| {
+            let mut f = DemandFilter { under_path: Some(under.to_owned()), ..Default::default() };
+            search::Query::read(typed).unwrap().apply(db, &mut f);
+            list(db, &f, PageRequest::new(Some(1), Some(20)))
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|d| d.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(found(&number.spaced(), &p.grid).await, vec![a.id.clone()]);
+        assert_eq!(found("5678", &p.grid).await, vec![b.id.clone()]);
+        assert_eq!(found("139 0000 5678", &p.grid).await, vec![b.id.clone()]);
+        assert_eq!(found("电梯", &p.grid).await, vec![b.id.clone()]);
+        assert_eq!(found("2单元", &p.grid).await, vec![b.id.clone()]);
+        assert_eq!(found("楼道 不亮", &p.grid).await, vec![a.id.clone()]);
+        assert_eq!(found("100%", &p.grid).await, Vec::<String>::new(), "wildcards match as typed");
+        assert!(found("5678", &h.other_grid.path).await.is_empty(), "out of scope");
+        assert_eq!(found("5678", &p.community).await, vec![b.id.clone()]);
+    }
+}

@@ -129,36 +129,50 @@ fn address_key(address: &str) -> String {
 /// are throttled now; if so, for how many more minutes. A name is never locked
 /// everywhere at once.
 pub async fn throttled(db: &Db, username: &str, address: &str) -> StoreResult<Option<i64>> {
+    let keys =
+        [(account_key(username, address), MAX_FAILURES_PER_ACCOUNT), (address_key(address), MAX_FAILURES_PER_ADDRESS)];
+    over_limit(db, "login_failures", &keys, FAILURE_WINDOW_MS).await
+}
+
+pub async fn record_failure(db: &Db, username: &str, address: &str) -> StoreResult<()> {
+    record_failures(db, "login_failures", &[account_key(username, address), address_key(address)], FAILURE_WINDOW_MS)
+        .await
+}
+
+/// The throttling mechanism of logins, shared with the tracking page
+/// (`demands::tracking`): whether any of `keys` has reached its limit of failures
+/// within `window_ms` in `table` (a table of `(key, at)` rows); if so, for how many
+/// more minutes.
+pub(crate) async fn over_limit(
+    db: &Db,
+    table: &'static str,
+    keys: &[(String, i64)],
+    window_ms: i64,
+) -> StoreResult<Option<i64>> {
     let now = now_millis();
-    for (key, limit) in
-        [(account_key(username, address), MAX_FAILURES_PER_ACCOUNT), (address_key(address), MAX_FAILURES_PER_ADDRESS)]
-    {
-        let row = sqlx::query("SELECT COUNT(*) AS n, MIN(at) AS first FROM login_failures WHERE key = $1 AND at > $2")
-            .bind(&key)
-            .bind(now - FAILURE_WINDOW_MS)
-            .fetch_one(&db.pool)
-            .await?;
+    for (key, limit) in keys {
+        let sql = format!("SELECT COUNT(*) AS n, MIN(at) AS first FROM {table} WHERE key = $1 AND at > $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key).bind(now - window_ms).fetch_one(&db.pool).await?;
         let n: i64 = row.try_get("n")?;
-        if n >= limit {
+        if n >= *limit {
             let first: Option<i64> = row.try_get("first")?;
-            let until = first.unwrap_or(now) + FAILURE_WINDOW_MS;
+            let until = first.unwrap_or(now) + window_ms;
             return Ok(Some(((until - now) / 60_000).max(1)));
         }
     }
     Ok(None)
 }
 
-pub async fn record_failure(db: &Db, username: &str, address: &str) -> StoreResult<()> {
+/// Records a failure under each of `keys` in `table`, and forgets those older than
+/// `window_ms` (they no longer count; the table stays small).
+pub(crate) async fn record_failures(db: &Db, table: &'static str, keys: &[String], window_ms: i64) -> StoreResult<()> {
     let now = now_millis();
-    for key in [account_key(username, address), address_key(address)] {
-        sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
-            .bind(key)
-            .bind(now)
-            .execute(&db.pool)
-            .await?;
+    for key in keys {
+        let sql = format!("INSERT INTO {table} (key, at) VALUES ($1, $2)");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key).bind(now).execute(&db.pool).await?;
     }
-    // Old failures no longer count; keep the table small.
-    sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(now - FAILURE_WINDOW_MS).execute(&db.pool).await?;
+    let sql = format!("DELETE FROM {table} WHERE at < $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now - window_ms).execute(&db.pool).await?;
     Ok(())
 }
 

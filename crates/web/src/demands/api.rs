@@ -109,6 +109,12 @@ pub struct DemandQuery {
     pub from: Option<String>,
     /// Created on or before this day.
     pub to: Option<String>,
+    /// Search: an 8-digit tracking number, the reporter's phone or its last four
+    /// digits (for those who may see reporters' names), or words of the title or
+    /// the address.
+    pub q: Option<String>,
+    /// Household id.
+    pub household: Option<String>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,
 }
@@ -156,7 +162,7 @@ pub async fn list_demands(
 
 /// The ledger's filters from the query, limited to the caller's scope.
 async fn ledger_filter(s: &AppState, p: &Principal, q: &DemandQuery) -> Result<DemandFilter, ApiError> {
-    Ok(DemandFilter {
+    let mut filter = DemandFilter {
         under_path: p.list_path(&s.db, q.area.as_deref()).await?,
         status: statuses(q.status.as_deref())?,
         category: q.category.clone().filter(|c| !c.trim().is_empty()),
@@ -166,8 +172,27 @@ async fn ledger_filter(s: &AppState, p: &Principal, q: &DemandQuery) -> Result<D
         overdue: q.overdue.unwrap_or(false),
         from: q.from.as_deref().map(|d| day_millis(d, "from", false)).transpose()?,
         to: q.to.as_deref().map(|d| day_millis(d, "to", true)).transpose()?,
+        household_id: q.household.clone().filter(|h| !h.trim().is_empty()),
         ..Default::default()
-    })
+    };
+    search(s, p, q.q.as_deref(), &mut filter);
+    Ok(filter)
+}
+
+/// Narrows `filter` (already limited to the caller's scope) to what was typed in the
+/// search box. A phone, whole or its last four digits, finds items only for those
+/// who see reporters' names there: the others see no phones, and a search must not
+/// tell them whose report an item is.
+pub(crate) fn search(s: &AppState, p: &Principal, typed: Option<&str>, filter: &mut DemandFilter) {
+    use demands::search::Query;
+    let Some(query) = typed.and_then(Query::read) else { return };
+    let phone = matches!(query, Query::Phone(_) | Query::PhoneSuffix(_));
+    if phone && !p.sees_names(filter.under_path.as_deref().unwrap_or("/")) {
+        // No blind index is ever this value: nothing is found.
+        filter.phone_last4_hash = Some(String::new());
+        return;
+    }
+    query.apply(&s.db, filter);
 }
 
 /// Most rows one export writes.
@@ -538,6 +563,41 @@ pub async fn demand_rates(State(s): State<AppState>, p: Principal, Params(q): Pa
     Ok(Json(demands::rates(&s.db, path.as_deref(), from, to).await?))
 }
 
+/// A community's days to rate a closed item in.
+#[derive(Deserialize, ToSchema)]
+pub struct RatingDays {
+    /// 1–90; null: back to the default (7). Applies to items closed from now on.
+    pub days: Option<i64>,
+}
+
+/// The days to rate in force for a community.
+#[derive(Serialize, ToSchema)]
+pub struct RatingDaysSet {
+    #[schema(format = Uuid)]
+    pub area_id: String,
+    pub days: i64,
+}
+
+/// Set how many days after closing an item of the community may be rated; not rated
+/// by then, it counts as "not rated", never as satisfied.
+#[utoipa::path(post, path = "/api/v1/areas/{id}/rating-days", tag = "demands", request_body = RatingDays,
+    params(("id" = String, Path, description = "The community's id")),
+    responses((status = 200, body = RatingDaysSet), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_rating_days(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Id(id): Id<String>,
+    JsonBody(body): JsonBody<RatingDays>,
+) -> ApiResult<RatingDaysSet> {
+    let area = p.refer(wangge_store::registry::areas::get(&s.db, &id).await, "area", &id, |a| &a.path)?;
+    demands::set_rating_days(&s.db, &area.id, body.days).await?;
+    let set = RatingDaysSet { days: demands::rating_days(&s.db, &area.path).await?, area_id: area.id.clone() };
+    let target = audit::Target("area", &area.id, &area.path);
+    audit::change(&s.db, (&p, &address), AuditAction::RatingDaysSet, target, None, &set).await?;
+    Ok(Json(set))
+}
+
 /// The category catalogue.
 #[utoipa::path(get, path = "/api/v1/demand-categories", tag = "demands", responses((status = 200, body = Vec<Category>)))]
 pub async fn list_categories(State(s): State<AppState>) -> ApiResult<Vec<Category>> {
@@ -879,6 +939,8 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .api(Role(Step::Escalate.needs()), routes!(escalate_demand))
         .api(Role(Step::HandBack.needs()), routes!(hand_back_demand))
         .api(Role(ViewFigures), routes!(demand_rates))
+        // A community's days to rate: those who decide what happens to its items.
+        .api(Role(DispatchDemand), routes!(set_rating_days))
         .api(Authenticated, routes!(list_categories))
         .api(Role(ManageCategories), routes!(save_category))
         .api(Authenticated, routes!(list_holidays))

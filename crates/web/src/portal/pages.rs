@@ -235,7 +235,7 @@ pub async fn requests(State(s): State<AppState>, lang: Lang, p: Principal) -> Re
 }
 
 /// A state in the words a resident uses.
-fn plain_status(status: DemandStatus, lang: Lang) -> String {
+pub(crate) fn plain_status(status: DemandStatus, lang: Lang) -> String {
     tr(&format!("plain.{}", status.code()), lang.code)
 }
 
@@ -357,7 +357,7 @@ async fn mine(s: &AppState, p: &Principal, id: &str) -> Result<wangge_store::dem
 }
 
 #[derive(Serialize)]
-struct PlainEvent {
+pub(crate) struct PlainEvent {
     date: String,
     what: String,
     note: String,
@@ -368,14 +368,46 @@ pub struct RequestQuery {
     gone: Option<u8>,
 }
 
+/// An item's timeline in plain words, for the reporter (the portal, the tracking page).
+pub(crate) async fn plain_timeline(s: &AppState, id: &str, lang: Lang) -> Result<Vec<PlainEvent>, ApiError> {
+    Ok(demands::timeline(&s.db, id)
+        .await?
+        .into_iter()
+        .map(|e| PlainEvent {
+            date: crate::shared::render::local_time(e.at).chars().take(16).collect(),
+            what: plain_status(e.to_status, lang),
+            // Handlers' notes are for the resident too, except reasons for escalation.
+            note: if e.step == "escalate" || e.step == "hand_back" { String::new() } else { e.note },
+        })
+        .collect())
+}
+
+/// The words of the five scores, best first; none of them chosen beforehand.
+pub(crate) fn scores(lang: Lang) -> Vec<(u8, String)> {
+    (1..=5).rev().map(|n| (n, tr(&format!("portal.score_{n}"), lang.code))).collect()
+}
+
+/// Whether the reporter may rate `d` now: closed and within its time to rate.
+pub(crate) fn can_rate(d: &wangge_store::demands::Demand) -> bool {
+    d.status == DemandStatus::Closed && demands::rating_due_of(d) >= wangge_domain::now_millis()
+}
+
+/// "Please rate by …": the end of the time to rate, in the reader's words.
+pub(crate) fn rate_until(d: &wangge_store::demands::Demand, lang: Lang) -> String {
+    let day: String = crate::shared::render::local_time(demands::rating_due_of(d)).chars().take(10).collect();
+    tr("track.rate_until", lang.code).replace("%{date}", &day)
+}
+
 pub async fn request_page(
     State(s): State<AppState>,
     lang: Lang,
     p: Principal,
+    reached: crate::shared::site::Reached,
     Path(id): Path<String>,
     Query(q): Query<RequestQuery>,
 ) -> Result<Response, ApiError> {
     let d = mine(&s, &p, &id).await?;
+    let (number, link) = crate::demands::pages::track::number_and_link(&s, &reached.base, &d);
     let photos = photo_forms::photo_links(&s, &id, lang).await?;
     // Handled together with another item: where that one stands, in plain words.
     let merged_with = match &d.merged_into {
@@ -389,21 +421,12 @@ pub async fn request_page(
         }
         None => None,
     };
-    let timeline: Vec<PlainEvent> = demands::timeline(&s.db, &id)
-        .await?
-        .into_iter()
-        .map(|e| PlainEvent {
-            date: crate::shared::render::local_time(e.at).chars().take(16).collect(),
-            what: plain_status(e.to_status, lang),
-            // Handlers' notes are for the resident too, except reasons for escalation.
-            note: if e.step == "escalate" || e.step == "hand_back" { String::new() } else { e.note },
-        })
-        .collect();
+    let timeline = plain_timeline(&s, &id, lang).await?;
     let ctx = context! {
         d => Value::from(Serde(&d)), status => plain_status(d.status, lang),
-        timeline => Value::from(Serde(&timeline)), can_rate => d.status == DemandStatus::Closed,
+        timeline => Value::from(Serde(&timeline)), can_rate => can_rate(&d), rate_until => rate_until(&d, lang),
         photos => Value::from(Serde(&photos)), merged_with => merged_with, gone => q.gone.is_some(),
-        scores => (1..=5).rev().map(|n| (n, tr(&format!("portal.score_{n}"), lang.code))).collect::<Vec<_>>(),
+        scores => scores(lang), number => number, link => link,
         ..portal_ctx(&p, lang)
     };
     Ok(render(lang, StatusCode::OK, "portal/request.html", ctx))

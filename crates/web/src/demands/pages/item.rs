@@ -27,6 +27,8 @@ pub(super) fn steps_for(d: &Demand, role: Role, lang: Lang) -> Vec<StepForm> {
         .iter()
         .copied()
         .filter(|&step| transition(item, step, role, Some(5)).is_ok())
+        // Past the time to rate, the item stays "not rated": no form to rate it.
+        .filter(|&step| step != Step::Rate || demands::rating_due_of(d) >= wangge_domain::now_millis())
         .map(|step| StepForm {
             code: step.code(),
             label: tr(&format!("step.{}", step.code()), lang.code),
@@ -54,17 +56,56 @@ pub(super) struct Event {
 #[derive(Deserialize, Default)]
 pub struct ItemQuery {
     error: Option<String>,
+    /// The tracking number of an item just taken in (this one, or one merged into
+    /// it), to be read to the caller.
+    reported: Option<String>,
+}
+
+/// Who gave the rating, in the staff's words: the resident, or who called them
+/// back and when; for a closed item not rated, until when it may be, or that it
+/// counts as not rated.
+fn rating_words(d: &Demand, lang: Lang) -> String {
+    let day = |ms: i64| local_time(ms).chars().take(16).collect::<String>();
+    match (d.rating, d.rating_source) {
+        (Some(_), Some(demands::RatingSource::Staff)) => tr("demands.rated_by_staff", lang.code)
+            .replace("%{who}", d.rating_called_by.as_deref().unwrap_or_default())
+            .replace("%{when}", &day(d.rating_called_at.unwrap_or_default())),
+        (Some(_), _) => tr("demands.rated_by_resident", lang.code),
+        (None, _) if demands::rating_due_of(d) < wangge_domain::now_millis() => tr("demands.not_rated", lang.code),
+        (None, _) => tr("demands.awaiting_rating", lang.code).replace("%{until}", &day(demands::rating_due_of(d))),
+    }
+}
+
+/// `2026-12-03T19:05` (a `datetime-local` field) in China time, as Unix ms.
+pub(super) fn parse_local(value: &str) -> Option<i64> {
+    let (date, clock) = value.trim().split_once('T')?;
+    let mut ymd = date.split('-').map(|p| p.parse::<i32>().ok());
+    let (y, m, d) = (ymd.next()??, ymd.next()??, ymd.next()??);
+    let mut hm = clock.split(':').map(|p| p.parse::<u8>().ok());
+    let (h, min) = (hm.next()??, hm.next()??);
+    let month = time::Month::try_from(u8::try_from(m).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(y, month, u8::try_from(d).ok()?).ok()?;
+    let t = time::Time::from_hms(h, min, 0).ok()?;
+    Some((time::PrimitiveDateTime::new(date, t).assume_offset(CHINA).unix_timestamp()) * 1000)
+}
+
+/// Now in China time, as a `datetime-local` field shows it.
+fn now_local() -> String {
+    let now = local_time(wangge_domain::now_millis());
+    format!("{}T{}", &now[..10], &now[11..16])
 }
 
 pub async fn item(
     State(s): State<AppState>,
     lang: Lang,
     p: Principal,
+    reached: crate::shared::site::Reached,
     Path(id): Path<String>,
     Query(q): Query<ItemQuery>,
 ) -> Result<Response, ApiError> {
     let d = api::visible(&s, &p, &id).await?;
     let d = api::demand_as_seen_by(&p, d);
+    let (number, link) = super::track::number_and_link(&s, &reached.base, &d);
     let categories = demands::categories(&s.db).await?;
     let timeline: Vec<Event> = demands::timeline(&s.db, &id)
         .await?
@@ -103,8 +144,11 @@ pub async fn item(
         level => label(d.level, lang), created => local_time(d.created_at),
         due => local_time(d.due), timeline => Value::from(Serde(&timeline)),
         steps => Value::from(Serde(&steps_for(&d, p.role, lang))),
+        scores => crate::portal::pages::scores(lang), me_name => p.actor_name(), now_local => now_local(),
+        number => number, link => link, rating_source => rating_words(&d, lang),
         handler_kinds => Value::from(Serde(&vocab_choices::<HandlerKind>(lang, &[]))),
         error => q.error,
+        reported => q.reported.as_deref().and_then(|n| wangge_domain::TrackingNumber::parse(n).ok()).map(|n| n.spaced()),
         ..frame(&p, lang, "/demands"),
     };
     Ok(render(lang, StatusCode::OK, "demands/demand.html", ctx))
@@ -139,6 +183,8 @@ pub struct StepFormInput {
     handler_name: Option<String>,
     into: Option<String>,
     score: Option<u8>,
+    called_by: Option<String>,
+    called_at: Option<String>,
 }
 
 /// Takes one step from the item page; a refusal comes back to the page as a message.
@@ -157,6 +203,8 @@ pub async fn take_step(
         handler_name: non_empty(form.handler_name),
         into: non_empty(form.into),
         score: form.score,
+        called_by: non_empty(form.called_by),
+        called_at: form.called_at.as_deref().and_then(parse_local),
         ..Default::default()
     };
     match api::take(&s, &p, &address, &id, step, input).await {

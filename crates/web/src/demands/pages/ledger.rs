@@ -35,6 +35,9 @@ pub struct LedgerQuery {
     from: Option<String>,
     to: Option<String>,
     page: Option<u32>,
+    /// The search box: a tracking number, a phone or its last four digits, words.
+    q: Option<String>,
+    household: Option<String>,
 }
 
 /// Day `YYYY-MM-DD` at midnight China time in Unix ms (`next`: the day after).
@@ -57,7 +60,10 @@ pub async fn ledger(
     Query(q): Query<LedgerQuery>,
 ) -> Result<Response, ApiError> {
     let under_path = p.list_path(&s.db, q.area.as_deref().filter(|a| !a.is_empty())).await?;
-    let status = match q.status.as_deref().unwrap_or("open") {
+    // Someone searching looks for an item whatever its state.
+    let searching = q.q.as_deref().and_then(demands::search::Query::read).is_some();
+    let default_status = if searching { "all" } else { "open" };
+    let status = match q.status.as_deref().unwrap_or(default_status) {
         "open" => DemandStatus::open(),
         "all" | "" => Vec::new(),
         code => DemandStatus::from_code(code).into_iter().collect(),
@@ -70,7 +76,7 @@ pub async fn ledger(
     let to_day = q.to.clone().filter(|d| !d.is_empty()).unwrap_or_else(|| wangge_domain::format_date(today()));
     let (from, to) = (day_ms(&from_day, false), day_ms(&to_day, true));
     let mine = q.mine.as_deref() == Some("1");
-    let filter = DemandFilter {
+    let mut filter = DemandFilter {
         under_path: under_path.clone(),
         status,
         category: q.category.clone().filter(|c| !c.is_empty()),
@@ -78,10 +84,12 @@ pub async fn ledger(
         building_id: q.building.clone().filter(|b| !b.is_empty()),
         handler_id: mine.then(|| p.actor_id().to_owned()),
         overdue: q.overdue.as_deref() == Some("1"),
+        household_id: q.household.clone().filter(|h| !h.is_empty()),
         from,
         to,
         ..Default::default()
     };
+    api::search(&s, &p, q.q.as_deref(), &mut filter);
     let request = PageRequest::new(q.page, Some(30));
     let page = demands::list(&s.db, &filter, request).await?;
     let categories = demands::categories(&s.db).await?;
@@ -103,6 +111,10 @@ pub async fn ledger(
         })
         .collect();
     let rates = demands::rates(&s.db, under_path.as_deref(), from.unwrap_or(0), to.unwrap_or(i64::MAX)).await?;
+    let rating_days = match under_path.as_deref() {
+        Some(path) => demands::rating_days(&s.db, path).await?,
+        None => demands::RATING_DAYS_DEFAULT,
+    };
     let (from_param, to_param) = (Some(from_day.clone()), Some(to_day.clone()));
     let link = |n: u32| {
         let mut url = format!("/demands?page={n}");
@@ -116,6 +128,8 @@ pub async fn ledger(
             ("overdue", &q.overdue),
             ("from", &from_param),
             ("to", &to_param),
+            ("q", &q.q),
+            ("household", &q.household),
         ] {
             if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
                 url.push_str(&format!("&{k}={}", urlencode(v)));
@@ -130,10 +144,21 @@ pub async fn ledger(
         rates => Value::from(Serde(&rates)),
         response_rate => percent(rates.response_rate), resolution_rate => percent(rates.resolution_rate),
         satisfaction_rate => percent(rates.satisfaction_rate),
+        satisfaction_parts => tr("demands.satisfaction_parts", lang.code)
+            .replace("%{resident_satisfied}", &rates.satisfied_by_resident.to_string())
+            .replace("%{resident_rate}", &percent(rates.resident_satisfaction_rate))
+            .replace("%{resident}", &rates.rated_by_resident.to_string())
+            .replace("%{staff_satisfied}", &(rates.satisfied - rates.satisfied_by_resident).to_string())
+            .replace("%{staff}", &rates.rated_by_staff.to_string()),
+        not_rated_explain => tr("demands.not_rated_explain", lang.code)
+            .replace("%{days}", &rating_days.to_string())
+            .replace("%{not_rated}", &rates.not_rated.to_string())
+            .replace("%{awaiting}", &rates.awaiting_rating.to_string()),
+        q => q.q.clone().unwrap_or_default(),
         categories => Value::from(Serde(&category_choices(&s, lang).await?)),
         channels => Value::from(Serde(&vocab_choices::<Channel>(lang, &[]))),
         statuses => Value::from(Serde(&vocab_choices::<DemandStatus>(lang, &[]))),
-        status => q.status.clone().unwrap_or_else(|| "open".into()), category => q.category.clone().unwrap_or_default(),
+        status => q.status.clone().unwrap_or_else(|| default_status.into()), category => q.category.clone().unwrap_or_default(),
         channel => q.channel.clone().unwrap_or_default(), overdue => q.overdue.as_deref() == Some("1"),
         from => from_day, to => to_day, area => q.area.clone().unwrap_or_default(),
         can_submit => p.role.may(Action::SubmitDemand),

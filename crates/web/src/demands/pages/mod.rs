@@ -13,6 +13,7 @@ mod new_item;
 pub(crate) mod photo_forms;
 mod posters;
 mod report;
+pub(crate) mod track;
 
 use std::collections::HashMap;
 
@@ -51,6 +52,8 @@ use new_item::*;
 use posters::*;
 #[allow(unused_imports)]
 use report::*;
+#[allow(unused_imports)]
+use track::*;
 
 #[derive(Serialize)]
 pub(crate) struct Choice {
@@ -104,4 +107,10 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .get("/report/{id}", Public, report_form)
         .post_limited("/demands", Role(SubmitDemand), Limit::Photos, create_demand)
         .post_limited("/report/{id}", Public, Limit::Photos, report_submit)
+        // Following a report without an account: the number and the phone's last
+        // four digits (throttled), or the private link's key, stand in for one.
+        .get("/track", Public, track_form)
+        .post("/track", Public, track_submit)
+        .get("/track/{no}", Public, track_page)
+        .post("/track/{no}/rate", Public, track_rate)
 }

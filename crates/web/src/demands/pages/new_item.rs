@@ -76,6 +76,10 @@ pub async fn new_demand_form(
         return Ok(Redirect::to("/portal").into_response());
     }
     let sent = values.remove("sent").and_then(|v| v.parse().ok());
+    // The tracking number of the item just sent, to be read to the caller.
+    if let Some(n) = values.remove("reported").and_then(|n| wangge_domain::TrackingNumber::parse(&n).ok()) {
+        values.insert("reported".into(), n.spaced());
+    }
     values.remove("lang");
     new_form(&s, &p, lang, StatusCode::OK, Notice { error: None, sent }, &values).await
 }
@@ -156,12 +160,14 @@ pub async fn create_demand(
             let target = audit::Target("demand", &d.id, &d.path);
             audit::change(&s.db, (&p, &address), AuditAction::DemandCreate, target, None, &d).await?;
             let may_view = p.role.may(Action::ViewDemands);
+            // The new item's tracking number goes along, to be read to the caller.
+            let no = d.tracking_no.clone().unwrap_or_default();
             Ok(match (&d.merged_into, may_view) {
-                (Some(into), true) => Redirect::to(&format!("/demands/{into}")),
-                (None, true) => Redirect::to(&format!("/demands/{}", d.id)),
+                (Some(into), true) => Redirect::to(&format!("/demands/{into}?reported={no}")),
+                (None, true) => Redirect::to(&format!("/demands/{}?reported={no}", d.id)),
                 // Reporters who do not work items (building heads…) report the next one.
-                (Some(_), false) => Redirect::to("/demands/new?sent=2"),
-                (None, false) => Redirect::to("/demands/new?sent=1"),
+                (Some(_), false) => Redirect::to(&format!("/demands/new?sent=2&reported={no}")),
+                (None, false) => Redirect::to(&format!("/demands/new?sent=1&reported={no}")),
             }
             .into_response())
         }

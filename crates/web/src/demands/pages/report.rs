@@ -18,6 +18,8 @@ pub(super) struct ReportNotice {
     merged: Option<(String, String)>,
     /// The item chosen was finished meanwhile: the report was recorded as a new one.
     gone: bool,
+    /// The start of the private tracking link given with the number.
+    base: String,
 }
 
 pub(super) async fn report_page(
@@ -31,6 +33,10 @@ pub(super) async fn report_page(
 ) -> Result<Response, ApiError> {
     let building = buildings::get(&s.db, building_id).await?;
     let callback = notice.sent.as_ref().is_some_and(|d| d.reporter_phone.is_some());
+    let (number, link) = match &notice.sent {
+        Some(d) => super::track::number_and_link(s, &notice.base, d),
+        None => (None, None),
+    };
     let merged = notice
         .merged
         .map(|(title, state)| tr("report.merged", lang.code).replace("%{title}", &title).replace("%{status}", &state));
@@ -40,7 +46,7 @@ pub(super) async fn report_page(
         categories => Value::from(Serde(&category_choices(s, lang).await?)),
         values => values, max_photos => demands::attachments::MAX_PER_ITEM,
         error => notice.error, merged => merged, callback => callback, gone => notice.gone,
-        sent => notice.sent.map(|d| d.id.chars().rev().take(6).collect::<String>().chars().rev().collect::<String>()),
+        sent => notice.sent.is_some(), number => number, link => link,
     };
     Ok(render(lang, status, "demands/report.html", ctx))
 }
@@ -72,6 +78,7 @@ pub async fn report_submit(
     State(s): State<AppState>,
     lang: Lang,
     address: ClientAddress,
+    reached: crate::shared::site::Reached,
     Path(id): Path<String>,
     Query(q): Query<KeyQuery>,
     request: axum::extract::Request,
@@ -142,7 +149,7 @@ pub async fn report_submit(
                 }
                 None => None,
             };
-            let notice = ReportNotice { sent: Some(d), merged, gone, ..Default::default() };
+            let notice = ReportNotice { sent: Some(d), merged, gone, base: reached.base.clone(), ..Default::default() };
             report_page(&s, lang, &id, &key, StatusCode::CREATED, notice, &HashMap::new()).await
         }
         Err(wangge_store::StoreError::Invalid(m) | wangge_store::StoreError::TooLarge(m)) => {
