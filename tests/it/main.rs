@@ -17,3 +17,4 @@ mod open311;
 mod reach;
 mod security;
 mod self_service;
+mod team;

@@ -303,3 +303,98 @@ async fn the_demo_has_a_year_of_demands() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Every mobile number written in plain text anywhere in the database: any run of
+/// eleven digits starting 1[3-9] inside any text value of any table (ids aside).
+async fn plain_mobiles(db: &Db) -> anyhow::Result<Vec<String>> {
+    use sqlx::{Column, Row, ValueRef};
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut found = Vec::new();
+    for table in tables {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM \"{table}\""))).fetch_all(&db.pool).await?;
+        for row in &rows {
+            for (i, column) in row.columns().iter().enumerate() {
+                // Record ids are UUIDs, whose digits can run to eleven.
+                if column.name() == "id" || column.name().ends_with("_id") || row.try_get_raw(i)?.is_null() {
+                    continue;
+                }
+                let Ok(text) = row.try_get::<String, _>(i) else { continue };
+                let digits: Vec<char> = text.chars().collect();
+                for start in 0..digits.len().saturating_sub(10) {
+                    let run = &digits[start..start + 11];
+                    let before = start.checked_sub(1).map(|b| digits[b]);
+                    let after = digits.get(start + 11);
+                    if run[0] == '1'
+                        && ('3'..='9').contains(&run[1])
+                        && run.iter().all(char::is_ascii_digit)
+                        && !before.is_some_and(|c| c.is_ascii_digit())
+                        && !after.is_some_and(char::is_ascii_digit)
+                    {
+                        found.push(format!("{table}.{}: {}", column.name(), run.iter().collect::<String>()));
+                    }
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The demo's grid teams are full "1 + X + N" rosters with sealed phones, and the
+/// community's departments and property company are units with people (issue 15).
+#[tokio::test]
+async fn the_demo_has_full_grid_teams_and_units_and_no_plain_phones() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = fresh_db(&dir).await?;
+    load_demo(&db).await?;
+    // Before the roster was sealed, the team's 33 phones were found here.
+    let plain = plain_mobiles(&db).await?;
+    assert!(plain.is_empty(), "{} phones in plain text: {plain:?}", plain.len());
+
+    let community = wangge_store::registry::areas::get_by_code(&db, DEMO_COMMUNITY_CODE).await?;
+    let grids = wangge_store::registry::areas::children(&db, &community.id).await?;
+    assert_eq!(grids.len(), 8);
+    use wangge_domain::TeamPost::*;
+    for grid in &grids {
+        let roster = wangge_store::team::roster(&db, &grid.id, wangge_store::team::Phones::Full, true).await?;
+        let n = |post| roster.iter().filter(|p| p.post == post).count();
+        assert_eq!(n(Leader), 1, "the 1 of {}", grid.name);
+        assert!((1..=2).contains(&n(Member)), "the X of {}", grid.name);
+        for post in [PartyMember, Volunteer, BuildingHead, Property, Police] {
+            assert!(n(post) >= 1, "{} has a {}", grid.name, post.code());
+        }
+        for staff in roster.iter().filter(|p| matches!(p.post, Leader | Member | Property | Police)) {
+            let phone = staff.phone.as_deref().expect("staff have a phone");
+            assert_eq!(Phone::parse(phone)?.as_str(), phone, "opens to a valid number");
+        }
+        let members: Vec<_> = roster.iter().filter(|p| p.post == Member).collect();
+        assert!(members.iter().all(|m| !m.building_ids.is_empty()), "every grid member looks after buildings");
+        let heads = roster.iter().filter(|p| p.post == BuildingHead);
+        assert!(heads.clone().all(|h| h.building_ids.len() == 1 && h.resident_id.is_some()), "a head lives in theirs");
+    }
+    let departments = count(
+        &db,
+        "SELECT COUNT(*) FROM unit_roles u JOIN organisations o ON o.id = u.organisation_id \
+         WHERE u.role = 'handler_department' AND o.name LIKE '塔山社区%办'",
+    )
+    .await?;
+    assert!(departments >= 3, "{departments} community departments");
+    let without_people = count(
+        &db,
+        "SELECT COUNT(*) FROM unit_roles u WHERE u.role IN ('handler_department', 'property_company') \
+         AND NOT EXISTS (SELECT 1 FROM unit_members m WHERE m.organisation_id = u.organisation_id)",
+    )
+    .await?;
+    assert_eq!(without_people, 0, "every handling unit has people");
+    let property_people = count(
+        &db,
+        "SELECT COUNT(*) FROM unit_members m JOIN unit_roles u ON u.organisation_id = m.organisation_id \
+         WHERE u.role = 'property_company'",
+    )
+    .await?;
+    assert!(property_people >= 9, "the property company's contact and its grid staff: {property_people}");
+    Ok(())
+}
