@@ -205,9 +205,10 @@ async fn staff_the_roster(db: &Db) -> anyhow::Result<Vec<String>> {
     Ok(created)
 }
 
-/// The demo's year of demands was written before its accounts existed: hand grid
-/// 001's items to `gridmember` and a few of them to `resident` as their own reports,
-/// so that "my items" and the portal's requests are not empty on first start.
+/// The demo's year of demands was written before its accounts existed: hand a few of
+/// grid 001's items to `resident` as their own reports, and every grid member's
+/// items to the member who looks after the building, so that "my items" and the
+/// portal's requests are not empty, and not all one person's, on first start.
 async fn hand_items_to_demo_logins(db: &Db) -> anyhow::Result<()> {
     use wangge_store::demands::history::{Adopter, adopt};
     let member = wangge_store::security::accounts::get_by_username(db, "gridmember").await?;
@@ -217,6 +218,12 @@ async fn hand_items_to_demo_logins(db: &Db) -> anyhow::Result<()> {
     let member = Adopter { account_id: &member.id, name: &member.display_name };
     let reporter = Adopter { account_id: &resident.id, name: &resident.display_name };
     adopt(db, &grid.path, member, reporter, home).await?;
+    // Then every grid member's items are their own, by the buildings they look after
+    // (adopt gave all of grid 001's to `gridmember`).
+    let community = wangge_store::registry::areas::get_by_code(db, wangge_synth::DEMO_COMMUNITY_CODE).await?;
+    wangge_store::demands::history::spread_to_team(db, &community.path).await?;
+    // The `gridmember` login is the one people try first: its 我的待办 is not empty.
+    wangge_store::demands::history::give_an_open_item(db, &grid.path, member.account_id, &community.path).await?;
     Ok(())
 }
 

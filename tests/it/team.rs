@@ -106,3 +106,120 @@ fn the_team_page_adds_edits_and_ends_posts() {
         assert!(rows.iter().all(|(_, after)| !after.as_deref().unwrap_or("").contains("13905351234")));
     }
 }
+
+/// Dispatch picks someone real from the item page (issue 15): the grid's team member
+/// with an account gets the item in 我的待办 and a notification; a unit without
+/// accounts has its progress recorded by the dispatcher, marked as such.
+#[test]
+fn dispatch_picks_the_team_or_a_unit_and_reaches_them() {
+    for s in servers() {
+        let made = s.areas_down_to_grid();
+        let (community, grid) =
+            (made[3]["id"].as_str().unwrap().to_owned(), made[4]["id"].as_str().unwrap().to_owned());
+        let secretary_id =
+            s.create_account("secretary1", Role::CommunitySecretary, &["370602004011"], "secretary-pw-1");
+        let member_id = s.create_account("member1", Role::GridMember, &["370602004011001"], "member-password");
+        let (_, _, secretary) = s.login("secretary1", "secretary-pw-1");
+        let (_, _, member) = s.login("member1", "member-password");
+        let (building, unit, items) = s.runtime.block_on(async {
+            let db = &s.db.db;
+            let building = wangge_store::registry::buildings::create(
+                db,
+                wangge_store::registry::buildings::NewBuilding {
+                    grid_id: grid.clone(),
+                    number: "3".into(),
+                    address: None,
+                    kind: wangge_domain::BuildingKind::Residential,
+                    floors: None,
+                    units: None,
+                    lat: None,
+                    lng: None,
+                },
+            )
+            .await
+            .unwrap();
+            let post = wangge_store::team::NewPost {
+                post: Some("member".into()),
+                person_name: "王海燕".into(),
+                account_id: Some(member_id.clone()),
+                building_ids: vec![building.id.clone()],
+                ..Default::default()
+            };
+            wangge_store::team::add(db, &grid, &post).await.unwrap();
+            let unit = wangge_store::registry::organisations::create(
+                db,
+                wangge_store::registry::organisations::NewOrganisation {
+                    grid_id: grid.clone(),
+                    name: "塔山物业".into(),
+                    kind: wangge_domain::OrganisationKind::PropertyCompany,
+                    address: None,
+                    contact_name: None,
+                    phone: None,
+                },
+            )
+            .await
+            .unwrap();
+            wangge_store::units::hold(db, &unit.id, wangge_domain::UnitRole::PropertyCompany, &community)
+                .await
+                .unwrap();
+            let by = wangge_store::demands::Actor { id: None, name: "test".into(), role: Role::GridMember };
+            let mut items = Vec::new();
+            for title in ["楼道堆物", "电梯异响"] {
+                let new = wangge_store::demands::NewDemand {
+                    building_id: Some(building.id.clone()),
+                    category: "environment".into(),
+                    title: title.into(),
+                    ..Default::default()
+                };
+                items.push(wangge_store::demands::create(db, new, &by, None).await.unwrap().id);
+            }
+            (building.id, unit.id, items)
+        });
+        let _ = (building, secretary_id);
+        for item in &items {
+            let (status, _) = s.call_form(&secretary, &format!("/demands/{item}/steps/accept"), "note=");
+            assert_eq!(status, 303);
+        }
+        let (status, html) = page(&s, &secretary, &format!("/demands/{}", items[0]));
+        assert_eq!(status, 200);
+        assert!(html.contains(&format!("value=\"{member_id}\"")) && html.contains("王海燕（网格员）"), "{html}");
+        assert!(html.contains(&format!("value=\"{unit}\"")) && html.contains("无系统账号"), "the unit, marked");
+
+        // To the grid member: in their 我的待办 and their notifications at once.
+        let (status, _) =
+            s.call_form(&secretary, &format!("/demands/{}/steps/dispatch", items[0]), &format!("handler={member_id}"));
+        assert_eq!(status, 303);
+        let (_, mine) = s.call(&member, "GET", "/api/v1/me/demands", None);
+        assert_eq!(mine["items"][0]["id"], items[0].as_str(), "{mine}");
+        assert_eq!(mine["items"][0]["handler_name"], "王海燕");
+        let (_, notices) = s.call(&member, "GET", "/api/v1/me/notifications", None);
+        assert!(notices.to_string().contains("楼道堆物"), "{notices}");
+
+        // Someone the form did not offer is refused as unknown.
+        let (status, _) =
+            s.call_form(&secretary, &format!("/demands/{}/steps/dispatch", items[1]), "handler=not-an-id");
+        assert_eq!(status, 404);
+
+        // To the property company, which has nobody who logs in: the secretary records
+        // its progress, and the timeline says it was recorded on its behalf.
+        let (status, _) =
+            s.call_form(&secretary, &format!("/demands/{}/steps/dispatch", items[1]), &format!("handler={unit}"));
+        assert_eq!(status, 303);
+        let (status, _) = s.call_form(
+            &secretary,
+            &format!("/demands/{}/steps/progress", items[1]),
+            "note=%E5%B7%B2%E8%81%94%E7%B3%BB%E7%BB%B4%E4%BF%AE",
+        );
+        assert_eq!(status, 303);
+        let (status, detail) = s.call(&secretary, "GET", &format!("/api/v1/demands/{}", items[1]), None);
+        assert_eq!(status, 200, "{detail}");
+        assert_eq!(detail["demand"]["handler_name"], "塔山物业", "{detail}");
+        let notes: Vec<String> = detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["note"].as_str().unwrap_or("").to_owned())
+            .collect();
+        assert!(notes.iter().any(|n| n == "（代塔山物业记录）已联系维修"), "{notes:?}");
+    }
+}

@@ -398,3 +398,49 @@ async fn the_demo_has_full_grid_teams_and_units_and_no_plain_phones() -> anyhow:
     assert!(property_people >= 9, "the property company's contact and its grid staff: {property_people}");
     Ok(())
 }
+
+/// Once the roster's grid members have accounts, the demo's past items go to the
+/// member who looks after each building, not all to one (issue 15).
+#[tokio::test]
+async fn past_items_are_spread_over_the_grid_members_who_look_after_them() -> anyhow::Result<()> {
+    use wangge_store::security::accounts;
+    use wangge_store::team::{self, Phones};
+    let dir = tempfile::tempdir()?;
+    let db = fresh_db(&dir).await?;
+    load_demo(&db).await?;
+    let community = wangge_store::registry::areas::get_by_code(&db, DEMO_COMMUNITY_CODE).await?;
+    let mut linked = Vec::new();
+    for grid in wangge_store::registry::areas::children(&db, &community.id).await? {
+        let roster = team::roster(&db, &grid.id, Phones::Hidden, false).await?;
+        let members: Vec<_> = roster.into_iter().filter(|p| p.post == wangge_domain::TeamPost::Member).collect();
+        if members.len() < 2 {
+            continue;
+        }
+        for (i, m) in members.iter().enumerate() {
+            let new = accounts::NewAccount {
+                username: format!("m{}{i}", &grid.code[12..]),
+                display_name: m.person_name.clone().unwrap_or_default(),
+                role: wangge_domain::Role::GridMember,
+                scopes: vec![grid.code.clone()],
+                password: "member-password-1".into(),
+            };
+            let account = accounts::create(&db, new).await?;
+            team::link_account(&db, &m.id, Some(&account.id)).await?;
+            linked.push((account.id, m.building_ids.clone()));
+        }
+        break;
+    }
+    assert_eq!(linked.len(), 2, "a grid with two members");
+    let moved = wangge_store::demands::history::spread_to_team(&db, &community.path).await?;
+    assert!(moved > 0);
+    for (account, buildings) in &linked {
+        let items: Vec<(Option<String>,)> = sqlx::query_as("SELECT building_id FROM demands WHERE handler_id = $1")
+            .bind(account)
+            .fetch_all(&db.pool)
+            .await?;
+        assert!(!items.is_empty(), "each member has items of their own");
+        let theirs = items.iter().filter(|(b,)| b.as_ref().is_some_and(|b| buildings.contains(b))).count();
+        assert!(theirs * 10 >= items.len() * 9, "{theirs} of {} in their buildings", items.len());
+    }
+    Ok(())
+}
