@@ -146,15 +146,69 @@ async fn demo_logins(db: &Db) -> anyhow::Result<Vec<(String, String, String)>> {
         ));
     }
     if resident_created {
+        let staff = staff_the_roster(db).await?;
         hand_items_to_demo_logins(db).await?;
         give_demo_units(db).await?;
+        if let (Some(first), Some(last)) = (staff.first(), staff.last()) {
+            let role = format!("{} {}", Role::GridMember.label_zh(), Role::GridMember.label_en());
+            out.push((format!("{first}…{last}"), role, format!("{} accounts of the grid teams", staff.len())));
+        }
     }
     Ok(out)
 }
 
-/// The demo's year of demands was written before its accounts existed: hand grid
-/// 001's items to `gridmember` and a few of them to `resident` as their own reports,
-/// so that "my items" and the portal's requests are not empty on first start.
+/// Gives the grid leaders and grid members of the demo's roster (`wangge_store::team`)
+/// accounts, scoped to their grid: grid 001's are `gridleader` and `gridmember`, the
+/// others `gridleader<n>`, `gridmember<n>` and `gridmember<n>b`. Returns the user names
+/// created.
+async fn staff_the_roster(db: &Db) -> anyhow::Result<Vec<String>> {
+    use wangge_domain::TeamPost;
+    use wangge_store::security::accounts;
+    use wangge_store::team::{self, Phones};
+    let community = wangge_store::registry::areas::get_by_code(db, wangge_synth::DEMO_COMMUNITY_CODE).await?;
+    let mut created = Vec::new();
+    for (n, grid) in wangge_store::registry::areas::children(db, &community.id).await?.iter().enumerate() {
+        let n = n + 1;
+        let roster = team::roster(db, &grid.id, Phones::Hidden, false).await?;
+        let mut members = 0;
+        for post in roster {
+            let (username, role) = match (post.post, n) {
+                (TeamPost::Leader, 1) => ("gridleader".to_owned(), Role::GridLeader),
+                (TeamPost::Leader, _) => (format!("gridleader{n}"), Role::GridLeader),
+                (TeamPost::Member, 1) if members == 0 => ("gridmember".to_owned(), Role::GridMember),
+                (TeamPost::Member, _) if members == 0 => (format!("gridmember{n}"), Role::GridMember),
+                (TeamPost::Member, _) => (format!("gridmember{n}b"), Role::GridMember),
+                _ => continue,
+            };
+            if post.post == TeamPost::Member {
+                members += 1;
+            }
+            let account = match accounts::get_by_username(db, &username).await {
+                Ok(account) => account,
+                Err(_) => {
+                    let new = accounts::NewAccount {
+                        username: username.clone(),
+                        display_name: post.person_name.clone().unwrap_or_else(|| username.clone()),
+                        role,
+                        scopes: vec![grid.code.clone()],
+                        password: DEMO_PASSWORD.into(),
+                    };
+                    let account = accounts::create(db, new).await?;
+                    accounts::set_password(db, &account.id, DEMO_PASSWORD, false).await?;
+                    created.push(username);
+                    account
+                }
+            };
+            team::link_account(db, &post.id, Some(&account.id)).await?;
+        }
+    }
+    Ok(created)
+}
+
+/// The demo's year of demands was written before its accounts existed: hand a few of
+/// grid 001's items to `resident` as their own reports, and every grid member's
+/// items to the member who looks after the building, so that "my items" and the
+/// portal's requests are not empty, and not all one person's, on first start.
 async fn hand_items_to_demo_logins(db: &Db) -> anyhow::Result<()> {
     use wangge_store::demands::history::{Adopter, adopt};
     let member = wangge_store::security::accounts::get_by_username(db, "gridmember").await?;
@@ -164,15 +218,20 @@ async fn hand_items_to_demo_logins(db: &Db) -> anyhow::Result<()> {
     let member = Adopter { account_id: &member.id, name: &member.display_name };
     let reporter = Adopter { account_id: &resident.id, name: &resident.display_name };
     adopt(db, &grid.path, member, reporter, home).await?;
+    // Then every grid member's items are their own, by the buildings they look after
+    // (adopt gave all of grid 001's to `gridmember`).
+    let community = wangge_store::registry::areas::get_by_code(db, wangge_synth::DEMO_COMMUNITY_CODE).await?;
+    wangge_store::demands::history::spread_to_team(db, &community.path).await?;
+    // The `gridmember` login is the one people try first: its 我的待办 is not empty.
+    wangge_store::demands::history::give_an_open_item(db, &grid.path, member.account_id, &community.path).await?;
     Ok(())
 }
 
-/// The demo community's organisations in the roles the modules give them (units,
-/// `store::units`), each over the community, with its contact person as a member,
-/// and `buildinghead` (property staff) a member of the property company with an
-/// account, so that a dispatch to it reaches someone on first start.
+/// `buildinghead` (property staff) joins the demo's property company (its roles and
+/// people are the demo's own, `wangge_synth::load_demo`), so that a dispatch to it
+/// reaches someone with an account on first start.
 async fn give_demo_units(db: &Db) -> anyhow::Result<()> {
-    use wangge_domain::{OrganisationKind as Kind, UnitRole};
+    use wangge_domain::OrganisationKind as Kind;
     use wangge_store::units::{self, NewMember};
     let community = wangge_store::registry::areas::get_by_code(db, wangge_synth::DEMO_COMMUNITY_CODE).await?;
     let filter = wangge_store::registry::organisations::OrganisationFilter {
@@ -182,30 +241,12 @@ async fn give_demo_units(db: &Db) -> anyhow::Result<()> {
     let page = wangge_store::PageRequest { page: 1, per_page: 500 };
     let organisations = wangge_store::registry::organisations::list(db, &filter, page).await?.items;
     let staff = wangge_store::security::accounts::get_by_username(db, "buildinghead").await?;
-    let mut staff_placed = false;
-    for (i, org) in organisations.iter().enumerate() {
-        let roles: &[UnitRole] = match org.kind {
-            Kind::PropertyCompany => &[UnitRole::PropertyCompany],
-            Kind::SocialOrganisation => &[UnitRole::SocialOrganisation],
-            Kind::GovernmentUnit => &[UnitRole::HandlerDepartment, UnitRole::Stationed, UnitRole::PartyRegistered],
-            _ if i % 2 == 0 => &[UnitRole::Stationed, UnitRole::PartyRegistered],
-            _ => &[UnitRole::Stationed],
-        };
-        for role in roles {
-            units::hold(db, &org.id, *role, &community.id).await?;
-        }
-        if let Some(contact) = org.contact_name.clone() {
-            units::join(db, &org.id, NewMember { account_id: None, name: contact, duty: "联络员".into() }).await?;
-        }
-        if org.kind == Kind::PropertyCompany && !staff_placed {
-            let me = NewMember {
-                account_id: Some(staff.id.clone()),
-                name: staff.display_name.clone(),
-                duty: "物业服务".into(),
+    if let Some(org) = organisations.iter().find(|o| o.kind == Kind::PropertyCompany) {
+        let me =
+            NewMember {
+                account_id: Some(staff.id.clone()), name: staff.display_name.clone(), duty: "物业服务".into()
             };
-            units::join(db, &org.id, me).await?;
-            staff_placed = true;
-        }
+        units::join(db, &org.id, me).await?;
     }
     Ok(())
 }

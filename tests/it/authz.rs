@@ -41,6 +41,8 @@ struct Chain {
     webhook: String,
     /// A photo attached to the demand.
     attachment: String,
+    /// A post of the grid's team.
+    team_post: String,
 }
 
 fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
@@ -166,6 +168,14 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             modules: vec![],
         };
         let webhook = wangge_store::webhooks::create(db, hook, &made[0].path).await.unwrap().id;
+        let post = wangge_store::team::NewPost {
+            post: Some("member".into()),
+            person_name: "网格员".into(),
+            phone: Some(format!("1390000{seq:04}")),
+            building_ids: vec![building.clone()],
+            ..Default::default()
+        };
+        let team_post = wangge_store::team::add(db, &made[4].id, &post).await.unwrap().id;
         let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
         Chain {
             city,
@@ -183,6 +193,7 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             demand2,
             webhook,
             attachment,
+            team_post,
         }
     })
 }
@@ -216,6 +227,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "demands" | "me" => c.demand.clone(),
             "webhooks" => c.webhook.clone(),
             "demand-attachments" => c.attachment.clone(),
+            "team" => c.team_post.clone(),
             _ => String::new(),
         }
     };
@@ -289,6 +301,8 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             Some(json!({"unit": "2", "room": format!("{}", spare.counter()), "occupancy": "vacant"}))
         }
         ("POST", "/admin/accounts/{id}/reset-password") => Some(json!({"password": "another-long-pw"})),
+        ("POST", "/registry/areas/{id}/team") => Some(json!({"post": "volunteer", "person_name": "志愿者"})),
+        ("POST", "/registry/team/{id}") => Some(json!({"person_name": "网格员", "duties": "走访"})),
         ("POST", "/admin/tokens") => Some(json!({"name": "t", "role": "grid_member", "scope": c.grid.code})),
         ("POST", "/portal/signup") => {
             Some(json!({"name": "某人", "id_card": "1", "username": "someone", "password": "x"}))
@@ -342,6 +356,7 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.demand, &other.demand),
         (&c.demand2, &other.demand2),
         (&c.attachment, &other.attachment),
+        (&c.team_post, &other.team_post),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
@@ -397,6 +412,7 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
         (&c.demand, &other.demand),
         (&c.demand2, &other.demand2),
         (&c.attachment, &other.attachment),
+        (&c.team_post, &other.team_post),
     ]
     .into_iter()
     .find(|(mine, _)| mine.as_str() == id)
@@ -426,6 +442,7 @@ fn is_scoped(pattern: &str) -> bool {
         "/registry/access",
         "/registry/import/",
         "/registry/households/",
+        "/registry/team/",
         "/demands/{id}",
         "/registry/export",
     ]

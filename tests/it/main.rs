@@ -17,4 +17,5 @@ mod open311;
 mod reach;
 mod security;
 mod self_service;
+mod team;
 mod tracking;

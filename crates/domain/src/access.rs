@@ -19,6 +19,9 @@ vocabulary!(
     /// The hierarchy: areas, grids and their posts.
     ViewAreas = "view_areas", "查看区域", "View areas", [];
     ManageAreas = "manage_areas", "管理区域", "Manage areas", [];
+    /// Keep a grid's team roster (add, edit, end a post) and see its private phones;
+    /// everyone who may see areas sees the team's names and posts.
+    ManageTeam = "manage_team", "管理网格队伍", "Manage the grid team", [];
     /// Figures (counts) of an area: what officials above the community see.
     ViewFigures = "view_figures", "查看统计", "View figures", [];
     ViewBuildings = "view_buildings", "查看楼栋", "View buildings", [];
@@ -97,6 +100,7 @@ impl Role {
             // next community and read their community's audit entries.
             CommunitySecretary => &[
                 ViewAreas,
+                ManageTeam,
                 ViewFigures,
                 ViewBuildings,
                 EditBuildings,
@@ -115,6 +119,7 @@ impl Role {
             ],
             CommunityStaff => &[
                 ViewAreas,
+                ManageTeam,
                 ViewFigures,
                 ViewBuildings,
                 EditBuildings,
@@ -132,6 +137,7 @@ impl Role {
             // Grid leaders dispatch within their grid ("small matters stay in the grid").
             GridLeader => &[
                 ViewAreas,
+                ManageTeam,
                 ViewFigures,
                 ViewBuildings,
                 EditBuildings,
@@ -216,6 +222,7 @@ mod tests {
                 ],
             ),
             (ManageAreas, &[PlatformAdmin]),
+            (ManageTeam, &[CommunitySecretary, CommunityStaff, GridLeader]),
             (
                 ViewFigures,
                 &[

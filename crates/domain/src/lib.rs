@@ -33,7 +33,7 @@ pub use phone::{Phone, PhoneError};
 pub use tracking::{TrackingNumber, TrackingNumberError};
 pub use vocab::{
     BuildingKind, Gender, Module, Occupancy, OrganisationKind, PoliticalStatus, Relation, ResidenceType,
-    ResidentEventKind, ResidentStatus, Role, UnitRole, UnknownTerm, Vocabulary,
+    ResidentEventKind, ResidentStatus, Role, TeamPost, UnitRole, UnknownTerm, Vocabulary,
 };
 
 /// Milliseconds since the Unix epoch: how every timestamp is stored, so that the same

@@ -47,6 +47,7 @@ fn vocabulary_zh(name: &str) -> &str {
         "resident event" => "人员变动",
         "unit role" => "单位角色",
         "audited event" => "审计事件",
+        "team post" => "网格职务",
         other => other,
     }
 }
@@ -310,3 +311,17 @@ mod tests {
         check::<ResidentStatus>();
     }
 }
+
+vocabulary!(
+    /// A post in a grid's "1 + X + N" team: the grid leader (the 1), the grid members
+    /// (the X) and the N others who help.
+    TeamPost, "team post" {
+    Leader = "leader", "网格长", "Grid leader", ["网格长（负责人）"];
+    Member = "member", "网格员", "Grid member", ["专职网格员", "专职"];
+    PartyMember = "party_member", "党员", "Party member", ["党员中心户"];
+    Volunteer = "volunteer", "志愿者", "Volunteer", [];
+    BuildingHead = "building_head", "楼长", "Building head", ["楼栋长", "单元长"];
+    Property = "property", "物业人员", "Property staff", ["物业"];
+    Police = "police", "民警", "Police liaison", ["社区民警", "片警", "辅警"];
+    Other = "other", "其他", "Other", [];
+});

@@ -19,11 +19,12 @@ use sqlx::query::Query;
 use sqlx::{AnyConnection, Executor};
 use wangge_domain::{
     BuildingKind, Gender, IdCardNumber, Occupancy, OrganisationKind, Phone, PoliticalStatus, Relation, ResidenceType,
-    ResidentStatus, Vocabulary, new_id, now_millis,
+    ResidentStatus, TeamPost, Vocabulary, now_millis,
 };
 
-use crate::registry::areas::{self, Area, GRID_POSTS};
+use crate::registry::areas::{self, Area};
 use crate::registry::residents::Protected;
+use crate::team::SealedPost;
 use crate::vault::{Nonces, Vault};
 use crate::{Db, StoreError, StoreResult};
 
@@ -84,24 +85,30 @@ pub struct ResidentRow {
     pub registered_on: String,
 }
 
-/// A post of a grid's "1 + X + N" team (`areas::GRID_POSTS`).
+/// A post of a grid's "1 + X + N" team ([`crate::team`]). The phone is in plain text
+/// here; the loaders seal it ([`crate::team::SealedPost`]).
 pub struct GridPostRow {
+    /// Chosen by the caller (`new_id()`), so that later rows can name the post.
+    pub id: String,
     pub grid_id: String,
-    pub post: &'static str,
+    pub post: TeamPost,
     pub person_name: Option<String>,
     pub phone: Option<String>,
+    pub duties: String,
+    pub resident_id: Option<String>,
+    pub building_ids: Vec<String>,
+    /// `YYYY-MM-DD`.
+    pub starts_on: Option<String>,
 }
 
-impl GridPostRow {
-    pub(crate) fn check(&self) -> StoreResult<()> {
-        if GRID_POSTS.contains(&self.post) {
-            Ok(())
-        } else {
-            let known = GRID_POSTS.join(", ");
-            Err(StoreError::Invalid(wangge_domain::msg!("registry.error.grid_post", post = &self.post, known = known)))
-        }
-    }
+/// Seals the phones of `rows`, in order, for [`crate::bulk_sqlite::SqliteBulkTx::grid_posts`].
+pub fn seal_posts(vault: &Vault, rows: &[GridPostRow]) -> Vec<SealedPost> {
+    rows.iter().map(|r| SealedPost::new(vault, &r.id, r.phone.as_deref())).collect()
 }
+
+/// The columns a bulk load writes to `grid_posts`.
+pub(crate) const GRID_POST_COLUMNS: &str =
+    "id, grid_id, post, person_name, phone_enc, phone_hash, duties, resident_id, starts_on, created_at, updated_at";
 
 /// The protected fields of one [`ResidentRow`], sealed and blind-indexed by
 /// [`seal_residents`]: the only form in which a loader takes them, so no caller can
@@ -161,14 +168,29 @@ impl<'c> BulkLoader<'c> {
         Ok(())
     }
 
+    /// Inserts the posts with their phones sealed, and the buildings each looks after.
     pub async fn grid_posts(&mut self, rows: &[GridPostRow]) -> StoreResult<()> {
-        rows.iter().try_for_each(GridPostRow::check)?;
-        const COLS: &str = "id, grid_id, post, person_name, phone, created_at";
         let now = self.now;
-        let ids: Vec<String> = rows.iter().map(|_| new_id()).collect();
-        let rows: Vec<(&String, &GridPostRow)> = ids.iter().zip(rows).collect();
-        insert_chunked(self.conn, "grid_posts", COLS, &rows, |q, (id, r)| {
-            q.bind(*id).bind(&r.grid_id).bind(r.post).bind(&r.person_name).bind(&r.phone).bind(now)
+        let sealed = seal_posts(self.vault, rows);
+        let rows: Vec<(&SealedPost, &GridPostRow)> = sealed.iter().zip(rows).collect();
+        insert_chunked(self.conn, "grid_posts", GRID_POST_COLUMNS, &rows, |q, (p, r)| {
+            q.bind(&r.id)
+                .bind(&r.grid_id)
+                .bind(r.post.code())
+                .bind(&r.person_name)
+                .bind(&p.phone_enc)
+                .bind(&p.phone_hash)
+                .bind(&r.duties)
+                .bind(&r.resident_id)
+                .bind(&r.starts_on)
+                .bind(now)
+                .bind(now)
+        })
+        .await?;
+        let links: Vec<(&String, &String)> =
+            rows.iter().flat_map(|(_, r)| r.building_ids.iter().map(move |b| (&r.id, b))).collect();
+        insert_chunked(self.conn, "grid_post_buildings", "post_id, building_id", &links, |q, (p, b)| {
+            q.bind(*p).bind(*b)
         })
         .await
     }

@@ -34,15 +34,16 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior, ffi};
 use sqlx::error::{DatabaseError, ErrorKind};
-use wangge_domain::{Vocabulary, new_id, now_millis};
+use wangge_domain::{Vocabulary, now_millis};
 
 use crate::error::operator;
 
 use crate::bulk::{
-    BuildingRow, GridPostRow, HouseholdRow, OrganisationRow, RESIDENT_INDEXES, ResidentRow, SealedResident,
-    check_sealed,
+    BuildingRow, GRID_POST_COLUMNS, GridPostRow, HouseholdRow, OrganisationRow, RESIDENT_INDEXES, ResidentRow,
+    SealedResident, check_sealed,
 };
 use crate::registry::areas::{self, Area};
+use crate::team::SealedPost;
 use crate::{Backend, Db, StoreError, StoreResult};
 
 /// Settings of the loading connection (per connection; nothing here outlives it).
@@ -332,13 +333,38 @@ impl SqliteBulkTx<'_> {
         Ok(())
     }
 
-    pub fn grid_posts(&self, rows: &[GridPostRow]) -> StoreResult<()> {
-        rows.iter().try_for_each(GridPostRow::check)?;
-        let mut stmt = self.insert(
-            "INSERT INTO grid_posts (id, grid_id, post, person_name, phone, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )?;
+    /// Inserts the posts with their phones sealed by [`crate::bulk::seal_posts`], and
+    /// the buildings each looks after.
+    pub fn grid_posts(&self, rows: &[GridPostRow], sealed: &[SealedPost]) -> StoreResult<()> {
+        if rows.len() != sealed.len() {
+            let detail = format!("{} posts but {} sealed phones", rows.len(), sealed.len());
+            return Err(StoreError::Invalid(operator(detail)));
+        }
+        let mut stmt = self.insert(&format!(
+            "INSERT INTO grid_posts ({GRID_POST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))?;
+        for (r, p) in rows.iter().zip(sealed) {
+            stmt.row(&values![
+                r.id,
+                r.grid_id,
+                r.post.code(),
+                r.person_name,
+                p.phone_enc,
+                p.phone_hash,
+                r.duties,
+                r.resident_id,
+                r.starts_on,
+                self.now,
+                self.now
+            ])
+            .map_err(db_error)?;
+        }
+        drop(stmt);
+        let mut stmt = self.insert("INSERT INTO grid_post_buildings (post_id, building_id) VALUES (?, ?)")?;
         for r in rows {
-            stmt.row(&values![new_id(), r.grid_id, r.post, r.person_name, r.phone, self.now]).map_err(db_error)?;
+            for b in &r.building_ids {
+                stmt.row(&values![r.id, b]).map_err(db_error)?;
+            }
         }
         Ok(())
     }

@@ -248,14 +248,19 @@ impl Db {
         })
     }
 
-    /// Brings the schema up to date and checks that the key loaded is the one the
-    /// database's protected fields are sealed with. Safe to run on every start.
+    /// Brings the schema up to date, checks that the key loaded is the one the
+    /// database's protected fields are sealed with, and seals what an older version
+    /// left in plain text. Safe to run on every start.
     pub async fn migrate(&self) -> StoreResult<()> {
         match self.backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await?,
         }
-        self.check_key().await
+        self.check_key().await?;
+        // What SQL cannot do: seal the team phones older versions kept in plain text
+        // (after the key check, so they are sealed under the database's own key).
+        crate::team::seal_plain_phones(self).await?;
+        Ok(())
     }
 
     /// Records the key id on first use and refuses a different key afterwards, so

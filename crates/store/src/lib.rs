@@ -22,6 +22,7 @@ mod page;
 pub mod registry;
 pub mod security;
 pub mod stats;
+pub mod team;
 pub mod testing;
 pub mod units;
 pub mod vault;

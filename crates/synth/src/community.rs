@@ -6,13 +6,15 @@
 use fastrand::Rng;
 use sqlx::AnyConnection;
 use wangge_domain::{
-    BuildingKind, Gender, Occupancy, PoliticalStatus, ResidenceType, ResidentStatus, format_date, new_id,
+    BuildingKind, Gender, Occupancy, PoliticalStatus, ResidenceType, ResidentStatus, TeamPost, format_date, new_id,
 };
 use wangge_store::bulk::{
-    BuildingRow, BulkLoader, GridPostRow, HouseholdRow, OrganisationRow, ResidentRow, SealedResident, seal_residents,
+    BuildingRow, BulkLoader, GridPostRow, HouseholdRow, OrganisationRow, ResidentRow, SealedResident, seal_posts,
+    seal_residents,
 };
 use wangge_store::bulk_sqlite::SqliteBulkTx;
 use wangge_store::registry::areas::Area;
+use wangge_store::team::SealedPost;
 use wangge_store::{StoreResult, Vault};
 
 use crate::households::{Family, Household};
@@ -103,12 +105,14 @@ pub(crate) struct Ready {
     pub areas: Vec<Area>,
     pub rows: Rows,
     pub sealed: Vec<SealedResident>,
+    pub sealed_posts: Vec<SealedPost>,
 }
 
 impl Ready {
     pub(crate) fn new(vault: &Vault, areas: Vec<Area>, rows: Rows) -> Self {
         let sealed = seal_residents(vault, &rows.residents);
-        Self { areas, rows, sealed }
+        let sealed_posts = seal_posts(vault, &rows.posts);
+        Self { areas, rows, sealed, sealed_posts }
     }
 }
 
@@ -165,13 +169,13 @@ pub(crate) fn build_rows(
 
     let sites = organisation_sites(&blocks, &grid_of, &buildings);
     let organisations = organisations(rng, place, &sites);
-    let posts = grid_posts(rng, &mut books.phones, place.grids, &residents, &candidates);
+    let posts = grid_posts(rng, &mut books.phones, place.grids, (&buildings, &households, &residents), &candidates);
     Ok(Rows { grids: shape.grids, buildings, households, residents, organisations, posts })
 }
 
 /// Writes one community on `conn` (a transaction the caller commits).
 pub(crate) async fn write_rows(conn: &mut AnyConnection, vault: &Vault, ready: &Ready) -> anyhow::Result<()> {
-    let Ready { areas, rows, sealed } = ready;
+    let Ready { areas, rows, sealed, .. } = ready;
     let mut loader = BulkLoader::new(conn, vault);
     loader.areas(areas).await?;
     loader.buildings(&rows.buildings).await?;
@@ -184,13 +188,13 @@ pub(crate) async fn write_rows(conn: &mut AnyConnection, vault: &Vault, ready: &
 
 /// [`write_rows`] through an SQLite file's loading connection.
 pub(crate) fn write_rows_sqlite(tx: &SqliteBulkTx<'_>, ready: &Ready) -> StoreResult<()> {
-    let Ready { areas, rows, sealed } = ready;
+    let Ready { areas, rows, sealed, sealed_posts } = ready;
     tx.areas(areas)?;
     tx.buildings(&rows.buildings)?;
     tx.households(&rows.households)?;
     tx.residents(&rows.residents, sealed)?;
     tx.organisations(&rows.organisations)?;
-    tx.grid_posts(&rows.posts)?;
+    tx.grid_posts(&rows.posts, sealed_posts)?;
     Ok(())
 }
 
@@ -455,47 +459,100 @@ fn note_candidate(candidates: &mut Candidates, index: usize, age: i32, political
 // -- grid teams --------------------------------------------------------------------------
 
 /// The "1 + X + N" team of every grid: a grid leader and one or two grid members
-/// (community staff), and the N from among the residents — a Party member, one or
-/// two volunteers, two or three building heads — plus the property company's man.
+/// (community staff, who share the grid's buildings), and the N — a Party member, one
+/// or two volunteers, two or three building heads (each looking after the building
+/// they live in) from among the residents, the property company's man and the
+/// community police officer, who serves every grid.
 fn grid_posts(
     rng: &mut Rng,
     phones: &mut PhoneBook,
     grids: &[Area],
-    residents: &[ResidentRow],
+    team: (&[BuildingRow], &[HouseholdRow], &[ResidentRow]),
     candidates: &[Candidates],
 ) -> Vec<GridPostRow> {
+    let (buildings, households, residents) = team;
     let mut posts = Vec::new();
+    let police = staff_post(rng, phones, &grids[0], TeamPost::Police);
     for (c, grid) in candidates.iter().zip(grids) {
-        posts.push(staff_post(rng, phones, grid, "leader"));
-        for _ in 0..rng.usize(1..=2) {
-            posts.push(staff_post(rng, phones, grid, "member"));
+        let mut leader = staff_post(rng, phones, grid, TeamPost::Leader);
+        leader.duties = "统筹网格工作".into();
+        posts.push(leader);
+        let mine: Vec<&String> = buildings.iter().filter(|b| b.grid_id == grid.id).map(|b| &b.id).collect();
+        let members = rng.usize(1..=2);
+        for m in 0..members {
+            let mut member = staff_post(rng, phones, grid, TeamPost::Member);
+            member.duties = "入户走访、民情收集、矛盾调解".into();
+            member.building_ids = mine.iter().skip(m).step_by(members).map(|b| (*b).clone()).collect();
+            posts.push(member);
         }
         let from_residents = [
-            ("party_member", &c.party_members, 1),
-            ("volunteer", &c.volunteers, rng.usize(1..=2)),
-            ("building_head", &c.elders, rng.usize(2..=3)),
+            (TeamPost::PartyMember, &c.party_members, 1, "党员联系户"),
+            (TeamPost::Volunteer, &c.volunteers, rng.usize(1..=2), "巡查、帮扶"),
+            (TeamPost::BuildingHead, &c.elders, rng.usize(2..=3), "楼栋信息、邻里互助"),
         ];
-        for (post, pool, count) in from_residents {
+        for (post, pool, count, duties) in from_residents {
             for i in rng.choose_multiple(pool.iter().copied(), count) {
                 let r = &residents[i];
+                let home = r.household_id.as_ref().and_then(|h| households.iter().find(|x| &x.id == h));
+                let building_ids = match (post, home) {
+                    (TeamPost::BuildingHead, Some(home)) => vec![home.building_id.clone()],
+                    _ => Vec::new(),
+                };
                 // No phone on the post: a resident's phone is protected in the
-                // registry, and copying it here would store it in plain text.
-                let (grid_id, person_name) = (grid.id.clone(), Some(r.name.clone()));
-                posts.push(GridPostRow { grid_id, post, person_name, phone: None });
+                // registry and reached through their record.
+                posts.push(GridPostRow {
+                    id: new_id(),
+                    grid_id: grid.id.clone(),
+                    post,
+                    person_name: Some(r.name.clone()),
+                    phone: None,
+                    duties: duties.into(),
+                    resident_id: Some(r.id.clone()),
+                    building_ids,
+                    starts_on: Some(start_date(rng)),
+                });
             }
         }
-        posts.push(staff_post(rng, phones, grid, "property"));
+        let mut property = staff_post(rng, phones, grid, TeamPost::Property);
+        property.duties = "物业报修、环境卫生".into();
+        posts.push(property);
+        posts.push(GridPostRow {
+            id: new_id(),
+            grid_id: grid.id.clone(),
+            duties: "治安、调解".into(),
+            person_name: police.person_name.clone(),
+            phone: police.phone.clone(),
+            post: TeamPost::Police,
+            resident_id: None,
+            building_ids: Vec::new(),
+            starts_on: police.starts_on.clone(),
+        });
     }
     posts
 }
 
-fn staff_post(rng: &mut Rng, phones: &mut PhoneBook, grid: &Area, post: &'static str) -> GridPostRow {
+/// When someone took their post: within the last six years.
+fn start_date(rng: &mut Rng) -> String {
+    format!("{}-{:02}-01", rng.i32(2020..=2025), rng.u8(1..=12))
+}
+
+fn staff_post(rng: &mut Rng, phones: &mut PhoneBook, grid: &Area, post: TeamPost) -> GridPostRow {
     let gender = if rng.bool() { Gender::Male } else { Gender::Female };
     let surname = SURNAMES.pick(rng);
     let birth_year = rng.i32(1972..=1998);
     let name = full_name(rng, surname, birth_year, gender);
     let phone = Some(phones.issue(rng).as_str().to_owned());
-    GridPostRow { grid_id: grid.id.clone(), post, person_name: Some(name), phone }
+    GridPostRow {
+        id: new_id(),
+        grid_id: grid.id.clone(),
+        post,
+        person_name: Some(name),
+        phone,
+        duties: String::new(),
+        resident_id: None,
+        building_ids: Vec::new(),
+        starts_on: Some(start_date(rng)),
+    }
 }
 
 #[cfg(test)]

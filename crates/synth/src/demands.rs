@@ -8,7 +8,7 @@
 //! deterministic from the seed; times are counted back from now.
 
 use fastrand::Rng;
-use wangge_domain::{Channel, DemandKind, HandlerKind, OrganisationKind, Role, Step, new_id};
+use wangge_domain::{Channel, DemandKind, HandlerKind, OrganisationKind, Role, Step, TeamPost, new_id};
 use wangge_store::bulk::{BuildingRow, GridPostRow, HouseholdRow, OrganisationRow, ResidentRow};
 use wangge_store::demands::history::{PastDemand, PastStep};
 use wangge_store::demands::{Actor, StepInput};
@@ -140,7 +140,7 @@ pub(crate) fn history(rng: &mut Rng, s: &Setting<'_>, now: i64) -> Vec<PastDeman
         .grids
         .iter()
         .map(|g| {
-            let named = |post: &str| {
+            let named = |post: TeamPost| {
                 s.posts.iter().find(|p| p.grid_id == g.id && p.post == post).and_then(|p| p.person_name.clone())
             };
             let property = s
@@ -148,10 +148,10 @@ pub(crate) fn history(rng: &mut Rng, s: &Setting<'_>, now: i64) -> Vec<PastDeman
                 .iter()
                 .find(|o| o.grid_id == g.id && o.kind == OrganisationKind::PropertyCompany)
                 .map(|o| o.name.clone())
-                .or(named("property").map(|n| format!("物业 {n}")));
+                .or(named(TeamPost::Property).map(|n| format!("物业 {n}")));
             Team {
-                member: actor(&named("member").unwrap_or_else(|| "网格员".into()), Role::GridMember),
-                leader: actor(&named("leader").unwrap_or_else(|| "网格长".into()), Role::GridLeader),
+                member: actor(&named(TeamPost::Member).unwrap_or_else(|| "网格员".into()), Role::GridMember),
+                leader: actor(&named(TeamPost::Leader).unwrap_or_else(|| "网格长".into()), Role::GridLeader),
                 property,
             }
         })

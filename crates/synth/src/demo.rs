@@ -77,6 +77,12 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
         posts: &rows.posts,
     };
     let past = history(&mut rng, &setting, now_millis());
+    let property_staff: Vec<String> = rows
+        .posts
+        .iter()
+        .filter(|p| p.post == wangge_domain::TeamPost::Property)
+        .filter_map(|p| p.person_name.clone())
+        .collect();
     let (categories, calendar) = (demands::categories(db).await?, demands::calendar(db).await?);
     let summary = DemoSummary {
         community_code: community.code.clone(),
@@ -95,5 +101,71 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
     write_rows(&mut tx, &db.vault, &ready).await?;
     demands::history::record_history(&mut tx, &db.vault, &categories, &calendar, &past).await?;
     tx.commit().await?;
-    Ok(summary)
+    let departments = demo_units(db, &mut rng, &property_staff).await?;
+    Ok(DemoSummary { organisations: summary.organisations + departments, ..summary })
+}
+
+/// The community's departments (社区综治办, 城建环卫办, 民政办, 党群服务中心) as
+/// organisations handling demands (`store::units`, role `handler_department`), each
+/// with two members without accounts, and the community's organisations in the roles
+/// the modules give them — the property company with its grid property staff as
+/// members. Returns how many departments it added.
+async fn demo_units(db: &Db, rng: &mut Rng, property_staff: &[String]) -> anyhow::Result<usize> {
+    use wangge_domain::{Gender, OrganisationKind as Kind, UnitRole};
+    use wangge_store::registry::{areas, organisations};
+    use wangge_store::units::{self, NewMember};
+    const DEPARTMENTS: [(&str, &str); 4] = [
+        ("塔山社区综治办", "矛盾调解、平安建设"),
+        ("塔山社区城建环卫办", "环境卫生、市政设施"),
+        ("塔山社区民政办", "低保、养老、助残"),
+        ("塔山社区党群服务中心", "接待、回访"),
+    ];
+    let community = areas::get_by_code(db, DEMO_COMMUNITY_CODE).await?;
+    let office_grid = areas::children(db, &community.id).await?.into_iter().next();
+    let office_grid = office_grid.ok_or_else(|| anyhow::anyhow!("the demo community has no grid"))?;
+    let filter = organisations::OrganisationFilter { under_path: Some(community.path.clone()), ..Default::default() };
+    let page = wangge_store::PageRequest { page: 1, per_page: 500 };
+    let existing = organisations::list(db, &filter, page).await?.items;
+    for (i, org) in existing.iter().enumerate() {
+        let roles: &[UnitRole] = match org.kind {
+            Kind::PropertyCompany => &[UnitRole::PropertyCompany],
+            Kind::SocialOrganisation => &[UnitRole::SocialOrganisation],
+            Kind::GovernmentUnit => &[UnitRole::HandlerDepartment, UnitRole::Stationed, UnitRole::PartyRegistered],
+            _ if i % 2 == 0 => &[UnitRole::Stationed, UnitRole::PartyRegistered],
+            _ => &[UnitRole::Stationed],
+        };
+        for role in roles {
+            units::hold(db, &org.id, *role, &community.id).await?;
+        }
+        if let Some(contact) = org.contact_name.clone() {
+            units::join(db, &org.id, NewMember { account_id: None, name: contact, duty: "联络员".into() }).await?;
+        }
+        if org.kind == Kind::PropertyCompany {
+            for name in property_staff {
+                let member = NewMember { account_id: None, name: name.clone(), duty: "网格物业专员".into() };
+                units::join(db, &org.id, member).await?;
+            }
+        }
+    }
+    for (name, duty) in DEPARTMENTS {
+        let new = organisations::NewOrganisation {
+            grid_id: office_grid.id.clone(),
+            name: name.into(),
+            kind: Kind::GovernmentUnit,
+            address: Some("塔山社区党群服务中心".into()),
+            contact_name: None,
+            phone: None,
+        };
+        let department = organisations::create(db, new).await?;
+        units::hold(db, &department.id, UnitRole::HandlerDepartment, &community.id).await?;
+        for head in [true, false] {
+            let gender = if rng.bool() { Gender::Male } else { Gender::Female };
+            let surname = crate::names::SURNAMES.pick(rng);
+            let born = rng.i32(1970..=1995);
+            let person = crate::names::full_name(rng, surname, born, gender);
+            let duty = if head { format!("负责人（{duty}）") } else { duty.to_owned() };
+            units::join(db, &department.id, NewMember { account_id: None, name: person, duty }).await?;
+        }
+    }
+    Ok(DEPARTMENTS.len())
 }

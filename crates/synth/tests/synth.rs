@@ -303,3 +303,144 @@ async fn the_demo_has_a_year_of_demands() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Every mobile number written in plain text anywhere in the database: any run of
+/// eleven digits starting 1[3-9] inside any text value of any table (ids aside).
+async fn plain_mobiles(db: &Db) -> anyhow::Result<Vec<String>> {
+    use sqlx::{Column, Row, ValueRef};
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut found = Vec::new();
+    for table in tables {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM \"{table}\""))).fetch_all(&db.pool).await?;
+        for row in &rows {
+            for (i, column) in row.columns().iter().enumerate() {
+                // Record ids are UUIDs, whose digits can run to eleven.
+                if column.name() == "id" || column.name().ends_with("_id") || row.try_get_raw(i)?.is_null() {
+                    continue;
+                }
+                let Ok(text) = row.try_get::<String, _>(i) else { continue };
+                let digits: Vec<char> = text.chars().collect();
+                for start in 0..digits.len().saturating_sub(10) {
+                    let run = &digits[start..start + 11];
+                    let before = start.checked_sub(1).map(|b| digits[b]);
+                    let after = digits.get(start + 11);
+                    if run[0] == '1'
+                        && ('3'..='9').contains(&run[1])
+                        && run.iter().all(char::is_ascii_digit)
+                        && !before.is_some_and(|c| c.is_ascii_digit())
+                        && !after.is_some_and(char::is_ascii_digit)
+                    {
+                        found.push(format!("{table}.{}: {}", column.name(), run.iter().collect::<String>()));
+                    }
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The demo's grid teams are full "1 + X + N" rosters with sealed phones, and the
+/// community's departments and property company are units with people (issue 15).
+#[tokio::test]
+async fn the_demo_has_full_grid_teams_and_units_and_no_plain_phones() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = fresh_db(&dir).await?;
+    load_demo(&db).await?;
+    // Before the roster was sealed, the team's 33 phones were found here.
+    let plain = plain_mobiles(&db).await?;
+    assert!(plain.is_empty(), "{} phones in plain text: {plain:?}", plain.len());
+
+    let community = wangge_store::registry::areas::get_by_code(&db, DEMO_COMMUNITY_CODE).await?;
+    let grids = wangge_store::registry::areas::children(&db, &community.id).await?;
+    assert_eq!(grids.len(), 8);
+    use wangge_domain::TeamPost::*;
+    for grid in &grids {
+        let roster = wangge_store::team::roster(&db, &grid.id, wangge_store::team::Phones::Full, true).await?;
+        let n = |post| roster.iter().filter(|p| p.post == post).count();
+        assert_eq!(n(Leader), 1, "the 1 of {}", grid.name);
+        assert!((1..=2).contains(&n(Member)), "the X of {}", grid.name);
+        for post in [PartyMember, Volunteer, BuildingHead, Property, Police] {
+            assert!(n(post) >= 1, "{} has a {}", grid.name, post.code());
+        }
+        for staff in roster.iter().filter(|p| matches!(p.post, Leader | Member | Property | Police)) {
+            let phone = staff.phone.as_deref().expect("staff have a phone");
+            assert_eq!(Phone::parse(phone)?.as_str(), phone, "opens to a valid number");
+        }
+        let members: Vec<_> = roster.iter().filter(|p| p.post == Member).collect();
+        assert!(members.iter().all(|m| !m.building_ids.is_empty()), "every grid member looks after buildings");
+        let heads = roster.iter().filter(|p| p.post == BuildingHead);
+        assert!(heads.clone().all(|h| h.building_ids.len() == 1 && h.resident_id.is_some()), "a head lives in theirs");
+    }
+    let departments = count(
+        &db,
+        "SELECT COUNT(*) FROM unit_roles u JOIN organisations o ON o.id = u.organisation_id \
+         WHERE u.role = 'handler_department' AND o.name LIKE '塔山社区%办'",
+    )
+    .await?;
+    assert!(departments >= 3, "{departments} community departments");
+    let without_people = count(
+        &db,
+        "SELECT COUNT(*) FROM unit_roles u WHERE u.role IN ('handler_department', 'property_company') \
+         AND NOT EXISTS (SELECT 1 FROM unit_members m WHERE m.organisation_id = u.organisation_id)",
+    )
+    .await?;
+    assert_eq!(without_people, 0, "every handling unit has people");
+    let property_people = count(
+        &db,
+        "SELECT COUNT(*) FROM unit_members m JOIN unit_roles u ON u.organisation_id = m.organisation_id \
+         WHERE u.role = 'property_company'",
+    )
+    .await?;
+    assert!(property_people >= 9, "the property company's contact and its grid staff: {property_people}");
+    Ok(())
+}
+
+/// Once the roster's grid members have accounts, the demo's past items go to the
+/// member who looks after each building, not all to one (issue 15).
+#[tokio::test]
+async fn past_items_are_spread_over_the_grid_members_who_look_after_them() -> anyhow::Result<()> {
+    use wangge_store::security::accounts;
+    use wangge_store::team::{self, Phones};
+    let dir = tempfile::tempdir()?;
+    let db = fresh_db(&dir).await?;
+    load_demo(&db).await?;
+    let community = wangge_store::registry::areas::get_by_code(&db, DEMO_COMMUNITY_CODE).await?;
+    let mut linked = Vec::new();
+    for grid in wangge_store::registry::areas::children(&db, &community.id).await? {
+        let roster = team::roster(&db, &grid.id, Phones::Hidden, false).await?;
+        let members: Vec<_> = roster.into_iter().filter(|p| p.post == wangge_domain::TeamPost::Member).collect();
+        if members.len() < 2 {
+            continue;
+        }
+        for (i, m) in members.iter().enumerate() {
+            let new = accounts::NewAccount {
+                username: format!("m{}{i}", &grid.code[12..]),
+                display_name: m.person_name.clone().unwrap_or_default(),
+                role: wangge_domain::Role::GridMember,
+                scopes: vec![grid.code.clone()],
+                password: "member-password-1".into(),
+            };
+            let account = accounts::create(&db, new).await?;
+            team::link_account(&db, &m.id, Some(&account.id)).await?;
+            linked.push((account.id, m.building_ids.clone()));
+        }
+        break;
+    }
+    assert_eq!(linked.len(), 2, "a grid with two members");
+    let moved = wangge_store::demands::history::spread_to_team(&db, &community.path).await?;
+    assert!(moved > 0);
+    for (account, buildings) in &linked {
+        let items: Vec<(Option<String>,)> = sqlx::query_as("SELECT building_id FROM demands WHERE handler_id = $1")
+            .bind(account)
+            .fetch_all(&db.pool)
+            .await?;
+        assert!(!items.is_empty(), "each member has items of their own");
+        let theirs = items.iter().filter(|(b,)| b.as_ref().is_some_and(|b| buildings.contains(b))).count();
+        assert!(theirs * 10 >= items.len() * 9, "{theirs} of {} in their buildings", items.len());
+    }
+    Ok(())
+}

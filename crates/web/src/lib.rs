@@ -15,6 +15,7 @@ mod demands;
 mod portal;
 mod registry;
 mod security;
+mod team;
 
 pub use shared::render::{cli_lang, home_of, lang_of_locale, say};
 pub use shared::site::{Reached, Site};
@@ -59,6 +60,7 @@ pub(crate) fn routes() -> Routes {
         .merge(shared::own_routes())
         .merge(security::routes())
         .merge(registry::routes())
+        .merge(team::routes())
         .merge(portal::routes())
         .merge(demands::routes())
 }

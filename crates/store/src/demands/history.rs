@@ -242,6 +242,100 @@ const RESIDENT_PICKS: &[&str] = &[
     "status = 'closed' AND kind = 'consultation'",
 ];
 
+/// Spreads the past items dispatched to grid members under `community_path` over the
+/// grid members who really look after them: each goes to the current member post
+/// (with an account) that looks after its building, else to its grid's first such
+/// member; the dispatch entry of its timeline names them. The demo runs this once its
+/// roster has accounts, so that every grid member's 我的待办 is their own. Returns
+/// how many items moved.
+pub async fn spread_to_team(db: &crate::Db, community_path: &str) -> StoreResult<u64> {
+    use wangge_domain::TeamPost;
+    let (lo, hi) = crate::subtree_bounds(community_path);
+    let items: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT id, area_id, building_id, handler_name FROM demands          WHERE path >= $1 AND path < $2 AND handler_kind = 'grid_member'",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut moved = 0;
+    let mut rosters: std::collections::HashMap<String, Vec<crate::team::GridPost>> = Default::default();
+    for (id, area_id, building_id, old_name) in items {
+        if !rosters.contains_key(&area_id) {
+            let roster = crate::team::roster(db, &area_id, crate::team::Phones::Hidden, false).await?;
+            rosters.insert(area_id.clone(), roster);
+        }
+        let members: Vec<&crate::team::GridPost> =
+            rosters[&area_id].iter().filter(|p| p.post == TeamPost::Member && p.account_id.is_some()).collect();
+        let by_building = building_id.as_ref().and_then(|b| members.iter().find(|p| p.building_ids.contains(b)));
+        let Some(post) = by_building.or(members.first()) else { continue };
+        let name = post.person_name.clone().unwrap_or_default();
+        let mut tx = db.pool.begin().await?;
+        sqlx::query("UPDATE demands SET handler_id = $1, handler_name = $2 WHERE id = $3")
+            .bind(&post.account_id)
+            .bind(&name)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        if let Some(old) = old_name.filter(|o| !o.is_empty() && *o != name) {
+            sqlx::query(
+                "UPDATE demand_events SET note = REPLACE(note, $1, $2) WHERE demand_id = $3 AND step = 'dispatch'",
+            )
+            .bind(&old)
+            .bind(&name)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        moved += 1;
+    }
+    Ok(moved)
+}
+
+/// When none of the open grid-member items of the grid at `grid_path` is with
+/// `account_id`, that grid member takes over the building of the newest one (the
+/// demo's roster is synthetic) and the items are spread again: the demo's first
+/// grid member login then has something in 我的待办. Whether it moved a building.
+pub async fn give_an_open_item(
+    db: &crate::Db,
+    grid_path: &str,
+    account_id: &str,
+    community_path: &str,
+) -> StoreResult<bool> {
+    const OPEN: &str = "('dispatched', 'in_hand', 'reported_done')";
+    // An open item of a grid member's first; failing that (the year's random draw
+    // may leave none open in this grid), one dispatched elsewhere becomes theirs.
+    let sql = format!(
+        "SELECT id, building_id FROM demands WHERE path = $1 AND building_id IS NOT NULL
+         AND status IN {OPEN} AND (handler_id IS NULL OR handler_id <> $2)
+         AND NOT EXISTS (SELECT 1 FROM demands m WHERE m.handler_id = $2 AND m.status IN {OPEN})
+         ORDER BY CASE WHEN handler_kind = 'grid_member' THEN 0 ELSE 1 END, created_at DESC LIMIT 1"
+    );
+    let found: Option<(String, String)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(grid_path).bind(account_id).fetch_optional(&db.pool).await?;
+    let (item, building) = found.unzip();
+    let posts = crate::team::of_account(db, account_id).await?;
+    let (Some(building), Some(post)) = (building, posts.first()) else { return Ok(false) };
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("UPDATE demands SET handler_kind = 'grid_member' WHERE id = $1").bind(&item).execute(&mut *tx).await?;
+    sqlx::query(
+        "DELETE FROM grid_post_buildings WHERE building_id = $1 \
+         AND post_id IN (SELECT id FROM grid_posts WHERE post = 'member')",
+    )
+    .bind(&building)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO grid_post_buildings (post_id, building_id) VALUES ($1, $2)")
+        .bind(&post.id)
+        .bind(&building)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    spread_to_team(db, community_path).await?;
+    Ok(true)
+}
+
 /// Hands past items of one grid to real accounts: the items dispatched to a grid
 /// member become `member`'s (their "my items"), and a few (see [`RESIDENT_PICKS`])
 /// become `resident`'s own reports from `household_id`, with the timeline's report

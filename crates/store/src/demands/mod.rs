@@ -953,6 +953,8 @@ pub struct DemandFilter {
     pub kind: Option<DemandKind>,
     pub building_id: Option<String>,
     pub handler_id: Option<String>,
+    /// Items with any of these handlers: a person's 我的待办 is theirs and their units'.
+    pub handler_ids: Vec<String>,
     pub reporter_account_id: Option<String>,
     pub overdue: bool,
     /// Created at or after (Unix ms).
@@ -997,6 +999,10 @@ fn conditions(f: &DemandFilter, now: i64) -> Conditions {
     if !f.categories.is_empty() {
         let list: Vec<String> = f.categories.iter().map(|code| c.text(code.clone())).collect();
         c.push(format!("category IN ({})", list.join(", ")));
+    }
+    if !f.handler_ids.is_empty() {
+        let list: Vec<String> = f.handler_ids.iter().map(|id| c.text(id.clone())).collect();
+        c.push(format!("handler_id IN ({})", list.join(", ")));
     }
     for (column, value) in [
         ("category", f.category.clone()),

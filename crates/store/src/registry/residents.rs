@@ -1165,8 +1165,10 @@ pub async fn rekey(db: &Db, new: &Vault) -> StoreResult<usize> {
         }
         done += rows.len();
     }
-    // The other sealed fields (demand reporters' phones, webhook secrets) in the same transaction.
+    // The other sealed fields (demand reporters' phones, webhook secrets, the grid
+    // team's phones) in the same transaction.
     crate::demands::rekey(&mut tx, old, new).await?;
+    crate::team::rekey(&mut tx, old, new).await?;
     tx.commit().await?;
     Ok(done)
 }

@@ -311,7 +311,7 @@ pub async fn my_demands(
     let filter = if p.role == Role::Resident {
         DemandFilter { reporter_account_id: me, ..Default::default() }
     } else {
-        DemandFilter { handler_id: me, status: DemandStatus::open(), ..Default::default() }
+        DemandFilter { handler_ids: my_handler_ids(&s, &p).await?, status: DemandStatus::open(), ..Default::default() }
     };
     let mut page = demands::list(&s.db, &filter, PageRequest::new(q.page, q.per_page)).await?;
     page.items = page.items.into_iter().map(|d| demand_as_seen_by(&p, d)).collect();
@@ -383,6 +383,28 @@ async fn detail(s: &AppState, p: &Principal, d: Demand, lang: Lang) -> ApiResult
     Ok(Json(DemandDetail { demand: demand_as_seen_by(p, d), timeline }))
 }
 
+/// The unit's name when the caller records work on an item dispatched to a unit they
+/// are not a member of (its progress recorded on its behalf).
+async fn on_behalf_of(s: &AppState, p: &Principal, d: &Demand, step: Step) -> Result<Option<String>, ApiError> {
+    if !matches!(step, Step::Start | Step::Progress | Step::ReportDone) {
+        return Ok(None);
+    }
+    let Some(handler) = &d.handler_id else { return Ok(None) };
+    if handler == p.actor_id() || wangge_store::registry::organisations::get(&s.db, handler).await.is_err() {
+        return Ok(None);
+    }
+    let mine = my_handler_ids(s, p).await?;
+    Ok((!mine.contains(handler)).then(|| d.handler_name.clone().unwrap_or_default()))
+}
+
+/// Who the caller handles items as: themselves and the units they are a member of
+/// (an item dispatched to the property company is in each of its people's 我的待办).
+pub(crate) async fn my_handler_ids(s: &AppState, p: &Principal) -> Result<Vec<String>, ApiError> {
+    let mut ids = vec![p.actor_id().to_owned()];
+    ids.extend(wangge_store::units::of_account(&s.db, p.actor_id()).await?.into_iter().map(|o| o.id));
+    Ok(ids)
+}
+
 /// Runs one step: scope, the state machine, the audit log, notifications, webhooks.
 pub(crate) async fn take(
     s: &AppState,
@@ -400,6 +422,14 @@ pub(crate) async fn take(
         && let Some(handler) = input.handler_id.as_deref().map(str::trim).filter(|h| !h.is_empty())
     {
         handler_in_reach(s, p, &before, handler).await?;
+    }
+    let mut input = input;
+    if let Some(unit) = on_behalf_of(s, p, &before, step).await? {
+        // A unit nobody in it can log in to: the dispatcher records its work, and the
+        // timeline says so (in the words the timeline is kept in, as "派遣给 …").
+        let typed = input.note.trim();
+        input.note =
+            if typed.is_empty() { format!("（代{unit}记录）") } else { format!("（代{unit}记录）{typed}") };
     }
     let mut taken = demands::take_step(&s.db, id, step, &actor(p), input).await?;
     let target = audit::Target("demand", id, &before.path);

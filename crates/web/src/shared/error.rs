@@ -184,6 +184,7 @@ fn what_key(what: &str) -> Option<&'static str> {
         "import" => "what.import",
         "organisation" => "what.organisation",
         "resident" => "what.resident",
+        "team post" => "what.team_post",
         "unit member" => "what.unit_member",
         "webhook" => "what.webhook",
         _ => return None,

@@ -53,6 +53,57 @@ pub(super) struct Event {
     note: String,
 }
 
+/// Someone an item can be dispatched to, as the dispatch form lists them: the grid's
+/// team first (those with an account), then the units serving the place.
+#[derive(Clone, Serialize)]
+pub(super) struct HandlerChoice {
+    /// An account's or a unit's id: what `handler_id` becomes.
+    id: String,
+    kind: &'static str,
+    name: String,
+    label: String,
+    /// `team` or `unit`: the group of the list it stands in.
+    group: &'static str,
+}
+
+/// Whom `d` can be dispatched to, without typing: the current team of its grid who
+/// have accounts, then the handling departments and property companies serving its
+/// place (a unit nobody in it can log in to is marked: the dispatcher records its
+/// progress).
+pub(super) async fn handler_choices(s: &AppState, d: &Demand, lang: Lang) -> Result<Vec<HandlerChoice>, ApiError> {
+    use wangge_domain::UnitRole;
+    let mut out = Vec::new();
+    if let Ok(grid) = wangge_store::registry::areas::get_by_path(&s.db, &d.path).await
+        && grid.level == wangge_domain::AreaLevel::Grid
+    {
+        let roster = wangge_store::team::roster(&s.db, &grid.id, wangge_store::team::Phones::Hidden, false).await?;
+        for post in roster {
+            let (Some(account), Some(name)) = (post.account_id, post.person_name) else { continue };
+            let kind = HandlerKind::GridMember;
+            let label = format!("{name}（{}）", label(post.post, lang));
+            out.push(HandlerChoice { id: account, kind: kind.code(), name, label, group: "team" });
+        }
+    }
+    for (role, kind) in [
+        (UnitRole::HandlerDepartment, HandlerKind::CommunityDepartment),
+        (UnitRole::PropertyCompany, HandlerKind::PropertyCompany),
+    ] {
+        for unit in wangge_store::units::serving(&s.db, role, &d.path).await? {
+            let o = unit.organisation;
+            if out.iter().any(|c: &HandlerChoice| c.id == o.id) {
+                continue;
+            }
+            let label = if unit.reachable == 0 {
+                format!("{}（{}）", o.name, tr("demands.dispatch.no_account", lang.code))
+            } else {
+                o.name.clone()
+            };
+            out.push(HandlerChoice { id: o.id, kind: kind.code(), name: o.name, label, group: "unit" });
+        }
+    }
+    Ok(out)
+}
+
 #[derive(Deserialize, Default)]
 pub struct ItemQuery {
     error: Option<String>,
@@ -135,6 +186,8 @@ pub async fn item(
             title: m.title,
         })
         .collect();
+    let may_dispatch = steps_for(&d, p.role, lang).iter().any(|st| st.dispatch);
+    let handlers = if may_dispatch { handler_choices(&s, &d, lang).await? } else { Vec::new() };
     let ctx = context! {
         d => Value::from(Serde(&d)),
         photos => Value::from(Serde(&photos)), duplicates => Value::from(Serde(&duplicates)),
@@ -147,6 +200,7 @@ pub async fn item(
         scores => crate::portal::pages::scores(lang), me_name => p.actor_name(), now_local => now_local(),
         number => number, link => link, rating_source => rating_words(&d, lang),
         handler_kinds => Value::from(Serde(&vocab_choices::<HandlerKind>(lang, &[]))),
+        handlers => Value::from(Serde(&handlers)),
         error => q.error,
         reported => q.reported.as_deref().and_then(|n| wangge_domain::TrackingNumber::parse(n).ok()).map(|n| n.spaced()),
         ..frame(&p, lang, "/demands"),
@@ -181,6 +235,8 @@ pub struct StepFormInput {
     note: String,
     handler_kind: Option<String>,
     handler_name: Option<String>,
+    /// One of [`handler_choices`] (an account or a unit id); empty: typed by hand.
+    handler: Option<String>,
     into: Option<String>,
     score: Option<u8>,
     called_by: Option<String>,
@@ -197,7 +253,7 @@ pub async fn take_step(
     Form(form): Form<StepFormInput>,
 ) -> Result<Response, ApiError> {
     let step = Step::parse(&step).map_err(|e| ApiError::bad_request(wangge_domain::Explain::message(&e)))?;
-    let input = StepInput {
+    let mut input = StepInput {
         note: form.note.trim().to_owned(),
         handler_kind: form.handler_kind.as_deref().and_then(HandlerKind::from_code),
         handler_name: non_empty(form.handler_name),
@@ -207,6 +263,20 @@ pub async fn take_step(
         called_at: form.called_at.as_deref().and_then(parse_local),
         ..Default::default()
     };
+    if step == Step::Dispatch
+        && let Some(chosen) = non_empty(form.handler)
+    {
+        // Only someone the form offered: the same list, made again for this item.
+        let d = api::visible(&s, &p, &id).await?;
+        let choices = handler_choices(&s, &d, lang).await?;
+        let c = choices
+            .into_iter()
+            .find(|c| c.id == chosen)
+            .ok_or_else(|| crate::shared::auth::unknown("handler", &chosen))?;
+        input.handler_kind = HandlerKind::from_code(c.kind);
+        input.handler_name = Some(c.name);
+        input.handler_id = Some(c.id);
+    }
     match api::take(&s, &p, &address, &id, step, input).await {
         Ok(_) => Ok(Redirect::to(&format!("/demands/{id}")).into_response()),
         Err(e) if e.status == StatusCode::NOT_FOUND => Err(e),

@@ -82,7 +82,7 @@ pub async fn ledger(
         category: q.category.clone().filter(|c| !c.is_empty()),
         channel: q.channel.as_deref().and_then(Channel::from_code),
         building_id: q.building.clone().filter(|b| !b.is_empty()),
-        handler_id: mine.then(|| p.actor_id().to_owned()),
+        handler_ids: if mine { api::my_handler_ids(&s, &p).await? } else { Vec::new() },
         overdue: q.overdue.as_deref() == Some("1"),
         household_id: q.household.clone().filter(|h| !h.is_empty()),
         from,
@@ -179,8 +179,11 @@ pub(super) async fn my_open_count(s: &AppState, p: &Principal) -> Result<Option<
     if !p.role.may(Action::HandleDemand) {
         return Ok(None);
     }
-    let filter =
-        DemandFilter { handler_id: Some(p.actor_id().to_owned()), status: DemandStatus::open(), ..Default::default() };
+    let filter = DemandFilter {
+        handler_ids: api::my_handler_ids(s, p).await?,
+        status: DemandStatus::open(),
+        ..Default::default()
+    };
     Ok(Some(demands::list(&s.db, &filter, PageRequest::new(Some(1), Some(1))).await?.total))
 }
 

@@ -6,8 +6,9 @@ use utoipa::IntoParams;
 use wangge_domain::AreaLevel;
 use wangge_domain::AuditAction;
 use wangge_store::registry::areas as store_areas;
-use wangge_store::registry::areas::{self, Area, AreaFilter, AreaUpdate, GridPost, NewArea};
+use wangge_store::registry::areas::{self, Area, AreaFilter, AreaUpdate, NewArea};
 use wangge_store::stats::{self, AreaCounts};
+use wangge_store::team::{self, GridPost};
 use wangge_store::{Page, PageRequest};
 
 use crate::shared::api::{ApiResult, Id, JsonBody, Params};
@@ -122,7 +123,9 @@ pub async fn area_stats(State(s): State<AppState>, p: Principal, Id(id): Id<Stri
     Ok(Json(stats::counts_under(&s.db, &area.path).await?))
 }
 
-/// The "1 + X + N" posts of a grid.
+/// The "1 + X + N" team of a grid (current posts): names, posts and duties for
+/// everyone who may see areas; private phones, resident records and duty phones
+/// without consent only for those who manage the team there (`manage_team`).
 #[utoipa::path(get, path = "/api/v1/areas/{id}/posts", tag = "areas", params(("id" = String, Path, description = "Grid id")),
     responses((status = 200, body = Vec<GridPost>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn grid_posts(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Vec<GridPost>> {
@@ -130,7 +133,10 @@ pub async fn grid_posts(State(s): State<AppState>, p: Principal, Id(id): Id<Stri
     if grid.level != AreaLevel::Grid {
         return Err(ApiError::invalid(wangge_domain::msg!("registry.error.not_a_grid", code = &grid.code)));
     }
-    Ok(Json(areas::grid_posts(&s.db, &id).await?))
+    let manages = crate::team::manages(&p, &grid.path);
+    let phones = if manages { team::Phones::Full } else { team::Phones::Hidden };
+    let roster = team::roster(&s.db, &id, phones, false).await?;
+    Ok(Json(if manages { roster } else { roster.into_iter().map(team::GridPost::public).collect() }))
 }
 
 /// This module's routes, each with who may call it (`crate::shared::routes`).

@@ -1,0 +1,225 @@
+//! The grid team roster over HTTP (issue 15): the posts endpoint shows private phones
+//! only to those who keep the team; the team page adds, edits and ends posts, with
+//! `tel:` links for those who may call.
+
+use serde_json::Value;
+use wangge_domain::Role;
+
+use crate::common::{Auth, servers};
+
+fn page(s: &crate::common::Server, auth: &Auth, path: &str) -> (u16, String) {
+    s.call_text(auth, "GET", path, None)
+}
+
+#[test]
+fn the_posts_endpoint_shows_private_phones_only_to_who_keeps_the_team() {
+    for s in servers() {
+        let made = s.areas_down_to_grid();
+        let grid = made[4]["id"].as_str().unwrap().to_owned();
+        let new = wangge_store::team::NewPost {
+            post: Some("leader".into()),
+            person_name: "赵建国".into(),
+            phone: Some("13805359876".into()),
+            duty_phone: Some("0535-6668888".into()),
+            duty_phone_consent: false,
+            ..Default::default()
+        };
+        s.runtime.block_on(wangge_store::team::add(&s.db.db, &grid, &new)).unwrap();
+        let path = format!("/api/v1/areas/{grid}/posts");
+
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        let (status, posts) = s.call(&secretary, "GET", &path, None);
+        assert_eq!(status, 200, "{posts}");
+        assert_eq!(posts[0]["phone"], "13805359876", "the community keeps the team");
+        assert_eq!(posts[0]["duty_phone"], "0535-6668888");
+
+        for (role, scope) in [
+            (Role::PlatformAdmin, ""),
+            (Role::CityOfficial, "370600000000"),
+            (Role::Auxiliary, "370602004011001"),
+            (Role::GridMember, "370602004011001"),
+        ] {
+            let auth = if scope.is_empty() { s.auth.borrow().clone() } else { s.token(role, scope) };
+            let (status, posts) = s.call(&auth, "GET", &path, None);
+            assert_eq!(status, 200, "{role:?}: {posts}");
+            assert_eq!(posts[0]["person_name"], "赵建国", "{role:?} sees the name");
+            assert_eq!(posts[0]["post"], "leader");
+            assert_eq!(posts[0]["phone"], Value::Null, "{role:?} never sees the private phone");
+            assert_eq!(posts[0]["duty_phone"], Value::Null, "{role:?}: no duty phone without consent");
+            let text = posts.to_string();
+            assert!(!text.contains("13805359876"), "{role:?}: {text}");
+        }
+    }
+}
+
+#[test]
+fn the_team_page_adds_edits_and_ends_posts() {
+    for s in servers() {
+        let made = s.areas_down_to_grid();
+        let grid = made[4]["id"].as_str().unwrap().to_owned();
+        s.create_account("secretary1", Role::CommunitySecretary, &["370602004011"], "secretary-password");
+        let (_, _, secretary) = s.login("secretary1", "secretary-password");
+        let team = format!("/registry/areas/{grid}/team");
+        let form = "post=member&person_name=%E7%8E%8B%E6%B5%B7%E7%87%95&phone=13905351234&duties=%E8%B5%B0%E8%AE%BF";
+        let (status, _) = s.call_form(&secretary, &team, form);
+        assert_eq!(status, 303, "added, back to the team");
+        let (status, html) = page(&s, &secretary, &team);
+        assert_eq!(status, 200);
+        assert!(html.contains("王海燕") && html.contains("href=\"tel:13905351234\""), "a tel: link: {html}");
+
+        // A grid member sees the team, names and posts, not the private phone.
+        s.create_account("member1", Role::GridMember, &["370602004011001"], "member-password");
+        let (_, _, member) = s.login("member1", "member-password");
+        let (status, html) = page(&s, &member, &team);
+        assert_eq!(status, 200);
+        assert!(html.contains("王海燕") && !html.contains("13905351234"), "{html}");
+        assert!(!html.contains("id=\"add-post\""), "no add form for those who do not keep the team");
+
+        // A bad phone is said on the page, in Chinese, with nothing added.
+        let (status, html) = s.call_form(&secretary, &team, "post=volunteer&person_name=%E6%9D%8E&phone=123");
+        assert_eq!(status, 422);
+        assert!(html.to_string().contains("team-error"), "{html}");
+
+        let id = s.runtime.block_on(async {
+            let roster =
+                wangge_store::team::roster(&s.db.db, &grid, wangge_store::team::Phones::Hidden, false).await.unwrap();
+            assert_eq!(roster.len(), 1);
+            roster[0].id.clone()
+        });
+        let (status, html) = page(&s, &secretary, &format!("/registry/team/{id}"));
+        assert_eq!(status, 200);
+        assert!(html.contains("id=\"end-post\""), "{html}");
+        let (status, _) = s.call_form(&secretary, &format!("/registry/team/{id}/end"), "ends_on=");
+        assert_eq!(status, 303);
+        // Ended today: still on the team until the day is over, then history.
+        let ended = s.runtime.block_on(wangge_store::team::get(&s.db.db, &id, wangge_store::team::Phones::Hidden));
+        assert!(ended.unwrap().ends_on.is_some());
+        // The audit log has the three changes, never the phone.
+        let rows: Vec<(String, Option<String>)> = s.runtime.block_on(async {
+            sqlx::query_as("SELECT action, after FROM audit_log WHERE action LIKE 'team.%' ORDER BY at")
+                .fetch_all(&s.db.db.pool)
+                .await
+                .unwrap()
+        });
+        let actions: Vec<&str> = rows.iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(actions, ["team.add", "team.end"]);
+        assert!(rows.iter().all(|(_, after)| !after.as_deref().unwrap_or("").contains("13905351234")));
+    }
+}
+
+/// Dispatch picks someone real from the item page (issue 15): the grid's team member
+/// with an account gets the item in 我的待办 and a notification; a unit without
+/// accounts has its progress recorded by the dispatcher, marked as such.
+#[test]
+fn dispatch_picks_the_team_or_a_unit_and_reaches_them() {
+    for s in servers() {
+        let made = s.areas_down_to_grid();
+        let (community, grid) =
+            (made[3]["id"].as_str().unwrap().to_owned(), made[4]["id"].as_str().unwrap().to_owned());
+        let secretary_id =
+            s.create_account("secretary1", Role::CommunitySecretary, &["370602004011"], "secretary-pw-1");
+        let member_id = s.create_account("member1", Role::GridMember, &["370602004011001"], "member-password");
+        let (_, _, secretary) = s.login("secretary1", "secretary-pw-1");
+        let (_, _, member) = s.login("member1", "member-password");
+        let (building, unit, items) = s.runtime.block_on(async {
+            let db = &s.db.db;
+            let building = wangge_store::registry::buildings::create(
+                db,
+                wangge_store::registry::buildings::NewBuilding {
+                    grid_id: grid.clone(),
+                    number: "3".into(),
+                    address: None,
+                    kind: wangge_domain::BuildingKind::Residential,
+                    floors: None,
+                    units: None,
+                    lat: None,
+                    lng: None,
+                },
+            )
+            .await
+            .unwrap();
+            let post = wangge_store::team::NewPost {
+                post: Some("member".into()),
+                person_name: "王海燕".into(),
+                account_id: Some(member_id.clone()),
+                building_ids: vec![building.id.clone()],
+                ..Default::default()
+            };
+            wangge_store::team::add(db, &grid, &post).await.unwrap();
+            let unit = wangge_store::registry::organisations::create(
+                db,
+                wangge_store::registry::organisations::NewOrganisation {
+                    grid_id: grid.clone(),
+                    name: "塔山物业".into(),
+                    kind: wangge_domain::OrganisationKind::PropertyCompany,
+                    address: None,
+                    contact_name: None,
+                    phone: None,
+                },
+            )
+            .await
+            .unwrap();
+            wangge_store::units::hold(db, &unit.id, wangge_domain::UnitRole::PropertyCompany, &community)
+                .await
+                .unwrap();
+            let by = wangge_store::demands::Actor { id: None, name: "test".into(), role: Role::GridMember };
+            let mut items = Vec::new();
+            for title in ["楼道堆物", "电梯异响"] {
+                let new = wangge_store::demands::NewDemand {
+                    building_id: Some(building.id.clone()),
+                    category: "environment".into(),
+                    title: title.into(),
+                    ..Default::default()
+                };
+                items.push(wangge_store::demands::create(db, new, &by, None).await.unwrap().id);
+            }
+            (building.id, unit.id, items)
+        });
+        let _ = (building, secretary_id);
+        for item in &items {
+            let (status, _) = s.call_form(&secretary, &format!("/demands/{item}/steps/accept"), "note=");
+            assert_eq!(status, 303);
+        }
+        let (status, html) = page(&s, &secretary, &format!("/demands/{}", items[0]));
+        assert_eq!(status, 200);
+        assert!(html.contains(&format!("value=\"{member_id}\"")) && html.contains("王海燕（网格员）"), "{html}");
+        assert!(html.contains(&format!("value=\"{unit}\"")) && html.contains("无系统账号"), "the unit, marked");
+
+        // To the grid member: in their 我的待办 and their notifications at once.
+        let (status, _) =
+            s.call_form(&secretary, &format!("/demands/{}/steps/dispatch", items[0]), &format!("handler={member_id}"));
+        assert_eq!(status, 303);
+        let (_, mine) = s.call(&member, "GET", "/api/v1/me/demands", None);
+        assert_eq!(mine["items"][0]["id"], items[0].as_str(), "{mine}");
+        assert_eq!(mine["items"][0]["handler_name"], "王海燕");
+        let (_, notices) = s.call(&member, "GET", "/api/v1/me/notifications", None);
+        assert!(notices.to_string().contains("楼道堆物"), "{notices}");
+
+        // Someone the form did not offer is refused as unknown.
+        let (status, _) =
+            s.call_form(&secretary, &format!("/demands/{}/steps/dispatch", items[1]), "handler=not-an-id");
+        assert_eq!(status, 404);
+
+        // To the property company, which has nobody who logs in: the secretary records
+        // its progress, and the timeline says it was recorded on its behalf.
+        let (status, _) =
+            s.call_form(&secretary, &format!("/demands/{}/steps/dispatch", items[1]), &format!("handler={unit}"));
+        assert_eq!(status, 303);
+        let (status, _) = s.call_form(
+            &secretary,
+            &format!("/demands/{}/steps/progress", items[1]),
+            "note=%E5%B7%B2%E8%81%94%E7%B3%BB%E7%BB%B4%E4%BF%AE",
+        );
+        assert_eq!(status, 303);
+        let (status, detail) = s.call(&secretary, "GET", &format!("/api/v1/demands/{}", items[1]), None);
+        assert_eq!(status, 200, "{detail}");
+        assert_eq!(detail["demand"]["handler_name"], "塔山物业", "{detail}");
+        let notes: Vec<String> = detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["note"].as_str().unwrap_or("").to_owned())
+            .collect();
+        assert!(notes.iter().any(|n| n == "（代塔山物业记录）已联系维修"), "{notes:?}");
+    }
+}
