@@ -260,6 +260,8 @@ impl Db {
         // What SQL cannot do: seal the team phones older versions kept in plain text
         // (after the key check, so they are sealed under the database's own key).
         crate::team::seal_plain_phones(self).await?;
+        // …and number the items recorded before tracking numbers (0014).
+        crate::demands::backfill_tracking(self).await?;
         Ok(())
     }
 

@@ -1181,6 +1181,44 @@ pub async fn merged_items(db: &Db, id: &str) -> StoreResult<Vec<Demand>> {
     rows.iter().map(|r| from_row(r, &db.vault, now)).collect()
 }
 
+/// Gives items recorded before tracking numbers existed (migration 0014) a number
+/// and the index of their reporter's last four digits, so that every reporter —
+/// not only those of new reports — can follow their report on the tracking page
+/// and be found by phone suffix. Run by `Db::migrate`; a later start finds nothing
+/// to do. Answers how many items it numbered.
+pub async fn backfill_tracking(db: &Db) -> StoreResult<usize> {
+    let rows = sqlx::query("SELECT id, reporter_phone_enc FROM demands WHERE tracking_no IS NULL ORDER BY id")
+        .fetch_all(&db.pool)
+        .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = db.pool.begin().await?;
+    let numbers = tracking::allocate(&mut tx, rows.len()).await?;
+    for (row, number) in rows.iter().zip(&numbers) {
+        let id: String = row.try_get("id")?;
+        let sealed: Option<String> = row.try_get("reporter_phone_enc")?;
+        let last4 = match sealed {
+            Some(sealed) => {
+                let phone = db.vault.open(&sealed, &aad(&id))?;
+                Phone::parse(&phone).map(|p| db.vault.blind(PHONE_LAST4_PURPOSE, p.last4())).ok()
+            }
+            None => None,
+        };
+        sqlx::query(
+            "UPDATE demands SET tracking_no = $1, reporter_phone_last4_hash = COALESCE(reporter_phone_last4_hash, $2)
+             WHERE id = $3",
+        )
+        .bind(number)
+        .bind(last4)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
 /// Seals every reporter phone again under `new`, inside the key rotation's
 /// transaction (see `residents::rekey`).
 pub(crate) async fn rekey(conn: &mut AnyConnection, old: &Vault, new: &Vault) -> StoreResult<usize> {

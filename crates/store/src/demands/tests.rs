@@ -762,3 +762,34 @@ async fn items_are_found_by_tracking_number_phone_suffix_and_words() {
         assert_eq!(found("5678", &p.community).await, vec![b.id.clone()]);
     }
 }
+
+/// Items recorded before tracking numbers existed get one, and the index of their
+/// reporter's last four digits, when the database is next migrated: their
+/// reporters can follow them too. A second start changes nothing.
+#[tokio::test]
+async fn items_from_before_tracking_numbers_are_numbered_on_migrate() {
+    for t in testing::all().await {
+        let db = &t.db;
+        let p = place(db).await;
+        let old = create(db, report(&p.building, "environment"), &staff(), None).await.unwrap();
+        let mut no_phone = report(&p.building, "property");
+        no_phone.reporter_phone = None;
+        let quiet = create(db, no_phone, &staff(), None).await.unwrap();
+        // As an item written by an older version has it.
+        sqlx::query("UPDATE demands SET tracking_no = NULL, reporter_phone_last4_hash = NULL")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+
+        db.migrate().await.unwrap();
+        let old = get(db, &old.id).await.unwrap();
+        let number = wangge_domain::TrackingNumber::parse(old.tracking_no.as_deref().unwrap()).unwrap();
+        assert_eq!(tracking::check(db, &number, "1234").await.unwrap().map(|d| d.id), Some(old.id.clone()));
+        let quiet = get(db, &quiet.id).await.unwrap();
+        assert!(quiet.tracking_no.is_some() && quiet.tracking_no != old.tracking_no);
+
+        db.migrate().await.unwrap();
+        assert_eq!(get(db, &old.id).await.unwrap().tracking_no, old.tracking_no, "numbered once");
+        assert_eq!(backfill_tracking(db).await.unwrap(), 0);
+    }
+}
