@@ -13,8 +13,16 @@ struct Place {
 }
 
 async fn place(db: &Db) -> Place {
-    let h = testing::hierarchy(db).await;
-    Place { community: h.community.path, grid: h.grid.path, other_grid: h.other_grid.code, building: h.building.id }
+    place_of(&testing::hierarchy(db).await)
+}
+
+fn place_of(h: &testing::Hierarchy) -> Place {
+    Place {
+        community: h.community.path.clone(),
+        grid: h.grid.path.clone(),
+        other_grid: h.other_grid.code.clone(),
+        building: h.building.id.clone(),
+    }
 }
 
 fn staff() -> Actor {
@@ -629,12 +637,7 @@ async fn the_satisfaction_rate_counts_resident_and_staff_ratings_apart_and_never
     for t in testing::all().await {
         let db = &t.db;
         let h = testing::hierarchy(db).await;
-        let p = Place {
-            community: h.community.path.clone(),
-            grid: h.grid.path.clone(),
-            other_grid: h.other_grid.code.clone(),
-            building: h.building.id.clone(),
-        };
+        let p = place_of(&h);
         // The community gives three days to rate.
         set_rating_days(db, &h.community.id, Some(3)).await.unwrap();
         assert!(set_rating_days(db, &h.grid.id, Some(3)).await.is_err(), "a grid has no setting of its own");
@@ -721,12 +724,7 @@ async fn items_are_found_by_tracking_number_phone_suffix_and_words() {
     for t in testing::all().await {
         let db = &t.db;
         let h = testing::hierarchy(db).await;
-        let p = Place {
-            community: h.community.path.clone(),
-            grid: h.grid.path.clone(),
-            other_grid: h.other_grid.code.clone(),
-            building: h.building.id.clone(),
-        };
+        let p = place_of(&h);
         let a = create(db, report(&p.building, "environment"), &staff(), None).await.unwrap();
         let mut other = report(&p.building, "property");
         other.title = "电梯停运".into();

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
-use wangge_domain::{AuditAction, DemandStatus, Explain, IdCardNumber, Module, ResidentStatus, Role, Step, Vocabulary};
+use wangge_domain::{AuditAction, DemandStatus, Explain, IdCardNumber, Module, ResidentStatus, Role, Step};
 use wangge_store::PageRequest;
 use wangge_store::demands::{self, DemandFilter, Extras, NewDemand, StepInput};
 use wangge_store::notifications::{Audience, Notice};
@@ -236,7 +236,7 @@ pub async fn requests(State(s): State<AppState>, lang: Lang, p: Principal) -> Re
 
 /// A state in the words a resident uses.
 pub(crate) fn plain_status(status: DemandStatus, lang: Lang) -> String {
-    tr(&format!("plain.{}", status.code()), lang.code)
+    tr(status.plain_key(), lang.code)
 }
 
 /// The building of the resident's household: where their reports are put.

@@ -281,25 +281,7 @@ pub async fn save_post(
         Ok(new) => team::update(&s.db, &id, &new).await,
         Err(e) => Err(e),
     };
-    match saved {
-        Ok(post) => {
-            let target = Target("team_post", &post.id, &grid.path);
-            audit::change(
-                &s.db,
-                (&p, &address),
-                AuditAction::TeamUpdate,
-                target,
-                Some(&audited(&before)),
-                &audited(&post),
-            )
-            .await?;
-            Ok(Redirect::to(&format!("/registry/areas/{}/team?saved=1", grid.id)).into_response())
-        }
-        Err(e) => {
-            let message = said(e, lang)?;
-            edit_page(&s, &p, lang, (before, grid), StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await
-        }
-    }
+    settle(&s, (&p, &address), lang, AuditAction::TeamUpdate, (before, grid), saved).await
 }
 
 /// Ends a post (the person leaves the team on the date given, today by default);
@@ -313,23 +295,29 @@ pub async fn end_post(
     Form(form): Form<PostForm>,
 ) -> Result<Response, ApiError> {
     let (before, grid) = kept_post(&s, &p, &id).await?;
-    match team::end(&s.db, &id, field(&form, "ends_on").as_deref()).await {
+    let ended = team::end(&s.db, &id, field(&form, "ends_on").as_deref()).await;
+    settle(&s, (&p, &address), lang, AuditAction::TeamEnd, (before, grid), ended).await
+}
+
+/// After a change to a kept post: audited with the post before and after, and back
+/// to the team; refused, the post's edit page again with what was wrong.
+async fn settle(
+    s: &AppState,
+    (p, address): (&Principal, &ClientAddress),
+    lang: Lang,
+    action: AuditAction,
+    (before, grid): (GridPost, Area),
+    changed: Result<GridPost, StoreError>,
+) -> Result<Response, ApiError> {
+    match changed {
         Ok(post) => {
             let target = Target("team_post", &post.id, &grid.path);
-            audit::change(
-                &s.db,
-                (&p, &address),
-                AuditAction::TeamEnd,
-                target,
-                Some(&audited(&before)),
-                &audited(&post),
-            )
-            .await?;
+            audit::change(&s.db, (p, address), action, target, Some(&audited(&before)), &audited(&post)).await?;
             Ok(Redirect::to(&format!("/registry/areas/{}/team?saved=1", grid.id)).into_response())
         }
         Err(e) => {
             let message = said(e, lang)?;
-            edit_page(&s, &p, lang, (before, grid), StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await
+            edit_page(s, p, lang, (before, grid), StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await
         }
     }
 }
