@@ -77,38 +77,53 @@ impl AreaLevel {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AreaCodeError {
-    #[error("'{code}' is not a {level} code: {reason}")]
-    Shape { code: String, level: &'static str, reason: &'static str },
+    #[error("'{code}' is not a {} code: {reason}", level.as_str())]
+    Shape { code: String, level: AreaLevel, reason: ShapeReason },
     #[error("code {child} does not lie under {parent}: it must begin with {prefix}")]
     NotUnderParent { child: String, parent: String, prefix: String },
+}
+
+/// Why a code does not have the shape of its level; each reason is a sentence of the
+/// catalogue (`areacode.reason.*`), its English words here only for logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ShapeReason {
+    #[error("only digits are allowed")]
+    Digits,
+    #[error("a grid code has 15 digits: its community's 12 and 3 of its own")]
+    GridLength,
+    #[error("a division code has 12 digits")]
+    Length,
+    #[error("digits below this level must be zero")]
+    BelowZero,
+    #[error("the digits of this level must not all be zero")]
+    OwnZero,
+}
+
+impl ShapeReason {
+    /// The catalogue key of this reason.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Digits => "areacode.reason.digits",
+            Self::GridLength => "areacode.reason.grid_length",
+            Self::Length => "areacode.reason.length",
+            Self::BelowZero => "areacode.reason.below_zero",
+            Self::OwnZero => "areacode.reason.own_zero",
+        }
+    }
 }
 
 impl crate::Explain for AreaCodeError {
     fn message(&self) -> crate::Message {
         use crate::msg;
         match self {
-            Self::Shape { code, level, reason } => msg!("areacode.shape", code = code)
-                .level("level", level_of(level))
-                .key_arg("reason", reason_key(reason)),
+            Self::Shape { code, level, reason } => {
+                msg!("areacode.shape", code = code).level("level", *level).key_arg("reason", reason.key())
+            }
             Self::NotUnderParent { child, parent, prefix } => {
                 msg!("areacode.not_under_parent", child = child, parent = parent, prefix = prefix)
             }
         }
         .field("code")
-    }
-}
-
-fn level_of(name: &str) -> AreaLevel {
-    AreaLevel::ALL.into_iter().find(|l| l.as_str() == name).unwrap_or(AreaLevel::Grid)
-}
-
-fn reason_key(reason: &str) -> &'static str {
-    match reason {
-        "only digits are allowed" => "areacode.reason.digits",
-        "a grid code has 15 digits: its community's 12 and 3 of its own" => "areacode.reason.grid_length",
-        "a division code has 12 digits" => "areacode.reason.length",
-        "digits below this level must be zero" => "areacode.reason.below_zero",
-        _ => "areacode.reason.own_zero",
     }
 }
 
@@ -121,23 +136,19 @@ impl AreaCode {
     pub fn parse(input: &str, level: AreaLevel) -> Result<Self, AreaCodeError> {
         let trimmed = input.trim();
         let digits = digits_only(trimmed);
-        let shape = |reason| AreaCodeError::Shape { code: trimmed.to_owned(), level: level.as_str(), reason };
+        let shape = |reason| AreaCodeError::Shape { code: trimmed.to_owned(), level, reason };
         if digits.chars().count() != trimmed.chars().count() {
-            return Err(shape("only digits are allowed"));
+            return Err(shape(ShapeReason::Digits));
         }
         let want = if level == AreaLevel::Grid { 15 } else { 12 };
         if digits.len() != want {
-            return Err(shape(if level == AreaLevel::Grid {
-                "a grid code has 15 digits: its community's 12 and 3 of its own"
-            } else {
-                "a division code has 12 digits"
-            }));
+            return Err(shape(if level == AreaLevel::Grid { ShapeReason::GridLength } else { ShapeReason::Length }));
         }
         if level != AreaLevel::Grid && digits[level.significant_digits()..].bytes().any(|b| b != b'0') {
-            return Err(shape("digits below this level must be zero"));
+            return Err(shape(ShapeReason::BelowZero));
         }
         if digits[..level.significant_digits()].ends_with("000") && level >= AreaLevel::Street {
-            return Err(shape("the digits of this level must not all be zero"));
+            return Err(shape(ShapeReason::OwnZero));
         }
         Ok(Self(digits))
     }

@@ -166,6 +166,90 @@ impl Step {
     }
 }
 
+/// What one line of an item's timeline records: the item coming in, a step of the
+/// loop, or another item merged into it. Stored and sent as its code (`submit`, the
+/// step's code, `merged_in`), so the API's `step` field keeps its values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    Submit,
+    Step(Step),
+    /// A duplicate was merged into this item (the duplicate's own line is a
+    /// [`Step::Merge`]).
+    MergedIn,
+}
+
+impl EventKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Submit => "submit",
+            Self::Step(step) => step.code(),
+            Self::MergedIn => "merged_in",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "submit" => Some(Self::Submit),
+            "merged_in" => Some(Self::MergedIn),
+            other => Step::from_code(other).map(Self::Step),
+        }
+    }
+
+    /// The catalogue key of its name on a timeline (`step.<code>`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Submit => "step.submit",
+            Self::MergedIn => "step.merged_in",
+            Self::Step(step) => match step {
+                Step::Accept => "step.accept",
+                Step::Reject => "step.reject",
+                Step::Merge => "step.merge",
+                Step::Dispatch => "step.dispatch",
+                Step::Start => "step.start",
+                Step::Progress => "step.progress",
+                Step::ReportDone => "step.report_done",
+                Step::Verify => "step.verify",
+                Step::SendBack => "step.send_back",
+                Step::Close => "step.close",
+                Step::Answer => "step.answer",
+                Step::Rate => "step.rate",
+                Step::Escalate => "step.escalate",
+                Step::HandBack => "step.hand_back",
+            },
+        }
+    }
+
+    /// Every kind, for the documentation of the API and the catalogue test.
+    pub fn all() -> impl Iterator<Item = EventKind> {
+        [Self::Submit, Self::MergedIn].into_iter().chain(Step::all().iter().copied().map(Self::Step))
+    }
+}
+
+impl Serialize for EventKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for EventKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        Self::from_code(&code).ok_or_else(|| serde::de::Error::custom(format!("unknown timeline step {code}")))
+    }
+}
+
+impl utoipa::PartialSchema for EventKind {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Self::all().map(Self::code)))
+            .description(Some("`submit`, the step taken (`accept`, `dispatch`, …), or `merged_in`"))
+            .into()
+    }
+}
+
+impl ToSchema for EventKind {}
+
 /// What the state machine needs to know of an item.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ItemState {

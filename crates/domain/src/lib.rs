@@ -21,10 +21,10 @@ mod vocab;
 
 pub use access::{Action, matrix_markdown};
 pub use audit::AuditAction;
-pub use codes::{AreaCode, AreaCodeError, AreaLevel};
+pub use codes::{AreaCode, AreaCodeError, AreaLevel, ShapeReason};
 pub use demands::{
-    BusinessCalendar, Channel, DemandKind, DemandStatus, HandlerKind, ItemState, Level, Next, Step, TransitionError,
-    transition,
+    BusinessCalendar, Channel, DemandKind, DemandStatus, EventKind, HandlerKind, ItemState, Level, Next, Step,
+    TransitionError, transition,
 };
 pub use idcard::{IdCardError, IdCardNumber};
 pub use ids::new_id;

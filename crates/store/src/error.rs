@@ -7,7 +7,7 @@ pub use wangge_domain::Message;
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("{what} {key} was not found")]
-    NotFound { what: &'static str, key: String },
+    NotFound { what: Thing, key: String },
     /// A uniqueness or state rule would be broken (duplicate ID card, a building
     /// number taken, moving out someone who already left…).
     #[error("{0}")]
@@ -48,7 +48,7 @@ impl StoreError {
         }
     }
 
-    pub fn not_found(what: &'static str, key: impl ToString) -> Self {
+    pub fn not_found(what: Thing, key: impl ToString) -> Self {
         Self::NotFound { what, key: key.to_string() }
     }
 
@@ -64,6 +64,80 @@ impl StoreError {
             sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict(message()),
             _ => Self::from(err),
         }
+    }
+}
+
+/// A kind of record a request may name and the store may not find. Each one has its
+/// name in the catalogue (`what.*`, [`Thing::key`]) for the person who asked, and an
+/// English one for the logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Thing {
+    Account,
+    ApiToken,
+    Area,
+    Attachment,
+    Building,
+    Category,
+    Demand,
+    /// The person or unit an item is dispatched to.
+    Handler,
+    Household,
+    Import,
+    Organisation,
+    Resident,
+    SignUp,
+    TeamPost,
+    UnitMember,
+    Webhook,
+}
+
+impl Thing {
+    pub const ALL: [Thing; 16] = [
+        Self::Account,
+        Self::ApiToken,
+        Self::Area,
+        Self::Attachment,
+        Self::Building,
+        Self::Category,
+        Self::Demand,
+        Self::Handler,
+        Self::Household,
+        Self::Import,
+        Self::Organisation,
+        Self::Resident,
+        Self::SignUp,
+        Self::TeamPost,
+        Self::UnitMember,
+        Self::Webhook,
+    ];
+
+    /// The catalogue key of its name.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Account => "what.account",
+            Self::ApiToken => "what.api_token",
+            Self::Area => "what.area",
+            Self::Attachment => "what.attachment",
+            Self::Building => "what.building",
+            Self::Category => "what.category",
+            Self::Demand => "what.demand",
+            Self::Handler => "what.handler",
+            Self::Household => "what.household",
+            Self::Import => "what.import",
+            Self::Organisation => "what.organisation",
+            Self::Resident => "what.resident",
+            Self::SignUp => "what.signup",
+            Self::TeamPost => "what.team_post",
+            Self::UnitMember => "what.unit_member",
+            Self::Webhook => "what.webhook",
+        }
+    }
+}
+
+impl std::fmt::Display for Thing {
+    /// The English name, for logs (`demand 0190… was not found`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key().trim_start_matches("what.").replace('_', " ").as_str())
     }
 }
 

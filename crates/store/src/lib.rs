@@ -29,7 +29,7 @@ pub mod vault;
 pub mod webhooks;
 
 pub use db::{Backend, Db, DbOptions, KeySource, key_file_beside, sqlite_file};
-pub use error::{StoreError, StoreResult};
+pub use error::{StoreError, StoreResult, Thing};
 pub use page::{Page, PageRequest};
 pub use vault::Vault;
 

@@ -9,6 +9,7 @@
 //! Handler units (community departments, the property company) are organisations in
 //! roles, see [`crate::units`]; together the two are whom a demand can be dispatched to.
 
+use crate::Thing;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -207,7 +208,7 @@ pub async fn get(db: &Db, id: &str, phones: Phones) -> StoreResult<GridPost> {
 async fn get_on(conn: &mut AnyConnection, vault: &Vault, id: &str, phones: Phones) -> StoreResult<GridPost> {
     let sql = format!("SELECT {COLUMNS} FROM grid_posts WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *conn).await?;
-    let row = row.ok_or_else(|| StoreError::not_found("team post", id))?;
+    let row = row.ok_or_else(|| StoreError::not_found(Thing::TeamPost, id))?;
     let buildings = buildings_of(conn, id).await?;
     from_row(&row, vault, phones, buildings)
 }
@@ -285,7 +286,7 @@ async fn check(db: &Db, grid: &areas::Area, new: &NewPost, existing: Option<Team
         let r = crate::registry::residents::get(db, &resident).await?;
         // A resident of another community is not on this grid's team.
         if !r.path.starts_with(community_path(&grid.path)) {
-            return Err(StoreError::not_found("resident", resident));
+            return Err(StoreError::not_found(Thing::Resident, resident));
         }
     }
     Ok(Checked { post, name, phone, duty_phone, starts_on, buildings: building_ids })
@@ -406,7 +407,7 @@ pub async fn link_account(db: &Db, post_id: &str, account_id: Option<&str>) -> S
         .execute(&db.pool)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::not_found("team post", post_id));
+        return Err(StoreError::not_found(Thing::TeamPost, post_id));
     }
     Ok(())
 }

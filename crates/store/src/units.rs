@@ -8,6 +8,7 @@
 //! A unit's people ([`Member`]) receive its notifications when they have an account
 //! ([`crate::notifications::Audience::Unit`]). Nobody is deleted: leaving is dated.
 
+use crate::Thing;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -195,7 +196,7 @@ pub async fn join(db: &Db, organisation_id: &str, new: NewMember) -> StoreResult
 pub async fn member(db: &Db, id: &str) -> StoreResult<Member> {
     let sql = format!("SELECT {MEMBER_COLUMNS} FROM unit_members WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?;
-    member_from(&row.ok_or_else(|| StoreError::not_found("unit member", id))?)
+    member_from(&row.ok_or_else(|| StoreError::not_found(Thing::UnitMember, id))?)
 }
 
 /// Dates the member's leaving; they receive nothing more from the unit.

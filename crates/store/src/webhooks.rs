@@ -3,6 +3,7 @@
 //! carries (its `modules`). The web layer sends them; the store keeps who to send
 //! to and what happened.
 
+use crate::Thing;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -122,7 +123,7 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Webhook> {
     .bind(id)
     .fetch_optional(&db.pool)
     .await?;
-    from_row(&row.ok_or_else(|| StoreError::not_found("webhook", id))?)
+    from_row(&row.ok_or_else(|| StoreError::not_found(Thing::Webhook, id))?)
 }
 
 pub async fn list(db: &Db) -> StoreResult<Vec<Webhook>> {
@@ -138,7 +139,7 @@ pub async fn list(db: &Db) -> StoreResult<Vec<Webhook>> {
 pub async fn deactivate(db: &Db, id: &str) -> StoreResult<Webhook> {
     let done = sqlx::query("UPDATE webhooks SET active = 0 WHERE id = $1").bind(id).execute(&db.pool).await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::not_found("webhook", id));
+        return Err(StoreError::not_found(Thing::Webhook, id));
     }
     get(db, id).await
 }

@@ -297,8 +297,8 @@ async fn the_demo_has_a_year_of_demands() -> anyhow::Result<()> {
         .items
         .remove(0);
         let timeline = demands::timeline(&db, &one.id).await?;
-        assert_eq!(timeline[0].step, "submit");
-        assert_eq!(timeline.last().unwrap().step, "rate");
+        assert_eq!(timeline[0].step.code(), "submit");
+        assert_eq!(timeline.last().unwrap().step.code(), "rate");
         assert!(timeline.windows(2).all(|w| w[0].at <= w[1].at));
     }
     Ok(())

@@ -230,3 +230,21 @@ fn vocabularies_parse_codes_and_chinese() {
         assert_eq!(Step::from_code(step.code()), Some(step));
     }
 }
+
+/// A timeline line's kind goes out and comes back as the code the API always sent,
+/// and an unknown code is refused rather than shown as a bare key.
+#[test]
+fn timeline_kinds_keep_their_codes() {
+    let all: Vec<EventKind> = EventKind::all().collect();
+    assert_eq!(all.len(), Step::all().len() + 2);
+    for kind in &all {
+        assert_eq!(EventKind::from_code(kind.code()), Some(*kind));
+        assert_eq!(kind.key(), format!("step.{}", kind.code()));
+        let json = serde_json::to_string(kind).unwrap();
+        assert_eq!(serde_json::from_str::<EventKind>(&json).unwrap(), *kind);
+    }
+    assert_eq!(serde_json::to_string(&EventKind::Step(Step::Dispatch)).unwrap(), "\"dispatch\"");
+    assert_eq!(EventKind::from_code("merged_in"), Some(EventKind::MergedIn));
+    assert!(EventKind::from_code("teleport").is_none());
+    assert!(serde_json::from_str::<EventKind>("\"teleport\"").is_err());
+}

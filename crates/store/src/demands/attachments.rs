@@ -5,6 +5,7 @@
 //! and PDF — told by the file's first bytes, not by its name or the type the client
 //! claims, so that nothing else is ever served back under an image's type.
 
+use crate::Thing;
 use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
@@ -176,7 +177,7 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Attachment> {
             .bind(id)
             .fetch_optional(&db.pool)
             .await?;
-    from_row(&row.ok_or_else(|| StoreError::not_found("attachment", id))?)
+    from_row(&row.ok_or_else(|| StoreError::not_found(Thing::Attachment, id))?)
 }
 
 /// One file's bytes.
@@ -185,5 +186,5 @@ pub async fn content(db: &Db, id: &str) -> StoreResult<Vec<u8>> {
         .bind(id)
         .fetch_optional(&db.pool)
         .await?;
-    data.ok_or_else(|| StoreError::not_found("attachment", id))
+    data.ok_or_else(|| StoreError::not_found(Thing::Attachment, id))
 }

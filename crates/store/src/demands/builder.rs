@@ -147,7 +147,7 @@ pub(crate) fn bind<'q>(q: Query<'q, Any, AnyArguments>, r: &'q Row) -> Query<'q,
 pub(crate) fn bind_event<'q>(q: Query<'q, Any, AnyArguments>, e: &'q DemandEvent) -> Query<'q, Any, AnyArguments> {
     q.bind(&e.id)
         .bind(&e.demand_id)
-        .bind(&e.step)
+        .bind(e.step.code())
         .bind(e.from_status.map(|s| s.code()))
         .bind(e.to_status.code())
         .bind(e.level.code())

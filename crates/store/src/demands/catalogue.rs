@@ -1,6 +1,7 @@
 //! The category catalogue and the holiday calendar: what decides an item's handling
 //! level and its deadlines.
 
+use crate::Thing;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -84,7 +85,7 @@ pub async fn category(db: &Db, code: &str) -> StoreResult<Category> {
 async fn category_from_db(db: &Db, code: &str) -> StoreResult<Category> {
     let sql = format!("SELECT {CATEGORY_COLUMNS} FROM demand_categories WHERE code = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(code).fetch_optional(&db.pool).await?;
-    category_from_row(&row.ok_or_else(|| StoreError::not_found("demand category", code))?)
+    category_from_row(&row.ok_or_else(|| StoreError::not_found(Thing::Category, code))?)
 }
 
 /// The whole catalogue by code, from memory when fresh.

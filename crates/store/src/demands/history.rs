@@ -7,11 +7,12 @@
 //! sets, the timeline notes), only with the times given instead of the clock, and
 //! then written with multi-row inserts in the caller's transaction.
 
+use crate::Thing;
 use std::collections::HashMap;
 
 use sqlx::AnyConnection;
 use wangge_domain::{
-    BusinessCalendar, Channel, DemandKind, DemandStatus, Explain, ItemState, Message, Step, Vocabulary, msg, new_id,
+    BusinessCalendar, Channel, DemandKind, DemandStatus, EventKind, Explain, ItemState, Message, Step, msg, new_id,
     now_millis, transition,
 };
 
@@ -119,10 +120,10 @@ fn replay(
         rating_called_at: None,
         rating_due: None,
     };
-    let event = |step: &str, from, to, level, by: &Actor, note: String, at| DemandEvent {
+    let event = |step: EventKind, from, to, level, by: &Actor, note: String, at| DemandEvent {
         id: new_id(),
         demand_id: item.id.clone(),
-        step: step.to_owned(),
+        step,
         from_status: from,
         to_status: to,
         level,
@@ -131,7 +132,7 @@ fn replay(
         note,
         at,
     };
-    events.push(event("submit", None, d.status, d.level, &item.submitted_by, String::new(), item.created_at));
+    events.push(event(EventKind::Submit, None, d.status, d.level, &item.submitted_by, String::new(), item.created_at));
     for s in &item.steps {
         if s.at < d.updated_at || s.at > now {
             return Err(bad(msg!("demands.error.past_order", at = s.at).term("step", s.step)));
@@ -180,7 +181,7 @@ fn replay(
             _ => {}
         }
         let note = step_note(s.step, &s.input);
-        events.push(event(s.step.code(), Some(d.status), next.status, next.level, &s.by, note, s.at));
+        events.push(event(EventKind::Step(s.step), Some(d.status), next.status, next.level, &s.by, note, s.at));
         d.status = next.status;
         d.level = next.level;
         d.updated_at = s.at;
@@ -207,7 +208,7 @@ pub async fn record_history(
     for (item, number) in items.iter().zip(numbers) {
         let category = by_code
             .get(item.category.as_str())
-            .ok_or_else(|| StoreError::not_found("demand category", &item.category))?;
+            .ok_or_else(|| StoreError::not_found(Thing::Category, &item.category))?;
         rows.push(replay(item, number, category, cal, vault, now, &mut events)?);
     }
     insert_chunked(conn, "demands", builder::COLUMNS, &rows, builder::bind).await?;

@@ -24,13 +24,14 @@ pub use catalogue::{Category, Holiday, calendar, categories, category, holidays,
 pub use intake::stats as intake_stats;
 pub use rates::{RATING_DAYS_DEFAULT, Rates, rates, rates_at};
 
+use crate::Thing;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use utoipa::ToSchema;
 use wangge_domain::{
-    Channel, DemandKind, DemandStatus, Explain, HandlerKind, ItemState, Level, Message, Phone, Role, Step, Vocabulary,
-    msg, new_id, now_millis, transition,
+    Channel, DemandKind, DemandStatus, EventKind, Explain, HandlerKind, ItemState, Level, Message, Phone, Role, Step,
+    Vocabulary, msg, new_id, now_millis, transition,
 };
 
 use crate::conditions::Conditions;
@@ -187,8 +188,8 @@ pub struct DemandEvent {
     pub id: String,
     #[schema(format = Uuid)]
     pub demand_id: String,
-    /// `submit`, or the step taken (`accept`, `dispatch`, …).
-    pub step: String,
+    /// `submit`, the step taken (`accept`, `dispatch`, …), or `merged_in`.
+    pub step: EventKind,
     pub from_status: Option<DemandStatus>,
     pub to_status: DemandStatus,
     pub level: Level,
@@ -294,7 +295,7 @@ fn from_row(row: &AnyRow, vault: &Vault, now: i64) -> StoreResult<Demand> {
 pub async fn get(db: &Db, id: &str) -> StoreResult<Demand> {
     let sql = format!("{SELECT} WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?;
-    from_row(&row.ok_or_else(|| StoreError::not_found("demand", id))?, &db.vault, now_millis())
+    from_row(&row.ok_or_else(|| StoreError::not_found(Thing::Demand, id))?, &db.vault, now_millis())
 }
 
 /// The full call-back phone of an item's reporter, for the caller to authorise and audit.
@@ -302,7 +303,7 @@ pub async fn reveal_phone(db: &Db, id: &str) -> StoreResult<Option<String>> {
     let row =
         sqlx::query("SELECT reporter_phone_enc FROM demands WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
     let sealed: Option<String> =
-        row.ok_or_else(|| StoreError::not_found("demand", id))?.try_get("reporter_phone_enc")?;
+        row.ok_or_else(|| StoreError::not_found(Thing::Demand, id))?.try_get("reporter_phone_enc")?;
     Ok(sealed.map(|s| db.vault.open(&s, &aad(id))).transpose()?)
 }
 
@@ -325,7 +326,7 @@ pub struct Place {
 /// request cannot tell which ids exist outside its scope. Callers without a scope
 /// pass `|_| true`.
 pub async fn locate(db: &Db, new: &NewDemand, sees: impl Fn(&str) -> bool) -> StoreResult<Place> {
-    let seen = |what: &'static str, id: &str, path: &str| {
+    let seen = |what: Thing, id: &str, path: &str| {
         if sees(path) { Ok(()) } else { Err(StoreError::not_found(what, id)) }
     };
     let household_id = optional(new.household_id.as_deref());
@@ -333,7 +334,7 @@ pub async fn locate(db: &Db, new: &NewDemand, sees: impl Fn(&str) -> bool) -> St
     let building_id = match (&household_id, &given_building) {
         (Some(h), _) => {
             let household = households::get(db, h).await?;
-            seen("household", h, &household.path)?;
+            seen(Thing::Household, h, &household.path)?;
             Some(household.building_id)
         }
         (None, b) => b.clone(),
@@ -341,7 +342,7 @@ pub async fn locate(db: &Db, new: &NewDemand, sees: impl Fn(&str) -> bool) -> St
     let resident_household = match optional(new.resident_id.as_deref()) {
         Some(r) => {
             let resident = residents::get(db, &r).await?;
-            seen("resident", &r, &resident.path)?;
+            seen(Thing::Resident, &r, &resident.path)?;
             Some(resident.household_id)
         }
         None => None,
@@ -352,7 +353,7 @@ pub async fn locate(db: &Db, new: &NewDemand, sees: impl Fn(&str) -> bool) -> St
         && given != of_household
     {
         let building = buildings::get(db, given).await?;
-        seen("building", given, &building.path)?;
+        seen(Thing::Building, given, &building.path)?;
         let household = household_id.as_deref().unwrap_or_default();
         return Err(StoreError::Invalid(
             msg!("demands.error.household_not_in_building", household = household, building = given)
@@ -361,7 +362,7 @@ pub async fn locate(db: &Db, new: &NewDemand, sees: impl Fn(&str) -> bool) -> St
     }
     if let Some(b) = building_id {
         let building = buildings::get(db, &b).await?;
-        seen("building", &b, &building.path)?;
+        seen(Thing::Building, &b, &building.path)?;
         return Ok(Place {
             path: building.path,
             area_id: building.grid_id,
@@ -378,11 +379,11 @@ pub async fn locate(db: &Db, new: &NewDemand, sees: impl Fn(&str) -> bool) -> St
         .ok_or_else(|| StoreError::Invalid(msg!("demands.error.say_where").field("area")))?;
     let found = if area.bytes().all(|b| b.is_ascii_digit()) {
         let found = areas::get_by_code(db, area).await?;
-        seen("area with code", area, &found.path)?;
+        seen(Thing::Area, area, &found.path)?;
         found
     } else {
         let found = areas::get(db, area).await?;
-        seen("area", area, &found.path)?;
+        seen(Thing::Area, area, &found.path)?;
         found
     };
     Ok(Place { path: found.path, area_id: found.id, building_id: None, household_id: None, resident_household })
@@ -502,7 +503,7 @@ pub async fn prepare(
     let event = DemandEvent {
         id: new_id(),
         demand_id: demand.id.clone(),
-        step: "submit".into(),
+        step: EventKind::Submit,
         from_status: None,
         to_status: status,
         level: category.level,
@@ -613,7 +614,7 @@ pub async fn create_with(
             .await?;
         let note = format!("并入 {}：反映人确认是同一件事", target.id);
         let e = NewEvent {
-            step: Step::Merge.code(),
+            step: EventKind::Step(Step::Merge),
             from: Some(DemandStatus::Submitted),
             to: DemandStatus::Merged,
             level,
@@ -622,7 +623,7 @@ pub async fn create_with(
         record_event(&mut tx, &id, by, e, now).await?;
         let note = format!("合并了重复的反映 {id}");
         let e = NewEvent {
-            step: "merged_in",
+            step: EventKind::MergedIn,
             from: Some(target.status),
             to: target.status,
             level: target.level,
@@ -644,7 +645,7 @@ pub async fn create_with(
 }
 
 struct NewEvent<'a> {
-    step: &'a str,
+    step: EventKind,
     from: Option<DemandStatus>,
     to: DemandStatus,
     level: Level,
@@ -661,7 +662,7 @@ async fn record_event(
     let event = DemandEvent {
         id: new_id(),
         demand_id: demand_id.to_owned(),
-        step: e.step.to_owned(),
+        step: e.step,
         from_status: e.from,
         to_status: e.to,
         level: e.level,
@@ -690,7 +691,11 @@ pub async fn timeline(db: &Db, id: &str) -> StoreResult<Vec<DemandEvent>> {
             Ok(DemandEvent {
                 id: r.try_get("id")?,
                 demand_id: r.try_get("demand_id")?,
-                step: r.try_get("step")?,
+                step: {
+                    let code: String = r.try_get("step")?;
+                    EventKind::from_code(&code)
+                        .ok_or_else(|| StoreError::Invalid(msg!("error.stored_value", what = "step", value = &code)))?
+                },
                 from_status: from.and_then(|f| DemandStatus::from_code(&f)),
                 to_status: vocab(r, "to_status")?,
                 level: vocab(r, "level")?,
@@ -756,7 +761,13 @@ pub async fn take_step(db: &Db, id: &str, step: Step, by: &Actor, input: StepInp
         return Err(StoreError::Conflict(msg!("demands.error.changed_meanwhile")));
     }
     let note = step_note(step, &input);
-    let e = NewEvent { step: step.code(), from: Some(current.status), to: next.status, level: next.level, note: &note };
+    let e = NewEvent {
+        step: EventKind::Step(step),
+        from: Some(current.status),
+        to: next.status,
+        level: next.level,
+        note: &note,
+    };
     let event = record_event(&mut tx, id, by, e, now).await?;
     if step == Step::Merge
         && let Some(into) = &input.into
@@ -764,7 +775,7 @@ pub async fn take_step(db: &Db, id: &str, step: Step, by: &Actor, input: StepInp
         let target = get(db, into).await?;
         let note = format!("合并了重复的反映 {id}");
         let e = NewEvent {
-            step: "merged_in",
+            step: EventKind::MergedIn,
             from: Some(target.status),
             to: target.status,
             level: target.level,

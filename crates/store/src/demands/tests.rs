@@ -1,4 +1,5 @@
-use wangge_domain::Module;
+use crate::Thing;
+use wangge_domain::{EventKind, Module};
 
 use crate::webhooks;
 
@@ -91,7 +92,7 @@ async fn an_item_goes_round_the_loop_and_its_timeline_says_so() {
         assert_eq!(reopened.rating, Some(2));
 
         let events = timeline(db, id).await.unwrap();
-        let steps: Vec<&str> = events.iter().map(|e| e.step.as_str()).collect();
+        let steps: Vec<&str> = events.iter().map(|e| e.step.code()).collect();
         assert_eq!(
             steps,
             ["submit", "accept", "dispatch", "start", "progress", "report_done", "verify", "close", "rate"]
@@ -145,7 +146,7 @@ async fn illegal_steps_stale_updates_and_missing_reasons_are_refused() {
             .demand;
         assert_eq!((merged.status, merged.merged_into.as_deref()), (DemandStatus::Merged, Some(id)));
         let target = timeline(db, id).await.unwrap();
-        assert!(target.iter().any(|e| e.step == "merged_in" && e.note.contains(&dup.id)), "{target:?}");
+        assert!(target.iter().any(|e| e.step == EventKind::MergedIn && e.note.contains(&dup.id)), "{target:?}");
     }
 }
 
@@ -392,7 +393,8 @@ async fn an_item_with_photos_lands_whole_or_not_at_all() {
             create_with(db, report(&p.building, "environment"), &staff(), None, extras, |_| None).await.unwrap();
         assert_eq!((second.status, second.merged_into.as_deref()), (DemandStatus::Merged, Some(first.id.as_str())));
         assert_eq!(attachments::list(db, &second.id).await.unwrap().len(), 1);
-        let steps: Vec<String> = timeline(db, &first.id).await.unwrap().into_iter().map(|e| e.step).collect();
+        let steps: Vec<String> =
+            timeline(db, &first.id).await.unwrap().into_iter().map(|e| e.step.code().to_owned()).collect();
         assert_eq!(steps, ["submit", "merged_in"]);
         let extras = Extras { files: &d.files, duplicate_of: None, draft: Some(&d.id) };
         let again = create_with(db, report(&p.building, "environment"), &staff(), None, extras, |_| None).await;
@@ -424,7 +426,7 @@ async fn the_item_answered_is_the_item_stored() {
         assert_eq!(serde_json::to_value(&answered).unwrap(), serde_json::to_value(&stored).unwrap());
         assert_eq!(answered.kind, DemandKind::Consultation);
         let events = timeline(db, &answered.id).await.unwrap();
-        assert_eq!((events.len(), events[0].step.as_str(), events[0].at), (1, "submit", answered.created_at));
+        assert_eq!((events.len(), events[0].step.code(), events[0].at), (1, "submit", answered.created_at));
     }
 }
 
@@ -620,7 +622,7 @@ async fn a_new_item_names_only_records_in_scope_and_a_resident_of_its_household(
         let out_of_sight = locate(db, &only(&resident.id), |_| false).await.map(|_| ()).unwrap_err();
         let unknown = new_id();
         let not_found = locate(db, &only(&unknown), |_| true).await.map(|_| ()).unwrap_err();
-        assert!(matches!(out_of_sight, StoreError::NotFound { what: "resident", .. }), "{out_of_sight}");
+        assert!(matches!(out_of_sight, StoreError::NotFound { what: Thing::Resident, .. }), "{out_of_sight}");
         assert_eq!(
             out_of_sight.to_string().replace(&resident.id, "<id>"),
             not_found.to_string().replace(&unknown, "<id>")

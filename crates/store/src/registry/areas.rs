@@ -1,5 +1,6 @@
 //! The administrative hierarchy: city › district › street › community › grid.
 
+use crate::Thing;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -77,13 +78,13 @@ fn from_row(row: &AnyRow) -> StoreResult<Area> {
 pub async fn get(db: &Db, id: &str) -> StoreResult<Area> {
     let sql = format!("SELECT {COLUMNS} FROM areas WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?;
-    from_row(&row.ok_or_else(|| StoreError::not_found("area", id))?)
+    from_row(&row.ok_or_else(|| StoreError::not_found(Thing::Area, id))?)
 }
 
 pub async fn get_by_code(db: &Db, code: &str) -> StoreResult<Area> {
     let sql = format!("SELECT {COLUMNS} FROM areas WHERE code = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(code.trim()).fetch_optional(&db.pool).await?;
-    from_row(&row.ok_or_else(|| StoreError::not_found("area with code", code))?)
+    from_row(&row.ok_or_else(|| StoreError::not_found(Thing::Area, code))?)
 }
 
 /// The area with `code`, which must be a community.
@@ -108,7 +109,7 @@ pub async fn create_on(conn: &mut AnyConnection, new: NewArea) -> StoreResult<Ar
         (Some(_), Some(parent_id)) => {
             let sql = format!("SELECT {COLUMNS} FROM areas WHERE id = $1");
             let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(parent_id).fetch_optional(&mut *conn).await?;
-            Some(from_row(&row.ok_or_else(|| StoreError::not_found("parent area", parent_id))?)?)
+            Some(from_row(&row.ok_or_else(|| StoreError::not_found(Thing::Area, parent_id))?)?)
         }
         _ => None,
     };
@@ -253,5 +254,5 @@ pub async fn children(db: &Db, id: &str) -> StoreResult<Vec<Area>> {
 pub async fn get_by_path(db: &Db, path: &str) -> StoreResult<Area> {
     let sql = format!("SELECT {COLUMNS} FROM areas WHERE path = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(path).fetch_optional(&db.pool).await?;
-    from_row(&row.ok_or_else(|| StoreError::not_found("area", path))?)
+    from_row(&row.ok_or_else(|| StoreError::not_found(Thing::Area, path))?)
 }

@@ -1,5 +1,6 @@
 //! Buildings (楼栋): residential buildings, bungalows, shops… each in one grid.
 
+use crate::Thing;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -89,7 +90,7 @@ fn from_row(row: &AnyRow) -> StoreResult<Building> {
 pub async fn get(db: &Db, id: &str) -> StoreResult<Building> {
     let sql = format!("SELECT {COLUMNS} FROM buildings WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?;
-    from_row(&row.ok_or_else(|| StoreError::not_found("building", id))?)
+    from_row(&row.ok_or_else(|| StoreError::not_found(Thing::Building, id))?)
 }
 
 /// All buildings of a community, for matching the building numbers of an import.

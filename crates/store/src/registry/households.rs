@@ -1,5 +1,6 @@
 //! Households (户/房屋): a unit and room in a building, and how it is occupied.
 
+use crate::Thing;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -76,7 +77,7 @@ fn from_row(row: &AnyRow) -> StoreResult<Household> {
 pub async fn get(db: &Db, id: &str) -> StoreResult<Household> {
     let sql = format!("{SELECT} WHERE h.id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?;
-    from_row(&row.ok_or_else(|| StoreError::not_found("household", id))?)
+    from_row(&row.ok_or_else(|| StoreError::not_found(Thing::Household, id))?)
 }
 
 fn check_room(room: &str) -> StoreResult<String> {

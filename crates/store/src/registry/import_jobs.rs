@@ -4,6 +4,7 @@
 //! record: the file, the mapping of its columns, the status, the progress and the
 //! report (as JSON, written by the caller).
 
+use crate::Thing;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use wangge_domain::{msg, new_id, now_millis};
@@ -120,7 +121,7 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<ImportJob> {
         .bind(id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| StoreError::not_found("import", id))?;
+        .ok_or_else(|| StoreError::not_found(Thing::Import, id))?;
     from_row(&row)
 }
 
@@ -130,7 +131,7 @@ pub async fn content(db: &Db, id: &str) -> StoreResult<Vec<u8>> {
         .bind(id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| StoreError::not_found("import", id))?;
+        .ok_or_else(|| StoreError::not_found(Thing::Import, id))?;
     Ok(row.try_get("content")?)
 }
 

@@ -1,6 +1,7 @@
 //! Organisations located in a grid: enterprises, the property company, social
 //! organisations, schools, government units (the "组织" of 人地物事情组织).
 
+use crate::Thing;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -78,7 +79,7 @@ pub(crate) fn from_row(row: &AnyRow) -> StoreResult<Organisation> {
 pub async fn get(db: &Db, id: &str) -> StoreResult<Organisation> {
     let sql = format!("SELECT {COLUMNS} FROM organisations WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?;
-    from_row(&row.ok_or_else(|| StoreError::not_found("organisation", id))?)
+    from_row(&row.ok_or_else(|| StoreError::not_found(Thing::Organisation, id))?)
 }
 
 async fn grid_path(db: &Db, grid_id: &str) -> StoreResult<String> {

@@ -9,6 +9,7 @@
 //! Only [`reveal`] and [`all_for_export`] give them in full, for the caller to
 //! authorise and audit.
 
+use crate::Thing;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
@@ -373,7 +374,7 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Resident> {
 async fn fetch(db: &Db, id: &str) -> StoreResult<Decoded> {
     let sql = format!("{SELECT} WHERE r.id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?;
-    let mut decoded = from_row(&row.ok_or_else(|| StoreError::not_found("resident", id))?, &db.vault)?;
+    let mut decoded = from_row(&row.ok_or_else(|| StoreError::not_found(Thing::Resident, id))?, &db.vault)?;
     attach_tags(db, std::slice::from_mut(&mut decoded.resident)).await?;
     Ok(decoded)
 }
@@ -387,7 +388,7 @@ pub async fn reveal(db: &Db, id: &str, field: RevealField) -> StoreResult<Option
         RevealField::Phone => "SELECT id, phone_enc FROM residents WHERE id = $1",
     };
     let row = sqlx::query(sql).bind(id).fetch_optional(&db.pool).await?;
-    let row = row.ok_or_else(|| StoreError::not_found("resident", id))?;
+    let row = row.ok_or_else(|| StoreError::not_found(Thing::Resident, id))?;
     open_field(&db.vault, &row, field.name(), id)
 }
 

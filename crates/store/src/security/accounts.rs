@@ -3,6 +3,7 @@
 //! Passwords are hashed with Argon2id; tokens and session secrets are random and
 //! stored only as SHA-256 hashes, so a leaked database opens nothing.
 
+use crate::Thing;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use serde::{Deserialize, Serialize};
@@ -261,13 +262,13 @@ pub async fn scopes_of(db: &Db, account_id: &str) -> StoreResult<Vec<Scope>> {
 pub async fn get(db: &Db, id: &str) -> StoreResult<Account> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?;
-    account_from_row(db, &row.ok_or_else(|| StoreError::not_found("account", id))?).await
+    account_from_row(db, &row.ok_or_else(|| StoreError::not_found(Thing::Account, id))?).await
 }
 
 pub async fn get_by_username(db: &Db, username: &str) -> StoreResult<Account> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE username = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(username.trim()).fetch_optional(&db.pool).await?;
-    account_from_row(db, &row.ok_or_else(|| StoreError::not_found("account", username))?).await
+    account_from_row(db, &row.ok_or_else(|| StoreError::not_found(Thing::Account, username))?).await
 }
 
 pub async fn list(db: &Db) -> StoreResult<Vec<Account>> {
@@ -362,7 +363,7 @@ pub async fn set_password(db: &Db, id: &str, password: &str, must_change: bool) 
             .execute(&db.pool)
             .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::not_found("account", id));
+        return Err(StoreError::not_found(Thing::Account, id));
     }
     Ok(())
 }
@@ -375,7 +376,7 @@ pub async fn set_disabled(db: &Db, id: &str, disabled: bool) -> StoreResult<()> 
         .execute(&db.pool)
         .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::not_found("account", id));
+        return Err(StoreError::not_found(Thing::Account, id));
     }
     if disabled {
         crate::security::sessions::revoke_all(db, id).await?;
@@ -453,7 +454,7 @@ pub async fn revoke_token(db: &Db, id: &str) -> StoreResult<()> {
         .await?;
     db.caches.forget_tokens();
     if done.rows_affected() == 0 {
-        return Err(StoreError::not_found("active API token", id));
+        return Err(StoreError::not_found(Thing::ApiToken, id));
     }
     Ok(())
 }

@@ -7,6 +7,7 @@
 //! Whether a number matched is never told to the person signing up: the answer is
 //! the same either way, so the form cannot be used to find out who lives where.
 
+use crate::Thing;
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -143,7 +144,7 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Signup> {
         .bind(id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| StoreError::not_found("sign-up", id))?;
+        .ok_or_else(|| StoreError::not_found(Thing::SignUp, id))?;
     from_row(&row)
 }
 

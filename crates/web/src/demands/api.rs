@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use wangge_domain::AuditAction;
 use wangge_domain::demands::CHINA;
 use wangge_domain::{Channel, DemandStatus, Explain, Message, Module, Role, Step, Vocabulary, msg, parse_date};
+use wangge_store::Thing;
 use wangge_store::demands::attachments::{self, Attachment};
 use wangge_store::demands::digest::{self, Digest};
 use wangge_store::demands::{
@@ -49,9 +50,9 @@ pub(crate) fn demand_as_seen_by(p: &Principal, mut d: Demand) -> Demand {
 
 /// The item, if the caller may see it: in scope, and for a resident their own.
 pub(crate) async fn visible(s: &AppState, p: &Principal, id: &str) -> Result<Demand, ApiError> {
-    let d = p.refer(demands::get(&s.db, id).await, "demand", id, |d| &d.path)?;
+    let d = p.refer(demands::get(&s.db, id).await, Thing::Demand, id, |d| &d.path)?;
     if p.role == Role::Resident && d.reporter_account_id.as_deref() != Some(p.actor_id()) {
-        return Err(crate::shared::auth::unknown("demand", id));
+        return Err(crate::shared::auth::unknown(Thing::Demand, id));
     }
     Ok(d)
 }
@@ -358,7 +359,7 @@ pub async fn my_demand(
 ) -> ApiResult<DemandDetail> {
     let d = demands::get(&s.db, &id).await?;
     if d.reporter_account_id.as_deref() != Some(p.actor_id()) {
-        return Err(crate::shared::auth::unknown("demand", &id));
+        return Err(crate::shared::auth::unknown(Thing::Demand, &id));
     }
     detail(&s, &p, d, lang).await
 }
@@ -374,7 +375,7 @@ async fn detail(s: &AppState, p: &Principal, d: Demand, lang: Lang) -> ApiResult
     if let Some(into) = &d.merged_into {
         let merged_at = timeline.last().map_or(0, |e| e.event.at);
         for event in demands::timeline(&s.db, into).await? {
-            if event.at >= merged_at && event.step != "merged_in" {
+            if event.at >= merged_at && event.step != wangge_domain::EventKind::MergedIn {
                 let plain = say(&msg!("timeline.merged").key_arg("status", event.to_status.plain_key()), lang.code);
                 timeline.push(TimelineEntry { plain, event });
             }
@@ -416,7 +417,7 @@ pub(crate) async fn take(
 ) -> ApiResult<StepTaken> {
     let before = visible(s, p, id).await?;
     if let Some(into) = input.into.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
-        p.refer(demands::get(&s.db, into).await, "demand", into, |d| &d.path)?;
+        p.refer(demands::get(&s.db, into).await, Thing::Demand, into, |d| &d.path)?;
     }
     if step == Step::Dispatch
         && let Some(handler) = input.handler_id.as_deref().map(str::trim).filter(|h| !h.is_empty())
@@ -463,7 +464,7 @@ async fn handler_in_reach(s: &AppState, p: &Principal, item: &Demand, handler: &
         Err(wangge_store::StoreError::NotFound { .. }) => {}
         Err(e) => return Err(e.into()),
     }
-    Err(crate::shared::auth::unknown("handler", handler))
+    Err(crate::shared::auth::unknown(Thing::Handler, handler))
 }
 
 /// Tells the reporter (when they have an account) and a newly dispatched handler:
@@ -490,7 +491,7 @@ async fn notify(s: &AppState, t: &StepTaken) -> Result<(), ApiError> {
             notifications::notify(&s.db, &Audience::Account(reporter), &n).await?;
         }
     }
-    if t.event.step == Step::Dispatch.code()
+    if t.event.step == wangge_domain::EventKind::Step(Step::Dispatch)
         && let Some(handler) = &d.handler_id
     {
         let n = notice(&d.id, format!("/demands/{}", d.id), msg!("notice.dispatched", title = &d.title));
@@ -620,7 +621,7 @@ pub async fn set_rating_days(
     Id(id): Id<String>,
     JsonBody(body): JsonBody<RatingDays>,
 ) -> ApiResult<RatingDaysSet> {
-    let area = p.refer(wangge_store::registry::areas::get(&s.db, &id).await, "area", &id, |a| &a.path)?;
+    let area = p.refer(wangge_store::registry::areas::get(&s.db, &id).await, Thing::Area, &id, |a| &a.path)?;
     demands::set_rating_days(&s.db, &area.id, body.days).await?;
     let set = RatingDaysSet { days: demands::rating_days(&s.db, &area.path).await?, area_id: area.id.clone() };
     let target = audit::Target("area", &area.id, &area.path);
@@ -840,7 +841,7 @@ pub async fn download_attachment(
     use axum::response::IntoResponse;
     // An attachment of an item out of sight is answered as an unknown attachment.
     let hidden = |e: ApiError| {
-        if e.status == StatusCode::NOT_FOUND { crate::shared::auth::unknown("attachment", &id) } else { e }
+        if e.status == StatusCode::NOT_FOUND { crate::shared::auth::unknown(Thing::Attachment, &id) } else { e }
     };
     let a = attachments::get(&s.db, &id).await.map_err(|e| hidden(e.into()))?;
     let d = visible(&s, &p, &a.demand_id).await.map_err(hidden)?;
@@ -896,7 +897,9 @@ pub async fn similar_demands(
     let building = q.building.as_deref().map(str::trim).filter(|b| !b.is_empty());
     // Scope first, then the rest of the question.
     let path = match building {
-        Some(b) => p.refer(wangge_store::registry::buildings::get(&s.db, b).await, "building", b, |b| &b.path)?.path,
+        Some(b) => {
+            p.refer(wangge_store::registry::buildings::get(&s.db, b).await, Thing::Building, b, |b| &b.path)?.path
+        }
         None => p
             .list_path(&s.db, q.area.as_deref())
             .await?

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wangge_domain::AuditAction;
 use wangge_domain::ResidentStatus;
+use wangge_store::Thing;
 use wangge_store::registry::households::{self, Household};
 use wangge_store::registry::residents::{self, Resident, ResidentFilter};
 use wangge_store::security::accounts::{self, Account};
@@ -36,13 +37,13 @@ pub async fn bind_account(
     Id(id): Id<String>,
     JsonBody(req): JsonBody<BindAccount>,
 ) -> ApiResult<Account> {
-    let household = p.refer(households::get(&s.db, &id).await, "household", &id, |r| &r.path)?;
+    let household = p.refer(households::get(&s.db, &id).await, Thing::Household, &id, |r| &r.path)?;
     // The account must belong where the household is or where the caller works:
     // another community's resident is answered as an unknown name is.
     let account = match accounts::get_by_username(&s.db, &req.username).await {
         Ok(a) if a.scopes.iter().any(|sc| household.path.starts_with(&sc.path) || p.can_see(&sc.path)) => a,
         Ok(_) | Err(wangge_store::StoreError::NotFound { .. }) => {
-            return Err(crate::shared::auth::unknown("account", &req.username));
+            return Err(crate::shared::auth::unknown(Thing::Account, &req.username));
         }
         Err(e) => return Err(e.into()),
     };
@@ -71,11 +72,11 @@ pub struct MyHousehold {
     responses((status = 200, body = MyHousehold), (status = 404, body = ErrorBody)))]
 pub async fn my_household(State(s): State<AppState>, p: Principal) -> ApiResult<MyHousehold> {
     let Actor::Account { id, .. } = &p.actor else {
-        return Err(ApiError::from(StoreError::not_found("household of", "an API token")));
+        return Err(ApiError::from(StoreError::not_found(Thing::Household, "an API token")));
     };
     let account = accounts::get(&s.db, id).await?;
     let household_id = account.household_id.ok_or_else(|| {
-        ApiError::from(StoreError::not_found("household of", "this account (a grid member confirms it first)"))
+        ApiError::from(StoreError::not_found(Thing::Household, "this account (a grid member confirms it first)"))
     })?;
     let household = households::get(&s.db, &household_id).await?;
     let filter =

@@ -8,6 +8,7 @@
 //! modules are built.
 
 use std::collections::HashMap;
+use wangge_store::Thing;
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -16,7 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
-use wangge_domain::{AuditAction, DemandStatus, Explain, IdCardNumber, Module, ResidentStatus, Role, Step};
+use wangge_domain::{AuditAction, DemandStatus, EventKind, Explain, IdCardNumber, Module, ResidentStatus, Role, Step};
 use wangge_store::PageRequest;
 use wangge_store::demands::{self, DemandFilter, Extras, NewDemand, StepInput};
 use wangge_store::notifications::{Audience, Notice};
@@ -351,7 +352,7 @@ pub async fn submit_request(
 async fn mine(s: &AppState, p: &Principal, id: &str) -> Result<wangge_store::demands::Demand, ApiError> {
     let d = demands::get(&s.db, id).await?;
     if d.reporter_account_id.as_deref() != Some(p.actor_id()) {
-        return Err(crate::shared::auth::unknown("demand", id));
+        return Err(crate::shared::auth::unknown(Thing::Demand, id));
     }
     Ok(d)
 }
@@ -377,7 +378,11 @@ pub(crate) async fn plain_timeline(s: &AppState, id: &str, lang: Lang) -> Result
             date: crate::shared::render::local_time(e.at).chars().take(16).collect(),
             what: plain_status(e.to_status, lang),
             // Handlers' notes are for the resident too, except reasons for escalation.
-            note: if e.step == "escalate" || e.step == "hand_back" { String::new() } else { e.note },
+            note: if matches!(e.step, EventKind::Step(Step::Escalate | Step::HandBack)) {
+                String::new()
+            } else {
+                e.note
+            },
         })
         .collect())
 }

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use wangge_domain::{Action, Role};
 use wangge_store::security::accounts::{self, Scope};
 use wangge_store::security::sessions;
-use wangge_store::{Db, StoreError};
+use wangge_store::{Db, StoreError, Thing};
 
 use std::sync::Arc;
 
@@ -148,7 +148,7 @@ impl Principal {
     pub fn refer<T>(
         &self,
         found: Result<T, StoreError>,
-        what: &'static str,
+        what: Thing,
         id: &str,
         path: impl FnOnce(&T) -> &str,
     ) -> Result<T, ApiError> {
@@ -160,7 +160,7 @@ impl Principal {
     }
 
     /// [`Principal::refer`] for a record whose path is already known.
-    pub fn refer_path(&self, what: &'static str, id: &str, path: &str) -> Result<(), ApiError> {
+    pub fn refer_path(&self, what: Thing, id: &str, path: &str) -> Result<(), ApiError> {
         if self.can_see(path) { Ok(()) } else { Err(unknown(what, id)) }
     }
 
@@ -211,7 +211,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
 
 /// The answer for an unknown id: the store's own words, so that an id outside the
 /// caller's scope cannot be told from one that does not exist.
-pub fn unknown(what: &'static str, id: &str) -> ApiError {
+pub fn unknown(what: Thing, id: &str) -> ApiError {
     StoreError::not_found(what, id).into()
 }
 

@@ -153,10 +153,9 @@ pub(crate) async fn localise(request: axum::extract::Request, next: axum::middle
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::NotFound { what, .. } => Self::not_found(match what_key(what) {
-                Some(key) => Message::new("error.not_found_what").key_arg("what", key),
-                None => msg!("error.not_found"),
-            }),
+            StoreError::NotFound { what, .. } => {
+                Self::not_found(Message::new("error.not_found_what").key_arg("what", what.key()))
+            }
             StoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             StoreError::Invalid(m) => Self::invalid(m),
             StoreError::Forbidden(m) => Self::forbidden(m),
@@ -169,26 +168,6 @@ impl From<StoreError> for ApiError {
             StoreError::Database(_) | StoreError::Migrate(_) | StoreError::Key(_) => Self::internal(err),
         }
     }
-}
-
-/// The catalogue's name of a kind of record the store did not find.
-fn what_key(what: &str) -> Option<&'static str> {
-    Some(match what {
-        "account" => "what.account",
-        "area" | "area with code" | "parent area" => "what.area",
-        "attachment" => "what.attachment",
-        "building" => "what.building",
-        "demand category" => "what.category",
-        "demand" => "what.demand",
-        "household" => "what.household",
-        "import" => "what.import",
-        "organisation" => "what.organisation",
-        "resident" => "what.resident",
-        "team post" => "what.team_post",
-        "unit member" => "what.unit_member",
-        "webhook" => "what.webhook",
-        _ => return None,
-    })
 }
 
 impl From<JsonRejection> for ApiError {

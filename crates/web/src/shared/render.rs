@@ -408,6 +408,33 @@ mod tests {
         assert!(used > 20, "the sources were read: {used} keys");
     }
 
+    /// Keys the code names through a function rather than a literal message: the
+    /// kinds of record not found and the reasons a division code is malformed.
+    #[test]
+    fn named_kinds_have_catalogue_names() {
+        use wangge_domain::ShapeReason;
+        let mut keys: Vec<&str> = wangge_store::Thing::ALL.iter().map(|t| t.key()).collect();
+        keys.extend(
+            [
+                ShapeReason::Digits,
+                ShapeReason::GridLength,
+                ShapeReason::Length,
+                ShapeReason::BelowZero,
+                ShapeReason::OwnZero,
+            ]
+            .map(ShapeReason::key),
+        );
+        keys.extend(wangge_domain::EventKind::all().map(wangge_domain::EventKind::key));
+        for key in keys {
+            for lang in LANGUAGES {
+                assert_ne!(tr(key, lang), key, "{lang}: {key} has no text");
+            }
+        }
+        let gone =
+            wangge_domain::Message::new("error.not_found_what").key_arg("what", wangge_store::Thing::SignUp.key());
+        assert_eq!(say(&gone, "en"), "no such sign-up in your area");
+    }
+
     /// Every key the templates use is in the catalogue.
     #[test]
     fn templates_use_only_known_keys() {

@@ -16,7 +16,7 @@ use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use wangge_domain::{Module, Vocabulary, now_millis};
+use wangge_domain::{Module, Vocabulary, msg, now_millis};
 use wangge_store::Db;
 use wangge_store::demands::{Demand, DemandEvent};
 use wangge_store::notifications::Notice;
@@ -44,7 +44,7 @@ pub fn fire(db: Db, public_url: Option<&str>, demand: Demand, event: DemandEvent
         };
         for target in targets {
             let body = body(&target.format, &demand, &event, link.as_deref()).to_string();
-            let name = format!("demand.{}", event.step);
+            let name = format!("demand.{}", event.step.code());
             match webhooks::enqueue(&db, &target.id, &demand.id, &event.id, &name, &body).await {
                 Ok(id) => {
                     tokio::spawn(try_send(db.clone(), id));
@@ -179,25 +179,31 @@ async fn deliver(db: &Db, p: &Pending) -> wangge_store::StoreResult<()> {
 /// The body a webhook of `format` receives; `link` is the item's page at the
 /// server's public URL, when it has one.
 pub fn body(format: &str, d: &Demand, e: &DemandEvent, link: Option<&str>) -> Value {
-    let title = format!("民情诉求 {}：{}", e.to_status.label_zh(), d.title);
-    let text = format!(
-        "**{title}**\n\n> 步骤：{}\n> 分类：{}\n> 层级：{}\n> 状态：{}\n> 说明：{}\n> 编号：{}",
-        wangge_domain::Step::from_code(&e.step).map_or("受理登记", |s| s.label_zh()),
-        d.category,
-        d.level.label_zh(),
-        d.status.label_zh(),
-        if e.note.is_empty() { "—" } else { &e.note },
-        d.id
+    // Group chats read Chinese; the words come from the catalogue like every page's.
+    use crate::shared::render::{say, tr};
+    let title = say(&msg!("webhook.demand_title", status = e.to_status.label_zh(), title = &d.title), "zh-CN");
+    let text = say(
+        &msg!(
+            "webhook.demand_text",
+            title = &title,
+            step = tr(e.step.key(), "zh-CN"),
+            category = &d.category,
+            level = d.level.label_zh(),
+            status = d.status.label_zh(),
+            note = if e.note.is_empty() { "—" } else { &e.note },
+            id = &d.id
+        ),
+        "zh-CN",
     );
     let text = match link {
-        Some(link) => format!("{text}\n\n[查看]({link})"),
+        Some(link) => format!("{text}\n\n[{}]({link})", tr("webhook.view", "zh-CN")),
         None => text,
     };
     match format {
         "wecom" => json!({"msgtype": "markdown", "markdown": {"content": text}}),
         "dingtalk" => json!({"msgtype": "markdown", "markdown": {"title": title, "text": text}}),
         _ => json!({
-            "event": format!("demand.{}", e.step),
+            "event": format!("demand.{}", e.step.code()),
             "event_id": e.id,
             "at": e.at,
             "step": {"step": e.step, "from_status": e.from_status, "to_status": e.to_status, "level": e.level,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use wangge_domain::AuditAction;
 use wangge_domain::{AreaLevel, TeamPost, Vocabulary};
 use wangge_store::StoreError;
+use wangge_store::Thing;
 use wangge_store::registry::areas::{self, Area};
 use wangge_store::registry::buildings::{self, BuildingFilter};
 use wangge_store::team::{self, GridPost, NewPost, Phones};
@@ -52,7 +53,7 @@ pub struct TeamQuery {
 }
 
 async fn grid_in_scope(s: &AppState, p: &Principal, id: &str) -> Result<Area, ApiError> {
-    let grid = p.refer(areas::get(&s.db, id).await, "area", id, |a| &a.path)?;
+    let grid = p.refer(areas::get(&s.db, id).await, Thing::Area, id, |a| &a.path)?;
     if grid.level != AreaLevel::Grid {
         return Err(ApiError::invalid(wangge_domain::msg!("registry.error.not_a_grid", code = &grid.code)));
     }
@@ -151,7 +152,7 @@ async fn new_post(s: &AppState, grid: &Area, form: &PostForm) -> Result<NewPost,
             let account = wangge_store::security::accounts::get_by_username(&s.db, &username).await?;
             let community = team::community_path(&grid.path);
             if !account.scopes.iter().any(|sc| sc.path.starts_with(community)) {
-                return Err(StoreError::not_found("account", username));
+                return Err(StoreError::not_found(Thing::Account, username));
             }
             Some(account.id)
         }
@@ -195,7 +196,7 @@ pub async fn add_post(
 ) -> Result<Response, ApiError> {
     let grid = grid_in_scope(&s, &p, &id).await?;
     if !super::manages(&p, &grid.path) {
-        return Err(unknown("area", &id));
+        return Err(unknown(Thing::Area, &id));
     }
     let added = match new_post(&s, &grid, &form).await {
         Ok(new) => team::add(&s.db, &grid.id, &new).await,
@@ -218,12 +219,12 @@ pub async fn add_post(
 async fn kept_post(s: &AppState, p: &Principal, id: &str) -> Result<(GridPost, Area), ApiError> {
     let post = match team::get(&s.db, id, Phones::Full).await {
         Ok(post) => post,
-        Err(StoreError::NotFound { .. }) => return Err(unknown("team post", id)),
+        Err(StoreError::NotFound { .. }) => return Err(unknown(Thing::TeamPost, id)),
         Err(e) => return Err(e.into()),
     };
     let grid = areas::get(&s.db, &post.grid_id).await?;
     if !super::manages(p, &grid.path) {
-        return Err(unknown("team post", id));
+        return Err(unknown(Thing::TeamPost, id));
     }
     Ok((post, grid))
 }

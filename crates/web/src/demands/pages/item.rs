@@ -3,6 +3,7 @@
 //! machine, audit log, notifications, webhooks): the pages and the API cannot disagree.
 
 use super::*;
+use wangge_store::Thing;
 
 /// The area code at the end of a path (`/…/370602004011/` → `370602004011`).
 pub(super) fn code_of(path: String) -> Option<String> {
@@ -163,7 +164,7 @@ pub async fn item(
         .into_iter()
         .map(|e| Event {
             at: local_time(e.at).chars().take(16).collect(),
-            step: tr(&format!("step.{}", e.step), lang.code),
+            step: tr(e.step.key(), lang.code),
             status: label(e.to_status, lang).to_owned(),
             actor: e.actor_name,
             note: e.note,
@@ -272,7 +273,7 @@ pub async fn take_step(
         let c = choices
             .into_iter()
             .find(|c| c.id == chosen)
-            .ok_or_else(|| crate::shared::auth::unknown("handler", &chosen))?;
+            .ok_or_else(|| crate::shared::auth::unknown(Thing::Handler, &chosen))?;
         input.handler_kind = HandlerKind::from_code(c.kind);
         input.handler_name = Some(c.name);
         input.handler_id = Some(c.id);

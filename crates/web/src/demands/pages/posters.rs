@@ -1,6 +1,7 @@
 //! The buildings' QR posters, one building or a grid's at once, one to a page.
 
 use super::*;
+use wangge_store::Thing;
 
 /// The key in a building's QR link: without it the report form does not open, so
 /// that building ids cannot be walked to post reports anywhere.
@@ -17,7 +18,7 @@ pub async fn poster(
     reached: crate::shared::site::Reached,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let building = p.refer(buildings::get(&s.db, &id).await, "building", &id, |r| &r.path)?;
+    let building = p.refer(buildings::get(&s.db, &id).await, Thing::Building, &id, |r| &r.path)?;
     let url = format!("{}/report/{}?k={}", reached.base, building.id, poster_key(&s, &building.id));
     let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::internal(format!("QR code of {url}: {e}")))?;
     let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(280, 280).quiet_zone(true).build();
@@ -49,7 +50,7 @@ pub async fn grid_posters(
     reached: crate::shared::site::Reached,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let area = p.refer(areas::get(&s.db, &id).await, "area", &id, |r| &r.path)?;
+    let area = p.refer(areas::get(&s.db, &id).await, Thing::Area, &id, |r| &r.path)?;
     let filter = buildings::BuildingFilter { under_path: Some(area.path.clone()), ..Default::default() };
     let page = buildings::list(&s.db, &filter, PageRequest::new(Some(1), Some(POSTERS_AT_MOST as u32))).await?;
     if page.total > POSTERS_AT_MOST {

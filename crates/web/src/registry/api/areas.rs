@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use wangge_domain::AreaLevel;
 use wangge_domain::AuditAction;
+use wangge_store::Thing;
 use wangge_store::registry::areas as store_areas;
 use wangge_store::registry::areas::{self, Area, AreaFilter, AreaUpdate, NewArea};
 use wangge_store::stats::{self, AreaCounts};
@@ -76,7 +77,7 @@ pub async fn create_area(
 async fn visible_area(s: &AppState, p: &Principal, id: &str) -> Result<Area, ApiError> {
     let area = areas::get(&s.db, id).await?;
     if !p.is_above_scope(&area.path) {
-        p.refer_path("area", id, &area.path)?;
+        p.refer_path(Thing::Area, id, &area.path)?;
     }
     Ok(area)
 }
@@ -99,7 +100,7 @@ pub async fn update_area(
     Id(id): Id<String>,
     JsonBody(u): JsonBody<AreaUpdate>,
 ) -> ApiResult<Area> {
-    let before = p.refer(areas::get(&s.db, &id).await, "area", &id, |r| &r.path)?;
+    let before = p.refer(areas::get(&s.db, &id).await, Thing::Area, &id, |r| &r.path)?;
     let after = areas::update(&s.db, &id, u).await?;
     let target = audit::Target("area", &id, &after.path);
     audit::change(&s.db, (&p, &address), AuditAction::AreaUpdate, target, Some(&before), &after).await?;
@@ -119,7 +120,7 @@ pub async fn area_children(State(s): State<AppState>, p: Principal, Id(id): Id<S
 #[utoipa::path(get, path = "/api/v1/areas/{id}/stats", tag = "areas", params(("id" = String, Path, description = "Area id")),
     responses((status = 200, body = AreaCounts), (status = 404, body = ErrorBody)))]
 pub async fn area_stats(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<AreaCounts> {
-    let area = p.refer(areas::get(&s.db, &id).await, "area", &id, |r| &r.path)?;
+    let area = p.refer(areas::get(&s.db, &id).await, Thing::Area, &id, |r| &r.path)?;
     Ok(Json(stats::counts_under(&s.db, &area.path).await?))
 }
 
@@ -129,7 +130,7 @@ pub async fn area_stats(State(s): State<AppState>, p: Principal, Id(id): Id<Stri
 #[utoipa::path(get, path = "/api/v1/areas/{id}/posts", tag = "areas", params(("id" = String, Path, description = "Grid id")),
     responses((status = 200, body = Vec<GridPost>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn grid_posts(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Vec<GridPost>> {
-    let grid = p.refer(store_areas::get(&s.db, &id).await, "area", &id, |r| &r.path)?;
+    let grid = p.refer(store_areas::get(&s.db, &id).await, Thing::Area, &id, |r| &r.path)?;
     if grid.level != AreaLevel::Grid {
         return Err(ApiError::invalid(wangge_domain::msg!("registry.error.not_a_grid", code = &grid.code)));
     }

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use wangge_domain::AuditAction;
 use wangge_domain::BuildingKind;
+use wangge_store::Thing;
 use wangge_store::registry::buildings::{self, Building, BuildingFilter, BuildingUpdate, NewBuilding};
 use wangge_store::{Page, PageRequest};
 
@@ -49,7 +50,7 @@ pub async fn create_building(
     address: ClientAddress,
     JsonBody(new): JsonBody<NewBuilding>,
 ) -> Result<(StatusCode, Json<Building>), ApiError> {
-    p.refer(wangge_store::registry::areas::get(&s.db, &new.grid_id).await, "area", &new.grid_id, |r| &r.path)?;
+    p.refer(wangge_store::registry::areas::get(&s.db, &new.grid_id).await, Thing::Area, &new.grid_id, |r| &r.path)?;
     let b = buildings::create(&s.db, new).await?;
     audit::change(
         &s.db,
@@ -67,7 +68,7 @@ pub async fn create_building(
 #[utoipa::path(get, path = "/api/v1/buildings/{id}", tag = "buildings", params(("id" = String, Path, description = "Building id")),
     responses((status = 200, body = Building), (status = 404, body = ErrorBody)))]
 pub async fn get_building(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Building> {
-    let b = p.refer(buildings::get(&s.db, &id).await, "building", &id, |r| &r.path)?;
+    let b = p.refer(buildings::get(&s.db, &id).await, Thing::Building, &id, |r| &r.path)?;
     Ok(Json(b))
 }
 
@@ -81,7 +82,7 @@ pub async fn update_building(
     Id(id): Id<String>,
     JsonBody(u): JsonBody<BuildingUpdate>,
 ) -> ApiResult<Building> {
-    let before = p.refer(buildings::get(&s.db, &id).await, "building", &id, |r| &r.path)?;
+    let before = p.refer(buildings::get(&s.db, &id).await, Thing::Building, &id, |r| &r.path)?;
     let after = buildings::update(&s.db, &id, u).await?;
     audit::change(
         &s.db,

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use wangge_domain::AuditAction;
 use wangge_domain::Occupancy;
+use wangge_store::Thing;
 use wangge_store::registry::households::{self, Household, HouseholdFilter, HouseholdUpdate, NewHousehold};
 use wangge_store::{Page, PageRequest};
 
@@ -64,7 +65,7 @@ pub async fn create_household(
 ) -> Result<(StatusCode, Json<Household>), ApiError> {
     p.refer(
         wangge_store::registry::buildings::get(&s.db, &new.building_id).await,
-        "building",
+        Thing::Building,
         &new.building_id,
         |r| &r.path,
     )?;
@@ -85,7 +86,7 @@ pub async fn create_household(
 #[utoipa::path(get, path = "/api/v1/households/{id}", tag = "households", params(("id" = String, Path, description = "Household id")),
     responses((status = 200, body = Household), (status = 404, body = ErrorBody)))]
 pub async fn get_household(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Household> {
-    let h = p.refer(households::get(&s.db, &id).await, "household", &id, |r| &r.path)?;
+    let h = p.refer(households::get(&s.db, &id).await, Thing::Household, &id, |r| &r.path)?;
     Ok(Json(as_seen_by(&p, h)))
 }
 
@@ -99,7 +100,7 @@ pub async fn update_household(
     Id(id): Id<String>,
     JsonBody(u): JsonBody<HouseholdUpdate>,
 ) -> ApiResult<Household> {
-    let before = p.refer(households::get(&s.db, &id).await, "household", &id, |r| &r.path)?;
+    let before = p.refer(households::get(&s.db, &id).await, Thing::Household, &id, |r| &r.path)?;
     let after = households::update(&s.db, &id, u).await?;
     audit::change(
         &s.db,

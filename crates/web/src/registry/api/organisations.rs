@@ -5,6 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use wangge_domain::AuditAction;
 use wangge_domain::OrganisationKind;
+use wangge_store::Thing;
 use wangge_store::registry::organisations::{
     self, NewOrganisation, Organisation, OrganisationFilter, OrganisationUpdate,
 };
@@ -50,7 +51,7 @@ pub async fn create_organisation(
     address: ClientAddress,
     JsonBody(new): JsonBody<NewOrganisation>,
 ) -> Result<(StatusCode, Json<Organisation>), ApiError> {
-    p.refer(wangge_store::registry::areas::get(&s.db, &new.grid_id).await, "area", &new.grid_id, |r| &r.path)?;
+    p.refer(wangge_store::registry::areas::get(&s.db, &new.grid_id).await, Thing::Area, &new.grid_id, |r| &r.path)?;
     let o = organisations::create(&s.db, new).await?;
     audit::change(
         &s.db,
@@ -68,7 +69,7 @@ pub async fn create_organisation(
 #[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "organisations", params(("id" = String, Path, description = "Organisation id")),
     responses((status = 200, body = Organisation), (status = 404, body = ErrorBody)))]
 pub async fn get_organisation(State(s): State<AppState>, p: Principal, Id(id): Id<String>) -> ApiResult<Organisation> {
-    let o = p.refer(organisations::get(&s.db, &id).await, "organisation", &id, |r| &r.path)?;
+    let o = p.refer(organisations::get(&s.db, &id).await, Thing::Organisation, &id, |r| &r.path)?;
     Ok(Json(o))
 }
 
@@ -82,9 +83,9 @@ pub async fn update_organisation(
     Id(id): Id<String>,
     JsonBody(u): JsonBody<OrganisationUpdate>,
 ) -> ApiResult<Organisation> {
-    let before = p.refer(organisations::get(&s.db, &id).await, "organisation", &id, |r| &r.path)?;
+    let before = p.refer(organisations::get(&s.db, &id).await, Thing::Organisation, &id, |r| &r.path)?;
     if let Some(grid_id) = &u.grid_id {
-        p.refer(wangge_store::registry::areas::get(&s.db, grid_id).await, "area", grid_id, |r| &r.path)?;
+        p.refer(wangge_store::registry::areas::get(&s.db, grid_id).await, Thing::Area, grid_id, |r| &r.path)?;
     }
     let after = organisations::update(&s.db, &id, u).await?;
     audit::change(

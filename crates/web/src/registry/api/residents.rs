@@ -7,6 +7,7 @@ use utoipa::IntoParams;
 use utoipa::ToSchema;
 use wangge_domain::AuditAction;
 use wangge_domain::{Explain, ResidentStatus, msg};
+use wangge_store::Thing;
 use wangge_store::registry::residents::{
     self, Move, NewResident, Relocation, Resident, ResidentEvent, ResidentFilter, ResidentSort, ResidentUpdate,
     RevealField,
@@ -124,7 +125,7 @@ pub async fn create_resident(
 ) -> Result<(StatusCode, Json<Resident>), ApiError> {
     p.refer(
         wangge_store::registry::households::get(&s.db, &new.household_id).await,
-        "household",
+        Thing::Household,
         &new.household_id,
         |r| &r.path,
     )?;
@@ -143,7 +144,7 @@ pub async fn create_resident(
 
 /// The resident, if the caller's scope covers where they live (or last lived).
 pub(crate) async fn in_scope(s: &AppState, p: &Principal, id: &str) -> Result<Resident, ApiError> {
-    let r = p.refer(residents::get(&s.db, id).await, "resident", id, |r| &r.path)?;
+    let r = p.refer(residents::get(&s.db, id).await, Thing::Resident, id, |r| &r.path)?;
     Ok(r)
 }
 
@@ -208,7 +209,7 @@ async fn relocate(
 ) -> ApiResult<Resident> {
     let before = in_scope(s, p, id).await?;
     if let Some(target) = &m.household_id {
-        p.refer(wangge_store::registry::households::get(&s.db, target).await, "household", target, |r| &r.path)?;
+        p.refer(wangge_store::registry::households::get(&s.db, target).await, Thing::Household, target, |r| &r.path)?;
     }
     let after = residents::relocate(&s.db, id, how, m).await?;
     let target = audit::Target("resident", id, &before.path);

@@ -16,6 +16,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use wangge_store::Thing;
 
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -256,7 +257,7 @@ pub async fn upload(
 async fn job_in_scope(s: &AppState, p: &Principal, id: &str) -> Result<ImportJob, ApiError> {
     let job = import_jobs::get(&s.db, id).await?;
     if !p.can_change(&job.path) {
-        return Err(crate::shared::auth::unknown("import", id));
+        return Err(crate::shared::auth::unknown(Thing::Import, id));
     }
     Ok(job)
 }

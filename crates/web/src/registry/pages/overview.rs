@@ -10,6 +10,7 @@ use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::AuditAction;
 use wangge_domain::ResidentStatus;
+use wangge_store::Thing;
 use wangge_store::registry::areas;
 use wangge_store::registry::residents::{self, Move, Relocation, Resident, ResidentFilter, ResidentSort};
 use wangge_store::{PageRequest, StoreError, stats};
@@ -265,7 +266,7 @@ pub async fn edit_resident(
     let result: Result<Response, ApiError> = async {
         let before = in_scope(&s, &p, &id).await?;
         if !p.can_change(&before.path) {
-            return Err(crate::shared::auth::unknown("resident", &id));
+            return Err(crate::shared::auth::unknown(Thing::Resident, &id));
         }
         let update = match crate::registry::pages::people::update_from(&form, lang) {
             Ok(update) => update,

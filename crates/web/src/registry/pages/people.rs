@@ -16,6 +16,7 @@ use serde::Serialize;
 use wangge_domain::AuditAction;
 use wangge_domain::{Gender, PoliticalStatus, Relation, ResidenceType, Vocabulary};
 use wangge_store::StoreError;
+use wangge_store::Thing;
 use wangge_store::registry::residents::{self, NewResident, ResidentUpdate};
 use wangge_store::registry::{households, tags};
 
@@ -102,7 +103,7 @@ async fn new_form(
 ) -> Result<Response, ApiError> {
     let household = households::get(&s.db, household_id).await?;
     if !p.can_change(&household.path) {
-        return Err(crate::shared::auth::unknown("household", household_id));
+        return Err(crate::shared::auth::unknown(Thing::Household, household_id));
     }
     let key = if household.unit.is_empty() { "household.label_no_unit" } else { "household.label" };
     let place = format!(
@@ -139,7 +140,7 @@ pub async fn create_resident(
 ) -> Result<Response, ApiError> {
     let household = households::get(&s.db, &id).await?;
     if !p.can_change(&household.path) {
-        return Err(crate::shared::auth::unknown("household", &id));
+        return Err(crate::shared::auth::unknown(Thing::Household, &id));
     }
     let again = |message: String| new_form(&s, &p, lang, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(message));
     let facts = match update_from(&form, lang) {
@@ -190,7 +191,7 @@ pub async fn create_household(
     Form(form): Form<HouseholdForm>,
 ) -> Result<Response, ApiError> {
     let building = wangge_store::registry::buildings::get(&s.db, &building_id).await;
-    let building = p.refer(building, "building", &building_id, |b| &b.path)?;
+    let building = p.refer(building, Thing::Building, &building_id, |b| &b.path)?;
     let occupancy = wangge_domain::Occupancy::parse(&form.occupancy)
         .map_err(|e| ApiError::invalid(wangge_domain::Explain::message(&e).field("occupancy")))?;
     let new =

@@ -9,6 +9,7 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::{Action, AreaLevel, ResidentStatus, Vocabulary};
+use wangge_store::Thing;
 use wangge_store::registry::areas;
 use wangge_store::registry::buildings::{self, BuildingFilter};
 use wangge_store::registry::households::{self, HouseholdFilter};
@@ -41,7 +42,7 @@ pub async fn area_page(
     Path(id): Path<String>,
     Query(q): Query<AreaQuery>,
 ) -> Result<Response, ApiError> {
-    let area = p.refer(areas::get(&s.db, &id).await, "area", &id, |r| &r.path)?;
+    let area = p.refer(areas::get(&s.db, &id).await, Thing::Area, &id, |r| &r.path)?;
     let children = areas::children(&s.db, &area.id).await?;
     let counts = stats::counts_under(&s.db, &area.path).await?;
     let can_browse = p.role.may(Action::ViewBuildings);
@@ -96,7 +97,7 @@ pub async fn building_page(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let building = p.refer(buildings::get(&s.db, &id).await, "building", &id, |r| &r.path)?;
+    let building = p.refer(buildings::get(&s.db, &id).await, Thing::Building, &id, |r| &r.path)?;
     let grid = areas::get(&s.db, &building.grid_id).await?;
     let all = PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE));
     let homes =

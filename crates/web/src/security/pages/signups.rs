@@ -9,6 +9,7 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::AuditAction;
+use wangge_store::Thing;
 use wangge_store::security::signups;
 
 use crate::shared::audit::{self, Event};
@@ -67,7 +68,7 @@ async fn decide(
     id: &str,
     confirm: bool,
 ) -> Result<Response, ApiError> {
-    p.refer(signups::get(&s.db, id).await, "sign-up", id, |r| &r.path)?;
+    p.refer(signups::get(&s.db, id).await, Thing::SignUp, id, |r| &r.path)?;
     let decided = signups::decide(&s.db, id, confirm, p.actor_id()).await?;
     let event = Event {
         target_kind: Some("account"),
