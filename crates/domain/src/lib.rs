@@ -18,6 +18,7 @@ mod phone;
 pub mod text;
 mod tracking;
 mod vocab;
+pub mod visits;
 
 pub use access::{Action, matrix_markdown};
 pub use audit::AuditAction;
@@ -31,6 +32,7 @@ pub use ids::new_id;
 pub use message::{Arg, Explain, Message};
 pub use phone::{Phone, PhoneError};
 pub use tracking::{TrackingNumber, TrackingNumberError};
+pub use visits::{VisitChannel, VisitOutcome};
 pub use vocab::{
     BuildingKind, Gender, Module, Occupancy, OrganisationKind, PoliticalStatus, Relation, ResidenceType,
     ResidentEventKind, ResidentStatus, Role, TeamPost, UnitRole, UnknownTerm, Vocabulary,

@@ -48,6 +48,8 @@ fn vocabulary_zh(name: &str) -> &str {
         "unit role" => "单位角色",
         "audited event" => "审计事件",
         "team post" => "网格职务",
+        "visit channel" => "走访方式",
+        "visit outcome" => "走访结果",
         other => other,
     }
 }
