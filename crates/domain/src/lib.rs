@@ -17,8 +17,8 @@ mod message;
 mod phone;
 pub mod text;
 mod tracking;
-mod vocab;
 pub mod visits;
+mod vocab;
 
 pub use access::{Action, matrix_markdown};
 pub use audit::AuditAction;

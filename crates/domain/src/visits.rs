@@ -61,7 +61,11 @@ pub struct Cadence {
 impl Cadence {
     /// A cadence from its parts: the interval is at least a day, the channels are
     /// those given (deduplicated) and always include a door visit.
-    pub fn new(every_days: u16, spell_every_days: Option<u16>, channels: &[VisitChannel]) -> Result<Self, crate::Message> {
+    pub fn new(
+        every_days: u16,
+        spell_every_days: Option<u16>,
+        channels: &[VisitChannel],
+    ) -> Result<Self, crate::Message> {
         if every_days == 0 || every_days > 366 {
             return Err(msg!("visits.error.every_days", value = every_days).field("every_days"));
         }
@@ -95,9 +99,14 @@ impl Cadence {
     }
 }
 
-/// The cadences a community starts with, by care tag (`None`: every household):
-/// (tag code, every days, during a spell, channels that count).
-pub const DEFAULT_CADENCES: [(Option<&str>, u16, Option<u16>, &[VisitChannel]); 4] = [
+/// One of [`DEFAULT_CADENCES`]: (care tag code, or none for every household; every
+/// so many days; during a spell; the channels that count).
+pub type DefaultCadence = (Option<&'static str>, u16, Option<u16>, &'static [VisitChannel]);
+
+/// The cadences a community starts with: 独居老人 weekly at the door (daily in a
+/// declared cold or heat spell), 残疾人 and 低保 monthly (a call counts), every
+/// household quarterly.
+pub const DEFAULT_CADENCES: [DefaultCadence; 4] = [
     (Some("elderly_alone"), 7, Some(1), &[VisitChannel::Door]),
     (Some("disabled"), 30, None, &[VisitChannel::Door, VisitChannel::Video, VisitChannel::Phone]),
     (Some("low_income"), 30, None, &[VisitChannel::Door, VisitChannel::Video, VisitChannel::Phone]),

@@ -26,6 +26,7 @@ pub mod team;
 pub mod testing;
 pub mod units;
 pub mod vault;
+pub mod visits;
 pub mod webhooks;
 
 pub use db::{Backend, Db, DbOptions, KeySource, key_file_beside, sqlite_file};

@@ -1,0 +1,595 @@
+//! Home visits (走访, issue 19): visits recorded against a household or one of its
+//! people, the community's cadences (by care tag, or every household), spells and
+//! per-subject adjustments, and from them the due list of a grid in walking order
+//! and the coverage of any subtree. The rules themselves (what counts, when someone
+//! is due) are `wangge_domain::visits`; this module reads what they need in a few
+//! range scans on the `(path, …)` indexes and asks them.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use time::{Date, Duration};
+use utoipa::ToSchema;
+use wangge_domain::visits::{Adjustment, Cadence, Contact, DEFAULT_CADENCES, Period, Standing, standing};
+use wangge_domain::{Message, VisitChannel, VisitOutcome, Vocabulary, msg, new_id, now_millis};
+
+use crate::{Db, StoreError, StoreResult, Thing, subtree_bounds};
+
+#[cfg(test)]
+mod tests;
+
+/// A community's cadence, as kept.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CadenceRule {
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// The care tag it follows (`elderly_alone`); none: every household.
+    pub tag: Option<String>,
+    #[serde(flatten)]
+    pub cadence: Cadence,
+}
+
+/// A visit to record.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct NewVisit {
+    #[schema(format = Uuid)]
+    pub household_id: String,
+    /// The person met, when the visit was to one person (a call, a chance meeting).
+    #[schema(format = Uuid)]
+    pub resident_id: Option<String>,
+    pub channel: VisitChannel,
+    pub outcome: VisitOutcome,
+    /// The day of the visit, `YYYY-MM-DD`.
+    #[schema(format = Date)]
+    pub visited_on: String,
+    #[serde(default)]
+    pub purpose: String,
+    /// What was found; sealed at rest, shown only inside the grid.
+    #[serde(default)]
+    pub findings: String,
+    /// Entered afterwards from a printed due list.
+    #[serde(default)]
+    pub paper: bool,
+}
+
+/// A recorded visit; `findings` opened only for those who may read them.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Visit {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub path: String,
+    #[schema(format = Uuid)]
+    pub household_id: String,
+    #[schema(format = Uuid)]
+    pub resident_id: Option<String>,
+    pub channel: VisitChannel,
+    pub outcome: VisitOutcome,
+    #[schema(format = Date)]
+    pub visited_on: String,
+    pub purpose: String,
+    pub findings: Option<String>,
+    pub visitor_name: String,
+    pub paper: bool,
+    #[schema(format = Uuid)]
+    pub demand_id: Option<String>,
+    pub created_at: i64,
+}
+
+/// Who a due entry is for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Subject {
+    Household,
+    Person {
+        #[schema(format = Uuid)]
+        resident_id: String,
+        name: String,
+    },
+}
+
+/// One line of a due list.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DueEntry {
+    pub subject: Subject,
+    #[schema(format = Uuid)]
+    pub household_id: String,
+    pub building: String,
+    pub unit: String,
+    pub room: String,
+    #[schema(format = Uuid)]
+    pub cadence_id: String,
+    /// The care tag of the cadence; none for the every-household one.
+    pub tag: Option<String>,
+    /// The channels that count for it.
+    pub channels: Vec<VisitChannel>,
+    #[schema(format = Date)]
+    pub due_on: String,
+    pub overdue_days: i64,
+}
+
+/// Visits over a subtree and a window of days ending today.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Coverage {
+    /// Occupied households (not vacant) in the subtree.
+    pub households: u64,
+    /// Of them, met in the window through any channel.
+    pub visited: u64,
+    /// Of them, met at the door in the window.
+    pub visited_at_door: u64,
+    /// Not met at all in the window (the seed's "rarely visited").
+    pub not_visited: u64,
+    pub days: u16,
+}
+
+impl Coverage {
+    /// The share of households not visited in the window, in per cent (one decimal).
+    pub fn not_visited_percent(&self) -> f64 {
+        if self.households == 0 {
+            0.0
+        } else {
+            (self.not_visited as f64 * 1000.0 / self.households as f64).round() / 10.0
+        }
+    }
+}
+
+fn bad(m: Message) -> StoreError {
+    StoreError::Invalid(m)
+}
+
+fn day(text: &str, field: &'static str) -> StoreResult<Date> {
+    Date::parse(text, &time::format_description::well_known::Iso8601::DATE)
+        .map_err(|_| bad(msg!("visits.error.date", value = text).field(field)))
+}
+
+fn iso(d: Date) -> String {
+    d.to_string()
+}
+
+/// The community's active cadences; a community that has none yet gets the
+/// defaults ([`DEFAULT_CADENCES`]) for the standard tags it knows.
+pub async fn cadences(db: &Db, community_id: &str) -> StoreResult<Vec<CadenceRule>> {
+    let read = async || -> StoreResult<Vec<CadenceRule>> {
+        let rows = sqlx::query(
+            "SELECT c.id, t.code AS tag, c.every_days, c.spell_every_days, c.channels
+             FROM visit_cadences c LEFT JOIN tags t ON t.id = c.tag_id
+             WHERE c.community_id = $1 AND c.active = 1 ORDER BY c.every_days, c.created_at",
+        )
+        .bind(community_id)
+        .fetch_all(&db.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let every: i64 = r.try_get("every_days")?;
+                let spell: Option<i64> = r.try_get("spell_every_days")?;
+                let channels: String = r.try_get("channels")?;
+                Ok(CadenceRule {
+                    id: r.try_get("id")?,
+                    tag: r.try_get("tag")?,
+                    cadence: Cadence {
+                        every_days: every as u16,
+                        spell_every_days: spell.map(|s| s as u16),
+                        channels: Cadence::parse_channels(&channels),
+                    },
+                })
+            })
+            .collect()
+    };
+    let found = read().await?;
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    let any: Option<String> = sqlx::query_scalar("SELECT id FROM visit_cadences WHERE community_id = $1 LIMIT 1")
+        .bind(community_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    if any.is_some() {
+        return Ok(found); // every cadence switched off on purpose
+    }
+    let now = now_millis();
+    let mut tx = db.pool.begin().await?;
+    for (tag, every, spell, channels) in DEFAULT_CADENCES {
+        let tag_id: Option<String> = match tag {
+            Some(code) => {
+                let id: Option<String> = sqlx::query_scalar("SELECT id FROM tags WHERE code = $1")
+                    .bind(code)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                match id {
+                    Some(id) => Some(id),
+                    None => continue,
+                }
+            }
+            None => None,
+        };
+        let cadence = Cadence::new(every, spell, channels).map_err(bad)?;
+        sqlx::query(
+            "INSERT INTO visit_cadences (id, community_id, tag_id, every_days, spell_every_days, channels, active, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)",
+        )
+        .bind(new_id())
+        .bind(community_id)
+        .bind(tag_id)
+        .bind(i64::from(cadence.every_days))
+        .bind(cadence.spell_every_days.map(i64::from))
+        .bind(cadence.channel_codes())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    read().await
+}
+
+/// Records a visit: the household must exist (and the person, when named, live
+/// in it); the day may not lie ahead; what was found is sealed.
+pub async fn record(db: &Db, new: NewVisit, visitor_id: Option<&str>, visitor_name: &str) -> StoreResult<Visit> {
+    let household = crate::registry::households::get(db, &new.household_id).await?;
+    if let Some(rid) = &new.resident_id {
+        let lives: Option<String> = sqlx::query_scalar("SELECT household_id FROM residents WHERE id = $1")
+            .bind(rid)
+            .fetch_optional(&db.pool)
+            .await?
+            .flatten();
+        if lives.as_deref() != Some(household.id.as_str()) {
+            return Err(StoreError::not_found(Thing::Resident, rid));
+        }
+    }
+    let on = day(&new.visited_on, "visited_on")?;
+    let today = time::OffsetDateTime::now_utc().to_offset(wangge_domain::demands::CHINA).date();
+    if on > today {
+        return Err(bad(msg!("visits.error.future", value = &new.visited_on).field("visited_on")));
+    }
+    let id = new_id();
+    let findings = new.findings.trim();
+    let sealed = (!findings.is_empty()).then(|| db.vault.seal(findings, &aad(&id)));
+    let now = now_millis();
+    sqlx::query(
+        "INSERT INTO visits (id, path, household_id, resident_id, channel, outcome, visited_on, purpose, findings_enc,
+                             visitor_id, visitor_name, paper, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(&id)
+    .bind(&household.path)
+    .bind(&household.id)
+    .bind(&new.resident_id)
+    .bind(new.channel.code())
+    .bind(new.outcome.code())
+    .bind(iso(on))
+    .bind(new.purpose.trim())
+    .bind(&sealed)
+    .bind(visitor_id)
+    .bind(visitor_name)
+    .bind(i16::from(new.paper))
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(Visit {
+        id,
+        path: household.path,
+        household_id: household.id,
+        resident_id: new.resident_id,
+        channel: new.channel,
+        outcome: new.outcome,
+        visited_on: iso(on),
+        purpose: new.purpose.trim().to_owned(),
+        findings: (!findings.is_empty()).then(|| findings.to_owned()),
+        visitor_name: visitor_name.to_owned(),
+        paper: new.paper,
+        demand_id: None,
+        created_at: now,
+    })
+}
+
+fn aad(id: &str) -> String {
+    format!("visits.findings:{id}")
+}
+
+/// The visits of a household, newest first, findings opened.
+pub async fn of_household(db: &Db, household_id: &str) -> StoreResult<Vec<Visit>> {
+    let rows = sqlx::query(
+        "SELECT id, path, household_id, resident_id, channel, outcome, visited_on, purpose, findings_enc, visitor_name,
+                paper, demand_id, created_at
+         FROM visits WHERE household_id = $1 ORDER BY visited_on DESC, created_at DESC",
+    )
+    .bind(household_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.try_get("id")?;
+            let sealed: Option<String> = r.try_get("findings_enc")?;
+            let findings = sealed.map(|s| db.vault.open(&s, &aad(&id))).transpose()?;
+            Ok(Visit {
+                path: r.try_get("path")?,
+                household_id: r.try_get("household_id")?,
+                resident_id: r.try_get("resident_id")?,
+                channel: crate::demands::vocab(r, "channel")?,
+                outcome: crate::demands::vocab(r, "outcome")?,
+                visited_on: r.try_get("visited_on")?,
+                purpose: r.try_get("purpose")?,
+                findings,
+                visitor_name: r.try_get("visitor_name")?,
+                paper: r.try_get::<i16, _>("paper")? != 0,
+                demand_id: r.try_get("demand_id")?,
+                created_at: r.try_get("created_at")?,
+                id,
+            })
+        })
+        .collect()
+}
+
+/// Declares a cold or heat spell over a community, both days included.
+pub async fn declare_spell(
+    db: &Db,
+    community_id: &str,
+    kind: &str,
+    from: &str,
+    to: &str,
+    by_id: Option<&str>,
+) -> StoreResult<String> {
+    let (f, t) = (day(from, "from")?, day(to, "to")?);
+    if t < f {
+        return Err(bad(msg!("visits.error.period", from = from, to = to).field("to")));
+    }
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO care_spells (id, community_id, kind, from_on, to_on, by_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(community_id)
+    .bind(kind)
+    .bind(iso(f))
+    .bind(iso(t))
+    .bind(by_id)
+    .bind(now_millis())
+    .execute(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+/// Suspends (`every_days` none) or shortens the cadences of one person or
+/// household from `from` to `to` (none: until further notice), with a reason.
+#[allow(clippy::too_many_arguments)]
+pub async fn adjust(
+    db: &Db,
+    household_id: &str,
+    resident_id: Option<&str>,
+    every_days: Option<u16>,
+    from: &str,
+    to: Option<&str>,
+    reason: &str,
+    by_id: Option<&str>,
+) -> StoreResult<String> {
+    let household = crate::registry::households::get(db, household_id).await?;
+    let f = day(from, "from")?;
+    let t = to.map(|t| day(t, "to")).transpose()?;
+    if t.is_some_and(|t| t < f) {
+        return Err(bad(msg!("visits.error.period", from = from, to = to.unwrap_or_default()).field("to")));
+    }
+    if reason.trim().is_empty() {
+        return Err(bad(msg!("visits.error.reason").field("reason")));
+    }
+    if every_days == Some(0) {
+        return Err(bad(msg!("visits.error.every_days", value = 0).field("every_days")));
+    }
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO visit_adjustments (id, path, household_id, resident_id, every_days, from_on, to_on, reason, by_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&id)
+    .bind(&household.path)
+    .bind(&household.id)
+    .bind(resident_id)
+    .bind(every_days.map(i64::from))
+    .bind(iso(f))
+    .bind(t.map(iso))
+    .bind(reason.trim())
+    .bind(by_id)
+    .bind(now_millis())
+    .execute(&db.pool)
+    .await?;
+    Ok(id)
+}
+
+/// The due list of a grid (or any subtree) of `community_id` on `today`: every
+/// subject due today or overdue under one of the community's cadences, in walking
+/// order (building, unit, room), overdue first within a door.
+pub async fn due(db: &Db, path: &str, community_id: &str, today: Date) -> StoreResult<Vec<DueEntry>> {
+    let rules = cadences(db, community_id).await?;
+    let (lo, hi) = subtree_bounds(path);
+    let longest = rules.iter().map(|r| r.cadence.every_days).max().unwrap_or(0);
+    let window_start = iso(today - Duration::days(i64::from(longest) + 1));
+
+    let households = sqlx::query(
+        "SELECT h.id, h.unit, h.room, h.created_at, b.number FROM households h JOIN buildings b ON b.id = h.building_id
+         WHERE h.path >= $1 AND h.path < $2 AND h.occupancy <> 'vacant'",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_all(&db.pool)
+    .await?;
+    let people = sqlx::query(
+        "SELECT r.id, r.name, r.household_id, t.code AS tag FROM residents r
+         JOIN resident_tags rt ON rt.resident_id = r.id JOIN tags t ON t.id = rt.tag_id
+         WHERE r.path >= $1 AND r.path < $2 AND r.status = 'active' AND r.household_id IS NOT NULL",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_all(&db.pool)
+    .await?;
+    let visits = sqlx::query(
+        "SELECT household_id, resident_id, channel, visited_on FROM visits
+         WHERE path >= $1 AND path < $2 AND visited_on >= $3 AND outcome = 'met'",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .bind(&window_start)
+    .fetch_all(&db.pool)
+    .await?;
+    let adjustments = sqlx::query(
+        "SELECT household_id, resident_id, every_days, from_on, to_on FROM visit_adjustments
+         WHERE path >= $1 AND path < $2",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_all(&db.pool)
+    .await?;
+    let spells: Vec<Period> =
+        sqlx::query("SELECT from_on, to_on FROM care_spells WHERE community_id = $1 AND to_on >= $2")
+            .bind(community_id)
+            .bind(iso(today))
+            .fetch_all(&db.pool)
+            .await?
+            .iter()
+            .map(|r| -> StoreResult<Period> {
+                let (f, t): (String, String) = (r.try_get("from_on")?, r.try_get("to_on")?);
+                Ok(Period { from: day(&f, "from")?, to: Some(day(&t, "to")?) })
+            })
+            .collect::<StoreResult<_>>()?;
+
+    // Contacts: a door or video visit reaches everyone in the household; a call or a
+    // chance meeting only the person met — and the household's own cadence, which
+    // any contact with one of its people settles.
+    let mut with_household: HashMap<String, Vec<Contact>> = HashMap::new();
+    let mut with_everyone: HashMap<String, Vec<Contact>> = HashMap::new();
+    let mut by_person: HashMap<String, Vec<Contact>> = HashMap::new();
+    for v in &visits {
+        let channel: VisitChannel = crate::demands::vocab(v, "channel")?;
+        let on: String = v.try_get("visited_on")?;
+        let contact = Contact { on: day(&on, "visited_on")?, channel };
+        let household: String = v.try_get("household_id")?;
+        let person: Option<String> = v.try_get("resident_id")?;
+        with_household.entry(household.clone()).or_default().push(contact);
+        if channel.reaches_household() {
+            with_everyone.entry(household).or_default().push(contact);
+        } else if let Some(p) = person {
+            by_person.entry(p).or_default().push(contact);
+        }
+    }
+    let mut adjusted: HashMap<(String, Option<String>), Vec<Adjustment>> = HashMap::new();
+    for a in &adjustments {
+        let (f, t): (String, Option<String>) = (a.try_get("from_on")?, a.try_get("to_on")?);
+        let period = Period { from: day(&f, "from")?, to: t.map(|t| day(&t, "to")).transpose()? };
+        let every: Option<i64> = a.try_get("every_days")?;
+        let key = (a.try_get::<String, _>("household_id")?, a.try_get::<Option<String>, _>("resident_id")?);
+        adjusted.entry(key).or_default().push(match every {
+            None => Adjustment::Suspend(period),
+            Some(days) => Adjustment::Every { days: days as u16, period },
+        });
+    }
+
+    struct Door {
+        building: String,
+        unit: String,
+        room: String,
+        since: Date,
+    }
+    let mut doors: HashMap<String, Door> = HashMap::new();
+    for h in &households {
+        let created: i64 = h.try_get("created_at")?;
+        let since = time::OffsetDateTime::from_unix_timestamp(created / 1000)
+            .map(|t| t.to_offset(wangge_domain::demands::CHINA).date())
+            .unwrap_or(today);
+        doors.insert(
+            h.try_get("id")?,
+            Door { building: h.try_get("number")?, unit: h.try_get("unit")?, room: h.try_get("room")?, since },
+        );
+    }
+
+    let mut out = Vec::new();
+    let mut push = |subject: Subject, household_id: &str, rule: &CadenceRule, s: Standing, door: &Door| {
+        if let Standing::Due(due) = s
+            && s.is_due(today)
+        {
+            out.push(DueEntry {
+                subject,
+                household_id: household_id.to_owned(),
+                building: door.building.clone(),
+                unit: door.unit.clone(),
+                room: door.room.clone(),
+                cadence_id: rule.id.clone(),
+                tag: rule.tag.clone(),
+                channels: rule.cadence.channels.clone(),
+                due_on: iso(due),
+                overdue_days: s.overdue_days(today),
+            });
+        }
+    };
+    let none: Vec<Contact> = Vec::new();
+    let no_adjustments: Vec<Adjustment> = Vec::new();
+    for rule in rules.iter().filter(|r| r.tag.is_none()) {
+        for (id, door) in &doors {
+            let contacts = with_household.get(id).unwrap_or(&none);
+            let adj = adjusted.get(&(id.clone(), None)).unwrap_or(&no_adjustments);
+            let since = door.since.max(today - Duration::days(i64::from(rule.cadence.every_days)));
+            let s = standing(&rule.cadence, contacts, since, today, &spells, adj);
+            push(Subject::Household, id, rule, s, door);
+        }
+    }
+    for p in &people {
+        let tag: String = p.try_get("tag")?;
+        let Some(rule) = rules.iter().find(|r| r.tag.as_deref() == Some(tag.as_str())) else { continue };
+        let (pid, name, hid): (String, String, String) =
+            (p.try_get("id")?, p.try_get("name")?, p.try_get("household_id")?);
+        let Some(door) = doors.get(&hid) else { continue };
+        let mut contacts = with_everyone.get(&hid).cloned().unwrap_or_default();
+        contacts.extend(by_person.get(&pid).into_iter().flatten().copied());
+        let mut adj = adjusted.get(&(hid.clone(), None)).cloned().unwrap_or_default();
+        adj.extend(adjusted.get(&(hid.clone(), Some(pid.clone()))).into_iter().flatten().copied());
+        let since = door.since.max(today - Duration::days(i64::from(rule.cadence.every_days)));
+        let s = standing(&rule.cadence, &contacts, since, today, &spells, &adj);
+        push(Subject::Person { resident_id: pid, name }, &hid, rule, s, door);
+    }
+    out.sort_by(|a, b| {
+        walking(&a.building)
+            .cmp(&walking(&b.building))
+            .then_with(|| walking(&a.unit).cmp(&walking(&b.unit)))
+            .then_with(|| walking(&a.room).cmp(&walking(&b.room)))
+            .then_with(|| b.overdue_days.cmp(&a.overdue_days))
+    });
+    Ok(out)
+}
+
+/// Sorts "2" before "10" (numbers by value), then text.
+fn walking(s: &str) -> (u64, &str) {
+    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
+    (digits.parse().unwrap_or(u64::MAX), s)
+}
+
+/// Coverage of the subtree at `path` over the `days` ending `today`.
+pub async fn coverage(db: &Db, path: &str, today: Date, days: u16) -> StoreResult<Coverage> {
+    let (lo, hi) = subtree_bounds(path);
+    let from = iso(today - Duration::days(i64::from(days) - 1));
+    let households: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM households WHERE path >= $1 AND path < $2 AND occupancy <> 'vacant'")
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_one(&db.pool)
+            .await?;
+    let visited = |door_only: bool| {
+        let sql = format!(
+            "SELECT COUNT(DISTINCT v.household_id) FROM visits v JOIN households h ON h.id = v.household_id
+             WHERE v.path >= $1 AND v.path < $2 AND v.visited_on >= $3 AND v.visited_on <= $4 AND v.outcome = 'met'
+               AND h.occupancy <> 'vacant'{}",
+            if door_only { " AND v.channel = 'door'" } else { "" }
+        );
+        let (lo, hi, from) = (lo.clone(), hi.clone(), from.clone());
+        async move {
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                .bind(lo)
+                .bind(hi)
+                .bind(from)
+                .bind(iso(today))
+                .fetch_one(&db.pool)
+                .await?;
+            StoreResult::Ok(n as u64)
+        }
+    };
+    let any = visited(false).await?;
+    let door = visited(true).await?;
+    let households = households as u64;
+    Ok(Coverage { households, visited: any, visited_at_door: door, not_visited: households - any, days })
+}
