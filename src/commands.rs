@@ -58,13 +58,14 @@ pub async fn demo(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<()> {
         eprintln!("Creating the demo community (塔山社区) in {} …", file.display());
         let summary = wangge_synth::load_demo(&db).await?;
         eprintln!(
-            "  {} grids, {} buildings, {} households, {} residents, {} organisations, {} demands (a year)",
+            "  {} grids, {} buildings, {} households, {} residents, {} organisations, {} demands and {} visits (a year)",
             summary.grids,
             summary.buildings,
             summary.households,
             summary.residents,
             summary.organisations,
-            summary.demands
+            summary.demands,
+            summary.visits
         );
     } else {
         eprintln!("Using the existing demo data in {}", file.display());

@@ -12,6 +12,7 @@ use crate::areas::{AreaCache, plan, plan_grids};
 use crate::community::{Books, Place, Ready, TASHAN, build_rows, write_rows};
 use crate::demands::{Setting, history};
 use crate::people::{IdBook, IdOwnership, PhoneBook, TagIds};
+use crate::visits::CareTags;
 
 pub const DEMO_COMMUNITY_CODE: &str = "370602004011";
 pub(crate) const CITY: (&str, &str) = ("370600000000", "烟台市");
@@ -36,6 +37,8 @@ pub struct DemoSummary {
     pub organisations: usize,
     /// Items of the demand ledger: a year of history and the open ones.
     pub demands: usize,
+    /// Home visits over the year.
+    pub visits: usize,
 }
 
 /// Loads the Tashan demo into an empty database (the caller checks emptiness; an
@@ -43,7 +46,10 @@ pub struct DemoSummary {
 /// every run writes the same names, ID numbers, phones and households (record ids
 /// differ, being time-ordered UUIDs). One transaction: all or nothing.
 pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
-    let tag_ids = TagIds::from_catalogue(&tags::ensure_standard(db).await?)?;
+    let catalogue = tags::ensure_standard(db).await?;
+    let tag_ids = TagIds::from_catalogue(&catalogue)?;
+    let tag = |code: &str| catalogue.iter().find(|t| t.code == code).map(|t| t.id.clone()).unwrap_or_default();
+    let (elderly_alone, disabled, low_income) = (tag("elderly_alone"), tag("disabled"), tag("low_income"));
     let mut cache = AreaCache::default();
     for code in [CITY.0, DISTRICT.0, STREET.0] {
         cache.learn(db, code).await?;
@@ -84,6 +90,9 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
         .filter_map(|p| p.person_name.clone())
         .collect();
     let (categories, calendar) = (demands::categories(db).await?, demands::calendar(db).await?);
+    let care = CareTags { elderly_alone: &elderly_alone, monthly: [&disabled, &low_income] };
+    let today = time::OffsetDateTime::now_utc().to_offset(wangge_domain::demands::CHINA).date();
+    let visits = crate::visits::history(&mut rng, &grids, &rows.households, &rows.residents, &rows.posts, &care, today);
     let summary = DemoSummary {
         community_code: community.code.clone(),
         community_name: community.name.clone(),
@@ -93,6 +102,7 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
         residents: rows.residents.len(),
         organisations: rows.organisations.len(),
         demands: past.len(),
+        visits: visits.len(),
     };
     areas.push(community);
     areas.extend(grids);
@@ -100,6 +110,7 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
     let mut tx = db.pool.begin().await?;
     write_rows(&mut tx, &db.vault, &ready).await?;
     demands::history::record_history(&mut tx, &db.vault, &categories, &calendar, &past).await?;
+    wangge_store::visits::record_past(&mut tx, &db.vault, &visits).await?;
     tx.commit().await?;
     let departments = demo_units(db, &mut rng, &property_staff).await?;
     Ok(DemoSummary { organisations: summary.organisations + departments, ..summary })

@@ -21,6 +21,7 @@ mod names;
 mod organisations;
 mod people;
 mod scale;
+mod visits;
 
 pub use demo::{DEMO_COMMUNITY_CODE, DemoSummary, load_demo};
 pub use scale::{GenerateOptions, GenerateSummary, generate};

@@ -97,6 +97,23 @@ async fn the_demo_is_tashan() -> anyhow::Result<()> {
     .await?;
     assert_eq!(unhoused, 0);
 
+    // A year of visits in which the seed's "29% rarely visited" shows early in the
+    // year (households not met in 90 days) and falls as visiting grows.
+    let visits = count(&db, "SELECT COUNT(*) FROM visits").await?;
+    assert_eq!(summary.visits as i64, visits);
+    assert!(visits > 8_000, "{visits} visits");
+    let today = time::OffsetDateTime::now_utc().to_offset(wangge_domain::demands::CHINA).date();
+    let community_path = format!("/370600000000/370602000000/370602004000/{DEMO_COMMUNITY_CODE}/");
+    let early = wangge_store::visits::coverage(&db, &community_path, today - time::Duration::days(274), 90).await?;
+    let now = wangge_store::visits::coverage(&db, &community_path, today, 90).await?;
+    println!("not visited in 90 days: {}% early, {}% now", early.not_visited_percent(), now.not_visited_percent());
+    assert!((20.0..=35.0).contains(&early.not_visited_percent()), "early in the year: {early:?}");
+    assert!(now.not_visited_percent() < 15.0, "now: {now:?}");
+    let sealed =
+        count(&db, "SELECT COUNT(*) FROM visits WHERE findings_enc IS NOT NULL AND findings_enc NOT LIKE 'v1:%'")
+            .await?;
+    assert_eq!(sealed, 0, "findings are sealed");
+
     let people = people(&db).await?;
     check_identities(&people);
     let median = median_age(&people);

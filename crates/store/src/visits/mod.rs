@@ -593,3 +593,51 @@ pub async fn coverage(db: &Db, path: &str, today: Date, days: u16) -> StoreResul
     let households = households as u64;
     Ok(Coverage { households, visited: any, visited_at_door: door, not_visited: households - any, days })
 }
+
+/// A visit of the past, for the demo and benchmarks: written in bulk by
+/// [`record_past`], its findings sealed there.
+#[derive(Clone, Debug)]
+pub struct PastVisit {
+    pub id: String,
+    pub path: String,
+    pub household_id: String,
+    pub resident_id: Option<String>,
+    pub channel: VisitChannel,
+    pub outcome: VisitOutcome,
+    /// `YYYY-MM-DD`.
+    pub visited_on: String,
+    pub purpose: String,
+    /// In plain text here; sealed on the way in.
+    pub findings: Option<String>,
+    pub visitor_name: String,
+    pub created_at: i64,
+}
+
+const PAST_COLUMNS: &str = "id, path, household_id, resident_id, channel, outcome, visited_on, purpose, findings_enc, \
+                            visitor_name, paper, created_at";
+
+/// Writes past visits in multi-row statements on `conn` (a transaction of the
+/// caller's), sealing what was found.
+pub async fn record_past(
+    conn: &mut sqlx::AnyConnection,
+    vault: &crate::vault::Vault,
+    past: &[PastVisit],
+) -> StoreResult<()> {
+    let sealed: Vec<(&PastVisit, Option<String>)> =
+        past.iter().map(|v| (v, v.findings.as_deref().map(|f| vault.seal(f, &aad(&v.id))))).collect();
+    crate::bulk::insert_chunked(conn, "visits", PAST_COLUMNS, &sealed, |q, (v, findings)| {
+        q.bind(&v.id)
+            .bind(&v.path)
+            .bind(&v.household_id)
+            .bind(&v.resident_id)
+            .bind(v.channel.code())
+            .bind(v.outcome.code())
+            .bind(&v.visited_on)
+            .bind(&v.purpose)
+            .bind(findings)
+            .bind(&v.visitor_name)
+            .bind(0_i16)
+            .bind(v.created_at)
+    })
+    .await
+}
