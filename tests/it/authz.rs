@@ -235,9 +235,11 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
     let kind = rest.unwrap_or("").split('/').next().unwrap_or("");
     let mut path = pattern.replace("{id}", &id(kind)).replace("{step}", "progress").replace("{photo}", &c.attachment);
     let list_of_scoped =
-        matches!(kind, "areas" | "buildings" | "households" | "residents" | "organisations" | "demands");
+        matches!(kind, "areas" | "buildings" | "households" | "residents" | "organisations" | "demands" | "visits");
     let list_of_scoped = list_of_scoped && (pattern == "/registry/residents" || !pattern.starts_with("/registry"));
-    if method == "GET" && !pattern.contains("{id}") && list_of_scoped {
+    if pattern == "/visits/new" {
+        path.push_str(&format!("?household={}", c.household));
+    } else if method == "GET" && !pattern.contains("{id}") && list_of_scoped {
         path.push_str(&format!("?area={}", list_area.code));
     }
     if pattern == "/registry/export" {
@@ -303,6 +305,11 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         ("POST", "/admin/accounts/{id}/reset-password") => Some(json!({"password": "another-long-pw"})),
         ("POST", "/registry/areas/{id}/team") => Some(json!({"post": "volunteer", "person_name": "志愿者"})),
         ("POST", "/registry/team/{id}") => Some(json!({"person_name": "网格员", "duties": "走访"})),
+        ("POST", "/api/v1/visits") | ("POST", "/visits") => {
+            let yesterday = time::OffsetDateTime::now_utc().date() - time::Duration::days(1);
+            Some(json!({"household_id": c.household, "channel": "door", "outcome": "met",
+                "visited_on": yesterday.to_string(), "purpose": "例行走访"}))
+        }
         ("POST", "/admin/tokens") => Some(json!({"name": "t", "role": "grid_member", "scope": c.grid.code})),
         ("POST", "/portal/signup") => {
             Some(json!({"name": "某人", "id_card": "1", "username": "someone", "password": "x"}))
@@ -445,6 +452,8 @@ fn is_scoped(pattern: &str) -> bool {
         "/registry/team/",
         "/demands/{id}",
         "/registry/export",
+        "/api/v1/visits",
+        "/visits",
     ]
     .iter()
     .any(|p| pattern.starts_with(p))

@@ -19,3 +19,4 @@ mod security;
 mod self_service;
 mod team;
 mod tracking;
+mod visits;

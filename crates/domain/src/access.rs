@@ -57,6 +57,9 @@ vocabulary!(
     ManageCategories = "manage_categories", "管理诉求分类", "Manage categories", [];
     /// Outgoing webhooks and their delivery log.
     ManageWebhooks = "manage_webhooks", "管理推送", "Manage webhooks", [];
+    /// Home visits: the due list, recording a visit, a household's visits and what
+    /// was found (sensitive: only inside the community).
+    VisitHouseholds = "visit_households", "入户走访", "Visit households", [];
 });
 
 impl Role {
@@ -116,6 +119,7 @@ impl Role {
                 HandleDemand,
                 DispatchDemand,
                 RateDemand,
+                VisitHouseholds,
             ],
             CommunityStaff => &[
                 ViewAreas,
@@ -133,6 +137,7 @@ impl Role {
                 HandleDemand,
                 DispatchDemand,
                 RateDemand,
+                VisitHouseholds,
             ],
             // Grid leaders dispatch within their grid ("small matters stay in the grid").
             GridLeader => &[
@@ -150,6 +155,7 @@ impl Role {
                 HandleDemand,
                 DispatchDemand,
                 RateDemand,
+                VisitHouseholds,
             ],
             GridMember => &[
                 ViewAreas,
@@ -164,6 +170,7 @@ impl Role {
                 ViewDemands,
                 HandleDemand,
                 RateDemand,
+                VisitHouseholds,
             ],
             // The auxiliary network reports problems; it knows its buildings, not the roll.
             Auxiliary => &[ViewAreas, ViewBuildings, SubmitDemand],
@@ -293,6 +300,7 @@ mod tests {
             (RateDemand, &[CommunitySecretary, CommunityStaff, GridLeader, GridMember, Resident]),
             (ManageCategories, &[PlatformAdmin]),
             (ManageWebhooks, &[PlatformAdmin]),
+            (VisitHouseholds, COMMUNITY_AND_GRID),
         ]
     };
 

@@ -49,6 +49,7 @@ vocabulary!(
     TeamAdd = "team.add", "新增网格队伍成员", "Add to a grid team", [];
     TeamUpdate = "team.update", "修改网格队伍成员", "Change a grid team post", [];
     TeamEnd = "team.end", "结束网格职务", "End a grid team post", [];
+    VisitRecord = "visit.record", "登记走访", "Record a visit", [];
     TagCreate = "tag.create", "新建标签", "Create a tag", [];
     RevealIdCard = "reveal.id_card", "查看完整身份证号", "Reveal an ID number", [];
     RevealPhone = "reveal.phone", "查看完整电话", "Reveal a phone number", [];

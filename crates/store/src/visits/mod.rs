@@ -103,6 +103,8 @@ pub struct DueEntry {
     pub tag: Option<String>,
     /// The channels that count for it.
     pub channels: Vec<VisitChannel>,
+    /// Its interval in days.
+    pub every_days: u16,
     #[schema(format = Date)]
     pub due_on: String,
     pub overdue_days: i64,
@@ -513,6 +515,7 @@ pub async fn due(db: &Db, path: &str, community_id: &str, today: Date) -> StoreR
                 cadence_id: rule.id.clone(),
                 tag: rule.tag.clone(),
                 channels: rule.cadence.channels.clone(),
+                every_days: rule.cadence.every_days,
                 due_on: iso(due),
                 overdue_days: s.overdue_days(today),
             });

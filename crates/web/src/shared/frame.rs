@@ -25,9 +25,10 @@ struct ScopeLink {
 }
 
 /// The modules of the staff side, each with the action that opens it.
-const MODULES: [(&str, &str, &str, Action); 8] = [
+const MODULES: [(&str, &str, &str, Action); 9] = [
     ("nav-registry", "/registry", "nav.registry", Action::ViewFigures),
     ("nav-demands", "/demands", "nav.demands", Action::ViewDemands),
+    ("nav-visits", "/visits", "nav.visits", Action::VisitHouseholds),
     ("nav-residents", "/registry/residents", "nav.residents", Action::ViewRegistry),
     ("nav-import", "/registry/import", "nav.import", Action::EditRegistry),
     ("nav-signups", "/registry/signups", "nav.signups", Action::EditRegistry),

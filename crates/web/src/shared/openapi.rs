@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         (name = "organisations", description = "Organisations in the area"),
         (name = "tags", description = "The catalogue of care tags"),
         (name = "demands", description = "Residents' demands and events (民情诉求), worked to closure"),
+        (name = "visits", description = "Home visits (走访): due lists from the registry's cadences, recording, coverage"),
         (name = "notifications", description = "The caller's notifications from every module, in the request's language"),
         (name = "session", description = "Logging in and out"),
         (name = "accounts", description = "Accounts and API tokens (administrators)"),

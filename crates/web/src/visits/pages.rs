@@ -1,0 +1,239 @@
+//! The pages of visits: 待走访 (the due list of the caller's grid, or of a grid
+//! chosen in their community, as cards in walking order with the coverage figure
+//! above) and the one-screen visit form a grid member fills in at the door.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use serde::{Deserialize, Serialize};
+use wangge_domain::{ResidentStatus, VisitChannel, VisitOutcome, Vocabulary, msg};
+use wangge_store::registry::households::{self, Household};
+use wangge_store::registry::residents::{self, ResidentFilter};
+use wangge_store::registry::{buildings, tags};
+use wangge_store::visits::{self, NewVisit, Subject};
+use wangge_store::{PageRequest, Thing};
+
+use crate::shared::auth::{ClientAddress, Principal};
+use crate::shared::render::{Lang, frame, label, render, say, tr};
+use crate::{ApiError, AppState};
+
+#[derive(Deserialize)]
+pub struct DueQuery {
+    area: Option<String>,
+    saved: Option<u8>,
+}
+
+#[derive(Serialize)]
+struct DueCard {
+    place: String,
+    who: String,
+    why: String,
+    when: String,
+    overdue: bool,
+    href: String,
+}
+
+/// How many cards the page shows; the rest are counted.
+const SHOWN: usize = 200;
+
+async fn due_page(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Query(q): Query<DueQuery>,
+) -> Result<Response, ApiError> {
+    let path = super::scope_path(&s.db, &p, q.area.as_deref()).await?;
+    let community = super::community_of(&s.db, &path).await?;
+    let today = super::today();
+    let due = visits::due(&s.db, &path, &community.id, today).await?;
+    let coverage = visits::coverage(&s.db, &path, today, 90).await?;
+    let catalogue = tags::list(&s.db).await?;
+    let tag_name = |code: &str| {
+        catalogue
+            .iter()
+            .find(|t| t.code == code)
+            .map_or_else(|| code.to_owned(), |t| if lang.code == "en" { t.name_en.clone() } else { t.name_zh.clone() })
+    };
+    let total = due.len();
+    let cards: Vec<DueCard> = due
+        .into_iter()
+        .take(SHOWN)
+        .map(|e| {
+            let place = say(&msg!("visits.place", building = &e.building, unit = &e.unit, room = &e.room), lang.code);
+            let (who, resident) = match &e.subject {
+                Subject::Household => (tr("visits.whole_household", lang.code), None),
+                Subject::Person { name, resident_id } => (name.clone(), Some(resident_id.clone())),
+            };
+            let why = match &e.tag {
+                Some(tag) => say(&msg!("visits.why_tag", tag = tag_name(tag), days = e.every_days), lang.code),
+                None => say(&msg!("visits.why_household", days = e.every_days), lang.code),
+            };
+            let when = if e.overdue_days > 0 {
+                say(&msg!("visits.overdue", days = e.overdue_days), lang.code)
+            } else {
+                tr("visits.due_today", lang.code)
+            };
+            let mut href = format!("/visits/new?household={}", e.household_id);
+            if let Some(r) = resident {
+                href.push_str(&format!("&resident={r}"));
+            }
+            DueCard { place, who, why, when, overdue: e.overdue_days > 0, href }
+        })
+        .collect();
+    let figure = say(
+        &msg!(
+            "visits.coverage_line",
+            percent = coverage.not_visited_percent(),
+            not_visited = coverage.not_visited,
+            households = coverage.households,
+            days = coverage.days
+        ),
+        lang.code,
+    );
+    let how = say(&msg!("visits.coverage_how", days = coverage.days), lang.code);
+    let more = (total > SHOWN).then(|| say(&msg!("visits.more", count = total - SHOWN), lang.code));
+    let ctx = context! {
+        cards => Value::from(Serde(&cards)), total, figure, how, more, saved => q.saved.is_some(),
+        ..frame(&p, lang, "/visits")
+    };
+    Ok(render(lang, StatusCode::OK, "visits/due.html", ctx))
+}
+
+#[derive(Deserialize)]
+pub struct NewQuery {
+    household: String,
+    resident: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+    checked: bool,
+}
+
+/// What the form shows again after a refusal.
+#[derive(Default, Deserialize)]
+pub struct VisitForm {
+    household_id: String,
+    #[serde(default)]
+    resident_id: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    visited_on: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    findings: String,
+}
+
+async fn household_in_scope(s: &AppState, p: &Principal, id: &str) -> Result<Household, ApiError> {
+    p.refer(households::get(&s.db, id).await, Thing::Household, id, |h| &h.path)
+}
+
+async fn form_page(
+    s: &AppState,
+    p: &Principal,
+    lang: Lang,
+    form: &VisitForm,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, ApiError> {
+    let household = household_in_scope(s, p, &form.household_id).await?;
+    let building = buildings::get(&s.db, &household.building_id).await?;
+    let place = say(
+        &msg!("visits.place", building = &building.number, unit = &household.unit, room = &household.room),
+        lang.code,
+    );
+    let filter = ResidentFilter {
+        household_id: Some(household.id.clone()),
+        status: Some(ResidentStatus::Active),
+        ..Default::default()
+    };
+    let people = residents::list(&s.db, &filter, PageRequest::new(Some(1), Some(50))).await?.items;
+    let mut whom = vec![Choice {
+        value: String::new(),
+        label: tr("visits.whole_household", lang.code),
+        checked: form.resident_id.is_empty(),
+    }];
+    whom.extend(people.into_iter().map(|r| Choice { checked: form.resident_id == r.id, value: r.id, label: r.name }));
+    let channels: Vec<Choice> = VisitChannel::all()
+        .iter()
+        .map(|c| Choice { value: c.code().into(), label: label(*c, lang).into(), checked: form.channel == c.code() })
+        .collect();
+    let outcomes: Vec<Choice> = VisitOutcome::all()
+        .iter()
+        .map(|o| Choice { value: o.code().into(), label: label(*o, lang).into(), checked: form.outcome == o.code() })
+        .collect();
+    let visited_on = if form.visited_on.is_empty() { super::today().to_string() } else { form.visited_on.clone() };
+    let ctx = context! {
+        household_id => &household.id, place, whom => Value::from(Serde(&whom)),
+        channels => Value::from(Serde(&channels)), outcomes => Value::from(Serde(&outcomes)),
+        visited_on, purpose => &form.purpose, findings => &form.findings, error,
+        ..frame(p, lang, "/visits")
+    };
+    Ok(render(lang, status, "visits/new.html", ctx))
+}
+
+/// The visit form for a household (and the person met, when chosen on the due list).
+async fn new_visit(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Query(q): Query<NewQuery>,
+) -> Result<Response, ApiError> {
+    let form =
+        VisitForm { household_id: q.household, resident_id: q.resident.unwrap_or_default(), ..Default::default() };
+    form_page(&s, &p, lang, &form, StatusCode::OK, None).await
+}
+
+/// Records the visit and goes back to the due list; refused, the form again with
+/// what was wrong and everything typed kept.
+async fn save_visit(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    Form(form): Form<VisitForm>,
+) -> Result<Response, ApiError> {
+    let channel = VisitChannel::from_code(&form.channel);
+    let outcome = VisitOutcome::from_code(&form.outcome);
+    let (Some(channel), Some(outcome)) = (channel, outcome) else {
+        let missing = if channel.is_none() { "visits.error.channel" } else { "visits.error.outcome" };
+        let error = tr(missing, lang.code);
+        return form_page(&s, &p, lang, &form, StatusCode::UNPROCESSABLE_ENTITY, Some(error)).await;
+    };
+    let new = NewVisit {
+        household_id: form.household_id.clone(),
+        resident_id: (!form.resident_id.is_empty()).then(|| form.resident_id.clone()),
+        channel,
+        outcome,
+        visited_on: form.visited_on.clone(),
+        purpose: form.purpose.clone(),
+        findings: form.findings.clone(),
+        paper: false,
+    };
+    match super::api::record_visit(&s, &p, &address, new).await {
+        Ok(_) => Ok(Redirect::to("/visits?saved=1").into_response()),
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let error = say(&e.message, lang.code);
+            form_page(&s, &p, lang, &form, StatusCode::UNPROCESSABLE_ENTITY, Some(error)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub(crate) fn routes() -> crate::shared::routes::Routes {
+    use crate::shared::auth::Access::Role;
+    use wangge_domain::Action::VisitHouseholds;
+    crate::shared::routes::Routes::new()
+        .get("/visits", Role(VisitHouseholds), due_page)
+        .get("/visits/new", Role(VisitHouseholds), new_visit)
+        .post("/visits", Role(VisitHouseholds), save_visit)
+}
