@@ -440,6 +440,34 @@ pub(crate) async fn take(
     Ok(Json(taken))
 }
 
+/// A resident's new report, dispatched at once when its community says so
+/// ([`demands::routing::auto_dispatch`]): audited as done automatically, the grid
+/// member (or unit) told, webhooks fired. The report is already kept: a failure
+/// here is logged and leaves it waiting for a dispatcher, never lost.
+pub(crate) async fn auto_dispatch(s: &AppState, address: &ClientAddress, d: Demand) -> Demand {
+    let taken = match demands::routing::auto_dispatch(&s.db, &d).await {
+        Ok(Some((taken, _))) => taken,
+        Ok(None) => return d,
+        Err(e) => {
+            tracing::warn!(demand = %d.id, error = %e, "automatic dispatch failed; the item waits for a dispatcher");
+            return d;
+        }
+    };
+    let event = audit::Event {
+        target_kind: Some("demand"),
+        target_id: Some(&d.id),
+        path: Some(&d.path),
+        reason: Some("auto_dispatch"),
+        ..audit::Event::of(AuditAction::of_step(Step::Dispatch))
+    };
+    let logged = audit::log(&s.db, None, Some(demands::routing::AUTOMATIC), address, event).await;
+    if let Err(e) = logged.map_err(ApiError::from).and(notify(s, &taken).await) {
+        tracing::warn!(demand = %d.id, error = ?e.status, "automatic dispatch: audit or notice failed");
+    }
+    crate::shared::webhooks::fire(s.db.clone(), s.site.public_url(), taken.demand.clone(), taken.event.clone());
+    taken.demand
+}
+
 /// A handler an item is dispatched to is an account or a unit ([`wangge_store::units`])
 /// that works where the caller may see, or that serves the item's place (an
 /// account scoped to an area above it, a unit holding a role over such an area).

@@ -64,6 +64,8 @@ pub(super) struct HandlerChoice {
     label: String,
     /// `team` or `unit`: the group of the list it stands in.
     group: &'static str,
+    /// The category's default route names them: chosen beforehand.
+    suggested: bool,
 }
 
 /// Whom `d` can be dispatched to, without typing: the current team of its grid who
@@ -81,7 +83,7 @@ pub(super) async fn handler_choices(s: &AppState, d: &Demand, lang: Lang) -> Res
             let (Some(account), Some(name)) = (post.account_id, post.person_name) else { continue };
             let kind = HandlerKind::GridMember;
             let label = format!("{name}（{}）", label(post.post, lang));
-            out.push(HandlerChoice { id: account, kind: kind.code(), name, label, group: "team" });
+            out.push(HandlerChoice { id: account, kind: kind.code(), name, label, group: "team", suggested: false });
         }
     }
     for (role, kind) in [
@@ -98,8 +100,14 @@ pub(super) async fn handler_choices(s: &AppState, d: &Demand, lang: Lang) -> Res
             } else {
                 o.name.clone()
             };
-            out.push(HandlerChoice { id: o.id, kind: kind.code(), name: o.name, label, group: "unit" });
+            out.push(HandlerChoice { id: o.id, kind: kind.code(), name: o.name, label, group: "unit", suggested: false });
         }
+    }
+    if let Some(route) = demands::routing::route(&s.db, &d.category, d.level).await?
+        && let Some(target) = demands::routing::resolve(&s.db, d, route).await?
+        && let Some(c) = out.iter_mut().find(|c| c.id == target.id)
+    {
+        c.suggested = true;
     }
     Ok(out)
 }
@@ -110,6 +118,8 @@ pub struct ItemQuery {
     /// The tracking number of an item just taken in (this one, or one merged into
     /// it), to be read to the caller.
     reported: Option<String>,
+    /// Part of a name: the dispatch list shows only those whose name holds it.
+    who: Option<String>,
 }
 
 /// Who gave the rating, in the staff's words: the resident, or who called them
@@ -187,7 +197,12 @@ pub async fn item(
         })
         .collect();
     let may_dispatch = steps_for(&d, p.role, lang).iter().any(|st| st.dispatch);
-    let handlers = if may_dispatch { handler_choices(&s, &d, lang).await? } else { Vec::new() };
+    let mut handlers = if may_dispatch { handler_choices(&s, &d, lang).await? } else { Vec::new() };
+    let who = q.who.as_deref().map(wangge_domain::text::normalize).filter(|w| !w.is_empty());
+    let all_handlers = handlers.len();
+    if let Some(w) = &who {
+        handlers.retain(|c| c.name.contains(w.as_str()) || c.label.contains(w.as_str()));
+    }
     let ctx = context! {
         d => Value::from(Serde(&d)),
         photos => Value::from(Serde(&photos)), duplicates => Value::from(Serde(&duplicates)),
@@ -200,7 +215,7 @@ pub async fn item(
         scores => crate::portal::pages::scores(lang), me_name => p.actor_name(), now_local => now_local(),
         number => number, link => link, rating_source => rating_words(&d, lang),
         handler_kinds => Value::from(Serde(&vocab_choices::<HandlerKind>(lang, &[]))),
-        handlers => Value::from(Serde(&handlers)),
+        handlers => Value::from(Serde(&handlers)), who => who, all_handlers => all_handlers,
         error => q.error,
         reported => q.reported.as_deref().and_then(|n| wangge_domain::TrackingNumber::parse(n).ok()).map(|n| n.spaced()),
         ..frame(&p, lang, "/demands"),
