@@ -164,7 +164,38 @@ pub async fn item(
     Path(id): Path<String>,
     Query(q): Query<ItemQuery>,
 ) -> Result<Response, ApiError> {
+    item_page(&s, lang, &p, &reached, &id, q, None).await
+}
+
+/// The reporter's phone shown after a call-back reveal (None: none recorded).
+pub(super) struct Revealed(Option<String>);
+
+/// Reveals the reporter's phone to call them back (one tap, audited; 403 and no
+/// reveal logged for anyone else), and shows the item with it as a `tel:` link.
+pub async fn call_back(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    reached: crate::shared::site::Reached,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (_, phone) = api::call_back_phone(&s, &p, &address, &id).await?;
+    item_page(&s, lang, &p, &reached, &id, ItemQuery::default(), Some(Revealed(phone))).await
+}
+
+async fn item_page(
+    s: &AppState,
+    lang: Lang,
+    p: &Principal,
+    reached: &crate::shared::site::Reached,
+    id: &str,
+    q: ItemQuery,
+    revealed: Option<Revealed>,
+) -> Result<Response, ApiError> {
+    let (s, p, id) = (s.clone(), p.clone(), id.to_owned());
     let d = api::visible(&s, &p, &id).await?;
+    let may_call_back = d.reporter_phone.is_some() && api::may_call_back(&s, &p, &d).await?;
     let d = api::demand_as_seen_by(&p, d);
     let (number, link) = super::track::number_and_link(&s, &reached.base, &d);
     let categories = demands::categories(&s.db).await?;
@@ -216,6 +247,8 @@ pub async fn item(
         number => number, link => link, rating_source => rating_words(&d, lang),
         handler_kinds => Value::from(Serde(&vocab_choices::<HandlerKind>(lang, &[]))),
         handlers => Value::from(Serde(&handlers)), who => who, all_handlers => all_handlers,
+        may_call_back => may_call_back, revealed => revealed.is_some(),
+        revealed_phone => revealed.and_then(|r| r.0),
         error => q.error,
         reported => q.reported.as_deref().and_then(|n| wangge_domain::TrackingNumber::parse(n).ok()).map(|n| n.spaced()),
         ..frame(&p, lang, "/demands"),

@@ -101,6 +101,8 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .get("/demands/{id}/photos/{photo}", Role(ViewDemands), item_photo)
         // The step's own action is checked by the state machine (Step::needs).
         .post("/demands/{id}/steps/{step}", Role(ViewDemands), take_step)
+        // Who may call the reporter back is decided per item (api::may_call_back).
+        .post("/demands/{id}/call-back", Role(ViewDemands), call_back)
         .get("/registry/buildings/{id}/poster", Role(ViewBuildings), poster)
         .get("/registry/areas/{id}/posters", Role(ViewBuildings), grid_posters)
         // The poster's key in the link stands in for an account.
