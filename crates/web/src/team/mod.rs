@@ -4,6 +4,7 @@
 //! `locales/team.yml`. The JSON read is `GET /api/v1/areas/{id}/posts` (registry).
 
 pub(crate) mod pages;
+pub(crate) mod public;
 
 use wangge_domain::Action;
 

@@ -11,7 +11,7 @@ mod item;
 mod ledger;
 mod new_item;
 pub(crate) mod photo_forms;
-mod posters;
+pub(crate) mod posters;
 mod report;
 pub(crate) mod track;
 
