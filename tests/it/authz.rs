@@ -217,7 +217,9 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "buildings" => c.building.clone(),
             "households" => c.household.clone(),
             "residents" => c.resident.clone(),
-            "organisations" => c.organisation.clone(),
+            "organisations" | "units" => c.organisation.clone(),
+            // No membership in the chain: an id that names none (404 to who may).
+            "unit-members" => c.organisation.clone(),
             "accounts" => spare.account.clone(),
             "tokens" => spare.token.clone(),
             "signups" => c.signup.clone(),
@@ -443,6 +445,10 @@ fn is_scoped(pattern: &str) -> bool {
         "/registry/import/",
         "/registry/households/",
         "/registry/team/",
+        "/registry/units/",
+        "/registry/unit-members/",
+        "/api/v1/units/",
+        "/api/v1/unit-members/",
         "/demands/{id}",
         "/registry/export",
     ]

@@ -195,3 +195,120 @@ fn only_the_handler_the_dispatcher_and_the_call_back_desk_may_reveal_the_reporte
         assert_eq!(count(&s, reveals), 5);
     }
 }
+
+/// A community keeps its units on one page (add a unit in a role, add a person with
+/// an account, end a membership) and sets automatic dispatch and its hotline; the
+/// API lists them; a grid member may read but not change them.
+#[test]
+fn a_community_keeps_its_units_and_dispatch_settings() {
+    for s in crate::common::servers() {
+        let (p, _member_id, member) = place(&s);
+        let (_, secretary) = person(&s, "secretary1", Role::CommunitySecretary, &["370602004011"]);
+        let (fitter_id, _) = person(&s, "fitter1", Role::Auxiliary, &["370602004011"]);
+        let units = format!("/registry/areas/{}/units", p.community);
+        let body = format!("name=%E5%A1%94%E5%B1%B1%E7%89%A9%E4%B8%9A&role=property_company&grid_id={}", p.grid);
+        let (status, _) = s.call_form(&secretary, &units, &body);
+        assert_eq!(status, 303);
+        let (status, listed) = s.call(&secretary, "GET", &format!("/api/v1/units?area={}", p.community), None);
+        assert_eq!(status, 200, "{listed}");
+        assert_eq!(listed[0]["organisation"]["name"], "塔山物业");
+        assert_eq!(listed[0]["roles"][0]["role"], "property_company");
+        let unit = listed[0]["organisation"]["id"].as_str().unwrap().to_owned();
+
+        let (status, _) = s.call_form(
+            &secretary,
+            &format!("/registry/units/{unit}/members"),
+            "name=%E6%9D%8E%E5%B8%88%E5%82%85&duty=%E7%BB%B4%E4%BF%AE&username=fitter1",
+        );
+        assert_eq!(status, 303);
+        let (_, listed) = s.call(&secretary, "GET", &format!("/api/v1/units?area={}", p.community), None);
+        assert_eq!(listed[0]["members"][0]["account_id"], fitter_id.as_str(), "{listed}");
+        let membership = listed[0]["members"][0]["id"].as_str().unwrap().to_owned();
+
+        // Settings: automatic dispatch off, a hotline.
+        let settings = format!("/registry/areas/{}/dispatch-settings", p.community);
+        let (status, _) = s.call_form(&secretary, &settings, "hotline=0535-6669999");
+        assert_eq!(status, 303);
+        let (status, html) = s.call_text(&secretary, "GET", &units, None);
+        assert_eq!(status, 200);
+        assert!(html.contains("0535-6669999") && html.contains("李师傅") && !html.contains("id=\"auto-dispatch\" name=\"auto_dispatch\" value=\"1\" checked"));
+        let (status, _) = s.call_form(&secretary, &settings, "hotline=call+me");
+        assert_eq!(status, 422, "a hotline is digits");
+
+        // A grid member reads their community's units from their grid, changes nothing.
+        let (status, _) = s.call_text(&member, "GET", &units, None);
+        assert_eq!(status, 404, "the community page lies outside a grid member's scope");
+        let (status, html) = s.call_text(&member, "GET", &format!("/registry/areas/{}/units", p.grid), None);
+        assert_eq!(status, 200);
+        assert!(!html.contains("add-unit"));
+        let (status, _) = s.call_form(&member, &format!("/registry/unit-members/{membership}/end"), "");
+        assert_eq!(status, 403);
+        let (status, ended) = s.call(&secretary, "POST", &format!("/api/v1/unit-members/{membership}/end"), None);
+        assert_eq!(status, 200, "{ended}");
+        assert!(ended["left_at"].is_i64());
+        let (_, listed) = s.call(&secretary, "GET", &format!("/api/v1/units?area={}", p.community), None);
+        assert_eq!(listed[0]["members"].as_array().unwrap().len(), 0);
+        assert_eq!(count(&s, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'unit.%' OR action = 'community.settings'"), 4);
+    }
+}
+
+/// The item page says where the problem is with links; the resident page lists the
+/// household's items and offers a report for the household, prefilled.
+#[test]
+fn an_item_shows_where_it_is_and_a_household_reports_in_one_screen() {
+    for s in crate::common::servers() {
+        let (p, _member_id, _member) = place(&s);
+        let (_, secretary) = person(&s, "secretary1", Role::CommunitySecretary, &["370602004011"]);
+        let (household, resident) = s.runtime.block_on(async {
+            let db = &s.db.db;
+            let h = wangge_store::registry::households::create(
+                db,
+                wangge_store::registry::households::NewHousehold {
+                    building_id: p.building.clone(),
+                    unit: "1".into(),
+                    room: "301".into(),
+                    occupancy: wangge_domain::Occupancy::OwnerOccupied,
+                },
+            )
+            .await
+            .unwrap();
+            let r = wangge_store::registry::residents::create(
+                db,
+                serde_json::from_value(json!({"household_id": h.id, "name": "刘桂兰",
+                    "id_card": wangge_domain::IdCardNumber::compose(370602, time::Date::from_calendar_date(1950, time::Month::May, 5).unwrap(), 7).as_str()}))
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+            (h.id, r.id)
+        });
+        let (status, form) =
+            s.call_text(&secretary, "GET", &format!("/demands/new?household={household}&resident={resident}"), None);
+        assert_eq!(status, 200, "{form}");
+        assert!(form.contains(&format!("value=\"{household}\" selected")), "the household chosen");
+        assert!(form.contains(&format!("value=\"{}\" selected", p.building)), "its building chosen");
+        assert!(form.contains("value=\"刘桂兰\""), "the reporter chosen");
+        let item = s.runtime.block_on(async {
+            let new = wangge_store::demands::NewDemand {
+                household_id: Some(household.clone()),
+                resident_id: Some(resident.clone()),
+                category: "environment".into(),
+                title: "下水道堵塞".into(),
+                ..Default::default()
+            };
+            let by = wangge_store::demands::Actor { id: None, name: "t".into(), role: Role::CommunityStaff };
+            wangge_store::demands::create(&s.db.db, new, &by, None).await.unwrap().id
+        });
+        let (status, html) = s.call_text(&secretary, "GET", &format!("/demands/{item}"), None);
+        assert_eq!(status, 200, "{html}");
+        let html = html.replace("&#x2f;", "/");
+        assert!(html.contains("id=\"where\""));
+        assert!(html.contains(&format!("/registry/buildings/{}", p.building)), "the building linked");
+        assert!(html.contains(&format!("/registry/residents/{resident}")) && html.contains("刘桂兰"));
+        let (_, page) = s.call_text(&secretary, "GET", &format!("/registry/residents/{resident}"), None);
+        let page = page.replace("&#x2f;", "/");
+        assert!(page.contains("report-for-household") && page.contains("下水道堵塞"), "{page}");
+        let (_, building) = s.call_text(&secretary, "GET", &format!("/registry/buildings/{}", p.building), None);
+        assert!(building.contains("building-items") && building.contains("下水道堵塞"));
+    }
+}

@@ -5,6 +5,7 @@
 
 pub(crate) mod pages;
 pub(crate) mod public;
+pub(crate) mod units;
 
 use wangge_domain::Action;
 
@@ -18,5 +19,5 @@ pub(crate) fn manages(p: &Principal, grid_path: &str) -> bool {
 
 /// Every route of the grid team.
 pub(crate) fn routes() -> crate::shared::routes::Routes {
-    pages::routes()
+    pages::routes().merge(units::routes())
 }

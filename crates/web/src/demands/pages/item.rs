@@ -156,6 +156,51 @@ fn now_local() -> String {
     format!("{}T{}", &now[..10], &now[11..16])
 }
 
+/// Where an item is, as the item page shows it: each place with a link when the
+/// viewer's role opens that page (and the record lies in their scope).
+#[derive(Serialize, Default)]
+pub(super) struct Where {
+    grid: Option<(String, Option<String>)>,
+    building: Option<(String, Option<String>)>,
+    household: Option<(String, Option<String>)>,
+    resident: Option<(String, Option<String>)>,
+}
+
+async fn where_is(s: &AppState, p: &Principal, d: &Demand, lang: Lang) -> Result<Where, ApiError> {
+    use wangge_domain::Action;
+    let mut w = Where::default();
+    if let Ok(area) = areas::get(&s.db, &d.area_id).await {
+        let link = (p.role.may(Action::ViewFigures) && p.can_see(&area.path))
+            .then(|| format!("/registry/areas/{}", area.id));
+        w.grid = Some((area.name, link));
+    }
+    let registry = p.role.may(Action::ViewRegistry) && p.sees_names(&d.path);
+    if let Some(b) = &d.building_id
+        && let Ok(b) = buildings::get(&s.db, b).await
+    {
+        let link = (registry && p.can_see(&b.path)).then(|| format!("/registry/buildings/{}", b.id));
+        w.building = Some((tr("building.number", lang.code).replace("%{number}", &b.number), link));
+    }
+    if let Some(h) = &d.household_id
+        && p.sees_names(&d.path)
+        && let Ok(h) = households::get(&s.db, h).await
+    {
+        let key = if h.unit.is_empty() { "household.label_no_unit" } else { "household.label" };
+        let text = tr(key, lang.code).replace("%{unit}", &h.unit).replace("%{room}", &h.room);
+        let link = registry.then(|| format!("/registry/buildings/{}#household-{}", h.building_id, h.id));
+        w.household = Some((text, link));
+    }
+    if let Some(r) = &d.resident_id
+        && p.sees_names(&d.path)
+        && let Ok(r) = wangge_store::registry::residents::get(&s.db, r).await
+    {
+        let link = (p.role.may(Action::ViewPseudonymised) && p.can_see(&r.path))
+            .then(|| format!("/registry/residents/{}", r.id));
+        w.resident = Some((r.name, link));
+    }
+    Ok(w)
+}
+
 pub async fn item(
     State(s): State<AppState>,
     lang: Lang,
@@ -196,6 +241,7 @@ async fn item_page(
     let (s, p, id) = (s.clone(), p.clone(), id.to_owned());
     let d = api::visible(&s, &p, &id).await?;
     let may_call_back = d.reporter_phone.is_some() && api::may_call_back(&s, &p, &d).await?;
+    let place = where_is(&s, &p, &d, lang).await?;
     let d = api::demand_as_seen_by(&p, d);
     let (number, link) = super::track::number_and_link(&s, &reached.base, &d);
     let categories = demands::categories(&s.db).await?;
@@ -247,7 +293,7 @@ async fn item_page(
         number => number, link => link, rating_source => rating_words(&d, lang),
         handler_kinds => Value::from(Serde(&vocab_choices::<HandlerKind>(lang, &[]))),
         handlers => Value::from(Serde(&handlers)), who => who, all_handlers => all_handlers,
-        may_call_back => may_call_back, revealed => revealed.is_some(),
+        may_call_back => may_call_back, revealed => revealed.is_some(), place => Value::from(Serde(&place)),
         revealed_phone => revealed.and_then(|r| r.0),
         error => q.error,
         reported => q.reported.as_deref().and_then(|n| wangge_domain::TrackingNumber::parse(n).ok()).map(|n| n.spaced()),
