@@ -235,7 +235,11 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
     };
     let rest = ["/registry/", "/admin/", "/api/v1/", "/"].iter().find_map(|prefix| pattern.strip_prefix(prefix));
     let kind = rest.unwrap_or("").split('/').next().unwrap_or("");
-    let mut path = pattern.replace("{id}", &id(kind)).replace("{code}", &c.grid.code).replace("{step}", "progress").replace("{photo}", &c.attachment);
+    let mut path = pattern
+        .replace("{id}", &id(kind))
+        .replace("{code}", &c.grid.code)
+        .replace("{step}", "progress")
+        .replace("{photo}", &c.attachment);
     let list_of_scoped =
         matches!(kind, "areas" | "buildings" | "households" | "residents" | "organisations" | "demands");
     let list_of_scoped = list_of_scoped && (pattern == "/registry/residents" || !pattern.starts_with("/registry"));

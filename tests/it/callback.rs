@@ -50,8 +50,10 @@ fn place(s: &Server) -> (Place, String, Auth) {
             ..Default::default()
         };
         wangge_store::team::add(db, &grid, &post).await.unwrap();
-        let settings =
-            wangge_store::demands::routing::CommunitySettings { auto_dispatch: true, hotline: Some("0535-6661234".into()) };
+        let settings = wangge_store::demands::routing::CommunitySettings {
+            auto_dispatch: true,
+            hotline: Some("0535-6661234".into()),
+        };
         wangge_store::demands::routing::set_settings(db, &community, &settings).await.unwrap();
     });
     (Place { community, grid, building }, member, member_auth)
@@ -133,7 +135,9 @@ fn only_the_handler_the_dispatcher_and_the_call_back_desk_may_reveal_the_reporte
         assert_eq!(status, 200, "{html}");
         assert!(html.contains("13805351234"));
         assert_eq!(count(&s, reveals), 2);
-        let reason = format!("SELECT COUNT(*) FROM audit_log WHERE action = 'reveal.phone' AND target_id = '{item}' AND reason LIKE '回访 %'");
+        let reason = format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'reveal.phone' AND target_id = '{item}' AND reason LIKE '回访 %'"
+        );
         assert_eq!(count(&s, &reason), 2, "each reveal names the item");
 
         // The page answer carries the tel: link.
@@ -178,7 +182,11 @@ fn only_the_handler_the_dispatcher_and_the_call_back_desk_may_reveal_the_reporte
             .await
             .unwrap();
             wangge_store::units::hold(db, &desk.id, wangge_domain::UnitRole::CallBack, &p.community).await.unwrap();
-            let new = wangge_store::units::NewMember { account_id: Some(clerk_id), name: "回访员".into(), duty: "回访".into() };
+            let new = wangge_store::units::NewMember {
+                account_id: Some(clerk_id),
+                name: "回访员".into(),
+                duty: "回访".into(),
+            };
             wangge_store::units::join(db, &desk.id, new).await.unwrap();
         });
         let (status, body) = s.call(&clerk, "POST", &format!("/api/v1/demands/{item}/call-back"), None);
@@ -231,7 +239,11 @@ fn a_community_keeps_its_units_and_dispatch_settings() {
         assert_eq!(status, 303);
         let (status, html) = s.call_text(&secretary, "GET", &units, None);
         assert_eq!(status, 200);
-        assert!(html.contains("0535-6669999") && html.contains("李师傅") && !html.contains("id=\"auto-dispatch\" name=\"auto_dispatch\" value=\"1\" checked"));
+        assert!(
+            html.contains("0535-6669999")
+                && html.contains("李师傅")
+                && !html.contains("id=\"auto-dispatch\" name=\"auto_dispatch\" value=\"1\" checked")
+        );
         let (status, _) = s.call_form(&secretary, &settings, "hotline=call+me");
         assert_eq!(status, 422, "a hotline is digits");
 
@@ -248,7 +260,10 @@ fn a_community_keeps_its_units_and_dispatch_settings() {
         assert!(ended["left_at"].is_i64());
         let (_, listed) = s.call(&secretary, "GET", &format!("/api/v1/units?area={}", p.community), None);
         assert_eq!(listed[0]["members"].as_array().unwrap().len(), 0);
-        assert_eq!(count(&s, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'unit.%' OR action = 'community.settings'"), 4);
+        assert_eq!(
+            count(&s, "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'unit.%' OR action = 'community.settings'"),
+            4
+        );
     }
 }
 

@@ -53,11 +53,12 @@ impl Route {
 
 /// A category's default route at `level`, if it has one.
 pub async fn route(db: &Db, category: &str, level: Level) -> StoreResult<Option<Route>> {
-    let target: Option<String> = sqlx::query_scalar("SELECT target FROM category_routes WHERE category = $1 AND level = $2")
-        .bind(category)
-        .bind(level.code())
-        .fetch_optional(&db.pool)
-        .await?;
+    let target: Option<String> =
+        sqlx::query_scalar("SELECT target FROM category_routes WHERE category = $1 AND level = $2")
+            .bind(category)
+            .bind(level.code())
+            .fetch_optional(&db.pool)
+            .await?;
     Ok(target.as_deref().and_then(Route::parse))
 }
 
@@ -182,9 +183,10 @@ pub async fn resolve(db: &Db, d: &Demand, route: Route) -> StoreResult<Option<Ta
                 Err(e) => return Err(e),
             };
             let roster = team::roster(db, &grid.id, team::Phones::Hidden, false).await?;
-            Ok(roster.into_iter().filter(|p| p.post == post).find_map(|p| {
-                Some(Target { id: p.account_id?, kind: HandlerKind::GridMember, name: p.person_name? })
-            }))
+            Ok(roster
+                .into_iter()
+                .filter(|p| p.post == post)
+                .find_map(|p| Some(Target { id: p.account_id?, kind: HandlerKind::GridMember, name: p.person_name? })))
         }
         Route::Unit(role) => {
             let kind = match role {

@@ -73,7 +73,11 @@ pub struct UnitsQuery {
 /// The units serving a community, with their roles and current people.
 #[utoipa::path(get, path = "/api/v1/units", tag = "areas", params(UnitsQuery),
     responses((status = 200, body = Vec<Unit>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list_units(State(s): State<AppState>, p: Principal, Params(q): Params<UnitsQuery>) -> ApiResult<Vec<Unit>> {
+pub async fn list_units(
+    State(s): State<AppState>,
+    p: Principal,
+    Params(q): Params<UnitsQuery>,
+) -> ApiResult<Vec<Unit>> {
     let c = community(&s, &p, &q.area).await?;
     let mut out = Vec::new();
     for o in units::in_area(&s.db, &c.path).await? {
@@ -97,7 +101,8 @@ pub async fn add_unit_member(
         account_in_reach(&s, &p, account).await?;
     }
     let m = units::join(&s.db, &o.id, new).await?;
-    audit::change(&s.db, (&p, &address), AuditAction::UnitJoin, Target("unit_member", &m.id, &o.path), None, &m).await?;
+    audit::change(&s.db, (&p, &address), AuditAction::UnitJoin, Target("unit_member", &m.id, &o.path), None, &m)
+        .await?;
     Ok((StatusCode::CREATED, Json(m)))
 }
 
@@ -252,7 +257,8 @@ pub async fn add_unit(
         let message = say(&wangge_domain::msg!("team.error.unit_role"), lang.code);
         return units_page(&s, &p, lang, &c, StatusCode::UNPROCESSABLE_ENTITY, Some(message), false).await;
     };
-    let grid = p.refer(areas::get(&s.db, &field(&form, "grid_id")).await, "area", &field(&form, "grid_id"), |a| &a.path)?;
+    let grid =
+        p.refer(areas::get(&s.db, &field(&form, "grid_id")).await, "area", &field(&form, "grid_id"), |a| &a.path)?;
     if grid.parent_id.as_deref() != Some(c.id.as_str()) {
         return Err(unknown("area", &grid.id));
     }

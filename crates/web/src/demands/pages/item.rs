@@ -100,7 +100,14 @@ pub(super) async fn handler_choices(s: &AppState, d: &Demand, lang: Lang) -> Res
             } else {
                 o.name.clone()
             };
-            out.push(HandlerChoice { id: o.id, kind: kind.code(), name: o.name, label, group: "unit", suggested: false });
+            out.push(HandlerChoice {
+                id: o.id,
+                kind: kind.code(),
+                name: o.name,
+                label,
+                group: "unit",
+                suggested: false,
+            });
         }
     }
     if let Some(route) = demands::routing::route(&s.db, &d.category, d.level).await?
@@ -170,8 +177,8 @@ async fn where_is(s: &AppState, p: &Principal, d: &Demand, lang: Lang) -> Result
     use wangge_domain::Action;
     let mut w = Where::default();
     if let Ok(area) = areas::get(&s.db, &d.area_id).await {
-        let link = (p.role.may(Action::ViewFigures) && p.can_see(&area.path))
-            .then(|| format!("/registry/areas/{}", area.id));
+        let link =
+            (p.role.may(Action::ViewFigures) && p.can_see(&area.path)).then(|| format!("/registry/areas/{}", area.id));
         w.grid = Some((area.name, link));
     }
     let registry = p.role.may(Action::ViewRegistry) && p.sees_names(&d.path);

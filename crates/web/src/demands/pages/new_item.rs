@@ -89,7 +89,8 @@ pub async fn new_demand_form(
         let household = p.refer(households::get(&s.db, &h).await, "household", &h, |h| &h.path)?;
         values.insert("building".into(), household.building_id);
         if let Some(r) = values.get("resident").cloned().filter(|r| !r.is_empty()) {
-            let resident = p.refer(wangge_store::registry::residents::get(&s.db, &r).await, "resident", &r, |r| &r.path)?;
+            let resident =
+                p.refer(wangge_store::registry::residents::get(&s.db, &r).await, "resident", &r, |r| &r.path)?;
             values.entry("reporter_name".into()).or_insert(resident.name);
         }
     }
