@@ -294,6 +294,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         ("POST", "/api/v1/demands/{id}/dispatch") => {
             Some(json!({"handler_kind": "property_company", "handler_id": c.organisation, "handler_name": "物业"}))
         }
+        ("POST", "/api/v1/units/{id}/members") => Some(json!({"name": "新人", "duty": "联络员"})),
         ("POST", "/api/v1/demand-categories") => Some(json!({"code": "walk", "name_zh": "测试", "name_en": "Test",
             "level": "grid", "accept_days": 1, "resolve_days": 2})),
         ("POST", "/api/v1/holidays") => Some(json!({"day": "2030-01-02", "kind": "holiday"})),
