@@ -45,6 +45,16 @@ async fn a_grid_and_building(s: &Session) -> anyhow::Result<(String, String)> {
     Ok((grid.id, household.building_id))
 }
 
+/// The demo dispatches residents' reports automatically; scenarios that follow a
+/// report through manual dispatch turn that off first.
+async fn dispatch_by_hand(s: &Session) -> anyhow::Result<()> {
+    let community = wangge_store::registry::areas::get_by_code(&s.db, wangge_synth::DEMO_COMMUNITY_CODE).await?;
+    let mut settings = wangge_store::demands::routing::settings_at(&s.db, &community.path).await?;
+    settings.auto_dispatch = false;
+    wangge_store::demands::routing::set_settings(&s.db, &community.id, &settings).await?;
+    Ok(())
+}
+
 // ---- a household in two taps from the grid page ----
 
 async fn grid_to_household(s: &Session) -> anyhow::Result<()> {
@@ -393,6 +403,7 @@ async fn status_is(s: &Session, id: &str) -> anyhow::Result<wangge_domain::Deman
 async fn demand_loop(s: &Session) -> anyhow::Result<()> {
     use wangge_domain::{DemandStatus, Role};
     let (grid, building) = a_grid_and_building(s).await?;
+    dispatch_by_hand(s).await?;
     let grid_code = wangge_store::registry::areas::get(&s.db, &grid).await?.code;
     s.account("wangwangge", Role::GridMember, &[&grid_code]).await?;
     s.account("jiedao", Role::StreetOfficial, &["370602004000"]).await?;
@@ -526,6 +537,7 @@ async fn track_and_rate(s: &Session) -> anyhow::Result<()> {
     use wangge_domain::{DemandStatus, HandlerKind, Role, Step};
     use wangge_store::demands::{self, Actor, RatingSource, StepInput};
     let (_grid, building) = a_grid_and_building(s).await?;
+    dispatch_by_hand(s).await?;
     // The poster's link, as its QR code holds it.
     let key: String = s.db.vault.blind("building_poster", &building).chars().take(16).collect();
     s.goto(&format!("/report/{building}?k={key}")).await?;
@@ -608,6 +620,116 @@ async fn track_and_rate(s: &Session) -> anyhow::Result<()> {
 #[test]
 fn track_and_rate_phone() {
     run("track-and-rate", PHONE, track_and_rate);
+}
+
+// ---- issue 15: a QR report goes straight to the building's grid member ----
+
+async fn auto_dispatch_and_call_back(s: &Session) -> anyhow::Result<()> {
+    use wangge_domain::{DemandStatus, Role};
+    let (grid, building) = a_grid_and_building(s).await?;
+    let grid_code = wangge_store::registry::areas::get(&s.db, &grid).await?.code;
+    // The building's grid member on the roster, with an account of their own.
+    let member = s.account("haiyan", Role::GridMember, &[&grid_code]).await?;
+    let post = wangge_store::team::NewPost {
+        post: Some("member".into()),
+        person_name: "王海燕".into(),
+        account_id: Some(member),
+        building_ids: vec![building.clone()],
+        starts_on: Some("2020-01-01".into()),
+        ..Default::default()
+    };
+    wangge_store::team::add(&s.db, &grid, &post).await?;
+
+    // A resident scans the poster and reports: no account, no dispatcher.
+    let key: String = s.db.vault.blind("building_poster", &building).chars().take(16).collect();
+    s.goto(&format!("/report/{building}?k={key}")).await?;
+    s.fill("form#report textarea#r-description", "5号楼北侧下水井盖缺了一块，晚上看不见").await?;
+    s.fill("form#report input#r-phone", "13805357788").await?;
+    s.click_and_load("form#report button#report-submit").await?;
+    if !s.find_all("#offers").await?.is_empty() {
+        s.click_and_load("button#offer-no").await?;
+    }
+    s.find("#report-number").await.context("the receipt")?;
+    let qr = wangge_store::demands::list(
+        &s.db,
+        &wangge_store::demands::DemandFilter {
+            channel: Some(wangge_domain::Channel::BuildingQr),
+            ..Default::default()
+        },
+        PageRequest::default(),
+    )
+    .await?;
+    let item = qr.items.iter().find(|d| d.description.contains("下水井盖")).context("stored")?.clone();
+    ensure!(item.status == DemandStatus::Dispatched, "dispatched at once: {:?}", item.status);
+    ensure!(item.handler_name.as_deref() == Some("王海燕"), "to the building's grid member: {:?}", item.handler_name);
+
+    // In the grid member's 我的待办; they call the reporter back with one tap.
+    s.login_as("haiyan", browser_support::PASSWORD, Lang::Zh, &format!("/registry/areas/{grid}")).await?;
+    s.goto("/api/v1/me/demands").await?;
+    ensure!(s.text("body").await?.contains(&item.id), "in 我的待办");
+    s.goto(&format!("/demands/{}", item.id)).await?;
+    let timeline = s.text("#timeline").await?;
+    ensure!(timeline.contains("自动派遣"), "the timeline says it went automatically: {timeline}");
+    ensure!(!s.text("main").await?.contains("13805357788"), "masked until revealed");
+    s.click_and_load("button#call-back-reveal").await?;
+    let tel = s.find("a#call-back-tel").await.context("the tel: link")?;
+    ensure!(tel.attr("href").await?.as_deref() == Some("tel:13805357788"), "a tel: link");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("call-back", Lang::Zh).await?;
+    let mut problems: Vec<String> =
+        s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("item: {v}")).collect();
+    let reveals: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'reveal.phone' AND target_id = $1 AND reason LIKE '回访 %'",
+    )
+    .bind(&item.id)
+    .fetch_one(&s.db.pool)
+    .await?;
+    ensure!(reveals == 1, "the reveal audited with the item: {reveals}");
+    step(s, "start", &[]).await?;
+    step(s, "report_done", &[("textarea[name='note']", "已联系物业补上井盖")]).await?;
+    step(s, "verify", &[]).await?;
+    s.click_and_load("button#logout").await?;
+
+    // The secretary closes it; then dispatches another item to the property company
+    // and records its progress on its behalf.
+    s.login(Lang::Zh).await?;
+    s.goto(&format!("/demands/{}", item.id)).await?;
+    step(s, "close", &[]).await?;
+    ensure!(status_is(s, &item.id).await? == DemandStatus::Closed, "closed");
+    let by = wangge_store::demands::Actor { id: None, name: "社区".into(), role: Role::CommunitySecretary };
+    let new = wangge_store::demands::NewDemand {
+        building_id: Some(building.clone()),
+        category: "property".into(),
+        title: "电梯三天两头停".into(),
+        ..Default::default()
+    };
+    let lift = wangge_store::demands::create(&s.db, new, &by, None).await?.id;
+    s.goto(&format!("/demands/{lift}")).await?;
+    step(s, "accept", &[]).await?;
+    let option = s.find("form#step-dispatch select[name='handler'] option[selected]").await.context("a default")?;
+    ensure!(option.text().await?.contains("物业"), "the property category's default route: the property company");
+    step(s, "dispatch", &[]).await?;
+    step(s, "progress", &[("textarea[name='note']", "物业已派维修工")]).await?;
+    let timeline = s.text("#timeline").await?;
+    ensure!(timeline.contains("（代") && timeline.contains("物业已派维修工"), "recorded on its behalf: {timeline}");
+    s.screenshot("dispatch-unit", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("unit item: {v}")));
+
+    // The grid's public face, without an account.
+    s.click_and_load("button#logout").await?;
+    s.goto(&format!("/g/{grid_code}")).await?;
+    ensure!(s.text("#grid-team").await?.contains("王海燕"), "the team on the public face");
+    ensure!(s.text("#grid-hotline").await?.contains("0535"), "the hotline");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("grid-face", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("grid face: {v}")));
+    ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn auto_dispatch_and_call_back_phone() {
+    run("auto-dispatch-call-back", PHONE, auto_dispatch_and_call_back);
 }
 
 // ---- importing a ledger: a file with a bad row, then a good one ----

@@ -9,6 +9,7 @@ mod common;
 
 mod api;
 mod authz;
+mod callback;
 mod cli;
 mod demand_forms;
 mod demands;

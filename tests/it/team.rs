@@ -223,3 +223,67 @@ fn dispatch_picks_the_team_or_a_unit_and_reaches_them() {
         assert!(notes.iter().any(|n| n == "（代塔山物业记录）已联系维修"), "{notes:?}");
     }
 }
+
+/// The grid's public face (issue 15): anyone may open it without an account; it
+/// shows the team's names, posts and duties, a duty phone only with consent, the
+/// community's hotline, and never a private phone; the report links need the
+/// board's key. The printable board is for staff and carries the keyed QR link.
+#[test]
+fn the_grids_public_face_shows_the_team_and_nothing_private() {
+    for s in servers() {
+        let made = s.areas_down_to_grid();
+        let (community, grid) =
+            (made[3]["id"].as_str().unwrap().to_owned(), made[4]["id"].as_str().unwrap().to_owned());
+        let secretary = s.token(Role::CommunitySecretary, "370602004011");
+        let body = serde_json::json!({"grid_id": grid, "number": "3", "kind": "residential"});
+        let (status, building) = s.call(&secretary, "POST", "/api/v1/buildings", Some(&body));
+        assert_eq!(status, 201, "{building}");
+        s.runtime.block_on(async {
+            let db = &s.db.db;
+            for (post, name, phone, duty, consent) in [
+                ("leader", "赵建国", "13805359876", "0535-6668888", true),
+                ("member", "王海燕", "13905351111", "13905352222", false),
+            ] {
+                let new = wangge_store::team::NewPost {
+                    post: Some(post.into()),
+                    person_name: name.into(),
+                    phone: Some(phone.into()),
+                    duty_phone: Some(duty.into()),
+                    duty_phone_consent: consent,
+                    duties: "全面负责".into(),
+                    ..Default::default()
+                };
+                wangge_store::team::add(db, &grid, &new).await.unwrap();
+            }
+            let settings = wangge_store::demands::routing::CommunitySettings {
+                auto_dispatch: false,
+                hotline: Some("0535-6661234".into()),
+            };
+            wangge_store::demands::routing::set_settings(db, &community, &settings).await.unwrap();
+        });
+        let (status, html) = page(&s, &Auth::None, "/g/370602004011001");
+        assert_eq!(status, 200, "{html}");
+        for shown in ["赵建国", "王海燕", "网格长", "全面负责", "0535-6668888", "0535-6661234"] {
+            assert!(html.contains(shown), "{shown} on the public face: {html}");
+        }
+        for hidden in ["13805359876", "13905351111", "13905352222", "grid-reports"] {
+            assert!(!html.contains(hidden), "{hidden} must not be on the public face without the key");
+        }
+        assert_eq!(page(&s, &Auth::None, "/g/370602004011").0, 404, "a community is not a grid");
+        assert_eq!(page(&s, &Auth::None, "/g/370602004011009").0, 404);
+
+        let (status, board) = page(&s, &secretary, &format!("/registry/areas/{grid}/board"));
+        assert_eq!(status, 200, "{board}");
+        assert!(board.contains("<svg") && board.contains("0535-6668888") && !board.contains("13905352222"));
+        let at = board.find("370602004011001?k=").expect("the keyed link") + "370602004011001?k=".len();
+        let key: String = board[at..].chars().take(16).collect();
+        let (status, keyed) = page(&s, &Auth::None, &format!("/g/370602004011001?k={key}"));
+        assert_eq!(status, 200);
+        assert!(keyed.contains(&format!("{}?k=", building["id"].as_str().unwrap())), "{keyed}");
+        let (status, wrong) = page(&s, &Auth::None, "/g/370602004011001?k=0000000000000000");
+        assert_eq!(status, 200);
+        assert!(!wrong.contains("grid-reports"));
+        let (_, login) = page(&s, &Auth::None, &format!("/registry/areas/{grid}/board"));
+        assert!(!login.contains("<svg") && !login.contains("赵建国"), "the board needs an account: {login}");
+    }
+}

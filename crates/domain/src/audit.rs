@@ -50,6 +50,10 @@ vocabulary!(
     TeamUpdate = "team.update", "修改网格队伍成员", "Change a grid team post", [];
     TeamEnd = "team.end", "结束网格职务", "End a grid team post", [];
     VisitRecord = "visit.record", "登记走访", "Record a visit", [];
+    UnitSave = "unit.save", "保存承办单位", "Save a handling unit", [];
+    UnitJoin = "unit.join", "新增单位人员", "Add a person to a unit", [];
+    UnitLeave = "unit.leave", "结束单位人员", "End a unit membership", [];
+    CommunitySettings = "community.settings", "修改社区派遣设置", "Change a community's dispatch settings", [];
     TagCreate = "tag.create", "新建标签", "Create a tag", [];
     RevealIdCard = "reveal.id_card", "查看完整身份证号", "Reveal an ID number", [];
     RevealPhone = "reveal.phone", "查看完整电话", "Reveal a phone number", [];

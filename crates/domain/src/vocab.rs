@@ -240,6 +240,9 @@ vocabulary!(
     PartyRegistered = "party_registered", "报到单位", "Party-registered unit", ["双报到单位"];
     /// A social organisation that may apply for community projects.
     SocialOrganisation = "social_organisation", "社会组织", "Social organisation", ["社团"];
+    /// The community's call-back desk (回访): its people with an account may reveal
+    /// a reporter's phone to call them back, for the items of the area it serves.
+    CallBack = "call_back", "回访组", "Call-back desk", ["回访", "回访员"];
 });
 
 #[cfg(test)]

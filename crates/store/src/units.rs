@@ -218,6 +218,23 @@ pub async fn members(db: &Db, organisation_id: &str) -> StoreResult<Vec<Member>>
     rows.iter().map(member_from).collect()
 }
 
+/// The units holding a role over `area_path` or an area under it (a community's
+/// departments, its property company, its call-back desk), by name.
+pub async fn in_area(db: &Db, area_path: &str) -> StoreResult<Vec<Organisation>> {
+    let (lo, hi) = crate::subtree_bounds(area_path);
+    let rows = sqlx::query(
+        "SELECT o.id, o.grid_id, o.path, o.name, o.kind, o.address, o.contact_name, o.phone, o.created_at, o.updated_at
+         FROM organisations o
+         WHERE o.id IN (SELECT organisation_id FROM unit_roles WHERE path >= $1 AND path < $2)
+         ORDER BY o.name",
+    )
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(organisations::from_row).collect()
+}
+
 /// The units an account currently belongs to, by name.
 pub async fn of_account(db: &Db, account_id: &str) -> StoreResult<Vec<Organisation>> {
     let rows = sqlx::query(

@@ -169,6 +169,11 @@ async fn demo_units(db: &Db, rng: &mut Rng, property_staff: &[String]) -> anyhow
         };
         let department = organisations::create(db, new).await?;
         units::hold(db, &department.id, UnitRole::HandlerDepartment, &community.id).await?;
+        if duty.contains("回访") {
+            // The service centre calls reporters back (回访组): its people may see
+            // a reporter's phone for the community's items.
+            units::hold(db, &department.id, UnitRole::CallBack, &community.id).await?;
+        }
         for head in [true, false] {
             let gender = if rng.bool() { Gender::Male } else { Gender::Female };
             let surname = crate::names::SURNAMES.pick(rng);
@@ -177,6 +182,25 @@ async fn demo_units(db: &Db, rng: &mut Rng, property_staff: &[String]) -> anyhow
             let duty = if head { format!("负责人（{duty}）") } else { duty.to_owned() };
             units::join(db, &department.id, NewMember { account_id: None, name: person, duty }).await?;
         }
+    }
+    // Residents' reports go straight to their building's grid member; property
+    // matters to the property company; the hotline on the grids' public face.
+    use wangge_store::demands::routing::{self, CommunitySettings, Route};
+    let settings = CommunitySettings { auto_dispatch: true, hotline: Some("0535-6223456".into()) };
+    routing::set_settings(db, &community.id, &settings).await?;
+    routing::set_route(db, "property", wangge_domain::Level::Community, Some(Route::Unit(UnitRole::PropertyCompany)))
+        .await?;
+    // Each grid leader's duty phone, shown on the grid's public face with their
+    // recorded consent.
+    for (i, grid) in areas::children(db, &community.id).await?.iter().enumerate() {
+        sqlx::query(
+            "UPDATE grid_posts SET duty_phone = $1, duty_phone_consent_at = $2 WHERE grid_id = $3 AND post = 'leader'",
+        )
+        .bind(format!("0535-62234{:02}", 60 + i))
+        .bind(wangge_domain::now_millis())
+        .bind(&grid.id)
+        .execute(&db.pool)
+        .await?;
     }
     Ok(DEPARTMENTS.len())
 }

@@ -17,6 +17,7 @@ pub mod drafts;
 pub mod history;
 pub(crate) mod intake;
 mod rates;
+pub mod routing;
 pub mod search;
 pub mod tracking;
 

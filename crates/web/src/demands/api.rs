@@ -398,6 +398,75 @@ async fn on_behalf_of(s: &AppState, p: &Principal, d: &Demand, step: Step) -> Re
     Ok((!mine.contains(handler)).then(|| d.handler_name.clone().unwrap_or_default()))
 }
 
+/// Whether `p` may call the reporter of `d` back (see the full phone): its current
+/// handler (themselves, or a unit they belong to), the person who dispatched it
+/// last, or one of the community's call-back desk (回访组: a unit holding the
+/// `call_back` role over an area covering the item, see `UnitRole::CallBack`).
+/// The caller must see the item too.
+pub(crate) async fn may_call_back(s: &AppState, p: &Principal, d: &Demand) -> Result<bool, ApiError> {
+    if p.role == Role::Resident || !p.can_see(&d.path) {
+        return Ok(false);
+    }
+    let mine = my_handler_ids(s, p).await?;
+    if d.handler_id.as_ref().is_some_and(|h| mine.contains(h)) {
+        return Ok(true);
+    }
+    if demands::routing::dispatcher(&s.db, &d.id).await?.as_deref() == Some(p.actor_id()) {
+        return Ok(true);
+    }
+    let desks = wangge_store::units::serving(&s.db, wangge_domain::UnitRole::CallBack, &d.path).await?;
+    Ok(desks.iter().any(|desk| mine.contains(&desk.organisation.id)))
+}
+
+/// The reporter's full phone for a call-back, audited (`reveal.phone`, the item as
+/// target and reason); refused with 403 and nothing logged as a reveal for anyone
+/// [`may_call_back`] says no to.
+pub(crate) async fn call_back_phone(
+    s: &AppState,
+    p: &Principal,
+    address: &ClientAddress,
+    id: &str,
+) -> Result<(Demand, Option<String>), ApiError> {
+    let d = visible(s, p, id).await?;
+    if !may_call_back(s, p, &d).await? {
+        return Err(ApiError::forbidden(msg!("demands.error.call_back_forbidden")));
+    }
+    let phone = demands::reveal_phone(&s.db, id).await?;
+    let reason = format!("回访 {}", d.tracking_no.as_deref().unwrap_or(&d.id));
+    let event = audit::Event {
+        target_kind: Some("demand"),
+        target_id: Some(id),
+        path: Some(&d.path),
+        reason: Some(&reason),
+        ..audit::Event::of(AuditAction::RevealPhone)
+    };
+    audit::log(&s.db, Some(p), None, address, event).await?;
+    Ok((d, phone))
+}
+
+/// The reporter's phone, to call them back.
+#[derive(Serialize, ToSchema)]
+pub struct CallBackPhone {
+    #[schema(format = Uuid)]
+    pub demand_id: String,
+    /// In full; null when the reporter left none.
+    pub phone: Option<String>,
+}
+
+/// The reporter's full phone, for the item's handler, its dispatcher and the
+/// community's call-back desk; every reveal audited with the item as the reason.
+#[utoipa::path(post, path = "/api/v1/demands/{id}/call-back", tag = "demands", params(("id" = String, Path, description = "Demand id")),
+    responses((status = 200, body = CallBackPhone), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn call_back(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Id(id): Id<String>,
+) -> ApiResult<CallBackPhone> {
+    let (d, phone) = call_back_phone(&s, &p, &address, &id).await?;
+    Ok(Json(CallBackPhone { demand_id: d.id, phone }))
+}
+
 /// Who the caller handles items as: themselves and the units they are a member of
 /// (an item dispatched to the property company is in each of its people's 我的待办).
 pub(crate) async fn my_handler_ids(s: &AppState, p: &Principal) -> Result<Vec<String>, ApiError> {
@@ -439,6 +508,34 @@ pub(crate) async fn take(
     crate::shared::webhooks::fire(s.db.clone(), s.site.public_url(), taken.demand.clone(), taken.event.clone());
     taken.demand = demand_as_seen_by(p, taken.demand);
     Ok(Json(taken))
+}
+
+/// A resident's new report, dispatched at once when its community says so
+/// ([`demands::routing::auto_dispatch`]): audited as done automatically, the grid
+/// member (or unit) told, webhooks fired. The report is already kept: a failure
+/// here is logged and leaves it waiting for a dispatcher, never lost.
+pub(crate) async fn auto_dispatch(s: &AppState, address: &ClientAddress, d: Demand) -> Demand {
+    let taken = match demands::routing::auto_dispatch(&s.db, &d).await {
+        Ok(Some((taken, _))) => taken,
+        Ok(None) => return d,
+        Err(e) => {
+            tracing::warn!(demand = %d.id, error = %e, "automatic dispatch failed; the item waits for a dispatcher");
+            return d;
+        }
+    };
+    let event = audit::Event {
+        target_kind: Some("demand"),
+        target_id: Some(&d.id),
+        path: Some(&d.path),
+        reason: Some("auto_dispatch"),
+        ..audit::Event::of(AuditAction::of_step(Step::Dispatch))
+    };
+    let logged = audit::log(&s.db, None, Some(demands::routing::AUTOMATIC), address, event).await;
+    if let Err(e) = logged.map_err(ApiError::from).and(notify(s, &taken).await) {
+        tracing::warn!(demand = %d.id, error = ?e.status, "automatic dispatch: audit or notice failed");
+    }
+    crate::shared::webhooks::fire(s.db.clone(), s.site.public_url(), taken.demand.clone(), taken.event.clone());
+    taken.demand
 }
 
 /// A handler an item is dispatched to is an account or a unit ([`wangge_store::units`])
@@ -971,6 +1068,8 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .api(Role(Step::Rate.needs()), routes!(rate_demand))
         .api(Role(Step::Escalate.needs()), routes!(escalate_demand))
         .api(Role(Step::HandBack.needs()), routes!(hand_back_demand))
+        // Who may is decided per item (may_call_back); the route lets in who sees items.
+        .api(Role(ViewDemands), routes!(call_back))
         .api(Role(ViewFigures), routes!(demand_rates))
         // A community's days to rate: those who decide what happens to its items.
         .api(Role(DispatchDemand), routes!(set_rating_days))

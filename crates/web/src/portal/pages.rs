@@ -344,6 +344,7 @@ pub async fn submit_request(
     };
     audit::change(&s.db, (&p, &address), AuditAction::DemandCreate, audit::Target("demand", &d.id, &d.path), None, &d)
         .await?;
+    let d = crate::demands::api::auto_dispatch(&s, &address, d).await;
     let suffix = if gone { "?gone=1" } else { "" };
     Ok(Redirect::to(&format!("/portal/requests/{}{suffix}", d.id)).into_response())
 }

@@ -4,6 +4,8 @@
 //! `locales/team.yml`. The JSON read is `GET /api/v1/areas/{id}/posts` (registry).
 
 pub(crate) mod pages;
+pub(crate) mod public;
+pub(crate) mod units;
 
 use wangge_domain::Action;
 
@@ -17,5 +19,5 @@ pub(crate) fn manages(p: &Principal, grid_path: &str) -> bool {
 
 /// Every route of the grid team.
 pub(crate) fn routes() -> crate::shared::routes::Routes {
-    pages::routes()
+    pages::routes().merge(units::routes())
 }

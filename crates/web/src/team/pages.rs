@@ -333,4 +333,7 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .get("/registry/team/{id}", Role(ManageTeam), edit_form)
         .post("/registry/team/{id}", Role(ManageTeam), save_post)
         .post("/registry/team/{id}/end", Role(ManageTeam), end_post)
+        // The grid's public face: nothing private on it (team::public).
+        .get("/g/{code}", Public, super::public::public_face)
+        .get("/registry/areas/{id}/board", Role(ViewBuildings), super::public::board)
 }

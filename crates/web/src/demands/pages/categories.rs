@@ -18,6 +18,29 @@ struct Row {
     active: bool,
     public: bool,
     public_since: Option<String>,
+    /// The default route at the category's level (`post:member`, `unit:…`), or empty.
+    route: String,
+}
+
+/// A default route as the form offers it.
+#[derive(Serialize)]
+struct RouteChoice {
+    code: String,
+    label: String,
+}
+
+fn route_choices(lang: Lang) -> Vec<RouteChoice> {
+    use demands::routing::Route;
+    Route::all()
+        .into_iter()
+        .map(|r| {
+            let label = match r {
+                Route::Post(post) => format!("{}（{}）", label(post, lang), tr("categories.route_post", lang.code)),
+                Route::Unit(role) => format!("{}（{}）", label(role, lang), tr("categories.route_unit", lang.code)),
+            };
+            RouteChoice { code: r.code(), label }
+        })
+        .collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -33,10 +56,16 @@ async fn page(
     error: Option<(String, String)>,
     saved: Option<String>,
 ) -> Result<Response, ApiError> {
+    let routes = demands::routing::routes(&s.db).await?;
     let rows: Vec<Row> = demands::categories(&s.db)
         .await?
         .into_iter()
         .map(|c| Row {
+            route: routes
+                .iter()
+                .find(|(code, level, _)| *code == c.code && *level == c.level)
+                .map(|(_, _, r)| r.code())
+                .unwrap_or_default(),
             level: label(c.level, lang).to_owned(),
             level_code: c.level.code(),
             public_since: c.public_since.map(|at| local_time(at).chars().take(10).collect()),
@@ -56,6 +85,7 @@ async fn page(
         error_new,
         categories => Value::from(Serde(&rows)),
         levels => Value::from(Serde(&vocab_choices::<Level>(lang, &[]))),
+        routes => Value::from(Serde(&route_choices(lang))),
         error, error_code, saved,
         ..frame(p, lang, "/demands/categories")
     };
@@ -81,6 +111,9 @@ pub(super) struct CategoryForm {
     resolve_days: String,
     active: Option<String>,
     public: Option<String>,
+    /// The default route at the category's level; empty: none.
+    #[serde(default)]
+    route: String,
 }
 
 /// Saves one category (a new one when its code is new); a refusal shows the list
@@ -129,6 +162,8 @@ pub(super) async fn save_category(
         }
         Err(e) => return Err(e.into()),
     };
+    let route = demands::routing::Route::parse(&f.route);
+    demands::routing::set_route(&s.db, &saved.code, saved.level, route).await?;
     let target = audit::Target("demand_category", &saved.code, "/");
     audit::change(&s.db, (&p, &address), AuditAction::DemandCategorySave, target, None, &saved).await?;
     Ok(Redirect::to(&format!(

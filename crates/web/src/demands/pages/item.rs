@@ -65,6 +65,8 @@ pub(super) struct HandlerChoice {
     label: String,
     /// `team` or `unit`: the group of the list it stands in.
     group: &'static str,
+    /// The category's default route names them: chosen beforehand.
+    suggested: bool,
 }
 
 /// Whom `d` can be dispatched to, without typing: the current team of its grid who
@@ -82,7 +84,7 @@ pub(super) async fn handler_choices(s: &AppState, d: &Demand, lang: Lang) -> Res
             let (Some(account), Some(name)) = (post.account_id, post.person_name) else { continue };
             let kind = HandlerKind::GridMember;
             let label = format!("{name}（{}）", label(post.post, lang));
-            out.push(HandlerChoice { id: account, kind: kind.code(), name, label, group: "team" });
+            out.push(HandlerChoice { id: account, kind: kind.code(), name, label, group: "team", suggested: false });
         }
     }
     for (role, kind) in [
@@ -99,8 +101,21 @@ pub(super) async fn handler_choices(s: &AppState, d: &Demand, lang: Lang) -> Res
             } else {
                 o.name.clone()
             };
-            out.push(HandlerChoice { id: o.id, kind: kind.code(), name: o.name, label, group: "unit" });
+            out.push(HandlerChoice {
+                id: o.id,
+                kind: kind.code(),
+                name: o.name,
+                label,
+                group: "unit",
+                suggested: false,
+            });
         }
+    }
+    if let Some(route) = demands::routing::route(&s.db, &d.category, d.level).await?
+        && let Some(target) = demands::routing::resolve(&s.db, d, route).await?
+        && let Some(c) = out.iter_mut().find(|c| c.id == target.id)
+    {
+        c.suggested = true;
     }
     Ok(out)
 }
@@ -111,6 +126,8 @@ pub struct ItemQuery {
     /// The tracking number of an item just taken in (this one, or one merged into
     /// it), to be read to the caller.
     reported: Option<String>,
+    /// Part of a name: the dispatch list shows only those whose name holds it.
+    who: Option<String>,
 }
 
 /// Who gave the rating, in the staff's words: the resident, or who called them
@@ -147,6 +164,51 @@ fn now_local() -> String {
     format!("{}T{}", &now[..10], &now[11..16])
 }
 
+/// Where an item is, as the item page shows it: each place with a link when the
+/// viewer's role opens that page (and the record lies in their scope).
+#[derive(Serialize, Default)]
+pub(super) struct Where {
+    grid: Option<(String, Option<String>)>,
+    building: Option<(String, Option<String>)>,
+    household: Option<(String, Option<String>)>,
+    resident: Option<(String, Option<String>)>,
+}
+
+async fn where_is(s: &AppState, p: &Principal, d: &Demand, lang: Lang) -> Result<Where, ApiError> {
+    use wangge_domain::Action;
+    let mut w = Where::default();
+    if let Ok(area) = areas::get(&s.db, &d.area_id).await {
+        let link =
+            (p.role.may(Action::ViewFigures) && p.can_see(&area.path)).then(|| format!("/registry/areas/{}", area.id));
+        w.grid = Some((area.name, link));
+    }
+    let registry = p.role.may(Action::ViewRegistry) && p.sees_names(&d.path);
+    if let Some(b) = &d.building_id
+        && let Ok(b) = buildings::get(&s.db, b).await
+    {
+        let link = (registry && p.can_see(&b.path)).then(|| format!("/registry/buildings/{}", b.id));
+        w.building = Some((tr("building.number", lang.code).replace("%{number}", &b.number), link));
+    }
+    if let Some(h) = &d.household_id
+        && p.sees_names(&d.path)
+        && let Ok(h) = households::get(&s.db, h).await
+    {
+        let key = if h.unit.is_empty() { "household.label_no_unit" } else { "household.label" };
+        let text = tr(key, lang.code).replace("%{unit}", &h.unit).replace("%{room}", &h.room);
+        let link = registry.then(|| format!("/registry/buildings/{}#household-{}", h.building_id, h.id));
+        w.household = Some((text, link));
+    }
+    if let Some(r) = &d.resident_id
+        && p.sees_names(&d.path)
+        && let Ok(r) = wangge_store::registry::residents::get(&s.db, r).await
+    {
+        let link = (p.role.may(Action::ViewPseudonymised) && p.can_see(&r.path))
+            .then(|| format!("/registry/residents/{}", r.id));
+        w.resident = Some((r.name, link));
+    }
+    Ok(w)
+}
+
 pub async fn item(
     State(s): State<AppState>,
     lang: Lang,
@@ -155,7 +217,39 @@ pub async fn item(
     Path(id): Path<String>,
     Query(q): Query<ItemQuery>,
 ) -> Result<Response, ApiError> {
+    item_page(&s, lang, &p, &reached, &id, q, None).await
+}
+
+/// The reporter's phone shown after a call-back reveal (None: none recorded).
+pub(super) struct Revealed(Option<String>);
+
+/// Reveals the reporter's phone to call them back (one tap, audited; 403 and no
+/// reveal logged for anyone else), and shows the item with it as a `tel:` link.
+pub async fn call_back(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    reached: crate::shared::site::Reached,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (_, phone) = api::call_back_phone(&s, &p, &address, &id).await?;
+    item_page(&s, lang, &p, &reached, &id, ItemQuery::default(), Some(Revealed(phone))).await
+}
+
+async fn item_page(
+    s: &AppState,
+    lang: Lang,
+    p: &Principal,
+    reached: &crate::shared::site::Reached,
+    id: &str,
+    q: ItemQuery,
+    revealed: Option<Revealed>,
+) -> Result<Response, ApiError> {
+    let (s, p, id) = (s.clone(), p.clone(), id.to_owned());
     let d = api::visible(&s, &p, &id).await?;
+    let may_call_back = d.reporter_phone.is_some() && api::may_call_back(&s, &p, &d).await?;
+    let place = where_is(&s, &p, &d, lang).await?;
     let d = api::demand_as_seen_by(&p, d);
     let (number, link) = super::track::number_and_link(&s, &reached.base, &d);
     let categories = demands::categories(&s.db).await?;
@@ -188,7 +282,12 @@ pub async fn item(
         })
         .collect();
     let may_dispatch = steps_for(&d, p.role, lang).iter().any(|st| st.dispatch);
-    let handlers = if may_dispatch { handler_choices(&s, &d, lang).await? } else { Vec::new() };
+    let mut handlers = if may_dispatch { handler_choices(&s, &d, lang).await? } else { Vec::new() };
+    let who = q.who.as_deref().map(wangge_domain::text::normalize).filter(|w| !w.is_empty());
+    let all_handlers = handlers.len();
+    if let Some(w) = &who {
+        handlers.retain(|c| c.name.contains(w.as_str()) || c.label.contains(w.as_str()));
+    }
     let ctx = context! {
         d => Value::from(Serde(&d)),
         photos => Value::from(Serde(&photos)), duplicates => Value::from(Serde(&duplicates)),
@@ -201,7 +300,9 @@ pub async fn item(
         scores => crate::portal::pages::scores(lang), me_name => p.actor_name(), now_local => now_local(),
         number => number, link => link, rating_source => rating_words(&d, lang),
         handler_kinds => Value::from(Serde(&vocab_choices::<HandlerKind>(lang, &[]))),
-        handlers => Value::from(Serde(&handlers)),
+        handlers => Value::from(Serde(&handlers)), who => who, all_handlers => all_handlers,
+        may_call_back => may_call_back, revealed => revealed.is_some(), place => Value::from(Serde(&place)),
+        revealed_phone => revealed.and_then(|r| r.0),
         error => q.error,
         reported => q.reported.as_deref().and_then(|n| wangge_domain::TrackingNumber::parse(n).ok()).map(|n| n.spaced()),
         ..frame(&p, lang, "/demands"),

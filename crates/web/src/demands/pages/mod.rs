@@ -11,7 +11,7 @@ mod item;
 mod ledger;
 mod new_item;
 pub(crate) mod photo_forms;
-mod posters;
+pub(crate) mod posters;
 mod report;
 pub(crate) mod track;
 
@@ -86,6 +86,41 @@ pub(super) fn category_name(categories: &[Category], code: &str, lang: Lang) -> 
         .unwrap_or_else(|| code.to_owned())
 }
 
+/// An item as the registry's pages list them (a building's open items, a household's).
+#[derive(Serialize)]
+pub(crate) struct ItemLine {
+    id: String,
+    title: String,
+    status: String,
+    created: String,
+}
+
+/// The items `filter` finds, newest first, at most 20, for a registry page; none
+/// for roles that do not see items. Scope: the page's own record is in scope, and
+/// the filter names it.
+pub(crate) async fn item_lines(
+    s: &AppState,
+    p: &Principal,
+    filter: DemandFilter,
+    lang: Lang,
+) -> Result<Vec<ItemLine>, ApiError> {
+    if !p.role.may(wangge_domain::Action::ViewDemands) || p.role == Role::Resident {
+        return Ok(Vec::new());
+    }
+    let page = demands::list(&s.db, &filter, wangge_store::PageRequest::new(Some(1), Some(20))).await?;
+    Ok(page
+        .items
+        .into_iter()
+        .filter(|d| p.can_see(&d.path))
+        .map(|d| ItemLine {
+            created: local_time(d.created_at).chars().take(10).collect(),
+            status: label(d.status, lang).to_owned(),
+            id: d.id,
+            title: d.title,
+        })
+        .collect())
+}
+
 /// This module's pages, each with who may open it (`crate::shared::routes`).
 pub(crate) fn routes() -> crate::shared::routes::Routes {
     use crate::shared::auth::Access::*;
@@ -101,6 +136,8 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .get("/demands/{id}/photos/{photo}", Role(ViewDemands), item_photo)
         // The step's own action is checked by the state machine (Step::needs).
         .post("/demands/{id}/steps/{step}", Role(ViewDemands), take_step)
+        // Who may call the reporter back is decided per item (api::may_call_back).
+        .post("/demands/{id}/call-back", Role(ViewDemands), call_back)
         .get("/registry/buildings/{id}/poster", Role(ViewBuildings), poster)
         .get("/registry/areas/{id}/posters", Role(ViewBuildings), grid_posters)
         // The poster's key in the link stands in for an account.

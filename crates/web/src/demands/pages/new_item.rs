@@ -2,6 +2,7 @@
 //! photos, the "is it one of these?" offer and the place in two taps.
 
 use super::*;
+use wangge_store::Thing;
 
 /// What the intake form says above itself.
 pub(super) struct Notice {
@@ -81,6 +82,19 @@ pub async fn new_demand_form(
         values.insert("reported".into(), n.spaced());
     }
     values.remove("lang");
+    // "Report a problem for this household" (a resident's page): the household's
+    // building and the household chosen, and the resident as the reporter.
+    if let Some(h) = values.get("household").cloned().filter(|h| !h.is_empty())
+        && !values.contains_key("building")
+    {
+        let household = p.refer(households::get(&s.db, &h).await, Thing::Household, &h, |h| &h.path)?;
+        values.insert("building".into(), household.building_id);
+        if let Some(r) = values.get("resident").cloned().filter(|r| !r.is_empty()) {
+            let resident =
+                p.refer(wangge_store::registry::residents::get(&s.db, &r).await, Thing::Resident, &r, |r| &r.path)?;
+            values.entry("reporter_name".into()).or_insert(resident.name);
+        }
+    }
     new_form(&s, &p, lang, StatusCode::OK, Notice { error: None, sent }, &values).await
 }
 
@@ -95,6 +109,7 @@ pub(super) async fn staff_report(s: &AppState, p: &Principal, form: &PhotoForm) 
     NewDemand {
         // The household, when picked, places the item (and its building) itself.
         household_id: form.opt("household"),
+        resident_id: form.opt("resident"),
         area: if building_id.is_none() {
             p.list_path(&s.db, None).await.ok().flatten().and_then(code_of)
         } else {

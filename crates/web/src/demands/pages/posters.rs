@@ -5,7 +5,7 @@ use wangge_store::Thing;
 
 /// The key in a building's QR link: without it the report form does not open, so
 /// that building ids cannot be walked to post reports anywhere.
-pub(super) fn poster_key(s: &AppState, building_id: &str) -> String {
+pub(crate) fn poster_key(s: &AppState, building_id: &str) -> String {
     s.db.vault.blind("building_poster", building_id).chars().take(16).collect()
 }
 
@@ -22,8 +22,9 @@ pub async fn poster(
     let url = format!("{}/report/{}?k={}", reached.base, building.id, poster_key(&s, &building.id));
     let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::internal(format!("QR code of {url}: {e}")))?;
     let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(280, 280).quiet_zone(true).build();
+    let grid_url = item::code_of(building.path.clone()).map(|code| format!("{}/g/{code}", reached.base));
     let ctx = context! {
-        building => Value::from(Serde(&building)), url => url, svg => Value::from_safe_string(svg),
+        building => Value::from(Serde(&building)), url => url, svg => Value::from_safe_string(svg), grid_url => grid_url,
         title => tr("building.number", lang.code).replace("%{number}", &building.number),
         ..frame(&p, lang, "/registry"),
     };
@@ -40,6 +41,8 @@ pub(super) struct PosterView {
     address: Option<String>,
     url: String,
     svg: String,
+    /// The grid's public page (who looks after this building, the hotline).
+    grid_url: Option<String>,
 }
 
 /// Every building's poster of a grid, one to a printed page.
@@ -65,7 +68,8 @@ pub async fn grid_posters(
             qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::internal(format!("QR code of {url}: {e}")))?;
         let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(280, 280).quiet_zone(true).build();
         let title = tr("building.number", lang.code).replace("%{number}", &b.number);
-        posters.push(PosterView { title, address: b.address, url, svg });
+        let grid_url = item::code_of(b.path.clone()).map(|code| format!("{base}/g/{code}"));
+        posters.push(PosterView { title, address: b.address, url, svg, grid_url });
     }
     let ctx = context! {
         area => Value::from(Serde(&area)), posters => Value::from(Serde(&posters)),

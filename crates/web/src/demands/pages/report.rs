@@ -142,6 +142,7 @@ pub async fn report_submit(
                 ..audit::Event::of(AuditAction::DemandCreate)
             };
             audit::log(&s.db, None, Some("building-qr"), &address, event).await?;
+            let d = api::auto_dispatch(&s, &address, d).await;
             let merged = match &d.merged_into {
                 Some(into) => {
                     let target = demands::get(&s.db, into).await?;

@@ -232,7 +232,21 @@ async fn show_resident(
         })
         .collect();
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    // The household's items, and a way to report one for it (issue 15).
+    let item_lines = match (&r.household_id, names) {
+        (Some(h), true) => {
+            let filter = wangge_store::demands::DemandFilter { household_id: Some(h.clone()), ..Default::default() };
+            crate::demands::pages::item_lines(s, p, filter, lang).await?
+        }
+        _ => Vec::new(),
+    };
+    let may_report = names
+        && r.household_id.is_some()
+        && p.role.may(wangge_domain::Action::SubmitDemand)
+        && p.role != wangge_domain::Role::Resident;
     let ctx = context! {
+        shows_items => names && r.household_id.is_some() && p.role.may(wangge_domain::Action::ViewDemands),
+        item_lines => Value::from(Serde(&item_lines)), may_report => may_report,
         gender_label => label(r.gender, lang), status_label => label(r.status, lang),
         relation_label => label(r.relation, lang), residence_label => label(r.residence_type, lang),
         political_label => label(r.political_status, lang), address => address(&r, lang),

@@ -126,7 +126,14 @@ pub async fn building_page(
                 .collect(),
         });
     }
+    let open_items = wangge_store::demands::DemandFilter {
+        building_id: Some(building.id.clone()),
+        status: wangge_domain::DemandStatus::open(),
+        ..Default::default()
+    };
+    let item_lines = crate::demands::pages::item_lines(&s, &p, open_items, lang).await?;
     let ctx = context! {
+        shows_items => p.role.may(Action::ViewDemands), item_lines => Value::from(Serde(&item_lines)),
         title => tr("building.number", lang.code).replace("%{number}", &building.number),
         kind_label => label(building.kind, lang), grid => Value::from(Serde(&grid)),
         building => Value::from(Serde(&building)), households => Value::from(Serde(&cards)),
