@@ -18,4 +18,5 @@ mod reach;
 mod security;
 mod self_service;
 mod team;
+mod today;
 mod tracking;

@@ -16,6 +16,7 @@ mod portal;
 mod registry;
 mod security;
 mod team;
+mod today;
 
 pub use shared::render::{cli_lang, home_of, lang_of_locale, say};
 pub use shared::site::{Reached, Site};
@@ -63,6 +64,7 @@ pub(crate) fn routes() -> Routes {
         .merge(team::routes())
         .merge(portal::routes())
         .merge(demands::routes())
+        .merge(today::routes())
 }
 
 /// Leaves `notice` in the in-app list of everyone in `to`, and sends it through the
