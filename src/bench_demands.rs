@@ -182,7 +182,12 @@ fn actor(name: &str, role: Role) -> Actor {
 
 /// `count` past items in the demo community: 30 % consultations answered, the rest
 /// worked to closure and mostly rated, one in ten still open (some overdue).
-fn past_items(rng: &mut fastrand::Rng, places: &[(String, String, String)], count: usize) -> Vec<PastDemand> {
+fn past_items(
+    rng: &mut fastrand::Rng,
+    places: &[(String, String, String)],
+    count: usize,
+    (member_grid, member_id): (&str, &str),
+) -> Vec<PastDemand> {
     const HOUR: i64 = 3_600_000;
     let now = now_millis();
     let (member, secretary) = (actor("网格员", Role::GridMember), actor("书记", Role::CommunitySecretary));
@@ -213,6 +218,8 @@ fn past_items(rng: &mut fastrand::Rng, places: &[(String, String, String)], coun
                         StepInput {
                             handler_kind: Some(HandlerKind::GridMember),
                             handler_name: Some("网格员".into()),
+                            // The measured grid member's 今日 holds their grid's items.
+                            handler_id: (grid.as_str() == member_grid).then(|| member_id.to_owned()),
                             ..Default::default()
                         },
                     ),
@@ -263,7 +270,8 @@ async fn ledger(dir: &std::path::Path, count: usize) -> anyhow::Result<()> {
     let db = demo_db(dir, "ledger").await?;
     let places = building_places(&db).await?;
     let mut rng = fastrand::Rng::with_seed(5);
-    let items = past_items(&mut rng, &places, count);
+    let member = bench_member(&db, &places).await?;
+    let items = past_items(&mut rng, &places, count, (&places[0].1, &member));
     let (categories, calendar) = (demands::categories(&db).await?, demands::calendar(&db).await?);
     let started = Instant::now();
     let mut tx = db.pool.begin().await?;
@@ -315,6 +323,69 @@ async fn ledger(dir: &std::path::Path, count: usize) -> anyhow::Result<()> {
         }
         report(name, &mut times);
     }
+    today(&db, &places, &member).await?;
     db.close().await;
+    Ok(())
+}
+
+const BENCH_PASSWORD: &str = "bench-password-1";
+
+/// The grid member whose 今日 is measured: the items of the first building's grid
+/// are dispatched to them ([`past_items`]).
+async fn bench_member(db: &Db, places: &[(String, String, String)]) -> anyhow::Result<String> {
+    let grid = areas::get(db, &places[0].1).await?;
+    let new = accounts::NewAccount {
+        username: "bench-member".into(),
+        display_name: "网格员".into(),
+        role: Role::GridMember,
+        scopes: vec![grid.code.clone()],
+        password: BENCH_PASSWORD.into(),
+    };
+    let member = accounts::create(db, new).await?;
+    accounts::set_password(db, &member.id, BENCH_PASSWORD, false).await?;
+    Ok(member.id)
+}
+
+/// 今日 of a grid member of the community holding the items, over real HTTP: their
+/// open items of one grid dispatched to them, the grid's items waiting for
+/// verification and its new reports, each section sorted by deadline.
+async fn today(db: &Db, places: &[(String, String, String)], member: &str) -> anyhow::Result<()> {
+    let grid_path = &places[0].2;
+    let password = BENCH_PASSWORD;
+    let mine =
+        DemandFilter { handler_ids: vec![member.to_owned()], status: DemandStatus::open(), ..Default::default() };
+    let theirs = demands::list(db, &mine, PageRequest::new(Some(1), Some(1))).await?.total;
+    let in_grid = DemandFilter { under_path: Some(grid_path.clone()), ..Default::default() };
+    let grid_items = demands::list(db, &in_grid, PageRequest::new(Some(1), Some(1))).await?.total;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(wangge_web::serve(listener, wangge_web::AppState::new(db.clone())));
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let body = serde_json::json!({"username": "bench-member", "password": password});
+    let response = agent.post(&format!("{base}/api/v1/session")).send_json(&body)?;
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("no session cookie"))?;
+    println!("今日 (GET /today over HTTP): a grid member of a grid of {grid_items} items, {theirs} open ones theirs");
+    let mut times = Vec::new();
+    for i in 0..220 {
+        let started = Instant::now();
+        let mut page = agent.get(&format!("{base}/today")).header("cookie", &cookie).call()?;
+        let html = page.body_mut().read_to_string()?;
+        anyhow::ensure!(
+            page.status().as_u16() == 200 && html.contains("today-mine"),
+            "今日 answered {}",
+            page.status()
+        );
+        // The first few warm the caches and the connection.
+        if i >= 20 {
+            times.push(started.elapsed());
+        }
+    }
+    report("today", &mut times);
     Ok(())
 }

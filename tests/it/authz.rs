@@ -225,7 +225,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "signups" => c.signup.clone(),
             "import" => c.import.clone(),
             "report" => c.building.clone(),
-            "portal" => c.demand.clone(),
+            "portal" | "reported" => c.demand.clone(),
             "demands" | "me" => c.demand.clone(),
             "webhooks" => c.webhook.clone(),
             "demand-attachments" => c.attachment.clone(),

@@ -282,13 +282,13 @@ fn the_poster_form_offers_open_items_and_keeps_the_photos_across_the_answer() {
         assert_eq!(count(&s, "SELECT COUNT(*) FROM demands"), 2);
 
         // "No, mine is different": a new item; a forged choice is not followed.
-        let third = [("category", "environment"), ("description", "垃圾桶坏了盖子掉了"), ("name", ""), ("phone", "")];
+        let third = [("category", "environment"), ("description", "楼道堆满纸箱和垃圾"), ("name", ""), ("phone", "")];
         let (status, _, html) = post_form(&s, &Auth::None, &format!("{form}&lang=en"), &third, &[]);
         assert_eq!(status, 200);
-        assert!(html.contains("Is it one of these?") && html.contains("No, mine is different"), "{html}");
+        assert!(html.contains("Is it one of these?") && html.contains("No, submit mine"), "{html}");
         let (status, _, html) = answer(&s, &Auth::None, &form, &draft_of(&html), "new");
         assert_eq!(status, 201, "{html}");
-        let fourth = [("category", "environment"), ("description", "还是纸箱的事情")];
+        let fourth = [("category", "environment"), ("description", "还是三楼楼道纸箱的事")];
         let (_, _, html) = post_form(&s, &Auth::None, &form, &fourth, &[]);
         let made_up = "0190f2a4-7c1e-7b3a-9c4d-2e5f6a7b8c9d";
         let (status, _, html) = answer(&s, &Auth::None, &form, &draft_of(&html), made_up);
@@ -334,7 +334,7 @@ fn residents_see_the_offer_in_the_portal_and_follow_the_item_they_chose() {
         assert_eq!(get_bytes(&s, &residents[0], &photo).1, "image/png");
         assert_eq!(get_bytes(&s, &residents[1], &photo).0, 404, "another resident's photo");
 
-        let fields = [("category", "public_facilities"), ("description", "路灯坏了好几天")];
+        let fields = [("category", "public_facilities"), ("description", "楼下路灯又不亮了")];
         let (status, _, html) = post_form(&s, &residents[1], "/portal/requests", &fields, &[("mine.png", PNG)]);
         assert_eq!(status, 200, "{html}");
         assert!(
@@ -355,7 +355,7 @@ fn residents_see_the_offer_in_the_portal_and_follow_the_item_they_chose() {
         // Staff see the duplicate on the item, and both reporters hear of its progress.
         let (status, html) = s.call_text(&staff, "GET", &format!("/demands/{first_id}"), None);
         assert_eq!(status, 200);
-        assert!(html.contains("id=\"duplicates\"") && html.contains("路灯坏了好几天"), "{html}");
+        assert!(html.contains("id=\"duplicates\"") && html.contains("楼下路灯又不亮了"), "{html}");
         let office = s.token(Role::CommunitySecretary, "370602004011");
         let (status, _) = s.call(&office, "POST", &format!("/api/v1/demands/{first_id}/accept"), Some(&json!({})));
         assert_eq!(status, 200);

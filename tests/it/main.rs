@@ -19,5 +19,6 @@ mod reach;
 mod security;
 mod self_service;
 mod team;
+mod today;
 mod tracking;
 mod visits;

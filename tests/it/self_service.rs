@@ -453,7 +453,8 @@ fn every_role_lands_on_a_page_it_may_use() {
         let (status, html) = page(&s, &head, "/demands/new");
         assert_eq!(status, 200, "building heads report problems");
         assert!(html.contains("id=\"nav-report\""), "and find it in the navigation");
-        assert_eq!(wangge_web::home_of(Role::Auxiliary), "/demands/new");
+        assert_eq!(wangge_web::home_of(Role::Auxiliary), "/reported");
+        assert_eq!(wangge_web::home_of(Role::GridMember), "/today");
         assert_eq!(wangge_web::home_of(Role::Resident), "/portal");
         assert_eq!(wangge_web::home_of(Role::StreetOfficial), "/registry");
     }

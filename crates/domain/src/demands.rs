@@ -42,6 +42,10 @@ vocabulary!(
     Instruction = "instruction", "上级交办", "Instruction from above", ["交办"];
     Api = "api", "接口", "JSON API", [];
     Open311 = "open311", "Open311", "Open311", [];
+    /// The auxiliary network reporting from their building (issue 17): not 网格员上报.
+    BuildingHead = "building_head", "楼长", "Building head", ["楼栋长"];
+    Volunteer = "volunteer", "志愿者", "Volunteer", ["志愿者上报"];
+    PropertyStaff = "property_staff", "物业", "Property staff", ["物业上报"];
 });
 
 vocabulary!(
@@ -250,6 +254,28 @@ impl utoipa::PartialSchema for EventKind {
 
 impl ToSchema for EventKind {}
 
+impl ItemState {
+    /// The step the loop expects next from where the item stands: the one a form
+    /// offers as its primary button (rejecting, merging, escalating are the
+    /// exceptions, offered beside it). `None` once nothing is expected of staff.
+    pub fn expected_step(&self) -> Option<Step> {
+        use DemandStatus::*;
+        let consultation = self.kind == DemandKind::Consultation;
+        match self.status {
+            Submitted if consultation => Some(Step::Answer),
+            Submitted => Some(Step::Accept),
+            Accepted | Reopened if consultation => Some(Step::Answer),
+            Accepted | Reopened => Some(Step::Dispatch),
+            Dispatched => Some(Step::Start),
+            InHand => Some(Step::ReportDone),
+            ReportedDone => Some(Step::Verify),
+            Verified => Some(Step::Close),
+            Closed => Some(Step::Rate),
+            Rejected | Merged | Rated => None,
+        }
+    }
+}
+
 /// What the state machine needs to know of an item.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ItemState {
@@ -402,6 +428,54 @@ impl BusinessCalendar {
         let last = self.add_business_days(start.date(), days);
         let end = last.midnight().assume_offset(CHINA) + Duration::days(1);
         (end.unix_timestamp_nanos() / 1_000_000) as i64
+    }
+}
+
+/// How a deadline reads to the person working on it: working days left, due
+/// today, or days overdue (calendar days: a resident waits on weekends too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DueIn {
+    /// Working days between today and the last day allowed (that day counted).
+    Left(u32),
+    /// The last day allowed is today.
+    Today,
+    /// Days since the last day allowed (at least 1).
+    Overdue(u32),
+}
+
+impl BusinessCalendar {
+    /// How `due_millis` (the end of the last day allowed, as [`Self::deadline_millis`]
+    /// gives it) reads at `now_millis`.
+    pub fn due_in(&self, now_millis: i64, due_millis: i64) -> DueIn {
+        let day = |ms: i64| {
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+                .map(|t| t.to_offset(CHINA).date())
+                .unwrap_or(Date::MIN)
+        };
+        let (today, last) = (day(now_millis), day(due_millis - 1));
+        if now_millis >= due_millis {
+            let days = (today - last).whole_days().max(1);
+            return DueIn::Overdue(u32::try_from(days).unwrap_or(u32::MAX));
+        }
+        if last <= today {
+            return DueIn::Today;
+        }
+        let mut left = 0u32;
+        let mut current = today;
+        while current < last {
+            current = current.next_day().expect("dates within the calendar's range");
+            if self.is_business_day(current) {
+                left += 1;
+            }
+        }
+        if left == 0 { DueIn::Today } else { DueIn::Left(left) }
+    }
+
+    /// The last day allowed by a deadline (the day before its midnight, China time).
+    pub fn last_day(due_millis: i64) -> Date {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(due_millis - 1) * 1_000_000)
+            .map(|t| t.to_offset(CHINA).date())
+            .unwrap_or(Date::MIN)
     }
 }
 

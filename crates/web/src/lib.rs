@@ -16,6 +16,7 @@ mod portal;
 mod registry;
 mod security;
 mod team;
+mod today;
 mod visits;
 
 pub use shared::render::{cli_lang, home_of, lang_of_locale, say};
@@ -65,6 +66,7 @@ pub(crate) fn routes() -> Routes {
         .merge(portal::routes())
         .merge(demands::routes())
         .merge(visits::routes())
+        .merge(today::routes())
 }
 
 /// Leaves `notice` in the in-app list of everyone in `to`, and sends it through the

@@ -248,3 +248,20 @@ fn timeline_kinds_keep_their_codes() {
     assert!(EventKind::from_code("teleport").is_none());
     assert!(serde_json::from_str::<EventKind>("\"teleport\"").is_err());
 }
+
+#[test]
+fn deadlines_read_as_working_days_left_or_days_overdue() {
+    let cal = national_day_2025();
+    let at = |d: time::OffsetDateTime| d.unix_timestamp() * 1000;
+    // Due at the end of Thursday 9 October (midnight 10 October, Beijing).
+    let due = at(time::macros::datetime!(2025-10-09 16:00 UTC));
+    assert_eq!(BusinessCalendar::last_day(due), day(2025, 10, 9));
+    // Monday 29 September, Beijing morning: 30 September, then 9 October (the holiday
+    // week does not count).
+    assert_eq!(cal.due_in(at(time::macros::datetime!(2025-09-29 01:00 UTC)), due), DueIn::Left(2));
+    assert_eq!(cal.due_in(at(time::macros::datetime!(2025-10-09 01:00 UTC)), due), DueIn::Today);
+    assert_eq!(cal.due_in(at(time::macros::datetime!(2025-10-09 15:59 UTC)), due), DueIn::Today);
+    // Just past midnight: one day overdue; two days later, three.
+    assert_eq!(cal.due_in(due, due), DueIn::Overdue(1));
+    assert_eq!(cal.due_in(at(time::macros::datetime!(2025-10-12 02:00 UTC)), due), DueIn::Overdue(3));
+}

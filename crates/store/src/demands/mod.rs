@@ -1084,6 +1084,42 @@ pub async fn list(db: &Db, f: &DemandFilter, page: PageRequest) -> StoreResult<P
     Ok(Page::new(items, page, total))
 }
 
+/// How many items of each category were reported under `under_path` (everywhere
+/// when `None`) since `since` (Unix ms): the report forms list the most used first.
+pub async fn category_usage(
+    db: &Db,
+    under_path: Option<&str>,
+    since: i64,
+) -> StoreResult<std::collections::HashMap<String, i64>> {
+    let mut c = Conditions::default();
+    if let Some(path) = under_path {
+        c.under_path("path", path);
+    }
+    let p = c.int(since);
+    c.push(format!("created_at >= {p}"));
+    let sql = format!("SELECT category, COUNT(*) AS n FROM demands {} GROUP BY category", c.where_clause());
+    let rows = c.query(sql).fetch_all(&db.pool).await?;
+    rows.iter().map(|r| Ok((r.try_get("category")?, r.try_get("n")?))).collect()
+}
+
+/// The deadline that matters in each state, as SQL: accepting while submitted,
+/// resolving after (what [`Demand::due`] is).
+const DUE: &str = "CASE WHEN status = 'submitted' THEN accept_due ELSE resolve_due END";
+
+/// At most `limit` items of a filter, the nearest deadline first (so the overdue
+/// lead), with how many there are: a work list (今日). Meant for narrow filters (one
+/// person's items, one state in one grid): the open items' index finds them and
+/// only those are sorted.
+pub async fn by_deadline(db: &Db, f: &DemandFilter, limit: u32) -> StoreResult<(Vec<Demand>, i64)> {
+    let now = now_millis();
+    let c = conditions(f, now);
+    let total = c.scalar(format!("SELECT COUNT(*) FROM demands {}", c.where_clause())).fetch_one(&db.pool).await?;
+    let sql = format!("{SELECT} {} ORDER BY {DUE}, created_at, id LIMIT {limit}", c.where_clause());
+    let rows = c.query(sql).fetch_all(&db.pool).await?;
+    let items = rows.iter().map(|r| from_row(r, &db.vault, now)).collect::<StoreResult<Vec<_>>>()?;
+    Ok((items, total))
+}
+
 /// Items whose `created_at` is in `[from, to)` under a path, oldest first, at most
 /// `limit`: what Open311 lists.
 pub async fn between(db: &Db, f: &DemandFilter, limit: i64) -> StoreResult<Vec<Demand>> {
@@ -1132,14 +1168,78 @@ pub struct SimilarItem {
     pub created_at: i64,
 }
 
-/// Open items of `category` in the same building first, then elsewhere under
-/// `under_path` (the building's grid), newest first, at most `limit`: the "is it one
-/// of these?" step before a report is submitted. Merged items are left out.
+/// What a new report is compared with to find the open items it may duplicate.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LikeThis<'a> {
+    /// Its title: offered items must read alike ([`title_likeness`]).
+    pub title: Option<&'a str>,
+    /// Where it is (latitude, longitude), when known: items within [`NEAR_METRES`].
+    pub at: Option<(f64, f64)>,
+}
+
+/// How close two titles must be ([`title_likeness`]) for an item to be offered.
+pub const LIKE_TITLES: f64 = 0.3;
+/// How far (metres) an item with coordinates may be from a new report's to be offered.
+pub const NEAR_METRES: f64 = 100.0;
+/// At most this many items are offered.
+pub const OFFER_AT_MOST: usize = 3;
+
+/// The characters of a title that carry its meaning: letters and digits, lower case
+/// (full-width digits and letters already made half-width by the builder).
+fn title_chars(title: &str) -> Vec<char> {
+    wangge_domain::text::normalize(title).chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// How alike two titles are, 0 to 1: the Dice coefficient of their character bigrams
+/// (a title of one character is its own bigram). Chinese has no spaces between
+/// words, and two adjacent characters are the usual unit of a word: 楼道灯不亮 and
+/// 3号楼楼道灯坏了 share 楼道 and 道灯; a bench and a stair light share nothing.
+pub fn title_likeness(a: &str, b: &str) -> f64 {
+    fn bigrams(chars: &[char]) -> Vec<(char, char)> {
+        match chars {
+            [] => Vec::new(),
+            [one] => vec![(*one, *one)],
+            _ => chars.windows(2).map(|w| (w[0], w[1])).collect(),
+        }
+    }
+    let (a, b) = (bigrams(&title_chars(a)), bigrams(&title_chars(b)));
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    // Each bigram of `b` matches at most once (a multiset intersection).
+    let mut left = b.clone();
+    let mut shared = 0usize;
+    for g in &a {
+        if let Some(i) = left.iter().position(|h| h == g) {
+            left.swap_remove(i);
+            shared += 1;
+        }
+    }
+    2.0 * shared as f64 / (a.len() + b.len()) as f64
+}
+
+/// Metres between two points (latitude, longitude in degrees): the equirectangular
+/// approximation, exact enough within a community.
+pub fn metres_between(a: (f64, f64), b: (f64, f64)) -> f64 {
+    const EARTH: f64 = 6_371_000.0;
+    let mean = ((a.0 + b.0) / 2.0).to_radians();
+    let x = (b.1 - a.1).to_radians() * mean.cos();
+    let y = (b.0 - a.0).to_radians();
+    (x * x + y * y).sqrt() * EARTH
+}
+
+/// Open items that may be what a new report is about: of `category`, under
+/// `under_path` (the building's grid), and — when `like.title` is given, as every
+/// report form gives it — only in the same building or within [`NEAR_METRES`] of
+/// `like.at`, whose titles read alike ([`LIKE_TITLES`]), the most alike first, at
+/// most `limit`. Without a title (the API asked only by category), the same building
+/// first, then the rest of the area, newest first. Merged items are left out.
 pub async fn similar(
     db: &Db,
     category: &str,
     building_id: Option<&str>,
     under_path: &str,
+    like: LikeThis<'_>,
     limit: i64,
 ) -> StoreResult<Vec<SimilarItem>> {
     let mut c = Conditions::default();
@@ -1152,26 +1252,61 @@ pub async fn similar(
         Some(b) => format!("CAST(CASE WHEN building_id = {} THEN 1 ELSE 0 END AS BIGINT)", c.text(b)),
         None => "CAST(0 AS BIGINT)".into(),
     };
+    let strict = like.title.is_some();
+    if strict {
+        // The same building, or any item with a point (its distance is measured
+        // below: the grid's few located open items of one category).
+        let mut near = Vec::new();
+        if let Some(b) = building_id {
+            near.push(format!("building_id = {}", c.text(b)));
+        }
+        if like.at.is_some() {
+            near.push("lat IS NOT NULL".to_owned());
+        }
+        if near.is_empty() {
+            return Ok(Vec::new());
+        }
+        c.push(format!("({})", near.join(" OR ")));
+    }
+    // A title filter is applied here, so a generous number of the nearest candidates.
+    let fetch = if strict { 200 } else { limit };
     let sql = format!(
-        "SELECT id, title, category, status, building_id, created_at, {same} AS same_building FROM demands {}
-         ORDER BY same_building DESC, created_at DESC LIMIT {limit}",
+        "SELECT id, title, category, status, building_id, created_at, lat, lng, {same} AS same_building FROM demands {}
+         ORDER BY same_building DESC, created_at DESC LIMIT {fetch}",
         c.where_clause()
     );
     let rows = c.query(sql).fetch_all(&db.pool).await?;
-    rows.iter()
-        .map(|r| {
-            let status: DemandStatus = vocab(r, "status")?;
-            Ok(SimilarItem {
-                id: r.try_get("id")?,
-                title: r.try_get("title")?,
-                category: r.try_get("category")?,
-                status,
-                building_id: r.try_get("building_id")?,
-                same_building: r.try_get::<i64, _>("same_building")? != 0,
-                created_at: r.try_get("created_at")?,
-            })
+    let mut found = Vec::new();
+    for r in &rows {
+        let status: DemandStatus = vocab(r, "status")?;
+        let item = SimilarItem {
+            id: r.try_get("id")?,
+            title: r.try_get("title")?,
+            category: r.try_get("category")?,
+            status,
+            building_id: r.try_get("building_id")?,
+            same_building: r.try_get::<i64, _>("same_building")? != 0,
+            created_at: r.try_get("created_at")?,
+        };
+        let point = match (r.try_get::<Option<f64>, _>("lat")?, r.try_get::<Option<f64>, _>("lng")?) {
+            (Some(lat), Some(lng)) => Some((lat, lng)),
+            _ => None,
+        };
+        found.push((item, point));
+    }
+    let Some(title) = like.title else {
+        return Ok(found.into_iter().map(|(item, _)| item).collect());
+    };
+    let mut alike: Vec<(f64, SimilarItem)> = found
+        .into_iter()
+        .filter(|(item, point)| {
+            item.same_building || matches!((like.at, point), (Some(a), Some(b)) if metres_between(a, *b) <= NEAR_METRES)
         })
-        .collect()
+        .map(|(item, _)| (title_likeness(title, &item.title), item))
+        .filter(|(score, _)| *score >= LIKE_TITLES)
+        .collect();
+    alike.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.created_at.cmp(&a.1.created_at)));
+    Ok(alike.into_iter().take(usize::try_from(limit).unwrap_or(0)).map(|(_, item)| item).collect())
 }
 
 /// The accounts that reported the items merged into `id`: they hear of its progress.

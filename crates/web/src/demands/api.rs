@@ -977,6 +977,12 @@ pub struct SimilarQuery {
     pub building: Option<String>,
     /// Without a building: the area (id or code) to search.
     pub area: Option<String>,
+    /// The title of the report: when given, only items of the same building (or
+    /// within 100 m of `lat`/`lng`) whose titles read alike, at most three, the most
+    /// alike first — what the report forms offer.
+    pub title: Option<String>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
 }
 
 /// Open items of the same category in the same building, then in the same grid:
@@ -1005,7 +1011,10 @@ pub async fn similar_demands(
     let category = q.category.as_deref().map(str::trim).filter(|c| !c.is_empty());
     let category =
         category.ok_or_else(|| ApiError::bad_request(msg!("demands.error.category_needed").field("category")))?;
-    let found = demands::similar(&s.db, category, building, &path, 10).await?;
+    let title = q.title.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let like = demands::LikeThis { title, at: q.lat.zip(q.lng) };
+    let limit = if title.is_some() { demands::OFFER_AT_MOST as i64 } else { 10 };
+    let found = demands::similar(&s.db, category, building, &path, like, limit).await?;
     let said = |item: SimilarItem| Similar { plain: crate::shared::render::label(item.status, lang).to_owned(), item };
     Ok(Json(found.into_iter().map(said).collect()))
 }

@@ -7,8 +7,14 @@
 pub(crate) mod api;
 pub(crate) mod open311;
 pub(crate) mod pages;
+pub(crate) mod reported;
+pub(crate) mod today;
 
 /// Every route of the demand module.
 pub(crate) fn routes() -> crate::shared::routes::Routes {
-    crate::shared::routes::Routes::new().merge(api::routes()).merge(pages::routes()).merge(open311::routes())
+    crate::shared::routes::Routes::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .merge(open311::routes())
+        .merge(reported::routes())
 }

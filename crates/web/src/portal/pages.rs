@@ -259,7 +259,8 @@ async fn new_request_page(
     values: &HashMap<String, String>,
 ) -> Result<Response, ApiError> {
     let bound = my_building(s, p).await?.is_some();
-    let categories = crate::demands::pages::category_choices(s, lang).await?;
+    let under = p.scopes.first().map(|scope| scope.path.clone());
+    let categories = crate::demands::pages::report_categories(s, lang, under.as_deref()).await?;
     let ctx = context! {
         bound => bound, categories => Value::from(Serde(&categories)), error => error,
         values => values, max_photos => demands::attachments::MAX_PER_ITEM,
@@ -319,7 +320,13 @@ pub async fn submit_request(
         Ok(place) => place,
         Err(refusal) => return again(refusal).await,
     };
-    let around = photo_forms::Around { building: Some(&building), under_path: &place, building_only: false };
+    let around = photo_forms::Around {
+        building: Some(&building),
+        under_path: &place,
+        building_only: false,
+        title: &new.title,
+        at: new.lat.zip(new.lng),
+    };
     let duplicate_of = match photo_forms::next(&s, &posted, &new.category, around, &owner, lang).await? {
         photo_forms::Next::Record(into) => into,
         photo_forms::Next::Busy => return again(tr("offer.busy", lang.code)).await,

@@ -25,7 +25,8 @@ struct ScopeLink {
 }
 
 /// The modules of the staff side, each with the action that opens it.
-const MODULES: [(&str, &str, &str, Action); 9] = [
+const MODULES: [(&str, &str, &str, Action); 10] = [
+    ("nav-today", "/today", "nav.today", Action::HandleDemand),
     ("nav-registry", "/registry", "nav.registry", Action::ViewFigures),
     ("nav-demands", "/demands", "nav.demands", Action::ViewDemands),
     ("nav-visits", "/visits", "nav.visits", Action::VisitHouseholds),
@@ -53,6 +54,8 @@ pub fn frame(p: &Principal, lang: Lang, current: &str) -> Value {
         // Building heads and volunteers report problems, nothing else.
         let label = tr("demands.new", lang.code);
         nav.push(NavItem { id: "nav-report", href: "/demands/new", label, current: current == "/demands" });
+        let label = tr("nav.reported", lang.code);
+        nav.push(NavItem { id: "nav-reported", href: "/reported", label, current: current == "/reported" });
     }
     let scopes: Vec<ScopeLink> = if p.scopes.len() > 1 {
         p.scopes

@@ -16,14 +16,15 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
     crate::shared::routes::Routes::new().get("/", Public, front_door).get("/static/app.css", Public, stylesheet)
 }
 
-/// Where a role starts: residents in their portal, the auxiliary network (building
-/// heads, volunteers, property staff) at reporting a problem, everyone else in the
-/// registry of their area.
+/// Where a role starts: residents in their portal, grid members at 今日 (their
+/// day's work), the auxiliary network (building heads, volunteers, property staff)
+/// at what they reported (with "report a problem"), everyone else in the registry.
 pub fn home_of(role: wangge_domain::Role) -> &'static str {
     use wangge_domain::{Action, Role};
     match role {
         Role::Resident => "/portal",
-        r if !r.may(Action::ViewFigures) && r.may(Action::SubmitDemand) => "/demands/new",
+        Role::GridMember => "/today",
+        r if !r.may(Action::ViewFigures) && r.may(Action::SubmitDemand) => "/reported",
         _ => "/registry",
     }
 }

@@ -19,12 +19,15 @@ pub(super) struct StepForm {
     dispatch: bool,
     merge: bool,
     score: bool,
+    /// The step the loop expects next: the primary button; the others are quiet.
+    primary: bool,
 }
 
 /// The steps `role` may take on `d` now, each with the fields it needs.
 pub(super) fn steps_for(d: &Demand, role: Role, lang: Lang) -> Vec<StepForm> {
     let item = ItemState { status: d.status, kind: d.kind, level: d.level, reopened: d.reopened };
-    Step::all()
+    let expected = item.expected_step();
+    let mut forms: Vec<StepForm> = Step::all()
         .iter()
         .copied()
         .filter(|&step| transition(item, step, role, Some(5)).is_ok())
@@ -34,15 +37,67 @@ pub(super) fn steps_for(d: &Demand, role: Role, lang: Lang) -> Vec<StepForm> {
             code: step.code(),
             label: tr(&format!("step.{}", step.code()), lang.code),
             note: !matches!(step, Step::Accept | Step::Start | Step::Verify | Step::Close),
+            // Refusing, merging, escalating and sending back each give a reason.
             note_required: matches!(
                 step,
-                Step::Reject | Step::Escalate | Step::HandBack | Step::SendBack | Step::Progress | Step::Answer
+                Step::Reject
+                    | Step::Merge
+                    | Step::Escalate
+                    | Step::HandBack
+                    | Step::SendBack
+                    | Step::Progress
+                    | Step::Answer
             ),
             dispatch: step == Step::Dispatch,
             merge: step == Step::Merge,
             score: step == Step::Rate,
+            primary: Some(step) == expected,
         })
-        .collect()
+        .collect();
+    // The expected step first; the rest keep the loop's order.
+    forms.sort_by_key(|f| !f.primary);
+    forms
+}
+
+/// An open item `d` could be merged into, as the merge form lists them.
+#[derive(Serialize)]
+pub(super) struct MergeChoice {
+    id: String,
+    label: String,
+}
+
+/// The open items of `d`'s category near it (its building first, then its grid),
+/// the most alike by title first: what merging picks from, instead of a typed id.
+pub(super) async fn merge_choices(s: &AppState, d: &Demand, lang: Lang) -> Result<Vec<MergeChoice>, ApiError> {
+    let like = demands::LikeThis::default();
+    let mut found = demands::similar(&s.db, &d.category, d.building_id.as_deref(), &d.path, like, 50).await?;
+    found.retain(|o| o.id != d.id);
+    found.sort_by(|a, b| {
+        let (x, y) = (demands::title_likeness(&d.title, &a.title), demands::title_likeness(&d.title, &b.title));
+        y.total_cmp(&x).then(b.same_building.cmp(&a.same_building))
+    });
+    Ok(found
+        .into_iter()
+        .take(10)
+        .map(|o| {
+            let day: String = local_time(o.created_at).chars().take(10).collect();
+            let place =
+                if o.same_building { tr("offer.same_building", lang.code) } else { tr("offer.nearby", lang.code) };
+            MergeChoice { label: format!("{} · {} · {day} · {place}", o.title, label(o.status, lang)), id: o.id }
+        })
+        .collect())
+}
+
+/// Who took a step, in words: the poster's form and API tokens are named by what
+/// they are, not by their internal names (`building-qr`, `token:…`).
+pub(super) fn actor_words(name: &str, lang: Lang) -> String {
+    if name == "building-qr" || name.starts_with("building-qr:") {
+        return tr("timeline.by_poster", lang.code);
+    }
+    if let Some(token) = name.strip_prefix("token:") {
+        return tr("timeline.by_token", lang.code).replace("%{name}", token);
+    }
+    name.to_owned()
 }
 
 #[derive(Serialize)]
@@ -260,7 +315,7 @@ async fn item_page(
             at: local_time(e.at).chars().take(16).collect(),
             step: tr(e.step.key(), lang.code),
             status: label(e.to_status, lang).to_owned(),
-            actor: e.actor_name,
+            actor: actor_words(&e.actor_name, lang),
             note: e.note,
         })
         .collect();
@@ -288,6 +343,10 @@ async fn item_page(
     if let Some(w) = &who {
         handlers.retain(|c| c.name.contains(w.as_str()) || c.label.contains(w.as_str()));
     }
+    let may_merge = steps_for(&d, p.role, lang).iter().any(|st| st.merge);
+    let merge_into = if may_merge { merge_choices(&s, &d, lang).await? } else { Vec::new() };
+    let calendar = demands::calendar(&s.db).await?;
+    let (due_date, due_words) = crate::demands::today::deadline(&calendar, wangge_domain::now_millis(), &d, lang);
     let ctx = context! {
         d => Value::from(Serde(&d)),
         photos => Value::from(Serde(&photos)), duplicates => Value::from(Serde(&duplicates)),
@@ -295,7 +354,8 @@ async fn item_page(
         category => category_name(&categories, &d.category, lang),
         kind => label(d.kind, lang), channel => label(d.channel, lang), status => label(d.status, lang),
         level => label(d.level, lang), created => local_time(d.created_at),
-        due => local_time(d.due), timeline => Value::from(Serde(&timeline)),
+        due => format!("{due_date} · {due_words}"), timeline => Value::from(Serde(&timeline)),
+        merge_into => Value::from(Serde(&merge_into)),
         steps => Value::from(Serde(&steps_for(&d, p.role, lang))),
         scores => crate::portal::pages::scores(lang), me_name => p.actor_name(), now_local => now_local(),
         number => number, link => link, rating_source => rating_words(&d, lang),
@@ -343,6 +403,8 @@ pub struct StepFormInput {
     score: Option<u8>,
     called_by: Option<String>,
     called_at: Option<String>,
+    /// `today`: the step was taken from a card of 今日, which the answer returns to.
+    back: Option<String>,
 }
 
 /// Takes one step from the item page; a refusal comes back to the page as a message.
@@ -380,6 +442,7 @@ pub async fn take_step(
         input.handler_id = Some(c.id);
     }
     match api::take(&s, &p, &address, &id, step, input).await {
+        Ok(_) if form.back.as_deref() == Some("today") => Ok(Redirect::to("/today").into_response()),
         Ok(_) => Ok(Redirect::to(&format!("/demands/{id}")).into_response()),
         Err(e) if e.status == StatusCode::NOT_FOUND => Err(e),
         Err(e) => Ok(Redirect::to(&format!("/demands/{id}?error={}", urlencode(&e.said(lang.code)))).into_response()),

@@ -70,6 +70,22 @@ pub(crate) async fn category_choices(s: &AppState, lang: Lang) -> Result<Vec<Cho
         .collect())
 }
 
+/// The categories a new report offers, the most used in `under_path` over the last
+/// year first (then the catalogue's order): the reporter chooses, nothing is chosen
+/// for them (the forms start on "choose one").
+pub(crate) async fn report_categories(
+    s: &AppState,
+    lang: Lang,
+    under_path: Option<&str>,
+) -> Result<Vec<Choice>, ApiError> {
+    let mut choices = category_choices(s, lang).await?;
+    let since = wangge_domain::now_millis() - 365 * 86_400_000;
+    let used = demands::category_usage(&s.db, under_path, since).await?;
+    // A stable sort: equal counts keep the catalogue's order.
+    choices.sort_by_key(|c| std::cmp::Reverse(used.get(&c.code).copied().unwrap_or(0)));
+    Ok(choices)
+}
+
 pub(super) fn vocab_choices<V: Vocabulary + PartialEq>(lang: Lang, only: &[V]) -> Vec<Choice> {
     V::all()
         .iter()

@@ -20,10 +20,11 @@ pub(super) async fn new_form(
     notice: Notice,
     values: &HashMap<String, String>,
 ) -> Result<Response, ApiError> {
-    let channels = [Channel::Phone, Channel::Visit, Channel::GridMember, Channel::Instruction];
-    let default_channel = if matches!(p.role, Role::GridMember | Role::GridLeader) { "grid_member" } else { "phone" };
+    let channels = channels_of(p.role);
+    let default_channel = channels[0].code();
+    let under = p.list_path(&s.db, None).await.ok().flatten();
     let ctx = context! {
-        categories => Value::from(Serde(&category_choices(s, lang).await?)),
+        categories => Value::from(Serde(&report_categories(s, lang, under.as_deref()).await?)),
         kinds => Value::from(Serde(&vocab_choices::<DemandKind>(lang, &[]))),
         channels => Value::from(Serde(&vocab_choices::<Channel>(lang, &channels))),
         buildings => Value::from(Serde(&building_choices(s, p, lang).await?)),
@@ -118,12 +119,28 @@ pub(super) async fn staff_report(s: &AppState, p: &Principal, form: &PhotoForm) 
         building_id,
         category: form.get("category").to_owned(),
         kind: DemandKind::from_code(form.get("kind")),
-        channel: Channel::from_code(form.get("channel")),
+        // Only a channel the form offers this role (a building head is not 网格员上报).
+        channel: Channel::from_code(form.get("channel"))
+            .filter(|c| channels_of(p.role).contains(c))
+            .or_else(|| channels_of(p.role).first().copied()),
         title: form.get("title").to_owned(),
         description: form.get("description").to_owned(),
         reporter_name: form.opt("reporter_name"),
         reporter_phone: form.opt("reporter_phone"),
         ..Default::default()
+    }
+}
+
+/// The channels a role's reports come by, the usual one first: grid members report
+/// from the field; building heads, volunteers and property staff (one role) say which
+/// of the three they are; the office takes calls, visits and instructions.
+pub(super) fn channels_of(role: Role) -> Vec<Channel> {
+    match role {
+        Role::GridMember | Role::GridLeader => {
+            vec![Channel::GridMember, Channel::Phone, Channel::Visit, Channel::Instruction]
+        }
+        Role::Auxiliary => vec![Channel::BuildingHead, Channel::Volunteer, Channel::PropertyStaff],
+        _ => vec![Channel::Phone, Channel::Visit, Channel::GridMember, Channel::Instruction],
     }
 }
 
@@ -160,7 +177,13 @@ pub async fn create_demand(
     };
     p.check(&place)?;
     let building = new.building_id.clone();
-    let around = photo_forms::Around { building: building.as_deref(), under_path: &place, building_only: false };
+    let around = photo_forms::Around {
+        building: building.as_deref(),
+        under_path: &place,
+        building_only: false,
+        title: &new.title,
+        at: new.lat.zip(new.lng),
+    };
     let duplicate_of = match photo_forms::next(&s, &posted, &new.category, around, &owner, lang).await? {
         Next::Record(into) => into,
         Next::Busy => return again(tr("offer.busy", lang.code)).await,
@@ -181,8 +204,9 @@ pub async fn create_demand(
                 (Some(into), true) => Redirect::to(&format!("/demands/{into}?reported={no}")),
                 (None, true) => Redirect::to(&format!("/demands/{}?reported={no}", d.id)),
                 // Reporters who do not work items (building heads…) report the next one.
-                (Some(_), false) => Redirect::to(&format!("/demands/new?sent=2&reported={no}")),
-                (None, false) => Redirect::to(&format!("/demands/new?sent=1&reported={no}")),
+                // Building heads and volunteers follow theirs on their own page.
+                (Some(into), false) => Redirect::to(&format!("/reported/{into}?reported={no}")),
+                (None, false) => Redirect::to(&format!("/reported/{}?reported={no}", d.id)),
             }
             .into_response())
         }

@@ -216,10 +216,15 @@ pub struct Around<'a> {
     /// Only the same building: the poster's form, which has no account, shows
     /// nothing of the rest of the grid to whoever stands in the stairwell.
     pub building_only: bool,
+    /// The new report's title and point: only like items nearby are offered.
+    pub title: &'a str,
+    pub at: Option<(f64, f64)>,
 }
 
 async fn similar(s: &AppState, category: &str, around: Around<'_>) -> Result<Vec<demands::SimilarItem>, ApiError> {
-    let found = demands::similar(&s.db, category, around.building, around.under_path, 5).await?;
+    let like = demands::LikeThis { title: Some(around.title), at: around.at };
+    let at_most = demands::OFFER_AT_MOST as i64;
+    let found = demands::similar(&s.db, category, around.building, around.under_path, like, at_most).await?;
     Ok(found.into_iter().filter(|d| !around.building_only || d.same_building).collect())
 }
 

@@ -43,7 +43,7 @@ pub(super) async fn report_page(
     let ctx = context! {
         lang => lang.code, building => Value::from(Serde(&building)), key => key,
         title => tr("building.number", lang.code).replace("%{number}", &building.number),
-        categories => Value::from(Serde(&category_choices(s, lang).await?)),
+        categories => Value::from(Serde(&report_categories(s, lang, Some(&building.path)).await?)),
         values => values, max_photos => demands::attachments::MAX_PER_ITEM,
         error => notice.error, merged => merged, callback => callback, gone => notice.gone,
         sent => notice.sent.is_some(), number => number, link => link,
@@ -120,7 +120,13 @@ pub async fn report_submit(
         Ok(place) => place,
         Err(refusal) => return again(refusal).await,
     };
-    let around = photo_forms::Around { building: Some(&id), under_path: &place, building_only: true };
+    let around = photo_forms::Around {
+        building: Some(&id),
+        under_path: &place,
+        building_only: true,
+        title: &new.title,
+        at: new.lat.zip(new.lng),
+    };
     let duplicate_of = match photo_forms::next(&s, &posted, &new.category, around, &owner, lang).await? {
         Next::Record(into) => into,
         Next::Busy => return again(tr("offer.busy", lang.code)).await,
