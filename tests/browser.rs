@@ -89,7 +89,7 @@ async fn login(s: &Session) -> anyhow::Result<()> {
     s.fill("form#login input#username", USERNAME).await?;
     s.fill("form#login input#password", PASSWORD).await?;
     s.click_and_load("form#login button#login-submit").await?;
-    s.expect_path("/registry").await.context("after the right password")?;
+    s.expect_path("/cockpit").await.context("after the right password")?;
     s.find("h1").await?;
     ensure!(s.find_all(".alert-error").await?.is_empty(), "an error shown after logging in");
 
@@ -505,7 +505,7 @@ async fn demand_loop(s: &Session) -> anyhow::Result<()> {
         step(s, "escalate", &[("textarea", "涉及多个社区，需街道协调")]).await?;
     }
     s.click_and_load("button#logout").await?;
-    s.login_as("jiedao", browser_support::PASSWORD, Lang::Zh, "/registry").await?;
+    s.login_as("jiedao", browser_support::PASSWORD, Lang::Zh, "/cockpit").await?;
     s.goto(&format!("/demands/{second}")).await?;
     step(s, "hand_back", &[("textarea", "已协调住建部门，请社区跟进")]).await?;
     let back = wangge_store::demands::get(&s.db, &second).await?;
@@ -777,7 +777,7 @@ async fn portal_and_admin(s: &Session) -> anyhow::Result<()> {
         s.screenshot("portal-signup", lang).await?;
         problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("signup: {v}")));
 
-        s.login_as("guanliyuan", browser_support::PASSWORD, lang, "/registry").await?;
+        s.login_as("guanliyuan", browser_support::PASSWORD, lang, "/cockpit").await?;
         for (name, path, marker) in
             [("accounts", "/admin/accounts", "form#new-account"), ("tokens", "/admin/tokens", "form#new-token")]
         {

@@ -235,7 +235,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
     let kind = rest.unwrap_or("").split('/').next().unwrap_or("");
     let mut path = pattern.replace("{id}", &id(kind)).replace("{step}", "progress").replace("{photo}", &c.attachment);
     let list_of_scoped =
-        matches!(kind, "areas" | "buildings" | "households" | "residents" | "organisations" | "demands");
+        matches!(kind, "areas" | "buildings" | "households" | "residents" | "organisations" | "demands" | "cockpit");
     let list_of_scoped = list_of_scoped && (pattern == "/registry/residents" || !pattern.starts_with("/registry"));
     if method == "GET" && !pattern.contains("{id}") && list_of_scoped {
         path.push_str(&format!("?area={}", list_area.code));

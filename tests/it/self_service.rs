@@ -455,7 +455,8 @@ fn every_role_lands_on_a_page_it_may_use() {
         assert!(html.contains("id=\"nav-report\""), "and find it in the navigation");
         assert_eq!(wangge_web::home_of(Role::Auxiliary), "/demands/new");
         assert_eq!(wangge_web::home_of(Role::Resident), "/portal");
-        assert_eq!(wangge_web::home_of(Role::StreetOfficial), "/registry");
+        assert_eq!(wangge_web::home_of(Role::StreetOfficial), "/cockpit");
+        assert_eq!(wangge_web::home_of(Role::GridMember), "/registry");
     }
 }
 

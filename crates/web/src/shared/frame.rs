@@ -25,7 +25,8 @@ struct ScopeLink {
 }
 
 /// The modules of the staff side, each with the action that opens it.
-const MODULES: [(&str, &str, &str, Action); 8] = [
+const MODULES: [(&str, &str, &str, Action); 9] = [
+    ("nav-cockpit", "/cockpit", "nav.cockpit", Action::ViewFigures),
     ("nav-registry", "/registry", "nav.registry", Action::ViewFigures),
     ("nav-demands", "/demands", "nav.demands", Action::ViewDemands),
     ("nav-residents", "/registry/residents", "nav.residents", Action::ViewRegistry),

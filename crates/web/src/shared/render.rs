@@ -17,14 +17,15 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
 }
 
 /// Where a role starts: residents in their portal, the auxiliary network (building
-/// heads, volunteers, property staff) at reporting a problem, everyone else in the
-/// registry of their area.
+/// heads, volunteers, property staff) at reporting a problem, grid members in the
+/// registry of their grid, everyone else in the cockpit of their area.
 pub fn home_of(role: wangge_domain::Role) -> &'static str {
     use wangge_domain::{Action, Role};
     match role {
         Role::Resident => "/portal",
         r if !r.may(Action::ViewFigures) && r.may(Action::SubmitDemand) => "/demands/new",
-        _ => "/registry",
+        Role::GridMember => "/registry",
+        _ => "/cockpit",
     }
 }
 
