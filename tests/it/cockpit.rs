@@ -14,6 +14,9 @@ fn page(s: &Server, who: &Auth, path: &str) -> (u16, String) {
     (status, html.replace("&#x2f;", "/").replace("&amp;", "&"))
 }
 
+/// A person's name and care tags.
+type Person<'a> = (&'a str, &'a [&'a str]);
+
 /// Two streets; the first with two communities (one grid each), the second with one.
 /// People: two in 塔山's grid (one an elderly person living alone, one disabled),
 /// one in 大海阳's, one in the other street. Returns the areas made, by code.
@@ -40,7 +43,7 @@ fn town(s: &Server) -> Vec<(String, Value)> {
     s.runtime.block_on(async {
         let db = &s.db.db;
         tags::ensure_standard(db).await.unwrap();
-        let people: [(&str, &[(&str, &[&str])]); 3] = [
+        let people: [(&str, &[Person]); 3] = [
             ("370602004011001", &[("塔山张大爷", &["elderly_alone"]), ("塔山李阿姨", &["disabled"])]),
             ("370602004012001", &[("海阳赵叔", &[])]),
             ("370602005011001", &[("只楚孙远", &["elderly_alone"])]),
@@ -113,6 +116,16 @@ fn a_street_official_sees_counts_of_their_street_and_no_name() {
 
         let (status, _) = page(&s, &official, "/cockpit?area=370602005000");
         assert_ne!(status, 200, "another street is out of reach");
+
+        // The command room's big screen: the same figures, refreshing itself.
+        let (status, screen) = page(&s, &official, "/cockpit?screen=1");
+        assert_eq!(status, 200);
+        assert!(screen.contains(r#"<meta http-equiv="refresh" content="60">"#), "refreshes without JavaScript");
+        assert!(screen.contains("class=\"screen\"") && screen.contains("塔山社区"));
+        assert!(!screen.contains("<script"), "no JavaScript");
+        for name in ["张大爷", "只楚"] {
+            assert!(!screen.contains(name), "{name} on the big screen");
+        }
 
         // A community's cockpit from the street: still counts only.
         let (status, html) = page(&s, &official, "/cockpit?area=370602004011");

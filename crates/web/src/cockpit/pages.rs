@@ -30,6 +30,9 @@ pub struct CockpitQuery {
     dir: Option<String>,
     /// The section of figures in the children's table (`main` by default).
     cols: Option<String>,
+    /// `1`: the big screen of a command room (full screen, dark, large type,
+    /// refreshing itself every minute without JavaScript).
+    screen: Option<String>,
 }
 
 /// The periods a cockpit can be read for.
@@ -368,6 +371,9 @@ pub async fn cockpit_page(
         area_name => area_name,
         level => area.as_ref().map(|a| if lang.zh() { a.level.label_zh() } else { a.level.as_str() }),
         area_id => area.as_ref().map(|a| a.id.clone()),
+        screen_href => format!("/cockpit?{area_param}period={period}&screen=1"),
+        back_href => format!("/cockpit?{area_param}period={period}"),
+        updated => crate::shared::render::local_time(now),
         up => up.map(|u| Ctx::from(Serde(u))),
         period_text => period_text,
         periods => Ctx::from(Serde(&periods)),
@@ -380,7 +386,8 @@ pub async fn cockpit_page(
         charts => Ctx::from(Serde(&charts)),
         ..frame(&p, lang, "/cockpit"),
     };
-    Ok(render(lang, StatusCode::OK, "cockpit/cockpit.html", ctx).into_response())
+    let template = if q.screen.as_deref() == Some("1") { "cockpit/screen.html" } else { "cockpit/cockpit.html" };
+    Ok(render(lang, StatusCode::OK, template, ctx).into_response())
 }
 
 fn count_of(figures: &[Figure], key: &str) -> i64 {
