@@ -99,7 +99,7 @@ async fn login(s: &Session) -> anyhow::Result<()> {
     s.fill("form#login input#username", USERNAME).await?;
     s.fill("form#login input#password", PASSWORD).await?;
     s.click_and_load("form#login button#login-submit").await?;
-    s.expect_path("/registry").await.context("after the right password")?;
+    s.expect_path("/cockpit").await.context("after the right password")?;
     s.find("h1").await?;
     ensure!(s.find_all(".alert-error").await?.is_empty(), "an error shown after logging in");
 
@@ -520,7 +520,7 @@ async fn demand_loop(s: &Session) -> anyhow::Result<()> {
         step(s, "escalate", &[("textarea", "涉及多个社区，需街道协调")]).await?;
     }
     s.click_and_load("button#logout").await?;
-    s.login_as("jiedao", browser_support::PASSWORD, Lang::Zh, "/registry").await?;
+    s.login_as("jiedao", browser_support::PASSWORD, Lang::Zh, "/cockpit").await?;
     s.goto(&format!("/demands/{second}")).await?;
     step(s, "hand_back", &[("textarea", "已协调住建部门，请社区跟进")]).await?;
     let back = wangge_store::demands::get(&s.db, &second).await?;
@@ -903,7 +903,7 @@ async fn portal_and_admin(s: &Session) -> anyhow::Result<()> {
         s.screenshot("portal-signup", lang).await?;
         problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("signup: {v}")));
 
-        s.login_as("guanliyuan", browser_support::PASSWORD, lang, "/registry").await?;
+        s.login_as("guanliyuan", browser_support::PASSWORD, lang, "/cockpit").await?;
         for (name, path, marker) in
             [("accounts", "/admin/accounts", "form#new-account"), ("tokens", "/admin/tokens", "form#new-token")]
         {
@@ -921,6 +921,61 @@ async fn portal_and_admin(s: &Session) -> anyhow::Result<()> {
 #[test]
 fn portal_and_admin_pages_phone() {
     run("portal-and-admin", PHONE, portal_and_admin);
+}
+
+// ---- the cockpit (issue 18) ----
+
+/// The cockpit as a grid member, a secretary and a street official, in both
+/// languages, with the axe audit: the street official's shows no resident's name
+/// and nothing of another street.
+async fn cockpits(s: &Session) -> anyhow::Result<()> {
+    use wangge_domain::Role;
+    s.account("c-grid", Role::GridMember, &["370602004011001"]).await?;
+    s.account("c-street", Role::StreetOfficial, &["370602004000"]).await?;
+    let resident = an_active_resident(s).await?;
+    let mut problems = Vec::new();
+    for lang in [Lang::Zh, Lang::En] {
+        for (who, lands_on, name) in [
+            (USERNAME, "/cockpit", "cockpit-community"),
+            ("c-street", "/cockpit", "cockpit-street"),
+            ("c-grid", "", "cockpit-grid"),
+        ] {
+            if lands_on.is_empty() {
+                // Grid members start in their grid; the cockpit is one tap away.
+                s.login_as(who, PASSWORD, lang, &format!("/registry/areas/{}", grid_id(s).await?)).await?;
+                s.click_and_load("a#nav-cockpit").await.context("the cockpit in the navigation")?;
+            } else {
+                s.login_as(who, PASSWORD, lang, lands_on).await?;
+            }
+            s.find("#sec-registry").await.context("the figures")?;
+            s.find("svg.chart").await.context("a chart drawn on the server")?;
+            let text = s.text("main").await?;
+            if who == "c-street" {
+                ensure!(!text.contains(&resident.name), "a street official's cockpit names {}", resident.name);
+                let html: String = s.client.source().await?;
+                ensure!(!html.contains("/registry/residents"), "no list of people behind a street official's figure");
+            }
+            s.screenshot(name, lang).await?;
+            problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("{name}: {v}")));
+            s.click_and_load("button#logout").await?;
+        }
+    }
+    ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+async fn grid_id(s: &Session) -> anyhow::Result<String> {
+    Ok(wangge_store::registry::areas::get_by_code(&s.db, "370602004011001").await?.id)
+}
+
+#[test]
+fn cockpits_phone() {
+    run("cockpits", PHONE, cockpits);
+}
+
+#[test]
+fn cockpits_desktop() {
+    run("cockpits", DESKTOP, cockpits);
 }
 
 // ---- accessibility audit and screenshots of the main pages ----

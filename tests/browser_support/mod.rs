@@ -498,7 +498,7 @@ impl Session {
 
     /// Logs in through the form and checks that it lands on `/registry`.
     pub async fn login(&self, lang: Lang) -> anyhow::Result<()> {
-        self.login_as(USERNAME, PASSWORD, lang, "/registry").await
+        self.login_as(USERNAME, PASSWORD, lang, "/cockpit").await
     }
 
     /// Logs in as someone else and checks where they land.

@@ -240,8 +240,10 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         .replace("{code}", &c.grid.code)
         .replace("{step}", "progress")
         .replace("{photo}", &c.attachment);
-    let list_of_scoped =
-        matches!(kind, "areas" | "buildings" | "households" | "residents" | "organisations" | "demands" | "visits");
+    let list_of_scoped = matches!(
+        kind,
+        "areas" | "buildings" | "households" | "residents" | "organisations" | "demands" | "visits" | "cockpit"
+    );
     let list_of_scoped = list_of_scoped && (pattern == "/registry/residents" || !pattern.starts_with("/registry"));
     if pattern == "/visits/new" {
         path.push_str(&format!("?household={}", c.household));

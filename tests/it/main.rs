@@ -11,6 +11,7 @@ mod api;
 mod authz;
 mod callback;
 mod cli;
+mod cockpit;
 mod demand_forms;
 mod demands;
 mod durability;

@@ -11,6 +11,7 @@ rust_i18n::i18n!("locales", fallback = "zh-CN");
 // The shared core, then one folder per product module (ARCHITECTURE.md, "Code map").
 mod shared;
 
+mod cockpit;
 mod demands;
 mod portal;
 mod registry;
@@ -67,6 +68,7 @@ pub(crate) fn routes() -> Routes {
         .merge(demands::routes())
         .merge(visits::routes())
         .merge(today::routes())
+        .merge(cockpit::routes())
 }
 
 /// Leaves `notice` in the in-app list of everyone in `to`, and sends it through the

@@ -1000,7 +1000,7 @@ fn status_list(statuses: &[DemandStatus]) -> String {
     codes.join(", ")
 }
 
-fn conditions(f: &DemandFilter, now: i64) -> Conditions {
+pub(crate) fn conditions(f: &DemandFilter, now: i64) -> Conditions {
     let mut c = Conditions::default();
     if let Some(path) = &f.under_path {
         c.under_path("path", path);

@@ -25,7 +25,8 @@ struct ScopeLink {
 }
 
 /// The modules of the staff side, each with the action that opens it.
-const MODULES: [(&str, &str, &str, Action); 10] = [
+const MODULES: [(&str, &str, &str, Action); 11] = [
+    ("nav-cockpit", "/cockpit", "nav.cockpit", Action::ViewFigures),
     ("nav-today", "/today", "nav.today", Action::HandleDemand),
     ("nav-registry", "/registry", "nav.registry", Action::ViewFigures),
     ("nav-demands", "/demands", "nav.demands", Action::ViewDemands),

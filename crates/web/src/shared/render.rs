@@ -18,14 +18,15 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
 
 /// Where a role starts: residents in their portal, grid members at 今日 (their
 /// day's work), the auxiliary network (building heads, volunteers, property staff)
-/// at what they reported (with "report a problem"), everyone else in the registry.
+/// at what they reported (with "report a problem"), everyone else in the cockpit of
+/// their area.
 pub fn home_of(role: wangge_domain::Role) -> &'static str {
     use wangge_domain::{Action, Role};
     match role {
         Role::Resident => "/portal",
         Role::GridMember => "/today",
         r if !r.may(Action::ViewFigures) && r.may(Action::SubmitDemand) => "/reported",
-        _ => "/registry",
+        _ => "/cockpit",
     }
 }
 

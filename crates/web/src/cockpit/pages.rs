@@ -1,0 +1,501 @@
+//! The cockpit page (`/cockpit`): an area's figures for a period, its children side
+//! by side in a table sorted by a GET parameter, the year's trends, and charts drawn
+//! on the server with a table beside each.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use minijinja::value::Serde;
+use minijinja::{Value as Ctx, context};
+use serde::{Deserialize, Serialize};
+use wangge_domain::{Action, AreaLevel, Vocabulary, format_date, msg, now_millis};
+use wangge_store::cockpit::{self, Figure, FigureQuery, Rows, Section, Value, day_of, midnight};
+use wangge_store::registry::areas::{self, Area, AreaFilter};
+use wangge_store::{Db, PageRequest};
+
+use super::charts;
+use crate::shared::auth::Principal;
+use crate::shared::render::{Lang, frame, render, say, tr, urlencode};
+use crate::{ApiError, AppState};
+
+#[derive(Deserialize, Default)]
+pub struct CockpitQuery {
+    /// An area id or code; absent: the viewer's own scope.
+    area: Option<String>,
+    /// `week`, `month` (the default), `quarter`, `year`.
+    period: Option<String>,
+    /// The figure key the children's table is sorted by (`name` by default).
+    sort: Option<String>,
+    /// `asc` or `desc`.
+    dir: Option<String>,
+    /// The section of figures in the children's table (`main` by default).
+    cols: Option<String>,
+    /// `1`: the big screen of a command room (full screen, dark, large type,
+    /// refreshing itself every minute without JavaScript).
+    screen: Option<String>,
+}
+
+/// The periods a cockpit can be read for.
+const PERIODS: [&str; 4] = ["week", "month", "quarter", "year"];
+
+/// `[from, to)` of the named period up to `now`, and its first day.
+pub(crate) fn period_bounds(period: &str, now: i64) -> (i64, i64, time::Date) {
+    let today = day_of(now);
+    let first = match period {
+        "week" => today - time::Duration::days(i64::from(today.weekday().number_days_from_monday())),
+        "quarter" => {
+            let month = (u8::from(today.month()) - 1) / 3 * 3 + 1;
+            time::Date::from_calendar_date(today.year(), time::Month::try_from(month).expect("a month"), 1)
+                .expect("day 1")
+        }
+        "year" => time::Date::from_calendar_date(today.year(), time::Month::January, 1).expect("1 January"),
+        _ => today.replace_day(1).expect("day 1"),
+    };
+    (midnight(first), midnight(today + time::Duration::days(1)), first)
+}
+
+/// A figure as the page shows it.
+#[derive(Serialize, Clone)]
+struct Shown {
+    key: String,
+    section: &'static str,
+    label: String,
+    how: String,
+    /// The value as read: `12`, `87.5%`, `—`.
+    text: String,
+    /// The parts of a rate (`7/8`).
+    parts: Option<String>,
+    number: Option<f64>,
+    /// The rows behind it, when the viewer may see them.
+    href: Option<String>,
+}
+
+fn value_text(v: &Value) -> (String, Option<String>) {
+    match *v {
+        Value::Count { count } => (count.to_string(), None),
+        Value::Rate { part, whole } if whole > 0 => {
+            (format!("{:.1}%", part as f64 * 100.0 / whole as f64), Some(format!("{part}/{whole}")))
+        }
+        Value::Rate { part, whole } => ("—".into(), Some(format!("{part}/{whole}"))),
+    }
+}
+
+/// The link to the rows behind a figure, as far as the viewer's scope allows:
+/// lists of people only for those who see names there (officials above the
+/// community see the count, not the list), the demand ledger for those who read it.
+fn rows_href(p: &Principal, area: Option<&Area>, rows: &Rows) -> Option<String> {
+    let area = area?;
+    match rows {
+        Rows::Residents { tag } => {
+            if !(p.role.may(Action::ViewRegistry) && p.sees_names(&area.path)) {
+                return None;
+            }
+            let mut href = format!("/registry/residents?area={}", area.id);
+            if let Some(tag) = tag {
+                href.push_str(&format!("&tag={}", urlencode(tag)));
+            }
+            Some(href)
+        }
+        Rows::Buildings => (p.role.may(Action::ViewBuildings) && area.level == AreaLevel::Grid)
+            .then(|| format!("/registry/areas/{}", area.id)),
+        Rows::Team => (area.level == AreaLevel::Grid).then(|| format!("/registry/areas/{}/team", area.id)),
+        Rows::Demands { status, overdue, category, from, to } => {
+            if !p.role.may(Action::ViewDemands) {
+                return None;
+            }
+            let mut href = format!("/demands?area={}&status={status}", area.id);
+            if *overdue {
+                href.push_str("&overdue=1");
+            }
+            if let Some(c) = category {
+                href.push_str(&format!("&category={}", urlencode(c)));
+            }
+            if let Some(from) = from {
+                href.push_str(&format!("&from={}", format_date(day_of(*from))));
+            }
+            if let Some(to) = to {
+                href.push_str(&format!("&to={}", format_date(day_of(*to - 1))));
+            }
+            Some(href)
+        }
+    }
+}
+
+/// Whether the viewer is shown `figure` at all: a sensitive care tag's count only
+/// to those who see names there.
+fn visible(p: &Principal, path: &str, figure: &Figure) -> bool {
+    !figure.sensitive || (p.role.may(Action::ViewRegistry) && p.sees_names(path))
+}
+
+fn shown(p: &Principal, lang: Lang, area: Option<&Area>, f: &Figure) -> Shown {
+    let (text, parts) = value_text(&f.value);
+    Shown {
+        key: f.key.clone(),
+        section: f.section.code(),
+        label: say(&f.label, lang.code),
+        how: say(&f.how, lang.code),
+        text,
+        parts,
+        number: f.value.number(),
+        href: f.rows.as_ref().and_then(|r| rows_href(p, area, r)),
+    }
+}
+
+#[derive(Serialize)]
+struct SectionView {
+    code: &'static str,
+    title: String,
+    figures: Vec<Shown>,
+}
+
+const SECTIONS: [Section; 8] = [
+    Section::Registry,
+    Section::Demands,
+    Section::Rates,
+    Section::Residence,
+    Section::Age,
+    Section::Care,
+    Section::Categories,
+    Section::Team,
+];
+
+/// The column groups of the children's table: `main` (people, places, demands,
+/// rates) or one breakdown section.
+fn columns_of(cols: &str) -> Vec<Section> {
+    match cols {
+        "residence" => vec![Section::Residence],
+        "age" => vec![Section::Age],
+        "care" => vec![Section::Care],
+        "categories" => vec![Section::Categories],
+        "team" => vec![Section::Team],
+        _ => vec![Section::Registry, Section::Demands, Section::Rates],
+    }
+}
+
+#[derive(Serialize)]
+struct Column {
+    key: String,
+    label: String,
+    href: String,
+    aria_sort: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ChildRow {
+    name: String,
+    href: String,
+    cells: Vec<Shown>,
+}
+
+#[derive(Serialize)]
+struct Link {
+    href: String,
+    label: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct Chart {
+    id: &'static str,
+    title: String,
+    svg: String,
+    /// The table beside it: a header and rows of cells.
+    head: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+/// The area the page is about: the one asked for (in scope), else the viewer's own;
+/// `None` for the whole deployment (platform administrators). `Err` with the
+/// viewer's areas when they have several and named none.
+async fn area_of(
+    s: &AppState,
+    p: &Principal,
+    asked: Option<&str>,
+) -> Result<Result<Option<Area>, Vec<Area>>, ApiError> {
+    if asked.is_none_or(|a| a.trim().is_empty()) && p.scopes.len() > 1 {
+        let mut mine = Vec::new();
+        for scope in &p.scopes {
+            mine.push(areas::get(&s.db, &scope.area_id).await?);
+        }
+        return Ok(Err(mine));
+    }
+    Ok(Ok(match p.list_path(&s.db, asked).await? {
+        Some(path) => Some(areas::get_by_path(&s.db, &path).await?),
+        None => None,
+    }))
+}
+
+async fn children_of(db: &Db, area: Option<&Area>) -> Result<Vec<Area>, ApiError> {
+    Ok(match area {
+        Some(a) => areas::children(db, &a.id).await?,
+        None => {
+            let filter = AreaFilter { level: Some(AreaLevel::City), ..Default::default() };
+            areas::list(db, &filter, PageRequest::new(Some(1), Some(200))).await?.items
+        }
+    })
+}
+
+pub async fn cockpit_page(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Query(q): Query<CockpitQuery>,
+) -> Result<Response, ApiError> {
+    let area = match area_of(&s, &p, q.area.as_deref()).await? {
+        Ok(area) => area,
+        Err(mine) => {
+            let choices: Vec<Link> = mine
+                .iter()
+                .map(|a| Link { href: format!("/cockpit?area={}", a.id), label: a.name.clone(), current: false })
+                .collect();
+            let ctx = context! { choices => Ctx::from(Serde(&choices)), ..frame(&p, lang, "/cockpit") };
+            return Ok(render(lang, StatusCode::OK, "cockpit/choose.html", ctx));
+        }
+    };
+    let period = q.period.as_deref().filter(|p| PERIODS.contains(p)).unwrap_or("month");
+    let now = now_millis();
+    let (from, to, first_day) = period_bounds(period, now);
+    let path = area.as_ref().map_or_else(|| "/".to_owned(), |a| a.path.clone());
+    let fq = FigureQuery { path: path.clone(), from, to, now };
+    let figures: Vec<Figure> =
+        cockpit::figures(&s.db, &fq).await?.into_iter().filter(|f| visible(&p, &path, f)).collect();
+    let area_name = area.as_ref().map_or_else(|| tr("cockpit.deployment", lang.code), |a| a.name.clone());
+
+    let sections: Vec<SectionView> = SECTIONS
+        .iter()
+        .map(|&sec| SectionView {
+            code: sec.code(),
+            title: tr(&format!("cockpit.section.{}", sec.code()), lang.code),
+            figures: figures.iter().filter(|f| f.section == sec).map(|f| shown(&p, lang, area.as_ref(), f)).collect(),
+        })
+        .filter(|s| !s.figures.is_empty())
+        .collect();
+
+    // Where this page's links keep the viewer.
+    let area_param = area.as_ref().map_or_else(String::new, |a| format!("area={}&", a.id));
+    let cols = q.cols.as_deref().unwrap_or("main");
+    let sort = q.sort.as_deref().unwrap_or("name");
+    let descending = q.dir.as_deref() == Some("desc");
+    let periods: Vec<Link> = PERIODS
+        .iter()
+        .map(|&name| Link {
+            href: format!("/cockpit?{area_param}period={name}&cols={cols}"),
+            label: tr(&format!("cockpit.period.{name}"), lang.code),
+            current: name == period,
+        })
+        .collect();
+
+    // The children side by side.
+    let children = children_of(&s.db, area.as_ref()).await?;
+    let wanted = columns_of(cols);
+    let column_figures: Vec<&Figure> = figures.iter().filter(|f| wanted.contains(&f.section)).collect();
+    let mut rows = Vec::with_capacity(children.len());
+    for child in &children {
+        let cq = FigureQuery { path: child.path.clone(), from, to, now };
+        let child_figures = cockpit::figures(&s.db, &cq).await?;
+        let href = format!("/cockpit?area={}&period={period}", child.id);
+        let cells = column_figures
+            .iter()
+            .map(|c| match cockpit::find(&child_figures, &c.key) {
+                Some(f) => Shown { href: Some(href.clone()), ..shown(&p, lang, Some(child), f) },
+                None => Shown {
+                    text: "—".into(),
+                    parts: None,
+                    number: None,
+                    href: Some(href.clone()),
+                    ..shown(&p, lang, Some(child), c)
+                },
+            })
+            .collect();
+        rows.push(ChildRow { name: child.name.clone(), href, cells });
+    }
+    if let Some(i) = column_figures.iter().position(|f| f.key == sort) {
+        rows.sort_by(|a, b| {
+            let (x, y) = (a.cells[i].number.unwrap_or(-1.0), b.cells[i].number.unwrap_or(-1.0));
+            x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.name.cmp(&b.name))
+        });
+    }
+    if descending {
+        rows.reverse();
+    }
+    let sort_href = |key: &str| {
+        let dir = if sort == key && !descending { "desc" } else { "asc" };
+        format!("/cockpit?{area_param}period={period}&cols={cols}&sort={}&dir={dir}", urlencode(key))
+    };
+    let aria = |key: &str| (sort == key).then_some(if descending { "descending" } else { "ascending" });
+    let mut columns = vec![Column {
+        key: "name".into(),
+        label: tr("cockpit.children.name", lang.code),
+        href: sort_href("name"),
+        aria_sort: aria("name"),
+    }];
+    columns.extend(column_figures.iter().map(|f| Column {
+        key: f.key.clone(),
+        label: say(&f.label, lang.code),
+        href: sort_href(&f.key),
+        aria_sort: aria(&f.key),
+    }));
+    let totals: Vec<Shown> = column_figures.iter().map(|f| shown(&p, lang, area.as_ref(), f)).collect();
+    let col_groups: Vec<Link> = ["main", "residence", "age", "care", "categories", "team"]
+        .iter()
+        .map(|&c| Link {
+            href: format!("/cockpit?{area_param}period={period}&cols={c}#children"),
+            label: tr(&format!("cockpit.cols.{c}"), lang.code),
+            current: c == cols,
+        })
+        .collect();
+    let children_title = match area.as_ref().map(|a| a.level) {
+        Some(AreaLevel::City) => "cockpit.children.districts",
+        Some(AreaLevel::District) => "cockpit.children.streets",
+        Some(AreaLevel::Street) => "cockpit.children.communities",
+        Some(AreaLevel::Community) => "cockpit.children.grids",
+        Some(AreaLevel::Grid) => "cockpit.children.none",
+        None => "cockpit.children.cities",
+    };
+
+    let charts = charts_of(&s.db, lang, &path, now, &figures).await?;
+    let up = match area.as_ref().and_then(|a| a.parent_id.clone()) {
+        Some(parent) => {
+            let parent = areas::get(&s.db, &parent).await?;
+            p.can_see(&parent.path).then(|| Link {
+                href: format!("/cockpit?area={}&period={period}", parent.id),
+                label: parent.name,
+                current: false,
+            })
+        }
+        None => None,
+    };
+    let period_text =
+        say(&msg!("cockpit.period.range", from = format_date(first_day), to = format_date(day_of(now))), lang.code);
+    let ctx = context! {
+        area_name => area_name,
+        level => area.as_ref().map(|a| if lang.zh() { a.level.label_zh() } else { a.level.as_str() }),
+        area_id => area.as_ref().map(|a| a.id.clone()),
+        screen_href => format!("/cockpit?{area_param}period={period}&screen=1"),
+        back_href => format!("/cockpit?{area_param}period={period}"),
+        updated => crate::shared::render::local_time(now),
+        up => up.map(|u| Ctx::from(Serde(u))),
+        period_text => period_text,
+        periods => Ctx::from(Serde(&periods)),
+        sections => Ctx::from(Serde(&sections)),
+        children_title => tr(children_title, lang.code),
+        columns => Ctx::from(Serde(&columns)),
+        rows => Ctx::from(Serde(&rows)),
+        totals => Ctx::from(Serde(&totals)),
+        col_groups => Ctx::from(Serde(&col_groups)),
+        charts => Ctx::from(Serde(&charts)),
+        ..frame(&p, lang, "/cockpit"),
+    };
+    let template = if q.screen.as_deref() == Some("1") { "cockpit/screen.html" } else { "cockpit/cockpit.html" };
+    Ok(render(lang, StatusCode::OK, template, ctx).into_response())
+}
+
+fn count_of(figures: &[Figure], key: &str) -> i64 {
+    match cockpit::find(figures, key).map(|f| f.value) {
+        Some(Value::Count { count }) => count,
+        _ => 0,
+    }
+}
+
+/// The page's charts: the year's new and closed items by week and by month, the
+/// people by residence type and age band, the population pyramid.
+async fn charts_of(db: &Db, lang: Lang, path: &str, now: i64, figures: &[Figure]) -> Result<Vec<Chart>, ApiError> {
+    let t = |key: &str| tr(key, lang.code);
+    let trends = cockpit::trends(db, path, now).await?;
+    let mut out = Vec::new();
+
+    let (new, closed) = (t("cockpit.chart.new"), t("cockpit.chart.closed"));
+    let labels: Vec<String> = trends.weeks.iter().map(|b| b.start[5..].to_owned()).collect();
+    let series = vec![
+        (new.clone(), trends.weeks.iter().map(|b| b.new).collect()),
+        (closed.clone(), trends.weeks.iter().map(|b| b.closed).collect()),
+    ];
+    let title = t("cockpit.chart.weeks");
+    out.push(Chart {
+        id: "chart-weeks",
+        svg: charts::lines("chart-weeks", &title, &t("cockpit.chart.weeks_desc"), &labels, &series),
+        title,
+        head: vec![t("cockpit.chart.week_of"), new.clone(), closed.clone()],
+        rows: trends.weeks.iter().map(|b| vec![b.start.clone(), b.new.to_string(), b.closed.to_string()]).collect(),
+    });
+
+    let labels: Vec<String> = trends.months.iter().map(|b| b.start[..7].to_owned()).collect();
+    let title = t("cockpit.chart.months");
+    out.push(Chart {
+        id: "chart-months",
+        svg: charts::bars(
+            "chart-months",
+            &title,
+            &t("cockpit.chart.months_desc"),
+            &labels,
+            &trends.months.iter().map(|b| b.new).collect::<Vec<_>>(),
+        ),
+        title,
+        head: vec![t("cockpit.chart.month"), new, closed],
+        rows: trends
+            .months
+            .iter()
+            .map(|b| vec![b.start[..7].to_owned(), b.new.to_string(), b.closed.to_string()])
+            .collect(),
+    });
+
+    for (id, section, title_key) in [
+        ("chart-residence", Section::Residence, "cockpit.chart.residence"),
+        ("chart-age", Section::Age, "cockpit.chart.age"),
+    ] {
+        let parts: Vec<(String, i64)> = figures
+            .iter()
+            .filter(|f| f.section == section)
+            .map(|f| (say(&f.label, lang.code), count_of(figures, &f.key)))
+            .collect();
+        let title = t(title_key);
+        let total: i64 = parts.iter().map(|(_, n)| n).sum();
+        out.push(Chart {
+            id,
+            svg: charts::stacked_share(id, &title, &t("cockpit.chart.share_desc"), &parts),
+            title,
+            head: vec![t("cockpit.chart.part"), t("cockpit.chart.people"), t("cockpit.chart.share")],
+            rows: parts
+                .iter()
+                .map(|(label, n)| {
+                    let share =
+                        if total > 0 { format!("{:.1}%", *n as f64 * 100.0 / total as f64) } else { "—".into() };
+                    vec![label.clone(), n.to_string(), share]
+                })
+                .collect(),
+        });
+    }
+
+    let pyramid = cockpit::age_pyramid(db, path, day_of(now)).await?;
+    let bars: Vec<(String, i64, i64)> = pyramid
+        .iter()
+        .map(|r| {
+            let label = match r.band.to {
+                Some(to) => format!("{}–{to}", r.band.from),
+                None => format!("{}+", r.band.from),
+            };
+            (label, r.male, r.female)
+        })
+        .collect();
+    let (men, women) = (wangge_domain::Gender::Male, wangge_domain::Gender::Female);
+    let (men, women) = if lang.zh() { (men.label_zh(), women.label_zh()) } else { (men.label_en(), women.label_en()) };
+    let title = t("cockpit.chart.pyramid");
+    out.push(Chart {
+        id: "chart-pyramid",
+        svg: charts::pyramid("chart-pyramid", &title, &t("cockpit.chart.pyramid_desc"), (men, women), &bars),
+        title,
+        head: vec![t("cockpit.chart.band"), men.to_owned(), women.to_owned()],
+        rows: bars.iter().map(|(l, m, f)| vec![l.clone(), m.to_string(), f.to_string()]).collect(),
+    });
+    Ok(out)
+}
+
+/// The cockpit's own stylesheet (charts, the children's table and its cards).
+pub async fn stylesheet() -> Response {
+    use axum::http::{HeaderValue, header};
+    let mut response = include_str!("../../static/cockpit.css").into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    response
+}
