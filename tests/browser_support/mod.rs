@@ -497,8 +497,11 @@ impl Session {
     }
 
     /// Logs in through the form and checks that it lands on `/registry`.
+    /// The secretary lands on the cockpit; the scenarios about the registry then
+    /// open it, as the secretary would from the navigation.
     pub async fn login(&self, lang: Lang) -> anyhow::Result<()> {
-        self.login_as(USERNAME, PASSWORD, lang, "/cockpit").await
+        self.login_as(USERNAME, PASSWORD, lang, "/cockpit").await?;
+        self.goto(&lang.path("/registry")).await
     }
 
     /// Logs in as someone else and checks where they land.
