@@ -457,7 +457,7 @@ fn every_role_lands_on_a_page_it_may_use() {
         assert_eq!(wangge_web::home_of(Role::GridMember), "/today");
         assert_eq!(wangge_web::home_of(Role::Resident), "/portal");
         assert_eq!(wangge_web::home_of(Role::StreetOfficial), "/cockpit");
-        assert_eq!(wangge_web::home_of(Role::GridMember), "/registry");
+        assert_eq!(wangge_web::home_of(Role::CommunitySecretary), "/cockpit");
     }
 }
 
