@@ -52,7 +52,7 @@ pub struct TeamQuery {
     saved: Option<u8>,
 }
 
-async fn grid_in_scope(s: &AppState, p: &Principal, id: &str) -> Result<Area, ApiError> {
+pub(super) async fn grid_in_scope(s: &AppState, p: &Principal, id: &str) -> Result<Area, ApiError> {
     let grid = p.refer(areas::get(&s.db, id).await, Thing::Area, id, |a| &a.path)?;
     if grid.level != AreaLevel::Grid {
         return Err(ApiError::invalid(wangge_domain::msg!("registry.error.not_a_grid", code = &grid.code)));

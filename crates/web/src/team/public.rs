@@ -123,15 +123,11 @@ pub async fn board(
     reached: crate::shared::site::Reached,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let grid = p.refer(areas::get(&s.db, &id).await, Thing::Area, &id, |a| &a.path)?;
-    if grid.level != AreaLevel::Grid {
-        return Err(ApiError::invalid(wangge_domain::msg!("registry.error.not_a_grid", code = &grid.code)));
-    }
+    let grid = super::pages::grid_in_scope(&s, &p, &id).await?;
     let community = community_of(&s, &grid).await?;
     let settings = wangge_store::demands::routing::settings_at(&s.db, &grid.path).await?;
     let url = format!("{}/g/{}?k={}", reached.base, grid.code, board_key(&s, &grid.id));
-    let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::internal(format!("QR code of {url}: {e}")))?;
-    let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(220, 220).quiet_zone(true).build();
+    let svg = crate::demands::pages::posters::qr_svg(&url, 220)?;
     let ctx = context! {
         grid => Value::from(Serde(&grid)), community_name => community.map(|c| c.name),
         team => Value::from(Serde(&public_team(&s, &grid, lang).await?)),

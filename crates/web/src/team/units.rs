@@ -300,8 +300,7 @@ pub async fn save_unit(
     Form(form): Form<PostForm>,
 ) -> Result<Response, ApiError> {
     let o = kept_unit(&s, &p, &id).await?;
-    let grid = areas::get(&s.db, &o.grid_id).await?;
-    let c = community(&s, &p, &grid.id).await?;
+    let c = community(&s, &p, &o.grid_id).await?;
     let before = unit(&s, o.clone()).await?;
     let update = OrganisationUpdate { name: Some(field(&form, "name")), ..Default::default() };
     if let Err(e) = organisations::update(&s.db, &o.id, update).await {
@@ -333,8 +332,7 @@ pub async fn add_member(
     Form(form): Form<PostForm>,
 ) -> Result<Response, ApiError> {
     let o = kept_unit(&s, &p, &id).await?;
-    let grid = areas::get(&s.db, &o.grid_id).await?;
-    let c = community(&s, &p, &grid.id).await?;
+    let c = community(&s, &p, &o.grid_id).await?;
     let username = field(&form, "username");
     let account_id = if username.is_empty() {
         None
@@ -378,8 +376,7 @@ pub async fn end_member(
     let after = units::leave(&s.db, &id).await?;
     let target = Target("unit_member", &id, &o.path);
     audit::change(&s.db, (&p, &address), AuditAction::UnitLeave, target, Some(&before), &after).await?;
-    let grid = areas::get(&s.db, &o.grid_id).await?;
-    let c = community(&s, &p, &grid.id).await?;
+    let c = community(&s, &p, &o.grid_id).await?;
     Ok(back(&c))
 }
 

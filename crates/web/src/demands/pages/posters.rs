@@ -5,6 +5,13 @@ use wangge_store::Thing;
 
 /// The key in a building's QR link: without it the report form does not open, so
 /// that building ids cannot be walked to post reports anywhere.
+/// A QR code of `url` as inline SVG, at least `size` pixels square (posters, the
+/// grid's board).
+pub(crate) fn qr_svg(url: &str, size: u32) -> Result<String, ApiError> {
+    let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::internal(format!("QR code of {url}: {e}")))?;
+    Ok(code.render::<qrcode::render::svg::Color>().min_dimensions(size, size).quiet_zone(true).build())
+}
+
 pub(crate) fn poster_key(s: &AppState, building_id: &str) -> String {
     s.db.vault.blind("building_poster", building_id).chars().take(16).collect()
 }
@@ -20,8 +27,7 @@ pub async fn poster(
 ) -> Result<Response, ApiError> {
     let building = p.refer(buildings::get(&s.db, &id).await, Thing::Building, &id, |r| &r.path)?;
     let url = format!("{}/report/{}?k={}", reached.base, building.id, poster_key(&s, &building.id));
-    let code = qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::internal(format!("QR code of {url}: {e}")))?;
-    let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(280, 280).quiet_zone(true).build();
+    let svg = qr_svg(&url, 280)?;
     let grid_url = item::code_of(building.path.clone()).map(|code| format!("{}/g/{code}", reached.base));
     let ctx = context! {
         building => Value::from(Serde(&building)), url => url, svg => Value::from_safe_string(svg), grid_url => grid_url,
@@ -64,9 +70,7 @@ pub async fn grid_posters(
     let mut posters = Vec::with_capacity(page.items.len());
     for b in page.items {
         let url = format!("{base}/report/{}?k={}", b.id, poster_key(&s, &b.id));
-        let code =
-            qrcode::QrCode::new(url.as_bytes()).map_err(|e| ApiError::internal(format!("QR code of {url}: {e}")))?;
-        let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(280, 280).quiet_zone(true).build();
+        let svg = qr_svg(&url, 280)?;
         let title = tr("building.number", lang.code).replace("%{number}", &b.number);
         let grid_url = item::code_of(b.path.clone()).map(|code| format!("{base}/g/{code}"));
         posters.push(PosterView { title, address: b.address, url, svg, grid_url });
