@@ -22,6 +22,7 @@ use wangge_domain::{
     ResidentStatus, TeamPost, Vocabulary, now_millis,
 };
 
+use crate::db::Float;
 use crate::registry::areas::{self, Area};
 use crate::registry::residents::Protected;
 use crate::team::SealedPost;
@@ -209,8 +210,8 @@ impl<'c> BulkLoader<'c> {
                 .bind(r.kind.code())
                 .bind(r.floors)
                 .bind(r.units)
-                .bind(r.lat)
-                .bind(r.lng)
+                .bind(Float(r.lat))
+                .bind(Float(r.lng))
                 .bind(now)
                 .bind(now)
         })

@@ -309,6 +309,37 @@ fn normalise_url(url: &str) -> StoreResult<(Backend, String)> {
     Err(crate::StoreError::Invalid(wangge_domain::msg!("error.database_url", url = url)))
 }
 
+/// An optional `DOUBLE PRECISION` value to bind (a coordinate).
+///
+/// Bind every `Option<f64>` through this, never directly: sqlx-core 0.9.0's `Any`
+/// driver sends a NULL `f64` to PostgreSQL as a NULL `real` (it swaps the two float
+/// kinds for NULLs; transact-rs/sqlx#4284). PostgreSQL caches the statement with
+/// that parameter type, and the next execution of the same SQL with a number fails
+/// with "incorrect binary data format in bind parameter N". Here a NULL is pushed as
+/// the kind that sqlx turns into a NULL `double precision`, and a number as itself.
+/// Remove when sqlx converts NULL doubles correctly.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Float(pub Option<f64>);
+
+impl sqlx::Type<sqlx::Any> for Float {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <f64 as sqlx::Type<sqlx::Any>>::type_info()
+    }
+}
+
+impl sqlx::Encode<'_, sqlx::Any> for Float {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        match self.0 {
+            Some(v) => <f64 as sqlx::Encode<'_, sqlx::Any>>::encode_by_ref(&v, buf),
+            // A NULL `f32` is what sqlx-core 0.9.0 binds as a NULL `f64`.
+            None => <Option<f32> as sqlx::Encode<'_, sqlx::Any>>::encode_by_ref(&None, buf),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;

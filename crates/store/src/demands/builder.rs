@@ -11,6 +11,7 @@ use sqlx::query::Query;
 use wangge_domain::{DemandStatus, Explain, Phone, Vocabulary, msg};
 
 use super::{DUE_SOON_MS, Demand, DemandEvent, PHONE_LAST4_PURPOSE, PHONE_PURPOSE, aad};
+use crate::db::Float;
 use crate::vault::Vault;
 use crate::{StoreError, StoreResult};
 
@@ -113,8 +114,8 @@ pub(crate) fn bind<'q>(q: Query<'q, Any, AnyArguments>, r: &'q Row) -> Query<'q,
         .bind(&d.title)
         .bind(&d.description)
         .bind(&d.address)
-        .bind(d.lat)
-        .bind(d.lng)
+        .bind(Float(d.lat))
+        .bind(Float(d.lng))
         .bind(&d.reporter_name)
         .bind(&r.phone_enc)
         .bind(&r.phone_hash)

@@ -430,6 +430,28 @@ async fn the_item_answered_is_the_item_stored() {
     }
 }
 
+#[tokio::test]
+async fn items_with_and_without_a_point_follow_each_other() {
+    // On PostgreSQL a statement is prepared with the types of its first parameters:
+    // an item without a point must not leave the cached insert expecting a `real`
+    // (see `db::Float`). Mixed orders, so that every pooled connection sees both.
+    for t in testing::all().await {
+        let db = &t.db;
+        let p = place(db).await;
+        for i in 0..12 {
+            let point = (i % 3 != 0 && i % 5 != 1).then_some((37.5 + f64::from(i) / 1000.0, 121.4));
+            let new = NewDemand {
+                lat: point.map(|(lat, _)| lat),
+                lng: point.map(|(_, lng)| lng),
+                ..report(&p.building, "environment")
+            };
+            let made = create(db, new, &staff(), None).await.unwrap_or_else(|e| panic!("item {i}: {e:?}"));
+            let stored = get(db, &made.id).await.unwrap();
+            assert_eq!((stored.lat, stored.lng), (point.map(|(lat, _)| lat), point.map(|(_, lng)| lng)), "item {i}");
+        }
+    }
+}
+
 /// `count` items prepared concurrently, then submitted at once (all join the queue
 /// before the writer runs); item `bad`, if any, names a resident that does not exist.
 async fn submit_together(

@@ -1,6 +1,7 @@
 //! Buildings (楼栋): residential buildings, bungalows, shops… each in one grid.
 
 use crate::Thing;
+use crate::db::Float;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -152,8 +153,8 @@ pub async fn create(db: &Db, new: NewBuilding) -> StoreResult<Building> {
         .bind(building.kind.code())
         .bind(building.floors)
         .bind(building.units)
-        .bind(building.lat)
-        .bind(building.lng)
+        .bind(Float(building.lat))
+        .bind(Float(building.lng))
         .bind(now)
         .bind(now)
         .execute(&db.pool)
@@ -190,8 +191,8 @@ pub async fn update(db: &Db, id: &str, update: BuildingUpdate) -> StoreResult<Bu
     .bind(b.kind.code())
     .bind(b.floors)
     .bind(b.units)
-    .bind(b.lat)
-    .bind(b.lng)
+    .bind(Float(b.lat))
+    .bind(Float(b.lng))
     .bind(b.updated_at)
     .bind(id)
     .execute(&db.pool)
