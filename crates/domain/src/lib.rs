@@ -9,6 +9,7 @@
 
 mod access;
 mod audit;
+pub mod campaigns;
 mod codes;
 pub mod demands;
 mod idcard;

@@ -77,6 +77,9 @@ pub enum Thing {
     Area,
     Attachment,
     Building,
+    Campaign,
+    /// A household or person a campaign asks.
+    CampaignTarget,
     Category,
     Demand,
     /// The person or unit an item is dispatched to.
@@ -92,12 +95,14 @@ pub enum Thing {
 }
 
 impl Thing {
-    pub const ALL: [Thing; 16] = [
+    pub const ALL: [Thing; 18] = [
         Self::Account,
         Self::ApiToken,
         Self::Area,
         Self::Attachment,
         Self::Building,
+        Self::Campaign,
+        Self::CampaignTarget,
         Self::Category,
         Self::Demand,
         Self::Handler,
@@ -119,6 +124,8 @@ impl Thing {
             Self::Area => "what.area",
             Self::Attachment => "what.attachment",
             Self::Building => "what.building",
+            Self::Campaign => "what.campaign",
+            Self::CampaignTarget => "what.campaign_target",
             Self::Category => "what.category",
             Self::Demand => "what.demand",
             Self::Handler => "what.handler",

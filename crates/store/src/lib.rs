@@ -11,6 +11,7 @@ pub mod backup;
 pub mod bulk;
 pub mod bulk_sqlite;
 mod cache;
+pub mod campaigns;
 pub mod cockpit;
 mod conditions;
 mod db;

@@ -1,0 +1,301 @@
+//! Campaigns against hand-computed targets and progress, on both engines.
+
+use std::collections::BTreeMap;
+
+use wangge_domain::campaigns::{Label, Question, QuestionKind};
+use wangge_domain::{BuildingKind, Occupancy};
+
+use super::*;
+use crate::registry::{buildings, households, residents, tags};
+use crate::testing::{self, TestDb};
+
+fn question(name: &str, kind: QuestionKind, required: bool) -> Question {
+    Question {
+        name: name.into(),
+        kind,
+        label: Label::both(name),
+        hint: Label::default(),
+        required,
+        relevant: None,
+        constraint: None,
+        constraint_message: Label::default(),
+        save_to: None,
+        page_break: false,
+    }
+}
+
+/// A two-question gas check: whether gas is used, and the hose's age if it is.
+fn gas_form() -> Form {
+    let mut hose = question("hose_age", QuestionKind::Integer, true);
+    hose.relevant = Some(wangge_domain::campaigns::Expr::parse("${uses_gas} = 'yes'").unwrap());
+    let yes_no = vec![
+        wangge_domain::campaigns::Choice { name: "yes".into(), label: Label::both("是") },
+        wangge_domain::campaigns::Choice { name: "no".into(), label: Label::both("否") },
+    ];
+    Form {
+        id: "gas".into(),
+        title: Label::both("燃气排查"),
+        version: "1".into(),
+        questions: vec![question("uses_gas", QuestionKind::SelectOne("yes_no".into()), true), hose],
+        lists: BTreeMap::from([("yes_no".to_owned(), yes_no)]),
+    }
+}
+
+async fn person(db: &Db, household: &str, name: &str, born: &str, tags: &[&str]) -> String {
+    let new = residents::NewResident {
+        household_id: household.into(),
+        name: name.into(),
+        gender: Some(wangge_domain::Gender::Female),
+        birth_date: Some(born.into()),
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        ..Default::default()
+    };
+    residents::create(db, new).await.unwrap().id
+}
+
+async fn home(db: &Db, building: &str, room: &str, occupancy: Occupancy) -> String {
+    let new = households::NewHousehold { building_id: building.into(), unit: "1".into(), room: room.into(), occupancy };
+    households::create(db, new).await.unwrap().id
+}
+
+fn given(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+fn campaign(area: &str, kind: TargetKind, filter: TargetFilter) -> NewCampaign {
+    NewCampaign {
+        area_id: area.into(),
+        title: "燃气安全排查".into(),
+        target_kind: kind,
+        filter,
+        opens_on: "2026-12-01".into(),
+        closes_on: "2026-12-10".into(),
+        retention_days: None,
+        form: gas_form(),
+    }
+}
+
+/// Grid 1, building 1: A (the fixture's household; 王奶奶 born 1946, living alone),
+/// B 402 (赵叔 born 1990), C 502 vacant. Grid 2, building 9: D 101 (钱姨 born 1950,
+/// disabled), E 102 (nobody registered).
+///
+/// Every occupied household: A, B, D, E = 4 targets (C is vacant). Households with
+/// someone aged 70 or more on 2026-12-01 (born on or before 1956-12-01): A, D.
+/// People tagged elderly_alone or disabled: 王奶奶, 钱姨. Grid 2 alone: D, E.
+#[tokio::test]
+async fn targets_are_drawn_from_the_registry_by_the_filter() {
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        tags::ensure_standard(db).await.unwrap();
+        let h = testing::hierarchy(db).await;
+        let a = h.household.id.clone();
+        let grandma = person(db, &a, "王奶奶", "1946-05-01", &["elderly_alone"]).await;
+        let b = home(db, &h.building.id, "402", Occupancy::Rented).await;
+        person(db, &b, "赵叔", "1990-03-02", &[]).await;
+        home(db, &h.building.id, "502", Occupancy::Vacant).await;
+        let nb = buildings::NewBuilding {
+            grid_id: h.other_grid.id.clone(),
+            number: "9".into(),
+            address: None,
+            kind: BuildingKind::Residential,
+            floors: None,
+            units: None,
+            lat: None,
+            lng: None,
+        };
+        let b9 = buildings::create(db, nb).await.unwrap();
+        let d = home(db, &b9.id, "101", Occupancy::OwnerOccupied).await;
+        let aunt = person(db, &d, "钱姨", "1950-08-08", &["disabled"]).await;
+        let e = home(db, &b9.id, "102", Occupancy::OwnerOccupied).await;
+
+        let households_of = async |c: &Campaign| -> Vec<String> {
+            let mut v: Vec<String> =
+                sqlx::query_scalar("SELECT household_id FROM campaign_targets WHERE campaign_id = $1")
+                    .bind(&c.id)
+                    .fetch_all(&db.pool)
+                    .await
+                    .unwrap();
+            v.sort();
+            v
+        };
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+
+        let all =
+            start(db, campaign(&h.community.id, TargetKind::Household, TargetFilter::default()), None, "社区书记")
+                .await
+                .unwrap();
+        assert_eq!(households_of(&all).await, sorted(vec![a.clone(), b.clone(), d.clone(), e.clone()]));
+        assert_eq!(all.form_version, 1);
+
+        let old = TargetFilter { min_age: Some(70), ..Default::default() };
+        let c = start(db, campaign(&h.street.id, TargetKind::Household, old), None, "街道").await.unwrap();
+        assert_eq!(households_of(&c).await, sorted(vec![a.clone(), d.clone()]));
+
+        let tagged = TargetFilter { tags: vec!["elderly_alone".into(), "disabled".into()], ..Default::default() };
+        let c = start(db, campaign(&h.community.id, TargetKind::Person, tagged), None, "社区").await.unwrap();
+        let mut people: Vec<Option<String>> =
+            sqlx::query_scalar("SELECT resident_id FROM campaign_targets WHERE campaign_id = $1")
+                .bind(&c.id)
+                .fetch_all(&db.pool)
+                .await
+                .unwrap();
+        people.sort();
+        let mut want = vec![Some(grandma.clone()), Some(aunt.clone())];
+        want.sort();
+        assert_eq!(people, want);
+
+        let grid2 = TargetFilter { grids: vec![h.other_grid.id.clone()], ..Default::default() };
+        let c = start(db, campaign(&h.community.id, TargetKind::Household, grid2), None, "社区").await.unwrap();
+        assert_eq!(households_of(&c).await, sorted(vec![d.clone(), e.clone()]));
+
+        // Refused: a grid as scope, nobody matching, closing before opening.
+        let err = start(db, campaign(&h.grid.id, TargetKind::Household, TargetFilter::default()), None, "x").await;
+        assert!(matches!(&err, Err(StoreError::Invalid(m)) if m.key == "campaigns.error.level"), "{err:?}");
+        let nobody = TargetFilter { min_age: Some(100), ..Default::default() };
+        let err = start(db, campaign(&h.community.id, TargetKind::Household, nobody), None, "x").await;
+        assert!(matches!(&err, Err(StoreError::Invalid(m)) if m.key == "campaigns.error.no_targets"), "{err:?}");
+        let mut backwards = campaign(&h.community.id, TargetKind::Household, TargetFilter::default());
+        backwards.closes_on = "2026-11-30".into();
+        let err = start(db, backwards, None, "x").await;
+        assert!(matches!(&err, Err(StoreError::Invalid(m)) if m.key == "campaigns.error.dates"), "{err:?}");
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM campaigns").fetch_one(&db.pool).await.unwrap();
+        assert_eq!(count, 4, "a refused campaign leaves nothing behind");
+
+        // Everything the campaigns of the grid take part in: all four touch grid 1's
+        // path or lie above it, except the grid-2-only one which lies above too.
+        let seen = touching(db, &h.grid.path).await.unwrap();
+        assert_eq!(seen.len(), 4);
+    })
+    .await;
+}
+
+/// The community campaign over A, B (grid 1) and D, E (grid 2), closing 12-10:
+/// A answered on time; B not at home, then answered after the closing day; D
+/// refused; E exempt. Grid 1: expected 2, done 2, on time 1, not reachable 0,
+/// pending 0. Grid 2: expected 1 (E exempt), done 0, not reachable 1. Total:
+/// expected 3, done 2, on time 1, not reachable 1.
+#[tokio::test]
+async fn answers_are_checked_pinned_sealed_and_counted_per_grid() {
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        let h = testing::hierarchy(db).await;
+        let a = h.household.id.clone();
+        let b = home(db, &h.building.id, "402", Occupancy::Rented).await;
+        let nb = buildings::NewBuilding {
+            grid_id: h.other_grid.id.clone(),
+            number: "9".into(),
+            address: None,
+            kind: BuildingKind::Residential,
+            floors: None,
+            units: None,
+            lat: None,
+            lng: None,
+        };
+        let b9 = buildings::create(db, nb).await.unwrap();
+        let d = home(db, &b9.id, "101", Occupancy::OwnerOccupied).await;
+        let e = home(db, &b9.id, "102", Occupancy::OwnerOccupied).await;
+        let c = start(db, campaign(&h.community.id, TargetKind::Household, TargetFilter::default()), None, "社区")
+            .await
+            .unwrap();
+        let target_of = async |household: &str| -> String {
+            sqlx::query_scalar("SELECT id FROM campaign_targets WHERE campaign_id = $1 AND household_id = $2")
+                .bind(&c.id)
+                .bind(household)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        };
+        let (ta, tb, td, te) = (target_of(&a).await, target_of(&b).await, target_of(&d).await, target_of(&e).await);
+        let day = |s: &str| super::day(s, "x").unwrap();
+
+        // Before the opening day, nothing is taken.
+        let early = answer(db, &ta, &given(&[("uses_gas", "no")]), 1, None, "网格员", day("2026-11-30")).await;
+        assert!(matches!(early, Err(AnswerOutcome::Store(StoreError::Invalid(ref m))) if m.key == "campaigns.error.not_open"));
+        // The form judges: gas used, so the hose's age is required.
+        let missing = answer(db, &ta, &given(&[("uses_gas", "yes")]), 1, None, "网格员", day("2026-12-02")).await;
+        match missing {
+            Err(AnswerOutcome::Answers(errors)) => assert_eq!(errors[0].question, "hose_age"),
+            other => panic!("{other:?}"),
+        }
+        let done = answer(db, &ta, &given(&[("uses_gas", "yes"), ("hose_age", "3")]), 1, None, "网格员", day("2026-12-02"))
+            .await
+            .unwrap();
+        assert_eq!((done.status, done.attempts, done.form_version), (TargetStatus::Done, 1, Some(1)));
+        assert_eq!(answers_of(db, &ta).await, given(&[("uses_gas", "yes"), ("hose_age", "3")]));
+        let sealed: String = sqlx::query_scalar("SELECT answers_enc FROM campaign_targets WHERE id = $1")
+            .bind(&ta)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert!(!sealed.contains("hose_age"), "answers are sealed at rest");
+
+        // B: nobody home → the revisit queue, after the pending ones.
+        mark(db, &tb, TargetStatus::NotHome, None, "网格员").await.unwrap();
+        let queue: Vec<String> = open_targets(db, &c.id, &h.grid.path).await.unwrap().into_iter().map(|t| t.id).collect();
+        assert_eq!(queue.as_slice(), std::slice::from_ref(&tb), "grid 1's open targets: only B, in the revisit queue");
+        let open2: Vec<(String, TargetStatus)> =
+            open_targets(db, &c.id, &h.other_grid.path).await.unwrap().into_iter().map(|t| (t.id, t.status)).collect();
+        assert_eq!(open2, [(td.clone(), TargetStatus::Pending), (te.clone(), TargetStatus::Pending)]);
+
+        // The form changes while the campaign runs: an answer with the old version
+        // is refused, the new version is used, A keeps version 1.
+        let mut v2 = gas_form();
+        v2.questions[1].required = false;
+        assert_eq!(revise_form(db, &c.id, &v2).await.unwrap(), 2);
+        let stale = answer(db, &tb, &given(&[("uses_gas", "yes")]), 1, None, "网格员", day("2026-12-05")).await;
+        assert!(matches!(stale, Err(AnswerOutcome::Store(StoreError::Conflict(_)))), "{stale:?}");
+        let late = answer(db, &tb, &given(&[("uses_gas", "yes")]), 2, None, "网格员", day("2026-12-11")).await.unwrap();
+        assert_eq!((late.attempts, late.form_version), (2, Some(2)));
+        assert_eq!(target(db, &ta).await.unwrap().form_version, Some(1));
+        // "Late": settled after the end of 12-10 in China. The clock cannot be set,
+        // so the settled time is placed there.
+        let after_close = super::end_of(day("2026-12-10")) + 1;
+        sqlx::query("UPDATE campaign_targets SET settled_at = $1 WHERE id = $2")
+            .bind(after_close)
+            .bind(&tb)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let before_close = super::end_of(day("2026-12-10")) - 1000;
+        sqlx::query("UPDATE campaign_targets SET settled_at = $1 WHERE id = $2")
+            .bind(before_close)
+            .bind(&ta)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+
+        mark(db, &td, TargetStatus::Refused, None, "网格员").await.unwrap();
+        mark(db, &te, TargetStatus::Exempt, None, "社区").await.unwrap();
+        let err = mark(db, &te, TargetStatus::Done, None, "x").await;
+        assert!(matches!(&err, Err(StoreError::Invalid(m)) if m.key == "campaigns.error.mark"), "{err:?}");
+
+        let p = progress(db, &c.id, &h.community.path).await.unwrap();
+        let figures: Vec<Line<'_>> = p
+            .iter()
+            .map(|g| (g.grid_id.as_deref(), g.expected, g.done, g.on_time, g.not_reachable, g.pending))
+            .collect();
+        assert_eq!(
+            figures,
+            [
+                (Some(h.grid.id.as_str()), 2, 2, 1, 0, 0),
+                (Some(h.other_grid.id.as_str()), 1, 0, 0, 1, 0),
+                (None, 3, 2, 1, 1, 0),
+            ]
+        );
+        // A grid's own view holds its line and its total only.
+        let own = progress(db, &c.id, &h.other_grid.path).await.unwrap();
+        assert_eq!(own.len(), 2);
+        assert_eq!((own[1].expected, own[1].not_reachable), (1, 1));
+    })
+    .await;
+}
+
+/// A grid's progress: grid id, expected, done, on time, not reachable, pending.
+type Line<'a> = (Option<&'a str>, u64, u64, u64, u64, u64);
+
+async fn answers_of(db: &Db, target: &str) -> BTreeMap<String, String> {
+    answers(db, target).await.unwrap().unwrap()
+}
