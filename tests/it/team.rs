@@ -318,7 +318,8 @@ fn a_roster_file_with_bad_rows_is_refused_with_their_rows_and_a_good_one_writes_
     use crate::demand_forms::post_files;
     for s in servers() {
         let made = s.areas_down_to_grid();
-        let (community, grid) = (made[3]["id"].as_str().unwrap().to_owned(), made[4]["id"].as_str().unwrap().to_owned());
+        let (community, grid) =
+            (made[3]["id"].as_str().unwrap().to_owned(), made[4]["id"].as_str().unwrap().to_owned());
         s.create_account("secretary1", Role::CommunitySecretary, &["370602004011"], "secretary-pw-1");
         let (_, _, secretary) = s.login("secretary1", "secretary-pw-1");
         let token = s.token(Role::CommunitySecretary, "370602004011");
@@ -375,7 +376,8 @@ fn a_roster_file_with_bad_rows_is_refused_with_their_rows_and_a_good_one_writes_
 fn the_dispatch_form_suggests_the_default_route_and_searches_names_within_scope() {
     for s in servers() {
         let made = s.areas_down_to_grid();
-        let (community, grid) = (made[3]["id"].as_str().unwrap().to_owned(), made[4]["id"].as_str().unwrap().to_owned());
+        let (community, grid) =
+            (made[3]["id"].as_str().unwrap().to_owned(), made[4]["id"].as_str().unwrap().to_owned());
         let other_grid = s.runtime.block_on(async {
             let new = wangge_store::registry::areas::NewArea {
                 parent_id: Some(community.clone()),
@@ -445,8 +447,12 @@ fn the_dispatch_form_suggests_the_default_route_and_searches_names_within_scope(
 
         let (status, html) = page(&s, &secretary, &format!("/demands/{item}"));
         assert_eq!(status, 200);
-        let selected: Vec<&str> = html.match_indices(" selected>").map(|(i, _)| &html[i.saturating_sub(60)..i]).collect();
-        assert!(html.contains(&format!("<option value=\"{unit}\" selected>")), "the default route chosen: {selected:?}");
+        let selected: Vec<&str> =
+            html.match_indices(" selected>").map(|(i, _)| &html[i.saturating_sub(60)..i]).collect();
+        assert!(
+            html.contains(&format!("<option value=\"{unit}\" selected>")),
+            "the default route chosen: {selected:?}"
+        );
         assert!(!html.contains(&format!("<option value=\"{member}\" selected>")), "nobody else chosen");
         assert!(html.contains("王海燕（网格员）"));
         assert!(!html.contains(&other) && !html.contains(&far_unit), "neither the other grid's member nor its unit");

@@ -95,7 +95,9 @@ pub enum RosterError {
     /// The area imported into is neither a grid nor a community.
     NotGridOrCommunity,
     /// A header and not one person below it.
-    NoRows { header_row: usize },
+    NoRows {
+        header_row: usize,
+    },
     Store(#[from] StoreError),
 }
 
@@ -367,7 +369,8 @@ mod tests {
 
     #[test]
     fn the_header_is_found_below_a_title() {
-        let row = |n: usize, cells: &[&str]| TableRow { number: n, cells: cells.iter().map(|c| c.to_string()).collect() };
+        let row =
+            |n: usize, cells: &[&str]| TableRow { number: n, cells: cells.iter().map(|c| c.to_string()).collect() };
         let table = Table {
             rows: vec![
                 row(1, &["塔山社区网格队伍花名册", "塔山社区网格队伍花名册"]),

@@ -20,7 +20,8 @@ fn roster_xlsx(bad: bool) -> Vec<u8> {
     let plain = Format::new();
     sheet.merge_range(0, 0, 0, 6, "塔山社区网格队伍花名册（1+X+N）", &Format::new().set_bold()).unwrap();
     sheet.write_string(1, 0, "填报日期：2026年3月1日").unwrap();
-    for (c, h) in ["网格", "岗位", "姓名", "联系电话", "值班电话", "同意公示", "负责楼栋"].iter().enumerate() {
+    for (c, h) in ["网格", "岗位", "姓名", "联系电话", "值班电话", "同意公示", "负责楼栋"].iter().enumerate()
+    {
         sheet.write_string(2, c as u16, *h).unwrap();
     }
     // Rows 4–7: 第一网格 (merged); rows 8–9: 第二网格.
@@ -102,12 +103,11 @@ async fn a_roster_with_bad_rows_writes_nothing_and_a_good_one_writes_the_team() 
         let second = team::roster(db, &h.other_grid.id, Phones::Full, false).await.unwrap();
         assert_eq!(second.iter().map(|p| p.post).collect::<Vec<_>>(), [TeamPost::Member, TeamPost::Volunteer]);
         // Sealed: no phone of the roster in plain text anywhere in the table.
-        let plain: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM grid_posts WHERE phone IS NOT NULL OR phone_enc LIKE '%1380535%'",
-        )
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+        let plain: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM grid_posts WHERE phone IS NOT NULL OR phone_enc LIKE '%1380535%'")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
         assert_eq!(plain, 0);
 
         // The same file again: everyone is already on the team.
@@ -115,8 +115,8 @@ async fn a_roster_with_bad_rows_writes_nothing_and_a_good_one_writes_the_team() 
         assert_eq!((report.added.len(), report.already), (0, 6));
 
         // Into one grid, a roster without a 网格 column names that grid's people.
-        let table = wangge_ledger::table::read_csv_bytes("岗位,姓名,联系电话\n志愿者,钱多多,13805350009\n".as_bytes())
-            .unwrap();
+        let table =
+            wangge_ledger::table::read_csv_bytes("岗位,姓名,联系电话\n志愿者,钱多多,13805350009\n".as_bytes()).unwrap();
         let report = import_roster(db, &table, &areas::get(db, &h.grid.id).await.unwrap()).await.unwrap();
         assert_eq!(report.added.len(), 1);
         assert_eq!(report.added[0].grid_id, h.grid.id);

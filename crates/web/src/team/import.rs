@@ -72,13 +72,17 @@ pub async fn import_upload(
         Ok(page(&p, lang, &area, StatusCode::UNPROCESSABLE_ENTITY, out))
     };
     let mut file: Option<(String, Bytes)> = None;
-    while let Some(field) =
-        multipart.next_field().await.map_err(|e| ApiError::bad_request(msg!("error.not_multipart", detail = e.body_text())))?
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(msg!("error.not_multipart", detail = e.body_text())))?
     {
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("").to_owned();
-            let bytes =
-                field.bytes().await.map_err(|e| ApiError::bad_request(msg!("error.not_multipart", detail = e.body_text())))?;
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| ApiError::bad_request(msg!("error.not_multipart", detail = e.body_text())))?;
             file = Some((name, bytes));
         }
     }

@@ -53,7 +53,9 @@ async fn community(s: &AppState, p: &Principal, id: &str) -> Result<Area, ApiErr
         AreaLevel::Community => Ok(area),
         AreaLevel::Grid => Ok(areas::get(&s.db, area.parent_id.as_deref().unwrap_or_default()).await?),
         level => Err(ApiError::invalid(
-            wangge_domain::msg!("registry.error.not_a_community", code = &area.code).level("level", level).field("area"),
+            wangge_domain::msg!("registry.error.not_a_community", code = &area.code)
+                .level("level", level)
+                .field("area"),
         )),
     }
 }
