@@ -154,17 +154,19 @@ fn locate(table: &Table) -> Option<Header> {
     best
 }
 
-/// A grid of the import with its buildings by key (`3号楼` → `3`).
+/// A grid of the import with its buildings by key (`3号楼` → `3`) and its current team.
 struct GridBuildings {
     grid: Area,
     buildings: HashMap<String, String>,
+    team: Vec<GridPost>,
 }
 
 async fn grid_buildings(db: &Db, grid: Area) -> Result<GridBuildings, StoreError> {
     let filter = BuildingFilter { grid_id: Some(grid.id.clone()), ..Default::default() };
     let page = buildings::list(db, &filter, PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE))).await?;
     let buildings = page.items.into_iter().map(|b| (building_key(&b.number), b.id)).collect();
-    Ok(GridBuildings { grid, buildings })
+    let team = team::roster(db, &grid.id, Phones::Hidden, false).await?;
+    Ok(GridBuildings { grid, buildings, team })
 }
 
 fn yes_no(value: &str) -> Option<bool> {
@@ -207,7 +209,6 @@ pub async fn import_roster(db: &Db, table: &Table, area: &Area) -> Result<Roster
         places.push(grid_buildings(db, g).await?);
     }
     let mut report = RosterReport { header_row: header.number, ..Default::default() };
-    let mut rosters: HashMap<String, Vec<GridPost>> = HashMap::new();
     let mut seen: Vec<(String, TeamPost, String)> = Vec::new();
     let mut posts: Vec<(usize, String, NewPost)> = Vec::new();
     for row in table.rows.get(header.index + 1..).unwrap_or(&[]) {
@@ -306,10 +307,7 @@ pub async fn import_roster(db: &Db, table: &Table, area: &Area) -> Result<Roster
             continue;
         }
         let grid_id = place.grid.id.clone();
-        if !rosters.contains_key(&grid_id) {
-            rosters.insert(grid_id.clone(), team::roster(db, &grid_id, Phones::Hidden, false).await?);
-        }
-        let held = rosters[&grid_id].iter().any(|p| p.post == post && p.person_name.as_deref() == Some(name.as_str()));
+        let held = place.team.iter().any(|p| p.post == post && p.person_name.as_deref() == Some(name.as_str()));
         let key = (grid_id.clone(), post, name.clone());
         if held || seen.contains(&key) {
             report.already += 1;

@@ -5,7 +5,7 @@
 //! written.
 
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::value::Serde;
@@ -64,9 +64,14 @@ pub async fn import_upload(
     p: Principal,
     address: ClientAddress,
     Path(id): Path<String>,
-    mut multipart: Multipart,
+    request: Request,
 ) -> Result<Response, ApiError> {
+    // The place is checked before the body is read: one out of scope is "not found"
+    // whatever was sent.
     let area = area_kept(&s, &p, &id).await?;
+    let mut multipart = Multipart::from_request(request, &s)
+        .await
+        .map_err(|e| ApiError::bad_request(msg!("error.not_multipart", detail = e.body_text())))?;
     let refused = |error: String, rows: Vec<String>| -> Result<Response, ApiError> {
         let out = Outcome { done: None, error: Some(error), row_errors: rows };
         Ok(page(&p, lang, &area, StatusCode::UNPROCESSABLE_ENTITY, out))
