@@ -552,6 +552,47 @@ pub fn import_template(output: &Path) -> anyhow::Result<()> {
 }
 
 /// Who runs a command, as the audit log names them.
+/// `wangge import roster`: a grid team roster into a grid or a community, all or
+/// nothing (`wangge_ledger::roster`).
+pub async fn import_roster(database: &DatabaseArg, file: &Path, area: &str) -> anyhow::Result<()> {
+    use wangge_domain::{Explain, msg};
+    let lang = wangge_web::cli_lang();
+    let say = |m: wangge_domain::Message| wangge_web::say(&m, lang);
+    let table = wangge_ledger::table::read_table(file)
+        .map_err(|e| said(&e.message()))
+        .with_context(|| file.display().to_string())?;
+    let db = open(database).await?;
+    let place = wangge_store::registry::areas::get_by_code(&db, area).await?;
+    let report = wangge_ledger::roster::import_roster(&db, &table, &place)
+        .await
+        .map_err(|e| said(&e.message()))
+        .with_context(|| file.display().to_string())?;
+    if !report.errors.is_empty() {
+        let count = report.errors.len();
+        eprintln!("{}", say(msg!("import.cli.problems", count = count, file = file.display())));
+        for e in &report.errors {
+            eprintln!("  {}", say(e.message()));
+        }
+        bail!(say(msg!("import.cli.fix", count = count)));
+    }
+    for post in &report.added {
+        let grid = wangge_store::registry::areas::get(&db, &post.grid_id).await?;
+        let entry = wangge_store::audit::Entry {
+            actor_name: cli_actor(),
+            address: Some("command line".into()),
+            action: AuditAction::TeamAdd.code().into(),
+            target_kind: Some("team_post".into()),
+            target_id: Some(post.id.clone()),
+            path: Some(grid.path),
+            reason: Some(format!("roster {}", file.display())),
+            ..Default::default()
+        };
+        wangge_store::audit::record(&db, entry).await?;
+    }
+    println!("{}", say(msg!("roster.import.done", added = report.added.len(), already = report.already)));
+    Ok(())
+}
+
 fn cli_actor() -> String {
     format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
 }

@@ -216,6 +216,22 @@ enum ImportWhat {
         #[command(flatten)]
         database: DatabaseArg,
     },
+    /// A grid team roster (网格队伍花名册): one person a row, with 岗位 (网格长,
+    /// 网格员, 党员, 志愿者, 楼长, 物业人员, 民警, 其他) and 姓名, and optionally
+    /// 联系电话, 值班电话, 同意公示, 分工, 负责楼栋, 任职日期. Into one grid, or into a
+    /// community with a 网格 column (grid name or code). Title rows and merged cells
+    /// are fine. Every bad row is reported with its row and column and then nothing
+    /// is written; people already on the team (same grid, post and name) are left as
+    /// they are.
+    Roster {
+        /// The roster: .xlsx, .xls or .csv.
+        file: PathBuf,
+        /// Code of the grid (15 digits) or community (12 digits) it belongs to.
+        #[arg(long)]
+        area: String,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
     /// Write the ledger template: every column we recognise (required ones marked
     /// *), one example row, and a sheet of notes in Chinese and English.
     Template {
@@ -315,6 +331,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             commands::import_residents(&database, &file, &community, how, &mapping).await
         }
         Command::Import { what: ImportWhat::Template { output } } => commands::import_template(&output),
+        Command::Import { what: ImportWhat::Roster { file, area, database } } => {
+            commands::import_roster(&database, &file, &area).await
+        }
         Command::Export { what: ExportWhat::Residents { community, output, database } } => {
             commands::export_residents(&database, &community, &output).await
         }

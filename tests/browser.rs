@@ -70,6 +70,18 @@ async fn grid_to_household(s: &Session) -> anyhow::Result<()> {
     s.find("section.household").await.context("the building's households")?;
     s.click_and_load("section.household a.resident-link").await.context("tap 2: a person of a household")?;
     s.find("form#edit").await.context("the person's page")?;
+    // The household's own page: its people, its items, and its report in one screen.
+    s.goto(&format!("/registry/buildings/{building}")).await?;
+    s.click_and_load("section.household a.household-link").await.context("a household's page")?;
+    s.find("#household-members a.resident-link").await.context("its people")?;
+    s.find("#household-items").await.context("its items")?;
+    s.expect_no_sideways_scroll().await?;
+    let problems: Vec<String> =
+        s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("household: {v}")).collect();
+    ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
+    s.click_and_load("a#report-for-household").await.context("report a problem for this household")?;
+    let chosen = s.find("form#demand-intake select#d-household option[selected]").await.context("chosen")?;
+    ensure!(!chosen.attr("value").await?.unwrap_or_default().is_empty(), "the household is chosen");
     Ok(())
 }
 

@@ -325,5 +325,35 @@ fn an_item_shows_where_it_is_and_a_household_reports_in_one_screen() {
         assert!(page.contains("report-for-household") && page.contains("下水道堵塞"), "{page}");
         let (_, building) = s.call_text(&secretary, "GET", &format!("/registry/buildings/{}", p.building), None);
         assert!(building.contains("building-items") && building.contains("下水道堵塞"));
+        let building = building.replace("&#x2f;", "/");
+        assert!(building.contains(&format!("/registry/households/{household}")), "each household opens its page");
+
+        // The household's own page: its people, its items with their state, and the
+        // one-screen report for it; the item's "where" links to it.
+        assert!(html.contains(&format!("/registry/households/{household}")), "the item links the household page");
+        let (status, hh) = s.call_text(&secretary, "GET", &format!("/registry/households/{household}"), None);
+        assert_eq!(status, 200, "{hh}");
+        let hh = hh.replace("&#x2f;", "/");
+        assert!(hh.contains("刘桂兰") && hh.contains(&format!("/registry/residents/{resident}")), "its people");
+        assert!(hh.contains("下水道堵塞") && hh.contains(&format!("/demands/{item}")), "its items");
+        use wangge_domain::Vocabulary;
+        assert!(hh.contains(wangge_domain::DemandStatus::Submitted.label_zh()), "with their state: {hh}");
+        assert!(hh.contains(&format!("href=\"/demands/new?household={household}\"")), "report for it: {hh}");
+        // Scope: a grid member of another grid, and an unknown id, are told "not found".
+        s.runtime.block_on(async {
+            let new = wangge_store::registry::areas::NewArea {
+                parent_id: Some(p.community.clone()),
+                level: wangge_domain::AreaLevel::Grid,
+                code: "370602004011002".into(),
+                name: "第二网格".into(),
+                boundary: None,
+            };
+            wangge_store::registry::areas::create(&s.db.db, new).await.unwrap();
+        });
+        let (_, stranger) = person(&s, "member9", Role::GridMember, &["370602004011002"]);
+        let (status, _) = s.call_text(&stranger, "GET", &format!("/registry/households/{household}"), None);
+        assert_eq!(status, 404, "out of scope answers as unknown");
+        let (status, _) = s.call_text(&secretary, "GET", "/registry/households/not-an-id", None);
+        assert_eq!(status, 404);
     }
 }

@@ -45,6 +45,18 @@ pub(crate) fn post_form(
     fields: &[(&str, &str)],
     files: &[(&str, &[u8])],
 ) -> (u16, String, String) {
+    post_files(s, who, path, fields, "photos", files)
+}
+
+/// A multipart form post whose files go in the input named `input`.
+pub(crate) fn post_files(
+    s: &Server,
+    who: &Auth,
+    path: &str,
+    fields: &[(&str, &str)],
+    input: &str,
+    files: &[(&str, &[u8])],
+) -> (u16, String, String) {
     let boundary = "----wangge-form-boundary";
     let mut body = Vec::new();
     for (name, value) in fields {
@@ -55,7 +67,7 @@ pub(crate) fn post_form(
     for (file_name, data) in files {
         body.extend_from_slice(
             format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"photos\"; filename=\"{file_name}\"\r\n\
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{input}\"; filename=\"{file_name}\"\r\n\
                  Content-Type: application/octet-stream\r\n\r\n"
             )
             .as_bytes(),

@@ -287,3 +287,186 @@ fn the_grids_public_face_shows_the_team_and_nothing_private() {
         assert!(!login.contains("<svg") && !login.contains("赵建国"), "the board needs an account: {login}");
     }
 }
+
+/// The roster as a community keeps it (issue 15): a title above the header, the
+/// grid merged over its people. With `bad`, row 5's phone is a digit short and row
+/// 6 names a building the grid does not have.
+fn roster_xlsx(bad: bool) -> Vec<u8> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.merge_range(0, 0, 0, 4, "网格队伍花名册", &Format::new()).unwrap();
+    for (c, h) in ["网格", "岗位", "姓名", "手机号码", "负责楼栋"].iter().enumerate() {
+        sheet.write_string(2, c as u16, *h).unwrap();
+    }
+    sheet.merge_range(3, 0, 5, 0, "370602004011001", &Format::new()).unwrap();
+    let rows = [
+        ["网格长", "李建国", "13805350001", ""],
+        ["网格员", "王海燕", if bad { "1380535002" } else { "13805350002" }, "3号楼"],
+        ["楼长", "孙桂兰", "", if bad { "8号楼" } else { "3" }],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            sheet.write_string(3 + r as u32, 1 + c as u16, *v).unwrap();
+        }
+    }
+    workbook.save_to_buffer().unwrap()
+}
+
+#[test]
+fn a_roster_file_with_bad_rows_is_refused_with_their_rows_and_a_good_one_writes_the_team() {
+    use crate::demand_forms::post_files;
+    for s in servers() {
+        let made = s.areas_down_to_grid();
+        let (community, grid) =
+            (made[3]["id"].as_str().unwrap().to_owned(), made[4]["id"].as_str().unwrap().to_owned());
+        s.create_account("secretary1", Role::CommunitySecretary, &["370602004011"], "secretary-pw-1");
+        let (_, _, secretary) = s.login("secretary1", "secretary-pw-1");
+        let token = s.token(Role::CommunitySecretary, "370602004011");
+        let body = serde_json::json!({"grid_id": grid, "number": "3", "kind": "residential"});
+        assert_eq!(s.call(&token, "POST", "/api/v1/buildings", Some(&body)).0, 201);
+        let count = || -> i64 {
+            s.runtime.block_on(async {
+                sqlx::query_scalar("SELECT COUNT(*) FROM grid_posts").fetch_one(&s.db.db.pool).await.unwrap()
+            })
+        };
+
+        let (status, html) = page(&s, &secretary, &format!("/registry/areas/{grid}/team"));
+        assert_eq!(status, 200);
+        assert!(html.contains("roster-import-link"), "the team page offers the import");
+        let (status, html) = page(&s, &secretary, &format!("/registry/areas/{community}/team/import"));
+        assert_eq!(status, 200, "a whole community's roster too: {html}");
+
+        let path = format!("/registry/areas/{community}/team/import");
+        let (status, _, html) = post_files(&s, &secretary, &path, &[], "file", &[("roster.xlsx", &roster_xlsx(true))]);
+        assert_eq!(status, 422, "{html}");
+        assert!(html.contains("roster-row-errors"), "{html}");
+        assert!(html.contains("第 5 行，“手机号码”列"), "row and column as the file heads it: {html}");
+        assert!(html.contains("第 6 行，“负责楼栋”列") && html.contains("8号楼"), "{html}");
+        assert_eq!(count(), 0, "nothing written");
+
+        let (status, _, html) = post_files(&s, &secretary, &path, &[], "file", &[("roster.xlsx", &roster_xlsx(false))]);
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("roster-done") && html.contains("已导入 3 人"), "{html}");
+        assert_eq!(count(), 3);
+        let (_, posts) = s.call(&secretary, "GET", &format!("/api/v1/areas/{grid}/posts"), None);
+        let names: Vec<&str> = posts.as_array().unwrap().iter().filter_map(|p| p["person_name"].as_str()).collect();
+        assert_eq!(names, ["李建国", "王海燕", "孙桂兰"], "{posts}");
+        let audited: i64 = s.runtime.block_on(async {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'team.add'")
+                .fetch_one(&s.db.db.pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(audited, 3, "each added post audited");
+
+        // In English, the errors are said in English.
+        let english = format!("{path}?lang=en");
+        let (status, _, html) =
+            post_files(&s, &secretary, &english, &[], "file", &[("roster.xlsx", &roster_xlsx(true))]);
+        assert_eq!(status, 422);
+        assert!(html.contains("row 5, column 手机号码"), "{html}");
+    }
+}
+
+/// The dispatch form (issue 15): the category's default route is chosen beforehand,
+/// and `?who=` searches by name among those the item may go to: its grid's team and
+/// the units serving its place, nobody of another grid.
+#[test]
+fn the_dispatch_form_suggests_the_default_route_and_searches_names_within_scope() {
+    for s in servers() {
+        let made = s.areas_down_to_grid();
+        let (community, grid) =
+            (made[3]["id"].as_str().unwrap().to_owned(), made[4]["id"].as_str().unwrap().to_owned());
+        let other_grid = s.runtime.block_on(async {
+            let new = wangge_store::registry::areas::NewArea {
+                parent_id: Some(community.clone()),
+                level: wangge_domain::AreaLevel::Grid,
+                code: "370602004011002".into(),
+                name: "第二网格".into(),
+                boundary: None,
+            };
+            wangge_store::registry::areas::create(&s.db.db, new).await.unwrap()
+        });
+        s.create_account("secretary1", Role::CommunitySecretary, &["370602004011"], "secretary-pw-1");
+        let member = s.create_account("member1", Role::GridMember, &["370602004011001"], "member-password");
+        let other = s.create_account("member2", Role::GridMember, &["370602004011002"], "member-password");
+        let (_, _, secretary) = s.login("secretary1", "secretary-pw-1");
+        let (item, unit, far_unit) = s.runtime.block_on(async {
+            use wangge_domain::Vocabulary;
+            use wangge_store::registry::{buildings, organisations};
+            let db = &s.db.db;
+            let building = |grid_id: String| buildings::NewBuilding {
+                grid_id,
+                number: "3".into(),
+                address: None,
+                kind: wangge_domain::BuildingKind::Residential,
+                floors: None,
+                units: None,
+                lat: None,
+                lng: None,
+            };
+            let b = buildings::create(db, building(grid.clone())).await.unwrap();
+            for (g, name, account) in [(&grid, "王海燕", &member), (&other_grid.id, "王建军", &other)] {
+                let post = wangge_store::team::NewPost {
+                    post: Some("member".into()),
+                    person_name: name.into(),
+                    account_id: Some(account.clone()),
+                    ..Default::default()
+                };
+                wangge_store::team::add(db, g, &post).await.unwrap();
+            }
+            let unit = |grid_id: &str, name: &str| organisations::NewOrganisation {
+                grid_id: grid_id.to_owned(),
+                name: name.into(),
+                kind: wangge_domain::OrganisationKind::PropertyCompany,
+                address: None,
+                contact_name: None,
+                phone: None,
+            };
+            let near = organisations::create(db, unit(&grid, "塔山物业")).await.unwrap();
+            let role = wangge_domain::UnitRole::PropertyCompany;
+            wangge_store::units::hold(db, &near.id, role, &community).await.unwrap();
+            // A property company serving only the other grid: not this item's.
+            let far = organisations::create(db, unit(&other_grid.id, "王府物业")).await.unwrap();
+            wangge_store::units::hold(db, &far.id, role, &other_grid.id).await.unwrap();
+            for level in wangge_domain::Level::all() {
+                let route = Some(wangge_store::demands::routing::Route::Unit(role));
+                wangge_store::demands::routing::set_route(db, "property", *level, route).await.unwrap();
+            }
+            let by = wangge_store::demands::Actor { id: None, name: "t".into(), role: Role::CommunityStaff };
+            let new = wangge_store::demands::NewDemand {
+                building_id: Some(b.id.clone()),
+                category: "property".into(),
+                title: "电梯异响".into(),
+                ..Default::default()
+            };
+            (wangge_store::demands::create(db, new, &by, None).await.unwrap().id, near.id, far.id)
+        });
+        assert_eq!(s.call_form(&secretary, &format!("/demands/{item}/steps/accept"), "note=").0, 303);
+
+        let (status, html) = page(&s, &secretary, &format!("/demands/{item}"));
+        assert_eq!(status, 200);
+        let selected: Vec<&str> =
+            html.match_indices(" selected>").map(|(i, _)| &html[i.saturating_sub(60)..i]).collect();
+        assert!(
+            html.contains(&format!("<option value=\"{unit}\" selected>")),
+            "the default route chosen: {selected:?}"
+        );
+        assert!(!html.contains(&format!("<option value=\"{member}\" selected>")), "nobody else chosen");
+        assert!(html.contains("王海燕（网格员）"));
+        assert!(!html.contains(&other) && !html.contains(&far_unit), "neither the other grid's member nor its unit");
+
+        // A search by name: the item's grid's 王海燕 only, not 王建军 of the other grid
+        // nor 王府物业, which serves the other grid.
+        let (status, html) = page(&s, &secretary, &format!("/demands/{item}?who=%E7%8E%8B"));
+        assert_eq!(status, 200);
+        assert!(html.contains(&format!("value=\"{member}\"")), "{html}");
+        assert!(!html.contains(&format!("value=\"{unit}\"")), "塔山物业 has no 王 in its name");
+        assert!(!html.contains("王建军") && !html.contains("王府物业"), "nobody out of the item's reach");
+        let (_, html) = page(&s, &secretary, &format!("/demands/{item}?who=%E7%89%A9%E4%B8%9A"));
+        assert!(html.contains(&format!("value=\"{unit}\"")) && !html.contains(&format!("value=\"{member}\"")));
+        let (_, html) = page(&s, &secretary, &format!("/demands/{item}?who=%E6%9D%8E"));
+        assert!(html.contains("dispatch-none"), "nobody called 李: said so");
+    }
+}

@@ -90,6 +90,32 @@ fn a_grid_members_day_lists_their_work_overdue_first_with_one_tap_to_act() {
         assert!(primary < others && html[others..].contains("id=\"step-escalate\""), "{html}");
         assert!(html.contains("已超期 2 天"), "the deadline in words: {html}");
 
+        // The staff ledger reads its deadlines in words too.
+        let (_, ledger) = s.call_text(&member, "GET", "/demands", None);
+        assert!(ledger.contains("已超期 2 天") && ledger.contains("还剩"), "{ledger}");
+
+        // "Report done" takes the after-photos: a multipart form with the photo inputs.
+        let form = &html[primary..];
+        let form = &form[..form.find("</form>").unwrap()];
+        assert!(form.contains("multipart/form-data") && form.contains("name=\"photos\""), "{form}");
+        use crate::demand_forms::{PNG, post_form};
+        let path = format!("/demands/{overdue}/steps/start");
+        let (status, _, _) = post_form(&s, &member, &path, &[("note", "")], &[("a.png", PNG)]);
+        assert_eq!(status, 400, "photos go with report-done only");
+        let path = format!("/demands/{overdue}/steps/report_done");
+        let (status, _, body) = post_form(&s, &member, &path, &[("note", "灯已换好")], &[("after.png", PNG)]);
+        assert_eq!(status, 303, "{body}");
+        let item = ok(s.call(&member, "GET", &format!("/api/v1/demands/{overdue}"), None));
+        assert_eq!(item["demand"]["status"], "reported_done", "{item}");
+        let photos: i64 = s.runtime.block_on(async {
+            sqlx::query_scalar("SELECT COUNT(*) FROM demand_attachments WHERE demand_id = $1 AND name = 'after.png'")
+                .bind(&overdue)
+                .fetch_one(&s.db.db.pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(photos, 1, "the after-photo kept with the item");
+
         // 今日 is where a grid member lands.
         assert_eq!(wangge_web::home_of(Role::GridMember), "/today");
 

@@ -10,6 +10,7 @@
 pub mod columns;
 pub mod export;
 pub mod import;
+pub mod roster;
 pub mod table;
 pub mod template;
 pub mod xlsx_out;

@@ -313,14 +313,58 @@ async fn set_buildings(conn: &mut AnyConnection, post_id: &str, buildings: &[Str
 /// Adds a post to a grid's team. The private phone is sealed here, so no caller can
 /// store it in plain text.
 pub async fn add(db: &Db, grid_id: &str, new: &NewPost) -> StoreResult<GridPost> {
+    let grid = grid_of(db, grid_id).await?;
+    let c = check(db, &grid, new, None).await?;
+    let mut tx = db.pool.begin().await?;
+    let id = insert(&mut tx, &db.vault, &grid, &c, new).await?;
+    let post = get_on(&mut tx, &db.vault, &id, Phones::Full).await?;
+    tx.commit().await?;
+    Ok(post)
+}
+
+async fn grid_of(db: &Db, grid_id: &str) -> StoreResult<areas::Area> {
     let grid = areas::get(db, grid_id).await?;
     if grid.level != wangge_domain::AreaLevel::Grid {
         return Err(StoreError::Invalid(msg!("team.error.not_a_grid").field("grid_id")));
     }
-    let c = check(db, &grid, new, None).await?;
+    Ok(grid)
+}
+
+/// Checks a post as [`add`] would, without writing it: how an import finds every
+/// bad row before it writes any.
+pub async fn check_new(db: &Db, grid_id: &str, new: &NewPost) -> StoreResult<()> {
+    let grid = grid_of(db, grid_id).await?;
+    check(db, &grid, new, None).await.map(|_| ())
+}
+
+/// Adds many posts, each to its grid, in one transaction: all of them or, on the
+/// first refusal, none (a roster import).
+pub async fn add_all(db: &Db, posts: &[(String, NewPost)]) -> StoreResult<Vec<GridPost>> {
+    let mut checked = Vec::with_capacity(posts.len());
+    for (grid_id, new) in posts {
+        let grid = grid_of(db, grid_id).await?;
+        let c = check(db, &grid, new, None).await?;
+        checked.push((grid, c, new));
+    }
+    let mut tx = db.pool.begin().await?;
+    let mut out = Vec::with_capacity(posts.len());
+    for (grid, c, new) in &checked {
+        let id = insert(&mut tx, &db.vault, grid, c, new).await?;
+        out.push(get_on(&mut tx, &db.vault, &id, Phones::Full).await?);
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+async fn insert(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    grid: &areas::Area,
+    c: &Checked,
+    new: &NewPost,
+) -> StoreResult<String> {
     let id = new_id();
     let now = now_millis();
-    let mut tx = db.pool.begin().await?;
     sqlx::query(
         "INSERT INTO grid_posts (id, grid_id, post, person_name, phone_enc, phone_hash, duty_phone, \
          duty_phone_consent_at, duties, account_id, resident_id, starts_on, created_at, updated_at) \
@@ -330,8 +374,8 @@ pub async fn add(db: &Db, grid_id: &str, new: &NewPost) -> StoreResult<GridPost>
     .bind(&grid.id)
     .bind(c.post.code())
     .bind(&c.name)
-    .bind(c.phone.as_ref().map(|p| db.vault.seal(p.as_str(), &aad(&id))))
-    .bind(c.phone.as_ref().map(|p| db.vault.blind(PHONE, p.as_str())))
+    .bind(c.phone.as_ref().map(|p| vault.seal(p.as_str(), &aad(&id))))
+    .bind(c.phone.as_ref().map(|p| vault.blind(PHONE, p.as_str())))
     .bind(&c.duty_phone)
     .bind((new.duty_phone_consent && c.duty_phone.is_some()).then_some(now))
     .bind(text::normalize(&new.duties))
@@ -339,12 +383,10 @@ pub async fn add(db: &Db, grid_id: &str, new: &NewPost) -> StoreResult<GridPost>
     .bind(optional(new.resident_id.as_deref()))
     .bind(c.starts_on.clone().unwrap_or_else(today))
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    set_buildings(&mut tx, &id, &c.buildings).await?;
-    let post = get_on(&mut tx, &db.vault, &id, Phones::Full).await?;
-    tx.commit().await?;
-    Ok(post)
+    set_buildings(conn, &id, &c.buildings).await?;
+    Ok(id)
 }
 
 /// Edits a post (who, phones, duties, buildings). An empty phone keeps the stored

@@ -61,7 +61,7 @@ fn staff(p: &Principal) -> bool {
 
 pub async fn home(State(s): State<AppState>, lang: Lang, p: Principal) -> Result<Response, ApiError> {
     if staff(&p) {
-        return Ok(Redirect::to("/registry").into_response());
+        return Ok(Redirect::to(crate::shared::render::home_of(p.role)).into_response());
     }
     let unread = wangge_store::notifications::unread(&s.db, p.actor_id()).await?;
     let tasks: Vec<Task> = PORTAL_TASKS
@@ -77,11 +77,17 @@ pub async fn home(State(s): State<AppState>, lang: Lang, p: Principal) -> Result
             Task { id, href, label }
         })
         .collect();
+    // Greeted by their name, not by the generated login.
+    let name = match &p.actor {
+        Actor::Account { id, .. } => accounts::get(&s.db, id).await?.display_name,
+        _ => String::new(),
+    };
+    let name = if name.trim().is_empty() { p.actor_name() } else { name };
     Ok(render(
         lang,
         StatusCode::OK,
         "portal/home.html",
-        context! { tasks => Value::from(Serde(&tasks)), ..portal_ctx(&p, lang) },
+        context! { tasks => Value::from(Serde(&tasks)), greet => name, ..portal_ctx(&p, lang) },
     ))
 }
 
@@ -95,7 +101,7 @@ struct Member {
 
 pub async fn household(State(s): State<AppState>, lang: Lang, p: Principal) -> Result<Response, ApiError> {
     if staff(&p) {
-        return Ok(Redirect::to("/registry").into_response());
+        return Ok(Redirect::to(crate::shared::render::home_of(p.role)).into_response());
     }
     let Actor::Account { id, .. } = &p.actor else { return Ok(Redirect::to("/login").into_response()) };
     let account = accounts::get(&s.db, id).await?;

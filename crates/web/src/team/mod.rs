@@ -3,6 +3,7 @@
 //! `wangge_store::team`; the templates are `templates/team/`, the strings
 //! `locales/team.yml`. The JSON read is `GET /api/v1/areas/{id}/posts` (registry).
 
+pub(crate) mod import;
 pub(crate) mod pages;
 pub(crate) mod public;
 pub(crate) mod units;

@@ -326,10 +326,13 @@ async fn settle(
 /// This module's pages, each with who may open it (`crate::shared::routes`).
 pub(crate) fn routes() -> crate::shared::routes::Routes {
     use crate::shared::auth::Access::*;
+    use crate::shared::routes::Limit;
     use wangge_domain::Action::*;
     crate::shared::routes::Routes::new()
         .get("/registry/areas/{id}/team", Role(ViewAreas), roster_page)
         .post("/registry/areas/{id}/team", Role(ManageTeam), add_post)
+        .get("/registry/areas/{id}/team/import", Role(ManageTeam), super::import::import_form)
+        .post_limited("/registry/areas/{id}/team/import", Role(ManageTeam), Limit::Upload, super::import::import_upload)
         .get("/registry/team/{id}", Role(ManageTeam), edit_form)
         .post("/registry/team/{id}", Role(ManageTeam), save_post)
         .post("/registry/team/{id}/end", Role(ManageTeam), end_post)

@@ -52,7 +52,11 @@ async fn community(s: &AppState, p: &Principal, id: &str) -> Result<Area, ApiErr
     match area.level {
         AreaLevel::Community => Ok(area),
         AreaLevel::Grid => Ok(areas::get(&s.db, area.parent_id.as_deref().unwrap_or_default()).await?),
-        _ => Err(ApiError::invalid(wangge_domain::msg!("demands.error.rating_days_community").field("area"))),
+        level => Err(ApiError::invalid(
+            wangge_domain::msg!("registry.error.not_a_community", code = &area.code)
+                .level("level", level)
+                .field("area"),
+        )),
     }
 }
 

@@ -250,7 +250,7 @@ async fn where_is(s: &AppState, p: &Principal, d: &Demand, lang: Lang) -> Result
     {
         let key = if h.unit.is_empty() { "household.label_no_unit" } else { "household.label" };
         let text = tr(key, lang.code).replace("%{unit}", &h.unit).replace("%{room}", &h.room);
-        let link = registry.then(|| format!("/registry/buildings/{}#household-{}", h.building_id, h.id));
+        let link = registry.then(|| format!("/registry/households/{}", h.id));
         w.household = Some((text, link));
     }
     if let Some(r) = &d.resident_id
@@ -407,6 +407,22 @@ pub struct StepFormInput {
     back: Option<String>,
 }
 
+impl From<&photo_forms::PhotoForm> for StepFormInput {
+    fn from(f: &photo_forms::PhotoForm) -> Self {
+        Self {
+            note: f.get("note").to_owned(),
+            handler_kind: f.opt("handler_kind"),
+            handler_name: f.opt("handler_name"),
+            handler: f.opt("handler"),
+            into: f.opt("into"),
+            score: f.opt("score").and_then(|v| v.parse().ok()),
+            called_by: f.opt("called_by"),
+            called_at: f.opt("called_at"),
+            back: f.opt("back"),
+        }
+    }
+}
+
 /// Takes one step from the item page; a refusal comes back to the page as a message.
 pub async fn take_step(
     State(s): State<AppState>,
@@ -414,9 +430,26 @@ pub async fn take_step(
     lang: Lang,
     address: ClientAddress,
     Path((id, step)): Path<(String, String)>,
-    Form(form): Form<StepFormInput>,
+    posted: photo_forms::PhotoForm,
 ) -> Result<Response, ApiError> {
     let step = Step::parse(&step).map_err(|e| ApiError::bad_request(wangge_domain::Explain::message(&e)))?;
+    let form = StepFormInput::from(&posted);
+    // "Report done" takes the after-photos (the form is multipart then); a photo
+    // refused, or one too many for the item, stops the step before it is taken.
+    if let Some(refused) = &posted.refused {
+        return Ok(Redirect::to(&format!("/demands/{id}?error={}", urlencode(&refused.message(lang)))).into_response());
+    }
+    if !posted.files.is_empty() {
+        if step != Step::ReportDone {
+            return Err(ApiError::bad_request(wangge_domain::msg!("demands.error.photos_only_done")));
+        }
+        let d = api::visible(&s, &p, &id).await?;
+        let held = demands::attachments::list(&s.db, &d.id).await?.len();
+        if held + posted.files.len() > demands::attachments::MAX_PER_ITEM as usize {
+            let m = wangge_domain::msg!("demands.error.files_full", most = demands::attachments::MAX_PER_ITEM);
+            return Ok(Redirect::to(&format!("/demands/{id}?error={}", urlencode(&say(&m, lang.code)))).into_response());
+        }
+    }
     let mut input = StepInput {
         note: form.note.trim().to_owned(),
         handler_kind: form.handler_kind.as_deref().and_then(HandlerKind::from_code),
@@ -441,7 +474,13 @@ pub async fn take_step(
         input.handler_name = Some(c.name);
         input.handler_id = Some(c.id);
     }
-    match api::take(&s, &p, &address, &id, step, input).await {
+    let taken = api::take(&s, &p, &address, &id, step, input).await;
+    if taken.is_ok() {
+        for f in &posted.files {
+            demands::attachments::add(&s.db, &id, &f.name, &f.data).await?;
+        }
+    }
+    match taken {
         Ok(_) if form.back.as_deref() == Some("today") => Ok(Redirect::to("/today").into_response()),
         Ok(_) => Ok(Redirect::to(&format!("/demands/{id}")).into_response()),
         Err(e) if e.status == StatusCode::NOT_FOUND => Err(e),

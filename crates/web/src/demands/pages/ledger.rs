@@ -93,6 +93,8 @@ pub async fn ledger(
     let request = PageRequest::new(q.page, Some(30));
     let page = demands::list(&s.db, &filter, request).await?;
     let categories = demands::categories(&s.db).await?;
+    let calendar = demands::calendar(&s.db).await?;
+    let now = wangge_domain::now_millis();
     let rows: Vec<Row> = page
         .items
         .iter()
@@ -104,7 +106,13 @@ pub async fn ledger(
             status_code: d.status.code(),
             level: label(d.level, lang).to_owned(),
             handler: d.handler_name.clone().unwrap_or_default(),
-            due: if d.status.is_open() { local_time(d.due).chars().take(10).collect() } else { String::new() },
+            // The last day and how far it is, in working days ("3 working days left").
+            due: if d.status.is_open() {
+                let (date, words) = crate::demands::today::deadline(&calendar, now, d, lang);
+                format!("{date} · {words}")
+            } else {
+                String::new()
+            },
             overdue: d.overdue,
             due_soon: d.due_soon,
             created: local_time(d.created_at).chars().take(16).collect(),

@@ -151,7 +151,7 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         // An item's photo: the item page's check (scope; residents their own items).
         .get("/demands/{id}/photos/{photo}", Role(ViewDemands), item_photo)
         // The step's own action is checked by the state machine (Step::needs).
-        .post("/demands/{id}/steps/{step}", Role(ViewDemands), take_step)
+        .post_limited("/demands/{id}/steps/{step}", Role(ViewDemands), Limit::Photos, take_step)
         // Who may call the reporter back is decided per item (api::may_call_back).
         .post("/demands/{id}/call-back", Role(ViewDemands), call_back)
         .get("/registry/buildings/{id}/poster", Role(ViewBuildings), poster)

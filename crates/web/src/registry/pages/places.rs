@@ -144,13 +144,60 @@ pub async fn building_page(
     Ok(render(lang, StatusCode::OK, "registry/building.html", ctx))
 }
 
+/// A household on one screen: its people (as the registry shows them to the
+/// caller), the items it reported with their state, and "report a problem for this
+/// household", which opens the staff's report form filled in for it.
+pub async fn household_page(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let h = p.refer(households::get(&s.db, &id).await, Thing::Household, &id, |r| &r.path)?;
+    let building = buildings::get(&s.db, &h.building_id).await?;
+    let grid = areas::get(&s.db, &building.grid_id).await?;
+    let names = p.sees_names(&h.path);
+    let filter =
+        ResidentFilter { household_id: Some(h.id.clone()), status: Some(ResidentStatus::Active), ..Default::default() };
+    let people = residents::list(&s.db, &filter, PageRequest::new(Some(1), Some(50))).await?.items;
+    let mut members = Vec::with_capacity(people.len());
+    for r in people {
+        let r = crate::registry::api::residents::as_seen_by(&s, &p, r).await?;
+        members.push(Member {
+            relation_label: label(r.relation, lang),
+            birth_year: r.birth_date.chars().take(4).collect(),
+            id: r.id,
+            name: r.name,
+        });
+    }
+    let shows_items = names && p.role.may(Action::ViewDemands);
+    let item_lines = if shows_items {
+        let filter = wangge_store::demands::DemandFilter { household_id: Some(h.id.clone()), ..Default::default() };
+        crate::demands::pages::item_lines(&s, &p, filter, lang).await?
+    } else {
+        Vec::new()
+    };
+    let key = if h.unit.is_empty() { "household.label_no_unit" } else { "household.label" };
+    let ctx = context! {
+        title => tr(key, lang.code).replace("%{unit}", &h.unit).replace("%{room}", &h.room),
+        building_label => tr("building.number", lang.code).replace("%{number}", &building.number),
+        occupancy_label => label(h.occupancy, lang), grid => Value::from(Serde(&grid)),
+        building => Value::from(Serde(&building)), h => Value::from(Serde(&h)),
+        members => Value::from(Serde(&members)), names => names,
+        shows_items => shows_items, item_lines => Value::from(Serde(&item_lines)),
+        may_report => names && p.role.may(Action::SubmitDemand) && p.role != wangge_domain::Role::Resident,
+        can_add => names && p.role.may(Action::EditRegistry) && p.can_change(&h.path),
+        ..frame(&p, lang, "/registry"),
+    };
+    Ok(render(lang, StatusCode::OK, "registry/household.html", ctx))
+}
+
 /// This module's pages, each with who may open it (`crate::shared::routes`).
 pub(crate) fn routes() -> crate::shared::routes::Routes {
     use crate::shared::auth::Access::*;
     use wangge_domain::Action::*;
-    crate::shared::routes::Routes::new().get("/registry/areas/{id}", Role(ViewFigures), area_page).get(
-        "/registry/buildings/{id}",
-        Role(ViewRegistry),
-        building_page,
-    )
+    crate::shared::routes::Routes::new()
+        .get("/registry/areas/{id}", Role(ViewFigures), area_page)
+        .get("/registry/buildings/{id}", Role(ViewRegistry), building_page)
+        .get("/registry/households/{id}", Role(ViewRegistry), household_page)
 }

@@ -66,7 +66,7 @@ pub async fn password_submit(
     let event =
         Event { target_kind: Some("account"), target_id: Some(id), path, ..Event::of(AuditAction::PasswordChange) };
     crate::shared::audit::log(&s.db, Some(&p), None, &address, event).await?;
-    Ok(Redirect::to("/registry").into_response())
+    Ok(Redirect::to(crate::shared::render::home_of(p.role)).into_response())
 }
 
 #[derive(Deserialize)]

@@ -15,8 +15,8 @@ use crate::shared::site::Reached;
 use crate::{ApiError, AppState};
 
 pub async fn login_form(lang: Lang, principal: Option<Principal>) -> Response {
-    if principal.is_some() {
-        return Redirect::to("/registry").into_response();
+    if let Some(p) = principal {
+        return Redirect::to(crate::shared::render::home_of(p.role)).into_response();
     }
     render(lang, StatusCode::OK, "security/login.html", context! { lang => lang.code, username => "" })
 }
