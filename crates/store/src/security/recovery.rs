@@ -14,8 +14,8 @@
 //! code ends the one before.
 
 use serde::Serialize;
-use sqlx::Row;
 use sqlx::AnyConnection;
+use sqlx::Row;
 use sqlx::any::AnyRow;
 use wangge_domain::{Phone, Role, Vocabulary, msg, new_id, now_millis};
 
@@ -140,7 +140,8 @@ pub struct ResidentAccount {
     pub disabled: bool,
 }
 
-const SELECT: &str = "SELECT a.id, a.display_name, a.household_id, a.disabled, a.phone_enc, b.number AS building_number,
+const SELECT: &str =
+    "SELECT a.id, a.display_name, a.household_id, a.disabled, a.phone_enc, b.number AS building_number,
     h.unit, h.room, h.path FROM accounts a JOIN households h ON h.id = a.household_id
     JOIN buildings b ON b.id = h.building_id";
 
@@ -271,11 +272,13 @@ pub async fn issue(
         (None, None) => return Err(StoreError::Invalid(msg!("recovery.error.phone_needed").field("phone"))),
     }
     let now = now_millis();
-    sqlx::query("UPDATE recovery_codes SET ended_at = $1 WHERE account_id = $2 AND used_at IS NULL AND ended_at IS NULL")
-        .bind(now)
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE recovery_codes SET ended_at = $1 WHERE account_id = $2 AND used_at IS NULL AND ended_at IS NULL",
+    )
+    .bind(now)
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
     let issued = Issued {
         id: new_id(),
         account_id: account_id.to_owned(),
@@ -348,11 +351,12 @@ pub async fn redeem(db: &Db, phone: &Phone, code: &str, new_password: &str) -> S
     let hash = hash_password_async(new_password).await?;
     let mut tx = db.pool.begin().await?;
     // Used once: a second request with the same code finds it used and changes nothing.
-    let used = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND ended_at IS NULL")
-        .bind(now)
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
+    let used =
+        sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND ended_at IS NULL")
+            .bind(now)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
     if used.rows_affected() == 0 {
         tx.rollback().await?;
         return Ok(Redeemed::Refused { account });
@@ -446,7 +450,10 @@ mod tests {
             // A weak password is said, and the code still works.
             assert!(matches!(redeem(db, &phone, &second.code, "short").await, Err(StoreError::Invalid(_))));
             let done = redeem(db, &phone, &second.readable(), "new-password-1").await.unwrap();
-            assert_eq!(done, Redeemed::Done { account_id: id.clone(), username: "wxy".into(), path: h.household.path.clone() });
+            assert_eq!(
+                done,
+                Redeemed::Done { account_id: id.clone(), username: "wxy".into(), path: h.household.path.clone() }
+            );
             let (_, hash) = accounts::credentials(db, "wxy").await.unwrap().unwrap();
             assert!(accounts::verify_password("new-password-1", &hash));
             // Used once.
@@ -473,7 +480,10 @@ mod tests {
                 .execute(&db.pool)
                 .await
                 .unwrap();
-            assert!(matches!(redeem(db, &phone, &fourth.code, "new-password-4").await.unwrap(), Redeemed::Refused { .. }));
+            assert!(matches!(
+                redeem(db, &phone, &fourth.code, "new-password-4").await.unwrap(),
+                Redeemed::Refused { .. }
+            ));
         })
         .await;
     }

@@ -124,7 +124,8 @@ fn same_name(on_roll: &str, given: &str) -> bool {
     !given.trim().is_empty() && fold(on_roll) == fold(given)
 }
 
-const SELECT: &str = "SELECT s.id, s.account_id, a.username, a.phone_enc, s.resident_id, r.name AS resident_name, s.household_id,
+const SELECT: &str =
+    "SELECT s.id, s.account_id, a.username, a.phone_enc, s.resident_id, r.name AS resident_name, s.household_id,
     b.number AS building_number, h.unit, h.room, s.path, s.status, s.requested_at
     FROM signups s JOIN accounts a ON a.id = s.account_id JOIN residents r ON r.id = s.resident_id
     JOIN households h ON h.id = s.household_id JOIN buildings b ON b.id = h.building_id";
