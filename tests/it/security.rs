@@ -387,7 +387,8 @@ fn the_web_login_sends_a_new_account_to_change_its_password_and_the_audit_page_s
         );
         assert_eq!(
             (resp.status().as_u16(), resp.headers().get("location").unwrap().to_str().unwrap()),
-            (303, "/registry")
+            // On to their own home (a secretary's is the cockpit), not a fixed page.
+            (303, "/cockpit")
         );
         let resp = form("/password", Some(&cookie), "current_password=x&new_password=y".into());
         assert_eq!(resp.status(), 403, "a form without the CSRF token is refused");
