@@ -1246,7 +1246,7 @@ async fn a_grid_member_reports_for_a_household(s: &Session) -> anyhow::Result<()
         ensure!(!household.is_empty(), "the household is filled in");
         audit_page(s, "report-for-household", lang, &mut problems).await?;
         let title = format!("家中老人需要助餐 {}", lang.code());
-        s.find("select#d-category").await?.select_by_value("elderly_care").await?;
+        s.find("select#d-category").await?.select_by_value("environment").await?;
         s.fill("input#d-title", &title).await?;
         s.click_and_load("button#demand-intake-submit").await?;
         if !s.find_all("#offers").await?.is_empty() {
