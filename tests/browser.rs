@@ -1091,3 +1091,304 @@ async fn axe_finds_faults(s: &Session) -> anyhow::Result<()> {
 fn axe_audit_finds_faults() {
     run("axe_audit_finds_faults", DESKTOP, axe_finds_faults);
 }
+
+// ---- issue 17: each role's day on a phone ----
+
+/// Runs the axe audit on the page shown and keeps what fails, named.
+async fn audit_page(s: &Session, name: &str, lang: Lang, problems: &mut Vec<String>) -> anyhow::Result<()> {
+    s.expect_lang(lang).await?;
+    if s.viewport.mobile
+        && let Err(e) = s.expect_no_sideways_scroll().await
+    {
+        problems.push(format!("{name} ({}): {e:#}", lang.code()));
+    }
+    s.screenshot(name, lang).await?;
+    for v in s.axe().await?.into_iter().filter(|v| v.fails()) {
+        problems.push(format!("{name} ({}): {v}", lang.code()));
+    }
+    Ok(())
+}
+
+/// The portal's sizes on the page shown: body text at least 18 px, and every field,
+/// button and link of the page's content at least 60 px high.
+async fn expect_portal_sizes(s: &Session, name: &str) -> anyhow::Result<()> {
+    const SIZES: &str = r#"
+        const small = [];
+        const body = parseFloat(getComputedStyle(document.body).fontSize);
+        for (const el of document.querySelectorAll('main a, main button, main input, main select, main textarea')) {
+            if (el.type === 'hidden') continue;
+            const r = el.getBoundingClientRect();
+            if (r.width === 0 && r.height === 0) continue;
+            if (r.height < 60) small.push((el.id ? '#' + el.id : el.tagName.toLowerCase()) + ' ' + Math.round(r.height) + 'px');
+        }
+        return { body, small };
+    "#;
+    let got = s.client.execute(SIZES, vec![]).await?;
+    let body = got["body"].as_f64().unwrap_or(0.0);
+    ensure!(body >= 18.0, "{name}: body text at least 18 px, not {body}");
+    let small: Vec<&str> =
+        got["small"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect()).unwrap_or_default();
+    ensure!(small.is_empty(), "{name}: targets under 60 px: {}", small.join(", "));
+    Ok(())
+}
+
+/// A grid member's day from 今日: acts with one tap on an item overdue by two days,
+/// and verifies one reported done, each from its card.
+async fn a_grid_members_day(s: &Session) -> anyhow::Result<()> {
+    use wangge_domain::{DemandStatus, HandlerKind, Role, Step};
+    use wangge_store::demands::{self, Actor, NewDemand, StepInput};
+    let (grid, building) = a_grid_and_building(s).await?;
+    dispatch_by_hand(s).await?;
+    let grid_code = wangge_store::registry::areas::get(&s.db, &grid).await?.code;
+    let member = s.account("rili", Role::GridMember, &[&grid_code]).await?;
+    let office = Actor { id: None, name: "社区".into(), role: Role::CommunitySecretary };
+    let as_member = Actor { id: Some(member.clone()), name: "rili".into(), role: Role::GridMember };
+    let to_member = || StepInput {
+        handler_kind: Some(HandlerKind::GridMember),
+        handler_id: Some(member.clone()),
+        handler_name: Some("rili".into()),
+        ..Default::default()
+    };
+    let item = |title: &str| NewDemand {
+        building_id: Some(building.clone()),
+        category: "environment".into(),
+        title: title.into(),
+        ..Default::default()
+    };
+    let late = demands::create(&s.db, item("楼道堆放杂物堵住消防通道"), &office, None).await?.id;
+    let lamp = demands::create(&s.db, item("三单元楼道灯不亮"), &office, None).await?.id;
+    for id in [&late, &lamp] {
+        demands::take_step(&s.db, id, Step::Accept, &office, StepInput::default()).await?;
+        demands::take_step(&s.db, id, Step::Dispatch, &office, to_member()).await?;
+    }
+    demands::take_step(&s.db, &lamp, Step::Start, &as_member, StepInput::default()).await?;
+    let done = StepInput { note: "已换灯泡".into(), ..Default::default() };
+    demands::take_step(&s.db, &lamp, Step::ReportDone, &as_member, done).await?;
+    // Its time ran out two days ago.
+    sqlx::query("UPDATE demands SET resolve_due = $1 WHERE id = $2")
+        .bind(wangge_domain::now_millis() - 2 * 86_400_000)
+        .bind(&late)
+        .execute(&s.db.pool)
+        .await?;
+
+    let mut problems = Vec::new();
+    s.login_as("rili", PASSWORD, Lang::Zh, "/today").await?;
+    let card = "#today-mine li.today-card.overdue";
+    ensure!(s.text(card).await?.contains("楼道堆放杂物"), "the overdue item first, marked");
+    ensure!(s.text(&format!("{card} .due")).await?.contains("已超期"), "overdue in words");
+    audit_page(s, "today", Lang::Zh, &mut problems).await?;
+    s.click_and_load(&format!("{card} form.card-act button")).await.context("one tap on the overdue card")?;
+    ensure!(status_is(s, &late).await? == DemandStatus::InHand, "started from its card");
+    s.expect_path("/today").await.context("back on 今日 after the tap")?;
+    let verify = "#today-to_verify li.today-card";
+    ensure!(s.text(verify).await?.contains("楼道灯不亮"), "waiting for their verification");
+    s.click_and_load(&format!("{verify} form.card-act button")).await.context("verify from its card")?;
+    ensure!(status_is(s, &lamp).await? == DemandStatus::Verified, "verified from its card");
+    s.goto(&Lang::En.path("/today")).await?;
+    s.find("#today-mine").await?;
+    audit_page(s, "today", Lang::En, &mut problems).await?;
+    ensure!(problems.is_empty(), "found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn a_grid_members_day_phone() {
+    run("grid-members-day", PHONE, a_grid_members_day);
+}
+
+/// A building head reports a problem on their phone (channel 楼长) and follows it on
+/// /reported.
+async fn a_building_head_reports_and_follows(s: &Session) -> anyhow::Result<()> {
+    use wangge_domain::{Channel, Role};
+    let (grid, _) = a_grid_and_building(s).await?;
+    let grid_code = wangge_store::registry::areas::get(&s.db, &grid).await?.code;
+    s.account("louzhang", Role::Auxiliary, &[&grid_code]).await?;
+    let mut problems = Vec::new();
+    for lang in [Lang::Zh, Lang::En] {
+        s.login_as("louzhang", PASSWORD, lang, "/reported").await?;
+        s.goto(&lang.path("/reported")).await?;
+        audit_page(s, "reported", lang, &mut problems).await?;
+        s.click_and_load("a#report-new").await.context("report, one tap from their page")?;
+        let channel = s.find("select#d-channel option[selected]").await?.attr("value").await?;
+        ensure!(channel.as_deref() == Some("building_head"), "reported as 楼长, not 网格员: {channel:?}");
+        audit_page(s, "reported-new", lang, &mut problems).await?;
+        let title = format!("二单元门禁坏了 {}", lang.code());
+        s.find("select#d-category").await?.select_by_value("public_facilities").await?;
+        s.fill("input#d-title", &title).await?;
+        s.fill("textarea#d-description", "门禁按钮按下去没有反应，老人进不了门").await?;
+        s.click_and_load("button#demand-intake-submit").await?;
+        if !s.find_all("#offers").await?.is_empty() {
+            s.click_and_load("button#offer-no").await?;
+        }
+        s.find("#reported-status").await.context("their report, with its state")?;
+        s.find("#reported-number").await.context("and its tracking number")?;
+        audit_page(s, "reported-item", lang, &mut problems).await?;
+        s.goto(&lang.path("/reported")).await?;
+        ensure!(s.text("#reported").await?.contains(&title), "listed on their page");
+        s.click_and_load("#reported a.reported-link").await?;
+        s.find("#reported-timeline").await.context("followed: its timeline")?;
+        s.click_and_load("button#logout").await?;
+        let filter = wangge_store::demands::DemandFilter { channel: Some(Channel::BuildingHead), ..Default::default() };
+        let page = wangge_store::demands::list(&s.db, &filter, PageRequest::default()).await?;
+        ensure!(page.items.iter().any(|d| d.title == title), "stored with the channel 楼长");
+    }
+    ensure!(problems.is_empty(), "found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn a_building_head_reports_and_follows_phone() {
+    run("building-head", PHONE, a_building_head_reports_and_follows);
+}
+
+/// A grid member reports for a household: from the building, a person of the
+/// household, then one screen with the household filled in.
+async fn a_grid_member_reports_for_a_household(s: &Session) -> anyhow::Result<()> {
+    use wangge_domain::{Channel, Role};
+    let (grid, building) = a_grid_and_building(s).await?;
+    let grid_code = wangge_store::registry::areas::get(&s.db, &grid).await?.code;
+    s.account("zoufang", Role::GridMember, &[&grid_code]).await?;
+    let mut problems = Vec::new();
+    for lang in [Lang::Zh, Lang::En] {
+        s.login_as("zoufang", PASSWORD, lang, "/today").await?;
+        s.goto(&lang.path(&format!("/registry/buildings/{building}"))).await?;
+        s.click_and_load("section.household a.resident-link").await?;
+        s.click_and_load("a#report-for-household").await.context("report for the household, from its person")?;
+        let household = s.value("select#d-household").await?;
+        ensure!(!household.is_empty(), "the household is filled in");
+        audit_page(s, "report-for-household", lang, &mut problems).await?;
+        let title = format!("家中老人需要助餐 {}", lang.code());
+        s.find("select#d-category").await?.select_by_value("environment").await?;
+        s.fill("input#d-title", &title).await?;
+        s.click_and_load("button#demand-intake-submit").await?;
+        if !s.find_all("#offers").await?.is_empty() {
+            s.click_and_load("button#offer-no").await?;
+        }
+        s.find("#demand-number").await.context("the item, with its number")?;
+        let filter = wangge_store::demands::DemandFilter { channel: Some(Channel::GridMember), ..Default::default() };
+        let page = wangge_store::demands::list(&s.db, &filter, PageRequest::new(Some(1), Some(100))).await?;
+        let item = page.items.iter().find(|d| d.title == title).context("stored")?;
+        ensure!(item.household_id.as_deref() == Some(household.as_str()), "for that household");
+        s.click_and_load("button#logout").await?;
+    }
+    ensure!(problems.is_empty(), "found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn a_grid_member_reports_for_a_household_phone() {
+    run("report-for-household", PHONE, a_grid_member_reports_for_a_household);
+}
+
+/// A resident signs up with a phone number, logs in with it, forgets the password and
+/// is helped back in by their grid member with a one-time code; every page at the
+/// portal's sizes and through the axe audit in both languages.
+async fn a_resident_signs_up_forgets_and_is_helped_back_in(s: &Session) -> anyhow::Result<()> {
+    use wangge_domain::Role;
+    let resident = an_active_resident(s).await?;
+    let id_card = residents::reveal(&s.db, &resident.id, residents::RevealField::IdCard).await?.context("an ID")?;
+    let grid_code = resident.path.trim_end_matches('/').rsplit('/').next().context("a grid")?.to_owned();
+    s.account("bangmang", Role::GridMember, &[&grid_code]).await?;
+    let phone = "13905350617";
+    let mut problems = Vec::new();
+
+    // From the staff login to the residents' own, then sign up with the phone.
+    s.goto("/login").await?;
+    s.click_and_load("a#resident-login-link").await.context("residents' login, from the staff one")?;
+    s.find("form#portal-login").await?;
+    expect_portal_sizes(s, "portal-login").await?;
+    s.click_and_load("a#signup-link").await?;
+    expect_portal_sizes(s, "portal-signup").await?;
+    s.fill("input#name", &resident.name).await?;
+    s.fill("input#id_card", &id_card).await?;
+    s.fill("input#su-phone", phone).await?;
+    s.fill("input#su-password", "wo-de-mi-ma-1").await?;
+    s.click_and_load("button#signup-submit").await?;
+    s.find("#signup-sent").await.context("sent")?;
+
+    // The grid member confirms; the resident logs in with the phone.
+    s.login_as("bangmang", PASSWORD, Lang::Zh, "/today").await?;
+    s.goto("/registry/signups").await?;
+    ensure!(s.text("main").await?.contains("139****0617"), "the phone, masked, on the queue");
+    s.click_and_load("button.confirm").await?;
+    s.click_and_load("button#logout").await?;
+    s.goto("/portal/login").await?;
+    s.fill("input#phone", phone).await?;
+    s.fill("input#password", "wo-de-mi-ma-1").await?;
+    s.click_and_load("button#login-submit").await?;
+    s.expect_path("/portal").await.context("logged in with the phone")?;
+    s.click_and_load("button#logout").await?;
+    s.expect_path("/portal/login").await.context("back to the residents' login")?;
+
+    // Forgotten: the page says to ask the grid member.
+    s.fill("input#phone", phone).await?;
+    s.fill("input#password", "wrong-guess-1").await?;
+    s.click_and_load("button#login-submit").await?;
+    s.find(".alert-error").await?;
+    s.click_and_load("a#forgot-link").await?;
+    ensure!(s.text("main").await?.contains("网格员"), "ask your grid member");
+    expect_portal_sizes(s, "portal-forgot").await?;
+
+    // The grid member sees the person, confirms it, and issues a code.
+    s.login_as("bangmang", PASSWORD, Lang::Zh, "/today").await?;
+    s.goto("/registry/signups").await?;
+    s.click_and_load("a#recovery-link").await?;
+    s.fill("input#q", phone).await?;
+    s.click_and_load("form#recovery-find button").await?;
+    s.click_and_load("a.recovery-account").await?;
+    ensure!(s.text("#recovery-name").await? == resident.name, "the right person");
+    s.find("input#seen").await?.click().await?;
+    s.click_and_load("button#recovery-submit").await?;
+    let code: String = s.text("#recovery-code").await?.chars().filter(char::is_ascii_digit).collect();
+    ensure!(code.len() == 8, "eight digits: {code}");
+    s.click_and_load("button#logout").await?;
+
+    // The resident sets a new password with it and is in.
+    s.goto("/portal/forgot").await?;
+    s.click_and_load("a#have-code").await?;
+    expect_portal_sizes(s, "portal-reset").await?;
+    s.fill("input#phone", phone).await?;
+    s.fill("input#code", &code).await?;
+    s.fill("input#new_password", "xin-mi-ma-2026").await?;
+    s.click_and_load("button#reset-submit").await?;
+    s.expect_path("/portal").await.context("helped back in")?;
+    s.click_and_load("button#logout").await?;
+    s.fill("input#phone", phone).await?;
+    s.fill("input#password", "xin-mi-ma-2026").await?;
+    s.click_and_load("button#login-submit").await?;
+    s.expect_path("/portal").await.context("the new password works")?;
+    s.goto("/password").await?;
+    expect_portal_sizes(s, "portal-password").await?;
+    s.click_and_load("button#logout").await?;
+
+    // The pages of this path, in both languages.
+    for lang in [Lang::Zh, Lang::En] {
+        for (name, path) in [
+            ("portal-login", "/portal/login"),
+            ("portal-signup", "/portal/signup"),
+            ("portal-forgot", "/portal/forgot"),
+            ("portal-reset", "/portal/reset"),
+        ] {
+            s.goto(&lang.path(path)).await?;
+            s.find("main h1").await?;
+            audit_page(s, name, lang, &mut problems).await?;
+        }
+        s.login_as("bangmang", PASSWORD, lang, "/today").await?;
+        s.goto(&lang.path(&format!("/registry/recovery?q={phone}"))).await?;
+        audit_page(s, "recovery-find", lang, &mut problems).await?;
+        s.click_and_load("a.recovery-account").await?;
+        audit_page(s, "recovery-confirm", lang, &mut problems).await?;
+        s.find("input#seen").await?.click().await?;
+        s.click_and_load("button#recovery-submit").await?;
+        s.find("#recovery-code").await?;
+        audit_page(s, "recovery-code", lang, &mut problems).await?;
+        s.click_and_load("button#logout").await?;
+    }
+    ensure!(problems.is_empty(), "found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn a_resident_signs_up_forgets_and_is_helped_back_in_phone() {
+    run("resident-sign-in", PHONE, a_resident_signs_up_forgets_and_is_helped_back_in);
+}

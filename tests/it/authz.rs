@@ -31,6 +31,8 @@ struct Chain {
     organisation: String,
     /// A resident's sign-up waiting for the grid member.
     signup: String,
+    /// A confirmed resident's account, bound to the household, signing in by phone.
+    resident_account: String,
     /// A checked import of the community's ledger, waiting for confirmation.
     import: String,
     /// A demand reported at the building.
@@ -129,13 +131,29 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
         let request = wangge_store::security::signups::SignupRequest {
             name: "测试".into(),
             id_card: IdCardNumber::compose(370602, birth, seq),
-            username: format!("signup{seq}"),
+            phone: wangge_domain::Phone::parse(&format!("1370000{seq:04}")).unwrap(),
             password: "signup-password".into(),
         };
         let signup = match wangge_store::security::signups::request(db, request).await.unwrap() {
             wangge_store::security::signups::SignupOutcome::Queued(id) => id,
             other => panic!("the sign-up should wait for the grid member: {other:?}"),
         };
+        let resident_account = wangge_store::security::accounts::create(
+            db,
+            wangge_store::security::accounts::NewAccount {
+                username: format!("bound{seq}"),
+                display_name: "测试".into(),
+                role: Role::Resident,
+                scopes: vec![],
+                password: "bound-password".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        wangge_store::security::accounts::bind_household(db, &resident_account, &household).await.unwrap();
+        let phone = wangge_domain::Phone::parse(&format!("1360000{seq:04}")).unwrap();
+        wangge_store::security::recovery::set_phone(db, &resident_account, &phone).await.unwrap();
         let csv = format!(
             "姓名,身份证号,楼栋,房号\n新邻居,{},1,102\n",
             IdCardNumber::compose(370602, birth, seq + 500).as_str()
@@ -188,6 +206,7 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             resident,
             organisation,
             signup,
+            resident_account,
             import,
             demand,
             demand2,
@@ -223,6 +242,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "accounts" => spare.account.clone(),
             "tokens" => spare.token.clone(),
             "signups" => c.signup.clone(),
+            "recovery" => c.resident_account.clone(),
             "import" => c.import.clone(),
             "report" => c.building.clone(),
             "portal" | "reported" => c.demand.clone(),
@@ -321,8 +341,9 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         }
         ("POST", "/admin/tokens") => Some(json!({"name": "t", "role": "grid_member", "scope": c.grid.code})),
         ("POST", "/portal/signup") => {
-            Some(json!({"name": "某人", "id_card": "1", "username": "someone", "password": "x"}))
+            Some(json!({"name": "某人", "id_card": "1", "phone": "13500000000", "password": "x"}))
         }
+        ("POST", "/registry/recovery/{id}") => Some(json!({"seen": "1"})),
         ("POST", _) if is_page(pattern) => Some(json!({"notes": "walk", "note": "walk", "score": 4})),
         ("POST" | "PATCH", _) => Some(json!({})),
         _ => None,
@@ -368,6 +389,7 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.city.code, &other.city.code),
         (&c.community.id, &other.community.id),
         (&c.signup, &other.signup),
+        (&c.resident_account, &other.resident_account),
         (&c.import, &other.import),
         (&c.demand, &other.demand),
         (&c.demand2, &other.demand2),
@@ -424,6 +446,7 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
         (&c.resident, &other.resident),
         (&c.organisation, &other.organisation),
         (&c.signup, &other.signup),
+        (&c.resident_account, &other.resident_account),
         (&c.import, &other.import),
         (&c.demand, &other.demand),
         (&c.demand2, &other.demand2),
@@ -455,6 +478,7 @@ fn is_scoped(pattern: &str) -> bool {
         "/registry/buildings",
         "/registry/residents",
         "/registry/signups/",
+        "/registry/recovery/",
         "/registry/access",
         "/registry/import/",
         "/registry/households/",

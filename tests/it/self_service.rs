@@ -66,28 +66,41 @@ fn a_resident_signs_up_and_logs_in_once_their_grid_member_confirms() {
 
         // The form says the same whether or not the person is on the roll.
         let form = format!(
-            "name=%E7%8E%8B%E7%A7%80%E8%8B%B1&id_card={}&username=wangxy&password=my-own-password",
+            "name=%E7%8E%8B%E7%A7%80%E8%8B%B1&id_card={}&phone=138+0013+8021&password=my-own-password",
             id_card(21).as_str()
         );
         let (status, matched) = s.call_form(&Auth::None, "/portal/signup", &form);
         assert_eq!(status, 200, "{matched}");
         let stranger =
-            format!("name=%E6%9D%8E&id_card={}&username=lisi&password=my-own-password", id_card(22).as_str());
+            format!("name=%E6%9D%8E&id_card={}&phone=13900139022&password=my-own-password", id_card(22).as_str());
         let (status, unmatched) = s.call_form(&Auth::None, "/portal/signup", &stranger);
         assert_eq!(status, 200);
         assert_eq!(text(&matched), text(&unmatched), "the answer must not tell who lives here");
         let (status, bad) = s.call_form(
             &Auth::None,
             "/portal/signup",
-            "name=x&id_card=370602195205090212&username=x1x&password=long-password",
+            "name=x&id_card=370602195205090212&phone=13500135000&password=long-password",
         );
         assert_eq!(status, 422, "a wrong checksum is said plainly");
         assert!(text(&bad).contains("身份证号"), "and names the field: {bad}");
         let (status, taken) = s.call_form(&Auth::None, "/portal/signup", &form);
-        assert_eq!(status, 422, "the user name is taken now: {taken}");
+        assert_eq!(status, 422, "the phone signs in already: {taken}");
+        assert!(text(&taken).contains("手机号已经注册"), "{taken}");
+        // The phone is sealed and blind-indexed, never in plain text; the user name generated.
+        let stored: Vec<(String, Option<String>, Option<String>)> = s.runtime.block_on(async {
+            sqlx::query_as("SELECT username, phone_enc, phone_hash FROM accounts WHERE role = 'resident'")
+                .fetch_all(&s.db.db.pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(stored.len(), 1, "one account for the matched sign-up: {stored:?}");
+        let (username, enc, hash) = &stored[0];
+        assert!(username.starts_with("r-") && !username.contains("13800138021"), "{username}");
+        assert!(enc.as_deref().is_some_and(|e| !e.contains("13800138021")), "{enc:?}");
+        assert!(hash.as_deref().is_some_and(|h| !h.contains("13800138021")), "{hash:?}");
 
         // Not before the grid member confirms.
-        assert_eq!(s.login("wangxy", "my-own-password").0, 401);
+        assert_eq!(s.login("13800138021", "my-own-password").0, 401);
 
         // Another street's grid member does not see it; the own one does.
         let outsider = s.login("outsider", "outsider-pass").2;
@@ -97,8 +110,9 @@ fn a_resident_signs_up_and_logs_in_once_their_grid_member_confirms() {
         let member = s.login("member", "member-password").2;
         let (status, html) = page(&s, &member, "/registry/signups");
         assert_eq!(status, 200);
-        assert!(html.contains("王秀英") && html.contains("wangxy"), "{html}");
-        assert!(!html.contains("lisi"), "an unmatched sign-up reaches nobody's queue");
+        assert!(html.contains("王秀英") && html.contains("138****8021"), "the phone, masked: {html}");
+        assert!(!html.contains("13800138021"), "never in full on the queue");
+        assert!(!html.contains("139****9022"), "an unmatched sign-up reaches nobody's queue");
         let signup_id = html.split("/registry/signups/").nth(1).unwrap().split('/').next().unwrap().to_owned();
         // The grid member over the household was told, in the app; the one next door was not.
         let (status, told) = s.call(&member, "GET", "/api/v1/me/notifications", None);
@@ -129,7 +143,7 @@ fn a_resident_signs_up_and_logs_in_once_their_grid_member_confirms() {
         assert_eq!(s.call_form(&member, &confirm, "").0, 303);
         assert_eq!(s.call_form(&member, &confirm, "").0, 409, "deciding twice is refused");
 
-        let (status, _, resident) = s.login("wangxy", "my-own-password");
+        let (status, _, resident) = s.login("138-0013-8021", "my-own-password");
         assert_eq!(status, 200, "confirmed residents log in with their own password, no forced change");
         let (status, mine) = s.call(&resident, "GET", "/api/v1/me/household", None);
         assert_eq!(status, 200);
@@ -481,5 +495,109 @@ fn the_person_form_says_what_is_wrong_in_the_pages_language() {
         let phone = format!("name=%E5%AD%99%E5%B0%8F&id_card={good}&phone=12345&relation=child");
         let (_, zh) = s.call_form(&member, &path, &phone);
         assert!(text(&zh).contains("联系电话“12345”既不是 11 位手机号"), "{zh}");
+    }
+}
+
+/// The code shown on the grid member's page, digits only.
+fn shown_code(html: &str) -> String {
+    let after = html.split("id=\"recovery-code\"").nth(1).expect("the code is shown");
+    let shown = after.split('>').nth(1).unwrap().split('<').next().unwrap();
+    shown.chars().filter(char::is_ascii_digit).collect()
+}
+
+#[test]
+fn a_resident_who_forgot_the_password_is_helped_back_in_by_their_grid_member() {
+    for s in crate::common::servers() {
+        let (grid, other_grid) = two_streets(&s);
+        family(&s, &grid, "王秀英", &id_card(31));
+        s.create_account("member", Role::GridMember, &[grid["code"].as_str().unwrap()], "member-password");
+        s.create_account("outsider", Role::GridMember, &[other_grid["code"].as_str().unwrap()], "outsider-pass");
+        let form = format!(
+            "name=%E7%8E%8B%E7%A7%80%E8%8B%B1&id_card={}&phone=13800138031&password=my-own-password",
+            id_card(31).as_str()
+        );
+        assert_eq!(s.call_form(&Auth::None, "/portal/signup", &form).0, 200);
+        s.runtime.block_on(async {
+            let db = &s.db.db;
+            let waiting = wangge_store::security::signups::pending_under(db, None).await.unwrap();
+            wangge_store::security::signups::decide(db, &waiting[0].id, true, "member").await.unwrap();
+        });
+
+        // The portal's own login takes the phone number.
+        let (status, _) = s.call_form(&Auth::None, "/portal/login", "phone=13800138031&password=my-own-password");
+        assert_eq!(status, 303, "logged in with the phone");
+        let (status, wrong) = s.call_form(&Auth::None, "/portal/login", "phone=13800138031&password=forgotten-it");
+        assert_eq!(status, 401);
+        assert!(text(&wrong).contains("手机号或密码不对"), "{wrong}");
+        let (status, forgot) = page(&s, &Auth::None, "/portal/forgot");
+        assert_eq!(status, 200);
+        assert!(forgot.contains("网格员") && forgot.contains("href=\"/portal/reset\""), "{forgot}");
+
+        // Another street's grid member finds nobody and cannot issue a code.
+        let outsider = s.login("outsider", "outsider-pass").2;
+        let (status, html) = page(&s, &outsider, "/registry/recovery?q=13800138031");
+        assert_eq!(status, 200);
+        assert!(!html.contains("王秀英") && html.contains("no-accounts"), "{html}");
+        let member = s.login("member", "member-password").2;
+        let (status, html) = page(&s, &member, "/registry/recovery?q=138+0013+8031");
+        assert_eq!(status, 200);
+        assert!(html.contains("王秀英") && html.contains("138****8031") && !html.contains("13800138031"), "{html}");
+        let (_, by_name) = page(&s, &member, "/registry/recovery?q=%E7%A7%80%E8%8B%B1");
+        assert!(by_name.contains("王秀英"), "found by name too");
+        let href = html.replace("&#x2f;", "/");
+        let account = href.split("/registry/recovery/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let issue = format!("/registry/recovery/{account}");
+        assert_eq!(page(&s, &outsider, &issue).0, 404, "outside the scope: as if it did not exist");
+        assert_eq!(s.call_form(&outsider, &issue, "seen=1").0, 404);
+
+        // Not without confirming the person; then a code of eight digits, shown once.
+        let (status, unseen) = s.call_form(&member, &issue, "");
+        assert_eq!(status, 422, "{unseen}");
+        assert!(text(&unseen).contains("当面见到本人"), "{unseen}");
+        let (status, issued) = s.call_form(&member, &issue, "seen=1");
+        assert_eq!(status, 200, "{issued}");
+        let code = shown_code(&text(&issued));
+        assert_eq!(code.len(), 8, "{code}");
+
+        // The resident: a wrong code, a weak password, then the code works once.
+        let wrong_code = if code == "00000000" { "11111111" } else { "00000000" };
+        let body = |code: &str, password: &str| format!("phone=13800138031&code={code}&new_password={password}");
+        let (status, refused) = s.call_form(&Auth::None, "/portal/reset", &body(wrong_code, "a-new-password-1"));
+        assert_eq!(status, 401);
+        assert!(text(&refused).contains("验证码不对"), "{refused}");
+        assert_eq!(s.call_form(&Auth::None, "/portal/reset", &body(&code, "short")).0, 422);
+        let spaced = format!("{}+{}", &code[..4], &code[4..]);
+        assert_eq!(s.call_form(&Auth::None, "/portal/reset", &body(&spaced, "a-new-password-1")).0, 303);
+        assert_eq!(s.call_form(&Auth::None, "/portal/reset", &body(&code, "a-new-password-2")).0, 401, "used once");
+        assert_eq!(s.login("13800138031", "my-own-password").0, 401, "the old password is gone");
+        assert_eq!(s.login("13800138031", "a-new-password-1").0, 200, "the new one works");
+
+        let admin = s.login("admin", crate::common::ADMIN_PASSWORD).2;
+        let (_, log) = s.call(&admin, "GET", "/api/v1/audit?per_page=200", None);
+        let entries = log["items"].as_array().unwrap();
+        let of = |action: &str| entries.iter().filter(|e| e["action"] == action).collect::<Vec<_>>();
+        let issued = of("recovery.issue");
+        assert_eq!(issued.len(), 1, "{log}");
+        assert_eq!(issued[0]["target_id"], account.as_str());
+        assert!(issued[0]["after"].to_string().contains("seen_in_person"), "the confirmation is recorded");
+        assert_eq!(of("recovery.use").len(), 1);
+        assert_eq!(of("recovery.refused").len(), 2, "the wrong code and the second use");
+        assert!(!log.to_string().contains(&code), "the code itself is never logged");
+        assert!(!log.to_string().contains("13800138031"), "nor the phone");
+
+        // Five wrong passwords lock the account from this address, whichever name is typed.
+        for _ in 0..5 {
+            s.call_form(&Auth::None, "/portal/login", "phone=13800138031&password=wrong-again");
+        }
+        let (status, _) = s.call_form(&Auth::None, "/portal/login", "phone=13800138031&password=a-new-password-1");
+        assert_eq!(status, 429, "phone logins are throttled like the others");
+        let username = s.runtime.block_on(async {
+            sqlx::query_scalar::<_, String>("SELECT username FROM accounts WHERE id = $1")
+                .bind(&account)
+                .fetch_one(&s.db.db.pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(s.login(&username, "a-new-password-1").0, 429, "and the generated user name with them");
     }
 }

@@ -60,6 +60,9 @@ vocabulary!(
     /// Home visits: the due list, recording a visit, a household's visits and what
     /// was found (sensitive: only inside the community).
     VisitHouseholds = "visit_households", "入户走访", "Visit households", [];
+    /// Help a resident of the scope back in when they forgot their password: find
+    /// their account, confirm having seen them or their ID card, issue a one-time code.
+    HelpSignIn = "help_sign_in", "协助居民找回密码", "Help a resident sign in again", [];
 });
 
 impl Role {
@@ -120,6 +123,7 @@ impl Role {
                 DispatchDemand,
                 RateDemand,
                 VisitHouseholds,
+                HelpSignIn,
             ],
             CommunityStaff => &[
                 ViewAreas,
@@ -138,6 +142,7 @@ impl Role {
                 DispatchDemand,
                 RateDemand,
                 VisitHouseholds,
+                HelpSignIn,
             ],
             // Grid leaders dispatch within their grid ("small matters stay in the grid").
             GridLeader => &[
@@ -156,6 +161,7 @@ impl Role {
                 DispatchDemand,
                 RateDemand,
                 VisitHouseholds,
+                HelpSignIn,
             ],
             GridMember => &[
                 ViewAreas,
@@ -171,6 +177,7 @@ impl Role {
                 HandleDemand,
                 RateDemand,
                 VisitHouseholds,
+                HelpSignIn,
             ],
             // The auxiliary network reports problems; it knows its buildings, not the roll.
             Auxiliary => &[ViewAreas, ViewBuildings, SubmitDemand],
@@ -301,6 +308,7 @@ mod tests {
             (ManageCategories, &[PlatformAdmin]),
             (ManageWebhooks, &[PlatformAdmin]),
             (VisitHouseholds, COMMUNITY_AND_GRID),
+            (HelpSignIn, COMMUNITY_AND_GRID),
         ]
     };
 

@@ -33,6 +33,9 @@ vocabulary!(
     SignupUnmatched = "signup.unmatched", "注册未匹配", "Sign-up matched no household", [];
     SignupConfirm = "signup.confirm", "确认注册", "Confirm a sign-up", [];
     SignupReject = "signup.reject", "驳回注册", "Reject a sign-up", [];
+    RecoveryCodeIssue = "recovery.issue", "发放找回密码验证码", "Issue a password recovery code", [];
+    RecoveryCodeUse = "recovery.use", "用验证码重设密码", "Set a password with a recovery code", [];
+    RecoveryCodeRefused = "recovery.refused", "验证码不正确", "Recovery code refused", [];
     AreaCreate = "area.create", "新建区划", "Create an area", [];
     AreaUpdate = "area.update", "修改区划", "Change an area", [];
     BuildingCreate = "building.create", "新建楼栋", "Create a building", [];

@@ -1170,6 +1170,7 @@ pub async fn rekey(db: &Db, new: &Vault) -> StoreResult<usize> {
     // team's phones) in the same transaction.
     crate::demands::rekey(&mut tx, old, new).await?;
     crate::team::rekey(&mut tx, old, new).await?;
+    crate::security::recovery::rekey(&mut tx, old, new).await?;
     tx.commit().await?;
     Ok(done)
 }

@@ -1,5 +1,6 @@
-//! Residents signing up themselves. A resident gives their name, ID card number, a
-//! user name and a password; when the name and number match someone living in a
+//! Residents signing up themselves. A resident gives their name, ID card number, the
+//! phone number they will sign in with and a password (the account's user name is
+//! generated: nobody in their sixties should have to invent a pinyin login); when the name and number match someone living in a
 //! community of the platform, a disabled resident account is created and waits for
 //! the grid member of that household to confirm it (they know the family). Confirming
 //! binds the account to the household and enables it; rejecting leaves it disabled.
@@ -11,22 +12,23 @@ use crate::Thing;
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use wangge_domain::{IdCardNumber, Role, Vocabulary, msg, new_id, now_millis, text};
+use wangge_domain::{IdCardNumber, Phone, Role, Vocabulary, msg, new_id, now_millis, text};
 
 use crate::registry::residents;
-use crate::security::accounts::{self, check_password_strength, check_username, hash_password_async};
+use crate::security::accounts::{check_password_strength, hash_password_async, random_secret};
 use crate::{Db, StoreError, StoreResult};
 
 /// What a person fills in to sign up.
 pub struct SignupRequest {
     pub name: String,
     pub id_card: IdCardNumber,
-    pub username: String,
+    /// What they sign in with; sealed and blind-indexed (`security::recovery`).
+    pub phone: Phone,
     pub password: String,
 }
 
 /// How a sign-up ended, for the caller (the person is told the same in every case
-/// but `UsernameTaken`, which tells nothing about the roll).
+/// but `PhoneTaken`, which tells nothing about the roll).
 #[derive(Debug, PartialEq, Eq)]
 pub enum SignupOutcome {
     /// Waiting for the grid member: the id of the sign-up.
@@ -35,7 +37,8 @@ pub enum SignupOutcome {
     Unmatched,
     /// This person already has an account or a sign-up waiting.
     AlreadyKnown,
-    UsernameTaken,
+    /// Some account signs in with this phone already.
+    PhoneTaken,
 }
 
 /// A sign-up as the grid member sees it.
@@ -44,6 +47,8 @@ pub struct Signup {
     pub id: String,
     pub account_id: String,
     pub username: String,
+    /// The phone they will sign in with, masked (`138****5678`).
+    pub phone: Option<String>,
     pub resident_id: String,
     pub resident_name: String,
     pub household_id: String,
@@ -56,10 +61,9 @@ pub struct Signup {
 }
 
 pub async fn request(db: &Db, req: SignupRequest) -> StoreResult<SignupOutcome> {
-    let username = check_username(&req.username)?;
     check_password_strength(&req.password)?;
-    if accounts::get_by_username(db, &username).await.is_ok() {
-        return Ok(SignupOutcome::UsernameTaken);
+    if crate::security::recovery::phone_taken(db, &req.phone).await? {
+        return Ok(SignupOutcome::PhoneTaken);
     }
     let Some(resident) = residents::find_active_by_id_card(db, &req.id_card).await? else {
         return Ok(SignupOutcome::Unmatched);
@@ -76,6 +80,8 @@ pub async fn request(db: &Db, req: SignupRequest) -> StoreResult<SignupOutcome> 
         return Ok(SignupOutcome::AlreadyKnown);
     }
     let (account_id, signup_id, now) = (new_id(), new_id(), now_millis());
+    // Generated, never typed: `r-` and ten random hex digits.
+    let username = format!("r-{}", &random_secret()[..10]);
     let mut tx = db.pool.begin().await?;
     // Disabled until confirmed; the password is the person's own, so no forced change.
     sqlx::query(
@@ -94,6 +100,7 @@ pub async fn request(db: &Db, req: SignupRequest) -> StoreResult<SignupOutcome> 
     .map_err(|e| {
         StoreError::on_unique(e, || msg!("security.error.username_taken", username = &username).field("username"))
     })?;
+    crate::security::recovery::set_phone_on(&mut tx, &db.vault, &account_id, &req.phone).await?;
     sqlx::query(
         "INSERT INTO signups (id, account_id, resident_id, household_id, path, status, requested_at)
          VALUES ($1, $2, $3, $4, $5, 'pending', $6)",
@@ -117,15 +124,19 @@ fn same_name(on_roll: &str, given: &str) -> bool {
     !given.trim().is_empty() && fold(on_roll) == fold(given)
 }
 
-const SELECT: &str = "SELECT s.id, s.account_id, a.username, s.resident_id, r.name AS resident_name, s.household_id,
+const SELECT: &str =
+    "SELECT s.id, s.account_id, a.username, a.phone_enc, s.resident_id, r.name AS resident_name, s.household_id,
     b.number AS building_number, h.unit, h.room, s.path, s.status, s.requested_at
     FROM signups s JOIN accounts a ON a.id = s.account_id JOIN residents r ON r.id = s.resident_id
     JOIN households h ON h.id = s.household_id JOIN buildings b ON b.id = h.building_id";
 
-fn from_row(row: &AnyRow) -> StoreResult<Signup> {
+fn from_row(db: &Db, row: &AnyRow) -> StoreResult<Signup> {
+    let account_id: String = row.try_get("account_id")?;
+    let sealed: Option<String> = row.try_get("phone_enc")?;
     Ok(Signup {
         id: row.try_get("id")?,
-        account_id: row.try_get("account_id")?,
+        phone: crate::security::recovery::masked(&db.vault, &account_id, sealed.as_deref())?,
+        account_id,
         username: row.try_get("username")?,
         resident_id: row.try_get("resident_id")?,
         resident_name: row.try_get("resident_name")?,
@@ -145,7 +156,7 @@ pub async fn get(db: &Db, id: &str) -> StoreResult<Signup> {
         .fetch_optional(&db.pool)
         .await?
         .ok_or_else(|| StoreError::not_found(Thing::SignUp, id))?;
-    from_row(&row)
+    from_row(db, &row)
 }
 
 /// Sign-ups waiting under `path` (all of them for `None`), oldest first.
@@ -154,7 +165,7 @@ pub async fn pending_under(db: &Db, path: Option<&str>) -> StoreResult<Vec<Signu
     // SELECT is a constant: nothing of the caller's reaches the text.
     let sql = format!("{SELECT} WHERE s.status = 'pending' AND s.path >= $1 AND s.path < $2 ORDER BY s.requested_at");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(low).bind(high).fetch_all(&db.pool).await?;
-    rows.iter().map(from_row).collect()
+    rows.iter().map(|row| from_row(db, row)).collect()
 }
 
 /// Confirms (binds the account to the household and enables it) or rejects a

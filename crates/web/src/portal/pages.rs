@@ -17,7 +17,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
-use wangge_domain::{AuditAction, DemandStatus, EventKind, Explain, IdCardNumber, Module, ResidentStatus, Role, Step};
+use wangge_domain::{
+    AuditAction, DemandStatus, EventKind, Explain, IdCardNumber, Module, Phone, ResidentStatus, Role, Step,
+};
 use wangge_store::PageRequest;
 use wangge_store::demands::{self, DemandFilter, Extras, NewDemand, StepInput};
 use wangge_store::notifications::{Audience, Notice};
@@ -141,13 +143,14 @@ pub async fn signup_form(lang: Lang) -> Response {
 pub struct SignupForm {
     name: String,
     id_card: String,
-    username: String,
+    phone: String,
     password: String,
 }
 
-/// Takes a sign-up. The answer is the same whether or not the person was found on
-/// the roll, so the form tells nobody who lives where; only a bad number, a weak
-/// password or a taken user name are said plainly.
+/// Takes a sign-up: name, ID card number, the phone number to sign in with and a
+/// password (the user name is generated). The answer is the same whether or not the
+/// person was found on the roll, so the form tells nobody who lives where; only a
+/// bad number, a weak password or a phone that already signs in are said plainly.
 pub async fn signup_submit(
     State(s): State<AppState>,
     lang: Lang,
@@ -155,27 +158,25 @@ pub async fn signup_submit(
     Form(form): Form<SignupForm>,
 ) -> Result<Response, ApiError> {
     let again = |error: String| {
-        let ctx =
-            context! { lang => lang.code, error => error, name => form.name.trim(), username => form.username.trim() };
+        let ctx = context! { lang => lang.code, error => error, name => form.name.trim(), phone => form.phone.trim() };
         Ok(render(lang, StatusCode::UNPROCESSABLE_ENTITY, "portal/signup.html", ctx))
     };
     let id_card = match IdCardNumber::parse(&form.id_card) {
         Ok(id) => id,
         Err(e) => return again(format!("{}: {}", tr("signup.id_card", lang.code), say(&e.message(), lang.code))),
     };
-    let request = SignupRequest {
-        name: form.name.clone(),
-        id_card,
-        username: form.username.clone(),
-        password: form.password.clone(),
+    let phone = match Phone::parse(&form.phone) {
+        Ok(phone) => phone,
+        Err(e) => return again(format!("{}: {}", tr("portal_login.phone", lang.code), say(&e.message(), lang.code))),
     };
+    let request = SignupRequest { name: form.name.clone(), id_card, phone, password: form.password.clone() };
     let outcome = match signups::request(&s.db, request).await {
         Ok(outcome) => outcome,
         Err(wangge_store::StoreError::Invalid(message)) => return again(say(&message, lang.code)),
         Err(e) => return Err(e.into()),
     };
-    if outcome == SignupOutcome::UsernameTaken {
-        return again(tr("signup.taken", lang.code));
+    if outcome == SignupOutcome::PhoneTaken {
+        return again(tr("signup.phone_taken", lang.code));
     }
     // The grid members over the household hear of it: they confirm sign-ups.
     if let SignupOutcome::Queued(id) = &outcome {
@@ -207,7 +208,8 @@ pub async fn signup_submit(
         _ => (AuditAction::SignupUnmatched, None),
     };
     let event = Event { target_kind: target.map(|_| "signup"), target_id: target, ..Event::of(action) };
-    audit::log(&s.db, None, Some(form.username.trim()), &address, event).await?;
+    // No actor name: the sign-up's only names are the person's own and their phone.
+    audit::log(&s.db, None, None, &address, event).await?;
     Ok(render(lang, StatusCode::OK, "portal/signup_sent.html", context! { lang => lang.code }))
 }
 

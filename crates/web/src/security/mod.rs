@@ -1,6 +1,7 @@
 //! Accounts and security: logging in and out, sessions and API tokens, accounts and
 //! their scopes, breaking the glass (grants), residents' sign-ups waiting for their
-//! grid member, and the audit log — the API and the pages. The guard that enforces
+//! grid member, helping a resident back in with a one-time code (`recovery`), and
+//! the audit log — the API and the pages. The guard that enforces
 //! every route's rule is shared (`crate::shared::auth`); the templates are
 //! `templates/security/`, the strings `locales/security.yml`.
 
@@ -15,6 +16,7 @@ pub(crate) mod pages {
     pub(crate) mod account;
     pub(crate) mod admin;
     pub(crate) mod login;
+    pub(crate) mod recovery;
     pub(crate) mod signups;
 }
 
@@ -28,5 +30,6 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .merge(pages::login::routes())
         .merge(pages::account::routes())
         .merge(pages::signups::routes())
+        .merge(pages::recovery::routes())
         .merge(pages::admin::routes())
 }

@@ -291,7 +291,10 @@ pub async fn guard(
     match admit(&state, &route, request).await {
         Ok(request) => next.run(request).await,
         Err(err) if page && err.status == StatusCode::UNAUTHORIZED => {
-            axum::response::Redirect::to("/login").into_response()
+            // Residents sign in on the portal's own page, with their phone.
+            let login =
+                if matched.as_deref().is_some_and(|m| m.starts_with("/portal")) { "/portal/login" } else { "/login" };
+            axum::response::Redirect::to(login).into_response()
         }
         Err(err) if page && err.code == "password_change_required" => {
             axum::response::Redirect::to("/password").into_response()

@@ -33,12 +33,12 @@ pub(crate) fn board_key(s: &AppState, grid_id: &str) -> String {
 
 /// A post as the public sees it.
 #[derive(Serialize)]
-struct PublicPost {
+pub(crate) struct PublicPost {
     post: &'static str,
     post_label: &'static str,
     name: String,
     duties: String,
-    duty_phone: Option<String>,
+    pub(crate) duty_phone: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -53,7 +53,7 @@ pub struct FaceQuery {
 }
 
 /// The grid's team as the public sees it, leader first.
-async fn public_team(s: &AppState, grid: &Area, lang: Lang) -> Result<Vec<PublicPost>, ApiError> {
+pub(crate) async fn public_team(s: &AppState, grid: &Area, lang: Lang) -> Result<Vec<PublicPost>, ApiError> {
     let roster = team::roster(&s.db, &grid.id, Phones::Hidden, false).await?;
     Ok(roster
         .into_iter()

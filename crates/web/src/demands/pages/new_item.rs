@@ -193,7 +193,10 @@ pub async fn create_demand(
         }
     };
     let extras = Extras { files: &form.files, duplicate_of: duplicate_of.as_deref(), draft: posted.draft() };
-    match demands::create_with(&s.db, new, &api::actor(&p), None, extras, |_| None).await {
+    // Building heads, volunteers and property staff follow what they reported on
+    // /reported, which lists the items whose reporter account is theirs.
+    let reporter = (!p.role.may(Action::ViewDemands)).then(|| p.actor_id());
+    match demands::create_with(&s.db, new, &api::actor(&p), reporter, extras, |_| None).await {
         Ok(d) => {
             let target = audit::Target("demand", &d.id, &d.path);
             audit::change(&s.db, (&p, &address), AuditAction::DemandCreate, target, None, &d).await?;

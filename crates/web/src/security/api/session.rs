@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use wangge_domain::AuditAction;
 use wangge_store::security::accounts::{self, Account};
-use wangge_store::security::sessions;
+use wangge_store::security::{recovery, sessions};
 
 use crate::shared::api::{ApiResult, JsonBody};
 use crate::shared::audit::{self, Event};
@@ -19,6 +19,7 @@ use crate::{ApiError, AppState};
 
 #[derive(Deserialize, ToSchema)]
 pub struct Login {
+    /// A user name, or the phone number a resident signed up with.
     pub username: String,
     pub password: String,
 }
@@ -63,7 +64,7 @@ pub async fn authenticate(
     password: &str,
     address: &ClientAddress,
 ) -> Result<LoginOutcome, ApiError> {
-    let name = username.trim().to_lowercase();
+    let name = login_name(s, username).await?;
     if let Some(minutes) = sessions::throttled(&s.db, &name, &address.0).await? {
         let event = Event { outcome: "denied", ..Event::of(AuditAction::LoginThrottled) };
         audit::log(&s.db, None, Some(&name), address, event).await?;
@@ -85,6 +86,23 @@ pub async fn authenticate(
     Ok(LoginOutcome::LoggedIn { account, session })
 }
 
+/// The name a login attempt is checked, throttled and audited under. Residents sign
+/// in with their phone number: it is found through its blind index
+/// (`recovery::account_by_phone`) and becomes the account's generated user name, so
+/// the same five tries hold whichever of the two is typed. A number nobody signs in
+/// with is throttled under its blind index, never written down in plain text.
+async fn login_name(s: &AppState, typed: &str) -> Result<String, ApiError> {
+    let name = typed.trim().to_lowercase();
+    let Ok(phone) = wangge_domain::Phone::parse(&name) else { return Ok(name) };
+    if let Some((_, username)) = recovery::account_by_phone(&s.db, &phone).await? {
+        return Ok(username);
+    }
+    if accounts::credentials(&s.db, &name).await?.is_some() {
+        return Ok(name); // a user name made of digits
+    }
+    Ok(format!("phone:{}", recovery::phone_key(&s.db, &phone)))
+}
+
 /// The Set-Cookie header of a new session.
 pub fn session_cookie(session: &sessions::NewSession, reached: &Reached) -> HeaderMap {
     let mut headers = HeaderMap::new();
@@ -100,7 +118,8 @@ pub fn cleared_cookie(reached: &Reached) -> HeaderMap {
     headers
 }
 
-/// Log in with a user name and password; sets the session cookie.
+/// Log in with a user name (or, for residents, the phone number they signed up with)
+/// and password; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = Login, responses(
     (status = 200, body = LoggedIn), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(

@@ -21,10 +21,15 @@ fn must_change(p: &Principal) -> bool {
     matches!(p.actor, Actor::Account { must_change_password: true, .. })
 }
 
+/// Residents change their password on a page at the portal's sizes.
+fn password_template(p: &Principal) -> &'static str {
+    if p.role == wangge_domain::Role::Resident { "portal/password.html" } else { "security/password.html" }
+}
+
 pub async fn password_form(lang: Lang, p: Principal) -> Response {
     let ctx =
         context! { lang => lang.code, user => p.actor_name(), csrf => p.csrf_token.clone(), must => must_change(&p) };
-    render(lang, StatusCode::OK, "security/password.html", ctx)
+    render(lang, StatusCode::OK, password_template(&p), ctx)
 }
 
 #[derive(Deserialize)]
@@ -44,7 +49,7 @@ pub async fn password_submit(
         let ctx = context! {
             lang => lang.code, user => p.actor_name(), csrf => p.csrf_token.clone(), must => must_change(&p), error => error,
         };
-        Ok(render(lang, StatusCode::UNPROCESSABLE_ENTITY, "security/password.html", ctx))
+        Ok(render(lang, StatusCode::UNPROCESSABLE_ENTITY, password_template(&p), ctx))
     };
     let Actor::Account { id, username, .. } = &p.actor else {
         return Ok(error_page(lang, StatusCode::BAD_REQUEST, &tr("error.forbidden", lang.code)));

@@ -1,7 +1,7 @@
 //! The login page and logging out.
 
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::context;
@@ -51,11 +51,23 @@ pub async fn login_submit(
     }
 }
 
-pub async fn logout(State(s): State<AppState>, reached: Reached, headers: HeaderMap) -> Result<Response, ApiError> {
+#[derive(Deserialize)]
+pub struct LogoutQuery {
+    /// `portal`: back to the residents' login page.
+    to: Option<String>,
+}
+
+pub async fn logout(
+    State(s): State<AppState>,
+    reached: Reached,
+    headers: HeaderMap,
+    Query(q): Query<LogoutQuery>,
+) -> Result<Response, ApiError> {
     if let Some(secret) = session_secret(&headers) {
         sessions::revoke(&s.db, &secret).await?;
     }
-    Ok((cleared_cookie(&reached), Redirect::to("/login")).into_response())
+    let to = if q.to.as_deref() == Some("portal") { "/portal/login" } else { "/login" };
+    Ok((cleared_cookie(&reached), Redirect::to(to)).into_response())
 }
 
 /// This module's pages, each with who may open it (`crate::shared::routes`).

@@ -21,7 +21,7 @@ use crate::{ApiError, AppState};
 struct Row {
     id: String,
     name: String,
-    username: String,
+    phone: String,
     address: String,
     requested: String,
 }
@@ -48,7 +48,7 @@ pub async fn signups_page(
                 requested: local_time(signup.requested_at),
                 id: signup.id,
                 name: signup.resident_name,
-                username: signup.username,
+                phone: signup.phone.unwrap_or_else(|| signup.username.clone()),
             });
         }
     }
