@@ -752,6 +752,39 @@ pub async fn digest(database: &DatabaseArg, area: Option<&str>, send_webhooks: b
     Ok(())
 }
 
+/// `wangge boundaries`: a community's grid boundaries from a GeoJSON file, checked.
+pub async fn boundaries(database: &DatabaseArg, community: &str, file: &std::path::Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let db = open(database).await?;
+    let community = community.trim();
+    let area = if community.bytes().all(|b| b.is_ascii_digit()) {
+        wangge_store::registry::areas::get_by_code(&db, community).await?
+    } else {
+        wangge_store::registry::areas::get(&db, community).await?
+    };
+    let outcome = wangge_store::cockpit::map::import_boundaries(&db, &area, &text).await?;
+    db.close().await;
+    let lang = wangge_web::cli_lang();
+    match outcome {
+        Ok(done) => {
+            if done.community {
+                println!("{}: {}", area.code, area.name);
+            }
+            for code in &done.grids {
+                println!("{code}");
+            }
+            eprintln!("{} boundaries imported", done.grids.len() + usize::from(done.community));
+            Ok(())
+        }
+        Err(problems) => {
+            for m in &problems {
+                eprintln!("{}", wangge_web::say(m, lang));
+            }
+            anyhow::bail!("{} problems; nothing was imported", problems.len())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

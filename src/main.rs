@@ -155,6 +155,20 @@ enum Command {
         #[arg(long)]
         send_webhooks: bool,
     },
+    /// Import a community's grid boundaries from a GeoJSON FeatureCollection: each
+    /// feature's `code` property names a grid of the community (or the community
+    /// itself). Checked first — closed rings, known grid codes, grids inside the
+    /// community's boundary —; nothing is written while a problem remains, and every
+    /// problem names its feature. See docs/cockpit.md.
+    Boundaries {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// The community (code or id).
+        #[arg(long)]
+        community: String,
+        /// The GeoJSON file.
+        file: PathBuf,
+    },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
 }
@@ -347,6 +361,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Digest { database, area, send_webhooks } => {
             commands::digest(&database, area.as_deref(), send_webhooks).await
         }
+        Command::Boundaries { database, community, file } => commands::boundaries(&database, &community, &file).await,
         Command::Openapi => {
             println!("{}", wangge_web::openapi_json());
             Ok(())

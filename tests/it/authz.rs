@@ -491,9 +491,12 @@ fn is_scoped(pattern: &str) -> bool {
         "/registry/export",
         "/api/v1/visits",
         "/visits",
+        "/api/v1/cockpit",
+        "/cockpit/map",
+        "/cockpit/report",
     ]
     .iter()
-    .any(|p| pattern.starts_with(p))
+    .any(|p| pattern.starts_with(p) || pattern == "/cockpit")
         // The blank ledger template names no record: the same file for everyone.
         && pattern != "/registry/import/template"
 }

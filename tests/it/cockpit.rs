@@ -184,3 +184,324 @@ fn children_sort_by_any_figure() {
         assert!(html.contains("烟台市"));
     }
 }
+
+/// The value of `key` among an API answer's figures.
+fn api_value<'a>(figures: &'a Value, key: &str) -> &'a Value {
+    figures.as_array().unwrap().iter().find(|f| f["key"] == key).unwrap_or_else(|| panic!("no figure {key}"))
+}
+
+#[test]
+fn the_api_gives_the_figures_and_children_with_the_pages_scope_rules() {
+    for s in servers() {
+        town(&s);
+        s.create_account("jiedao", Role::StreetOfficial, &["370602004000"], "jiedao-password");
+        let official = s.login("jiedao", "jiedao-password").2;
+        let (status, answer) = s.call(&official, "GET", "/api/v1/cockpit?period=week", None);
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["area"]["code"], "370602004000");
+        assert_eq!(answer["period"]["name"], "week");
+        let residents = api_value(&answer["figures"], "registry.residents");
+        assert_eq!(residents["value"]["count"], 3, "both communities, not the other street");
+        assert_eq!(residents["value"]["type"], "count");
+        assert_eq!(residents["href"], Value::Null, "no list of people for a street official");
+        assert!(residents["how"].as_str().unwrap().len() > 4, "how it is computed");
+        let response = api_value(&answer["figures"], "demands.response_rate");
+        assert_eq!(response["value"]["type"], "rate");
+        assert_eq!(response["value"]["whole"], 0);
+        assert_eq!(response["value"]["rate"], Value::Null, "no rate of nothing");
+        assert_eq!(api_value(&answer["figures"], "registry.tag.elderly_alone")["value"]["count"], 1);
+        let text = answer.to_string();
+        assert!(!text.contains("registry.tag.disabled"), "a sensitive tag's count is for those who see names");
+        for name in ["张大爷", "李阿姨", "只楚"] {
+            assert!(!text.contains(name), "{name} in a street official's answer");
+        }
+        let children = answer["children"].as_array().unwrap();
+        let names: Vec<&str> = children.iter().map(|c| c["area"]["name"].as_str().unwrap()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names.contains(&"塔山社区") && names.contains(&"大海阳社区"));
+        let tashan = children.iter().find(|c| c["area"]["name"] == "塔山社区").unwrap();
+        assert_eq!(api_value(&tashan["figures"], "registry.residents")["value"]["count"], 2);
+        assert!(!tashan.to_string().contains("registry.tag.disabled"));
+
+        // In English, and the next street is out of reach.
+        let (status, answer) = s.call(&official, "GET", "/api/v1/cockpit?lang=en&area=370602004011", None);
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(api_value(&answer["figures"], "registry.residents")["label"], "Residents");
+        let (status, _) = s.call(&official, "GET", "/api/v1/cockpit?area=370602005000", None);
+        assert_eq!(status, 403);
+        let (status, answer) = s.call(&official, "GET", "/api/v1/cockpit?period=decade", None);
+        assert_eq!(status, 422, "{answer}");
+
+        // The community's secretary: the rows behind a figure, and the sensitive count.
+        s.create_account("shuji", Role::CommunitySecretary, &["370602004011"], "shuji-password-1");
+        let secretary = s.login("shuji", "shuji-password-1").2;
+        let (status, answer) = s.call(&secretary, "GET", "/api/v1/cockpit", None);
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(api_value(&answer["figures"], "registry.tag.disabled")["value"]["count"], 1);
+        let area = s.runtime.block_on(areas::get_by_code(&s.db.db, "370602004011")).unwrap();
+        let href = api_value(&answer["figures"], "registry.tag.elderly_alone")["href"].as_str().unwrap().to_owned();
+        assert_eq!(href, format!("/registry/residents?area={}&tag=elderly_alone", area.id));
+        assert_eq!(answer["children"].as_array().unwrap().len(), 1, "its one grid");
+    }
+}
+
+/// A square-ish ring `[w, s, e, n]` as GeoJSON coordinates.
+fn rect(w: f64, s: f64, e: f64, n: f64) -> Value {
+    json!([[[w, s], [e, s], [e, n], [w, n], [w, s]]])
+}
+
+fn feature(code: &str, coordinates: Value) -> Value {
+    json!({"type": "Feature", "properties": {"code": code}, "geometry": {"type": "Polygon", "coordinates": coordinates}})
+}
+
+#[test]
+fn the_map_draws_one_path_per_grid_after_a_checked_import() {
+    for s in servers() {
+        town(&s);
+        s.runtime.block_on(async {
+            let db = &s.db.db;
+            let community = areas::get_by_code(db, "370602004011").await.unwrap();
+            let grid = areas::get_by_code(db, "370602004011001").await.unwrap();
+            let new = areas::NewArea {
+                parent_id: Some(community.id.clone()),
+                level: wangge_domain::AreaLevel::Grid,
+                code: "370602004011002".into(),
+                name: "塔山二网格".into(),
+                boundary: None,
+            };
+            areas::create(db, new).await.unwrap();
+            let found = buildings::list(
+                db,
+                &buildings::BuildingFilter { under_path: Some(grid.path.clone()), ..Default::default() },
+                wangge_store::PageRequest::new(Some(1), Some(10)),
+            )
+            .await
+            .unwrap();
+            let update = buildings::BuildingUpdate { lat: Some(37.53), lng: Some(121.385), ..Default::default() };
+            buildings::update(db, &found.items[0].id, update).await.unwrap();
+        });
+        s.create_account("shuji", Role::CommunitySecretary, &["370602004011"], "shuji-password-1");
+        let secretary = s.login("shuji", "shuji-password-1").2;
+        let (status, html) = page(&s, &secretary, "/cockpit/map");
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("id=\"map-empty\""), "no boundaries yet: no map, said so");
+        assert!(html.contains("id=\"import-boundaries\""), "the secretary may import them");
+
+        let community = s.runtime.block_on(areas::get_by_code(&s.db.db, "370602004011")).unwrap();
+        let import = format!("/cockpit/boundaries?area={}", community.id);
+        let (w, so, e, n) = (121.38, 37.52, 121.40, 37.54);
+        // An open ring and a grid of another community: refused, each feature named.
+        let bad = json!({"type": "FeatureCollection", "features": [
+            feature("370602004011", rect(w, so, e, n)),
+            feature("370602004011001", json!([[[w, so], [121.39, so], [121.39, n], [w, n]]])),
+            feature("370602004012001", rect(w, so, e, n)),
+        ]});
+        let (status, _, body) = crate::demand_forms::post_form(
+            &s,
+            &secretary,
+            &import,
+            &[],
+            &[("grids.geojson", bad.to_string().as_bytes())],
+        );
+        assert_eq!(status, 422, "{body}");
+        let body = body.replace("&#x2f;", "/");
+        assert!(body.contains("#2 (370602004011001)") && body.contains("没有闭合"), "{body}");
+        assert!(body.contains("#3 (370602004012001)") && body.contains("不是塔山社区的网格"), "{body}");
+
+        let good = json!({"type": "FeatureCollection", "features": [
+            feature("370602004011", rect(w, so, e, n)),
+            feature("370602004011001", rect(w, so, 121.39, n)),
+            feature("370602004011002", rect(121.39, so, e, n)),
+        ]});
+        let (status, location, body) = crate::demand_forms::post_form(
+            &s,
+            &secretary,
+            &import,
+            &[],
+            &[("grids.geojson", good.to_string().as_bytes())],
+        );
+        assert_eq!(status, 303, "{body}");
+        assert!(location.starts_with("/cockpit/map"), "{location}");
+        let (status, html) = page(&s, &secretary, "/cockpit/map?map=registry.residents");
+        assert_eq!(status, 200, "{html}");
+        assert_eq!(html.matches("class=\"map-area\"").count(), 2, "one path per grid");
+        assert_eq!(html.matches("class=\"map-building\"").count(), 1, "the building with coordinates");
+        assert!(html.contains("class=\"map-outline\""), "the community's outline");
+        assert!(html.contains("data-code=\"370602004011001\""));
+        // The grid with two people is the darkest, the empty one the lightest.
+        let fill_of = |code: &str| {
+            let after = html.split(&format!("data-code=\"{code}\"")).nth(1).unwrap();
+            after.split("fill=\"").nth(1).unwrap().split('"').next().unwrap().to_owned()
+        };
+        assert_eq!(fill_of("370602004011001"), "#08519c");
+        assert_eq!(fill_of("370602004011002"), "#eff3ff");
+        let list = html.split("class=\"map-list\"").nth(1).unwrap();
+        assert!(list.contains("塔山一网格") && list.contains(">2</td>"), "the text list beside it");
+        assert!(!html.contains("<script"), "no JavaScript");
+
+        // A street official may look, but not import.
+        s.create_account("jiedao", Role::StreetOfficial, &["370602004000"], "jiedao-password");
+        let official = s.login("jiedao", "jiedao-password").2;
+        let (status, html) = page(&s, &official, &format!("/cockpit/map?area={}", community.id));
+        assert_eq!(status, 200);
+        assert_eq!(html.matches("class=\"map-area\"").count(), 2);
+        assert!(!html.contains("import-boundaries"));
+        let (status, _) = page(&s, &official, &import);
+        assert_eq!(status, 403);
+    }
+}
+
+/// The number in a report page's row for `key`.
+fn report_value(html: &str, key: &str) -> String {
+    let row = html.split(&format!("data-key=\"{key}\"")).nth(1).unwrap_or_else(|| panic!("no {key}"));
+    let cell = row.split("<td class=\"num\">").nth(1).unwrap();
+    cell.split(['<', ' ']).next().unwrap().trim().to_owned()
+}
+
+#[test]
+fn reports_equal_the_cockpit_and_a_past_week_regenerates_the_same() {
+    for s in servers() {
+        town(&s);
+        let admin = s.auth.borrow().clone();
+        // Two items in 塔山, made last week; one in 大海阳 this week.
+        let (last_week, this_week) = {
+            let today = wangge_store::cockpit::day_of(wangge_domain::now_millis());
+            let last = wangge_store::cockpit::report::ReportPeriod::last_complete(
+                wangge_store::cockpit::report::ReportKind::Week,
+                today,
+            );
+            let this = wangge_store::cockpit::report::ReportPeriod::holding(
+                wangge_store::cockpit::report::ReportKind::Week,
+                today,
+            );
+            (last, this)
+        };
+        let building_of = |grid: &str| {
+            s.runtime.block_on(async {
+                let grid = areas::get_by_code(&s.db.db, grid).await.unwrap();
+                buildings::list(
+                    &s.db.db,
+                    &buildings::BuildingFilter { under_path: Some(grid.path.clone()), ..Default::default() },
+                    wangge_store::PageRequest::new(Some(1), Some(10)),
+                )
+                .await
+                .unwrap()
+                .items
+                .remove(0)
+                .id
+            })
+        };
+        let tashan = building_of("370602004011001");
+        let mut made = Vec::new();
+        for category in ["environment", "environment"] {
+            let body = json!({"building_id": tashan, "category": category, "title": "楼道灯不亮"});
+            let (status, item) = s.call(&admin, "POST", "/api/v1/demands", Some(&body));
+            assert_eq!(status, 201, "{item}");
+            made.push(item["id"].as_str().unwrap().to_owned());
+        }
+        let (monday_ms, _) = last_week.bounds();
+        s.runtime.block_on(async {
+            for id in &made {
+                sqlx::query("UPDATE demands SET created_at = $1 WHERE id = $2")
+                    .bind(monday_ms + 3_600_000)
+                    .bind(id)
+                    .execute(&s.db.db.pool)
+                    .await
+                    .unwrap();
+            }
+        });
+        let url = format!(
+            "/cockpit/report?area=370602004000&period=week&start={}",
+            wangge_domain::format_date(last_week.first)
+        );
+        let (status, first) = page(&s, &admin, &url);
+        assert_eq!(status, 200, "{first}");
+        assert_eq!(report_value(&first, "demands.period"), "2");
+        assert_eq!(report_value(&first, "demands.category.environment"), "2");
+        assert!(
+            first.contains("data-basis=\"now\"") && first.contains("不可回溯"),
+            "what cannot be recomputed is said"
+        );
+        assert!(first.contains("<svg") && first.contains("/static/cockpit.css"), "charts, and the print stylesheet");
+
+        // Something happens this week: last week's report does not change.
+        let haiyang = building_of("370602004012001");
+        let body = json!({"building_id": haiyang, "category": "environment", "title": "路灯坏了"});
+        assert_eq!(s.call(&admin, "POST", "/api/v1/demands", Some(&body)).0, 201);
+        let (_, again) = page(&s, &admin, &url);
+        for key in ["demands.period", "demands.category.environment", "demands.category.public_facilities"] {
+            assert_eq!(report_value(&again, key), report_value(&first, key), "{key} regenerated the same");
+        }
+
+        // This week's report equals the cockpit's week.
+        let url = format!(
+            "/cockpit/report?area=370602004000&period=week&start={}",
+            wangge_domain::format_date(this_week.first)
+        );
+        let (_, now) = page(&s, &admin, &url);
+        let (_, api) = s.call(&admin, "GET", "/api/v1/cockpit?area=370602004000&period=week", None);
+        for key in ["demands.period", "demands.open", "registry.residents", "demands.category.environment"] {
+            let want = api_value(&api["figures"], key)["value"]["text"].as_str().unwrap().to_owned();
+            assert_eq!(report_value(&now, key), want, "{key} as the cockpit");
+        }
+
+        // The workbook: the same numbers, as numbers.
+        let url = format!("{url}&format=xlsx");
+        let (status, kind, bytes) = crate::demand_forms::get_bytes(&s, &admin, &url);
+        assert_eq!(status, 200);
+        assert!(kind.contains("spreadsheetml"), "{kind}");
+        let table = wangge_ledger::table::read_xlsx_bytes(&bytes).unwrap();
+        let row = table.rows.iter().find(|r| r.cell(2) == "demands.period").expect("the figure's row");
+        assert_eq!(row.cell(3), "1", "one item this week in the street");
+        let residents = table.rows.iter().find(|r| r.cell(2) == "registry.residents").unwrap();
+        assert_eq!(residents.cell(3), "3");
+    }
+}
+
+#[test]
+fn the_weekly_report_is_queued_once_per_scope_and_week() {
+    for s in servers() {
+        town(&s);
+        let admin = s.auth.borrow().clone();
+        for (area, modules) in [
+            ("370602004011", json!(["cockpit"])),
+            ("370602004000", json!(["cockpit"])),
+            ("370602004012", json!(["demands"])),
+        ] {
+            let body = json!({"name": format!("周报 {area}"), "url": "http://127.0.0.1:9/unreachable", "format": "wecom", "area": area, "modules": modules});
+            let (status, hook) = s.call(&admin, "POST", "/api/v1/webhooks", Some(&body));
+            assert_eq!(status, 201, "{hook}");
+        }
+        let count = || -> i64 {
+            s.runtime.block_on(async {
+                sqlx::query_scalar("SELECT COUNT(*) FROM webhook_outbox WHERE event_name = 'cockpit.weekly_report'")
+                    .fetch_one(&s.db.db.pool)
+                    .await
+                    .unwrap()
+            })
+        };
+        // Monday 2026-11-30, China time: 07:00 is too early, 09:00 sends.
+        let at = |hour: i64| {
+            let monday = time::Date::from_calendar_date(2026, time::Month::November, 30).unwrap();
+            wangge_store::cockpit::midnight(monday) + hour * 3_600_000
+        };
+        let queued = s.runtime.block_on(wangge_web::queue_weekly(&s.db.db, at(7))).unwrap();
+        assert_eq!((queued, count()), (0, 0), "not before Monday morning");
+        let queued = s.runtime.block_on(wangge_web::queue_weekly(&s.db.db, at(9))).unwrap();
+        assert_eq!((queued, count()), (2, 2), "the community's and the street's, not the demands-only hook");
+        let queued = s.runtime.block_on(wangge_web::queue_weekly(&s.db.db, at(10))).unwrap();
+        assert_eq!((queued, count()), (0, 2), "idempotent within the week");
+        let queued = s.runtime.block_on(wangge_web::queue_weekly(&s.db.db, at(24 * 7 + 9))).unwrap();
+        assert_eq!((queued, count()), (2, 4), "the next week's");
+        let body: String = s.runtime.block_on(async {
+            sqlx::query_scalar(
+                "SELECT body FROM webhook_outbox WHERE event_name = 'cockpit.weekly_report' ORDER BY created_at, id LIMIT 1",
+            )
+            .fetch_one(&s.db.db.pool)
+            .await
+            .unwrap()
+        });
+        assert!(body.contains("周报") && body.contains("2026-11-23") && body.contains("响应率"), "{body}");
+        assert!(!body.contains("张大爷"), "counts only");
+    }
+}

@@ -118,7 +118,7 @@ fn send(request: http::Request<Vec<u8>>) -> (u16, String, String) {
     (status, location, resp.body_mut().read_to_string().unwrap_or_default())
 }
 
-fn get_bytes(s: &Server, who: &Auth, path: &str) -> (u16, String, Vec<u8>) {
+pub(crate) fn get_bytes(s: &Server, who: &Auth, path: &str) -> (u16, String, Vec<u8>) {
     let mut request = http::Request::builder().method("GET").uri(format!("{}{path}", s.base));
     match who {
         Auth::Session { cookie, .. } => request = request.header("cookie", cookie),

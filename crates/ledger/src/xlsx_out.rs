@@ -190,6 +190,40 @@ mod tests {
     use crate::columns::locate_header;
     use crate::table::{read_table, read_xlsx_bytes};
 
+    #[test]
+    fn a_report_reads_back_with_numbers_as_numbers_on_every_sheet() {
+        use calamine::{Data, Reader, Xlsx};
+        let sheets = [
+            ReportSheet {
+                name: "指标",
+                title: "塔山社区 周报",
+                headers: vec!["指标".into(), "数值".into()],
+                rows: vec![
+                    vec![ReportCell::Text("新增诉求".into()), ReportCell::Number(12.0)],
+                    vec![ReportCell::Text("响应率".into()), ReportCell::Percent(0.875)],
+                    vec![ReportCell::Text("满意率".into()), ReportCell::Empty],
+                ],
+            },
+            ReportSheet {
+                name: "下级对比",
+                title: "塔山社区 周报",
+                headers: vec!["名称".into(), "新增".into()],
+                rows: vec![vec![ReportCell::Text("一网格".into()), ReportCell::Number(3.0)]],
+            },
+        ];
+        let bytes = report_xlsx_bytes(&sheets).unwrap();
+        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        assert_eq!(book.sheet_names(), vec!["指标".to_owned(), "下级对比".to_owned()]);
+        let first = book.worksheet_range("指标").unwrap();
+        assert_eq!(first.get_value((0, 0)), Some(&Data::String("塔山社区 周报".into())));
+        assert_eq!(first.get_value((1, 1)), Some(&Data::String("数值".into())));
+        assert_eq!(first.get_value((2, 1)), Some(&Data::Float(12.0)));
+        assert_eq!(first.get_value((3, 1)), Some(&Data::Float(0.875)));
+        let second = book.worksheet_range("下级对比").unwrap();
+        assert_eq!(second.get_value((2, 0)), Some(&Data::String("一网格".into())));
+        assert_eq!(second.get_value((2, 1)), Some(&Data::Float(3.0)));
+    }
+
     fn ledger_rows() -> Vec<Vec<String>> {
         let rows = [
             ["张三", "11010519491231002X", "3号楼", "0301", "13805355678"],
@@ -257,4 +291,64 @@ mod tests {
         widths.observe(3, "abc");
         assert_eq!(widths.widths, [19, 4, 0, 3]);
     }
+}
+
+/// A cell of a report: text, or a number Excel can add up.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReportCell {
+    Text(String),
+    Number(f64),
+    /// A share between 0 and 1, shown as a percentage (`87.5%`).
+    Percent(f64),
+    Empty,
+}
+
+/// One sheet of a report: a title row, a header row and rows.
+pub struct ReportSheet<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<ReportCell>>,
+}
+
+/// A report as an `.xlsx` file in memory: one sheet per [`ReportSheet`], each with
+/// its title merged across the columns, a header row, and numbers written as numbers
+/// (unlike ledgers, a report's figures are for adding up).
+pub fn report_xlsx_bytes(sheets: &[ReportSheet<'_>]) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    let border = Format::new().set_border(FormatBorder::Thin);
+    let percent = border.clone().set_num_format("0.0%");
+    for s in sheets {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(safe_sheet_name(s.name))?;
+        let headers: Vec<&str> = s.headers.iter().map(String::as_str).collect();
+        let last_col = to_col(headers.len().saturating_sub(1))?;
+        write_title(sheet, s.title, last_col)?;
+        write_headers(sheet, 1, &headers)?;
+        let mut widths = ColumnWidths::new(&headers);
+        for (r, cells) in s.rows.iter().enumerate() {
+            let row = RowNum::try_from(r + 2).map_err(|_| XlsxError::RowColumnLimitError)?;
+            for (index, cell) in cells.iter().enumerate() {
+                let col = to_col(index)?;
+                match cell {
+                    ReportCell::Text(t) => {
+                        sheet.write_string_with_format(row, col, t, &border)?;
+                        widths.observe(index, t);
+                    }
+                    ReportCell::Number(n) => {
+                        sheet.write_number_with_format(row, col, *n, &border)?;
+                    }
+                    ReportCell::Percent(n) => {
+                        sheet.write_number_with_format(row, col, *n, &percent)?;
+                    }
+                    ReportCell::Empty => {
+                        sheet.write_blank(row, col, &border)?;
+                    }
+                }
+            }
+        }
+        widths.apply(sheet)?;
+        sheet.set_freeze_panes(2, 0)?;
+    }
+    workbook.save_to_buffer()
 }

@@ -253,6 +253,38 @@ fn building_position(rng: &mut Rng, centre: (f64, f64), grid: usize) -> (f64, f6
     (round(lat), round(lng))
 }
 
+/// The boundaries of a community and its grids, matching [`building_position`]: each
+/// grid a cell of a grid three cells wide around the centre (0.0030° of latitude by
+/// 0.0035° of longitude, about 330 by 310 m), the last grid of a short last row
+/// stretched to the community's east edge, so that the grids partition the
+/// community's rectangle and every building lies inside its grid.
+pub(crate) fn set_boundaries(community: &mut Area, grids: &mut [Area], centre: (f64, f64)) {
+    use wangge_store::cockpit::map::ring_geometry;
+    if grids.is_empty() {
+        return;
+    }
+    let (half_lat, half_lng) = (0.0015, 0.00175);
+    let round = |x: f64| (x * 1e7).round() / 1e7;
+    let cell_lat = |row: usize| centre.0 + (row as f64 - 1.0) * 0.0030;
+    let cell_lng = |col: usize| centre.1 + (col as f64 - 1.0) * 0.0035;
+    let rows = grids.len().div_ceil(3);
+    let cols = grids.len().min(3);
+    let rect = |w: f64, s: f64, e: f64, n: f64| {
+        let (w, s, e, n) = (round(w), round(s), round(e), round(n));
+        ring_geometry(&[(w, s), (e, s), (e, n), (w, n), (w, s)])
+    };
+    let east = cell_lng(cols - 1) + half_lng;
+    community.boundary =
+        Some(rect(cell_lng(0) - half_lng, cell_lat(0) - half_lat, east, cell_lat(rows - 1) + half_lat));
+    let count = grids.len();
+    for (i, grid) in grids.iter_mut().enumerate() {
+        let (row, col) = (i / 3, i % 3);
+        let last_in_row = i + 1 == count || col == 2;
+        let e = if last_in_row { east } else { cell_lng(col) + half_lng };
+        grid.boundary = Some(rect(cell_lng(col) - half_lng, cell_lat(row) - half_lat, e, cell_lat(row) + half_lat));
+    }
+}
+
 fn rooms_of(blocks: &[Block]) -> Vec<Room> {
     let mut rooms = Vec::new();
     for (building, block) in blocks.iter().enumerate() {
@@ -558,6 +590,43 @@ fn staff_post(rng: &mut Rng, phones: &mut PhoneBook, grid: &Area, post: TeamPost
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grids_partition_the_community_and_hold_their_buildings() {
+        use wangge_store::cockpit::map::{polygons_of, within};
+        let mut community = Area {
+            id: "c".into(),
+            parent_id: None,
+            level: wangge_domain::AreaLevel::Community,
+            code: "370602004011".into(),
+            name: "塔山社区".into(),
+            path: "/370602004011/".into(),
+            boundary: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        for n in [1, 2, 4, 8, 9] {
+            let mut grids = crate::areas::plan_grids(&community, "塔山", n).unwrap();
+            set_boundaries(&mut community, &mut grids, (37.53, 121.39));
+            let outline = polygons_of(&community);
+            assert_eq!(outline.len(), 1);
+            let mut rng = Rng::with_seed(7);
+            let mut area = 0.0;
+            for (g, grid) in grids.iter().enumerate() {
+                let cell = polygons_of(grid);
+                assert!(within(&cell, &outline), "grid {g} of {n} inside the community");
+                let r = &cell[0].rings[0];
+                area += (r[1].0 - r[0].0) * (r[2].1 - r[1].1);
+                for _ in 0..200 {
+                    let (lat, lng) = building_position(&mut rng, (37.53, 121.39), g);
+                    assert!(cell[0].contains((lng, lat)), "a building of grid {g} of {n} in its grid");
+                }
+            }
+            let o = &outline[0].rings[0];
+            let whole = (o[1].0 - o[0].0) * (o[2].1 - o[1].1);
+            assert!((area - whole).abs() < 1e-9, "{n} grids cover the community's rectangle, no more");
+        }
+    }
 
     #[test]
     fn rooms_take_exactly_the_people_asked_for() {

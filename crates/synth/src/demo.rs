@@ -63,8 +63,9 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
     let city = cache.ensure(AreaLevel::City, CITY.0, CITY.1, None, &mut areas)?;
     let district = cache.ensure(AreaLevel::District, DISTRICT.0, DISTRICT.1, Some(&city), &mut areas)?;
     let street = cache.ensure(AreaLevel::Street, STREET.0, STREET.1, Some(&district), &mut areas)?;
-    let community = plan(AreaLevel::Community, DEMO_COMMUNITY_CODE, COMMUNITY_NAME, Some(&street))?;
-    let grids = plan_grids(&community, "塔山", TASHAN.grids)?;
+    let mut community = plan(AreaLevel::Community, DEMO_COMMUNITY_CODE, COMMUNITY_NAME, Some(&street))?;
+    let mut grids = plan_grids(&community, "塔山", TASHAN.grids)?;
+    crate::community::set_boundaries(&mut community, &mut grids, CENTRE);
 
     let address_prefix = format!("{}{}{COMMUNITY_NAME}", DISTRICT.1, STREET.1);
     let place =

@@ -194,8 +194,9 @@ fn draw_one(cache: &mut AreaCache, run: &Run<'_>, index: usize, ids: &mut IdBook
     let shape = Shape::like_tashan(&mut rng);
     let stem = at.community_stem();
     let name = format!("{stem}社区");
-    let community = plan(AreaLevel::Community, &at.community_code(), &name, Some(&street))?;
-    let grids = plan_grids(&community, &stem, shape.grids)?;
+    let mut community = plan(AreaLevel::Community, &at.community_code(), &name, Some(&street))?;
+    let mut grids = plan_grids(&community, &stem, shape.grids)?;
+    crate::community::set_boundaries(&mut community, &mut grids, at.centre());
 
     let address_prefix = format!("{}{}{name}", district.name, street.name);
     let place = Place {

@@ -20,6 +20,7 @@ mod team;
 mod today;
 mod visits;
 
+pub use cockpit::report::queue_weekly;
 pub use shared::render::{cli_lang, home_of, lang_of_locale, say};
 pub use shared::site::{Reached, Site};
 pub use shared::{auth, routes, webhooks};
@@ -143,9 +144,12 @@ async fn refuse_announced_oversize(
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     // Webhook retries live in the database; this server takes its share of them.
     let outbox = tokio::spawn(webhooks::run_outbox(state.db.clone()));
+    // The cockpit's weekly reports, queued into the same outbox from Monday morning.
+    let reports = tokio::spawn(cockpit::report::run_reports(state.db.clone()));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
     outbox.abort();
+    reports.abort();
     served
 }
 

@@ -24,7 +24,9 @@
 //! nothing is cached, nothing is rebuilt by a job.
 
 mod demands;
+pub mod map;
 mod registry;
+pub mod report;
 mod team;
 #[cfg(test)]
 mod tests;

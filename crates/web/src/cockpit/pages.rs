@@ -36,7 +36,7 @@ pub struct CockpitQuery {
 }
 
 /// The periods a cockpit can be read for.
-const PERIODS: [&str; 4] = ["week", "month", "quarter", "year"];
+pub(crate) const PERIODS: [&str; 4] = ["week", "month", "quarter", "year"];
 
 /// `[from, to)` of the named period up to `now`, and its first day.
 pub(crate) fn period_bounds(period: &str, now: i64) -> (i64, i64, time::Date) {
@@ -70,7 +70,7 @@ struct Shown {
     href: Option<String>,
 }
 
-fn value_text(v: &Value) -> (String, Option<String>) {
+pub(crate) fn value_text(v: &Value) -> (String, Option<String>) {
     match *v {
         Value::Count { count } => (count.to_string(), None),
         Value::Rate { part, whole } if whole > 0 => {
@@ -83,7 +83,7 @@ fn value_text(v: &Value) -> (String, Option<String>) {
 /// The link to the rows behind a figure, as far as the viewer's scope allows:
 /// lists of people only for those who see names there (officials above the
 /// community see the count, not the list), the demand ledger for those who read it.
-fn rows_href(p: &Principal, area: Option<&Area>, rows: &Rows) -> Option<String> {
+pub(crate) fn rows_href(p: &Principal, area: Option<&Area>, rows: &Rows) -> Option<String> {
     let area = area?;
     match rows {
         Rows::Residents { tag } => {
@@ -123,7 +123,7 @@ fn rows_href(p: &Principal, area: Option<&Area>, rows: &Rows) -> Option<String> 
 
 /// Whether the viewer is shown `figure` at all: a sensitive care tag's count only
 /// to those who see names there.
-fn visible(p: &Principal, path: &str, figure: &Figure) -> bool {
+pub(crate) fn visible(p: &Principal, path: &str, figure: &Figure) -> bool {
     !figure.sensitive || (p.role.may(Action::ViewRegistry) && p.sees_names(path))
 }
 
@@ -188,10 +188,10 @@ struct ChildRow {
 }
 
 #[derive(Serialize)]
-struct Link {
-    href: String,
-    label: String,
-    current: bool,
+pub(crate) struct Link {
+    pub(crate) href: String,
+    pub(crate) label: String,
+    pub(crate) current: bool,
 }
 
 #[derive(Serialize)]
@@ -207,7 +207,7 @@ struct Chart {
 /// The area the page is about: the one asked for (in scope), else the viewer's own;
 /// `None` for the whole deployment (platform administrators). `Err` with the
 /// viewer's areas when they have several and named none.
-async fn area_of(
+pub(crate) async fn area_of(
     s: &AppState,
     p: &Principal,
     asked: Option<&str>,
@@ -225,7 +225,7 @@ async fn area_of(
     }))
 }
 
-async fn children_of(db: &Db, area: Option<&Area>) -> Result<Vec<Area>, ApiError> {
+pub(crate) async fn children_of(db: &Db, area: Option<&Area>) -> Result<Vec<Area>, ApiError> {
     Ok(match area {
         Some(a) => areas::children(db, &a.id).await?,
         None => {
@@ -372,6 +372,8 @@ pub async fn cockpit_page(
         level => area.as_ref().map(|a| if lang.zh() { a.level.label_zh() } else { a.level.as_str() }),
         area_id => area.as_ref().map(|a| a.id.clone()),
         screen_href => format!("/cockpit?{area_param}period={period}&screen=1"),
+        map_href => format!("/cockpit/map?{area_param}period={period}"),
+        report_href => format!("/cockpit/report?{}", area_param.trim_end_matches('&')),
         back_href => format!("/cockpit?{area_param}period={period}"),
         updated => crate::shared::render::local_time(now),
         up => up.map(|u| Ctx::from(Serde(u))),

@@ -165,6 +165,12 @@ pub struct Lang {
 }
 
 impl Lang {
+    /// A language by its code (`zh-CN`, `en`); Chinese for any other.
+    pub fn from_code(code: &str) -> Self {
+        let code = LANGUAGES.iter().find(|l| **l == code).copied().unwrap_or("zh-CN");
+        Self { code, chosen: false }
+    }
+
     /// Whether the page speaks Chinese.
     pub fn zh(self) -> bool {
         self.code == "zh-CN"
