@@ -60,6 +60,9 @@ vocabulary!(
     /// Home visits: the due list, recording a visit, a household's visits and what
     /// was found (sensitive: only inside the community).
     VisitHouseholds = "visit_households", "入户走访", "Visit households", [];
+    /// A community's visiting cadences, cold and heat spells, a subject's suspended
+    /// or shortened cadence, and how long a visit stays editable.
+    ManageVisits = "manage_visits", "管理走访频次", "Manage visiting cadences", [];
 });
 
 impl Role {
@@ -120,6 +123,7 @@ impl Role {
                 DispatchDemand,
                 RateDemand,
                 VisitHouseholds,
+                ManageVisits,
             ],
             CommunityStaff => &[
                 ViewAreas,
@@ -138,6 +142,7 @@ impl Role {
                 DispatchDemand,
                 RateDemand,
                 VisitHouseholds,
+                ManageVisits,
             ],
             // Grid leaders dispatch within their grid ("small matters stay in the grid").
             GridLeader => &[
@@ -301,6 +306,7 @@ mod tests {
             (ManageCategories, &[PlatformAdmin]),
             (ManageWebhooks, &[PlatformAdmin]),
             (VisitHouseholds, COMMUNITY_AND_GRID),
+            (ManageVisits, &[CommunitySecretary, CommunityStaff]),
         ]
     };
 

@@ -224,6 +224,7 @@ vocabulary!(
     Registry = "registry", "基础台账", "Registry", ["台账"];
     Demands = "demands", "民情诉求", "Demands", ["诉求"];
     Security = "security", "账号安全", "Accounts and security", ["账号"];
+    Visits = "visits", "走访", "Home visits", ["入户走访"];
 });
 
 vocabulary!(

@@ -143,9 +143,12 @@ async fn refuse_announced_oversize(
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     // Webhook retries live in the database; this server takes its share of them.
     let outbox = tokio::spawn(webhooks::run_outbox(state.db.clone()));
+    // Visit reminders (due tomorrow, missed): each sent once, whichever server sweeps.
+    let reminders = tokio::spawn(visits::run_reminders(state.db.clone()));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
     outbox.abort();
+    reminders.abort();
     served
 }
 
