@@ -71,13 +71,13 @@ pub enum BenchWhat {
         ledger_only: bool,
     },
     /// Home visits: a grid member's due list for every grid in turn, and the 90-day
-    /// coverage of every community and street, on `--database` (a database with
+    /// coverage of every community and street, on `--database-url` (a database with
     /// visits), or else on a fresh SQLite database holding the Tashan demo (a year of
     /// visits) in a temporary directory.
     Visits {
         /// The database URL (default: a fresh demo).
         #[arg(long)]
-        database: Option<String>,
+        database_url: Option<String>,
         #[arg(long, default_value_t = 200)]
         queries: usize,
     },
@@ -145,8 +145,8 @@ pub async fn run(what: BenchWhat) -> anyhow::Result<()> {
         BenchWhat::Demands { clients, seconds, rate, items, intake_only, ledger_only } => {
             crate::bench_demands::run(clients, seconds, rate, items, intake_only, ledger_only).await
         }
-        BenchWhat::Visits { database, queries } => {
-            let database = database.map(|database_url| DatabaseArg { database_url, key_file: None });
+        BenchWhat::Visits { database_url, queries } => {
+            let database = database_url.map(|database_url| DatabaseArg { database_url, key_file: None });
             visits(database.as_ref(), queries).await
         }
     }

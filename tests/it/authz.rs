@@ -354,6 +354,16 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             Some(json!({"household_id": c.household, "channel": "door", "outcome": "met",
                 "visited_on": yesterday.to_string(), "purpose": "例行走访"}))
         }
+        ("PATCH", "/api/v1/visits/{id}") => {
+            let yesterday = time::OffsetDateTime::now_utc().date() - time::Duration::days(1);
+            Some(json!({"channel": "door", "outcome": "met", "visited_on": yesterday.to_string()}))
+        }
+        ("POST", "/api/v1/visits/{id}/demand") => {
+            Some(json!({"becomes": "demand", "category": "environment", "title": "走查"}))
+        }
+        ("POST", "/api/v1/visits/{id}/corrections") => {
+            Some(json!({"resident_id": c.resident, "changes": {"notes": "走查"}}))
+        }
         ("POST", "/visits/spells") => {
             Some(json!({"area": list_area.code, "kind": "cold", "from": "2030-01-01", "to": "2030-01-03"}))
         }

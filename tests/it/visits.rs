@@ -162,6 +162,7 @@ fn a_finding_becomes_a_demand_a_consultation_and_a_correction() {
         let visit = visits[0]["id"].as_str().unwrap().to_owned();
         let demand = visits[0]["demand_id"].as_str().expect("linked").to_owned();
         let (_, d) = s.call(&member, "GET", &format!("/api/v1/demands/{demand}"), None);
+        let d = &d["demand"];
         assert_eq!((d["channel"].as_str(), d["title"].as_str()), (Some("visit"), Some("楼道灯坏了")), "{d}");
         assert!(!d.to_string().contains("腿疼"), "what was found stays on the visit: {d}");
         let (_, page) = s.call_text(&member, "GET", &format!("/demands/{demand}"), None);
