@@ -26,12 +26,11 @@ fn subject_key(e: &DueEntry) -> String {
     }
 }
 
-/// Reminds every grid of every community that keeps cadences, as of `today`.
+/// Reminds every grid of every community, as of `today`.
 pub async fn sweep(db: &Db, today: Date) -> StoreResult<Sent> {
+    // Every community: one that has not read its cadences yet gets the defaults here.
     let communities: Vec<String> =
-        sqlx::query_scalar("SELECT DISTINCT community_id FROM visit_cadences WHERE active = 1 ORDER BY community_id")
-            .fetch_all(&db.pool)
-            .await?;
+        sqlx::query_scalar("SELECT id FROM areas WHERE level = 'community' ORDER BY path").fetch_all(&db.pool).await?;
     let mut sent = Sent::default();
     for community_id in communities {
         let community = crate::registry::areas::get(db, &community_id).await?;
