@@ -70,6 +70,71 @@ pub enum BenchWhat {
         #[arg(long)]
         ledger_only: bool,
     },
+    /// Home visits: a grid member's due list for every grid in turn, and the 90-day
+    /// coverage of every community and street, on `--database-url` (a database with
+    /// visits), or else on a fresh SQLite database holding the Tashan demo (a year of
+    /// visits) in a temporary directory.
+    Visits {
+        /// The database URL (default: a fresh demo).
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+    },
+}
+
+/// A grid member's due list (every grid of every community) and the coverage of
+/// every community and street, timed `queries` times each on `db`.
+async fn visits(database: Option<&DatabaseArg>, queries: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = match database {
+        Some(d) => open(d).await?,
+        None => {
+            let url = format!("sqlite:{}", dir.path().join("visits.db").display());
+            let db = open(&DatabaseArg { database_url: url, key_file: None }).await?;
+            let summary = wangge_synth::load_demo(&db).await?;
+            println!("  (the demo: {} residents, {} visits)", summary.residents, summary.visits);
+            db
+        }
+    };
+    let level = |level| AreaFilter { level: Some(level), ..Default::default() };
+    let page = PageRequest::new(Some(1), Some(500));
+    let grids = areas::list(&db, &level(AreaLevel::Grid), page).await?.items;
+    let communities = areas::list(&db, &level(AreaLevel::Community), page).await?.items;
+    let streets = areas::list(&db, &level(AreaLevel::Street), page).await?.items;
+    anyhow::ensure!(!grids.is_empty(), "no grids: fill the database first");
+    let visits: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM visits").fetch_one(&db.pool).await?;
+    println!(
+        "visits benchmark: {visits} visits, {} grids, {} communities, {} streets, {queries} runs each",
+        grids.len(),
+        communities.len(),
+        streets.len()
+    );
+    let today = time::OffsetDateTime::now_utc().to_offset(wangge_domain::demands::CHINA).date();
+    let mut due = Vec::new();
+    let mut longest = 0;
+    for i in 0..queries {
+        let grid = &grids[i % grids.len()];
+        let community = grid.path.split('/').filter(|s| !s.is_empty()).nth(3).context("a grid in a community")?;
+        let community = areas::community_by_code(&db, community).await?;
+        let started = Instant::now();
+        let list = wangge_store::visits::due(&db, &grid.path, &community.id, today).await?;
+        due.push(started.elapsed());
+        longest = longest.max(list.len());
+    }
+    println!("  a grid's due list (longest {longest} entries):");
+    report("due list", &mut due);
+    for (name, places) in [("community", &communities), ("street", &streets)] {
+        let mut times = Vec::new();
+        for i in 0..queries.min(places.len() * 10).max(1) {
+            let place = &places[i % places.len()];
+            let started = Instant::now();
+            wangge_store::visits::coverage(&db, &place.path, today, 90).await?;
+            times.push(started.elapsed());
+        }
+        report(&format!("coverage {name}"), &mut times);
+    }
+    Ok(())
 }
 
 pub async fn run(what: BenchWhat) -> anyhow::Result<()> {
@@ -79,6 +144,10 @@ pub async fn run(what: BenchWhat) -> anyhow::Result<()> {
         BenchWhat::Update { rows, changed } => update(rows, changed).await,
         BenchWhat::Demands { clients, seconds, rate, items, intake_only, ledger_only } => {
             crate::bench_demands::run(clients, seconds, rate, items, intake_only, ledger_only).await
+        }
+        BenchWhat::Visits { database_url, queries } => {
+            let database = database_url.map(|database_url| DatabaseArg { database_url, key_file: None });
+            visits(database.as_ref(), queries).await
         }
     }
 }

@@ -758,6 +758,108 @@ fn auto_dispatch_and_call_back_phone() {
     run("auto-dispatch-call-back", PHONE, auto_dispatch_and_call_back);
 }
 
+// ---- from 今日, a visit to an elderly person living alone whose finding becomes a demand ----
+
+async fn visit_from_today(s: &Session) -> anyhow::Result<()> {
+    use wangge_domain::{BuildingKind, Occupancy, Role};
+    let (grid, _) = a_grid_and_building(s).await?;
+    let grid_code = wangge_store::registry::areas::get(&s.db, &grid).await?.code;
+    // A building numbered 0 comes first in walking order; 刘奶奶 was registered today,
+    // never visited: due today under the weekly door cadence of 独居老人.
+    let building = wangge_store::registry::buildings::NewBuilding {
+        grid_id: grid.clone(),
+        number: "0".into(),
+        address: None,
+        kind: BuildingKind::Residential,
+        floors: Some(6),
+        units: Some(1),
+        lat: None,
+        lng: None,
+    };
+    let building = wangge_store::registry::buildings::create(&s.db, building).await?.id;
+    let new = wangge_store::registry::households::NewHousehold {
+        building_id: building,
+        unit: "1".into(),
+        room: "101".into(),
+        occupancy: Occupancy::OwnerOccupied,
+    };
+    let household = wangge_store::registry::households::create(&s.db, new).await?.id;
+    let new = residents::NewResident {
+        household_id: household.clone(),
+        name: "刘奶奶".into(),
+        gender: Some(wangge_domain::Gender::Female),
+        birth_date: Some("1938-09-09".into()),
+        tags: vec!["elderly_alone".into()],
+        ..Default::default()
+    };
+    let grandma = residents::create(&s.db, new).await?.id;
+    s.account("visitor", Role::GridMember, &[&grid_code]).await?;
+
+    s.login_as("visitor", PASSWORD, Lang::Zh, "/today").await?;
+    let section = s.text("#today-visits_due").await.context("今日走访 on 今日")?;
+    ensure!(section.contains("刘奶奶") && section.contains("独居老人"), "due today: {section}");
+    let mut problems: Vec<String> = Vec::new();
+    for lang in ["zh-CN", "en"] {
+        s.goto(&format!("/today?lang={lang}")).await?;
+        s.expect_no_sideways_scroll().await?;
+        s.screenshot("visits-today", if lang == "en" { Lang::En } else { Lang::Zh }).await?;
+        problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("today ({lang}): {v}")));
+    }
+    s.goto("/today?lang=zh-CN").await?;
+    s.click_and_load(&format!("#today-visits_due a.card-act[href*='resident={grandma}']"))
+        .await
+        .context("the card opens the visit form")?;
+    s.find("form#visit-form").await?;
+    ensure!(
+        s.find(&format!("form#visit-form input[name='resident_id'][value='{grandma}']"))
+            .await?
+            .prop("checked")
+            .await?
+            .as_deref()
+            == Some("true"),
+        "刘奶奶 chosen"
+    );
+    s.expect_no_sideways_scroll().await?;
+    for lang in ["en", "zh-CN"] {
+        s.goto(&format!("/visits/new?household={household}&resident={grandma}&lang={lang}")).await?;
+        s.screenshot("visit-form", if lang == "en" { Lang::En } else { Lang::Zh }).await?;
+        problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("form ({lang}): {v}")));
+    }
+    s.find("form#visit-form input[name='channel'][value='door']").await?.click().await?;
+    s.find("form#visit-form input[name='outcome'][value='met']").await?.click().await?;
+    s.fill("form#visit-form textarea#visit-findings", "老人说卫生间水管漏水，地面湿滑，担心摔倒").await?;
+    s.find("form#visit-form input[name='becomes'][value='demand']").await?.click().await?;
+    s.fill("form#visit-form input#visit-title", "刘奶奶家卫生间水管漏水").await?;
+    s.find("form#visit-form select#visit-category").await?.select_by_value("property").await?;
+    s.click_and_load("form#visit-form button#visit-submit").await?;
+    s.find("#visit-notice").await.context("saved, and it became a demand")?;
+    ensure!(s.text("#visit-findings-text").await? == "已记录", "what was found is masked on the visit's page");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("visit-recorded", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("visit: {v}")));
+    let visit_url = s.location().await?;
+    s.goto(&Lang::En.path(&visit_url)).await?;
+    s.screenshot("visit-recorded", Lang::En).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("visit (en): {v}")));
+    s.goto(&format!("{visit_url}&lang=zh-CN")).await?;
+    s.click_and_load("a#visit-demand").await.context("the demand it became")?;
+    ensure!(s.text("main").await?.contains("刘奶奶家卫生间水管漏水"), "the demand's title");
+    s.find("a#from-visit").await.context("the demand links back to the visit")?;
+    let visits = wangge_store::visits::of_household(&s.db, &household).await?;
+    ensure!(visits.len() == 1 && visits[0].demand_id.is_some(), "one visit, linked: {visits:?}");
+    let d = wangge_store::demands::get(&s.db, visits[0].demand_id.as_deref().unwrap_or_default()).await?;
+    ensure!(d.channel == wangge_domain::Channel::Visit, "channel 走访: {:?}", d.channel);
+    s.goto("/today").await?;
+    ensure!(!s.text("#today-visits_due").await?.contains("刘奶奶"), "visited: off the list");
+    ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn visit_from_today_phone() {
+    run("visit-from-today", PHONE, visit_from_today);
+}
+
 // ---- importing a ledger: a file with a bad row, then a good one ----
 
 /// A CSV ledger of two new people in an existing building of the demo; with

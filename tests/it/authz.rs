@@ -45,6 +45,10 @@ struct Chain {
     attachment: String,
     /// A post of the grid's team.
     team_post: String,
+    /// A visit to the household, with what was found.
+    visit: String,
+    /// A correction of the resident proposed at the visit.
+    correction: String,
 }
 
 fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
@@ -194,6 +198,25 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             ..Default::default()
         };
         let team_post = wangge_store::team::add(db, &made[4].id, &post).await.unwrap().id;
+        let yesterday = time::OffsetDateTime::now_utc().date() - time::Duration::days(1);
+        let new = wangge_store::visits::NewVisit {
+            household_id: household.clone(),
+            resident_id: Some(resident.clone()),
+            channel: wangge_domain::VisitChannel::Door,
+            outcome: wangge_domain::VisitOutcome::Met,
+            visited_on: yesterday.to_string(),
+            purpose: "例行走访".into(),
+            findings: "血压偏高".into(),
+            paper: false,
+        };
+        let visit = wangge_store::visits::record(db, new, None, "网格员").await.unwrap().id;
+        let changes =
+            wangge_store::visits::corrections::Changes { notes: Some("走访更正".into()), ..Default::default() };
+        let correction =
+            wangge_store::visits::corrections::propose(db, &visit, &resident, changes, "", (None, "网格员"))
+                .await
+                .unwrap()
+                .id;
         let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
         Chain {
             city,
@@ -213,6 +236,8 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             webhook,
             attachment,
             team_post,
+            visit,
+            correction,
         }
     })
 }
@@ -250,6 +275,8 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "webhooks" => c.webhook.clone(),
             "demand-attachments" => c.attachment.clone(),
             "team" => c.team_post.clone(),
+            "visits" => c.visit.clone(),
+            "corrections" => c.correction.clone(),
             _ => String::new(),
         }
     };
@@ -262,7 +289,15 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         .replace("{photo}", &c.attachment);
     let list_of_scoped = matches!(
         kind,
-        "areas" | "buildings" | "households" | "residents" | "organisations" | "demands" | "visits" | "cockpit"
+        "areas"
+            | "buildings"
+            | "households"
+            | "residents"
+            | "organisations"
+            | "demands"
+            | "visits"
+            | "cockpit"
+            | "corrections"
     );
     let list_of_scoped = list_of_scoped && (pattern == "/registry/residents" || !pattern.starts_with("/registry"));
     if pattern == "/visits/new" {
@@ -339,6 +374,22 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             Some(json!({"household_id": c.household, "channel": "door", "outcome": "met",
                 "visited_on": yesterday.to_string(), "purpose": "例行走访"}))
         }
+        ("PATCH", "/api/v1/visits/{id}") => {
+            let yesterday = time::OffsetDateTime::now_utc().date() - time::Duration::days(1);
+            Some(json!({"channel": "door", "outcome": "met", "visited_on": yesterday.to_string()}))
+        }
+        ("POST", "/api/v1/visits/{id}/demand") => {
+            Some(json!({"becomes": "demand", "category": "environment", "title": "走查"}))
+        }
+        ("POST", "/api/v1/visits/{id}/corrections") => {
+            Some(json!({"resident_id": c.resident, "changes": {"notes": "走查"}}))
+        }
+        ("POST", "/visits/spells") => {
+            Some(json!({"area": list_area.code, "kind": "cold", "from": "2030-01-01", "to": "2030-01-03"}))
+        }
+        ("POST", "/visits/settings") => Some(json!({"area": list_area.code, "lock_days": "7"})),
+        ("POST", "/visits/adjustments") => Some(json!({"household_id": c.household, "how": "suspend",
+            "from": "2030-01-01", "reason": "住院"})),
         ("POST", "/admin/tokens") => Some(json!({"name": "t", "role": "grid_member", "scope": c.grid.code})),
         ("POST", "/portal/signup") => {
             Some(json!({"name": "某人", "id_card": "1", "phone": "13500000000", "password": "x"}))
@@ -395,6 +446,8 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.demand2, &other.demand2),
         (&c.attachment, &other.attachment),
         (&c.team_post, &other.team_post),
+        (&c.visit, &other.visit),
+        (&c.correction, &other.correction),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
@@ -452,6 +505,8 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
         (&c.demand2, &other.demand2),
         (&c.attachment, &other.attachment),
         (&c.team_post, &other.team_post),
+        (&c.visit, &other.visit),
+        (&c.correction, &other.correction),
     ]
     .into_iter()
     .find(|(mine, _)| mine.as_str() == id)
@@ -494,6 +549,8 @@ fn is_scoped(pattern: &str) -> bool {
         "/api/v1/cockpit",
         "/cockpit/map",
         "/cockpit/report",
+        "/api/v1/corrections",
+        "/corrections",
     ]
     .iter()
     .any(|p| pattern.starts_with(p) || pattern == "/cockpit")

@@ -79,7 +79,14 @@ fn a_grid_members_visit_settles_the_due_list() {
         let (status, visits) = s.call(&member, "GET", &format!("/api/v1/households/{}/visits", h.household.id), None);
         assert_eq!(status, 200);
         assert_eq!(visits.as_array().unwrap().len(), 2);
-        assert_eq!(visits[1]["findings"], "血压偏高", "{visits}");
+        assert_eq!(
+            (&visits[1]["findings"], &visits[1]["findings_recorded"]),
+            (&Value::Null, &Value::Bool(true)),
+            "{visits}"
+        );
+        let (status, opened) =
+            s.call(&member, "POST", &format!("/api/v1/visits/{}/reveal", visits[1]["id"].as_str().unwrap()), None);
+        assert_eq!((status, opened["findings"].as_str()), (200, Some("血压偏高")), "{opened}");
         let (_, coverage) = s.call(&member, "GET", "/api/v1/visits/coverage", None);
         assert_eq!((coverage["households"].as_u64(), coverage["not_visited"].as_u64()), (Some(1), Some(0)));
 
@@ -103,5 +110,224 @@ fn a_grid_members_visit_settles_the_due_list() {
         let street = s.token(Role::StreetOfficial, testing::STREET);
         let (status, _) = s.call(&street, "GET", "/visits", None);
         assert_eq!(status, 403, "officials above the community do not visit");
+    }
+}
+
+fn elderly(s: &crate::common::Server) -> (testing::Hierarchy, String) {
+    let db = &s.db.db;
+    s.runtime.block_on(async {
+        wangge_store::registry::tags::ensure_standard(db).await.unwrap();
+        let h = testing::hierarchy(db).await;
+        let new = wangge_store::registry::residents::NewResident {
+            household_id: h.household.id.clone(),
+            name: "王奶奶".into(),
+            gender: Some(wangge_domain::Gender::Female),
+            birth_date: Some("1941-02-03".into()),
+            phone: Some("13800001111".into()),
+            tags: vec!["elderly_alone".into()],
+            ..Default::default()
+        };
+        let grandma = wangge_store::registry::residents::create(db, new).await.unwrap();
+        (h, grandma.id)
+    })
+}
+
+/// A finding becomes a demand in the same form (channel 走访, linked both ways), an
+/// answered consultation from the visit's page, and a correction that a community
+/// worker confirms (applied, before/after audited). What was found stays "已记录"
+/// until revealed (audited), and a street official who follows the demand sees
+/// only "已记录".
+#[test]
+fn a_finding_becomes_a_demand_a_consultation_and_a_correction() {
+    for s in servers() {
+        let db = &s.db.db;
+        let (h, grandma) = elderly(&s);
+        let member = s.token(Role::GridMember, testing::GRID);
+        let today = time::OffsetDateTime::now_utc().date() - time::Duration::days(1);
+        let base = format!(
+            "household_id={}&resident_id={grandma}&visited_on={today}&channel=door&outcome=met&findings=%E8%85%BF%E7%96%BC",
+            h.household.id
+        );
+        // Becomes a demand without a title: refused, nothing written.
+        let (status, again) = s.call_form(&member, "/visits", &format!("{base}&becomes=demand&category=environment"));
+        assert_eq!(status, 422);
+        assert!(again.as_str().unwrap().contains("请写一句诉求或咨询的标题"), "{again}");
+        let (_, visits) = s.call(&member, "GET", &format!("/api/v1/households/{}/visits", h.household.id), None);
+        assert_eq!(visits, serde_json::json!([]));
+        let title = "%E6%A5%BC%E9%81%93%E7%81%AF%E5%9D%8F%E4%BA%86"; // 楼道灯坏了
+        let (status, _) =
+            s.call_form(&member, "/visits", &format!("{base}&becomes=demand&category=environment&title={title}"));
+        assert_eq!(status, 303);
+        let (_, visits) = s.call(&member, "GET", &format!("/api/v1/households/{}/visits", h.household.id), None);
+        let visit = visits[0]["id"].as_str().unwrap().to_owned();
+        let demand = visits[0]["demand_id"].as_str().expect("linked").to_owned();
+        let (_, d) = s.call(&member, "GET", &format!("/api/v1/demands/{demand}"), None);
+        let d = &d["demand"];
+        assert_eq!((d["channel"].as_str(), d["title"].as_str()), (Some("visit"), Some("楼道灯坏了")), "{d}");
+        assert!(!d.to_string().contains("腿疼"), "what was found stays on the visit: {d}");
+        let (_, page) = s.call_text(&member, "GET", &format!("/demands/{demand}"), None);
+        assert!(page.replace("&#x2f;", "/").contains(&format!("href=\"/visits/{visit}\"")), "links back");
+
+        // The visit's page: 已记录 until revealed, the reveal audited.
+        let (status, page) = s.call_text(&member, "GET", &format!("/visits/{visit}"), None);
+        assert_eq!(status, 200);
+        assert!(page.contains("已记录") && !page.contains("腿疼"), "{page}");
+        let (status, page) = s.call_form(&member, &format!("/visits/{visit}/findings"), "");
+        assert_eq!(status, 200);
+        assert!(page.as_str().unwrap().contains("腿疼"));
+        let reveals: i64 = s
+            .runtime
+            .block_on(
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM audit_log WHERE action = 'reveal.findings' AND target_id = $1",
+                )
+                .bind(&visit)
+                .fetch_one(&db.pool),
+            )
+            .unwrap();
+        assert_eq!(reveals, 1);
+        let street = s.token(Role::StreetOfficial, testing::STREET);
+        let (status, page) = s.call_text(&street, "GET", &format!("/visits/{visit}"), None);
+        assert_eq!(status, 200);
+        assert!(page.contains("已记录") && !page.contains("腿疼") && !page.contains("王奶奶"), "{page}");
+        let (status, _) = s.call_form(&street, &format!("/visits/{visit}/findings"), "");
+        assert_eq!(status, 403);
+        // One demand per visit.
+        let (status, _) = s.call(
+            &member,
+            "POST",
+            &format!("/api/v1/visits/{visit}/demand"),
+            Some(&serde_json::json!({"becomes": "demand", "category": "environment", "title": "又一件"})),
+        );
+        assert_eq!(status, 409);
+
+        // A phone call where she asked about the subsidy: answered on the spot.
+        let call = serde_json::json!({"household_id": h.household.id, "resident_id": grandma, "channel": "phone",
+            "outcome": "met", "visited_on": today.to_string()});
+        let (_, called) = s.call(&member, "POST", "/api/v1/visits", Some(&call));
+        let called = called["id"].as_str().unwrap().to_owned();
+        let (status, d) = s.call(
+            &member,
+            "POST",
+            &format!("/api/v1/visits/{called}/demand"),
+            Some(&serde_json::json!({"becomes": "consultation", "title": "高龄补贴怎么申请", "answer": "带身份证到社区办理"})),
+        );
+        assert_eq!(status, 201, "{d}");
+        assert_eq!(
+            (d["kind"].as_str(), d["status"].as_str(), d["channel"].as_str()),
+            (Some("consultation"), Some("closed"), Some("visit"))
+        );
+
+        // A new phone number, proposed at the visit and confirmed by the community.
+        let form = "resident_id=".to_owned() + &grandma + "&field=phone&value=13912345678&note=%E6%8D%A2%E5%8F%B7";
+        let (status, _) = s.call_form(&member, &format!("/visits/{visit}/correction"), &form);
+        assert_eq!(status, 303);
+        let staff = s.token(Role::CommunityStaff, testing::COMMUNITY);
+        let (status, page) = s.call_text(&staff, "GET", "/corrections", None);
+        assert_eq!(status, 200);
+        assert!(page.contains("王奶奶") && page.contains("13912345678"), "{page}");
+        let id: String =
+            s.runtime.block_on(sqlx::query_scalar("SELECT id FROM registry_corrections").fetch_one(&db.pool)).unwrap();
+        let (status, _) = s.call_form(&staff, &format!("/corrections/{id}/confirm"), "");
+        assert_eq!(status, 303);
+        let (_, r) = s.call(&staff, "GET", &format!("/api/v1/residents/{grandma}"), None);
+        assert_eq!(r["phone"], "139****5678", "{r}");
+        let audited: Vec<(String, String)> = s
+            .runtime
+            .block_on(
+                sqlx::query_as(
+                    "SELECT COALESCE(before, ''), COALESCE(after, '') FROM audit_log
+                     WHERE action = 'resident.update' AND target_id = $1",
+                )
+                .bind(&grandma)
+                .fetch_all(&db.pool),
+            )
+            .unwrap();
+        assert_eq!(audited.len(), 1);
+        assert!(audited[0].0.contains("138****1111") && audited[0].1.contains("139****5678"), "{audited:?}");
+        let (status, _) = s.call_form(&staff, &format!("/corrections/{id}/decline"), "");
+        assert_eq!(status, 409, "decided once");
+        let proposals: Vec<String> = s
+            .runtime
+            .block_on(
+                sqlx::query_scalar("SELECT COALESCE(after, '') FROM audit_log WHERE action = 'correction.propose'")
+                    .fetch_all(&db.pool),
+            )
+            .unwrap();
+        assert!(proposals.len() == 1 && !proposals[0].contains("1391234"), "proposed without the value: {proposals:?}");
+    }
+}
+
+/// Edits within the window (7 days after it was recorded), refused after with the
+/// day it locked; a grid next door cannot edit.
+#[test]
+fn a_visit_is_edited_within_its_window_and_locked_after() {
+    for s in servers() {
+        let db = &s.db.db;
+        let (h, grandma) = elderly(&s);
+        let member = s.token(Role::GridMember, testing::GRID);
+        let today = time::OffsetDateTime::now_utc().date() - time::Duration::days(1);
+        let body = serde_json::json!({"household_id": h.household.id, "resident_id": grandma, "channel": "phone",
+            "outcome": "met", "visited_on": today.to_string(), "findings": "血压"});
+        let (_, v) = s.call(&member, "POST", "/api/v1/visits", Some(&body));
+        let id = v["id"].as_str().unwrap().to_owned();
+        let (status, form) = s.call_text(&member, "GET", &format!("/visits/{id}/edit"), None);
+        assert_eq!(status, 200);
+        assert!(form.contains(">血压</textarea>"), "{form}");
+        let edit = format!(
+            "resident_id={grandma}&channel=door&outcome=met&visited_on={today}&purpose=x&findings=%E8%A1%80%E5%8E%8B%E6%AD%A3%E5%B8%B8"
+        );
+        let (status, _) = s.call_form(&member, &format!("/visits/{id}/edit"), &edit);
+        assert_eq!(status, 303);
+        let (_, v) = s.call(&member, "GET", &format!("/api/v1/visits/{id}"), None);
+        assert_eq!(v["channel"], "door");
+        let next = s.token(Role::GridMember, testing::OTHER_GRID);
+        let (status, _) = s.call(
+            &next,
+            "PATCH",
+            &format!("/api/v1/visits/{id}"),
+            Some(&serde_json::json!({
+            "channel": "door", "outcome": "met", "visited_on": today.to_string()})),
+        );
+        assert_eq!(status, 404);
+
+        // Recorded eight days ago: locked.
+        let eight_days = wangge_domain::now_millis() - 8 * 24 * 3600 * 1000;
+        s.runtime
+            .block_on(
+                sqlx::query("UPDATE visits SET created_at = $1 WHERE id = $2")
+                    .bind(eight_days)
+                    .bind(&id)
+                    .execute(&db.pool),
+            )
+            .unwrap();
+        let (status, page) = s.call_form(&member, &format!("/visits/{id}/edit"), &edit);
+        assert_eq!(status, 409);
+        assert!(page.as_str().unwrap().contains("7 天后不能再修改"), "{page}");
+        let (status, answer) = s.call(
+            &member,
+            "PATCH",
+            &format!("/api/v1/visits/{id}"),
+            Some(&serde_json::json!({
+            "channel": "door", "outcome": "met", "visited_on": today.to_string()})),
+        );
+        assert_eq!((status, answer["error"]["code"].as_str()), (409, Some("conflict")), "{answer}");
+        let (_, page) = s.call_text(&member, "GET", &format!("/visits/{id}"), None);
+        assert!(page.contains("已锁定") && !page.contains("id=\"visit-edit\""), "{page}");
+    }
+}
+
+/// 今日 shows the visits due in the grid member's grid, each opening the form.
+#[test]
+fn today_lists_the_visits_due() {
+    for s in servers() {
+        let (h, grandma) = elderly(&s);
+        let member = s.token(Role::GridMember, testing::GRID);
+        let (status, page) = s.call_text(&member, "GET", "/today", None);
+        assert_eq!(status, 200);
+        let page = page.replace("&#x2f;", "/");
+        assert!(page.contains("id=\"today-visits_due\""), "{page}");
+        assert!(page.contains(&format!("/visits/new?household={}&amp;resident={grandma}", h.household.id)), "{page}");
+        assert!(page.contains("王奶奶"));
     }
 }

@@ -63,6 +63,9 @@ vocabulary!(
     /// Help a resident of the scope back in when they forgot their password: find
     /// their account, confirm having seen them or their ID card, issue a one-time code.
     HelpSignIn = "help_sign_in", "协助居民找回密码", "Help a resident sign in again", [];
+    /// A community's visiting cadences, cold and heat spells, a subject's suspended
+    /// or shortened cadence, and how long a visit stays editable.
+    ManageVisits = "manage_visits", "管理走访频次", "Manage visiting cadences", [];
 });
 
 impl Role {
@@ -124,6 +127,7 @@ impl Role {
                 RateDemand,
                 VisitHouseholds,
                 HelpSignIn,
+                ManageVisits,
             ],
             CommunityStaff => &[
                 ViewAreas,
@@ -143,6 +147,7 @@ impl Role {
                 RateDemand,
                 VisitHouseholds,
                 HelpSignIn,
+                ManageVisits,
             ],
             // Grid leaders dispatch within their grid ("small matters stay in the grid").
             GridLeader => &[
@@ -309,6 +314,7 @@ mod tests {
             (ManageWebhooks, &[PlatformAdmin]),
             (VisitHouseholds, COMMUNITY_AND_GRID),
             (HelpSignIn, COMMUNITY_AND_GRID),
+            (ManageVisits, &[CommunitySecretary, CommunityStaff]),
         ]
     };
 

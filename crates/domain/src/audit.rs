@@ -53,6 +53,10 @@ vocabulary!(
     TeamUpdate = "team.update", "修改网格队伍成员", "Change a grid team post", [];
     TeamEnd = "team.end", "结束网格职务", "End a grid team post", [];
     VisitRecord = "visit.record", "登记走访", "Record a visit", [];
+    VisitEdit = "visit.edit", "修改走访", "Edit a visit", [];
+    VisitSettings = "visit.settings", "修改走访频次设置", "Change visiting cadences, spells or the edit window", [];
+    CorrectionPropose = "correction.propose", "提出台账更正", "Propose a registry correction", [];
+    CorrectionDecline = "correction.decline", "不采纳台账更正", "Decline a registry correction", [];
     UnitSave = "unit.save", "保存承办单位", "Save a handling unit", [];
     UnitJoin = "unit.join", "新增单位人员", "Add a person to a unit", [];
     UnitLeave = "unit.leave", "结束单位人员", "End a unit membership", [];
@@ -60,6 +64,7 @@ vocabulary!(
     TagCreate = "tag.create", "新建标签", "Create a tag", [];
     RevealIdCard = "reveal.id_card", "查看完整身份证号", "Reveal an ID number", [];
     RevealPhone = "reveal.phone", "查看完整电话", "Reveal a phone number", [];
+    RevealFindings = "reveal.findings", "查看走访发现", "Reveal what a visit found", [];
     ImportResidents = "import.residents", "导入人员台账", "Import residents", [];
     ImportUpdateResident = "import.update_resident", "按台账更新人员", "Update a resident from a ledger", [];
     ExportResidents = "export.residents", "导出人员台账", "Export residents", [];
@@ -138,7 +143,10 @@ mod tests {
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), AuditAction::all().len());
-        assert_eq!(AuditAction::family("reveal"), [AuditAction::RevealIdCard, AuditAction::RevealPhone]);
+        assert_eq!(
+            AuditAction::family("reveal"),
+            [AuditAction::RevealIdCard, AuditAction::RevealPhone, AuditAction::RevealFindings]
+        );
         assert_eq!(AuditAction::family("login"), [AuditAction::Login], "not login_failed");
     }
 }

@@ -225,6 +225,7 @@ vocabulary!(
     Demands = "demands", "民情诉求", "Demands", ["诉求"];
     Security = "security", "账号安全", "Accounts and security", ["账号"];
     Cockpit = "cockpit", "驾驶舱", "Cockpit", ["数据驾驶舱", "周报"];
+    Visits = "visits", "走访", "Home visits", ["入户走访"];
 });
 
 vocabulary!(

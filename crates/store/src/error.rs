@@ -91,11 +91,17 @@ pub enum Thing {
     SignUp,
     TeamPost,
     UnitMember,
+    /// A home visit.
+    Visit,
+    /// A community's visiting cadence.
+    Cadence,
+    /// A correction of the registry proposed after a visit.
+    Correction,
     Webhook,
 }
 
 impl Thing {
-    pub const ALL: [Thing; 18] = [
+    pub const ALL: [Thing; 20] = [
         Self::Account,
         Self::ApiToken,
         Self::Area,
@@ -113,6 +119,9 @@ impl Thing {
         Self::SignUp,
         Self::TeamPost,
         Self::UnitMember,
+        Self::Visit,
+        Self::Cadence,
+        Self::Correction,
         Self::Webhook,
     ];
 
@@ -136,6 +145,9 @@ impl Thing {
             Self::SignUp => "what.signup",
             Self::TeamPost => "what.team_post",
             Self::UnitMember => "what.unit_member",
+            Self::Visit => "what.visit",
+            Self::Cadence => "what.cadence",
+            Self::Correction => "what.correction",
             Self::Webhook => "what.webhook",
         }
     }

@@ -146,10 +146,13 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     let outbox = tokio::spawn(webhooks::run_outbox(state.db.clone()));
     // The cockpit's weekly reports, queued into the same outbox from Monday morning.
     let reports = tokio::spawn(cockpit::report::run_reports(state.db.clone()));
+    // Visit reminders (due tomorrow, missed): each sent once, whichever server sweeps.
+    let reminders = tokio::spawn(visits::run_reminders(state.db.clone()));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
     outbox.abort();
     reports.abort();
+    reminders.abort();
     served
 }
 

@@ -31,6 +31,7 @@ mod team;
 #[cfg(test)]
 mod tests;
 mod trends;
+mod visits;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -162,6 +163,8 @@ pub enum Section {
     Rates,
     /// The grid team.
     Team,
+    /// Home visits: coverage over 90 days.
+    Visits,
 }
 
 impl Section {
@@ -175,6 +178,7 @@ impl Section {
             Section::Categories => "categories",
             Section::Rates => "rates",
             Section::Team => "team",
+            Section::Visits => "visits",
         }
     }
 
@@ -226,6 +230,7 @@ pub const SOURCES: &[Source] = &[
     Source { module: "registry", compute: |db, q| Box::pin(registry::figures(db, q)) },
     Source { module: "demands", compute: |db, q| Box::pin(demands::figures(db, q)) },
     Source { module: "team", compute: |db, q| Box::pin(team::figures(db, q)) },
+    Source { module: "visits", compute: |db, q| Box::pin(visits::figures(db, q)) },
 ];
 
 /// Every figure of the area at `q.path`.

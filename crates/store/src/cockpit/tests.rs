@@ -253,3 +253,56 @@ async fn figures_equal_counts_by_hand_for_a_grid_a_community_and_a_street() {
     })
     .await;
 }
+
+/// Visit coverage by hand: the grid has 1-301 (met at the door 10 days ago), 1-401
+/// (called 100 days ago: outside the window; nobody at home yesterday: does not
+/// count) and 1-501 (vacant, not counted); the grid next door has 2-101, met by
+/// phone 5 days ago. Grid: 2 households, 1 not visited (1/2), 1 visited, 1 at the
+/// door. Community: 3 households, 1 not visited, 2 visited, 1 at the door.
+#[tokio::test]
+async fn visit_coverage_equals_counts_by_hand() {
+    use wangge_domain::{VisitChannel, VisitOutcome};
+    testing::all_at(async |t| {
+        let db = &t.db;
+        let h = testing::hierarchy(db).await;
+        let today = day_of(now_millis());
+        let ago = |d: i64| (today - time::Duration::days(d)).to_string();
+        let home = |room: &str, occupancy| households::NewHousehold {
+            building_id: h.building.id.clone(),
+            unit: "1".into(),
+            room: room.into(),
+            occupancy,
+        };
+        let b = households::create(db, home("401", Occupancy::Rented)).await.unwrap();
+        households::create(db, home("501", Occupancy::Vacant)).await.unwrap();
+        let next = building_in(db, &h.other_grid, "2").await;
+        let visit = |household: &str, channel, outcome, on: String| crate::visits::NewVisit {
+            household_id: household.into(),
+            resident_id: None,
+            channel,
+            outcome,
+            visited_on: on,
+            purpose: String::new(),
+            findings: String::new(),
+            paper: false,
+        };
+        for v in [
+            visit(&h.household.id, VisitChannel::Door, VisitOutcome::Met, ago(10)),
+            visit(&b.id, VisitChannel::Phone, VisitOutcome::Met, ago(100)),
+            visit(&b.id, VisitChannel::Door, VisitOutcome::NotHome, ago(1)),
+            visit(&next.id, VisitChannel::Phone, VisitOutcome::Met, ago(5)),
+        ] {
+            crate::visits::record(db, v, None, "网格员").await.unwrap();
+        }
+        let grid = at(db, &h.grid.path).await;
+        assert_eq!(value(&grid, "visits.not_visited"), Value::Rate { part: 1, whole: 2 });
+        assert_eq!(value(&grid, "visits.visited"), Value::Rate { part: 1, whole: 2 });
+        assert_eq!(value(&grid, "visits.visited_at_door"), Value::Rate { part: 1, whole: 2 });
+        let community = at(db, &h.community.path).await;
+        assert_eq!(value(&community, "visits.not_visited"), Value::Rate { part: 1, whole: 3 });
+        assert_eq!(value(&community, "visits.visited"), Value::Rate { part: 2, whole: 3 });
+        assert_eq!(value(&community, "visits.visited_at_door"), Value::Rate { part: 1, whole: 3 });
+        assert_eq!(find(&community, "visits.not_visited").unwrap().section, Section::Visits);
+    })
+    .await;
+}

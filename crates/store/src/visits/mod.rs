@@ -16,6 +16,8 @@ use wangge_domain::{Message, VisitChannel, VisitOutcome, Vocabulary, msg, new_id
 
 use crate::{Db, StoreError, StoreResult, Thing, subtree_bounds};
 
+pub mod corrections;
+pub mod reminders;
 #[cfg(test)]
 mod tests;
 
@@ -53,7 +55,9 @@ pub struct NewVisit {
     pub paper: bool,
 }
 
-/// A recorded visit; `findings` opened only for those who may read them.
+/// A recorded visit. What was found is sealed at rest and never read in a list:
+/// `findings` is filled only by [`reveal_findings`] (audited by the caller) and
+/// for the visitor who just wrote it; `findings_recorded` says whether there is any.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Visit {
     #[schema(format = Uuid)]
@@ -69,11 +73,18 @@ pub struct Visit {
     pub visited_on: String,
     pub purpose: String,
     pub findings: Option<String>,
+    pub findings_recorded: bool,
+    /// The account that recorded it (none: through an API token).
+    #[schema(format = Uuid)]
+    pub visitor_id: Option<String>,
     pub visitor_name: String,
     pub paper: bool,
+    /// The demand its finding became.
     #[schema(format = Uuid)]
     pub demand_id: Option<String>,
     pub created_at: i64,
+    /// When it was last edited (none: never).
+    pub updated_at: Option<i64>,
 }
 
 /// Who a due entry is for.
@@ -223,6 +234,70 @@ pub async fn cadences(db: &Db, community_id: &str) -> StoreResult<Vec<CadenceRul
     read().await
 }
 
+/// Changes one of the community's cadences (its interval, its interval during a
+/// spell, the channels that count) or switches it off (`active` false).
+pub async fn save_cadence(db: &Db, community_id: &str, id: &str, cadence: &Cadence, active: bool) -> StoreResult<()> {
+    let done = sqlx::query(
+        "UPDATE visit_cadences SET every_days = $1, spell_every_days = $2, channels = $3, active = $4, updated_at = $5
+         WHERE id = $6 AND community_id = $7",
+    )
+    .bind(i64::from(cadence.every_days))
+    .bind(cadence.spell_every_days.map(i64::from))
+    .bind(cadence.channel_codes())
+    .bind(i16::from(active))
+    .bind(now_millis())
+    .bind(id)
+    .bind(community_id)
+    .execute(&db.pool)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::not_found(Thing::Cadence, id));
+    }
+    Ok(())
+}
+
+/// The community a cadence belongs to.
+pub async fn cadence_community(db: &Db, id: &str) -> StoreResult<String> {
+    let found: Option<String> = sqlx::query_scalar("SELECT community_id FROM visit_cadences WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    found.ok_or_else(|| StoreError::not_found(Thing::Cadence, id))
+}
+
+/// A declared spell.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Spell {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub kind: String,
+    #[schema(format = Date)]
+    pub from: String,
+    #[schema(format = Date)]
+    pub to: String,
+}
+
+/// The community's spells that end today or later, soonest first.
+pub async fn spells(db: &Db, community_id: &str, today: Date) -> StoreResult<Vec<Spell>> {
+    let rows = sqlx::query(
+        "SELECT id, kind, from_on, to_on FROM care_spells WHERE community_id = $1 AND to_on >= $2 ORDER BY from_on",
+    )
+    .bind(community_id)
+    .bind(iso(today))
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Spell {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                from: r.try_get("from_on")?,
+                to: r.try_get("to_on")?,
+            })
+        })
+        .collect()
+}
+
 /// Records a visit: the household must exist (and the person, when named, live
 /// in it); the day may not lie ahead; what was found is sealed.
 pub async fn record(db: &Db, new: NewVisit, visitor_id: Option<&str>, visitor_name: &str) -> StoreResult<Visit> {
@@ -276,10 +351,13 @@ pub async fn record(db: &Db, new: NewVisit, visitor_id: Option<&str>, visitor_na
         visited_on: iso(on),
         purpose: new.purpose.trim().to_owned(),
         findings: (!findings.is_empty()).then(|| findings.to_owned()),
+        findings_recorded: !findings.is_empty(),
+        visitor_id: visitor_id.map(str::to_owned),
         visitor_name: visitor_name.to_owned(),
         paper: new.paper,
         demand_id: None,
         created_at: now,
+        updated_at: None,
     })
 }
 
@@ -287,38 +365,166 @@ fn aad(id: &str) -> String {
     format!("visits.findings:{id}")
 }
 
-/// The visits of a household, newest first, findings opened.
+const VISIT_SELECT: &str = "SELECT id, path, household_id, resident_id, channel, outcome, visited_on, purpose, \
+    findings_enc, visitor_id, visitor_name, paper, demand_id, created_at, updated_at FROM visits";
+
+/// A visit as read: what was found is left sealed (see [`reveal_findings`]).
+fn visit_row(r: &sqlx::any::AnyRow) -> StoreResult<Visit> {
+    let sealed: Option<String> = r.try_get("findings_enc")?;
+    Ok(Visit {
+        id: r.try_get("id")?,
+        path: r.try_get("path")?,
+        household_id: r.try_get("household_id")?,
+        resident_id: r.try_get("resident_id")?,
+        channel: crate::demands::vocab(r, "channel")?,
+        outcome: crate::demands::vocab(r, "outcome")?,
+        visited_on: r.try_get("visited_on")?,
+        purpose: r.try_get("purpose")?,
+        findings: None,
+        findings_recorded: sealed.is_some(),
+        visitor_id: r.try_get("visitor_id")?,
+        visitor_name: r.try_get("visitor_name")?,
+        paper: r.try_get::<i16, _>("paper")? != 0,
+        demand_id: r.try_get("demand_id")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+/// The visits of a household, newest first; what was found stays sealed.
 pub async fn of_household(db: &Db, household_id: &str) -> StoreResult<Vec<Visit>> {
-    let rows = sqlx::query(
-        "SELECT id, path, household_id, resident_id, channel, outcome, visited_on, purpose, findings_enc, visitor_name,
-                paper, demand_id, created_at
-         FROM visits WHERE household_id = $1 ORDER BY visited_on DESC, created_at DESC",
+    let sql = format!("{VISIT_SELECT} WHERE household_id = $1 ORDER BY visited_on DESC, created_at DESC");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(household_id).fetch_all(&db.pool).await?;
+    rows.iter().map(visit_row).collect()
+}
+
+/// One visit; what was found stays sealed.
+pub async fn get(db: &Db, id: &str) -> StoreResult<Visit> {
+    let sql = format!("{VISIT_SELECT} WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&db.pool).await?;
+    visit_row(&row.ok_or_else(|| StoreError::not_found(Thing::Visit, id))?)
+}
+
+/// The visit whose finding became the demand `demand_id`, if any.
+pub async fn of_demand(db: &Db, demand_id: &str) -> StoreResult<Option<Visit>> {
+    let sql = format!("{VISIT_SELECT} WHERE demand_id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(demand_id).fetch_optional(&db.pool).await?;
+    row.as_ref().map(visit_row).transpose()
+}
+
+/// What was found at a visit, in full (none when nothing was written). The caller
+/// checks who may read it and audits the reveal.
+pub async fn reveal_findings(db: &Db, id: &str) -> StoreResult<Option<String>> {
+    let sealed: Option<Option<String>> =
+        sqlx::query_scalar("SELECT findings_enc FROM visits WHERE id = $1").bind(id).fetch_optional(&db.pool).await?;
+    let sealed = sealed.ok_or_else(|| StoreError::not_found(Thing::Visit, id))?;
+    Ok(sealed.map(|s| db.vault.open(&s, &aad(id))).transpose()?)
+}
+
+/// Links a visit to the demand its finding became; a visit becomes one demand only.
+pub async fn link_demand(db: &Db, id: &str, demand_id: &str) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE visits SET demand_id = $1 WHERE id = $2 AND demand_id IS NULL")
+        .bind(demand_id)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        get(db, id).await?;
+        return Err(StoreError::Conflict(msg!("visits.error.has_demand")));
+    }
+    Ok(())
+}
+
+/// How many days after its day a visit may still be edited, when its community
+/// says nothing.
+pub const DEFAULT_LOCK_DAYS: u16 = 7;
+
+/// The community's edit window in days ([`DEFAULT_LOCK_DAYS`] unless set).
+pub async fn lock_days(db: &Db, community_id: &str) -> StoreResult<u16> {
+    let days: Option<Option<i64>> = sqlx::query_scalar("SELECT visit_lock_days FROM areas WHERE id = $1")
+        .bind(community_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(days.flatten().map_or(DEFAULT_LOCK_DAYS, |d| d as u16))
+}
+
+/// Sets the community's edit window (0 to 366 days; none: back to the default).
+pub async fn set_lock_days(db: &Db, community_id: &str, days: Option<u16>) -> StoreResult<()> {
+    if let Some(d) = days
+        && d > 366
+    {
+        return Err(bad(msg!("visits.error.lock_days", value = d).field("lock_days")));
+    }
+    sqlx::query("UPDATE areas SET visit_lock_days = $1 WHERE id = $2")
+        .bind(days.map(i64::from))
+        .bind(community_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// The last day a visit may be edited under a window of `days`: counted from the
+/// day it was recorded (China time), which is never before the day of the visit, so
+/// that moving its day by an edit cannot reopen the window.
+pub fn editable_until(visit: &Visit, days: u16) -> Date {
+    crate::cockpit::day_of(visit.created_at) + Duration::days(i64::from(days))
+}
+
+/// What an edit may change: everything but where and who recorded it.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct VisitEdit {
+    #[schema(format = Uuid)]
+    pub resident_id: Option<String>,
+    pub channel: VisitChannel,
+    pub outcome: VisitOutcome,
+    #[schema(format = Date)]
+    pub visited_on: String,
+    #[serde(default)]
+    pub purpose: String,
+    /// Replaces what was found (empty: clears it).
+    #[serde(default)]
+    pub findings: String,
+}
+
+/// Edits a visit within its community's window ([`editable_until`]); refused
+/// after, with the day it locked.
+pub async fn edit(db: &Db, id: &str, e: VisitEdit, lock_days: u16, today: Date) -> StoreResult<Visit> {
+    let before = get(db, id).await?;
+    let until = editable_until(&before, lock_days);
+    if today > until {
+        return Err(StoreError::Conflict(msg!("visits.error.locked", days = lock_days, until = iso(until))));
+    }
+    if let Some(rid) = &e.resident_id {
+        let lives: Option<String> = sqlx::query_scalar("SELECT household_id FROM residents WHERE id = $1")
+            .bind(rid)
+            .fetch_optional(&db.pool)
+            .await?
+            .flatten();
+        if lives.as_deref() != Some(before.household_id.as_str()) {
+            return Err(StoreError::not_found(Thing::Resident, rid));
+        }
+    }
+    let on = day(&e.visited_on, "visited_on")?;
+    if on > today {
+        return Err(bad(msg!("visits.error.future", value = &e.visited_on).field("visited_on")));
+    }
+    let findings = e.findings.trim();
+    let sealed = (!findings.is_empty()).then(|| db.vault.seal(findings, &aad(id)));
+    sqlx::query(
+        "UPDATE visits SET resident_id = $1, channel = $2, outcome = $3, visited_on = $4, purpose = $5,
+                findings_enc = $6, updated_at = $7 WHERE id = $8",
     )
-    .bind(household_id)
-    .fetch_all(&db.pool)
+    .bind(&e.resident_id)
+    .bind(e.channel.code())
+    .bind(e.outcome.code())
+    .bind(iso(on))
+    .bind(e.purpose.trim())
+    .bind(&sealed)
+    .bind(now_millis())
+    .bind(id)
+    .execute(&db.pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            let id: String = r.try_get("id")?;
-            let sealed: Option<String> = r.try_get("findings_enc")?;
-            let findings = sealed.map(|s| db.vault.open(&s, &aad(&id))).transpose()?;
-            Ok(Visit {
-                path: r.try_get("path")?,
-                household_id: r.try_get("household_id")?,
-                resident_id: r.try_get("resident_id")?,
-                channel: crate::demands::vocab(r, "channel")?,
-                outcome: crate::demands::vocab(r, "outcome")?,
-                visited_on: r.try_get("visited_on")?,
-                purpose: r.try_get("purpose")?,
-                findings,
-                visitor_name: r.try_get("visitor_name")?,
-                paper: r.try_get::<i16, _>("paper")? != 0,
-                demand_id: r.try_get("demand_id")?,
-                created_at: r.try_get("created_at")?,
-                id,
-            })
-        })
-        .collect()
+    get(db, id).await
 }
 
 /// Declares a cold or heat spell over a community, both days included.
@@ -400,6 +606,18 @@ pub async fn adjust(
 /// subject due today or overdue under one of the community's cadences, in walking
 /// order (building, unit, room), overdue first within a door.
 pub async fn due(db: &Db, path: &str, community_id: &str, today: Date) -> StoreResult<Vec<DueEntry>> {
+    due_within(db, path, community_id, today, 0).await
+}
+
+/// [`due`], with those coming due in the next `ahead` days too (for reminders).
+pub async fn due_within(
+    db: &Db,
+    path: &str,
+    community_id: &str,
+    today: Date,
+    ahead: i64,
+) -> StoreResult<Vec<DueEntry>> {
+    let horizon = today + Duration::days(ahead);
     let rules = cadences(db, community_id).await?;
     let (lo, hi) = subtree_bounds(path);
     let longest = rules.iter().map(|r| r.cadence.every_days).max().unwrap_or(0);
@@ -504,7 +722,7 @@ pub async fn due(db: &Db, path: &str, community_id: &str, today: Date) -> StoreR
     let mut out = Vec::new();
     let mut push = |subject: Subject, household_id: &str, rule: &CadenceRule, s: Standing, door: &Door| {
         if let Standing::Due(due) = s
-            && s.is_due(today)
+            && due <= horizon
         {
             out.push(DueEntry {
                 subject,

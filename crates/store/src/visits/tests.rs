@@ -157,7 +157,9 @@ async fn findings_are_sealed_and_bad_visits_are_refused() {
         let stored = stored.unwrap();
         assert!(stored.starts_with("v1:") && !stored.contains("血压"), "sealed: {stored}");
         let back = of_household(db, &a).await.unwrap();
-        assert_eq!(back[0].findings.as_deref(), Some("老人血压偏高，子女在外地"));
+        assert_eq!((back[0].findings.as_deref(), back[0].findings_recorded), (None, true), "a list keeps them sealed");
+        let opened = reveal_findings(db, &saved.id).await.unwrap();
+        assert_eq!(opened.as_deref(), Some("老人血压偏高，子女在外地"));
 
         let err = record(db, visit(&a, Some(&stranger), VisitChannel::Phone, VisitOutcome::Met, ago(0)), None, "x")
             .await
@@ -173,6 +175,201 @@ async fn findings_are_sealed_and_bad_visits_are_refused() {
         let err = adjust(db, &a, None, None, &ago(0), None, "  ", None).await.unwrap_err();
         assert_eq!(err.message().map(|m| m.key), Some("visits.error.reason"));
         assert_eq!(of_household(db, &a).await.unwrap().len(), 1, "nothing half-written");
+    })
+    .await;
+}
+
+/// The edit window: recorded today under a window of 7 days, editable until T+7
+/// and refused on T+8 with the day it locked; an edit reseals what was found and
+/// may clear it; a community's window is its own (default 7, set to 3, back).
+#[tokio::test]
+async fn edits_lock_after_the_communitys_window() {
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        tags::ensure_standard(db).await.unwrap();
+        let h = testing::hierarchy(db).await;
+        let a = h.household.id.clone();
+        let mut v = visit(&a, None, VisitChannel::Phone, VisitOutcome::Met, ago(2));
+        v.findings = "腿脚不便".into();
+        let saved = record(db, v, None, "网格员甲").await.unwrap();
+        assert_eq!(lock_days(db, &h.community.id).await.unwrap(), 7);
+        assert_eq!(editable_until(&saved, 7), today() + Duration::days(7));
+
+        let change = VisitEdit {
+            resident_id: None,
+            channel: VisitChannel::Door,
+            outcome: VisitOutcome::Met,
+            visited_on: ago(1),
+            purpose: "复访".into(),
+            findings: "腿脚不便，需要助餐".into(),
+        };
+        let edited = edit(db, &saved.id, change.clone(), 7, today() + Duration::days(7)).await.unwrap();
+        assert_eq!(
+            (edited.channel, edited.visited_on.clone(), edited.purpose.as_str()),
+            (VisitChannel::Door, ago(1), "复访")
+        );
+        assert!(edited.updated_at.is_some());
+        assert_eq!(reveal_findings(db, &saved.id).await.unwrap().as_deref(), Some("腿脚不便，需要助餐"));
+        let err = edit(db, &saved.id, change.clone(), 7, today() + Duration::days(8)).await.unwrap_err();
+        let m = err.message().unwrap();
+        assert_eq!(m.key, "visits.error.locked");
+        assert!(matches!(err, StoreError::Conflict(_)));
+        let cleared = VisitEdit { findings: "  ".into(), ..change };
+        let edited = edit(db, &saved.id, cleared, 7, today()).await.unwrap();
+        assert!(!edited.findings_recorded);
+        assert_eq!(reveal_findings(db, &saved.id).await.unwrap(), None);
+
+        set_lock_days(db, &h.community.id, Some(3)).await.unwrap();
+        assert_eq!(lock_days(db, &h.community.id).await.unwrap(), 3);
+        assert!(set_lock_days(db, &h.community.id, Some(400)).await.is_err());
+        set_lock_days(db, &h.community.id, None).await.unwrap();
+        assert_eq!(lock_days(db, &h.community.id).await.unwrap(), 7);
+    })
+    .await;
+}
+
+/// A visit becomes one demand (found back from the demand); a correction proposed
+/// at it is sealed, checked, and decided once.
+#[tokio::test]
+async fn a_visit_links_one_demand_and_proposes_corrections() {
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        tags::ensure_standard(db).await.unwrap();
+        let h = testing::hierarchy(db).await;
+        let a = h.household.id.clone();
+        let grandma = person(db, &a, "王奶奶", "elderly_alone").await;
+        let other = home(db, &h.building.id, "402", Occupancy::Rented).await;
+        let stranger = person(db, &other, "孙某", "disabled").await;
+        let saved =
+            record(db, visit(&a, None, VisitChannel::Door, VisitOutcome::Met, ago(0)), None, "网格员甲").await.unwrap();
+
+        let new = crate::demands::NewDemand {
+            household_id: Some(a.clone()),
+            category: "environment".into(),
+            channel: Some(wangge_domain::Channel::Visit),
+            title: "楼道灯坏了".into(),
+            ..Default::default()
+        };
+        let by = crate::demands::Actor { id: None, name: "网格员甲".into(), role: wangge_domain::Role::GridMember };
+        let demand = crate::demands::create(db, new, &by, None).await.unwrap();
+        link_demand(db, &saved.id, &demand.id).await.unwrap();
+        assert_eq!(of_demand(db, &demand.id).await.unwrap().map(|v| v.id), Some(saved.id.clone()));
+        assert_eq!(get(db, &saved.id).await.unwrap().demand_id.as_deref(), Some(demand.id.as_str()));
+        let again = link_demand(db, &saved.id, &demand.id).await.unwrap_err();
+        assert_eq!(again.message().map(|m| m.key), Some("visits.error.has_demand"));
+        assert!(matches!(
+            link_demand(db, "nope", &demand.id).await,
+            Err(StoreError::NotFound { what: Thing::Visit, .. })
+        ));
+
+        use corrections::{Changes, CorrectionStatus, decide, propose, waiting};
+        let phone = Changes { phone: Some(" 13912345678 ".into()), ..Default::default() };
+        let c = propose(db, &saved.id, &grandma, phone, "老人换了手机号", (None, "网格员甲")).await.unwrap();
+        assert_eq!((c.status, c.changes.phone.as_deref()), (CorrectionStatus::Proposed, Some("13912345678")));
+        let stored: String = sqlx::query_scalar("SELECT changes_enc FROM registry_corrections WHERE id = $1")
+            .bind(&c.id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert!(!stored.contains("1391234"), "sealed: {stored}");
+        let err = propose(
+            db,
+            &saved.id,
+            &stranger,
+            Changes { name: Some("孙某某".into()), ..Default::default() },
+            "",
+            (None, "x"),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { what: Thing::Resident, .. }), "not of this household: {err}");
+        let err = propose(
+            db,
+            &saved.id,
+            &grandma,
+            Changes { name: Some("  ".into()), ..Default::default() },
+            "",
+            (None, "x"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.message().map(|m| m.key), Some("visits.error.no_change"));
+        let err = propose(
+            db,
+            &saved.id,
+            &grandma,
+            Changes { phone: Some("12".into()), ..Default::default() },
+            "",
+            (None, "x"),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+
+        assert_eq!(waiting(db, &h.grid.path).await.unwrap().len(), 1);
+        assert!(waiting(db, &h.other_grid.path).await.unwrap().is_empty());
+        let decided = decide(db, &c.id, true, "社区工作者").await.unwrap();
+        assert_eq!(
+            (decided.status, decided.decided_by_name.as_deref()),
+            (CorrectionStatus::Confirmed, Some("社区工作者"))
+        );
+        assert_eq!(
+            decide(db, &c.id, false, "x").await.unwrap_err().message().map(|m| m.key),
+            Some("visits.error.decided")
+        );
+        assert!(waiting(db, &h.grid.path).await.unwrap().is_empty());
+        let applied = residents::update(db, &grandma, decided.changes.update()).await.unwrap();
+        assert_eq!(applied.phone.as_deref(), Some("139****5678"));
+    })
+    .await;
+}
+
+/// Reminders by hand: 王奶奶 (living alone, weekly at the door) was met at the door
+/// six days ago: due tomorrow, "soon". Household 1-401, registered today, is due
+/// today (neither soon nor missed). 赵姨 (disabled, monthly) called 40 days ago is
+/// ten days overdue: "missed". Her household (1-401) was met through her, so it is
+/// not due. The grid's member gets one notice of each kind; a second sweep sends
+/// nothing; the grid next door's member nothing at all.
+#[tokio::test]
+async fn reminders_go_once_per_subject_and_due_date() {
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        tags::ensure_standard(db).await.unwrap();
+        let h = testing::hierarchy(db).await;
+        let a = h.household.id.clone();
+        let grandma = person(db, &a, "王奶奶", "elderly_alone").await;
+        let b = home(db, &h.building.id, "401", Occupancy::Rented).await;
+        let aunt = person(db, &b, "赵姨", "disabled").await;
+        record(db, visit(&a, Some(&grandma), VisitChannel::Door, VisitOutcome::Met, ago(6)), None, "甲").await.unwrap();
+        record(db, visit(&b, Some(&aunt), VisitChannel::Phone, VisitOutcome::Met, ago(40)), None, "甲").await.unwrap();
+        let account = |name: &str, scope: &str| crate::security::accounts::NewAccount {
+            username: name.into(),
+            display_name: name.into(),
+            role: wangge_domain::Role::GridMember,
+            scopes: vec![scope.into()],
+            password: "a-long-enough-password".into(),
+        };
+        let mine = crate::security::accounts::create(db, account("member", &h.grid.code)).await.unwrap().id;
+        let next = crate::security::accounts::create(db, account("next", &h.other_grid.code)).await.unwrap().id;
+
+        let sent = reminders::sweep(db, today()).await.unwrap();
+        assert_eq!(sent, reminders::Sent { notices: 2, subjects: 2 }, "one soon (王奶奶), one missed (赵姨)");
+        let notes = crate::notifications::mine(db, &mine, 10).await.unwrap();
+        let mut keys: Vec<(&str, String)> =
+            notes.iter().map(|n| (n.message.key, format!("{:?}", n.message.args))).collect();
+        keys.sort();
+        assert_eq!(keys.len(), 2, "{keys:?}");
+        assert_eq!(keys[0].0, "visits.reminder.missed");
+        assert_eq!(keys[1].0, "visits.reminder.soon");
+        assert!(notes.iter().all(|n| n.module == wangge_domain::Module::Visits && n.link.as_deref() == Some("/today")));
+        assert_eq!(reminders::sweep(db, today()).await.unwrap(), reminders::Sent::default(), "idempotent");
+        assert!(crate::notifications::mine(db, &next, 10).await.unwrap().is_empty());
+        // The next day 王奶奶 is due (not yet missed): nothing new; the day after, missed.
+        let tomorrow = today() + Duration::days(1);
+        let later = reminders::sweep(db, tomorrow).await.unwrap();
+        assert_eq!(later.subjects, 0, "{later:?}");
+        let after = reminders::sweep(db, tomorrow + Duration::days(1)).await.unwrap();
+        assert_eq!(after, reminders::Sent { notices: 1, subjects: 1 }, "王奶奶 missed");
     })
     .await;
 }

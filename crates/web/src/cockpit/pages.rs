@@ -148,10 +148,11 @@ struct SectionView {
     figures: Vec<Shown>,
 }
 
-const SECTIONS: [Section; 8] = [
+const SECTIONS: [Section; 9] = [
     Section::Registry,
     Section::Demands,
     Section::Rates,
+    Section::Visits,
     Section::Residence,
     Section::Age,
     Section::Care,
@@ -168,7 +169,7 @@ fn columns_of(cols: &str) -> Vec<Section> {
         "care" => vec![Section::Care],
         "categories" => vec![Section::Categories],
         "team" => vec![Section::Team],
-        _ => vec![Section::Registry, Section::Demands, Section::Rates],
+        _ => vec![Section::Registry, Section::Demands, Section::Rates, Section::Visits],
     }
 }
 

@@ -64,8 +64,21 @@ pub async fn create_demand(
     State(s): State<AppState>,
     p: Principal,
     address: ClientAddress,
-    JsonBody(mut new): JsonBody<NewDemand>,
+    JsonBody(new): JsonBody<NewDemand>,
 ) -> Result<(StatusCode, Json<Demand>), ApiError> {
+    let d = create_checked(&s, &p, &address, new).await?;
+    Ok((StatusCode::CREATED, Json(demand_as_seen_by(&p, d))))
+}
+
+/// Takes in a new item for `p`: the place and every record it names checked
+/// against the caller's scope (one outside answered as an unknown id), a resident's
+/// report marked as from the portal, the audit entry committed with the item.
+pub(crate) async fn create_checked(
+    s: &AppState,
+    p: &Principal,
+    address: &ClientAddress,
+    mut new: NewDemand,
+) -> Result<Demand, ApiError> {
     // The place is resolved once: it and every record the item names (household,
     // resident, building, area) checked against the caller's scope, then used. One
     // outside the scope is answered as an unknown id.
@@ -85,12 +98,11 @@ pub async fn create_demand(
             after: audit::json(d),
             ..audit::Event::of(AuditAction::DemandCreate)
         };
-        Some(audit::entry(Some(&p), None, &address, event))
+        Some(audit::entry(Some(p), None, address, event))
     };
-    let intake = demands::prepare(&s.db, new, place, &actor(&p), reporter.as_deref()).await?;
+    let intake = demands::prepare(&s.db, new, place, &actor(p), reporter.as_deref()).await?;
     // Committed (durably, with its timeline and audit entries) when this returns.
-    let d = demands::submit(&s.db, intake, entry).await?;
-    Ok((StatusCode::CREATED, Json(demand_as_seen_by(&p, d))))
+    Ok(demands::submit(&s.db, intake, entry).await?)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

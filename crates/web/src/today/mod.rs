@@ -81,8 +81,12 @@ pub(crate) type Load = for<'a> fn(
 
 /// The sections of 今日, in the order they are shown: the one place a module adds
 /// its work for the day.
-pub(crate) const SECTIONS: &[Load] =
-    &[crate::demands::today::mine, crate::demands::today::to_verify, crate::demands::today::new_reports];
+pub(crate) const SECTIONS: &[Load] = &[
+    crate::demands::today::mine,
+    crate::visits::today::due,
+    crate::demands::today::to_verify,
+    crate::demands::today::new_reports,
+];
 
 /// How many cards a section shows before its "all N" link.
 pub(crate) const CARDS: u32 = 20;

@@ -5,7 +5,10 @@
 //! `locales/visits.yml`.
 
 pub(crate) mod api;
+pub(crate) mod cadences;
 pub(crate) mod pages;
+pub(crate) mod record;
+pub(crate) mod today;
 
 use time::Date;
 use wangge_store::Db;
@@ -44,7 +47,25 @@ pub(crate) fn visitor_id(p: &Principal) -> Option<&str> {
     }
 }
 
+/// How often [`run_reminders`] sweeps.
+const REMINDERS_EVERY: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+/// Sends the visits' reminders (`store::visits::reminders`: due tomorrow, missed)
+/// every quarter of an hour for as long as the server runs and its database is
+/// open; each subject and due date is reminded once whichever server sweeps.
+pub async fn run_reminders(db: Db) {
+    while !db.pool.is_closed() {
+        if let Err(e) = wangge_store::visits::reminders::sweep(&db, today()).await {
+            if db.pool.is_closed() {
+                break;
+            }
+            tracing::error!("visit reminders: {e}");
+        }
+        tokio::time::sleep(REMINDERS_EVERY).await;
+    }
+}
+
 /// Every route of visits.
 pub(crate) fn routes() -> crate::shared::routes::Routes {
-    pages::routes().merge(api::routes())
+    pages::routes().merge(record::routes()).merge(cadences::routes()).merge(api::routes())
 }

@@ -13,7 +13,7 @@ use wangge_domain::{ResidentStatus, VisitChannel, VisitOutcome, Vocabulary, msg}
 use wangge_store::registry::households::{self, Household};
 use wangge_store::registry::residents::{self, ResidentFilter};
 use wangge_store::registry::{buildings, tags};
-use wangge_store::visits::{self, NewVisit, Subject};
+use wangge_store::visits::{self, DueEntry, NewVisit, Subject};
 use wangge_store::{PageRequest, Thing};
 
 use crate::shared::auth::{ClientAddress, Principal};
@@ -26,14 +26,57 @@ pub struct DueQuery {
     saved: Option<u8>,
 }
 
+/// One due entry in words: where, who, why, when, and the form that settles it.
 #[derive(Serialize)]
-struct DueCard {
-    place: String,
-    who: String,
-    why: String,
-    when: String,
-    overdue: bool,
-    href: String,
+pub(crate) struct DueCard {
+    pub place: String,
+    pub who: String,
+    pub why: String,
+    pub when: String,
+    pub overdue: bool,
+    pub href: String,
+}
+
+/// Says due entries in a language (the tags' names read once).
+pub(crate) struct DueWords {
+    lang: Lang,
+    tags: Vec<tags::Tag>,
+}
+
+impl DueWords {
+    pub(crate) async fn new(db: &wangge_store::Db, lang: Lang) -> Result<Self, ApiError> {
+        Ok(Self { lang, tags: tags::list(db).await? })
+    }
+
+    fn tag_name(&self, code: &str) -> String {
+        self.tags.iter().find(|t| t.code == code).map_or_else(
+            || code.to_owned(),
+            |t| if self.lang.code == "en" { t.name_en.clone() } else { t.name_zh.clone() },
+        )
+    }
+
+    pub(crate) fn line(&self, e: &DueEntry) -> DueCard {
+        let lang = self.lang;
+        let place = say(&msg!("visits.place", building = &e.building, unit = &e.unit, room = &e.room), lang.code);
+        let (who, resident) = match &e.subject {
+            Subject::Household => (tr("visits.whole_household", lang.code), None),
+            Subject::Person { name, resident_id } => (name.clone(), Some(resident_id.clone())),
+        };
+        let why = match &e.tag {
+            Some(tag) => say(&msg!("visits.why_tag", tag = self.tag_name(tag), days = e.every_days), lang.code),
+            None => say(&msg!("visits.why_household", days = e.every_days), lang.code),
+        };
+        let when = if e.overdue_days > 0 {
+            say(&msg!("visits.overdue", days = e.overdue_days), lang.code)
+        } else {
+            tr("visits.due_today", lang.code)
+        };
+        let mut href = format!("/visits/new?household={}", e.household_id);
+        if let Some(r) = resident {
+            href.push_str(&format!("&resident={r}"));
+        }
+        DueCard { place, who, why, when, overdue: e.overdue_days > 0, href }
+    }
 }
 
 /// How many cards the page shows; the rest are counted.
@@ -50,39 +93,9 @@ async fn due_page(
     let today = super::today();
     let due = visits::due(&s.db, &path, &community.id, today).await?;
     let coverage = visits::coverage(&s.db, &path, today, 90).await?;
-    let catalogue = tags::list(&s.db).await?;
-    let tag_name = |code: &str| {
-        catalogue
-            .iter()
-            .find(|t| t.code == code)
-            .map_or_else(|| code.to_owned(), |t| if lang.code == "en" { t.name_en.clone() } else { t.name_zh.clone() })
-    };
+    let words = DueWords::new(&s.db, lang).await?;
     let total = due.len();
-    let cards: Vec<DueCard> = due
-        .into_iter()
-        .take(SHOWN)
-        .map(|e| {
-            let place = say(&msg!("visits.place", building = &e.building, unit = &e.unit, room = &e.room), lang.code);
-            let (who, resident) = match &e.subject {
-                Subject::Household => (tr("visits.whole_household", lang.code), None),
-                Subject::Person { name, resident_id } => (name.clone(), Some(resident_id.clone())),
-            };
-            let why = match &e.tag {
-                Some(tag) => say(&msg!("visits.why_tag", tag = tag_name(tag), days = e.every_days), lang.code),
-                None => say(&msg!("visits.why_household", days = e.every_days), lang.code),
-            };
-            let when = if e.overdue_days > 0 {
-                say(&msg!("visits.overdue", days = e.overdue_days), lang.code)
-            } else {
-                tr("visits.due_today", lang.code)
-            };
-            let mut href = format!("/visits/new?household={}", e.household_id);
-            if let Some(r) = resident {
-                href.push_str(&format!("&resident={r}"));
-            }
-            DueCard { place, who, why, when, overdue: e.overdue_days > 0, href }
-        })
-        .collect();
+    let cards: Vec<DueCard> = due.iter().take(SHOWN).map(|e| words.line(e)).collect();
     let figure = say(
         &msg!(
             "visits.coverage_line",
@@ -96,10 +109,37 @@ async fn due_page(
     let how = say(&msg!("visits.coverage_how", days = coverage.days), lang.code);
     let more = (total > SHOWN).then(|| say(&msg!("visits.more", count = total - SHOWN), lang.code));
     let ctx = context! {
-        cards => Value::from(Serde(&cards)), total, figure, how, more, saved => q.saved.is_some(),
+        cards => Value::from(Serde(&cards)), total, figure, how, more, saved => q.saved.is_some(), area => q.area,
+        may_manage => p.role.may(wangge_domain::Action::ManageVisits),
         ..frame(&p, lang, "/visits")
     };
     Ok(render(lang, StatusCode::OK, "visits/due.html", ctx))
+}
+
+/// The due list to print for a paper round: a tick box and blank lines per line,
+/// in walking order; entered back later with the form's "paper" box.
+async fn print_page(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Query(q): Query<DueQuery>,
+) -> Result<Response, ApiError> {
+    let path = super::scope_path(&s.db, &p, q.area.as_deref()).await?;
+    let community = super::community_of(&s.db, &path).await?;
+    let area = wangge_store::registry::areas::get_by_code(
+        &s.db,
+        path.trim_end_matches('/').rsplit('/').next().unwrap_or_default(),
+    )
+    .await?;
+    let today = super::today();
+    let due = visits::due(&s.db, &path, &community.id, today).await?;
+    let words = DueWords::new(&s.db, lang).await?;
+    let cards: Vec<DueCard> = due.iter().map(|e| words.line(e)).collect();
+    let ctx = context! {
+        cards => Value::from(Serde(&cards)), area => area.name, today => today.to_string(),
+        ..frame(&p, lang, "/visits")
+    };
+    Ok(render(lang, StatusCode::OK, "visits/print.html", ctx))
 }
 
 #[derive(Deserialize)]
@@ -131,6 +171,18 @@ pub struct VisitForm {
     purpose: String,
     #[serde(default)]
     findings: String,
+    /// Entered afterwards from a printed due list (a checkbox: present when ticked).
+    #[serde(default)]
+    paper: Option<String>,
+    /// What the finding becomes in the same step: nothing, `demand` or `consultation`.
+    #[serde(default)]
+    becomes: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    answer: String,
 }
 
 async fn household_in_scope(s: &AppState, p: &Principal, id: &str) -> Result<Household, ApiError> {
@@ -172,7 +224,27 @@ async fn form_page(
         .map(|o| Choice { value: o.code().into(), label: label(*o, lang).into(), checked: form.outcome == o.code() })
         .collect();
     let visited_on = if form.visited_on.is_empty() { super::today().to_string() } else { form.visited_on.clone() };
+    let becomes: Vec<Choice> = [
+        ("", "visits.becomes.note"),
+        ("demand", "visits.becomes.demand"),
+        ("consultation", "visits.becomes.consultation"),
+    ]
+    .iter()
+    .map(|(v, k)| Choice { value: (*v).into(), label: tr(k, lang.code), checked: form.becomes == *v })
+    .collect();
+    let categories: Vec<Choice> = wangge_store::demands::categories(&s.db)
+        .await?
+        .into_iter()
+        .filter(|c| c.active)
+        .map(|c| Choice {
+            checked: form.category == c.code,
+            label: if lang.code == "en" { c.name_en } else { c.name_zh },
+            value: c.code,
+        })
+        .collect();
     let ctx = context! {
+        becomes => Value::from(Serde(&becomes)), categories => Value::from(Serde(&categories)),
+        title => &form.title, answer => &form.answer, paper => form.paper.is_some(),
         household_id => &household.id, place, whom => Value::from(Serde(&whom)),
         channels => Value::from(Serde(&channels)), outcomes => Value::from(Serde(&outcomes)),
         visited_on, purpose => &form.purpose, findings => &form.findings, error,
@@ -209,6 +281,11 @@ async fn save_visit(
         let error = tr(missing, lang.code);
         return form_page(&s, &p, lang, &form, StatusCode::UNPROCESSABLE_ENTITY, Some(error)).await;
     };
+    let becomes = super::record::Becomes::from_form(&form.becomes, &form.category, &form.title, &form.answer);
+    if let Some(Err(e)) = becomes.as_ref().map(super::record::Becomes::check) {
+        let error = say(&e.message, lang.code);
+        return form_page(&s, &p, lang, &form, StatusCode::UNPROCESSABLE_ENTITY, Some(error)).await;
+    }
     let new = NewVisit {
         household_id: form.household_id.clone(),
         resident_id: (!form.resident_id.is_empty()).then(|| form.resident_id.clone()),
@@ -217,10 +294,17 @@ async fn save_visit(
         visited_on: form.visited_on.clone(),
         purpose: form.purpose.clone(),
         findings: form.findings.clone(),
-        paper: false,
+        paper: form.paper.is_some(),
     };
     match super::api::record_visit(&s, &p, &address, new).await {
-        Ok(_) => Ok(Redirect::to("/visits?saved=1").into_response()),
+        Ok(visit) => match becomes {
+            None => Ok(Redirect::to("/visits?saved=1").into_response()),
+            // The visit is kept whatever happens next; the demand is one step more.
+            Some(b) => {
+                super::record::make_demand(&s, &p, &address, &visit, b).await?;
+                Ok(Redirect::to(&format!("/visits/{}?done=demand", visit.id)).into_response())
+            }
+        },
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let error = say(&e.message, lang.code);
             form_page(&s, &p, lang, &form, StatusCode::UNPROCESSABLE_ENTITY, Some(error)).await
@@ -235,5 +319,6 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
     crate::shared::routes::Routes::new()
         .get("/visits", Role(VisitHouseholds), due_page)
         .get("/visits/new", Role(VisitHouseholds), new_visit)
+        .get("/visits/print", Role(VisitHouseholds), print_page)
         .post("/visits", Role(VisitHouseholds), save_visit)
 }

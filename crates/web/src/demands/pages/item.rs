@@ -347,7 +347,9 @@ async fn item_page(
     let merge_into = if may_merge { merge_choices(&s, &d, lang).await? } else { Vec::new() };
     let calendar = demands::calendar(&s.db).await?;
     let (due_date, due_words) = crate::demands::today::deadline(&calendar, wangge_domain::now_millis(), &d, lang);
+    let from_visit = crate::visits::record::from_visit(&s, &d.id, lang).await?;
     let ctx = context! {
+        from_visit,
         d => Value::from(Serde(&d)),
         photos => Value::from(Serde(&photos)), duplicates => Value::from(Serde(&duplicates)),
         merged_into => merged_into.map(|t| context! { id => t.id, title => t.title }),
