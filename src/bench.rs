@@ -103,7 +103,7 @@ async fn visits(database: Option<&DatabaseArg>, queries: usize) -> anyhow::Resul
     let communities = areas::list(&db, &level(AreaLevel::Community), page).await?.items;
     let streets = areas::list(&db, &level(AreaLevel::Street), page).await?.items;
     anyhow::ensure!(!grids.is_empty(), "no grids: fill the database first");
-    let visits: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM visits").fetch_one(&db.pool).await?;
+    let visits = wangge_store::visits::count(&db).await?;
     println!(
         "visits benchmark: {visits} visits, {} grids, {} communities, {} streets, {queries} runs each",
         grids.len(),

@@ -101,7 +101,7 @@ pub enum Thing {
 }
 
 impl Thing {
-    pub const ALL: [Thing; 20] = [
+    pub const ALL: [Thing; 21] = [
         Self::Account,
         Self::ApiToken,
         Self::Area,

@@ -862,3 +862,8 @@ pub async fn record_past(
     })
     .await
 }
+
+/// How many visits are recorded in all (the benchmark's headline).
+pub async fn count(db: &Db) -> StoreResult<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM visits").fetch_one(&db.pool).await?)
+}
