@@ -98,8 +98,8 @@ async fn a_roster_with_bad_rows_writes_nothing_and_a_good_one_writes_the_team() 
         assert_eq!(leader.phone.as_deref(), Some("13805350001"), "the number read from a numeric cell");
         assert_eq!(leader.duty_phone.as_deref(), Some("0535-6221234"));
         assert!(leader.duty_phone_consent_at.is_some(), "consent recorded: 同意公示 是");
-        assert_eq!(first[1].building_ids, [h.building.id.clone()], "3号楼 is building 3");
-        assert_eq!(first[3].building_ids, [h.building.id.clone()]);
+        assert_eq!(first[1].building_ids, std::slice::from_ref(&h.building.id), "3号楼 is building 3");
+        assert_eq!(first[3].building_ids, std::slice::from_ref(&h.building.id));
         let second = team::roster(db, &h.other_grid.id, Phones::Full, false).await.unwrap();
         assert_eq!(second.iter().map(|p| p.post).collect::<Vec<_>>(), [TeamPost::Member, TeamPost::Volunteer]);
         // Sealed: no phone of the roster in plain text anywhere in the table.
