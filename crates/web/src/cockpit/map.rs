@@ -239,18 +239,7 @@ pub async fn map_page(
 ) -> Result<Response, ApiError> {
     let area = match area_of(&s, &p, q.area.as_deref()).await? {
         Ok(area) => area,
-        Err(mine) => {
-            let choices: Vec<super::pages::Link> = mine
-                .iter()
-                .map(|a| super::pages::Link {
-                    href: format!("/cockpit/map?area={}", a.id),
-                    label: a.name.clone(),
-                    current: false,
-                })
-                .collect();
-            let ctx = context! { choices => Ctx::from(Serde(&choices)), ..frame(&p, lang, "/cockpit") };
-            return Ok(render(lang, StatusCode::OK, "cockpit/choose.html", ctx));
-        }
+        Err(mine) => return Ok(super::pages::choose_area(&p, lang, &mine, "/cockpit/map")),
     };
     let period = q.period.as_deref().filter(|p| PERIODS.contains(p)).unwrap_or("month");
     let now = now_millis();

@@ -205,6 +205,16 @@ struct Chart {
     rows: Vec<Vec<String>>,
 }
 
+/// The page that asks a viewer with several areas which one `page` is to show.
+pub(crate) fn choose_area(p: &Principal, lang: Lang, mine: &[Area], page: &str) -> Response {
+    let choices: Vec<Link> = mine
+        .iter()
+        .map(|a| Link { href: format!("{page}?area={}", a.id), label: a.name.clone(), current: false })
+        .collect();
+    let ctx = context! { choices => Ctx::from(Serde(&choices)), ..frame(p, lang, "/cockpit") };
+    render(lang, StatusCode::OK, "cockpit/choose.html", ctx)
+}
+
 /// The area the page is about: the one asked for (in scope), else the viewer's own;
 /// `None` for the whole deployment (platform administrators). `Err` with the
 /// viewer's areas when they have several and named none.
@@ -244,14 +254,7 @@ pub async fn cockpit_page(
 ) -> Result<Response, ApiError> {
     let area = match area_of(&s, &p, q.area.as_deref()).await? {
         Ok(area) => area,
-        Err(mine) => {
-            let choices: Vec<Link> = mine
-                .iter()
-                .map(|a| Link { href: format!("/cockpit?area={}", a.id), label: a.name.clone(), current: false })
-                .collect();
-            let ctx = context! { choices => Ctx::from(Serde(&choices)), ..frame(&p, lang, "/cockpit") };
-            return Ok(render(lang, StatusCode::OK, "cockpit/choose.html", ctx));
-        }
+        Err(mine) => return Ok(choose_area(&p, lang, &mine, "/cockpit")),
     };
     let period = q.period.as_deref().filter(|p| PERIODS.contains(p)).unwrap_or("month");
     let now = now_millis();
