@@ -58,14 +58,15 @@ pub async fn demo(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<()> {
         eprintln!("Creating the demo community (塔山社区) in {} …", file.display());
         let summary = wangge_synth::load_demo(&db).await?;
         eprintln!(
-            "  {} grids, {} buildings, {} households, {} residents, {} organisations, {} demands and {} visits (a year)",
+            "  {} grids, {} buildings, {} households, {} residents, {} organisations, {} demands and {} visits (a year), {} campaigns",
             summary.grids,
             summary.buildings,
             summary.households,
             summary.residents,
             summary.organisations,
             summary.demands,
-            summary.visits
+            summary.visits,
+            summary.campaigns
         );
     } else {
         eprintln!("Using the existing demo data in {}", file.display());
@@ -805,4 +806,27 @@ mod tests {
         assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(super::redact("sqlite:x.db"), "sqlite:x.db");
     }
+}
+
+/// `wangge purge-campaigns`: the retention purge of campaign answers, once, now
+/// (China time); with `dry_run` only the list.
+pub async fn purge_campaigns(database: &DatabaseArg, dry_run: bool) -> anyhow::Result<()> {
+    let db = open(database).await?;
+    let today = wangge_store::campaigns::today();
+    let done = wangge_store::campaigns::retention::purge(&db, today, dry_run).await?;
+    db.close().await;
+    for p in &done {
+        println!(
+            "{}\t{}\tclosed {}, kept {} days\t{} answers\t{} counts",
+            p.campaign_id,
+            p.title,
+            p.closes_on,
+            p.retention_days,
+            p.answers,
+            p.counts.len()
+        );
+    }
+    let verb = if dry_run { "would be purged (dry run: nothing changed)" } else { "purged" };
+    eprintln!("{} campaigns {verb}", done.len());
+    Ok(())
 }

@@ -169,6 +169,17 @@ enum Command {
         /// The GeoJSON file.
         file: PathBuf,
     },
+    /// Delete the answers of campaigns past their retention period (health data:
+    /// tests, vaccination), keeping per-question counts, each purge audited. The
+    /// server does this every day; `--dry-run` lists what would go and changes
+    /// nothing. See docs/campaigns.md.
+    PurgeCampaigns {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// Only say what would be deleted.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
 }
@@ -362,6 +373,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             commands::digest(&database, area.as_deref(), send_webhooks).await
         }
         Command::Boundaries { database, community, file } => commands::boundaries(&database, &community, &file).await,
+        Command::PurgeCampaigns { database, dry_run } => commands::purge_campaigns(&database, dry_run).await,
         Command::Openapi => {
             println!("{}", wangge_web::openapi_json());
             Ok(())

@@ -860,6 +860,78 @@ fn visit_from_today_phone() {
     run("visit-from-today", PHONE, visit_from_today);
 }
 
+// ---- a campaign's door: nobody home, then back from the revisit queue ----
+
+async fn campaign_door_revisited(s: &Session) -> anyhow::Result<()> {
+    use wangge_domain::Role;
+    use wangge_domain::campaigns::TargetStatus;
+    let (grid, _) = a_grid_and_building(s).await?;
+    let grid_code = wangge_store::registry::areas::get(&s.db, &grid).await?.code;
+    s.account("doorkeeper", Role::GridMember, &[&grid_code]).await?;
+    // The demo's winter gas check opened five days ago.
+    s.login_as("doorkeeper", PASSWORD, Lang::Zh, "/today").await?;
+    let section = s.text("#today-campaigns_open").await.context("排查任务 on 今日")?;
+    ensure!(section.contains("冬季燃气安全排查"), "the running campaign's doors: {section}");
+    s.click_and_load("#today-campaigns_open li:first-child a.card-act").await.context("the first door")?;
+    let door = s.location().await?;
+    let target = door.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default().to_owned();
+    let mut problems: Vec<String> = Vec::new();
+    for lang in [Lang::En, Lang::Zh] {
+        let code = match lang {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
+        };
+        s.goto(&format!("/campaigns/targets/{target}?lang={code}")).await?;
+        s.expect_no_sideways_scroll().await?;
+        s.screenshot("campaign-door", lang).await?;
+        problems
+            .extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("door ({}): {v}", lang.code())));
+    }
+
+    // Nobody home: to the revisit queue on the campaign's page.
+    s.click_and_load("button#mark-not-home").await?;
+    s.find("#campaign-marked").await.context("marked")?;
+    let revisit = s.text("#campaign-revisit").await.context("the revisit queue")?;
+    ensure!(!revisit.is_empty(), "the door waits in the revisit queue");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("campaign-revisit", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("campaign: {v}")));
+    let t = wangge_store::campaigns::target(&s.db, &target).await?;
+    ensure!(t.status == TargetStatus::NotHome && t.attempts >= 1, "not at home: {t:?}");
+
+    // Back again: the form page by page.
+    s.click_and_load(&format!("#campaign-revisit a.card-act[href$='{target}']")).await.context("revisit")?;
+    s.find("input[name='a.uses_gas'][value='yes']").await?.click().await?;
+    s.click_and_load("button#target-next").await?;
+    s.find("input[name='a.kinds'][value='stove']").await.context("page 2: the appliances")?.click().await?;
+    s.fill("input#q-hose_age", "12").await?;
+    s.find("input[name='a.alarm'][value='no']").await?.click().await?;
+    s.click_and_load("button#target-next").await?;
+    // An old hose: the hazard question is asked on the next page.
+    s.fill("textarea#q-problem", "软管老化，已建议更换").await.context("page 3: the hazard")?;
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("campaign-last-page", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("last page: {v}")));
+    s.click_and_load("button#target-save").await?;
+    s.find("#campaign-saved").await.context("saved, back on the campaign's page")?;
+    let t = wangge_store::campaigns::target(&s.db, &target).await?;
+    ensure!(t.status == TargetStatus::Done, "done: {t:?}");
+    let answers = wangge_store::campaigns::answers(&s.db, &target).await?.unwrap_or_default();
+    ensure!(
+        answers.get("hose_age").map(String::as_str) == Some("12")
+            && answers.get("kinds").map(String::as_str) == Some("stove"),
+        "{answers:?}"
+    );
+    ensure!(s.find_all(&format!("#campaign-revisit a[href$='{target}']")).await?.is_empty(), "off the revisit queue");
+    ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn campaign_door_revisited_phone() {
+    run("campaign-door-revisited", PHONE, campaign_door_revisited);
+}
+
 // ---- importing a ledger: a file with a bad row, then a good one ----
 
 /// A CSV ledger of two new people in an existing building of the demo; with

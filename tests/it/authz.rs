@@ -49,6 +49,10 @@ struct Chain {
     visit: String,
     /// A correction of the resident proposed at the visit.
     correction: String,
+    /// A gas-safety campaign over the community, running.
+    campaign: String,
+    /// Its target: the household.
+    campaign_target: String,
 }
 
 fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
@@ -217,6 +221,25 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
                 .await
                 .unwrap()
                 .id;
+        let today = wangge_store::campaigns::today();
+        let new = wangge_store::campaigns::NewCampaign {
+            area_id: made[3].id.clone(),
+            title: "燃气安全排查".into(),
+            target_kind: wangge_domain::campaigns::TargetKind::Household,
+            filter: Default::default(),
+            opens_on: today.to_string(),
+            closes_on: (today + time::Duration::days(7)).to_string(),
+            retention_days: None,
+            form: wangge_domain::campaigns::builtin::Builtin::find("gas_check").unwrap().form(),
+        };
+        let campaign = wangge_store::campaigns::start(db, new, None, "社区").await.unwrap().id;
+        let campaign_target =
+            wangge_store::campaigns::lines(db, &campaign, "/", wangge_store::campaigns::Which::Every, 1)
+                .await
+                .unwrap()
+                .remove(0)
+                .target
+                .id;
         let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
         Chain {
             city,
@@ -238,6 +261,8 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             team_post,
             visit,
             correction,
+            campaign,
+            campaign_target,
         }
     })
 }
@@ -277,11 +302,15 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "team" => c.team_post.clone(),
             "visits" => c.visit.clone(),
             "corrections" => c.correction.clone(),
+            "campaigns" => c.campaign.clone(),
+            "campaign-targets" => c.campaign_target.clone(),
             _ => String::new(),
         }
     };
     let rest = ["/registry/", "/admin/", "/api/v1/", "/"].iter().find_map(|prefix| pattern.strip_prefix(prefix));
     let kind = rest.unwrap_or("").split('/').next().unwrap_or("");
+    // The door pages of a campaign name a target, not the campaign.
+    let kind = if pattern.starts_with("/campaigns/targets/") { "campaign-targets" } else { kind };
     let mut path = pattern
         .replace("{id}", &id(kind))
         .replace("{code}", &c.grid.code)
@@ -298,6 +327,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             | "visits"
             | "cockpit"
             | "corrections"
+            | "campaigns"
     );
     let list_of_scoped = list_of_scoped && (pattern == "/registry/residents" || !pattern.starts_with("/registry"));
     if pattern == "/visits/new" {
@@ -390,6 +420,21 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         ("POST", "/visits/settings") => Some(json!({"area": list_area.code, "lock_days": "7"})),
         ("POST", "/visits/adjustments") => Some(json!({"household_id": c.household, "how": "suspend",
             "from": "2030-01-01", "reason": "住院"})),
+        ("POST", "/api/v1/campaigns") | ("POST", "/campaigns") => {
+            let today = wangge_store::campaigns::today();
+            let template = if pattern.starts_with("/api/") { "gas_check" } else { "builtin:gas_check" };
+            let area = if pattern.starts_with("/api/") { list_area.id.clone() } else { list_area.code.clone() };
+            Some(json!({"area_id": area, "area": area, "template": template, "title": "走查排查",
+                "target_kind": "household", "opens_on": today.to_string(),
+                "closes_on": (today + time::Duration::days(3)).to_string()}))
+        }
+        ("POST", "/api/v1/campaign-targets/{id}/answers") => Some(json!({"version": 1, "answers": {"uses_gas": "no"}})),
+        ("POST", "/api/v1/campaign-targets/{id}/mark") | ("POST", "/campaigns/targets/{id}/mark") => {
+            Some(json!({"status": "not_home"}))
+        }
+        ("POST", "/campaigns/targets/{id}") => {
+            Some(json!({"version": "1", "page": "0", "go": "next", "a.uses_gas": "no"}))
+        }
         ("POST", "/admin/tokens") => Some(json!({"name": "t", "role": "grid_member", "scope": c.grid.code})),
         ("POST", "/portal/signup") => {
             Some(json!({"name": "某人", "id_card": "1", "phone": "13500000000", "password": "x"}))
@@ -448,6 +493,8 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.team_post, &other.team_post),
         (&c.visit, &other.visit),
         (&c.correction, &other.correction),
+        (&c.campaign, &other.campaign),
+        (&c.campaign_target, &other.campaign_target),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
@@ -507,6 +554,8 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
         (&c.team_post, &other.team_post),
         (&c.visit, &other.visit),
         (&c.correction, &other.correction),
+        (&c.campaign, &other.campaign),
+        (&c.campaign_target, &other.campaign_target),
     ]
     .into_iter()
     .find(|(mine, _)| mine.as_str() == id)
@@ -551,6 +600,9 @@ fn is_scoped(pattern: &str) -> bool {
         "/cockpit/report",
         "/api/v1/corrections",
         "/corrections",
+        "/api/v1/campaigns",
+        "/api/v1/campaign-targets/",
+        "/campaigns",
     ]
     .iter()
     .any(|p| pattern.starts_with(p) || pattern == "/cockpit")

@@ -10,6 +10,7 @@ mod common;
 mod api;
 mod authz;
 mod callback;
+mod campaigns;
 mod cli;
 mod cockpit;
 mod demand_forms;

@@ -66,6 +66,13 @@ vocabulary!(
     /// A community's visiting cadences, cold and heat spells, a subject's suspended
     /// or shortened cadence, and how long a visit stays editable.
     ManageVisits = "manage_visits", "管理走访频次", "Manage visiting cadences", [];
+    /// Door-to-door campaigns (排查): start one over a community or a subtree, change
+    /// its form, follow its progress per grid, export its results. Answering a
+    /// target at the door is [`Action::VisitHouseholds`].
+    RunCampaigns = "run_campaigns", "组织排查", "Run campaigns", [];
+    /// See the campaigns touching one's area and their progress (a grid member their
+    /// grid's part, an official the whole campaign in counts).
+    ViewCampaigns = "view_campaigns", "查看排查", "View campaigns", [];
 });
 
 impl Role {
@@ -103,6 +110,8 @@ impl Role {
                 ViewDemands,
                 HandleDemand,
                 DispatchDemand,
+                RunCampaigns,
+                ViewCampaigns,
             ],
             PartySecretary => &[ViewAreas, ViewFigures],
             // The whole community; secretaries may break the glass for a family in the
@@ -128,6 +137,8 @@ impl Role {
                 VisitHouseholds,
                 HelpSignIn,
                 ManageVisits,
+                RunCampaigns,
+                ViewCampaigns,
             ],
             CommunityStaff => &[
                 ViewAreas,
@@ -148,6 +159,8 @@ impl Role {
                 VisitHouseholds,
                 HelpSignIn,
                 ManageVisits,
+                RunCampaigns,
+                ViewCampaigns,
             ],
             // Grid leaders dispatch within their grid ("small matters stay in the grid").
             GridLeader => &[
@@ -167,6 +180,7 @@ impl Role {
                 RateDemand,
                 VisitHouseholds,
                 HelpSignIn,
+                ViewCampaigns,
             ],
             GridMember => &[
                 ViewAreas,
@@ -183,6 +197,7 @@ impl Role {
                 RateDemand,
                 VisitHouseholds,
                 HelpSignIn,
+                ViewCampaigns,
             ],
             // The auxiliary network reports problems; it knows its buildings, not the roll.
             Auxiliary => &[ViewAreas, ViewBuildings, SubmitDemand],
@@ -315,6 +330,11 @@ mod tests {
             (VisitHouseholds, COMMUNITY_AND_GRID),
             (HelpSignIn, COMMUNITY_AND_GRID),
             (ManageVisits, &[CommunitySecretary, CommunityStaff]),
+            (RunCampaigns, &[DistrictOfficial, StreetOfficial, CommunitySecretary, CommunityStaff]),
+            (
+                ViewCampaigns,
+                &[DistrictOfficial, StreetOfficial, CommunitySecretary, CommunityStaff, GridLeader, GridMember],
+            ),
         ]
     };
 

@@ -69,6 +69,12 @@ vocabulary!(
     ImportUpdateResident = "import.update_resident", "按台账更新人员", "Update a resident from a ledger", [];
     ExportResidents = "export.residents", "导出人员台账", "Export residents", [];
     ExportDemands = "export.demands", "导出诉求台账", "Export demands", [];
+    ExportCampaign = "export.campaign", "导出排查结果", "Export a campaign's results", [];
+    CampaignStart = "campaign.start", "发起排查", "Start a campaign", [];
+    CampaignForm = "campaign.form", "修改排查表单", "Change a campaign's form", [];
+    CampaignAnswer = "campaign.answer", "填写排查", "Answer a campaign target", [];
+    CampaignMark = "campaign.mark", "标记排查对象", "Mark a campaign target", [];
+    CampaignPurge = "campaign.purge", "到期删除排查答案", "Purge a campaign's answers after retention", [];
     DemandCreate = "demand.create", "登记诉求", "Take in a demand", [];
     DemandAttach = "demand.attach", "上传诉求附件", "Attach to a demand", [];
     DemandAttachmentView = "demand.attachment.view", "查看诉求照片", "View a demand's photo", [];

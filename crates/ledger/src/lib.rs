@@ -13,4 +13,5 @@ pub mod import;
 pub mod roster;
 pub mod table;
 pub mod template;
+pub mod xlsform;
 pub mod xlsx_out;

@@ -196,7 +196,7 @@ fn contains_utf16(bytes: &[u8], name: &str) -> bool {
     bytes.windows(needle.len()).any(|w| w == needle)
 }
 
-fn table_from_range(range: &Range<Data>, merges: &[Dimensions]) -> Table {
+pub(crate) fn table_from_range(range: &Range<Data>, merges: &[Dimensions]) -> Table {
     let Some((start_row, start_col)) = range.start() else {
         return Table::default();
     };

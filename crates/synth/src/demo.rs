@@ -39,6 +39,8 @@ pub struct DemoSummary {
     pub demands: usize,
     /// Home visits over the year.
     pub visits: usize,
+    /// Door-to-door campaigns: two finished, one running.
+    pub campaigns: usize,
 }
 
 /// Loads the Tashan demo into an empty database (the caller checks emptiness; an
@@ -104,6 +106,7 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
         organisations: rows.organisations.len(),
         demands: past.len(),
         visits: visits.len(),
+        campaigns: 0,
     };
     areas.push(community);
     areas.extend(grids);
@@ -114,7 +117,8 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
     wangge_store::visits::record_past(&mut tx, &db.vault, &visits).await?;
     tx.commit().await?;
     let departments = demo_units(db, &mut rng, &property_staff).await?;
-    Ok(DemoSummary { organisations: summary.organisations + departments, ..summary })
+    let campaigns = crate::campaigns::demo(db, &mut rng, DEMO_COMMUNITY_CODE, today).await?;
+    Ok(DemoSummary { organisations: summary.organisations + departments, campaigns, ..summary })
 }
 
 /// The community's departments (社区综治办, 城建环卫办, 民政办, 党群服务中心) as

@@ -13,6 +13,7 @@
 //! (the hierarchy), `demo` (Tashan) and `scale` (many communities).
 
 mod areas;
+mod campaigns;
 mod community;
 mod demands;
 mod demo;

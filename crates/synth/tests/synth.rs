@@ -114,6 +114,37 @@ async fn the_demo_is_tashan() -> anyhow::Result<()> {
             .await?;
     assert_eq!(sealed, 0, "findings are sealed");
 
+    // Campaigns: two finished, one running with doors done and doors to revisit;
+    // every kept answer is one its form accepts.
+    assert_eq!(summary.campaigns, 3);
+    let touching = wangge_store::campaigns::touching(&db, &community_path).await?;
+    let phases: Vec<_> = touching.iter().map(|c| c.phase(today)).collect();
+    use wangge_store::campaigns::Phase;
+    assert_eq!(phases.iter().filter(|p| **p == Phase::Closed).count(), 2, "{phases:?}");
+    assert_eq!(phases.iter().filter(|p| **p == Phase::Running).count(), 1, "{phases:?}");
+    for c in &touching {
+        let total = wangge_store::campaigns::progress(&db, &c.id, &c.path).await?.pop().unwrap();
+        assert!(total.expected > 100 && total.done > 0, "{}: {total:?}", c.title);
+        if c.phase(today) == Phase::Running {
+            assert!(total.revisit > 0 && total.pending > 0, "{total:?}");
+        } else {
+            assert!(total.done * 100 / total.expected >= 80, "{}: {total:?}", c.title);
+        }
+        let form = wangge_store::campaigns::form(&db, &c.id, c.form_version).await?;
+        let done = wangge_store::campaigns::lines(
+            &db,
+            &c.id,
+            &c.path,
+            wangge_store::campaigns::Which::Status(wangge_domain::campaigns::TargetStatus::Done),
+            20,
+        )
+        .await?;
+        for l in done {
+            let given = wangge_store::campaigns::answers(&db, &l.target.id).await?.unwrap();
+            assert!(form.check(&given, &c.closes_on).is_ok(), "{}: {given:?}", c.title);
+        }
+    }
+
     let people = people(&db).await?;
     check_identities(&people);
     let median = median_age(&people);

@@ -11,6 +11,7 @@ rust_i18n::i18n!("locales", fallback = "zh-CN");
 // The shared core, then one folder per product module (ARCHITECTURE.md, "Code map").
 mod shared;
 
+mod campaigns;
 mod cockpit;
 mod demands;
 mod portal;
@@ -68,6 +69,7 @@ pub(crate) fn routes() -> Routes {
         .merge(portal::routes())
         .merge(demands::routes())
         .merge(visits::routes())
+        .merge(campaigns::routes())
         .merge(today::routes())
         .merge(cockpit::routes())
 }
@@ -148,11 +150,14 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     let reports = tokio::spawn(cockpit::report::run_reports(state.db.clone()));
     // Visit reminders (due tomorrow, missed): each sent once, whichever server sweeps.
     let reminders = tokio::spawn(visits::run_reminders(state.db.clone()));
+    // Campaign answers past their retention period: reduced to counts, audited.
+    let purge = tokio::spawn(campaigns::run_purge(state.db.clone()));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
     outbox.abort();
     reports.abort();
     reminders.abort();
+    purge.abort();
     served
 }
 

@@ -13,6 +13,7 @@
 //! starts a new page wherever a question depends on an answer given on the page it
 //! would otherwise be on (and where the XLSForm has a group).
 
+pub mod builtin;
 pub mod expr;
 pub mod xlsform;
 

@@ -311,3 +311,20 @@ fn target_states_say_what_is_open_and_what_is_settled() {
     assert_eq!(settled, ["done", "refused", "no_such_household"]);
     assert_eq!(TargetStatus::parse("查无此户").ok(), Some(TargetStatus::NoSuchHousehold));
 }
+
+#[test]
+fn every_shipped_form_reads_and_survives_the_round_trip() {
+    for b in builtin::BUILTINS {
+        let form = b.form();
+        assert_eq!(form.id, b.code);
+        assert_eq!(form.title.zh, b.title_zh);
+        assert!(form.questions.len() >= 3, "{}: {} questions", b.code, form.questions.len());
+        let sheets = xlsform::write(&form);
+        let as_rows =
+            |i: usize| -> Sheet { sheets[i].rows.iter().enumerate().map(|(n, r)| (n + 1, r.clone())).collect() };
+        let back = xlsform::read(&as_rows(0), Some(&as_rows(1)), Some(&as_rows(2))).unwrap();
+        assert_eq!(back, form, "{}", b.code);
+    }
+    assert!(builtin::Builtin::find("gas_check").is_some());
+    assert!(builtin::Builtin::find("no_such_form").is_none());
+}

@@ -8,9 +8,8 @@
 //! targets, and answers the per-grid questions in one grouped scan of
 //! `campaign_targets(campaign_id, path, status)`.
 //!
-//! Still to come (issue 20): pages and API, write-back of answers to the registry
-//! with a conflict flag, templates and schedules, the retention purge, the .xlsx
-//! export of results, the campaign's targets in 今日.
+//! Still to come (issue 20): write-back of answers to the registry with a conflict
+//! flag, templates and schedules, the retention purge.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +23,7 @@ use wangge_domain::{AreaLevel, Message, ResidenceType, Vocabulary, msg, new_id, 
 
 use crate::{Db, StoreError, StoreResult, Thing, subtree_bounds};
 
+pub mod retention;
 #[cfg(test)]
 mod tests;
 
@@ -125,6 +125,8 @@ pub struct Progress {
     pub on_time: u64,
     /// Not at home (in the revisit queue), refused, or no such household.
     pub not_reachable: u64,
+    /// Of those, not at home: the revisit queue.
+    pub revisit: u64,
     /// Not yet visited.
     pub pending: u64,
 }
@@ -635,7 +637,11 @@ pub async fn progress(db: &Db, campaign_id: &str, path: &str) -> StoreResult<Vec
                 g.done += n;
                 g.on_time += r.try_get::<Option<i64>, _>("on_time")?.unwrap_or(0) as u64;
             }
-            TargetStatus::NotHome | TargetStatus::Refused | TargetStatus::NoSuchHousehold => g.not_reachable += n,
+            TargetStatus::NotHome => {
+                g.not_reachable += n;
+                g.revisit += n;
+            }
+            TargetStatus::Refused | TargetStatus::NoSuchHousehold => g.not_reachable += n,
             TargetStatus::Pending => g.pending += n,
             TargetStatus::Exempt => {}
         }
@@ -646,8 +652,189 @@ pub async fn progress(db: &Db, campaign_id: &str, path: &str) -> StoreResult<Vec
         total.done += g.done;
         total.on_time += g.on_time;
         total.not_reachable += g.not_reachable;
+        total.revisit += g.revisit;
         total.pending += g.pending;
     }
     grids.push(total);
     Ok(grids)
+}
+
+/// Where a campaign stands by its dates (China time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Not open yet.
+    Upcoming,
+    Running,
+    /// Past its closing day: answers may still come in late (they count as not on
+    /// time), nothing else changes.
+    Closed,
+}
+
+impl Campaign {
+    pub fn phase(&self, today: Date) -> Phase {
+        let opens = day(&self.opens_on, "opens_on").unwrap_or(today);
+        let closes = day(&self.closes_on, "closes_on").unwrap_or(today);
+        if today < opens {
+            Phase::Upcoming
+        } else if today > closes {
+            Phase::Closed
+        } else {
+            Phase::Running
+        }
+    }
+}
+
+/// A target with the place a grid member walks to and, for a person, their name.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TargetLine {
+    #[serde(flatten)]
+    pub target: Target,
+    pub building: String,
+    pub unit: String,
+    pub room: String,
+    /// The person asked (person targets).
+    pub resident_name: Option<String>,
+}
+
+/// Which targets a list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    /// Pending first, then the revisit queue (not at home).
+    Open,
+    /// One status.
+    Status(TargetStatus),
+    Every,
+}
+
+/// The targets of a campaign under `path` in walking order (building, unit, door),
+/// with their place; at most `limit`.
+pub async fn lines(db: &Db, campaign_id: &str, path: &str, which: Which, limit: i64) -> StoreResult<Vec<TargetLine>> {
+    let (lo, hi) = subtree_bounds(path);
+    let (filter, order) = match which {
+        Which::Open => {
+            ("AND t.status IN ('pending', 'not_home')".to_owned(), "CASE WHEN t.status = 'pending' THEN 0 ELSE 1 END, ")
+        }
+        Which::Status(s) => (format!("AND t.status = '{}'", s.code()), ""),
+        Which::Every => (String::new(), ""),
+    };
+    let sql = format!(
+        "SELECT {}, b.number AS building, h.unit AS unit, h.room AS room, r.name AS resident_name
+         FROM campaign_targets t JOIN households h ON h.id = t.household_id
+         JOIN buildings b ON b.id = h.building_id LEFT JOIN residents r ON r.id = t.resident_id
+         WHERE t.campaign_id = $1 AND t.path >= $2 AND t.path < $3 {filter}
+         ORDER BY {order}b.number, h.unit, h.room, r.birth_date, t.id LIMIT $4",
+        TARGET_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(campaign_id)
+        .bind(lo)
+        .bind(hi)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(TargetLine {
+                target: target_from(r)?,
+                building: r.try_get("building")?,
+                unit: r.try_get("unit")?,
+                room: r.try_get("room")?,
+                resident_name: r.try_get("resident_name")?,
+            })
+        })
+        .collect()
+}
+
+/// One target with its place.
+pub async fn line(db: &Db, target_id: &str) -> StoreResult<TargetLine> {
+    let t = target(db, target_id).await?;
+    let row = sqlx::query(
+        "SELECT b.number AS building, h.unit AS unit, h.room AS room, r.name AS resident_name
+         FROM households h JOIN buildings b ON b.id = h.building_id LEFT JOIN residents r ON r.id = $2
+         WHERE h.id = $1",
+    )
+    .bind(&t.household_id)
+    .bind(&t.resident_id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(TargetLine {
+        building: row.try_get("building")?,
+        unit: row.try_get("unit")?,
+        room: row.try_get("room")?,
+        resident_name: row.try_get("resident_name")?,
+        target: t,
+    })
+}
+
+/// The running campaigns with open targets under `path` (a grid member's grid),
+/// and how many each has there: what 今日 lists.
+pub async fn open_here(db: &Db, path: &str, today: Date) -> StoreResult<Vec<(Campaign, i64)>> {
+    let mut out = Vec::new();
+    let (lo, hi) = subtree_bounds(path);
+    for c in touching(db, path).await? {
+        if c.phase(today) != Phase::Running {
+            continue;
+        }
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM campaign_targets
+             WHERE campaign_id = $1 AND path >= $2 AND path < $3 AND status IN ('pending', 'not_home')",
+        )
+        .bind(&c.id)
+        .bind(&lo)
+        .bind(&hi)
+        .fetch_one(&db.pool)
+        .await?;
+        if n > 0 {
+            out.push((c, n));
+        }
+    }
+    Ok(out)
+}
+
+/// A target settled in the past, for the demo's history: written as it would have
+/// been then (no audit entry: nobody did it on this server).
+#[derive(Clone, Debug)]
+pub struct PastSettle {
+    pub target_id: String,
+    pub status: TargetStatus,
+    /// The answers (done targets), sealed as live ones are.
+    pub answers: Option<BTreeMap<String, String>>,
+    pub attempts: i64,
+    pub by_name: String,
+    /// When it was settled (or last marked), milliseconds.
+    pub at: i64,
+}
+
+/// Writes past settlements of a campaign's targets with form version `version`, in
+/// one transaction.
+pub async fn record_past(db: &Db, version: i64, rows: &[PastSettle]) -> StoreResult<()> {
+    let mut tx = db.pool.begin().await?;
+    for r in rows {
+        let sealed = match &r.answers {
+            Some(a) => {
+                let text = serde_json::to_string(a).map_err(|e| StoreError::Invalid(crate::error::operator(e)))?;
+                Some(db.vault.seal(&text, &aad(&r.target_id)))
+            }
+            None => None,
+        };
+        let settled = r.status.is_settled().then_some(r.at);
+        sqlx::query(
+            "UPDATE campaign_targets SET status = $1, attempts = $2, form_version = $3, answers_enc = $4, by_name = $5,
+                    settled_at = $6, updated_at = $7
+             WHERE id = $8",
+        )
+        .bind(r.status.code())
+        .bind(r.attempts)
+        .bind(sealed.is_some().then_some(version))
+        .bind(sealed)
+        .bind(&r.by_name)
+        .bind(settled)
+        .bind(r.at)
+        .bind(&r.target_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }

@@ -299,3 +299,103 @@ type Line<'a> = (Option<&'a str>, u64, u64, u64, u64, u64);
 async fn answers_of(db: &Db, target: &str) -> BTreeMap<String, String> {
     answers(db, target).await.unwrap().unwrap()
 }
+
+/// A testing round closed on 2026-06-30 with 90 days' retention: its answers may be
+/// kept through 2026-09-28 and go on 2026-09-29. Three households answered (uses
+/// gas: yes, yes, no; hose ages 3 and 12), one refused. A campaign without a
+/// retention period is never touched.
+#[tokio::test]
+async fn health_answers_are_reduced_to_counts_after_their_retention() {
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        tags::ensure_standard(db).await.unwrap();
+        let h = testing::hierarchy(db).await;
+        let a = h.household.id.clone();
+        let b = home(db, &h.building.id, "402", Occupancy::Rented).await;
+        let c = home(db, &h.building.id, "502", Occupancy::Rented).await;
+        let d = home(db, &h.building.id, "602", Occupancy::Rented).await;
+        let mut round = campaign(&h.community.id, TargetKind::Household, TargetFilter::default());
+        round.opens_on = "2026-06-28".into();
+        round.closes_on = "2026-06-30".into();
+        round.retention_days = Some(90);
+        let round = start(db, round, None, "社区").await.unwrap();
+        let kept_forever =
+            start(db, campaign(&h.community.id, TargetKind::Household, TargetFilter::default()), None, "社区")
+                .await
+                .unwrap();
+        let target_of = async |campaign: &str, household: &str| -> String {
+            sqlx::query_scalar("SELECT id FROM campaign_targets WHERE campaign_id = $1 AND household_id = $2")
+                .bind(campaign)
+                .bind(household)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        };
+        let settle = |target: String, status, answers: Option<BTreeMap<String, String>>| PastSettle {
+            target_id: target,
+            status,
+            answers,
+            attempts: 1,
+            by_name: "网格员".into(),
+            at: 1_782_000_000_000,
+        };
+        let rows = vec![
+            settle(
+                target_of(&round.id, &a).await,
+                TargetStatus::Done,
+                Some(given(&[("uses_gas", "yes"), ("hose_age", "3")])),
+            ),
+            settle(
+                target_of(&round.id, &b).await,
+                TargetStatus::Done,
+                Some(given(&[("uses_gas", "yes"), ("hose_age", "12")])),
+            ),
+            settle(target_of(&round.id, &c).await, TargetStatus::Done, Some(given(&[("uses_gas", "no")]))),
+            settle(target_of(&round.id, &d).await, TargetStatus::Refused, None),
+        ];
+        record_past(db, 1, &rows).await.unwrap();
+        let other = target_of(&kept_forever.id, &a).await;
+        record_past(db, 1, &[settle(other.clone(), TargetStatus::Done, Some(given(&[("uses_gas", "no")])))])
+            .await
+            .unwrap();
+
+        let day = |s: &str| Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).unwrap();
+        assert_eq!(retention::purge_on(&round), Some(day("2026-09-29")));
+        assert!(retention::purge(db, day("2026-09-28"), false).await.unwrap().is_empty(), "still within retention");
+
+        // The dry run says what would go and changes nothing.
+        let would = retention::purge(db, day("2026-09-29"), true).await.unwrap();
+        assert_eq!(would.len(), 1);
+        assert_eq!((would[0].campaign_id.as_str(), would[0].answers), (round.id.as_str(), 3));
+        let expected = vec![
+            retention::Count { question: "hose_age".into(), value: "*".into(), n: 2 },
+            retention::Count { question: "uses_gas".into(), value: "no".into(), n: 1 },
+            retention::Count { question: "uses_gas".into(), value: "yes".into(), n: 2 },
+        ];
+        assert_eq!(would[0].counts, expected);
+        assert!(answers(db, &rows[0].target_id).await.unwrap().is_some(), "a dry run deletes nothing");
+        assert_eq!(retention::purged_at(db, &round.id).await.unwrap(), None);
+
+        let done = retention::purge(db, day("2026-10-15"), false).await.unwrap();
+        assert_eq!(done.len(), 1);
+        for r in &rows {
+            assert_eq!(answers(db, &r.target_id).await.unwrap(), None, "answers deleted");
+        }
+        assert_eq!(retention::kept(db, &round.id).await.unwrap(), expected, "counts kept");
+        assert!(retention::purged_at(db, &round.id).await.unwrap().is_some());
+        // Progress still adds up: statuses stay, only answers went.
+        let total = progress(db, &round.id, &round.path).await.unwrap().pop().unwrap();
+        assert_eq!((total.expected, total.done, total.not_reachable), (4, 3, 1));
+        let audit: Vec<String> =
+            sqlx::query_scalar("SELECT reason FROM audit_log WHERE action = 'campaign.purge' AND target_id = $1")
+                .bind(&round.id)
+                .fetch_all(&db.pool)
+                .await
+                .unwrap();
+        assert_eq!(audit.len(), 1);
+        assert!(audit[0].contains("3 answers deleted"), "{audit:?}");
+        assert!(retention::purge(db, day("2026-10-16"), false).await.unwrap().is_empty(), "once");
+        assert!(answers(db, &other).await.unwrap().is_some(), "no retention period: kept");
+    })
+    .await;
+}

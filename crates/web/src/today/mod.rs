@@ -84,6 +84,7 @@ pub(crate) type Load = for<'a> fn(
 pub(crate) const SECTIONS: &[Load] = &[
     crate::demands::today::mine,
     crate::visits::today::due,
+    crate::campaigns::today::open,
     crate::demands::today::to_verify,
     crate::demands::today::new_reports,
 ];

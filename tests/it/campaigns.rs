@@ -1,0 +1,236 @@
+//! Door-to-door campaigns over HTTP (issue 20): a secretary starts one from a
+//! shipped form; the grid member finds it in 今日, marks a door "nobody home",
+//! comes back to it from the revisit queue and fills the form page by page (a
+//! constraint refused with the answers kept); progress per grid against
+//! hand-computed figures; a grid member of the next grid sees none of it; the form
+//! goes out and comes back as XLSForm (a row outside the subset named), answers
+//! with the old version refused; the results as .xlsx, pseudonymised for a street.
+
+use serde_json::Value;
+use wangge_domain::Role;
+use wangge_domain::campaigns::builtin::Builtin;
+use wangge_store::testing;
+
+use crate::common::{Auth, Server, servers};
+use crate::demand_forms::post_files;
+
+/// A GET whose body is a file.
+fn get_bytes(s: &Server, who: &Auth, path: &str) -> (u16, String, Vec<u8>) {
+    let mut request = http::Request::builder().method("GET").uri(format!("{}{path}", s.base));
+    match who {
+        Auth::Bearer(token) => request = request.header("authorization", format!("Bearer {token}")),
+        Auth::Session { cookie, .. } => request = request.header("cookie", cookie),
+        Auth::None => {}
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut resp = agent.run(request.body(()).unwrap()).unwrap();
+    let kind = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let status = resp.status().as_u16();
+    (status, kind, resp.body_mut().with_config().limit(10_000_000).read_to_vec().unwrap())
+}
+
+fn text(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+}
+
+#[test]
+fn a_campaign_from_start_to_results() {
+    for s in servers() {
+        let db = &s.db.db;
+        let h = s.runtime.block_on(async {
+            wangge_store::registry::tags::ensure_standard(db).await.unwrap();
+            let h = testing::hierarchy(db).await;
+            // A second door, in the next grid.
+            let b = wangge_store::registry::buildings::create(
+                db,
+                wangge_store::registry::buildings::NewBuilding {
+                    grid_id: h.other_grid.id.clone(),
+                    number: "7".into(),
+                    address: None,
+                    kind: wangge_domain::BuildingKind::Residential,
+                    floors: Some(6),
+                    units: None,
+                    lat: None,
+                    lng: None,
+                },
+            )
+            .await
+            .unwrap();
+            wangge_store::registry::households::create(
+                db,
+                wangge_store::registry::households::NewHousehold {
+                    building_id: b.id,
+                    unit: "2".into(),
+                    room: "502".into(),
+                    occupancy: wangge_domain::Occupancy::Rented,
+                },
+            )
+            .await
+            .unwrap();
+            h
+        });
+        let secretary = s.token(Role::CommunitySecretary, testing::COMMUNITY);
+        let member = s.token(Role::GridMember, testing::GRID);
+        let neighbour = s.token(Role::GridMember, testing::OTHER_GRID);
+        let street = s.token(Role::StreetOfficial, testing::STREET);
+        let today = wangge_store::campaigns::today();
+        let closes = today + time::Duration::days(7);
+
+        // Closing before opening: the form again, with the reason and the name kept.
+        let base = format!(
+            "area={}&template=builtin%3Agas_check&title=%E7%87%83%E6%B0%94%E5%AE%89%E5%85%A8%E6%8E%92%E6%9F%A5&target_kind=household&opens_on={today}",
+            testing::COMMUNITY
+        );
+        let (status, page) = s.call_form(&secretary, "/campaigns", &format!("{base}&closes_on=2020-01-01"));
+        assert_eq!(status, 422);
+        let page = text(&page);
+        assert!(page.contains("早于开始日期") && page.contains("value=\"燃气安全排查\""), "{page}");
+        let (status, _) = s.call_form(&secretary, "/campaigns", &format!("{base}&closes_on={closes}"));
+        assert_eq!(status, 303);
+        let (status, list) = s.call(&secretary, "GET", "/api/v1/campaigns", None);
+        assert_eq!(status, 200, "{list}");
+        assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+        let id = list[0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(list[0]["phase"], "running");
+        assert_eq!(
+            (list[0]["progress"]["expected"].as_u64(), list[0]["progress"]["pending"].as_u64()),
+            (Some(2), Some(2))
+        );
+
+        // The grid member: the door in 今日, only their own grid's.
+        let (status, today_page) = s.call_text(&member, "GET", "/today", None);
+        assert_eq!(status, 200);
+        assert!(today_page.contains("today-campaigns_open") && today_page.contains("3号楼 1单元 301"), "{today_page}");
+        let (status, mine) = s.call(&member, "GET", &format!("/api/v1/campaigns/{id}/targets"), None);
+        assert_eq!(status, 200, "{mine}");
+        assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+        let target = mine[0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(mine[0]["room"], "301");
+        let (status, _) = s.call_text(&neighbour, "GET", &format!("/campaigns/targets/{target}"), None);
+        assert_eq!(status, 404, "the next grid's member never reaches this door");
+        let (status, _) = s.call_form(&neighbour, &format!("/campaigns/targets/{target}/mark"), "status=refused");
+        assert_eq!(status, 404);
+
+        // Nobody home: to the revisit queue, and back from it.
+        let (status, _) = s.call_form(&member, &format!("/campaigns/targets/{target}/mark"), "status=not_home");
+        assert_eq!(status, 303);
+        let (_, page) = s.call_text(&member, "GET", &format!("/campaigns/{id}"), None);
+        let revisit = page.split("id=\"campaign-revisit\"").nth(1).expect("the revisit queue lists the door");
+        assert!(revisit.contains(&format!("/campaigns/targets/{target}")), "{page}");
+        assert!(page.contains("不在家"), "{page}");
+        let (status, _) = s.call_form(&member, &format!("/campaigns/targets/{target}/mark"), "status=exempt");
+        assert_eq!(status, 403, "only those who run the campaign exempt a door");
+
+        // The form, page by page: page 2 appears only after "uses gas", page 3 only
+        // for an old hose or no alarm; a constraint refused keeps every answer.
+        let at = format!("/campaigns/targets/{target}");
+        let (status, first) = s.call_text(&member, "GET", &at, None);
+        assert_eq!(status, 200);
+        assert!(first.contains("是否使用管道燃气或液化气") && !first.contains("燃气设备"), "{first}");
+        let (status, second) = s.call_form(&member, &at, "version=1&page=0&go=next&a.uses_gas=yes");
+        assert_eq!(status, 200);
+        let second = text(&second);
+        assert!(
+            second.contains("燃气设备（可多选）") && second.contains("name=\"a.uses_gas\" value=\"yes\""),
+            "{second}"
+        );
+        let page1 = "version=1&page=1&a.uses_gas=yes&a.kinds=stove&a.kinds=water_heater&a.alarm=no";
+        let (status, refused) = s.call_form(&member, &at, &format!("{page1}&go=next&a.hose_age=60"));
+        assert_eq!(status, 422);
+        let refused = text(&refused);
+        assert!(refused.contains("答案不符合这一题的要求") && refused.contains("value=\"60\""), "{refused}");
+        assert!(refused.contains("value=\"water_heater\" checked"), "{refused}");
+        let (status, third) = s.call_form(&member, &at, &format!("{page1}&go=next&a.hose_age=5"));
+        assert_eq!(status, 200);
+        assert!(text(&third).contains("发现的隐患"), "{third}");
+        let (status, _) = s.call_form(
+            &member,
+            &at,
+            &format!("{page1}&a.hose_age=5&page=2&go=save&a.problem=%E8%BD%AF%E7%AE%A1%E8%80%81%E5%8C%96"),
+        );
+        assert_eq!(status, 303);
+
+        // Progress by hand: grid 1 has one door, done today (on time); grid 2 one
+        // door, not visited. Total 2 expected, 1 done.
+        let (status, progress) = s.call(&secretary, "GET", &format!("/api/v1/campaigns/{id}/progress"), None);
+        assert_eq!(status, 200, "{progress}");
+        let figures: Vec<(u64, u64, u64, u64, u64)> = progress
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                let n = |k: &str| g[k].as_u64().unwrap();
+                (n("expected"), n("done"), n("on_time"), n("not_reachable"), n("pending"))
+            })
+            .collect();
+        assert_eq!(figures, vec![(1, 1, 1, 0, 0), (1, 0, 0, 0, 1), (2, 1, 1, 0, 1)], "{progress}");
+        let (_, own) = s.call(&member, "GET", &format!("/api/v1/campaigns/{id}/progress"), None);
+        assert_eq!(own.as_array().unwrap().len(), 2, "the member sees their grid and its total: {own}");
+        let (_, answers) = s.call_text(&secretary, "GET", &at, None);
+        assert!(answers.contains("灶具、燃气热水器") && answers.contains("软管老化"), "{answers}");
+
+        // XLSForm out, and back in: a row outside the subset is named, nothing
+        // changes; a good form becomes version 2 and answers of version 1 are refused.
+        let (status, kind, bytes) = get_bytes(&s, &secretary, &format!("/campaigns/{id}/form.xlsx"));
+        assert_eq!(status, 200);
+        assert!(kind.contains("spreadsheetml"), "{kind}");
+        let form = wangge_ledger::xlsform::read_form_bytes(&bytes).unwrap();
+        assert_eq!(form, Builtin::find("gas_check").unwrap().form());
+        let mut bad = form.clone();
+        bad.questions[4].relevant = None;
+        let mut sheets = wangge_domain::campaigns::xlsform::write(&bad);
+        let relevant = sheets[0].rows[0].iter().position(|h| h == "relevant").unwrap();
+        let last = sheets[0].rows.len() - 1;
+        sheets[0].rows[last][relevant] = "string-length(${problem}) > 3".into();
+        let bad_bytes = workbook(&sheets);
+        let upload = format!("/campaigns/{id}/form");
+        let (status, _, page) = post_files(&s, &secretary, &upload, &[], "file", &[("bad.xlsx", &bad_bytes)]);
+        assert_eq!(status, 422);
+        assert!(page.contains(&format!("工作表 survey 第 {} 行，列 relevant", last + 1)), "{page}");
+        let good = wangge_ledger::xlsform::form_xlsx_bytes(&Builtin::find("flood_check").unwrap().form()).unwrap();
+        let (status, location, _) = post_files(&s, &secretary, &upload, &[], "file", &[("flood.xlsx", &good)]);
+        assert_eq!(status, 303, "{location}");
+        let (_, mine) = s.call(&neighbour, "GET", &format!("/api/v1/campaigns/{id}/targets"), None);
+        let other = mine[0]["id"].as_str().unwrap().to_owned();
+        let body = serde_json::json!({"version": 1, "answers": {"uses_gas": "no"}});
+        let (status, _) = s.call(&neighbour, "POST", &format!("/api/v1/campaign-targets/{other}/answers"), Some(&body));
+        assert_eq!(status, 409, "the form changed to version 2");
+        let body =
+            serde_json::json!({"version": 2, "answers": {"basement": "yes", "leaks": "no", "needs_help": "yes"}});
+        let (status, errors) =
+            s.call(&neighbour, "POST", &format!("/api/v1/campaign-targets/{other}/answers"), Some(&body));
+        assert_eq!(status, 422);
+        assert_eq!(errors["errors"][0]["question"], "help_note", "{errors}");
+
+        // The results: the community sees doors and names, the street does not.
+        let (status, _, bytes) = get_bytes(&s, &secretary, &format!("/campaigns/{id}/results.xlsx"));
+        assert_eq!(status, 200);
+        let table = wangge_ledger::table::read_xlsx_bytes(&bytes).unwrap();
+        let rows: Vec<Vec<String>> = table.rows.iter().map(|r| r.cells.clone()).collect();
+        let header = rows.iter().find(|r| r.first().is_some_and(|c| c == "网格")).expect("a header row");
+        assert!(header.contains(&"门牌".to_owned()), "{header:?}");
+        assert!(rows.iter().any(|r| r.contains(&"301".to_owned()) && r.contains(&"已完成".to_owned())), "{rows:?}");
+        let (status, _, bytes) = get_bytes(&s, &street, &format!("/campaigns/{id}/results.xlsx"));
+        assert_eq!(status, 200);
+        let table = wangge_ledger::table::read_xlsx_bytes(&bytes).unwrap();
+        assert!(table.rows.iter().all(|r| !r.cells.iter().any(|c| c == "门牌" || c == "301")), "pseudonymised");
+        let _ = &h;
+    }
+}
+
+/// XLSForm sheets as a workbook.
+fn workbook(sheets: &[wangge_domain::campaigns::xlsform::SheetOut]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for s in sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(s.name).unwrap();
+        for (r, cells) in s.rows.iter().enumerate() {
+            for (c, t) in cells.iter().enumerate() {
+                if !t.is_empty() {
+                    sheet.write_string(r as u32, c as u16, t).unwrap();
+                }
+            }
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
