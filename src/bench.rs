@@ -81,6 +81,23 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 200)]
         queries: usize,
     },
+    /// The cockpit (issue 18): a street's and the city's figures, their children
+    /// side by side (the page's work, through the store), a past week's report, and
+    /// the demand ledger's unfiltered page (its total from the summary tables). On
+    /// `--database-url` (filled by `wangge generate`), else on a fresh SQLite
+    /// database with `--communities` generated; `--items` demands of the past year
+    /// are added first.
+    Cockpit {
+        /// The database URL (default: a fresh generated one).
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 10)]
+        communities: usize,
+        #[arg(long, default_value_t = 20_000)]
+        items: usize,
+        #[arg(long, default_value_t = 30)]
+        queries: usize,
+    },
 }
 
 /// A grid member's due list (every grid of every community) and the coverage of
@@ -148,6 +165,10 @@ pub async fn run(what: BenchWhat) -> anyhow::Result<()> {
         BenchWhat::Visits { database_url, queries } => {
             let database = database_url.map(|database_url| DatabaseArg { database_url, key_file: None });
             visits(database.as_ref(), queries).await
+        }
+        BenchWhat::Cockpit { database_url, communities, items, queries } => {
+            let database = database_url.map(|database_url| DatabaseArg { database_url, key_file: None });
+            crate::bench_cockpit::run(database, communities, items, queries).await
         }
     }
 }

@@ -182,7 +182,7 @@ fn actor(name: &str, role: Role) -> Actor {
 
 /// `count` past items in the demo community: 30 % consultations answered, the rest
 /// worked to closure and mostly rated, one in ten still open (some overdue).
-fn past_items(
+pub(crate) fn past_items(
     rng: &mut fastrand::Rng,
     places: &[(String, String, String)],
     count: usize,

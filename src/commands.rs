@@ -786,6 +786,25 @@ pub async fn boundaries(database: &DatabaseArg, community: &str, file: &std::pat
     }
 }
 
+/// `wangge figures verify`: every summary row that differs from its recount, one a
+/// line (`table key: stored N, counted M`), and an error when any does.
+pub async fn figures_verify(database: &DatabaseArg) -> anyhow::Result<()> {
+    let db = open(database).await?;
+    let differences = wangge_store::summaries::verify(&db).await;
+    db.close().await;
+    let differences = differences?;
+    for d in &differences {
+        println!("{} {}: stored {}, counted {}", d.table, d.key, d.stored, d.counted);
+    }
+    let tables = wangge_store::summaries::SUMMARIES.len();
+    if differences.is_empty() {
+        eprintln!("{tables} summary tables agree with the rows");
+        Ok(())
+    } else {
+        anyhow::bail!("{} summary rows differ from the rows they count", differences.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -2,6 +2,7 @@
 //! imports and exports ledgers, and generates synthetic data.
 
 mod bench;
+mod bench_cockpit;
 mod bench_demands;
 mod commands;
 mod users;
@@ -180,8 +181,24 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// The cockpit's summary tables (docs/cockpit.md).
+    Figures {
+        #[command(subcommand)]
+        what: FiguresWhat,
+    },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum FiguresWhat {
+    /// Recount every summary table (demands by place, category, status and day;
+    /// current residents by place and residence type, and by care tag) from the
+    /// rows, print every row that differs, and exit non-zero if any does.
+    Verify {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -374,6 +391,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Boundaries { database, community, file } => commands::boundaries(&database, &community, &file).await,
         Command::PurgeCampaigns { database, dry_run } => commands::purge_campaigns(&database, dry_run).await,
+        Command::Figures { what: FiguresWhat::Verify { database } } => commands::figures_verify(&database).await,
         Command::Openapi => {
             println!("{}", wangge_web::openapi_json());
             Ok(())

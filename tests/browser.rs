@@ -1129,6 +1129,7 @@ async fn cockpits(s: &Session) -> anyhow::Result<()> {
     s.account("c-grid", Role::GridMember, &["370602004011001"]).await?;
     s.account("c-street", Role::StreetOfficial, &["370602004000"]).await?;
     let resident = an_active_resident(s).await?;
+    another_street(s).await?;
     let mut problems = Vec::new();
     for lang in [Lang::Zh, Lang::En] {
         for (who, lands_on, name) in [
@@ -1150,6 +1151,9 @@ async fn cockpits(s: &Session) -> anyhow::Result<()> {
                 ensure!(!text.contains(&resident.name), "a street official's cockpit names {}", resident.name);
                 let html: String = s.client.source().await?;
                 ensure!(!html.contains("/registry/residents"), "no list of people behind a street official's figure");
+                for other in [OTHER_STREET, OTHER_COMMUNITY, OTHER_PERSON] {
+                    ensure!(!html.contains(other), "a street official's cockpit shows {other}, of another street");
+                }
             }
             s.screenshot(name, lang).await?;
             problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("{name}: {v}")));
@@ -1157,6 +1161,60 @@ async fn cockpits(s: &Session) -> anyhow::Result<()> {
         }
     }
     ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+const OTHER_STREET: &str = "只楚街道";
+const OTHER_COMMUNITY: &str = "只楚社区";
+const OTHER_PERSON: &str = "只楚孙远";
+
+/// A second street of the demo's district, with a community, a grid and one
+/// person: none of it may appear in the first street's cockpit.
+async fn another_street(s: &Session) -> anyhow::Result<()> {
+    use wangge_domain::AreaLevel;
+    use wangge_store::registry::{areas, buildings, households};
+    let db = &s.db;
+    let community = areas::get_by_code(db, wangge_synth::DEMO_COMMUNITY_CODE).await?;
+    let street = areas::get(db, community.parent_id.as_deref().context("the demo's street")?).await?;
+    let district = street.parent_id.clone().context("the demo's district")?;
+    let area = |parent: String, level, code: &str, name: &str| areas::NewArea {
+        parent_id: Some(parent),
+        level,
+        code: code.into(),
+        name: name.into(),
+        boundary: None,
+    };
+    let other = areas::create(db, area(district, AreaLevel::Street, "370602005000", OTHER_STREET)).await?;
+    let other = areas::create(db, area(other.id, AreaLevel::Community, "370602005011", OTHER_COMMUNITY)).await?;
+    let grid = areas::create(db, area(other.id, AreaLevel::Grid, "370602005011001", "只楚一网格")).await?;
+    let building = buildings::NewBuilding {
+        grid_id: grid.id,
+        number: "1".into(),
+        address: None,
+        kind: wangge_domain::BuildingKind::Residential,
+        floors: None,
+        units: None,
+        lat: None,
+        lng: None,
+    };
+    let building = buildings::create(db, building).await?;
+    let home = households::NewHousehold {
+        building_id: building.id,
+        unit: "1".into(),
+        room: "101".into(),
+        occupancy: wangge_domain::Occupancy::OwnerOccupied,
+    };
+    let home = households::create(db, home).await?;
+    let person = residents::NewResident {
+        household_id: home.id,
+        name: OTHER_PERSON.into(),
+        gender: Some(wangge_domain::Gender::Male),
+        birth_date: Some("1950-01-01".into()),
+        residence_type: Some(wangge_domain::ResidenceType::Registered),
+        tags: vec!["elderly_alone".into()],
+        ..Default::default()
+    };
+    residents::create(db, person).await?;
     Ok(())
 }
 
@@ -1168,6 +1226,43 @@ fn cockpits_phone() {
 #[test]
 fn cockpits_desktop() {
     run("cockpits", DESKTOP, cockpits);
+}
+
+/// The monthly report printed by Chromium (WebDriver's print, the browser's own
+/// PDF): a real PDF, and its charts are in it — the same page printed once more
+/// with the charts taken out gives a clearly smaller file, which it would not if the
+/// print stylesheet hid them.
+async fn printed_report(s: &Session) -> anyhow::Result<()> {
+    s.login(Lang::Zh).await?;
+    s.goto("/cockpit/report?period=month").await?;
+    s.find("svg").await.context("the report's charts")?;
+    let charts = s.find_all("main svg").await?.len();
+    ensure!(charts >= 2, "the report draws its charts ({charts} found)");
+    let print = || async {
+        let config = fantoccini::wd::PrintConfiguration::default();
+        anyhow::Ok(s.client.print(config).await.context("print the page")?)
+    };
+    let with_charts = print().await?;
+    ensure!(with_charts.starts_with(b"%PDF-"), "Chromium answered a PDF");
+    let dir = browser_support::artifacts();
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("report-month-zh.pdf"), &with_charts)?;
+    s.client.execute("document.querySelectorAll('main svg').forEach(e => e.remove())", vec![]).await?;
+    ensure!(s.find_all("main svg").await?.is_empty(), "the charts were taken out");
+    let without = print().await?;
+    eprintln!("report PDF: {} bytes with {charts} charts, {} without", with_charts.len(), without.len());
+    ensure!(
+        with_charts.len() > without.len() + 2_000,
+        "the charts add nothing to the printed report ({} bytes with them, {} without): hidden when printed?",
+        with_charts.len(),
+        without.len()
+    );
+    Ok(())
+}
+
+#[test]
+fn printed_report_desktop() {
+    run("printed_report", DESKTOP, printed_report);
 }
 
 // ---- accessibility audit and screenshots of the main pages ----

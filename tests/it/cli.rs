@@ -517,3 +517,44 @@ fn a_missing_or_wrong_key_stops_the_start_with_one_sentence() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("must start with https:// or http://"), "{}", text(&out.stderr));
 }
+
+/// `wangge figures verify` agrees after the demo, and exits non-zero naming a
+/// summary row made wrong.
+#[test]
+fn figures_verify_finds_a_wrong_summary_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("w.db").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let db = wangge_store::Db::connect(&url, Default::default()).await.unwrap();
+        db.migrate().await.unwrap();
+        wangge_synth::load_demo(&db).await.unwrap();
+        db.close().await;
+    });
+    let out = wangge(&["figures", "verify"], &url);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("3 summary tables agree"), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).is_empty());
+
+    let tag = runtime.block_on(async {
+        let db = wangge_store::Db::connect(&url, Default::default()).await.unwrap();
+        let tag: String =
+            sqlx::query_scalar("SELECT tag_id FROM resident_tag_counts WHERE n > 0 ORDER BY path LIMIT 1")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        sqlx::query("UPDATE resident_tag_counts SET n = n - 1 WHERE tag_id = $1")
+            .bind(&tag)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        db.close().await;
+        tag
+    });
+    let out = wangge(&["figures", "verify"], &url);
+    assert!(!out.status.success(), "a difference fails the command");
+    let printed = text(&out.stdout);
+    assert!(printed.lines().all(|l| l.starts_with("resident_tag_counts ") && l.contains(&tag)), "{printed}");
+    assert!(printed.contains("counted"), "{printed}");
+    assert!(text(&out.stderr).contains("differ"), "{}", text(&out.stderr));
+}

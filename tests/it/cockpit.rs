@@ -508,3 +508,129 @@ fn the_weekly_report_is_queued_once_per_scope_and_week() {
         assert!(!body.contains("张大爷"), "counts only");
     }
 }
+
+/// Every summary table agrees with its rows after the demo's year of history, a
+/// ledger import, moves (out, house to another grid, back in), a tag and a
+/// residence type corrected, and a burst of concurrent reports with steps taken —
+/// on every backend; a summary row made wrong is found and named.
+#[test]
+fn summaries_agree_with_their_rows_after_history_an_import_moves_and_a_burst() {
+    use wangge_store::summaries;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(wangge_store::testing::all_at(async |t| {
+        let db = &t.db;
+        wangge_synth::load_demo(db).await.unwrap();
+        assert_eq!(summaries::verify(db).await.unwrap(), vec![], "after the demo's history");
+        let community = areas::get_by_code(db, "370602004011").await.unwrap();
+        let grids = areas::children(db, &community.id).await.unwrap();
+        let (grid_a, grid_b) = (&grids[0], &grids[1]);
+        let first_building = |grid: &areas::Area| {
+            let filter = buildings::BuildingFilter { under_path: Some(grid.path.clone()), ..Default::default() };
+            async move {
+                buildings::list(db, &filter, wangge_store::PageRequest::new(Some(1), Some(1))).await.unwrap().items.remove(0)
+            }
+        };
+        let (building_a, building_b) = (first_building(grid_a).await, first_building(grid_b).await);
+
+        // An import: three people into building A.
+        let id = |seq: u16| {
+            let birth = time::Date::from_calendar_date(1961, time::Month::May, 9).unwrap();
+            wangge_domain::IdCardNumber::compose(370602, birth, seq).as_str().to_owned()
+        };
+        let csv = format!(
+            "姓名,身份证号,楼栋,单元,房号,人员类别\n汇总甲,{},{n},1,101,独居老人\n汇总乙,{},{n},1,101,退役军人、残疾人\n汇总丙,{},{n},1,102,\n",
+            id(901),
+            id(902),
+            id(903),
+            n = building_a.number
+        );
+        let table = wangge_ledger::table::read_csv_bytes(csv.as_bytes()).unwrap();
+        let options =
+            wangge_ledger::import::ImportOptions { community_code: community.code.clone(), ..Default::default() };
+        let report = wangge_ledger::import::import_residents(db, &table, &options, |_| {}).await.unwrap();
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(summaries::verify(db).await.unwrap(), vec![], "after an import");
+
+        // Moves: one out, one to a household of another grid, one out and back in.
+        let imported = residents::list(
+            db,
+            &residents::ResidentFilter { q: Some("汇总".into()), ..Default::default() },
+            wangge_store::PageRequest::new(Some(1), Some(10)),
+        )
+        .await
+        .unwrap()
+        .items;
+        assert_eq!(imported.len(), 3);
+        let new_home = households::create(
+            db,
+            households::NewHousehold {
+                building_id: building_b.id.clone(),
+                unit: "9".into(),
+                room: "909".into(),
+                occupancy: wangge_domain::Occupancy::Rented,
+            },
+        )
+        .await
+        .unwrap();
+        let moving = |household: Option<&str>| residents::Move {
+            household_id: household.map(str::to_owned),
+            date: None,
+            note: String::new(),
+        };
+        residents::move_out(db, &imported[0].id, moving(None)).await.unwrap();
+        residents::move_house(db, &imported[1].id, moving(Some(&new_home.id))).await.unwrap();
+        residents::move_out(db, &imported[2].id, moving(None)).await.unwrap();
+        residents::move_in(db, &imported[2].id, moving(Some(&new_home.id))).await.unwrap();
+        let update = residents::ResidentUpdate {
+            residence_type: Some(ResidenceType::Floating),
+            tags: Some(vec!["elderly_alone".into()]),
+            ..Default::default()
+        };
+        residents::update(db, &imported[1].id, update).await.unwrap();
+        assert_eq!(summaries::verify(db).await.unwrap(), vec![], "after moves and corrections");
+
+        // A burst of reports through the group commit, then steps on some.
+        let staff = wangge_store::demands::Actor { id: None, name: "王姐".into(), role: Role::CommunitySecretary };
+        let mut burst = tokio::task::JoinSet::new();
+        for i in 0..24 {
+            let new = wangge_store::demands::NewDemand {
+                building_id: Some(if i % 2 == 0 { building_a.id.clone() } else { building_b.id.clone() }),
+                category: if i % 3 == 0 { "environment" } else { "property" }.into(),
+                title: format!("汇总测试 {i}"),
+                ..Default::default()
+            };
+            let (db, staff) = (db.clone(), staff.clone());
+            burst.spawn(async move { wangge_store::demands::create(&db, new, &staff, None).await.unwrap() });
+        }
+        let made = burst.join_all().await;
+        for item in made.iter().take(6) {
+            let step = wangge_store::demands::StepInput::default();
+            wangge_store::demands::take_step(db, &item.id, wangge_domain::Step::Accept, &staff, step).await.unwrap();
+        }
+        assert_eq!(summaries::verify(db).await.unwrap(), vec![], "after a burst of demands");
+
+        // A summary row made wrong is found, and named.
+        let (key, n): (String, i64) = {
+            use sqlx::Row;
+            let row = sqlx::query(
+                "SELECT path || ' ' || category || ' ' || status || ' ' || CAST(day AS TEXT) AS k, n
+                 FROM demand_counts WHERE n > 0 ORDER BY path, category, status, day LIMIT 1",
+            )
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+            (row.get("k"), row.get("n"))
+        };
+        sqlx::query("UPDATE demand_counts SET n = n + 3 WHERE path || ' ' || category || ' ' || status || ' ' || CAST(day AS TEXT) = $1")
+            .bind(&key)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let found = summaries::verify(db).await.unwrap();
+        assert_eq!(
+            found,
+            vec![summaries::Difference { table: "demand_counts", key, stored: n + 3, counted: n }],
+            "the one wrong row"
+        );
+    }));
+}

@@ -24,6 +24,7 @@ mod page;
 pub mod registry;
 pub mod security;
 pub mod stats;
+pub mod summaries;
 pub mod team;
 pub mod testing;
 pub mod units;

@@ -27,7 +27,9 @@ pub async fn counts_under(db: &Db, path: &str) -> StoreResult<AreaCounts> {
         grids: count("areas", "AND level = 'grid'").await?,
         buildings: count("buildings", "").await?,
         households: count("households", "").await?,
-        residents: count("residents", "AND status = 'active'").await?,
+        // Current residents: from their summary (migration 0028), the same count
+        // without reading every person of a street or a city.
+        residents: crate::summaries::residents_by_type(db, path).await?.values().sum(),
         organisations: count("organisations", "").await?,
     })
 }

@@ -2,10 +2,14 @@
 //! period's items by category, and the three rates.
 
 use sqlx::Row;
-use wangge_domain::{DemandStatus, Message};
+use wangge_domain::{DemandStatus, Message, Vocabulary};
 
 use super::{Figure, FigureQuery, Rows, Section, Value};
+use std::collections::BTreeMap;
+
+use crate::conditions::Conditions;
 use crate::demands::{self, DemandFilter, conditions};
+use crate::summaries::{self, DemandCount};
 use crate::{Db, StoreResult};
 
 async fn count(db: &Db, f: &DemandFilter, now: i64) -> StoreResult<i64> {
@@ -17,20 +21,98 @@ fn ledger(status: &'static str, overdue: bool, from: Option<i64>, to: Option<i64
     Rows::Demands { status, overdue, category: None, from, to }
 }
 
+/// The items under `path` open at `at`, a moment in the past, and those of them
+/// overdue then: each item's state as its timeline had it (see
+/// [`demands::status_as_of`]), against its deadlines. A deadline is today's: an
+/// item reopened after `at` has a fresh time to resolve, which is the only case
+/// where it differs from the one it had then.
+async fn open_as_of(db: &Db, path: &str, at: i64) -> StoreResult<(i64, i64)> {
+    let mut c = Conditions::default();
+    c.under_path("path", path);
+    let created = c.int(at);
+    c.push(format!("created_at <= {created}"));
+    let t_status = c.int(at);
+    let inner = format!(
+        "SELECT accept_due, resolve_due, {} AS status FROM demands d {}",
+        demands::status_as_of("d", &t_status),
+        c.where_clause()
+    );
+    let open = DemandStatus::open();
+    let working: Vec<DemandStatus> = open.iter().copied().filter(|s| *s != DemandStatus::Submitted).collect();
+    let list = |l: &[DemandStatus]| l.iter().map(|s| format!("'{}'", s.code())).collect::<Vec<_>>().join(", ");
+    let (at_a, at_b) = (c.int(at), c.int(at));
+    let sql = format!(
+        "SELECT SUM(CASE WHEN status IN ({open}) THEN 1 ELSE 0 END) AS open,
+            SUM(CASE WHEN (status = '{submitted}' AND accept_due < {at_a})
+                       OR (status IN ({working}) AND resolve_due < {at_b}) THEN 1 ELSE 0 END) AS overdue
+         FROM ({inner}) AS items",
+        open = list(&open),
+        submitted = DemandStatus::Submitted.code(),
+        working = list(&working),
+    );
+    let row = c.query(sql).fetch_one(&db.pool).await?;
+    // SUM over no rows is NULL.
+    Ok((row.try_get::<Option<i64>, _>("open")?.unwrap_or(0), row.try_get::<Option<i64>, _>("overdue")?.unwrap_or(0)))
+}
+
+/// Items created in `[from, to)` under `path` (with these statuses, any when
+/// empty), by category: from the summary `demand_counts` when both bounds are
+/// midnights in China (every period of the cockpit and its reports), else from
+/// the items.
+async fn created_by_category(
+    db: &Db,
+    path: &str,
+    statuses: &[DemandStatus],
+    from: Option<i64>,
+    to: Option<i64>,
+    now: i64,
+) -> StoreResult<BTreeMap<String, i64>> {
+    let from_day = from.map(summaries::day_at_midnight);
+    let to_day = to.map(summaries::day_at_midnight);
+    if from_day.is_none_or(|d| d.is_some()) && to_day.is_none_or(|d| d.is_some()) {
+        let f = DemandCount {
+            under_path: Some(path),
+            statuses: statuses.iter().map(|s| s.code()).collect(),
+            categories: Vec::new(),
+            from_day: from_day.flatten(),
+            to_day: to_day.flatten(),
+        };
+        return summaries::demand_counts(db, &f).await;
+    }
+    let f =
+        DemandFilter { under_path: Some(path.to_owned()), status: statuses.to_vec(), from, to, ..Default::default() };
+    let c = conditions(&f, now);
+    let sql = format!("SELECT category, COUNT(*) AS n FROM demands {} GROUP BY category", c.where_clause());
+    let mut out = BTreeMap::new();
+    for row in c.query(sql).fetch_all(&db.pool).await? {
+        out.insert(row.try_get::<String, _>("category")?, row.try_get::<i64, _>("n")?);
+    }
+    Ok(out)
+}
+
 pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>> {
     let under = Some(q.path.clone());
-    let open = DemandFilter { under_path: under.clone(), status: DemandStatus::open(), ..Default::default() };
     let overdue = DemandFilter { under_path: under.clone(), overdue: true, ..Default::default() };
     let week_start = q.week_start();
-    let this_week = DemandFilter { under_path: under.clone(), from: Some(week_start), ..Default::default() };
-    let period = DemandFilter { under_path: under.clone(), from: Some(q.from), to: Some(q.to), ..Default::default() };
+    // Read as of a past moment, "this week" ends with that moment, not today.
+    let week_end = q.past.then_some(q.now + 1);
+    let (open_n, overdue_n) = if q.past {
+        open_as_of(db, &q.path, q.now).await?
+    } else {
+        // Open is a count of rows by status: the summary's. Overdue changes with
+        // the clock: counted from the items' deadlines.
+        let open = created_by_category(db, &q.path, &DemandStatus::open(), None, None, q.now).await?;
+        (open.values().sum(), count(db, &overdue, q.now).await?)
+    };
+    let this_week: i64 = created_by_category(db, &q.path, &[], Some(week_start), week_end, q.now).await?.values().sum();
+    let by_category = created_by_category(db, &q.path, &[], Some(q.from), Some(q.to), q.now).await?;
     let mut out = vec![
         Figure::count(
             "demands.open",
             Section::Demands,
             Message::new("cockpit.figure.open"),
             Message::new("cockpit.how.open"),
-            count(db, &open, q.now).await?,
+            open_n,
         )
         .rows(ledger("open", false, None, None)),
         Figure::count(
@@ -38,7 +120,7 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
             Section::Demands,
             Message::new("cockpit.figure.overdue"),
             Message::new("cockpit.how.overdue"),
-            count(db, &overdue, q.now).await?,
+            overdue_n,
         )
         .rows(ledger("open", true, None, None)),
         Figure::count(
@@ -46,7 +128,7 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
             Section::Demands,
             Message::new("cockpit.figure.this_week"),
             Message::new("cockpit.how.this_week"),
-            count(db, &this_week, q.now).await?,
+            this_week,
         )
         .rows(ledger("all", false, Some(week_start), None)),
         Figure::count(
@@ -54,21 +136,14 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
             Section::Demands,
             Message::new("cockpit.figure.period_items"),
             Message::new("cockpit.how.period_items"),
-            count(db, &period, q.now).await?,
+            by_category.values().sum(),
         )
         .rows(ledger("all", false, Some(q.from), Some(q.to))),
     ];
 
-    // The period's items by category: one grouped count, every active category shown.
-    let c = conditions(&period, q.now);
-    let sql = format!("SELECT category, COUNT(*) AS n FROM demands {} GROUP BY category", c.where_clause());
-    let rows = c.query(sql).fetch_all(&db.pool).await?;
-    let mut by_category: Vec<(String, i64)> = Vec::new();
-    for row in &rows {
-        by_category.push((row.try_get("category")?, row.try_get("n")?));
-    }
+    // The period's items by category, every active category shown.
     for category in demands::categories(db).await? {
-        let n = by_category.iter().find(|(code, _)| *code == category.code).map_or(0, |(_, n)| *n);
+        let n = by_category.get(&category.code).copied().unwrap_or(0);
         if n == 0 && !category.active {
             continue;
         }
@@ -91,7 +166,12 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
     }
 
     // The three rates of the period, as the ledger computes them.
-    let rates = demands::rates_at(db, Some(&q.path), q.from, q.to, q.now).await?;
+    // Of a period that is over, as they stood at its end: the same whenever computed.
+    let rates = if q.past {
+        demands::rates_as_of(db, Some(&q.path), q.from, q.to, q.now).await?
+    } else {
+        demands::rates_at(db, Some(&q.path), q.from, q.to, q.now).await?
+    };
     for (key, part, whole) in [
         ("response_rate", rates.responded_in_time, rates.items),
         ("resolution_rate", rates.resolved, rates.to_resolve),

@@ -19,9 +19,12 @@
 //! - whether it is `sensitive` (a count of a sensitive care tag, shown only to those
 //!   who see names).
 //!
-//! A source reads from indexed columns under the area's path (one range scan), so a
-//! figure of a street costs what the engine needs to count its rows. Figures are live:
-//! nothing is cached, nothing is rebuilt by a job.
+//! A source reads counts that change only when rows change from the summary tables
+//! ([`crate::summaries`]: kept by triggers in the same transaction as the rows, one
+//! range of summary rows under the area's path), and computes what changes with the
+//! clock (overdue, ages, rates) from indexed columns under the area's path. Figures
+//! are live: nothing is cached, nothing is rebuilt by a job. A count a module keeps
+//! in a summary of its own is added as described in [`crate::summaries`].
 
 mod demands;
 pub mod map;
@@ -57,6 +60,10 @@ pub struct FigureQuery {
     pub to: i64,
     /// The time of reading: what is overdue, how old people are, which week is this week.
     pub now: i64,
+    /// Whether `now` is a moment in the past (a report of a period that is over):
+    /// figures the rows keep the history of (the demands' states, from their
+    /// timelines) are then read as they stood at `now`, not as they stand today.
+    pub past: bool,
 }
 
 impl FigureQuery {

@@ -9,7 +9,7 @@ use wangge_domain::{Gender, Message, ResidenceType, Vocabulary, msg};
 use super::{Figure, FigureQuery, Rows, Section};
 use crate::conditions::Conditions;
 use crate::registry::tags;
-use crate::{Db, StoreResult, stats};
+use crate::{Db, StoreResult, stats, summaries};
 
 /// The last birth date (`YYYY-MM-DD`) of someone at least `years` old on `today`:
 /// people born on or before it are. Age bands are computed when read, from
@@ -115,17 +115,10 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
         ),
     ];
 
-    // By residence type: one grouped count.
-    let c = active_under(&q.path);
-    let sql =
-        format!("SELECT residence_type, COUNT(*) AS n FROM residents {} GROUP BY residence_type", c.where_clause());
-    let rows = c.query(sql).fetch_all(&db.pool).await?;
-    let mut by_type: Vec<(String, i64)> = Vec::new();
-    for row in &rows {
-        by_type.push((row.try_get("residence_type")?, row.try_get("n")?));
-    }
+    // By residence type: from the summary, which changes only when people do.
+    let by_type = summaries::residents_by_type(db, &q.path).await?;
     for &t in ResidenceType::all() {
-        let n = by_type.iter().find(|(code, _)| code == t.code()).map_or(0, |(_, n)| *n);
+        let n = by_type.get(t.code()).copied().unwrap_or(0);
         out.push(Figure::count(
             format!("registry.residence.{}", t.code()),
             Section::Residence,
@@ -153,22 +146,11 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
         ));
     }
 
-    // By care tag: every tag of the catalogue, with its count (0 included).
-    let mut c = Conditions::default();
-    c.under_path("r.path", &q.path);
-    c.push("r.status = 'active'".into());
-    let sql = format!(
-        "SELECT rt.tag_id, COUNT(*) AS n FROM resident_tags rt JOIN residents r ON r.id = rt.resident_id {}
-         GROUP BY rt.tag_id",
-        c.where_clause()
-    );
-    let rows = c.query(sql).fetch_all(&db.pool).await?;
-    let mut by_tag: Vec<(String, i64)> = Vec::new();
-    for row in &rows {
-        by_tag.push((row.try_get("tag_id")?, row.try_get("n")?));
-    }
+    // By care tag: every tag of the catalogue, with its count (0 included), from
+    // the summary.
+    let by_tag = summaries::residents_by_tag(db, &q.path).await?;
     for tag in tags::list(db).await? {
-        let n = by_tag.iter().find(|(id, _)| *id == tag.id).map_or(0, |(_, n)| *n);
+        let n = by_tag.get(&tag.id).copied().unwrap_or(0);
         let mut figure = Figure::count(
             format!("registry.tag.{}", tag.code),
             Section::Care,

@@ -4,11 +4,12 @@
 //! A report is computed as of the end of its period where the rows allow it: the
 //! items of the period and their categories count by creation time, so the same
 //! period gives the same numbers whenever it is regenerated; the trends end with the
-//! period. What the rows cannot give for a past moment is said in the report, figure
-//! by figure ([`Basis`]): the three rates count the period's items by the state they
-//! are in when the report is made (an item closed after the period still improves its
-//! resolution rate), and the registry, the open and overdue items and the team are
-//! as of the making (people's moves and item states are not kept as snapshots).
+//! period. Of a period that is over, the three rates and the open, overdue and
+//! this week's items are read as the items stood at the period's end, from their
+//! timelines (`demand_events`): an item closed or rated after the period changes
+//! nothing in it. What the rows cannot give for a past moment is said in the
+//! report, figure by figure ([`Basis`]): the registry and the team are as of the
+//! making (people's moves are not kept as snapshots of counts).
 
 use serde::Serialize;
 use time::{Date, Duration, Month};
@@ -84,7 +85,7 @@ impl ReportPeriod {
     /// The figures' query: the period, read as of its end (or now, if it has not ended).
     pub fn query(&self, path: &str, now: i64) -> FigureQuery {
         let (from, to) = self.bounds();
-        FigureQuery { path: path.to_owned(), from, to, now: now.min(to - 1) }
+        FigureQuery { path: path.to_owned(), from, to, now: now.min(to - 1), past: to <= now }
     }
 
     /// Whether the period is over at `now`.
@@ -99,8 +100,12 @@ impl ReportPeriod {
 pub enum Basis {
     /// Counted from the rows by their time: the same whenever the report is made.
     Period,
-    /// The period's items, by the state they are in when the report is made.
+    /// The period's items, by the state they are in when the report is made (a
+    /// period not over yet).
     PeriodItemsNow,
+    /// As the items stood at the end of a period that is over, read from their
+    /// timelines: the same whenever the report is made.
+    AtEnd,
     /// As of the report's making: cannot be recomputed for a past period.
     Now,
 }
@@ -110,17 +115,20 @@ impl Basis {
         match self {
             Basis::Period => "period",
             Basis::PeriodItemsNow => "period_items_now",
+            Basis::AtEnd => "at_end",
             Basis::Now => "now",
         }
     }
 }
 
-/// The basis of `figure` in a report.
-pub fn basis_of(figure: &Figure) -> Basis {
+/// The basis of `figure` in a report of a period that is `over` or not.
+pub fn basis_of(figure: &Figure, over: bool) -> Basis {
     match figure.section {
         Section::Categories => Basis::Period,
-        Section::Rates => Basis::PeriodItemsNow,
         _ if figure.key == "demands.period" => Basis::Period,
+        // The demands' states come from their timelines (`FigureQuery::past`).
+        Section::Rates | Section::Demands if over => Basis::AtEnd,
+        Section::Rates => Basis::PeriodItemsNow,
         _ => Basis::Now,
     }
 }

@@ -174,7 +174,7 @@ fn n(figures: &[Figure], key: &str) -> i64 {
 
 async fn at(db: &Db, path: &str) -> Vec<Figure> {
     let now = now_millis();
-    let q = FigureQuery { path: path.into(), from: now - 30 * 24 * 3600 * 1000, to: now + 1, now };
+    let q = FigureQuery { path: path.into(), from: now - 30 * 24 * 3600 * 1000, to: now + 1, now, past: false };
     figures(db, &q).await.unwrap()
 }
 
@@ -303,6 +303,126 @@ async fn visit_coverage_equals_counts_by_hand() {
         assert_eq!(value(&community, "visits.visited"), Value::Rate { part: 2, whole: 3 });
         assert_eq!(value(&community, "visits.visited_at_door"), Value::Rate { part: 1, whole: 3 });
         assert_eq!(find(&community, "visits.not_visited").unwrap().section, Section::Visits);
+    })
+    .await;
+}
+
+/// Sets an item's row (its state today) and its timeline: `created` and each step
+/// `(to_status, at)` in order, times in hours after `base`.
+async fn history_of(db: &Db, id: &str, base: i64, created: i64, steps: &[(&str, i64)], row: &str) {
+    const H: i64 = 3_600_000;
+    sqlx::query("UPDATE demands SET created_at = $1 WHERE id = $2")
+        .bind(base + created * H)
+        .bind(id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE demand_events SET at = $1 WHERE demand_id = $2")
+        .bind(base + created * H)
+        .bind(id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    for (i, (to, at)) in steps.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO demand_events (id, demand_id, step, to_status, level, actor_name, note, at)
+             VALUES ($1, $2, 'step', $3, 'community', '王姐', '', $4)",
+        )
+        .bind(format!("{id}-{i}"))
+        .bind(id)
+        .bind(*to)
+        .bind(base + at * H)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    }
+    // Today's row: the hours in `row` are after `base` too.
+    let row = row.replace("{H}", &H.to_string()).replace("{B}", &base.to_string());
+    sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE demands SET {row} WHERE id = $1")))
+        .bind(id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+}
+
+/// A past week's rates, open and overdue items, read from the timelines as they
+/// stood at the week's end, by hand. The week runs Monday 2026-06-08 to Sunday
+/// 06-14 (hour 0 = Monday 00:00 China; the week ends at hour 168). In the grid:
+/// - A: created h26, accepted h27 (due h50: in time), closed h60, rated 5 at h80;
+/// - B: created h26, accepted h40 (due h28: late), resolve due h120; closed h200
+///   and rated 2 at h210, after the week;
+/// - C: created h26, accept due h50, rejected h200, after the week;
+/// - D: created h26, merged into A at h30;
+/// - E: created h26, accepted h26.5, closed h100, not rated;
+/// - F: created h170, after the week.
+///
+/// At the week's end: items A B C E (D merged) = 4; responded in time A E = 2;
+/// to resolve 4 (C not rejected yet); resolved A E = 2; rated A = 1, satisfied 1;
+/// open B C = 2, both overdue (B past h120 resolving, C past h50 accepting).
+/// Today: C is rejected and B closed and rated 2, so the live rates differ.
+#[tokio::test]
+async fn a_past_week_is_read_as_its_items_stood_at_its_end() {
+    testing::all_at(async |t| {
+        let db = &t.db;
+        let h = testing::hierarchy(db).await;
+        let week = report::ReportPeriod::holding(report::ReportKind::Week, wangge_domain::parse_date("2026-06-10").unwrap());
+        let (base, to) = week.bounds();
+        assert_eq!(to - base, 168 * 3_600_000);
+        let mut ids = Vec::new();
+        for _ in 0..6 {
+            ids.push(item(db, &h.building.id, "environment").await);
+        }
+        let [a, b, c, d, e, f] = <[String; 6]>::try_from(ids).unwrap();
+        history_of(db, &a, base, 26, &[("accepted", 27), ("closed", 60), ("rated", 80)],
+            "status = 'rated', accept_due = {B} + 50 * {H}, resolve_due = {B} + 150 * {H}, responded_at = {B} + 27 * {H}, closed_at = {B} + 60 * {H}, rating = 5, rating_source = 'resident', rated_at = {B} + 80 * {H}").await;
+        history_of(db, &b, base, 26, &[("accepted", 40), ("closed", 200), ("rated", 210)],
+            "status = 'rated', accept_due = {B} + 28 * {H}, resolve_due = {B} + 120 * {H}, responded_at = {B} + 40 * {H}, closed_at = {B} + 200 * {H}, rating = 2, rating_source = 'resident', rated_at = {B} + 210 * {H}").await;
+        history_of(db, &c, base, 26, &[("rejected", 200)],
+            "status = 'rejected', accept_due = {B} + 50 * {H}, resolve_due = {B} + 150 * {H}, responded_at = {B} + 200 * {H}").await;
+        history_of(db, &d, base, 26, &[("merged", 30)], &format!("status = 'merged', merged_into = '{a}'")).await;
+        history_of(db, &e, base, 26, &[("accepted", 26), ("closed", 100)],
+            "status = 'closed', accept_due = {B} + 50 * {H}, resolve_due = {B} + 150 * {H}, responded_at = {B} + 26 * {H} + 1800000, closed_at = {B} + 100 * {H}, rating_due = {B} + 268 * {H}").await;
+        history_of(db, &f, base, 170, &[], "accept_due = {B} + 171 * {H}").await;
+
+        for path in [&h.grid.path, &h.community.path, &h.street.path] {
+            let q = week.query(path, now_millis());
+            assert!(q.past && q.now == to - 1, "a week that is over is read at its end");
+            let past = figures(db, &q).await.unwrap();
+            assert_eq!(value(&past, "demands.response_rate"), Value::Rate { part: 2, whole: 4 });
+            assert_eq!(value(&past, "demands.resolution_rate"), Value::Rate { part: 2, whole: 4 });
+            assert_eq!(value(&past, "demands.satisfaction_rate"), Value::Rate { part: 1, whole: 1 });
+            assert_eq!(n(&past, "demands.open"), 2, "B and C were open; F was not made yet");
+            assert_eq!(n(&past, "demands.overdue"), 2);
+            assert_eq!(n(&past, "demands.this_week"), 5, "A to E, not F");
+
+            // The same period read with today's states: what the report must not show.
+            let live = figures(db, &FigureQuery { past: false, now: now_millis(), ..q.clone() }).await.unwrap();
+            assert_eq!(value(&live, "demands.resolution_rate"), Value::Rate { part: 3, whole: 3 });
+            assert_eq!(value(&live, "demands.satisfaction_rate"), Value::Rate { part: 1, whole: 2 });
+            let rates = demands::rates_at(db, Some(path), base, to, now_millis()).await.unwrap();
+            assert_eq!((rates.items, rates.resolved, rates.to_resolve), (4, 3, 3));
+        }
+
+        // Later steps change nothing in the past week: rate E now, reopen A.
+        sqlx::query("UPDATE demands SET rating = 1, rating_source = 'resident', rated_at = $1, status = 'rated' WHERE id = $2")
+            .bind(now_millis())
+            .bind(&e)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO demand_events (id, demand_id, step, to_status, level, actor_name, note, at)
+             VALUES ('later', $1, 'rate', 'reopened', 'community', '王姐', '', $2)",
+        )
+        .bind(&a)
+        .bind(now_millis())
+        .execute(&db.pool)
+        .await
+        .unwrap();
+        let again = figures(db, &week.query(&h.grid.path, now_millis())).await.unwrap();
+        assert_eq!(value(&again, "demands.resolution_rate"), Value::Rate { part: 2, whole: 4 });
+        assert_eq!(value(&again, "demands.satisfaction_rate"), Value::Rate { part: 1, whole: 1 });
+        assert_eq!(n(&again, "demands.open"), 2);
     })
     .await;
 }

@@ -23,7 +23,8 @@ pub mod tracking;
 
 pub use catalogue::{Category, Holiday, calendar, categories, category, holidays, save_category, set_holiday};
 pub use intake::stats as intake_stats;
-pub use rates::{RATING_DAYS_DEFAULT, Rates, rates, rates_at};
+pub(crate) use rates::status_as_of;
+pub use rates::{RATING_DAYS_DEFAULT, Rates, rates, rates_as_of, rates_at};
 
 use crate::Thing;
 use serde::{Deserialize, Serialize};
@@ -1065,11 +1066,66 @@ pub(crate) fn conditions(f: &DemandFilter, now: i64) -> Conditions {
     c
 }
 
-/// The ledger, newest first.
+/// The count of a filter that the summary `demand_counts` can answer: one of place,
+/// status, category and whole days of creation only (the ledger unfiltered, or by
+/// status or category); `None` for any other filter.
+fn summary_count(f: &DemandFilter) -> Option<crate::summaries::DemandCount<'_>> {
+    let DemandFilter {
+        under_path,
+        status,
+        category,
+        categories,
+        channel: None,
+        kind: None,
+        building_id: None,
+        handler_id: None,
+        handler_ids,
+        reporter_account_id: None,
+        overdue: false,
+        from,
+        to,
+        household_id: None,
+        tracking_no: None,
+        phone_hash: None,
+        phone_last4_hash: None,
+        words,
+    } = f
+    else {
+        return None;
+    };
+    if !handler_ids.is_empty() || !words.is_empty() {
+        return None;
+    }
+    let day = |ms: &Option<i64>| match ms {
+        None => Some(None),
+        Some(ms) => crate::summaries::day_at_midnight(*ms).map(Some),
+    };
+    let mut categories = categories.clone();
+    if let Some(one) = category {
+        if !categories.is_empty() && !categories.contains(one) {
+            return None;
+        }
+        categories = vec![one.clone()];
+    }
+    Some(crate::summaries::DemandCount {
+        under_path: under_path.as_deref(),
+        statuses: status.iter().map(|s| s.code()).collect(),
+        categories,
+        from_day: day(from)?,
+        to_day: day(to)?,
+    })
+}
+
+/// The ledger, newest first. Its total comes from the summary when the filter
+/// allows (the unfiltered ledger of a street does not count 100,000 items for its
+/// page count), else from the items.
 pub async fn list(db: &Db, f: &DemandFilter, page: PageRequest) -> StoreResult<Page<Demand>> {
     let now = now_millis();
     let c = conditions(f, now);
-    let total = c.scalar(format!("SELECT COUNT(*) FROM demands {}", c.where_clause())).fetch_one(&db.pool).await?;
+    let total = match summary_count(f) {
+        Some(s) => crate::summaries::demand_total(db, &s).await?,
+        None => c.scalar(format!("SELECT COUNT(*) FROM demands {}", c.where_clause())).fetch_one(&db.pool).await?,
+    };
     // The page's ids first, from an index when the filter allows (sorting small
     // index entries, not whole rows), then only those rows.
     let sql = format!(

@@ -66,8 +66,35 @@ pub async fn rates(db: &Db, under_path: Option<&str>, from: i64, to: i64) -> Sto
     rates_at(db, under_path, from, to, now_millis()).await
 }
 
-/// [`rates`] as they stood at `now` (which closed items' time to rate is over).
+/// [`rates`] as they stand now, with `now` deciding which closed items' time to
+/// rate is over (the items' states are today's).
 pub async fn rates_at(db: &Db, under_path: Option<&str>, from: i64, to: i64, now: i64) -> StoreResult<Rates> {
+    rates_with(db, under_path, from, to, now, false).await
+}
+
+/// [`rates`] as they stood at `as_of`, a moment in the past: each item's state is
+/// the one its timeline (`demand_events`) had reached by then, a response counts if
+/// it was given by then, a rating if it was given by then (`rated_at`). Steps taken
+/// later change nothing, so a past period's rates are the same whenever they are
+/// computed. Two things the rows do not keep are read from today's row: a rating
+/// replaced after `as_of` (an item rated, reopened and rated again) counts with its
+/// latest score, and the end of the time to rate is the latest closing's.
+pub async fn rates_as_of(db: &Db, under_path: Option<&str>, from: i64, to: i64, as_of: i64) -> StoreResult<Rates> {
+    rates_with(db, under_path, from, to, as_of, true).await
+}
+
+/// The SQL of an item's state at the moment bound as `at`: the state its last step
+/// up to then led to (event ids are UUIDv7, so they order the steps of one
+/// millisecond); an item with no step recorded by then had just been submitted.
+pub(crate) fn status_as_of(item: &str, at: &str) -> String {
+    format!(
+        "COALESCE((SELECT e.to_status FROM demand_events e WHERE e.demand_id = {item}.id AND e.at <= {at}
+            ORDER BY e.at DESC, e.id DESC LIMIT 1), '{}')",
+        DemandStatus::Submitted.code()
+    )
+}
+
+async fn rates_with(db: &Db, under_path: Option<&str>, from: i64, to: i64, now: i64, past: bool) -> StoreResult<Rates> {
     let mut c = Conditions::default();
     if let Some(path) = under_path {
         c.under_path("path", path);
@@ -75,7 +102,25 @@ pub async fn rates_at(db: &Db, under_path: Option<&str>, from: i64, to: i64, now
     let (from, to) = (c.int(from), c.int(to));
     c.push(format!("created_at >= {from} AND created_at < {to}"));
     let merged = c.text(DemandStatus::Merged.code());
-    c.push(format!("status <> {merged}"));
+    let source = if past {
+        // The items of the range as they stood at `now`; the outer query then reads
+        // them exactly as it reads today's rows.
+        let (t_responded, t_rating, t_source, t_status) = (c.int(now), c.int(now), c.int(now), c.int(now));
+        let inner = format!(
+            "SELECT d.accept_due, d.rating_due, d.closed_at,
+                CASE WHEN d.responded_at <= {t_responded} THEN d.responded_at END AS responded_at,
+                CASE WHEN d.rated_at <= {t_rating} THEN d.rating END AS rating,
+                CASE WHEN d.rated_at <= {t_source} THEN d.rating_source END AS rating_source,
+                {} AS status
+             FROM demands d {}",
+            status_as_of("d", &t_status),
+            c.where_clause()
+        );
+        format!("({inner}) AS demands WHERE status <> {merged}")
+    } else {
+        c.push(format!("status <> {merged}"));
+        format!("demands {}", c.where_clause())
+    };
     let rejected = c.text(DemandStatus::Rejected.code());
     let (closed, rated) = (c.text(DemandStatus::Closed.code()), c.text(DemandStatus::Rated.code()));
     let closed_again = c.text(DemandStatus::Closed.code());
@@ -102,8 +147,7 @@ pub async fn rates_at(db: &Db, under_path: Option<&str>, from: i64, to: i64, now
                 AS not_rated,
             SUM(CASE WHEN status = {closed_again} AND rating IS NULL AND {due} >= {now_b} THEN 1 ELSE 0 END)
                 AS awaiting
-         FROM demands {}",
-        c.where_clause()
+         FROM {source}"
     );
     let row = c.query(sql).fetch_one(&db.pool).await?;
     use sqlx::Row;

@@ -165,7 +165,7 @@ pub async fn get_cockpit(
     let now = now_millis();
     let (from, to, first_day) = period_bounds(period, now);
     let path = area.as_ref().map_or_else(|| "/".to_owned(), |a| a.path.clone());
-    let fq = FigureQuery { path: path.clone(), from, to, now };
+    let fq = FigureQuery { path: path.clone(), from, to, now, past: false };
     let figures: Vec<CockpitFigure> = cockpit::figures(&s.db, &fq)
         .await?
         .iter()
@@ -174,7 +174,7 @@ pub async fn get_cockpit(
         .collect();
     let mut children = Vec::new();
     for child in children_of(&s.db, area.as_ref()).await? {
-        let cq = FigureQuery { path: child.path.clone(), from, to, now };
+        let cq = FigureQuery { path: child.path.clone(), from, to, now, past: false };
         let values = cockpit::figures(&s.db, &cq)
             .await?
             .iter()

@@ -245,7 +245,7 @@ pub async fn map_page(
     let now = now_millis();
     let (from, to, _) = period_bounds(period, now);
     let path = area.as_ref().map_or_else(|| "/".to_owned(), |a| a.path.clone());
-    let fq = FigureQuery { path: path.clone(), from, to, now };
+    let fq = FigureQuery { path: path.clone(), from, to, now, past: false };
     let figures: Vec<Figure> =
         cockpit::figures(&s.db, &fq).await?.into_iter().filter(|f| visible(&p, &path, f)).collect();
     let key =
@@ -261,7 +261,7 @@ pub async fn map_page(
     }
     let mut values: Vec<(Area, Option<f64>, String)> = Vec::with_capacity(drawn.len());
     for child in drawn {
-        let cq = FigureQuery { path: child.path.clone(), from, to, now };
+        let cq = FigureQuery { path: child.path.clone(), from, to, now, past: false };
         let f = cockpit::figures(&s.db, &cq).await?;
         let found = cockpit::find(&f, &key).filter(|f| visible(&p, &child.path, f));
         let (number, text) = match found {

@@ -260,7 +260,7 @@ pub async fn cockpit_page(
     let now = now_millis();
     let (from, to, first_day) = period_bounds(period, now);
     let path = area.as_ref().map_or_else(|| "/".to_owned(), |a| a.path.clone());
-    let fq = FigureQuery { path: path.clone(), from, to, now };
+    let fq = FigureQuery { path: path.clone(), from, to, now, past: false };
     let figures: Vec<Figure> =
         cockpit::figures(&s.db, &fq).await?.into_iter().filter(|f| visible(&p, &path, f)).collect();
     let area_name = area.as_ref().map_or_else(|| tr("cockpit.deployment", lang.code), |a| a.name.clone());
@@ -295,7 +295,7 @@ pub async fn cockpit_page(
     let column_figures: Vec<&Figure> = figures.iter().filter(|f| wanted.contains(&f.section)).collect();
     let mut rows = Vec::with_capacity(children.len());
     for child in &children {
-        let cq = FigureQuery { path: child.path.clone(), from, to, now };
+        let cq = FigureQuery { path: child.path.clone(), from, to, now, past: false };
         let child_figures = cockpit::figures(&s.db, &cq).await?;
         let href = format!("/cockpit?area={}&period={period}", child.id);
         let cells = column_figures

@@ -84,13 +84,14 @@ fn basis_key(b: Basis) -> &'static str {
     match b {
         Basis::Period => "cockpit.report.basis.period",
         Basis::PeriodItemsNow => "cockpit.report.basis.period_items_now",
+        Basis::AtEnd => "cockpit.report.basis.at_end",
         Basis::Now => "cockpit.report.basis.now",
     }
 }
 
-fn line(lang: Lang, f: &Figure) -> Line {
+fn line(lang: Lang, f: &Figure, over: bool) -> Line {
     let (text, parts) = value_text(&f.value);
-    let basis = basis_of(f);
+    let basis = basis_of(f, over);
     Line {
         key: f.key.clone(),
         section: tr(&format!("cockpit.section.{}", f.section.code()), lang.code),
@@ -142,7 +143,7 @@ pub(crate) async fn compute(
     let figures: Vec<Figure> = cockpit::figures(db, &q).await?.into_iter().filter(|f| may_see(&path, f)).collect();
     let mut lines = Vec::new();
     for sec in ORDER {
-        lines.extend(figures.iter().filter(|f| f.section == sec).map(|f| line(lang, f)));
+        lines.extend(figures.iter().filter(|f| f.section == sec).map(|f| line(lang, f, q.past)));
     }
     let keys: Vec<&str> = CHILD_KEYS.iter().copied().filter(|k| cockpit::find(&figures, k).is_some()).collect();
     let columns = keys

@@ -1,0 +1,200 @@
+//! Summary tables: counts that change only when rows change, kept per place so
+//! that a figure of a street or a city reads a few summary rows instead of
+//! counting every item or person (issue 18, "figures that scale").
+//!
+//! Each table is kept by triggers of its migration (0028), so every write of a row
+//! — a form, the API, the group commit of intake, an import, a bulk load, the
+//! demo's history, even SQL typed by hand — changes its counts in the same
+//! transaction. Figures that change with time (overdue, age bands, "this week")
+//! are not summarised: they are computed when read.
+//!
+//! # Adding a summary
+//!
+//! A module that wants a count kept adds, in one migration on both engines, the
+//! table (its key columns, `n BIGINT`, the key as primary key, the row's own
+//! `path` first so that "under this area" is a range of the key), its backfill
+//! from the rows and its triggers; then one [`Summary`] in [`SUMMARIES`] saying
+//! how to recompute it from the rows. `wangge figures verify` ([`verify`]) then
+//! checks it like the others, and its cockpit [`crate::cockpit::Source`] reads
+//! it with a `SUM(n)` under the area's path.
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+
+use crate::conditions::Conditions;
+use crate::{Db, StoreResult};
+
+/// One summary table and how to count it again from the rows.
+pub struct Summary {
+    /// The module that keeps it (`demands`, `registry`).
+    pub module: &'static str,
+    pub table: &'static str,
+    /// The key of a row as one text, over the table's columns.
+    pub key: &'static str,
+    /// The same keys and their counts, from the rows: `SELECT <key> AS k, COUNT(*) AS n …`.
+    pub recompute: &'static str,
+}
+
+/// Every summary table.
+pub const SUMMARIES: &[Summary] = &[
+    Summary {
+        module: "demands",
+        table: "demand_counts",
+        key: "path || ' ' || category || ' ' || status || ' ' || CAST(day AS TEXT)",
+        recompute: "SELECT path || ' ' || category || ' ' || status || ' ' || \
+                    CAST((created_at + 28800000) / 86400000 AS TEXT) AS k, COUNT(*) AS n FROM demands \
+                    GROUP BY path, category, status, (created_at + 28800000) / 86400000",
+    },
+    Summary {
+        module: "registry",
+        table: "resident_counts",
+        key: "path || ' ' || residence_type",
+        recompute: "SELECT path || ' ' || residence_type AS k, COUNT(*) AS n FROM residents \
+                    WHERE status = 'active' GROUP BY path, residence_type",
+    },
+    Summary {
+        module: "registry",
+        table: "resident_tag_counts",
+        key: "path || ' ' || tag_id",
+        recompute: "SELECT r.path || ' ' || rt.tag_id AS k, COUNT(*) AS n \
+                    FROM resident_tags rt JOIN residents r ON r.id = rt.resident_id \
+                    WHERE r.status = 'active' GROUP BY r.path, rt.tag_id",
+    },
+];
+
+/// A summary row that disagrees with the rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Difference {
+    pub table: &'static str,
+    /// The row's key, its columns separated by spaces.
+    pub key: String,
+    /// What the table holds (0: no row).
+    pub stored: i64,
+    /// What the rows give.
+    pub counted: i64,
+}
+
+async fn keyed(db: &Db, sql: String) -> StoreResult<BTreeMap<String, i64>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&db.pool).await?;
+    let mut out = BTreeMap::new();
+    for row in &rows {
+        let n: i64 = row.try_get("n")?;
+        if n != 0 {
+            out.insert(row.try_get::<String, _>("k")?, n);
+        }
+    }
+    Ok(out)
+}
+
+/// Recomputes every summary from the rows and answers where they differ (nothing
+/// when all agree). Reads each table and its rows in one pass each; a summary
+/// row of 0 counts as no row.
+pub async fn verify(db: &Db) -> StoreResult<Vec<Difference>> {
+    let mut out = Vec::new();
+    for s in SUMMARIES {
+        let stored = keyed(db, format!("SELECT {} AS k, n FROM {}", s.key, s.table)).await?;
+        let counted = keyed(db, s.recompute.to_owned()).await?;
+        for (key, &n) in &counted {
+            let have = stored.get(key).copied().unwrap_or(0);
+            if have != n {
+                out.push(Difference { table: s.table, key: key.clone(), stored: have, counted: n });
+            }
+        }
+        for (key, &n) in &stored {
+            if !counted.contains_key(key) {
+                out.push(Difference { table: s.table, key: key.clone(), stored: n, counted: 0 });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The summary day of a Unix ms time that is a midnight in China; `None` for any
+/// other time (a count from such a bound needs the rows).
+pub fn day_at_midnight(ms: i64) -> Option<i64> {
+    const DAY: i64 = 86_400_000;
+    let shifted = ms + 8 * 3_600_000;
+    (shifted.rem_euclid(DAY) == 0).then_some(shifted.div_euclid(DAY))
+}
+
+/// What a count of demands from [`demand_counts`] selects.
+#[derive(Clone, Debug, Default)]
+pub struct DemandCount<'a> {
+    /// At or under this path (everything when `None`).
+    pub under_path: Option<&'a str>,
+    /// In these statuses (any when empty).
+    pub statuses: Vec<&'static str>,
+    /// In these categories (any when empty).
+    pub categories: Vec<String>,
+    /// Created on days `[from_day, to_day)` (summary days, see [`day_at_midnight`]).
+    pub from_day: Option<i64>,
+    pub to_day: Option<i64>,
+}
+
+/// The number of items `f` selects, by category, from the summary: a range of
+/// `demand_counts` under the path, never the items themselves.
+pub async fn demand_counts(db: &Db, f: &DemandCount<'_>) -> StoreResult<BTreeMap<String, i64>> {
+    let mut c = Conditions::default();
+    if let Some(path) = f.under_path {
+        c.under_path("path", path);
+    }
+    if !f.statuses.is_empty() {
+        let list: Vec<String> = f.statuses.iter().map(|s| c.text(*s)).collect();
+        c.push(format!("status IN ({})", list.join(", ")));
+    }
+    if !f.categories.is_empty() {
+        let list: Vec<String> = f.categories.iter().map(|s| c.text(s.clone())).collect();
+        c.push(format!("category IN ({})", list.join(", ")));
+    }
+    if let Some(d) = f.from_day {
+        let p = c.int(d);
+        c.push(format!("day >= {p}"));
+    }
+    if let Some(d) = f.to_day {
+        let p = c.int(d);
+        c.push(format!("day < {p}"));
+    }
+    let sql = format!(
+        "SELECT category, CAST(SUM(n) AS BIGINT) AS n FROM demand_counts {} GROUP BY category",
+        c.where_clause()
+    );
+    let rows = c.query(sql).fetch_all(&db.pool).await?;
+    let mut out = BTreeMap::new();
+    for row in &rows {
+        let n: Option<i64> = row.try_get("n")?;
+        out.insert(row.try_get::<String, _>("category")?, n.unwrap_or(0));
+    }
+    Ok(out)
+}
+
+/// The number of items `f` selects, from the summary.
+pub async fn demand_total(db: &Db, f: &DemandCount<'_>) -> StoreResult<i64> {
+    Ok(demand_counts(db, f).await?.values().sum())
+}
+
+/// Current residents under `path` by residence type, from the summary.
+pub async fn residents_by_type(db: &Db, path: &str) -> StoreResult<BTreeMap<String, i64>> {
+    grouped(db, "resident_counts", "residence_type", path).await
+}
+
+/// Current residents under `path` by care tag id, from the summary.
+pub async fn residents_by_tag(db: &Db, path: &str) -> StoreResult<BTreeMap<String, i64>> {
+    grouped(db, "resident_tag_counts", "tag_id", path).await
+}
+
+async fn grouped(db: &Db, table: &str, column: &str, path: &str) -> StoreResult<BTreeMap<String, i64>> {
+    let mut c = Conditions::default();
+    c.under_path("path", path);
+    let sql = format!(
+        "SELECT {column} AS k, CAST(SUM(n) AS BIGINT) AS n FROM {table} {} GROUP BY {column}",
+        c.where_clause()
+    );
+    let rows = c.query(sql).fetch_all(&db.pool).await?;
+    let mut out = BTreeMap::new();
+    for row in &rows {
+        let n: Option<i64> = row.try_get("n")?;
+        out.insert(row.try_get::<String, _>("k")?, n.unwrap_or(0));
+    }
+    Ok(out)
+}

@@ -1,0 +1,153 @@
+//! `wangge bench cockpit`: the cockpit of a street and of the city — each area's
+//! figures and its children's side by side, as the page computes them through the
+//! store — a past week's report, and the demand ledger's unfiltered page whose total
+//! comes from the summary tables; on a database filled by `wangge generate` with a
+//! year of demands added.
+
+use std::time::Instant;
+
+use wangge_domain::{AreaLevel, DemandStatus, now_millis};
+use wangge_store::cockpit::report::{ReportKind, ReportPeriod};
+use wangge_store::cockpit::{self, FigureQuery, day_of, midnight};
+use wangge_store::demands::history::record_history;
+use wangge_store::demands::{self, DemandFilter};
+use wangge_store::registry::areas::{self, Area, AreaFilter};
+use wangge_store::registry::buildings::{self, BuildingFilter};
+use wangge_store::{Db, PageRequest};
+
+use crate::DatabaseArg;
+use crate::bench::report;
+use crate::commands::open;
+
+/// Runs the benchmark on `database` (else a fresh SQLite file with `communities`
+/// generated), first adding `items` demands of the past year spread over its
+/// buildings (none when 0).
+pub async fn run(
+    database: Option<DatabaseArg>,
+    communities: usize,
+    items: usize,
+    queries: usize,
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = match database {
+        Some(d) => open(&d).await?,
+        None => {
+            let url = format!("sqlite:{}", dir.path().join("cockpit.db").display());
+            let db = open(&DatabaseArg { database_url: url, key_file: None }).await?;
+            let started = Instant::now();
+            let options = wangge_synth::GenerateOptions { communities, seed: 1 };
+            let made = wangge_synth::generate(&db, &options, |_, _| {}).await?;
+            println!(
+                "  (generated {} communities, {} residents in {:.1} s)",
+                made.communities,
+                made.residents,
+                started.elapsed().as_secs_f64()
+            );
+            db
+        }
+    };
+    if items > 0 {
+        add_items(&db, items).await?;
+    }
+    let level = |level| AreaFilter { level: Some(level), ..Default::default() };
+    let page = PageRequest::new(Some(1), Some(500));
+    let streets = areas::list(&db, &level(AreaLevel::Street), page).await?.items;
+    let cities = areas::list(&db, &level(AreaLevel::City), page).await?.items;
+    let street =
+        streets.first().ok_or_else(|| anyhow::anyhow!("no street: fill the database with `wangge generate`"))?;
+    let residents = wangge_store::stats::counts_under(&db, "/").await?.residents;
+    let all = DemandFilter::default();
+    let total_items = demands::list(&db, &all, PageRequest::new(Some(1), Some(1))).await?.total;
+    println!(
+        "cockpit benchmark ({:?}): {residents} residents, {total_items} demands, {queries} runs each, through the store",
+        db.backend
+    );
+    let mut scopes: Vec<(&str, &Area)> = vec![("street", street)];
+    if let Some(city) = cities.first() {
+        scopes.push(("city", city));
+    }
+    for (name, area) in scopes {
+        let children = areas::children(&db, &area.id).await?;
+        let people = wangge_store::stats::counts_under(&db, &area.path).await?.residents;
+        let open_items = demands::list(
+            &db,
+            &DemandFilter { under_path: Some(area.path.clone()), ..Default::default() },
+            PageRequest::new(Some(1), Some(1)),
+        )
+        .await?
+        .total;
+        println!("  {name} {} ({people} residents, {open_items} items, {} children):", area.name, children.len());
+        let now = now_millis();
+        let today = day_of(now);
+        let (from, to) = (midnight(today.replace_day(1)?), midnight(today + time::Duration::days(1)));
+        let month = |path: &str| FigureQuery { path: path.to_owned(), from, to, now, past: false };
+        let (mut figures, mut side, mut page_times, mut reports, mut ledger) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let week = ReportPeriod::last_complete(ReportKind::Week, today);
+        for _ in 0..queries {
+            let started = Instant::now();
+            cockpit::figures(&db, &month(&area.path)).await?;
+            let own = started.elapsed();
+            figures.push(own);
+            let started = Instant::now();
+            for child in &children {
+                cockpit::figures(&db, &month(&child.path)).await?;
+            }
+            side.push(started.elapsed());
+            page_times.push(own + started.elapsed());
+            let started = Instant::now();
+            cockpit::figures(&db, &week.query(&area.path, now)).await?;
+            for child in &children {
+                cockpit::figures(&db, &week.query(&child.path, now)).await?;
+            }
+            reports.push(started.elapsed());
+            // The ledger's unfiltered page: open items of the last year, first page.
+            let ledger_filter = DemandFilter {
+                under_path: Some(area.path.clone()),
+                status: DemandStatus::open(),
+                from: Some(midnight(today - time::Duration::days(365))),
+                to: Some(to),
+                ..Default::default()
+            };
+            let started = Instant::now();
+            demands::list(&db, &ledger_filter, PageRequest::new(Some(1), Some(30))).await?;
+            ledger.push(started.elapsed());
+        }
+        report("figures", &mut figures);
+        report("side by side", &mut side);
+        report("cockpit page", &mut page_times);
+        report("past week rep.", &mut reports);
+        report("ledger page", &mut ledger);
+    }
+    db.close().await;
+    Ok(())
+}
+
+/// Writes `count` items of the past year over the database's buildings, drawn at
+/// random, as `bench demands` writes its history.
+async fn add_items(db: &Db, count: usize) -> anyhow::Result<()> {
+    let mut places = Vec::new();
+    for page in 1.. {
+        let request = PageRequest::new(Some(page), Some(PageRequest::MAX_PER_PAGE));
+        let found = buildings::list(db, &BuildingFilter::default(), request).await?.items;
+        if found.is_empty() {
+            break;
+        }
+        places.extend(found.into_iter().map(|b| (b.id, b.grid_id, b.path)));
+    }
+    anyhow::ensure!(!places.is_empty(), "no buildings: fill the database with `wangge generate` first");
+    let mut rng = fastrand::Rng::with_seed(18);
+    let (categories, calendar) = (demands::categories(db).await?, demands::calendar(db).await?);
+    let started = Instant::now();
+    let mut done = 0;
+    while done < count {
+        let n = (count - done).min(20_000);
+        let items = crate::bench_demands::past_items(&mut rng, &places, n, ("", ""));
+        let mut tx = db.pool.begin().await?;
+        record_history(&mut tx, &db.vault, &categories, &calendar, &items).await?;
+        tx.commit().await?;
+        done += n;
+    }
+    println!("  ({count} items of the past year written in {:.1} s)", started.elapsed().as_secs_f64());
+    Ok(())
+}
