@@ -834,8 +834,15 @@ pub struct PastVisit {
     pub created_at: i64,
 }
 
-const PAST_COLUMNS: &str = "id, path, household_id, resident_id, channel, outcome, visited_on, purpose, findings_enc, \
+pub(crate) const PAST_COLUMNS: &str = "id, path, household_id, resident_id, channel, outcome, visited_on, purpose, findings_enc, \
                             visitor_name, paper, created_at";
+
+/// What was found at each of `past`, sealed as [`record_past`] seals it (none where
+/// nothing was): `generate` seals on its drawing thread, before the SQLite writer
+/// (`bulk_sqlite::SqliteBulkTx::visits`) sees the rows.
+pub fn seal_findings(vault: &crate::vault::Vault, past: &[PastVisit]) -> Vec<Option<String>> {
+    past.iter().map(|v| v.findings.as_deref().map(|f| vault.seal(f, &aad(&v.id)))).collect()
+}
 
 /// Writes past visits in multi-row statements on `conn` (a transaction of the
 /// caller's), sealing what was found.
@@ -844,8 +851,7 @@ pub async fn record_past(
     vault: &crate::vault::Vault,
     past: &[PastVisit],
 ) -> StoreResult<()> {
-    let sealed: Vec<(&PastVisit, Option<String>)> =
-        past.iter().map(|v| (v, v.findings.as_deref().map(|f| vault.seal(f, &aad(&v.id))))).collect();
+    let sealed: Vec<(&PastVisit, Option<String>)> = past.iter().zip(seal_findings(vault, past)).collect();
     crate::bulk::insert_chunked(conn, "visits", PAST_COLUMNS, &sealed, |q, (v, findings)| {
         q.bind(&v.id)
             .bind(&v.path)
