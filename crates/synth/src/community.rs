@@ -189,14 +189,15 @@ pub(crate) fn build_rows(
 /// Writes one community on `conn` (a transaction the caller commits).
 pub(crate) async fn write_rows(conn: &mut AnyConnection, vault: &Vault, ready: &Ready) -> anyhow::Result<()> {
     let Ready { areas, rows, sealed, .. } = ready;
-    let mut loader = BulkLoader::new(conn, vault);
-    loader.areas(areas).await?;
-    loader.buildings(&rows.buildings).await?;
-    loader.households(&rows.households).await?;
-    loader.sealed_residents(&rows.residents, sealed).await?;
-    loader.organisations(&rows.organisations).await?;
-    loader.grid_posts(&rows.posts).await?;
-    drop(loader);
+    {
+        let mut loader = BulkLoader::new(conn, vault);
+        loader.areas(areas).await?;
+        loader.buildings(&rows.buildings).await?;
+        loader.households(&rows.households).await?;
+        loader.sealed_residents(&rows.residents, sealed).await?;
+        loader.organisations(&rows.organisations).await?;
+        loader.grid_posts(&rows.posts).await?;
+    }
     if !ready.visits.is_empty() {
         wangge_store::visits::record_past(conn, vault, &ready.visits).await?;
     }

@@ -331,7 +331,7 @@ impl SqliteSink {
 /// What the writer thread sends back.
 enum Report {
     /// A community inserted, for the drawing thread to free.
-    Written(Ready),
+    Written(Box<Ready>),
     /// How many communities are committed so far, after each commit.
     Committed(usize),
 }
@@ -374,7 +374,7 @@ fn write_all(
         loop {
             let (community, commit) = job;
             write_rows_sqlite(&tx, &community)?;
-            let _ = report.send(Report::Written(community));
+            let _ = report.send(Report::Written(Box::new(community)));
             written += 1;
             if commit {
                 break;

@@ -91,7 +91,7 @@ fn grid_members<'a>(grids: &'a [Area], posts: &'a [GridPostRow]) -> HashMap<&'a 
         .collect()
 }
 
-/// Visits over the 365 days before `today`, in date order.
+/// Visits over the 365 days before `today` and the quarter before them, in date order.
 pub(crate) fn history(
     rng: &mut Rng,
     grids: &[Area],
@@ -105,8 +105,10 @@ pub(crate) fn history(
     let member = grid_members(grids, posts);
     let start = today - Duration::days(364);
     // How keen the year is on day d (0 = a year ago): from about a third of
-    // households a month to well over half.
-    let month = |d: i64| (d / 30).min(11) as f64;
+    // households a month to well over half. The quarter before the year is drawn
+    // at the year's first keenness, so that the 90-day figure of the year's first
+    // months reads the seed's state (about 29%) rather than an empty window.
+    let month = |d: i64| (d / 30).clamp(0, 11) as f64;
     let mut out = Vec::new();
     let mut push = |rng: &mut Rng, h: &HouseholdRow, resident: Option<&str>, channel, on: Date| {
         let outcome =
@@ -131,8 +133,8 @@ pub(crate) fn history(
     let occupied: Vec<&HouseholdRow> =
         households.iter().filter(|h| h.occupancy != wangge_domain::Occupancy::Vacant).collect();
     for h in &occupied {
-        for m in 0..12_i64 {
-            let keen = 0.28 + 0.027 * m as f64;
+        for m in -3..12_i64 {
+            let keen = 0.28 + 0.027 * m.max(0) as f64;
             if rng.f64() < keen {
                 let on = start + Duration::days(m * 30 + rng.i64(0..30));
                 let channel = if rng.f64() < 0.8 { VisitChannel::Door } else { VisitChannel::Phone };
@@ -144,15 +146,15 @@ pub(crate) fn history(
     for r in residents {
         let Some(h) = r.household_id.as_deref().and_then(|id| by_id.get(id)) else { continue };
         if r.tag_ids.iter().any(|t| t == tags.elderly_alone) {
-            for week in 0..52_i64 {
+            for week in -13..52_i64 {
                 if rng.f64() < 0.55 + 0.035 * month(week * 7) {
                     let on = start + Duration::days(week * 7 + rng.i64(0..7));
                     push(rng, h, Some(&r.id), VisitChannel::Door, on.min(today));
                 }
             }
         } else if r.tag_ids.iter().any(|t| tags.monthly.contains(&t.as_str())) {
-            for m in 0..12_i64 {
-                if rng.f64() < 0.6 + 0.03 * m as f64 {
+            for m in -3..12_i64 {
+                if rng.f64() < 0.6 + 0.03 * m.max(0) as f64 {
                     let on = start + Duration::days(m * 30 + rng.i64(0..30));
                     let channel = if rng.bool() { VisitChannel::Door } else { VisitChannel::Phone };
                     push(rng, h, Some(&r.id), channel, on.min(today));

@@ -109,6 +109,12 @@ async fn the_demo_is_tashan() -> anyhow::Result<()> {
     println!("not visited in 90 days: {}% early, {}% now", early.not_visited_percent(), now.not_visited_percent());
     assert!((20.0..=35.0).contains(&early.not_visited_percent()), "early in the year: {early:?}");
     assert!(now.not_visited_percent() < 15.0, "now: {now:?}");
+    // The cockpit's trend by month: the seed's figure at the start, falling.
+    let trend = wangge_store::visits::figures::trend(&db, &community_path, today, 90, 12).await?;
+    let shares: Vec<f64> = trend.iter().map(|p| p.percent()).collect();
+    println!("not visited in 90 days by month: {shares:?}");
+    assert!((20.0..=35.0).contains(&shares[0]), "the first month: {shares:?}");
+    assert!(shares[11] < 15.0 && shares[11] < shares[0] - 10.0, "falls: {shares:?}");
     let sealed =
         count(&db, "SELECT COUNT(*) FROM visits WHERE findings_enc IS NOT NULL AND findings_enc NOT LIKE 'v1:%'")
             .await?;
