@@ -650,13 +650,14 @@ pub async fn generate(database: &DatabaseArg, communities: usize, seed: u64) -> 
     eprintln!();
     let secs = summary.elapsed.as_secs_f64();
     println!(
-        "Generated {} communities, {} grids, {} buildings, {} households, {} residents in {secs:.1} s ({:.0} \
-         residents/s; {:.1} s of it rebuilding indexes)",
+        "Generated {} communities, {} grids, {} buildings, {} households, {} residents and {} visits (a year) in \
+         {secs:.1} s ({:.0} residents/s; {:.1} s of it rebuilding indexes)",
         summary.communities,
         summary.grids,
         summary.buildings,
         summary.households,
         summary.residents,
+        summary.visits,
         summary.residents as f64 / secs,
         summary.indexing.as_secs_f64()
     );

@@ -418,6 +418,10 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             Some(json!({"area": list_area.code, "kind": "cold", "from": "2030-01-01", "to": "2030-01-03"}))
         }
         ("POST", "/visits/settings") => Some(json!({"area": list_area.code, "lock_days": "7"})),
+        ("POST", "/api/v1/visits/spells") => {
+            Some(json!({"area": list_area.code, "kind": "heat", "from": "2030-07-01", "to": "2030-07-03"}))
+        }
+        ("PUT", "/api/v1/visits/cadences/{id}") => Some(json!({"every_days": 7, "channels": ["door"]})),
         ("POST", "/visits/adjustments") => Some(json!({"household_id": c.household, "how": "suspend",
             "from": "2030-01-01", "reason": "住院"})),
         ("POST", "/api/v1/campaigns") | ("POST", "/campaigns") => {

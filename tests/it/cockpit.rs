@@ -634,3 +634,66 @@ fn summaries_agree_with_their_rows_after_history_an_import_moves_and_a_burst() {
         );
     }));
 }
+
+/// Coverage in the cockpit (issue 19): the live "not visited in 90 days" figure, its
+/// trend by month and each care tag's share, each linking to the households or
+/// people behind it for those who see names there; a street official sees the
+/// counts and no list, and the list itself refuses them.
+#[test]
+fn coverage_figures_link_to_the_households_behind_them() {
+    for s in servers() {
+        town(&s);
+        // 塔山: one household (张大爷 living alone, 李阿姨 disabled), visited at the
+        // door today; 大海阳: one household, never visited. Street: 1 of 2 not visited.
+        s.runtime.block_on(async {
+            let db = &s.db.db;
+            let grid = areas::get_by_code(db, "370602004011001").await.unwrap();
+            let filter = households::HouseholdFilter { under_path: Some(grid.path.clone()), ..Default::default() };
+            let home = households::list(db, &filter, Default::default()).await.unwrap().items.remove(0);
+            let today = time::OffsetDateTime::now_utc().to_offset(wangge_domain::demands::CHINA).date();
+            let new = wangge_store::visits::NewVisit {
+                household_id: home.id,
+                resident_id: None,
+                channel: wangge_domain::VisitChannel::Door,
+                outcome: wangge_domain::VisitOutcome::Met,
+                visited_on: today.to_string(),
+                purpose: String::new(),
+                findings: String::new(),
+                paper: false,
+            };
+            wangge_store::visits::record(db, new, None, "网格员").await.unwrap();
+        });
+        s.create_account("jiedao", Role::StreetOfficial, &["370602004000"], "jiedao-password");
+        let official = s.login("jiedao", "jiedao-password").2;
+        let (status, html) = page(&s, &official, "/cockpit");
+        assert_eq!(status, 200, "{html}");
+        // A rate reads as its parts (what `figure` finds last): 1 of 2 households.
+        assert_eq!(figure(&html, "visits.not_visited"), "1/2");
+        assert!(html.contains("50.0%"));
+        assert_eq!(figure(&html, "visits.tag.elderly_alone"), "1/1", "张大爷, met at his door");
+        assert!(!html.contains("visits.tag.disabled"), "a sensitive tag's share is for those who see names");
+        assert!(!html.contains("/visits/coverage"), "no list behind a figure above the community");
+        assert!(html.contains("id=\"chart-not-visited\""), "the trend by month");
+        let street = s.runtime.block_on(areas::get_by_code(&s.db.db, "370602004000")).unwrap();
+        let (status, _) = page(&s, &official, &format!("/visits/coverage?area={}", street.id));
+        assert_ne!(status, 200, "the list itself refuses them");
+
+        s.create_account("shuji", Role::CommunitySecretary, &["370602004012"], "shuji-password-1");
+        let secretary = s.login("shuji", "shuji-password-1").2;
+        let (status, html) = page(&s, &secretary, "/cockpit");
+        assert_eq!(status, 200, "{html}");
+        assert_eq!(figure(&html, "visits.not_visited"), "1/1");
+        let community = s.runtime.block_on(areas::get_by_code(&s.db.db, "370602004012")).unwrap();
+        let link = format!("/visits/coverage?area={}&which=not_visited", community.id);
+        assert!(html.contains(&link), "the figure links to its households: {link}");
+        let (status, list) = page(&s, &secretary, &link);
+        assert_eq!(status, 200, "{list}");
+        assert!(list.contains("1号楼 1单元 101"), "大海阳's household, never visited: {list}");
+        let (status, list) = page(&s, &secretary, &format!("/visits/coverage?area={}&which=visited", community.id));
+        assert_eq!(status, 200);
+        assert!(list.contains("id=\"behind-none\""), "nobody visited there");
+        let tashan = s.runtime.block_on(areas::get_by_code(&s.db.db, "370602004011")).unwrap();
+        let (status, _) = page(&s, &secretary, &format!("/visits/coverage?area={}", tashan.id));
+        assert_ne!(status, 200, "the next community is not theirs");
+    }
+}

@@ -331,3 +331,93 @@ fn today_lists_the_visits_due() {
         assert!(page.contains("王奶奶"));
     }
 }
+
+/// The cadences and spells through the JSON API (`manage_visits`), and the list of
+/// suspended, ended and shortened cadences: a secretary makes 王奶奶's weekly door
+/// visit every 5 days, declares a heat spell over today (she becomes due daily, the
+/// cadence's spell interval), and ends her household's visits, which the list then
+/// shows with the reason. A grid member may read none of it; another community's
+/// cadence answers as an unknown id.
+#[test]
+fn cadences_and_spells_through_the_api_and_the_adjustments_list() {
+    for s in servers() {
+        let (h, grandma) = elderly(&s);
+        let secretary = s.token(Role::CommunitySecretary, testing::COMMUNITY);
+        let (status, settings) = s.call(&secretary, "GET", "/api/v1/visits/cadences", None);
+        assert_eq!(status, 200, "{settings}");
+        assert_eq!(settings["community_id"], h.community.id.as_str());
+        assert_eq!(settings["lock_days"], 7);
+        let alone = settings["cadences"].as_array().unwrap().iter().find(|c| c["tag"] == "elderly_alone").unwrap();
+        assert_eq!((alone["every_days"].as_u64(), alone["spell_every_days"].as_u64()), (Some(7), Some(1)), "{alone}");
+        let id = alone["id"].as_str().unwrap().to_owned();
+
+        let change = serde_json::json!({"every_days": 5, "spell_every_days": 1, "channels": ["door", "video"]});
+        let (status, after) = s.call(&secretary, "PUT", &format!("/api/v1/visits/cadences/{id}"), Some(&change));
+        assert_eq!(status, 200, "{after}");
+        let alone = after["cadences"].as_array().unwrap().iter().find(|c| c["id"] == id.as_str()).unwrap();
+        assert_eq!(alone["every_days"], 5);
+        let bad = serde_json::json!({"every_days": 0});
+        let (status, _) = s.call(&secretary, "PUT", &format!("/api/v1/visits/cadences/{id}"), Some(&bad));
+        assert_eq!(status, 422, "an interval of 0 days is refused");
+        let unknown = wangge_domain::new_id();
+        let (status, _) = s.call(&secretary, "PUT", &format!("/api/v1/visits/cadences/{unknown}"), Some(&change));
+        assert_eq!(status, 404);
+
+        // A visit yesterday at the door: not due today on 5 days, due today in a spell.
+        let yesterday = (time::OffsetDateTime::now_utc().to_offset(wangge_domain::demands::CHINA).date()
+            - time::Duration::days(1))
+        .to_string();
+        let member = s.token(Role::GridMember, testing::GRID);
+        let visit = serde_json::json!({"household_id": h.household.id, "channel": "door", "outcome": "met",
+            "visited_on": yesterday});
+        assert_eq!(s.call(&member, "POST", "/api/v1/visits", Some(&visit)).0, 201);
+        let due_names = |s: &crate::common::Server| -> Vec<String> {
+            let (_, due) = s.call(&member, "GET", "/api/v1/visits/due", None);
+            due.as_array().unwrap().iter().filter_map(|e| e["subject"]["name"].as_str().map(str::to_owned)).collect()
+        };
+        assert!(due_names(&s).is_empty(), "visited yesterday, every 5 days");
+        let today = time::OffsetDateTime::now_utc().to_offset(wangge_domain::demands::CHINA).date();
+        let spell = serde_json::json!({"kind": "heat", "from": today.to_string(),
+            "to": (today + time::Duration::days(2)).to_string()});
+        let (status, made) = s.call(&secretary, "POST", "/api/v1/visits/spells", Some(&spell));
+        assert_eq!(status, 201, "{made}");
+        assert_eq!(due_names(&s), vec!["王奶奶"], "daily during the heat spell");
+        let (status, spells) = s.call(&secretary, "GET", "/api/v1/visits/spells", None);
+        assert_eq!(status, 200);
+        assert_eq!(spells[0]["kind"], "heat");
+        let freeze = serde_json::json!({"kind": "blizzard", "from": today.to_string(), "to": today.to_string()});
+        assert_eq!(s.call(&secretary, "POST", "/api/v1/visits/spells", Some(&freeze)).0, 422);
+
+        // Her visits end: she leaves the list, and the adjustments list says why.
+        s.runtime.block_on(async {
+            wangge_store::visits::adjust(
+                &s.db.db,
+                &h.household.id,
+                Some(&grandma),
+                None,
+                &today.to_string(),
+                None,
+                "随女儿外地居住",
+                None,
+            )
+            .await
+            .unwrap();
+        });
+        assert!(due_names(&s).is_empty(), "ended");
+        let (status, list) = s.call(&secretary, "GET", "/api/v1/visits/adjustments", None);
+        assert_eq!(status, 200, "{list}");
+        assert_eq!(list[0]["kind"], "ended");
+        assert_eq!(list[0]["name"], "王奶奶");
+        assert_eq!(list[0]["reason"], "随女儿外地居住");
+        let (status, page) = s.call_text(&secretary, "GET", "/visits/adjustments", None);
+        assert_eq!(status, 200);
+        assert!(page.contains("王奶奶") && page.contains("终止") && page.contains("随女儿外地居住"), "{page}");
+        let (status, cadences) = s.call_text(&secretary, "GET", "/visits/cadences", None);
+        assert_eq!(status, 200);
+        assert!(cadences.contains("id=\"adjustments-link\""), "reached from the cadences page");
+
+        for path in ["/api/v1/visits/cadences", "/api/v1/visits/spells", "/api/v1/visits/adjustments"] {
+            assert_eq!(s.call(&member, "GET", path, None).0, 403, "{path}: a grid member does not manage cadences");
+        }
+    }
+}

@@ -453,6 +453,37 @@ impl SqliteBulkTx<'_> {
         Ok(())
     }
 
+    /// Inserts past visits with what was found as [`crate::visits::seal_findings`]
+    /// sealed it (one per row, in order).
+    pub fn visits(&self, rows: &[crate::visits::PastVisit], sealed: &[Option<String>]) -> StoreResult<()> {
+        if rows.len() != sealed.len() {
+            let detail = format!("{} visits but {} sealed findings", rows.len(), sealed.len());
+            return Err(StoreError::Invalid(operator(detail)));
+        }
+        let mut stmt = self.insert(&format!(
+            "INSERT INTO visits ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            crate::visits::PAST_COLUMNS
+        ))?;
+        for (v, findings) in rows.iter().zip(sealed) {
+            stmt.row(&values![
+                v.id,
+                v.path,
+                v.household_id,
+                v.resident_id,
+                v.channel.code(),
+                v.outcome.code(),
+                v.visited_on,
+                v.purpose,
+                findings,
+                v.visitor_name,
+                0_i64,
+                v.created_at
+            ])
+            .map_err(db_error)?;
+        }
+        Ok(())
+    }
+
     pub fn organisations(&self, rows: &[OrganisationRow]) -> StoreResult<()> {
         let mut stmt = self.insert(
             "INSERT INTO organisations (id, grid_id, path, name, kind, address, contact_name, phone, created_at, \

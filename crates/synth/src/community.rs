@@ -15,6 +15,7 @@ use wangge_store::bulk::{
 use wangge_store::bulk_sqlite::SqliteBulkTx;
 use wangge_store::registry::areas::Area;
 use wangge_store::team::SealedPost;
+use wangge_store::visits::PastVisit;
 use wangge_store::{StoreResult, Vault};
 
 use crate::households::{Family, Household};
@@ -106,13 +107,25 @@ pub(crate) struct Ready {
     pub rows: Rows,
     pub sealed: Vec<SealedResident>,
     pub sealed_posts: Vec<SealedPost>,
+    /// A year of visits (`generate` only: the demo writes its own history) and what
+    /// was found at each, sealed.
+    pub visits: Vec<PastVisit>,
+    pub sealed_findings: Vec<Option<String>>,
 }
 
 impl Ready {
     pub(crate) fn new(vault: &Vault, areas: Vec<Area>, rows: Rows) -> Self {
         let sealed = seal_residents(vault, &rows.residents);
         let sealed_posts = seal_posts(vault, &rows.posts);
-        Self { areas, rows, sealed, sealed_posts }
+        Self { areas, rows, sealed, sealed_posts, visits: Vec::new(), sealed_findings: Vec::new() }
+    }
+
+    /// With `visits` to write after the registry rows, their findings sealed here
+    /// (on the drawing thread).
+    pub(crate) fn with_visits(mut self, vault: &Vault, visits: Vec<PastVisit>) -> Self {
+        self.sealed_findings = wangge_store::visits::seal_findings(vault, &visits);
+        self.visits = visits;
+        self
     }
 }
 
@@ -176,25 +189,31 @@ pub(crate) fn build_rows(
 /// Writes one community on `conn` (a transaction the caller commits).
 pub(crate) async fn write_rows(conn: &mut AnyConnection, vault: &Vault, ready: &Ready) -> anyhow::Result<()> {
     let Ready { areas, rows, sealed, .. } = ready;
-    let mut loader = BulkLoader::new(conn, vault);
-    loader.areas(areas).await?;
-    loader.buildings(&rows.buildings).await?;
-    loader.households(&rows.households).await?;
-    loader.sealed_residents(&rows.residents, sealed).await?;
-    loader.organisations(&rows.organisations).await?;
-    loader.grid_posts(&rows.posts).await?;
+    {
+        let mut loader = BulkLoader::new(conn, vault);
+        loader.areas(areas).await?;
+        loader.buildings(&rows.buildings).await?;
+        loader.households(&rows.households).await?;
+        loader.sealed_residents(&rows.residents, sealed).await?;
+        loader.organisations(&rows.organisations).await?;
+        loader.grid_posts(&rows.posts).await?;
+    }
+    if !ready.visits.is_empty() {
+        wangge_store::visits::record_past(conn, vault, &ready.visits).await?;
+    }
     Ok(())
 }
 
 /// [`write_rows`] through an SQLite file's loading connection.
 pub(crate) fn write_rows_sqlite(tx: &SqliteBulkTx<'_>, ready: &Ready) -> StoreResult<()> {
-    let Ready { areas, rows, sealed, sealed_posts } = ready;
+    let Ready { areas, rows, sealed, sealed_posts, visits, sealed_findings } = ready;
     tx.areas(areas)?;
     tx.buildings(&rows.buildings)?;
     tx.households(&rows.households)?;
     tx.residents(&rows.residents, sealed)?;
     tx.organisations(&rows.organisations)?;
     tx.grid_posts(&rows.posts, sealed_posts)?;
+    tx.visits(visits, sealed_findings)?;
     Ok(())
 }
 

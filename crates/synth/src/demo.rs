@@ -117,6 +117,7 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
     wangge_store::visits::record_past(&mut tx, &db.vault, &visits).await?;
     tx.commit().await?;
     let departments = demo_units(db, &mut rng, &property_staff).await?;
+    crate::visits::after_rounds(db, &mut rng, &visits, &ready.rows.residents, &elderly_alone, today).await?;
     let campaigns = crate::campaigns::demo(db, &mut rng, DEMO_COMMUNITY_CODE, today).await?;
     Ok(DemoSummary { organisations: summary.organisations + departments, campaigns, ..summary })
 }

@@ -39,6 +39,8 @@ pub struct GenerateSummary {
     pub buildings: usize,
     pub households: usize,
     pub residents: usize,
+    /// Home visits: a year of them, about five per resident.
+    pub visits: usize,
     /// All of it, from the first query to the last index built.
     pub elapsed: Duration,
     /// Of which rebuilding the residents' indexes at the end (zero when the registry
@@ -159,10 +161,12 @@ async fn generate_all(
                 cache.learn(db, &at.street_code()).await?;
             }
         }
-        let run = Run { seed: options.seed, tag_ids, vault: &db.vault };
+        let today = time::OffsetDateTime::now_utc().to_offset(wangge_domain::demands::CHINA).date();
+        let run = Run { seed: options.seed, tag_ids, vault: &db.vault, today };
         for index in batch.clone() {
             let ready = draw_one(&mut cache, &run, index, &mut ids)?;
             summary.add(&ready.rows);
+            summary.visits += ready.visits.len();
             sink.write(ready, index + 1 == batch.end).await?;
             report(&mut *sink);
         }
@@ -179,11 +183,13 @@ struct Run<'a> {
     tag_ids: &'a TagIds,
     /// The database's key, which seals ID card numbers and phones.
     vault: &'a Vault,
+    /// The last day of the year of visits.
+    today: time::Date,
 }
 
 /// Draws community `index` and seals its residents' protected fields.
 fn draw_one(cache: &mut AreaCache, run: &Run<'_>, index: usize, ids: &mut IdBook) -> anyhow::Result<Ready> {
-    let Run { seed, tag_ids, vault } = *run;
+    let Run { seed, tag_ids, vault, .. } = *run;
     let at = Location::of(index);
     let mut areas = Vec::new();
     let city = cache.ensure(AreaLevel::City, CITY.0, CITY.1, None, &mut areas)?;
@@ -210,9 +216,11 @@ fn draw_one(cache: &mut AreaCache, run: &Run<'_>, index: usize, ids: &mut IdBook
     // Phone serial 0 is the demo's.
     let mut books = Books { ids, phones: PhoneBook::for_community(index as u64 + 1), tag_ids };
     let rows = build_rows(&mut rng, &shape, &place, &mut books)?;
+    let visits =
+        crate::visits::year_at_scale(&mut rng, &grids, &rows.households, &rows.residents, &rows.posts, run.today);
     areas.push(community);
     areas.extend(grids);
-    Ok(Ready::new(vault, areas, rows))
+    Ok(Ready::new(vault, areas, rows).with_visits(vault, visits))
 }
 
 impl GenerateSummary {
@@ -323,7 +331,7 @@ impl SqliteSink {
 /// What the writer thread sends back.
 enum Report {
     /// A community inserted, for the drawing thread to free.
-    Written(Ready),
+    Written(Box<Ready>),
     /// How many communities are committed so far, after each commit.
     Committed(usize),
 }
@@ -366,7 +374,7 @@ fn write_all(
         loop {
             let (community, commit) = job;
             write_rows_sqlite(&tx, &community)?;
-            let _ = report.send(Report::Written(community));
+            let _ = report.send(Report::Written(Box::new(community)));
             written += 1;
             if commit {
                 break;

@@ -109,10 +109,28 @@ async fn the_demo_is_tashan() -> anyhow::Result<()> {
     println!("not visited in 90 days: {}% early, {}% now", early.not_visited_percent(), now.not_visited_percent());
     assert!((20.0..=35.0).contains(&early.not_visited_percent()), "early in the year: {early:?}");
     assert!(now.not_visited_percent() < 15.0, "now: {now:?}");
+    // The cockpit's trend by month: the seed's figure at the start, falling.
+    let trend = wangge_store::visits::figures::trend(&db, &community_path, today, 90, 12).await?;
+    let shares: Vec<f64> = trend.iter().map(|p| p.percent()).collect();
+    println!("not visited in 90 days by month: {shares:?}");
+    assert!((20.0..=35.0).contains(&shares[0]), "the first month: {shares:?}");
+    assert!(shares[11] < 15.0 && shares[11] < shares[0] - 10.0, "falls: {shares:?}");
     let sealed =
         count(&db, "SELECT COUNT(*) FROM visits WHERE findings_enc IS NOT NULL AND findings_enc NOT LIKE 'v1:%'")
             .await?;
     assert_eq!(sealed, 0, "findings are sealed");
+    // What the rounds left for the pages: corrections waiting, confirmed (and
+    // applied: the audit log has the change) and declined; adjusted cadences.
+    for (status, n) in [("proposed", 3), ("confirmed", 2), ("declined", 1)] {
+        let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM registry_corrections WHERE status = $1")
+            .bind(status)
+            .fetch_one(&db.pool)
+            .await?;
+        assert_eq!(found, n, "{status} corrections");
+    }
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM audit_log WHERE action = 'resident.update'").await?, 2);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM visit_adjustments WHERE every_days IS NULL").await?, 2);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM visit_adjustments WHERE every_days = 3").await?, 1);
 
     // Campaigns: two finished, one running with doors done and doors to revisit;
     // every kept answer is one its form accepts.
@@ -214,6 +232,15 @@ async fn generate_makes_communities_with_unique_numbers_and_restores_indexes() -
     let per_community =
         count(&db, "SELECT MIN(n) FROM (SELECT COUNT(*) AS n FROM residents GROUP BY substr(path, 1, 55))").await?;
     assert!(per_community > 2_000, "every community has residents");
+    // A year of visits, about five per resident (issue 19's benchmark scale).
+    let visits = count(&db, "SELECT COUNT(*) FROM visits").await?;
+    assert_eq!(visits, summary.visits as i64);
+    let per_resident = visits as f64 / summary.residents as f64;
+    assert!((4.5..=5.5).contains(&per_resident), "{per_resident:.2} visits per resident");
+    let outside =
+        count(&db, "SELECT COUNT(*) FROM visits v JOIN households h ON h.id = v.household_id WHERE v.path <> h.path")
+            .await?;
+    assert_eq!(outside, 0, "a visit carries its household's path");
     check_identities(&people(&db).await?);
     let indexes =
         count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'residents\\_%' ESCAPE '\\'")

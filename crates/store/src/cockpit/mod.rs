@@ -48,6 +48,7 @@ use crate::{Db, StoreResult};
 
 pub use registry::{AgeBand, PyramidRow, age_pyramid};
 pub use trends::{Bucket, Trends, trends};
+pub use visits::COVERAGE_DAYS;
 
 /// What the figures are asked about.
 #[derive(Clone, Debug)]
@@ -140,13 +141,16 @@ pub enum Rows {
     },
     /// The team of a grid (the grid's team page).
     Team,
+    /// The households behind a coverage figure (`which`: `not_visited`, `visited`,
+    /// `visited_at_door`), or with a care tag the people of that tag.
+    Visits { which: &'static str, tag: Option<String> },
 }
 
 impl Rows {
     /// Whether the list shows people by name: such lists are linked only for viewers
     /// who see names at that place.
     pub fn names(&self) -> bool {
-        matches!(self, Rows::Residents { .. })
+        matches!(self, Rows::Residents { .. } | Rows::Visits { .. })
     }
 }
 

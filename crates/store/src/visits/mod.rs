@@ -17,6 +17,7 @@ use wangge_domain::{Message, VisitChannel, VisitOutcome, Vocabulary, msg, new_id
 use crate::{Db, StoreError, StoreResult, Thing, subtree_bounds};
 
 pub mod corrections;
+pub mod figures;
 pub mod reminders;
 #[cfg(test)]
 mod tests;
@@ -602,6 +603,83 @@ pub async fn adjust(
     Ok(id)
 }
 
+/// A suspended, ended or shortened cadence of a person or household, as listed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AdjustmentLine {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub household_id: String,
+    /// The person (none: the whole household).
+    #[schema(format = Uuid)]
+    pub resident_id: Option<String>,
+    pub name: Option<String>,
+    pub building: String,
+    pub unit: String,
+    pub room: String,
+    /// `suspended` (until a day), `ended` (no end: until further notice) or
+    /// `shortened` (visited every `every_days` days).
+    pub kind: String,
+    pub every_days: Option<u16>,
+    #[schema(format = Date)]
+    pub from: String,
+    #[schema(format = Date)]
+    pub to: Option<String>,
+    pub reason: String,
+}
+
+/// The adjustments under `path` still in force on `today` or to come (ended ones
+/// always), in walking order.
+pub async fn adjustments(db: &Db, path: &str, today: Date) -> StoreResult<Vec<AdjustmentLine>> {
+    let (lo, hi) = subtree_bounds(path);
+    let rows = sqlx::query(
+        "SELECT a.id, a.household_id, a.resident_id, r.name, b.number, h.unit, h.room, a.every_days, a.from_on,
+                a.to_on, a.reason
+         FROM visit_adjustments a JOIN households h ON h.id = a.household_id JOIN buildings b ON b.id = h.building_id
+         LEFT JOIN residents r ON r.id = a.resident_id
+         WHERE a.path >= $1 AND a.path < $2 AND (a.to_on IS NULL OR a.to_on >= $3)",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .bind(iso(today))
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = rows
+        .iter()
+        .map(|r| {
+            let every: Option<i64> = r.try_get("every_days")?;
+            let to: Option<String> = r.try_get("to_on")?;
+            let kind = match (every, &to) {
+                (Some(_), _) => "shortened",
+                (None, Some(_)) => "suspended",
+                (None, None) => "ended",
+            };
+            Ok(AdjustmentLine {
+                id: r.try_get("id")?,
+                household_id: r.try_get("household_id")?,
+                resident_id: r.try_get("resident_id")?,
+                name: r.try_get("name")?,
+                building: r.try_get("number")?,
+                unit: r.try_get("unit")?,
+                room: r.try_get("room")?,
+                kind: kind.to_owned(),
+                every_days: every.map(|d| d as u16),
+                from: r.try_get("from_on")?,
+                to,
+                reason: r.try_get("reason")?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    out.sort_by(|a, b| {
+        walking(&a.building)
+            .cmp(&walking(&b.building))
+            .then_with(|| walking(&a.unit).cmp(&walking(&b.unit)))
+            .then_with(|| walking(&a.room).cmp(&walking(&b.room)))
+            .then_with(|| a.from.cmp(&b.from))
+    });
+    Ok(out)
+}
+
 /// The due list of a grid (or any subtree) of `community_id` on `today`: every
 /// subject due today or overdue under one of the community's cadences, in walking
 /// order (building, unit, room), overdue first within a door.
@@ -631,9 +709,18 @@ pub async fn due_within(
     .bind(&hi)
     .fetch_all(&db.pool)
     .await?;
+    // Tags are named in Rust, not joined: with `tags` in the join SQLite's planner
+    // (no statistics) started from the tag and walked every tagged person of the
+    // city — 8 s at a million residents; from the path index it is one grid's people.
+    let tag_codes: HashMap<String, String> = sqlx::query("SELECT id, code FROM tags")
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("code")?)))
+        .collect::<StoreResult<_>>()?;
     let people = sqlx::query(
-        "SELECT r.id, r.name, r.household_id, t.code AS tag FROM residents r
-         JOIN resident_tags rt ON rt.resident_id = r.id JOIN tags t ON t.id = rt.tag_id
+        "SELECT r.id, r.name, r.household_id, rt.tag_id FROM residents r
+         JOIN resident_tags rt ON rt.resident_id = r.id
          WHERE r.path >= $1 AND r.path < $2 AND r.status = 'active' AND r.household_id IS NOT NULL",
     )
     .bind(&lo)
@@ -751,7 +838,8 @@ pub async fn due_within(
         }
     }
     for p in &people {
-        let tag: String = p.try_get("tag")?;
+        let tag_id: String = p.try_get("tag_id")?;
+        let Some(tag) = tag_codes.get(&tag_id) else { continue };
         let Some(rule) = rules.iter().find(|r| r.tag.as_deref() == Some(tag.as_str())) else { continue };
         let (pid, name, hid): (String, String, String) =
             (p.try_get("id")?, p.try_get("name")?, p.try_get("household_id")?);
@@ -790,11 +878,15 @@ pub async fn coverage(db: &Db, path: &str, today: Date, days: u16) -> StoreResul
             .bind(&hi)
             .fetch_one(&db.pool)
             .await?;
+    // Counted from the households, each asking its own visits: both from an index
+    // alone (migration 0029). Counting distinct households over the street's visits
+    // instead was three times slower at a million residents (docs/benchmarks.md).
     let visited = |door_only: bool| {
         let sql = format!(
-            "SELECT COUNT(DISTINCT v.household_id) FROM visits v JOIN households h ON h.id = v.household_id
-             WHERE v.path >= $1 AND v.path < $2 AND v.visited_on >= $3 AND v.visited_on <= $4 AND v.outcome = 'met'
-               AND h.occupancy <> 'vacant'{}",
+            "SELECT COUNT(*) FROM households h
+             WHERE h.path >= $1 AND h.path < $2 AND h.occupancy <> 'vacant'
+               AND EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id
+                             AND v.visited_on >= $3 AND v.visited_on <= $4 AND v.outcome = 'met'{})",
             if door_only { " AND v.channel = 'door'" } else { "" }
         );
         let (lo, hi, from) = (lo.clone(), hi.clone(), from.clone());
@@ -834,8 +926,15 @@ pub struct PastVisit {
     pub created_at: i64,
 }
 
-const PAST_COLUMNS: &str = "id, path, household_id, resident_id, channel, outcome, visited_on, purpose, findings_enc, \
+pub(crate) const PAST_COLUMNS: &str = "id, path, household_id, resident_id, channel, outcome, visited_on, purpose, findings_enc, \
                             visitor_name, paper, created_at";
+
+/// What was found at each of `past`, sealed as [`record_past`] seals it (none where
+/// nothing was): `generate` seals on its drawing thread, before the SQLite writer
+/// (`bulk_sqlite::SqliteBulkTx::visits`) sees the rows.
+pub fn seal_findings(vault: &crate::vault::Vault, past: &[PastVisit]) -> Vec<Option<String>> {
+    past.iter().map(|v| v.findings.as_deref().map(|f| vault.seal(f, &aad(&v.id)))).collect()
+}
 
 /// Writes past visits in multi-row statements on `conn` (a transaction of the
 /// caller's), sealing what was found.
@@ -844,8 +943,7 @@ pub async fn record_past(
     vault: &crate::vault::Vault,
     past: &[PastVisit],
 ) -> StoreResult<()> {
-    let sealed: Vec<(&PastVisit, Option<String>)> =
-        past.iter().map(|v| (v, v.findings.as_deref().map(|f| vault.seal(f, &aad(&v.id))))).collect();
+    let sealed: Vec<(&PastVisit, Option<String>)> = past.iter().zip(seal_findings(vault, past)).collect();
     crate::bulk::insert_chunked(conn, "visits", PAST_COLUMNS, &sealed, |q, (v, findings)| {
         q.bind(&v.id)
             .bind(&v.path)

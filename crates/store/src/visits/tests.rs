@@ -373,3 +373,106 @@ async fn reminders_go_once_per_subject_and_due_date() {
     })
     .await;
 }
+
+/// The trend, the care tags and the rows behind the figures, hand-computed. With
+/// E0, E1 the last days of the two months before this one and T today: household A
+/// (301: 王奶奶 living alone, 李叔 on 低保) met at the door on E1; B (401: 赵姨
+/// disabled, 钱爷爷 living alone) called on T, reaching 钱爷爷 only; D (601) met at
+/// the door on E0-80; C (501) vacant; A's door on T where nobody was home counts
+/// for nothing. Three occupied households.
+/// - Not met in the 90 days up to E0: A (its visit comes later) and B → 2 of 3;
+///   up to E1: B and D (E0-80 lies more than 89 days before E1) → 2; up to T: D → 1.
+/// - Tags up to T: living alone 2 of 2 (王奶奶 through A's door, 钱爷爷 by his
+///   call), 低保 1 of 1 (A's door), disabled 0 of 1 (the call reached only 钱爷爷).
+#[tokio::test]
+async fn trend_tags_and_rows_behind_are_hand_computed() {
+    use figures::{Which, behind, by_tag, month_ends, trend};
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        tags::ensure_standard(db).await.unwrap();
+        let h = testing::hierarchy(db).await;
+        let a = h.household.id.clone();
+        person(db, &a, "王奶奶", "elderly_alone").await;
+        person(db, &a, "李叔", "low_income").await;
+        let b = home(db, &h.building.id, "401", Occupancy::Rented).await;
+        let aunt = person(db, &b, "赵姨", "disabled").await;
+        let grandpa = person(db, &b, "钱爷爷", "elderly_alone").await;
+        home(db, &h.building.id, "501", Occupancy::Vacant).await;
+        let d = home(db, &h.building.id, "601", Occupancy::OwnerOccupied).await;
+        let ends = month_ends(today(), 3);
+        assert_eq!(ends.len(), 3);
+        assert_eq!(ends[2], today());
+        assert_eq!(ends[1], today().replace_day(1).unwrap() - Duration::days(1));
+        let (e0, e1) = (ends[0], ends[1]);
+        let on = |d: Date| iso(d);
+        record(db, visit(&a, None, VisitChannel::Door, VisitOutcome::Met, on(e1)), None, "甲").await.unwrap();
+        record(db, visit(&a, None, VisitChannel::Door, VisitOutcome::NotHome, iso(today())), None, "甲").await.unwrap();
+        record(db, visit(&b, Some(&grandpa), VisitChannel::Phone, VisitOutcome::Met, iso(today())), None, "甲")
+            .await
+            .unwrap();
+        record(db, visit(&d, None, VisitChannel::Door, VisitOutcome::Met, on(e0 - Duration::days(80))), None, "甲")
+            .await
+            .unwrap();
+
+        let points = trend(db, &h.community.path, today(), 90, 3).await.unwrap();
+        let said: Vec<(String, u64, u64)> =
+            points.iter().map(|p| (p.on.clone(), p.households, p.not_visited)).collect();
+        assert_eq!(said, vec![(iso(e0), 3, 2), (iso(e1), 3, 2), (iso(today()), 3, 1)]);
+        assert_eq!(points[2].percent(), 33.3);
+        assert_eq!(points[0].percent(), 66.7);
+        // The last point is the live figure.
+        let live = coverage(db, &h.community.path, today(), 90).await.unwrap();
+        assert_eq!(live.not_visited, points[2].not_visited);
+        // Another grid's path sees none of it.
+        let other = trend(db, &h.other_grid.path, today(), 90, 3).await.unwrap();
+        assert!(other.iter().all(|p| p.households == 0 && p.not_visited == 0), "{other:?}");
+
+        let tags_seen: Vec<(String, u64, u64)> = by_tag(db, &h.community.path, today(), 90)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.tag, t.people, t.visited))
+            .collect();
+        assert_eq!(
+            tags_seen,
+            vec![("disabled".into(), 1, 0), ("elderly_alone".into(), 2, 2), ("low_income".into(), 1, 1)]
+        );
+
+        let rooms = |lines: Vec<figures::Behind>| -> Vec<(String, Option<String>)> {
+            lines.into_iter().map(|l| (l.room, l.name)).collect()
+        };
+        let path = &h.community.path;
+        let not_visited = behind(db, path, today(), 90, Which::NotVisited, None).await.unwrap();
+        assert_eq!(not_visited[0].household_id, d);
+        assert_eq!(not_visited[0].last_met, None);
+        assert_eq!(rooms(not_visited), vec![("601".into(), None)]);
+        let visited = behind(db, path, today(), 90, Which::Visited, None).await.unwrap();
+        assert_eq!(visited[0].last_met, Some(iso(e1)), "A's door on T found nobody");
+        assert_eq!(rooms(visited), vec![("301".into(), None), ("401".into(), None)]);
+        assert_eq!(
+            rooms(behind(db, path, today(), 90, Which::AtDoor, None).await.unwrap()),
+            vec![("301".into(), None)]
+        );
+        let disabled = behind(db, path, today(), 90, Which::NotVisited, Some("disabled")).await.unwrap();
+        assert_eq!(disabled[0].resident_id.as_deref(), Some(aunt.as_str()));
+        assert_eq!(rooms(disabled), vec![("401".into(), Some("赵姨".into()))]);
+        assert!(behind(db, path, today(), 90, Which::NotVisited, Some("elderly_alone")).await.unwrap().is_empty());
+
+        // The cockpit's figures carry the same numbers and name the rows behind them.
+        let q = crate::cockpit::FigureQuery {
+            path: h.community.path.clone(),
+            from: 0,
+            to: wangge_domain::now_millis(),
+            now: wangge_domain::now_millis(),
+        };
+        let all = crate::cockpit::figures(db, &q).await.unwrap();
+        let f = crate::cockpit::find(&all, "visits.tag.disabled").unwrap();
+        assert_eq!(f.value, crate::cockpit::Value::Rate { part: 0, whole: 1 });
+        assert_eq!(f.rows, Some(crate::cockpit::Rows::Visits { which: "not_visited", tag: Some("disabled".into()) }));
+        assert!(f.sensitive, "disability is a sensitive tag: its count only for those who see names");
+        let f = crate::cockpit::find(&all, "visits.not_visited").unwrap();
+        assert_eq!(f.value, crate::cockpit::Value::Rate { part: 1, whole: 3 });
+        assert!(f.rows.as_ref().is_some_and(|r| r.names()));
+    })
+    .await;
+}

@@ -99,6 +99,16 @@ pub(crate) fn rows_href(p: &Principal, area: Option<&Area>, rows: &Rows) -> Opti
         Rows::Buildings => (p.role.may(Action::ViewBuildings) && area.level == AreaLevel::Grid)
             .then(|| format!("/registry/areas/{}", area.id)),
         Rows::Team => (area.level == AreaLevel::Grid).then(|| format!("/registry/areas/{}/team", area.id)),
+        Rows::Visits { which, tag } => {
+            if !(p.role.may(Action::VisitHouseholds) && p.sees_names(&area.path)) {
+                return None;
+            }
+            let mut href = format!("/visits/coverage?area={}&which={which}", area.id);
+            if let Some(tag) = tag {
+                href.push_str(&format!("&tag={}", urlencode(tag)));
+            }
+            Some(href)
+        }
         Rows::Demands { status, overdue, category, from, to } => {
             if !p.role.may(Action::ViewDemands) {
                 return None;
@@ -442,6 +452,29 @@ async fn charts_of(db: &Db, lang: Lang, path: &str, now: i64, figures: &[Figure]
             .months
             .iter()
             .map(|b| vec![b.start[..7].to_owned(), b.new.to_string(), b.closed.to_string()])
+            .collect(),
+    });
+
+    // The seed's "rarely visited" by month: the 90-day share at each month's end.
+    let trend = wangge_store::visits::figures::trend(db, path, day_of(now), cockpit::COVERAGE_DAYS, 12).await?;
+    let title = t("cockpit.chart.not_visited_trend");
+    let labels: Vec<String> = trend.iter().map(|p| p.on[..7].to_owned()).collect();
+    let percents = vec![(t("cockpit.chart.not_visited"), trend.iter().map(|p| p.percent().round() as i64).collect())];
+    out.push(Chart {
+        id: "chart-not-visited",
+        svg: charts::lines("chart-not-visited", &title, &t("cockpit.chart.not_visited_trend_desc"), &labels, &percents),
+        title,
+        head: vec![
+            t("cockpit.chart.month_end"),
+            t("cockpit.chart.not_visited"),
+            t("cockpit.chart.households"),
+            t("cockpit.chart.share"),
+        ],
+        rows: trend
+            .iter()
+            .map(|p| {
+                vec![p.on.clone(), p.not_visited.to_string(), p.households.to_string(), format!("{:.1}%", p.percent())]
+            })
             .collect(),
     });
 

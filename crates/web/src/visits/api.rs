@@ -220,10 +220,172 @@ pub async fn decline_correction(
     Ok(Json(super::record::decide(&s, &p, &address, &id, false).await?))
 }
 
+/// A community's visiting settings: its active cadences, its spells ending today
+/// or later, and for how many days a visit stays editable.
+#[derive(Serialize, ToSchema)]
+pub struct CadenceSettings {
+    #[schema(format = Uuid)]
+    pub community_id: String,
+    pub cadences: Vec<visits::CadenceRule>,
+    pub spells: Vec<visits::Spell>,
+    pub lock_days: u16,
+}
+
+async fn settings_of(s: &AppState, community_id: &str) -> Result<CadenceSettings, ApiError> {
+    Ok(CadenceSettings {
+        community_id: community_id.to_owned(),
+        cadences: visits::cadences(&s.db, community_id).await?,
+        spells: visits::spells(&s.db, community_id, super::today()).await?,
+        lock_days: visits::lock_days(&s.db, community_id).await?,
+    })
+}
+
+/// The community in scope that `area` (or the caller's scope) lies in.
+async fn community_in_scope(
+    s: &AppState,
+    p: &Principal,
+    area: Option<&str>,
+) -> Result<wangge_store::registry::areas::Area, ApiError> {
+    let path = super::scope_path(&s.db, p, area).await?;
+    let community = super::community_of(&s.db, &path).await?;
+    p.check(&community.path)?;
+    Ok(community)
+}
+
+/// The community's cadences (the defaults on first read), spells and edit window.
+#[utoipa::path(get, path = "/api/v1/visits/cadences", tag = "visits", params(AreaQuery),
+    responses((status = 200, body = CadenceSettings), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn get_cadences(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<AreaQuery>,
+) -> ApiResult<CadenceSettings> {
+    let community = community_in_scope(&s, &p, q.area.as_deref()).await?;
+    Ok(Json(settings_of(&s, &community.id).await?))
+}
+
+/// A cadence as set: its interval, its interval during a spell, the channels that
+/// count (a door visit always does), and whether it is kept at all.
+#[derive(Deserialize, ToSchema)]
+pub struct CadenceChange {
+    pub every_days: u16,
+    pub spell_every_days: Option<u16>,
+    #[serde(default)]
+    pub channels: Vec<wangge_domain::VisitChannel>,
+    #[serde(default = "kept")]
+    pub active: bool,
+}
+
+fn kept() -> bool {
+    true
+}
+
+/// Changes one of the community's cadences (audited as `visit.settings`); answers
+/// the community's settings as they now are.
+#[utoipa::path(put, path = "/api/v1/visits/cadences/{id}", tag = "visits", request_body = CadenceChange,
+    params(("id" = String, Path, description = "The cadence")),
+    responses((status = 200, body = CadenceSettings), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_cadence(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Path(id): Path<String>,
+    JsonBody(c): JsonBody<CadenceChange>,
+) -> ApiResult<CadenceSettings> {
+    // The cadence named first: one of another community answers as an unknown id.
+    let community_id = visits::cadence_community(&s.db, &id).await?;
+    let community =
+        p.refer(wangge_store::registry::areas::get(&s.db, &community_id).await, Thing::Cadence, &id, |a| &a.path)?;
+    if !p.can_change(&community.path) {
+        return Err(crate::shared::auth::unknown(Thing::Cadence, &id));
+    }
+    let cadence = wangge_domain::visits::Cadence::new(c.every_days, c.spell_every_days, &c.channels)
+        .map_err(ApiError::invalid)?;
+    visits::save_cadence(&s.db, &community.id, &id, &cadence, c.active).await?;
+    let after = serde_json::json!({"cadence": cadence, "active": c.active});
+    audit::change(
+        &s.db,
+        (&p, &address),
+        AuditAction::VisitSettings,
+        Target("visit_cadence", &id, &community.path),
+        None,
+        &after,
+    )
+    .await?;
+    Ok(Json(settings_of(&s, &community.id).await?))
+}
+
+/// A cold or heat spell to declare over a community, both days included.
+#[derive(Deserialize, ToSchema)]
+pub struct NewSpell {
+    /// The community (id or code; default: the caller's scope).
+    pub area: Option<String>,
+    /// `cold` or `heat`.
+    pub kind: String,
+    #[schema(format = Date)]
+    pub from: String,
+    #[schema(format = Date)]
+    pub to: String,
+}
+
+/// The community's spells ending today or later, soonest first.
+#[utoipa::path(get, path = "/api/v1/visits/spells", tag = "visits", params(AreaQuery),
+    responses((status = 200, body = Vec<visits::Spell>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn get_spells(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<AreaQuery>,
+) -> ApiResult<Vec<visits::Spell>> {
+    let community = community_in_scope(&s, &p, q.area.as_deref()).await?;
+    Ok(Json(visits::spells(&s.db, &community.id, super::today()).await?))
+}
+
+/// Declares a cold or heat spell: while it lasts, cadences with a spell interval
+/// (独居老人: daily) shorten. Audited as `visit.settings`.
+#[utoipa::path(post, path = "/api/v1/visits/spells", tag = "visits", request_body = NewSpell,
+    responses((status = 201, body = visits::Spell), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn declare_spell(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    JsonBody(n): JsonBody<NewSpell>,
+) -> Result<(StatusCode, Json<visits::Spell>), ApiError> {
+    let community = community_in_scope(&s, &p, n.area.as_deref().filter(|a| !a.is_empty())).await?;
+    if !["cold", "heat"].contains(&n.kind.as_str()) {
+        return Err(ApiError::invalid(wangge_domain::msg!("visits.error.spell_kind", value = &n.kind).field("kind")));
+    }
+    let id = visits::declare_spell(&s.db, &community.id, &n.kind, &n.from, &n.to, super::visitor_id(&p)).await?;
+    let after = serde_json::json!({"kind": n.kind, "from": n.from, "to": n.to});
+    audit::change(
+        &s.db,
+        (&p, &address),
+        AuditAction::VisitSettings,
+        Target("care_spell", &id, &community.path),
+        None,
+        &after,
+    )
+    .await?;
+    let spell = visits::Spell { id, kind: n.kind, from: n.from, to: n.to };
+    Ok((StatusCode::CREATED, Json(spell)))
+}
+
+/// The suspended, ended and shortened cadences under the area still in force or
+/// to come, in walking order.
+#[utoipa::path(get, path = "/api/v1/visits/adjustments", tag = "visits", params(AreaQuery),
+    responses((status = 200, body = Vec<visits::AdjustmentLine>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn get_adjustments(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<AreaQuery>,
+) -> ApiResult<Vec<visits::AdjustmentLine>> {
+    let path = super::scope_path(&s.db, &p, q.area.as_deref()).await?;
+    Ok(Json(visits::adjustments(&s.db, &path, super::today()).await?))
+}
+
 pub(crate) fn routes() -> crate::shared::routes::Routes {
     use crate::shared::auth::Access::Role;
     use utoipa_axum::routes;
-    use wangge_domain::Action::{EditRegistry, VisitHouseholds};
+    use wangge_domain::Action::{EditRegistry, ManageVisits, VisitHouseholds};
     crate::shared::routes::Routes::new()
         .api(Role(VisitHouseholds), routes!(due_list))
         .api(Role(VisitHouseholds), routes!(coverage))
@@ -236,4 +398,9 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .api(Role(VisitHouseholds), routes!(propose_correction))
         .api(Role(EditRegistry), routes!(confirm_correction))
         .api(Role(EditRegistry), routes!(decline_correction))
+        .api(Role(ManageVisits), routes!(get_cadences))
+        .api(Role(ManageVisits), routes!(set_cadence))
+        .api(Role(ManageVisits), routes!(get_spells))
+        .api(Role(ManageVisits), routes!(declare_spell))
+        .api(Role(ManageVisits), routes!(get_adjustments))
 }

@@ -142,6 +142,56 @@ async fn page(
     Ok(render(lang, StatusCode::OK, "visits/cadences.html", ctx))
 }
 
+#[derive(Serialize)]
+struct AdjustmentCard {
+    place: String,
+    who: String,
+    kind: String,
+    when: String,
+    reason: String,
+    href: String,
+}
+
+/// The community's suspended, ended and shortened cadences still in force or to
+/// come (who, reason, until when), reached from the cadences page.
+async fn adjustments_page(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let community = community(&s, &p, q.area.as_deref()).await?;
+    p.check(&community.path)?;
+    let lines = visits::adjustments(&s.db, &community.path, super::today()).await?;
+    let cards: Vec<AdjustmentCard> = lines
+        .into_iter()
+        .map(|a| AdjustmentCard {
+            place: say(&msg!("visits.place", building = &a.building, unit = &a.unit, room = &a.room), lang.code),
+            who: a.name.unwrap_or_else(|| tr("visits.whole_household", lang.code)),
+            kind: match (a.kind.as_str(), a.every_days) {
+                ("shortened", Some(days)) => say(&msg!("visits.adjustments.shortened", days = days), lang.code),
+                ("suspended", _) => tr("visits.adjustments.suspended", lang.code),
+                _ => tr("visits.adjustments.ended", lang.code),
+            },
+            when: match &a.to {
+                Some(to) => say(&msg!("visits.adjustments.until", from = &a.from, to = to), lang.code),
+                None => say(&msg!("visits.adjustments.open_ended", from = &a.from), lang.code),
+            },
+            reason: say(&msg!("visits.adjustments.reason", reason = &a.reason), lang.code),
+            href: match &a.resident_id {
+                Some(r) => format!("/visits/cadences?household={}&resident={r}#adjust", a.household_id),
+                None => format!("/visits/cadences?household={}#adjust", a.household_id),
+            },
+        })
+        .collect();
+    let ctx = context! {
+        community => context! { name => &community.name, code => &community.code },
+        cards => Value::from(Serde(&cards)),
+        ..frame(&p, lang, "/visits")
+    };
+    Ok(render(lang, StatusCode::OK, "visits/adjustments.html", ctx))
+}
+
 /// Back to the page, with what was done or what was wrong.
 fn back(community_code: &str, done: Result<&str, String>, household: Option<&str>) -> Response {
     let mut to = format!("/visits/cadences?area={community_code}");
@@ -375,5 +425,6 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .post("/visits/cadences/{id}", Role(ManageVisits), save_cadence)
         .post("/visits/spells", Role(ManageVisits), declare_spell)
         .post("/visits/settings", Role(ManageVisits), set_lock)
+        .get("/visits/adjustments", Role(ManageVisits), adjustments_page)
         .post("/visits/adjustments", Role(ManageVisits), adjust)
 }

@@ -143,6 +143,92 @@ async fn print_page(
 }
 
 #[derive(Deserialize)]
+pub struct BehindQuery {
+    area: Option<String>,
+    /// `not_visited` (the default), `visited`, `visited_at_door`.
+    which: Option<String>,
+    /// A care tag's code: its people instead of households.
+    tag: Option<String>,
+}
+
+#[derive(Serialize)]
+struct BehindCard {
+    place: String,
+    name: Option<String>,
+    last: String,
+    href: String,
+}
+
+/// How many lines the coverage list shows; the rest are counted.
+const BEHIND_SHOWN: usize = 1000;
+
+/// The households (or a care tag's people) behind a coverage figure of the cockpit
+/// or the due list, in walking order: by default those not met in 90 days. Names
+/// are shown, so only to those who see names where the list is (officials above the
+/// community are shown the count in the cockpit, never this list).
+async fn behind_page(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Query(q): Query<BehindQuery>,
+) -> Result<Response, ApiError> {
+    use wangge_store::visits::figures::{self, Which};
+    let path = super::scope_path(&s.db, &p, q.area.as_deref()).await?;
+    if !p.sees_names(&path) {
+        return Err(ApiError::forbidden(msg!("error.area_outside").field("area")));
+    }
+    let which = q.which.as_deref().and_then(Which::from_code).unwrap_or(Which::NotVisited);
+    let catalogue = tags::list(&s.db).await?;
+    let tag = match q.tag.as_deref().filter(|t| !t.is_empty()) {
+        Some(code) => Some(
+            catalogue
+                .iter()
+                .find(|t| t.code == code)
+                .ok_or_else(|| ApiError::invalid(msg!("visits.error.tag", value = code).field("tag")))?,
+        ),
+        None => None,
+    };
+    let area = wangge_store::registry::areas::get_by_path(&s.db, &path).await?;
+    let days = wangge_store::cockpit::COVERAGE_DAYS;
+    let lines = figures::behind(&s.db, &path, super::today(), days, which, tag.map(|t| t.code.as_str())).await?;
+    let cards: Vec<BehindCard> = lines
+        .iter()
+        .take(BEHIND_SHOWN)
+        .map(|l| BehindCard {
+            place: say(&msg!("visits.place", building = &l.building, unit = &l.unit, room = &l.room), lang.code),
+            name: l.name.clone(),
+            last: match (&l.last_met, which) {
+                (_, Which::AtDoor) => {
+                    say(&msg!("visits.behind.last_door", on = l.last_at_door.clone().unwrap_or_default()), lang.code)
+                }
+                (Some(on), _) => say(&msg!("visits.behind.last_met", on = on), lang.code),
+                (None, _) => say(&msg!("visits.behind.none", days = days), lang.code),
+            },
+            href: format!("/registry/households/{}", l.household_id),
+        })
+        .collect();
+    let tag_name = tag.map(|t| if lang.code == "en" { t.name_en.clone() } else { t.name_zh.clone() });
+    let key = match (tag_name.is_some(), which) {
+        (false, Which::NotVisited) => "visits.behind.not_visited",
+        (false, Which::Visited) => "visits.behind.visited",
+        (false, Which::AtDoor) => "visits.behind.visited_at_door",
+        (true, Which::NotVisited) => "visits.behind.tag_not_visited",
+        (true, Which::Visited) => "visits.behind.tag_visited",
+        (true, Which::AtDoor) => "visits.behind.tag_visited_at_door",
+    };
+    let title = say(&msg!(key, tag = tag_name.unwrap_or_default(), days = days), lang.code);
+    let count = say(&msg!("visits.behind.count", count = lines.len(), area = &area.name), lang.code);
+    let more =
+        (lines.len() > BEHIND_SHOWN).then(|| say(&msg!("visits.more", count = lines.len() - BEHIND_SHOWN), lang.code));
+    let ctx = context! {
+        title, count, more, cards => Value::from(Serde(&cards)),
+        cockpit_href => format!("/cockpit?area={}", area.id),
+        ..frame(&p, lang, "/visits")
+    };
+    Ok(render(lang, StatusCode::OK, "visits/behind.html", ctx))
+}
+
+#[derive(Deserialize)]
 pub struct NewQuery {
     household: String,
     resident: Option<String>,
@@ -320,5 +406,6 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .get("/visits", Role(VisitHouseholds), due_page)
         .get("/visits/new", Role(VisitHouseholds), new_visit)
         .get("/visits/print", Role(VisitHouseholds), print_page)
+        .get("/visits/coverage", Role(VisitHouseholds), behind_page)
         .post("/visits", Role(VisitHouseholds), save_visit)
 }
