@@ -464,6 +464,7 @@ async fn trend_tags_and_rows_behind_are_hand_computed() {
             from: 0,
             to: wangge_domain::now_millis(),
             now: wangge_domain::now_millis(),
+            past: false,
         };
         let all = crate::cockpit::figures(db, &q).await.unwrap();
         let f = crate::cockpit::find(&all, "visits.tag.disabled").unwrap();
