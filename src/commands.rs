@@ -806,28 +806,6 @@ pub async fn figures_verify(database: &DatabaseArg) -> anyhow::Result<()> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn intervals_read_as_people_write_them() {
-        use std::time::Duration;
-        assert_eq!(super::parse_interval("1d"), Ok(Duration::from_secs(86_400)));
-        assert_eq!(super::parse_interval("12h"), Ok(Duration::from_secs(43_200)));
-        assert_eq!(super::parse_interval("30m"), Ok(Duration::from_secs(1_800)));
-        assert_eq!(super::parse_interval("45"), Ok(Duration::from_secs(45)));
-        for bad in ["", "0d", "d", "1w", "1.5h", "-1h"] {
-            assert!(super::parse_interval(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(super::redact("sqlite:x.db"), "sqlite:x.db");
-    }
-}
-
 /// `wangge purge-campaigns`: the retention purge of campaign answers, once, now
 /// (China time); with `dry_run` only the list.
 pub async fn purge_campaigns(database: &DatabaseArg, dry_run: bool) -> anyhow::Result<()> {
@@ -849,4 +827,26 @@ pub async fn purge_campaigns(database: &DatabaseArg, dry_run: bool) -> anyhow::R
     let verb = if dry_run { "would be purged (dry run: nothing changed)" } else { "purged" };
     eprintln!("{} campaigns {verb}", done.len());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn intervals_read_as_people_write_them() {
+        use std::time::Duration;
+        assert_eq!(super::parse_interval("1d"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(super::parse_interval("12h"), Ok(Duration::from_secs(43_200)));
+        assert_eq!(super::parse_interval("30m"), Ok(Duration::from_secs(1_800)));
+        assert_eq!(super::parse_interval("45"), Ok(Duration::from_secs(45)));
+        for bad in ["", "0d", "d", "1w", "1.5h", "-1h"] {
+            assert!(super::parse_interval(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(super::redact("sqlite:x.db"), "sqlite:x.db");
+    }
 }

@@ -29,7 +29,10 @@ impl FormError {
     }
 }
 
-fn rows(table: Table) -> Vec<(usize, Vec<String>)> {
+/// A sheet's rows as the form reader takes them: Excel's row number and the cells.
+type SheetRows = Vec<(usize, Vec<String>)>;
+
+fn rows(table: Table) -> SheetRows {
     table.rows.into_iter().map(|r| (r.number, r.cells)).collect()
 }
 
@@ -41,7 +44,7 @@ pub fn read_form_bytes(bytes: &[u8]) -> Result<Form, FormError> {
     let mut workbook =
         Xlsx::new(Cursor::new(bytes)).map_err(|_| FormError::File(ReadError::NotAWorkbook(".xlsx".into())))?;
     let names = workbook.sheet_names().to_vec();
-    let mut sheet = |wanted: &str| -> Result<Option<Vec<(usize, Vec<String>)>>, FormError> {
+    let mut sheet = |wanted: &str| -> Result<Option<SheetRows>, FormError> {
         let Some(name) = names.iter().find(|n| n.trim().eq_ignore_ascii_case(wanted)) else { return Ok(None) };
         let range = workbook.worksheet_range(name).map_err(|e| FormError::File(ReadError::Damaged(e.to_string())))?;
         Ok(Some(rows(crate::table::table_from_range(&range, &[]))))

@@ -79,8 +79,8 @@ async fn count(db: &Db, c: &Campaign) -> StoreResult<(u64, Vec<Count>)> {
         let id: String = r.try_get("id")?;
         let version: Option<i64> = r.try_get("form_version")?;
         let version = version.unwrap_or(c.form_version);
-        if !forms.contains_key(&version) {
-            forms.insert(version, super::form(db, &c.id, version).await?);
+        if let std::collections::btree_map::Entry::Vacant(slot) = forms.entry(version) {
+            slot.insert(super::form(db, &c.id, version).await?);
         }
         let form = &forms[&version];
         for (question, value) in super::answers(db, &id).await?.unwrap_or_default() {

@@ -59,7 +59,7 @@ fn progress_words(total: &Progress, lang: Lang) -> String {
 
 /// A share as a whole percentage, rounded down so that 99.6% never shows as done.
 fn percent(part: u64, whole: u64) -> u64 {
-    if whole == 0 { 0 } else { part * 100 / whole }
+    (part * 100).checked_div(whole).unwrap_or(0)
 }
 
 #[derive(Deserialize)]
@@ -184,9 +184,8 @@ async fn show_page(
             if grid.path.starts_with(&seen) && p.can_change(&grid.path) {
                 list_path = Some(grid.path);
             }
-        } else if p.can_change(&seen) && seen != campaign.path {
-            list_path = Some(seen.clone());
-        } else if grids.len() == 1 && p.can_change(&seen) {
+        } else if p.can_change(&seen) && (seen != campaign.path || grids.len() == 1) {
+            // Their own grid inside the campaign, or a campaign of one grid.
             list_path = Some(seen.clone());
         }
     }
