@@ -906,6 +906,8 @@ async fn campaign_door_revisited(s: &Session) -> anyhow::Result<()> {
     s.find("input[name='a.kinds'][value='stove']").await.context("page 2: the appliances")?.click().await?;
     s.fill("input#q-hose_age", "12").await?;
     s.find("input[name='a.alarm'][value='no']").await?.click().await?;
+    let today = wangge_store::campaigns::today().to_string();
+    s.set_date("input#q-checked_on", &today).await?;
     s.click_and_load("button#target-next").await?;
     // An old hose: the hazard question is asked on the next page.
     s.fill("textarea#q-problem", "软管老化，已建议更换").await.context("page 3: the hazard")?;
@@ -923,6 +925,13 @@ async fn campaign_door_revisited(s: &Session) -> anyhow::Result<()> {
         "{answers:?}"
     );
     ensure!(s.find_all(&format!("#campaign-revisit a[href$='{target}']")).await?.is_empty(), "off the revisit queue");
+    // The check's day is written back to the household's registry page.
+    s.goto(&format!("/registry/households/{}", t.household_id)).await?;
+    let facts = s.text("#household-facts").await.context("the household's facts")?;
+    ensure!(facts.contains(&today) && facts.contains("冬季燃气安全排查"), "written back: {facts}");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("household-facts", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("household: {v}")));
     ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
     Ok(())
 }

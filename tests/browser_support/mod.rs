@@ -439,6 +439,18 @@ impl Session {
         Ok(())
     }
 
+    /// Sets the date field `css` to `day` (YYYY-MM-DD) as its date picker would:
+    /// typing into a date field follows the browser's locale (month first in
+    /// English, year first in Chinese), a picker does not.
+    pub async fn set_date(&self, css: &str, day: &str) -> anyhow::Result<()> {
+        self.find(css).await?;
+        self.client
+            .execute("document.querySelector(arguments[0]).value = arguments[1];", vec![css.into(), day.into()])
+            .await
+            .with_context(|| format!("set the date `{css}`"))?;
+        Ok(())
+    }
+
     /// Clicks `css` and waits until the page it leads to has loaded.
     pub async fn click_and_load(&self, css: &str) -> anyhow::Result<()> {
         let old = self.client.find(Locator::Css("html")).await?;

@@ -53,6 +53,10 @@ struct Chain {
     campaign: String,
     /// Its target: the household.
     campaign_target: String,
+    /// A registry conflict of that target's answer, open.
+    campaign_conflict: String,
+    /// That campaign saved as a monthly template.
+    campaign_template: String,
 }
 
 fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
@@ -240,6 +244,42 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
                 .remove(0)
                 .target
                 .id;
+        // The office enters a gas check after the form was opened: the answer's day
+        // is held as a conflict.
+        let line = wangge_store::campaigns::line(db, &campaign_target).await.unwrap();
+        let day = today.to_string();
+        wangge_store::campaigns::write_back::set(
+            db,
+            &line.target.household_id,
+            &line.target.path,
+            wangge_domain::campaigns::Fact::GasCheckedOn,
+            &(today - time::Duration::days(1)).to_string(),
+            "燃气公司",
+        )
+        .await
+        .unwrap();
+        let answers =
+            [("uses_gas", "yes"), ("kinds", "stove"), ("hose_age", "1"), ("alarm", "yes"), ("checked_on", &day)]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        let answered =
+            wangge_store::campaigns::answer(db, &campaign_target, &answers, 1, Some(0), None, "网格员", today)
+                .await
+                .unwrap();
+        let campaign_conflict = answered.conflicts[0].id.clone();
+        let saved = wangge_store::campaigns::get(db, &campaign).await.unwrap();
+        let campaign_template = wangge_store::campaigns::templates::save(
+            db,
+            &saved,
+            wangge_domain::campaigns::Repeat::Monthly,
+            Some(today + time::Duration::days(30)),
+            today,
+            "社区",
+        )
+        .await
+        .unwrap()
+        .id;
         let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
         Chain {
             city,
@@ -263,6 +303,8 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             correction,
             campaign,
             campaign_target,
+            campaign_conflict,
+            campaign_template,
         }
     })
 }
@@ -304,13 +346,23 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "corrections" => c.correction.clone(),
             "campaigns" => c.campaign.clone(),
             "campaign-targets" => c.campaign_target.clone(),
+            "campaign-conflicts" => c.campaign_conflict.clone(),
+            "campaign-templates" => c.campaign_template.clone(),
             _ => String::new(),
         }
     };
     let rest = ["/registry/", "/admin/", "/api/v1/", "/"].iter().find_map(|prefix| pattern.strip_prefix(prefix));
     let kind = rest.unwrap_or("").split('/').next().unwrap_or("");
     // The door pages of a campaign name a target, not the campaign.
-    let kind = if pattern.starts_with("/campaigns/targets/") { "campaign-targets" } else { kind };
+    let kind = if pattern.starts_with("/campaigns/targets/") {
+        "campaign-targets"
+    } else if pattern.starts_with("/campaigns/conflicts/") {
+        "campaign-conflicts"
+    } else if pattern.starts_with("/campaigns/templates/") {
+        "campaign-templates"
+    } else {
+        kind
+    };
     let mut path = pattern
         .replace("{id}", &id(kind))
         .replace("{code}", &c.grid.code)
@@ -328,6 +380,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             | "cockpit"
             | "corrections"
             | "campaigns"
+            | "campaign-templates"
     );
     let list_of_scoped = list_of_scoped && (pattern == "/registry/residents" || !pattern.starts_with("/registry"));
     if pattern == "/visits/new" {
@@ -427,14 +480,27 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         ("POST", "/api/v1/campaigns") | ("POST", "/campaigns") => {
             let today = wangge_store::campaigns::today();
             let template = if pattern.starts_with("/api/") { "gas_check" } else { "builtin:gas_check" };
-            let area = if pattern.starts_with("/api/") { list_area.id.clone() } else { list_area.code.clone() };
-            Some(json!({"area_id": area, "area": area, "template": template, "title": "走查排查",
+            // The API names the area by id, the page's form by code.
+            let mut body = json!({"template": template, "title": "走查排查",
                 "target_kind": "household", "opens_on": today.to_string(),
-                "closes_on": (today + time::Duration::days(3)).to_string()}))
+                "closes_on": (today + time::Duration::days(3)).to_string()});
+            if pattern.starts_with("/api/") {
+                body["area_id"] = json!(list_area.id);
+            } else {
+                body["area"] = json!(list_area.code);
+            }
+            Some(body)
         }
         ("POST", "/api/v1/campaign-targets/{id}/answers") => Some(json!({"version": 1, "answers": {"uses_gas": "no"}})),
         ("POST", "/api/v1/campaign-targets/{id}/mark") | ("POST", "/campaigns/targets/{id}/mark") => {
             Some(json!({"status": "not_home"}))
+        }
+        ("POST", "/campaigns/{id}/template") => {
+            let first = wangge_store::campaigns::today() + time::Duration::days(40);
+            Some(json!({"every": "monthly", "first_on": first.to_string()}))
+        }
+        ("POST", "/api/v1/campaign-conflicts/{id}") | ("POST", "/campaigns/conflicts/{id}") => {
+            Some(json!({"keep": "answer"}))
         }
         ("POST", "/campaigns/targets/{id}") => {
             Some(json!({"version": "1", "page": "0", "go": "next", "a.uses_gas": "no"}))
@@ -488,6 +554,9 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.district.code, &other.district.code),
         (&c.city.code, &other.city.code),
         (&c.community.id, &other.community.id),
+        (&c.street.id, &other.street.id),
+        (&c.district.id, &other.district.id),
+        (&c.city.id, &other.city.id),
         (&c.signup, &other.signup),
         (&c.resident_account, &other.resident_account),
         (&c.import, &other.import),
@@ -499,6 +568,8 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.correction, &other.correction),
         (&c.campaign, &other.campaign),
         (&c.campaign_target, &other.campaign_target),
+        (&c.campaign_conflict, &other.campaign_conflict),
+        (&c.campaign_template, &other.campaign_template),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
@@ -545,6 +616,9 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
     [
         (&c.grid.id, &other.grid.id),
         (&c.community.id, &other.community.id),
+        (&c.street.id, &other.street.id),
+        (&c.district.id, &other.district.id),
+        (&c.city.id, &other.city.id),
         (&c.building, &other.building),
         (&c.household, &other.household),
         (&c.resident, &other.resident),
@@ -560,6 +634,8 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
         (&c.correction, &other.correction),
         (&c.campaign, &other.campaign),
         (&c.campaign_target, &other.campaign_target),
+        (&c.campaign_conflict, &other.campaign_conflict),
+        (&c.campaign_template, &other.campaign_template),
     ]
     .into_iter()
     .find(|(mine, _)| mine.as_str() == id)
@@ -606,6 +682,8 @@ fn is_scoped(pattern: &str) -> bool {
         "/corrections",
         "/api/v1/campaigns",
         "/api/v1/campaign-targets/",
+        "/api/v1/campaign-conflicts/",
+        "/api/v1/campaign-templates",
         "/campaigns",
     ]
     .iter()

@@ -5,10 +5,14 @@
 //! hand-computed figures; a grid member of the next grid sees none of it; the form
 //! goes out and comes back as XLSForm (a row outside the subset named), answers
 //! with the old version refused; the results as .xlsx, pseudonymised for a street.
+//! The check's day is written back to the registry, held as a conflict when the
+//! registry changed after the form was opened, and settled by the secretary.
 
 use serde_json::Value;
 use wangge_domain::Role;
+use wangge_domain::campaigns::Fact;
 use wangge_domain::campaigns::builtin::Builtin;
+use wangge_store::campaigns::write_back;
 use wangge_store::testing;
 
 use crate::common::{Auth, Server, servers};
@@ -82,8 +86,8 @@ fn a_campaign_from_start_to_results() {
             testing::COMMUNITY
         );
         let (status, page) = s.call_form(&secretary, "/campaigns", &format!("{base}&closes_on=2020-01-01"));
-        assert_eq!(status, 422);
         let page = text(&page);
+        assert_eq!(status, 422, "{page}");
         assert!(page.contains("早于开始日期") && page.contains("value=\"燃气安全排查\""), "{page}");
         let (status, _) = s.call_form(&secretary, "/campaigns", &format!("{base}&closes_on={closes}"));
         assert_eq!(status, 303);
@@ -116,7 +120,7 @@ fn a_campaign_from_start_to_results() {
         assert_eq!(status, 303);
         let (_, page) = s.call_text(&member, "GET", &format!("/campaigns/{id}"), None);
         let revisit = page.split("id=\"campaign-revisit\"").nth(1).expect("the revisit queue lists the door");
-        assert!(revisit.contains(&format!("/campaigns/targets/{target}")), "{page}");
+        assert!(revisit.contains(&target), "{page}");
         assert!(page.contains("不在家"), "{page}");
         let (status, _) = s.call_form(&member, &format!("/campaigns/targets/{target}/mark"), "status=exempt");
         assert_eq!(status, 403, "only those who run the campaign exempt a door");
@@ -127,14 +131,20 @@ fn a_campaign_from_start_to_results() {
         let (status, first) = s.call_text(&member, "GET", &at, None);
         assert_eq!(status, 200);
         assert!(first.contains("是否使用管道燃气或液化气") && !first.contains("燃气设备"), "{first}");
-        let (status, second) = s.call_form(&member, &at, "version=1&page=0&go=next&a.uses_gas=yes");
+        // When the form was opened rides along: a registry fact changed after it is
+        // not overwritten.
+        let opened = first.split("name=\"opened\" value=\"").nth(1).and_then(|v| v.split('"').next()).unwrap();
+        let (status, second) =
+            s.call_form(&member, &at, &format!("version=1&opened={opened}&page=0&go=next&a.uses_gas=yes"));
         assert_eq!(status, 200);
         let second = text(&second);
         assert!(
             second.contains("燃气设备（可多选）") && second.contains("name=\"a.uses_gas\" value=\"yes\""),
             "{second}"
         );
-        let page1 = "version=1&page=1&a.uses_gas=yes&a.kinds=stove&a.kinds=water_heater&a.alarm=no";
+        let page1 = format!(
+            "version=1&opened={opened}&page=1&a.uses_gas=yes&a.kinds=stove&a.kinds=water_heater&a.alarm=no&a.checked_on={today}"
+        );
         let (status, refused) = s.call_form(&member, &at, &format!("{page1}&go=next&a.hose_age=60"));
         assert_eq!(status, 422);
         let refused = text(&refused);
@@ -143,12 +153,20 @@ fn a_campaign_from_start_to_results() {
         let (status, third) = s.call_form(&member, &at, &format!("{page1}&go=next&a.hose_age=5"));
         assert_eq!(status, 200);
         assert!(text(&third).contains("发现的隐患"), "{third}");
-        let (status, _) = s.call_form(
+        // Meanwhile the gas company's own check of yesterday goes into the registry.
+        let yesterday = (today - time::Duration::days(1)).to_string();
+        s.runtime
+            .block_on(write_back::set(db, &h.household.id, &h.grid.path, Fact::GasCheckedOn, &yesterday, "燃气公司"))
+            .unwrap();
+        let (status, saved) = s.call_form(
             &member,
             &at,
-            &format!("{page1}&a.hose_age=5&page=2&go=save&a.problem=%E8%BD%AF%E7%AE%A1%E8%80%81%E5%8C%96"),
+            &format!(
+                "{}&a.hose_age=5&go=save&a.problem=%E8%BD%AF%E7%AE%A1%E8%80%81%E5%8C%96",
+                page1.replace("page=1", "page=2")
+            ),
         );
-        assert_eq!(status, 303);
+        assert_eq!(status, 303, "{saved}");
 
         // Progress by hand: grid 1 has one door, done today (on time); grid 2 one
         // door, not visited. Total 2 expected, 1 done.
@@ -169,6 +187,38 @@ fn a_campaign_from_start_to_results() {
         let (_, answers) = s.call_text(&secretary, "GET", &at, None);
         assert!(answers.contains("灶具、燃气热水器") && answers.contains("软管老化"), "{answers}");
 
+        // The answer's day was held back: the registry keeps the gas company's until
+        // the secretary, who sees both side by side, keeps the answer's.
+        let facts = || s.runtime.block_on(write_back::facts(db, std::slice::from_ref(&h.household.id))).unwrap();
+        assert_eq!(facts()[0].value, yesterday, "no silent overwrite");
+        let (_, page) = s.call_text(&secretary, "GET", &format!("/campaigns/{id}"), None);
+        let listed = page.split("id=\"campaign-conflicts\"").nth(1).expect("the conflicts are listed");
+        assert!(
+            listed.contains("燃气公司") && listed.contains(&yesterday) && listed.contains(&today.to_string()),
+            "{page}"
+        );
+        let (_, page) = s.call_text(&member, "GET", &format!("/campaigns/{id}"), None);
+        assert!(!page.contains("campaign-conflicts"), "a grid member does not settle conflicts");
+        let (status, open) = s.call(&secretary, "GET", &format!("/api/v1/campaigns/{id}/conflicts"), None);
+        assert_eq!(status, 200, "{open}");
+        assert_eq!(open.as_array().unwrap().len(), 1, "{open}");
+        assert_eq!(
+            (open[0]["fact"].as_str(), open[0]["registry_value"].as_str()),
+            (Some("gas_checked_on"), Some(yesterday.as_str()))
+        );
+        let conflict = open[0]["id"].as_str().unwrap().to_owned();
+        let (status, _) = s.call_form(&member, &format!("/campaigns/conflicts/{conflict}"), "keep=answer");
+        assert_eq!(status, 403, "grid members do not settle conflicts");
+        let (status, _) = s.call_form(&secretary, &format!("/campaigns/conflicts/{conflict}"), "keep=answer");
+        assert_eq!(status, 303);
+        assert_eq!(facts()[0].value, today.to_string());
+        let body = serde_json::json!({"keep": "registry"});
+        let (status, _) = s.call(&secretary, "POST", &format!("/api/v1/campaign-conflicts/{conflict}"), Some(&body));
+        assert_eq!(status, 409, "settled once");
+        let (_, household) = s.call_text(&secretary, "GET", &format!("/registry/households/{}", h.household.id), None);
+        let written = household.split("id=\"household-facts\"").nth(1).expect("the household's facts");
+        assert!(written.contains("最近燃气检查") && written.contains("燃气安全排查"), "{household}");
+
         // XLSForm out, and back in: a row outside the subset is named, nothing
         // changes; a good form becomes version 2 and answers of version 1 are refused.
         let (status, kind, bytes) = get_bytes(&s, &secretary, &format!("/campaigns/{id}/form.xlsx"));
@@ -180,7 +230,7 @@ fn a_campaign_from_start_to_results() {
         bad.questions[4].relevant = None;
         let mut sheets = wangge_domain::campaigns::xlsform::write(&bad);
         let relevant = sheets[0].rows[0].iter().position(|h| h == "relevant").unwrap();
-        let last = sheets[0].rows.len() - 1;
+        let last = sheets[0].rows.iter().position(|r| r[1] == "problem").unwrap();
         sheets[0].rows[last][relevant] = "string-length(${problem}) > 3".into();
         let bad_bytes = workbook(&sheets);
         let upload = format!("/campaigns/{id}/form");
@@ -214,6 +264,33 @@ fn a_campaign_from_start_to_results() {
         assert_eq!(status, 200);
         let table = wangge_ledger::table::read_xlsx_bytes(&bytes).unwrap();
         assert!(table.rows.iter().all(|r| !r.cells.iter().any(|c| c == "门牌" || c == "301")), "pseudonymised");
+
+        // Saved as a monthly template: listed with its next day, started on it by
+        // the job, stopped by the secretary; a grid member saves nothing.
+        let first = (today + time::Duration::days(1)).to_string();
+        let body = format!("every=monthly&first_on={first}");
+        let (status, _) = s.call_form(&member, &format!("/campaigns/{id}/template"), &body);
+        assert_eq!(status, 403);
+        let (status, _) = s.call_form(&secretary, &format!("/campaigns/{id}/template"), "every=monthly&first_on=");
+        assert_eq!(status, 422, "a repeated template needs its first day");
+        let (status, _) = s.call_form(&secretary, &format!("/campaigns/{id}/template"), &body);
+        assert_eq!(status, 303);
+        let (_, page) = s.call_text(&secretary, "GET", "/campaigns/templates", None);
+        assert!(page.contains("燃气安全排查") && page.contains(&first) && page.contains("每月"), "{page}");
+        let runs = s.runtime.block_on(wangge_store::campaigns::templates::run_due(db, today + time::Duration::days(1)));
+        let runs = runs.unwrap();
+        assert_eq!(runs.len(), 1);
+        let again = runs[0].started.as_ref().unwrap();
+        assert_eq!(again.opens_on, first);
+        let (_, page) = s.call_text(&secretary, "GET", "/campaigns/templates", None);
+        assert!(page.contains(&again.id), "the campaign it started: {page}");
+        let (status, listed) = s.call(&secretary, "GET", "/api/v1/campaign-templates", None);
+        assert_eq!(status, 200, "{listed}");
+        let template = listed[0]["id"].as_str().unwrap().to_owned();
+        let (status, _) = s.call_form(&secretary, &format!("/campaigns/templates/{template}/end"), "");
+        assert_eq!(status, 303);
+        let (_, listed) = s.call(&secretary, "GET", "/api/v1/campaign-templates", None);
+        assert!(listed[0]["ended_at"].is_i64() && listed[0]["next_on"].is_null(), "{listed}");
         let _ = &h;
     }
 }

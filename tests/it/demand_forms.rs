@@ -85,8 +85,10 @@ pub(crate) fn post_files(
         .method("POST")
         .uri(url)
         .header("content-type", format!("multipart/form-data; boundary={boundary}"));
-    if let Auth::Session { cookie, .. } = who {
-        request = request.header("cookie", cookie);
+    match who {
+        Auth::Session { cookie, .. } => request = request.header("cookie", cookie),
+        Auth::Bearer(token) => request = request.header("authorization", format!("Bearer {token}")),
+        Auth::None => {}
     }
     send(request.body(body).unwrap())
 }

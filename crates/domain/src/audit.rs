@@ -74,6 +74,8 @@ vocabulary!(
     CampaignForm = "campaign.form", "修改排查表单", "Change a campaign's form", [];
     CampaignAnswer = "campaign.answer", "填写排查", "Answer a campaign target", [];
     CampaignMark = "campaign.mark", "标记排查对象", "Mark a campaign target", [];
+    CampaignTemplate = "campaign.template", "保存或停止排查模板", "Save or stop a campaign template", [];
+    CampaignConflict = "campaign.conflict", "处理排查登记冲突", "Settle a campaign's registry conflict", [];
     CampaignPurge = "campaign.purge", "到期删除排查答案", "Purge a campaign's answers after retention", [];
     DemandCreate = "demand.create", "登记诉求", "Take in a demand", [];
     DemandAttach = "demand.attach", "上传诉求附件", "Attach to a demand", [];

@@ -80,6 +80,10 @@ pub enum Thing {
     Campaign,
     /// A household or person a campaign asks.
     CampaignTarget,
+    /// An answer held back from the registry because the fact changed meanwhile.
+    CampaignConflict,
+    /// A campaign saved to be started again on a schedule.
+    CampaignTemplate,
     Category,
     Demand,
     /// The person or unit an item is dispatched to.
@@ -101,7 +105,7 @@ pub enum Thing {
 }
 
 impl Thing {
-    pub const ALL: [Thing; 21] = [
+    pub const ALL: [Thing; 23] = [
         Self::Account,
         Self::ApiToken,
         Self::Area,
@@ -109,6 +113,8 @@ impl Thing {
         Self::Building,
         Self::Campaign,
         Self::CampaignTarget,
+        Self::CampaignConflict,
+        Self::CampaignTemplate,
         Self::Category,
         Self::Demand,
         Self::Handler,
@@ -135,6 +141,8 @@ impl Thing {
             Self::Building => "what.building",
             Self::Campaign => "what.campaign",
             Self::CampaignTarget => "what.campaign_target",
+            Self::CampaignConflict => "what.campaign_conflict",
+            Self::CampaignTemplate => "what.campaign_template",
             Self::Category => "what.category",
             Self::Demand => "what.demand",
             Self::Handler => "what.handler",

@@ -2,14 +2,17 @@
 //! the vaccination drive for people over 60) and one running (the winter gas check,
 //! opened five days ago: some doors answered, some in the revisit queue). Answers
 //! are made up question by question under the form's own conditions and checked by
-//! `Form::check`, so the demo never holds an answer the form would refuse.
+//! `Form::check`, so the demo never holds an answer the form would refuse; the
+//! days they write back (the last gas check, the last vaccination) reach the
+//! registry as live answers' do.
 
 use std::collections::BTreeMap;
 
 use fastrand::Rng;
 use time::{Date, Duration};
+use wangge_domain::Vocabulary;
 use wangge_domain::campaigns::builtin::Builtin;
-use wangge_domain::campaigns::{Form, QuestionKind, TargetStatus};
+use wangge_domain::campaigns::{Fact, Form, QuestionKind, Repeat, TargetStatus};
 use wangge_store::Db;
 use wangge_store::campaigns::{self, NewCampaign, PastSettle, TargetFilter, Which};
 use wangge_store::registry::areas;
@@ -45,6 +48,15 @@ fn answers(rng: &mut Rng, form: &Form, on: Date) -> BTreeMap<String, String> {
                     form.check(&trial, &today).err().is_none_or(|e| e.iter().all(|e| e.question != q.name))
                 });
                 ok.copied().unwrap_or(0).to_string()
+            }
+            // A check's own day is the visit's; a vaccination was some weeks before.
+            QuestionKind::Date
+                if q.save_to
+                    .as_deref()
+                    .and_then(|f| Fact::parse(f).ok())
+                    .is_some_and(|f| matches!(f, Fact::GasCheckedOn | Fact::FloodCheckedOn)) =>
+            {
+                on.to_string()
             }
             QuestionKind::Date => (on - Duration::days(rng.i64(0..60))).to_string(),
             QuestionKind::Text => ["已当面提醒", "已登记", "需复查", "无"][rng.usize(..4)].to_owned(),
@@ -101,6 +113,7 @@ const PLANS: [Plan; 3] = [
 /// Returns how many campaigns it started.
 pub(crate) async fn demo(db: &Db, rng: &mut Rng, community_code: &str, today: Date) -> anyhow::Result<usize> {
     let community = areas::get_by_code(db, community_code).await?;
+    let mut started = Vec::new();
     for plan in &PLANS {
         let builtin = Builtin::find(plan.builtin).ok_or_else(|| anyhow::anyhow!("no form {}", plan.builtin))?;
         let opens = today - Duration::days(plan.opened_ago);
@@ -145,7 +158,15 @@ pub(crate) async fn demo(db: &Db, rng: &mut Rng, community_code: &str, today: Da
                 at,
             });
         }
-        campaigns::record_past(db, campaign.form_version, &rows).await?;
+        campaigns::record_past(db, &campaign.id, campaign.form_version, &rows).await?;
+        started.push(campaign);
     }
+    // The gas check repeats every month from next month; the vaccination drive
+    // every year.
+    let next_month = Repeat::Monthly.after(today, today.day()).unwrap_or(today);
+    campaigns::templates::save(db, &started[2], Repeat::Monthly, Some(next_month), today, "塔山社区").await?;
+    let opened = wangge_store::campaigns::templates::day_of(&started[1].opens_on)?;
+    let next_year = Repeat::Yearly.after(opened, opened.day()).unwrap_or(today).max(today);
+    campaigns::templates::save(db, &started[1], Repeat::Yearly, Some(next_year), today, "塔山社区").await?;
     Ok(PLANS.len())
 }

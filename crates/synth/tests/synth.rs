@@ -162,6 +162,26 @@ async fn the_demo_is_tashan() -> anyhow::Result<()> {
             assert!(form.check(&given, &c.closes_on).is_ok(), "{}: {given:?}", c.title);
         }
     }
+    // Two of them repeat: the gas check monthly, the vaccination drive yearly.
+    let saved = wangge_store::campaigns::templates::list(&db, &community_path).await?;
+    let mut every: Vec<_> = saved.iter().map(|t| (t.every, t.next_on.is_some())).collect();
+    every.sort_by_key(|(e, _)| e.code());
+    use wangge_domain::Vocabulary;
+    assert_eq!(
+        every,
+        [(wangge_domain::campaigns::Repeat::Monthly, true), (wangge_domain::campaigns::Repeat::Yearly, true)]
+    );
+    // Their days reached the registry: the last gas check and the last vaccination,
+    // each from the campaign that wrote it.
+    for fact in ["gas_checked_on", "vaccinated_on"] {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM registry_facts f JOIN campaigns c ON c.id = f.campaign_id WHERE f.fact = $1",
+        )
+        .bind(fact)
+        .fetch_one(&db.pool)
+        .await?;
+        assert!(n > 50, "{fact}: {n}");
+    }
 
     let people = people(&db).await?;
     check_identities(&people);

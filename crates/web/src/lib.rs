@@ -151,7 +151,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     // Visit reminders (due tomorrow, missed): each sent once, whichever server sweeps.
     let reminders = tokio::spawn(visits::run_reminders(state.db.clone()));
     // Campaign answers past their retention period: reduced to counts, audited.
-    let purge = tokio::spawn(campaigns::run_purge(state.db.clone()));
+    let purge = tokio::spawn(campaigns::templates::run_jobs(state.db.clone()));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
     outbox.abort();

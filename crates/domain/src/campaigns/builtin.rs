@@ -20,8 +20,8 @@ pub struct Builtin {
     /// Answers are health data: kept this many days after closing, then reduced to
     /// counts.
     pub retention_days: Option<u16>,
-    /// `type | name | label zh | label en | required | relevant | constraint`, one
-    /// question a line.
+    /// `type | name | label zh | label en | required | relevant | constraint |
+    /// save_to`, one question a line (trailing empty columns may be left out).
     survey: &'static str,
     /// `list | name | label zh | label en`, one choice a line.
     choices: &'static str,
@@ -43,6 +43,7 @@ pub const BUILTINS: &[Builtin] = &[
 select_multiple appliances | kinds | 燃气设备（可多选） | Gas appliances (any) | yes | ${uses_gas} = 'yes' |
 integer | hose_age | 燃气软管使用年限 | Age of the gas hose (years) | yes | ${uses_gas} = 'yes' | . >= 0 and . <= 50
 select_one yes_no | alarm | 是否安装燃气报警器 | Gas alarm fitted | yes | ${uses_gas} = 'yes' |
+date | checked_on | 检查日期 | Checked on | yes | ${uses_gas} = 'yes' | . <= today() | gas_checked_on
 text | problem | 发现的隐患 | Hazard found | | ${hose_age} > 2 or ${alarm} = 'no' |",
         choices: "appliances | stove | 灶具 | Stove
 appliances | water_heater | 燃气热水器 | Gas water heater
@@ -58,7 +59,8 @@ appliances | wall_boiler | 壁挂炉 | Wall boiler",
         survey: "select_one yes_no | basement | 是否住地下室或一楼 | Lives in a basement or on the ground floor | yes | |
 select_one yes_no | leaks | 门窗、屋顶是否漏水 | Leaking doors, windows or roof | yes | |
 select_one yes_no | needs_help | 暴雨时是否需要帮助转移 | Needs help to move out in a storm | yes | |
-text | help_note | 需要什么帮助 | What help is needed | yes | ${needs_help} = 'yes' |",
+text | help_note | 需要什么帮助 | What help is needed | yes | ${needs_help} = 'yes' |
+date | checked_on | 检查日期 | Checked on | yes | | . <= today() | flood_checked_on",
         choices: "",
     },
     Builtin {
@@ -84,7 +86,7 @@ tenure | work | 务工单位安排 | Housed by an employer",
         days_open: 21,
         retention_days: Some(180),
         survey: "select_one vax | status | 接种情况 | Vaccination | yes | |
-date | vaccinated_on | 最近一次接种日期 | Last vaccinated on | | ${status} = 'done' | . <= today()
+date | vaccinated_on | 最近一次接种日期 | Last vaccinated on | | ${status} = 'done' | . <= today() | vaccinated_on
 select_one reason | why_not | 未接种原因 | Why not vaccinated | yes | ${status} = 'not_yet' |
 select_one yes_no | wants_visit | 是否需要上门接种 | Wants a vaccination at home | yes | ${status} = 'not_yet' |",
         choices: "vax | done | 已接种 | Vaccinated
@@ -129,7 +131,16 @@ impl Builtin {
     pub fn form(&self) -> Form {
         let survey = rows(
             self.survey,
-            &["type", "name", "label::Chinese (zh)", "label::English (en)", "required", "relevant", "constraint"],
+            &[
+                "type",
+                "name",
+                "label::Chinese (zh)",
+                "label::English (en)",
+                "required",
+                "relevant",
+                "constraint",
+                "save_to",
+            ],
         );
         let mut choice_text = YES_NO.to_owned();
         if !self.choices.is_empty() {

@@ -265,6 +265,71 @@ vocabulary!(
     Person = "person", "人员", "Person", ["人", "个人"];
 });
 
+vocabulary!(
+    /// A dated fact the registry keeps about a household or a person, which a
+    /// form's date question may write back (XLSForm's `save_to`): the store keeps
+    /// one value per subject and fact, and flags an answer instead of overwriting a
+    /// value changed since the form was opened.
+    Fact, "registry fact" {
+    GasCheckedOn = "gas_checked_on", "最近燃气检查", "Last gas check", ["燃气检查日期"];
+    FloodCheckedOn = "flood_checked_on", "最近汛期检查", "Last flood check", ["汛期检查日期"];
+    VaccinatedOn = "vaccinated_on", "最近疫苗接种", "Last vaccination", ["疫苗接种日期"];
+});
+
+impl Fact {
+    /// Whom the fact is about: a household fact is written from a household's or
+    /// a person's target (their household), a person's only from a person's.
+    pub fn subject(self) -> TargetKind {
+        match self {
+            Fact::GasCheckedOn | Fact::FloodCheckedOn => TargetKind::Household,
+            Fact::VaccinatedOn => TargetKind::Person,
+        }
+    }
+}
+
+impl Form {
+    /// The questions that write a registry fact, with the fact.
+    pub fn write_backs(&self) -> impl Iterator<Item = (&Question, Fact)> {
+        self.questions.iter().filter_map(|q| Some((q, Fact::parse(q.save_to.as_deref()?).ok()?)))
+    }
+
+    /// Whether a campaign of `kind` can write every fact this form names (a
+    /// person's fact needs a person to write it to).
+    pub fn writes_to(&self, kind: TargetKind) -> Result<(), Message> {
+        match self.write_backs().find(|(_, f)| f.subject() == TargetKind::Person && kind != TargetKind::Person) {
+            Some((q, f)) => Err(msg!("campaigns.error.save_to_kind", question = &q.name, fact = f.code())),
+            None => Ok(()),
+        }
+    }
+}
+
+vocabulary!(
+    /// How often a campaign saved as a template is started again.
+    Repeat, "campaign repeat" {
+    Never = "never", "不重复", "Not repeated", ["一次", "只一次"];
+    Monthly = "monthly", "每月", "Every month", ["每月一次", "月度"];
+    Quarterly = "quarterly", "每季度", "Every quarter", ["季度", "每季"];
+    Yearly = "yearly", "每年", "Every year", ["年度", "每年一次"];
+});
+
+impl Repeat {
+    /// The opening day one period after `day`, on the day of the month the
+    /// schedule keeps to (`anchor`), or the month's last day when it is shorter:
+    /// a schedule begun on 31 January opens on 28 February, then 31 March.
+    pub fn after(self, day: Date, anchor: u8) -> Option<Date> {
+        let months = match self {
+            Repeat::Never => return None,
+            Repeat::Monthly => 1,
+            Repeat::Quarterly => 3,
+            Repeat::Yearly => 12,
+        };
+        let index = day.year() * 12 + i32::from(u8::from(day.month())) - 1 + months;
+        let (year, month) = (index.div_euclid(12), time::Month::try_from((index.rem_euclid(12) + 1) as u8).ok()?);
+        let last = time::util::days_in_month(month, year);
+        Date::from_calendar_date(year, month, anchor.clamp(1, 31).min(last)).ok()
+    }
+}
+
 impl TargetStatus {
     /// Whether the target still waits for a visit (the revisit queue is `NotHome`).
     pub fn is_open(self) -> bool {

@@ -328,3 +328,15 @@ fn every_shipped_form_reads_and_survives_the_round_trip() {
     assert!(builtin::Builtin::find("gas_check").is_some());
     assert!(builtin::Builtin::find("no_such_form").is_none());
 }
+
+#[test]
+fn a_schedule_keeps_its_day_of_the_month() {
+    use super::Repeat;
+    let d = |y: i32, m: u8, day: u8| time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), day).unwrap();
+    assert_eq!(Repeat::Monthly.after(d(2027, 1, 31), 31), Some(d(2027, 2, 28)));
+    assert_eq!(Repeat::Monthly.after(d(2027, 2, 28), 31), Some(d(2027, 3, 31)));
+    assert_eq!(Repeat::Monthly.after(d(2026, 12, 5), 5), Some(d(2027, 1, 5)));
+    assert_eq!(Repeat::Quarterly.after(d(2026, 11, 30), 30), Some(d(2027, 2, 28)));
+    assert_eq!(Repeat::Yearly.after(d(2028, 2, 29), 29), Some(d(2029, 2, 28)));
+    assert_eq!(Repeat::Never.after(d(2026, 12, 5), 5), None);
+}

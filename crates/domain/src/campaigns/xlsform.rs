@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 
 use super::{Choice, Expr, Form, Label, Question, QuestionKind, expr::is_name};
-use crate::{Message, msg};
+use crate::{Message, Vocabulary, msg};
 
 /// A sheet's rows: the row number as Excel shows it, and the cells from column A.
 pub type Rows = [(usize, Vec<String>)];
@@ -282,12 +282,22 @@ pub fn read(survey: &Rows, choices: Option<&Rows>, settings: Option<&Rows>) -> R
             1 => conditions.pop(),
             _ => Some(Expr::And(conditions)),
         };
-        let save_to = Some(h.get(cells, "save_to").to_owned()).filter(|s| !s.is_empty());
-        if let Some(s) = &save_to
-            && !is_name(s)
-        {
-            errors.push(err("save_to", msg!("campaigns.xlsform.bad_name", value = s)));
-        }
+        // A registry fact of the vocabulary, written from a date question.
+        let save_to = match h.get(cells, "save_to") {
+            "" => None,
+            given => match super::Fact::parse(given) {
+                Ok(fact) if kind == QuestionKind::Date => Some(fact.code().to_owned()),
+                Ok(_) => {
+                    errors.push(err("save_to", msg!("campaigns.xlsform.save_to_date", value = given)));
+                    None
+                }
+                Err(_) => {
+                    let known = super::Fact::all().iter().map(|f| f.code()).collect::<Vec<_>>().join(", ");
+                    errors.push(err("save_to", msg!("campaigns.xlsform.unknown_fact", value = given, known = known)));
+                    None
+                }
+            },
+        };
         questions.push(Question {
             label: h.label(cells, "label"),
             hint: h.label(cells, "hint"),

@@ -8,8 +8,8 @@
 //! targets, and answers the per-grid questions in one grouped scan of
 //! `campaign_targets(campaign_id, path, status)`.
 //!
-//! Still to come (issue 20): write-back of answers to the registry with a conflict
-//! flag, templates and schedules, the retention purge.
+//! Answers written back to the registry, with a conflict instead of an overwrite,
+//! are [`write_back`]; the retention purge of health answers is [`retention`].
 
 use std::collections::BTreeMap;
 
@@ -24,8 +24,10 @@ use wangge_domain::{AreaLevel, Message, ResidenceType, Vocabulary, msg, new_id, 
 use crate::{Db, StoreError, StoreResult, Thing, subtree_bounds};
 
 pub mod retention;
+pub mod templates;
 #[cfg(test)]
 mod tests;
+pub mod write_back;
 
 /// Which households or people of the scope a campaign asks. Empty lists mean
 /// "no condition".
@@ -209,6 +211,7 @@ pub async fn start(db: &Db, new: NewCampaign, by_id: Option<&str>, by_name: &str
         }
     }
 
+    new.form.writes_to(new.target_kind).map_err(|m| bad(m.field("form")))?;
     let subjects = matching(db, &area.path, &grid_paths, &new, opens).await?;
     if subjects.is_empty() {
         return Err(bad(msg!("campaigns.error.no_targets").field("filter")));
@@ -402,10 +405,11 @@ pub async fn touching(db: &Db, path: &str) -> StoreResult<Vec<Campaign>> {
     let lo = c.text(lo);
     let hi = c.text(hi);
     let ancestors: Vec<String> = prefixes.iter().map(|p| c.text(p)).collect();
+    // The whole deployment ("/") has no ancestors.
+    let above = if ancestors.is_empty() { String::new() } else { format!(" OR path IN ({})", ancestors.join(", ")) };
     let sql = format!(
-        "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE (path >= {lo} AND path < {hi}) OR path IN ({})
-         ORDER BY opens_on DESC, created_at DESC",
-        ancestors.join(", ")
+        "SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE (path >= {lo} AND path < {hi}){above}
+         ORDER BY opens_on DESC, created_at DESC"
     );
     let rows = c.query(sql).fetch_all(&db.pool).await?;
     rows.iter().map(campaign_from).collect()
@@ -427,6 +431,7 @@ pub async fn form(db: &Db, campaign_id: &str, version: i64) -> StoreResult<Form>
 /// stay pinned to theirs.
 pub async fn revise_form(db: &Db, campaign_id: &str, form: &Form) -> StoreResult<i64> {
     let campaign = get(db, campaign_id).await?;
+    form.writes_to(campaign.target_kind).map_err(|m| bad(m.field("form")))?;
     let version = campaign.form_version + 1;
     let text = serde_json::to_string(form).map_err(|e| StoreError::Invalid(crate::error::operator(e)))?;
     let now = now_millis();
@@ -501,17 +506,21 @@ fn aad(target_id: &str) -> String {
 
 /// Records the answers for a target, judged by the form version they were given
 /// with (`version` must be the campaign's current one: a form that changed while
-/// it was open is reopened, never reinterpreted). Returns the target, or every
-/// answer's error.
+/// it was open is reopened, never reinterpreted), and writes the registry facts the
+/// form names ([`write_back`]): a fact changed after `opened_at` (milliseconds;
+/// none: when the campaign started) is held as a conflict instead. Returns the
+/// target with what was written and held, or every answer's error.
+#[allow(clippy::too_many_arguments)] // each is one thing the answer records
 pub async fn answer(
     db: &Db,
     target_id: &str,
     given: &BTreeMap<String, String>,
     version: i64,
+    opened_at: Option<i64>,
     by_id: Option<&str>,
     by_name: &str,
     today: Date,
-) -> Result<Target, AnswerOutcome> {
+) -> Result<Answered, AnswerOutcome> {
     let t = target(db, target_id).await?;
     let campaign = get(db, &t.campaign_id).await?;
     let opens = day(&campaign.opens_on, "opens_on")?;
@@ -526,6 +535,7 @@ pub async fn answer(
     let text = serde_json::to_string(&kept).map_err(|e| StoreError::Invalid(crate::error::operator(e)))?;
     let sealed = db.vault.seal(&text, &aad(&t.id));
     let now = now_millis();
+    let mut tx = db.pool.begin().await.map_err(StoreError::from)?;
     sqlx::query(
         "UPDATE campaign_targets SET status = 'done', attempts = attempts + 1, form_version = $1, answers_enc = $2,
                 by_id = $3, by_name = $4, settled_at = $5, updated_at = $5
@@ -537,10 +547,23 @@ pub async fn answer(
     .bind(by_name)
     .bind(now)
     .bind(&t.id)
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await
     .map_err(StoreError::from)?;
-    Ok(target(db, &t.id).await?)
+    let opened_at = opened_at.unwrap_or(campaign.created_at);
+    let (written, conflicts) = write_back::apply(&mut tx, &t, &form, &kept, opened_at, by_name).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Answered { target: target(db, &t.id).await?, written, conflicts })
+}
+
+/// A target answered: what the registry took, and what it held back.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Answered {
+    pub target: Target,
+    /// The registry facts the answers wrote.
+    pub written: Vec<wangge_domain::campaigns::Fact>,
+    /// The answers held back because their fact changed after the form was opened.
+    pub conflicts: Vec<write_back::Conflict>,
 }
 
 /// Why answers were not recorded: a store error, or the answers' own errors.
@@ -807,10 +830,21 @@ pub struct PastSettle {
 }
 
 /// Writes past settlements of a campaign's targets with form version `version`, in
-/// one transaction.
-pub async fn record_past(db: &Db, version: i64, rows: &[PastSettle]) -> StoreResult<()> {
+/// one transaction, and the registry facts their answers name (a later fact stays).
+pub async fn record_past(db: &Db, campaign_id: &str, version: i64, rows: &[PastSettle]) -> StoreResult<()> {
+    let form = form(db, campaign_id, version).await?;
+    // The targets whose answers write facts, read before the transaction begins.
+    let mut writers = BTreeMap::new();
+    if form.write_backs().next().is_some() {
+        for r in rows.iter().filter(|r| r.answers.is_some()) {
+            writers.insert(r.target_id.clone(), target(db, &r.target_id).await?);
+        }
+    }
     let mut tx = db.pool.begin().await?;
     for r in rows {
+        if let (Some(answers), Some(t)) = (&r.answers, writers.get(&r.target_id)) {
+            write_back::apply_past(&mut tx, t, &form, answers, r.at, &r.by_name).await?;
+        }
         let sealed = match &r.answers {
             Some(a) => {
                 let text = serde_json::to_string(a).map_err(|e| StoreError::Invalid(crate::error::operator(e)))?;

@@ -212,17 +212,18 @@ async fn answers_are_checked_pinned_sealed_and_counted_per_grid() {
         let day = |s: &str| super::day(s, "x").unwrap();
 
         // Before the opening day, nothing is taken.
-        let early = answer(db, &ta, &given(&[("uses_gas", "no")]), 1, None, "网格员", day("2026-11-30")).await;
+        let early = answer(db, &ta, &given(&[("uses_gas", "no")]), 1, None, None, "网格员", day("2026-11-30")).await;
         assert!(matches!(early, Err(AnswerOutcome::Store(StoreError::Invalid(ref m))) if m.key == "campaigns.error.not_open"));
         // The form judges: gas used, so the hose's age is required.
-        let missing = answer(db, &ta, &given(&[("uses_gas", "yes")]), 1, None, "网格员", day("2026-12-02")).await;
+        let missing = answer(db, &ta, &given(&[("uses_gas", "yes")]), 1, None, None, "网格员", day("2026-12-02")).await;
         match missing {
             Err(AnswerOutcome::Answers(errors)) => assert_eq!(errors[0].question, "hose_age"),
             other => panic!("{other:?}"),
         }
-        let done = answer(db, &ta, &given(&[("uses_gas", "yes"), ("hose_age", "3")]), 1, None, "网格员", day("2026-12-02"))
+        let done = answer(db, &ta, &given(&[("uses_gas", "yes"), ("hose_age", "3")]), 1, None, None, "网格员", day("2026-12-02"))
             .await
-            .unwrap();
+            .unwrap()
+            .target;
         assert_eq!((done.status, done.attempts, done.form_version), (TargetStatus::Done, 1, Some(1)));
         assert_eq!(answers_of(db, &ta).await, given(&[("uses_gas", "yes"), ("hose_age", "3")]));
         let sealed: String = sqlx::query_scalar("SELECT answers_enc FROM campaign_targets WHERE id = $1")
@@ -245,9 +246,9 @@ async fn answers_are_checked_pinned_sealed_and_counted_per_grid() {
         let mut v2 = gas_form();
         v2.questions[1].required = false;
         assert_eq!(revise_form(db, &c.id, &v2).await.unwrap(), 2);
-        let stale = answer(db, &tb, &given(&[("uses_gas", "yes")]), 1, None, "网格员", day("2026-12-05")).await;
+        let stale = answer(db, &tb, &given(&[("uses_gas", "yes")]), 1, None, None, "网格员", day("2026-12-05")).await;
         assert!(matches!(stale, Err(AnswerOutcome::Store(StoreError::Conflict(_)))), "{stale:?}");
-        let late = answer(db, &tb, &given(&[("uses_gas", "yes")]), 2, None, "网格员", day("2026-12-11")).await.unwrap();
+        let late = answer(db, &tb, &given(&[("uses_gas", "yes")]), 2, None, None, "网格员", day("2026-12-11")).await.unwrap().target;
         assert_eq!((late.attempts, late.form_version), (2, Some(2)));
         assert_eq!(target(db, &ta).await.unwrap().form_version, Some(1));
         // "Late": settled after the end of 12-10 in China. The clock cannot be set,
@@ -289,6 +290,180 @@ async fn answers_are_checked_pinned_sealed_and_counted_per_grid() {
         let own = progress(db, &c.id, &h.other_grid.path).await.unwrap();
         assert_eq!(own.len(), 2);
         assert_eq!((own[1].expected, own[1].not_reachable), (1, 1));
+    })
+    .await;
+}
+
+/// A: nothing held, the answer writes its day. B: the office changes B's day after
+/// the form was opened and before the answer comes: held as a conflict, the
+/// registry keeps its value until someone decides.
+#[tokio::test]
+async fn answers_write_their_facts_back_and_a_fact_changed_meanwhile_is_flagged() {
+    use wangge_domain::campaigns::Fact;
+    use write_back::{Keep, conflicts, facts, resolve, set};
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        let h = testing::hierarchy(db).await;
+        let a = h.household.id.clone();
+        let b = home(db, &h.building.id, "402", Occupancy::Rented).await;
+        let mut form = gas_form();
+        let mut checked = question("checked_on", QuestionKind::Date, false);
+        checked.save_to = Some("gas_checked_on".into());
+        form.questions.push(checked);
+        let mut new = campaign(&h.community.id, TargetKind::Household, TargetFilter::default());
+        new.form = form;
+        let c = start(db, new.clone(), None, "社区").await.unwrap();
+        let target_of = async |household: &str| -> String {
+            sqlx::query_scalar("SELECT id FROM campaign_targets WHERE campaign_id = $1 AND household_id = $2")
+                .bind(&c.id)
+                .bind(household)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        };
+        let (ta, tb) = (target_of(&a).await, target_of(&b).await);
+        let today = super::day("2026-12-03", "x").unwrap();
+        let held = async |subject: &str| facts(db, &[subject.to_owned()]).await.unwrap();
+        let answers = |on: &str| given(&[("uses_gas", "yes"), ("hose_age", "3"), ("checked_on", on)]);
+
+        let done = answer(db, &ta, &answers("2026-12-02"), 1, Some(now_millis()), None, "网格员", today).await.unwrap();
+        assert_eq!((done.written.as_slice(), done.conflicts.len()), ([Fact::GasCheckedOn].as_slice(), 0));
+        let a_facts = held(&a).await;
+        assert_eq!(a_facts.len(), 1);
+        assert_eq!(
+            (a_facts[0].value.as_str(), a_facts[0].campaign_id.as_deref(), a_facts[0].updated_by_name.as_str()),
+            ("2026-12-02", Some(c.id.as_str()), "网格员")
+        );
+
+        let opened = now_millis() - 1000;
+        set(db, &b, &h.grid.path, Fact::GasCheckedOn, "2026-12-01", "燃气公司").await.unwrap();
+        let late = answer(db, &tb, &answers("2026-12-03"), 1, Some(opened), None, "网格员", today).await.unwrap();
+        assert!(late.written.is_empty(), "{late:?}");
+        assert_eq!(late.conflicts.len(), 1);
+        let flagged = &late.conflicts[0];
+        assert_eq!(
+            (flagged.registry_value.as_str(), flagged.answer_value.as_str(), flagged.registry_changed_by.as_str()),
+            ("2026-12-01", "2026-12-03", "燃气公司")
+        );
+        assert_eq!(held(&b).await[0].value, "2026-12-01", "no silent overwrite");
+        assert_eq!(target(db, &tb).await.unwrap().status, TargetStatus::Done, "the answers themselves are kept");
+        // The same day as the registry's is no conflict, whenever the form was opened.
+        let same = answer(db, &tb, &answers("2026-12-01"), 1, Some(opened), None, "网格员", today).await.unwrap();
+        assert!(same.written.is_empty() && same.conflicts.is_empty(), "{same:?}");
+
+        // Listed for the campaign until settled, once: the answer wins here.
+        let open = conflicts(db, &c.id, &c.path, true).await.unwrap();
+        assert_eq!(open.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [flagged.id.as_str()]);
+        assert!(conflicts(db, &c.id, &h.other_grid.path, true).await.unwrap().is_empty(), "another grid's list");
+        let settled = resolve(db, &flagged.id, Keep::Answer, "社区书记").await.unwrap();
+        assert_eq!((settled.resolution, settled.resolved_by_name.as_deref()), (Some(Keep::Answer), Some("社区书记")));
+        assert_eq!(held(&b).await[0].value, "2026-12-03");
+        let again = resolve(db, &flagged.id, Keep::Registry, "社区书记").await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        assert!(conflicts(db, &c.id, &c.path, true).await.unwrap().is_empty());
+        assert_eq!(conflicts(db, &c.id, &c.path, false).await.unwrap().len(), 1);
+
+        // A person's fact cannot be written from a campaign of households.
+        let mut vax = gas_form();
+        let mut on = question("vaccinated_on", QuestionKind::Date, false);
+        on.save_to = Some("vaccinated_on".into());
+        vax.questions.push(on);
+        new.form = vax;
+        let refused = start(db, new, None, "社区").await;
+        assert!(
+            matches!(refused, Err(StoreError::Invalid(ref m)) if m.key == "campaigns.error.save_to_kind"),
+            "{refused:?}"
+        );
+    })
+    .await;
+}
+
+/// A monthly template begun on 31 January opens on its day, once, keeps to the end
+/// of the month, opens a missed one once on the day it sweeps, and stops.
+#[tokio::test]
+async fn a_template_starts_its_campaign_once_on_its_day() {
+    use templates::{campaigns_of, end, run_due, save};
+    use wangge_domain::campaigns::Repeat;
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        let h = testing::hierarchy(db).await;
+        let c = start(db, campaign(&h.community.id, TargetKind::Household, TargetFilter::default()), None, "社区")
+            .await
+            .unwrap();
+        let day = |s: &str| super::day(s, "x").unwrap();
+        let today = day("2026-12-04");
+        let none = save(db, &c, Repeat::Monthly, None, today, "书记").await;
+        assert!(matches!(none, Err(StoreError::Invalid(ref m)) if m.key == "campaigns.error.first_on"), "{none:?}");
+        let past = save(db, &c, Repeat::Monthly, Some(day("2026-12-03")), today, "书记").await;
+        assert!(
+            matches!(past, Err(StoreError::Invalid(ref m)) if m.key == "campaigns.error.first_on_past"),
+            "{past:?}"
+        );
+        let t = save(db, &c, Repeat::Monthly, Some(day("2027-01-31")), today, "书记").await.unwrap();
+        // The campaign ran 12-01 to 12-10: ten days open.
+        assert_eq!((t.days_open, t.next_on.as_deref()), (10, Some("2027-01-31")));
+
+        assert!(run_due(db, day("2027-01-30")).await.unwrap().is_empty(), "not yet");
+        let runs = run_due(db, day("2027-01-31")).await.unwrap();
+        assert_eq!(runs.len(), 1);
+        let first = runs[0].started.as_ref().unwrap();
+        assert_eq!((first.opens_on.as_str(), first.closes_on.as_str()), ("2027-01-31", "2027-02-09"));
+        assert_eq!(form(db, &first.id, 1).await.unwrap(), gas_form());
+        assert!(run_due(db, day("2027-01-31")).await.unwrap().is_empty(), "once a day");
+        assert_eq!(templates::get(db, &t.id).await.unwrap().next_on.as_deref(), Some("2027-02-28"));
+
+        // Off from February to April: the missed one opens once, on the sweep's day.
+        let runs = run_due(db, day("2027-04-10")).await.unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].started.as_ref().unwrap().opens_on, "2027-04-10");
+        assert_eq!(templates::get(db, &t.id).await.unwrap().next_on.as_deref(), Some("2027-04-30"));
+        assert_eq!(campaigns_of(db, &t.id).await.unwrap().len(), 2);
+
+        end(db, &t.id).await.unwrap();
+        assert!(run_due(db, day("2027-05-31")).await.unwrap().is_empty(), "stopped");
+        assert!(matches!(end(db, &t.id).await, Err(StoreError::Conflict(_))));
+    })
+    .await;
+}
+
+/// A running over the community's two occupied households: A answered, B not at
+/// home. The community: 1 running, 1 of 2 done, 1 not reachable.
+#[tokio::test]
+async fn the_cockpit_counts_the_doors_of_campaigns_running_today() {
+    use crate::cockpit::{FigureQuery, Value, figures, find};
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        let h = testing::hierarchy(db).await;
+        let b = home(db, &h.building.id, "402", Occupancy::Rented).await;
+        let today = super::today();
+        let mut new = campaign(&h.community.id, TargetKind::Household, TargetFilter::default());
+        new.opens_on = today.to_string();
+        new.closes_on = (today + time::Duration::days(7)).to_string();
+        let c = start(db, new, None, "社区").await.unwrap();
+        let target_of = async |household: &str| -> String {
+            sqlx::query_scalar("SELECT id FROM campaign_targets WHERE campaign_id = $1 AND household_id = $2")
+                .bind(&c.id)
+                .bind(household)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        };
+        let (ta, tb) = (target_of(&h.household.id).await, target_of(&b).await);
+        answer(db, &ta, &given(&[("uses_gas", "no")]), 1, None, None, "网格员", today).await.unwrap();
+        mark(db, &tb, TargetStatus::NotHome, None, "网格员").await.unwrap();
+        let read = async |path: &str| {
+            let now = now_millis() + 1;
+            figures(db, &FigureQuery { path: path.to_owned(), from: 0, to: now, now, past: false }).await.unwrap()
+        };
+        let community = read(&h.community.path).await;
+        let value = |fs: &[crate::cockpit::Figure], key: &str| find(fs, key).unwrap().value;
+        assert_eq!(value(&community, "campaigns.running"), Value::count(1));
+        assert_eq!(value(&community, "campaigns.done"), Value::Rate { part: 1, whole: 2 });
+        assert_eq!(value(&community, "campaigns.not_reachable"), Value::count(1));
+        // The next grid takes part in it but holds none of these doors.
+        let other = read(&h.other_grid.path).await;
+        assert_eq!(value(&other, "campaigns.running"), Value::count(1));
+        assert_eq!(value(&other, "campaigns.done"), Value::Rate { part: 0, whole: 0 });
     })
     .await;
 }
@@ -353,11 +528,16 @@ async fn health_answers_are_reduced_to_counts_after_their_retention() {
             settle(target_of(&round.id, &c).await, TargetStatus::Done, Some(given(&[("uses_gas", "no")]))),
             settle(target_of(&round.id, &d).await, TargetStatus::Refused, None),
         ];
-        record_past(db, 1, &rows).await.unwrap();
+        record_past(db, &round.id, 1, &rows).await.unwrap();
         let other = target_of(&kept_forever.id, &a).await;
-        record_past(db, 1, &[settle(other.clone(), TargetStatus::Done, Some(given(&[("uses_gas", "no")])))])
-            .await
-            .unwrap();
+        record_past(
+            db,
+            &kept_forever.id,
+            1,
+            &[settle(other.clone(), TargetStatus::Done, Some(given(&[("uses_gas", "no")])))],
+        )
+        .await
+        .unwrap();
 
         let day = |s: &str| Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).unwrap();
         assert_eq!(retention::purge_on(&round), Some(day("2026-09-29")));

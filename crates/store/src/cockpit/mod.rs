@@ -26,6 +26,7 @@
 //! are live: nothing is cached, nothing is rebuilt by a job. A count a module keeps
 //! in a summary of its own is added as described in [`crate::summaries`].
 
+mod campaigns;
 mod demands;
 pub mod map;
 mod registry;
@@ -144,6 +145,8 @@ pub enum Rows {
     /// The households behind a coverage figure (`which`: `not_visited`, `visited`,
     /// `visited_at_door`), or with a care tag the people of that tag.
     Visits { which: &'static str, tag: Option<String> },
+    /// The campaigns touching the area (their page lists each one's progress).
+    Campaigns,
 }
 
 impl Rows {
@@ -176,6 +179,8 @@ pub enum Section {
     Team,
     /// Home visits: coverage over 90 days.
     Visits,
+    /// Door-to-door campaigns running today.
+    Campaigns,
 }
 
 impl Section {
@@ -190,6 +195,7 @@ impl Section {
             Section::Rates => "rates",
             Section::Team => "team",
             Section::Visits => "visits",
+            Section::Campaigns => "campaigns",
         }
     }
 
@@ -242,6 +248,7 @@ pub const SOURCES: &[Source] = &[
     Source { module: "demands", compute: |db, q| Box::pin(demands::figures(db, q)) },
     Source { module: "team", compute: |db, q| Box::pin(team::figures(db, q)) },
     Source { module: "visits", compute: |db, q| Box::pin(visits::figures(db, q)) },
+    Source { module: "campaigns", compute: |db, q| Box::pin(campaigns::figures(db, q)) },
 ];
 
 /// Every figure of the area at `q.path`.

@@ -1,7 +1,7 @@
 //! The JSON API of campaigns: the campaigns touching an area, a campaign's progress
 //! per grid, the targets in the caller's own area (fail-closed: a grid member gets
 //! their grid's only), starting a campaign from a shipped form, answering and
-//! marking a target.
+//! marking a target. The registry conflicts' two routes are in `conflicts`.
 
 use std::collections::BTreeMap;
 
@@ -152,6 +152,10 @@ pub async fn start(
 #[derive(Deserialize, ToSchema)]
 pub struct AnswersBody {
     pub version: i64,
+    /// When the form was opened on the device (milliseconds since 1970): a registry
+    /// fact the form writes that changed after it is held as a conflict instead of
+    /// overwritten. Default: when the campaign started.
+    pub opened_at: Option<i64>,
     /// By question name; a multiple choice as its choice names separated by spaces.
     pub answers: BTreeMap<String, String>,
 }
@@ -169,11 +173,13 @@ pub struct AnswerProblems {
     pub errors: Vec<AnswerProblem>,
 }
 
-/// Records a target's answers (judged by the form; sealed at rest). 409 when the
-/// form changed since the version given; 422 with every answer's error.
+/// Records a target's answers (judged by the form; sealed at rest) and writes the
+/// registry facts the form names, holding as conflicts those changed since
+/// `opened_at`. 409 when the form changed since the version given; 422 with every
+/// answer's error.
 #[utoipa::path(post, path = "/api/v1/campaign-targets/{id}/answers", tag = "campaigns", request_body = AnswersBody,
     params(("id" = String, Path, description = "The target")),
-    responses((status = 200, body = wangge_store::campaigns::Target), (status = 404, body = ErrorBody),
+    responses((status = 200, body = wangge_store::campaigns::Answered), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = AnswerProblems)))]
 pub async fn answer(
     State(s): State<AppState>,
@@ -184,8 +190,8 @@ pub async fn answer(
     JsonBody(b): JsonBody<AnswersBody>,
 ) -> Result<Response, ApiError> {
     let line = super::target_in_scope(&s, &p, &id).await?;
-    match super::fill::record(&s, &p, &address, &line, &b.answers, b.version).await {
-        Ok(()) => Ok(Json(campaigns::target(&s.db, &id).await?).into_response()),
+    match super::fill::record_answers(&s, &p, &address, &line, &b.answers, b.version, b.opened_at).await {
+        Ok(done) => Ok(Json(done).into_response()),
         Err(super::fill::Failed::Api(e)) => Err(e),
         Err(super::fill::Failed::Answers(errs)) => {
             let errors = errs

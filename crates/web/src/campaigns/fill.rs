@@ -112,6 +112,9 @@ struct Shown<'a> {
     form: &'a Form,
     version: i64,
     page: usize,
+    /// When the form was first shown (milliseconds): a registry fact changed after
+    /// it is not overwritten by these answers.
+    opened: i64,
     answers: &'a BTreeMap<String, String>,
     errors: &'a BTreeMap<String, String>,
     error: Option<String>,
@@ -195,7 +198,7 @@ async fn render_target(
         campaign => Value::from(Serde(&campaign)), target_id => &line.target.id,
         place => super::pages::place(line, lang), who => &line.resident_name,
         status => label(line.target.status, lang), status_code => line.target.status.code(),
-        attempts => line.target.attempts, open, answered, version => shown.version,
+        attempts => line.target.attempts, open, answered, version => shown.version, opened => shown.opened,
         questions => Value::from(Serde(&questions)), carried => carried, page => shown.page, last, step,
         first => position == 0, error => shown.error, may_exempt => p.role.may(Action::RunCampaigns),
         form_title => text_in(&shown.form.title, lang),
@@ -228,6 +231,7 @@ async fn target_page(
         form: &form,
         version: campaign.form_version,
         page: q.page.filter(|p| *p == first).unwrap_or(first),
+        opened: wangge_domain::now_millis(),
         answers: &answers,
         errors: &BTreeMap::new(),
         error: None,
@@ -250,6 +254,7 @@ async fn answer_page(
     let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
     let version: i64 = field("version").parse().unwrap_or(0);
     let page: usize = field("page").parse().unwrap_or(0);
+    let opened: Option<i64> = field("opened").parse().ok();
     let go = field("go").to_owned();
     let form = campaigns::form(&s.db, &campaign.id, campaign.form_version).await?;
     if version != campaign.form_version {
@@ -260,6 +265,7 @@ async fn answer_page(
             form: &form,
             version: campaign.form_version,
             page: 0,
+            opened: wangge_domain::now_millis(),
             answers: &BTreeMap::new(),
             errors: &BTreeMap::new(),
             error: Some(error),
@@ -302,6 +308,7 @@ async fn answer_page(
                 form: &form,
                 version,
                 page: $page,
+                opened: opened.unwrap_or_else(wangge_domain::now_millis),
                 answers: &answers,
                 errors: $errors,
                 error: $error,
@@ -321,8 +328,12 @@ async fn answer_page(
     if let Some(next) = asked.iter().find(|&&pg| pg > page).copied() {
         return show!(next, &no_errors, StatusCode::OK, None);
     }
-    match record(&s, &p, &address, &line, &answers, version).await {
-        Ok(()) => Ok(Redirect::to(&format!("/campaigns/{}?saved=1#mine", campaign.id)).into_response()),
+    match record(&s, &p, &address, &line, &answers, version, opened).await {
+        // Answers held back from the registry are said on the campaign's page.
+        Ok(held) => {
+            let flag = if held > 0 { format!("&held={held}") } else { String::new() };
+            Ok(Redirect::to(&format!("/campaigns/{}?saved=1{flag}#mine", campaign.id)).into_response())
+        }
         Err(Failed::Answers(errs)) => {
             let all: BTreeMap<String, String> =
                 errs.into_iter().map(|e| (e.question, say(&e.message, lang.code))).collect();
@@ -344,7 +355,8 @@ pub(crate) enum Failed {
 }
 
 /// The one way answers are kept, for the page and the API: judged by the form,
-/// sealed, audited without their content.
+/// sealed, the registry facts the form names written back (or held as conflicts),
+/// audited without their content. Returns how many facts were held back.
 pub(crate) async fn record(
     s: &AppState,
     p: &Principal,
@@ -352,14 +364,32 @@ pub(crate) async fn record(
     line: &TargetLine,
     answers: &BTreeMap<String, String>,
     version: i64,
-) -> Result<(), Failed> {
+    opened: Option<i64>,
+) -> Result<usize, Failed> {
+    Ok(record_answers(s, p, address, line, answers, version, opened).await?.conflicts.len())
+}
+
+/// [`record`], returning what the registry took and held back.
+pub(crate) async fn record_answers(
+    s: &AppState,
+    p: &Principal,
+    address: &ClientAddress,
+    line: &TargetLine,
+    answers: &BTreeMap<String, String>,
+    version: i64,
+    opened: Option<i64>,
+) -> Result<campaigns::Answered, Failed> {
     let today = super::today();
-    match campaigns::answer(&s.db, &line.target.id, answers, version, super::account_id(p), &p.actor_name(), today)
+    let by_name = p.actor_name();
+    match campaigns::answer(&s.db, &line.target.id, answers, version, opened, super::account_id(p), &by_name, today)
         .await
     {
-        Ok(t) => {
-            let summary =
-                serde_json::json!({ "status": t.status, "form_version": t.form_version, "answers": answers.len() });
+        Ok(done) => {
+            let t = &done.target;
+            let summary = serde_json::json!({
+                "status": t.status, "form_version": t.form_version, "answers": answers.len(),
+                "written": done.written, "held": done.conflicts.iter().map(|c| c.fact).collect::<Vec<_>>(),
+            });
             audit::change(
                 &s.db,
                 (p, address),
@@ -370,7 +400,7 @@ pub(crate) async fn record(
             )
             .await
             .map_err(|e| Failed::Api(e.into()))?;
-            Ok(())
+            Ok(done)
         }
         Err(AnswerOutcome::Answers(errs)) => Err(Failed::Answers(errs)),
         Err(AnswerOutcome::Store(e)) => Err(Failed::Api(e.into())),

@@ -2,7 +2,8 @@
 //! caller's area, starting one from a shipped form or an earlier campaign's, a
 //! campaign's progress per grid and the grid member's own targets (pending, then
 //! the revisit queue), the form asked at the door page by page, XLSForm in and
-//! out, the results as .xlsx, the JSON API and the 今日 section. The rules are
+//! out, the results as .xlsx, the registry conflicts of answers written back, the
+//! JSON API and the 今日 section. The rules are
 //! `wangge_domain::campaigns`, the SQL `wangge_store::campaigns`; the templates
 //! are `templates/campaigns/`, the strings `locales/campaigns.yml`.
 //!
@@ -12,9 +13,11 @@
 //! target's household, fail-closed as ODK's per-user form lists are.
 
 pub(crate) mod api;
+pub(crate) mod conflicts;
 pub(crate) mod files;
 pub(crate) mod fill;
 pub(crate) mod pages;
+pub(crate) mod templates;
 pub(crate) mod today;
 
 use time::Date;
@@ -68,25 +71,12 @@ pub(crate) fn account_id(p: &Principal) -> Option<&str> {
     }
 }
 
-/// How often [`run_purge`] looks for campaigns past their retention.
-const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(6 * 60 * 60);
-
-/// The retention purge (`store::campaigns::retention`) every six hours for as long
-/// as the server runs: a campaign's health answers go the day after its retention
-/// ends, whichever server sweeps first (the purge is guarded per campaign).
-pub async fn run_purge(db: wangge_store::Db) {
-    while !db.pool.is_closed() {
-        if let Err(e) = campaigns::retention::purge(&db, today(), false).await {
-            if db.pool.is_closed() {
-                break;
-            }
-            tracing::error!("campaign retention purge: {e}");
-        }
-        tokio::time::sleep(PURGE_EVERY).await;
-    }
-}
-
 /// Every route of campaigns.
 pub(crate) fn routes() -> crate::shared::routes::Routes {
-    pages::routes().merge(fill::routes()).merge(files::routes()).merge(api::routes())
+    pages::routes()
+        .merge(fill::routes())
+        .merge(files::routes())
+        .merge(api::routes())
+        .merge(conflicts::routes())
+        .merge(templates::routes())
 }

@@ -157,6 +157,9 @@ pub struct ShowQuery {
     saved: Option<u8>,
     marked: Option<String>,
     form: Option<u8>,
+    /// Registry facts the answers just saved could not write (changed meanwhile).
+    held: Option<usize>,
+    settled: Option<u8>,
 }
 
 /// How many targets a list shows; the rest wait behind the grid's own page.
@@ -212,6 +215,8 @@ async fn show_page(
         .as_deref()
         .and_then(TargetStatus::from_code)
         .map(|st| say(&msg!("campaigns.marked").lang_arg("status", st.label_zh(), st.label_en()), lang.code));
+    let conflicts = super::conflicts::for_page(&s, &p, &campaign, &seen, lang).await?;
+    let held = q.held.filter(|n| *n > 0).map(|n| say(&msg!("campaigns.held", count = n), lang.code));
     let purged = campaigns::retention::purged_at(&s.db, &campaign.id).await?.map(crate::shared::render::local_time);
     let purge_on = campaigns::retention::purge_on(&campaign).map(|d| d.to_string());
     let ctx = context! {
@@ -223,7 +228,9 @@ async fn show_page(
         listing => list_name, pending => Value::from(Serde(&pending)), revisit => Value::from(Serde(&revisit)),
         settled => Value::from(Serde(&settled)), may_run, form_title, form_version => campaign.form_version,
         question_count => form.questions.len(), saved => q.saved.is_some(), marked, form_changed => q.form.is_some(),
-        retention => campaign.retention_days,
+        retention => campaign.retention_days, held, settled => q.settled.is_some(),
+        conflicts => Value::from(Serde(&conflicts)),
+        repeats => wangge_domain::campaigns::Repeat::all().iter().map(|r| (r.code(), label(*r, lang))).collect::<Vec<_>>(),
         ..frame(&p, lang, "/campaigns")
     };
     Ok(render(lang, StatusCode::OK, "campaigns/campaign.html", ctx))

@@ -109,6 +109,7 @@ pub(crate) fn rows_href(p: &Principal, area: Option<&Area>, rows: &Rows) -> Opti
             }
             Some(href)
         }
+        Rows::Campaigns => p.role.may(Action::ViewCampaigns).then(|| format!("/campaigns?area={}", area.id)),
         Rows::Demands { status, overdue, category, from, to } => {
             if !p.role.may(Action::ViewDemands) {
                 return None;
@@ -158,11 +159,12 @@ struct SectionView {
     figures: Vec<Shown>,
 }
 
-const SECTIONS: [Section; 9] = [
+const SECTIONS: [Section; 10] = [
     Section::Registry,
     Section::Demands,
     Section::Rates,
     Section::Visits,
+    Section::Campaigns,
     Section::Residence,
     Section::Age,
     Section::Care,
@@ -179,6 +181,7 @@ fn columns_of(cols: &str) -> Vec<Section> {
         "care" => vec![Section::Care],
         "categories" => vec![Section::Categories],
         "team" => vec![Section::Team],
+        "campaigns" => vec![Section::Campaigns],
         _ => vec![Section::Registry, Section::Demands, Section::Rates, Section::Visits],
     }
 }
@@ -350,7 +353,7 @@ pub async fn cockpit_page(
         aria_sort: aria(&f.key),
     }));
     let totals: Vec<Shown> = column_figures.iter().map(|f| shown(&p, lang, area.as_ref(), f)).collect();
-    let col_groups: Vec<Link> = ["main", "residence", "age", "care", "categories", "team"]
+    let col_groups: Vec<Link> = ["main", "residence", "age", "care", "categories", "team", "campaigns"]
         .iter()
         .map(|&c| Link {
             href: format!("/cockpit?{area_param}period={period}&cols={c}#children"),

@@ -177,8 +177,10 @@ pub async fn household_page(
     } else {
         Vec::new()
     };
+    let facts = if names { fact_lines(&s, &h.id, &members, lang).await? } else { Vec::new() };
     let key = if h.unit.is_empty() { "household.label_no_unit" } else { "household.label" };
     let ctx = context! {
+        facts => Value::from(Serde(&facts)),
         title => tr(key, lang.code).replace("%{unit}", &h.unit).replace("%{room}", &h.room),
         building_label => tr("building.number", lang.code).replace("%{number}", &building.number),
         occupancy_label => label(h.occupancy, lang), grid => Value::from(Serde(&grid)),
@@ -190,6 +192,48 @@ pub async fn household_page(
         ..frame(&p, lang, "/registry"),
     };
     Ok(render(lang, StatusCode::OK, "registry/household.html", ctx))
+}
+
+/// A registry fact as the household's page shows it.
+#[derive(Serialize)]
+struct FactLine {
+    /// The fact's name, with the person's for a person's fact.
+    what: String,
+    value: String,
+    /// Who wrote it and when; the campaign it came from, linked.
+    source: String,
+    campaign: Option<(String, String)>,
+}
+
+/// The dated facts campaigns wrote back (or the office set) about the household
+/// and its people.
+async fn fact_lines(
+    s: &AppState,
+    household_id: &str,
+    members: &[Member],
+    lang: Lang,
+) -> Result<Vec<FactLine>, ApiError> {
+    use wangge_store::campaigns::{self, write_back};
+    let mut subjects = vec![household_id.to_owned()];
+    subjects.extend(members.iter().map(|m| m.id.clone()));
+    let mut out = Vec::new();
+    for f in write_back::facts(&s.db, &subjects).await? {
+        let who = members.iter().find(|m| m.id == f.subject_id).map(|m| m.name.as_str());
+        let campaign = match &f.campaign_id {
+            Some(id) => Some((format!("/campaigns/{id}"), campaigns::get(&s.db, id).await?.title)),
+            None => None,
+        };
+        out.push(FactLine {
+            what: match who {
+                Some(name) => format!("{} · {name}", label(f.fact, lang)),
+                None => label(f.fact, lang).to_owned(),
+            },
+            value: f.value,
+            source: format!("{} · {}", f.updated_by_name, crate::shared::render::local_time(f.updated_at)),
+            campaign,
+        });
+    }
+    Ok(out)
 }
 
 /// This module's pages, each with who may open it (`crate::shared::routes`).
