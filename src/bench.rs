@@ -209,15 +209,8 @@ pub async fn run(what: BenchWhat) -> anyhow::Result<()> {
         }
         BenchWhat::Campaigns { database_url, communities, households, runs, members, seconds, pause_ms } => {
             let database = database_url.map(|database_url| DatabaseArg { database_url, key_file: None });
-            let options = crate::bench_campaigns::Options {
-                database,
-                communities,
-                households,
-                runs,
-                members,
-                seconds,
-                pause_ms,
-            };
+            let options =
+                crate::bench_campaigns::Options { database, communities, households, runs, members, seconds, pause_ms };
             crate::bench_campaigns::run(options).await
         }
     }

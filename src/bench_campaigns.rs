@@ -211,7 +211,8 @@ struct Watched {
 /// `/campaigns/{id}`) one request after the other until `stop`, or `rounds` times.
 fn watch(base: &str, campaign: &str, token: &str, stop: &AtomicBool, rounds: usize) -> anyhow::Result<Watched> {
     let agent = agent();
-    let (api_url, page_url) = (format!("{base}/api/v1/campaigns/{campaign}/progress"), format!("{base}/campaigns/{campaign}"));
+    let (api_url, page_url) =
+        (format!("{base}/api/v1/campaigns/{campaign}/progress"), format!("{base}/campaigns/{campaign}"));
     let mut w = Watched { api: Vec::new(), page: Vec::new() };
     for _ in 0..rounds {
         if stop.load(Ordering::Relaxed) {
