@@ -72,7 +72,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
 }
 
 /// The first street holding at least `wanted` households, else the first district:
-/// the issue asks for a street of 100,000 households, and generated streets hold
+/// a street of 100,000 households is the case in mind, but generated streets hold
 /// about 11,000, so on generated data the scope is a district. (Vacant households
 /// are no targets: [`start_runs`] checks the targets' count.)
 async fn scope(db: &Db, wanted: u64) -> anyhow::Result<(Area, u64)> {
@@ -175,7 +175,7 @@ fn agent() -> ureq::Agent {
     ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent()
 }
 
-/// A GET answered 200 with its body read; the body's length.
+/// A GET that must answer 200; its body.
 fn get(agent: &ureq::Agent, url: &str, token: &str) -> anyhow::Result<String> {
     let mut response = agent.get(url).header("authorization", &format!("Bearer {token}")).call()?;
     let body = response.body_mut().with_config().limit(50_000_000).read_to_string()?;

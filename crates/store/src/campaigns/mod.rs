@@ -241,7 +241,7 @@ pub async fn start(db: &Db, new: NewCampaign, by_id: Option<&str>, by_name: &str
         .await?;
     // The targets are drawn and written by the database in one statement: a
     // district's 111,000 rows never travel to this process and back (2.1–2.6 s
-    // with a bound insert per 100 rows, 1.x s so; docs/benchmarks.md).
+    // with a bound insert per 256 rows, 1.1–1.3 s so; docs/benchmarks.md).
     let mut c = crate::conditions::Conditions::default();
     let (from, order) = subjects(&mut c, &area.path, &grid_paths, &new, opens);
     let resident = if new.target_kind == TargetKind::Person { "r.id" } else { "NULL" };
