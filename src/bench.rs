@@ -98,6 +98,32 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 30)]
         queries: usize,
     },
+    /// Campaigns (issue 20): `store::campaigns::start` of the gas check over the
+    /// first street (else district) holding `--households` occupied households,
+    /// `--runs` fresh campaigns each timed; then, over real HTTP, the last one's
+    /// progress (the JSON figures and the page, in turn, as its official sees them)
+    /// alone and while `--members` grid members submit answers in their grids. On
+    /// `--database-url` (filled by `wangge generate`), else on a fresh SQLite database
+    /// with `--communities` generated (90: about 100,000 households).
+    Campaigns {
+        /// The database URL (default: a fresh generated one).
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value_t = 90)]
+        communities: usize,
+        #[arg(long, default_value_t = 100_000)]
+        households: u64,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        #[arg(long, default_value_t = 20)]
+        members: usize,
+        /// Length of the run with members submitting.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// A member's pause between two answers (0: the next as soon as answered).
+        #[arg(long, default_value_t = 0)]
+        pause_ms: u64,
+    },
 }
 
 /// A grid member's due list (every grid of every community) and the coverage of
@@ -180,6 +206,12 @@ pub async fn run(what: BenchWhat) -> anyhow::Result<()> {
         BenchWhat::Cockpit { database_url, communities, items, queries } => {
             let database = database_url.map(|database_url| DatabaseArg { database_url, key_file: None });
             crate::bench_cockpit::run(database, communities, items, queries).await
+        }
+        BenchWhat::Campaigns { database_url, communities, households, runs, members, seconds, pause_ms } => {
+            let database = database_url.map(|database_url| DatabaseArg { database_url, key_file: None });
+            let options =
+                crate::bench_campaigns::Options { database, communities, households, runs, members, seconds, pause_ms };
+            crate::bench_campaigns::run(options).await
         }
     }
 }

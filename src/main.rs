@@ -2,6 +2,7 @@
 //! imports and exports ledgers, and generates synthetic data.
 
 mod bench;
+mod bench_campaigns;
 mod bench_cockpit;
 mod bench_demands;
 mod commands;

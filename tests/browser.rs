@@ -1670,3 +1670,54 @@ async fn a_resident_signs_up_forgets_and_is_helped_back_in(s: &Session) -> anyho
 fn a_resident_signs_up_forgets_and_is_helped_back_in_phone() {
     run("resident-sign-in", PHONE, a_resident_signs_up_forgets_and_is_helped_back_in);
 }
+
+// ---- the office's desk of visits: a correction confirmed, a cadence changed ----
+
+async fn corrections_and_cadences(s: &Session) -> anyhow::Result<()> {
+    use wangge_domain::Role;
+    use wangge_store::visits::corrections::{self, CorrectionStatus};
+    let community = wangge_store::registry::areas::get_by_code(&s.db, wangge_synth::DEMO_COMMUNITY_CODE).await?;
+    s.account("deskclerk", Role::CommunitySecretary, &[&community.code]).await?;
+    s.login_as("deskclerk", PASSWORD, Lang::Zh, "/cockpit").await?;
+    let waiting = corrections::waiting(&s.db, &community.path).await?;
+    ensure!(!waiting.is_empty(), "the demo has corrections waiting");
+    let mut problems: Vec<String> = Vec::new();
+    for (lang, code) in [(Lang::En, "en"), (Lang::Zh, "zh-CN")] {
+        s.goto(&format!("/corrections?lang={code}")).await?;
+        s.expect_no_sideways_scroll().await?;
+        s.screenshot("corrections", lang).await?;
+        problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("corrections ({code}): {v}")));
+    }
+    // The first waiting one confirmed from its card, in one tap.
+    let first = &waiting[0];
+    s.click_and_load(&format!("form[action='/corrections/{}/confirm'] button", first.id)).await.context("confirm")?;
+    s.find("#corrections-notice").await.context("confirmed")?;
+    let decided = corrections::get(&s.db, &first.id).await?;
+    ensure!(decided.status == CorrectionStatus::Confirmed, "{decided:?}");
+    ensure!(
+        s.find_all(&format!("form[action='/corrections/{}/confirm']", first.id)).await?.is_empty(),
+        "no longer waiting"
+    );
+
+    // The cadences: people living alone visited every 5 days instead of weekly.
+    for (lang, code) in [(Lang::En, "en"), (Lang::Zh, "zh-CN")] {
+        s.goto(&format!("/visits/cadences?area={}&lang={code}", community.code)).await?;
+        s.expect_no_sideways_scroll().await?;
+        s.screenshot("cadences", lang).await?;
+        problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("cadences ({code}): {v}")));
+    }
+    let rules = wangge_store::visits::cadences(&s.db, &community.id).await?;
+    let alone = rules.iter().find(|r| r.tag.as_deref() == Some("elderly_alone")).context("a rule for 独居老人")?;
+    s.fill(&format!("input#every-{}", alone.id), "5").await?;
+    s.click_and_load(&format!("form[action='/visits/cadences/{}'] button[type='submit']", alone.id)).await?;
+    s.find("#cadence-notice").await.context("saved")?;
+    let after = wangge_store::visits::cadences(&s.db, &community.id).await?;
+    ensure!(after.iter().any(|r| r.tag.as_deref() == Some("elderly_alone") && r.cadence.every_days == 5), "{after:?}");
+    ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn corrections_and_cadences_phone() {
+    run("corrections-and-cadences", PHONE, corrections_and_cadences);
+}
