@@ -183,7 +183,8 @@ fn get(agent: &ureq::Agent, url: &str, token: &str) -> anyhow::Result<String> {
     Ok(body)
 }
 
-/// One household's answers to the gas check: most use gas, some have a hazard.
+/// One household's answers to the gas check: most use gas (checked today, a day
+/// written back to the registry), some have a hazard.
 fn answers(rng: &mut fastrand::Rng, version: i64) -> String {
     let answers = if rng.u8(0..10) < 2 {
         serde_json::json!({"uses_gas": "no"})
@@ -192,6 +193,7 @@ fn answers(rng: &mut fastrand::Rng, version: i64) -> String {
         let alarm = if rng.bool() { "yes" } else { "no" };
         let mut a = serde_json::json!({
             "uses_gas": "yes", "kinds": "stove water_heater", "hose_age": hose_age.to_string(), "alarm": alarm,
+            "checked_on": wangge_store::campaigns::today().to_string(),
         });
         if hose_age > 2 || alarm == "no" {
             a["problem"] = "软管老化".into();
