@@ -162,6 +162,17 @@ async fn the_demo_is_tashan() -> anyhow::Result<()> {
             assert!(form.check(&given, &c.closes_on).is_ok(), "{}: {given:?}", c.title);
         }
     }
+    // The cockpit counts the running one's doors as its page does: no demo door is
+    // settled later than now.
+    let running = touching.iter().find(|c| c.phase(today) == Phase::Running).unwrap();
+    let total = wangge_store::campaigns::progress(&db, &running.id, &community_path).await?.pop().unwrap();
+    let now = wangge_domain::now_millis();
+    let q = wangge_store::cockpit::FigureQuery { path: community_path.clone(), from: 0, to: now, now, past: false };
+    let figures = wangge_store::cockpit::figures(&db, &q).await?;
+    assert_eq!(
+        wangge_store::cockpit::find(&figures, "campaigns.done").unwrap().value,
+        wangge_store::cockpit::Value::Rate { part: total.done as i64, whole: total.expected as i64 }
+    );
     // Two of them repeat: the gas check monthly, the vaccination drive yearly.
     let saved = wangge_store::campaigns::templates::list(&db, &community_path).await?;
     let mut every: Vec<_> = saved.iter().map(|t| (t.every, t.next_on.is_some())).collect();
