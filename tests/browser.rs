@@ -925,6 +925,30 @@ async fn campaign_door_revisited(s: &Session) -> anyhow::Result<()> {
         "{answers:?}"
     );
     ensure!(s.find_all(&format!("#campaign-revisit a[href$='{target}']")).await?.is_empty(), "off the revisit queue");
+    // The office: the demo's registry conflicts on the campaign's page, one settled;
+    // the templates page. Both languages at phone width.
+    let campaign = t.campaign_id.clone();
+    let community = wangge_store::registry::areas::get_by_code(&s.db, wangge_synth::DEMO_COMMUNITY_CODE).await?;
+    s.account("campaignoffice", Role::CommunitySecretary, &[&community.code]).await?;
+    s.click_and_load("button#logout").await?;
+    s.login_as("campaignoffice", PASSWORD, Lang::Zh, "/cockpit").await?;
+    for (lang, code) in [(Lang::En, "en"), (Lang::Zh, "zh-CN")] {
+        for (page, path) in [
+            ("campaign-conflicts", format!("/campaigns/{campaign}")),
+            ("campaign-templates", "/campaigns/templates".to_owned()),
+        ] {
+            s.goto(&format!("{path}?lang={code}")).await?;
+            s.expect_no_sideways_scroll().await?;
+            s.screenshot(page, lang).await?;
+            problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("{page} ({code}): {v}")));
+        }
+    }
+    ensure!(s.text("#templates").await?.contains("冬季燃气安全排查"), "the monthly gas check is a template");
+    s.goto(&format!("/campaigns/{campaign}?lang=zh-CN")).await?;
+    let listed = s.text("#campaign-conflicts").await.context("the demo's conflicts")?;
+    ensure!(listed.contains("燃气公司"), "who changed the registry: {listed}");
+    s.click_and_load("#conflict-answer-1").await?;
+    s.find("#campaign-settled").await.context("settled")?;
     // The check's day is written back to the household's registry page.
     s.goto(&format!("/registry/households/{}", t.household_id)).await?;
     let facts = s.text("#household-facts").await.context("the household's facts")?;

@@ -164,6 +164,37 @@ pub(crate) async fn demo(db: &Db, rng: &mut Rng, community_code: &str, today: Da
         campaigns::record_past(db, &campaign.id, campaign.form_version, &rows).await?;
         started.push(campaign);
     }
+    // Two doors of the running check answered after the gas company entered its own
+    // check meanwhile: the registry kept its day, the community has to decide.
+    let running = &started[2];
+    let doors = campaigns::lines(db, &running.id, &community.path, Which::Status(TargetStatus::Pending), 2).await?;
+    for l in doors {
+        let opened = wangge_domain::now_millis() - 20 * 60 * 1000;
+        let yesterday = (today - Duration::days(1)).to_string();
+        campaigns::write_back::set(
+            db,
+            &l.target.household_id,
+            &l.target.path,
+            Fact::GasCheckedOn,
+            &yesterday,
+            "燃气公司",
+        )
+        .await?;
+        let given: BTreeMap<String, String> = [
+            ("uses_gas", "yes"),
+            ("kinds", "stove"),
+            ("hose_age", "1"),
+            ("alarm", "yes"),
+            ("checked_on", &today.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let version = running.form_version;
+        campaigns::answer(db, &l.target.id, &given, version, Some(opened), None, "网格员", today)
+            .await
+            .map_err(|e| anyhow::anyhow!("a demo answer: {e:?}"))?;
+    }
     // The gas check repeats every month from next month; the vaccination drive
     // every year.
     let next_month = Repeat::Monthly.after(today, today.day()).unwrap_or(today);

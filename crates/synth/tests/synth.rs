@@ -173,6 +173,8 @@ async fn the_demo_is_tashan() -> anyhow::Result<()> {
         wangge_store::cockpit::find(&figures, "campaigns.done").unwrap().value,
         wangge_store::cockpit::Value::Rate { part: total.done as i64, whole: total.expected as i64 }
     );
+    let held = wangge_store::campaigns::write_back::conflicts(&db, &running.id, &community_path, true).await?;
+    assert_eq!(held.len(), 2, "two registry conflicts wait for the community");
     // Two of them repeat: the gas check monthly, the vaccination drive yearly.
     let saved = wangge_store::campaigns::templates::list(&db, &community_path).await?;
     let mut every: Vec<_> = saved.iter().map(|t| (t.every, t.next_on.is_some())).collect();

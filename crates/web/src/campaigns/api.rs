@@ -190,7 +190,7 @@ pub async fn answer(
     JsonBody(b): JsonBody<AnswersBody>,
 ) -> Result<Response, ApiError> {
     let line = super::target_in_scope(&s, &p, &id).await?;
-    match super::fill::record_answers(&s, &p, &address, &line, &b.answers, b.version, b.opened_at).await {
+    match super::fill::record(&s, &p, &address, &line, &b.answers, b.version, b.opened_at).await {
         Ok(done) => Ok(Json(done).into_response()),
         Err(super::fill::Failed::Api(e)) => Err(e),
         Err(super::fill::Failed::Answers(errs)) => {

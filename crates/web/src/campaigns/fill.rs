@@ -330,7 +330,8 @@ async fn answer_page(
     }
     match record(&s, &p, &address, &line, &answers, version, opened).await {
         // Answers held back from the registry are said on the campaign's page.
-        Ok(held) => {
+        Ok(done) => {
+            let held = done.conflicts.len();
             let flag = if held > 0 { format!("&held={held}") } else { String::new() };
             Ok(Redirect::to(&format!("/campaigns/{}?saved=1{flag}#mine", campaign.id)).into_response())
         }
@@ -356,21 +357,8 @@ pub(crate) enum Failed {
 
 /// The one way answers are kept, for the page and the API: judged by the form,
 /// sealed, the registry facts the form names written back (or held as conflicts),
-/// audited without their content. Returns how many facts were held back.
+/// audited without their content. Returns what the registry took and held back.
 pub(crate) async fn record(
-    s: &AppState,
-    p: &Principal,
-    address: &ClientAddress,
-    line: &TargetLine,
-    answers: &BTreeMap<String, String>,
-    version: i64,
-    opened: Option<i64>,
-) -> Result<usize, Failed> {
-    Ok(record_answers(s, p, address, line, answers, version, opened).await?.conflicts.len())
-}
-
-/// [`record`], returning what the registry took and held back.
-pub(crate) async fn record_answers(
     s: &AppState,
     p: &Principal,
     address: &ClientAddress,

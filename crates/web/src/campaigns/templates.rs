@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
-use utoipa::IntoParams;
 use wangge_domain::campaigns::Repeat;
 use wangge_domain::{Action, AuditAction, Vocabulary, msg};
 use wangge_store::Thing;
@@ -150,16 +149,14 @@ async fn end(
     Ok(Redirect::to("/campaigns/templates?ended=1").into_response())
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct AreaQuery {
-    /// An area's id or code inside the caller's scope (default: the caller's scope).
-    pub area: Option<String>,
-}
-
 /// The campaign templates of the area and below, running schedules first.
-#[utoipa::path(get, path = "/api/v1/campaign-templates", tag = "campaigns", params(AreaQuery),
+#[utoipa::path(get, path = "/api/v1/campaign-templates", tag = "campaigns", params(super::api::AreaQuery),
     responses((status = 200, body = Vec<Template>), (status = 403, body = ErrorBody)))]
-pub async fn list(State(s): State<AppState>, p: Principal, Query(q): Query<AreaQuery>) -> ApiResult<Vec<Template>> {
+pub async fn list(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<super::api::AreaQuery>,
+) -> ApiResult<Vec<Template>> {
     let path = p.list_path(&s.db, q.area.as_deref()).await?.unwrap_or_else(|| "/".into());
     Ok(Json(templates::list(&s.db, &path).await?))
 }
