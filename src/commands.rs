@@ -58,7 +58,7 @@ pub async fn demo(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<()> {
         eprintln!("Creating the demo community (塔山社区) in {} …", file.display());
         let summary = wangge_synth::load_demo(&db).await?;
         eprintln!(
-            "  {} grids, {} buildings, {} households, {} residents, {} organisations, {} demands and {} visits (a year), {} campaigns",
+            "  {} grids, {} buildings, {} households, {} residents, {} organisations, {} demands and {} visits (a year), {} campaigns, {} instructions",
             summary.grids,
             summary.buildings,
             summary.households,
@@ -66,7 +66,8 @@ pub async fn demo(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<()> {
             summary.organisations,
             summary.demands,
             summary.visits,
-            summary.campaigns
+            summary.campaigns,
+            summary.instructions
         );
     } else {
         eprintln!("Using the existing demo data in {}", file.display());
@@ -815,12 +816,13 @@ pub async fn purge_campaigns(database: &DatabaseArg, dry_run: bool) -> anyhow::R
     db.close().await;
     for p in &done {
         println!(
-            "{}\t{}\tclosed {}, kept {} days\t{} answers\t{} counts",
+            "{}\t{}\tclosed {}, kept {} days\t{} answers\t{} photos\t{} counts",
             p.campaign_id,
             p.title,
             p.closes_on,
             p.retention_days,
             p.answers,
+            p.photos,
             p.counts.len()
         );
     }

@@ -911,6 +911,15 @@ async fn campaign_door_revisited(s: &Session) -> anyhow::Result<()> {
     s.click_and_load("button#target-next").await?;
     // An old hose: the hazard question is asked on the next page.
     s.fill("textarea#q-problem", "软管老化，已建议更换").await.context("page 3: the hazard")?;
+    // And its photo, a real PNG file chosen from the album as a phone would.
+    let dir = tempfile::tempdir()?;
+    let photo = dir.path().join("hose.png");
+    std::fs::write(&photo, PNG)?;
+    s.find("input#q-hazard_photo-album")
+        .await
+        .context("the photo question")?
+        .send_keys(&photo.display().to_string())
+        .await?;
     s.expect_no_sideways_scroll().await?;
     s.screenshot("campaign-last-page", Lang::Zh).await?;
     problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("last page: {v}")));
@@ -925,6 +934,21 @@ async fn campaign_door_revisited(s: &Session) -> anyhow::Result<()> {
         "{answers:?}"
     );
     ensure!(s.find_all(&format!("#campaign-revisit a[href$='{target}']")).await?.is_empty(), "off the revisit queue");
+    let kept = wangge_store::campaigns::photos::of_target(&s.db, &target).await?;
+    ensure!(
+        kept.len() == 1 && answers.get("hazard_photo") == Some(&kept[0].id) && kept[0].kept_at.is_some(),
+        "the photo is the answer: {answers:?} {kept:?}"
+    );
+    // The door's answers show the photo itself.
+    s.goto(&format!("/campaigns/targets/{target}")).await?;
+    let width = s
+        .client
+        .execute("return document.querySelector('#target-answers img.answer-photo').naturalWidth", vec![])
+        .await?;
+    ensure!(width.as_u64().unwrap_or(0) > 0, "the photo loads: {width:?}");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("campaign-answers", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("answers: {v}")));
     // The office: the demo's registry conflicts on the campaign's page, one settled;
     // the templates page. Both languages at phone width.
     let campaign = t.campaign_id.clone();
@@ -1744,4 +1768,121 @@ async fn corrections_and_cadences(s: &Session) -> anyhow::Result<()> {
 #[test]
 fn corrections_and_cadences_phone() {
     run("corrections-and-cadences", PHONE, corrections_and_cadences);
+}
+
+// ---- an instruction from the street: read, reported, returned, reported again, accepted ----
+
+/// No sideways scrolling at this width, and what axe finds, noted under `what`.
+async fn page_checks(s: &Session, what: &str, problems: &mut Vec<String>) -> anyhow::Result<()> {
+    s.expect_no_sideways_scroll().await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("{what}: {v}")));
+    Ok(())
+}
+
+async fn instruction_down_and_up(s: &Session) -> anyhow::Result<()> {
+    use wangge_domain::Role;
+    let tashan = wangge_store::registry::areas::get_by_code(&s.db, wangge_synth::DEMO_COMMUNITY_CODE).await?;
+    let street = wangge_store::registry::areas::get(&s.db, tashan.parent_id.as_deref().unwrap_or_default()).await?;
+    // A second community under the demo's street.
+    let second = wangge_store::registry::areas::create(
+        &s.db,
+        wangge_store::registry::areas::NewArea {
+            parent_id: Some(street.id.clone()),
+            level: wangge_domain::AreaLevel::Community,
+            code: "370602004098".into(),
+            name: "北关社区".into(),
+            boundary: None,
+        },
+    )
+    .await?;
+    s.account("jiedao", Role::StreetOfficial, &[&street.code]).await?;
+    s.account("tashanshuji", Role::CommunitySecretary, &[&tashan.code]).await?;
+    s.account("beiguanshuji", Role::CommunitySecretary, &[&second.code]).await?;
+    let mut problems: Vec<String> = Vec::new();
+
+    // The street sends it to both communities, with a table of figures.
+    s.login_as("jiedao", PASSWORD, Lang::Zh, "/cockpit").await?;
+    s.goto("/instructions/new").await?;
+    s.fill("input#instruction-title", "冬季独居老人走访情况").await?;
+    s.fill("textarea#instruction-body", "请各社区于周五前上报。").await?;
+    let due = (wangge_store::instructions::today() + time::Duration::days(5)).to_string();
+    s.set_date("input#instruction-due", &due).await?;
+    for id in [&tashan.id, &second.id] {
+        s.find(&format!("input[name='receivers'][value='{id}']")).await?.click().await?;
+    }
+    s.fill("textarea#instruction-rows", "独居老人\n残疾人").await?;
+    s.fill("textarea#instruction-columns", "应走访，已走访").await?;
+    s.screenshot("instruction-new", Lang::Zh).await?;
+    page_checks(s, "new", &mut problems).await?;
+    s.click_and_load("button#instruction-submit").await?;
+    s.find("#instruction-sent").await.context("sent")?;
+    let id =
+        s.location().await?.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default().to_owned();
+
+    // 塔山: from 今日, one tap confirms it; then the report.
+    s.click_and_load("button#logout").await?;
+    s.login_as("tashanshuji", PASSWORD, Lang::Zh, "/cockpit").await?;
+    s.goto("/today").await?;
+    let section = s.text("#today-instructions_open").await.context("上级指令 on 今日")?;
+    ensure!(section.contains("冬季独居老人走访情况"), "{section}");
+    s.click_and_load("#today-instructions_open li:first-child form.card-act button").await.context("confirm")?;
+    s.goto(&format!("/instructions/{id}")).await?;
+    ensure!(s.text("#mine-state").await? == "已读", "read");
+    for (cell, v) in [("cell.0.0", "12"), ("cell.0.1", "10"), ("cell.1.0", "3"), ("cell.1.1", "0")] {
+        s.fill(&format!("input[name='{cell}']"), v).await?;
+    }
+    s.fill("textarea#report-text", "已走访 10 位独居老人，2 位住院。").await?;
+    s.screenshot("instruction-report", Lang::Zh).await?;
+    page_checks(s, "report", &mut problems).await?;
+    s.click_and_load("button#report-submit").await?;
+    s.find("#instruction-done").await.context("reported")?;
+
+    // 北关 reads it.
+    s.click_and_load("button#logout").await?;
+    s.login_as("beiguanshuji", PASSWORD, Lang::Zh, "/cockpit").await?;
+    s.goto(&format!("/instructions/{id}")).await?;
+    s.click_and_load("button#mine-read").await?;
+    s.find("#instruction-done").await.context("read")?;
+
+    // The street returns 塔山's report with a reason.
+    s.click_and_load("button#logout").await?;
+    s.login_as("jiedao", PASSWORD, Lang::Zh, "/cockpit").await?;
+    s.goto(&format!("/instructions/{id}")).await?;
+    let cards = s.text("#receivers").await?;
+    ensure!(cards.contains("已上报") && cards.contains("已读"), "side by side: {cards}");
+    s.screenshot("instruction-receivers", Lang::Zh).await?;
+    page_checks(s, "receivers", &mut problems).await?;
+    s.fill("input#reason-1", "残疾人已走访为 0，请核实").await?;
+    s.click_and_load("button#return-1").await?;
+    s.find("#instruction-done").await.context("returned")?;
+
+    // 塔山 reads why, corrects, reports again.
+    s.click_and_load("button#logout").await?;
+    s.login_as("tashanshuji", PASSWORD, Lang::Zh, "/cockpit").await?;
+    s.goto(&format!("/instructions/{id}")).await?;
+    ensure!(s.text("#mine-returned").await?.contains("残疾人已走访为 0"), "the reason");
+    s.fill("input[name='cell.1.1']", "3").await?;
+    s.click_and_load("button#report-submit").await?;
+
+    // Accepted: locked, and the street's total is the sum of the accepted reports.
+    s.click_and_load("button#logout").await?;
+    s.login_as("jiedao", PASSWORD, Lang::Zh, "/cockpit").await?;
+    s.goto(&format!("/instructions/{id}")).await?;
+    s.click_and_load("button#accept-1").await?;
+    s.find("#instruction-done").await.context("accepted")?;
+    let total = s.text("#total").await.context("the total")?;
+    let numbers: Vec<&str> = total.split_whitespace().filter(|w| w.chars().all(|c| c.is_ascii_digit())).collect();
+    ensure!(numbers == ["12", "10", "3", "3"], "the total is 塔山's accepted report: {total}");
+    s.screenshot("instruction-accepted", Lang::Zh).await?;
+    page_checks(s, "accepted", &mut problems).await?;
+    let receipts = wangge_store::instructions::receipts(&s.db, &id).await?;
+    let t = receipts.iter().find(|r| r.area_id == tashan.id).context("塔山's receipt")?;
+    ensure!(t.state == wangge_domain::instructions::ReceiptState::Accepted && t.returns == 1, "{t:?}");
+    ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn instruction_down_and_up_phone() {
+    run("instruction-down-and-up", PHONE, instruction_down_and_up);
 }

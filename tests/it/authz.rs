@@ -57,6 +57,14 @@ struct Chain {
     campaign_conflict: String,
     /// That campaign saved as a monthly template.
     campaign_template: String,
+    /// A photo sent for that target's photo question.
+    campaign_photo: String,
+    /// An instruction from the street to the community, with a figures table and a file.
+    instruction: String,
+    /// The community's receipt of it.
+    instruction_receipt: String,
+    /// The instruction's file.
+    instruction_file: String,
 }
 
 fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
@@ -268,6 +276,9 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
                 .await
                 .unwrap();
         let campaign_conflict = answered.conflicts[0].id.clone();
+        let png = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+        let campaign_photo =
+            wangge_store::campaigns::photos::add(db, &campaign_target, "hazard_photo", "p.png", &png).await.unwrap().id;
         let saved = wangge_store::campaigns::get(db, &campaign).await.unwrap();
         let campaign_template = wangge_store::campaigns::templates::save(
             db,
@@ -280,6 +291,30 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
         .await
         .unwrap()
         .id;
+        let sent = wangge_store::instructions::send(
+            db,
+            wangge_store::instructions::NewInstruction {
+                area_id: made[2].id.clone(),
+                title: "冬季走访情况".into(),
+                body: "请上报".into(),
+                due_on: (today + time::Duration::days(7)).to_string(),
+                receivers: vec![made[3].id.clone()],
+                table: Some(wangge_domain::instructions::Table {
+                    rows: vec!["独居老人".into()],
+                    columns: vec!["已走访".into()],
+                }),
+                campaign_id: None,
+            },
+            &[wangge_store::instructions::NewFile { name: "通知.pdf".into(), data: b"%PDF-1.4 walk".to_vec() }],
+            None,
+            "街道",
+            today,
+        )
+        .await
+        .unwrap();
+        let instruction_receipt = wangge_store::instructions::receipts(db, &sent.id).await.unwrap().remove(0).id;
+        let instruction_file = wangge_store::instructions::files(db, &sent.id, None).await.unwrap().remove(0).id;
+        let instruction = sent.id;
         let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
         Chain {
             city,
@@ -305,6 +340,10 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             campaign_target,
             campaign_conflict,
             campaign_template,
+            campaign_photo,
+            instruction,
+            instruction_receipt,
+            instruction_file,
         }
     })
 }
@@ -318,6 +357,14 @@ fn scope_of(role: Role, c: &Chain) -> &Area {
         Role::CommunitySecretary | Role::CommunityStaff | Role::PartySecretary | Role::Resident => &c.community,
         Role::GridLeader | Role::GridMember | Role::Auxiliary => &c.grid,
     }
+}
+
+/// An area just below `area` in the chain (a grid below a grid: none such, the grid).
+fn below(area: &Area, c: &Chain) -> String {
+    [&c.city, &c.district, &c.street, &c.community, &c.grid]
+        .windows(2)
+        .find(|w| w[0].id == area.id)
+        .map_or_else(|| c.grid.id.clone(), |w| w[1].id.clone())
 }
 
 /// The path with `{id}` filled for the record the route is about, and a body.
@@ -348,6 +395,10 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "campaign-targets" => c.campaign_target.clone(),
             "campaign-conflicts" => c.campaign_conflict.clone(),
             "campaign-templates" => c.campaign_template.clone(),
+            "campaign-photos" => c.campaign_photo.clone(),
+            "instructions" => c.instruction.clone(),
+            "instruction-receipts" => c.instruction_receipt.clone(),
+            "instruction-files" => c.instruction_file.clone(),
             _ => String::new(),
         }
     };
@@ -360,6 +411,12 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         "campaign-conflicts"
     } else if pattern.starts_with("/campaigns/templates/") {
         "campaign-templates"
+    } else if pattern.starts_with("/campaigns/photos/") {
+        "campaign-photos"
+    } else if pattern.starts_with("/instructions/receipts/") {
+        "instruction-receipts"
+    } else if pattern.starts_with("/instructions/files/") {
+        "instruction-files"
     } else {
         kind
     };
@@ -381,6 +438,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             | "corrections"
             | "campaigns"
             | "campaign-templates"
+            | "instructions"
     );
     let list_of_scoped = list_of_scoped && (pattern == "/registry/residents" || !pattern.starts_with("/registry"));
     if pattern == "/visits/new" {
@@ -442,6 +500,20 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         ("POST", "/api/v1/holidays") => Some(json!({"day": "2030-01-02", "kind": "holiday"})),
         ("POST", "/api/v1/webhooks") => Some(json!({"name": "w", "url": "http://127.0.0.1:9/unreachable"})),
         ("POST", p) if p.starts_with("/api/v1/demands/") => Some(json!({"note": "走查", "score": 4})),
+        ("POST", "/api/v1/instructions") => Some(json!({"area_id": list_area.id, "title": "走查", "body": "",
+            "due_on": (time::OffsetDateTime::now_utc().date() + time::Duration::days(3)).to_string(),
+            "receivers": [below(list_area, c)]})),
+        ("POST", "/instructions") => Some(json!({"area": list_area.id, "title": "走查",
+            "due_on": (time::OffsetDateTime::now_utc().date() + time::Duration::days(3)).to_string(),
+            "receivers": below(list_area, c)})),
+        ("POST", "/api/v1/instruction-receipts/{id}/report") | ("POST", "/instructions/receipts/{id}/report") => {
+            Some(json!({"text": "走查"}))
+        }
+        ("POST", "/api/v1/instruction-receipts/{id}/return") | ("POST", "/instructions/receipts/{id}/return") => {
+            Some(json!({"reason": "走查"}))
+        }
+        ("POST", "/api/v1/instruction-receipts/{id}/pass") => Some(json!({"receivers": [c.grid.id]})),
+        ("POST", "/instructions/receipts/{id}/pass") => Some(json!({"receivers": c.grid.id})),
         // Pages: sent as HTML forms.
         ("POST", "/registry/access") => Some(json!({"area": list_area.code, "reason": "核实信访件当事人", "hours": 1})),
         ("POST", "/admin/accounts") => Some(json!({"username": format!("p{}", spare.counter()), "display_name": "x",
@@ -570,6 +642,10 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.campaign_target, &other.campaign_target),
         (&c.campaign_conflict, &other.campaign_conflict),
         (&c.campaign_template, &other.campaign_template),
+        (&c.campaign_photo, &other.campaign_photo),
+        (&c.instruction, &other.instruction),
+        (&c.instruction_receipt, &other.instruction_receipt),
+        (&c.instruction_file, &other.instruction_file),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
@@ -636,6 +712,10 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
         (&c.campaign_target, &other.campaign_target),
         (&c.campaign_conflict, &other.campaign_conflict),
         (&c.campaign_template, &other.campaign_template),
+        (&c.campaign_photo, &other.campaign_photo),
+        (&c.instruction, &other.instruction),
+        (&c.instruction_receipt, &other.instruction_receipt),
+        (&c.instruction_file, &other.instruction_file),
     ]
     .into_iter()
     .find(|(mine, _)| mine.as_str() == id)
@@ -684,7 +764,11 @@ fn is_scoped(pattern: &str) -> bool {
         "/api/v1/campaign-targets/",
         "/api/v1/campaign-conflicts/",
         "/api/v1/campaign-templates",
+        "/api/v1/campaign-photos/",
         "/campaigns",
+        "/api/v1/instructions",
+        "/api/v1/instruction-receipts/",
+        "/instructions",
     ]
     .iter()
     .any(|p| pattern.starts_with(p) || pattern == "/cockpit")
@@ -744,6 +828,14 @@ fn every_route_every_role_in_and_out_of_scope() {
                 // dispatcher, the call-back desk: tests/it/callback.rs); the route
                 // only keeps out the roles that see no items.
                 let per_item = pattern.ends_with("/call-back") && allowed && status == 403;
+                // Who acts on an instruction's receipt is decided per receipt too: the
+                // people of its own area confirm and report, those of the area that
+                // addressed it return and accept (tests/it/instructions.rs).
+                let per_item = per_item
+                    || ((pattern.starts_with("/api/v1/instruction-receipts/")
+                        || pattern.starts_with("/instructions/receipts/"))
+                        && allowed
+                        && status == 403);
                 if allowed == refused(status, &answer) && !per_item {
                     let want = if allowed { "allowed" } else { "refused" };
                     failures.push(format!("{} {method} {path}: expected {want}, got {status} {answer}", role.code()));

@@ -6,7 +6,8 @@
 //! goes out and comes back as XLSForm (a row outside the subset named), answers
 //! with the old version refused; the results as .xlsx, pseudonymised for a street.
 //! The check's day is written back to the registry, held as a conflict when the
-//! registry changed after the form was opened, and settled by the secretary.
+//! registry changed after the form was opened, and settled by the secretary. A
+//! photo question takes its photo on the page and through the API.
 
 use serde_json::Value;
 use wangge_domain::Role;
@@ -292,6 +293,139 @@ fn a_campaign_from_start_to_results() {
         let (_, listed) = s.call(&secretary, "GET", "/api/v1/campaign-templates", None);
         assert!(listed[0]["ended_at"].is_i64() && listed[0]["next_on"].is_null(), "{listed}");
         let _ = &h;
+    }
+}
+
+/// The first bytes of a PNG file: enough for its type to be told by its content.
+const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+
+/// The photo itself as the body of a POST.
+fn post_raw_bytes(s: &Server, who: &Auth, path: &str, data: &[u8]) -> (u16, Value) {
+    let Auth::Bearer(token) = who else { panic!("a token") };
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("{}{path}", s.base))
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "image/png");
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut resp = agent.run(request.body(data.to_vec()).unwrap()).unwrap();
+    let status = resp.status().as_u16();
+    (status, serde_json::from_str(&resp.body_mut().read_to_string().unwrap_or_default()).unwrap_or(Value::Null))
+}
+
+/// A photo question at the door: the page asking it is sent as multipart with its
+/// photo (a file that is not a photo is named, with the answers kept); the photo
+/// shows on the target's page for those who work on it, never for the next grid's
+/// member or the street, each view audited; the API takes a photo first and the
+/// answers name it; the results name where the photo is.
+#[test]
+fn a_photo_taken_at_the_door() {
+    for s in servers() {
+        let db = &s.db.db;
+        let h = s.runtime.block_on(testing::hierarchy(db));
+        let secretary = s.token(Role::CommunitySecretary, testing::COMMUNITY);
+        let member = s.token(Role::GridMember, testing::GRID);
+        let neighbour = s.token(Role::GridMember, testing::OTHER_GRID);
+        let street = s.token(Role::StreetOfficial, testing::STREET);
+        let today = wangge_store::campaigns::today();
+        let body = serde_json::json!({"area_id": h.community.id, "title": "燃气安全排查", "template": "gas_check",
+            "opens_on": today.to_string(), "closes_on": (today + time::Duration::days(7)).to_string()});
+        let (status, campaign) = s.call(&secretary, "POST", "/api/v1/campaigns", Some(&body));
+        assert_eq!(status, 201, "{campaign}");
+        let id = campaign["id"].as_str().unwrap().to_owned();
+        let (_, mine) = s.call(&member, "GET", &format!("/api/v1/campaigns/{id}/targets"), None);
+        let target = mine[0]["id"].as_str().unwrap().to_owned();
+
+        // Through the API: only a photo question takes a photo, only in scope.
+        let upload = format!("/api/v1/campaign-targets/{target}/photos?question=hazard_photo");
+        let (status, _, _) = post_files(
+            &s,
+            &member,
+            &format!("/api/v1/campaign-targets/{target}/photos?question=problem"),
+            &[],
+            "file",
+            &[("a.png", PNG)],
+        );
+        assert_eq!(status, 422, "not a photo question");
+        let (status, _, _) = post_files(&s, &neighbour, &upload, &[], "file", &[("a.png", PNG)]);
+        assert_eq!(status, 404, "the next grid's member never reaches this door");
+        let (status, first) = post_raw_bytes(&s, &member, &upload, PNG);
+        assert_eq!(status, 201, "{first}");
+        assert_eq!((first["content_type"].as_str(), first["kept_at"].as_null()), (Some("image/png"), Some(())));
+        let first = first["id"].as_str().unwrap().to_owned();
+
+        // The page: a door with an old hose is asked for the hazard's photo.
+        let at = format!("/campaigns/targets/{target}");
+        let page1 = format!(
+            "version=1&opened=0&page=1&a.uses_gas=yes&a.kinds=stove&a.hose_age=5&a.alarm=no&a.checked_on={today}"
+        );
+        let (status, third) = s.call_form(&member, &at, &format!("{page1}&go=next"));
+        assert_eq!(status, 200);
+        let third = text(&third);
+        assert!(
+            third.contains("enctype=\"multipart/form-data\"") && third.contains("name=\"f.hazard_photo\""),
+            "{third}"
+        );
+        let fields: Vec<(&str, &str)> = vec![
+            ("version", "1"),
+            ("opened", "0"),
+            ("page", "2"),
+            ("a.uses_gas", "yes"),
+            ("a.kinds", "stove"),
+            ("a.hose_age", "5"),
+            ("a.alarm", "no"),
+            ("a.problem", "软管老化"),
+            ("go", "save"),
+        ];
+        let today_text = today.to_string();
+        let mut fields = fields;
+        fields.push(("a.checked_on", &today_text));
+        let (status, _, refused) =
+            post_files(&s, &member, &at, &fields, "f.hazard_photo", &[("说明.txt", b"not a photo".as_slice())]);
+        assert_eq!(status, 422, "{refused}");
+        assert!(refused.contains("不是照片") && refused.contains("软管老化"), "named, answers kept: {refused}");
+        let (status, _, saved) = post_files(&s, &member, &at, &fields, "f.hazard_photo", &[("IMG_0001.png", PNG)]);
+        assert_eq!(status, 303, "{saved}");
+        let (_, answers) = s.call_text(&member, "GET", &at, None);
+        let photo = answers
+            .split("/campaigns/photos/")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the photo is shown with the answers")
+            .to_owned();
+        assert_ne!(photo, first, "the photo taken on the page replaced the one sent before");
+        let (status, _, _) = get_bytes(&s, &member, &format!("/api/v1/campaign-photos/{first}"));
+        assert_eq!(status, 404, "the replaced photo is gone");
+
+        // Served to those who work on the door, audited; nobody else.
+        let (status, kind, bytes) = get_bytes(&s, &member, &format!("/campaigns/photos/{photo}"));
+        assert_eq!((status, kind.as_str(), bytes.as_slice()), (200, "image/png", PNG));
+        let (status, _, bytes) = get_bytes(&s, &secretary, &format!("/api/v1/campaign-photos/{photo}"));
+        assert_eq!((status, bytes.as_slice()), (200, PNG));
+        let (status, _, _) = get_bytes(&s, &neighbour, &format!("/campaigns/photos/{photo}"));
+        assert_eq!(status, 404, "another grid's door");
+        let (status, _, _) = get_bytes(&s, &street, &format!("/campaigns/photos/{photo}"));
+        assert_eq!(status, 403, "officials above do not visit doors");
+        let views: i64 = s.runtime.block_on(async {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'campaign.photo.view' AND target_id = $1")
+                .bind(&photo)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(views, 2);
+        let (status, _, _) = post_files(&s, &member, &upload, &[], "file", &[("a.png", PNG)]);
+        assert_eq!(status, 409, "a door answered takes no more photos");
+
+        // The results say where the photo is for the community; the street sees that there is one.
+        let (_, _, bytes) = get_bytes(&s, &secretary, &format!("/campaigns/{id}/results.xlsx"));
+        let table = wangge_ledger::table::read_xlsx_bytes(&bytes).unwrap();
+        let link = format!("/campaigns/photos/{photo}");
+        assert!(table.rows.iter().any(|r| r.cells.iter().any(|c| c.ends_with(&link))), "{:?}", table.rows);
+        let (_, _, bytes) = get_bytes(&s, &street, &format!("/campaigns/{id}/results.xlsx"));
+        let table = wangge_ledger::table::read_xlsx_bytes(&bytes).unwrap();
+        assert!(table.rows.iter().any(|r| r.cells.iter().any(|c| c == "有照片")), "{:?}", table.rows);
+        assert!(!table.rows.iter().any(|r| r.cells.iter().any(|c| c.contains(&photo))));
     }
 }
 

@@ -16,6 +16,7 @@ mod cockpit;
 mod demand_forms;
 mod demands;
 mod durability;
+mod instructions;
 mod open311;
 mod reach;
 mod security;

@@ -73,6 +73,12 @@ vocabulary!(
     /// See the campaigns touching one's area and their progress (a grid member their
     /// grid's part, an official the whole campaign in counts).
     ViewCampaigns = "view_campaigns", "查看排查", "View campaigns", [];
+    /// Instructions (指令): send one from one's area to the areas below it, review
+    /// the reports (return with a reason, or accept and lock).
+    SendInstructions = "send_instructions", "下发指令", "Send instructions", [];
+    /// See the instructions sent from or to one's area, confirm receipt and report
+    /// back for one's own area, pass an instruction further down.
+    ViewInstructions = "view_instructions", "接收指令", "Receive instructions", [];
 });
 
 impl Role {
@@ -98,7 +104,16 @@ impl Role {
             ],
             // Above the community: figures, not names — unless they break the glass.
             // Instructions come from every level.
-            CityOfficial => &[ViewAreas, ViewFigures, ViewPseudonymised, RequestAccess, SubmitDemand, ViewDemands],
+            CityOfficial => &[
+                ViewAreas,
+                ViewFigures,
+                ViewPseudonymised,
+                RequestAccess,
+                SubmitDemand,
+                ViewDemands,
+                SendInstructions,
+                ViewInstructions,
+            ],
             // Items escalated to a street or a district are worked there (their
             // reporters stay hidden, see the API).
             DistrictOfficial | StreetOfficial => &[
@@ -112,6 +127,8 @@ impl Role {
                 DispatchDemand,
                 RunCampaigns,
                 ViewCampaigns,
+                SendInstructions,
+                ViewInstructions,
             ],
             PartySecretary => &[ViewAreas, ViewFigures],
             // The whole community; secretaries may break the glass for a family in the
@@ -139,6 +156,8 @@ impl Role {
                 ManageVisits,
                 RunCampaigns,
                 ViewCampaigns,
+                SendInstructions,
+                ViewInstructions,
             ],
             CommunityStaff => &[
                 ViewAreas,
@@ -161,6 +180,8 @@ impl Role {
                 ManageVisits,
                 RunCampaigns,
                 ViewCampaigns,
+                SendInstructions,
+                ViewInstructions,
             ],
             // Grid leaders dispatch within their grid ("small matters stay in the grid").
             GridLeader => &[
@@ -181,6 +202,7 @@ impl Role {
                 VisitHouseholds,
                 HelpSignIn,
                 ViewCampaigns,
+                ViewInstructions,
             ],
             GridMember => &[
                 ViewAreas,
@@ -198,6 +220,7 @@ impl Role {
                 VisitHouseholds,
                 HelpSignIn,
                 ViewCampaigns,
+                ViewInstructions,
             ],
             // The auxiliary network reports problems; it knows its buildings, not the roll.
             Auxiliary => &[ViewAreas, ViewBuildings, SubmitDemand],
@@ -334,6 +357,19 @@ mod tests {
             (
                 ViewCampaigns,
                 &[DistrictOfficial, StreetOfficial, CommunitySecretary, CommunityStaff, GridLeader, GridMember],
+            ),
+            (SendInstructions, &[CityOfficial, DistrictOfficial, StreetOfficial, CommunitySecretary, CommunityStaff]),
+            (
+                ViewInstructions,
+                &[
+                    CityOfficial,
+                    DistrictOfficial,
+                    StreetOfficial,
+                    CommunitySecretary,
+                    CommunityStaff,
+                    GridLeader,
+                    GridMember,
+                ],
             ),
         ]
     };

@@ -77,6 +77,15 @@ vocabulary!(
     CampaignTemplate = "campaign.template", "保存或停止排查模板", "Save or stop a campaign template", [];
     CampaignConflict = "campaign.conflict", "处理排查登记冲突", "Settle a campaign's registry conflict", [];
     CampaignPurge = "campaign.purge", "到期删除排查答案", "Purge a campaign's answers after retention", [];
+    CampaignPhoto = "campaign.photo", "上传排查照片", "Send a photo for a campaign's answer", [];
+    CampaignPhotoView = "campaign.photo.view", "查看排查照片", "View a campaign's photo", [];
+    InstructionSend = "instruction.send", "下发指令", "Send an instruction", [];
+    InstructionPass = "instruction.pass", "转发指令", "Pass an instruction down", [];
+    InstructionRead = "instruction.read", "签收指令", "Confirm receipt of an instruction", [];
+    InstructionReport = "instruction.report", "上报指令", "Report on an instruction", [];
+    InstructionReturn = "instruction.return", "退回指令报告", "Return a report", [];
+    InstructionAccept = "instruction.accept", "采纳指令报告", "Accept a report", [];
+    InstructionFileView = "instruction.file.view", "查看指令附件", "View a file of an instruction", [];
     DemandCreate = "demand.create", "登记诉求", "Take in a demand", [];
     DemandAttach = "demand.attach", "上传诉求附件", "Attach to a demand", [];
     DemandAttachmentView = "demand.attachment.view", "查看诉求照片", "View a demand's photo", [];

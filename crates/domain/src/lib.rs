@@ -14,6 +14,7 @@ mod codes;
 pub mod demands;
 mod idcard;
 mod ids;
+pub mod instructions;
 mod message;
 mod phone;
 pub mod text;

@@ -226,6 +226,7 @@ vocabulary!(
     Security = "security", "账号安全", "Accounts and security", ["账号"];
     Cockpit = "cockpit", "驾驶舱", "Cockpit", ["数据驾驶舱", "周报"];
     Visits = "visits", "走访", "Home visits", ["入户走访"];
+    Instructions = "instructions", "指令", "Instructions", ["工作指令", "任务"];
 });
 
 vocabulary!(

@@ -84,12 +84,20 @@ pub enum Thing {
     CampaignConflict,
     /// A campaign saved to be started again on a schedule.
     CampaignTemplate,
+    /// A photo taken at the door for a campaign's photo question.
+    CampaignPhoto,
     Category,
     Demand,
     /// The person or unit an item is dispatched to.
     Handler,
     Household,
     Import,
+    /// An instruction sent down (指令).
+    Instruction,
+    /// A receiver's receipt of an instruction, with its report.
+    InstructionReceipt,
+    /// A file of an instruction or of a report on it.
+    InstructionFile,
     Organisation,
     Resident,
     SignUp,
@@ -105,7 +113,7 @@ pub enum Thing {
 }
 
 impl Thing {
-    pub const ALL: [Thing; 23] = [
+    pub const ALL: [Thing; 27] = [
         Self::Account,
         Self::ApiToken,
         Self::Area,
@@ -115,11 +123,15 @@ impl Thing {
         Self::CampaignTarget,
         Self::CampaignConflict,
         Self::CampaignTemplate,
+        Self::CampaignPhoto,
         Self::Category,
         Self::Demand,
         Self::Handler,
         Self::Household,
         Self::Import,
+        Self::Instruction,
+        Self::InstructionReceipt,
+        Self::InstructionFile,
         Self::Organisation,
         Self::Resident,
         Self::SignUp,
@@ -143,11 +155,15 @@ impl Thing {
             Self::CampaignTarget => "what.campaign_target",
             Self::CampaignConflict => "what.campaign_conflict",
             Self::CampaignTemplate => "what.campaign_template",
+            Self::CampaignPhoto => "what.campaign_photo",
             Self::Category => "what.category",
             Self::Demand => "what.demand",
             Self::Handler => "what.handler",
             Self::Household => "what.household",
             Self::Import => "what.import",
+            Self::Instruction => "what.instruction",
+            Self::InstructionReceipt => "what.instruction_receipt",
+            Self::InstructionFile => "what.instruction_file",
             Self::Organisation => "what.organisation",
             Self::Resident => "what.resident",
             Self::SignUp => "what.signup",

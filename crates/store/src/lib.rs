@@ -17,6 +17,7 @@ mod conditions;
 mod db;
 pub mod demands;
 mod error;
+pub mod instructions;
 #[cfg(test)]
 mod migration_trees;
 pub mod notifications;

@@ -41,6 +41,8 @@ pub struct DemoSummary {
     pub visits: usize,
     /// Door-to-door campaigns: two finished, one running.
     pub campaigns: usize,
+    /// Instructions from the street over four months.
+    pub instructions: usize,
 }
 
 /// Loads the Tashan demo into an empty database (the caller checks emptiness; an
@@ -107,6 +109,7 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
         demands: past.len(),
         visits: visits.len(),
         campaigns: 0,
+        instructions: 0,
     };
     areas.push(community);
     areas.extend(grids);
@@ -119,7 +122,8 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
     let departments = demo_units(db, &mut rng, &property_staff).await?;
     crate::visits::after_rounds(db, &mut rng, &visits, &ready.rows.residents, &elderly_alone, today).await?;
     let campaigns = crate::campaigns::demo(db, &mut rng, DEMO_COMMUNITY_CODE, today).await?;
-    Ok(DemoSummary { organisations: summary.organisations + departments, campaigns, ..summary })
+    let instructions = crate::instructions::demo(db, &mut rng, DEMO_COMMUNITY_CODE, today).await?;
+    Ok(DemoSummary { organisations: summary.organisations + departments, campaigns, instructions, ..summary })
 }
 
 /// The community's departments (社区综治办, 城建环卫办, 民政办, 党群服务中心) as

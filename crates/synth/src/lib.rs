@@ -18,6 +18,7 @@ mod community;
 mod demands;
 mod demo;
 mod households;
+mod instructions;
 mod names;
 mod organisations;
 mod people;

@@ -132,6 +132,32 @@ async fn the_demo_is_tashan() -> anyhow::Result<()> {
     assert_eq!(count(&db, "SELECT COUNT(*) FROM visit_adjustments WHERE every_days IS NULL").await?, 2);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM visit_adjustments WHERE every_days = 3").await?, 1);
 
+    // Instructions: four months from the street; the grids' accepted figures add up
+    // to the community's wherever it passed one down; one returned, one late, two
+    // still waiting at the community.
+    assert_eq!(summary.instructions, 8);
+    let street_path = "/370600000000/370602000000/370602004000/";
+    let sent = wangge_store::instructions::sent_under(&db, street_path, 100).await?;
+    let from_street: Vec<_> = sent.iter().filter(|s| s.instruction.path == street_path).collect();
+    assert_eq!(from_street.len(), 8);
+    let oldest = from_street.iter().map(|s| s.instruction.created_at).min().unwrap();
+    assert!(wangge_domain::now_millis() - oldest > 100 * 86_400_000, "months of them");
+    let mut returned = 0;
+    let mut late = 0;
+    for s in &from_street {
+        let all = wangge_store::instructions::receipts(&db, &s.instruction.id).await?;
+        let top = all.iter().find(|r| r.parent_id.is_none()).unwrap();
+        returned += top.returns;
+        late += i64::from(top.late);
+        if let Some(sum) = wangge_store::instructions::children_sum(&db, &top.id).await? {
+            assert_eq!(Some(&sum.0), top.figures.as_ref(), "{}: the grids add up", s.instruction.title);
+            assert_eq!(sum.1, sum.2, "every grid accepted");
+        }
+    }
+    assert_eq!((returned, late), (1, 1));
+    let waiting = wangge_store::instructions::received_at(&db, &community_path, true, 10).await?;
+    assert_eq!(waiting.len(), 2, "two wait at the community");
+
     // Campaigns: two finished, one running with doors done and doors to revisit;
     // every kept answer is one its form accepts.
     assert_eq!(summary.campaigns, 3);

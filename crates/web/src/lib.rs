@@ -14,6 +14,7 @@ mod shared;
 mod campaigns;
 mod cockpit;
 mod demands;
+mod instructions;
 mod portal;
 mod registry;
 mod security;
@@ -70,6 +71,7 @@ pub(crate) fn routes() -> Routes {
         .merge(demands::routes())
         .merge(visits::routes())
         .merge(campaigns::routes())
+        .merge(instructions::routes())
         .merge(today::routes())
         .merge(cockpit::routes())
 }
@@ -152,12 +154,15 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     let reminders = tokio::spawn(visits::run_reminders(state.db.clone()));
     // Campaign answers past their retention period: reduced to counts, audited.
     let purge = tokio::spawn(campaigns::templates::run_jobs(state.db.clone()));
+    // Instructions due tomorrow or late: their receivers reminded once each.
+    let instruction_reminders = tokio::spawn(instructions::run_reminders(state.db.clone()));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
     outbox.abort();
     reports.abort();
     reminders.abort();
     purge.abort();
+    instruction_reminders.abort();
     served
 }
 

@@ -44,7 +44,8 @@ select_multiple appliances | kinds | 燃气设备（可多选） | Gas appliance
 integer | hose_age | 燃气软管使用年限 | Age of the gas hose (years) | yes | ${uses_gas} = 'yes' | . >= 0 and . <= 50
 select_one yes_no | alarm | 是否安装燃气报警器 | Gas alarm fitted | yes | ${uses_gas} = 'yes' |
 date | checked_on | 检查日期 | Checked on | yes | ${uses_gas} = 'yes' | . <= today() | gas_checked_on
-text | problem | 发现的隐患 | Hazard found | | ${hose_age} > 2 or ${alarm} = 'no' |",
+text | problem | 发现的隐患 | Hazard found | | ${hose_age} > 2 or ${alarm} = 'no' |
+image | hazard_photo | 隐患照片 | Photo of the hazard | | ${hose_age} > 2 or ${alarm} = 'no' |",
         choices: "appliances | stove | 灶具 | Stove
 appliances | water_heater | 燃气热水器 | Gas water heater
 appliances | wall_boiler | 壁挂炉 | Wall boiler",

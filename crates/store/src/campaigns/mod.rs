@@ -9,7 +9,8 @@
 //! `campaign_targets(campaign_id, path, status, settled_at)`.
 //!
 //! Answers written back to the registry, with a conflict instead of an overwrite,
-//! are [`write_back`]; the retention purge of health answers is [`retention`].
+//! are [`write_back`]; the retention purge of health answers is [`retention`];
+//! photos taken at the door are [`photos`].
 
 use std::collections::BTreeMap;
 
@@ -23,6 +24,7 @@ use wangge_domain::{AreaLevel, Message, ResidenceType, Vocabulary, msg, new_id, 
 
 use crate::{Db, StoreError, StoreResult, Thing, subtree_bounds};
 
+pub mod photos;
 pub mod retention;
 pub mod templates;
 #[cfg(test)]
@@ -555,6 +557,12 @@ pub async fn answer(
     let sealed = db.vault.seal(&text, &aad(&t.id));
     let now = now_millis();
     let mut tx = db.pool.begin().await.map_err(StoreError::from)?;
+    // A photo answer names a photo sent for this question of this target, no other.
+    let foreign = photos::foreign(&mut tx, &t.id, &form, &kept).await?;
+    if !foreign.is_empty() {
+        return Err(AnswerOutcome::Answers(foreign));
+    }
+    photos::keep(&mut tx, &t.id, &form, &kept).await?;
     sqlx::query(
         "UPDATE campaign_targets SET status = 'done', attempts = attempts + 1, form_version = $1, answers_enc = $2,
                 by_id = $3, by_name = $4, settled_at = $5, updated_at = $5

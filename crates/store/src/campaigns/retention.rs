@@ -1,8 +1,8 @@
 //! The retention purge: a campaign whose answers are health data (tests,
 //! vaccination) states how many days after closing they are kept. When that day has
 //! passed, its answers are reduced to counts (per question, how many gave each
-//! answer) and deleted, in one transaction with the audit entry. A dry run reports
-//! what would go and changes nothing.
+//! answer) and deleted with the photos taken for it, in one transaction with the
+//! audit entry. A dry run reports what would go and changes nothing.
 
 use std::collections::BTreeMap;
 
@@ -36,6 +36,8 @@ pub struct Purged {
     pub retention_days: u16,
     /// Targets whose answers are (or would be) deleted.
     pub answers: u64,
+    /// Photos taken for its photo questions that are (or would be) deleted.
+    pub photos: u64,
     /// What is kept instead.
     pub counts: Vec<Count>,
 }
@@ -112,6 +114,7 @@ pub async fn purge(db: &Db, today: Date, dry_run: bool) -> StoreResult<Vec<Purge
             closes_on: c.closes_on.clone(),
             retention_days: c.retention_days.unwrap_or_default(),
             answers,
+            photos: super::photos::count_of_campaign(db, &c.id).await?,
             counts,
         };
         if !dry_run {
@@ -126,6 +129,7 @@ pub async fn purge(db: &Db, today: Date, dry_run: bool) -> StoreResult<Vec<Purge
                     .execute(&mut *tx)
                     .await?;
             }
+            super::photos::purge_campaign(&mut tx, &c.id).await?;
             sqlx::query("UPDATE campaign_targets SET answers_enc = NULL, updated_at = $1 WHERE campaign_id = $2")
                 .bind(now)
                 .bind(&c.id)
@@ -148,10 +152,11 @@ pub async fn purge(db: &Db, today: Date, dry_run: bool) -> StoreResult<Vec<Purge
                 target_id: Some(c.id.clone()),
                 path: Some(c.path.clone()),
                 reason: Some(format!(
-                    "retention {} days after {}: {} answers deleted, {} counts kept",
+                    "retention {} days after {}: {} answers deleted, {} photos deleted, {} counts kept",
                     purged.retention_days,
                     c.closes_on,
                     purged.answers,
+                    purged.photos,
                     purged.counts.len()
                 )),
                 ..Default::default()

@@ -539,6 +539,8 @@ async fn health_answers_are_reduced_to_counts_after_their_retention() {
         .await
         .unwrap();
 
+        // A photo taken at a door of the round goes with its answers.
+        photos::add(db, &rows[0].target_id, "hazard_photo", "门口.png", PNG).await.unwrap();
         let day = |s: &str| Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).unwrap();
         assert_eq!(retention::purge_on(&round), Some(day("2026-09-29")));
         assert!(retention::purge(db, day("2026-09-28"), false).await.unwrap().is_empty(), "still within retention");
@@ -546,7 +548,7 @@ async fn health_answers_are_reduced_to_counts_after_their_retention() {
         // The dry run says what would go and changes nothing.
         let would = retention::purge(db, day("2026-09-29"), true).await.unwrap();
         assert_eq!(would.len(), 1);
-        assert_eq!((would[0].campaign_id.as_str(), would[0].answers), (round.id.as_str(), 3));
+        assert_eq!((would[0].campaign_id.as_str(), would[0].answers, would[0].photos), (round.id.as_str(), 3, 1));
         let expected = vec![
             retention::Count { question: "hose_age".into(), value: "*".into(), n: 2 },
             retention::Count { question: "uses_gas".into(), value: "no".into(), n: 1 },
@@ -562,6 +564,7 @@ async fn health_answers_are_reduced_to_counts_after_their_retention() {
             assert_eq!(answers(db, &r.target_id).await.unwrap(), None, "answers deleted");
         }
         assert_eq!(retention::kept(db, &round.id).await.unwrap(), expected, "counts kept");
+        assert!(photos::of_target(db, &rows[0].target_id).await.unwrap().is_empty(), "photos deleted");
         assert!(retention::purged_at(db, &round.id).await.unwrap().is_some());
         // Progress still adds up: statuses stay, only answers went.
         let total = progress(db, &round.id, &round.path).await.unwrap().pop().unwrap();
@@ -573,9 +576,84 @@ async fn health_answers_are_reduced_to_counts_after_their_retention() {
                 .await
                 .unwrap();
         assert_eq!(audit.len(), 1);
-        assert!(audit[0].contains("3 answers deleted"), "{audit:?}");
+        assert!(audit[0].contains("3 answers deleted, 1 photos deleted"), "{audit:?}");
         assert!(retention::purge(db, day("2026-10-16"), false).await.unwrap().is_empty(), "once");
         assert!(answers(db, &other).await.unwrap().is_some(), "no retention period: kept");
+    })
+    .await;
+}
+
+/// The first bytes of a PNG file: enough for the type to be told by its content.
+const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+
+/// A photo is stored when its page is sent and kept when answers name it: a photo
+/// taken again replaces the one before, an answer naming another target's photo is
+/// refused with nothing stored, the answered target keeps only the photo its answers
+/// name, and a photo no answers named goes with the sweep a day later.
+#[tokio::test]
+async fn photos_are_kept_with_their_answers_and_loose_ones_swept() {
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        let h = testing::hierarchy(db).await;
+        let a = h.household.id.clone();
+        let b = home(db, &h.building.id, "402", Occupancy::Rented).await;
+        let mut new = campaign(&h.community.id, TargetKind::Household, TargetFilter::default());
+        new.form.questions.push(question("hazard_photo", QuestionKind::Photo, false));
+        let c = start(db, new, None, "社区").await.unwrap();
+        let target_of = async |household: &str| -> String {
+            sqlx::query_scalar("SELECT id FROM campaign_targets WHERE campaign_id = $1 AND household_id = $2")
+                .bind(&c.id)
+                .bind(household)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        };
+        let (ta, tb) = (target_of(&a).await, target_of(&b).await);
+        let day = super::day("2026-12-02", "x").unwrap();
+
+        let first = photos::add(db, &ta, "hazard_photo", "../../IMG_1.png", PNG).await.unwrap();
+        assert_eq!((first.name.as_str(), first.content_type.as_str(), first.kept_at), ("IMG_1.png", "image/png", None));
+        let again = photos::add(db, &ta, "hazard_photo", "IMG_2.png", PNG).await.unwrap();
+        assert!(
+            matches!(photos::get(db, &first.id).await, Err(StoreError::NotFound { .. })),
+            "a photo taken again replaces the one before"
+        );
+        assert_eq!(photos::content(db, &again.id).await.unwrap(), PNG);
+        let pdf = photos::add(db, &ta, "hazard_photo", "a.pdf", b"%PDF-1.4 not a photo").await;
+        assert!(matches!(pdf, Err(StoreError::Invalid(ref m)) if m.key == "campaigns.error.photo_type"), "{pdf:?}");
+        let stray = photos::add(db, &ta, "other", "x.png", PNG).await.unwrap();
+        let of_b = photos::add(db, &tb, "hazard_photo", "b.png", PNG).await.unwrap();
+
+        // Another target's photo is not an answer here; nothing is stored.
+        let foreign =
+            answer(db, &ta, &given(&[("uses_gas", "no"), ("hazard_photo", &of_b.id)]), 1, None, None, "网格员", day)
+                .await;
+        match foreign {
+            Err(AnswerOutcome::Answers(errors)) => {
+                assert_eq!(errors.len(), 1);
+                assert_eq!(
+                    (errors[0].question.as_str(), errors[0].message.key),
+                    ("hazard_photo", "campaigns.error.photo_unknown")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(target(db, &ta).await.unwrap().status, TargetStatus::Pending, "nothing half-written");
+
+        answer(db, &ta, &given(&[("uses_gas", "no"), ("hazard_photo", &again.id)]), 1, None, None, "网格员", day)
+            .await
+            .unwrap();
+        assert_eq!(answers_of(db, &ta).await["hazard_photo"], again.id);
+        let left = photos::of_target(db, &ta).await.unwrap();
+        assert_eq!(left.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), [again.id.as_str()], "the stray one went");
+        assert!(left[0].kept_at.is_some());
+        assert!(matches!(photos::get(db, &stray.id).await, Err(StoreError::NotFound { .. })));
+
+        // The sweep: loose photos sent before the cut go, kept ones stay.
+        assert_eq!(photos::purge_loose(db, of_b.created_at).await.unwrap(), 0, "not older than the cut");
+        assert_eq!(photos::purge_loose(db, of_b.created_at + 1).await.unwrap(), 1);
+        assert!(matches!(photos::get(db, &of_b.id).await, Err(StoreError::NotFound { .. })));
+        assert!(photos::get(db, &again.id).await.is_ok());
     })
     .await;
 }

@@ -28,6 +28,7 @@
 
 mod campaigns;
 mod demands;
+mod instructions;
 pub mod map;
 mod registry;
 pub mod report;
@@ -147,6 +148,8 @@ pub enum Rows {
     Visits { which: &'static str, tag: Option<String> },
     /// The campaigns touching the area (their page lists each one's progress).
     Campaigns,
+    /// The instructions received and sent at the area.
+    Instructions,
 }
 
 impl Rows {
@@ -181,6 +184,8 @@ pub enum Section {
     Visits,
     /// Door-to-door campaigns running today.
     Campaigns,
+    /// Instructions from above: open, late, reported on time.
+    Instructions,
 }
 
 impl Section {
@@ -196,6 +201,7 @@ impl Section {
             Section::Team => "team",
             Section::Visits => "visits",
             Section::Campaigns => "campaigns",
+            Section::Instructions => "instructions",
         }
     }
 
@@ -249,6 +255,7 @@ pub const SOURCES: &[Source] = &[
     Source { module: "team", compute: |db, q| Box::pin(team::figures(db, q)) },
     Source { module: "visits", compute: |db, q| Box::pin(visits::figures(db, q)) },
     Source { module: "campaigns", compute: |db, q| Box::pin(campaigns::figures(db, q)) },
+    Source { module: "instructions", compute: |db, q| Box::pin(instructions::figures(db, q)) },
 ];
 
 /// Every figure of the area at `q.path`.

@@ -165,6 +165,18 @@ async fn results(
         row.extend([settled, l.target.form_version.map(|v| v.to_string()).unwrap_or_default()]);
         for q in &questions {
             let v = answers.get(&q.name).cloned().unwrap_or_default();
+            // A photo: where those who see names open it; for the others, that there is one.
+            if q.kind == wangge_domain::campaigns::QuestionKind::Photo {
+                let shown = match (v.is_empty(), names) {
+                    (true, _) => String::new(),
+                    (false, true) => {
+                        format!("{}/campaigns/photos/{v}", s.site.public_url().unwrap_or("").trim_end_matches('/'))
+                    }
+                    (false, false) => "有照片".to_owned(),
+                };
+                row.push(shown);
+                continue;
+            }
             let shown = match q.kind.list() {
                 Some(list) => v
                     .split_whitespace()

@@ -45,6 +45,12 @@ struct QuestionView {
     error: Option<String>,
 }
 
+/// Whether a page shows a photo question (its form is then sent as
+/// multipart/form-data).
+fn has_photo(questions: &[QuestionView]) -> bool {
+    questions.iter().any(|q| q.kind == "photo")
+}
+
 fn text_in(l: &wangge_domain::campaigns::Label, lang: Lang) -> String {
     if lang.code == "en" { l.en.clone() } else { l.zh.clone() }
 }
@@ -179,6 +185,10 @@ async fn render_target(
             .iter()
             .filter_map(|q| {
                 let v = given.get(&q.name)?;
+                // A photo is shown, by its id; every other answer as text.
+                if q.kind == QuestionKind::Photo {
+                    return Some((text_in(&q.label, lang), String::new(), v.clone()));
+                }
                 let shown = match q.kind.list() {
                     Some(list) => v
                         .split_whitespace()
@@ -187,7 +197,7 @@ async fn render_target(
                         .join("、"),
                     None => v.clone(),
                 };
-                Some((text_in(&q.label, lang), shown))
+                Some((text_in(&q.label, lang), shown, String::new()))
             })
             .collect::<Vec<_>>()
     } else {
@@ -199,6 +209,7 @@ async fn render_target(
         place => super::pages::place(line, lang), who => &line.resident_name,
         status => label(line.target.status, lang), status_code => line.target.status.code(),
         attempts => line.target.attempts, open, answered, version => shown.version, opened => shown.opened,
+        has_photo => has_photo(&questions),
         questions => Value::from(Serde(&questions)), carried => carried, page => shown.page, last, step,
         first => position == 0, error => shown.error, may_exempt => p.role.may(Action::RunCampaigns),
         form_title => text_in(&shown.form.title, lang),
@@ -247,10 +258,14 @@ async fn answer_page(
     p: Principal,
     address: ClientAddress,
     Path(id): Path<String>,
-    Posted(pairs): Posted<Vec<(String, String)>>,
+    request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
     let line = super::target_in_scope(&s, &p, &id).await?;
     let campaign = campaigns::get(&s.db, &line.target.campaign_id).await?;
+    // A page with a photo question is sent as multipart/form-data, the others as
+    // a plain form.
+    let sent = crate::shared::multipart::read(request, &(), wangge_store::demands::attachments::MAX_BYTES).await?;
+    let pairs = sent.pairs;
     let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("");
     let version: i64 = field("version").parse().unwrap_or(0);
     let page: usize = field("page").parse().unwrap_or(0);
@@ -288,6 +303,20 @@ async fn answer_page(
                 .or_insert_with(|| v.to_owned());
         }
     }
+    // Photos are stored as their page is sent; the answer is the photo's id.
+    let mut refused: BTreeMap<String, String> = BTreeMap::new();
+    if line.target.status.is_open() && !sent.files.is_empty() {
+        for (name, taken) in super::photos::take(&s, &p, &address, &line, &form, sent.files).await? {
+            match taken {
+                Ok(photo) => {
+                    answers.insert(name, photo);
+                }
+                Err(why) => {
+                    refused.insert(name, say(&why, lang.code));
+                }
+            }
+        }
+    }
     let today = super::today();
     let today_text = today.to_string();
     let pages = form.pages();
@@ -297,8 +326,9 @@ async fn answer_page(
         Err(errs) => errs.into_iter().map(|e| (e.question, say(&e.message, lang.code))).collect(),
     };
     let page_of = |name: &str| form.questions.iter().position(|q| q.name == name).map_or(usize::MAX, |i| pages[i]);
-    let here: BTreeMap<String, String> =
+    let mut here: BTreeMap<String, String> =
         errors.iter().filter(|(k, _)| page_of(k) <= page).map(|(k, v)| (k.clone(), v.clone())).collect();
+    here.extend(refused);
     let asked = asked_pages(&form, &answers, &today_text);
     let no_errors = BTreeMap::new();
     macro_rules! show {
@@ -446,9 +476,11 @@ pub(crate) async fn mark_target(
 
 pub(crate) fn routes() -> crate::shared::routes::Routes {
     use crate::shared::auth::Access::Role;
+    use crate::shared::routes::Limit;
     use wangge_domain::Action::VisitHouseholds;
     crate::shared::routes::Routes::new()
         .get("/campaigns/targets/{id}", Role(VisitHouseholds), target_page)
-        .post("/campaigns/targets/{id}", Role(VisitHouseholds), answer_page)
+        // A page with a photo question carries its photo.
+        .post_limited("/campaigns/targets/{id}", Role(VisitHouseholds), Limit::Photos, answer_page)
         .post("/campaigns/targets/{id}/mark", Role(VisitHouseholds), mark)
 }

@@ -2,7 +2,7 @@
 //! caller's area, starting one from a shipped form or an earlier campaign's, a
 //! campaign's progress per grid and the grid member's own targets (pending, then
 //! the revisit queue), the form asked at the door page by page, XLSForm in and
-//! out, the results as .xlsx, the registry conflicts of answers written back, the
+//! out, photos taken at the door, the results as .xlsx, the registry conflicts of answers written back, the
 //! JSON API and the 今日 section. The rules are
 //! `wangge_domain::campaigns`, the SQL `wangge_store::campaigns`; the templates
 //! are `templates/campaigns/`, the strings `locales/campaigns.yml`.
@@ -17,6 +17,7 @@ pub(crate) mod conflicts;
 pub(crate) mod files;
 pub(crate) mod fill;
 pub(crate) mod pages;
+pub(crate) mod photos;
 pub(crate) mod templates;
 pub(crate) mod today;
 
@@ -79,4 +80,5 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .merge(api::routes())
         .merge(conflicts::routes())
         .merge(templates::routes())
+        .merge(photos::routes())
 }

@@ -166,7 +166,8 @@ const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60 * 60)
 
 /// The campaigns' jobs for as long as the server runs: templates whose day has come
 /// start their campaigns (once, whichever server sweeps first), and every sixth
-/// sweep the retention purge of health answers.
+/// sweep the retention purge of health answers and of the photos no answers kept
+/// (a form left half-way), a day after they were sent.
 pub async fn run_jobs(db: wangge_store::Db) {
     let mut sweep: u64 = 0;
     while !db.pool.is_closed() {
@@ -188,6 +189,14 @@ pub async fn run_jobs(db: wangge_store::Db) {
                 break;
             }
             tracing::error!("campaign retention purge: {e}");
+        }
+        if sweep.is_multiple_of(6) {
+            let before = wangge_domain::now_millis() - wangge_store::campaigns::photos::LOOSE_FOR_MS;
+            if let Err(e) = wangge_store::campaigns::photos::purge_loose(&db, before).await
+                && !db.pool.is_closed()
+            {
+                tracing::error!("campaign photos left by unfinished forms: {e}");
+            }
         }
         sweep += 1;
         tokio::time::sleep(SWEEP_EVERY).await;

@@ -110,6 +110,7 @@ pub(crate) fn rows_href(p: &Principal, area: Option<&Area>, rows: &Rows) -> Opti
             Some(href)
         }
         Rows::Campaigns => p.role.may(Action::ViewCampaigns).then(|| format!("/campaigns?area={}", area.id)),
+        Rows::Instructions => p.role.may(Action::ViewInstructions).then(|| format!("/instructions?area={}", area.id)),
         Rows::Demands { status, overdue, category, from, to } => {
             if !p.role.may(Action::ViewDemands) {
                 return None;
@@ -159,12 +160,13 @@ struct SectionView {
     figures: Vec<Shown>,
 }
 
-const SECTIONS: [Section; 10] = [
+const SECTIONS: [Section; 11] = [
     Section::Registry,
     Section::Demands,
     Section::Rates,
     Section::Visits,
     Section::Campaigns,
+    Section::Instructions,
     Section::Residence,
     Section::Age,
     Section::Care,
@@ -182,6 +184,7 @@ fn columns_of(cols: &str) -> Vec<Section> {
         "categories" => vec![Section::Categories],
         "team" => vec![Section::Team],
         "campaigns" => vec![Section::Campaigns],
+        "instructions" => vec![Section::Instructions],
         _ => vec![Section::Registry, Section::Demands, Section::Rates, Section::Visits],
     }
 }
@@ -353,7 +356,7 @@ pub async fn cockpit_page(
         aria_sort: aria(&f.key),
     }));
     let totals: Vec<Shown> = column_figures.iter().map(|f| shown(&p, lang, area.as_ref(), f)).collect();
-    let col_groups: Vec<Link> = ["main", "residence", "age", "care", "categories", "team", "campaigns"]
+    let col_groups: Vec<Link> = ["main", "residence", "age", "care", "categories", "team", "campaigns", "instructions"]
         .iter()
         .map(|&c| Link {
             href: format!("/cockpit?{area_param}period={period}&cols={c}#children"),

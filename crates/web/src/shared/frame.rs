@@ -25,13 +25,14 @@ struct ScopeLink {
 }
 
 /// The modules of the staff side, each with the action that opens it.
-const MODULES: [(&str, &str, &str, Action); 12] = [
+const MODULES: [(&str, &str, &str, Action); 13] = [
     ("nav-cockpit", "/cockpit", "nav.cockpit", Action::ViewFigures),
     ("nav-today", "/today", "nav.today", Action::HandleDemand),
     ("nav-registry", "/registry", "nav.registry", Action::ViewFigures),
     ("nav-demands", "/demands", "nav.demands", Action::ViewDemands),
     ("nav-visits", "/visits", "nav.visits", Action::VisitHouseholds),
     ("nav-campaigns", "/campaigns", "nav.campaigns", Action::ViewCampaigns),
+    ("nav-instructions", "/instructions", "nav.instructions", Action::ViewInstructions),
     ("nav-residents", "/registry/residents", "nav.residents", Action::ViewRegistry),
     ("nav-import", "/registry/import", "nav.import", Action::EditRegistry),
     ("nav-signups", "/registry/signups", "nav.signups", Action::EditRegistry),

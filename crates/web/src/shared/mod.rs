@@ -1,6 +1,7 @@
 //! What every module of the HTTP face shares, kept once: authentication and the
 //! guard (`auth`), the route table (`routes`), errors (`error`), the audit log
-//! (`audit`), the JSON extractors and `/healthz` (`api`), page rendering, languages
+//! (`audit`), the JSON extractors and `/healthz` (`api`), forms carrying files
+//! (`multipart`), page rendering, languages
 //! and the catalogue (`render`), the staff frame (`frame`), notifications in the reader's language (`notices`), the OpenAPI document
 //! (`openapi`), how people reach the server — its public address and trusted
 //! proxies (`site`) — and outgoing webhooks (`webhooks`). A product module (`registry`,
@@ -12,6 +13,7 @@ pub(crate) mod audit;
 pub mod auth;
 pub(crate) mod error;
 pub(crate) mod frame;
+pub(crate) mod multipart;
 pub(crate) mod notices;
 pub(crate) mod openapi;
 pub(crate) mod render;

@@ -27,6 +27,8 @@ use utoipa::{Modify, OpenApi};
         (name = "tags", description = "The catalogue of care tags"),
         (name = "demands", description = "Residents' demands and events (民情诉求), worked to closure"),
         (name = "visits", description = "Home visits (走访): due lists from the registry's cadences, recording, coverage"),
+        (name = "campaigns", description = "Door-to-door campaigns (排查): forms, targets, answers, photos, progress"),
+        (name = "instructions", description = "Instructions down, reports up (指令): receipts, reports, return and accept"),
         (name = "cockpit", description = "The cockpit (驾驶舱): an area's figures for a period and its children side by side"),
         (name = "notifications", description = "The caller's notifications from every module, in the request's language"),
         (name = "session", description = "Logging in and out"),

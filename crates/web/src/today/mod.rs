@@ -83,6 +83,7 @@ pub(crate) type Load = for<'a> fn(
 /// its work for the day.
 pub(crate) const SECTIONS: &[Load] = &[
     crate::demands::today::mine,
+    crate::instructions::today::open,
     crate::visits::today::due,
     crate::campaigns::today::open,
     crate::demands::today::to_verify,

@@ -21,7 +21,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{FromRequest, Multipart, Request};
+use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use minijinja::value::Serde;
@@ -94,70 +94,29 @@ impl PhotoForm {
     }
 }
 
-fn too_large() -> ApiError {
-    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", wangge_domain::msg!("photos.too_large_all"))
-}
-
 impl<S: Send + Sync> FromRequest<S> for PhotoForm {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        if !content_type.starts_with("multipart/form-data") {
-            let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(request, state)
-                .await
-                .map_err(|e| ApiError::invalid(wangge_domain::msg!("error.bad_json", detail = e.body_text())))?;
-            return Ok(Self { fields: pairs.into_iter().collect(), files: Vec::new(), refused: None });
-        }
-        let mut multipart = Multipart::from_request(request, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_large()
-            } else {
-                ApiError::bad_request(wangge_domain::msg!("error.not_multipart", detail = e.body_text()))
-            }
-        })?;
-        let read_error = |e: axum::extract::multipart::MultipartError| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_large()
-            } else {
-                ApiError::bad_request(wangge_domain::msg!("error.not_multipart", detail = e.body_text()))
-            }
-        };
-        let (mut fields, mut files, mut refused) = (HashMap::new(), Vec::new(), None);
+        let parts = crate::shared::multipart::read(request, state, attachments::MAX_BYTES).await?;
+        let fields = parts.pairs.into_iter().collect();
+        let (mut files, mut refused) = (Vec::new(), None);
         let mut offered = 0;
-        while let Some(mut field) = multipart.next_field().await.map_err(read_error)? {
-            let name = field.name().unwrap_or("").to_owned();
-            let Some(file_name) = field.file_name().map(str::to_owned) else {
-                let text = field.text().await.map_err(read_error)?;
-                fields.insert(name, text);
-                continue;
-            };
-            // Read in pieces, so that an oversized photo is refused without keeping it.
-            let (mut data, mut over) = (Vec::new(), false);
-            while let Some(chunk) = field.chunk().await.map_err(read_error)? {
-                if over || data.len() + chunk.len() > attachments::MAX_BYTES {
-                    over = true;
-                    data = Vec::new();
-                } else {
-                    data.extend_from_slice(&chunk);
-                }
-            }
-            if name != PHOTOS || (data.is_empty() && !over) {
-                continue; // an input left empty sends an empty part
-            }
+        for file in parts.files.into_iter().filter(|f| f.field == PHOTOS) {
             offered += 1;
-            let refusal = if over {
-                Some(Refusal::TooBig(file_name.clone()))
-            } else if !attachments::sniff(&data).is_some_and(|t| t.starts_with("image/")) {
-                Some(Refusal::NotAPhoto(file_name.clone()))
-            } else {
-                None
+            let refusal = match &file.data {
+                None => Some(Refusal::TooBig(file.file_name.clone())),
+                Some(data) if !attachments::sniff(data).is_some_and(|t| t.starts_with("image/")) => {
+                    Some(Refusal::NotAPhoto(file.file_name.clone()))
+                }
+                Some(_) => None,
             };
-            match refusal {
-                Some(r) => {
+            match (refusal, file.data) {
+                (Some(r), _) => {
                     refused.get_or_insert(r);
                 }
-                None => files.push(NewFile { name: file_name, data }),
+                (None, Some(data)) => files.push(NewFile { name: file.file_name, data }),
+                (None, None) => {}
             }
         }
         if refused.is_none() && offered > attachments::MAX_PER_ITEM {
