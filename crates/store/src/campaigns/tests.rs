@@ -58,6 +58,16 @@ async fn home(db: &Db, building: &str, room: &str, occupancy: Occupancy) -> Stri
     households::create(db, new).await.unwrap().id
 }
 
+/// The target of `household` in `campaign`.
+async fn target_of(db: &Db, campaign: &str, household: &str) -> String {
+    sqlx::query_scalar("SELECT id FROM campaign_targets WHERE campaign_id = $1 AND household_id = $2")
+        .bind(campaign)
+        .bind(household)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
 fn given(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
@@ -200,15 +210,7 @@ async fn answers_are_checked_pinned_sealed_and_counted_per_grid() {
         let c = start(db, campaign(&h.community.id, TargetKind::Household, TargetFilter::default()), None, "社区")
             .await
             .unwrap();
-        let target_of = async |household: &str| -> String {
-            sqlx::query_scalar("SELECT id FROM campaign_targets WHERE campaign_id = $1 AND household_id = $2")
-                .bind(&c.id)
-                .bind(household)
-                .fetch_one(&db.pool)
-                .await
-                .unwrap()
-        };
-        let (ta, tb, td, te) = (target_of(&a).await, target_of(&b).await, target_of(&d).await, target_of(&e).await);
+        let (ta, tb, td, te) = (target_of(db, &c.id, &a).await, target_of(db, &c.id, &b).await, target_of(db, &c.id, &d).await, target_of(db, &c.id, &e).await);
         let day = |s: &str| super::day(s, "x").unwrap();
 
         // Before the opening day, nothing is taken.
@@ -313,15 +315,7 @@ async fn answers_write_their_facts_back_and_a_fact_changed_meanwhile_is_flagged(
         let mut new = campaign(&h.community.id, TargetKind::Household, TargetFilter::default());
         new.form = form;
         let c = start(db, new.clone(), None, "社区").await.unwrap();
-        let target_of = async |household: &str| -> String {
-            sqlx::query_scalar("SELECT id FROM campaign_targets WHERE campaign_id = $1 AND household_id = $2")
-                .bind(&c.id)
-                .bind(household)
-                .fetch_one(&db.pool)
-                .await
-                .unwrap()
-        };
-        let (ta, tb) = (target_of(&a).await, target_of(&b).await);
+        let (ta, tb) = (target_of(db, &c.id, &a).await, target_of(db, &c.id, &b).await);
         let today = super::day("2026-12-03", "x").unwrap();
         let held = async |subject: &str| facts(db, &[subject.to_owned()]).await.unwrap();
         let answers = |on: &str| given(&[("uses_gas", "yes"), ("hose_age", "3"), ("checked_on", on)]);
@@ -440,15 +434,7 @@ async fn the_cockpit_counts_the_doors_of_campaigns_running_today() {
         new.opens_on = today.to_string();
         new.closes_on = (today + time::Duration::days(7)).to_string();
         let c = start(db, new, None, "社区").await.unwrap();
-        let target_of = async |household: &str| -> String {
-            sqlx::query_scalar("SELECT id FROM campaign_targets WHERE campaign_id = $1 AND household_id = $2")
-                .bind(&c.id)
-                .bind(household)
-                .fetch_one(&db.pool)
-                .await
-                .unwrap()
-        };
-        let (ta, tb) = (target_of(&h.household.id).await, target_of(&b).await);
+        let (ta, tb) = (target_of(db, &c.id, &h.household.id).await, target_of(db, &c.id, &b).await);
         answer(db, &ta, &given(&[("uses_gas", "no")]), 1, None, None, "网格员", today).await.unwrap();
         mark(db, &tb, TargetStatus::NotHome, None, "网格员").await.unwrap();
         let read = async |path: &str| {
@@ -498,14 +484,6 @@ async fn health_answers_are_reduced_to_counts_after_their_retention() {
             start(db, campaign(&h.community.id, TargetKind::Household, TargetFilter::default()), None, "社区")
                 .await
                 .unwrap();
-        let target_of = async |campaign: &str, household: &str| -> String {
-            sqlx::query_scalar("SELECT id FROM campaign_targets WHERE campaign_id = $1 AND household_id = $2")
-                .bind(campaign)
-                .bind(household)
-                .fetch_one(&db.pool)
-                .await
-                .unwrap()
-        };
         let settle = |target: String, status, answers: Option<BTreeMap<String, String>>| PastSettle {
             target_id: target,
             status,
@@ -516,20 +494,20 @@ async fn health_answers_are_reduced_to_counts_after_their_retention() {
         };
         let rows = vec![
             settle(
-                target_of(&round.id, &a).await,
+                target_of(db, &round.id, &a).await,
                 TargetStatus::Done,
                 Some(given(&[("uses_gas", "yes"), ("hose_age", "3")])),
             ),
             settle(
-                target_of(&round.id, &b).await,
+                target_of(db, &round.id, &b).await,
                 TargetStatus::Done,
                 Some(given(&[("uses_gas", "yes"), ("hose_age", "12")])),
             ),
-            settle(target_of(&round.id, &c).await, TargetStatus::Done, Some(given(&[("uses_gas", "no")]))),
-            settle(target_of(&round.id, &d).await, TargetStatus::Refused, None),
+            settle(target_of(db, &round.id, &c).await, TargetStatus::Done, Some(given(&[("uses_gas", "no")]))),
+            settle(target_of(db, &round.id, &d).await, TargetStatus::Refused, None),
         ];
         record_past(db, &round.id, 1, &rows).await.unwrap();
-        let other = target_of(&kept_forever.id, &a).await;
+        let other = target_of(db, &kept_forever.id, &a).await;
         record_past(
             db,
             &kept_forever.id,
@@ -600,15 +578,7 @@ async fn photos_are_kept_with_their_answers_and_loose_ones_swept() {
         let mut new = campaign(&h.community.id, TargetKind::Household, TargetFilter::default());
         new.form.questions.push(question("hazard_photo", QuestionKind::Photo, false));
         let c = start(db, new, None, "社区").await.unwrap();
-        let target_of = async |household: &str| -> String {
-            sqlx::query_scalar("SELECT id FROM campaign_targets WHERE campaign_id = $1 AND household_id = $2")
-                .bind(&c.id)
-                .bind(household)
-                .fetch_one(&db.pool)
-                .await
-                .unwrap()
-        };
-        let (ta, tb) = (target_of(&a).await, target_of(&b).await);
+        let (ta, tb) = (target_of(db, &c.id, &a).await, target_of(db, &c.id, &b).await);
         let day = super::day("2026-12-02", "x").unwrap();
 
         let first = photos::add(db, &ta, "hazard_photo", "../../IMG_1.png", PNG).await.unwrap();

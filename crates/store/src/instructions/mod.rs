@@ -624,19 +624,19 @@ pub async fn files(db: &Db, instruction_id: &str, receipt_id: Option<&str>) -> S
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(instruction_id).fetch_all(&db.pool).await?
         }
     };
-    rows.iter()
-        .map(|r| {
-            Ok(File {
-                id: r.try_get("id")?,
-                instruction_id: r.try_get("instruction_id")?,
-                receipt_id: r.try_get("receipt_id")?,
-                name: r.try_get("name")?,
-                content_type: r.try_get("content_type")?,
-                size: r.try_get("size")?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(file_from).collect()
+}
+
+fn file_from(r: &sqlx::any::AnyRow) -> StoreResult<File> {
+    Ok(File {
+        id: r.try_get("id")?,
+        instruction_id: r.try_get("instruction_id")?,
+        receipt_id: r.try_get("receipt_id")?,
+        name: r.try_get("name")?,
+        content_type: r.try_get("content_type")?,
+        size: r.try_get("size")?,
+        created_at: r.try_get("created_at")?,
+    })
 }
 
 /// One file's description and bytes.
@@ -649,18 +649,7 @@ pub async fn file(db: &Db, id: &str) -> StoreResult<(File, Vec<u8>)> {
     .fetch_optional(&db.pool)
     .await?
     .ok_or_else(|| StoreError::not_found(Thing::InstructionFile, id))?;
-    Ok((
-        File {
-            id: row.try_get("id")?,
-            instruction_id: row.try_get("instruction_id")?,
-            receipt_id: row.try_get("receipt_id")?,
-            name: row.try_get("name")?,
-            content_type: row.try_get("content_type")?,
-            size: row.try_get("size")?,
-            created_at: row.try_get("created_at")?,
-        },
-        row.try_get("data")?,
-    ))
+    Ok((file_from(&row)?, row.try_get("data")?))
 }
 
 /// A receipt of an instruction of the past (the demo's history), as it ended.

@@ -89,9 +89,9 @@ async fn reports_go_up_are_returned_accepted_locked_and_summed() {
         assert!(passed.iter().all(|r| r.parent_id.as_deref() == Some(first.id.as_str())));
         assert_eq!(reviewer_path(db, &passed[0]).await.unwrap(), h.community.path);
         assert_eq!(reviewer_path(db, &first).await.unwrap(), h.street.path);
-        let twice = pass_down(db, &first.id, &[h.grid.id.clone()]).await;
+        let twice = pass_down(db, &first.id, std::slice::from_ref(&h.grid.id)).await;
         assert!(matches!(twice, Err(StoreError::Conflict(_))), "a grid receives it once: {twice:?}");
-        let sideways = pass_down(db, &other.id, &[h.grid.id.clone()]).await;
+        let sideways = pass_down(db, &other.id, std::slice::from_ref(&h.grid.id)).await;
         assert!(matches!(sideways, Err(StoreError::Invalid(_))), "not below the second community");
 
         // The grids report; a report with the wrong shape or without figures is refused.

@@ -187,22 +187,7 @@ pub async fn upload(
     if !form.question(&question).is_some_and(|x| x.kind == QuestionKind::Photo) {
         return Err(ApiError::invalid(msg!("campaigns.error.photo_question", question = &question).field("question")));
     }
-    let multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let too_large =
-        || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", msg!("error.file_too_large", mb = 5));
-    let (name, data) = if multipart {
-        let parts = crate::shared::multipart::read(request, &(), MAX_BYTES).await?;
-        let file =
-            parts.files.into_iter().next().ok_or_else(|| ApiError::bad_request(msg!("error.no_file").field("file")))?;
-        (file.file_name, file.data.ok_or_else(too_large)?)
-    } else {
-        let bytes = axum::body::to_bytes(request.into_body(), MAX_BYTES).await.map_err(|_| too_large())?;
-        ("photo".to_owned(), bytes.to_vec())
-    };
+    let (name, data) = crate::shared::multipart::one_file(request, MAX_BYTES, None).await?;
     let photo = stored(&s, &p, &address, &line, &question, &name, &data).await?;
     Ok((StatusCode::CREATED, Json(photo)))
 }

@@ -879,40 +879,7 @@ pub async fn attach_to_demand(
 ) -> Result<(StatusCode, Json<Attachment>), ApiError> {
     // Scope first: a caller outside it learns nothing from how the body is parsed.
     let d = visible(&s, &p, &id).await?;
-    let multipart = request
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    let too_large =
-        |_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", msg!("error.file_too_large", mb = 5));
-    let (name, data) = if multipart {
-        use axum::extract::FromRequest;
-        let mut form = axum::extract::Multipart::from_request(request, &())
-            .await
-            .map_err(|e| ApiError::bad_request(msg!("error.not_multipart", detail = e)))?;
-        let mut found = None;
-        while let Some(field) =
-            form.next_field().await.map_err(|e| ApiError::bad_request(msg!("error.not_multipart", detail = e)))?
-        {
-            if let Some(file_name) = field.file_name().map(str::to_owned) {
-                let bytes = field.bytes().await.map_err(|e| {
-                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                        too_large(())
-                    } else {
-                        ApiError::bad_request(msg!("error.not_multipart", detail = e))
-                    }
-                })?;
-                found = Some((file_name, bytes));
-                break;
-            }
-        }
-        found.ok_or_else(|| ApiError::bad_request(msg!("error.no_file").field("file")))?
-    } else {
-        let bytes =
-            axum::body::to_bytes(request.into_body(), ATTACHMENT_BODY_LIMIT).await.map_err(|_| too_large(()))?;
-        (q.name.unwrap_or_default(), bytes)
-    };
+    let (name, data) = crate::shared::multipart::one_file(request, ATTACHMENT_BODY_LIMIT, q.name).await?;
     let a = attachments::add(&s.db, &d.id, &name, &data).await?;
     audit::change(&s.db, (&p, &address), AuditAction::DemandAttach, audit::Target("demand", &d.id, &d.path), None, &a)
         .await?;

@@ -376,6 +376,21 @@ async fn show(
     show_with(&s, &p, lang, &id, &q, StatusCode::OK, None, None).await
 }
 
+/// A cell of the report form.
+#[derive(Serialize)]
+struct CellInput {
+    name: String,
+    label: String,
+    value: String,
+}
+
+/// A row of the report form: its label and its cells.
+#[derive(Serialize)]
+struct RowInputs {
+    label: String,
+    cells: Vec<CellInput>,
+}
+
 /// What was typed in a refused report, to show again.
 #[derive(Default)]
 struct Typed {
@@ -433,24 +448,25 @@ async fn show_with(
             (None, _, _, Some(f)) => f.iter().map(|r| r.iter().map(|v| v.to_string()).collect()).collect(),
             _ => Vec::new(),
         };
-        let inputs: Vec<(String, Vec<(String, String, String)>)> = i
+        let inputs: Vec<RowInputs> = i
             .table
             .as_ref()
             .map(|t| {
                 t.rows
                     .iter()
                     .enumerate()
-                    .map(|(r, row)| {
-                        let line = t
+                    .map(|(r, row)| RowInputs {
+                        label: row.clone(),
+                        cells: t
                             .columns
                             .iter()
                             .enumerate()
-                            .map(|(c, col)| {
-                                let v = cells.get(r).and_then(|x| x.get(c)).cloned().unwrap_or_default();
-                                (Table::input(r, c), format!("{row} · {col}"), v)
+                            .map(|(c, col)| CellInput {
+                                name: Table::input(r, c),
+                                label: format!("{row} · {col}"),
+                                value: cells.get(r).and_then(|x| x.get(c)).cloned().unwrap_or_default(),
                             })
-                            .collect();
-                        (row.clone(), line)
+                            .collect(),
                     })
                     .collect()
             })
@@ -474,7 +490,7 @@ async fn show_with(
         let v = view(s, &i, m, &seen, false, lang).await?;
         own = Some(context! {
             receipt => Value::from(Serde(&v)), open => m.state != ReceiptState::Accepted,
-            unread => m.state == ReceiptState::Sent, inputs => inputs, text,
+            unread => m.state == ReceiptState::Sent, inputs => Value::from(Serde(&inputs)), text,
             children => children.map(|(_, n, of)| say(&msg!("instructions.children_accepted", accepted = n, of = of), lang.code)),
             pass_to => Value::from(Serde(&pass_to)),
         });

@@ -77,3 +77,24 @@ pub async fn read<S: Send + Sync>(request: Request, state: &S, max_file: usize) 
     }
     Ok(Parts { pairs, files })
 }
+
+/// The one file a request carries: the first file of a `multipart/form-data` body,
+/// or the body itself, named `name`. Larger than `max` bytes: 413.
+pub async fn one_file(request: Request, max: usize, name: Option<String>) -> Result<(String, Vec<u8>), ApiError> {
+    let too_large = || {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", msg!("error.file_too_large", mb = max >> 20))
+    };
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        let parts = read(request, &(), max).await?;
+        let file =
+            parts.files.into_iter().next().ok_or_else(|| ApiError::bad_request(msg!("error.no_file").field("file")))?;
+        return Ok((file.file_name, file.data.ok_or_else(too_large)?));
+    }
+    let bytes = axum::body::to_bytes(request.into_body(), max).await.map_err(|_| too_large())?;
+    Ok((name.unwrap_or_default(), bytes.to_vec()))
+}
