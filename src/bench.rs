@@ -177,10 +177,12 @@ async fn visits(database: Option<&DatabaseArg>, queries: usize) -> anyhow::Resul
     println!("  a grid's due list (longest {longest} entries):");
     report("due list", &mut due);
     // Generated streets hold about 33,000 people; a district (about 390,000 in the
-    // first ones) bounds the target's street of 100,000 from above.
+    // first ones; 100,000 when 30 communities are generated, the target's street)
+    // bounds the target's street of 100,000 from above. Each level at least 30
+    // times (or `queries`, if fewer), so that one district has a p95 of its own.
     for (name, places) in [("community", &communities), ("street", &streets), ("district", &districts)] {
         let mut times = Vec::new();
-        for i in 0..queries.min(places.len() * 10).max(1) {
+        for i in 0..queries.min(places.len() * 10).max(queries.min(30)).max(1) {
             let place = &places[i % places.len()];
             let started = Instant::now();
             wangge_store::visits::coverage(&db, &place.path, today, 90).await?;

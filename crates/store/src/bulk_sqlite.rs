@@ -97,6 +97,9 @@ pub struct SqliteBulkWriter {
     /// Running in shared mode, from the first transaction to [`SqliteBulkWriter::finish`].
     checkpointer: Option<Checkpointer>,
     transactions: usize,
+    /// The triggers on `visits` dropped by [`SqliteBulkWriter::take_file`], as
+    /// SQLite keeps their text, to be created again by [`SqliteBulkWriter::finish`].
+    suspended_triggers: Vec<String>,
 }
 
 impl SqliteBulkWriter {
@@ -118,7 +121,14 @@ impl SqliteBulkWriter {
             return Ok(None);
         };
         let conn = open(&file)?;
-        Ok(Some(Self { conn, file, exclusive: false, checkpointer: None, transactions: 0 }))
+        Ok(Some(Self {
+            conn,
+            file,
+            exclusive: false,
+            checkpointer: None,
+            transactions: 0,
+            suspended_triggers: Vec::new(),
+        }))
     }
 
     /// Takes the file for this connection alone, for loading into an empty registry:
@@ -133,6 +143,13 @@ impl SqliteBulkWriter {
     /// wait `busy_timeout` and fail. A crash meanwhile can leave the file damaged,
     /// which is why this is only for a registry with nothing in it yet (`generate`
     /// into a fresh file): run it again.
+    ///
+    /// With the file taken, the triggers on `visits` that keep each household's last
+    /// day met (migration 0035) are dropped for the load: fired by every one of
+    /// millions of visits they made `generate` nearly twice as slow
+    /// (docs/benchmarks.md). `finish` computes the days once from the visits
+    /// ([`crate::visits::LAST_MET_BACKFILL`], the migration's own backfill) and
+    /// creates the triggers again from the text SQLite kept of them.
     pub async fn take_file(&mut self, db: &Db) -> StoreResult<bool> {
         debug_assert!(self.transactions == 0, "before the first transaction");
         // Closing is asynchronous in sqlx: a connection used a moment ago may still
@@ -151,6 +168,7 @@ impl SqliteBulkWriter {
         if matches!(mode.as_deref(), Ok("memory")) {
             self.conn.execute_batch("PRAGMA synchronous = OFF").map_err(db_error)?;
             self.exclusive = true;
+            self.suspend_visit_triggers()?;
             return Ok(true);
         }
         // Someone else has the file open. A fresh connection rather than undoing
@@ -167,6 +185,7 @@ impl SqliteBulkWriter {
     /// whole cost is counted here, and the file is complete without its log.
     pub fn finish(mut self) -> StoreResult<()> {
         if self.exclusive {
+            self.resume_visit_triggers()?;
             self.conn.execute_batch("PRAGMA synchronous = FULL").map_err(db_error)?;
             let mode: String =
                 self.conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(db_error)?;
@@ -182,6 +201,36 @@ impl SqliteBulkWriter {
             checkpointer.stop();
         }
         self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(db_error)
+    }
+
+    fn suspend_visit_triggers(&mut self) -> StoreResult<()> {
+        let triggers: Vec<(String, String)> = self
+            .conn
+            .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'visits' ORDER BY name")
+            .and_then(|mut q| q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .map_err(db_error)?;
+        for (name, sql) in triggers {
+            self.conn.execute_batch(&format!("DROP TRIGGER \"{name}\"")).map_err(db_error)?;
+            self.suspended_triggers.push(sql);
+        }
+        Ok(())
+    }
+
+    /// The households' last met days from the visits loaded, then the triggers
+    /// back, in one transaction.
+    fn resume_visit_triggers(&mut self) -> StoreResult<()> {
+        if self.suspended_triggers.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction().map_err(db_error)?;
+        tx.execute_batch("PRAGMA cache_size = -262144").map_err(db_error)?;
+        tx.execute_batch(crate::visits::LAST_MET_BACKFILL).map_err(db_error)?;
+        for sql in &self.suspended_triggers {
+            tx.execute_batch(sql).map_err(db_error)?;
+        }
+        tx.commit().map_err(db_error)?;
+        self.suspended_triggers.clear();
+        Ok(())
     }
 
     /// Opens a transaction that takes the write lock at once, so a busy database
@@ -229,6 +278,11 @@ impl SqliteBulkWriter {
 
 impl Drop for SqliteBulkWriter {
     fn drop(&mut self) {
+        // Not finished (a failed load): the triggers are put back all the same, so
+        // that a file used anyway keeps its households' days up to date.
+        if let Err(e) = self.resume_visit_triggers() {
+            tracing::error!("creating the triggers on visits again: {e}");
+        }
         if let Some(checkpointer) = self.checkpointer.take() {
             checkpointer.stop();
         }

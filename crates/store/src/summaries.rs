@@ -2,7 +2,9 @@
 //! that a figure of a street or a city reads a few summary rows instead of
 //! counting every item or person (issue 18, "figures that scale").
 //!
-//! Each table is kept by triggers of its migration (0028), so every write of a row
+//! Each table is kept by triggers of its migration (0028; 0035 keeps each
+//! household's last day met, a value on the row rather than a count, checked
+//! here the same way), so every write of a row
 //! — a form, the API, the group commit of intake, an import, a bulk load, the
 //! demo's history, even SQL typed by hand — changes its counts in the same
 //! transaction. Figures that change with time (overdue, age bands, "this week")
@@ -32,6 +34,10 @@ pub struct Summary {
     pub table: &'static str,
     /// The key of a row as one text, over the table's columns.
     pub key: &'static str,
+    /// Its count: `n` for a summary table; `CAST(1 AS BIGINT)` for values kept on
+    /// each row of a table (the households' last met days), whose key then holds
+    /// the values.
+    pub n: &'static str,
     /// The same keys and their counts, from the rows: `SELECT <key> AS k, COUNT(*) AS n …`.
     pub recompute: &'static str,
 }
@@ -42,6 +48,7 @@ pub const SUMMARIES: &[Summary] = &[
         module: "demands",
         table: "demand_counts",
         key: "path || ' ' || category || ' ' || status || ' ' || CAST(day AS TEXT)",
+        n: "n",
         recompute: "SELECT path || ' ' || category || ' ' || status || ' ' || \
                     CAST((created_at + 28800000) / 86400000 AS TEXT) AS k, COUNT(*) AS n FROM demands \
                     GROUP BY path, category, status, (created_at + 28800000) / 86400000",
@@ -50,6 +57,7 @@ pub const SUMMARIES: &[Summary] = &[
         module: "registry",
         table: "resident_counts",
         key: "path || ' ' || residence_type",
+        n: "n",
         recompute: "SELECT path || ' ' || residence_type AS k, COUNT(*) AS n FROM residents \
                     WHERE status = 'active' GROUP BY path, residence_type",
     },
@@ -57,9 +65,24 @@ pub const SUMMARIES: &[Summary] = &[
         module: "registry",
         table: "resident_tag_counts",
         key: "path || ' ' || tag_id",
+        n: "n",
         recompute: "SELECT r.path || ' ' || rt.tag_id AS k, COUNT(*) AS n \
                     FROM resident_tags rt JOIN residents r ON r.id = rt.resident_id \
                     WHERE r.status = 'active' GROUP BY r.path, rt.tag_id",
+    },
+    // Not a table of counts: each household's last day met and met at the door
+    // (migration 0035), kept by triggers on `visits` for the coverage figure. A
+    // household whose days differ from its visits shows as two keys, the stored
+    // days (counted 0) and the days from its visits (stored 0).
+    Summary {
+        module: "visits",
+        table: "households",
+        key: "id || ' ' || COALESCE(last_met_on, '-') || ' ' || COALESCE(last_door_on, '-')",
+        n: "CAST(1 AS BIGINT)",
+        recompute: "SELECT h.id || ' ' || COALESCE(MAX(CASE WHEN v.outcome = 'met' THEN v.visited_on END), '-') \
+                    || ' ' || COALESCE(MAX(CASE WHEN v.outcome = 'met' AND v.channel = 'door' \
+                    THEN v.visited_on END), '-') AS k, CAST(1 AS BIGINT) AS n \
+                    FROM households h LEFT JOIN visits v ON v.household_id = h.id GROUP BY h.id",
     },
 ];
 
@@ -93,7 +116,7 @@ async fn keyed(db: &Db, sql: String) -> StoreResult<BTreeMap<String, i64>> {
 pub async fn verify(db: &Db) -> StoreResult<Vec<Difference>> {
     let mut out = Vec::new();
     for s in SUMMARIES {
-        let stored = keyed(db, format!("SELECT {} AS k, n FROM {}", s.key, s.table)).await?;
+        let stored = keyed(db, format!("SELECT {} AS k, {} AS n FROM {}", s.key, s.n, s.table)).await?;
         let counted = keyed(db, s.recompute.to_owned()).await?;
         for (key, &n) in &counted {
             let have = stored.get(key).copied().unwrap_or(0);

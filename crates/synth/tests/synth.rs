@@ -316,6 +316,15 @@ async fn generate_makes_communities_with_unique_numbers_and_restores_indexes() -
     assert_eq!(count(&db, "SELECT COUNT(*) FROM pragma_foreign_key_check").await?, 0);
     let posts = count(&db, "SELECT COUNT(*) FROM grid_posts WHERE post = 'leader'").await?;
     assert_eq!(posts, summary.grids as i64, "one leader per grid");
+    // The summaries, and each household's last day met (kept for coverage), agree
+    // with the rows written; the triggers that keep them are there afterwards.
+    assert_eq!(wangge_store::summaries::verify(&db).await?, vec![]);
+    let met = count(&db, "SELECT COUNT(*) FROM households WHERE last_met_on IS NOT NULL").await?;
+    assert!(met > summary.households as i64 / 2, "{met} households met");
+    let triggers =
+        count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'households_last_met_%'")
+            .await?;
+    assert_eq!(triggers, 3);
     Ok(())
 }
 
@@ -330,6 +339,7 @@ async fn generated_communities_live_beside_the_demo() -> anyhow::Result<()> {
     let streets = count(&db, "SELECT COUNT(*) FROM areas WHERE level = 'street' AND name = '岐山街道'").await?;
     assert_eq!(streets, 1, "the demo's street is reused");
     check_identities(&people(&db).await?);
+    assert_eq!(wangge_store::summaries::verify(&db).await?, vec![]);
     Ok(())
 }
 
@@ -352,6 +362,7 @@ async fn generate_shares_a_file_open_elsewhere() -> anyhow::Result<()> {
     assert_eq!(mode, "wal");
     assert_eq!(count(&db, "SELECT COUNT(*) FROM pragma_foreign_key_check").await?, 0);
     check_identities(&people(&db).await?);
+    assert_eq!(wangge_store::summaries::verify(&db).await?, vec![]);
     Ok(())
 }
 
@@ -371,6 +382,7 @@ async fn generate_writes_through_the_pool_on_postgres() -> anyhow::Result<()> {
     assert_eq!(count(&db, "SELECT COUNT(*) FROM residents").await?, summary.residents as i64);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM grid_posts WHERE post = 'leader'").await?, summary.grids as i64);
     check_identities(&people(&db).await?);
+    assert_eq!(wangge_store::summaries::verify(&db).await?, vec![]);
     Ok(())
 }
 

@@ -477,3 +477,98 @@ async fn trend_tags_and_rows_behind_are_hand_computed() {
     })
     .await;
 }
+
+/// The days each household keeps for coverage (`last_met_on`, `last_door_on`,
+/// migration 0035) follow its visits through every kind of write. Household A (the
+/// fixture's 301): met at the door on T-10, by phone on T-3; a paper entry of a door
+/// visit on T-30 does not move them back (T-3, door T-10). B (401): nobody home on
+/// T-1, so nothing; a paper entry of a door visit on T-60 gives T-60.
+/// Edits: A's phone call turns out to have found nobody (back to T-10); A's door
+/// visit moves to T-100 (back to the paper entry, T-30, at the door too); B's
+/// T-1 turns into a door visit that met someone (T-1). Then:
+/// - the 20 days up to T: B met (at the door), A not: 1 of 2;
+/// - the 10 days up to T-55 (T-64 … T-55), a window in the past: B's last day lies
+///   after it, and its visit of T-60 lies inside: met, at the door; A's visits
+///   (T-100, T-30, T-3) none inside: 1 of 2, 1 at the door;
+/// - the 90 days up to T: both met, both at the door.
+///
+/// `summaries::verify` recounts the days from the visits after each step, and
+/// finds a household whose day was made wrong by hand.
+#[tokio::test]
+async fn the_households_last_met_days_follow_every_write() {
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        tags::ensure_standard(db).await.unwrap();
+        let h = testing::hierarchy(db).await;
+        let a = h.household.id.clone();
+        let b = home(db, &h.building.id, "401", Occupancy::Rented).await;
+        let kept = async |id: &str| -> (Option<String>, Option<String>) {
+            let row = sqlx::query("SELECT last_met_on, last_door_on FROM households WHERE id = $1")
+                .bind(id)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+            (row.try_get("last_met_on").unwrap(), row.try_get("last_door_on").unwrap())
+        };
+        let agree = async |step: &str| {
+            let differences = crate::summaries::verify(db).await.unwrap();
+            assert!(differences.is_empty(), "{step}: {differences:?}");
+        };
+        let days = |met: i64, door: i64| (Some(ago(met)), Some(ago(door)));
+        let none = (None, None);
+
+        let door =
+            record(db, visit(&a, None, VisitChannel::Door, VisitOutcome::Met, ago(10)), None, "甲").await.unwrap();
+        let call =
+            record(db, visit(&a, None, VisitChannel::Phone, VisitOutcome::Met, ago(3)), None, "甲").await.unwrap();
+        assert_eq!(kept(&a).await, days(3, 10));
+        let mut paper = visit(&a, None, VisitChannel::Door, VisitOutcome::Met, ago(30));
+        paper.paper = true;
+        record(db, paper, None, "甲").await.unwrap();
+        assert_eq!(kept(&a).await, days(3, 10), "a paper entry of an older day moves nothing back");
+        let nobody =
+            record(db, visit(&b, None, VisitChannel::Door, VisitOutcome::NotHome, ago(1)), None, "甲").await.unwrap();
+        assert_eq!(kept(&b).await, none, "nobody home counts for nothing");
+        let mut paper = visit(&b, None, VisitChannel::Door, VisitOutcome::Met, ago(60));
+        paper.paper = true;
+        record(db, paper, None, "甲").await.unwrap();
+        assert_eq!(kept(&b).await, days(60, 60));
+        agree("after recording").await;
+
+        let change = |v: &Visit, channel, outcome, on: String| VisitEdit {
+            resident_id: v.resident_id.clone(),
+            channel,
+            outcome,
+            visited_on: on,
+            purpose: v.purpose.clone(),
+            findings: String::new(),
+        };
+        edit(db, &call.id, change(&call, VisitChannel::Phone, VisitOutcome::NotHome, ago(3)), 7, today())
+            .await
+            .unwrap();
+        assert_eq!(kept(&a).await, days(10, 10), "the call found nobody after all");
+        edit(db, &door.id, change(&door, VisitChannel::Door, VisitOutcome::Met, ago(100)), 7, today()).await.unwrap();
+        assert_eq!(kept(&a).await, days(30, 30), "the door visit moved back: the paper entry's day");
+        edit(db, &nobody.id, change(&nobody, VisitChannel::Door, VisitOutcome::Met, ago(1)), 7, today()).await.unwrap();
+        assert_eq!(kept(&b).await, days(1, 1));
+        agree("after the edits").await;
+
+        let path = &h.grid.path;
+        let c = coverage(db, path, today(), 20).await.unwrap();
+        assert_eq!(c, Coverage { households: 2, visited: 1, visited_at_door: 1, not_visited: 1, days: 20 }, "{c:?}");
+        let past = coverage(db, path, today() - Duration::days(55), 10).await.unwrap();
+        assert_eq!(past, Coverage { households: 2, visited: 1, visited_at_door: 1, not_visited: 1, days: 10 });
+        let c = coverage(db, path, today(), 90).await.unwrap();
+        assert_eq!(c, Coverage { households: 2, visited: 2, visited_at_door: 2, not_visited: 0, days: 90 });
+
+        sqlx::query("UPDATE households SET last_met_on = NULL WHERE id = $1").bind(&a).execute(&db.pool).await.unwrap();
+        let differences = crate::summaries::verify(db).await.unwrap();
+        let named: Vec<(&str, i64, i64)> = differences
+            .iter()
+            .filter(|d| d.key.starts_with(a.as_str()))
+            .map(|d| (d.table, d.stored, d.counted))
+            .collect();
+        assert_eq!(named, vec![("households", 0, 1), ("households", 1, 0)], "{differences:?}");
+    })
+    .await;
+}
