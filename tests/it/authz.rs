@@ -59,6 +59,8 @@ struct Chain {
     campaign_template: String,
     /// A photo sent for that target's photo question.
     campaign_photo: String,
+    /// A photo of that visit.
+    visit_photo: String,
     /// An instruction from the street to the community, with a figures table and a file.
     instruction: String,
     /// The community's receipt of it.
@@ -224,8 +226,12 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             purpose: "例行走访".into(),
             findings: "血压偏高".into(),
             paper: false,
+            location: String::new(),
         };
         let visit = wangge_store::visits::record(db, new, None, "网格员").await.unwrap().id;
+        let png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+        let visit_photo =
+            wangge_store::visits::photos::add(db, &visit, &[("门口.png".to_owned(), png)]).await.unwrap().remove(0).id;
         let changes =
             wangge_store::visits::corrections::Changes { notes: Some("走访更正".into()), ..Default::default() };
         let correction =
@@ -341,6 +347,7 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             campaign_conflict,
             campaign_template,
             campaign_photo,
+            visit_photo,
             instruction,
             instruction_receipt,
             instruction_file,
@@ -424,7 +431,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         .replace("{id}", &id(kind))
         .replace("{code}", &c.grid.code)
         .replace("{step}", "progress")
-        .replace("{photo}", &c.attachment);
+        .replace("{photo}", if pattern.starts_with("/visits/") { &c.visit_photo } else { &c.attachment });
     let list_of_scoped = matches!(
         kind,
         "areas"
@@ -643,6 +650,7 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.campaign_conflict, &other.campaign_conflict),
         (&c.campaign_template, &other.campaign_template),
         (&c.campaign_photo, &other.campaign_photo),
+        (&c.visit_photo, &other.visit_photo),
         (&c.instruction, &other.instruction),
         (&c.instruction_receipt, &other.instruction_receipt),
         (&c.instruction_file, &other.instruction_file),
@@ -713,6 +721,7 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
         (&c.campaign_conflict, &other.campaign_conflict),
         (&c.campaign_template, &other.campaign_template),
         (&c.campaign_photo, &other.campaign_photo),
+        (&c.visit_photo, &other.visit_photo),
         (&c.instruction, &other.instruction),
         (&c.instruction_receipt, &other.instruction_receipt),
         (&c.instruction_file, &other.instruction_file),

@@ -20,7 +20,7 @@ use crate::common::{Auth, Server, servers};
 use crate::demand_forms::post_files;
 
 /// A GET whose body is a file.
-fn get_bytes(s: &Server, who: &Auth, path: &str) -> (u16, String, Vec<u8>) {
+pub(crate) fn get_bytes(s: &Server, who: &Auth, path: &str) -> (u16, String, Vec<u8>) {
     let mut request = http::Request::builder().method("GET").uri(format!("{}{path}", s.base));
     match who {
         Auth::Bearer(token) => request = request.header("authorization", format!("Bearer {token}")),

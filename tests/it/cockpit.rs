@@ -660,6 +660,7 @@ fn coverage_figures_link_to_the_households_behind_them() {
                 purpose: String::new(),
                 findings: String::new(),
                 paper: false,
+                location: String::new(),
             };
             wangge_store::visits::record(db, new, None, "网格员").await.unwrap();
         });

@@ -421,3 +421,74 @@ fn cadences_and_spells_through_the_api_and_the_adjustments_list() {
         }
     }
 }
+
+/// The first bytes of a PNG file: enough for its type to be told by its content.
+const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+
+/// A chance meeting recorded with where it happened and a photo: a file that is not
+/// a photo is refused with nothing recorded; the photo is on the visit's page for
+/// those who visit in the community, each view audited, and out of reach for the
+/// next grid's member (404) and the street (403).
+#[test]
+fn a_visit_keeps_where_it_happened_and_its_photo() {
+    for s in servers() {
+        let db = &s.db.db;
+        let (h, grandma) = elderly(&s);
+        let member = s.token(Role::GridMember, testing::GRID);
+        let yesterday = (time::OffsetDateTime::now_utc().date() - time::Duration::days(1)).to_string();
+        let fields = [
+            ("household_id", h.household.id.as_str()),
+            ("resident_id", grandma.as_str()),
+            ("visited_on", yesterday.as_str()),
+            ("channel", "chance"),
+            ("outcome", "met"),
+            ("location", "小区南门"),
+        ];
+        let (status, _, page) = crate::demand_forms::post_files(
+            &s,
+            &member,
+            "/visits",
+            &fields,
+            "photos",
+            &[("note.txt", b"no photo".as_slice())],
+        );
+        assert_eq!(status, 422, "{page}");
+        assert!(page.contains("note.txt") && page.contains("小区南门"), "named, typed kept: {page}");
+        let (_, visits) = s.call(&member, "GET", &format!("/api/v1/households/{}/visits", h.household.id), None);
+        assert_eq!(visits, serde_json::json!([]), "nothing recorded");
+
+        let (status, location, _) =
+            crate::demand_forms::post_files(&s, &member, "/visits", &fields, "photos", &[("门口.png", PNG)]);
+        assert_eq!(status, 303);
+        let visit = location.trim_start_matches("/visits/").split('?').next().unwrap().to_owned();
+        let (_, visits) = s.call(&member, "GET", &format!("/api/v1/households/{}/visits", h.household.id), None);
+        assert_eq!(visits[0]["location"], "小区南门");
+        let (_, page) = s.call_text(&member, "GET", &format!("/visits/{visit}"), None);
+        assert!(page.contains("id=\"visit-location\">小区南门"), "{page}");
+        let photo = page
+            .split(&format!("/visits/{visit}/photos/"))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the photo on the visit's page")
+            .to_owned();
+        let at = format!("/visits/{visit}/photos/{photo}");
+        let (status, kind, body) = crate::campaigns::get_bytes(&s, &member, &at);
+        assert_eq!((status, kind.as_str(), body.as_slice()), (200, "image/png", PNG));
+        let next = s.token(Role::GridMember, testing::OTHER_GRID);
+        let (status, _) = s.call_text(&next, "GET", &at, None);
+        assert_eq!(status, 404);
+        let street = s.token(Role::StreetOfficial, testing::STREET);
+        let (status, _) = s.call_text(&street, "GET", &at, None);
+        assert_eq!(status, 403);
+        let (_, page) = s.call_text(&street, "GET", &format!("/visits/{visit}"), None);
+        assert!(!page.contains("/photos/"), "no photo above the community");
+        let views: i64 = s.runtime.block_on(async {
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'visit.photo.view' AND target_id = $1")
+                .bind(&photo)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(views, 1);
+    }
+}

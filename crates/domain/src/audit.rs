@@ -85,6 +85,7 @@ vocabulary!(
     InstructionReport = "instruction.report", "上报指令", "Report on an instruction", [];
     InstructionReturn = "instruction.return", "退回指令报告", "Return a report", [];
     InstructionAccept = "instruction.accept", "采纳指令报告", "Accept a report", [];
+    VisitPhotoView = "visit.photo.view", "查看走访照片", "View a visit's photo", [];
     InstructionFileView = "instruction.file.view", "查看指令附件", "View a file of an instruction", [];
     DemandCreate = "demand.create", "登记诉求", "Take in a demand", [];
     DemandAttach = "demand.attach", "上传诉求附件", "Attach to a demand", [];

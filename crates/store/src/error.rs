@@ -105,6 +105,8 @@ pub enum Thing {
     UnitMember,
     /// A home visit.
     Visit,
+    /// A photo of a home visit.
+    VisitPhoto,
     /// A community's visiting cadence.
     Cadence,
     /// A correction of the registry proposed after a visit.
@@ -113,7 +115,7 @@ pub enum Thing {
 }
 
 impl Thing {
-    pub const ALL: [Thing; 27] = [
+    pub const ALL: [Thing; 28] = [
         Self::Account,
         Self::ApiToken,
         Self::Area,
@@ -138,6 +140,7 @@ impl Thing {
         Self::TeamPost,
         Self::UnitMember,
         Self::Visit,
+        Self::VisitPhoto,
         Self::Cadence,
         Self::Correction,
         Self::Webhook,
@@ -170,6 +173,7 @@ impl Thing {
             Self::TeamPost => "what.team_post",
             Self::UnitMember => "what.unit_member",
             Self::Visit => "what.visit",
+            Self::VisitPhoto => "what.visit_photo",
             Self::Cadence => "what.cadence",
             Self::Correction => "what.correction",
             Self::Webhook => "what.webhook",

@@ -285,6 +285,7 @@ async fn visit_coverage_equals_counts_by_hand() {
             purpose: String::new(),
             findings: String::new(),
             paper: false,
+            location: String::new(),
         };
         for v in [
             visit(&h.household.id, VisitChannel::Door, VisitOutcome::Met, ago(10)),

@@ -18,6 +18,7 @@ use crate::{Db, StoreError, StoreResult, Thing, subtree_bounds};
 
 pub mod corrections;
 pub mod figures;
+pub mod photos;
 pub mod reminders;
 #[cfg(test)]
 mod tests;
@@ -54,6 +55,10 @@ pub struct NewVisit {
     /// Entered afterwards from a printed due list.
     #[serde(default)]
     pub paper: bool,
+    /// Where it happened, as the visitor writes it (小区南门, 活动室), when not at
+    /// the household: a call or a chance meeting. At most 60 characters.
+    #[serde(default)]
+    pub location: String,
 }
 
 /// A recorded visit. What was found is sealed at rest and never read in a list:
@@ -80,6 +85,8 @@ pub struct Visit {
     pub visitor_id: Option<String>,
     pub visitor_name: String,
     pub paper: bool,
+    /// Where it happened, when the visitor said (see [`NewVisit::location`]).
+    pub location: Option<String>,
     /// The demand its finding became.
     #[schema(format = Uuid)]
     pub demand_id: Option<String>,
@@ -318,14 +325,19 @@ pub async fn record(db: &Db, new: NewVisit, visitor_id: Option<&str>, visitor_na
     if on > today {
         return Err(bad(msg!("visits.error.future", value = &new.visited_on).field("visited_on")));
     }
+    let location = wangge_domain::text::normalize(&new.location);
+    if location.chars().count() > 60 {
+        return Err(bad(msg!("visits.error.location").field("location")));
+    }
+    let location = (!location.is_empty()).then_some(location);
     let id = new_id();
     let findings = new.findings.trim();
     let sealed = (!findings.is_empty()).then(|| db.vault.seal(findings, &aad(&id)));
     let now = now_millis();
     sqlx::query(
         "INSERT INTO visits (id, path, household_id, resident_id, channel, outcome, visited_on, purpose, findings_enc,
-                             visitor_id, visitor_name, paper, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                             visitor_id, visitor_name, paper, created_at, location)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&id)
     .bind(&household.path)
@@ -340,6 +352,7 @@ pub async fn record(db: &Db, new: NewVisit, visitor_id: Option<&str>, visitor_na
     .bind(visitor_name)
     .bind(i16::from(new.paper))
     .bind(now)
+    .bind(&location)
     .execute(&db.pool)
     .await?;
     Ok(Visit {
@@ -356,6 +369,7 @@ pub async fn record(db: &Db, new: NewVisit, visitor_id: Option<&str>, visitor_na
         visitor_id: visitor_id.map(str::to_owned),
         visitor_name: visitor_name.to_owned(),
         paper: new.paper,
+        location,
         demand_id: None,
         created_at: now,
         updated_at: None,
@@ -367,7 +381,7 @@ fn aad(id: &str) -> String {
 }
 
 const VISIT_SELECT: &str = "SELECT id, path, household_id, resident_id, channel, outcome, visited_on, purpose, \
-    findings_enc, visitor_id, visitor_name, paper, demand_id, created_at, updated_at FROM visits";
+    findings_enc, visitor_id, visitor_name, paper, location, demand_id, created_at, updated_at FROM visits";
 
 /// A visit as read: what was found is left sealed (see [`reveal_findings`]).
 fn visit_row(r: &sqlx::any::AnyRow) -> StoreResult<Visit> {
@@ -386,6 +400,7 @@ fn visit_row(r: &sqlx::any::AnyRow) -> StoreResult<Visit> {
         visitor_id: r.try_get("visitor_id")?,
         visitor_name: r.try_get("visitor_name")?,
         paper: r.try_get::<i16, _>("paper")? != 0,
+        location: r.try_get("location")?,
         demand_id: r.try_get("demand_id")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,

@@ -48,6 +48,7 @@ fn visit(
         purpose: "例行走访".into(),
         findings: String::new(),
         paper: false,
+        location: String::new(),
     }
 }
 

@@ -2,7 +2,6 @@
 //! chosen in their community, as cards in walking order with the coverage figure
 //! above) and the one-screen visit form a grid member fills in at the door.
 
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -260,6 +259,9 @@ pub struct VisitForm {
     /// Entered afterwards from a printed due list (a checkbox: present when ticked).
     #[serde(default)]
     paper: Option<String>,
+    /// Where it happened, when not at the household.
+    #[serde(default)]
+    location: String,
     /// What the finding becomes in the same step: nothing, `demand` or `consultation`.
     #[serde(default)]
     becomes: String,
@@ -334,6 +336,7 @@ async fn form_page(
         household_id => &household.id, place, whom => Value::from(Serde(&whom)),
         channels => Value::from(Serde(&channels)), outcomes => Value::from(Serde(&outcomes)),
         visited_on, purpose => &form.purpose, findings => &form.findings, error,
+        location => &form.location, max_photos => visits::photos::MAX_PER_VISIT,
         ..frame(p, lang, "/visits")
     };
     Ok(render(lang, status, "visits/new.html", ctx))
@@ -358,8 +361,33 @@ async fn save_visit(
     lang: Lang,
     p: Principal,
     address: ClientAddress,
-    Form(form): Form<VisitForm>,
+    request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
+    // Sent as multipart/form-data (it may carry photos), or as a plain form.
+    let sent = crate::shared::multipart::read(request, &(), wangge_store::demands::attachments::MAX_BYTES).await?;
+    let fields: serde_json::Map<String, serde_json::Value> =
+        sent.pairs.into_iter().map(|(k, v)| (k, serde_json::Value::String(v))).collect();
+    let form: VisitForm = serde_json::from_value(serde_json::Value::Object(fields))
+        .map_err(|e| ApiError::invalid(msg!("error.bad_json", detail = e)))?;
+    // The photos are judged before anything is recorded: a refused one keeps the form.
+    let mut photos: Vec<(String, Vec<u8>)> = Vec::new();
+    for f in sent.files.into_iter().filter(|f| f.field == "photos") {
+        let refused = match &f.data {
+            None => Some(tr("photos.too_big", lang.code).replace("%{name}", &f.file_name)),
+            Some(data) if visits::photos::check(data).is_err() => {
+                Some(tr("photos.not_photo", lang.code).replace("%{name}", &f.file_name))
+            }
+            Some(_) => None,
+        };
+        if let Some(error) = refused {
+            return form_page(&s, &p, lang, &form, StatusCode::UNPROCESSABLE_ENTITY, Some(error)).await;
+        }
+        photos.push((f.file_name, f.data.unwrap_or_default()));
+    }
+    if photos.len() > visits::photos::MAX_PER_VISIT {
+        let error = say(&msg!("visits.error.photos", most = visits::photos::MAX_PER_VISIT), lang.code);
+        return form_page(&s, &p, lang, &form, StatusCode::UNPROCESSABLE_ENTITY, Some(error)).await;
+    }
     let channel = VisitChannel::from_code(&form.channel);
     let outcome = VisitOutcome::from_code(&form.outcome);
     let (Some(channel), Some(outcome)) = (channel, outcome) else {
@@ -381,8 +409,19 @@ async fn save_visit(
         purpose: form.purpose.clone(),
         findings: form.findings.clone(),
         paper: form.paper.is_some(),
+        location: form.location.clone(),
     };
     match super::api::record_visit(&s, &p, &address, new).await {
+        Ok(visit) if !photos.is_empty() => {
+            visits::photos::add(&s.db, &visit.id, &photos).await?;
+            match becomes {
+                None => Ok(Redirect::to(&format!("/visits/{}?done=saved", visit.id)).into_response()),
+                Some(b) => {
+                    super::record::make_demand(&s, &p, &address, &visit, b).await?;
+                    Ok(Redirect::to(&format!("/visits/{}?done=demand", visit.id)).into_response())
+                }
+            }
+        }
         Ok(visit) => match becomes {
             None => Ok(Redirect::to("/visits?saved=1").into_response()),
             // The visit is kept whatever happens next; the demand is one step more.
@@ -407,5 +446,6 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .get("/visits/new", Role(VisitHouseholds), new_visit)
         .get("/visits/print", Role(VisitHouseholds), print_page)
         .get("/visits/coverage", Role(VisitHouseholds), behind_page)
-        .post("/visits", Role(VisitHouseholds), save_visit)
+        // The visit form may carry photos.
+        .post_limited("/visits", Role(VisitHouseholds), crate::shared::routes::Limit::Photos, save_visit)
 }

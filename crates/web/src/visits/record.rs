@@ -292,6 +292,12 @@ async fn visit_page(
         .map(|f| Choice { value: (*f).into(), label: tr(&format!("visits.field.{f}"), lang.code) })
         .collect();
     let lines = correction_lines(s, p, corrections::of_visit(&s.db, id).await?, lang).await?;
+    // Photos only inside the community, where names are seen: a door may show a face.
+    let photos: Vec<String> = if may_visit {
+        visits::photos::of_visit(&s.db, &v.id).await?.into_iter().map(|ph| ph.id).collect()
+    } else {
+        Vec::new()
+    };
     let (status, error) = match error {
         Some((status, e)) => (status, Some(e)),
         None => (StatusCode::OK, None),
@@ -307,6 +313,7 @@ async fn visit_page(
         corrections => Value::from(Serde(&lines)), notice, error,
         may_manage => p.role.may(Action::ManageVisits) && p.can_change(&v.path),
         household_id => &v.household_id, resident_id => &v.resident_id,
+        location => &v.location, photos,
         ..frame(p, lang, "/visits")
     };
     Ok(render(lang, status, "visits/visit.html", ctx))
@@ -688,11 +695,51 @@ async fn save_edit(
     }
 }
 
+/// A photo of a visit, to those who visit in its community (never from above, as
+/// what was found); each view audited.
+async fn photo(
+    State(s): State<AppState>,
+    p: Principal,
+    address: ClientAddress,
+    Path((id, photo)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let v = visible(&s, &p, &id).await?;
+    if !p.can_change(&v.path) {
+        return Err(crate::shared::auth::unknown(wangge_store::Thing::VisitPhoto, &photo));
+    }
+    let (ph, data) = match visits::photos::content(&s.db, &photo).await {
+        Ok(x) if x.0.visit_id == v.id => x,
+        Ok(_) | Err(wangge_store::StoreError::NotFound { .. }) => {
+            return Err(crate::shared::auth::unknown(wangge_store::Thing::VisitPhoto, &photo));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let event = crate::shared::audit::Event {
+        target_kind: Some("visit_photo"),
+        target_id: Some(&ph.id),
+        path: Some(&v.path),
+        ..crate::shared::audit::Event::of(wangge_domain::AuditAction::VisitPhotoView)
+    };
+    crate::shared::audit::log(&s.db, Some(&p), None, &address, event).await?;
+    use axum::http::header;
+    Ok((
+        [
+            (header::CONTENT_TYPE, ph.content_type.clone()),
+            (header::CONTENT_DISPOSITION, "inline".to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        data,
+    )
+        .into_response())
+}
+
 pub(crate) fn routes() -> crate::shared::routes::Routes {
     use crate::shared::auth::Access::Role;
     use wangge_domain::Action::{EditRegistry, ViewDemands, VisitHouseholds};
     crate::shared::routes::Routes::new()
         .get("/visits/{id}", Role(ViewDemands), show)
+        .get("/visits/{id}/photos/{photo}", Role(VisitHouseholds), photo)
         .post("/visits/{id}/findings", Role(VisitHouseholds), reveal_page)
         .get("/visits/{id}/edit", Role(VisitHouseholds), edit_page)
         .post("/visits/{id}/edit", Role(VisitHouseholds), save_edit)
