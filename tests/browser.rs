@@ -1875,6 +1875,11 @@ async fn instruction_down_and_up(s: &Session) -> anyhow::Result<()> {
     ensure!(numbers == ["12", "10", "3", "3"], "the total is 塔山's accepted report: {total}");
     s.screenshot("instruction-accepted", Lang::Zh).await?;
     page_checks(s, "accepted", &mut problems).await?;
+    // The same page in English.
+    s.goto(&format!("/instructions/{id}?lang=en")).await?;
+    ensure!(s.text("#total-title").await?.contains("Sum of the accepted reports"), "English");
+    s.screenshot("instruction-accepted", Lang::En).await?;
+    page_checks(s, "accepted (en)", &mut problems).await?;
     let receipts = wangge_store::instructions::receipts(&s.db, &id).await?;
     let t = receipts.iter().find(|r| r.area_id == tashan.id).context("塔山's receipt")?;
     ensure!(t.state == wangge_domain::instructions::ReceiptState::Accepted && t.returns == 1, "{t:?}");

@@ -506,21 +506,6 @@ pub async fn target(db: &Db, id: &str) -> StoreResult<Target> {
     target_from(&row.ok_or_else(|| StoreError::not_found(Thing::CampaignTarget, id))?)
 }
 
-/// The targets of a campaign under `path` (a grid member's grid) still waiting:
-/// pending first, then the revisit queue (not at home), each in walking order.
-pub async fn open_targets(db: &Db, campaign_id: &str, path: &str) -> StoreResult<Vec<Target>> {
-    let (lo, hi) = subtree_bounds(path);
-    let sql = format!(
-        "SELECT {} FROM campaign_targets t JOIN households h ON h.id = t.household_id
-         JOIN buildings b ON b.id = h.building_id
-         WHERE t.campaign_id = $1 AND t.path >= $2 AND t.path < $3 AND t.status IN ('pending', 'not_home')
-         ORDER BY CASE WHEN t.status = 'pending' THEN 0 ELSE 1 END, b.number, h.unit, h.room, t.id",
-        TARGET_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(campaign_id).bind(lo).bind(hi).fetch_all(&db.pool).await?;
-    rows.iter().map(target_from).collect()
-}
-
 fn aad(target_id: &str) -> String {
     format!("campaigns.answers:{target_id}")
 }

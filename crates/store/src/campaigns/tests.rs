@@ -237,10 +237,15 @@ async fn answers_are_checked_pinned_sealed_and_counted_per_grid() {
 
         // B: nobody home → the revisit queue, after the pending ones.
         mark(db, &tb, TargetStatus::NotHome, None, "网格员").await.unwrap();
-        let queue: Vec<String> = open_targets(db, &c.id, &h.grid.path).await.unwrap().into_iter().map(|t| t.id).collect();
+        let queue: Vec<String> = lines(db, &c.id, &h.grid.path, Which::Open, i64::MAX).await.unwrap().into_iter().map(|l| l.target.id).collect();
         assert_eq!(queue.as_slice(), std::slice::from_ref(&tb), "grid 1's open targets: only B, in the revisit queue");
         let open2: Vec<(String, TargetStatus)> =
-            open_targets(db, &c.id, &h.other_grid.path).await.unwrap().into_iter().map(|t| (t.id, t.status)).collect();
+            lines(db, &c.id, &h.other_grid.path, Which::Open, i64::MAX)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|l| (l.target.id, l.target.status))
+                .collect();
         assert_eq!(open2, [(td.clone(), TargetStatus::Pending), (te.clone(), TargetStatus::Pending)]);
 
         // The form changes while the campaign runs: an answer with the old version

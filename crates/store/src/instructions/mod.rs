@@ -601,11 +601,26 @@ pub async fn received_at(db: &Db, path: &str, open_only: bool, limit: i64) -> St
     let states = if open_only { "AND r.state IN ('sent', 'read', 'returned')" } else { "" };
     let sql = format!("{RECEIPT} WHERE r.path = $1 {states} ORDER BY i.created_at DESC, r.id LIMIT $2");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(path).bind(limit).fetch_all(&db.pool).await?;
+    // Their instructions in one more query, not one per receipt (今日 reads this).
+    let sql = format!(
+        "{INSTRUCTION} WHERE i.id IN (SELECT r.instruction_id FROM instruction_receipts r WHERE r.path = $1 {states})"
+    );
+    let instructions: std::collections::HashMap<String, Instruction> = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(path)
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|row| instruction_from(row).map(|i| (i.id.clone(), i)))
+        .collect::<StoreResult<_>>()?;
     let today = today();
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         let r = receipt_from(row, today)?;
-        out.push((get(db, &r.instruction_id).await?, r));
+        let i = instructions
+            .get(&r.instruction_id)
+            .cloned()
+            .ok_or_else(|| StoreError::not_found(Thing::Instruction, &r.instruction_id))?;
+        out.push((i, r));
     }
     Ok(out)
 }

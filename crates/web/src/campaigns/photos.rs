@@ -8,8 +8,8 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use wangge_domain::campaigns::{Form, QuestionKind};
@@ -111,17 +111,7 @@ async fn serve(s: &AppState, p: &Principal, address: &ClientAddress, id: &str) -
         ..audit::Event::of(AuditAction::CampaignPhotoView)
     };
     audit::log(&s.db, Some(p), None, address, event).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, photo.content_type.clone()),
-            (header::CONTENT_DISPOSITION, "inline".to_owned()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-            // A photo at the door may show a person or their home.
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        data,
-    )
-        .into_response())
+    Ok(crate::shared::api::private_file(&photo.content_type, "inline", data))
 }
 
 /// The photo on the door page and the target's answers.

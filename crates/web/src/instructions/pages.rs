@@ -4,7 +4,7 @@
 //! summed), and the steps posted from it.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
@@ -695,16 +695,7 @@ async fn file(
     };
     audit::log(&s.db, Some(&p), None, &address, event).await?;
     let disposition = if f.content_type.starts_with("image/") { "inline" } else { "attachment" };
-    Ok((
-        [
-            (header::CONTENT_TYPE, f.content_type.clone()),
-            (header::CONTENT_DISPOSITION, disposition.to_owned()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        data,
-    )
-        .into_response())
+    Ok(crate::shared::api::private_file(&f.content_type, disposition, data))
 }
 
 pub(crate) fn routes() -> crate::shared::routes::Routes {

@@ -75,3 +75,21 @@ pub async fn health(State(state): State<AppState>) -> Result<axum::response::Res
         Err(e) => Err(e.into()),
     }
 }
+
+/// A stored file (a photo, an attachment) answered to someone who may see it: its
+/// stored type, never sniffed by the browser, never kept in a cache (a photo may
+/// show a person or their home). `disposition`: `inline` or `attachment`.
+pub(crate) fn private_file(content_type: &str, disposition: &str, data: Vec<u8>) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition.to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        data,
+    )
+        .into_response()
+}

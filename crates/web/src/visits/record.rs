@@ -721,17 +721,7 @@ async fn photo(
         ..crate::shared::audit::Event::of(wangge_domain::AuditAction::VisitPhotoView)
     };
     crate::shared::audit::log(&s.db, Some(&p), None, &address, event).await?;
-    use axum::http::header;
-    Ok((
-        [
-            (header::CONTENT_TYPE, ph.content_type.clone()),
-            (header::CONTENT_DISPOSITION, "inline".to_owned()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        data,
-    )
-        .into_response())
+    Ok(crate::shared::api::private_file(&ph.content_type, "inline", data))
 }
 
 pub(crate) fn routes() -> crate::shared::routes::Routes {

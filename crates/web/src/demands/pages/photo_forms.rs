@@ -22,8 +22,8 @@
 use std::collections::HashMap;
 
 use axum::extract::{FromRequest, Request};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::Serialize;
@@ -350,15 +350,5 @@ pub async fn serve_photo(
     };
     audit::log(&s.db, Some(p), None, address, event).await?;
     let disposition = if a.content_type.starts_with("image/") { "inline" } else { "attachment" };
-    Ok((
-        [
-            (header::CONTENT_TYPE, a.content_type.clone()),
-            (header::CONTENT_DISPOSITION, disposition.to_owned()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-            // A photo of a report may show a person or their home.
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        data,
-    )
-        .into_response())
+    Ok(crate::shared::api::private_file(&a.content_type, disposition, data))
 }
