@@ -69,6 +69,10 @@ pub enum BenchWhat {
         intake_only: bool,
         #[arg(long)]
         ledger_only: bool,
+        /// Intake without the cockpit's summary of demands: the triggers keeping
+        /// `demand_counts` are dropped first, to measure what their upkeep costs.
+        #[arg(long)]
+        without_summaries: bool,
     },
     /// Home visits: a grid member's due list for every grid in turn, and the 90-day
     /// coverage of every community and street, on `--database-url` (a database with
@@ -198,8 +202,9 @@ pub async fn run(what: BenchWhat) -> anyhow::Result<()> {
         BenchWhat::Search { database, queries, seed } => search(&database, queries, seed).await,
         BenchWhat::Import { rows } => import(rows).await,
         BenchWhat::Update { rows, changed } => update(rows, changed).await,
-        BenchWhat::Demands { clients, seconds, rate, items, intake_only, ledger_only } => {
-            crate::bench_demands::run(clients, seconds, rate, items, intake_only, ledger_only).await
+        BenchWhat::Demands { clients, seconds, rate, items, intake_only, ledger_only, without_summaries } => {
+            let only = (intake_only, ledger_only);
+            crate::bench_demands::run(clients, seconds, rate, items, only, without_summaries).await
         }
         BenchWhat::Visits { database_url, queries } => {
             let database = database_url.map(|database_url| DatabaseArg { database_url, key_file: None });

@@ -4,15 +4,16 @@
 //! comes from the summary tables; on a database filled by `wangge generate` with a
 //! year of demands added.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use wangge_domain::{AreaLevel, DemandStatus, now_millis};
+use wangge_domain::{AreaLevel, DemandStatus, Role, Vocabulary, now_millis};
 use wangge_store::cockpit::report::{ReportKind, ReportPeriod};
 use wangge_store::cockpit::{self, FigureQuery, day_of, midnight};
 use wangge_store::demands::history::record_history;
 use wangge_store::demands::{self, DemandFilter};
 use wangge_store::registry::areas::{self, Area, AreaFilter};
 use wangge_store::registry::buildings::{self, BuildingFilter};
+use wangge_store::security::accounts::{self, NewApiToken};
 use wangge_store::{Db, PageRequest};
 
 use crate::DatabaseArg;
@@ -62,10 +63,19 @@ pub async fn run(
         "cockpit benchmark ({:?}): {residents} residents, {total_items} demands, {queries} runs each, through the store",
         db.backend
     );
+    let districts = areas::list(&db, &level(AreaLevel::District), page).await?.items;
+    // A generated street holds about 33,000 people; its district (10 streets at
+    // most) stands in for a street of 100,000 when `--communities` is about 30.
     let mut scopes: Vec<(&str, &Area)> = vec![("street", street)];
+    if let Some(district) = districts.iter().find(|d| street.path.starts_with(&d.path)) {
+        scopes.push(("district", district));
+    }
     if let Some(city) = cities.first() {
         scopes.push(("city", city));
     }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(wangge_web::serve(listener, wangge_web::AppState::new(db.clone())));
     for (name, area) in scopes {
         let children = areas::children(&db, &area.id).await?;
         let people = wangge_store::stats::counts_under(&db, &area.path).await?.residents;
@@ -90,16 +100,12 @@ pub async fn run(
             let own = started.elapsed();
             figures.push(own);
             let started = Instant::now();
-            for child in &children {
-                cockpit::figures(&db, &month(&child.path)).await?;
-            }
+            cockpit::figures_each(&db, children.iter().map(|c| month(&c.path)).collect()).await?;
             side.push(started.elapsed());
             page_times.push(own + started.elapsed());
             let started = Instant::now();
             cockpit::figures(&db, &week.query(&area.path, now)).await?;
-            for child in &children {
-                cockpit::figures(&db, &week.query(&child.path, now)).await?;
-            }
+            cockpit::figures_each(&db, children.iter().map(|c| week.query(&c.path, now)).collect()).await?;
             reports.push(started.elapsed());
             // The ledger's unfiltered page: open items of the last year, first page.
             let ledger_filter = DemandFilter {
@@ -118,8 +124,76 @@ pub async fn run(
         report("cockpit page", &mut page_times);
         report("past week rep.", &mut reports);
         report("ledger page", &mut ledger);
+        // The area's own figures by module: where the time goes.
+        println!("   the area's figures by module (month; then a past week):");
+        for source in cockpit::SOURCES {
+            let (mut live, mut past) = (Vec::new(), Vec::new());
+            for _ in 0..queries {
+                let started = Instant::now();
+                (source.compute)(&db, &month(&area.path)).await?;
+                live.push(started.elapsed());
+                let started = Instant::now();
+                (source.compute)(&db, &week.query(&area.path, now)).await?;
+                past.push(started.elapsed());
+            }
+            report(&format!("  {}", source.module), &mut live);
+            report(&format!("  {} (past)", source.module), &mut past);
+        }
+        pages(&db, &base, area, queries).await?;
     }
     db.close().await;
+    Ok(())
+}
+
+/// The pages themselves over HTTP on 127.0.0.1, as the area's official asks for
+/// them (a bearer token of their role and scope): everything a page computes —
+/// figures, children, trends, charts, the map's shapes — and renders.
+async fn pages(db: &Db, base: &str, area: &Area, queries: usize) -> anyhow::Result<()> {
+    let role = match area.level {
+        AreaLevel::City => Role::CityOfficial,
+        AreaLevel::District => Role::DistrictOfficial,
+        AreaLevel::Street => Role::StreetOfficial,
+        other => anyhow::bail!("no official's cockpit at a {}", other.as_str()),
+    };
+    let token =
+        NewApiToken { name: format!("bench-{}", area.code), role, scope: area.code.clone(), expires_in_days: None };
+    let token = accounts::issue_token(db, token, None).await?.1;
+    let id = &area.id;
+    let urls = [
+        ("GET /cockpit", format!("{base}/cockpit?area={id}")),
+        ("  ?period=year", format!("{base}/cockpit?area={id}&period=year")),
+        ("  ?screen=1", format!("{base}/cockpit?area={id}&screen=1")),
+        ("GET map", format!("{base}/cockpit/map?area={id}")),
+        ("GET report wk", format!("{base}/cockpit/report?area={id}&period=week")),
+        ("GET report mo", format!("{base}/cockpit/report?area={id}&period=month")),
+        ("GET /demands", format!("{base}/demands")),
+    ];
+    let rounds = queries.clamp(5, 50);
+    let times = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<(&str, Vec<Duration>)>> {
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().new_agent();
+        let mut out = Vec::new();
+        for (name, url) in urls {
+            let mut times = Vec::new();
+            // One warm-up round, not counted.
+            for round in 0..=rounds {
+                let started = Instant::now();
+                let mut response = agent.get(&url).header("authorization", &format!("Bearer {token}")).call()?;
+                let body = response.body_mut().with_config().limit(50_000_000).read_to_string()?;
+                anyhow::ensure!(response.status().as_u16() == 200, "GET {url} answered {}", response.status());
+                anyhow::ensure!(body.contains("</html>"), "GET {url}: a whole page");
+                if round > 0 {
+                    times.push(started.elapsed());
+                }
+            }
+            out.push((name, times));
+        }
+        Ok(out)
+    })
+    .await??;
+    println!("   over HTTP ({rounds} rounds each, as the {}):", role.code());
+    for (name, mut t) in times {
+        report(name, &mut t);
+    }
     Ok(())
 }
 

@@ -49,12 +49,12 @@ pub async fn run(
     seconds: u64,
     rate: u64,
     items: usize,
-    intake_only: bool,
-    ledger_only: bool,
+    (intake_only, ledger_only): (bool, bool),
+    without_summaries: bool,
 ) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     if !ledger_only {
-        intake(dir.path(), clients, seconds, rate).await?;
+        intake(dir.path(), clients, seconds, rate, without_summaries).await?;
     }
     if !intake_only {
         ledger(dir.path(), items).await?;
@@ -87,9 +87,22 @@ fn post(agent: &ureq::Agent, url: &str, token: &str, body: String) -> anyhow::Re
     Ok(())
 }
 
-async fn intake(dir: &std::path::Path, clients: usize, seconds: u64, rate: u64) -> anyhow::Result<()> {
+async fn intake(
+    dir: &std::path::Path,
+    clients: usize,
+    seconds: u64,
+    rate: u64,
+    without_summaries: bool,
+) -> anyhow::Result<()> {
     println!("demand intake: POST /api/v1/demands over HTTP on 127.0.0.1, SQLite, the Tashan demo");
     let db = demo_db(dir, "intake").await?;
+    if without_summaries {
+        // What the cockpit's summary costs intake (issue 18: under 10 %): the same
+        // run without the triggers that keep `demand_counts` (migration 0028).
+        let triggers = wangge_store::summaries::drop_triggers(&db, "demands", "demand_counts").await?;
+        anyhow::ensure!(!triggers.is_empty(), "no trigger keeps demand_counts");
+        println!("  without the summary: dropped {}", triggers.join(", "));
+    }
     let places = Arc::new(building_places(&db).await?);
     let new = NewApiToken {
         name: "bench".into(),

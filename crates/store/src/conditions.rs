@@ -7,7 +7,7 @@ use sqlx::query::{Query, QueryScalar};
 
 use crate::subtree_bounds;
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Conditions {
     parts: Vec<String>,
     values: Vec<Value>,
@@ -15,6 +15,7 @@ pub(crate) struct Conditions {
 
 /// A bound value: text, or an integer for the BIGINT columns (timestamps), which
 /// PostgreSQL will not compare with text.
+#[derive(Clone)]
 enum Value {
     Text(String),
     Int(i64),

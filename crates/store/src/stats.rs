@@ -23,14 +23,16 @@ pub async fn counts_under(db: &Db, path: &str) -> StoreResult<AreaCounts> {
         let sql = format!("SELECT COUNT(*) FROM {table} {} {extra}", c.where_clause());
         async move { c.scalar(sql).fetch_one(&db.pool).await }
     };
+    // Places and current residents: from their summaries (migrations 0038 and
+    // 0028), the same counts without reading every row of a street or a city.
+    let places = crate::summaries::places(db, path).await?;
+    let place = |kind: &str| places.get(kind).copied().unwrap_or(0);
     Ok(AreaCounts {
         grids: count("areas", "AND level = 'grid'").await?,
-        buildings: count("buildings", "").await?,
-        households: count("households", "").await?,
-        // Current residents: from their summary (migration 0028), the same count
-        // without reading every person of a street or a city.
+        buildings: place("buildings"),
+        households: place("households"),
         residents: crate::summaries::residents_by_type(db, path).await?.values().sum(),
-        organisations: count("organisations", "").await?,
+        organisations: place("organisations"),
     })
 }
 

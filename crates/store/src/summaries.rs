@@ -2,7 +2,7 @@
 //! that a figure of a street or a city reads a few summary rows instead of
 //! counting every item or person (issue 18, "figures that scale").
 //!
-//! Each table is kept by triggers of its migration (0028; 0035 keeps each
+//! Each table is kept by triggers of its migration (0028, 0038; 0035 keeps each
 //! household's last day met, a value on the row rather than a count, checked
 //! here the same way), so every write of a row
 //! — a form, the API, the group commit of intake, an import, a bulk load, the
@@ -70,6 +70,15 @@ pub const SUMMARIES: &[Summary] = &[
                     FROM resident_tags rt JOIN residents r ON r.id = rt.resident_id \
                     WHERE r.status = 'active' GROUP BY r.path, rt.tag_id",
     },
+    Summary {
+        module: "registry",
+        table: "place_counts",
+        key: "path || ' ' || kind",
+        n: "n",
+        recompute: "SELECT path || ' buildings' AS k, COUNT(*) AS n FROM buildings GROUP BY path \
+                    UNION ALL SELECT path || ' households', COUNT(*) FROM households GROUP BY path \
+                    UNION ALL SELECT path || ' organisations', COUNT(*) FROM organisations GROUP BY path",
+    },
     // Not a table of counts: each household's last day met and met at the door
     // (migration 0035), kept by triggers on `visits` for the coverage figure. A
     // household whose days differ from its visits shows as two keys, the stored
@@ -108,6 +117,23 @@ async fn keyed(db: &Db, sql: String) -> StoreResult<BTreeMap<String, i64>> {
         }
     }
     Ok(out)
+}
+
+/// Drops the triggers on `table` whose names start with `prefix` (those keeping
+/// one summary) and answers their names: for `wangge bench`, to measure what
+/// keeping a summary costs a write. The summary is wrong from then on; SQLite only.
+pub async fn drop_triggers(db: &Db, table: &str, prefix: &str) -> StoreResult<Vec<String>> {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = $1 AND substr(name, 1, length($2)) = $2",
+    )
+    .bind(table.to_owned())
+    .bind(prefix.to_owned())
+    .fetch_all(&db.pool)
+    .await?;
+    for name in &names {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER \"{name}\""))).execute(&db.pool).await?;
+    }
+    Ok(names)
 }
 
 /// Recomputes every summary from the rows and answers where they differ (nothing
@@ -204,6 +230,12 @@ pub async fn residents_by_type(db: &Db, path: &str) -> StoreResult<BTreeMap<Stri
 /// Current residents under `path` by care tag id, from the summary.
 pub async fn residents_by_tag(db: &Db, path: &str) -> StoreResult<BTreeMap<String, i64>> {
     grouped(db, "resident_tag_counts", "tag_id", path).await
+}
+
+/// Buildings, households and organisations under `path`, by table name, from the
+/// summary (migration 0038).
+pub async fn places(db: &Db, path: &str) -> StoreResult<BTreeMap<String, i64>> {
+    grouped(db, "place_counts", "kind", path).await
 }
 
 async fn grouped(db: &Db, table: &str, column: &str, path: &str) -> StoreResult<BTreeMap<String, i64>> {

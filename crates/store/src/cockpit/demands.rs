@@ -26,33 +26,61 @@ fn ledger(status: &'static str, overdue: bool, from: Option<i64>, to: Option<i64
 /// [`demands::status_as_of`]), against its deadlines. A deadline is today's: an
 /// item reopened after `at` has a fresh time to resolve, which is the only case
 /// where it differs from the one it had then.
+///
+/// Every change of status is a step of the timeline, so the items open at `at` are
+/// those open now with no step since (read from the open items' index), and those
+/// among the few with a step since whose timeline says they were open then (read
+/// from `demand_events_at`): never the year's closed items.
 async fn open_as_of(db: &Db, path: &str, at: i64) -> StoreResult<(i64, i64)> {
+    let open = DemandStatus::open();
+    let working: Vec<DemandStatus> = open.iter().copied().filter(|s| *s != DemandStatus::Submitted).collect();
+    let list = |l: &[DemandStatus]| l.iter().map(|s| format!("'{}'", s.code())).collect::<Vec<_>>().join(", ");
     let mut c = Conditions::default();
     c.under_path("path", path);
     let created = c.int(at);
     c.push(format!("created_at <= {created}"));
-    let t_status = c.int(at);
+    let after = c.int(at);
+    let changed = format!("SELECT l.demand_id FROM demand_events l WHERE l.at > {after}");
+    // Open now, untouched since `at`: their status now is theirs then.
+    let mut untouched = c.clone();
+    untouched.push(format!("status IN ({})", list(&open)));
+    untouched.push(format!("id NOT IN ({changed})"));
+    let (at_a, at_b) = (untouched.int(at), untouched.int(at));
+    let overdue = |at_a: &str, at_b: &str| {
+        format!(
+            "SUM(CASE WHEN (status = '{submitted}' AND accept_due < {at_a})
+                   OR (status IN ({working}) AND resolve_due < {at_b}) THEN 1 ELSE 0 END)",
+            submitted = DemandStatus::Submitted.code(),
+            working = list(&working),
+        )
+    };
+    let sql = format!(
+        "SELECT COUNT(*) AS open, {} AS overdue FROM demands {}",
+        overdue(&at_a, &at_b),
+        untouched.where_clause()
+    );
+    let row = untouched.query(sql).fetch_one(&db.pool).await?;
+    let (mut open_n, mut overdue_n) = (row.try_get::<i64, _>("open")?, row.try_get::<Option<i64>, _>("overdue")?);
+    // Touched since: their state then from their timeline.
+    c.push(format!("id IN ({changed})"));
+    let (t_status, t_changed) = (c.int(at), c.int(at));
     let inner = format!(
         "SELECT accept_due, resolve_due, {} AS status FROM demands d {}",
-        demands::status_as_of("d", &t_status),
+        demands::status_as_of("d", &t_status, &t_changed),
         c.where_clause()
     );
-    let open = DemandStatus::open();
-    let working: Vec<DemandStatus> = open.iter().copied().filter(|s| *s != DemandStatus::Submitted).collect();
-    let list = |l: &[DemandStatus]| l.iter().map(|s| format!("'{}'", s.code())).collect::<Vec<_>>().join(", ");
     let (at_a, at_b) = (c.int(at), c.int(at));
     let sql = format!(
-        "SELECT SUM(CASE WHEN status IN ({open}) THEN 1 ELSE 0 END) AS open,
-            SUM(CASE WHEN (status = '{submitted}' AND accept_due < {at_a})
-                       OR (status IN ({working}) AND resolve_due < {at_b}) THEN 1 ELSE 0 END) AS overdue
+        "SELECT SUM(CASE WHEN status IN ({open}) THEN 1 ELSE 0 END) AS open, {overdue} AS overdue
          FROM ({inner}) AS items",
         open = list(&open),
-        submitted = DemandStatus::Submitted.code(),
-        working = list(&working),
+        overdue = overdue(&at_a, &at_b),
     );
     let row = c.query(sql).fetch_one(&db.pool).await?;
     // SUM over no rows is NULL.
-    Ok((row.try_get::<Option<i64>, _>("open")?.unwrap_or(0), row.try_get::<Option<i64>, _>("overdue")?.unwrap_or(0)))
+    open_n += row.try_get::<Option<i64>, _>("open")?.unwrap_or(0);
+    overdue_n = Some(overdue_n.unwrap_or(0) + row.try_get::<Option<i64>, _>("overdue")?.unwrap_or(0));
+    Ok((open_n, overdue_n.unwrap_or(0)))
 }
 
 /// Items created in `[from, to)` under `path` (with these statuses, any when

@@ -267,6 +267,29 @@ pub async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>> {
     Ok(out)
 }
 
+/// The figures of each area of `queries` (a scope's children side by side), in
+/// their order: a few at a time, each on a connection of its own, so that the
+/// engine's readers work in parallel — as many as the machine has cores, four at
+/// most, leaving the pool's other connections to everyone else.
+pub async fn figures_each(db: &Db, queries: Vec<FigureQuery>) -> StoreResult<Vec<Vec<Figure>>> {
+    let width = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let mut out: Vec<Vec<Figure>> = vec![Vec::new(); queries.len()];
+    let mut pending = queries.into_iter().enumerate();
+    let mut running = tokio::task::JoinSet::new();
+    loop {
+        while running.len() < width {
+            let Some((i, q)) = pending.next() else { break };
+            let db = db.clone();
+            running.spawn(async move { (i, figures(&db, &q).await) });
+        }
+        let Some(done) = running.join_next().await else { break };
+        let (i, figures) =
+            done.map_err(|e| crate::StoreError::Invalid(crate::error::operator(format!("computing figures: {e}"))))?;
+        out[i] = figures?;
+    }
+    Ok(out)
+}
+
 /// The figure of `figures` with `key`.
 pub fn find<'a>(figures: &'a [Figure], key: &str) -> Option<&'a Figure> {
     figures.iter().find(|f| f.key == key)

@@ -50,6 +50,29 @@ async fn per_day(db: &Db, path: &str, column: &str, first: Date, now: i64) -> St
     Ok(out)
 }
 
+/// Items created per day since `first` (inclusive) under `path`, as [`per_day`]
+/// counts them, from the summary `demand_counts` (its days are China's, as
+/// `first` is): a few hundred summary rows per grid rather than a year of items.
+async fn created_per_day(db: &Db, path: &str, first: Date, now: i64) -> StoreResult<Vec<(i64, i64)>> {
+    let first_day = crate::summaries::day_at_midnight(midnight(first)).expect("a midnight in China");
+    let last_day = crate::summaries::day_at_midnight(midnight(day_of(now))).expect("a midnight in China");
+    let mut c = Conditions::default();
+    c.under_path("path", path);
+    let (from, to) = (c.int(first_day), c.int(last_day));
+    c.push(format!("day >= {from} AND day <= {to}"));
+    let origin = c.int(first_day);
+    let sql = format!(
+        "SELECT day - {origin} AS d, CAST(SUM(n) AS BIGINT) AS n FROM demand_counts {} GROUP BY day",
+        c.where_clause()
+    );
+    let rows = c.query(sql).fetch_all(&db.pool).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push((row.try_get("d")?, row.try_get("n")?));
+    }
+    Ok(out)
+}
+
 /// New and closed items under `path` in the year up to `now`, by week and by month.
 pub async fn trends(db: &Db, path: &str, now: i64) -> StoreResult<Trends> {
     let today = day_of(now);
@@ -61,7 +84,7 @@ pub async fn trends(db: &Db, path: &str, now: i64) -> StoreResult<Trends> {
         first_month = (first_month - time::Duration::days(1)).replace_day(1).expect("day 1");
     }
     let first = first_week.min(first_month);
-    let created = per_day(db, path, "created_at", first, now).await?;
+    let created = created_per_day(db, path, first, now).await?;
     let closed = per_day(db, path, "closed_at", first, now).await?;
     let mut weeks: Vec<Bucket> = (0..52)
         .map(|i| Bucket { start: wangge_domain::format_date(first_week + time::Duration::weeks(i)), new: 0, closed: 0 })

@@ -83,13 +83,22 @@ pub async fn rates_as_of(db: &Db, under_path: Option<&str>, from: i64, to: i64, 
     rates_with(db, under_path, from, to, as_of, true).await
 }
 
-/// The SQL of an item's state at the moment bound as `at`: the state its last step
-/// up to then led to (event ids are UUIDv7, so they order the steps of one
-/// millisecond); an item with no step recorded by then had just been submitted.
-pub(crate) fn status_as_of(item: &str, at: &str) -> String {
+/// The SQL of an item's state at the moment bound as `at` (and again as
+/// `at_again`: one value, two placeholders): the state its last step up to then
+/// led to (event ids are UUIDv7, so they order the steps of one millisecond); an
+/// item with no step recorded by then had just been submitted.
+///
+/// Every change of an item's status is a step of its timeline, so an item with no
+/// step after `at` is still in the state it was in then: its row's status, read
+/// without its timeline. Only the items with a step after `at` (found once, by
+/// `demand_events_at`, migration 0038) read their timeline — for a report of last
+/// week, the few items touched since, not the year's (issue 18).
+pub(crate) fn status_as_of(item: &str, at: &str, at_again: &str) -> String {
     format!(
-        "COALESCE((SELECT e.to_status FROM demand_events e WHERE e.demand_id = {item}.id AND e.at <= {at}
-            ORDER BY e.at DESC, e.id DESC LIMIT 1), '{}')",
+        "CASE WHEN {item}.id IN (SELECT l.demand_id FROM demand_events l WHERE l.at > {at_again})
+            THEN COALESCE((SELECT e.to_status FROM demand_events e WHERE e.demand_id = {item}.id AND e.at <= {at}
+                ORDER BY e.at DESC, e.id DESC LIMIT 1), '{}')
+            ELSE {item}.status END",
         DemandStatus::Submitted.code()
     )
 }
@@ -100,12 +109,17 @@ async fn rates_with(db: &Db, under_path: Option<&str>, from: i64, to: i64, now: 
         c.under_path("path", path);
     }
     let (from, to) = (c.int(from), c.int(to));
-    c.push(format!("created_at >= {from} AND created_at < {to}"));
+    // Under a place, the place's index finds its items (the `+` keeps SQLite's
+    // planner from walking the index of every item's day instead, which reads
+    // the whole city's items of the period to keep a street's: issue 18).
+    let day = if under_path.is_some() { "+created_at" } else { "created_at" };
+    c.push(format!("{day} >= {from} AND {day} < {to}"));
     let merged = c.text(DemandStatus::Merged.code());
     let source = if past {
         // The items of the range as they stood at `now`; the outer query then reads
         // them exactly as it reads today's rows.
-        let (t_responded, t_rating, t_source, t_status) = (c.int(now), c.int(now), c.int(now), c.int(now));
+        let (t_responded, t_rating, t_source) = (c.int(now), c.int(now), c.int(now));
+        let (t_status, t_changed) = (c.int(now), c.int(now));
         let inner = format!(
             "SELECT d.accept_due, d.rating_due, d.closed_at,
                 CASE WHEN d.responded_at <= {t_responded} THEN d.responded_at END AS responded_at,
@@ -113,7 +127,7 @@ async fn rates_with(db: &Db, under_path: Option<&str>, from: i64, to: i64, now: 
                 CASE WHEN d.rated_at <= {t_source} THEN d.rating_source END AS rating_source,
                 {} AS status
              FROM demands d {}",
-            status_as_of("d", &t_status),
+            status_as_of("d", &t_status, &t_changed),
             c.where_clause()
         );
         format!("({inner}) AS demands WHERE status <> {merged}")

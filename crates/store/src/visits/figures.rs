@@ -52,8 +52,8 @@ pub fn month_ends(today: Date, months: usize) -> Vec<Date> {
 }
 
 /// The households not met in the `days` ending at each of the last `months`
-/// month ends, in one pass over the visits of the period: each month is one
-/// `COUNT(DISTINCT …)` over the visits of its window.
+/// month ends, in one pass over the visits of the period (the covering index
+/// `visits_path_met`, migration 0038), grouped once by household.
 pub async fn trend(db: &Db, path: &str, today: Date, days: u16, months: usize) -> StoreResult<Vec<TrendPoint>> {
     let ends = month_ends(today, months.max(1));
     let window = |end: Date| (end - Duration::days(i64::from(days) - 1), end);
@@ -66,23 +66,31 @@ pub async fn trend(db: &Db, path: &str, today: Date, days: u16, months: usize) -
             .await?;
     // Days are ISO text: written into the statement, they are literals of the
     // program's own making (never input), so the per-month columns need no binds.
-    let columns: Vec<String> = ends
+    // Each household met in the 15 months is one row of the inner query, with a
+    // 1 for each window it was met in (one grouping, not a distinct count per
+    // month); only those rows then meet `households` for the vacant ones.
+    let (inner, outer): (Vec<String>, Vec<String>) = ends
         .iter()
         .enumerate()
         .map(|(i, &end)| {
             let (from, to) = window(end);
-            format!(
-                "COUNT(DISTINCT CASE WHEN v.visited_on >= '{}' AND v.visited_on <= '{}' THEN v.household_id END) AS m{i}",
-                iso(from),
-                iso(to)
+            (
+                format!(
+                    "MAX(CASE WHEN v.visited_on >= '{}' AND v.visited_on <= '{}' THEN 1 ELSE 0 END) AS w{i}",
+                    iso(from),
+                    iso(to)
+                ),
+                format!("CAST(COALESCE(SUM(m.w{i}), 0) AS BIGINT) AS m{i}"),
             )
         })
-        .collect();
+        .unzip();
     let sql = format!(
-        "SELECT {} FROM visits v JOIN households h ON h.id = v.household_id
-         WHERE v.path >= $1 AND v.path < $2 AND v.visited_on >= $3 AND v.visited_on <= $4 AND v.outcome = 'met'
-           AND h.occupancy <> 'vacant'",
-        columns.join(", ")
+        "SELECT {} FROM (SELECT v.household_id, {} FROM visits v
+             WHERE v.path >= $1 AND v.path < $2 AND v.visited_on >= $3 AND v.visited_on <= $4 AND v.outcome = 'met'
+             GROUP BY v.household_id) AS m
+         JOIN households h ON h.id = m.household_id WHERE h.occupancy <> 'vacant'",
+        outer.join(", "),
+        inner.join(", ")
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&lo)

@@ -173,10 +173,10 @@ pub async fn get_cockpit(
         .map(|f| api_figure(&p, lang, area.as_ref(), f))
         .collect();
     let mut children = Vec::new();
-    for child in children_of(&s.db, area.as_ref()).await? {
-        let cq = FigureQuery { path: child.path.clone(), from, to, now, past: false };
-        let values = cockpit::figures(&s.db, &cq)
-            .await?
+    let areas = children_of(&s.db, area.as_ref()).await?;
+    let queries = areas.iter().map(|c| FigureQuery { path: c.path.clone(), from, to, now, past: false }).collect();
+    for (child, figures) in areas.into_iter().zip(cockpit::figures_each(&s.db, queries).await?) {
+        let values = figures
             .iter()
             .filter(|f| visible(&p, &child.path, f))
             .map(|f| ChildValue { key: f.key.clone(), value: FigureValue::from(&f.value) })

@@ -148,7 +148,7 @@ pub fn draw(
     let mut out = String::new();
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart map" id="{id}" viewBox="0 0 {W} {h:.0}" role="img" aria-labelledby="{id}-t {id}-d" preserveAspectRatio="xMidYMid meet"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart map" id="{id}" viewBox="0 0 {W} {h:.0}" role="group" aria-labelledby="{id}-t {id}-d" preserveAspectRatio="xMidYMid meet"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
         esc(title),
         esc(desc)
     );
@@ -260,9 +260,8 @@ pub async fn map_page(
         drawn.extend(area.clone());
     }
     let mut values: Vec<(Area, Option<f64>, String)> = Vec::with_capacity(drawn.len());
-    for child in drawn {
-        let cq = FigureQuery { path: child.path.clone(), from, to, now, past: false };
-        let f = cockpit::figures(&s.db, &cq).await?;
+    let queries = drawn.iter().map(|c| FigureQuery { path: c.path.clone(), from, to, now, past: false }).collect();
+    for (child, f) in drawn.into_iter().zip(cockpit::figures_each(&s.db, queries).await?) {
         let found = cockpit::find(&f, &key).filter(|f| visible(&p, &child.path, f));
         let (number, text) = match found {
             Some(f) => (f.value.number(), value_text(&f.value).0),
@@ -482,7 +481,7 @@ mod tests {
         let svg = draw("m", "标题", "说明", &shapes, &[], &[(121.005, 37.505), (121.015, 37.505)]).unwrap();
         assert_eq!(svg.matches("class=\"map-area\"").count(), 3);
         assert_eq!(svg.matches("class=\"map-building\"").count(), 2);
-        assert!(svg.contains("网格2") && svg.contains("role=\"img\""));
+        assert!(svg.contains("网格2") && svg.contains("role=\"group\""));
         // West is left, north is up: the first square's path starts left of the third's.
         let x_of = |code: &str| -> f64 {
             let d = svg.split(&format!("data-code=\"{code}\" d=\"M")).nth(1).unwrap();

@@ -310,9 +310,8 @@ pub async fn cockpit_page(
     let wanted = columns_of(cols);
     let column_figures: Vec<&Figure> = figures.iter().filter(|f| wanted.contains(&f.section)).collect();
     let mut rows = Vec::with_capacity(children.len());
-    for child in &children {
-        let cq = FigureQuery { path: child.path.clone(), from, to, now, past: false };
-        let child_figures = cockpit::figures(&s.db, &cq).await?;
+    let queries = children.iter().map(|c| FigureQuery { path: c.path.clone(), from, to, now, past: false }).collect();
+    for (child, child_figures) in children.iter().zip(cockpit::figures_each(&s.db, queries).await?) {
         let href = format!("/cockpit?area={}&period={period}", child.id);
         let cells = column_figures
             .iter()

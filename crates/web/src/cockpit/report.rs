@@ -151,9 +151,9 @@ pub(crate) async fn compute(
         .map(|k| cockpit::find(&figures, k).map_or_else(String::new, |f| say(&f.label, lang.code)))
         .collect();
     let mut children = Vec::new();
-    for child in children_of(db, area.as_ref()).await? {
-        let cq = period.query(&child.path, now);
-        let cf = cockpit::figures(db, &cq).await?;
+    let areas = children_of(db, area.as_ref()).await?;
+    let queries = areas.iter().map(|c| period.query(&c.path, now)).collect();
+    for (child, cf) in areas.into_iter().zip(cockpit::figures_each(db, queries).await?) {
         let found: Vec<Option<&Figure>> =
             keys.iter().map(|k| cockpit::find(&cf, k).filter(|f| may_see(&child.path, f))).collect();
         children.push(ChildLine {
