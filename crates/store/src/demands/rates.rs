@@ -109,11 +109,7 @@ async fn rates_with(db: &Db, under_path: Option<&str>, from: i64, to: i64, now: 
         c.under_path("path", path);
     }
     let (from, to) = (c.int(from), c.int(to));
-    // Under a place, the place's index finds its items (the `+` keeps SQLite's
-    // planner from walking the index of every item's day instead, which reads
-    // the whole city's items of the period to keep a street's: issue 18).
-    let day = if under_path.is_some() { "+created_at" } else { "created_at" };
-    c.push(format!("{day} >= {from} AND {day} < {to}"));
+    c.push(format!("created_at >= {from} AND created_at < {to}"));
     let merged = c.text(DemandStatus::Merged.code());
     let source = if past {
         // The items of the range as they stood at `now`; the outer query then reads
