@@ -144,8 +144,8 @@ impl SqliteBulkWriter {
     /// which is why this is only for a registry with nothing in it yet (`generate`
     /// into a fresh file): run it again.
     ///
-    /// With the file taken, the triggers on `visits` that keep each household's last
-    /// day met (migration 0035) are dropped for the load: fired by every one of
+    /// With the file taken, the triggers on `visits` that keep each household's and
+    /// each resident's last day met (migrations 0035, 0040) are dropped for the load: fired by every one of
     /// millions of visits they made `generate` nearly twice as slow
     /// (docs/benchmarks.md). `finish` computes the days once from the visits
     /// ([`crate::visits::LAST_MET_BACKFILL`], the migration's own backfill) and
@@ -206,7 +206,10 @@ impl SqliteBulkWriter {
     fn suspend_visit_triggers(&mut self) -> StoreResult<()> {
         let triggers: Vec<(String, String)> = self
             .conn
-            .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'visits' ORDER BY name")
+            .prepare(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'
+                 AND (tbl_name = 'visits' OR name LIKE 'residents_last_met%') ORDER BY name",
+            )
             .and_then(|mut q| q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
             .map_err(db_error)?;
         for (name, sql) in triggers {
@@ -216,7 +219,7 @@ impl SqliteBulkWriter {
         Ok(())
     }
 
-    /// The households' last met days from the visits loaded, then the triggers
+    /// The households' and residents' last met days from the visits loaded, then the triggers
     /// back, in one transaction.
     fn resume_visit_triggers(&mut self) -> StoreResult<()> {
         if self.suspended_triggers.is_empty() {

@@ -93,6 +93,19 @@ pub const SUMMARIES: &[Summary] = &[
                     THEN v.visited_on END), '-') AS k, CAST(1 AS BIGINT) AS n \
                     FROM households h LEFT JOIN visits v ON v.household_id = h.id GROUP BY h.id",
     },
+    // Each resident's last day met (migration 0040), for the care tags' coverage:
+    // a visit with someone met to their household at the door or by video, or one
+    // naming them. Shown as the households' days are.
+    Summary {
+        module: "visits",
+        table: "residents",
+        key: "id || ' ' || COALESCE(last_met_on, '-')",
+        n: "CAST(1 AS BIGINT)",
+        recompute: "SELECT r.id || ' ' || COALESCE(MAX(v.visited_on), '-') AS k, CAST(1 AS BIGINT) AS n \
+                    FROM residents r LEFT JOIN visits v ON v.household_id = r.household_id \
+                    AND v.outcome = 'met' AND (v.channel IN ('door', 'video') OR v.resident_id = r.id) \
+                    GROUP BY r.id",
+    },
 ];
 
 /// A summary row that disagrees with the rows.

@@ -573,3 +573,112 @@ async fn the_households_last_met_days_follow_every_write() {
     })
     .await;
 }
+
+/// Each resident's last day met (`residents.last_met_on`, migration 0040) follows
+/// the visits and the people's moves, and the care tags' coverage read from it
+/// equals the visits' own answer. Household A (301): 王奶奶 (living alone) and 李叔
+/// (低保); B (401): 赵姨 (disabled).
+/// - a door visit to A on T-10 reaches both (T-10); a call naming 李叔 on T-3 only
+///   him (T-3); nobody home at B on T-1 nothing; a video visit to B on T-50 赵姨;
+/// - 小孙 (living alone) entered into A later is reached by A's door visit: T-10;
+/// - 赵姨 moves to A: A's door visit (T-10), not her own B's video visit;
+/// - a window in the past, the 10 days up to T-45: with 赵姨 still at B, her last
+///   day (T-50) lies in it; after a second video visit on T-20 it lies after it,
+///   and the visit of T-50 is found in the visits: met either way;
+/// - A's door visit edited to "nobody home": 王奶奶, 小孙 and 赵姨 back to never.
+#[tokio::test]
+async fn the_residents_last_met_days_follow_visits_and_moves() {
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        tags::ensure_standard(db).await.unwrap();
+        let h = testing::hierarchy(db).await;
+        let a = h.household.id.clone();
+        let grandma = person(db, &a, "王奶奶", "elderly_alone").await;
+        let uncle = person(db, &a, "李叔", "low_income").await;
+        let b = home(db, &h.building.id, "401", Occupancy::Rented).await;
+        let aunt = person(db, &b, "赵姨", "disabled").await;
+        let kept = async |id: &str| -> Option<String> {
+            sqlx::query_scalar("SELECT last_met_on FROM residents WHERE id = $1")
+                .bind(id)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        };
+        let agree = async |step: &str| {
+            let differences = crate::summaries::verify(db).await.unwrap();
+            assert!(differences.is_empty(), "{step}: {differences:?}");
+        };
+        let tagged = async |end: Date, days: u16| -> Vec<(String, u64, u64)> {
+            figures::by_tag(db, &h.community.path, end, days)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|t| (t.tag, t.people, t.visited))
+                .collect()
+        };
+
+        let door =
+            record(db, visit(&a, None, VisitChannel::Door, VisitOutcome::Met, ago(10)), None, "甲").await.unwrap();
+        record(db, visit(&a, Some(&uncle), VisitChannel::Phone, VisitOutcome::Met, ago(3)), None, "甲").await.unwrap();
+        record(db, visit(&b, Some(&aunt), VisitChannel::Door, VisitOutcome::NotHome, ago(1)), None, "甲")
+            .await
+            .unwrap();
+        record(db, visit(&b, None, VisitChannel::Video, VisitOutcome::Met, ago(50)), None, "甲").await.unwrap();
+        assert_eq!(kept(&grandma).await, Some(ago(10)));
+        assert_eq!(kept(&uncle).await, Some(ago(3)));
+        assert_eq!(kept(&aunt).await, Some(ago(50)));
+        let grandson = person(db, &a, "小孙", "elderly_alone").await;
+        assert_eq!(kept(&grandson).await, Some(ago(10)), "A's door visit reached everyone living there");
+        agree("after recording").await;
+
+        let window_end = today() - Duration::days(45);
+        assert_eq!(tagged(window_end, 10).await[0], ("disabled".into(), 1, 1), "T-50 lies in T-54 … T-45");
+        record(db, visit(&b, None, VisitChannel::Video, VisitOutcome::Met, ago(20)), None, "甲").await.unwrap();
+        assert_eq!(kept(&aunt).await, Some(ago(20)));
+        assert_eq!(tagged(window_end, 10).await[0], ("disabled".into(), 1, 1), "met after the window and in it");
+        assert_eq!(tagged(today() - Duration::days(25), 3).await[0], ("disabled".into(), 1, 0), "T-27 … T-25");
+
+        let to_a = residents::Move { household_id: Some(a.clone()), date: None, note: String::new() };
+        residents::move_house(db, &aunt, to_a).await.unwrap();
+        assert_eq!(kept(&aunt).await, Some(ago(10)), "her new household's door visit, not her old one's video");
+        agree("after the move").await;
+        assert_eq!(
+            tagged(today(), 30).await,
+            vec![("disabled".into(), 1, 1), ("elderly_alone".into(), 2, 2), ("low_income".into(), 1, 1)]
+        );
+
+        let edit_to = VisitEdit {
+            resident_id: None,
+            channel: VisitChannel::Door,
+            outcome: VisitOutcome::NotHome,
+            visited_on: ago(10),
+            purpose: door.purpose.clone(),
+            findings: String::new(),
+        };
+        edit(db, &door.id, edit_to, 30, today()).await.unwrap();
+        for id in [&grandma, &grandson, &aunt] {
+            assert_eq!(kept(id).await, None, "nobody was met at A's door after all");
+        }
+        assert_eq!(kept(&uncle).await, Some(ago(3)));
+        agree("after the edit").await;
+        assert_eq!(
+            tagged(today(), 30).await,
+            vec![("disabled".into(), 1, 0), ("elderly_alone".into(), 2, 0), ("low_income".into(), 1, 1)]
+        );
+
+        sqlx::query("UPDATE residents SET last_met_on = $1 WHERE id = $2")
+            .bind(ago(1))
+            .bind(&grandma)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let differences = crate::summaries::verify(db).await.unwrap();
+        let named: Vec<(&str, i64, i64)> = differences
+            .iter()
+            .filter(|d| d.key.starts_with(grandma.as_str()))
+            .map(|d| (d.table, d.stored, d.counted))
+            .collect();
+        assert_eq!(named, vec![("residents", 0, 1), ("residents", 1, 0)], "{differences:?}");
+    })
+    .await;
+}
