@@ -49,6 +49,8 @@ pub async fn run(
     };
     if items > 0 {
         add_items(&db, items).await?;
+        // As the server would within six hours: the planner learns of the items.
+        db.refresh_statistics().await?;
     }
     let level = |level| AreaFilter { level: Some(level), ..Default::default() };
     let page = PageRequest::new(Some(1), Some(500));

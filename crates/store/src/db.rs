@@ -262,6 +262,25 @@ impl Db {
         crate::team::seal_plain_phones(self).await?;
         // …and number the items recorded before tracking numbers (0014).
         crate::demands::backfill_tracking(self).await?;
+        self.refresh_statistics().await?;
+        Ok(())
+    }
+
+    /// Refreshes what SQLite's query planner knows of each index (`ANALYZE` on a
+    /// sample of at most 1,000 rows per index: milliseconds, even for a city).
+    /// Without it the planner goes by the statistics of the last full `ANALYZE` —
+    /// for a database filled by `generate`, tables that were empty then — and picks
+    /// the wrong index: the ledger's open items of a street read the city's year
+    /// through `demands_created` (12–28 ms) instead of the street's open items
+    /// through `demands_status` (2 ms; issue 18, docs/benchmarks.md). Run on every
+    /// start and every six hours by `serve`. PostgreSQL's autovacuum keeps its own
+    /// statistics: nothing to do there.
+    pub async fn refresh_statistics(&self) -> StoreResult<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::raw_sql("PRAGMA analysis_limit = 1000; ANALYZE; PRAGMA analysis_limit = 0;")
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(())
     }
 

@@ -156,6 +156,8 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     let purge = tokio::spawn(campaigns::templates::run_jobs(state.db.clone()));
     // Instructions due tomorrow or late: their receivers reminded once each.
     let instruction_reminders = tokio::spawn(instructions::run_reminders(state.db.clone()));
+    // The query planner's statistics, as the tables grow (`Db::refresh_statistics`).
+    let statistics = tokio::spawn(refresh_statistics(state.db.clone()));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
     outbox.abort();
@@ -163,7 +165,19 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     reminders.abort();
     purge.abort();
     instruction_reminders.abort();
+    statistics.abort();
     served
+}
+
+/// Every six hours, the planner's statistics again (the first at start came with
+/// `Db::migrate`). A failure is logged and tried again next time.
+async fn refresh_statistics(db: wangge_store::Db) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
+        if let Err(e) = db.refresh_statistics().await {
+            tracing::warn!(error = %e, "refreshing the query planner's statistics failed");
+        }
+    }
 }
 
 async fn shutdown_signal() {
