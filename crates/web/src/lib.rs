@@ -15,6 +15,7 @@ mod campaigns;
 mod cockpit;
 mod demands;
 mod instructions;
+mod party;
 mod portal;
 mod registry;
 mod security;
@@ -72,6 +73,7 @@ pub(crate) fn routes() -> Routes {
         .merge(visits::routes())
         .merge(campaigns::routes())
         .merge(instructions::routes())
+        .merge(party::routes())
         .merge(today::routes())
         .merge(cockpit::routes())
 }
@@ -156,6 +158,9 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     let purge = tokio::spawn(campaigns::templates::run_jobs(state.db.clone()));
     // Instructions due tomorrow or late: their receivers reminded once each.
     let instruction_reminders = tokio::spawn(instructions::run_reminders(state.db.clone()));
+    // Each unit's feedback report, sent once its period (a quarter) is over.
+    let feedback =
+        tokio::spawn(party::feedback::run_feedback(state.db.clone(), state.site.public_url().map(str::to_owned)));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
     outbox.abort();
@@ -163,6 +168,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     reminders.abort();
     purge.abort();
     instruction_reminders.abort();
+    feedback.abort();
     served
 }
 
