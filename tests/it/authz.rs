@@ -67,6 +67,19 @@ struct Chain {
     instruction_receipt: String,
     /// The instruction's file.
     instruction_file: String,
+    /// The community's Party general branch.
+    party_org: String,
+    /// An in-service member living in the grid, of `party_unit`.
+    party_member: String,
+    /// A unit registered with the community.
+    party_unit: String,
+    /// The member's registration, pending.
+    party_registration: String,
+    /// A need of the grid, a week ahead.
+    party_need: String,
+    /// The member's service on that need, recorded, with a photo.
+    party_service: String,
+    party_photo: String,
 }
 
 fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
@@ -321,6 +334,67 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
         let instruction_receipt = wangge_store::instructions::receipts(db, &sent.id).await.unwrap().remove(0).id;
         let instruction_file = wangge_store::instructions::files(db, &sent.id, None).await.unwrap().remove(0).id;
         let instruction = sent.id;
+        use wangge_store::party::{self, service};
+        let party_org = party::add_org(
+            db,
+            party::NewOrg {
+                parent_id: None,
+                area_id: made[3].id.clone(),
+                kind: wangge_domain::party::OrgKind::GeneralBranch,
+                name: "党总支".into(),
+                secretary_name: None,
+                committee: String::new(),
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        let unit = party::NewUnit {
+            community_id: made[3].id.clone(),
+            name: "税务局".into(),
+            party_org_name: "税务局党支部".into(),
+            contact_name: "联络员".into(),
+            phone: None,
+            resources: String::new(),
+            declared_members: 5,
+        };
+        let party_unit = party::add_unit(db, unit).await.unwrap().id;
+        let form = party::MemberForm {
+            area_id: made[4].id.clone(),
+            name: "在职党员".into(),
+            id_card: IdCardNumber::compose(
+                370602,
+                time::Date::from_calendar_date(1980, time::Month::May, 5).unwrap(),
+                900 + seq,
+            ),
+            phone: None,
+            unit_id: Some(party_unit.clone()),
+            skills: String::new(),
+        };
+        let (member, registration) =
+            party::register_member(db, form, wangge_domain::now_millis(), "form", "公开表单").await.unwrap();
+        let need = service::NewNeed {
+            area_id: made[4].id.clone(),
+            title: "助老".into(),
+            detail: String::new(),
+            source_kind: wangge_domain::party::NeedSource::Plan,
+            source_id: None,
+            needed_on: (today + time::Duration::days(7)).to_string(),
+            slots: 3,
+        };
+        let party_need = service::add_need(db, need, "社区", today).await.unwrap().id;
+        service::claim(db, &party_need, &member.id).await.unwrap();
+        let served = service::NewService {
+            member_id: member.id.clone(),
+            need_id: Some(party_need.clone()),
+            activity: String::new(),
+            served_at: wangge_domain::now_millis() - 3_600_000,
+            minutes: 60,
+        };
+        let png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+        let record = service::record(db, served, &[png], "在职党员", wangge_domain::now_millis()).await.unwrap();
+        let (party_member, party_registration, party_service) = (member.id, registration.id, record.id.clone());
+        let party_photo = record.photos[0].clone();
         let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
         Chain {
             city,
@@ -351,6 +425,13 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             instruction,
             instruction_receipt,
             instruction_file,
+            party_org,
+            party_member,
+            party_unit,
+            party_registration,
+            party_need,
+            party_service,
+            party_photo,
         }
     })
 }
@@ -406,6 +487,12 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "instructions" => c.instruction.clone(),
             "instruction-receipts" => c.instruction_receipt.clone(),
             "instruction-files" => c.instruction_file.clone(),
+            "party-members" => c.party_member.clone(),
+            "party-units" => c.party_unit.clone(),
+            "party-registrations" => c.party_registration.clone(),
+            "party-needs" => c.party_need.clone(),
+            "party-service" => c.party_service.clone(),
+            "party-photos" => c.party_photo.clone(),
             _ => String::new(),
         }
     };
@@ -424,6 +511,16 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         "instruction-receipts"
     } else if pattern.starts_with("/instructions/files/") {
         "instruction-files"
+    } else if let Some(rest) = pattern.strip_prefix("/party/").or_else(|| pattern.strip_prefix("/api/v1/party/")) {
+        match rest.split('/').next().unwrap_or("") {
+            "members" => "party-members",
+            "units" => "party-units",
+            "registrations" => "party-registrations",
+            "needs" => "party-needs",
+            "service" => "party-service",
+            "photos" => "party-photos",
+            _ => "party",
+        }
     } else {
         kind
     };
@@ -446,6 +543,12 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             | "campaigns"
             | "campaign-templates"
             | "instructions"
+            | "party"
+            | "party-members"
+            | "party-units"
+            | "party-registrations"
+            | "party-needs"
+            | "party-service"
     );
     let list_of_scoped = list_of_scoped && (pattern == "/registry/residents" || !pattern.starts_with("/registry"));
     if pattern == "/visits/new" {
@@ -521,6 +624,30 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         }
         ("POST", "/api/v1/instruction-receipts/{id}/pass") => Some(json!({"receivers": [c.grid.id]})),
         ("POST", "/instructions/receipts/{id}/pass") => Some(json!({"receivers": c.grid.id})),
+        ("POST", "/party/orgs") => Some(json!({"area": list_area.code, "area_id": c.grid.id, "kind": "branch",
+            "name": format!("支部{}", spare.counter()), "parent_id": c.party_org})),
+        ("POST", "/party/members") => Some(json!({"area": list_area.code, "area_id": c.grid.id, "kind": "resident",
+            "name": "党员", "id_card": IdCardNumber::compose(370602, birth, spare.counter() as u16).as_str()})),
+        ("POST", "/party/members/{id}") => Some(json!({"post": "楼道长"})),
+        ("POST", "/party/members/{id}/reveal") => Some(json!({"field": "phone", "reason": "核实"})),
+        ("POST", "/party/registrations") => Some(json!({"area": list_area.code, "who": "member", "name": "党员",
+            "area_id": c.grid.id, "id_card": IdCardNumber::compose(370602, birth, spare.counter() as u16).as_str()})),
+        ("POST", "/party/registrations/{id}/refuse") | ("POST", "/party/service/{id}/reject") => {
+            Some(json!({"reason": "走查"}))
+        }
+        ("POST", "/api/v1/party/registrations/{id}/step") => Some(json!({"step": "confirm"})),
+        ("POST", "/api/v1/party/service/{id}/decide") => Some(json!({"confirm": true, "rating": 5})),
+        ("POST", "/party/needs") => Some(json!({"area": list_area.code, "area_id": c.grid.id, "title": "走查",
+            "source_kind": "plan", "slots": "2",
+            "needed_on": (time::OffsetDateTime::now_utc().date() + time::Duration::days(3)).to_string()})),
+        ("POST", "/party/needs/{id}/claim") => Some(json!({"member_id": c.party_member})),
+        ("POST", "/party/mine/service") => Some(json!({"member_id": c.party_member, "hours": "1",
+            "served_at": "2026-01-05T09:00"})),
+        ("POST", "/party/settings") => Some(json!({"area": list_area.code, "period_months": "6",
+            "feedback_months": "3", "yearly_hours": "50", "threshold_percent": "95", "per_hour": "10",
+            "per_activity": "2", "per_need": "5"})),
+        ("POST", "/party/join/{code}") => Some(json!({"who": "unit", "name": "走查单位", "party_org_name": "党支部",
+            "contact_name": "联络员", "declared_members": "3"})),
         // Pages: sent as HTML forms.
         ("POST", "/registry/access") => Some(json!({"area": list_area.code, "reason": "核实信访件当事人", "hours": 1})),
         ("POST", "/admin/accounts") => Some(json!({"username": format!("p{}", spare.counter()), "display_name": "x",
@@ -654,6 +781,13 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.instruction, &other.instruction),
         (&c.instruction_receipt, &other.instruction_receipt),
         (&c.instruction_file, &other.instruction_file),
+        (&c.party_org, &other.party_org),
+        (&c.party_member, &other.party_member),
+        (&c.party_unit, &other.party_unit),
+        (&c.party_registration, &other.party_registration),
+        (&c.party_need, &other.party_need),
+        (&c.party_service, &other.party_service),
+        (&c.party_photo, &other.party_photo),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
@@ -725,6 +859,13 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
         (&c.instruction, &other.instruction),
         (&c.instruction_receipt, &other.instruction_receipt),
         (&c.instruction_file, &other.instruction_file),
+        (&c.party_org, &other.party_org),
+        (&c.party_member, &other.party_member),
+        (&c.party_unit, &other.party_unit),
+        (&c.party_registration, &other.party_registration),
+        (&c.party_need, &other.party_need),
+        (&c.party_service, &other.party_service),
+        (&c.party_photo, &other.party_photo),
     ]
     .into_iter()
     .find(|(mine, _)| mine.as_str() == id)
@@ -778,9 +919,15 @@ fn is_scoped(pattern: &str) -> bool {
         "/api/v1/instructions",
         "/api/v1/instruction-receipts/",
         "/instructions",
+        "/api/v1/party",
+        "/party/",
     ]
     .iter()
-    .any(|p| pattern.starts_with(p) || pattern == "/cockpit")
+    .any(|p| pattern.starts_with(p) || pattern == "/cockpit" || pattern == "/party")
+        // The public registration form names a public area code; a member's own page
+        // is their own, wherever they are.
+        && !pattern.starts_with("/party/join/")
+        && pattern != "/party/mine"
         // The blank ledger template names no record: the same file for everyone.
         && pattern != "/registry/import/template"
 }

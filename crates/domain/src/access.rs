@@ -79,6 +79,22 @@ vocabulary!(
     /// See the instructions sent from or to one's area, confirm receipt and report
     /// back for one's own area, pass an instruction further down.
     ViewInstructions = "view_instructions", "接收指令", "Receive instructions", [];
+    /// The Party registry of one's area: organisations, members (ID numbers and
+    /// phones masked), units, registrations, the needs list, service records and
+    /// the units' feedback reports.
+    ViewParty = "view_party", "查看党建", "View Party building", [];
+    /// Keep the Party registry: organisations, members (and reveal a member's ID
+    /// number or phone, audited), units, the needs list, the community's Party
+    /// settings and point rules.
+    ManageParty = "manage_party", "管理党建", "Manage Party building", [];
+    /// Confirm or refuse the registrations (双报到) of units and in-service members,
+    /// and register them at the counter.
+    RunRegistration = "run_registration", "办理双报到", "Run double registration", [];
+    /// Confirm or reject members' service records (the grid member or the organiser).
+    ConfirmService = "confirm_service", "确认党员服务", "Confirm service records", [];
+    /// A registered member's own: claim needs of the community's list and record
+    /// one's own service (with photos).
+    ServeParty = "serve_party", "党员认领服务", "Claim needs and record one's service", [];
 });
 
 impl Role {
@@ -130,7 +146,8 @@ impl Role {
                 SendInstructions,
                 ViewInstructions,
             ],
-            PartySecretary => &[ViewAreas, ViewFigures],
+            // The Party organisation secretary keeps the Party registry of their area.
+            PartySecretary => &[ViewAreas, ViewFigures, ViewParty, ManageParty, RunRegistration, ConfirmService],
             // The whole community; secretaries may break the glass for a family in the
             // next community and read their community's audit entries.
             CommunitySecretary => &[
@@ -158,6 +175,10 @@ impl Role {
                 ViewCampaigns,
                 SendInstructions,
                 ViewInstructions,
+                ViewParty,
+                ManageParty,
+                RunRegistration,
+                ConfirmService,
             ],
             CommunityStaff => &[
                 ViewAreas,
@@ -182,6 +203,9 @@ impl Role {
                 ViewCampaigns,
                 SendInstructions,
                 ViewInstructions,
+                ViewParty,
+                RunRegistration,
+                ConfirmService,
             ],
             // Grid leaders dispatch within their grid ("small matters stay in the grid").
             GridLeader => &[
@@ -203,6 +227,8 @@ impl Role {
                 HelpSignIn,
                 ViewCampaigns,
                 ViewInstructions,
+                ViewParty,
+                ConfirmService,
             ],
             GridMember => &[
                 ViewAreas,
@@ -221,11 +247,15 @@ impl Role {
                 HelpSignIn,
                 ViewCampaigns,
                 ViewInstructions,
+                ViewParty,
+                ConfirmService,
             ],
             // The auxiliary network reports problems; it knows its buildings, not the roll.
             Auxiliary => &[ViewAreas, ViewBuildings, SubmitDemand],
             // Residents reach only their own household and their own demands, through the portal.
-            Resident => &[SubmitDemand, RateDemand],
+            // A resident who is a registered Party member claims needs and records
+            // their own service (the pages check the account is a member's).
+            Resident => &[SubmitDemand, RateDemand, ServeParty],
         };
         allowed.contains(&action)
     }
@@ -371,6 +401,11 @@ mod tests {
                     GridMember,
                 ],
             ),
+            (ViewParty, &[CommunitySecretary, CommunityStaff, GridLeader, GridMember, PartySecretary]),
+            (ManageParty, &[CommunitySecretary, PartySecretary]),
+            (RunRegistration, &[CommunitySecretary, CommunityStaff, PartySecretary]),
+            (ConfirmService, &[CommunitySecretary, CommunityStaff, GridLeader, GridMember, PartySecretary]),
+            (ServeParty, &[Resident]),
         ]
     };
 

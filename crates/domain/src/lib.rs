@@ -16,6 +16,7 @@ mod idcard;
 mod ids;
 pub mod instructions;
 mod message;
+pub mod party;
 mod phone;
 pub mod text;
 mod tracking;

@@ -50,6 +50,14 @@ fn vocabulary_zh(name: &str) -> &str {
         "team post" => "网格职务",
         "visit channel" => "走访方式",
         "visit outcome" => "走访结果",
+        "party organisation kind" => "党组织类型",
+        "party member kind" => "党员类型",
+        "party member status" => "党员状态",
+        "party member event" => "党员变动",
+        "registration state" => "报到状态",
+        "registration step" => "报到操作",
+        "service state" => "服务记录状态",
+        "need source" => "需求来源",
         other => other,
     }
 }
@@ -227,6 +235,7 @@ vocabulary!(
     Cockpit = "cockpit", "驾驶舱", "Cockpit", ["数据驾驶舱", "周报"];
     Visits = "visits", "走访", "Home visits", ["入户走访"];
     Instructions = "instructions", "指令", "Instructions", ["工作指令", "任务"];
+    Party = "party", "党建", "Party building", ["党建引领", "双报到"];
 });
 
 vocabulary!(

@@ -112,10 +112,24 @@ pub enum Thing {
     /// A correction of the registry proposed after a visit.
     Correction,
     Webhook,
+    /// A Party organisation (党委, 党总支, 党支部, 党小组).
+    PartyOrg,
+    /// A Party member on a community's roll.
+    PartyMember,
+    /// A unit registered with a community (双报到).
+    PartyUnit,
+    /// A registration of a member or a unit for one period.
+    PartyRegistration,
+    /// A need of a community's needs list.
+    PartyNeed,
+    /// A member's service record.
+    PartyService,
+    /// A photo of a service record.
+    PartyPhoto,
 }
 
 impl Thing {
-    pub const ALL: [Thing; 28] = [
+    pub const ALL: [Thing; 35] = [
         Self::Account,
         Self::ApiToken,
         Self::Area,
@@ -144,6 +158,13 @@ impl Thing {
         Self::Cadence,
         Self::Correction,
         Self::Webhook,
+        Self::PartyOrg,
+        Self::PartyMember,
+        Self::PartyUnit,
+        Self::PartyRegistration,
+        Self::PartyNeed,
+        Self::PartyService,
+        Self::PartyPhoto,
     ];
 
     /// The catalogue key of its name.
@@ -177,6 +198,13 @@ impl Thing {
             Self::Cadence => "what.cadence",
             Self::Correction => "what.correction",
             Self::Webhook => "what.webhook",
+            Self::PartyOrg => "what.party_org",
+            Self::PartyMember => "what.party_member",
+            Self::PartyUnit => "what.party_unit",
+            Self::PartyRegistration => "what.party_registration",
+            Self::PartyNeed => "what.party_need",
+            Self::PartyService => "what.party_service",
+            Self::PartyPhoto => "what.party_photo",
         }
     }
 }

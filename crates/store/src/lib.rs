@@ -22,6 +22,7 @@ pub mod instructions;
 mod migration_trees;
 pub mod notifications;
 mod page;
+pub mod party;
 pub mod registry;
 pub mod security;
 pub mod stats;

@@ -15,6 +15,7 @@ mod campaigns;
 mod cockpit;
 mod demands;
 mod instructions;
+mod party;
 mod portal;
 mod registry;
 mod security;
@@ -72,6 +73,7 @@ pub(crate) fn routes() -> Routes {
         .merge(visits::routes())
         .merge(campaigns::routes())
         .merge(instructions::routes())
+        .merge(party::routes())
         .merge(today::routes())
         .merge(cockpit::routes())
 }
@@ -158,6 +160,9 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     let instruction_reminders = tokio::spawn(instructions::run_reminders(state.db.clone()));
     // The query planner's statistics, as the tables grow (`Db::refresh_statistics`).
     let statistics = tokio::spawn(refresh_statistics(state.db.clone()));
+    // Each unit's feedback report, sent once its period (a quarter) is over.
+    let feedback =
+        tokio::spawn(party::feedback::run_feedback(state.db.clone(), state.site.public_url().map(str::to_owned)));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
     outbox.abort();
@@ -166,6 +171,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     purge.abort();
     instruction_reminders.abort();
     statistics.abort();
+    feedback.abort();
     served
 }
 

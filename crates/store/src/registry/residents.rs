@@ -1171,6 +1171,7 @@ pub async fn rekey(db: &Db, new: &Vault) -> StoreResult<usize> {
     crate::demands::rekey(&mut tx, old, new).await?;
     crate::team::rekey(&mut tx, old, new).await?;
     crate::security::recovery::rekey(&mut tx, old, new).await?;
+    crate::party::rekey(&mut tx, old, new).await?;
     tx.commit().await?;
     Ok(done)
 }

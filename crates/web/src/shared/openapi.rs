@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         (name = "visits", description = "Home visits (走访): due lists from the registry's cadences, recording, coverage"),
         (name = "campaigns", description = "Door-to-door campaigns (排查): forms, targets, answers, photos, progress"),
         (name = "instructions", description = "Instructions down, reports up (指令): receipts, reports, return and accept"),
+        (name = "party", description = "Party building (党建): members, units, double registration, needs, service, feedback to units"),
         (name = "cockpit", description = "The cockpit (驾驶舱): an area's figures for a period and its children side by side"),
         (name = "notifications", description = "The caller's notifications from every module, in the request's language"),
         (name = "session", description = "Logging in and out"),
