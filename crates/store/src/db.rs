@@ -262,7 +262,11 @@ impl Db {
         crate::team::seal_plain_phones(self).await?;
         // …and number the items recorded before tracking numbers (0014).
         crate::demands::backfill_tracking(self).await?;
-        self.refresh_statistics().await?;
+        // Only an optimisation, and a write: a full disk must not stop a start (or a
+        // backup's way out of the full disk).
+        if let Err(e) = self.refresh_statistics().await {
+            tracing::warn!("refreshing the query planner's statistics: {e}");
+        }
         Ok(())
     }
 
