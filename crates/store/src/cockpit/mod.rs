@@ -30,6 +30,7 @@ mod campaigns;
 mod demands;
 mod instructions;
 pub mod map;
+mod party;
 mod registry;
 pub mod report;
 mod team;
@@ -150,6 +151,8 @@ pub enum Rows {
     Campaigns,
     /// The instructions received and sent at the area.
     Instructions,
+    /// The Party registry of the area (members, units, registrations).
+    Party,
 }
 
 impl Rows {
@@ -186,6 +189,8 @@ pub enum Section {
     Campaigns,
     /// Instructions from above: open, late, reported on time.
     Instructions,
+    /// Party building: members, units, their rates, service hours.
+    Party,
 }
 
 impl Section {
@@ -202,6 +207,7 @@ impl Section {
             Section::Visits => "visits",
             Section::Campaigns => "campaigns",
             Section::Instructions => "instructions",
+            Section::Party => "party",
         }
     }
 
@@ -256,6 +262,7 @@ pub const SOURCES: &[Source] = &[
     Source { module: "visits", compute: |db, q| Box::pin(visits::figures(db, q)) },
     Source { module: "campaigns", compute: |db, q| Box::pin(campaigns::figures(db, q)) },
     Source { module: "instructions", compute: |db, q| Box::pin(instructions::figures(db, q)) },
+    Source { module: "party", compute: |db, q| Box::pin(party::figures(db, q)) },
 ];
 
 /// Every figure of the area at `q.path`.

@@ -171,6 +171,19 @@ async fn registration_service_and_feedback_across_a_quarter_boundary() {
         assert_eq!(line(&q2, "张三").year_minutes, 210);
         assert!(line(&q2, "李四").nothing);
 
+        // The cockpit's figures of the community for Q1, read at its last minute:
+        // 2 members on the roll (王五 withdrew), 1 unit, 2 of 3 registered, 1 of 2
+        // on track, 15 hours.
+        let (from, to) = Period::parse("2026Q1").unwrap().millis();
+        let q = crate::cockpit::FigureQuery { path: h.community.path.clone(), from, to, now: to - 60_000, past: false };
+        let figures = crate::cockpit::figures(db, &q).await.unwrap();
+        let value = |key: &str| crate::cockpit::find(&figures, key).unwrap().value;
+        use crate::cockpit::Value;
+        assert_eq!(value("party.members"), Value::count(2));
+        assert_eq!(value("party.units"), Value::count(1));
+        assert_eq!(value("party.registration"), Value::Rate { part: 2, whole: 3 });
+        assert_eq!(value("party.completion"), Value::Rate { part: 1, whole: 2 });
+        assert_eq!(value("party.hours"), Value::count(15));
         // A unit's report of a period is sent once, whoever sweeps.
         let q1p = Period::parse("2026Q1").unwrap();
         assert!(feedback::claim_run(db, &u.id, &q1p).await.unwrap());

@@ -111,6 +111,7 @@ pub(crate) fn rows_href(p: &Principal, area: Option<&Area>, rows: &Rows) -> Opti
         }
         Rows::Campaigns => p.role.may(Action::ViewCampaigns).then(|| format!("/campaigns?area={}", area.id)),
         Rows::Instructions => p.role.may(Action::ViewInstructions).then(|| format!("/instructions?area={}", area.id)),
+        Rows::Party => p.role.may(Action::ViewParty).then(|| format!("/party?area={}", area.id)),
         Rows::Demands { status, overdue, category, from, to } => {
             if !p.role.may(Action::ViewDemands) {
                 return None;
@@ -160,13 +161,14 @@ struct SectionView {
     figures: Vec<Shown>,
 }
 
-const SECTIONS: [Section; 11] = [
+const SECTIONS: [Section; 12] = [
     Section::Registry,
     Section::Demands,
     Section::Rates,
     Section::Visits,
     Section::Campaigns,
     Section::Instructions,
+    Section::Party,
     Section::Residence,
     Section::Age,
     Section::Care,
@@ -185,6 +187,7 @@ fn columns_of(cols: &str) -> Vec<Section> {
         "team" => vec![Section::Team],
         "campaigns" => vec![Section::Campaigns],
         "instructions" => vec![Section::Instructions],
+        "party" => vec![Section::Party],
         _ => vec![Section::Registry, Section::Demands, Section::Rates, Section::Visits],
     }
 }
@@ -355,14 +358,15 @@ pub async fn cockpit_page(
         aria_sort: aria(&f.key),
     }));
     let totals: Vec<Shown> = column_figures.iter().map(|f| shown(&p, lang, area.as_ref(), f)).collect();
-    let col_groups: Vec<Link> = ["main", "residence", "age", "care", "categories", "team", "campaigns", "instructions"]
-        .iter()
-        .map(|&c| Link {
-            href: format!("/cockpit?{area_param}period={period}&cols={c}#children"),
-            label: tr(&format!("cockpit.cols.{c}"), lang.code),
-            current: c == cols,
-        })
-        .collect();
+    let col_groups: Vec<Link> =
+        ["main", "residence", "age", "care", "categories", "team", "campaigns", "instructions", "party"]
+            .iter()
+            .map(|&c| Link {
+                href: format!("/cockpit?{area_param}period={period}&cols={c}#children"),
+                label: tr(&format!("cockpit.cols.{c}"), lang.code),
+                current: c == cols,
+            })
+            .collect();
     let children_title = match area.as_ref().map(|a| a.level) {
         Some(AreaLevel::City) => "cockpit.children.districts",
         Some(AreaLevel::District) => "cockpit.children.streets",

@@ -1,0 +1,89 @@
+//! Party building's figures (`store::party`): members on the roll under the area,
+//! the units registered there, their registration and completion rates added up
+//! over the units (each unit's parts and wholes as its feedback report of the
+//! period holding the time of reading computes them: docs/party.md), and the hours
+//! of confirmed service in the period.
+
+use wangge_domain::Message;
+use wangge_domain::party::Period;
+
+use super::{Figure, FigureQuery, Rows, Section, Value};
+use crate::{Db, StoreResult, subtree_bounds};
+
+pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>> {
+    let (lo, hi) = subtree_bounds(&q.path);
+    let members: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM party_members WHERE path >= $1 AND path < $2 AND status = 'active'")
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_one(&db.pool)
+            .await?;
+    let minutes: Option<i64> = sqlx::query_scalar(
+        "SELECT SUM(minutes) FROM party_service
+         WHERE path >= $1 AND path < $2 AND state = 'confirmed' AND served_at >= $3 AND served_at < $4",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .bind(q.from)
+    .bind(q.to)
+    .fetch_one(&db.pool)
+    .await?;
+    let units: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, community_id FROM party_units WHERE path >= $1 AND path < $2 ORDER BY id")
+            .bind(&lo)
+            .bind(&hi)
+            .fetch_all(&db.pool)
+            .await?;
+    let (mut reg, mut declared, mut reached, mut registered) = (0, 0, 0, 0);
+    let mut months = std::collections::HashMap::new();
+    for (unit, community) in &units {
+        if !months.contains_key(community) {
+            months.insert(community.clone(), crate::party::settings(db, community).await?.feedback_months);
+        }
+        let f = crate::party::feedback(db, unit, Period::at(q.now, months[community])).await?;
+        if let Some((part, whole)) = f.registration_rate {
+            reg += part;
+            declared += whole;
+        }
+        if let Some((part, whole)) = f.completion_rate {
+            reached += part;
+            registered += whole;
+        }
+    }
+    let figure = |key: &str, label: &'static str, how: &'static str, value: Value| Figure {
+        key: key.to_owned(),
+        section: Section::Party,
+        label: Message::new(label),
+        how: Message::new(how),
+        value,
+        rows: Some(Rows::Party),
+        sensitive: false,
+    };
+    Ok(vec![
+        figure("party.members", "cockpit.figure.party_members", "cockpit.how.party_members", Value::count(members)),
+        figure(
+            "party.units",
+            "cockpit.figure.party_units",
+            "cockpit.how.party_units",
+            Value::count(units.len() as i64),
+        ),
+        figure(
+            "party.registration",
+            "cockpit.figure.party_registration",
+            "cockpit.how.party_registration",
+            Value::Rate { part: reg, whole: declared },
+        ),
+        figure(
+            "party.completion",
+            "cockpit.figure.party_completion",
+            "cockpit.how.party_completion",
+            Value::Rate { part: reached, whole: registered },
+        ),
+        figure(
+            "party.hours",
+            "cockpit.figure.party_hours",
+            "cockpit.how.party_hours",
+            Value::count(minutes.unwrap_or(0) / 60),
+        ),
+    ])
+}
