@@ -262,11 +262,6 @@ impl Db {
         crate::team::seal_plain_phones(self).await?;
         // …and number the items recorded before tracking numbers (0014).
         crate::demands::backfill_tracking(self).await?;
-        // Only an optimisation, and a write: a full disk must not stop a start (or a
-        // backup's way out of the full disk).
-        if let Err(e) = self.refresh_statistics().await {
-            tracing::warn!("refreshing the query planner's statistics: {e}");
-        }
         Ok(())
     }
 
@@ -276,8 +271,9 @@ impl Db {
     /// for a database filled by `generate`, tables that were empty then — and picks
     /// the wrong index: the ledger's open items of a street read the city's year
     /// through `demands_created` (12–28 ms) instead of the street's open items
-    /// through `demands_status` (2 ms; issue 18, docs/benchmarks.md). Run on every
-    /// start and every six hours by `serve`. PostgreSQL's autovacuum keeps its own
+    /// through `demands_status` (2 ms; issue 18, docs/benchmarks.md). Run by `serve`
+    /// when it starts and every six hours (not by `migrate`: a command or a test
+    /// opening the database has no use for it). PostgreSQL's autovacuum keeps its own
     /// statistics: nothing to do there.
     pub async fn refresh_statistics(&self) -> StoreResult<()> {
         if self.backend == Backend::Sqlite {

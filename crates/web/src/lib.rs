@@ -175,14 +175,14 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     served
 }
 
-/// Every six hours, the planner's statistics again (the first at start came with
-/// `Db::migrate`). A failure is logged and tried again next time.
+/// The planner's statistics at start and every six hours. Only an optimisation: a
+/// failure (a full disk) is logged and tried again next time.
 async fn refresh_statistics(db: wangge_store::Db) {
     loop {
-        tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
         if let Err(e) = db.refresh_statistics().await {
             tracing::warn!(error = %e, "refreshing the query planner's statistics failed");
         }
+        tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
     }
 }
 
