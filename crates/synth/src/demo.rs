@@ -1,6 +1,7 @@
 //! The Tashan demo: the community of the seed study, 烟台市 › 芝罘区 › 岐山街道 ›
 //! 塔山社区, with its 8 grids, 269 buildings and 3,260 residents, and a year of its
-//! demand ledger (about 200 solved affairs and 800 answered consultations).
+//! demand ledger (about 200 solved affairs and 800 answered consultations), its
+//! visits, campaigns, instructions and Party year.
 
 use fastrand::Rng;
 use wangge_domain::AreaLevel;
@@ -43,6 +44,10 @@ pub struct DemoSummary {
     pub campaigns: usize,
     /// Instructions from the street over four months.
     pub instructions: usize,
+    /// Members of the Party organisations (the community's own and in-service).
+    pub party_members: usize,
+    /// Their service records over the year.
+    pub party_service: usize,
 }
 
 /// Loads the Tashan demo into an empty database (the caller checks emptiness; an
@@ -98,6 +103,18 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
     let care = CareTags { elderly_alone: &elderly_alone, monthly: [&disabled, &low_income] };
     let today = time::OffsetDateTime::now_utc().to_offset(wangge_domain::demands::CHINA).date();
     let visits = crate::visits::history(&mut rng, &grids, &rows.households, &rows.residents, &rows.posts, &care, today);
+    // A generator of its own, so that adding the Party year changed nothing drawn after it.
+    let party = crate::party::year(
+        &mut Rng::with_seed(SEED ^ 0x7061_7274_79),
+        &crate::party::Setting {
+            community: &community,
+            grids: &grids,
+            residents: &rows.residents,
+            organisations: &rows.organisations,
+            posts: &rows.posts,
+        },
+        today,
+    );
     let summary = DemoSummary {
         community_code: community.code.clone(),
         community_name: community.name.clone(),
@@ -110,6 +127,8 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
         visits: visits.len(),
         campaigns: 0,
         instructions: 0,
+        party_members: party.members.len(),
+        party_service: party.service.len(),
     };
     areas.push(community);
     areas.extend(grids);
@@ -118,6 +137,7 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
     write_rows(&mut tx, &db.vault, &ready).await?;
     demands::history::record_history(&mut tx, &db.vault, &categories, &calendar, &past).await?;
     wangge_store::visits::record_past(&mut tx, &db.vault, &visits).await?;
+    wangge_store::party::past::record(&mut tx, &db.vault, &party).await?;
     tx.commit().await?;
     let departments = demo_units(db, &mut rng, &property_staff).await?;
     crate::visits::after_rounds(db, &mut rng, &visits, &ready.rows.residents, &elderly_alone, today).await?;

@@ -10,7 +10,8 @@
 //! Modules are named after what they make: `names` (Chinese names), `people`
 //! (ages, ID numbers, phones, tags, political status), `households` (who lives
 //! together), `community` (one community's rows), `organisations`, `areas`
-//! (the hierarchy), `demo` (Tashan) and `scale` (many communities).
+//! (the hierarchy), `demo` (Tashan) and `scale` (many communities); `demands`,
+//! `visits`, `campaigns`, `instructions` and `party` the demo's year of each module.
 
 mod areas;
 mod campaigns;
@@ -21,6 +22,7 @@ mod households;
 mod instructions;
 mod names;
 mod organisations;
+mod party;
 mod people;
 mod scale;
 mod visits;

@@ -590,3 +590,85 @@ async fn past_items_are_spread_over_the_grid_members_who_look_after_them() -> an
     }
     Ok(())
 }
+
+/// The demo's Party year: a general branch with a branch on each grid, about 220
+/// members linked to their resident records, six units registered half-year by
+/// half-year, a year of confirmed service whose feedback says something (hours,
+/// someone below their share, a unit below the threshold), and work waiting for
+/// staff on first start.
+#[tokio::test]
+async fn the_demo_has_a_party_year() -> anyhow::Result<()> {
+    use wangge_domain::party::{Period, RegistrationState};
+    use wangge_store::party;
+    let dir = tempfile::tempdir()?;
+    let db = fresh_db(&dir).await?;
+    let summary = load_demo(&db).await?;
+    let community = wangge_store::registry::areas::get_by_code(&db, DEMO_COMMUNITY_CODE).await?;
+
+    let orgs = party::orgs_under(&db, &community.path).await?;
+    let general: Vec<_> = orgs.iter().filter(|(_, o)| o.kind == wangge_domain::party::OrgKind::GeneralBranch).collect();
+    assert_eq!(general.len(), 1, "one general branch");
+    let branches: Vec<_> = orgs.iter().filter(|(_, o)| o.parent_id.as_deref() == Some(&general[0].1.id)).collect();
+    assert_eq!(branches.len(), 8, "a branch on each grid");
+    let grids: HashSet<&str> = branches.iter().map(|(_, o)| o.area_id.as_str()).collect();
+    assert_eq!(grids.len(), 8);
+
+    let members = party::members_under(&db, &community.path, &Default::default()).await?;
+    assert_eq!(members.len(), summary.party_members);
+    assert!((200..=240).contains(&members.len()), "{} members", members.len());
+    assert!(members.iter().all(|m| m.resident_id.is_some() && m.grid_id.is_some()), "all live in Tashan");
+    assert!(members.iter().all(|m| m.id_card.contains('*')), "masked when read");
+    let sealed = count(&db, "SELECT COUNT(*) FROM party_members WHERE id_card_enc NOT LIKE 'v1:%'").await?;
+    assert_eq!(sealed, 0, "ID numbers sealed");
+    let in_service = members.iter().filter(|m| m.kind == wangge_domain::party::MemberKind::InService).count();
+    assert!((40..=48).contains(&in_service), "{in_service} in-service members");
+    assert!(members.iter().any(|m| m.post == "党员联系户"));
+
+    let units = party::units_under(&db, &community.path).await?;
+    assert_eq!(units.len(), 6);
+    let today = time::OffsetDateTime::now_utc().to_offset(wangge_domain::demands::CHINA).date();
+    let now = Period::containing(today, 6).label();
+    let filter = party::RegistrationFilter { period: Some(now.clone()), ..Default::default() };
+    let this_half = party::registrations_under(&db, &community.path, &filter).await?;
+    let state = |s| this_half.iter().filter(|r| r.state == s).count();
+    assert_eq!(state(RegistrationState::Pending), 3, "three wait for staff");
+    assert_eq!(state(RegistrationState::Refused), 1);
+    assert_eq!(this_half.iter().filter(|r| r.unit_id.is_some()).count(), 6, "every unit registered for {now}");
+
+    let service = count(&db, "SELECT COUNT(*) FROM party_service WHERE state = 'confirmed'").await?;
+    println!("{} members ({in_service} in service), {service} confirmed records", members.len());
+    assert!(service > 1_000, "{service} confirmed records");
+    assert_eq!(summary.party_service as i64, count(&db, "SELECT COUNT(*) FROM party_service").await?);
+    let waiting = count(&db, "SELECT COUNT(*) FROM party_service WHERE state = 'recorded'").await?;
+    assert!(waiting > 0, "the last days' service waits for the grid members");
+    let needs = party::service::needs_under(&db, &community.path, today).await?;
+    assert!(needs.len() >= 10, "the month ahead has {} needs", needs.len());
+
+    // The last finished quarter's feedback: hours for every unit, someone below
+    // their share, a unit below the threshold; and it was sent already.
+    let quarter = Period::containing(today, 3).previous();
+    let mut flagged = 0;
+    let mut below = 0;
+    for u in &units {
+        let f = party::feedback(&db, &u.id, quarter).await?;
+        println!(
+            "{} {}: {} h in {} records, registered {:?}%, completed {:?}%, {} below, {} idle",
+            u.name,
+            f.period,
+            f.minutes / 60,
+            f.activity_count,
+            f.registration_percent,
+            f.completion_percent,
+            f.members.iter().filter(|m| m.below).count(),
+            f.idle
+        );
+        assert!(f.minutes > 0, "{} served in {}", u.name, f.period);
+        flagged += usize::from(f.flagged);
+        below += f.members.iter().filter(|m| m.below).count();
+        assert!(party::feedback::runs(&db, &u.id).await?.iter().any(|(p, _)| *p == quarter.label()));
+    }
+    assert!(flagged >= 1, "a unit below the threshold");
+    assert!(below >= 1, "someone below their share");
+    assert!(party::feedback::due(&db, today).await?.is_empty(), "nothing to send at first start");
+    Ok(())
+}
