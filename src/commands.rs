@@ -106,7 +106,7 @@ pub async fn demo(listen: SocketAddr, data_dir: &Path) -> anyhow::Result<()> {
 pub const DEMO_PASSWORD: &str = "tashan-demo";
 
 /// One account per role, each scoped where that role works in the demo community.
-const DEMO_ACCOUNTS: [(&str, Role, &str); 11] = [
+const DEMO_ACCOUNTS: [(&str, Role, &str); 12] = [
     ("admin", Role::PlatformAdmin, ""),
     ("city", Role::CityOfficial, "370600000000"),
     ("district", Role::DistrictOfficial, "370602000000"),
@@ -118,6 +118,7 @@ const DEMO_ACCOUNTS: [(&str, Role, &str); 11] = [
     ("buildinghead", Role::Auxiliary, "370602004011001"),
     ("party", Role::PartySecretary, "370602004011"),
     ("resident", Role::Resident, "370602004011"),
+    ("partymember", Role::Resident, "370602004011"),
 ];
 
 /// Creates the demo accounts that are missing (no forced password change: these
@@ -127,16 +128,21 @@ async fn demo_logins(db: &Db) -> anyhow::Result<Vec<(String, String, String)>> {
     let mut resident_created = false;
     for (username, role, scope) in DEMO_ACCOUNTS {
         if wangge_store::security::accounts::get_by_username(db, username).await.is_err() {
+            // `partymember` is one of the demo's in-service Party members, at home.
+            let member = if username == "partymember" { a_party_member(db).await? } else { None };
             let new = wangge_store::security::accounts::NewAccount {
                 username: username.into(),
-                display_name: format!("演示{}", role.label_zh()),
+                display_name: member.as_ref().map_or_else(|| format!("演示{}", role.label_zh()), |m| m.0.name.clone()),
                 role,
                 scopes: if scope.is_empty() { vec![] } else { vec![scope.into()] },
                 password: DEMO_PASSWORD.into(),
             };
             let account = wangge_store::security::accounts::create(db, new).await?;
             wangge_store::security::accounts::set_password(db, &account.id, DEMO_PASSWORD, false).await?;
-            if role == Role::Resident {
+            if let Some((member, household)) = &member {
+                wangge_store::security::accounts::bind_household(db, &account.id, household).await?;
+                wangge_store::party::set_account(db, &member.id, &account.id).await?;
+            } else if role == Role::Resident {
                 bind_to_a_household(db, &account.id).await?;
                 resident_created = true;
             }
@@ -266,6 +272,31 @@ async fn bind_to_a_household(db: &Db, account_id: &str) -> anyhow::Result<()> {
         wangge_store::security::accounts::bind_household(db, account_id, &home.id).await?;
     }
     Ok(())
+}
+
+/// The in-service Party member of grid 001 with the most service (a unit's member
+/// living there), and their household: the `partymember` login claims needs and
+/// records service as them.
+async fn a_party_member(db: &Db) -> anyhow::Result<Option<(wangge_store::party::Member, String)>> {
+    use wangge_domain::party::{MemberKind, MemberStatus};
+    let grid = wangge_store::registry::areas::get_by_code(db, "370602004011001").await?;
+    let filter = wangge_store::party::MemberFilter {
+        kind: Some(MemberKind::InService),
+        status: Some(MemberStatus::Active),
+        ..Default::default()
+    };
+    let mut best = None;
+    for member in wangge_store::party::members_under(db, &grid.path, &filter).await? {
+        let Some(resident) = &member.resident_id else { continue };
+        let resident = wangge_store::registry::residents::get(db, resident).await?;
+        let served = wangge_store::party::service::services_of(db, &member.id).await?.len();
+        if let (Some(household), None) = (resident.household_id.clone(), &member.account_id)
+            && best.as_ref().is_none_or(|(n, _, _)| served > *n)
+        {
+            best = Some((served, member, household));
+        }
+    }
+    Ok(best.map(|(_, member, household)| (member, household)))
 }
 
 async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {

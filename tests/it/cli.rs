@@ -258,7 +258,8 @@ fn demo_serves_the_demo_community() {
     }
     assert!(banner.contains(&format!("http://{listen}/")), "{banner}");
     assert!(banner.contains("370602004011"), "{banner}");
-    for username in ["admin", "city", "street", "secretary", "gridmember", "buildinghead", "resident"] {
+    for username in ["admin", "city", "street", "secretary", "gridmember", "buildinghead", "party", "resident", "partymember"]
+    {
         assert!(banner.contains(username), "a demo login for every role: {banner}");
     }
     let agent = ureq::Agent::config_builder().http_status_as_error(false).max_idle_connections(0).build().new_agent();
@@ -282,6 +283,14 @@ fn demo_serves_the_demo_community() {
     };
     let member_items = mine(&login("gridmember"));
     let resident_items = mine(&login("resident"));
+    // `partymember` is an in-service member of the demo's Party year: their page
+    // lists their own confirmed service.
+    let party_page = {
+        let url = format!("http://{listen}/party/mine");
+        let mut resp = agent.get(&url).header("cookie", &login("partymember")).call().unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.body_mut().read_to_string().unwrap()
+    };
     child.kill().unwrap();
     child.wait().unwrap();
     // The demo's organisations are units in their roles, with members; the property
@@ -307,6 +316,10 @@ fn demo_serves_the_demo_community() {
         resident_items["items"].as_array().unwrap().iter().map(|d| d["status"].as_str().unwrap()).collect();
     assert!(statuses.len() >= 4, "the resident's own reports: {statuses:?}");
     assert!(statuses.contains(&"closed") && statuses.contains(&"rated"), "{statuses:?}");
+    let linked = "SELECT COUNT(*) FROM party_members m JOIN accounts a ON a.id = m.account_id
+                  WHERE a.username = 'partymember' AND m.kind = 'in_service'";
+    assert_eq!(count(linked), 1, "partymember is an in-service member");
+    assert!(party_page.contains("已确认"), "their confirmed service: {party_page}");
 }
 
 #[test]
