@@ -1917,3 +1917,160 @@ async fn instruction_down_and_up(s: &Session) -> anyhow::Result<()> {
 fn instruction_down_and_up_phone() {
     run("instruction-down-and-up", PHONE, instruction_down_and_up);
 }
+
+/// 双报到 end to end on a phone: a unit and two of its in-service members register
+/// through the public form of grid 001, the Party secretary confirms them and
+/// publishes a need, one member claims it and records two hours of service, the
+/// grid member confirms it, and the unit's feedback of the quarter shows the hours.
+async fn double_registration(s: &Session) -> anyhow::Result<()> {
+    use wangge_domain::IdCardNumber;
+    use wangge_store::party;
+    let community = wangge_store::registry::areas::get_by_code(&s.db, wangge_synth::DEMO_COMMUNITY_CODE).await?;
+    let mut problems = Vec::new();
+    // The public form, as the poster's QR code opens it, without an account.
+    s.goto("/party/join/370602004011001").await?;
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("party-join", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("join: {v}")));
+    s.fill("form#join-unit input#ju-name", "烟台港城数据科技有限公司").await?;
+    s.fill("form#join-unit input#ju-org", "中共烟台港城数据科技有限公司支部委员会").await?;
+    s.fill("form#join-unit input#ju-contact", "孙立华").await?;
+    s.fill("form#join-unit input#ju-phone", "13905351234").await?;
+    s.fill("form#join-unit input#ju-declared", "2").await?;
+    s.fill("form#join-unit input#ju-resources", "电脑维修、手机教学").await?;
+    s.click_and_load("form#join-unit button#join-unit-submit").await?;
+    s.find("#join-done").await.context("the unit's registration received")?;
+    let unit = party::unit_named(&s.db, &community.id, "烟台港城数据科技有限公司").await?.context("the unit")?;
+    // Two members of it; the first mistypes her ID number and keeps what she typed.
+    let born = time::Date::from_calendar_date(1986, time::Month::May, 12)?;
+    let first = IdCardNumber::compose(370202, born, 31);
+    let second = IdCardNumber::compose(370202, born, 57);
+    let mistyped = format!("{}{}", &first.as_str()[..17], if first.as_str().ends_with('1') { '2' } else { '1' });
+    for (name, id, phone, wrong) in
+        [("林晓梅", first.as_str(), "13905352468", true), ("高建国", second.as_str(), "13905357531", false)]
+    {
+        s.fill("form#join-member input#jm-name", name).await?;
+        s.fill("form#join-member input#jm-id", if wrong { &mistyped } else { id }).await?;
+        s.fill("form#join-member input#jm-phone", phone).await?;
+        s.find("form#join-member select#jm-unit").await?.select_by_value(&unit.id).await?;
+        s.fill("form#join-member input#jm-skills", "电脑维修").await?;
+        s.click_and_load("form#join-member button#join-member-submit").await?;
+        if wrong {
+            let error = s.text("#join-error").await.context("a wrong check digit is named")?;
+            ensure!(error.contains("身份证"), "{error}");
+            ensure!(s.value("input#jm-name").await? == name, "what she typed is kept");
+            ensure!(s.value("input#jm-phone").await? == phone, "what she typed is kept");
+            s.fill("form#join-member input#jm-id", id).await?;
+            s.click_and_load("form#join-member button#join-member-submit").await?;
+        }
+        s.find("#join-done").await.with_context(|| format!("{name}'s registration received"))?;
+    }
+
+    // The Party secretary confirms the three on the units' page, opening an account
+    // for 林晓梅 (she lives outside Tashan's registry: no resident account) with the
+    // confirmation, and publishes a need of grid 001 for tomorrow.
+    let code = wangge_synth::DEMO_COMMUNITY_CODE;
+    s.account("dangwei", wangge_domain::Role::PartySecretary, &[code]).await?;
+    s.login_as("dangwei", PASSWORD, Lang::Zh, "/cockpit").await?;
+    s.goto(&format!("/party/units?area={code}")).await?;
+    let filter = party::RegistrationFilter { unit_id: Some(unit.id.clone()), ..Default::default() };
+    let registrations = party::registrations_under(&s.db, &community.path, &filter).await?;
+    ensure!(registrations.len() == 3, "the unit and its two members wait: {registrations:?}");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("party-units", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("units: {v}")));
+    let mut slip = None;
+    for r in &registrations {
+        if r.name == "林晓梅" {
+            s.find(&format!("input#open-account-{}", r.id)).await?.click().await?;
+            s.click_and_load(&format!("button#confirm-{}", r.id)).await?;
+            let username = s.text("#slip-username").await.context("the account slip")?;
+            let password = s.text("#slip-password").await?;
+            s.expect_no_sideways_scroll().await?;
+            s.screenshot("party-account-slip", Lang::Zh).await?;
+            slip = Some((username, password));
+            s.goto(&format!("/party/units?area={code}")).await?;
+        } else {
+            s.click_and_load(&format!("button#confirm-{}", r.id)).await?;
+        }
+    }
+    let (username, password) = slip.context("an account was opened")?;
+    let states: Vec<_> =
+        party::registrations_under(&s.db, &community.path, &filter).await?.into_iter().map(|r| r.state).collect();
+    ensure!(states.iter().all(|st| *st == wangge_domain::party::RegistrationState::Confirmed), "{states:?}");
+    let tomorrow = (time::OffsetDateTime::now_utc().to_offset(wangge_domain::demands::CHINA).date()
+        + time::Duration::days(1))
+    .to_string();
+    let grid = wangge_store::registry::areas::get_by_code(&s.db, "370602004011001").await?;
+    s.goto(&format!("/party/needs?area={code}")).await?;
+    s.fill("form#need-new input#nd-title", "帮助独居老人更换楼道灯泡").await?;
+    s.find("form#need-new select#nd-area").await?.select_by_value(&grid.id).await?;
+    s.set_date("form#need-new input#nd-day", &tomorrow).await?;
+    s.fill("form#need-new input#nd-slots", "2").await?;
+    s.click_and_load("form#need-new button[type=submit]").await?;
+    let needs = party::service::needs_under(
+        &s.db,
+        &grid.path,
+        time::Date::parse(&tomorrow, &time::format_description::well_known::Iso8601::DATE)?,
+    )
+    .await?;
+    let need = needs.iter().find(|n| n.title == "帮助独居老人更换楼道灯泡").context("the need published")?;
+    s.click_and_load("button#logout").await?;
+
+    // 林晓梅 signs in with the slip, chooses her own password, and from the
+    // portal's home claims the need and records two hours of it.
+    s.login_as(&username, &password, Lang::Zh, "/password").await?;
+    s.fill("form#password-change input#current_password", &password).await?;
+    s.fill("form#password-change input#new_password", "linxiaomei-2026").await?;
+    s.click_and_load("form#password-change button#password-submit").await?;
+    s.expect_path("/portal").await?;
+    s.click_and_load("a#task-party").await?;
+    s.expect_path("/party/mine").await?;
+    s.click_and_load(&format!("button#claim-{}", need.id)).await?;
+    s.find("form#record-form select").await?.select_by_value(&need.id).await?;
+    s.fill("form#record-form input[name=hours]", "2").await?;
+    s.click_and_load("form#record-form button#record-submit").await?;
+    s.find("#mine-done").await.context("recorded, waiting for the grid member")?;
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("party-mine", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("mine: {v}")));
+    let member = party::member_by_id_card(&s.db, &community.id, &first).await?.context("her member record")?;
+    let records = party::service::services_of(&s.db, &member.id).await?;
+    ensure!(records.len() == 1 && records[0].minutes == 120, "{records:?}");
+    s.click_and_load("button#logout").await?;
+
+    // Grid 001's member confirms it with a rating; no score is chosen beforehand.
+    s.account("wanggeyuan", wangge_domain::Role::GridMember, &["370602004011001"]).await?;
+    s.login_as("wanggeyuan", PASSWORD, Lang::Zh, "/today").await?;
+    s.goto("/party/service").await?;
+    let rating = format!("select#rating-{}", records[0].id);
+    ensure!(s.value(&rating).await?.is_empty(), "no rating chosen beforehand");
+    s.find(&rating).await?.select_by_value("5").await?;
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("party-service", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("service: {v}")));
+    s.click_and_load(&format!("button#confirm-service-{}", records[0].id)).await?;
+    let confirmed = party::service::service(&s.db, &records[0].id).await?;
+    ensure!(confirmed.state == wangge_domain::party::ServiceState::Confirmed && confirmed.rating == Some(5));
+    s.click_and_load("button#logout").await?;
+
+    // The unit's feedback of this quarter: her two hours, his nothing.
+    s.login_as("dangwei", PASSWORD, Lang::Zh, "/cockpit").await?;
+    s.goto(&format!("/party/units?area={code}")).await?;
+    s.click_and_load(&format!("a#feedback-{}", unit.id)).await?;
+    ensure!(s.text("#feedback-hours").await?.starts_with("2.0"), "two hours: {}", s.text("#feedback-hours").await?);
+    ensure!(s.text("#feedback-activities").await? == "1");
+    let members = s.text("#feedback-members").await?;
+    ensure!(members.contains("林晓梅") && members.contains("高建国"), "{members}");
+    ensure!(s.text("#feedback-registration").await?.starts_with("100"), "both registered of the two declared");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("party-feedback", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("feedback: {v}")));
+    ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn double_registration_phone() {
+    run("double-registration", PHONE, double_registration);
+}

@@ -258,7 +258,8 @@ fn demo_serves_the_demo_community() {
     }
     assert!(banner.contains(&format!("http://{listen}/")), "{banner}");
     assert!(banner.contains("370602004011"), "{banner}");
-    for username in ["admin", "city", "street", "secretary", "gridmember", "buildinghead", "party", "resident", "partymember"]
+    for username in
+        ["admin", "city", "street", "secretary", "gridmember", "buildinghead", "party", "resident", "partymember"]
     {
         assert!(banner.contains(username), "a demo login for every role: {banner}");
     }

@@ -1089,6 +1089,9 @@ async fn reject_service(
 
 // ---- a member's own page ----
 
+/// Records a member's own page lists, newest first.
+const RECENT_RECORDS: usize = 20;
+
 async fn mine(State(s): State<AppState>, lang: Lang, p: Principal) -> Result<Response, ApiError> {
     mine_page(&s, &p, lang, StatusCode::OK, None, None).await
 }
@@ -1103,21 +1106,37 @@ async fn mine_page(
 ) -> Result<Response, ApiError> {
     let today = wangge_store::instructions::today();
     let mut blocks = Vec::new();
+    let year_start = wangge_domain::party::china_midnight(
+        time::Date::from_calendar_date(today.year(), time::Month::January, 1).expect("1 January"),
+    );
     for m in super::own_members(s, p).await? {
         let community = areas::get(&s.db, &m.community_id).await?;
-        let claimed: Vec<String> = service::claimed_by(&s.db, &m.id).await?.into_iter().map(|n| n.id).collect();
+        let settings = party::settings(&s.db, &community.id).await?;
+        let claims = service::claimed_by(&s.db, &m.id).await?;
+        let claimed: Vec<String> = claims.iter().map(|n| n.id.clone()).collect();
         let open = need_rows(s, service::needs_under(&s.db, &community.path, today).await?, lang).await?;
-        let claimed_open: Vec<(String, String)> = service::claimed_by(&s.db, &m.id)
-            .await?
-            .into_iter()
-            .map(|n| (n.id, format!("{} · {}", n.needed_on, n.title)))
+        let records = service::services_of(&s.db, &m.id).await?;
+        // What service can be recorded for: claimed needs of the last month and
+        // ahead that have no record of theirs yet (a year of claims would bury them).
+        let served: std::collections::HashSet<&str> = records.iter().filter_map(|r| r.need_id.as_deref()).collect();
+        let since = wangge_domain::format_date(today - time::Duration::days(31));
+        let claimed_open: Vec<(String, String)> = claims
+            .iter()
+            .filter(|n| !served.contains(n.id.as_str()) && n.needed_on >= since)
+            .map(|n| (n.id.clone(), format!("{} · {}", n.needed_on, n.title)))
             .collect();
-        let records: Vec<ServiceRow> =
-            service::services_of(&s.db, &m.id).await?.iter().map(|r| service_row(r, lang)).collect();
+        let confirmed = |r: &&service::Service| r.state == wangge_domain::party::ServiceState::Confirmed;
+        let year_minutes: i64 =
+            records.iter().filter(confirmed).filter(|r| r.served_at >= year_start).map(|r| r.minutes).sum();
+        let waiting = records.iter().filter(|r| r.state == wangge_domain::party::ServiceState::Recorded).count();
+        let shown: Vec<ServiceRow> = records.iter().take(RECENT_RECORDS).map(|r| service_row(r, lang)).collect();
         blocks.push(context! {
             id => &m.id, name => &m.name, community => &community.name,
             open => Value::from(Serde(&open)), claimed => claimed, claimed_open => claimed_open,
-            records => Value::from(Serde(&records)),
+            records => Value::from(Serde(&shown)), more_records => records.len().saturating_sub(RECENT_RECORDS),
+            year => today.year(), year_hours => wangge_domain::party::hours(year_minutes),
+            target_hours => wangge_domain::party::hours(settings.yearly_minutes),
+            reached => year_minutes >= settings.yearly_minutes, waiting => waiting,
         });
     }
     let ctx = context! {
