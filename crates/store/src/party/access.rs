@@ -13,8 +13,8 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa::ToSchema;
-use wangge_domain::party::{MemberEventKind, MemberStatus};
-use wangge_domain::{Action, Phone, Role, msg, new_id, now_millis};
+use wangge_domain::party::{MemberEventKind, MemberStatus, RegistrationState};
+use wangge_domain::{Action, Phone, Role, Vocabulary, msg, new_id, now_millis};
 
 use super::{Member, bad, event, member};
 use crate::registry::areas::Area;
@@ -77,7 +77,8 @@ pub fn first_password() -> String {
     out
 }
 
-/// Opens an account for a confirmed active member who has none: a `resident`
+/// Opens an account for a confirmed active member who has none (added by staff,
+/// or with a registration confirmed: a registrant still waiting is refused): a `resident`
 /// account scoped to their grid (or community), bound to no household, named
 /// `username`, with `password` to change at first sign-in, signing in with the
 /// member's phone too when no other account does; linked to the member.
@@ -88,6 +89,15 @@ pub async fn open_account(db: &Db, member_id: &str, username: &str, password: &s
     }
     if m.account_id.is_some() {
         return Err(StoreError::Conflict(msg!("party.account.has_one", name = &m.name)));
+    }
+    // Confirmed: on the roll by staff, or a registration of theirs confirmed once.
+    let states: Vec<String> = sqlx::query_scalar("SELECT state FROM party_registrations WHERE member_id = $1")
+        .bind(member_id)
+        .fetch_all(&db.pool)
+        .await?;
+    let confirmed = RegistrationState::Confirmed.code();
+    if !states.is_empty() && !states.iter().any(|s| s == confirmed) {
+        return Err(bad(msg!("party.account.not_confirmed", name = &m.name).field("member_id")));
     }
     let username = check_username(db, username).await?;
     let scope = m.grid_id.clone().unwrap_or_else(|| m.community_id.clone());
