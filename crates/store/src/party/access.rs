@@ -22,16 +22,17 @@ use crate::security::accounts::{self, Account, NewAccount};
 use crate::security::recovery;
 use crate::{Db, StoreError, StoreResult, Thing};
 
-/// The user name proposed for a member's account: `dy` (党员) and the last six
-/// digits of their phone (or of their record when they gave none), with `-2`, `-3`…
-/// when that is taken. Never the whole phone: user names appear in lists and logs.
+/// The user name proposed for a member's account: `dy` (党员) and the last four
+/// digits of their phone (what its masked form shows; of their record when they
+/// gave none), with `-2`, `-3`… when that is taken. Never more of the phone: user
+/// names appear in lists and logs.
 pub async fn proposed_username(db: &Db, member_id: &str) -> StoreResult<String> {
     let phone = super::reveal(db, member_id, true).await?;
     let digits: String = match phone {
         Some(p) => p.chars().filter(char::is_ascii_digit).collect(),
         None => member_id.chars().filter(char::is_ascii_alphanumeric).collect(),
     };
-    let tail: String = digits.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail: String = digits.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
     let base = format!("dy{}", tail.to_lowercase());
     for n in 1..100 {
         let name = if n == 1 { base.clone() } else { format!("{base}-{n}") };
@@ -58,6 +59,16 @@ pub async fn check_username(db: &Db, username: &str) -> StoreResult<String> {
         return Err(bad(msg!("security.error.username_taken", username = &name).field("username")));
     }
     Ok(name)
+}
+
+/// Whether a member counts as confirmed: put on the roll by staff (no
+/// registration), or with a registration of theirs confirmed.
+pub async fn confirmed(db: &Db, member_id: &str) -> StoreResult<bool> {
+    let states: Vec<String> = sqlx::query_scalar("SELECT state FROM party_registrations WHERE member_id = $1")
+        .bind(member_id)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(states.is_empty() || states.iter().any(|s| s == RegistrationState::Confirmed.code()))
 }
 
 /// A first password: twelve characters from an alphabet without look-alikes
@@ -90,13 +101,7 @@ pub async fn open_account(db: &Db, member_id: &str, username: &str, password: &s
     if m.account_id.is_some() {
         return Err(StoreError::Conflict(msg!("party.account.has_one", name = &m.name)));
     }
-    // Confirmed: on the roll by staff, or a registration of theirs confirmed once.
-    let states: Vec<String> = sqlx::query_scalar("SELECT state FROM party_registrations WHERE member_id = $1")
-        .bind(member_id)
-        .fetch_all(&db.pool)
-        .await?;
-    let confirmed = RegistrationState::Confirmed.code();
-    if !states.is_empty() && !states.iter().any(|s| s == confirmed) {
+    if !confirmed(db, member_id).await? {
         return Err(bad(msg!("party.account.not_confirmed", name = &m.name).field("member_id")));
     }
     let username = check_username(db, username).await?;

@@ -369,7 +369,9 @@ pub(crate) async fn member_page(
     let run = p.role.may(Action::RunRegistration) && p.can_change(&m.path);
     let active = m.status == MemberStatus::Active;
     let open_account = match (&account, run && active) {
-        (None, true) => Some(party::access::proposed_username(&s.db, &m.id).await?),
+        (None, true) if party::access::confirmed(&s.db, &m.id).await? => {
+            Some(party::access::proposed_username(&s.db, &m.id).await?)
+        }
         _ => None,
     };
     let enable_account = run && active && m.account_opened && account.as_ref().is_some_and(|a| a.disabled);
