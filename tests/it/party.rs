@@ -822,6 +822,43 @@ fn every_party_route_keeps_to_its_community_grid_and_role() {
         w.expect(street, "GET", "/api/v1/party/units/{id}/feedback", &feedback, None, 403);
         w.expect(gm, "GET", "/api/v1/party/units/{id}/feedback", &feedback, None, 200);
 
+        // Another community's record is answered exactly as an id that names none.
+        for (who, method, path, id, body) in [
+            (ps_b, "GET", format!("/party/members/{}", a.member), &a.member, None),
+            (granted_next, "GET", format!("/api/v1/party/members/{}", a.serving), &a.serving, None),
+            (gm_next, "GET", format!("/party/registrations/{}", a.registration), &a.registration, None),
+            (ps_b, "GET", format!("/api/v1/party/units/{}/feedback", a.unit), &a.unit, None),
+            (
+                gm_next,
+                "POST",
+                format!("/api/v1/party/service/{}/decide", a.service),
+                &a.service,
+                Some(json!({"confirm": false, "reason": "走查"})),
+            ),
+            (ps_b, "GET", format!("/party/photos/{}", a.photo), &a.photo, None),
+            (ps_b, "POST", format!("/party/access/{grant_id}/revoke"), &grant_id, None),
+            (serve_b, "POST", format!("/party/needs/{}/claim", a.need), &a.need, Some(json!({"member_id": b.serving}))),
+        ] {
+            let unknown = wangge_domain::new_id();
+            let answers = [id.as_str(), unknown.as_str()].map(|x| {
+                let at = path.replace(id.as_str(), x);
+                let page = !at.starts_with("/api/");
+                let (status, answer) = if method == "POST" && page {
+                    let (status, answer) = s.call_form(who.1, &at, &body.as_ref().map(form).unwrap_or_default());
+                    (status, text(&answer))
+                } else {
+                    s.call_text(who.1, method, &at, body.as_ref())
+                };
+                let answer = answer.replace(x, "<id>");
+                (status, answer)
+            });
+            if answers[0].0 != 404 || answers[0] != answers[1] {
+                w.failures
+                    .borrow_mut()
+                    .push(format!("{} {method} {path}: {:?} vs unknown {:?}", who.0, answers[0], answers[1]));
+            }
+        }
+
         let failures = w.failures.borrow();
         assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
         // Every Party route of the table was walked here.
