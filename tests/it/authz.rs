@@ -80,6 +80,8 @@ struct Chain {
     /// The member's service on that need, recorded, with a photo.
     party_service: String,
     party_photo: String,
+    /// The community's roll granted to a grid member of the grid.
+    party_grant: String,
 }
 
 fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
@@ -395,6 +397,20 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
         let record = service::record(db, served, &[png], "在职党员", wangge_domain::now_millis()).await.unwrap();
         let (party_member, party_registration, party_service) = (member.id, registration.id, record.id.clone());
         let party_photo = record.photos[0].clone();
+        let roll_reader = wangge_store::security::accounts::create(
+            db,
+            wangge_store::security::accounts::NewAccount {
+                username: format!("roll{seq}"),
+                display_name: "网格员".into(),
+                role: Role::GridMember,
+                scopes: vec![made[4].id.clone()],
+                password: "roll-reader-password".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let party_grant =
+            party::access::grant_roll(db, &made[3], &roll_reader.username, "走查", "书记").await.unwrap().id;
         let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
         Chain {
             city,
@@ -432,6 +448,7 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             party_need,
             party_service,
             party_photo,
+            party_grant,
         }
     })
 }
@@ -493,6 +510,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "party-needs" => c.party_need.clone(),
             "party-service" => c.party_service.clone(),
             "party-photos" => c.party_photo.clone(),
+            "party-grants" => c.party_grant.clone(),
             _ => String::new(),
         }
     };
@@ -519,6 +537,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "needs" => "party-needs",
             "service" => "party-service",
             "photos" => "party-photos",
+            "access" => "party-grants",
             _ => "party",
         }
     } else {
@@ -549,6 +568,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             | "party-registrations"
             | "party-needs"
             | "party-service"
+            | "party-grants"
     );
     let list_of_scoped = list_of_scoped && (pattern == "/registry/residents" || !pattern.starts_with("/registry"));
     if pattern == "/visits/new" {
@@ -643,6 +663,8 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         ("POST", "/party/needs/{id}/claim") => Some(json!({"member_id": c.party_member})),
         ("POST", "/party/mine/service") => Some(json!({"member_id": c.party_member, "hours": "1",
             "served_at": "2026-01-05T09:00"})),
+        ("POST", "/party/members/{id}/account") => Some(json!({"username": format!("dy{}", spare.counter())})),
+        ("POST", "/party/access") => Some(json!({"area": list_area.code, "username": "spare", "reason": "走查"})),
         ("POST", "/party/settings") => Some(json!({"area": list_area.code, "period_months": "6",
             "feedback_months": "3", "yearly_hours": "50", "threshold_percent": "95", "per_hour": "10",
             "per_activity": "2", "per_need": "5"})),
@@ -788,6 +810,7 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.party_need, &other.party_need),
         (&c.party_service, &other.party_service),
         (&c.party_photo, &other.party_photo),
+        (&c.party_grant, &other.party_grant),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
@@ -866,6 +889,7 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
         (&c.party_need, &other.party_need),
         (&c.party_service, &other.party_service),
         (&c.party_photo, &other.party_photo),
+        (&c.party_grant, &other.party_grant),
     ]
     .into_iter()
     .find(|(mine, _)| mine.as_str() == id)
@@ -967,6 +991,9 @@ fn every_route_every_role_in_and_out_of_scope() {
                 let allowed = match access {
                     Access::Public | Access::Authenticated => true,
                     Access::Role(action) => role.may(*action),
+                    // The roll by role; a grant by name opens it to others
+                    // (tests/it/party.rs), and the walk grants none.
+                    Access::PartyRoll => role.may(wangge_domain::Action::ManageParty),
                 };
                 let form = is_page(pattern) && method == "POST";
                 let (status, answer) = if form {

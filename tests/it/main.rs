@@ -18,6 +18,7 @@ mod demands;
 mod durability;
 mod instructions;
 mod open311;
+mod party;
 mod reach;
 mod security;
 mod self_service;

@@ -101,6 +101,11 @@ vocabulary!(
     PartyPhotoView = "party.photo.view", "查看党员服务照片", "View a service photo", [];
     PartyFeedbackSend = "party.feedback.send", "发送报到单位反馈", "Send a unit's feedback", [];
     PartySettings = "party.settings", "修改党建设置", "Change the Party settings", [];
+    PartyAccountOpen = "party.account.open", "为党员开通账号", "Open an account for a Party member", [];
+    PartyAccountDisable = "party.account.disable", "停用党员账号", "Disable a Party member's account", [];
+    PartyAccountEnable = "party.account.enable", "重新启用党员账号", "Enable a Party member's account again", [];
+    PartyRollGrant = "party.roll.grant", "授权查看党员名册", "Grant access to the Party roll", [];
+    PartyRollRevoke = "party.roll.revoke", "收回党员名册授权", "Revoke access to the Party roll", [];
     DemandCreate = "demand.create", "登记诉求", "Take in a demand", [];
     DemandAttach = "demand.attach", "上传诉求附件", "Attach to a demand", [];
     DemandAttachmentView = "demand.attachment.view", "查看诉求照片", "View a demand's photo", [];

@@ -126,10 +126,12 @@ pub enum Thing {
     PartyService,
     /// A photo of a service record.
     PartyPhoto,
+    /// Access to a community's Party roll granted to a named account.
+    PartyGrant,
 }
 
 impl Thing {
-    pub const ALL: [Thing; 35] = [
+    pub const ALL: [Thing; 36] = [
         Self::Account,
         Self::ApiToken,
         Self::Area,
@@ -165,6 +167,7 @@ impl Thing {
         Self::PartyNeed,
         Self::PartyService,
         Self::PartyPhoto,
+        Self::PartyGrant,
     ];
 
     /// The catalogue key of its name.
@@ -205,6 +208,7 @@ impl Thing {
             Self::PartyNeed => "what.party_need",
             Self::PartyService => "what.party_service",
             Self::PartyPhoto => "what.party_photo",
+            Self::PartyGrant => "what.party_grant",
         }
     }
 }

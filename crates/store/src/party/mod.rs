@@ -10,6 +10,7 @@
 //! that what lies under an area is one range scan, and every change of a member
 //! is written to `party_member_events`.
 
+pub mod access;
 pub mod feedback;
 pub mod past;
 pub mod service;
@@ -349,6 +350,9 @@ pub struct Member {
     /// The account they claim needs and record service with, if any.
     #[schema(format = Uuid)]
     pub account_id: Option<String>,
+    /// Whether that account was opened for them from the Party pages (`access`):
+    /// it is disabled when they stop being active, unless bound to a household.
+    pub account_opened: bool,
     #[schema(format = Uuid)]
     pub grid_id: Option<String>,
     pub grid_name: Option<String>,
@@ -387,7 +391,7 @@ pub struct NewMember {
 }
 
 const MEMBER: &str = "SELECT m.id, m.community_id, m.org_id, o.name AS org_name, m.unit_id, u.name AS unit_name,
-        m.resident_id, m.account_id, m.grid_id, g.name AS grid_name, m.path, m.kind, m.name, m.post, m.skills,
+        m.resident_id, m.account_id, m.account_opened, m.grid_id, g.name AS grid_name, m.path, m.kind, m.name, m.post, m.skills,
         m.joined_on, m.status, m.id_card_enc, m.phone_enc
      FROM party_members m LEFT JOIN party_orgs o ON o.id = m.org_id LEFT JOIN party_units u ON u.id = m.unit_id
         LEFT JOIN areas g ON g.id = m.grid_id";
@@ -406,6 +410,7 @@ fn member_from(r: &AnyRow, vault: &Vault) -> StoreResult<Member> {
         unit_name: r.try_get("unit_name")?,
         resident_id: r.try_get("resident_id")?,
         account_id: r.try_get("account_id")?,
+        account_opened: r.try_get::<i16, _>("account_opened")? != 0,
         grid_id: r.try_get("grid_id")?,
         grid_name: r.try_get("grid_name")?,
         path: r.try_get("path")?,
@@ -646,7 +651,29 @@ pub async fn change_member(db: &Db, id: &str, c: MemberChange, by: &str) -> Stor
             .await?;
         event(&mut tx, id, MemberEventKind::Status, status.label_zh(), by).await?;
     }
+    // A member who stops being active loses the account opened for them (one
+    // bound to a household is a resident's own and stays).
+    let mut disabled = None;
+    if let (Some(status), true, Some(account)) = (c.status, m.account_opened, &m.account_id)
+        && m.status == MemberStatus::Active
+        && status != MemberStatus::Active
+    {
+        let done = sqlx::query(
+            "UPDATE accounts SET disabled = 1, updated_at = $1 WHERE id = $2 AND household_id IS NULL AND disabled = 0",
+        )
+        .bind(now)
+        .bind(account)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() > 0 {
+            event(&mut tx, id, MemberEventKind::Changed, "账号: 已停用", by).await?;
+            disabled = Some(account.clone());
+        }
+    }
     tx.commit().await?;
+    if let Some(account) = disabled {
+        crate::security::sessions::revoke_all(db, &account).await?;
+    }
     member(db, id).await
 }
 

@@ -25,20 +25,24 @@ async fn path_of(s: &AppState, p: &Principal, area: Option<&str>) -> Result<Stri
     Ok(p.list_path(&s.db, area).await?.unwrap_or_else(|| "/".into()))
 }
 
-/// The Party members under an area, by name (ID numbers and phones masked).
+/// The Party members under an area, by name (ID numbers and phones masked): to
+/// those who keep the registry, and to accounts granted the roll (403 to others).
 #[utoipa::path(get, path = "/api/v1/party/members", tag = "party", params(AreaQuery),
     responses((status = 200, body = Vec<Member>), (status = 403, body = ErrorBody)))]
 pub async fn members(State(s): State<AppState>, p: Principal, Query(q): Query<AreaQuery>) -> ApiResult<Vec<Member>> {
     let path = path_of(&s, &p, q.area.as_deref()).await?;
+    if !super::roll_open(&s, &p, &path).await? {
+        return Err(super::roll_closed());
+    }
     Ok(Json(party::members_under(&s.db, &path, &MemberFilter::default()).await?))
 }
 
-/// One member (masked).
+/// One member (masked), to those who read the roll.
 #[utoipa::path(get, path = "/api/v1/party/members/{id}", tag = "party",
     params(("id" = String, Path, description = "The member")),
-    responses((status = 200, body = Member), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Member), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn member(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Member> {
-    Ok(Json(super::member_in_sight(&s, &p, &id).await?))
+    Ok(Json(super::member_on_roll(&s, &p, &id).await?))
 }
 
 /// The units registered with the community of an area (phones masked).
@@ -161,12 +165,12 @@ pub async fn feedback(
 }
 
 pub(crate) fn routes() -> crate::shared::routes::Routes {
-    use crate::shared::auth::Access::Role;
+    use crate::shared::auth::Access::{PartyRoll, Role};
     use utoipa_axum::routes;
     use wangge_domain::Action::{ConfirmService, RunRegistration, ViewParty};
     crate::shared::routes::Routes::new()
-        .api(Role(ViewParty), routes!(members))
-        .api(Role(ViewParty), routes!(member))
+        .api(PartyRoll, routes!(members))
+        .api(PartyRoll, routes!(member))
         .api(Role(ViewParty), routes!(units))
         .api(Role(ViewParty), routes!(registrations))
         .api(Role(RunRegistration), routes!(step))

@@ -9,7 +9,10 @@
 //! Who does what, fail-closed:
 //! - **sees** the registry (`view_party`): records under one's scope; a unit (and
 //!   its registrations) belongs to its community, seen from the community and from
-//!   its grids;
+//!   its grids; the **roll** (member list, member pages) only by keeping the
+//!   registry (`manage_party`) or through a grant by name (`access`, the route rule
+//!   `Access::PartyRoll`);
+//! - **opens an account** for a member who has none (`run_registration`, `access`);
 //! - **keeps** it (`manage_party`): organisations, members, needs, settings; reveals
 //!   a member's number, audited;
 //! - **decides registrations** (`run_registration`) and **service** (`confirm_service`)
@@ -17,18 +20,19 @@
 //! - **serves** (`serve_party`): a resident whose account is a member's claims and
 //!   records their own service only.
 
+pub(crate) mod access;
 pub(crate) mod api;
 pub(crate) mod feedback;
 pub(crate) mod pages;
 
 use wangge_domain::party::RegistrationStep;
-use wangge_domain::{AuditAction, Module, msg};
+use wangge_domain::{Action, AuditAction, Module, msg};
 use wangge_store::Thing;
 use wangge_store::notifications::{Audience, Notice};
 use wangge_store::party::{self, Member, Registration, Unit, service};
 
 use crate::shared::audit::{self, Target};
-use crate::shared::auth::{ClientAddress, Principal, unknown};
+use crate::shared::auth::{Actor, ClientAddress, Principal, unknown};
 use crate::{ApiError, AppState};
 
 /// Whether the caller sees a record at `path` of the Party registry: in scope, or
@@ -40,6 +44,43 @@ pub(crate) fn sees(p: &Principal, path: &str) -> bool {
 /// A member the caller sees, else an unknown member.
 pub(crate) async fn member_in_sight(s: &AppState, p: &Principal, id: &str) -> Result<Member, ApiError> {
     p.refer(party::member(&s.db, id).await, Thing::PartyMember, id, |m| &m.path)
+}
+
+/// Whether the caller reads the roll (the members by name) at `path`: in their
+/// scope, and by role (`manage_party`) or through a live grant of the community
+/// holding `path` (docs/party.md "Who sees the roll").
+pub(crate) async fn roll_open(s: &AppState, p: &Principal, path: &str) -> Result<bool, ApiError> {
+    if !p.can_see(path) {
+        return Ok(false);
+    }
+    if p.role.may(Action::ManageParty) {
+        return Ok(true);
+    }
+    if !p.role.may(Action::ViewParty) {
+        return Ok(false);
+    }
+    Ok(match &p.actor {
+        Actor::Account { id, .. } => {
+            party::access::granted_paths(&s.db, id).await?.iter().any(|g| path.starts_with(g.as_str()))
+        }
+        Actor::Token { .. } => false,
+    })
+}
+
+/// The refusal of the roll to a caller who works with the Party registry without
+/// a grant: said in their language, naming who grants it.
+pub(crate) fn roll_closed() -> ApiError {
+    ApiError::forbidden(msg!("party.error.roll_closed"))
+}
+
+/// A member of the roll the caller reads: outside their scope an unknown member
+/// (404), inside it without the roll open 403.
+pub(crate) async fn member_on_roll(s: &AppState, p: &Principal, id: &str) -> Result<Member, ApiError> {
+    let m = member_in_sight(s, p, id).await?;
+    if !roll_open(s, p, &m.path).await? {
+        return Err(roll_closed());
+    }
+    Ok(m)
 }
 
 /// A unit the caller sees, else an unknown unit.
@@ -73,8 +114,8 @@ pub(crate) async fn service_in_sight(s: &AppState, p: &Principal, id: &str) -> R
 /// The members the caller's account is (one per community at most).
 pub(crate) async fn own_members(s: &AppState, p: &Principal) -> Result<Vec<Member>, ApiError> {
     match &p.actor {
-        crate::shared::auth::Actor::Account { id, .. } => Ok(party::members_of_account(&s.db, id).await?),
-        crate::shared::auth::Actor::Token { .. } => Ok(Vec::new()),
+        Actor::Account { id, .. } => Ok(party::members_of_account(&s.db, id).await?),
+        Actor::Token { .. } => Ok(Vec::new()),
     }
 }
 
@@ -178,5 +219,5 @@ pub(crate) fn not_here() -> ApiError {
 
 /// Every route of Party building.
 pub(crate) fn routes() -> crate::shared::routes::Routes {
-    pages::routes().merge(api::routes())
+    pages::routes().merge(api::routes()).merge(access::routes())
 }

@@ -132,11 +132,17 @@ async fn home_page(
             members: o.members,
         })
         .collect();
-    let members: Vec<MemberCard> = party::members_under(&s.db, &area.path, &MemberFilter::default())
-        .await?
-        .iter()
-        .map(|m| member_card(m, lang))
-        .collect();
+    // The roll only to those who keep the registry and to whom they granted it.
+    let roll = super::roll_open(s, p, &area.path).await?;
+    let members: Vec<MemberCard> = if roll {
+        party::members_under(&s.db, &area.path, &MemberFilter::default())
+            .await?
+            .iter()
+            .map(|m| member_card(m, lang))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let community = community_of(s, &area).await;
     let manage = p.role.may(Action::ManageParty) && community.is_some();
     let places = match &community {
@@ -145,7 +151,7 @@ async fn home_page(
     };
     let ctx = context! {
         area_name => &area.name, area => &area.code, orgs => Value::from(Serde(&orgs)),
-        members => Value::from(Serde(&members)), manage => manage, places => Value::from(Serde(&places)),
+        members => Value::from(Serde(&members)), roll => roll, manage => manage, places => Value::from(Serde(&places)),
         org_kinds => Value::from(Serde(&choices::<rules::OrgKind>(lang))),
         member_kinds => Value::from(Serde(&choices::<MemberKind>(lang))),
         error => error,
@@ -323,7 +329,7 @@ fn service_row(r: &service::Service, lang: Lang) -> ServiceRow {
     }
 }
 
-async fn member_page(
+pub(crate) async fn member_page(
     s: &AppState,
     p: &Principal,
     lang: Lang,
@@ -331,7 +337,7 @@ async fn member_page(
     revealed: Option<(String, String)>,
     error: Option<String>,
 ) -> Result<Response, ApiError> {
-    let m = super::member_in_sight(s, p, id).await?;
+    let m = super::member_on_roll(s, p, id).await?;
     let history: Vec<(String, String, String, String)> = party::history(&s.db, &m.id)
         .await?
         .into_iter()
@@ -354,8 +360,25 @@ async fn member_page(
     } else {
         Vec::new()
     };
+    // The member's account: its name, whether it is disabled, and what staff who
+    // decide registrations may do about it (open one, enable it again).
+    let account = match &m.account_id {
+        Some(a) => Some(wangge_store::security::accounts::get(&s.db, a).await?),
+        None => None,
+    };
+    let run = p.role.may(Action::RunRegistration) && p.can_change(&m.path);
+    let active = m.status == MemberStatus::Active;
+    let open_account = match (&account, run && active) {
+        (None, true) if party::access::confirmed(&s.db, &m.id).await? => {
+            Some(party::access::proposed_username(&s.db, &m.id).await?)
+        }
+        _ => None,
+    };
+    let enable_account = run && active && m.account_opened && account.as_ref().is_some_and(|a| a.disabled);
     let ctx = context! {
         m => Value::from(Serde(&m)), card => Value::from(Serde(&member_card(&m, lang))),
+        account => account.as_ref().map(|a| (a.username.clone(), a.disabled)),
+        open_account => open_account, enable_account => enable_account,
         history => history, services => Value::from(Serde(&services)), registrations => registrations,
         manage => manage, places => Value::from(Serde(&places)), orgs => orgs,
         statuses => Value::from(Serde(&choices::<MemberStatus>(lang))),
@@ -428,6 +451,24 @@ async fn change_member(
             &after,
         )
         .await?;
+        // The account opened for a member who stopped being active was disabled
+        // with the change (store::party::change_member): said in the log too.
+        if let (true, Some(account)) =
+            (m.status == MemberStatus::Active && after.status != MemberStatus::Active, &after.account_id)
+            && after.account_opened
+            && wangge_store::security::accounts::get(&s.db, account).await?.disabled
+        {
+            let summary = serde_json::json!({ "account": account, "status": after.status });
+            audit::change(
+                &s.db,
+                (&p, &address),
+                AuditAction::PartyAccountDisable,
+                Target("party_member", &m.id, &m.path),
+                None,
+                &summary,
+            )
+            .await?;
+        }
         Ok(())
     }
     .await;
@@ -492,6 +533,9 @@ struct RegistrationRow {
     source: String,
     reason: String,
     when: String,
+    /// For a pending member without an account: the user name proposed for the
+    /// account that may be opened with the confirmation.
+    account_offer: Option<String>,
 }
 
 fn registration_row(r: &party::Registration, lang: Lang) -> RegistrationRow {
@@ -508,6 +552,7 @@ fn registration_row(r: &party::Registration, lang: Lang) -> RegistrationRow {
         source: tr(if r.source == "form" { "party.source.form" } else { "party.source.staff" }, lang.code),
         reason: r.reason.clone().unwrap_or_default(),
         when: local_time(r.requested_at),
+        account_offer: None,
     }
 }
 
@@ -520,7 +565,7 @@ async fn units(
     units_page(&s, &p, lang, q.area.as_deref(), StatusCode::OK, None).await
 }
 
-async fn units_page(
+pub(crate) async fn units_page(
     s: &AppState,
     p: &Principal,
     lang: Lang,
@@ -554,8 +599,19 @@ async fn units_page(
         .iter()
         .map(|r| registration_row(r, lang))
         .collect();
-    let (pending, rest): (Vec<_>, Vec<_>) = regs.into_iter().partition(|r| r.pending);
+    let (mut pending, rest): (Vec<_>, Vec<_>) = regs.into_iter().partition(|r| r.pending);
     let run = p.role.may(Action::RunRegistration) && community.is_some();
+    if run {
+        for row in &mut pending {
+            let r = party::registration(&s.db, &row.id).await?;
+            if let Some(member_id) = &r.member_id
+                && p.can_change(&r.path)
+                && party::member(&s.db, member_id).await?.account_id.is_none()
+            {
+                row.account_offer = Some(party::access::proposed_username(&s.db, member_id).await?);
+            }
+        }
+    }
     let places = match &community {
         Some(c) if run => places(s, c).await?,
         _ => Vec::new(),
@@ -576,22 +632,56 @@ pub struct StepForm {
     reason: Option<String>,
 }
 
+/// What a confirmation may carry: open an account for the member, named so.
+#[derive(Deserialize, Default)]
+pub struct ConfirmForm {
+    open_account: Option<String>,
+    username: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn take_step(
     s: AppState,
     lang: Lang,
     p: Principal,
     address: ClientAddress,
+    reached: Option<&crate::shared::site::Reached>,
     id: String,
     step: RegistrationStep,
     reason: Option<String>,
+    account: ConfirmForm,
 ) -> Result<Response, ApiError> {
     let r = super::registration_in_sight(&s, &p, &id).await?;
+    // An account asked for with the confirmation: its name is checked first, so
+    // that a taken name refuses before anything is decided.
+    let open = step == RegistrationStep::Confirm && account.open_account.as_deref().is_some_and(|v| !v.is_empty());
+    let username = match (&r.member_id, open) {
+        (Some(member_id), true) => {
+            let typed = account.username.as_deref().map(str::trim).filter(|u| !u.is_empty());
+            let name = match typed {
+                Some(u) => u.to_owned(),
+                None => party::access::proposed_username(&s.db, member_id).await?,
+            };
+            if let Err(e) = party::access::check_username(&s.db, &name).await {
+                let e = ApiError::from(e);
+                let area = areas::get(&s.db, &r.community_id).await?;
+                return units_page(&s, &p, lang, Some(&area.code), e.status, err_text(&e, lang)).await;
+            }
+            Some(name)
+        }
+        _ => None,
+    };
     match super::decide_registration(&s, &p, &address, &id, step, reason.as_deref()).await {
         Ok(after) => {
             if step == RegistrationStep::Confirm
                 && let Some(member_id) = &after.member_id
             {
                 link_account(&s, member_id).await?;
+                let m = party::member(&s.db, member_id).await?;
+                if let (Some(username), None, Some(reached)) = (&username, &m.account_id, reached) {
+                    let (account, password) = super::access::open_for(&s, &p, &address, &m, username).await?;
+                    return Ok(super::access::account_page(&p, lang, reached, &m, &account, &password, false));
+                }
             }
             let area = areas::get(&s.db, &r.community_id).await?;
             Ok(Redirect::to(&format!("/party/units?area={}", area.code)).into_response())
@@ -627,9 +717,11 @@ async fn confirm(
     lang: Lang,
     p: Principal,
     address: ClientAddress,
+    reached: crate::shared::site::Reached,
     Path(id): Path<String>,
+    axum::Form(f): axum::Form<ConfirmForm>,
 ) -> Result<Response, ApiError> {
-    take_step(s, lang, p, address, id, RegistrationStep::Confirm, None).await
+    take_step(s, lang, p, address, Some(&reached), id, RegistrationStep::Confirm, None, f).await
 }
 
 async fn refuse(
@@ -640,7 +732,7 @@ async fn refuse(
     Path(id): Path<String>,
     axum::Form(f): axum::Form<StepForm>,
 ) -> Result<Response, ApiError> {
-    take_step(s, lang, p, address, id, RegistrationStep::Refuse, f.reason).await
+    take_step(s, lang, p, address, None, id, RegistrationStep::Refuse, f.reason, ConfirmForm::default()).await
 }
 
 async fn withdraw(
@@ -650,7 +742,7 @@ async fn withdraw(
     address: ClientAddress,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    take_step(s, lang, p, address, id, RegistrationStep::Withdraw, None).await
+    take_step(s, lang, p, address, None, id, RegistrationStep::Withdraw, None, ConfirmForm::default()).await
 }
 
 /// The printable 报到单 of a registration: signed by the community, receipted back
@@ -1410,14 +1502,14 @@ async fn save_settings(
 }
 
 pub(crate) fn routes() -> crate::shared::routes::Routes {
-    use crate::shared::auth::Access::{Authenticated, Public, Role};
+    use crate::shared::auth::Access::{Authenticated, PartyRoll, Public, Role};
     use crate::shared::routes::Limit;
     use wangge_domain::Action::{ConfirmService, ManageParty, RunRegistration, ServeParty, ViewParty};
     crate::shared::routes::Routes::new()
         .get("/party", Role(ViewParty), home)
         .post("/party/orgs", Role(ManageParty), add_org)
         .post("/party/members", Role(ManageParty), add_member)
-        .get("/party/members/{id}", Role(ViewParty), member)
+        .get("/party/members/{id}", PartyRoll, member)
         .post("/party/members/{id}", Role(ManageParty), change_member)
         .post("/party/members/{id}/reveal", Role(ManageParty), reveal)
         .get("/party/units", Role(ViewParty), units)

@@ -79,6 +79,11 @@ pub async fn home(State(s): State<AppState>, lang: Lang, p: Principal) -> Result
             Task { id, href, label }
         })
         .collect();
+    // A Party member's own tasks (claim needs, record service), when the account is one's.
+    let mut tasks = tasks;
+    if !crate::party::own_members(&s, &p).await?.is_empty() {
+        tasks.push(Task { id: "task-party", href: "/party/mine", label: tr("party.mine.title", lang.code) });
+    }
     // Greeted by their name, not by the generated login.
     let name = match &p.actor {
         Actor::Account { id, .. } => accounts::get(&s.db, id).await?.display_name,

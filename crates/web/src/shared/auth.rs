@@ -38,6 +38,12 @@ pub enum Access {
     Authenticated,
     /// A role that may take this action.
     Role(Action),
+    /// The Party membership roll (member list, member pages): a role that keeps
+    /// the Party registry (`manage_party`), or one that works with it (`view_party`)
+    /// whose account the community's Party secretary or secretary granted the roll
+    /// by name (`/party/access`). Which community's members it opens is checked
+    /// where the record is read (`party::roll_open`).
+    PartyRoll,
 }
 
 /// Routes a person who must change their password may still use.
@@ -301,6 +307,8 @@ pub async fn guard(
         }
         Err(err) if page => {
             let message = match err.code {
+                // A refusal that explains itself is said; the role matrix's is the general page.
+                "forbidden" if err.message.key.starts_with("party.") => err.said(lang.code),
                 "forbidden" | "csrf" => crate::shared::render::tr("error.forbidden", lang.code),
                 crate::shared::error::DISK_FULL => crate::shared::render::tr("error.disk_full", lang.code),
                 _ => err.said(lang.code),
@@ -393,6 +401,9 @@ async fn admit(state: &AppState, route: &Route, mut request: Request) -> Result<
     {
         return Err(ApiError::forbidden(msg!("error.role_may_not").term("action", action)));
     }
+    if access == Access::PartyRoll && !party_roll_open(&state.db, &principal).await? {
+        return Err(ApiError::forbidden(msg!("party.error.roll_closed")));
+    }
     if let Actor::Account { must_change_password: true, .. } = principal.actor
         && !ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&route.path.as_str())
     {
@@ -412,6 +423,22 @@ async fn admit(state: &AppState, route: &Route, mut request: Request) -> Result<
     }
     request.extensions_mut().insert(principal);
     Ok(request)
+}
+
+/// Whether the caller may open the Party roll anywhere: by role, or through a
+/// live grant to their account (a role that does not work with the Party registry
+/// never, whatever was granted).
+async fn party_roll_open(db: &Db, p: &Principal) -> Result<bool, ApiError> {
+    if p.role.may(Action::ManageParty) {
+        return Ok(true);
+    }
+    if !p.role.may(Action::ViewParty) {
+        return Ok(false);
+    }
+    match &p.actor {
+        Actor::Account { id, .. } => Ok(!wangge_store::party::access::granted_paths(db, id).await?.is_empty()),
+        Actor::Token { .. } => Ok(false),
+    }
 }
 
 /// Security headers on every answer: no framing, no sniffing, no referrer leaks,

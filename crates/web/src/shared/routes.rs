@@ -268,6 +268,7 @@ impl RouteTable {
                     Access::Public => "anyone".to_owned(),
                     Access::Authenticated => "logged in".to_owned(),
                     Access::Role(action) => format!("`{}`", action.code()),
+                    Access::PartyRoll => "`manage_party`, or `view_party` with a roll grant".to_owned(),
                 };
                 let limit = match r.limit {
                     Limit::Small => "2 MB".to_owned(),
