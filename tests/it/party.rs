@@ -335,7 +335,16 @@ fn an_in_service_member_gets_an_account_and_loses_it_when_withdrawn() {
         assert_eq!(status, 200, "{answer}");
         s.runtime.block_on(async { assert_eq!(count_audit(&db, "party.account.enable").await, 1) });
 
-        // A member with an account has no second one; an account on a member page.
+        // Moved to the next grid: the account opened for them follows.
+        let (status, _) =
+            s.call_form(&secretary, &format!("/party/members/{member_id}"), &format!("area_id={}", h.other_grid.id));
+        assert_eq!(status, 303);
+        s.runtime.block_on(async {
+            let scopes = wangge_store::security::accounts::get(&db, &opened.id).await.unwrap().scopes;
+            assert_eq!(scopes.iter().map(|x| x.code.as_str()).collect::<Vec<_>>(), [testing::OTHER_GRID]);
+        });
+
+        // A member with an account has no second one.
         let (status, page) = s.call_form(&staff, &format!("/party/members/{member_id}/account"), "username=dy-second");
         assert_eq!(status, 409, "{page}");
 

@@ -618,6 +618,16 @@ pub async fn change_member(db: &Db, id: &str, c: MemberChange, by: &str) -> Stor
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        // The account opened for the member is scoped where the member is.
+        if let (true, Some(account)) = (m.account_opened, &m.account_id) {
+            let area = grid.as_ref().map_or(&community.id, |g| &g.id).clone();
+            sqlx::query("DELETE FROM account_scopes WHERE account_id = $1").bind(account).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO account_scopes (account_id, area_id) VALUES ($1, $2)")
+                .bind(account)
+                .bind(&area)
+                .execute(&mut *tx)
+                .await?;
+        }
         let name = grid.map_or(community.name, |g| g.name);
         event(&mut tx, id, MemberEventKind::Changed, &format!("网格: {name}"), by).await?;
     }
