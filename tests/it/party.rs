@@ -686,6 +686,16 @@ fn every_party_route_keeps_to_its_community_grid_and_role() {
                 w.expect(staff_b, "POST", "/party/members/{id}/account/enable", &enable, None, 404);
                 w.expect(gm, "POST", "/party/members/{id}/account/enable", &enable, None, 403);
                 w.expect(staff, "POST", "/party/members/{id}/account/enable", &enable, None, 409);
+                // 亮身份 on paper, kept by those who keep the registry.
+                let card = format!("{member}/card");
+                let paper = json!({"commitment": "有事找我", "paper": "1"});
+                w.expect(ps_b, "POST", "/party/members/{id}/card", &card, Some(paper.clone()), 404);
+                w.expect(staff, "POST", "/party/members/{id}/card", &card, Some(paper.clone()), 403);
+                w.expect(ps, "POST", "/party/members/{id}/card", &card, Some(paper), 303);
+                let revoke = format!("{member}/card/revoke");
+                w.expect(ps_b, "POST", "/party/members/{id}/card/revoke", &revoke, None, 404);
+                w.expect(staff, "POST", "/party/members/{id}/card/revoke", &revoke, None, 403);
+                w.expect(ps, "POST", "/party/members/{id}/card/revoke", &revoke, None, 303);
             }
         }
 
@@ -718,6 +728,15 @@ fn every_party_route_keeps_to_its_community_grid_and_role() {
         w.expect(serve_a, "POST", "/party/mine/service", "/party/mine/service", Some(record(&b.need)), 404);
         w.expect(gm, "POST", "/party/mine/service", "/party/mine/service", Some(record(&a.need)), 403);
         w.expect(serve_a, "POST", "/party/mine/service", "/party/mine/service", Some(record(&a.need)), 200);
+        // 亮身份: one's own card only.
+        let card = |member: &str| json!({"member_id": member, "commitment": "有事找我", "agree": "1"});
+        w.expect(serve_a, "POST", "/party/mine/card", "/party/mine/card", Some(card(&b.serving)), 404);
+        w.expect(gm, "POST", "/party/mine/card", "/party/mine/card", Some(card(&a.serving)), 403);
+        w.expect(serve_a, "POST", "/party/mine/card", "/party/mine/card", Some(card(&a.serving)), 200);
+        let mine = |member: &str| Some(json!({"member_id": member}));
+        w.expect(serve_a, "POST", "/party/mine/card/revoke", "/party/mine/card/revoke", mine(&b.serving), 404);
+        w.expect(gm, "POST", "/party/mine/card/revoke", "/party/mine/card/revoke", mine(&a.serving), 403);
+        w.expect(serve_a, "POST", "/party/mine/card/revoke", "/party/mine/card/revoke", mine(&a.serving), 200);
 
         // Service to confirm, its photo.
         for (step, id, body) in

@@ -70,6 +70,8 @@ vocabulary!(
     Changed = "changed", "信息修改", "Changed", [];
     Status = "status", "状态变更", "Status changed", [];
     Registered = "registered", "报到", "Registered", [];
+    /// Consent to the public card (亮身份) given or revoked.
+    Card = "card", "亮身份", "Public card", [];
 });
 
 vocabulary!(

@@ -11,6 +11,7 @@
 //! is written to `party_member_events`.
 
 pub mod access;
+pub mod cards;
 pub mod feedback;
 pub mod past;
 pub mod service;

@@ -308,3 +308,71 @@ async fn needs_are_claimed_and_served() {
     })
     .await;
 }
+
+/// 亮身份: no card without consent; a card on the member's grid once they consent
+/// (with their commitment, and a photo that only a real image may be); another
+/// grid does not show it; revoked, it is gone with its photo; a member who stops
+/// being active shows nothing even with consent; the share of grids showing.
+#[tokio::test]
+async fn cards_show_only_while_consent_stands() {
+    use super::cards::{self, ConsentSource};
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        let h = testing::hierarchy(db).await;
+        let add = |name: &str, seq: u16, area: &str| NewMember {
+            area_id: area.to_owned(),
+            org_id: None,
+            unit_id: None,
+            kind: MemberKind::Retired,
+            name: name.into(),
+            post: if seq == 21 { "党员联系户".into() } else { String::new() },
+            skills: String::new(),
+            joined_on: None,
+            id_card: id_card(seq),
+            phone: None,
+            account_id: None,
+        };
+        let a = add_member(db, add("周明", 21, &h.grid.id), "书记").await.unwrap();
+        let b = add_member(db, add("吴芳", 22, &h.grid.id), "书记").await.unwrap();
+        assert!(cards::shown_under(db, &h.grid.path).await.unwrap().is_empty(), "no card without consent");
+        assert_eq!(cards::grids_showing(db, &h.community.path).await.unwrap().0, 0);
+
+        let refused = cards::consent(db, &a.id, "  ", None, ConsentSource::Member, "周明").await;
+        assert_eq!(conflict_key(&refused), "party.error.required");
+        let not_image = cards::consent(db, &a.id, "有事找我", Some(b"%PDF-1.4 x"), ConsentSource::Member, "周明").await;
+        assert_eq!(conflict_key(&not_image), "party.error.photo_type");
+        const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0];
+        cards::consent(db, &a.id, "楼里有事，随时找我", Some(PNG), ConsentSource::Member, "周明").await.unwrap();
+        cards::consent(db, &b.id, "义务理发，每月一次", None, ConsentSource::Paper, "社工小李").await.unwrap();
+        let shown = cards::shown_under(db, &h.grid.path).await.unwrap();
+        let names: Vec<&str> = shown.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["周明", "吴芳"], "posts first, then by name");
+        assert_eq!(shown[0].commitment, "楼里有事，随时找我");
+        assert!(shown[0].has_photo && !shown[1].has_photo);
+        assert!(cards::shown_under(db, &h.other_grid.path).await.unwrap().is_empty(), "only on their own grid");
+        assert!(cards::shown_photo(db, &a.id).await.unwrap().is_some());
+        // Two grids in the community, one showing.
+        let (showing, grids) = cards::grids_showing(db, &h.community.path).await.unwrap();
+        assert_eq!((showing, grids), (1, 2));
+
+        let revoked = cards::revoke(db, &a.id, "周明").await.unwrap();
+        assert!(revoked.revoked_at.is_some());
+        assert_eq!(conflict_key(&cards::revoke(db, &a.id, "周明").await), "party.error.no_consent");
+        assert!(cards::shown_photo(db, &a.id).await.unwrap().is_none(), "the photo goes with the card");
+        let names: Vec<String> =
+            cards::shown_under(db, &h.grid.path).await.unwrap().into_iter().map(|c| c.name).collect();
+        assert_eq!(names, ["吴芳"]);
+        // Consenting again brings it back, keeping the photo given before.
+        cards::consent(db, &a.id, "楼里有事，随时找我", None, ConsentSource::Member, "周明").await.unwrap();
+        assert!(cards::shown_photo(db, &a.id).await.unwrap().is_some());
+        // A member who is no longer active shows nothing, consent or not.
+        let change = MemberChange { status: Some(MemberStatus::Transferred), ..Default::default() };
+        change_member(db, &b.id, change, "书记").await.unwrap();
+        let names: Vec<String> =
+            cards::shown_under(db, &h.grid.path).await.unwrap().into_iter().map(|c| c.name).collect();
+        assert_eq!(names, ["周明"]);
+        let history = history(db, &a.id).await.unwrap();
+        assert_eq!(history.iter().filter(|e| e.kind == MemberEventKind::Card).count(), 3, "given, revoked, given");
+    })
+    .await;
+}

@@ -22,6 +22,7 @@
 
 pub(crate) mod access;
 pub(crate) mod api;
+pub(crate) mod cards;
 pub(crate) mod feedback;
 pub(crate) mod pages;
 

@@ -37,7 +37,7 @@ async fn community_of(s: &AppState, area: &Area) -> Option<Area> {
     party::community_of(&s.db, area).await.ok()
 }
 
-fn err_text(e: &ApiError, lang: Lang) -> Option<String> {
+pub(crate) fn err_text(e: &ApiError, lang: Lang) -> Option<String> {
     Some(e.said(lang.code))
 }
 
@@ -375,7 +375,13 @@ pub(crate) async fn member_page(
         _ => None,
     };
     let enable_account = run && active && m.account_opened && account.as_ref().is_some_and(|a| a.disabled);
+    let consent = wangge_store::party::cards::consent_of(&s.db, &m.id).await?.map(|c| {
+        let when = local_time(c.consent_at);
+        let revoked = c.revoked_at.map(local_time);
+        (c, when, revoked)
+    });
     let ctx = context! {
+        consent => Value::from(Serde(&consent)), keep_cards => manage && active && p.can_change(&m.path),
         m => Value::from(Serde(&m)), card => Value::from(Serde(&member_card(&m, lang))),
         account => account.as_ref().map(|a| (a.username.clone(), a.disabled)),
         open_account => open_account, enable_account => enable_account,
@@ -1190,7 +1196,7 @@ async fn mine(State(s): State<AppState>, lang: Lang, p: Principal) -> Result<Res
     mine_page(&s, &p, lang, StatusCode::OK, None, None).await
 }
 
-async fn mine_page(
+pub(crate) async fn mine_page(
     s: &AppState,
     p: &Principal,
     lang: Lang,
@@ -1224,6 +1230,11 @@ async fn mine_page(
             records.iter().filter(confirmed).filter(|r| r.served_at >= year_start).map(|r| r.minutes).sum();
         let waiting = records.iter().filter(|r| r.state == wangge_domain::party::ServiceState::Recorded).count();
         let shown: Vec<ServiceRow> = records.iter().take(RECENT_RECORDS).map(|r| service_row(r, lang)).collect();
+        let consent = wangge_store::party::cards::consent_of(&s.db, &m.id).await?.filter(|c| c.revoked_at.is_none());
+        let grid_code = match &m.grid_id {
+            Some(g) => Some(areas::get(&s.db, g).await?.code),
+            None => None,
+        };
         blocks.push(context! {
             id => &m.id, name => &m.name, community => &community.name,
             open => Value::from(Serde(&open)), claimed => claimed, claimed_open => claimed_open,
@@ -1231,6 +1242,8 @@ async fn mine_page(
             year => today.year(), year_hours => wangge_domain::party::hours(year_minutes),
             target_hours => wangge_domain::party::hours(settings.yearly_minutes),
             reached => year_minutes >= settings.yearly_minutes, waiting => waiting,
+            consent => Value::from(Serde(&consent)), grid_code => grid_code,
+            post => if m.post.is_empty() { label(m.kind, lang).to_owned() } else { m.post.clone() },
         });
     }
     let ctx = context! {
@@ -1241,7 +1254,7 @@ async fn mine_page(
 }
 
 /// The caller's own member of `member_id`, else an unknown member.
-async fn own(s: &AppState, p: &Principal, member_id: &str) -> Result<party::Member, ApiError> {
+pub(crate) async fn own(s: &AppState, p: &Principal, member_id: &str) -> Result<party::Member, ApiError> {
     super::own_members(s, p)
         .await?
         .into_iter()
@@ -1530,6 +1543,11 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .post("/party/service/{id}/reject", Role(ConfirmService), reject_service)
         .get("/party/mine", Role(ServeParty), mine)
         .post_limited("/party/mine/service", Role(ServeParty), Limit::Photos, record)
+        .post_limited("/party/mine/card", Role(ServeParty), Limit::Photos, super::cards::consent_own)
+        .post("/party/mine/card/revoke", Role(ServeParty), super::cards::revoke_own)
+        .post("/party/members/{id}/card", Role(ManageParty), super::cards::consent_paper)
+        .post("/party/members/{id}/card/revoke", Role(ManageParty), super::cards::revoke_staff)
+        .get("/g/{code}/cards/{member}/photo", Public, super::cards::photo)
         .get("/party/photos/{id}", Authenticated, photo)
         .get("/party/settings", Role(ManageParty), settings)
         .post("/party/settings", Role(ManageParty), save_settings)

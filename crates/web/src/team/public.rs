@@ -4,7 +4,8 @@
 //!
 //! What it shows is public by nature: the grid's name, its team's names, posts and
 //! duties, the duty phones of those who agreed (with the date recorded,
-//! `GridPost::public`), the community's hotline. Never a private phone, a resident
+//! `GridPost::public`), the community's hotline, and the Party members' cards
+//! (亮身份) of those whose consent stands (`party::cards`). Never a private phone, a resident
 //! record, an account, or a building's address. The report links need the board's
 //! key (`?k=`, as the posters' links do), so that walking grid codes does not lead to
 //! every building's report form.
@@ -105,10 +106,11 @@ pub async fn public_face(
         }
     }
     let team = public_team(&s, &grid, lang).await?;
+    let cards = crate::party::cards::of_grid(&s, &grid, lang).await?;
     let ctx = context! {
         lang => lang.code, grid_name => grid.name, grid_code => grid.code,
         community_name => community.map(|c| c.name),
-        team => Value::from(Serde(&team)),
+        team => Value::from(Serde(&team)), cards => Value::from(Serde(&cards)),
         hotline => settings.hotline, reports => Value::from(Serde(&reports)),
     };
     Ok(render(lang, StatusCode::OK, "team/public.html", ctx))
@@ -131,6 +133,7 @@ pub async fn board(
     let ctx = context! {
         grid => Value::from(Serde(&grid)), community_name => community.map(|c| c.name),
         team => Value::from(Serde(&public_team(&s, &grid, lang).await?)),
+        cards => Value::from(Serde(&crate::party::cards::of_grid(&s, &grid, lang).await?)),
         hotline => settings.hotline, url => url, svg => Value::from_safe_string(svg),
         ..frame(&p, lang, "/registry"),
     };
