@@ -106,6 +106,8 @@ vocabulary!(
     PartyAccountEnable = "party.account.enable", "重新启用党员账号", "Enable a Party member's account again", [];
     PartyRollGrant = "party.roll.grant", "授权查看党员名册", "Grant access to the Party roll", [];
     PartyRollRevoke = "party.roll.revoke", "收回党员名册授权", "Revoke access to the Party roll", [];
+    PartyMeetingRecord = "party.meeting.record", "登记组织生活会议", "Record a meeting of organisational life", [];
+    PartyLifeRules = "party.life.rules", "设置组织生活频次和任期", "Set the frequencies and term of organisational life", [];
     DemandCreate = "demand.create", "登记诉求", "Take in a demand", [];
     DemandAttach = "demand.attach", "上传诉求附件", "Attach to a demand", [];
     DemandAttachmentView = "demand.attachment.view", "查看诉求照片", "View a demand's photo", [];

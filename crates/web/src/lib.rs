@@ -163,6 +163,8 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     // Each unit's feedback report, sent once its period (a quarter) is over.
     let feedback =
         tokio::spawn(party::feedback::run_feedback(state.db.clone(), state.site.public_url().map(str::to_owned)));
+    // Branches behind on organisational life, terms ending: each alert sent once.
+    let life = tokio::spawn(party::life::run_life(state.db.clone(), state.site.public_url().map(str::to_owned)));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
     outbox.abort();
@@ -172,6 +174,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     instruction_reminders.abort();
     statistics.abort();
     feedback.abort();
+    life.abort();
     served
 }
 

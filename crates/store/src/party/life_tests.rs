@@ -28,6 +28,19 @@ fn key(r: &StoreResult<impl std::fmt::Debug>) -> String {
 /// missed), theme day 2 of 3 (March missed), members' meeting 1 of 1 quarter,
 /// lecture 0 of 1: 5 of 8. Read on 31 March: 1 of 2 and 2 of 2, no quarter over:
 /// 3 of 4. Attendance: 张三 5 of 5, 李四 4 of 5 (1 excused), 王五 3 of 5.
+/// What is behind on `day` for the organisation `org_id`: (name, kind, period).
+async fn behind(db: &Db, org_id: &str, day: time::Date) -> Vec<(String, MeetingKind, String)> {
+    let mut v: Vec<(String, MeetingKind, String)> = life::behind(db, day)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|b| b.org.id == org_id)
+        .map(|b| (b.org.name, b.kind, b.period.label()))
+        .collect();
+    v.sort_by_key(|b| b.2.clone());
+    v
+}
+
 #[tokio::test]
 async fn meetings_compliance_and_month_end_alerts_in_china_time() {
     testing::all_at(async |t: &TestDb| {
@@ -149,20 +162,9 @@ async fn meetings_compliance_and_month_end_alerts_in_china_time() {
         // The month-end alerts, in China time: on 31 March nothing of March is
         // over; on 1 April the March theme day and the first quarter's lecture
         // are behind (the committee meeting of 31 March 23:30 counts for March).
-        let behind = |day| async move {
-            let mut v: Vec<(String, MeetingKind, String)> = life::behind(db, day)
-                .await
-                .unwrap()
-                .into_iter()
-                .filter(|b| b.org.id == branch.id)
-                .map(|b| (b.org.name, b.kind, b.period.label()))
-                .collect();
-            v.sort_by_key(|b| b.2.clone());
-            v
-        };
-        let march_31 = behind(date!(2026 - 03 - 31)).await;
+        let march_31 = behind(db, &branch.id, date!(2026 - 03 - 31)).await;
         assert_eq!(march_31, vec![("第一网格党支部".to_owned(), MeetingKind::Committee, "2026-02".to_owned())]);
-        let april_1 = behind(date!(2026 - 04 - 01)).await;
+        let april_1 = behind(db, &branch.id, date!(2026 - 04 - 01)).await;
         assert_eq!(
             april_1,
             vec![
@@ -172,7 +174,7 @@ async fn meetings_compliance_and_month_end_alerts_in_china_time() {
         );
         assert!(life::claim_alert(db, &branch.id, "theme_day", "2026-03", now).await.unwrap());
         assert!(!life::claim_alert(db, &branch.id, "theme_day", "2026-03", now).await.unwrap(), "once");
-        assert_eq!(behind(date!(2026 - 04 - 01)).await.len(), 1);
+        assert_eq!(behind(db, &branch.id, date!(2026 - 04 - 01)).await.len(), 1);
 
         // Frequencies: committee meetings quarterly, no lecture: 1 of 1, 2 of 3, 1 of 1.
         life::save_rules(
