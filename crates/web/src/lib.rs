@@ -24,6 +24,7 @@ mod today;
 mod visits;
 
 pub use cockpit::report::queue_weekly;
+pub use party::life::send_due as send_party_life_alerts;
 pub use shared::render::{cli_lang, home_of, lang_of_locale, say};
 pub use shared::site::{Reached, Site};
 pub use shared::{auth, routes, webhooks};

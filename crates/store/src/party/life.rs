@@ -420,7 +420,8 @@ fn periods_held(meetings: &[Meeting], kind: MeetingKind, months: u8) -> HashSet<
 }
 
 /// The compliance of `o` in `year`, read on `today` (China): for each kind it
-/// keeps, the periods of the year over by `today`, and those that held a meeting.
+/// keeps, the periods of the year over by `today` (and ending after the
+/// organisation was entered), and those that held a meeting.
 pub async fn compliance(db: &Db, o: &Org, year: i32, today: Date) -> StoreResult<Compliance> {
     let (from, to) = year_millis(year);
     let meetings = meetings_of(db, &o.id, from, to).await?;
@@ -428,10 +429,14 @@ pub async fn compliance(db: &Db, o: &Org, year: i32, today: Date) -> StoreResult
 }
 
 async fn compliance_of(db: &Db, o: &Org, year: i32, today: Date, meetings: &[Meeting]) -> StoreResult<Compliance> {
+    // Periods over before the organisation was entered are not asked about.
+    let entered: i64 =
+        sqlx::query_scalar("SELECT created_at FROM party_orgs WHERE id = $1").bind(&o.id).fetch_one(&db.pool).await?;
     let mut kinds = Vec::new();
     for rule in rules(db, o).await? {
         let Some(months) = rule.months else { continue };
-        let periods = life::required_periods(months, year, today);
+        let mut periods = life::required_periods(months, year, today);
+        periods.retain(|p| p.millis().1 > entered);
         let held = periods_held(meetings, rule.kind, months);
         let missed: Vec<String> = periods.iter().map(Period::label).filter(|l| !held.contains(l)).collect();
         kinds.push(KindCompliance {

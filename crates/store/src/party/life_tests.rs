@@ -154,6 +154,26 @@ async fn meetings_compliance_and_month_end_alerts_in_china_time() {
             (5, 8 + 8)
         );
 
+        let q = crate::cockpit::FigureQuery {
+            path: h.community.path.clone(),
+            from: ms(datetime!(2026-03-01 00:00 +8)),
+            to: now,
+            now,
+            past: false,
+        };
+        let figures = crate::cockpit::figures(db, &q).await.unwrap();
+        let figure = crate::cockpit::find(&figures, "party.life").unwrap();
+        assert_eq!(figure.value, crate::cockpit::Value::Rate { part: 5, whole: 16 }, "the other branch held none");
+        assert_eq!(figure.rows, Some(crate::cockpit::Rows::PartyLife));
+        // Entered on 1 March, the other branch is asked about March and the quarter only.
+        sqlx::query("UPDATE party_orgs SET created_at = $1 WHERE id = $2")
+            .bind(ms(datetime!(2026-03-01 00:00 +8)))
+            .bind(&other.id)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(life::compliance(db, &other, 2026, date!(2026 - 04 - 01)).await.unwrap().rate, Some((0, 4)));
+
         let record = life::year_record(db, &branch, 2026, date!(2026 - 04 - 01)).await.unwrap();
         assert_eq!(record.meetings.len(), 5);
         let rate = |name: &str| record.members.iter().find(|m| m.name == name).unwrap().rate;

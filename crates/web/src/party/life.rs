@@ -522,7 +522,7 @@ async fn record_meeting(
     .await;
     match result {
         Ok(m) => Ok(Redirect::to(&format!("/party/meetings/{}", m.id)).into_response()),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY || e.status == StatusCode::NOT_FOUND => {
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let text = e.said(lang.code);
             new_meeting_view(&s, &p, lang, &o, StatusCode::UNPROCESSABLE_ENTITY, Some(text), &sent.pairs).await
         }
@@ -669,13 +669,14 @@ pub async fn run_life(db: Db, public_url: Option<String>) {
 
 pub(crate) fn routes() -> crate::shared::routes::Routes {
     use crate::shared::auth::Access::Role;
+    use crate::shared::routes::Limit;
     use wangge_domain::Action::{ManageParty, ViewParty};
     crate::shared::routes::Routes::new()
         .get("/party/life", Role(ViewParty), overview)
         .get("/party/orgs/{id}/life", Role(ViewParty), record_page)
         .post("/party/orgs/{id}/life", Role(ManageParty), save_rules)
         .get("/party/orgs/{id}/meetings", Role(ManageParty), new_meeting)
-        .post("/party/orgs/{id}/meetings", Role(ManageParty), record_meeting)
+        .post_limited("/party/orgs/{id}/meetings", Role(ManageParty), Limit::Photos, record_meeting)
         .get("/party/meetings/{id}", Role(ViewParty), meeting_page)
         .get("/party/meeting-photos/{id}", Role(ViewParty), photo)
 }
