@@ -829,6 +829,8 @@ async fn join_page(
     let ctx = context! {
         lang => lang.code, community => &community.name, code => code, units => units,
         places => Value::from(Serde(&places)), grid => grid.map(|g| g.id), form => Value::from(Serde(form)),
+        // What a form not sent shows: every field empty.
+        blank => Value::from(Serde(&JoinForm::default())),
         error => error, done => done,
     };
     Ok(render(lang, status, "party/join.html", ctx))
