@@ -838,6 +838,8 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.party_service, &other.party_service),
         (&c.party_photo, &other.party_photo),
         (&c.party_grant, &other.party_grant),
+        (&c.party_meeting, &other.party_meeting),
+        (&c.party_meeting_photo, &other.party_meeting_photo),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
@@ -917,6 +919,8 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
         (&c.party_service, &other.party_service),
         (&c.party_photo, &other.party_photo),
         (&c.party_grant, &other.party_grant),
+        (&c.party_meeting, &other.party_meeting),
+        (&c.party_meeting_photo, &other.party_meeting_photo),
     ]
     .into_iter()
     .find(|(mine, _)| mine.as_str() == id)
