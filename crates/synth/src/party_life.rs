@@ -11,7 +11,7 @@ use time::{Date, Duration};
 use wangge_domain::party::{MemberStatus, Period};
 use wangge_domain::party_life::{Attendance, MeetingKind};
 use wangge_domain::{Vocabulary, new_id};
-use wangge_store::party::past::{PastMeeting, PastMember, PastOrg};
+use wangge_store::party::past::{PastLifeAlert, PastMeeting, PastMember, PastOrg};
 
 /// The branch (index among the grid branches) that missed committee meetings, and
 /// which months of the year (0 = the first month drawn) it missed.
@@ -64,7 +64,7 @@ pub(crate) fn year(
     orgs: &[PastOrg],
     members: &[PastMember],
     today: Date,
-) -> (Vec<PastMeeting>, Vec<(String, String, String, i64)>) {
+) -> (Vec<PastMeeting>, Vec<PastLifeAlert>) {
     let first = Period::containing(today - Duration::days(365), 1).end();
     let mut meetings = Vec::new();
     let mut alerts = Vec::new();

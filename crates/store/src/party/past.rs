@@ -127,6 +127,13 @@ pub struct PastService {
     pub decided_at: Option<i64>,
 }
 
+/// An attendee's line: member id, attendance, the reason when excused.
+pub type PastAttendance = (String, Attendance, Option<String>);
+
+/// An alert of organisational life already sent: organisation id, what (a meeting
+/// kind or `term`), period, when.
+pub type PastLifeAlert = (String, String, String, i64);
+
 /// A meeting of organisational life with every attendee's line.
 pub struct PastMeeting {
     pub id: String,
@@ -139,8 +146,7 @@ pub struct PastMeeting {
     pub topic: String,
     pub minutes: String,
     pub recorded_by_name: String,
-    /// (member id, attendance, reason when excused).
-    pub attendance: Vec<(String, Attendance, Option<String>)>,
+    pub attendance: Vec<PastAttendance>,
 }
 
 /// A community's Party year.
@@ -160,8 +166,8 @@ pub struct PastParty {
     pub feedback_runs: Vec<(String, String, i64)>,
     /// Organisational life: the meetings held.
     pub meetings: Vec<PastMeeting>,
-    /// Alerts already sent: (organisation id, what, period, when).
-    pub life_alerts: Vec<(String, String, String, i64)>,
+    /// Alerts already sent.
+    pub life_alerts: Vec<PastLifeAlert>,
 }
 
 /// Writes `past` on `conn` (a transaction of the caller's), sealing ID numbers and
@@ -386,7 +392,7 @@ pub async fn record(conn: &mut sqlx::AnyConnection, vault: &Vault, past: &PastPa
         },
     )
     .await?;
-    let attendance: Vec<(&str, &(String, Attendance, Option<String>))> =
+    let attendance: Vec<(&str, &PastAttendance)> =
         past.meetings.iter().flat_map(|m| m.attendance.iter().map(move |a| (m.id.as_str(), a))).collect();
     insert_chunked(
         conn,
