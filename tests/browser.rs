@@ -2155,6 +2155,13 @@ async fn organisational_life(s: &Session) -> anyhow::Result<()> {
     s.goto(&link).await?;
     let meetings = s.text("#record-meetings").await?;
     ensure!(meetings.contains("补开本月支委会"), "{meetings}");
+    // The grid's branches with this year's compliance.
+    s.goto("/party/life").await?;
+    let branches = s.text("#life-branches").await?;
+    ensure!(branches.contains(&branch.name), "{branches}");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("party-life", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("life: {v}")));
     // Read at the month's end, the month is held.
     let c = life::compliance(&s.db, &branch, month.year, month.end()).await?;
     let committee = c.kinds.iter().find(|k| k.kind == wangge_domain::party_life::MeetingKind::Committee);
