@@ -82,6 +82,9 @@ struct Chain {
     party_photo: String,
     /// The community's roll granted to a grid member of the grid.
     party_grant: String,
+    /// A committee meeting of the general branch, with a photo.
+    party_meeting: String,
+    party_meeting_photo: String,
 }
 
 fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
@@ -411,6 +414,18 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
         .unwrap();
         let party_grant =
             party::access::grant_roll(db, &made[3], &roll_reader.username, "走查", "书记").await.unwrap().id;
+        let meeting = party::life::NewMeeting {
+            org_id: party_org.clone(),
+            kind: wangge_domain::party_life::MeetingKind::Committee,
+            held_at: wangge_domain::now_millis() - 3_600_000,
+            place: "党群服务中心".into(),
+            topic: "研究工作".into(),
+            minutes: String::new(),
+            attendance: Vec::new(),
+        };
+        let png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+        let meeting = party::life::record(db, meeting, &[png], "书记", wangge_domain::now_millis()).await.unwrap();
+        let (party_meeting, party_meeting_photo) = (meeting.id.clone(), meeting.photos[0].clone());
         let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
         Chain {
             city,
@@ -449,6 +464,8 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             party_service,
             party_photo,
             party_grant,
+            party_meeting,
+            party_meeting_photo,
         }
     })
 }
@@ -511,6 +528,9 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "party-service" => c.party_service.clone(),
             "party-photos" => c.party_photo.clone(),
             "party-grants" => c.party_grant.clone(),
+            "party-orgs" => c.party_org.clone(),
+            "party-meetings" => c.party_meeting.clone(),
+            "party-meeting-photos" => c.party_meeting_photo.clone(),
             _ => String::new(),
         }
     };
@@ -538,6 +558,9 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "service" => "party-service",
             "photos" => "party-photos",
             "access" => "party-grants",
+            "orgs" => "party-orgs",
+            "meetings" => "party-meetings",
+            "meeting-photos" => "party-meeting-photos",
             _ => "party",
         }
     } else {
@@ -671,6 +694,10 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         ("POST", "/party/settings") => Some(json!({"area": list_area.code, "period_months": "6",
             "feedback_months": "3", "yearly_hours": "50", "threshold_percent": "95", "per_hour": "10",
             "per_activity": "2", "per_need": "5"})),
+        ("POST", "/party/orgs/{id}/life") => Some(json!({"committee": "default", "term_start": "2024-03-01",
+            "term_years": "5"})),
+        ("POST", "/party/orgs/{id}/meetings") => Some(json!({"kind": "committee", "held_at": "2026-01-05T19:00",
+            "place": "党群服务中心", "topic": "走查"})),
         ("POST", "/party/join/{code}") => Some(json!({"who": "unit", "name": "走查单位", "party_org_name": "党支部",
             "contact_name": "联络员", "declared_members": "3"})),
         // Pages: sent as HTML forms.
@@ -814,6 +841,8 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.party_service, &other.party_service),
         (&c.party_photo, &other.party_photo),
         (&c.party_grant, &other.party_grant),
+        (&c.party_meeting, &other.party_meeting),
+        (&c.party_meeting_photo, &other.party_meeting_photo),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
@@ -893,6 +922,8 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
         (&c.party_service, &other.party_service),
         (&c.party_photo, &other.party_photo),
         (&c.party_grant, &other.party_grant),
+        (&c.party_meeting, &other.party_meeting),
+        (&c.party_meeting_photo, &other.party_meeting_photo),
     ]
     .into_iter()
     .find(|(mine, _)| mine.as_str() == id)

@@ -19,6 +19,7 @@ mod durability;
 mod instructions;
 mod open311;
 mod party;
+mod party_life;
 mod reach;
 mod security;
 mod self_service;

@@ -791,6 +791,61 @@ fn every_party_route_keeps_to_its_community_grid_and_role() {
         w.expect(staff, "POST", "/party/access/{id}/revoke", &revoke, None, 403);
         w.expect(ps, "POST", "/party/access/{id}/revoke", &revoke, None, 303);
 
+        // Organisational life: the community's general branch of A, a meeting of it with a photo.
+        let ps_grid = ("party_secretary of the grid", &s.token(Role::PartySecretary, testing::GRID));
+        let (meeting, meeting_photo) = s.runtime.block_on(async {
+            let new = party::life::NewMeeting {
+                org_id: a.org.clone(),
+                kind: wangge_domain::party_life::MeetingKind::Committee,
+                held_at: wangge_domain::now_millis() - 3_600_000,
+                place: "党群服务中心".into(),
+                topic: "研究工作".into(),
+                minutes: "记录".into(),
+                attendance: Vec::new(),
+            };
+            let png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+            let m = party::life::record(&db, new, &[png], "书记", wangge_domain::now_millis()).await.unwrap();
+            (m.id.clone(), m.photos[0].clone())
+        });
+        w.expect(gm, "GET", "/party/life", &format!("/party/life{}", area(testing::GRID)), None, 200);
+        w.expect(street, "GET", "/party/life", &format!("/party/life{}", area(a_code)), None, 403);
+        w.expect(ps_b, "GET", "/party/life", &format!("/party/life{}", area(a_code)), None, 403);
+        let life = format!("/party/orgs/{}/life", a.org);
+        w.expect(ps_b, "GET", "/party/orgs/{id}/life", &life, None, 404);
+        w.expect(street, "GET", "/party/orgs/{id}/life", &life, None, 403);
+        w.expect(gm, "GET", "/party/orgs/{id}/life", &life, None, 200);
+        let rules = json!({"committee": "3", "lecture": "default", "term_start": "2022-01-10", "term_years": "5"});
+        w.expect(ps_b, "POST", "/party/orgs/{id}/life", &life, Some(rules.clone()), 404);
+        w.expect(gm, "POST", "/party/orgs/{id}/life", &life, Some(rules.clone()), 403);
+        w.expect(ps_grid, "POST", "/party/orgs/{id}/life", &life, Some(rules.clone()), 403);
+        w.expect(ps, "POST", "/party/orgs/{id}/life", &life, Some(json!({"committee": "2"})), 422);
+        w.expect(ps, "POST", "/party/orgs/{id}/life", &life, Some(rules), 303);
+        let new = format!("/party/orgs/{}/meetings", a.org);
+        w.expect(ps_b, "GET", "/party/orgs/{id}/meetings", &new, None, 404);
+        w.expect(staff, "GET", "/party/orgs/{id}/meetings", &new, None, 403);
+        w.expect(ps_grid, "GET", "/party/orgs/{id}/meetings", &new, None, 403);
+        w.expect(ps, "GET", "/party/orgs/{id}/meetings", &new, None, 200);
+        let held = format!("{}T19:00", wangge_store::instructions::today() - time::Duration::days(1));
+        let meeting_form = json!({"kind": "committee", "held_at": held, "place": "党群服务中心", "topic": "研究工作"});
+        w.expect(ps_b, "POST", "/party/orgs/{id}/meetings", &new, Some(meeting_form.clone()), 404);
+        w.expect(staff, "POST", "/party/orgs/{id}/meetings", &new, Some(meeting_form.clone()), 403);
+        w.expect(ps_grid, "POST", "/party/orgs/{id}/meetings", &new, Some(meeting_form.clone()), 403);
+        // Another community's member in the attendance is an unknown member.
+        let mut other_member = meeting_form.clone();
+        other_member[format!("att_{}", b.member)] = json!("present");
+        w.expect(ps, "POST", "/party/orgs/{id}/meetings", &new, Some(other_member), 404);
+        let no_place = json!({"kind": "committee", "held_at": held, "place": " ", "topic": "研究工作"});
+        w.expect(ps, "POST", "/party/orgs/{id}/meetings", &new, Some(no_place), 422);
+        w.expect(ps, "POST", "/party/orgs/{id}/meetings", &new, Some(meeting_form), 303);
+        let page = format!("/party/meetings/{meeting}");
+        w.expect(ps_b, "GET", "/party/meetings/{id}", &page, None, 404);
+        w.expect(street, "GET", "/party/meetings/{id}", &page, None, 403);
+        w.expect(gm, "GET", "/party/meetings/{id}", &page, None, 200);
+        let photo = format!("/party/meeting-photos/{meeting_photo}");
+        w.expect(ps_b, "GET", "/party/meeting-photos/{id}", &photo, None, 404);
+        w.expect(aux, "GET", "/party/meeting-photos/{id}", &photo, None, 403);
+        w.expect(gm, "GET", "/party/meeting-photos/{id}", &photo, None, 200);
+
         // ---- the API ----
         for (pattern, allowed, denied) in [
             ("/api/v1/party/members", ps, staff),
@@ -865,6 +920,9 @@ fn every_party_route_keeps_to_its_community_grid_and_role() {
             ),
             (ps_b, "GET", format!("/party/photos/{}", a.photo), &a.photo, None),
             (ps_b, "POST", format!("/party/access/{grant_id}/revoke"), &grant_id, None),
+            (ps_b, "GET", format!("/party/orgs/{}/life", a.org), &a.org, None),
+            (ps_b, "GET", format!("/party/meetings/{meeting}"), &meeting, None),
+            (ps_b, "GET", format!("/party/meeting-photos/{meeting_photo}"), &meeting_photo, None),
             (serve_b, "POST", format!("/party/needs/{}/claim", a.need), &a.need, Some(json!({"member_id": b.serving}))),
         ] {
             let unknown = wangge_domain::new_id();

@@ -108,6 +108,8 @@ vocabulary!(
     PartyRollRevoke = "party.roll.revoke", "收回党员名册授权", "Revoke access to the Party roll", [];
     PartyCardConsent = "party.card.consent", "党员同意亮身份", "A Party member's consent to a public card", [];
     PartyCardRevoke = "party.card.revoke", "撤回亮身份同意", "Revoke a Party member's public card", [];
+    PartyMeetingRecord = "party.meeting.record", "登记组织生活会议", "Record a meeting of organisational life", [];
+    PartyLifeRules = "party.life.rules", "设置组织生活频次和任期", "Set the frequencies and term of organisational life", [];
     DemandCreate = "demand.create", "登记诉求", "Take in a demand", [];
     DemandAttach = "demand.attach", "上传诉求附件", "Attach to a demand", [];
     DemandAttachmentView = "demand.attachment.view", "查看诉求照片", "View a demand's photo", [];

@@ -128,10 +128,12 @@ pub enum Thing {
     PartyPhoto,
     /// Access to a community's Party roll granted to a named account.
     PartyGrant,
+    /// A meeting of a Party organisation (三会一课).
+    PartyMeeting,
 }
 
 impl Thing {
-    pub const ALL: [Thing; 36] = [
+    pub const ALL: [Thing; 37] = [
         Self::Account,
         Self::ApiToken,
         Self::Area,
@@ -168,6 +170,7 @@ impl Thing {
         Self::PartyService,
         Self::PartyPhoto,
         Self::PartyGrant,
+        Self::PartyMeeting,
     ];
 
     /// The catalogue key of its name.
@@ -209,6 +212,7 @@ impl Thing {
             Self::PartyService => "what.party_service",
             Self::PartyPhoto => "what.party_photo",
             Self::PartyGrant => "what.party_grant",
+            Self::PartyMeeting => "what.party_meeting",
         }
     }
 }

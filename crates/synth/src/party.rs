@@ -193,6 +193,8 @@ pub(crate) fn year(rng: &mut Rng, s: &Setting<'_>, today: Date) -> PastParty {
         secretary_name: Some(secretary.clone()),
         committee,
         created_at: settled,
+        term_start: Some(crate::party_life::term_start(true, today)),
+        term_years: wangge_domain::party_life::DEFAULT_TERM_YEARS,
     };
 
     // The community's own members: the grid teams' Party members first, then the
@@ -245,6 +247,8 @@ pub(crate) fn year(rng: &mut Rng, s: &Setting<'_>, today: Date) -> PastParty {
             secretary_name: names.first().cloned(),
             committee,
             created_at: settled,
+            term_start: Some(crate::party_life::term_start(false, today)),
+            term_years: wangge_domain::party_life::DEFAULT_TERM_YEARS,
         });
     }
 
@@ -497,6 +501,8 @@ pub(crate) fn year(rng: &mut Rng, s: &Setting<'_>, today: Date) -> PastParty {
 
     let mut orgs = vec![general];
     orgs.extend(branches);
+    // Organisational life on a generator of its own: the year above stays as drawn.
+    let (meetings, life_alerts) = crate::party_life::year(&mut Rng::with_seed(0x6c69_6665), &orgs, &members, today);
     PastParty {
         community_id: s.community.id.clone(),
         community_path: s.community.path.clone(),
@@ -509,6 +515,8 @@ pub(crate) fn year(rng: &mut Rng, s: &Setting<'_>, today: Date) -> PastParty {
         claims,
         service,
         feedback_runs,
+        meetings,
+        life_alerts,
     }
 }
 

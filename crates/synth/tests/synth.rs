@@ -672,3 +672,47 @@ async fn the_demo_has_a_party_year() -> anyhow::Result<()> {
     assert!(party::feedback::due(&db, today).await?.is_empty(), "nothing to send at first start");
     Ok(())
 }
+
+/// The demo's organisational life (三会一课): a year of meetings of the general
+/// branch and the eight grid branches with realistic attendance, the sixth grid's
+/// branch four committee meetings short (alerted), the third grid's one theme
+/// Party day, and the general branch's term ending within three months.
+#[tokio::test]
+async fn the_demo_has_a_year_of_organisational_life() -> anyhow::Result<()> {
+    use wangge_store::party::{self, life};
+    let dir = tempfile::tempdir()?;
+    let db = fresh_db(&dir).await?;
+    load_demo(&db).await?;
+    let community = wangge_store::registry::areas::get_by_code(&db, DEMO_COMMUNITY_CODE).await?;
+    let branches = life::branches_under(&db, &community.path).await?;
+    assert_eq!(branches.len(), 9, "the general branch and a branch on each grid");
+    let meetings = count(&db, "SELECT COUNT(*) FROM party_meetings").await?;
+    assert!((200..=300).contains(&meetings), "{meetings} meetings");
+    let present = count(&db, "SELECT COUNT(*) FROM party_attendance WHERE status = 'present'").await?;
+    let all = count(&db, "SELECT COUNT(*) FROM party_attendance").await?;
+    let share = present as f64 / all as f64;
+    assert!((0.75..=0.95).contains(&share), "{present} of {all} present");
+    let excused_without_reason =
+        count(&db, "SELECT COUNT(*) FROM party_attendance WHERE status = 'excused' AND reason IS NULL").await?;
+    assert_eq!(excused_without_reason, 0);
+    let alerts: Vec<(String, String)> =
+        sqlx::query_as("SELECT o.name, a.what FROM party_life_alerts a JOIN party_orgs o ON o.id = a.org_id")
+            .fetch_all(&db.pool)
+            .await?;
+    let late: Vec<_> = alerts.iter().filter(|(_, what)| what == "committee").collect();
+    assert_eq!(late.len(), 4, "{alerts:?}");
+    assert!(late.iter().all(|(name, _)| name == &late[0].0), "one branch missed them: {late:?}");
+    assert_eq!(alerts.iter().filter(|(_, what)| what == "theme_day").count(), 1, "{alerts:?}");
+    let today = time::OffsetDateTime::now_utc().to_offset(wangge_domain::demands::CHINA).date();
+    let ending = life::terms_ending(&db, today).await?;
+    assert!(
+        ending.iter().any(|(o, _)| o.kind == wangge_domain::party::OrgKind::GeneralBranch),
+        "the general branch's term ends soon"
+    );
+    for o in &branches {
+        let c = life::compliance(&db, o, today.year(), today).await?;
+        println!("{}: {:?}", o.name, c.rate);
+    }
+    let _ = party::settings(&db, &community.id).await?;
+    Ok(())
+}

@@ -24,6 +24,7 @@ mod today;
 mod visits;
 
 pub use cockpit::report::queue_weekly;
+pub use party::life::send_due as send_party_life_alerts;
 pub use shared::render::{cli_lang, home_of, lang_of_locale, say};
 pub use shared::site::{Reached, Site};
 pub use shared::{auth, routes, webhooks};
@@ -163,6 +164,8 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     // Each unit's feedback report, sent once its period (a quarter) is over.
     let feedback =
         tokio::spawn(party::feedback::run_feedback(state.db.clone(), state.site.public_url().map(str::to_owned)));
+    // Branches behind on organisational life, terms ending: each alert sent once.
+    let life = tokio::spawn(party::life::run_life(state.db.clone(), state.site.public_url().map(str::to_owned)));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
     outbox.abort();
@@ -172,6 +175,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     instruction_reminders.abort();
     statistics.abort();
     feedback.abort();
+    life.abort();
     served
 }
 

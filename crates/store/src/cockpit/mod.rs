@@ -153,6 +153,8 @@ pub enum Rows {
     Instructions,
     /// The Party registry of the area (members, units, registrations).
     Party,
+    /// The branches of the area with their organisational life (三会一课).
+    PartyLife,
 }
 
 impl Rows {

@@ -1,8 +1,11 @@
 //! Party building's figures (`store::party`): members on the roll under the area,
 //! the units registered there, their registration and completion rates added up
 //! over the units (each unit's parts and wholes as its feedback report of the
-//! period holding the time of reading computes them: docs/party.md), and the hours
-//! of confirmed service in the period.
+//! period holding the time of reading computes them: docs/party.md), the hours
+//! of confirmed service in the period, and the branches' organisational life
+//! (三会一课): required meetings held ÷ required, over the year holding the
+//! period's start as far as it is over at the time of reading
+//! (`store::party::life`).
 
 use wangge_domain::Message;
 use wangge_domain::party::Period;
@@ -79,6 +82,19 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
             "cockpit.how.party_completion",
             Value::Rate { part: reached, whole: registered },
         ),
+        {
+            let (held, required) =
+                crate::party::life::compliance_under(db, &q.path, super::day_of(q.from).year(), q.today()).await?;
+            Figure {
+                rows: Some(Rows::PartyLife),
+                ..figure(
+                    "party.life",
+                    "cockpit.figure.party_life",
+                    "cockpit.how.party_life",
+                    Value::Rate { part: held, whole: required },
+                )
+            }
+        },
         figure(
             "party.hours",
             "cockpit.figure.party_hours",

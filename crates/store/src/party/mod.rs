@@ -13,6 +13,9 @@
 pub mod access;
 pub mod cards;
 pub mod feedback;
+pub mod life;
+#[cfg(test)]
+mod life_tests;
 pub mod past;
 pub mod service;
 #[cfg(test)]

@@ -1,15 +1,17 @@
 //! A community's Party year written at once (the demo's): its organisations, units,
-//! members, registrations, needs, claims, service records and the feedback runs
-//! already sent, in multi-row statements on the caller's transaction. The live
-//! paths (`add_member`, `register`, `service::record`, …) are one transaction per
-//! call and stamp everything now; a year of history is thousands of rows, written
-//! every time a browser test starts its server.
+//! members, registrations, needs, claims, service records, the feedback runs
+//! already sent, and the meetings of organisational life with their attendance,
+//! in multi-row statements on the caller's transaction. The live paths
+//! (`add_member`, `register`, `service::record`, …) are one transaction per call
+//! and stamp everything now; a year of history is thousands of rows, written every
+//! time a browser test starts its server.
 //!
 //! The caller chooses every id, so that rows can name each other before any is
 //! written, and is trusted with the rules the live paths check (one member per ID
 //! number, one registration per period, points by the community's rules).
 
 use wangge_domain::party::{MemberKind, MemberStatus, NeedSource, OrgKind, RegistrationState, ServiceState};
+use wangge_domain::party_life::{Attendance, MeetingKind};
 use wangge_domain::{IdCardNumber, Phone, Vocabulary, new_id};
 
 use super::{ID_CARD, PHONE, UNIT_PHONE, aad};
@@ -28,6 +30,9 @@ pub struct PastOrg {
     pub secretary_name: Option<String>,
     pub committee: String,
     pub created_at: i64,
+    /// The current term's first day (`YYYY-MM-DD`) and length in years.
+    pub term_start: Option<String>,
+    pub term_years: u8,
 }
 
 /// A unit registered with the community, with the registry's organisation where
@@ -122,6 +127,28 @@ pub struct PastService {
     pub decided_at: Option<i64>,
 }
 
+/// An attendee's line: member id, attendance, the reason when excused.
+pub type PastAttendance = (String, Attendance, Option<String>);
+
+/// An alert of organisational life already sent: organisation id, what (a meeting
+/// kind or `term`), period, when.
+pub type PastLifeAlert = (String, String, String, i64);
+
+/// A meeting of organisational life with every attendee's line.
+pub struct PastMeeting {
+    pub id: String,
+    pub org_id: String,
+    /// The organisation's path.
+    pub path: String,
+    pub kind: MeetingKind,
+    pub held_at: i64,
+    pub place: String,
+    pub topic: String,
+    pub minutes: String,
+    pub recorded_by_name: String,
+    pub attendance: Vec<PastAttendance>,
+}
+
 /// A community's Party year.
 pub struct PastParty {
     pub community_id: String,
@@ -137,6 +164,10 @@ pub struct PastParty {
     pub service: Vec<PastService>,
     /// Feedback reports already sent: (unit id, period `2026Q3`, when).
     pub feedback_runs: Vec<(String, String, i64)>,
+    /// Organisational life: the meetings held.
+    pub meetings: Vec<PastMeeting>,
+    /// Alerts already sent.
+    pub life_alerts: Vec<PastLifeAlert>,
 }
 
 /// Writes `past` on `conn` (a transaction of the caller's), sealing ID numbers and
@@ -146,7 +177,8 @@ pub async fn record(conn: &mut sqlx::AnyConnection, vault: &Vault, past: &PastPa
     insert_chunked(
         conn,
         "party_orgs",
-        "id, community_id, parent_id, area_id, path, kind, name, secretary_name, committee, created_at, updated_at",
+        "id, community_id, parent_id, area_id, path, kind, name, secretary_name, committee, created_at, updated_at, \
+         term_start, term_years",
         &past.orgs,
         |q, o| {
             q.bind(&o.id)
@@ -160,6 +192,8 @@ pub async fn record(conn: &mut sqlx::AnyConnection, vault: &Vault, past: &PastPa
                 .bind(&o.committee)
                 .bind(o.created_at)
                 .bind(o.created_at)
+                .bind(&o.term_start)
+                .bind(i64::from(o.term_years))
         },
     )
     .await?;
@@ -336,6 +370,40 @@ pub async fn record(conn: &mut sqlx::AnyConnection, vault: &Vault, past: &PastPa
     .await?;
     insert_chunked(conn, "party_feedback_runs", "id, unit_id, period, sent_at", &past.feedback_runs, |q, r| {
         q.bind(new_id()).bind(&r.0).bind(&r.1).bind(r.2)
+    })
+    .await?;
+    insert_chunked(
+        conn,
+        "party_meetings",
+        "id, community_id, org_id, path, kind, held_at, place, topic, minutes, recorded_by_name, created_at",
+        &past.meetings,
+        |q, m| {
+            q.bind(&m.id)
+                .bind(community)
+                .bind(&m.org_id)
+                .bind(&m.path)
+                .bind(m.kind.code())
+                .bind(m.held_at)
+                .bind(&m.place)
+                .bind(&m.topic)
+                .bind(&m.minutes)
+                .bind(&m.recorded_by_name)
+                .bind(m.held_at + 86_400_000)
+        },
+    )
+    .await?;
+    let attendance: Vec<(&str, &PastAttendance)> =
+        past.meetings.iter().flat_map(|m| m.attendance.iter().map(move |a| (m.id.as_str(), a))).collect();
+    insert_chunked(
+        conn,
+        "party_attendance",
+        "meeting_id, member_id, status, reason",
+        &attendance,
+        |q, (meeting, (member, status, reason))| q.bind(*meeting).bind(member).bind(status.code()).bind(reason),
+    )
+    .await?;
+    insert_chunked(conn, "party_life_alerts", "id, org_id, what, period, sent_at", &past.life_alerts, |q, a| {
+        q.bind(new_id()).bind(&a.0).bind(&a.1).bind(&a.2).bind(a.3)
     })
     .await?;
     Ok(())

@@ -112,6 +112,7 @@ pub(crate) fn rows_href(p: &Principal, area: Option<&Area>, rows: &Rows) -> Opti
         Rows::Campaigns => p.role.may(Action::ViewCampaigns).then(|| format!("/campaigns?area={}", area.id)),
         Rows::Instructions => p.role.may(Action::ViewInstructions).then(|| format!("/instructions?area={}", area.id)),
         Rows::Party => p.role.may(Action::ViewParty).then(|| format!("/party?area={}", area.id)),
+        Rows::PartyLife => p.role.may(Action::ViewParty).then(|| format!("/party/life?area={}", area.id)),
         Rows::Demands { status, overdue, category, from, to } => {
             if !p.role.may(Action::ViewDemands) {
                 return None;

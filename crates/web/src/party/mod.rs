@@ -24,6 +24,7 @@ pub(crate) mod access;
 pub(crate) mod api;
 pub(crate) mod cards;
 pub(crate) mod feedback;
+pub(crate) mod life;
 pub(crate) mod pages;
 
 use wangge_domain::party::RegistrationStep;
@@ -220,5 +221,5 @@ pub(crate) fn not_here() -> ApiError {
 
 /// Every route of Party building.
 pub(crate) fn routes() -> crate::shared::routes::Routes {
-    pages::routes().merge(api::routes()).merge(access::routes())
+    pages::routes().merge(api::routes()).merge(access::routes()).merge(life::routes())
 }
