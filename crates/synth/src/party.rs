@@ -140,6 +140,16 @@ const FREE_ACTIVITIES: [&str; 8] = [
     "关爱儿童课业辅导",
 ];
 
+/// What members promise on their public card.
+const COMMITMENTS: [&str; 6] = [
+    "楼里有事，随时找我",
+    "每周帮独居老人代买一次菜",
+    "义务修理小家电",
+    "带头做好垃圾分类",
+    "调解邻里矛盾，有话好好说",
+    "手机、电脑不会用，我来教",
+];
+
 /// Milliseconds of `day` at `hour`, China time.
 fn at(day: Date, hour: i64) -> i64 {
     (day.midnight().assume_offset(wangge_domain::demands::CHINA).unix_timestamp() + hour * 3600) * 1000
@@ -503,7 +513,22 @@ pub(crate) fn year(rng: &mut Rng, s: &Setting<'_>, today: Date) -> PastParty {
     orgs.extend(branches);
     // Organisational life on a generator of its own: the year above stays as drawn.
     let (meetings, life_alerts) = crate::party_life::year(&mut Rng::with_seed(0x6c69_6665), &orgs, &members, today);
+    // 亮身份: the branches' committees, the 党员联系户 and every fourth in-service
+    // member consented on paper in the spring — on every grid but the last, whose
+    // branch has not collected its forms yet.
+    let last_grid = s.grids.last().map(|g| g.id.clone());
+    let cards = members
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.status == MemberStatus::Active && m.grid_id != last_grid)
+        .filter(|(i, m)| !m.post.is_empty() || (m.kind == MemberKind::InService && i % 4 == 0))
+        .map(|(i, m)| {
+            let commitment = COMMITMENTS[i % COMMITMENTS.len()].to_owned();
+            (m.id.clone(), commitment, at(start + Duration::days(100 + (i % 30) as i64), 10))
+        })
+        .collect();
     PastParty {
+        cards,
         community_id: s.community.id.clone(),
         community_path: s.community.path.clone(),
         office,

@@ -670,6 +670,9 @@ async fn the_demo_has_a_party_year() -> anyhow::Result<()> {
     assert!(flagged >= 1, "a unit below the threshold");
     assert!(below >= 1, "someone below their share");
     assert!(party::feedback::due(&db, today).await?.is_empty(), "nothing to send at first start");
+    // 亮身份 on seven grids of eight.
+    let (showing, grids) = party::cards::grids_showing(&db, &community.path).await?;
+    assert_eq!((showing, grids), (7, 8));
     Ok(())
 }
 

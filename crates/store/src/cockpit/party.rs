@@ -53,6 +53,7 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
             registered += whole;
         }
     }
+    let (showing, grids) = crate::party::cards::grids_showing(db, &q.path).await?;
     let figure = |key: &str, label: &'static str, how: &'static str, value: Value| Figure {
         key: key.to_owned(),
         section: Section::Party,
@@ -100,6 +101,12 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
             "cockpit.figure.party_hours",
             "cockpit.how.party_hours",
             Value::count(minutes.unwrap_or(0) / 60),
+        ),
+        figure(
+            "party.cards",
+            "cockpit.figure.party_cards",
+            "cockpit.how.party_cards",
+            Value::Rate { part: showing, whole: grids },
         ),
     ])
 }

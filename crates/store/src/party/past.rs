@@ -168,6 +168,8 @@ pub struct PastParty {
     pub meetings: Vec<PastMeeting>,
     /// Alerts already sent.
     pub life_alerts: Vec<PastLifeAlert>,
+    /// 亮身份: (member id, commitment, when they consented on paper).
+    pub cards: Vec<(String, String, i64)>,
 }
 
 /// Writes `past` on `conn` (a transaction of the caller's), sealing ID numbers and
@@ -371,6 +373,16 @@ pub async fn record(conn: &mut sqlx::AnyConnection, vault: &Vault, past: &PastPa
     insert_chunked(conn, "party_feedback_runs", "id, unit_id, period, sent_at", &past.feedback_runs, |q, r| {
         q.bind(new_id()).bind(&r.0).bind(&r.1).bind(r.2)
     })
+    .await?;
+    insert_chunked(
+        conn,
+        "party_cards",
+        "member_id, commitment, consent_at, consent_source, consent_by_name, updated_at",
+        &past.cards,
+        |q, (member, commitment, at)| {
+            q.bind(member).bind(commitment).bind(*at).bind("paper").bind(&past.office).bind(*at)
+        },
+    )
     .await?;
     insert_chunked(
         conn,

@@ -13,9 +13,9 @@ use wangge_store::Thing;
 use wangge_store::party::cards::{self, ConsentSource};
 use wangge_store::registry::areas;
 
+use super::pages::err_text;
 use crate::shared::audit::{self, Target};
 use crate::shared::auth::{ClientAddress, Principal, unknown};
-use super::pages::err_text;
 use crate::shared::render::{Lang, tr};
 use crate::{ApiError, AppState};
 
@@ -193,11 +193,9 @@ pub(crate) async fn photo(
         _ => return Err(unknown(Thing::Area, &code)),
     };
     match cards::shown_photo(&s.db, &member_id).await? {
-        Some((kind, data, path)) if path.starts_with(&grid.path) => Ok((
-            [(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "no-store".to_owned())],
-            data,
-        )
-            .into_response()),
+        Some((kind, data, path)) if path.starts_with(&grid.path) => {
+            Ok(([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "no-store".to_owned())], data).into_response())
+        }
         _ => Err(unknown(Thing::PartyMember, &member_id)),
     }
 }
