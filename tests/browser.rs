@@ -2037,7 +2037,20 @@ async fn double_registration(s: &Session) -> anyhow::Result<()> {
     let member = party::member_by_id_card(&s.db, &community.id, &first).await?.context("her member record")?;
     let records = party::service::services_of(&s.db, &member.id).await?;
     ensure!(records.len() == 1 && records[0].minutes == 120, "{records:?}");
+    // 亮身份: she agrees to show her card (the box is not ticked for her); 高建国
+    // did not, and the grid's public page shows her and not him.
+    ensure!(!s.find("input#card-agree").await?.is_selected().await?, "no consent ticked beforehand");
+    s.fill("form#card-form input[name=commitment]", "电脑手机不会用，我来教").await?;
+    s.find("input#card-agree").await?.click().await?;
+    s.click_and_load("form#card-form button#card-submit").await?;
+    s.find("#card-revoke").await.context("her consent stands")?;
     s.click_and_load("button#logout").await?;
+    s.goto("/g/370602004011001").await?;
+    let shown = s.text("#party-cards").await.context("the grid's Party cards")?;
+    ensure!(shown.contains("林晓梅") && shown.contains("电脑手机不会用"), "{shown}");
+    ensure!(!shown.contains("高建国"), "no card without consent: {shown}");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("party-grid-cards", Lang::Zh).await?;
 
     // Grid 001's member confirms it with a rating; no score is chosen beforehand.
     s.account("wanggeyuan", wangge_domain::Role::GridMember, &["370602004011001"]).await?;
