@@ -25,7 +25,6 @@ use wangge_domain::party_life::{self as life, Attendance, MeetingKind};
 use wangge_domain::{Vocabulary, format_date, msg, new_id, now_millis, parse_date};
 
 use super::{MemberFilter, Org, bad, free, line, members_under, org, term};
-use crate::demands::attachments;
 use crate::{Db, StoreError, StoreResult, Thing};
 
 /// Photos a meeting keeps at most.
@@ -145,17 +144,7 @@ pub async fn record(db: &Db, new: NewMeeting, photos: &[Vec<u8>], by: &str, now:
     let place = line(&new.place, "place", 100)?;
     let topic = line(&new.topic, "topic", 200)?;
     let minutes = free(&new.minutes, "minutes", 10_000)?;
-    if photos.len() > MAX_PHOTOS {
-        return Err(bad(msg!("party.error.photos", most = MAX_PHOTOS).field("photos")));
-    }
-    let mut checked = Vec::with_capacity(photos.len());
-    for p in photos {
-        let kind = attachments::check(p)?;
-        if !kind.starts_with("image/") {
-            return Err(bad(msg!("party.error.not_photo").field("photos")));
-        }
-        checked.push((kind, p));
-    }
+    let checked = super::check_photos(photos, MAX_PHOTOS)?;
     let members = attendees(db, &o).await?;
     let given: HashMap<&str, (Attendance, Option<String>)> =
         new.attendance.iter().map(|(m, a, r)| (m.as_str(), (*a, r.clone()))).collect();
@@ -203,20 +192,7 @@ pub async fn record(db: &Db, new: NewMeeting, photos: &[Vec<u8>], by: &str, now:
             .execute(&mut *tx)
             .await?;
     }
-    for (kind, data) in checked {
-        sqlx::query(
-            "INSERT INTO party_meeting_photos (id, meeting_id, content_type, size, data, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(new_id())
-        .bind(&id)
-        .bind(kind)
-        .bind(data.len() as i64)
-        .bind(data.as_slice())
-        .bind(now_millis())
-        .execute(&mut *tx)
-        .await?;
-    }
+    super::store_photos(&mut tx, "party_meeting_photos", "meeting_id", &id, &checked).await?;
     tx.commit().await?;
     meeting(db, &id).await
 }

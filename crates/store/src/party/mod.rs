@@ -67,6 +67,47 @@ fn free(value: &str, field: &'static str, most: usize) -> StoreResult<String> {
     Ok(v)
 }
 
+/// Photos as Party records take them (service, meetings): at most `most`, each an
+/// image checked as the demands' attachments are; answers each with its type.
+fn check_photos(photos: &[Vec<u8>], most: usize) -> StoreResult<Vec<(&'static str, &[u8])>> {
+    if photos.len() > most {
+        return Err(bad(msg!("party.error.photos", most = most).field("photos")));
+    }
+    photos
+        .iter()
+        .map(|p| match crate::demands::attachments::check(p)? {
+            kind if kind.starts_with("image/") => Ok((kind, p.as_slice())),
+            _ => Err(bad(msg!("party.error.not_photo").field("photos"))),
+        })
+        .collect()
+}
+
+/// Writes checked photos into `table` (`party_service_photos`, `party_meeting_photos`)
+/// for the record `owner_id` in `owner_column`, inside the caller's transaction.
+async fn store_photos(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    owner_column: &str,
+    owner_id: &str,
+    photos: &[(&'static str, &[u8])],
+) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO {table} (id, {owner_column}, content_type, size, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
+    );
+    for (kind, data) in photos {
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(new_id())
+            .bind(owner_id)
+            .bind(*kind)
+            .bind(data.len() as i64)
+            .bind(*data)
+            .bind(now_millis())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The community an area (the community or one of its grids) belongs to.
 pub async fn community_of(db: &Db, area: &Area) -> StoreResult<Area> {
     match area.level {

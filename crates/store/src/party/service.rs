@@ -13,7 +13,6 @@ use wangge_domain::party::{self as rules, MemberStatus, NeedSource, ServiceState
 use wangge_domain::{AreaLevel, Vocabulary, msg, new_id, now_millis};
 
 use super::{bad, free, line, member, term};
-use crate::demands::attachments;
 use crate::registry::areas;
 use crate::{Db, StoreError, StoreResult, Thing, subtree_bounds};
 
@@ -326,9 +325,6 @@ pub async fn record(db: &Db, new: NewService, photos: &[Vec<u8>], by: &str, now:
     if !(1..=24 * 60).contains(&new.minutes) {
         return Err(bad(msg!("party.error.hours", value = rules::hours(new.minutes)).field("hours")));
     }
-    if photos.len() > MAX_PHOTOS {
-        return Err(bad(msg!("party.error.photos", most = MAX_PHOTOS).field("photos")));
-    }
     let mut activity = new.activity.trim().to_owned();
     if let Some(need_id) = &new.need_id {
         let n = need(db, need_id).await?;
@@ -346,14 +342,7 @@ pub async fn record(db: &Db, new: NewService, photos: &[Vec<u8>], by: &str, now:
         }
     }
     let activity = line(&activity, "activity", 120)?;
-    let mut checked = Vec::with_capacity(photos.len());
-    for p in photos {
-        let kind = attachments::check(p)?;
-        if !kind.starts_with("image/") {
-            return Err(bad(msg!("party.error.not_photo").field("photos")));
-        }
-        checked.push((kind, p));
-    }
+    let checked = super::check_photos(photos, MAX_PHOTOS)?;
     let id = new_id();
     let mut tx = db.pool.begin().await?;
     sqlx::query(
@@ -372,20 +361,7 @@ pub async fn record(db: &Db, new: NewService, photos: &[Vec<u8>], by: &str, now:
     .bind(now_millis())
     .execute(&mut *tx)
     .await?;
-    for (kind, data) in checked {
-        sqlx::query(
-            "INSERT INTO party_service_photos (id, service_id, content_type, size, data, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(new_id())
-        .bind(&id)
-        .bind(kind)
-        .bind(data.len() as i64)
-        .bind(data.as_slice())
-        .bind(now_millis())
-        .execute(&mut *tx)
-        .await?;
-    }
+    super::store_photos(&mut tx, "party_service_photos", "service_id", &id, &checked).await?;
     tx.commit().await?;
     service(db, &id).await
 }
