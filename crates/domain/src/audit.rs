@@ -110,6 +110,12 @@ vocabulary!(
     PartyCardRevoke = "party.card.revoke", "撤回亮身份同意", "Revoke a Party member's public card", [];
     PartyMeetingRecord = "party.meeting.record", "登记组织生活会议", "Record a meeting of organisational life", [];
     PartyLifeRules = "party.life.rules", "设置组织生活频次和任期", "Set the frequencies and term of organisational life", [];
+    PartyJointRecord = "party.joint.record", "登记联席会议", "Record a joint meeting", [];
+    PartyResolutionOutcome = "party.resolution.outcome", "决议转为项目或指令", "Turn a resolution into a project or an instruction", [];
+    PartyResourceSave = "party.resource.save", "登记共建资源", "Record or change a resource", [];
+    PartyProjectSave = "party.project.save", "修改共建项目", "Change a project", [];
+    PartyProjectStep = "party.project.step", "共建项目进展", "Move a project forward", [];
+    PartyProjectRate = "party.project.rate", "居民评价共建项目", "A resident rates a project", [];
     DemandCreate = "demand.create", "登记诉求", "Take in a demand", [];
     DemandAttach = "demand.attach", "上传诉求附件", "Attach to a demand", [];
     DemandAttachmentView = "demand.attachment.view", "查看诉求照片", "View a demand's photo", [];

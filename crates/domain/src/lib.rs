@@ -17,6 +17,7 @@ mod ids;
 pub mod instructions;
 mod message;
 pub mod party;
+pub mod party_joint;
 pub mod party_life;
 mod phone;
 pub mod text;

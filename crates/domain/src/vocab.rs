@@ -58,6 +58,11 @@ fn vocabulary_zh(name: &str) -> &str {
         "registration step" => "报到操作",
         "service state" => "服务记录状态",
         "need source" => "需求来源",
+        "service field" => "服务领域",
+        "resource kind" => "资源类型",
+        "project state" => "项目状态",
+        "project step" => "项目操作",
+        "resolution outcome" => "决议去向",
         other => other,
     }
 }

@@ -130,10 +130,18 @@ pub enum Thing {
     PartyGrant,
     /// A meeting of a Party organisation (三会一课).
     PartyMeeting,
+    /// A joint meeting (联席会议) of the community's Party organisation and units.
+    PartyJointMeeting,
+    /// A resolution of a joint meeting.
+    PartyResolution,
+    /// A resource of the three lists.
+    PartyResource,
+    /// A project of the three lists.
+    PartyProject,
 }
 
 impl Thing {
-    pub const ALL: [Thing; 37] = [
+    pub const ALL: [Thing; 41] = [
         Self::Account,
         Self::ApiToken,
         Self::Area,
@@ -171,6 +179,10 @@ impl Thing {
         Self::PartyPhoto,
         Self::PartyGrant,
         Self::PartyMeeting,
+        Self::PartyJointMeeting,
+        Self::PartyResolution,
+        Self::PartyResource,
+        Self::PartyProject,
     ];
 
     /// The catalogue key of its name.
@@ -213,6 +225,10 @@ impl Thing {
             Self::PartyPhoto => "what.party_photo",
             Self::PartyGrant => "what.party_grant",
             Self::PartyMeeting => "what.party_meeting",
+            Self::PartyJointMeeting => "what.party_joint_meeting",
+            Self::PartyResolution => "what.party_resolution",
+            Self::PartyResource => "what.party_resource",
+            Self::PartyProject => "what.party_project",
         }
     }
 }

@@ -155,6 +155,8 @@ pub enum Rows {
     Party,
     /// The branches of the area with their organisational life (三会一课).
     PartyLife,
+    /// The three lists' projects of the area, of a state (`planned`, `done`…) or all.
+    PartyProjects { state: &'static str },
 }
 
 impl Rows {

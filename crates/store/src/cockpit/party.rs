@@ -5,7 +5,9 @@
 //! of confirmed service in the period, and the branches' organisational life
 //! (三会一课): required meetings held ÷ required, over the year holding the
 //! period's start as far as it is over at the time of reading
-//! (`store::party::life`).
+//! (`store::party::life`); the three lists' projects by state (open, overdue on
+//! the day of reading, done) and the share of residents' ratings of 4 or 5 stars
+//! (`store::party::projects`).
 
 use wangge_domain::Message;
 use wangge_domain::party::Period;
@@ -54,6 +56,16 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
         }
     }
     let (showing, grids) = crate::party::cards::grids_showing(db, &q.path).await?;
+    let projects = crate::party::projects::by_state(db, &q.path, q.today()).await?;
+    let (satisfied, rated): (i64, i64) = sqlx::query_as(
+        "SELECT COALESCE(SUM(CASE WHEN g.stars >= 4 THEN 1 ELSE 0 END), 0), count(*)
+         FROM party_project_ratings g JOIN party_projects p ON p.id = g.project_id
+         WHERE p.path >= $1 AND p.path < $2",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_one(&db.pool)
+    .await?;
     let figure = |key: &str, label: &'static str, how: &'static str, value: Value| Figure {
         key: key.to_owned(),
         section: Section::Party,
@@ -108,5 +120,41 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
             "cockpit.how.party_cards",
             Value::Rate { part: showing, whole: grids },
         ),
+        Figure {
+            rows: Some(Rows::PartyProjects { state: "" }),
+            ..figure(
+                "party.projects.open",
+                "cockpit.figure.party_projects_open",
+                "cockpit.how.party_projects_open",
+                Value::count(projects.planned + projects.doing),
+            )
+        },
+        Figure {
+            rows: Some(Rows::PartyProjects { state: "" }),
+            ..figure(
+                "party.projects.overdue",
+                "cockpit.figure.party_projects_overdue",
+                "cockpit.how.party_projects_overdue",
+                Value::count(projects.overdue),
+            )
+        },
+        Figure {
+            rows: Some(Rows::PartyProjects { state: "done" }),
+            ..figure(
+                "party.projects.done",
+                "cockpit.figure.party_projects_done",
+                "cockpit.how.party_projects_done",
+                Value::count(projects.done),
+            )
+        },
+        Figure {
+            rows: Some(Rows::PartyProjects { state: "done" }),
+            ..figure(
+                "party.projects.rating",
+                "cockpit.figure.party_projects_rating",
+                "cockpit.how.party_projects_rating",
+                Value::Rate { part: satisfied, whole: rated },
+            )
+        },
     ])
 }

@@ -13,10 +13,14 @@
 pub mod access;
 pub mod cards;
 pub mod feedback;
+pub mod joint;
+#[cfg(test)]
+mod joint_tests;
 pub mod life;
 #[cfg(test)]
 mod life_tests;
 pub mod past;
+pub mod projects;
 pub mod service;
 #[cfg(test)]
 mod tests;
@@ -44,6 +48,13 @@ fn bad(m: Message) -> StoreError {
 pub(crate) fn term<V: Vocabulary>(row: &AnyRow, column: &str) -> StoreResult<V> {
     let code: String = row.try_get(column)?;
     V::from_code(&code).ok_or_else(|| StoreError::Invalid(msg!("error.stored_value", what = V::NAME, value = &code)))
+}
+
+/// A term of a column that may be empty.
+pub(crate) fn term_opt<V: Vocabulary>(row: &AnyRow, column: &str) -> StoreResult<Option<V>> {
+    let code: Option<String> = row.try_get(column)?;
+    code.map(|c| V::from_code(&c).ok_or_else(|| StoreError::Invalid(msg!("error.stored_value", what = V::NAME, value = &c))))
+        .transpose()
 }
 
 /// A name or a short line as typed: normalised, not empty, at most `most` characters.

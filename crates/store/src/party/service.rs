@@ -10,6 +10,7 @@ use sqlx::any::AnyRow;
 use time::Date;
 use utoipa::ToSchema;
 use wangge_domain::party::{self as rules, MemberStatus, NeedSource, ServiceState};
+use wangge_domain::party_joint::ServiceField;
 use wangge_domain::{AreaLevel, Vocabulary, msg, new_id, now_millis};
 
 use super::{bad, free, line, member, term};
@@ -39,6 +40,8 @@ pub struct Need {
     /// The demand or visit it came from.
     #[schema(format = Uuid)]
     pub source_id: Option<String>,
+    /// What it is about, which resources it fits (the three lists); none: not said.
+    pub field: Option<ServiceField>,
     #[schema(format = Date)]
     pub needed_on: String,
     /// How many members it needs.
@@ -62,13 +65,16 @@ pub struct NewNeed {
     #[serde(default)]
     #[schema(format = Uuid)]
     pub source_id: Option<String>,
+    /// What it is about (matched with the resources of the same field).
+    #[serde(default)]
+    pub field: Option<ServiceField>,
     #[schema(format = Date)]
     pub needed_on: String,
     pub slots: i64,
 }
 
 const NEED: &str = "SELECT n.id, n.community_id, n.grid_id, a.name AS area_name, n.path, n.title, n.detail,
-        n.source_kind, n.source_id, n.needed_on, n.slots, n.created_by_name, n.created_at,
+        n.source_kind, n.source_id, n.field, n.needed_on, n.slots, n.created_by_name, n.created_at,
         (SELECT count(*) FROM party_claims c WHERE c.need_id = n.id) AS claimed
      FROM party_needs n JOIN areas a ON a.id = COALESCE(n.grid_id, n.community_id)";
 
@@ -83,6 +89,7 @@ fn need_from(r: &AnyRow) -> StoreResult<Need> {
         detail: r.try_get("detail")?,
         source_kind: term(r, "source_kind")?,
         source_id: r.try_get("source_id")?,
+        field: super::term_opt(r, "field")?,
         needed_on: r.try_get("needed_on")?,
         slots: r.try_get("slots")?,
         claimed: r.try_get("claimed")?,
@@ -132,7 +139,8 @@ pub async fn add_need(db: &Db, new: NewNeed, by: &str, today: Date) -> StoreResu
     let id = new_id();
     sqlx::query(
         "INSERT INTO party_needs (id, community_id, grid_id, path, title, detail, source_kind, source_id, needed_on,
-             slots, created_by_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             slots, created_by_name, created_at, field)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&id)
     .bind(&community.id)
@@ -146,9 +154,23 @@ pub async fn add_need(db: &Db, new: NewNeed, by: &str, today: Date) -> StoreResu
     .bind(new.slots)
     .bind(by)
     .bind(now_millis())
+    .bind(new.field.map(|f| f.code()))
     .execute(&db.pool)
     .await?;
     need(db, &id).await
+}
+
+/// Says what a need is about (or unsays it), which resources it then fits.
+pub async fn set_need_field(db: &Db, need_id: &str, field: Option<ServiceField>) -> StoreResult<Need> {
+    let done = sqlx::query("UPDATE party_needs SET field = $1 WHERE id = $2")
+        .bind(field.map(|f| f.code()))
+        .bind(need_id)
+        .execute(&db.pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::not_found(Thing::PartyNeed, need_id));
+    }
+    need(db, need_id).await
 }
 
 /// The needs that concern the area at `path` — those under it, and those of its

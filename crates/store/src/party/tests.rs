@@ -261,6 +261,7 @@ async fn needs_are_claimed_and_served() {
             detail: String::new(),
             source_kind: NeedSource::Plan,
             source_id: None,
+            field: None,
             needed_on: day.to_string(),
             slots: 2,
         };

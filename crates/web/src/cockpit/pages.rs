@@ -113,6 +113,9 @@ pub(crate) fn rows_href(p: &Principal, area: Option<&Area>, rows: &Rows) -> Opti
         Rows::Instructions => p.role.may(Action::ViewInstructions).then(|| format!("/instructions?area={}", area.id)),
         Rows::Party => p.role.may(Action::ViewParty).then(|| format!("/party?area={}", area.id)),
         Rows::PartyLife => p.role.may(Action::ViewParty).then(|| format!("/party/life?area={}", area.id)),
+        Rows::PartyProjects { state } => {
+            p.role.may(Action::ViewParty).then(|| format!("/party/lists?area={}&state={state}#projects-title", area.id))
+        }
         Rows::Demands { status, overdue, category, from, to } => {
             if !p.role.may(Action::ViewDemands) {
                 return None;

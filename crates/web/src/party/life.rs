@@ -531,7 +531,7 @@ async fn record_meeting(
 }
 
 /// `YYYY-MM-DDTHH:MM` (a `datetime-local` input) or `YYYY-MM-DD HH:MM`, China time.
-fn parse_local(text: &str) -> Option<i64> {
+pub(crate) fn parse_local(text: &str) -> Option<i64> {
     let t = text.trim().replace(' ', "T");
     let (d, hm) = t.split_once('T')?;
     let day = parse_date(d)?;

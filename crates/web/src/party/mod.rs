@@ -24,8 +24,10 @@ pub(crate) mod access;
 pub(crate) mod api;
 pub(crate) mod cards;
 pub(crate) mod feedback;
+pub(crate) mod joint;
 pub(crate) mod life;
 pub(crate) mod pages;
+pub(crate) mod projects;
 
 use wangge_domain::party::RegistrationStep;
 use wangge_domain::{Action, AuditAction, Module, msg};
@@ -221,5 +223,10 @@ pub(crate) fn not_here() -> ApiError {
 
 /// Every route of Party building.
 pub(crate) fn routes() -> crate::shared::routes::Routes {
-    pages::routes().merge(api::routes()).merge(access::routes()).merge(life::routes())
+    pages::routes()
+        .merge(api::routes())
+        .merge(access::routes())
+        .merge(life::routes())
+        .merge(joint::routes())
+        .merge(projects::routes())
 }

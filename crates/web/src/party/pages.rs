@@ -10,6 +10,7 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::party::{self as rules, MemberKind, MemberStatus, NeedSource, RegistrationStep, ServiceState};
+use wangge_domain::party_joint::ServiceField;
 use wangge_domain::{Action, AuditAction, Explain, IdCardNumber, Phone, Vocabulary, msg, now_millis};
 use wangge_store::Thing;
 use wangge_store::party::{self, MemberChange, MemberFilter, MemberForm, NewMember, NewOrg, NewUnit, service};
@@ -23,17 +24,17 @@ use crate::{ApiError, AppState};
 
 #[derive(Deserialize, Default)]
 pub struct AreaQuery {
-    area: Option<String>,
+    pub(crate) area: Option<String>,
 }
 
 /// The area a page is about: `?area=` (id or code) in scope, else the caller's one scope.
-async fn area_of(s: &AppState, p: &Principal, area: Option<&str>) -> Result<Area, ApiError> {
+pub(crate) async fn area_of(s: &AppState, p: &Principal, area: Option<&str>) -> Result<Area, ApiError> {
     let path = p.list_path(&s.db, area).await?.ok_or_else(|| ApiError::bad_request(msg!("error.several_scopes")))?;
     Ok(areas::get_by_path(&s.db, &path).await?)
 }
 
 /// The community of the page's area (a grid's parent), for forms that add to it.
-async fn community_of(s: &AppState, area: &Area) -> Option<Area> {
+pub(crate) async fn community_of(s: &AppState, area: &Area) -> Option<Area> {
     party::community_of(&s.db, area).await.ok()
 }
 
@@ -42,7 +43,7 @@ pub(crate) fn err_text(e: &ApiError, lang: Lang) -> Option<String> {
 }
 
 /// The choices of a vocabulary for a `<select>`.
-fn choices<V: Vocabulary>(lang: Lang) -> Vec<(String, String)> {
+pub(crate) fn choices<V: Vocabulary>(lang: Lang) -> Vec<(String, String)> {
     V::all().iter().map(|t| (t.code().to_owned(), label(*t, lang).to_owned())).collect()
 }
 
@@ -89,7 +90,7 @@ fn member_card(m: &party::Member, lang: Lang) -> MemberCard {
 }
 
 /// The areas a member or need may be placed on: the community and its grids.
-async fn places(s: &AppState, community: &Area) -> Result<Vec<(String, String)>, ApiError> {
+pub(crate) async fn places(s: &AppState, community: &Area) -> Result<Vec<(String, String)>, ApiError> {
     let mut out = vec![(community.id.clone(), community.name.clone())];
     for g in areas::children(&s.db, &community.id).await? {
         out.push((g.id, g.name));
@@ -1050,8 +1051,17 @@ pub struct NeedForm {
     detail: Option<String>,
     source_kind: String,
     source_id: Option<String>,
+    field: Option<String>,
     needed_on: String,
     slots: String,
+}
+
+/// A field chosen on a form: none when left empty.
+pub(crate) fn field_of(value: Option<&str>) -> Result<Option<ServiceField>, ApiError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => ServiceField::parse(v).map(Some).map_err(|e| ApiError::invalid(e.message().field("field"))),
+    }
 }
 
 async fn add_need(
@@ -1073,6 +1083,7 @@ async fn add_need(
             detail: f.detail.clone().unwrap_or_default(),
             source_kind,
             source_id: f.source_id.clone().filter(|x| !x.trim().is_empty()),
+            field: field_of(f.field.as_deref())?,
             needed_on: f.needed_on.clone(),
             slots,
         };

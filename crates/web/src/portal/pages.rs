@@ -52,7 +52,7 @@ struct Task {
     label: String,
 }
 
-fn portal_ctx(p: &Principal, lang: Lang) -> Value {
+pub(crate) fn portal_ctx(p: &Principal, lang: Lang) -> Value {
     context! { lang => lang.code, user => p.actor_name(), csrf => p.csrf_token.clone().unwrap_or_default() }
 }
 
@@ -84,6 +84,8 @@ pub async fn home(State(s): State<AppState>, lang: Lang, p: Principal) -> Result
     if !crate::party::own_members(&s, &p).await?.is_empty() {
         tasks.push(Task { id: "task-party", href: "/party/mine", label: tr("party.mine.title", lang.code) });
     }
+    // The community's finished projects, their results, and a rating of one's own.
+    tasks.push(Task { id: "task-projects", href: "/portal/projects", label: crate::party::projects::portal_task(lang) });
     // Greeted by their name, not by the generated login.
     let name = match &p.actor {
         Actor::Account { id, .. } => accounts::get(&s.db, id).await?.display_name,

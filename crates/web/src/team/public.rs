@@ -107,10 +107,12 @@ pub async fn public_face(
     }
     let team = public_team(&s, &grid, lang).await?;
     let cards = crate::party::cards::of_grid(&s, &grid, lang).await?;
+    let projects = crate::party::projects::published(&s, &grid).await?;
     let ctx = context! {
         lang => lang.code, grid_name => grid.name, grid_code => grid.code,
         community_name => community.map(|c| c.name),
         team => Value::from(Serde(&team)), cards => Value::from(Serde(&cards)),
+        projects => projects,
         hotline => settings.hotline, reports => Value::from(Serde(&reports)),
     };
     Ok(render(lang, StatusCode::OK, "team/public.html", ctx))
