@@ -23,6 +23,7 @@ mod instructions;
 mod names;
 mod organisations;
 mod party;
+mod party_joint;
 mod party_life;
 mod people;
 mod scale;

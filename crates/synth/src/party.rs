@@ -127,6 +127,26 @@ const PLAN_NEEDS: [&str; 14] = [
 ];
 const DEMAND_NEEDS: [&str; 4] =
     ["楼道堆物清理（居民反映）", "单元门禁维修协调", "小区路灯报修跟进", "绿化带杂物清理（居民反映）"];
+/// The field of a need of the lists above, by its words (the three lists match
+/// resources by it).
+fn field_of(title: &str) -> wangge_domain::party_joint::ServiceField {
+    use wangge_domain::party_joint::ServiceField::*;
+    let has = |words: &[&str]| words.iter().any(|w| title.contains(w));
+    if has(&["义诊", "就医"]) {
+        Health
+    } else if has(&["老人", "老年", "敬老", "慰问"]) {
+        Elderly
+    } else if has(&["反诈", "防汛", "安全", "消防"]) {
+        Safety
+    } else if has(&["课业", "教学"]) {
+        Education
+    } else if has(&["维修", "报修"]) {
+        Repair
+    } else {
+        Environment
+    }
+}
+
 const VISIT_NEEDS: [&str; 3] = ["为独居老人代购生活用品", "帮助行动不便老人办理高龄补贴", "陪同残疾居民就医"];
 /// Service not on a need of the list.
 const FREE_ACTIVITIES: [&str; 8] = [
@@ -424,6 +444,7 @@ pub(crate) fn year(rng: &mut Rng, s: &Setting<'_>, today: Date) -> PastParty {
             title: title.to_owned(),
             detail: format!("{}，请认领的党员按时到场，服务后如实填写时长。", area.name),
             source_kind: source,
+            field: Some(field_of(title)),
             needed_on: wangge_domain::format_date(day),
             slots: if source == NeedSource::Visit { rng.i64(1..=2) } else { rng.i64(2..=6) },
             created_by_name: if whole { secretary.clone() } else { staff.clone() },

@@ -122,7 +122,7 @@ async fn joint_meeting_resolution_project_matched_and_rated() {
         assert!(projects::resources_for(db, &n2).await.unwrap().is_empty());
         let mut for_n3 = titles(projects::resources_for(db, &n3).await.unwrap());
         for_n3.sort();
-        assert_eq!(for_n3, ["护士上门", "全科医生义诊"]);
+        assert_eq!(for_n3, ["全科医生义诊", "护士上门"]);
         assert!(projects::resources_for(db, &n4).await.unwrap().is_empty());
         let need_titles = |v: Vec<service::Need>| v.into_iter().map(|n| n.title).collect::<Vec<_>>();
         assert_eq!(need_titles(projects::needs_for(db, &doctors, today).await.unwrap()), ["独居老人量血压", "健康讲座"]);

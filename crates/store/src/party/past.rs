@@ -95,6 +95,8 @@ pub struct PastNeed {
     pub title: String,
     pub detail: String,
     pub source_kind: NeedSource,
+    /// What it is about (the three lists match resources by it).
+    pub field: Option<wangge_domain::party_joint::ServiceField>,
     /// `YYYY-MM-DD`.
     pub needed_on: String,
     pub slots: i64,
@@ -322,7 +324,7 @@ pub async fn record(conn: &mut sqlx::AnyConnection, vault: &Vault, past: &PastPa
         conn,
         "party_needs",
         "id, community_id, grid_id, path, title, detail, source_kind, source_id, needed_on, slots, created_by_name, \
-         created_at",
+         created_at, field",
         &past.needs,
         |q, n| {
             q.bind(&n.id)
@@ -337,6 +339,7 @@ pub async fn record(conn: &mut sqlx::AnyConnection, vault: &Vault, past: &PastPa
                 .bind(n.slots)
                 .bind(&n.created_by_name)
                 .bind(n.created_at)
+                .bind(n.field.map(|f| f.code()))
         },
     )
     .await?;

@@ -136,6 +136,19 @@ pub(crate) async fn send(
     if let Some(c) = &new.campaign_id {
         crate::campaigns::reachable(s, p, c).await?;
     }
+    deliver(s, p, address, new, files).await
+}
+
+/// Sends an instruction whose sender and receivers the caller has been checked
+/// for (by [`send`], or by a joint meeting's resolution: `party::joint`), audited,
+/// each receiver told.
+pub(crate) async fn deliver(
+    s: &AppState,
+    p: &Principal,
+    address: &ClientAddress,
+    new: NewInstruction,
+    files: &[NewFile],
+) -> Result<Instruction, ApiError> {
     let i = instructions::send(&s.db, new, files, account_id(p), &p.actor_name(), instructions::today()).await?;
     let receipts = instructions::receipts(&s.db, &i.id).await?;
     let summary = serde_json::json!({

@@ -6,9 +6,8 @@
 //!
 //! Who: everyone with `view_party` in sight reads the meetings of their community;
 //! those who keep the registry (`manage_party`) over the whole community record
-//! them and turn resolutions into projects; an instruction is sent by whoever may
-//! send instructions from the community (`send_instructions`: the community's
-//! secretary), as on `/instructions`.
+//! them and turn resolutions into projects or instructions from the community to
+//! its grids (the Party secretary is usually the community's director too, 一肩挑).
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -217,7 +216,7 @@ async fn record(
     .await;
     match result {
         Ok(m) => Ok(Redirect::to(&format!("/party/joint/{}", m.id)).into_response()),
-        Err(e) if matches!(e.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::NOT_FOUND) => {
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let text = e.said(lang.code);
             new_view(&s, &p, lang, &community, StatusCode::UNPROCESSABLE_ENTITY, Some(text), &sent).await
         }
@@ -247,7 +246,7 @@ async fn page_view(
     error: Option<String>,
 ) -> Result<Response, ApiError> {
     let manage = keeps(p, &m.path);
-    let instruct = p.role.may(Action::SendInstructions) && p.can_see(&m.path);
+    let instruct = manage;
     let community = areas::get(&s.db, &m.community_id).await?;
     let (places, grids, owners) = if manage || instruct {
         let places = places(s, &community).await?;
@@ -270,18 +269,13 @@ async fn page_view(
 }
 
 /// A resolution the caller keeps (`manage_party` over its community), with its meeting.
-async fn resolution_kept(
-    s: &AppState,
-    p: &Principal,
-    id: &str,
-    action: Action,
-) -> Result<(Resolution, JointMeeting), ApiError> {
+async fn resolution_kept(s: &AppState, p: &Principal, id: &str) -> Result<(Resolution, JointMeeting), ApiError> {
     let r = match joint::resolution(&s.db, id).await {
         Ok(r) if sees(p, &r.path) => r,
         Ok(_) | Err(wangge_store::StoreError::NotFound { .. }) => return Err(unknown(Thing::PartyResolution, id)),
         Err(e) => return Err(e.into()),
     };
-    if !p.role.may(action) || !p.can_see(&r.path) {
+    if !keeps(p, &r.path) {
         return Err(super::not_here());
     }
     let m = joint::meeting(&s.db, &r.meeting_id).await?;
@@ -313,7 +307,7 @@ async fn to_project(
     Path(id): Path<String>,
     axum::Form(sent): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let (r, m) = resolution_kept(&s, &p, &id, Action::ManageParty).await?;
+    let (r, m) = resolution_kept(&s, &p, &id).await?;
     let result = async {
         let new = project_form(&sent)?;
         p.refer(areas::get(&s.db, &new.area_id).await, Thing::Area, &new.area_id, |a| &a.path)?;
@@ -352,11 +346,14 @@ async fn to_instruction(
     Path(id): Path<String>,
     axum::Form(sent): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let (r, m) = resolution_kept(&s, &p, &id, Action::SendInstructions).await?;
+    let (r, m) = resolution_kept(&s, &p, &id).await?;
     let field = |name: &str| sent.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
     let result = async {
         joint::still_noted(&r)?;
         let receivers: Vec<String> = sent.iter().filter(|(k, _)| k == "grids").map(|(_, v)| v.clone()).collect();
+        for g in &receivers {
+            p.refer(areas::get(&s.db, g).await, Thing::Area, g, |a| &a.path)?;
+        }
         if receivers.is_empty() {
             return Err(ApiError::invalid(msg!("party.joint.error.no_grid").field("grids")));
         }
@@ -369,9 +366,10 @@ async fn to_instruction(
             receivers,
             ..Default::default()
         };
-        // The one way instructions are sent: the sender's own area, receivers in
-        // sight, audited, each receiver told.
-        let sent_one = crate::instructions::send(&s, &p, &address, new, &[]).await?;
+        // Sent from the community by whoever keeps its Party registry (the Party
+        // secretary is usually the community's director too, 一肩挑), to grids in
+        // sight (the store keeps them below the community); audited, each told.
+        let sent_one = crate::instructions::deliver(&s, &p, &address, new, &[]).await?;
         let after = joint::mark_instruction(&s.db, &r.id, &sent_one.id).await?;
         let summary = serde_json::json!({ "outcome": "instruction", "instruction": sent_one.id,
             "due_on": sent_one.due_on });
@@ -388,7 +386,7 @@ async fn to_instruction(
     }
     .await;
     match result {
-        Ok(i) => Ok(Redirect::to(&format!("/instructions/{}", i.id)).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/party/joint/{}", m.id)).into_response()),
         Err(e) if matches!(e.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT) => {
             let text = e.said(lang.code);
             page_view(&s, &p, lang, m, StatusCode::UNPROCESSABLE_ENTITY, Some(text)).await
@@ -399,12 +397,12 @@ async fn to_instruction(
 
 pub(crate) fn routes() -> crate::shared::routes::Routes {
     use crate::shared::auth::Access::Role;
-    use wangge_domain::Action::{ManageParty, SendInstructions, ViewParty};
+    use wangge_domain::Action::{ManageParty, ViewParty};
     crate::shared::routes::Routes::new()
         .get("/party/joint", Role(ViewParty), list)
         .get("/party/joint/new", Role(ManageParty), new_form)
         .post("/party/joint/new", Role(ManageParty), record)
         .get("/party/joint/{id}", Role(ViewParty), page)
         .post("/party/resolutions/{id}/project", Role(ManageParty), to_project)
-        .post("/party/resolutions/{id}/instruction", Role(SendInstructions), to_instruction)
+        .post("/party/resolutions/{id}/instruction", Role(ManageParty), to_instruction)
 }

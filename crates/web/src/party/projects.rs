@@ -307,7 +307,7 @@ async fn add_resource(
     .await;
     match result {
         Ok(r) => Ok(Redirect::to(&format!("/party/resources/{}", r.id)).into_response()),
-        Err(e) if matches!(e.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::NOT_FOUND) => {
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let text = e.said(lang.code);
             let q = ListsQuery { area: Some(area), state: None };
             lists_view(&s, &p, lang, q, StatusCode::UNPROCESSABLE_ENTITY, Some(text)).await
@@ -466,7 +466,7 @@ async fn add_project(
     .await;
     match result {
         Ok(x) => Ok(Redirect::to(&format!("/party/projects/{}", x.id)).into_response()),
-        Err(e) if matches!(e.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::NOT_FOUND) => {
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             let text = e.said(lang.code);
             let q = ListsQuery { area: Some(area), state: None };
             lists_view(&s, &p, lang, q, StatusCode::UNPROCESSABLE_ENTITY, Some(text)).await
