@@ -85,6 +85,12 @@ struct Chain {
     /// A committee meeting of the general branch, with a photo.
     party_meeting: String,
     party_meeting_photo: String,
+    /// A joint meeting of the community with the unit, and its one resolution.
+    party_joint: String,
+    party_resolution: String,
+    /// A resource of the unit on the community, and a project on the grid.
+    party_resource: String,
+    party_project: String,
 }
 
 fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
@@ -384,6 +390,7 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             detail: String::new(),
             source_kind: wangge_domain::party::NeedSource::Plan,
             source_id: None,
+            field: None,
             needed_on: (today + time::Duration::days(7)).to_string(),
             slots: 3,
         };
@@ -426,6 +433,39 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
         let png = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
         let meeting = party::life::record(db, meeting, &[png], "书记", wangge_domain::now_millis()).await.unwrap();
         let (party_meeting, party_meeting_photo) = (meeting.id.clone(), meeting.photos[0].clone());
+        let joint = party::joint::NewJointMeeting {
+            community_id: made[3].id.clone(),
+            held_at: wangge_domain::now_millis() - 3_600_000,
+            place: "党群服务中心".into(),
+            title: "联席会议".into(),
+            unit_ids: vec![party_unit.clone()],
+            topics: vec![("议题".into(), "决议".into())],
+            ..Default::default()
+        };
+        let joint = party::joint::record(db, joint, "书记", wangge_domain::now_millis()).await.unwrap();
+        let (party_joint, party_resolution) = (joint.id.clone(), joint.resolutions[0].id.clone());
+        let resource = party::projects::NewResource {
+            area_id: made[3].id.clone(),
+            unit_id: Some(party_unit.clone()),
+            offered_by: String::new(),
+            kind: wangge_domain::party_joint::ResourceKind::Skill,
+            field: wangge_domain::party_joint::ServiceField::Health,
+            title: "义诊".into(),
+            detail: String::new(),
+            amount_fen: None,
+        };
+        let party_resource = party::projects::add_resource(db, resource, "书记").await.unwrap().id;
+        let project = party::projects::NewProject {
+            area_id: made[4].id.clone(),
+            title: "义诊进网格".into(),
+            detail: String::new(),
+            field: wangge_domain::party_joint::ServiceField::Health,
+            owner_unit_id: None,
+            owner_name: "物业".into(),
+            deadline: "2099-01-01".into(),
+        };
+        let party_project =
+            party::projects::add_project(db, project, "书记", wangge_store::instructions::today()).await.unwrap().id;
         let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
         Chain {
             city,
@@ -466,6 +506,10 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             party_grant,
             party_meeting,
             party_meeting_photo,
+            party_joint,
+            party_resolution,
+            party_resource,
+            party_project,
         }
     })
 }
@@ -531,6 +575,10 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "party-orgs" => c.party_org.clone(),
             "party-meetings" => c.party_meeting.clone(),
             "party-meeting-photos" => c.party_meeting_photo.clone(),
+            "party-joint" => c.party_joint.clone(),
+            "party-resolutions" => c.party_resolution.clone(),
+            "party-resources" => c.party_resource.clone(),
+            "party-projects" => c.party_project.clone(),
             _ => String::new(),
         }
     };
@@ -549,6 +597,8 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         "instruction-receipts"
     } else if pattern.starts_with("/instructions/files/") {
         "instruction-files"
+    } else if pattern.starts_with("/portal/projects/") {
+        "party-projects"
     } else if let Some(rest) = pattern.strip_prefix("/party/").or_else(|| pattern.strip_prefix("/api/v1/party/")) {
         match rest.split('/').next().unwrap_or("") {
             "members" => "party-members",
@@ -561,6 +611,10 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "orgs" => "party-orgs",
             "meetings" => "party-meetings",
             "meeting-photos" => "party-meeting-photos",
+            "joint" if pattern.contains("{id}") => "party-joint",
+            "resolutions" => "party-resolutions",
+            "resources" => "party-resources",
+            "projects" => "party-projects",
             _ => "party",
         }
     } else {
@@ -592,6 +646,8 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             | "party-needs"
             | "party-service"
             | "party-grants"
+            | "party-resources"
+            | "party-projects"
     );
     let list_of_scoped = list_of_scoped && (pattern == "/registry/residents" || !pattern.starts_with("/registry"));
     if pattern == "/visits/new" {
@@ -698,6 +754,23 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "term_years": "5"})),
         ("POST", "/party/orgs/{id}/meetings") => Some(json!({"kind": "committee", "held_at": "2026-01-05T19:00",
             "place": "党群服务中心", "topic": "走查"})),
+        ("POST", "/party/joint/new") => Some(json!({"area": list_area.code, "held_at": "2026-01-05T19:00",
+            "place": "会议室", "title": "走查", "units": c.party_unit, "topic_1": "议题", "decision_1": "决议"})),
+        ("POST", "/party/resolutions/{id}/project") => Some(json!({"title": "走查", "area_id": c.grid.id,
+            "field": "health", "owner_name": "物业", "deadline": (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string()})),
+        ("POST", "/party/resolutions/{id}/instruction") => Some(json!({"title": "走查", "grids": c.grid.id,
+            "due_on": (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string()})),
+        ("POST", "/party/resources") => Some(json!({"area": list_area.code, "area_id": c.grid.id, "kind": "skill",
+            "field": "health", "title": "走查", "unit_id": c.party_unit})),
+        ("POST", "/party/needs/{id}/field") => Some(json!({"field": "health"})),
+        ("POST", "/party/needs/{id}/link") | ("POST", "/party/resources/{id}/link") => {
+            Some(json!({"project": c.party_project}))
+        }
+        ("POST", "/party/projects") => Some(json!({"area": list_area.code, "area_id": c.grid.id, "title": "走查",
+            "field": "health", "owner_name": "物业", "deadline": (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string()})),
+        ("POST", "/party/projects/{id}/link") => Some(json!({"need_id": c.party_need, "resource_id": c.party_resource})),
+        ("POST", "/party/projects/{id}/step") => Some(json!({"step": "start"})),
+        ("POST", "/portal/projects/{id}/rate") => Some(json!({"score": "4"})),
         ("POST", "/party/join/{code}") => Some(json!({"who": "unit", "name": "走查单位", "party_org_name": "党支部",
             "contact_name": "联络员", "declared_members": "3"})),
         // Pages: sent as HTML forms.
@@ -843,6 +916,10 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.party_grant, &other.party_grant),
         (&c.party_meeting, &other.party_meeting),
         (&c.party_meeting_photo, &other.party_meeting_photo),
+        (&c.party_joint, &other.party_joint),
+        (&c.party_resolution, &other.party_resolution),
+        (&c.party_resource, &other.party_resource),
+        (&c.party_project, &other.party_project),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
@@ -924,6 +1001,10 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
         (&c.party_grant, &other.party_grant),
         (&c.party_meeting, &other.party_meeting),
         (&c.party_meeting_photo, &other.party_meeting_photo),
+        (&c.party_joint, &other.party_joint),
+        (&c.party_resolution, &other.party_resolution),
+        (&c.party_resource, &other.party_resource),
+        (&c.party_project, &other.party_project),
     ]
     .into_iter()
     .find(|(mine, _)| mine.as_str() == id)

@@ -168,6 +168,7 @@ async fn records(db: &Db, community: &Area, grid: &Area, seq: u16, account: &str
             detail: String::new(),
             source_kind: wangge_domain::party::NeedSource::Plan,
             source_id: None,
+            field: None,
             needed_on: (today + time::Duration::days(5)).to_string(),
             slots: 3,
         },
@@ -846,6 +847,157 @@ fn every_party_route_keeps_to_its_community_grid_and_role() {
         w.expect(aux, "GET", "/party/meeting-photos/{id}", &photo, None, 403);
         w.expect(gm, "GET", "/party/meeting-photos/{id}", &photo, None, 200);
 
+        // ---- joint meetings and the three lists ----
+        let sec_b = ("community_secretary of B", &s.token(Role::CommunitySecretary, B_COMMUNITY));
+        let now = wangge_domain::now_millis();
+        let (joint, resolutions, resource, project, project_b) = s.runtime.block_on(async {
+            let new = party::joint::NewJointMeeting {
+                community_id: h.community.id.clone(),
+                held_at: now - 3_600_000,
+                place: "会议室".into(),
+                title: "联席会议".into(),
+                unit_ids: vec![a.unit.clone()],
+                topics: vec![("议题一".into(), "决议一".into()), ("议题二".into(), "决议二".into())],
+                ..Default::default()
+            };
+            let m = party::joint::record(&db, new, "书记", now).await.unwrap();
+            let resource = party::projects::NewResource {
+                area_id: h.community.id.clone(),
+                unit_id: Some(a.unit.clone()),
+                offered_by: String::new(),
+                kind: wangge_domain::party_joint::ResourceKind::Skill,
+                field: wangge_domain::party_joint::ServiceField::Health,
+                title: "义诊".into(),
+                detail: String::new(),
+                amount_fen: None,
+            };
+            let resource = party::projects::add_resource(&db, resource, "书记").await.unwrap().id;
+            let project = |area: &Area| party::projects::NewProject {
+                area_id: area.id.clone(),
+                title: "义诊进网格".into(),
+                detail: String::new(),
+                field: wangge_domain::party_joint::ServiceField::Health,
+                owner_unit_id: None,
+                owner_name: "物业".into(),
+                deadline: "2099-01-01".into(),
+            };
+            let today = wangge_store::instructions::today();
+            let pa = party::projects::add_project(&db, project(&h.grid), "书记", today).await.unwrap().id;
+            let pb = party::projects::add_project(&db, project(&b_grid), "书记", today).await.unwrap().id;
+            (m.id, m.resolutions.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), resource, pa, pb)
+        });
+        w.expect(gm, "GET", "/party/joint", &format!("/party/joint{}", area(testing::GRID)), None, 200);
+        w.expect(street, "GET", "/party/joint", &format!("/party/joint{}", area(a_code)), None, 403);
+        w.expect(ps_b, "GET", "/party/joint", &format!("/party/joint{}", area(a_code)), None, 403);
+        w.expect(ps, "GET", "/party/joint/new", &format!("/party/joint/new{}", area(a_code)), None, 200);
+        w.expect(ps_grid, "GET", "/party/joint/new", &format!("/party/joint/new{}", area(testing::GRID)), None, 403);
+        w.expect(staff, "GET", "/party/joint/new", &format!("/party/joint/new{}", area(a_code)), None, 403);
+        w.expect(ps_b, "GET", "/party/joint/new", &format!("/party/joint/new{}", area(a_code)), None, 403);
+        let held = format!("{}T15:00", wangge_store::instructions::today() - time::Duration::days(1));
+        let record = |units: &str, topic: &str| {
+            json!({"area": a_code, "held_at": held, "place": "会议室", "title": "联席会议", "units": units,
+                "topic_1": topic, "decision_1": "决议"})
+        };
+        w.expect(ps, "POST", "/party/joint/new", "/party/joint/new", Some(record(&a.unit, "议题")), 303);
+        w.expect(ps, "POST", "/party/joint/new", "/party/joint/new", Some(record(&a.unit, "")), 422);
+        w.expect(ps, "POST", "/party/joint/new", "/party/joint/new", Some(record(&b.unit, "议题")), 404);
+        w.expect(ps_b, "POST", "/party/joint/new", "/party/joint/new", Some(record(&a.unit, "议题")), 403);
+        w.expect(staff, "POST", "/party/joint/new", "/party/joint/new", Some(record(&a.unit, "议题")), 403);
+        let page = format!("/party/joint/{joint}");
+        w.expect(gm, "GET", "/party/joint/{id}", &page, None, 200);
+        w.expect(street, "GET", "/party/joint/{id}", &page, None, 403);
+        w.expect(ps_b, "GET", "/party/joint/{id}", &page, None, 404);
+        let to_project = format!("/party/resolutions/{}/project", resolutions[0]);
+        let project_form = |area: &Area| {
+            json!({"title": "项目", "area_id": area.id, "field": "health", "owner_name": "物业", "deadline": "2099-01-01"})
+        };
+        let pattern = "/party/resolutions/{id}/project";
+        w.expect(ps_b, "POST", pattern, &to_project, Some(project_form(&b_grid)), 404);
+        w.expect(ps_grid, "POST", pattern, &to_project, Some(project_form(&h.grid)), 403);
+        w.expect(staff, "POST", pattern, &to_project, Some(project_form(&h.grid)), 403);
+        w.expect(ps, "POST", pattern, &to_project, Some(project_form(&b_grid)), 404);
+        w.expect(ps, "POST", pattern, &to_project, Some(project_form(&h.grid)), 303);
+        w.expect(ps, "POST", pattern, &to_project, Some(project_form(&h.grid)), 422);
+        let to_instruction = format!("/party/resolutions/{}/instruction", resolutions[1]);
+        let pattern = "/party/resolutions/{id}/instruction";
+        let due_on = (wangge_store::instructions::today() + time::Duration::days(10)).to_string();
+        let grids = |g: &Area| json!({"title": "指令", "grids": g.id, "due_on": due_on});
+        w.expect(sec_b, "POST", pattern, &to_instruction, Some(grids(&b_grid)), 404);
+        w.expect(gm, "POST", pattern, &to_instruction, Some(grids(&h.grid)), 403);
+        w.expect(ps, "POST", pattern, &to_instruction, Some(grids(&b_grid)), 404);
+        w.expect(ps, "POST", pattern, &to_instruction, Some(json!({"title": "指令", "due_on": due_on})), 422);
+        w.expect(ps, "POST", pattern, &to_instruction, Some(grids(&h.grid)), 303);
+        w.expect(ps, "POST", pattern, &to_instruction, Some(grids(&h.grid)), 422);
+
+        w.expect(gm, "GET", "/party/lists", &format!("/party/lists{}", area(testing::GRID)), None, 200);
+        w.expect(street, "GET", "/party/lists", &format!("/party/lists{}", area(a_code)), None, 403);
+        w.expect(ps_b, "GET", "/party/lists", &format!("/party/lists{}", area(a_code)), None, 403);
+        let resource_form = |area_id: &str, unit: &str, kind: &str| {
+            json!({"area": a_code, "area_id": area_id, "kind": kind, "field": "health", "title": "资源", "unit_id": unit})
+        };
+        let pattern = "/party/resources";
+        w.expect(ps, "POST", pattern, pattern, Some(resource_form(&h.grid.id, &a.unit, "skill")), 303);
+        w.expect(ps, "POST", pattern, pattern, Some(resource_form(&h.grid.id, &a.unit, "fund")), 422);
+        w.expect(ps, "POST", pattern, pattern, Some(resource_form(&h.grid.id, &b.unit, "skill")), 404);
+        w.expect(ps, "POST", pattern, pattern, Some(resource_form(&b_grid.id, &a.unit, "skill")), 404);
+        w.expect(staff, "POST", pattern, pattern, Some(resource_form(&h.grid.id, &a.unit, "skill")), 403);
+        let one = format!("/party/resources/{resource}");
+        w.expect(gm, "GET", "/party/resources/{id}", &one, None, 200);
+        w.expect(ps_b, "GET", "/party/resources/{id}", &one, None, 404);
+        w.expect(street, "GET", "/party/resources/{id}", &one, None, 403);
+        let link = format!("/party/resources/{resource}/link");
+        w.expect(ps_b, "POST", "/party/resources/{id}/link", &link, Some(json!({"project": project_b})), 404);
+        w.expect(ps, "POST", "/party/resources/{id}/link", &link, Some(json!({"project": project_b})), 404);
+        w.expect(staff, "POST", "/party/resources/{id}/link", &link, Some(json!({"project": project})), 403);
+        w.expect(ps, "POST", "/party/resources/{id}/link", &link, Some(json!({"project": project})), 303);
+        let need = format!("/party/needs/{}", a.need);
+        w.expect(gm, "GET", "/party/needs/{id}", &need, None, 200);
+        w.expect(ps_b, "GET", "/party/needs/{id}", &need, None, 404);
+        let field = format!("/party/needs/{}/field", a.need);
+        w.expect(ps_b, "POST", "/party/needs/{id}/field", &field, Some(json!({"field": "health"})), 404);
+        w.expect(gm, "POST", "/party/needs/{id}/field", &field, Some(json!({"field": "health"})), 403);
+        w.expect(ps, "POST", "/party/needs/{id}/field", &field, Some(json!({"field": "nonsense"})), 422);
+        w.expect(ps, "POST", "/party/needs/{id}/field", &field, Some(json!({"field": "health"})), 303);
+        let link = format!("/party/needs/{}/link", a.need);
+        w.expect(ps_b, "POST", "/party/needs/{id}/link", &link, Some(json!({"project": project_b})), 404);
+        w.expect(ps, "POST", "/party/needs/{id}/link", &link, Some(json!({"project": project})), 303);
+        let project_new = |area: &Area, deadline: &str| {
+            json!({"area": a_code, "area_id": area.id, "title": "项目", "field": "health", "owner_name": "物业",
+                "deadline": deadline})
+        };
+        let pattern = "/party/projects";
+        w.expect(ps, "POST", pattern, pattern, Some(project_new(&h.grid, "2099-01-01")), 303);
+        w.expect(ps, "POST", pattern, pattern, Some(project_new(&h.grid, "2020-01-01")), 422);
+        w.expect(ps, "POST", pattern, pattern, Some(project_new(&b_grid, "2099-01-01")), 404);
+        w.expect(staff, "POST", pattern, pattern, Some(project_new(&h.grid, "2099-01-01")), 403);
+        let one = format!("/party/projects/{project}");
+        w.expect(gm, "GET", "/party/projects/{id}", &one, None, 200);
+        w.expect(street, "GET", "/party/projects/{id}", &one, None, 403);
+        w.expect(ps_b, "GET", "/party/projects/{id}", &one, None, 404);
+        let link = format!("/party/projects/{project}/link");
+        w.expect(ps_b, "POST", "/party/projects/{id}/link", &link, Some(json!({"need_id": a.need})), 404);
+        w.expect(ps, "POST", "/party/projects/{id}/link", &link, Some(json!({"need_id": b.need})), 404);
+        w.expect(ps, "POST", "/party/projects/{id}/link", &link, Some(json!({"resource_id": resource})), 303);
+        let step = format!("/party/projects/{project}/step");
+        w.expect(ps_b, "POST", "/party/projects/{id}/step", &step, Some(json!({"step": "start"})), 404);
+        w.expect(gm, "POST", "/party/projects/{id}/step", &step, Some(json!({"step": "start"})), 403);
+        w.expect(ps, "POST", "/party/projects/{id}/step", &step, Some(json!({"step": "finish", "text": " "})), 422);
+        w.expect(ps, "POST", "/party/projects/{id}/step", &step, Some(json!({"step": "finish", "text": "完成"})), 303);
+        w.expect(serve_a, "GET", "/portal/projects", "/portal/projects", None, 200);
+        let (_, theirs) = s.call_text(serve_b.1, "GET", "/portal/projects", None);
+        assert!(!theirs.contains(&project), "a resident of B sees B's projects only");
+        let rate = format!("/portal/projects/{project}/rate");
+        w.expect(serve_b, "POST", "/portal/projects/{id}/rate", &rate, Some(json!({"score": "4"})), 404);
+        w.expect(gm, "POST", "/portal/projects/{id}/rate", &rate, Some(json!({"score": "4"})), 303);
+        w.expect(staff_b, "POST", "/portal/projects/{id}/rate", &rate, Some(json!({"score": "4"})), 404);
+        w.expect(serve_a, "POST", "/portal/projects/{id}/rate", &rate, Some(json!({"comment": "好"})), 422);
+        w.expect(serve_a, "POST", "/portal/projects/{id}/rate", &rate, Some(json!({"score": "4"})), 303);
+        w.expect(serve_a, "POST", "/portal/projects/{id}/rate", &rate, Some(json!({"score": "5"})), 409);
+        let withdraw = format!("/party/resources/{resource}/withdraw");
+        w.expect(ps_b, "POST", "/party/resources/{id}/withdraw", &withdraw, None, 404);
+        w.expect(staff, "POST", "/party/resources/{id}/withdraw", &withdraw, None, 403);
+        w.expect(ps, "POST", "/party/resources/{id}/withdraw", &withdraw, None, 303);
+
         // ---- the API ----
         for (pattern, allowed, denied) in [
             ("/api/v1/party/members", ps, staff),
@@ -951,7 +1103,9 @@ fn every_party_route_keeps_to_its_community_grid_and_role() {
         let missing: Vec<String> = wangge_web::route_table()
             .routes()
             .iter()
-            .filter(|r| r.path.starts_with("/party") || r.path.starts_with("/api/v1/party"))
+            .filter(|r| {
+                r.path.starts_with("/party") || r.path.starts_with("/api/v1/party") || r.path.starts_with("/portal/projects")
+            })
             .map(|r| format!("{} {}", r.method, r.path))
             .filter(|r| !w.seen.borrow().contains(r))
             .collect();

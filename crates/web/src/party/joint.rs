@@ -349,11 +349,12 @@ async fn to_instruction(
     let (r, m) = resolution_kept(&s, &p, &id).await?;
     let field = |name: &str| sent.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
     let result = async {
-        joint::still_noted(&r)?;
         let receivers: Vec<String> = sent.iter().filter(|(k, _)| k == "grids").map(|(_, v)| v.clone()).collect();
+        // Every id named is checked against the caller's scope first.
         for g in &receivers {
             p.refer(areas::get(&s.db, g).await, Thing::Area, g, |a| &a.path)?;
         }
+        joint::still_noted(&r)?;
         if receivers.is_empty() {
             return Err(ApiError::invalid(msg!("party.joint.error.no_grid").field("grids")));
         }

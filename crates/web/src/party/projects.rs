@@ -757,6 +757,12 @@ async fn portal_rate(
     Path(id): Path<String>,
     axum::Form(f): axum::Form<RateForm>,
 ) -> Result<Response, ApiError> {
+    // Staff rate nothing here: they are sent to the project's page (once it is
+    // known to be in their sight), as the portal sends them to their own side.
+    if p.role != wangge_domain::Role::Resident {
+        let x = project_in_sight(&s, &p, &id).await?;
+        return Ok(Redirect::to(&format!("/party/projects/{}", x.id)).into_response());
+    }
     let Actor::Account { id: account, .. } = &p.actor else { return Err(super::not_here()) };
     let x = match projects::project(&s.db, &id).await {
         Ok(x) if concerns(&p, &x) => x,
