@@ -2187,3 +2187,121 @@ async fn organisational_life(s: &Session) -> anyhow::Result<()> {
 fn organisational_life_phone() {
     run("organisational-life", PHONE, organisational_life);
 }
+
+/// "Grid collects, branch dispatches, parties take, residents rate": the Party
+/// secretary records a joint meeting with the health station, turns its
+/// resolution into a project, records the station's resource, and the project
+/// page matches it both ways (the resource fits the project, a need of the
+/// year fits the resource); the project is finished with its result, a resident
+/// rates it on the portal (nothing chosen beforehand), and the grid's public page
+/// shows the result and the rating.
+async fn joint_meeting_project(s: &Session) -> anyhow::Result<()> {
+    let mut problems = Vec::new();
+    let community = wangge_store::registry::areas::get_by_code(&s.db, "370602004011").await?;
+    let station = wangge_store::party::units_under(&s.db, &community.path)
+        .await?
+        .into_iter()
+        .find(|u| u.party_org_name.contains("卫生服务"))
+        .context("the health station registered with the community")?;
+    s.account("dangwei", wangge_domain::Role::PartySecretary, &["370602004011"]).await?;
+    s.account("jumin-xm", wangge_domain::Role::Resident, &["370602004011001"]).await?;
+    s.login_as("dangwei", PASSWORD, Lang::Zh, "/cockpit").await?;
+
+    // The meeting, its topic and resolution.
+    s.goto("/party/joint?area=370602004011").await?;
+    s.click_and_load("a#joint-new").await?;
+    s.fill("input#jm-title", "塔山社区冬季助老联席会议").await?;
+    s.fill("input#jm-place", "社区党群服务中心").await?;
+    s.find(&format!("#jm-units input[value='{}']", station.id)).await?.click().await?;
+    s.fill("input#jm-topic-1", "独居老人洗浴难").await?;
+    s.fill("textarea#jm-decision-1", "卫生服务站牵头，每月为行动不便的独居老人上门助浴一次。").await?;
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("party-joint-form", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("joint form: {v}")));
+    s.click_and_load("button#joint-submit").await?;
+    let units = s.text("#jm-units").await.context("the meeting's page")?;
+    ensure!(units.contains(&station.name), "{units}");
+    s.find("#resolution-1-project-box summary").await?.click().await?;
+    s.find("select#rp-field-1").await?.select_by_value("elderly").await?;
+    s.find("select#rp-owner-1").await?.select_by_value(&station.id).await?;
+    s.fill("input#rp-title-1", "爱心助浴进家门").await?;
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("party-joint-meeting", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("joint meeting: {v}")));
+    s.click_and_load("#resolution-1-to-project button").await?;
+    let here = s.location().await?;
+    let project_id = here.rsplit('/').next().unwrap_or_default().to_owned();
+    ensure!(s.text("#project-owner").await?.contains(&station.name), "the project's page, owned by the station");
+
+    // The station's resource on the lists.
+    s.goto("/party/lists?area=370602004011").await?;
+    s.find("#resource-new-box summary").await?.click().await?;
+    s.fill("input#nr-title", "上门助浴服务").await?;
+    s.find("select#nr-kind").await?.select_by_value("skill").await?;
+    s.find("select#nr-field").await?.select_by_value("elderly").await?;
+    s.find("select#nr-unit").await?.select_by_value(&station.id).await?;
+    s.click_and_load("form#resource-new button").await?;
+    ensure!(s.text("#resource-field").await?.contains("养老助老"), "the resource's page");
+
+    // Matched both ways on the project's page: the resource fits its field and
+    // place; once linked, the needs of the year that fit the resource.
+    s.goto(&format!("/party/projects/{project_id}")).await?;
+    let offered = s.text("select#pl-resource").await?;
+    ensure!(offered.contains("上门助浴服务"), "{offered}");
+    let mut value = String::new();
+    for option in s.find_all("select#pl-resource option").await? {
+        if option.text().await?.contains("上门助浴服务") {
+            value = option.attr("value").await?.unwrap_or_default();
+        }
+    }
+    ensure!(!value.is_empty(), "the station's resource is offered");
+    s.find("select#pl-resource").await?.select_by_value(&value).await?;
+    s.click_and_load("form#project-link-resource button").await?;
+    ensure!(s.text("#project-resources").await?.contains("上门助浴服务"), "the resource is linked");
+    let need = s.text("select#pl-need option").await.context("a need of the year fits the resource")?;
+    s.click_and_load("form#project-link-need button").await?;
+    let needs = s.text("#project-needs").await?;
+    ensure!(needs.contains(need.split(" · ").next().unwrap_or_default()), "{needs} / {need}");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("party-project", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("project: {v}")));
+
+    // Finished with its result.
+    s.find("#project-step input[value='finish']").await?.click().await?;
+    s.fill("textarea#ps-text", "为 12 位独居老人上门助浴 24 次。").await?;
+    s.click_and_load("#project-step button").await?;
+    ensure!(s.text("#project-result").await?.contains("上门助浴 24 次"), "the result is published");
+    ensure!(s.text("#project-rating").await?.contains("还没有居民评价"), "no rating is assumed");
+    s.click_and_load("button#logout").await?;
+
+    // A resident rates it on the portal.
+    s.login_as("jumin-xm", PASSWORD, Lang::Zh, "/portal").await?;
+    s.click_and_load("a#task-projects").await?;
+    let form = format!("form#rate-{project_id}");
+    let checked = s.find_all(&format!("{form} input[name='score']:checked")).await?;
+    ensure!(checked.is_empty(), "no score is chosen beforehand");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("party-portal-projects", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("portal projects: {v}")));
+    s.find(&format!("{form} input[name='score'][value='5']")).await?.click().await?;
+    s.fill(&format!("{form} textarea"), "服务很贴心").await?;
+    s.click_and_load(&format!("{form} button")).await?;
+    let mine = s.text(&format!("#project-{project_id}")).await?;
+    ensure!(mine.contains("您的评价：5 星") && mine.contains("5.0 星（1 人评价）"), "{mine}");
+    s.click_and_load("button#logout").await?;
+
+    // The grid's public page shows the result and the rating, no name.
+    s.goto("/g/370602004011001").await?;
+    let public = s.text("#party-projects").await?;
+    ensure!(public.contains("爱心助浴进家门") && public.contains("5.0 星"), "{public}");
+    ensure!(!public.contains("jumin-xm"), "no rater's name");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("party-projects-public", Lang::Zh).await?;
+    ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn joint_meeting_project_phone() {
+    run("joint-meeting-project", PHONE, joint_meeting_project);
+}
