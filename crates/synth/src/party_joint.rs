@@ -185,6 +185,19 @@ pub(crate) async fn demo(db: &Db, rng: &mut Rng, community_code: &str, today: Da
     .await?;
     joint::mark_instruction(db, &second.resolutions[1].id, &instruction.id).await?;
 
+    // The tax office's project answers a need the needs list did not have yet.
+    let legal = wangge_store::party::service::NewNeed {
+        area_id: community.id.clone(),
+        title: "个体户和退休居民个税汇算答疑".into(),
+        detail: "居民走访中反映不会在手机上办理个税年度汇算。".into(),
+        source_kind: wangge_domain::party::NeedSource::Visit,
+        source_id: None,
+        field: Some(ServiceField::Legal),
+        needed_on: format_date(today + Duration::days(75)),
+        slots: 4,
+    };
+    wangge_store::party::service::add_need(db, legal, "社区工作人员", today).await?;
+
     // Needs and resources linked: each project the resources of its owner that fit,
     // and the needs of the year that fit them.
     let from = today - Duration::days(365);

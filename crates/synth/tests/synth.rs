@@ -673,6 +673,30 @@ async fn the_demo_has_a_party_year() -> anyhow::Result<()> {
     // 亮身份 on seven grids of eight.
     let (showing, grids) = party::cards::grids_showing(&db, &community.path).await?;
     assert_eq!((showing, grids), (7, 8));
+    // One core, many parties: two joint meetings, their projects in every state
+    // but dropped, the units' resources matched to needs of the year, residents'
+    // ratings of the finished ones.
+    use wangge_domain::party_joint::{Outcome, ProjectState};
+    let meetings = party::joint::meetings_under(&db, &community.path, 10).await?;
+    assert_eq!(meetings.len(), 2);
+    let outcomes: Vec<Outcome> = meetings.iter().flat_map(|m| m.resolutions.iter().map(|r| r.outcome)).collect();
+    assert_eq!(outcomes.iter().filter(|o| **o == Outcome::Project).count(), 4);
+    assert_eq!(outcomes.iter().filter(|o| **o == Outcome::Instruction).count(), 1);
+    assert_eq!(outcomes.iter().filter(|o| **o == Outcome::Noted).count(), 1);
+    let counts = party::projects::by_state(&db, &community.path, today).await?;
+    assert_eq!((counts.planned, counts.doing, counts.done, counts.overdue), (1, 1, 2, 0));
+    let projects = party::projects::projects_under(&db, &community.path, None, 10).await?;
+    for p in &projects {
+        assert!(!p.resources.is_empty() && !p.needs.is_empty(), "{} meets needs with resources", p.title);
+        if p.state == ProjectState::Done {
+            assert!(p.ratings >= 10 && p.result.is_some(), "{} was rated: {}", p.title, p.ratings);
+            assert!(p.mean().is_some_and(|m| (3.5..=5.0).contains(&m)), "{:?}", p.mean());
+        }
+    }
+    let resources = party::projects::resources_under(&db, &community.path).await?;
+    assert_eq!(resources.len(), 10);
+    let needs = party::service::needs_under(&db, &community.path, today - time::Duration::days(365)).await?;
+    assert!(needs.iter().all(|n| n.field.is_some()), "every need of the year says its field");
     Ok(())
 }
 
