@@ -1005,12 +1005,21 @@ fn every_party_route_keeps_to_its_community_grid_and_role() {
             ("/api/v1/party/registrations", gm, street),
             ("/api/v1/party/needs", gm, street),
             ("/api/v1/party/service", gm, street),
+            ("/api/v1/party/projects", gm, street),
+            ("/api/v1/party/resources", gm, street),
+            ("/api/v1/party/joint-meetings", gm, street),
         ] {
             let own = if allowed.0 == "grid_member" { testing::GRID } else { a_code };
             w.expect(allowed, "GET", pattern, &format!("{pattern}{}", area(own)), None, 200);
             w.expect(denied, "GET", pattern, &format!("{pattern}{}", area(a_code)), None, 403);
             w.expect(ps_b, "GET", pattern, &format!("{pattern}{}", area(a_code)), None, 403);
         }
+        let one = format!("/api/v1/party/projects/{project}");
+        w.expect(gm, "GET", "/api/v1/party/projects/{id}", &one, None, 200);
+        w.expect(street, "GET", "/api/v1/party/projects/{id}", &one, None, 403);
+        w.expect(ps_b, "GET", "/api/v1/party/projects/{id}", &one, None, 404);
+        let (_, theirs) = s.call_text(gm_b.1, "GET", "/api/v1/party/projects", None);
+        assert!(!theirs.contains(&project) && theirs.contains(&project_b), "{theirs}");
         // Lists without an area are one's own community's: none of A's.
         let (_, theirs) = s.call_text(gm_b.1, "GET", "/api/v1/party/registrations", None);
         assert!(!theirs.contains(&a.registration), "{theirs}");

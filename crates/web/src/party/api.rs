@@ -1,12 +1,15 @@
 //! The JSON API of Party building: members, units, registrations (and their
 //! steps), needs, service records (and their decision), a unit's feedback of a
-//! period. The rules of who may do what are the pages' (`super`).
+//! period, joint meetings, resources and projects of the three lists. The rules of who may do what are the pages' (`super`).
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use wangge_domain::party::RegistrationStep;
+use wangge_domain::party_joint::ProjectState;
+use wangge_store::party::joint::JointMeeting;
+use wangge_store::party::projects::{self, Project, Resource};
 use wangge_store::party::service::{self, Need, Service};
 use wangge_store::party::{self, Feedback, Member, MemberFilter, Registration, RegistrationFilter, Unit};
 
@@ -164,6 +167,52 @@ pub async fn feedback(
     Ok(Json(party::feedback(&s.db, &u.id, period).await?))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ProjectQuery {
+    pub area: Option<String>,
+    /// `planned`, `doing`, `done`, `dropped`; all when absent.
+    pub state: Option<ProjectState>,
+}
+
+/// The three lists' projects that concern an area (under it, and its community's
+/// own), newest first, with their needs, resources and residents' ratings (counts
+/// and the sum of stars, never who rated).
+#[utoipa::path(get, path = "/api/v1/party/projects", tag = "party", params(ProjectQuery),
+    responses((status = 200, body = Vec<Project>), (status = 403, body = ErrorBody)))]
+pub async fn projects(State(s): State<AppState>, p: Principal, Query(q): Query<ProjectQuery>) -> ApiResult<Vec<Project>> {
+    let path = path_of(&s, &p, q.area.as_deref()).await?;
+    Ok(Json(projects::projects_under(&s.db, &path, q.state, 500).await?))
+}
+
+/// One project.
+#[utoipa::path(get, path = "/api/v1/party/projects/{id}", tag = "party",
+    params(("id" = String, Path, description = "The project")),
+    responses((status = 200, body = Project), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn project(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Project> {
+    Ok(Json(super::projects::project_in_sight(&s, &p, &id).await?))
+}
+
+/// The resources that concern an area, withdrawn ones last.
+#[utoipa::path(get, path = "/api/v1/party/resources", tag = "party", params(AreaQuery),
+    responses((status = 200, body = Vec<Resource>), (status = 403, body = ErrorBody)))]
+pub async fn resources(State(s): State<AppState>, p: Principal, Query(q): Query<AreaQuery>) -> ApiResult<Vec<Resource>> {
+    let path = path_of(&s, &p, q.area.as_deref()).await?;
+    Ok(Json(projects::resources_under(&s.db, &path).await?))
+}
+
+/// The joint meetings of the community of an area, newest first, with their units
+/// and resolutions (and what each became).
+#[utoipa::path(get, path = "/api/v1/party/joint-meetings", tag = "party", params(AreaQuery),
+    responses((status = 200, body = Vec<JointMeeting>), (status = 403, body = ErrorBody)))]
+pub async fn joint_meetings(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<AreaQuery>,
+) -> ApiResult<Vec<JointMeeting>> {
+    let path = path_of(&s, &p, q.area.as_deref()).await?;
+    Ok(Json(party::joint::meetings_under(&s.db, &path, 200).await?))
+}
+
 pub(crate) fn routes() -> crate::shared::routes::Routes {
     use crate::shared::auth::Access::{PartyRoll, Role};
     use utoipa_axum::routes;
@@ -178,4 +227,8 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .api(Role(ViewParty), routes!(services))
         .api(Role(ConfirmService), routes!(decide))
         .api(Role(ViewParty), routes!(feedback))
+        .api(Role(ViewParty), routes!(projects))
+        .api(Role(ViewParty), routes!(project))
+        .api(Role(ViewParty), routes!(resources))
+        .api(Role(ViewParty), routes!(joint_meetings))
 }

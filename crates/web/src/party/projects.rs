@@ -332,7 +332,7 @@ async fn need_in_sight(s: &AppState, p: &Principal, id: &str) -> Result<Need, Ap
     }
 }
 
-async fn project_in_sight(s: &AppState, p: &Principal, id: &str) -> Result<Project, ApiError> {
+pub(crate) async fn project_in_sight(s: &AppState, p: &Principal, id: &str) -> Result<Project, ApiError> {
     match projects::project(&s.db, id).await {
         Ok(x) if sees(p, &x.path) => Ok(x),
         Ok(_) | Err(wangge_store::StoreError::NotFound { .. }) => Err(unknown(Thing::PartyProject, id)),
