@@ -2297,6 +2297,23 @@ async fn joint_meeting_project(s: &Session) -> anyhow::Result<()> {
     ensure!(!public.contains("jumin-xm"), "no rater's name");
     s.expect_no_sideways_scroll().await?;
     s.screenshot("party-projects-public", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("public: {v}")));
+
+    // The same pages in English, at the same width.
+    s.login_as("dangwei", PASSWORD, Lang::En, "/cockpit").await?;
+    for (page, shot) in [
+        ("/party/lists?area=370602004011".to_owned(), "party-lists"),
+        (format!("/party/projects/{project_id}"), "party-project"),
+        ("/party/joint?area=370602004011".to_owned(), "party-joint"),
+    ] {
+        s.goto(&Lang::En.path(&page)).await?;
+        s.expect_lang(Lang::En).await?;
+        let body = s.text("main").await?;
+        ensure!(!body.contains("party.joint."), "an untranslated key on {page}: {body}");
+        s.expect_no_sideways_scroll().await?;
+        s.screenshot(shot, Lang::En).await?;
+        problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("{page} (en): {v}")));
+    }
     ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
     Ok(())
 }
