@@ -8,6 +8,7 @@
 //! never re-validates.
 
 mod access;
+pub mod activities;
 mod audit;
 pub mod campaigns;
 mod codes;

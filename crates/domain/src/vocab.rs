@@ -63,6 +63,9 @@ fn vocabulary_zh(name: &str) -> &str {
         "project state" => "项目状态",
         "project step" => "项目操作",
         "resolution outcome" => "决议去向",
+        "activity kind" => "活动类型",
+        "sign-up state" => "报名状态",
+        "sign-up channel" => "报名方式",
         other => other,
     }
 }

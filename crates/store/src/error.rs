@@ -138,10 +138,14 @@ pub enum Thing {
     PartyResource,
     /// A project of the three lists.
     PartyProject,
+    /// A community activity.
+    Activity,
+    /// A sign-up for an activity.
+    ActivitySignup,
 }
 
 impl Thing {
-    pub const ALL: [Thing; 41] = [
+    pub const ALL: [Thing; 43] = [
         Self::Account,
         Self::ApiToken,
         Self::Area,
@@ -183,6 +187,8 @@ impl Thing {
         Self::PartyResolution,
         Self::PartyResource,
         Self::PartyProject,
+        Self::Activity,
+        Self::ActivitySignup,
     ];
 
     /// The catalogue key of its name.
@@ -229,6 +235,8 @@ impl Thing {
             Self::PartyResolution => "what.party_resolution",
             Self::PartyResource => "what.party_resource",
             Self::PartyProject => "what.party_project",
+            Self::Activity => "what.activity",
+            Self::ActivitySignup => "what.activity_signup",
         }
     }
 }

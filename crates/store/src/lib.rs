@@ -6,6 +6,7 @@
 //! texts sit side by side, chosen by [`Backend`]. Each ledger has its own module with
 //! its SQL next to the function that needs it.
 
+pub mod activities;
 pub mod audit;
 pub mod backup;
 pub mod bulk;
