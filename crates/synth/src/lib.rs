@@ -13,6 +13,7 @@
 //! (the hierarchy), `demo` (Tashan) and `scale` (many communities); `demands`,
 //! `visits`, `campaigns`, `instructions` and `party` the demo's year of each module.
 
+mod activities;
 mod areas;
 mod campaigns;
 mod community;

@@ -697,6 +697,15 @@ async fn the_demo_has_a_party_year() -> anyhow::Result<()> {
     assert_eq!(resources.len(), 10);
     let needs = party::service::needs_under(&db, &community.path, today - time::Duration::days(365)).await?;
     assert!(needs.iter().all(|n| n.field.is_some()), "every need of the year says its field");
+    // A year of activities: cultural ones about the seed's 12 % unsatisfied.
+    let now = wangge_domain::now_millis();
+    let year = wangge_store::activities::under(&db, &community.path, now - 366 * 86_400_000, now).await?;
+    assert!((25..=45).contains(&year.len()), "{} activities", year.len());
+    assert!(year.iter().any(|a| a.waiting > 0), "a waiting list where places ran out");
+    let by_kind = wangge_store::activities::satisfaction(&db, &community.path, now - 366 * 86_400_000, now).await?;
+    let culture = by_kind.iter().find(|k| k.0 == wangge_domain::activities::ActivityKind::Culture).unwrap();
+    let share = culture.1 as f64 / culture.2 as f64;
+    assert!(culture.2 >= 100 && (0.10..=0.14).contains(&share), "culture: {} of {}", culture.1, culture.2);
     Ok(())
 }
 
