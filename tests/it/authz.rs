@@ -768,7 +768,9 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         }
         ("POST", "/party/projects") => Some(json!({"area": list_area.code, "area_id": c.grid.id, "title": "走查",
             "field": "health", "owner_name": "物业", "deadline": (time::OffsetDateTime::now_utc().date() + time::Duration::days(30)).to_string()})),
-        ("POST", "/party/projects/{id}/link") => Some(json!({"need_id": c.party_need, "resource_id": c.party_resource})),
+        ("POST", "/party/projects/{id}/link") => {
+            Some(json!({"need_id": c.party_need, "resource_id": c.party_resource}))
+        }
         ("POST", "/party/projects/{id}/step") => Some(json!({"step": "start"})),
         ("POST", "/portal/projects/{id}/rate") => Some(json!({"score": "4"})),
         ("POST", "/party/join/{code}") => Some(json!({"who": "unit", "name": "走查单位", "party_org_name": "党支部",

@@ -908,9 +908,7 @@ fn every_party_route_keeps_to_its_community_grid_and_role() {
         w.expect(street, "GET", "/party/joint/{id}", &page, None, 403);
         w.expect(ps_b, "GET", "/party/joint/{id}", &page, None, 404);
         let to_project = format!("/party/resolutions/{}/project", resolutions[0]);
-        let project_form = |area: &Area| {
-            json!({"title": "项目", "area_id": area.id, "field": "health", "owner_name": "物业", "deadline": "2099-01-01"})
-        };
+        let project_form = |area: &Area| json!({"title": "项目", "area_id": area.id, "field": "health", "owner_name": "物业", "deadline": "2099-01-01"});
         let pattern = "/party/resolutions/{id}/project";
         w.expect(ps_b, "POST", pattern, &to_project, Some(project_form(&b_grid)), 404);
         w.expect(ps_grid, "POST", pattern, &to_project, Some(project_form(&h.grid)), 403);
@@ -932,9 +930,7 @@ fn every_party_route_keeps_to_its_community_grid_and_role() {
         w.expect(gm, "GET", "/party/lists", &format!("/party/lists{}", area(testing::GRID)), None, 200);
         w.expect(street, "GET", "/party/lists", &format!("/party/lists{}", area(a_code)), None, 403);
         w.expect(ps_b, "GET", "/party/lists", &format!("/party/lists{}", area(a_code)), None, 403);
-        let resource_form = |area_id: &str, unit: &str, kind: &str| {
-            json!({"area": a_code, "area_id": area_id, "kind": kind, "field": "health", "title": "资源", "unit_id": unit})
-        };
+        let resource_form = |area_id: &str, unit: &str, kind: &str| json!({"area": a_code, "area_id": area_id, "kind": kind, "field": "health", "title": "资源", "unit_id": unit});
         let pattern = "/party/resources";
         w.expect(ps, "POST", pattern, pattern, Some(resource_form(&h.grid.id, &a.unit, "skill")), 303);
         w.expect(ps, "POST", pattern, pattern, Some(resource_form(&h.grid.id, &a.unit, "fund")), 422);
@@ -1113,7 +1109,9 @@ fn every_party_route_keeps_to_its_community_grid_and_role() {
             .routes()
             .iter()
             .filter(|r| {
-                r.path.starts_with("/party") || r.path.starts_with("/api/v1/party") || r.path.starts_with("/portal/projects")
+                r.path.starts_with("/party")
+                    || r.path.starts_with("/api/v1/party")
+                    || r.path.starts_with("/portal/projects")
             })
             .map(|r| format!("{} {}", r.method, r.path))
             .filter(|r| !w.seen.borrow().contains(r))

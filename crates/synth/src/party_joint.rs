@@ -236,7 +236,12 @@ pub(crate) async fn demo(db: &Db, rng: &mut Rng, community_code: &str, today: Da
 
     // Dated back: deadlines, starts and ends in the year behind today.
     let dates = [
-        (&health.id, spring + Duration::days(120), Some(spring + Duration::days(10)), Some(spring + Duration::days(110))),
+        (
+            &health.id,
+            spring + Duration::days(120),
+            Some(spring + Duration::days(10)),
+            Some(spring + Duration::days(110)),
+        ),
         (&power.id, spring + Duration::days(60), Some(spring + Duration::days(7)), Some(spring + Duration::days(52))),
         (&lights.id, today + Duration::days(27), Some(autumn + Duration::days(14)), None),
         (&tax.id, today + Duration::days(100), None, None),

@@ -283,11 +283,8 @@ pub async fn sign_up(
             .fetch_one(&mut *tx)
             .await?;
     // At the door a person who came takes a place whatever the list says.
-    let state = if channel == SignupChannel::Door {
-        SignupState::Confirmed
-    } else {
-        rules::place_for(confirmed, a.capacity)
-    };
+    let state =
+        if channel == SignupChannel::Door { SignupState::Confirmed } else { rules::place_for(confirmed, a.capacity) };
     let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM activity_signups WHERE activity_id = $1")
         .bind(&a.id)
         .fetch_one(&mut *tx)

@@ -39,10 +39,16 @@ async fn places_waiting_list_door_and_satisfaction() {
             ends_at: now + 26 * HOUR,
             capacity,
         };
-        assert_eq!(key(&create(db, new(&h.grid.id, ActivityKind::Lecture, Some(0)), "社工").await), "activities.error.capacity");
+        assert_eq!(
+            key(&create(db, new(&h.grid.id, ActivityKind::Lecture, Some(0)), "社工").await),
+            "activities.error.capacity"
+        );
         let ends_first = NewActivity { ends_at: now + 23 * HOUR, ..new(&h.grid.id, ActivityKind::Lecture, None) };
         assert_eq!(key(&create(db, ends_first, "社工").await), "activities.error.ends");
-        assert_eq!(key(&create(db, new(&h.street.id, ActivityKind::Lecture, None), "社工").await), "activities.error.place");
+        assert_eq!(
+            key(&create(db, new(&h.street.id, ActivityKind::Lecture, None), "社工").await),
+            "activities.error.place"
+        );
         let a = create(db, new(&h.grid.id, ActivityKind::Lecture, Some(2)), "社工").await.unwrap();
         assert_eq!(a.community_id, h.community.id);
 
@@ -72,7 +78,10 @@ async fn places_waiting_list_door_and_satisfaction() {
         let states: Vec<SignupState> = s.iter().map(|x| x.state).collect();
         use SignupState::*;
         assert_eq!(states, [Confirmed, Confirmed, Waiting, Waiting]);
-        assert_eq!(key(&sign_up(db, &a.id, &who("张三"), SignupChannel::Portal, "张三", now).await), "activities.error.twice");
+        assert_eq!(
+            key(&sign_up(db, &a.id, &who("张三"), SignupChannel::Portal, "张三", now).await),
+            "activities.error.twice"
+        );
         let moved = cancel(db, &s[1].id, now).await.unwrap().unwrap();
         assert_eq!(moved.name, "王五");
         let a = get(db, &a.id).await.unwrap();
@@ -93,9 +102,15 @@ async fn places_waiting_list_door_and_satisfaction() {
         assert_eq!((out.checked_in_at, out.minutes()), (Some(start), Some(90)), "the first check-in is kept");
         check(db, &s[2].id, false, start + 60_000).await.unwrap();
         let walk_in = Who { resident_id: None, account_id: None, name: "钱七".into() };
-        assert_eq!(key(&sign_up(db, &a.id, &walk_in, SignupChannel::Door, "社工", start).await), "activities.error.who");
+        assert_eq!(
+            key(&sign_up(db, &a.id, &walk_in, SignupChannel::Door, "社工", start).await),
+            "activities.error.who"
+        );
         let walk_in = Who { resident_id: Some(h_resident(db, &h).await), ..walk_in };
-        assert_eq!(key(&sign_up(db, &a.id, &walk_in, SignupChannel::Portal, "钱七", start).await), "activities.error.started");
+        assert_eq!(
+            key(&sign_up(db, &a.id, &walk_in, SignupChannel::Portal, "钱七", start).await),
+            "activities.error.started"
+        );
         let door = sign_up(db, &a.id, &walk_in, SignupChannel::Door, "社工", start).await.unwrap();
         assert_eq!((door.state, door.checked_in_at), (Confirmed, Some(start)));
         assert_eq!(get(db, &a.id).await.unwrap().confirmed, 3, "the door goes beyond the capacity");
@@ -121,9 +136,10 @@ async fn places_waiting_list_door_and_satisfaction() {
         );
         assert_eq!(satisfaction(db, &h.grid.path, from, to).await.unwrap(), [(ActivityKind::Lecture, 2, 3)]);
         assert_eq!(under(db, &h.grid.path, from, to).await.unwrap().len(), 1);
-        assert_eq!(signups(db, &a.id).await.unwrap().iter().map(|x| x.state).collect::<Vec<_>>(), [
-            Confirmed, Confirmed, Confirmed, Waiting, Cancelled, Cancelled
-        ]);
+        assert_eq!(
+            signups(db, &a.id).await.unwrap().iter().map(|x| x.state).collect::<Vec<_>>(),
+            [Confirmed, Confirmed, Confirmed, Waiting, Cancelled, Cancelled]
+        );
     })
     .await;
 }

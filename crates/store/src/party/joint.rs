@@ -148,9 +148,10 @@ pub async fn record(db: &Db, new: NewJointMeeting, by: &str, now: i64) -> StoreR
             continue;
         }
         let n = i + 1;
-        let topic = line(topic, "topics", 200).map_err(|_| bad(msg!("party.joint.error.topic", n = n).field("topics")))?;
-        let decision =
-            line(decision, "topics", 2000).map_err(|_| bad(msg!("party.joint.error.decision", n = n).field("topics")))?;
+        let topic =
+            line(topic, "topics", 200).map_err(|_| bad(msg!("party.joint.error.topic", n = n).field("topics")))?;
+        let decision = line(decision, "topics", 2000)
+            .map_err(|_| bad(msg!("party.joint.error.decision", n = n).field("topics")))?;
         topics.push((topic, decision));
     }
     if topics.is_empty() {
@@ -230,7 +231,8 @@ pub async fn meetings_under(db: &Db, path: &str, limit: i64) -> StoreResult<Vec<
         "{MEETING} WHERE (m.path >= $1 AND m.path < $2) OR $3 LIKE m.path || '%'
          ORDER BY m.held_at DESC, m.id LIMIT $4"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&lo).bind(&hi).bind(path).bind(limit).fetch_all(&db.pool).await?;
+    let rows =
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&lo).bind(&hi).bind(path).bind(limit).fetch_all(&db.pool).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let id: String = r.try_get("id")?;
@@ -259,15 +261,14 @@ pub fn still_noted(r: &Resolution) -> StoreResult<()> {
 /// Records that a resolution became the instruction `instruction_id` — once: a
 /// resolution that became something meanwhile is refused.
 pub async fn mark_instruction(db: &Db, resolution_id: &str, instruction_id: &str) -> StoreResult<Resolution> {
-    let done = sqlx::query(
-        "UPDATE party_resolutions SET outcome = $1, instruction_id = $2 WHERE id = $3 AND outcome = $4",
-    )
-    .bind(Outcome::Instruction.code())
-    .bind(instruction_id)
-    .bind(resolution_id)
-    .bind(Outcome::Noted.code())
-    .execute(&db.pool)
-    .await?;
+    let done =
+        sqlx::query("UPDATE party_resolutions SET outcome = $1, instruction_id = $2 WHERE id = $3 AND outcome = $4")
+            .bind(Outcome::Instruction.code())
+            .bind(instruction_id)
+            .bind(resolution_id)
+            .bind(Outcome::Noted.code())
+            .execute(&db.pool)
+            .await?;
     let r = resolution(db, resolution_id).await?;
     if done.rows_affected() == 0 {
         still_noted(&r)?;

@@ -66,10 +66,19 @@ async fn joint_meeting_resolution_project_matched_and_rated() {
             ("楼道堆物清理".to_owned(), "各网格两周内完成清理".to_owned()),
         ];
         let both = vec![health.id.clone(), tax.id.clone()];
-        assert_eq!(key(&joint::record(db, meeting(vec![], topics.clone(), now), "书记", now).await), "party.joint.error.no_unit");
-        assert_eq!(key(&joint::record(db, meeting(both.clone(), vec![], now), "书记", now).await), "party.joint.error.no_topic");
+        assert_eq!(
+            key(&joint::record(db, meeting(vec![], topics.clone(), now), "书记", now).await),
+            "party.joint.error.no_unit"
+        );
+        assert_eq!(
+            key(&joint::record(db, meeting(both.clone(), vec![], now), "书记", now).await),
+            "party.joint.error.no_topic"
+        );
         let half = vec![("议题".to_owned(), String::new())];
-        assert_eq!(key(&joint::record(db, meeting(both.clone(), half, now), "书记", now).await), "party.joint.error.decision");
+        assert_eq!(
+            key(&joint::record(db, meeting(both.clone(), half, now), "书记", now).await),
+            "party.joint.error.decision"
+        );
         assert_eq!(
             key(&joint::record(db, meeting(both.clone(), topics.clone(), now + 3_600_000), "书记", now).await),
             "party.life.error.future"
@@ -93,10 +102,29 @@ async fn joint_meeting_resolution_project_matched_and_rated() {
             detail: String::new(),
             amount_fen: None,
         };
-        let doctors = projects::add_resource(db, resource(&h.community.id, &health.id, ServiceField::Health, "全科医生义诊"), "书记").await.unwrap();
-        let lawyers = projects::add_resource(db, resource(&h.grid.id, &tax.id, ServiceField::Legal, "税法咨询"), "书记").await.unwrap();
-        let nurses = projects::add_resource(db, resource(&h.other_grid.id, &health.id, ServiceField::Health, "护士上门"), "书记").await.unwrap();
-        let fund = NewResource { kind: ResourceKind::Fund, amount_fen: None, ..resource(&h.community.id, &tax.id, ServiceField::Environment, "共建资金") };
+        let doctors = projects::add_resource(
+            db,
+            resource(&h.community.id, &health.id, ServiceField::Health, "全科医生义诊"),
+            "书记",
+        )
+        .await
+        .unwrap();
+        let lawyers =
+            projects::add_resource(db, resource(&h.grid.id, &tax.id, ServiceField::Legal, "税法咨询"), "书记")
+                .await
+                .unwrap();
+        let nurses = projects::add_resource(
+            db,
+            resource(&h.other_grid.id, &health.id, ServiceField::Health, "护士上门"),
+            "书记",
+        )
+        .await
+        .unwrap();
+        let fund = NewResource {
+            kind: ResourceKind::Fund,
+            amount_fen: None,
+            ..resource(&h.community.id, &tax.id, ServiceField::Environment, "共建资金")
+        };
         assert_eq!(key(&projects::add_resource(db, fund.clone(), "书记").await), "party.joint.error.amount");
         let fund = projects::add_resource(db, NewResource { amount_fen: Some(500_000), ..fund }, "书记").await.unwrap();
         assert_eq!(fund.amount_fen, Some(500_000));
@@ -113,9 +141,15 @@ async fn joint_meeting_resolution_project_matched_and_rated() {
             needed_on: "2026-05-20".into(),
             slots: 2,
         };
-        let n1 = service::add_need(db, need(&h.grid.id, Some(ServiceField::Health), "独居老人量血压"), "社工", today).await.unwrap();
-        let n2 = service::add_need(db, need(&h.other_grid.id, Some(ServiceField::Legal), "个体户报税"), "社工", today).await.unwrap();
-        let n3 = service::add_need(db, need(&h.community.id, Some(ServiceField::Health), "健康讲座"), "社工", today).await.unwrap();
+        let n1 = service::add_need(db, need(&h.grid.id, Some(ServiceField::Health), "独居老人量血压"), "社工", today)
+            .await
+            .unwrap();
+        let n2 = service::add_need(db, need(&h.other_grid.id, Some(ServiceField::Legal), "个体户报税"), "社工", today)
+            .await
+            .unwrap();
+        let n3 = service::add_need(db, need(&h.community.id, Some(ServiceField::Health), "健康讲座"), "社工", today)
+            .await
+            .unwrap();
         let n4 = service::add_need(db, need(&h.grid.id, None, "没说领域"), "社工", today).await.unwrap();
         let titles = |v: Vec<projects::Resource>| v.into_iter().map(|r| r.title).collect::<Vec<_>>();
         assert_eq!(titles(projects::resources_for(db, &n1).await.unwrap()), ["全科医生义诊"]);
@@ -125,7 +159,10 @@ async fn joint_meeting_resolution_project_matched_and_rated() {
         assert_eq!(for_n3, ["全科医生义诊", "护士上门"]);
         assert!(projects::resources_for(db, &n4).await.unwrap().is_empty());
         let need_titles = |v: Vec<service::Need>| v.into_iter().map(|n| n.title).collect::<Vec<_>>();
-        assert_eq!(need_titles(projects::needs_for(db, &doctors, today).await.unwrap()), ["独居老人量血压", "健康讲座"]);
+        assert_eq!(
+            need_titles(projects::needs_for(db, &doctors, today).await.unwrap()),
+            ["独居老人量血压", "健康讲座"]
+        );
         assert_eq!(need_titles(projects::needs_for(db, &nurses, today).await.unwrap()), ["健康讲座"]);
         assert!(projects::needs_for(db, &lawyers, today).await.unwrap().is_empty());
         // Saying the field of n4 makes it fit.
@@ -152,7 +189,10 @@ async fn joint_meeting_resolution_project_matched_and_rated() {
             "party.joint.error.deadline_past"
         );
         let p = projects::from_resolution(db, &r1.id, new_project("2026-06-30"), "书记", today).await.unwrap();
-        assert_eq!((p.state, p.owner_name.as_str(), p.meeting_id.as_deref()), (ProjectState::Planned, "塔山社区卫生服务站", Some(m.id.as_str())));
+        assert_eq!(
+            (p.state, p.owner_name.as_str(), p.meeting_id.as_deref()),
+            (ProjectState::Planned, "塔山社区卫生服务站", Some(m.id.as_str()))
+        );
         let r1 = joint::resolution(db, &r1.id).await.unwrap();
         assert_eq!((r1.outcome, r1.project_id.as_deref()), (Outcome::Project, Some(p.id.as_str())));
         assert_eq!(
@@ -198,15 +238,32 @@ async fn joint_meeting_resolution_project_matched_and_rated() {
         assert_eq!(r2.outcome, Outcome::Instruction);
 
         // By state: one done; a planned project past its deadline is overdue, a dropped one is not.
-        let late = projects::add_project(db, NewProject { title: "楼道照明".into(), ..new_project("2026-05-10") }, "书记", today).await.unwrap();
-        let gone = projects::add_project(db, NewProject { title: "停车棚".into(), ..new_project("2026-05-10") }, "书记", today).await.unwrap();
+        let late = projects::add_project(
+            db,
+            NewProject { title: "楼道照明".into(), ..new_project("2026-05-10") },
+            "书记",
+            today,
+        )
+        .await
+        .unwrap();
+        let gone = projects::add_project(
+            db,
+            NewProject { title: "停车棚".into(), ..new_project("2026-05-10") },
+            "书记",
+            today,
+        )
+        .await
+        .unwrap();
         assert_eq!(key(&projects::step(db, &gone.id, ProjectStep::Drop, "").await), "party.joint.error.reason");
         projects::step(db, &gone.id, ProjectStep::Drop, "经费未落实").await.unwrap();
         let counts = projects::by_state(db, &h.community.path, date!(2026 - 05 - 11)).await.unwrap();
         assert_eq!(counts, ByState { planned: 1, doing: 0, done: 1, dropped: 1, overdue: 1 });
         let counts = projects::by_state(db, &h.other_grid.path, date!(2026 - 05 - 11)).await.unwrap();
         assert_eq!(counts, ByState::default());
-        assert_eq!(projects::projects_under(db, &h.grid.path, Some(ProjectState::Planned), 10).await.unwrap()[0].id, late.id);
+        assert_eq!(
+            projects::projects_under(db, &h.grid.path, Some(ProjectState::Planned), 10).await.unwrap()[0].id,
+            late.id
+        );
     })
     .await;
 }

@@ -53,8 +53,10 @@ pub(crate) fn term<V: Vocabulary>(row: &AnyRow, column: &str) -> StoreResult<V> 
 /// A term of a column that may be empty.
 pub(crate) fn term_opt<V: Vocabulary>(row: &AnyRow, column: &str) -> StoreResult<Option<V>> {
     let code: Option<String> = row.try_get(column)?;
-    code.map(|c| V::from_code(&c).ok_or_else(|| StoreError::Invalid(msg!("error.stored_value", what = V::NAME, value = &c))))
-        .transpose()
+    code.map(|c| {
+        V::from_code(&c).ok_or_else(|| StoreError::Invalid(msg!("error.stored_value", what = V::NAME, value = &c)))
+    })
+    .transpose()
 }
 
 /// A name or a short line as typed: normalised, not empty, at most `most` characters.

@@ -13,7 +13,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use time::Date;
 use utoipa::ToSchema;
-use wangge_domain::party_joint::{self as rules, ByState, Outcome, ProjectState, ProjectStep, ResourceKind, ServiceField};
+use wangge_domain::party_joint::{
+    self as rules, ByState, Outcome, ProjectState, ProjectStep, ResourceKind, ServiceField,
+};
 use wangge_domain::{AreaLevel, Message, Vocabulary, format_date, msg, new_id, now_millis, parse_date};
 
 use super::service::{self, Need};
@@ -332,12 +334,7 @@ pub async fn project(db: &Db, id: &str) -> StoreResult<Project> {
 
 /// The projects that concern the area at `path` (under it, and its community's
 /// own), newest first, at most `limit`; only `state`'s when given.
-pub async fn projects_under(
-    db: &Db,
-    path: &str,
-    state: Option<ProjectState>,
-    limit: i64,
-) -> StoreResult<Vec<Project>> {
+pub async fn projects_under(db: &Db, path: &str, state: Option<ProjectState>, limit: i64) -> StoreResult<Vec<Project>> {
     let (lo, hi) = subtree_bounds(path);
     let sql = format!(
         "{PROJECT} WHERE ((p.path >= $1 AND p.path < $2) OR $3 LIKE p.path || '%') AND ($4 = '' OR p.state = $4)
@@ -422,7 +419,7 @@ async fn insert(
 pub async fn add_project(db: &Db, new: NewProject, by: &str, today: Date) -> StoreResult<Project> {
     let parts = checked(db, &new, today).await?;
     let mut conn = db.pool.acquire().await?;
-    let id = insert(&mut *conn, &new, None, by, parts).await?;
+    let id = insert(&mut conn, &new, None, by, parts).await?;
     drop(conn);
     project(db, &id).await
 }
@@ -452,7 +449,7 @@ pub async fn from_resolution(
     if changed.rows_affected() == 0 {
         return Err(StoreError::Conflict(msg!("party.joint.error.decided_now")));
     }
-    let id = insert(&mut *tx, &new, Some(&r.id), by, parts).await?;
+    let id = insert(&mut tx, &new, Some(&r.id), by, parts).await?;
     tx.commit().await?;
     project(db, &id).await
 }
@@ -504,8 +501,10 @@ pub async fn step(db: &Db, project_id: &str, step: ProjectStep, text: &str) -> S
     let text = free(text, "text", 2000)?;
     let now = now_millis();
     let sql = match step {
-        ProjectStep::Start => "UPDATE party_projects SET state = $1, started_at = $2, updated_at = $2
-                               WHERE id = $3 AND state = $4",
+        ProjectStep::Start => {
+            "UPDATE party_projects SET state = $1, started_at = $2, updated_at = $2
+                               WHERE id = $3 AND state = $4"
+        }
         ProjectStep::Finish => {
             if text.is_empty() {
                 return Err(bad(msg!("party.joint.error.result").field("text")));

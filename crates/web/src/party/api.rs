@@ -179,7 +179,11 @@ pub struct ProjectQuery {
 /// and the sum of stars, never who rated).
 #[utoipa::path(get, path = "/api/v1/party/projects", tag = "party", params(ProjectQuery),
     responses((status = 200, body = Vec<Project>), (status = 403, body = ErrorBody)))]
-pub async fn projects(State(s): State<AppState>, p: Principal, Query(q): Query<ProjectQuery>) -> ApiResult<Vec<Project>> {
+pub async fn projects(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<ProjectQuery>,
+) -> ApiResult<Vec<Project>> {
     let path = path_of(&s, &p, q.area.as_deref()).await?;
     Ok(Json(projects::projects_under(&s.db, &path, q.state, 500).await?))
 }
@@ -195,7 +199,11 @@ pub async fn project(State(s): State<AppState>, p: Principal, Path(id): Path<Str
 /// The resources that concern an area, withdrawn ones last.
 #[utoipa::path(get, path = "/api/v1/party/resources", tag = "party", params(AreaQuery),
     responses((status = 200, body = Vec<Resource>), (status = 403, body = ErrorBody)))]
-pub async fn resources(State(s): State<AppState>, p: Principal, Query(q): Query<AreaQuery>) -> ApiResult<Vec<Resource>> {
+pub async fn resources(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<AreaQuery>,
+) -> ApiResult<Vec<Resource>> {
     let path = path_of(&s, &p, q.area.as_deref()).await?;
     Ok(Json(projects::resources_under(&s.db, &path).await?))
 }

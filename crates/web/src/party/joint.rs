@@ -48,7 +48,8 @@ fn keeps(p: &Principal, path: &str) -> bool {
 /// The community of the page's area, kept by the caller, else refused.
 async fn kept_community(s: &AppState, p: &Principal, area: Option<&str>) -> Result<Area, ApiError> {
     let area = area_of(s, p, area).await?;
-    let community = community_of(s, &area).await.ok_or_else(|| ApiError::invalid(msg!("party.joint.error.community")))?;
+    let community =
+        community_of(s, &area).await.ok_or_else(|| ApiError::invalid(msg!("party.joint.error.community")))?;
     if !keeps(p, &community.path) {
         return Err(super::not_here());
     }
@@ -163,7 +164,8 @@ async fn new_view(
     let topics: Vec<(usize, String, String)> =
         (1..=TOPIC_ROWS).map(|i| (i, field(&format!("topic_{i}")), field(&format!("decision_{i}")))).collect();
     let now = local_time(now_millis()).replace(' ', "T");
-    let held_at = Some(field("held_at")).filter(|v| !v.is_empty()).unwrap_or(now.get(..16).unwrap_or_default().to_owned());
+    let held_at =
+        Some(field("held_at")).filter(|v| !v.is_empty()).unwrap_or(now.get(..16).unwrap_or_default().to_owned());
     let ctx = context! {
         community => &community.name, area => &community.code, units => units, topics => topics, error => error,
         held_at => held_at, place => field("place"), title => field("title"), others => field("others"),

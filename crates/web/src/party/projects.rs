@@ -280,7 +280,8 @@ async fn add_resource(
     let area = get(&sent, "area");
     let result = async {
         let placed = kept_area(&s, &p, &get(&sent, "area_id")).await?;
-        let kind = ResourceKind::parse(&get(&sent, "kind")).map_err(|e| ApiError::invalid(e.message().field("kind")))?;
+        let kind =
+            ResourceKind::parse(&get(&sent, "kind")).map_err(|e| ApiError::invalid(e.message().field("kind")))?;
         let field = super::pages::field_of(Some(&get(&sent, "field")))?
             .ok_or_else(|| ApiError::invalid(msg!("party.joint.error.field").field("field")))?;
         let amount = get(&sent, "amount");
@@ -300,8 +301,15 @@ async fn add_resource(
             amount_fen,
         };
         let r = projects::add_resource(&s.db, new, &p.actor_name()).await?;
-        audit::change(&s.db, (&p, &address), AuditAction::PartyResourceSave, Target("party_resource", &r.id, &r.path), None, &r)
-            .await?;
+        audit::change(
+            &s.db,
+            (&p, &address),
+            AuditAction::PartyResourceSave,
+            Target("party_resource", &r.id, &r.path),
+            None,
+            &r,
+        )
+        .await?;
         Ok::<_, ApiError>(r)
     }
     .await;
@@ -441,8 +449,15 @@ async fn set_field(
     }
     let field = super::pages::field_of(Some(&get(&sent, "field")))?;
     let after = service::set_need_field(&s.db, &n.id, field).await?;
-    audit::change(&s.db, (&p, &address), AuditAction::PartyNeedAdd, Target("party_need", &n.id, &n.path), Some(&n), &after)
-        .await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        AuditAction::PartyNeedAdd,
+        Target("party_need", &n.id, &n.path),
+        Some(&n),
+        &after,
+    )
+    .await?;
     Ok(Redirect::to(&format!("/party/needs/{}", n.id)).into_response())
 }
 
@@ -459,8 +474,15 @@ async fn add_project(
         let new = super::joint::project_form(&sent)?;
         kept_area(&s, &p, &new.area_id).await?;
         let x = projects::add_project(&s.db, new, &p.actor_name(), today()).await?;
-        audit::change(&s.db, (&p, &address), AuditAction::PartyProjectSave, Target("party_project", &x.id, &x.path), None, &x)
-            .await?;
+        audit::change(
+            &s.db,
+            (&p, &address),
+            AuditAction::PartyProjectSave,
+            Target("party_project", &x.id, &x.path),
+            None,
+            &x,
+        )
+        .await?;
         Ok::<_, ApiError>(x)
     }
     .await;
@@ -577,8 +599,15 @@ async fn link_into(
     }
     let after = projects::link(&s.db, &x.id, need.as_deref(), resource.as_deref()).await?;
     let summary = serde_json::json!({ "need": need, "resource": resource });
-    audit::change(&s.db, (p, address), AuditAction::PartyProjectSave, Target("party_project", &x.id, &x.path), None, &summary)
-        .await?;
+    audit::change(
+        &s.db,
+        (p, address),
+        AuditAction::PartyProjectSave,
+        Target("party_project", &x.id, &x.path),
+        None,
+        &summary,
+    )
+    .await?;
     Ok(after)
 }
 
@@ -771,8 +800,15 @@ async fn portal_rate(
     };
     let after = projects::rate(&s.db, &x.id, account, f.score, &f.comment).await?;
     let summary = serde_json::json!({ "stars": f.score, "ratings": after.ratings });
-    audit::change(&s.db, (&p, &address), AuditAction::PartyProjectRate, Target("party_project", &x.id, &x.path), None, &summary)
-        .await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        AuditAction::PartyProjectRate,
+        Target("party_project", &x.id, &x.path),
+        None,
+        &summary,
+    )
+    .await?;
     Ok(Redirect::to(&format!("/portal/projects#project-{}", x.id)).into_response())
 }
 

@@ -85,7 +85,11 @@ pub async fn home(State(s): State<AppState>, lang: Lang, p: Principal) -> Result
         tasks.push(Task { id: "task-party", href: "/party/mine", label: tr("party.mine.title", lang.code) });
     }
     // The community's finished projects, their results, and a rating of one's own.
-    tasks.push(Task { id: "task-projects", href: "/portal/projects", label: crate::party::projects::portal_task(lang) });
+    tasks.push(Task {
+        id: "task-projects",
+        href: "/portal/projects",
+        label: crate::party::projects::portal_task(lang),
+    });
     // Greeted by their name, not by the generated login.
     let name = match &p.actor {
         Actor::Account { id, .. } => accounts::get(&s.db, id).await?.display_name,
