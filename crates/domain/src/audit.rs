@@ -110,6 +110,12 @@ vocabulary!(
     PartyCardRevoke = "party.card.revoke", "撤回亮身份同意", "Revoke a Party member's public card", [];
     PartyMeetingRecord = "party.meeting.record", "登记组织生活会议", "Record a meeting of organisational life", [];
     PartyLifeRules = "party.life.rules", "设置组织生活频次和任期", "Set the frequencies and term of organisational life", [];
+    NoticeSave = "notice.save", "保存通知", "Save a notice", [];
+    NoticeStep = "notice.step", "通知审核发布", "Submit, publish, return or withdraw a notice", [];
+    SurveySave = "survey.save", "保存问卷", "Save a survey", [];
+    SurveyState = "survey.state", "开放或结束问卷", "Open or close a survey", [];
+    SurveyAnswerOnBehalf = "survey.answer", "代录问卷答卷", "Enter a survey answer for a resident", [];
+    SurveyExport = "survey.export", "导出问卷结果", "Export a survey's results", [];
     DemandCreate = "demand.create", "登记诉求", "Take in a demand", [];
     DemandAttach = "demand.attach", "上传诉求附件", "Attach to a demand", [];
     DemandAttachmentView = "demand.attachment.view", "查看诉求照片", "View a demand's photo", [];

@@ -130,10 +130,15 @@ pub enum Thing {
     PartyGrant,
     /// A meeting of a Party organisation (三会一课).
     PartyMeeting,
+    /// A notice (通知公告).
+    Notice,
+    /// A survey (问卷).
+    Survey,
+    Tag,
 }
 
 impl Thing {
-    pub const ALL: [Thing; 37] = [
+    pub const ALL: [Thing; 40] = [
         Self::Account,
         Self::ApiToken,
         Self::Area,
@@ -171,6 +176,9 @@ impl Thing {
         Self::PartyPhoto,
         Self::PartyGrant,
         Self::PartyMeeting,
+        Self::Notice,
+        Self::Survey,
+        Self::Tag,
     ];
 
     /// The catalogue key of its name.
@@ -213,6 +221,9 @@ impl Thing {
             Self::PartyPhoto => "what.party_photo",
             Self::PartyGrant => "what.party_grant",
             Self::PartyMeeting => "what.party_meeting",
+            Self::Notice => "what.notice",
+            Self::Survey => "what.survey",
+            Self::Tag => "what.tag",
         }
     }
 }

@@ -20,6 +20,7 @@ mod error;
 pub mod instructions;
 #[cfg(test)]
 mod migration_trees;
+pub mod notices;
 pub mod notifications;
 mod page;
 pub mod party;
