@@ -208,3 +208,87 @@ mod tests {
         assert!(next(SurveyState::Draft, false).is_err());
     }
 }
+
+/// The seed's own questionnaire (塔山社区 居民问卷): whether residents know the Party
+/// members serving them, whether members lead, how often workers visit, how
+/// satisfied they are with cultural activities, and — asked only of the
+/// unsatisfied — what they would like instead (skip logic). The demo's survey.
+pub fn seed_questionnaire() -> Form {
+    use crate::campaigns::{Expr, Question};
+    let label = |zh: &str, en: &str| Label { zh: zh.to_owned(), en: en.to_owned() };
+    let list = |items: &[(&str, &str, &str)]| -> Vec<Choice> {
+        items.iter().map(|(name, zh, en)| Choice { name: (*name).to_owned(), label: label(zh, en) }).collect()
+    };
+    let q = |name: &str, kind: QuestionKind, zh: &str, en: &str| Question {
+        name: name.to_owned(),
+        kind,
+        label: label(zh, en),
+        hint: Label::default(),
+        required: true,
+        relevant: None,
+        constraint: None,
+        constraint_message: Label::default(),
+        save_to: None,
+        page_break: false,
+    };
+    let mut wish = q("wish", QuestionKind::Text, "您希望社区开展哪些文化活动？", "Which cultural activities would you like?");
+    wish.required = false;
+    wish.relevant = Expr::parse("${culture} = 'unsatisfied'").ok();
+    Form {
+        id: "tashan_residents".to_owned(),
+        title: label("塔山社区居民问卷", "Tashan residents' questionnaire"),
+        version: "1".to_owned(),
+        questions: vec![
+            q(
+                "know_party",
+                QuestionKind::SelectOne("yes_no".into()),
+                "您是否知道为您服务的社区工作者的党员身份？",
+                "Do you know which of the community workers serving you are Party members?",
+            ),
+            q(
+                "party_role",
+                QuestionKind::SelectOne("role".into()),
+                "您认为身边的党员能否发挥先锋模范作用？",
+                "Do the Party members around you lead by example?",
+            ),
+            q(
+                "visits",
+                QuestionKind::SelectOne("frequency".into()),
+                "社区工作者入户走访的频率如何？",
+                "How often do community workers visit your home?",
+            ),
+            q(
+                "culture",
+                QuestionKind::SelectOne("satisfaction".into()),
+                "您对社区文化活动满意吗？",
+                "Are you satisfied with the community's cultural activities?",
+            ),
+            wish,
+        ],
+        lists: BTreeMap::from([
+            ("yes_no".to_owned(), list(&[("yes", "知道", "Yes"), ("no", "不知道", "No")])),
+            (
+                "role".to_owned(),
+                list(&[("leading", "能发挥", "They do"), ("partly", "部分能", "Some do"), ("none", "不能发挥", "They do not")]),
+            ),
+            (
+                "frequency".to_owned(),
+                list(&[("often", "经常", "Often"), ("sometimes", "有时", "Sometimes"), ("rarely", "很少", "Rarely")]),
+            ),
+            (
+                "satisfaction".to_owned(),
+                list(&[
+                    ("very", "非常满意", "Very satisfied"),
+                    ("satisfied", "满意", "Satisfied"),
+                    ("neutral", "一般", "Neutral"),
+                    ("unsatisfied", "不满意", "Unsatisfied"),
+                ]),
+            ),
+        ]),
+    }
+}
+
+/// The seed's published figures, in per mille of those who answered: (question,
+/// choice, share). The demo survey's results reproduce them exactly.
+pub const SEED_FIGURES: [(&str, &str, i64); 4] =
+    [("know_party", "yes", 585), ("party_role", "none", 185), ("visits", "rarely", 290), ("culture", "unsatisfied", 120)];

@@ -28,6 +28,7 @@ pub mod registry;
 pub mod security;
 pub mod stats;
 pub mod summaries;
+pub mod surveys;
 pub mod team;
 pub mod testing;
 pub mod units;

@@ -143,6 +143,7 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
     crate::visits::after_rounds(db, &mut rng, &visits, &ready.rows.residents, &elderly_alone, today).await?;
     let campaigns = crate::campaigns::demo(db, &mut rng, DEMO_COMMUNITY_CODE, today).await?;
     let instructions = crate::instructions::demo(db, &mut rng, DEMO_COMMUNITY_CODE, today).await?;
+    crate::surveys::demo(db, DEMO_COMMUNITY_CODE, today).await?;
     Ok(DemoSummary { organisations: summary.organisations + departments, campaigns, instructions, ..summary })
 }
 

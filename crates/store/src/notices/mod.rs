@@ -9,6 +9,8 @@
 
 #[cfg(test)]
 mod tests;
+#[doc(hidden)]
+pub mod tests_support;
 
 use serde::Serialize;
 use sqlx::Row;

@@ -1,34 +1,13 @@
 //! Targeting, scheduling, expiry and read tracking against counts by hand.
 
 use wangge_domain::notices::{NoticeState, NoticeStep, TargetKind};
-use wangge_domain::{BuildingKind, Occupancy, Role, now_millis};
+use wangge_domain::{Role, now_millis};
 
 use super::*;
-use crate::registry::{buildings, households, residents, tags};
+use super::tests_support::household_in;
+use crate::registry::{residents, tags};
 use crate::security::accounts::{self, NewAccount};
 use crate::testing::{self, TestDb};
-
-/// A household in a new building `number` of `grid_id`.
-pub(crate) async fn household_in(db: &Db, grid_id: &str, number: &str) -> households::Household {
-    let b = buildings::NewBuilding {
-        grid_id: grid_id.into(),
-        number: number.into(),
-        address: None,
-        kind: BuildingKind::Residential,
-        floors: Some(6),
-        units: Some(2),
-        lat: None,
-        lng: None,
-    };
-    let b = buildings::create(db, b).await.expect("building");
-    let h = households::NewHousehold {
-        building_id: b.id,
-        unit: "1".into(),
-        room: "101".into(),
-        occupancy: Occupancy::OwnerOccupied,
-    };
-    households::create(db, h).await.expect("household")
-}
 
 /// A resident account bound to `household_id`.
 pub(crate) async fn resident_account(db: &Db, name: &str, household_id: &str) -> String {

@@ -162,7 +162,7 @@ struct SectionView {
     figures: Vec<Shown>,
 }
 
-const SECTIONS: [Section; 12] = [
+const SECTIONS: [Section; 13] = [
     Section::Registry,
     Section::Demands,
     Section::Rates,
@@ -170,6 +170,7 @@ const SECTIONS: [Section; 12] = [
     Section::Campaigns,
     Section::Instructions,
     Section::Party,
+    Section::Participation,
     Section::Residence,
     Section::Age,
     Section::Care,
@@ -189,6 +190,7 @@ fn columns_of(cols: &str) -> Vec<Section> {
         "campaigns" => vec![Section::Campaigns],
         "instructions" => vec![Section::Instructions],
         "party" => vec![Section::Party],
+        "participation" => vec![Section::Participation],
         _ => vec![Section::Registry, Section::Demands, Section::Rates, Section::Visits],
     }
 }
@@ -360,7 +362,7 @@ pub async fn cockpit_page(
     }));
     let totals: Vec<Shown> = column_figures.iter().map(|f| shown(&p, lang, area.as_ref(), f)).collect();
     let col_groups: Vec<Link> =
-        ["main", "residence", "age", "care", "categories", "team", "campaigns", "instructions", "party"]
+        ["main", "residence", "age", "care", "categories", "team", "campaigns", "instructions", "party", "participation"]
             .iter()
             .map(|&c| Link {
                 href: format!("/cockpit?{area_param}period={period}&cols={c}#children"),

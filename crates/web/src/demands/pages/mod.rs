@@ -44,6 +44,7 @@ use photo_forms::{Next, PhotoForm};
 use categories::*;
 #[allow(unused_imports)]
 use item::*;
+pub(crate) use item::parse_local;
 #[allow(unused_imports)]
 use ledger::*;
 #[allow(unused_imports)]
