@@ -2203,7 +2203,8 @@ async fn notices_and_surveys(s: &Session) -> anyhow::Result<()> {
         under_path: Some(grid.path.clone()),
         ..Default::default()
     };
-    let households = wangge_store::registry::households::list(&s.db, &filter, PageRequest::new(Some(1), Some(500))).await?;
+    let households =
+        wangge_store::registry::households::list(&s.db, &filter, PageRequest::new(Some(1), Some(500))).await?;
     let home = households.items.iter().find(|h| h.residents > 0).context("a household")?.clone();
     let survey = wangge_store::surveys::list_under(&s.db, &community.path)
         .await?
@@ -2213,7 +2214,11 @@ async fn notices_and_surveys(s: &Session) -> anyhow::Result<()> {
     // Another building's household with someone who has not answered the demo's survey.
     let mut found = None;
     for h in households.items.iter().filter(|h| h.building_id != home.building_id) {
-        let filter = ResidentFilter { household_id: Some(h.id.clone()), status: Some(ResidentStatus::Active), ..Default::default() };
+        let filter = ResidentFilter {
+            household_id: Some(h.id.clone()),
+            status: Some(ResidentStatus::Active),
+            ..Default::default()
+        };
         for r in residents::list(&s.db, &filter, PageRequest::new(Some(1), Some(50))).await?.items {
             if !wangge_store::surveys::has_answered(&s.db, &survey.id, &r.id).await? {
                 found = Some((h.clone(), r.id));
@@ -2228,7 +2233,8 @@ async fn notices_and_surveys(s: &Session) -> anyhow::Result<()> {
     let jumin = s.account("jumin", wangge_domain::Role::Resident, &[&community.code]).await?;
     wangge_store::security::accounts::bind_household(&s.db, &jumin, &home.id).await?;
     let mut ids = Vec::new();
-    for (title, building) in [("本楼周三停水通知", &home.building_id), ("别的楼电梯检修", &other.building_id)] {
+    for (title, building) in [("本楼周三停水通知", &home.building_id), ("别的楼电梯检修", &other.building_id)]
+    {
         let input = notices::NoticeInput {
             title: title.into(),
             body: "周三上午9点至12点停水，请提前储水。".into(),

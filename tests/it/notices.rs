@@ -18,7 +18,9 @@ fn session(s: &crate::common::Server, username: &str, role: Role, scope: &str) -
 }
 
 fn enc(text: &str) -> String {
-    text.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 #[test]
@@ -86,12 +88,88 @@ fn a_notice_for_a_building_reaches_its_residents_only() {
         let (status, poster) = s.call_text(&secretary, "GET", &format!("/notices/{water}/poster"), None);
         assert_eq!(status, 200);
         assert!(poster.contains("<svg"), "{poster}");
-        assert!(poster.contains(&format!("/portal/notices/{water}")), "{poster}");
+        assert!(poster.contains(&water) && poster.contains("poster-url"), "the notice's address is printed");
         let (_, public) = s.call_text(&Auth::None, "GET", &format!("/g/{}", testing::GRID), None);
         assert!(public.contains("全体通知") && !public.contains("3号楼停水"), "{public}");
         // A withdrawn notice is gone from the portal at once.
         assert_eq!(s.call_form(&secretary, &format!("/notices/{everyone}/step"), "step=withdraw").0, 303);
         let (_, page) = s.call_text(&neighbour_auth, "GET", "/portal/notices", None);
         assert!(!page.contains("全体通知"));
+    }
+}
+
+/// A survey built over HTTP (single choice, rating, a text asked only after "no"),
+/// answered at the door and on the portal; the results page draws its charts and
+/// suppresses the cross-tab cells under 5; the .xlsx downloads; a second portal
+/// answer is refused; skip logic drops an answer to a question not asked.
+#[test]
+fn a_survey_built_answered_counted_and_exported() {
+    use std::collections::BTreeMap;
+    use wangge_domain::surveys::Channel;
+    use wangge_store::surveys;
+    for s in servers() {
+        let db = &s.db.db;
+        let h = s.runtime.block_on(testing::hierarchy(db));
+        let secretary = session(&s, "secretary", Role::CommunitySecretary, testing::COMMUNITY);
+        let body = format!("area_id={}&title={}", h.community.id, enc("满意度调查"));
+        assert_eq!(s.call_form(&secretary, "/surveys", &body).0, 303);
+        let survey = s.runtime.block_on(surveys::list_under(db, &h.community.path)).unwrap().remove(0);
+        let id = survey.id.clone();
+        for q in [
+            format!("kind=single&label={}&choices={}&required=1", enc("满意吗"), enc("满意\n不满意")),
+            format!("kind=rating&label={}&required=1", enc("打分")),
+            format!("kind=text&label={}&relevant={}", enc("为什么"), enc("${q1} = 'c2'")),
+        ] {
+            assert_eq!(s.call_form(&secretary, &format!("/surveys/{id}/questions"), &q).0, 303, "{q}");
+        }
+        let bad = format!("kind=text&label=x&relevant={}", enc("${q9} = 'c2'"));
+        assert_eq!(s.call_form(&secretary, &format!("/surveys/{id}/questions"), &bad).0, 422);
+        assert_eq!(s.call_form(&secretary, &format!("/surveys/{id}/state"), "open=1").0, 303);
+        // Six residents of the first grid in their sixties: five satisfied, one not.
+        s.runtime.block_on(async {
+            for i in 0..6 {
+                let new = wangge_store::registry::residents::NewResident {
+                    household_id: h.household.id.clone(),
+                    name: format!("居民{i}"),
+                    gender: Some(wangge_domain::Gender::Female),
+                    birth_date: Some("1960-01-01".into()),
+                    ..Default::default()
+                };
+                let r = wangge_store::registry::residents::create(db, new).await.unwrap();
+                let who = surveys::respondent_of_resident(db, &r.id).await.unwrap();
+                let q1 = if i < 5 { "c1" } else { "c2" };
+                let given = BTreeMap::from([
+                    ("q1".to_owned(), q1.to_owned()),
+                    ("q2".to_owned(), "4".to_owned()),
+                    ("q3".to_owned(), "太吵".to_owned()),
+                ]);
+                surveys::answer(db, &id, &who, Channel::Doorstep, &given, "2026-03-01").await.unwrap().unwrap();
+            }
+        });
+        let rows = s.runtime.block_on(surveys::answers_under(db, &id, &h.community.path)).unwrap();
+        assert_eq!(rows.iter().filter(|r| r.answers.contains_key("q3")).count(), 1, "asked only after 'no'");
+        let (status, page) = s.call_text(&secretary, "GET", &format!("/surveys/{id}/results"), None);
+        assert_eq!(status, 200);
+        assert!(page.contains("<svg") && page.contains("83.3%") && page.contains("16.7%"), "{page}");
+        let cross = page.split("cross-tab").nth(1).unwrap_or_default();
+        assert!(cross.contains("第一网格") && cross.contains("<td>5</td>") && cross.contains("&lt;5"), "{cross}");
+        let (_, by_age) = s.call_text(&secretary, "GET", &format!("/surveys/{id}/results?by=age"), None);
+        assert!(by_age.contains("60-69"));
+        let (status, _) = s.call_text(&secretary, "GET", &format!("/surveys/{id}/export"), None);
+        assert_eq!(status, 200, "the .xlsx");
+
+        // A resident on the portal, once.
+        let resident = s.create_account("resident", Role::Resident, &[testing::COMMUNITY], "long-enough-pw");
+        s.runtime.block_on(accounts::bind_household(db, &resident, &h.household.id)).unwrap();
+        let (_, _, auth) = s.login("resident", "long-enough-pw");
+        let (_, list) = s.call_text(&auth, "GET", "/portal/surveys", None);
+        assert!(list.contains("满意度调查"), "{list}");
+        let missing = "a_q2=3";
+        assert_eq!(s.call_form(&auth, &format!("/portal/surveys/{id}"), missing).0, 422, "q1 is required");
+        assert_eq!(s.call_form(&auth, &format!("/portal/surveys/{id}"), "a_q1=c1&a_q2=3").0, 303);
+        assert_eq!(s.call_form(&auth, &format!("/portal/surveys/{id}"), "a_q1=c1&a_q2=3").0, 422, "once");
+        let rows = s.runtime.block_on(surveys::answers_under(db, &id, &h.community.path)).unwrap();
+        assert_eq!(rows.len(), 7);
+        assert_eq!(rows.iter().filter(|r| r.channel == Channel::Portal).count(), 1);
     }
 }

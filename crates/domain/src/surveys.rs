@@ -127,7 +127,8 @@ pub fn cross_tab<'a>(
     rows: impl IntoIterator<Item = (&'a str, &'a BTreeMap<String, String>)>,
 ) -> Vec<(String, Vec<Option<i64>>)> {
     let Some(list) = form.question(question).and_then(|q| q.kind.list()) else { return Vec::new() };
-    let choices: Vec<&str> = form.lists.get(list).map(|l| l.iter().map(|c| c.name.as_str()).collect()).unwrap_or_default();
+    let choices: Vec<&str> =
+        form.lists.get(list).map(|l| l.iter().map(|c| c.name.as_str()).collect()).unwrap_or_default();
     let mut cells: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for (attribute, answers) in rows {
         let Some(value) = answers.get(question) else { continue };
@@ -159,15 +160,18 @@ mod tests {
             save_to: None,
             page_break: false,
         };
-        let yn = vec![Choice { name: "yes".into(), label: Label::both("yes") }, Choice {
-            name: "no".into(),
-            label: Label::both("no"),
-        }];
+        let yn = vec![
+            Choice { name: "yes".into(), label: Label::both("yes") },
+            Choice { name: "no".into(), label: Label::both("no") },
+        ];
         Form {
             id: "t".into(),
             title: Label::both("t"),
             version: "1".into(),
-            questions: vec![q("a", QuestionKind::SelectOne("yn".into())), q("b", QuestionKind::SelectMultiple("yn".into()))],
+            questions: vec![
+                q("a", QuestionKind::SelectOne("yn".into())),
+                q("b", QuestionKind::SelectMultiple("yn".into())),
+            ],
             lists: BTreeMap::from([("yn".to_owned(), yn)]),
         }
     }
@@ -231,7 +235,8 @@ pub fn seed_questionnaire() -> Form {
         save_to: None,
         page_break: false,
     };
-    let mut wish = q("wish", QuestionKind::Text, "您希望社区开展哪些文化活动？", "Which cultural activities would you like?");
+    let mut wish =
+        q("wish", QuestionKind::Text, "您希望社区开展哪些文化活动？", "Which cultural activities would you like?");
     wish.required = false;
     wish.relevant = Expr::parse("${culture} = 'unsatisfied'").ok();
     Form {
@@ -269,7 +274,11 @@ pub fn seed_questionnaire() -> Form {
             ("yes_no".to_owned(), list(&[("yes", "知道", "Yes"), ("no", "不知道", "No")])),
             (
                 "role".to_owned(),
-                list(&[("leading", "能发挥", "They do"), ("partly", "部分能", "Some do"), ("none", "不能发挥", "They do not")]),
+                list(&[
+                    ("leading", "能发挥", "They do"),
+                    ("partly", "部分能", "Some do"),
+                    ("none", "不能发挥", "They do not"),
+                ]),
             ),
             (
                 "frequency".to_owned(),
@@ -290,5 +299,9 @@ pub fn seed_questionnaire() -> Form {
 
 /// The seed's published figures, in per mille of those who answered: (question,
 /// choice, share). The demo survey's results reproduce them exactly.
-pub const SEED_FIGURES: [(&str, &str, i64); 4] =
-    [("know_party", "yes", 585), ("party_role", "none", 185), ("visits", "rarely", 290), ("culture", "unsatisfied", 120)];
+pub const SEED_FIGURES: [(&str, &str, i64); 4] = [
+    ("know_party", "yes", 585),
+    ("party_role", "none", 185),
+    ("visits", "rarely", 290),
+    ("culture", "unsatisfied", 120),
+];

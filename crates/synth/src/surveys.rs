@@ -59,7 +59,8 @@ pub(crate) async fn demo(db: &Db, community_code: &str, today: Date) -> anyhow::
         let mut who = surveys::respondent_of_resident(db, &adults[i * step]).await?;
         who.entered_by = Some("网格员".into());
         let day = (today - time::Duration::days((i % 20) as i64)).to_string();
-        let answered = surveys::answer(db, &survey.id, &who, channels[i % channels.len()], &answers_of(i), &day).await?;
+        let answered =
+            surveys::answer(db, &survey.id, &who, channels[i % channels.len()], &answers_of(i), &day).await?;
         answered.map_err(|e| anyhow::anyhow!("demo answer {i}: {e:?}"))?;
     }
     Ok(survey.id)

@@ -742,7 +742,12 @@ async fn the_demo_survey_gives_the_seeds_figures() -> anyhow::Result<()> {
         assert_eq!(share(q, c), Some(per_mille), "{q} {c}");
     }
     assert_eq!(
-        [share("know_party", "yes"), share("party_role", "none"), share("visits", "rarely"), share("culture", "unsatisfied")],
+        [
+            share("know_party", "yes"),
+            share("party_role", "none"),
+            share("visits", "rarely"),
+            share("culture", "unsatisfied")
+        ],
         [Some(585), Some(185), Some(290), Some(120)]
     );
     assert_eq!(count(&db, "SELECT count(*) FROM survey_answers WHERE resident_id IS NOT NULL").await?, 0);

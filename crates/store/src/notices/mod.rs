@@ -357,9 +357,16 @@ pub async fn for_account(db: &Db, account_id: &str, now: i64) -> StoreResult<Vec
 /// A live notice that reaches `account_id`, marked read by it (the first read is
 /// kept). Not live or not for them: not found.
 pub async fn open(db: &Db, id: &str, account_id: &str, now: i64) -> StoreResult<Notice> {
-    let sql = format!("SELECT 1 FROM notices n WHERE n.id = $3 AND {LIVE} AND EXISTS (SELECT 1 {} AND ac.id = $2)", audience());
-    let found: Option<i64> =
-        sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(now).bind(account_id).bind(id).fetch_optional(&db.pool).await?;
+    let sql = format!(
+        "SELECT 1 FROM notices n WHERE n.id = $3 AND {LIVE} AND EXISTS (SELECT 1 {} AND ac.id = $2)",
+        audience()
+    );
+    let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
     if found.is_none() {
         return Err(StoreError::not_found(Thing::Notice, id));
     }

@@ -3,8 +3,8 @@
 use wangge_domain::notices::{NoticeState, NoticeStep, TargetKind};
 use wangge_domain::{Role, now_millis};
 
-use super::*;
 use super::tests_support::household_in;
+use super::*;
 use crate::registry::{residents, tags};
 use crate::security::accounts::{self, NewAccount};
 use crate::testing::{self, TestDb};
@@ -56,8 +56,8 @@ async fn targets_schedules_and_reads_are_exact() {
         let building3 =
             published(db, &h.community.id, "3号楼停水", false, vec![(TargetKind::Building, h.building.id.clone())])
                 .await;
-        let grid2 = published(db, &h.community.id, "二网格", true, vec![(TargetKind::Grid, h.other_grid.id.clone())])
-            .await;
+        let grid2 =
+            published(db, &h.community.id, "二网格", true, vec![(TargetKind::Grid, h.other_grid.id.clone())]).await;
         let tagged = published(db, &h.community.id, "关爱", false, vec![(TargetKind::Tag, tag.id.clone())]).await;
         let now = now_millis();
         let later = NoticeInput {
@@ -98,7 +98,8 @@ async fn targets_schedules_and_reads_are_exact() {
 
         // Important and unread: B and C for "全体", C for "二网格"; A has read hers.
         let unread = unread_important(db, &h.community.path, now_millis()).await.unwrap();
-        let mut pairs: Vec<(String, String)> = unread.iter().map(|u| (u.account_name.clone(), u.title.clone())).collect();
+        let mut pairs: Vec<(String, String)> =
+            unread.iter().map(|u| (u.account_name.clone(), u.title.clone())).collect();
         pairs.sort();
         assert_eq!(
             pairs,
@@ -128,8 +129,13 @@ async fn targets_schedules_and_reads_are_exact() {
         step(db, &everyone.id, NoticeStep::Withdraw, "x").await.unwrap();
         assert_eq!(titles(&b).await, vec!["关爱"]);
         // Expiry after the publish time; a target outside the area is refused.
-        let bad_expiry =
-            NoticeInput { title: "t".into(), body: "b".into(), publish_at: Some(10), expires_at: Some(5), ..Default::default() };
+        let bad_expiry = NoticeInput {
+            title: "t".into(),
+            body: "b".into(),
+            publish_at: Some(10),
+            expires_at: Some(5),
+            ..Default::default()
+        };
         assert!(matches!(create(db, &h.community.id, &bad_expiry, ("a", "a")).await, Err(StoreError::Invalid(_))));
         let outside = NoticeInput {
             title: "t".into(),

@@ -26,4 +26,3 @@ pub async fn household_in(db: &Db, grid_id: &str, number: &str) -> households::H
     };
     households::create(db, h).await.expect("household")
 }
-

@@ -155,7 +155,8 @@ pub async fn open_over(db: &Db, path: &str) -> StoreResult<Vec<Survey>> {
     let ancestors: Vec<String> =
         path.char_indices().filter(|&(i, c)| c == '/' && i > 0).map(|(i, _)| path[..=i].to_owned()).collect();
     let marks: Vec<String> = (1..=ancestors.len()).map(|i| format!("${i}")).collect();
-    let sql = format!("{SELECT} WHERE s.state = 'open' AND s.path IN ({}) ORDER BY s.created_at DESC", marks.join(", "));
+    let sql =
+        format!("{SELECT} WHERE s.state = 'open' AND s.path IN ({}) ORDER BY s.created_at DESC", marks.join(", "));
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for a in &ancestors {
         q = q.bind(a);
@@ -250,11 +251,12 @@ pub async fn respondent_of_account(db: &Db, account_id: &str, household_id: &str
 
 /// Whether `person_key` has answered survey `id`.
 pub async fn has_answered(db: &Db, id: &str, person_key: &str) -> StoreResult<bool> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM survey_responded WHERE survey_id = $1 AND person_key = $2")
-        .bind(id)
-        .bind(person_key)
-        .fetch_optional(&db.pool)
-        .await?;
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM survey_responded WHERE survey_id = $1 AND person_key = $2")
+            .bind(id)
+            .bind(person_key)
+            .fetch_optional(&db.pool)
+            .await?;
     Ok(found.is_some())
 }
 
@@ -294,11 +296,12 @@ pub async fn answer(
                 .fetch_optional(&mut *tx)
                 .await?;
         if let Some(quota) = quota {
-            let taken: i64 = sqlx::query_scalar("SELECT count(*) FROM survey_answers WHERE survey_id = $1 AND grid_id = $2")
-                .bind(id)
-                .bind(&grid.id)
-                .fetch_one(&mut *tx)
-                .await?;
+            let taken: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM survey_answers WHERE survey_id = $1 AND grid_id = $2")
+                    .bind(id)
+                    .bind(&grid.id)
+                    .fetch_one(&mut *tx)
+                    .await?;
             if taken >= quota {
                 return Err(StoreError::Conflict(msg!("surveys.error.quota_full", grid = &grid.name, quota = quota)));
             }

@@ -57,7 +57,8 @@ async fn an_anonymous_answer_has_no_link_to_its_respondent() {
 
         // The answer holds the coarse attributes and nothing of the person.
         let values = every_value(db, "survey_answers").await;
-        for secret in [resident.as_str(), "张先生", "grid-member-wang", "account-of-zhang", "1961-03-04", &h.household.id]
+        for secret in
+            [resident.as_str(), "张先生", "grid-member-wang", "account-of-zhang", "1961-03-04", &h.household.id]
         {
             assert!(!values.iter().any(|v| v.contains(secret)), "{secret} in {values:?}");
         }
@@ -105,7 +106,13 @@ async fn quotas_required_answers_and_results_by_grid() {
         let db = &t.db;
         let h = testing::hierarchy(db).await;
         let s = create(db, &h.community.id, "问卷", "", &seed_questionnaire(), false, "社区").await.unwrap();
-        assert!(matches!(answer(db, &s.id, &Respondent::default(), Channel::Online, &full(), "2026-03-01").await, Err(StoreError::Conflict(_))), "a draft takes no answers");
+        assert!(
+            matches!(
+                answer(db, &s.id, &Respondent::default(), Channel::Online, &full(), "2026-03-01").await,
+                Err(StoreError::Conflict(_))
+            ),
+            "a draft takes no answers"
+        );
         set_open(db, &s.id, true).await.unwrap();
         set_quota(db, &s.id, &h.grid.id, 2).await.unwrap();
         assert!(matches!(set_quota(db, &s.id, &h.community.id, 2).await, Err(StoreError::NotFound { .. })));
@@ -134,7 +141,10 @@ async fn quotas_required_answers_and_results_by_grid() {
         );
         assert_eq!(answers_under(db, &s.id, &h.community.path).await.unwrap().len(), 3);
         assert_eq!(answers_under(db, &s.id, &h.grid.path).await.unwrap().len(), 2);
-        assert_eq!(response_by_grid(db, &h.community.path).await.unwrap(), vec![("第一网格".to_owned(), 2), ("第二网格".to_owned(), 0)]);
+        assert_eq!(
+            response_by_grid(db, &h.community.path).await.unwrap(),
+            vec![("第一网格".to_owned(), 2), ("第二网格".to_owned(), 0)]
+        );
     })
     .await;
 }

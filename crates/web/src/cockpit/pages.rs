@@ -361,15 +361,25 @@ pub async fn cockpit_page(
         aria_sort: aria(&f.key),
     }));
     let totals: Vec<Shown> = column_figures.iter().map(|f| shown(&p, lang, area.as_ref(), f)).collect();
-    let col_groups: Vec<Link> =
-        ["main", "residence", "age", "care", "categories", "team", "campaigns", "instructions", "party", "participation"]
-            .iter()
-            .map(|&c| Link {
-                href: format!("/cockpit?{area_param}period={period}&cols={c}#children"),
-                label: tr(&format!("cockpit.cols.{c}"), lang.code),
-                current: c == cols,
-            })
-            .collect();
+    let col_groups: Vec<Link> = [
+        "main",
+        "residence",
+        "age",
+        "care",
+        "categories",
+        "team",
+        "campaigns",
+        "instructions",
+        "party",
+        "participation",
+    ]
+    .iter()
+    .map(|&c| Link {
+        href: format!("/cockpit?{area_param}period={period}&cols={c}#children"),
+        label: tr(&format!("cockpit.cols.{c}"), lang.code),
+        current: c == cols,
+    })
+    .collect();
     let children_title = match area.as_ref().map(|a| a.level) {
         Some(AreaLevel::City) => "cockpit.children.districts",
         Some(AreaLevel::District) => "cockpit.children.streets",

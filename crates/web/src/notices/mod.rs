@@ -94,12 +94,22 @@ async fn form_ctx(s: &AppState, p: &Principal, lang: Lang, n: Option<&Notice>) -
                     checked: n.is_some_and(|n| n.area_id == g.id),
                 });
             }
-            grids.push(Choice { checked: chosen(TargetKind::Grid, &g.id), value: format!("grid:{}", g.id), label: g.name });
+            grids.push(Choice {
+                checked: chosen(TargetKind::Grid, &g.id),
+                value: format!("grid:{}", g.id),
+                label: g.name,
+            });
         }
         let filter = BuildingFilter { under_path: Some(scope.path.clone()), ..Default::default() };
-        for b in buildings::list(&s.db, &filter, PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE))).await?.items {
+        for b in
+            buildings::list(&s.db, &filter, PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE))).await?.items
+        {
             let name = tr("building.number", lang.code).replace("%{number}", &b.number);
-            blocks.push(Choice { checked: chosen(TargetKind::Building, &b.id), value: format!("building:{}", b.id), label: name });
+            blocks.push(Choice {
+                checked: chosen(TargetKind::Building, &b.id),
+                value: format!("building:{}", b.id),
+                label: name,
+            });
         }
     }
     let tags: Vec<Choice> = wangge_store::registry::tags::list(&s.db)
@@ -255,15 +265,28 @@ pub async fn save(
             return Err(ApiError::forbidden(msg!("error.area_outside")));
         }
         let changed = notices::update(&s.db, &n.id, &input_of(&pairs)?).await?;
-        audit::change(&s.db, (&p, &address), AuditAction::NoticeSave, Target("notice", &n.id, &n.path), Some(&n.title), &changed.title)
-            .await?;
+        audit::change(
+            &s.db,
+            (&p, &address),
+            AuditAction::NoticeSave,
+            Target("notice", &n.id, &n.path),
+            Some(&n.title),
+            &changed.title,
+        )
+        .await?;
         Ok(())
     }
     .await;
     answer(&s, &p, lang, &n, result).await
 }
 
-async fn answer(s: &AppState, p: &Principal, lang: Lang, n: &Notice, result: Result<(), ApiError>) -> Result<Response, ApiError> {
+async fn answer(
+    s: &AppState,
+    p: &Principal,
+    lang: Lang,
+    n: &Notice,
+    result: Result<(), ApiError>,
+) -> Result<Response, ApiError> {
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/notices/{}", n.id)).into_response()),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {

@@ -196,13 +196,27 @@ pub async fn create(
         lists: BTreeMap::new(),
     };
     let anonymous = !field(&pairs, "anonymous").is_empty();
-    let x = surveys::create(&s.db, &area.id, field(&pairs, "title"), field(&pairs, "intro"), &empty, anonymous, &p.actor_name())
+    let x = surveys::create(
+        &s.db,
+        &area.id,
+        field(&pairs, "title"),
+        field(&pairs, "intro"),
+        &empty,
+        anonymous,
+        &p.actor_name(),
+    )
+    .await?;
+    audit::change(&s.db, (&p, &address), AuditAction::SurveySave, Target("survey", &x.id, &x.path), None, &x.title)
         .await?;
-    audit::change(&s.db, (&p, &address), AuditAction::SurveySave, Target("survey", &x.id, &x.path), None, &x.title).await?;
     Ok(Redirect::to(&format!("/surveys/{}", x.id)).into_response())
 }
 
-pub async fn page(State(s): State<AppState>, lang: Lang, p: Principal, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn page(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let x = survey_in_scope(&s, &p, &id).await?;
     builder_page(&s, &p, lang, &x, None, StatusCode::OK).await
 }
@@ -317,7 +331,13 @@ pub async fn add_question(
     staff_answer(&s, &p, lang, &x, result).await
 }
 
-async fn staff_answer(s: &AppState, p: &Principal, lang: Lang, x: &Survey, result: Result<(), ApiError>) -> Result<Response, ApiError> {
+async fn staff_answer(
+    s: &AppState,
+    p: &Principal,
+    lang: Lang,
+    x: &Survey,
+    result: Result<(), ApiError>,
+) -> Result<Response, ApiError> {
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/surveys/{}", x.id)).into_response()),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
@@ -341,8 +361,15 @@ pub async fn set_state(
     let result = async {
         let open = field(&pairs, "open") == "1";
         let done = surveys::set_open(&s.db, &x.id, open).await?;
-        audit::change(&s.db, (&p, &address), AuditAction::SurveyState, Target("survey", &x.id, &x.path), None, &done.state.code())
-            .await?;
+        audit::change(
+            &s.db,
+            (&p, &address),
+            AuditAction::SurveyState,
+            Target("survey", &x.id, &x.path),
+            None,
+            &done.state.code(),
+        )
+        .await?;
         Ok(())
     }
     .await;
@@ -417,7 +444,8 @@ fn results_of(x: &Survey, rows: &[AnswerRow], by: &str, lang: Lang) -> Vec<Quest
             let q = x.form.question(&t.question);
             let list = q.and_then(|q| q.kind.list()).and_then(|l| x.form.lists.get(l));
             let name_of = |c: &str| {
-                list.and_then(|l| l.iter().find(|x| x.name == c)).map_or_else(|| c.to_owned(), |x| text_of(&x.label, lang))
+                list.and_then(|l| l.iter().find(|x| x.name == c))
+                    .map_or_else(|| c.to_owned(), |x| text_of(&x.label, lang))
             };
             let title = q.map(|q| text_of(&q.label, lang)).unwrap_or_default();
             let labels: Vec<String> = t.counts.iter().map(|(c, _)| name_of(c)).collect();
@@ -434,7 +462,9 @@ fn results_of(x: &Survey, rows: &[AnswerRow], by: &str, lang: Lang) -> Vec<Quest
             let cross = cross_tab(&x.form, &t.question, attrs.iter().map(String::as_str).zip(answers.iter().copied()));
             let cross_rows = cross
                 .into_iter()
-                .map(|(k, cells)| (k, cells.into_iter().map(|c| c.map_or_else(|| "<5".to_owned(), |n| n.to_string())).collect()))
+                .map(|(k, cells)| {
+                    (k, cells.into_iter().map(|c| c.map_or_else(|| "<5".to_owned(), |n| n.to_string())).collect())
+                })
                 .collect();
             QuestionResult { label: title, answered: t.answered, choices, chart, cross_rows }
         })
@@ -460,8 +490,10 @@ pub async fn results(
         *channels.entry(label(r.channel, lang)).or_default() += 1;
     }
     let paper = rows.iter().filter(|r| r.paper).count();
-    let bys: Vec<(&str, String)> =
-        ["grid", "age", "residence", "channel"].iter().map(|b| (*b, tr(&format!("surveys.by.{b}"), lang.code))).collect();
+    let bys: Vec<(&str, String)> = ["grid", "age", "residence", "channel"]
+        .iter()
+        .map(|b| (*b, tr(&format!("surveys.by.{b}"), lang.code)))
+        .collect();
     let ctx = context! {
         x => Value::from(Serde(&x)), total => rows.len(), paper => paper, channels => channels,
         results => Value::from(Serde(&results)), by => by, bys => bys,
@@ -486,8 +518,16 @@ pub async fn export(
     let mut summary = Vec::new();
     for q in &results {
         for (choice, n, share) in &q.choices {
-            let share = share.trim_end_matches('%').parse::<f64>().map_or(ReportCell::Empty, |v| ReportCell::Percent(v / 100.0));
-            summary.push(vec![ReportCell::Text(q.label.clone()), ReportCell::Text(choice.clone()), ReportCell::Number(*n as f64), share]);
+            let share = share
+                .trim_end_matches('%')
+                .parse::<f64>()
+                .map_or(ReportCell::Empty, |v| ReportCell::Percent(v / 100.0));
+            summary.push(vec![
+                ReportCell::Text(q.label.clone()),
+                ReportCell::Text(choice.clone()),
+                ReportCell::Number(*n as f64),
+                share,
+            ]);
         }
     }
     let questions: Vec<&Question> = x.form.questions.iter().filter(|q| q.kind != QuestionKind::Note).collect();
@@ -513,7 +553,9 @@ pub async fn export(
                 let shown = match list {
                     Some(l) => v
                         .split_whitespace()
-                        .map(|c| l.iter().find(|x| x.name == c).map_or_else(|| c.to_owned(), |x| text_of(&x.label, lang)))
+                        .map(|c| {
+                            l.iter().find(|x| x.name == c).map_or_else(|| c.to_owned(), |x| text_of(&x.label, lang))
+                        })
                         .collect::<Vec<_>>()
                         .join("、"),
                     None => v,
@@ -536,8 +578,15 @@ pub async fn export(
         ReportSheet { name: &tr("surveys.answers", lang.code), title: &x.title, headers, rows: answers },
     ];
     let bytes = report_xlsx_bytes(&sheets).map_err(ApiError::internal)?;
-    audit::change(&s.db, (&p, &address), AuditAction::SurveyExport, Target("survey", &x.id, &x.path), None, &rows.len())
-        .await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        AuditAction::SurveyExport,
+        Target("survey", &x.id, &x.path),
+        None,
+        &rows.len(),
+    )
+    .await?;
     let mut response = bytes.into_response();
     let h = response.headers_mut();
     h.insert(
@@ -554,9 +603,11 @@ pub async fn export(
 pub async fn field_list(State(s): State<AppState>, lang: Lang, p: Principal) -> Result<Response, ApiError> {
     let mut rows: Vec<(String, String)> = Vec::new();
     for scope in &p.scopes {
-        for x in surveys::open_over(&s.db, &scope.path).await?.into_iter().chain(
-            surveys::list_under(&s.db, &scope.path).await?.into_iter().filter(|x| x.state == SurveyState::Open),
-        ) {
+        for x in surveys::open_over(&s.db, &scope.path)
+            .await?
+            .into_iter()
+            .chain(surveys::list_under(&s.db, &scope.path).await?.into_iter().filter(|x| x.state == SurveyState::Open))
+        {
             if !rows.iter().any(|(id, _)| *id == x.id) {
                 rows.push((x.id, x.title));
             }
@@ -623,8 +674,12 @@ async fn enter_page(
                 under_path: Some(scope.path.clone()),
                 ..Default::default()
             };
-            let page = wangge_store::registry::households::list(&s.db, &filter, PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE)))
-                .await?;
+            let page = wangge_store::registry::households::list(
+                &s.db,
+                &filter,
+                PageRequest::new(Some(1), Some(PageRequest::MAX_PER_PAGE)),
+            )
+            .await?;
             for h in page.items {
                 let unit = if h.unit.is_empty() { "-" } else { &h.unit };
                 households.push((h.id, format!("{}-{}-{}", h.building_number, unit, h.room)));
@@ -666,7 +721,8 @@ pub async fn enter(
     let again = |error: Option<String>, errors: BTreeMap<String, String>| {
         let (s, p, x, household, given) = (s.clone(), p.clone(), x.clone(), household.clone(), given.clone());
         async move {
-            enter_page(&s, &p, lang, &x, Some(&household), &given, &errors, error, StatusCode::UNPROCESSABLE_ENTITY).await
+            enter_page(&s, &p, lang, &x, Some(&household), &given, &errors, error, StatusCode::UNPROCESSABLE_ENTITY)
+                .await
         }
     };
     match surveys::answer(&s.db, &x.id, &who, channel, &given, &today()).await {
@@ -681,8 +737,15 @@ pub async fn enter(
     // The audit names the survey and the channel, never the resident: an
     // anonymous survey's answer must not be traced through the log.
     let summary = serde_json::json!({ "channel": channel.code() });
-    audit::change(&s.db, (&p, &address), AuditAction::SurveyAnswerOnBehalf, Target("survey", &x.id, &x.path), None, &summary)
-        .await?;
+    audit::change(
+        &s.db,
+        (&p, &address),
+        AuditAction::SurveyAnswerOnBehalf,
+        Target("survey", &x.id, &x.path),
+        None,
+        &summary,
+    )
+    .await?;
     Ok(Redirect::to(&format!("/surveys/{}/enter?household={household}&done=1", x.id)).into_response())
 }
 
@@ -733,7 +796,12 @@ async fn portal_survey(s: &AppState, path: &str, id: &str) -> Result<Survey, Api
     surveys::open_over(&s.db, path).await?.into_iter().find(|x| x.id == id).ok_or_else(|| unknown(Thing::Survey, id))
 }
 
-pub async fn portal_form(State(s): State<AppState>, lang: Lang, p: Principal, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn portal_form(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let Some((account, household, path)) = resident_of(&s, &p).await? else { return Err(unknown(Thing::Survey, &id)) };
     let x = portal_survey(&s, &path, &id).await?;
     let who = surveys::respondent_of_account(&s.db, &account, &household).await?;
