@@ -551,7 +551,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "party-meetings" => c.party_meeting.clone(),
             "party-meeting-photos" => c.party_meeting_photo.clone(),
             "notices" => c.notice.clone(),
-            "surveys" => c.survey.clone(),
+            "surveys" | "s" => c.survey.clone(),
             _ => String::new(),
         }
     };
@@ -722,6 +722,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         ("POST", "/surveys/{id}/quotas") => Some(json!({"grid_id": c.grid.id, "quota": "50"})),
         ("POST", "/surveys/{id}/enter") => Some(json!({"resident_id": c.resident, "channel": "paper",
             "a_know_party": "yes", "a_party_role": "none", "a_visits": "often", "a_culture": "very"})),
+        ("POST", "/s/{id}") => Some(json!({"a_know_party": "no"})),
         ("POST", "/portal/surveys/{id}") => Some(json!({"a_know_party": "no", "a_party_role": "partly",
             "a_visits": "rarely", "a_culture": "neutral"})),
         ("POST", "/party/members/{id}/card") => Some(json!({"commitment": "走查", "paper": "1"})),

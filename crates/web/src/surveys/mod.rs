@@ -497,10 +497,9 @@ pub async fn results(
     let ctx = context! {
         x => Value::from(Serde(&x)), total => rows.len(), paper => paper, channels => channels,
         results => Value::from(Serde(&results)), by => by, bys => bys,
-        choice_header => results.first().map(|_| ()).is_some(),
         ..frame(&p, lang, "/surveys")
     };
-    // Charts are our own SVG: marked safe inside the template.
+    // The charts are our own SVG (labels escaped by `charts`): `safe` in the template.
     Ok(render(lang, StatusCode::OK, "surveys/results.html", ctx))
 }
 
@@ -749,6 +748,96 @@ pub async fn enter(
     Ok(Redirect::to(&format!("/surveys/{}/enter?household={household}&done=1", x.id)).into_response())
 }
 
+// ---- the link, the QR code and the paper sheet -----------------------------------
+
+/// The key in a survey's public link: without it, walking ids finds no survey.
+fn link_key(s: &AppState, id: &str) -> String {
+    s.db.vault.blind("survey_link", id).chars().take(16).collect()
+}
+
+#[derive(Deserialize)]
+pub struct LinkQuery {
+    k: Option<String>,
+}
+
+/// An open survey by its public link, or unknown.
+async fn by_link(s: &AppState, id: &str, key: Option<&str>) -> Result<Survey, ApiError> {
+    match surveys::get(&s.db, id).await {
+        Ok(x) if x.state == SurveyState::Open && key == Some(link_key(s, id).as_str()) => Ok(x),
+        Ok(_) | Err(StoreError::NotFound { .. }) => Err(unknown(Thing::Survey, id)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn link_page(
+    lang: Lang,
+    x: &Survey,
+    key: &str,
+    given: &BTreeMap<String, String>,
+    errors: &BTreeMap<String, String>,
+    done: bool,
+    status: StatusCode,
+) -> Response {
+    let ctx = context! {
+        lang => lang.code, x => Value::from(Serde(x)), key => key, done => done,
+        questions => Value::from(Serde(&shown(&x.form, lang, given, errors))),
+    };
+    render(lang, status, "surveys/link.html", ctx)
+}
+
+/// The survey by its link or QR code, for anyone: answered without an account
+/// (channel "online"), so nobody is stopped from answering twice and no grid is known.
+pub async fn link_form(
+    State(s): State<AppState>,
+    lang: Lang,
+    Path(id): Path<String>,
+    Query(q): Query<LinkQuery>,
+) -> Result<Response, ApiError> {
+    let x = by_link(&s, &id, q.k.as_deref()).await?;
+    Ok(link_page(lang, &x, q.k.as_deref().unwrap_or_default(), &BTreeMap::new(), &BTreeMap::new(), false, StatusCode::OK))
+}
+
+pub async fn link_answer(
+    State(s): State<AppState>,
+    lang: Lang,
+    Path(id): Path<String>,
+    Query(q): Query<LinkQuery>,
+    axum::Form(pairs): axum::Form<Pairs>,
+) -> Result<Response, ApiError> {
+    let x = by_link(&s, &id, q.k.as_deref()).await?;
+    let key = q.k.as_deref().unwrap_or_default();
+    let given = answers_of(&pairs);
+    match surveys::answer(&s.db, &x.id, &surveys::Respondent::default(), Channel::Online, &given, &today()).await {
+        Ok(Ok(())) => Ok(link_page(lang, &x, key, &BTreeMap::new(), &BTreeMap::new(), true, StatusCode::OK)),
+        Ok(Err(errors)) => {
+            Ok(link_page(lang, &x, key, &given, &errors_of(&errors, lang), false, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(StoreError::Conflict(_)) => Err(unknown(Thing::Survey, &id)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The printable paper questionnaire (A4): every question with boxes to tick, and
+/// the QR code of the survey's link for those who would rather answer on a phone.
+/// Sheets come back to the grid member, who types them in as paper answers.
+pub async fn sheet(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    reached: crate::shared::site::Reached,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let x = survey_in_scope(&s, &p, &id).await?;
+    let url = format!("{}/s/{}?k={}", reached.base, x.id, link_key(&s, &x.id));
+    let svg = crate::demands::pages::posters::qr_svg(&url, 160)?;
+    let ctx = context! {
+        x => Value::from(Serde(&x)), url => url, svg => Value::from_safe_string(svg),
+        questions => Value::from(Serde(&shown(&x.form, lang, &BTreeMap::new(), &BTreeMap::new()))),
+        ..frame(&p, lang, "/surveys")
+    };
+    Ok(render(lang, StatusCode::OK, "surveys/sheet.html", ctx))
+}
+
 // ---- residents on the portal ---------------------------------------------------
 
 fn portal_ctx(p: &Principal, lang: Lang) -> Value {
@@ -867,6 +956,10 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .post("/surveys/{id}/quotas", Role(RunSurveys), set_quota)
         .get("/surveys/{id}/results", Role(RunSurveys), results)
         .get("/surveys/{id}/export", Role(RunSurveys), export)
+        .get("/surveys/{id}/sheet", Role(RunSurveys), sheet)
+        // Anyone with the link (its key in `?k=`), while the survey is open.
+        .get("/s/{id}", Public, link_form)
+        .post("/s/{id}", Public, link_answer)
         .get("/surveys/{id}/enter", Role(VisitHouseholds), enter_form)
         .post("/surveys/{id}/enter", Role(VisitHouseholds), enter)
         // A resident's own: the handlers show only open surveys over their household.
