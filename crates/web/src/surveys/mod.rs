@@ -794,7 +794,15 @@ pub async fn link_form(
     Query(q): Query<LinkQuery>,
 ) -> Result<Response, ApiError> {
     let x = by_link(&s, &id, q.k.as_deref()).await?;
-    Ok(link_page(lang, &x, q.k.as_deref().unwrap_or_default(), &BTreeMap::new(), &BTreeMap::new(), false, StatusCode::OK))
+    Ok(link_page(
+        lang,
+        &x,
+        q.k.as_deref().unwrap_or_default(),
+        &BTreeMap::new(),
+        &BTreeMap::new(),
+        false,
+        StatusCode::OK,
+    ))
 }
 
 pub async fn link_answer(
