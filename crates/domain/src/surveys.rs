@@ -142,77 +142,6 @@ pub fn cross_tab<'a>(
     cells.into_iter().map(|(k, v)| (k, v.into_iter().map(suppress).collect())).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::campaigns::Question;
-
-    fn form() -> Form {
-        let q = |name: &str, kind| Question {
-            name: name.into(),
-            kind,
-            label: Label::both(name),
-            hint: Label::default(),
-            required: true,
-            relevant: None,
-            constraint: None,
-            constraint_message: Label::default(),
-            save_to: None,
-            page_break: false,
-        };
-        let yn = vec![
-            Choice { name: "yes".into(), label: Label::both("yes") },
-            Choice { name: "no".into(), label: Label::both("no") },
-        ];
-        Form {
-            id: "t".into(),
-            title: Label::both("t"),
-            version: "1".into(),
-            questions: vec![
-                q("a", QuestionKind::SelectOne("yn".into())),
-                q("b", QuestionKind::SelectMultiple("yn".into())),
-            ],
-            lists: BTreeMap::from([("yn".to_owned(), yn)]),
-        }
-    }
-
-    #[test]
-    fn age_bands_are_ten_years() {
-        assert_eq!(age_band("1960-06-01", "2026-05-31"), "60-69");
-        assert_eq!(age_band("1960-06-01", "2026-06-01"), "60-69");
-        assert_eq!(age_band("1956-06-01", "2026-06-01"), "70-79");
-        assert_eq!(age_band("1940-01-01", "2026-06-01"), "80+");
-        assert_eq!(age_band("2020-01-01", "2026-06-01"), "0-9");
-        assert_eq!(age_band("bad", "2026-06-01"), "");
-    }
-
-    #[test]
-    fn tallies_and_cross_tabs_by_hand() {
-        let f = form();
-        let mk = |a: &str, b: &str| BTreeMap::from([("a".to_owned(), a.to_owned()), ("b".to_owned(), b.to_owned())]);
-        let answers: Vec<_> = (0..7).map(|_| mk("yes", "yes no")).chain((0..3).map(|_| mk("no", "no"))).collect();
-        let t = tally(&f, &answers);
-        assert_eq!(t[0].counts, vec![("yes".to_owned(), 7), ("no".to_owned(), 3)]);
-        assert_eq!(t[0].per_mille("yes"), Some(700));
-        assert_eq!(t[1].answered, 10);
-        assert_eq!(t[1].counts, vec![("yes".to_owned(), 7), ("no".to_owned(), 10)]);
-        // Grid A: 6 yes, 1 no; grid B: 1 yes, 2 no.
-        let grids = ["A", "A", "A", "A", "A", "A", "B", "A", "B", "B"];
-        let tab = cross_tab(&f, "a", grids.iter().copied().zip(answers.iter()));
-        assert_eq!(tab, vec![("A".to_owned(), vec![Some(6), None]), ("B".to_owned(), vec![None, None])]);
-        assert_eq!(suppress(0), Some(0));
-        assert_eq!(suppress(4), None);
-        assert_eq!(suppress(5), Some(5));
-    }
-
-    #[test]
-    fn open_and_close() {
-        assert_eq!(next(SurveyState::Draft, true), Ok(SurveyState::Open));
-        assert_eq!(next(SurveyState::Open, false), Ok(SurveyState::Closed));
-        assert!(next(SurveyState::Draft, false).is_err());
-    }
-}
-
 /// The seed's own questionnaire (塔山社区 居民问卷): whether residents know the Party
 /// members serving them, whether members lead, how often workers visit, how
 /// satisfied they are with cultural activities, and — asked only of the
@@ -305,3 +234,74 @@ pub const SEED_FIGURES: [(&str, &str, i64); 4] = [
     ("visits", "rarely", 290),
     ("culture", "unsatisfied", 120),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::campaigns::Question;
+
+    fn form() -> Form {
+        let q = |name: &str, kind| Question {
+            name: name.into(),
+            kind,
+            label: Label::both(name),
+            hint: Label::default(),
+            required: true,
+            relevant: None,
+            constraint: None,
+            constraint_message: Label::default(),
+            save_to: None,
+            page_break: false,
+        };
+        let yn = vec![
+            Choice { name: "yes".into(), label: Label::both("yes") },
+            Choice { name: "no".into(), label: Label::both("no") },
+        ];
+        Form {
+            id: "t".into(),
+            title: Label::both("t"),
+            version: "1".into(),
+            questions: vec![
+                q("a", QuestionKind::SelectOne("yn".into())),
+                q("b", QuestionKind::SelectMultiple("yn".into())),
+            ],
+            lists: BTreeMap::from([("yn".to_owned(), yn)]),
+        }
+    }
+
+    #[test]
+    fn age_bands_are_ten_years() {
+        assert_eq!(age_band("1960-06-01", "2026-05-31"), "60-69");
+        assert_eq!(age_band("1960-06-01", "2026-06-01"), "60-69");
+        assert_eq!(age_band("1956-06-01", "2026-06-01"), "70-79");
+        assert_eq!(age_band("1940-01-01", "2026-06-01"), "80+");
+        assert_eq!(age_band("2020-01-01", "2026-06-01"), "0-9");
+        assert_eq!(age_band("bad", "2026-06-01"), "");
+    }
+
+    #[test]
+    fn tallies_and_cross_tabs_by_hand() {
+        let f = form();
+        let mk = |a: &str, b: &str| BTreeMap::from([("a".to_owned(), a.to_owned()), ("b".to_owned(), b.to_owned())]);
+        let answers: Vec<_> = (0..7).map(|_| mk("yes", "yes no")).chain((0..3).map(|_| mk("no", "no"))).collect();
+        let t = tally(&f, &answers);
+        assert_eq!(t[0].counts, vec![("yes".to_owned(), 7), ("no".to_owned(), 3)]);
+        assert_eq!(t[0].per_mille("yes"), Some(700));
+        assert_eq!(t[1].answered, 10);
+        assert_eq!(t[1].counts, vec![("yes".to_owned(), 7), ("no".to_owned(), 10)]);
+        // Grid A: 6 yes, 1 no; grid B: 1 yes, 2 no.
+        let grids = ["A", "A", "A", "A", "A", "A", "B", "A", "B", "B"];
+        let tab = cross_tab(&f, "a", grids.iter().copied().zip(answers.iter()));
+        assert_eq!(tab, vec![("A".to_owned(), vec![Some(6), None]), ("B".to_owned(), vec![None, None])]);
+        assert_eq!(suppress(0), Some(0));
+        assert_eq!(suppress(4), None);
+        assert_eq!(suppress(5), Some(5));
+    }
+
+    #[test]
+    fn open_and_close() {
+        assert_eq!(next(SurveyState::Draft, true), Ok(SurveyState::Open));
+        assert_eq!(next(SurveyState::Open, false), Ok(SurveyState::Closed));
+        assert!(next(SurveyState::Draft, false).is_err());
+    }
+}

@@ -27,7 +27,7 @@ fn answers_of(i: usize) -> BTreeMap<String, String> {
     a.insert("party_role".into(), pick(53, &[(37, "none"), (120, "partly"), (200, "leading")]));
     a.insert("visits".into(), pick(71, &[(58, "rarely"), (140, "sometimes"), (200, "often")]));
     let culture = pick(83, &[(24, "unsatisfied"), (80, "neutral"), (150, "satisfied"), (200, "very")]);
-    if culture == "unsatisfied" && i % 2 == 0 {
+    if culture == "unsatisfied" && i.is_multiple_of(2) {
         a.insert("wish".into(), ["戏曲演出", "书法班", "广场舞比赛", "老年合唱团"][i % 4].to_owned());
     }
     a.insert("culture".into(), culture);

@@ -356,11 +356,11 @@ fn portal_ctx(p: &Principal, lang: Lang) -> Value {
     context! { lang => lang.code, user => p.actor_name(), csrf => p.csrf_token.clone().unwrap_or_default() }
 }
 
-/// A resident's account id, or the way back for staff.
-fn resident(p: &Principal) -> Result<&str, Response> {
+/// A resident's account id (staff have none).
+fn resident(p: &Principal) -> Option<&str> {
     match &p.actor {
-        Actor::Account { id, .. } if p.role == Role::Resident => Ok(id),
-        _ => Err(Redirect::to(crate::shared::render::home_of(p.role)).into_response()),
+        Actor::Account { id, .. } if p.role == Role::Resident => Some(id),
+        _ => None,
     }
 }
 
@@ -376,9 +376,8 @@ struct PortalRow {
 
 /// The notices for the resident's household: pinned first, unread marked.
 pub async fn portal_list(State(s): State<AppState>, lang: Lang, p: Principal) -> Result<Response, ApiError> {
-    let account = match resident(&p) {
-        Ok(a) => a,
-        Err(r) => return Ok(r),
+    let Some(account) = resident(&p) else {
+        return Ok(Redirect::to(crate::shared::render::home_of(p.role)).into_response());
     };
     let rows: Vec<PortalRow> = notices::for_account(&s.db, account, now_millis())
         .await?
@@ -404,7 +403,7 @@ pub async fn portal_notice(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     // Staff have no household: no notice reaches them here.
-    let Ok(account) = resident(&p) else { return Err(crate::shared::auth::unknown(Thing::Notice, &id)) };
+    let Some(account) = resident(&p) else { return Err(crate::shared::auth::unknown(Thing::Notice, &id)) };
     let n = notices::open(&s.db, &id, account, now_millis()).await?;
     let ctx = context! {
         n => Value::from(Serde(&n)), when => n.publish_at.map(local_time).unwrap_or_default(), ..portal_ctx(&p, lang)
