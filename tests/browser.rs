@@ -2322,3 +2322,125 @@ async fn joint_meeting_project(s: &Session) -> anyhow::Result<()> {
 fn joint_meeting_project_phone() {
     run("joint-meeting-project", PHONE, joint_meeting_project);
 }
+
+/// Notices and surveys at phone width (issue 24): a resident of building A reads
+/// the notice for her building (the one for another building is not shown, and
+/// opening it by address finds nothing), and answers the demo's questionnaire on
+/// the portal; a grid member then types in a paper answer for a resident of
+/// another household, which counts with the portal's.
+async fn notices_and_surveys(s: &Session) -> anyhow::Result<()> {
+    use wangge_domain::notices::{NoticeStep, TargetKind};
+    use wangge_store::{notices, surveys};
+    let mut problems = Vec::new();
+    let grid = wangge_store::registry::areas::get_by_code(&s.db, "370602004011001").await?;
+    let community = wangge_store::registry::areas::get_by_code(&s.db, "370602004011").await?;
+    let filter = wangge_store::registry::households::HouseholdFilter {
+        under_path: Some(grid.path.clone()),
+        ..Default::default()
+    };
+    let households =
+        wangge_store::registry::households::list(&s.db, &filter, PageRequest::new(Some(1), Some(500))).await?;
+    let home = households.items.iter().find(|h| h.residents > 0).context("a household")?.clone();
+    let survey = wangge_store::surveys::list_under(&s.db, &community.path)
+        .await?
+        .into_iter()
+        .next()
+        .context("the demo survey")?;
+    // Another building's household with someone who has not answered the demo's survey.
+    let mut found = None;
+    for h in households.items.iter().filter(|h| h.building_id != home.building_id) {
+        let filter = ResidentFilter {
+            household_id: Some(h.id.clone()),
+            status: Some(ResidentStatus::Active),
+            ..Default::default()
+        };
+        for r in residents::list(&s.db, &filter, PageRequest::new(Some(1), Some(50))).await?.items {
+            if !wangge_store::surveys::has_answered(&s.db, &survey.id, &r.id).await? {
+                found = Some((h.clone(), r.id));
+                break;
+            }
+        }
+        if found.is_some() {
+            break;
+        }
+    }
+    let (other, respondent) = found.context("a household in another building")?;
+    let jumin = s.account("jumin", wangge_domain::Role::Resident, &[&community.code]).await?;
+    wangge_store::security::accounts::bind_household(&s.db, &jumin, &home.id).await?;
+    let mut ids = Vec::new();
+    for (title, building) in [("本楼周三停水通知", &home.building_id), ("别的楼电梯检修", &other.building_id)]
+    {
+        let input = notices::NoticeInput {
+            title: title.into(),
+            body: "周三上午9点至12点停水，请提前储水。".into(),
+            important: true,
+            targets: vec![(TargetKind::Building, building.clone())],
+            ..Default::default()
+        };
+        let n = notices::create(&s.db, &community.id, &input, ("x", "社区")).await?;
+        notices::step(&s.db, &n.id, NoticeStep::Submit, "社区").await?;
+        notices::step(&s.db, &n.id, NoticeStep::Publish, "书记").await?;
+        ids.push(n.id);
+    }
+
+    s.login_as("jumin", PASSWORD, Lang::Zh, "/portal").await?;
+    s.click_and_load("a#task-notices").await?;
+    let list = s.text("#my-notices").await.context("the resident's notices")?;
+    ensure!(list.contains("本楼周三停水通知") && !list.contains("别的楼电梯检修"), "{list}");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("portal-notices", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("notices: {v}")));
+    s.click_and_load("#my-notices a.notice-link").await?;
+    ensure!(s.text("#notice-body").await?.contains("储水"));
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("portal-notice", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("notice: {v}")));
+    ensure!(notices::reach(&s.db, &ids[0]).await?.1 == 1, "read once");
+    s.goto(&format!("/portal/notices/{}", ids[1])).await?;
+    ensure!(s.find("#notice-body").await.is_err(), "the other building's notice is not opened");
+
+    let before = surveys::answers_under(&s.db, &survey.id, &community.path).await?.len();
+    s.goto("/portal").await?;
+    s.click_and_load("a#task-surveys").await?;
+    s.click_and_load("#my-surveys a.survey-link").await?;
+    for choice in ["a-know_party-yes", "a-party_role-leading", "a-visits-often", "a-culture-satisfied"] {
+        s.find(&format!("input#{choice}")).await?.click().await?;
+    }
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("portal-survey", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("survey: {v}")));
+    s.click_and_load("button#survey-submit").await?;
+    s.expect_path("/portal/surveys").await?;
+    ensure!(s.text("#my-surveys").await?.contains("已答"));
+    s.click_and_load("button#logout").await?;
+
+    // A grid member types in a paper answer for a resident of the other household.
+    s.account("wanggeyuan", wangge_domain::Role::GridMember, &[&grid.code]).await?;
+    s.login_as("wanggeyuan", PASSWORD, Lang::Zh, "/today").await?;
+    s.goto("/surveys/field").await?;
+    s.click_and_load("#field-surveys a").await?;
+    s.find("select#en-household").await?.select_by_value(&other.id).await?;
+    s.click_and_load("button#household-go").await?;
+    s.find("select#en-resident").await?.select_by_value(&respondent).await?;
+    s.find("select#en-channel").await?.select_by_value("paper").await?;
+    for choice in ["a-know_party-no", "a-party_role-none", "a-visits-rarely", "a-culture-unsatisfied"] {
+        s.find(&format!("input#{choice}")).await?.click().await?;
+    }
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("survey-paper-entry", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("paper entry: {v}")));
+    s.click_and_load("button#enter-submit").await?;
+    ensure!(s.find("#enter-error").await.is_err(), "no error after entering");
+    let after = surveys::answers_under(&s.db, &survey.id, &community.path).await?;
+    ensure!(after.len() == before + 2, "{} answers, {before} before", after.len());
+    ensure!(after.iter().filter(|a| a.paper).count() >= 1);
+    let paper_here = after.iter().filter(|a| a.paper && a.grid == grid.name).count();
+    ensure!(paper_here >= 1, "the paper answer counts for the grid");
+    ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn notices_and_surveys_phone() {
+    run("notices-and-surveys", PHONE, notices_and_surveys);
+}

@@ -91,6 +91,10 @@ struct Chain {
     /// A resource of the unit on the community, and a project on the grid.
     party_resource: String,
     party_project: String,
+    /// A notice of the community for everyone, published.
+    notice: String,
+    /// The seed's questionnaire over the community, anonymous, open.
+    survey: String,
 }
 
 fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
@@ -466,6 +470,19 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
         };
         let party_project =
             party::projects::add_project(db, project, "书记", wangge_store::instructions::today()).await.unwrap().id;
+        let notice = wangge_store::notices::NoticeInput {
+            title: "停水通知".into(),
+            body: "明天停水".into(),
+            important: true,
+            ..Default::default()
+        };
+        let notice = wangge_store::notices::create(db, &made[3].id, &notice, ("x", "书记")).await.unwrap().id;
+        for step in [wangge_domain::notices::NoticeStep::Submit, wangge_domain::notices::NoticeStep::Publish] {
+            wangge_store::notices::step(db, &notice, step, "书记").await.unwrap();
+        }
+        let form = wangge_domain::surveys::seed_questionnaire();
+        let survey = wangge_store::surveys::create(db, &made[3].id, "问卷", "", &form, true, "书记").await.unwrap().id;
+        wangge_store::surveys::set_open(db, &survey, true).await.unwrap();
         let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
         Chain {
             city,
@@ -510,6 +527,8 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             party_resolution,
             party_resource,
             party_project,
+            notice,
+            survey,
         }
     })
 }
@@ -579,6 +598,8 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "party-resolutions" => c.party_resolution.clone(),
             "party-resources" => c.party_resource.clone(),
             "party-projects" => c.party_project.clone(),
+            "notices" => c.notice.clone(),
+            "surveys" | "s" => c.survey.clone(),
             _ => String::new(),
         }
     };
@@ -599,6 +620,10 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         "instruction-files"
     } else if pattern.starts_with("/portal/projects/") {
         "party-projects"
+    } else if pattern.starts_with("/portal/notices/") {
+        "notices"
+    } else if pattern.starts_with("/portal/surveys/") {
+        "surveys"
     } else if let Some(rest) = pattern.strip_prefix("/party/").or_else(|| pattern.strip_prefix("/api/v1/party/")) {
         match rest.split('/').next().unwrap_or("") {
             "members" => "party-members",
@@ -744,6 +769,18 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "served_at": "2026-01-05T09:00"})),
         ("POST", "/party/mine/card") => Some(json!({"member_id": c.party_member, "commitment": "走查", "agree": "1"})),
         ("POST", "/party/mine/card/revoke") => Some(json!({"member_id": c.party_member})),
+        ("POST", "/notices") => Some(json!({"area_id": c.grid.id, "title": "停电通知", "body": "周三停电"})),
+        ("POST", "/notices/{id}") => Some(json!({"title": "改", "body": "改"})),
+        ("POST", "/notices/{id}/step") => Some(json!({"step": "submit"})),
+        ("POST", "/surveys") => Some(json!({"area_id": c.grid.id, "title": "满意度"})),
+        ("POST", "/surveys/{id}/questions") => Some(json!({"kind": "single", "label": "满意吗", "choices": "是\n否"})),
+        ("POST", "/surveys/{id}/state") => Some(json!({"open": "1"})),
+        ("POST", "/surveys/{id}/quotas") => Some(json!({"grid_id": c.grid.id, "quota": "50"})),
+        ("POST", "/surveys/{id}/enter") => Some(json!({"resident_id": c.resident, "channel": "paper",
+            "a_know_party": "yes", "a_party_role": "none", "a_visits": "often", "a_culture": "very"})),
+        ("POST", "/s/{id}") => Some(json!({"a_know_party": "no"})),
+        ("POST", "/portal/surveys/{id}") => Some(json!({"a_know_party": "no", "a_party_role": "partly",
+            "a_visits": "rarely", "a_culture": "neutral"})),
         ("POST", "/party/members/{id}/card") => Some(json!({"commitment": "走查", "paper": "1"})),
         ("POST", "/party/members/{id}/account") => Some(json!({"username": format!("dy{}", spare.counter())})),
         ("POST", "/party/access") => Some(json!({"area": list_area.code, "username": "spare", "reason": "走查"})),
@@ -922,6 +959,8 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.party_resolution, &other.party_resolution),
         (&c.party_resource, &other.party_resource),
         (&c.party_project, &other.party_project),
+        (&c.notice, &other.notice),
+        (&c.survey, &other.survey),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
@@ -1007,6 +1046,8 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
         (&c.party_resolution, &other.party_resolution),
         (&c.party_resource, &other.party_resource),
         (&c.party_project, &other.party_project),
+        (&c.notice, &other.notice),
+        (&c.survey, &other.survey),
     ]
     .into_iter()
     .find(|(mine, _)| mine.as_str() == id)
@@ -1062,6 +1103,10 @@ fn is_scoped(pattern: &str) -> bool {
         "/instructions",
         "/api/v1/party",
         "/party/",
+        "/notices/{id}",
+        "/portal/notices/{id}",
+        "/surveys/{id}",
+        "/portal/surveys/{id}",
     ]
     .iter()
     .any(|p| pattern.starts_with(p) || pattern == "/cockpit" || pattern == "/party")

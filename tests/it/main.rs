@@ -17,6 +17,7 @@ mod demand_forms;
 mod demands;
 mod durability;
 mod instructions;
+mod notices;
 mod open311;
 mod party;
 mod party_life;

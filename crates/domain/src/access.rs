@@ -95,6 +95,15 @@ vocabulary!(
     /// A registered member's own: claim needs of the community's list and record
     /// one's own service (with photos).
     ServeParty = "serve_party", "党员认领服务", "Claim needs and record one's service", [];
+    /// Notices (通知公告): write one for one's area, change a draft, submit it for
+    /// review, see who has read it and who has not read an important one.
+    WriteNotices = "write_notices", "撰写通知", "Write notices", [];
+    /// Review notices: publish (at once or at a set time), return, withdraw.
+    PublishNotices = "publish_notices", "审核发布通知", "Review and publish notices", [];
+    /// Surveys (问卷): build one, open and close it, set quotas, read and export the
+    /// results. Entering an answer at the door or from paper is
+    /// [`Action::VisitHouseholds`].
+    RunSurveys = "run_surveys", "组织问卷调查", "Run surveys", [];
 });
 
 impl Role {
@@ -179,6 +188,9 @@ impl Role {
                 ManageParty,
                 RunRegistration,
                 ConfirmService,
+                WriteNotices,
+                PublishNotices,
+                RunSurveys,
             ],
             CommunityStaff => &[
                 ViewAreas,
@@ -206,6 +218,9 @@ impl Role {
                 ViewParty,
                 RunRegistration,
                 ConfirmService,
+                WriteNotices,
+                PublishNotices,
+                RunSurveys,
             ],
             // Grid leaders dispatch within their grid ("small matters stay in the grid").
             GridLeader => &[
@@ -229,6 +244,9 @@ impl Role {
                 ViewInstructions,
                 ViewParty,
                 ConfirmService,
+                WriteNotices,
+                PublishNotices,
+                RunSurveys,
             ],
             GridMember => &[
                 ViewAreas,
@@ -249,6 +267,7 @@ impl Role {
                 ViewInstructions,
                 ViewParty,
                 ConfirmService,
+                WriteNotices,
             ],
             // The auxiliary network reports problems; it knows its buildings, not the roll.
             Auxiliary => &[ViewAreas, ViewBuildings, SubmitDemand],
@@ -406,6 +425,9 @@ mod tests {
             (RunRegistration, &[CommunitySecretary, CommunityStaff, PartySecretary]),
             (ConfirmService, &[CommunitySecretary, CommunityStaff, GridLeader, GridMember, PartySecretary]),
             (ServeParty, &[Resident]),
+            (WriteNotices, COMMUNITY_AND_GRID),
+            (PublishNotices, &[CommunitySecretary, CommunityStaff, GridLeader]),
+            (RunSurveys, &[CommunitySecretary, CommunityStaff, GridLeader]),
         ]
     };
 

@@ -116,6 +116,12 @@ vocabulary!(
     PartyProjectSave = "party.project.save", "修改共建项目", "Change a project", [];
     PartyProjectStep = "party.project.step", "共建项目进展", "Move a project forward", [];
     PartyProjectRate = "party.project.rate", "居民评价共建项目", "A resident rates a project", [];
+    NoticeSave = "notice.save", "保存通知", "Save a notice", [];
+    NoticeStep = "notice.step", "通知审核发布", "Submit, publish, return or withdraw a notice", [];
+    SurveySave = "survey.save", "保存问卷", "Save a survey", [];
+    SurveyState = "survey.state", "开放或结束问卷", "Open or close a survey", [];
+    SurveyAnswerOnBehalf = "survey.answer", "代录问卷答卷", "Enter a survey answer for a resident", [];
+    SurveyExport = "survey.export", "导出问卷结果", "Export a survey's results", [];
     DemandCreate = "demand.create", "登记诉求", "Take in a demand", [];
     DemandAttach = "demand.attach", "上传诉求附件", "Attach to a demand", [];
     DemandAttachmentView = "demand.attachment.view", "查看诉求照片", "View a demand's photo", [];

@@ -142,10 +142,15 @@ pub enum Thing {
     Activity,
     /// A sign-up for an activity.
     ActivitySignup,
+    /// A notice (通知公告).
+    Notice,
+    /// A survey (问卷).
+    Survey,
+    Tag,
 }
 
 impl Thing {
-    pub const ALL: [Thing; 43] = [
+    pub const ALL: [Thing; 46] = [
         Self::Account,
         Self::ApiToken,
         Self::Area,
@@ -189,6 +194,9 @@ impl Thing {
         Self::PartyProject,
         Self::Activity,
         Self::ActivitySignup,
+        Self::Notice,
+        Self::Survey,
+        Self::Tag,
     ];
 
     /// The catalogue key of its name.
@@ -237,6 +245,9 @@ impl Thing {
             Self::PartyProject => "what.party_project",
             Self::Activity => "what.activity",
             Self::ActivitySignup => "what.activity_signup",
+            Self::Notice => "what.notice",
+            Self::Survey => "what.survey",
+            Self::Tag => "what.tag",
         }
     }
 }

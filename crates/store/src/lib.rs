@@ -21,6 +21,7 @@ mod error;
 pub mod instructions;
 #[cfg(test)]
 mod migration_trees;
+pub mod notices;
 pub mod notifications;
 mod page;
 pub mod party;
@@ -28,6 +29,7 @@ pub mod registry;
 pub mod security;
 pub mod stats;
 pub mod summaries;
+pub mod surveys;
 pub mod team;
 pub mod testing;
 pub mod units;

@@ -28,6 +28,7 @@ mod party_joint;
 mod party_life;
 mod people;
 mod scale;
+mod surveys;
 mod visits;
 
 pub use demo::{DEMO_COMMUNITY_CODE, DemoSummary, load_demo};

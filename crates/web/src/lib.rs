@@ -15,10 +15,12 @@ mod campaigns;
 mod cockpit;
 mod demands;
 mod instructions;
+mod notices;
 mod party;
 mod portal;
 mod registry;
 mod security;
+mod surveys;
 mod team;
 mod today;
 mod visits;
@@ -75,6 +77,8 @@ pub(crate) fn routes() -> Routes {
         .merge(campaigns::routes())
         .merge(instructions::routes())
         .merge(party::routes())
+        .merge(notices::routes())
+        .merge(surveys::routes())
         .merge(today::routes())
         .merge(cockpit::routes())
 }

@@ -30,6 +30,7 @@ mod campaigns;
 mod demands;
 mod instructions;
 pub mod map;
+mod participation;
 mod party;
 mod registry;
 pub mod report;
@@ -195,6 +196,8 @@ pub enum Section {
     Instructions,
     /// Party building: members, units, their rates, service hours.
     Party,
+    /// Notices read and surveys answered.
+    Participation,
 }
 
 impl Section {
@@ -212,6 +215,7 @@ impl Section {
             Section::Campaigns => "campaigns",
             Section::Instructions => "instructions",
             Section::Party => "party",
+            Section::Participation => "participation",
         }
     }
 
@@ -267,6 +271,7 @@ pub const SOURCES: &[Source] = &[
     Source { module: "campaigns", compute: |db, q| Box::pin(campaigns::figures(db, q)) },
     Source { module: "instructions", compute: |db, q| Box::pin(instructions::figures(db, q)) },
     Source { module: "party", compute: |db, q| Box::pin(party::figures(db, q)) },
+    Source { module: "participation", compute: |db, q| Box::pin(participation::figures(db, q)) },
 ];
 
 /// Every figure of the area at `q.path`.

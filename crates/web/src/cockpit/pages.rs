@@ -165,7 +165,7 @@ struct SectionView {
     figures: Vec<Shown>,
 }
 
-const SECTIONS: [Section; 12] = [
+const SECTIONS: [Section; 13] = [
     Section::Registry,
     Section::Demands,
     Section::Rates,
@@ -173,6 +173,7 @@ const SECTIONS: [Section; 12] = [
     Section::Campaigns,
     Section::Instructions,
     Section::Party,
+    Section::Participation,
     Section::Residence,
     Section::Age,
     Section::Care,
@@ -192,6 +193,7 @@ fn columns_of(cols: &str) -> Vec<Section> {
         "campaigns" => vec![Section::Campaigns],
         "instructions" => vec![Section::Instructions],
         "party" => vec![Section::Party],
+        "participation" => vec![Section::Participation],
         _ => vec![Section::Registry, Section::Demands, Section::Rates, Section::Visits],
     }
 }
@@ -362,15 +364,25 @@ pub async fn cockpit_page(
         aria_sort: aria(&f.key),
     }));
     let totals: Vec<Shown> = column_figures.iter().map(|f| shown(&p, lang, area.as_ref(), f)).collect();
-    let col_groups: Vec<Link> =
-        ["main", "residence", "age", "care", "categories", "team", "campaigns", "instructions", "party"]
-            .iter()
-            .map(|&c| Link {
-                href: format!("/cockpit?{area_param}period={period}&cols={c}#children"),
-                label: tr(&format!("cockpit.cols.{c}"), lang.code),
-                current: c == cols,
-            })
-            .collect();
+    let col_groups: Vec<Link> = [
+        "main",
+        "residence",
+        "age",
+        "care",
+        "categories",
+        "team",
+        "campaigns",
+        "instructions",
+        "party",
+        "participation",
+    ]
+    .iter()
+    .map(|&c| Link {
+        href: format!("/cockpit?{area_param}period={period}&cols={c}#children"),
+        label: tr(&format!("cockpit.cols.{c}"), lang.code),
+        current: c == cols,
+    })
+    .collect();
     let children_title = match area.as_ref().map(|a| a.level) {
         Some(AreaLevel::City) => "cockpit.children.districts",
         Some(AreaLevel::District) => "cockpit.children.streets",

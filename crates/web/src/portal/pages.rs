@@ -40,8 +40,8 @@ const PORTAL_TASKS: [(&str, &str, &str, bool); 6] = [
     ("task-household", "/portal/household", "portal.household", true),
     ("task-requests", "/portal/requests", "portal.requests", true),
     ("task-messages", "/notifications", "notices.title", true),
-    ("task-notices", "/portal/notices", "portal.notices", false),
-    ("task-surveys", "/portal/surveys", "portal.surveys", false),
+    ("task-notices", "/portal/notices", "portal.notices", true),
+    ("task-surveys", "/portal/surveys", "portal.surveys", true),
     ("task-activities", "/portal/activities", "portal.activities", false),
 ];
 

@@ -25,7 +25,7 @@ struct ScopeLink {
 }
 
 /// The modules of the staff side, each with the action that opens it.
-const MODULES: [(&str, &str, &str, Action); 14] = [
+const MODULES: [(&str, &str, &str, Action); 16] = [
     ("nav-cockpit", "/cockpit", "nav.cockpit", Action::ViewFigures),
     ("nav-today", "/today", "nav.today", Action::HandleDemand),
     ("nav-registry", "/registry", "nav.registry", Action::ViewFigures),
@@ -34,6 +34,8 @@ const MODULES: [(&str, &str, &str, Action); 14] = [
     ("nav-campaigns", "/campaigns", "nav.campaigns", Action::ViewCampaigns),
     ("nav-instructions", "/instructions", "nav.instructions", Action::ViewInstructions),
     ("nav-party", "/party", "nav.party", Action::ViewParty),
+    ("nav-notices", "/notices", "nav.notices", Action::WriteNotices),
+    ("nav-surveys", "/surveys", "nav.surveys", Action::RunSurveys),
     ("nav-residents", "/registry/residents", "nav.residents", Action::ViewRegistry),
     ("nav-import", "/registry/import", "nav.import", Action::EditRegistry),
     ("nav-signups", "/registry/signups", "nav.signups", Action::EditRegistry),

@@ -108,7 +108,9 @@ pub async fn public_face(
     let team = public_team(&s, &grid, lang).await?;
     let cards = crate::party::cards::of_grid(&s, &grid, lang).await?;
     let projects = crate::party::projects::published(&s, &grid).await?;
+    let notices = crate::notices::of_grid(&s, &grid).await?;
     let ctx = context! {
+        notices => Value::from(Serde(&notices)),
         lang => lang.code, grid_name => grid.name, grid_code => grid.code,
         community_name => community.map(|c| c.name),
         team => Value::from(Serde(&team)), cards => Value::from(Serde(&cards)),

@@ -201,7 +201,7 @@ fn rating_words(d: &Demand, lang: Lang) -> String {
 }
 
 /// `2026-12-03T19:05` (a `datetime-local` field) in China time, as Unix ms.
-pub(super) fn parse_local(value: &str) -> Option<i64> {
+pub(crate) fn parse_local(value: &str) -> Option<i64> {
     let (date, clock) = value.trim().split_once('T')?;
     let mut ymd = date.split('-').map(|p| p.parse::<i32>().ok());
     let (y, m, d) = (ymd.next()??, ymd.next()??, ymd.next()??);

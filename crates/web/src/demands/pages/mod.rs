@@ -42,6 +42,7 @@ use photo_forms::{Next, PhotoForm};
 // The split files see each other's pub(super) items through `use super::*`.
 #[allow(unused_imports)]
 use categories::*;
+pub(crate) use item::parse_local;
 #[allow(unused_imports)]
 use item::*;
 #[allow(unused_imports)]

@@ -1,0 +1,38 @@
+//! Participation's figures (`store::notices`, `store::surveys`): the reach of the
+//! live notices (reads ÷ resident accounts reached, one per notice and account)
+//! and the answers to open surveys, under the area; the cockpit's table of the
+//! area's children shows both by grid.
+
+use wangge_domain::Message;
+
+use super::{Figure, FigureQuery, Section, Value};
+use crate::{Db, StoreResult};
+
+pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>> {
+    let reach = crate::notices::reach_by_grid(db, &q.path, q.now).await?;
+    let (reached, read) = reach.iter().fold((0, 0), |(a, b), (_, r, d)| (a + r, b + d));
+    let answers: i64 = crate::surveys::response_by_grid(db, &q.path).await?.iter().map(|(_, n)| n).sum();
+    let figure = |key: &str, label: &'static str, how: &'static str, value: Value| Figure {
+        key: key.to_owned(),
+        section: Section::Participation,
+        label: Message::new(label),
+        how: Message::new(how),
+        value,
+        rows: None,
+        sensitive: false,
+    };
+    Ok(vec![
+        figure(
+            "participation.notice_reach",
+            "cockpit.figure.notice_reach",
+            "cockpit.how.notice_reach",
+            Value::Rate { part: read, whole: reached },
+        ),
+        figure(
+            "participation.survey_answers",
+            "cockpit.figure.survey_answers",
+            "cockpit.how.survey_answers",
+            Value::count(answers),
+        ),
+    ])
+}
