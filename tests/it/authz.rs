@@ -93,8 +93,13 @@ struct Chain {
     party_project: String,
     /// A notice of the community for everyone, published.
     notice: String,
+    /// Its attachment (a PDF).
+    notice_file: String,
     /// The seed's questionnaire over the community, anonymous, open.
     survey: String,
+    /// An activity of the community tomorrow, and the resident's sign-up for it.
+    activity: String,
+    activity_signup: String,
 }
 
 fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
@@ -477,12 +482,35 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             ..Default::default()
         };
         let notice = wangge_store::notices::create(db, &made[3].id, &notice, ("x", "书记")).await.unwrap().id;
+        let notice_file =
+            wangge_store::notices::add_file(db, &notice, "通知.pdf", b"%PDF-1.4 a notice").await.unwrap().id;
         for step in [wangge_domain::notices::NoticeStep::Submit, wangge_domain::notices::NoticeStep::Publish] {
             wangge_store::notices::step(db, &notice, step, "书记").await.unwrap();
         }
         let form = wangge_domain::surveys::seed_questionnaire();
         let survey = wangge_store::surveys::create(db, &made[3].id, "问卷", "", &form, true, "书记").await.unwrap().id;
         wangge_store::surveys::set_open(db, &survey, true).await.unwrap();
+        let tomorrow = wangge_domain::now_millis() + 86_400_000;
+        let new = wangge_store::activities::NewActivity {
+            area_id: made[3].id.clone(),
+            kind: wangge_domain::activities::ActivityKind::Culture,
+            title: "广场舞".into(),
+            detail: String::new(),
+            place: "文化广场".into(),
+            starts_at: tomorrow,
+            ends_at: tomorrow + 7_200_000,
+            capacity: Some(30),
+        };
+        let activity = wangge_store::activities::create(db, new, "书记").await.unwrap().id;
+        let who = wangge_store::activities::Who {
+            resident_id: Some(resident.clone()),
+            account_id: None,
+            name: "居民".into(),
+        };
+        let staff = wangge_domain::activities::SignupChannel::Staff;
+        let now = wangge_domain::now_millis();
+        let activity_signup =
+            wangge_store::activities::sign_up(db, &activity, &who, staff, "网格员", now).await.unwrap().id;
         let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
         Chain {
             city,
@@ -528,7 +556,10 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             party_resource,
             party_project,
             notice,
+            notice_file,
             survey,
+            activity,
+            activity_signup,
         }
     })
 }
@@ -599,7 +630,10 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "party-resources" => c.party_resource.clone(),
             "party-projects" => c.party_project.clone(),
             "notices" => c.notice.clone(),
+            "notice-files" => c.notice_file.clone(),
             "surveys" | "s" => c.survey.clone(),
+            "activities" | "a" => c.activity.clone(),
+            "activity-signups" => c.activity_signup.clone(),
             _ => String::new(),
         }
     };
@@ -620,10 +654,16 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         "instruction-files"
     } else if pattern.starts_with("/portal/projects/") {
         "party-projects"
+    } else if pattern.starts_with("/notices/files/") || pattern.starts_with("/portal/notice-files/") {
+        "notice-files"
     } else if pattern.starts_with("/portal/notices/") {
         "notices"
     } else if pattern.starts_with("/portal/surveys/") {
         "surveys"
+    } else if pattern.starts_with("/activities/signups/") {
+        "activity-signups"
+    } else if pattern.starts_with("/portal/activities/") {
+        "activities"
     } else if let Some(rest) = pattern.strip_prefix("/party/").or_else(|| pattern.strip_prefix("/api/v1/party/")) {
         match rest.split('/').next().unwrap_or("") {
             "members" => "party-members",
@@ -770,6 +810,11 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         ("POST", "/party/mine/card") => Some(json!({"member_id": c.party_member, "commitment": "走查", "agree": "1"})),
         ("POST", "/party/mine/card/revoke") => Some(json!({"member_id": c.party_member})),
         ("POST", "/notices") => Some(json!({"area_id": c.grid.id, "title": "停电通知", "body": "周三停电"})),
+        ("POST", "/activities") => Some(json!({"area_id": c.grid.id, "kind": "sport", "title": "健步走",
+            "place": "小区广场", "day": "2099-05-01", "starts": "08:00", "ends": "09:00"})),
+        ("POST", "/activities/{id}/signups") => Some(json!({"resident_id": c.resident, "channel": "staff"})),
+        ("POST", "/portal/activities/{id}/signup") => Some(json!({"resident_id": c.resident})),
+        ("POST", "/portal/activities/{id}/rate") => Some(json!({"score": "4"})),
         ("POST", "/notices/{id}") => Some(json!({"title": "改", "body": "改"})),
         ("POST", "/notices/{id}/step") => Some(json!({"step": "submit"})),
         ("POST", "/surveys") => Some(json!({"area_id": c.grid.id, "title": "满意度"})),
@@ -960,7 +1005,10 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.party_resource, &other.party_resource),
         (&c.party_project, &other.party_project),
         (&c.notice, &other.notice),
+        (&c.notice_file, &other.notice_file),
         (&c.survey, &other.survey),
+        (&c.activity, &other.activity),
+        (&c.activity_signup, &other.activity_signup),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
@@ -1047,7 +1095,10 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
         (&c.party_resource, &other.party_resource),
         (&c.party_project, &other.party_project),
         (&c.notice, &other.notice),
+        (&c.notice_file, &other.notice_file),
         (&c.survey, &other.survey),
+        (&c.activity, &other.activity),
+        (&c.activity_signup, &other.activity_signup),
     ]
     .into_iter()
     .find(|(mine, _)| mine.as_str() == id)
@@ -1105,6 +1156,11 @@ fn is_scoped(pattern: &str) -> bool {
         "/party/",
         "/notices/{id}",
         "/portal/notices/{id}",
+        "/notices/files/",
+        "/portal/notice-files/",
+        "/activities/{id}",
+        "/activities/signups/",
+        "/portal/activities/{id}",
         "/surveys/{id}",
         "/portal/surveys/{id}",
     ]

@@ -104,6 +104,10 @@ vocabulary!(
     /// results. Entering an answer at the door or from paper is
     /// [`Action::VisitHouseholds`].
     RunSurveys = "run_surveys", "组织问卷调查", "Run surveys", [];
+    /// Activities (社区活动): announce one in one's community or grid, sign residents
+    /// up on their behalf, check people in and out at the door, read the sign-ups
+    /// and the answers afterwards.
+    RunActivities = "run_activities", "组织社区活动", "Run activities", [];
 });
 
 impl Role {
@@ -191,6 +195,7 @@ impl Role {
                 WriteNotices,
                 PublishNotices,
                 RunSurveys,
+                RunActivities,
             ],
             CommunityStaff => &[
                 ViewAreas,
@@ -221,6 +226,7 @@ impl Role {
                 WriteNotices,
                 PublishNotices,
                 RunSurveys,
+                RunActivities,
             ],
             // Grid leaders dispatch within their grid ("small matters stay in the grid").
             GridLeader => &[
@@ -247,6 +253,7 @@ impl Role {
                 WriteNotices,
                 PublishNotices,
                 RunSurveys,
+                RunActivities,
             ],
             GridMember => &[
                 ViewAreas,
@@ -268,6 +275,7 @@ impl Role {
                 ViewParty,
                 ConfirmService,
                 WriteNotices,
+                RunActivities,
             ],
             // The auxiliary network reports problems; it knows its buildings, not the roll.
             Auxiliary => &[ViewAreas, ViewBuildings, SubmitDemand],
@@ -428,6 +436,7 @@ mod tests {
             (WriteNotices, COMMUNITY_AND_GRID),
             (PublishNotices, &[CommunitySecretary, CommunityStaff, GridLeader]),
             (RunSurveys, &[CommunitySecretary, CommunityStaff, GridLeader]),
+            (RunActivities, COMMUNITY_AND_GRID),
         ]
     };
 

@@ -122,6 +122,11 @@ vocabulary!(
     SurveyState = "survey.state", "开放或结束问卷", "Open or close a survey", [];
     SurveyAnswerOnBehalf = "survey.answer", "代录问卷答卷", "Enter a survey answer for a resident", [];
     SurveyExport = "survey.export", "导出问卷结果", "Export a survey's results", [];
+    ActivitySave = "activity.save", "发布社区活动", "Announce an activity", [];
+    ActivitySignup = "activity.signup", "活动报名", "Sign up for an activity", [];
+    ActivityCheck = "activity.check", "活动签到签退", "Check in or out at an activity", [];
+    ActivityCancel = "activity.cancel", "取消活动报名", "Cancel a sign-up", [];
+    ActivityRate = "activity.rate", "评价社区活动", "Rate an activity", [];
     DemandCreate = "demand.create", "登记诉求", "Take in a demand", [];
     DemandAttach = "demand.attach", "上传诉求附件", "Attach to a demand", [];
     DemandAttachmentView = "demand.attachment.view", "查看诉求照片", "View a demand's photo", [];

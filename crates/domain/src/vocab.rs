@@ -244,6 +244,7 @@ vocabulary!(
     Visits = "visits", "走访", "Home visits", ["入户走访"];
     Instructions = "instructions", "指令", "Instructions", ["工作指令", "任务"];
     Party = "party", "党建", "Party building", ["党建引领", "双报到"];
+    Participation = "participation", "居民参与", "Participation", ["社区活动", "通知问卷"];
 });
 
 vocabulary!(

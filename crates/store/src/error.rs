@@ -144,13 +144,15 @@ pub enum Thing {
     ActivitySignup,
     /// A notice (通知公告).
     Notice,
+    /// A notice's attachment.
+    NoticeFile,
     /// A survey (问卷).
     Survey,
     Tag,
 }
 
 impl Thing {
-    pub const ALL: [Thing; 46] = [
+    pub const ALL: [Thing; 47] = [
         Self::Account,
         Self::ApiToken,
         Self::Area,
@@ -195,6 +197,7 @@ impl Thing {
         Self::Activity,
         Self::ActivitySignup,
         Self::Notice,
+        Self::NoticeFile,
         Self::Survey,
         Self::Tag,
     ];
@@ -246,6 +249,7 @@ impl Thing {
             Self::Activity => "what.activity",
             Self::ActivitySignup => "what.activity_signup",
             Self::Notice => "what.notice",
+            Self::NoticeFile => "what.notice_file",
             Self::Survey => "what.survey",
             Self::Tag => "what.tag",
         }

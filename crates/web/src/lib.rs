@@ -11,6 +11,7 @@ rust_i18n::i18n!("locales", fallback = "zh-CN");
 // The shared core, then one folder per product module (ARCHITECTURE.md, "Code map").
 mod shared;
 
+mod activities;
 mod campaigns;
 mod cockpit;
 mod demands;
@@ -78,6 +79,7 @@ pub(crate) fn routes() -> Routes {
         .merge(instructions::routes())
         .merge(party::routes())
         .merge(notices::routes())
+        .merge(activities::routes())
         .merge(surveys::routes())
         .merge(today::routes())
         .merge(cockpit::routes())

@@ -430,3 +430,52 @@ pub async fn satisfaction(db: &Db, path: &str, from: i64, to: i64) -> StoreResul
         })
         .collect()
 }
+
+/// The sign-ups of an account (the portal's "mine"), newest activity first.
+pub async fn of_account(db: &Db, account_id: &str) -> StoreResult<Vec<Signup>> {
+    let rows = sqlx::query(
+        "SELECT s.id, s.activity_id, s.resident_id, s.account_id, s.name, s.channel, s.state, s.signed_at,
+            s.checked_in_at, s.checked_out_at, s.score, s.comment
+         FROM activity_signups s JOIN activities a ON a.id = s.activity_id
+         WHERE s.account_id = $1 ORDER BY a.starts_at DESC, s.seq DESC LIMIT 200",
+    )
+    .bind(account_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(signup_from).collect()
+}
+
+/// Where a self check-in at the door ended.
+#[derive(Clone, Debug)]
+pub enum DoorCheck {
+    /// Checked in now (or already, earlier): the sign-up.
+    In(Signup),
+    /// No sign-up holding a place matches the name and the phone's last four digits.
+    NoMatch,
+}
+
+/// A resident checks themself in at the door, on the page its QR code opens: the
+/// name and the last four digits of the phone the registry holds (compared as the
+/// vault's blind index, never decrypted) must match one sign-up of this activity
+/// holding a place. Someone not signed up asks the staff at the door.
+pub async fn door_check_in(db: &Db, activity_id: &str, name: &str, last4: &str, now: i64) -> StoreResult<DoorCheck> {
+    let name = text::normalize(name);
+    let last4: String = last4.chars().filter(char::is_ascii_digit).collect();
+    if name.is_empty() || last4.len() != 4 {
+        return Ok(DoorCheck::NoMatch);
+    }
+    let hash = db.vault.blind(crate::registry::residents::PHONE_LAST4, &last4);
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT s.id FROM activity_signups s JOIN residents r ON r.id = s.resident_id
+         WHERE s.activity_id = $1 AND s.state = 'confirmed' AND s.name = $2 AND r.phone_last4_hash = $3",
+    )
+    .bind(activity_id)
+    .bind(&name)
+    .bind(&hash)
+    .fetch_all(&db.pool)
+    .await?;
+    match ids.as_slice() {
+        [one] => Ok(DoorCheck::In(check(db, one, false, now).await?)),
+        _ => Ok(DoorCheck::NoMatch),
+    }
+}

@@ -480,3 +480,109 @@ pub async fn reach_by_grid(db: &Db, path: &str, now: i64) -> StoreResult<Vec<(St
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now).bind(lo).bind(hi).fetch_all(&db.pool).await?;
     rows.iter().map(|r| Ok((r.try_get("name")?, r.try_get("reached")?, r.try_get("read")?))).collect()
 }
+
+/// An attachment of a notice (its bytes come from [`file`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct NoticeFile {
+    pub id: String,
+    pub notice_id: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub created_at: i64,
+}
+
+/// Most attachments on one notice.
+pub const MAX_FILES: i64 = 5;
+
+fn file_from(r: &AnyRow) -> StoreResult<NoticeFile> {
+    Ok(NoticeFile {
+        id: r.try_get("id")?,
+        notice_id: r.try_get("notice_id")?,
+        name: r.try_get("name")?,
+        content_type: r.try_get("content_type")?,
+        size: r.try_get("size")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// Attaches a file (an image or a PDF, the demands' rules of type and size) to a
+/// draft notice; at most [`MAX_FILES`].
+pub async fn add_file(db: &Db, notice_id: &str, name: &str, data: &[u8]) -> StoreResult<NoticeFile> {
+    let content_type = crate::demands::attachments::check(data)?;
+    let notice = get(db, notice_id).await?;
+    if notice.state != NoticeState::Draft {
+        return Err(StoreError::Conflict(msg!("notices.error.not_draft")));
+    }
+    let mut tx = db.pool.begin().await?;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_files WHERE notice_id = $1")
+        .bind(notice_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if count >= MAX_FILES {
+        return Err(bad(msg!("notices.error.too_many_files", max = MAX_FILES).field("file")));
+    }
+    let name: String = text::normalize(name).chars().take(120).collect();
+    let name = if name.is_empty() { "file".to_owned() } else { name };
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO notice_files (id, notice_id, name, content_type, size, data, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(notice_id)
+    .bind(&name)
+    .bind(content_type)
+    .bind(data.len() as i64)
+    .bind(data)
+    .bind(now_millis())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(file(db, &id).await?.0)
+}
+
+/// A notice's attachments, oldest first.
+pub async fn files(db: &Db, notice_id: &str) -> StoreResult<Vec<NoticeFile>> {
+    let rows = sqlx::query(
+        "SELECT id, notice_id, name, content_type, size, created_at FROM notice_files
+         WHERE notice_id = $1 ORDER BY created_at, id",
+    )
+    .bind(notice_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(file_from).collect()
+}
+
+/// An attachment with its bytes.
+pub async fn file(db: &Db, id: &str) -> StoreResult<(NoticeFile, Vec<u8>)> {
+    let row =
+        sqlx::query("SELECT id, notice_id, name, content_type, size, created_at, data FROM notice_files WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?
+            .ok_or_else(|| StoreError::not_found(Thing::NoticeFile, id))?;
+    Ok((file_from(&row)?, row.try_get("data")?))
+}
+
+/// Removes an attachment of a draft notice.
+pub async fn remove_file(db: &Db, id: &str) -> StoreResult<NoticeFile> {
+    let (f, _) = file(db, id).await?;
+    let notice = get(db, &f.notice_id).await?;
+    if notice.state != NoticeState::Draft {
+        return Err(StoreError::Conflict(msg!("notices.error.not_draft")));
+    }
+    sqlx::query("DELETE FROM notice_files WHERE id = $1").bind(id).execute(&db.pool).await?;
+    Ok(f)
+}
+
+/// An attachment of a live notice that reaches `account_id` (opening it marks the
+/// notice read, as opening the notice does). Otherwise not found, named as the file.
+pub async fn file_for_account(db: &Db, id: &str, account_id: &str, now: i64) -> StoreResult<(NoticeFile, Vec<u8>)> {
+    let (f, data) = file(db, id).await?;
+    match open(db, &f.notice_id, account_id, now).await {
+        Ok(_) => Ok((f, data)),
+        Err(StoreError::NotFound { .. }) => Err(StoreError::not_found(Thing::NoticeFile, id)),
+        Err(e) => Err(e),
+    }
+}

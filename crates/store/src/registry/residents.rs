@@ -193,7 +193,7 @@ const SELECT: &str = "SELECT r.id, r.household_id, b.number AS building_number, 
 const ID_CARD: &str = "id_card";
 const ID_LAST4: &str = "id_last4";
 const PHONE: &str = "phone";
-const PHONE_LAST4: &str = "phone_last4";
+pub(crate) const PHONE_LAST4: &str = "phone_last4";
 
 /// The associated data a protected value is sealed with: its column and its row.
 /// Binding the row means a sealed value copied onto another person fails to open

@@ -240,7 +240,9 @@ async fn notice_page(
         .collect();
     let targets: Vec<String> = n.targets.iter().map(|t| format!("{}：{}", label(t.kind, lang), t.name)).collect();
     let editable = n.state == wangge_domain::notices::NoticeState::Draft;
+    let files = notices::files(&s.db, &n.id).await?;
     let ctx = context! {
+        files => Value::from(Serde(&files)), max_files => notices::MAX_FILES,
         n => Value::from(Serde(n)), state => label(n.state, lang), steps => Value::from(Serde(&steps)),
         targets => targets, reached => reached, read => read, error => error, editable => editable,
         publish_at => n.publish_at.map(local_time), expires_at => n.expires_at.map(local_time),
@@ -405,7 +407,9 @@ pub async fn portal_notice(
     // Staff have no household: no notice reaches them here.
     let Some(account) = resident(&p) else { return Err(crate::shared::auth::unknown(Thing::Notice, &id)) };
     let n = notices::open(&s.db, &id, account, now_millis()).await?;
+    let files = notices::files(&s.db, &n.id).await?;
     let ctx = context! {
+        files => Value::from(Serde(&files)),
         n => Value::from(Serde(&n)), when => n.publish_at.map(local_time).unwrap_or_default(), ..portal_ctx(&p, lang)
     };
     Ok(render(lang, StatusCode::OK, "notices/portal_notice.html", ctx))
@@ -434,6 +438,95 @@ pub(crate) async fn of_grid(s: &AppState, grid: &areas::Area) -> Result<Vec<Publ
         .collect())
 }
 
+/// Attaches a file (`file`: an image or a PDF) to a draft notice.
+pub async fn add_file(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    Path(id): Path<String>,
+    request: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    let n = notice_in_scope(&s, &p, &id).await?;
+    let result = async {
+        if !p.can_change(&n.path) {
+            return Err(ApiError::forbidden(msg!("error.area_outside")));
+        }
+        let max = wangge_store::demands::attachments::MAX_BYTES;
+        let parts = crate::shared::multipart::read(request, &(), max).await?;
+        let Some(upload) = parts.files.into_iter().find(|f| f.field == "file") else {
+            return Err(ApiError::invalid(msg!("notices.error.no_file").field("file")));
+        };
+        let Some(data) = upload.data else {
+            return Err(ApiError::invalid(msg!("notices.error.no_file").field("file")));
+        };
+        let f = notices::add_file(&s.db, &n.id, &upload.file_name, &data).await?;
+        let summary = serde_json::json!({ "file": f.name, "size": f.size });
+        audit::change(&s.db, (&p, &address), AuditAction::NoticeSave, Target("notice", &n.id, &n.path), None, &summary)
+            .await?;
+        Ok(())
+    }
+    .await;
+    answer(&s, &p, lang, &n, result).await
+}
+
+/// The notice of an attachment, if the caller may see it; else the file is unknown.
+async fn file_in_scope(
+    s: &AppState,
+    p: &Principal,
+    id: &str,
+) -> Result<(notices::NoticeFile, Vec<u8>, Notice), ApiError> {
+    let (f, data) = notices::file(&s.db, id).await?;
+    let n =
+        notice_in_scope(s, p, &f.notice_id).await.map_err(|_| crate::shared::auth::unknown(Thing::NoticeFile, id))?;
+    Ok((f, data, n))
+}
+
+fn serve(f: &notices::NoticeFile, data: Vec<u8>) -> Response {
+    let disposition = if f.content_type.starts_with("image/") { "inline" } else { "attachment" };
+    crate::shared::api::private_file(&f.content_type, disposition, data)
+}
+
+/// An attachment, to staff who see its notice.
+pub async fn staff_file(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let (f, data, _) = file_in_scope(&s, &p, &id).await?;
+    Ok(serve(&f, data))
+}
+
+/// Removes an attachment of a draft notice.
+pub async fn remove_file(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let (f, _, n) = file_in_scope(&s, &p, &id).await?;
+    let result = async {
+        if !p.can_change(&n.path) {
+            return Err(ApiError::forbidden(msg!("error.area_outside")));
+        }
+        notices::remove_file(&s.db, &f.id).await?;
+        let summary = serde_json::json!({ "removed": f.name });
+        audit::change(&s.db, (&p, &address), AuditAction::NoticeSave, Target("notice", &n.id, &n.path), None, &summary)
+            .await?;
+        Ok(())
+    }
+    .await;
+    answer(&s, &p, lang, &n, result).await
+}
+
+/// An attachment of a notice that reaches the resident's household.
+pub async fn portal_file(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let Some(account) = resident(&p) else { return Err(crate::shared::auth::unknown(Thing::NoticeFile, &id)) };
+    let (f, data) = notices::file_for_account(&s.db, &id, account, now_millis()).await?;
+    Ok(serve(&f, data))
+}
+
 pub(crate) fn routes() -> crate::shared::routes::Routes {
     use crate::shared::auth::Access::*;
     use wangge_domain::Action::*;
@@ -446,7 +539,11 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .post("/notices/{id}", Role(WriteNotices), save)
         .post("/notices/{id}/step", Role(WriteNotices), step)
         .get("/notices/{id}/poster", Role(WriteNotices), poster)
+        .post_limited("/notices/{id}/files", Role(WriteNotices), crate::shared::routes::Limit::Upload, add_file)
+        .get("/notices/files/{id}", Role(WriteNotices), staff_file)
+        .post("/notices/files/{id}/delete", Role(WriteNotices), remove_file)
         // A resident's own: the handlers show only what reaches their household.
         .get("/portal/notices", Authenticated, portal_list)
         .get("/portal/notices/{id}", Authenticated, portal_notice)
+        .get("/portal/notice-files/{id}", Authenticated, portal_file)
 }

@@ -42,7 +42,7 @@ const PORTAL_TASKS: [(&str, &str, &str, bool); 6] = [
     ("task-messages", "/notifications", "notices.title", true),
     ("task-notices", "/portal/notices", "portal.notices", true),
     ("task-surveys", "/portal/surveys", "portal.surveys", true),
-    ("task-activities", "/portal/activities", "portal.activities", false),
+    ("task-activities", "/portal/activities", "portal.activities", true),
 ];
 
 #[derive(Serialize)]

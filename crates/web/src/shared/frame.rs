@@ -25,7 +25,7 @@ struct ScopeLink {
 }
 
 /// The modules of the staff side, each with the action that opens it.
-const MODULES: [(&str, &str, &str, Action); 16] = [
+const MODULES: [(&str, &str, &str, Action); 17] = [
     ("nav-cockpit", "/cockpit", "nav.cockpit", Action::ViewFigures),
     ("nav-today", "/today", "nav.today", Action::HandleDemand),
     ("nav-registry", "/registry", "nav.registry", Action::ViewFigures),
@@ -34,8 +34,9 @@ const MODULES: [(&str, &str, &str, Action); 16] = [
     ("nav-campaigns", "/campaigns", "nav.campaigns", Action::ViewCampaigns),
     ("nav-instructions", "/instructions", "nav.instructions", Action::ViewInstructions),
     ("nav-party", "/party", "nav.party", Action::ViewParty),
-    ("nav-notices", "/notices", "nav.notices", Action::WriteNotices),
+    ("nav-notice-board", "/notices", "nav.notice_board", Action::WriteNotices),
     ("nav-surveys", "/surveys", "nav.surveys", Action::RunSurveys),
+    ("nav-activities", "/activities", "nav.activities", Action::RunActivities),
     ("nav-residents", "/registry/residents", "nav.residents", Action::ViewRegistry),
     ("nav-import", "/registry/import", "nav.import", Action::EditRegistry),
     ("nav-signups", "/registry/signups", "nav.signups", Action::EditRegistry),

@@ -370,6 +370,23 @@ mod tests {
         );
     }
 
+    /// No key is written twice across the catalogue's files: the loader keeps one
+    /// silently, so a module's key could change another's words on every page.
+    #[test]
+    fn no_key_is_defined_twice() {
+        let mut seen = std::collections::HashMap::new();
+        let mut twice = Vec::new();
+        for (file, text) in catalogue() {
+            for key in text.lines().filter(|l| !l.starts_with([' ', '#', '_']) && l.ends_with(':')) {
+                if let Some(first) = seen.insert(key.to_owned(), file.clone()) {
+                    twice.push(format!("{key} in {first} and {file}"));
+                }
+            }
+        }
+        assert!(seen.len() > 500, "the catalogue was read: {} keys", seen.len());
+        assert!(twice.is_empty(), "keys defined twice:\n{}", twice.join("\n"));
+    }
+
     /// Every catalogue key the code names in a message (`msg!("…"`,
     /// `Message::new("…"`, `.key_arg(…, "…"`) is in the catalogue: a message whose key
     /// is missing would reach a person as the bare key.

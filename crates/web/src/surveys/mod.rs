@@ -218,7 +218,7 @@ pub async fn page(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let x = survey_in_scope(&s, &p, &id).await?;
-    builder_page(&s, &p, lang, &x, None, StatusCode::OK).await
+    builder_page(&s, &p, lang, &x, Vec::new(), StatusCode::OK).await
 }
 
 #[derive(Serialize)]
@@ -234,7 +234,7 @@ async fn builder_page(
     p: &Principal,
     lang: Lang,
     x: &Survey,
-    error: Option<String>,
+    errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
     let grids: Vec<GridRow> = surveys::by_grid(&s.db, &x.id)
@@ -243,12 +243,12 @@ async fn builder_page(
         .map(|(id, name, answers, quota)| GridRow { id, name, answers, quota })
         .collect();
     let questions = shown(&x.form, lang, &BTreeMap::new(), &BTreeMap::new());
-    let kinds: Vec<(&str, String)> = ["single", "multiple", "rating", "text", "number"]
+    let kinds: Vec<(&str, String)> = ["single", "multiple", "matrix", "rating", "text", "number"]
         .iter()
         .map(|k| (*k, tr(&format!("surveys.kind.{k}"), lang.code)))
         .collect();
     let ctx = context! {
-        x => Value::from(Serde(x)), state => label(x.state, lang), error => error,
+        x => Value::from(Serde(x)), state => label(x.state, lang), errors => errors,
         questions => Value::from(Serde(&questions)), kinds => kinds, grids => Value::from(Serde(&grids)),
         draft => x.state == SurveyState::Draft, open => x.state == SurveyState::Open,
         ..frame(p, lang, "/surveys")
@@ -258,7 +258,10 @@ async fn builder_page(
 
 /// Adds a question to a draft: its kind, text, choices (one a line), whether it is
 /// required, and when it is asked (an XLSForm `relevant` expression such as
-/// `${q1} = 'yes'`, read by the campaigns' expression reader).
+/// `${q1} = 'yes'`, read by the campaigns' expression reader). A matrix (several
+/// statements rated on the same choices) becomes one single-choice question per
+/// statement sharing one list, as XLSForm writes a matrix: each row is counted,
+/// cross-tabulated and exported on its own.
 pub async fn add_question(
     State(s): State<AppState>,
     lang: Lang,
@@ -274,7 +277,14 @@ pub async fn add_question(
         if text.is_empty() {
             return Err(ApiError::invalid(msg!("surveys.error.required").field("label")));
         }
-        let name = format!("q{}", form.questions.len() + 1);
+        // The next free name: an uploaded XLSForm may have used any.
+        let name = (form.questions.len() + 1..)
+            .map(|n| format!("q{n}"))
+            .find(|n| {
+                !form.lists.contains_key(n)
+                    && !form.questions.iter().any(|q| q.name == *n || q.name.starts_with(&format!("{n}_")))
+            })
+            .unwrap_or_default();
         let choices: Vec<FormChoice> = field(&pairs, "choices")
             .lines()
             .map(str::trim)
@@ -282,25 +292,6 @@ pub async fn add_question(
             .enumerate()
             .map(|(i, l)| FormChoice { name: format!("c{}", i + 1), label: Label::both(l) })
             .collect();
-        let kind = match field(&pairs, "kind") {
-            "single" | "multiple" => {
-                if choices.len() < 2 {
-                    return Err(ApiError::invalid(msg!("surveys.error.choices").field("choices")));
-                }
-                form.lists.insert(name.clone(), choices);
-                if field(&pairs, "kind") == "single" {
-                    QuestionKind::SelectOne(name.clone())
-                } else {
-                    QuestionKind::SelectMultiple(name.clone())
-                }
-            }
-            "rating" => {
-                form.lists.insert(RATING_LIST.into(), rating_choices());
-                QuestionKind::SelectOne(RATING_LIST.into())
-            }
-            "number" => QuestionKind::Decimal,
-            _ => QuestionKind::Text,
-        };
         let relevant = match field(&pairs, "relevant") {
             "" => None,
             e => Some(Expr::parse(e).map_err(|m| ApiError::invalid(m.field("relevant")))?),
@@ -310,18 +301,58 @@ pub async fn add_question(
         {
             return Err(ApiError::invalid(msg!("surveys.error.unknown_question", name = unknown).field("relevant")));
         }
-        form.questions.push(Question {
+        let required = !field(&pairs, "required").is_empty();
+        let question = |name: String, kind: QuestionKind, text: &str| Question {
             name,
             kind,
             label: Label::both(text),
             hint: Label::default(),
-            required: !field(&pairs, "required").is_empty(),
-            relevant,
+            required,
+            relevant: relevant.clone(),
             constraint: None,
             constraint_message: Label::default(),
             save_to: None,
             page_break: false,
-        });
+        };
+        if field(&pairs, "kind") == "matrix" {
+            let rows: Vec<&str> = field(&pairs, "rows").lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            if rows.len() < 2 {
+                return Err(ApiError::invalid(msg!("surveys.error.rows").field("rows")));
+            }
+            if choices.len() < 2 {
+                return Err(ApiError::invalid(msg!("surveys.error.choices").field("choices")));
+            }
+            form.lists.insert(name.clone(), choices);
+            for (i, row) in rows.iter().enumerate() {
+                let q = question(
+                    format!("{name}_{}", i + 1),
+                    QuestionKind::SelectOne(name.clone()),
+                    &format!("{text} — {row}"),
+                );
+                form.questions.push(q);
+            }
+        } else {
+            let kind = match field(&pairs, "kind") {
+                "single" | "multiple" => {
+                    if choices.len() < 2 {
+                        return Err(ApiError::invalid(msg!("surveys.error.choices").field("choices")));
+                    }
+                    form.lists.insert(name.clone(), choices);
+                    if field(&pairs, "kind") == "single" {
+                        QuestionKind::SelectOne(name.clone())
+                    } else {
+                        QuestionKind::SelectMultiple(name.clone())
+                    }
+                }
+                "rating" => {
+                    form.lists.insert(RATING_LIST.into(), rating_choices());
+                    QuestionKind::SelectOne(RATING_LIST.into())
+                }
+                "number" => QuestionKind::Decimal,
+                _ => QuestionKind::Text,
+            };
+            form.questions.push(question(name, kind, text));
+        }
         surveys::set_form(&s.db, &x.id, &form).await?;
         audit::change(&s.db, (&p, &address), AuditAction::SurveySave, Target("survey", &x.id, &x.path), None, &text)
             .await?;
@@ -342,7 +373,7 @@ async fn staff_answer(
         Ok(()) => Ok(Redirect::to(&format!("/surveys/{}", x.id)).into_response()),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
             let x = surveys::get(&s.db, &x.id).await?;
-            builder_page(s, p, lang, &x, Some(e.said(lang.code)), StatusCode::UNPROCESSABLE_ENTITY).await
+            builder_page(s, p, lang, &x, vec![e.said(lang.code)], StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e),
     }
@@ -951,6 +982,65 @@ pub async fn portal_answer(
     }
 }
 
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The survey's form as an XLSForm workbook (survey, choices, settings), the one
+/// the campaigns write: KoBoToolbox and ODK open it, and it comes back in through
+/// [`form_upload`].
+pub async fn form_download(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let x = survey_in_scope(&s, &p, &id).await?;
+    let bytes = wangge_ledger::xlsform::form_xlsx_bytes(&x.form).map_err(ApiError::internal)?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(XLSX));
+    let disposition = format!("attachment; filename=\"survey-{}.xlsx\"", x.id);
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(ApiError::internal)?);
+    Ok(response)
+}
+
+/// An XLSForm workbook replaces a draft's questions. Every error comes back on the
+/// builder's page with its sheet, row and column, and nothing changes.
+pub async fn form_upload(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    Path(id): Path<String>,
+    request: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    use wangge_ledger::xlsform::{FormError, read_form_bytes};
+    let x = survey_in_scope(&s, &p, &id).await?;
+    let parts = crate::shared::multipart::read(request, &(), wangge_store::demands::attachments::MAX_BYTES).await?;
+    let bytes = parts.files.iter().find(|f| f.field == "file").and_then(|f| f.data.clone()).unwrap_or_default();
+    let refused =
+        |errors: Vec<String>| async { builder_page(&s, &p, lang, &x, errors, StatusCode::UNPROCESSABLE_ENTITY).await };
+    if x.state != SurveyState::Draft {
+        return refused(vec![tr("surveys.error.not_draft", lang.code)]).await;
+    }
+    let form = match read_form_bytes(&bytes) {
+        Ok(f) => f,
+        Err(e @ (FormError::File(_) | FormError::Rows(_))) => {
+            return refused(e.messages().iter().map(|m| say(m, lang.code)).collect()).await;
+        }
+    };
+    if form.questions.iter().any(|q| q.save_to.is_some()) {
+        return refused(vec![tr("surveys.error.save_to", lang.code)]).await;
+    }
+    match surveys::set_form(&s.db, &x.id, &form).await {
+        Ok(_) => {}
+        Err(StoreError::Conflict(m)) => return refused(vec![say(&m, lang.code)]).await,
+        Err(e) => return Err(e.into()),
+    }
+    let summary = serde_json::json!({ "form_id": form.id, "questions": form.questions.len(), "xlsform": true });
+    audit::change(&s.db, (&p, &address), AuditAction::SurveySave, Target("survey", &x.id, &x.path), None, &summary)
+        .await?;
+    Ok(Redirect::to(&format!("/surveys/{}", x.id)).into_response())
+}
+
 pub(crate) fn routes() -> crate::shared::routes::Routes {
     use crate::shared::auth::Access::*;
     use wangge_domain::Action::*;
@@ -964,6 +1054,8 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .post("/surveys/{id}/quotas", Role(RunSurveys), set_quota)
         .get("/surveys/{id}/results", Role(RunSurveys), results)
         .get("/surveys/{id}/export", Role(RunSurveys), export)
+        .get("/surveys/{id}/form.xlsx", Role(RunSurveys), form_download)
+        .post_limited("/surveys/{id}/form", Role(RunSurveys), crate::shared::routes::Limit::Upload, form_upload)
         .get("/surveys/{id}/sheet", Role(RunSurveys), sheet)
         // Anyone with the link (its key in `?k=`), while the survey is open.
         .get("/s/{id}", Public, link_form)
