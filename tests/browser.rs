@@ -2444,3 +2444,130 @@ async fn notices_and_surveys(s: &Session) -> anyhow::Result<()> {
 fn notices_and_surveys_phone() {
     run("notices-and-surveys", PHONE, notices_and_surveys);
 }
+
+/// An activity at phone width (issue 25): a resident of 65 signs up for the
+/// evening's opera on the portal (home, 社区活动, the activity, herself, 报名:
+/// four screens), checks herself in on the page the door's QR code opens (her
+/// name and her phone's last four digits), and once it is over answers the one
+/// question, with nothing chosen for her; the secretary's activity page shows her
+/// answer.
+async fn activity_sign_up_door_and_answer(s: &Session) -> anyhow::Result<()> {
+    use wangge_store::activities;
+    let mut problems = Vec::new();
+    let community = wangge_store::registry::areas::get_by_code(&s.db, "370602004011").await?;
+    let grid = wangge_store::registry::areas::get_by_code(&s.db, "370602004011001").await?;
+    let filter = wangge_store::registry::households::HouseholdFilter {
+        under_path: Some(grid.path.clone()),
+        ..Default::default()
+    };
+    let households =
+        wangge_store::registry::households::list(&s.db, &filter, PageRequest::new(Some(1), Some(50))).await?;
+    let home = households.items.first().context("a household")?.clone();
+    // The registry holds her phone; the door page compares its last four digits.
+    let her = wangge_store::registry::residents::create(
+        &s.db,
+        wangge_store::registry::residents::NewResident {
+            household_id: home.id.clone(),
+            name: "陶秀英".into(),
+            gender: Some(wangge_domain::Gender::Female),
+            birth_date: Some("1961-04-02".into()),
+            phone: Some("13905356789".into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let soon = wangge_domain::now_millis() + 1_800_000;
+    let new = activities::NewActivity {
+        area_id: community.id.clone(),
+        kind: wangge_domain::activities::ActivityKind::Culture,
+        title: "吕剧进社区".into(),
+        detail: "塔山吕剧团演出，欢迎居民观看。".into(),
+        place: "社区文化广场".into(),
+        starts_at: soon,
+        ends_at: soon + 3_600_000,
+        capacity: Some(60),
+    };
+    let a = activities::create(&s.db, new, "书记").await?;
+    let jumin = s.account("taoxiuying", wangge_domain::Role::Resident, &[&community.code]).await?;
+    wangge_store::security::accounts::bind_household(&s.db, &jumin, &home.id).await?;
+
+    s.login_as("taoxiuying", PASSWORD, Lang::Zh, "/portal").await?;
+    s.click_and_load("a#task-activities").await?;
+    ensure!(s.text("#my-activities").await?.contains("吕剧进社区"));
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("portal-activities", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("activities: {v}")));
+    s.goto(&format!("/portal/activities/{}", a.id)).await?;
+    let choices = s.find_all("#activity-signup input[name=resident_id]").await?;
+    let mut chosen = false;
+    for c in choices {
+        if c.attr("value").await?.as_deref() == Some(her.id.as_str()) {
+            c.click().await?;
+            chosen = true;
+        }
+    }
+    ensure!(chosen, "she is offered among her household");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("portal-activity-signup", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("sign-up: {v}")));
+    s.click_and_load("button#signup-submit").await?;
+    ensure!(s.text("#my-signup").await?.contains("陶秀英"), "her sign-up is shown");
+    ensure!(s.find("#my-code svg").await.is_ok(), "her code for the door");
+    s.screenshot("portal-activity-signed", Lang::Zh).await?;
+    s.click_and_load("button#logout").await?;
+
+    // The sheet printed for the door carries the door's address in its QR code.
+    s.account("shuji", wangge_domain::Role::CommunitySecretary, &[&community.code]).await?;
+    s.login_as("shuji", PASSWORD, Lang::Zh, "/cockpit").await?;
+    s.goto(&format!("/activities/{}/sheet", a.id)).await?;
+    ensure!(s.text("#sheet-names").await?.contains("陶秀英"));
+    let door = s.text("#door-url").await?;
+    let door = door[door.find("/a/").context("the door's path")?..].trim().to_owned();
+    s.click_and_load("button#logout").await?;
+
+    // At the door, on her own phone, without logging in.
+    s.goto(&door).await?;
+    s.fill("#door-name", "陶秀英").await?;
+    s.fill("#door-last4", "6789").await?;
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("activity-door", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("door: {v}")));
+    s.click_and_load("button#door-submit").await?;
+    ensure!(s.text("#door-done").await?.contains("陶秀英"), "checked in");
+
+    // It is over: she answers the one question.
+    sqlx::query("UPDATE activities SET starts_at = starts_at - 86400000, ends_at = ends_at - 86400000 WHERE id = $1")
+        .bind(&a.id)
+        .execute(&s.db.pool)
+        .await?;
+    s.login_as("taoxiuying", PASSWORD, Lang::Zh, "/portal").await?;
+    s.goto(&format!("/portal/activities/{}", a.id)).await?;
+    for n in 1..=5 {
+        ensure!(s.find(&format!("#score-{n}")).await?.prop("checked").await?.as_deref() != Some("true"), "preset {n}");
+    }
+    s.find("#score-4").await?.click().await?;
+    s.fill("#rate-comment", "唱得好，下次早点开始").await?;
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("portal-activity-rate", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("answer: {v}")));
+    s.click_and_load("button#rate-submit").await?;
+    ensure!(s.text("#my-rating").await?.contains('4'));
+    s.click_and_load("button#logout").await?;
+    s.login_as("shuji", PASSWORD, Lang::En, "/cockpit").await?;
+    s.goto(&Lang::En.path(&format!("/activities/{}", a.id))).await?;
+    ensure!(s.text("#signup-list").await?.contains("下次早点开始"), "her comment reaches the office");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("activity-staff", Lang::En).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("staff (en): {v}")));
+    s.goto(&Lang::En.path("/activities")).await?;
+    ensure!(s.find("#satisfaction").await.is_ok());
+    s.screenshot("activities-list", Lang::En).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("list (en): {v}")));
+    ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn activity_sign_up_door_and_answer_phone() {
+    run("activity", PHONE, activity_sign_up_door_and_answer);
+}

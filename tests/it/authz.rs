@@ -100,6 +100,9 @@ struct Chain {
     /// An activity of the community tomorrow, and the resident's sign-up for it.
     activity: String,
     activity_signup: String,
+    /// A micro venture call of the community, open, with one application.
+    venture_call: String,
+    venture_application: String,
 }
 
 fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
@@ -511,6 +514,24 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
         let now = wangge_domain::now_millis();
         let activity_signup =
             wangge_store::activities::sign_up(db, &activity, &who, staff, "网格员", now).await.unwrap().id;
+        let call = wangge_store::ventures::NewCall {
+            community_id: made[3].id.clone(),
+            title: "微创投".into(),
+            intro: String::new(),
+            budget_fen: 5_000_000,
+            closes_on: "2099-01-01".into(),
+            weights: None,
+        };
+        let venture_call = wangge_store::ventures::create_call(db, call, "书记", now).await.unwrap().id;
+        let application = wangge_store::ventures::NewApplication {
+            applicant: "志愿队".into(),
+            title: "文明养犬".into(),
+            need: "纠纷多".into(),
+            plan: "巡查".into(),
+            requested_fen: 1_000_000,
+            ..Default::default()
+        };
+        let venture_application = wangge_store::ventures::apply(db, &venture_call, application, now).await.unwrap().id;
         let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
         Chain {
             city,
@@ -560,6 +581,8 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             survey,
             activity,
             activity_signup,
+            venture_call,
+            venture_application,
         }
     })
 }
@@ -634,6 +657,8 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "surveys" | "s" => c.survey.clone(),
             "activities" | "a" => c.activity.clone(),
             "activity-signups" => c.activity_signup.clone(),
+            "ventures" => c.venture_call.clone(),
+            "venture-applications" => c.venture_application.clone(),
             _ => String::new(),
         }
     };
@@ -664,6 +689,8 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         "activity-signups"
     } else if pattern.starts_with("/portal/activities/") {
         "activities"
+    } else if pattern.starts_with("/ventures/applications/") || pattern.starts_with("/portal/ventures/") {
+        "venture-applications"
     } else if let Some(rest) = pattern.strip_prefix("/party/").or_else(|| pattern.strip_prefix("/api/v1/party/")) {
         match rest.split('/').next().unwrap_or("") {
             "members" => "party-members",
@@ -815,6 +842,18 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         ("POST", "/activities/{id}/signups") => Some(json!({"resident_id": c.resident, "channel": "staff"})),
         ("POST", "/portal/activities/{id}/signup") => Some(json!({"resident_id": c.resident})),
         ("POST", "/portal/activities/{id}/rate") => Some(json!({"score": "4"})),
+        ("POST", "/ventures") => Some(json!({"community_id": c.community.id, "title": "微创投", "budget": "50000",
+            "closes_on": "2099-01-01", "w_need": "20", "w_fit": "15", "w_participation": "15", "w_feasibility": "15",
+            "w_novelty": "10", "w_sustainability": "15", "w_budget": "10"})),
+        ("POST", "/ventures/{id}/applications") => Some(json!({"title": "垃圾分类", "applicant": "环保队",
+            "need": "混投", "plan": "督导", "requested": "8000"})),
+        ("POST", "/ventures/applications/{id}/scores") => Some(json!({"judge": "张老师", "s_need": "8", "s_fit": "8",
+            "s_participation": "8", "s_feasibility": "8", "s_novelty": "8", "s_sustainability": "8", "s_budget": "8"})),
+        ("POST", "/ventures/applications/{id}/spending") => Some(json!({"spent_on": "2026-06-01", "amount": "100",
+            "what": "物料"})),
+        ("POST", "/ventures/applications/{id}/evaluation") => Some(json!({"stage": "midterm", "score": "80",
+            "text": "顺利"})),
+        ("POST", "/portal/ventures/{id}/rate") => Some(json!({"score": "4"})),
         ("POST", "/notices/{id}") => Some(json!({"title": "改", "body": "改"})),
         ("POST", "/notices/{id}/step") => Some(json!({"step": "submit"})),
         ("POST", "/surveys") => Some(json!({"area_id": c.grid.id, "title": "满意度"})),
@@ -1009,6 +1048,8 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.survey, &other.survey),
         (&c.activity, &other.activity),
         (&c.activity_signup, &other.activity_signup),
+        (&c.venture_call, &other.venture_call),
+        (&c.venture_application, &other.venture_application),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
@@ -1099,6 +1140,8 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
         (&c.survey, &other.survey),
         (&c.activity, &other.activity),
         (&c.activity_signup, &other.activity_signup),
+        (&c.venture_call, &other.venture_call),
+        (&c.venture_application, &other.venture_application),
     ]
     .into_iter()
     .find(|(mine, _)| mine.as_str() == id)
@@ -1161,6 +1204,9 @@ fn is_scoped(pattern: &str) -> bool {
         "/activities/{id}",
         "/activities/signups/",
         "/portal/activities/{id}",
+        "/ventures/{id}",
+        "/ventures/applications/",
+        "/portal/ventures/",
         "/surveys/{id}",
         "/portal/surveys/{id}",
     ]

@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod activities;
 mod api;
 mod authz;
 mod callback;

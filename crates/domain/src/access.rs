@@ -108,6 +108,10 @@ vocabulary!(
     /// up on their behalf, check people in and out at the door, read the sign-ups
     /// and the answers afterwards.
     RunActivities = "run_activities", "组织社区活动", "Run activities", [];
+    /// Micro venture capital (微创投): open a call, take applications, type in the
+    /// judges' score sheets, publish the ranking, grant, record spending and
+    /// evaluations.
+    RunVentures = "run_ventures", "组织微创投", "Run micro venture capital", [];
 });
 
 impl Role {
@@ -196,6 +200,7 @@ impl Role {
                 PublishNotices,
                 RunSurveys,
                 RunActivities,
+                RunVentures,
             ],
             CommunityStaff => &[
                 ViewAreas,
@@ -227,6 +232,7 @@ impl Role {
                 PublishNotices,
                 RunSurveys,
                 RunActivities,
+                RunVentures,
             ],
             // Grid leaders dispatch within their grid ("small matters stay in the grid").
             GridLeader => &[
@@ -437,6 +443,7 @@ mod tests {
             (PublishNotices, &[CommunitySecretary, CommunityStaff, GridLeader]),
             (RunSurveys, &[CommunitySecretary, CommunityStaff, GridLeader]),
             (RunActivities, COMMUNITY_AND_GRID),
+            (RunVentures, &[CommunitySecretary, CommunityStaff]),
         ]
     };
 

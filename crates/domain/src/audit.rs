@@ -127,6 +127,13 @@ vocabulary!(
     ActivityCheck = "activity.check", "活动签到签退", "Check in or out at an activity", [];
     ActivityCancel = "activity.cancel", "取消活动报名", "Cancel a sign-up", [];
     ActivityRate = "activity.rate", "评价社区活动", "Rate an activity", [];
+    VentureCall = "venture.call", "微创投征集与评审进度", "Open or move on a venture call", [];
+    VentureApplication = "venture.application", "登记微创投申报", "Take in a venture application", [];
+    VentureScore = "venture.score", "录入评委评分", "Enter a judge's scores", [];
+    VentureGrant = "venture.grant", "微创投资金拨付", "Grant a venture project", [];
+    VentureSpend = "venture.spend", "登记微创投支出", "Record a venture project's spending", [];
+    VentureEvaluate = "venture.evaluate", "微创投评估", "Evaluate a venture project", [];
+    VentureRate = "venture.rate", "居民评价微创投项目", "A resident rates a venture project", [];
     DemandCreate = "demand.create", "登记诉求", "Take in a demand", [];
     DemandAttach = "demand.attach", "上传诉求附件", "Attach to a demand", [];
     DemandAttachmentView = "demand.attachment.view", "查看诉求照片", "View a demand's photo", [];

@@ -25,6 +25,7 @@ mod phone;
 pub mod surveys;
 pub mod text;
 mod tracking;
+pub mod ventures;
 pub mod visits;
 mod vocab;
 

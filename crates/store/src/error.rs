@@ -148,11 +148,15 @@ pub enum Thing {
     NoticeFile,
     /// A survey (问卷).
     Survey,
+    /// A call for micro venture projects (微创投).
+    VentureCall,
+    /// An application to a call.
+    VentureApplication,
     Tag,
 }
 
 impl Thing {
-    pub const ALL: [Thing; 47] = [
+    pub const ALL: [Thing; 49] = [
         Self::Account,
         Self::ApiToken,
         Self::Area,
@@ -199,6 +203,8 @@ impl Thing {
         Self::Notice,
         Self::NoticeFile,
         Self::Survey,
+        Self::VentureCall,
+        Self::VentureApplication,
         Self::Tag,
     ];
 
@@ -251,6 +257,8 @@ impl Thing {
             Self::Notice => "what.notice",
             Self::NoticeFile => "what.notice_file",
             Self::Survey => "what.survey",
+            Self::VentureCall => "what.venture_call",
+            Self::VentureApplication => "what.venture_application",
             Self::Tag => "what.tag",
         }
     }

@@ -34,6 +34,7 @@ pub mod team;
 pub mod testing;
 pub mod units;
 pub mod vault;
+pub mod ventures;
 pub mod visits;
 pub mod webhooks;
 

@@ -29,6 +29,7 @@ mod party_life;
 mod people;
 mod scale;
 mod surveys;
+mod ventures;
 mod visits;
 
 pub use demo::{DEMO_COMMUNITY_CODE, DemoSummary, load_demo};

@@ -706,6 +706,29 @@ async fn the_demo_has_a_party_year() -> anyhow::Result<()> {
     let culture = by_kind.iter().find(|k| k.0 == wangge_domain::activities::ActivityKind::Culture).unwrap();
     let share = culture.1 as f64 / culture.2 as f64;
     assert!(culture.2 >= 100 && (0.10..=0.14).contains(&share), "culture: {} of {}", culture.1, culture.2);
+    // Micro venture capital: one call of 72,000 yuan, eight applications, the six
+    // projects funded in rank order to the last fen, all finished and rated; the
+    // dog-raising project over its grant only by a recorded decision.
+    let calls = wangge_store::ventures::calls_under(&db, &community.path).await?;
+    assert_eq!(calls.len(), 1);
+    assert_eq!((calls[0].applications, calls[0].given_fen), (8, 7_200_000));
+    let apps = wangge_store::ventures::applications(&db, &calls[0].id).await?;
+    let finished: Vec<&str> = apps
+        .iter()
+        .filter(|x| x.state == wangge_domain::ventures::ApplicationState::Finished)
+        .map(|x| x.title.as_str())
+        .collect();
+    assert_eq!(finished.len(), 6, "{finished:?}");
+    assert_eq!(apps[0].title, "文明养犬 和谐邻里");
+    let over: Vec<_> = wangge_store::ventures::spending(&db, &apps[0].id)
+        .await?
+        .into_iter()
+        .filter(|s| s.decision.is_some())
+        .collect();
+    assert_eq!(over.len(), 1, "one line over the grant, with its decision");
+    assert_eq!(apps[0].spent_fen, 1_230_000);
+    let shelf = wangge_store::ventures::library(&db, &community.path, None).await?;
+    assert!(shelf.iter().all(|f| f.ratings >= 10 && f.mean_tenths.is_some()), "rated on the portal");
     Ok(())
 }
 

@@ -24,6 +24,7 @@ mod security;
 mod surveys;
 mod team;
 mod today;
+mod ventures;
 mod visits;
 
 pub use cockpit::report::queue_weekly;
@@ -80,6 +81,7 @@ pub(crate) fn routes() -> Routes {
         .merge(party::routes())
         .merge(notices::routes())
         .merge(activities::routes())
+        .merge(ventures::routes())
         .merge(surveys::routes())
         .merge(today::routes())
         .merge(cockpit::routes())

@@ -172,3 +172,56 @@ async fn h_resident(db: &Db, h: &testing::Hierarchy) -> String {
         }
     }
 }
+
+/// The door's self check-in: 孙八 (phone ending 5678) signed up and holding a place
+/// is checked in by his name and those four digits, and a second time changes
+/// nothing; the wrong digits, another name, or 周九 on the waiting list (same
+/// digits) find nothing. The phone is compared by its blind index only.
+#[tokio::test]
+async fn the_door_checks_in_by_name_and_phone_suffix() {
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        let h = testing::hierarchy(db).await;
+        let now = now_millis();
+        let talk = NewActivity {
+            area_id: h.community.id.clone(),
+            kind: ActivityKind::Lecture,
+            title: "健康讲座".into(),
+            detail: String::new(),
+            place: "社区活动室".into(),
+            starts_at: now + HOUR / 2,
+            ends_at: now + 2 * HOUR,
+            capacity: Some(1),
+        };
+        let a = create(db, talk, "社工").await.unwrap();
+        let mut people = Vec::new();
+        for (name, phone) in [("孙八", "13912345678"), ("周九", "13812345678")] {
+            let new = crate::registry::residents::NewResident {
+                household_id: h.household.id.clone(),
+                name: name.into(),
+                gender: Some(wangge_domain::Gender::Male),
+                birth_date: Some("1958-03-01".into()),
+                phone: Some(phone.into()),
+                ..Default::default()
+            };
+            let r = crate::registry::residents::create(db, new).await.unwrap();
+            let who = Who { resident_id: Some(r.id.clone()), account_id: None, name: name.into() };
+            people.push(sign_up(db, &a.id, &who, SignupChannel::Staff, "网格员", now).await.unwrap());
+        }
+        assert_eq!(people[0].state, SignupState::Confirmed);
+        assert_eq!(people[1].state, SignupState::Waiting);
+        for (name, last4) in [("孙八", "0000"), ("孙七", "5678"), ("周九", "5678"), ("孙八", "567")] {
+            let found = door_check_in(db, &a.id, name, last4, now).await.unwrap();
+            assert!(matches!(found, DoorCheck::NoMatch), "{name} {last4}: {found:?}");
+        }
+        let DoorCheck::In(x) = door_check_in(db, &a.id, " 孙八 ", "5678", now).await.unwrap() else {
+            panic!("孙八 is checked in");
+        };
+        assert_eq!((x.id.as_str(), x.checked_in_at), (people[0].id.as_str(), Some(now)));
+        let DoorCheck::In(again) = door_check_in(db, &a.id, "孙八", "5678", now + 60_000).await.unwrap() else {
+            panic!("again");
+        };
+        assert_eq!(again.checked_in_at, Some(now), "the first check-in is kept");
+    })
+    .await;
+}

@@ -3,9 +3,9 @@
 //! old phones and in the WeChat in-app browser. Its pages use `portal_base.html`,
 //! not the staff frame.
 //!
-//! Today it holds "my household" and signing up; the places for requests, notices,
-//! surveys and activities are designed (see `PORTAL_TASKS`) and appear as their
-//! modules are built.
+//! Its tasks (`PORTAL_TASKS`): my household, requests, messages, notices,
+//! surveys, activities and the community's micro venture projects; a Party
+//! member's own and the Party projects are added when they apply.
 
 use std::collections::HashMap;
 use wangge_store::Thing;
@@ -36,13 +36,14 @@ use crate::{ApiError, AppState};
 
 /// The portal's tasks in the order residents see them: (id, href, catalogue key,
 /// built). Unbuilt ones stay hidden until their module lands.
-const PORTAL_TASKS: [(&str, &str, &str, bool); 6] = [
+const PORTAL_TASKS: [(&str, &str, &str, bool); 7] = [
     ("task-household", "/portal/household", "portal.household", true),
     ("task-requests", "/portal/requests", "portal.requests", true),
     ("task-messages", "/notifications", "notices.title", true),
     ("task-notices", "/portal/notices", "portal.notices", true),
     ("task-surveys", "/portal/surveys", "portal.surveys", true),
     ("task-activities", "/portal/activities", "portal.activities", true),
+    ("task-ventures", "/portal/ventures", "portal.ventures", true),
 ];
 
 #[derive(Serialize)]

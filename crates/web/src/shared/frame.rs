@@ -25,7 +25,7 @@ struct ScopeLink {
 }
 
 /// The modules of the staff side, each with the action that opens it.
-const MODULES: [(&str, &str, &str, Action); 17] = [
+const MODULES: [(&str, &str, &str, Action); 18] = [
     ("nav-cockpit", "/cockpit", "nav.cockpit", Action::ViewFigures),
     ("nav-today", "/today", "nav.today", Action::HandleDemand),
     ("nav-registry", "/registry", "nav.registry", Action::ViewFigures),
@@ -37,6 +37,7 @@ const MODULES: [(&str, &str, &str, Action); 17] = [
     ("nav-notice-board", "/notices", "nav.notice_board", Action::WriteNotices),
     ("nav-surveys", "/surveys", "nav.surveys", Action::RunSurveys),
     ("nav-activities", "/activities", "nav.activities", Action::RunActivities),
+    ("nav-ventures", "/ventures", "nav.ventures", Action::RunVentures),
     ("nav-residents", "/registry/residents", "nav.residents", Action::ViewRegistry),
     ("nav-import", "/registry/import", "nav.import", Action::EditRegistry),
     ("nav-signups", "/registry/signups", "nav.signups", Action::EditRegistry),
