@@ -2520,7 +2520,7 @@ async fn activity_sign_up_door_and_answer(s: &Session) -> anyhow::Result<()> {
     s.account("shuji", wangge_domain::Role::CommunitySecretary, &[&community.code]).await?;
     s.login_as("shuji", PASSWORD, Lang::Zh, "/cockpit").await?;
     s.goto(&format!("/activities/{}/sheet", a.id)).await?;
-    ensure!(s.text("#sheet-names").await?.contains("陶秀英"));
+    ensure!(s.find("#sheet-names").await?.html(true).await?.contains("陶秀英"), "on the sheet");
     let door = s.text("#door-url").await?;
     let door = door[door.find("/a/").context("the door's path")?..].trim().to_owned();
     s.click_and_load("button#logout").await?;
@@ -2570,4 +2570,114 @@ async fn activity_sign_up_door_and_answer(s: &Session) -> anyhow::Result<()> {
 #[test]
 fn activity_sign_up_door_and_answer_phone() {
     run("activity", PHONE, activity_sign_up_door_and_answer);
+}
+
+/// Micro venture capital at phone width (issue 25): the secretary opens a call of
+/// 20,000 yuan, enters two applications from their paper forms, moves the call to
+/// review, types in two judges' score sheets for each, publishes the ranking (the
+/// better project funded, the weaker below the bar), grants it, records spending
+/// (going over the grant is refused until a decision is written), and evaluates it
+/// at mid-term and at the end; the public library then shows its result.
+async fn venture_call_to_final_evaluation(s: &Session) -> anyhow::Result<()> {
+    let mut problems = Vec::new();
+    let community = wangge_store::registry::areas::get_by_code(&s.db, "370602004011").await?;
+    s.account("shuji", wangge_domain::Role::CommunitySecretary, &[&community.code]).await?;
+    s.login_as("shuji", PASSWORD, Lang::Zh, "/cockpit").await?;
+    s.goto("/ventures").await?;
+    s.find("#call-new-box summary").await?.click().await?;
+    s.fill("#cf-title", "2027年楼院微创投").await?;
+    s.fill("#cf-budget", "20000").await?;
+    s.set_date("#cf-closes", "2027-03-31").await?;
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("ventures-new-call", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("calls: {v}")));
+    s.click_and_load("button#call-save").await?;
+    ensure!(s.text("#call-title").await?.contains("2027年楼院微创投"));
+    let call_page = s.location().await?;
+
+    for (title, applicant, yuan) in [("楼道微花园", "第一网格园艺队", "9000"), ("共享工具箱", "第二网格志愿队", "6000")]
+    {
+        s.find("#application-new-box summary").await?.click().await?;
+        s.fill("#ap-title", title).await?;
+        s.fill("#ap-applicant", applicant).await?;
+        s.fill("#ap-need", "楼道杂乱，居民希望改善").await?;
+        s.fill("#ap-plan", "每月两次集体劳动，居民自己维护").await?;
+        s.fill("#ap-requested", yuan).await?;
+        s.click_and_load("button#application-save").await?;
+        ensure!(s.find("#venture-error").await.is_err(), "{title} taken in");
+    }
+    s.click_and_load("button#call-advance").await?;
+    ensure!(s.text("#call-state").await?.contains("评审中"));
+
+    // Two judges each: the garden 9s and 8s (85.0, A), the toolbox 6s and 5s (55.0, below).
+    let links = s.find_all("#application-list a").await?;
+    let mut pages = Vec::new();
+    for l in links {
+        pages.push(l.attr("href").await?.unwrap_or_default());
+    }
+    ensure!(pages.len() == 2, "{pages:?}");
+    for (page, marks) in pages.iter().zip([[9, 8], [6, 5]]) {
+        for (judge, mark) in ["张老师", "李老师"].iter().zip(marks) {
+            s.goto(page).await?;
+            s.fill("#sf-judge", judge).await?;
+            for c in ["need", "fit", "participation", "feasibility", "novelty", "sustainability", "budget"] {
+                s.find(&format!("select#sf-{c}")).await?.select_by_value(&mark.to_string()).await?;
+            }
+            s.click_and_load("button#score-save").await?;
+            ensure!(s.find("#venture-error").await.is_err(), "{judge}'s sheet saved");
+        }
+    }
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("ventures-score-sheets", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("sheets: {v}")));
+    s.goto(&call_page).await?;
+    s.click_and_load("button#call-advance").await?;
+    let ranked = s.text("#application-list").await?;
+    let (garden, toolbox) = (ranked.find("楼道微花园"), ranked.find("共享工具箱"));
+    ensure!(ranked.starts_with("1.") && garden < toolbox, "the garden first: {ranked}");
+    ensure!(ranked.contains("85.0") && ranked.contains("9000.00"), "{ranked}");
+    ensure!(ranked.contains("55.0") && ranked.contains("未入选"), "{ranked}");
+    s.screenshot("ventures-ranked", Lang::Zh).await?;
+
+    s.goto(&pages[0]).await?;
+    s.click_and_load("button#grant").await?;
+    s.set_date("#sp-on", "2027-05-10").await?;
+    s.fill("#sp-amount", "8800").await?;
+    s.fill("#sp-what", "花箱和土").await?;
+    s.click_and_load("button#spend-save").await?;
+    s.set_date("#sp-on", "2027-06-10").await?;
+    s.fill("#sp-amount", "500").await?;
+    s.fill("#sp-what", "补种").await?;
+    s.click_and_load("button#spend-save").await?;
+    ensure!(s.text("#venture-error").await?.contains("200.00"), "only 200 yuan left: over is refused");
+    s.set_date("#sp-on", "2027-06-10").await?;
+    s.fill("#sp-amount", "500").await?;
+    s.fill("#sp-what", "补种").await?;
+    s.fill("#sp-decision", "居委会6月8日会议决定追加300元").await?;
+    s.click_and_load("button#spend-save").await?;
+    ensure!(s.text("#spending-list").await?.contains("居委会6月8日会议决定追加300元"));
+    for (score, found) in [("82", "花箱已摆放，居民轮流浇水"), ("90", "建成楼道微花园 3 处，居民自管")]
+    {
+        s.fill("#ev-score", score).await?;
+        s.fill("#ev-text", found).await?;
+        s.click_and_load("button#evaluation-save").await?;
+    }
+    ensure!(s.text("#application-state").await?.contains("已结项"));
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("ventures-finished", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("application: {v}")));
+    s.click_and_load("button#logout").await?;
+
+    s.goto("/ventures/public/370602004011").await?;
+    ensure!(s.text("#venture-library").await?.contains("建成楼道微花园 3 处"), "the result is public");
+    s.expect_no_sideways_scroll().await?;
+    s.screenshot("ventures-public", Lang::Zh).await?;
+    problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("public: {v}")));
+    ensure!(problems.is_empty(), "axe found:\n  {}", problems.join("\n  "));
+    Ok(())
+}
+
+#[test]
+fn venture_call_to_final_evaluation_phone() {
+    run("venture", PHONE, venture_call_to_final_evaluation);
 }
