@@ -445,24 +445,22 @@ pub async fn of_account(db: &Db, account_id: &str) -> StoreResult<Vec<Signup>> {
     rows.iter().map(signup_from).collect()
 }
 
-/// Where a self check-in at the door ended.
-#[derive(Clone, Debug)]
-pub enum DoorCheck {
-    /// Checked in now (or already, earlier): the sign-up.
-    In(Signup),
-    /// No sign-up holding a place matches the name and the phone's last four digits.
-    NoMatch,
-}
-
 /// A resident checks themself in at the door, on the page its QR code opens: the
 /// name and the last four digits of the phone the registry holds (compared as the
 /// vault's blind index, never decrypted) must match one sign-up of this activity
-/// holding a place. Someone not signed up asks the staff at the door.
-pub async fn door_check_in(db: &Db, activity_id: &str, name: &str, last4: &str, now: i64) -> StoreResult<DoorCheck> {
+/// holding a place. Someone not signed up asks the staff at the door. Answers the
+/// sign-up checked in (now, or already earlier), or `None` when nothing matches.
+pub async fn door_check_in(
+    db: &Db,
+    activity_id: &str,
+    name: &str,
+    last4: &str,
+    now: i64,
+) -> StoreResult<Option<Signup>> {
     let name = text::normalize(name);
     let last4: String = last4.chars().filter(char::is_ascii_digit).collect();
     if name.is_empty() || last4.len() != 4 {
-        return Ok(DoorCheck::NoMatch);
+        return Ok(None);
     }
     let hash = db.vault.blind(crate::registry::residents::PHONE_LAST4, &last4);
     let ids: Vec<String> = sqlx::query_scalar(
@@ -475,7 +473,7 @@ pub async fn door_check_in(db: &Db, activity_id: &str, name: &str, last4: &str, 
     .fetch_all(&db.pool)
     .await?;
     match ids.as_slice() {
-        [one] => Ok(DoorCheck::In(check(db, one, false, now).await?)),
-        _ => Ok(DoorCheck::NoMatch),
+        [one] => Ok(Some(check(db, one, false, now).await?)),
+        _ => Ok(None),
     }
 }

@@ -212,13 +212,13 @@ async fn the_door_checks_in_by_name_and_phone_suffix() {
         assert_eq!(people[1].state, SignupState::Waiting);
         for (name, last4) in [("孙八", "0000"), ("孙七", "5678"), ("周九", "5678"), ("孙八", "567")] {
             let found = door_check_in(db, &a.id, name, last4, now).await.unwrap();
-            assert!(matches!(found, DoorCheck::NoMatch), "{name} {last4}: {found:?}");
+            assert!(found.is_none(), "{name} {last4}: {found:?}");
         }
-        let DoorCheck::In(x) = door_check_in(db, &a.id, " 孙八 ", "5678", now).await.unwrap() else {
+        let Some(x) = door_check_in(db, &a.id, " 孙八 ", "5678", now).await.unwrap() else {
             panic!("孙八 is checked in");
         };
         assert_eq!((x.id.as_str(), x.checked_in_at), (people[0].id.as_str(), Some(now)));
-        let DoorCheck::In(again) = door_check_in(db, &a.id, "孙八", "5678", now + 60_000).await.unwrap() else {
+        let Some(again) = door_check_in(db, &a.id, "孙八", "5678", now + 60_000).await.unwrap() else {
             panic!("again");
         };
         assert_eq!(again.checked_in_at, Some(now), "the first check-in is kept");

@@ -86,13 +86,13 @@ async fn a_call_ranked_granted_spent_evaluated_and_rated() {
         let call = advance(db, &call.id, now).await.unwrap();
         assert_eq!(call.state, CallState::Published);
         assert_eq!(call.given_fen, 2_700_000);
-        let ranked: Vec<(String, Option<i64>, Option<i64>, Option<Grade>, i64, ApplicationState)> =
-            applications(db, &call.id)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|x| (x.title, x.rank, x.score_tenths, x.grade, x.amount_fen / 100, x.state))
-                .collect();
+        type Ranked = (String, Option<i64>, Option<i64>, Option<Grade>, i64, ApplicationState);
+        let ranked: Vec<Ranked> = applications(db, &call.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|x| (x.title, x.rank, x.score_tenths, x.grade, x.amount_fen / 100, x.state))
+            .collect();
         assert_eq!(
             ranked,
             [

@@ -591,8 +591,8 @@ pub async fn door_check(
     let now = now_millis();
     let result = match activities::door_check_in(&s.db, &a.id, field(&pairs, "name"), field(&pairs, "last4"), now).await
     {
-        Ok(activities::DoorCheck::In(x)) => Ok(x),
-        Ok(activities::DoorCheck::NoMatch) => Err(tr("activities.door.no_match", lang.code)),
+        Ok(Some(x)) => Ok(x),
+        Ok(None) => Err(tr("activities.door.no_match", lang.code)),
         Err(StoreError::Conflict(m) | StoreError::Invalid(m)) => Err(crate::shared::render::say(&m, lang.code)),
         Err(e) => return Err(e.into()),
     };
