@@ -86,6 +86,7 @@ fn a_sign_up_a_waiting_list_the_door_and_one_answer() {
             people.push((r.id, auth, account));
         }
         let page = format!("/portal/activities/{}", a.id);
+        let page_path = page.clone();
         let (status, text) = s.call_text(&people[0].1, "GET", &page, None);
         assert_eq!(status, 200);
         assert!(text.contains("广场舞展演") && text.contains("activity-signup"), "{text}");
@@ -175,5 +176,24 @@ fn a_sign_up_a_waiting_list_the_door_and_one_answer() {
         let (status, text) = s.call_text(&secretary, "GET", &format!("/activities/{}", a.id), None);
         assert_eq!(status, 200);
         assert!(text.contains("唱得好"), "the comment is on the activity's page");
+
+        // Photos afterwards: staff upload one (a text file is refused and named); the
+        // residents of the community see it on the portal.
+        const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+        let upload = format!("/activities/{}/photos", a.id);
+        let (status, _, page) =
+            crate::demand_forms::post_files(&s, &secretary, &upload, &[], "photo", &[("合影.png", PNG)]);
+        assert_eq!(status, 303, "{page}");
+        let (status, _, page) =
+            crate::demand_forms::post_files(&s, &secretary, &upload, &[], "photo", &[("名单.txt", b"not a photo")]);
+        assert_eq!(status, 422);
+        assert!(page.contains("activity-error"), "{page}");
+        let photos = s.runtime.block_on(activities::photos(db, &a.id)).unwrap();
+        assert_eq!(photos.len(), 1);
+        let (_, portal_page) = s.call_text(&people[0].1, "GET", &page_path, None);
+        let link = format!("/portal/activity-photos/{}", photos[0].id);
+        assert!(portal_page.contains(&link), "shown on the portal");
+        let (status, kind, bytes) = crate::campaigns::get_bytes(&s, &people[0].1, &link);
+        assert_eq!((status, kind.as_str(), bytes.as_slice()), (200, "image/png", PNG));
     }
 }

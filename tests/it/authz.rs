@@ -100,9 +100,12 @@ struct Chain {
     /// An activity of the community tomorrow, and the resident's sign-up for it.
     activity: String,
     activity_signup: String,
+    /// A photo of that activity.
+    activity_photo: String,
     /// A micro venture call of the community, open, with one application.
     venture_call: String,
     venture_application: String,
+    venture_photo: String,
 }
 
 fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
@@ -514,6 +517,9 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
         let now = wangge_domain::now_millis();
         let activity_signup =
             wangge_store::activities::sign_up(db, &activity, &who, staff, "网格员", now).await.unwrap().id;
+        let png = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+        let activity_photo =
+            wangge_store::activities::add_photo(db, &activity, "合影.png", &png, "网格员", now).await.unwrap().id;
         let call = wangge_store::ventures::NewCall {
             community_id: made[3].id.clone(),
             title: "微创投".into(),
@@ -532,6 +538,8 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             ..Default::default()
         };
         let venture_application = wangge_store::ventures::apply(db, &venture_call, application, now).await.unwrap().id;
+        let venture_photo =
+            wangge_store::ventures::add_photo(db, &venture_application, "现场", &png, "社工", now).await.unwrap().id;
         let [city, district, street, community, grid]: [Area; 5] = made.try_into().unwrap();
         Chain {
             city,
@@ -581,8 +589,10 @@ fn chain(s: &Server, city_code: &str, seq: u16) -> Chain {
             survey,
             activity,
             activity_signup,
+            activity_photo,
             venture_call,
             venture_application,
+            venture_photo,
         }
     })
 }
@@ -657,8 +667,10 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "surveys" | "s" => c.survey.clone(),
             "activities" | "a" => c.activity.clone(),
             "activity-signups" => c.activity_signup.clone(),
+            "activity-photos" => c.activity_photo.clone(),
             "ventures" => c.venture_call.clone(),
             "venture-applications" => c.venture_application.clone(),
+            "venture-photos" => c.venture_photo.clone(),
             _ => String::new(),
         }
     };
@@ -687,8 +699,12 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
         "surveys"
     } else if pattern.starts_with("/activities/signups/") {
         "activity-signups"
+    } else if pattern.starts_with("/activities/photos/") || pattern.starts_with("/portal/activity-photos/") {
+        "activity-photos"
     } else if pattern.starts_with("/portal/activities/") {
         "activities"
+    } else if pattern.starts_with("/ventures/photos/") || pattern.starts_with("/portal/venture-photos/") {
+        "venture-photos"
     } else if pattern.starts_with("/ventures/applications/") || pattern.starts_with("/portal/ventures/") {
         "venture-applications"
     } else if let Some(rest) = pattern.strip_prefix("/party/").or_else(|| pattern.strip_prefix("/api/v1/party/")) {
@@ -846,6 +862,7 @@ fn request_for(method: &str, pattern: &str, c: &Chain, list_area: &Area, spare: 
             "closes_on": "2099-01-01", "w_need": "20", "w_fit": "15", "w_participation": "15", "w_feasibility": "15",
             "w_novelty": "10", "w_sustainability": "15", "w_budget": "10"})),
         ("POST", "/ventures/{id}/applications") => Some(json!({"title": "垃圾分类", "applicant": "环保队",
+            "unit_id": c.organisation,
             "need": "混投", "plan": "督导", "requested": "8000"})),
         ("POST", "/ventures/applications/{id}/scores") => Some(json!({"judge": "张老师", "s_need": "8", "s_fit": "8",
             "s_participation": "8", "s_feasibility": "8", "s_novelty": "8", "s_sustainability": "8", "s_budget": "8"})),
@@ -1048,8 +1065,10 @@ fn out_of_scope(path: &str, c: &Chain, other: &Chain) -> String {
         (&c.survey, &other.survey),
         (&c.activity, &other.activity),
         (&c.activity_signup, &other.activity_signup),
+        (&c.activity_photo, &other.activity_photo),
         (&c.venture_call, &other.venture_call),
         (&c.venture_application, &other.venture_application),
+        (&c.venture_photo, &other.venture_photo),
     ] {
         p = p.replace(mine.as_str(), theirs.as_str());
     }
@@ -1140,8 +1159,10 @@ fn counterpart(id: &str, c: &Chain, other: &Chain) -> Option<String> {
         (&c.survey, &other.survey),
         (&c.activity, &other.activity),
         (&c.activity_signup, &other.activity_signup),
+        (&c.activity_photo, &other.activity_photo),
         (&c.venture_call, &other.venture_call),
         (&c.venture_application, &other.venture_application),
+        (&c.venture_photo, &other.venture_photo),
     ]
     .into_iter()
     .find(|(mine, _)| mine.as_str() == id)
@@ -1203,10 +1224,14 @@ fn is_scoped(pattern: &str) -> bool {
         "/portal/notice-files/",
         "/activities/{id}",
         "/activities/signups/",
+        "/activities/photos/",
+        "/portal/activity-photos/",
         "/portal/activities/{id}",
         "/ventures/{id}",
         "/ventures/applications/",
         "/portal/ventures/",
+        "/ventures/photos/",
+        "/portal/venture-photos/",
         "/surveys/{id}",
         "/portal/surveys/{id}",
     ]

@@ -142,6 +142,8 @@ pub enum Thing {
     Activity,
     /// A sign-up for an activity.
     ActivitySignup,
+    /// A photo of an activity.
+    ActivityPhoto,
     /// A notice (通知公告).
     Notice,
     /// A notice's attachment.
@@ -152,11 +154,13 @@ pub enum Thing {
     VentureCall,
     /// An application to a call.
     VentureApplication,
+    /// A photo of a micro venture project.
+    VenturePhoto,
     Tag,
 }
 
 impl Thing {
-    pub const ALL: [Thing; 49] = [
+    pub const ALL: [Thing; 51] = [
         Self::Account,
         Self::ApiToken,
         Self::Area,
@@ -200,11 +204,13 @@ impl Thing {
         Self::PartyProject,
         Self::Activity,
         Self::ActivitySignup,
+        Self::ActivityPhoto,
         Self::Notice,
         Self::NoticeFile,
         Self::Survey,
         Self::VentureCall,
         Self::VentureApplication,
+        Self::VenturePhoto,
         Self::Tag,
     ];
 
@@ -254,11 +260,13 @@ impl Thing {
             Self::PartyProject => "what.party_project",
             Self::Activity => "what.activity",
             Self::ActivitySignup => "what.activity_signup",
+            Self::ActivityPhoto => "what.activity_photo",
             Self::Notice => "what.notice",
             Self::NoticeFile => "what.notice_file",
             Self::Survey => "what.survey",
             Self::VentureCall => "what.venture_call",
             Self::VentureApplication => "what.venture_application",
+            Self::VenturePhoto => "what.venture_photo",
             Self::Tag => "what.tag",
         }
     }

@@ -174,6 +174,8 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
         tokio::spawn(party::feedback::run_feedback(state.db.clone(), state.site.public_url().map(str::to_owned)));
     // Branches behind on organisational life, terms ending: each alert sent once.
     let life = tokio::spawn(party::life::run_life(state.db.clone(), state.site.public_url().map(str::to_owned)));
+    // Activities starting within a day: those holding a place reminded once each.
+    let activity_reminders = tokio::spawn(activities::run_reminders(state.db.clone()));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
     outbox.abort();
@@ -184,6 +186,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     statistics.abort();
     feedback.abort();
     life.abort();
+    activity_reminders.abort();
     served
 }
 

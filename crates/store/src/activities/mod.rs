@@ -477,3 +477,132 @@ pub async fn door_check_in(
         _ => Ok(None),
     }
 }
+
+/// How far ahead the reminder goes out: the day before.
+pub const REMIND_AHEAD: i64 = 24 * 3_600_000;
+
+/// Reminds everyone holding a place with an account, once, within a day of the
+/// start, through their notifications (with the place and the time). Each
+/// reminder is claimed by one update, so two servers sweeping send it once.
+/// Answers how many were sent.
+pub async fn remind(db: &Db, now: i64) -> StoreResult<usize> {
+    let due: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT s.id, s.account_id, a.id, a.title, a.place, a.starts_at
+         FROM activity_signups s JOIN activities a ON a.id = s.activity_id
+         WHERE s.state = 'confirmed' AND s.account_id IS NOT NULL AND s.reminded_at IS NULL
+           AND a.cancelled_at IS NULL AND a.starts_at > $1 AND a.starts_at <= $2
+         ORDER BY a.starts_at, s.seq LIMIT 500",
+    )
+    .bind(now)
+    .bind(now + REMIND_AHEAD)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut sent = 0;
+    for (signup, account, activity, title, place, starts_at) in due {
+        let claimed = sqlx::query("UPDATE activity_signups SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
+            .bind(now)
+            .bind(&signup)
+            .execute(&db.pool)
+            .await?;
+        if claimed.rows_affected() != 1 {
+            continue;
+        }
+        let path: String =
+            sqlx::query_scalar("SELECT path FROM activities WHERE id = $1").bind(&activity).fetch_one(&db.pool).await?;
+        let when = time::OffsetDateTime::from_unix_timestamp(starts_at / 1000)
+            .map(|t| t.to_offset(wangge_domain::demands::CHINA))
+            .map(|t| {
+                format!("{}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+            })
+            .unwrap_or_default();
+        let notice = crate::notifications::Notice {
+            module: wangge_domain::Module::Participation,
+            subject_id: Some(activity.clone()),
+            path,
+            link: Some(format!("/portal/activities/{activity}")),
+            message: msg!("activities.notice.reminder", title = &title, when = &when, place = &place),
+        };
+        crate::notifications::notify(db, &crate::notifications::Audience::Account(account), &notice).await?;
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+/// A photo of an activity (its bytes come from [`photo`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct Photo {
+    pub id: String,
+    pub activity_id: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+}
+
+/// Most photos of one activity.
+pub const MAX_PHOTOS: i64 = 12;
+
+/// Adds a photo (JPEG, PNG or WebP, told by its content, within the demands' size)
+/// to an activity; at most [`MAX_PHOTOS`].
+pub async fn add_photo(db: &Db, activity_id: &str, name: &str, data: &[u8], by: &str, now: i64) -> StoreResult<Photo> {
+    let content_type = crate::demands::attachments::check(data)?;
+    if !content_type.starts_with("image/") {
+        return Err(bad(msg!("activities.error.photo_type").field("photo")));
+    }
+    let a = get(db, activity_id).await?;
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM activity_photos WHERE activity_id = $1")
+        .bind(&a.id)
+        .fetch_one(&db.pool)
+        .await?;
+    if count >= MAX_PHOTOS {
+        return Err(bad(msg!("activities.error.photos", max = MAX_PHOTOS).field("photo")));
+    }
+    let name: String = text::normalize(name).chars().take(120).collect();
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO activity_photos (id, activity_id, name, content_type, size, data, created_by_name, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(&a.id)
+    .bind(if name.is_empty() { "photo" } else { name.as_str() })
+    .bind(content_type)
+    .bind(data.len() as i64)
+    .bind(data)
+    .bind(by)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(photo(db, &id).await?.0)
+}
+
+fn photo_from(r: &AnyRow) -> StoreResult<Photo> {
+    Ok(Photo {
+        id: r.try_get("id")?,
+        activity_id: r.try_get("activity_id")?,
+        name: r.try_get("name")?,
+        content_type: r.try_get("content_type")?,
+        size: r.try_get("size")?,
+    })
+}
+
+/// An activity's photos, oldest first.
+pub async fn photos(db: &Db, activity_id: &str) -> StoreResult<Vec<Photo>> {
+    let rows = sqlx::query(
+        "SELECT id, activity_id, name, content_type, size FROM activity_photos WHERE activity_id = $1
+         ORDER BY created_at, id",
+    )
+    .bind(activity_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(photo_from).collect()
+}
+
+/// A photo with its bytes.
+pub async fn photo(db: &Db, id: &str) -> StoreResult<(Photo, Vec<u8>)> {
+    let row = sqlx::query("SELECT id, activity_id, name, content_type, size, data FROM activity_photos WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| StoreError::not_found(Thing::ActivityPhoto, id))?;
+    Ok((photo_from(&row)?, row.try_get("data")?))
+}

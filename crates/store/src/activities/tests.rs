@@ -225,3 +225,74 @@ async fn the_door_checks_in_by_name_and_phone_suffix() {
     })
     .await;
 }
+
+/// The day-before reminder: of a talk in five hours with one place, 吴 (a place,
+/// an account) is reminded once — a second sweep sends nothing —, 郑 on the
+/// waiting list is not, nor 冯 who has no account; a talk in thirty hours is not
+/// yet due.
+#[tokio::test]
+async fn the_reminder_goes_out_once_the_day_before() {
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        let h = testing::hierarchy(db).await;
+        let now = now_millis();
+        let talk = |starts: i64| NewActivity {
+            area_id: h.community.id.clone(),
+            kind: ActivityKind::Lecture,
+            title: "防诈骗讲座".into(),
+            detail: String::new(),
+            place: "社区活动室".into(),
+            starts_at: now + starts,
+            ends_at: now + starts + HOUR,
+            capacity: Some(1),
+        };
+        let soon = create(db, talk(5 * HOUR), "社工").await.unwrap();
+        let later = create(db, NewActivity { capacity: None, ..talk(30 * HOUR) }, "社工").await.unwrap();
+        let mut accounts = Vec::new();
+        for name in ["wu-reminded", "zheng-waiting"] {
+            let a = crate::security::accounts::create(
+                db,
+                crate::security::accounts::NewAccount {
+                    username: name.into(),
+                    display_name: name.into(),
+                    role: wangge_domain::Role::Resident,
+                    scopes: vec![testing::COMMUNITY.into()],
+                    password: "a-long-password-1".into(),
+                },
+            )
+            .await
+            .unwrap();
+            accounts.push(a.id);
+        }
+        for (account, name) in accounts.iter().zip(["吴", "郑"]) {
+            let who = Who { resident_id: None, account_id: Some(account.clone()), name: name.into() };
+            sign_up(db, &soon.id, &who, SignupChannel::Portal, name, now).await.unwrap();
+        }
+        let resident = crate::registry::residents::create(
+            db,
+            crate::registry::residents::NewResident {
+                household_id: h.household.id.clone(),
+                name: "冯".into(),
+                gender: Some(wangge_domain::Gender::Male),
+                birth_date: Some("1950-01-01".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let who = Who { resident_id: Some(resident.id), account_id: None, name: "冯".into() };
+        sign_up(db, &later.id, &who, SignupChannel::Staff, "网格员", now).await.unwrap();
+        let who = Who { resident_id: None, account_id: Some(accounts[0].clone()), name: "吴".into() };
+        sign_up(db, &later.id, &who, SignupChannel::Portal, "吴", now).await.unwrap();
+
+        assert_eq!(remind(db, now).await.unwrap(), 1);
+        assert_eq!(remind(db, now + 60_000).await.unwrap(), 0, "once");
+        let told = crate::notifications::mine(db, &accounts[0], 10).await.unwrap();
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].link.as_deref(), Some(format!("/portal/activities/{}", soon.id).as_str()));
+        assert!(crate::notifications::mine(db, &accounts[1], 10).await.unwrap().is_empty(), "waiting: no reminder");
+        // A day later the second talk is due, for 吴 (冯 has no account to tell).
+        assert_eq!(remind(db, now + 7 * HOUR).await.unwrap(), 1);
+    })
+    .await;
+}

@@ -716,3 +716,94 @@ pub async fn library(db: &Db, path: &str, account: Option<&str>) -> StoreResult<
     }
     Ok(out)
 }
+
+/// A photo of a project, with its caption (its bytes come from [`photo`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct Photo {
+    pub id: String,
+    pub application_id: String,
+    pub caption: String,
+    pub content_type: String,
+    pub at: i64,
+}
+
+/// Most photos of one project.
+pub const MAX_PHOTOS: i64 = 20;
+
+/// Adds a photo of a project (a milestone, its result): an image by the demands'
+/// rules, a caption saying what it shows; at most [`MAX_PHOTOS`].
+pub async fn add_photo(
+    db: &Db,
+    application_id: &str,
+    caption: &str,
+    data: &[u8],
+    by: &str,
+    now: i64,
+) -> StoreResult<Photo> {
+    let content_type = crate::demands::attachments::check(data)?;
+    if !content_type.starts_with("image/") {
+        return Err(bad(msg!("ventures.error.photo_type").field("photo")));
+    }
+    let x = application(db, application_id).await?;
+    let caption = text::normalize(caption);
+    if caption.is_empty() || caption.chars().count() > 100 {
+        return Err(bad(msg!("ventures.error.caption").field("caption")));
+    }
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM venture_photos WHERE application_id = $1")
+        .bind(&x.id)
+        .fetch_one(&db.pool)
+        .await?;
+    if count >= MAX_PHOTOS {
+        return Err(bad(msg!("ventures.error.photos", max = MAX_PHOTOS).field("photo")));
+    }
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO venture_photos (id, application_id, caption, content_type, size, data, by_name, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&id)
+    .bind(&x.id)
+    .bind(&caption)
+    .bind(content_type)
+    .bind(data.len() as i64)
+    .bind(data)
+    .bind(by)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(Photo { id, application_id: x.id, caption, content_type: content_type.to_owned(), at: now })
+}
+
+fn photo_from(r: &AnyRow) -> StoreResult<Photo> {
+    Ok(Photo {
+        id: r.try_get("id")?,
+        application_id: r.try_get("application_id")?,
+        caption: r.try_get("caption")?,
+        content_type: r.try_get("content_type")?,
+        at: r.try_get("created_at")?,
+    })
+}
+
+/// A project's photos, oldest first.
+pub async fn photos(db: &Db, application_id: &str) -> StoreResult<Vec<Photo>> {
+    let rows = sqlx::query(
+        "SELECT id, application_id, caption, content_type, created_at FROM venture_photos WHERE application_id = $1
+         ORDER BY created_at, id",
+    )
+    .bind(application_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(photo_from).collect()
+}
+
+/// A photo with its bytes.
+pub async fn photo(db: &Db, id: &str) -> StoreResult<(Photo, Vec<u8>)> {
+    let row = sqlx::query(
+        "SELECT id, application_id, caption, content_type, created_at, data FROM venture_photos WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or_else(|| StoreError::not_found(Thing::VenturePhoto, id))?;
+    Ok((photo_from(&row)?, row.try_get("data")?))
+}

@@ -143,6 +143,15 @@ async fn a_call_ranked_granted_spent_evaluated_and_rated() {
             rate(db, &dogs.id, &account.id, Some(n), "好", now).await.unwrap();
             assert_eq!(key(&rate(db, &dogs.id, &account.id, Some(1), "", now).await), "ventures.error.rated");
         }
+        const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+        assert_eq!(
+            key(&add_photo(db, &dogs.id, "公约签订", b"not an image at all", "社工", now).await),
+            "demands.error.file_type"
+        );
+        assert_eq!(key(&add_photo(db, &dogs.id, " ", PNG, "社工", now).await), "ventures.error.caption");
+        add_photo(db, &dogs.id, "文明养犬公约签订仪式", PNG, "社工", now).await.unwrap();
+        let shown = photos(db, &dogs.id).await.unwrap();
+        assert_eq!((shown.len(), shown[0].caption.as_str()), (1, "文明养犬公约签订仪式"));
         let shelf = library(db, &h.community.path, None).await.unwrap();
         assert_eq!(shelf.len(), 1);
         assert_eq!((shelf[0].ratings, shelf[0].mean_tenths), (2, Some(45)));

@@ -370,7 +370,9 @@ async fn activity_page(
         }
     }
     let now = now_millis();
+    let photos = activities::photos(&s.db, &a.id).await?;
     let ctx = context! {
+        photos => Value::from(Serde(&photos)), max_photos => activities::MAX_PHOTOS,
         a => Value::from(Serde(a)), c => Value::from(Serde(&card(a, lang))), rows => Value::from(Serde(&rows)),
         answers => rated.len(), unsatisfied => unsatisfied, came => came,
         search => search.unwrap_or_default(), found => found, error => error,
@@ -605,6 +607,66 @@ pub async fn door_check(
     })
 }
 
+/// Adds a photo of the activity (`photo`, multipart).
+pub async fn add_photo(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    Path(id): Path<String>,
+    request: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    let a = activity_in_scope(&s, &p, &id).await?;
+    let result = async {
+        let max = wangge_store::demands::attachments::MAX_BYTES;
+        let parts = crate::shared::multipart::read(request, &(), max).await?;
+        let Some(upload) = parts.files.into_iter().find(|f| f.field == "photo") else {
+            return Err(ApiError::invalid(msg!("activities.error.no_photo").field("photo")));
+        };
+        let Some(data) = upload.data else {
+            return Err(ApiError::invalid(msg!("activities.error.no_photo").field("photo")));
+        };
+        let photo =
+            activities::add_photo(&s.db, &a.id, &upload.file_name, &data, &p.actor_name(), now_millis()).await?;
+        let summary = serde_json::json!({ "photo": photo.id, "size": photo.size });
+        audit::change(
+            &s.db,
+            (&p, &address),
+            AuditAction::ActivitySave,
+            Target("activity", &a.id, &a.path),
+            None,
+            &summary,
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    answer(&s, &p, lang, &a, result).await
+}
+
+/// A photo of an activity the caller may see.
+pub async fn photo(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let (photo, data) = activities::photo(&s.db, &id).await?;
+    activity_in_scope(&s, &p, &photo.activity_id).await.map_err(|_| unknown(Thing::ActivityPhoto, &id))?;
+    Ok(crate::shared::api::private_file(&photo.content_type, "inline", data))
+}
+
+/// How often the reminders are swept.
+const REMINDERS_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The day-before reminders of activities (`wangge_store::activities::remind`),
+/// swept every ten minutes, started by `serve`.
+pub async fn run_reminders(db: wangge_store::Db) {
+    while !db.pool.is_closed() {
+        if let Err(e) = activities::remind(&db, now_millis()).await
+            && !db.pool.is_closed()
+        {
+            tracing::error!("activity reminders: {e}");
+        }
+        tokio::time::sleep(REMINDERS_EVERY).await;
+    }
+}
+
 pub(crate) fn routes() -> crate::shared::routes::Routes {
     use crate::shared::auth::Access::*;
     use wangge_domain::Action::*;
@@ -615,6 +677,8 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .get("/activities/{id}", Role(RunActivities), page)
         .post("/activities/{id}/signups", Role(RunActivities), sign_up)
         .get("/activities/{id}/sheet", Role(RunActivities), sheet)
+        .post_limited("/activities/{id}/photos", Role(RunActivities), crate::shared::routes::Limit::Upload, add_photo)
+        .get("/activities/photos/{id}", Role(RunActivities), photo)
         .get("/activities/signups/{id}", Role(RunActivities), signup_page)
         .post("/activities/signups/{id}/check", Role(RunActivities), check)
         .post("/activities/signups/{id}/cancel", Role(RunActivities), cancel)

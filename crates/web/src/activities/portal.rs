@@ -147,6 +147,7 @@ async fn activity_page(
         wangge_domain::activities::may_rate(x.checked_in_at.is_some(), now >= a.ends_at, x.score.is_some()).is_ok()
     });
     let full = a.capacity.is_some_and(|c| a.confirmed >= c);
+    let photos = activities::photos(&s.db, &a.id).await?;
     let ctx = context! {
         a => Value::from(Serde(a)), c => Value::from(Serde(&card(a, lang))),
         signup => signup.as_ref().map(|x| context! {
@@ -154,6 +155,7 @@ async fn activity_page(
             checked_in => x.checked_in_at.map(local_time), score => x.score, comment => &x.comment,
         }),
         one_person => people.len() == 1, people => people, qr => qr, may_rate => may_rate, full => full,
+        photos => Value::from(Serde(&photos)),
         before => now < a.starts_at, error => error, scores => crate::portal::pages::scores(lang),
         ..portal_ctx(p, lang)
     };
@@ -303,6 +305,14 @@ pub async fn rate(
     answer(&s, &p, lang, &reached, &home, &a, result).await
 }
 
+/// A photo of an activity of the resident's community or grid.
+pub async fn photo(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let Some(home) = home_of(&s, &p).await? else { return Err(unknown(Thing::ActivityPhoto, &id)) };
+    let (photo, data) = activities::photo(&s.db, &id).await?;
+    reachable(&s, &home, &photo.activity_id).await.map_err(|_| unknown(Thing::ActivityPhoto, &id))?;
+    Ok(crate::shared::api::private_file(&photo.content_type, "inline", data))
+}
+
 pub(crate) fn routes() -> crate::shared::routes::Routes {
     use crate::shared::auth::Access::*;
     crate::shared::routes::Routes::new()
@@ -312,4 +322,5 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .post("/portal/activities/{id}/signup", Authenticated, sign_up)
         .post("/portal/activities/{id}/cancel", Authenticated, cancel)
         .post("/portal/activities/{id}/rate", Authenticated, rate)
+        .get("/portal/activity-photos/{id}", Authenticated, photo)
 }

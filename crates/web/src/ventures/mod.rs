@@ -225,7 +225,21 @@ async fn call_page(
         CallState::Closed => None,
     };
     let code = areas::get(&s.db, &c.community_id).await?.code;
+    // The community's registered social organisations, any of which may apply.
+    let filter = wangge_store::registry::organisations::OrganisationFilter {
+        under_path: Some(c.path.clone()),
+        kind: Some(wangge_domain::OrganisationKind::SocialOrganisation),
+        q: None,
+    };
+    let units: Vec<(String, String)> =
+        wangge_store::registry::organisations::list(&s.db, &filter, wangge_store::PageRequest::new(Some(1), Some(200)))
+            .await?
+            .items
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect();
     let ctx = context! {
+        units => units,
         c => Value::from(Serde(&call_row(c, lang))), call => Value::from(Serde(c)), rows => Value::from(Serde(&rows)),
         weights => weights, next => next, open => c.state == CallState::Open, error => error,
         public => format!("/ventures/public/{code}"), intro => &c.intro,
@@ -262,8 +276,18 @@ pub async fn apply(
 ) -> Result<Response, ApiError> {
     let c = call_in_scope(&s, &p, &id).await?;
     let result = async {
+        let unit_id = match field(&pairs, "unit_id") {
+            "" => None,
+            u => {
+                let o =
+                    p.refer(wangge_store::registry::organisations::get(&s.db, u).await, Thing::Organisation, u, |o| {
+                        &o.path
+                    })?;
+                Some(o.id)
+            }
+        };
         let new = NewApplication {
-            unit_id: None,
+            unit_id,
             applicant: field(&pairs, "applicant").to_owned(),
             contact: field(&pairs, "contact").to_owned(),
             title: field(&pairs, "title").to_owned(),
@@ -368,7 +392,9 @@ async fn application_page(
         ApplicationState::Midterm => Some((Stage::Final.code(), label(Stage::Final, lang))),
         _ => None,
     };
+    let photos = ventures::photos(&s.db, &x.id).await?;
     let ctx = context! {
+        photos => Value::from(Serde(&photos)),
         x => Value::from(Serde(x)), row => Value::from(Serde(&app_row(x, lang))), c => Value::from(Serde(&call_row(c, lang))),
         criteria => criteria, sheets => Value::from(Serde(&sheets)), spending => spending, evaluations => evaluations,
         review => c.state == CallState::Review, funded => x.state == ApplicationState::Funded,
@@ -530,6 +556,64 @@ pub async fn evaluate(
     app_answer(&s, &p, lang, &x, result).await
 }
 
+/// Adds a photo of the project with its caption (multipart: `caption`, `photo`).
+pub async fn add_photo(
+    State(s): State<AppState>,
+    lang: Lang,
+    p: Principal,
+    address: ClientAddress,
+    Path(id): Path<String>,
+    request: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    let (x, _) = application_in_scope(&s, &p, &id).await?;
+    let result = async {
+        let max = wangge_store::demands::attachments::MAX_BYTES;
+        let parts = crate::shared::multipart::read(request, &(), max).await?;
+        let caption = field(&parts.pairs, "caption").to_owned();
+        let Some(data) = parts.files.into_iter().find(|f| f.field == "photo").and_then(|f| f.data) else {
+            return Err(ApiError::invalid(msg!("ventures.error.no_photo").field("photo")));
+        };
+        let photo = ventures::add_photo(&s.db, &x.id, &caption, &data, &p.actor_name(), now_millis()).await?;
+        let summary = serde_json::json!({ "photo": photo.id, "caption": photo.caption });
+        audit::change(
+            &s.db,
+            (&p, &address),
+            AuditAction::VentureSpend,
+            Target("venture_application", &x.id, &x.path),
+            None,
+            &summary,
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    app_answer(&s, &p, lang, &x, result).await
+}
+
+/// A project's photo, to staff who see the project.
+pub async fn photo(State(s): State<AppState>, p: Principal, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let (photo, data) = ventures::photo(&s.db, &id).await?;
+    application_in_scope(&s, &p, &photo.application_id).await.map_err(|_| unknown(Thing::VenturePhoto, &id))?;
+    Ok(crate::shared::api::private_file(&photo.content_type, "inline", data))
+}
+
+/// A finished project's photo, to the residents of its community on the portal.
+pub async fn portal_photo(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let refused = || unknown(Thing::VenturePhoto, &id);
+    let Some(account) = resident(&p) else { return Err(refused()) };
+    let (photo, data) = ventures::photo(&s.db, &id).await.map_err(|_| refused())?;
+    let x = ventures::application(&s.db, &photo.application_id).await?;
+    match home_path(&s, account).await? {
+        Some(path) if path.starts_with(&x.path) && x.state == ApplicationState::Finished => {}
+        _ => return Err(refused()),
+    }
+    Ok(crate::shared::api::private_file(&photo.content_type, "inline", data))
+}
+
 #[derive(Serialize)]
 struct Shelf {
     id: String,
@@ -542,13 +626,16 @@ struct Shelf {
     ratings: i64,
     mean: Option<String>,
     mine: Option<i64>,
+    photos: Vec<ventures::Photo>,
 }
 
 async fn shelf(s: &AppState, path: &str, account: Option<&str>) -> Result<Vec<Shelf>, ApiError> {
-    Ok(ventures::library(&s.db, path, account)
-        .await?
-        .into_iter()
-        .map(|f| Shelf {
+    let mut out = Vec::new();
+    for f in ventures::library(&s.db, path, account).await? {
+        // Photos go to the residents on the portal, not to the open page.
+        let photos = if account.is_some() { ventures::photos(&s.db, &f.application.id).await? } else { Vec::new() };
+        out.push(Shelf {
+            photos,
             id: f.application.id,
             title: f.application.title,
             applicant: f.application.applicant,
@@ -559,8 +646,9 @@ async fn shelf(s: &AppState, path: &str, account: Option<&str>) -> Result<Vec<Sh
             ratings: f.ratings,
             mean: f.mean_tenths.map(|t| format!("{}.{}", t / 10, t % 10)),
             mine: f.mine,
-        })
-        .collect())
+        });
+    }
+    Ok(out)
 }
 
 /// The public notice of the published calls (ranks, grades, amounts) and the
@@ -688,9 +776,17 @@ pub(crate) fn routes() -> crate::shared::routes::Routes {
         .post("/ventures/applications/{id}/grant", Role(RunVentures), grant)
         .post("/ventures/applications/{id}/spending", Role(RunVentures), spend)
         .post("/ventures/applications/{id}/evaluation", Role(RunVentures), evaluate)
+        .post_limited(
+            "/ventures/applications/{id}/photos",
+            Role(RunVentures),
+            crate::shared::routes::Limit::Upload,
+            add_photo,
+        )
+        .get("/ventures/photos/{id}", Role(RunVentures), photo)
         // The public notice and library: anyone, by a community's (or grid's) code.
         .get("/ventures/public/{code}", Public, public)
         // A resident's own community's finished projects.
         .get("/portal/ventures", Authenticated, portal)
         .post("/portal/ventures/{id}/rate", Authenticated, portal_rate)
+        .get("/portal/venture-photos/{id}", Authenticated, portal_photo)
 }
