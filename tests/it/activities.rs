@@ -123,6 +123,8 @@ fn a_sign_up_a_waiting_list_the_door_and_one_answer() {
         assert_eq!(s.call_text(&crate::common::Auth::None, "GET", &format!("/a/{}?k=wrong", a.id), None).0, 404);
         let (status, text) = s.call_text(&crate::common::Auth::None, "GET", &door, None);
         assert_eq!(status, 200, "{text}");
+        let key = door.split("k=").nth(1).expect("the key");
+        assert!(text.contains(&format!("?lang=en&amp;k={key}")), "switching the language keeps the key: {text}");
         let wrong = format!("name={}&last4=4445", enc("郑大爷"));
         assert_eq!(s.call_form(&crate::common::Auth::None, &door, &wrong).0, 422);
         let right = format!("name={}&last4=4444", enc("郑大爷"));
