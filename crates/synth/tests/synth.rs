@@ -469,7 +469,18 @@ async fn plain_mobiles(db: &Db) -> anyhow::Result<Vec<String>> {
                     continue;
                 }
                 let Ok(text) = row.try_get::<String, _>(i) else { continue };
-                let digits: Vec<char> = text.chars().collect();
+                // Ids inside text (`survey_responded.person_key`, `account:<id>`, a
+                // notification's link) are UUIDs too: blanked before looking.
+                let mut digits: Vec<char> = text.chars().collect();
+                let mut at = 0;
+                while at + 36 <= digits.len() {
+                    if is_uuid(&digits[at..at + 36].iter().collect::<String>()) {
+                        digits[at..at + 36].fill(' ');
+                        at += 36;
+                    } else {
+                        at += 1;
+                    }
+                }
                 for start in 0..digits.len().saturating_sub(10) {
                     let run = &digits[start..start + 11];
                     let before = start.checked_sub(1).map(|b| digits[b]);
@@ -487,6 +498,12 @@ async fn plain_mobiles(db: &Db) -> anyhow::Result<Vec<String>> {
         }
     }
     Ok(found)
+}
+
+/// Whether `text` is a UUID as the store writes them (8-4-4-4-12 hex digits).
+fn is_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.char_indices().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() })
 }
 
 /// The demo's grid teams are full "1 + X + N" rosters with sealed phones, and the
