@@ -486,8 +486,9 @@ pub const REMIND_AHEAD: i64 = 24 * 3_600_000;
 /// reminder is claimed by one update, so two servers sweeping send it once.
 /// Answers how many were sent.
 pub async fn remind(db: &Db, now: i64) -> StoreResult<usize> {
-    let due: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
-        "SELECT s.id, s.account_id, a.id, a.title, a.place, a.starts_at
+    type Due = (String, String, String, String, String, i64, String);
+    let due: Vec<Due> = sqlx::query_as(
+        "SELECT s.id, s.account_id, a.id, a.title, a.place, a.starts_at, a.path
          FROM activity_signups s JOIN activities a ON a.id = s.activity_id
          WHERE s.state = 'confirmed' AND s.account_id IS NOT NULL AND s.reminded_at IS NULL
            AND a.cancelled_at IS NULL AND a.starts_at > $1 AND a.starts_at <= $2
@@ -498,7 +499,7 @@ pub async fn remind(db: &Db, now: i64) -> StoreResult<usize> {
     .fetch_all(&db.pool)
     .await?;
     let mut sent = 0;
-    for (signup, account, activity, title, place, starts_at) in due {
+    for (signup, account, activity, title, place, starts_at, path) in due {
         let claimed = sqlx::query("UPDATE activity_signups SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
             .bind(now)
             .bind(&signup)
@@ -507,8 +508,6 @@ pub async fn remind(db: &Db, now: i64) -> StoreResult<usize> {
         if claimed.rows_affected() != 1 {
             continue;
         }
-        let path: String =
-            sqlx::query_scalar("SELECT path FROM activities WHERE id = $1").bind(&activity).fetch_one(&db.pool).await?;
         let when = time::OffsetDateTime::from_unix_timestamp(starts_at / 1000)
             .map(|t| t.to_offset(wangge_domain::demands::CHINA))
             .map(|t| {

@@ -347,29 +347,32 @@ pub async fn score(
         return Err(bad(msg!("ventures.error.judge").field("judge")));
     }
     let total = judge_total(&call.weights, given).map_err(bad)?;
+    // The call's criteria in its order, each scored (judge_total refused a gap).
+    let scores: Vec<(Criterion, i64)> = call
+        .weights
+        .iter()
+        .map(|w| (w.criterion, given.iter().find(|(c, _)| *c == w.criterion).map_or(0, |g| g.1)))
+        .collect();
     let mut tx = db.pool.begin().await?;
     sqlx::query("DELETE FROM venture_scores WHERE application_id = $1 AND judge = $2")
         .bind(&x.id)
         .bind(&judge)
         .execute(&mut *tx)
         .await?;
-    for w in &call.weights {
-        let score = given.iter().find(|(c, _)| *c == w.criterion).map_or(0, |(_, s)| *s);
+    for (criterion, score) in &scores {
         sqlx::query(
             "INSERT INTO venture_scores (application_id, judge, criterion, score, scored_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&x.id)
         .bind(&judge)
-        .bind(w.criterion.code())
+        .bind(criterion.code())
         .bind(score)
         .bind(now)
         .execute(&mut *tx)
         .await?;
     }
     tx.commit().await?;
-    let scores =
-        call.weights.iter().map(|w| (w.criterion, given.iter().find(|(c, _)| *c == w.criterion).map_or(0, |g| g.1)));
-    Ok(JudgeScores { judge, scores: scores.collect(), total })
+    Ok(JudgeScores { judge, scores, total })
 }
 
 /// Moves a call on: open → review (no more applications) → published (every

@@ -73,7 +73,6 @@ pub(crate) struct Card {
     places: String,
     waiting: i64,
     cancelled: bool,
-    area: String,
 }
 
 pub(crate) fn card(a: &Activity, lang: Lang) -> Card {
@@ -98,7 +97,6 @@ pub(crate) fn card(a: &Activity, lang: Lang) -> Card {
         places,
         waiting: a.waiting,
         cancelled: a.cancelled,
-        area: String::new(),
     }
 }
 
@@ -165,7 +163,6 @@ pub async fn list(
         cards => Value::from(Serde(&cards)), month => month.label(), prev => month.previous().label(),
         next => next.label(),
         quarters => quarters, kinds => Value::from(Serde(&kinds)),
-        may_announce => p.role.may(wangge_domain::Action::RunActivities),
         ..frame(&p, lang, "/activities")
     };
     Ok(render(lang, StatusCode::OK, "activities/list.html", ctx))

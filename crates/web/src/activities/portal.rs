@@ -10,7 +10,7 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::Serialize;
 use wangge_domain::activities::{SignupChannel, SignupState};
-use wangge_domain::{AuditAction, Module, ResidentStatus, Role, msg, now_millis};
+use wangge_domain::{AuditAction, Module, ResidentStatus, msg, now_millis};
 use wangge_store::activities::{self, Activity, Signup, Who};
 use wangge_store::notifications::{self, Audience};
 use wangge_store::registry::residents::{self, ResidentFilter};
@@ -18,29 +18,13 @@ use wangge_store::{PageRequest, StoreError, Thing};
 
 use super::{Pairs, card, field};
 use crate::shared::audit::{self, Target};
-use crate::shared::auth::{Actor, ClientAddress, Principal, unknown};
+use crate::shared::auth::{ClientAddress, Principal, unknown};
 use crate::shared::render::{Lang, label, local_time, render};
 use crate::{ApiError, AppState};
 
 const DAY: i64 = 86_400_000;
 
-/// The resident behind a portal request: their account, household and its path.
-struct Home {
-    account: String,
-    household: String,
-    path: String,
-}
-
-async fn home_of(s: &AppState, p: &Principal) -> Result<Option<Home>, ApiError> {
-    let Actor::Account { id, .. } = &p.actor else { return Ok(None) };
-    if p.role != Role::Resident {
-        return Ok(None);
-    }
-    let account = wangge_store::security::accounts::get(&s.db, id).await?;
-    let Some(household) = account.household_id else { return Ok(None) };
-    let h = wangge_store::registry::households::get(&s.db, &household).await?;
-    Ok(Some(Home { account: id.clone(), household, path: h.path }))
-}
+use crate::portal::pages::{Home, home_of};
 
 fn portal_ctx(p: &Principal, lang: Lang) -> Value {
     crate::portal::pages::portal_ctx(p, lang)

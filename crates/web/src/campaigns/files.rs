@@ -22,7 +22,8 @@ use crate::{ApiError, AppState};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-fn download(bytes: Vec<u8>, ascii_name: &str) -> Result<Response, ApiError> {
+/// An .xlsx file as a download named `ascii_name` (also the surveys' downloads).
+pub(crate) fn download(bytes: Vec<u8>, ascii_name: &str) -> Result<Response, ApiError> {
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(XLSX));

@@ -53,6 +53,25 @@ struct Task {
     label: String,
 }
 
+/// The resident behind a portal request: their account, household and its path.
+pub(crate) struct Home {
+    pub account: String,
+    pub household: String,
+    pub path: String,
+}
+
+/// `None` for staff, and for a resident whose account is bound to no household.
+pub(crate) async fn home_of(s: &AppState, p: &Principal) -> Result<Option<Home>, ApiError> {
+    let Actor::Account { id, .. } = &p.actor else { return Ok(None) };
+    if p.role != Role::Resident {
+        return Ok(None);
+    }
+    let account = wangge_store::security::accounts::get(&s.db, id).await?;
+    let Some(household) = account.household_id else { return Ok(None) };
+    let h = wangge_store::registry::households::get(&s.db, &household).await?;
+    Ok(Some(Home { account: id.clone(), household, path: h.path }))
+}
+
 pub(crate) fn portal_ctx(p: &Principal, lang: Lang) -> Value {
     context! { lang => lang.code, user => p.actor_name(), csrf => p.csrf_token.clone().unwrap_or_default() }
 }

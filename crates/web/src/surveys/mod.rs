@@ -11,14 +11,14 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::campaigns::{Choice as FormChoice, Expr, Form, Label, Question, QuestionKind};
 use wangge_domain::surveys::{Channel, RATING_LIST, SurveyState, cross_tab, rating_choices, tally};
-use wangge_domain::{AuditAction, ResidenceType, Role, Vocabulary, msg};
+use wangge_domain::{AuditAction, ResidenceType, Vocabulary, msg};
 use wangge_ledger::xlsx_out::{ReportCell, ReportSheet, report_xlsx_bytes};
 use wangge_store::registry::areas;
 use wangge_store::registry::residents::{self, ResidentFilter};
@@ -27,7 +27,7 @@ use wangge_store::{PageRequest, StoreError, Thing};
 
 use crate::cockpit::charts;
 use crate::shared::audit::{self, Target};
-use crate::shared::auth::{Actor, ClientAddress, Principal, unknown};
+use crate::shared::auth::{ClientAddress, Principal, unknown};
 use crate::shared::render::{Lang, frame, label, render, say, tr};
 use crate::{ApiError, AppState};
 
@@ -617,14 +617,7 @@ pub async fn export(
         &rows.len(),
     )
     .await?;
-    let mut response = bytes.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    );
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"survey.xlsx\""));
-    Ok(response)
+    crate::campaigns::files::download(bytes, "survey.xlsx")
 }
 
 // ---- a grid member with a resident ---------------------------------------------
@@ -885,14 +878,7 @@ fn portal_ctx(p: &Principal, lang: Lang) -> Value {
 
 /// A resident's account and household, or nothing for staff and unbound accounts.
 async fn resident_of(s: &AppState, p: &Principal) -> Result<Option<(String, String, String)>, ApiError> {
-    let Actor::Account { id, .. } = &p.actor else { return Ok(None) };
-    if p.role != Role::Resident {
-        return Ok(None);
-    }
-    let account = wangge_store::security::accounts::get(&s.db, id).await?;
-    let Some(household) = account.household_id else { return Ok(None) };
-    let h = wangge_store::registry::households::get(&s.db, &household).await?;
-    Ok(Some((id.clone(), household, h.path)))
+    Ok(crate::portal::pages::home_of(s, p).await?.map(|h| (h.account, h.household, h.path)))
 }
 
 #[derive(Serialize)]
@@ -982,8 +968,6 @@ pub async fn portal_answer(
     }
 }
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
 /// The survey's form as an XLSForm workbook (survey, choices, settings), the one
 /// the campaigns write: KoBoToolbox and ODK open it, and it comes back in through
 /// [`form_upload`].
@@ -994,12 +978,7 @@ pub async fn form_download(
 ) -> Result<Response, ApiError> {
     let x = survey_in_scope(&s, &p, &id).await?;
     let bytes = wangge_ledger::xlsform::form_xlsx_bytes(&x.form).map_err(ApiError::internal)?;
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(XLSX));
-    let disposition = format!("attachment; filename=\"survey-{}.xlsx\"", x.id);
-    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(ApiError::internal)?);
-    Ok(response)
+    crate::campaigns::files::download(bytes, &format!("survey-{}.xlsx", x.id))
 }
 
 /// An XLSForm workbook replaces a draft's questions. Every error comes back on the

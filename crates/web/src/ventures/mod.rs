@@ -19,7 +19,7 @@ use wangge_store::ventures::{self, Application, Call, NewApplication, NewCall, N
 use wangge_store::{StoreError, Thing};
 
 use crate::shared::audit::{self, Target};
-use crate::shared::auth::{Actor, ClientAddress, Principal, unknown};
+use crate::shared::auth::{ClientAddress, Principal, unknown};
 use crate::shared::render::{Lang, frame, label, local_time, render};
 use crate::{ApiError, AppState};
 
@@ -604,12 +604,11 @@ pub async fn portal_photo(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let refused = || unknown(Thing::VenturePhoto, &id);
-    let Some(account) = resident(&p) else { return Err(refused()) };
+    let Some(home) = crate::portal::pages::home_of(&s, &p).await? else { return Err(refused()) };
     let (photo, data) = ventures::photo(&s.db, &id).await.map_err(|_| refused())?;
     let x = ventures::application(&s.db, &photo.application_id).await?;
-    match home_path(&s, account).await? {
-        Some(path) if path.starts_with(&x.path) && x.state == ApplicationState::Finished => {}
-        _ => return Err(refused()),
+    if !home.path.starts_with(&x.path) || x.state != ApplicationState::Finished {
+        return Err(refused());
     }
     Ok(crate::shared::api::private_file(&photo.content_type, "inline", data))
 }
@@ -676,19 +675,6 @@ pub async fn public(State(s): State<AppState>, lang: Lang, Path(code): Path<Stri
     Ok(render(lang, StatusCode::OK, "ventures/public.html", ctx))
 }
 
-fn resident(p: &Principal) -> Option<&str> {
-    match &p.actor {
-        Actor::Account { id, .. } if p.role == Role::Resident => Some(id),
-        _ => None,
-    }
-}
-
-async fn home_path(s: &AppState, account: &str) -> Result<Option<String>, ApiError> {
-    let a = wangge_store::security::accounts::get(&s.db, account).await?;
-    let Some(h) = a.household_id else { return Ok(None) };
-    Ok(Some(wangge_store::registry::households::get(&s.db, &h).await?.path))
-}
-
 /// The community's finished projects on the portal, each with one's own rating
 /// or the question (nothing chosen beforehand).
 pub async fn portal(State(s): State<AppState>, lang: Lang, p: Principal) -> Result<Response, ApiError> {
@@ -702,18 +688,18 @@ async fn portal_page(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    let Some(account) = resident(p) else {
+    if p.role != Role::Resident {
         return Ok(Redirect::to(crate::shared::render::home_of(p.role)).into_response());
-    };
-    let rows = match home_path(s, account).await? {
+    }
+    let rows = match crate::portal::pages::home_of(s, p).await? {
         // The community's: the household's path down to its community.
-        Some(path) => {
-            let community = areas::get_by_path(&s.db, &path).await?;
+        Some(home) => {
+            let community = areas::get_by_path(&s.db, &home.path).await?;
             let community = match community.level {
                 AreaLevel::Community => community,
                 _ => areas::get(&s.db, community.parent_id.as_deref().unwrap_or_default()).await?,
             };
-            shelf(s, &community.path, Some(account)).await?
+            shelf(s, &community.path, Some(&home.account)).await?
         }
         None => Vec::new(),
     };
@@ -733,12 +719,14 @@ pub async fn portal_rate(
     Path(id): Path<String>,
     axum::Form(pairs): axum::Form<Pairs>,
 ) -> Result<Response, ApiError> {
-    let Some(account) = resident(&p) else { return Err(unknown(Thing::VentureApplication, &id)) };
+    let Some(home) = crate::portal::pages::home_of(&s, &p).await? else {
+        return Err(unknown(Thing::VentureApplication, &id));
+    };
     let x = ventures::application(&s.db, &id).await.map_err(|_| unknown(Thing::VentureApplication, &id))?;
-    match home_path(&s, account).await? {
-        Some(path) if path.starts_with(&x.path) => {}
-        _ => return Err(unknown(Thing::VentureApplication, &id)),
+    if !home.path.starts_with(&x.path) {
+        return Err(unknown(Thing::VentureApplication, &id));
     }
+    let account = home.account.as_str();
     let score = field(&pairs, "score").parse().ok();
     match ventures::rate(&s.db, &x.id, account, score, field(&pairs, "comment"), now_millis()).await {
         Ok(()) => {
