@@ -2390,7 +2390,8 @@ async fn notices_and_surveys(s: &Session) -> anyhow::Result<()> {
     s.expect_no_sideways_scroll().await?;
     s.screenshot("portal-notices", Lang::Zh).await?;
     problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("notices: {v}")));
-    s.click_and_load("#my-notices a.notice-link").await?;
+    // Her building's notice, among the community's own (the demo's notice board).
+    s.click_and_load(&format!("#my-notices a.notice-link[href='/portal/notices/{}']", ids[0])).await?;
     ensure!(s.text("#notice-body").await?.contains("储水"));
     s.expect_no_sideways_scroll().await?;
     s.screenshot("portal-notice", Lang::Zh).await?;
@@ -2666,6 +2667,16 @@ async fn venture_call_to_final_evaluation(s: &Session) -> anyhow::Result<()> {
     s.expect_no_sideways_scroll().await?;
     s.screenshot("ventures-finished", Lang::Zh).await?;
     problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("application: {v}")));
+    // The same pages in English, at the same width.
+    for (page, shot) in [(pages[0].as_str(), "venture-application"), (call_page.as_str(), "venture-call")] {
+        s.goto(&Lang::En.path(page)).await?;
+        s.expect_lang(Lang::En).await?;
+        let body = s.text("main").await?;
+        ensure!(!body.contains("ventures."), "an untranslated key on {page}: {body}");
+        s.expect_no_sideways_scroll().await?;
+        s.screenshot(shot, Lang::En).await?;
+        problems.extend(s.axe().await?.into_iter().filter(|v| v.fails()).map(|v| format!("{page} (en): {v}")));
+    }
     s.click_and_load("button#logout").await?;
 
     s.goto("/ventures/public/370602004011").await?;

@@ -146,6 +146,7 @@ pub async fn load_demo(db: &Db) -> anyhow::Result<DemoSummary> {
     crate::party_joint::demo(db, &mut rng, DEMO_COMMUNITY_CODE, today).await?;
     crate::activities::demo(db, &mut Rng::with_seed(SEED ^ 0x0061_6374), DEMO_COMMUNITY_CODE, today).await?;
     crate::surveys::demo(db, DEMO_COMMUNITY_CODE, today).await?;
+    crate::notices::demo(db, DEMO_COMMUNITY_CODE, today).await?;
     crate::ventures::demo(db, DEMO_COMMUNITY_CODE, today).await?;
     Ok(DemoSummary { organisations: summary.organisations + departments, campaigns, instructions, ..summary })
 }

@@ -22,6 +22,7 @@ mod demo;
 mod households;
 mod instructions;
 mod names;
+mod notices;
 mod organisations;
 mod party;
 mod party_joint;

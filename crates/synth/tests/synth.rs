@@ -723,6 +723,11 @@ async fn the_demo_has_a_party_year() -> anyhow::Result<()> {
     let culture = by_kind.iter().find(|k| k.0 == wangge_domain::activities::ActivityKind::Culture).unwrap();
     let share = culture.1 as f64 / culture.2 as f64;
     assert!(culture.2 >= 100 && (0.10..=0.14).contains(&share), "culture: {} of {}", culture.1, culture.2);
+    // A year of the notice board, about two a month, the newest still live.
+    let board = wangge_store::notices::list_under(&db, &community.path).await?;
+    assert!((23..=26).contains(&board.len()), "{} notices", board.len());
+    let live = board.iter().filter(|n| n.is_live(now)).count();
+    assert!((1..=3).contains(&live), "{live} live");
     // Micro venture capital: one call of 72,000 yuan, eight applications, the six
     // projects funded in rank order to the last fen, all finished and rated; the
     // dog-raising project over its grant only by a recorded decision.
