@@ -141,11 +141,52 @@ pub async fn run(
             report(&format!("  {}", source.module), &mut live);
             report(&format!("  {} (past)", source.module), &mut past);
         }
+        // The page's other parts, and the visits' figures' two statements.
+        println!("   the page's other parts:");
+        let parts: [(&str, PartFn); 5] = [
+            ("trends", |db, path, now| Box::pin(async move { cockpit::trends(db, path, now).await.map(drop) })),
+            ("visits trend", |db, path, now| {
+                Box::pin(async move {
+                    let today = day_of(now);
+                    wangge_store::visits::figures::trend(db, path, today, cockpit::COVERAGE_DAYS, 12).await.map(drop)
+                })
+            }),
+            ("pyramid", |db, path, now| {
+                Box::pin(async move { cockpit::age_pyramid(db, path, day_of(now)).await.map(drop) })
+            }),
+            ("coverage", |db, path, now| {
+                Box::pin(async move {
+                    wangge_store::visits::coverage(db, path, day_of(now), cockpit::COVERAGE_DAYS).await.map(drop)
+                })
+            }),
+            ("tag coverage", |db, path, now| {
+                Box::pin(async move {
+                    wangge_store::visits::figures::by_tag(db, path, day_of(now), cockpit::COVERAGE_DAYS).await.map(drop)
+                })
+            }),
+        ];
+        for (name, part) in parts {
+            let mut times = Vec::new();
+            for _ in 0..queries {
+                let started = Instant::now();
+                part(&db, &area.path, now).await?;
+                times.push(started.elapsed());
+            }
+            report(&format!("  {name}"), &mut times);
+        }
         pages(&db, &base, area, queries).await?;
     }
     db.close().await;
     Ok(())
 }
+
+/// One part of the page, timed on its own.
+type PartFn =
+    for<'a> fn(
+        &'a Db,
+        &'a str,
+        i64,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = wangge_store::StoreResult<()>> + Send + 'a>>;
 
 /// The pages themselves over HTTP on 127.0.0.1, as the area's official asks for
 /// them (a bearer token of their role and scope): everything a page computes —

@@ -228,6 +228,9 @@ impl SqliteBulkWriter {
         let tx = self.conn.transaction().map_err(db_error)?;
         tx.execute_batch("PRAGMA cache_size = -262144").map_err(db_error)?;
         tx.execute_batch(crate::visits::LAST_MET_BACKFILL).map_err(db_error)?;
+        // The visits loaded raised no coverage versions (migration 0061): counts of
+        // closed windows kept before the load are dropped, to be counted again.
+        tx.execute_batch("DELETE FROM coverage_month_ends").map_err(db_error)?;
         for sql in &self.suspended_triggers {
             tx.execute_batch(sql).map_err(db_error)?;
         }

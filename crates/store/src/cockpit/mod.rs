@@ -258,27 +258,75 @@ pub type Compute =
 pub struct Source {
     /// The module that adds them (`registry`, `demands`, `team`).
     pub module: &'static str,
+    /// The sections its figures are shown in: a table showing other sections only
+    /// (the children's columns, a map's one figure) does not compute them.
+    pub sections: &'static [Section],
     pub compute: Compute,
 }
 
 /// Every module's figures, in the order the cockpit shows them. A new module adds
 /// its [`Source`] here (and its strings to `locales/cockpit.yml`).
 pub const SOURCES: &[Source] = &[
-    Source { module: "registry", compute: |db, q| Box::pin(registry::figures(db, q)) },
-    Source { module: "demands", compute: |db, q| Box::pin(demands::figures(db, q)) },
-    Source { module: "team", compute: |db, q| Box::pin(team::figures(db, q)) },
-    Source { module: "visits", compute: |db, q| Box::pin(visits::figures(db, q)) },
-    Source { module: "campaigns", compute: |db, q| Box::pin(campaigns::figures(db, q)) },
-    Source { module: "instructions", compute: |db, q| Box::pin(instructions::figures(db, q)) },
-    Source { module: "party", compute: |db, q| Box::pin(party::figures(db, q)) },
-    Source { module: "participation", compute: |db, q| Box::pin(participation::figures(db, q)) },
+    Source {
+        module: "registry",
+        sections: &[Section::Registry, Section::Residence, Section::Care],
+        compute: |db, q| Box::pin(registry::figures(db, q)),
+    },
+    Source { module: "registry", sections: &[Section::Age], compute: |db, q| Box::pin(registry::age_figures(db, q)) },
+    Source {
+        module: "demands",
+        sections: &[Section::Demands, Section::Categories, Section::Rates],
+        compute: |db, q| Box::pin(demands::figures(db, q)),
+    },
+    Source { module: "team", sections: &[Section::Team], compute: |db, q| Box::pin(team::figures(db, q)) },
+    Source { module: "visits", sections: &[Section::Visits], compute: |db, q| Box::pin(visits::figures(db, q)) },
+    Source {
+        module: "campaigns",
+        sections: &[Section::Campaigns],
+        compute: |db, q| Box::pin(campaigns::figures(db, q)),
+    },
+    Source {
+        module: "instructions",
+        sections: &[Section::Instructions],
+        compute: |db, q| Box::pin(instructions::figures(db, q)),
+    },
+    Source { module: "party", sections: &[Section::Party], compute: |db, q| Box::pin(party::figures(db, q)) },
+    Source {
+        module: "participation",
+        sections: &[Section::Participation],
+        compute: |db, q| Box::pin(participation::figures(db, q)),
+    },
+];
+
+/// Every section, in the order the cockpit shows them.
+pub const ALL_SECTIONS: &[Section] = &[
+    Section::Registry,
+    Section::Demands,
+    Section::Rates,
+    Section::Visits,
+    Section::Campaigns,
+    Section::Instructions,
+    Section::Party,
+    Section::Participation,
+    Section::Residence,
+    Section::Age,
+    Section::Care,
+    Section::Categories,
+    Section::Team,
 ];
 
 /// Every figure of the area at `q.path`.
 pub async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>> {
+    figures_in(db, q, ALL_SECTIONS).await
+}
+
+/// The figures of the area at `q.path` in `sections`: only the sources adding to
+/// one of them are computed. The sources run one after the other on one
+/// connection: pages computing several areas run the areas side by side instead.
+pub async fn figures_in(db: &Db, q: &FigureQuery, sections: &[Section]) -> StoreResult<Vec<Figure>> {
     let mut out = Vec::new();
-    for source in SOURCES {
-        out.extend((source.compute)(db, q).await?);
+    for source in SOURCES.iter().filter(|s| s.sections.iter().any(|sec| sections.contains(sec))) {
+        out.extend((source.compute)(db, q).await?.into_iter().filter(|f| sections.contains(&f.section)));
     }
     Ok(out)
 }
@@ -288,6 +336,16 @@ pub async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>> {
 /// engine's readers work in parallel — as many as the machine has cores, four at
 /// most, leaving the pool's other connections to everyone else.
 pub async fn figures_each(db: &Db, queries: Vec<FigureQuery>) -> StoreResult<Vec<Vec<Figure>>> {
+    figures_each_in(db, queries, ALL_SECTIONS).await
+}
+
+/// [`figures_each`] of `sections` only (see [`figures_in`]).
+pub async fn figures_each_in(
+    db: &Db,
+    queries: Vec<FigureQuery>,
+    sections: &[Section],
+) -> StoreResult<Vec<Vec<Figure>>> {
+    let sections: std::sync::Arc<[Section]> = sections.into();
     let width = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
     let mut out: Vec<Vec<Figure>> = vec![Vec::new(); queries.len()];
     let mut pending = queries.into_iter().enumerate();
@@ -296,7 +354,8 @@ pub async fn figures_each(db: &Db, queries: Vec<FigureQuery>) -> StoreResult<Vec
         while running.len() < width {
             let Some((i, q)) = pending.next() else { break };
             let db = db.clone();
-            running.spawn(async move { (i, figures(&db, &q).await) });
+            let sections = sections.clone();
+            running.spawn(async move { (i, figures_in(&db, &q, &sections).await) });
         }
         let Some(done) = running.join_next().await else { break };
         let (i, figures) =

@@ -1122,7 +1122,13 @@ fn summary_count(f: &DemandFilter) -> Option<crate::summaries::DemandCount<'_>> 
 pub async fn list(db: &Db, f: &DemandFilter, page: PageRequest) -> StoreResult<Page<Demand>> {
     let now = now_millis();
     let c = conditions(f, now);
-    let total = match summary_count(f) {
+    // Open items only (the ledger's default) and no category: the open items'
+    // partial index holds every column the filter reads, and its range under the
+    // path is a tenth of the year's items, where the summary's rows under the path
+    // are one per grid, category, state and day (issue 18: 42 ms against 2 ms for a
+    // district of 100,000 items).
+    let open_only = !f.status.is_empty() && f.status.iter().all(|s| s.is_open());
+    let total = match summary_count(f).filter(|s| !open_only || !s.categories.is_empty()) {
         Some(s) => crate::summaries::demand_total(db, &s).await?,
         None => c.scalar(format!("SELECT COUNT(*) FROM demands {}", c.where_clause())).fetch_one(&db.pool).await?,
     };

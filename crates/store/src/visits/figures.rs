@@ -13,6 +13,8 @@ use sqlx::Row;
 use time::{Date, Duration};
 use utoipa::ToSchema;
 
+use std::collections::HashMap;
+
 use super::{iso, walking};
 use crate::{Db, StoreResult, subtree_bounds};
 
@@ -52,61 +54,266 @@ pub fn month_ends(today: Date, months: usize) -> Vec<Date> {
 }
 
 /// The households not met in the `days` ending at each of the last `months`
-/// month ends, in one pass over the visits of the period (the covering index
-/// `visits_path_met`, migration 0038), grouped once by household.
+/// month ends, the last point being today's [`super::coverage`] (the live figure).
+///
+/// Every point counts the occupied households now under `path` against those of
+/// them met in its window. A window that has ended changes only when a visit of
+/// its days or a household changes, so each grid's count of it is kept once
+/// counted (`coverage_month_ends`, migration 0061) with the stamp of the grid's
+/// versions it was counted at, and is counted again only when a write has raised
+/// one of those versions since (see [`closed_windows`]).
 pub async fn trend(db: &Db, path: &str, today: Date, days: u16, months: usize) -> StoreResult<Vec<TrendPoint>> {
     let ends = month_ends(today, months.max(1));
-    let window = |end: Date| (end - Duration::days(i64::from(days) - 1), end);
-    let (lo, hi) = subtree_bounds(path);
-    let households: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM households WHERE path >= $1 AND path < $2 AND occupancy <> 'vacant'")
-            .bind(&lo)
-            .bind(&hi)
-            .fetch_one(&db.pool)
-            .await?;
-    // Days are ISO text: written into the statement, they are literals of the
-    // program's own making (never input), so the per-month columns need no binds.
-    // Each household met in the 15 months is one row of the inner query, with a
-    // 1 for each window it was met in (one grouping, not a distinct count per
-    // month); only those rows then meet `households` for the vacant ones.
-    let (inner, outer): (Vec<String>, Vec<String>) = ends
+    let closed = &ends[..ends.len() - 1];
+    let (live, met) = tokio::try_join!(super::coverage(db, path, today, days), closed_windows(db, path, closed, days))?;
+    let households = live.households;
+    let mut out: Vec<TrendPoint> = closed
         .iter()
-        .enumerate()
-        .map(|(i, &end)| {
-            let (from, to) = window(end);
-            (
+        .zip(met)
+        .map(|(end, met)| TrendPoint { on: iso(*end), households, not_visited: households.saturating_sub(met) })
+        .collect();
+    out.push(TrendPoint { on: iso(today), households, not_visited: live.not_visited });
+    Ok(out)
+}
+
+/// The first day of the `days` ending on `end`.
+fn window_start(end: Date, days: u16) -> Date {
+    end - Duration::days(i64::from(days) - 1)
+}
+
+/// A grid's versions (`coverage_versions`) by month (`*`: its households).
+type Versions = HashMap<String, i64>;
+
+/// The stamp of a grid's count of the window ending `end`: the sum of its versions
+/// of the months the window touches and of its households. Versions only grow, so
+/// any write counted by a trigger since makes the sum larger.
+fn stamp(versions: Option<&Versions>, end: Date, days: u16) -> i64 {
+    let Some(versions) = versions else { return 0 };
+    let (first, last) = (iso(window_start(end, days))[..7].to_owned(), iso(end)[..7].to_owned());
+    versions.iter().filter(|(m, _)| *m == "*" || (**m >= first && **m <= last)).map(|(_, v)| *v).sum()
+}
+
+/// Households under `path` met in the window of `days` ending on each of `ends`
+/// (days before today), as the sum of each grid's kept count; the grids whose
+/// counts are missing or stale are counted again from their households' visits in
+/// one pass (`visits_household_met`), and kept.
+///
+/// The versions, the kept counts and the recount are read in one transaction (one
+/// snapshot: repeatable read on PostgreSQL), so a count is kept with the stamp of
+/// exactly the rows it was counted from; a write committed meanwhile raises a
+/// version and the count is taken again next time rather than trusted.
+async fn closed_windows(db: &Db, path: &str, ends: &[Date], days: u16) -> StoreResult<Vec<u64>> {
+    if ends.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (lo, hi) = subtree_bounds(path);
+    let mut tx = db.pool.begin().await?;
+    if db.backend == crate::Backend::Postgres {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
+    }
+    let grids: Vec<String> = sqlx::query_scalar(
+        "SELECT path FROM place_counts WHERE path >= $1 AND path < $2 AND kind = 'households' AND n > 0",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .fetch_all(&mut *tx)
+    .await?;
+    let first_month = iso(window_start(ends[0], days))[..7].to_owned();
+    let mut versions: HashMap<String, Versions> = HashMap::new();
+    for row in sqlx::query(
+        "SELECT path, month, version FROM coverage_versions
+         WHERE path >= $1 AND path < $2 AND (month = '*' OR month >= $3)",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .bind(&first_month)
+    .fetch_all(&mut *tx)
+    .await?
+    {
+        versions.entry(row.try_get("path")?).or_default().insert(row.try_get("month")?, row.try_get("version")?);
+    }
+    let mut kept: HashMap<(String, String), (i64, i64)> = HashMap::new();
+    for row in sqlx::query(
+        "SELECT path, ends_on, met, stamp FROM coverage_month_ends WHERE path >= $1 AND path < $2 AND days = $3",
+    )
+    .bind(&lo)
+    .bind(&hi)
+    .bind(i32::from(days))
+    .fetch_all(&mut *tx)
+    .await?
+    {
+        kept.insert((row.try_get("path")?, row.try_get("ends_on")?), (row.try_get("met")?, row.try_get("stamp")?));
+    }
+    let stamps = |grid: &str| -> Vec<i64> { ends.iter().map(|&e| stamp(versions.get(grid), e, days)).collect() };
+    let mut met = vec![0u64; ends.len()];
+    let mut stale = Vec::new();
+    for grid in &grids {
+        let expected = stamps(grid);
+        let found: Option<Vec<i64>> = ends
+            .iter()
+            .zip(&expected)
+            .map(|(e, want)| kept.get(&(grid.clone(), iso(*e))).filter(|(_, got)| got == want).map(|(n, _)| *n))
+            .collect();
+        match found {
+            Some(counts) => counts.iter().enumerate().for_each(|(i, n)| met[i] += *n as u64),
+            None => stale.push(grid.clone()),
+        }
+    }
+    if stale.is_empty() {
+        tx.commit().await?;
+        return Ok(met);
+    }
+    let whole = (stale.len() == grids.len()).then_some(path);
+    let counted = count_windows(&mut tx, whole, &stale, ends, days).await?;
+    tx.commit().await?;
+    let mut rows = Vec::with_capacity(stale.len() * ends.len());
+    for grid in &stale {
+        let expected = stamps(grid);
+        let counts = counted.get(grid);
+        for (i, end) in ends.iter().enumerate() {
+            let n = counts.map_or(0, |c| c[i]);
+            met[i] += n as u64;
+            rows.push((grid.clone(), *end, n, expected[i]));
+        }
+    }
+    // Keeping them is a write on a read: if the database is busy it may fail, and
+    // the figures are right without it (counted again next time).
+    if let Err(e) = keep_windows(db, &rows, days).await {
+        tracing::warn!("keeping the coverage of closed windows: {e}");
+    }
+    Ok(met)
+}
+
+/// Each of `grids`' households met in each window, counted from the visits: one
+/// row per household met in any window, then summed by grid. `whole`: the grids
+/// are all those under this path (read as a range rather than a list).
+async fn count_windows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    whole: Option<&str>,
+    grids: &[String],
+    ends: &[Date],
+    days: u16,
+) -> StoreResult<HashMap<String, Vec<i64>>> {
+    let mut out = HashMap::new();
+    let chunks: Vec<&[String]> = if whole.is_some() { vec![grids] } else { grids.chunks(400).collect() };
+    for chunk in chunks {
+        let mut c = crate::conditions::Conditions::default();
+        if let Some(path) = whole {
+            c.under_path("h.path", path);
+        } else {
+            let list: Vec<String> = chunk.iter().map(|g| c.text(g.clone())).collect();
+            c.push(format!("h.path IN ({})", list.join(", ")));
+        }
+        c.push("h.occupancy <> 'vacant'".into());
+        c.push("v.outcome = 'met'".into());
+        let (first, last) = (c.text(iso(window_start(ends[0], days))), c.text(iso(ends[ends.len() - 1])));
+        c.push(format!("v.visited_on >= {first} AND v.visited_on <= {last}"));
+        // Days are ISO text of the program's own making (never input): literals.
+        let (inner, outer): (Vec<String>, Vec<String>) = ends
+            .iter()
+            .enumerate()
+            .map(|(i, &end)| {
+                (
+                    format!(
+                        "MAX(CASE WHEN v.visited_on >= '{}' AND v.visited_on <= '{}' THEN 1 ELSE 0 END) AS w{i}",
+                        iso(window_start(end, days)),
+                        iso(end)
+                    ),
+                    format!("CAST(SUM(m.w{i}) AS BIGINT) AS m{i}"),
+                )
+            })
+            .unzip();
+        let sql = format!(
+            "SELECT m.path, {} FROM (SELECT h.path, h.id, {} FROM households h JOIN visits v ON v.household_id = h.id
+                 {} GROUP BY h.path, h.id) AS m GROUP BY m.path",
+            outer.join(", "),
+            inner.join(", "),
+            c.where_clause()
+        );
+        for row in c.query(sql).fetch_all(&mut **tx).await? {
+            let counts = (0..ends.len())
+                .map(|i| row.try_get::<Option<i64>, _>(format!("m{i}").as_str()).map(Option::unwrap_or_default))
+                .collect::<Result<Vec<i64>, _>>()?;
+            out.insert(row.try_get::<String, _>("path")?, counts);
+        }
+    }
+    Ok(out)
+}
+
+/// Keeps counts of closed windows: `(grid, end, met, stamp)`.
+async fn keep_windows(db: &Db, rows: &[(String, Date, i64, i64)], days: u16) -> StoreResult<()> {
+    let mut tx = db.pool.begin().await?;
+    for chunk in rows.chunks(100) {
+        let mut c = crate::conditions::Conditions::default();
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|(grid, end, met, stamp)| {
                 format!(
-                    "MAX(CASE WHEN v.visited_on >= '{}' AND v.visited_on <= '{}' THEN 1 ELSE 0 END) AS w{i}",
-                    iso(from),
-                    iso(to)
-                ),
-                format!("CAST(COALESCE(SUM(m.w{i}), 0) AS BIGINT) AS m{i}"),
-            )
-        })
-        .unzip();
-    let sql = format!(
-        "SELECT {} FROM (SELECT v.household_id, {} FROM visits v
-             WHERE v.path >= $1 AND v.path < $2 AND v.visited_on >= $3 AND v.visited_on <= $4 AND v.outcome = 'met'
-             GROUP BY v.household_id) AS m
-         JOIN households h ON h.id = m.household_id WHERE h.occupancy <> 'vacant'",
-        outer.join(", "),
-        inner.join(", ")
-    );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&lo)
-        .bind(&hi)
-        .bind(iso(window(ends[0]).0))
-        .bind(iso(today))
-        .fetch_one(&db.pool)
-        .await?;
-    let households = households as u64;
-    ends.iter()
-        .enumerate()
-        .map(|(i, end)| {
-            let visited: i64 = row.try_get(format!("m{i}").as_str())?;
-            Ok(TrendPoint { on: iso(*end), households, not_visited: households.saturating_sub(visited as u64) })
-        })
-        .collect()
+                    "({}, {}, {}, {}, {}, {})",
+                    c.text(grid.clone()),
+                    c.int(i64::from(days)),
+                    c.text(iso(*end)),
+                    c.text(iso(window_start(*end, days))),
+                    c.int(*met),
+                    c.int(*stamp)
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO coverage_month_ends (path, days, ends_on, starts_on, met, stamp) VALUES {}
+             ON CONFLICT (path, days, ends_on) DO UPDATE
+             SET starts_on = excluded.starts_on, met = excluded.met, stamp = excluded.stamp",
+            values.join(", ")
+        );
+        c.query(sql).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Kept counts of closed windows (`coverage_month_ends`) still current — their
+/// stamp the sum of their grid's versions now — that differ from a recount from
+/// the visits: `wangge figures verify`'s check of them. Stale counts are not
+/// differences: they are counted again when next read.
+pub async fn verify_closed_windows(db: &Db) -> StoreResult<Vec<crate::summaries::Difference>> {
+    let mut tx = db.pool.begin().await?;
+    if db.backend == crate::Backend::Postgres {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
+    }
+    let mut versions: HashMap<String, Versions> = HashMap::new();
+    for row in sqlx::query("SELECT path, month, version FROM coverage_versions").fetch_all(&mut *tx).await? {
+        versions.entry(row.try_get("path")?).or_default().insert(row.try_get("month")?, row.try_get("version")?);
+    }
+    let rows = sqlx::query(
+        "SELECT m.path, CAST(m.days AS BIGINT) AS days, m.ends_on, m.met, m.stamp,
+             (SELECT COUNT(*) FROM households h WHERE h.path = m.path AND h.occupancy <> 'vacant'
+                AND EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id AND v.outcome = 'met'
+                            AND v.visited_on >= m.starts_on AND v.visited_on <= m.ends_on)) AS counted
+         FROM coverage_month_ends m",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let mut out = Vec::new();
+    for row in &rows {
+        let (path, ends_on): (String, String) = (row.try_get("path")?, row.try_get("ends_on")?);
+        let days: i64 = row.try_get("days")?;
+        let Some(end) = wangge_domain::parse_date(&ends_on) else { continue };
+        let days = u16::try_from(days).unwrap_or(0);
+        if row.try_get::<i64, _>("stamp")? != stamp(versions.get(&path), end, days) {
+            continue;
+        }
+        let (stored, counted): (i64, i64) = (row.try_get("met")?, row.try_get("counted")?);
+        if stored != counted {
+            out.push(crate::summaries::Difference {
+                table: "coverage_month_ends",
+                key: format!("{path} {days} {ends_on}"),
+                stored,
+                counted,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The people of one care tag under a path, and how many of them were met in the window.

@@ -682,3 +682,66 @@ async fn the_residents_last_met_days_follow_visits_and_moves() {
     })
     .await;
 }
+
+/// The kept counts of closed windows (migration 0061) follow every write that can
+/// change them: a paper entry of an older day, a household falling vacant (even by
+/// SQL typed by hand); `figures verify` recounts those still current. Households
+/// A (door, E1), B (phone today), D (door, E0 − 80 days), as in the test above.
+#[tokio::test]
+async fn kept_coverage_of_closed_windows_follows_every_write() {
+    use figures::{TrendPoint, month_ends, trend};
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        let h = testing::hierarchy(db).await;
+        let a = h.household.id.clone();
+        let b = home(db, &h.building.id, "401", Occupancy::Rented).await;
+        let d = home(db, &h.building.id, "601", Occupancy::OwnerOccupied).await;
+        let ends = month_ends(today(), 3);
+        let (e0, e1) = (ends[0], ends[1]);
+        let on = |d: Date| iso(d);
+        record(db, visit(&a, None, VisitChannel::Door, VisitOutcome::Met, on(e1)), None, "甲").await.unwrap();
+        record(db, visit(&b, None, VisitChannel::Phone, VisitOutcome::Met, iso(today())), None, "甲").await.unwrap();
+        record(db, visit(&d, None, VisitChannel::Door, VisitOutcome::Met, on(e0 - Duration::days(80))), None, "甲")
+            .await
+            .unwrap();
+        let points = trend(db, &h.community.path, today(), 90, 3).await.unwrap();
+        let first: Vec<(String, u64, u64)> =
+            points.iter().map(|p| (p.on.clone(), p.households, p.not_visited)).collect();
+        assert_eq!(first, vec![(iso(e0), 3, 2), (iso(e1), 3, 2), (iso(today()), 3, 1)]);
+        // Each grid's count of a closed window is kept; read again, the same.
+        let kept: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM coverage_month_ends").fetch_one(&db.pool).await.unwrap();
+        assert!(kept >= 2, "two closed windows of the grid kept: {kept}");
+        assert_eq!(trend(db, &h.community.path, today(), 90, 3).await.unwrap(), points);
+        // A paper entry of E1's day for B makes the kept count of E1 stale: B is met then.
+        record(db, visit(&b, None, VisitChannel::Door, VisitOutcome::Met, on(e1)), None, "甲").await.unwrap();
+        let said = |points: Vec<TrendPoint>| -> Vec<(String, u64, u64)> {
+            points.into_iter().map(|p| (p.on, p.households, p.not_visited)).collect()
+        };
+        assert_eq!(
+            said(trend(db, &h.community.path, today(), 90, 3).await.unwrap()),
+            vec![(iso(e0), 3, 2), (iso(e1), 3, 1), (iso(today()), 3, 1)]
+        );
+        // D falls vacant (SQL typed by hand, as any write): no longer counted anywhere.
+        sqlx::query("UPDATE households SET occupancy = 'vacant' WHERE id = $1")
+            .bind(&d)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            said(trend(db, &h.community.path, today(), 90, 3).await.unwrap()),
+            vec![(iso(e0), 2, 2), (iso(e1), 2, 0), (iso(today()), 2, 0)]
+        );
+        // `figures verify` recounts the kept counts still current: none differs,
+        // until one is tampered with.
+        assert_eq!(crate::summaries::verify(db).await.unwrap(), vec![]);
+        sqlx::query("UPDATE coverage_month_ends SET met = met + 5").execute(&db.pool).await.unwrap();
+        let differences = crate::summaries::verify(db).await.unwrap();
+        assert!(
+            !differences.is_empty() && differences.iter().all(|d| d.table == "coverage_month_ends"),
+            "{differences:?}"
+        );
+        sqlx::query("UPDATE coverage_month_ends SET met = met - 5").execute(&db.pool).await.unwrap();
+    })
+    .await;
+}

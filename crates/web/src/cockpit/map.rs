@@ -261,7 +261,9 @@ pub async fn map_page(
     }
     let mut values: Vec<(Area, Option<f64>, String)> = Vec::with_capacity(drawn.len());
     let queries = drawn.iter().map(|c| FigureQuery { path: c.path.clone(), from, to, now, past: false }).collect();
-    for (child, f) in drawn.into_iter().zip(cockpit::figures_each(&s.db, queries).await?) {
+    // Only the chosen figure's section is computed for each area drawn.
+    let section = chosen.map_or(cockpit::Section::Registry, |f| f.section);
+    for (child, f) in drawn.into_iter().zip(cockpit::figures_each_in(&s.db, queries, &[section]).await?) {
         let found = cockpit::find(&f, &key).filter(|f| visible(&p, &child.path, f));
         let (number, text) = match found {
             Some(f) => (f.value.number(), value_text(&f.value).0),

@@ -165,36 +165,20 @@ struct SectionView {
     figures: Vec<Shown>,
 }
 
-const SECTIONS: [Section; 13] = [
-    Section::Registry,
-    Section::Demands,
-    Section::Rates,
-    Section::Visits,
-    Section::Campaigns,
-    Section::Instructions,
-    Section::Party,
-    Section::Participation,
-    Section::Residence,
-    Section::Age,
-    Section::Care,
-    Section::Categories,
-    Section::Team,
-];
-
 /// The column groups of the children's table: `main` (people, places, demands,
 /// rates) or one breakdown section.
-fn columns_of(cols: &str) -> Vec<Section> {
+fn columns_of(cols: &str) -> &'static [Section] {
     match cols {
-        "residence" => vec![Section::Residence],
-        "age" => vec![Section::Age],
-        "care" => vec![Section::Care],
-        "categories" => vec![Section::Categories],
-        "team" => vec![Section::Team],
-        "campaigns" => vec![Section::Campaigns],
-        "instructions" => vec![Section::Instructions],
-        "party" => vec![Section::Party],
-        "participation" => vec![Section::Participation],
-        _ => vec![Section::Registry, Section::Demands, Section::Rates, Section::Visits],
+        "residence" => &[Section::Residence],
+        "age" => &[Section::Age],
+        "care" => &[Section::Care],
+        "categories" => &[Section::Categories],
+        "team" => &[Section::Team],
+        "campaigns" => &[Section::Campaigns],
+        "instructions" => &[Section::Instructions],
+        "party" => &[Section::Party],
+        "participation" => &[Section::Participation],
+        _ => &[Section::Registry, Section::Demands, Section::Rates, Section::Visits],
     }
 }
 
@@ -286,11 +270,22 @@ pub async fn cockpit_page(
     let (from, to, first_day) = period_bounds(period, now);
     let path = area.as_ref().map_or_else(|| "/".to_owned(), |a| a.path.clone());
     let fq = FigureQuery { path: path.clone(), from, to, now, past: false };
-    let figures: Vec<Figure> =
-        cockpit::figures(&s.db, &fq).await?.into_iter().filter(|f| visible(&p, &path, f)).collect();
+    let cols = q.cols.as_deref().unwrap_or("main");
+    let wanted = columns_of(cols);
+    let children = children_of(&s.db, area.as_ref()).await?;
+    let queries = children.iter().map(|c| FigureQuery { path: c.path.clone(), from, to, now, past: false }).collect();
+    // The area's figures, its children's (only the columns shown) and the charts'
+    // series are independent: computed side by side, each on connections of its
+    // own, the page takes as long as the longest of them rather than their sum.
+    let (figures, children_figures, chart_data) = tokio::try_join!(
+        cockpit::figures(&s.db, &fq),
+        cockpit::figures_each_in(&s.db, queries, wanted),
+        chart_data(&s.db, &path, now),
+    )?;
+    let figures: Vec<Figure> = figures.into_iter().filter(|f| visible(&p, &path, f)).collect();
     let area_name = area.as_ref().map_or_else(|| tr("cockpit.deployment", lang.code), |a| a.name.clone());
 
-    let sections: Vec<SectionView> = SECTIONS
+    let sections: Vec<SectionView> = cockpit::ALL_SECTIONS
         .iter()
         .map(|&sec| SectionView {
             code: sec.code(),
@@ -302,7 +297,6 @@ pub async fn cockpit_page(
 
     // Where this page's links keep the viewer.
     let area_param = area.as_ref().map_or_else(String::new, |a| format!("area={}&", a.id));
-    let cols = q.cols.as_deref().unwrap_or("main");
     let sort = q.sort.as_deref().unwrap_or("name");
     let descending = q.dir.as_deref() == Some("desc");
     let periods: Vec<Link> = PERIODS
@@ -315,12 +309,9 @@ pub async fn cockpit_page(
         .collect();
 
     // The children side by side.
-    let children = children_of(&s.db, area.as_ref()).await?;
-    let wanted = columns_of(cols);
     let column_figures: Vec<&Figure> = figures.iter().filter(|f| wanted.contains(&f.section)).collect();
     let mut rows = Vec::with_capacity(children.len());
-    let queries = children.iter().map(|c| FigureQuery { path: c.path.clone(), from, to, now, past: false }).collect();
-    for (child, child_figures) in children.iter().zip(cockpit::figures_each(&s.db, queries).await?) {
+    for (child, child_figures) in children.iter().zip(children_figures) {
         let href = format!("/cockpit?area={}&period={period}", child.id);
         let cells = column_figures
             .iter()
@@ -392,7 +383,7 @@ pub async fn cockpit_page(
         None => "cockpit.children.cities",
     };
 
-    let charts = charts_of(&s.db, lang, &path, now, &figures).await?;
+    let charts = charts_of(lang, chart_data, &figures);
     let up = match area.as_ref().and_then(|a| a.parent_id.clone()) {
         Some(parent) => {
             let parent = areas::get(&s.db, &parent).await?;
@@ -438,11 +429,29 @@ fn count_of(figures: &[Figure], key: &str) -> i64 {
     }
 }
 
+/// The series the charts draw beyond the area's figures.
+struct ChartData {
+    trends: cockpit::Trends,
+    not_visited: Vec<wangge_store::visits::figures::TrendPoint>,
+    pyramid: Vec<cockpit::PyramidRow>,
+}
+
+/// The charts' series, read side by side.
+async fn chart_data(db: &Db, path: &str, now: i64) -> wangge_store::StoreResult<ChartData> {
+    let (trends, not_visited, pyramid) = tokio::try_join!(
+        cockpit::trends(db, path, now),
+        // The seed's "rarely visited" by month: the 90-day share at each month's end.
+        wangge_store::visits::figures::trend(db, path, day_of(now), cockpit::COVERAGE_DAYS, 12),
+        cockpit::age_pyramid(db, path, day_of(now)),
+    )?;
+    Ok(ChartData { trends, not_visited, pyramid })
+}
+
 /// The page's charts: the year's new and closed items by week and by month, the
 /// people by residence type and age band, the population pyramid.
-async fn charts_of(db: &Db, lang: Lang, path: &str, now: i64, figures: &[Figure]) -> Result<Vec<Chart>, ApiError> {
+fn charts_of(lang: Lang, data: ChartData, figures: &[Figure]) -> Vec<Chart> {
     let t = |key: &str| tr(key, lang.code);
-    let trends = cockpit::trends(db, path, now).await?;
+    let ChartData { trends, not_visited: trend, pyramid } = data;
     let mut out = Vec::new();
 
     let (new, closed) = (t("cockpit.chart.new"), t("cockpit.chart.closed"));
@@ -480,8 +489,6 @@ async fn charts_of(db: &Db, lang: Lang, path: &str, now: i64, figures: &[Figure]
             .collect(),
     });
 
-    // The seed's "rarely visited" by month: the 90-day share at each month's end.
-    let trend = wangge_store::visits::figures::trend(db, path, day_of(now), cockpit::COVERAGE_DAYS, 12).await?;
     let title = t("cockpit.chart.not_visited_trend");
     let labels: Vec<String> = trend.iter().map(|p| p.on[..7].to_owned()).collect();
     let percents = vec![(t("cockpit.chart.not_visited"), trend.iter().map(|p| p.percent().round() as i64).collect())];
@@ -530,7 +537,6 @@ async fn charts_of(db: &Db, lang: Lang, path: &str, now: i64, figures: &[Figure]
         });
     }
 
-    let pyramid = cockpit::age_pyramid(db, path, day_of(now)).await?;
     let bars: Vec<(String, i64, i64)> = pyramid
         .iter()
         .map(|r| {
@@ -551,7 +557,7 @@ async fn charts_of(db: &Db, lang: Lang, path: &str, now: i64, figures: &[Figure]
         head: vec![t("cockpit.chart.band"), men.to_owned(), women.to_owned()],
         rows: bars.iter().map(|(l, m, f)| vec![l.clone(), m.to_string(), f.to_string()]).collect(),
     });
-    Ok(out)
+    out
 }
 
 /// The cockpit's own stylesheet (charts, the children's table and its cards).

@@ -140,7 +140,14 @@ pub(crate) async fn compute(
     let path = area.as_ref().map_or_else(|| "/".to_owned(), |a| a.path.clone());
     let q = period.query(&path, now);
     let may_see = |path: &str, f: &Figure| p.is_none_or(|p| visible(p, path, f)) && !(p.is_none() && f.sensitive);
-    let figures: Vec<Figure> = cockpit::figures(db, &q).await?.into_iter().filter(|f| may_see(&path, f)).collect();
+    let areas = children_of(db, area.as_ref()).await?;
+    let queries = areas.iter().map(|c| period.query(&c.path, now)).collect();
+    // The children's table shows demands and people only; both computed side by side.
+    let (figures, children_figures) = tokio::try_join!(
+        cockpit::figures(db, &q),
+        cockpit::figures_each_in(db, queries, &[Section::Registry, Section::Demands, Section::Rates]),
+    )?;
+    let figures: Vec<Figure> = figures.into_iter().filter(|f| may_see(&path, f)).collect();
     let mut lines = Vec::new();
     for sec in ORDER {
         lines.extend(figures.iter().filter(|f| f.section == sec).map(|f| line(lang, f, q.past)));
@@ -151,9 +158,7 @@ pub(crate) async fn compute(
         .map(|k| cockpit::find(&figures, k).map_or_else(String::new, |f| say(&f.label, lang.code)))
         .collect();
     let mut children = Vec::new();
-    let areas = children_of(db, area.as_ref()).await?;
-    let queries = areas.iter().map(|c| period.query(&c.path, now)).collect();
-    for (child, cf) in areas.into_iter().zip(cockpit::figures_each(db, queries).await?) {
+    for (child, cf) in areas.into_iter().zip(children_figures) {
         let found: Vec<Option<&Figure>> =
             keys.iter().map(|k| cockpit::find(&cf, k).filter(|f| may_see(&child.path, f))).collect();
         children.push(ChildLine {
