@@ -49,9 +49,10 @@ pub async fn run(
     };
     if items > 0 {
         add_items(&db, items).await?;
-        // As the server would within six hours: the planner learns of the items.
-        db.refresh_statistics().await?;
     }
+    // As `serve` does when it starts (and every six hours): the planner learns of
+    // the items and of indexes a migration has just made.
+    db.refresh_statistics().await?;
     let level = |level| AreaFilter { level: Some(level), ..Default::default() };
     let page = PageRequest::new(Some(1), Some(500));
     let streets = areas::list(&db, &level(AreaLevel::Street), page).await?.items;

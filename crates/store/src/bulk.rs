@@ -445,6 +445,50 @@ pub async fn create_resident_indexes_on(conn: &mut AnyConnection) -> StoreResult
     Ok(())
 }
 
+/// PostgreSQL's triggers keeping what the visits decide: each household's and
+/// resident's last day met (migrations 0035, 0040) and the coverage versions
+/// (0061). A load into an empty registry (`generate`) suspends them: fired by each
+/// of hundreds of thousands of generated visits they made the load several times
+/// slower (docs/benchmarks.md). SQLite's loader does the same on its own
+/// connection (`bulk_sqlite`).
+const PG_VISIT_TRIGGERS: [&str; 3] = [
+    "ALTER TABLE visits {} TRIGGER USER",
+    "ALTER TABLE residents {} TRIGGER residents_last_met_added",
+    "ALTER TABLE residents {} TRIGGER residents_last_met_moved",
+];
+
+/// Suspends [`PG_VISIT_TRIGGERS`] on PostgreSQL (nothing on SQLite). Only for a
+/// load nobody else writes beside; [`resume_visit_triggers`] must follow, also
+/// after a failure.
+pub async fn suspend_visit_triggers(db: &Db) -> StoreResult<()> {
+    if db.backend != crate::Backend::Postgres {
+        return Ok(());
+    }
+    for sql in PG_VISIT_TRIGGERS {
+        sqlx::query(sqlx::AssertSqlSafe(sql.replace("{}", "DISABLE"))).execute(&db.pool).await?;
+    }
+    Ok(())
+}
+
+/// Computes the last met days from the visits loaded (the migrations' own
+/// backfill), drops kept coverage counts, and puts the triggers back, in one
+/// transaction (PostgreSQL's `ALTER TABLE` is transactional).
+pub async fn resume_visit_triggers(db: &Db) -> StoreResult<()> {
+    if db.backend != crate::Backend::Postgres {
+        return Ok(());
+    }
+    let mut tx = db.pool.begin().await?;
+    for statement in crate::visits::LAST_MET_BACKFILL.split(';').filter(|s| !s.trim().is_empty()) {
+        sqlx::query(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut *tx).await?;
+    }
+    sqlx::query("DELETE FROM coverage_month_ends").execute(&mut *tx).await?;
+    for sql in PG_VISIT_TRIGGERS {
+        sqlx::query(sqlx::AssertSqlSafe(sql.replace("{}", "ENABLE"))).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -382,6 +382,17 @@ async fn generate_writes_through_the_pool_on_postgres() -> anyhow::Result<()> {
     assert_eq!(count(&db, "SELECT COUNT(*) FROM residents").await?, summary.residents as i64);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM grid_posts WHERE post = 'leader'").await?, summary.grids as i64);
     check_identities(&people(&db).await?);
+    // The visits' triggers, suspended for the load, are back and what they keep was
+    // computed once (checked by verify).
+    let disabled = count(
+        &db,
+        "SELECT COUNT(*) FROM pg_trigger WHERE tgrelid IN ('visits'::regclass, 'residents'::regclass)
+         AND NOT tgisinternal AND tgenabled = 'D'",
+    )
+    .await?;
+    assert_eq!(disabled, 0, "every trigger enabled again");
+    let met = count(&db, "SELECT COUNT(*) FROM households WHERE last_met_on IS NOT NULL").await?;
+    assert!(met > 0, "the last met days were computed");
     assert_eq!(wangge_store::summaries::verify(&db).await?, vec![]);
     Ok(())
 }

@@ -4,9 +4,11 @@
 //!
 //! # Adding figures
 //!
-//! A module adds figures with one [`Source`] in [`SOURCES`]: a function that, given a
-//! [`FigureQuery`] (an area's path, a period, the time of reading), answers its
-//! [`Figure`]s. Each figure carries
+//! A module adds figures with one [`Source`] in [`SOURCES`]: the [`Section`]s its
+//! figures are shown in, and a function that, given a [`FigureQuery`] (an area's
+//! path, a period, the time of reading), answers its [`Figure`]s. A table showing
+//! other sections only (the children's columns, the map's one figure) does not run
+//! it. Each figure carries
 //! - a stable `key` (`registry.residents`, `demands.overdue`, `registry.tag.veteran`):
 //!   the side-by-side table sorts by it and the API names it;
 //! - a `label` and a `how` sentence, both [`Message`]s of the catalogue

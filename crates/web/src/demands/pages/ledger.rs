@@ -91,9 +91,21 @@ pub async fn ledger(
     };
     api::search(&s, &p, q.q.as_deref(), &mut filter);
     let request = PageRequest::new(q.page, Some(30));
-    let page = demands::list(&s.db, &filter, request).await?;
-    let categories = demands::categories(&s.db).await?;
-    let calendar = demands::calendar(&s.db).await?;
+    // The page of items and the period's three rates are independent: read side
+    // by side (the rates of a district's year read 100,000 index entries; issue 18).
+    let rating_days = async {
+        match under_path.as_deref() {
+            Some(path) => demands::rating_days(&s.db, path).await,
+            None => Ok(demands::RATING_DAYS_DEFAULT),
+        }
+    };
+    let (page, categories, calendar, rates, rating_days) = tokio::try_join!(
+        demands::list(&s.db, &filter, request),
+        demands::categories(&s.db),
+        demands::calendar(&s.db),
+        demands::rates(&s.db, under_path.as_deref(), from.unwrap_or(0), to.unwrap_or(i64::MAX)),
+        rating_days,
+    )?;
     let now = wangge_domain::now_millis();
     let rows: Vec<Row> = page
         .items
@@ -118,11 +130,6 @@ pub async fn ledger(
             created: local_time(d.created_at).chars().take(16).collect(),
         })
         .collect();
-    let rates = demands::rates(&s.db, under_path.as_deref(), from.unwrap_or(0), to.unwrap_or(i64::MAX)).await?;
-    let rating_days = match under_path.as_deref() {
-        Some(path) => demands::rating_days(&s.db, path).await?,
-        None => demands::RATING_DAYS_DEFAULT,
-    };
     let (from_param, to_param) = (Some(from_day.clone()), Some(to_day.clone()));
     let link = |n: u32| {
         let mut url = format!("/demands?page={n}");
