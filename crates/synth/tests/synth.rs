@@ -115,6 +115,12 @@ async fn the_demo_is_tashan() -> anyhow::Result<()> {
     println!("not visited in 90 days by month: {shares:?}");
     assert!((20.0..=35.0).contains(&shares[0]), "the first month: {shares:?}");
     assert!(shares[11] < 15.0 && shares[11] < shares[0] - 10.0, "falls: {shares:?}");
+    // The chart kept each grid's count of the eleven ended windows; read again they
+    // are the same, and a recount from the visits agrees with every one.
+    let kept = count(&db, "SELECT COUNT(*) FROM coverage_month_ends").await?;
+    assert!(kept >= 11, "ended windows kept: {kept}");
+    assert_eq!(wangge_store::visits::figures::trend(&db, &community_path, today, 90, 12).await?, trend);
+    assert_eq!(wangge_store::visits::figures::verify_closed_windows(&db).await?, vec![]);
     let sealed =
         count(&db, "SELECT COUNT(*) FROM visits WHERE findings_enc IS NOT NULL AND findings_enc NOT LIKE 'v1:%'")
             .await?;
