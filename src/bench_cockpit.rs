@@ -49,12 +49,8 @@ pub async fn run(
     };
     if items > 0 {
         add_items(&db, items).await?;
-        // PostgreSQL: what autovacuum does within minutes of a load this size (the
-        // planner's statistics, and the visibility map that lets the open items'
-        // index answer counts without reading the table).
-        if db.backend == wangge_store::Backend::Postgres {
-            sqlx::raw_sql("VACUUM ANALYZE").execute(&db.pool).await?;
-        }
+        // PostgreSQL: what autovacuum does within minutes of a load this size.
+        db.settle_after_load().await?;
     }
     // As `serve` does when it starts (and every six hours): the planner learns of
     // the items and of indexes a migration has just made.

@@ -288,6 +288,20 @@ impl Db {
         Ok(())
     }
 
+    /// After a bulk load (a benchmark's items): on PostgreSQL `VACUUM ANALYZE`, what
+    /// autovacuum does within minutes of a load this size (the planner's statistics,
+    /// and the visibility map that lets an index answer counts without the table);
+    /// on SQLite [`Db::refresh_statistics`].
+    pub async fn settle_after_load(&self) -> StoreResult<()> {
+        match self.backend {
+            Backend::Postgres => {
+                sqlx::raw_sql("VACUUM ANALYZE").execute(&self.pool).await?;
+                Ok(())
+            }
+            Backend::Sqlite => self.refresh_statistics().await,
+        }
+    }
+
     /// Records the key id on first use and refuses a different key afterwards, so
     /// that a lost or mixed-up key file stops the start with a clear message instead
     /// of failing at the first resident shown (or, worse, sealing new data under a
