@@ -154,6 +154,13 @@ fn a_secretary_lands_on_the_cockpit_and_follows_a_figure_to_its_rows() {
         let link = format!("/registry/residents?area={}&tag=elderly_alone", area.id);
         assert!(html.contains(&link), "the tag's count links to its people: {link}");
         assert!(html.contains("Response rate") && html.contains("Population pyramid"), "in English");
+        // Switching the language keeps the page's query (its period, its columns).
+        let (status, year) = page(&s, &secretary, "/cockpit?period=year&cols=age&lang=en");
+        assert_eq!(status, 200);
+        assert!(
+            year.contains("href=\"?period=year&cols=age&lang=zh-CN\""),
+            "the Chinese link keeps the period and the columns"
+        );
         let (status, list) = page(&s, &secretary, &link);
         assert_eq!(status, 200);
         assert!(list.contains("塔山张大爷") && !list.contains("塔山李阿姨"), "the rows behind the figure");

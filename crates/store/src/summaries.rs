@@ -212,13 +212,14 @@ pub async fn demand_counts(db: &Db, f: &DemandCount<'_>) -> StoreResult<BTreeMap
         let list: Vec<String> = f.categories.iter().map(|s| c.text(s.clone())).collect();
         c.push(format!("category IN ({})", list.join(", ")));
     }
+    let day = day_column(f.under_path, f.from_day.zip(f.to_day).map(|(from, to)| to - from));
     if let Some(d) = f.from_day {
         let p = c.int(d);
-        c.push(format!("day >= {p}"));
+        c.push(format!("{day} >= {p}"));
     }
     if let Some(d) = f.to_day {
         let p = c.int(d);
-        c.push(format!("day < {p}"));
+        c.push(format!("{day} < {p}"));
     }
     let sql = format!(
         "SELECT category, CAST(SUM(n) AS BIGINT) AS n FROM demand_counts {} GROUP BY category",
@@ -231,6 +232,21 @@ pub async fn demand_counts(db: &Db, f: &DemandCount<'_>) -> StoreResult<BTreeMap
         out.insert(row.try_get::<String, _>("category")?, n.unwrap_or(0));
     }
     Ok(out)
+}
+
+/// The `day` column as a count of `demand_counts` under `path` over `days` days
+/// should name it: `day` lets the day index (`demand_counts_day`, migration 0060)
+/// serve it, `+day` (the same value, no longer a column) keeps it on the path's
+/// rows. The day index reads every place's rows of the days, the path's rows every
+/// day of one place: it wins only for the whole deployment, or a city or a district
+/// over a month at most. A street's rows of all days are fewer than a city's rows
+/// of one week; SQLite's planner, going by sampled statistics, read a whole city's
+/// year through the day index for a street's year (1.2 s in a city of 1,000,000
+/// against tens of ms; docs/benchmarks.md). PostgreSQL reads `+day` as `day`.
+pub(crate) fn day_column(path: Option<&str>, days: Option<i64>) -> &'static str {
+    // Levels below the root: `/` 0, a city 1, a district 2, a street 3.
+    let depth = path.map_or(0, |p| p.matches('/').count().saturating_sub(1));
+    if depth == 0 || (depth <= 2 && days.is_some_and(|d| d <= 31)) { "day" } else { "+day" }
 }
 
 /// The number of items `f` selects, from the summary.
@@ -268,4 +284,22 @@ async fn grouped(db: &Db, table: &str, column: &str, path: &str) -> StoreResult<
         out.insert(row.try_get::<String, _>("k")?, n.unwrap_or(0));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::day_column;
+
+    #[test]
+    fn the_day_index_serves_only_wide_places_over_short_periods() {
+        let (city, district, street) =
+            ("/370600000000/", "/370600000000/370602000000/", "/370600000000/370602000000/370602004000/");
+        assert_eq!(day_column(None, Some(400)), "day", "everything: the day index");
+        assert_eq!(day_column(Some("/"), None), "day");
+        assert_eq!(day_column(Some(city), Some(7)), "day");
+        assert_eq!(day_column(Some(district), Some(31)), "day");
+        assert_eq!(day_column(Some(district), Some(365)), "+day", "a district's year: its own rows");
+        assert_eq!(day_column(Some(city), None), "+day", "all days: the place's rows");
+        assert_eq!(day_column(Some(street), Some(7)), "+day", "a street's week: its own rows");
+    }
 }

@@ -59,7 +59,9 @@ async fn created_per_day(db: &Db, path: &str, first: Date, now: i64) -> StoreRes
     let mut c = Conditions::default();
     c.under_path("path", path);
     let (from, to) = (c.int(first_day), c.int(last_day));
-    c.push(format!("day >= {from} AND day <= {to}"));
+    // Fifteen months: the path's rows unless the path is the whole deployment.
+    let day = crate::summaries::day_column(Some(path), Some(last_day - first_day + 1));
+    c.push(format!("{day} >= {from} AND {day} <= {to}"));
     let origin = c.int(first_day);
     let sql = format!(
         "SELECT day - {origin} AS d, CAST(SUM(n) AS BIGINT) AS n FROM demand_counts {} GROUP BY day",
