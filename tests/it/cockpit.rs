@@ -158,7 +158,7 @@ fn a_secretary_lands_on_the_cockpit_and_follows_a_figure_to_its_rows() {
         let (status, year) = page(&s, &secretary, "/cockpit?period=year&cols=age&lang=en");
         assert_eq!(status, 200);
         assert!(
-            year.contains("href=\"?period=year&cols=age&lang=zh-CN\""),
+            year.contains("href=\"?lang=zh-CN&period=year&cols=age\""),
             "the Chinese link keeps the period and the columns"
         );
         let (status, list) = page(&s, &secretary, &link);

@@ -58,6 +58,23 @@ pub fn format_date(date: time::Date) -> String {
     format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
 }
 
+/// A Unix ms time as people in China read it: `YYYY-MM-DD HH:MM:SS`, China
+/// Standard Time.
+pub fn format_china_time(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(demands::CHINA);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
 /// Parses `YYYY-MM-DD` (also `YYYY/MM/DD`, `YYYY.MM.DD` and `YYYYMMDD`, which Chinese
 /// ledgers use as often as the ISO form).
 pub fn parse_date(input: &str) -> Option<time::Date> {

@@ -508,12 +508,8 @@ pub async fn remind(db: &Db, now: i64) -> StoreResult<usize> {
         if claimed.rows_affected() != 1 {
             continue;
         }
-        let when = time::OffsetDateTime::from_unix_timestamp(starts_at / 1000)
-            .map(|t| t.to_offset(wangge_domain::demands::CHINA))
-            .map(|t| {
-                format!("{}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
-            })
-            .unwrap_or_default();
+        // To the minute.
+        let when: String = wangge_domain::format_china_time(starts_at).chars().take(16).collect();
         let notice = crate::notifications::Notice {
             module: wangge_domain::Module::Participation,
             subject_id: Some(activity.clone()),

@@ -130,7 +130,7 @@ impl IntoResponse for ApiError {
 pub(crate) async fn localise(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let lang = crate::shared::render::Lang::from_headers(request.uri().query(), request.headers());
     let query = request.uri().query().map(str::to_owned);
-    let mut response = crate::shared::frame::REQUEST_QUERY.scope(query, next.run(request)).await;
+    let mut response = crate::shared::render::REQUEST_QUERY.scope(query, next.run(request)).await;
     if response.status() == StatusCode::SERVICE_UNAVAILABLE && !response.headers().contains_key(header::RETRY_AFTER) {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
     }

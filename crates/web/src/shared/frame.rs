@@ -80,43 +80,5 @@ pub fn frame(p: &Principal, lang: Lang, current: &str) -> Value {
         csrf => p.csrf_token.clone().unwrap_or_default(),
         nav => Value::from(Serde(&nav)),
         scopes => Value::from(Serde(&scopes)),
-        lang_zh_href => lang_href(REQUEST_QUERY.try_with(Clone::clone).ok().flatten().as_deref(), "zh-CN"),
-        lang_en_href => lang_href(REQUEST_QUERY.try_with(Clone::clone).ok().flatten().as_deref(), "en"),
-    }
-}
-
-tokio::task_local! {
-    /// The query of the request being answered, set around every handler by
-    /// [`crate::shared::error::localise`]: the language links keep it.
-    pub(crate) static REQUEST_QUERY: Option<String>;
-}
-
-/// The link that shows this page in `code`: the page's own query (its filters, its
-/// period, its area) with the language replaced, so switching language keeps the
-/// viewer where they were.
-pub(crate) fn lang_href(query: Option<&str>, code: &str) -> String {
-    let mut href = String::from("?");
-    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty() && !p.starts_with("lang=")) {
-        href.push_str(pair);
-        href.push('&');
-    }
-    href.push_str("lang=");
-    href.push_str(code);
-    href
-}
-
-#[cfg(test)]
-mod tests {
-    use super::lang_href;
-
-    #[test]
-    fn language_links_keep_the_page_query() {
-        assert_eq!(lang_href(None, "en"), "?lang=en");
-        assert_eq!(lang_href(Some(""), "zh-CN"), "?lang=zh-CN");
-        assert_eq!(
-            lang_href(Some("area=0193&period=year&lang=zh-CN&cols=age"), "en"),
-            "?area=0193&period=year&cols=age&lang=en"
-        );
-        assert_eq!(lang_href(Some("month=2026-11"), "zh-CN"), "?month=2026-11&lang=zh-CN");
     }
 }

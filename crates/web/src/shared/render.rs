@@ -157,6 +157,24 @@ fn render_template(template: &str, ctx: Value) -> Result<String, minijinja::Erro
     env.get_template(template).and_then(|t| t.render(ctx))
 }
 
+tokio::task_local! {
+    /// The query of the request being answered, set around every handler by
+    /// [`crate::shared::error::localise`]: the language links keep it.
+    pub(crate) static REQUEST_QUERY: Option<String>;
+}
+
+/// The link that shows this page in `code`: the page's own query (its filters, its
+/// period, its area, the key of a page reached by one) with the language replaced,
+/// so switching language keeps the viewer where they were.
+pub(crate) fn lang_href(query: Option<&str>, code: &str) -> String {
+    let mut href = format!("?lang={code}");
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty() && !p.starts_with("lang=")) {
+        href.push('&');
+        href.push_str(pair);
+    }
+    href
+}
+
 /// The language of a request, and whether it was chosen just now (then remembered).
 #[derive(Clone, Copy, Debug)]
 pub struct Lang {
@@ -214,6 +232,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 
 /// Renders a page; remembers a language chosen with `?lang=` in a cookie.
 pub fn render(lang: Lang, status: StatusCode, template: &str, ctx: Value) -> Response {
+    // Every page's language links: this page (its query: area, period, filters, a
+    // door's key) in the other language.
+    let query = REQUEST_QUERY.try_with(Clone::clone).ok().flatten();
+    let ctx = minijinja::context! {
+        lang_zh_href => lang_href(query.as_deref(), "zh-CN"),
+        lang_en_href => lang_href(query.as_deref(), "en"),
+        ..ctx
+    };
     let page = render_template(template, ctx);
     match page {
         Ok(html) => {
@@ -258,18 +284,7 @@ pub fn urlencode(s: &str) -> String {
 
 /// China Standard Time, as people read it.
 pub fn local_time(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        .to_offset(time::UtcOffset::from_hms(8, 0, 0).expect("a valid offset"));
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    wangge_domain::format_china_time(ms)
 }
 
 #[cfg(test)]
@@ -489,6 +504,18 @@ mod tests {
                 assert_eq!(e.kind(), minijinja::ErrorKind::UndefinedError, "{name}: {e:#}");
             }
         }
+    }
+
+    #[test]
+    fn language_links_keep_the_page_query() {
+        assert_eq!(lang_href(None, "en"), "?lang=en");
+        assert_eq!(lang_href(Some(""), "zh-CN"), "?lang=zh-CN");
+        assert_eq!(
+            lang_href(Some("area=0193&period=year&lang=zh-CN&cols=age"), "en"),
+            "?lang=en&area=0193&period=year&cols=age"
+        );
+        assert_eq!(lang_href(Some("month=2026-11"), "zh-CN"), "?lang=zh-CN&month=2026-11");
+        assert_eq!(lang_href(Some("k=abc"), "en"), "?lang=en&k=abc", "a door's key stays");
     }
 
     #[test]
