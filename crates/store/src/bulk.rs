@@ -445,35 +445,43 @@ pub async fn create_resident_indexes_on(conn: &mut AnyConnection) -> StoreResult
     Ok(())
 }
 
-/// PostgreSQL's triggers keeping what the visits decide: each household's and
+/// PostgreSQL's triggers keeping what the visits decide — each household's and
 /// resident's last day met (migrations 0035, 0040) and the coverage versions
-/// (0061). A load into an empty registry (`generate`) suspends them: fired by each
-/// of hundreds of thousands of generated visits they made the load several times
+/// (0061) — and the roll-ups kept at every level of the hierarchy (0062). A load
+/// into an empty registry (`generate`) suspends them: fired by each of hundreds of
+/// thousands of generated visits and people they made the load several times
 /// slower (docs/benchmarks.md). SQLite's loader does the same on its own
 /// connection (`bulk_sqlite`).
-const PG_VISIT_TRIGGERS: [&str; 3] = [
+const PG_UPKEEP_TRIGGERS: [&str; 10] = [
     "ALTER TABLE visits {} TRIGGER USER",
     "ALTER TABLE residents {} TRIGGER residents_last_met_added",
     "ALTER TABLE residents {} TRIGGER residents_last_met_moved",
+    "ALTER TABLE residents {} TRIGGER area_rollup_births_insert",
+    "ALTER TABLE residents {} TRIGGER area_rollup_births_update",
+    "ALTER TABLE residents {} TRIGGER area_rollup_births_delete",
+    "ALTER TABLE residents {} TRIGGER area_rollup_tags_resident",
+    "ALTER TABLE residents {} TRIGGER area_rollup_tags_resident_delete",
+    "ALTER TABLE resident_tags {} TRIGGER area_rollup_tags_insert",
+    "ALTER TABLE resident_tags {} TRIGGER area_rollup_tags_delete",
 ];
 
-/// Suspends [`PG_VISIT_TRIGGERS`] on PostgreSQL (nothing on SQLite). Only for a
-/// load nobody else writes beside; [`resume_visit_triggers`] must follow, also
+/// Suspends [`PG_UPKEEP_TRIGGERS`] on PostgreSQL (nothing on SQLite). Only for a
+/// load nobody else writes beside; [`resume_upkeep_triggers`] must follow, also
 /// after a failure.
-pub async fn suspend_visit_triggers(db: &Db) -> StoreResult<()> {
+pub async fn suspend_upkeep_triggers(db: &Db) -> StoreResult<()> {
     if db.backend != crate::Backend::Postgres {
         return Ok(());
     }
-    for sql in PG_VISIT_TRIGGERS {
+    for sql in PG_UPKEEP_TRIGGERS {
         sqlx::query(sqlx::AssertSqlSafe(sql.replace("{}", "DISABLE"))).execute(&db.pool).await?;
     }
     Ok(())
 }
 
 /// Computes the last met days from the visits loaded (the migrations' own
-/// backfill), drops kept coverage counts, and puts the triggers back, in one
-/// transaction (PostgreSQL's `ALTER TABLE` is transactional).
-pub async fn resume_visit_triggers(db: &Db) -> StoreResult<()> {
+/// backfill), drops kept coverage counts, counts the roll-ups again, and puts the
+/// triggers back, in one transaction (PostgreSQL's `ALTER TABLE` is transactional).
+pub async fn resume_upkeep_triggers(db: &Db) -> StoreResult<()> {
     if db.backend != crate::Backend::Postgres {
         return Ok(());
     }
@@ -482,7 +490,10 @@ pub async fn resume_visit_triggers(db: &Db) -> StoreResult<()> {
         sqlx::query(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut *tx).await?;
     }
     sqlx::query("DELETE FROM coverage_month_ends").execute(&mut *tx).await?;
-    for sql in PG_VISIT_TRIGGERS {
+    for statement in crate::summaries::ROLLUPS_RECOUNT.split(';').filter(|s| !s.trim().is_empty()) {
+        sqlx::query(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut *tx).await?;
+    }
+    for sql in PG_UPKEEP_TRIGGERS {
         sqlx::query(sqlx::AssertSqlSafe(sql.replace("{}", "ENABLE"))).execute(&mut *tx).await?;
     }
     tx.commit().await?;

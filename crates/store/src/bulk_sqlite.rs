@@ -168,7 +168,7 @@ impl SqliteBulkWriter {
         if matches!(mode.as_deref(), Ok("memory")) {
             self.conn.execute_batch("PRAGMA synchronous = OFF").map_err(db_error)?;
             self.exclusive = true;
-            self.suspend_visit_triggers()?;
+            self.suspend_upkeep_triggers()?;
             return Ok(true);
         }
         // Someone else has the file open. A fresh connection rather than undoing
@@ -185,7 +185,7 @@ impl SqliteBulkWriter {
     /// whole cost is counted here, and the file is complete without its log.
     pub fn finish(mut self) -> StoreResult<()> {
         if self.exclusive {
-            self.resume_visit_triggers()?;
+            self.resume_upkeep_triggers()?;
             self.conn.execute_batch("PRAGMA synchronous = FULL").map_err(db_error)?;
             let mode: String =
                 self.conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(db_error)?;
@@ -203,12 +203,13 @@ impl SqliteBulkWriter {
         self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).map_err(db_error)
     }
 
-    fn suspend_visit_triggers(&mut self) -> StoreResult<()> {
+    fn suspend_upkeep_triggers(&mut self) -> StoreResult<()> {
         let triggers: Vec<(String, String)> = self
             .conn
             .prepare(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'
-                 AND (tbl_name = 'visits' OR name LIKE 'residents_last_met%') ORDER BY name",
+                 AND (tbl_name = 'visits' OR name LIKE 'residents_last_met%' OR name LIKE 'area_rollup%')
+                 ORDER BY name",
             )
             .and_then(|mut q| q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
             .map_err(db_error)?;
@@ -219,9 +220,9 @@ impl SqliteBulkWriter {
         Ok(())
     }
 
-    /// The households' and residents' last met days from the visits loaded, then the triggers
-    /// back, in one transaction.
-    fn resume_visit_triggers(&mut self) -> StoreResult<()> {
+    /// The households' and residents' last met days from the visits loaded, the roll-ups
+    /// counted from the rows, then the triggers back, in one transaction.
+    fn resume_upkeep_triggers(&mut self) -> StoreResult<()> {
         if self.suspended_triggers.is_empty() {
             return Ok(());
         }
@@ -231,6 +232,7 @@ impl SqliteBulkWriter {
         // The visits loaded raised no coverage versions (migration 0061): counts of
         // closed windows kept before the load are dropped, to be counted again.
         tx.execute_batch("DELETE FROM coverage_month_ends").map_err(db_error)?;
+        tx.execute_batch(crate::summaries::ROLLUPS_RECOUNT).map_err(db_error)?;
         for sql in &self.suspended_triggers {
             tx.execute_batch(sql).map_err(db_error)?;
         }
@@ -286,7 +288,7 @@ impl Drop for SqliteBulkWriter {
     fn drop(&mut self) {
         // Not finished (a failed load): the triggers are put back all the same, so
         // that a file used anyway keeps its households' days up to date.
-        if let Err(e) = self.resume_visit_triggers() {
+        if let Err(e) = self.resume_upkeep_triggers() {
             tracing::error!("creating the triggers on visits again: {e}");
         }
         if let Some(checkpointer) = self.checkpointer.take() {

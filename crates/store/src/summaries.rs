@@ -108,6 +108,23 @@ pub const SUMMARIES: &[Summary] = &[
     },
 ];
 
+/// The roll-ups of migration 0062 counted again from the rows (its backfill): for a
+/// bulk load that suspended their triggers (`bulk::resume_upkeep_triggers`,
+/// `bulk_sqlite`). Statements separated by `;`, none inside one.
+pub(crate) const ROLLUPS_RECOUNT: &str = "DELETE FROM resident_births;
+INSERT INTO resident_births (path, gender, month, n)
+SELECT a.ancestor, r.gender, substr(r.birth_date, 1, 7), COUNT(*)
+FROM residents r JOIN area_ancestors a ON a.path = r.path
+WHERE r.status = 'active'
+GROUP BY a.ancestor, r.gender, substr(r.birth_date, 1, 7);
+DELETE FROM tag_met_days;
+INSERT INTO tag_met_days (path, tag_id, met_on, n)
+SELECT a.ancestor, rt.tag_id, COALESCE(r.last_met_on, ''), COUNT(*)
+FROM residents r JOIN resident_tags rt ON rt.resident_id = r.id JOIN area_ancestors a ON a.path = r.path
+WHERE r.status = 'active' AND r.household_id IS NOT NULL
+GROUP BY a.ancestor, rt.tag_id, COALESCE(r.last_met_on, '');
+";
+
 /// A summary row that disagrees with the rows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Difference {

@@ -107,14 +107,14 @@ pub async fn generate(
         }
         Ok(None) => {
             // PostgreSQL: an empty registry is loaded without the triggers that keep
-            // what visits decide; they are computed once at the end (also after a
-            // failure, so the triggers always come back).
+            // what visits decide and the roll-ups; they are computed once at the end
+            // (also after a failure, so the triggers always come back).
             if empty {
-                bulk::suspend_visit_triggers(db).await?;
+                bulk::suspend_upkeep_triggers(db).await?;
             }
             let mut sink = PoolSink { db, tx: None, in_tx: 0, committed: 0 };
             let drawn = generate_all(db, options, &tag_ids, true, &mut sink, &mut summary, &mut progress).await;
-            let resumed = if empty { bulk::resume_visit_triggers(db).await } else { Ok(()) };
+            let resumed = if empty { bulk::resume_upkeep_triggers(db).await } else { Ok(()) };
             (drawn.and(resumed.map_err(anyhow::Error::from)), None)
         }
         Err(e) => (Err(e.into()), None),

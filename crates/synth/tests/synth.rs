@@ -310,7 +310,7 @@ async fn generate_makes_communities_with_unique_numbers_and_restores_indexes() -
     let indexes =
         count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'residents\\_%' ESCAPE '\\'")
             .await?;
-    assert_eq!(indexes, 8, "the residents' indexes, 0038's partial ones included, built again");
+    assert_eq!(indexes, 9, "the residents' indexes, the partial ones of 0038 and 0062 included, built again");
     assert_eq!(count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'residents_id_card'").await?, 1);
     // The SQLite file was written through the store's own loading connection: it
     // must leave a sound file whose every reference points at a row.
@@ -331,6 +331,14 @@ async fn generate_makes_communities_with_unique_numbers_and_restores_indexes() -
         count(&db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'households_last_met_%'")
             .await?;
     assert_eq!(triggers, 3);
+    // The roll-ups (0062), counted once after the load, kept by their triggers again.
+    let rollups = count(
+        &db,
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'area\\_rollup\\_%' ESCAPE '\\'",
+    )
+    .await?;
+    assert_eq!(rollups, 7);
+    assert!(count(&db, "SELECT COUNT(*) FROM resident_births WHERE path = '/'").await? > 0);
     Ok(())
 }
 

@@ -34,7 +34,7 @@ mod instructions;
 pub mod map;
 mod participation;
 mod party;
-mod registry;
+pub(crate) mod registry;
 pub mod report;
 mod team;
 #[cfg(test)]

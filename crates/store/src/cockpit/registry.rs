@@ -9,17 +9,16 @@ use wangge_domain::{Gender, Message, ResidenceType, Vocabulary, msg};
 use super::{Figure, FigureQuery, Rows, Section};
 use crate::conditions::Conditions;
 use crate::registry::tags;
-use crate::{Db, StoreResult, stats, summaries};
+use crate::{Db, StoreResult, stats, subtree_bounds, summaries};
 
-/// The last birth date (`YYYY-MM-DD`) of someone at least `years` old on `today`:
-/// people born on or before it are. Age bands are computed when read, from
-/// `birth_date`, so they are right on every day without rewriting a row.
-pub(crate) fn born_by(today: Date, years: i32) -> String {
+/// The last birth date of someone at least `years` old on `today`: people born on
+/// or before it are. Age bands are computed when read, so they are right on every
+/// day without rewriting a row. (On 29 February, the 28th of a year without one.)
+pub(crate) fn born_by(today: Date, years: i32) -> Date {
     let year = today.year() - years;
-    let day = Date::from_calendar_date(year, today.month(), today.day())
+    Date::from_calendar_date(year, today.month(), today.day())
         .or_else(|_| Date::from_calendar_date(year, today.month(), today.day() - 1))
-        .unwrap_or(today);
-    wangge_domain::format_date(day)
+        .unwrap_or(today)
 }
 
 /// An age band `[from, to]` in whole years; `to` none: and older.
@@ -51,25 +50,6 @@ impl AgeBand {
             None => msg!("cockpit.figure.age_over", from = self.from),
         }
     }
-
-    /// `SUM(CASE …)` counting the band's people, its cut-off dates bound in `c`.
-    fn sum(&self, c: &mut Conditions, today: Date) -> String {
-        let oldest = c.text(born_by(today, self.from));
-        match self.to {
-            Some(to) => {
-                let youngest = c.text(born_by(today, to + 1));
-                format!("SUM(CASE WHEN birth_date <= {oldest} AND birth_date > {youngest} THEN 1 ELSE 0 END)")
-            }
-            None => format!("SUM(CASE WHEN birth_date <= {oldest} THEN 1 ELSE 0 END)"),
-        }
-    }
-}
-
-fn active_under(path: &str) -> Conditions {
-    let mut c = Conditions::default();
-    c.under_path("path", path);
-    c.push("status = 'active'".into());
-    c
 }
 
 pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>> {
@@ -147,29 +127,176 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
     Ok(out)
 }
 
-/// People by age band, from birth dates as of the day of reading: a range of the
-/// area's current residents (the one registry figure not read from a summary, so a
-/// source of its own that the children's table asks for only when it shows ages).
+/// People by age band as of the day of reading (the one registry figure that
+/// changes with the clock, so a source of its own that the children's table asks
+/// for only when it shows ages).
 pub(super) async fn age_figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>> {
     let how = |key: &'static str| Message::new(key);
-    let mut out = Vec::new();
-    let mut c = active_under(&q.path);
-    let today = q.today();
-    let sums: Vec<String> =
-        AGE_BANDS.iter().enumerate().map(|(i, band)| format!("{} AS b{i}", band.sum(&mut c, today))).collect();
-    let sql = format!("SELECT {} FROM residents {}", sums.join(", "), c.where_clause());
-    let row = c.query(sql).fetch_one(&db.pool).await?;
-    for (i, band) in AGE_BANDS.iter().enumerate() {
-        let n: Option<i64> = row.try_get(format!("b{i}").as_str())?;
-        out.push(Figure::count(
-            format!("registry.age.{}", band.key()),
-            Section::Age,
-            band.label(),
-            how("cockpit.how.age"),
-            n.unwrap_or(0),
-        ));
+    let counts = band_counts(db, &q.path, q.today(), &AGE_BANDS).await?;
+    Ok(AGE_BANDS
+        .iter()
+        .zip(counts)
+        .map(|(band, n)| {
+            Figure::count(
+                format!("registry.age.{}", band.key()),
+                Section::Age,
+                band.label(),
+                how("cockpit.how.age"),
+                n[ALL],
+            )
+        })
+        .collect())
+}
+
+/// The columns of a count by sex: men, women, everyone (including a sex the
+/// catalogue does not know).
+const MALE: usize = 0;
+const FEMALE: usize = 1;
+const ALL: usize = 2;
+
+/// Current residents under `path` in each of `bands` as of `today`, by sex
+/// ([`MALE`], [`FEMALE`], [`ALL`]).
+///
+/// Someone is in `[from, to]` when born on or before [`born_by`]`(from)` and after
+/// `born_by(to + 1)`, so a band is the difference of two counts "born on or before
+/// a day". Each such count is read from the roll-up of people by sex and month of
+/// birth kept at every level (`resident_births`, migration 0062): the months before
+/// the day's month whole, from the few hundred rows of the area's own path, and the
+/// day's own month (the band's edge, which moves every day) from the people born in
+/// it up to the day. Those are counted from whichever index reads fewer entries:
+/// the area's people (`residents_ages`, by place) when the area is small, or the
+/// people born in those few days of a few years wherever they live
+/// (`residents_born`, by birth date) when the area is large. The same figure the
+/// rows give on every day (`cockpit::tests`), at a district's scale in a few
+/// milliseconds instead of 60 (docs/benchmarks.md).
+pub(crate) async fn band_counts(db: &Db, path: &str, today: Date, bands: &[AgeBand]) -> StoreResult<Vec<[i64; 3]>> {
+    band_counts_by(db, path, today, bands, None).await
+}
+
+/// [`band_counts`], the edges' months read by birth date (`Some(true)`), by place
+/// (`Some(false)`) or by whichever is cheaper (`None`): the tests ask both.
+pub(crate) async fn band_counts_by(
+    db: &Db,
+    path: &str,
+    today: Date,
+    bands: &[AgeBand],
+    by_birth: Option<bool>,
+) -> StoreResult<Vec<[i64; 3]>> {
+    let mut edges: Vec<Date> = bands
+        .iter()
+        .flat_map(|b| std::iter::once(born_by(today, b.from)).chain(b.to.map(|to| born_by(today, to + 1))))
+        .collect();
+    edges.sort();
+    edges.dedup();
+    let months: Vec<String> = edges.iter().map(|d| month_of(*d)).collect();
+
+    // The area's months, whole.
+    let rows = sqlx::query("SELECT gender, month, n FROM resident_births WHERE path = $1 AND n <> 0")
+        .bind(path)
+        .fetch_all(&db.pool)
+        .await?;
+    let mut by_month: Vec<(String, Option<usize>, i64)> = Vec::with_capacity(rows.len());
+    let mut people = 0;
+    for row in &rows {
+        let n: i64 = row.try_get("n")?;
+        people += n;
+        by_month.push((row.try_get("month")?, sex(&row.try_get::<String, _>("gender")?), n));
     }
-    Ok(out)
+    let mut counts = vec![[0i64; 3]; edges.len()];
+    for (month, sex, n) in &by_month {
+        for (i, edge_month) in months.iter().enumerate() {
+            if month < edge_month {
+                add(&mut counts[i], *sex, *n);
+            }
+        }
+    }
+
+    // The edges' months, up to each edge's day, from the cheaper index: the area's
+    // people, or everyone born in those months (the deployment's row of them).
+    let mut whole = Conditions::default();
+    let listed: Vec<String> = months.iter().map(|m| whole.text(m.clone())).collect();
+    let everyone_born_then: Option<i64> = whole
+        .query(format!(
+            "SELECT CAST(SUM(n) AS BIGINT) AS n FROM resident_births WHERE path = '/' AND month IN ({})",
+            listed.join(", ")
+        ))
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("n")?;
+    let by_birth = by_birth.unwrap_or(path == "/" || everyone_born_then.unwrap_or(0) < people);
+    let mut c = Conditions::default();
+    let bounds = (path != "/").then(|| {
+        let (lo, hi) = subtree_bounds(path);
+        (c.text(lo), c.text(hi))
+    });
+    let ranges: Vec<(String, String)> = edges
+        .iter()
+        .zip(&months)
+        .map(|(edge, month)| (c.text(format!("{month}-01")), c.text(wangge_domain::format_date(*edge))))
+        .collect();
+    // The other index is kept out of the plan by reading its column through an
+    // expression, on both engines. By birth date, one range per edge (SQLite
+    // would not read a partial index for ranges joined by OR).
+    let sql = if by_birth {
+        let place =
+            bounds.map_or(String::new(), |(lo, hi)| format!(" AND (path || '') >= {lo} AND (path || '') < {hi}"));
+        let each: Vec<String> = ranges
+            .iter()
+            .map(|(first, last)| {
+                format!(
+                    "SELECT gender, substr(birth_date, 1, 7) AS month FROM residents \
+                     WHERE status = 'active' AND birth_date BETWEEN {first} AND {last}{place}"
+                )
+            })
+            .collect();
+        format!("SELECT gender, month, COUNT(*) AS n FROM ({}) born GROUP BY gender, month", each.join(" UNION ALL "))
+    } else {
+        let place = bounds.map_or(String::new(), |(lo, hi)| format!(" AND path >= {lo} AND path < {hi}"));
+        let each: Vec<String> =
+            ranges.iter().map(|(first, last)| format!("(birth_date || '') BETWEEN {first} AND {last}")).collect();
+        format!(
+            "SELECT gender, substr(birth_date, 1, 7) AS month, COUNT(*) AS n FROM residents \
+             WHERE status = 'active'{place} AND ({}) GROUP BY gender, substr(birth_date, 1, 7)",
+            each.join(" OR ")
+        )
+    };
+    for row in &c.query(sql).fetch_all(&db.pool).await? {
+        let month: String = row.try_get("month")?;
+        let n: i64 = row.try_get("n")?;
+        let sex = sex(&row.try_get::<String, _>("gender")?);
+        if let Some(i) = months.iter().position(|m| *m == month) {
+            add(&mut counts[i], sex, n);
+        }
+    }
+
+    let at = |day: Date| counts[edges.binary_search(&day).unwrap_or_default()];
+    Ok(bands
+        .iter()
+        .map(|b| {
+            let older = at(born_by(today, b.from));
+            let younger = b.to.map_or([0; 3], |to| at(born_by(today, to + 1)));
+            [older[0] - younger[0], older[1] - younger[1], older[2] - younger[2]]
+        })
+        .collect())
+}
+
+fn month_of(day: Date) -> String {
+    format!("{:04}-{:02}", day.year(), u8::from(day.month()))
+}
+
+fn sex(code: &str) -> Option<usize> {
+    match Gender::from_code(code) {
+        Some(Gender::Male) => Some(MALE),
+        Some(Gender::Female) => Some(FEMALE),
+        None => None,
+    }
+}
+
+fn add(counts: &mut [i64; 3], sex: Option<usize>, n: i64) {
+    if let Some(s) = sex {
+        counts[s] += n;
+    }
+    counts[ALL] += n;
 }
 
 /// One bar pair of the population pyramid: men and women of a ten-year band.
@@ -181,26 +308,10 @@ pub struct PyramidRow {
 }
 
 /// Current residents under `path` by sex and ten-year age band (0–9 … 90+), as of
-/// `today`, youngest first.
+/// `today`, youngest first ([`band_counts`]).
 pub async fn age_pyramid(db: &Db, path: &str, today: Date) -> StoreResult<Vec<PyramidRow>> {
     let bands: Vec<AgeBand> =
         (0..10).map(|i| AgeBand { from: i * 10, to: if i == 9 { None } else { Some(i * 10 + 9) } }).collect();
-    let mut c = active_under(path);
-    let sums: Vec<String> =
-        bands.iter().enumerate().map(|(i, b)| format!("{} AS b{i}", b.sum(&mut c, today))).collect();
-    let sql = format!("SELECT gender, {} FROM residents {} GROUP BY gender", sums.join(", "), c.where_clause());
-    let rows = c.query(sql).fetch_all(&db.pool).await?;
-    let mut out: Vec<PyramidRow> = bands.iter().map(|&band| PyramidRow { band, male: 0, female: 0 }).collect();
-    for row in &rows {
-        let gender: String = row.try_get("gender")?;
-        for (i, bar) in out.iter_mut().enumerate() {
-            let n = row.try_get::<Option<i64>, _>(format!("b{i}").as_str())?.unwrap_or(0);
-            match Gender::from_code(&gender) {
-                Some(Gender::Male) => bar.male += n,
-                Some(Gender::Female) => bar.female += n,
-                None => {}
-            }
-        }
-    }
-    Ok(out)
+    let counts = band_counts(db, path, today, &bands).await?;
+    Ok(bands.iter().zip(counts).map(|(&band, n)| PyramidRow { band, male: n[MALE], female: n[FEMALE] }).collect())
 }
