@@ -106,6 +106,64 @@ pub const SUMMARIES: &[Summary] = &[
                     AND v.outcome = 'met' AND (v.channel IN ('door', 'video') OR v.resident_id = r.id) \
                     GROUP BY r.id",
     },
+    // The roll-ups kept at every level (migration 0062). Each area's path with
+    // itself, its ancestors and '/', from the areas' parents (not from the table
+    // itself, which the roll-ups below join).
+    Summary {
+        module: "registry",
+        table: "area_ancestors",
+        key: "path || ' ' || ancestor",
+        n: "CAST(1 AS BIGINT)",
+        recompute: "WITH RECURSIVE up (path, ancestor, parent_id) AS ( \
+                    SELECT path, path, parent_id FROM areas \
+                    UNION ALL SELECT up.path, p.path, p.parent_id FROM up JOIN areas p ON p.id = up.parent_id) \
+                    SELECT path || ' ' || ancestor AS k, CAST(1 AS BIGINT) AS n FROM up \
+                    UNION SELECT path || ' /', CAST(1 AS BIGINT) FROM areas",
+    },
+    // Current residents by sex and month of birth at every level. A resident whose
+    // place is no area's (so counted at no level) shows as a key `unplaced <path>`.
+    Summary {
+        module: "registry",
+        table: "resident_births",
+        key: "path || ' ' || gender || ' ' || month",
+        n: "n",
+        recompute: "SELECT a.ancestor || ' ' || r.gender || ' ' || substr(r.birth_date, 1, 7) AS k, COUNT(*) AS n \
+                    FROM residents r JOIN area_ancestors a ON a.path = r.path WHERE r.status = 'active' \
+                    GROUP BY a.ancestor, r.gender, substr(r.birth_date, 1, 7) \
+                    UNION ALL SELECT 'unplaced ' || r.path, COUNT(*) FROM residents r WHERE r.status = 'active' \
+                    AND NOT EXISTS (SELECT 1 FROM area_ancestors a WHERE a.path = r.path) GROUP BY r.path",
+    },
+    // Tagged current residents living in a household by the day last met ('' never),
+    // at every level.
+    Summary {
+        module: "visits",
+        table: "tag_met_days",
+        key: "path || ' ' || tag_id || ' ' || met_on",
+        n: "n",
+        recompute: "SELECT a.ancestor || ' ' || rt.tag_id || ' ' || COALESCE(r.last_met_on, '') AS k, COUNT(*) AS n \
+                    FROM residents r JOIN resident_tags rt ON rt.resident_id = r.id \
+                    JOIN area_ancestors a ON a.path = r.path \
+                    WHERE r.status = 'active' AND r.household_id IS NOT NULL \
+                    GROUP BY a.ancestor, rt.tag_id, COALESCE(r.last_met_on, '')",
+    },
+    // Demands created and closed per day at every level (migration 0063), one key
+    // per path and day holding both counts. An item whose place is no area's shows
+    // as a key `unplaced <path>`.
+    Summary {
+        module: "demands",
+        table: "demand_days",
+        key: "path || ' ' || CAST(day AS TEXT) || ' ' || CAST(created AS TEXT) || ' ' || CAST(closed AS TEXT)",
+        n: "CAST(CASE WHEN created = 0 AND closed = 0 THEN 0 ELSE 1 END AS BIGINT)",
+        recompute: "SELECT ancestor || ' ' || CAST(day AS TEXT) || ' ' || CAST(SUM(created) AS TEXT) || ' ' \
+                    || CAST(SUM(closed) AS TEXT) AS k, CAST(1 AS BIGINT) AS n FROM ( \
+                    SELECT a.ancestor, (d.created_at + 28800000) / 86400000 AS day, 1 AS created, 0 AS closed \
+                    FROM demands d JOIN area_ancestors a ON a.path = d.path \
+                    UNION ALL SELECT a.ancestor, (d.closed_at + 28800000) / 86400000, 0, 1 \
+                    FROM demands d JOIN area_ancestors a ON a.path = d.path WHERE d.closed_at IS NOT NULL \
+                    ) counted GROUP BY ancestor, day \
+                    UNION ALL SELECT 'unplaced ' || d.path, COUNT(*) FROM demands d \
+                    WHERE NOT EXISTS (SELECT 1 FROM area_ancestors a WHERE a.path = d.path) GROUP BY d.path",
+    },
 ];
 
 /// The roll-ups of migration 0062 counted again from the rows (its backfill): for a
