@@ -19,6 +19,15 @@
 //! how to recompute it from the rows. `wangge figures verify` ([`verify`]) then
 //! checks it like the others, and its cockpit [`crate::cockpit::Source`] reads
 //! it with a `SUM(n)` under the area's path.
+//!
+//! # Roll-ups
+//!
+//! A count whose key holds a day or a month has nearly as many rows per grid as
+//! rows counted, so summing a district's grids is no faster than counting. Such
+//! counts are kept as roll-ups (migrations 0062, 0063): one row for the row's own
+//! place, one for each ancestor and one for the whole deployment (`/`), written by
+//! triggers through `area_ancestors`; an area's figure is then the rows of its own
+//! path (`WHERE path = $1`). They are checked here like the summaries.
 
 use std::collections::BTreeMap;
 

@@ -23,8 +23,10 @@
 //!
 //! A source reads counts that change only when rows change from the summary tables
 //! ([`crate::summaries`]: kept by triggers in the same transaction as the rows, one
-//! range of summary rows under the area's path), and computes what changes with the
-//! clock (overdue, ages, rates) from indexed columns under the area's path. Figures
+//! range of summary rows under the area's path, or for counts by day or month the
+//! roll-up rows of the area's own path, kept at every level), and computes what
+//! changes with the clock (overdue, ages, rates) from indexed columns under the
+//! area's path. Figures
 //! are live: nothing is cached, nothing is rebuilt by a job. A count a module keeps
 //! in a summary of its own is added as described in [`crate::summaries`].
 
