@@ -155,23 +155,36 @@ pub const SUMMARIES: &[Summary] = &[
                     WHERE r.status = 'active' AND r.household_id IS NOT NULL \
                     GROUP BY a.ancestor, rt.tag_id, COALESCE(r.last_met_on, '')",
     },
-    // Demands created and closed per day at every level (migration 0063), one key
-    // per path and day holding both counts. An item whose place is no area's shows
+    // Demands created and closed per day and category at every level (migration
+    // 0063), one key per path, day and category holding both counts. An item whose place is no area's shows
     // as a key `unplaced <path>`.
     Summary {
         module: "demands",
         table: "demand_days",
-        key: "path || ' ' || CAST(day AS TEXT) || ' ' || CAST(created AS TEXT) || ' ' || CAST(closed AS TEXT)",
+        key: "path || ' ' || CAST(day AS TEXT) || ' ' || category || ' ' || CAST(created AS TEXT) || ' ' \
+              || CAST(closed AS TEXT)",
         n: "CAST(CASE WHEN created = 0 AND closed = 0 THEN 0 ELSE 1 END AS BIGINT)",
-        recompute: "SELECT ancestor || ' ' || CAST(day AS TEXT) || ' ' || CAST(SUM(created) AS TEXT) || ' ' \
-                    || CAST(SUM(closed) AS TEXT) AS k, CAST(1 AS BIGINT) AS n FROM ( \
-                    SELECT a.ancestor, (d.created_at + 28800000) / 86400000 AS day, 1 AS created, 0 AS closed \
-                    FROM demands d JOIN area_ancestors a ON a.path = d.path \
-                    UNION ALL SELECT a.ancestor, (d.closed_at + 28800000) / 86400000, 0, 1 \
+        recompute: "SELECT ancestor || ' ' || CAST(day AS TEXT) || ' ' || category || ' ' || CAST(SUM(created) AS TEXT) \
+                    || ' ' || CAST(SUM(closed) AS TEXT) AS k, CAST(1 AS BIGINT) AS n FROM ( \
+                    SELECT a.ancestor, (d.created_at + 28800000) / 86400000 AS day, d.category, 1 AS created, \
+                    0 AS closed FROM demands d JOIN area_ancestors a ON a.path = d.path \
+                    UNION ALL SELECT a.ancestor, (d.closed_at + 28800000) / 86400000, d.category, 0, 1 \
                     FROM demands d JOIN area_ancestors a ON a.path = d.path WHERE d.closed_at IS NOT NULL \
-                    ) counted GROUP BY ancestor, day \
+                    ) counted GROUP BY ancestor, day, category \
                     UNION ALL SELECT 'unplaced ' || d.path, COUNT(*) FROM demands d \
                     WHERE NOT EXISTS (SELECT 1 FROM area_ancestors a WHERE a.path = d.path) GROUP BY d.path",
+    },
+    // The rates' parts per day of creation at every level (migration 0064), one key
+    // per path and day holding every part.
+    Summary {
+        module: "demands",
+        table: "demand_rate_days",
+        key: "path || ' ' || CAST(day AS TEXT) || ' ' || CAST(items AS TEXT) || ' ' || CAST(responded AS TEXT) || ' ' || CAST(to_resolve AS TEXT) || ' ' || CAST(resolved AS TEXT) || ' ' || CAST(rated_staff AS TEXT) || ' ' || CAST(rated_other AS TEXT) || ' ' || CAST(satisfied AS TEXT) || ' ' || CAST(satisfied_other AS TEXT) || ' ' || CAST(closed_unrated AS TEXT)",
+        n: "CAST(CASE WHEN items = 0 AND responded = 0 AND to_resolve = 0 AND resolved = 0 AND rated_staff = 0 \
+            AND rated_other = 0 AND satisfied = 0 AND satisfied_other = 0 AND closed_unrated = 0 THEN 0 ELSE 1 END AS BIGINT)",
+        recompute: "SELECT a.ancestor || ' ' || CAST((d.created_at + 28800000) / 86400000 AS TEXT) || ' ' || CAST(SUM(1) AS TEXT) || ' ' || CAST(SUM(CASE WHEN d.responded_at IS NOT NULL AND d.responded_at <= d.accept_due THEN 1 ELSE 0 END) AS TEXT) || ' ' || CAST(SUM(CASE WHEN d.status <> 'rejected' THEN 1 ELSE 0 END) AS TEXT) || ' ' || CAST(SUM(CASE WHEN d.status IN ('closed', 'rated') THEN 1 ELSE 0 END) AS TEXT) || ' ' || CAST(SUM(CASE WHEN d.rating IS NOT NULL AND d.rating_source = 'staff' THEN 1 ELSE 0 END) AS TEXT) || ' ' || CAST(SUM(CASE WHEN d.rating IS NOT NULL AND (d.rating_source IS NULL OR d.rating_source <> 'staff') THEN 1 ELSE 0 END) AS TEXT) || ' ' || CAST(SUM(CASE WHEN d.rating >= 4 THEN 1 ELSE 0 END) AS TEXT) || ' ' || CAST(SUM(CASE WHEN d.rating >= 4 AND (d.rating_source IS NULL OR d.rating_source <> 'staff') THEN 1 ELSE 0 END) AS TEXT) || ' ' || CAST(SUM(CASE WHEN d.status = 'closed' AND d.rating IS NULL AND COALESCE(d.rating_due, d.closed_at) IS NOT NULL THEN 1 ELSE 0 END) AS TEXT) AS k, \
+                    CAST(1 AS BIGINT) AS n FROM demands d JOIN area_ancestors a ON a.path = d.path \
+                    WHERE d.status <> 'merged' GROUP BY a.ancestor, (d.created_at + 28800000) / 86400000",
     },
 ];
 

@@ -664,6 +664,57 @@ async fn trends_from_the_roll_up_equal_the_items() {
         sqlx::query("DELETE FROM demand_events WHERE demand_id = $1").bind(&more[6]).execute(&db.pool).await.unwrap();
         sqlx::query("DELETE FROM demands WHERE id = $1").bind(&more[6]).execute(&db.pool).await.unwrap();
 
+        // The rates' parts (migration 0064): states, answers and ratings of every kind.
+        let set = |sql_text: &'static str, id: String| async move {
+            sqlx::query(sqlx::AssertSqlSafe(sql_text)).bind(id).execute(&db.pool).await.unwrap();
+        };
+        set("UPDATE demands SET responded_at = created_at + 1000, accept_due = created_at + 3600000 WHERE id = $1", more[1].clone()).await;
+        set("UPDATE demands SET responded_at = created_at + 7200000, accept_due = created_at + 3600000 WHERE id = $1", more[3].clone()).await;
+        set("UPDATE demands SET status = 'rated', rating = 5, rating_source = 'staff', rated_at = closed_at WHERE id = $1", more[8].clone()).await;
+        set("UPDATE demands SET status = 'rated', rating = 3, rating_source = 'resident', rated_at = closed_at WHERE id = $1", more[10].clone()).await;
+        set("UPDATE demands SET status = 'closed', closed_at = created_at + 86400000, rating = NULL, rating_due = NULL WHERE id = $1", more[11].clone()).await;
+        set("UPDATE demands SET status = 'closed', rating = NULL, rating_due = closed_at + 259200000 WHERE id = $1", more[0].clone()).await;
+        set("UPDATE demands SET status = 'merged' WHERE id = $1", more[5].clone()).await;
+        set("UPDATE demands SET status = 'rejected' WHERE id = $1", more[7].clone()).await;
+        set("UPDATE demands SET rating = 4, rating_source = NULL, status = 'rated' WHERE id = $1", more[9].clone()).await;
+        // Closed by hand without a closing time: in neither of the unrated parts.
+        set("UPDATE demands SET rating = NULL, rating_source = NULL, status = 'closed' WHERE id = $1", more[9].clone()).await;
+        set("UPDATE demands SET category = 'property' WHERE id = $1", more[1].clone()).await;
+        let midnight_days_ago = |n: i64| midnight(day_of(now) - time::Duration::days(n));
+        let periods = [
+            (midnight_days_ago(365), midnight_days_ago(-1)),
+            (midnight_days_ago(30), midnight_days_ago(-1)),
+            (midnight_days_ago(200), midnight_days_ago(100)),
+            (0, i64::MAX),
+        ];
+        for path in [&d.h.grid.path, &d.h.community.path, &d.h.street.path, &d.next_street.path, &"/".to_owned()] {
+            for (from, to) in periods {
+                for at in [now, now + 2 * DAY, now + 8 * DAY] {
+                    let kept = demands::rates_at(db, Some(path), from, to, at).await.unwrap();
+                    let rows = crate::demands::rates::rates_from_items(db, Some(path), from, to, at, false).await.unwrap();
+                    assert_eq!(kept, rows, "{path} [{from}, {to}) at {at}");
+                }
+            }
+        }
+        // The period's items by category, from the roll-up, against the items.
+        let listed = sqlx::query("SELECT path, category, created_at FROM demands").fetch_all(&db.pool).await.unwrap();
+        for path in [&d.h.grid.path, &d.h.street.path, &"/".to_owned()] {
+            for (from, to) in &periods[..3] {
+                let got = super::demands::created_by_category(db, path, &[], Some(*from), Some(*to), now).await.unwrap();
+                let mut want = std::collections::BTreeMap::new();
+                for r in &listed {
+                    let (p, cat, at): (String, String, i64) = (r.get("path"), r.get("category"), r.get("created_at"));
+                    if p.starts_with(path.as_str()) && at >= *from && at < *to {
+                        *want.entry(cat).or_insert(0i64) += 1;
+                    }
+                }
+                assert_eq!(got, want, "{path} [{from}, {to})");
+            }
+        }
+        let year = demands::rates_at(db, Some(&d.h.grid.path), periods[0].0, periods[0].1, now).await.unwrap();
+        assert_eq!((year.rated_by_staff, year.rated_by_resident, year.satisfied), (1, 1, 1), "{year:?}");
+        assert_eq!(year.awaiting_rating, 1, "closed a day ago with three days to rate: {year:?}");
+
         let rows = sqlx::query("SELECT path, created_at, closed_at FROM demands").fetch_all(&db.pool).await.unwrap();
         let items: Vec<(String, i64, Option<i64>)> =
             rows.iter().map(|r| (r.get("path"), r.get("created_at"), r.get("closed_at"))).collect();
@@ -701,8 +752,9 @@ async fn trends_from_the_roll_up_equal_the_items() {
             }
             if *path == d.h.grid.path {
                 // Two items of the fixture and ten of the twelve (one moved, one deleted);
-                // closed: k = 8 and 10 (0 closes in three days, 2 reopened, 4 moved, 6 deleted).
-                assert_eq!(total, (12, 2), "the grid's year");
+                // closed: k = 8, 10 and 11 (0 closes in three days, 2 reopened, 4 moved,
+                // 6 deleted; 11 closed by hand a day after it came in).
+                assert_eq!(total, (12, 3), "the grid's year");
             }
         }
         assert_eq!(crate::summaries::verify(db).await.unwrap(), vec![]);

@@ -16,7 +16,7 @@ pub mod digest;
 pub mod drafts;
 pub mod history;
 pub(crate) mod intake;
-mod rates;
+pub(crate) mod rates;
 pub mod routing;
 pub mod search;
 pub mod tracking;
