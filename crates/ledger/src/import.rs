@@ -855,9 +855,13 @@ async fn write(
     // ever sees the table without its unique index; uniqueness was checked above.
     let rebuild = rows.len() >= REBUILD_INDEXES_FROM
         && sqlx::query("SELECT 1 FROM residents LIMIT 1").fetch_optional(&mut *tx).await?.is_none();
-    if rebuild {
+    // And without the people's roll-ups' triggers, counted once at the end.
+    let rollups = if rebuild {
         bulk::drop_resident_indexes_on(&mut tx).await?;
-    }
+        Some(bulk::suspend_rollups_on(&mut tx, db.backend).await?)
+    } else {
+        None
+    };
     let mut loader = BulkLoader::new(&mut tx, &db.vault);
     loader.buildings(&plan.new_buildings).await?;
     loader.households(&plan.new_households).await?;
@@ -868,7 +872,8 @@ async fn write(
         }
         other => other,
     })?;
-    if rebuild {
+    if let Some(suspended) = rollups {
+        bulk::resume_rollups_on(&mut tx, db.backend, suspended).await?;
         bulk::create_resident_indexes_on(&mut tx).await?;
     }
     let actor = options.actor.clone().unwrap_or_default();

@@ -241,3 +241,41 @@ async fn export_then_import_round_trips() {
         assert_eq!(snapshot(db, &c).await, snapshot(&fresh.db, &c2).await);
     }
 }
+
+/// A first ledger of 10,000 people or more loads into a registry without the
+/// residents' indexes and without the roll-ups' triggers (migration 0062), which are
+/// counted once at the end: afterwards every summary agrees with the rows and the
+/// triggers keep them again (a correction made after the import stays counted).
+#[tokio::test]
+async fn a_first_large_ledger_counts_the_roll_ups_once_and_keeps_them_after() {
+    for t in testing::all().await {
+        let db = &t.db;
+        community(db).await;
+        let base = time::Date::from_calendar_date(1940, time::Month::January, 1).unwrap();
+        let rows: Vec<[String; 7]> = (0..10_000u32)
+            .map(|i| {
+                let born = base + time::Duration::days(i64::from(i / 900) * 37);
+                let number = IdCardNumber::compose(370602, born, (i % 900 + 1) as u16).as_str().to_owned();
+                let tag = if i % 7 == 0 { "独居老人" } else { "" };
+                let room = format!("{}", 101 + i % 40);
+                [format!("居民{i}"), number, String::new(), "1".into(), "1".into(), room, tag.into()]
+            })
+            .collect();
+        let table = read_csv_bytes(ledger_csv(&as_refs(&rows)).as_bytes()).unwrap();
+        let report = import(db, &table, false).await.unwrap();
+        assert!(report.errors.is_empty(), "{:?}", &report.errors[..report.errors.len().min(3)]);
+        assert_eq!(report.residents, 10_000);
+        let everyone: i64 = sqlx::query_scalar("SELECT CAST(SUM(n) AS BIGINT) FROM resident_births WHERE path = '/'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(everyone, 10_000);
+        assert_eq!(wangge_store::summaries::verify(db).await.unwrap(), vec![]);
+        // The triggers are back: a corrected sex is counted again.
+        sqlx::query("UPDATE residents SET gender = CASE WHEN gender = 'male' THEN 'female' ELSE 'male' END WHERE name = '居民17'")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(wangge_store::summaries::verify(db).await.unwrap(), vec![]);
+    }
+}

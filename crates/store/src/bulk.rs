@@ -445,6 +445,70 @@ pub async fn create_resident_indexes_on(conn: &mut AnyConnection) -> StoreResult
     Ok(())
 }
 
+/// The triggers keeping the people's roll-ups (migration 0062), suspended on one
+/// connection for a large load into an empty registry (a first ledger import) and
+/// put back by [`resume_rollups_on`], which counts the roll-ups from the rows once:
+/// per row they wrote a row for each ancestor, a fifth of the import's time.
+/// Within the load's transaction on both engines, so no other writer ever sees
+/// the registry without them.
+pub struct SuspendedRollups {
+    /// SQLite: the triggers' own SQL, to create them again. PostgreSQL: empty (they
+    /// are disabled, not dropped).
+    sqlite: Vec<String>,
+}
+
+const PG_ROLLUP_TRIGGERS: [&str; 7] = [
+    "ALTER TABLE residents {} TRIGGER area_rollup_births_insert",
+    "ALTER TABLE residents {} TRIGGER area_rollup_births_update",
+    "ALTER TABLE residents {} TRIGGER area_rollup_births_delete",
+    "ALTER TABLE residents {} TRIGGER area_rollup_tags_resident",
+    "ALTER TABLE residents {} TRIGGER area_rollup_tags_resident_delete",
+    "ALTER TABLE resident_tags {} TRIGGER area_rollup_tags_insert",
+    "ALTER TABLE resident_tags {} TRIGGER area_rollup_tags_delete",
+];
+
+/// Suspends the people's roll-up triggers on `conn` (see [`SuspendedRollups`]).
+pub async fn suspend_rollups_on(conn: &mut AnyConnection, backend: crate::Backend) -> StoreResult<SuspendedRollups> {
+    let mut sqlite = Vec::new();
+    if backend == crate::Backend::Postgres {
+        for sql in PG_ROLLUP_TRIGGERS {
+            conn.execute(sqlx::AssertSqlSafe(sql.replace("{}", "DISABLE"))).await?;
+        }
+    } else {
+        let triggers: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'area_rollup%' ORDER BY name",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for (name, sql) in triggers {
+            conn.execute(sqlx::AssertSqlSafe(format!("DROP TRIGGER \"{name}\""))).await?;
+            sqlite.push(sql);
+        }
+    }
+    Ok(SuspendedRollups { sqlite })
+}
+
+/// Counts the people's roll-ups from the rows and puts their triggers back, on the
+/// connection that suspended them.
+pub async fn resume_rollups_on(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    suspended: SuspendedRollups,
+) -> StoreResult<()> {
+    for statement in crate::summaries::ROLLUPS_RECOUNT.split(';').filter(|s| !s.trim().is_empty()) {
+        conn.execute(sqlx::AssertSqlSafe(statement.to_owned())).await?;
+    }
+    if backend == crate::Backend::Postgres {
+        for sql in PG_ROLLUP_TRIGGERS {
+            conn.execute(sqlx::AssertSqlSafe(sql.replace("{}", "ENABLE"))).await?;
+        }
+    }
+    for sql in suspended.sqlite {
+        conn.execute(sqlx::AssertSqlSafe(sql)).await?;
+    }
+    Ok(())
+}
+
 /// PostgreSQL's triggers keeping what the visits decide — each household's and
 /// resident's last day met (migrations 0035, 0040) and the coverage versions
 /// (0061) — and the roll-ups kept at every level of the hierarchy (0062). A load
