@@ -401,7 +401,7 @@ pub(crate) fn values_sql(table: &str, columns: &str, rows: usize, numbered: bool
 /// The secondary indexes of `residents` and the tables that grow with it, as created
 /// by the migrations. A large load into an empty table is much faster with these
 /// dropped and built afterwards.
-pub(crate) const RESIDENT_INDEXES: [(&str, &str); 7] = [
+pub(crate) const RESIDENT_INDEXES: [(&str, &str); 8] = [
     ("residents_id_card", "CREATE UNIQUE INDEX residents_id_card ON residents(id_card_hash)"),
     ("residents_household", "CREATE INDEX residents_household ON residents(household_id)"),
     ("residents_path_name", "CREATE INDEX residents_path_name ON residents(path, name)"),
@@ -409,6 +409,10 @@ pub(crate) const RESIDENT_INDEXES: [(&str, &str); 7] = [
     ("residents_phone_last4", "CREATE INDEX residents_phone_last4 ON residents(phone_last4_hash, path)"),
     ("residents_id_last4", "CREATE INDEX residents_id_last4 ON residents(id_last4_hash, path)"),
     ("resident_tags_tag", "CREATE INDEX resident_tags_tag ON resident_tags(tag_id)"),
+    (
+        "residents_born",
+        "CREATE INDEX residents_born ON residents(birth_date, path, gender, status) WHERE status = 'active'",
+    ),
 ];
 
 pub async fn drop_resident_indexes(db: &Db) -> StoreResult<()> {
