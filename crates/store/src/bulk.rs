@@ -513,34 +513,31 @@ pub async fn resume_rollups_on(
     Ok(())
 }
 
-/// PostgreSQL's triggers keeping what the visits decide — each household's and
-/// resident's last day met (migrations 0035, 0040) and the coverage versions
-/// (0061) — and the roll-ups kept at every level of the hierarchy (0062). A load
-/// into an empty registry (`generate`) suspends them: fired by each of hundreds of
-/// thousands of generated visits and people they made the load several times
-/// slower (docs/benchmarks.md). SQLite's loader does the same on its own
-/// connection (`bulk_sqlite`).
-const PG_UPKEEP_TRIGGERS: [&str; 10] = [
+/// PostgreSQL's triggers keeping what the visits decide: each household's and
+/// resident's last day met (migrations 0035, 0040) and the coverage versions (0061).
+const PG_VISIT_TRIGGERS: [&str; 3] = [
     "ALTER TABLE visits {} TRIGGER USER",
     "ALTER TABLE residents {} TRIGGER residents_last_met_added",
     "ALTER TABLE residents {} TRIGGER residents_last_met_moved",
-    "ALTER TABLE residents {} TRIGGER area_rollup_births_insert",
-    "ALTER TABLE residents {} TRIGGER area_rollup_births_update",
-    "ALTER TABLE residents {} TRIGGER area_rollup_births_delete",
-    "ALTER TABLE residents {} TRIGGER area_rollup_tags_resident",
-    "ALTER TABLE residents {} TRIGGER area_rollup_tags_resident_delete",
-    "ALTER TABLE resident_tags {} TRIGGER area_rollup_tags_insert",
-    "ALTER TABLE resident_tags {} TRIGGER area_rollup_tags_delete",
 ];
 
-/// Suspends [`PG_UPKEEP_TRIGGERS`] on PostgreSQL (nothing on SQLite). Only for a
+/// [`PG_VISIT_TRIGGERS`] and the roll-ups' ([`PG_ROLLUP_TRIGGERS`]). A load into an
+/// empty registry (`generate`) suspends them: fired by each of hundreds of
+/// thousands of generated visits and people they made the load several times
+/// slower (docs/benchmarks.md). SQLite's loader does the same on its own
+/// connection (`bulk_sqlite`).
+fn pg_upkeep_triggers() -> impl Iterator<Item = &'static str> {
+    PG_VISIT_TRIGGERS.into_iter().chain(PG_ROLLUP_TRIGGERS)
+}
+
+/// Suspends [`pg_upkeep_triggers`] on PostgreSQL (nothing on SQLite). Only for a
 /// load nobody else writes beside; [`resume_upkeep_triggers`] must follow, also
 /// after a failure.
 pub async fn suspend_upkeep_triggers(db: &Db) -> StoreResult<()> {
     if db.backend != crate::Backend::Postgres {
         return Ok(());
     }
-    for sql in PG_UPKEEP_TRIGGERS {
+    for sql in pg_upkeep_triggers() {
         sqlx::query(sqlx::AssertSqlSafe(sql.replace("{}", "DISABLE"))).execute(&db.pool).await?;
     }
     Ok(())
@@ -561,7 +558,7 @@ pub async fn resume_upkeep_triggers(db: &Db) -> StoreResult<()> {
     for statement in crate::summaries::ROLLUPS_RECOUNT.split(';').filter(|s| !s.trim().is_empty()) {
         sqlx::query(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut *tx).await?;
     }
-    for sql in PG_UPKEEP_TRIGGERS {
+    for sql in pg_upkeep_triggers() {
         sqlx::query(sqlx::AssertSqlSafe(sql.replace("{}", "ENABLE"))).execute(&mut *tx).await?;
     }
     tx.commit().await?;
