@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::conditions::Conditions;
 use crate::demands::{self, DemandFilter, conditions};
-use crate::summaries::{self, DemandCount};
+use crate::summaries;
 use crate::{Db, StoreResult};
 
 async fn count(db: &Db, f: &DemandFilter, now: i64) -> StoreResult<i64> {
@@ -83,22 +83,20 @@ async fn open_as_of(db: &Db, path: &str, at: i64) -> StoreResult<(i64, i64)> {
     Ok((open_n, overdue_n.unwrap_or(0)))
 }
 
-/// Items created in `[from, to)` under `path` (with these statuses, any when
-/// empty), by category: when both bounds are midnights in China (every period of
-/// the cockpit and its reports), from the roll-up `demand_days` for every status
-/// or the summary `demand_counts` for some; else from the items.
+/// Items created in `[from, to)` under `path`, by category: when both bounds are
+/// midnights in China (every period of the cockpit and its reports), from the
+/// roll-up `demand_days`; else from the items.
 pub(super) async fn created_by_category(
     db: &Db,
     path: &str,
-    statuses: &[DemandStatus],
     from: Option<i64>,
     to: Option<i64>,
     now: i64,
 ) -> StoreResult<BTreeMap<String, i64>> {
     let from_day = from.map(summaries::day_at_midnight);
     let to_day = to.map(summaries::day_at_midnight);
-    if statuses.is_empty() && from_day.is_none_or(|d| d.is_some()) && to_day.is_none_or(|d| d.is_some()) {
-        // Every status: the area's own rows of the roll-up by day and category
+    if from_day.is_none_or(|d| d.is_some()) && to_day.is_none_or(|d| d.is_some()) {
+        // The area's own rows of the roll-up by day and category
         // (migration 0063), a few thousand for a year however large the area.
         let mut c = Conditions::default();
         let p = c.text(path);
@@ -124,18 +122,7 @@ pub(super) async fn created_by_category(
         }
         return Ok(out);
     }
-    if from_day.is_none_or(|d| d.is_some()) && to_day.is_none_or(|d| d.is_some()) {
-        let f = DemandCount {
-            under_path: Some(path),
-            statuses: statuses.iter().map(|s| s.code()).collect(),
-            categories: Vec::new(),
-            from_day: from_day.flatten(),
-            to_day: to_day.flatten(),
-        };
-        return summaries::demand_counts(db, &f).await;
-    }
-    let f =
-        DemandFilter { under_path: Some(path.to_owned()), status: statuses.to_vec(), from, to, ..Default::default() };
+    let f = DemandFilter { under_path: Some(path.to_owned()), from, to, ..Default::default() };
     let c = conditions(&f, now);
     let sql = format!("SELECT category, COUNT(*) AS n FROM demands {} GROUP BY category", c.where_clause());
     let mut out = BTreeMap::new();
@@ -160,8 +147,8 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
         let open = DemandFilter { under_path: under.clone(), status: DemandStatus::open(), ..Default::default() };
         (count(db, &open, q.now).await?, count(db, &overdue, q.now).await?)
     };
-    let this_week: i64 = created_by_category(db, &q.path, &[], Some(week_start), week_end, q.now).await?.values().sum();
-    let by_category = created_by_category(db, &q.path, &[], Some(q.from), Some(q.to), q.now).await?;
+    let this_week: i64 = created_by_category(db, &q.path, Some(week_start), week_end, q.now).await?.values().sum();
+    let by_category = created_by_category(db, &q.path, Some(q.from), Some(q.to), q.now).await?;
     let mut out = vec![
         Figure::count(
             "demands.open",
