@@ -471,16 +471,37 @@ const PG_ROLLUP_TRIGGERS: [&str; 7] = [
     "ALTER TABLE resident_tags {} TRIGGER area_rollup_tags_delete",
 ];
 
+/// PostgreSQL's triggers dropping the past figures kept (migration 0065) that a
+/// registry's rows fire: suspended with the roll-ups (each would raise the epoch,
+/// one row, for every household, resident and tag loaded); the load then drops
+/// every kept row once.
+const PG_PAST_TRIGGERS: [&str; 7] = [
+    "ALTER TABLE households {} TRIGGER past_figures_household_insert",
+    "ALTER TABLE households {} TRIGGER past_figures_household_delete",
+    "ALTER TABLE households {} TRIGGER past_figures_household_update",
+    "ALTER TABLE residents {} TRIGGER past_figures_resident_update",
+    "ALTER TABLE residents {} TRIGGER past_figures_resident_delete",
+    "ALTER TABLE resident_tags {} TRIGGER past_figures_resident_tag_insert",
+    "ALTER TABLE resident_tags {} TRIGGER past_figures_resident_tag_delete",
+];
+
+/// What a load that suspended the triggers of [`PG_PAST_TRIGGERS`] (or SQLite's
+/// `past_figures_*`) runs before putting them back: no kept past figure survives it.
+pub(crate) const PAST_FIGURES_DROP: &str =
+    "DELETE FROM past_figures; UPDATE past_figures_epoch SET n = n + 1 WHERE id = 1";
+
 /// Suspends the people's roll-up triggers on `conn` (see [`SuspendedRollups`]).
 pub async fn suspend_rollups_on(conn: &mut AnyConnection, backend: crate::Backend) -> StoreResult<SuspendedRollups> {
     let mut sqlite = Vec::new();
     if backend == crate::Backend::Postgres {
-        for sql in PG_ROLLUP_TRIGGERS {
+        for sql in PG_ROLLUP_TRIGGERS.into_iter().chain(PG_PAST_TRIGGERS) {
             conn.execute(sqlx::AssertSqlSafe(sql.replace("{}", "DISABLE"))).await?;
         }
     } else {
         let triggers: Vec<(String, String)> = sqlx::query_as(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'area_rollup%' ORDER BY name",
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'
+             AND (name LIKE 'area_rollup%' OR (name LIKE 'past_figures%' AND tbl_name IN ('households', 'residents', 'resident_tags')))
+             ORDER BY name",
         )
         .fetch_all(&mut *conn)
         .await?;
@@ -499,11 +520,14 @@ pub async fn resume_rollups_on(
     backend: crate::Backend,
     suspended: SuspendedRollups,
 ) -> StoreResult<()> {
-    for statement in crate::summaries::ROLLUPS_RECOUNT.split(';').filter(|s| !s.trim().is_empty()) {
+    for statement in crate::summaries::ROLLUPS_RECOUNT.split(';').chain(PAST_FIGURES_DROP.split(';')) {
+        if statement.trim().is_empty() {
+            continue;
+        }
         conn.execute(sqlx::AssertSqlSafe(statement.to_owned())).await?;
     }
     if backend == crate::Backend::Postgres {
-        for sql in PG_ROLLUP_TRIGGERS {
+        for sql in PG_ROLLUP_TRIGGERS.into_iter().chain(PG_PAST_TRIGGERS) {
             conn.execute(sqlx::AssertSqlSafe(sql.replace("{}", "ENABLE"))).await?;
         }
     }
@@ -527,7 +551,7 @@ const PG_VISIT_TRIGGERS: [&str; 3] = [
 /// slower (docs/benchmarks.md). SQLite's loader does the same on its own
 /// connection (`bulk_sqlite`).
 fn pg_upkeep_triggers() -> impl Iterator<Item = &'static str> {
-    PG_VISIT_TRIGGERS.into_iter().chain(PG_ROLLUP_TRIGGERS)
+    PG_VISIT_TRIGGERS.into_iter().chain(PG_ROLLUP_TRIGGERS).chain(PG_PAST_TRIGGERS)
 }
 
 /// Suspends [`pg_upkeep_triggers`] on PostgreSQL (nothing on SQLite). Only for a
@@ -555,7 +579,10 @@ pub async fn resume_upkeep_triggers(db: &Db) -> StoreResult<()> {
         sqlx::query(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut *tx).await?;
     }
     sqlx::query("DELETE FROM coverage_month_ends").execute(&mut *tx).await?;
-    for statement in crate::summaries::ROLLUPS_RECOUNT.split(';').filter(|s| !s.trim().is_empty()) {
+    for statement in crate::summaries::ROLLUPS_RECOUNT.split(';').chain(PAST_FIGURES_DROP.split(';')) {
+        if statement.trim().is_empty() {
+            continue;
+        }
         sqlx::query(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut *tx).await?;
     }
     for sql in pg_upkeep_triggers() {

@@ -208,7 +208,8 @@ impl SqliteBulkWriter {
             .conn
             .prepare(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'
-                 AND (tbl_name = 'visits' OR name LIKE 'residents_last_met%' OR name LIKE 'area_rollup%')
+                 AND (tbl_name = 'visits' OR name LIKE 'residents_last_met%' OR name LIKE 'area_rollup%'
+                      OR name LIKE 'past_figures%')
                  ORDER BY name",
             )
             .and_then(|mut q| q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
@@ -232,6 +233,7 @@ impl SqliteBulkWriter {
         // The visits loaded raised no coverage versions (migration 0061): counts of
         // closed windows kept before the load are dropped, to be counted again.
         tx.execute_batch("DELETE FROM coverage_month_ends").map_err(db_error)?;
+        tx.execute_batch(crate::bulk::PAST_FIGURES_DROP).map_err(db_error)?;
         tx.execute_batch(crate::summaries::ROLLUPS_RECOUNT).map_err(db_error)?;
         for sql in &self.suspended_triggers {
             tx.execute_batch(sql).map_err(db_error)?;

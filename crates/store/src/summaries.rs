@@ -269,6 +269,8 @@ pub async fn verify(db: &Db) -> StoreResult<Vec<Difference>> {
     // The kept counts of closed coverage windows (migration 0061): not a table of
     // one SQL recount, checked by their own code.
     out.extend(crate::visits::figures::verify_closed_windows(db).await?);
+    // A past period's figures kept once counted (migration 0065): counted again.
+    out.extend(crate::cockpit::past::verify(db).await?);
     Ok(out)
 }
 

@@ -1,6 +1,7 @@
 //! The demands' figures: open, overdue, new this week and in the period, the
 //! period's items by category, and the three rates.
 
+use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use wangge_domain::{DemandStatus, Message, Vocabulary};
 
@@ -132,14 +133,37 @@ pub(super) async fn created_by_category(
     Ok(out)
 }
 
+/// The counts of a period that is over, as they stood at its end (`q.now`): the
+/// items open and overdue then, and the parts of the three rates of the period's
+/// items (responded in time, items; resolved, to resolve; satisfied, rated).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PastCounts {
+    open: i64,
+    overdue: i64,
+    rates: [i64; 6],
+}
+
+pub(crate) async fn past_counts(db: &Db, q: &FigureQuery) -> StoreResult<PastCounts> {
+    let (open, overdue) = open_as_of(db, &q.path, q.now).await?;
+    let r = demands::rates_as_of(db, Some(&q.path), q.from, q.to, q.now).await?;
+    Ok(PastCounts {
+        open,
+        overdue,
+        rates: [r.responded_in_time, r.items, r.resolved, r.to_resolve, r.satisfied, r.rated],
+    })
+}
+
 pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>> {
     let under = Some(q.path.clone());
     let overdue = DemandFilter { under_path: under.clone(), overdue: true, ..Default::default() };
     let week_start = q.week_start();
     // Read as of a past moment, "this week" ends with that moment, not today.
     let week_end = q.past.then_some(q.now + 1);
-    let (open_n, overdue_n) = if q.past {
-        open_as_of(db, &q.path, q.now).await?
+    // Of a period that is over, the open and overdue items and the rates as they
+    // stood at its end: counted once, then kept (`past`).
+    let past = if q.past { Some(super::past::kept(db, "demands", q, || past_counts(db, q)).await?) } else { None };
+    let (open_n, overdue_n) = if let Some(p) = &past {
+        (p.open, p.overdue)
     } else {
         // Both from the open items' partial index (their state and deadlines are
         // in it): a tenth of the items, where the summary holds a row per grid,
@@ -210,15 +234,18 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
 
     // The three rates of the period, as the ledger computes them.
     // Of a period that is over, as they stood at its end: the same whenever computed.
-    let rates = if q.past {
-        demands::rates_as_of(db, Some(&q.path), q.from, q.to, q.now).await?
-    } else {
-        demands::rates_at(db, Some(&q.path), q.from, q.to, q.now).await?
+    let parts = match past {
+        Some(p) => p.rates,
+        None => {
+            let r = demands::rates_at(db, Some(&q.path), q.from, q.to, q.now).await?;
+            [r.responded_in_time, r.items, r.resolved, r.to_resolve, r.satisfied, r.rated]
+        }
     };
+    let [responded, items, resolved, to_resolve, satisfied, rated] = parts;
     for (key, part, whole) in [
-        ("response_rate", rates.responded_in_time, rates.items),
-        ("resolution_rate", rates.resolved, rates.to_resolve),
-        ("satisfaction_rate", rates.satisfied, rates.rated),
+        ("response_rate", responded, items),
+        ("resolution_rate", resolved, to_resolve),
+        ("satisfaction_rate", satisfied, rated),
     ] {
         out.push(Figure {
             key: format!("demands.{key}"),

@@ -36,6 +36,7 @@ mod instructions;
 pub mod map;
 mod participation;
 mod party;
+pub mod past;
 pub(crate) mod registry;
 pub mod report;
 mod team;

@@ -317,7 +317,7 @@ pub async fn verify_closed_windows(db: &Db) -> StoreResult<Vec<crate::summaries:
 }
 
 /// The people of one care tag under a path, and how many of them were met in the window.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 pub struct TagCoverage {
     /// The tag's code (`elderly_alone`).
     pub tag: String,
