@@ -74,27 +74,61 @@ where
     let value = count().await?;
     let json = serde_json::to_string(&value)
         .map_err(|e| crate::StoreError::Invalid(crate::error::operator(format!("keeping figures: {e}"))))?;
-    let mut tx = db.pool.begin().await?;
-    let lock = if db.backend == Backend::Postgres { " FOR SHARE" } else { "" };
-    let now: i64 =
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT n FROM past_figures_epoch WHERE id = 1{lock}")))
-            .fetch_one(&mut *tx)
-            .await?;
-    if now == epoch {
-        sqlx::query(
-            "INSERT INTO past_figures (path, source, to_ms, from_ms, figures) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (path, source, to_ms, from_ms) DO UPDATE SET figures = excluded.figures",
-        )
-        .bind(&q.path)
-        .bind(source)
-        .bind(q.to)
-        .bind(q.from)
-        .bind(&json)
-        .execute(&mut *tx)
-        .await?;
+    const KEEP: &str = "INSERT INTO past_figures (path, source, to_ms, from_ms, figures)
+        SELECT $1, $2, $3, $4, $5 WHERE (SELECT n FROM past_figures_epoch WHERE id = 1) = $6
+        ON CONFLICT (path, source, to_ms, from_ms) DO UPDATE SET figures = excluded.figures";
+    let keep = sqlx::query(KEEP).bind(&q.path).bind(source).bind(q.to).bind(q.from).bind(&json).bind(epoch);
+    if db.backend == Backend::Postgres {
+        // The epoch's row held until the row is committed: a dropping write waits
+        // for it, then deletes the row (see the module's comment).
+        let mut tx = db.pool.begin().await?;
+        sqlx::query("SELECT n FROM past_figures_epoch WHERE id = 1 FOR SHARE").execute(&mut *tx).await?;
+        keep.execute(&mut *tx).await?;
+        tx.commit().await?;
+    } else {
+        // One statement: SQLite takes the write lock before reading the epoch (a
+        // transaction reading first would fail to take it once another connection
+        // wrote), and its writers take turns.
+        keep.execute(&db.pool).await?;
     }
-    tx.commit().await?;
     Ok(value)
+}
+
+/// Counts and keeps the last whole week's and month's figures of every area above
+/// the grids not kept yet (a grid's are quick to count): the reports officials open
+/// on Monday morning then read kept rows from the first. Run by the server's
+/// report schedule; a call stops counting at `until` (the next call goes on), so
+/// it never holds the machine long. Returns how many areas it counted.
+pub async fn warm(db: &Db, now: i64, until: std::time::Instant) -> StoreResult<usize> {
+    use super::report::{ReportKind, ReportPeriod};
+    let today = super::day_of(now);
+    let mut paths: Vec<String> =
+        sqlx::query_scalar("SELECT path FROM areas WHERE level <> 'grid' ORDER BY path").fetch_all(&db.pool).await?;
+    paths.insert(0, "/".to_owned());
+    let mut counted = 0;
+    for kind in [ReportKind::Week, ReportKind::Month] {
+        let period = ReportPeriod::last_complete(kind, today);
+        let (from, to) = period.bounds();
+        if to > now - MARGIN {
+            continue;
+        }
+        let kept: std::collections::HashSet<String> =
+            sqlx::query_scalar("SELECT path FROM past_figures WHERE source = 'visits' AND to_ms = $1 AND from_ms = $2")
+                .bind(to)
+                .bind(from)
+                .fetch_all(&db.pool)
+                .await?
+                .into_iter()
+                .collect();
+        for path in paths.iter().filter(|p| !kept.contains(*p)) {
+            if std::time::Instant::now() >= until {
+                return Ok(counted);
+            }
+            super::figures_in(db, &period.query(path, now), &[super::Section::Rates, super::Section::Visits]).await?;
+            counted += 1;
+        }
+    }
+    Ok(counted)
 }
 
 /// Every kept row counted again from the rows; a row that differs is reported

@@ -925,3 +925,32 @@ async fn a_past_periods_figures_are_kept_until_a_write_changes_them() {
     })
     .await;
 }
+
+/// The schedule's warming (`past::warm`): last week's and month's figures of every
+/// area above the grids counted once and kept; a second call finds nothing to do,
+/// and a call whose time is up counts nothing.
+#[tokio::test]
+async fn warming_keeps_last_week_and_month_of_every_area_above_the_grids() {
+    testing::all_at(async |t| {
+        let db = &t.db;
+        data(db).await;
+        let now = now_millis();
+        let later = std::time::Instant::now() + std::time::Duration::from_secs(600);
+        let areas: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM areas WHERE level <> 'grid'").fetch_one(&db.pool).await.unwrap();
+        let areas = areas + 1; // and the deployment, '/'
+        let periods = [report::ReportKind::Week, report::ReportKind::Month]
+            .into_iter()
+            .filter(|k| report::ReportPeriod::last_complete(*k, day_of(now)).bounds().1 <= now - past::MARGIN)
+            .count() as i64;
+        let rows = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM past_figures").fetch_one(&db.pool).await.unwrap()
+        };
+        assert_eq!(past::warm(db, now, std::time::Instant::now()).await.unwrap(), 0, "no time: nothing counted");
+        assert_eq!(rows().await, 0);
+        assert_eq!(past::warm(db, now, later).await.unwrap() as i64, areas * periods);
+        assert_eq!(rows().await, 2 * areas * periods, "demands and visits of each area and period");
+        assert_eq!(past::warm(db, now, later).await.unwrap(), 0, "nothing left to count");
+    })
+    .await;
+}
