@@ -40,7 +40,8 @@ CREATE TABLE past_figures (
 
 CREATE TABLE past_figures_epoch (
     id  INTEGER PRIMARY KEY CHECK (id = 1),
-    n   BIGINT NOT NULL
+    n   BIGINT NOT NULL,
+    tx  BIGINT            -- PostgreSQL's: raised once per transaction there; unused here
 );
 INSERT INTO past_figures_epoch (id, n) VALUES (1, 0);
 

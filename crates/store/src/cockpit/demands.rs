@@ -18,6 +18,11 @@ async fn count(db: &Db, f: &DemandFilter, now: i64) -> StoreResult<i64> {
     Ok(c.scalar(format!("SELECT COUNT(*) FROM demands {}", c.where_clause())).fetch_one(&db.pool).await?)
 }
 
+#[cfg(test)]
+pub(super) async fn count_for_tests(db: &Db, f: &DemandFilter, now: i64) -> i64 {
+    count(db, f, now).await.unwrap()
+}
+
 fn ledger(status: &'static str, overdue: bool, from: Option<i64>, to: Option<i64>) -> Rows {
     Rows::Demands { status, overdue, category: None, from, to }
 }
@@ -82,6 +87,34 @@ async fn open_as_of(db: &Db, path: &str, at: i64) -> StoreResult<(i64, i64)> {
     open_n += row.try_get::<Option<i64>, _>("open")?.unwrap_or(0);
     overdue_n = Some(overdue_n.unwrap_or(0) + row.try_get::<Option<i64>, _>("overdue")?.unwrap_or(0));
     Ok((open_n, overdue_n.unwrap_or(0)))
+}
+
+/// The items under `path` overdue at `now`: those submitted past their time to
+/// accept and those being worked on past their time to resolve, as the ledger's
+/// overdue filter has it, counted apart and added. Each count reads the open
+/// items' index alone; the two as one `OR` made PostgreSQL read the table of every
+/// open item (a bitmap scan, 6,000 pages for a district) and SQLite another index.
+/// The open statuses are written out beside each's own so that SQLite sees the
+/// partial index's condition.
+async fn overdue_at(db: &Db, path: &str, now: i64) -> StoreResult<i64> {
+    let list = |l: &[DemandStatus]| l.iter().map(|s| format!("'{}'", s.code())).collect::<Vec<_>>().join(", ");
+    let open = list(&DemandStatus::open());
+    let working: Vec<DemandStatus> =
+        DemandStatus::open().iter().copied().filter(|s| *s != DemandStatus::Submitted).collect();
+    let (lo, hi) = crate::subtree_bounds(path);
+    // Each placeholder once, in order: SQLite numbers named ones as they first appear.
+    let mut c = Conditions::default();
+    let (lo_a, hi_a, at_a) = (c.text(lo.clone()), c.text(hi.clone()), c.int(now));
+    let (lo_b, hi_b, at_b) = (c.text(lo), c.text(hi), c.int(now));
+    let sql = format!(
+        "SELECT (SELECT COUNT(*) FROM demands WHERE path >= {lo_a} AND path < {hi_a}
+                    AND status IN ({open}) AND status = '{submitted}' AND accept_due < {at_a})
+              + (SELECT COUNT(*) FROM demands WHERE path >= {lo_b} AND path < {hi_b}
+                    AND status IN ({open}) AND status IN ({working}) AND resolve_due < {at_b})",
+        submitted = DemandStatus::Submitted.code(),
+        working = list(&working),
+    );
+    Ok(c.scalar(sql).fetch_one(&db.pool).await?)
 }
 
 /// Items created in `[from, to)` under `path`, by category: when both bounds are
@@ -155,7 +188,6 @@ pub(crate) async fn past_counts(db: &Db, q: &FigureQuery) -> StoreResult<PastCou
 
 pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>> {
     let under = Some(q.path.clone());
-    let overdue = DemandFilter { under_path: under.clone(), overdue: true, ..Default::default() };
     let week_start = q.week_start();
     // Read as of a past moment, "this week" ends with that moment, not today.
     let week_end = q.past.then_some(q.now + 1);
@@ -169,7 +201,7 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
         // in it): a tenth of the items, where the summary holds a row per grid,
         // category, state and day of every open item's creation.
         let open = DemandFilter { under_path: under.clone(), status: DemandStatus::open(), ..Default::default() };
-        (count(db, &open, q.now).await?, count(db, &overdue, q.now).await?)
+        (count(db, &open, q.now).await?, overdue_at(db, &q.path, q.now).await?)
     };
     let this_week: i64 = created_by_category(db, &q.path, Some(week_start), week_end, q.now).await?.values().sum();
     let by_category = created_by_category(db, &q.path, Some(q.from), Some(q.to), q.now).await?;

@@ -249,6 +249,26 @@ async fn figures_equal_counts_by_hand_for_a_grid_a_community_and_a_street() {
         assert_eq!(trends.weeks.last().unwrap().new, 4);
         assert_eq!(trends.months.last().unwrap().new, 4);
         assert_eq!(trends.weeks.last().unwrap().closed, 1);
+
+        // Overdue while being worked on: the grid's other item, in hand past its
+        // time to resolve; and the next community's, accepted and not due yet.
+        let b: String = sqlx::query_scalar("SELECT id FROM demands WHERE category = 'public_facilities'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        sql(db, "UPDATE demands SET status = 'in_hand', resolve_due = $1 WHERE id = $2", &b, now_millis() - 1).await;
+        sqlx::query("UPDATE demands SET status = 'accepted' WHERE category = 'property'")
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(n(&at(db, &d.h.grid.path).await, "demands.overdue"), 2, "one to accept, one to resolve");
+        assert_eq!(n(&at(db, &d.h.street.path).await, "demands.overdue"), 2, "the accepted item is not due");
+        // The same as the ledger's overdue filter.
+        for path in [&d.h.grid.path, &d.h.street.path, &d.next_street.path] {
+            let f = demands::DemandFilter { under_path: Some(path.clone()), overdue: true, ..Default::default() };
+            let ledger = super::demands::count_for_tests(db, &f, now_millis()).await;
+            assert_eq!(n(&at(db, path).await, "demands.overdue"), ledger, "{path}");
+        }
         let _ = Gender::all();
     })
     .await;
