@@ -228,7 +228,17 @@ impl Db {
                         Ok(true)
                     })
                 }),
-            Backend::Postgres => pool_options,
+            // No JIT: PostgreSQL compiles a query whose estimated cost passes
+            // `jit_above_cost`, and the cost of a correlated `EXISTS` is estimated
+            // for every row whether it runs or not — the visits' coverage of a
+            // district (33,000 households, 30 ms) spent 10-25 ms compiling, on every
+            // cockpit page. This server's queries are short; none gains from it.
+            Backend::Postgres => pool_options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("SET jit = off").await?;
+                    Ok(())
+                })
+            }),
         };
         let pool = pool_options.connect_with(connect).await?;
         let vault = match key {
