@@ -63,17 +63,38 @@ pub fn month_ends(today: Date, months: usize) -> Vec<Date> {
 /// versions it was counted at, and is counted again only when a write has raised
 /// one of those versions since (see [`closed_windows`]).
 pub async fn trend(db: &Db, path: &str, today: Date, days: u16, months: usize) -> StoreResult<Vec<TrendPoint>> {
+    let (live, ended) =
+        tokio::try_join!(super::coverage(db, path, today, days), ended_windows(db, path, today, days, months))?;
+    Ok(ended.points(live.households, live.not_visited))
+}
+
+/// The ended windows of [`trend`], waiting for today's coverage (the live figure,
+/// which a page computing the area's figures has already counted).
+pub struct EndedWindows {
+    today: Date,
+    /// Each window's end and the households met in it.
+    met: Vec<(Date, u64)>,
+}
+
+impl EndedWindows {
+    /// The trend's points, given today's occupied households and those not met.
+    pub fn points(self, households: u64, not_visited_today: u64) -> Vec<TrendPoint> {
+        let mut out: Vec<TrendPoint> = self
+            .met
+            .into_iter()
+            .map(|(end, met)| TrendPoint { on: iso(end), households, not_visited: households.saturating_sub(met) })
+            .collect();
+        out.push(TrendPoint { on: iso(self.today), households, not_visited: not_visited_today });
+        out
+    }
+}
+
+/// The households met in each of the windows of [`trend`] that have ended.
+pub async fn ended_windows(db: &Db, path: &str, today: Date, days: u16, months: usize) -> StoreResult<EndedWindows> {
     let ends = month_ends(today, months.max(1));
     let closed = &ends[..ends.len() - 1];
-    let (live, met) = tokio::try_join!(super::coverage(db, path, today, days), closed_windows(db, path, closed, days))?;
-    let households = live.households;
-    let mut out: Vec<TrendPoint> = closed
-        .iter()
-        .zip(met)
-        .map(|(end, met)| TrendPoint { on: iso(*end), households, not_visited: households.saturating_sub(met) })
-        .collect();
-    out.push(TrendPoint { on: iso(today), households, not_visited: live.not_visited });
-    Ok(out)
+    let met = closed_windows(db, path, closed, days).await?;
+    Ok(EndedWindows { today, met: closed.iter().copied().zip(met).collect() })
 }
 
 /// The first day of the `days` ending on `end`.

@@ -432,7 +432,8 @@ fn count_of(figures: &[Figure], key: &str) -> i64 {
 /// The series the charts draw beyond the area's figures.
 struct ChartData {
     trends: cockpit::Trends,
-    not_visited: Vec<wangge_store::visits::figures::TrendPoint>,
+    /// The trend's ended windows; its last point is the area's live figure.
+    not_visited: wangge_store::visits::figures::EndedWindows,
     pyramid: Vec<cockpit::PyramidRow>,
 }
 
@@ -441,7 +442,7 @@ async fn chart_data(db: &Db, path: &str, now: i64) -> wangge_store::StoreResult<
     let (trends, not_visited, pyramid) = tokio::try_join!(
         cockpit::trends(db, path, now),
         // The seed's "rarely visited" by month: the 90-day share at each month's end.
-        wangge_store::visits::figures::trend(db, path, day_of(now), cockpit::COVERAGE_DAYS, 12),
+        wangge_store::visits::figures::ended_windows(db, path, day_of(now), cockpit::COVERAGE_DAYS, 12),
         cockpit::age_pyramid(db, path, day_of(now)),
     )?;
     Ok(ChartData { trends, not_visited, pyramid })
@@ -451,7 +452,13 @@ async fn chart_data(db: &Db, path: &str, now: i64) -> wangge_store::StoreResult<
 /// people by residence type and age band, the population pyramid.
 fn charts_of(lang: Lang, data: ChartData, figures: &[Figure]) -> Vec<Chart> {
     let t = |key: &str| tr(key, lang.code);
-    let ChartData { trends, not_visited: trend, pyramid } = data;
+    let ChartData { trends, not_visited: ended, pyramid } = data;
+    // Today's point is the area's own figure (counted once for the page).
+    let (not_visited_today, households) = match cockpit::find(figures, "visits.not_visited").map(|f| f.value) {
+        Some(Value::Rate { part, whole }) => (part.max(0) as u64, whole.max(0) as u64),
+        _ => (0, 0),
+    };
+    let trend = ended.points(households, not_visited_today);
     let mut out = Vec::new();
 
     let (new, closed) = (t("cockpit.chart.new"), t("cockpit.chart.closed"));
