@@ -112,14 +112,17 @@ pub async fn warm(db: &Db, now: i64, until: std::time::Instant) -> StoreResult<u
         if to > now - MARGIN {
             continue;
         }
-        let kept: std::collections::HashSet<String> =
-            sqlx::query_scalar("SELECT path FROM past_figures WHERE source = 'visits' AND to_ms = $1 AND from_ms = $2")
-                .bind(to)
-                .bind(from)
-                .fetch_all(&db.pool)
-                .await?
-                .into_iter()
-                .collect();
+        // An area is done when both sources are kept: a correction drops one alone.
+        let kept: std::collections::HashSet<String> = sqlx::query_scalar(
+            "SELECT path FROM past_figures WHERE to_ms = $1 AND from_ms = $2
+             GROUP BY path HAVING COUNT(DISTINCT source) = 2",
+        )
+        .bind(to)
+        .bind(from)
+        .fetch_all(&db.pool)
+        .await?
+        .into_iter()
+        .collect();
         for path in paths.iter().filter(|p| !kept.contains(*p)) {
             if std::time::Instant::now() >= until {
                 return Ok(counted);

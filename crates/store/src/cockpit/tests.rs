@@ -971,6 +971,16 @@ async fn warming_keeps_last_week_and_month_of_every_area_above_the_grids() {
         assert_eq!(past::warm(db, now, later).await.unwrap() as i64, areas * periods);
         assert_eq!(rows().await, 2 * areas * periods, "demands and visits of each area and period");
         assert_eq!(past::warm(db, now, later).await.unwrap(), 0, "nothing left to count");
+        // A correction dropped one source of one area (an item entered afterwards):
+        // that area is counted again.
+        let dropped = sqlx::query("DELETE FROM past_figures WHERE path = '/' AND source = 'demands'")
+            .execute(&db.pool)
+            .await
+            .unwrap()
+            .rows_affected();
+        assert_eq!(dropped as i64, periods);
+        assert_eq!(past::warm(db, now, later).await.unwrap() as i64, periods, "'/' again, for each period");
+        assert_eq!(rows().await, 2 * areas * periods);
     })
     .await;
 }
