@@ -208,13 +208,18 @@ pub async fn cadences(db: &Db, community_id: &str) -> StoreResult<Vec<CadenceRul
         return Ok(found); // every cadence switched off on purpose
     }
     let now = now_millis();
-    let mut tx = db.pool.begin().await?;
+    // The tags are read before the transaction: on SQLite a transaction that reads
+    // first and writes after fails at once ("database is locked") when another
+    // connection wrote in between (the server's start, writing its schedules' rows,
+    // made the reminders' first sweep fail so on every `wangge demo`); one whose first
+    // statement writes waits its turn.
+    let mut defaults = Vec::new();
     for (tag, every, spell, channels) in DEFAULT_CADENCES {
         let tag_id: Option<String> = match tag {
             Some(code) => {
                 let id: Option<String> = sqlx::query_scalar("SELECT id FROM tags WHERE code = $1")
                     .bind(code)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&db.pool)
                     .await?;
                 match id {
                     Some(id) => Some(id),
@@ -223,7 +228,10 @@ pub async fn cadences(db: &Db, community_id: &str) -> StoreResult<Vec<CadenceRul
             }
             None => None,
         };
-        let cadence = Cadence::new(every, spell, channels).map_err(bad)?;
+        defaults.push((tag_id, Cadence::new(every, spell, channels).map_err(bad)?));
+    }
+    let mut tx = db.pool.begin().await?;
+    for (tag_id, cadence) in defaults {
         sqlx::query(
             "INSERT INTO visit_cadences (id, community_id, tag_id, every_days, spell_every_days, channels, active, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)",
