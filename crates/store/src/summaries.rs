@@ -155,6 +155,23 @@ pub const SUMMARIES: &[Summary] = &[
                     WHERE r.status = 'active' AND r.household_id IS NOT NULL \
                     GROUP BY a.ancestor, rt.tag_id, COALESCE(r.last_met_on, '')",
     },
+    // Occupied households by the last day met, any channel and at the door ('' never),
+    // at every level (migration 0067). A household whose place is no area's shows as
+    // a key `unplaced <path>`.
+    Summary {
+        module: "visits",
+        table: "household_met_days",
+        key: "path || ' ' || channel || ' ' || met_on",
+        n: "n",
+        recompute: "SELECT a.ancestor || ' ' || c.channel || ' ' || CASE c.channel WHEN 'any' \
+                    THEN COALESCE(h.last_met_on, '') ELSE COALESCE(h.last_door_on, '') END AS k, COUNT(*) AS n \
+                    FROM households h JOIN area_ancestors a ON a.path = h.path \
+                    CROSS JOIN (SELECT 'any' AS channel UNION ALL SELECT 'door') c WHERE h.occupancy <> 'vacant' \
+                    GROUP BY a.ancestor, c.channel, CASE c.channel WHEN 'any' THEN COALESCE(h.last_met_on, '') \
+                    ELSE COALESCE(h.last_door_on, '') END \
+                    UNION ALL SELECT 'unplaced ' || h.path, COUNT(*) FROM households h WHERE h.occupancy <> 'vacant' \
+                    AND NOT EXISTS (SELECT 1 FROM area_ancestors a WHERE a.path = h.path) GROUP BY h.path",
+    },
     // Demands created and closed per day and category at every level (migration
     // 0063), one key per path, day and category holding both counts. An item whose place is no area's shows
     // as a key `unplaced <path>`.
@@ -188,7 +205,7 @@ pub const SUMMARIES: &[Summary] = &[
     },
 ];
 
-/// The roll-ups of migration 0062 counted again from the rows (its backfill): for a
+/// The roll-ups of migrations 0062 and 0067 counted again from the rows (its backfill): for a
 /// bulk load that suspended their triggers (`bulk::resume_upkeep_triggers`,
 /// `bulk_sqlite`). Statements separated by `;`, none inside one.
 pub(crate) const ROLLUPS_RECOUNT: &str = "DELETE FROM resident_births;
@@ -203,6 +220,14 @@ SELECT a.ancestor, rt.tag_id, COALESCE(r.last_met_on, ''), COUNT(*)
 FROM residents r JOIN resident_tags rt ON rt.resident_id = r.id JOIN area_ancestors a ON a.path = r.path
 WHERE r.status = 'active' AND r.household_id IS NOT NULL
 GROUP BY a.ancestor, rt.tag_id, COALESCE(r.last_met_on, '');
+DELETE FROM household_met_days;
+INSERT INTO household_met_days (path, channel, met_on, n)
+SELECT a.ancestor, c.channel,
+       CASE c.channel WHEN 'any' THEN COALESCE(h.last_met_on, '') ELSE COALESCE(h.last_door_on, '') END, COUNT(*)
+FROM households h JOIN area_ancestors a ON a.path = h.path
+     CROSS JOIN (SELECT 'any' AS channel UNION ALL SELECT 'door') c
+WHERE h.occupancy <> 'vacant'
+GROUP BY a.ancestor, c.channel, CASE c.channel WHEN 'any' THEN COALESCE(h.last_met_on, '') ELSE COALESCE(h.last_door_on, '') END;
 ";
 
 /// A summary row that disagrees with the rows.

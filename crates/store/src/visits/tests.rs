@@ -574,6 +574,98 @@ async fn the_households_last_met_days_follow_every_write() {
     .await;
 }
 
+/// The coverage read from the households' roll-up (`household_met_days`, migration
+/// 0067) equals the households' own pass at the grid, the grid next door, the
+/// community, the street and the deployment after every write that changes it, and
+/// the hand-computed figures. A (301) met at the door on T-10; B (401) called on
+/// T-3; C (501) vacant: 2 households, 2 visited, 1 at the door. B vacated: 1, 1, 1.
+/// C occupied: 2, 1, 1. A moved to the grid next door: there 1, 1, 1; here 1, 0, 0.
+/// C removed: here 0. A's door visit edited to nobody home: A never met.
+#[tokio::test]
+async fn the_coverage_roll_up_follows_every_write() {
+    testing::all_at(async |t: &TestDb| {
+        let db = &t.db;
+        let h = testing::hierarchy(db).await;
+        let a = h.household.id.clone();
+        let b = home(db, &h.building.id, "401", Occupancy::Rented).await;
+        let c = home(db, &h.building.id, "501", Occupancy::Vacant).await;
+        let paths = [
+            h.grid.path.clone(),
+            h.other_grid.path.clone(),
+            h.community.path.clone(),
+            h.street.path.clone(),
+            "/".to_owned(),
+        ];
+        let check = async |step: &str| {
+            for path in &paths {
+                for (end, days) in [(today(), 90), (today(), 5), (today() - Duration::days(1), 30)] {
+                    let kept = coverage(db, path, end, days).await.unwrap();
+                    let counted = coverage_from_households(db, path, end, days).await.unwrap();
+                    assert_eq!(kept, counted, "{step}: {path}, {days} days to {end}");
+                }
+            }
+            let differences: Vec<_> = crate::summaries::verify(db)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|d| d.table == "household_met_days")
+                .collect();
+            assert!(differences.is_empty(), "{step}: {differences:?}");
+        };
+        let figures = async |path: &str| {
+            let c = coverage(db, path, today(), 90).await.unwrap();
+            (c.households, c.visited, c.visited_at_door)
+        };
+        check("before any visit").await;
+        assert_eq!(figures(&h.grid.path).await, (2, 0, 0));
+
+        let door =
+            record(db, visit(&a, None, VisitChannel::Door, VisitOutcome::Met, ago(10)), None, "甲").await.unwrap();
+        record(db, visit(&b, None, VisitChannel::Phone, VisitOutcome::Met, ago(3)), None, "甲").await.unwrap();
+        check("after the visits").await;
+        assert_eq!(figures(&h.grid.path).await, (2, 2, 1));
+        assert_eq!(figures("/").await, (2, 2, 1));
+        let five = coverage(db, &h.grid.path, today(), 5).await.unwrap();
+        assert_eq!((five.households, five.visited, five.visited_at_door), (2, 1, 0), "the last 5 days: B's call");
+
+        let vacate = |o| households::HouseholdUpdate { occupancy: Some(o), ..Default::default() };
+        households::update(db, &b, vacate(Occupancy::Vacant)).await.unwrap();
+        check("B vacated").await;
+        assert_eq!(figures(&h.grid.path).await, (1, 1, 1));
+        households::update(db, &c, vacate(Occupancy::Rented)).await.unwrap();
+        check("C occupied").await;
+        assert_eq!(figures(&h.grid.path).await, (2, 1, 1));
+
+        sqlx::query("UPDATE households SET path = $1 WHERE id = $2")
+            .bind(&h.other_grid.path)
+            .bind(&a)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        check("A moved to the grid next door").await;
+        assert_eq!(figures(&h.other_grid.path).await, (1, 1, 1));
+        assert_eq!(figures(&h.grid.path).await, (1, 0, 0));
+        assert_eq!(figures(&h.community.path).await, (2, 1, 1));
+
+        sqlx::query("DELETE FROM households WHERE id = $1").bind(&c).execute(&db.pool).await.unwrap();
+        check("C removed").await;
+        assert_eq!(figures(&h.grid.path).await, (0, 0, 0));
+
+        let nobody = VisitEdit {
+            resident_id: None,
+            channel: VisitChannel::Door,
+            outcome: VisitOutcome::NotHome,
+            visited_on: ago(10),
+            purpose: door.purpose.clone(),
+            findings: String::new(),
+        };
+        edit(db, &door.id, nobody, 7, today()).await.unwrap();
+        check("A's visit found nobody after all").await;
+        assert_eq!(figures(&h.community.path).await, (1, 0, 0));
+    })
+    .await;
+}
+
 /// Each resident's last day met (`residents.last_met_on`, migration 0040) follows
 /// the visits and the people's moves, and the care tags' coverage read from it
 /// equals the visits' own answer. Household A (301): 王奶奶 (living alone) and 李叔
