@@ -425,8 +425,14 @@ pub(crate) async fn by_tag_from_people(
          WHERE r.path >= $1 AND r.path < $2 AND r.status = 'active' AND r.household_id IS NOT NULL
          GROUP BY rt.tag_id"
     );
-    let rows =
-        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&lo).bind(&hi).bind(from).bind(to).fetch_all(&db.pool).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .persistent(false) // a range of paths: planned with its values (`Conditions::query`)
+        .bind(&lo)
+        .bind(&hi)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&db.pool)
+        .await?;
     let mut out = Vec::new();
     for r in &rows {
         let people: i64 = r.try_get("people")?;
@@ -526,7 +532,8 @@ pub async fn behind(
                  WHERE r.path >= $1 AND r.path < $2 AND r.status = 'active' AND rt.tag_id = $5"
             .to_owned(),
     };
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&lo).bind(&hi).bind(&from).bind(&to);
+    // A range of paths: planned with its values (`Conditions::query`).
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(false).bind(&lo).bind(&hi).bind(&from).bind(&to);
     if let Some(code) = tag {
         let id = tag_codes(db).await?.into_iter().find(|(_, c)| c == code).map(|(id, _)| id).unwrap_or_default();
         q = q.bind(id);

@@ -955,6 +955,7 @@ pub(crate) async fn coverage_from_households(db: &Db, path: &str, today: Date, d
          FROM households h
          WHERE h.path >= $1 AND h.path < $2 AND h.occupancy <> 'vacant'",
     )
+    .persistent(false) // a range of paths: planned with its values (`Conditions::query`)
     .bind(&lo)
     .bind(&hi)
     .bind(&from)
