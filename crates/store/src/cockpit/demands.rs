@@ -168,22 +168,46 @@ pub(super) async fn created_by_category(
 
 /// The counts of a period that is over, as they stood at its end (`q.now`): the
 /// items open and overdue then, and the parts of the three rates of the period's
-/// items (responded in time, items; resolved, to resolve; satisfied, rated).
+/// items. Kept as JSON (`past`): a row written before a change of these fields
+/// does not read and is counted again.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct PastCounts {
     open: i64,
     overdue: i64,
-    rates: [i64; 6],
+    rates: RateParts,
+}
+
+/// The two parts of each of the three rates.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RateParts {
+    /// The response rate: answered in time, of the items.
+    responded: i64,
+    items: i64,
+    /// The resolution rate: resolved, of those to resolve.
+    resolved: i64,
+    to_resolve: i64,
+    /// The satisfaction rate: satisfied, of those rated.
+    satisfied: i64,
+    rated: i64,
+}
+
+impl From<&demands::Rates> for RateParts {
+    fn from(r: &demands::Rates) -> RateParts {
+        RateParts {
+            responded: r.responded_in_time,
+            items: r.items,
+            resolved: r.resolved,
+            to_resolve: r.to_resolve,
+            satisfied: r.satisfied,
+            rated: r.rated,
+        }
+    }
 }
 
 pub(crate) async fn past_counts(db: &Db, q: &FigureQuery) -> StoreResult<PastCounts> {
     let (open, overdue) = open_as_of(db, &q.path, q.now).await?;
     let r = demands::rates_as_of(db, Some(&q.path), q.from, q.to, q.now).await?;
-    Ok(PastCounts {
-        open,
-        overdue,
-        rates: [r.responded_in_time, r.items, r.resolved, r.to_resolve, r.satisfied, r.rated],
-    })
+    Ok(PastCounts { open, overdue, rates: RateParts::from(&r) })
 }
 
 pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>> {
@@ -268,16 +292,12 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
     // Of a period that is over, as they stood at its end: the same whenever computed.
     let parts = match past {
         Some(p) => p.rates,
-        None => {
-            let r = demands::rates_at(db, Some(&q.path), q.from, q.to, q.now).await?;
-            [r.responded_in_time, r.items, r.resolved, r.to_resolve, r.satisfied, r.rated]
-        }
+        None => RateParts::from(&demands::rates_at(db, Some(&q.path), q.from, q.to, q.now).await?),
     };
-    let [responded, items, resolved, to_resolve, satisfied, rated] = parts;
     for (key, part, whole) in [
-        ("response_rate", responded, items),
-        ("resolution_rate", resolved, to_resolve),
-        ("satisfaction_rate", satisfied, rated),
+        ("response_rate", parts.responded, parts.items),
+        ("resolution_rate", parts.resolved, parts.to_resolve),
+        ("satisfaction_rate", parts.satisfied, parts.rated),
     ] {
         out.push(Figure {
             key: format!("demands.{key}"),
