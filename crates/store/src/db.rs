@@ -187,6 +187,10 @@ PRAGMA cache_size = -65536;
 PRAGMA mmap_size = 1073741824;
 PRAGMA temp_store = MEMORY;";
 
+/// The wait of [`SQLITE_PRAGMAS`] for another writer, for a connection that
+/// shortened it for a moment.
+pub(crate) const BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 10000";
+
 impl Db {
     /// Opens `sqlite:PATH` (created when missing) or `postgres://…`.
     pub async fn connect(url: &str, options: DbOptions) -> StoreResult<Self> {

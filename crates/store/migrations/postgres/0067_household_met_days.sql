@@ -20,27 +20,43 @@ FROM households h JOIN area_ancestors a ON a.path = h.path
 WHERE h.occupancy <> 'vacant'
 GROUP BY a.ancestor, c.channel, CASE c.channel WHEN 'any' THEN COALESCE(h.last_met_on, '') ELSE COALESCE(h.last_door_on, '') END;
 
--- A household added, moved, vacated or occupied, met again, or removed. The rows
--- are written in the order of their key, as every roll-up's are, so two
--- transactions touching the same ancestors wait for each other instead of
--- deadlocking.
+-- A household added, moved, vacated or occupied, met again, or removed. Each
+-- channel's rows apart, by their primary key, and only when that channel's day,
+-- the place or the occupancy changed: a visit met by telephone moves no door row.
+-- (One UPDATE joining a subquery of both channels' rows read the whole table for
+-- each household once the function's plan was cached.)
 CREATE FUNCTION area_rollup_households() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    moved boolean := TG_OP <> 'UPDATE' OR OLD.path IS DISTINCT FROM NEW.path
+        OR OLD.occupancy IS DISTINCT FROM NEW.occupancy;
+    any_changed boolean := moved OR OLD.last_met_on IS DISTINCT FROM NEW.last_met_on;
+    door_changed boolean := moved OR OLD.last_door_on IS DISTINCT FROM NEW.last_door_on;
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.occupancy <> 'vacant' THEN
-        UPDATE household_met_days t SET n = t.n - 1
-        FROM (SELECT a.ancestor, c.channel,
-                     CASE c.channel WHEN 'any' THEN COALESCE(OLD.last_met_on, '') ELSE COALESCE(OLD.last_door_on, '') END AS met_on
-              FROM area_ancestors a CROSS JOIN (VALUES ('any'), ('door')) c (channel)
-              WHERE a.path = OLD.path ORDER BY 1, 2, 3) o
-        WHERE t.path = o.ancestor AND t.channel = o.channel AND t.met_on = o.met_on;
+        IF any_changed THEN
+            UPDATE household_met_days SET n = n - 1
+            WHERE path IN (SELECT ancestor FROM area_ancestors WHERE path = OLD.path)
+                AND channel = 'any' AND met_on = COALESCE(OLD.last_met_on, '');
+        END IF;
+        IF door_changed THEN
+            UPDATE household_met_days SET n = n - 1
+            WHERE path IN (SELECT ancestor FROM area_ancestors WHERE path = OLD.path)
+                AND channel = 'door' AND met_on = COALESCE(OLD.last_door_on, '');
+        END IF;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.occupancy <> 'vacant' THEN
-        INSERT INTO household_met_days (path, channel, met_on, n)
-        SELECT a.ancestor, c.channel,
-               CASE c.channel WHEN 'any' THEN COALESCE(NEW.last_met_on, '') ELSE COALESCE(NEW.last_door_on, '') END, 1
-        FROM area_ancestors a CROSS JOIN (VALUES ('any'), ('door')) c (channel)
-        WHERE a.path = NEW.path ORDER BY 1, 2, 3
-        ON CONFLICT (path, channel, met_on) DO UPDATE SET n = household_met_days.n + 1;
+        IF any_changed THEN
+            INSERT INTO household_met_days (path, channel, met_on, n)
+            SELECT ancestor, 'any', COALESCE(NEW.last_met_on, ''), 1 FROM area_ancestors
+            WHERE path = NEW.path ORDER BY ancestor
+            ON CONFLICT (path, channel, met_on) DO UPDATE SET n = household_met_days.n + 1;
+        END IF;
+        IF door_changed THEN
+            INSERT INTO household_met_days (path, channel, met_on, n)
+            SELECT ancestor, 'door', COALESCE(NEW.last_door_on, ''), 1 FROM area_ancestors
+            WHERE path = NEW.path ORDER BY ancestor
+            ON CONFLICT (path, channel, met_on) DO UPDATE SET n = household_met_days.n + 1;
+        END IF;
     END IF;
     RETURN NULL;
 END

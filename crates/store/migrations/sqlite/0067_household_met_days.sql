@@ -39,6 +39,9 @@ BEGIN
     ON CONFLICT (path, channel, met_on) DO UPDATE SET n = n + 1;
 END;
 
+-- Each channel's rows apart, by their primary key: one UPDATE matching either
+-- channel's day with OR read the whole table for every household (20,000 visits:
+-- 57 s instead of 2).
 CREATE TRIGGER area_rollup_households_update AFTER UPDATE OF path, occupancy, last_met_on, last_door_on ON households
 WHEN (OLD.path IS NOT NEW.path OR OLD.occupancy IS NOT NEW.occupancy OR OLD.last_met_on IS NOT NEW.last_met_on
         OR OLD.last_door_on IS NOT NEW.last_door_on)
@@ -46,13 +49,23 @@ WHEN (OLD.path IS NOT NEW.path OR OLD.occupancy IS NOT NEW.occupancy OR OLD.last
 BEGIN
     UPDATE household_met_days SET n = n - 1
     WHERE OLD.occupancy <> 'vacant'
-        AND path IN (SELECT ancestor FROM area_ancestors WHERE path = OLD.path)
-        AND ((channel = 'any' AND met_on = COALESCE(OLD.last_met_on, ''))
-            OR (channel = 'door' AND met_on = COALESCE(OLD.last_door_on, '')));
+        AND (OLD.path IS NOT NEW.path OR OLD.occupancy IS NOT NEW.occupancy OR OLD.last_met_on IS NOT NEW.last_met_on)
+        AND channel = 'any' AND met_on = COALESCE(OLD.last_met_on, '')
+        AND path IN (SELECT ancestor FROM area_ancestors WHERE path = OLD.path);
+    UPDATE household_met_days SET n = n - 1
+    WHERE OLD.occupancy <> 'vacant'
+        AND (OLD.path IS NOT NEW.path OR OLD.occupancy IS NOT NEW.occupancy OR OLD.last_door_on IS NOT NEW.last_door_on)
+        AND channel = 'door' AND met_on = COALESCE(OLD.last_door_on, '')
+        AND path IN (SELECT ancestor FROM area_ancestors WHERE path = OLD.path);
     INSERT INTO household_met_days (path, channel, met_on, n)
-    SELECT a.ancestor, c.channel, CASE c.channel WHEN 'any' THEN COALESCE(NEW.last_met_on, '') ELSE COALESCE(NEW.last_door_on, '') END, 1
-    FROM area_ancestors a CROSS JOIN (SELECT 'any' AS channel UNION ALL SELECT 'door') c
+    SELECT a.ancestor, 'any', COALESCE(NEW.last_met_on, ''), 1 FROM area_ancestors a
     WHERE a.path = NEW.path AND NEW.occupancy <> 'vacant'
+        AND (OLD.path IS NOT NEW.path OR OLD.occupancy IS NOT NEW.occupancy OR OLD.last_met_on IS NOT NEW.last_met_on)
+    ON CONFLICT (path, channel, met_on) DO UPDATE SET n = n + 1;
+    INSERT INTO household_met_days (path, channel, met_on, n)
+    SELECT a.ancestor, 'door', COALESCE(NEW.last_door_on, ''), 1 FROM area_ancestors a
+    WHERE a.path = NEW.path AND NEW.occupancy <> 'vacant'
+        AND (OLD.path IS NOT NEW.path OR OLD.occupancy IS NOT NEW.occupancy OR OLD.last_door_on IS NOT NEW.last_door_on)
     ON CONFLICT (path, channel, met_on) DO UPDATE SET n = n + 1;
 END;
 
@@ -60,7 +73,9 @@ CREATE TRIGGER area_rollup_households_delete AFTER DELETE ON households
 WHEN OLD.occupancy <> 'vacant'
 BEGIN
     UPDATE household_met_days SET n = n - 1
-    WHERE path IN (SELECT ancestor FROM area_ancestors WHERE path = OLD.path)
-        AND ((channel = 'any' AND met_on = COALESCE(OLD.last_met_on, ''))
-            OR (channel = 'door' AND met_on = COALESCE(OLD.last_door_on, '')));
+    WHERE channel = 'any' AND met_on = COALESCE(OLD.last_met_on, '')
+        AND path IN (SELECT ancestor FROM area_ancestors WHERE path = OLD.path);
+    UPDATE household_met_days SET n = n - 1
+    WHERE channel = 'door' AND met_on = COALESCE(OLD.last_door_on, '')
+        AND path IN (SELECT ancestor FROM area_ancestors WHERE path = OLD.path);
 END;

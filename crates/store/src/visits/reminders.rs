@@ -44,12 +44,29 @@ pub async fn sweep(db: &Db, today: Date) -> StoreResult<Sent> {
         for g in &grids {
             let (grid_id, path): (String, String) = (g.try_get("id")?, g.try_get("path")?);
             let list = super::due_within(db, &path, &community_id, today, 1).await?;
-            let tomorrow = today + time::Duration::days(1);
-            let tomorrow = tomorrow.to_string();
-            for (kind, key) in [("soon", "visits.reminder.soon"), ("missed", "visits.reminder.missed")] {
-                let picked = |e: &&DueEntry| if kind == "soon" { e.due_on == tomorrow } else { e.overdue_days > 0 };
+            let tomorrow = (today + time::Duration::days(1)).to_string();
+            let kinds: Vec<(&str, &str, Vec<&DueEntry>)> =
+                [("soon", "visits.reminder.soon"), ("missed", "visits.reminder.missed")]
+                    .into_iter()
+                    .map(|(kind, key)| {
+                        let picked =
+                            |e: &&DueEntry| if kind == "soon" { e.due_on == tomorrow } else { e.overdue_days > 0 };
+                        (kind, key, list.iter().filter(picked).collect::<Vec<_>>())
+                    })
+                    .filter(|(_, _, entries)| !entries.is_empty())
+                    .collect();
+            if kinds.is_empty() {
+                continue;
+            }
+            // One transaction a grid: its subjects marked reminded and its notices
+            // written together (never one without the other), and SQLite's write
+            // lock taken once a grid, between reads, rather than once a subject back
+            // to back — a city's first sweep held it so for minutes, and every
+            // other writer waiting for it gave up ("database is locked").
+            let mut tx = db.pool.begin().await?;
+            for (kind, key, entries) in kinds {
                 let mut fresh = 0_u64;
-                for e in list.iter().filter(picked) {
+                for e in entries {
                     let done = sqlx::query(
                         "INSERT INTO visit_reminders (subject, due_on, kind, sent_at) VALUES ($1, $2, $3, $4)
                          ON CONFLICT DO NOTHING",
@@ -58,7 +75,7 @@ pub async fn sweep(db: &Db, today: Date) -> StoreResult<Sent> {
                     .bind(&e.due_on)
                     .bind(kind)
                     .bind(now_millis())
-                    .execute(&db.pool)
+                    .execute(&mut *tx)
                     .await?;
                     fresh += done.rows_affected();
                 }
@@ -72,11 +89,12 @@ pub async fn sweep(db: &Db, today: Date) -> StoreResult<Sent> {
                     link: Some("/today".into()),
                     message: msg!(key, count = fresh),
                 };
-                notifications::notify(db, &Audience::Role { role: Role::GridMember, path: path.clone() }, &notice)
-                    .await?;
+                let to = Audience::Role { role: Role::GridMember, path: path.clone() };
+                notifications::notify_on(&mut tx, &to, &notice).await?;
                 sent.notices += 1;
                 sent.subjects += fresh;
             }
+            tx.commit().await?;
         }
     }
     Ok(sent)
