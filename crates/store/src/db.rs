@@ -283,36 +283,68 @@ impl Db {
         Ok(())
     }
 
-    /// Refreshes what SQLite's query planner knows of each index (`ANALYZE` on a
-    /// sample of at most 1,000 rows per index: milliseconds, even for a city).
-    /// Without it the planner goes by the statistics of the last full `ANALYZE` —
-    /// for a database filled by `generate`, tables that were empty then — and picks
-    /// the wrong index: the ledger's open items of a street read the city's year
-    /// through `demands_created` (12–28 ms) instead of the street's open items
-    /// through `demands_status` (2 ms; issue 18, docs/benchmarks.md). Run by `serve`
-    /// when it starts and every six hours (not by `migrate`: a command or a test
-    /// opening the database has no use for it). PostgreSQL's autovacuum keeps its own
-    /// statistics: nothing to do there.
+    /// Refreshes what SQLite's query planner knows of the tables whose size has
+    /// changed greatly since they were last analysed (`PRAGMA optimize`, every
+    /// table checked: flag 0x10000; each analysed on a sample). Without it the
+    /// planner goes by the statistics of the last `ANALYZE` — for a database
+    /// filled by `generate`, tables that were empty then — and picks the wrong
+    /// index: the ledger's open items of a street read the city's year through
+    /// `demands_created` (12–28 ms) instead of the street's open items through
+    /// `demands_status` (2 ms; issue 18, docs/benchmarks.md). Run by `serve` when
+    /// it starts and every six hours (not by `migrate`: a command or a test opening
+    /// the database has no use for it). Not `ANALYZE` of everything: even on a
+    /// sample it counts every table's rows, in one write transaction — for a city
+    /// of 7,000,000 (35 GB) minutes in which every other writer waited its ten
+    /// seconds and failed with "database is locked". PostgreSQL's autovacuum keeps
+    /// its own statistics: nothing to do there.
+    ///
+    /// Before it, each table with an index the statistics do not know (an empty
+    /// table, or an index a migration has just made) is analysed alone: an empty
+    /// table in no time; a large table once after the upgrade that indexed it.
     pub async fn refresh_statistics(&self) -> StoreResult<()> {
-        if self.backend == Backend::Sqlite {
-            sqlx::raw_sql("PRAGMA analysis_limit = 1000; ANALYZE; PRAGMA analysis_limit = 0;")
-                .execute(&self.pool)
-                .await?;
+        if self.backend != Backend::Sqlite {
+            return Ok(());
         }
+        let analysed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            .fetch_one(&self.pool)
+            .await?;
+        if analysed == 0 {
+            return self.analyze_all().await;
+        }
+        let unknown: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT m.tbl_name FROM sqlite_master m
+             WHERE m.type = 'index' AND m.name NOT LIKE 'sqlite_autoindex_%'
+                 AND NOT EXISTS (SELECT 1 FROM sqlite_stat1 s WHERE s.idx = m.name)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for table in unknown {
+            // A table name of the schema's own, never input.
+            let sql = format!("PRAGMA analysis_limit = 1000; ANALYZE \"{table}\"; PRAGMA analysis_limit = 0;");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&self.pool).await?;
+        }
+        sqlx::raw_sql("PRAGMA optimize = 0x10002").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// `ANALYZE` of every table, on a sample of at most 1,000 rows per index, for
+    /// a load that has just written them and that nobody else writes beside.
+    async fn analyze_all(&self) -> StoreResult<()> {
+        sqlx::raw_sql("PRAGMA analysis_limit = 1000; ANALYZE; PRAGMA analysis_limit = 0;").execute(&self.pool).await?;
         Ok(())
     }
 
     /// After a bulk load (a benchmark's items): on PostgreSQL `VACUUM ANALYZE`, what
     /// autovacuum does within minutes of a load this size (the planner's statistics,
     /// and the visibility map that lets an index answer counts without the table);
-    /// on SQLite [`Db::refresh_statistics`].
+    /// on SQLite `ANALYZE` of every table (on a sample).
     pub async fn settle_after_load(&self) -> StoreResult<()> {
         match self.backend {
             Backend::Postgres => {
                 sqlx::raw_sql("VACUUM ANALYZE").execute(&self.pool).await?;
                 Ok(())
             }
-            Backend::Sqlite => self.refresh_statistics().await,
+            Backend::Sqlite => self.analyze_all().await,
         }
     }
 
