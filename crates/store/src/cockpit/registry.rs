@@ -53,7 +53,10 @@ impl AgeBand {
 }
 
 pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>> {
-    let counts = stats::counts_under(db, &q.path).await?;
+    // By residence type: from the summary, which changes only when people do; its
+    // sum is the residents' count.
+    let by_type = summaries::residents_by_type(db, &q.path).await?;
+    let counts = stats::counts_with_types(db, &q.path, &by_type).await?;
     let how = |key: &'static str| Message::new(key);
     let mut out = vec![
         Figure::count(
@@ -95,8 +98,6 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
         ),
     ];
 
-    // By residence type: from the summary, which changes only when people do.
-    let by_type = summaries::residents_by_type(db, &q.path).await?;
     for &t in ResidenceType::all() {
         let n = by_type.get(t.code()).copied().unwrap_or(0);
         out.push(Figure::count(
