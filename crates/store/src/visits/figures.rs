@@ -198,10 +198,10 @@ async fn closed_windows(db: &Db, path: &str, ends: &[Date], days: u16) -> StoreR
         }
     }
     // Keeping them is a write on a read: if the database is busy it may fail, and
-    // the figures are right without it (counted again next time). On SQLite the
-    // page does not wait the usual ten seconds for another writer (a city's page
-    // waited them on every view while a sweep wrote): a quarter of a second.
-    if let Err(e) = keep_windows(db, &rows, days).await {
+    // the figures are right without it (counted again next time). A write on the
+    // side (`Db::side_write`): a city's page waited ten seconds on every view
+    // while a sweep wrote.
+    if let Err(e) = db.side_write(async |conn| keep_windows(conn, &rows, days).await).await {
         tracing::warn!("keeping the coverage of closed windows: {e}");
     }
     Ok(met)
@@ -264,25 +264,7 @@ async fn count_windows(
 }
 
 /// Keeps counts of closed windows: `(grid, end, met, stamp)`.
-async fn keep_windows(db: &Db, rows: &[(String, Date, i64, i64)], days: u16) -> StoreResult<()> {
-    let mut conn = db.pool.acquire().await?;
-    let sqlite = db.backend == crate::Backend::Sqlite;
-    if sqlite {
-        sqlx::query("PRAGMA busy_timeout = 250").execute(&mut *conn).await?;
-    }
-    let kept = keep_windows_on(&mut conn, rows, days).await;
-    if sqlite && sqlx::query(crate::db::BUSY_TIMEOUT).execute(&mut *conn).await.is_err() {
-        // Not back to the pool with a short wait.
-        drop(conn.detach());
-    }
-    kept
-}
-
-async fn keep_windows_on(
-    conn: &mut sqlx::AnyConnection,
-    rows: &[(String, Date, i64, i64)],
-    days: u16,
-) -> StoreResult<()> {
+async fn keep_windows(conn: &mut sqlx::AnyConnection, rows: &[(String, Date, i64, i64)], days: u16) -> StoreResult<()> {
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     for chunk in rows.chunks(100) {
         let mut c = crate::conditions::Conditions::default();
