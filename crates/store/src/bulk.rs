@@ -449,7 +449,7 @@ pub async fn create_resident_indexes_on(conn: &mut AnyConnection) -> StoreResult
     Ok(())
 }
 
-/// The triggers keeping the people's and households' roll-ups (migrations 0062, 0067), suspended on one
+/// The triggers keeping the roll-ups (migrations 0062, 0067, 0068), suspended on one
 /// connection for a large load into an empty registry (a first ledger import) and
 /// put back by [`resume_rollups_on`], which counts the roll-ups from the rows once:
 /// per row they wrote a row for each ancestor, a fifth of the import's time.
@@ -461,7 +461,7 @@ pub struct SuspendedRollups {
     sqlite: Vec<String>,
 }
 
-const PG_ROLLUP_TRIGGERS: [&str; 10] = [
+const PG_ROLLUP_TRIGGERS: [&str; 16] = [
     "ALTER TABLE residents {} TRIGGER area_rollup_births_insert",
     "ALTER TABLE residents {} TRIGGER area_rollup_births_update",
     "ALTER TABLE residents {} TRIGGER area_rollup_births_delete",
@@ -472,6 +472,12 @@ const PG_ROLLUP_TRIGGERS: [&str; 10] = [
     "ALTER TABLE households {} TRIGGER area_rollup_households_insert",
     "ALTER TABLE households {} TRIGGER area_rollup_households_update",
     "ALTER TABLE households {} TRIGGER area_rollup_households_delete",
+    "ALTER TABLE resident_counts {} TRIGGER area_rollup_resident_counts",
+    "ALTER TABLE resident_tag_counts {} TRIGGER area_rollup_resident_tag_counts",
+    "ALTER TABLE place_counts {} TRIGGER area_rollup_place_counts",
+    "ALTER TABLE grid_posts {} TRIGGER area_rollup_posts_insert",
+    "ALTER TABLE grid_posts {} TRIGGER area_rollup_posts_update",
+    "ALTER TABLE grid_posts {} TRIGGER area_rollup_posts_delete",
 ];
 
 /// PostgreSQL's triggers dropping the past figures kept (migration 0065) that a

@@ -230,6 +230,35 @@ async fn figures_equal_counts_by_hand_for_a_grid_a_community_and_a_street() {
         assert_eq!(n(&street, "demands.period"), 4);
         assert_eq!(n(&street, "demands.category.property"), 1);
         assert_eq!(n(&street, "team.people"), 1);
+        // The team's counts rolled up to every level (migration 0068) follow a post
+        // added in the other grid, ending tomorrow (still current) and yesterday
+        // (no longer).
+        let day = |offset: i64| wangge_domain::format_date(day_of(now_millis()) + time::Duration::days(offset));
+        let volunteer = crate::team::add(
+            db,
+            &d.h.other_grid.id,
+            &crate::team::NewPost {
+                post: Some(TeamPost::Volunteer.code().into()),
+                person_name: "周志愿".into(),
+                starts_on: Some(day(-30)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let team = async |path: &str| {
+            let f = at(db, path).await;
+            (n(&f, "team.people"), n(&f, &format!("team.post.{}", TeamPost::Volunteer.code())))
+        };
+        assert_eq!(team(&d.h.street.path).await, (2, 1));
+        assert_eq!(team(&d.h.other_grid.path).await, (1, 1));
+        assert_eq!(team(&d.h.grid.path).await, (1, 0));
+        crate::team::end(db, &volunteer.id, Some(&day(1))).await.unwrap();
+        assert_eq!(team(&d.h.community.path).await, (2, 1), "ending tomorrow: still on the team today");
+        crate::team::end(db, &volunteer.id, Some(&day(-1))).await.unwrap();
+        assert_eq!(team(&d.h.community.path).await, (1, 0), "ended yesterday");
+        assert_eq!(team(&d.h.street.path).await, (1, 0));
+        assert_eq!(crate::summaries::verify(db).await.unwrap(), vec![]);
 
         let next = at(db, &d.next_community.path).await;
         assert_eq!(n(&next, "registry.residents"), 1);

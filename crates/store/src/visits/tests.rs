@@ -804,7 +804,39 @@ async fn kept_coverage_of_closed_windows_follows_every_write() {
         let kept: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM coverage_month_ends").fetch_one(&db.pool).await.unwrap();
         assert!(kept >= 2, "two closed windows of the grid kept: {kept}");
+        // And the community's own counts (migration 0069), which the next view reads
+        // alone: a count changed by hand (its stamp kept) is what it serves.
+        let own = |path: String| async move {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM coverage_month_ends WHERE path = $1")
+                .bind(path)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+            n
+        };
+        assert_eq!(own(h.community.path.clone()).await, 2, "the community's two closed windows kept");
         assert_eq!(trend(db, &h.community.path, today(), 90, 3).await.unwrap(), points);
+        sqlx::query("UPDATE coverage_month_ends SET met = met + 1 WHERE path = $1 AND ends_on = $2")
+            .bind(&h.community.path)
+            .bind(iso(e0))
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(trend(db, &h.community.path, today(), 90, 3).await.unwrap()[0].not_visited, 1);
+        let differences = crate::summaries::verify(db).await.unwrap();
+        assert_eq!(
+            differences.iter().map(|d| (d.key.clone(), d.stored, d.counted)).collect::<Vec<_>>(),
+            vec![(format!("{} 90 {}", h.community.path, iso(e0)), 2, 1)]
+        );
+        sqlx::query("UPDATE coverage_month_ends SET met = met - 1 WHERE path = $1 AND ends_on = $2")
+            .bind(&h.community.path)
+            .bind(iso(e0))
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        // The street above: its own counts, the same figures.
+        assert_eq!(trend(db, &h.street.path, today(), 90, 3).await.unwrap(), points);
+        assert_eq!(own(h.street.path.clone()).await, 2);
         // A paper entry of E1's day for B makes the kept count of E1 stale: B is met then.
         record(db, visit(&b, None, VisitChannel::Door, VisitOutcome::Met, on(e1)), None, "甲").await.unwrap();
         let said = |points: Vec<TrendPoint>| -> Vec<(String, u64, u64)> {
