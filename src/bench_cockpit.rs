@@ -140,9 +140,11 @@ pub async fn run(
         report("past week rep.", &mut reports);
         report("ledger page", &mut ledger);
         // The area's own figures by module: where the time goes.
-        println!("   the area's figures by module (month; then a past week):");
+        println!("   the area's figures by module (month; then a past week; then this year):");
+        let year_from = midnight(time::Date::from_calendar_date(today.year(), time::Month::January, 1)?);
+        let year = FigureQuery { path: area.path.clone(), from: year_from, to, now, past: false };
         for source in cockpit::SOURCES {
-            let (mut live, mut past) = (Vec::new(), Vec::new());
+            let (mut live, mut past, mut whole_year) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..queries {
                 let started = Instant::now();
                 (source.compute)(&db, &month(&area.path)).await?;
@@ -150,9 +152,13 @@ pub async fn run(
                 let started = Instant::now();
                 (source.compute)(&db, &week.query(&area.path, now)).await?;
                 past.push(started.elapsed());
+                let started = Instant::now();
+                (source.compute)(&db, &year).await?;
+                whole_year.push(started.elapsed());
             }
             report(&format!("  {}", source.module), &mut live);
             report(&format!("  {} (past)", source.module), &mut past);
+            report(&format!("  {} (year)", source.module), &mut whole_year);
         }
         // The page's other parts, and the visits' figures' two statements.
         println!("   the page's other parts:");
