@@ -337,9 +337,9 @@ async fn keep_windows(conn: &mut sqlx::AnyConnection, rows: &[(String, Date, i64
 }
 
 /// Kept counts of closed windows (`coverage_month_ends`, a grid's or an area's
-/// above) still current — their stamp the sum of their path's versions now — that differ from a recount from
-/// the visits: `wangge figures verify`'s check of them. Stale counts are not
-/// differences: they are counted again when next read.
+/// above) still current — their stamp the sum of their path's versions now — that
+/// differ from a recount from the visits: `wangge figures verify`'s check of them.
+/// Stale counts are not differences: they are counted again when next read.
 pub async fn verify_closed_windows(db: &Db) -> StoreResult<Vec<crate::summaries::Difference>> {
     let mut tx = db.pool.begin().await?;
     if db.backend == crate::Backend::Postgres {
