@@ -17,17 +17,6 @@ pub struct AreaCounts {
 }
 
 pub async fn counts_under(db: &Db, path: &str) -> StoreResult<AreaCounts> {
-    let by_type = crate::summaries::residents_by_type(db, path).await?;
-    counts_with_types(db, path, &by_type).await
-}
-
-/// [`counts_under`], given the area's residents by residence type (which the
-/// cockpit reads anyway: a city's sum over every grid's rows, read once).
-pub(crate) async fn counts_with_types(
-    db: &Db,
-    path: &str,
-    by_type: &std::collections::BTreeMap<String, i64>,
-) -> StoreResult<AreaCounts> {
     let count = |table: &'static str, extra: &'static str| {
         let mut c = Conditions::default();
         c.under_path("path", path);
@@ -42,7 +31,7 @@ pub(crate) async fn counts_with_types(
         grids: count("areas", "AND level = 'grid'").await?,
         buildings: place("buildings"),
         households: place("households"),
-        residents: by_type.values().sum(),
+        residents: crate::summaries::residents_by_type(db, path).await?.values().sum(),
         organisations: place("organisations"),
     })
 }

@@ -53,10 +53,7 @@ impl AgeBand {
 }
 
 pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>> {
-    // By residence type: from the summary, which changes only when people do; its
-    // sum is the residents' count.
-    let by_type = summaries::residents_by_type(db, &q.path).await?;
-    let counts = stats::counts_with_types(db, &q.path, &by_type).await?;
+    let counts = stats::counts_under(db, &q.path).await?;
     let how = |key: &'static str| Message::new(key);
     let mut out = vec![
         Figure::count(
@@ -98,6 +95,8 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
         ),
     ];
 
+    // By residence type: from the summary's roll-up, which changes only when people do.
+    let by_type = summaries::residents_by_type(db, &q.path).await?;
     for &t in ResidenceType::all() {
         let n = by_type.get(t.code()).copied().unwrap_or(0);
         out.push(Figure::count(

@@ -22,7 +22,7 @@ pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>
     .await?;
     let mut by_post: Vec<(String, i64)> = Vec::new();
     for row in &rows {
-        by_post.push((row.try_get("post")?, row.try_get::<Option<i64>, _>("n")?.unwrap_or(0)));
+        by_post.push((row.try_get("post")?, row.try_get("n")?));
     }
     let total = by_post.iter().map(|(_, n)| n).sum();
     let mut out = vec![Figure::count(
