@@ -803,6 +803,10 @@ fn postgres_round_trips_through_pg_dump_and_pg_restore() {
                 .expect("an ID number");
         assert_eq!(number.len(), 18);
         target.close().await;
+        // The restored copy is this test's own: the server keeps no database per run.
+        let admin = Db::connect(&admin_url, DbOptions { max_connections: 1, key: KeySource::Ephemeral }).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}"))).execute(&admin.pool).await.unwrap();
+        admin.close().await;
     });
 }
 

@@ -926,6 +926,14 @@ fn every_party_route_keeps_to_its_community_grid_and_role() {
         w.expect(ps, "POST", pattern, &to_instruction, Some(json!({"title": "指令", "due_on": due_on})), 422);
         w.expect(ps, "POST", pattern, &to_instruction, Some(grids(&h.grid)), 303);
         w.expect(ps, "POST", pattern, &to_instruction, Some(grids(&h.grid)), 422);
+        // The meeting's page links the instruction only for those who may open it: a
+        // Party secretary (no view_instructions) reads that one was sent.
+        let (status, for_ps) = s.call_text(ps.1, "GET", &page, None);
+        assert_eq!(status, 200, "{for_ps}");
+        assert!(!for_ps.contains("/instructions/") && for_ps.contains("已下达指令"), "{for_ps}");
+        let (status, for_staff) = s.call_text(staff.1, "GET", &page, None);
+        assert_eq!(status, 200, "{for_staff}");
+        assert!(for_staff.contains("/instructions/") && !for_staff.contains("已下达指令"), "{for_staff}");
 
         w.expect(gm, "GET", "/party/lists", &format!("/party/lists{}", area(testing::GRID)), None, 200);
         w.expect(street, "GET", "/party/lists", &format!("/party/lists{}", area(a_code)), None, 403);

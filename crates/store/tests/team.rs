@@ -78,6 +78,13 @@ async fn posts_are_kept_with_history_and_sealed_phones() {
         let bad_post = NewPost { post: Some("队长".into()), ..member("李强") };
         assert!(matches!(team::add(db, &h.grid.id, &bad_post).await, Err(StoreError::Invalid(_))));
         assert!(matches!(team::add(db, &h.community.id, &member("李强")).await, Err(StoreError::Invalid(_))));
+        // A street has no hotline of its own: the settings say so in their own words.
+        let settings = wangge_store::demands::routing::CommunitySettings::default();
+        let refused = wangge_store::demands::routing::set_settings(db, &h.street.id, &settings).await;
+        assert!(
+            matches!(refused, Err(StoreError::Invalid(ref m)) if m.key == "demands.error.settings_community"),
+            "{refused:?}"
+        );
     })
     .await;
 }

@@ -139,7 +139,7 @@ pub async fn settings_at(db: &Db, path: &str) -> StoreResult<CommunitySettings> 
 pub async fn set_settings(db: &Db, community_id: &str, settings: &CommunitySettings) -> StoreResult<()> {
     let area = areas::get(db, community_id).await?;
     if area.level != AreaLevel::Community {
-        return Err(StoreError::Invalid(msg!("demands.error.rating_days_community").field("area")));
+        return Err(StoreError::Invalid(msg!("demands.error.settings_community").field("area")));
     }
     let hotline = settings.hotline.as_deref().map(wangge_domain::text::normalize).filter(|h| !h.is_empty());
     if let Some(h) = &hotline

@@ -122,7 +122,7 @@ async fn list(
     };
     let ctx = context! {
         area_name => &area.name, area => &area.code, meetings => minijinja::Value::from(Serde(&meetings)),
-        manage => manage,
+        manage => manage, see_instructions => p.role.may(Action::ViewInstructions),
         ..frame(&p, lang, "/party")
     };
     Ok(render(lang, StatusCode::OK, "party/joint.html", ctx))
@@ -264,7 +264,7 @@ async fn page_view(
         m => minijinja::Value::from(Serde(&meeting_row(&m, lang))), minutes => &m.minutes,
         recorded_by => &m.recorded_by_name, area => &community.code, manage => manage, instruct => instruct,
         places => places, grids => grids, owners => owners, fields => choices::<ServiceField>(lang), due => due,
-        error => error,
+        error => error, see_instructions => p.role.may(Action::ViewInstructions),
         ..frame(p, lang, "/party")
     };
     Ok(render(lang, status, "party/joint_meeting.html", ctx))
