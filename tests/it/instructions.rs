@@ -225,3 +225,78 @@ fn a_street_collects_figures_from_its_communities() {
         assert_eq!((on_time["part"].clone(), on_time["whole"].clone()), (json!(3), json!(3)), "{on_time}");
     }
 }
+
+/// A year of instructions does not fit one screen: each list pages on its own (20
+/// cards), keeps the other's place, and finds instructions by words of the title;
+/// the API pages and searches the same.
+#[test]
+fn the_lists_page_and_search_by_title() {
+    for s in servers() {
+        let db = &s.db.db;
+        s.runtime.block_on(async {
+            let h = testing::hierarchy(db).await;
+            let today = wangge_store::instructions::today();
+            for n in 1..=23 {
+                let title = if n == 7 { "汛期隐患排查".to_owned() } else { format!("第{n}周走访") };
+                let new = wangge_store::instructions::NewInstruction {
+                    area_id: h.street.id.clone(),
+                    title,
+                    body: String::new(),
+                    due_on: (today + time::Duration::days(5)).to_string(),
+                    receivers: vec![h.community.id.clone()],
+                    table: None,
+                    campaign_id: None,
+                };
+                let sent = wangge_store::instructions::send(db, new, &[], None, "街道", today).await.unwrap();
+                // A week apart, as they were sent over the months.
+                let at = wangge_domain::now_millis() - (23 - n) * 7 * 86_400_000;
+                sqlx::query("UPDATE instructions SET created_at = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(&sent.id)
+                    .execute(&db.pool)
+                    .await
+                    .unwrap();
+            }
+        });
+        let street = s.token(Role::StreetOfficial, testing::STREET);
+        let secretary = s.token(Role::CommunitySecretary, testing::COMMUNITY);
+        let cards = |page: &str, list: &str| {
+            let start = page.find(&format!("id=\"instructions-{list}\"")).map_or(0, |at| at);
+            let end = page[start..].find("</ul>").map_or(start, |at| start + at);
+            page[start..end].matches("<li class=\"card").count()
+        };
+
+        let (status, page) = s.call_text(&street, "GET", "/instructions", None);
+        assert_eq!(status, 200, "{page}");
+        assert_eq!(cards(&page, "sent"), 20, "{page}");
+        assert!(page.contains("（共 23 条）"), "{page}");
+        assert!(page.contains("第23周走访") && !page.contains("第1周走访"), "newest first");
+        let next =
+            page.split("id=\"sent-next\" rel=\"next\" href=\"").nth(1).expect("a next page").split('"').next().unwrap();
+        let next = next.replace("&amp;", "&").replace("&#x2f;", "/");
+        assert_eq!(next, "/instructions?rpage=1&spage=2");
+        let (_, second) = s.call_text(&street, "GET", &next, None);
+        assert_eq!(cards(&second, "sent"), 3, "{second}");
+        assert!(second.contains("第1周走访") && second.contains("id=\"sent-prev\""), "{second}");
+        assert!(!second.contains("id=\"sent-next\""));
+
+        // The community received them all: its own list pages the same way.
+        let (_, page) = s.call_text(&secretary, "GET", "/instructions", None);
+        assert_eq!(cards(&page, "received"), 20, "{page}");
+        assert!(page.contains("id=\"received-next\""), "{page}");
+
+        // Words of the title, kept in the pages' links; none found says so.
+        let (_, found) = s.call_text(&street, "GET", "/instructions?q=%E6%B1%9B%E6%9C%9F", None);
+        assert_eq!(cards(&found, "sent"), 1, "{found}");
+        assert!(found.contains("汛期隐患排查") && found.contains("（共 1 条）"), "{found}");
+        let (_, none) = s.call_text(&street, "GET", "/instructions?q=%E6%97%A0%E6%AD%A4", None);
+        assert!(none.contains("没有标题含这些字的指令"), "{none}");
+
+        let (status, lists) = s.call(&street, "GET", "/api/v1/instructions?per_page=5&page=5", None);
+        assert_eq!(status, 200, "{lists}");
+        assert_eq!((lists["sent_total"].as_i64(), lists["sent"].as_array().map(Vec::len)), (Some(23), Some(3)));
+        let (_, lists) = s.call(&secretary, "GET", "/api/v1/instructions?q=%E6%B1%9B%E6%9C%9F", None);
+        assert_eq!(lists["received_total"], 1, "{lists}");
+        assert_eq!(lists["received"][0]["instruction"]["title"], "汛期隐患排查");
+    }
+}

@@ -143,7 +143,8 @@ async fn the_demo_is_tashan() -> anyhow::Result<()> {
     // still waiting at the community.
     assert_eq!(summary.instructions, 8);
     let street_path = "/370600000000/370602000000/370602004000/";
-    let sent = wangge_store::instructions::sent_under(&db, street_path, 100).await?;
+    let page = wangge_store::PageRequest::new(Some(1), Some(100));
+    let sent = wangge_store::instructions::sent_page(&db, street_path, "", page).await?.items;
     let from_street: Vec<_> = sent.iter().filter(|s| s.instruction.path == street_path).collect();
     assert_eq!(from_street.len(), 8);
     let oldest = from_street.iter().map(|s| s.instruction.created_at).min().unwrap();

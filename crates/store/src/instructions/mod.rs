@@ -18,7 +18,7 @@ use wangge_domain::instructions::{self as rules, Figures, ReceiptState, ReceiptS
 use wangge_domain::{Message, Vocabulary, msg, new_id, now_millis};
 
 use crate::demands::attachments;
-use crate::{Db, StoreError, StoreResult, Thing, subtree_bounds};
+use crate::{Db, Page, PageRequest, StoreError, StoreResult, Thing, subtree_bounds};
 
 #[cfg(test)]
 mod tests;
@@ -570,29 +570,135 @@ pub struct Summary {
     pub late: i64,
 }
 
-/// The instructions sent from the area at `path` or below it, newest first.
-pub async fn sent_under(db: &Db, path: &str, limit: i64) -> StoreResult<Vec<Summary>> {
+/// The words of a search, each a LIKE pattern matching it as typed (its wildcards
+/// escaped), for `title LIKE $n ESCAPE '\\'`.
+fn title_patterns(search: &str) -> Vec<String> {
+    search
+        .split_whitespace()
+        .map(|w| format!("%{}%", w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
+        .collect()
+}
+
+/// `AND i.title LIKE $first …` for each pattern, numbered from `first`.
+fn title_filter(patterns: &[String], first: usize) -> String {
+    (0..patterns.len()).map(|n| format!(" AND i.title LIKE ${} ESCAPE '\\'", first + n)).collect()
+}
+
+/// One page of the instructions sent from the area at `path` or below it, newest
+/// first, with the counts of the receipts each sender addressed; `search`: words
+/// the title holds, every one.
+pub async fn sent_page(db: &Db, path: &str, search: &str, page: PageRequest) -> StoreResult<Page<Summary>> {
     let (lo, hi) = subtree_bounds(path);
-    let sql = format!("{INSTRUCTION} WHERE i.path >= $1 AND i.path < $2 ORDER BY i.created_at DESC, i.id LIMIT $3");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&lo).bind(&hi).bind(limit).fetch_all(&db.pool).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let instruction = instruction_from(row)?;
-        // Only the receipts the sender itself addressed: those passed down are counted
-        // by whoever passed them.
-        let own: Vec<Receipt> =
-            receipts(db, &instruction.id).await?.into_iter().filter(|r| r.parent_id.is_none()).collect();
-        let count = |f: &dyn Fn(&Receipt) -> bool| own.iter().filter(|r| f(r)).count() as i64;
-        out.push(Summary {
-            receivers: own.len() as i64,
-            read: count(&|r| r.state != ReceiptState::Sent),
-            reported: count(&|r| matches!(r.state, ReceiptState::Reported | ReceiptState::Accepted)),
-            accepted: count(&|r| r.state == ReceiptState::Accepted),
-            late: count(&|r| r.late),
-            instruction,
-        });
+    let patterns = title_patterns(search);
+    let filter = format!("i.path >= $1 AND i.path < $2{}", title_filter(&patterns, 3));
+    let count = format!("SELECT COUNT(*) FROM instructions i WHERE {filter}");
+    let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count)).bind(&lo).bind(&hi);
+    for p in &patterns {
+        query = query.bind(p);
     }
-    Ok(out)
+    let total = query.fetch_one(&db.pool).await?;
+    let n = patterns.len() + 3;
+    let sql =
+        format!("{INSTRUCTION} WHERE {filter} ORDER BY i.created_at DESC, i.id DESC LIMIT ${n} OFFSET ${}", n + 1);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&lo).bind(&hi);
+    for p in &patterns {
+        query = query.bind(p);
+    }
+    let rows = query.bind(page.limit()).bind(page.offset()).fetch_all(&db.pool).await?;
+    let instructions: Vec<Instruction> = rows.iter().map(instruction_from).collect::<StoreResult<_>>()?;
+    // The page's receipts in one query, not one per instruction. Only those the
+    // sender itself addressed: the ones passed down are counted by whoever passed them.
+    let mut own: std::collections::HashMap<&str, Vec<Receipt>> = std::collections::HashMap::new();
+    if !instructions.is_empty() {
+        let ids = (1..=instructions.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let sql = format!("{RECEIPT} WHERE r.parent_id IS NULL AND r.instruction_id IN ({ids})");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for i in &instructions {
+            query = query.bind(&i.id);
+        }
+        let today = today();
+        for row in query.fetch_all(&db.pool).await? {
+            let r = receipt_from(&row, today)?;
+            if let Some(i) = instructions.iter().find(|i| i.id == r.instruction_id) {
+                own.entry(i.id.as_str()).or_default().push(r);
+            }
+        }
+    }
+    let items = instructions
+        .iter()
+        .map(|instruction| {
+            let own = own.get(instruction.id.as_str()).map(Vec::as_slice).unwrap_or_default();
+            let count = |f: &dyn Fn(&Receipt) -> bool| own.iter().filter(|r| f(r)).count() as i64;
+            Summary {
+                receivers: own.len() as i64,
+                read: count(&|r| r.state != ReceiptState::Sent),
+                reported: count(&|r| matches!(r.state, ReceiptState::Reported | ReceiptState::Accepted)),
+                accepted: count(&|r| r.state == ReceiptState::Accepted),
+                late: count(&|r| r.late),
+                instruction: instruction.clone(),
+            }
+        })
+        .collect();
+    Ok(Page::new(items, page, total))
+}
+
+/// One page of the receipts addressed to the areas at `paths` themselves (a
+/// caller's scopes), newest instruction first; `search` as [`sent_page`]'s.
+pub async fn received_page(
+    db: &Db,
+    paths: &[String],
+    search: &str,
+    page: PageRequest,
+) -> StoreResult<Page<(Instruction, Receipt)>> {
+    if paths.is_empty() {
+        return Ok(Page::new(Vec::new(), page, 0));
+    }
+    let patterns = title_patterns(search);
+    let places = (1..=paths.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+    let filter = format!("r.path IN ({places}){}", title_filter(&patterns, paths.len() + 1));
+    let binds: Vec<&String> = paths.iter().chain(&patterns).collect();
+    let count = format!(
+        "SELECT COUNT(*) FROM instruction_receipts r JOIN instructions i ON i.id = r.instruction_id WHERE {filter}"
+    );
+    let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count));
+    for b in &binds {
+        query = query.bind(*b);
+    }
+    let total = query.fetch_one(&db.pool).await?;
+    let n = binds.len() + 1;
+    let sql =
+        format!("{RECEIPT} WHERE {filter} ORDER BY i.created_at DESC, i.id DESC, r.id LIMIT ${n} OFFSET ${}", n + 1);
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in &binds {
+        query = query.bind(*b);
+    }
+    let rows = query.bind(page.limit()).bind(page.offset()).fetch_all(&db.pool).await?;
+    let today = today();
+    let receipts: Vec<Receipt> = rows.iter().map(|r| receipt_from(r, today)).collect::<StoreResult<_>>()?;
+    let mut items = Vec::with_capacity(receipts.len());
+    if !receipts.is_empty() {
+        // Their instructions in one more query.
+        let ids = (1..=receipts.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let sql = format!("{INSTRUCTION} WHERE i.id IN ({ids})");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in &receipts {
+            query = query.bind(&r.instruction_id);
+        }
+        let instructions: std::collections::HashMap<String, Instruction> = query
+            .fetch_all(&db.pool)
+            .await?
+            .iter()
+            .map(|row| instruction_from(row).map(|i| (i.id.clone(), i)))
+            .collect::<StoreResult<_>>()?;
+        for r in receipts {
+            let i = instructions
+                .get(&r.instruction_id)
+                .cloned()
+                .ok_or_else(|| StoreError::not_found(Thing::Instruction, &r.instruction_id))?;
+            items.push((i, r));
+        }
+    }
+    Ok(Page::new(items, page, total))
 }
 
 /// The receipts addressed to the area at `path` itself, newest instruction first;

@@ -132,14 +132,30 @@ async fn reports_go_up_are_returned_accepted_locked_and_summed() {
         // only once the due day has passed.
         step(db, &first.id, report(sum), "书记").await.unwrap();
         step(db, &first.id, Step::Accept, "街道").await.unwrap();
-        let sent = sent_under(db, &h.street.path, 10).await.unwrap();
-        assert_eq!(sent.len(), 1);
-        let s = &sent[0];
+        let sent = sent_page(db, &h.street.path, "", PageRequest::new(Some(1), Some(10))).await.unwrap();
+        assert_eq!((sent.items.len(), sent.total), (1, 1));
+        let s = &sent.items[0];
         assert_eq!(
             (s.receivers, s.read, s.reported, s.accepted, s.late),
             (2, 1, 1, 1, 0),
             "the street's own receivers"
         );
+        // Paged and searched as the list page asks: words of the title, each, as typed.
+        let title = s.instruction.title.clone();
+        let word: String = title.chars().take(2).collect();
+        for (search, found) in [(word.as_str(), 1), ("无此字样", 0), ("%", 0), ("_", 0)] {
+            let sent = sent_page(db, &h.street.path, search, PageRequest::default()).await.unwrap();
+            assert_eq!((sent.items.len() as i64, sent.total), (found, found), "sent, searching {search:?}");
+            let paths = [h.community.path.clone(), second.path.clone()];
+            let got = received_page(db, &paths, search, PageRequest::default()).await.unwrap();
+            assert_eq!(got.total, 2 * found, "received, searching {search:?}");
+        }
+        let paths = [h.community.path.clone(), second.path.clone()];
+        let first_page = received_page(db, &paths, "", PageRequest::new(Some(1), Some(1))).await.unwrap();
+        let second_page = received_page(db, &paths, "", PageRequest::new(Some(2), Some(1))).await.unwrap();
+        assert_eq!((first_page.total, first_page.items.len(), second_page.items.len()), (2, 1, 1));
+        assert_ne!(first_page.items[0].1.id, second_page.items[0].1.id, "the second page goes on");
+        assert!(sent_page(db, &h.community.path, "", PageRequest::default()).await.unwrap().items.is_empty());
         let mine = received_at(db, &second.path, true, 10).await.unwrap();
         assert_eq!(mine.len(), 1, "open at the second community");
         assert!(received_at(db, &h.community.path, true, 10).await.unwrap().is_empty(), "done at the first");

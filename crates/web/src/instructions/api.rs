@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wangge_domain::instructions::Figures;
+use wangge_store::PageRequest;
 use wangge_store::instructions::{self, Instruction, NewInstruction, Receipt, Step, Summary};
 
 use crate::shared::api::{ApiResult, JsonBody};
@@ -16,16 +17,25 @@ use crate::shared::error::ErrorBody;
 use crate::{ApiError, AppState};
 
 #[derive(Debug, Deserialize, IntoParams)]
-pub struct AreaQuery {
+pub struct ListQuery {
     /// An area's id or code inside the caller's scope (default: the caller's scope).
     pub area: Option<String>,
+    /// Words the title holds, every one.
+    pub q: Option<String>,
+    /// Page number of both lists, from 1.
+    pub page: Option<u32>,
+    /// Items per page of each list, 1 to 500 (default 100).
+    pub per_page: Option<u32>,
 }
 
-/// What an area received (its own receipts) and sent (from it and below).
+/// What an area received (its own receipts) and sent (from it and below): one page
+/// of each, and how many each holds.
 #[derive(Serialize, ToSchema)]
 pub struct Lists {
     pub received: Vec<Received>,
+    pub received_total: i64,
     pub sent: Vec<Summary>,
+    pub sent_total: i64,
 }
 
 /// A receipt with the instruction it is of.
@@ -35,19 +45,23 @@ pub struct Received {
     pub receipt: Receipt,
 }
 
-/// The instructions received at the caller's own area and sent from the area and
-/// below, newest first (at most 100 each).
-#[utoipa::path(get, path = "/api/v1/instructions", tag = "instructions", params(AreaQuery),
+/// The instructions received at the caller's own areas and sent from the area and
+/// below, newest first, a page of each.
+#[utoipa::path(get, path = "/api/v1/instructions", tag = "instructions", params(ListQuery),
     responses((status = 200, body = Lists), (status = 403, body = ErrorBody)))]
-pub async fn list(State(s): State<AppState>, p: Principal, Query(q): Query<AreaQuery>) -> ApiResult<Lists> {
+pub async fn list(State(s): State<AppState>, p: Principal, Query(q): Query<ListQuery>) -> ApiResult<Lists> {
     let path = p.list_path(&s.db, q.area.as_deref()).await?.unwrap_or_else(|| "/".into());
-    let mut received = Vec::new();
-    for sc in p.scopes.iter().filter(|sc| sc.path.starts_with(&path) || path.starts_with(&sc.path)) {
-        for (instruction, receipt) in instructions::received_at(&s.db, &sc.path, false, 100).await? {
-            received.push(Received { instruction, receipt });
-        }
-    }
-    Ok(Json(Lists { received, sent: instructions::sent_under(&s.db, &path, 100).await? }))
+    let page = PageRequest::new(q.page, q.per_page.or(Some(100)));
+    let search = q.q.as_deref().unwrap_or_default();
+    let own = super::own_paths(&p, &path);
+    let received = instructions::received_page(&s.db, &own, search, page).await?;
+    let sent = instructions::sent_page(&s.db, &path, search, page).await?;
+    Ok(Json(Lists {
+        received: received.items.into_iter().map(|(instruction, receipt)| Received { instruction, receipt }).collect(),
+        received_total: received.total,
+        sent: sent.items,
+        sent_total: sent.total,
+    }))
 }
 
 /// Sends an instruction from one of the caller's own areas to areas below it; each

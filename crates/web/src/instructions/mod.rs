@@ -37,6 +37,16 @@ pub(crate) fn is_own(p: &Principal, path: &str) -> bool {
     p.scopes.iter().any(|sc| sc.path == path)
 }
 
+/// The caller's own areas that the list of `path` shows what they received: the
+/// scopes at, above or below it (a receipt is addressed to an area itself).
+pub(crate) fn own_paths(p: &Principal, path: &str) -> Vec<String> {
+    p.scopes
+        .iter()
+        .filter(|sc| sc.path.starts_with(path) || path.starts_with(&sc.path))
+        .map(|sc| sc.path.clone())
+        .collect()
+}
+
 /// An instruction the caller may see, with the receipts they may see, in the order
 /// of the hierarchy. One out of sight answers as an unknown id.
 pub(crate) async fn reachable(s: &AppState, p: &Principal, id: &str) -> Result<(Instruction, Vec<Receipt>), ApiError> {

@@ -11,14 +11,14 @@ use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 use wangge_domain::instructions::{Figures, ReceiptState, Table};
 use wangge_domain::{Action, AreaLevel, AuditAction, Vocabulary, msg};
-use wangge_store::Thing;
 use wangge_store::instructions::{self, Instruction, NewFile, NewInstruction, Receipt, Step};
 use wangge_store::registry::areas::{self, Area};
+use wangge_store::{PageRequest, Thing};
 
 use crate::shared::audit;
 use crate::shared::auth::{ClientAddress, Principal, unknown};
 use crate::shared::multipart::{self, Parts};
-use crate::shared::render::{Lang, frame, label, local_time, render, say, tr};
+use crate::shared::render::{Lang, frame, label, local_time, render, say, tr, urlencode};
 use crate::{ApiError, AppState};
 
 /// A choice on a form.
@@ -86,7 +86,15 @@ struct SentRow {
 #[derive(Deserialize)]
 pub struct ListQuery {
     area: Option<String>,
+    /// Words the title holds.
+    q: Option<String>,
+    /// The page of what was received, and of what was sent: each list pages on its own.
+    rpage: Option<u32>,
+    spage: Option<u32>,
 }
+
+/// Cards per page of each list: a phone's few screens.
+const PER_PAGE: u32 = 20;
 
 async fn list_page(
     State(s): State<AppState>,
@@ -95,22 +103,25 @@ async fn list_page(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
     let path = p.list_path(&s.db, q.area.as_deref()).await?.unwrap_or_else(|| "/".into());
-    let mut received = Vec::new();
-    for sc in p.scopes.iter().filter(|sc| sc.path.starts_with(&path) || path.starts_with(&sc.path)) {
-        for (i, r) in instructions::received_at(&s.db, &sc.path, false, 100).await? {
-            received.push(ListRow {
-                href: format!("/instructions/{}", i.id),
-                title: i.title,
-                from: i.area_name,
-                due_on: i.due_on,
-                state: label(r.state, lang).to_owned(),
-                state_code: r.state.code(),
-                late: r.late,
-            });
-        }
-    }
-    let sent: Vec<SentRow> = instructions::sent_under(&s.db, &path, 100)
-        .await?
+    let search = q.q.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    let (rpage, spage) = (PageRequest::new(q.rpage, Some(PER_PAGE)), PageRequest::new(q.spage, Some(PER_PAGE)));
+    let got = instructions::received_page(&s.db, &super::own_paths(&p, &path), &search, rpage).await?;
+    let received: Vec<ListRow> = got
+        .items
+        .into_iter()
+        .map(|(i, r)| ListRow {
+            href: format!("/instructions/{}", i.id),
+            title: i.title,
+            from: i.area_name,
+            due_on: i.due_on,
+            state: label(r.state, lang).to_owned(),
+            state_code: r.state.code(),
+            late: r.late,
+        })
+        .collect();
+    let sent_page = instructions::sent_page(&s.db, &path, &search, spage).await?;
+    let sent: Vec<SentRow> = sent_page
+        .items
         .into_iter()
         .map(|x| SentRow {
             href: format!("/instructions/{}", x.instruction.id),
@@ -130,8 +141,23 @@ async fn list_page(
             due_on: x.instruction.due_on,
         })
         .collect();
+    // Each list's pages keep the other's place, the area and the search.
+    let link = |r: u32, s: u32| {
+        let mut url = format!("/instructions?rpage={r}&spage={s}");
+        for (k, v) in [("area", q.area.as_deref().unwrap_or_default()), ("q", search.as_str())] {
+            if !v.is_empty() {
+                url.push_str(&format!("&{k}={}", urlencode(v)));
+            }
+        }
+        url
+    };
+    let last = |total: i64| ((total.max(1) - 1) / i64::from(PER_PAGE) + 1) as u32;
+    let (r, sp) = (rpage.page, spage.page);
     let ctx = context! {
-        received => Value::from(Serde(&received)), sent => Value::from(Serde(&sent)), area => q.area,
+        received => Value::from(Serde(&received)), sent => Value::from(Serde(&sent)), area => &q.area,
+        q => &search, received_total => got.total, sent_total => sent_page.total,
+        received_prev => (r > 1).then(|| link(r - 1, sp)), received_next => (r < last(got.total)).then(|| link(r + 1, sp)),
+        sent_prev => (sp > 1).then(|| link(r, sp - 1)), sent_next => (sp < last(sent_page.total)).then(|| link(r, sp + 1)),
         may_send => !own_senders(&s, &p).await?.is_empty(),
         ..frame(&p, lang, "/instructions")
     };
