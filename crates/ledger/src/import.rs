@@ -605,6 +605,8 @@ async fn plan_places(
                 unit: p.unit.clone(),
                 room: p.room.clone(),
                 occupancy: p.occupancy.unwrap_or(Occupancy::OwnerOccupied),
+                last_met_on: None,
+                last_door_on: None,
             };
             let home = (row.id.clone(), path);
             plan.new_households.push(row);
@@ -847,6 +849,7 @@ async fn write(
             status: ResidentStatus::Active,
             tag_ids: p.tag_ids,
             registered_on: today.clone(),
+            last_met_on: None,
         })
         .collect();
     let mut tx = db.pool.begin().await?;

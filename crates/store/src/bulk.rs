@@ -57,6 +57,12 @@ pub struct HouseholdRow {
     pub unit: String,
     pub room: String,
     pub occupancy: Occupancy,
+    /// The last day someone was met there, and met at the door (`YYYY-MM-DD`), as
+    /// the triggers of migration 0035 keep them from the visits: `None` for a
+    /// household nobody has visited. A load of past visits that suspends those
+    /// triggers (`generate`) brings the days with the rows.
+    pub last_met_on: Option<String>,
+    pub last_door_on: Option<String>,
 }
 
 pub struct ResidentRow {
@@ -84,6 +90,8 @@ pub struct ResidentRow {
     /// When the person was registered here (`YYYY-MM-DD`): the first entry of
     /// their history.
     pub registered_on: String,
+    /// The last day they were met (migration 0040), as [`HouseholdRow::last_met_on`].
+    pub last_met_on: Option<String>,
 }
 
 /// A post of a grid's "1 + X + N" team ([`crate::team`]). The phone is in plain text
@@ -219,7 +227,8 @@ impl<'c> BulkLoader<'c> {
     }
 
     pub async fn households(&mut self, rows: &[HouseholdRow]) -> StoreResult<()> {
-        const COLS: &str = "id, building_id, path, unit, room, occupancy, created_at, updated_at";
+        const COLS: &str =
+            "id, building_id, path, unit, room, occupancy, last_met_on, last_door_on, created_at, updated_at";
         let now = self.now;
         insert_chunked(self.conn, "households", COLS, rows, |q, r| {
             q.bind(&r.id)
@@ -228,6 +237,8 @@ impl<'c> BulkLoader<'c> {
                 .bind(&r.unit)
                 .bind(&r.room)
                 .bind(r.occupancy.code())
+                .bind(&r.last_met_on)
+                .bind(&r.last_door_on)
                 .bind(now)
                 .bind(now)
         })
@@ -247,7 +258,7 @@ impl<'c> BulkLoader<'c> {
         check_sealed(rows, sealed)?;
         const COLS: &str = "id, household_id, path, name, gender, birth_date, id_card_enc, id_card_hash, \
             id_last4_hash, phone_enc, phone_hash, phone_last4_hash, residence_type, relation, relation_term, \
-            political_status, ethnicity, notes, status, registered_on, created_at, updated_at";
+            political_status, ethnicity, notes, status, registered_on, last_met_on, created_at, updated_at";
         let now = self.now;
         let protected: Vec<(&ResidentRow, &Protected)> = rows.iter().zip(sealed.iter().map(|s| &s.0)).collect();
         insert_chunked(self.conn, "residents", COLS, &protected, |q, (r, p)| {
@@ -271,6 +282,7 @@ impl<'c> BulkLoader<'c> {
                 .bind(&r.notes)
                 .bind(r.status.code())
                 .bind(&r.registered_on)
+                .bind(&r.last_met_on)
                 .bind(now)
                 .bind(now)
         })
@@ -576,17 +588,17 @@ pub async fn suspend_upkeep_triggers(db: &Db) -> StoreResult<()> {
     Ok(())
 }
 
-/// Computes the last met days from the visits loaded (the migrations' own
-/// backfill), drops kept coverage counts, counts the roll-ups again, and puts the
-/// triggers back, in one transaction (PostgreSQL's `ALTER TABLE` is transactional).
+/// Drops kept coverage counts, counts the roll-ups again, and puts the triggers
+/// back, in one transaction (PostgreSQL's `ALTER TABLE` is transactional). The
+/// households' and residents' last met days come with the rows
+/// ([`HouseholdRow::last_met_on`]): computing them here from the visits rewrote
+/// every row of both tables, leaving PostgreSQL a dead copy of each
+/// (docs/benchmarks.md).
 pub async fn resume_upkeep_triggers(db: &Db) -> StoreResult<()> {
     if db.backend != crate::Backend::Postgres {
         return Ok(());
     }
     let mut tx = db.pool.begin().await?;
-    for statement in crate::visits::LAST_MET_BACKFILL.split(';').filter(|s| !s.trim().is_empty()) {
-        sqlx::query(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut *tx).await?;
-    }
     sqlx::query("DELETE FROM coverage_month_ends").execute(&mut *tx).await?;
     for statement in crate::summaries::ROLLUPS_RECOUNT.split(';').chain(PAST_FIGURES_DROP.split(';')) {
         if statement.trim().is_empty() {

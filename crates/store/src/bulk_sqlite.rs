@@ -147,9 +147,10 @@ impl SqliteBulkWriter {
     /// With the file taken, the triggers on `visits` that keep each household's and
     /// each resident's last day met (migrations 0035, 0040) are dropped for the load: fired by every one of
     /// millions of visits they made `generate` nearly twice as slow
-    /// (docs/benchmarks.md). `finish` computes the days once from the visits
-    /// ([`crate::visits::LAST_MET_BACKFILL`], the migration's own backfill) and
-    /// creates the triggers again from the text SQLite kept of them.
+    /// (docs/benchmarks.md). The rows bring their days instead
+    /// ([`crate::bulk::HouseholdRow::last_met_on`], computed by whoever drew the
+    /// visits; `figures verify` recounts them), and `finish` creates the triggers
+    /// again from the text SQLite kept of them.
     pub async fn take_file(&mut self, db: &Db) -> StoreResult<bool> {
         debug_assert!(self.transactions == 0, "before the first transaction");
         // Closing is asynchronous in sqlx: a connection used a moment ago may still
@@ -221,15 +222,14 @@ impl SqliteBulkWriter {
         Ok(())
     }
 
-    /// The households' and residents' last met days from the visits loaded, the roll-ups
-    /// counted from the rows, then the triggers back, in one transaction.
+    /// The roll-ups counted from the rows, then the triggers back, in one
+    /// transaction. (The households' and residents' last met days came with the rows.)
     fn resume_upkeep_triggers(&mut self) -> StoreResult<()> {
         if self.suspended_triggers.is_empty() {
             return Ok(());
         }
         let tx = self.conn.transaction().map_err(db_error)?;
         tx.execute_batch("PRAGMA cache_size = -262144").map_err(db_error)?;
-        tx.execute_batch(crate::visits::LAST_MET_BACKFILL).map_err(db_error)?;
         // The visits loaded raised no coverage versions (migration 0061): counts of
         // closed windows kept before the load are dropped, to be counted again.
         tx.execute_batch("DELETE FROM coverage_month_ends").map_err(db_error)?;
@@ -461,12 +461,23 @@ impl SqliteBulkTx<'_> {
 
     pub fn households(&self, rows: &[HouseholdRow]) -> StoreResult<()> {
         let mut stmt = self.insert(
-            "INSERT INTO households (id, building_id, path, unit, room, occupancy, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO households (id, building_id, path, unit, room, occupancy, last_met_on, last_door_on, \
+             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )?;
         for r in rows {
-            stmt.row(&values![r.id, r.building_id, r.path, r.unit, r.room, r.occupancy.code(), self.now, self.now])
-                .map_err(db_error)?;
+            stmt.row(&values![
+                r.id,
+                r.building_id,
+                r.path,
+                r.unit,
+                r.room,
+                r.occupancy.code(),
+                r.last_met_on,
+                r.last_door_on,
+                self.now,
+                self.now
+            ])
+            .map_err(db_error)?;
         }
         Ok(())
     }
@@ -478,8 +489,8 @@ impl SqliteBulkTx<'_> {
         let mut stmt = self.insert(
             "INSERT INTO residents (id, household_id, path, name, gender, birth_date, id_card_enc, id_card_hash, \
              id_last4_hash, phone_enc, phone_hash, phone_last4_hash, residence_type, relation, relation_term, \
-             political_status, ethnicity, notes, status, registered_on, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             political_status, ethnicity, notes, status, registered_on, last_met_on, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )?;
         for (r, SealedResident(p)) in rows.iter().zip(sealed) {
             stmt.row(&values![
@@ -503,6 +514,7 @@ impl SqliteBulkTx<'_> {
                 r.notes,
                 r.status.code(),
                 r.registered_on,
+                r.last_met_on,
                 self.now,
                 self.now
             ])

@@ -153,6 +153,7 @@ async fn id_cards_and_phones_are_encrypted_searchable_and_masked() {
                 status: ResidentStatus::Active,
                 tag_ids: vec![],
                 registered_on: "2020-01-01".into(),
+                last_met_on: None,
             }])
             .await
             .unwrap();

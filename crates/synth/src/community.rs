@@ -429,6 +429,8 @@ fn household_row(room: &Room, building: &BuildingRow, household: Option<&Househo
         unit,
         room: room_number,
         occupancy,
+        last_met_on: None,
+        last_door_on: None,
     }
 }
 
@@ -490,6 +492,7 @@ fn resident_rows(
             status: ResidentStatus::Active,
             tag_ids: books.tag_ids.ids_of(tags),
             registered_on: format_date(time::Date::from_julian_day(registered).expect("a day between birth and now")),
+            last_met_on: None,
         });
     }
 }

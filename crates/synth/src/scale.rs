@@ -224,8 +224,10 @@ fn draw_one(cache: &mut AreaCache, run: &Run<'_>, index: usize, ids: &mut IdBook
     // Phone serial 0 is the demo's.
     let mut books = Books { ids, phones: PhoneBook::for_community(index as u64 + 1), tag_ids };
     let rows = build_rows(&mut rng, &shape, &place, &mut books)?;
+    let mut rows = rows;
     let visits =
         crate::visits::year_at_scale(&mut rng, &grids, &rows.households, &rows.residents, &rows.posts, run.today);
+    crate::visits::set_last_met(&mut rows.households, &mut rows.residents, &visits);
     areas.push(community);
     areas.extend(grids);
     Ok(Ready::new(vault, areas, rows).with_visits(vault, visits))

@@ -29,6 +29,48 @@ pub(crate) struct CareTags<'a> {
     pub monthly: [&'a str; 2],
 }
 
+/// Each household's last day met and met at the door, and each resident's last day
+/// met, from the community's `visits`: what the triggers of migrations 0035 and
+/// 0040 keep (`generate` loads with them suspended, so the rows bring the days).
+/// A resident is met by a visit with someone met to their household at the door or
+/// by video, or by one naming them. `figures verify` recounts both from the visits.
+pub(crate) fn set_last_met(households: &mut [HouseholdRow], residents: &mut [ResidentRow], visits: &[PastVisit]) {
+    fn later(day: &mut Option<String>, on: &str) {
+        if day.as_deref().is_none_or(|d| d < on) {
+            *day = Some(on.to_owned());
+        }
+    }
+    // Per household: met, met at the door, met at the door or by video.
+    let mut by_household: HashMap<&str, [Option<String>; 3]> = HashMap::new();
+    let mut named: HashMap<&str, Option<String>> = HashMap::new();
+    for v in visits.iter().filter(|v| v.outcome == VisitOutcome::Met) {
+        let days = by_household.entry(v.household_id.as_str()).or_default();
+        later(&mut days[0], &v.visited_on);
+        if v.channel == VisitChannel::Door {
+            later(&mut days[1], &v.visited_on);
+        }
+        if v.channel.reaches_household() {
+            later(&mut days[2], &v.visited_on);
+        }
+        if let Some(r) = &v.resident_id {
+            later(named.entry(r.as_str()).or_default(), &v.visited_on);
+        }
+    }
+    for h in households.iter_mut() {
+        if let Some([met, door, _]) = by_household.get(h.id.as_str()) {
+            h.last_met_on.clone_from(met);
+            h.last_door_on.clone_from(door);
+        }
+    }
+    for r in residents.iter_mut() {
+        let mut day = r.household_id.as_deref().and_then(|h| by_household.get(h)).and_then(|d| d[2].clone());
+        if let Some(Some(on)) = named.get(r.id.as_str()) {
+            later(&mut day, on);
+        }
+        r.last_met_on = day;
+    }
+}
+
 /// Visits at benchmark scale (`generate`): about five per resident over the 365
 /// days before `today` (≈ 5 million for a million residents, as issue 19's targets
 /// say), each person's spread over the year, three in four at the door. Drawn

@@ -975,22 +975,6 @@ pub(crate) async fn coverage_from_households(db: &Db, path: &str, today: Date, d
     })
 }
 
-/// Each household's last day met and met at the door, and each resident's last
-/// day met, computed from the visits: migrations 0035's and 0040's backfills, run
-/// again by the SQLite bulk writer after a load that suspended the triggers keeping
-/// them (`bulk_sqlite`). Kept the same as the
-/// migration's text; `summaries::verify` checks the outcome either way.
-pub(crate) const LAST_MET_BACKFILL: &str = "UPDATE households SET
-    last_met_on = (SELECT MAX(v.visited_on) FROM visits v WHERE v.household_id = households.id AND v.outcome = 'met'),
-    last_door_on = (SELECT MAX(v.visited_on) FROM visits v
-                    WHERE v.household_id = households.id AND v.outcome = 'met' AND v.channel = 'door')
-WHERE EXISTS (SELECT 1 FROM visits v WHERE v.household_id = households.id AND v.outcome = 'met');
-UPDATE residents SET last_met_on = (
-    SELECT MAX(v.visited_on) FROM visits v
-    WHERE v.household_id = residents.household_id AND v.outcome = 'met'
-        AND (v.channel IN ('door', 'video') OR v.resident_id = residents.id))
-WHERE household_id IN (SELECT id FROM households WHERE last_met_on IS NOT NULL)";
-
 /// A visit of the past, for the demo and benchmarks: written in bulk by
 /// [`record_past`], its findings sealed there.
 #[derive(Clone, Debug)]
