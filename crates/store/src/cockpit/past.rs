@@ -78,18 +78,30 @@ where
         SELECT $1, $2, $3, $4, $5 WHERE (SELECT n FROM past_figures_epoch WHERE id = 1) = $6
         ON CONFLICT (path, source, to_ms, from_ms) DO UPDATE SET figures = excluded.figures";
     let keep = sqlx::query(KEEP).bind(&q.path).bind(source).bind(q.to).bind(q.from).bind(&json).bind(epoch);
-    if db.backend == Backend::Postgres {
-        // The epoch's row held until the row is committed: a dropping write waits
-        // for it, then deletes the row (see the module's comment).
-        let mut tx = db.pool.begin().await?;
-        sqlx::query("SELECT n FROM past_figures_epoch WHERE id = 1 FOR SHARE").execute(&mut *tx).await?;
-        keep.execute(&mut *tx).await?;
-        tx.commit().await?;
-    } else {
-        // One statement: SQLite takes the write lock before reading the epoch (a
-        // transaction reading first would fail to take it once another connection
-        // wrote), and its writers take turns.
-        keep.execute(&db.pool).await?;
+    let backend = db.backend;
+    // Keeping them is a write on a read, on the side (`Db::side_write`): the figures
+    // are right without it (counted again next time), so a page does not wait the
+    // usual ten seconds behind a long writer for it, nor fail when it cannot.
+    let written = db
+        .side_write(async |conn| {
+            if backend == Backend::Postgres {
+                // The epoch's row held until the row is committed: a dropping write
+                // waits for it, then deletes the row (see the module's comment).
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                sqlx::query("SELECT n FROM past_figures_epoch WHERE id = 1 FOR SHARE").execute(&mut *tx).await?;
+                keep.execute(&mut *tx).await?;
+                tx.commit().await?;
+            } else {
+                // One statement: SQLite takes the write lock before reading the epoch
+                // (a transaction reading first would fail to take it once another
+                // connection wrote), and its writers take turns.
+                keep.execute(&mut *conn).await?;
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(e) = written {
+        tracing::warn!("keeping the past figures of {source} at {}: {e}", q.path);
     }
     Ok(value)
 }

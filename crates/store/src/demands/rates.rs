@@ -179,8 +179,9 @@ async fn rates_from_days(
     let (lo, hi) = (a.int(from), a.int(to));
     a.push(format!("created_at >= {lo} AND created_at < {hi}"));
     // SQLite's planner takes the index of states, which holds every closed item of
-    // the area (half a district's year): told which to read. PostgreSQL's
-    // statistics on the expression find it alone.
+    // the area (half a district's year): told which to read. PostgreSQL finds it
+    // alone with the expression's statistics (migration 0071: it keeps none of a
+    // partial index's expressions).
     let indexed = if db.backend == crate::Backend::Sqlite { " INDEXED BY demands_awaiting_rating" } else { "" };
     let awaiting =
         a.scalar(format!("SELECT COUNT(*) FROM demands{indexed} {}", a.where_clause())).fetch_one(&db.pool).await?;
