@@ -1901,6 +1901,19 @@ async fn instruction_down_and_up(s: &Session) -> anyhow::Result<()> {
     ensure!(numbers == ["12", "10", "3", "3"], "the total is 塔山's accepted report: {total}");
     s.screenshot("instruction-accepted", Lang::Zh).await?;
     page_checks(s, "accepted", &mut problems).await?;
+    // The street's list: found by a word of its title, with the list's total.
+    s.goto("/instructions").await?;
+    s.fill("input#instructions-q", "独居老人").await?;
+    s.click_and_load("button#instructions-search-submit").await?;
+    let sent = s.text("#instructions-sent").await.context("the sent list")?;
+    ensure!(sent.contains("冬季独居老人走访情况"), "{sent}");
+    let total = s.text("#instructions-sent-total").await?;
+    ensure!(total.contains("共") && total.contains("条"), "{total}");
+    s.screenshot("instructions-list", Lang::Zh).await?;
+    page_checks(s, "list", &mut problems).await?;
+    s.fill("input#instructions-q", "无此标题").await?;
+    s.click_and_load("button#instructions-search-submit").await?;
+    ensure!(s.text("#instructions-sent-none").await?.contains("没有标题含这些字"), "none found says so");
     // The same page in English.
     s.goto(&format!("/instructions/{id}?lang=en")).await?;
     ensure!(s.text("#total-title").await?.contains("Sum of the accepted reports"), "English");
