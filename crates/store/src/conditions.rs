@@ -24,6 +24,12 @@ enum Value {
     Int(i64),
 }
 
+/// `text` with LIKE's wildcards (and the escape character itself) escaped by a
+/// backslash, for `LIKE … ESCAPE '\\'`.
+pub(crate) fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 impl Conditions {
     /// Adds a value and returns its placeholder (`$3`).
     pub fn text(&mut self, value: impl Into<String>) -> String {
@@ -39,6 +45,18 @@ impl Conditions {
 
     pub fn push(&mut self, condition: String) {
         self.parts.push(condition);
+    }
+
+    /// Adds `%word%` as a LIKE pattern matching `word` as typed (its wildcards
+    /// escaped) and returns its placeholder.
+    pub fn containing(&mut self, word: &str) -> String {
+        self.text(format!("%{}%", like_escaped(word)))
+    }
+
+    /// `column` holds `word` as typed.
+    pub fn contains(&mut self, column: &str, word: &str) {
+        let p = self.containing(word);
+        self.push(format!("{column} LIKE {p} ESCAPE '\\'"));
     }
 
     /// `column` at or under the area whose path is `path`: a range scan on an index.

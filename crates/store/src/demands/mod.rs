@@ -1036,8 +1036,7 @@ pub(crate) fn conditions(f: &DemandFilter, now: i64) -> Conditions {
     }
     for word in &f.words {
         // The word is bound, its LIKE wildcards escaped: it matches as typed.
-        let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        let (a, b) = (c.text(format!("%{escaped}%")), c.text(format!("%{escaped}%")));
+        let (a, b) = (c.containing(word), c.containing(word));
         c.push(format!("(title LIKE {a} ESCAPE '\\' OR COALESCE(address, '') LIKE {b} ESCAPE '\\')"));
     }
     if f.overdue {

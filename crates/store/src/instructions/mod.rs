@@ -17,8 +17,9 @@ use wangge_domain::demands::CHINA;
 use wangge_domain::instructions::{self as rules, Figures, ReceiptState, ReceiptStep, Table};
 use wangge_domain::{Message, Vocabulary, msg, new_id, now_millis};
 
+use crate::conditions::Conditions;
 use crate::demands::attachments;
-use crate::{Db, Page, PageRequest, StoreError, StoreResult, Thing, subtree_bounds};
+use crate::{Db, Page, PageRequest, StoreError, StoreResult, Thing};
 
 #[cfg(test)]
 mod tests;
@@ -570,64 +571,52 @@ pub struct Summary {
     pub late: i64,
 }
 
-/// The words of a search, each a LIKE pattern matching it as typed (its wildcards
-/// escaped), for `title LIKE $n ESCAPE '\\'`.
-fn title_patterns(search: &str) -> Vec<String> {
-    search
-        .split_whitespace()
-        .map(|w| format!("%{}%", w.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")))
-        .collect()
+/// The words of a search, each held by the instruction's title as typed.
+fn title_holds(c: &mut Conditions, search: &str) {
+    for word in search.split_whitespace() {
+        c.contains("i.title", word);
+    }
 }
 
-/// `AND i.title LIKE $first …` for each pattern, numbered from `first`.
-fn title_filter(patterns: &[String], first: usize) -> String {
-    (0..patterns.len()).map(|n| format!(" AND i.title LIKE ${} ESCAPE '\\'", first + n)).collect()
+/// `{column} IN ($a, $b, …)` over `values`, bound.
+fn one_of<'v>(c: &mut Conditions, column: &str, values: impl IntoIterator<Item = &'v String>) {
+    let places: Vec<String> = values.into_iter().map(|v| c.text(v.as_str())).collect();
+    c.push(format!("{column} IN ({})", places.join(", ")));
 }
 
 /// One page of the instructions sent from the area at `path` or below it, newest
 /// first, with the counts of the receipts each sender addressed; `search`: words
 /// the title holds, every one.
 pub async fn sent_page(db: &Db, path: &str, search: &str, page: PageRequest) -> StoreResult<Page<Summary>> {
-    let (lo, hi) = subtree_bounds(path);
-    let patterns = title_patterns(search);
-    let filter = format!("i.path >= $1 AND i.path < $2{}", title_filter(&patterns, 3));
-    let count = format!("SELECT COUNT(*) FROM instructions i WHERE {filter}");
-    let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count)).bind(&lo).bind(&hi);
-    for p in &patterns {
-        query = query.bind(p);
-    }
-    let total = query.fetch_one(&db.pool).await?;
-    let n = patterns.len() + 3;
-    let sql =
-        format!("{INSTRUCTION} WHERE {filter} ORDER BY i.created_at DESC, i.id DESC LIMIT ${n} OFFSET ${}", n + 1);
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&lo).bind(&hi);
-    for p in &patterns {
-        query = query.bind(p);
-    }
-    let rows = query.bind(page.limit()).bind(page.offset()).fetch_all(&db.pool).await?;
-    let instructions: Vec<Instruction> = rows.iter().map(instruction_from).collect::<StoreResult<_>>()?;
+    let mut c = Conditions::default();
+    c.under_path("i.path", path);
+    title_holds(&mut c, search);
+    let total =
+        c.scalar(format!("SELECT COUNT(*) FROM instructions i {}", c.where_clause())).fetch_one(&db.pool).await?;
+    let (limit, offset) = (c.int(page.limit()), c.int(page.offset()));
+    let sql = format!(
+        "{INSTRUCTION} {} ORDER BY i.created_at DESC, i.id DESC LIMIT {limit} OFFSET {offset}",
+        c.where_clause()
+    );
+    let instructions: Vec<Instruction> =
+        c.query(sql).fetch_all(&db.pool).await?.iter().map(instruction_from).collect::<StoreResult<_>>()?;
     // The page's receipts in one query, not one per instruction. Only those the
     // sender itself addressed: the ones passed down are counted by whoever passed them.
-    let mut own: std::collections::HashMap<&str, Vec<Receipt>> = std::collections::HashMap::new();
+    let mut own: std::collections::HashMap<String, Vec<Receipt>> = std::collections::HashMap::new();
     if !instructions.is_empty() {
-        let ids = (1..=instructions.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
-        let sql = format!("{RECEIPT} WHERE r.parent_id IS NULL AND r.instruction_id IN ({ids})");
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for i in &instructions {
-            query = query.bind(&i.id);
-        }
+        let mut c = Conditions::default();
+        c.push("r.parent_id IS NULL".into());
+        one_of(&mut c, "r.instruction_id", instructions.iter().map(|i| &i.id));
         let today = today();
-        for row in query.fetch_all(&db.pool).await? {
+        for row in c.query(format!("{RECEIPT} {}", c.where_clause())).fetch_all(&db.pool).await? {
             let r = receipt_from(&row, today)?;
-            if let Some(i) = instructions.iter().find(|i| i.id == r.instruction_id) {
-                own.entry(i.id.as_str()).or_default().push(r);
-            }
+            own.entry(r.instruction_id.clone()).or_default().push(r);
         }
     }
     let items = instructions
-        .iter()
+        .into_iter()
         .map(|instruction| {
-            let own = own.get(instruction.id.as_str()).map(Vec::as_slice).unwrap_or_default();
+            let own = own.get(&instruction.id).map(Vec::as_slice).unwrap_or_default();
             let count = |f: &dyn Fn(&Receipt) -> bool| own.iter().filter(|r| f(r)).count() as i64;
             Summary {
                 receivers: own.len() as i64,
@@ -635,7 +624,7 @@ pub async fn sent_page(db: &Db, path: &str, search: &str, page: PageRequest) -> 
                 reported: count(&|r| matches!(r.state, ReceiptState::Reported | ReceiptState::Accepted)),
                 accepted: count(&|r| r.state == ReceiptState::Accepted),
                 late: count(&|r| r.late),
-                instruction: instruction.clone(),
+                instruction,
             }
         })
         .collect();
@@ -653,38 +642,29 @@ pub async fn received_page(
     if paths.is_empty() {
         return Ok(Page::new(Vec::new(), page, 0));
     }
-    let patterns = title_patterns(search);
-    let places = (1..=paths.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
-    let filter = format!("r.path IN ({places}){}", title_filter(&patterns, paths.len() + 1));
-    let binds: Vec<&String> = paths.iter().chain(&patterns).collect();
+    let mut c = Conditions::default();
+    one_of(&mut c, "r.path", paths);
+    title_holds(&mut c, search);
     let count = format!(
-        "SELECT COUNT(*) FROM instruction_receipts r JOIN instructions i ON i.id = r.instruction_id WHERE {filter}"
+        "SELECT COUNT(*) FROM instruction_receipts r JOIN instructions i ON i.id = r.instruction_id {}",
+        c.where_clause()
     );
-    let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count));
-    for b in &binds {
-        query = query.bind(*b);
-    }
-    let total = query.fetch_one(&db.pool).await?;
-    let n = binds.len() + 1;
-    let sql =
-        format!("{RECEIPT} WHERE {filter} ORDER BY i.created_at DESC, i.id DESC, r.id LIMIT ${n} OFFSET ${}", n + 1);
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in &binds {
-        query = query.bind(*b);
-    }
-    let rows = query.bind(page.limit()).bind(page.offset()).fetch_all(&db.pool).await?;
+    let total = c.scalar(count).fetch_one(&db.pool).await?;
+    let (limit, offset) = (c.int(page.limit()), c.int(page.offset()));
+    let sql = format!(
+        "{RECEIPT} {} ORDER BY i.created_at DESC, i.id DESC, r.id LIMIT {limit} OFFSET {offset}",
+        c.where_clause()
+    );
     let today = today();
-    let receipts: Vec<Receipt> = rows.iter().map(|r| receipt_from(r, today)).collect::<StoreResult<_>>()?;
+    let receipts: Vec<Receipt> =
+        c.query(sql).fetch_all(&db.pool).await?.iter().map(|r| receipt_from(r, today)).collect::<StoreResult<_>>()?;
     let mut items = Vec::with_capacity(receipts.len());
     if !receipts.is_empty() {
         // Their instructions in one more query.
-        let ids = (1..=receipts.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
-        let sql = format!("{INSTRUCTION} WHERE i.id IN ({ids})");
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for r in &receipts {
-            query = query.bind(&r.instruction_id);
-        }
-        let instructions: std::collections::HashMap<String, Instruction> = query
+        let mut c = Conditions::default();
+        one_of(&mut c, "i.id", receipts.iter().map(|r| &r.instruction_id));
+        let instructions: std::collections::HashMap<String, Instruction> = c
+            .query(format!("{INSTRUCTION} {}", c.where_clause()))
             .fetch_all(&db.pool)
             .await?
             .iter()

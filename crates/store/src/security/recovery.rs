@@ -203,7 +203,7 @@ pub async fn find_under(db: &Db, path: &str, query: &str) -> StoreResult<Vec<Res
             "{SELECT} WHERE a.display_name LIKE $1 AND a.role = $2 AND h.path >= $3 AND h.path < $4
              ORDER BY a.display_name, a.id LIMIT 20"
         );
-        let escaped = query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = crate::conditions::like_escaped(query);
         let sql = sql.replace("LIKE $1", "LIKE $1 ESCAPE '\\'");
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(format!("%{escaped}%"))
