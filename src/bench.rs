@@ -53,7 +53,8 @@ pub enum BenchWhat {
     /// Demands: intake through the JSON API over real HTTP (sustained items/s with
     /// `--clients` concurrent clients, then latency at a fixed `--rate`), and the
     /// ledger of one community with `--items` more items (list and filter), each on
-    /// a fresh SQLite database holding the Tashan demo in a temporary directory.
+    /// a fresh SQLite database holding the Tashan demo in a temporary directory, or
+    /// with `--postgres` on a fresh PostgreSQL database.
     Demands {
         #[arg(long, default_value_t = 8)]
         clients: usize,
@@ -73,6 +74,11 @@ pub enum BenchWhat {
         /// `demand_counts` are dropped first, to measure what their upkeep costs.
         #[arg(long)]
         without_summaries: bool,
+        /// A PostgreSQL server to measure instead of SQLite: the URL of a database
+        /// there (`postgres://USER@HOST:PORT/postgres`) whose user may create
+        /// databases; each half runs on a fresh one, dropped afterwards.
+        #[arg(long)]
+        postgres: Option<String>,
     },
     /// Home visits: a grid member's due list for every grid in turn, and the 90-day
     /// coverage of every community and street, on `--database-url` (a database with
@@ -202,9 +208,9 @@ pub async fn run(what: BenchWhat) -> anyhow::Result<()> {
         BenchWhat::Search { database, queries, seed } => search(&database, queries, seed).await,
         BenchWhat::Import { rows } => import(rows).await,
         BenchWhat::Update { rows, changed } => update(rows, changed).await,
-        BenchWhat::Demands { clients, seconds, rate, items, intake_only, ledger_only, without_summaries } => {
+        BenchWhat::Demands { clients, seconds, rate, items, intake_only, ledger_only, without_summaries, postgres } => {
             let only = (intake_only, ledger_only);
-            crate::bench_demands::run(clients, seconds, rate, items, only, without_summaries).await
+            crate::bench_demands::run(clients, seconds, rate, items, only, without_summaries, postgres).await
         }
         BenchWhat::Visits { database_url, queries } => {
             let database = database_url.map(|database_url| DatabaseArg { database_url, key_file: None });

@@ -260,7 +260,11 @@ async fn pages(db: &Db, base: &str, area: &Area, queries: usize) -> anyhow::Resu
 }
 
 /// Writes `count` items of the past year over the database's buildings, drawn at
-/// random, as `bench demands` writes its history.
+/// random, as `bench demands` writes its history: the oldest first, a week at a
+/// time, each week's in the order they came in, so that the roll-ups' rows lie
+/// on disk as a live deployment's do (a day's rows together, the days in turn;
+/// the year written in random order scattered an area's days over the tables of
+/// PostgreSQL, which keeps rows in the order written: docs/benchmarks.md).
 async fn add_items(db: &Db, count: usize) -> anyhow::Result<()> {
     let mut places = Vec::new();
     for page in 1.. {
@@ -275,13 +279,20 @@ async fn add_items(db: &Db, count: usize) -> anyhow::Result<()> {
     let mut rng = fastrand::Rng::with_seed(18);
     let (categories, calendar) = (demands::categories(db).await?, demands::calendar(db).await?);
     let started = Instant::now();
+    const WEEKS: i64 = 52;
+    const WEEK: i64 = 7 * 24 * crate::bench_demands::HOUR;
     let mut done = 0;
-    while done < count {
-        let n = (count - done).min(20_000);
-        let items = crate::bench_demands::past_items(&mut rng, &places, n, ("", ""));
-        let mut tx = db.pool.begin().await?;
-        record_history(&mut tx, &db.vault, &categories, &calendar, &items).await?;
-        tx.commit().await?;
+    for week in (0..WEEKS).rev() {
+        let n = (count - done) / (week as usize + 1);
+        // The last week's end is an hour ago, as the items' of `bench demands`.
+        let ago = (week * WEEK).max(crate::bench_demands::HOUR)..(week + 1) * WEEK;
+        let mut items = crate::bench_demands::past_items(&mut rng, &places, n, ("", ""), ago);
+        items.sort_by_key(|item| item.created_at);
+        for chunk in items.chunks(20_000) {
+            let mut tx = db.pool.begin().await?;
+            record_history(&mut tx, &db.vault, &categories, &calendar, chunk).await?;
+            tx.commit().await?;
+        }
         done += n;
     }
     println!("  ({count} items of the past year written in {:.1} s)", started.elapsed().as_secs_f64());

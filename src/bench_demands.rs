@@ -11,11 +11,14 @@ use wangge_store::demands::{self, Actor, DemandFilter, StepInput};
 use wangge_store::registry::areas;
 use wangge_store::registry::buildings::{self, BuildingFilter};
 use wangge_store::security::accounts::{self, NewApiToken};
-use wangge_store::{Db, PageRequest};
+use wangge_store::{Db, DbOptions, KeySource, PageRequest};
 
 use crate::DatabaseArg;
 use crate::bench::report;
 use crate::commands::open;
+
+/// An hour in milliseconds.
+pub(crate) const HOUR: i64 = 3_600_000;
 
 const CATEGORIES: [&str; 8] = [
     "environment",
@@ -28,14 +31,51 @@ const CATEGORIES: [&str; 8] = [
     "other",
 ];
 
-/// A fresh SQLite database in `dir` holding the Tashan demo.
-async fn demo_db(dir: &std::path::Path, name: &str) -> anyhow::Result<Db> {
-    let url = format!("sqlite:{}", dir.join(format!("{name}.db")).display());
-    let db = open(&DatabaseArg { database_url: url, key_file: None }).await?;
-    let started = Instant::now();
-    let summary = wangge_synth::load_demo(&db).await?;
-    println!("  (the demo, with {} demands, loaded in {:.2} s)", summary.demands, started.elapsed().as_secs_f64());
-    Ok(db)
+/// Where the bench's databases live: SQLite files in a temporary directory, or
+/// fresh databases on a PostgreSQL server (`--postgres`, the URL of a database
+/// there whose user may create others), dropped when the bench is done with them.
+enum Place<'a> {
+    Sqlite(&'a std::path::Path),
+    Postgres(&'a str),
+}
+
+impl Place<'_> {
+    fn engine(&self) -> &'static str {
+        match self {
+            Place::Sqlite(_) => "SQLite",
+            Place::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// A fresh database holding the Tashan demo, and the name to drop it by.
+    async fn demo_db(&self, name: &str) -> anyhow::Result<(Db, Option<String>)> {
+        let (db, dropped) = match self {
+            Place::Sqlite(dir) => {
+                let url = format!("sqlite:{}", dir.join(format!("{name}.db")).display());
+                (open(&DatabaseArg { database_url: url, key_file: None }).await?, None)
+            }
+            Place::Postgres(server) => {
+                let database = format!("wangge_bench_{name}_{}", fastrand::u64(..));
+                let url = wangge_store::create_postgres_database(server, &database).await?;
+                let db = Db::connect(&url, DbOptions { key: KeySource::Ephemeral, ..DbOptions::default() }).await?;
+                db.migrate().await?;
+                (db, Some(database))
+            }
+        };
+        let started = Instant::now();
+        let summary = wangge_synth::load_demo(&db).await?;
+        println!("  (the demo, with {} demands, loaded in {:.2} s)", summary.demands, started.elapsed().as_secs_f64());
+        Ok((db, dropped))
+    }
+
+    /// Closes `db` and drops it if it was made on a PostgreSQL server.
+    async fn done(&self, db: Db, dropped: Option<String>) -> anyhow::Result<()> {
+        db.close().await;
+        if let (Place::Postgres(server), Some(database)) = (self, dropped) {
+            wangge_store::drop_postgres_database(server, &database).await?;
+        }
+        Ok(())
+    }
 }
 
 async fn building_places(db: &Db) -> anyhow::Result<Vec<(String, String, String)>> {
@@ -51,13 +91,18 @@ pub async fn run(
     items: usize,
     (intake_only, ledger_only): (bool, bool),
     without_summaries: bool,
+    postgres: Option<String>,
 ) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
+    let place = match &postgres {
+        Some(server) => Place::Postgres(server),
+        None => Place::Sqlite(dir.path()),
+    };
     if !ledger_only {
-        intake(dir.path(), clients, seconds, rate, without_summaries).await?;
+        intake(&place, clients, seconds, rate, without_summaries).await?;
     }
     if !intake_only {
-        ledger(dir.path(), items).await?;
+        ledger(&place, items).await?;
     }
     Ok(())
 }
@@ -88,14 +133,14 @@ fn post(agent: &ureq::Agent, url: &str, token: &str, body: String) -> anyhow::Re
 }
 
 async fn intake(
-    dir: &std::path::Path,
+    place: &Place<'_>,
     clients: usize,
     seconds: u64,
     rate: u64,
     without_summaries: bool,
 ) -> anyhow::Result<()> {
-    println!("demand intake: POST /api/v1/demands over HTTP on 127.0.0.1, SQLite, the Tashan demo");
-    let db = demo_db(dir, "intake").await?;
+    println!("demand intake: POST /api/v1/demands over HTTP on 127.0.0.1, {}, the Tashan demo", place.engine());
+    let (db, dropped) = place.demo_db("intake").await?;
     if without_summaries {
         // What the cockpit's summary costs intake (issue 18: under 10 %): the same
         // run without the triggers that keep `demand_counts` (migration 0028).
@@ -185,29 +230,29 @@ async fn intake(
     println!("  at {rate}/s for {seconds} s ({} items in {elapsed:.1} s):", times.len());
     report("latency", &mut times);
     batches(since);
-    db.close().await;
-    Ok(())
+    place.done(db, dropped).await
 }
 
 fn actor(name: &str, role: Role) -> Actor {
     Actor { id: None, name: name.into(), role }
 }
 
-/// `count` past items in the demo community: 30 % consultations answered, the rest
-/// worked to closure and mostly rated, one in ten still open (some overdue).
+/// `count` past items in the demo community, created `ago` (a range of
+/// milliseconds before now): 30 % consultations answered, the rest worked to
+/// closure and mostly rated, one in ten still open (some overdue).
 pub(crate) fn past_items(
     rng: &mut fastrand::Rng,
     places: &[(String, String, String)],
     count: usize,
     (member_grid, member_id): (&str, &str),
+    ago: std::ops::Range<i64>,
 ) -> Vec<PastDemand> {
-    const HOUR: i64 = 3_600_000;
     let now = now_millis();
     let (member, secretary) = (actor("网格员", Role::GridMember), actor("书记", Role::CommunitySecretary));
     (0..count)
         .map(|i| {
             let (building, grid, path) = &places[rng.usize(..places.len())];
-            let created = now - rng.i64(HOUR..365 * 24 * HOUR);
+            let created = now - rng.i64(ago.clone());
             let mut at = created;
             let mut next = |rng: &mut fastrand::Rng, hours: i64| {
                 at = (at + rng.i64(HOUR / 6..hours * HOUR)).min(now - 1000);
@@ -275,16 +320,17 @@ pub(crate) fn past_items(
 /// Draws the filter of one query.
 type MakeFilter<'a> = dyn Fn(&mut fastrand::Rng) -> DemandFilter + 'a;
 
-async fn ledger(dir: &std::path::Path, count: usize) -> anyhow::Result<()> {
+async fn ledger(place: &Place<'_>, count: usize) -> anyhow::Result<()> {
     println!(
         "demand ledger: one community with {count} more items, first page of 20 and the total, through the store \
-         (searches included)"
+         (searches included), {}",
+        place.engine()
     );
-    let db = demo_db(dir, "ledger").await?;
+    let (db, dropped) = place.demo_db("ledger").await?;
     let places = building_places(&db).await?;
     let mut rng = fastrand::Rng::with_seed(5);
     let member = bench_member(&db, &places).await?;
-    let items = past_items(&mut rng, &places, count, (&places[0].1, &member));
+    let items = past_items(&mut rng, &places, count, (&places[0].1, &member), HOUR..365 * 24 * HOUR);
     let (categories, calendar) = (demands::categories(&db).await?, demands::calendar(&db).await?);
     let started = Instant::now();
     let mut tx = db.pool.begin().await?;
@@ -337,8 +383,7 @@ async fn ledger(dir: &std::path::Path, count: usize) -> anyhow::Result<()> {
         report(name, &mut times);
     }
     today(&db, &places, &member).await?;
-    db.close().await;
-    Ok(())
+    place.done(db, dropped).await
 }
 
 const BENCH_PASSWORD: &str = "bench-password-1";

@@ -746,14 +746,7 @@ fn postgres_round_trips_through_pg_dump_and_pg_restore() {
     assert!(out.status.success(), "pg_dump: {}", text(&out.stderr));
 
     let name = format!("wangge_restored_{}", fastrand::u64(..));
-    let target_url = rt.block_on(async {
-        let admin = Db::connect(&admin_url, DbOptions { max_connections: 1, key: KeySource::Ephemeral }).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin.pool).await.unwrap();
-        admin.close().await;
-        let (base, query) = admin_url.split_once('?').map_or((admin_url.as_str(), None), |(b, q)| (b, Some(q)));
-        let base = &base[..base.rfind('/').unwrap()];
-        format!("{base}/{name}{}", query.map(|q| format!("?{q}")).unwrap_or_default())
-    });
+    let target_url = rt.block_on(wangge_store::create_postgres_database(&admin_url, &name)).unwrap();
     let out = Command::new(bin.join("pg_restore"))
         .args(["--no-owner", "--exit-on-error", "-d"])
         .arg(&target_url)
@@ -804,9 +797,7 @@ fn postgres_round_trips_through_pg_dump_and_pg_restore() {
         assert_eq!(number.len(), 18);
         target.close().await;
         // The restored copy is this test's own: the server keeps no database per run.
-        let admin = Db::connect(&admin_url, DbOptions { max_connections: 1, key: KeySource::Ephemeral }).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}"))).execute(&admin.pool).await.unwrap();
-        admin.close().await;
+wangge_store::drop_postgres_database(&admin_url, &name).await.unwrap();
     });
 }
 

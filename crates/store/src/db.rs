@@ -152,6 +152,37 @@ pub fn sqlite_file(url: &str) -> Option<PathBuf> {
     Some(PathBuf::from(path))
 }
 
+/// Creates the empty database `name` on the PostgreSQL server of `server` (the URL
+/// of a database there whose user may create others) and answers its URL: the
+/// test suite's databases, the benchmarks', a restored copy. `name` is the
+/// caller's own (letters, digits, `_`); [`drop_postgres_database`] drops it.
+pub async fn create_postgres_database(server: &str, name: &str) -> StoreResult<String> {
+    postgres_admin(server, format!("CREATE DATABASE {name}")).await?;
+    Ok(with_database(server, name))
+}
+
+/// Drops the database `name` from the server of `server` (see
+/// [`create_postgres_database`]); nobody may be connected to it.
+pub async fn drop_postgres_database(server: &str, name: &str) -> StoreResult<()> {
+    postgres_admin(server, format!("DROP DATABASE {name}")).await
+}
+
+async fn postgres_admin(server: &str, sql: String) -> StoreResult<()> {
+    let admin = Db::connect(server, DbOptions { max_connections: 1, key: KeySource::Ephemeral }).await?;
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&admin.pool).await;
+    admin.close().await;
+    done?;
+    Ok(())
+}
+
+/// `url` naming the database `name` instead of its own, its parameters kept.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let host_at = base.find("://").map_or(0, |i| i + 3);
+    let base = base[host_at..].find('/').map_or(base, |slash| &base[..host_at + slash]);
+    query.map_or_else(|| format!("{base}/{name}"), |q| format!("{base}/{name}?{q}"))
+}
+
 /// A connection pool, the engine it talks to and the key of the protected fields.
 /// Cheap to clone; clones share the caches and the intake writer.
 #[derive(Clone, Debug)]

@@ -309,17 +309,26 @@ async fn keyed(db: &Db, sql: String) -> StoreResult<BTreeMap<String, i64>> {
 
 /// Drops the triggers on `table` whose names start with `prefix` (those keeping
 /// one summary) and answers their names: for `wangge bench`, to measure what
-/// keeping a summary costs a write. The summary is wrong from then on; SQLite only.
+/// keeping a summary costs a write. The summary is wrong from then on.
 pub async fn drop_triggers(db: &Db, table: &str, prefix: &str) -> StoreResult<Vec<String>> {
-    let names: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = $1 AND substr(name, 1, length($2)) = $2",
-    )
-    .bind(table.to_owned())
-    .bind(prefix.to_owned())
-    .fetch_all(&db.pool)
-    .await?;
+    let find = match db.backend {
+        crate::Backend::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = $1
+             AND substr(name, 1, length($2)) = $2"
+        }
+        crate::Backend::Postgres => {
+            "SELECT t.tgname::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+             WHERE c.relname = $1 AND NOT t.tgisinternal AND left(t.tgname::text, length($2)) = $2"
+        }
+    };
+    let names: Vec<String> =
+        sqlx::query_scalar(find).bind(table.to_owned()).bind(prefix.to_owned()).fetch_all(&db.pool).await?;
     for name in &names {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER \"{name}\""))).execute(&db.pool).await?;
+        let drop = match db.backend {
+            crate::Backend::Sqlite => format!("DROP TRIGGER \"{name}\""),
+            crate::Backend::Postgres => format!("DROP TRIGGER \"{name}\" ON \"{table}\""),
+        };
+        sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&db.pool).await?;
     }
     Ok(names)
 }

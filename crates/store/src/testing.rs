@@ -45,14 +45,7 @@ pub async fn postgres() -> Option<TestDb> {
         return None;
     };
     let name = format!("wangge_test_{}", uuid::Uuid::now_v7().simple());
-    let options = DbOptions { max_connections: 1, key: KeySource::Ephemeral };
-    let admin = Db::connect(&admin_url, options).await.expect("connect to PostgreSQL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin.pool)
-        .await
-        .expect("create test database");
-    admin.close().await;
-    let url = replace_database(&admin_url, &name);
+    let url = crate::create_postgres_database(&admin_url, &name).await.expect("create test database");
     let db = Db::connect(&url, ephemeral()).await.expect("open test database");
     db.migrate().await.expect("migrate PostgreSQL");
     Some(TestDb { db, url, _dir: None })
@@ -69,32 +62,17 @@ pub async fn all() -> Vec<TestDb> {
     dbs
 }
 
-fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let authority_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let base = match base[authority_end..].find('/') {
-        Some(slash) => &base[..authority_end + slash],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
     fn database_name_is_replaced() {
-        assert_eq!(super::replace_database("postgres://u@h:5/postgres", "x"), "postgres://u@h:5/x");
+        use crate::with_database;
+        assert_eq!(with_database("postgres://u@h:5/postgres", "x"), "postgres://u@h:5/x");
         assert_eq!(
-            super::replace_database("postgres://u@h:5/postgres?sslmode=disable", "x"),
+            with_database("postgres://u@h:5/postgres?sslmode=disable", "x"),
             "postgres://u@h:5/x?sslmode=disable"
         );
-        assert_eq!(super::replace_database("postgres://u@h:5", "x"), "postgres://u@h:5/x");
+        assert_eq!(with_database("postgres://u@h:5", "x"), "postgres://u@h:5/x");
     }
 }
 

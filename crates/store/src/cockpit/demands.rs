@@ -118,8 +118,10 @@ async fn overdue_at(db: &Db, path: &str, now: i64) -> StoreResult<i64> {
 }
 
 /// Items created in `[from, to)` under `path`, by category: when both bounds are
-/// midnights in China (every period of the cockpit and its reports), from the
-/// roll-up `demand_days`; else from the items.
+/// midnights in China (every period of the cockpit and its reports), the whole
+/// calendar months in it that are over as kept once counted (`past_figures`,
+/// source `categories`: a year is eleven kept rows and this month's days), the
+/// rest from the roll-up `demand_days`; else from the items.
 pub(super) async fn created_by_category(
     db: &Db,
     path: &str,
@@ -129,33 +131,104 @@ pub(super) async fn created_by_category(
 ) -> StoreResult<BTreeMap<String, i64>> {
     let from_day = from.map(summaries::day_at_midnight);
     let to_day = to.map(summaries::day_at_midnight);
-    if from_day.is_none_or(|d| d.is_some()) && to_day.is_none_or(|d| d.is_some()) {
-        // The area's own rows of the roll-up by day and category
-        // (migration 0063), a few thousand for a year however large the area.
-        let mut c = Conditions::default();
-        let p = c.text(path);
-        c.push(format!("path = {p}"));
-        if let Some(day) = from_day.flatten() {
-            let d = c.int(day);
-            c.push(format!("day >= {d}"));
-        }
-        if let Some(day) = to_day.flatten() {
-            let d = c.int(day);
-            c.push(format!("day < {d}"));
-        }
-        let sql = format!(
-            "SELECT category, CAST(SUM(created) AS BIGINT) AS n FROM demand_days {} GROUP BY category",
-            c.where_clause()
-        );
-        let mut out = BTreeMap::new();
-        for row in c.query(sql).fetch_all(&db.pool).await? {
-            let n: i64 = row.try_get("n")?;
-            if n != 0 {
-                out.insert(row.try_get::<String, _>("category")?, n);
-            }
-        }
-        return Ok(out);
+    if !(from_day.is_none_or(|d| d.is_some()) && to_day.is_none_or(|d| d.is_some())) {
+        return created_from_items(db, path, from, to, now).await;
     }
+    let months = match (from, to) {
+        (Some(from), Some(to)) => whole_months(from, to, wangge_domain::now_millis()),
+        _ => Vec::new(),
+    };
+    let (Some(&(first, _)), Some(&(_, last))) = (months.first(), months.last()) else {
+        return created_from_days(db, path, from, to).await;
+    };
+    let mut out = BTreeMap::new();
+    let mut add = |counts: BTreeMap<String, i64>| {
+        for (category, n) in counts {
+            *out.entry(category).or_insert(0) += n;
+        }
+    };
+    for counts in super::past::kept_each(db, "categories", path, &months, |from, to| async move {
+        created_from_days(db, path, Some(from), Some(to)).await
+    })
+    .await?
+    {
+        add(counts);
+    }
+    if from.is_some_and(|from| from < first) {
+        add(created_from_days(db, path, from, Some(first)).await?);
+    }
+    if to.is_none_or(|to| to > last) {
+        add(created_from_days(db, path, Some(last), to).await?);
+    }
+    out.retain(|_, n| *n != 0);
+    Ok(out)
+}
+
+/// The calendar months (China) wholly inside `[from, to)` that ended
+/// [`super::past::MARGIN`] before `clock`, as `[start, end)` in Unix ms, oldest first.
+fn whole_months(from: i64, to: i64, clock: i64) -> Vec<(i64, i64)> {
+    let first_day = super::day_of(from);
+    let mut start =
+        if first_day.day() == 1 && super::midnight(first_day) == from { first_day } else { next_month(first_day) };
+    let mut out = Vec::new();
+    loop {
+        let end = next_month(start);
+        let (start_ms, end_ms) = (super::midnight(start), super::midnight(end));
+        if end_ms > to || end_ms > clock - super::past::MARGIN {
+            return out;
+        }
+        out.push((start_ms, end_ms));
+        start = end;
+    }
+}
+
+/// The first day of the month after `day`'s.
+fn next_month(day: time::Date) -> time::Date {
+    (day.replace_day(1).expect("day 1") + time::Duration::days(32)).replace_day(1).expect("day 1")
+}
+
+/// Items created in `[from, to)` (whole days) under `path`, by category: the
+/// area's own rows of the roll-up by day and category (migration 0063), a few
+/// thousand for a year however large the area.
+async fn created_from_days(
+    db: &Db,
+    path: &str,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> StoreResult<BTreeMap<String, i64>> {
+    let mut c = Conditions::default();
+    let p = c.text(path);
+    c.push(format!("path = {p}"));
+    if let Some(day) = from.and_then(summaries::day_at_midnight) {
+        let d = c.int(day);
+        c.push(format!("day >= {d}"));
+    }
+    if let Some(day) = to.and_then(summaries::day_at_midnight) {
+        let d = c.int(day);
+        c.push(format!("day < {d}"));
+    }
+    let sql = format!(
+        "SELECT category, CAST(SUM(created) AS BIGINT) AS n FROM demand_days {} GROUP BY category",
+        c.where_clause()
+    );
+    let mut out = BTreeMap::new();
+    for row in c.query(sql).fetch_all(&db.pool).await? {
+        let n: i64 = row.try_get("n")?;
+        if n != 0 {
+            out.insert(row.try_get::<String, _>("category")?, n);
+        }
+    }
+    Ok(out)
+}
+
+/// Items created in `[from, to)` under `path`, by category, counted from the items.
+pub(crate) async fn created_from_items(
+    db: &Db,
+    path: &str,
+    from: Option<i64>,
+    to: Option<i64>,
+    now: i64,
+) -> StoreResult<BTreeMap<String, i64>> {
     let f = DemandFilter { under_path: Some(path.to_owned()), from, to, ..Default::default() };
     let c = conditions(&f, now);
     let sql = format!("SELECT category, COUNT(*) AS n FROM demands {} GROUP BY category", c.where_clause());

@@ -202,17 +202,22 @@ pub(crate) async fn band_counts_by(
         people += n;
         by_month.push((row.try_get("month")?, sex(&row.try_get::<String, _>("gender")?), n));
     }
+    // Each edge's month is read from its nearer end: the people born in it up to
+    // the edge added to the months before, or those born after the edge taken
+    // from the months up to and including it, so that no edge reads more than
+    // half a month of birthdays on any day of the month.
+    let sides: Vec<Side> = edges.iter().map(|edge| Side::of(*edge)).collect();
     let mut counts = vec![[0i64; 3]; edges.len()];
     for (month, sex, n) in &by_month {
         for (i, edge_month) in months.iter().enumerate() {
-            if month < edge_month {
+            if month < edge_month || (month == edge_month && matches!(sides[i], Side::After { .. })) {
                 add(&mut counts[i], *sex, *n);
             }
         }
     }
 
-    // The edges' months, up to each edge's day, from the cheaper index: the area's
-    // people, or everyone born in those months (the deployment's row of them).
+    // Those birthdays from the cheaper index: the area's people, or everyone born
+    // on those days (the deployment's row of those months says how many).
     let mut whole = Conditions::default();
     let listed: Vec<String> = months.iter().map(|m| whole.text(m.clone())).collect();
     let everyone_born_then: Option<i64> = whole
@@ -225,47 +230,61 @@ pub(crate) async fn band_counts_by(
         .try_get("n")?;
     let by_birth = by_birth.unwrap_or(path == "/" || everyone_born_then.unwrap_or(0) < people);
     let mut c = Conditions::default();
-    let bounds = (path != "/").then(|| {
-        let (lo, hi) = subtree_bounds(path);
-        (c.text(lo), c.text(hi))
-    });
-    let ranges: Vec<(String, String)> = edges
-        .iter()
-        .zip(&months)
-        .map(|(edge, month)| (c.text(format!("{month}-01")), c.text(wangge_domain::format_date(*edge))))
-        .collect();
-    // The other index is kept out of the plan by reading its column through an
-    // expression, on both engines. By birth date, one range per edge (SQLite
-    // would not read a partial index for ranges joined by OR).
-    let sql = if by_birth {
-        let place =
-            bounds.map_or(String::new(), |(lo, hi)| format!(" AND (path || '') >= {lo} AND (path || '') < {hi}"));
-        let each: Vec<String> = ranges
+    // "Under the area" but for the deployment's root, which is everyone.
+    let place = |c: &mut Conditions| {
+        (path != "/")
+            .then(|| subtree_bounds(path))
+            .map_or(String::new(), |(lo, hi)| format!(" AND path >= {} AND path < {}", c.text(lo), c.text(hi)))
+    };
+    let sql = if sides.iter().all(|side| side.days().next().is_none()) {
+        // On a month's last day every edge is one: nothing to read.
+        None
+    } else if by_birth {
+        // Each birthday looked up with the area's range inside it (`residents_born`
+        // is by birth date, then place): a district reads its own people of those
+        // days, not the city's. SQLite is told the index, which it would otherwise
+        // leave for the area's whole range in `residents_ages`.
+        let days: Vec<String> =
+            sides.iter().flat_map(Side::days).map(|d| c.text(wangge_domain::format_date(d))).collect();
+        let place = place(&mut c);
+        let indexed = if db.backend == crate::Backend::Sqlite { " INDEXED BY residents_born" } else { "" };
+        Some(format!(
+            "SELECT gender, substr(birth_date, 1, 7) AS month, COUNT(*) AS n FROM residents{indexed} \
+             WHERE status = 'active' AND birth_date IN ({}){place} GROUP BY gender, substr(birth_date, 1, 7)",
+            days.join(", ")
+        ))
+    } else {
+        // The area's people, their birth dates read through an expression so that
+        // neither engine takes the birth-date index instead.
+        let place = place(&mut c);
+        let each: Vec<String> = sides
             .iter()
-            .map(|(first, last)| {
-                format!(
-                    "SELECT gender, substr(birth_date, 1, 7) AS month FROM residents \
-                     WHERE status = 'active' AND birth_date BETWEEN {first} AND {last}{place}"
-                )
+            .map(|side| {
+                let (first, last) = side.range();
+                let (first, last) =
+                    (c.text(wangge_domain::format_date(first)), c.text(wangge_domain::format_date(last)));
+                format!("(birth_date || '') BETWEEN {first} AND {last}")
             })
             .collect();
-        format!("SELECT gender, month, COUNT(*) AS n FROM ({}) born GROUP BY gender, month", each.join(" UNION ALL "))
-    } else {
-        let place = bounds.map_or(String::new(), |(lo, hi)| format!(" AND path >= {lo} AND path < {hi}"));
-        let each: Vec<String> =
-            ranges.iter().map(|(first, last)| format!("(birth_date || '') BETWEEN {first} AND {last}")).collect();
-        format!(
+        Some(format!(
             "SELECT gender, substr(birth_date, 1, 7) AS month, COUNT(*) AS n FROM residents \
              WHERE status = 'active'{place} AND ({}) GROUP BY gender, substr(birth_date, 1, 7)",
             each.join(" OR ")
-        )
+        ))
     };
-    for row in &c.query(sql).fetch_all(&db.pool).await? {
+    let rows = match sql {
+        Some(sql) => c.query(sql).fetch_all(&db.pool).await?,
+        None => Vec::new(),
+    };
+    for row in &rows {
         let month: String = row.try_get("month")?;
         let n: i64 = row.try_get("n")?;
         let sex = sex(&row.try_get::<String, _>("gender")?);
         if let Some(i) = months.iter().position(|m| *m == month) {
-            add(&mut counts[i], sex, n);
+            match sides[i] {
+                Side::UpTo(_) => add(&mut counts[i], sex, n),
+                Side::After { .. } => add(&mut counts[i], sex, -n),
+            }
         }
     }
 
@@ -278,6 +297,39 @@ pub(crate) async fn band_counts_by(
             [older[0] - younger[0], older[1] - younger[1], older[2] - younger[2]]
         })
         .collect())
+}
+
+/// Which birthdays of an edge's month are read from the people: those up to and
+/// including the edge, or those after it (to subtract from the whole month).
+#[derive(Clone, Copy, Debug)]
+enum Side {
+    UpTo(Date),
+    After { edge: Date, last: Date },
+}
+
+impl Side {
+    /// The nearer end of `edge`'s month: fewer days after the edge than up to it
+    /// counts those after.
+    fn of(edge: Date) -> Side {
+        let length = time::util::days_in_month(edge.month(), edge.year());
+        let last = edge.replace_day(length).expect("the month's last day");
+        if length - edge.day() < edge.day() { Side::After { edge, last } } else { Side::UpTo(edge) }
+    }
+
+    /// The first and last birthday read (after an edge on a month's last day, the
+    /// next day and the edge: none).
+    fn range(&self) -> (Date, Date) {
+        match *self {
+            Side::UpTo(edge) => (edge.replace_day(1).expect("day 1"), edge),
+            Side::After { edge, last } => (edge.next_day().unwrap_or(edge), last),
+        }
+    }
+
+    /// Every birthday read.
+    fn days(&self) -> impl Iterator<Item = Date> {
+        let (first, last) = self.range();
+        std::iter::successors(Some(first), |d| d.next_day()).take_while(move |d| *d <= last)
+    }
 }
 
 fn month_of(day: Date) -> String {

@@ -993,12 +993,23 @@ async fn warming_keeps_last_week_and_month_of_every_area_above_the_grids() {
             .filter(|k| report::ReportPeriod::last_complete(*k, day_of(now)).bounds().1 <= now - past::MARGIN)
             .count() as i64;
         let rows = || async {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM past_figures").fetch_one(&db.pool).await.unwrap()
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM past_figures WHERE source IN ('demands', 'visits')")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
         };
         assert_eq!(past::warm(db, now, std::time::Instant::now()).await.unwrap(), 0, "no time: nothing counted");
         assert_eq!(rows().await, 0);
         assert_eq!(past::warm(db, now, later).await.unwrap() as i64, areas * periods);
         assert_eq!(rows().await, 2 * areas * periods, "demands and visits of each area and period");
+        // The month's items by category kept on the way (migration 0072), a month's only.
+        let month_kept = report::ReportPeriod::last_complete(report::ReportKind::Month, day_of(now)).bounds().1
+            <= now - past::MARGIN;
+        let categories: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM past_figures WHERE source = 'categories'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(categories, if month_kept { areas } else { 0 });
         assert_eq!(past::warm(db, now, later).await.unwrap(), 0, "nothing left to count");
         // A correction dropped one source of one area (an item entered afterwards):
         // that area is counted again.
@@ -1010,6 +1021,89 @@ async fn warming_keeps_last_week_and_month_of_every_area_above_the_grids() {
         assert_eq!(dropped as i64, periods);
         assert_eq!(past::warm(db, now, later).await.unwrap() as i64, periods, "'/' again, for each period");
         assert_eq!(rows().await, 2 * areas * periods);
+    })
+    .await;
+}
+
+/// The items created by category in a year (migration 0072): its whole past months
+/// kept once counted, this month's days read live, the sum equal to a count of the
+/// items for a grid, its community, its street and the deployment; an item back-
+/// dated into a kept month, an old item's new category and an old item moved to
+/// another grid each change the figures and drop what was kept; today's item
+/// drops nothing; `figures verify` agrees with every kept row.
+#[tokio::test]
+async fn a_years_past_months_by_category_are_kept_until_a_write_changes_them() {
+    testing::all_at(async |t| {
+        let db = &t.db;
+        let d = data(db).await;
+        const DAY: i64 = 86_400_000;
+        let now = now_millis();
+        let today = day_of(now);
+        // From the first of the month three before this one to tomorrow: the
+        // year's page in December, shortened.
+        let mut first = today.replace_day(1).unwrap();
+        for _ in 0..3 {
+            first = (first - time::Duration::days(1)).replace_day(1).unwrap();
+        }
+        let (from, to) = (midnight(first), midnight(today + time::Duration::days(1)));
+        let month = |i: i64| midnight((first + time::Duration::days(31 * i + 1)).replace_day(1).unwrap());
+        let a = item(db, &d.h.building.id, "environment").await;
+        let b = item(db, &d.h.building.id, "property").await;
+        sql(db, "UPDATE demands SET created_at = $1 WHERE id = $2", &a, month(0) + 3 * DAY).await;
+        sql(db, "UPDATE demands SET created_at = $1 WHERE id = $2", &b, month(1) + 5 * DAY).await;
+        let paths = [d.h.grid.path.clone(), d.h.community.path.clone(), d.h.street.path.clone(), "/".to_owned()];
+        let kept_rows = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM past_figures WHERE source = 'categories'")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        };
+        // Whole months ended two hours ago: three, or two in the first two hours of a month.
+        let months = if now - midnight(today.replace_day(1).unwrap()) >= past::MARGIN { 3 } else { 2 };
+        let paths = &paths;
+        let check = |when: &'static str| async move {
+            let mut all = Vec::new();
+            for path in paths {
+                let got = super::demands::created_by_category(db, path, Some(from), Some(to), now).await.unwrap();
+                let want = super::demands::created_from_items(db, path, Some(from), Some(to), now).await.unwrap();
+                assert_eq!(got, want, "{when}: {path}");
+                all.push(got);
+            }
+            assert_eq!(kept_rows().await, months * paths.len() as i64, "{when}: every area's months kept");
+            all
+        };
+        let first_read = check("first read").await;
+        // The grid's: the fixture's item of today and the one of the first month.
+        assert_eq!(first_read[0].get("environment"), Some(&2), "{first_read:?}");
+        assert_eq!(first_read, check("read again").await);
+
+        // Today's item drops nothing, and counts.
+        item(db, &d.h.building.id, "environment").await;
+        assert_eq!(kept_rows().await, months * paths.len() as i64, "today's item drops nothing");
+        let mut last = check("after today's item").await;
+        assert_eq!(last[0].get("environment"), Some(&3));
+
+        let check = &check;
+        let after = |before: Vec<std::collections::BTreeMap<String, i64>>, when: &'static str| async move {
+            let now = check(when).await;
+            assert_ne!(before, now, "{when}: the write changes the figures");
+            now
+        };
+        let c = item(db, &d.h.building.id, "safety_hazard").await;
+        sql(db, "UPDATE demands SET created_at = $1 WHERE id = $2", &c, month(0) + 10 * DAY).await;
+        last = after(last, "an item back-dated into a kept month").await;
+        sqlx::query("UPDATE demands SET category = 'other' WHERE id = $1").bind(&b).execute(&db.pool).await.unwrap();
+        last = after(last, "an old item's category changed").await;
+        sqlx::query("UPDATE demands SET path = $1, area_id = $2 WHERE id = $3")
+            .bind(&d.h.other_grid.path)
+            .bind(&d.h.other_grid.id)
+            .bind(&a)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        last = after(last, "an old item moved to another grid").await;
+        assert_eq!(last[0].get("environment"), Some(&2), "the grid keeps today's two: {last:?}");
+        assert_eq!(past::verify(db).await.unwrap(), vec![]);
     })
     .await;
 }
