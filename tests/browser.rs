@@ -1919,6 +1919,13 @@ async fn instruction_down_and_up(s: &Session) -> anyhow::Result<()> {
     ensure!(s.text("#total-title").await?.contains("Sum of the accepted reports"), "English");
     s.screenshot("instruction-accepted", Lang::En).await?;
     page_checks(s, "accepted (en)", &mut problems).await?;
+    // And the list in English: searched by the same words, its total in English.
+    s.goto("/instructions?q=%E7%8B%AC%E5%B1%85%E8%80%81%E4%BA%BA&lang=en").await?;
+    let sent = s.text("#instructions-sent").await.context("the sent list in English")?;
+    ensure!(sent.contains("冬季独居老人走访情况"), "{sent}");
+    ensure!(s.text("#instructions-sent-total").await?.contains("in all"), "the total in English");
+    s.screenshot("instructions-list", Lang::En).await?;
+    page_checks(s, "list (en)", &mut problems).await?;
     let receipts = wangge_store::instructions::receipts(&s.db, &id).await?;
     let t = receipts.iter().find(|r| r.area_id == tashan.id).context("塔山's receipt")?;
     ensure!(t.state == wangge_domain::instructions::ReceiptState::Accepted && t.returns == 1, "{t:?}");
