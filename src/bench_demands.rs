@@ -142,8 +142,9 @@ async fn intake(
     println!("demand intake: POST /api/v1/demands over HTTP on 127.0.0.1, {}, the Tashan demo", place.engine());
     let (db, dropped) = place.demo_db("intake").await?;
     if without_summaries {
-        // What the cockpit's summary costs intake (issue 18: under 10 %): the same
-        // run without the triggers that keep `demand_counts` (migration 0028).
+        // What the cockpit's summaries cost intake (issue 18: under 10 %): the same
+        // run without the triggers named `demand_counts…`, which keep
+        // `demand_counts` (0028), `demand_days` (0063) and `demand_rate_days` (0064).
         let triggers = wangge_store::summaries::drop_triggers(&db, "demands", "demand_counts").await?;
         anyhow::ensure!(!triggers.is_empty(), "no trigger keeps demand_counts");
         println!("  without the summary: dropped {}", triggers.join(", "));

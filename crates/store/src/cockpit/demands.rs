@@ -165,26 +165,17 @@ pub(super) async fn created_by_category(
 }
 
 /// The calendar months (China) wholly inside `[from, to)` that ended
-/// [`super::past::MARGIN`] before `clock`, as `[start, end)` in Unix ms, oldest first.
+/// [`super::past::MARGIN`] before `clock`, as `[start, end)` in Unix ms, oldest
+/// first: the month reports' periods, so a month a report kept is the year's too.
 fn whole_months(from: i64, to: i64, clock: i64) -> Vec<(i64, i64)> {
-    let first_day = super::day_of(from);
-    let mut start =
-        if first_day.day() == 1 && super::midnight(first_day) == from { first_day } else { next_month(first_day) };
-    let mut out = Vec::new();
-    loop {
-        let end = next_month(start);
-        let (start_ms, end_ms) = (super::midnight(start), super::midnight(end));
-        if end_ms > to || end_ms > clock - super::past::MARGIN {
-            return out;
-        }
-        out.push((start_ms, end_ms));
-        start = end;
-    }
-}
-
-/// The first day of the month after `day`'s.
-fn next_month(day: time::Date) -> time::Date {
-    (day.replace_day(1).expect("day 1") + time::Duration::days(32)).replace_day(1).expect("day 1")
+    use super::report::{ReportKind, ReportPeriod};
+    let after = |m: &ReportPeriod| ReportPeriod::holding(ReportKind::Month, m.last + time::Duration::days(1));
+    let holding = ReportPeriod::holding(ReportKind::Month, super::day_of(from));
+    let first = if holding.bounds().0 < from { after(&holding) } else { holding };
+    std::iter::successors(Some(first), |m| Some(after(m)))
+        .map(|m| m.bounds())
+        .take_while(|&(_, end)| end <= to && end <= clock - super::past::MARGIN)
+        .collect()
 }
 
 /// Items created in `[from, to)` (whole days) under `path`, by category: the

@@ -74,6 +74,17 @@ where
     if let Some(value) = found.and_then(|json| serde_json::from_str(&json).ok()) {
         return Ok(value);
     }
+    count_and_keep(db, source, q, count).await
+}
+
+/// `count`'s counts for `q`, a period that may be kept and holds no kept row yet
+/// that reads: counted, then kept unless a write dropped figures meanwhile.
+async fn count_and_keep<T, F, Fut>(db: &Db, source: &str, q: &FigureQuery, count: F) -> StoreResult<T>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = StoreResult<T>>,
+{
     let epoch: i64 = sqlx::query_scalar("SELECT n FROM past_figures_epoch WHERE id = 1").fetch_one(&db.pool).await?;
     let value = count().await?;
     let json = serde_json::to_string(&value)
@@ -112,7 +123,7 @@ where
 
 /// `source`'s counts for `path` in each of `periods` (`[from, to)`, each ended
 /// [`MARGIN`] before now, as a year's months): those kept read in one query, the
-/// others counted by `count` and kept ([`kept`]).
+/// others counted by `count` and kept as [`kept`] keeps them.
 pub(super) async fn kept_each<T, F, Fut>(
     db: &Db,
     source: &str,
@@ -148,7 +159,8 @@ where
             Some(value) => out.push(value),
             None => {
                 let q = FigureQuery { path: path.to_owned(), from, to, now: to - 1, past: true };
-                out.push(kept(db, source, &q, || count(from, to)).await?);
+                debug_assert!(keepable(&q, wangge_domain::now_millis()), "{from}..{to} may not be kept");
+                out.push(count_and_keep(db, source, &q, || count(from, to)).await?);
             }
         }
     }
