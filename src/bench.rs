@@ -80,6 +80,10 @@ pub enum BenchWhat {
         /// databases; each half runs on a fresh one, dropped afterwards.
         #[arg(long)]
         postgres: Option<String>,
+        /// Keep the PostgreSQL databases the bench made (their names are printed),
+        /// to look into them or to time statements against them with `pgbench`.
+        #[arg(long, requires = "postgres")]
+        keep: bool,
     },
     /// Home visits: a grid member's due list for every grid in turn, and the 90-day
     /// coverage of every community and street, on `--database-url` (a database with
@@ -209,9 +213,19 @@ pub async fn run(what: BenchWhat) -> anyhow::Result<()> {
         BenchWhat::Search { database, queries, seed } => search(&database, queries, seed).await,
         BenchWhat::Import { rows } => import(rows).await,
         BenchWhat::Update { rows, changed } => update(rows, changed).await,
-        BenchWhat::Demands { clients, seconds, rate, items, intake_only, ledger_only, without_summaries, postgres } => {
+        BenchWhat::Demands {
+            clients,
+            seconds,
+            rate,
+            items,
+            intake_only,
+            ledger_only,
+            without_summaries,
+            postgres,
+            keep,
+        } => {
             let only = (intake_only, ledger_only);
-            crate::bench_demands::run(clients, seconds, rate, items, only, without_summaries, postgres).await
+            crate::bench_demands::run(clients, seconds, rate, items, only, without_summaries, postgres, keep).await
         }
         BenchWhat::Visits { database_url, queries } => {
             let database = database_url.map(|database_url| DatabaseArg { database_url, key_file: None });

@@ -33,17 +33,18 @@ const CATEGORIES: [&str; 8] = [
 
 /// Where the bench's databases live: SQLite files in a temporary directory, or
 /// fresh databases on a PostgreSQL server (`--postgres`, the URL of a database
-/// there whose user may create others), dropped when the bench is done with them.
+/// there whose user may create others), dropped when the bench is done with them
+/// unless `keep` (`--keep`).
 enum Place<'a> {
     Sqlite(&'a std::path::Path),
-    Postgres(&'a str),
+    Postgres { server: &'a str, keep: bool },
 }
 
 impl Place<'_> {
     fn engine(&self) -> &'static str {
         match self {
             Place::Sqlite(_) => "SQLite",
-            Place::Postgres(_) => "PostgreSQL",
+            Place::Postgres { .. } => "PostgreSQL",
         }
     }
 
@@ -54,7 +55,7 @@ impl Place<'_> {
                 let url = format!("sqlite:{}", dir.join(format!("{name}.db")).display());
                 (open(&DatabaseArg { database_url: url, key_file: None }).await?, None)
             }
-            Place::Postgres(server) => {
+            Place::Postgres { server, .. } => {
                 let database = format!("wangge_bench_{name}_{}", fastrand::u64(..));
                 let url = wangge_store::create_postgres_database(server, &database).await?;
                 let db = Db::connect(&url, DbOptions { key: KeySource::Ephemeral, ..DbOptions::default() }).await?;
@@ -71,8 +72,12 @@ impl Place<'_> {
     /// Closes `db` and drops it if it was made on a PostgreSQL server.
     async fn done(&self, db: Db, dropped: Option<String>) -> anyhow::Result<()> {
         db.close().await;
-        if let (Place::Postgres(server), Some(database)) = (self, dropped) {
-            wangge_store::drop_postgres_database(server, &database).await?;
+        match (self, dropped) {
+            (Place::Postgres { keep: true, .. }, Some(database)) => println!("  (kept the database {database})"),
+            (Place::Postgres { server, .. }, Some(database)) => {
+                wangge_store::drop_postgres_database(server, &database).await?
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -92,10 +97,11 @@ pub async fn run(
     (intake_only, ledger_only): (bool, bool),
     without_summaries: bool,
     postgres: Option<String>,
+    keep: bool,
 ) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let place = match &postgres {
-        Some(server) => Place::Postgres(server),
+        Some(server) => Place::Postgres { server, keep },
         None => Place::Sqlite(dir.path()),
     };
     if !ledger_only {
@@ -105,6 +111,21 @@ pub async fn run(
         ledger(&place, items).await?;
     }
     Ok(())
+}
+
+/// The seconds of CPU time all cores have spent busy since boot (Linux's
+/// `/proc/stat`: user, nice, system, irq and softirq; not idle, waiting on the disk,
+/// or stolen by the host of a virtual machine), or `None` where there is no such file.
+fn machine_busy() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let ticks: Vec<u64> = stat.lines().next()?.split_whitespace().skip(1).filter_map(|t| t.parse().ok()).collect();
+    let busy: u64 = [0, 1, 2, 5, 6].iter().filter_map(|&i| ticks.get(i)).sum();
+    // USER_HZ: 100 on every Linux architecture the project builds for.
+    Some(busy as f64 / 100.0)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// One intake request body.
@@ -166,7 +187,7 @@ async fn intake(
     let before = demands::intake_stats(&db);
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
+    let (started, busy) = (Instant::now(), machine_busy());
     let threads: Vec<_> = (0..clients)
         .map(|c| {
             let (done, stop, places, token, url) =
@@ -189,6 +210,17 @@ async fn intake(
     let elapsed = started.elapsed().as_secs_f64();
     let n = done.load(Ordering::Relaxed);
     println!("  sustained, {clients} clients: {n} items in {elapsed:.1} s = {:.0} items/s", n as f64 / elapsed);
+    if let (Some(before), Some(after)) = (busy, machine_busy()) {
+        // The rate moves with whatever else the cores do (±10 % between runs); the
+        // CPU time the whole machine spent per item (server, database, clients)
+        // moves less, and says what a change costs when the cores are the limit.
+        let busy = after - before;
+        println!(
+            "    (the machine busy {busy:.1} of {:.1} core-seconds: {:.3} ms of CPU per item)",
+            elapsed * cores() as f64,
+            busy * 1000.0 / n.max(1) as f64
+        );
+    }
     let batches = |since: (u64, u64)| {
         let (commits, items) = demands::intake_stats(&db);
         let (commits, items) = (commits - since.0, items - since.1);
