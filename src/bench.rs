@@ -225,7 +225,7 @@ pub async fn run(what: BenchWhat) -> anyhow::Result<()> {
             keep,
         } => {
             let only = (intake_only, ledger_only);
-            crate::bench_demands::run(clients, seconds, rate, items, only, without_summaries, postgres, keep).await
+            crate::bench_demands::run(clients, seconds, rate, items, only, without_summaries, (postgres, keep)).await
         }
         BenchWhat::Visits { database_url, queries } => {
             let database = database_url.map(|database_url| DatabaseArg { database_url, key_file: None });

@@ -96,8 +96,7 @@ pub async fn run(
     items: usize,
     (intake_only, ledger_only): (bool, bool),
     without_summaries: bool,
-    postgres: Option<String>,
-    keep: bool,
+    (postgres, keep): (Option<String>, bool),
 ) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let place = match &postgres {
