@@ -69,7 +69,7 @@ impl Place<'_> {
         Ok((db, dropped))
     }
 
-    /// Closes `db` and drops it if it was made on a PostgreSQL server.
+    /// Closes `db` and drops it if it was made on a PostgreSQL server, unless kept.
     async fn done(&self, db: Db, dropped: Option<String>) -> anyhow::Result<()> {
         db.close().await;
         match (self, dropped) {
@@ -121,10 +121,6 @@ fn machine_busy() -> Option<f64> {
     let busy: u64 = [0, 1, 2, 5, 6].iter().filter_map(|&i| ticks.get(i)).sum();
     // USER_HZ: 100 on every Linux architecture the project builds for.
     Some(busy as f64 / 100.0)
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// One intake request body.
@@ -210,13 +206,14 @@ async fn intake(
     let n = done.load(Ordering::Relaxed);
     println!("  sustained, {clients} clients: {n} items in {elapsed:.1} s = {:.0} items/s", n as f64 / elapsed);
     if let (Some(before), Some(after)) = (busy, machine_busy()) {
-        // The rate moves with whatever else the cores do (±10 % between runs); the
+        // The rate moves with whatever else the cores do (±15 % between runs on a
+        // virtual machine with busy neighbours); the
         // CPU time the whole machine spent per item (server, database, clients)
         // moves less, and says what a change costs when the cores are the limit.
         let busy = after - before;
         println!(
             "    (the machine busy {busy:.1} of {:.1} core-seconds: {:.3} ms of CPU per item)",
-            elapsed * cores() as f64,
+            elapsed * std::thread::available_parallelism().map_or(1, |n| n.get()) as f64,
             busy * 1000.0 / n.max(1) as f64
         );
     }
