@@ -334,15 +334,21 @@ pub(crate) async fn insert_chunked<'q, T>(
     Ok(())
 }
 
-/// Most rows one statement of [`insert_pow2`] carries.
-const POW2_MAX_ROWS: usize = 64;
+/// Most rows one statement of [`insert_batch`] carries.
+const BATCH_MAX_ROWS: usize = 64;
 
-/// Inserts `rows` with multi-row statements of a power of two of rows each (a batch
-/// of 37 is 32 + 4 + 1, at most [`POW2_MAX_ROWS`] a statement), so that a few
-/// statement texts serve every batch size and stay prepared in each connection's
-/// cache: for small batches written often (`demands::intake`), where
-/// [`insert_chunked`]'s one-off remainders would each be a new statement.
-pub(crate) async fn insert_pow2<'q, T>(
+/// Batches of up to this many rows go in one statement of exactly their size.
+const BATCH_EXACT_ROWS: usize = 16;
+
+/// Inserts a batch written often (`demands::intake`'s group commits) in few
+/// statements whose texts stay prepared in each connection's cache, where
+/// [`insert_chunked`]'s one-off remainders would each be a new statement: up to
+/// [`BATCH_EXACT_ROWS`] rows in one statement of their number, more as chunks of a
+/// power of two rows and then the rest (a batch of 37 is 32 + 5, at most
+/// [`BATCH_MAX_ROWS`] a statement): 18 statement texts a table. One statement for
+/// the usual batch matters beyond its round trip: a table's statement triggers
+/// (PostgreSQL's demand summaries, migration 0073) then sum the batch once.
+pub(crate) async fn insert_batch<'q, T>(
     conn: &mut AnyConnection,
     table: &str,
     columns: &str,
@@ -353,10 +359,8 @@ pub(crate) async fn insert_pow2<'q, T>(
     let numbered = conn.backend_name() != "SQLite";
     let mut rest = rows;
     while !rest.is_empty() {
-        let n = rest.len().min(POW2_MAX_ROWS);
-        let n = 1 << n.ilog2();
-        let (chunk, tail) = rest.split_at(n);
-        let sql = values_sql(table, columns, n, numbered);
+        let (chunk, tail) = rest.split_at(batch_chunk(rest.len()));
+        let sql = values_sql(table, columns, chunk.len(), numbered);
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for row in chunk {
             query = bind(query, row);
@@ -365,6 +369,12 @@ pub(crate) async fn insert_pow2<'q, T>(
         rest = tail;
     }
     Ok(())
+}
+
+/// The rows of the next statement of [`insert_batch`] when `left` rows are left.
+fn batch_chunk(left: usize) -> usize {
+    let n = left.min(BATCH_MAX_ROWS);
+    if n <= BATCH_EXACT_ROWS { n } else { 1 << n.ilog2() }
 }
 
 /// How many values a row of `columns` (a comma-separated list) takes: every insert
@@ -619,5 +629,25 @@ mod tests {
     fn values_sql_numbers_placeholders_in_order() {
         assert_eq!(super::values_sql("t", "a, b", 2, true), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)");
         assert_eq!(super::values_sql("t", "a, b", 2, false), "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)");
+    }
+
+    #[test]
+    fn a_batch_is_one_statement_up_to_sixteen_rows_then_powers_of_two_and_the_rest() {
+        let chunks = |mut left: usize| {
+            let mut out = Vec::new();
+            while left > 0 {
+                let n = super::batch_chunk(left);
+                out.push(n);
+                left -= n;
+            }
+            out
+        };
+        assert_eq!(chunks(1), [1]);
+        assert_eq!(chunks(7), [7], "a usual group commit: one statement, its triggers fire once");
+        assert_eq!(chunks(16), [16]);
+        assert_eq!(chunks(17), [16, 1]);
+        assert_eq!(chunks(37), [32, 5]);
+        assert_eq!(chunks(200), [64, 64, 64, 8]);
+        assert_eq!(chunks(512).len(), 8);
     }
 }

@@ -2,7 +2,8 @@
 //! same schema: the same tables, columns (type, nullability) and indexes, once the
 //! differences the engines force are normalised. Both are migrated for real and read
 //! back from the engines' own catalogues, so a column or index added to one file of
-//! a migration and forgotten in the other fails here.
+//! a migration and forgotten in the other fails here. The few differences made on
+//! purpose are listed, each with its reason ([`ON_PURPOSE`]).
 
 use std::collections::BTreeSet;
 
@@ -130,15 +131,40 @@ async fn postgres_schema(db: &Db) -> BTreeSet<Fact> {
     facts
 }
 
+/// Where the trees differ on purpose: a fact of one engine's schema, the engine,
+/// and why. Each must be there (a difference that went away leaves the list), and
+/// nothing else may differ.
+const ON_PURPOSE: &[(&str, Backend, &str)] = &[
+    (
+        "index demand_counts_day on demand_counts(day, path, category, status, n)",
+        Backend::Sqlite,
+        "covering (0060): SQLite sums a range of days from the index alone",
+    ),
+    (
+        "index demand_counts_day on demand_counts(day, path)",
+        Backend::Postgres,
+        "without n (0073): an update of a count no index holds stays heap-only, as every new item writes one",
+    ),
+];
+
+/// Takes the facts [`ON_PURPOSE`] lists for `engine` out of `facts`, failing if one
+/// is missing.
+fn without_listed(mut facts: BTreeSet<Fact>, engine: Backend) -> BTreeSet<Fact> {
+    for (fact, _, why) in ON_PURPOSE.iter().filter(|(_, e, _)| *e == engine) {
+        assert!(facts.remove(*fact), "{engine:?} should have `{fact}` ({why}); ON_PURPOSE is out of date");
+    }
+    facts
+}
+
 #[tokio::test]
 async fn both_migration_trees_build_the_same_schema() {
     let sqlite = testing::sqlite().await;
-    let lite = sqlite_schema(&sqlite.db).await;
+    let lite = without_listed(sqlite_schema(&sqlite.db).await, Backend::Sqlite);
     assert!(lite.contains("table residents") && lite.len() > 100, "the SQLite schema was read: {} facts", lite.len());
     assert!(lite.iter().any(|f| f.starts_with("column residents.id_card_enc text")), "{lite:?}");
     let Some(pg) = testing::postgres().await else { return };
     assert_eq!(pg.backend(), Backend::Postgres);
-    let post = postgres_schema(&pg.db).await;
+    let post = without_listed(postgres_schema(&pg.db).await, Backend::Postgres);
     let only_sqlite: Vec<_> = lite.difference(&post).collect();
     let only_postgres: Vec<_> = post.difference(&lite).collect();
     assert!(

@@ -23,6 +23,7 @@
 //! Several processes on one database (PostgreSQL) each have their own writer; the
 //! engine orders their commits as before.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -31,7 +32,7 @@ use tokio::sync::oneshot;
 
 use super::DemandEvent;
 use super::builder::{self, Row};
-use crate::bulk::insert_pow2;
+use crate::bulk::insert_batch;
 use crate::{Db, StoreError, StoreResult, audit};
 
 /// An item ready to be written: the row, its sealed phone, its first timeline entry
@@ -41,6 +42,36 @@ pub(crate) struct Prepared {
     pub row: Row,
     pub event: DemandEvent,
     pub audit: Option<audit::Entry>,
+    /// The item's tracking number, claimed until the item is written or dropped
+    /// (held, never read: dropping it frees the number).
+    pub _claim: Claim,
+}
+
+/// A tracking number drawn for an item of this process that is not committed yet
+/// ([`crate::demands::tracking::fresh`]): until the item is written or dropped no
+/// other item of the process may draw it, as the stored rows do not show it yet.
+#[derive(Debug)]
+pub(crate) struct Claim {
+    writer: Arc<Writer>,
+    number: String,
+}
+
+impl Claim {
+    /// Claims `number` for `db`'s next items; `None` if an item waiting already holds it.
+    pub(crate) fn new(db: &Db, number: String) -> Option<Claim> {
+        let fresh = db.intake.claimed.lock().unwrap_or_else(|e| e.into_inner()).insert(number.clone());
+        fresh.then(|| Claim { writer: Arc::clone(&db.intake), number })
+    }
+
+    pub(crate) fn number(&self) -> &str {
+        &self.number
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.writer.claimed.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.number);
+    }
 }
 
 type Reply = oneshot::Sender<StoreResult<()>>;
@@ -49,6 +80,8 @@ type Reply = oneshot::Sender<StoreResult<()>>;
 #[derive(Debug, Default)]
 pub(crate) struct Writer {
     queue: Mutex<Queue>,
+    /// Tracking numbers of items prepared and not yet written ([`Claim`]).
+    claimed: Mutex<HashSet<String>>,
     /// Transactions committed and items they held (for `wangge bench`).
     commits: AtomicU64,
     items: AtomicU64,
@@ -161,11 +194,11 @@ async fn write_alone(db: &Db, item: &Prepared) -> StoreResult<()> {
 async fn write(db: &Db, conn: &mut AnyConnection, items: &[Prepared]) -> StoreResult<()> {
     let mut tx = conn.begin().await?;
     let rows: Vec<&Row> = items.iter().map(|p| &p.row).collect();
-    insert_pow2(&mut tx, "demands", builder::COLUMNS, &rows, |q, r| builder::bind(q, r)).await?;
+    insert_batch(&mut tx, "demands", builder::COLUMNS, &rows, |q, r| builder::bind(q, r)).await?;
     let events: Vec<&DemandEvent> = items.iter().map(|p| &p.event).collect();
-    insert_pow2(&mut tx, "demand_events", builder::EVENT_COLUMNS, &events, |q, e| builder::bind_event(q, e)).await?;
+    insert_batch(&mut tx, "demand_events", builder::EVENT_COLUMNS, &events, |q, e| builder::bind_event(q, e)).await?;
     let entries: Vec<&audit::Entry> = items.iter().filter_map(|p| p.audit.as_ref()).collect();
-    insert_pow2(&mut tx, "audit_log", audit::COLUMNS, &entries, |q, e| audit::bind(q, e)).await?;
+    insert_batch(&mut tx, "audit_log", audit::COLUMNS, &entries, |q, e| audit::bind(q, e)).await?;
     tx.commit().await?;
     db.intake.commits.fetch_add(1, Ordering::Relaxed);
     db.intake.items.fetch_add(items.len() as u64, Ordering::Relaxed);
@@ -190,4 +223,20 @@ fn explained(err: StoreError, item: &Prepared) -> StoreError {
 /// they held (for benchmarks: the average batch).
 pub fn stats(db: &Db) -> (u64, u64) {
     (db.intake.commits.load(Ordering::Relaxed), db.intake.items.load(Ordering::Relaxed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Claim;
+
+    #[tokio::test]
+    async fn a_tracking_number_claimed_by_an_item_waiting_is_not_drawn_again() {
+        let t = crate::testing::sqlite().await;
+        let claim = Claim::new(&t.db, "12345678".into()).expect("nobody holds it");
+        assert_eq!(claim.number(), "12345678");
+        assert!(Claim::new(&t.db, "12345678".into()).is_none(), "held by an item waiting for its commit");
+        assert!(Claim::new(&t.db, "87654321".into()).is_some(), "another number is free");
+        drop(claim);
+        assert!(Claim::new(&t.db, "12345678".into()).is_some(), "free again once its item is written or dropped");
+    }
 }

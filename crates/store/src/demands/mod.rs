@@ -454,7 +454,7 @@ pub async fn prepare(
     let accept_due = cal.deadline_millis(now, category.accept_days as u32);
     let resolve_due = cal.deadline_millis(now, category.resolve_days as u32);
     let id = new_id();
-    let tracking_no = tracking::fresh(db).await?;
+    let claim = tracking::fresh(db).await?;
     let status = DemandStatus::Submitted;
     let (due, overdue, due_soon) = builder::deadline(status, accept_due, resolve_due, now);
     // What `get` would read back once written (`tests::the_item_answered_is_the_item_stored`).
@@ -494,7 +494,7 @@ pub async fn prepare(
         rating_comment: None,
         created_at: now,
         updated_at: now,
-        tracking_no: Some(tracking_no),
+        tracking_no: Some(claim.number().to_owned()),
         rating_source: None,
         rated_at: None,
         rating_called_by: None,
@@ -514,7 +514,8 @@ pub async fn prepare(
         note: String::new(),
         at: now,
     };
-    Ok(Intake(intake::Prepared { row: builder::Row::new(demand, texts.phone.as_ref(), &db.vault), event, audit: None }))
+    let row = builder::Row::new(demand, texts.phone.as_ref(), &db.vault);
+    Ok(Intake(intake::Prepared { row, event, audit: None, _claim: claim }))
 }
 
 /// Writes a prepared item, its first timeline entry and the audit entry `audit`
