@@ -207,9 +207,9 @@ async fn intake(
     println!("  sustained, {clients} clients: {n} items in {elapsed:.1} s = {:.0} items/s", n as f64 / elapsed);
     if let (Some(before), Some(after)) = (busy, machine_busy()) {
         // The rate moves with whatever else the cores do (±15 % between runs on a
-        // virtual machine with busy neighbours); the
-        // CPU time the whole machine spent per item (server, database, clients)
-        // moves less, and says what a change costs when the cores are the limit.
+        // virtual machine with busy neighbours); the CPU time the whole machine
+        // spent per item (server, database, clients) moves less, and says what a
+        // change costs when the cores are the limit.
         let busy = after - before;
         println!(
             "    (the machine busy {busy:.1} of {:.1} core-seconds: {:.3} ms of CPU per item)",

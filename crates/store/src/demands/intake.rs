@@ -59,7 +59,7 @@ pub(crate) struct Claim {
 impl Claim {
     /// Claims `number` for `db`'s next items; `None` if an item waiting already holds it.
     pub(crate) fn new(db: &Db, number: String) -> Option<Claim> {
-        let fresh = db.intake.claimed.lock().unwrap_or_else(|e| e.into_inner()).insert(number.clone());
+        let fresh = db.intake.claims().insert(number.clone());
         fresh.then(|| Claim { writer: Arc::clone(&db.intake), number })
     }
 
@@ -70,7 +70,7 @@ impl Claim {
 
 impl Drop for Claim {
     fn drop(&mut self) {
-        self.writer.claimed.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.number);
+        self.writer.claims().remove(&self.number);
     }
 }
 
@@ -97,6 +97,10 @@ struct Queue {
 impl Writer {
     fn lock(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn claims(&self) -> MutexGuard<'_, HashSet<String>> {
+        self.claimed.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
