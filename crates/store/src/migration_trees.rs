@@ -35,6 +35,11 @@ fn type_class(declared: &str) -> String {
 
 async fn sqlite_schema(db: &Db) -> BTreeSet<Fact> {
     let mut facts = BTreeSet::new();
+    // Views by name (the same names read the same figures on both engines; what
+    // each selects may differ, as 0074's do).
+    for view in sqlx::query("SELECT name FROM sqlite_master WHERE type = 'view'").fetch_all(&db.pool).await.unwrap() {
+        facts.insert(format!("view {}", view.get::<String, _>("name")));
+    }
     let tables: Vec<String> = sqlx::query(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%'",
     )
@@ -87,18 +92,22 @@ async fn sqlite_schema(db: &Db) -> BTreeSet<Fact> {
 async fn postgres_schema(db: &Db) -> BTreeSet<Fact> {
     let mut facts = BTreeSet::new();
     let tables = sqlx::query(
-        "SELECT table_name::text AS name FROM information_schema.tables
-         WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT LIKE '\\_sqlx%'",
+        "SELECT table_name::text AS name, table_type::text AS kind FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_type IN ('BASE TABLE', 'VIEW') AND table_name NOT LIKE '\\_sqlx%'",
     )
     .fetch_all(&db.pool)
     .await
     .unwrap();
     for t in tables {
-        facts.insert(format!("table {}", t.get::<String, _>("name")));
+        let kind = if t.get::<String, _>("kind") == "VIEW" { "view" } else { "table" };
+        facts.insert(format!("{kind} {}", t.get::<String, _>("name")));
     }
+    // The columns of tables (a view's are what it selects).
     let columns = sqlx::query(
-        "SELECT table_name::text AS t, column_name::text AS c, data_type::text AS ty, is_nullable::text AS n
-         FROM information_schema.columns WHERE table_schema = 'public' AND table_name NOT LIKE '\\_sqlx%'",
+        "SELECT c.table_name::text AS t, c.column_name::text AS c, c.data_type::text AS ty, c.is_nullable::text AS n
+         FROM information_schema.columns c JOIN information_schema.tables t
+              ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
+         WHERE c.table_schema = 'public' AND c.table_name NOT LIKE '\\_sqlx%'",
     )
     .fetch_all(&db.pool)
     .await

@@ -35,6 +35,20 @@
 //! change of a row to its place's ancestors, and [`residents_by_type`],
 //! [`residents_by_tag`] and [`places`] read the area's own rows. The team's posts
 //! are rolled up the same way (`team_post_counts`).
+//!
+//! # Demands entered on PostgreSQL: queued, then folded
+//!
+//! Intake writes every item through one connection, so what its transaction does
+//! beside the items bounds its rate. Upserting the three summaries of demands there
+//! (a commit of 32 items: ~133 rows, today's rows of every level) cost intake
+//! 12–35 % (docs/benchmarks.md). On PostgreSQL the items' statement trigger
+//! appends their counted columns to `demand_summary_queue` instead, in the same
+//! transaction (migration 0074), and every reader sums a `*_live` view — the table
+//! plus its queued items counted as the table would count them — so a figure is
+//! exact whether the queue is folded or not. [`fold_demand_queue`] moves the queue
+//! into the tables: the server every [`FOLD_EVERY`], a history write before it
+//! commits, [`verify`] first. SQLite's row triggers write the tables directly
+//! (under 10 % of its intake); its views are the tables.
 
 use std::collections::BTreeMap;
 
@@ -333,10 +347,42 @@ pub async fn drop_triggers(db: &Db, table: &str, prefix: &str) -> StoreResult<Ve
     Ok(names)
 }
 
+/// How often the server folds PostgreSQL's queue of demands entered: under a
+/// sustained 3,000 items a second the views then add at most a few thousand rows.
+pub const FOLD_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Moves PostgreSQL's queue of demands entered (migration 0074) into
+/// `demand_counts`, `demand_days` and `demand_rate_days`, in `conn`'s transaction
+/// (or a transaction of its own), and answers how many items it folded; nothing to
+/// do on SQLite. No figure changes: readers sum each table and its queue.
+pub async fn fold_demand_queue(conn: &mut sqlx::AnyConnection) -> StoreResult<i64> {
+    if conn.backend_name() == "SQLite" {
+        return Ok(0);
+    }
+    Ok(sqlx::query_scalar("SELECT demand_summaries_fold()").fetch_one(conn).await?)
+}
+
+/// One round of the server's fold (every [`FOLD_EVERY`]): [`fold_demand_queue`]
+/// in a transaction of its own that waits for no lock on a summary row longer than
+/// 200 ms (an update holding one): it gives way, and the next round folds what is
+/// left.
+pub async fn fold_demand_queue_now(db: &Db) -> StoreResult<i64> {
+    if db.backend != crate::Backend::Postgres {
+        return Ok(0);
+    }
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("SET LOCAL lock_timeout = '200ms'").execute(&mut *tx).await?;
+    let folded = fold_demand_queue(&mut tx).await?;
+    tx.commit().await?;
+    Ok(folded)
+}
+
 /// Recomputes every summary from the rows and answers where they differ (nothing
-/// when all agree). Reads each table and its rows in one pass each; a summary
-/// row of 0 counts as no row.
+/// when all agree). Reads each table and its rows in one pass each, after folding
+/// PostgreSQL's queue of demands entered into its tables; a summary row of 0
+/// counts as no row.
 pub async fn verify(db: &Db) -> StoreResult<Vec<Difference>> {
+    fold_demand_queue(&mut *db.pool.acquire().await?).await?;
     let mut out = Vec::new();
     for s in SUMMARIES {
         let stored = keyed(db, format!("SELECT {} AS k, {} AS n FROM {}", s.key, s.n, s.table)).await?;
@@ -408,7 +454,7 @@ pub async fn demand_counts(db: &Db, f: &DemandCount<'_>) -> StoreResult<BTreeMap
         c.push(format!("{day} < {p}"));
     }
     let sql = format!(
-        "SELECT category, CAST(SUM(n) AS BIGINT) AS n FROM demand_counts {} GROUP BY category",
+        "SELECT category, CAST(SUM(n) AS BIGINT) AS n FROM demand_counts_live {} GROUP BY category",
         c.where_clause()
     );
     let rows = c.query(sql).fetch_all(&db.pool).await?;

@@ -167,6 +167,8 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     let purge = tokio::spawn(campaigns::templates::run_jobs(state.db.clone()));
     // Instructions due tomorrow or late: their receivers reminded once each.
     let instruction_reminders = tokio::spawn(instructions::run_reminders(state.db.clone()));
+    // PostgreSQL's queue of demands entered, folded into their summaries (0074).
+    let fold = tokio::spawn(fold_demand_queue(state.db.clone()));
     // The query planner's statistics, as the tables grow (`Db::refresh_statistics`).
     let statistics = tokio::spawn(refresh_statistics(state.db.clone()));
     // Each unit's feedback report, sent once its period (a quarter) is over.
@@ -184,6 +186,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
     purge.abort();
     instruction_reminders.abort();
     statistics.abort();
+    fold.abort();
     feedback.abort();
     life.abort();
     activity_reminders.abort();
@@ -198,6 +201,22 @@ async fn refresh_statistics(db: wangge_store::Db) {
             tracing::warn!(error = %e, "refreshing the query planner's statistics failed");
         }
         tokio::time::sleep(std::time::Duration::from_secs(6 * 3600)).await;
+    }
+}
+
+/// Folds PostgreSQL's queue of demands entered into the summaries every second
+/// (`wangge_store::summaries::fold_demand_queue`); nothing on SQLite. Only
+/// housekeeping, no figure depends on it: a failure is logged and the next round
+/// folds what is left.
+async fn fold_demand_queue(db: wangge_store::Db) {
+    if db.backend != wangge_store::Backend::Postgres {
+        return;
+    }
+    loop {
+        tokio::time::sleep(wangge_store::summaries::FOLD_EVERY).await;
+        if let Err(e) = wangge_store::summaries::fold_demand_queue_now(&db).await {
+            tracing::warn!(error = %e, "folding the queue of demands entered into their summaries failed");
+        }
     }
 }
 

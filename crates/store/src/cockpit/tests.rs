@@ -1107,3 +1107,64 @@ async fn a_years_past_months_by_category_are_kept_until_a_write_changes_them() {
     })
     .await;
 }
+
+/// PostgreSQL queues the items entered for the demand summaries and readers add
+/// the queue to the tables (migration 0074): every figure read from them — by
+/// category over whole days, the rates, the trends, the ledger's counts — is the
+/// same before the queue is folded, after, and after an item changed while queued;
+/// the fold empties the queue and leaves the tables equal to a recount. SQLite
+/// writes the tables directly: its queue stays empty.
+#[tokio::test]
+async fn figures_are_the_same_with_the_demand_queue_folded_or_not() {
+    testing::all_at(async |t| {
+        let db = &t.db;
+        let d = data(db).await;
+        let queued = async || -> i64 {
+            sqlx::query_scalar("SELECT COUNT(*) FROM demand_summary_queue").fetch_one(&db.pool).await.unwrap()
+        };
+        let now = now_millis();
+        let today = day_of(now);
+        // Whole days (midnights in China), so that the figures read the summaries.
+        let (from, to) = (midnight(today - time::Duration::days(30)), midnight(today + time::Duration::days(1)));
+        let paths = ["/".to_owned(), d.h.street.path.clone(), d.h.community.path.clone(), d.h.grid.path.clone()];
+        let read = async || -> Vec<String> {
+            let mut out = Vec::new();
+            for path in &paths {
+                let q = FigureQuery { path: path.clone(), from, to, now, past: false };
+                out.push(format!("{path} {:?}", figures(db, &q).await.unwrap()));
+                out.push(format!("{path} {:?}", trends(db, path, now).await.unwrap()));
+                let count = crate::summaries::DemandCount { under_path: Some(path), ..Default::default() };
+                out.push(format!("{path} {:?}", crate::summaries::demand_counts(db, &count).await.unwrap()));
+            }
+            out
+        };
+        let before = read().await;
+        let postgres = t.backend() == crate::Backend::Postgres;
+        // Five items entered, two of them changed by SQL while queued.
+        assert_eq!(queued().await, if postgres { 5 } else { 0 });
+        assert!(before.iter().any(|f| f.contains("environment")), "the items are counted: {before:?}");
+
+        let mut conn = db.pool.acquire().await.unwrap();
+        assert_eq!(crate::summaries::fold_demand_queue(&mut conn).await.unwrap(), if postgres { 5 } else { 0 });
+        drop(conn);
+        assert_eq!(queued().await, 0);
+        assert_eq!(read().await, before, "folding changes no figure");
+        assert_eq!(crate::summaries::verify(db).await.unwrap(), vec![]);
+
+        // Queued again, then closed and moved to another category before the fold.
+        let e = item(db, &d.h.building.id, "environment").await;
+        assert_eq!(queued().await, if postgres { 1 } else { 0 });
+        sqlx::query("UPDATE demands SET status = 'closed', closed_at = $1, category = 'property' WHERE id = $2")
+            .bind(now)
+            .bind(&e)
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let queued_read = read().await;
+        assert_ne!(queued_read, before, "the new item is counted before any fold");
+        assert_eq!(crate::summaries::fold_demand_queue_now(db).await.unwrap(), if postgres { 1 } else { 0 });
+        assert_eq!(read().await, queued_read, "the fold of an item changed while queued changes no figure");
+        assert_eq!(crate::summaries::verify(db).await.unwrap(), vec![]);
+    })
+    .await;
+}

@@ -28,7 +28,8 @@ pub struct Trends {
 
 /// Items created and closed per day under `path` from `first` to `now`'s day (both
 /// whole), as days since `first`: the area's own rows of the roll-up `demand_days`
-/// (migration 0063: per day and category, kept at every level), however large the
+/// (migration 0063: per day and category, kept at every level; read with the items
+/// PostgreSQL has not folded in yet, `demand_days_live`, 0074), however large the
 /// area. Whole days: the callers read now (nothing is closed later today yet) or
 /// at a period's last millisecond (a report).
 async fn per_day(db: &Db, path: &str, first: Date, now: i64) -> StoreResult<Vec<(i64, i64, i64)>> {
@@ -36,7 +37,7 @@ async fn per_day(db: &Db, path: &str, first: Date, now: i64) -> StoreResult<Vec<
     let last_day = crate::summaries::day_at_midnight(midnight(day_of(now))).expect("a midnight in China");
     let rows = sqlx::query(
         "SELECT day - $2 AS d, CAST(SUM(created) AS BIGINT) AS created, CAST(SUM(closed) AS BIGINT) AS closed
-         FROM demand_days WHERE path = $1 AND day >= $2 AND day <= $3 GROUP BY day",
+         FROM demand_days_live WHERE path = $1 AND day >= $2 AND day <= $3 GROUP BY day",
     )
     .bind(path)
     .bind(first_day)

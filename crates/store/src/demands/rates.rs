@@ -125,7 +125,8 @@ fn whole_days(from: i64, to: i64) -> Option<(Option<i64>, Option<i64>)> {
 /// read that index: `RATING_DAYS_DEFAULT` days in ms.
 const RATING_ENDS: &str = "COALESCE(rating_due, closed_at + 604800000)";
 
-/// [`rates_at`] of whole days from the roll-up `demand_rate_days` (migration 0064):
+/// [`rates_at`] of whole days from the roll-up `demand_rate_days` (migration 0064,
+/// read with its queued items as `demand_rate_days_live`, 0074):
 /// every part of the rates is a function of an item's row alone, kept per day of
 /// creation at every level, so an area's year is its ~365 rows. The one part that
 /// changes with the clock — a closed item not rated, still within its time to rate
@@ -163,7 +164,7 @@ async fn rates_from_days(
     ]
     .map(|col| format!("CAST(SUM({col}) AS BIGINT) AS {col}"))
     .join(", ");
-    let row = c.query(format!("SELECT {sums} FROM demand_rate_days {}", c.where_clause())).fetch_one(&db.pool).await?;
+    let row = c.query(format!("SELECT {sums} FROM demand_rate_days_live {}", c.where_clause())).fetch_one(&db.pool).await?;
     let get = |name: &str| -> StoreResult<i64> { Ok(row.try_get::<Option<i64>, _>(name)?.unwrap_or(0)) };
 
     let mut a = Conditions::default();
