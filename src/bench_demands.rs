@@ -160,7 +160,9 @@ async fn intake(
     if without_summaries {
         // What the cockpit's summaries cost intake (issue 18: under 10 %): the same
         // run without the triggers named `demand_counts…`, which keep
-        // `demand_counts` (0028), `demand_days` (0063) and `demand_rate_days` (0064).
+        // `demand_counts` (0028), `demand_days` (0063) and `demand_rate_days` (0064);
+        // on PostgreSQL the one queueing new items for them (0073, 0074), whose
+        // fold the server still runs every second over an empty queue.
         let triggers = wangge_store::summaries::drop_triggers(&db, "demands", "demand_counts").await?;
         anyhow::ensure!(!triggers.is_empty(), "no trigger keeps demand_counts");
         println!("  without the summary: dropped {}", triggers.join(", "));

@@ -6,7 +6,7 @@
 -- city and root, per category), 1.1–1.8 ms of the one intake writer's backend,
 -- and intake ran 12–35 % slower than without the summaries (docs/benchmarks.md).
 --
--- Now the statement trigger appends the items' counted columns to
+-- Now the statement trigger appends a group commit's items' counted columns to
 -- `demand_summary_queue` (no index, no key, no row shared between commits): the
 -- counts are still written in the item's transaction, as its own rows. The
 -- `*_live` views below add the queued items to each summary, so every reader sees
@@ -38,20 +38,62 @@ CREATE TABLE demand_summary_queue (
 ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 2000,
         autovacuum_analyze_scale_factor = 0, autovacuum_analyze_threshold = 2000);
 
+-- A statement of a few items (intake's group commit: at most 64) appends them to
+-- the queue; a larger one (a history load, 256 a statement) is summed into the
+-- tables as 0073 did, where the upserts are shared by many items and a queue would
+-- only leave as many dead rows for readers to pass over until vacuumed.
 CREATE OR REPLACE FUNCTION demand_counts_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO demand_summary_queue (path, category, status, created_at, closed_at, responded_at, accept_due,
-                                      rating, rating_source, rating_due)
-    SELECT path, category, status, created_at, closed_at, responded_at, accept_due, rating, rating_source, rating_due
-    FROM inserted;
+    IF (SELECT COUNT(*) FROM inserted) <= 64 THEN
+        INSERT INTO demand_summary_queue (path, category, status, created_at, closed_at, responded_at, accept_due,
+                                          rating, rating_source, rating_due)
+        SELECT path, category, status, created_at, closed_at, responded_at, accept_due, rating, rating_source,
+               rating_due
+        FROM inserted;
+        RETURN NULL;
+    END IF;
+    WITH counts AS (
+        INSERT INTO demand_counts (path, category, status, day, n)
+        SELECT path, category, status, (created_at + 28800000) / 86400000, COUNT(*) FROM inserted
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (path, category, status, day) DO UPDATE SET n = demand_counts.n + excluded.n
+    ), up AS MATERIALIZED (
+        SELECT a.ancestor, i.category, i.status, i.created_at, i.closed_at, i.responded_at, i.accept_due,
+               i.rating, i.rating_source, i.rating_due
+        FROM inserted i JOIN area_ancestors a ON a.path = i.path
+    ), days AS (
+        INSERT INTO demand_days (path, day, category, created, closed)
+        SELECT ancestor, day, category, SUM(created), SUM(closed) FROM (
+            SELECT ancestor, (created_at + 28800000) / 86400000 AS day, category, 1 AS created, 0 AS closed FROM up
+            UNION ALL
+            SELECT ancestor, (closed_at + 28800000) / 86400000, category, 0, 1 FROM up WHERE closed_at IS NOT NULL
+        ) e GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (path, day, category) DO UPDATE
+            SET created = demand_days.created + excluded.created, closed = demand_days.closed + excluded.closed
+    )
+    INSERT INTO demand_rate_days (path, day, items, responded, to_resolve, resolved, rated_staff, rated_other, satisfied, satisfied_other, closed_unrated)
+    SELECT ancestor, (created_at + 28800000) / 86400000,
+           COUNT(*),
+           SUM(CASE WHEN responded_at IS NOT NULL AND responded_at <= accept_due THEN 1 ELSE 0 END),
+           SUM(CASE WHEN status <> 'rejected' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN status IN ('closed', 'rated') THEN 1 ELSE 0 END),
+           SUM(CASE WHEN rating IS NOT NULL AND rating_source = 'staff' THEN 1 ELSE 0 END),
+           SUM(CASE WHEN rating IS NOT NULL AND (rating_source IS NULL OR rating_source <> 'staff') THEN 1 ELSE 0 END),
+           SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END),
+           SUM(CASE WHEN rating >= 4 AND (rating_source IS NULL OR rating_source <> 'staff') THEN 1 ELSE 0 END),
+           SUM(CASE WHEN status = 'closed' AND rating IS NULL AND COALESCE(rating_due, closed_at) IS NOT NULL THEN 1 ELSE 0 END)
+    FROM up WHERE status <> 'merged' GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (path, day) DO UPDATE SET items = demand_rate_days.items + excluded.items, responded = demand_rate_days.responded + excluded.responded, to_resolve = demand_rate_days.to_resolve + excluded.to_resolve, resolved = demand_rate_days.resolved + excluded.resolved, rated_staff = demand_rate_days.rated_staff + excluded.rated_staff, rated_other = demand_rate_days.rated_other + excluded.rated_other, satisfied = demand_rate_days.satisfied + excluded.satisfied, satisfied_other = demand_rate_days.satisfied_other + excluded.satisfied_other, closed_unrated = demand_rate_days.closed_unrated + excluded.closed_unrated;
     RETURN NULL;
 END
 $$;
 
--- 0073's statement, reading the rows it takes out of the queue. One fold at a time
--- (an advisory lock for the transaction): a second waits, then finds the rows gone.
--- The rate parts restate 0064's (and `summaries::SUMMARIES`' recount, which `wangge
--- figures verify` checks on both engines).
+-- 0073's statement (as above), reading the rows it takes out of the queue. One
+-- fold at a time (an advisory lock for the transaction): a second waits, then finds
+-- the rows gone. The rate parts restate 0064's, here, above and in the views below:
+-- `wangge figures verify` checks the tables against a recount from the items
+-- (`summaries::SUMMARIES`), and the cockpit's test
+-- `figures_are_the_same_with_the_demand_queue_folded_or_not` the views against the fold.
 CREATE FUNCTION demand_summaries_fold() RETURNS BIGINT LANGUAGE plpgsql AS $$
 DECLARE
     folded BIGINT;
