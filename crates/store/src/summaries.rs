@@ -43,7 +43,8 @@
 //! (a commit of 32 items: ~133 rows, today's rows of every level) cost intake
 //! 12–35 % (docs/benchmarks.md). On PostgreSQL the items' statement trigger
 //! appends their counted columns to `demand_summary_queue` instead, in the same
-//! transaction (migration 0074), and every reader sums a `*_live` view — the table
+//! transaction (migration 0074; a statement of more than 64 items, a history load,
+//! is still summed into the tables directly), and every reader sums a `*_live` view — the table
 //! plus its queued items counted as the table would count them — so a figure is
 //! exact whether the queue is folded or not. [`fold_demand_queue`] moves the queue
 //! into the tables: the server every [`FOLD_EVERY`], a history write before it

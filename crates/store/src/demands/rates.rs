@@ -164,7 +164,8 @@ async fn rates_from_days(
     ]
     .map(|col| format!("CAST(SUM({col}) AS BIGINT) AS {col}"))
     .join(", ");
-    let row = c.query(format!("SELECT {sums} FROM demand_rate_days_live {}", c.where_clause())).fetch_one(&db.pool).await?;
+    let row =
+        c.query(format!("SELECT {sums} FROM demand_rate_days_live {}", c.where_clause())).fetch_one(&db.pool).await?;
     let get = |name: &str| -> StoreResult<i64> { Ok(row.try_get::<Option<i64>, _>(name)?.unwrap_or(0)) };
 
     let mut a = Conditions::default();
