@@ -1165,6 +1165,29 @@ async fn figures_are_the_same_with_the_demand_queue_folded_or_not() {
         assert_eq!(crate::summaries::fold_demand_queue_now(db).await.unwrap(), if postgres { 1 } else { 0 });
         assert_eq!(read().await, queued_read, "the fold of an item changed while queued changes no figure");
         assert_eq!(crate::summaries::verify(db).await.unwrap(), vec![]);
+
+        // An item entered closed and rated by a statement of its own (a paper
+        // ledger's few items typed in): queued with its closing and its rating.
+        let mut conn = db.pool.acquire().await.unwrap();
+        let copy = format!("CREATE TEMP TABLE copied AS SELECT * FROM demands WHERE id = '{e}'");
+        sqlx::query(sqlx::AssertSqlSafe(copy)).execute(&mut *conn).await.unwrap();
+        sqlx::query(
+            "UPDATE copied SET id = 'copied-1', tracking_no = 'T-COPIED-1', status = 'rated', rating = 4, \
+             rating_source = 'resident', closed_at = $1, rated_at = $1, responded_at = created_at",
+        )
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO demands SELECT * FROM copied").execute(&mut *conn).await.unwrap();
+        sqlx::query("DROP TABLE copied").execute(&mut *conn).await.unwrap();
+        drop(conn);
+        assert_eq!(queued().await, if postgres { 1 } else { 0 });
+        let closed_read = read().await;
+        assert_ne!(closed_read, queued_read, "the closed item is counted before any fold");
+        assert_eq!(crate::summaries::fold_demand_queue_now(db).await.unwrap(), if postgres { 1 } else { 0 });
+        assert_eq!(read().await, closed_read, "the fold of an item entered closed changes no figure");
+        assert_eq!(crate::summaries::verify(db).await.unwrap(), vec![]);
     })
     .await;
 }
