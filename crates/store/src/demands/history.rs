@@ -213,9 +213,10 @@ pub async fn record_history(
     }
     insert_chunked(conn, "demands", builder::COLUMNS, &rows, builder::bind).await?;
     insert_chunked(conn, "demand_events", builder::EVENT_COLUMNS, &events, builder::bind_event).await?;
-    // A year of history would otherwise wait in PostgreSQL's queue for the summaries
-    // (migration 0074), which every figure reads beside them, until the server's
-    // next fold; it goes in with the items.
+    // Statements of more than 64 items are summed into the summaries directly; a
+    // last statement of fewer lands in PostgreSQL's queue (migration 0074), which
+    // every figure reads beside them until the server's next fold: it goes in with
+    // the items.
     crate::summaries::fold_demand_queue(conn).await?;
     Ok(events.len())
 }
