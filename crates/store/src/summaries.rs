@@ -48,8 +48,10 @@
 //! plus its queued items counted as the table would count them — so a figure is
 //! exact whether the queue is folded or not. [`fold_demand_queue`] moves the queue
 //! into the tables: the server every [`FOLD_EVERY`], a history write before it
-//! commits, [`verify`] first. SQLite's row triggers write the tables directly
-//! (under 10 % of its intake); its views are the tables.
+//! commits, [`verify`] first. The fold and a large statement count their items
+//! through one function, `demand_summaries_add` (migration 0075). SQLite's row
+//! triggers write the tables directly (under 10 % of its intake); its views are the
+//! tables.
 
 use std::collections::BTreeMap;
 
