@@ -13,7 +13,7 @@ use crate::{Db, StoreResult};
 pub(super) async fn figures(db: &Db, q: &FigureQuery) -> StoreResult<Vec<Figure>> {
     let reach = crate::notices::reach_by_grid(db, &q.path, q.now).await?;
     let (reached, read) = reach.iter().fold((0, 0), |(a, b), (_, r, d)| (a + r, b + d));
-    let answers: i64 = crate::surveys::response_by_grid(db, &q.path).await?.iter().map(|(_, n)| n).sum();
+    let answers = crate::surveys::open_answers_on_grids(db, &q.path).await?;
     let (unsatisfied, rated) = crate::activities::satisfaction(db, &q.path, q.from, q.to)
         .await?
         .iter()

@@ -145,6 +145,9 @@ async fn quotas_required_answers_and_results_by_grid() {
             response_by_grid(db, &h.community.path).await.unwrap(),
             vec![("第一网格".to_owned(), 2), ("第二网格".to_owned(), 0)]
         );
+        // The cockpit's figure: their sum, the answer of no grid not counted.
+        assert_eq!(open_answers_on_grids(db, &h.community.path).await.unwrap(), 2);
+        assert_eq!(open_answers_on_grids(db, &h.grid.path).await.unwrap(), 2);
     })
     .await;
 }
