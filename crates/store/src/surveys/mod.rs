@@ -421,7 +421,7 @@ pub async fn open_answers_on_grids(db: &Db, path: &str) -> StoreResult<i64> {
 }
 
 /// Per grid under `path`: answers to the surveys of areas at or above the grid
-/// that are open, and residents with accounts there: the cockpit's survey response.
+/// that are open (the cockpit counts their sum with [`open_answers_on_grids`]).
 pub async fn response_by_grid(db: &Db, path: &str) -> StoreResult<Vec<(String, i64)>> {
     let (lo, hi) = subtree_bounds(path);
     let rows = sqlx::query(
