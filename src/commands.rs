@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use wangge_domain::{AuditAction, Role, Vocabulary};
 use wangge_ledger::columns::{Field, parse_mapping};
 use wangge_ledger::import::{Actor, ImportOptions, Progress, Stage};
-use wangge_store::{Db, DbOptions, KeySource, Vault};
+use wangge_store::{AppliedMigration, Db, DbOptions, KeySource, Vault};
 
 use crate::DatabaseArg;
 
@@ -18,6 +18,11 @@ use crate::DatabaseArg;
 /// of the protected fields comes from WANGGE_KEY, else `--key-file`, else the key file
 /// beside an SQLite database (see `KeySource::Auto`); a missing key file is created.
 pub async fn open(database: &DatabaseArg) -> anyhow::Result<Db> {
+    Ok(open_and_migrate(database).await?.0)
+}
+
+/// [`open`], answering also the migrations it applied.
+async fn open_and_migrate(database: &DatabaseArg) -> anyhow::Result<(Db, Vec<AppliedMigration>)> {
     let url = database.database_url.as_str();
     if let Some(path) = url.strip_prefix("sqlite:").map(|p| p.trim_start_matches("//")) {
         let path = Path::new(path.split('?').next().unwrap_or(path));
@@ -29,9 +34,12 @@ pub async fn open(database: &DatabaseArg) -> anyhow::Result<Db> {
     let db = Db::connect(url, DbOptions { key, ..DbOptions::default() })
         .await
         .with_context(|| format!("opening {}", redact(url)))?;
-    db.migrate().await.context("migrating the database")?;
+    let applied = db.migrate().await.context("migrating the database")?;
+    if let (Some(first), Some(last)) = (applied.first(), applied.last()) {
+        tracing::debug!("applied {} migration(s), {:04} to {:04}", applied.len(), first.version, last.version);
+    }
     tracing::debug!("ID card numbers and phones sealed with key {} from {}", db.vault.key_id(), db.vault.origin());
-    Ok(db)
+    Ok((db, applied))
 }
 
 /// Hides the password of a database URL before it is printed.
@@ -454,9 +462,27 @@ pub async fn serve(
     Ok(())
 }
 
+/// Says what an upgrade changed: each migration applied (a fresh database's
+/// first and last), or that there was nothing to apply.
 pub async fn migrate(database: &DatabaseArg) -> anyhow::Result<()> {
-    open(database).await?;
-    println!("The database schema is up to date ({}).", redact(&database.database_url));
+    let (_, applied) = open_and_migrate(database).await?;
+    let url = redact(&database.database_url);
+    let name = |m: &AppliedMigration| format!("{:04} {}", m.version, m.description);
+    match applied.as_slice() {
+        [] => println!("The database schema was already up to date ({url})."),
+        [first, .., last] if applied.len() > 10 => println!(
+            "Applied {} migrations, {} to {}: the database schema is up to date ({url}).",
+            applied.len(),
+            name(first),
+            name(last)
+        ),
+        _ => {
+            println!("Applied {} migration(s): the database schema is up to date ({url}).", applied.len());
+            for m in &applied {
+                println!("  {}", name(m));
+            }
+        }
+    }
     Ok(())
 }
 

@@ -97,7 +97,7 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArg,
     },
-    /// Bring the database schema up to date, then exit.
+    /// Bring the database schema up to date, say which migrations were applied, then exit.
     Migrate {
         #[command(flatten)]
         database: DatabaseArg,

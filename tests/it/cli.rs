@@ -616,3 +616,61 @@ fn figures_verify_finds_a_wrong_summary_row() {
     assert!(printed.lines().all(|l| l.starts_with("resident_births / ")), "{printed}");
     assert_eq!(printed.lines().count(), 1, "{printed}");
 }
+
+/// `wangge migrate` says what an upgrade applied: a fresh database's first and
+/// last migration, then each migration missing from an older database (here the
+/// SQLite files that change nothing, taken out of its record and so applied
+/// again), then that there was nothing left to apply.
+#[test]
+fn migrate_says_which_migrations_it_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("w.db").display());
+    let tree = format!("{}/crates/store/migrations/sqlite", env!("CARGO_MANIFEST_DIR"));
+    // (version, "0075 demand summaries add", only `SELECT 1`) of every file.
+    let mut files: Vec<(i64, String, bool)> = std::fs::read_dir(&tree)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            let (number, words) = stem.split_once('_').unwrap();
+            let sql = std::fs::read_to_string(&path).unwrap();
+            let statements: String =
+                sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join(" ");
+            let version = number.parse().unwrap();
+            (version, format!("{number} {}", words.replace('_', " ")), statements.trim() == "SELECT 1;")
+        })
+        .collect();
+    files.sort();
+    let (first, last) = (&files[0].1, &files[files.len() - 1].1);
+
+    let out = wangge(&["migrate"], &url);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains(&format!(
+            "Applied {} migrations, {first} to {last}: the database schema is up to date",
+            files.len()
+        )),
+        "{said}"
+    );
+
+    let idle: Vec<&(i64, String, bool)> = files.iter().filter(|f| f.2).collect();
+    assert!(!idle.is_empty() && idle.len() <= 10, "{idle:?}");
+    let file = rusqlite::Connection::open(dir.path().join("w.db")).unwrap();
+    for (version, ..) in &idle {
+        file.execute("DELETE FROM _sqlx_migrations WHERE version = ?1", [version]).unwrap();
+    }
+    drop(file);
+    let out = wangge(&["migrate"], &url);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains(&format!("Applied {} migration(s): the database schema is up to date", idle.len())),
+        "{said}"
+    );
+    let listed: Vec<&str> = said.lines().skip(1).map(str::trim).collect();
+    assert_eq!(listed, idle.iter().map(|f| f.1.as_str()).collect::<Vec<_>>());
+
+    let out = wangge(&["migrate"], &url);
+    assert!(text(&out.stdout).contains("The database schema was already up to date"), "{}", text(&out.stdout));
+}

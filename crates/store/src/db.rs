@@ -183,6 +183,14 @@ pub fn with_database(url: &str, name: &str) -> String {
     query.map_or_else(|| format!("{base}/{name}"), |q| format!("{base}/{name}?{q}"))
 }
 
+/// A migration [`Db::migrate`] applied: its number and the words of its file name
+/// (`0075_demand_summaries_add.sql`: 75, "demand summaries add").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppliedMigration {
+    pub version: i64,
+    pub description: String,
+}
+
 /// A connection pool, the engine it talks to and the key of the protected fields.
 /// Cheap to clone; clones share the caches and the intake writer.
 #[derive(Clone, Debug)]
@@ -301,19 +309,33 @@ impl Db {
 
     /// Brings the schema up to date, checks that the key loaded is the one the
     /// database's protected fields are sealed with, and seals what an older version
-    /// left in plain text. Safe to run on every start.
-    pub async fn migrate(&self) -> StoreResult<()> {
-        match self.backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.pool).await?,
-            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.pool).await?,
-        }
+    /// left in plain text. Safe to run on every start. Answers the migrations it
+    /// applied (none when the schema was up to date), oldest first, so that an
+    /// upgrade can say what it changed.
+    pub async fn migrate(&self) -> StoreResult<Vec<AppliedMigration>> {
+        use sqlx::migrate::Migrate;
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        let before: std::collections::HashSet<i64> = {
+            let mut conn = self.pool.acquire().await?;
+            conn.ensure_migrations_table(&migrator.table_name).await?;
+            conn.list_applied_migrations(&migrator.table_name).await?.into_iter().map(|m| m.version).collect()
+        };
+        migrator.run(&self.pool).await?;
+        let applied = migrator
+            .iter()
+            .filter(|m| !before.contains(&m.version))
+            .map(|m| AppliedMigration { version: m.version, description: m.description.to_string() })
+            .collect();
         self.check_key().await?;
         // What SQL cannot do: seal the team phones older versions kept in plain text
         // (after the key check, so they are sealed under the database's own key).
         crate::team::seal_plain_phones(self).await?;
         // …and number the items recorded before tracking numbers (0014).
         crate::demands::backfill_tracking(self).await?;
-        Ok(())
+        Ok(applied)
     }
 
     /// Refreshes what SQLite's query planner knows of the tables whose size has

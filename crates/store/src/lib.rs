@@ -39,8 +39,8 @@ pub mod visits;
 pub mod webhooks;
 
 pub use db::{
-    Backend, Db, DbOptions, KeySource, create_postgres_database, drop_postgres_database, key_file_beside, sqlite_file,
-    with_database,
+    AppliedMigration, Backend, Db, DbOptions, KeySource, create_postgres_database, drop_postgres_database,
+    key_file_beside, sqlite_file, with_database,
 };
 pub use error::{StoreError, StoreResult, Thing};
 pub use page::{Page, PageRequest};
