@@ -72,8 +72,8 @@ pub enum BenchWhat {
         ledger_only: bool,
         /// Intake without the cockpit's summaries of demands: the triggers keeping
         /// `demand_counts`, `demand_days` and `demand_rate_days` (on PostgreSQL the
-        /// one queueing new items for them) are dropped first, to measure what their
-        /// upkeep costs.
+        /// one queueing new items for them and for `demand_open_days`) are dropped
+        /// first, to measure what their upkeep costs.
         #[arg(long)]
         without_summaries: bool,
         /// A PostgreSQL server to measure instead of SQLite: the URL of a database

@@ -547,7 +547,7 @@ fn figures_verify_finds_a_wrong_summary_row() {
     });
     let out = wangge(&["figures", "verify"], &url);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("14 summary tables agree"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("15 summary tables agree"), "{}", text(&out.stderr));
     assert!(text(&out.stdout).is_empty());
 
     let tag = runtime.block_on(async {

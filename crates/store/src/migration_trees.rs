@@ -154,7 +154,21 @@ const ON_PURPOSE: &[(&str, Backend, &str)] = &[
         Backend::Postgres,
         "without n (0073): an update of a count no index holds stays heap-only, as every new item writes one",
     ),
+    (
+        "view demand_open_days",
+        Backend::Sqlite,
+        "0076: kept by row triggers, the open items' roll-up cost SQLite's intake as much as demand_days; a view of the items for figures verify",
+    ),
+    ("table demand_open_days", Backend::Postgres, OPEN_ROLL_UP),
+    ("column demand_open_days.created_day bigint not null", Backend::Postgres, OPEN_ROLL_UP),
+    ("column demand_open_days.due_day bigint not null", Backend::Postgres, OPEN_ROLL_UP),
+    ("column demand_open_days.n bigint not null", Backend::Postgres, OPEN_ROLL_UP),
+    ("column demand_open_days.path text not null", Backend::Postgres, OPEN_ROLL_UP),
+    ("index demands_due on demands((expression), path)", Backend::Postgres, OPEN_ROLL_UP),
 ];
+
+/// Why PostgreSQL alone has the open items' roll-up and its index.
+const OPEN_ROLL_UP: &str = "0076: the open items' roll-up is kept on PostgreSQL only (through the queue); SQLite counts open items from their index";
 
 /// Takes the facts [`ON_PURPOSE`] lists for `engine` out of `facts`, failing if one
 /// is missing.

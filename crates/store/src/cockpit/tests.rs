@@ -1191,3 +1191,136 @@ async fn figures_are_the_same_with_the_demand_queue_folded_or_not() {
     })
     .await;
 }
+
+/// Open and overdue items from the roll-up by deadline day (migration 0076) equal
+/// the ledger's counts from the items at every level, across today's midnight and
+/// now: an item due to be accepted a moment ago, one due to be resolved at
+/// midnight, one accepted (its time to accept past, not its time to resolve), one
+/// due in yesterday's last millisecond, one reopened (judged by its time to
+/// resolve). Then one closed, one moved to the next community, one given a new
+/// deadline, one deleted: the roll-up follows each, and `figures verify` finds it
+/// equal to a recount.
+#[tokio::test]
+async fn open_and_overdue_from_the_roll_up_equal_the_ledger_across_today() {
+    testing::all_at(async |t| {
+        let db = &t.db;
+        let d = data(db).await;
+        let next_grid: String = sqlx::query_scalar("SELECT path FROM areas WHERE parent_id = $1")
+            .bind(&d.next_community.id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        let paths = [
+            "/".to_owned(),
+            d.h.street.path.clone(),
+            d.h.community.path.clone(),
+            d.h.grid.path.clone(),
+            d.next_community.path.clone(),
+            next_grid.clone(),
+            d.next_street.path.clone(),
+        ];
+        let same_as_ledger = async |when: &str| {
+            for path in &paths {
+                let figures = at(db, path).await;
+                let open = demands::DemandFilter {
+                    under_path: Some(path.clone()),
+                    status: wangge_domain::DemandStatus::open(),
+                    ..Default::default()
+                };
+                let overdue =
+                    demands::DemandFilter { under_path: Some(path.clone()), overdue: true, ..Default::default() };
+                let now = now_millis();
+                assert_eq!(
+                    n(&figures, "demands.open"),
+                    super::demands::count_for_tests(db, &open, now).await,
+                    "open under {path}, {when}"
+                );
+                assert_eq!(
+                    n(&figures, "demands.overdue"),
+                    super::demands::count_for_tests(db, &overdue, now).await,
+                    "overdue under {path}, {when}"
+                );
+                // The ledger's first page (open items of whole days) takes its
+                // total from the same roll-up.
+                let today = day_of(now);
+                for (from, to) in [(365, -1), (0, -1), (1, 0)] {
+                    let year = demands::DemandFilter {
+                        from: Some(midnight(today - time::Duration::days(from))),
+                        to: Some(midnight(today - time::Duration::days(to))),
+                        ..open.clone()
+                    };
+                    let page = demands::list(db, &year, crate::PageRequest::default()).await.unwrap();
+                    let counted = super::demands::count_for_tests(db, &year, now).await;
+                    assert_eq!(
+                        page.total, counted,
+                        "the ledger's open items of days {from}..{to} under {path}, {when}"
+                    );
+                }
+            }
+            assert_eq!(crate::summaries::verify(db).await.unwrap(), vec![], "{when}");
+        };
+        let grid = d.h.grid.path.clone();
+        let before = at(db, &grid).await;
+        same_as_ledger("the fixed data").await;
+
+        let now = now_millis();
+        let today = day_of(now);
+        let (midnight_today, tomorrow) = (midnight(today), midnight(today + time::Duration::days(1)));
+        let mut ids = Vec::new();
+        for (status, accept_due, resolve_due) in [
+            ("submitted", now - 1, tomorrow),
+            ("in_hand", tomorrow, midnight_today),
+            ("accepted", midnight_today - 1, now + 60_000),
+            ("submitted", midnight_today - 1, tomorrow),
+            ("reopened", now - 1, tomorrow),
+        ] {
+            let id = item(db, &d.h.building.id, "environment").await;
+            sqlx::query("UPDATE demands SET status = $1, accept_due = $2, resolve_due = $3 WHERE id = $4")
+                .bind(status)
+                .bind(accept_due)
+                .bind(resolve_due)
+                .bind(&id)
+                .execute(&db.pool)
+                .await
+                .unwrap();
+            ids.push(id);
+        }
+        let after = at(db, &grid).await;
+        assert_eq!(n(&after, "demands.open"), n(&before, "demands.open") + 5);
+        assert_eq!(n(&after, "demands.overdue"), n(&before, "demands.overdue") + 3, "the first, second and fourth");
+        same_as_ledger("five items due around now").await;
+
+        sql(db, "UPDATE demands SET status = 'closed', closed_at = $1 WHERE id = $2", &ids[0], now).await;
+        sqlx::query("UPDATE demands SET path = $1 WHERE id = $2")
+            .bind(&next_grid)
+            .bind(&ids[3])
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        sql(db, "UPDATE demands SET resolve_due = $1 WHERE id = $2", &ids[2], midnight_today - 86_400_000).await;
+        let changed = at(db, &grid).await;
+        assert_eq!(n(&changed, "demands.open"), n(&before, "demands.open") + 3, "one closed, one moved away");
+        assert_eq!(
+            n(&changed, "demands.overdue"),
+            n(&before, "demands.overdue") + 2,
+            "the second, and the third now due yesterday"
+        );
+        assert_eq!(n(&at(db, &next_grid).await, "demands.overdue"), 1, "the fourth, moved");
+        same_as_ledger("closed, moved, a new deadline").await;
+
+        let mut tx = db.pool.begin().await.unwrap();
+        for table in ["demand_events", "demand_attachments", "notifications"] {
+            let sql = format!("DELETE FROM {table} WHERE demand_id = $1");
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&ids[1]).execute(&mut *tx).await.unwrap();
+        }
+        sqlx::query("DELETE FROM demands WHERE id = $1").bind(&ids[1]).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(n(&at(db, &grid).await, "demands.overdue"), n(&before, "demands.overdue") + 1);
+        same_as_ledger("one deleted").await;
+        // Rows whose items all closed, moved or went are deleted, not left at 0.
+        let zero: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM demand_open_days WHERE n = 0").fetch_one(&db.pool).await.unwrap();
+        assert_eq!(zero, 0);
+    })
+    .await;
+}

@@ -991,7 +991,7 @@ pub struct DemandFilter {
 /// user text), and only a literal list lets the engines see that a query lies within
 /// the partial index `demands_open` (migration 0010), whose condition is
 /// `status IN (<the open statuses in this order>)`.
-fn status_list(statuses: &[DemandStatus]) -> String {
+pub(crate) fn status_list(statuses: &[DemandStatus]) -> String {
     let codes: Vec<String> = statuses
         .iter()
         .map(|s| {
@@ -1123,15 +1123,60 @@ fn summary_count(f: &DemandFilter) -> Option<crate::summaries::DemandCount<'_>> 
     })
 }
 
-/// The ledger, newest first. Its total comes from the summary when the filter
+/// The open items a filter selects when the roll-up of open items should answer
+/// it (migration 0076, PostgreSQL): every open status, under a place, created on whole days,
+/// nothing else (the ledger's first page). The area's path (`/` for everything) and
+/// the summary days.
+fn open_count(f: &DemandFilter) -> Option<(&str, Option<i64>, Option<i64>)> {
+    let DemandFilter {
+        under_path,
+        status,
+        category: None,
+        categories,
+        channel: None,
+        kind: None,
+        building_id: None,
+        handler_id: None,
+        handler_ids,
+        reporter_account_id: None,
+        overdue: false,
+        from,
+        to,
+        household_id: None,
+        tracking_no: None,
+        phone_hash: None,
+        phone_last4_hash: None,
+        words,
+    } = f
+    else {
+        return None;
+    };
+    let open = DemandStatus::open();
+    let every_open = status.len() == open.len() && open.iter().all(|s| status.contains(s));
+    if !every_open || !categories.is_empty() || !handler_ids.is_empty() || !words.is_empty() {
+        return None;
+    }
+    let day = |ms: &Option<i64>| match ms {
+        None => Some(None),
+        Some(ms) => crate::summaries::day_at_midnight(*ms).map(Some),
+    };
+    Some((under_path.as_deref().unwrap_or("/"), day(from)?, day(to)?))
+}
+
+/// The ledger, newest first. Its total comes from a summary when the filter
 /// allows (the unfiltered ledger of a street does not count 100,000 items for its
 /// page count), else from the items.
 pub async fn list(db: &Db, f: &DemandFilter, page: PageRequest) -> StoreResult<Page<Demand>> {
     let now = now_millis();
     let c = conditions(f, now);
-    let total = match summary_count(f) {
-        Some(s) => crate::summaries::demand_total(db, &s).await?,
-        None => c.scalar(format!("SELECT COUNT(*) FROM demands {}", c.where_clause())).fetch_one(&db.pool).await?,
+    // SQLite keeps no roll-up of open items (migration 0076): from their index.
+    let open = open_count(f).filter(|_| db.backend == crate::Backend::Postgres);
+    let total = match (open, summary_count(f)) {
+        (Some((path, from, to)), _) => crate::summaries::open_total(db, path, from, to).await?,
+        (None, Some(s)) => crate::summaries::demand_total(db, &s).await?,
+        (None, None) => {
+            c.scalar(format!("SELECT COUNT(*) FROM demands {}", c.where_clause())).fetch_one(&db.pool).await?
+        }
     };
     // The page's ids first, from an index when the filter allows (sorting small
     // index entries, not whole rows), then only those rows.

@@ -590,6 +590,18 @@ fn the_open_index_lists_the_open_statuses_as_the_ledger_writes_them() {
     ] {
         assert!(sql.contains(&condition), "migration 0010 must say {condition}");
     }
+    // The open items by deadline day (0076): every status list in it is the open one.
+    let list = format!("({})", status_list(&DemandStatus::open()));
+    let recount = crate::summaries::SUMMARIES.iter().find(|s| s.table == "demand_open_days").unwrap().recompute;
+    for sql in [
+        include_str!("../../migrations/sqlite/0076_demand_open_days.sql"),
+        include_str!("../../migrations/postgres/0076_demand_open_days.sql"),
+        recount,
+    ] {
+        let lists: Vec<&str> = sql.split("status IN ").skip(1).map(|rest| &rest[..=rest.find(')').unwrap()]).collect();
+        assert!(!lists.is_empty(), "{sql}");
+        assert!(lists.iter().all(|l| *l == list), "each status list must be {list}: {lists:?}");
+    }
 }
 
 /// Every record a new item names is found, within the caller's scope (else it is

@@ -230,6 +230,12 @@ pub(super) async fn ledger_buildings(
     lang: Lang,
 ) -> Result<Vec<BuildingChoice>, ApiError> {
     let Some(under) = under else { return Ok(Vec::new()) };
+    // A street's or a city's buildings are far more than a filter can list: the
+    // area's roll-up says so without counting them (a city's: 0.14–0.19 s).
+    let rolled_up = wangge_store::summaries::places(&s.db, under).await?.get("buildings").copied().unwrap_or(0);
+    if rolled_up > CHOICES_AT_MOST {
+        return Ok(Vec::new());
+    }
     let filter = buildings::BuildingFilter { under_path: Some(under.to_owned()), ..Default::default() };
     let page = buildings::list(&s.db, &filter, PageRequest::new(Some(1), Some(CHOICES_AT_MOST as u32))).await?;
     if page.total > CHOICES_AT_MOST {
