@@ -1066,14 +1066,22 @@ pub(crate) fn conditions(f: &DemandFilter, now: i64) -> Conditions {
     c
 }
 
-/// The count of a filter that the summary `demand_counts` should answer: one of
-/// place, status, category and whole days of creation only (the ledger unfiltered,
-/// or by status or category); `None` for any other filter, and for open items of
-/// any category: the open items' partial index holds every column that filter
-/// reads, and its range under a path is a tenth of the year's items, where the
-/// summary holds a row per grid, category, state and day (issue 18: 42 ms against
-/// 2 ms for a district of 100,000 items).
-fn summary_count(f: &DemandFilter) -> Option<crate::summaries::DemandCount<'_>> {
+/// A filter of place, status, categories and whole days of creation only: what the
+/// summaries can count.
+struct PlainFilter<'a> {
+    under_path: Option<&'a str>,
+    status: &'a [DemandStatus],
+    /// The category and the categories as one list (any when empty).
+    categories: Vec<String>,
+    /// Summary days ([`crate::summaries::day_at_midnight`]).
+    from_day: Option<i64>,
+    to_day: Option<i64>,
+}
+
+/// `f` as a [`PlainFilter`]; `None` when it asks anything else (a channel, a
+/// handler, words, a day's bound that is not a midnight…) or a category outside its
+/// categories.
+fn plain(f: &DemandFilter) -> Option<PlainFilter<'_>> {
     let DemandFilter {
         under_path,
         status,
@@ -1100,9 +1108,6 @@ fn summary_count(f: &DemandFilter) -> Option<crate::summaries::DemandCount<'_>> 
     if !handler_ids.is_empty() || !words.is_empty() {
         return None;
     }
-    if !status.is_empty() && status.iter().all(|s| s.is_open()) && category.is_none() && categories.is_empty() {
-        return None;
-    }
     let day = |ms: &Option<i64>| match ms {
         None => Some(None),
         Some(ms) => crate::summaries::day_at_midnight(*ms).map(Some),
@@ -1114,53 +1119,39 @@ fn summary_count(f: &DemandFilter) -> Option<crate::summaries::DemandCount<'_>> 
         }
         categories = vec![one.clone()];
     }
+    Some(PlainFilter { under_path: under_path.as_deref(), status, categories, from_day: day(from)?, to_day: day(to)? })
+}
+
+/// The count of a filter that the summary `demand_counts` should answer: one of
+/// place, status, category and whole days of creation only (the ledger unfiltered,
+/// or by status or category); `None` for any other filter, and for open items of
+/// any category: the open items' partial index holds every column that filter
+/// reads, and its range under a path is a tenth of the year's items, where the
+/// summary holds a row per grid, category, state and day (issue 18: 42 ms against
+/// 2 ms for a district of 100,000 items).
+fn summary_count(f: &DemandFilter) -> Option<crate::summaries::DemandCount<'_>> {
+    let p = plain(f)?;
+    if !p.status.is_empty() && p.status.iter().all(|s| s.is_open()) && p.categories.is_empty() {
+        return None;
+    }
     Some(crate::summaries::DemandCount {
-        under_path: under_path.as_deref(),
-        statuses: status.iter().map(|s| s.code()).collect(),
-        categories,
-        from_day: day(from)?,
-        to_day: day(to)?,
+        under_path: p.under_path,
+        statuses: p.status.iter().map(|s| s.code()).collect(),
+        categories: p.categories,
+        from_day: p.from_day,
+        to_day: p.to_day,
     })
 }
 
 /// The open items a filter selects when the roll-up of open items should answer
-/// it (migration 0076, PostgreSQL): every open status, under a place, created on whole days,
-/// nothing else (the ledger's first page). The area's path (`/` for everything) and
-/// the summary days.
+/// it (migration 0076, PostgreSQL): every open status, under a place, created on
+/// whole days, nothing else (the ledger's first page). The area's path (`/` for
+/// everything) and the summary days.
 fn open_count(f: &DemandFilter) -> Option<(&str, Option<i64>, Option<i64>)> {
-    let DemandFilter {
-        under_path,
-        status,
-        category: None,
-        categories,
-        channel: None,
-        kind: None,
-        building_id: None,
-        handler_id: None,
-        handler_ids,
-        reporter_account_id: None,
-        overdue: false,
-        from,
-        to,
-        household_id: None,
-        tracking_no: None,
-        phone_hash: None,
-        phone_last4_hash: None,
-        words,
-    } = f
-    else {
-        return None;
-    };
+    let p = plain(f)?;
     let open = DemandStatus::open();
-    let every_open = status.len() == open.len() && open.iter().all(|s| status.contains(s));
-    if !every_open || !categories.is_empty() || !handler_ids.is_empty() || !words.is_empty() {
-        return None;
-    }
-    let day = |ms: &Option<i64>| match ms {
-        None => Some(None),
-        Some(ms) => crate::summaries::day_at_midnight(*ms).map(Some),
-    };
-    Some((under_path.as_deref().unwrap_or("/"), day(from)?, day(to)?))
+    let every_open = p.status.len() == open.len() && open.iter().all(|s| p.status.contains(s));
+    (every_open && p.categories.is_empty()).then(|| (p.under_path.unwrap_or("/"), p.from_day, p.to_day))
 }
 
 /// The ledger, newest first. Its total comes from a summary when the filter
