@@ -86,17 +86,17 @@ async fn open_as_of(db: &Db, path: &str, at: i64) -> StoreResult<(i64, i64)> {
     Ok((open_n, overdue_n.unwrap_or(0)))
 }
 
-/// The items under `path` open at `now`, and those of them overdue. On PostgreSQL
-/// the area's own rows of the roll-up `demand_open_days` (migration 0076; with the items
-/// PostgreSQL has not folded in yet, `demand_open_days_live`), one per day of
-/// deadline and day of creation of its open items — a city's 100,000 open items
-/// are ~2,000 rows. An item is overdue as the ledger's overdue filter has it: submitted past
-/// its time to accept, or being worked on past its time to resolve. The rows of
-/// days before today's are overdue whole; of today's, the items due before `now`
-/// are counted from the index of open items by deadline (`demands_due`), a range
-/// of today's deadlines of the whole deployment. The deadline's expression and the
-/// open statuses are written out as the index has them, so that both engines see
-/// that it applies.
+/// The items under `path` open at `now`, and those of them overdue, as the ledger's
+/// overdue filter has it: submitted past their time to accept, or being worked on
+/// past their time to resolve. On PostgreSQL, the area's own rows of the roll-up
+/// `demand_open_days` (migration 0076; with the items not folded in yet,
+/// `demand_open_days_live`), one per day of deadline and day of creation of its
+/// open items: a city's 100,000 open items are ~2,000 rows. The rows of days before
+/// today's are overdue whole; of today's, the items due before `now` are counted
+/// from the index of open items by deadline (`demands_due`), a range of today's
+/// deadlines of the whole deployment; the deadline's expression and the open
+/// statuses are written out as the index has them, so that the planner sees that
+/// it applies.
 async fn open_and_overdue(db: &Db, path: &str, now: i64) -> StoreResult<(i64, i64)> {
     if db.backend == crate::Backend::Sqlite {
         // SQLite keeps no roll-up of open items (its row triggers would cost intake
@@ -129,9 +129,9 @@ async fn open_and_overdue(db: &Db, path: &str, now: i64) -> StoreResult<(i64, i6
     Ok((row.try_get("open")?, row.try_get("overdue")?))
 }
 
-/// SQLite's items under `path` overdue at `now` (see [`open_and_overdue`]): those submitted past their time to
-/// accept and those being worked on past their time to resolve, as the ledger's
-/// overdue filter has it, counted apart and added. Each count reads the open
+/// SQLite's items under `path` overdue at `now` (see [`open_and_overdue`]): those
+/// submitted past their time to accept and those being worked on past their time to
+/// resolve, counted apart and added. Each count reads the open
 /// items' index alone; the two as one `OR` made PostgreSQL read the table of every
 /// open item (a bitmap scan, 6,000 pages for a district) and SQLite another index.
 /// The open statuses are written out beside each's own so that SQLite sees the
