@@ -512,12 +512,22 @@ pub async fn demand_total(db: &Db, f: &DemandCount<'_>) -> StoreResult<i64> {
     Ok(demand_counts(db, f).await?.values().sum())
 }
 
+/// Whether this database keeps the roll-up of open items (`demand_open_days`,
+/// migration 0076): PostgreSQL does, through the queue; on SQLite row triggers
+/// would cost intake as much as `demand_days` does (summary upkeep past 10 % of its
+/// rate, docs/benchmarks.md), so there the table is a view of the items and open
+/// items are counted from their own index (`demands_open`), a street's few
+/// thousand entries.
+pub fn open_items_rolled_up(db: &Db) -> bool {
+    db.backend == crate::Backend::Postgres
+}
+
 /// Open items at or under the area at `path` (an area's path, or `/`) created on
 /// days `[from_day, to_day)` (summary days, see [`day_at_midnight`]), from the
 /// roll-up of open items by deadline and creation day (migration 0076, with the
 /// queue: `demand_open_days_live`): the ledger's first page, a city's open items
-/// of the last year, from ~2,000 rows instead of 100,000 index entries. PostgreSQL
-/// only: on SQLite the table is a view of the items.
+/// of the last year, from ~2,000 rows instead of 100,000 index entries. Only where
+/// [`open_items_rolled_up`].
 pub async fn open_total(db: &Db, path: &str, from_day: Option<i64>, to_day: Option<i64>) -> StoreResult<i64> {
     let mut c = Conditions::default();
     let p = c.text(path);

@@ -88,7 +88,8 @@ async fn open_as_of(db: &Db, path: &str, at: i64) -> StoreResult<(i64, i64)> {
 
 /// The items under `path` open at `now`, and those of them overdue, as the ledger's
 /// overdue filter has it: submitted past their time to accept, or being worked on
-/// past their time to resolve. On PostgreSQL, the area's own rows of the roll-up
+/// past their time to resolve. Where the roll-up is kept (PostgreSQL,
+/// [`summaries::open_items_rolled_up`]), the area's own rows of
 /// `demand_open_days` (migration 0076; with the items not folded in yet,
 /// `demand_open_days_live`), one per day of deadline and day of creation of its
 /// open items: a city's 100,000 open items are ~2,000 rows. The rows of days before
@@ -98,10 +99,8 @@ async fn open_as_of(db: &Db, path: &str, at: i64) -> StoreResult<(i64, i64)> {
 /// statuses are written out as the index has them, so that the planner sees that
 /// it applies.
 async fn open_and_overdue(db: &Db, path: &str, now: i64) -> StoreResult<(i64, i64)> {
-    if db.backend == crate::Backend::Sqlite {
-        // SQLite keeps no roll-up of open items (its row triggers would cost intake
-        // past 10 %, migration 0076): both from the open items' partial index, a
-        // street's few thousand entries.
+    if !summaries::open_items_rolled_up(db) {
+        // Both from the open items' partial index.
         let open =
             DemandFilter { under_path: Some(path.to_owned()), status: DemandStatus::open(), ..Default::default() };
         let c = conditions(&open, now);
@@ -137,7 +136,7 @@ async fn open_and_overdue(db: &Db, path: &str, now: i64) -> StoreResult<(i64, i6
 /// The open statuses are written out beside each's own so that SQLite sees the
 /// partial index's condition.
 async fn overdue_at(db: &Db, path: &str, now: i64) -> StoreResult<i64> {
-    let list = |l: &[DemandStatus]| l.iter().map(|s| format!("'{}'", s.code())).collect::<Vec<_>>().join(", ");
+    let list = demands::status_list;
     let open = list(&DemandStatus::open());
     let working: Vec<DemandStatus> =
         DemandStatus::open().iter().copied().filter(|s| *s != DemandStatus::Submitted).collect();

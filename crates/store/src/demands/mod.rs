@@ -1144,7 +1144,7 @@ fn summary_count(f: &DemandFilter) -> Option<crate::summaries::DemandCount<'_>> 
 }
 
 /// The open items a filter selects when the roll-up of open items should answer
-/// it (migration 0076, PostgreSQL): every open status, under a place, created on
+/// it (migration 0076, where [`crate::summaries::open_items_rolled_up`]): every open status, under a place, created on
 /// whole days, nothing else (the ledger's first page). The area's path (`/` for
 /// everything) and the summary days.
 fn open_count(f: &DemandFilter) -> Option<(&str, Option<i64>, Option<i64>)> {
@@ -1160,8 +1160,7 @@ fn open_count(f: &DemandFilter) -> Option<(&str, Option<i64>, Option<i64>)> {
 pub async fn list(db: &Db, f: &DemandFilter, page: PageRequest) -> StoreResult<Page<Demand>> {
     let now = now_millis();
     let c = conditions(f, now);
-    // SQLite keeps no roll-up of open items (migration 0076): from their index.
-    let open = open_count(f).filter(|_| db.backend == crate::Backend::Postgres);
+    let open = open_count(f).filter(|_| crate::summaries::open_items_rolled_up(db));
     let total = match (open, summary_count(f)) {
         (Some((path, from, to)), _) => crate::summaries::open_total(db, path, from, to).await?,
         (None, Some(s)) => crate::summaries::demand_total(db, &s).await?,
